@@ -1,0 +1,73 @@
+/**
+ * `npm run serve`: the relay without Electron, for an always-on machine. Prints where it listens
+ * and what is misconfigured; stops cleanly on SIGINT/SIGTERM.
+ */
+import { resolveDataDir } from '../core/data-dir.ts';
+import { Relay } from '../core/relay.ts';
+import { SettingsFile } from '../core/settings-file.ts';
+import { SettingsError, type Settings } from '../core/settings.ts';
+
+function fail(message: string): never {
+  console.error(`level-ilert-relay: ${message}`);
+  process.exit(1);
+}
+
+function listenError(error: NodeJS.ErrnoException, what: string, host: string, port: number, variable: string): string {
+  if (error.code === 'EADDRINUSE') return `${what} port ${port} on ${host} is in use: stop the other program or set ${variable}`;
+  if (error.code === 'EADDRNOTAVAIL') return `${what} cannot listen on ${host}: no such address on this machine (set RELAY_HOST)`;
+  if (error.code === 'EACCES') return `${what} may not listen on port ${port}: choose a port above 1024 (${variable})`;
+  return `${what} could not start: ${error.message}`;
+}
+
+async function main(): Promise<void> {
+  const dataDir = resolveDataDir();
+  let settings: Settings;
+  let settingsPath: string;
+  try {
+    const file = new SettingsFile(dataDir);
+    settingsPath = file.path;
+    settings = file.resolve();
+  } catch (error) {
+    if (error instanceof SettingsError) fail(error.message);
+    throw error;
+  }
+
+  let relay: Relay;
+  try {
+    relay = new Relay({ dataDir, settings });
+  } catch (error) {
+    fail(`cannot open the database in ${dataDir}: ${(error as Error).message}`);
+  }
+  try {
+    await relay.start();
+  } catch (error) {
+    relay.store.close();
+    fail(listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT'));
+  }
+
+  console.log(`level-ilert-relay: receiver listening at ${relay.receiverUrl}`);
+  console.log(`  data directory: ${dataDir}`);
+  console.log(`  settings file:  ${settingsPath}`);
+  console.log(`  forwarding to:  ${settings.ilertApiUrl}/api/events (at most ${settings.ilertEventsPerMinute} events/min per key)`);
+  const problems = relay.status().problems;
+  for (const problem of problems) console.log(`  warning: ${problem}`);
+  if (problems.length === 0) console.log('  configuration: ok');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`level-ilert-relay: ${signal} received, finishing in-flight work…`);
+    relay.stop().then(
+      () => {
+        console.log('level-ilert-relay: stopped');
+        process.exit(0);
+      },
+      (error: unknown) => fail(`could not stop cleanly: ${(error as Error).message}`),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+await main();

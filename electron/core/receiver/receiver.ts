@@ -1,0 +1,212 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseDelivery } from '../level/envelope.ts';
+import { verifySignature, SIGNATURE_HEADER, type SignatureVerdict } from '../level/signature.ts';
+import { StoreUnavailableError } from '../store/database.ts';
+import type { InboundDelivery, IngestPolicy, Store } from '../store/store.ts';
+import { redactHeaders } from './redact.ts';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+export const WEBHOOK_PATH = '/webhooks/level';
+export const HEALTH_PATH = '/healthz';
+
+const KNOWN_PATHS: Record<string, readonly string[]> = {
+  [WEBHOOK_PATH]: ['POST'],
+  [HEALTH_PATH]: ['GET', 'HEAD'],
+};
+
+export interface ReceiverOptions {
+  store: Store;
+  secrets: () => { current?: string | undefined; previous?: string | undefined };
+  policy: () => IngestPolicy;
+}
+
+export interface WebhookResult {
+  statusCode: number;
+  body: Record<string, unknown>;
+}
+
+function send(response: http.ServerResponse, statusCode: number, body: Record<string, unknown>, headers: http.OutgoingHttpHeaders = {}): void {
+  const text = JSON.stringify(body);
+  response.writeHead(statusCode, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  });
+  response.end(text);
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  const type = value?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type);
+}
+
+/** The client address for the log: a tunnel or proxy names the real one in its headers. */
+function forwardedFor(headers: http.IncomingHttpHeaders): string | undefined {
+  const cf = headers['cf-connecting-ip'];
+  if (typeof cf === 'string' && cf.trim()) return cf.trim();
+  const xff = headers['x-forwarded-for'];
+  const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
+  return first || undefined;
+}
+
+function flatHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+/** Reads the raw body, or stops at `limit` and returns how much had arrived by then. */
+function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer | number> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.off('data', onData);
+        request.pause();
+        resolve(size);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    request.once('error', reject);
+  });
+}
+
+/**
+ * The webhook pipeline, from raw bytes to an answer: signature, JSON, schema, durable ingest.
+ * Used by the HTTP listener and by inbound re-runs, so a re-run goes through exactly the same checks.
+ */
+export async function processWebhook(options: ReceiverOptions, delivery: InboundDelivery, signatureHeader: string | undefined): Promise<WebhookResult> {
+  const { store } = options;
+  const body = delivery.body ?? new Uint8Array();
+  const signature: SignatureVerdict = verifySignature(signatureHeader, body, options.secrets());
+  const reject = async (statusCode: number, reason: string, extra: { eventId?: string; eventType?: string } = {}): Promise<WebhookResult> => {
+    try {
+      await store.recordRejected({ ...delivery, signature, statusCode, reason, ...extra });
+    } catch {
+      // The answer to Level does not depend on whether the rejection could be logged.
+    }
+    return { statusCode, body: { error: reason } };
+  };
+  if (signature === 'missing') return reject(401, `missing ${SIGNATURE_HEADER} header: a webhook secret is configured`);
+  if (signature === 'invalid') return reject(401, 'bad signature: the body was not signed with the configured secret');
+
+  const parsed = parseDelivery(body);
+  if (!parsed.ok) return reject(parsed.status, parsed.reason);
+
+  try {
+    const result = await store.ingest({ ...delivery, signature, envelope: parsed.envelope, alert: parsed.alert }, options.policy());
+    if (result.outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: parsed.envelope.event_id } };
+    return { statusCode: 202, body: { accepted: true, event_id: parsed.envelope.event_id } };
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) return { statusCode: 503, body: { error: 'store unavailable, retry later' } };
+    throw error;
+  }
+}
+
+/** The public, tunnel-facing listener: only the webhook path and a bare health check. */
+export class Receiver {
+  readonly server: http.Server;
+  readonly #options: ReceiverOptions;
+  #listening = false;
+
+  constructor(options: ReceiverOptions) {
+    this.#options = options;
+    this.server = http.createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 }, (request, response) => {
+      this.#handle(request, response).catch((error: unknown) => {
+        console.error(`receiver: ${(error as Error).message}`);
+        if (!response.headersSent) send(response, 500, { error: 'internal error' });
+        else response.destroy();
+      });
+    });
+  }
+
+  get listening(): boolean {
+    return this.#listening;
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        this.#listening = true;
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting connections and waits until every request in progress has been answered. */
+  close(): Promise<void> {
+    this.#listening = false;
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
+  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://relay.invalid');
+    const allowed = KNOWN_PATHS[url.pathname];
+    if (!allowed) return send(response, 404, { error: 'not found' });
+    if (!allowed.includes(request.method ?? '')) {
+      request.resume();
+      return send(response, 405, { error: `method not allowed: use ${allowed.join(' or ')}` }, { allow: allowed.join(', ') });
+    }
+    if (url.pathname === HEALTH_PATH) return send(response, 200, { status: 'ok' });
+
+    const delivery: InboundDelivery = {
+      receivedAt: Date.now(),
+      source: 'webhook',
+      remoteAddr: request.socket.remoteAddress,
+      forwardedFor: forwardedFor(request.headers),
+      method: request.method ?? 'POST',
+      path: url.pathname,
+      headers: redactHeaders(flatHeaders(request.headers)),
+      body: undefined,
+      bodySize: 0,
+      signature: 'not-checked',
+    };
+    const rejectEarly = async (statusCode: number, reason: string) => {
+      try {
+        await this.#options.store.recordRejected({ ...delivery, statusCode, reason });
+      } catch {
+        // see processWebhook
+      }
+      send(response, statusCode, { error: reason }, statusCode === 413 ? { connection: 'close' } : {});
+    };
+
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > BODY_LIMIT_BYTES) {
+      delivery.bodySize = declared;
+      request.resume();
+      return rejectEarly(413, `body too large: ${declared} bytes, the limit is ${BODY_LIMIT_BYTES}`);
+    }
+    if (!isJsonContentType(request.headers['content-type'])) {
+      request.resume();
+      return rejectEarly(415, `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json`);
+    }
+
+    const body = await readBody(request, BODY_LIMIT_BYTES);
+    if (typeof body === 'number') {
+      delivery.bodySize = body;
+      response.once('finish', () => request.socket.destroy());
+      return rejectEarly(413, `body too large: over ${BODY_LIMIT_BYTES} bytes`);
+    }
+    delivery.body = body;
+    delivery.bodySize = body.length;
+    const signatureHeader = request.headers[SIGNATURE_HEADER];
+    const result = await processWebhook(this.#options, delivery, Array.isArray(signatureHeader) ? signatureHeader[0] : signatureHeader);
+    send(response, result.statusCode, result.body, result.statusCode === 503 ? { 'retry-after': '30' } : {});
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The database schema, as ordered migrations. `PRAGMA user_version` records how many have run,
+ * so an older data directory is upgraded in place and a newer one is refused rather than damaged.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE deliveries (
+    id            INTEGER PRIMARY KEY,
+    received_at   INTEGER NOT NULL,
+    source        TEXT    NOT NULL,            -- webhook | rerun
+    remote_addr   TEXT,
+    forwarded_for TEXT,
+    method        TEXT    NOT NULL,
+    path          TEXT    NOT NULL,
+    headers       TEXT    NOT NULL,            -- JSON, secrets redacted
+    body          BLOB,                        -- the raw bytes as received (NULL when over the cap)
+    body_size     INTEGER NOT NULL,
+    signature     TEXT    NOT NULL,            -- valid | valid-previous | missing | invalid | unsigned | not-checked
+    status_code   INTEGER NOT NULL,
+    outcome       TEXT    NOT NULL,            -- accepted | duplicate | rejected
+    reason        TEXT,
+    event_id      TEXT,
+    event_type    TEXT,
+    rerun_of      INTEGER REFERENCES deliveries(id) ON DELETE SET NULL
+  );
+  CREATE INDEX deliveries_received ON deliveries(received_at);
+  CREATE INDEX deliveries_event ON deliveries(event_id);
+
+  CREATE TABLE events (
+    event_id     TEXT PRIMARY KEY,
+    delivery_id  INTEGER NOT NULL,
+    event_type   TEXT    NOT NULL,
+    occurred_at  TEXT    NOT NULL,
+    occurred_ms  INTEGER NOT NULL,
+    resource_id  TEXT    NOT NULL,
+    data         TEXT    NOT NULL,
+    received_at  INTEGER NOT NULL
+  );
+  CREATE INDEX events_received ON events(received_at);
+
+  CREATE TABLE alerts (
+    level_alert_id  TEXT PRIMARY KEY,
+    alert_key       TEXT    NOT NULL,
+    state           TEXT    NOT NULL,          -- active | resolved
+    severity        TEXT,
+    name            TEXT,
+    device_id       TEXT,
+    device_hostname TEXT,
+    started_at      TEXT,
+    resolved_at     TEXT,
+    last_active_ms  INTEGER,
+    last_resolve_ms INTEGER,
+    data            TEXT    NOT NULL,
+    first_seen_at   INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+  );
+  CREATE INDEX alerts_state ON alerts(state, updated_at);
+
+  CREATE TABLE outbox (
+    id               INTEGER PRIMARY KEY,
+    created_at       INTEGER NOT NULL,
+    alert_key        TEXT    NOT NULL,
+    level_alert_id   TEXT    NOT NULL,
+    event_id         TEXT    NOT NULL,
+    delivery_id      INTEGER,
+    target           TEXT    NOT NULL,         -- which ilert alert source; the key itself is never stored here
+    event_type       TEXT    NOT NULL,         -- ALERT | RESOLVE
+    rank             INTEGER NOT NULL,         -- 0 first; see rankFor()
+    payload          TEXT    NOT NULL,         -- ilert Event body without integrationKey
+    status           TEXT    NOT NULL,         -- queued | in_flight | delivered | failed | skipped
+    reason           TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL,
+    first_attempt_at INTEGER,
+    last_attempt_at  INTEGER,
+    last_status_code INTEGER,
+    last_error       TEXT,
+    maybe_delivered  INTEGER NOT NULL DEFAULT 0, -- an attempt's outcome is unknown (timeout, crash)
+    updated_at       INTEGER NOT NULL
+  );
+  CREATE INDEX outbox_pending ON outbox(target, next_attempt_at) WHERE status IN ('queued', 'in_flight');
+  CREATE INDEX outbox_alert_key ON outbox(alert_key, id);
+  CREATE INDEX outbox_delivery ON outbox(delivery_id);
+  CREATE INDEX outbox_status ON outbox(status, updated_at);
+
+  CREATE TABLE attempts (
+    id              INTEGER PRIMARY KEY,
+    outbox_id       INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+    started_at      INTEGER NOT NULL,
+    latency_ms      INTEGER,
+    url             TEXT    NOT NULL,
+    key_fingerprint TEXT    NOT NULL,
+    request_body    TEXT    NOT NULL,          -- integrationKey masked
+    status_code     INTEGER,
+    error           TEXT,
+    response_body   TEXT,
+    manual          INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX attempts_outbox ON attempts(outbox_id);
+  CREATE INDEX attempts_started ON attempts(key_fingerprint, started_at);
+
+  CREATE TABLE devices (
+    id          TEXT PRIMARY KEY,
+    hostname    TEXT,
+    group_id    TEXT,
+    data        TEXT    NOT NULL,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    updated_at  INTEGER NOT NULL
+  );
+
+  CREATE TABLE groups (
+    id          TEXT PRIMARY KEY,
+    name        TEXT,
+    parent_id   TEXT,
+    data        TEXT    NOT NULL,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    updated_at  INTEGER NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,419 @@
+import { EventEmitter } from 'node:events';
+import type { DatabaseSync } from 'node:sqlite';
+import { toIlertEvent, alertKeyFor, type IlertEventBody } from '../ilert/event-mapping.ts';
+import type { Envelope, LevelAlert } from '../level/envelope.ts';
+import { isResolvedAlertEvent, DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from '../level/envelope.ts';
+import type { SignatureVerdict } from '../level/signature.ts';
+import type { Severity } from '../settings.ts';
+import { openDatabase, Statements, inTransaction, StoreUnavailableError } from './database.ts';
+
+export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
+export type DeliverySource = 'webhook' | 'rerun';
+export type JobStatus = 'queued' | 'in_flight' | 'delivered' | 'failed' | 'skipped';
+
+/** What the receiver knows about one inbound request once it has decided how to answer it. */
+export interface InboundDelivery {
+  receivedAt: number;
+  source: DeliverySource;
+  remoteAddr: string | undefined;
+  forwardedFor: string | undefined;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Uint8Array | undefined;
+  bodySize: number;
+  signature: SignatureVerdict | 'not-checked';
+  rerunOf?: number | undefined;
+}
+
+export interface RejectedDelivery extends InboundDelivery {
+  statusCode: number;
+  reason: string;
+  eventId?: string | undefined;
+  eventType?: string | undefined;
+}
+
+export interface AcceptedDelivery extends InboundDelivery {
+  envelope: Envelope;
+  alert: LevelAlert | undefined;
+}
+
+export type IngestResult = { outcome: 'accepted' | 'duplicate'; deliveryId: number; jobIds: number[] };
+
+/** Decisions the ingest makes that depend on settings, read at ingest time. */
+export interface IngestPolicy {
+  highPrioritySeverities: readonly Severity[];
+  /** Which ilert target an alert goes to; `default` until routing exists. */
+  targetFor(alert: LevelAlert): string;
+}
+
+/** Everything the dashboard needs to refresh after a write; batched before it reaches a UI. */
+export type StoreChange =
+  | { kind: 'delivery'; id: number }
+  | { kind: 'job'; id: number; alertKey: string; target: string; status: JobStatus }
+  | { kind: 'alert'; levelAlertId: string };
+
+/**
+ * Rank within a backlog: emergency/critical alerts and all resolves first (a resolve stops a page),
+ * then warnings, then the rest. Each rank step is worth five minutes of waiting, so nothing starves.
+ */
+export const RANK_STEP_MS = 5 * 60_000;
+export function rankFor(eventType: 'ALERT' | 'RESOLVE', severity: Severity | undefined): number {
+  if (eventType === 'RESOLVE' || severity === 'emergency' || severity === 'critical') return 0;
+  return severity === 'warning' ? 1 : 2;
+}
+
+const RESOLVED_BEFORE_DELIVERY = 'skipped: resolved before delivery';
+
+interface PendingWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The relay's durable state. Inbound writes are group-committed: every write queued in the same
+ * turn of the event loop shares one transaction (and one fsync), and each caller's promise settles
+ * only after that commit — so a 2xx is never sent for something that is not on disk.
+ */
+export class Store {
+  readonly db: DatabaseSync;
+  readonly sql: Statements;
+  readonly changes = new EventEmitter<{ change: [StoreChange] }>();
+  #pending: PendingWrite[] = [];
+  #flushScheduled = false;
+  #closed = false;
+
+  constructor(dataDir: string, options: { busyTimeoutMs?: number } = {}) {
+    this.db = openDatabase(dataDir, options.busyTimeoutMs);
+    this.sql = new Statements(this.db);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#flush();
+    this.#closed = true;
+    this.db.close();
+  }
+
+  emit(change: StoreChange): void {
+    this.changes.emit('change', change);
+  }
+
+  /** Queues `run` into the next group commit. Rejects with StoreUnavailableError if it cannot be made durable. */
+  #write<T>(run: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return;
+    const results: { ok: boolean; value: unknown }[] = [];
+    const changesBefore = this.#collectedChanges.length;
+    try {
+      inTransaction(this.db, () => {
+        for (const write of batch) {
+          this.db.exec('SAVEPOINT write');
+          try {
+            results.push({ ok: true, value: write.run() });
+            this.db.exec('RELEASE write');
+          } catch (error) {
+            this.db.exec('ROLLBACK TO write');
+            this.db.exec('RELEASE write');
+            results.push({ ok: false, value: error });
+          }
+        }
+      });
+    } catch (error) {
+      this.#collectedChanges.length = changesBefore;
+      const unavailable = new StoreUnavailableError(`the store could not commit: ${(error as Error).message}`);
+      for (const write of batch) write.reject(unavailable);
+      return;
+    }
+    const changes = this.#collectedChanges.splice(0);
+    batch.forEach((write, index) => {
+      const result = results[index]!;
+      if (result.ok) write.resolve(result.value);
+      else write.reject(new StoreUnavailableError(`the store could not write: ${(result.value as Error).message}`));
+    });
+    for (const change of changes) this.emit(change);
+  }
+
+  /** Changes made inside a group commit are announced only after it committed. */
+  #collectedChanges: StoreChange[] = [];
+
+  recordRejected(delivery: RejectedDelivery): Promise<number> {
+    return this.#write(() => {
+      const id = this.#insertDelivery(delivery, delivery.statusCode, 'rejected', delivery.reason, delivery.eventId, delivery.eventType);
+      this.#collectedChanges.push({ kind: 'delivery', id });
+      return id;
+    });
+  }
+
+  /**
+   * Stores a verified, parsed delivery: the delivery, the event, the alert's new state and the
+   * ilert work it causes, all in one transaction. A repeated event_id is recorded as a duplicate.
+   */
+  ingest(delivery: AcceptedDelivery, policy: IngestPolicy): Promise<IngestResult> {
+    return this.#write(() => this.#ingestNow(delivery, policy));
+  }
+
+  #insertDelivery(
+    delivery: InboundDelivery,
+    statusCode: number,
+    outcome: DeliveryOutcome,
+    reason: string | undefined,
+    eventId: string | undefined,
+    eventType: string | undefined,
+  ): number {
+    const result = this.sql
+      .get(
+        `INSERT INTO deliveries (received_at, source, remote_addr, forwarded_for, method, path, headers, body, body_size,
+           signature, status_code, outcome, reason, event_id, event_type, rerun_of)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        delivery.receivedAt,
+        delivery.source,
+        delivery.remoteAddr ?? null,
+        delivery.forwardedFor ?? null,
+        delivery.method,
+        delivery.path,
+        JSON.stringify(delivery.headers),
+        delivery.body ?? null,
+        delivery.bodySize,
+        delivery.signature,
+        statusCode,
+        outcome,
+        reason ?? null,
+        eventId ?? null,
+        eventType ?? null,
+        delivery.rerunOf ?? null,
+      );
+    return Number(result.lastInsertRowid);
+  }
+
+  #ingestNow(delivery: AcceptedDelivery, policy: IngestPolicy): IngestResult {
+    const { envelope } = delivery;
+    const known = this.sql.get('SELECT 1 FROM events WHERE event_id = ?').get(envelope.event_id);
+    if (known) {
+      const deliveryId = this.#insertDelivery(delivery, 200, 'duplicate', 'event_id already received', envelope.event_id, envelope.event_type);
+      this.#collectedChanges.push({ kind: 'delivery', id: deliveryId });
+      return { outcome: 'duplicate', deliveryId, jobIds: [] };
+    }
+    const deliveryId = this.#insertDelivery(delivery, 202, 'accepted', undefined, envelope.event_id, envelope.event_type);
+    const occurredMs = Date.parse(envelope.occurred_at);
+    this.sql
+      .get(
+        `INSERT INTO events (event_id, delivery_id, event_type, occurred_at, occurred_ms, resource_id, data, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(envelope.event_id, deliveryId, envelope.event_type, envelope.occurred_at, occurredMs, envelope.data.id, JSON.stringify(envelope.data), delivery.receivedAt);
+    this.#collectedChanges.push({ kind: 'delivery', id: deliveryId });
+
+    let jobIds: number[] = [];
+    if (delivery.alert) {
+      jobIds = this.#applyAlertEvent(delivery, delivery.alert, deliveryId, occurredMs, policy);
+    } else if ((DEVICE_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
+      this.#applyMirror('devices', envelope, delivery.receivedAt);
+    } else if ((GROUP_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
+      this.#applyMirror('groups', envelope, delivery.receivedAt);
+    }
+    return { outcome: 'accepted', deliveryId, jobIds };
+  }
+
+  #applyMirror(table: 'devices' | 'groups', envelope: Envelope, now: number): void {
+    const data = envelope.data as Record<string, unknown>;
+    const deleted = envelope.event_type.endsWith('_deleted') ? 1 : 0;
+    const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : null);
+    if (table === 'devices') {
+      this.sql
+        .get(
+          `INSERT INTO devices (id, hostname, group_id, data, deleted, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET
+             hostname = coalesce(excluded.hostname, hostname), group_id = coalesce(excluded.group_id, group_id),
+             data = CASE WHEN excluded.deleted THEN data ELSE excluded.data END, deleted = excluded.deleted, updated_at = excluded.updated_at`,
+        )
+        .run(envelope.data.id, text(data.hostname), text(data.group_id), JSON.stringify(data), deleted, now);
+    } else {
+      this.sql
+        .get(
+          `INSERT INTO groups (id, name, parent_id, data, deleted, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET
+             name = coalesce(excluded.name, name), parent_id = CASE WHEN excluded.deleted THEN parent_id ELSE excluded.parent_id END,
+             data = CASE WHEN excluded.deleted THEN data ELSE excluded.data END, deleted = excluded.deleted, updated_at = excluded.updated_at`,
+        )
+        .run(envelope.data.id, text(data.name), text(data.parent_id), JSON.stringify(data), deleted, now);
+    }
+  }
+
+  #applyAlertEvent(delivery: AcceptedDelivery, alert: LevelAlert, deliveryId: number, occurredMs: number, policy: IngestPolicy): number[] {
+    const { envelope } = delivery;
+    const now = delivery.receivedAt;
+    const resolved = isResolvedAlertEvent(envelope.event_type, alert);
+    const alertKey = alertKeyFor(alert.id);
+    const existing = this.sql
+      .get('SELECT state, last_active_ms, last_resolve_ms FROM alerts WHERE level_alert_id = ?')
+      .get(alert.id) as { state: string; last_active_ms: number | null; last_resolve_ms: number | null } | undefined;
+
+    const body = toIlertEvent(alert, resolved, {
+      eventId: envelope.event_id,
+      occurredAt: envelope.occurred_at,
+      highPrioritySeverities: policy.highPrioritySeverities,
+    });
+    const target = policy.targetFor(alert);
+    const insertJob = (status: JobStatus, reason: string | null) =>
+      this.#insertJob({ alertKey, levelAlertId: alert.id, eventId: envelope.event_id, deliveryId, target, body, severity: alert.severity, status, reason, now });
+
+    // Staleness: a retried alert_active must not reopen an alert whose later resolve was processed,
+    // and a resolve older than the latest activation belongs to an earlier episode.
+    if (!resolved && existing?.last_resolve_ms != null && occurredMs <= existing.last_resolve_ms) {
+      return [insertJob('skipped', `skipped: stale — the alert was resolved at ${new Date(existing.last_resolve_ms).toISOString()}`)];
+    }
+    if (resolved && existing?.last_active_ms != null && occurredMs < existing.last_active_ms) {
+      return [insertJob('skipped', 'skipped: stale — the alert became active again later')];
+    }
+    if (resolved && existing?.state === 'resolved') {
+      return [insertJob('skipped', 'skipped: the alert is already resolved')];
+    }
+
+    this.sql
+      .get(
+        `INSERT INTO alerts (level_alert_id, alert_key, state, severity, name, device_id, device_hostname, started_at, resolved_at,
+           last_active_ms, last_resolve_ms, data, first_seen_at, updated_at)
+         VALUES (:id, :key, :state, :severity, :name, :device_id, :host, :started, :resolved_at, :active_ms, :resolve_ms, :data, :now, :now)
+         ON CONFLICT(level_alert_id) DO UPDATE SET
+           state = excluded.state,
+           severity = coalesce(excluded.severity, severity), name = coalesce(excluded.name, name),
+           device_id = coalesce(excluded.device_id, device_id), device_hostname = coalesce(excluded.device_hostname, device_hostname),
+           started_at = coalesce(excluded.started_at, started_at),
+           resolved_at = CASE WHEN excluded.state = 'resolved' THEN coalesce(excluded.resolved_at, resolved_at) ELSE NULL END,
+           last_active_ms = coalesce(excluded.last_active_ms, last_active_ms),
+           last_resolve_ms = coalesce(excluded.last_resolve_ms, last_resolve_ms),
+           data = excluded.data, updated_at = excluded.updated_at`,
+      )
+      .run({
+        id: alert.id,
+        key: alertKey,
+        state: resolved ? 'resolved' : 'active',
+        severity: alert.severity ?? null,
+        name: alert.name ?? null,
+        device_id: alert.device_id ?? null,
+        host: alert.device_hostname ?? null,
+        started: alert.started_at ?? null,
+        resolved_at: resolved ? (alert.resolved_at ?? envelope.occurred_at) : null,
+        active_ms: resolved ? null : occurredMs,
+        resolve_ms: resolved ? occurredMs : null,
+        data: JSON.stringify(alert),
+        now,
+      });
+    this.#collectedChanges.push({ kind: 'alert', levelAlertId: alert.id });
+
+    const jobId = insertJob('queued', null);
+    if (resolved) this.settleResolvedBeforeDelivery(alertKey, now);
+    return [jobId];
+  }
+
+  #insertJob(job: {
+    alertKey: string;
+    levelAlertId: string;
+    eventId: string;
+    deliveryId: number | null;
+    target: string;
+    body: IlertEventBody;
+    severity: Severity | undefined;
+    status: JobStatus;
+    reason: string | null;
+    now: number;
+  }): number {
+    const result = this.sql
+      .get(
+        `INSERT INTO outbox (created_at, alert_key, level_alert_id, event_id, delivery_id, target, event_type, rank, payload, status, reason,
+           next_attempt_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        job.now,
+        job.alertKey,
+        job.levelAlertId,
+        job.eventId,
+        job.deliveryId,
+        job.target,
+        job.body.eventType,
+        rankFor(job.body.eventType as 'ALERT' | 'RESOLVE', job.severity),
+        JSON.stringify(job.body),
+        job.status,
+        job.reason,
+        job.now,
+        job.now,
+      );
+    const id = Number(result.lastInsertRowid);
+    this.#collectedChanges.push({ kind: 'job', id, alertKey: job.alertKey, target: job.target, status: job.status });
+    return id;
+  }
+
+  /**
+   * When an alert's ALERT and its RESOLVE are both still waiting, nobody should be paged for a
+   * problem that is over: both are skipped — unless ilert may already hold the alert (an ALERT since
+   * the last resolve was delivered, is in flight, or had an attempt with an unknown outcome).
+   * Runs inside the caller's transaction or on its own.
+   */
+  settleResolvedBeforeDelivery(alertKey: string, now: number): number[] {
+    const resolve = this.sql
+      .get(`SELECT id FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status = 'queued' ORDER BY id DESC LIMIT 1`)
+      .get(alertKey) as { id: number } | undefined;
+    if (!resolve) return [];
+    const previousResolve = this.sql
+      .get(`SELECT coalesce(max(id), 0) AS id FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status != 'skipped' AND id < ?`)
+      .get(alertKey, resolve.id) as { id: number };
+    const alerts = this.sql
+      .get(`SELECT id, status, maybe_delivered FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND id > ? AND id < ?`)
+      .all(alertKey, previousResolve.id, resolve.id) as { id: number; status: JobStatus; maybe_delivered: number }[];
+    const waiting = alerts.filter((job) => job.status === 'queued' && !job.maybe_delivered);
+    const mayBeOpen = alerts.some((job) => job.status === 'delivered' || job.status === 'in_flight' || job.maybe_delivered);
+    if (waiting.length === 0 || mayBeOpen) return [];
+    const skipped = [...waiting.map((job) => job.id), resolve.id];
+    const update = this.sql.get(`UPDATE outbox SET status = 'skipped', reason = ?, updated_at = ? WHERE id = ?`);
+    const target = this.sql.get('SELECT target FROM outbox WHERE id = ?').get(resolve.id) as { target: string };
+    for (const id of skipped) {
+      update.run(RESOLVED_BEFORE_DELIVERY, now, id);
+      this.#collectedChanges.push({ kind: 'job', id, alertKey, target: target.target, status: 'skipped' });
+    }
+    return skipped;
+  }
+
+  /** Records a change made by a caller's write; announced after its transaction commits. */
+  collect(change: StoreChange): void {
+    this.#collectedChanges.push(change);
+  }
+
+  announce(): void {
+    for (const change of this.#collectedChanges.splice(0)) this.emit(change);
+  }
+
+  /** Direct synchronous transaction for forwarder bookkeeping (not on the acknowledgement path). */
+  transaction<T>(work: () => T): T {
+    if (this.#closed) throw new StoreUnavailableError('the store is closed');
+    try {
+      const result = inTransaction(this.db, work);
+      this.announce();
+      return result;
+    } catch (error) {
+      this.#collectedChanges.length = 0;
+      throw error;
+    }
+  }
+}

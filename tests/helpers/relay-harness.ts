@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Relay, type RelayTuning } from '../../electron/core/relay.ts';
+import { resolveSettings, type SettingsInput } from '../../electron/core/settings.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
+export const INTEGRATION_KEY = 'il1api0123456789abcdef';
+
+/** Fast retries for tests; the defaults (seconds, then minutes) are unit-tested separately. */
+export const FAST_TUNING: RelayTuning = {
+  backoff: { baseMs: 20, capMs: 200, giveUpAfterMs: 60_000 },
+  rateLimitPauseMs: () => 100,
+};
+
+export function tempDataDir(prefix = 'relay-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface InProcessRelay {
+  relay: Relay;
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** A real relay (real HTTP listener, real SQLite file) in this process, on an ephemeral port. */
+export async function startRelay(settings: SettingsInput = {}, tuning: RelayTuning = FAST_TUNING, dataDir = tempDataDir()): Promise<InProcessRelay> {
+  const resolved = resolveSettings({ port: 0, levelWebhookSecret: SECRET, ...settings }, {});
+  const relay = new Relay({ dataDir, settings: resolved, tuning });
+  await relay.start();
+  return {
+    relay,
+    url: relay.receiverUrl!,
+    dataDir,
+    stop: async () => {
+      if (!relay.store.closed) await relay.stop();
+    },
+  };
+}
+
+export interface ChildRelay {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `npm run serve` as a real child process (node with the same flags as this one). */
+export function spawnServe(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [...process.execArgv.filter((arg) => arg.startsWith('--experimental')), path.join(ROOT, 'electron/cli/serve.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), RELAY_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Starts the headless relay and resolves once it prints its receiver URL. */
+export async function startChildRelay(env: Record<string, string>, timeoutMs = 10_000): Promise<ChildRelay> {
+  const child = spawnServe(env);
+  let output = '';
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`relay did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /receiver listening at (\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`relay exited with ${code} before starting:\n${output}`));
+    });
+  });
+  return { child, url, output: () => output, exited };
+}

@@ -1,0 +1,45 @@
+import type { Store } from '../../electron/core/store/store.ts';
+
+/** Resolves with check()'s first truthy value, re-checked after every store change; rejects after timeoutMs. */
+export function waitForStore<T>(store: Store, check: () => T | undefined | false | null, timeoutMs = 5000, what = 'store condition'): Promise<T> {
+  const first = check();
+  if (first) return Promise.resolve(first);
+  return new Promise((resolve, reject) => {
+    const onChange = () => {
+      const value = check();
+      if (value) {
+        cleanup();
+        resolve(value);
+      }
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      store.changes.off('change', onChange);
+    };
+    store.changes.on('change', onChange);
+  });
+}
+
+export interface JobRow {
+  id: number;
+  alert_key: string;
+  event_type: string;
+  status: string;
+  reason: string | null;
+  attempts: number;
+  maybe_delivered: number;
+  last_status_code: number | null;
+  last_error: string | null;
+}
+
+export function jobsFor(store: Store, alertKey: string): JobRow[] {
+  return store.sql.get('SELECT * FROM outbox WHERE alert_key = ? ORDER BY id').all(alertKey) as unknown as JobRow[];
+}
+
+export function attemptsFor(store: Store, jobId: number): Record<string, unknown>[] {
+  return store.sql.get('SELECT * FROM attempts WHERE outbox_id = ? ORDER BY id').all(jobId) as Record<string, unknown>[];
+}

@@ -1,0 +1,308 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRelay, SECRET, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { waitForStore, jobsFor, attemptsFor } from '../helpers/wait.ts';
+import { resolveSettings, type SettingsInput } from '../../electron/core/settings.ts';
+import { sign } from '../../electron/core/level/signature.ts';
+import type { RelayTuning } from '../../electron/core/relay.ts';
+
+const ilert = await new FakeIlert().start();
+after(() => ilert.stop());
+
+async function relayWith(settings: SettingsInput = {}, tuning: RelayTuning = FAST_TUNING) {
+  const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY, ...settings }, tuning);
+  return { harness, sender: new LevelSender({ url: harness.url, secret: SECRET }) };
+}
+
+let shared: InProcessRelay;
+let sender: LevelSender;
+before(async () => {
+  ({ harness: shared, sender } = await relayWith());
+});
+after(() => shared.stop());
+
+function resetIlert() {
+  ilert.mode = { kind: 'ok' };
+  ilert.acceptedKeys = undefined;
+}
+
+const keyOf = (event: ReturnType<typeof alertEvent>) => `level-alert-${event.data.id}`;
+const later = (iso: string, seconds: number) => new Date(Date.parse(iso) + seconds * 1000).toISOString();
+
+test('an active alert reaches ilert as an ALERT and its resolve as a RESOLVE, every body schema-valid', async () => {
+  resetIlert();
+  const active = alertEvent({ severity: 'critical' });
+  assert.equal((await sender.deliver(active)).acknowledged, true);
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT');
+  const resolved = alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 60) });
+  await sender.deliver(resolved);
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 2, 5000, 'the RESOLVE');
+
+  const [alertSent, resolveSent] = ilert.eventsFor(keyOf(active));
+  assert.equal(alertSent!.eventType, 'ALERT');
+  assert.equal(alertSent!.integrationKey, INTEGRATION_KEY);
+  assert.equal(alertSent!.summary, '[CRITICAL] Low disk space on FRONTDESK-01');
+  assert.equal(alertSent!.body.priority, 'HIGH');
+  assert.equal(resolveSent!.eventType, 'RESOLVE');
+  assert.deepEqual(ilert.schemaViolations, []);
+
+  const [alertJob] = jobsFor(shared.relay.store, keyOf(active));
+  await waitForStore(shared.relay.store, () => jobsFor(shared.relay.store, keyOf(active)).every((job) => job.status === 'delivered'));
+  const [attempt] = attemptsFor(shared.relay.store, alertJob!.id);
+  assert.equal(attempt!.status_code, 202);
+  assert.equal(typeof attempt!.latency_ms, 'number');
+  assert.doesNotMatch(attempt!.request_body as string, new RegExp(INTEGRATION_KEY), 'the key is masked in the log');
+});
+
+test('a retried alert_active arriving after its resolve is recorded and not sent', async () => {
+  resetIlert();
+  const active = alertEvent();
+  const resolved = alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 30) });
+  await sender.deliver(resolved);
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the RESOLVE');
+  const late = await sender.deliver(active);
+  assert.equal(late.acknowledged, true, 'Level still gets its 2xx');
+  const jobs = await waitForStore(shared.relay.store, () => {
+    const all = jobsFor(shared.relay.store, keyOf(active));
+    return all.length === 2 && all;
+  });
+  assert.equal(jobs[1]!.event_type, 'ALERT');
+  assert.equal(jobs[1]!.status, 'skipped');
+  assert.match(jobs[1]!.reason!, /stale/);
+  const state = shared.relay.store.sql.get('SELECT state FROM alerts WHERE level_alert_id = ?').get(active.data.id) as { state: string };
+  assert.equal(state.state, 'resolved', 'the stale event does not reopen the alert');
+  assert.deepEqual(ilert.eventsFor(keyOf(active)).map((event) => event.eventType), ['RESOLVE']);
+});
+
+test('during an ilert outage events are retried with backoff and delivered on recovery', async () => {
+  resetIlert();
+  ilert.mode = { kind: 'status', status: 503 };
+  const active = alertEvent();
+  await sender.deliver(active);
+  await waitForStore(shared.relay.store, () => jobsFor(shared.relay.store, keyOf(active))[0]!.attempts >= 3, 5000, 'three failed attempts');
+  const retrying = jobsFor(shared.relay.store, keyOf(active))[0]!;
+  assert.equal(retrying.status, 'queued');
+  assert.equal(retrying.last_status_code, 503);
+  assert.match(retrying.last_error!, /ilert answered 503: Injected failure/);
+  ilert.mode = { kind: 'ok' };
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT after recovery');
+  const delivered = await waitForStore(shared.relay.store, () => {
+    const job = jobsFor(shared.relay.store, keyOf(active))[0]!;
+    return job.status === 'delivered' && job;
+  });
+  const attempts = attemptsFor(shared.relay.store, delivered.id);
+  assert.ok(attempts.length >= 4);
+  assert.deepEqual(new Set(attempts.slice(0, -1).map((attempt) => attempt.status_code)), new Set([503]));
+  assert.equal(attempts.at(-1)!.status_code, 202);
+  const gaps = attempts.slice(1).map((attempt, index) => (attempt.started_at as number) - (attempts[index]!.started_at as number));
+  assert.ok(gaps.every((gap) => gap >= 10), `backoff between attempts: ${gaps.join(', ')} ms`);
+});
+
+test('an ALERT and its RESOLVE both still waiting are skipped: nobody is paged for a problem that is over', async () => {
+  resetIlert();
+  ilert.mode = { kind: 'status', status: 502 };
+  const active = alertEvent();
+  await sender.deliver(active);
+  await waitForStore(shared.relay.store, () => jobsFor(shared.relay.store, keyOf(active))[0]!.attempts >= 1, 5000, 'a failed attempt');
+  await sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 5) }));
+  const jobs = jobsFor(shared.relay.store, keyOf(active));
+  assert.deepEqual(jobs.map((job) => [job.event_type, job.status, job.reason]), [
+    ['ALERT', 'skipped', 'skipped: resolved before delivery'],
+    ['RESOLVE', 'skipped', 'skipped: resolved before delivery'],
+  ]);
+  ilert.mode = { kind: 'ok' };
+  const marker = alertEvent();
+  await sender.deliver(marker);
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(marker)).length === 1, 5000, 'a later alert');
+  assert.deepEqual(ilert.eventsFor(keyOf(active)), []);
+});
+
+test('an ALERT whose outcome is unknown (ilert hung) is still resolved, never skipped', async () => {
+  resetIlert();
+  const { harness, sender: hungSender } = await relayWith({}, { ...FAST_TUNING, requestTimeoutMs: 150 });
+  try {
+    ilert.mode = { kind: 'hang' };
+    const active = alertEvent();
+    await hungSender.deliver(active);
+    await waitForStore(harness.relay.store, () => jobsFor(harness.relay.store, keyOf(active))[0]!.attempts >= 1, 5000, 'a timed-out attempt');
+    const job = jobsFor(harness.relay.store, keyOf(active))[0]!;
+    assert.equal(job.maybe_delivered, 1);
+    assert.match(job.last_error!, /no answer from ilert within/);
+    await hungSender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 5) }));
+    ilert.mode = { kind: 'ok' };
+    await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).some((event) => event.eventType === 'RESOLVE'), 5000, 'the RESOLVE');
+    assert.deepEqual(ilert.eventsFor(keyOf(active)).map((event) => event.eventType).slice(-2), ['ALERT', 'RESOLVE'], 'in order');
+  } finally {
+    resetIlert();
+    await harness.stop();
+  }
+});
+
+test('dropped connections are retried until delivered', async () => {
+  resetIlert();
+  ilert.mode = { kind: 'drop' };
+  const active = alertEvent();
+  await sender.deliver(active);
+  await waitForStore(shared.relay.store, () => jobsFor(shared.relay.store, keyOf(active))[0]!.attempts >= 2, 5000, 'dropped attempts');
+  assert.match(jobsFor(shared.relay.store, keyOf(active))[0]!.last_error!, /network error/);
+  ilert.mode = { kind: 'ok' };
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT');
+});
+
+test('retries end after the give-up time with a failed job', async () => {
+  resetIlert();
+  const { harness, sender: impatient } = await relayWith({}, { ...FAST_TUNING, backoff: { baseMs: 20, capMs: 50, giveUpAfterMs: 300 } });
+  try {
+    ilert.mode = { kind: 'status', status: 500 };
+    const active = alertEvent();
+    await impatient.deliver(active);
+    const job = await waitForStore(harness.relay.store, () => {
+      const found = jobsFor(harness.relay.store, keyOf(active))[0];
+      return found?.status === 'failed' && found;
+    }, 5000, 'the job to give up');
+    assert.match(job.reason!, /^gave up after 0 s of retries: ilert answered 500/);
+  } finally {
+    resetIlert();
+    await harness.stop();
+  }
+});
+
+test('a wrong integration key fails at once with ilert’s message; fixing it and "retry all failed" delivers', async () => {
+  resetIlert();
+  ilert.acceptedKeys = new Set(['il1apiTHE-RIGHT-ONE']);
+  const active = alertEvent();
+  await sender.deliver(active);
+  const failed = await waitForStore(shared.relay.store, () => {
+    const job = jobsFor(shared.relay.store, keyOf(active))[0]!;
+    return job.status === 'failed' && job;
+  });
+  assert.equal(failed.attempts, 1, 'no retry for a configuration error');
+  assert.equal(failed.last_status_code, 404);
+  assert.equal(failed.reason, 'ilert answered 404: No alert source found for the given integration key (NOT_FOUND)');
+
+  shared.relay.applySettings(resolveSettings({ ...shared.relay.settings, ilertIntegrationKey: 'il1apiTHE-RIGHT-ONE' }, {}));
+  assert.ok(shared.relay.retryAllFailed() >= 1);
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT after the fix');
+  const attempts = await waitForStore(shared.relay.store, () => {
+    const all = attemptsFor(shared.relay.store, failed.id);
+    return all.length === 2 && all;
+  });
+  assert.equal(attempts.at(-1)!.manual, 1, 'the re-run is recorded as manual');
+  shared.relay.applySettings(resolveSettings({ ...shared.relay.settings, ilertIntegrationKey: INTEGRATION_KEY }, {}));
+});
+
+test('401 and 403 from ilert are configuration errors too', async () => {
+  for (const status of [400, 401, 403]) {
+    resetIlert();
+    ilert.mode = { kind: 'status', status, body: JSON.stringify({ status, message: 'Key error', code: 'KEY_ERROR' }) };
+    const active = alertEvent();
+    await sender.deliver(active);
+    const failed = await waitForStore(shared.relay.store, () => {
+      const job = jobsFor(shared.relay.store, keyOf(active))[0]!;
+      return job.status === 'failed' && job;
+    });
+    assert.equal(failed.attempts, 1);
+    assert.equal(failed.reason, `ilert answered ${status}: Key error (KEY_ERROR)`);
+  }
+  resetIlert();
+});
+
+test('re-running a delivered job sends it again, recorded as a manual attempt', async () => {
+  resetIlert();
+  const active = alertEvent();
+  await sender.deliver(active);
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1);
+  const job = await waitForStore(shared.relay.store, () => {
+    const found = jobsFor(shared.relay.store, keyOf(active))[0]!;
+    return found.status === 'delivered' && found;
+  });
+  shared.relay.rerunJob(job.id);
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 2, 5000, 'the re-run');
+  await waitForStore(shared.relay.store, () => attemptsFor(shared.relay.store, job.id).length === 2);
+  assert.deepEqual(attemptsFor(shared.relay.store, job.id).map((attempt) => attempt.manual), [0, 1]);
+  assert.throws(() => shared.relay.rerunJob(999_999), /no job 999999/);
+});
+
+test('re-running an inbound delivery goes through the pipeline again: fixed secret accepted, duplicates still protected', async () => {
+  resetIlert();
+  const active = alertEvent();
+  const raw = JSON.stringify(active);
+  const wrongSecret = 'the-secret-level-really-uses-123456';
+  const response = await sender.postRaw(raw, { 'x-level-signature': sign(wrongSecret, raw) });
+  assert.equal(response.status, 401);
+  const rejected = shared.relay.store.sql.get('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1').get() as { id: number };
+
+  const again = await shared.relay.rerunDelivery(rejected.id);
+  assert.equal(again.statusCode, 401, 'still the wrong secret');
+
+  shared.relay.applySettings(resolveSettings({ ...shared.relay.settings, levelWebhookSecret: wrongSecret }, {}));
+  try {
+    const fixed = await shared.relay.rerunDelivery(rejected.id);
+    assert.equal(fixed.statusCode, 202);
+    await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT from the re-run');
+    const rerunRow = shared.relay.store.sql.get('SELECT source, rerun_of, outcome FROM deliveries ORDER BY id DESC LIMIT 1').get();
+    assert.deepEqual({ ...rerunRow }, { source: 'rerun', rerun_of: rejected.id, outcome: 'accepted' });
+
+    const duplicate = await shared.relay.rerunDelivery(rejected.id);
+    assert.equal(duplicate.statusCode, 200);
+    assert.equal(jobsFor(shared.relay.store, keyOf(active)).length, 1, 'no second job');
+  } finally {
+    shared.relay.applySettings(resolveSettings({ ...shared.relay.settings, levelWebhookSecret: SECRET }, {}));
+  }
+});
+
+test('the rate limit holds under a burst: never more than the limit per window, no 429, nothing lost', async () => {
+  resetIlert();
+  const windowMs = 400;
+  const limited = new FakeIlert({ perKeyLimit: 5, windowMs });
+  await limited.start();
+  const harness = await startRelay({ ilertApiUrl: limited.url, ilertIntegrationKey: INTEGRATION_KEY, ilertEventsPerMinute: 5 }, { ...FAST_TUNING, rateWindowMs: windowMs });
+  try {
+    const burst = new LevelSender({ url: harness.url, secret: SECRET });
+    const events = Array.from({ length: 18 }, () => alertEvent());
+    const outcomes = await Promise.all(events.map((event) => burst.deliver(event)));
+    assert.ok(outcomes.every((outcome) => outcome.acknowledged));
+    await limited.waitFor(() => limited.events.length === events.length, 10_000, 'all events');
+    assert.deepEqual(limited.rateLimited, [], 'the relay never made ilert answer 429');
+    const times = limited.events.map((event) => event.at);
+    for (const start of times) {
+      const inWindow = times.filter((at) => at >= start && at < start + windowMs).length;
+      assert.ok(inWindow <= 5, `${inWindow} events within ${windowMs} ms`);
+    }
+  } finally {
+    await harness.stop();
+    await limited.stop();
+  }
+});
+
+test('after a 429 the key pauses, then delivery resumes', async () => {
+  resetIlert();
+  ilert.mode = { kind: 'status', status: 429, body: JSON.stringify({ status: 429, message: 'Too many requests' }) };
+  const active = alertEvent();
+  await sender.deliver(active);
+  await waitForStore(shared.relay.store, () => jobsFor(shared.relay.store, keyOf(active))[0]!.last_status_code === 429, 5000, 'a 429');
+  ilert.mode = { kind: 'ok' };
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'delivery after the pause');
+});
+
+test('in a backlog, critical alerts are sent before warnings and information', async () => {
+  resetIlert();
+  const { harness, sender: backlogSender } = await relayWith({ ilertIntegrationKey: '' });
+  try {
+    const info = Array.from({ length: 3 }, () => alertEvent({ severity: 'information' }));
+    const warning = Array.from({ length: 3 }, () => alertEvent({ severity: 'warning' }));
+    const critical = Array.from({ length: 3 }, () => alertEvent({ severity: 'critical' }));
+    for (const event of [...info, ...warning, ...critical]) await backlogSender.deliver(event);
+    const queued = harness.relay.status().queueDepth;
+    assert.equal(queued, 9, 'without an integration key the work waits');
+    harness.relay.applySettings(resolveSettings({ ...harness.relay.settings, ilertIntegrationKey: INTEGRATION_KEY }, {}));
+    const keys = new Set([...info, ...warning, ...critical].map(keyOf));
+    await ilert.waitFor(() => ilert.events.filter((event) => keys.has(event.alertKey!)).length === 9, 5000, 'the backlog');
+    const order = ilert.events.filter((event) => keys.has(event.alertKey!)).map((event) => event.summary.split(']')[0]);
+    assert.deepEqual(order, ['[CRITICAL', '[CRITICAL', '[CRITICAL', '[WARNING', '[WARNING', '[WARNING', '[INFORMATION', '[INFORMATION', '[INFORMATION']);
+  } finally {
+    await harness.stop();
+  }
+});

@@ -1,0 +1,185 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { DatabaseSync } from 'node:sqlite';
+import path from 'node:path';
+import { startRelay, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { sign } from '../../electron/core/level/signature.ts';
+
+const harness = await startRelay({ levelWebhookSecretPrevious: 'previous-secret-0123456789abcdef' });
+after(() => harness.stop());
+const sender = new LevelSender({ url: harness.url, secret: SECRET });
+const base = harness.url.replace('/webhooks/level', '');
+
+function lastDelivery() {
+  return harness.relay.store.sql.get('SELECT * FROM deliveries ORDER BY id DESC LIMIT 1').get() as Record<string, unknown>;
+}
+
+test('GET /healthz answers ok and nothing else', async () => {
+  const response = await fetch(`${base}/healthz`);
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { status: 'ok' });
+});
+
+test('unknown paths are 404 and wrong methods 405, and neither is stored', async () => {
+  const before = lastDelivery()?.id;
+  for (const pathname of ['/', '/admin', '/api/events', '/webhooks/level/../../etc']) {
+    assert.equal((await fetch(`${base}${pathname}`, { method: 'POST' })).status, 404, pathname);
+  }
+  const wrongMethod = await fetch(harness.url);
+  assert.equal(wrongMethod.status, 405);
+  assert.equal(wrongMethod.headers.get('allow'), 'POST');
+  assert.equal((await fetch(`${base}/healthz`, { method: 'DELETE' })).status, 405);
+  assert.equal(lastDelivery()?.id, before);
+});
+
+test('a signed alert is accepted with 202 and stored with its event', async () => {
+  const event = alertEvent();
+  const response = await sender.postRaw(JSON.stringify(event));
+  assert.equal(response.status, 202);
+  assert.deepEqual(JSON.parse(response.body), { accepted: true, event_id: event.event_id });
+  const delivery = lastDelivery();
+  assert.equal(delivery.outcome, 'accepted');
+  assert.equal(delivery.signature, 'valid');
+  assert.equal(Buffer.from(delivery.body as Uint8Array).toString(), JSON.stringify(event));
+  const alert = harness.relay.store.sql.get('SELECT state, severity FROM alerts WHERE level_alert_id = ?').get(event.data.id);
+  assert.deepEqual({ ...alert }, { state: 'active', severity: 'critical' });
+});
+
+test('a delivery signed with the previous secret is accepted during rotation', async () => {
+  const raw = JSON.stringify(alertEvent());
+  const response = await sender.postRaw(raw, { 'x-level-signature': sign('previous-secret-0123456789abcdef', raw) });
+  assert.equal(response.status, 202);
+  assert.equal(lastDelivery().signature, 'valid-previous');
+});
+
+test('exotic raw bodies verify byte for byte', async () => {
+  const event = alertEvent({ name: 'Speicherplatz knapp — ÄÖÜ ✓ 日本語', hostname: 'CAFÉ-01' });
+  for (const raw of [JSON.stringify(event, null, 2), `${JSON.stringify({ ...event, event_id: `${event.event_id}-nl` })}\n`]) {
+    const response = await sender.postRaw(raw);
+    assert.equal(response.status, 202, response.body);
+    assert.equal(Buffer.from(lastDelivery().body as Uint8Array).toString('utf8'), raw);
+  }
+});
+
+test('every rejection has its status code and a one-line reason, and is recorded', async () => {
+  const good = JSON.stringify(alertEvent());
+  const cases: { name: string; send: () => Promise<Response>; status: number; reason: RegExp }[] = [
+    { name: 'no signature', send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: good }), status: 401, reason: /missing x-level-signature/ },
+    { name: 'wrong secret', send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-level-signature': sign('wrong-secret', good) }, body: good }), status: 401, reason: /bad signature/ },
+    { name: 'not JSON content type', send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: good }), status: 415, reason: /unsupported content type/ },
+    { name: 'too large', send: () => sender.postRaw(`{"pad":"${'x'.repeat(1024 * 1024)}"}`).then((r) => new Response(r.body, { status: r.status })), status: 413, reason: /body too large/ },
+    { name: 'bad JSON', send: () => sender.postRaw('{"event_type":').then((r) => new Response(r.body, { status: r.status })), status: 400, reason: /^bad JSON/ },
+    { name: 'schema', send: () => sender.postRaw(JSON.stringify({ event_type: 'alert_active' })).then((r) => new Response(r.body, { status: r.status })), status: 422, reason: /^event_id: / },
+  ];
+  for (const entry of cases) {
+    const response = await entry.send();
+    assert.equal(response.status, entry.status, entry.name);
+    const { error } = (await response.json()) as { error: string };
+    assert.match(error, entry.reason, entry.name);
+    assert.doesNotMatch(error, /\n/);
+    const delivery = lastDelivery();
+    assert.equal(delivery.outcome, 'rejected', entry.name);
+    assert.equal(delivery.status_code, entry.status, entry.name);
+    assert.equal(delivery.reason, error, entry.name);
+  }
+  const outbox = harness.relay.store.sql.get(`SELECT count(*) AS n FROM outbox WHERE event_id IN (SELECT event_id FROM deliveries WHERE outcome = 'rejected')`).get() as { n: number };
+  assert.equal(outbox.n, 0, 'nothing rejected is forwarded');
+});
+
+test('a body over 1 MiB sent chunked without a length is refused with 413 too', async () => {
+  const chunk = new TextEncoder().encode(`"${'y'.repeat(64 * 1024)}",`);
+  let sent = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent > 2 * 1024 * 1024) return controller.close();
+      sent += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+  const response = await fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-level-signature': 'sha256=00' }, body: stream, duplex: 'half' } as RequestInit).catch((error: Error) => error);
+  if (response instanceof Error) assert.fail(`expected a 413 answer, got ${response.message}`);
+  assert.equal(response.status, 413);
+  assert.equal(lastDelivery().status_code, 413);
+});
+
+test('a repeated event_id is a 200 duplicate and creates no second ilert job', async () => {
+  const event = alertEvent();
+  assert.equal((await sender.postRaw(JSON.stringify(event))).status, 202);
+  const again = await sender.postRaw(JSON.stringify(event));
+  assert.equal(again.status, 200);
+  assert.deepEqual(JSON.parse(again.body), { duplicate: true, event_id: event.event_id });
+  assert.equal(lastDelivery().outcome, 'duplicate');
+  const jobs = harness.relay.store.sql.get('SELECT count(*) AS n FROM outbox WHERE event_id = ?').get(event.event_id) as { n: number };
+  assert.equal(jobs.n, 1);
+});
+
+test('unknown event types are accepted and kept, not forwarded', async () => {
+  const event = { event_type: 'script_completed', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: 'run-1', exit_code: 0 } };
+  const response = await sender.postRaw(JSON.stringify(event));
+  assert.equal(response.status, 202);
+  const stored = harness.relay.store.sql.get('SELECT event_type FROM events WHERE event_id = ?').get(event.event_id) as { event_type: string };
+  assert.equal(stored.event_type, 'script_completed');
+  const jobs = harness.relay.store.sql.get('SELECT count(*) AS n FROM outbox WHERE event_id = ?').get(event.event_id) as { n: number };
+  assert.equal(jobs.n, 0);
+});
+
+test('device and group events are mirrored, not forwarded', async () => {
+  const envelope = (type: string, data: object) => ({ event_type: type, event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data });
+  await sender.postRaw(JSON.stringify(envelope('group_created', { id: 'g1', name: 'Acme', parent_id: null })));
+  await sender.postRaw(JSON.stringify(envelope('device_created', { id: 'd1', hostname: 'ACME-DC01', group_id: 'g1' })));
+  await sender.postRaw(JSON.stringify(envelope('device_updated', { id: 'd1', hostname: 'ACME-DC02', group_id: 'g1' })));
+  await sender.postRaw(JSON.stringify(envelope('device_deleted', { id: 'd1' })));
+  const device = harness.relay.store.sql.get('SELECT hostname, group_id, deleted FROM devices WHERE id = ?').get('d1');
+  assert.deepEqual({ ...device }, { hostname: 'ACME-DC02', group_id: 'g1', deleted: 1 });
+  const group = harness.relay.store.sql.get('SELECT name, deleted FROM groups WHERE id = ?').get('g1');
+  assert.deepEqual({ ...group }, { name: 'Acme', deleted: 0 });
+  const jobs = harness.relay.store.sql.get(`SELECT count(*) AS n FROM outbox WHERE level_alert_id IN ('d1', 'g1')`).get() as { n: number };
+  assert.equal(jobs.n, 0);
+});
+
+test('stored headers are redacted and the forwarded address is logged', async () => {
+  const raw = JSON.stringify(alertEvent());
+  await sender.postRaw(raw, { authorization: 'Bearer hunter2', cookie: 'session=abc', 'x-automation-secret': 'abc', 'x-forwarded-for': '203.0.113.7, 10.0.0.1', 'cf-connecting-ip': '198.51.100.9', 'x-level-signature': sign(SECRET, raw) });
+  const delivery = lastDelivery();
+  const headers = JSON.parse(delivery.headers as string) as Record<string, string>;
+  assert.equal(headers.authorization, '[redacted]');
+  assert.equal(headers.cookie, '[redacted]');
+  assert.equal(headers['x-automation-secret'], '[redacted]');
+  assert.doesNotMatch(delivery.headers as string, /hunter2|session=abc/);
+  assert.equal(delivery.forwarded_for, '198.51.100.9');
+  assert.equal(delivery.remote_addr, '127.0.0.1');
+});
+
+test('without a secret, deliveries are accepted and marked unsigned', async () => {
+  const open = await startRelay({ levelWebhookSecret: '' });
+  try {
+    const response = await new LevelSender({ url: open.url }).postRaw(JSON.stringify(alertEvent()));
+    assert.equal(response.status, 202);
+    const row = open.relay.store.sql.get('SELECT signature FROM deliveries ORDER BY id DESC LIMIT 1').get() as { signature: string };
+    assert.equal(row.signature, 'unsigned');
+  } finally {
+    await open.stop();
+  }
+});
+
+test('when the store cannot write, Level gets 503 and may retry; nothing is half-written', async () => {
+  const dataDir = tempDataDir();
+  const locked = await startRelay({}, { busyTimeoutMs: 50 }, dataDir);
+  const blocker = new DatabaseSync(path.join(dataDir, 'relay.sqlite'));
+  try {
+    blocker.exec('PRAGMA busy_timeout = 0');
+    blocker.exec('BEGIN EXCLUSIVE');
+    const event = alertEvent();
+    const lockedSender = new LevelSender({ url: locked.url, secret: SECRET, retryDelayMs: () => 0, attempts: 1 });
+    const refused = await lockedSender.postRaw(JSON.stringify(event));
+    assert.equal(refused.status, 503);
+    assert.equal(JSON.parse(refused.body).error, 'store unavailable, retry later');
+    blocker.exec('ROLLBACK');
+    const retried = await lockedSender.postRaw(JSON.stringify(event));
+    assert.equal(retried.status, 202, 'the retry is a new event, not a duplicate of a half-written one');
+  } finally {
+    blocker.close();
+    await locked.stop();
+  }
+});

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RateLimiter } from '../../electron/core/forwarder/rate-limiter.ts';
+import { retryDelay, DEFAULT_BACKOFF } from '../../electron/core/forwarder/backoff.ts';
+import { classifyStatus } from '../../electron/core/ilert/events-client.ts';
+import { rankFor } from '../../electron/core/store/store.ts';
+
+test('the rate limiter allows at most the limit in any rolling window', () => {
+  const limiter = new RateLimiter({ limit: () => 3, windowMs: 1000 });
+  for (const at of [0, 100, 200]) {
+    assert.equal(limiter.available('k', at), 3 - [0, 100, 200].indexOf(at));
+    limiter.take('k', at);
+  }
+  assert.equal(limiter.available('k', 999), 0);
+  assert.equal(limiter.nextFreeAt('k', 999), 1050, 'the window has a 5% margin for network jitter');
+  assert.equal(limiter.available('k', 1049), 0);
+  assert.equal(limiter.available('k', 1050), 1);
+  assert.equal(limiter.available('other', 999), 3, 'keys are limited separately');
+});
+
+test('the rate limiter remembers sends from before a restart', () => {
+  const limiter = new RateLimiter({ limit: () => 2, windowMs: 60_000, history: (_key, since) => [since + 10, since + 20] });
+  assert.equal(limiter.available('k', 100_000), 0);
+});
+
+test('a blocked key waits until the block ends', () => {
+  const limiter = new RateLimiter({ limit: () => 50 });
+  limiter.block('k', 30_000);
+  assert.equal(limiter.available('k', 10_000), 0);
+  assert.equal(limiter.nextFreeAt('k', 10_000), 30_000);
+  assert.equal(limiter.available('k', 30_000), 50);
+});
+
+test('backoff starts at seconds, doubles with jitter and caps at ten minutes', () => {
+  const low = () => 0;
+  const high = () => 1;
+  assert.equal(retryDelay(DEFAULT_BACKOFF, 1, low), 1_000);
+  assert.equal(retryDelay(DEFAULT_BACKOFF, 1, high), 2_000);
+  assert.equal(retryDelay(DEFAULT_BACKOFF, 4, high), 16_000);
+  assert.equal(retryDelay(DEFAULT_BACKOFF, 30, high), 600_000);
+  assert.equal(retryDelay(DEFAULT_BACKOFF, 30, low), 300_000);
+  assert.equal(DEFAULT_BACKOFF.giveUpAfterMs, 24 * 3_600_000);
+});
+
+test('ilert answers are classified: 4xx is configuration, 429/5xx are retried', () => {
+  assert.equal(classifyStatus(202), 'delivered');
+  for (const status of [400, 401, 403, 404]) assert.equal(classifyStatus(status), 'config-error');
+  assert.equal(classifyStatus(429), 'rate-limited');
+  for (const status of [500, 502, 503, 504, 408]) assert.equal(classifyStatus(status), 'retry');
+});
+
+test('in a backlog, critical alerts and resolves go first, then warnings, then information', () => {
+  assert.equal(rankFor('ALERT', 'emergency'), 0);
+  assert.equal(rankFor('ALERT', 'critical'), 0);
+  assert.equal(rankFor('RESOLVE', 'information'), 0);
+  assert.equal(rankFor('ALERT', 'warning'), 1);
+  assert.equal(rankFor('ALERT', 'information'), 2);
+  assert.equal(rankFor('ALERT', undefined), 2);
+});
