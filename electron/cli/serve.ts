@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   const problems = relay.status().problems;
   for (const problem of problems) console.log(`  warning: ${problem}`);
   if (problems.length === 0) console.log('  configuration: ok');
+  console.log('Press Ctrl+C to stop.');
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -27,7 +27,7 @@ export interface ReceivedEvent {
   body: Record<string, unknown>;
 }
 
-export type FaultMode = { kind: 'ok' } | { kind: 'status'; status: number; body?: string } | { kind: 'hang' } | { kind: 'drop' };
+export type FaultMode = { kind: 'ok' } | { kind: 'slow'; delayMs: number } | { kind: 'status'; status: number; body?: string } | { kind: 'hang' } | { kind: 'drop' };
 
 /** The schema problems of one body, or [] when ilert would take it. Exported for the schema test. */
 export function eventSchemaErrors(body: unknown): string[] {
@@ -121,6 +121,13 @@ export class FakeIlert {
 
   #events(text: string, response: http.ServerResponse): void {
     const mode = this.mode;
+    if (mode.kind === 'slow') {
+      setTimeout(() => {
+        this.#accept(text, response);
+        this.#notify();
+      }, mode.delayMs);
+      return;
+    }
     if (mode.kind === 'hang') {
       this.#hung.add(response);
       return;
@@ -133,6 +140,10 @@ export class FakeIlert {
       response.writeHead(mode.status, { 'content-type': 'application/json' }).end(mode.body ?? JSON.stringify({ status: mode.status, message: 'Injected failure' }));
       return;
     }
+    this.#accept(text, response);
+  }
+
+  #accept(text: string, response: http.ServerResponse): void {
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(text) as Record<string, unknown>;

@@ -50,16 +50,18 @@ export interface ChildRelay {
   exited: Promise<number | null>;
 }
 
-/** `npm run serve` as a real child process (node with the same flags as this one). */
+export const NODE_FLAGS = ['--experimental-strip-types', '--experimental-sqlite', '--import', path.join(ROOT, 'tests/helpers/forbid-electron.ts')];
+
+/** `npm run serve` as a real child process, with the guard that fails on any runtime import of electron. */
 export function spawnServe(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...process.execArgv.filter((arg) => arg.startsWith('--experimental')), path.join(ROOT, 'electron/cli/serve.ts')], {
+  return spawn(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'electron/cli/serve.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), RELAY_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-/** Starts the headless relay and resolves once it prints its receiver URL. */
+/** Starts the headless relay and resolves once it has printed its start-up report. */
 export async function startChildRelay(env: Record<string, string>, timeoutMs = 10_000): Promise<ChildRelay> {
   const child = spawnServe(env);
   let output = '';
@@ -68,7 +70,7 @@ export async function startChildRelay(env: Record<string, string>, timeoutMs = 1
     const timer = setTimeout(() => reject(new Error(`relay did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /receiver listening at (\S+)/.exec(output);
+      const match = /receiver listening at (\S+)[\s\S]*Press Ctrl\+C to stop/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);
