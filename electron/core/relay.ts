@@ -38,6 +38,7 @@ export class Relay {
   readonly receiver: Receiver;
   #settings: Settings;
   #address: AddressInfo | undefined;
+  #pruneTimer: NodeJS.Timeout | undefined;
   readonly #receiverOptions: ReceiverOptions;
 
   constructor(options: RelayOptions) {
@@ -76,7 +77,21 @@ export class Relay {
     return { highPrioritySeverities: this.#settings.highPrioritySeverities, targetFor: () => DEFAULT_TARGET };
   }
 
+  /** Applies the retention setting now and then hourly. */
+  prune(now = Date.now()): { deliveries: number; jobs: number } {
+    return this.store.prune(now - this.#settings.retentionDays * 86_400_000);
+  }
+
   async start(): Promise<AddressInfo> {
+    this.prune();
+    this.#pruneTimer = setInterval(() => {
+      try {
+        this.prune();
+      } catch (error) {
+        console.error(`retention: ${(error as Error).message}`);
+      }
+    }, 3_600_000);
+    this.#pruneTimer.unref();
     this.forwarder.start();
     try {
       this.#address = await this.receiver.listen(this.#settings.port, this.#settings.host);
@@ -89,6 +104,7 @@ export class Relay {
 
   /** Stop accepting, answer what is in progress, finish in-flight ilert requests, close the database. */
   async stop(): Promise<void> {
+    clearInterval(this.#pruneTimer);
     if (this.receiver.listening) await this.receiver.close();
     await this.forwarder.stop();
     this.store.close();

@@ -63,7 +63,7 @@ export class LevelSender {
   }
 
   /** Posts raw bytes exactly as given (the signature covers these bytes, not a re-serialisation). */
-  async postRaw(raw: string | Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  async postRaw(raw: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
     const allHeaders: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Level-Webhooks/1.0', ...headers };
     if (this.#options.secret && !('x-level-signature' in headers)) allHeaders['x-level-signature'] = sign(this.#options.secret, raw);
     const response = await fetch(this.#options.url, { method: 'POST', headers: allHeaders, body: raw });

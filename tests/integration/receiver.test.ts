@@ -183,3 +183,29 @@ test('when the store cannot write, Level gets 503 and may retry; nothing is half
     await locked.stop();
   }
 });
+
+test('retention deletes old history but keeps work that is still pending', async () => {
+  const dataDir = tempDataDir();
+  const pruned = await startRelay({ retentionDays: 1 }, undefined, dataDir);
+  try {
+    const prunedSender = new LevelSender({ url: pruned.url, secret: SECRET });
+    const old = alertEvent();
+    const pending = alertEvent();
+    await prunedSender.postRaw(JSON.stringify(old));
+    await prunedSender.postRaw(JSON.stringify(pending));
+    await prunedSender.postRaw('{"bad json');
+    const sql = pruned.relay.store.sql;
+    // No ilert key is configured, so both jobs wait; mark the first finished, as if delivered long ago.
+    sql.get(`UPDATE outbox SET status = 'delivered' WHERE event_id = ?`).run(old.event_id);
+    sql.get(`UPDATE outbox SET updated_at = 0`).run();
+    sql.get(`UPDATE deliveries SET received_at = 0`).run();
+    sql.get(`UPDATE events SET received_at = 0`).run();
+    const result = pruned.relay.prune();
+    assert.deepEqual(result, { deliveries: 2, jobs: 1 });
+    const left = sql.get('SELECT event_id FROM deliveries').all().map((row) => row.event_id);
+    assert.deepEqual(left, [pending.event_id], 'the pending job’s delivery is kept');
+    assert.ok(sql.get('SELECT 1 FROM events WHERE event_id = ?').get(pending.event_id));
+  } finally {
+    await pruned.stop();
+  }
+});

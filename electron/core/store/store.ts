@@ -395,6 +395,23 @@ export class Store {
     return skipped;
   }
 
+  /**
+   * Deletes history older than `before`: finished ilert work and its attempts, deliveries and
+   * events, resolved alerts. Work still queued and the deliveries it came from are kept.
+   */
+  prune(before: number): { deliveries: number; jobs: number } {
+    return this.transaction(() => {
+      const sql = this.sql;
+      const jobs = sql.get(`DELETE FROM outbox WHERE status IN ('delivered', 'failed', 'skipped') AND updated_at < ?`).run(before);
+      const deliveries = sql
+        .get(`DELETE FROM deliveries WHERE received_at < ? AND id NOT IN (SELECT delivery_id FROM outbox WHERE delivery_id IS NOT NULL)`)
+        .run(before);
+      sql.get(`DELETE FROM events WHERE received_at < ? AND event_id NOT IN (SELECT event_id FROM outbox)`).run(before);
+      sql.get(`DELETE FROM alerts WHERE state = 'resolved' AND updated_at < ?`).run(before);
+      return { deliveries: Number(deliveries.changes), jobs: Number(jobs.changes) };
+    });
+  }
+
   /** Records a change made by a caller's write; announced after its transaction commits. */
   collect(change: StoreChange): void {
     this.#collectedChanges.push(change);
