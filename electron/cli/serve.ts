@@ -2,6 +2,10 @@
  * `npm run serve`: the relay without Electron, for an always-on machine. Prints where it listens
  * and what is misconfigured; stops cleanly on SIGINT/SIGTERM.
  */
+import { fileURLToPath } from 'node:url';
+import { AdminServer } from '../core/admin/admin-server.ts';
+import { ChangeBatcher } from '../core/api/change-batcher.ts';
+import { createHandlers } from '../core/api/handlers.ts';
 import { resolveDataDir } from '../core/data-dir.ts';
 import { Relay } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
@@ -45,7 +49,17 @@ async function main(): Promise<void> {
     fail(listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT'));
   }
 
+  const admin = new AdminServer({ handlers: createHandlers(relay), rendererDir: fileURLToPath(new URL('../../dist/renderer', import.meta.url)) });
+  try {
+    await admin.listen(settings.adminPort);
+  } catch (error) {
+    await relay.stop();
+    fail(listenError(error as NodeJS.ErrnoException, 'the admin dashboard', '127.0.0.1', settings.adminPort, 'RELAY_ADMIN_PORT'));
+  }
+  const batcher = new ChangeBatcher(relay.store, (changes) => admin.push(changes));
+
   console.log(`level-ilert-relay: receiver listening at ${relay.receiverUrl}`);
+  console.log(`  dashboard (this machine only): ${admin.url}`);
   console.log(`  data directory: ${dataDir}`);
   console.log(`  settings file:  ${settingsPath}`);
   console.log(`  forwarding to:  ${settings.ilertApiUrl}/api/events (at most ${settings.ilertEventsPerMinute} events/min per key)`);
@@ -59,7 +73,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`level-ilert-relay: ${signal} received, finishing in-flight work…`);
-    relay.stop().then(
+    batcher.close();
+    Promise.all([admin.close(), relay.stop()]).then(
       () => {
         console.log('level-ilert-relay: stopped');
         process.exit(0);

@@ -46,6 +46,7 @@ export async function startRelay(settings: SettingsInput = {}, tuning: RelayTuni
 export interface ChildRelay {
   child: ChildProcess;
   url: string;
+  adminUrl: string;
   output: () => string;
   exited: Promise<number | null>;
 }
@@ -56,7 +57,7 @@ export const NODE_FLAGS = ['--experimental-strip-types', '--experimental-sqlite'
 export function spawnServe(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'electron/cli/serve.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), RELAY_PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), RELAY_PORT: '0', RELAY_ADMIN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -66,14 +67,14 @@ export async function startChildRelay(env: Record<string, string>, timeoutMs = 1
   const child = spawnServe(env);
   let output = '';
   const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, adminUrl] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`relay did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /receiver listening at (\S+)[\s\S]*Press Ctrl\+C to stop/.exec(output);
-      if (match?.[1]) {
+      const match = /receiver listening at (\S+)\n\s*dashboard \(this machine only\): (\S+)[\s\S]*Press Ctrl\+C to stop/.exec(output);
+      if (match?.[1] && match[2]) {
         clearTimeout(timer);
-        resolve(match[1]);
+        resolve([match[1], match[2]]);
       }
     };
     child.stdout!.on('data', onData);
@@ -83,5 +84,5 @@ export async function startChildRelay(env: Record<string, string>, timeoutMs = 1
       reject(new Error(`relay exited with ${code} before starting:\n${output}`));
     });
   });
-  return { child, url, output: () => output, exited };
+  return { child, url, adminUrl, output: () => output, exited };
 }

@@ -106,12 +106,12 @@ export class Forwarder {
         const capacity = Math.min(maxInFlight - this.#inFlight.size, this.#limiter.available(fingerprint, now));
         if (capacity <= 0) {
           const freeAt = this.#inFlight.size >= maxInFlight ? undefined : this.#limiter.nextFreeAt(fingerprint, now);
-          if (freeAt !== undefined) wakeAt = Math.min(wakeAt ?? freeAt, freeAt);
+          if (freeAt !== undefined && Number.isFinite(freeAt)) wakeAt = Math.min(wakeAt ?? freeAt, freeAt);
           continue;
         }
         for (const job of outbox.claimDue(targetName, now, capacity)) {
-          this.#limiter.take(fingerprint, now);
-          const sending = this.#send(job, target, fingerprint).finally(() => {
+          const completed = this.#limiter.take(fingerprint, now);
+          const sending = this.#send(job, target, fingerprint, completed).finally(() => {
             this.#inFlight.delete(sending);
             this.wake();
           });
@@ -132,11 +132,12 @@ export class Forwarder {
     this.#timer.unref?.();
   }
 
-  async #send(job: Job, target: ResolvedTarget, fingerprint: string): Promise<void> {
+  async #send(job: Job, target: ResolvedTarget, fingerprint: string, completed: (at: number) => void): Promise<void> {
     const { now: clock, backoff, requestTimeoutMs, outbox } = this.#options;
     const startedAt = clock();
     const response = await postEvent(target.apiUrl, target.integrationKey, job.body, requestTimeoutMs);
     const finishedAt = clock();
+    completed(finishedAt);
     if (response.kind === 'rate-limited') this.#limiter.block(fingerprint, finishedAt + this.#options.rateLimitPauseMs());
     const firstAttemptAt = job.firstAttemptAt ?? startedAt;
     let verdict: AttemptVerdict;

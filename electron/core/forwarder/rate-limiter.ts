@@ -1,11 +1,14 @@
 /**
  * A rolling-window limit per key: at most `limit()` sends in any `windowMs`. ilert counts in fixed
  * one-minute windows; staying under a rolling window keeps every fixed window under the limit too.
- * A key can also be blocked outright for a while (after a 429, which carries no Retry-After).
- * The window is kept 5% longer than ilert's so that network jitter cannot push a send into the
- * previous window as ilert sees it.
+ *
+ * A send counts from the moment it is taken until `windowMs` after its answer came back: ilert saw
+ * it somewhere in between, so however the network delays requests, no two sends that ilert counts
+ * in one window can be more than the limit. A key can also be blocked outright for a while (after
+ * a 429, which carries no Retry-After).
  */
 export class RateLimiter {
+  /** Per key, ascending: completion times, then Infinity for each send still in flight. */
   readonly #sent = new Map<string, number[]>();
   readonly #blockedUntil = new Map<string, number>();
   readonly #limit: () => number;
@@ -14,14 +17,14 @@ export class RateLimiter {
 
   constructor(options: { limit: () => number; windowMs?: number; history?: (key: string, since: number) => number[] }) {
     this.#limit = options.limit;
-    this.#windowMs = Math.round((options.windowMs ?? 60_000) * 1.05);
+    this.#windowMs = options.windowMs ?? 60_000;
     this.#history = options.history ?? (() => []);
   }
 
   #window(key: string, now: number): number[] {
     let sent = this.#sent.get(key);
     if (!sent) {
-      sent = this.#history(key, now - this.#windowMs);
+      sent = this.#history(key, now - this.#windowMs).sort((a, b) => a - b);
       this.#sent.set(key, sent);
     }
     while (sent.length > 0 && sent[0]! <= now - this.#windowMs) sent.shift();
@@ -33,15 +36,24 @@ export class RateLimiter {
     return Math.max(0, this.#limit() - this.#window(key, now).length);
   }
 
-  take(key: string, now: number): void {
-    this.#window(key, now).push(now);
+  /** Takes a slot; call the returned function with the time the answer (or error) came back. */
+  take(key: string, now: number): (completedAt: number) => void {
+    const sent = this.#window(key, now);
+    sent.push(Infinity);
+    return (completedAt) => {
+      const index = sent.indexOf(Infinity);
+      if (index === -1) return;
+      sent.splice(index, 1);
+      const at = sent.findIndex((time) => time > completedAt);
+      sent.splice(at === -1 ? sent.length : at, 0, completedAt);
+    };
   }
 
   block(key: string, until: number): void {
     this.#blockedUntil.set(key, Math.max(until, this.#blockedUntil.get(key) ?? 0));
   }
 
-  /** When the next send for `key` may go, if it cannot go now. */
+  /** When the next send for `key` may go (Infinity: when a send in flight completes). */
   nextFreeAt(key: string, now: number): number {
     const blocked = this.#blockedUntil.get(key) ?? 0;
     if (blocked > now) return blocked;

@@ -187,11 +187,11 @@ export class Outbox {
     return rows.map((row) => row.id);
   }
 
-  /** Send times within the window, so a restart does not forget how much of the rate limit is used. */
+  /** When recent attempts completed, so a restart does not forget how much of the rate limit is used. */
   recentSendTimes(keyFingerprint: string, since: number): number[] {
     const rows = this.#store.sql
-      .get(`SELECT started_at FROM attempts WHERE key_fingerprint = ? AND started_at > ? ORDER BY started_at`)
-      .all(keyFingerprint, since) as { started_at: number }[];
-    return rows.map((row) => row.started_at);
+      .get(`SELECT started_at + coalesce(latency_ms, 0) AS at FROM attempts WHERE key_fingerprint = ? AND started_at + coalesce(latency_ms, 0) > ?`)
+      .all(keyFingerprint, since) as { at: number }[];
+    return rows.map((row) => row.at);
   }
 }

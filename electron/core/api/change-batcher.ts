@@ -1,0 +1,49 @@
+import type { PushedEvent } from '../../../shared/contract.ts';
+import type { Store, StoreChange } from '../store/store.ts';
+
+export const BATCH_INTERVAL_MS = 300;
+
+/**
+ * Collects store changes and hands them on at most every ~300 ms, de-duplicated, so a burst of
+ * a thousand deliveries reaches a UI as a handful of messages rather than a thousand.
+ */
+export class ChangeBatcher {
+  #deliveries = new Set<number>();
+  #jobs = new Set<number>();
+  #alerts = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  readonly #store: Store;
+  readonly #send: (changes: PushedEvent<'changes'>) => void;
+  readonly #intervalMs: number;
+  readonly #onChange = (change: StoreChange) => this.#add(change);
+
+  constructor(store: Store, send: (changes: PushedEvent<'changes'>) => void, intervalMs = BATCH_INTERVAL_MS) {
+    this.#store = store;
+    this.#send = send;
+    this.#intervalMs = intervalMs;
+    store.changes.on('change', this.#onChange);
+  }
+
+  #add(change: StoreChange): void {
+    if (change.kind === 'delivery') this.#deliveries.add(change.id);
+    else if (change.kind === 'job') this.#jobs.add(change.id);
+    else this.#alerts.add(change.levelAlertId);
+    this.#timer ??= setTimeout(() => this.flush(), this.#intervalMs);
+  }
+
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#deliveries.size + this.#jobs.size + this.#alerts.size === 0) return;
+    const batch = { deliveries: [...this.#deliveries], jobs: [...this.#jobs], alerts: [...this.#alerts] };
+    this.#deliveries.clear();
+    this.#jobs.clear();
+    this.#alerts.clear();
+    this.#send(batch);
+  }
+
+  close(): void {
+    this.#store.changes.off('change', this.#onChange);
+    clearTimeout(this.#timer);
+  }
+}

@@ -1,0 +1,152 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AdminServer } from '../../electron/core/admin/admin-server.ts';
+import { ChangeBatcher } from '../../electron/core/api/change-batcher.ts';
+import { createHandlers } from '../../electron/core/api/handlers.ts';
+import { methods } from '../../shared/contract.ts';
+import { startRelay, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+
+const rendererDir = tempDataDir('renderer-');
+fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
+fs.writeFileSync(path.join(tempDataDir(), 'secret.txt'), 'not for you');
+
+const harness = await startRelay();
+const admin = new AdminServer({ handlers: createHandlers(harness.relay), rendererDir });
+const { port } = await admin.listen(0);
+const base = `http://127.0.0.1:${port}`;
+const auth = { authorization: `Bearer ${admin.token}` };
+after(async () => {
+  await admin.close();
+  await harness.stop();
+});
+
+/** A raw request, so Host can be set the way a DNS-rebinding page would. */
+function rawRequest(options: { path: string; method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port, path: options.path, method: options.method ?? 'GET', headers: options.headers }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, body, headers: response.headers }));
+    });
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
+const call = (method: string, input: unknown = {}, headers: Record<string, string> = auth) =>
+  fetch(`${base}/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(input) });
+
+test('the contract’s method list (review changes here on purpose)', () => {
+  assert.deepEqual(Object.keys(methods).sort(), ['getStatus', 'rerunDelivery', 'rerunJob', 'retryAllFailed']);
+});
+
+test('without the token everything is 401, with a message saying where the token is', async () => {
+  for (const pathname of ['/', '/index.html', '/api/events']) {
+    const response = await fetch(`${base}${pathname}`);
+    assert.equal(response.status, 401, pathname);
+  }
+  const response = await call('getStatus', {}, {});
+  assert.equal(response.status, 401);
+  assert.match(((await response.json()) as { error: { message: string } }).error.message, /open the URL the relay printed/);
+  assert.equal((await call('getStatus', {}, { authorization: 'Bearer wrong' })).status, 401);
+});
+
+test('the printed URL sets an HttpOnly SameSite=Strict cookie and drops the token from the address', async () => {
+  const response = await fetch(admin.url, { redirect: 'manual' });
+  assert.equal(response.status, 303);
+  assert.equal(response.headers.get('location'), '/');
+  const cookie = response.headers.get('set-cookie')!;
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Strict/);
+  const page = await fetch(`${base}/`, { headers: { cookie: cookie.split(';')[0]! } });
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /dashboard/);
+  assert.match(page.headers.get('content-security-policy')!, /default-src 'self'/);
+  assert.equal((await fetch(`${base}/?token=wrong`, { redirect: 'manual' })).status, 401);
+});
+
+test('foreign Host headers (DNS rebinding) and foreign Origins (CSRF) are refused even with the token', async () => {
+  const rebinding = await rawRequest({ path: '/api/getStatus', method: 'POST', headers: { host: `evil.example:${port}`, ...auth, 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(rebinding.status, 421);
+  const csrf = await call('retryAllFailed', {}, { ...auth, origin: 'https://evil.example' });
+  assert.equal(csrf.status, 403);
+  const sameOrigin = await call('getStatus', {}, { ...auth, origin: `http://127.0.0.1:${port}` });
+  assert.equal(sameOrigin.status, 200);
+});
+
+test('the admin API is not on the public listener', async () => {
+  const publicBase = harness.url.replace('/webhooks/level', '');
+  for (const pathname of ['/api/getStatus', '/', '/api/events', `/?token=${admin.token}`]) {
+    const response = await fetch(`${publicBase}${pathname}`, { method: pathname === '/api/getStatus' ? 'POST' : 'GET', headers: auth });
+    assert.equal(response.status, 404, pathname);
+  }
+});
+
+test('it listens on loopback only', () => {
+  assert.equal((admin.server.address() as { address: string }).address, '127.0.0.1');
+});
+
+test('methods validate their input and answer with clear errors', async () => {
+  const bad = await call('rerunJob', { id: 'seven' });
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: { message: string } }).error.message, /id/);
+  const missing = await call('rerunJob', { id: 424242 });
+  assert.equal(missing.status, 404);
+  assert.equal((await call('noSuchMethod')).status, 404);
+  assert.equal((await fetch(`${base}/api/getStatus`, { headers: auth })).status, 405);
+  const notJson = await fetch(`${base}/api/getStatus`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{' });
+  assert.equal(notJson.status, 400);
+});
+
+test('getStatus and rerunDelivery work over HTTP', async () => {
+  const sender = new LevelSender({ url: harness.url, secret: SECRET });
+  const event = alertEvent();
+  await sender.postRaw(JSON.stringify(event));
+  const status = (await (await call('getStatus')).json()) as { receiverListening: boolean; lastDeliveryAt: number };
+  assert.equal(status.receiverListening, true);
+  assert.ok(status.lastDeliveryAt > 0);
+  const { id } = harness.relay.store.sql.get('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1').get() as { id: number };
+  const rerun = await call('rerunDelivery', { id });
+  assert.equal(rerun.status, 200);
+  assert.deepEqual(await rerun.json(), { statusCode: 200, body: { duplicate: true, event_id: event.event_id } });
+});
+
+test('static files cannot escape the renderer directory', async () => {
+  for (const attempt of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%2f%2e%2e%2fetc%2fpasswd']) {
+    const response = await rawRequest({ path: attempt, headers: { host: `127.0.0.1:${port}`, ...auth } });
+    assert.equal(response.status, 404, attempt);
+    assert.doesNotMatch(response.body, /not for you|root:/);
+  }
+});
+
+test('pushed changes are batched: a burst of deliveries arrives as a handful of messages', async () => {
+  const messages: { deliveries: number[] }[] = [];
+  const batcher = new ChangeBatcher(harness.relay.store, (changes) => messages.push(changes));
+  try {
+    const sender = new LevelSender({ url: harness.url, secret: SECRET });
+    const burst = Array.from({ length: 300 }, () => alertEvent());
+    await Promise.all(burst.map((event) => sender.postRaw(JSON.stringify(event))));
+    batcher.flush();
+    const delivered = messages.flatMap((message) => message.deliveries);
+    assert.equal(new Set(delivered).size, 300);
+    assert.ok(messages.length <= 10, `${messages.length} messages for 300 deliveries`);
+  } finally {
+    batcher.close();
+  }
+});
+
+test('the SSE stream carries batched changes to the browser', async () => {
+  const controller = new AbortController();
+  const response = await fetch(`${base}/api/events`, { headers: auth, signal: controller.signal });
+  assert.equal(response.headers.get('content-type'), 'text/event-stream');
+  const reader = response.body!.getReader();
+  admin.push({ deliveries: [1, 2], jobs: [3], alerts: ['a'] });
+  let text = '';
+  while (!text.includes('event: changes')) text += new TextDecoder().decode((await reader.read()).value);
+  assert.match(text, /data: \{"deliveries":\[1,2\],"jobs":\[3\],"alerts":\["a"\]\}/);
+  controller.abort();
+});
