@@ -9,7 +9,8 @@ import { createHandlers } from '../core/api/handlers.ts';
 import { resolveDataDir } from '../core/data-dir.ts';
 import { Relay } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
-import { SettingsError, type Settings } from '../core/settings.ts';
+import { SettingsService } from '../core/settings-service.ts';
+import { SettingsError } from '../core/settings.ts';
 
 function fail(message: string): never {
   console.error(`level-ilert-relay: ${message}`);
@@ -25,45 +26,47 @@ function listenError(error: NodeJS.ErrnoException, what: string, host: string, p
 
 async function main(): Promise<void> {
   const dataDir = resolveDataDir();
-  let settings: Settings;
+  let relay: Relay | undefined;
+  let service: SettingsService;
   let settingsPath: string;
   try {
     const file = new SettingsFile(dataDir);
     settingsPath = file.path;
-    settings = file.resolve();
+    service = new SettingsService(file, process.env, (changed) => relay?.applySettings(changed));
   } catch (error) {
     if (error instanceof SettingsError) fail(error.message);
     throw error;
   }
+  const settings = service.current;
 
-  let relay: Relay;
   try {
     relay = new Relay({ dataDir, settings });
   } catch (error) {
     fail(`cannot open the database in ${dataDir}: ${(error as Error).message}`);
   }
+  const running = relay;
   try {
-    await relay.start();
+    await running.start();
   } catch (error) {
-    relay.store.close();
+    running.store.close();
     fail(listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT'));
   }
 
-  const admin = new AdminServer({ handlers: createHandlers(relay), rendererDir: fileURLToPath(new URL('../../dist/renderer', import.meta.url)) });
+  const admin = new AdminServer({ handlers: createHandlers(running, service), rendererDir: fileURLToPath(new URL('../../dist/renderer', import.meta.url)) });
   try {
     await admin.listen(settings.adminPort);
   } catch (error) {
-    await relay.stop();
+    await running.stop();
     fail(listenError(error as NodeJS.ErrnoException, 'the admin dashboard', '127.0.0.1', settings.adminPort, 'RELAY_ADMIN_PORT'));
   }
-  const batcher = new ChangeBatcher(relay.store, (changes) => admin.push(changes));
+  const batcher = new ChangeBatcher(running.store, (changes) => admin.push(changes));
 
-  console.log(`level-ilert-relay: receiver listening at ${relay.receiverUrl}`);
+  console.log(`level-ilert-relay: receiver listening at ${running.receiverUrl}`);
   console.log(`  dashboard (this machine only): ${admin.url}`);
   console.log(`  data directory: ${dataDir}`);
   console.log(`  settings file:  ${settingsPath}`);
   console.log(`  forwarding to:  ${settings.ilertApiUrl}/api/events (at most ${settings.ilertEventsPerMinute} events/min per key)`);
-  const problems = relay.status().problems;
+  const problems = running.status().problems;
   for (const problem of problems) console.log(`  warning: ${problem}`);
   if (problems.length === 0) console.log('  configuration: ok');
   console.log('Press Ctrl+C to stop.');
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`level-ilert-relay: ${signal} received, finishing in-flight work…`);
     batcher.close();
-    Promise.all([admin.close(), relay.stop()]).then(
+    Promise.all([admin.close(), running.stop()]).then(
       () => {
         console.log('level-ilert-relay: stopped');
         process.exit(0);

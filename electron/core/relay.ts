@@ -3,7 +3,9 @@ import { Forwarder, type ForwarderOptions } from './forwarder/forwarder.ts';
 import { processWebhook, Receiver, WEBHOOK_PATH, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
+import { ReadModels } from './store/read-models.ts';
 import { Store, type IngestPolicy } from './store/store.ts';
+import type { RelayStatusView } from '../../shared/contract.ts';
 
 export const DEFAULT_TARGET = 'default';
 
@@ -18,15 +20,6 @@ export interface RelayOptions {
   tuning?: RelayTuning;
 }
 
-export interface RelayStatus {
-  receiverListening: boolean;
-  receiverUrl: string | undefined;
-  queueDepth: number;
-  failedJobs: number;
-  lastDeliveryAt: number | undefined;
-  problems: string[];
-}
-
 /**
  * The relay core, with no Electron in it: store, receiver and forwarder wired together. The
  * desktop app and the headless CLI both host one of these.
@@ -34,6 +27,7 @@ export interface RelayStatus {
 export class Relay {
   readonly store: Store;
   readonly outbox: Outbox;
+  readonly read: ReadModels;
   readonly forwarder: Forwarder;
   readonly receiver: Receiver;
   #settings: Settings;
@@ -45,6 +39,7 @@ export class Relay {
     this.#settings = options.settings;
     this.store = new Store(options.dataDir, { busyTimeoutMs: options.tuning?.busyTimeoutMs });
     this.outbox = new Outbox(this.store);
+    this.read = new ReadModels(this.store);
     this.forwarder = new Forwarder({
       store: this.store,
       outbox: this.outbox,
@@ -116,19 +111,24 @@ export class Relay {
     return `http://${host}:${this.#address.port}${WEBHOOK_PATH}`;
   }
 
-  status(): RelayStatus {
-    const counts = this.store.sql
-      .get(
-        `SELECT sum(status IN ('queued', 'in_flight')) AS queued, sum(status = 'failed') AS failed FROM outbox`,
-      )
-      .get() as { queued: number | null; failed: number | null };
-    const last = this.store.sql.get(`SELECT max(received_at) AS at FROM deliveries`).get() as { at: number | null };
+  status(): RelayStatusView {
+    const sql = this.store.sql;
+    const counts = sql.get(`SELECT sum(status IN ('queued', 'in_flight')) AS queued, sum(status = 'failed') AS failed FROM outbox`).get() as {
+      queued: number | null;
+      failed: number | null;
+    };
+    const last = sql.get(`SELECT max(received_at) AS at FROM deliveries`).get() as { at: number | null };
+    const attempt = sql.get(`SELECT started_at, status_code FROM attempts ORDER BY id DESC LIMIT 1`).get() as
+      | { started_at: number; status_code: number | null }
+      | undefined;
     return {
       receiverListening: this.receiver.listening,
       receiverUrl: this.receiverUrl,
       queueDepth: counts.queued ?? 0,
       failedJobs: counts.failed ?? 0,
       lastDeliveryAt: last.at ?? undefined,
+      ilertReachable: attempt ? attempt.status_code !== null : undefined,
+      lastAttemptAt: attempt?.started_at,
       problems: configurationProblems(this.#settings),
     };
   }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import Conf from 'conf';
-import { resolveSettings, settingsSchema, SettingsError, type Settings, type SettingsInput } from './settings.ts';
+import { resolveSettings, validateSettings, SettingsError, type Settings, type SettingsInput } from './settings.ts';
 
 /**
  * The settings file in the data directory (`settings.json`), read and written with conf — the
@@ -21,7 +21,7 @@ export class SettingsFile {
         watch: false,
       });
     } catch (error) {
-      throw new SettingsError([`the settings file in ${dataDir} cannot be read: ${(error as Error).message}`]);
+      throw new SettingsError([{ key: '', message: `the settings file in ${dataDir} cannot be read: ${(error as Error).message}` }]);
     }
     this.path = this.#conf.path;
   }
@@ -39,11 +39,8 @@ export class SettingsFile {
   update(patch: Partial<SettingsInput>): Settings {
     const next: Record<string, unknown> = { ...this.stored(), ...patch };
     for (const [key, value] of Object.entries(patch)) if (value === undefined) delete next[key];
-    const result = settingsSchema.safeParse(next);
-    if (!result.success) {
-      throw new SettingsError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-    }
+    const settings = validateSettings(next);
     this.#conf.store = next;
-    return result.data;
+    return settings;
   }
 }

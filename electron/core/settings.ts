@@ -59,12 +59,30 @@ export const ENVIRONMENT_OVERRIDES = {
 
 export const SECRET_SETTINGS = ['levelWebhookSecret', 'levelWebhookSecretPrevious', 'ilertIntegrationKey'] as const;
 
+export interface SettingIssue {
+  key: string;
+  message: string;
+}
+
 export class SettingsError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
+  readonly issues: SettingIssue[];
+  constructor(issues: SettingIssue[]) {
+    const problems = issues.map((issue) => (issue.key ? `${settingLabel(issue.key)}: ${issue.message}` : issue.message));
     super(`invalid settings:\n  ${problems.join('\n  ')}`);
-    this.problems = problems;
+    this.issues = issues;
   }
+
+  get problems(): string[] {
+    return this.message.split('\n  ').slice(1);
+  }
+}
+
+export function validateSettings(values: Record<string, unknown>): Settings {
+  const result = settingsSchema.safeParse(values);
+  if (!result.success) {
+    throw new SettingsError(result.error.issues.map((issue) => ({ key: issue.path.map(String).join('.'), message: issue.message })));
+  }
+  return result.data;
 }
 
 function settingLabel(key: string): string {
@@ -82,13 +100,14 @@ export function resolveSettings(stored: Record<string, unknown>, env: NodeJS.Pro
     const value = env[name];
     if (value !== undefined && value !== '') merged[key] = value;
   }
-  const result = settingsSchema.safeParse(merged);
-  if (!result.success) {
-    throw new SettingsError(
-      result.error.issues.map((issue) => `${settingLabel(issue.path.join('.')) || 'settings'}: ${issue.message}`),
-    );
-  }
-  return result.data;
+  return validateSettings(merged);
+}
+
+/** The settings an environment variable fixes, so a UI shows them read-only. */
+export function settingsLockedByEnvironment(env: NodeJS.ProcessEnv): SettingKey[] {
+  return Object.entries(ENVIRONMENT_OVERRIDES)
+    .filter(([name]) => env[name] !== undefined && env[name] !== '')
+    .map(([, key]) => key);
 }
 
 /** Warnings about a valid but risky or incomplete configuration, shown on start and in the UI. */

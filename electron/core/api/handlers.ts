@@ -1,11 +1,21 @@
 import { z } from 'zod';
 import { methods, type Handlers, type MethodName } from '../../../shared/contract.ts';
 import { NotFoundError, type Relay } from '../relay.ts';
+import type { SettingsService } from '../settings-service.ts';
 
 /** The contract's methods, implemented on the relay core. */
-export function createHandlers(relay: Relay): Handlers {
+export function createHandlers(relay: Relay, settings: SettingsService): Handlers {
   return {
     getStatus: () => relay.status(),
+    listAlerts: () => relay.read.listAlerts(Date.now()),
+    listDeliveries: ({ filter, anchorId, offset, limit }) => relay.read.listDeliveries(filter, { anchorId, offset, limit }),
+    getDelivery: ({ id }) => {
+      const delivery = relay.read.getDelivery(id);
+      if (!delivery) throw new NotFoundError(`no delivery ${id}`);
+      return delivery;
+    },
+    getSettings: () => settings.view(),
+    updateSettings: (patch) => settings.update(patch),
     rerunDelivery: ({ id }) => relay.rerunDelivery(id),
     rerunJob: ({ id }) => {
       relay.rerunJob(id);

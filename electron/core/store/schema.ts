@@ -117,4 +117,12 @@ export const MIGRATIONS: readonly string[] = [
     updated_at  INTEGER NOT NULL
   );
   `,
+  // What the delivery log filters and searches on, copied from the event at ingest.
+  `
+  ALTER TABLE deliveries ADD COLUMN level_alert_id TEXT;
+  ALTER TABLE deliveries ADD COLUMN alert_name TEXT;
+  ALTER TABLE deliveries ADD COLUMN hostname TEXT;
+  ALTER TABLE deliveries ADD COLUMN severity TEXT;
+  CREATE INDEX deliveries_alert ON deliveries(level_alert_id);
+  `,
 ];

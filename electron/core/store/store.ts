@@ -211,10 +211,12 @@ export class Store {
     const known = this.sql.get('SELECT 1 FROM events WHERE event_id = ?').get(envelope.event_id);
     if (known) {
       const deliveryId = this.#insertDelivery(delivery, 200, 'duplicate', 'event_id already received', envelope.event_id, envelope.event_type);
+      this.#describeDelivery(deliveryId, envelope, delivery.alert);
       this.#collectedChanges.push({ kind: 'delivery', id: deliveryId });
       return { outcome: 'duplicate', deliveryId, jobIds: [] };
     }
     const deliveryId = this.#insertDelivery(delivery, 202, 'accepted', undefined, envelope.event_id, envelope.event_type);
+    this.#describeDelivery(deliveryId, envelope, delivery.alert);
     const occurredMs = Date.parse(envelope.occurred_at);
     this.sql
       .get(
@@ -233,6 +235,16 @@ export class Store {
       this.#applyMirror('groups', envelope, delivery.receivedAt);
     }
     return { outcome: 'accepted', deliveryId, jobIds };
+  }
+
+  /** Copies what the delivery log filters and searches on onto the delivery row. */
+  #describeDelivery(deliveryId: number, envelope: Envelope, alert: LevelAlert | undefined): void {
+    const data = envelope.data as Record<string, unknown>;
+    const hostname = alert?.device_hostname ?? (typeof data.hostname === 'string' ? data.hostname : undefined);
+    const name = alert?.name ?? (typeof data.name === 'string' ? data.name : undefined);
+    this.sql
+      .get('UPDATE deliveries SET level_alert_id = ?, alert_name = ?, hostname = ?, severity = ? WHERE id = ?')
+      .run(alert?.id ?? null, name ?? null, hostname ?? null, alert?.severity ?? null, deliveryId);
   }
 
   #applyMirror(table: 'devices' | 'groups', envelope: Envelope, now: number): void {

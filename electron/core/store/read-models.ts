@@ -1,0 +1,203 @@
+import type {
+  AlertList,
+  AlertRow,
+  AttemptView,
+  DeliveryDetail,
+  DeliveryFilter,
+  DeliveryPage,
+  DeliveryRow,
+  DeliveryStatus,
+  JobView,
+} from '../../../shared/contract.ts';
+import type { Store } from './store.ts';
+
+/** A delivery's one status: its own outcome, or for accepted alerts the state of its ilert work. */
+const DELIVERY_STATUS = `CASE
+  WHEN d.outcome != 'accepted' THEN d.outcome
+  WHEN j.id IS NULL THEN 'accepted'
+  WHEN j.status = 'queued' AND j.attempts > 0 THEN 'retrying'
+  WHEN j.status = 'in_flight' THEN 'sending'
+  ELSE j.status END`;
+
+const ROW_COLUMNS = `d.id, d.received_at, d.source, d.event_type, d.event_id, d.outcome, d.status_code, d.reason, d.signature,
+  d.alert_name, d.hostname, d.severity, d.level_alert_id, d.path, d.rerun_of, ${DELIVERY_STATUS} AS status,
+  j.id AS job_id, j.event_type AS job_event_type, j.status AS job_status, j.reason AS job_reason, j.attempts AS job_attempts,
+  j.next_attempt_at AS job_next_attempt_at, j.last_status_code AS job_last_status_code, j.last_error AS job_last_error,
+  (SELECT latency_ms FROM attempts WHERE outbox_id = j.id ORDER BY id DESC LIMIT 1) AS job_last_latency_ms,
+  (SELECT url FROM attempts WHERE outbox_id = j.id ORDER BY id DESC LIMIT 1) AS job_url`;
+
+type Row = Record<string, unknown>;
+
+const text = (value: unknown) => (value === null || value === undefined ? undefined : String(value));
+const num = (value: unknown) => (value === null || value === undefined ? undefined : Number(value));
+
+/** How a job's stored status reads to a person: a queued job that has been tried is retrying. */
+function viewStatus(status: unknown, attempts: unknown): JobView['status'] {
+  if (status === 'queued' && Number(attempts) > 0) return 'retrying';
+  if (status === 'in_flight') return 'sending';
+  return String(status) as JobView['status'];
+}
+
+const JOB_COLUMNS = `id AS job_id, event_type AS job_event_type, status AS job_status, reason AS job_reason, attempts AS job_attempts,
+  next_attempt_at AS job_next_attempt_at, last_status_code AS job_last_status_code, last_error AS job_last_error`;
+
+function jobSummary(row: Row): JobView | undefined {
+  if (row.job_id === null || row.job_id === undefined) return undefined;
+  return {
+    id: Number(row.job_id),
+    eventType: String(row.job_event_type),
+    status: viewStatus(row.job_status, row.job_attempts),
+    reason: text(row.job_reason),
+    attempts: Number(row.job_attempts),
+    nextAttemptAt: num(row.job_next_attempt_at),
+    lastStatusCode: num(row.job_last_status_code),
+    lastError: text(row.job_last_error),
+    lastLatencyMs: num(row.job_last_latency_ms),
+    url: text(row.job_url),
+  };
+}
+
+function deliveryRow(row: Row): DeliveryRow {
+  return {
+    id: Number(row.id),
+    receivedAt: Number(row.received_at),
+    source: String(row.source) as DeliveryRow['source'],
+    eventType: text(row.event_type),
+    eventId: text(row.event_id),
+    outcome: String(row.outcome) as DeliveryRow['outcome'],
+    status: String(row.status) as DeliveryStatus,
+    statusCode: Number(row.status_code),
+    reason: text(row.reason),
+    signature: String(row.signature),
+    alertName: text(row.alert_name),
+    hostname: text(row.hostname),
+    severity: text(row.severity),
+    levelAlertId: text(row.level_alert_id),
+    path: String(row.path),
+    rerunOf: num(row.rerun_of),
+    job: jobSummary(row),
+  };
+}
+
+function filterClause(filter: DeliveryFilter): { where: string; params: (string | number)[] } {
+  const clauses: string[] = [];
+  const params: (string | number)[] = [];
+  const list = (column: string, values: readonly string[] | undefined) => {
+    if (!values || values.length === 0) return;
+    clauses.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+  };
+  list(`(${DELIVERY_STATUS})`, filter.statuses);
+  list('d.event_type', filter.eventTypes);
+  list('d.severity', filter.severities);
+  if (filter.since !== undefined) {
+    clauses.push('d.received_at >= ?');
+    params.push(filter.since);
+  }
+  if (filter.until !== undefined) {
+    clauses.push('d.received_at < ?');
+    params.push(filter.until);
+  }
+  const search = filter.search?.trim();
+  if (search) {
+    const pattern = `%${search.replace(/[\\%_]/g, (match) => `\\${match}`)}%`;
+    clauses.push(`(d.alert_name LIKE ? ESCAPE '\\' OR d.hostname LIKE ? ESCAPE '\\')`);
+    params.push(pattern, pattern);
+  }
+  return { where: clauses.length ? `AND ${clauses.join(' AND ')}` : '', params };
+}
+
+/** What the dashboard reads: pages of the delivery log, one delivery in full, the alert board. */
+export class ReadModels {
+  readonly #store: Store;
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /**
+   * Newest first, as of `anchorId` (the newest id when the user started reading), so that new
+   * deliveries do not shift the page the user is looking at.
+   */
+  listDeliveries(filter: DeliveryFilter, page: { anchorId?: number | undefined; offset: number; limit: number }): DeliveryPage {
+    const sql = this.#store.sql;
+    const newest = (sql.get('SELECT coalesce(max(id), 0) AS id FROM deliveries').get() as { id: number }).id;
+    const anchorId = page.anchorId ?? newest;
+    const { where, params } = filterClause(filter);
+    const from = `FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id <= ? ${where}`;
+    const total = (sql.get(`SELECT count(*) AS n ${from}`).get(anchorId, ...params) as { n: number }).n;
+    const rows = sql.get(`SELECT ${ROW_COLUMNS} ${from} ORDER BY d.id DESC LIMIT ? OFFSET ?`).all(anchorId, ...params, page.limit, page.offset) as Row[];
+    const newer = newest > anchorId ? (sql.get(`SELECT count(*) AS n FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id > ? ${where}`).get(anchorId, ...params) as { n: number }).n : 0;
+    return { anchorId, total, newer, offset: page.offset, rows: rows.map(deliveryRow) };
+  }
+
+  getDelivery(id: number): DeliveryDetail | undefined {
+    const sql = this.#store.sql;
+    const row = sql.get(`SELECT ${ROW_COLUMNS}, d.headers, d.body, d.body_size, d.remote_addr, d.forwarded_for FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id = ?`).get(id) as Row | undefined;
+    if (!row) return undefined;
+    const jobs = sql.get(`SELECT ${JOB_COLUMNS}, alert_key, payload FROM outbox WHERE delivery_id = ? ORDER BY id`).all(id) as Row[];
+    const body = row.body ? Buffer.from(row.body as Uint8Array).toString('utf8') : undefined;
+    return {
+      ...deliveryRow(row),
+      headers: JSON.parse(String(row.headers)) as Record<string, string>,
+      body,
+      bodySize: Number(row.body_size),
+      remoteAddr: text(row.remote_addr),
+      forwardedFor: text(row.forwarded_for),
+      jobs: jobs.map((job) => ({
+        ...jobSummary(job)!,
+        alertKey: String(job.alert_key),
+        payload: String(job.payload),
+        attemptLog: (sql.get('SELECT * FROM attempts WHERE outbox_id = ? ORDER BY id').all(Number(job.job_id)) as Row[]).map(
+          (attempt): AttemptView => ({
+            id: Number(attempt.id),
+            startedAt: Number(attempt.started_at),
+            latencyMs: num(attempt.latency_ms),
+            url: String(attempt.url),
+            statusCode: num(attempt.status_code),
+            error: text(attempt.error),
+            requestBody: String(attempt.request_body),
+            responseBody: text(attempt.response_body),
+            manual: Boolean(attempt.manual),
+          }),
+        ),
+      })),
+    };
+  }
+
+  /** Active alerts, and those resolved within `recentMs`; counts per severity of the active ones. */
+  listAlerts(now: number, recentMs = 86_400_000): AlertList {
+    const rows = this.#store.sql
+      .get(
+        `SELECT a.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.reason AS job_reason, j.next_attempt_at AS job_next_attempt_at
+         FROM alerts a LEFT JOIN outbox j ON j.id = (SELECT max(id) FROM outbox WHERE alert_key = a.alert_key)
+         WHERE a.state = 'active' OR a.updated_at >= ?
+         ORDER BY a.state = 'active' DESC,
+           CASE a.severity WHEN 'emergency' THEN 0 WHEN 'critical' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, a.updated_at DESC`,
+      )
+      .all(now - recentMs) as Row[];
+    const alerts = rows.map(
+      (row): AlertRow => ({
+        levelAlertId: String(row.level_alert_id),
+        alertKey: String(row.alert_key),
+        state: String(row.state) as AlertRow['state'],
+        severity: text(row.severity),
+        name: text(row.name),
+        deviceHostname: text(row.device_hostname),
+        startedAt: text(row.started_at),
+        resolvedAt: text(row.resolved_at),
+        firstSeenAt: Number(row.first_seen_at),
+        updatedAt: Number(row.updated_at),
+        forwarding: row.job_id === null ? undefined : {
+          jobId: Number(row.job_id),
+          status: viewStatus(row.job_status, row.job_attempts),
+          reason: text(row.job_reason),
+          nextAttemptAt: num(row.job_next_attempt_at),
+        },
+      }),
+    );
+    const active = alerts.filter((alert) => alert.state === 'active');
+    const counts: Record<string, number> = { emergency: 0, critical: 0, warning: 0, information: 0 };
+    for (const alert of active) counts[alert.severity ?? 'information'] = (counts[alert.severity ?? 'information'] ?? 0) + 1;
+    return { active, resolved: alerts.filter((alert) => alert.state === 'resolved'), counts };
+  }
+}

@@ -1,0 +1,122 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHandlers } from '../../electron/core/api/handlers.ts';
+import { callMethod } from '../../electron/core/api/handlers.ts';
+import { SettingsFile } from '../../electron/core/settings-file.ts';
+import { SettingsService } from '../../electron/core/settings-service.ts';
+import type { MethodName } from '../../shared/contract.ts';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { startRelay, SECRET, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
+import { waitForStore } from '../helpers/wait.ts';
+import { sign } from '../../electron/core/level/signature.ts';
+
+const ilert = await new FakeIlert().start();
+const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY });
+const settingsFile = new SettingsFile(harness.dataDir);
+settingsFile.update({ levelWebhookSecret: SECRET, ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, port: 0 });
+const service = new SettingsService(settingsFile, { RELAY_ADMIN_PORT: '9999' }, (changed) => harness.relay.applySettings(changed));
+const handlers = createHandlers(harness.relay, service);
+after(async () => {
+  await harness.stop();
+  await ilert.stop();
+});
+
+async function call(method: MethodName, input: unknown = {}) {
+  const result = await callMethod(handlers, method, input);
+  if (!result.ok) throw new Error(`${method}: ${result.error.message}`);
+  return result.value as never;
+}
+
+const sender = new LevelSender({ url: harness.url, secret: SECRET });
+const disk = alertEvent({ severity: 'critical', name: 'Low disk space', hostname: 'FRONTDESK-01' });
+const cpu = alertEvent({ severity: 'warning', name: 'CPU usage >75.0% for 10 minutes', hostname: 'ACME-DC01' });
+await sender.deliver(disk);
+await sender.deliver(cpu);
+const badRaw = JSON.stringify(alertEvent());
+await sender.postRaw(badRaw, { 'x-level-signature': sign('other', badRaw) });
+await ilert.waitFor(() => ilert.events.length === 2);
+await waitForStore(harness.relay.store, () => harness.relay.status().queueDepth === 0);
+
+test('the delivery log lists newest first, with the ilert job under each alert delivery', async () => {
+  const page = await call('listDeliveries', {});
+  const { rows, total } = page as { rows: { status: string; alertName?: string; job?: { status: string; lastStatusCode?: number; url?: string } }[]; total: number };
+  assert.equal(total, 3);
+  assert.deepEqual(rows.map((row) => row.status), ['rejected', 'delivered', 'delivered']);
+  assert.equal(rows[1]!.alertName, cpu.data.name);
+  assert.equal(rows[1]!.job!.lastStatusCode, 202);
+  assert.equal(rows[1]!.job!.url, `${ilert.url}/api/events`);
+});
+
+test('filters by status, severity, event type and text search over alert name and host', async () => {
+  const count = async (filter: object) => ((await call('listDeliveries', { filter })) as { total: number }).total;
+  assert.equal(await count({ statuses: ['rejected'] }), 1);
+  assert.equal(await count({ statuses: ['delivered'] }), 2);
+  assert.equal(await count({ severities: ['critical'] }), 1);
+  assert.equal(await count({ eventTypes: ['alert_active'] }), 2, 'the rejected one has no event type');
+  assert.equal(await count({ search: 'acme-dc' }), 1);
+  assert.equal(await count({ search: 'disk' }), 1);
+  assert.equal(await count({ search: '100%_' }), 0, 'LIKE wildcards are literal');
+  assert.equal(await count({ since: Date.now() + 60_000 }), 0);
+});
+
+test('new deliveries do not shift a page: the anchor holds it, and "newer" says how many arrived', async () => {
+  const first = (await call('listDeliveries', { limit: 2 })) as { anchorId: number; rows: { id: number }[] };
+  await sender.deliver(alertEvent());
+  const again = (await call('listDeliveries', { limit: 2, anchorId: first.anchorId })) as { rows: { id: number }[]; newer: number };
+  assert.deepEqual(again.rows.map((row) => row.id), first.rows.map((row) => row.id));
+  assert.equal(again.newer, 1);
+});
+
+test('the detail has redacted headers, the raw body, the signature verdict and every attempt', async () => {
+  const { rows } = (await call('listDeliveries', { filter: { search: 'FRONTDESK' } })) as { rows: { id: number; levelAlertId?: string }[] };
+  const row = rows.find((candidate) => candidate.levelAlertId === disk.data.id)!;
+  const detail = (await call('getDelivery', { id: row.id })) as {
+    signature: string;
+    body: string;
+    headers: Record<string, string>;
+    jobs: { attemptLog: { statusCode: number; requestBody: string }[] }[];
+  };
+  assert.equal(detail.signature, 'valid');
+  assert.equal(detail.body, JSON.stringify(disk));
+  assert.equal(detail.headers['content-type'], 'application/json');
+  assert.equal(detail.jobs[0]!.attemptLog[0]!.statusCode, 202);
+  assert.doesNotMatch(detail.jobs[0]!.attemptLog[0]!.requestBody, new RegExp(INTEGRATION_KEY));
+  const missing = await callMethod(handlers, 'getDelivery', { id: 987654 });
+  assert.deepEqual(missing.ok ? null : [missing.status, missing.error.code], [404, 'not_found']);
+});
+
+test('the alert board shows active alerts with their forwarding state and counts per severity', async () => {
+  await sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: cpu.data.id, name: cpu.data.name, severity: 'warning', occurredAt: new Date(Date.parse(cpu.occurred_at) + 1000).toISOString() }));
+  await ilert.waitFor(() => ilert.events.some((event) => event.eventType === 'RESOLVE'));
+  const board = (await call('listAlerts')) as { active: { name: string; forwarding: { status: string } }[]; resolved: { name: string }[]; counts: Record<string, number> };
+  assert.ok(board.active.some((alert) => alert.name === 'Low disk space' && alert.forwarding.status === 'delivered'));
+  assert.ok(board.resolved.some((alert) => alert.name === cpu.data.name));
+  assert.equal(board.counts.critical, 2);
+  assert.equal(board.counts.warning, 0);
+});
+
+test('settings reach a UI masked, and environment-fixed ones are locked', async () => {
+  const view = (await call('getSettings')) as { secrets: Record<string, { set: boolean; hint?: string }>; lockedByEnvironment: string[] };
+  assert.equal(view.secrets.levelWebhookSecret!.set, true);
+  assert.notEqual(view.secrets.levelWebhookSecret!.hint, SECRET);
+  assert.doesNotMatch(JSON.stringify(view), new RegExp(`${SECRET}|${INTEGRATION_KEY}`));
+  assert.deepEqual(view.lockedByEnvironment, ['adminPort']);
+});
+
+test('a settings update is validated as a whole: bad values are refused per field and nothing is written', async () => {
+  const refused = (await call('updateSettings', { ilertEventsPerMinute: 0, ilertApiUrl: 'nope', adminPort: 1 })) as { ok: boolean; errors: Record<string, string> };
+  assert.equal(refused.ok, false);
+  assert.match(refused.errors.adminPort!, /RELAY_ADMIN_PORT/);
+  const invalid = (await call('updateSettings', { ilertEventsPerMinute: 0, ilertApiUrl: 'nope' })) as { ok: boolean; errors: Record<string, string> };
+  assert.equal(invalid.ok, false);
+  assert.match(invalid.errors.ilertEventsPerMinute!, /at least 1/);
+  assert.match(invalid.errors.ilertApiUrl!, /http\(s\) URL/);
+  assert.equal(settingsFile.stored().ilertEventsPerMinute, undefined, 'nothing written');
+
+  const saved = (await call('updateSettings', { ilertEventsPerMinute: 30, port: 9123 })) as { ok: boolean; settings: { values: { ilertEventsPerMinute: number }; restartRequired: string[] } };
+  assert.equal(saved.ok, true);
+  assert.equal(saved.settings.values.ilertEventsPerMinute, 30);
+  assert.deepEqual(saved.settings.restartRequired, ['port']);
+  assert.equal(harness.relay.settings.ilertEventsPerMinute, 30, 'applied to the running relay');
+});
