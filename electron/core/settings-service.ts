@@ -1,10 +1,11 @@
 import type { SettingsPatch, SettingsView } from '../../shared/contract.ts';
 import type { SettingsFile } from './settings-file.ts';
+import type {
+  SECRET_SETTINGS} from './settings.ts';
 import {
   configurationProblems,
   maskSecret,
   resolveSettings,
-  SECRET_SETTINGS,
   settingsLockedByEnvironment,
   SettingsError,
   ENVIRONMENT_OVERRIDES,
