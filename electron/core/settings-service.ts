@@ -1,7 +1,6 @@
 import type { SettingsPatch, SettingsView } from '../../shared/contract.ts';
 import type { SettingsFile } from './settings-file.ts';
-import type {
-  SECRET_SETTINGS} from './settings.ts';
+import type { SECRET_SETTINGS } from './settings.ts';
 import {
   configurationProblems,
   maskSecret,
