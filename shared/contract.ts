@@ -213,8 +213,5 @@ export const pushedEvents = {
 export type PushedEventName = keyof typeof pushedEvents;
 export type PushedEvent<E extends PushedEventName> = z.output<(typeof pushedEvents)[E]>;
 
-export const IPC_INVOKE_PREFIX = 'relay:';
-export const IPC_PUSH_CHANNEL = 'relay:changes';
-
 /** Errors cross the boundary as a code and a message a person can act on. */
 export type ApiError = { code: 'bad_input' | 'not_found' | 'internal'; message: string };
