@@ -49,6 +49,9 @@ export class SettingsService {
         ilertEventsPerMinute: settings.ilertEventsPerMinute,
         highPrioritySeverities: settings.highPrioritySeverities,
         retentionDays: settings.retentionDays,
+        notifyMinSeverity: settings.notifyMinSeverity,
+        notifyResolves: settings.notifyResolves,
+        startAtLogin: settings.startAtLogin,
       },
       secrets: {
         levelWebhookSecret: secret('levelWebhookSecret'),

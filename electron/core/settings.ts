@@ -39,6 +39,10 @@ export const settingsSchema = z.object({
     .default(50),
   highPrioritySeverities: z.array(z.enum(SEVERITIES)).default(['critical', 'emergency']),
   retentionDays: z.coerce.number().int().min(1, 'must be at least 1 day').max(3650).default(30),
+  // Desktop app only.
+  notifyMinSeverity: z.enum(SEVERITIES).default('warning'),
+  notifyResolves: z.boolean().default(false),
+  startAtLogin: z.boolean().default(false),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

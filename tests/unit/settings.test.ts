@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveSettings, configurationProblems, SettingsError, ENVIRONMENT_OVERRIDES } from '../../electron/core/settings.ts';
+import { resolveSettings, configurationProblems, SettingsError, ENVIRONMENT_OVERRIDES, settingsSchema } from '../../electron/core/settings.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { resolveDataDir, defaultDataDir } from '../../electron/core/data-dir.ts';
 import { tempDataDir } from '../helpers/relay-harness.ts';
@@ -85,4 +85,10 @@ test('the data directory comes from RELAY_DATA_DIR, else the app-data directory'
   assert.equal(resolveDataDir({ RELAY_DATA_DIR: '/tmp/x' }), '/tmp/x');
   assert.equal(defaultDataDir({ XDG_CONFIG_HOME: '/home/u/.config' }, 'linux'), '/home/u/.config/Level ilert Relay');
   assert.equal(defaultDataDir({ APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32'), path.join('C:\\Users\\u\\AppData\\Roaming', 'Level ilert Relay'));
+});
+
+test('the README documents every setting and every environment variable', () => {
+  const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  for (const key of Object.keys(settingsSchema.shape)) assert.match(readme, new RegExp(`\\| \`${key}\` \\|`), `setting ${key}`);
+  for (const name of [...Object.keys(ENVIRONMENT_OVERRIDES), 'RELAY_DATA_DIR']) assert.match(readme, new RegExp(`\\| \`${name}\` \\|`), `variable ${name}`);
 });
