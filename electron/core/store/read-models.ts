@@ -166,16 +166,38 @@ export class ReadModels {
 
   /** Active alerts, and those resolved within `recentMs`; counts per severity of the active ones. */
   listAlerts(now: number, recentMs = 86_400_000): AlertList {
+    const alerts = this.#alerts(`a.state = 'active' OR a.updated_at >= ?`, [now - recentMs]);
+    const active = alerts.filter((alert) => alert.state === 'active');
+    const counts: Record<string, number> = { emergency: 0, critical: 0, warning: 0, information: 0 };
+    for (const alert of active) counts[alert.severity ?? 'information'] = (counts[alert.severity ?? 'information'] ?? 0) + 1;
+    return { active, resolved: alerts.filter((alert) => alert.state === 'resolved'), counts };
+  }
+
+  alertsByIds(ids: readonly string[]): AlertRow[] {
+    if (ids.length === 0) return [];
+    return this.#alerts(`a.level_alert_id IN (${ids.map(() => '?').join(', ')})`, ids);
+  }
+
+  /** Jobs among `ids` that have failed for good, with the delivery they came from. */
+  failedJobs(ids: readonly number[]): { id: number; deliveryId: number | undefined; reason: string }[] {
+    if (ids.length === 0) return [];
+    const rows = this.#store.sql
+      .get(`SELECT id, delivery_id, reason FROM outbox WHERE status = 'failed' AND id IN (${ids.map(() => '?').join(', ')})`)
+      .all(...ids) as Row[];
+    return rows.map((row) => ({ id: Number(row.id), deliveryId: num(row.delivery_id), reason: String(row.reason ?? 'failed') }));
+  }
+
+  #alerts(where: string, params: readonly (string | number)[]): AlertRow[] {
     const rows = this.#store.sql
       .get(
         `SELECT a.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.reason AS job_reason, j.next_attempt_at AS job_next_attempt_at
          FROM alerts a LEFT JOIN outbox j ON j.id = (SELECT max(id) FROM outbox WHERE alert_key = a.alert_key)
-         WHERE a.state = 'active' OR a.updated_at >= ?
+         WHERE ${where}
          ORDER BY a.state = 'active' DESC,
            CASE a.severity WHEN 'emergency' THEN 0 WHEN 'critical' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, a.updated_at DESC`,
       )
-      .all(now - recentMs) as Row[];
-    const alerts = rows.map(
+      .all(...params) as Row[];
+    return rows.map(
       (row): AlertRow => ({
         levelAlertId: String(row.level_alert_id),
         alertKey: String(row.alert_key),
@@ -195,9 +217,5 @@ export class ReadModels {
         },
       }),
     );
-    const active = alerts.filter((alert) => alert.state === 'active');
-    const counts: Record<string, number> = { emergency: 0, critical: 0, warning: 0, information: 0 };
-    for (const alert of active) counts[alert.severity ?? 'information'] = (counts[alert.severity ?? 'information'] ?? 0) + 1;
-    return { active, resolved: alerts.filter((alert) => alert.state === 'resolved'), counts };
   }
 }
