@@ -1,6 +1,14 @@
 import fs from 'node:fs';
 import Conf from 'conf';
-import { resolveSettings, validateSettings, SettingsError, type Settings, type SettingsInput } from './settings.ts';
+import { resolveSettings, validateSettings, SettingsError, SECRET_SETTINGS, type Settings, type SettingsInput } from './settings.ts';
+
+/** Encrypts secrets at rest; the desktop app backs it with Electron's safeStorage. */
+export interface SecretCodec {
+  encrypt(plain: string): string;
+  decrypt(stored: string): string;
+}
+
+const ENCRYPTED = 'enc:v1:';
 
 /**
  * The settings file in the data directory (`settings.json`), read and written with conf — the
@@ -10,8 +18,10 @@ import { resolveSettings, validateSettings, SettingsError, type Settings, type S
 export class SettingsFile {
   readonly path: string;
   readonly #conf: Conf<Record<string, unknown>>;
+  readonly #codec: SecretCodec | undefined;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, codec?: SecretCodec) {
+    this.#codec = codec;
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     try {
       this.#conf = new Conf<Record<string, unknown>>({
@@ -26,8 +36,20 @@ export class SettingsFile {
     this.path = this.#conf.path;
   }
 
+  /** The file's values, secrets decrypted. A secret that cannot be decrypted is reported, not dropped. */
   stored(): Record<string, unknown> {
-    return { ...this.#conf.store };
+    const values: Record<string, unknown> = { ...this.#conf.store };
+    for (const key of SECRET_SETTINGS) {
+      const value = values[key];
+      if (typeof value !== 'string' || !value.startsWith(ENCRYPTED)) continue;
+      if (!this.#codec) throw new SettingsError([{ key, message: 'is encrypted by the desktop app; set it again here or through its environment variable' }]);
+      try {
+        values[key] = this.#codec.decrypt(value.slice(ENCRYPTED.length));
+      } catch (error) {
+        throw new SettingsError([{ key, message: `cannot be decrypted (${(error as Error).message}); enter it again` }]);
+      }
+    }
+    return values;
   }
 
   /** Effective settings: file, then environment overrides, validated. */
@@ -40,7 +62,14 @@ export class SettingsFile {
     const next: Record<string, unknown> = { ...this.stored(), ...patch };
     for (const [key, value] of Object.entries(patch)) if (value === undefined) delete next[key];
     const settings = validateSettings(next);
-    this.#conf.store = next;
+    const onDisk = { ...next };
+    if (this.#codec) {
+      for (const key of SECRET_SETTINGS) {
+        const value = onDisk[key];
+        if (typeof value === 'string' && value) onDisk[key] = `${ENCRYPTED}${this.#codec.encrypt(value)}`;
+      }
+    }
+    this.#conf.store = onDisk;
     return settings;
   }
 }

@@ -22,9 +22,12 @@ export class SettingsService {
   readonly #env: NodeJS.ProcessEnv;
   readonly #started: Settings;
   readonly #apply: (settings: Settings) => void;
+  readonly #notices: readonly string[];
   #current: Settings;
 
-  constructor(file: SettingsFile, env: NodeJS.ProcessEnv, apply: (settings: Settings) => void) {
+  /** `notices`: problems of the host itself, e.g. secrets stored in plain text for want of a keyring. */
+  constructor(file: SettingsFile, env: NodeJS.ProcessEnv, apply: (settings: Settings) => void, notices: readonly string[] = []) {
+    this.#notices = notices;
     this.#file = file;
     this.#env = env;
     this.#apply = apply;
@@ -59,7 +62,7 @@ export class SettingsService {
         ilertIntegrationKey: secret('ilertIntegrationKey'),
       },
       lockedByEnvironment: settingsLockedByEnvironment(this.#env),
-      problems: configurationProblems(settings),
+      problems: [...this.#notices, ...configurationProblems(settings)],
       restartRequired: RESTART_SETTINGS.filter((key) => stored[key] !== this.#started[key] && !settingsLockedByEnvironment(this.#env).includes(key)),
     };
   }

@@ -92,3 +92,14 @@ test('the README documents every setting and every environment variable', () => 
   for (const key of Object.keys(settingsSchema.shape)) assert.match(readme, new RegExp(`\\| \`${key}\` \\|`), `setting ${key}`);
   for (const name of [...Object.keys(ENVIRONMENT_OVERRIDES), 'RELAY_DATA_DIR']) assert.match(readme, new RegExp(`\\| \`${name}\` \\|`), `variable ${name}`);
 });
+
+test('with a codec (safeStorage in the desktop app) secrets are encrypted at rest and read back', () => {
+  const dir = tempDataDir();
+  const codec = { encrypt: (plain: string) => Buffer.from([...plain].reverse().join('')).toString('base64'), decrypt: (stored: string) => [...Buffer.from(stored, 'base64').toString()].reverse().join('') };
+  new SettingsFile(dir, codec).update({ levelWebhookSecret: 'very-secret-value-123', port: 9000 });
+  const onDisk = fs.readFileSync(path.join(dir, 'settings.json'), 'utf8');
+  assert.doesNotMatch(onDisk, /very-secret-value-123/);
+  assert.match(onDisk, /"levelWebhookSecret": "enc:v1:/);
+  assert.equal(new SettingsFile(dir, codec).resolve({}).levelWebhookSecret, 'very-secret-value-123');
+  assert.throws(() => new SettingsFile(dir).resolve({}), /levelWebhookSecret.*encrypted by the desktop app/);
+});
