@@ -25,10 +25,23 @@ function electronEntry(name: 'main' | 'preload', emptyOutDir: boolean): UserConf
 }
 
 /**
- * `vite build`: the renderer (dist/renderer). `--mode main` and `--mode preload`: the Electron
- * entries (dist/electron).
+ * `vite build`: the renderer (dist/renderer). `--mode cli`: the headless host (dist/cli).
+ * `--mode main` and `--mode preload`: the Electron entries (dist/electron).
  */
+/** The headless host as one ES module, so `npm run serve` starts without TypeScript stripping. */
+const cliEntry: UserConfig = {
+  build: {
+    outDir: 'dist/cli',
+    emptyOutDir: true,
+    target: 'node22',
+    minify: false,
+    ssr: 'electron/cli/serve.ts',
+    rollupOptions: { external: nodeExternals, output: { format: 'es', entryFileNames: 'serve.js' } },
+  },
+};
+
 export default defineConfig(({ mode }) => {
+  if (mode === 'cli') return cliEntry;
   if (mode === 'main') return electronEntry('main', true);
   if (mode === 'preload') return electronEntry('preload', false);
   return {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startChildRelay, tempDataDir, SECRET, INTEGRATION_KEY } from '../tests/helpers/relay-harness.ts';
+import { startChildRelay, tempDataDir, SECRET, INTEGRATION_KEY, SERVE_BUNDLE } from '../tests/helpers/relay-harness.ts';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -31,7 +31,7 @@ export interface RelayChildOptions {
   eventsPerMinute?: number;
 }
 
-/** `npm run serve` in a fresh data directory, listening on an ephemeral port on 127.0.0.1. */
+/** `npm run serve` (the bundled dist/cli/serve.js) in a fresh data directory, on an ephemeral port on 127.0.0.1. */
 export async function startRelayChild(name: string, options: RelayChildOptions): Promise<BenchChild> {
   const dataDir = tempDataDir('relay-bench-');
   tempDirs.add(dataDir);
@@ -43,15 +43,18 @@ export async function startRelayChild(name: string, options: RelayChildOptions):
     ILERT_INTEGRATION_KEY: INTEGRATION_KEY,
     ILERT_API_URL: options.ilertApiUrl,
     ILERT_EVENTS_PER_MINUTE: String(options.eventsPerMinute ?? 100_000),
-  });
+  }, { entry: SERVE_BUNDLE, nodeFlags: SERVE_FLAGS });
   const entry: BenchChild = { name, child: relay.child, pid: relay.child.pid!, url: relay.url, exited: relay.exited, output: relay.output, dataDir };
   running.add(entry);
   return entry;
 }
 
-/** bench/bare-server.ts with the same node and flags as the relay. */
+/** Exactly what `npm run serve` runs. */
+const SERVE_FLAGS = ['--experimental-sqlite'];
+
+/** bench/bare-server.js with the same node and flags as the relay. */
 export async function startBareChild(name: string, timeoutMs = 10_000): Promise<BenchChild> {
-  const child = spawn(process.execPath, [...process.execArgv.filter((arg) => arg.startsWith('--experimental')), path.join(BENCH_DIR, 'bare-server.ts')], {
+  const child = spawn(process.execPath, [...SERVE_FLAGS, path.join(BENCH_DIR, 'bare-server.js')], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -52,10 +52,13 @@ export interface ChildRelay {
 }
 
 export const NODE_FLAGS = ['--experimental-strip-types', '--experimental-sqlite', '--import', path.join(ROOT, 'tests/helpers/forbid-electron.ts')];
+export const SERVE_SOURCE = path.join(ROOT, 'electron/cli/serve.ts');
+/** What `npm run serve` runs: the same code bundled by `vite build --mode cli`. */
+export const SERVE_BUNDLE = path.join(ROOT, 'dist/cli/serve.js');
 
-/** `npm run serve` as a real child process, with the guard that fails on any runtime import of electron. */
-export function spawnServe(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'electron/cli/serve.ts')], {
+/** The headless host as a real child process, with the guard that fails on any runtime import of electron. */
+export function spawnServe(env: Record<string, string>, entry = SERVE_SOURCE, nodeFlags = NODE_FLAGS): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), RELAY_PORT: '0', RELAY_ADMIN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,8 +66,12 @@ export function spawnServe(env: Record<string, string>): ChildProcess {
 }
 
 /** Starts the headless relay and resolves once it has printed its start-up report. */
-export async function startChildRelay(env: Record<string, string>, timeoutMs = 10_000): Promise<ChildRelay> {
-  const child = spawnServe(env);
+export async function startChildRelay(
+  env: Record<string, string>,
+  options: { entry?: string; nodeFlags?: string[]; timeoutMs?: number } = {},
+): Promise<ChildRelay> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const child = spawnServe(env, options.entry, options.nodeFlags);
   let output = '';
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   const [url, adminUrl] = await new Promise<[string, string]>((resolve, reject) => {

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { DatabaseSync } from 'node:sqlite';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { spawnServe, startChildRelay, tempDataDir, SECRET, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
+import { spawnServe, startChildRelay, tempDataDir, SECRET, INTEGRATION_KEY, SERVE_BUNDLE } from '../helpers/relay-harness.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -21,8 +21,8 @@ async function runToExit(env: Record<string, string>): Promise<{ code: number | 
   return { code: code as number | null, output };
 }
 
-test('starts from the environment, prints where it listens and what is missing', async () => {
-  const relay = await startChildRelay({ RELAY_DATA_DIR: tempDataDir() });
+test('npm run serve (the bundle) starts from the environment, prints where it listens and what is missing', async () => {
+  const relay = await startChildRelay({ RELAY_DATA_DIR: tempDataDir() }, { entry: SERVE_BUNDLE });
   try {
     assert.match(relay.url, /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/level$/);
     const health = await fetch(relay.url.replace('/webhooks/level', '/healthz'));

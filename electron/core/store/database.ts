@@ -4,6 +4,8 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { MIGRATIONS } from './schema.ts';
 
 export const DATABASE_FILE = 'relay.sqlite';
+/** A safety net only: the store checkpoints on a timer long before the WAL gets this big (~40 MB). */
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
@@ -12,6 +14,8 @@ export class StoreUnavailableError extends Error {
 /**
  * Opens the relay's SQLite file. WAL lets the dashboard read while webhooks are written;
  * synchronous=FULL makes every acknowledged commit survive a power cut, not only a crash.
+ * Checkpoints are left to a timer (see Store) instead of running inside every thousandth
+ * commit, where they would hold up acknowledgements.
  */
 export function openDatabase(dataDir: string, busyTimeoutMs = 2000): DatabaseSync {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -21,6 +25,7 @@ export function openDatabase(dataDir: string, busyTimeoutMs = 2000): DatabaseSyn
     db.exec(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
+    db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.exec('PRAGMA foreign_keys = ON');
     migrate(db);
   } catch (error) {

@@ -21,22 +21,24 @@ export const MIGRATIONS: readonly string[] = [
     reason        TEXT,
     event_id      TEXT,
     event_type    TEXT,
-    rerun_of      INTEGER REFERENCES deliveries(id) ON DELETE SET NULL
+    rerun_of      INTEGER REFERENCES deliveries(id) ON DELETE SET NULL,
+    -- what the delivery log filters and searches on, copied from the event at ingest
+    level_alert_id TEXT,
+    alert_name    TEXT,
+    hostname      TEXT,
+    severity      TEXT
   );
   CREATE INDEX deliveries_received ON deliveries(received_at);
-  CREATE INDEX deliveries_event ON deliveries(event_id);
 
+  -- One row per event_id: the dedup key. The event's data is the body of its delivery, not stored twice.
   CREATE TABLE events (
     event_id     TEXT PRIMARY KEY,
     delivery_id  INTEGER NOT NULL,
     event_type   TEXT    NOT NULL,
     occurred_at  TEXT    NOT NULL,
-    occurred_ms  INTEGER NOT NULL,
     resource_id  TEXT    NOT NULL,
-    data         TEXT    NOT NULL,
     received_at  INTEGER NOT NULL
-  );
-  CREATE INDEX events_received ON events(received_at);
+  ) WITHOUT ROWID;
 
   CREATE TABLE alerts (
     level_alert_id  TEXT PRIMARY KEY,
@@ -116,13 +118,5 @@ export const MIGRATIONS: readonly string[] = [
     deleted     INTEGER NOT NULL DEFAULT 0,
     updated_at  INTEGER NOT NULL
   );
-  `,
-  // What the delivery log filters and searches on, copied from the event at ingest.
-  `
-  ALTER TABLE deliveries ADD COLUMN level_alert_id TEXT;
-  ALTER TABLE deliveries ADD COLUMN alert_name TEXT;
-  ALTER TABLE deliveries ADD COLUMN hostname TEXT;
-  ALTER TABLE deliveries ADD COLUMN severity TEXT;
-  CREATE INDEX deliveries_alert ON deliveries(level_alert_id);
   `,
 ];

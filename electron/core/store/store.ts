@@ -64,6 +64,25 @@ export function rankFor(eventType: 'ALERT' | 'RESOLVE', severity: Severity | und
 }
 
 const RESOLVED_BEFORE_DELIVERY = 'skipped: resolved before delivery';
+const CHECKPOINT_DELAY_MS = 1000;
+
+/** What the delivery log filters and searches on, copied onto the delivery row at ingest. */
+interface DeliveryDescription {
+  levelAlertId?: string | undefined;
+  name?: string | undefined;
+  hostname?: string | undefined;
+  severity?: string | undefined;
+}
+
+function describe(envelope: Envelope, alert: LevelAlert | undefined): DeliveryDescription {
+  const data = envelope.data as Record<string, unknown>;
+  return {
+    levelAlertId: alert?.id,
+    name: alert?.name ?? (typeof data.name === 'string' ? data.name : undefined),
+    hostname: alert?.device_hostname ?? (typeof data.hostname === 'string' ? data.hostname : undefined),
+    severity: alert?.severity,
+  };
+}
 
 interface PendingWrite {
   run: () => unknown;
@@ -83,10 +102,29 @@ export class Store {
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
   #closed = false;
+  #checkpointTimer: NodeJS.Timeout | undefined;
 
   constructor(dataDir: string, options: { busyTimeoutMs?: number } = {}) {
     this.db = openDatabase(dataDir, options.busyTimeoutMs);
     this.sql = new Statements(this.db);
+  }
+
+  /**
+   * Copies the WAL back into the database a second after writes, in one go: a page written by
+   * many commits is copied once, and never inside a commit that a webhook is waiting for.
+   */
+  #scheduleCheckpoint(): void {
+    if (this.#checkpointTimer || this.#closed) return;
+    this.#checkpointTimer = setTimeout(() => {
+      this.#checkpointTimer = undefined;
+      if (this.#closed) return;
+      try {
+        this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+      } catch {
+        // A busy database is checkpointed next time.
+      }
+    }, CHECKPOINT_DELAY_MS);
+    this.#checkpointTimer.unref();
   }
 
   get closed(): boolean {
@@ -96,6 +134,7 @@ export class Store {
   close(): void {
     if (this.#closed) return;
     this.#flush();
+    clearTimeout(this.#checkpointTimer);
     this.#closed = true;
     this.db.close();
   }
@@ -125,14 +164,16 @@ export class Store {
     const changesBefore = this.#collectedChanges.length;
     try {
       inTransaction(this.db, () => {
+        const savepoint = this.sql.get('SAVEPOINT write');
+        const release = this.sql.get('RELEASE write');
         for (const write of batch) {
-          this.db.exec('SAVEPOINT write');
+          savepoint.run();
           try {
             results.push({ ok: true, value: write.run() });
-            this.db.exec('RELEASE write');
+            release.run();
           } catch (error) {
             this.db.exec('ROLLBACK TO write');
-            this.db.exec('RELEASE write');
+            release.run();
             results.push({ ok: false, value: error });
           }
         }
@@ -143,6 +184,7 @@ export class Store {
       for (const write of batch) write.reject(unavailable);
       return;
     }
+    this.#scheduleCheckpoint();
     const changes = this.#collectedChanges.splice(0);
     batch.forEach((write, index) => {
       const result = results[index]!;
@@ -178,12 +220,13 @@ export class Store {
     reason: string | undefined,
     eventId: string | undefined,
     eventType: string | undefined,
+    described: DeliveryDescription = {},
   ): number {
     const result = this.sql
       .get(
         `INSERT INTO deliveries (received_at, source, remote_addr, forwarded_for, method, path, headers, body, body_size,
-           signature, status_code, outcome, reason, event_id, event_type, rerun_of)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           signature, status_code, outcome, reason, event_id, event_type, rerun_of, level_alert_id, alert_name, hostname, severity)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         delivery.receivedAt,
@@ -202,28 +245,28 @@ export class Store {
         eventId ?? null,
         eventType ?? null,
         delivery.rerunOf ?? null,
+        described.levelAlertId ?? null,
+        described.name ?? null,
+        described.hostname ?? null,
+        described.severity ?? null,
       );
     return Number(result.lastInsertRowid);
   }
 
   #ingestNow(delivery: AcceptedDelivery, policy: IngestPolicy): IngestResult {
     const { envelope } = delivery;
+    const described = describe(envelope, delivery.alert);
     const known = this.sql.get('SELECT 1 FROM events WHERE event_id = ?').get(envelope.event_id);
     if (known) {
-      const deliveryId = this.#insertDelivery(delivery, 200, 'duplicate', 'event_id already received', envelope.event_id, envelope.event_type);
-      this.#describeDelivery(deliveryId, envelope, delivery.alert);
+      const deliveryId = this.#insertDelivery(delivery, 200, 'duplicate', 'event_id already received', envelope.event_id, envelope.event_type, described);
       this.#collectedChanges.push({ kind: 'delivery', id: deliveryId });
       return { outcome: 'duplicate', deliveryId, jobIds: [] };
     }
-    const deliveryId = this.#insertDelivery(delivery, 202, 'accepted', undefined, envelope.event_id, envelope.event_type);
-    this.#describeDelivery(deliveryId, envelope, delivery.alert);
+    const deliveryId = this.#insertDelivery(delivery, 202, 'accepted', undefined, envelope.event_id, envelope.event_type, described);
     const occurredMs = Date.parse(envelope.occurred_at);
     this.sql
-      .get(
-        `INSERT INTO events (event_id, delivery_id, event_type, occurred_at, occurred_ms, resource_id, data, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(envelope.event_id, deliveryId, envelope.event_type, envelope.occurred_at, occurredMs, envelope.data.id, JSON.stringify(envelope.data), delivery.receivedAt);
+      .get(`INSERT INTO events (event_id, delivery_id, event_type, occurred_at, resource_id, received_at) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(envelope.event_id, deliveryId, envelope.event_type, envelope.occurred_at, envelope.data.id, delivery.receivedAt);
     this.#collectedChanges.push({ kind: 'delivery', id: deliveryId });
 
     let jobIds: number[] = [];
@@ -235,16 +278,6 @@ export class Store {
       this.#applyMirror('groups', envelope, delivery.receivedAt);
     }
     return { outcome: 'accepted', deliveryId, jobIds };
-  }
-
-  /** Copies what the delivery log filters and searches on onto the delivery row. */
-  #describeDelivery(deliveryId: number, envelope: Envelope, alert: LevelAlert | undefined): void {
-    const data = envelope.data as Record<string, unknown>;
-    const hostname = alert?.device_hostname ?? (typeof data.hostname === 'string' ? data.hostname : undefined);
-    const name = alert?.name ?? (typeof data.name === 'string' ? data.name : undefined);
-    this.sql
-      .get('UPDATE deliveries SET level_alert_id = ?, alert_name = ?, hostname = ?, severity = ? WHERE id = ?')
-      .run(alert?.id ?? null, name ?? null, hostname ?? null, alert?.severity ?? null, deliveryId);
   }
 
   #applyMirror(table: 'devices' | 'groups', envelope: Envelope, now: number): void {

@@ -1,10 +1,9 @@
 /**
  * The baseline for the benchmark: a bare node:http server that reads the whole request body and
- * answers 202 with a small JSON body, nothing else. Spawned by bench/run.ts with the same node and
- * flags as the relay; prints its URL, stops on SIGTERM/SIGINT.
+ * answers 202 with a small JSON body, nothing else. Plain JavaScript, like the bundled relay that
+ * `npm run serve` runs; prints its URL, stops on SIGTERM/SIGINT.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 const ACCEPTED = Buffer.from('{"accepted":true}');
 
@@ -17,7 +16,7 @@ const server = http.createServer({ keepAliveTimeout: 65_000 }, (request, respons
 });
 
 server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   console.log(`bare server listening at http://127.0.0.1:${port}/webhooks/level`);
 });
 
