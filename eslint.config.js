@@ -23,6 +23,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript (config, the benchmark's bare server) runs on Node.
+    files: ['**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
+  },
+  {
     files: ['electron/core/**', 'electron/cli/**', 'shared/**', 'renderer/**', 'tests/**', 'bench/**'],
     rules: noElectronAtRuntime,
   },
