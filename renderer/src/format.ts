@@ -1,0 +1,131 @@
+/** Formatting for people reading the dashboard at 3 a.m.: short, unambiguous, local time. */
+import type { DeliveryStatus } from '../../shared/contract.ts';
+
+/** Mirrors of the contract's lists (kept here so the renderer does not bundle zod); checked below. */
+export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped'] as const;
+export const SEVERITY_LEVELS = ['emergency', 'critical', 'warning', 'information'] as const;
+export const EVENT_TYPES = ['alert_active', 'alert_resolved', 'device_created', 'device_updated', 'device_deleted', 'group_created', 'group_updated', 'group_deleted'] as const;
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const statusesMatchContract: Same<(typeof DELIVERY_STATUSES)[number], DeliveryStatus> = true;
+void statusesMatchContract;
+
+const pad = (value: number) => String(value).padStart(2, '0');
+
+export function clock(ms: number): string {
+  const date = new Date(ms);
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+export function clockSeconds(ms: number): string {
+  const date = new Date(ms);
+  return `${clock(ms)}:${pad(date.getSeconds())}`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** "14:02:11" today, "Nov 21 14:02" before. */
+export function shortTime(ms: number, now = Date.now()): string {
+  const date = new Date(ms);
+  const today = new Date(now);
+  if (date.toDateString() === today.toDateString()) return clockSeconds(ms);
+  return `${MONTHS[date.getMonth()]} ${date.getDate()} ${clock(ms)}`;
+}
+
+/** Full local date and time, for titles. */
+export function fullTime(ms: number): string {
+  const date = new Date(ms);
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${clockSeconds(ms)}`;
+}
+
+/** "just now", "12 min", "3 h 5 min", "4 days". */
+export function duration(ms: number): string {
+  const minutes = Math.floor(Math.max(0, ms) / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  const days = Math.floor(hours / 24);
+  return days === 1 ? '1 day' : `${days} days`;
+}
+
+export function ago(ms: number | undefined, now = Date.now()): string {
+  if (ms === undefined) return 'never';
+  const text = duration(now - ms);
+  return text === 'just now' ? text : `${text} ago`;
+}
+
+export function latency(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function parseTime(iso: string | undefined): number | undefined {
+  if (!iso) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
+}
+
+export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted' | 'busy';
+
+const STATUS_TONES: Record<string, Tone> = {
+  accepted: 'ok',
+  delivered: 'ok',
+  duplicate: 'muted',
+  skipped: 'muted',
+  rejected: 'bad',
+  failed: 'bad',
+  queued: 'info',
+  sending: 'busy',
+  retrying: 'warn',
+};
+
+export function statusTone(status: string): Tone {
+  return STATUS_TONES[status] ?? 'muted';
+}
+
+/** What a status badge says: "retrying at 14:05", "rejected: bad signature…". */
+export function statusLabel(status: string, nextAttemptAt?: number): string {
+  if (status === 'retrying' && nextAttemptAt !== undefined) return `retrying at ${clock(nextAttemptAt)}`;
+  return status;
+}
+
+export function severityTone(severity: string | undefined): 'critical' | 'warning' | 'information' | 'none' {
+  if (severity === 'emergency' || severity === 'critical') return 'critical';
+  if (severity === 'warning') return 'warning';
+  if (severity === 'information') return 'information';
+  return 'none';
+}
+
+const SIGNATURE_WORDS: Record<string, string> = {
+  valid: 'valid',
+  'valid-previous': 'valid with previous secret',
+  missing: 'missing (a secret is configured, the request had no signature)',
+  invalid: 'invalid (not signed with the configured secret)',
+  unsigned: 'unsigned (no secret configured)',
+  'not-checked': 'not checked (re-run of a stored delivery)',
+};
+
+export function signatureWords(verdict: string): string {
+  return SIGNATURE_WORDS[verdict] ?? verdict;
+}
+
+export function signatureTone(verdict: string): Tone {
+  if (verdict === 'valid' || verdict === 'valid-previous') return 'ok';
+  if (verdict === 'missing' || verdict === 'invalid') return 'bad';
+  return 'muted';
+}
+
+/** Pretty JSON when the text is JSON, the text itself otherwise. */
+export function prettyBody(text: string | undefined): { text: string; json: boolean } {
+  if (text === undefined) return { text: '', json: false };
+  try {
+    return { text: JSON.stringify(JSON.parse(text), null, 2), json: true };
+  } catch {
+    return { text, json: false };
+  }
+}

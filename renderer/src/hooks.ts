@@ -1,0 +1,85 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { subscribe, type Changes } from './api/client.ts';
+
+/** Calls the latest `listener` for every batch of pushed changes while mounted. */
+export function useChanges(listener: (changes: Changes) => void): void {
+  const latest = useRef(listener);
+  useEffect(() => {
+    latest.current = listener;
+  });
+  useEffect(() => subscribe((changes) => latest.current(changes)), []);
+}
+
+/**
+ * Wraps an async loader so that calls never overlap: a call made while one runs schedules exactly
+ * one more afterwards. Bursts of pushed changes become at most two requests.
+ */
+export function useCoalesced(load: () => Promise<void>): () => void {
+  const latest = useRef(load);
+  const state = useRef({ running: false, again: false });
+  useEffect(() => {
+    latest.current = load;
+  });
+  return useCallback(() => {
+    const run = () => {
+      state.current.running = true;
+      state.current.again = false;
+      latest
+        .current()
+        .catch((error: unknown) => console.error(error))
+        .finally(() => {
+          state.current.running = false;
+          if (state.current.again) run();
+        });
+    };
+    if (state.current.running) state.current.again = true;
+    else run();
+  }, []);
+}
+
+/** The current time, re-rendering every `intervalMs` (for "12 min" ages). */
+export function useNow(intervalMs = 30_000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+  return now;
+}
+
+export function useDebounced<T>(value: T, delayMs: number): T {
+  const [debounced, setDebounced] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setDebounced(value), delayMs);
+    return () => clearTimeout(timer);
+  }, [value, delayMs]);
+  return debounced;
+}
+
+/** Runs `effect` every `intervalMs` while mounted. */
+export function useInterval(effect: () => void, intervalMs: number): void {
+  const latest = useRef(effect);
+  useEffect(() => {
+    latest.current = effect;
+  });
+  useEffect(() => {
+    const timer = setInterval(() => latest.current(), intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+}
+
+/** A short-lived message ("Copied", "Saved") that clears itself. */
+export function useFlash(timeoutMs = 4_000): [string | undefined, (message: string | undefined) => void] {
+  const [message, setMessage] = useState<string | undefined>();
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  const flash = useCallback(
+    (next: string | undefined) => {
+      clearTimeout(timer.current);
+      setMessage(next);
+      if (next !== undefined) timer.current = setTimeout(() => setMessage(undefined), timeoutMs);
+    },
+    [timeoutMs],
+  );
+  return [message, flash];
+}

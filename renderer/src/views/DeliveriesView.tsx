@@ -1,0 +1,369 @@
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { DeliveryFilter, DeliveryRow, DeliveryStatus, RelayStatusView } from '../../../shared/contract.ts';
+import { call } from '../api/client.ts';
+import { StatusBadge } from '../components/Badge.tsx';
+import { VirtualList, type VisibleRange } from '../components/VirtualList.tsx';
+import { webhookUrl } from '../curl.ts';
+import { DELIVERY_STATUSES, EVENT_TYPES, fullTime, latency, plural, SEVERITY_LEVELS, severityTone, shortTime, statusTone } from '../format.ts';
+import { useChanges, useCoalesced, useDebounced, useFlash } from '../hooks.ts';
+import { DeliveryDetailPane } from './DeliveryDetail.tsx';
+import { DeliveryPager } from './delivery-pager.ts';
+
+export const ROW_HEIGHT = 52;
+const TIME_RANGES = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, all: 0 } as const;
+type TimeRange = keyof typeof TIME_RANGES;
+const TIME_LABELS: Record<TimeRange, string> = { hour: 'Last hour', day: 'Last day', week: 'Last week', all: 'All time' };
+
+interface DeliveriesViewProps {
+  status: RelayStatusView | undefined;
+  onLoaded: () => void;
+  focusDeliveryId?: number | undefined;
+}
+
+function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow | undefined; index: number; selected: boolean; onSelect: (row: DeliveryRow) => void }) {
+  if (!row) {
+    return (
+      <div className="drow drow-loading" data-testid="delivery-row-loading" aria-hidden="true">
+        <span className="skeleton" />
+      </div>
+    );
+  }
+  const job = row.job;
+  const rerun = row.source === 'rerun';
+  return (
+    <button
+      type="button"
+      className={`drow${selected ? ' drow-selected' : ''} drow-${statusTone(row.status)}`}
+      data-testid="delivery-row"
+      data-delivery-id={row.id}
+      data-status={row.status}
+      data-index={index}
+      aria-pressed={selected}
+      aria-label={`Delivery ${row.id}: ${row.eventType ?? 'unknown event'}${row.alertName ? `, ${row.alertName}` : ''}, ${row.status}`}
+      onClick={() => onSelect(row)}
+    >
+      <span className="dline">
+        <span className="c-time" title={fullTime(row.receivedAt)}>
+          {shortTime(row.receivedAt)}
+        </span>
+        <span className="c-dir dir-in" title={rerun ? `Re-run of delivery #${row.rerunOf ?? '?'}` : 'Inbound: Level → relay'}>
+          {rerun ? '↻ re-run' : '← Level'}
+        </span>
+        <span className="c-event mono">{row.eventType ?? '—'}</span>
+        <span className="c-alert" title={[row.alertName, row.hostname].filter(Boolean).join(' · ')}>
+          {row.severity && <span className={`dot dot-${severityTone(row.severity)}`} title={row.severity} />}
+          {row.alertName && <span className="aname">{row.alertName}</span>}
+          {row.hostname && <span className="host">{row.hostname}</span>}
+          {!row.alertName && !row.hostname && <span className="muted unparsed">{row.eventId ? `event ${row.eventId}` : 'not parsed'}</span>}
+        </span>
+        <span className="c-status">
+          <StatusBadge status={row.outcome} reason={row.reason} testId="delivery-outcome" />
+        </span>
+        <span className="c-code mono" title="What the relay answered Level">
+          {row.statusCode}
+        </span>
+        <span className="c-url mono" title={row.path}>
+          {row.path}
+        </span>
+        <span className="c-lat" />
+      </span>
+      <span className="dline dline-out">
+        <span className="c-time" />
+        <span className="c-dir dir-out">{job ? '→ ilert' : ''}</span>
+        {job ? (
+          <>
+            <span className="c-event mono">{job.eventType}</span>
+            <span className="c-alert muted" title={job.lastError}>
+              {job.attempts === 0 ? 'not sent yet' : plural(job.attempts, 'attempt')}
+              {job.lastError ? ` · ${job.lastError}` : ''}
+            </span>
+            <span className="c-status">
+              <StatusBadge status={job.status} nextAttemptAt={job.nextAttemptAt} reason={job.reason ?? job.lastError} testId="job-status" />
+            </span>
+            <span className="c-code mono">{job.lastStatusCode ?? '--'}</span>
+            <span className="c-url mono" title={job.url}>
+              {job.url ?? ''}
+            </span>
+            <span className="c-lat">{latency(job.lastLatencyMs)}</span>
+          </>
+        ) : (
+          <span className={`c-none${row.outcome === 'rejected' ? ' text-bad' : ''}`} title={row.reason}>
+            {row.outcome === 'rejected' ? `${row.reason ?? 'rejected'} · not forwarded` : row.outcome === 'duplicate' ? 'already received: not forwarded again' : 'nothing to send to ilert for this event'}
+          </span>
+        )}
+      </span>
+    </button>
+  );
+}
+
+export function DeliveriesView({ status, onLoaded, focusDeliveryId }: DeliveriesViewProps) {
+  const [, setVersion] = useState(0);
+  const [pager] = useState(() => new DeliveryPager(() => setVersion((version) => version + 1)));
+  const [statuses, setStatuses] = useState<DeliveryStatus[]>([]);
+  const [eventType, setEventType] = useState('');
+  const [severity, setSeverity] = useState('');
+  const [time, setTime] = useState<TimeRange>('all');
+  const [searchText, setSearchText] = useState('');
+  const search = useDebounced(searchText.trim(), 250);
+  const [selected, setSelected] = useState<number | undefined>(focusDeliveryId);
+  const [atTop, setAtTop] = useState(true);
+  const [retryMessage, flashRetry] = useFlash(6_000);
+  const [retrying, setRetrying] = useState(false);
+  const listRef = useRef<HTMLDivElement | null>(null);
+  const range = useRef<VisibleRange>({ start: 0, end: 30 });
+  const scrollTop = useRef(0);
+  const ensureTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  useEffect(() => {
+    if (focusDeliveryId) setSelected(focusDeliveryId);
+  }, [focusDeliveryId]);
+
+  const filter = useMemo((): DeliveryFilter => {
+    const next: DeliveryFilter = {};
+    if (statuses.length) next.statuses = statuses;
+    if (eventType) next.eventTypes = [eventType];
+    if (severity) next.severities = [severity as (typeof SEVERITY_LEVELS)[number]];
+    if (TIME_RANGES[time]) next.since = Date.now() - TIME_RANGES[time];
+    if (search) next.search = search;
+    return next;
+  }, [statuses, eventType, severity, time, search]);
+  const filtered = Object.keys(filter).length > 0;
+
+  useEffect(() => {
+    if (listRef.current) listRef.current.scrollTop = 0;
+    scrollTop.current = 0;
+    setAtTop(true);
+    void pager.reset(filter).then(onLoaded);
+  }, [pager, filter, onLoaded]);
+
+  useEffect(() => () => clearTimeout(ensureTimer.current), []);
+
+  const refresh = useCoalesced(async () => {
+    await pager.refresh(range.current);
+    if (pager.newer > 0 && scrollTop.current < 4) await pager.reanchor();
+  });
+  useChanges((changes) => {
+    if (changes.resync || changes.deliveries.length > 0 || changes.jobs.length > 0) refresh();
+  });
+
+  const onRangeChange = useCallback(
+    (next: VisibleRange) => {
+      range.current = next;
+      // At most one round of page requests every 80 ms while the user drags through 100,000 rows.
+      ensureTimer.current ??= setTimeout(() => {
+        ensureTimer.current = undefined;
+        pager.ensure(range.current);
+      }, pager.row(next.start) && pager.row(next.end - 1) ? 80 : 16);
+    },
+    [pager],
+  );
+
+  const onScrollTopChange = useCallback(
+    (top: number) => {
+      scrollTop.current = top;
+      const nowAtTop = top < 4;
+      setAtTop(nowAtTop);
+      if (nowAtTop && pager.newer > 0) void pager.reanchor();
+    },
+    [pager],
+  );
+
+  const showNewer = () => {
+    if (listRef.current) listRef.current.scrollTop = 0;
+    scrollTop.current = 0;
+    setAtTop(true);
+    void pager.reanchor();
+  };
+
+  const select = useCallback((row: DeliveryRow) => setSelected(row.id), []);
+
+  /** Up and down arrows move the selection from the focused row, keeping it on screen. */
+  const onListKey = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+    const focused = (event.target as HTMLElement).closest<HTMLElement>('[data-testid="delivery-row"]');
+    if (!focused) return;
+    const index = Number(focused.dataset.index) + (event.key === 'ArrowDown' ? 1 : -1);
+    const row = pager.row(index);
+    if (!row) return;
+    event.preventDefault();
+    setSelected(row.id);
+    const list = listRef.current;
+    if (list) {
+      if (index * ROW_HEIGHT < list.scrollTop) list.scrollTop = index * ROW_HEIGHT;
+      else if ((index + 1) * ROW_HEIGHT > list.scrollTop + list.clientHeight) list.scrollTop = (index + 1) * ROW_HEIGHT - list.clientHeight;
+      requestAnimationFrame(() => list.querySelector<HTMLButtonElement>(`[data-index="${index}"]`)?.focus());
+    }
+  };
+
+  const retryAll = async () => {
+    setRetrying(true);
+    try {
+      const { count } = await call('retryAllFailed', {});
+      flashRetry(count === 0 ? 'No failed ilert events to retry' : `Queued ${plural(count, 'failed ilert event')} to send again`);
+    } catch (error) {
+      flashRetry(`Retry failed: ${(error as Error).message}`);
+    } finally {
+      setRetrying(false);
+    }
+  };
+
+  const clearFilters = () => {
+    setStatuses([]);
+    setEventType('');
+    setSeverity('');
+    setTime('all');
+    setSearchText('');
+  };
+
+  const toggleStatus = (value: DeliveryStatus) => setStatuses((current) => (current.includes(value) ? current.filter((entry) => entry !== value) : [...current, value]));
+  const failed = status?.failedJobs ?? 0;
+  const url = webhookUrl(status);
+
+  return (
+    <div className={`deliveries-view${selected !== undefined ? ' with-detail' : ''}`} data-testid="deliveries-view">
+      <div className="toolbar" role="search" aria-label="Filter deliveries">
+        <div className="toolbar-row">
+          <label className="field-inline search-field">
+            <span className="sr-only">Search alert name or host</span>
+            <input
+              type="search"
+              placeholder="Search alert name or host…"
+              value={searchText}
+              onChange={(event) => setSearchText(event.target.value)}
+              data-testid="filter-search"
+              maxLength={200}
+            />
+          </label>
+          <label className="field-inline">
+            <span>Event</span>
+            <select value={eventType} onChange={(event) => setEventType(event.target.value)} data-testid="filter-event-type">
+              <option value="">all</option>
+              {EVENT_TYPES.map((type) => (
+                <option key={type} value={type}>
+                  {type}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field-inline">
+            <span>Severity</span>
+            <select value={severity} onChange={(event) => setSeverity(event.target.value)} data-testid="filter-severity">
+              <option value="">all</option>
+              {SEVERITY_LEVELS.map((level) => (
+                <option key={level} value={level}>
+                  {level}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field-inline">
+            <span>Time</span>
+            <select value={time} onChange={(event) => setTime(event.target.value as TimeRange)} data-testid="filter-time">
+              {(Object.keys(TIME_RANGES) as TimeRange[]).map((key) => (
+                <option key={key} value={key}>
+                  {TIME_LABELS[key]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" onClick={clearFilters} disabled={!filtered && !searchText} title={filtered || searchText ? 'Show every delivery' : 'No filters are set'} data-testid="filter-clear">
+            Clear filters
+          </button>
+          <span className="spacer" />
+          <span className="total" data-testid="delivery-total">
+            {pager.loaded ? plural(pager.total, 'delivery', 'deliveries') : '…'}
+          </span>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => void retryAll()}
+            disabled={failed === 0 || retrying}
+            title={failed === 0 ? 'No ilert events have failed' : `Send all ${failed} failed ilert events again`}
+            data-testid="retry-all-failed"
+          >
+            Retry all failed{failed > 0 ? ` (${failed})` : ''}
+          </button>
+        </div>
+        <div className="toolbar-row status-filters" role="group" aria-label="Status">
+          <span className="toolbar-label">Status</span>
+          {DELIVERY_STATUSES.map((value) => (
+            <label key={value} className={`chip chip-${statusTone(value)}${statuses.includes(value) ? ' chip-on' : ''}`}>
+              <input type="checkbox" checked={statuses.includes(value)} onChange={() => toggleStatus(value)} data-testid={`filter-status-${value}`} />
+              {value}
+            </label>
+          ))}
+          {retryMessage && (
+            <span className="flash" role="status" data-testid="retry-all-result">
+              {retryMessage}
+            </span>
+          )}
+        </div>
+      </div>
+
+      {pager.error && (
+        <p className="banner banner-bad" role="alert">
+          Could not load deliveries: {pager.error}
+        </p>
+      )}
+
+      <div className="split">
+        <div className="list-pane" onKeyDown={onListKey}>
+          <div className="dhead" aria-hidden="true">
+            <span className="c-time">Time</span>
+            <span className="c-dir">In / out</span>
+            <span className="c-event">Event</span>
+            <span className="c-alert">Alert · host</span>
+            <span className="c-status">Status</span>
+            <span className="c-code">Code</span>
+            <span className="c-url">URL</span>
+            <span className="c-lat">Latency</span>
+          </div>
+          {pager.newer > 0 && !atTop && (
+            <button type="button" className="new-pill" onClick={showNewer} data-testid="new-deliveries">
+              {plural(pager.newer, 'new delivery', 'new deliveries')} — show
+            </button>
+          )}
+          {pager.loaded && pager.total === 0 ? (
+            <div className="empty" data-testid="deliveries-empty">
+              {filtered ? (
+                <>
+                  <p className="empty-title">No deliveries match these filters</p>
+                  <button type="button" onClick={clearFilters}>
+                    Clear filters
+                  </button>
+                </>
+              ) : (
+                <>
+                  <p className="empty-title">No deliveries yet</p>
+                  <p>Nothing has arrived from Level. To connect it:</p>
+                  <ol>
+                    <li>
+                      Expose the receiver{url ? <> (<code>{url}</code>)</> : null} through a public HTTPS tunnel, e.g. <code>cloudflared tunnel --url {url ? new URL(url).origin : 'http://127.0.0.1:8787'}</code>.
+                    </li>
+                    <li>
+                      In Level: Settings → Webhooks → Add webhook. URL: <code>{status?.publicUrl ? webhookUrl(status) : 'https://<your tunnel>/webhooks/level'}</code>; secret: the one under Settings here; events: at least <b>Alert active</b> and <b>Alert resolved</b>.
+                    </li>
+                    <li>Trigger a test alert in Level: it shows up here within a second.</li>
+                  </ol>
+                </>
+              )}
+            </div>
+          ) : (
+            <VirtualList
+              count={pager.total}
+              rowHeight={ROW_HEIGHT}
+              label="Deliveries, newest first"
+              testId="delivery-list"
+              scrollRef={listRef}
+              onRangeChange={onRangeChange}
+              onScrollTopChange={onScrollTopChange}
+              renderRow={(index) => <DeliveryRowView row={pager.row(index)} index={index} selected={selected !== undefined && pager.row(index)?.id === selected} onSelect={select} />}
+            />
+          )}
+        </div>
+        {selected !== undefined && <DeliveryDetailPane key={selected} id={selected} status={status} onClose={() => setSelected(undefined)} onSelect={setSelected} />}
+      </div>
+    </div>
+  );
+}
+

@@ -1,0 +1,306 @@
+import { useEffect, useState, type ReactNode } from 'react';
+import type { DeliveryDetail, RelayStatusView } from '../../../shared/contract.ts';
+import { call } from '../api/client.ts';
+import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
+import { Icon } from '../components/Icon.tsx';
+import { copyText } from '../clipboard.ts';
+import { curlCommand, webhookUrl } from '../curl.ts';
+import { fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, type Tone } from '../format.ts';
+import { useChanges, useCoalesced } from '../hooks.ts';
+
+type Job = DeliveryDetail['jobs'][number];
+type Outcome = { tone: Tone; text: string };
+
+interface DetailProps {
+  id: number;
+  status: RelayStatusView | undefined;
+  onClose: () => void;
+  onSelect: (id: number) => void;
+}
+
+function Field({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd data-testid={testId}>{children}</dd>
+    </>
+  );
+}
+
+function JobCard({ job, onRerun, busy }: { job: Job; onRerun: (job: Job) => void; busy: boolean }) {
+  const inFlight = job.status === 'sending';
+  return (
+    <section className="job" data-testid="job" data-job-id={job.id} aria-label={`ilert job ${job.id}`}>
+      <div className="job-head">
+        <span className="job-title">
+          → ilert <span className="mono">{job.eventType}</span> <span className="muted">job #{job.id}</span>
+        </span>
+        <StatusBadge status={job.status} nextAttemptAt={job.nextAttemptAt} reason={job.reason ?? job.lastError} testId="job-status" />
+        <span className="muted small">{plural(job.attempts, 'attempt')}</span>
+        <span className="spacer" />
+        <button
+          type="button"
+          onClick={() => onRerun(job)}
+          disabled={inFlight || busy}
+          title={inFlight ? 'Being sent right now: wait for ilert to answer' : 'Send this ilert event again now (recorded as a manual attempt)'}
+          data-testid="rerun-job"
+        >
+          Re-run job
+        </button>
+      </div>
+      {job.reason && (
+        <p className="small">
+          <span className="muted">Reason:</span> {job.reason}
+        </p>
+      )}
+      <p className="small muted">
+        Alert key <span className="mono">{job.alertKey}</span>
+      </p>
+      {job.attemptLog.length === 0 ? (
+        <p className="small muted">Not sent yet.</p>
+      ) : (
+        <table className="table attempts" data-testid="attempts">
+          <colgroup>
+            <col className="a-time" />
+            <col className="a-code" />
+            <col className="a-lat" />
+            <col />
+            <col className="a-manual" />
+          </colgroup>
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Code</th>
+              <th scope="col">Latency</th>
+              <th scope="col">Error / response</th>
+              <th scope="col">By</th>
+            </tr>
+          </thead>
+          <tbody>
+            {job.attemptLog.map((attempt) => (
+              <tr key={attempt.id} data-testid="attempt">
+                <td className="nowrap" title={`${fullTime(attempt.startedAt)} · POST ${attempt.url}`}>
+                  {shortTime(attempt.startedAt)}
+                </td>
+                <td className={`mono ${attempt.statusCode === undefined || attempt.statusCode >= 300 ? 'text-bad' : 'text-ok'}`}>{attempt.statusCode ?? '--'}</td>
+                <td className="nowrap">{latency(attempt.latencyMs) || '--'}</td>
+                <td className="attempt-text">
+                  {attempt.error && <div className="text-bad">{attempt.error}</div>}
+                  {attempt.responseBody ? <code className="response" title={attempt.responseBody}>{attempt.responseBody}</code> : !attempt.error && <span className="muted">(empty response)</span>}
+                </td>
+                <td>{attempt.manual ? <Badge tone="info" title="Sent because someone asked (re-run or retry)">manual</Badge> : <span className="muted" title="Sent by the relay on its own">auto</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <details className="payload">
+        <summary>Request body sent to ilert</summary>
+        <pre>{prettyBody(job.attemptLog.at(-1)?.requestBody ?? job.payload).text}</pre>
+      </details>
+    </section>
+  );
+}
+
+export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProps) {
+  const [detail, setDetail] = useState<DeliveryDetail>();
+  const [error, setError] = useState<string>();
+  const [outcome, setOutcome] = useState<Outcome>();
+  const [busy, setBusy] = useState(false);
+  const [curl, setCurl] = useState<string>();
+
+  const load = useCoalesced(async () => {
+    try {
+      setDetail(await call('getDelivery', { id }));
+      setError(undefined);
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  });
+  useEffect(load, [load]);
+  useChanges((changes) => {
+    if (changes.resync || changes.deliveries.includes(id) || detail?.jobs.some((job) => changes.jobs.includes(job.id))) load();
+  });
+
+  const act = async (action: () => Promise<Outcome>) => {
+    setBusy(true);
+    try {
+      setOutcome(await action());
+    } catch (failure) {
+      setOutcome({ tone: 'bad', text: (failure as Error).message });
+    } finally {
+      setBusy(false);
+      load();
+    }
+  };
+
+  const rerunDelivery = () =>
+    act(async () => {
+      const result = await call('rerunDelivery', { id });
+      const ok = result.statusCode >= 200 && result.statusCode < 300;
+      const what = result.body.duplicate ? 'duplicate: already received, ilert is not sent it twice' : result.body.accepted ? 'accepted' : String(result.body.error ?? 'refused');
+      return { tone: ok ? (result.body.duplicate ? 'muted' : 'ok') : 'bad', text: `Re-run answered ${result.statusCode} (${what}). It is the newest row in the list.` };
+    });
+
+  const rerunJob = (job: Job) =>
+    act(async () => {
+      await call('rerunJob', { id: job.id });
+      return { tone: 'ok', text: `ilert job #${job.id} queued to send again.` };
+    });
+
+  const url = webhookUrl(status);
+  const copyCurl = () => {
+    if (!detail || !url) return;
+    const command = curlCommand(detail, url);
+    setCurl(command);
+    copyText(command).then(
+      () => setOutcome({ tone: 'ok', text: 'cURL command copied. Replace the signature placeholder before sending it.' }),
+      (failure: Error) => setOutcome({ tone: 'warn', text: `${failure.message}; the command is shown below.` }),
+    );
+  };
+
+  const noBody = detail && detail.body === undefined;
+  const body = prettyBody(detail?.body);
+
+  return (
+    <aside className="detail" aria-label={`Delivery ${id}`} data-testid="delivery-detail" data-delivery-id={id}>
+      <div className="detail-head">
+        <h2>
+          Delivery <span className="mono">#{id}</span>
+        </h2>
+        {detail && <StatusBadge status={detail.status} nextAttemptAt={detail.job?.nextAttemptAt} reason={detail.reason} testId="detail-status" />}
+        <span className="spacer" />
+        <button type="button" className="icon-button" aria-label="Close details" title="Close details" onClick={onClose} data-testid="detail-close">
+          <Icon name="close" />
+        </button>
+      </div>
+      <div className="detail-actions">
+        <button
+          type="button"
+          onClick={() => void rerunDelivery()}
+          disabled={!detail || noBody || busy}
+          title={noBody ? 'The body was not stored (over the size limit), so it cannot run again' : 'Run this delivery through the receiver again (signature, checks, de-duplication)'}
+          data-testid="rerun-delivery"
+        >
+          Re-run delivery
+        </button>
+        <button
+          type="button"
+          onClick={copyCurl}
+          disabled={!detail || noBody || !url}
+          title={noBody ? 'The body was not stored, so there is nothing to send' : !url ? 'The receiver is not listening, so there is no URL to send to' : 'Copy a curl command that sends this body to the webhook URL'}
+          data-testid="copy-curl"
+        >
+          Copy as cURL
+        </button>
+      </div>
+      {outcome && (
+        <p className={`banner banner-${outcome.tone}`} role="status" data-testid="action-result">
+          {outcome.text}
+        </p>
+      )}
+      {curl && (
+        <pre className="curl" data-testid="curl-preview">
+          {curl}
+        </pre>
+      )}
+      {error && (
+        <p className="banner banner-bad" role="alert">
+          {error}
+        </p>
+      )}
+      {!detail ? (
+        !error && <p className="muted">Loading…</p>
+      ) : (
+        <div className="detail-body">
+          <dl className="facts">
+            <Field label="Received">{fullTime(detail.receivedAt)}</Field>
+            <Field label="Source">
+              {detail.source === 'rerun' ? (
+                <>
+                  re-run
+                  {detail.rerunOf !== undefined && (
+                    <>
+                      {' '}
+                      of{' '}
+                      <button type="button" className="link" onClick={() => onSelect(detail.rerunOf!)}>
+                        delivery #{detail.rerunOf}
+                      </button>
+                    </>
+                  )}
+                </>
+              ) : (
+                'webhook from Level'
+              )}
+            </Field>
+            <Field label="Event">
+              <span className="mono">{detail.eventType ?? '—'}</span>
+              {detail.eventId && <span className="muted mono small"> {detail.eventId}</span>}
+            </Field>
+            {(detail.alertName || detail.hostname) && (
+              <Field label="Alert">
+                {detail.severity && <SeverityBadge severity={detail.severity} />} {detail.alertName} {detail.hostname && <span className="host">{detail.hostname}</span>}
+              </Field>
+            )}
+            <Field label="Answer to Level">
+              <span className="mono">{detail.statusCode}</span> <StatusBadge status={detail.outcome} testId="detail-outcome" />
+            </Field>
+            {detail.reason && (
+              <Field label="Reason" testId="detail-reason">
+                {detail.reason}
+              </Field>
+            )}
+            <Field label="Signature" testId="signature-verdict">
+              <Badge tone={signatureTone(detail.signature)}>{signatureWords(detail.signature)}</Badge>
+            </Field>
+            <Field label="Remote address">
+              <span className="mono">{detail.remoteAddr ?? '—'}</span>
+            </Field>
+            <Field label="Forwarded for">
+              <span className="mono">{detail.forwardedFor ?? '—'}</span>
+            </Field>
+            <Field label="Request">
+              <span className="mono">POST {detail.path}</span> <span className="muted">({plural(detail.bodySize, 'byte')})</span>
+            </Field>
+          </dl>
+
+          <h3 className="detail-section">ilert</h3>
+          {detail.jobs.length === 0 ? (
+            <p className="muted small" data-testid="no-jobs">
+              {detail.outcome === 'rejected'
+                ? 'Rejected, so nothing was sent to ilert.'
+                : detail.outcome === 'duplicate'
+                  ? 'A duplicate of an event already received: nothing was sent again.'
+                  : 'This event does not page anyone: nothing to send to ilert.'}
+            </p>
+          ) : (
+            detail.jobs.map((job) => <JobCard key={job.id} job={job} onRerun={(target) => void rerunJob(target)} busy={busy} />)
+          )}
+
+          <h3 className="detail-section">Request headers</h3>
+          <table className="table headers" data-testid="request-headers">
+            <tbody>
+              {Object.entries(detail.headers).map(([name, value]) => (
+                <tr key={name}>
+                  <th scope="row" className="mono">
+                    {name}
+                  </th>
+                  <td className={`mono ${value === '[redacted]' ? 'muted' : ''}`}>{value}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+
+          <h3 className="detail-section">
+            Body <span className="muted small">{noBody ? '(not stored: over the size limit)' : body.json ? '(JSON)' : '(not JSON: shown as received)'}</span>
+          </h3>
+          {!noBody && (
+            <pre className="body" data-testid="request-body">
+              {body.text || ' '}
+            </pre>
+          )}
+        </div>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,427 @@
+/**
+ * The dashboard in a real browser (Debian's chromium through playwright-core) against the real
+ * headless relay (`electron/cli/serve.ts` as a child process) and a fake ilert. The renderer must
+ * be built first (`npm test` does it in `pretest`; by hand: `npx vite build`).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { sign } from '../../electron/core/level/signature.ts';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
+
+const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
+const ROW_HEIGHT = 52;
+
+function chromiumExecutable(): string {
+  let found = '';
+  try {
+    found = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+  } catch {
+    // reported below
+  }
+  if (!found) {
+    throw new Error("Debian's chromium is not installed, and the dashboard tests need it: `sudo apt-get install chromium` (CI installs it; never `npx playwright install`).");
+  }
+  return found;
+}
+
+let ilert: FakeIlert;
+let relay: ChildRelay;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let sender: LevelSender;
+const pageErrors: string[] = [];
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const executablePath = chromiumExecutable();
+  ilert = await new FakeIlert().start();
+  [relay, browser] = await Promise.all([
+    startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-e2e-'), LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url }),
+    chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] }),
+  ]);
+  sender = new LevelSender({ url: relay.url, secret: SECRET, attempts: 1 });
+  context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(relay.adminUrl).origin });
+  page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(`console error: ${message.text()}`);
+  });
+  await page.goto(relay.adminUrl);
+  await page.getByTestId('app-ready').waitFor();
+});
+
+after(async () => {
+  await browser?.close();
+  if (relay && relay.child.exitCode === null) {
+    relay.child.kill('SIGTERM');
+    await relay.exited;
+  }
+  await ilert?.stop();
+});
+
+/** An alert that started 12 minutes ago (the fake's default start date is long past). */
+function freshAlert(overrides: Parameters<typeof alertEvent>[0] = {}) {
+  const event = alertEvent(overrides);
+  event.data.started_at = new Date(Date.now() - 12 * 60_000).toISOString();
+  return event;
+}
+
+async function deliver(event: { event_id: string }): Promise<void> {
+  const outcome = await sender.deliver(event);
+  assert.ok(outcome.acknowledged, `Level's delivery was not acknowledged: ${JSON.stringify(outcome.attempts)}`);
+}
+
+async function screenshot(name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+async function openTab(name: 'Alerts' | 'Deliveries' | 'Settings'): Promise<void> {
+  await page.getByRole('tab', { name }).click();
+  await page.getByTestId(`${name.toLowerCase()}-view`).waitFor();
+}
+
+const alertRow = (levelAlertId: string): Locator => page.locator(`[data-testid="alert-row"][data-alert-id="${levelAlertId}"]`);
+const deliveryRows = (): Locator => page.getByTestId('delivery-row');
+const rowFor = (text: string | RegExp): Locator => deliveryRows().filter({ hasText: text }).first();
+
+/** Waits until the list shows rows, all loaded, all with `text` in them and one of `statuses`. */
+async function waitForRows(want: { text?: string; statuses?: string[] }): Promise<void> {
+  await page.waitForFunction((wanted) => {
+    const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="delivery-row"]')];
+    if (rows.length === 0 || document.querySelector('[data-testid="delivery-row-loading"]')) return false;
+    return rows.every(
+      (row) => (wanted.text === undefined || (row.textContent ?? '').includes(wanted.text)) && (wanted.statuses === undefined || wanted.statuses.includes(row.dataset.status ?? '')),
+    );
+  }, want);
+}
+
+async function apiCall<T>(method: string, input: unknown = {}): Promise<T> {
+  return page.evaluate(
+    async ([name, body]) => {
+      const response = await fetch(`/api/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return response.json();
+    },
+    [method, input] as const,
+  ) as Promise<T>;
+}
+
+const disk = freshAlert({ severity: 'critical', name: 'Low disk space', hostname: 'FRONTDESK-01' });
+const cpu = freshAlert({ severity: 'warning', name: 'CPU usage >75.0% for 10 minutes', hostname: 'ACME-DC01' });
+const backup = freshAlert({ severity: 'emergency', name: 'Backup job failed', hostname: 'NAS-02' });
+
+test('(a) a signed webhook makes an alert row appear within a second', async () => {
+  await page.getByTestId('alerts-empty').waitFor();
+  const started = performance.now();
+  await deliver(disk);
+  await page.waitForFunction((id) => document.querySelector(`[data-testid="alert-row"][data-alert-id="${id}"]`), disk.data.id, { polling: 'raf', timeout: 5_000 });
+  const elapsed = performance.now() - started;
+  console.log(`webhook → alert row visible: ${elapsed.toFixed(0)} ms`);
+  assert.ok(elapsed < 1_000, `the alert took ${elapsed.toFixed(0)} ms to appear`);
+  const row = alertRow(disk.data.id);
+  assert.match(await row.innerText(), /Low disk space[\s\S]*FRONTDESK-01[\s\S]*12 min/);
+  await row.getByTestId('forwarding-badge').filter({ hasText: 'delivered' }).waitFor();
+  assert.equal(await page.getByTestId('count-critical').locator('.count-number').innerText(), '1');
+});
+
+test('(b) ilert failing shows "retrying", and "delivered" once it recovers', async () => {
+  ilert.mode = { kind: 'status', status: 503 };
+  await deliver(cpu);
+  const badge = alertRow(cpu.data.id).getByTestId('forwarding-badge');
+  await badge.filter({ hasText: /^retrying at \d\d:\d\d$/ }).waitFor();
+  assert.match((await badge.getAttribute('title')) ?? '', /503/);
+  await page.getByTestId('status-ilert').filter({ hasText: /ilert\s*reachable/ }).waitFor();
+  ilert.mode = { kind: 'ok' };
+  await badge.filter({ hasText: 'delivered' }).waitFor({ timeout: 15_000 });
+  assert.equal(ilert.eventsFor(`level-alert-${cpu.data.id}`).length, 1);
+});
+
+test('(c) Retry all failed, Re-run of a delivery and of a job', async () => {
+  ilert.mode = { kind: 'status', status: 400, body: JSON.stringify({ status: 400, message: 'Bad request: injected' }) };
+  await deliver(backup);
+  await openTab('Deliveries');
+  const row = rowFor('Backup job failed');
+  await row.getByTestId('job-status').filter({ hasText: 'failed' }).waitFor();
+  await page.getByTestId('status-failed').filter({ hasText: '1' }).waitFor();
+
+  ilert.mode = { kind: 'ok' };
+  const retryAll = page.getByTestId('retry-all-failed');
+  await page.waitForFunction(() => !(document.querySelector('[data-testid="retry-all-failed"]') as HTMLButtonElement).disabled);
+  await retryAll.click();
+  await page.getByTestId('retry-all-result').filter({ hasText: 'Queued 1 failed ilert event to send again' }).waitFor();
+  await row.getByTestId('job-status').filter({ hasText: 'delivered' }).waitFor();
+  await page.waitForFunction(() => (document.querySelector('[data-testid="retry-all-failed"]') as HTMLButtonElement).disabled);
+  assert.match((await retryAll.getAttribute('title')) ?? '', /No ilert events have failed/);
+
+  await row.click();
+  const detail = page.getByTestId('delivery-detail');
+  await detail.getByTestId('attempt').nth(1).waitFor();
+  assert.match(await detail.getByTestId('attempt').first().innerText(), /400[\s\S]*Bad request: injected/);
+
+  const before = ilert.eventsFor(`level-alert-${backup.data.id}`).length;
+  await detail.getByTestId('rerun-job').click();
+  await detail.getByTestId('action-result').filter({ hasText: /queued to send again/ }).waitFor();
+  await detail.getByTestId('attempt').nth(2).filter({ hasText: 'manual' }).waitFor();
+  assert.equal(ilert.eventsFor(`level-alert-${backup.data.id}`).length, before + 1);
+
+  await detail.getByTestId('rerun-delivery').click();
+  await detail.getByTestId('action-result').filter({ hasText: /Re-run answered 200 \(duplicate/ }).waitFor();
+  await deliveryRows().first().filter({ hasText: '↻ re-run' }).filter({ hasText: 'Backup job failed' }).waitFor();
+});
+
+test('(e) the detail pane shows the signature verdict; Copy as cURL leaves the secret out', async () => {
+  const tampered = freshAlert({ name: 'Tampered alert', hostname: 'EVIL-01' });
+  const raw = JSON.stringify(tampered);
+  const answer = await sender.postRaw(raw, { 'x-level-signature': sign('not-the-secret', raw) });
+  assert.equal(answer.status, 401);
+
+  const rejected = deliveryRows().filter({ has: page.getByTestId('delivery-outcome').filter({ hasText: 'rejected: bad signature' }) }).first();
+  await rejected.waitFor();
+  await rejected.click();
+  const detail = page.locator(`[data-testid="delivery-detail"][data-delivery-id="${await rejected.getAttribute('data-delivery-id')}"]`);
+  await detail.getByTestId('signature-verdict').filter({ hasText: /^invalid/ }).waitFor();
+  assert.match(await detail.getByTestId('detail-reason').innerText(), /bad signature/);
+  assert.match(await detail.getByTestId('no-jobs').innerText(), /Rejected, so nothing was sent/);
+
+  const valid = deliveryRows().filter({ hasText: 'Low disk space' }).last();
+  await valid.click();
+  const validDetail = page.locator(`[data-testid="delivery-detail"][data-delivery-id="${await valid.getAttribute('data-delivery-id')}"]`);
+  await validDetail.getByTestId('signature-verdict').filter({ hasText: /^valid$/ }).waitFor();
+  assert.match(await validDetail.getByTestId('request-headers').innerText(), /x-level-signature/);
+  assert.match(await validDetail.getByTestId('request-body').innerText(), /"name": "Low disk space"/);
+
+  await validDetail.getByTestId('copy-curl').click();
+  const curl = await validDetail.getByTestId('curl-preview').innerText();
+  assert.match(curl, new RegExp(`curl -sS -X POST '${relay.url}'`));
+  assert.match(curl, /X-Level-Signature: sha256=<sign with your secret>/);
+  assert.match(curl, /Content-Type: application\/json/);
+  assert.ok(curl.includes(disk.event_id), 'the stored body is in the command');
+  assert.ok(!curl.includes(SECRET) && !/user-agent|\[redacted\]/i.test(curl), 'no secret or redacted header in the command');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), curl);
+  await validDetail.getByTestId('action-result').filter({ hasText: 'copied' }).waitFor();
+  await screenshot('deliveries-detail');
+
+  // The arrow keys walk the list from the focused row.
+  const index = Number(await valid.getAttribute('data-index'));
+  const above = await page.locator(`[data-testid="delivery-row"][data-index="${index - 1}"]`).getAttribute('data-delivery-id');
+  await valid.press('ArrowUp');
+  await page.locator(`[data-testid="delivery-detail"][data-delivery-id="${above}"]`).waitFor();
+  assert.equal(await page.locator(`[data-testid="delivery-row"][data-index="${index - 1}"]`).getAttribute('aria-pressed'), 'true');
+});
+
+test('(d) filters and search narrow the list', async () => {
+  await page.getByTestId('detail-close').click();
+  const total = page.getByTestId('delivery-total');
+  const all = await total.innerText();
+  const showsTotal = (text: string) => total.filter({ hasText: new RegExp(`^${text}$`) }).waitFor();
+
+  await page.getByTestId('filter-search').fill('acme-dc');
+  await showsTotal('1 delivery');
+  await waitForRows({ text: 'ACME-DC01' });
+
+  await page.getByTestId('filter-search').fill('');
+  await page.getByTestId('filter-status-rejected').check();
+  await showsTotal('1 delivery');
+  await waitForRows({ statuses: ['rejected'] });
+  await page.getByTestId('filter-status-duplicate').check();
+  await showsTotal('2 deliveries');
+  await waitForRows({ statuses: ['rejected', 'duplicate'] });
+
+  await page.getByTestId('filter-clear').click();
+  await page.getByTestId('filter-severity').selectOption('warning');
+  await showsTotal('1 delivery');
+  await waitForRows({ text: 'CPU usage' });
+  await page.getByTestId('filter-severity').selectOption('');
+  await page.getByTestId('filter-event-type').selectOption('device_updated');
+  await page.getByTestId('deliveries-empty').filter({ hasText: 'No deliveries match these filters' }).waitFor();
+  await page.getByTestId('filter-event-type').selectOption('alert_active');
+  await page.getByTestId('filter-time').selectOption('hour');
+  const active = await apiCall<{ total: number }>('listDeliveries', { filter: { eventTypes: ['alert_active'] } });
+  assert.ok(active.total >= 3);
+  await showsTotal(`${active.total} deliveries`);
+  await waitForRows({ text: 'alert_active' });
+
+  await page.getByTestId('filter-clear').click();
+  await showsTotal(all);
+});
+
+/** The first row fully inside the list's viewport: what the user is reading. */
+function firstVisibleRow(): Promise<{ id: string | null; top: number; scrollTop: number }> {
+  return page.evaluate(() => {
+    const list = document.querySelector<HTMLElement>('[data-testid="delivery-list"]')!;
+    const listTop = list.getBoundingClientRect().top;
+    const rows = [...list.querySelectorAll<HTMLElement>('[data-testid="delivery-row"]')].filter((row) => row.getBoundingClientRect().top >= listTop - 0.5);
+    rows.sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top);
+    const row = rows[0]!;
+    return { id: row.dataset.deliveryId ?? null, top: row.getBoundingClientRect().top, scrollTop: list.scrollTop };
+  });
+}
+
+function deviceEvent(index: number) {
+  return { event_type: 'device_updated', event_id: randomUUID(), occurred_at: new Date().toISOString(), data: { id: `dev-${index}`, hostname: `WS-${String(index).padStart(4, '0')}` } };
+}
+
+async function sendDeviceEvents(from: number, count: number): Promise<void> {
+  let next = from;
+  const worker = async () => {
+    while (next < from + count) await deliver(deviceEvent(next++));
+  };
+  await Promise.all(Array.from({ length: 12 }, worker));
+}
+
+test('(g) rows streaming in while scrolled down do not move what the user reads', async () => {
+  const before = Number((await page.getByTestId('delivery-total').innerText()).replace(/\D/g, ''));
+  await sendDeviceEvents(0, 300);
+  // At the top, new rows are let in as they arrive.
+  await page.getByTestId('delivery-total').filter({ hasText: `${(before + 300).toLocaleString('en-US')} deliveries` }).waitFor();
+
+  const list = page.getByTestId('delivery-list');
+  await list.evaluate((element, height) => (element.scrollTop = 150 * height), ROW_HEIGHT);
+  await page.locator('[data-testid="delivery-row"][data-index="150"]').waitFor();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="delivery-row-loading"]'));
+  const reading = await firstVisibleRow();
+  assert.ok(reading.scrollTop > 0);
+
+  await openTab('Alerts');
+  await openTab('Deliveries');
+  assert.deepEqual(await firstVisibleRow(), reading, 'switching tabs keeps the place in the list');
+
+  await sendDeviceEvents(1000, 7);
+  await page.getByTestId('new-deliveries').filter({ hasText: '7 new deliveries — show' }).waitFor();
+  assert.deepEqual(await firstVisibleRow(), reading, 'the rows on screen did not move');
+  await page.getByTestId('delivery-total').filter({ hasText: `${(before + 300).toLocaleString('en-US')} deliveries` }).waitFor();
+  await screenshot('deliveries-new-rows');
+
+  await page.getByTestId('new-deliveries').click();
+  await page.getByTestId('delivery-total').filter({ hasText: `${(before + 307).toLocaleString('en-US')} deliveries` }).waitFor();
+  assert.equal((await firstVisibleRow()).scrollTop, 0);
+  await deliveryRows().first().filter({ hasText: 'WS-100' }).waitFor();
+  await page.getByTestId('new-deliveries').waitFor({ state: 'detached' });
+});
+
+test('(f) the settings form rejects bad values, keeps what was typed, and saves good ones', async () => {
+  await openTab('Settings');
+  const perMinute = page.getByTestId('setting-ilertEventsPerMinute');
+  assert.equal(await perMinute.inputValue(), '50');
+  await page.getByTestId('locked-ilertApiUrl').filter({ hasText: 'ILERT_API_URL' }).waitFor();
+  assert.equal(await page.getByTestId('setting-ilertApiUrl').getAttribute('readonly'), '');
+  assert.equal(await page.getByTestId('replace-levelWebhookSecret').isDisabled(), true);
+  assert.match(await page.getByTestId('secret-hint-levelWebhookSecret').innerText(), /^test••••ef$/);
+
+  await perMinute.fill('0');
+  await page.getByTestId('setting-retentionDays').fill('14');
+  await page.getByTestId('settings-save').click();
+  await page.getByTestId('error-ilertEventsPerMinute').filter({ hasText: 'must be at least 1' }).waitFor();
+  await page.getByTestId('settings-invalid').waitFor();
+  assert.equal(await perMinute.inputValue(), '0', 'what the user typed is kept');
+  assert.equal(await page.getByTestId('setting-retentionDays').inputValue(), '14');
+  type Settings = { values: { ilertEventsPerMinute: number; retentionDays: number } };
+  assert.deepEqual((await apiCall<Settings>('getSettings')).values.ilertEventsPerMinute, 50, 'nothing saved');
+  assert.deepEqual((await apiCall<Settings>('getSettings')).values.retentionDays, 30, 'nothing saved, not even the valid field');
+
+  await perMinute.fill('abc');
+  await page.getByTestId('settings-save').click();
+  await page.getByTestId('error-ilertEventsPerMinute').filter({ hasText: 'must be a whole number' }).waitFor();
+
+  await page.getByTestId('generate-secret').click();
+  assert.match(await page.getByTestId('generated-secret').innerText(), /^[0-9a-f]{64}$/);
+  assert.equal(await page.getByTestId('use-generated-secret').isDisabled(), true, 'the secret is locked by the environment');
+  await page.getByTestId('replace-levelWebhookSecretPrevious').click();
+  await page.getByTestId('setting-levelWebhookSecretPrevious').fill('an-old-secret-to-rotate-out');
+  await screenshot('settings-invalid');
+
+  await perMinute.fill('40');
+  await page.getByTestId('settings-save').click();
+  await page.getByTestId('settings-saved').waitFor();
+  const saved = await apiCall<Settings & { secrets: { levelWebhookSecretPrevious: { set: boolean; hint?: string } } }>('getSettings');
+  assert.equal(saved.values.ilertEventsPerMinute, 40);
+  assert.equal(saved.values.retentionDays, 14);
+  assert.deepEqual(saved.secrets.levelWebhookSecretPrevious, { set: true, hint: 'an-o••••ut' });
+  assert.equal(await perMinute.inputValue(), '40');
+  assert.equal(await page.getByTestId('settings-save').isDisabled(), true, 'nothing left to save');
+  await page.getByTestId('secret-hint-levelWebhookSecretPrevious').filter({ hasText: 'an-o••••ut' }).waitFor();
+});
+
+test('(h) screenshots of the Alerts, Deliveries and Settings views', async () => {
+  await deliver(freshAlert({ eventType: 'alert_resolved', alertId: cpu.data.id, name: cpu.data.name, severity: 'warning', hostname: 'ACME-DC01' }));
+  ilert.mode = { kind: 'status', status: 503 };
+  const update = freshAlert({ severity: 'information', name: 'Windows update pending reboot', hostname: 'RECEPTION-PC' });
+  await deliver(update);
+  await openTab('Alerts');
+  await page.getByTestId('resolved-alerts').locator(`[data-alert-id="${cpu.data.id}"]`).waitFor();
+  await alertRow(update.data.id).getByTestId('forwarding-badge').filter({ hasText: 'retrying' }).waitFor();
+  await screenshot('alerts-retrying');
+  ilert.mode = { kind: 'ok' };
+  await alertRow(update.data.id).getByTestId('forwarding-badge').filter({ hasText: 'delivered' }).waitFor({ timeout: 15_000 });
+  await page.getByTestId('count-information').filter({ hasText: '1' }).waitFor();
+  await screenshot('alerts');
+
+  await openTab('Deliveries');
+  await rowFor('Windows update pending reboot').click();
+  await page.getByTestId('delivery-detail').getByTestId('attempt').nth(1).waitFor();
+  await screenshot('deliveries');
+
+  await openTab('Settings');
+  assert.equal(await page.getByTestId('generated-secret-panel').count(), 0, 'a generated secret is shown once, not again after leaving the view');
+  await screenshot('settings');
+  assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
+});
+
+test('(i) inside Electron the preload bridge is used, and navigation requests switch views', async () => {
+  const electronPage = await context.newPage();
+  const errors: string[] = [];
+  electronPage.on('pageerror', (error) => errors.push(error.message));
+  // A stand-in for the preload's `window.relay`, answering through the admin API.
+  await electronPage.addInitScript(() => {
+    const seen: string[] = [];
+    const hooks: { navigate?: (target: unknown) => void } = {};
+    Object.assign(window, {
+      __bridge: { seen, hooks },
+      relay: {
+        invoke: async (method: string, input: unknown) => {
+          seen.push(method);
+          const response = await fetch(`/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
+          const body = await response.json();
+          return response.ok ? { ok: true, value: body } : { ok: false, error: body.error };
+        },
+        onChanges: () => () => {},
+        onNavigate: (listener: (target: unknown) => void) => {
+          hooks.navigate = listener;
+          return () => {};
+        },
+      },
+    });
+  });
+  try {
+    await electronPage.goto(new URL('/', relay.adminUrl).href);
+    await electronPage.getByTestId('app-ready').waitFor();
+    const seen = await electronPage.evaluate(() => (window as unknown as { __bridge: { seen: string[] } }).__bridge.seen);
+    assert.ok(seen.includes('getStatus') && seen.includes('listAlerts'), `calls went through the bridge: ${seen.join(', ')}`);
+
+    const navigate = (target: unknown) => electronPage.evaluate((value) => (window as unknown as { __bridge: { hooks: { navigate: (target: unknown) => void } } }).__bridge.hooks.navigate(value), target);
+    const { rows } = await apiCall<{ rows: { id: number; alertName?: string }[] }>('listDeliveries', { filter: { search: 'Low disk space' } });
+    await navigate({ view: 'deliveries', deliveryId: rows[0]!.id });
+    await electronPage.locator(`[data-testid="delivery-detail"][data-delivery-id="${rows[0]!.id}"]`).getByTestId('signature-verdict').waitFor();
+    assert.equal(await electronPage.getByRole('tab', { name: 'Deliveries' }).getAttribute('aria-selected'), 'true');
+
+    await navigate({ view: 'alerts', levelAlertId: disk.data.id });
+    await electronPage.locator(`[data-testid="alert-row"][data-alert-id="${disk.data.id}"][data-focused="true"]`).waitFor();
+
+    // A bridge error reaches the UI as the relay's message.
+    await navigate({ view: 'deliveries', deliveryId: 987654 });
+    await electronPage.getByTestId('delivery-detail').getByRole('alert').filter({ hasText: 'no delivery 987654' }).waitFor();
+    assert.deepEqual(errors, []);
+  } finally {
+    await electronPage.close();
+  }
+});
