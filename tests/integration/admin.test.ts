@@ -66,6 +66,9 @@ test('without the token everything is 401, with a message saying where the token
   assert.equal(response.status, 401);
   assert.match(((await response.json()) as { error: { message: string } }).error.message, /open the URL the relay printed/);
   assert.equal((await call('getStatus', {}, { authorization: 'Bearer wrong' })).status, 401);
+  const browser = await fetch(`${base}/`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+  assert.equal(browser.status, 401);
+  assert.match(await browser.text(), /Open the link the relay printed/, 'a person in a browser is told what to do');
 });
 
 test('the printed URL sets an HttpOnly SameSite=Strict cookie and drops the token from the address', async () => {

@@ -119,4 +119,9 @@ test('a settings update is validated as a whole: bad values are refused per fiel
   assert.equal(saved.settings.values.ilertEventsPerMinute, 30);
   assert.deepEqual(saved.settings.restartRequired, ['port']);
   assert.equal(harness.relay.settings.ilertEventsPerMinute, 30, 'applied to the running relay');
+  const desktop = (await call('updateSettings', { notifyMinSeverity: 'critical', notifyResolves: true })) as { ok: boolean; settings: { values: { notifyMinSeverity: string } } };
+  assert.equal(desktop.settings.values.notifyMinSeverity, 'critical');
+  const wrong = (await call('updateSettings', { notifyMinSeverity: 'loud' })) as { ok: boolean; errors: Record<string, string> };
+  assert.equal(wrong.ok, false);
+  assert.ok(wrong.errors.notifyMinSeverity);
 });

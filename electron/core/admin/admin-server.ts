@@ -144,7 +144,18 @@ export class AdminServer {
       return;
     }
     if (!this.#authenticated(request)) {
-      return this.#json(response, 401, { error: { code: 'bad_input', message: 'access token required: open the URL the relay printed (it ends in ?token=…)' } });
+      const message = 'access token required: open the URL the relay printed (it ends in ?token=…)';
+      if (!url.pathname.startsWith('/api/') && (request.headers.accept ?? '').includes('text/html')) {
+        response.writeHead(401, { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        response.end(
+          '<!doctype html><meta charset="utf-8"><title>Level → ilert Relay</title>' +
+            '<body style="font-family:system-ui;max-width:40em;margin:4em auto;line-height:1.5"><h1>Open the link the relay printed</h1>' +
+            '<p>This dashboard needs its access token. Find the line <code>dashboard (this machine only): http://127.0.0.1:…/?token=…</code> ' +
+            'in the output of <code>npm run serve</code> and open that link.</p></body>',
+        );
+        return;
+      }
+      return this.#json(response, 401, { error: { code: 'bad_input', message } });
     }
 
     if (url.pathname === '/api/events') return this.#openStream(request, response);

@@ -49,16 +49,23 @@ const SECRETS: { key: SecretKey; label: string; help: string }[] = [
 ];
 
 type SecretDraft = { mode: 'keep' | 'replace' | 'clear'; value: string };
+interface DesktopDraft {
+  notifyMinSeverity: string;
+  notifyResolves: boolean;
+  startAtLogin: boolean;
+}
 interface Draft {
   values: Record<ValueKey, string>;
   severities: string[];
+  desktop: DesktopDraft;
   secrets: Record<SecretKey, SecretDraft>;
 }
 
 function draftFrom(view: SettingsData): Draft {
   const values = Object.fromEntries((Object.keys(FIELDS) as ValueKey[]).map((key) => [key, String(view.values[key])])) as Record<ValueKey, string>;
   const keep = (): SecretDraft => ({ mode: 'keep', value: '' });
-  return { values, severities: [...view.values.highPrioritySeverities], secrets: { levelWebhookSecret: keep(), levelWebhookSecretPrevious: keep(), ilertIntegrationKey: keep() } };
+  const desktop = { notifyMinSeverity: view.values.notifyMinSeverity, notifyResolves: view.values.notifyResolves, startAtLogin: view.values.startAtLogin };
+  return { values, severities: [...view.values.highPrioritySeverities], desktop, secrets: { levelWebhookSecret: keep(), levelWebhookSecretPrevious: keep(), ilertIntegrationKey: keep() } };
 }
 
 /** The changed, unlocked settings as a patch, or the fields the browser can already tell are wrong. */
@@ -80,6 +87,9 @@ function buildPatch(view: SettingsData, draft: Draft): { patch: SettingsPatch; e
   const severities = SEVERITY_LEVELS.filter((level) => draft.severities.includes(level));
   const current = SEVERITY_LEVELS.filter((level) => view.values.highPrioritySeverities.includes(level));
   if (severities.join() !== current.join()) patch.highPrioritySeverities = severities;
+  for (const key of Object.keys(draft.desktop) as (keyof DesktopDraft)[]) {
+    if (draft.desktop[key] !== view.values[key]) patch[key] = draft.desktop[key];
+  }
   for (const { key } of SECRETS) {
     if (locked.has(key)) continue;
     const secret = draft.secrets[key];
@@ -96,6 +106,9 @@ const LABELS: Record<string, string> = {
   ...Object.fromEntries(Object.values(FIELDS).map((spec) => [spec.key, spec.label])),
   ...Object.fromEntries(SECRETS.map((spec) => [spec.key, spec.label])),
   highPrioritySeverities: 'High-priority severities',
+  notifyMinSeverity: 'Notify from severity',
+  notifyResolves: 'Notify when alerts resolve',
+  startAtLogin: 'Start at login',
 };
 
 function LockNote({ settingKey }: { settingKey: string }) {
@@ -432,6 +445,49 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
         <fieldset>
           <legend>History</legend>
           {valueField('retentionDays')}
+        </fieldset>
+
+        <fieldset>
+          <legend>Desktop app</legend>
+          <div className={`field${errors.notifyMinSeverity ? ' field-invalid' : ''}`}>
+            <label className="label" htmlFor="notify-min-severity">
+              Notify from severity
+            </label>
+            <div className="field-control">
+              <select
+                id="notify-min-severity"
+                data-testid="notify-min-severity"
+                value={draft.desktop.notifyMinSeverity}
+                onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, notifyMinSeverity: event.target.value } })}
+              >
+                {[...SEVERITY_LEVELS].reverse().map((level) => (
+                  <option key={level} value={level}>
+                    {level} and above
+                  </option>
+                ))}
+              </select>
+              {fieldError('notifyMinSeverity')}
+            </div>
+            <p className="help">New Level alerts at or above this severity pop a desktop notification; a burst becomes one summary.</p>
+          </div>
+          {(['notifyResolves', 'startAtLogin'] as const).map((key) => (
+            <div className="field" key={key}>
+              <span className="label">{LABELS[key]}</span>
+              <div className="field-control">
+                <label className="check">
+                  <input
+                    type="checkbox"
+                    data-testid={`setting-${key}`}
+                    checked={draft.desktop[key]}
+                    onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, [key]: event.target.checked } })}
+                  />
+                  <span>{key === 'notifyResolves' ? 'also notify when an alert resolves' : 'start the app when I log in'}</span>
+                </label>
+                {fieldError(key)}
+              </div>
+              <p className="help">{key === 'notifyResolves' ? 'Off by default: ilert already closes its alert.' : 'Only in the desktop app; the headless relay ignores it.'}</p>
+            </div>
+          ))}
         </fieldset>
 
         <div className="form-actions">
