@@ -43,28 +43,6 @@ export function deviceUpdatedEvent(n: number, fleetSize = 1000): Record<string, 
   };
 }
 
-/** An `alert_active` event like the synthetic example in Level's reference. */
-export function alertActiveEvent(alertId: string): Record<string, unknown> {
-  const now = new Date().toISOString();
-  return {
-    event_type: 'alert_active',
-    event_id: randomUUID(),
-    occurred_at: now,
-    data: {
-      id: alertId,
-      device_id: 'dev-204',
-      device_hostname: 'FRONTDESK-01',
-      name: 'Low disk space',
-      description: 'Free space on C: below 5%',
-      payload: '4.3% remaining',
-      severity: 'critical',
-      is_resolved: false,
-      started_at: now,
-      resolved_at: null,
-    },
-  };
-}
-
 export function signEvent(secret: string, event: Record<string, unknown>): SignedBody {
   const body = Buffer.from(JSON.stringify(event));
   return { body, signature: sign(secret, body), eventId: String(event.event_id) };

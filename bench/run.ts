@@ -21,7 +21,8 @@ import { toIlertEvent } from '../electron/core/ilert/event-mapping.ts';
 import type { LevelAlert } from '../electron/core/level/envelope.ts';
 import { FakeIlert } from '../tests/fakes/fake-ilert.ts';
 import { ROOT, SECRET, INTEGRATION_KEY } from '../tests/helpers/relay-harness.ts';
-import { BodyPool, alertActiveEvent, deviceUpdatedEvent, signEvent, type SignedBody } from './payloads.ts';
+import { BodyPool, deviceUpdatedEvent, signEvent, type SignedBody } from './payloads.ts';
+import { alertEvent } from '../tests/fakes/level-sender.ts';
 import { post, runAutocannon, runPaced, signedHeaders, summarize, type LoadResult, type PacedResult } from './load.ts';
 import { CpuMeter, cleanupAll, type CpuShares, dirBytes, readIo, readRss, startBareChild, startRelayChild, stopChild, type BenchChild } from './processes.ts';
 
@@ -286,7 +287,7 @@ async function endToEnd(fake: FakeIlert): Promise<void> {
   // Baseline: one POST of the same ilert event straight to the fake, with fetch like the forwarder.
   const direct: number[] = [];
   for (let index = 0; index < warmup + count; index++) {
-    const alert = alertActiveEvent(`bench-direct-${index}`);
+    const alert = alertEvent({ alertId: `bench-direct-${index}` });
     const body = toIlertEvent(alert.data as LevelAlert, false, { eventId: String(alert.event_id), occurredAt: String(alert.occurred_at), highPrioritySeverities: ['critical', 'emergency'] });
     const wire = JSON.stringify({ integrationKey: INTEGRATION_KEY, ...body });
     const started = performance.now();
@@ -310,7 +311,7 @@ async function endToEnd(fake: FakeIlert): Promise<void> {
     for (let index = 0; index < warmup + count; index++) {
       const alertId = `bench-${runTag}-${index}`;
       const alertKey = `level-alert-${alertId}`;
-      const signed = signEvent(SECRET, alertActiveEvent(alertId));
+      const signed = signEvent(SECRET, alertEvent({ alertId }));
       let scanned = fake.events.length;
       let receivedAt = NaN;
       const arrived = fake.waitFor(
