@@ -22,6 +22,9 @@ export const relayStatusSchema = z.object({
   /** From the latest attempt: true if ilert answered at all, false on a network error or timeout. */
   ilertReachable: z.boolean().optional(),
   lastAttemptAt: z.number().optional(),
+  heartbeat: z
+    .object({ configured: z.boolean(), lastPingAt: z.number().optional(), lastStatusCode: z.number().optional(), lastError: optionalText, withheld: optionalText })
+    .optional(),
   problems: z.array(z.string()),
 });
 
@@ -135,7 +138,7 @@ export const settingsViewSchema = z.object({
     notifyResolves: z.boolean(),
     startAtLogin: z.boolean(),
   }),
-  secrets: z.object({ levelWebhookSecret: maskedSecret, levelWebhookSecretPrevious: maskedSecret, ilertIntegrationKey: maskedSecret }),
+  secrets: z.object({ levelWebhookSecret: maskedSecret, levelWebhookSecretPrevious: maskedSecret, ilertIntegrationKey: maskedSecret, ilertHeartbeatUrl: maskedSecret }),
   /** Settings fixed by environment variables: shown, not editable. */
   lockedByEnvironment: z.array(z.string()),
   problems: z.array(z.string()),
@@ -159,6 +162,7 @@ export const settingsPatchSchema = z
     levelWebhookSecret: z.string(),
     levelWebhookSecretPrevious: z.string(),
     ilertIntegrationKey: z.string(),
+    ilertHeartbeatUrl: z.string(),
   })
   .partial()
   .strict();

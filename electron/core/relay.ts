@@ -1,17 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions } from './forwarder/forwarder.ts';
 import { processWebhook, Receiver, WEBHOOK_PATH, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
 import { Store, type IngestPolicy } from './store/store.ts';
 import type { RelayStatusView } from '../../shared/contract.ts';
 
 export const DEFAULT_TARGET = 'default';
+const STUCK_AFTER_MS = 10 * 60_000;
 
 /** Knobs for tests and benchmarks; users configure the relay through Settings. */
 export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'rateLimitPauseMs' | 'requestTimeoutMs' | 'maxInFlight'> & {
   busyTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
 };
 
 export interface RelayOptions {
@@ -30,6 +34,8 @@ export class Relay {
   readonly read: ReadModels;
   readonly forwarder: Forwarder;
   readonly receiver: Receiver;
+  readonly instanceId = randomUUID();
+  readonly heartbeat: Heartbeat;
   #settings: Settings;
   #address: AddressInfo | undefined;
   #pruneTimer: NodeJS.Timeout | undefined;
@@ -51,11 +57,33 @@ export class Relay {
       ...options.tuning,
     });
     this.#receiverOptions = {
+      instanceId: this.instanceId,
       store: this.store,
       secrets: () => ({ current: this.#settings.levelWebhookSecret, previous: this.#settings.levelWebhookSecretPrevious }),
       policy: () => this.#ingestPolicy(),
     };
     this.receiver = new Receiver(this.#receiverOptions);
+    this.heartbeat = new Heartbeat({
+      url: () => this.#settings.ilertHeartbeatUrl,
+      unhealthy: () => this.unhealthyReason(),
+      ...(options.tuning?.heartbeatIntervalMs ? { intervalMs: options.tuning.heartbeatIntervalMs } : {}),
+    });
+  }
+
+  /**
+   * Why the relay should not tell ilert it is alive: the receiver is down, or work is waiting and
+   * nothing has reached ilert for ten minutes (forwarding is stuck).
+   */
+  unhealthyReason(now = Date.now()): string | undefined {
+    if (!this.receiver.listening) return 'the receiver is not listening';
+    const stuck = this.store.sql
+      .get(
+        `SELECT count(*) AS waiting FROM outbox WHERE status IN ('queued', 'in_flight') AND created_at < ?
+           AND NOT EXISTS (SELECT 1 FROM attempts WHERE status_code BETWEEN 200 AND 299 AND started_at >= ?)`,
+      )
+      .get(now - STUCK_AFTER_MS, now - STUCK_AFTER_MS) as { waiting: number };
+    if (stuck.waiting > 0) return `forwarding is stuck: ${stuck.waiting} events waiting, none delivered to ilert for 10 minutes`;
+    return undefined;
   }
 
   get settings(): Settings {
@@ -94,12 +122,14 @@ export class Relay {
       await this.forwarder.stop();
       throw error;
     }
+    this.heartbeat.start();
     return this.#address;
   }
 
   /** Stop accepting, answer what is in progress, finish in-flight ilert requests, close the database. */
   async stop(): Promise<void> {
     clearInterval(this.#pruneTimer);
+    await this.heartbeat.stop();
     if (this.receiver.listening) await this.receiver.close();
     await this.forwarder.stop();
     this.store.close();
@@ -129,6 +159,7 @@ export class Relay {
       lastDeliveryAt: last.at ?? undefined,
       ilertReachable: attempt ? attempt.status_code !== null : undefined,
       lastAttemptAt: attempt?.started_at,
+      heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.heartbeat.state },
       problems: configurationProblems(this.#settings),
     };
   }

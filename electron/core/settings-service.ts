@@ -60,6 +60,7 @@ export class SettingsService {
         levelWebhookSecret: secret('levelWebhookSecret'),
         levelWebhookSecretPrevious: secret('levelWebhookSecretPrevious'),
         ilertIntegrationKey: secret('ilertIntegrationKey'),
+        ilertHeartbeatUrl: secret('ilertHeartbeatUrl'),
       },
       lockedByEnvironment: settingsLockedByEnvironment(this.#env),
       problems: [...this.#notices, ...configurationProblems(settings)],

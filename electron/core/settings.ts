@@ -31,6 +31,10 @@ export const settingsSchema = z.object({
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL like https://api.ilert.com' })
     .transform((url) => url.replace(/\/+$/, ''))
     .default('https://api.ilert.com'),
+  ilertHeartbeatUrl: z
+    .url({ protocol: /^https?$/, error: 'must be the heartbeat URL from ilert, like https://beat.ilert.com/api/pings/<key>' })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   ilertEventsPerMinute: z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
@@ -59,9 +63,10 @@ export const ENVIRONMENT_OVERRIDES = {
   ILERT_INTEGRATION_KEY: 'ilertIntegrationKey',
   ILERT_API_URL: 'ilertApiUrl',
   ILERT_EVENTS_PER_MINUTE: 'ilertEventsPerMinute',
+  ILERT_HEARTBEAT_URL: 'ilertHeartbeatUrl',
 } as const satisfies Record<string, SettingKey>;
 
-export const SECRET_SETTINGS = ['levelWebhookSecret', 'levelWebhookSecretPrevious', 'ilertIntegrationKey'] as const;
+export const SECRET_SETTINGS = ['levelWebhookSecret', 'levelWebhookSecretPrevious', 'ilertIntegrationKey', 'ilertHeartbeatUrl'] as const;
 
 export interface SettingIssue {
   key: string;

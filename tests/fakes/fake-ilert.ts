@@ -47,6 +47,8 @@ export class FakeIlert {
   readonly rateLimited: { at: number; integrationKey: string }[] = [];
   /** Every request seen on /api/events, answered or not. */
   requests = 0;
+  /** Heartbeat pings (GET /api/pings/<key>) by key, with their times. */
+  readonly pings = new Map<string, number[]>();
   mode: FaultMode = { kind: 'ok' };
   /** When set, other integration keys get ilert's 404 for an unknown alert source. */
   acceptedKeys: Set<string> | undefined;
@@ -109,6 +111,14 @@ export class FakeIlert {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      const ping = /^\/api\/pings\/([\w-]+)$/.exec(request.url ?? '');
+      if (request.method === 'GET' && ping?.[1]) {
+        // ilert's heartbeat endpoint: 202 for a ping, at most 5 a minute per key in the real service.
+        this.pings.set(ping[1], [...(this.pings.get(ping[1]) ?? []), Date.now()]);
+        response.writeHead(202).end();
+        this.#notify();
+        return;
+      }
       if (request.method !== 'POST' || request.url !== '/api/events') {
         response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 404, message: 'Not found' }));
         return;

@@ -209,3 +209,11 @@ test('retention deletes old history but keeps work that is still pending', async
     await pruned.stop();
   }
 });
+
+test('GET /healthz?nonce= echoes the nonce and this relay’s id, for the reachability check', async () => {
+  const nonce = 'n0nce-1234567890';
+  const response = await fetch(`${base}/healthz?nonce=${nonce}`);
+  assert.deepEqual(await response.json(), { status: 'ok', nonce, relay: harness.relay.instanceId });
+  const odd = await fetch(`${base}/healthz?nonce=${encodeURIComponent('<script>')}`);
+  assert.deepEqual(await odd.json(), { status: 'ok' }, 'nothing but a plain token is echoed');
+});

@@ -27,6 +27,7 @@ test('every documented environment variable overrides the file', () => {
     ILERT_INTEGRATION_KEY: 'il1api0123456789',
     ILERT_API_URL: 'http://127.0.0.1:1234/',
     ILERT_EVENTS_PER_MINUTE: '20',
+    ILERT_HEARTBEAT_URL: 'https://beat.ilert.com/api/pings/il1hbt123',
   };
   assert.deepEqual(Object.keys(env).sort(), Object.keys(ENVIRONMENT_OVERRIDES).sort());
   const settings = resolveSettings({ host: 'file-host', port: 1, ilertEventsPerMinute: 5 }, env);
@@ -38,6 +39,7 @@ test('every documented environment variable overrides the file', () => {
   assert.equal(settings.ilertIntegrationKey, 'il1api0123456789');
   assert.equal(settings.ilertApiUrl, 'http://127.0.0.1:1234', 'trailing slash dropped');
   assert.equal(settings.ilertEventsPerMinute, 20);
+  assert.equal(settings.ilertHeartbeatUrl, 'https://beat.ilert.com/api/pings/il1hbt123');
 });
 
 test('invalid values are all reported at once, naming the variable', () => {

@@ -16,6 +16,8 @@ const KNOWN_PATHS: Record<string, readonly string[]> = {
 };
 
 export interface ReceiverOptions {
+  /** Random per process: lets the setup wizard prove a public URL reaches this very relay. */
+  instanceId: string;
   store: Store;
   secrets: () => { current?: string | undefined; previous?: string | undefined };
   policy: () => IngestPolicy;
@@ -58,6 +60,15 @@ function flatHeaders(headers: http.IncomingHttpHeaders): Record<string, string> 
     if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
+}
+
+/**
+ * `{"status":"ok"}`, and with `?nonce=` the nonce and this relay's instance id echoed back, so a
+ * reachability check through a tunnel knows it reached this process and not a cached or other one.
+ */
+function healthBody(nonce: string | null, instanceId: string): Record<string, string> {
+  if (nonce === null || !/^[A-Za-z0-9_-]{8,128}$/.test(nonce)) return { status: 'ok' };
+  return { status: 'ok', nonce, relay: instanceId };
 }
 
 /** Reads the raw body, or stops at `limit` and returns how much had arrived by then. */
@@ -163,7 +174,7 @@ export class Receiver {
       request.resume();
       return send(response, 405, { error: `method not allowed: use ${allowed.join(' or ')}` }, { allow: allowed.join(', ') });
     }
-    if (url.pathname === HEALTH_PATH) return send(response, 200, { status: 'ok' });
+    if (url.pathname === HEALTH_PATH) return send(response, 200, healthBody(url.searchParams.get('nonce'), this.#options.instanceId));
 
     const delivery: InboundDelivery = {
       receivedAt: Date.now(),

@@ -7,7 +7,7 @@ import { SEVERITY_LEVELS } from '../format.ts';
 import { useFlash } from '../hooks.ts';
 
 type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays';
-type SecretKey = 'levelWebhookSecret' | 'levelWebhookSecretPrevious' | 'ilertIntegrationKey';
+type SecretKey = 'levelWebhookSecret' | 'levelWebhookSecretPrevious' | 'ilertIntegrationKey' | 'ilertHeartbeatUrl';
 
 interface FieldSpec {
   key: ValueKey;
@@ -46,6 +46,11 @@ const SECRETS: { key: SecretKey; label: string; help: string }[] = [
     help: 'Still accepted during a rotation: after setting a new secret in Level, keep the old one here until deliveries signed with it have drained, then clear it.',
   },
   { key: 'ilertIntegrationKey', label: 'ilert integration key', help: 'From your ilert alert source of type API (looks like il1api…). Without it, alerts wait in the queue.' },
+  {
+    key: 'ilertHeartbeatUrl',
+    label: 'ilert heartbeat URL',
+    help: 'Optional. Pinged every minute while the relay is healthy, so ilert pages someone when the relay is down or the machine sleeps. Kept secret: anyone with it could keep the heartbeat alive.',
+  },
 ];
 
 type SecretDraft = { mode: 'keep' | 'replace' | 'clear'; value: string };
@@ -65,7 +70,7 @@ function draftFrom(view: SettingsData): Draft {
   const values = Object.fromEntries((Object.keys(FIELDS) as ValueKey[]).map((key) => [key, String(view.values[key])])) as Record<ValueKey, string>;
   const keep = (): SecretDraft => ({ mode: 'keep', value: '' });
   const desktop = { notifyMinSeverity: view.values.notifyMinSeverity, notifyResolves: view.values.notifyResolves, startAtLogin: view.values.startAtLogin };
-  return { values, severities: [...view.values.highPrioritySeverities], desktop, secrets: { levelWebhookSecret: keep(), levelWebhookSecretPrevious: keep(), ilertIntegrationKey: keep() } };
+  return { values, severities: [...view.values.highPrioritySeverities], desktop, secrets: { levelWebhookSecret: keep(), levelWebhookSecretPrevious: keep(), ilertIntegrationKey: keep(), ilertHeartbeatUrl: keep() } };
 }
 
 /** The changed, unlocked settings as a patch, or the fields the browser can already tell are wrong. */
@@ -362,7 +367,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
 
         <fieldset>
           <legend>Level webhooks</legend>
-          {SECRETS.filter((spec) => spec.key !== 'ilertIntegrationKey').map(secretField)}
+          {SECRETS.filter((spec) => spec.key.startsWith('level')).map(secretField)}
           <div className="field generate">
             <span className="label">New secret</span>
             <div className="field-control">
@@ -404,7 +409,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
 
         <fieldset>
           <legend>ilert</legend>
-          {SECRETS.filter((spec) => spec.key === 'ilertIntegrationKey').map(secretField)}
+          {SECRETS.filter((spec) => spec.key.startsWith('ilert')).map(secretField)}
           {valueField('ilertApiUrl')}
           {valueField('ilertEventsPerMinute')}
           <div className={`field${errors.highPrioritySeverities ? ' field-invalid' : ''}`} role="group" aria-labelledby="severities-label" aria-describedby="severities-help">
