@@ -75,14 +75,12 @@ export interface SettingIssue {
 
 export class SettingsError extends Error {
   readonly issues: SettingIssue[];
+  readonly problems: string[];
   constructor(issues: SettingIssue[]) {
     const problems = issues.map((issue) => (issue.key ? `${settingLabel(issue.key)}: ${issue.message}` : issue.message));
     super(`invalid settings:\n  ${problems.join('\n  ')}`);
     this.issues = issues;
-  }
-
-  get problems(): string[] {
-    return this.message.split('\n  ').slice(1);
+    this.problems = problems;
   }
 }
 

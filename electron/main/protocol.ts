@@ -1,9 +1,6 @@
 import { pathToFileURL } from 'node:url';
-import { APP_SCHEME, resolveAppFile } from '../core/desktop/app-protocol.ts';
+import { APP_SCHEME, RENDERER_CSP, resolveAppFile } from '../core/desktop/app-protocol.ts';
 import type { ElectronApi } from './electron-api.ts';
-
-export const RENDERER_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Must run before the app is ready. */
 export function registerAppScheme(protocol: ElectronApi['protocol']): void {

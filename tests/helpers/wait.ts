@@ -1,11 +1,12 @@
+import type { EventEmitter } from 'node:events';
 import type { Store } from '../../electron/core/store/store.ts';
 
-/** Resolves with check()'s first truthy value, re-checked after every store change; rejects after timeoutMs. */
-export function waitForStore<T>(store: Store, check: () => T | undefined | false | null, timeoutMs = 5000, what = 'store condition'): Promise<T> {
+/** Resolves with check()'s first truthy value, re-checked whenever `emitter` emits `event`; rejects after timeoutMs. */
+export function waitForEvent<T>(emitter: EventEmitter, event: string, check: () => T | undefined | false | null, timeoutMs = 5000, what = 'condition'): Promise<T> {
   const first = check();
   if (first) return Promise.resolve(first);
   return new Promise((resolve, reject) => {
-    const onChange = () => {
+    const onEvent = () => {
       const value = check();
       if (value) {
         cleanup();
@@ -18,10 +19,15 @@ export function waitForStore<T>(store: Store, check: () => T | undefined | false
     }, timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);
-      store.changes.off('change', onChange);
+      emitter.off(event, onEvent);
     };
-    store.changes.on('change', onChange);
+    emitter.on(event, onEvent);
   });
+}
+
+/** Resolves with check()'s first truthy value, re-checked after every store change. */
+export function waitForStore<T>(store: Store, check: () => T | undefined | false | null, timeoutMs = 5000, what = 'store condition'): Promise<T> {
+  return waitForEvent(store.changes as EventEmitter, 'change', check, timeoutMs, what);
 }
 
 export interface JobRow {

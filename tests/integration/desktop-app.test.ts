@@ -9,7 +9,7 @@ import { createFakeElectron } from '../fakes/fake-electron.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { INTEGRATION_KEY, ROOT, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
-import { waitForStore } from '../helpers/wait.ts';
+import { waitForEvent, waitForStore } from '../helpers/wait.ts';
 
 function paths() {
   const rendererDir = tempDataDir('renderer-');
@@ -199,19 +199,6 @@ test('start at login follows the setting', async () => {
 });
 
 /** Resolves once `check` holds, re-checked whenever the fake Electron records something. */
-function waitFor(record: { changed: EventEmitter }, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  if (check()) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onChange = () => {
-      if (!check()) return;
-      clearTimeout(timer);
-      record.changed.off('change', onChange);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      record.changed.off('change', onChange);
-      reject(new Error('timed out waiting for the desktop app'));
-    }, timeoutMs);
-    record.changed.on('change', onChange);
-  });
+function waitFor(record: { changed: EventEmitter }, check: () => boolean): Promise<boolean> {
+  return waitForEvent(record.changed, 'change', check, 5000, 'the desktop app');
 }

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Handlers, PushedEvent } from '../../../shared/contract.ts';
 import { callMethod, isMethodName } from '../api/handlers.ts';
+import { RENDERER_CSP } from '../desktop/app-protocol.ts';
 
 export const ADMIN_HOST = '127.0.0.1';
 const COOKIE = 'relay_admin';
@@ -22,8 +23,7 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy': RENDERER_CSP,
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',

@@ -4,6 +4,10 @@ export const APP_SCHEME = 'app';
 export const APP_HOST = 'relay';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 
+/** The dashboard's Content-Security-Policy, wherever it is served from (app:// or the admin door). */
+export const RENDERER_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /**
  * Maps an app:// URL to a file inside the renderer directory, or undefined when it points
  * anywhere else (another host, an escape with .. or encoded separators, a NUL byte).

@@ -62,10 +62,6 @@ export class Forwarder {
     });
   }
 
-  get inFlightCount(): number {
-    return this.#inFlight.size;
-  }
-
   start(): void {
     if (this.#running) return;
     this.#running = true;

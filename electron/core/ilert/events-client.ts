@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { maskSecret } from '../settings.ts';
 import type { IlertEventBody } from './event-mapping.ts';
 
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -25,10 +26,6 @@ export function eventsUrl(apiUrl: string): string {
 /** A short, stable, non-secret name for an integration key (for rate limiting and logs). */
 export function keyFingerprint(integrationKey: string): string {
   return createHash('sha256').update(integrationKey).digest('hex').slice(0, 12);
-}
-
-export function maskKey(integrationKey: string): string {
-  return integrationKey.length <= 8 ? '••••' : `${integrationKey.slice(0, 4)}••••${integrationKey.slice(-4)}`;
 }
 
 /** ilert's error body is `{status, message, code}`; fall back to the raw text. */
@@ -72,7 +69,7 @@ export async function postEvent(
 ): Promise<EventsResponse> {
   const url = eventsUrl(apiUrl);
   const wire = JSON.stringify({ integrationKey, ...body });
-  const requestBody = JSON.stringify({ integrationKey: maskKey(integrationKey), ...body });
+  const requestBody = JSON.stringify({ integrationKey: maskSecret(integrationKey), ...body });
   const started = performance.now();
   try {
     const response = await fetch(url, {

@@ -40,7 +40,6 @@ export type LevelAlert = z.output<typeof alertDataSchema>;
 export const ALERT_EVENT_TYPES = ['alert_active', 'alert_resolved'] as const;
 export const DEVICE_EVENT_TYPES = ['device_created', 'device_updated', 'device_deleted'] as const;
 export const GROUP_EVENT_TYPES = ['group_created', 'group_updated', 'group_deleted'] as const;
-export const KNOWN_EVENT_TYPES: readonly string[] = [...ALERT_EVENT_TYPES, ...DEVICE_EVENT_TYPES, ...GROUP_EVENT_TYPES];
 
 export type ParseResult =
   | { ok: true; envelope: Envelope; alert?: LevelAlert }

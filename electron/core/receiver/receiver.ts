@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { parseDelivery } from '../level/envelope.ts';
 import { verifySignature, SIGNATURE_HEADER, type SignatureVerdict } from '../level/signature.ts';
 import { StoreUnavailableError } from '../store/database.ts';
-import type { InboundDelivery, IngestPolicy, Store } from '../store/store.ts';
+import type { InboundDelivery, IngestPolicy, RejectedDelivery, Store } from '../store/store.ts';
 import { redactHeaders } from './redact.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -92,6 +92,15 @@ function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer 
   });
 }
 
+/** Logs a refused delivery; the answer to Level does not depend on whether that worked. */
+async function recordRejection(store: Store, rejected: RejectedDelivery): Promise<void> {
+  try {
+    await store.recordRejected(rejected);
+  } catch {
+    // Store unavailable: the status code still tells Level what was wrong.
+  }
+}
+
 /**
  * The webhook pipeline, from raw bytes to an answer: signature, JSON, schema, durable ingest.
  * Used by the HTTP listener and by inbound re-runs, so a re-run goes through exactly the same checks.
@@ -100,12 +109,8 @@ export async function processWebhook(options: ReceiverOptions, delivery: Inbound
   const { store } = options;
   const body = delivery.body ?? new Uint8Array();
   const signature: SignatureVerdict = verifySignature(signatureHeader, body, options.secrets());
-  const reject = async (statusCode: number, reason: string, extra: { eventId?: string; eventType?: string } = {}): Promise<WebhookResult> => {
-    try {
-      await store.recordRejected({ ...delivery, signature, statusCode, reason, ...extra });
-    } catch {
-      // The answer to Level does not depend on whether the rejection could be logged.
-    }
+  const reject = async (statusCode: number, reason: string): Promise<WebhookResult> => {
+    await recordRejection(store, { ...delivery, signature, statusCode, reason });
     return { statusCode, body: { error: reason } };
   };
   if (signature === 'missing') return reject(401, `missing ${SIGNATURE_HEADER} header: a webhook secret is configured`);
@@ -189,11 +194,7 @@ export class Receiver {
       signature: 'not-checked',
     };
     const rejectEarly = async (statusCode: number, reason: string) => {
-      try {
-        await this.#options.store.recordRejected({ ...delivery, statusCode, reason });
-      } catch {
-        // see processWebhook
-      }
+      await recordRejection(this.#options.store, { ...delivery, statusCode, reason });
       send(response, statusCode, { error: reason }, statusCode === 413 ? { connection: 'close' } : {});
     };
 
