@@ -1,0 +1,415 @@
+/**
+ * A read-only client for Level's public REST API (shared/reference/level.md, "Public REST API"):
+ * groups to build the routing tree, devices to find a device's group, alerts to reconcile what
+ * webhooks missed. Every failure is a LevelApiError whose message tells the user what to do.
+ */
+import { z } from 'zod';
+import { SEVERITIES, type Severity } from '../settings.ts';
+
+export const DEFAULT_LEVEL_API_URL = 'https://api.level.io/v2';
+
+export type LevelApiErrorKind = 'unauthorized' | 'forbidden' | 'not-found' | 'rate-limited' | 'server' | 'network' | 'timeout' | 'bad-answer';
+
+export class LevelApiError extends Error {
+  readonly kind: LevelApiErrorKind;
+  readonly status?: number;
+  /** For 'rate-limited': how long Level last asked us to wait. */
+  readonly retryAfterMs?: number;
+
+  constructor(kind: LevelApiErrorKind, message: string, details: { status?: number; retryAfterMs?: number } = {}) {
+    super(message);
+    this.name = 'LevelApiError';
+    this.kind = kind;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+export interface LevelGroup {
+  id: string;
+  name: string;
+  parent_id: string | null;
+  child_ids?: string[];
+  device_count?: number;
+  descendent_device_count?: number;
+  [field: string]: unknown;
+}
+
+export interface LevelDevice {
+  id: string;
+  hostname?: string;
+  nickname?: string;
+  group_id?: string | null;
+  group_name?: string;
+  platform?: string;
+  operating_system?: unknown;
+  last_logged_in_user?: string;
+  online?: boolean;
+  last_seen_at?: string;
+  [field: string]: unknown;
+}
+
+export interface LevelApiAlert {
+  id: string;
+  device_id?: string;
+  device_hostname?: string;
+  name?: string;
+  description?: string;
+  payload?: unknown;
+  severity?: Severity;
+  is_resolved?: boolean;
+  started_at?: string;
+  resolved_at?: string;
+  [field: string]: unknown;
+}
+
+export interface LevelApiOptions {
+  /** Default https://api.level.io/v2. */
+  baseUrl?: string;
+  apiKey: string;
+  /** Per request, including reading the body. Default 15 s. */
+  timeoutMs?: number;
+  /** The longest Retry-After honoured before a retry. Default 60 s. */
+  maxRetryAfterMs?: number;
+  /** Retries after a 429, 5xx, network error or timeout. Default 3. */
+  maxRetries?: number;
+  /** Items per page, 1–100. Default 100. */
+  pageLimit?: number;
+  /** A listing that needs more pages than this is refused as a runaway. Default 500 (50,000 items at 100 a page). */
+  maxPages?: number;
+  /** First backoff after a 5xx or network error, doubled per retry. Default 500 ms. */
+  retryBaseDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const DEFAULT_RETRY_AFTER_MS = 5_000;
+
+// Level's ids are opaque strings; a number is accepted and kept as text so it can be a cursor and a map key.
+const opaqueId = z.union([z.string().trim().min(1), z.number().transform(String)]);
+const optionalId = opaqueId.nullish().catch(undefined);
+// One odd field must not sink a whole listing: details that do not fit are dropped, not fatal.
+const text = z.string().nullish().catch(undefined).transform((value) => value ?? undefined);
+const count = z.number().nullish().catch(undefined).transform((value) => value ?? undefined);
+
+const itemSchema = z.looseObject({ id: opaqueId });
+
+const groupSchema = z
+  .looseObject({
+    id: opaqueId,
+    name: text,
+    parent_id: optionalId.transform((value) => value ?? null),
+    child_ids: z.array(opaqueId).nullish().catch(undefined).transform((value) => value ?? undefined),
+    device_count: count,
+    descendent_device_count: count,
+  })
+  .transform((group): LevelGroup => ({ ...group, name: group.name ?? group.id }));
+
+const deviceSchema = z
+  .looseObject({
+    id: opaqueId,
+    hostname: text,
+    nickname: text,
+    group_id: optionalId,
+    group_name: text,
+    platform: text,
+    last_logged_in_user: text,
+    online: z.boolean().nullish().catch(undefined).transform((value) => value ?? undefined),
+    last_seen_at: text,
+  })
+  .transform((device): LevelDevice => device);
+
+const alertSchema = z
+  .looseObject({
+    id: opaqueId,
+    device_id: optionalId.transform((value) => value ?? undefined),
+    device_hostname: text,
+    name: text,
+    description: text,
+    severity: z
+      .unknown()
+      .transform((value): Severity | undefined => {
+        const lower = typeof value === 'string' ? value.trim().toLowerCase() : '';
+        return (SEVERITIES as readonly string[]).includes(lower) ? (lower as Severity) : undefined;
+      }),
+    is_resolved: z.boolean().nullish().catch(undefined).transform((value) => value ?? undefined),
+    started_at: text,
+    resolved_at: text,
+  })
+  .transform((alert): LevelApiAlert => alert);
+
+const pageSchema = z.looseObject({ data: z.array(z.unknown()), has_more: z.boolean().nullish() });
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'unexpected shape';
+  return `${issue.path.map(String).join('.') || 'body'}: ${issue.message}`;
+}
+
+/** Seconds or an HTTP date, per RFC 9110; undefined when absent or unreadable. */
+export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+const tries = (count: number) => (count === 1 ? '1 try' : `${count} tries`);
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+type Attempt = { ok: true; status: number; body: string } | { ok: false; error: LevelApiError; retryAfterMs?: number; retry: boolean };
+
+export class LevelApi {
+  readonly baseUrl: string;
+  readonly #apiKey: string;
+  readonly #timeoutMs: number;
+  readonly #maxRetryAfterMs: number;
+  readonly #maxRetries: number;
+  readonly #pageLimit: number;
+  readonly #maxPages: number;
+  readonly #retryBaseDelayMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: LevelApiOptions) {
+    this.baseUrl = (options.baseUrl?.trim() || DEFAULT_LEVEL_API_URL).replace(/\/+$/, '');
+    this.#apiKey = options.apiKey.trim();
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+    this.#maxRetries = Math.max(0, options.maxRetries ?? 3);
+    this.#pageLimit = Math.min(100, Math.max(1, Math.floor(options.pageLimit ?? 100)));
+    this.#maxPages = Math.max(1, options.maxPages ?? 500);
+    this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 500;
+    this.#sleep = options.sleep ?? defaultSleep;
+  }
+
+  /** Every item of a cursor-paginated listing, page by page. Items are only checked for an `id`. */
+  list<T = Record<string, unknown> & { id: string }>(path: string, params: Record<string, string> = {}): AsyncGenerator<T> {
+    return this.#list(path, params, (item) => itemSchema.parse(item) as T);
+  }
+
+  async listGroups(): Promise<LevelGroup[]> {
+    return this.#collect('/groups', {}, (item) => groupSchema.parse(item));
+  }
+
+  async listDevices(params: { group_id?: string; ancestor_group_id?: string } = {}): Promise<LevelDevice[]> {
+    return this.#collect('/devices', params, (item) => deviceSchema.parse(item));
+  }
+
+  async listAlerts(status: 'active' | 'resolved', params: { device_id?: string } = {}): Promise<LevelApiAlert[]> {
+    return this.#collect('/alerts', { ...params, status }, (item) => alertSchema.parse(item));
+  }
+
+  /** undefined when Level no longer has the device (deleted). */
+  async getDevice(id: string): Promise<LevelDevice | undefined> {
+    return this.#getOne(`/devices/${encodeURIComponent(id)}`, (item) => deviceSchema.parse(item));
+  }
+
+  async getGroup(id: string): Promise<LevelGroup | undefined> {
+    return this.#getOne(`/groups/${encodeURIComponent(id)}`, (item) => groupSchema.parse(item));
+  }
+
+  async getAlert(id: string): Promise<LevelApiAlert | undefined> {
+    return this.#getOne(`/alerts/${encodeURIComponent(id)}`, (item) => alertSchema.parse(item));
+  }
+
+  /** Level's documented connection test; throws a LevelApiError saying what to fix. */
+  async testConnection(): Promise<{ ok: true; checkedAt: number }> {
+    const body = await this.#getJson('/groups', { limit: '1' });
+    const page = pageSchema.safeParse(body);
+    if (!page.success) throw this.#badAnswer('/groups', `it is not a list (${firstIssue(page.error)})`);
+    return { ok: true, checkedAt: Date.now() };
+  }
+
+  async #collect<T>(path: string, params: Record<string, string>, parse: (item: unknown) => T): Promise<T[]> {
+    const items: T[] = [];
+    for await (const item of this.#list(path, params, parse)) items.push(item);
+    return items;
+  }
+
+  async #getOne<T>(path: string, parse: (item: unknown) => T): Promise<T | undefined> {
+    let body: unknown;
+    try {
+      body = await this.#getJson(path, {});
+    } catch (error) {
+      if (error instanceof LevelApiError && error.kind === 'not-found') return undefined;
+      throw error;
+    }
+    // Some APIs wrap single objects as {data: {...}}; accept both rather than guess which Level does.
+    const candidate = body && typeof body === 'object' && 'data' in body && !('id' in body) ? (body as { data: unknown }).data : body;
+    try {
+      return parse(candidate);
+    } catch (error) {
+      throw this.#badAnswer(path, `it is not the expected object (${error instanceof z.ZodError ? firstIssue(error) : String(error)})`);
+    }
+  }
+
+  async *#list<T>(path: string, params: Record<string, string>, parse: (item: unknown) => T): AsyncGenerator<T> {
+    const usedCursors = new Set<string>();
+    let cursor: string | undefined;
+    let total = 0;
+    for (let pageNumber = 1; ; pageNumber += 1) {
+      if (pageNumber > this.#maxPages) {
+        throw this.#badAnswer(path, `it still said there is more after ${this.#maxPages} pages (${total} items); stopped to avoid an endless listing`);
+      }
+      const query: Record<string, string> = { ...params, limit: String(this.#pageLimit) };
+      if (cursor !== undefined) query.starting_after = cursor;
+      const page = pageSchema.safeParse(await this.#getJson(path, query));
+      if (!page.success) throw this.#badAnswer(path, `page ${pageNumber} is not a list (${firstIssue(page.error)})`);
+      const { data, has_more: hasMore } = page.data;
+      let lastId: string | undefined;
+      for (const [index, raw] of data.entries()) {
+        let item: T;
+        try {
+          item = parse(raw);
+        } catch (error) {
+          throw this.#badAnswer(path, `item ${index + 1} of page ${pageNumber} is unusable (${error instanceof z.ZodError ? firstIssue(error) : String(error)})`);
+        }
+        lastId = (item as { id: string }).id;
+        total += 1;
+        yield item;
+      }
+      if (!hasMore) return;
+      if (lastId === undefined) {
+        throw new LevelApiError('bad-answer', `Level returned an empty page but said there is more (GET ${path}, page ${pageNumber}); stopped instead of asking again`);
+      }
+      if (usedCursors.has(lastId)) {
+        throw new LevelApiError(
+          'bad-answer',
+          `Level returned the same page again (GET ${path}, page ${pageNumber} ends at ${lastId} again); stopped instead of looping`,
+        );
+      }
+      usedCursors.add(lastId);
+      cursor = lastId;
+    }
+  }
+
+  #badAnswer(path: string, what: string): LevelApiError {
+    return new LevelApiError('bad-answer', `Level’s answer to GET ${path} is unusable: ${what}`);
+  }
+
+  /** GETs with retries; resolves with the parsed JSON of a 2xx answer. */
+  async #getJson(path: string, query: Record<string, string>): Promise<unknown> {
+    let url: URL;
+    try {
+      url = new URL(`${this.baseUrl}${path}`);
+    } catch {
+      throw new LevelApiError('network', `the Level API URL “${this.baseUrl}” is not a valid URL (the default is ${DEFAULT_LEVEL_API_URL})`);
+    }
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    for (let attempt = 0; ; attempt += 1) {
+      const result = await this.#attempt(url, path);
+      if (result.ok) {
+        try {
+          return JSON.parse(result.body) as unknown;
+        } catch {
+          throw this.#badAnswer(path, `it is not JSON (${result.status}, starts with ${JSON.stringify(result.body.slice(0, 60))})`);
+        }
+      }
+      if (!result.retry || attempt >= this.#maxRetries) throw result.error;
+      const delay =
+        result.retryAfterMs !== undefined
+          ? Math.min(result.retryAfterMs, this.#maxRetryAfterMs)
+          : this.#retryBaseDelayMs * 2 ** attempt;
+      await this.#sleep(delay);
+    }
+  }
+
+  async #attempt(url: URL, path: string): Promise<Attempt> {
+    let response: Response;
+    let body: string;
+    try {
+      response = await fetch(url, {
+        headers: { authorization: this.#apiKey, accept: 'application/json', 'user-agent': 'level-ilert-relay' },
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      body = await response.text();
+    } catch (error) {
+      return { ok: false, retry: true, error: this.#networkError(error, path) };
+    }
+    if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status, body };
+
+    const said = this.#levelSaid(body);
+    const status = response.status;
+    if (status === 401) {
+      return {
+        ok: false,
+        retry: false,
+        error: new LevelApiError(
+          'unauthorized',
+          `Level rejected the API key (401${said ? `: ${said}` : ''}): create one in Level under Settings → API keys and paste it without “Bearer”`,
+          { status },
+        ),
+      };
+    }
+    if (status === 403) {
+      return {
+        ok: false,
+        retry: false,
+        error: new LevelApiError(
+          'forbidden',
+          `the Level API key is not allowed to read ${path} (403${said ? `: ${said}` : ''}): use a key of this Level organisation; a read-only key is enough`,
+          { status },
+        ),
+      };
+    }
+    if (status === 404) {
+      return { ok: false, retry: false, error: new LevelApiError('not-found', `Level has no ${path} (404${said ? `: ${said}` : ''}); if this is a listing, check the API URL ${this.baseUrl}`, { status }) };
+    }
+    if (status === 429) {
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after')) ?? DEFAULT_RETRY_AFTER_MS;
+      return {
+        ok: false,
+        retry: true,
+        retryAfterMs,
+        error: new LevelApiError(
+          'rate-limited',
+          `Level is rate limiting this API key (429${said ? `: ${said}` : ''}) and still did after ${tries(this.#maxRetries + 1)}; it asks to wait ${Math.ceil(retryAfterMs / 1000)} s`,
+          { status, retryAfterMs },
+        ),
+      };
+    }
+    if (status >= 500) {
+      return {
+        ok: false,
+        retry: true,
+        error: new LevelApiError('server', `Level’s API failed (${status}${said ? `: ${said}` : ''}) on GET ${path} after ${tries(this.#maxRetries + 1)}; try again later`, { status }),
+      };
+    }
+    return {
+      ok: false,
+      retry: false,
+      error: new LevelApiError('bad-answer', `Level refused GET ${path} (${status}${said ? `: ${said}` : ''})`, { status }),
+    };
+  }
+
+  /** Level's `{"error": "..."}`, or a short start of any other body; never echoes the key. */
+  #levelSaid(body: string): string {
+    let message = body.trim();
+    try {
+      const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
+      if (typeof parsed.error === 'string') message = parsed.error;
+      else if (typeof parsed.message === 'string') message = parsed.message;
+    } catch {
+      // not JSON: the text itself, shortened
+    }
+    return this.#redact(message.replace(/\s+/g, ' ').slice(0, 200));
+  }
+
+  #redact(message: string): string {
+    return this.#apiKey.length >= 4 ? message.split(this.#apiKey).join('[API key]') : message;
+  }
+
+  #networkError(error: unknown, path: string): LevelApiError {
+    const err = error as Error & { cause?: { code?: string; message?: string } };
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') {
+      return new LevelApiError('timeout', `no answer from Level within ${this.#timeoutMs / 1000} s on GET ${path} (${tries(this.#maxRetries + 1)})`);
+    }
+    const code = err.cause?.code;
+    const detail = err.cause?.message ?? err.message;
+    return new LevelApiError(
+      'network',
+      this.#redact(`could not reach Level at ${this.baseUrl} (${[code, detail].filter(Boolean).join(' ')}) after ${tries(this.#maxRetries + 1)}: check the internet connection and the API URL`),
+    );
+  }
+}
