@@ -85,7 +85,7 @@ function crashOnceAfterUrl() {
 }
 
 const version = 'Version 2025.8.0 (Checksum 3d5cf8ad14c95b2fb1a0a0e7a3d4f7d9b7c3e0f1a9b8c7d6e5f4a3b2c1d0e9f8)';
-const token = option('--token');
+const token = option('--token') ?? env.TUNNEL_TOKEN;
 
 if (args.includes('run') && token !== undefined) {
   log('INF', `Starting tunnel tunnelID=${randomUUID()}`);

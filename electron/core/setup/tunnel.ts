@@ -102,14 +102,13 @@ export class Tunnel extends EventEmitter {
     super();
     this.#command = options.command ?? 'cloudflared';
     this.#token = options.token || undefined;
-    this.#args = this.#token
-      ? ['tunnel', '--no-autoupdate', 'run', '--token', this.#token]
-      : ['tunnel', '--no-autoupdate', '--url', options.localUrl];
+    // The token goes in cloudflared's TUNNEL_TOKEN variable, not the command line other users can read with ps.
+    this.#args = this.#token ? ['tunnel', '--no-autoupdate', 'run'] : ['tunnel', '--no-autoupdate', '--url', options.localUrl];
     this.#namedUrl = options.publicUrl;
     this.#restartDelaysMs = options.restartDelaysMs?.length ? options.restartDelaysMs : DEFAULT_RESTART_DELAYS_MS;
     this.#startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-    this.#env = { ...process.env, ...options.env };
+    this.#env = { ...process.env, ...options.env, ...(this.#token ? { TUNNEL_TOKEN: this.#token } : {}) };
     this.#state = { status: 'stopped', kind: this.#token ? 'named' : 'quick', restarts: 0 };
   }
 
