@@ -11,6 +11,29 @@ const optionalText = z.string().optional();
 
 export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped'] as const;
 export const SEVERITY_LEVELS = ['emergency', 'critical', 'warning', 'information'] as const;
+/** Where a delivery came from: Level's webhook, a re-run, a Level automation, reconciliation with Level's API, or the setup test. */
+export const DELIVERY_SOURCES = ['webhook', 'rerun', 'automation', 'reconciled', 'test'] as const;
+export const ILERT_ALERT_STATES = ['PENDING', 'ACCEPTED', 'RESOLVED'] as const;
+
+/** One finding of the diagnosis checks: what is wrong, and what to do about it. */
+export const diagnosisSchema = z.object({
+  id: z.string(),
+  level: z.enum(['error', 'warning']),
+  title: z.string(),
+  detail: z.string(),
+  fix: optionalText,
+});
+
+export const tunnelStateSchema = z.object({
+  status: z.enum(['stopped', 'starting', 'running', 'restarting', 'not-installed', 'failed']),
+  kind: z.enum(['quick', 'named']),
+  publicUrl: optionalText,
+  restarts: z.number().int(),
+  lastError: optionalText,
+  urlChangedAt: z.number().optional(),
+  /** Set when a quick tunnel's URL changed: Level must be told the new one. */
+  warning: optionalText,
+});
 
 export const relayStatusSchema = z.object({
   receiverListening: z.boolean(),
@@ -26,6 +49,8 @@ export const relayStatusSchema = z.object({
     .object({ configured: z.boolean(), lastPingAt: z.number().optional(), lastStatusCode: z.number().optional(), lastError: optionalText, withheld: optionalText })
     .optional(),
   problems: z.array(z.string()),
+  diagnoses: z.array(diagnosisSchema),
+  tunnel: tunnelStateSchema.optional(),
 });
 
 const jobStatus = z.enum(['queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped']);
@@ -41,6 +66,9 @@ export const jobViewSchema = z.object({
   lastError: optionalText,
   lastLatencyMs: z.number().optional(),
   url: optionalText,
+  /** The ilert target (alert source) and why this route was chosen. */
+  target: z.string(),
+  routeReason: optionalText,
 });
 
 export const attemptViewSchema = z.object({
@@ -58,7 +86,7 @@ export const attemptViewSchema = z.object({
 export const deliveryRowSchema = z.object({
   id: z.number().int(),
   receivedAt: z.number(),
-  source: z.enum(['webhook', 'rerun']),
+  source: z.enum(DELIVERY_SOURCES),
   eventType: optionalText,
   eventId: optionalText,
   outcome: z.enum(['accepted', 'duplicate', 'rejected']),
@@ -114,6 +142,20 @@ export const alertRowSchema = z.object({
   firstSeenAt: z.number(),
   updatedAt: z.number(),
   forwarding: z.object({ jobId: z.number().int(), status: jobStatus, reason: optionalText, nextAttemptAt: z.number().optional() }).optional(),
+  route: z.object({ target: z.string(), reason: z.string(), groupPath: optionalText }).optional(),
+  /** What ilert says about the alert, read back with the user API key. */
+  ilert: z
+    .object({
+      status: z.enum(ILERT_ALERT_STATES).optional(),
+      acceptedBy: optionalText,
+      acceptedAt: optionalText,
+      checkedAt: z.number(),
+      /** ilert and Level disagree (e.g. resolved in ilert, still active in Level): shown, not hidden. */
+      mismatch: optionalText,
+    })
+    .optional(),
+  /** An Accept sent from this app, while it is on its way. */
+  acceptPending: z.boolean().optional(),
 });
 
 export const alertListSchema = z.object({
@@ -137,8 +179,25 @@ export const settingsViewSchema = z.object({
     notifyMinSeverity: z.enum(SEVERITY_LEVELS),
     notifyResolves: z.boolean(),
     startAtLogin: z.boolean(),
+    levelApiUrl: z.string(),
+    unmappedGroups: z.enum(['default', 'skip']),
+    publicUrl: optionalText,
+    tunnel: z.enum(['off', 'quick', 'named']),
+    cloudflaredPath: z.string(),
   }),
-  secrets: z.object({ levelWebhookSecret: maskedSecret, levelWebhookSecretPrevious: maskedSecret, ilertIntegrationKey: maskedSecret, ilertHeartbeatUrl: maskedSecret }),
+  secrets: z.object({
+    levelWebhookSecret: maskedSecret,
+    levelWebhookSecretPrevious: maskedSecret,
+    ilertIntegrationKey: maskedSecret,
+    ilertHeartbeatUrl: maskedSecret,
+    ilertPassThroughUrl: maskedSecret,
+    ilertApiKey: maskedSecret,
+    levelAutomationSecret: maskedSecret,
+    levelApiKey: maskedSecret,
+    cloudflaredToken: maskedSecret,
+  }),
+  /** Named ilert targets for group routing; keys masked. */
+  ilertTargets: z.array(z.object({ name: z.string(), key: maskedSecret })),
   /** Settings fixed by environment variables: shown, not editable. */
   lockedByEnvironment: z.array(z.string()),
   problems: z.array(z.string()),
@@ -163,9 +222,125 @@ export const settingsPatchSchema = z
     levelWebhookSecretPrevious: z.string(),
     ilertIntegrationKey: z.string(),
     ilertHeartbeatUrl: z.string(),
+    ilertPassThroughUrl: z.string(),
+    ilertApiKey: z.string(),
+    levelAutomationSecret: z.string(),
+    levelApiUrl: z.string(),
+    levelApiKey: z.string(),
+    unmappedGroups: z.string(),
+    publicUrl: z.string(),
+    tunnel: z.string(),
+    cloudflaredToken: z.string(),
+    cloudflaredPath: z.string(),
+    /** The whole list of targets; an omitted integrationKey keeps the saved key of the target with that name. */
+    ilertTargets: z.array(z.object({ name: z.string(), integrationKey: z.string().optional() })),
   })
   .partial()
   .strict();
+
+export const ilertSourceCheckSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    source: z.object({
+      id: z.number(),
+      name: z.string(),
+      integrationType: z.string(),
+      integrationUrl: optionalText,
+      active: z.boolean(),
+      escalationPolicy: optionalText,
+    }),
+    summary: z.string(),
+    warning: optionalText,
+  }),
+  z.object({ ok: z.literal(false), message: z.string() }),
+]);
+
+export const reachabilitySchema = z.object({
+  ok: z.boolean(),
+  message: z.string(),
+  checkedUrl: z.string(),
+  latencyMs: z.number().optional(),
+  notes: z.array(z.string()),
+  checkedAt: z.number(),
+});
+
+export const setupInfoSchema = z.object({
+  localReceiverUrl: optionalText,
+  publicUrl: optionalText,
+  /** Exactly what to paste into Level → Settings → Webhooks. */
+  webhookUrl: optionalText,
+  automationUrl: optionalText,
+  automationHeader: z.string(),
+  automationTemplate: z.string(),
+  requiredEvents: z.array(z.string()),
+  recommendedEvents: z.array(z.string()),
+  cloudflaredVersion: optionalText,
+  tunnel: tunnelStateSchema.optional(),
+  lastReachability: reachabilitySchema.optional(),
+  configured: z.object({ ilert: z.boolean(), publicUrl: z.boolean(), levelSecret: z.boolean(), heartbeat: z.boolean(), ilertApiKey: z.boolean() }),
+});
+
+export const TEST_HOPS = ['received', 'signature', 'sent', 'ilert-alert', 'resolve-sent', 'ilert-resolved'] as const;
+
+export const integrationTestSchema = z.object({
+  id: z.string(),
+  mode: z.enum(['synthetic', 'wait']),
+  startedAt: z.number(),
+  finishedAt: z.number().optional(),
+  outcome: z.enum(['running', 'passed', 'failed', 'cancelled']),
+  message: optionalText,
+  levelAlertId: optionalText,
+  hops: z.array(
+    z.object({
+      id: z.enum(TEST_HOPS),
+      label: z.string(),
+      status: z.enum(['waiting', 'ok', 'failed', 'skipped']),
+      detail: optionalText,
+      at: z.number().optional(),
+    }),
+  ),
+});
+
+export const connectionCheckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), checkedAt: z.number(), detail: optionalText }),
+  z.object({ ok: z.literal(false), checkedAt: z.number(), message: z.string() }),
+]);
+
+const routeSchema = z.object({ target: z.string(), routingKey: optionalText, minSeverity: z.enum(SEVERITY_LEVELS).optional() });
+
+export const routingViewSchema = z.object({
+  levelConfigured: z.boolean(),
+  lastSyncAt: z.number().optional(),
+  lastSyncError: optionalText,
+  unmappedGroups: z.enum(['default', 'skip']),
+  targets: z.array(z.object({ name: z.string(), configured: z.boolean() })),
+  rows: z.array(
+    z.object({
+      groupId: z.string(),
+      name: z.string(),
+      depth: z.number().int(),
+      path: z.string(),
+      devices: z.number().int(),
+      subtreeDevices: z.number().int(),
+      route: routeSchema.optional(),
+      effective: z.object({ kind: z.enum(['mapped', 'inherited', 'default', 'skip']), target: optionalText, fromGroupId: optionalText, reason: z.string() }),
+      /** A cycle or a missing parent in Level's data. */
+      flag: optionalText,
+    }),
+  ),
+  summary: z.object({ groups: z.number().int(), mappedGroups: z.number().int(), devices: z.number().int(), devicesCovered: z.number().int(), activeAlerts: z.number().int() }),
+});
+
+export const reconciliationSchema = z.object({
+  id: z.number().int(),
+  trigger: z.enum(['manual', 'schedule', 'start', 'wake']),
+  startedAt: z.number(),
+  finishedAt: z.number().optional(),
+  outcome: z.enum(['running', 'ok', 'failed']),
+  error: optionalText,
+  checked: z.number().int(),
+  changes: z.array(z.object({ levelAlertId: z.string(), action: z.enum(['backfilled', 'resolved']), name: optionalText, deliveryId: z.number().int().optional() })),
+});
 
 export const methods = {
   getStatus: { input: none, output: relayStatusSchema },
@@ -183,6 +358,30 @@ export const methods = {
   rerunDelivery: { input: id, output: z.object({ statusCode: z.number().int(), body: z.record(z.string(), z.unknown()) }) },
   rerunJob: { input: id, output: z.object({ queued: z.literal(true) }) },
   retryAllFailed: { input: none, output: z.object({ count: z.number().int() }) },
+  acceptAlert: { input: z.object({ levelAlertId: z.string().min(1) }), output: z.object({ jobId: z.number().int() }) },
+  // Setup wizard
+  getSetup: { input: none, output: setupInfoSchema },
+  checkIlertSource: { input: z.object({ integrationKey: z.string(), apiKey: z.string().optional() }), output: ilertSourceCheckSchema },
+  startTunnel: { input: z.object({ kind: z.enum(['quick', 'named']) }), output: tunnelStateSchema },
+  stopTunnel: { input: none, output: z.object({ stopped: z.literal(true) }) },
+  /** Checks `url` (or the saved public URL) reaches this relay; a working `url` is saved as the public URL. */
+  checkReachability: { input: z.object({ url: z.string().max(2000).optional() }), output: reachabilitySchema },
+  startIntegrationTest: { input: z.object({ mode: z.enum(['synthetic', 'wait']) }), output: integrationTestSchema },
+  getIntegrationTest: { input: none, output: integrationTestSchema.nullable() },
+  cancelIntegrationTest: { input: none, output: integrationTestSchema.nullable() },
+  // Level API: routing and reconciliation
+  testLevelConnection: { input: none, output: connectionCheckSchema },
+  syncLevel: { input: none, output: connectionCheckSchema },
+  getRouting: { input: none, output: routingViewSchema },
+  setGroupRoute: {
+    input: z.object({
+      groupId: z.string().min(1),
+      route: z.object({ target: z.string().min(1), routingKey: z.string().max(200).optional(), minSeverity: z.enum(SEVERITY_LEVELS).optional() }).nullable(),
+    }),
+    output: routingViewSchema,
+  },
+  backfillAlerts: { input: none, output: reconciliationSchema },
+  listReconciliations: { input: none, output: z.array(reconciliationSchema) },
   getSettings: { input: none, output: settingsViewSchema },
   updateSettings: {
     input: settingsPatchSchema,
@@ -210,6 +409,15 @@ export type AlertRow = z.output<typeof alertRowSchema>;
 export type AlertList = z.output<typeof alertListSchema>;
 export type SettingsView = z.output<typeof settingsViewSchema>;
 export type SettingsPatch = z.output<typeof settingsPatchSchema>;
+export type Diagnosis = z.output<typeof diagnosisSchema>;
+export type TunnelStateView = z.output<typeof tunnelStateSchema>;
+export type SetupInfo = z.output<typeof setupInfoSchema>;
+export type IlertSourceCheck = z.output<typeof ilertSourceCheckSchema>;
+export type Reachability = z.output<typeof reachabilitySchema>;
+export type IntegrationTest = z.output<typeof integrationTestSchema>;
+export type ConnectionCheck = z.output<typeof connectionCheckSchema>;
+export type RoutingView = z.output<typeof routingViewSchema>;
+export type Reconciliation = z.output<typeof reconciliationSchema>;
 
 /** Pushed from the core to every UI, batched (see ChangeBatcher). */
 export const pushedEvents = {
@@ -217,6 +425,8 @@ export const pushedEvents = {
     deliveries: z.array(z.number().int()),
     jobs: z.array(z.number().int()),
     alerts: z.array(z.string()),
+    /** The setup test, routing table or status changed: refetch them. */
+    setup: z.boolean().optional(),
   }),
 } as const;
 

@@ -7,7 +7,7 @@ import { AdminServer } from '../core/admin/admin-server.ts';
 import { ChangeBatcher } from '../core/api/change-batcher.ts';
 import { createHandlers } from '../core/api/handlers.ts';
 import { resolveDataDir } from '../core/data-dir.ts';
-import { Relay } from '../core/relay.ts';
+import { Relay, type RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
 import { SettingsError } from '../core/settings.ts';
@@ -22,6 +22,20 @@ function listenError(error: NodeJS.ErrnoException, what: string, host: string, p
   if (error.code === 'EADDRNOTAVAIL') return `${what} cannot listen on ${host}: no such address on this machine (set RELAY_HOST)`;
   if (error.code === 'EACCES') return `${what} may not listen on port ${port}: choose a port above 1024 (${variable})`;
   return `${what} could not start: ${error.message}`;
+}
+
+/** Faster polling for tests and demos; a user never needs these. */
+function tuningFromEnvironment(env: NodeJS.ProcessEnv): RelayTuning {
+  const ms = (name: string) => {
+    const value = Number(env[name]);
+    return Number.isFinite(value) && value >= 100 ? value : undefined;
+  };
+  const tuning: RelayTuning = {};
+  const ilertPollMs = ms('RELAY_ILERT_POLL_MS');
+  const reconcileIntervalMs = ms('RELAY_RECONCILE_MS');
+  if (ilertPollMs) tuning.ilertPollMs = ilertPollMs;
+  if (reconcileIntervalMs) tuning.reconcileIntervalMs = reconcileIntervalMs;
+  return tuning;
 }
 
 async function main(): Promise<void> {
@@ -40,7 +54,7 @@ async function main(): Promise<void> {
   const settings = service.current;
 
   try {
-    relay = new Relay({ dataDir, settings });
+    relay = new Relay({ dataDir, settings, tuning: tuningFromEnvironment(process.env) });
   } catch (error) {
     fail(`cannot open the database in ${dataDir}: ${(error as Error).message}`);
   }

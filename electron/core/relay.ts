@@ -1,21 +1,41 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Forwarder, type ForwarderOptions } from './forwarder/forwarder.ts';
-import { processWebhook, Receiver, WEBHOOK_PATH, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
+import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
+import { ingestParsed, processAutomation, processWebhook, Receiver, WEBHOOK_PATH, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
+import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from './receiver/automation.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
 import { Store, type IngestPolicy } from './store/store.ts';
-import type { RelayStatusView } from '../../shared/contract.ts';
+import { LevelApi } from './level/level-api.ts';
+import { LevelDirectory } from './level/directory.ts';
+import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
+import { Router, DEFAULT_TARGET } from './routing/router.ts';
+import { Reconciler } from './reconcile/reconciler.ts';
+import { IlertApi, alertSourceProblem, describeAlertSource } from './ilert/ilert-api.ts';
+import { IlertStateSync } from './ilert/state-sync.ts';
+import { Tunnel, findCloudflared, type TunnelState } from './setup/tunnel.ts';
+import { checkReachability, normalisePublicUrl } from './setup/reachability.ts';
+import { IntegrationTestRunner } from './setup/integration-test.ts';
+import { diagnose } from './diagnosis.ts';
+import type { IlertSourceCheck, Reachability, RelayStatusView, SetupInfo, TunnelStateView } from '../../shared/contract.ts';
 
-export const DEFAULT_TARGET = 'default';
+export { DEFAULT_TARGET };
 const STUCK_AFTER_MS = 10 * 60_000;
+const ALERT_SOURCE_CHECK_INTERVAL_MS = 60 * 60_000;
 
 /** Knobs for tests and benchmarks; users configure the relay through Settings. */
 export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'rateLimitPauseMs' | 'requestTimeoutMs' | 'maxInFlight'> & {
   busyTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  ilertPollMs?: number;
+  reconcileIntervalMs?: number;
+  /** The integration test's wait per hop, and how often it polls ilert. */
+  testHopTimeoutMs?: number;
+  testPollMs?: number;
+  /** ilert's per-user-key request window (tests shorten it). */
+  ilertApiWindowMs?: number;
 };
 
 export interface RelayOptions {
@@ -36,31 +56,50 @@ export class Relay {
   readonly receiver: Receiver;
   readonly instanceId = randomUUID();
   readonly heartbeat: Heartbeat;
+  readonly directory: LevelDirectory;
+  readonly router: Router;
+  readonly reconciler: Reconciler;
+  readonly ilertState: IlertStateSync;
+  readonly integrationTest: IntegrationTestRunner;
+  readonly startedAt = Date.now();
   #settings: Settings;
   #address: AddressInfo | undefined;
   #pruneTimer: NodeJS.Timeout | undefined;
+  #sourceCheckTimer: NodeJS.Timeout | undefined;
+  #tunnel: Tunnel | undefined;
+  #lastReachability: Reachability | undefined;
+  readonly #alertSourceProblems = new Map<string, string>();
   readonly #receiverOptions: ReceiverOptions;
+  readonly #tuning: RelayTuning;
+  #levelApi: { key: string; api: LevelApi } | undefined;
+  #ilertApi: { key: string; api: IlertApi } | undefined;
 
   constructor(options: RelayOptions) {
     this.#settings = options.settings;
+    this.#tuning = options.tuning ?? {};
     this.store = new Store(options.dataDir, { busyTimeoutMs: options.tuning?.busyTimeoutMs });
     this.outbox = new Outbox(this.store);
     this.read = new ReadModels(this.store);
     this.forwarder = new Forwarder({
       store: this.store,
       outbox: this.outbox,
-      resolveTarget: (target) => {
-        const key = target === DEFAULT_TARGET ? this.#settings.ilertIntegrationKey : undefined;
-        return key ? { apiUrl: this.#settings.ilertApiUrl, integrationKey: key } : undefined;
-      },
+      resolveTarget: (target) => this.#resolveTarget(target),
       eventsPerMinute: () => this.#settings.ilertEventsPerMinute,
       ...options.tuning,
     });
+    this.directory = new LevelDirectory(this.store, () => this.levelApi());
+    this.router = new Router(this.store, this.directory, () => this.#settings);
     this.#receiverOptions = {
       instanceId: this.instanceId,
       store: this.store,
-      secrets: () => ({ current: this.#settings.levelWebhookSecret, previous: this.#settings.levelWebhookSecretPrevious }),
+      secrets: () => ({
+        current: this.#settings.levelWebhookSecret,
+        previous: this.#settings.levelWebhookSecretPrevious,
+        automation: this.#settings.levelAutomationSecret,
+      }),
       policy: () => this.#ingestPolicy(),
+      prepare: (alert) => this.router.prepare(alert),
+      accepted: (envelope) => this.#refreshDirectory(envelope),
     };
     this.receiver = new Receiver(this.#receiverOptions);
     this.heartbeat = new Heartbeat({
@@ -68,6 +107,91 @@ export class Relay {
       unhealthy: () => this.unhealthyReason(),
       ...(options.tuning?.heartbeatIntervalMs ? { intervalMs: options.tuning.heartbeatIntervalMs } : {}),
     });
+    this.reconciler = new Reconciler({
+      store: this.store,
+      api: () => this.levelApi(),
+      ingest: (envelope, alert) => this.#ingestMadeUp('reconciled', '/reconcile', envelope, alert),
+      ...(this.#tuning.reconcileIntervalMs ? { intervalMs: this.#tuning.reconcileIntervalMs } : {}),
+    });
+    this.ilertState = new IlertStateSync({
+      store: this.store,
+      api: () => this.ilertApi(),
+      integrationKeys: () => [this.#settings.ilertIntegrationKey, ...this.#settings.ilertTargets.map((target) => target.integrationKey)].filter((key): key is string => Boolean(key)),
+      ...(this.#tuning.ilertPollMs ? { intervalMs: this.#tuning.ilertPollMs } : {}),
+    });
+    this.integrationTest = new IntegrationTestRunner({
+      store: this.store,
+      webhookUrl: () => {
+        if (this.#settings.publicUrl) return { url: `${this.#settings.publicUrl}${WEBHOOK_PATH}`, public: true };
+        return this.receiverUrl ? { url: this.receiverUrl, public: false } : undefined;
+      },
+      secret: () => this.#settings.levelWebhookSecret,
+      ilertApi: () => this.ilertApi(),
+      sendsEvents: () => !this.#settings.ilertPassThroughUrl,
+      hopTimeoutMs: this.#tuning.testHopTimeoutMs,
+      pollMs: this.#tuning.testPollMs,
+    });
+  }
+
+  /** Level's API, when a key is set; one client per URL and key, so its retry state is shared. */
+  levelApi(): LevelApi | undefined {
+    const { levelApiKey, levelApiUrl } = this.#settings;
+    if (!levelApiKey) return undefined;
+    const key = `${levelApiUrl}\n${levelApiKey}`;
+    if (this.#levelApi?.key !== key) this.#levelApi = { key, api: new LevelApi({ baseUrl: levelApiUrl, apiKey: levelApiKey }) };
+    return this.#levelApi.api;
+  }
+
+  /** ilert's REST API with the user API key, when one is set. */
+  ilertApi(apiKey = this.#settings.ilertApiKey): IlertApi | undefined {
+    if (!apiKey) return undefined;
+    const key = `${this.#settings.ilertApiUrl}\n${apiKey}`;
+    if (this.#ilertApi?.key !== key) {
+      this.#ilertApi = {
+        key,
+        api: new IlertApi({ apiUrl: this.#settings.ilertApiUrl, apiKey, ...(this.#tuning.ilertApiWindowMs ? { windowMs: this.#tuning.ilertApiWindowMs } : {}) }),
+      };
+    }
+    return this.#ilertApi.api;
+  }
+
+  #resolveTarget(target: string): ResolvedTarget | undefined {
+    const settings = this.#settings;
+    if (target === DEFAULT_TARGET) {
+      if (settings.ilertPassThroughUrl) return { kind: 'pass-through', url: settings.ilertPassThroughUrl };
+      return settings.ilertIntegrationKey ? { kind: 'events', apiUrl: settings.ilertApiUrl, integrationKey: settings.ilertIntegrationKey } : undefined;
+    }
+    const named = settings.ilertTargets.find((entry) => entry.name === target);
+    return named ? { kind: 'events', apiUrl: settings.ilertApiUrl, integrationKey: named.integrationKey } : undefined;
+  }
+
+  /** A device or group changed in Level: the API's current record replaces the mirror's (404 = deleted). */
+  #refreshDirectory(envelope: Envelope): void {
+    const type = envelope.event_type;
+    if (!(GROUP_EVENT_TYPES as readonly string[]).includes(type) && !(DEVICE_EVENT_TYPES as readonly string[]).includes(type)) return;
+    this.directory.refreshFromWebhook(envelope).catch((error: unknown) => console.error(`level: could not refresh ${envelope.data.id}: ${(error as Error).message}`));
+  }
+
+  /** Events the relay makes up itself (reconciliation) go through the same ingest as webhooks. */
+  #ingestMadeUp(source: 'reconciled', path: string, envelope: Envelope, alert: LevelAlert): Promise<WebhookResult> {
+    const body = Buffer.from(JSON.stringify(envelope));
+    return ingestParsed(
+      this.#receiverOptions,
+      {
+        receivedAt: Date.now(),
+        source,
+        remoteAddr: undefined,
+        forwardedFor: undefined,
+        method: 'POST',
+        path,
+        headers: {},
+        body,
+        bodySize: body.length,
+        signature: 'not-checked',
+      },
+      envelope,
+      alert,
+    );
   }
 
   /**
@@ -92,12 +216,18 @@ export class Relay {
 
   /** Applies new settings to the running relay (listener address changes need a restart). */
   applySettings(settings: Settings): void {
+    const keysChanged = settings.ilertApiKey !== this.#settings.ilertApiKey || settings.ilertIntegrationKey !== this.#settings.ilertIntegrationKey;
     this.#settings = settings;
+    if (keysChanged) {
+      this.ilertState.reset();
+      this.#alertSourceProblems.clear();
+    }
     this.forwarder.wake();
+    this.store.emit({ kind: 'setup' });
   }
 
   #ingestPolicy(): IngestPolicy {
-    return { highPrioritySeverities: this.#settings.highPrioritySeverities, targetFor: () => DEFAULT_TARGET };
+    return { highPrioritySeverities: this.#settings.highPrioritySeverities, routeFor: (alert) => this.router.routeFor(alert) };
   }
 
   /** Applies the retention setting now and then hourly. */
@@ -123,13 +253,22 @@ export class Relay {
       throw error;
     }
     this.heartbeat.start();
+    this.reconciler.start();
+    this.ilertState.start();
+    this.#checkAlertSources();
+    this.#sourceCheckTimer = setInterval(() => this.#checkAlertSources(), ALERT_SOURCE_CHECK_INTERVAL_MS);
+    this.#sourceCheckTimer.unref();
+    if (this.#settings.tunnel !== 'off') this.startTunnel(this.#settings.tunnel);
+    if (this.levelApi()) this.directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
     return this.#address;
   }
 
   /** Stop accepting, answer what is in progress, finish in-flight ilert requests, close the database. */
   async stop(): Promise<void> {
     clearInterval(this.#pruneTimer);
-    await this.heartbeat.stop();
+    clearInterval(this.#sourceCheckTimer);
+    this.integrationTest.cancel();
+    await Promise.all([this.heartbeat.stop(), this.reconciler.stop(), this.ilertState.stop(), this.#tunnel?.stop()]);
     if (this.receiver.listening) await this.receiver.close();
     await this.forwarder.stop();
     this.store.close();
@@ -161,17 +300,193 @@ export class Relay {
       lastAttemptAt: attempt?.started_at,
       heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.heartbeat.state },
       problems: configurationProblems(this.#settings),
+      diagnoses: this.diagnoses(),
+      publicUrl: this.#settings.publicUrl ?? this.#tunnel?.state.publicUrl,
+      tunnel: this.tunnelState(),
     };
+  }
+
+  diagnoses(now = Date.now()) {
+    const settings = this.#settings;
+    const configuredTargets = new Set(settings.ilertTargets.map((target) => target.name));
+    if (settings.ilertIntegrationKey || settings.ilertPassThroughUrl) configuredTargets.add(DEFAULT_TARGET);
+    return diagnose(this.store, {
+      now,
+      settings,
+      startedAt: this.startedAt,
+      receiverListening: this.receiver.listening,
+      webhookUrl: this.#webhookUrl(),
+      tunnel: this.tunnelState(),
+      reachability: this.#lastReachability,
+      alertSourceProblems: this.#alertSourceProblems,
+      configuredTargets,
+      heartbeatError: settings.ilertHeartbeatUrl ? this.heartbeat.state.lastError : undefined,
+      levelApiError: this.levelApi() ? this.directory.lastSyncError : undefined,
+    });
+  }
+
+  // ── Setup ────────────────────────────────────────────────────────────────
+
+  #publicUrl(): string | undefined {
+    return this.#settings.publicUrl ?? (this.#tunnel?.state.status === 'running' ? this.#tunnel.state.publicUrl : undefined);
+  }
+
+  #webhookUrl(): string | undefined {
+    const base = this.#publicUrl();
+    return base ? `${base}${WEBHOOK_PATH}` : undefined;
+  }
+
+  async setupInfo(): Promise<SetupInfo> {
+    const settings = this.#settings;
+    const base = this.#publicUrl();
+    return {
+      localReceiverUrl: this.receiverUrl,
+      publicUrl: base,
+      webhookUrl: this.#webhookUrl(),
+      automationUrl: base ? `${base}${AUTOMATION_PATH}` : undefined,
+      automationHeader: AUTOMATION_SECRET_HEADER,
+      automationTemplate: automationTemplate(),
+      requiredEvents: ['Alert active', 'Alert resolved'],
+      recommendedEvents: ['Alert active', 'Alert resolved', 'Device created', 'Device updated', 'Device deleted', 'Group created', 'Group updated', 'Group deleted'],
+      cloudflaredVersion: await findCloudflared(settings.cloudflaredPath),
+      tunnel: this.tunnelState(),
+      lastReachability: this.#lastReachability,
+      configured: {
+        ilert: Boolean(settings.ilertIntegrationKey || settings.ilertPassThroughUrl),
+        publicUrl: Boolean(base),
+        levelSecret: Boolean(settings.levelWebhookSecret),
+        heartbeat: Boolean(settings.ilertHeartbeatUrl),
+        ilertApiKey: Boolean(settings.ilertApiKey),
+      },
+    };
+  }
+
+  /** The wizard's ilert step: the key looked up for real with the user API key, when one is given. */
+  async checkIlertSource(integrationKey: string, apiKey: string | undefined): Promise<IlertSourceCheck> {
+    const key = integrationKey.trim();
+    if (!/^[A-Za-z0-9_-]{8,200}$/.test(key)) return { ok: false, message: 'this does not look like an ilert integration key (letters and digits, like il1api…): copy it again from the alert source' };
+    const api = this.ilertApi(apiKey?.trim() || undefined);
+    if (!api) return { ok: false, message: 'add an ilert user API key to check the alert source (or save the key without checking)' };
+    try {
+      const source = await api.getAlertSource(key);
+      const problem = alertSourceProblem(source);
+      if (problem && !source.active) return { ok: false, message: problem };
+      return {
+        ok: true,
+        source: {
+          id: source.id,
+          name: source.name,
+          integrationType: source.integrationType,
+          integrationUrl: source.integrationUrl,
+          active: source.active,
+          escalationPolicy: source.escalationPolicy?.name,
+        },
+        summary: describeAlertSource(source),
+        warning: problem,
+      };
+    } catch (error) {
+      return { ok: false, message: (error as Error).message };
+    }
+  }
+
+  /** Hourly with a user API key: a disabled or deleted alert source shows on the Health page. */
+  #checkAlertSources(): void {
+    const api = this.ilertApi();
+    if (!api) return;
+    const targets = [
+      ...(this.#settings.ilertIntegrationKey ? [{ name: DEFAULT_TARGET, integrationKey: this.#settings.ilertIntegrationKey }] : []),
+      ...this.#settings.ilertTargets,
+    ];
+    for (const target of targets) {
+      api
+        .getAlertSource(target.integrationKey)
+        .then((source) => {
+          const problem = alertSourceProblem(source);
+          if (problem) this.#alertSourceProblems.set(target.name, problem);
+          else this.#alertSourceProblems.delete(target.name);
+        })
+        .catch((error: unknown) => {
+          const message = (error as Error).message;
+          if (/404|not.found/i.test(message)) this.#alertSourceProblems.set(target.name, message);
+        })
+        .finally(() => {
+          if (!this.store.closed) this.store.emit({ kind: 'setup' });
+        });
+    }
+  }
+
+  tunnelState(): TunnelStateView | undefined {
+    if (!this.#tunnel) return undefined;
+    const { pid: _pid, ...state } = this.#tunnel.state as TunnelState & { warning?: string };
+    return state;
+  }
+
+  /** Starts (or restarts) cloudflared in front of the receiver. */
+  startTunnel(kind: 'quick' | 'named'): TunnelStateView {
+    if (!this.receiverUrl) throw new Error('the receiver is not listening');
+    const settings = this.#settings;
+    if (kind === 'named' && (!settings.cloudflaredToken || !settings.publicUrl)) {
+      throw new Error('a named tunnel needs its token and its public URL: save both first');
+    }
+    const previous = this.#tunnel;
+    const localUrl = new URL(this.receiverUrl).origin;
+    const tunnel = new Tunnel({
+      localUrl,
+      command: settings.cloudflaredPath,
+      ...(kind === 'named' ? { token: settings.cloudflaredToken, publicUrl: settings.publicUrl } : {}),
+    });
+    this.#tunnel = tunnel;
+    tunnel.on('state', () => {
+      if (!this.store.closed) this.store.emit({ kind: 'setup' });
+    });
+    void (previous ? previous.stop() : Promise.resolve()).then(() => {
+      if (this.#tunnel === tunnel) tunnel.start();
+    });
+    return this.tunnelState()!;
+  }
+
+  async stopTunnel(): Promise<void> {
+    const tunnel = this.#tunnel;
+    this.#tunnel = undefined;
+    await tunnel?.stop();
+    this.store.emit({ kind: 'setup' });
+  }
+
+  /** Proves the public URL (given, or saved, or the tunnel's) reaches this very relay. */
+  async checkReachability(url?: string): Promise<Reachability & { normalisedUrl?: string }> {
+    const checkedAt = Date.now();
+    const input = url ?? this.#publicUrl();
+    if (!input) return { ok: false, message: 'no public URL yet: start a tunnel or paste the URL of yours', checkedUrl: '', notes: [], checkedAt };
+    const normalised = normalisePublicUrl(input);
+    if (!normalised.url) {
+      this.#lastReachability = { ok: false, message: normalised.error ?? 'not a URL', checkedUrl: input, notes: normalised.notes, checkedAt };
+      return this.#lastReachability;
+    }
+    const result = await checkReachability(normalised.url, this.instanceId, { localUrl: this.receiverUrl ? new URL(this.receiverUrl).host : undefined });
+    this.#lastReachability = result.ok
+      ? { ok: true, message: `reached this relay in ${result.latencyMs} ms`, checkedUrl: result.checkedUrl, latencyMs: result.latencyMs, notes: [...normalised.notes, ...result.notes], checkedAt }
+      : { ok: false, message: result.message, checkedUrl: result.checkedUrl, notes: normalised.notes, checkedAt };
+    this.store.emit({ kind: 'setup' });
+    return { ...this.#lastReachability, normalisedUrl: normalised.url };
   }
 
   /** Runs a stored inbound delivery through the whole pipeline again; dedup still protects ilert. */
   async rerunDelivery(deliveryId: number): Promise<WebhookResult> {
-    const row = this.store.sql.get(`SELECT method, path, headers, body, body_size FROM deliveries WHERE id = ?`).get(deliveryId) as
-      | { method: string; path: string; headers: string; body: Uint8Array | null; body_size: number }
+    const row = this.store.sql.get(`SELECT method, path, headers, body, body_size, source FROM deliveries WHERE id = ?`).get(deliveryId) as
+      | { method: string; path: string; headers: string; body: Uint8Array | null; body_size: number; source: string }
       | undefined;
     if (!row) throw new NotFoundError(`no delivery ${deliveryId}`);
     if (!row.body) throw new NotFoundError(`delivery ${deliveryId} has no stored body to run again`);
     const headers = JSON.parse(row.headers) as Record<string, string>;
+    if (row.path === AUTOMATION_PATH) {
+      const body = Buffer.from(row.body);
+      return processAutomation(
+        this.#receiverOptions,
+        { receivedAt: Date.now(), source: 'rerun', remoteAddr: undefined, forwardedFor: undefined, method: row.method, path: row.path, headers, body, bodySize: row.body_size, signature: 'not-checked', rerunOf: deliveryId },
+        undefined,
+      );
+    }
+    if (row.source === 'reconciled') throw new NotFoundError(`delivery ${deliveryId} was made by reconciliation; run “Backfill alerts” instead`);
     return processWebhook(
       this.#receiverOptions,
       {

@@ -38,18 +38,15 @@ export class SettingsFile {
 
   /** The file's values, secrets decrypted. A secret that cannot be decrypted is reported, not dropped. */
   stored(): Record<string, unknown> {
-    const values: Record<string, unknown> = { ...this.#conf.store };
-    for (const key of SECRET_SETTINGS) {
-      const value = values[key];
-      if (typeof value !== 'string' || !value.startsWith(ENCRYPTED)) continue;
+    return mapSecrets({ ...this.#conf.store }, (value, key) => {
+      if (!value.startsWith(ENCRYPTED)) return value;
       if (!this.#codec) throw new SettingsError([{ key, message: 'is encrypted by the desktop app; set it again here or through its environment variable' }]);
       try {
-        values[key] = this.#codec.decrypt(value.slice(ENCRYPTED.length));
+        return this.#codec.decrypt(value.slice(ENCRYPTED.length));
       } catch (error) {
         throw new SettingsError([{ key, message: `cannot be decrypted (${(error as Error).message}); enter it again` }]);
       }
-    }
-    return values;
+    });
   }
 
   /** Effective settings: file, then environment overrides, validated. */
@@ -62,14 +59,25 @@ export class SettingsFile {
     const next: Record<string, unknown> = { ...this.stored(), ...patch };
     for (const [key, value] of Object.entries(patch)) if (value === undefined) delete next[key];
     const settings = validateSettings(next);
-    const onDisk = { ...next };
-    if (this.#codec) {
-      for (const key of SECRET_SETTINGS) {
-        const value = onDisk[key];
-        if (typeof value === 'string' && value) onDisk[key] = `${ENCRYPTED}${this.#codec.encrypt(value)}`;
-      }
-    }
+    const codec = this.#codec;
+    const onDisk = codec ? mapSecrets({ ...next }, (value) => `${ENCRYPTED}${codec.encrypt(value)}`) : next;
     this.#conf.store = onDisk;
     return settings;
   }
+}
+
+/** Applies `transform` to every secret in the settings: the secret settings and each target's integration key. */
+function mapSecrets(values: Record<string, unknown>, transform: (value: string, key: string) => string): Record<string, unknown> {
+  for (const key of SECRET_SETTINGS) {
+    const value = values[key];
+    if (typeof value === 'string' && value) values[key] = transform(value, key);
+  }
+  if (Array.isArray(values.ilertTargets)) {
+    values.ilertTargets = values.ilertTargets.map((target: unknown, index) => {
+      if (!target || typeof target !== 'object') return target;
+      const key = (target as { integrationKey?: unknown }).integrationKey;
+      return typeof key === 'string' && key ? { ...target, integrationKey: transform(key, `ilertTargets.${index}.integrationKey`) } : target;
+    });
+  }
+  return values;
 }

@@ -1,6 +1,5 @@
 import type { SettingsPatch, SettingsView } from '../../shared/contract.ts';
 import type { SettingsFile } from './settings-file.ts';
-import type { SECRET_SETTINGS } from './settings.ts';
 import {
   configurationProblems,
   maskSecret,
@@ -8,6 +7,8 @@ import {
   settingsLockedByEnvironment,
   SettingsError,
   ENVIRONMENT_OVERRIDES,
+  SECRET_SETTINGS,
+  type SecretSetting,
   type Settings,
 } from './settings.ts';
 
@@ -41,7 +42,10 @@ export class SettingsService {
 
   view(): SettingsView {
     const settings = this.#current;
-    const secret = (key: (typeof SECRET_SETTINGS)[number]) => ({ set: Boolean(settings[key]), hint: maskSecret(settings[key]) });
+    const secrets = Object.fromEntries(SECRET_SETTINGS.map((key) => [key, { set: Boolean(settings[key]), hint: maskSecret(settings[key]) }])) as Record<
+      SecretSetting,
+      { set: boolean; hint: string | undefined }
+    >;
     const stored = resolveSettings(this.#file.stored(), {});
     return {
       values: {
@@ -55,13 +59,14 @@ export class SettingsService {
         notifyMinSeverity: settings.notifyMinSeverity,
         notifyResolves: settings.notifyResolves,
         startAtLogin: settings.startAtLogin,
+        levelApiUrl: settings.levelApiUrl,
+        unmappedGroups: settings.unmappedGroups,
+        publicUrl: settings.publicUrl,
+        tunnel: settings.tunnel,
+        cloudflaredPath: settings.cloudflaredPath,
       },
-      secrets: {
-        levelWebhookSecret: secret('levelWebhookSecret'),
-        levelWebhookSecretPrevious: secret('levelWebhookSecretPrevious'),
-        ilertIntegrationKey: secret('ilertIntegrationKey'),
-        ilertHeartbeatUrl: secret('ilertHeartbeatUrl'),
-      },
+      secrets,
+      ilertTargets: settings.ilertTargets.map((target) => ({ name: target.name, key: { set: true, hint: maskSecret(target.integrationKey) } })),
       lockedByEnvironment: settingsLockedByEnvironment(this.#env),
       problems: [...this.#notices, ...configurationProblems(settings)],
       restartRequired: RESTART_SETTINGS.filter((key) => stored[key] !== this.#started[key] && !settingsLockedByEnvironment(this.#env).includes(key)),
@@ -80,7 +85,12 @@ export class SettingsService {
     if (Object.keys(errors).length > 0) return { ok: false, errors };
     try {
       // An empty string clears a setting (a secret the user removed).
-      const cleaned = Object.fromEntries(Object.entries(patch).map(([key, value]) => [key, value === '' ? undefined : value]));
+      const cleaned: Record<string, unknown> = Object.fromEntries(Object.entries(patch).map(([key, value]) => [key, value === '' ? undefined : value]));
+      if (patch.ilertTargets) {
+        // The UI never holds saved keys: a target sent without a key keeps the one saved under its name.
+        const saved = new Map(this.#current.ilertTargets.map((target) => [target.name, target.integrationKey]));
+        cleaned.ilertTargets = patch.ilertTargets.map((target) => ({ name: target.name, integrationKey: target.integrationKey || saved.get(target.name.trim()) || '' }));
+      }
       this.#file.update(cleaned);
     } catch (error) {
       if (!(error instanceof SettingsError)) throw error;

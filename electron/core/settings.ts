@@ -15,26 +15,65 @@ const optionalSecret = z
   .optional()
   .transform((value) => value || undefined);
 
+const integrationKey = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{8,200}$/, 'does not look like an ilert integration key (letters and digits, like il1api…)');
+
+const optionalHttpUrl = (hint: string) =>
+  z
+    .url({ protocol: /^https?$/, error: hint })
+    .optional()
+    .or(z.literal('').transform(() => undefined));
+
+/** A named ilert alert source that Level groups can be routed to; `default` is the main key. */
+export const ilertTargetSchema = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1, 'a target needs a name')
+    .max(60, 'at most 60 characters')
+    .refine((name) => name !== 'default', '"default" is the main integration key; choose another name'),
+  integrationKey,
+});
+export type IlertTarget = z.output<typeof ilertTargetSchema>;
+
 export const settingsSchema = z.object({
   host: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
   port: port.default(8787),
   adminPort: port.default(8788),
   levelWebhookSecret: optionalSecret,
   levelWebhookSecretPrevious: optionalSecret,
-  ilertIntegrationKey: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9_-]{8,200}$/, 'does not look like an ilert integration key (letters and digits, like il1api…)')
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
+  ilertIntegrationKey: integrationKey.optional().or(z.literal('').transform(() => undefined)),
+  /** Pass-through: forward Level's original body to ilert's native Level.io alert source at this URL. */
+  ilertPassThroughUrl: optionalHttpUrl('must be the Level.io alert source URL from ilert, like https://api.ilert.com/api/v1/events/levelio/<key>'),
+  /** A user API key, for reading alert sources and alert states back (optional). */
+  ilertApiKey: optionalSecret,
+  ilertTargets: z
+    .array(ilertTargetSchema)
+    .max(200)
+    .refine((targets) => new Set(targets.map((target) => target.name)).size === targets.length, 'target names must be unique')
+    .default([]),
   ilertApiUrl: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL like https://api.ilert.com' })
     .transform((url) => url.replace(/\/+$/, ''))
     .default('https://api.ilert.com'),
-  ilertHeartbeatUrl: z
-    .url({ protocol: /^https?$/, error: 'must be the heartbeat URL from ilert, like https://beat.ilert.com/api/pings/<key>' })
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
+  ilertHeartbeatUrl: optionalHttpUrl('must be the heartbeat URL from ilert, like https://beat.ilert.com/api/pings/<key>'),
+  /** Shared secret for Level automations' HTTP request action, which cannot sign. */
+  levelAutomationSecret: optionalSecret,
+  levelApiUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL like https://api.level.io/v2' })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .default('https://api.level.io/v2'),
+  levelApiKey: optionalSecret,
+  /** Alerts from devices in no mapped group (nor under one): the default target, or not forwarded. */
+  unmappedGroups: z.enum(['default', 'skip']).default('default'),
+  /** The public HTTPS base URL Level calls (a tunnel or reverse proxy in front of the receiver). */
+  publicUrl: optionalHttpUrl('must be the public base URL, like https://relay.example.com').transform((url) => url?.replace(/\/+$/, '')),
+  tunnel: z.enum(['off', 'quick', 'named']).default('off'),
+  /** A named Cloudflare tunnel's token; its URL is `publicUrl`. */
+  cloudflaredToken: optionalSecret,
+  cloudflaredPath: z.string().trim().min(1).default('cloudflared'),
   ilertEventsPerMinute: z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
@@ -64,9 +103,29 @@ export const ENVIRONMENT_OVERRIDES = {
   ILERT_API_URL: 'ilertApiUrl',
   ILERT_EVENTS_PER_MINUTE: 'ilertEventsPerMinute',
   ILERT_HEARTBEAT_URL: 'ilertHeartbeatUrl',
+  ILERT_API_KEY: 'ilertApiKey',
+  ILERT_PASS_THROUGH_URL: 'ilertPassThroughUrl',
+  LEVEL_AUTOMATION_SECRET: 'levelAutomationSecret',
+  LEVEL_API_URL: 'levelApiUrl',
+  LEVEL_API_KEY: 'levelApiKey',
+  RELAY_PUBLIC_URL: 'publicUrl',
+  RELAY_TUNNEL: 'tunnel',
+  CLOUDFLARED_TOKEN: 'cloudflaredToken',
+  CLOUDFLARED_PATH: 'cloudflaredPath',
 } as const satisfies Record<string, SettingKey>;
 
-export const SECRET_SETTINGS = ['levelWebhookSecret', 'levelWebhookSecretPrevious', 'ilertIntegrationKey', 'ilertHeartbeatUrl'] as const;
+export const SECRET_SETTINGS = [
+  'levelWebhookSecret',
+  'levelWebhookSecretPrevious',
+  'ilertIntegrationKey',
+  'ilertHeartbeatUrl',
+  'ilertPassThroughUrl',
+  'ilertApiKey',
+  'levelAutomationSecret',
+  'levelApiKey',
+  'cloudflaredToken',
+] as const;
+export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
 export interface SettingIssue {
   key: string;
@@ -123,8 +182,11 @@ export function configurationProblems(settings: Settings): string[] {
   if (!settings.levelWebhookSecret) {
     problems.push('no Level webhook secret: unsigned deliveries are accepted — set LEVEL_WEBHOOK_SECRET');
   }
-  if (!settings.ilertIntegrationKey) {
+  if (!settings.ilertIntegrationKey && !settings.ilertPassThroughUrl) {
     problems.push('no ilert integration key: alerts are stored but not forwarded — set ILERT_INTEGRATION_KEY');
+  }
+  if (settings.tunnel === 'named' && (!settings.cloudflaredToken || !settings.publicUrl)) {
+    problems.push('a named tunnel needs its token (CLOUDFLARED_TOKEN) and its public URL (RELAY_PUBLIC_URL)');
   }
   if (settings.levelWebhookSecret && settings.levelWebhookSecret.length < 16) {
     problems.push('the Level webhook secret is short: generate a strong one with `openssl rand -hex 32`');

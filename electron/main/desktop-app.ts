@@ -40,7 +40,7 @@ export interface DesktopApp {
  * The desktop host: the relay core plus window, tray, notifications and IPC. Everything Electron
  * comes in through `electron`, so tests run it with fakes.
  */
-export function startDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: NodeJS.ProcessEnv = process.env): Promise<DesktopApp> {
+export function startDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): Promise<DesktopApp> {
   const { app } = electron;
   registerAppScheme(electron.protocol);
   const state: DesktopApp = { relay: undefined, window: undefined, tray: undefined, quit: async () => app.quit() };
@@ -91,7 +91,7 @@ export function startDesktopApp(electron: ElectronApi, paths: DesktopPaths, env:
   return app.whenReady().then(async () => {
     electron.session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     const dataDir = resolveDataDir(env);
-    const secrets = secretStorage(electron.safeStorage, process.platform);
+    const secrets = secretStorage(electron.safeStorage, platform);
 
     const applyDesktopSettings = (settings: Settings) => app.setLoginItemSettings({ openAtLogin: settings.startAtLogin });
     let service: SettingsService;
@@ -154,12 +154,25 @@ export function startDesktopApp(electron: ElectronApi, paths: DesktopPaths, env:
       );
     }
 
+    // Only macOS shows notification buttons from plain options; elsewhere Accept is in the window.
+    const acceptAction = platform === 'darwin';
     const notify = (plan: PlannedNotification) => {
       if (!electron.Notification.isSupported()) return;
-      const notification = new electron.Notification({ title: plan.title, body: plan.body, urgency: plan.urgent ? 'critical' : 'normal' });
+      const alertId = plan.acceptAlertId;
+      const actions = alertId && acceptAction ? [{ type: 'button' as const, text: 'Accept in ilert' }] : [];
+      const notification = new electron.Notification({ title: plan.title, body: plan.body, urgency: plan.urgent ? 'critical' : 'normal', actions });
       notification.on('click', () => showWindow(plan.target));
+      notification.on('action', () => {
+        if (!alertId) return;
+        try {
+          relay.store.enqueueAccept(alertId, 'the technician (from a notification)');
+        } catch (error) {
+          console.error(`accept: ${(error as Error).message}`);
+        }
+      });
       notification.show();
     };
+    electron.powerMonitor.on('resume', () => relay.reconciler.wake());
 
     const watcher = new AlertWatcher(relay.read, Date.now());
     batcher = new ChangeBatcher(relay.store, (changes) => {

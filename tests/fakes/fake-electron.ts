@@ -130,9 +130,9 @@ export function createFakeElectron(options: { singleInstance?: boolean; keyring?
     static isSupported() {
       return true;
     }
-    readonly options: { title: string; body: string; urgency?: string };
+    readonly options: { title: string; body: string; urgency?: string; actions?: { type: string; text: string }[] };
     shown = false;
-    constructor(notificationOptions: { title: string; body: string; urgency?: string }) {
+    constructor(notificationOptions: FakeNotification['options']) {
       super();
       this.options = notificationOptions;
     }
@@ -166,6 +166,7 @@ export function createFakeElectron(options: { singleInstance?: boolean; keyring?
       encryptString: (plain: string) => Buffer.from(`sealed:${plain}`),
       decryptString: (sealed: Buffer) => sealed.toString().replace(/^sealed:/, ''),
     },
+    powerMonitor: new EventEmitter(),
     session: { defaultSession: { setPermissionRequestHandler: (handler: typeof record.permissionHandler) => (record.permissionHandler = handler) } },
   };
   return { electron: electron as unknown as ElectronApi, record, app };

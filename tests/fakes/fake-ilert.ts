@@ -3,6 +3,10 @@
  * POST /api/events validates every body against the OpenAPI `Event` schema, answers 202 with an
  * empty body, and enforces the per-integration-key limit in fixed windows with 429 (no Retry-After).
  * Tests can make it fail with a status, hang, or drop connections.
+ *
+ * It also plays ilert's REST side for a user API key (Bearer): alert sources, and alerts materialised
+ * from accepted events with ilert's documented alertKey semantics, so clients can read back what ilert
+ * made of an event; and ilert's native Level.io intake (POST /api/v1/events/levelio/<key>).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +29,61 @@ export interface ReceivedEvent {
   alertKey?: string;
   summary: string;
   body: Record<string, unknown>;
+}
+
+export type AlertStatus = 'PENDING' | 'ACCEPTED' | 'RESOLVED';
+
+/** The user of a responder, shaped like the OpenAPI `UserRel`. */
+export interface FakeUser {
+  id: number;
+  firstName?: string;
+  lastName?: string;
+}
+
+export interface FakeAlertSource {
+  id: number;
+  name: string;
+  integrationKey: string;
+  integrationType: string;
+  active: boolean;
+  /** A status set by the test (IN_MAINTENANCE, say); otherwise derived from the source's alerts. */
+  status?: string;
+  escalationPolicy: { id: number; name: string; routingKey?: string };
+}
+
+export interface FakeAlert {
+  id: number;
+  summary: string;
+  details?: string;
+  status: AlertStatus;
+  alertKey?: string;
+  reportTime: string;
+  resolvedOn?: string;
+  priority: 'HIGH' | 'LOW';
+  sourceId: number;
+  responders: { user: FakeUser; status: 'PENDING' | 'ACCEPTED'; acceptedAt?: string }[];
+  links?: unknown[];
+  images?: unknown[];
+  /** Fake-only: how many events (ALERT, ACCEPT, RESOLVE, COMMENT) landed on this alert. */
+  eventCount: number;
+}
+
+export interface RestRequest {
+  at: number;
+  method: string;
+  /** Path with query string, as received. */
+  path: string;
+  apiKey: string | undefined;
+  status: number;
+}
+
+export interface PassThroughRequest {
+  at: number;
+  integrationKey: string;
+  /** The raw body decoded as UTF-8; `bytes` holds it exactly as received. */
+  body: string;
+  bytes: Buffer;
+  headers: http.IncomingHttpHeaders;
 }
 
 export type FaultMode = { kind: 'ok' } | { kind: 'slow'; delayMs: number } | { kind: 'status'; status: number; body?: string } | { kind: 'hang' } | { kind: 'drop' };
@@ -55,14 +114,35 @@ export class FakeIlert {
   perKeyLimit: number;
   windowMs: number;
   #windows = new Map<string, { start: number; count: number }>();
+  /** Alert sources by id, registered with addAlertSource or made up for an unknown key on its first event. */
+  readonly alertSources: FakeAlertSource[] = [];
+  readonly alerts: FakeAlert[] = [];
+  /** Valid user API keys for the REST API. */
+  readonly apiKeys = new Set<string>();
+  /** Every request on a REST path, with the answer's status. */
+  readonly restRequests: RestRequest[] = [];
+  /** Bodies posted to ilert's native Level.io intake. */
+  readonly passThrough: PassThroughRequest[] = [];
+  /** Fault injection for the REST paths (the Events API has `mode`). */
+  restMode: FaultMode = { kind: 'ok' };
+  userKeyLimit: number;
+  userKeyWindowMs: number;
+  /** The user behind every API key, e.g. the one who accepts through PUT /api/alerts/{id}/accept. */
+  apiUser: FakeUser = { id: 1, firstName: 'API', lastName: 'User' };
+  #userWindows = new Map<string, { start: number; count: number }>();
+  #users = new Map<string, FakeUser>();
+  #nextSourceId = 1001;
+  #nextAlertId = 50_001;
   #server: http.Server;
   #hung = new Set<http.ServerResponse>();
   #waiters: { predicate: () => boolean; resolve: () => void }[] = [];
   url = '';
 
-  constructor(options: { perKeyLimit?: number; windowMs?: number } = {}) {
+  constructor(options: { perKeyLimit?: number; windowMs?: number; userKeyLimit?: number; userKeyWindowMs?: number } = {}) {
     this.perKeyLimit = options.perKeyLimit ?? 50;
     this.windowMs = options.windowMs ?? 60_000;
+    this.userKeyLimit = options.userKeyLimit ?? 120;
+    this.userKeyWindowMs = options.userKeyWindowMs ?? 60_000;
     this.#server = http.createServer((request, response) => this.#handle(request, response));
   }
 
@@ -80,6 +160,92 @@ export class FakeIlert {
 
   eventsFor(alertKey: string): ReceivedEvent[] {
     return this.events.filter((event) => event.alertKey === alertKey);
+  }
+
+  addAlertSource(options: {
+    integrationKey: string;
+    name: string;
+    id?: number;
+    integrationType?: string;
+    active?: boolean;
+    status?: string;
+    escalationPolicy?: { id: number; name: string; routingKey?: string };
+  }): FakeAlertSource {
+    const id = options.id ?? this.#nextSourceId++;
+    const source: FakeAlertSource = {
+      id,
+      name: options.name,
+      integrationKey: options.integrationKey,
+      integrationType: options.integrationType ?? 'API',
+      active: options.active ?? true,
+      escalationPolicy: options.escalationPolicy ?? { id: 1, name: 'Default' },
+    };
+    if (options.status !== undefined) source.status = options.status;
+    this.alertSources.push(source);
+    return source;
+  }
+
+  /** The latest alert with this key (trimmed, case-insensitive, as ilert compares keys). */
+  alertByKey(alertKey: string): FakeAlert | undefined {
+    const key = normalKey(alertKey);
+    return this.alerts.findLast((alert) => alert.alertKey !== undefined && normalKey(alert.alertKey) === key);
+  }
+
+  /** What a person does in ilert's app: accept the latest open alert with this key. */
+  acceptAlert(alertKey: string, userName: string): FakeAlert {
+    const alert = this.#lastOpen(alertKey);
+    if (!alert) throw new Error(`fake ilert: no open alert with key ${alertKey}`);
+    this.#acceptAlert(alert, this.#user(userName));
+    this.#notify();
+    return alert;
+  }
+
+  /** What a person does in ilert's app: resolve the latest open alert with this key. */
+  resolveAlert(alertKey: string): FakeAlert {
+    const alert = this.#lastOpen(alertKey);
+    if (!alert) throw new Error(`fake ilert: no open alert with key ${alertKey}`);
+    this.#resolveAlert(alert);
+    this.#notify();
+    return alert;
+  }
+
+  /** The Alert JSON ilert's REST API answers (OpenAPI schema `Alert`). */
+  alertJson(alert: FakeAlert): Record<string, unknown> {
+    const source = this.alertSources.find((entry) => entry.id === alert.sourceId);
+    const json: Record<string, unknown> = {
+      id: alert.id,
+      summary: alert.summary,
+      details: alert.details ?? '',
+      reportTime: alert.reportTime,
+      status: alert.status,
+      alertSource: source ? { id: source.id, name: source.name, integrationType: source.integrationType, escalationPolicy: policyJson(source) } : { id: alert.sourceId },
+      escalationPolicy: source ? policyJson(source) : undefined,
+      priority: alert.priority,
+      alertKey: alert.alertKey,
+      responders: alert.responders,
+      links: alert.links ?? [],
+      images: alert.images ?? [],
+    };
+    if (alert.resolvedOn) json.resolvedOn = alert.resolvedOn;
+    return json;
+  }
+
+  /** The AlertSource JSON ilert's REST API answers (OpenAPI schema `AlertSource`). */
+  alertSourceJson(source: FakeAlertSource): Record<string, unknown> {
+    const json: Record<string, unknown> = {
+      id: source.id,
+      name: source.name,
+      teams: [],
+      escalationPolicy: policyJson(source),
+      integrationType: source.integrationType,
+      integrationKey: source.integrationKey,
+      alertCreation: 'ONE_ALERT_PER_EMAIL',
+      status: this.#sourceStatus(source),
+      active: source.active,
+    };
+    // ilert's native intakes have their own URL; the Events API sources use POST /api/events.
+    if (source.integrationType === 'LEVELIO') json.integrationUrl = `${this.url}/api/v1/events/levelio/${source.integrationKey}`;
+    return json;
   }
 
   /** Resolves once `predicate` holds (checked after every request), or rejects after `timeoutMs`. */
@@ -119,37 +285,54 @@ export class FakeIlert {
         this.#notify();
         return;
       }
+      const raw = Buffer.concat(chunks);
+      const levelio = /^\/api\/v1\/events\/levelio\/([^/?#]+)$/.exec(request.url ?? '');
+      if (request.method === 'POST' && levelio?.[1]) {
+        this.#levelio(decodeURIComponent(levelio[1]), raw, request.headers, response);
+        this.#notify();
+        return;
+      }
+      if (/^\/api\/(alert-sources|alerts)(\/|\?|$)/.test(request.url ?? '')) {
+        this.#rest(request, response);
+        this.#notify();
+        return;
+      }
       if (request.method !== 'POST' || request.url !== '/api/events') {
         response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 404, message: 'Not found' }));
         return;
       }
       this.requests++;
-      this.#events(Buffer.concat(chunks).toString('utf8'), response);
+      this.#events(raw.toString('utf8'), response);
       this.#notify();
     });
   }
 
-  #events(text: string, response: http.ServerResponse): void {
-    const mode = this.mode;
+  /** Applies `mode`; true when the fault took care of the response. */
+  #fault(mode: FaultMode, response: http.ServerResponse, proceed: () => void): boolean {
     if (mode.kind === 'slow') {
       setTimeout(() => {
-        this.#accept(text, response);
+        proceed();
         this.#notify();
       }, mode.delayMs);
-      return;
+      return true;
     }
     if (mode.kind === 'hang') {
       this.#hung.add(response);
-      return;
+      return true;
     }
     if (mode.kind === 'drop') {
       response.socket?.destroy();
-      return;
+      return true;
     }
     if (mode.kind === 'status') {
       response.writeHead(mode.status, { 'content-type': 'application/json' }).end(mode.body ?? JSON.stringify({ status: mode.status, message: 'Injected failure' }));
-      return;
+      return true;
     }
+    return false;
+  }
+
+  #events(text: string, response: http.ServerResponse): void {
+    if (this.#fault(this.mode, response, () => this.#accept(text, response))) return;
     this.#accept(text, response);
   }
 
@@ -174,14 +357,8 @@ export class FakeIlert {
         .end(JSON.stringify({ status: 404, message: 'No alert source found for the given integration key', code: 'NOT_FOUND' }));
       return;
     }
+    if (!this.#withinKeyLimit(integrationKey, response)) return;
     const now = Date.now();
-    const window = this.#windows.get(integrationKey);
-    if (!window || now - window.start >= this.windowMs) this.#windows.set(integrationKey, { start: now, count: 1 });
-    else if (window.count >= this.perKeyLimit) {
-      this.rateLimited.push({ at: now, integrationKey });
-      response.writeHead(429, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 429, message: 'Too many requests', code: 'RATE_LIMIT' }));
-      return;
-    } else window.count++;
     this.events.push({
       at: now,
       integrationKey,
@@ -190,6 +367,244 @@ export class FakeIlert {
       summary: String(body.summary),
       body,
     });
+    this.#materialise(this.#sourceFor(integrationKey), {
+      eventType: String(body.eventType),
+      alertKey: typeof body.alertKey === 'string' ? body.alertKey : undefined,
+      summary: String(body.summary),
+      details: typeof body.details === 'string' ? body.details : undefined,
+      priority: body.priority === 'LOW' ? 'LOW' : 'HIGH',
+      links: Array.isArray(body.links) ? body.links : undefined,
+      images: Array.isArray(body.images) ? body.images : undefined,
+    });
     response.writeHead(202).end();
   }
+
+  /** The per-integration-key limit in fixed windows; false (and a 429 sent) when the key is over it. */
+  #withinKeyLimit(integrationKey: string, response: http.ServerResponse): boolean {
+    const now = Date.now();
+    const window = this.#windows.get(integrationKey);
+    if (!window || now - window.start >= this.windowMs) this.#windows.set(integrationKey, { start: now, count: 1 });
+    else if (window.count >= this.perKeyLimit) {
+      this.rateLimited.push({ at: now, integrationKey });
+      response.writeHead(429, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 429, message: 'Too many requests', code: 'RATE_LIMIT' }));
+      return false;
+    } else window.count++;
+    return true;
+  }
+
+  /**
+   * ilert's native Level.io intake. ilert does not document how it maps Level's webhook; this fake
+   * assumes the obvious: alert_active → ALERT, alert_resolved → RESOLVE, alertKey = data.id, and a
+   * summary from the alert's name and host. Other event types are recorded and otherwise ignored.
+   */
+  #levelio(integrationKey: string, raw: Buffer, headers: http.IncomingHttpHeaders, response: http.ServerResponse): void {
+    const source = this.alertSources.find((entry) => entry.integrationKey === integrationKey && entry.integrationType === 'LEVELIO');
+    if (!source) {
+      response
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: 404, message: 'No alert source found for the given integration key', code: 'NOT_FOUND' }));
+      return;
+    }
+    const proceed = () => {
+      if (!this.#withinKeyLimit(integrationKey, response)) return;
+      this.passThrough.push({ at: Date.now(), integrationKey, body: raw.toString('utf8'), bytes: Buffer.from(raw), headers: { ...headers } });
+      let body: { event_type?: unknown; data?: { id?: unknown; name?: unknown; device_hostname?: unknown; description?: unknown } };
+      try {
+        body = JSON.parse(raw.toString('utf8')) as typeof body;
+      } catch {
+        response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 400, message: 'Malformed JSON' }));
+        return;
+      }
+      const eventType = body.event_type === 'alert_active' ? 'ALERT' : body.event_type === 'alert_resolved' ? 'RESOLVE' : undefined;
+      const data = body.data ?? {};
+      if (eventType) {
+        const name = typeof data.name === 'string' ? data.name : 'Level alert';
+        this.#materialise(source, {
+          eventType,
+          alertKey: data.id === undefined || data.id === null ? undefined : String(data.id),
+          summary: typeof data.device_hostname === 'string' ? `${name} on ${data.device_hostname}` : name,
+          details: typeof data.description === 'string' ? data.description : undefined,
+          priority: 'HIGH',
+        });
+      }
+      response.writeHead(202).end();
+    };
+    if (this.#fault(this.mode, response, proceed)) return;
+    proceed();
+  }
+
+  /** The registered source for a key, or one made up the first time ilert accepts an event for it. */
+  #sourceFor(integrationKey: string): FakeAlertSource {
+    return (
+      this.alertSources.find((source) => source.integrationKey === integrationKey) ??
+      this.addAlertSource({ integrationKey, name: `API source ${this.#nextSourceId}` })
+    );
+  }
+
+  /**
+   * ilert's documented alertKey semantics. A disabled source still gets 202 (the Events API answers
+   * 202 for events a source filters out, and a disabled source is the extreme filter) but no alert.
+   */
+  #materialise(
+    source: FakeAlertSource,
+    event: { eventType: string; alertKey: string | undefined; summary: string; details: string | undefined; priority: 'HIGH' | 'LOW'; links?: unknown[] | undefined; images?: unknown[] | undefined },
+  ): void {
+    if (!source.active) return;
+    const open = event.alertKey === undefined ? undefined : this.#lastOpen(event.alertKey, source.id);
+    if (event.eventType === 'ALERT') {
+      if (open) {
+        open.eventCount++;
+        return;
+      }
+      const alert: FakeAlert = {
+        id: this.#nextAlertId++,
+        summary: event.summary,
+        status: 'PENDING',
+        reportTime: new Date().toISOString(),
+        priority: event.priority,
+        sourceId: source.id,
+        responders: [],
+        eventCount: 1,
+      };
+      if (event.alertKey !== undefined) alert.alertKey = event.alertKey;
+      if (event.details !== undefined) alert.details = event.details;
+      if (event.links) alert.links = event.links;
+      if (event.images) alert.images = event.images;
+      this.alerts.push(alert);
+      return;
+    }
+    // ACCEPT, RESOLVE and COMMENT without an open alert are benign no-ops (legacy NO_OPEN_ALERT_WITH_KEY).
+    if (!open) return;
+    open.eventCount++;
+    if (event.eventType === 'ACCEPT' && open.status === 'PENDING') open.status = 'ACCEPTED';
+    if (event.eventType === 'RESOLVE') this.#resolveAlert(open);
+  }
+
+  #lastOpen(alertKey: string, sourceId?: number): FakeAlert | undefined {
+    const key = normalKey(alertKey);
+    return this.alerts.findLast(
+      (alert) =>
+        alert.status !== 'RESOLVED' &&
+        alert.alertKey !== undefined &&
+        normalKey(alert.alertKey) === key &&
+        (sourceId === undefined || alert.sourceId === sourceId),
+    );
+  }
+
+  #acceptAlert(alert: FakeAlert, user: FakeUser): void {
+    if (alert.status === 'RESOLVED') return;
+    alert.status = 'ACCEPTED';
+    const acceptedAt = new Date().toISOString();
+    const responder = alert.responders.find((entry) => entry.user.id === user.id);
+    if (responder) Object.assign(responder, { status: 'ACCEPTED', acceptedAt });
+    else alert.responders.push({ user, status: 'ACCEPTED', acceptedAt });
+  }
+
+  #resolveAlert(alert: FakeAlert): void {
+    if (alert.status === 'RESOLVED') return;
+    alert.status = 'RESOLVED';
+    alert.resolvedOn = new Date().toISOString();
+  }
+
+  #user(name: string): FakeUser {
+    let user = this.#users.get(name);
+    if (!user) {
+      const [firstName = name, ...rest] = name.trim().split(/\s+/);
+      user = { id: 100 + this.#users.size, firstName, lastName: rest.join(' ') };
+      this.#users.set(name, user);
+    }
+    return user;
+  }
+
+  #sourceStatus(source: FakeAlertSource): string {
+    if (!source.active) return 'DISABLED';
+    if (source.status) return source.status;
+    const own = this.alerts.filter((alert) => alert.sourceId === source.id);
+    if (own.some((alert) => alert.status === 'PENDING')) return 'PENDING';
+    if (own.some((alert) => alert.status === 'ACCEPTED')) return 'ALL_ACCEPTED';
+    return 'ALL_RESOLVED';
+  }
+
+  /** ilert's REST API: Bearer user API key, then the per-user-key limit, then the resource. */
+  #rest(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const url = new URL(request.url ?? '/', 'http://fake');
+    const authorization = request.headers.authorization;
+    const apiKey = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : undefined;
+    const entry: RestRequest = { at: Date.now(), method: request.method ?? 'GET', path: request.url ?? '', apiKey, status: 0 };
+    this.restRequests.push(entry);
+    const send = (status: number, body?: unknown) => {
+      entry.status = status;
+      response.writeHead(status, { 'content-type': 'application/json' }).end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    const proceed = () => {
+      if (!apiKey) return send(401, { status: 401, message: 'Unauthorized' });
+      if (!this.apiKeys.has(apiKey)) return send(403, { status: 403, message: 'The API key is not valid', code: 'KEY_ERROR' });
+      const window = this.#userWindows.get(apiKey);
+      if (!window || entry.at - window.start >= this.userKeyWindowMs) this.#userWindows.set(apiKey, { start: entry.at, count: 1 });
+      else if (window.count >= this.userKeyLimit) return send(429, { status: 429, message: 'Too many requests', code: 'RATE_LIMIT' });
+      else window.count++;
+      this.#route(request.method ?? 'GET', url, send);
+    };
+    if (this.#fault(this.restMode, response, proceed)) {
+      entry.status = this.restMode.kind === 'status' ? this.restMode.status : -1;
+      return;
+    }
+    proceed();
+  }
+
+  #route(method: string, url: URL, send: (status: number, body?: unknown) => void): void {
+    const notFound = () => send(404, { status: 404, message: 'Not found' });
+    const source = /^\/api\/alert-sources\/([^/]+)$/.exec(url.pathname);
+    if (source?.[1]) {
+      if (method !== 'GET') return send(405, { status: 405, message: 'Method not allowed' });
+      const id = decodeURIComponent(source[1]);
+      const found = /^\d+$/.test(id) ? this.alertSources.find((entry) => entry.id === Number(id)) : this.alertSources.find((entry) => entry.integrationKey === id);
+      return found ? send(200, this.alertSourceJson(found)) : notFound();
+    }
+    if (url.pathname === '/api/alerts') {
+      if (method !== 'GET') return send(405, { status: 405, message: 'Method not allowed' });
+      const query = url.searchParams;
+      const maxResults = query.has('max-results') ? Number(query.get('max-results')) : 50;
+      const startIndex = query.has('start-index') ? Number(query.get('start-index')) : 0;
+      if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) return send(400, { status: 400, message: 'max-results must be between 1 and 100' });
+      if (!Number.isInteger(startIndex) || startIndex < 0) return send(400, { status: 400, message: 'start-index must be 0 or more' });
+      const states = query.getAll('states');
+      if (states.some((state) => !['PENDING', 'ACCEPTED', 'RESOLVED'].includes(state))) return send(400, { status: 400, message: 'Unknown state' });
+      const sources = query.getAll('sources');
+      if (sources.some((value) => !/^\d+$/.test(value))) return send(400, { status: 400, message: 'sources must be alert source ids' });
+      // Newest first; the fake's ids grow with time, so id order is report order.
+      const matching = this.alerts
+        .filter((alert) => (states.length === 0 || states.includes(alert.status)) && (sources.length === 0 || sources.includes(String(alert.sourceId))))
+        .sort((a, b) => b.id - a.id);
+      return send(200, matching.slice(startIndex, startIndex + maxResults).map((alert) => this.alertJson(alert)));
+    }
+    const action = /^\/api\/alerts\/(\d+)\/(accept|resolve)$/.exec(url.pathname);
+    if (action?.[1] && action[2]) {
+      if (method !== 'PUT') return send(405, { status: 405, message: 'Method not allowed' });
+      const alert = this.alerts.find((entry) => entry.id === Number(action[1]));
+      if (!alert) return notFound();
+      if (action[2] === 'accept') {
+        if (alert.status === 'RESOLVED') return send(400, { status: 400, message: 'The alert is already resolved' });
+        this.#acceptAlert(alert, this.apiUser);
+      } else this.#resolveAlert(alert);
+      return send(200, this.alertJson(alert));
+    }
+    const single = /^\/api\/alerts\/(\d+)$/.exec(url.pathname);
+    if (single?.[1] && method === 'GET') {
+      const alert = this.alerts.find((entry) => entry.id === Number(single[1]));
+      return alert ? send(200, this.alertJson(alert)) : notFound();
+    }
+    notFound();
+  }
+}
+
+/** ilert trims alert keys and compares them case-insensitively. */
+function normalKey(alertKey: string): string {
+  return alertKey.trim().toLowerCase();
+}
+
+function policyJson(source: FakeAlertSource): Record<string, unknown> {
+  const policy: Record<string, unknown> = { id: source.escalationPolicy.id, name: source.escalationPolicy.name, escalationRules: [] };
+  if (source.escalationPolicy.routingKey) policy.routingKey = source.escalationPolicy.routingKey;
+  return policy;
 }

@@ -45,16 +45,31 @@ const call = (method: string, input: unknown = {}, headers: Record<string, strin
 
 test('the contract’s method list (review changes here on purpose)', () => {
   assert.deepEqual(Object.keys(methods).sort(), [
+    'acceptAlert',
+    'backfillAlerts',
+    'cancelIntegrationTest',
+    'checkIlertSource',
+    'checkReachability',
     'getDelivery',
+    'getIntegrationTest',
+    'getRouting',
     'getSettings',
+    'getSetup',
     'getStatus',
     'listAlerts',
     'listDeliveries',
+    'listReconciliations',
     'rerunDelivery',
     'rerunJob',
     'retryAllFailed',
+    'setGroupRoute',
+    'startIntegrationTest',
+    'startTunnel',
+    'stopTunnel',
+    'syncLevel',
+    'testLevelConnection',
     'updateSettings',
-  ]);
+]);
 });
 
 test('without the token everything is 401, with a message saying where the token is', async () => {

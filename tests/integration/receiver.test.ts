@@ -21,16 +21,24 @@ test('GET /healthz answers ok and nothing else', async () => {
   assert.deepEqual(await response.json(), { status: 'ok' });
 });
 
-test('unknown paths are 404 and wrong methods 405, and neither is stored', async () => {
+test('unknown paths are 404 and wrong methods 405; only POSTs to a wrong path are recorded (for the Health page)', async () => {
   const before = lastDelivery()?.id;
-  for (const pathname of ['/', '/admin', '/api/events', '/webhooks/level/../../etc']) {
-    assert.equal((await fetch(`${base}${pathname}`, { method: 'POST' })).status, 404, pathname);
+  for (const pathname of ['/', '/admin', '/api/events']) {
+    assert.equal((await fetch(`${base}${pathname}`)).status, 404, pathname);
   }
   const wrongMethod = await fetch(harness.url);
   assert.equal(wrongMethod.status, 405);
   assert.equal(wrongMethod.headers.get('allow'), 'POST');
   assert.equal((await fetch(`${base}/healthz`, { method: 'DELETE' })).status, 405);
-  assert.equal(lastDelivery()?.id, before);
+  assert.equal(lastDelivery()?.id, before, 'GETs and wrong methods leave no trace');
+
+  for (const pathname of ['/', '/admin', '/api/events', '/webhooks/level/../../etc']) {
+    assert.equal((await fetch(`${base}${pathname}`, { method: 'POST' })).status, 404, pathname);
+  }
+  const misdirected = lastDelivery();
+  assert.equal(misdirected.status_code, 404);
+  assert.equal(misdirected.outcome, 'rejected');
+  assert.match(String(misdirected.reason), /the URL must end in \/webhooks\/level/);
 });
 
 test('a signed alert is accepted with 202 and stored with its event', async () => {

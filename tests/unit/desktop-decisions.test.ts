@@ -8,7 +8,7 @@ import type { AlertRow } from '../../shared/contract.ts';
 
 const now = Date.parse('2026-11-22T12:00:00Z');
 const healthy: TrayInput = {
-  status: { receiverListening: true, queueDepth: 0, failedJobs: 0, problems: [], ilertReachable: true },
+  status: { receiverListening: true, queueDepth: 0, failedJobs: 0, problems: [], diagnoses: [], ilertReachable: true },
   alerts: { counts: { emergency: 0, critical: 0, warning: 0, information: 0 } },
   integrationConfigured: true,
   notificationsPausedUntil: undefined,
@@ -59,7 +59,7 @@ const prefs = { minSeverity: 'warning' as const, notifyResolves: false, pausedUn
 test('notifications: one alert is one toast that opens that alert', () => {
   const [plan, ...rest] = planNotifications([{ kind: 'alert', alert: alert('a1', 'critical', 'Low disk space') }], prefs, now);
   assert.deepEqual(rest, []);
-  assert.deepEqual(plan, { title: 'CRITICAL: Low disk space', body: 'Low disk space on HOST-1', urgent: true, target: { view: 'alerts', levelAlertId: 'a1' } });
+  assert.deepEqual(plan, { title: 'CRITICAL: Low disk space', body: 'Low disk space on HOST-1', urgent: true, target: { view: 'alerts', levelAlertId: 'a1' }, acceptAlertId: 'a1' });
 });
 
 test('notifications: a burst becomes one summary, not twelve toasts', () => {

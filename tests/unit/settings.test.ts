@@ -28,6 +28,15 @@ test('every documented environment variable overrides the file', () => {
     ILERT_API_URL: 'http://127.0.0.1:1234/',
     ILERT_EVENTS_PER_MINUTE: '20',
     ILERT_HEARTBEAT_URL: 'https://beat.ilert.com/api/pings/il1hbt123',
+    ILERT_API_KEY: 'user-api-key-123',
+    ILERT_PASS_THROUGH_URL: 'https://api.ilert.com/api/v1/events/levelio/il1lvl123',
+    LEVEL_AUTOMATION_SECRET: 'automation-secret-123',
+    LEVEL_API_URL: 'http://127.0.0.1:4321/v2/',
+    LEVEL_API_KEY: 'level-key-123',
+    RELAY_PUBLIC_URL: 'https://relay.example.com/',
+    RELAY_TUNNEL: 'quick',
+    CLOUDFLARED_TOKEN: 'tunnel-token',
+    CLOUDFLARED_PATH: '/opt/bin/cloudflared',
   };
   assert.deepEqual(Object.keys(env).sort(), Object.keys(ENVIRONMENT_OVERRIDES).sort());
   const settings = resolveSettings({ host: 'file-host', port: 1, ilertEventsPerMinute: 5 }, env);
@@ -40,6 +49,15 @@ test('every documented environment variable overrides the file', () => {
   assert.equal(settings.ilertApiUrl, 'http://127.0.0.1:1234', 'trailing slash dropped');
   assert.equal(settings.ilertEventsPerMinute, 20);
   assert.equal(settings.ilertHeartbeatUrl, 'https://beat.ilert.com/api/pings/il1hbt123');
+  assert.equal(settings.ilertApiKey, 'user-api-key-123');
+  assert.equal(settings.ilertPassThroughUrl, 'https://api.ilert.com/api/v1/events/levelio/il1lvl123');
+  assert.equal(settings.levelAutomationSecret, 'automation-secret-123');
+  assert.equal(settings.levelApiUrl, 'http://127.0.0.1:4321/v2', 'trailing slash dropped');
+  assert.equal(settings.levelApiKey, 'level-key-123');
+  assert.equal(settings.publicUrl, 'https://relay.example.com', 'trailing slash dropped');
+  assert.equal(settings.tunnel, 'quick');
+  assert.equal(settings.cloudflaredToken, 'tunnel-token');
+  assert.equal(settings.cloudflaredPath, '/opt/bin/cloudflared');
 });
 
 test('invalid values are all reported at once, naming the variable', () => {

@@ -11,6 +11,7 @@ export class ChangeBatcher {
   #deliveries = new Set<number>();
   #jobs = new Set<number>();
   #alerts = new Set<string>();
+  #setup = false;
   #timer: NodeJS.Timeout | undefined;
   readonly #store: Store;
   readonly #send: (changes: PushedEvent<'changes'>) => void;
@@ -27,15 +28,17 @@ export class ChangeBatcher {
   #add(change: StoreChange): void {
     if (change.kind === 'delivery') this.#deliveries.add(change.id);
     else if (change.kind === 'job') this.#jobs.add(change.id);
-    else this.#alerts.add(change.levelAlertId);
+    else if (change.kind === 'alert') this.#alerts.add(change.levelAlertId);
+    else this.#setup = true;
     this.#timer ??= setTimeout(() => this.flush(), this.#intervalMs);
   }
 
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#deliveries.size + this.#jobs.size + this.#alerts.size === 0) return;
-    const batch = { deliveries: [...this.#deliveries], jobs: [...this.#jobs], alerts: [...this.#alerts] };
+    if (this.#deliveries.size + this.#jobs.size + this.#alerts.size === 0 && !this.#setup) return;
+    const batch = { deliveries: [...this.#deliveries], jobs: [...this.#jobs], alerts: [...this.#alerts], ...(this.#setup ? { setup: true } : {}) };
+    this.#setup = false;
     this.#deliveries.clear();
     this.#jobs.clear();
     this.#alerts.clear();

@@ -13,6 +13,8 @@ export interface PlannedNotification {
   body: string;
   urgent: boolean;
   target: NavigateTarget;
+  /** A single new alert: the notification may offer to accept it in ilert. */
+  acceptAlertId?: string;
 }
 
 export interface NotificationPreferences {
@@ -36,7 +38,7 @@ export function planNotifications(events: readonly DesktopEvent[], preferences: 
   const alerts = events.flatMap((event) => (event.kind === 'alert' && rank(event.alert.severity) >= rank(preferences.minSeverity) ? [event.alert] : []));
   if (alerts.length === 1) {
     const alert = alerts[0]!;
-    plans.push({ title: `${(alert.severity ?? 'alert').toUpperCase()}: ${alert.name ?? 'Level alert'}`, body: describe(alert), urgent: isUrgent(alert), target: { view: 'alerts', levelAlertId: alert.levelAlertId } });
+    plans.push({ title: `${(alert.severity ?? 'alert').toUpperCase()}: ${alert.name ?? 'Level alert'}`, body: describe(alert), urgent: isUrgent(alert), target: { view: 'alerts', levelAlertId: alert.levelAlertId }, acceptAlertId: alert.levelAlertId });
   } else if (alerts.length > 1) {
     const urgent = alerts.filter(isUrgent).length;
     plans.push({

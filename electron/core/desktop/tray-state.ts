@@ -37,6 +37,9 @@ export function trayState({ status, alerts, integrationConfigured, notifications
   if (!integrationConfigured) problems.push('ilert not configured');
   if (status.ilertReachable === false) problems.push('ilert unreachable');
   if (status.failedJobs > 0) problems.push(`${status.failedJobs} deliveries to ilert failed`);
+  // The Health page's errors (tunnel down, secret mismatch, key refused…) make the relay "broken" too.
+  const alreadySaid = new Set(['receiver-down', 'target-not-configured:default']);
+  for (const diagnosis of status.diagnoses) if (diagnosis.level === 'error' && !alreadySaid.has(diagnosis.id)) problems.push(diagnosis.title);
 
   const parts: string[] = [];
   if (critical + warning + information === 0) parts.push('no active alerts');

@@ -1,4 +1,4 @@
-import { postEvent, keyFingerprint, REQUEST_TIMEOUT_MS } from '../ilert/events-client.ts';
+import { postEvent, postLevelBody, keyFingerprint, maskUrlKey, REQUEST_TIMEOUT_MS, type EventsResponse } from '../ilert/events-client.ts';
 import type { Outbox, Job, AttemptVerdict } from '../store/outbox.ts';
 import type { StoreChange, Store } from '../store/store.ts';
 import { retryDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
@@ -10,10 +10,15 @@ function formatDuration(ms: number): string {
   return `${Math.round(ms / 1000)} s`;
 }
 
-/** Where a target's events go; undefined while the target is not configured. */
-export interface ResolvedTarget {
-  apiUrl: string;
-  integrationKey: string;
+/**
+ * Where a target's events go; undefined while the target is not configured. `pass-through` sends
+ * Level's original body to an ilert Level.io alert source instead of an ilert Event.
+ */
+export type ResolvedTarget = { kind: 'events'; apiUrl: string; integrationKey: string } | { kind: 'pass-through'; url: string };
+
+/** Rate limits are per integration key; a pass-through URL carries its key. */
+function targetKey(target: ResolvedTarget): string {
+  return target.kind === 'events' ? target.integrationKey : target.url;
 }
 
 export interface ForwarderOptions {
@@ -98,7 +103,7 @@ export class Forwarder {
       for (const targetName of outbox.dueTargets(now)) {
         const target = resolveTarget(targetName);
         if (!target) continue; // not configured: the work waits, nothing is lost
-        const fingerprint = keyFingerprint(target.integrationKey);
+        const fingerprint = keyFingerprint(targetKey(target));
         const capacity = Math.min(maxInFlight - this.#inFlight.size, this.#limiter.available(fingerprint, now));
         if (capacity <= 0) {
           const freeAt = this.#inFlight.size >= maxInFlight ? undefined : this.#limiter.nextFreeAt(fingerprint, now);
@@ -128,10 +133,20 @@ export class Forwarder {
     this.#timer.unref?.();
   }
 
+  async #post(job: Job, target: ResolvedTarget, timeoutMs: number): Promise<EventsResponse> {
+    if (target.kind === 'events') return postEvent(target.apiUrl, target.integrationKey, job.body, timeoutMs);
+    const body = job.eventType === 'ALERT' || job.eventType === 'RESOLVE' ? this.#options.outbox.levelBodyOf(job) : undefined;
+    if (!body) {
+      const why = job.eventType === 'ACCEPT' ? 'ilert’s Level.io source takes only Level’s own events: accept the alert in ilert' : 'the original Level body is no longer stored';
+      return { url: maskUrlKey(target.url), requestBody: '', statusCode: null, responseBody: null, error: `cannot pass through: ${why}`, latencyMs: 0, kind: 'config-error', maybeDelivered: false };
+    }
+    return postLevelBody(target.url, body, timeoutMs);
+  }
+
   async #send(job: Job, target: ResolvedTarget, fingerprint: string, completed: (at: number) => void): Promise<void> {
     const { now: clock, backoff, requestTimeoutMs, outbox } = this.#options;
     const startedAt = clock();
-    const response = await postEvent(target.apiUrl, target.integrationKey, job.body, requestTimeoutMs);
+    const response = await this.#post(job, target, requestTimeoutMs);
     const finishedAt = clock();
     completed(finishedAt);
     if (response.kind === 'rate-limited') this.#limiter.block(fingerprint, finishedAt + this.#options.rateLimitPauseMs());

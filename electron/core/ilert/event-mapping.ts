@@ -11,7 +11,16 @@ export interface IlertEventBody {
   labels?: Record<string, string>;
   customDetails?: Record<string, unknown>;
   links?: { href: string; text: string }[];
+  comments?: { creator: string; content: string }[];
   routingKey?: string;
+}
+
+/** What the relay knows about the alert's device from Level's API, added to the ilert event. */
+export interface Enrichment {
+  groupPath?: string | undefined;
+  operatingSystem?: string | undefined;
+  platform?: string | undefined;
+  lastUser?: string | undefined;
 }
 
 export const SUMMARY_LIMIT = 255;
@@ -49,16 +58,23 @@ export interface MappingContext {
   occurredAt: string;
   highPrioritySeverities: readonly Severity[];
   routingKey?: string | undefined;
+  enrichment?: Enrichment | undefined;
 }
 
 /** Maps a Level alert event to the ilert event the forwarder sends. Pure, so every rule is unit-tested. */
 export function toIlertEvent(alert: LevelAlert, resolved: boolean, context: MappingContext): IlertEventBody {
+  const enrichment = context.enrichment;
   const payload = payloadText(alert.payload);
   const lines = [
     alert.description?.trim() || undefined,
     payload ? `**Payload**\n\n${codeBlock(payload)}` : undefined,
     [
       `- **Device:** ${alert.device_hostname ?? 'unknown'}${alert.device_id ? ` (\`${alert.device_id}\`)` : ''}`,
+      enrichment?.groupPath ? `- **Group:** ${enrichment.groupPath}` : undefined,
+      enrichment?.operatingSystem || enrichment?.platform
+        ? `- **OS:** ${[enrichment.operatingSystem, enrichment.platform && `(${enrichment.platform})`].filter(Boolean).join(' ')}`
+        : undefined,
+      enrichment?.lastUser ? `- **Last user:** ${enrichment.lastUser}` : undefined,
       `- **Severity:** ${alert.severity ?? 'unknown'}`,
       `- **Started:** ${alert.started_at ?? context.occurredAt}`,
       resolved ? `- **Resolved:** ${alert.resolved_at ?? context.occurredAt}` : undefined,
@@ -73,6 +89,8 @@ export function toIlertEvent(alert: LevelAlert, resolved: boolean, context: Mapp
   if (alert.severity) labels.severity = alert.severity;
   if (alert.device_hostname) labels.device_hostname = alert.device_hostname;
   if (alert.device_id) labels.device_id = alert.device_id;
+  if (enrichment?.groupPath) labels.group = enrichment.groupPath;
+  if (enrichment?.platform) labels.platform = enrichment.platform;
 
   const body: IlertEventBody = {
     eventType: resolved ? 'RESOLVE' : 'ALERT',
@@ -81,7 +99,12 @@ export function toIlertEvent(alert: LevelAlert, resolved: boolean, context: Mapp
     alertKey: alertKeyFor(alert.id),
     priority: alert.severity && context.highPrioritySeverities.includes(alert.severity) ? 'HIGH' : 'LOW',
     labels,
-    customDetails: { level: { ...alert }, levelEventId: context.eventId, occurredAt: context.occurredAt },
+    customDetails: {
+      level: { ...alert },
+      levelEventId: context.eventId,
+      occurredAt: context.occurredAt,
+      ...(enrichment && Object.values(enrichment).some(Boolean) ? { device: { ...enrichment } } : {}),
+    },
   };
   if (!resolved && context.routingKey) body.routingKey = context.routingKey;
   return body;

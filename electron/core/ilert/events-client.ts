@@ -61,15 +61,25 @@ export function classifyStatus(statusCode: number): EventsResponse['kind'] {
 }
 
 /** Posts one event to ilert's Events API. Never throws: every outcome is a value to record. */
-export async function postEvent(
-  apiUrl: string,
-  integrationKey: string,
-  body: IlertEventBody,
-  timeoutMs = REQUEST_TIMEOUT_MS,
-): Promise<EventsResponse> {
-  const url = eventsUrl(apiUrl);
+export function postEvent(apiUrl: string, integrationKey: string, body: IlertEventBody, timeoutMs = REQUEST_TIMEOUT_MS): Promise<EventsResponse> {
   const wire = JSON.stringify({ integrationKey, ...body });
-  const requestBody = JSON.stringify({ integrationKey: maskSecret(integrationKey), ...body });
+  return post(eventsUrl(apiUrl), wire, JSON.stringify({ integrationKey: maskSecret(integrationKey), ...body }), timeoutMs);
+}
+
+/**
+ * Pass-through: posts Level's original body, byte for byte, to an ilert Level.io alert source's
+ * URL. The URL holds the integration key, so the log shows it masked.
+ */
+export function postLevelBody(url: string, body: Uint8Array, timeoutMs = REQUEST_TIMEOUT_MS): Promise<EventsResponse> {
+  return post(url, Uint8Array.from(body), new TextDecoder().decode(body), timeoutMs, maskUrlKey(url));
+}
+
+/** `…/events/levelio/il1abc…` → `…/events/levelio/il1a••••yz`: the last path segment is the key. */
+export function maskUrlKey(url: string): string {
+  return url.replace(/\/([^/?#]+)(?=[?#]|$)/, (_, key: string) => `/${maskSecret(key)}`);
+}
+
+async function post(url: string, wire: string | Uint8Array<ArrayBuffer>, requestBody: string, timeoutMs: number, loggedUrl = url): Promise<EventsResponse> {
   const started = performance.now();
   try {
     const response = await fetch(url, {
@@ -81,7 +91,7 @@ export async function postEvent(
     const text = (await response.text()).slice(0, RESPONSE_BODY_LIMIT);
     const kind = classifyStatus(response.status);
     return {
-      url,
+      url: loggedUrl,
       requestBody,
       statusCode: response.status,
       responseBody: text || null,
@@ -93,7 +103,7 @@ export async function postEvent(
   } catch (error) {
     const { message, maybeDelivered } = describeNetworkError(error);
     return {
-      url,
+      url: loggedUrl,
       requestBody,
       statusCode: null,
       responseBody: null,

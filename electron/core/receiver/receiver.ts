@@ -1,10 +1,12 @@
 import http from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { parseDelivery } from '../level/envelope.ts';
+import { parseDelivery, type Envelope, type LevelAlert } from '../level/envelope.ts';
 import { verifySignature, SIGNATURE_HEADER, type SignatureVerdict } from '../level/signature.ts';
 import { StoreUnavailableError } from '../store/database.ts';
 import type { InboundDelivery, IngestPolicy, RejectedDelivery, Store } from '../store/store.ts';
 import { redactHeaders } from './redact.ts';
+import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, parseAutomation } from './automation.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const WEBHOOK_PATH = '/webhooks/level';
@@ -12,6 +14,7 @@ export const HEALTH_PATH = '/healthz';
 
 const KNOWN_PATHS: Record<string, readonly string[]> = {
   [WEBHOOK_PATH]: ['POST'],
+  [AUTOMATION_PATH]: ['POST'],
   [HEALTH_PATH]: ['GET', 'HEAD'],
 };
 
@@ -19,8 +22,12 @@ export interface ReceiverOptions {
   /** Random per process: lets the setup wizard prove a public URL reaches this very relay. */
   instanceId: string;
   store: Store;
-  secrets: () => { current?: string | undefined; previous?: string | undefined };
+  secrets: () => { current?: string | undefined; previous?: string | undefined; automation?: string | undefined };
   policy: () => IngestPolicy;
+  /** Before an alert is stored: e.g. look its device up so it can be routed by group. */
+  prepare?: (alert: LevelAlert) => Promise<void>;
+  /** After an accepted event is durable (e.g. refresh the device or group it names); never delays the answer. */
+  accepted?: (envelope: Envelope) => void;
 }
 
 export interface WebhookResult {
@@ -114,15 +121,44 @@ export async function processWebhook(options: ReceiverOptions, delivery: Inbound
     return { statusCode, body: { error: reason } };
   };
   if (signature === 'missing') return reject(401, `missing ${SIGNATURE_HEADER} header: a webhook secret is configured`);
-  if (signature === 'invalid') return reject(401, 'bad signature: the body was not signed with the configured secret');
+  if (signature === 'invalid') return reject(401, 'bad signature: Level signs with a different secret than the one saved here');
 
   const parsed = parseDelivery(body);
   if (!parsed.ok) return reject(parsed.status, parsed.reason);
+  return ingestParsed(options, { ...delivery, signature }, parsed.envelope, parsed.alert);
+}
 
+/** The automation pipeline: shared-secret header instead of a signature, then the same ingest. */
+export async function processAutomation(options: ReceiverOptions, delivery: InboundDelivery, secretHeader: string | undefined): Promise<WebhookResult> {
+  const reject = async (statusCode: number, reason: string): Promise<WebhookResult> => {
+    await recordRejection(options.store, { ...delivery, statusCode, reason });
+    return { statusCode, body: { error: reason } };
+  };
+  const expected = options.secrets().automation;
+  if (!expected) return reject(403, 'the automation endpoint is off: set an automation secret in the relay first');
+  if (delivery.signature !== 'not-checked' || secretHeader !== undefined) {
+    if (!secretHeader) return reject(401, `missing ${AUTOMATION_SECRET_HEADER} header: add it to the automation's HTTP request action`);
+    if (!sameSecret(secretHeader, expected)) return reject(401, `wrong ${AUTOMATION_SECRET_HEADER}: the automation sends a different secret than the one saved here`);
+  }
+  const parsed = parseAutomation(delivery.body ?? new Uint8Array(), delivery.receivedAt);
+  if (!parsed.ok) return reject(parsed.status, parsed.reason);
+  return ingestParsed(options, { ...delivery, signature: 'shared-secret' }, parsed.envelope, parsed.alert);
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given.trim());
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** From a verified, parsed event to a durable one: routing look-ups first, then one transaction. */
+export async function ingestParsed(options: ReceiverOptions, delivery: InboundDelivery, envelope: Envelope, alert: LevelAlert | undefined): Promise<WebhookResult> {
+  if (alert && options.prepare) await options.prepare(alert);
   try {
-    const result = await store.ingest({ ...delivery, signature, envelope: parsed.envelope, alert: parsed.alert }, options.policy());
-    if (result.outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: parsed.envelope.event_id } };
-    return { statusCode: 202, body: { accepted: true, event_id: parsed.envelope.event_id } };
+    const result = await options.store.ingest({ ...delivery, envelope, alert }, options.policy());
+    if (result.outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: envelope.event_id } };
+    options.accepted?.(envelope);
+    return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id } };
   } catch (error) {
     if (error instanceof StoreUnavailableError) return { statusCode: 503, body: { error: 'store unavailable, retry later' } };
     throw error;
@@ -174,7 +210,7 @@ export class Receiver {
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://relay.invalid');
     const allowed = KNOWN_PATHS[url.pathname];
-    if (!allowed) return send(response, 404, { error: 'not found' });
+    if (!allowed) return this.#notFound(request, response, url.pathname);
     if (!allowed.includes(request.method ?? '')) {
       request.resume();
       return send(response, 405, { error: `method not allowed: use ${allowed.join(' or ')}` }, { allow: allowed.join(', ') });
@@ -217,8 +253,50 @@ export class Receiver {
     }
     delivery.body = body;
     delivery.bodySize = body.length;
-    const signatureHeader = request.headers[SIGNATURE_HEADER];
-    const result = await processWebhook(this.#options, delivery, Array.isArray(signatureHeader) ? signatureHeader[0] : signatureHeader);
+    let result: WebhookResult;
+    if (url.pathname === AUTOMATION_PATH) {
+      delivery.source = 'automation';
+      result = await processAutomation(this.#options, delivery, firstHeader(request.headers[AUTOMATION_SECRET_HEADER]) ?? '');
+    } else {
+      result = await processWebhook(this.#options, delivery, firstHeader(request.headers[SIGNATURE_HEADER]));
+    }
     send(response, result.statusCode, result.body, result.statusCode === 503 ? { 'retry-after': '30' } : {});
+  }
+
+  /**
+   * A POST to another path is most likely Level with a mistyped URL (a trailing space, a missing
+   * segment): it is recorded so the Health page can say so. Anything else is just answered.
+   */
+  async #notFound(request: http.IncomingMessage, response: http.ServerResponse, pathname: string): Promise<void> {
+    request.resume();
+    if (request.method === 'POST') {
+      await recordRejection(this.#options.store, {
+        receivedAt: Date.now(),
+        source: 'webhook',
+        remoteAddr: request.socket.remoteAddress,
+        forwardedFor: forwardedFor(request.headers),
+        method: 'POST',
+        path: pathname.slice(0, 300),
+        headers: redactHeaders(flatHeaders(request.headers)),
+        body: undefined,
+        bodySize: Number(request.headers['content-length'] ?? 0) || 0,
+        signature: 'not-checked',
+        statusCode: 404,
+        reason: `no webhook at ${JSON.stringify(decodeURIComponentSafe(pathname))}: the URL must end in ${WEBHOOK_PATH}`,
+      });
+    }
+    send(response, 404, { error: `not found: webhooks go to ${WEBHOOK_PATH}` });
+  }
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }

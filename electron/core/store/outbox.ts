@@ -5,8 +5,9 @@ export interface Job {
   id: number;
   alertKey: string;
   target: string;
-  eventType: 'ALERT' | 'RESOLVE';
+  eventType: IlertEventBody['eventType'];
   body: IlertEventBody;
+  deliveryId: number | null;
   attempts: number;
   firstAttemptAt: number | null;
   manual: boolean;
@@ -34,11 +35,12 @@ interface JobRow {
   id: number;
   alert_key: string;
   target: string;
-  event_type: 'ALERT' | 'RESOLVE';
+  event_type: IlertEventBody['eventType'];
   payload: string;
   attempts: number;
   first_attempt_at: number | null;
   reason: string | null;
+  delivery_id: number | null;
 }
 
 const MANUAL_RERUN = 'manual re-run';
@@ -91,7 +93,7 @@ export class Outbox {
     return this.#store.transaction(() => {
       const rows = this.#store.sql
         .get(
-          `SELECT id, alert_key, target, event_type, payload, attempts, first_attempt_at, reason FROM outbox AS job
+          `SELECT id, alert_key, target, event_type, payload, attempts, first_attempt_at, reason, delivery_id FROM outbox AS job
            WHERE target = ? AND status = 'queued' AND next_attempt_at <= ?
              AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
                              WHERE earlier.alert_key = job.alert_key AND earlier.id < job.id AND earlier.status IN ('queued', 'in_flight'))
@@ -110,11 +112,19 @@ export class Outbox {
         target: row.target,
         eventType: row.event_type,
         body: JSON.parse(row.payload) as IlertEventBody,
+        deliveryId: row.delivery_id,
         attempts: row.attempts,
         firstAttemptAt: row.first_attempt_at,
         manual: row.reason === MANUAL_RERUN,
       }));
     });
+  }
+
+  /** The original Level body of a job's delivery, for pass-through to ilert's Level.io source. */
+  levelBodyOf(job: Job): Uint8Array | undefined {
+    if (job.deliveryId === null) return undefined;
+    const row = this.#store.sql.get('SELECT body FROM deliveries WHERE id = ?').get(job.deliveryId) as { body: Uint8Array | null } | undefined;
+    return row?.body ?? undefined;
   }
 
   /** Records one attempt and moves its job on, in one transaction. */

@@ -23,6 +23,7 @@ const ROW_COLUMNS = `d.id, d.received_at, d.source, d.event_type, d.event_id, d.
   d.alert_name, d.hostname, d.severity, d.level_alert_id, d.path, d.rerun_of, ${DELIVERY_STATUS} AS status,
   j.id AS job_id, j.event_type AS job_event_type, j.status AS job_status, j.reason AS job_reason, j.attempts AS job_attempts,
   j.next_attempt_at AS job_next_attempt_at, j.last_status_code AS job_last_status_code, j.last_error AS job_last_error,
+  j.target AS job_target, j.route_reason AS job_route_reason,
   (SELECT latency_ms FROM attempts WHERE outbox_id = j.id ORDER BY id DESC LIMIT 1) AS job_last_latency_ms,
   (SELECT url FROM attempts WHERE outbox_id = j.id ORDER BY id DESC LIMIT 1) AS job_url`;
 
@@ -39,7 +40,8 @@ function viewStatus(status: unknown, attempts: unknown): JobView['status'] {
 }
 
 const JOB_COLUMNS = `id AS job_id, event_type AS job_event_type, status AS job_status, reason AS job_reason, attempts AS job_attempts,
-  next_attempt_at AS job_next_attempt_at, last_status_code AS job_last_status_code, last_error AS job_last_error`;
+  next_attempt_at AS job_next_attempt_at, last_status_code AS job_last_status_code, last_error AS job_last_error,
+  target AS job_target, route_reason AS job_route_reason`;
 
 function jobSummary(row: Row): JobView | undefined {
   if (row.job_id === null || row.job_id === undefined) return undefined;
@@ -54,6 +56,8 @@ function jobSummary(row: Row): JobView | undefined {
     lastError: text(row.job_last_error),
     lastLatencyMs: num(row.job_last_latency_ms),
     url: text(row.job_url),
+    target: String(row.job_target),
+    routeReason: text(row.job_route_reason),
   };
 }
 
@@ -191,7 +195,8 @@ export class ReadModels {
     const rows = this.#store.sql
       .get(
         `SELECT a.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.reason AS job_reason, j.next_attempt_at AS job_next_attempt_at
-         FROM alerts a LEFT JOIN outbox j ON j.id = (SELECT max(id) FROM outbox WHERE alert_key = a.alert_key)
+         , EXISTS (SELECT 1 FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ACCEPT' AND p.status IN ('queued', 'in_flight')) AS accept_pending
+         FROM alerts a LEFT JOIN outbox j ON j.id = (SELECT max(id) FROM outbox WHERE alert_key = a.alert_key AND event_type != 'ACCEPT')
          WHERE ${where}
          ORDER BY a.state = 'active' DESC,
            CASE a.severity WHEN 'emergency' THEN 0 WHEN 'critical' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, a.updated_at DESC`,
@@ -215,7 +220,25 @@ export class ReadModels {
           reason: text(row.job_reason),
           nextAttemptAt: num(row.job_next_attempt_at),
         },
+        route: row.route_reason === null ? undefined : { target: text(row.route_target) ?? 'none', reason: String(row.route_reason), groupPath: text(row.group_path) },
+        ilert: row.ilert_checked_at === null ? undefined : {
+          status: text(row.ilert_status) as NonNullable<AlertRow['ilert']>['status'],
+          acceptedBy: text(row.ilert_accepted_by),
+          acceptedAt: text(row.ilert_accepted_at),
+          checkedAt: Number(row.ilert_checked_at),
+          mismatch: ilertMismatch(row),
+        },
+        acceptPending: Boolean(row.accept_pending),
       }),
     );
   }
+}
+
+/** ilert and Level disagree about an alert: shown to the technician rather than silently reconciled. */
+function ilertMismatch(row: Row): string | undefined {
+  if (row.state === 'active' && row.ilert_status === 'RESOLVED') return 'resolved in ilert, but Level still reports it active';
+  if (row.state === 'resolved' && (row.ilert_status === 'PENDING' || row.ilert_status === 'ACCEPTED') && Number(row.ilert_checked_at) > Number(row.updated_at) + 120_000) {
+    return 'resolved in Level, but still open in ilert';
+  }
+  return undefined;
 }

@@ -119,4 +119,38 @@ export const MIGRATIONS: readonly string[] = [
     updated_at  INTEGER NOT NULL
   );
   `,
+  `
+  -- Group routing: a Level group mapped to a named ilert target; subgroups inherit (see routing/).
+  CREATE TABLE group_routes (
+    group_id     TEXT PRIMARY KEY,
+    target       TEXT    NOT NULL,
+    routing_key  TEXT,
+    min_severity TEXT,
+    updated_at   INTEGER NOT NULL
+  );
+
+  ALTER TABLE outbox ADD COLUMN route_reason TEXT;
+
+  ALTER TABLE alerts ADD COLUMN route_target TEXT;
+  ALTER TABLE alerts ADD COLUMN route_reason TEXT;
+  ALTER TABLE alerts ADD COLUMN group_path TEXT;
+  -- ilert's view of the alert, read back with a user API key
+  ALTER TABLE alerts ADD COLUMN ilert_status TEXT;
+  ALTER TABLE alerts ADD COLUMN ilert_accepted_by TEXT;
+  ALTER TABLE alerts ADD COLUMN ilert_accepted_at TEXT;
+  ALTER TABLE alerts ADD COLUMN ilert_checked_at INTEGER;
+
+  ALTER TABLE devices ADD COLUMN synced_at INTEGER;
+
+  CREATE TABLE reconciliations (
+    id          INTEGER PRIMARY KEY,
+    trigger     TEXT    NOT NULL,              -- manual | schedule | start | wake
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    outcome     TEXT    NOT NULL,              -- running | ok | failed
+    error       TEXT,
+    checked     INTEGER NOT NULL DEFAULT 0,
+    changes     TEXT    NOT NULL DEFAULT '[]'  -- JSON: [{levelAlertId, action, name, deliveryId}]
+  );
+  `,
 ];

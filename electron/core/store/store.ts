@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { DatabaseSync } from 'node:sqlite';
-import { toIlertEvent, alertKeyFor, type IlertEventBody } from '../ilert/event-mapping.ts';
+import { toIlertEvent, alertKeyFor, summaryFor, type IlertEventBody, type Enrichment } from '../ilert/event-mapping.ts';
 import type { Envelope, LevelAlert } from '../level/envelope.ts';
 import { isResolvedAlertEvent, DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from '../level/envelope.ts';
 import type { SignatureVerdict } from '../level/signature.ts';
@@ -8,7 +8,7 @@ import type { Severity } from '../settings.ts';
 import { openDatabase, Statements, inTransaction, StoreUnavailableError } from './database.ts';
 
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
-export type DeliverySource = 'webhook' | 'rerun';
+export type DeliverySource = 'webhook' | 'rerun' | 'automation' | 'reconciled' | 'test';
 export type JobStatus = 'queued' | 'in_flight' | 'delivered' | 'failed' | 'skipped';
 
 /** What the receiver knows about one inbound request once it has decided how to answer it. */
@@ -22,7 +22,7 @@ export interface InboundDelivery {
   headers: Record<string, string>;
   body: Uint8Array | undefined;
   bodySize: number;
-  signature: SignatureVerdict | 'not-checked';
+  signature: SignatureVerdict | 'not-checked' | 'shared-secret';
   rerunOf?: number | undefined;
 }
 
@@ -40,26 +40,41 @@ export interface AcceptedDelivery extends InboundDelivery {
 
 export type IngestResult = { outcome: 'accepted' | 'duplicate'; deliveryId: number; jobIds: number[] };
 
+/** Where an alert goes, decided from its device's group when it arrives, and why. */
+export interface RouteChoice {
+  target: string;
+  reason: string;
+  routingKey?: string | undefined;
+  /** Set when the alert is not forwarded (unmapped group with skipping on, or under the route's minimum severity). */
+  skip?: string | undefined;
+  groupPath?: string | undefined;
+  enrichment?: Enrichment | undefined;
+}
+
 /** Decisions the ingest makes that depend on settings, read at ingest time. */
 export interface IngestPolicy {
   highPrioritySeverities: readonly Severity[];
-  /** Which ilert target an alert goes to; `default` until routing exists. */
-  targetFor(alert: LevelAlert): string;
+  routeFor(alert: LevelAlert): RouteChoice;
 }
+
+/** Event ids that reconciliation makes up for alerts it learned of from Level's API. */
+export const RECONCILED_EVENT_PREFIX = 'reconciled:';
 
 /** Everything the dashboard needs to refresh after a write; batched before it reaches a UI. */
 export type StoreChange =
   | { kind: 'delivery'; id: number }
   | { kind: 'job'; id: number; alertKey: string; target: string; status: JobStatus }
-  | { kind: 'alert'; levelAlertId: string };
+  | { kind: 'alert'; levelAlertId: string }
+  /** Setup test progress, the routing table, the tunnel or reconciliation changed. */
+  | { kind: 'setup' };
 
 /**
  * Rank within a backlog: emergency/critical alerts and all resolves first (a resolve stops a page),
  * then warnings, then the rest. Each rank step is worth five minutes of waiting, so nothing starves.
  */
 export const RANK_STEP_MS = 5 * 60_000;
-export function rankFor(eventType: 'ALERT' | 'RESOLVE', severity: Severity | undefined): number {
-  if (eventType === 'RESOLVE' || severity === 'emergency' || severity === 'critical') return 0;
+export function rankFor(eventType: IlertEventBody['eventType'], severity: Severity | undefined): number {
+  if (eventType !== 'ALERT' || severity === 'emergency' || severity === 'critical') return 0;
   return severity === 'warning' ? 1 : 2;
 }
 
@@ -283,6 +298,7 @@ export class Store {
   #applyMirror(table: 'devices' | 'groups', envelope: Envelope, now: number): void {
     const data = envelope.data as Record<string, unknown>;
     const deleted = envelope.event_type.endsWith('_deleted') ? 1 : 0;
+    this.#collectedChanges.push({ kind: 'setup' });
     const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : null);
     if (table === 'devices') {
       this.sql
@@ -314,14 +330,28 @@ export class Store {
       .get('SELECT state, last_active_ms, last_resolve_ms FROM alerts WHERE level_alert_id = ?')
       .get(alert.id) as { state: string; last_active_ms: number | null; last_resolve_ms: number | null } | undefined;
 
+    const route = resolved ? (this.#routeOfSentAlert(alertKey) ?? policy.routeFor(alert)) : policy.routeFor(alert);
     const body = toIlertEvent(alert, resolved, {
       eventId: envelope.event_id,
       occurredAt: envelope.occurred_at,
       highPrioritySeverities: policy.highPrioritySeverities,
+      routingKey: route.routingKey,
+      enrichment: route.enrichment,
     });
-    const target = policy.targetFor(alert);
     const insertJob = (status: JobStatus, reason: string | null) =>
-      this.#insertJob({ alertKey, levelAlertId: alert.id, eventId: envelope.event_id, deliveryId, target, body, severity: alert.severity, status, reason, now });
+      this.#insertJob({
+        alertKey,
+        levelAlertId: alert.id,
+        eventId: envelope.event_id,
+        deliveryId,
+        target: route.target,
+        routeReason: route.reason,
+        body,
+        severity: alert.severity,
+        status,
+        reason,
+        now,
+      });
 
     // Staleness: a retried alert_active must not reopen an alert whose later resolve was processed,
     // and a resolve older than the latest activation belongs to an earlier episode.
@@ -334,12 +364,17 @@ export class Store {
     if (resolved && existing?.state === 'resolved') {
       return [insertJob('skipped', 'skipped: the alert is already resolved')];
     }
+    // Reconciliation may have backfilled this alert before its late webhook arrived: send it once.
+    if (!resolved && existing?.state === 'active' && this.#backfilledSinceLastResolve(alertKey)) {
+      return [insertJob('skipped', 'skipped: already sent to ilert when reconciliation backfilled it')];
+    }
 
     this.sql
       .get(
         `INSERT INTO alerts (level_alert_id, alert_key, state, severity, name, device_id, device_hostname, started_at, resolved_at,
-           last_active_ms, last_resolve_ms, data, first_seen_at, updated_at)
-         VALUES (:id, :key, :state, :severity, :name, :device_id, :host, :started, :resolved_at, :active_ms, :resolve_ms, :data, :now, :now)
+           last_active_ms, last_resolve_ms, route_target, route_reason, group_path, data, first_seen_at, updated_at)
+         VALUES (:id, :key, :state, :severity, :name, :device_id, :host, :started, :resolved_at, :active_ms, :resolve_ms,
+           :route_target, :route_reason, :group_path, :data, :now, :now)
          ON CONFLICT(level_alert_id) DO UPDATE SET
            state = excluded.state,
            severity = coalesce(excluded.severity, severity), name = coalesce(excluded.name, name),
@@ -348,6 +383,8 @@ export class Store {
            resolved_at = CASE WHEN excluded.state = 'resolved' THEN coalesce(excluded.resolved_at, resolved_at) ELSE NULL END,
            last_active_ms = coalesce(excluded.last_active_ms, last_active_ms),
            last_resolve_ms = coalesce(excluded.last_resolve_ms, last_resolve_ms),
+           route_target = excluded.route_target, route_reason = excluded.route_reason,
+           group_path = coalesce(excluded.group_path, group_path),
            data = excluded.data, updated_at = excluded.updated_at`,
       )
       .run({
@@ -362,14 +399,78 @@ export class Store {
         resolved_at: resolved ? (alert.resolved_at ?? envelope.occurred_at) : null,
         active_ms: resolved ? null : occurredMs,
         resolve_ms: resolved ? occurredMs : null,
+        route_target: route.skip ? null : route.target,
+        route_reason: route.skip ?? route.reason,
+        group_path: route.groupPath ?? null,
         data: JSON.stringify(alert),
         now,
       });
     this.#collectedChanges.push({ kind: 'alert', levelAlertId: alert.id });
 
+    if (route.skip) return [insertJob('skipped', `skipped: ${route.skip}`)];
     const jobId = insertJob('queued', null);
     if (resolved) this.settleResolvedBeforeDelivery(alertKey, now);
     return [jobId];
+  }
+
+  /** A resolve goes where its alert went, even if the routing changed in between. */
+  #routeOfSentAlert(alertKey: string): RouteChoice | undefined {
+    const row = this.sql
+      .get(`SELECT target FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND status != 'skipped' ORDER BY id DESC LIMIT 1`)
+      .get(alertKey) as { target: string } | undefined;
+    return row ? { target: row.target, reason: 'same target as the alert' } : undefined;
+  }
+
+  #backfilledSinceLastResolve(alertKey: string): boolean {
+    const row = this.sql
+      .get(
+        `SELECT 1 FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND event_id LIKE '${RECONCILED_EVENT_PREFIX}%'
+           AND status NOT IN ('skipped', 'failed')
+           AND id > (SELECT coalesce(max(id), 0) FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status != 'skipped')`,
+      )
+      .get(alertKey, alertKey);
+    return Boolean(row);
+  }
+
+  /**
+   * Queues an ilert ACCEPT for an alert (the Accept button): durable, and ordered behind the
+   * alert's ALERT like every other event for it.
+   */
+  enqueueAccept(levelAlertId: string, acceptedBy: string, now = Date.now()): number {
+    return this.transaction(() => {
+      const row = this.sql
+        .get(
+          `SELECT a.alert_key, a.state, a.data, a.severity,
+             (SELECT target FROM outbox o WHERE o.alert_key = a.alert_key AND o.event_type = 'ALERT' AND o.status != 'skipped' ORDER BY id DESC LIMIT 1) AS target
+           FROM alerts a WHERE a.level_alert_id = ?`,
+        )
+        .get(levelAlertId) as { alert_key: string; state: string; data: string; severity: Severity | null; target: string | null } | undefined;
+      if (!row) throw new UnknownAlertError(`no alert ${levelAlertId}`);
+      if (row.state !== 'active') throw new UnknownAlertError(`alert ${levelAlertId} is already resolved`);
+      if (!row.target) throw new UnknownAlertError(`alert ${levelAlertId} was never sent to ilert, so there is nothing to accept`);
+      const alert = JSON.parse(row.data) as LevelAlert;
+      const body: IlertEventBody = {
+        eventType: 'ACCEPT',
+        summary: summaryFor(alert, false),
+        alertKey: row.alert_key,
+        comments: [{ creator: 'Level → ilert Relay', content: `Accepted from the relay app by ${acceptedBy}` }],
+      };
+      const jobId = this.#insertJob({
+        alertKey: row.alert_key,
+        levelAlertId,
+        eventId: `accept:${levelAlertId}:${now}`,
+        deliveryId: null,
+        target: row.target,
+        routeReason: 'accepted from the app: same target as the alert',
+        body,
+        severity: row.severity ?? undefined,
+        status: 'queued',
+        reason: null,
+        now,
+      });
+      this.#collectedChanges.push({ kind: 'alert', levelAlertId });
+      return jobId;
+    });
   }
 
   #insertJob(job: {
@@ -378,6 +479,7 @@ export class Store {
     eventId: string;
     deliveryId: number | null;
     target: string;
+    routeReason: string | null;
     body: IlertEventBody;
     severity: Severity | undefined;
     status: JobStatus;
@@ -386,9 +488,9 @@ export class Store {
   }): number {
     const result = this.sql
       .get(
-        `INSERT INTO outbox (created_at, alert_key, level_alert_id, event_id, delivery_id, target, event_type, rank, payload, status, reason,
-           next_attempt_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO outbox (created_at, alert_key, level_alert_id, event_id, delivery_id, target, route_reason, event_type, rank, payload,
+           status, reason, next_attempt_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         job.now,
@@ -397,8 +499,9 @@ export class Store {
         job.eventId,
         job.deliveryId,
         job.target,
+        job.routeReason,
         job.body.eventType,
-        rankFor(job.body.eventType as 'ALERT' | 'RESOLVE', job.severity),
+        rankFor(job.body.eventType, job.severity),
         JSON.stringify(job.body),
         job.status,
         job.reason,
@@ -478,4 +581,8 @@ export class Store {
       throw error;
     }
   }
+}
+
+export class UnknownAlertError extends Error {
+  override readonly name = 'UnknownAlertError';
 }

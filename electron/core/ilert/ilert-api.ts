@@ -1,0 +1,404 @@
+/**
+ * ilert's REST API, read with a user API key: validating the configured alert source and reading
+ * alerts back (the Events API answers 202 without an id, so reading back is the only way to learn
+ * what ilert made of an event). Contract: shared/reference/ilert.md and ilert's OpenAPI spec.
+ */
+import { z } from 'zod';
+import { maskSecret } from '../settings.ts';
+import { keyFingerprint } from './events-client.ts';
+
+export const API_TIMEOUT_MS = 10_000;
+/** ilert's documented limit per user API key. */
+export const USER_KEY_REQUESTS_PER_MINUTE = 120;
+/** ilert sends no Retry-After with a 429 and suggests backing off 10–30 s. */
+export const RATE_LIMIT_PAUSE_MS = 15_000;
+const PAGE_SIZE = 100;
+const DEFAULT_MAX_PAGES = 20;
+
+export type IlertAlertStatus = 'PENDING' | 'ACCEPTED' | 'RESOLVED';
+
+export interface AlertSourceInfo {
+  id: number;
+  name: string;
+  integrationType: string;
+  integrationUrl?: string;
+  active: boolean;
+  status?: string;
+  escalationPolicy?: { id: number; name: string; routingKey?: string };
+}
+
+export interface IlertAlert {
+  id: number;
+  alertKey?: string;
+  summary: string;
+  status: IlertAlertStatus;
+  reportTime?: string;
+  resolvedOn?: string;
+  alertSource?: { id: number; name?: string };
+  /** The responder who accepted: "firstName lastName", else the username. */
+  acceptedBy?: string;
+  acceptedAt?: string;
+}
+
+export interface ListAlertsFilter {
+  states?: IlertAlertStatus[];
+  sources?: number[];
+  /** Stops after this many pages of 100 even if ilert keeps answering full pages. */
+  maxPages?: number;
+}
+
+export interface IlertApiOptions {
+  apiUrl: string;
+  apiKey: string;
+  timeoutMs?: number;
+  requestsPerMinute?: number;
+  /** The length of the rolling window `requestsPerMinute` applies to; only tests shorten it. */
+  windowMs?: number;
+  /** How long every caller with this key holds back after ilert answered 429. */
+  rateLimitPauseMs?: number;
+  now?: () => number;
+}
+
+export type IlertApiErrorKind = 'unauthorized' | 'forbidden' | 'not-found' | 'rate-limited' | 'network' | 'timeout' | 'server' | 'bad-answer';
+
+export class IlertApiError extends Error {
+  readonly kind: IlertApiErrorKind;
+  readonly status?: number;
+
+  constructor(kind: IlertApiErrorKind, message: string, status?: number) {
+    super(message);
+    this.name = 'IlertApiError';
+    this.kind = kind;
+    if (status !== undefined) this.status = status;
+  }
+}
+
+/**
+ * The request budget of one API key. ilert counts per key, not per client object, so every IlertApi
+ * with the same key draws from the same budget. A slot stays taken while its request is in flight and
+ * for a whole window after the answer arrived: ilert counts a request when it receives it, which is
+ * some time after we sent it, so counting from the send time could let a window on ilert's side see
+ * one request too many.
+ */
+class KeyBudget {
+  #held: { expiresAt: number }[] = [];
+  #pausedUntil = 0;
+  #turn: Promise<unknown> = Promise.resolve();
+  #wake: (() => void) | undefined;
+
+  pause(until: number): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, until);
+  }
+
+  /** Waits for a slot (first come, first served) and resolves with the function that releases it. */
+  acquire(limit: number, windowMs: number, now: () => number): Promise<() => void> {
+    const slot = this.#turn.then(() => this.#take(Math.max(1, limit), windowMs, now));
+    this.#turn = slot.catch(() => undefined);
+    return slot;
+  }
+
+  async #take(limit: number, windowMs: number, now: () => number): Promise<() => void> {
+    for (;;) {
+      const time = now();
+      this.#held = this.#held.filter((slot) => slot.expiresAt > time);
+      let waitMs: number | undefined;
+      if (this.#pausedUntil > time) {
+        waitMs = this.#pausedUntil - time;
+      } else if (this.#held.length < limit) {
+        const slot = { expiresAt: Number.POSITIVE_INFINITY };
+        this.#held.push(slot);
+        return () => {
+          if (Number.isFinite(slot.expiresAt)) return;
+          slot.expiresAt = now() + windowMs;
+          this.#wake?.();
+        };
+      } else {
+        const soonest = Math.min(...this.#held.map((slot) => slot.expiresAt));
+        // Every slot still in flight: only a release can free one.
+        waitMs = Number.isFinite(soonest) ? soonest - time : undefined;
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.#wake = undefined;
+          resolve();
+        };
+        const timer = waitMs === undefined ? undefined : setTimeout(done, Math.max(1, waitMs));
+        this.#wake = done;
+      });
+    }
+  }
+}
+
+const budgets = new Map<string, KeyBudget>();
+
+function budgetFor(apiKey: string): KeyBudget {
+  const id = keyFingerprint(apiKey);
+  let budget = budgets.get(id);
+  if (!budget) {
+    budget = new KeyBudget();
+    budgets.set(id, budget);
+  }
+  return budget;
+}
+
+// Lenient where ilert may add values (integration types, statuses), strict where we rely on a field.
+const escalationPolicySchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  routingKey: z.string().nullish(),
+});
+
+const alertSourceSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  integrationType: z.string(),
+  integrationUrl: z.string().nullish(),
+  active: z.boolean().nullish(),
+  status: z.string().nullish(),
+  escalationPolicy: escalationPolicySchema.nullish(),
+});
+
+const responderSchema = z.object({
+  user: z
+    .object({
+      id: z.number().nullish(),
+      firstName: z.string().nullish(),
+      lastName: z.string().nullish(),
+      username: z.string().nullish(),
+    })
+    .nullish(),
+  status: z.string().nullish(),
+  acceptedAt: z.string().nullish(),
+});
+
+const alertSchema = z.object({
+  id: z.number().int(),
+  summary: z.string(),
+  status: z.enum(['PENDING', 'ACCEPTED', 'RESOLVED']),
+  alertKey: z.string().nullish(),
+  reportTime: z.string().nullish(),
+  resolvedOn: z.string().nullish(),
+  alertSource: z.object({ id: z.number().int(), name: z.string().nullish() }).nullish(),
+  responders: z.array(responderSchema).nullish(),
+});
+
+const alertListSchema = z.array(alertSchema);
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const segment of path) text += typeof segment === 'number' ? `[${segment}]` : `${text ? '.' : ''}${String(segment)}`;
+  return text || '(the whole answer)';
+}
+
+function parseAnswer<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue ? fieldPath(issue.path) : '(the whole answer)';
+  throw new IlertApiError('bad-answer', `ilert's answer for ${what} does not look like ilert's API: field ${field}: ${issue?.message ?? 'invalid'}`);
+}
+
+function toAlertSource(raw: z.infer<typeof alertSourceSchema>): AlertSourceInfo {
+  const source: AlertSourceInfo = { id: raw.id, name: raw.name, integrationType: raw.integrationType, active: raw.active ?? true };
+  if (raw.integrationUrl) source.integrationUrl = raw.integrationUrl;
+  if (raw.status) source.status = raw.status;
+  if (raw.escalationPolicy) {
+    source.escalationPolicy = { id: raw.escalationPolicy.id, name: raw.escalationPolicy.name };
+    if (raw.escalationPolicy.routingKey) source.escalationPolicy.routingKey = raw.escalationPolicy.routingKey;
+  }
+  return source;
+}
+
+function toAlert(raw: z.infer<typeof alertSchema>): IlertAlert {
+  const alert: IlertAlert = { id: raw.id, summary: raw.summary, status: raw.status };
+  if (raw.alertKey != null) alert.alertKey = raw.alertKey;
+  if (raw.reportTime) alert.reportTime = raw.reportTime;
+  if (raw.resolvedOn) alert.resolvedOn = raw.resolvedOn;
+  if (raw.alertSource) {
+    alert.alertSource = { id: raw.alertSource.id };
+    if (raw.alertSource.name) alert.alertSource.name = raw.alertSource.name;
+  }
+  const accepted = raw.responders?.find((responder) => responder.status === 'ACCEPTED');
+  if (accepted) {
+    const user = accepted.user;
+    const fullName = [user?.firstName, user?.lastName].filter(Boolean).join(' ').trim();
+    const name = fullName || user?.username || (user?.id != null ? `user ${user.id}` : undefined);
+    if (name) alert.acceptedBy = name;
+    if (accepted.acceptedAt) alert.acceptedAt = accepted.acceptedAt;
+  }
+  return alert;
+}
+
+const INTEGRATION_TYPE_NAMES: Record<string, string> = { API: 'API', LEVELIO: 'Level.io' };
+
+/** One line for the setup wizard: “Level alerts” (API source) → escalation policy “MSP on-call”. */
+export function describeAlertSource(source: AlertSourceInfo): string {
+  const type = INTEGRATION_TYPE_NAMES[source.integrationType] ?? source.integrationType;
+  const policy = source.escalationPolicy ? `escalation policy “${source.escalationPolicy.name}”` : 'no escalation policy';
+  return `“${source.name}” (${type} source) → ${policy}`;
+}
+
+/** Why alerts sent to this source would not reach anyone, or undefined when nothing stands in the way. */
+export function alertSourceProblem(source: AlertSourceInfo): string | undefined {
+  if (source.active === false || source.status === 'DISABLED') {
+    return `the alert source “${source.name}” is disabled in ilert: enable it under Alert sources`;
+  }
+  if (source.status === 'IN_MAINTENANCE') {
+    return `the alert source “${source.name}” is in a maintenance window in ilert: until the window ends, Level alerts may not create alerts or notify anyone`;
+  }
+  return undefined;
+}
+
+interface RequestContext {
+  /** What the request is about, for messages ("the alert source", "the alert list"). */
+  what: string;
+  /** The message for a 404, which means "does not exist or not visible to this key". */
+  notFound: string;
+  /** Other secrets that may appear in the path and must not reach a message. */
+  secrets?: string[];
+}
+
+export class IlertApi {
+  readonly #base: string;
+  readonly #apiKey: string;
+  readonly #timeoutMs: number;
+  readonly #limit: number;
+  readonly #windowMs: number;
+  readonly #pauseMs: number;
+  readonly #now: () => number;
+  readonly #budget: KeyBudget;
+
+  constructor(options: IlertApiOptions) {
+    this.#base = options.apiUrl.replace(/\/+$/, '');
+    this.#apiKey = options.apiKey;
+    this.#timeoutMs = options.timeoutMs ?? API_TIMEOUT_MS;
+    this.#limit = options.requestsPerMinute ?? USER_KEY_REQUESTS_PER_MINUTE;
+    this.#windowMs = options.windowMs ?? 60_000;
+    this.#pauseMs = options.rateLimitPauseMs ?? RATE_LIMIT_PAUSE_MS;
+    this.#now = options.now ?? Date.now;
+    this.#budget = budgetFor(options.apiKey);
+  }
+
+  /** Looks an alert source up by numeric id or by integration key (ilert accepts both on one path). */
+  async getAlertSource(idOrIntegrationKey: string): Promise<AlertSourceInfo> {
+    const byId = /^\d+$/.test(idOrIntegrationKey);
+    const answer = await this.#get(`/api/alert-sources/${encodeURIComponent(idOrIntegrationKey)}`, undefined, {
+      what: 'the alert source',
+      notFound: byId
+        ? `ilert knows no alert source with id ${idOrIntegrationKey}, or this API key cannot see it (404): check the alert source in ilert under Alert sources`
+        : 'ilert knows no alert source with this integration key, or this API key cannot see it (404): check the key in ilert under Alert sources → <source> → Integration key',
+      secrets: byId ? [] : [idOrIntegrationKey],
+    });
+    return toAlertSource(parseAnswer(alertSourceSchema, answer, 'the alert source'));
+  }
+
+  /** All alerts matching the filter, newest first as ilert sorts them, each alert once. */
+  async listAlerts(filter: ListAlertsFilter = {}): Promise<IlertAlert[]> {
+    const maxPages = Math.max(1, filter.maxPages ?? DEFAULT_MAX_PAGES);
+    const byId = new Map<number, IlertAlert>();
+    for (let page = 0; page < maxPages; page++) {
+      const query = new URLSearchParams();
+      for (const state of filter.states ?? []) query.append('states', state);
+      for (const source of filter.sources ?? []) query.append('sources', String(source));
+      query.set('max-results', String(PAGE_SIZE));
+      query.set('start-index', String(page * PAGE_SIZE));
+      const answer = await this.#get('/api/alerts', query, {
+        what: 'the alert list',
+        notFound: 'ilert has no alert list at this address (404): check the ilert API URL (normally https://api.ilert.com)',
+      });
+      const alerts = parseAnswer(alertListSchema, answer, 'the alert list');
+      let fresh = 0;
+      for (const raw of alerts) {
+        // Alerts created while paging shift the list, so a page may repeat alerts already seen.
+        if (!byId.has(raw.id)) fresh++;
+        byId.set(raw.id, toAlert(raw));
+      }
+      // A full page of nothing new means ilert ignores start-index: asking on would loop forever.
+      if (alerts.length < PAGE_SIZE || fresh === 0) break;
+    }
+    return [...byId.values()];
+  }
+
+  async #get(path: string, query: URLSearchParams | undefined, context: RequestContext): Promise<unknown> {
+    const url = `${this.#base}${path}${query && query.size > 0 ? `?${query}` : ''}`;
+    const release = await this.#budget.acquire(this.#limit, this.#windowMs, this.#now);
+    let status: number;
+    let text: string;
+    try {
+      const response = await fetch(url, {
+        method: 'GET',
+        headers: { authorization: `Bearer ${this.#apiKey}`, accept: 'application/json', 'user-agent': 'level-ilert-relay' },
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      status = response.status;
+      text = await response.text();
+      // Pause before the slot is released, so that no waiting caller slips through first.
+      if (status === 429) this.#budget.pause(this.#now() + this.#pauseMs);
+    } catch (error) {
+      throw this.#networkError(error, context);
+    } finally {
+      release();
+    }
+    if (status < 200 || status >= 300) throw this.#statusError(status, text, context);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new IlertApiError('bad-answer', `ilert's answer for ${context.what} is not JSON (status ${status}): check the ilert API URL (normally https://api.ilert.com)`, status);
+    }
+  }
+
+  #scrub(text: string, context: RequestContext): string {
+    let clean = text;
+    for (const secret of [this.#apiKey, ...(context.secrets ?? [])]) {
+      if (secret) clean = clean.split(secret).join(maskSecret(secret) ?? '••••');
+    }
+    return clean;
+  }
+
+  #statusError(status: number, text: string, context: RequestContext): IlertApiError {
+    let message = '';
+    let code = '';
+    try {
+      const body = JSON.parse(text) as { message?: unknown; code?: unknown };
+      if (typeof body.message === 'string') message = body.message;
+      if (typeof body.code === 'string') code = body.code;
+    } catch {
+      message = text.trim();
+    }
+    const said = message ? `: ${this.#scrub(message.slice(0, 200), context)}` : '';
+    switch (true) {
+      case status === 401:
+        return new IlertApiError('unauthorized', 'ilert rejected the API key (401): create a user API key in ilert under Profile → API keys and enter it here', status);
+      case status === 403:
+        return new IlertApiError(
+          'forbidden',
+          `the ilert API key lacks permission (403${code ? ` ${code}` : ''}): use a user API key of an ilert user who may see the alert source (Profile → API keys), not an integration or heartbeat key`,
+          status,
+        );
+      case status === 404:
+        return new IlertApiError('not-found', context.notFound, status);
+      case status === 429:
+        return new IlertApiError(
+          'rate-limited',
+          `ilert is rate-limiting this API key (429, ilert allows ${USER_KEY_REQUESTS_PER_MINUTE} requests a minute per user API key): the relay waits ${Math.round(this.#pauseMs / 1000)} s before asking again`,
+          status,
+        );
+      case status === 408 || status >= 500:
+        return new IlertApiError('server', `ilert could not answer for ${context.what} (${status})${said}: ilert may be having trouble; try again in a few minutes`, status);
+      default:
+        return new IlertApiError('bad-answer', `ilert refused the request for ${context.what} (${status}${code ? ` ${code}` : ''})${said}`, status);
+    }
+  }
+
+  #networkError(error: unknown, context: RequestContext): IlertApiError {
+    const err = error as Error & { cause?: { code?: string; message?: string } };
+    const host = URL.canParse(this.#base) ? new URL(this.#base).host : this.#base;
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') {
+      return new IlertApiError('timeout', `no answer from ilert at ${host} within ${this.#timeoutMs / 1000} s: check the network connection and the ilert API URL`);
+    }
+    const code = err.cause?.code;
+    const detail = this.#scrub(err.cause?.message ?? err.message, context);
+    return new IlertApiError('network', `could not reach ilert at ${host} (${code ?? detail}): check the network connection, proxy and the ilert API URL`);
+  }
+}

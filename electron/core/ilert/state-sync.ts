@@ -1,0 +1,112 @@
+import type { IlertAlert, IlertApi } from './ilert-api.ts';
+import type { Store } from '../store/store.ts';
+
+/** ilert allows 120 requests a minute per user key; a poll costs one request per source plus one per 100 open alerts. */
+export const ILERT_POLL_INTERVAL_MS = 30_000;
+/** ilert queues events: an alert not yet listed this soon after its ALERT was accepted is not "resolved". */
+const CREATION_GRACE_MS = 120_000;
+
+export interface IlertStateSyncOptions {
+  store: Store;
+  api: () => IlertApi | undefined;
+  /** The integration keys of every configured target (alert source). */
+  integrationKeys: () => string[];
+  intervalMs?: number;
+}
+
+/**
+ * Reads ilert's view of the relay's alerts back with a user API key: PENDING, ACCEPTED (and who
+ * accepted), or gone from the open alerts, i.e. RESOLVED in ilert. ilert has no alertKey filter,
+ * so it lists the open alerts of the configured sources and matches keys itself.
+ */
+export class IlertStateSync {
+  readonly #options: IlertStateSyncOptions;
+  readonly #sourceIds = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+  #polling: Promise<void> | undefined;
+  lastPollAt: number | undefined;
+  lastError: string | undefined;
+
+  constructor(options: IlertStateSyncOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    void this.poll().catch(() => undefined);
+    this.#timer = setInterval(() => void this.poll().catch(() => undefined), this.#options.intervalMs ?? ILERT_POLL_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#polling?.catch(() => undefined);
+  }
+
+  /** One poll; a poll already running is shared rather than doubled. */
+  poll(now = Date.now): Promise<void> {
+    this.#polling ??= this.#poll(now).finally(() => {
+      this.#polling = undefined;
+    });
+    return this.#polling;
+  }
+
+  async #poll(now: () => number): Promise<void> {
+    const api = this.#options.api();
+    if (!api) return;
+    try {
+      const sources: number[] = [];
+      for (const key of this.#options.integrationKeys()) {
+        let id = this.#sourceIds.get(key);
+        if (id === undefined) {
+          id = (await api.getAlertSource(key)).id;
+          this.#sourceIds.set(key, id);
+        }
+        sources.push(id);
+      }
+      if (sources.length === 0) return;
+      const open = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'], sources });
+      this.#apply(open, now());
+      this.lastPollAt = now();
+      this.lastError = undefined;
+    } catch (error) {
+      this.lastError = (error as Error).message;
+      if (!this.#options.store.closed) this.#options.store.emit({ kind: 'setup' });
+      throw error;
+    }
+  }
+
+  #apply(open: IlertAlert[], now: number): void {
+    const { store } = this.#options;
+    if (store.closed) return;
+    const byKey = new Map<string, IlertAlert>();
+    for (const alert of open) if (alert.alertKey) byKey.set(alert.alertKey.trim().toLowerCase(), alert);
+    store.transaction(() => {
+      // Alerts ilert may hold: an ALERT for them was delivered (and not yet known resolved in both places).
+      const rows = store.sql
+        .get(
+          `SELECT a.level_alert_id, a.alert_key, a.state, a.ilert_status, a.ilert_accepted_by,
+             (SELECT max(o.updated_at) FROM outbox o WHERE o.alert_key = a.alert_key AND o.event_type = 'ALERT' AND o.status = 'delivered') AS delivered_at
+           FROM alerts a
+           WHERE (a.state = 'active' OR a.ilert_status IN ('PENDING', 'ACCEPTED'))
+             AND EXISTS (SELECT 1 FROM outbox o WHERE o.alert_key = a.alert_key AND o.event_type = 'ALERT' AND o.status = 'delivered')`,
+        )
+        .all() as { level_alert_id: string; alert_key: string; state: string; ilert_status: string | null; ilert_accepted_by: string | null; delivered_at: number }[];
+      const update = store.sql.get(`UPDATE alerts SET ilert_status = ?, ilert_accepted_by = ?, ilert_accepted_at = ?, ilert_checked_at = ? WHERE level_alert_id = ?`);
+      for (const row of rows) {
+        const found = byKey.get(row.alert_key.toLowerCase());
+        if (!found && now - row.delivered_at < CREATION_GRACE_MS && row.ilert_status === null) continue;
+        const status = found?.status ?? 'RESOLVED';
+        const acceptedBy = found?.acceptedBy ?? (status === 'RESOLVED' ? row.ilert_accepted_by : null) ?? null;
+        update.run(status, acceptedBy, found?.acceptedAt ?? null, now, row.level_alert_id);
+        if (status !== row.ilert_status || acceptedBy !== row.ilert_accepted_by) store.collect({ kind: 'alert', levelAlertId: row.level_alert_id });
+      }
+    });
+  }
+
+  /** Forget cached source ids (keys changed in Settings). */
+  reset(): void {
+    this.#sourceIds.clear();
+  }
+}

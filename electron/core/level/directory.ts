@@ -1,0 +1,158 @@
+import type { Envelope } from './envelope.ts';
+import { DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from './envelope.ts';
+import type { LevelApi, LevelDevice, LevelGroup } from './level-api.ts';
+import { buildGroupTree, type GroupTree } from '../routing/group-tree.ts';
+import type { Store } from '../store/store.ts';
+
+/** A device the relay knows about is looked up again when older than this (it may have moved). */
+export const DEVICE_STALE_AFTER_MS = 60 * 60_000;
+
+export interface SyncResult {
+  groups: number;
+  devices: number;
+  at: number;
+}
+
+/**
+ * The relay's mirror of Level's groups and devices: filled from the API (full sync) and kept
+ * fresh by `group_*` / `device_*` webhooks, each answered by re-fetching the resource, because
+ * a webhook body is a snapshot and Level's API is the truth (404 = deleted).
+ */
+export class LevelDirectory {
+  readonly #store: Store;
+  readonly #api: () => LevelApi | undefined;
+  #tree: GroupTree | undefined;
+  lastSyncAt: number | undefined;
+  lastSyncError: string | undefined;
+
+  constructor(store: Store, api: () => LevelApi | undefined) {
+    this.#store = store;
+    this.#api = api;
+    store.changes.on('change', (change) => {
+      if (change.kind === 'setup') this.#tree = undefined;
+    });
+    const last = store.sql.get(`SELECT max(synced_at) AS at FROM devices`).get() as { at: number | null };
+    this.lastSyncAt = last.at ?? undefined;
+  }
+
+  get configured(): boolean {
+    return this.#api() !== undefined;
+  }
+
+  /** Lists every group and device; whatever Level no longer lists is marked deleted. */
+  async syncAll(now = Date.now()): Promise<SyncResult> {
+    const api = this.#api();
+    if (!api) throw new Error('no Level API key: add one in Settings to sync groups and devices');
+    try {
+      const [groups, devices] = await Promise.all([api.listGroups(), api.listDevices()]);
+      this.#store.transaction(() => {
+        for (const group of groups) this.#upsertGroup(group, now);
+        for (const device of devices) this.#upsertDevice(device, now);
+        this.#markMissingDeleted('groups', groups.map((group) => group.id), now);
+        this.#markMissingDeleted('devices', devices.map((device) => device.id), now);
+        this.#store.collect({ kind: 'setup' });
+      });
+      this.lastSyncAt = now;
+      this.lastSyncError = undefined;
+      return { groups: groups.length, devices: devices.length, at: now };
+    } catch (error) {
+      this.lastSyncError = (error as Error).message;
+      this.#store.emit({ kind: 'setup' });
+      throw error;
+    }
+  }
+
+  /** After a group_* or device_* webhook: the API's current view of that resource replaces the mirror's. */
+  async refreshFromWebhook(envelope: Envelope, now = Date.now()): Promise<void> {
+    const api = this.#api();
+    if (!api) return;
+    const id = envelope.data.id;
+    if ((GROUP_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
+      const group = await api.getGroup(id);
+      this.#store.transaction(() => {
+        if (group) this.#upsertGroup(group, now);
+        else this.#markDeleted('groups', id, now);
+        this.#store.collect({ kind: 'setup' });
+      });
+    } else if ((DEVICE_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
+      await this.#refreshDevice(api, id, now);
+    }
+  }
+
+  /** Looks a device up when the relay has never synced it or the sync is old: alerts route by its group. */
+  async ensureDevice(deviceId: string, now = Date.now()): Promise<void> {
+    const api = this.#api();
+    if (!api) return;
+    const row = this.#store.sql.get('SELECT synced_at FROM devices WHERE id = ? AND deleted = 0').get(deviceId) as { synced_at: number | null } | undefined;
+    if (row?.synced_at != null && now - row.synced_at < DEVICE_STALE_AFTER_MS) return;
+    await this.#refreshDevice(api, deviceId, now);
+  }
+
+  async #refreshDevice(api: LevelApi, id: string, now: number): Promise<void> {
+    const device = await api.getDevice(id);
+    const known = device?.group_id ? this.#store.sql.get('SELECT 1 FROM groups WHERE id = ? AND deleted = 0').get(device.group_id) : true;
+    // A device in a group the mirror has never seen: fetch the group and its ancestors too.
+    const newGroups: LevelGroup[] = [];
+    if (!known && device?.group_id) {
+      let next: string | null | undefined = device.group_id;
+      for (let depth = 0; next && depth < 50 && !newGroups.some((group) => group.id === next); depth++) {
+        const group: LevelGroup | undefined = await api.getGroup(next);
+        if (!group) break;
+        newGroups.push(group);
+        next = group.parent_id;
+      }
+    }
+    this.#store.transaction(() => {
+      for (const group of newGroups) this.#upsertGroup(group, now);
+      if (device) this.#upsertDevice(device, now);
+      else this.#markDeleted('devices', id, now);
+      this.#store.collect({ kind: 'setup' });
+    });
+  }
+
+  device(id: string): LevelDevice | undefined {
+    const row = this.#store.sql.get('SELECT data, group_id FROM devices WHERE id = ? AND deleted = 0').get(id) as { data: string; group_id: string | null } | undefined;
+    if (!row) return undefined;
+    return { ...(JSON.parse(row.data) as LevelDevice), id, group_id: row.group_id };
+  }
+
+  devices(): { id: string; group_id: string | null }[] {
+    return this.#store.sql.get('SELECT id, group_id FROM devices WHERE deleted = 0').all() as { id: string; group_id: string | null }[];
+  }
+
+  tree(): GroupTree {
+    this.#tree ??= buildGroupTree(
+      this.#store.sql.get('SELECT id, coalesce(name, id) AS name, parent_id FROM groups WHERE deleted = 0').all() as { id: string; name: string; parent_id: string | null }[],
+    );
+    return this.#tree;
+  }
+
+  #upsertGroup(group: LevelGroup, now: number): void {
+    this.#store.sql
+      .get(
+        `INSERT INTO groups (id, name, parent_id, data, deleted, updated_at) VALUES (?, ?, ?, ?, 0, ?)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id, data = excluded.data, deleted = 0, updated_at = excluded.updated_at`,
+      )
+      .run(group.id, group.name, group.parent_id ?? null, JSON.stringify(group), now);
+  }
+
+  #upsertDevice(device: LevelDevice, now: number): void {
+    this.#store.sql
+      .get(
+        `INSERT INTO devices (id, hostname, group_id, data, deleted, updated_at, synced_at) VALUES (?, ?, ?, ?, 0, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, group_id = excluded.group_id, data = excluded.data, deleted = 0,
+           updated_at = excluded.updated_at, synced_at = excluded.synced_at`,
+      )
+      .run(device.id, device.hostname ?? null, device.group_id ?? null, JSON.stringify(device), now, now);
+  }
+
+  #markDeleted(table: 'groups' | 'devices', id: string, now: number): void {
+    this.#store.sql.get(`UPDATE ${table} SET deleted = 1, updated_at = ? WHERE id = ?`).run(now, id);
+  }
+
+  #markMissingDeleted(table: 'groups' | 'devices', present: readonly string[], now: number): void {
+    const keep = new Set(present);
+    const rows = this.#store.sql.get(`SELECT id FROM ${table} WHERE deleted = 0`).all() as { id: string }[];
+    for (const row of rows) if (!keep.has(row.id)) this.#markDeleted(table, row.id, now);
+  }
+}

@@ -1,0 +1,173 @@
+import type { Reconciliation } from '../../../shared/contract.ts';
+import type { Envelope, LevelAlert } from '../level/envelope.ts';
+import { alertDataSchema } from '../level/envelope.ts';
+import type { LevelApi, LevelApiAlert } from '../level/level-api.ts';
+import type { WebhookResult } from '../receiver/receiver.ts';
+import { RECONCILED_EVENT_PREFIX, type Store } from '../store/store.ts';
+
+export const RECONCILE_INTERVAL_MS = 5 * 60_000;
+export type ReconcileTrigger = Reconciliation['trigger'];
+
+/** Ids of alerts that never came from Level's alert list: automations and the setup test. */
+const NOT_FROM_LEVEL = /^(automation:|relay-test-)/;
+
+export interface ReconcilerOptions {
+  store: Store;
+  api: () => LevelApi | undefined;
+  /** Stores a made-up event through the same pipeline as a webhook (routing, dedup, order). */
+  ingest: (envelope: Envelope, alert: LevelAlert) => Promise<WebhookResult>;
+  intervalMs?: number;
+}
+
+type Change = Reconciliation['changes'][number];
+
+/**
+ * Heals what webhooks missed (Level tries a delivery only three times in ~6 minutes): an active
+ * alert the relay never saw is forwarded, and an alert the relay holds as active that Level has
+ * resolved is resolved. Event ids are derived from the alert, so a run repeated, or racing the
+ * late webhook, never sends twice (the store's dedup and order rules apply to both).
+ */
+export class Reconciler {
+  readonly #options: ReconcilerOptions;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #lastTickAt = 0;
+  #running: Promise<Reconciliation> | undefined;
+
+  constructor(options: ReconcilerOptions) {
+    this.#options = options;
+    this.#intervalMs = options.intervalMs ?? RECONCILE_INTERVAL_MS;
+  }
+
+  /** Runs now, then on every interval; a tick that comes far too late means the machine slept. */
+  start(): void {
+    if (this.#timer) return;
+    this.#lastTickAt = Date.now();
+    void this.#runQuietly('start');
+    this.#timer = setInterval(() => {
+      const now = Date.now();
+      const slept = now - this.#lastTickAt > this.#intervalMs * 2;
+      this.#lastTickAt = now;
+      void this.#runQuietly(slept ? 'wake' : 'schedule');
+    }, this.#intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** The machine woke up (the desktop app hears it from the OS): catch up at once. */
+  wake(): void {
+    void this.#runQuietly('wake');
+  }
+
+  async #runQuietly(trigger: ReconcileTrigger): Promise<void> {
+    if (!this.#options.api()) return;
+    try {
+      await this.run(trigger);
+    } catch {
+      // Recorded in the reconciliations table; the next run tries again.
+    }
+  }
+
+  /** One reconciliation; concurrent callers share the run in progress. */
+  run(trigger: ReconcileTrigger): Promise<Reconciliation> {
+    this.#running ??= this.#run(trigger).finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #run(trigger: ReconcileTrigger): Promise<Reconciliation> {
+    const { store } = this.#options;
+    const api = this.#options.api();
+    const startedAt = Date.now();
+    const id = Number(
+      store.sql.get(`INSERT INTO reconciliations (trigger, started_at, outcome) VALUES (?, ?, 'running')`).run(trigger, startedAt).lastInsertRowid,
+    );
+    store.emit({ kind: 'setup' });
+    const changes: Change[] = [];
+    let checked = 0;
+    try {
+      if (!api) throw new Error('no Level API key: add one in Settings to reconcile with Level');
+      const levelActive = await api.listAlerts('active');
+      checked = levelActive.length;
+      const activeIds = new Set(levelActive.map((alert) => alert.id));
+      for (const alert of levelActive) {
+        if (this.#known(alert.id)) continue;
+        const change = await this.#forward(alert, 'alert_active', alert.started_at ?? new Date(startedAt).toISOString(), 'backfilled');
+        if (change) changes.push(change);
+      }
+      for (const held of this.#heldActive()) {
+        if (activeIds.has(held.id) || NOT_FROM_LEVEL.test(held.id)) continue;
+        // A list can be stale or paged past a change: only Level's answer for this alert resolves it.
+        const current = await api.getAlert(held.id);
+        checked++;
+        const gone = current === undefined;
+        if (!gone && !current.is_resolved && !current.resolved_at) continue;
+        const resolvedAt = current?.resolved_at ?? new Date().toISOString();
+        const data: LevelApiAlert = gone ? { ...held.data, id: held.id, is_resolved: true, resolved_at: resolvedAt } : { ...current, is_resolved: true, resolved_at: resolvedAt };
+        const change = await this.#forward(data, 'alert_resolved', resolvedAt, 'resolved');
+        if (change) changes.push(change);
+      }
+      return this.#finish(id, trigger, startedAt, 'ok', checked, changes);
+    } catch (error) {
+      this.#finish(id, trigger, startedAt, 'failed', checked, changes, (error as Error).message);
+      throw error;
+    }
+  }
+
+  async #forward(data: LevelApiAlert, eventType: 'alert_active' | 'alert_resolved', occurredAt: string, action: Change['action']): Promise<Change | undefined> {
+    const alert = alertDataSchema.safeParse(data);
+    if (!alert.success) return undefined;
+    const occurred = Number.isFinite(Date.parse(occurredAt)) ? new Date(Date.parse(occurredAt)).toISOString() : new Date().toISOString();
+    const envelope: Envelope = {
+      event_type: eventType,
+      event_id: `${RECONCILED_EVENT_PREFIX}${alert.data.id}:${eventType === 'alert_active' ? 'active' : 'resolved'}`,
+      occurred_at: occurred,
+      data: { ...data, id: alert.data.id },
+    };
+    const result = await this.#options.ingest(envelope, alert.data);
+    if (result.statusCode !== 202) return undefined;
+    const deliveryId = this.#options.store.sql.get(`SELECT delivery_id FROM events WHERE event_id = ?`).get(envelope.event_id) as { delivery_id: number } | undefined;
+    return { levelAlertId: alert.data.id, action, name: alert.data.name, deliveryId: deliveryId?.delivery_id };
+  }
+
+  #known(levelAlertId: string): boolean {
+    return Boolean(this.#options.store.sql.get('SELECT 1 FROM alerts WHERE level_alert_id = ?').get(levelAlertId));
+  }
+
+  #heldActive(): { id: string; data: LevelApiAlert }[] {
+    const rows = this.#options.store.sql.get(`SELECT level_alert_id, data FROM alerts WHERE state = 'active'`).all() as { level_alert_id: string; data: string }[];
+    return rows.map((row) => ({ id: row.level_alert_id, data: JSON.parse(row.data) as LevelApiAlert }));
+  }
+
+  #finish(id: number, trigger: ReconcileTrigger, startedAt: number, outcome: 'ok' | 'failed', checked: number, changes: Change[], error?: string): Reconciliation {
+    const finishedAt = Date.now();
+    const { store } = this.#options;
+    if (!store.closed) {
+      store.sql
+        .get(`UPDATE reconciliations SET finished_at = ?, outcome = ?, error = ?, checked = ?, changes = ? WHERE id = ?`)
+        .run(finishedAt, outcome, error ?? null, checked, JSON.stringify(changes), id);
+      store.emit({ kind: 'setup' });
+    }
+    return { id, trigger, startedAt, finishedAt, outcome, error, checked, changes };
+  }
+
+  list(limit = 20): Reconciliation[] {
+    const rows = this.#options.store.sql.get(`SELECT * FROM reconciliations ORDER BY id DESC LIMIT ?`).all(limit) as Record<string, unknown>[];
+    return rows.map((row) => ({
+      id: Number(row.id),
+      trigger: String(row.trigger) as ReconcileTrigger,
+      startedAt: Number(row.started_at),
+      finishedAt: row.finished_at === null ? undefined : Number(row.finished_at),
+      outcome: String(row.outcome) as Reconciliation['outcome'],
+      error: row.error === null ? undefined : String(row.error),
+      checked: Number(row.checked),
+      changes: JSON.parse(String(row.changes)) as Change[],
+    }));
+  }
+}

@@ -1,0 +1,178 @@
+import type { RoutingView } from '../../../shared/contract.ts';
+import type { Enrichment } from '../ilert/event-mapping.ts';
+import type { LevelAlert } from '../level/envelope.ts';
+import type { LevelDevice } from '../level/level-api.ts';
+import type { LevelDirectory } from '../level/directory.ts';
+import { SEVERITIES, type Settings, type Severity } from '../settings.ts';
+import type { RouteChoice, Store } from '../store/store.ts';
+import { deviceCountsBySubtree, resolveRoute } from './group-tree.ts';
+
+export const DEFAULT_TARGET = 'default';
+/** How long an alert's acknowledgement may wait for Level's API to say which group its device is in. */
+export const DEVICE_LOOKUP_TIMEOUT_MS = 2000;
+
+export interface GroupRoute {
+  target: string;
+  routingKey?: string | undefined;
+  minSeverity?: Severity | undefined;
+}
+
+function operatingSystem(device: LevelDevice): string | undefined {
+  const os = device.operating_system;
+  if (typeof os === 'string') return os;
+  if (os && typeof os === 'object') {
+    const named = os as { name?: unknown; version?: unknown };
+    return [named.name, named.version].filter((part) => typeof part === 'string' && part).join(' ') || undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Decides where an alert goes: the ilert target mapped on its device's Level group or the
+ * nearest mapped ancestor (the deepest mapping wins), else the default target or nowhere.
+ */
+export class Router {
+  readonly #store: Store;
+  readonly #directory: LevelDirectory;
+  readonly #settings: () => Settings;
+
+  constructor(store: Store, directory: LevelDirectory, settings: () => Settings) {
+    this.#store = store;
+    this.#directory = directory;
+    this.#settings = settings;
+  }
+
+  routes(): Map<string, GroupRoute> {
+    const rows = this.#store.sql.get('SELECT group_id, target, routing_key, min_severity FROM group_routes').all() as {
+      group_id: string;
+      target: string;
+      routing_key: string | null;
+      min_severity: Severity | null;
+    }[];
+    return new Map(rows.map((row) => [row.group_id, { target: row.target, routingKey: row.routing_key ?? undefined, minSeverity: row.min_severity ?? undefined }]));
+  }
+
+  setRoute(groupId: string, route: GroupRoute | null, now = Date.now()): void {
+    if (route && route.target !== DEFAULT_TARGET && !this.#settings().ilertTargets.some((target) => target.name === route.target)) {
+      throw new UnknownTargetError(`there is no ilert target named “${route.target}”: add it in Settings → ilert targets first`);
+    }
+    this.#store.transaction(() => {
+      if (route) {
+        this.#store.sql
+          .get(
+            `INSERT INTO group_routes (group_id, target, routing_key, min_severity, updated_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(group_id) DO UPDATE SET target = excluded.target, routing_key = excluded.routing_key, min_severity = excluded.min_severity, updated_at = excluded.updated_at`,
+          )
+          .run(groupId, route.target, route.routingKey?.trim() || null, route.minSeverity ?? null, now);
+      } else {
+        this.#store.sql.get('DELETE FROM group_routes WHERE group_id = ?').run(groupId);
+      }
+      this.#store.collect({ kind: 'setup' });
+    });
+  }
+
+  /** Before the alert is stored: look its device up if the relay does not know it or knows it from long ago. */
+  async prepare(alert: LevelAlert): Promise<void> {
+    if (!alert.device_id || !this.#directory.configured) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, DEVICE_LOOKUP_TIMEOUT_MS);
+    });
+    try {
+      // Routing from what is known beats making Level wait: a slow API does not hold the answer up.
+      await Promise.race([this.#directory.ensureDevice(alert.device_id), timeout]);
+    } catch (error) {
+      console.error(`routing: could not look up device ${alert.device_id}: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  routeFor(alert: LevelAlert): RouteChoice {
+    const settings = this.#settings();
+    const device = alert.device_id ? this.#directory.device(alert.device_id) : undefined;
+    const tree = this.#directory.tree();
+    const groupPath = (device?.group_id ? tree.pathOf(device.group_id) : undefined) ?? (typeof alert.group_path === 'string' ? alert.group_path : undefined);
+    const enrichment: Enrichment | undefined = device
+      ? { groupPath, operatingSystem: operatingSystem(device), platform: device.platform, lastUser: device.last_logged_in_user }
+      : groupPath
+        ? { groupPath }
+        : undefined;
+    const mappings = this.routes();
+    if (mappings.size === 0) {
+      return { target: DEFAULT_TARGET, reason: 'default target (no group routing configured)', groupPath, enrichment };
+    }
+    if (alert.device_id && !device) {
+      const fallback = settings.unmappedGroups === 'skip' ? undefined : DEFAULT_TARGET;
+      const why = `device ${alert.device_id} is unknown to the relay${this.#directory.configured ? '' : ' (no Level API key to look it up)'}`;
+      return fallback
+        ? { target: fallback, reason: `${why}: default target`, enrichment }
+        : { target: DEFAULT_TARGET, reason: why, skip: `${why} and unmapped groups are skipped` };
+    }
+    const decision = resolveRoute(device?.group_id, tree, mappings, settings.unmappedGroups);
+    if (decision.kind === 'skip') return { target: DEFAULT_TARGET, reason: decision.reason, skip: decision.reason, groupPath, enrichment };
+    if (decision.kind === 'default') return { target: DEFAULT_TARGET, reason: decision.reason, groupPath, enrichment };
+    const route = decision.route!;
+    const below = route.minSeverity && alert.severity && SEVERITIES.indexOf(alert.severity) < SEVERITIES.indexOf(route.minSeverity);
+    return {
+      target: route.target,
+      reason: `${route.target}: ${decision.reason}`,
+      routingKey: route.routingKey,
+      skip: below ? `${alert.severity} is below the route’s minimum severity (${route.minSeverity})` : undefined,
+      groupPath,
+      enrichment,
+    };
+  }
+
+  view(): RoutingView {
+    const settings = this.#settings();
+    const tree = this.#directory.tree();
+    const mappings = this.routes();
+    const devices = this.#directory.devices();
+    const counts = deviceCountsBySubtree(tree, devices);
+    const rows = tree.rows().map((row) => {
+      const decision = resolveRoute(row.id, tree, mappings, settings.unmappedGroups);
+      const kind = decision.kind === 'mapped' ? (decision.inherited ? 'inherited' : 'mapped') : decision.kind;
+      const flagged = tree.byId.get(row.id);
+      return {
+        groupId: row.id,
+        name: row.name,
+        depth: row.depth,
+        path: row.path,
+        devices: counts.get(row.id)?.direct ?? 0,
+        subtreeDevices: counts.get(row.id)?.subtree ?? 0,
+        route: mappings.get(row.id),
+        effective: {
+          kind,
+          target: decision.kind === 'mapped' ? decision.route.target : decision.kind === 'default' ? DEFAULT_TARGET : undefined,
+          fromGroupId: decision.mappedGroupId,
+          reason: decision.reason,
+        },
+        flag:
+          flagged?.issue === 'cycle'
+            ? 'its parent chain in Level loops; treated as a top-level group'
+            : flagged?.issue === 'missing-parent'
+              ? `its parent ${flagged.declaredParentId} is not in Level’s group list`
+              : undefined,
+      } satisfies RoutingView['rows'][number];
+    });
+    const covered = devices.filter((device) => resolveRoute(device.group_id, tree, mappings, 'skip').kind === 'mapped').length;
+    const active = this.#store.sql.get(`SELECT count(*) AS n FROM alerts WHERE state = 'active'`).get() as { n: number };
+    return {
+      levelConfigured: this.#directory.configured,
+      lastSyncAt: this.#directory.lastSyncAt,
+      lastSyncError: this.#directory.lastSyncError,
+      unmappedGroups: settings.unmappedGroups,
+      targets: [
+        { name: DEFAULT_TARGET, configured: Boolean(settings.ilertIntegrationKey || settings.ilertPassThroughUrl) },
+        ...settings.ilertTargets.map((target) => ({ name: target.name, configured: true })),
+      ],
+      rows,
+      summary: { groups: rows.length, mappedGroups: mappings.size, devices: devices.length, devicesCovered: covered, activeAlerts: active.n },
+    };
+  }
+}
+
+export class UnknownTargetError extends Error {
+  override readonly name = 'UnknownTargetError';
+}

@@ -1,0 +1,157 @@
+/**
+ * Every troubleshooting line of the seed guide, triggered for real and answered with its specific
+ * diagnosis: what the Health page and the tray show instead of leaving the technician to guess.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { FakeLevelApi } from '../fakes/fake-level-api.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { startReverseProxy } from '../fakes/reverse-proxy.ts';
+import { INTEGRATION_KEY, ROOT, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { waitForEvent, waitForStore } from '../helpers/wait.ts';
+import { trayState } from '../../electron/core/desktop/tray-state.ts';
+import type { Diagnosis } from '../../shared/contract.ts';
+
+const FAKE_CLOUDFLARED = path.join(ROOT, 'tests/fakes/fake-cloudflared.mjs');
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function relayWith(settings: Parameters<typeof startRelay>[0] = {}, tuning?: Parameters<typeof startRelay>[1]): Promise<InProcessRelay> {
+  const harness = await startRelay(settings, tuning);
+  cleanups.push(() => harness.stop());
+  return harness;
+}
+
+async function fakeIlert(): Promise<FakeIlert> {
+  const ilert = await new FakeIlert().start();
+  cleanups.push(() => ilert.stop());
+  return ilert;
+}
+
+function find(harness: InProcessRelay, id: string, now?: number): Diagnosis {
+  const found = harness.relay.diagnoses(now).find((diagnosis) => diagnosis.id === id);
+  assert.ok(found, `diagnosis ${id} expected, got ${JSON.stringify(harness.relay.diagnoses(now).map((diagnosis) => diagnosis.id))}`);
+  return found;
+}
+
+test('nothing arrives: the tunnel is down (cloudflared died, or is not installed)', async () => {
+  const harness = await relayWith({ tunnel: 'quick', cloudflaredPath: path.join(ROOT, 'tests/fakes/no-such-cloudflared') });
+  await waitForEvent(harness.relay.store.changes, 'change', () => harness.relay.tunnelState()?.status === 'not-installed', 5000, 'not-installed');
+  const diagnosis = find(harness, 'tunnel-down');
+  assert.equal(diagnosis.level, 'error');
+  assert.match(diagnosis.title, /The tunnel is not installed/);
+  assert.match(diagnosis.fix!, /Install cloudflared/);
+  const status = harness.relay.status();
+  assert.equal(trayState({ status, alerts: { counts: {} }, integrationConfigured: true, notificationsPausedUntil: undefined, now: Date.now() }).icon, 'problem', 'the tray shows it');
+
+  harness.relay.applySettings({ ...harness.relay.settings, cloudflaredPath: FAKE_CLOUDFLARED });
+  harness.relay.startTunnel('quick');
+  await waitForEvent(harness.relay.store.changes, 'change', () => harness.relay.tunnelState()?.status === 'running', 5000, 'running');
+  assert.equal(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'tunnel-down'), false);
+  await harness.relay.stopTunnel();
+});
+
+test('nothing arrives: the public URL does not reach this relay, or nothing ever came', async () => {
+  const harness = await relayWith();
+  const other = await relayWith();
+  const proxy = await startReverseProxy(new URL(other.url).origin);
+  cleanups.push(() => proxy.stop());
+  const result = await harness.relay.checkReachability(proxy.url);
+  assert.equal(result.ok, false);
+  assert.match(find(harness, 'public-url-unreachable').detail, /another relay answers at this URL/);
+
+  const reached = await harness.relay.checkReachability((await startProxyFor(harness)).url);
+  assert.equal(reached.ok, true);
+  harness.relay.applySettings({ ...harness.relay.settings, publicUrl: 'https://relay.example.com' });
+  const later = Date.now() + 11 * 60_000;
+  const quiet = find(harness, 'nothing-arrives', later);
+  assert.match(quiet.detail, /https:\/\/relay\.example\.com\/webhooks\/level/, 'says exactly what Level must call');
+});
+
+async function startProxyFor(harness: InProcessRelay) {
+  const proxy = await startReverseProxy(new URL(harness.url).origin);
+  cleanups.push(() => proxy.stop());
+  return proxy;
+}
+
+test('nothing arrives: Level calls the URL with a trailing space, or a wrong path', async () => {
+  const harness = await relayWith({ publicUrl: 'https://relay.example.com' });
+  const base = new URL(harness.url).origin;
+  await fetch(`${base}/webhooks/level%20`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const spaces = find(harness, 'wrong-path');
+  assert.equal(spaces.title, 'The webhook URL in Level has extra spaces');
+  assert.match(spaces.fix!, /exactly https:\/\/relay\.example\.com\/webhooks\/level \(no spaces/);
+
+  const other = await relayWith();
+  await fetch(`${new URL(other.url).origin}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const wrong = find(other, 'wrong-path');
+  assert.equal(wrong.title, 'Level calls a URL the relay does not serve');
+  assert.match(wrong.detail, /went to "\/webhook"; the relay serves "\/webhooks\/level"/);
+});
+
+test('401s: Level signs with a different secret, or sends no signature', async () => {
+  const harness = await relayWith();
+  await new LevelSender({ url: harness.url, secret: 'the-secret-in-level-is-another', attempts: 1 }).deliver(alertEvent());
+  const mismatch = find(harness, 'signature-mismatch');
+  assert.equal(mismatch.title, 'Level signs with a different secret than the one saved here');
+  assert.equal(mismatch.level, 'error');
+  await new LevelSender({ url: harness.url, attempts: 1 }).deliver(alertEvent());
+  assert.equal(find(harness, 'signature-missing').title, 'Level sends no signature, but a secret is set here');
+  await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
+  assert.equal(harness.relay.diagnoses().some((diagnosis) => diagnosis.id.startsWith('signature')), false, 'a good delivery clears it');
+});
+
+test('alerts become active but never resolve: “Alert resolved” is probably not selected', async () => {
+  const harness = await relayWith();
+  await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
+  assert.equal(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'never-resolves'), false, 'not while the alert is young');
+  const diagnosis = find(harness, 'never-resolves', Date.now() + 3 * 86_400_000);
+  assert.equal(diagnosis.title, '“Alert resolved” is probably not selected in Level');
+});
+
+test('ilert refuses the integration key (404/403), or the alert source is disabled', async () => {
+  const ilert = await fakeIlert();
+  ilert.acceptedKeys = new Set(['il1api-some-other-key']);
+  const harness = await relayWith({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url });
+  await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
+  await waitForStore(harness.relay.store, () => harness.relay.status().failedJobs === 1, 5000, 'the job failed');
+  const refused = find(harness, 'ilert-key-rejected:default');
+  assert.match(refused.title, /ilert refuses the integration key of target “default” \(404\)/);
+  assert.match(refused.detail, /wrong, or the alert source was deleted/);
+
+  const disabledIlert = await fakeIlert();
+  disabledIlert.apiKeys.add('user-key');
+  disabledIlert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', active: false });
+  const withApiKey = await relayWith({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: disabledIlert.url, ilertApiKey: 'user-key' });
+  const disabled = await waitForEvent(withApiKey.relay.store.changes, 'change', () => withApiKey.relay.diagnoses().find((diagnosis) => diagnosis.id === 'alert-source:default'), 5000, 'the source check');
+  assert.match(disabled.detail, /“Level alerts” is disabled in ilert/);
+});
+
+test('ilert’s rate limit is reached: queue depth and expected drain time', async () => {
+  const ilert = await fakeIlert();
+  ilert.perKeyLimit = 2;
+  const harness = await relayWith({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertEventsPerMinute: 3 }, { rateLimitPauseMs: () => 60_000 });
+  const sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
+  for (let index = 0; index < 8; index++) await sender.deliver(alertEvent());
+  await ilert.waitFor(() => ilert.rateLimited.length > 0, 5000, 'a 429');
+  await waitForStore(harness.relay.store, () => harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'rate-limited'), 5000, 'diagnosed');
+  const diagnosis = find(harness, 'rate-limited');
+  assert.match(diagnosis.detail, /\d+ event\(s\) queued; at 3 per minute per integration key that takes about \d+ min\. ilert answered 429/);
+});
+
+test('work waits for a target without a key; the heartbeat fails; Level’s API refuses the key', async () => {
+  const level = new FakeLevelApi({ apiKey: 'right-key' });
+  await level.start();
+  cleanups.push(() => level.stop());
+  const harness = await relayWith({ ilertHeartbeatUrl: 'http://127.0.0.1:1/api/pings/il1hbt-x', levelApiUrl: level.url, levelApiKey: 'wrong-key' });
+  await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
+  assert.match(find(harness, 'target-not-configured:default').title, /1 event\(s\) wait for ilert target “default”, which has no integration key/);
+  await waitForEvent(harness.relay.store.changes, 'change', () => harness.relay.directory.lastSyncError, 5000, 'the failed sync');
+  assert.match(find(harness, 'level-api').detail, /Level rejected the API key/);
+  await harness.relay.heartbeat.tick();
+  assert.match(find(harness, 'heartbeat-failing').detail, /heartbeat ping failed/);
+});

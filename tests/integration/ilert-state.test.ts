@@ -1,0 +1,143 @@
+/**
+ * ilert's side back in the app (a user API key polls GET /api/alerts), the Accept action, the
+ * automation endpoint and pass-through to ilert's native Level.io source, against the fake ilert.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { jobsFor, waitForStore } from '../helpers/wait.ts';
+import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
+import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../../electron/core/receiver/automation.ts';
+
+const API_KEY = 'ilert-user-api-key-1';
+const AUTOMATION_SECRET = 'automation-secret-0123456789';
+let ilert: FakeIlert;
+let harness: InProcessRelay;
+let sender: LevelSender;
+
+before(async () => {
+  ilert = await new FakeIlert().start();
+  ilert.apiKeys.add(API_KEY);
+  ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 7, name: 'MSP on-call' } });
+  harness = await startRelay(
+    { ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY, levelAutomationSecret: AUTOMATION_SECRET },
+    { backoff: { baseMs: 20, capMs: 200, giveUpAfterMs: 60_000 }, rateLimitPauseMs: () => 100, ilertPollMs: 60_000 },
+  );
+  sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
+});
+
+after(async () => {
+  await harness?.stop();
+  await ilert?.stop();
+});
+
+async function sentAlert(overrides: Parameters<typeof alertEvent>[0] = {}) {
+  const event = alertEvent(overrides);
+  await sender.deliver(event);
+  const key = alertKeyFor(event.data.id);
+  await ilert.waitFor(() => ilert.alertByKey(key) !== undefined, 5000, 'the alert in ilert');
+  return { event, key, alertId: event.data.id };
+}
+
+const row = (alertId: string) => harness.relay.read.alertsByIds([alertId])[0]!;
+
+test('the alert shows PENDING, then ACCEPTED and who accepted once someone accepts it in ilert', async () => {
+  const { key, alertId } = await sentAlert();
+  await harness.relay.ilertState.poll();
+  assert.equal(row(alertId).ilert?.status, 'PENDING');
+  ilert.acceptAlert(key, 'Dana Ops');
+  await harness.relay.ilertState.poll();
+  assert.equal(row(alertId).ilert?.status, 'ACCEPTED');
+  assert.equal(row(alertId).ilert?.acceptedBy, 'Dana Ops');
+  assert.equal(row(alertId).ilert?.mismatch, undefined);
+  const requests = ilert.restRequests.filter((request) => request.path.startsWith('/api/alerts'));
+  assert.ok(requests.every((request) => /states=PENDING&states=ACCEPTED/.test(request.path) && /sources=\d+/.test(request.path)), 'only open alerts of the configured sources are listed');
+});
+
+test('an alert resolved in ilert but still active in Level shows the mismatch', async () => {
+  const { key, alertId } = await sentAlert();
+  await harness.relay.ilertState.poll();
+  ilert.resolveAlert(key);
+  await harness.relay.ilertState.poll();
+  assert.equal(row(alertId).state, 'active');
+  assert.equal(row(alertId).ilert?.status, 'RESOLVED');
+  assert.equal(row(alertId).ilert?.mismatch, 'resolved in ilert, but Level still reports it active');
+});
+
+test('Accept sends an ilert ACCEPT event for the alertKey, after the ALERT, and refuses resolved alerts', async () => {
+  const { key, alertId } = await sentAlert({ name: 'Accept me' });
+  harness.relay.store.enqueueAccept(alertId, 'the technician');
+  assert.equal(row(alertId).acceptPending, true);
+  await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'ACCEPT'), 5000, 'the ACCEPT');
+  assert.equal(ilert.alertByKey(key)?.status, 'ACCEPTED');
+  await waitForStore(harness.relay.store, () => !row(alertId).acceptPending, 5000, 'accept delivered');
+  assert.deepEqual(jobsFor(harness.relay.store, key).map((job) => [job.event_type, job.status]), [['ALERT', 'delivered'], ['ACCEPT', 'delivered']]);
+  assert.deepEqual(ilert.schemaViolations, []);
+
+  await sender.deliver(alertEvent({ alertId, eventType: 'alert_resolved' }));
+  await waitForStore(harness.relay.store, () => row(alertId).state === 'resolved', 5000, 'resolved');
+  assert.throws(() => harness.relay.store.enqueueAccept(alertId, 'the technician'), /already resolved/);
+});
+
+test('a Level automation posts with the shared secret; the template’s variables filled in make an alert', async () => {
+  const url = harness.url.replace('/webhooks/level', AUTOMATION_PATH);
+  const filled = automationTemplate()
+    .replace('{{level_device_id}}', 'dev-77')
+    .replace('{{level_device_hostname}}', 'ACME-FS01')
+    .replace('{{level_group_id}}', 'grp-1')
+    .replace('{{level_group_path}}', 'Acme/HQ')
+    .replace('{{level_time}}', new Date().toISOString());
+  const post = (body: string, headers: Record<string, string>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+  const missing = await post(filled, {});
+  assert.equal(missing.status, 401);
+  assert.match((await missing.json()).error, /missing x-relay-automation-secret/);
+  const wrong = await post(filled, { [AUTOMATION_SECRET_HEADER]: 'nope' });
+  assert.equal(wrong.status, 401);
+  assert.match((await wrong.json()).error, /different secret than the one saved here/);
+  const typo = await post(automationTemplate().replace('{{level_device_id}}', 'dev-1'), { [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET });
+  assert.equal(typo.status, 422);
+  assert.match((await typo.json()).error, /Level did not replace \{\{level_device_hostname\}\}/);
+
+  const accepted = await post(filled, { [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET });
+  assert.equal(accepted.status, 202);
+  const retried = await post(filled, { [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET });
+  assert.equal(retried.status, 200, 'the automation’s own retry is a duplicate');
+  const key = alertKeyFor('automation:dev-77:disk-space-low');
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the automation alert');
+  const sent = ilert.eventsFor(key)[0]!;
+  assert.equal(sent.summary, '[CRITICAL] Disk space low on ACME-FS01');
+  assert.equal((sent.body.labels as Record<string, string>).group, 'Acme / HQ');
+
+  const resolved = await post(filled.replace('"status": "active"', '"status": "resolved"'), { [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET });
+  assert.equal(resolved.status, 202);
+  await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'RESOLVE'), 5000, 'the resolve');
+  const delivery = harness.relay.read.listDeliveries({}, { offset: 0, limit: 1 }).rows[0]!;
+  assert.equal(delivery.source, 'automation');
+});
+
+test('pass-through sends Level’s original body unchanged to the Level.io source, keeping signature checks and logs', async () => {
+  const levelio = ilert.addAlertSource({ integrationKey: 'il1lvl0123456789abcd', name: 'Level.io native', integrationType: 'LEVELIO' });
+  const check = await harness.relay.checkIlertSource(levelio.integrationKey, API_KEY);
+  assert.equal(check.ok, true);
+  const integrationUrl = check.ok ? check.source.integrationUrl : undefined;
+  assert.ok(integrationUrl, 'integrationUrl read from the alert source');
+  harness.relay.applySettings({ ...harness.relay.settings, ilertPassThroughUrl: integrationUrl });
+  try {
+    const event = alertEvent({ name: 'Pass me through' });
+    const raw = JSON.stringify(event, null, 1); // Level's exact bytes, whitespace and all
+    assert.equal((await sender.postRaw(raw)).status, 202);
+    await ilert.waitFor(() => ilert.passThrough.length === 1, 5000, 'the pass-through');
+    assert.equal(ilert.passThrough[0]!.body, raw, 'byte for byte');
+    assert.equal(ilert.passThrough[0]!.integrationKey, levelio.integrationKey);
+    const forged = await sender.postRaw(raw.replace('Pass me', 'Forged'), { 'x-level-signature': 'sha256=00' });
+    assert.equal(forged.status, 401, 'the signature is still checked');
+    const job = jobsFor(harness.relay.store, alertKeyFor(event.data.id))[0]!;
+    const logged = harness.relay.store.sql.get('SELECT url FROM attempts WHERE outbox_id = ?').get(job.id) as { url: string };
+    assert.doesNotMatch(logged.url, /il1lvl0123456789abcd/, 'the key in the URL is masked in the log');
+  } finally {
+    harness.relay.applySettings({ ...harness.relay.settings, ilertPassThroughUrl: undefined });
+  }
+});

@@ -1,0 +1,109 @@
+/**
+ * Reconciliation with Level's API heals what webhooks missed: a resolve that never arrived, an
+ * alert that fired while the laptop slept. Both against a fake Level API and the fake ilert.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { FakeLevelApi } from '../fakes/fake-level-api.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { jobsFor } from '../helpers/wait.ts';
+import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
+
+const LEVEL_KEY = 'level-read-only-key';
+let ilert: FakeIlert;
+let level: FakeLevelApi;
+let harness: InProcessRelay;
+let sender: LevelSender;
+let deviceId: string;
+
+before(async () => {
+  [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
+  const group = level.addGroup({ name: 'Acme' });
+  deviceId = level.addDevice({ hostname: 'ACME-DC01', group_id: group.id }).id;
+  // Reconciliation runs on start too; the tests below run it by hand, one at a time.
+  harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
+  await harness.relay.reconciler.run('manual');
+  sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
+});
+
+after(async () => {
+  await harness?.stop();
+  await Promise.all([ilert?.stop(), level?.stop()]);
+});
+
+function webhookFor(alert: { id: string; name: string; started_at: string }, eventType: 'alert_active' | 'alert_resolved' = 'alert_active') {
+  const event = alertEvent({ alertId: alert.id, eventType, name: alert.name });
+  event.data.device_id = deviceId;
+  event.data.started_at = alert.started_at;
+  return event;
+}
+
+test('a missed resolve is healed: Level no longer lists the alert, Level confirms it resolved, ilert ends RESOLVED', async () => {
+  const alert = level.addAlert({ device_id: deviceId, severity: 'critical', name: 'Server down' });
+  await sender.deliver(webhookFor(alert));
+  const key = alertKeyFor(alert.id);
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the ALERT');
+
+  level.resolveAlert(alert.id); // ...and its alert_resolved webhook never arrives (the laptop slept)
+  const run = await harness.relay.reconciler.run('wake');
+  assert.equal(run.outcome, 'ok');
+  assert.deepEqual(run.changes.map((change) => [change.levelAlertId, change.action]), [[alert.id, 'resolved']]);
+  assert.ok(level.requestsTo(`/alerts/${alert.id}`).length >= 1, 'confirmed with GET /alerts/{id} before resolving');
+  await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'RESOLVE'), 5000, 'the RESOLVE');
+  assert.equal(ilert.alertByKey(key)?.status, 'RESOLVED', 'the fake ilert ends with the alert resolved');
+
+  const delivery = harness.relay.read.getDelivery(run.changes[0]!.deliveryId!)!;
+  assert.equal(delivery.source, 'reconciled', 'shown in the delivery log as its own source');
+  assert.equal(harness.relay.read.alertsByIds([alert.id])[0]!.state, 'resolved');
+
+  // The late webhook, should it come after all, changes nothing.
+  await sender.deliver(webhookFor(alert, 'alert_resolved'));
+  const jobs = jobsFor(harness.relay.store, key);
+  assert.deepEqual(jobs.map((job) => [job.event_type, job.status]), [['ALERT', 'delivered'], ['RESOLVE', 'delivered'], ['RESOLVE', 'skipped']]);
+  assert.equal(ilert.eventsFor(key).length, 2);
+});
+
+test('a missed active alert is backfilled once, not twice, when its webhook arrives late', async () => {
+  const alert = level.addAlert({ device_id: deviceId, severity: 'warning', name: 'Backup failed' });
+  const key = alertKeyFor(alert.id);
+  const run = await harness.relay.reconciler.run('manual');
+  assert.deepEqual(run.changes.map((change) => [change.levelAlertId, change.action]), [[alert.id, 'backfilled']]);
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the backfilled ALERT');
+
+  await sender.deliver(webhookFor(alert)); // Level's own delivery, hours late
+  const again = await harness.relay.reconciler.run('schedule');
+  assert.deepEqual(again.changes, [], 'a second run finds nothing to do');
+  const jobs = jobsFor(harness.relay.store, key);
+  assert.deepEqual(jobs.map((job) => [job.event_type, job.status]), [['ALERT', 'delivered'], ['ALERT', 'skipped']]);
+  assert.match(String(jobs[1]!.reason), /already sent to ilert when reconciliation backfilled it/);
+  assert.equal(ilert.eventsFor(key).length, 1, 'ilert saw one ALERT');
+});
+
+test('reconciliation racing the webhook for the same new alert sends it once', async () => {
+  const alert = level.addAlert({ device_id: deviceId, severity: 'critical', name: 'Racing' });
+  const key = alertKeyFor(alert.id);
+  await Promise.all([harness.relay.reconciler.run('manual'), sender.deliver(webhookFor(alert))]);
+  await ilert.waitFor(() => ilert.eventsFor(key).length >= 1, 5000, 'the ALERT');
+  const sent = jobsFor(harness.relay.store, key).filter((job) => job.status !== 'skipped');
+  assert.equal(sent.length, 1, `one ALERT job sent, got ${JSON.stringify(jobsFor(harness.relay.store, key))}`);
+});
+
+test('an alert Level has deleted (404 on its own page) is resolved too', async () => {
+  const deleted = level.addAlert({ device_id: deviceId, name: 'Deleted in Level' });
+  await sender.deliver(webhookFor(deleted));
+  level.alerts.delete(deleted.id);
+  const result = await harness.relay.reconciler.run('manual');
+  assert.deepEqual(result.changes.map((change) => [change.name, change.action]), [['Deleted in Level', 'resolved']]);
+  assert.equal(harness.relay.read.alertsByIds([deleted.id])[0]!.state, 'resolved');
+});
+
+test('every run is recorded; a failing Level API is recorded as failed with its message', async () => {
+  level.failNext(1, { status: 401 });
+  await assert.rejects(harness.relay.reconciler.run('manual'));
+  const runs = harness.relay.reconciler.list();
+  assert.equal(runs[0]!.outcome, 'failed');
+  assert.match(runs[0]!.error!, /Level rejected the API key \(401/);
+  assert.ok(runs.some((run) => run.changes.some((change) => change.action === 'backfilled')));
+});

@@ -1,0 +1,173 @@
+/**
+ * Group routing end to end: one Level webhook, many ilert alert sources. A fake Level API says
+ * which group each device is in; the relay routes by the nearest mapped group and the fake ilert
+ * shows which integration key each event carried.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { FakeLevelApi } from '../fakes/fake-level-api.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { waitForStore } from '../helpers/wait.ts';
+import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
+import type { LevelAlert } from '../../electron/core/level/envelope.ts';
+
+const ACME_KEY = 'il1api-acme-0000000001';
+const SERVERS_KEY = 'il1api-acme-servers-02';
+const LEVEL_KEY = 'level-read-only-key';
+
+let ilert: FakeIlert;
+let level: FakeLevelApi;
+let harness: InProcessRelay;
+let sender: LevelSender;
+const ids: Record<string, string> = {};
+
+before(async () => {
+  [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
+  // Acme / HQ / Servers / Rack 1, Acme / Branch, and Beta (unmapped)
+  const acme = level.addGroup({ name: 'Acme' });
+  const hq = level.addGroup({ name: 'HQ', parent_id: acme.id });
+  const servers = level.addGroup({ name: 'Servers', parent_id: hq.id });
+  const rack = level.addGroup({ name: 'Rack 1', parent_id: servers.id });
+  const branch = level.addGroup({ name: 'Branch', parent_id: acme.id });
+  const beta = level.addGroup({ name: 'Beta' });
+  Object.assign(ids, { acme: acme.id, hq: hq.id, servers: servers.id, rack: rack.id, branch: branch.id, beta: beta.id });
+  ids.rackDevice = level.addDevice({ hostname: 'RACK1-SQL', group_id: rack.id, platform: 'Windows', operating_system: { name: 'Windows Server 2022', version: '21H2' }, last_logged_in_user: 'ACME\\admin' }).id;
+  ids.branchDevice = level.addDevice({ hostname: 'BRANCH-PC', group_id: branch.id }).id;
+  ids.betaDevice = level.addDevice({ hostname: 'BETA-PC', group_id: beta.id }).id;
+  harness = await startRelay({
+    ilertIntegrationKey: INTEGRATION_KEY,
+    ilertApiUrl: ilert.url,
+    ilertTargets: [
+      { name: 'Acme', integrationKey: ACME_KEY },
+      { name: 'Acme servers', integrationKey: SERVERS_KEY },
+    ],
+    levelApiUrl: level.url,
+    levelApiKey: LEVEL_KEY,
+  });
+  sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
+  await harness.relay.directory.syncAll();
+  harness.relay.router.setRoute(ids.acme!, { target: 'Acme' });
+  harness.relay.router.setRoute(ids.servers!, { target: 'Acme servers', routingKey: 'acme-servers-oncall' });
+});
+
+after(async () => {
+  await harness?.stop();
+  await Promise.all([ilert?.stop(), level?.stop()]);
+});
+
+function alertOn(deviceId: string, overrides: Parameters<typeof alertEvent>[0] = {}) {
+  const event = alertEvent(overrides);
+  event.data.device_id = deviceId;
+  return event;
+}
+
+async function forwarded(event: { data: { id: string } }, eventType = 'ALERT') {
+  const key = alertKeyFor(event.data.id);
+  await ilert.waitFor(() => ilert.eventsFor(key).some((received) => received.eventType === eventType), 5000, `${eventType} for ${key}`);
+  return ilert.eventsFor(key).find((received) => received.eventType === eventType)!;
+}
+
+test('the mapping table shows the tree with inheritance and device counts', () => {
+  const view = harness.relay.router.view();
+  const row = (id: string) => view.rows.find((entry) => entry.groupId === id)!;
+  assert.deepEqual(
+    view.rows.map((entry) => `${'  '.repeat(entry.depth)}${entry.name}`),
+    ['Acme', '  Branch', '  HQ', '    Servers', '      Rack 1', 'Beta'],
+  );
+  assert.equal(row(ids.acme!).effective.kind, 'mapped');
+  assert.equal(row(ids.hq!).effective.kind, 'inherited');
+  assert.equal(row(ids.hq!).effective.target, 'Acme');
+  assert.equal(row(ids.rack!).effective.target, 'Acme servers', 'the deepest mapping wins');
+  assert.equal(row(ids.beta!).effective.kind, 'default');
+  assert.equal(row(ids.acme!).subtreeDevices, 2);
+  assert.equal(row(ids.rack!).devices, 1);
+  assert.deepEqual(view.summary, { groups: 6, mappedGroups: 2, devices: 3, devicesCovered: 2, activeAlerts: 0 });
+});
+
+test('an alert goes to the alert source of its device’s nearest mapped group, enriched and with the routing key', async () => {
+  const event = alertOn(ids.rackDevice!);
+  assert.equal((await sender.deliver(event)).acknowledged, true);
+  const sent = await forwarded(event);
+  assert.equal(sent.integrationKey, SERVERS_KEY);
+  assert.equal(sent.body.routingKey, 'acme-servers-oncall');
+  assert.equal((sent.body.labels as Record<string, string>).group, 'Acme / HQ / Servers / Rack 1');
+  assert.match(String(sent.body.details), /\*\*Group:\*\* Acme \/ HQ \/ Servers \/ Rack 1/);
+  assert.match(String(sent.body.details), /\*\*OS:\*\* Windows Server 2022 21H2 \(Windows\)/);
+  assert.match(String(sent.body.details), /\*\*Last user:\*\* ACME\\admin/);
+  const alert = harness.relay.read.alertsByIds([event.data.id])[0]!;
+  assert.equal(alert.route?.target, 'Acme servers');
+  assert.match(alert.route!.reason, /inherited from “Servers”/);
+  assert.equal(alert.route?.groupPath, 'Acme / HQ / Servers / Rack 1');
+  const detail = harness.relay.read.getDelivery(harness.relay.read.listDeliveries({}, { offset: 0, limit: 1 }).rows[0]!.id)!;
+  assert.match(detail.jobs[0]!.routeReason!, /nearest mapped ancestor/, 'the decision is in the delivery detail too');
+
+  const sibling = alertOn(ids.branchDevice!);
+  await sender.deliver(sibling);
+  assert.equal((await forwarded(sibling)).integrationKey, ACME_KEY, 'a sibling subtree inherits the parent’s mapping');
+  const unmapped = alertOn(ids.betaDevice!);
+  await sender.deliver(unmapped);
+  assert.equal((await forwarded(unmapped)).integrationKey, INTEGRATION_KEY, 'an unmapped group takes the default route');
+});
+
+test('a device unknown to the relay is looked up when its alert arrives; a moved device routes by its new group', async () => {
+  const newcomer = level.addDevice({ hostname: 'NEW-SQL', group_id: ids.servers! });
+  const event = alertOn(newcomer.id);
+  const lookups = level.requestsTo(`/devices/${newcomer.id}`).length;
+  await sender.deliver(event);
+  assert.equal((await forwarded(event)).integrationKey, SERVERS_KEY);
+  assert.equal(level.requestsTo(`/devices/${newcomer.id}`).length, lookups + 1, 'one look-up while the alert was received');
+
+  // Level moves the device and says so with a device_updated webhook: the relay re-fetches it.
+  level.moveDevice(newcomer.id, ids.branch!);
+  const updated = { event_type: 'device_updated', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: newcomer.id, hostname: 'NEW-SQL' } };
+  await sender.deliver(updated);
+  await waitForStore(harness.relay.store, () => harness.relay.directory.device(newcomer.id)?.group_id === ids.branch, 5000, 'the device re-fetched');
+  const after = alertOn(newcomer.id);
+  await sender.deliver(after);
+  assert.equal((await forwarded(after)).integrationKey, ACME_KEY);
+});
+
+test('a resolve goes where its alert went even if the mapping changed in between', async () => {
+  const event = alertOn(ids.rackDevice!);
+  await sender.deliver(event);
+  await forwarded(event);
+  harness.relay.router.setRoute(ids.servers!, null);
+  await sender.deliver(alertOn(ids.rackDevice!, { alertId: event.data.id, eventType: 'alert_resolved' }));
+  assert.equal((await forwarded(event, 'RESOLVE')).integrationKey, SERVERS_KEY);
+  harness.relay.router.setRoute(ids.servers!, { target: 'Acme servers', routingKey: 'acme-servers-oncall' });
+});
+
+test('minimum severity and the skip policy keep alerts out of ilert, saying why', async () => {
+  harness.relay.router.setRoute(ids.branch!, { target: 'Acme', minSeverity: 'critical' });
+  const quiet = alertOn(ids.branchDevice!, { severity: 'warning' });
+  await sender.deliver(quiet);
+  const job = await waitForStore(harness.relay.store, () => harness.relay.read.alertsByIds([quiet.data.id])[0]?.forwarding, 5000, 'the job');
+  assert.equal(job.status, 'skipped');
+  assert.match(job.reason!, /warning is below the route’s minimum severity \(critical\)/);
+  harness.relay.router.setRoute(ids.branch!, null);
+
+  harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'skip' });
+  const unmapped = alertOn(ids.betaDevice!);
+  await sender.deliver(unmapped);
+  const skipped = await waitForStore(harness.relay.store, () => harness.relay.read.alertsByIds([unmapped.data.id])[0]?.forwarding, 5000, 'the job');
+  assert.equal(skipped.status, 'skipped');
+  assert.match(skipped.reason!, /no mapping for “Beta” or its ancestors: skipped/);
+  harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'default' });
+  assert.equal(ilert.eventsFor(alertKeyFor(unmapped.data.id)).length, 0);
+});
+
+test('a route to a target that does not exist is refused with a reason', () => {
+  assert.throws(() => harness.relay.router.setRoute(ids.beta!, { target: 'Nobody' }), /no ilert target named “Nobody”/);
+});
+
+test('a deleted group disappears from the table after a sync; its devices fall back', async () => {
+  level.deleteGroup(ids.beta!);
+  await harness.relay.directory.syncAll();
+  const view = harness.relay.router.view();
+  assert.equal(view.rows.some((row) => row.groupId === ids.beta), false);
+  const decision = harness.relay.router.routeFor({ id: 'probe', device_id: ids.betaDevice! } as LevelAlert);
+  assert.equal(decision.target, 'default');
+  assert.match(decision.reason, /is unknown: default route/);
+});
