@@ -1,0 +1,104 @@
+/**
+ * The wizard's "test the integration" step against the real core: hop by hop from a signed
+ * alert posted through a Host-rewriting reverse proxy (the "tunnel") to the alert in the fake
+ * ilert and back. The browser version of the whole wizard is tests/e2e/wizard.test.ts.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { startReverseProxy } from '../fakes/reverse-proxy.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { waitForEvent } from '../helpers/wait.ts';
+import type { IntegrationTest } from '../../shared/contract.ts';
+import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
+
+const API_KEY = 'ilert-user-key-setup';
+let ilert: FakeIlert;
+let harness: InProcessRelay;
+let proxy: Awaited<ReturnType<typeof startReverseProxy>>;
+
+before(async () => {
+  ilert = await new FakeIlert().start();
+  ilert.apiKeys.add(API_KEY);
+  ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } });
+  harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY }, { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 5000 });
+  proxy = await startReverseProxy(new URL(harness.url).origin);
+  const reach = await harness.relay.checkReachability(proxy.url);
+  assert.equal(reach.ok, true, reach.message);
+  harness.relay.applySettings({ ...harness.relay.settings, publicUrl: reach.normalisedUrl });
+});
+
+after(async () => {
+  await harness?.stop();
+  await proxy?.stop();
+  await ilert?.stop();
+});
+
+function finished(): Promise<IntegrationTest> {
+  return waitForEvent(
+    harness.relay.store.changes,
+    'change',
+    () => {
+      const current = harness.relay.integrationTest.current();
+      return current && current.outcome !== 'running' ? current : undefined;
+    },
+    15_000,
+    'the integration test to finish',
+  );
+}
+
+test('the ilert check names the source and its escalation policy', async () => {
+  const check = await harness.relay.checkIlertSource(` ${INTEGRATION_KEY} `, API_KEY);
+  assert.equal(check.ok, true);
+  assert.equal(check.ok && check.summary, '“Level alerts” (API source) → escalation policy “MSP on-call”');
+  const unknown = await harness.relay.checkIlertSource('il1api-unknown-key-0000', API_KEY);
+  assert.equal(unknown.ok, false);
+  assert.match(!unknown.ok ? unknown.message : '', /404/);
+});
+
+test('a synthetic test alert goes through the public URL and passes every hop', async () => {
+  harness.relay.integrationTest.start('synthetic');
+  const result = await finished();
+  assert.equal(result.outcome, 'passed', JSON.stringify(result.hops));
+  assert.deepEqual(result.hops.map((hop) => [hop.id, hop.status]), [
+    ['received', 'ok'],
+    ['signature', 'ok'],
+    ['sent', 'ok'],
+    ['ilert-alert', 'ok'],
+    ['resolve-sent', 'ok'],
+    ['ilert-resolved', 'ok'],
+  ]);
+  assert.ok(proxy.requests.some((request) => request.xff), 'it went through the proxy, as Level would');
+  const alert = ilert.alertByKey(alertKeyFor(result.levelAlertId!))!;
+  assert.equal(alert.status, 'RESOLVED');
+  assert.match(alert.summary, /TEST — synthetic alert/, 'a synthetic test alert says so');
+});
+
+test('waiting for Level: a real test alert from Level is followed through to RESOLVED', async () => {
+  harness.relay.integrationTest.start('wait');
+  assert.match(harness.relay.integrationTest.current()!.message!, /waiting for Level/);
+  const sender = new LevelSender({ url: `${proxy.url}/webhooks/level`, secret: SECRET, attempts: 1 });
+  const event = alertEvent({ name: 'Level test alert' });
+  await sender.deliver(event);
+  await waitForEvent(harness.relay.store.changes, 'change', () => harness.relay.integrationTest.current()?.hops.find((hop) => hop.id === 'ilert-alert')?.status === 'ok', 10_000, 'the alert in ilert');
+  await sender.deliver(alertEvent({ alertId: event.data.id, eventType: 'alert_resolved' }));
+  const result = await finished();
+  assert.equal(result.outcome, 'passed', JSON.stringify(result.hops));
+  assert.equal(result.levelAlertId, event.data.id);
+});
+
+test('a failing hop stops the test with the reason: ilert refuses the key', async () => {
+  ilert.acceptedKeys = new Set(['il1api-another-key']);
+  try {
+    harness.relay.integrationTest.start('synthetic');
+    const result = await finished();
+    assert.equal(result.outcome, 'failed');
+    const sent = result.hops.find((hop) => hop.id === 'sent')!;
+    assert.equal(sent.status, 'failed');
+    assert.match(sent.detail!, /ilert answered 404/);
+    assert.match(result.message!, /^Sent to ilert: /);
+  } finally {
+    ilert.acceptedKeys = undefined;
+  }
+});
