@@ -5,13 +5,19 @@ import { StatusBar } from './components/StatusBar.tsx';
 import { useChanges, useCoalesced, useInterval } from './hooks.ts';
 import { AlertsView } from './views/AlertsView.tsx';
 import { DeliveriesView } from './views/DeliveriesView.tsx';
+import { HealthView } from './views/HealthView.tsx';
+import { RoutingView } from './views/RoutingView.tsx';
 import { SettingsView } from './views/SettingsView.tsx';
+import { SetupView } from './views/SetupView.tsx';
 
-export type View = 'alerts' | 'deliveries' | 'settings';
+export type View = 'alerts' | 'deliveries' | 'routing' | 'health' | 'setup' | 'settings';
 
 const TABS: { view: View; label: string }[] = [
   { view: 'alerts', label: 'Alerts' },
   { view: 'deliveries', label: 'Deliveries' },
+  { view: 'routing', label: 'Routing' },
+  { view: 'health', label: 'Health' },
+  { view: 'setup', label: 'Setup' },
   { view: 'settings', label: 'Settings' },
 ];
 
@@ -124,6 +130,9 @@ export function App() {
           >
             {tab.view === 'alerts' &&  <AlertsView status={status} onLoaded={loadedCallbacks.alerts} focusAlertId={focusAlert} onShowDeliveries={() => setView('deliveries')} />}
             {tab.view === 'deliveries' && <DeliveriesView status={status} onLoaded={loadedCallbacks.deliveries} focusDeliveryId={focusDelivery} />}
+            {tab.view === 'routing' && <RoutingView active={view === 'routing'} onLoaded={loadedCallbacks.routing} />}
+            {tab.view === 'health' && <HealthView status={status} onLoaded={loadedCallbacks.health} onNavigate={setView} />}
+            {tab.view === 'setup' && <SetupView active={view === 'setup'} status={status} onLoaded={loadedCallbacks.setup} onDone={() => setView('alerts')} />}
             {tab.view === 'settings' && <SettingsView active={view === 'settings'} onLoaded={loadedCallbacks.settings} onSaved={refreshStatus} />}
           </section>
         ))}

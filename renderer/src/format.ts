@@ -1,14 +1,17 @@
 /** Formatting for people reading the dashboard at 3 a.m.: short, unambiguous, local time. */
-import type { DeliveryStatus } from '../../shared/contract.ts';
+import type { DeliveryRow, DeliveryStatus } from '../../shared/contract.ts';
 
 /** Mirrors of the contract's lists (kept here so the renderer does not bundle zod); checked below. */
 export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped'] as const;
 export const SEVERITY_LEVELS = ['emergency', 'critical', 'warning', 'information'] as const;
+export const DELIVERY_SOURCES = ['webhook', 'rerun', 'automation', 'reconciled', 'test'] as const;
 export const EVENT_TYPES = ['alert_active', 'alert_resolved', 'device_created', 'device_updated', 'device_deleted', 'group_created', 'group_updated', 'group_deleted'] as const;
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const statusesMatchContract: Same<(typeof DELIVERY_STATUSES)[number], DeliveryStatus> = true;
 void statusesMatchContract;
+const sourcesMatchContract: Same<(typeof DELIVERY_SOURCES)[number], DeliveryRow['source']> = true;
+void sourcesMatchContract;
 
 const pad = (value: number) => String(value).padStart(2, '0');
 
@@ -108,14 +111,23 @@ const SIGNATURE_WORDS: Record<string, string> = {
   invalid: 'invalid (not signed with the configured secret)',
   unsigned: 'unsigned (no secret configured)',
   'not-checked': 'not checked (re-run of a stored delivery)',
+  'shared-secret': 'automation secret header matched',
 };
 
-export function signatureWords(verdict: string): string {
+/** Why a delivery that did not come through the webhook endpoint has no signature to check. */
+const NOT_CHECKED_BECAUSE: Partial<Record<DeliverySource, string>> = {
+  reconciled: 'not checked (read from Level’s API, not a webhook)',
+  test: 'not checked (made by the setup test)',
+  automation: 'not checked (stored automation request)',
+};
+
+export function signatureWords(verdict: string, source?: DeliverySource): string {
+  if (verdict === 'not-checked' && source && NOT_CHECKED_BECAUSE[source]) return NOT_CHECKED_BECAUSE[source];
   return SIGNATURE_WORDS[verdict] ?? verdict;
 }
 
 export function signatureTone(verdict: string): Tone {
-  if (verdict === 'valid' || verdict === 'valid-previous') return 'ok';
+  if (verdict === 'valid' || verdict === 'valid-previous' || verdict === 'shared-secret') return 'ok';
   if (verdict === 'missing' || verdict === 'invalid') return 'bad';
   return 'muted';
 }
@@ -128,4 +140,41 @@ export function prettyBody(text: string | undefined): { text: string; json: bool
   } catch {
     return { text, json: false };
   }
+}
+
+export type DeliverySource = (typeof DELIVERY_SOURCES)[number];
+
+/** Where a delivery came from, in a few words for a badge, and in a sentence for the detail pane. */
+const SOURCES: Record<DeliverySource, { badge?: string; tone: Tone; words: string }> = {
+  webhook: { tone: 'muted', words: 'webhook from Level' },
+  rerun: { tone: 'muted', words: 're-run' },
+  automation: { badge: 'automation', tone: 'info', words: 'Level automation (HTTP request action)' },
+  reconciled: { badge: 'reconciled', tone: 'busy', words: 'reconciliation: found through Level’s API, not by a webhook' },
+  test: { badge: 'test', tone: 'warn', words: 'setup test (synthetic, not from Level)' },
+};
+
+/** The badge a delivery source gets in the list, or undefined for ordinary webhooks and re-runs. */
+export function sourceBadge(source: DeliverySource): { label: string; tone: Tone } | undefined {
+  const entry = SOURCES[source];
+  return entry?.badge ? { label: entry.badge, tone: entry.tone } : undefined;
+}
+
+export function sourceWords(source: DeliverySource): string {
+  return SOURCES[source]?.words ?? source;
+}
+
+/** ilert's own alert states: PENDING pages someone, ACCEPTED is being handled, RESOLVED is over. */
+export function ilertStateTone(state: string | undefined): Tone {
+  if (state === 'PENDING') return 'bad';
+  if (state === 'ACCEPTED') return 'info';
+  if (state === 'RESOLVED') return 'ok';
+  return 'muted';
+}
+
+/** How a group's alerts are routed: its own mapping, an ancestor's, the default target, or not at all. */
+export function routeKindTone(kind: 'mapped' | 'inherited' | 'default' | 'skip'): Tone {
+  if (kind === 'mapped') return 'ok';
+  if (kind === 'inherited') return 'info';
+  if (kind === 'skip') return 'warn';
+  return 'muted';
 }

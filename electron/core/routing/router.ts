@@ -116,7 +116,7 @@ export class Router {
     const below = route.minSeverity && alert.severity && SEVERITIES.indexOf(alert.severity) < SEVERITIES.indexOf(route.minSeverity);
     return {
       target: route.target,
-      reason: `${route.target}: ${decision.reason}`,
+      reason: decision.reason,
       routingKey: route.routingKey,
       skip: below ? `${alert.severity} is below the route’s minimum severity (${route.minSeverity})` : undefined,
       groupPath,

@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
 import type { AlertList, AlertRow, RelayStatusView } from '../../../shared/contract.ts';
 import { call } from '../api/client.ts';
-import { SeverityBadge, StatusBadge } from '../components/Badge.tsx';
+import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
-import { ago, duration, fullTime, parseTime, SEVERITY_LEVELS, severityTone } from '../format.ts';
+import { ago, clock, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEVELS, severityTone } from '../format.ts';
 import { useChanges, useCoalesced, useNow } from '../hooks.ts';
 
 interface AlertsViewProps {
@@ -19,7 +19,83 @@ function Forwarding({ alert }: { alert: AlertRow }) {
   return <StatusBadge status={status} nextAttemptAt={nextAttemptAt} reason={reason ?? (status === 'delivered' ? 'sent to ilert' : undefined)} testId="forwarding-badge" />;
 }
 
-function AlertTable({ alerts, resolved, now, focusAlertId }: { alerts: AlertRow[]; resolved: boolean; now: number; focusAlertId: string | undefined }) {
+/** Which ilert target the alert went to, and why (the group mapping that chose it). */
+function Route({ alert }: { alert: AlertRow }) {
+  if (!alert.route) return null;
+  const { target, reason, groupPath } = alert.route;
+  return (
+    <div className="alert-route small" data-testid={`alert-route-${alert.levelAlertId}`} title={[groupPath && `Level group: ${groupPath}`, `Route: ${reason}`].filter(Boolean).join('\n')}>
+      <span className="alert-route-target">→ {target}</span>
+      {groupPath && <span className="alert-route-group">{groupPath}</span>}
+      <span className="alert-route-reason muted">{reason}</span>
+    </div>
+  );
+}
+
+/** What ilert says about the alert (read back with the user API key): PENDING, ACCEPTED by whom, RESOLVED. */
+function IlertState({ alert, now }: { alert: AlertRow; now: number }) {
+  const ilert = alert.ilert;
+  if (!ilert?.status) return null;
+  const acceptedAt = parseTime(ilert.acceptedAt);
+  return (
+    <div className="ilert-state">
+      <Badge tone={ilertStateTone(ilert.status)} title={`ilert says ${ilert.status}, checked ${fullTime(ilert.checkedAt)}`} testId={`alert-ilert-status-${alert.levelAlertId}`}>
+        {ilert.status}
+      </Badge>
+      {(ilert.acceptedBy || acceptedAt !== undefined) && (
+        <span className="ilert-accepted small" data-testid={`alert-accepted-by-${alert.levelAlertId}`} title={acceptedAt !== undefined ? fullTime(acceptedAt) : undefined}>
+          accepted{ilert.acceptedBy ? <> by <b>{ilert.acceptedBy}</b></> : null}
+          {acceptedAt !== undefined ? ` at ${clock(acceptedAt)}` : ''}
+        </span>
+      )}
+      <span className="ilert-checked small muted" title={`Last read from ilert ${fullTime(ilert.checkedAt)}`}>
+        checked {ago(ilert.checkedAt, now)}
+      </span>
+    </div>
+  );
+}
+
+/** Accept in ilert from here: for active alerts ilert has and nobody accepted yet. */
+function AcceptButton({ alert, onAccepted }: { alert: AlertRow; onAccepted: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const status = alert.ilert?.status;
+  const sent = alert.forwarding?.status === 'delivered' || status !== undefined;
+  if (alert.state !== 'active' || !sent || status === 'ACCEPTED' || status === 'RESOLVED') return null;
+  const pending = busy || alert.acceptPending === true;
+  const accept = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await call('acceptAlert', { levelAlertId: alert.levelAlertId });
+    } catch (failure) {
+      setError((failure as Error).message);
+    } finally {
+      setBusy(false);
+      onAccepted();
+    }
+  };
+  return (
+    <div className="ilert-accept">
+      <button
+        type="button"
+        onClick={() => void accept()}
+        disabled={pending}
+        title={pending ? 'The ACCEPT event is on its way to ilert' : 'Accept this alert in ilert (as the integration, so the escalation stops)'}
+        data-testid={`alert-accept-${alert.levelAlertId}`}
+      >
+        {pending ? 'Accept sent…' : 'Accept'}
+      </button>
+      {error && (
+        <span className="text-bad small" role="alert" data-testid={`alert-accept-error-${alert.levelAlertId}`}>
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+function AlertTable({ alerts, resolved, now, focusAlertId, onChanged }: { alerts: AlertRow[]; resolved: boolean; now: number; focusAlertId: string | undefined; onChanged: () => void }) {
   return (
     <table className="table alerts-table" data-testid={resolved ? 'resolved-alerts' : 'active-alerts'}>
       <colgroup>
@@ -35,7 +111,7 @@ function AlertTable({ alerts, resolved, now, focusAlertId }: { alerts: AlertRow[
           <th scope="col">Alert</th>
           <th scope="col">Device</th>
           <th scope="col" className="col-age">{resolved ? 'Resolved' : 'Age'}</th>
-          <th scope="col" className="col-fwd">ilert</th>
+          <th scope="col" className="col-fwd">Forwarding · ilert</th>
         </tr>
       </thead>
       <tbody>
@@ -48,13 +124,22 @@ function AlertTable({ alerts, resolved, now, focusAlertId }: { alerts: AlertRow[
               data-testid="alert-row"
               data-alert-id={alert.levelAlertId}
               data-focused={alert.levelAlertId === focusAlertId || undefined}
-              className={`sevrow sevrow-${severityTone(alert.severity)}${alert.levelAlertId === focusAlertId ? ' focused' : ''}`}
+              data-ilert-status={alert.ilert?.status}
+              className={`sevrow sevrow-${severityTone(alert.severity)}${alert.levelAlertId === focusAlertId ? ' focused' : ''}${alert.ilert?.mismatch ? ' mismatch' : ''}`}
             >
               <td className="col-sev">
                 <SeverityBadge severity={alert.severity} />
               </td>
-              <td className="alert-name ellipsis" title={alert.name}>
-                {alert.name ?? <span className="muted">(no name)</span>}
+              <td className="alert-main">
+                <div className="alert-name ellipsis" title={alert.name}>
+                  {alert.name ?? <span className="muted">(no name)</span>}
+                </div>
+                <Route alert={alert} />
+                {alert.ilert?.mismatch && (
+                  <div className="alert-mismatch" role="note" data-testid={`alert-mismatch-${alert.levelAlertId}`}>
+                    ⚠ {alert.ilert.mismatch}
+                  </div>
+                )}
               </td>
               <td className="mono ellipsis" title={alert.deviceHostname}>
                 {alert.deviceHostname ?? <span className="muted">—</span>}
@@ -64,6 +149,8 @@ function AlertTable({ alerts, resolved, now, focusAlertId }: { alerts: AlertRow[
               </td>
               <td className="col-fwd">
                 <Forwarding alert={alert} />
+                <IlertState alert={alert} now={now} />
+                <AcceptButton alert={alert} onAccepted={onChanged} />
               </td>
             </tr>
           );
@@ -125,7 +212,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }:
           Active <span className="section-count">{list.active.length}</span>
         </h2>
         {list.active.length > 0 ? (
-          <AlertTable alerts={list.active} resolved={false} now={now} focusAlertId={focusAlertId} />
+          <AlertTable alerts={list.active} resolved={false} now={now} focusAlertId={focusAlertId} onChanged={load} />
         ) : (
           <div className="empty" data-testid="alerts-empty">
             <p className="empty-title">No active alerts</p>
@@ -154,7 +241,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }:
           Resolved in the last day <span className="section-count">{list.resolved.length}</span>
         </h2>
         {list.resolved.length > 0 ? (
-          <AlertTable alerts={list.resolved} resolved={true} now={now} focusAlertId={focusAlertId} />
+          <AlertTable alerts={list.resolved} resolved={true} now={now} focusAlertId={focusAlertId} onChanged={load} />
         ) : (
           <p className="muted small">Nothing resolved in the last 24 hours.</p>
         )}

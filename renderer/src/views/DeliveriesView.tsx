@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { DeliveryFilter, DeliveryRow, DeliveryStatus, RelayStatusView } from '../../../shared/contract.ts';
 import { call } from '../api/client.ts';
-import { StatusBadge } from '../components/Badge.tsx';
+import { Badge, StatusBadge } from '../components/Badge.tsx';
 import { VirtualList, type VisibleRange } from '../components/VirtualList.tsx';
 import { webhookUrl } from '../curl.ts';
-import { DELIVERY_STATUSES, EVENT_TYPES, fullTime, latency, plural, SEVERITY_LEVELS, severityTone, shortTime, statusTone } from '../format.ts';
+import { DELIVERY_STATUSES, EVENT_TYPES, fullTime, latency, plural, SEVERITY_LEVELS, severityTone, shortTime, sourceBadge, sourceWords, statusTone } from '../format.ts';
 import { useChanges, useCoalesced, useDebounced, useFlash } from '../hooks.ts';
 import { DeliveryDetailPane } from './DeliveryDetail.tsx';
 import { DeliveryPager } from './delivery-pager.ts';
@@ -30,6 +30,9 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
   }
   const job = row.job;
   const rerun = row.source === 'rerun';
+  const source = sourceBadge(row.source);
+  // The ilert target, when it is not the default one: routing by Level group chose it.
+  const target = job && job.target !== 'default' ? job.target : undefined;
   return (
     <button
       type="button"
@@ -37,6 +40,7 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
       data-testid="delivery-row"
       data-delivery-id={row.id}
       data-status={row.status}
+      data-source={row.source}
       data-index={index}
       aria-pressed={selected}
       aria-label={`Delivery ${row.id}: ${row.eventType ?? 'unknown event'}${row.alertName ? `, ${row.alertName}` : ''}, ${row.status}`}
@@ -46,11 +50,18 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
         <span className="c-time" title={fullTime(row.receivedAt)}>
           {shortTime(row.receivedAt)}
         </span>
-        <span className="c-dir dir-in" title={rerun ? `Re-run of delivery #${row.rerunOf ?? '?'}` : 'Inbound: Level → relay'}>
-          {rerun ? '↻ re-run' : '← Level'}
+        <span className="c-dir dir-in" title={rerun ? `Re-run of delivery #${row.rerunOf ?? '?'}` : row.source === 'test' ? 'Made by the setup test' : `Inbound: ${sourceWords(row.source)}`}>
+          {rerun ? '↻ re-run' : row.source === 'test' ? '✓ test' : '← Level'}
         </span>
         <span className="c-event mono">{row.eventType ?? '—'}</span>
         <span className="c-alert" title={[row.alertName, row.hostname].filter(Boolean).join(' · ')}>
+          {source && (
+            <span className="c-source">
+              <Badge tone={source.tone} title={sourceWords(row.source)} testId="delivery-source">
+                {source.label}
+              </Badge>
+            </span>
+          )}
           {row.severity && <span className={`dot dot-${severityTone(row.severity)}`} title={row.severity} />}
           {row.alertName && <span className="aname">{row.alertName}</span>}
           {row.hostname && <span className="host">{row.hostname}</span>}
@@ -73,7 +84,12 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
         {job ? (
           <>
             <span className="c-event mono">{job.eventType}</span>
-            <span className="c-alert muted" title={job.lastError}>
+            <span className="c-alert muted" title={[target && `target ${target}${job.routeReason ? `: ${job.routeReason}` : ''}`, job.lastError].filter(Boolean).join('\n') || undefined}>
+              {target && (
+                <span className="c-target" data-testid="job-target">
+                  {target} ·
+                </span>
+              )}
               {job.attempts === 0 ? 'not sent yet' : plural(job.attempts, 'attempt')}
               {job.lastError ? ` · ${job.lastError}` : ''}
             </span>

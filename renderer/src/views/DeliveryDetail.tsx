@@ -5,7 +5,7 @@ import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { copyText } from '../clipboard.ts';
 import { curlCommand, webhookUrl } from '../curl.ts';
-import { fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, type Tone } from '../format.ts';
+import { fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../format.ts';
 import { useChanges, useCoalesced } from '../hooks.ts';
 
 type Job = DeliveryDetail['jobs'][number];
@@ -48,6 +48,16 @@ function JobCard({ job, onRerun, busy }: { job: Job; onRerun: (job: Job) => void
           Re-run job
         </button>
       </div>
+      <p className="small job-route" data-testid="job-route">
+        <span className="muted">Target:</span> <b data-testid="job-target">{job.target}</b>
+        {job.target === 'default' && <span className="muted"> (the main integration key)</span>}
+        {job.routeReason && (
+          <>
+            {' '}
+            <span className="muted">·</span> <span data-testid="job-route-reason">{job.routeReason}</span>
+          </>
+        )}
+      </p>
       {job.reason && (
         <p className="small">
           <span className="muted">Reason:</span> {job.reason}
@@ -215,7 +225,12 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
         <div className="detail-body">
           <dl className="facts">
             <Field label="Received">{fullTime(detail.receivedAt)}</Field>
-            <Field label="Source">
+            <Field label="Source" testId="detail-source">
+              {sourceBadge(detail.source) && (
+                <>
+                  <Badge tone={sourceBadge(detail.source)!.tone}>{sourceBadge(detail.source)!.label}</Badge>{' '}
+                </>
+              )}
               {detail.source === 'rerun' ? (
                 <>
                   re-run
@@ -230,7 +245,7 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
                   )}
                 </>
               ) : (
-                'webhook from Level'
+                sourceWords(detail.source)
               )}
             </Field>
             <Field label="Event">
@@ -251,7 +266,7 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
               </Field>
             )}
             <Field label="Signature" testId="signature-verdict">
-              <Badge tone={signatureTone(detail.signature)}>{signatureWords(detail.signature)}</Badge>
+              <Badge tone={signatureTone(detail.signature)}>{signatureWords(detail.signature, detail.source)}</Badge>
             </Field>
             <Field label="Remote address">
               <span className="mono">{detail.remoteAddr ?? '—'}</span>

@@ -1,13 +1,22 @@
-import { useEffect, useState, type ReactNode } from 'react';
-import type { SettingsPatch, SettingsView as SettingsData } from '../../../shared/contract.ts';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import type { ConnectionCheck, SettingsPatch, SettingsView as SettingsData } from '../../../shared/contract.ts';
 import { call } from '../api/client.ts';
 import { copyText } from '../clipboard.ts';
 import { Icon } from '../components/Icon.tsx';
-import { SEVERITY_LEVELS } from '../format.ts';
+import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
 import { useFlash } from '../hooks.ts';
 
-type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays';
-type SecretKey = 'levelWebhookSecret' | 'levelWebhookSecretPrevious' | 'ilertIntegrationKey' | 'ilertHeartbeatUrl';
+type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl';
+type SecretKey =
+  | 'levelWebhookSecret'
+  | 'levelWebhookSecretPrevious'
+  | 'levelAutomationSecret'
+  | 'ilertIntegrationKey'
+  | 'ilertApiKey'
+  | 'ilertPassThroughUrl'
+  | 'ilertHeartbeatUrl'
+  | 'levelApiKey';
+type Policy = 'default' | 'skip';
 
 interface FieldSpec {
   key: ValueKey;
@@ -27,6 +36,12 @@ const ENVIRONMENT: Record<string, string> = {
   ilertIntegrationKey: 'ILERT_INTEGRATION_KEY',
   ilertApiUrl: 'ILERT_API_URL',
   ilertEventsPerMinute: 'ILERT_EVENTS_PER_MINUTE',
+  ilertHeartbeatUrl: 'ILERT_HEARTBEAT_URL',
+  ilertApiKey: 'ILERT_API_KEY',
+  ilertPassThroughUrl: 'ILERT_PASS_THROUGH_URL',
+  levelAutomationSecret: 'LEVEL_AUTOMATION_SECRET',
+  levelApiUrl: 'LEVEL_API_URL',
+  levelApiKey: 'LEVEL_API_KEY',
 };
 
 const FIELDS: Record<ValueKey, FieldSpec> = {
@@ -36,22 +51,71 @@ const FIELDS: Record<ValueKey, FieldSpec> = {
   ilertApiUrl: { key: 'ilertApiUrl', label: 'ilert API URL', kind: 'url', help: <>Events are posted to <code>&lt;URL&gt;/api/events</code>. Leave it at https://api.ilert.com unless ilert told you otherwise.</> },
   ilertEventsPerMinute: { key: 'ilertEventsPerMinute', label: 'ilert events per minute', kind: 'number', help: 'At most this many requests per integration key in any rolling minute; ilert allows 50. Critical alerts and resolves go first in a backlog.' },
   retentionDays: { key: 'retentionDays', label: 'Keep history for (days)', kind: 'number', help: 'Deliveries, events and attempts older than this are deleted. Work still pending is always kept.' },
+  levelApiUrl: { key: 'levelApiUrl', label: 'Level API URL', kind: 'url', help: <>Level’s public REST API. Leave it at <code>https://api.level.io/v2</code>.</> },
 };
 
-const SECRETS: { key: SecretKey; label: string; help: string }[] = [
-  { key: 'levelWebhookSecret', label: 'Level webhook secret', help: 'Level signs every webhook with it (X-Level-Signature); deliveries with a missing or wrong signature are refused. Without one, unsigned deliveries are accepted.' },
+const SECRETS: { key: SecretKey; label: string; help: string; group: 'webhooks' | 'automation' | 'ilert' | 'levelApi' }[] = [
+  {
+    key: 'levelWebhookSecret',
+    group: 'webhooks',
+    label: 'Level webhook secret',
+    help: 'Level signs every webhook with it (X-Level-Signature); deliveries with a missing or wrong signature are refused. Without one, unsigned deliveries are accepted.',
+  },
   {
     key: 'levelWebhookSecretPrevious',
+    group: 'webhooks',
     label: 'Previous webhook secret',
     help: 'Still accepted during a rotation: after setting a new secret in Level, keep the old one here until deliveries signed with it have drained, then clear it.',
   },
-  { key: 'ilertIntegrationKey', label: 'ilert integration key', help: 'From your ilert alert source of type API (looks like il1api…). Without it, alerts wait in the queue.' },
+  {
+    key: 'levelAutomationSecret',
+    group: 'automation',
+    label: 'Level automation secret',
+    help: 'For Level automations that post alerts here: their HTTP request action cannot sign a body, so it sends this secret in a header instead (Setup shows the header and the payload template). Without one, the automation endpoint is off.',
+  },
+  {
+    key: 'ilertIntegrationKey',
+    group: 'ilert',
+    label: 'ilert integration key',
+    help: 'From your ilert alert source of type API (looks like il1api…): the default target, for every group not routed elsewhere. Without it, those alerts wait in the queue.',
+  },
+  {
+    key: 'ilertApiKey',
+    group: 'ilert',
+    label: 'ilert API key',
+    help: 'Optional. A user API key from ilert (your profile → API keys), for reading: the setup checks alert sources with it, and the Alerts view shows each alert’s ilert state (pending, accepted by whom, resolved). Events are still sent with the integration keys.',
+  },
+  {
+    key: 'ilertPassThroughUrl',
+    group: 'ilert',
+    label: 'ilert pass-through URL',
+    help: 'Optional. The URL of an ilert alert source of type Level.io: Level’s original webhook body is forwarded there as it is, and ilert’s own Level integration makes the alert. Kept secret: the URL contains the source’s key.',
+  },
   {
     key: 'ilertHeartbeatUrl',
+    group: 'ilert',
     label: 'ilert heartbeat URL',
     help: 'Optional. Pinged every minute while the relay is healthy, so ilert pages someone when the relay is down or the machine sleeps. Kept secret: anyone with it could keep the heartbeat alive.',
   },
+  {
+    key: 'levelApiKey',
+    group: 'levelApi',
+    label: 'Level API key',
+    help: 'From Level → Settings → API. Lets the relay read groups and devices (routing by group, under Routing) and the active alerts (backfill of alerts a webhook missed). Read access is enough.',
+  },
 ];
+
+const SECRET_KEYS = SECRETS.map((spec) => spec.key);
+
+/** A named ilert target as the form holds it: saved ones keep their key unless it is replaced. */
+interface TargetDraft {
+  uid: number;
+  /** The name it is saved under; undefined for a target added in this form. */
+  savedName: string | undefined;
+  name: string;
+  key: SecretDraft;
+}
+let targetUid = 0;
 
 type SecretDraft = { mode: 'keep' | 'replace' | 'clear'; value: string };
 interface DesktopDraft {
@@ -64,13 +128,36 @@ interface Draft {
   severities: string[];
   desktop: DesktopDraft;
   secrets: Record<SecretKey, SecretDraft>;
+  unmappedGroups: Policy;
+  targets: TargetDraft[];
 }
 
 function draftFrom(view: SettingsData): Draft {
   const values = Object.fromEntries((Object.keys(FIELDS) as ValueKey[]).map((key) => [key, String(view.values[key])])) as Record<ValueKey, string>;
   const keep = (): SecretDraft => ({ mode: 'keep', value: '' });
   const desktop = { notifyMinSeverity: view.values.notifyMinSeverity, notifyResolves: view.values.notifyResolves, startAtLogin: view.values.startAtLogin };
-  return { values, severities: [...view.values.highPrioritySeverities], desktop, secrets: { levelWebhookSecret: keep(), levelWebhookSecretPrevious: keep(), ilertIntegrationKey: keep(), ilertHeartbeatUrl: keep() } };
+  const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, keep()])) as Record<SecretKey, SecretDraft>;
+  const targets = view.ilertTargets.map((target): TargetDraft => ({ uid: ++targetUid, savedName: target.name, name: target.name, key: keep() }));
+  return { values, severities: [...view.values.highPrioritySeverities], desktop, secrets, unmappedGroups: view.values.unmappedGroups, targets };
+}
+
+function targetsChanged(view: SettingsData, targets: TargetDraft[]): boolean {
+  return targets.length !== view.ilertTargets.length || targets.some((target, index) => target.savedName !== view.ilertTargets[index]?.name || target.key.mode !== 'keep');
+}
+
+/** Checks the targets the browser can judge, and builds the list to send (without keys that stay as saved). */
+function buildTargets(targets: TargetDraft[], errors: Record<string, string>): NonNullable<SettingsPatch['ilertTargets']> {
+  const seen = new Set<string>();
+  return targets.map((target, index) => {
+    const name = target.name.trim();
+    if (name === '') errors[`ilertTargets.${index}.name`] = 'a target needs a name';
+    else if (seen.has(name.toLowerCase())) errors[`ilertTargets.${index}.name`] = 'another target has this name';
+    seen.add(name.toLowerCase());
+    if (target.key.mode !== 'replace') return { name };
+    const key = target.key.value.trim();
+    if (key === '') errors[`ilertTargets.${index}.integrationKey`] = target.savedName === undefined ? 'enter the integration key of this target’s ilert alert source' : 'enter the new key, or keep the saved one';
+    return { name, integrationKey: key };
+  });
 }
 
 /** The changed, unlocked settings as a patch, or the fields the browser can already tell are wrong. */
@@ -95,6 +182,8 @@ function buildPatch(view: SettingsData, draft: Draft): { patch: SettingsPatch; e
   for (const key of Object.keys(draft.desktop) as (keyof DesktopDraft)[]) {
     if (draft.desktop[key] !== view.values[key]) patch[key] = draft.desktop[key];
   }
+  if (draft.unmappedGroups !== view.values.unmappedGroups && !locked.has('unmappedGroups')) patch.unmappedGroups = draft.unmappedGroups;
+  if (targetsChanged(view, draft.targets)) patch.ilertTargets = buildTargets(draft.targets, errors);
   for (const { key } of SECRETS) {
     if (locked.has(key)) continue;
     const secret = draft.secrets[key];
@@ -111,6 +200,8 @@ const LABELS: Record<string, string> = {
   ...Object.fromEntries(Object.values(FIELDS).map((spec) => [spec.key, spec.label])),
   ...Object.fromEntries(SECRETS.map((spec) => [spec.key, spec.label])),
   highPrioritySeverities: 'High-priority severities',
+  ilertTargets: 'ilert targets',
+  unmappedGroups: 'Unmapped groups',
   notifyMinSeverity: 'Notify from severity',
   notifyResolves: 'Notify when alerts resolve',
   startAtLogin: 'Start at login',
@@ -149,6 +240,8 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
   const [generated, setGenerated] = useState<string>();
   const [copied, flashCopied] = useFlash(3_000);
   const [reveal, setReveal] = useState<Record<string, boolean>>({});
+  const [levelCheck, setLevelCheck] = useState<ConnectionCheck | { ok: false; message: string; checkedAt?: undefined }>();
+  const [checkingLevel, setCheckingLevel] = useState(false);
 
   // A generated secret is shown once: gone when the user leaves this view.
   useEffect(() => {
@@ -170,6 +263,33 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
     };
   }, [onLoaded]);
 
+  // Coming back to this view with nothing edited shows what changed elsewhere (the unmapped-groups
+  // policy under Routing, the setup wizard); an edit in progress is never overwritten.
+  const latest = useRef({ view, draft, errors });
+  useEffect(() => {
+    latest.current = { view, draft, errors };
+  });
+  useEffect(() => {
+    const untouched = () => {
+      const { view: shown, draft: edited, errors: failed } = latest.current;
+      if (!shown || !edited || Object.keys(failed).length > 0) return false;
+      const built = buildPatch(shown, edited);
+      return Object.keys(built.patch).length === 0 && Object.keys(built.errors).length === 0;
+    };
+    if (!active || !untouched()) return;
+    let live = true;
+    call('getSettings', {})
+      .then((settings) => {
+        if (!live || !untouched()) return;
+        setView(settings);
+        setDraft(draftFrom(settings));
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [active]);
+
   if (!view || !draft) {
     return <div className="view-message">{loadError ? <p className="error">Could not load settings: {loadError}</p> : <p className="muted">Loading settings…</p>}</div>;
   }
@@ -185,6 +305,29 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
   const setSecret = (key: SecretKey, secret: SecretDraft) => {
     setDraft({ ...draft, secrets: { ...draft.secrets, [key]: secret } });
     setErrors(({ [key]: _dropped, ...rest }) => rest);
+  };
+  /** Any edit of the list: errors are keyed by position, which an edit may shift. */
+  const setTargets = (targets: TargetDraft[]) => {
+    setDraft({ ...draft, targets });
+    setErrors((current) => Object.fromEntries(Object.entries(current).filter(([key]) => !key.startsWith('ilertTargets'))));
+  };
+  const updateTarget = (uid: number, change: Partial<TargetDraft>) => setTargets(draft.targets.map((target) => (target.uid === uid ? { ...target, ...change } : target)));
+  const addTarget = () => {
+    setTargets([...draft.targets, { uid: ++targetUid, savedName: undefined, name: '', key: { mode: 'replace', value: '' } }]);
+    const index = draft.targets.length;
+    requestAnimationFrame(() => document.getElementById(`setting-ilertTargets.${index}.name`)?.focus());
+  };
+
+  const testLevel = async () => {
+    setCheckingLevel(true);
+    setLevelCheck(undefined);
+    try {
+      setLevelCheck(await call('testLevelConnection', {}));
+    } catch (error) {
+      setLevelCheck({ ok: false, message: (error as Error).message });
+    } finally {
+      setCheckingLevel(false);
+    }
   };
 
   const save = async () => {
@@ -333,6 +476,122 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
   };
 
   const secretLocked = locked.has('levelWebhookSecret');
+  const levelUnsaved = 'levelApiUrl' in pending.patch || 'levelApiKey' in pending.patch || draft.secrets.levelApiKey.mode !== 'keep';
+
+  const targetsField = () => {
+    const hints = new Map(view.ilertTargets.map((target) => [target.name, target.key]));
+    const listError = errors.ilertTargets;
+    const anyError = Object.keys(errors).some((key) => key.startsWith('ilertTargets'));
+    return (
+      <div className={`field${anyError ? ' field-invalid' : ''}`} role="group" aria-labelledby="targets-label" aria-describedby="targets-help" data-testid="ilert-targets">
+        <span className="label" id="targets-label">
+          ilert targets
+        </span>
+        <div className="field-control">
+          {draft.targets.length === 0 ? (
+            <p className="muted small targets-none">No named targets: every alert goes to the integration key above (“default”).</p>
+          ) : (
+            <ul className="targets">
+              {draft.targets.map((target, index) => {
+                const nameKey = `ilertTargets.${index}.name`;
+                const keyKey = `ilertTargets.${index}.integrationKey`;
+                const hint = target.savedName !== undefined ? hints.get(target.savedName) : undefined;
+                const label = target.savedName ?? (target.name.trim() || `new target ${index + 1}`);
+                return (
+                  <li key={target.uid} className="target" data-testid="ilert-target" data-target-name={target.savedName ?? target.name.trim()}>
+                    <div className="target-row">
+                      {target.savedName !== undefined ? (
+                        <span className="target-name" id={`setting-${nameKey}`} title="To rename a target, add one with the new name and remove this one (then re-map its groups)">
+                          {target.savedName}
+                        </span>
+                      ) : (
+                        <input
+                          type="text"
+                          className="target-name-input"
+                          id={`setting-${nameKey}`}
+                          data-testid={`target-name-${index}`}
+                          placeholder="name, e.g. Acme Corp"
+                          aria-label={`Name of target ${index + 1}`}
+                          aria-invalid={errors[nameKey] ? true : undefined}
+                          maxLength={60}
+                          spellCheck={false}
+                          autoComplete="off"
+                          value={target.name}
+                          onChange={(event) => updateTarget(target.uid, { name: event.target.value })}
+                        />
+                      )}
+                      {target.key.mode === 'replace' ? (
+                        <>
+                          <input
+                            type={reveal[keyKey] ? 'text' : 'password'}
+                            className="target-key-input"
+                            id={`setting-${keyKey}`}
+                            data-testid={`target-key-${index}`}
+                            placeholder="integration key (il1api…)"
+                            aria-label={`Integration key of ${label}`}
+                            aria-invalid={errors[keyKey] ? true : undefined}
+                            autoComplete="new-password"
+                            spellCheck={false}
+                            value={target.key.value}
+                            onChange={(event) => updateTarget(target.uid, { key: { mode: 'replace', value: event.target.value } })}
+                          />
+                          <button
+                            type="button"
+                            className="icon-button"
+                            aria-label={reveal[keyKey] ? `Hide the key of ${label}` : `Show the key of ${label}`}
+                            title={reveal[keyKey] ? 'Hide' : 'Show'}
+                            onClick={() => setReveal({ ...reveal, [keyKey]: !reveal[keyKey] })}
+                          >
+                            <Icon name={reveal[keyKey] ? 'eyeOff' : 'eye'} />
+                          </button>
+                          {target.savedName !== undefined && (
+                            <button type="button" onClick={() => updateTarget(target.uid, { key: { mode: 'keep', value: '' } })} data-testid={`target-keep-${index}`}>
+                              Keep saved key
+                            </button>
+                          )}
+                        </>
+                      ) : (
+                        <>
+                          <span className="secret-value" data-testid={`target-hint-${index}`}>
+                            {hint?.set ? <code>{hint.hint}</code> : <span className="muted">no key</span>}
+                          </span>
+                          <button type="button" onClick={() => updateTarget(target.uid, { key: { mode: 'replace', value: '' } })} data-testid={`target-replace-${index}`}>
+                            Replace key
+                          </button>
+                        </>
+                      )}
+                      <button
+                        type="button"
+                        onClick={() => setTargets(draft.targets.filter((entry) => entry.uid !== target.uid))}
+                        title="Remove this target when you save; groups routed to it must be re-mapped under Routing"
+                        data-testid={`target-remove-${index}`}
+                      >
+                        Remove
+                      </button>
+                    </div>
+                    {fieldError(nameKey)}
+                    {fieldError(keyKey)}
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+          <button type="button" id="setting-ilertTargets" onClick={addTarget} disabled={draft.targets.length >= 200} data-testid="add-target">
+            Add target
+          </button>
+          {listError && (
+            <p className="field-error" role="alert" data-testid="error-ilertTargets">
+              {listError}
+            </p>
+          )}
+        </div>
+        <p className="help" id="targets-help">
+          Further ilert alert sources (type API), each with a name and its integration key. Under Routing, Level groups are mapped to them; groups not mapped go to “default”, the integration key above.
+          Saved keys are never shown again: keep them, or replace them.
+        </p>
+      </div>
+    );
+  };
 
   return (
     <div className="settings-view scroll" data-testid="settings-view">
@@ -367,7 +626,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
 
         <fieldset>
           <legend>Level webhooks</legend>
-          {SECRETS.filter((spec) => spec.key.startsWith('level')).map(secretField)}
+          {SECRETS.filter((spec) => spec.group === 'webhooks').map(secretField)}
           <div className="field generate">
             <span className="label">New secret</span>
             <div className="field-control">
@@ -392,6 +651,19 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                   >
                     Use as Level webhook secret
                   </button>
+                  <button
+                    type="button"
+                    disabled={locked.has('levelAutomationSecret')}
+                    title={
+                      locked.has('levelAutomationSecret')
+                        ? 'The automation secret is set by LEVEL_AUTOMATION_SECRET in the environment: put the new one there'
+                        : 'Put this secret into the Level automation secret field (saved when you press Save)'
+                    }
+                    onClick={() => setSecret('levelAutomationSecret', { mode: 'replace', value: generated })}
+                    data-testid="use-generated-automation-secret"
+                  >
+                    Use as automation secret
+                  </button>
                   <button type="button" className="icon-button" aria-label="Hide generated secret" title="Hide" onClick={() => setGenerated(undefined)}>
                     <Icon name="close" />
                   </button>
@@ -405,11 +677,63 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
             </div>
             <p className="help">32 random bytes from this computer’s secure random generator, as 64 hex characters. Use one for a new webhook or a rotation.</p>
           </div>
+          {SECRETS.filter((spec) => spec.group === 'automation').map(secretField)}
+        </fieldset>
+
+        <fieldset data-testid="level-api-settings">
+          <legend>Level API and routing</legend>
+          {valueField('levelApiUrl')}
+          {SECRETS.filter((spec) => spec.group === 'levelApi').map(secretField)}
+          <div className="field">
+            <span className="label">Connection</span>
+            <div className="field-control">
+              <div className="secret-row">
+                <button
+                  type="button"
+                  onClick={() => void testLevel()}
+                  disabled={checkingLevel || !view.secrets.levelApiKey.set || levelUnsaved}
+                  title={!view.secrets.levelApiKey.set ? 'Set and save the Level API key first' : levelUnsaved ? 'Save first: the test uses the saved URL and key' : 'Ask Level’s API for one group, with the saved URL and key'}
+                  data-testid="test-level-connection"
+                >
+                  {checkingLevel ? 'Testing…' : 'Test connection'}
+                </button>
+                {levelCheck && (
+                  <span className={levelCheck.ok ? 'text-ok' : 'text-bad'} role="status" data-testid="level-connection-result" title={levelCheck.checkedAt !== undefined ? fullTime(levelCheck.checkedAt) : undefined}>
+                    {levelCheck.ok ? `Connected at ${clock(levelCheck.checkedAt)}${levelCheck.detail ? ` · ${levelCheck.detail}` : ''}` : levelCheck.message}
+                  </span>
+                )}
+              </div>
+            </div>
+            <p className="help">Checks the saved URL and key against Level. Groups and devices are read under Routing → Sync from Level.</p>
+          </div>
+          <div className={`field${errors.unmappedGroups ? ' field-invalid' : ''}`}>
+            <label className="label" htmlFor="setting-unmappedGroups">
+              Unmapped groups
+            </label>
+            <div className="field-control">
+              <select
+                id="setting-unmappedGroups"
+                data-testid="setting-unmappedGroups"
+                value={draft.unmappedGroups}
+                disabled={locked.has('unmappedGroups')}
+                onChange={(event) => {
+                  setDraft({ ...draft, unmappedGroups: event.target.value as Policy });
+                  setErrors(({ unmappedGroups: _dropped, ...rest }) => rest);
+                }}
+              >
+                <option value="default">send their alerts to the default target</option>
+                <option value="skip">do not forward their alerts</option>
+              </select>
+              {fieldError('unmappedGroups')}
+            </div>
+            <p className="help">For alerts from devices whose group has no mapping, nor any ancestor. Groups are mapped to targets under Routing.</p>
+          </div>
         </fieldset>
 
         <fieldset>
           <legend>ilert</legend>
-          {SECRETS.filter((spec) => spec.key.startsWith('ilert')).map(secretField)}
+          {SECRETS.filter((spec) => spec.group === 'ilert').map(secretField)}
+          {targetsField()}
           {valueField('ilertApiUrl')}
           {valueField('ilertEventsPerMinute')}
           <div className={`field${errors.highPrioritySeverities ? ' field-invalid' : ''}`} role="group" aria-labelledby="severities-label" aria-describedby="severities-help">

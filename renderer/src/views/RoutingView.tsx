@@ -1,0 +1,253 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { Reconciliation, RoutingView as RoutingData } from '../../../shared/contract.ts';
+import { call } from '../api/client.ts';
+import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
+import { useChanges, useCoalesced, useInterval, useNow } from '../hooks.ts';
+import { GroupRow } from './routing/GroupRow.tsx';
+import { Reconciliations } from './routing/Reconciliations.tsx';
+import { showSettings, type routeFromDraft } from './routing/route-draft.ts';
+
+type Outcome = { tone: Tone; text: string };
+
+/** Level groups → ilert targets, the way AlgaPSA maps Level groups to clients: subgroups inherit the nearest mapping. */
+export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: () => void }) {
+  const [view, setView] = useState<RoutingData>();
+  const [error, setError] = useState<string>();
+  const [runs, setRuns] = useState<Reconciliation[]>();
+  const [runsError, setRunsError] = useState<string>();
+  const [syncing, setSyncing] = useState(false);
+  const [syncResult, setSyncResult] = useState<Outcome>();
+  const [policySaving, setPolicySaving] = useState(false);
+  const [policyError, setPolicyError] = useState<string>();
+  const [backfilling, setBackfilling] = useState(false);
+  const [backfillResult, setBackfillResult] = useState<Outcome>();
+  const now = useNow(30_000);
+  const levelConfigured = view?.levelConfigured ?? false;
+
+  const load = useCoalesced(async () => {
+    try {
+      setView(await call('getRouting', {}));
+      setError(undefined);
+    } catch (failure) {
+      setError((failure as Error).message);
+    } finally {
+      onLoaded();
+    }
+  });
+  const loadRuns = useCoalesced(async () => {
+    try {
+      setRuns(await call('listReconciliations', {}));
+      setRunsError(undefined);
+    } catch (failure) {
+      setRunsError((failure as Error).message);
+    }
+  });
+
+  useEffect(load, [load]);
+  // Coming back to the tab shows what changed meanwhile (targets edited under Settings, a sync elsewhere).
+  useEffect(() => {
+    if (active) load();
+  }, [active, load]);
+  useEffect(() => {
+    if (levelConfigured && active) loadRuns();
+  }, [levelConfigured, active, loadRuns]);
+  useChanges((changes) => {
+    if (changes.resync || changes.setup) {
+      load();
+      if (levelConfigured) loadRuns();
+    } else if (changes.alerts.length > 0) {
+      load();
+    }
+  });
+  // While a run is going, its count of checked alerts moves: follow it.
+  const running = backfilling || (runs?.some((run) => run.outcome === 'running') ?? false);
+  useInterval(() => {
+    if (running) loadRuns();
+  }, 1_000);
+
+  const sync = async () => {
+    setSyncing(true);
+    setSyncResult(undefined);
+    try {
+      const result = await call('syncLevel', {});
+      setSyncResult(result.ok ? { tone: 'ok', text: `Synced at ${clock(result.checkedAt)}${result.detail ? `: ${result.detail}` : ''}` } : { tone: 'bad', text: result.message });
+    } catch (failure) {
+      setSyncResult({ tone: 'bad', text: (failure as Error).message });
+    } finally {
+      setSyncing(false);
+      load();
+    }
+  };
+
+  const setPolicy = async (unmappedGroups: 'default' | 'skip') => {
+    setPolicySaving(true);
+    setPolicyError(undefined);
+    try {
+      const result = await call('updateSettings', { unmappedGroups });
+      if (!result.ok) setPolicyError(Object.values(result.errors).join('; '));
+    } catch (failure) {
+      setPolicyError((failure as Error).message);
+    } finally {
+      setPolicySaving(false);
+      load();
+    }
+  };
+
+  const saveRoute = useCallback(async (groupId: string, route: ReturnType<typeof routeFromDraft>) => {
+    setView(await call('setGroupRoute', { groupId, route }));
+  }, []);
+
+  const backfill = async () => {
+    setBackfilling(true);
+    setBackfillResult(undefined);
+    loadRuns();
+    try {
+      const run = await call('backfillAlerts', {});
+      const backfilled = run.changes.filter((change) => change.action === 'backfilled').length;
+      const resolved = run.changes.length - backfilled;
+      setBackfillResult(
+        run.outcome === 'failed'
+          ? { tone: 'bad', text: `Backfill failed: ${run.error ?? 'unknown error'}` }
+          : { tone: 'ok', text: `Checked ${plural(run.checked, 'alert')}: ${backfilled} backfilled, ${resolved} resolved.` },
+      );
+    } catch (failure) {
+      setBackfillResult({ tone: 'bad', text: `Backfill failed: ${(failure as Error).message}` });
+    } finally {
+      setBackfilling(false);
+      loadRuns();
+      load();
+    }
+  };
+
+  if (!view) {
+    return <div className="view-message">{error ? <p className="error">Could not load the routing table: {error}</p> : <p className="muted">Loading routing…</p>}</div>;
+  }
+
+  if (!view.levelConfigured) {
+    return (
+      <div className="routing-view scroll" data-testid="routing-view">
+        <div className="empty" data-testid="routing-not-configured">
+          <p className="empty-title">Connect Level’s API to route alerts by group</p>
+          <p>
+            Level organises devices into groups. With a <b>Level API key</b>, the relay reads the group tree and the devices, so each group can send its alerts to its own ilert alert source (target);
+            subgroups inherit the nearest mapped group, the way AlgaPSA maps Level groups to clients. The key also lets the relay backfill alerts a webhook missed.
+          </p>
+          <ol>
+            <li>In Level: Settings → API → create an API key (read access to groups, devices and alerts).</li>
+            <li>
+              Here:{' '}
+              <button type="button" className="link" onClick={showSettings} data-testid="routing-open-settings">
+                Settings → Level API
+              </button>
+              : paste the key, save, then <b>Test connection</b>.
+            </li>
+            <li>Under Settings → ilert, add the ilert targets (a name and an integration key each) to route to.</li>
+          </ol>
+          <p className="muted">Until then every alert goes to the default integration key.</p>
+        </div>
+      </div>
+    );
+  }
+
+  const { summary } = view;
+  const namedTargets = view.targets.filter((target) => target.name !== 'default');
+
+  return (
+    <div className="routing-view scroll" data-testid="routing-view">
+      {error && (
+        <p className="banner banner-bad" role="alert">
+          Could not refresh the routing table: {error}
+        </p>
+      )}
+      <div className="routing-head">
+        <p className="routing-summary" data-testid="routing-summary">
+          <b>{plural(summary.groups, 'group')}</b> · <b>{summary.mappedGroups}</b> mapped · <b>{summary.devicesCovered.toLocaleString()}</b> of {plural(summary.devices, 'device')} covered ·{' '}
+          <b>{plural(summary.activeAlerts, 'active alert')}</b>
+        </p>
+        <span className="spacer" />
+        <span className="routing-sync-state small" data-testid="last-sync" title={view.lastSyncAt ? fullTime(view.lastSyncAt) : undefined}>
+          {view.lastSyncAt ? (
+            <>
+              Last sync {clock(view.lastSyncAt)} <span className="muted">({ago(view.lastSyncAt, now)})</span>
+            </>
+          ) : (
+            <span className="muted">Never synced</span>
+          )}
+        </span>
+        <button type="button" className="primary" onClick={() => void sync()} disabled={syncing} data-testid="sync-level" title="Read Level’s groups and devices again">
+          {syncing ? 'Syncing…' : 'Sync from Level'}
+        </button>
+      </div>
+      {syncResult && (
+        <p className={`banner banner-${syncResult.tone}`} role="status" data-testid="sync-result">
+          {syncResult.text}
+        </p>
+      )}
+      {view.lastSyncError && (!syncResult || syncResult.tone !== 'bad') && (
+        <p className="banner banner-bad" role="alert" data-testid="sync-error">
+          The last sync failed: {view.lastSyncError}
+        </p>
+      )}
+
+      <div className="routing-policy">
+        <label htmlFor="unmapped-policy" className="routing-policy-label">
+          Alerts from devices in unmapped groups
+        </label>
+        <select id="unmapped-policy" data-testid="unmapped-policy" value={view.unmappedGroups} disabled={policySaving} onChange={(event) => void setPolicy(event.target.value as 'default' | 'skip')}>
+          <option value="default">go to the default target</option>
+          <option value="skip">are not forwarded (skipped)</option>
+        </select>
+        {policySaving && <span className="muted small">Saving…</span>}
+        {policyError && (
+          <span className="text-bad small" role="alert" data-testid="unmapped-policy-error">
+            {policyError}
+          </span>
+        )}
+        <span className="help">A group with no mapping of its own uses its nearest mapped ancestor; this applies only when none is mapped.</span>
+      </div>
+
+      {namedTargets.length === 0 && (
+        <p className="banner banner-info" data-testid="routing-no-targets">
+          Only the default target exists. To send some groups elsewhere, add ilert targets under{' '}
+          <button type="button" className="link" onClick={showSettings}>
+            Settings → ilert targets
+          </button>
+          .
+        </p>
+      )}
+
+      {view.rows.length === 0 ? (
+        <div className="empty" data-testid="routing-empty">
+          <p className="empty-title">{view.lastSyncAt ? 'Level has no groups' : 'No groups yet'}</p>
+          <p>{view.lastSyncAt ? 'Every device is outside any group, so alerts follow the unmapped-groups setting above.' : 'Press “Sync from Level” to read the group tree and the devices.'}</p>
+        </div>
+      ) : (
+        <table className="table routing-table" data-testid="routing-table">
+          <colgroup>
+            <col className="rt-group" />
+            <col className="rt-devices" />
+            <col className="rt-route" />
+            <col className="rt-effective" />
+          </colgroup>
+          <thead>
+            <tr>
+              <th scope="col">Level group</th>
+              <th scope="col" title="Devices directly in the group / including its subgroups">
+                Devices
+              </th>
+              <th scope="col">Own route: ilert target · routing key · minimum severity</th>
+              <th scope="col">Effective route</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.rows.map((row) => (
+              <GroupRow key={row.groupId} row={row} targets={view.targets} onSave={saveRoute} />
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <Reconciliations runs={runs} error={runsError} busy={backfilling} result={backfillResult} onBackfill={() => void backfill()} />
+    </div>
+  );
+}

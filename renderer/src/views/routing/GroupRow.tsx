@@ -1,0 +1,172 @@
+import { useState, type KeyboardEvent } from 'react';
+import type { RoutingView } from '../../../../shared/contract.ts';
+import { Badge } from '../../components/Badge.tsx';
+import { plural, routeKindTone, SEVERITY_LEVELS } from '../../format.ts';
+import { draftOf, routeFromDraft, sameDraft, type RouteDraft, type RoutingRow, type Severity } from './route-draft.ts';
+
+interface GroupRowProps {
+  row: RoutingRow;
+  targets: RoutingView['targets'];
+  /** Saves the row's own route (null removes it); rejects with the relay's message. */
+  onSave: (groupId: string, route: ReturnType<typeof routeFromDraft>) => Promise<void>;
+}
+
+const EFFECTIVE_WORDS: Record<RoutingRow['effective']['kind'], string> = {
+  mapped: 'mapped',
+  inherited: 'inherited',
+  default: 'default',
+  skip: 'skipped',
+};
+
+/** One Level group: its place in the tree, its devices, its own route (editable) and the route that applies. */
+export function GroupRow({ row, targets, onSave }: GroupRowProps) {
+  const saved = draftOf(row.route);
+  const [edit, setEdit] = useState<RouteDraft>();
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string>();
+  const draft = edit ?? saved;
+  const dirty = !sameDraft(draft, saved);
+  const id = row.groupId;
+
+  const change = (next: Partial<RouteDraft>) => {
+    setEdit({ ...draft, ...next });
+    setError(undefined);
+  };
+  const cancel = () => {
+    setEdit(undefined);
+    setError(undefined);
+  };
+  const save = async () => {
+    if (!dirty || saving) return;
+    setSaving(true);
+    setError(undefined);
+    try {
+      await onSave(id, routeFromDraft(draft));
+      setEdit(undefined);
+    } catch (failure) {
+      setError((failure as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+  const onKey = (event: KeyboardEvent) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      void save();
+    } else if (event.key === 'Escape' && dirty) {
+      cancel();
+    }
+  };
+
+  // A route naming a target that is no longer configured still shows, so it can be changed.
+  const knownTarget = draft.target === '' || targets.some((target) => target.name === draft.target);
+  const noTarget = draft.target === '';
+  const effective = row.effective;
+
+  return (
+    <tr
+      data-testid="routing-row"
+      data-group-id={id}
+      data-depth={row.depth}
+      data-effective={effective.kind}
+      className={`rrow rrow-${effective.kind}${row.flag ? ' rrow-flagged' : ''}${dirty ? ' rrow-dirty' : ''}`}
+    >
+      <td className="r-group" title={row.path}>
+        <span className="r-indent" style={{ paddingLeft: `${row.depth * 20}px` }}>
+          {row.depth > 0 && (
+            <span className="r-branch" aria-hidden="true">
+              └
+            </span>
+          )}
+          <span className="r-name" data-testid={`route-name-${id}`}>
+            {row.name}
+          </span>
+        </span>
+        {row.flag && (
+          <Badge tone="warn" title={row.flag} testId={`route-flag-${id}`}>
+            ⚠ {row.flag}
+          </Badge>
+        )}
+      </td>
+      <td className="r-devices" data-testid={`route-devices-${id}`} title={`${plural(row.devices, 'device')} directly in this group, ${plural(row.subtreeDevices, 'device')} including its subgroups`}>
+        <span className="r-direct">{row.devices}</span>
+        <span className="muted"> / {row.subtreeDevices}</span>
+      </td>
+      <td className="r-route">
+        <div className="r-editor" onKeyDown={onKey}>
+          <select
+            aria-label={`ilert target for ${row.path}`}
+            data-testid={`route-target-${id}`}
+            value={draft.target}
+            disabled={saving}
+            onChange={(event) => change({ target: event.target.value })}
+          >
+            <option value="">— inherit —</option>
+            {targets.map((target) => (
+              <option key={target.name} value={target.name}>
+                {target.name}
+                {target.configured ? '' : ' (no key)'}
+              </option>
+            ))}
+            {!knownTarget && <option value={draft.target}>{draft.target} (not configured)</option>}
+          </select>
+          <input
+            type="text"
+            className="r-key"
+            aria-label={`Escalation routing key for ${row.path}`}
+            title="Optional: an ilert routing key, to pick the escalation policy within the alert source"
+            placeholder="routing key"
+            data-testid={`route-key-${id}`}
+            value={noTarget ? '' : draft.routingKey}
+            disabled={noTarget || saving}
+            maxLength={200}
+            spellCheck={false}
+            autoComplete="off"
+            onChange={(event) => change({ routingKey: event.target.value })}
+          />
+          <select
+            aria-label={`Minimum severity for ${row.path}`}
+            title="Optional: alerts below this severity are not forwarded from this group"
+            data-testid={`route-severity-${id}`}
+            value={noTarget ? '' : draft.minSeverity}
+            disabled={noTarget || saving}
+            onChange={(event) => change({ minSeverity: event.target.value as '' | Severity })}
+          >
+            <option value="">any severity</option>
+            {SEVERITY_LEVELS.map((level) => (
+              <option key={level} value={level}>
+                {level} and above
+              </option>
+            ))}
+          </select>
+          {dirty && (
+            <>
+              <button type="button" className="primary" onClick={() => void save()} disabled={saving} data-testid={`route-save-${id}`}>
+                {saving ? 'Saving…' : noTarget ? 'Remove mapping' : 'Save'}
+              </button>
+              <button type="button" onClick={cancel} disabled={saving} data-testid={`route-cancel-${id}`}>
+                Cancel
+              </button>
+            </>
+          )}
+        </div>
+        {error && (
+          <p className="field-error" role="alert" data-testid={`route-error-${id}`}>
+            {error}
+          </p>
+        )}
+      </td>
+      <td className="r-effective" data-testid={`route-effective-${id}`}>
+        <div className="r-effective-head">
+          <Badge tone={routeKindTone(effective.kind)} testId={`route-kind-${id}`}>
+            {EFFECTIVE_WORDS[effective.kind]}
+          </Badge>
+          {effective.kind !== 'skip' && effective.target && <span className="r-target">→ {effective.target}</span>}
+        </div>
+        <div className="r-reason small muted" title={effective.reason}>
+          {effective.reason}
+        </div>
+      </td>
+    </tr>
+  );
+}
