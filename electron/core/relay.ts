@@ -348,7 +348,7 @@ export class Relay {
       automationTemplate: automationTemplate(),
       requiredEvents: ['Alert active', 'Alert resolved'],
       recommendedEvents: ['Alert active', 'Alert resolved', 'Device created', 'Device updated', 'Device deleted', 'Group created', 'Group updated', 'Group deleted'],
-      cloudflaredVersion: await findCloudflared(settings.cloudflaredPath),
+      cloudflaredVersion: await this.#cloudflaredVersion(settings.cloudflaredPath),
       tunnel: this.tunnelState(),
       lastReachability: this.#lastReachability,
       configured: {
@@ -359,6 +359,14 @@ export class Relay {
         ilertApiKey: Boolean(settings.ilertApiKey),
       },
     };
+  }
+
+  /** `cloudflared --version` is a process spawn: asked once a minute at most, not on every refresh. */
+  #cloudflared: { path: string; at: number; version: Promise<string | undefined> } | undefined;
+  #cloudflaredVersion(path: string): Promise<string | undefined> {
+    const now = Date.now();
+    if (this.#cloudflared?.path !== path || now - this.#cloudflared.at > 60_000) this.#cloudflared = { path, at: now, version: findCloudflared(path) };
+    return this.#cloudflared.version;
   }
 
   /** The wizard's ilert step: the key looked up for real with the user API key, when one is given. */
@@ -464,7 +472,7 @@ export class Relay {
     }
     const result = await checkReachability(normalised.url, this.instanceId, { localUrl: this.receiverUrl ? new URL(this.receiverUrl).host : undefined });
     this.#lastReachability = result.ok
-      ? { ok: true, message: `reached this relay in ${result.latencyMs} ms`, checkedUrl: result.checkedUrl, latencyMs: result.latencyMs, notes: [...normalised.notes, ...result.notes], checkedAt }
+      ? { ok: true, message: `reached this relay in ${result.latencyMs} ms`, checkedUrl: result.checkedUrl, latencyMs: result.latencyMs, notes: result.notes, checkedAt }
       : { ok: false, message: result.message, checkedUrl: result.checkedUrl, notes: normalised.notes, checkedAt };
     this.store.emit({ kind: 'setup' });
     return { ...this.#lastReachability, normalisedUrl: normalised.url };

@@ -86,6 +86,12 @@ export class SettingsService {
     try {
       // An empty string clears a setting (a secret the user removed).
       const cleaned: Record<string, unknown> = Object.fromEntries(Object.entries(patch).map(([key, value]) => [key, value === '' ? undefined : value]));
+      // Rotation: deliveries Level signed with the old secret may still be in flight, so a replaced
+      // secret stays accepted as the previous one unless the caller says otherwise.
+      const current = this.#current.levelWebhookSecret;
+      if (patch.levelWebhookSecret && current && patch.levelWebhookSecret.trim() !== current && patch.levelWebhookSecretPrevious === undefined) {
+        cleaned.levelWebhookSecretPrevious = current;
+      }
       if (patch.ilertTargets) {
         // The UI never holds saved keys: a target sent without a key keeps the one saved under its name.
         const saved = new Map(this.#current.ilertTargets.map((target) => [target.name, target.integrationKey]));

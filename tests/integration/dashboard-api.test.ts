@@ -125,3 +125,34 @@ test('a settings update is validated as a whole: bad values are refused per fiel
   assert.equal(wrong.ok, false);
   assert.ok(wrong.errors.notifyMinSeverity);
 });
+
+test('replacing the webhook secret keeps the old one accepted as the previous secret (rotation)', async () => {
+  const first = 'first-secret-0123456789abcdef';
+  const second = 'second-secret-0123456789abcdef';
+  await call('updateSettings', { levelWebhookSecret: first });
+  await call('updateSettings', { levelWebhookSecret: second });
+  assert.equal(harness.relay.settings.levelWebhookSecret, second);
+  assert.equal(harness.relay.settings.levelWebhookSecretPrevious, first, 'deliveries Level signed with the old secret still verify');
+  const signedWithOld = alertEvent();
+  assert.equal((await new LevelSender({ url: harness.url, secret: first, attempts: 1 }).deliver(signedWithOld)).acknowledged, true);
+
+  await call('updateSettings', { levelWebhookSecret: first, levelWebhookSecretPrevious: '' });
+  assert.equal(harness.relay.settings.levelWebhookSecretPrevious, undefined, 'an explicit previous secret (here: none) wins');
+});
+
+test('named ilert targets keep their saved key when the UI sends them back without one', async () => {
+  await call('updateSettings', { ilertTargets: [{ name: 'Acme', integrationKey: 'il1api-acme-0000000001' }] });
+  const view = (await call('updateSettings', { ilertTargets: [{ name: 'Acme' }, { name: 'Beta', integrationKey: 'il1api-beta-0000000002' }] })) as {
+    ok: boolean;
+    settings: { ilertTargets: { name: string; key: { set: boolean; hint?: string } }[] };
+  };
+  assert.equal(view.ok, true);
+  assert.deepEqual(harness.relay.settings.ilertTargets, [
+    { name: 'Acme', integrationKey: 'il1api-acme-0000000001' },
+    { name: 'Beta', integrationKey: 'il1api-beta-0000000002' },
+  ]);
+  assert.equal(JSON.stringify(view.settings).includes('il1api-acme-0000000001'), false, 'keys never reach the UI in full');
+  const duplicate = (await call('updateSettings', { ilertTargets: [{ name: 'Acme' }, { name: 'Acme' }] })) as { ok: boolean; errors: Record<string, string> };
+  assert.equal(duplicate.ok, false);
+  assert.match(Object.values(duplicate.errors).join(' '), /unique/);
+});

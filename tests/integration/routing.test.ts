@@ -171,3 +171,33 @@ test('a deleted group disappears from the table after a sync; its devices fall b
   assert.equal(decision.target, 'default');
   assert.match(decision.reason, /is unknown: default route/);
 });
+
+test('the rate limit applies to each integration key separately: a busy client does not hold up another', async () => {
+  const limited = await startRelay(
+    {
+      ilertIntegrationKey: INTEGRATION_KEY,
+      ilertApiUrl: ilert.url,
+      ilertTargets: [{ name: 'Acme', integrationKey: ACME_KEY }],
+      ilertEventsPerMinute: 2,
+      levelApiUrl: level.url,
+      levelApiKey: LEVEL_KEY,
+    },
+    { backoff: { baseMs: 20, capMs: 200, giveUpAfterMs: 60_000 }, rateLimitPauseMs: () => 100, rateWindowMs: 60_000 },
+  );
+  try {
+    await limited.relay.directory.syncAll();
+    limited.relay.router.setRoute(ids.acme!, { target: 'Acme' });
+    const limitedSender = new LevelSender({ url: limited.url, secret: SECRET, attempts: 1 });
+    const busy = [alertOn(ids.branchDevice!), alertOn(ids.branchDevice!), alertOn(ids.branchDevice!)];
+    for (const event of busy) await limitedSender.deliver(event);
+    const other = alertOn(ids.betaDevice!);
+    await limitedSender.deliver(other);
+    assert.equal((await forwarded(other)).integrationKey, INTEGRATION_KEY, 'the default key has its own budget');
+    const acmeSent = busy.filter((event) => ilert.eventsFor(alertKeyFor(event.data.id)).length > 0).length;
+    assert.equal(acmeSent, 2, 'the third Acme alert waits for its key’s window');
+    const third = harness.relay.store === limited.relay.store ? undefined : limited.relay.read.alertsByIds([busy[2]!.data.id])[0]!.forwarding;
+    assert.equal(third?.status, 'queued');
+  } finally {
+    await limited.stop();
+  }
+});
