@@ -1,0 +1,196 @@
+import { useEffect, type ReactNode } from 'react';
+import type { Diagnosis, RelayStatusView } from '../../../shared/contract.ts';
+import type { View } from '../App.tsx';
+import { Badge } from '../components/Badge.tsx';
+import { webhookUrl } from '../curl.ts';
+import { ago, fullTime, plural, type Tone } from '../format.ts';
+import { useNow } from '../hooks.ts';
+
+function DiagnosisCard({ diagnosis }: { diagnosis: Diagnosis }) {
+  return (
+    <li className={`diagnosis diagnosis-${diagnosis.level}`} data-testid={`diagnosis-${diagnosis.id}`} data-level={diagnosis.level}>
+      <div className="diagnosis-head">
+        <Badge tone={diagnosis.level === 'error' ? 'bad' : 'warn'}>{diagnosis.level}</Badge>
+        <span className="diagnosis-title">{diagnosis.title}</span>
+      </div>
+      <p className="diagnosis-detail">{diagnosis.detail}</p>
+      {diagnosis.fix && (
+        <p className="diagnosis-fix">
+          <b>Fix:</b> {diagnosis.fix}
+        </p>
+      )}
+    </li>
+  );
+}
+
+function Fact({ label, tone, children, title, testId }: { label: string; tone: Tone; children: ReactNode; title?: string | undefined; testId: string }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd data-testid={testId} title={title}>
+        <span className={`health-dot health-${tone}`} aria-hidden="true" />
+        {children}
+      </dd>
+    </>
+  );
+}
+
+export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStatusView | undefined; onLoaded: () => void; onNavigate: (view: View) => void }) {
+  useEffect(onLoaded, [onLoaded]);
+  const now = useNow(10_000);
+
+  if (!status) {
+    return (
+      <div className="view-message" data-testid="health-view">
+        <p className="muted">Loading…</p>
+      </div>
+    );
+  }
+
+  const errors = status.diagnoses.filter((diagnosis) => diagnosis.level === 'error');
+  const warnings = status.diagnoses.filter((diagnosis) => diagnosis.level === 'warning');
+  const tunnel = status.tunnel;
+  const heartbeat = status.heartbeat;
+  const url = webhookUrl(status);
+
+  return (
+    <div className="health-view scroll" data-testid="health-view">
+      <div className="health-wrap">
+        <div className="health-head">
+          <h2>Health checks</h2>
+          <span className="spacer" />
+          <button type="button" className={status.diagnoses.length > 0 ? 'primary' : undefined} onClick={() => onNavigate('setup')} data-testid="run-setup">
+            Run setup
+          </button>
+        </div>
+
+        {status.diagnoses.length === 0 && status.problems.length === 0 ? (
+          <div className="banner banner-ok health-summary" data-testid="health-all-ok">
+            <b>All checks pass.</b> Level’s alerts reach the relay and go on to ilert as far as the relay can tell. Run the test in Setup to prove it end to end.
+          </div>
+        ) : status.diagnoses.length === 0 ? (
+          <p className="banner banner-warn health-summary" data-testid="health-summary">
+            <b>No check found a fault</b>, but the configuration is incomplete (below).
+          </p>
+        ) : (
+          <>
+            <p className={`banner ${errors.length ? 'banner-bad' : 'banner-warn'} health-summary`} data-testid="health-summary">
+              <b>
+                {errors.length > 0 && plural(errors.length, 'problem')}
+                {errors.length > 0 && warnings.length > 0 && ' and '}
+                {warnings.length > 0 && plural(warnings.length, 'warning')}
+              </b>
+              {errors.length > 0 ? ': alerts may not reach ilert until these are fixed.' : ': alerts are forwarded, but look at these.'}
+            </p>
+            <ul className="diagnoses" data-testid="diagnoses">
+              {[...errors, ...warnings].map((diagnosis) => (
+                <DiagnosisCard key={diagnosis.id} diagnosis={diagnosis} />
+              ))}
+            </ul>
+          </>
+        )}
+
+        {status.problems.length > 0 && (
+          <>
+            <h3 className="section-title">Configuration</h3>
+            <ul className="diagnoses" data-testid="health-problems">
+              {status.problems.map((problem) => (
+                <li key={problem} className="diagnosis diagnosis-warning" data-testid="health-problem">
+                  {problem}
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+
+        <h3 className="section-title">Facts</h3>
+        <dl className="facts health-facts" data-testid="health-facts">
+          <Fact label="Receiver" tone={status.receiverListening ? 'ok' : 'bad'} testId="health-receiver">
+            {status.receiverListening ? 'listening' : 'not listening'}
+            {status.receiverUrl && (
+              <>
+                {' '}
+                at <code>{status.receiverUrl}</code>
+              </>
+            )}
+          </Fact>
+          <Fact label="Public URL" tone={status.publicUrl ? 'ok' : 'warn'} testId="health-public-url" title={status.publicUrl ? 'The URL Level calls' : 'Level needs a public HTTPS URL'}>
+            {status.publicUrl ? <code>{status.publicUrl}</code> : 'none: Level cannot reach this relay'}
+            {url && status.publicUrl && (
+              <span className="muted small">
+                {' '}
+                (webhook: <code>{url}</code>)
+              </span>
+            )}
+          </Fact>
+          <Fact
+            label="Tunnel"
+            tone={!tunnel || tunnel.status === 'stopped' ? 'muted' : tunnel.status === 'running' ? 'ok' : tunnel.status === 'starting' || tunnel.status === 'restarting' ? 'warn' : 'bad'}
+            testId="health-tunnel"
+          >
+            {!tunnel ? (
+              'not managed by the relay'
+            ) : (
+              <>
+                {tunnel.kind} tunnel {tunnel.status}
+                {tunnel.publicUrl && (
+                  <>
+                    {' '}
+                    at <code>{tunnel.publicUrl}</code>
+                  </>
+                )}
+                {tunnel.restarts > 0 && <span className="muted">, {plural(tunnel.restarts, 'restart')}</span>}
+                {tunnel.lastError && <div className="text-bad small">{tunnel.lastError}</div>}
+                {tunnel.warning && <div className="text-warn small">{tunnel.warning}</div>}
+              </>
+            )}
+          </Fact>
+          <Fact
+            label="ilert heartbeat"
+            tone={!heartbeat?.configured ? 'warn' : heartbeat.lastError || heartbeat.withheld ? 'bad' : heartbeat.lastPingAt ? 'ok' : 'muted'}
+            testId="health-heartbeat"
+            title={heartbeat?.lastPingAt ? `Last ping ${fullTime(heartbeat.lastPingAt)}` : undefined}
+          >
+            {!heartbeat?.configured ? (
+              'not configured: nobody is paged if the relay stops'
+            ) : (
+              <>
+                {heartbeat.lastPingAt ? `last ping ${ago(heartbeat.lastPingAt, now)}` : 'no ping yet'}
+                {heartbeat.lastStatusCode !== undefined && <span className="muted"> (HTTP {heartbeat.lastStatusCode})</span>}
+                {heartbeat.withheld && <div className="text-bad small">withheld: {heartbeat.withheld}</div>}
+                {heartbeat.lastError && <div className="text-bad small">{heartbeat.lastError}</div>}
+              </>
+            )}
+          </Fact>
+          <Fact
+            label="ilert"
+            tone={status.ilertReachable === undefined ? 'muted' : status.ilertReachable ? 'ok' : 'bad'}
+            testId="health-ilert"
+            title={status.lastAttemptAt ? `Last attempt ${fullTime(status.lastAttemptAt)}` : undefined}
+          >
+            {status.ilertReachable === undefined ? 'nothing sent yet' : status.ilertReachable ? 'answered the last attempt' : 'did not answer the last attempt'}
+            {status.lastAttemptAt && <span className="muted"> ({ago(status.lastAttemptAt, now)})</span>}
+          </Fact>
+          <Fact label="Queue" tone={status.queueDepth > 0 ? 'warn' : 'ok'} testId="health-queue">
+            {status.queueDepth === 0 ? 'empty' : `${plural(status.queueDepth, 'ilert event')} waiting`}
+          </Fact>
+          <Fact label="Failed" tone={status.failedJobs > 0 ? 'bad' : 'ok'} testId="health-failed">
+            {status.failedJobs === 0 ? (
+              'none'
+            ) : (
+              <>
+                {plural(status.failedJobs, 'ilert event')} failed for good{' '}
+                <button type="button" className="link" onClick={() => onNavigate('deliveries')}>
+                  see Deliveries
+                </button>
+              </>
+            )}
+          </Fact>
+          <Fact label="Last delivery" tone="muted" testId="health-last-delivery" title={status.lastDeliveryAt ? fullTime(status.lastDeliveryAt) : undefined}>
+            {status.lastDeliveryAt ? `from Level ${ago(status.lastDeliveryAt, now)}` : 'nothing received from Level yet'}
+          </Fact>
+        </dl>
+      </div>
+    </div>
+  );
+}
