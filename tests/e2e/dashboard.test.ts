@@ -5,31 +5,18 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
+import { launchChromium, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
 
-const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
 const ROW_HEIGHT = 52;
 
-function chromiumExecutable(): string {
-  let found = '';
-  try {
-    found = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    // reported below
-  }
-  if (!found) {
-    throw new Error("Debian's chromium is not installed, and the dashboard tests need it: `sudo apt-get install chromium` (CI installs it; never `npx playwright install`).");
-  }
-  return found;
-}
 
 let ilert: FakeIlert;
 let relay: ChildRelay;
@@ -37,28 +24,18 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let sender: LevelSender;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  const executablePath = chromiumExecutable();
   ilert = await new FakeIlert().start();
   [relay, browser] = await Promise.all([
     startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-e2e-'), LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url }),
-    chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] }),
+    launchChromium(),
   ]);
   sender = new LevelSender({ url: relay.url, secret: SECRET, attempts: 1 });
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(relay.adminUrl).origin });
-  page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(`console error: ${message.text()}`);
-  });
-  await page.goto(relay.adminUrl);
-  await page.getByTestId('app-ready').waitFor();
+  ({ context, page, errors: pageErrors } = await openDashboard(browser, relay.adminUrl));
 });
 
 after(async () => {

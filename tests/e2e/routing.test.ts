@@ -6,33 +6,20 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi, type FakeDevice, type FakeGroup } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
+import { launchChromium, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
 
-const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
 const LEVEL_API_KEY = 'level-api-key-for-routing-e2e';
 const ILERT_USER_KEY = 'il-user-api-key-routing-e2e';
 const ACME_TARGET = 'Acme Corp';
 const ACME_KEY = 'il1apiacme0123456789abcdef';
 
-function chromiumExecutable(): string {
-  let found = '';
-  try {
-    found = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    // reported below
-  }
-  if (!found) {
-    throw new Error("Debian's chromium is not installed, and the dashboard tests need it: `sudo apt-get install chromium` (CI installs it; never `npx playwright install`).");
-  }
-  return found;
-}
 
 let ilert: FakeIlert;
 let level: FakeLevelApi;
@@ -41,7 +28,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let sender: LevelSender;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 // Level's tree: Acme Corp › Headquarters › Servers, Globex beside it, and a group whose parent Level no longer lists.
 let acme: FakeGroup;
@@ -57,7 +44,6 @@ let globexWs: FakeDevice;
 before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  const executablePath = chromiumExecutable();
 
   ilert = await new FakeIlert().start();
   ilert.apiKeys.add(ILERT_USER_KEY);
@@ -87,18 +73,10 @@ before(async () => {
       LEVEL_API_KEY: LEVEL_API_KEY,
       RELAY_ILERT_POLL_MS: '500',
     }),
-    chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] }),
+    launchChromium(),
   ]);
   sender = new LevelSender({ url: relay.url, secret: SECRET, attempts: 1 });
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-  page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(`console error: ${message.text()}`);
-  });
-  await page.goto(relay.adminUrl);
-  await page.getByTestId('app-ready').waitFor();
+  ({ context, page, errors: pageErrors } = await openDashboard(browser, relay.adminUrl));
 });
 
 after(async () => {

@@ -6,37 +6,24 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent, LevelSender } from '../fakes/level-sender.ts';
 import { startReverseProxy, type ReverseProxy } from '../fakes/reverse-proxy.ts';
 import { ROOT, startChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
+import { launchChromium, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
 
 const FAKE_CLOUDFLARED = path.join(ROOT, 'tests/fakes/fake-cloudflared.mjs');
 
-const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
 const INTEGRATION_KEY = 'il1api5f3c9e0a7b2d4e6f8a1c3e5b';
 const API_KEY = 'wizard-user-api-key-0123456789';
 const SOURCE_NAME = 'Level alerts (wizard)';
 const POLICY_NAME = 'MSP on-call';
 
-function chromiumExecutable(): string {
-  let found = '';
-  try {
-    found = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    // reported below
-  }
-  if (!found) {
-    throw new Error("Debian's chromium is not installed, and the dashboard tests need it: `sudo apt-get install chromium` (CI installs it; never `npx playwright install`).");
-  }
-  return found;
-}
 
 /** A local port nothing listens on: bound, noted, closed. */
 async function closedPort(): Promise<number> {
@@ -55,14 +42,13 @@ let proxy: ReverseProxy;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 /** The webhook secret the wizard generated, as the user would paste it into Level. */
 let webhookSecret = '';
 
 before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  const executablePath = chromiumExecutable();
   ilert = await new FakeIlert().start();
   ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: SOURCE_NAME, escalationPolicy: { id: 7, name: POLICY_NAME } });
   ilert.apiKeys.add(API_KEY);
@@ -70,19 +56,10 @@ before(async () => {
   ilert.acceptedKeys = new Set([INTEGRATION_KEY]);
   [relay, browser] = await Promise.all([
     startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-wizard-'), ILERT_API_URL: ilert.url }),
-    chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] }),
+    launchChromium(),
   ]);
   proxy = await startReverseProxy(new URL(relay.url).origin);
-  context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(relay.adminUrl).origin });
-  page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(`console error: ${message.text()}`);
-  });
-  await page.goto(relay.adminUrl);
-  await page.getByTestId('app-ready').waitFor();
+  ({ context, page, errors: pageErrors } = await openDashboard(browser, relay.adminUrl, { width: 1440, height: 1000 }));
 });
 
 after(async () => {

@@ -1,0 +1,53 @@
+/**
+ * Debian's Chromium driven by playwright-core for the dashboard tests (never `npx playwright
+ * install`), with the flags this sandboxed, offline machine needs.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ROOT } from './relay-harness.ts';
+
+export const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
+
+export function chromiumExecutable(): string {
+  let found = '';
+  try {
+    found = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+  } catch {
+    // reported below
+  }
+  if (!found) {
+    throw new Error("Debian's chromium is not installed, and the dashboard tests need it: `sudo apt-get install chromium` (CI installs it; never `npx playwright install`).");
+  }
+  return found;
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumExecutable(),
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export interface Dashboard {
+  context: BrowserContext;
+  page: Page;
+  /** Page errors and console errors, for a test to assert there were none. */
+  errors: string[];
+}
+
+/** Opens the dashboard at its token URL and waits until it has loaded. */
+export async function openDashboard(browser: Browser, adminUrl: string, viewport = { width: 1440, height: 900 }): Promise<Dashboard> {
+  const context = await browser.newContext({ viewport, colorScheme: 'light' });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(adminUrl).origin });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console error: ${message.text()}`);
+  });
+  await page.goto(adminUrl);
+  await page.getByTestId('app-ready').waitFor();
+  return { context, page, errors };
+}
