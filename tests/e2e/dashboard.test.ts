@@ -12,8 +12,8 @@ import { type Browser, type BrowserContext, type Locator, type Page } from 'play
 import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
-import { launchChromium, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
+import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
+import { callAdmin, launchChromium, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
 
 const ROW_HEIGHT = 52;
 
@@ -40,10 +40,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (relay && relay.child.exitCode === null) {
-    relay.child.kill('SIGTERM');
-    await relay.exited;
-  }
+  await stopChildRelay(relay);
   await ilert?.stop();
 });
 
@@ -83,15 +80,7 @@ async function waitForRows(want: { text?: string; statuses?: string[] }): Promis
   }, want);
 }
 
-async function apiCall<T>(method: string, input: unknown = {}): Promise<T> {
-  return page.evaluate(
-    async ([name, body]) => {
-      const response = await fetch(`/api/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return response.json();
-    },
-    [method, input] as const,
-  ) as Promise<T>;
-}
+const apiCall = <T>(method: string, input: unknown = {}) => callAdmin<T>(page, method, input);
 
 const disk = freshAlert({ severity: 'critical', name: 'Low disk space', hostname: 'FRONTDESK-01' });
 const cpu = freshAlert({ severity: 'warning', name: 'CPU usage >75.0% for 10 minutes', hostname: 'ACME-DC01' });

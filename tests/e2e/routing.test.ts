@@ -12,7 +12,7 @@ import { type Browser, type BrowserContext, type Locator, type Page } from 'play
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi, type FakeDevice, type FakeGroup } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { launchChromium, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
 
 const LEVEL_API_KEY = 'level-api-key-for-routing-e2e';
@@ -81,10 +81,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (relay && relay.child.exitCode === null) {
-    relay.child.kill('SIGTERM');
-    await relay.exited;
-  }
+  await stopChildRelay(relay);
   await Promise.all([ilert?.stop(), level?.stop()]);
 });
 
@@ -293,7 +290,6 @@ test('Without a Level API key the Routing tab says what is missing and leads to 
     assert.equal(await other.getByTestId('test-level-connection').isDisabled(), true, 'nothing to test without a key');
   } finally {
     await other.close();
-    bare.child.kill('SIGTERM');
-    await bare.exited;
+    await stopChildRelay(bare);
   }
 });

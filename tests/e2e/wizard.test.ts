@@ -14,8 +14,8 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent, LevelSender } from '../fakes/level-sender.ts';
 import { startReverseProxy, type ReverseProxy } from '../fakes/reverse-proxy.ts';
-import { ROOT, startChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
-import { launchChromium, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
+import { ROOT, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
+import { callAdmin, launchChromium, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
 
 const FAKE_CLOUDFLARED = path.join(ROOT, 'tests/fakes/fake-cloudflared.mjs');
 
@@ -64,12 +64,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  for (const child of [relay, tunnelRelay]) {
-    if (child && child.child.exitCode === null) {
-      child.child.kill('SIGTERM');
-      await child.exited;
-    }
-  }
+  await Promise.all([stopChildRelay(relay), stopChildRelay(tunnelRelay)]);
   await proxy?.stop();
   await ilert?.stop();
 });
@@ -78,15 +73,7 @@ async function screenshot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-async function apiCall<T>(method: string, input: unknown = {}): Promise<T> {
-  return page.evaluate(
-    async ([name, body]) => {
-      const response = await fetch(`/api/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return response.json();
-    },
-    [method, input] as const,
-  ) as Promise<T>;
-}
+const apiCall = <T>(method: string, input: unknown = {}) => callAdmin<T>(page, method, input);
 
 type Setup = { configured: Record<'ilert' | 'publicUrl' | 'levelSecret' | 'heartbeat' | 'ilertApiKey', boolean>; publicUrl?: string; webhookUrl?: string };
 

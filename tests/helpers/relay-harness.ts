@@ -93,3 +93,10 @@ export async function startChildRelay(
   });
   return { child, url, adminUrl, output: () => output, exited };
 }
+
+/** Stops a child relay with SIGTERM (a graceful shutdown) and waits for it to exit; a no-op if it already has. */
+export async function stopChildRelay(relay: ChildRelay | undefined): Promise<void> {
+  if (!relay || relay.child.exitCode !== null) return;
+  relay.child.kill('SIGTERM');
+  await relay.exited;
+}
