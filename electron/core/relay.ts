@@ -13,9 +13,9 @@ import { LevelDirectory } from './level/directory.ts';
 import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
 import { Router, DEFAULT_TARGET } from './routing/router.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
-import { IlertApi, alertSourceProblem, describeAlertSource } from './ilert/ilert-api.ts';
+import { IlertApi, IlertApiError, alertSourceProblem, describeAlertSource } from './ilert/ilert-api.ts';
 import { IlertStateSync } from './ilert/state-sync.ts';
-import { Tunnel, findCloudflared, type TunnelState } from './setup/tunnel.ts';
+import { Tunnel, findCloudflared } from './setup/tunnel.ts';
 import { checkReachability, normalisePublicUrl } from './setup/reachability.ts';
 import { IntegrationTestRunner } from './setup/integration-test.ts';
 import { diagnose } from './diagnosis.ts';
@@ -414,8 +414,7 @@ export class Relay {
           else this.#alertSourceProblems.delete(target.name);
         })
         .catch((error: unknown) => {
-          const message = (error as Error).message;
-          if (/404|not.found/i.test(message)) this.#alertSourceProblems.set(target.name, message);
+          if (error instanceof IlertApiError && error.kind === 'not-found') this.#alertSourceProblems.set(target.name, error.message);
         })
         .finally(() => {
           if (!this.store.closed) this.store.emit({ kind: 'setup' });
@@ -425,7 +424,7 @@ export class Relay {
 
   tunnelState(): TunnelStateView | undefined {
     if (!this.#tunnel) return undefined;
-    const { pid: _pid, ...state } = this.#tunnel.state as TunnelState & { warning?: string };
+    const { pid: _pid, ...state } = this.#tunnel.state;
     return state;
   }
 
