@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import Conf from 'conf';
+import path from 'node:path';
 import { resolveSettings, validateSettings, SettingsError, SECRET_SETTINGS, type Settings, type SettingsInput } from './settings.ts';
 
 /** Encrypts secrets at rest; the desktop app backs it with Electron's safeStorage. */
@@ -11,34 +11,30 @@ export interface SecretCodec {
 const ENCRYPTED = 'enc:v1:';
 
 /**
- * The settings file in the data directory (`settings.json`), read and written with conf — the
- * library under electron-store — so the desktop app and the headless host share one format.
- * Validation is ours (zod); environment variables override what the file says.
+ * The settings file in the data directory (`settings.json`), shared by the desktop app and the
+ * headless host. Validation is ours (zod); environment variables override what the file says.
+ * Writes are atomic (a temporary file renamed over the old one), so a crash mid-write leaves
+ * either the old settings or the new ones, never half a file.
  */
 export class SettingsFile {
   readonly path: string;
-  readonly #conf: Conf<Record<string, unknown>>;
   readonly #codec: SecretCodec | undefined;
+  #values: Record<string, unknown>;
 
   constructor(dataDir: string, codec?: SecretCodec) {
     this.#codec = codec;
-    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    this.path = path.join(dataDir, 'settings.json');
     try {
-      this.#conf = new Conf<Record<string, unknown>>({
-        cwd: dataDir,
-        configName: 'settings',
-        configFileMode: 0o600,
-        watch: false,
-      });
+      fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      this.#values = readJsonObject(this.path);
     } catch (error) {
       throw new SettingsError([{ key: '', message: `the settings file in ${dataDir} cannot be read: ${(error as Error).message}` }]);
     }
-    this.path = this.#conf.path;
   }
 
   /** The file's values, secrets decrypted. A secret that cannot be decrypted is reported, not dropped. */
   stored(): Record<string, unknown> {
-    return mapSecrets({ ...this.#conf.store }, (value, key) => {
+    return mapSecrets({ ...this.#values }, (value, key) => {
       if (!value.startsWith(ENCRYPTED)) return value;
       if (!this.#codec) throw new SettingsError([{ key, message: 'is encrypted by the desktop app; set it again here or through its environment variable' }]);
       try {
@@ -61,7 +57,8 @@ export class SettingsFile {
     const settings = validateSettings(next);
     const codec = this.#codec;
     const onDisk = codec ? mapSecrets({ ...next }, (value) => `${ENCRYPTED}${codec.encrypt(value)}`) : next;
-    this.#conf.store = onDisk;
+    writeJsonAtomically(this.path, onDisk);
+    this.#values = onDisk;
     return settings;
   }
 }
@@ -80,4 +77,35 @@ function mapSecrets(values: Record<string, unknown>, transform: (value: string, 
     });
   }
   return values;
+}
+
+function readJsonObject(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
+  if (!text.trim()) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or remove it`, { cause: error });
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${file} must hold a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function writeJsonAtomically(file: string, value: unknown): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(temporary, 'w', 0o600);
+  try {
+    fs.writeFileSync(fd, `${JSON.stringify(value, null, '\t')}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temporary, file);
 }

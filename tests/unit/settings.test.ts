@@ -84,7 +84,7 @@ test('the start-up warnings say what to set', () => {
   assert.deepEqual(configurationProblems(configured), []);
 });
 
-test('the settings file round-trips through conf and refuses invalid updates without writing', () => {
+test('the settings file round-trips and refuses invalid updates without writing', () => {
   const dir = tempDataDir();
   const file = new SettingsFile(dir);
   file.update({ port: 9100, ilertIntegrationKey: 'il1api0123456789' });
