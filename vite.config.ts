@@ -3,16 +3,19 @@ import { defineConfig, type UserConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import pkg from './package.json' with { type: 'json' };
 
-const nodeExternals = [...builtinModules, ...builtinModules.map((name) => `node:${name}`), 'electron', ...Object.keys(pkg.dependencies)];
+const builtins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
+const nodeExternals = [...builtins, ...Object.keys(pkg.dependencies)];
 
 /**
- * One CommonJS file per Electron entry. The sandboxed preload may require nothing but electron,
- * so everything else is bundled into it; main loads its dependencies from node_modules.
+ * One self-contained CommonJS file per Electron entry: everything but electron (and, for main,
+ * Node's built-ins) is bundled in. Nothing is then loaded from node_modules at run time, so an
+ * ESM-only dependency cannot meet CommonJS interop inside app.asar, and the sandboxed preload
+ * requires nothing but electron, as it must.
  */
 function electronEntry(name: 'main' | 'preload', emptyOutDir: boolean): UserConfig {
-  const external = name === 'preload' ? ['electron'] : nodeExternals;
+  const external = name === 'preload' ? ['electron'] : ['electron', ...builtins];
   return {
-    ssr: name === 'preload' ? { noExternal: true } : {},
+    ssr: { noExternal: true },
     build: {
       outDir: 'dist/electron',
       emptyOutDir,

@@ -434,4 +434,5 @@ export type PushedEventName = keyof typeof pushedEvents;
 export type PushedEvent<E extends PushedEventName> = z.output<(typeof pushedEvents)[E]>;
 
 /** Errors cross the boundary as a code and a message a person can act on. */
-export type ApiError = { code: 'bad_input' | 'not_found' | 'internal'; message: string };
+/** `unavailable`: the desktop app's relay did not start (see the desktop methods in bridge.ts). */
+export type ApiError = { code: 'bad_input' | 'not_found' | 'internal' | 'unavailable'; message: string };

@@ -74,17 +74,7 @@ async function main(): Promise<void> {
     fail(listenError(error as NodeJS.ErrnoException, 'the admin dashboard', '127.0.0.1', settings.adminPort, 'RELAY_ADMIN_PORT'));
   }
   const batcher = new ChangeBatcher(running.store, (changes) => admin.push(changes));
-
-  console.log(`level-ilert-relay: receiver listening at ${running.receiverUrl}`);
-  console.log(`  dashboard (this machine only): ${admin.url}`);
-  console.log(`  data directory: ${dataDir}`);
-  console.log(`  settings file:  ${settingsPath}`);
-  console.log(`  forwarding to:  ${settings.ilertApiUrl}/api/events (at most ${settings.ilertEventsPerMinute} events/min per key)`);
-  const problems = running.status().problems;
-  for (const problem of problems) console.log(`  warning: ${problem}`);
-  if (problems.length === 0) console.log('  configuration: ok');
-  console.log('Press Ctrl+C to stop.');
-
+  // Before anything is printed: whoever waits for the start-up lines may stop the relay at once.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -101,6 +91,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  console.log(`level-ilert-relay: receiver listening at ${running.receiverUrl}`);
+  console.log(`  dashboard (this machine only): ${admin.url}`);
+  console.log(`  data directory: ${dataDir}`);
+  console.log(`  settings file:  ${settingsPath}`);
+  console.log(`  forwarding to:  ${settings.ilertApiUrl}/api/events (at most ${settings.ilertEventsPerMinute} events/min per key)`);
+  const problems = running.status().problems;
+  for (const problem of problems) console.log(`  warning: ${problem}`);
+  if (problems.length === 0) console.log('  configuration: ok');
+  console.log('Press Ctrl+C to stop.');
 }
 
 await main();

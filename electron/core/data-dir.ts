@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -18,6 +19,25 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
   return path.join(appData, APP_DIR_NAME);
 }
 
+/** Where the desktop app remembers a data directory the user chose when the default one failed. */
+function choiceFile(env: NodeJS.ProcessEnv): string {
+  return path.join(defaultDataDir(env), 'data-directory.txt');
+}
+
+/** RELAY_DATA_DIR, else the directory the user chose, else the OS app-data directory. */
 export function resolveDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.RELAY_DATA_DIR || defaultDataDir(env));
+  if (env.RELAY_DATA_DIR) return path.resolve(env.RELAY_DATA_DIR);
+  try {
+    const chosen = fs.readFileSync(choiceFile(env), 'utf8').trim();
+    if (chosen) return path.resolve(chosen);
+  } catch {
+    // No choice made: the default.
+  }
+  return defaultDataDir(env);
+}
+
+export function rememberDataDir(dir: string, env: NodeJS.ProcessEnv = process.env): void {
+  const file = choiceFile(env);
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(file, `${dir}\n`, { mode: 0o600 });
 }

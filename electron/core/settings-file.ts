@@ -32,17 +32,51 @@ export class SettingsFile {
     }
   }
 
-  /** The file's values, secrets decrypted. A secret that cannot be decrypted is reported, not dropped. */
+  /** The file's values, secrets decrypted. Secrets that cannot be decrypted are all reported, never dropped. */
   stored(): Record<string, unknown> {
-    return mapSecrets({ ...this.#values }, (value, key) => {
+    const issues: { key: string; message: string }[] = [];
+    const values = mapSecrets({ ...this.#values }, (value, key) => {
       if (!value.startsWith(ENCRYPTED)) return value;
-      if (!this.#codec) throw new SettingsError([{ key, message: 'is encrypted by the desktop app; set it again here or through its environment variable' }]);
+      if (!this.#codec) {
+        issues.push({ key, message: 'is encrypted by the desktop app; set it again here or through its environment variable' });
+        return value;
+      }
       try {
         return this.#codec.decrypt(value.slice(ENCRYPTED.length));
       } catch (error) {
-        throw new SettingsError([{ key, message: `cannot be decrypted (${(error as Error).message}); enter it again` }]);
+        issues.push({ key, message: `cannot be decrypted (${(error as Error).message}); enter it again` });
+        return value;
       }
     });
+    if (issues.length) throw new SettingsError(issues);
+    return values;
+  }
+
+  /**
+   * Replaces stored secrets without reading the others: the way out when the keychain refuses to
+   * decrypt them. `values` maps a secret's key (as SettingsError names it) to its new value; an
+   * empty value forgets it.
+   */
+  replaceSecrets(values: Record<string, string>): void {
+    const codec = this.#codec;
+    const seal = (value: string) => (codec ? `${ENCRYPTED}${codec.encrypt(value)}` : value);
+    const next = { ...this.#values };
+    const targets = Array.isArray(next.ilertTargets) ? [...(next.ilertTargets as Record<string, unknown>[])] : [];
+    for (const [key, value] of Object.entries(values)) {
+      const target = /^ilertTargets\.(\d+)\.integrationKey$/.exec(key);
+      if (target) {
+        const index = Number(target[1]);
+        if (!targets[index]) continue;
+        // A target without a key is no target: forgetting its key removes it.
+        targets[index] = value ? { ...targets[index], integrationKey: seal(value.trim()) } : { ...targets[index], integrationKey: undefined };
+      } else if ((SECRET_SETTINGS as readonly string[]).includes(key)) {
+        if (value.trim()) next[key] = seal(value.trim());
+        else delete next[key];
+      }
+    }
+    if (Array.isArray(next.ilertTargets)) next.ilertTargets = targets.filter((target) => target.integrationKey !== undefined);
+    writeJsonAtomically(this.path, next);
+    this.#values = next;
   }
 
   /** Effective settings: file, then environment overrides, validated. */

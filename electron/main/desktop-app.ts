@@ -1,18 +1,22 @@
 import type { BrowserWindow as BrowserWindowType } from 'electron';
-import { IPC_CHANGES_CHANNEL, IPC_NAVIGATE_CHANNEL, type NavigateTarget } from '../../shared/bridge.ts';
+import { IPC_CHANGES_CHANNEL, IPC_NAVIGATE_CHANNEL, type DesktopHandlers, type NavigateTarget, type StartupProblem } from '../../shared/bridge.ts';
+import type { Handlers } from '../../shared/contract.ts';
 import { ChangeBatcher } from '../core/api/change-batcher.ts';
 import { createHandlers } from '../core/api/handlers.ts';
-import { resolveDataDir } from '../core/data-dir.ts';
+import { rememberDataDir, resolveDataDir } from '../core/data-dir.ts';
 import { AlertWatcher } from '../core/desktop/alert-watcher.ts';
 import { APP_ORIGIN } from '../core/desktop/app-protocol.ts';
-import { planNotifications, type PlannedNotification } from '../core/desktop/notifications.ts';
-import { trayState } from '../core/desktop/tray-state.ts';
+import { planNotifications } from '../core/desktop/notifications.ts';
+import { trayState, type TrayState } from '../core/desktop/tray-state.ts';
+import { LogFile } from '../core/log-file.ts';
 import { Relay } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
-import type { Settings } from '../core/settings.ts';
+import { SECRET_SETTINGS, SettingsError, type Settings } from '../core/settings.ts';
 import type { ElectronApi } from './electron-api.ts';
-import { registerIpcHandlers } from './ipc.ts';
+import { registerIpcHandlers, unavailableHandlers } from './ipc.ts';
+import { applyStartAtLogin, openedAtLogin } from './login-item.ts';
+import { Notifier } from './notifier.ts';
 import { registerAppScheme, serveRenderer } from './protocol.ts';
 import { secretStorage } from './secrets.ts';
 import { TrayController } from './tray.ts';
@@ -25,105 +29,210 @@ export interface DesktopPaths {
   appIcon: string;
 }
 
+/** electron-builder's appId: Windows shows toasts only for an app with this id set. */
+export const APP_USER_MODEL_ID = 'io.github.level-ilert-relay';
 const PAUSE_MS = 60 * 60_000;
 const TRAY_REFRESH_MS = 15_000;
 
-/** What a running desktop app exposes, for its tests. */
-export interface DesktopApp {
-  relay: Relay | undefined;
-  window: BrowserWindowType | undefined;
-  tray: TrayController | undefined;
-  quit(): Promise<void>;
+/** A relay that runs, with what hangs off it; absent while start-up failed. */
+interface Running {
+  relay: Relay;
+  service: SettingsService;
+  handlers: Handlers;
+  batcher: ChangeBatcher;
 }
 
 /**
- * The desktop host: the relay core plus window, tray, notifications and IPC. Everything Electron
- * comes in through `electron`, so tests run it with fakes.
+ * The desktop host: the relay core plus window, tray, notifications and IPC. Runs synchronously
+ * up to `whenReady` (scheme registration and the single-instance lock must happen before ready),
+ * then starts the relay. If the relay cannot start (unreadable settings, a secret the keychain
+ * will not decrypt, a database that cannot be opened) the window and tray still come up and
+ * explain it, with a way out; the app never lingers without a window.
  */
-export function startDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): Promise<DesktopApp> {
+export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): void {
   const { app } = electron;
   registerAppScheme(electron.protocol);
-  const state: DesktopApp = { relay: undefined, window: undefined, tray: undefined, quit: async () => app.quit() };
+  if (platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
   if (!app.requestSingleInstanceLock()) {
     app.quit();
-    return Promise.resolve(state);
+    return;
   }
 
-  let quitting = false;
-  let stopped = false;
+  let running: Running | undefined;
+  let problem: StartupProblem | undefined;
+  let chosenDataDir: string | undefined;
+  let window: BrowserWindowType | undefined;
+  let tray: TrayController | undefined;
+  let log: LogFile | undefined;
   let pausedUntil: number | undefined;
-  let batcher: ChangeBatcher | undefined;
+  let stopping: Promise<void> | undefined;
+  let stopped = false;
   let trayTimer: NodeJS.Timeout | undefined;
+  const startHidden = process.argv.includes('--hidden') || openedAtLogin(app, platform);
+
+  const setDockVisible = (visible: boolean) => {
+    // macOS: a Dock icon only while the window is shown; the tray is the app otherwise.
+    if (platform !== 'darwin' || !app.dock) return;
+    if (visible) void app.dock.show();
+    else app.dock.hide();
+  };
 
   const showWindow = (target?: NavigateTarget) => {
-    const window = state.window;
-    if (!window) return;
+    if (!window || window.isDestroyed()) return;
     if (window.isMinimized()) window.restore();
     window.show();
     window.focus();
     if (target) window.webContents.send(IPC_NAVIGATE_CHANNEL, target);
   };
 
-  const shutdown = async () => {
-    if (stopped) return;
-    stopped = true;
-    quitting = true;
-    clearInterval(trayTimer);
-    batcher?.close();
-    await state.relay?.stop();
+  /** Stops the relay once, whoever asks first (tray Quit, the OS quitting, Windows ending the session). */
+  const stopRelay = (): Promise<void> => {
+    stopping ??= (async () => {
+      clearInterval(trayTimer);
+      const current = running;
+      running = undefined;
+      current?.batcher.close();
+      await current?.relay.stop();
+      console.log('relay stopped');
+      stopped = true;
+    })();
+    return stopping;
   };
-  state.quit = async () => {
-    await shutdown();
+  const quit = async () => {
+    await stopRelay();
     app.quit();
   };
 
   app.on('second-instance', () => showWindow());
+  app.on('activate', () => showWindow());
   app.on('window-all-closed', () => {
     // Stay in the tray: the relay keeps running until Quit.
   });
   app.on('before-quit', (event) => {
-    quitting = true;
+    // Cmd-Q, logout, shutdown or tray Quit: finish in-flight work first, then quit for real.
     if (stopped) return;
     event.preventDefault();
-    void state.quit();
+    void quit();
   });
 
-  return app.whenReady().then(async () => {
-    electron.session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-    const dataDir = resolveDataDir(env);
-    const secrets = secretStorage(electron.safeStorage, platform);
+  const notifier = new Notifier(electron, platform, {
+    open: (target) => showWindow(target),
+    accept: (levelAlertId) => running?.relay.store.enqueueAccept(levelAlertId, 'the technician (from a notification)'),
+  });
 
-    const applyDesktopSettings = (settings: Settings) => app.setLoginItemSettings({ openAtLogin: settings.startAtLogin });
+  const refreshTray = () => {
+    if (!tray || stopped) return;
+    const now = Date.now();
+    const paused = pausedUntil !== undefined && pausedUntil > now;
+    let state: TrayState;
+    if (running) {
+      state = trayState({
+        status: running.relay.status(),
+        alerts: running.relay.read.listAlerts(now),
+        integrationConfigured: Boolean(running.service.current.ilertIntegrationKey),
+        notificationsPausedUntil: pausedUntil,
+        now,
+      });
+    } else {
+      state = { icon: 'problem', tooltip: `Level → ilert Relay: not running — ${problem?.message ?? 'starting'}` };
+    }
+    tray.update(state, paused);
+  };
+
+  /** Starts settings and relay; on failure records why, so the window can say it. */
+  const boot = async (): Promise<void> => {
+    const dataDir = chosenDataDir ?? resolveDataDir(env);
+    const secrets = secretStorage(electron.safeStorage, platform);
     let service: SettingsService;
     try {
-      service = new SettingsService(new SettingsFile(dataDir, secrets.codec), env, (settings) => {
-        state.relay?.applySettings(settings);
-        applyDesktopSettings(settings);
-        refreshTray();
-      }, secrets.warning ? [secrets.warning] : []);
+      const file = new SettingsFile(dataDir, secrets.codec);
+      service = new SettingsService(file, env, (settings) => applySettings(settings), secrets.warning ? [secrets.warning] : []);
     } catch (error) {
-      electron.dialog.showErrorBox('Level → ilert Relay: settings problem', (error as Error).message);
-      app.quit();
-      return state;
+      problem = describeStartupProblem(error, dataDir, env);
+      console.error(`start-up: ${problem.message}`);
+      return;
     }
-    applyDesktopSettings(service.current);
-
-    const relay = new Relay({ dataDir, settings: service.current });
-    state.relay = relay;
+    let relay: Relay;
+    try {
+      relay = new Relay({ dataDir, settings: service.current });
+    } catch (error) {
+      problem = { kind: 'database', message: `the database in ${dataDir} cannot be opened: ${(error as Error).message}`, dataDir, secrets: [], canChooseDataDir: !env.RELAY_DATA_DIR };
+      console.error(`start-up: ${problem.message}`);
+      return;
+    }
     try {
       await relay.start();
     } catch (error) {
-      // Keep the app up so the user can fix the port in Settings; the tray shows the problem.
-      electron.dialog.showErrorBox('Level → ilert Relay: the receiver could not start', `${(error as Error).message}\n\nChange the port in Settings and restart the app.`);
+      // The relay runs without its receiver; the status, Health and the tray say why.
+      console.error(`the receiver could not start: ${(error as Error).message}`);
     }
+    problem = undefined;
+    const watcher = new AlertWatcher(relay.read, Date.now());
+    const batcher = new ChangeBatcher(relay.store, (changes) => {
+      if (window && !window.isDestroyed()) window.webContents.send(IPC_CHANGES_CHANNEL, changes);
+      const settings = service.current;
+      for (const plan of planNotifications(watcher.observe(changes), { minSeverity: settings.notifyMinSeverity, notifyResolves: settings.notifyResolves, pausedUntil }, Date.now())) notifier.show(plan);
+      refreshTray();
+    });
+    running = { relay, service, handlers: createHandlers(relay, service), batcher };
+    applySettings(service.current);
+    electron.powerMonitor.on('resume', () => running?.relay.reconciler.wake());
+    trayTimer = setInterval(refreshTray, TRAY_REFRESH_MS);
+    trayTimer.unref();
+    console.log(`relay started: receiver ${relay.receiverUrl ?? 'not listening'}, data in ${dataDir}`);
+  };
 
-    registerIpcHandlers(electron.ipcMain, createHandlers(relay, service));
+  const applySettings = (settings: Settings) => {
+    running?.relay.applySettings(settings);
+    const notice = applyStartAtLogin(electron, settings.startAtLogin, platform, env);
+    if (notice) console.warn(notice);
+    refreshTray();
+  };
+
+  const desktopHandlers: DesktopHandlers = {
+    getStartupProblem: () => problem ?? null,
+    resolveStartupProblem: async (input) => {
+      if (running) return { started: true, problem: null };
+      if (input.action === 'quit') {
+        void quit();
+        return { started: false, problem: problem ?? null };
+      }
+      if (input.action === 'chooseDataDir') {
+        const choice = await electron.dialog.showOpenDialog({ title: 'Choose a data directory for the relay', properties: ['openDirectory', 'createDirectory'] });
+        const chosen = choice.filePaths[0];
+        if (choice.canceled || !chosen) return { started: false, problem: problem ?? null };
+        chosenDataDir = chosen;
+        rememberDataDir(chosen, env);
+      }
+      if (input.action === 'replaceSecrets' && problem) {
+        new SettingsFile(problem.dataDir, secretStorage(electron.safeStorage, platform).codec).replaceSecrets(input.values);
+      }
+      await boot();
+      refreshTray();
+      return { started: Boolean(running), problem: problem ?? null };
+    },
+    openLogs: async () => {
+      const file = log?.path ?? '';
+      const failure = file ? await electron.shell.openPath(file) : 'no log file';
+      if (failure) throw new Error(failure);
+      return { path: file };
+    },
+  };
+
+  void app.whenReady().then(async () => {
+    try {
+      log = new LogFile(app.getPath('logs'), { secrets: () => secretValues(running?.service.current) });
+      log.captureConsole();
+    } catch (error) {
+      console.error(`no log file: ${(error as Error).message}`);
+    }
+    electron.session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+    // No default menu: it offers DevTools and reload. macOS keeps the app and Edit menus for Cmd-Q and copy/paste.
+    electron.Menu.setApplicationMenu(platform === 'darwin' ? electron.Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }]) : null);
     serveRenderer(electron, paths.rendererDir);
-    const window = createMainWindow(electron, { preload: paths.preload, icon: paths.appIcon, isQuitting: () => quitting });
-    state.window = window;
-    void window.loadURL(`${APP_ORIGIN}/`);
+    registerIpcHandlers(electron.ipcMain, () => running?.handlers ?? unavailableHandlers(() => `the relay did not start: ${problem?.message ?? 'still starting'}`), desktopHandlers);
 
-    const tray = new TrayController(electron, paths.trayIconDir, {
+    tray = new TrayController(electron, paths.trayIconDir, platform, {
       open: () => showWindow(),
       pauseNotifications: () => {
         pausedUntil = Date.now() + PAUSE_MS;
@@ -133,58 +242,39 @@ export function startDesktopApp(electron: ElectronApi, paths: DesktopPaths, env:
         pausedUntil = undefined;
         refreshTray();
       },
-      copyWebhookUrl: () => electron.clipboard.writeText(relay.status().publicUrl ?? relay.receiverUrl ?? ''),
-      quit: () => void state.quit(),
+      copyWebhookUrl: () => electron.clipboard.writeText(running ? (running.relay.status().publicUrl ?? running.relay.receiverUrl ?? '') : ''),
+      openLogs: () => void desktopHandlers.openLogs({}),
+      quit: () => void quit(),
     });
-    state.tray = tray;
 
-    function refreshTray(): void {
-      if (stopped) return;
-      const now = Date.now();
-      const paused = pausedUntil !== undefined && pausedUntil > now;
-      tray.update(
-        trayState({
-          status: relay.status(),
-          alerts: relay.read.listAlerts(now),
-          integrationConfigured: Boolean(service.current.ilertIntegrationKey),
-          notificationsPausedUntil: pausedUntil,
-          now,
-        }),
-        paused,
-      );
-    }
+    // The one seam for tests against a real Electron (tests/e2e/electron.test.ts): the tray menu.
+    if (env.RELAY_E2E_HOOKS === '1') Object.assign(globalThis, { relayTestHooks: { trayMenu: () => tray?.menu } });
 
-    // Only macOS shows notification buttons from plain options; elsewhere Accept is in the window.
-    const acceptAction = platform === 'darwin';
-    const notify = (plan: PlannedNotification) => {
-      if (!electron.Notification.isSupported()) return;
-      const alertId = plan.acceptAlertId;
-      const actions = alertId && acceptAction ? [{ type: 'button' as const, text: 'Accept in ilert' }] : [];
-      const notification = new electron.Notification({ title: plan.title, body: plan.body, urgency: plan.urgent ? 'critical' : 'normal', actions });
-      notification.on('click', () => showWindow(plan.target));
-      notification.on('action', () => {
-        if (!alertId) return;
-        try {
-          relay.store.enqueueAccept(alertId, 'the technician (from a notification)');
-        } catch (error) {
-          console.error(`accept: ${(error as Error).message}`);
-        }
-      });
-      notification.show();
-    };
-    electron.powerMonitor.on('resume', () => relay.reconciler.wake());
-
-    const watcher = new AlertWatcher(relay.read, Date.now());
-    batcher = new ChangeBatcher(relay.store, (changes) => {
-      if (!window.isDestroyed()) window.webContents.send(IPC_CHANGES_CHANNEL, changes);
-      const events = watcher.observe(changes);
-      const settings = service.current;
-      for (const plan of planNotifications(events, { minSeverity: settings.notifyMinSeverity, notifyResolves: settings.notifyResolves, pausedUntil }, Date.now())) notify(plan);
-      refreshTray();
-    });
+    await boot();
+    window = createMainWindow(electron, { preload: paths.preload, icon: paths.appIcon, isQuitting: () => stopping !== undefined, startHidden: startHidden && !problem });
+    window.on('show', () => setDockVisible(true));
+    window.on('hide', () => setDockVisible(false));
+    // Windows ends the session without before-quit: stop the relay while there is still time.
+    window.on('session-end', () => void stopRelay());
+    if (startHidden && !problem) setDockVisible(false);
+    void window.loadURL(`${APP_ORIGIN}/`);
     refreshTray();
-    trayTimer = setInterval(refreshTray, TRAY_REFRESH_MS);
-    trayTimer.unref();
-    return state;
   });
+}
+
+function secretValues(settings: Settings | undefined): string[] {
+  if (!settings) return [];
+  return [...SECRET_SETTINGS.map((key) => settings[key]), ...settings.ilertTargets.map((target) => target.integrationKey)].filter((value): value is string => Boolean(value));
+}
+
+function describeStartupProblem(error: unknown, dataDir: string, env: NodeJS.ProcessEnv): StartupProblem {
+  const canChooseDataDir = !env.RELAY_DATA_DIR;
+  if (error instanceof SettingsError) {
+    const secrets = error.issues.filter((issue) => /decrypt|encrypted/.test(issue.message)).map((issue) => issue.key);
+    if (secrets.length) {
+      return { kind: 'secrets', message: `the system keychain did not decrypt the saved secrets (${secrets.join(', ')}): enter them again, or forget them and set them later`, dataDir, secrets, canChooseDataDir };
+    }
+    return { kind: 'settings', message: error.problems.join('; '), dataDir, secrets: [], canChooseDataDir };
+  }
+  return { kind: 'settings', message: (error as Error).message, dataDir, secrets: [], canChooseDataDir };
 }

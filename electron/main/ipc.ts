@@ -1,18 +1,48 @@
-import { IPC_INVOKE_PREFIX, type InvokeResult } from '../../shared/bridge.ts';
+import { z } from 'zod';
+import { desktopMethods, IPC_INVOKE_PREFIX, type DesktopHandlers, type DesktopMethodName, type InvokeResult } from '../../shared/bridge.ts';
 import { methods, type Handlers, type MethodName } from '../../shared/contract.ts';
-import { callMethod } from '../core/api/handlers.ts';
+import { callMethod, UnavailableError } from '../core/api/handlers.ts';
 import { isTrustedSenderUrl } from '../core/desktop/app-protocol.ts';
 import type { ElectronApi } from './electron-api.ts';
 
-/** One handler per contract method; each checks the sender's frame and validates its input. */
-export function registerIpcHandlers(ipcMain: ElectronApi['ipcMain'], handlers: Handlers): void {
+type SenderEvent = { senderFrame?: { url: string } | null };
+const refused: InvokeResult = { ok: false, error: { code: 'bad_input', message: 'refused: the request did not come from the app' } };
+
+/**
+ * One handler per contract and desktop method, registered once for the app's lifetime (Electron
+ * refuses a second registration). Each checks the sender's frame and validates its input; contract
+ * calls go to whatever `relay()` answers with now — the running relay, or a stand-in that explains
+ * why it did not start.
+ */
+export function registerIpcHandlers(ipcMain: ElectronApi['ipcMain'], relay: () => Handlers, desktop: DesktopHandlers): void {
+  const handle = (name: string, run: (input: unknown) => Promise<InvokeResult>) =>
+    ipcMain.handle(`${IPC_INVOKE_PREFIX}${name}`, (event: SenderEvent, input: unknown) => (isTrustedSenderUrl(event.senderFrame?.url) ? run(input) : Promise.resolve(refused)));
+
   for (const name of Object.keys(methods) as MethodName[]) {
-    ipcMain.handle(`${IPC_INVOKE_PREFIX}${name}`, async (event, input: unknown): Promise<InvokeResult> => {
-      if (!isTrustedSenderUrl(event.senderFrame?.url)) {
-        return { ok: false, error: { code: 'bad_input', message: 'refused: the request did not come from the app' } };
-      }
-      const result = await callMethod(handlers, name, input);
+    handle(name, async (input) => {
+      const result = await callMethod(relay(), name, input);
       return result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error };
     });
   }
+  for (const name of Object.keys(desktopMethods) as DesktopMethodName[]) {
+    handle(name, async (input) => {
+      const parsed = desktopMethods[name].input.safeParse(input ?? {});
+      if (!parsed.success) return { ok: false, error: { code: 'bad_input', message: z.prettifyError(parsed.error) } };
+      try {
+        return { ok: true, value: await (desktop[name] as (value: unknown) => unknown)(parsed.data) };
+      } catch (error) {
+        console.error(`desktop ${name}: ${(error as Error).message}`);
+        return { ok: false, error: { code: 'internal', message: `${name} failed: ${(error as Error).message}` } };
+      }
+    });
+  }
+}
+
+/** The contract while the relay is not running: every method says why, and nothing pretends. */
+export function unavailableHandlers(reason: () => string): Handlers {
+  return new Proxy({} as Handlers, {
+    get: () => () => {
+      throw new UnavailableError(reason());
+    },
+  });
 }

@@ -1,10 +1,11 @@
 /** Electron entry point: hands the real electron module to the desktop host. */
 import path from 'node:path';
 import * as electron from 'electron';
-import { startDesktopApp } from './desktop-app.ts';
+import { runDesktopApp } from './desktop-app.ts';
 
+// dist/electron/main.cjs: the app's root (the repo, or app.asar when packaged) is two levels up.
 const root = path.join(__dirname, '..', '..');
-void startDesktopApp(electron, {
+runDesktopApp(electron, {
   rendererDir: path.join(root, 'dist', 'renderer'),
   preload: path.join(__dirname, 'preload.cjs'),
   trayIconDir: path.join(root, 'build', 'tray'),

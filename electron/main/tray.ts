@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Tray as TrayType } from 'electron';
+import type { Menu, Tray as TrayType } from 'electron';
 import type { TrayState } from '../core/desktop/tray-state.ts';
 import type { ElectronApi } from './electron-api.ts';
 
@@ -8,46 +8,58 @@ export interface TrayActions {
   pauseNotifications(): void;
   resumeNotifications(): void;
   copyWebhookUrl(): void;
+  openLogs(): void;
   quit(): void;
 }
 
 /**
  * The tray icon and its menu. There is always a menu, because Linux trays may not deliver clicks.
+ * Icons per platform: macOS gets monochrome template images (the menu bar tints them), Linux
+ * 24 px ones as its panels expect, Windows 16 px; each with an @2x version for HiDPI.
  */
 export class TrayController {
   readonly tray: TrayType;
+  /** The context menu now shown (Electron's Tray has no getter for it). */
+  menu: Menu | undefined;
   readonly #electron: Pick<ElectronApi, 'Tray' | 'Menu' | 'nativeImage'>;
   readonly #iconDir: string;
+  readonly #platform: NodeJS.Platform;
   readonly #actions: TrayActions;
   #last: { icon: string; tooltip: string; paused: boolean } | undefined;
 
-  constructor(electron: Pick<ElectronApi, 'Tray' | 'Menu' | 'nativeImage'>, iconDir: string, actions: TrayActions) {
+  constructor(electron: Pick<ElectronApi, 'Tray' | 'Menu' | 'nativeImage'>, iconDir: string, platform: NodeJS.Platform, actions: TrayActions) {
     this.#electron = electron;
     this.#iconDir = iconDir;
+    this.#platform = platform;
     this.#actions = actions;
     this.tray = new electron.Tray(this.#image('clear'));
     this.tray.on('click', () => actions.open());
   }
 
   #image(icon: string) {
-    return this.#electron.nativeImage.createFromPath(path.join(this.#iconDir, `${icon}.png`));
+    if (this.#platform === 'darwin') {
+      const image = this.#electron.nativeImage.createFromPath(path.join(this.#iconDir, 'mac', `${icon}Template.png`));
+      image.setTemplateImage(true);
+      return image;
+    }
+    return this.#electron.nativeImage.createFromPath(path.join(this.#iconDir, this.#platform === 'linux' ? 'linux' : 'win', `${icon}.png`));
   }
 
   update(state: TrayState, paused: boolean): void {
     if (this.#last && this.#last.icon === state.icon && this.#last.tooltip === state.tooltip && this.#last.paused === paused) return;
     if (this.#last?.icon !== state.icon) this.tray.setImage(this.#image(state.icon));
     this.tray.setToolTip(state.tooltip);
-    this.tray.setContextMenu(
-      this.#electron.Menu.buildFromTemplate([
-        { label: 'Open', click: () => this.#actions.open() },
-        paused
-          ? { label: 'Resume notifications', click: () => this.#actions.resumeNotifications() }
-          : { label: 'Pause notifications for 1 hour', click: () => this.#actions.pauseNotifications() },
-        { label: 'Copy webhook URL', click: () => this.#actions.copyWebhookUrl() },
-        { type: 'separator' },
-        { label: 'Quit', click: () => this.#actions.quit() },
-      ]),
-    );
+    this.menu = this.#electron.Menu.buildFromTemplate([
+      { label: 'Open', click: () => this.#actions.open() },
+      paused
+        ? { label: 'Resume notifications', click: () => this.#actions.resumeNotifications() }
+        : { label: 'Pause notifications for 1 hour', click: () => this.#actions.pauseNotifications() },
+      { label: 'Copy webhook URL', click: () => this.#actions.copyWebhookUrl() },
+      { label: 'Open logs', click: () => this.#actions.openLogs() },
+      { type: 'separator' },
+      { label: 'Quit', click: () => this.#actions.quit() },
+    ]);
+    this.tray.setContextMenu(this.menu);
     this.#last = { icon: state.icon, tooltip: state.tooltip, paused };
   }
 }

@@ -7,6 +7,8 @@ export interface MainWindowOptions {
   icon?: string;
   /** True once the user chose Quit: only then does closing the window really close it. */
   isQuitting: () => boolean;
+  /** Started at login: stay in the tray until the user opens the window. */
+  startHidden?: boolean;
 }
 
 /**
@@ -21,6 +23,7 @@ export function createMainWindow(electron: Pick<ElectronApi, 'BrowserWindow' | '
     minHeight: 480,
     show: false,
     title: 'Level → ilert Relay',
+    autoHideMenuBar: true,
     ...(options.icon ? { icon: options.icon } : {}),
     webPreferences: {
       preload: options.preload,
@@ -53,6 +56,7 @@ export function createMainWindow(electron: Pick<ElectronApi, 'BrowserWindow' | '
     event.preventDefault();
     window.hide();
   });
-  window.once('ready-to-show', () => window.show());
+  window.removeMenu();
+  if (!options.startHidden) window.once('ready-to-show', () => window.show());
   return window;
 }

@@ -1,12 +1,12 @@
 /**
  * The renderer's only door to the main process, generated from the shared contract: one invoke
- * per contract method (unknown names never reach IPC) and two subscriptions. No raw ipcRenderer.
+ * per contract or desktop method (unknown names never reach IPC) and two subscriptions. No raw ipcRenderer.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC_CHANGES_CHANNEL, IPC_INVOKE_PREFIX, IPC_NAVIGATE_CHANNEL, type RelayBridge } from '../../shared/bridge.ts';
+import { desktopMethods, IPC_CHANGES_CHANNEL, IPC_INVOKE_PREFIX, IPC_NAVIGATE_CHANNEL, type RelayBridge } from '../../shared/bridge.ts';
 import { methods } from '../../shared/contract.ts';
 
-const methodNames = new Set<string>(Object.keys(methods));
+const methodNames = new Set<string>([...Object.keys(methods), ...Object.keys(desktopMethods)]);
 
 function subscribe<T>(channel: string, listener: (value: T) => void): () => void {
   const handler = (_event: IpcRendererEvent, value: T) => listener(value);

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
 import type { RelayStatusView } from '../../shared/contract.ts';
-import { call, onNavigate, RelayApiError } from './api/client.ts';
+import { call, inElectron, onNavigate, RelayApiError } from './api/client.ts';
 import { StatusBar } from './components/StatusBar.tsx';
 import { useChanges, useCoalesced, useInterval } from './hooks.ts';
 import { AlertsView } from './views/AlertsView.tsx';
@@ -9,6 +9,7 @@ import { HealthView } from './views/HealthView.tsx';
 import { RoutingView } from './views/RoutingView.tsx';
 import { SettingsView } from './views/SettingsView.tsx';
 import { SetupView } from './views/SetupView.tsx';
+import { StartupProblemView } from './views/StartupProblemView.tsx';
 
 export type View = 'alerts' | 'deliveries' | 'routing' | 'health' | 'setup' | 'settings';
 
@@ -66,6 +67,8 @@ export function App() {
     document.getElementById(`tab-${next.view}`)?.focus();
   };
   const authProblem = statusError && (statusError.status === 401 || statusError.status === 403 || statusError.status === 421);
+
+  if (!status && statusError?.code === 'unavailable' && inElectron()) return <StartupProblemView onStarted={refreshStatus} />;
 
   if (!status && statusError) {
     return (

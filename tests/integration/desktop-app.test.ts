@@ -1,205 +1,373 @@
+/**
+ * The desktop app as users install it: the built dist/electron/main.cjs, run in a child process
+ * with the strict Electron stand-in in place of `electron` (tests/fakes/electron-standin).
+ */
 import { test } from 'node:test';
-import { once, type EventEmitter } from 'node:events';
 import assert from 'node:assert/strict';
-import { methods } from '../../shared/contract.ts';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDesktopApp } from '../../electron/main/desktop-app.ts';
-import { IPC_CHANGES_CHANNEL, IPC_INVOKE_PREFIX, IPC_NAVIGATE_CHANNEL } from '../../shared/bridge.ts';
-import { createFakeElectron } from '../fakes/fake-electron.ts';
-import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { methods } from '../../shared/contract.ts';
+import { desktopMethods } from '../../shared/bridge.ts';
+import { APP_USER_MODEL_ID } from '../../electron/main/desktop-app.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { launchDesktop, DesktopProcess, type StandinEvent } from '../helpers/desktop-process.ts';
 import { INTEGRATION_KEY, ROOT, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
-import { waitForEvent, waitForStore } from '../helpers/wait.ts';
 
-function paths() {
-  const rendererDir = tempDataDir('renderer-');
-  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>relay</title>');
-  return { rendererDir, preload: '/app/dist/electron/preload.cjs', trayIconDir: path.join(ROOT, 'build/tray'), appIcon: path.join(ROOT, 'build/icon.png') };
+type Status = { receiverUrl: string; receiverListening: boolean };
+const isEvent = (name: string) => (event: StandinEvent) => event.event === name;
+
+async function receiverUrl(app: DesktopProcess): Promise<string> {
+  const status = await app.invoke<Status>('getStatus');
+  assert.equal(status.ok, true, JSON.stringify(status.error));
+  return status.value!.receiverUrl;
 }
 
-async function launch(options: Parameters<typeof createFakeElectron>[0] = {}, extraEnv: Record<string, string> = {}) {
-  const fake = createFakeElectron(options);
-  const dataDir = tempDataDir('desktop-');
-  const env = { RELAY_DATA_DIR: dataDir, RELAY_PORT: '0', LEVEL_WEBHOOK_SECRET: SECRET, ...extraEnv };
-  const desktop = await startDesktopApp(fake.electron, paths(), env);
-  return { ...fake, desktop, dataDir };
+/** Quits through the tray, as a user would, and checks the process ends cleanly. */
+async function trayQuit(app: DesktopProcess): Promise<void> {
+  await app.command('trayClick', { label: 'Quit' });
+  assert.equal(await app.exited, 0, app.diagnostics());
 }
 
-test('a second instance quits at once and starts nothing', async () => {
-  const { desktop, record } = await launch({ singleInstance: false });
-  assert.equal(record.quitCalls, 1);
-  assert.equal(desktop.relay, undefined);
-  assert.equal(record.windows.length, 0);
-});
-
-test('the window is hardened and loads the app from app://relay/', async () => {
-  const { desktop, record } = await launch();
+test('the built app starts: page and assets through app:// with the CSP, hardened window, no menu, no error', async () => {
+  const app = await launchDesktop({ env: { LEVEL_WEBHOOK_SECRET: SECRET } });
   try {
-    const [window] = record.windows;
+    const state = await app.state();
+    assert.equal(state.ready, true);
+    assert.deepEqual(state.privilegedSchemes.map((entry) => entry.scheme), ['app'], 'registered before ready');
+    const loaded = app.events.find(isEvent('loaded'))!;
+    assert.equal(loaded.url, 'app://relay/');
+    const resources = loaded.resources as { url: string; status: number; csp: string | null }[];
+    assert.ok(resources.some((resource) => /\.js$/.test(resource.url)), `the page names its script: ${JSON.stringify(resources)}`);
+    for (const resource of resources) {
+      assert.equal(resource.status, 200, resource.url);
+      assert.match(resource.csp ?? '', /default-src 'self'; script-src 'self'/, resource.url);
+    }
+    const webPreferences = state.windows[0]!.webPreferences;
     assert.deepEqual(
-      {
-        contextIsolation: window!.options.webPreferences.contextIsolation,
-        sandbox: window!.options.webPreferences.sandbox,
-        nodeIntegration: window!.options.webPreferences.nodeIntegration,
-        webviewTag: window!.options.webPreferences.webviewTag,
-      },
+      { contextIsolation: webPreferences.contextIsolation, sandbox: webPreferences.sandbox, nodeIntegration: webPreferences.nodeIntegration, webviewTag: webPreferences.webviewTag },
       { contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false },
     );
-    assert.equal(window!.loadedUrl, 'app://relay/');
-    let granted: boolean | undefined;
-    record.permissionHandler!(undefined, 'media', (value) => (granted = value));
-    assert.equal(granted, false, 'no permission is ever granted to the page');
+    assert.match(String(webPreferences.preload), /dist\/electron\/preload\.cjs$/);
+    assert.ok(fs.existsSync(String(webPreferences.preload)), 'the preload the window names exists');
+    assert.equal(state.applicationMenu, null, 'no default menu (it offers DevTools)');
+    assert.equal(state.windows[0]!.menuRemoved, true);
+    assert.equal(state.windows[0]!.visible, true);
+    assert.equal(state.trays[0]!.empty, false, `the tray icon file exists: ${state.trays[0]!.image}`);
+    assert.match(state.trays[0]!.image, /tray\/linux\/clear\.png$|tray\/linux\/problem\.png$/);
+    assert.equal(await app.command('permission', { permission: 'media' }), false, 'no permission is ever granted');
+    const escape = await app.command<{ status: number }>('protocolFetch', { url: 'app://relay/..%2f..%2fpackage.json' });
+    assert.equal(escape.status, 404, 'nothing outside the renderer is served');
+    const health = await fetch(`${(await receiverUrl(app)).replace('/webhooks/level', '')}/healthz`);
+    assert.equal(health.status, 200, 'the receiver answers /healthz');
+    assert.deepEqual(app.uncaught(), []);
+    await trayQuit(app);
+    assert.deepEqual(app.uncaught(), [], 'no error box and no uncaught exception on the way out');
   } finally {
-    await desktop.quit();
+    await app.kill();
   }
 });
 
-test('window.open and navigation away are denied; https links go to the OS browser, nothing else does', async () => {
-  const { desktop, record } = await launch();
+test('IPC answers the app’s own frame, refuses any other, validates input, one handler per method', async () => {
+  const app = await launchDesktop();
   try {
-    const contents = record.windows[0]!.webContents;
-    assert.deepEqual(contents.windowOpenHandler!({ url: 'https://app.ilert.com/' }), { action: 'deny' });
-    assert.deepEqual(contents.windowOpenHandler!({ url: 'http://example.com/' }), { action: 'deny' });
-    assert.deepEqual(contents.windowOpenHandler!({ url: 'file:///etc/passwd' }), { action: 'deny' });
-    assert.deepEqual(record.openedExternally, ['https://app.ilert.com/']);
-    assert.equal(contents.attempt('will-navigate', 'https://evil.example/'), true);
-    assert.equal(contents.attempt('will-navigate', 'file:///etc/passwd'), true);
-    assert.equal(contents.attempt('will-redirect', 'http://127.0.0.1:8788/'), true);
-    assert.equal(contents.attempt('will-navigate', 'app://relay/index.html'), false, 'in-app navigation is fine');
-  } finally {
-    await desktop.quit();
-  }
-});
-
-test('the app protocol serves the renderer with the CSP, and nothing outside it', async () => {
-  const { desktop, record } = await launch();
-  try {
-    const page = await record.protocolHandler!(new Request('app://relay/'));
-    assert.equal(page.status, 200);
-    assert.match(await page.text(), /<title>relay<\/title>/);
-    assert.match(page.headers.get('content-security-policy')!, /default-src 'self'; script-src 'self'/);
-    const escape = await record.protocolHandler!(new Request('app://relay/..%2f..%2fetc%2fpasswd'));
-    assert.equal(escape.status, 404);
-  } finally {
-    await desktop.quit();
-  }
-});
-
-test('IPC handlers answer the app and refuse every other sender', async () => {
-  const { desktop, record } = await launch();
-  try {
-    const getStatus = record.ipcHandlers.get(`${IPC_INVOKE_PREFIX}getStatus`)!;
-    const trusted = (await getStatus({ senderFrame: { url: 'app://relay/index.html' } }, {})) as { ok: boolean; value: { receiverListening: boolean } };
+    const trusted = await app.invoke<Status>('getStatus', {}, 'app://relay/index.html');
     assert.equal(trusted.ok, true);
-    assert.equal(trusted.value.receiverListening, true);
-    for (const senderFrame of [{ url: 'https://evil.example/' }, { url: 'file:///tmp/x.html' }, null]) {
-      const refused = (await getStatus({ senderFrame }, {})) as { ok: boolean; error: { message: string } };
-      assert.equal(refused.ok, false);
-      assert.match(refused.error.message, /did not come from the app/);
+    assert.equal(trusted.value!.receiverListening, true);
+    for (const frame of ['https://evil.example/', 'file:///tmp/x.html', 'app://elsewhere/', null]) {
+      const refused = await app.invoke('getStatus', {}, frame);
+      assert.equal(refused.ok, false, `frame ${frame}`);
+      assert.match(refused.error!.message, /did not come from the app/);
     }
-    const bad = (await record.ipcHandlers.get(`${IPC_INVOKE_PREFIX}rerunJob`)!({ senderFrame: { url: 'app://relay/' } }, { id: -1 })) as { ok: boolean; error: { code: string } };
-    assert.deepEqual(bad.error.code, 'bad_input', 'inputs are validated with the contract');
-    assert.equal(record.ipcHandlers.size, Object.keys(methods).length, 'one handler per contract method');
+    const bad = await app.invoke('rerunJob', { id: -1 });
+    assert.equal(bad.error!.code, 'bad_input');
+    const state = await app.state();
+    assert.equal(state.ipcChannels.length, Object.keys(methods).length + Object.keys(desktopMethods).length);
   } finally {
-    await desktop.quit();
+    await app.kill();
   }
 });
 
-test('closing the window hides it to the tray; Quit in the tray menu really quits and stops the relay', async () => {
-  const { desktop, record, app } = await launch();
-  const window = record.windows[0]!;
-  assert.equal(window.visible, true);
-  window.userClose();
-  assert.equal(window.visible, false);
-  assert.equal(window.destroyed, false, 'hidden, not closed');
-  const tray = record.trays[0]!;
-  assert.deepEqual(tray.menu.map((item) => item.label ?? item.type), ['Open', 'Pause notifications for 1 hour', 'Copy webhook URL', 'separator', 'Quit']);
-  tray.click('Open');
-  assert.equal(window.visible, true);
-  tray.click('Copy webhook URL');
-  assert.match(record.clipboard[0]!, /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/level$/);
-  const quit = once(app, 'quit');
-  tray.click('Quit');
-  await quit;
-  assert.equal(desktop.relay!.store.closed, true, 'the relay stopped before the app quit');
-  window.userClose();
-  assert.equal(window.destroyed, true, 'after Quit the window closes for real');
+test('window.open and navigation away are denied; https links go to the OS browser', async () => {
+  const app = await launchDesktop();
+  try {
+    assert.deepEqual(await app.command('windowOpen', { url: 'https://app.ilert.com/' }), { action: 'deny' });
+    assert.deepEqual(await app.command('windowOpen', { url: 'file:///etc/passwd' }), { action: 'deny' });
+    assert.deepEqual(
+      app.events.filter(isEvent('openExternal')).map((event) => event.url),
+      ['https://app.ilert.com/'],
+    );
+    assert.equal(await app.command('windowAttempt', { event: 'will-navigate', url: 'https://evil.example/' }), true);
+    assert.equal(await app.command('windowAttempt', { event: 'will-redirect', url: 'http://127.0.0.1:8788/' }), true);
+    assert.equal(await app.command('windowAttempt', { event: 'will-navigate', url: 'app://relay/index.html' }), false);
+  } finally {
+    await app.kill();
+  }
 });
 
-test('a webhook turns the tray critical, pops one notification that opens the alert, and reaches the window batched', async () => {
-  const notConfigured = await launch();
-  assert.match(notConfigured.record.trays[0]!.image, /problem\.png$/, 'no ilert key configured: a relay problem');
-  await notConfigured.desktop.quit();
-
+test('a critical alert raises a notification that still opens the alert after garbage collection; a burst is one toast', async () => {
   const ilert = await new FakeIlert().start();
-  const { desktop, record } = await launch({}, { ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url });
+  const app = await launchDesktop({ env: { LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url } });
   try {
-    const tray = record.trays[0]!;
-    assert.match(tray.image, /clear\.png$/);
-    const sender = new LevelSender({ url: desktop.relay!.receiverUrl!, secret: SECRET });
+    const sender = new LevelSender({ url: await receiverUrl(app), secret: SECRET });
     const burst = [alertEvent({ severity: 'critical', name: 'Disk full' }), alertEvent({ severity: 'warning' }), alertEvent({ severity: 'critical' })];
     await Promise.all(burst.map((event) => sender.deliver(event)));
-    await waitFor(record, () => record.notifications.length > 0 && record.windows[0]!.webContents.sent.some((message) => message.channel === IPC_CHANGES_CHANNEL));
-    assert.equal(record.notifications.length, 1, 'a burst is one notification');
-    assert.equal(record.notifications[0]!.options.title, '3 new alerts, 2 critical');
-    assert.equal(record.notifications[0]!.options.urgency, 'critical');
-    assert.match(tray.tooltip, /2 critical, 1 warning/);
-    assert.match(tray.image, /critical\.png$/);
+    const first = await app.waitFor(isEvent('notification'), 'a notification');
+    assert.deepEqual((first.options as { title: string }).title, '3 new alerts, 2 critical');
+    assert.equal((first.options as { urgency: string }).urgency, 'critical');
+    await app.waitFor((event) => event.event === 'tray' && /critical\.png$/.test(String(event.image)), 'the tray to turn critical');
 
     const single = alertEvent({ severity: 'emergency', name: 'Server down' });
     await sender.deliver(single);
-    await waitFor(record, () => record.notifications.length === 2);
-    record.windows[0]!.hide();
-    record.notifications[1]!.emit('click');
-    assert.equal(record.windows[0]!.visible, true);
-    assert.deepEqual(record.windows[0]!.webContents.sent.at(-1), { channel: IPC_NAVIGATE_CHANNEL, value: { view: 'alerts', levelAlertId: single.data.id } });
+    const second = await app.next(isEvent('notification'), 'the second notification');
+    await app.command('windowClose');
+    // Minutes later: nothing but the app holds the toast, and the collector has run.
+    const alive = await app.command<boolean[]>('gc');
+    assert.equal(alive[Number(second.index)], true, 'the app keeps its notification referenced');
+    const navigate = app.next((event) => event.event === 'send' && event.channel === 'relay:navigate', 'navigation to the alert');
+    assert.deepEqual(await app.command('notificationClick', { index: second.index }), { fired: true });
+    assert.deepEqual((await navigate).value, { view: 'alerts', levelAlertId: single.data.id });
+    assert.equal((await app.state()).windows[0]!.visible, true);
 
-    tray.click('Pause notifications for 1 hour');
-    assert.match(tray.tooltip, /notifications paused until/);
+    await app.command('trayClick', { label: 'Pause notifications for 1 hour' });
+    assert.match((await app.state()).trays[0]!.tooltip, /notifications paused until/);
+    const before = app.events.filter(isEvent('notification')).length;
     await sender.deliver(alertEvent({ severity: 'critical' }));
-    await waitForStore(desktop.relay!.store, () => desktop.relay!.read.listAlerts(Date.now()).active.length === 5);
-    assert.equal(record.notifications.length, 2, 'paused: no new toast');
-    assert.ok(tray.menu.some((item) => item.label === 'Resume notifications'));
+    await app.next((event) => event.event === 'send' && event.channel === 'relay:changes', 'the change to reach the window');
+    await app.state(); // its reply comes after anything the app reported before it
+    assert.equal(app.events.filter(isEvent('notification')).length, before, 'paused: no new toast');
+    await trayQuit(app);
   } finally {
-    await desktop.quit();
+    await app.kill();
     await ilert.stop();
   }
 });
 
-test('secrets are encrypted with safeStorage; without a keyring the user is told they are plain text', async () => {
-  const withKeyring = await launch();
+test('quitting from the OS (Cmd-Q, logout) runs before-quit: the relay stops, then the app exits 0', async () => {
+  const app = await launchDesktop({ env: { LEVEL_WEBHOOK_SECRET: SECRET } });
   try {
-    const update = withKeyring.record.ipcHandlers.get(`${IPC_INVOKE_PREFIX}updateSettings`)!;
-    const saved = (await update({ senderFrame: { url: 'app://relay/' } }, { ilertIntegrationKey: 'il1apiSECRETKEY123' })) as { ok: boolean; value: { ok: boolean } };
-    assert.equal(saved.value.ok, true);
+    await app.command('osQuit');
+    assert.equal(await app.exited, 0, app.diagnostics());
+    assert.match(app.readLog(), /relay stopped/);
+    // The data directory is free again: a new start works on it.
+    const again = await launchDesktop({ dataDir: app.dataDir });
+    await trayQuit(again);
+  } finally {
+    await app.kill();
+  }
+});
+
+test('closing the window hides it to the tray; Open shows it; a second instance starts nothing', async () => {
+  const app = await launchDesktop();
+  try {
+    await app.command('windowClose');
+    assert.equal((await app.state()).windows[0]!.visible, false, 'hidden, not closed');
+    await app.command('trayClick', { label: 'Open' });
+    assert.equal((await app.state()).windows[0]!.visible, true);
+    assert.deepEqual((await app.state()).trays[0]!.menu, ['Open', 'Pause notifications for 1 hour', 'Copy webhook URL', 'Open logs', 'separator', 'Quit']);
+    await app.command('trayClick', { label: 'Copy webhook URL' });
+    assert.match(String(app.events.find(isEvent('clipboard'))!.text), /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/level$/);
+    await app.command('trayClick', { label: 'Open logs' });
+    assert.equal(app.events.find(isEvent('openPath'))!.path, app.logFile());
+  } finally {
+    await app.kill();
+  }
+  const second = new DesktopProcess({ env: { STANDIN_SECOND_INSTANCE: '1' } });
+  assert.equal(await second.exited, 0);
+  assert.equal(second.events.filter(isEvent('window')).length, 0);
+});
+
+test('Windows: toasts carry the appId from electron-builder.yml, and session-end stops the relay', async () => {
+  const builderConfig = fs.readFileSync(path.join(ROOT, 'electron-builder.yml'), 'utf8');
+  assert.match(builderConfig, new RegExp(`^appId: ${APP_USER_MODEL_ID.replaceAll('.', '\\.')}$`, 'm'));
+  const app = await launchDesktop({ env: { STANDIN_PLATFORM: 'win32' } });
+  try {
+    assert.equal((await app.state()).appUserModelId, APP_USER_MODEL_ID);
+    assert.match((await app.state()).trays[0]!.image, /tray\/win\//);
+    await app.command('sessionEnd');
+    await waitForLog(app, /relay stopped/);
+  } finally {
+    await app.kill();
+  }
+});
+
+test('macOS: template tray icons, a Dock icon only while the window shows, and a Dock click reopens it', async () => {
+  const app = await launchDesktop({ env: { STANDIN_PLATFORM: 'darwin' } });
+  try {
+    const tray = (await app.state()).trays[0]!;
+    assert.equal(tray.template, true);
+    assert.match(tray.image, /tray\/mac\/\w+Template\.png$/);
+    assert.equal(tray.empty, false);
+    assert.notEqual((await app.state()).applicationMenu, null, 'macOS keeps Cmd-Q and copy/paste');
+    await app.command('windowClose');
+    assert.equal((await app.state()).dockVisible, false);
+    await app.command('activate');
+    const state = await app.state();
+    assert.equal(state.windows[0]!.visible, true);
+    assert.equal(state.dockVisible, true);
+  } finally {
+    await app.kill();
+  }
+});
+
+test('Linux tray icons are 24 px with @2x versions for every state', () => {
+  for (const state of ['clear', 'warning', 'critical', 'problem', 'paused']) {
+    for (const [suffix, size] of [['', 24], ['@2x', 48]] as const) {
+      const png = fs.readFileSync(path.join(ROOT, 'build/tray/linux', `${state}${suffix}.png`));
+      assert.equal(png.readUInt32BE(16), size, `${state}${suffix}.png`);
+    }
+  }
+  const ico = fs.readFileSync(path.join(ROOT, 'build/icon.ico'));
+  assert.equal(ico.readUInt16LE(2), 1, 'an .ico app icon for Windows');
+  assert.ok(ico.readUInt16LE(4) >= 4);
+});
+
+test('start at login: Linux gets an XDG autostart entry that starts hidden; a development run registers nothing', async () => {
+  const packaged = await launchDesktop({ env: { STANDIN_PACKAGED: '1' } });
+  const entry = path.join(packaged.home, '.config/autostart/level-ilert-relay.desktop');
+  try {
+    const saved = await packaged.invoke<{ ok: boolean }>('updateSettings', { startAtLogin: true });
+    assert.equal(saved.value!.ok, true);
+    assert.match(fs.readFileSync(entry, 'utf8'), /^Exec=".+" --hidden$/m);
+    assert.deepEqual((await packaged.state()).loginItem, { openAtLogin: false }, "Electron's own setting does nothing on Linux");
+    await packaged.invoke('updateSettings', { startAtLogin: false });
+    assert.equal(fs.existsSync(entry), false);
+  } finally {
+    await packaged.kill();
+  }
+
+  const development = await launchDesktop();
+  try {
+    await development.invoke('updateSettings', { startAtLogin: true });
+    assert.equal(fs.existsSync(path.join(development.home, '.config/autostart/level-ilert-relay.desktop')), false);
+    await waitForLog(development, /start at login: works only in the installed app/);
+  } finally {
+    await development.kill();
+  }
+
+  const windows = await launchDesktop({ env: { STANDIN_PLATFORM: 'win32', STANDIN_PACKAGED: '1' } });
+  try {
+    await windows.invoke('updateSettings', { startAtLogin: true });
+    assert.deepEqual((await windows.state()).loginItem, { openAtLogin: true, args: ['--hidden'] });
+  } finally {
+    await windows.kill();
+  }
+});
+
+test('started at login (--hidden), the app stays in the tray', async () => {
+  const app = new DesktopProcess({ args: ['--hidden'] });
+  try {
+    await app.started();
+    assert.equal((await app.state()).windows[0]!.visible, false);
+    assert.equal(app.events.some((event) => event.event === 'window-visible' && event.visible === true), false);
+  } finally {
+    await app.kill();
+  }
+});
+
+test('secrets: encrypted with a keyring; Linux without one (basic_text) says they are plain text', async () => {
+  const withKeyring = await launchDesktop({ env: { STANDIN_KEYRING: 'gnome_libsecret' } });
+  try {
+    const saved = await withKeyring.invoke<{ ok: boolean }>('updateSettings', { ilertIntegrationKey: 'il1apiSECRETKEY123' });
+    assert.equal(saved.value!.ok, true);
     const onDisk = fs.readFileSync(path.join(withKeyring.dataDir, 'settings.json'), 'utf8');
     assert.doesNotMatch(onDisk, /il1apiSECRETKEY123/);
     assert.match(onDisk, /enc:v1:/);
   } finally {
-    await withKeyring.desktop.quit();
+    await withKeyring.kill();
   }
-  const noKeyring = await launch({ keyring: false });
+  const basicText = await launchDesktop();
   try {
-    const view = (await noKeyring.record.ipcHandlers.get(`${IPC_INVOKE_PREFIX}getSettings`)!({ senderFrame: { url: 'app://relay/' } }, {})) as { value: { problems: string[] } };
-    assert.ok(view.value.problems.some((problem) => /stored in plain text/.test(problem)));
+    const view = await basicText.invoke<{ problems: string[] }>('getSettings');
+    assert.ok(view.value!.problems.some((problem) => /stored in plain text/.test(problem)), JSON.stringify(view.value!.problems));
   } finally {
-    await noKeyring.desktop.quit();
+    await basicText.kill();
   }
 });
 
-test('start at login follows the setting', async () => {
-  const { desktop, record } = await launch();
+test('a secret the keychain will not decrypt: the window explains it, and entering it again starts the relay', async () => {
+  const dataDir = tempDataDir('desktop-locked-keychain-');
+  fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify({ levelWebhookSecret: 'enc:v1:bm90LXNlYWxlZA==', port: 0 }));
+  const app = await launchDesktop({ dataDir, env: { STANDIN_KEYRING: 'gnome_libsecret' } });
   try {
-    assert.deepEqual(record.loginItem, { openAtLogin: false });
-    await record.ipcHandlers.get(`${IPC_INVOKE_PREFIX}updateSettings`)!({ senderFrame: { url: 'app://relay/' } }, { startAtLogin: true });
-    assert.deepEqual(record.loginItem, { openAtLogin: true });
+    assert.deepEqual(app.uncaught(), [], 'no error box: the window says it');
+    assert.equal((await app.state()).windows[0]!.visible, true);
+    assert.match((await app.state()).trays[0]!.image, /problem\.png$/);
+    const status = await app.invoke('getStatus');
+    assert.equal(status.error!.code, 'unavailable');
+    const problem = await app.invoke<{ kind: string; secrets: string[] }>('getStartupProblem');
+    assert.equal(problem.value!.kind, 'secrets');
+    assert.deepEqual(problem.value!.secrets, ['levelWebhookSecret']);
+    const resolved = await app.invoke<{ started: boolean }>('resolveStartupProblem', { action: 'replaceSecrets', values: { levelWebhookSecret: SECRET } });
+    assert.equal(resolved.value!.started, true);
+    const sender = new LevelSender({ url: await receiverUrl(app), secret: SECRET });
+    assert.equal((await sender.deliver(alertEvent({ severity: 'warning' }))).acknowledged, true, 'the re-entered secret verifies Level’s signature');
+    await trayQuit(app);
   } finally {
-    await desktop.quit();
+    await app.kill();
   }
 });
 
-/** Resolves once `check` holds, re-checked whenever the fake Electron records something. */
-function waitFor(record: { changed: EventEmitter }, check: () => boolean): Promise<boolean> {
-  return waitForEvent(record.changed, 'change', check, 5000, 'the desktop app');
+test('a database that cannot be opened: choose another data directory, and the choice is remembered', async () => {
+  const home = tempDataDir('desktop-home-');
+  const defaultDir = path.join(home, '.config', 'Level ilert Relay');
+  fs.mkdirSync(defaultDir, { recursive: true });
+  fs.writeFileSync(path.join(defaultDir, 'relay.sqlite'), 'this is not a database, it is a text file that got in the way');
+  const env = { RELAY_DATA_DIR: '', XDG_CONFIG_HOME: path.join(home, '.config') };
+  const app = await launchDesktop({ home, env });
+  try {
+    const problem = await app.invoke<{ kind: string; message: string; canChooseDataDir: boolean }>('getStartupProblem');
+    assert.equal(problem.value!.kind, 'database');
+    assert.match(problem.value!.message, /cannot be opened/);
+    assert.equal(problem.value!.canChooseDataDir, true);
+    const elsewhere = tempDataDir('desktop-chosen-');
+    await app.command('answerOpenDialog', { paths: [elsewhere] });
+    const resolved = await app.invoke<{ started: boolean }>('resolveStartupProblem', { action: 'chooseDataDir' });
+    assert.equal(resolved.value!.started, true);
+    assert.ok(fs.existsSync(path.join(elsewhere, 'relay.sqlite')));
+    await trayQuit(app);
+    const again = await launchDesktop({ home, env });
+    assert.equal((await again.invoke('getStartupProblem')).value, null, 'the chosen directory is used from then on');
+    await trayQuit(again);
+  } finally {
+    await app.kill();
+  }
+});
+
+test('the log file is in the OS log directory, says what happened, and never holds a secret', async () => {
+  const ilert = await new FakeIlert().start();
+  const app = await launchDesktop({ env: { LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url } });
+  try {
+    const sender = new LevelSender({ url: await receiverUrl(app), secret: SECRET });
+    await sender.deliver(alertEvent({ severity: 'critical' }));
+    await app.invoke('updateSettings', { ilertApiKey: 'il1usrTOPSECRETKEY42' });
+    await trayQuit(app);
+    const log = app.readLog();
+    assert.match(log, /relay started/);
+    assert.match(log, /relay stopped/);
+    for (const secret of [SECRET, INTEGRATION_KEY, 'il1usrTOPSECRETKEY42']) assert.ok(!log.includes(secret), `the log holds ${secret}`);
+  } finally {
+    await app.kill();
+    await ilert.stop();
+  }
+});
+
+/** Waits for the app's log file to match, watching its directory for writes. */
+async function waitForLog(app: DesktopProcess, pattern: RegExp, timeoutMs = 5000): Promise<void> {
+  if (pattern.test(app.readLog())) return;
+  const dir = path.dirname(app.logFile());
+  fs.mkdirSync(dir, { recursive: true });
+  await new Promise<void>((resolve, reject) => {
+    const watcher = fs.watch(dir, () => {
+      if (!pattern.test(app.readLog())) return;
+      clearTimeout(timer);
+      watcher.close();
+      resolve();
+    });
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`the log never matched ${pattern}:\n${app.readLog()}`));
+    }, timeoutMs);
+    if (pattern.test(app.readLog())) watcher.emit('change');
+  });
 }

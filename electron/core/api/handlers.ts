@@ -4,7 +4,12 @@ import { NotFoundError, type Relay } from '../relay.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { UnknownAlertError } from '../store/store.ts';
 import { UnknownTargetError } from '../routing/router.ts';
-import type { ConnectionCheck } from '../../../shared/contract.ts';
+import type { ApiError, ConnectionCheck } from '../../../shared/contract.ts';
+
+/** The relay is not running (the desktop app could not start it): every call says why. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+}
 
 /** An action the user asked for that cannot be done as asked: shown with its reason, not as a crash. */
 export class ActionError extends Error {
@@ -95,7 +100,7 @@ export function createHandlers(relay: Relay, settings: SettingsService): Handler
   };
 }
 
-export type CallResult = { ok: true; value: unknown } | { ok: false; status: number; error: { code: 'bad_input' | 'not_found' | 'internal'; message: string } };
+export type CallResult = { ok: true; value: unknown } | { ok: false; status: number; error: ApiError };
 
 const REFUSALS = [ActionError, UnknownAlertError, UnknownTargetError];
 
@@ -115,6 +120,7 @@ export async function callMethod(handlers: Handlers, name: MethodName, rawInput:
     return { ok: true, value: await handler(parsed.data) };
   } catch (error) {
     if (error instanceof NotFoundError) return { ok: false, status: 404, error: { code: 'not_found', message: error.message } };
+    if (error instanceof UnavailableError) return { ok: false, status: 503, error: { code: 'unavailable', message: error.message } };
     if (REFUSALS.some((type) => error instanceof type)) return { ok: false, status: 409, error: { code: 'bad_input', message: (error as Error).message } };
     console.error(`api ${name}: ${(error as Error).stack ?? error}`);
     return { ok: false, status: 500, error: { code: 'internal', message: `${name} failed: ${(error as Error).message}` } };

@@ -3,7 +3,7 @@
  * through the preload bridge (`window.relay`); in a browser through the admin HTTP API
  * (`POST /api/<method>`, same origin, cookie auth) and server-sent events (`GET /api/events`).
  */
-import type { NavigateTarget, RelayBridge } from '../../../shared/bridge.ts';
+import type { DesktopMethodName, NavigateTarget, RelayBridge, StartupProblem } from '../../../shared/bridge.ts';
 import type { ApiError, MethodInput, MethodName, MethodOutput, PushedEvent } from '../../../shared/contract.ts';
 
 declare global {
@@ -144,6 +144,17 @@ function openEventStream(): () => void {
 }
 
 /** Listens to the relay's pushed changes (batched ~300 ms). Returns the unsubscribe function. */
+/** Calls a desktop-only method (see bridge.ts); only inside Electron. */
+export async function callDesktop<T>(method: DesktopMethodName, input: object = {}): Promise<T> {
+  const relay = bridge();
+  if (!relay) throw new RelayApiError('unavailable', 'only the desktop app can do this');
+  const result = await relay.invoke(method, input);
+  if (!result.ok) throw new RelayApiError(result.error.code, result.error.message);
+  return result.value as T;
+}
+
+export type { StartupProblem };
+
 export function subscribe(listener: ChangeListener): () => void {
   listeners.add(listener);
   if (listeners.size === 1 && !stopSource) {

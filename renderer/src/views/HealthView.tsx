@@ -1,6 +1,7 @@
 import { useEffect, type ReactNode } from 'react';
 import type { Diagnosis, RelayStatusView } from '../../../shared/contract.ts';
 import type { View } from '../App.tsx';
+import { callDesktop, inElectron } from '../api/client.ts';
 import { Badge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
 import { ago, fullTime, plural, type Tone } from '../format.ts';
@@ -59,6 +60,11 @@ export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStat
         <div className="health-head">
           <h2>Health checks</h2>
           <span className="spacer" />
+          {inElectron() && (
+            <button type="button" onClick={() => void callDesktop('openLogs').catch((error: Error) => window.alert(`The log file could not be opened: ${error.message}`))} data-testid="open-logs">
+              Open logs
+            </button>
+          )}
           <button type="button" className={status.diagnoses.length > 0 ? 'primary' : undefined} onClick={() => onNavigate('setup')} data-testid="run-setup">
             Run setup
           </button>
