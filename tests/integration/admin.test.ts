@@ -177,12 +177,18 @@ test('pushed changes are batched: a burst of 1,000 deliveries arrives as a handf
 
 test('the SSE stream carries batched changes to the browser', async () => {
   const controller = new AbortController();
+  const giveUp = setTimeout(() => controller.abort(new Error('no changes event within 5 s')), 5000);
   const response = await fetch(`${base}/api/events`, { headers: auth, signal: controller.signal });
   assert.equal(response.headers.get('content-type'), 'text/event-stream');
   const reader = response.body!.getReader();
   admin.push({ deliveries: [1, 2], jobs: [3], alerts: ['a'] });
   let text = '';
-  while (!text.includes('event: changes')) text += new TextDecoder().decode((await reader.read()).value);
+  while (!text.includes('event: changes')) {
+    const { value, done } = await reader.read();
+    if (done) assert.fail(`the stream ended before a changes event: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+  clearTimeout(giveUp);
   assert.match(text, /data: \{"deliveries":\[1,2\],"jobs":\[3\],"alerts":\["a"\]\}/);
   controller.abort();
 });
