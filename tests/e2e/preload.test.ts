@@ -103,3 +103,10 @@ test('a pushed change batch reaches the renderer through the preload: a new aler
   await page.getByText('Preload round trip').first().waitFor();
   assert.deepEqual(pageErrors, []);
 });
+
+test('Health → Open logs opens the desktop log file through the desktop-only IPC method', async () => {
+  await page.getByTestId('tab-health').click();
+  await page.getByTestId('open-logs').click();
+  const opened = await desktop.waitFor((event) => event.event === 'openPath', 'the OS to be asked to open the log');
+  assert.equal(opened.path, desktop.logFile());
+});
