@@ -303,6 +303,7 @@ export class Relay {
       diagnoses: this.diagnoses(),
       publicUrl: this.#settings.publicUrl ?? this.#tunnel?.state.publicUrl,
       tunnel: this.tunnelState(),
+      ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
     };
   }
 
@@ -322,6 +323,7 @@ export class Relay {
       configuredTargets,
       heartbeatError: settings.ilertHeartbeatUrl ? this.heartbeat.state.lastError : undefined,
       levelApiError: this.levelApi() ? this.directory.lastSyncError : undefined,
+      ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
     });
   }
 

@@ -288,7 +288,7 @@ export class IntegrationTestRunner {
     if (!this.#options.sendsEvents()) return this.#hop(test, hop, 'skipped', 'pass-through: ilert’s Level.io source chooses its own alert keys, so the alert cannot be matched');
     const alertKey = alertKeyFor(levelAlertId).toLowerCase();
     const found = await this.#until(signal, timeoutMs, async () => {
-      const alerts = await api.listAlerts({ states, maxPages: 5 });
+      const { alerts } = await api.listAlerts({ states, maxPages: 5 });
       return alerts.find((alert) => alert.alertKey?.trim().toLowerCase() === alertKey);
     });
     if (!found) this.#fail(test, hop, `ilert lists no ${states.join('/')} alert with key ${alertKeyFor(levelAlertId)}: the alert source may filter it out, or ilert is slow`);
