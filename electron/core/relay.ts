@@ -111,6 +111,7 @@ export class Relay {
       store: this.store,
       api: () => this.levelApi(),
       ingest: (envelope, alert) => this.#ingestMadeUp('reconciled', '/reconcile', envelope, alert),
+      runningTestAlertId: () => this.integrationTest.runningTestAlertId(),
       ...(this.#tuning.reconcileIntervalMs ? { intervalMs: this.#tuning.reconcileIntervalMs } : {}),
     });
     this.ilertState = new IlertStateSync({
@@ -128,6 +129,7 @@ export class Relay {
       secret: () => this.#settings.levelWebhookSecret,
       ilertApi: () => this.ilertApi(),
       sendsEvents: () => !this.#settings.ilertPassThroughUrl,
+      ingest: (envelope, alert) => this.#ingestMadeUp('test', '/setup/test', envelope, alert),
       hopTimeoutMs: this.#tuning.testHopTimeoutMs,
       pollMs: this.#tuning.testPollMs,
     });
@@ -173,7 +175,7 @@ export class Relay {
   }
 
   /** Events the relay makes up itself (reconciliation) go through the same ingest as webhooks. */
-  #ingestMadeUp(source: 'reconciled', path: string, envelope: Envelope, alert: LevelAlert): Promise<WebhookResult> {
+  #ingestMadeUp(source: 'reconciled' | 'test', path: string, envelope: Envelope, alert: LevelAlert): Promise<WebhookResult> {
     const body = Buffer.from(JSON.stringify(envelope));
     return ingestParsed(
       this.#receiverOptions,
