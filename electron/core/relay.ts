@@ -13,7 +13,7 @@ import { LevelDirectory } from './level/directory.ts';
 import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
 import { Router, DEFAULT_TARGET } from './routing/router.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
-import { IlertApi, IlertApiError, alertSourceProblem, describeAlertSource } from './ilert/ilert-api.ts';
+import { IlertApi, IlertApiError, alertSourceProblem, describeAlertSource, integrationTypeWarning } from './ilert/ilert-api.ts';
 import { IlertStateSync } from './ilert/state-sync.ts';
 import { Tunnel, findCloudflared } from './setup/tunnel.ts';
 import { checkReachability, normalisePublicUrl } from './setup/reachability.ts';
@@ -394,7 +394,7 @@ export class Relay {
           escalationPolicy: source.escalationPolicy?.name,
         },
         summary: describeAlertSource(source),
-        warning: problem,
+        warning: [problem, integrationTypeWarning(source)].filter(Boolean).join(' ') || undefined,
       };
     } catch (error) {
       return { ok: false, message: (error as Error).message };

@@ -57,6 +57,18 @@ test('the ilert check names the source and its escalation policy', async () => {
   assert.match(!unknown.ok ? unknown.message : '', /404/);
 });
 
+test('the ilert check warns when the alert source is neither API nor Level.io', async () => {
+  const prometheus = ilert.addAlertSource({ integrationKey: 'il1prom0123456789abcdef', name: 'Cluster alerts', integrationType: 'PROMETHEUS' });
+  const check = await harness.relay.checkIlertSource(prometheus.integrationKey, API_KEY);
+  assert.equal(check.ok, true, 'the key is valid, so it can still be saved');
+  assert.match(check.ok ? (check.warning ?? '') : '', /“Cluster alerts” is a PROMETHEUS alert source, neither API nor Level\.io/);
+  for (const integrationType of ['API', 'LEVELIO']) {
+    const fine = ilert.addAlertSource({ integrationKey: `il1${integrationType.toLowerCase()}0123456789abc`, name: integrationType, integrationType });
+    const result = await harness.relay.checkIlertSource(fine.integrationKey, API_KEY);
+    assert.equal(result.ok && result.warning, undefined, integrationType);
+  }
+});
+
 test('a synthetic test alert goes through the public URL and passes every hop', async () => {
   harness.relay.integrationTest.start('synthetic');
   const result = await finished();

@@ -259,6 +259,16 @@ export function describeAlertSource(source: AlertSourceInfo): string {
   return `“${source.name}” (${type} source) → ${policy}`;
 }
 
+/**
+ * The relay sends ilert Events (an API source) or Level's own body (a Level.io source). Any other
+ * integration type (Prometheus, email, a heartbeat…) expects other input: ilert may drop or
+ * misread what the relay sends, so the wizard warns before the key is saved.
+ */
+export function integrationTypeWarning(source: Pick<AlertSourceInfo, 'name' | 'integrationType'>): string | undefined {
+  if (source.integrationType in INTEGRATION_TYPE_NAMES) return undefined;
+  return `“${source.name}” is a ${source.integrationType} alert source, neither API nor Level.io: ilert may ignore or misread the relay’s events. Create an alert source of type API (or use ilert’s Level.io source with pass-through) and use its key.`;
+}
+
 /** Why alerts sent to this source would not reach anyone, or undefined when nothing stands in the way. */
 export function alertSourceProblem(source: AlertSourceInfo): string | undefined {
   if (source.active === false || source.status === 'DISABLED') {
