@@ -1,5 +1,5 @@
 /**
- * A fake ilert that follows ilert's documented contract (shared/reference/ilert.md) over real HTTP:
+ * A fake ilert that follows ilert's documented contract (https://api.ilert.com/api-docs/) over real HTTP:
  * POST /api/events validates every body against the OpenAPI `Event` schema, answers 202 with an
  * empty body, and enforces the per-integration-key limit in fixed windows with 429 (no Retry-After).
  * Tests can make it fail with a status, hang, or drop connections.

@@ -1,7 +1,7 @@
 /**
  * ilert's REST API, read with a user API key: validating the configured alert source and reading
  * alerts back (the Events API answers 202 without an id, so reading back is the only way to learn
- * what ilert made of an event). Contract: shared/reference/ilert.md and ilert's OpenAPI spec.
+ * what ilert made of an event). Contract: ilert's REST API reference, https://api.ilert.com/api-docs/.
  */
 import { z } from 'zod';
 import { maskSecret } from '../settings.ts';

@@ -1,5 +1,5 @@
 /**
- * A read-only client for Level's public REST API (shared/reference/level.md, "Public REST API"):
+ * A read-only client for Level's public REST API (https://levelapi.readme.io/, "Level v2 REST API"):
  * groups to build the routing tree, devices to find a device's group, alerts to reconcile what
  * webhooks missed. Every failure is a LevelApiError whose message tells the user what to do.
  */
