@@ -85,6 +85,9 @@ test('occurred_at: every plausible ISO 8601 / RFC 3339 form is read, a missing z
     ['2026-03-13t18:30:00z', '2026-03-13T18:30:00.000Z', undefined],
     ['20260313T183000Z', '2026-03-13T18:30:00.000Z', undefined],
     ['2026-03-13T18:30:60Z', '2026-03-13T18:30:59.000Z', undefined],
+    ['2026-03-13 18:30:00 UTC', '2026-03-13T18:30:00.000Z', undefined],
+    ['Fri, 13 Mar 2026 18:30:00 GMT', '2026-03-13T18:30:00.000Z', undefined],
+    ['13 Mar 2026 19:30:00 +0100', '2026-03-13T18:30:00.000Z', undefined],
     ['2026-03-13T18:30:00', '2026-03-13T18:30:00.000Z', /no time zone; read as UTC/],
     ['2026-03-13 18:30:00.5', '2026-03-13T18:30:00.500Z', /no time zone/],
     ['2026-03-13T18:30', '2026-03-13T18:30:00.000Z', /no time zone/],
@@ -96,7 +99,7 @@ test('occurred_at: every plausible ISO 8601 / RFC 3339 form is read, a missing z
     if (note) assert.match(time?.note ?? '', note, String(input));
     else assert.equal(time?.note, undefined, String(input));
   }
-  for (const nonsense of ['yesterday', '2026-02-30T10:00:00Z', '2026-13-01T00:00:00Z', '2026-03-13T25:00:00Z', '', null, {}]) {
+  for (const nonsense of ['yesterday', 'Fri, 13 Mar 2026 18:30:00', '03/13/2026 18:30', '2026-02-30T10:00:00Z', '2026-13-01T00:00:00Z', '2026-03-13T25:00:00Z', '', null, {}]) {
     assert.equal(readLevelTime(nonsense), undefined, JSON.stringify(nonsense));
   }
 });

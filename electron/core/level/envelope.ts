@@ -67,7 +67,10 @@ function firstIssue(error: z.ZodError, prefix: string): string {
 // ISO 8601 in the forms a sender plausibly writes: extended or basic, 'T' or a space, seconds and
 // fractions optional, and a zone of Z, ±hh, ±hhmm or ±hh:mm, or none at all.
 const ISO_TIME =
-  /^(\d{4})-?(\d{2})-?(\d{2})(?:[Tt ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+  /^(\d{4})-?(\d{2})-?(\d{2})(?:[Tt ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz]|UTC|GMT)|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+// The HTTP date style (RFC 7231 / RFC 2822), which always names its zone, so Date.parse reads it
+// without guessing a local time.
+const MAIL_TIME = /^(?:[A-Z][a-z]{2}, )?\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}(?::\d{2})? (?:GMT|UTC|[+-]\d{4})$/;
 
 export type LevelTime = { iso: string; note?: string } | undefined;
 
@@ -84,7 +87,10 @@ export function readLevelTime(value: unknown): LevelTime {
   }
   if (typeof value !== 'string') return undefined;
   const match = ISO_TIME.exec(value.trim());
-  if (!match) return undefined;
+  if (!match) {
+    const ms = MAIL_TIME.test(value.trim()) ? Date.parse(value) : NaN;
+    return Number.isFinite(ms) ? { iso: new Date(ms).toISOString() } : undefined;
+  }
   const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', zulu, sign, offsetHours, offsetMinutes = '00'] = match;
   const parts = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
   const [y, mo, d, h, mi, s] = parts;
