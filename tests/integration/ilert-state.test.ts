@@ -142,7 +142,7 @@ test('pass-through sends Level’s original body unchanged to the Level.io sourc
   }
 });
 
-test('a revoked ilert user key shows on Health and in the status; the next good poll clears it', async () => {
+test('a revoked ilert user key or an answer that does not parse shows on Health and in the status; the next good poll clears it', async () => {
   const { alertId } = await sentAlert();
   await harness.relay.ilertState.poll();
   ilert.apiKeys.delete(API_KEY);
@@ -161,6 +161,17 @@ test('a revoked ilert user key shows on Health and in the status; the next good 
   await harness.relay.ilertState.poll();
   assert.equal(harness.relay.status().ilertState?.lastError, undefined);
   assert.equal(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'), false);
+
+  // An answer that does not parse (a proxy's login page, say) shows the same way.
+  ilert.restMode = { kind: 'status', status: 200, body: '<html>Sign in</html>' };
+  try {
+    await assert.rejects(harness.relay.ilertState.poll(), /not JSON/);
+  } finally {
+    ilert.restMode = { kind: 'ok' };
+  }
+  assert.match(harness.relay.status().ilertState?.lastError ?? '', /is not JSON/);
+  assert.ok(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'));
+  await harness.relay.ilertState.poll();
 });
 
 test('one malformed alert in ilert’s answer is skipped and counted; the poll still updates the others', async () => {
