@@ -118,6 +118,23 @@ test('a Level automation posts with the shared secret; the template’s variable
   assert.equal(delivery.source, 'automation');
 });
 
+test('an automation sending its JSON as text/plain with a zone-less {{level_time}} is accepted, read as UTC and flagged', async () => {
+  const url = harness.url.replace('/webhooks/level', AUTOMATION_PATH);
+  const body = automationTemplate()
+    .replace('{{level_device_id}}', 'dev-88')
+    .replace('{{level_device_hostname}}', 'ACME-FS02')
+    .replace('{{level_group_id}}', 'grp-1')
+    .replace('{{level_group_path}}', 'Acme/HQ')
+    .replace('{{level_time}}', '2026-03-13 18:30:00');
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain', [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET }, body });
+  assert.equal(response.status, 202);
+  const event = harness.relay.store.sql.get(`SELECT e.occurred_at, d.reason FROM events e JOIN deliveries d ON d.id = e.delivery_id WHERE e.event_id = ?`).get(((await response.json()) as { event_id: string }).event_id) as { occurred_at: string; reason: string };
+  assert.equal(event.occurred_at, '2026-03-13T18:30:00.000Z', 'UTC, not this machine’s local time');
+  assert.match(event.reason, /time "2026-03-13 18:30:00" has no time zone; read as UTC/);
+  const notJson = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain', [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET }, body: 'disk low' });
+  assert.equal(notJson.status, 415);
+});
+
 test('pass-through sends Level’s original body unchanged to the Level.io source, keeping signature checks and logs', async () => {
   const levelio = ilert.addAlertSource({ integrationKey: 'il1lvl0123456789abcd', name: 'Level.io native', integrationType: 'LEVELIO' });
   const check = await harness.relay.checkIlertSource(levelio.integrationKey, API_KEY);

@@ -152,7 +152,7 @@ export async function processAutomation(options: ReceiverOptions, delivery: Inbo
   }
   const parsed = parseAutomation(delivery.body ?? new Uint8Array(), delivery.receivedAt);
   if (!parsed.ok) return parsed.status === 400 ? reject(...notJson(delivery, parsed.reason)) : reject(parsed.status, parsed.reason);
-  return ingestParsed(options, { ...delivery, signature: 'shared-secret' }, parsed.envelope, parsed.alert);
+  return ingestParsed(options, { ...delivery, signature: 'shared-secret' }, parsed.envelope, parsed.alert, parsed.notes);
 }
 
 function sameSecret(given: string, expected: string): boolean {
