@@ -51,6 +51,10 @@ export const relayStatusSchema = z.object({
   problems: z.array(z.string()),
   diagnoses: z.array(diagnosisSchema),
   tunnel: tunnelStateSchema.optional(),
+  /** Reading alert states back from ilert (only with a user API key). */
+  ilertState: z
+    .object({ lastPollAt: z.number().optional(), lastError: optionalText, skippedAlerts: z.number().int(), incompleteListing: z.boolean() })
+    .optional(),
 });
 
 const jobStatus = z.enum(['queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped']);

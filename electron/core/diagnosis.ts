@@ -25,6 +25,8 @@ export interface DiagnosisContext {
   configuredTargets: ReadonlySet<string>;
   heartbeatError: string | undefined;
   levelApiError: string | undefined;
+  /** Reading alert states back with the ilert user API key; undefined without a key. */
+  ilertState?: { lastError?: string | undefined; skippedAlerts: number } | undefined;
 }
 
 type Row = Record<string, unknown>;
@@ -165,7 +167,32 @@ export function diagnose(store: Store, context: DiagnosisContext): Diagnosis[] {
 
   if (context.heartbeatError) add({ id: 'heartbeat-failing', level: 'warning', title: 'The ilert heartbeat ping fails', detail: context.heartbeatError, fix: 'Check the heartbeat URL in Settings.' });
   if (context.levelApiError) add({ id: 'level-api', level: 'warning', title: 'Level’s API cannot be read', detail: context.levelApiError, fix: 'Check the Level API key in Settings (Test connection).' });
+  const ilertState = ilertStateCheck(context.ilertState);
+  if (ilertState) add(ilertState);
   return found;
+}
+
+/** Alert states shown from ilert are stale while its REST API fails; forwarding itself goes on. */
+function ilertStateCheck(state: DiagnosisContext['ilertState']): Diagnosis | undefined {
+  if (state?.lastError) {
+    return {
+      id: 'ilert-api',
+      level: 'warning',
+      title: 'ilert’s alert states cannot be read',
+      detail: `${state.lastError}. Alerts are still forwarded; PENDING/ACCEPTED/RESOLVED from ilert are not up to date.`,
+      fix: 'Check the ilert user API key in Settings (a revoked key or a user who lost access gives 401/403).',
+    };
+  }
+  if (state && state.skippedAlerts > 0) {
+    return {
+      id: 'ilert-api-unreadable-alerts',
+      level: 'warning',
+      title: `${state.skippedAlerts} alert(s) in ilert’s answer could not be read`,
+      detail: 'They were left out; the other alerts’ states are shown. Their relay alerts keep the state last read.',
+      fix: 'Nothing to do if it passes; if it stays, ilert’s API may have changed: update the relay.',
+    };
+  }
+  return undefined;
 }
 
 function safeDecode(path: string): string {

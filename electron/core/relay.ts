@@ -13,7 +13,7 @@ import { LevelDirectory } from './level/directory.ts';
 import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
 import { Router, DEFAULT_TARGET } from './routing/router.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
-import { IlertApi, IlertApiError, alertSourceProblem, describeAlertSource } from './ilert/ilert-api.ts';
+import { IlertApi, IlertApiError, alertSourceProblem, describeAlertSource, integrationTypeWarning } from './ilert/ilert-api.ts';
 import { IlertStateSync } from './ilert/state-sync.ts';
 import { Tunnel, findCloudflared } from './setup/tunnel.ts';
 import { checkReachability, normalisePublicUrl } from './setup/reachability.ts';
@@ -111,6 +111,7 @@ export class Relay {
       store: this.store,
       api: () => this.levelApi(),
       ingest: (envelope, alert) => this.#ingestMadeUp('reconciled', '/reconcile', envelope, alert),
+      runningTestAlertId: () => this.integrationTest.runningTestAlertId(),
       ...(this.#tuning.reconcileIntervalMs ? { intervalMs: this.#tuning.reconcileIntervalMs } : {}),
     });
     this.ilertState = new IlertStateSync({
@@ -128,6 +129,7 @@ export class Relay {
       secret: () => this.#settings.levelWebhookSecret,
       ilertApi: () => this.ilertApi(),
       sendsEvents: () => !this.#settings.ilertPassThroughUrl,
+      ingest: (envelope, alert) => this.#ingestMadeUp('test', '/setup/test', envelope, alert),
       hopTimeoutMs: this.#tuning.testHopTimeoutMs,
       pollMs: this.#tuning.testPollMs,
     });
@@ -173,7 +175,7 @@ export class Relay {
   }
 
   /** Events the relay makes up itself (reconciliation) go through the same ingest as webhooks. */
-  #ingestMadeUp(source: 'reconciled', path: string, envelope: Envelope, alert: LevelAlert): Promise<WebhookResult> {
+  #ingestMadeUp(source: 'reconciled' | 'test', path: string, envelope: Envelope, alert: LevelAlert): Promise<WebhookResult> {
     const body = Buffer.from(JSON.stringify(envelope));
     return ingestParsed(
       this.#receiverOptions,
@@ -303,6 +305,7 @@ export class Relay {
       diagnoses: this.diagnoses(),
       publicUrl: this.#settings.publicUrl ?? this.#tunnel?.state.publicUrl,
       tunnel: this.tunnelState(),
+      ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
     };
   }
 
@@ -322,6 +325,7 @@ export class Relay {
       configuredTargets,
       heartbeatError: settings.ilertHeartbeatUrl ? this.heartbeat.state.lastError : undefined,
       levelApiError: this.levelApi() ? this.directory.lastSyncError : undefined,
+      ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
     });
   }
 
@@ -390,7 +394,7 @@ export class Relay {
           escalationPolicy: source.escalationPolicy?.name,
         },
         summary: describeAlertSource(source),
-        warning: problem,
+        warning: [problem, integrationTypeWarning(source)].filter(Boolean).join(' ') || undefined,
       };
     } catch (error) {
       return { ok: false, message: (error as Error).message };

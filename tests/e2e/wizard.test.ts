@@ -326,6 +326,20 @@ test('a native Level.io source turns step 1 to pass-through, with the source’s
     assert.equal(await passPage.getByTestId('ilert-mode-passthrough').isChecked(), true, 'the wizard switched to pass-through by itself');
     const url = `${ilert.url}/api/v1/events/levelio/${levelio.integrationKey}`;
     assert.ok((await passPage.getByTestId('ilert-passthrough-from-check').innerText()).includes(url), 'the URL comes from ilert, nothing to paste');
+
+    // A source of another integration type is flagged before anything is saved.
+    const prometheus = ilert.addAlertSource({ integrationKey: 'il1prom0a1b2c3d4e5f6a7b8c9d0e1f', name: 'Cluster alerts', integrationType: 'PROMETHEUS' });
+    await passPage.getByTestId('ilert-key').fill(prometheus.integrationKey);
+    await passPage.getByTestId('ilert-check').click();
+    const warning = passPage.getByTestId('ilert-check-warning');
+    await warning.waitFor();
+    assert.match(await warning.innerText(), /PROMETHEUS alert source, neither API nor Level\.io/);
+    assert.match(await passPage.getByTestId('ilert-source-type').innerText(), /neither API nor Level\.io/);
+    await passPage.getByTestId('ilert-key').fill(levelio.integrationKey);
+    await passPage.getByTestId('ilert-check').click();
+    await passPage.getByTestId('ilert-check-result').getByTestId('ilert-source-type').filter({ hasText: 'Level.io' }).waitFor();
+    assert.equal(await warning.count(), 0, 'no warning for a Level.io source');
+
     await passPage.getByTestId('ilert-save').click();
     await passPage.locator('[data-testid="setup-step-receiver"][aria-current="step"]').waitFor();
     const settings = await passPage.evaluate(async () => (await fetch('/api/getSettings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json());

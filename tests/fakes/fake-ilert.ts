@@ -1,5 +1,5 @@
 /**
- * A fake ilert that follows ilert's documented contract (shared/reference/ilert.md) over real HTTP:
+ * A fake ilert that follows ilert's documented contract (https://api.ilert.com/api-docs/) over real HTTP:
  * POST /api/events validates every body against the OpenAPI `Event` schema, answers 202 with an
  * empty body, and enforces the per-integration-key limit in fixed windows with 429 (no Retry-After).
  * Tests can make it fail with a status, hang, or drop connections.
@@ -7,6 +7,10 @@
  * It also plays ilert's REST side for a user API key (Bearer): alert sources, and alerts materialised
  * from accepted events with ilert's documented alertKey semantics, so clients can read back what ilert
  * made of an event; and ilert's native Level.io intake (POST /api/v1/events/levelio/<key>).
+ * The alert list pages with start-index/max-results, newest first, within an optional from/until
+ * window on reportTime, and GET /api/alerts/count counts with the same filters, as ilert's REST API
+ * reference describes them (https://api.ilert.com/api-docs/#tag/Alerts, spec
+ * https://api.ilert.com/api-docs/openapi.json).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -125,6 +129,8 @@ export class FakeIlert {
   readonly passThrough: PassThroughRequest[] = [];
   /** Fault injection for the REST paths (the Events API has `mode`). */
   restMode: FaultMode = { kind: 'ok' };
+  /** Called after each REST answer: lets a test change ilert between two pages of a listing. */
+  afterRestAnswer: ((request: RestRequest) => void) | undefined;
   userKeyLimit: number;
   userKeyWindowMs: number;
   /** The user behind every API key, e.g. the one who accepts through PUT /api/alerts/{id}/accept. */
@@ -535,6 +541,7 @@ export class FakeIlert {
     const send = (status: number, body?: unknown) => {
       entry.status = status;
       response.writeHead(status, { 'content-type': 'application/json' }).end(body === undefined ? undefined : JSON.stringify(body));
+      this.afterRestAnswer?.(entry);
     };
     const proceed = () => {
       if (!apiKey) return send(401, { status: 401, message: 'Unauthorized' });
@@ -561,21 +568,25 @@ export class FakeIlert {
       const found = /^\d+$/.test(id) ? this.alertSources.find((entry) => entry.id === Number(id)) : this.alertSources.find((entry) => entry.integrationKey === id);
       return found ? send(200, this.alertSourceJson(found)) : notFound();
     }
-    if (url.pathname === '/api/alerts') {
+    if (url.pathname === '/api/alerts' || url.pathname === '/api/alerts/count') {
       if (method !== 'GET') return send(405, { status: 405, message: 'Method not allowed' });
       const query = url.searchParams;
-      const maxResults = query.has('max-results') ? Number(query.get('max-results')) : 50;
-      const startIndex = query.has('start-index') ? Number(query.get('start-index')) : 0;
-      if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) return send(400, { status: 400, message: 'max-results must be between 1 and 100' });
-      if (!Number.isInteger(startIndex) || startIndex < 0) return send(400, { status: 400, message: 'start-index must be 0 or more' });
       const states = query.getAll('states');
       if (states.some((state) => !['PENDING', 'ACCEPTED', 'RESOLVED'].includes(state))) return send(400, { status: 400, message: 'Unknown state' });
       const sources = query.getAll('sources');
       if (sources.some((value) => !/^\d+$/.test(value))) return send(400, { status: 400, message: 'sources must be alert source ids' });
+      const [from, until] = ['from', 'until'].map((name) => (query.has(name) ? Date.parse(query.get(name)!) : undefined));
+      if (Number.isNaN(from) || Number.isNaN(until)) return send(400, { status: 400, message: 'from and until must be ISO date-times' });
       // Newest first; the fake's ids grow with time, so id order is report order.
       const matching = this.alerts
         .filter((alert) => (states.length === 0 || states.includes(alert.status)) && (sources.length === 0 || sources.includes(String(alert.sourceId))))
+        .filter((alert) => (from === undefined || Date.parse(alert.reportTime) >= from) && (until === undefined || Date.parse(alert.reportTime) <= until))
         .sort((a, b) => b.id - a.id);
+      if (url.pathname === '/api/alerts/count') return send(200, { count: matching.length });
+      const maxResults = query.has('max-results') ? Number(query.get('max-results')) : 50;
+      const startIndex = query.has('start-index') ? Number(query.get('start-index')) : 0;
+      if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) return send(400, { status: 400, message: 'max-results must be between 1 and 100' });
+      if (!Number.isInteger(startIndex) || startIndex < 0) return send(400, { status: 400, message: 'start-index must be 0 or more' });
       return send(200, matching.slice(startIndex, startIndex + maxResults).map((alert) => this.alertJson(alert)));
     }
     const action = /^\/api\/alerts\/(\d+)\/(accept|resolve)$/.exec(url.pathname);

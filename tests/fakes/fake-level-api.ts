@@ -1,8 +1,11 @@
 /**
- * A fake of Level's public REST API over real HTTP, following shared/reference/level.md:
+ * A fake of Level's public REST API over real HTTP, following Level's v2 REST API documentation
+ * (https://levelapi.readme.io/, spec https://levelapi.readme.io/openapi/level-v2-rest-api.json):
  * `Authorization: <raw key>`, lists as `{data, has_more}` with `limit` (1–100, default 20) and the
- * `starting_after` cursor, errors as `{"error": "..."}`. Tests change its state through the helpers
- * and inject faults (statuses with Retry-After, dropped connections, pagination that never ends).
+ * `starting_after` cursor, errors as `{"error": "..."}`. A device's `operating_system` object
+ * (`full_operating_system`, version parts) is only in the answer with `include_operating_system=true`.
+ * Tests change its state through the helpers and inject faults (statuses with Retry-After, dropped
+ * connections, pagination that never ends).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +16,16 @@ export interface FakeGroup {
   parent_id: string | null;
 }
 
+/** Level's `operating_system` include; there is no `name` or `version` in it. */
+export interface FakeOperatingSystem {
+  full_operating_system: string;
+  major_version?: string;
+  minor_version?: string;
+  architecture?: string;
+  install_date?: string | null;
+  end_of_life?: boolean;
+}
+
 export interface FakeDevice {
   id: string;
   hostname: string;
@@ -21,6 +34,7 @@ export interface FakeDevice {
   platform?: string;
   online?: boolean;
   last_seen_at?: string;
+  operating_system?: FakeOperatingSystem;
   [field: string]: unknown;
 }
 
@@ -198,9 +212,12 @@ export class FakeLevelApi {
     return ids;
   }
 
-  #deviceView(device: FakeDevice): Record<string, unknown> {
+  #deviceView(device: FakeDevice, query: Record<string, string>): Record<string, unknown> {
     const group = device.group_id ? this.groups.get(device.group_id) : undefined;
-    return { ...device, group_name: group?.name ?? null };
+    const { operating_system: operatingSystem, ...always } = device;
+    const view: Record<string, unknown> = { ...always, group_name: group?.name ?? null };
+    if (query.include_operating_system === 'true') view.operating_system = operatingSystem ?? null;
+    return view;
   }
 
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -242,7 +259,7 @@ export class FakeLevelApi {
     if (segments.length === 2 && id) {
       const found =
         resource === 'groups' ? this.groups.get(id) && this.#groupView(this.groups.get(id)!)
-        : resource === 'devices' ? this.devices.get(id) && this.#deviceView(this.devices.get(id)!)
+        : resource === 'devices' ? this.devices.get(id) && this.#deviceView(this.devices.get(id)!, query)
         : resource === 'alerts' ? this.alerts.get(id)
         : undefined;
       return found ? this.#json(response, 200, found) : this.#json(response, 404, { error: 'Not Found' });
@@ -259,7 +276,7 @@ export class FakeLevelApi {
         const subtree = this.#subtreeIds(query.ancestor_group_id);
         devices = devices.filter((device) => device.group_id !== null && subtree.has(device.group_id));
       }
-      items = devices.map((device) => this.#deviceView(device) as { id: string });
+      items = devices.map((device) => this.#deviceView(device, query) as { id: string });
     } else if (resource === 'alerts') {
       let alerts = [...this.alerts.values()];
       if (query.status !== undefined) {

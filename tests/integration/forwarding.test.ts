@@ -310,3 +310,25 @@ test('in a backlog, critical alerts are sent before warnings and information', a
     await harness.stop();
   }
 });
+
+test('a 900 kB Level alert reaches ilert as an event under 64 KiB, marked as cut, and the delivery log keeps the whole body', async () => {
+  resetIlert();
+  const event = alertEvent();
+  // An emoji straddles every cut point a byte or unit count could choose.
+  const payload = '🔥 top processes: '.repeat(50_000).slice(0, 800_001);
+  const raw = JSON.stringify({ ...event, data: { ...event.data, payload, description: 'é'.repeat(30_000) } });
+  assert.ok(Buffer.byteLength(raw) > 900_000);
+  assert.equal((await sender.postRaw(raw)).status, 202);
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(event)).length === 1, 5000, 'the capped ALERT');
+
+  const [sent] = ilert.eventsFor(keyOf(event));
+  const wireBytes = Buffer.byteLength(JSON.stringify(sent!.body));
+  assert.ok(wireBytes <= 64 * 1024, `ilert got ${wireBytes} bytes`);
+  assert.deepEqual(ilert.schemaViolations, []);
+  assert.match(JSON.stringify(sent!.body.customDetails), /truncated by the relay/);
+  assert.doesNotMatch(JSON.stringify(sent!.body), /\\ud83d(?!\\ude)/i, 'no lone surrogate');
+  assert.equal(sent!.summary, '[CRITICAL] Low disk space on FRONTDESK-01');
+
+  const delivery = shared.relay.store.sql.get('SELECT body FROM deliveries WHERE event_id = ?').get(event.event_id) as { body: Uint8Array };
+  assert.equal(Buffer.from(delivery.body).toString(), raw, 'the full Level body stays in the delivery log');
+});

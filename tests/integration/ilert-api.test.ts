@@ -141,9 +141,9 @@ test('network trouble, timeouts, server errors and unexpected answers each have 
   const lacksName = await rejection(api.getAlertSource('il1apiANY0000001'), 'bad-answer');
   assert.match(lacksName.message, /field name: /);
 
-  ilert.restMode = { kind: 'status', status: 200, body: JSON.stringify([{ id: 1, summary: 'x', status: 'PENDING' }, { id: 2, summary: 'y', status: 'OPEN' }]) };
-  const badStatus = await rejection(api.listAlerts(), 'bad-answer');
-  assert.match(badStatus.message, /field \[1\]\.status: /);
+  ilert.restMode = { kind: 'status', status: 200, body: JSON.stringify({ alerts: [] }) };
+  const notAList = await rejection(api.listAlerts(), 'bad-answer');
+  assert.match(notAList.message, /the alert list does not look like ilert's API/);
 
   ilert.restMode = { kind: 'status', status: 200, body: '<html>login</html>' };
   const html = await rejection(api.listAlerts(), 'bad-answer');
@@ -166,13 +166,18 @@ test('listAlerts pages through more than 100 alerts and filters by state and sou
     await sendEvent(fake, { integrationKey: second.integrationKey, eventType: 'RESOLVE', summary: 'cleared', alertKey: 'other-0' });
 
     const api = new IlertApi({ apiUrl: fake.url, apiKey: apiKeyFor(fake) });
-    const all = await api.listAlerts({ sources: [first.id] });
+    const listing = await api.listAlerts({ sources: [first.id] });
+    const all = listing.alerts;
     assert.equal(all.length, 230);
+    assert.equal(listing.complete, true);
     assert.equal(new Set(all.map((alert) => alert.alertKey)).size, 230);
-    assert.deepEqual(
-      fake.restRequests.map((request) => request.path),
-      [0, 100, 200].map((start) => `/api/alerts?sources=${first.id}&max-results=100&start-index=${start}`),
-    );
+    const paths = fake.restRequests.map((request) => request.path.replace(/until=[^&]+/, 'until=T'));
+    assert.deepEqual(paths, [
+      `/api/alerts?sources=${first.id}&max-results=100&start-index=0`,
+      `/api/alerts/count?sources=${first.id}`,
+      ...[0, 100, 200].map((start) => `/api/alerts?sources=${first.id}&until=T&max-results=100&start-index=${start}`),
+      `/api/alerts/count?sources=${first.id}&until=T`,
+    ]);
     const accepted = all.find((alert) => alert.alertKey === 'page-3');
     assert.equal(accepted?.status, 'ACCEPTED');
     assert.equal(accepted?.acceptedBy, 'Dana Scully');
@@ -180,21 +185,16 @@ test('listAlerts pages through more than 100 alerts and filters by state and sou
     assert.deepEqual(accepted?.alertSource, { id: first.id, name: 'Level A' });
 
     const open = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'] });
-    assert.equal(open.length, 229 + 4);
-    assert.ok(fake.restRequests.at(-1)?.path.startsWith('/api/alerts?states=PENDING&states=ACCEPTED&'));
+    assert.equal(open.alerts.length, 229 + 4);
+    assert.ok(fake.restRequests.at(-1)?.path.startsWith('/api/alerts/count?states=PENDING&states=ACCEPTED&'));
     const resolved = await api.listAlerts({ states: ['RESOLVED'], sources: [first.id, second.id] });
-    assert.deepEqual(resolved.map((alert) => alert.alertKey).sort(), ['other-0', 'page-4']);
-    assert.ok(resolved.every((alert) => alert.resolvedOn));
+    assert.deepEqual(resolved.alerts.map((alert) => alert.alertKey).sort(), ['other-0', 'page-4']);
+    assert.equal(resolved.complete, true, 'one short page is complete by itself');
+    assert.ok(resolved.alerts.every((alert) => alert.resolvedOn));
 
     const capped = await api.listAlerts({ maxPages: 2 });
-    assert.equal(capped.length, 200, 'maxPages stops paging');
-
-    // An API that ignores start-index answers the same full page forever.
-    const page = Array.from({ length: 100 }, (_, index) => ({ id: index + 1, summary: 's', status: 'PENDING' }));
-    fake.restMode = { kind: 'status', status: 200, body: JSON.stringify(page) };
-    const before = fake.restRequests.length;
-    assert.equal((await api.listAlerts()).length, 100);
-    assert.equal(fake.restRequests.length - before, 2, 'a page with nothing new ends the paging');
+    assert.equal(capped.alerts.length, 200, 'maxPages stops paging');
+    assert.equal(capped.complete, false, 'and says the listing may miss alerts');
   } finally {
     await fake.stop();
   }
@@ -298,7 +298,7 @@ test('alerts follow ilert’s alertKey semantics: append, accept, resolve, never
   assert.equal(accepted.status, 200);
   assert.equal(((await accepted.json()) as { status: string }).status, 'ACCEPTED');
   const api = new IlertApi({ apiUrl: ilert.url, apiKey });
-  const [listed] = (await api.listAlerts({ sources: [source.id], states: ['ACCEPTED'] })).filter((entry) => entry.id === viaRest.id);
+  const [listed] = (await api.listAlerts({ sources: [source.id], states: ['ACCEPTED'] })).alerts.filter((entry) => entry.id === viaRest.id);
   assert.equal(listed?.acceptedBy, 'API User');
   assert.equal((await put('resolve')).status, 200);
   assert.equal(viaRest.status, 'RESOLVED');
@@ -338,4 +338,91 @@ test('ilert’s native Level.io intake records bodies byte for byte and makes al
     const refused = await fetch(`${ilert.url}/api/v1/events/levelio/${key}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
     assert.equal(refused.status, 404, `${key} is not a Level.io source`);
   }
+});
+
+/** A stand-in for an ilert that ignores start-index: the same full page for every page. */
+async function startIndexIgnoringIlert(apiKey: string): Promise<{ url: string; pages: number; close: () => Promise<void> }> {
+  const page = Array.from({ length: 100 }, (_, index) => ({ id: index + 1, summary: 's', status: 'PENDING' }));
+  const state = { url: '', pages: 0, close: async () => undefined as void };
+  const server = http.createServer((request, response) => {
+    if (request.headers.authorization !== `Bearer ${apiKey}`) return response.writeHead(401).end();
+    const isCount = request.url?.startsWith('/api/alerts/count');
+    if (!isCount) state.pages++;
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(isCount ? { count: 100 } : page));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return state;
+}
+
+test('a listing ilert answers with the same full page forever ends, and is not taken as complete', async () => {
+  const apiKey = `user-api-key-${process.pid}-loop-secret`;
+  const looping = await startIndexIgnoringIlert(apiKey);
+  try {
+    const listing = await new IlertApi({ apiUrl: looping.url, apiKey }).listAlerts();
+    assert.equal(listing.alerts.length, 100);
+    assert.equal(listing.complete, false);
+    assert.equal(looping.pages, 3, 'the first look, then one page with nothing new ends the paging');
+  } finally {
+    await looping.close();
+  }
+});
+
+test('alerts resolved while paging cannot hide another alert: the listing says it is incomplete', async () => {
+  const fake = await new FakeIlert({ perKeyLimit: 100_000 }).start();
+  try {
+    const source = fake.addAlertSource({ integrationKey: 'il1apiSHIFT00001', name: 'Level' });
+    for (let index = 0; index < 150; index++) {
+      await sendEvent(fake, { integrationKey: source.integrationKey, eventType: 'ALERT', summary: `Alert ${index}`, alertKey: `shift-${index}` });
+    }
+    const api = new IlertApi({ apiUrl: fake.url, apiKey: apiKeyFor(fake) });
+    // Between the first and the second page, two alerts on the first page are resolved in ilert:
+    // every later alert moves two places up, and a plain start-index walk skips two of them.
+    fake.afterRestAnswer = (request) => {
+      if (!/until=.*start-index=0$/.test(request.path)) return;
+      fake.afterRestAnswer = undefined;
+      fake.resolveAlert('shift-149');
+      fake.resolveAlert('shift-148');
+    };
+    const listing = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'], sources: [source.id] });
+    const listed = new Set(listing.alerts.map((alert) => alert.alertKey));
+    const missed = Array.from({ length: 148 }, (_, index) => `shift-${index}`).filter((key) => !listed.has(key));
+    assert.ok(missed.length > 0, 'the shift really hides alerts that are still open');
+    assert.equal(listing.complete, false, `${missed.join(', ')} missing: the listing must not count as complete`);
+
+    const settled = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'], sources: [source.id] });
+    assert.equal(settled.complete, true);
+    assert.equal(settled.alerts.length, 148);
+  } finally {
+    await fake.stop();
+  }
+});
+
+test('one malformed ilert alert is skipped and counted; the others are still read', async (t) => {
+  const apiKey = apiKeyFor(ilert);
+  t.after(() => {
+    ilert.restMode = { kind: 'ok' };
+  });
+  // ilert's spec marks id, summary and status optional: an alert may lack any of them.
+  const answer = [
+    { id: 1, summary: 'Disk full', status: 'PENDING', alertKey: 'level-alert-1' },
+    { id: 2, status: 'ACCEPTED', alertKey: 'level-alert-2', responders: 'n/a' },
+    { summary: 'no id', status: 'PENDING' },
+    { id: 4, summary: 'unknown status', status: 'SNOOZED' },
+    { id: 5, summary: 42, status: 'PENDING', reportTime: 7 },
+    'not an alert',
+  ];
+  ilert.restMode = { kind: 'status', status: 200, body: JSON.stringify(answer) };
+  const listing = await new IlertApi({ apiUrl: ilert.url, apiKey }).listAlerts();
+  assert.deepEqual(
+    listing.alerts.map((alert) => [alert.id, alert.status, alert.summary]),
+    [
+      [1, 'PENDING', 'Disk full'],
+      [2, 'ACCEPTED', ''],
+      [5, 'PENDING', ''],
+    ],
+  );
+  assert.equal(listing.skipped, 3);
+  assert.equal(listing.complete, true);
 });

@@ -118,6 +118,23 @@ test('a Level automation posts with the shared secret; the template’s variable
   assert.equal(delivery.source, 'automation');
 });
 
+test('an automation sending its JSON as text/plain with a zone-less {{level_time}} is accepted, read as UTC and flagged', async () => {
+  const url = harness.url.replace('/webhooks/level', AUTOMATION_PATH);
+  const body = automationTemplate()
+    .replace('{{level_device_id}}', 'dev-88')
+    .replace('{{level_device_hostname}}', 'ACME-FS02')
+    .replace('{{level_group_id}}', 'grp-1')
+    .replace('{{level_group_path}}', 'Acme/HQ')
+    .replace('{{level_time}}', '2026-03-13 18:30:00');
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain', [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET }, body });
+  assert.equal(response.status, 202);
+  const event = harness.relay.store.sql.get(`SELECT e.occurred_at, d.reason FROM events e JOIN deliveries d ON d.id = e.delivery_id WHERE e.event_id = ?`).get(((await response.json()) as { event_id: string }).event_id) as { occurred_at: string; reason: string };
+  assert.equal(event.occurred_at, '2026-03-13T18:30:00.000Z', 'UTC, not this machine’s local time');
+  assert.match(event.reason, /time "2026-03-13 18:30:00" has no time zone; read as UTC/);
+  const notJson = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain', [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET }, body: 'disk low' });
+  assert.equal(notJson.status, 415);
+});
+
 test('pass-through sends Level’s original body unchanged to the Level.io source, keeping signature checks and logs', async () => {
   const levelio = ilert.addAlertSource({ integrationKey: 'il1lvl0123456789abcd', name: 'Level.io native', integrationType: 'LEVELIO' });
   const check = await harness.relay.checkIlertSource(levelio.integrationKey, API_KEY);
@@ -139,5 +156,97 @@ test('pass-through sends Level’s original body unchanged to the Level.io sourc
     assert.doesNotMatch(logged.url, /il1lvl0123456789abcd/, 'the key in the URL is masked in the log');
   } finally {
     harness.relay.applySettings({ ...harness.relay.settings, ilertPassThroughUrl: undefined });
+  }
+});
+
+test('a revoked ilert user key or an answer that does not parse shows on Health and in the status; the next good poll clears it', async () => {
+  const { alertId } = await sentAlert();
+  await harness.relay.ilertState.poll();
+  ilert.apiKeys.delete(API_KEY);
+  try {
+    await assert.rejects(harness.relay.ilertState.poll(), /403/);
+    const status = harness.relay.status();
+    assert.match(status.ilertState?.lastError ?? '', /lacks permission \(403 KEY_ERROR\)/);
+    assert.doesNotMatch(status.ilertState?.lastError ?? '', new RegExp(API_KEY), 'the key is never shown');
+    const health = status.diagnoses.find((diagnosis) => diagnosis.id === 'ilert-api');
+    assert.ok(health, 'on the Health page');
+    assert.match(health.title, /ilert’s alert states cannot be read/);
+    assert.equal(row(alertId).ilert?.status, 'PENDING', 'the state last read is kept');
+  } finally {
+    ilert.apiKeys.add(API_KEY);
+  }
+  await harness.relay.ilertState.poll();
+  assert.equal(harness.relay.status().ilertState?.lastError, undefined);
+  assert.equal(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'), false);
+
+  // An answer that does not parse (a proxy's login page, say) shows the same way.
+  ilert.restMode = { kind: 'status', status: 200, body: '<html>Sign in</html>' };
+  try {
+    await assert.rejects(harness.relay.ilertState.poll(), /not JSON/);
+  } finally {
+    ilert.restMode = { kind: 'ok' };
+  }
+  assert.match(harness.relay.status().ilertState?.lastError ?? '', /is not JSON/);
+  assert.ok(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'));
+  await harness.relay.ilertState.poll();
+});
+
+test('one malformed alert in ilert’s answer is skipped and counted; the poll still updates the others', async () => {
+  const { key, alertId } = await sentAlert();
+  await harness.relay.ilertState.poll();
+  ilert.acceptAlert(key, 'Dana Ops');
+  const ours = ilert.alertJson(ilert.alertByKey(key)!);
+  ilert.restMode = { kind: 'status', status: 200, body: JSON.stringify([{ id: 999_001, status: 'SNOOZED', alertKey: 'x' }, ours, { summary: 'no id', status: 'PENDING' }]) };
+  try {
+    await harness.relay.ilertState.poll();
+  } finally {
+    ilert.restMode = { kind: 'ok' };
+  }
+  assert.equal(row(alertId).ilert?.status, 'ACCEPTED');
+  assert.equal(row(alertId).ilert?.acceptedBy, 'Dana Ops');
+  const status = harness.relay.status();
+  assert.equal(status.ilertState?.lastError, undefined);
+  assert.equal(status.ilertState?.skippedAlerts, 2);
+  assert.ok(status.diagnoses.some((diagnosis) => diagnosis.id === 'ilert-api-unreadable-alerts'));
+  await harness.relay.ilertState.poll();
+  assert.equal(harness.relay.status().ilertState?.skippedAlerts, 0);
+});
+
+test('with over 100 open alerts, one skipped by a shift between pages is never shown as resolved', async () => {
+  const limit = ilert.perKeyLimit;
+  ilert.perKeyLimit = 100_000;
+  const filler = (index: number) =>
+    fetch(`${ilert.url}/api/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ integrationKey: INTEGRATION_KEY, eventType: 'ALERT', summary: `Other alert ${index}`, alertKey: `filler-${index}` }),
+    });
+  try {
+    const { alertId } = await sentAlert();
+    // Newest first, exactly 100 alerts come before ours: it is the first alert of page two.
+    for (let index = 0; index < 100; index++) assert.equal((await filler(index)).status, 202);
+    await harness.relay.ilertState.poll();
+    assert.equal(row(alertId).ilert?.status, 'PENDING');
+    assert.equal(harness.relay.status().ilertState?.incompleteListing, false);
+
+    // Someone resolves an alert on page one while the relay reads it: ours moves to page one's end.
+    ilert.afterRestAnswer = (request) => {
+      if (!/until=.*start-index=0$/.test(request.path)) return;
+      ilert.afterRestAnswer = undefined;
+      ilert.resolveAlert('filler-99');
+    };
+    await harness.relay.ilertState.poll();
+    assert.equal(ilert.afterRestAnswer, undefined, 'the shift happened during the poll');
+    assert.equal(row(alertId).ilert?.status, 'PENDING', 'not concluded RESOLVED from an incomplete listing');
+    assert.equal(harness.relay.status().ilertState?.incompleteListing, true);
+
+    await harness.relay.ilertState.poll();
+    assert.equal(harness.relay.status().ilertState?.incompleteListing, false);
+    ilert.resolveAlert(alertKeyFor(alertId));
+    await harness.relay.ilertState.poll();
+    assert.equal(row(alertId).ilert?.status, 'RESOLVED', 'a complete listing still finds resolves');
+  } finally {
+    ilert.perKeyLimit = limit;
+    for (let index = 0; index < 100; index++) if (ilert.alertByKey(`filler-${index}`)?.status !== 'RESOLVED') ilert.resolveAlert(`filler-${index}`);
   }
 });

@@ -2,7 +2,7 @@ import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LevelApi, LevelApiError, parseRetryAfter, type LevelApiOptions } from '../../electron/core/level/level-api.ts';
+import { LevelApi, LevelApiError, operatingSystemName, parseRetryAfter, type LevelApiOptions } from '../../electron/core/level/level-api.ts';
 import { buildGroupTree, resolveRoute } from '../../electron/core/routing/group-tree.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 
@@ -50,7 +50,11 @@ test('250 devices come in 3 pages of at most 100, each cursor the last id of the
   const requests = level.requestsTo('/devices');
   assert.deepEqual(
     requests.map((request) => request.query),
-    [{ limit: '100' }, { limit: '100', starting_after: ids[99] }, { limit: '100', starting_after: ids[199] }],
+    [
+      { include_operating_system: 'true', limit: '100' },
+      { include_operating_system: 'true', limit: '100', starting_after: ids[99] },
+      { include_operating_system: 'true', limit: '100', starting_after: ids[199] },
+    ],
   );
 });
 
@@ -310,4 +314,26 @@ test('the fake refuses a limit outside 1..100 like Level does', async () => {
   assert.match(((await answer.json()) as { error: string }).error, /limit/);
   const defaulted = await fetch(`${level.url}/groups`, { headers: { authorization: API_KEY } });
   assert.deepEqual(await defaulted.json(), { data: [], has_more: false });
+});
+
+test('the device OS is asked for (include_operating_system=true) and read from full_operating_system', async () => {
+  const group = level.addGroup({ name: 'Acme' });
+  const device = level.addDevice({
+    hostname: 'RACK1-SQL',
+    group_id: group.id,
+    operating_system: { full_operating_system: 'Microsoft Windows Server 2022 Standard', major_version: '10', minor_version: '20348', architecture: 'x64', end_of_life: false },
+  });
+  const bare = level.addDevice({ hostname: 'NEW-PC', group_id: group.id });
+  const api = client();
+  const byId = await api.getDevice(device.id);
+  const listed = await api.listDevices();
+  assert.equal(operatingSystemName(byId!), 'Microsoft Windows Server 2022 Standard');
+  assert.equal(operatingSystemName(listed.find((each) => each.id === device.id)!), 'Microsoft Windows Server 2022 Standard');
+  assert.equal(operatingSystemName(listed.find((each) => each.id === bare.id)!), undefined, 'no OS reported yet: none shown');
+  for (const request of [...level.requestsTo(`/devices/${device.id}`), ...level.requestsTo('/devices')]) {
+    assert.equal(request.query.include_operating_system, 'true', request.path);
+  }
+  // What Level answers without the flag: no OS at all, so the relay must never rely on it.
+  const without = (await (await fetch(`${level.url}/devices/${device.id}`, { headers: { authorization: API_KEY } })).json()) as Record<string, unknown>;
+  assert.equal('operating_system' in without, false);
 });

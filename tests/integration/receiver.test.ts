@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
+import http from 'node:http';
 import { startRelay, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { sign } from '../../electron/core/level/signature.ts';
@@ -75,7 +76,7 @@ test('every rejection has its status code and a one-line reason, and is recorded
   const cases: { name: string; send: () => Promise<Response>; status: number; reason: RegExp }[] = [
     { name: 'no signature', send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: good }), status: 401, reason: /missing x-level-signature/ },
     { name: 'wrong secret', send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-level-signature': sign('wrong-secret', good) }, body: good }), status: 401, reason: /bad signature/ },
-    { name: 'not JSON content type', send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: good }), status: 415, reason: /unsupported content type/ },
+    { name: 'not JSON, not sent as JSON', send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-level-signature': sign(SECRET, 'hello') }, body: 'hello' }), status: 415, reason: /unsupported content type "text\/plain" and the body is not JSON/ },
     { name: 'too large', send: () => sender.postRaw(`{"pad":"${'x'.repeat(1024 * 1024)}"}`).then((r) => new Response(r.body, { status: r.status })), status: 413, reason: /body too large/ },
     { name: 'bad JSON', send: () => sender.postRaw('{"event_type":').then((r) => new Response(r.body, { status: r.status })), status: 400, reason: /^bad JSON/ },
     { name: 'schema', send: () => sender.postRaw(JSON.stringify({ event_type: 'alert_active' })).then((r) => new Response(r.body, { status: r.status })), status: 422, reason: /^event_id: / },
@@ -224,4 +225,69 @@ test('GET /healthz?nonce= echoes the nonce and this relay’s id, for the reacha
   assert.deepEqual(await response.json(), { status: 'ok', nonce, relay: harness.relay.instanceId });
   const odd = await fetch(`${base}/healthz?nonce=${encodeURIComponent('<script>')}`);
   assert.deepEqual(await odd.json(), { status: 'ok' }, 'nothing but a plain token is echoed');
+});
+
+/** A POST with exactly these headers (fetch would add a Content-Type of its own). */
+function postWithHeaders(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', headers: { 'content-length': Buffer.byteLength(body), ...headers } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+test('a signed JSON body is accepted whatever Content-Type Level sends, or none', async () => {
+  for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+    const event = alertEvent();
+    const raw = JSON.stringify(event);
+    const headers: Record<string, string> = { 'x-level-signature': sign(SECRET, raw) };
+    if (contentType) headers['content-type'] = contentType;
+    const response = await postWithHeaders(harness.url, raw, headers);
+    assert.equal(response.status, 202, String(contentType));
+    const alert = harness.relay.store.sql.get('SELECT state FROM alerts WHERE level_alert_id = ?').get(event.data.id) as { state: string } | undefined;
+    assert.equal(alert?.state, 'active', `${String(contentType)}: the alert is kept and queued for ilert`);
+  }
+  const unsigned = await postWithHeaders(harness.url, JSON.stringify(alertEvent()), { 'content-type': 'text/plain' });
+  assert.equal(unsigned.status, 401, 'the signature is still checked first');
+});
+
+test('an unknown event type without data.id (or without data) is acknowledged and stored', async () => {
+  for (const data of [{ ticket: 'T-1' }, null, 'free text']) {
+    const event = { event_type: 'ticket_created', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data };
+    const response = await sender.postRaw(JSON.stringify(event));
+    assert.equal(response.status, 202, JSON.stringify(data));
+    const stored = harness.relay.store.sql.get('SELECT event_type, resource_id FROM events WHERE event_id = ?').get(event.event_id) as { event_type: string; resource_id: string };
+    assert.deepEqual({ ...stored }, { event_type: 'ticket_created', resource_id: '' });
+    assert.equal(Buffer.from(lastDelivery().body as Uint8Array).toString(), JSON.stringify(event), 'the raw body is kept');
+  }
+});
+
+test('an alert with a zone-less, +0000, minute-only or unreadable occurred_at is forwarded, not lost, and the guess is flagged', async () => {
+  const cases: [string, RegExp | undefined, string | undefined][] = [
+    ['2026-03-13T18:30:00', /no time zone; read as UTC/, '2026-03-13T18:30:00.000Z'],
+    ['2026-03-13T18:30:00+0000', undefined, '2026-03-13T18:30:00.000Z'],
+    ['2026-03-13T18:30Z', undefined, '2026-03-13T18:30:00.000Z'],
+    ['13/03/2026 6:30pm', /used the time the relay received it/, undefined],
+  ];
+  for (const [occurredAt, note, stored] of cases) {
+    const event = alertEvent();
+    const raw = JSON.stringify({ ...event, occurred_at: occurredAt });
+    const before = Date.now();
+    const response = await sender.postRaw(raw);
+    assert.equal(response.status, 202, occurredAt);
+    const delivery = lastDelivery();
+    assert.equal(delivery.outcome, 'accepted');
+    if (note) assert.match(String(delivery.reason), note, occurredAt);
+    else assert.equal(delivery.reason, null, occurredAt);
+    const row = harness.relay.store.sql.get('SELECT occurred_at FROM events WHERE event_id = ?').get(event.event_id) as { occurred_at: string };
+    if (stored) assert.equal(row.occurred_at, stored, occurredAt);
+    else assert.ok(Date.parse(row.occurred_at) >= before - 1000 && Date.parse(row.occurred_at) <= Date.now(), 'the time of receipt');
+    const job = harness.relay.store.sql.get(`SELECT event_type FROM outbox WHERE event_id = ?`).get(event.event_id) as { event_type: string } | undefined;
+    assert.equal(job?.event_type, 'ALERT', `${occurredAt}: queued for ilert`);
+  }
 });

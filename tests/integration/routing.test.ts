@@ -33,7 +33,7 @@ before(async () => {
   const branch = level.addGroup({ name: 'Branch', parent_id: acme.id });
   const beta = level.addGroup({ name: 'Beta' });
   Object.assign(ids, { acme: acme.id, hq: hq.id, servers: servers.id, rack: rack.id, branch: branch.id, beta: beta.id });
-  ids.rackDevice = level.addDevice({ hostname: 'RACK1-SQL', group_id: rack.id, platform: 'Windows', operating_system: { name: 'Windows Server 2022', version: '21H2' }, last_logged_in_user: 'ACME\\admin' }).id;
+  ids.rackDevice = level.addDevice({ hostname: 'RACK1-SQL', group_id: rack.id, platform: 'Windows', operating_system: { full_operating_system: 'Microsoft Windows Server 2022 Standard', major_version: '10', minor_version: '20348', architecture: 'x64' }, last_logged_in_user: 'ACME\\admin' }).id;
   ids.branchDevice = level.addDevice({ hostname: 'BRANCH-PC', group_id: branch.id }).id;
   ids.betaDevice = level.addDevice({ hostname: 'BETA-PC', group_id: beta.id }).id;
   harness = await startRelay({
@@ -94,7 +94,7 @@ test('an alert goes to the alert source of its device’s nearest mapped group, 
   assert.equal(sent.body.routingKey, 'acme-servers-oncall');
   assert.equal((sent.body.labels as Record<string, string>).group, 'Acme / HQ / Servers / Rack 1');
   assert.match(String(sent.body.details), /\*\*Group:\*\* Acme \/ HQ \/ Servers \/ Rack 1/);
-  assert.match(String(sent.body.details), /\*\*OS:\*\* Windows Server 2022 21H2 \(Windows\)/);
+  assert.match(String(sent.body.details), /\*\*OS:\*\* Microsoft Windows Server 2022 Standard \(Windows\)/);
   assert.match(String(sent.body.details), /\*\*Last user:\*\* ACME\\admin/);
   const alert = harness.relay.read.alertsByIds([event.data.id])[0]!;
   assert.equal(alert.route?.target, 'Acme servers');

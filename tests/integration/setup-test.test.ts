@@ -57,6 +57,18 @@ test('the ilert check names the source and its escalation policy', async () => {
   assert.match(!unknown.ok ? unknown.message : '', /404/);
 });
 
+test('the ilert check warns when the alert source is neither API nor Level.io', async () => {
+  const prometheus = ilert.addAlertSource({ integrationKey: 'il1prom0123456789abcdef', name: 'Cluster alerts', integrationType: 'PROMETHEUS' });
+  const check = await harness.relay.checkIlertSource(prometheus.integrationKey, API_KEY);
+  assert.equal(check.ok, true, 'the key is valid, so it can still be saved');
+  assert.match(check.ok ? (check.warning ?? '') : '', /“Cluster alerts” is a PROMETHEUS alert source, neither API nor Level\.io/);
+  for (const integrationType of ['API', 'LEVELIO']) {
+    const fine = ilert.addAlertSource({ integrationKey: `il1${integrationType.toLowerCase()}0123456789abc`, name: integrationType, integrationType });
+    const result = await harness.relay.checkIlertSource(fine.integrationKey, API_KEY);
+    assert.equal(result.ok && result.warning, undefined, integrationType);
+  }
+});
+
 test('a synthetic test alert goes through the public URL and passes every hop', async () => {
   harness.relay.integrationTest.start('synthetic');
   const result = await finished();
@@ -101,4 +113,92 @@ test('a failing hop stops the test with the reason: ilert refuses the key', asyn
   } finally {
     ilert.acceptedKeys = undefined;
   }
+});
+
+test('a synthetic test cancelled after its ALERT reached ilert still resolves it, through the outbox, across an ilert outage', async (t) => {
+  t.after(() => {
+    ilert.restMode = { kind: 'ok' };
+    ilert.mode = { kind: 'ok' };
+  });
+  // ilert lists nothing, so the test waits at "Alert visible in ilert" until it is cancelled.
+  ilert.restMode = { kind: 'status', status: 200, body: '[]' };
+  const started = harness.relay.integrationTest.start('synthetic');
+  const key = await waitForEvent(
+    harness.relay.store.changes,
+    'change',
+    () => {
+      const id = harness.relay.integrationTest.current()?.levelAlertId;
+      return id && ilert.eventsFor(alertKeyFor(id)).length === 1 ? alertKeyFor(id) : undefined;
+    },
+    5000,
+    'the test ALERT in ilert',
+  );
+  assert.equal(ilert.alertByKey(key)?.status, 'PENDING');
+  ilert.mode = { kind: 'status', status: 503 };
+  harness.relay.integrationTest.cancel();
+  const result = await finished();
+  assert.equal(result.id, started.id);
+  assert.equal(result.outcome, 'cancelled');
+
+  const resolve = await waitForEvent(
+    harness.relay.store.changes,
+    'change',
+    () => harness.relay.store.sql.get(`SELECT status, attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`).get(key) as { status: string; attempts: number } | undefined,
+    5000,
+    'the RESOLVE in the outbox',
+  );
+  assert.notEqual(resolve.status, 'skipped', 'the ALERT reached ilert: its RESOLVE must be sent');
+  await waitForEvent(
+    harness.relay.store.changes,
+    'change',
+    () => (harness.relay.store.sql.get(`SELECT attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`).get(key) as { attempts: number }).attempts > 0 || undefined,
+    5000,
+    'a failed attempt during the outage',
+  );
+  assert.equal(ilert.alertByKey(key)?.status, 'PENDING', 'still open while ilert is down');
+  ilert.mode = { kind: 'ok' };
+  await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'RESOLVED', 5000, 'the test alert resolved in ilert');
+  assert.deepEqual(ilert.eventsFor(key).map((event) => event.eventType), ['ALERT', 'RESOLVE']);
+});
+
+test('the reconciler resolves a test alert left open by a relay that stopped mid-test, and never the running one', async (t) => {
+  t.after(() => {
+    ilert.restMode = { kind: 'ok' };
+  });
+  const sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
+  const leftover = alertEvent({ alertId: `relay-test-left${process.pid}`, severity: 'warning' });
+  assert.equal((await sender.deliver(leftover)).acknowledged, true);
+  const key = alertKeyFor(leftover.data.id);
+  await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'PENDING', 5000, 'the leftover test ALERT in ilert');
+
+  ilert.restMode = { kind: 'status', status: 200, body: '[]' };
+  harness.relay.integrationTest.start('synthetic');
+  const runningKey = await waitForEvent(
+    harness.relay.store.changes,
+    'change',
+    () => {
+      const id = harness.relay.integrationTest.current()?.levelAlertId;
+      return id && ilert.eventsFor(alertKeyFor(id)).length === 1 ? alertKeyFor(id) : undefined;
+    },
+    5000,
+    'the running test’s ALERT in ilert',
+  );
+
+  // No Level API key here: the run fails as a reconciliation, but test alerts are the relay's own.
+  await assert.rejects(harness.relay.reconciler.run('manual'), /no Level API key/);
+  const [run] = harness.relay.reconciler.list(1);
+  assert.deepEqual(
+    run!.changes.map((change) => [change.levelAlertId, change.action]),
+    [[leftover.data.id, 'resolved']],
+  );
+  await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'RESOLVED', 5000, 'the leftover resolved in ilert');
+  assert.equal(ilert.alertByKey(runningKey)?.status, 'PENDING', 'the running test’s alert is left alone');
+
+  await assert.rejects(harness.relay.reconciler.run('manual'));
+  assert.deepEqual(harness.relay.reconciler.list(1)[0]!.changes, [], 'resolved once');
+  assert.equal(ilert.eventsFor(key).filter((event) => event.eventType === 'RESOLVE').length, 1);
+
+  harness.relay.integrationTest.cancel();
+  assert.equal((await finished()).outcome, 'cancelled');
+  await ilert.waitFor(() => ilert.alertByKey(runningKey)?.status === 'RESOLVED', 5000, 'the cancelled test’s alert resolved');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toIlertEvent, SUMMARY_LIMIT } from '../../electron/core/ilert/event-mapping.ts';
+import { toIlertEvent, SUMMARY_LIMIT, truncate, capEventSize, EVENT_BYTES_LIMIT, TRUNCATION_MARKER } from '../../electron/core/ilert/event-mapping.ts';
 import { alertDataSchema } from '../../electron/core/level/envelope.ts';
 import { eventSchemaErrors } from '../fakes/fake-ilert.ts';
 
@@ -74,4 +74,34 @@ test('the schema check itself rejects what ilert would not take', () => {
   assert.notDeepEqual(eventSchemaErrors(withKey({ eventType: 'ALERT', summary: 's', priority: 'URGENT' })), []);
   assert.notDeepEqual(eventSchemaErrors(withKey({ eventType: 'ALERT', summary: 's', labels: { a: 1 } })), []);
   assert.notDeepEqual(eventSchemaErrors(withKey({ eventType: 'ALERT', summary: 's', apiKey: 'x' })), []);
+});
+
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+test('cutting the summary or details never splits an emoji or a combining sequence', () => {
+  for (let shift = 0; shift < 4; shift++) {
+    const name = `${'x'.repeat(shift)}${'👩‍💻e\u0301🔥'.repeat(200)}`;
+    const event = toIlertEvent({ ...alert, name, description: name.repeat(40) }, false, context);
+    assert.ok(event.summary.length <= SUMMARY_LIMIT);
+    assert.doesNotMatch(event.summary, loneSurrogate, `summary, shift ${shift}`);
+    assert.doesNotMatch(event.details!, loneSurrogate, `details, shift ${shift}`);
+    assert.ok(event.summary.endsWith('🔥…') || event.summary.endsWith('💻…') || event.summary.endsWith('e\u0301…'), event.summary.slice(-6));
+    assert.deepEqual(eventSchemaErrors(withKey(event)), []);
+  }
+  assert.equal(truncate('ab👍', 3), 'ab…');
+  assert.equal(truncate('abc', 3), 'abc');
+});
+
+test('an event is capped at 64 KiB: customDetails and details are cut with a marker, the rest is kept', () => {
+  const huge = toIlertEvent({ ...alert, payload: 'p'.repeat(900_000), description: '\u0001'.repeat(20_000) }, false, context);
+  assert.ok(Buffer.byteLength(JSON.stringify(withKey(huge))) <= EVENT_BYTES_LIMIT);
+  assert.equal(huge.customDetails!.truncated, TRUNCATION_MARKER);
+  assert.ok(huge.details!.endsWith(`(${TRUNCATION_MARKER})`));
+  assert.equal(huge.alertKey, 'level-alert-alert-7781');
+  assert.equal(huge.summary, '[CRITICAL] Low disk space on FRONTDESK-01');
+  assert.deepEqual(eventSchemaErrors(withKey(huge)), []);
+
+  const small = toIlertEvent(alert, false, context);
+  assert.equal(small.customDetails!.truncated, undefined, 'a normal event is untouched');
+  assert.equal(capEventSize(small), small);
 });

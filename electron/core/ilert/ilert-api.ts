@@ -1,7 +1,7 @@
 /**
  * ilert's REST API, read with a user API key: validating the configured alert source and reading
  * alerts back (the Events API answers 202 without an id, so reading back is the only way to learn
- * what ilert made of an event). Contract: shared/reference/ilert.md and ilert's OpenAPI spec.
+ * what ilert made of an event). Contract: ilert's REST API reference, https://api.ilert.com/api-docs/.
  */
 import { z } from 'zod';
 import { maskSecret } from '../settings.ts';
@@ -45,6 +45,17 @@ export interface ListAlertsFilter {
   sources?: number[];
   /** Stops after this many pages of 100 even if ilert keeps answering full pages. */
   maxPages?: number;
+}
+
+export interface AlertListing {
+  alerts: IlertAlert[];
+  /**
+   * False when an alert may be missing from `alerts` (alerts resolved while paging shift later
+   * pages, a page limit was hit, the count could not be checked): absence then proves nothing.
+   */
+  complete: boolean;
+  /** Entries of ilert's answer that could not be read (no id, an unknown status…), left out. */
+  skipped: number;
 }
 
 export interface IlertApiOptions {
@@ -172,18 +183,27 @@ const responderSchema = z.object({
   acceptedAt: z.string().nullish(),
 });
 
+// ilert's spec marks every Alert field optional: only id and status are needed to use an alert,
+// and an odd detail is dropped rather than sinking the alert (or the whole list).
+const lenientText = z.string().nullish().catch(undefined);
 const alertSchema = z.object({
   id: z.number().int(),
-  summary: z.string(),
+  summary: z.string().nullish().catch(undefined),
   status: z.enum(['PENDING', 'ACCEPTED', 'RESOLVED']),
-  alertKey: z.string().nullish(),
-  reportTime: z.string().nullish(),
-  resolvedOn: z.string().nullish(),
-  alertSource: z.object({ id: z.number().int(), name: z.string().nullish() }).nullish(),
-  responders: z.array(responderSchema).nullish(),
+  alertKey: lenientText,
+  reportTime: lenientText,
+  resolvedOn: lenientText,
+  alertSource: z.object({ id: z.number().int(), name: z.string().nullish() }).nullish().catch(undefined),
+  responders: z.array(responderSchema).nullish().catch(undefined),
 });
 
-const alertListSchema = z.array(alertSchema);
+const alertListSchema = z.array(z.unknown());
+const countSchema = z.object({ count: z.number().int().nonnegative() });
+
+function idOf(entry: unknown): number | undefined {
+  const id = entry && typeof entry === 'object' ? (entry as { id?: unknown }).id : undefined;
+  return typeof id === 'number' && Number.isInteger(id) ? id : undefined;
+}
 
 function fieldPath(path: readonly PropertyKey[]): string {
   let text = '';
@@ -211,7 +231,7 @@ function toAlertSource(raw: z.infer<typeof alertSourceSchema>): AlertSourceInfo 
 }
 
 function toAlert(raw: z.infer<typeof alertSchema>): IlertAlert {
-  const alert: IlertAlert = { id: raw.id, summary: raw.summary, status: raw.status };
+  const alert: IlertAlert = { id: raw.id, summary: raw.summary ?? '', status: raw.status };
   if (raw.alertKey != null) alert.alertKey = raw.alertKey;
   if (raw.reportTime) alert.reportTime = raw.reportTime;
   if (raw.resolvedOn) alert.resolvedOn = raw.resolvedOn;
@@ -237,6 +257,16 @@ export function describeAlertSource(source: AlertSourceInfo): string {
   const type = INTEGRATION_TYPE_NAMES[source.integrationType] ?? source.integrationType;
   const policy = source.escalationPolicy ? `escalation policy “${source.escalationPolicy.name}”` : 'no escalation policy';
   return `“${source.name}” (${type} source) → ${policy}`;
+}
+
+/**
+ * The relay sends ilert Events (an API source) or Level's own body (a Level.io source). Any other
+ * integration type (Prometheus, email, a heartbeat…) expects other input: ilert may drop or
+ * misread what the relay sends, so the wizard warns before the key is saved.
+ */
+export function integrationTypeWarning(source: Pick<AlertSourceInfo, 'name' | 'integrationType'>): string | undefined {
+  if (source.integrationType in INTEGRATION_TYPE_NAMES) return undefined;
+  return `“${source.name}” is a ${source.integrationType} alert source, neither API nor Level.io: ilert may ignore or misread the relay’s events. Create an alert source of type API (or use ilert’s Level.io source with pass-through) and use its key.`;
 }
 
 /** Why alerts sent to this source would not reach anyone, or undefined when nothing stands in the way. */
@@ -283,7 +313,7 @@ export class IlertApi {
   /** Looks an alert source up by numeric id or by integration key (ilert accepts both on one path). */
   async getAlertSource(idOrIntegrationKey: string): Promise<AlertSourceInfo> {
     const byId = /^\d+$/.test(idOrIntegrationKey);
-    const answer = await this.#get(`/api/alert-sources/${encodeURIComponent(idOrIntegrationKey)}`, undefined, {
+    const { body: answer } = await this.#get(`/api/alert-sources/${encodeURIComponent(idOrIntegrationKey)}`, undefined, {
       what: 'the alert source',
       notFound: byId
         ? `ilert knows no alert source with id ${idOrIntegrationKey}, or this API key cannot see it (404): check the alert source in ilert under Alert sources`
@@ -293,38 +323,97 @@ export class IlertApi {
     return toAlertSource(parseAnswer(alertSourceSchema, answer, 'the alert source'));
   }
 
-  /** All alerts matching the filter, newest first as ilert sorts them, each alert once. */
-  async listAlerts(filter: ListAlertsFilter = {}): Promise<IlertAlert[]> {
+  /**
+   * All alerts matching the filter, each once, and whether the listing is known to be complete.
+   *
+   * ilert pages with start-index only, and an alert resolved while we page shifts every later one
+   * back, so one would be skipped. ilert's spec recommends paging within a from/until window of
+   * reportTime: the window (closed at ilert's own clock) keeps new alerts out, and the count
+   * before and after paging must equal what was listed, else an alert left the list meanwhile.
+   * One short first page is a single answer, complete by itself.
+   */
+  async listAlerts(filter: ListAlertsFilter = {}): Promise<AlertListing> {
     const maxPages = Math.max(1, filter.maxPages ?? DEFAULT_MAX_PAGES);
-    const byId = new Map<number, IlertAlert>();
+    const first = await this.#alertPage(filter, 0, undefined);
+    if (first.entries.length < PAGE_SIZE) {
+      const collected = this.#collect([first.entries]);
+      return { alerts: collected.alerts, complete: true, skipped: collected.skipped };
+    }
+    const before = await this.#countAlerts(filter, undefined);
+    const until = before.until;
+    const pages: unknown[][] = [];
+    const ids = new Set<number>();
+    let exhausted = false;
     for (let page = 0; page < maxPages; page++) {
-      const query = new URLSearchParams();
-      for (const state of filter.states ?? []) query.append('states', state);
-      for (const source of filter.sources ?? []) query.append('sources', String(source));
-      query.set('max-results', String(PAGE_SIZE));
-      query.set('start-index', String(page * PAGE_SIZE));
-      const answer = await this.#get('/api/alerts', query, {
-        what: 'the alert list',
-        notFound: 'ilert has no alert list at this address (404): check the ilert API URL (normally https://api.ilert.com)',
-      });
-      const alerts = parseAnswer(alertListSchema, answer, 'the alert list');
+      const { entries } = await this.#alertPage(filter, page, until);
+      pages.push(entries);
       let fresh = 0;
-      for (const raw of alerts) {
-        // Alerts created while paging shift the list, so a page may repeat alerts already seen.
-        if (!byId.has(raw.id)) fresh++;
-        byId.set(raw.id, toAlert(raw));
+      for (const entry of entries) {
+        const id = idOf(entry);
+        if (id === undefined || !ids.has(id)) fresh++;
+        if (id !== undefined) ids.add(id);
       }
       // A full page of nothing new means ilert ignores start-index: asking on would loop forever.
-      if (alerts.length < PAGE_SIZE || fresh === 0) break;
+      if (entries.length < PAGE_SIZE || fresh === 0) {
+        exhausted = entries.length < PAGE_SIZE;
+        break;
+      }
     }
-    return [...byId.values()];
+    const collected = this.#collect(pages);
+    const after = await this.#countAlerts(filter, until).catch(() => undefined);
+    const listed = ids.size + pages.flat().filter((entry) => idOf(entry) === undefined).length;
+    const complete = exhausted && after !== undefined && before.count === after.count && after.count === listed;
+    return { alerts: collected.alerts, complete, skipped: collected.skipped };
   }
 
-  async #get(path: string, query: URLSearchParams | undefined, context: RequestContext): Promise<unknown> {
+  #collect(pages: unknown[][]): { alerts: IlertAlert[]; skipped: number } {
+    const byId = new Map<number, IlertAlert>();
+    let skipped = 0;
+    for (const entry of pages.flat()) {
+      const parsed = alertSchema.safeParse(entry);
+      if (parsed.success) byId.set(parsed.data.id, toAlert(parsed.data));
+      else skipped++;
+    }
+    return { alerts: [...byId.values()], skipped };
+  }
+
+  #alertQuery(filter: ListAlertsFilter, until: string | undefined): URLSearchParams {
+    const query = new URLSearchParams();
+    for (const state of filter.states ?? []) query.append('states', state);
+    for (const source of filter.sources ?? []) query.append('sources', String(source));
+    if (until) query.set('until', until);
+    return query;
+  }
+
+  async #alertPage(filter: ListAlertsFilter, page: number, until: string | undefined): Promise<{ entries: unknown[] }> {
+    const query = this.#alertQuery(filter, until);
+    query.set('max-results', String(PAGE_SIZE));
+    query.set('start-index', String(page * PAGE_SIZE));
+    const { body } = await this.#get('/api/alerts', query, {
+      what: 'the alert list',
+      notFound: 'ilert has no alert list at this address (404): check the ilert API URL (normally https://api.ilert.com)',
+    });
+    return { entries: parseAnswer(alertListSchema, body, 'the alert list') };
+  }
+
+  /** The number of matching alerts; without `until`, also the window's end, at ilert's clock. */
+  async #countAlerts(filter: ListAlertsFilter, until: string | undefined): Promise<{ count: number; until: string }> {
+    const { body, date } = await this.#get('/api/alerts/count', this.#alertQuery(filter, until), {
+      what: 'the alert count',
+      notFound: 'ilert has no alert count at this address (404): check the ilert API URL (normally https://api.ilert.com)',
+    });
+    const { count } = parseAnswer(countSchema, body, 'the alert count');
+    // Date has whole seconds: the window ends at the end of that second, so nothing counted is left out.
+    const clock = date ?? Date.now();
+    return { count, until: until ?? new Date(Math.floor(clock / 1000) * 1000 + 999).toISOString() };
+  }
+
+  async #get(path: string, query: URLSearchParams | undefined, context: RequestContext): Promise<{ body: unknown; date: number | undefined }> {
     const url = `${this.#base}${path}${query && query.size > 0 ? `?${query}` : ''}`;
     const release = await this.#budget.acquire(this.#limit, this.#windowMs, this.#now);
     let status: number;
     let text: string;
+    let date: number | undefined;
     try {
       const response = await fetch(url, {
         method: 'GET',
@@ -333,6 +422,8 @@ export class IlertApi {
       });
       status = response.status;
       text = await response.text();
+      const dated = Date.parse(response.headers.get('date') ?? '');
+      if (Number.isFinite(dated)) date = dated;
       // Pause before the slot is released, so that no waiting caller slips through first.
       if (status === 429) this.#budget.pause(this.#now() + this.#pauseMs);
     } catch (error) {
@@ -342,7 +433,7 @@ export class IlertApi {
     }
     if (status < 200 || status >= 300) throw this.#statusError(status, text, context);
     try {
-      return JSON.parse(text) as unknown;
+      return { body: JSON.parse(text) as unknown, date };
     } catch {
       throw new IlertApiError('bad-answer', `ilert's answer for ${context.what} is not JSON (status ${status}): check the ilert API URL (normally https://api.ilert.com)`, status);
     }

@@ -25,7 +25,12 @@ export class IlertStateSync {
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
   lastPollAt: number | undefined;
+  /** Why the last poll failed (a revoked key, an answer that does not parse…), shown on Health. */
   lastError: string | undefined;
+  /** Alerts in ilert's last answer that could not be read and were left out. */
+  lastSkipped = 0;
+  /** The last listing may have missed alerts, so none was concluded resolved from its absence. */
+  lastIncomplete = false;
 
   constructor(options: IlertStateSyncOptions) {
     this.#options = options;
@@ -66,10 +71,15 @@ export class IlertStateSync {
         sources.push(id);
       }
       if (sources.length === 0) return;
-      const open = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'], sources });
-      this.#apply(open, now());
+      const listing = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'], sources });
+      // An entry that could not be read may be one of ours: its absence proves nothing either.
+      this.#apply(listing.alerts, listing.complete && listing.skipped === 0, now());
+      const changed = this.lastError !== undefined || this.lastSkipped !== listing.skipped || this.lastIncomplete !== !listing.complete;
       this.lastPollAt = now();
       this.lastError = undefined;
+      this.lastSkipped = listing.skipped;
+      this.lastIncomplete = !listing.complete;
+      if (changed && !this.#options.store.closed) this.#options.store.emit({ kind: 'setup' });
     } catch (error) {
       this.lastError = (error as Error).message;
       if (!this.#options.store.closed) this.#options.store.emit({ kind: 'setup' });
@@ -77,7 +87,7 @@ export class IlertStateSync {
     }
   }
 
-  #apply(open: IlertAlert[], now: number): void {
+  #apply(open: IlertAlert[], complete: boolean, now: number): void {
     const { store } = this.#options;
     if (store.closed) return;
     const byKey = new Map<string, IlertAlert>();
@@ -96,6 +106,8 @@ export class IlertStateSync {
       const update = store.sql.get(`UPDATE alerts SET ilert_status = ?, ilert_accepted_by = ?, ilert_accepted_at = ?, ilert_checked_at = ? WHERE level_alert_id = ?`);
       for (const row of rows) {
         const found = byKey.get(row.alert_key.toLowerCase());
+        // Absent from a listing that may have skipped alerts proves nothing: keep what was known.
+        if (!found && !complete) continue;
         if (!found && now - row.delivered_at < CREATION_GRACE_MS && row.ilert_status === null) continue;
         const status = found?.status ?? 'RESOLVED';
         const acceptedBy = found?.acceptedBy ?? (status === 'RESOLVED' ? row.ilert_accepted_by : null) ?? null;
@@ -103,6 +115,16 @@ export class IlertStateSync {
         if (status !== row.ilert_status || acceptedBy !== row.ilert_accepted_by) store.collect({ kind: 'alert', levelAlertId: row.level_alert_id });
       }
     });
+  }
+
+  /** What the status and the Health page show about reading ilert back. */
+  view(): { lastPollAt?: number; lastError?: string; skippedAlerts: number; incompleteListing: boolean } {
+    return {
+      ...(this.lastPollAt !== undefined ? { lastPollAt: this.lastPollAt } : {}),
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      skippedAlerts: this.lastSkipped,
+      incompleteListing: this.lastIncomplete,
+    };
   }
 
   /** Forget cached source ids (keys changed in Settings). */

@@ -1,5 +1,5 @@
 /**
- * A read-only client for Level's public REST API (shared/reference/level.md, "Public REST API"):
+ * A read-only client for Level's public REST API (https://levelapi.readme.io/, "Level v2 REST API"):
  * groups to build the routing tree, devices to find a device's group, alerts to reconcile what
  * webhooks missed. Every failure is a LevelApiError whose message tells the user what to do.
  */
@@ -35,6 +35,22 @@ export interface LevelGroup {
   [field: string]: unknown;
 }
 
+/**
+ * A device's `operating_system`, present only when asked for with `include_operating_system=true`
+ * (Level v2 REST API,
+ * https://levelapi.readme.io/openapi/level-v2-rest-api.json): a descriptive name like
+ * "Microsoft Windows Server 2022 Standard" plus version parts.
+ */
+export interface LevelOperatingSystem {
+  full_operating_system?: string;
+  major_version?: string;
+  minor_version?: string;
+  architecture?: string;
+  install_date?: string;
+  end_of_life?: boolean;
+  [field: string]: unknown;
+}
+
 export interface LevelDevice {
   id: string;
   hostname?: string;
@@ -42,7 +58,7 @@ export interface LevelDevice {
   group_id?: string | null;
   group_name?: string;
   platform?: string;
-  operating_system?: unknown;
+  operating_system?: LevelOperatingSystem;
   last_logged_in_user?: string;
   online?: boolean;
   last_seen_at?: string;
@@ -115,8 +131,23 @@ const deviceSchema = z
     last_logged_in_user: text,
     online: z.boolean().nullish().catch(undefined).transform((value) => value ?? undefined),
     last_seen_at: text,
+    operating_system: z
+      .looseObject({ full_operating_system: text, major_version: text, minor_version: text, architecture: text })
+      .nullish()
+      .catch(undefined)
+      .transform((value) => value ?? undefined),
   })
   .transform((device): LevelDevice => device);
+
+/** Level leaves out the OS (and other details) unless asked; the relay wants it on every ilert event. */
+const DEVICE_DETAILS: Record<string, string> = { include_operating_system: 'true' };
+
+/** The OS as Level names it, e.g. "Microsoft Windows 11 Pro"; undefined when Level sent none. */
+export function operatingSystemName(device: Pick<LevelDevice, 'operating_system'>): string | undefined {
+  const os = device.operating_system;
+  const name = typeof os?.full_operating_system === 'string' ? os.full_operating_system.trim() : '';
+  return name || undefined;
+}
 
 const alertSchema = z
   .looseObject({
@@ -193,7 +224,7 @@ export class LevelApi {
   }
 
   async listDevices(params: { group_id?: string; ancestor_group_id?: string } = {}): Promise<LevelDevice[]> {
-    return this.#collect('/devices', params, (item) => deviceSchema.parse(item));
+    return this.#collect('/devices', { ...params, ...DEVICE_DETAILS }, (item) => deviceSchema.parse(item));
   }
 
   async listAlerts(status: 'active' | 'resolved', params: { device_id?: string } = {}): Promise<LevelApiAlert[]> {
@@ -202,7 +233,7 @@ export class LevelApi {
 
   /** undefined when Level no longer has the device (deleted). */
   async getDevice(id: string): Promise<LevelDevice | undefined> {
-    return this.#getOne(`/devices/${encodeURIComponent(id)}`, (item) => deviceSchema.parse(item));
+    return this.#getOne(`/devices/${encodeURIComponent(id)}`, (item) => deviceSchema.parse(item), DEVICE_DETAILS);
   }
 
   async getGroup(id: string): Promise<LevelGroup | undefined> {
@@ -227,10 +258,10 @@ export class LevelApi {
     return items;
   }
 
-  async #getOne<T>(path: string, parse: (item: unknown) => T): Promise<T | undefined> {
+  async #getOne<T>(path: string, parse: (item: unknown) => T, query: Record<string, string> = {}): Promise<T | undefined> {
     let body: unknown;
     try {
-      body = await this.#getJson(path, {});
+      body = await this.#getJson(path, query);
     } catch (error) {
       if (error instanceof LevelApiError && error.kind === 'not-found') return undefined;
       throw error;

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Envelope, LevelAlert } from '../level/envelope.ts';
+import { readLevelTime, type Envelope, type LevelAlert } from '../level/envelope.ts';
 import { SEVERITIES } from '../settings.ts';
 
 export const AUTOMATION_PATH = '/webhooks/level/automation';
@@ -47,7 +47,7 @@ const automationSchema = z.object({
   time: text.optional(),
 });
 
-export type AutomationResult = { ok: true; envelope: Envelope; alert: LevelAlert } | { ok: false; status: 400 | 422; reason: string };
+export type AutomationResult = { ok: true; envelope: Envelope; alert: LevelAlert; notes: string[] } | { ok: false; status: 400 | 422; reason: string };
 
 function slug(value: string): string {
   return value.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80) || 'alert';
@@ -85,8 +85,11 @@ export function parseAutomation(rawBody: Uint8Array, receivedAt: number): Automa
     return { ok: false, status: 422, reason: `${issue.path.join('.') || 'body'}: ${issue.message}` };
   }
   const body = parsed.data;
-  const timeMs = body.time ? Date.parse(body.time) : NaN;
-  const occurredAt = new Date(Number.isFinite(timeMs) ? timeMs : receivedAt).toISOString();
+  // Level does not document {{level_time}}'s format: read it like occurred_at, never as local time.
+  const time = body.time ? readLevelTime(body.time) : undefined;
+  const notes = time?.note ? [time.note.replace('occurred_at', 'time')] : [];
+  if (body.time && !time) notes.push(`time ${JSON.stringify(body.time.slice(0, 60))} cannot be read as a time; used the time the relay received it`);
+  const occurredAt = time?.iso ?? new Date(receivedAt).toISOString();
   const resolved = body.status === 'resolved';
   const alert: LevelAlert = {
     id: `automation:${body.device_id}:${slug(body.key ?? body.name)}`,
@@ -108,5 +111,5 @@ export function parseAutomation(rawBody: Uint8Array, receivedAt: number): Automa
     occurred_at: occurredAt,
     data: { ...alert, id: alert.id },
   };
-  return { ok: true, envelope, alert };
+  return { ok: true, envelope, alert, notes };
 }

@@ -123,9 +123,19 @@ export async function processWebhook(options: ReceiverOptions, delivery: Inbound
   if (signature === 'missing') return reject(401, `missing ${SIGNATURE_HEADER} header: a webhook secret is configured`);
   if (signature === 'invalid') return reject(401, 'bad signature: Level signs with a different secret than the one saved here');
 
-  const parsed = parseDelivery(body);
-  if (!parsed.ok) return reject(parsed.status, parsed.reason);
-  return ingestParsed(options, { ...delivery, signature }, parsed.envelope, parsed.alert);
+  const parsed = parseDelivery(body, delivery.receivedAt);
+  if (!parsed.ok) return parsed.status === 400 ? reject(...notJson(delivery, parsed.reason)) : reject(parsed.status, parsed.reason);
+  return ingestParsed(options, { ...delivery, signature }, parsed.envelope, parsed.alert, parsed.notes);
+}
+
+/**
+ * Level does not document the content type it sends, so a verified body that parses as JSON is
+ * taken whatever its Content-Type says; only a body that is not JSON is refused for its type.
+ */
+function notJson(delivery: InboundDelivery, reason: string): [number, string] {
+  const type = delivery.headers['content-type'];
+  if (isJsonContentType(type)) return [400, reason];
+  return [415, `unsupported content type ${JSON.stringify(type ?? '')} and the body is not JSON (${reason}): send application/json`];
 }
 
 /** The automation pipeline: shared-secret header instead of a signature, then the same ingest. */
@@ -141,8 +151,8 @@ export async function processAutomation(options: ReceiverOptions, delivery: Inbo
     if (!sameSecret(secretHeader, expected)) return reject(401, `wrong ${AUTOMATION_SECRET_HEADER}: the automation sends a different secret than the one saved here`);
   }
   const parsed = parseAutomation(delivery.body ?? new Uint8Array(), delivery.receivedAt);
-  if (!parsed.ok) return reject(parsed.status, parsed.reason);
-  return ingestParsed(options, { ...delivery, signature: 'shared-secret' }, parsed.envelope, parsed.alert);
+  if (!parsed.ok) return parsed.status === 400 ? reject(...notJson(delivery, parsed.reason)) : reject(parsed.status, parsed.reason);
+  return ingestParsed(options, { ...delivery, signature: 'shared-secret' }, parsed.envelope, parsed.alert, parsed.notes);
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -152,10 +162,19 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /** From a verified, parsed event to a durable one: routing look-ups first, then one transaction. */
-export async function ingestParsed(options: ReceiverOptions, delivery: InboundDelivery, envelope: Envelope, alert: LevelAlert | undefined): Promise<WebhookResult> {
+export async function ingestParsed(
+  options: ReceiverOptions,
+  delivery: InboundDelivery,
+  envelope: Envelope,
+  alert: LevelAlert | undefined,
+  notes: readonly string[] = [],
+): Promise<WebhookResult> {
   if (alert && options.prepare) await options.prepare(alert);
+  // What had to be assumed (a time without zone, say) goes to the delivery log and the console.
+  const note = notes.length > 0 ? notes.join('; ') : undefined;
+  if (note) console.warn(`receiver: event ${envelope.event_id.slice(0, 80)}: ${note}`);
   try {
-    const result = await options.store.ingest({ ...delivery, envelope, alert }, options.policy());
+    const result = await options.store.ingest({ ...delivery, envelope, alert, note }, options.policy());
     if (result.outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: envelope.event_id } };
     options.accepted?.(envelope);
     return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id } };
@@ -239,10 +258,6 @@ export class Receiver {
       delivery.bodySize = declared;
       request.resume();
       return rejectEarly(413, `body too large: ${declared} bytes, the limit is ${BODY_LIMIT_BYTES}`);
-    }
-    if (!isJsonContentType(request.headers['content-type'])) {
-      request.resume();
-      return rejectEarly(415, `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json`);
     }
 
     const body = await readBody(request, BODY_LIMIT_BYTES);

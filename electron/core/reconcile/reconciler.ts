@@ -3,6 +3,7 @@ import type { Envelope, LevelAlert } from '../level/envelope.ts';
 import { alertDataSchema } from '../level/envelope.ts';
 import type { LevelApi, LevelApiAlert } from '../level/level-api.ts';
 import type { WebhookResult } from '../receiver/receiver.ts';
+import { TEST_ALERT_PREFIX, testAlertResolve } from '../setup/integration-test.ts';
 import { RECONCILED_EVENT_PREFIX, type Store } from '../store/store.ts';
 
 export const RECONCILE_INTERVAL_MS = 5 * 60_000;
@@ -16,6 +17,8 @@ export interface ReconcilerOptions {
   api: () => LevelApi | undefined;
   /** Stores a made-up event through the same pipeline as a webhook (routing, dedup, order). */
   ingest: (envelope: Envelope, alert: LevelAlert) => Promise<WebhookResult>;
+  /** The setup test's synthetic alert while that test runs: not left over, so not resolved. */
+  runningTestAlertId?: () => string | undefined;
   intervalMs?: number;
 }
 
@@ -65,7 +68,11 @@ export class Reconciler {
   }
 
   async #runQuietly(trigger: ReconcileTrigger): Promise<void> {
-    if (!this.#options.api()) return;
+    if (!this.#options.api()) {
+      // Without Level's API there is nothing to reconcile, but test alerts are the relay's own.
+      await this.#resolveLeftoverTests().catch(() => undefined);
+      return;
+    }
     try {
       await this.run(trigger);
     } catch {
@@ -92,6 +99,7 @@ export class Reconciler {
     const changes: Change[] = [];
     let checked = 0;
     try {
+      changes.push(...(await this.#resolveLeftoverTests()));
       if (!api) throw new Error('no Level API key: add one in Settings to reconcile with Level');
       const levelActive = await api.listAlerts('active');
       checked = levelActive.length;
@@ -134,6 +142,21 @@ export class Reconciler {
     if (result.statusCode !== 202) return undefined;
     const deliveryId = this.#options.store.sql.get(`SELECT delivery_id FROM events WHERE event_id = ?`).get(envelope.event_id) as { delivery_id: number } | undefined;
     return { levelAlertId: alert.data.id, action, name: alert.data.name, deliveryId: deliveryId?.delivery_id };
+  }
+
+  /** Synthetic test alerts still active although no test runs for them (cancelled, crashed) are resolved. */
+  async #resolveLeftoverTests(): Promise<Change[]> {
+    const running = this.#options.runningTestAlertId?.();
+    const changes: Change[] = [];
+    for (const held of this.#heldActive()) {
+      if (!held.id.startsWith(TEST_ALERT_PREFIX) || held.id === running) continue;
+      const { envelope, alert } = testAlertResolve(held.id, held.data.started_at ?? new Date().toISOString());
+      const result = await this.#options.ingest(envelope, alert);
+      if (result.statusCode !== 202) continue;
+      const deliveryId = this.#options.store.sql.get(`SELECT delivery_id FROM events WHERE event_id = ?`).get(envelope.event_id) as { delivery_id: number } | undefined;
+      changes.push({ levelAlertId: held.id, action: 'resolved', name: alert.name, deliveryId: deliveryId?.delivery_id });
+    }
+    return changes;
   }
 
   #known(levelAlertId: string): boolean {

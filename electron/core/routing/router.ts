@@ -1,7 +1,7 @@
 import type { RoutingView } from '../../../shared/contract.ts';
 import type { Enrichment } from '../ilert/event-mapping.ts';
 import type { LevelAlert } from '../level/envelope.ts';
-import type { LevelDevice } from '../level/level-api.ts';
+import { operatingSystemName } from '../level/level-api.ts';
 import type { LevelDirectory } from '../level/directory.ts';
 import { SEVERITIES, type Settings, type Severity } from '../settings.ts';
 import type { RouteChoice, Store } from '../store/store.ts';
@@ -15,16 +15,6 @@ export interface GroupRoute {
   target: string;
   routingKey?: string | undefined;
   minSeverity?: Severity | undefined;
-}
-
-function operatingSystem(device: LevelDevice): string | undefined {
-  const os = device.operating_system;
-  if (typeof os === 'string') return os;
-  if (os && typeof os === 'object') {
-    const named = os as { name?: unknown; version?: unknown };
-    return [named.name, named.version].filter((part) => typeof part === 'string' && part).join(' ') || undefined;
-  }
-  return undefined;
 }
 
 /**
@@ -94,7 +84,7 @@ export class Router {
     const tree = this.#directory.tree();
     const groupPath = (device?.group_id ? tree.pathOf(device.group_id) : undefined) ?? (typeof alert.group_path === 'string' ? alert.group_path : undefined);
     const enrichment: Enrichment | undefined = device
-      ? { groupPath, operatingSystem: operatingSystem(device), platform: device.platform, lastUser: device.last_logged_in_user }
+      ? { groupPath, operatingSystem: operatingSystemName(device), platform: device.platform, lastUser: device.last_logged_in_user }
       : groupPath
         ? { groupPath }
         : undefined;

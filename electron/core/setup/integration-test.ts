@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { IntegrationTest } from '../../../shared/contract.ts';
 import { alertKeyFor } from '../ilert/event-mapping.ts';
 import type { IlertApi } from '../ilert/ilert-api.ts';
+import { alertDataSchema, type Envelope, type LevelAlert } from '../level/envelope.ts';
 import { sign, SIGNATURE_HEADER } from '../level/signature.ts';
-import type { Store } from '../store/store.ts';
+import { RECONCILED_EVENT_PREFIX, type Store } from '../store/store.ts';
+import type { WebhookResult } from '../receiver/receiver.ts';
 
 type Hop = IntegrationTest['hops'][number];
 type HopId = Hop['id'];
@@ -18,6 +20,38 @@ const LABELS: Record<HopId, string> = {
 };
 
 export const TEST_ALERT_NAME = 'TEST — synthetic alert from the relay setup wizard (not a real problem)';
+/** Level alert ids of synthetic test alerts; no real Level alert id looks like this. */
+export const TEST_ALERT_PREFIX = 'relay-test-';
+
+/** The `data` of a synthetic test alert, as Level would send it. */
+function syntheticAlertData(levelAlertId: string, resolved: boolean, startedAt: string, now: string): Record<string, unknown> & { id: string } {
+  return {
+    id: levelAlertId,
+    device_id: 'relay-test-device',
+    device_hostname: 'RELAY-SETUP-TEST',
+    name: TEST_ALERT_NAME,
+    description: 'Sent by the Level → ilert Relay setup wizard to test the integration. It resolves itself.',
+    payload: null,
+    severity: 'warning',
+    is_resolved: resolved,
+    started_at: startedAt,
+    resolved_at: resolved ? now : null,
+  };
+}
+
+/**
+ * The resolve that closes a synthetic test alert left open (a test that failed, was cancelled or
+ * died with the relay). Stored like a webhook, so the RESOLVE goes through the durable outbox and
+ * survives an ilert outage; its event id is fixed per alert, so the runner and the reconciler
+ * never send it twice.
+ */
+export function testAlertResolve(levelAlertId: string, startedAt: string, now = new Date().toISOString()): { envelope: Envelope; alert: LevelAlert } {
+  const data = syntheticAlertData(levelAlertId, true, startedAt, now);
+  return {
+    envelope: { event_type: 'alert_resolved', event_id: `${RECONCILED_EVENT_PREFIX}${levelAlertId}:resolved`, occurred_at: now, data },
+    alert: alertDataSchema.parse(data),
+  };
+}
 
 export interface IntegrationTestOptions {
   store: Store;
@@ -27,6 +61,8 @@ export interface IntegrationTestOptions {
   ilertApi: () => IlertApi | undefined;
   /** ilert's alertKey can be matched only when the relay sends ilert Events (not pass-through). */
   sendsEvents: () => boolean;
+  /** Stores a made-up event through the webhook pipeline (the resolve of an abandoned test alert). */
+  ingest: (envelope: Envelope, alert: LevelAlert) => Promise<WebhookResult>;
   hopTimeoutMs?: number;
   /** How long "wait for Level" waits for the alert, and then for its resolve. */
   levelWaitMs?: number;
@@ -53,6 +89,29 @@ export class IntegrationTestRunner {
     return this.#test && structuredClone(this.#test);
   }
 
+  /** The synthetic alert of the test still running, which no clean-up may resolve. */
+  runningTestAlertId(): string | undefined {
+    return this.#test?.outcome === 'running' ? this.#test.levelAlertId : undefined;
+  }
+
+  /**
+   * A synthetic test that did not finish leaves its alert open in ilert, where it would escalate:
+   * if the relay still holds it active, its resolve is stored now. Never throws.
+   */
+  async #closeAbandoned(test: IntegrationTest): Promise<void> {
+    const id = test.levelAlertId;
+    if (test.mode !== 'synthetic' || !id || this.#options.store.closed) return;
+    try {
+      const row = this.#options.store.sql.get(`SELECT state FROM alerts WHERE level_alert_id = ?`).get(id) as { state: string } | undefined;
+      if (row?.state !== 'active') return;
+      const { envelope, alert } = testAlertResolve(id, new Date(test.startedAt).toISOString());
+      await this.#options.ingest(envelope, alert);
+    } catch (error) {
+      // The reconciler closes it on its next run.
+      console.error(`setup test: could not queue the resolve of ${id}: ${(error as Error).message}`);
+    }
+  }
+
   start(mode: IntegrationTest['mode']): IntegrationTest {
     this.#abort?.abort();
     const abort = new AbortController();
@@ -67,7 +126,8 @@ export class IntegrationTestRunner {
     };
     this.#test = test;
     this.#changed();
-    void this.#run(test, abort.signal).catch((error: unknown) => {
+    void this.#run(test, abort.signal).catch(async (error: unknown) => {
+      await this.#closeAbandoned(test);
       if (this.#test?.id !== test.id) return;
       test.outcome = error instanceof Cancelled ? 'cancelled' : 'failed';
       test.message = error instanceof Cancelled ? 'cancelled' : (error as Error).message;
@@ -157,7 +217,7 @@ export class IntegrationTestRunner {
     let levelAlertId: string;
 
     if (test.mode === 'synthetic') {
-      levelAlertId = `relay-test-${randomUUID().slice(0, 8)}`;
+      levelAlertId = `${TEST_ALERT_PREFIX}${randomUUID().slice(0, 8)}`;
       test.levelAlertId = levelAlertId;
       const delivered = await this.#postSynthetic(test, levelAlertId, 'alert_active');
       test.message = delivered;
@@ -219,18 +279,7 @@ export class IntegrationTestRunner {
       event_type: eventType,
       event_id: randomUUID(),
       occurred_at: now,
-      data: {
-        id: levelAlertId,
-        device_id: 'relay-test-device',
-        device_hostname: 'RELAY-SETUP-TEST',
-        name: TEST_ALERT_NAME,
-        description: 'Sent by the Level → ilert Relay setup wizard to test the integration. It resolves itself.',
-        payload: null,
-        severity: 'warning',
-        is_resolved: resolved,
-        started_at: test.hops[0]?.at ? new Date(test.startedAt).toISOString() : now,
-        resolved_at: resolved ? now : null,
-      },
+      data: syntheticAlertData(levelAlertId, resolved, test.hops[0]?.at ? new Date(test.startedAt).toISOString() : now, now),
     });
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'level-ilert-relay-setup-test' };
     const secret = this.#options.secret();
@@ -288,7 +337,7 @@ export class IntegrationTestRunner {
     if (!this.#options.sendsEvents()) return this.#hop(test, hop, 'skipped', 'pass-through: ilert’s Level.io source chooses its own alert keys, so the alert cannot be matched');
     const alertKey = alertKeyFor(levelAlertId).toLowerCase();
     const found = await this.#until(signal, timeoutMs, async () => {
-      const alerts = await api.listAlerts({ states, maxPages: 5 });
+      const { alerts } = await api.listAlerts({ states, maxPages: 5 });
       return alerts.find((alert) => alert.alertKey?.trim().toLowerCase() === alertKey);
     });
     if (!found) this.#fail(test, hop, `ilert lists no ${states.join('/')} alert with key ${alertKeyFor(levelAlertId)}: the alert source may filter it out, or ilert is slow`);

@@ -36,6 +36,8 @@ export interface RejectedDelivery extends InboundDelivery {
 export interface AcceptedDelivery extends InboundDelivery {
   envelope: Envelope;
   alert: LevelAlert | undefined;
+  /** What the receiver had to assume to accept it (e.g. a time without zone), shown as the delivery's reason. */
+  note?: string | undefined;
 }
 
 export type IngestResult = { outcome: 'accepted' | 'duplicate'; deliveryId: number; jobIds: number[] };
@@ -277,7 +279,7 @@ export class Store {
       this.#collectedChanges.push({ kind: 'delivery', id: deliveryId });
       return { outcome: 'duplicate', deliveryId, jobIds: [] };
     }
-    const deliveryId = this.#insertDelivery(delivery, 202, 'accepted', undefined, envelope.event_id, envelope.event_type, described);
+    const deliveryId = this.#insertDelivery(delivery, 202, 'accepted', delivery.note, envelope.event_id, envelope.event_type, described);
     const occurredMs = Date.parse(envelope.occurred_at);
     this.sql
       .get(`INSERT INTO events (event_id, delivery_id, event_type, occurred_at, resource_id, received_at) VALUES (?, ?, ?, ?, ?, ?)`)

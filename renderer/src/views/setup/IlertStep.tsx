@@ -246,7 +246,9 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
               <dt>Alert source</dt>
               <dd data-testid="ilert-source-name">{passed.source.name}</dd>
               <dt>Type</dt>
-              <dd data-testid="ilert-source-type">{TYPE_NAMES[passed.source.integrationType] ?? passed.source.integrationType}</dd>
+              <dd data-testid="ilert-source-type">
+                {TYPE_NAMES[passed.source.integrationType] ?? <b className="text-bad">{passed.source.integrationType}: neither API nor Level.io</b>}
+              </dd>
               <dt>Escalation policy</dt>
               <dd data-testid="ilert-source-policy">{passed.source.escalationPolicy ?? <span className="muted">none shown</span>}</dd>
               <dt>Enabled</dt>
