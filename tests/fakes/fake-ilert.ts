@@ -17,6 +17,9 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
 
+/** The integration key of the alert source the tests' relays send to; the fake knows it from the start. */
+export const INTEGRATION_KEY = 'il1api0123456789abcdef';
+
 const require = createRequire(import.meta.url);
 const eventSchema = require('../fixtures/ilert-event.schema.json') as { definitions: { Event: { properties: Record<string, unknown> } } };
 
@@ -113,8 +116,13 @@ export class FakeIlert {
   /** Heartbeat pings (GET /api/pings/<key>) by key, with their times. */
   readonly pings = new Map<string, number[]>();
   mode: FaultMode = { kind: 'ok' };
-  /** When set, other integration keys get ilert's 404 for an unknown alert source. */
-  acceptedKeys: Set<string> | undefined;
+  /**
+   * Integration keys ilert knows besides those of registered alert sources. Like ilert, any other
+   * key gets 404 (https://docs.ilert.com/api/alert-sources); by default the tests' own key is known.
+   */
+  acceptedKeys = new Set([INTEGRATION_KEY]);
+  /** Keys of alert sources a test registered (not those made up for an accepted key). */
+  readonly #registeredKeys = new Set<string>();
   perKeyLimit: number;
   windowMs: number;
   #windows = new Map<string, { start: number; count: number }>();
@@ -188,6 +196,7 @@ export class FakeIlert {
     };
     if (options.status !== undefined) source.status = options.status;
     this.alertSources.push(source);
+    this.#registeredKeys.add(source.integrationKey);
     return source;
   }
 
@@ -357,7 +366,7 @@ export class FakeIlert {
       return;
     }
     const integrationKey = String(body.integrationKey);
-    if (this.acceptedKeys && !this.acceptedKeys.has(integrationKey)) {
+    if (!this.acceptedKeys.has(integrationKey) && !this.#registeredKeys.has(integrationKey)) {
       response
         .writeHead(404, { 'content-type': 'application/json' })
         .end(JSON.stringify({ status: 404, message: 'No alert source found for the given integration key', code: 'NOT_FOUND' }));
@@ -439,12 +448,20 @@ export class FakeIlert {
     proceed();
   }
 
-  /** The registered source for a key, or one made up the first time ilert accepts an event for it. */
+  /** The alert source was deleted in ilert: its key gets 404 from then on. */
+  removeAlertSource(integrationKey: string): void {
+    this.acceptedKeys.delete(integrationKey);
+    this.#registeredKeys.delete(integrationKey);
+    this.alertSources.splice(0, this.alertSources.length, ...this.alertSources.filter((source) => source.integrationKey !== integrationKey));
+  }
+
+  /** The registered source for a key, or one made up the first time ilert accepts an event for a known key. */
   #sourceFor(integrationKey: string): FakeAlertSource {
-    return (
-      this.alertSources.find((source) => source.integrationKey === integrationKey) ??
-      this.addAlertSource({ integrationKey, name: `API source ${this.#nextSourceId}` })
-    );
+    const registered = this.alertSources.find((source) => source.integrationKey === integrationKey);
+    if (registered) return registered;
+    const madeUp = this.addAlertSource({ integrationKey, name: `API source ${this.#nextSourceId}` });
+    this.#registeredKeys.delete(integrationKey);
+    return madeUp;
   }
 
   /**

@@ -9,7 +9,7 @@ import { resolveSettings, type SettingsInput } from '../../electron/core/setting
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
-export const INTEGRATION_KEY = 'il1api0123456789abcdef';
+export { INTEGRATION_KEY } from '../fakes/fake-ilert.ts';
 
 /** Fast retries for tests; the defaults (seconds, then minutes) are unit-tested separately. */
 export const FAST_TUNING: RelayTuning = {

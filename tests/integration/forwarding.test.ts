@@ -25,7 +25,7 @@ after(() => shared.stop());
 
 function resetIlert() {
   ilert.mode = { kind: 'ok' };
-  ilert.acceptedKeys = undefined;
+  ilert.acceptedKeys = new Set([INTEGRATION_KEY]);
 }
 
 const keyOf = (event: ReturnType<typeof alertEvent>) => `level-alert-${event.data.id}`;

@@ -25,6 +25,7 @@ const ids: Record<string, string> = {};
 
 before(async () => {
   [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
+  for (const key of [ACME_KEY, SERVERS_KEY]) ilert.acceptedKeys.add(key);
   // Acme / HQ / Servers / Rack 1, Acme / Branch, and Beta (unmapped)
   const acme = level.addGroup({ name: 'Acme' });
   const hq = level.addGroup({ name: 'HQ', parent_id: acme.id });
