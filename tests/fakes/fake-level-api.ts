@@ -78,6 +78,7 @@ export class FakeLevelApi {
   readonly devices = new Map<string, FakeDevice>();
   readonly alerts = new Map<string, FakeAlert>();
   readonly requests: FakeRequest[] = [];
+  readonly #holds = new Map<string, { reach: () => void; released: Promise<void> }>();
   /** Lists answer `{data: [], has_more: true}`: a broken cursor Level could send. */
   emptyPageWithHasMore = false;
   /** Any `starting_after` is answered with page 1 again. */
@@ -106,6 +107,19 @@ export class FakeLevelApi {
   async stop(): Promise<void> {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /**
+   * Holds the next request to `path` until `release()`: its answer is computed after the release,
+   * so a test can make something happen while a client waits on Level.
+   */
+  holdNext(path: string): { reached: Promise<void>; release(): void } {
+    let reach!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((resolve) => (reach = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.#holds.set(path, { reach, released });
+    return { reached, release };
   }
 
   /** The next `count` requests get this fault instead of their answer. */
@@ -226,6 +240,12 @@ export class FakeLevelApi {
     const query = Object.fromEntries(url.searchParams);
     this.requests.push({ method: request.method ?? 'GET', path, query, authorization: request.headers.authorization, at: Date.now() });
     request.resume();
+    const hold = this.#holds.get(path);
+    if (hold) {
+      this.#holds.delete(path);
+      hold.reach();
+      await hold.released;
+    }
 
     const fault = this.#faults.shift();
     if (fault) {

@@ -81,10 +81,15 @@ test('a missed active alert is backfilled once, not twice, when its webhook arri
   assert.equal(ilert.eventsFor(key).length, 1, 'ilert saw one ALERT');
 });
 
-test('reconciliation racing the webhook for the same new alert sends it once', async () => {
+test('reconciliation racing the webhook for the same new alert sends it once: the webhook lands while the run waits on Level', async () => {
   const alert = level.addAlert({ device_id: deviceId, severity: 'critical', name: 'Racing' });
   const key = alertKeyFor(alert.id);
-  await Promise.all([harness.relay.reconciler.run('manual'), sender.deliver(webhookFor(alert))]);
+  const held = level.holdNext('/alerts');
+  const run = harness.relay.reconciler.run('manual');
+  await held.reached;
+  assert.equal((await sender.deliver(webhookFor(alert))).acknowledged, true);
+  held.release();
+  await run;
   await ilert.waitFor(() => ilert.eventsFor(key).length >= 1, 5000, 'the ALERT');
   const sent = jobsFor(harness.relay.store, key).filter((job) => job.status !== 'skipped');
   assert.equal(sent.length, 1, `one ALERT job sent, got ${JSON.stringify(jobsFor(harness.relay.store, key))}`);
