@@ -106,6 +106,8 @@ export const deliveryRowSchema = z.object({
 export const deliveryDetailSchema = deliveryRowSchema.extend({
   headers: z.record(z.string(), z.string()),
   body: optionalText,
+  /** For a request that failed authentication, only its first bytes and a hash were kept. */
+  bodyTrace: z.object({ prefix: z.string(), sha256: z.string() }).optional(),
   bodySize: z.number().int(),
   remoteAddr: optionalText,
   forwardedFor: optionalText,

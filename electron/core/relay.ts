@@ -479,10 +479,13 @@ export class Relay {
 
   /** Runs a stored inbound delivery through the whole pipeline again; dedup still protects ilert. */
   async rerunDelivery(deliveryId: number): Promise<WebhookResult> {
-    const row = this.store.sql.get(`SELECT method, path, headers, body, body_size, source FROM deliveries WHERE id = ?`).get(deliveryId) as
-      | { method: string; path: string; headers: string; body: Uint8Array | null; body_size: number; source: string }
+    const row = this.store.sql
+      .get(`SELECT method, path, headers, b.body, body_size, body_sha256, source FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`)
+      .get(deliveryId) as
+      | { method: string; path: string; headers: string; body: Uint8Array | null; body_size: number; body_sha256: string | null; source: string }
       | undefined;
     if (!row) throw new NotFoundError(`no delivery ${deliveryId}`);
+    if (row.body_sha256 !== null) throw new NotFoundError(`delivery ${deliveryId} failed authentication, so only its first bytes were kept: there is nothing to run again`);
     if (!row.body) throw new NotFoundError(`delivery ${deliveryId} has no stored body to run again`);
     const headers = JSON.parse(row.headers) as Record<string, string>;
     if (row.path === AUTOMATION_PATH) {
