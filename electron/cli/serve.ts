@@ -11,6 +11,7 @@ import { Relay, type RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
 import { SettingsError } from '../core/settings.ts';
+import { DataDirInUseError } from '../core/data-dir-lock.ts';
 
 function fail(message: string): never {
   console.error(`level-ilert-relay: ${message}`);
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   try {
     relay = new Relay({ dataDir, settings, tuning: tuningFromEnvironment(process.env) });
   } catch (error) {
+    if (error instanceof DataDirInUseError) fail(error.message);
     fail(`cannot open the database in ${dataDir}: ${(error as Error).message}`);
   }
   const running = relay;
@@ -63,7 +65,8 @@ async function main(): Promise<void> {
     await running.start();
   } catch (error) {
     running.store.close();
-    fail(listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT'));
+    const listening = (error as NodeJS.ErrnoException).syscall === 'listen';
+    fail(listening ? listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT') : `could not start: ${(error as Error).message}`);
   }
 
   const admin = new AdminServer({ handlers: createHandlers(running, service), rendererDir: fileURLToPath(new URL('../../dist/renderer', import.meta.url)) });
@@ -80,7 +83,8 @@ async function main(): Promise<void> {
   console.log(`  data directory: ${dataDir}`);
   console.log(`  settings file:  ${settingsPath}`);
   console.log(`  forwarding to:  ${settings.ilertApiUrl}/api/events (at most ${settings.ilertEventsPerMinute} events/min per key)`);
-  const problems = running.status().problems;
+  const storeProblem = running.store.health.problem();
+  const problems = [...(storeProblem ? [`${storeProblem}: webhooks are answered 503 until it can`] : []), ...running.status().problems];
   for (const problem of problems) console.log(`  warning: ${problem}`);
   if (problems.length === 0) console.log('  configuration: ok');
   console.log('Press Ctrl+C to stop.');

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
-import { ingestParsed, processAutomation, processWebhook, Receiver, WEBHOOK_PATH, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
+import { ingestParsed, processAutomation, processWebhook, Receiver, WEBHOOK_PATH, type ReceiverLimits, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
+import type { RejectionLimits } from './store/rejections.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from './receiver/automation.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
@@ -36,6 +37,11 @@ export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'r
   testPollMs?: number;
   /** ilert's per-user-key request window (tests shorten it). */
   ilertApiWindowMs?: number;
+  receiverLimits?: Partial<ReceiverLimits>;
+  rejectionLimits?: Partial<RejectionLimits>;
+  /** How long a failed commit keeps the relay unhealthy, and how often a failing store tries to write. */
+  storeFailureHoldMs?: number;
+  storeProbeIntervalMs?: number;
 };
 
 export interface RelayOptions {
@@ -77,7 +83,12 @@ export class Relay {
   constructor(options: RelayOptions) {
     this.#settings = options.settings;
     this.#tuning = options.tuning ?? {};
-    this.store = new Store(options.dataDir, { busyTimeoutMs: options.tuning?.busyTimeoutMs });
+    this.store = new Store(options.dataDir, {
+      busyTimeoutMs: this.#tuning.busyTimeoutMs,
+      failureHoldMs: this.#tuning.storeFailureHoldMs,
+      probeIntervalMs: this.#tuning.storeProbeIntervalMs,
+      rejectionLimits: this.#tuning.rejectionLimits,
+    });
     this.outbox = new Outbox(this.store);
     this.read = new ReadModels(this.store);
     this.forwarder = new Forwarder({
@@ -100,6 +111,8 @@ export class Relay {
       policy: () => this.#ingestPolicy(),
       prepare: (alert) => this.router.prepare(alert),
       accepted: (envelope) => this.#refreshDirectory(envelope),
+      unhealthy: () => this.store.health.problem(),
+      limits: this.#tuning.receiverLimits,
     };
     this.receiver = new Receiver(this.#receiverOptions);
     this.heartbeat = new Heartbeat({
@@ -200,6 +213,8 @@ export class Relay {
    */
   unhealthyReason(now = Date.now()): string | undefined {
     if (!this.receiver.listening) return 'the receiver is not listening';
+    const storeProblem = this.store.health.problem(now);
+    if (storeProblem) return storeProblem;
     const stuck = this.store.sql
       .get(
         `SELECT count(*) AS waiting FROM outbox WHERE status IN ('queued', 'in_flight') AND created_at < ?
@@ -236,7 +251,13 @@ export class Relay {
   }
 
   async start(): Promise<AddressInfo> {
-    this.prune();
+    try {
+      this.prune();
+    } catch (error) {
+      // A database locked by another program must not stop the relay from starting: it answers
+      // 503 until it can write, and Health says why.
+      console.error(`retention: ${(error as Error).message}`);
+    }
     this.#pruneTimer = setInterval(() => {
       try {
         this.prune();
@@ -322,6 +343,7 @@ export class Relay {
       configuredTargets,
       heartbeatError: settings.ilertHeartbeatUrl ? this.heartbeat.state.lastError : undefined,
       levelApiError: this.levelApi() ? this.directory.lastSyncError : undefined,
+      storeProblem: this.store.health.problem(now),
     });
   }
 

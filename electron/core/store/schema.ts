@@ -176,7 +176,8 @@ export const MIGRATIONS: readonly string[] = [
     kept          INTEGER NOT NULL,
     kept_bytes    INTEGER NOT NULL,
     dropped       INTEGER NOT NULL DEFAULT 0,
-    dropped_since INTEGER
+    dropped_since INTEGER,
+    last_dropped_at INTEGER
   );
   INSERT INTO rejection_budget (id, kept, kept_bytes)
     SELECT 1, count(*), coalesce(sum(kept_bytes), 0) FROM deliveries WHERE outcome = 'rejected';
