@@ -170,6 +170,8 @@ export const alertListSchema = z.object({
 const maskedSecret = z.object({ set: z.boolean(), hint: optionalText });
 
 export const settingsViewSchema = z.object({
+  /** How secrets saved here are stored, when that is not encrypted: shown where they are entered. */
+  secretsNotice: optionalText,
   values: z.object({
     host: z.string(),
     port: z.number().int(),

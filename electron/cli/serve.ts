@@ -12,6 +12,7 @@ import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
 import { SettingsError } from '../core/settings.ts';
 import { DataDirInUseError } from '../core/data-dir-lock.ts';
+import { describeStoreError, sqliteCode } from '../core/store/database.ts';
 
 function fail(message: string): never {
   console.error(`level-ilert-relay: ${message}`);
@@ -47,7 +48,9 @@ async function main(): Promise<void> {
   try {
     const file = new SettingsFile(dataDir);
     settingsPath = file.path;
-    service = new SettingsService(file, process.env, (changed) => relay?.applySettings(changed));
+    // Headless there is no OS keychain to encrypt with: say so where secrets are typed in.
+    const secretsNotice = `Secrets saved here are written in plain text to ${file.path} (readable only by this user account, not encrypted): anyone who can read that file or a backup of it can use them. To keep them out of the file, set them as environment variables instead (LEVEL_WEBHOOK_SECRET, ILERT_INTEGRATION_KEY, …).`;
+    service = new SettingsService(file, process.env, (changed) => relay?.applySettings(changed), [], secretsNotice);
   } catch (error) {
     if (error instanceof SettingsError) fail(error.message);
     throw error;
@@ -65,8 +68,9 @@ async function main(): Promise<void> {
     await running.start();
   } catch (error) {
     running.store.close();
-    const listening = (error as NodeJS.ErrnoException).syscall === 'listen';
-    fail(listening ? listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT') : `could not start: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).syscall === 'listen') fail(listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT'));
+    if (sqliteCode(error) !== undefined) fail(`cannot use the database in ${dataDir}: ${describeStoreError(error, dataDir)}`);
+    fail(`could not start: ${(error as Error).message}`);
   }
 
   const admin = new AdminServer({ handlers: createHandlers(running, service), rendererDir: fileURLToPath(new URL('../../dist/renderer', import.meta.url)) });

@@ -16,7 +16,6 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
-import { sign } from '../../electron/core/level/signature.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -127,5 +126,280 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
     assert.equal((await sender.postRaw(JSON.stringify(event))).status, 202, 'Level’s retry is accepted');
   } finally {
     await relay.stop();
+  }
+});
+
+const canMount = process.platform === 'linux' && process.getuid?.() === 0 && (() => {
+  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-mount-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(probe, { recursive: true, force: true });
+  }
+})();
+const needsMount = canMount ? {} : { skip: 'needs root and tmpfs mounts' };
+
+function mountTmpfs(sizeKb: number): { dir: string; unmount: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-tmpfs-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKb}k,mode=0700`, 'tmpfs', dir]);
+  return {
+    dir,
+    unmount: () => {
+      execFileSync('umount', ['-l', dir]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('a tmpfs that is too small: 503 (never a false 202), the heartbeat stops and Health says the disk is full; freeing space recovers without a restart', needsMount, async () => {
+  const volume = mountTmpfs(4096);
+  const key = 'il1hbt-full';
+  const relay = await startRelay(
+    { ilertHeartbeatUrl: `${ilert.url}/api/pings/${key}` },
+    { ...FAST_TUNING, heartbeatIntervalMs: 1_000_000, storeFailureHoldMs: 0, storeProbeIntervalMs: 50 },
+    path.join(volume.dir, 'data'),
+  );
+  const filler = path.join(volume.dir, 'filler');
+  try {
+    await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
+    const sender = new LevelSender({ url: relay.url, secret: SECRET });
+    // Fill what is left of the volume, as another program on the same disk would.
+    const fd = fs.openSync(filler, 'w');
+    try {
+      const block = Buffer.alloc(64 * 1024, 1);
+      for (;;) fs.writeSync(fd, block);
+    } catch (error) {
+      assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
+    } finally {
+      fs.closeSync(fd);
+    }
+    const answers: number[] = [];
+    const big = { ...alertEvent(), padding: 'x'.repeat(200_000) };
+    for (let attempt = 0; attempt < 5 && !relay.relay.store.health.failingNow; attempt++) answers.push((await sender.postRaw(JSON.stringify({ ...big, event_id: crypto.randomUUID() }))).status);
+    assert.ok(relay.relay.store.health.failingNow, `the store noticed the full disk (answers ${answers.join(', ')})`);
+    assert.equal(answers.at(-1), 503);
+    assert.ok(answers.every((status) => status === 202 || status === 503), `only 202 while there was room, then 503: ${answers.join(', ')}`);
+
+    await relay.relay.heartbeat.tick();
+    assert.equal(pings(key), 1, 'no ping while the disk is full');
+    assert.match(relay.relay.status().heartbeat!.withheld!, /cannot write to the database: .*full/);
+    assert.equal((await health(relay)).status, 503);
+    assert.ok(relay.relay.status().diagnoses.some((entry) => entry.id === 'store-cannot-write' && /full/.test(entry.detail)));
+
+    fs.rmSync(filler);
+    await waitForEvent(relay.relay.store.changes, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
+    assert.equal((await sender.postRaw(JSON.stringify(alertEvent()))).status, 202);
+    await relay.relay.heartbeat.tick();
+    assert.equal(pings(key), 2, 'pinging again');
+  } finally {
+    await relay.stop();
+    volume.unmount();
+  }
+});
+
+test('a flood of unsigned 1 MiB bodies leaves a bounded trace: size, hash and first bytes, within a capped log whose overflow is counted', async () => {
+  const relay = await startRelay({}, { ...FAST_TUNING, rejectionLimits: { maxRows: 20 } });
+  try {
+    const sizeOf = () => ['relay.sqlite', 'relay.sqlite-wal'].reduce((sum, name) => sum + (fs.statSync(path.join(relay.dataDir, name), { throwIfNoEntry: false })?.size ?? 0), 0);
+    const before = sizeOf();
+    const body = Buffer.alloc(1024 * 1024 - 100, 'a');
+    const flood = 60;
+    for (let round = 0; round < flood / 6; round++) {
+      const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(relay.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })));
+      for (const answer of answers) {
+        assert.equal(answer.status, 401);
+        await answer.arrayBuffer();
+      }
+    }
+    const grown = sizeOf() - before;
+    assert.ok(grown < 2 * 1024 * 1024, `60 MiB of refused bodies grew the database by ${grown} bytes`);
+
+    const sql = relay.relay.store.sql;
+    const kept = sql.get(`SELECT count(*) AS n FROM deliveries WHERE outcome = 'rejected'`).get() as { n: number };
+    assert.equal(kept.n, 20, 'the cap holds');
+    const budget = sql.get('SELECT dropped FROM rejection_budget').get() as { dropped: number };
+    assert.equal(budget.dropped, flood - 20, 'what did not fit is counted');
+    const newest = sql.get(`SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`).get() as { id: number };
+    const detail = relay.relay.read.getDelivery(newest.id)!;
+    assert.equal(detail.bodySize, body.length);
+    assert.equal(detail.body, undefined, 'no body to re-run or copy');
+    assert.equal(detail.bodyTrace?.prefix, 'a'.repeat(256));
+    assert.equal(detail.bodyTrace?.sha256, createHash('sha256').update(body).digest('hex'));
+    assert.ok(relay.relay.status().diagnoses.some((entry) => entry.id === 'rejections-dropped'), 'Health says refused requests were dropped');
+
+    const event = alertEvent();
+    assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(event))).status, 202, 'Level still gets through');
+    const accepted = sql.get('SELECT d.id, length(b.body) AS size FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE event_id = ?').get(event.event_id) as { size: number };
+    assert.equal(accepted.size, JSON.stringify(event).length, 'an authenticated body is kept whole');
+  } finally {
+    await relay.stop();
+  }
+});
+
+test('many unfinished bodies: buffered bytes stay under the budget (503 + Retry-After past it), nothing leaks when they go away, aborts log one line', async (t) => {
+  const logged: string[] = [];
+  const errors = t.mock.method(console, 'error', (line: string) => logged.push(line));
+  const budget = 4 * 1024 * 1024;
+  const relay = await startRelay({}, { ...FAST_TUNING, receiverLimits: { maxBufferedBytes: budget } });
+  const { port } = new URL(relay.url);
+  const sockets: net.Socket[] = [];
+  try {
+    const half = Buffer.alloc(512 * 1024, 'b');
+    const refused: string[] = [];
+    let onRefused: () => void = () => undefined;
+    const fourRefused = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${refused.length} of 4 refused within 5 s`)), 5000);
+      onRefused = () => {
+        if (refused.length < 4) return;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    for (let index = 0; index < 12; index++) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      sockets.push(socket);
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        if (!answer) return;
+        refused.push(answer);
+        onRefused();
+      });
+      socket.write(`POST /webhooks/level HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\nContent-Length: ${1024 * 1024 - 1}\r\n\r\n`);
+      socket.write(half);
+    }
+    await fourRefused;
+    for (const answer of refused) {
+      assert.match(answer, /^HTTP\/1\.1 503/);
+      assert.match(answer, /retry-after: 5/i);
+    }
+    assert.ok(relay.relay.receiver.bufferedBytes <= budget, `${relay.relay.receiver.bufferedBytes} bytes buffered`);
+    assert.ok(relay.relay.receiver.bufferedBytes > budget / 2, 'the first ones are still being received');
+
+    for (const socket of sockets) socket.destroy();
+    const deadline = Date.now() + 5000;
+    while (relay.relay.receiver.bufferedBytes > 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(relay.relay.receiver.bufferedBytes, 0, 'aborted bodies give their bytes back');
+    assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(alertEvent()))).status, 202);
+    const abortLines = logged.filter((line) => /went away before its body was complete/.test(line));
+    assert.equal(abortLines.length, 1, `one line for ${sockets.length - refused.length} aborted clients: ${JSON.stringify(logged)}`);
+  } finally {
+    errors.mock.restore();
+    for (const socket of sockets) socket.destroy();
+    await relay.stop();
+  }
+});
+
+test('connections per address are capped, and a connection that never sends a byte is closed', async () => {
+  const relay = await startRelay({}, { ...FAST_TUNING, receiverLimits: { maxConnectionsPerAddress: 3, firstByteTimeoutMs: 200 } });
+  const { port } = new URL(relay.url);
+  const sockets: net.Socket[] = [];
+  try {
+    for (let index = 0; index < 3; index++) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      sockets.push(socket);
+      await once(socket, 'connect');
+    }
+    const extra = await rawExchange(relay.url, 'GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n');
+    assert.match(extra, /^HTTP\/1\.1 503/);
+    assert.match(extra, /too many connections from this address/);
+    const silentClosed = await Promise.race([
+      Promise.all(sockets.map((socket) => once(socket, 'close'))).then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 5000)),
+    ]);
+    assert.equal(silentClosed, true, 'connections that sent nothing were closed');
+    assert.equal((await health(relay)).status, 200, 'with them gone, the address is welcome again');
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await relay.stop();
+  }
+});
+
+test('odd input gets a recorded 4xx, never a 5xx: JSON nested 8,000 levels deep, a request target that is not a URL', async (t) => {
+  const logged: string[] = [];
+  const errors = t.mock.method(console, 'error', (line: string) => logged.push(line));
+  const relay = await startRelay();
+  try {
+    const event = alertEvent();
+    const raw = JSON.stringify(event).replace('"payload":"4.3% remaining"', `"payload":${'['.repeat(8000)}${']'.repeat(8000)}`);
+    const deep = await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(raw);
+    assert.equal(deep.status, 422);
+    assert.match(JSON.parse(deep.body).error, /nested more than 200 levels/);
+    const last = () => relay.relay.store.sql.get('SELECT status_code, reason, body_size FROM deliveries ORDER BY id DESC LIMIT 1').get() as Record<string, unknown>;
+    assert.equal(last().status_code, 422);
+    assert.equal(last().body_size, raw.length);
+
+    const answer = await rawExchange(relay.url, 'POST http://[ HTTP/1.1\r\nHost: relay\r\nContent-Length: 0\r\n\r\n');
+    assert.match(answer, /^HTTP\/1\.1 400/);
+    assert.match(answer, /bad request target/);
+    assert.deepEqual({ ...last() }, { status_code: 400, reason: 'bad request target: not a URL path', body_size: 0 });
+    assert.deepEqual(logged, [], 'no stray stderr line');
+  } finally {
+    errors.mock.restore();
+    await relay.stop();
+  }
+});
+
+async function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawnServe(env);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, output };
+}
+
+test('two relays, one data directory: the second is refused and names the first one’s pid; after a kill -9 the directory is free again; relay.sqlite is 0600', async () => {
+  const dataDir = tempDataDir('relay-lock-');
+  const first = await startChildRelay({ RELAY_DATA_DIR: dataDir });
+  try {
+    const second = await runToExit({ RELAY_DATA_DIR: dataDir });
+    assert.equal(second.code, 1);
+    assert.match(second.output, new RegExp(`this data directory is in use by another relay \\(pid ${first.child.pid}\\)`));
+    assert.equal((await fetch(first.url.replace('/webhooks/level', '/healthz'))).status, 200, 'the first one carries on');
+    if (process.platform !== 'win32') {
+      for (const name of ['relay.sqlite', 'relay.sqlite-wal', 'relay.lock']) assert.equal(fs.statSync(path.join(dataDir, name)).mode & 0o777, 0o600, name);
+    }
+  } finally {
+    first.child.kill('SIGKILL');
+    await first.exited;
+  }
+  const after = await startChildRelay({ RELAY_DATA_DIR: dataDir });
+  after.child.kill('SIGTERM');
+  assert.equal(await after.exited, 0);
+});
+
+test('start-up messages name the real cause: a read-only file system, a database locked by another program', needsMount, async () => {
+  const volume = mountTmpfs(4096);
+  try {
+    const dataDir = path.join(volume.dir, 'data');
+    const seeded = await startRelay({}, FAST_TUNING, dataDir);
+    await seeded.stop();
+    execFileSync('mount', ['-o', 'remount,ro', volume.dir]);
+    const readOnly = await runToExit({ RELAY_DATA_DIR: dataDir });
+    assert.equal(readOnly.code, 1);
+    assert.match(readOnly.output, /read-only file system/);
+    assert.doesNotMatch(readOnly.output, /unable to open database file/);
+  } finally {
+    volume.unmount();
+  }
+
+  const dataDir = tempDataDir('relay-locked-start-');
+  const seeded = await startRelay({}, FAST_TUNING, dataDir);
+  await seeded.stop();
+  const lock = await holdWriteLock(dataDir);
+  try {
+    const locked = await runToExit({ RELAY_DATA_DIR: dataDir });
+    assert.equal(locked.code, 1);
+    assert.match(locked.output, /another program holds a lock on .*relay\.sqlite \(a backup tool or the sqlite3 shell\?\)/);
+    assert.doesNotMatch(locked.output, /the receiver/);
+  } finally {
+    await lock.release();
   }
 });
