@@ -44,8 +44,8 @@ export function diagnose(store: Store, context: DiagnosisContext): Diagnosis[] {
     add({
       id: 'store-cannot-write',
       level: 'error',
-      title: 'The relay cannot write to its database',
-      detail: `${context.storeProblem}. Webhooks are answered 503, so Level retries them (three attempts over about 6 minutes); the ilert heartbeat is withheld so someone is paged.`,
+      title: context.storeProblem.charAt(0).toUpperCase() + context.storeProblem.slice(1),
+      detail: `Webhooks are answered 503, so Level retries them (three attempts over about 6 minutes); the ilert heartbeat is withheld so someone is paged.`,
       fix: 'Free disk space on the data directory’s volume, make it writable, or close the program holding the database open (a backup tool, the sqlite3 shell).',
     });
   }

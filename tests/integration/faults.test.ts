@@ -16,6 +16,8 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
+import { trayState } from '../../electron/core/desktop/tray-state.ts';
+import { checkReachability } from '../../electron/core/setup/reachability.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -116,7 +118,13 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
     const diagnosis = relay.relay.status().diagnoses.find((entry) => entry.id === 'store-cannot-write');
     assert.ok(diagnosis, 'Health shows it');
     assert.equal(diagnosis.level, 'error');
-    assert.match(diagnosis.detail, /database is locked/);
+    assert.match(diagnosis.title, /^Cannot write to the database: database is locked/);
+    const tray = trayState({ status: relay.relay.status(), alerts: { counts: {} }, integrationConfigured: true, notificationsPausedUntil: undefined, now: Date.now() });
+    assert.equal(tray.icon, 'problem');
+    assert.match(tray.tooltip, /Cannot write to the database: database is locked/, 'the tray says it, with the reason');
+    const reached = await checkReachability(new URL(relay.url).origin, relay.relay.instanceId);
+    assert.ok(reached.ok, `the setup wizard still sees this relay behind its URL: ${JSON.stringify(reached)}`);
+    assert.ok(reached.notes.some((note) => /reports itself unhealthy/.test(note)));
 
     await lock.release();
     await waitForEvent(relay.relay.store.changes, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
@@ -188,7 +196,7 @@ test('a tmpfs that is too small: 503 (never a false 202), the heartbeat stops an
     assert.equal(pings(key), 1, 'no ping while the disk is full');
     assert.match(relay.relay.status().heartbeat!.withheld!, /cannot write to the database: .*full/);
     assert.equal((await health(relay)).status, 503);
-    assert.ok(relay.relay.status().diagnoses.some((entry) => entry.id === 'store-cannot-write' && /full/.test(entry.detail)));
+    assert.ok(relay.relay.status().diagnoses.some((entry) => entry.id === 'store-cannot-write' && /full/.test(entry.title)));
 
     fs.rmSync(filler);
     await waitForEvent(relay.relay.store.changes, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
@@ -346,12 +354,18 @@ test('odd input gets a recorded 4xx, never a 5xx: JSON nested 8,000 levels deep,
   }
 });
 
-async function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+/** Runs the headless relay expecting it to refuse to start; one that starts anyway is killed after `timeoutMs`. */
+async function runToExit(env: Record<string, string>, timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
   const child = spawnServe(env);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+  const timer = setTimeout(() => {
+    output += `\n[still running after ${timeoutMs} ms: killed]`;
+    child.kill('SIGKILL');
+  }, timeoutMs);
   const [code] = await once(child, 'exit');
+  clearTimeout(timer);
   return { code: code as number | null, output };
 }
 
