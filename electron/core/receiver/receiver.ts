@@ -54,8 +54,6 @@ export interface ReceiverOptions {
   /** Why the relay cannot take webhooks right now (the store cannot write), from memory; undefined when it can. */
   unhealthy?: () => string | undefined;
   limits?: Partial<ReceiverLimits>;
-  /** Where the listener's own troubles are logged (rate-limited); console.error by default. */
-  log?: (line: string) => void;
 }
 
 export interface WebhookResult {
@@ -189,7 +187,7 @@ export class ThrottledLog {
       last.heldBack++;
       return;
     }
-    this.#write(last?.heldBack ? `${line} (and ${last.heldBack} more like it before)` : line);
+    this.#write(last?.heldBack ? `${line} (and ${last.heldBack} more like it since the last such line)` : line);
     this.#last.set(kind, { at: now, heldBack: 0 });
   }
 }
@@ -281,7 +279,7 @@ export class Receiver {
     this.#options = options;
     this.#limits = { ...RECEIVER_LIMITS, ...options.limits };
     this.#budget = new BufferBudget(this.#limits.maxBufferedBytes);
-    this.#log = new ThrottledLog(options.log ?? ((line) => console.error(line)));
+    this.#log = new ThrottledLog((line) => console.error(line));
     this.server = http.createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 }, (request, response) => {
       this.#handle(request, response).catch((error: unknown) => {
         this.#log.note('internal', `receiver: ${(error as Error).message}`);

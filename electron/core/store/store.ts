@@ -236,40 +236,19 @@ export class Store {
   #flush(closing = false): void {
     this.#flushScheduled = false;
     if (this.#pending.length === 0) return;
-    let begin: (() => void) | undefined;
-    if (!closing) {
-      let locked: boolean;
-      try {
-        locked = !tryBeginImmediate(this.db, this.#busyTimeoutMs);
-      } catch (error) {
-        locked = false;
-        begin = () => {
-          throw error;
-        };
-      }
-      if (locked) {
-        if (Date.now() - this.#pending[0]!.queuedAt < this.#busyTimeoutMs) {
-          this.#flushScheduled = true;
-          setTimeout(() => this.#flush(), LOCK_RETRY_MS);
-          return;
-        }
-        begin = () => {
-          throw new StoreUnavailableError('database is locked by another program');
-        };
-      }
-      begin ??= () => {};
+    const begun = this.#begin(closing);
+    if (begun === 'retry') {
+      this.#flushScheduled = true;
+      setTimeout(() => this.#flush(), LOCK_RETRY_MS);
+      return;
     }
     const batch = this.#pending;
     this.#pending = [];
     const results: { ok: boolean; value: unknown }[] = [];
     const changesBefore = this.#collectedChanges.length;
     try {
-      const transaction = <T,>(work: () => T): T => {
-        if (!begin) return inTransaction(this.db, work);
-        begin();
-        return finishTransaction(this.db, work);
-      };
-      transaction(() => {
+      if (begun !== true) throw begun;
+      finishTransaction(this.db, () => {
         const savepoint = this.sql.get('SAVEPOINT write');
         const release = this.sql.get('RELEASE write');
         for (const write of batch) {
@@ -304,6 +283,25 @@ export class Store {
       else write.reject(result.value);
     });
     for (const change of changes) this.emit(change);
+  }
+
+  /**
+   * Begins the batch's transaction: true once begun, 'retry' while another program holds the write
+   * lock and the oldest write has waited less than the busy timeout, otherwise why it cannot begin.
+   * Closing, it waits the ordinary (blocking) way: nothing else needs the event loop by then.
+   */
+  #begin(closing: boolean): true | 'retry' | Error {
+    try {
+      if (closing) {
+        this.db.exec('BEGIN IMMEDIATE');
+        return true;
+      }
+      if (tryBeginImmediate(this.db, this.#busyTimeoutMs)) return true;
+    } catch (error) {
+      return error as Error;
+    }
+    if (Date.now() - this.#pending[0]!.queuedAt < this.#busyTimeoutMs) return 'retry';
+    return new StoreUnavailableError('database is locked by another program');
   }
 
   /** Changes made inside a group commit are announced only after it committed. */
