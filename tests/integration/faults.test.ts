@@ -417,3 +417,35 @@ test('start-up messages name the real cause: a read-only file system, a database
     await lock.release();
   }
 });
+
+test('an older database is upgraded in place: bodies move out of the delivery rows, a stranger’s body is cut to its first bytes, the rejection budget starts exact', async () => {
+  const { DatabaseSync } = await import('node:sqlite');
+  const { MIGRATIONS } = await import('../../electron/core/store/schema.ts');
+  const dataDir = tempDataDir('relay-upgrade-');
+  const old = new DatabaseSync(path.join(dataDir, 'relay.sqlite'));
+  for (const migration of MIGRATIONS.slice(0, 2)) old.exec(migration);
+  old.exec('PRAGMA user_version = 2');
+  const insert = old.prepare(`INSERT INTO deliveries (received_at, source, method, path, headers, body, body_size, signature, status_code, outcome)
+                              VALUES (${Date.now()}, 'webhook', 'POST', '/webhooks/level', '{}', ?, ?, ?, ?, ?)`);
+  const stranger = Buffer.alloc(100_000, 's');
+  const signed = Buffer.from(JSON.stringify(alertEvent()));
+  insert.run(stranger, stranger.length, 'invalid', 401, 'rejected');
+  insert.run(signed, signed.length, 'valid', 202, 'accepted');
+  old.close();
+
+  const relay = await startRelay({}, FAST_TUNING, dataDir);
+  try {
+    const sql = relay.relay.store.sql;
+    const bodies = sql.get('SELECT d.signature, length(b.body) AS kept FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id').all();
+    assert.deepEqual(bodies.map((row) => ({ ...row })), [
+      { signature: 'invalid', kept: 256 },
+      { signature: 'valid', kept: signed.length },
+    ]);
+    const columns = sql.get(`SELECT name FROM pragma_table_info('deliveries')`).all().map((row) => row.name);
+    assert.ok(!columns.includes('body'), 'no blob left in the rows status and diagnosis read');
+    assert.deepEqual({ ...sql.get('SELECT kept, kept_bytes FROM rejection_budget').get() }, { kept: 1, kept_bytes: 2 + 256 });
+    assert.equal(relay.relay.read.getDelivery(2)?.body, signed.toString(), 'an accepted body is whole and can be re-run');
+  } finally {
+    await relay.stop();
+  }
+});
