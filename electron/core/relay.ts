@@ -251,13 +251,7 @@ export class Relay {
   }
 
   async start(): Promise<AddressInfo> {
-    try {
-      this.prune();
-    } catch (error) {
-      // A database locked by another program must not stop the relay from starting: it answers
-      // 503 until it can write, and Health says why.
-      console.error(`retention: ${(error as Error).message}`);
-    }
+    this.prune();
     this.#pruneTimer = setInterval(() => {
       try {
         this.prune();

@@ -18,6 +18,10 @@ import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECR
 import { waitForEvent } from '../helpers/wait.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import { checkReachability } from '../../electron/core/setup/reachability.ts';
+import { Store } from '../../electron/core/store/store.ts';
+import { DataDirInUseError } from '../../electron/core/data-dir-lock.ts';
+import { ingestParsed } from '../../electron/core/receiver/receiver.ts';
+import { parseDelivery } from '../../electron/core/level/envelope.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -377,6 +381,7 @@ test('two relays, one data directory: the second is refused and names the first 
     assert.equal(second.code, 1);
     assert.match(second.output, new RegExp(`this data directory is in use by another relay \\(pid ${first.child.pid}\\)`));
     assert.equal((await fetch(first.url.replace('/webhooks/level', '/healthz'))).status, 200, 'the first one carries on');
+    assert.throws(() => new Store(dataDir), (error: unknown) => error instanceof DataDirInUseError && error.holderPid === first.child.pid, 'the desktop host opens the same Store, and is refused the same way');
     if (process.platform !== 'win32') {
       for (const name of ['relay.sqlite', 'relay.sqlite-wal', 'relay.lock']) assert.equal(fs.statSync(path.join(dataDir, name)).mode & 0o777, 0o600, name);
     }
@@ -445,6 +450,27 @@ test('an older database is upgraded in place: bodies move out of the delivery ro
     assert.ok(!columns.includes('body'), 'no blob left in the rows status and diagnosis read');
     assert.deepEqual({ ...sql.get('SELECT kept, kept_bytes FROM rejection_budget').get() }, { kept: 1, kept_bytes: 2 + 256 });
     assert.equal(relay.relay.read.getDelivery(2)?.body, signed.toString(), 'an accepted body is whole and can be re-run');
+  } finally {
+    await relay.stop();
+  }
+});
+
+test('an event the store cannot serialise is a recorded 422, not a 5xx that Level would only repeat', async () => {
+  const relay = await startRelay();
+  try {
+    const raw = Buffer.from(JSON.stringify(alertEvent()));
+    const parsed = parseDelivery(raw);
+    assert.ok(parsed.ok);
+    // A value JSON cannot write, standing in for whatever else a payload might hold that breaks serialising it.
+    (parsed.alert as unknown as Record<string, unknown>).payload = 10n;
+    const delivery = { receivedAt: Date.now(), source: 'webhook' as const, remoteAddr: '127.0.0.1', forwardedFor: undefined, method: 'POST', path: '/webhooks/level', headers: {}, body: raw, bodySize: raw.length, signature: 'valid' as const };
+    const options = { instanceId: relay.relay.instanceId, store: relay.relay.store, secrets: () => ({}), policy: () => ({ highPrioritySeverities: [], routeFor: () => ({ target: 'default', reason: 'test' }) }) };
+    const result = await ingestParsed(options, delivery, parsed.envelope, parsed.alert);
+    assert.equal(result.statusCode, 422);
+    assert.match(String(result.body.error), /^the relay could not process this event: /);
+    const row = relay.relay.store.sql.get('SELECT status_code, outcome, event_id FROM deliveries ORDER BY id DESC LIMIT 1').get();
+    assert.deepEqual({ ...row }, { status_code: 422, outcome: 'rejected', event_id: parsed.envelope.event_id });
+    assert.equal(relay.relay.store.health.failingNow, false, 'not the store’s fault: the heartbeat keeps going');
   } finally {
     await relay.stop();
   }
