@@ -110,6 +110,8 @@ export const deliveryRowSchema = z.object({
 export const deliveryDetailSchema = deliveryRowSchema.extend({
   headers: z.record(z.string(), z.string()),
   body: optionalText,
+  /** For a request that failed authentication, only its first bytes and a hash were kept. */
+  bodyTrace: z.object({ prefix: z.string(), sha256: z.string() }).optional(),
   bodySize: z.number().int(),
   remoteAddr: optionalText,
   forwardedFor: optionalText,
@@ -172,6 +174,8 @@ export const alertListSchema = z.object({
 const maskedSecret = z.object({ set: z.boolean(), hint: optionalText });
 
 export const settingsViewSchema = z.object({
+  /** How secrets saved here are stored, when that is not encrypted: shown where they are entered. */
+  secretsNotice: optionalText,
   values: z.object({
     host: z.string(),
     port: z.number().int(),

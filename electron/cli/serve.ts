@@ -11,6 +11,8 @@ import { Relay, type RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
 import { SettingsError } from '../core/settings.ts';
+import { DataDirInUseError } from '../core/data-dir-lock.ts';
+import { describeStoreError, sqliteCode } from '../core/store/database.ts';
 
 function fail(message: string): never {
   console.error(`level-ilert-relay: ${message}`);
@@ -46,7 +48,9 @@ async function main(): Promise<void> {
   try {
     const file = new SettingsFile(dataDir);
     settingsPath = file.path;
-    service = new SettingsService(file, process.env, (changed) => relay?.applySettings(changed));
+    // Headless there is no OS keychain to encrypt with: say so where secrets are typed in.
+    const secretsNotice = `Secrets saved here are written in plain text to ${file.path} (readable only by this user account, not encrypted): anyone who can read that file or a backup of it can use them. To keep them out of the file, set them as environment variables instead (LEVEL_WEBHOOK_SECRET, ILERT_INTEGRATION_KEY, …).`;
+    service = new SettingsService(file, process.env, (changed) => relay?.applySettings(changed), [], secretsNotice);
   } catch (error) {
     if (error instanceof SettingsError) fail(error.message);
     throw error;
@@ -56,6 +60,7 @@ async function main(): Promise<void> {
   try {
     relay = new Relay({ dataDir, settings, tuning: tuningFromEnvironment(process.env) });
   } catch (error) {
+    if (error instanceof DataDirInUseError) fail(error.message);
     fail(`cannot open the database in ${dataDir}: ${(error as Error).message}`);
   }
   const running = relay;
@@ -63,7 +68,9 @@ async function main(): Promise<void> {
     await running.start();
   } catch (error) {
     running.store.close();
-    fail(listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT'));
+    if ((error as NodeJS.ErrnoException).syscall === 'listen') fail(listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT'));
+    if (sqliteCode(error) !== undefined) fail(`cannot use the database in ${dataDir}: ${describeStoreError(error, dataDir)}`);
+    fail(`could not start: ${(error as Error).message}`);
   }
 
   const admin = new AdminServer({ handlers: createHandlers(running, service), rendererDir: fileURLToPath(new URL('../../dist/renderer', import.meta.url)) });
@@ -97,7 +104,8 @@ async function main(): Promise<void> {
   console.log(`  data directory: ${dataDir}`);
   console.log(`  settings file:  ${settingsPath}`);
   console.log(`  forwarding to:  ${settings.ilertApiUrl}/api/events (at most ${settings.ilertEventsPerMinute} events/min per key)`);
-  const problems = running.status().problems;
+  const storeProblem = running.store.health.problem();
+  const problems = [...(storeProblem ? [`${storeProblem}: webhooks are answered 503 until it can`] : []), ...running.status().problems];
   for (const problem of problems) console.log(`  warning: ${problem}`);
   if (problems.length === 0) console.log('  configuration: ok');
   console.log('Press Ctrl+C to stop.');

@@ -7,6 +7,7 @@ import type { Diagnosis, Reachability, TunnelStateView } from '../../shared/cont
 import { WEBHOOK_PATH } from './receiver/receiver.ts';
 import type { Settings } from './settings.ts';
 import type { Store } from './store/store.ts';
+import { readRejectionBudget } from './store/rejections.ts';
 
 const DAY_MS = 86_400_000;
 const NEVER_RESOLVED_AFTER_MS = 2 * DAY_MS;
@@ -27,6 +28,8 @@ export interface DiagnosisContext {
   levelApiError: string | undefined;
   /** Reading alert states back with the ilert user API key; undefined without a key. */
   ilertState?: { lastError?: string | undefined; skippedAlerts: number } | undefined;
+  /** From the store's health, in memory: why commits fail, if they do. */
+  storeProblem?: string | undefined;
 }
 
 type Row = Record<string, unknown>;
@@ -37,6 +40,17 @@ export function diagnose(store: Store, context: DiagnosisContext): Diagnosis[] {
   const found: Diagnosis[] = [];
   const add = (diagnosis: Diagnosis) => found.push(diagnosis);
   const since = now - DAY_MS;
+
+  // First: while the store cannot write, every webhook is refused with 503 and Level gives up after three.
+  if (context.storeProblem) {
+    add({
+      id: 'store-cannot-write',
+      level: 'error',
+      title: context.storeProblem.charAt(0).toUpperCase() + context.storeProblem.slice(1),
+      detail: `Webhooks are answered 503, so Level retries them (three attempts over about 6 minutes); the ilert heartbeat is withheld so someone is paged.`,
+      fix: 'Free disk space on the data directory’s volume, make it writable, or close the program holding the database open (a backup tool, the sqlite3 shell).',
+    });
+  }
 
   // Nothing arrives: the way in is down, or Level calls a different URL.
   if (!context.receiverListening) {
@@ -165,6 +179,17 @@ export function diagnose(store: Store, context: DiagnosisContext): Diagnosis[] {
     });
   }
 
+  // A flood of refused requests: kept within a budget, the rest only counted.
+  const rejections = readRejectionBudget(sql);
+  if (rejections.lastDroppedAt !== undefined && rejections.lastDroppedAt >= since) {
+    add({
+      id: 'rejections-dropped',
+      level: 'warning',
+      title: 'Many refused requests reach the public URL',
+      detail: `${rejections.dropped} refused request(s) since ${new Date(rejections.droppedSince ?? rejections.lastDroppedAt).toISOString()} were not kept: the log keeps the newest ${rejections.kept} within its size limit.`,
+      fix: 'If Level’s own deliveries are refused (see the delivery log), fix the secret or URL; otherwise someone else is calling the public URL — they are refused and cost little.',
+    });
+  }
   if (context.heartbeatError) add({ id: 'heartbeat-failing', level: 'warning', title: 'The ilert heartbeat ping fails', detail: context.heartbeatError, fix: 'Check the heartbeat URL in Settings.' });
   if (context.levelApiError) add({ id: 'level-api', level: 'warning', title: 'Level’s API cannot be read', detail: context.levelApiError, fix: 'Check the Level API key in Settings (Test connection).' });
   const ilertState = ilertStateCheck(context.ilertState);

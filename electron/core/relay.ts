@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
-import { ingestParsed, processAutomation, processWebhook, Receiver, WEBHOOK_PATH, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
+import { ingestParsed, processAutomation, processWebhook, Receiver, WEBHOOK_PATH, type ReceiverLimits, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
+import type { RejectionLimits } from './store/rejections.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from './receiver/automation.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
@@ -36,6 +37,11 @@ export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'r
   testPollMs?: number;
   /** ilert's per-user-key request window (tests shorten it). */
   ilertApiWindowMs?: number;
+  receiverLimits?: Partial<ReceiverLimits>;
+  rejectionLimits?: Partial<RejectionLimits>;
+  /** How long a failed commit keeps the relay unhealthy, and how often a failing store tries to write. */
+  storeFailureHoldMs?: number;
+  storeProbeIntervalMs?: number;
 };
 
 export interface RelayOptions {
@@ -77,7 +83,12 @@ export class Relay {
   constructor(options: RelayOptions) {
     this.#settings = options.settings;
     this.#tuning = options.tuning ?? {};
-    this.store = new Store(options.dataDir, { busyTimeoutMs: options.tuning?.busyTimeoutMs });
+    this.store = new Store(options.dataDir, {
+      busyTimeoutMs: this.#tuning.busyTimeoutMs,
+      failureHoldMs: this.#tuning.storeFailureHoldMs,
+      probeIntervalMs: this.#tuning.storeProbeIntervalMs,
+      rejectionLimits: this.#tuning.rejectionLimits,
+    });
     this.outbox = new Outbox(this.store);
     this.read = new ReadModels(this.store);
     this.forwarder = new Forwarder({
@@ -100,6 +111,8 @@ export class Relay {
       policy: () => this.#ingestPolicy(),
       prepare: (alert) => this.router.prepare(alert),
       accepted: (envelope) => this.#refreshDirectory(envelope),
+      unhealthy: () => this.store.health.problem(),
+      limits: this.#tuning.receiverLimits,
     };
     this.receiver = new Receiver(this.#receiverOptions);
     this.heartbeat = new Heartbeat({
@@ -202,6 +215,8 @@ export class Relay {
    */
   unhealthyReason(now = Date.now()): string | undefined {
     if (!this.receiver.listening) return 'the receiver is not listening';
+    const storeProblem = this.store.health.problem(now);
+    if (storeProblem) return storeProblem;
     const stuck = this.store.sql
       .get(
         `SELECT count(*) AS waiting FROM outbox WHERE status IN ('queued', 'in_flight') AND created_at < ?
@@ -326,6 +341,7 @@ export class Relay {
       heartbeatError: settings.ilertHeartbeatUrl ? this.heartbeat.state.lastError : undefined,
       levelApiError: this.levelApi() ? this.directory.lastSyncError : undefined,
       ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
+      storeProblem: this.store.health.problem(now),
     });
   }
 
@@ -483,10 +499,13 @@ export class Relay {
 
   /** Runs a stored inbound delivery through the whole pipeline again; dedup still protects ilert. */
   async rerunDelivery(deliveryId: number): Promise<WebhookResult> {
-    const row = this.store.sql.get(`SELECT method, path, headers, body, body_size, source FROM deliveries WHERE id = ?`).get(deliveryId) as
-      | { method: string; path: string; headers: string; body: Uint8Array | null; body_size: number; source: string }
+    const row = this.store.sql
+      .get(`SELECT method, path, headers, b.body, body_size, body_sha256, source FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`)
+      .get(deliveryId) as
+      | { method: string; path: string; headers: string; body: Uint8Array | null; body_size: number; body_sha256: string | null; source: string }
       | undefined;
     if (!row) throw new NotFoundError(`no delivery ${deliveryId}`);
+    if (row.body_sha256 !== null) throw new NotFoundError(`delivery ${deliveryId} failed authentication, so only its first bytes were kept: there is nothing to run again`);
     if (!row.body) throw new NotFoundError(`delivery ${deliveryId} has no stored body to run again`);
     const headers = JSON.parse(row.headers) as Record<string, string>;
     if (row.path === AUTOMATION_PATH) {

@@ -24,11 +24,16 @@ export class SettingsService {
   readonly #started: Settings;
   readonly #apply: (settings: Settings) => void;
   readonly #notices: readonly string[];
+  readonly #secretsNotice: string | undefined;
   #current: Settings;
 
-  /** `notices`: problems of the host itself, e.g. secrets stored in plain text for want of a keyring. */
-  constructor(file: SettingsFile, env: NodeJS.ProcessEnv, apply: (settings: Settings) => void, notices: readonly string[] = []) {
+  /**
+   * `notices`: problems of the host itself, e.g. secrets stored in plain text for want of a keyring.
+   * `secretsNotice`: how secrets are stored when a host never encrypts them (the headless relay).
+   */
+  constructor(file: SettingsFile, env: NodeJS.ProcessEnv, apply: (settings: Settings) => void, notices: readonly string[] = [], secretsNotice?: string) {
     this.#notices = notices;
+    this.#secretsNotice = secretsNotice;
     this.#file = file;
     this.#env = env;
     this.#apply = apply;
@@ -48,6 +53,7 @@ export class SettingsService {
     >;
     const stored = resolveSettings(this.#file.stored(), {});
     return {
+      secretsNotice: this.#secretsNotice,
       values: {
         host: settings.host,
         port: settings.port,

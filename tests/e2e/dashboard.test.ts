@@ -283,6 +283,7 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   assert.equal(await page.getByTestId('setting-ilertApiUrl').getAttribute('readonly'), '');
   assert.equal(await page.getByTestId('replace-levelWebhookSecret').isDisabled(), true);
   assert.match(await page.getByTestId('secret-hint-levelWebhookSecret').innerText(), /^test••••ef$/);
+  assert.match(await page.getByTestId('secrets-notice').innerText(), /written in plain text to .*settings\.json .*set them as environment variables/, 'said where secrets are entered');
 
   await perMinute.fill('0');
   await page.getByTestId('setting-retentionDays').fill('14');

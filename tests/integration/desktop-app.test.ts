@@ -12,7 +12,7 @@ import { APP_USER_MODEL_ID } from '../../electron/main/desktop-app.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { launchDesktop, DesktopProcess, type StandinEvent } from '../helpers/desktop-process.ts';
-import { INTEGRATION_KEY, ROOT, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir } from '../helpers/relay-harness.ts';
 
 type Status = { receiverUrl: string; receiverListening: boolean };
 const isEvent = (name: string) => (event: StandinEvent) => event.event === name;
@@ -331,6 +331,22 @@ test('a database that cannot be opened: choose another data directory, and the c
     await trayQuit(again);
   } finally {
     await app.kill();
+  }
+});
+
+test('a data directory another relay is using: the window names the other relay and offers another directory', async () => {
+  const dataDir = tempDataDir('desktop-shared-dir-');
+  const headless = await startChildRelay({ RELAY_DATA_DIR: dataDir, RELAY_ADMIN_PORT: '0' });
+  const app = await launchDesktop({ dataDir });
+  try {
+    const problem = await app.invoke<{ kind: string; message: string }>('getStartupProblem');
+    assert.equal(problem.value!.kind, 'database');
+    assert.match(problem.value!.message, /in use by another relay \(pid \d+\)/);
+    assert.deepEqual(app.uncaught(), []);
+  } finally {
+    await app.kill();
+    headless.child.kill('SIGTERM');
+    await headless.exited;
   }
 });
 

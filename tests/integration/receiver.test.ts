@@ -13,7 +13,7 @@ const sender = new LevelSender({ url: harness.url, secret: SECRET });
 const base = harness.url.replace('/webhooks/level', '');
 
 function lastDelivery() {
-  return harness.relay.store.sql.get('SELECT * FROM deliveries ORDER BY id DESC LIMIT 1').get() as Record<string, unknown>;
+  return harness.relay.store.sql.get('SELECT d.*, b.body FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id DESC LIMIT 1').get() as Record<string, unknown>;
 }
 
 test('GET /healthz answers ok and nothing else', async () => {

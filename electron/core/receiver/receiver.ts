@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { parseDelivery, type Envelope, type LevelAlert } from '../level/envelope.ts';
 import { verifySignature, SIGNATURE_HEADER, type SignatureVerdict } from '../level/signature.ts';
 import { StoreUnavailableError } from '../store/database.ts';
@@ -9,6 +9,29 @@ import { redactHeaders } from './redact.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, parseAutomation } from './automation.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** Deeper than any Level payload, far shallower than where serialising it would overflow the stack. */
+export const MAX_JSON_DEPTH = 200;
+
+/**
+ * What strangers can make the public listener hold: bodies are buffered before the signature can
+ * be checked, so their total is capped, as are connections per client address, and a connection
+ * that sends nothing is closed. Behind a tunnel every connection comes from the tunnel's address,
+ * Level's own bursts included, so the per-address cap is generous: memory is bounded by the byte
+ * budget, and the cap keeps one address from taking every file descriptor.
+ */
+export interface ReceiverLimits {
+  maxBufferedBytes: number;
+  maxConnectionsPerAddress: number;
+  /** A connection that has not sent a byte by then is closed. */
+  firstByteTimeoutMs: number;
+}
+
+export const RECEIVER_LIMITS: ReceiverLimits = {
+  maxBufferedBytes: 64 * 1024 * 1024,
+  maxConnectionsPerAddress: 1024,
+  firstByteTimeoutMs: 10_000,
+};
+const BUSY_RETRY_AFTER_S = '5';
 export const WEBHOOK_PATH = '/webhooks/level';
 export const HEALTH_PATH = '/healthz';
 
@@ -28,6 +51,9 @@ export interface ReceiverOptions {
   prepare?: (alert: LevelAlert) => Promise<void>;
   /** After an accepted event is durable (e.g. refresh the device or group it names); never delays the answer. */
   accepted?: (envelope: Envelope) => void;
+  /** Why the relay cannot take webhooks right now (the store cannot write), from memory; undefined when it can. */
+  unhealthy?: () => string | undefined;
+  limits?: Partial<ReceiverLimits>;
 }
 
 export interface WebhookResult {
@@ -78,25 +104,92 @@ function healthBody(nonce: string | null, instanceId: string): Record<string, st
   return { status: 'ok', nonce, relay: instanceId };
 }
 
-/** Reads the raw body, or stops at `limit` and returns how much had arrived by then. */
-function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer | number> {
-  return new Promise((resolve, reject) => {
+type BodyRead = { kind: 'body'; body: Buffer } | { kind: 'too-large'; size: number } | { kind: 'busy' } | { kind: 'aborted' };
+
+/** Bytes buffered across all requests in progress; each request gives back what it took when it is answered. */
+class BufferBudget {
+  used = 0;
+  readonly max: number;
+  constructor(max: number) {
+    this.max = max;
+  }
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.max) return false;
+    this.used += bytes;
+    return true;
+  }
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+}
+
+/**
+ * Reads the raw body, stopping at `limit` bytes for this request or when the shared budget is
+ * spent. A client that goes away mid-body is not an error of ours.
+ */
+function readBody(request: http.IncomingMessage, limit: number, budget: BufferBudget, held: { bytes: number }): Promise<BodyRead> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = (read: BodyRead) => {
+      request.off('data', onData);
+      request.pause();
+      resolve(read);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        request.off('data', onData);
-        request.pause();
-        resolve(size);
-        return;
-      }
+      if (size > limit) return stop({ kind: 'too-large', size });
+      if (!budget.take(chunk.length)) return stop({ kind: 'busy' });
+      held.bytes += chunk.length;
       chunks.push(chunk);
     };
     request.on('data', onData);
-    request.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    request.once('error', reject);
+    request.once('end', () => resolve({ kind: 'body', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
+    request.once('error', () => resolve({ kind: 'aborted' }));
+    request.once('close', () => {
+      if (!request.complete) resolve({ kind: 'aborted' });
+    });
   });
+}
+
+/** Counts how deeply arrays and objects nest in JSON text, stopping as soon as `max` is passed. */
+export function jsonNestingExceeds(body: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < body.length; index++) {
+    const byte = body[index]!;
+    if (inString) {
+      if (byte === 0x5c) index++; // backslash: skip the escaped byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > max) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * One line per kind of trouble per interval, with a count of the ones held back: a client that
+ * aborts on purpose, again and again, must not be able to fill the log.
+ */
+export class ThrottledLog {
+  readonly #intervalMs: number;
+  readonly #write: (line: string) => void;
+  readonly #last = new Map<string, { at: number; heldBack: number }>();
+  constructor(write: (line: string) => void, intervalMs = 60_000) {
+    this.#write = write;
+    this.#intervalMs = intervalMs;
+  }
+  note(kind: string, line: string, now = Date.now()): void {
+    const last = this.#last.get(kind);
+    if (last && now - last.at < this.#intervalMs) {
+      last.heldBack++;
+      return;
+    }
+    this.#write(last?.heldBack ? `${line} (and ${last.heldBack} more like it since the last such line)` : line);
+    this.#last.set(kind, { at: now, heldBack: 0 });
+  }
 }
 
 /** Logs a refused delivery; the answer to Level does not depend on whether that worked. */
@@ -123,6 +216,7 @@ export async function processWebhook(options: ReceiverOptions, delivery: Inbound
   if (signature === 'missing') return reject(401, `missing ${SIGNATURE_HEADER} header: a webhook secret is configured`);
   if (signature === 'invalid') return reject(401, 'bad signature: Level signs with a different secret than the one saved here');
 
+  if (jsonNestingExceeds(body, MAX_JSON_DEPTH)) return reject(422, `JSON nested more than ${MAX_JSON_DEPTH} levels deep: no Level event is`);
   const parsed = parseDelivery(body, delivery.receivedAt);
   if (!parsed.ok) return parsed.status === 400 ? reject(...notJson(delivery, parsed.reason)) : reject(parsed.status, parsed.reason);
   return ingestParsed(options, { ...delivery, signature }, parsed.envelope, parsed.alert, parsed.notes);
@@ -150,6 +244,7 @@ export async function processAutomation(options: ReceiverOptions, delivery: Inbo
     if (!secretHeader) return reject(401, `missing ${AUTOMATION_SECRET_HEADER} header: add it to the automation's HTTP request action`);
     if (!sameSecret(secretHeader, expected)) return reject(401, `wrong ${AUTOMATION_SECRET_HEADER}: the automation sends a different secret than the one saved here`);
   }
+  if (jsonNestingExceeds(delivery.body ?? new Uint8Array(), MAX_JSON_DEPTH)) return reject(422, `JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
   const parsed = parseAutomation(delivery.body ?? new Uint8Array(), delivery.receivedAt);
   if (!parsed.ok) return parsed.status === 400 ? reject(...notJson(delivery, parsed.reason)) : reject(parsed.status, parsed.reason);
   return ingestParsed(options, { ...delivery, signature: 'shared-secret' }, parsed.envelope, parsed.alert, parsed.notes);
@@ -180,7 +275,11 @@ export async function ingestParsed(
     return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id } };
   } catch (error) {
     if (error instanceof StoreUnavailableError) return { statusCode: 503, body: { error: 'store unavailable, retry later' } };
-    throw error;
+    // Not the store: something in this event itself could not be processed. Answering 5xx would
+    // only make Level send the same bytes again; a recorded 422 shows the user what it was.
+    const reason = `the relay could not process this event: ${(error as Error).message}`.slice(0, 500);
+    await recordRejection(options.store, { ...delivery, statusCode: 422, reason, eventId: envelope.event_id, eventType: envelope.event_type });
+    return { statusCode: 422, body: { error: reason } };
   }
 }
 
@@ -188,17 +287,62 @@ export async function ingestParsed(
 export class Receiver {
   readonly server: http.Server;
   readonly #options: ReceiverOptions;
+  readonly #limits: ReceiverLimits;
+  readonly #budget: BufferBudget;
+  readonly #connections = new Map<string, number>();
+  readonly #overLimit = new WeakSet<Socket>();
+  readonly #log: ThrottledLog;
   #listening = false;
 
   constructor(options: ReceiverOptions) {
     this.#options = options;
+    this.#limits = { ...RECEIVER_LIMITS, ...options.limits };
+    this.#budget = new BufferBudget(this.#limits.maxBufferedBytes);
+    this.#log = new ThrottledLog((line) => console.error(line));
     this.server = http.createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 }, (request, response) => {
       this.#handle(request, response).catch((error: unknown) => {
-        console.error(`receiver: ${(error as Error).message}`);
+        this.#log.note('internal', `receiver: ${(error as Error).message}`);
         if (!response.headersSent) send(response, 500, { error: 'internal error' });
         else response.destroy();
       });
     });
+    this.server.on('connection', (socket) => this.#admit(socket));
+  }
+
+  /** Bytes of request bodies held in memory right now. */
+  get bufferedBytes(): number {
+    return this.#budget.used;
+  }
+
+  /**
+   * Counts connections per client address: one past the cap is answered 503 on its first request
+   * and closed. A connection that sends nothing at all is closed after a while: Node's own
+   * timeouts only start with the first byte.
+   */
+  #admit(socket: Socket): void {
+    const address = socket.remoteAddress ?? '';
+    const count = (this.#connections.get(address) ?? 0) + 1;
+    this.#connections.set(address, count);
+    if (count > this.#limits.maxConnectionsPerAddress) {
+      this.#overLimit.add(socket);
+      this.#log.note('connections', `receiver: more than ${this.#limits.maxConnectionsPerAddress} connections from ${address}; refusing the extra ones`);
+    }
+    const silent = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, this.#limits.firstByteTimeoutMs);
+    silent.unref();
+    socket.once('close', () => {
+      clearTimeout(silent);
+      const left = (this.#connections.get(address) ?? 1) - 1;
+      if (left > 0) this.#connections.set(address, left);
+      else this.#connections.delete(address);
+    });
+  }
+
+  /** Refuses without reading the body, and closes the connection so its unread bytes go nowhere. */
+  #busy(request: http.IncomingMessage, response: http.ServerResponse, reason: string): void {
+    response.once('finish', () => request.socket.destroy());
+    send(response, 503, { error: reason }, { 'retry-after': BUSY_RETRY_AFTER_S, connection: 'close' });
   }
 
   get listening(): boolean {
@@ -227,14 +371,22 @@ export class Receiver {
   }
 
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://relay.invalid');
+    if (this.#overLimit.has(request.socket)) return this.#busy(request, response, 'too many connections from this address, retry later');
+    const url = parseTarget(request.url);
+    if (!url) return this.#badTarget(request, response);
     const allowed = KNOWN_PATHS[url.pathname];
     if (!allowed) return this.#notFound(request, response, url.pathname);
     if (!allowed.includes(request.method ?? '')) {
       request.resume();
       return send(response, 405, { error: `method not allowed: use ${allowed.join(' or ')}` }, { allow: allowed.join(', ') });
     }
-    if (url.pathname === HEALTH_PATH) return send(response, 200, healthBody(url.searchParams.get('nonce'), this.#options.instanceId));
+    if (url.pathname === HEALTH_PATH) {
+      // From memory: never waits for a database that may be locked. A store that cannot write is a
+      // relay that loses webhooks, so a monitor on this URL must see it; the reason stays private.
+      const unhealthy = this.#options.unhealthy?.();
+      const body = healthBody(url.searchParams.get('nonce'), this.#options.instanceId);
+      return send(response, unhealthy ? 503 : 200, unhealthy ? { ...body, status: 'unhealthy' } : body);
+    }
 
     const delivery: InboundDelivery = {
       receivedAt: Date.now(),
@@ -260,22 +412,59 @@ export class Receiver {
       return rejectEarly(413, `body too large: ${declared} bytes, the limit is ${BODY_LIMIT_BYTES}`);
     }
 
-    const body = await readBody(request, BODY_LIMIT_BYTES);
-    if (typeof body === 'number') {
-      delivery.bodySize = body;
-      response.once('finish', () => request.socket.destroy());
-      return rejectEarly(413, `body too large: over ${BODY_LIMIT_BYTES} bytes`);
+    if (declared > 0 && this.#budget.used + declared > this.#budget.max) return this.#overBudget(request, response);
+    const held = { bytes: 0 };
+    try {
+      const read = await readBody(request, BODY_LIMIT_BYTES, this.#budget, held);
+      if (read.kind === 'aborted') {
+        this.#log.note('aborted', `receiver: a client (${delivery.remoteAddr ?? 'unknown'}) went away before its body was complete`);
+        return;
+      }
+      if (read.kind === 'busy') return this.#overBudget(request, response);
+      if (read.kind === 'too-large') {
+        delivery.bodySize = read.size;
+        response.once('finish', () => request.socket.destroy());
+        return await rejectEarly(413, `body too large: over ${BODY_LIMIT_BYTES} bytes`);
+      }
+      delivery.body = read.body;
+      delivery.bodySize = read.body.length;
+      let result: WebhookResult;
+      if (url.pathname === AUTOMATION_PATH) {
+        delivery.source = 'automation';
+        result = await processAutomation(this.#options, delivery, firstHeader(request.headers[AUTOMATION_SECRET_HEADER]) ?? '');
+      } else {
+        result = await processWebhook(this.#options, delivery, firstHeader(request.headers[SIGNATURE_HEADER]));
+      }
+      send(response, result.statusCode, result.body, result.statusCode === 503 ? { 'retry-after': '30' } : {});
+    } finally {
+      this.#budget.give(held.bytes);
     }
-    delivery.body = body;
-    delivery.bodySize = body.length;
-    let result: WebhookResult;
-    if (url.pathname === AUTOMATION_PATH) {
-      delivery.source = 'automation';
-      result = await processAutomation(this.#options, delivery, firstHeader(request.headers[AUTOMATION_SECRET_HEADER]) ?? '');
-    } else {
-      result = await processWebhook(this.#options, delivery, firstHeader(request.headers[SIGNATURE_HEADER]));
-    }
-    send(response, result.statusCode, result.body, result.statusCode === 503 ? { 'retry-after': '30' } : {});
+  }
+
+  #overBudget(request: http.IncomingMessage, response: http.ServerResponse): void {
+    this.#log.note('busy', `receiver: over ${this.#budget.max} bytes of request bodies arriving at once; answering 503 until they are through`);
+    this.#busy(request, response, 'the relay is busy receiving other requests, retry later');
+  }
+
+  /** A request target that is not a URL (`http://[`): a clear 400, recorded like any odd request. */
+  async #badTarget(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    request.resume();
+    const reason = 'bad request target: not a URL path';
+    await recordRejection(this.#options.store, {
+      receivedAt: Date.now(),
+      source: 'webhook',
+      remoteAddr: request.socket.remoteAddress,
+      forwardedFor: forwardedFor(request.headers),
+      method: (request.method ?? '').slice(0, 20),
+      path: (request.url ?? '').slice(0, 300),
+      headers: redactHeaders(flatHeaders(request.headers)),
+      body: undefined,
+      bodySize: Number(request.headers['content-length'] ?? 0) || 0,
+      signature: 'not-checked',
+      statusCode: 400,
+      reason,
+    });
+    send(response, 400, { error: reason }, { connection: 'close' });
   }
 
   /**
@@ -301,6 +490,15 @@ export class Receiver {
       });
     }
     send(response, 404, { error: `not found: webhooks go to ${WEBHOOK_PATH}` });
+  }
+}
+
+/** The request target as a URL, or undefined when it is not one (absolute-form targets like `http://[` included). */
+function parseTarget(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://relay.invalid');
+  } catch {
+    return undefined;
   }
 }
 

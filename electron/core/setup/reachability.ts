@@ -137,6 +137,15 @@ function statusMessage(status: number, location: string | null, options: Reachab
   return `the URL answers, but with HTTP ${status} instead of this relay's health check — check that the tunnel or proxy forwards to the relay (${proxyAdvice(options.localUrl)})`;
 }
 
+function isThisRelay(text: string, nonce: string, instanceId: string): boolean {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    return body.nonce === nonce && body.relay === instanceId;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Proves that `publicUrl` reaches this very relay: asks its health check to echo a fresh nonce and
  * compares the relay id in the answer with ours, so another relay or a cache cannot pass for it.
@@ -186,6 +195,11 @@ export async function checkReachability(publicUrl: string, expectedInstanceId: s
   }
   const latencyMs = Math.round(performance.now() - started);
 
+  // This very relay answering 503 is reached all the same: it is the relay that is unwell (its
+  // store cannot write), not the way to it, and the Health page says why.
+  if (response.status === 503 && isThisRelay(text, nonce, expectedInstanceId)) {
+    return { ok: true, latencyMs, checkedUrl, notes: [...normalised.notes, 'the relay answers, but reports itself unhealthy right now: see Health'] };
+  }
   if (response.status !== 200) return fail('http-status', statusMessage(response.status, response.headers.get('location'), options));
 
   let body: unknown;

@@ -11,6 +11,85 @@ export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
 }
 
+/** The database cannot be opened; the message names the real cause and what to do. */
+export class StoreOpenError extends Error {
+  override readonly name = 'StoreOpenError';
+}
+
+/** SQLite's primary result codes that mean something to a user. */
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_READONLY = 8;
+const SQLITE_IOERR = 10;
+const SQLITE_FULL = 13;
+const SQLITE_CANTOPEN = 14;
+const SQLITE_NOTADB = 26;
+
+export function sqliteCode(error: unknown): number | undefined {
+  const code = (error as { errcode?: unknown }).errcode;
+  return typeof code === 'number' ? code & 0xff : undefined;
+}
+
+export function isLockedError(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code === SQLITE_BUSY || code === SQLITE_LOCKED;
+}
+
+/**
+ * Creates `file` readable by its owner only, or tightens an existing one: the database holds
+ * webhook bodies and alert details. SQLite gives its -wal and -shm files the same mode.
+ */
+export function createPrivate(file: string): void {
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  if (process.platform !== 'win32' && (fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+}
+
+/** Says why a data directory or database cannot be used, in words a user can act on. */
+export function describeStoreError(error: unknown, dataDir: string): string {
+  const fsCode = (error as NodeJS.ErrnoException).code;
+  if (fsCode === 'EACCES' || fsCode === 'EPERM') return `permission denied: this user may not write to ${dataDir} (fix its owner or mode, or set RELAY_DATA_DIR)`;
+  if (fsCode === 'EROFS') return `${dataDir} is on a read-only file system (set RELAY_DATA_DIR to a writable directory)`;
+  if (fsCode === 'ENOSPC') return `the disk holding ${dataDir} is full`;
+  if (fsCode === 'ENOTDIR' || fsCode === 'EEXIST') return `${dataDir} is not a directory`;
+  switch (sqliteCode(error)) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return `another program holds a lock on ${path.join(dataDir, DATABASE_FILE)} (a backup tool or the sqlite3 shell?): close it and start again`;
+    case SQLITE_FULL:
+      return `the disk holding ${dataDir} is full`;
+    case SQLITE_NOTADB:
+      return `${path.join(dataDir, DATABASE_FILE)} is not a relay database (damaged, or another file put in its place): move it away to start afresh`;
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+      return writableProblem(dataDir) ?? `${(error as Error).message} (${path.join(dataDir, DATABASE_FILE)})`;
+  }
+  return (error as Error).message;
+}
+
+/** SQLite only says "unable to open database file" when it cannot create its -wal file: find out why. */
+function writableProblem(dataDir: string): string | undefined {
+  const probe = path.join(dataDir, `.write-test-${process.pid}`);
+  try {
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+    const file = path.join(dataDir, DATABASE_FILE);
+    fs.accessSync(file, fs.constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return describeStoreError(error, dataDir);
+  }
+}
+
+/** Creates the data directory (owner only) or says clearly why it cannot be used. */
+export function ensureDataDir(dataDir: string): void {
+  try {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new StoreOpenError(describeStoreError(error, dataDir));
+  }
+}
+
 /**
  * Opens the relay's SQLite file. WAL lets the dashboard read while webhooks are written;
  * synchronous=FULL makes every acknowledged commit survive a power cut, not only a crash.
@@ -18,9 +97,15 @@ export class StoreUnavailableError extends Error {
  * commit, where they would hold up acknowledgements.
  */
 export function openDatabase(dataDir: string, busyTimeoutMs = 2000): DatabaseSync {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  ensureDataDir(dataDir);
   const file = path.join(dataDir, DATABASE_FILE);
-  const db = new DatabaseSync(file);
+  let db: DatabaseSync;
+  try {
+    createPrivate(file);
+    db = new DatabaseSync(file);
+  } catch (error) {
+    throw new StoreOpenError(describeStoreError(error, dataDir));
+  }
   try {
     db.exec(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`);
     db.exec('PRAGMA journal_mode = WAL');
@@ -30,7 +115,8 @@ export function openDatabase(dataDir: string, busyTimeoutMs = 2000): DatabaseSyn
     migrate(db);
   } catch (error) {
     db.close();
-    throw error;
+    if (error instanceof StoreOpenError) throw error;
+    throw new StoreOpenError(describeStoreError(error, dataDir));
   }
   return db;
 }
@@ -39,7 +125,7 @@ function migrate(db: DatabaseSync): void {
   const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
   const version = row.user_version;
   if (version > MIGRATIONS.length) {
-    throw new Error(
+    throw new StoreOpenError(
       `the database was written by a newer version of the relay (schema ${version}, this one knows ${MIGRATIONS.length}); update the app`,
     );
   }
@@ -71,6 +157,28 @@ export class Statements {
 /** Runs `work` in one IMMEDIATE transaction; rolls back on any error. */
 export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
   db.exec('BEGIN IMMEDIATE');
+  return finishTransaction(db, work);
+}
+
+/**
+ * BEGIN IMMEDIATE without waiting: false when another connection holds the write lock. A waiting
+ * BEGIN would block the whole event loop for the busy timeout.
+ */
+export function tryBeginImmediate(db: DatabaseSync, busyTimeoutMs: number): boolean {
+  db.exec('PRAGMA busy_timeout = 0');
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    return true;
+  } catch (error) {
+    if (isLockedError(error)) return false;
+    throw error;
+  } finally {
+    db.exec(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`);
+  }
+}
+
+/** Runs `work` in the transaction the caller has begun, then commits; rolls back on any error. */
+export function finishTransaction<T>(db: DatabaseSync, work: () => T): T {
   try {
     const result = work();
     db.exec('COMMIT');

@@ -123,7 +123,7 @@ export class Outbox {
   /** The original Level body of a job's delivery, for pass-through to ilert's Level.io source. */
   levelBodyOf(job: Job): Uint8Array | undefined {
     if (job.deliveryId === null) return undefined;
-    const row = this.#store.sql.get('SELECT body FROM deliveries WHERE id = ?').get(job.deliveryId) as { body: Uint8Array | null } | undefined;
+    const row = this.#store.sql.get('SELECT body FROM delivery_bodies WHERE delivery_id = ?').get(job.deliveryId) as { body: Uint8Array | null } | undefined;
     return row?.body ?? undefined;
   }
 

@@ -136,14 +136,20 @@ export class ReadModels {
 
   getDelivery(id: number): DeliveryDetail | undefined {
     const sql = this.#store.sql;
-    const row = sql.get(`SELECT ${ROW_COLUMNS}, d.headers, d.body, d.body_size, d.remote_addr, d.forwarded_for FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id = ?`).get(id) as Row | undefined;
+    const row = sql
+      .get(`SELECT ${ROW_COLUMNS}, d.headers, b.body, d.body_size, d.body_sha256, d.remote_addr, d.forwarded_for
+            FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`)
+      .get(id) as Row | undefined;
     if (!row) return undefined;
     const jobs = sql.get(`SELECT ${JOB_COLUMNS}, alert_key, payload FROM outbox WHERE delivery_id = ? ORDER BY id`).all(id) as Row[];
-    const body = row.body ? Buffer.from(row.body as Uint8Array).toString('utf8') : undefined;
+    const stored = row.body ? Buffer.from(row.body as Uint8Array).toString('utf8') : undefined;
+    // Only the first bytes of a request that failed authentication are kept: not a body to re-run.
+    const partial = row.body_sha256 !== null;
     return {
       ...deliveryRow(row),
       headers: JSON.parse(String(row.headers)) as Record<string, string>,
-      body,
+      body: partial ? undefined : stored,
+      bodyTrace: partial ? { prefix: stored ?? '', sha256: String(row.body_sha256) } : undefined,
       bodySize: Number(row.body_size),
       remoteAddr: text(row.remote_addr),
       forwardedFor: text(row.forwarded_for),

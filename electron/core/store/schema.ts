@@ -153,4 +153,44 @@ export const MIGRATIONS: readonly string[] = [
     changes     TEXT    NOT NULL DEFAULT '[]'  -- JSON: [{levelAlertId, action, name, deliveryId}]
   );
   `,
+  `
+  -- Bodies live apart from the rows the delivery log, status and diagnosis scan, so megabytes of
+  -- stored bodies never slow those down.
+  CREATE TABLE delivery_bodies (
+    delivery_id INTEGER PRIMARY KEY,
+    body        BLOB    NOT NULL             -- as received; for a request that failed authentication only its first bytes
+  );
+  INSERT INTO delivery_bodies (delivery_id, body)
+    SELECT id, CASE WHEN outcome = 'rejected' AND signature NOT IN ('valid', 'valid-previous', 'shared-secret') THEN substr(body, 1, 256) ELSE body END
+    FROM deliveries WHERE body IS NOT NULL;
+  ALTER TABLE deliveries DROP COLUMN body;
+  ALTER TABLE deliveries ADD COLUMN body_sha256 TEXT;  -- set when only the first bytes of the body were kept
+  ALTER TABLE deliveries ADD COLUMN kept_bytes INTEGER NOT NULL DEFAULT 0;  -- headers and body bytes a rejected delivery keeps
+  UPDATE deliveries SET kept_bytes = length(headers) + coalesce((SELECT length(body) FROM delivery_bodies WHERE delivery_id = deliveries.id), 0)
+    WHERE outcome = 'rejected';
+  CREATE INDEX deliveries_rejected ON deliveries(id) WHERE outcome = 'rejected';
+
+  -- Rejected requests are kept within a budget (see store/rejections.ts); what did not fit is counted.
+  CREATE TABLE rejection_budget (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    kept          INTEGER NOT NULL,
+    kept_bytes    INTEGER NOT NULL,
+    dropped       INTEGER NOT NULL DEFAULT 0,
+    dropped_since INTEGER,
+    last_dropped_at INTEGER
+  );
+  INSERT INTO rejection_budget (id, kept, kept_bytes)
+    SELECT 1, count(*), coalesce(sum(kept_bytes), 0) FROM deliveries WHERE outcome = 'rejected';
+  -- Triggers keep the budget exact whoever deletes deliveries (retention, eviction).
+  CREATE TRIGGER delivery_rejected AFTER INSERT ON deliveries WHEN NEW.outcome = 'rejected' BEGIN
+    UPDATE rejection_budget SET kept = kept + 1, kept_bytes = kept_bytes + NEW.kept_bytes WHERE id = 1;
+  END;
+  CREATE TRIGGER delivery_deleted AFTER DELETE ON deliveries BEGIN
+    DELETE FROM delivery_bodies WHERE delivery_id = OLD.id;
+    UPDATE rejection_budget SET kept = kept - 1, kept_bytes = kept_bytes - OLD.kept_bytes WHERE id = 1 AND OLD.outcome = 'rejected';
+  END;
+
+  -- One row the store rewrites to find out whether it can write again after a failure.
+  CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+  `,
 ];

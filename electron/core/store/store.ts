@@ -5,7 +5,10 @@ import type { Envelope, LevelAlert } from '../level/envelope.ts';
 import { isResolvedAlertEvent, DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from '../level/envelope.ts';
 import type { SignatureVerdict } from '../level/signature.ts';
 import type { Severity } from '../settings.ts';
-import { openDatabase, Statements, inTransaction, StoreUnavailableError } from './database.ts';
+import { openDatabase, Statements, inTransaction, StoreUnavailableError, tryBeginImmediate, finishTransaction, sqliteCode } from './database.ts';
+import { DataDirLock } from '../data-dir-lock.ts';
+import { StoreHealth } from './store-health.ts';
+import { REJECTION_LIMITS, enforceRejectionBudget, rejectionTrace, type RejectionLimits } from './rejections.ts';
 
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
 export type DeliverySource = 'webhook' | 'rerun' | 'automation' | 'reconciled' | 'test';
@@ -81,6 +84,20 @@ export function rankFor(eventType: IlertEventBody['eventType'], severity: Severi
 }
 
 const RESOLVED_BEFORE_DELIVERY = 'skipped: resolved before delivery';
+const DEFAULT_BUSY_TIMEOUT_MS = 2000;
+/** How often a batch waiting for another program's write lock tries again. */
+const LOCK_RETRY_MS = 20;
+const PROBE_INTERVAL_MS = 5000;
+
+export interface StoreOptions {
+  /** How long a write waits for another program's lock before it fails. */
+  busyTimeoutMs?: number;
+  /** How long after a failed commit the store still counts as failing (see StoreHealth). */
+  failureHoldMs?: number;
+  /** How often a failing store tries a tiny write to find out whether it works again. */
+  probeIntervalMs?: number;
+  rejectionLimits?: Partial<RejectionLimits>;
+}
 const CHECKPOINT_DELAY_MS = 1000;
 
 /** What the delivery log filters and searches on, copied onto the delivery row at ingest. */
@@ -102,6 +119,7 @@ function describe(envelope: Envelope, alert: LevelAlert | undefined): DeliveryDe
 }
 
 interface PendingWrite {
+  queuedAt: number;
   run: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -120,10 +138,48 @@ export class Store {
   #flushScheduled = false;
   #closed = false;
   #checkpointTimer: NodeJS.Timeout | undefined;
+  /** Whether commits succeed, answerable from memory while the database is locked or the disk full. */
+  readonly health: StoreHealth;
+  readonly #lock: DataDirLock;
+  readonly #busyTimeoutMs: number;
+  readonly #probeIntervalMs: number;
+  #probeTimer: NodeJS.Timeout | undefined;
+  readonly #rejectionLimits: RejectionLimits;
 
-  constructor(dataDir: string, options: { busyTimeoutMs?: number } = {}) {
-    this.db = openDatabase(dataDir, options.busyTimeoutMs);
+  constructor(dataDir: string, options: StoreOptions = {}) {
+    // Before anything touches the database: a second relay must not run recovery on a live one.
+    this.#lock = DataDirLock.acquire(dataDir);
+    try {
+      this.db = openDatabase(dataDir, options.busyTimeoutMs);
+    } catch (error) {
+      this.#lock.release();
+      throw error;
+    }
     this.sql = new Statements(this.db);
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
+    this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
+    this.health = new StoreHealth(options.failureHoldMs);
+    // The dashboard and tray learn at once that writes fail: no row change would tell them.
+    this.health.on('change', () => this.emit({ kind: 'setup' }));
+  }
+
+  /** Reports a commit's outcome; while writes fail, a tiny probe write finds out when they work again. */
+  #reportCommit(error: unknown): void {
+    if (error === undefined) {
+      this.health.committed();
+      return;
+    }
+    this.health.failed(error);
+    if (this.#probeTimer || this.#closed) return;
+    this.#probeTimer = setTimeout(() => {
+      this.#probeTimer = undefined;
+      if (this.#closed || !this.health.failingNow) return;
+      this.#write(() => this.sql.get('INSERT OR REPLACE INTO store_probe (id, at) VALUES (1, ?)').run(Date.now())).catch(() => {
+        // Reported (and the next probe scheduled) by the commit itself.
+      });
+    }, this.#probeIntervalMs);
+    this.#probeTimer.unref();
   }
 
   /**
@@ -150,10 +206,12 @@ export class Store {
 
   close(): void {
     if (this.#closed) return;
-    this.#flush();
+    this.#flush(true);
     clearTimeout(this.#checkpointTimer);
+    clearTimeout(this.#probeTimer);
     this.#closed = true;
     this.db.close();
+    this.#lock.release();
   }
 
   emit(change: StoreChange): void {
@@ -164,7 +222,7 @@ export class Store {
   #write<T>(run: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.#pending.push({ queuedAt: Date.now(), run, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
@@ -172,15 +230,27 @@ export class Store {
     });
   }
 
-  #flush(): void {
+  /**
+   * While another process holds the write lock (a backup tool, the sqlite3 shell), the batch waits
+   * here without blocking the event loop (so /healthz and the dashboard stay responsive), for up to
+   * the busy timeout; then its writers get StoreUnavailableError (a 503 for Level).
+   */
+  #flush(closing = false): void {
     this.#flushScheduled = false;
+    if (this.#pending.length === 0) return;
+    const begun = this.#begin(closing);
+    if (begun === 'retry') {
+      this.#flushScheduled = true;
+      setTimeout(() => this.#flush(), LOCK_RETRY_MS);
+      return;
+    }
     const batch = this.#pending;
     this.#pending = [];
-    if (batch.length === 0) return;
     const results: { ok: boolean; value: unknown }[] = [];
     const changesBefore = this.#collectedChanges.length;
     try {
-      inTransaction(this.db, () => {
+      if (begun !== true) throw begun;
+      finishTransaction(this.db, () => {
         const savepoint = this.sql.get('SAVEPOINT write');
         const release = this.sql.get('RELEASE write');
         for (const write of batch) {
@@ -198,25 +268,53 @@ export class Store {
     } catch (error) {
       this.#collectedChanges.length = changesBefore;
       const unavailable = new StoreUnavailableError(`the store could not commit: ${(error as Error).message}`);
+      this.#reportCommit(unavailable);
       for (const write of batch) write.reject(unavailable);
       return;
     }
     this.#scheduleCheckpoint();
     const changes = this.#collectedChanges.splice(0);
+    const storeFailure = results.find((result) => !result.ok && sqliteCode(result.value) !== undefined);
+    this.#reportCommit(storeFailure ? storeFailure.value : undefined);
     batch.forEach((write, index) => {
       const result = results[index]!;
       if (result.ok) write.resolve(result.value);
-      else write.reject(new StoreUnavailableError(`the store could not write: ${(result.value as Error).message}`));
+      // A SQLite error (disk full, I/O) is the store's fault: Level should retry. Anything else is
+      // about this write's input, and its caller answers for it.
+      else if (sqliteCode(result.value) !== undefined) write.reject(new StoreUnavailableError(`the store could not write: ${(result.value as Error).message}`));
+      else write.reject(result.value);
     });
     for (const change of changes) this.emit(change);
+  }
+
+  /**
+   * Begins the batch's transaction: true once begun, 'retry' while another program holds the write
+   * lock and the oldest write has waited less than the busy timeout, otherwise why it cannot begin.
+   * Closing, it waits the ordinary (blocking) way: nothing else needs the event loop by then.
+   */
+  #begin(closing: boolean): true | 'retry' | Error {
+    try {
+      if (closing) {
+        this.db.exec('BEGIN IMMEDIATE');
+        return true;
+      }
+      if (tryBeginImmediate(this.db, this.#busyTimeoutMs)) return true;
+    } catch (error) {
+      return error as Error;
+    }
+    if (Date.now() - this.#pending[0]!.queuedAt < this.#busyTimeoutMs) return 'retry';
+    return new StoreUnavailableError('database is locked by another program');
   }
 
   /** Changes made inside a group commit are announced only after it committed. */
   #collectedChanges: StoreChange[] = [];
 
+  /** Records a refused request within the rejection budget (see rejections.ts). */
   recordRejected(delivery: RejectedDelivery): Promise<number> {
+    const trace = rejectionTrace(delivery, this.#rejectionLimits);
     return this.#write(() => {
-      const id = this.#insertDelivery(delivery, delivery.statusCode, 'rejected', delivery.reason, delivery.eventId, delivery.eventType);
+      const id = this.#insertDelivery({ ...delivery, body: trace.body }, delivery.statusCode, 'rejected', delivery.reason, delivery.eventId, delivery.eventType, {}, trace.sha256);
+      enforceRejectionBudget(this.sql, this.#rejectionLimits, delivery.receivedAt);
       this.#collectedChanges.push({ kind: 'delivery', id });
       return id;
     });
@@ -238,12 +336,14 @@ export class Store {
     eventId: string | undefined,
     eventType: string | undefined,
     described: DeliveryDescription = {},
+    bodySha256?: string,
   ): number {
+    const headers = JSON.stringify(delivery.headers);
     const result = this.sql
       .get(
-        `INSERT INTO deliveries (received_at, source, remote_addr, forwarded_for, method, path, headers, body, body_size,
+        `INSERT INTO deliveries (received_at, source, remote_addr, forwarded_for, method, path, headers, body_size, body_sha256, kept_bytes,
            signature, status_code, outcome, reason, event_id, event_type, rerun_of, level_alert_id, alert_name, hostname, severity)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         delivery.receivedAt,
@@ -252,9 +352,10 @@ export class Store {
         delivery.forwardedFor ?? null,
         delivery.method,
         delivery.path,
-        JSON.stringify(delivery.headers),
-        delivery.body ?? null,
+        headers,
         delivery.bodySize,
+        bodySha256 ?? null,
+        Buffer.byteLength(headers) + (delivery.body?.length ?? 0),
         delivery.signature,
         statusCode,
         outcome,
@@ -267,7 +368,9 @@ export class Store {
         described.hostname ?? null,
         described.severity ?? null,
       );
-    return Number(result.lastInsertRowid);
+    const id = Number(result.lastInsertRowid);
+    if (delivery.body) this.sql.get('INSERT INTO delivery_bodies (delivery_id, body) VALUES (?, ?)').run(id, delivery.body);
+    return id;
   }
 
   #ingestNow(delivery: AcceptedDelivery, policy: IngestPolicy): IngestResult {
@@ -576,10 +679,12 @@ export class Store {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
     try {
       const result = inTransaction(this.db, work);
+      this.#reportCommit(undefined);
       this.announce();
       return result;
     } catch (error) {
       this.#collectedChanges.length = 0;
+      if (sqliteCode(error) !== undefined) this.#reportCommit(error);
       throw error;
     }
   }

@@ -171,6 +171,8 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
 
   const noBody = detail && detail.body === undefined;
   const body = prettyBody(detail?.body);
+  const trace = detail?.bodyTrace;
+  const whyNoBody = trace ? 'only its first bytes were kept: it failed authentication' : 'not stored: over the size limit';
 
   return (
     <aside className="detail" aria-label={`Delivery ${id}`} data-testid="delivery-detail" data-delivery-id={id}>
@@ -189,7 +191,7 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
           type="button"
           onClick={() => void rerunDelivery()}
           disabled={!detail || noBody || busy}
-          title={noBody ? 'The body was not stored (over the size limit), so it cannot run again' : 'Run this delivery through the receiver again (signature, checks, de-duplication)'}
+          title={noBody ? `The body is not there to run again (${whyNoBody})` : 'Run this delivery through the receiver again (signature, checks, de-duplication)'}
           data-testid="rerun-delivery"
         >
           Re-run delivery
@@ -198,7 +200,7 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
           type="button"
           onClick={copyCurl}
           disabled={!detail || noBody || !url}
-          title={noBody ? 'The body was not stored, so there is nothing to send' : !url ? 'The receiver is not listening, so there is no URL to send to' : 'Copy a curl command that sends this body to the webhook URL'}
+          title={noBody ? `The body is not there to send (${whyNoBody})` : !url ? 'The receiver is not listening, so there is no URL to send to' : 'Copy a curl command that sends this body to the webhook URL'}
           data-testid="copy-curl"
         >
           Copy as cURL
@@ -307,12 +309,20 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
           </table>
 
           <h3 className="detail-section">
-            Body <span className="muted small">{noBody ? '(not stored: over the size limit)' : body.json ? '(JSON)' : '(not JSON: shown as received)'}</span>
+            Body <span className="muted small">{noBody ? `(${whyNoBody})` : body.json ? '(JSON)' : '(not JSON: shown as received)'}</span>
           </h3>
           {!noBody && (
             <pre className="body" data-testid="request-body">
               {body.text || ' '}
             </pre>
+          )}
+          {trace && (
+            <div data-testid="body-trace">
+              <p className="muted small">
+                {detail.bodySize.toLocaleString('en-US')} bytes, sha256 <span className="mono">{trace.sha256}</span>. Its first bytes:
+              </p>
+              <pre className="body">{trace.prefix || ' '}</pre>
+            </div>
           )}
         </div>
       )}

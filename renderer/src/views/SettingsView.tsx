@@ -623,6 +623,11 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
             {errors.settings}
           </p>
         )}
+        {view.secretsNotice && (
+          <p className="banner banner-info" data-testid="secrets-notice">
+            {view.secretsNotice}
+          </p>
+        )}
 
         <fieldset>
           <legend>Level webhooks</legend>

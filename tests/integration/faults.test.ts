@@ -1,0 +1,477 @@
+/**
+ * Faults and abuse on the public door and under the store: a write lock held by another process,
+ * a disk that is full, floods of unsigned bodies, unfinished bodies, odd input, and a second relay
+ * on the same data directory. Everything on 127.0.0.1, bounded in count and time.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { waitForEvent } from '../helpers/wait.ts';
+import { trayState } from '../../electron/core/desktop/tray-state.ts';
+import { checkReachability } from '../../electron/core/setup/reachability.ts';
+import { Store } from '../../electron/core/store/store.ts';
+import { DataDirInUseError } from '../../electron/core/data-dir-lock.ts';
+import { ingestParsed } from '../../electron/core/receiver/receiver.ts';
+import { parseDelivery } from '../../electron/core/level/envelope.ts';
+
+const ilert = await new FakeIlert().start();
+after(() => ilert.stop());
+const pings = (key: string) => ilert.pings.get(key)?.length ?? 0;
+
+/** Another process holding SQLite's write lock on the relay's database, as the sqlite3 shell or a backup tool would. */
+async function holdWriteLock(dataDir: string): Promise<{ release: () => Promise<void> }> {
+  const script = `
+    const { DatabaseSync } = require('node:sqlite');
+    const db = new DatabaseSync(${JSON.stringify(path.join(dataDir, 'relay.sqlite'))});
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec('BEGIN IMMEDIATE');
+    process.stdout.write('locked\\n');
+    process.stdin.on('end', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });
+    process.stdin.resume();`;
+  const child: ChildProcess = spawn(process.execPath, ['--experimental-sqlite', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the lock holder did not start')), 5000);
+    child.stdout!.once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return {
+    release: async () => {
+      const exited = once(child, 'exit');
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}
+
+async function health(relay: InProcessRelay): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(relay.url.replace('/webhooks/level', '/healthz'));
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Opens a raw connection and sends `text`; resolves with everything the relay answered once it closes. */
+function rawExchange(url: string, text: string, timeoutMs = 5000): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(text));
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer within ${timeoutMs} ms: ${answer}`));
+    }, timeoutMs);
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      // The relay keeps the connection open after an ordinary answer: the first complete one is enough.
+      if (/\r\n\r\n/.test(answer) && /content-length: (\d+)/i.test(answer)) {
+        const length = Number(/content-length: (\d+)/i.exec(answer)![1]);
+        if (answer.length - answer.indexOf('\r\n\r\n') - 4 >= length) socket.end();
+      }
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+    socket.on('error', () => undefined);
+  });
+}
+
+test('a write lock held by another process: webhooks get 503, /healthz answers at once and says unhealthy, the heartbeat stops, Health says why; all recover without a restart', async () => {
+  const key = 'il1hbt-locked';
+  const relay = await startRelay(
+    { ilertHeartbeatUrl: `${ilert.url}/api/pings/${key}` },
+    { ...FAST_TUNING, busyTimeoutMs: 400, heartbeatIntervalMs: 1_000_000, storeFailureHoldMs: 0, storeProbeIntervalMs: 50 },
+  );
+  const sender = new LevelSender({ url: relay.url, secret: SECRET });
+  try {
+    await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
+    const lock = await holdWriteLock(relay.dataDir);
+    const announced = waitForEvent(relay.relay.store.changes, 'change', () => relay.relay.store.health.failingNow, 5000, 'a change announcing the failure');
+    const event = alertEvent();
+    const order: string[] = [];
+    const webhook = sender.postRaw(JSON.stringify(event)).then((answer) => {
+      order.push('webhook');
+      return answer;
+    });
+    const healthWhileWaiting = health(relay).then((answer) => {
+      order.push('healthz');
+      return answer;
+    });
+    assert.equal((await healthWhileWaiting).status, 200, 'nothing has failed yet');
+    const refused = await webhook;
+    assert.equal(refused.status, 503, 'never a false 202');
+    assert.deepEqual(order, ['healthz', 'webhook'], '/healthz is not held up by the store waiting for the lock');
+    await announced;
+
+    const unhealthy = await health(relay);
+    assert.equal(unhealthy.status, 503);
+    assert.equal(unhealthy.body.status, 'unhealthy');
+    assert.doesNotMatch(JSON.stringify(unhealthy.body), /database/, 'the public port does not say what is wrong');
+    await relay.relay.heartbeat.tick();
+    assert.equal(pings(key), 1, 'no ping while the store cannot write');
+    assert.match(relay.relay.status().heartbeat!.withheld!, /cannot write to the database: database is locked/);
+    const diagnosis = relay.relay.status().diagnoses.find((entry) => entry.id === 'store-cannot-write');
+    assert.ok(diagnosis, 'Health shows it');
+    assert.equal(diagnosis.level, 'error');
+    assert.match(diagnosis.title, /^Cannot write to the database: database is locked/);
+    const tray = trayState({ status: relay.relay.status(), alerts: { counts: {} }, integrationConfigured: true, notificationsPausedUntil: undefined, now: Date.now() });
+    assert.equal(tray.icon, 'problem');
+    assert.match(tray.tooltip, /Cannot write to the database: database is locked/, 'the tray says it, with the reason');
+    const reached = await checkReachability(new URL(relay.url).origin, relay.relay.instanceId);
+    assert.ok(reached.ok, `the setup wizard still sees this relay behind its URL: ${JSON.stringify(reached)}`);
+    assert.ok(reached.notes.some((note) => /reports itself unhealthy/.test(note)));
+
+    await lock.release();
+    await waitForEvent(relay.relay.store.changes, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
+    assert.equal((await health(relay)).status, 200);
+    await relay.relay.heartbeat.tick();
+    assert.equal(pings(key), 2, 'pinging again once the store writes');
+    assert.equal((await sender.postRaw(JSON.stringify(event))).status, 202, 'Level’s retry is accepted');
+  } finally {
+    await relay.stop();
+  }
+});
+
+const canMount = process.platform === 'linux' && process.getuid?.() === 0 && (() => {
+  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-mount-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(probe, { recursive: true, force: true });
+  }
+})();
+const needsMount = canMount ? {} : { skip: 'needs root and tmpfs mounts' };
+
+function mountTmpfs(sizeKb: number): { dir: string; unmount: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-tmpfs-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKb}k,mode=0700`, 'tmpfs', dir]);
+  return {
+    dir,
+    unmount: () => {
+      execFileSync('umount', ['-l', dir]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('a tmpfs that is too small: 503 (never a false 202), the heartbeat stops and Health says the disk is full; freeing space recovers without a restart', needsMount, async () => {
+  const volume = mountTmpfs(4096);
+  const key = 'il1hbt-full';
+  const relay = await startRelay(
+    { ilertHeartbeatUrl: `${ilert.url}/api/pings/${key}` },
+    { ...FAST_TUNING, heartbeatIntervalMs: 1_000_000, storeFailureHoldMs: 0, storeProbeIntervalMs: 50 },
+    path.join(volume.dir, 'data'),
+  );
+  const filler = path.join(volume.dir, 'filler');
+  try {
+    await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
+    const sender = new LevelSender({ url: relay.url, secret: SECRET });
+    // Fill what is left of the volume, as another program on the same disk would.
+    const fd = fs.openSync(filler, 'w');
+    try {
+      const block = Buffer.alloc(64 * 1024, 1);
+      for (;;) fs.writeSync(fd, block);
+    } catch (error) {
+      assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
+    } finally {
+      fs.closeSync(fd);
+    }
+    const answers: number[] = [];
+    const big = { ...alertEvent(), padding: 'x'.repeat(200_000) };
+    for (let attempt = 0; attempt < 5 && !relay.relay.store.health.failingNow; attempt++) answers.push((await sender.postRaw(JSON.stringify({ ...big, event_id: crypto.randomUUID() }))).status);
+    assert.ok(relay.relay.store.health.failingNow, `the store noticed the full disk (answers ${answers.join(', ')})`);
+    assert.equal(answers.at(-1), 503);
+    assert.ok(answers.every((status) => status === 202 || status === 503), `only 202 while there was room, then 503: ${answers.join(', ')}`);
+
+    await relay.relay.heartbeat.tick();
+    assert.equal(pings(key), 1, 'no ping while the disk is full');
+    assert.match(relay.relay.status().heartbeat!.withheld!, /cannot write to the database: .*full/);
+    assert.equal((await health(relay)).status, 503);
+    assert.ok(relay.relay.status().diagnoses.some((entry) => entry.id === 'store-cannot-write' && /full/.test(entry.title)));
+
+    fs.rmSync(filler);
+    await waitForEvent(relay.relay.store.changes, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
+    assert.equal((await sender.postRaw(JSON.stringify(alertEvent()))).status, 202);
+    await relay.relay.heartbeat.tick();
+    assert.equal(pings(key), 2, 'pinging again');
+  } finally {
+    await relay.stop();
+    volume.unmount();
+  }
+});
+
+test('a flood of unsigned 1 MiB bodies leaves a bounded trace: size, hash and first bytes, within a capped log whose overflow is counted', async () => {
+  const relay = await startRelay({}, { ...FAST_TUNING, rejectionLimits: { maxRows: 20 } });
+  try {
+    const sizeOf = () => ['relay.sqlite', 'relay.sqlite-wal'].reduce((sum, name) => sum + (fs.statSync(path.join(relay.dataDir, name), { throwIfNoEntry: false })?.size ?? 0), 0);
+    const before = sizeOf();
+    const body = Buffer.alloc(1024 * 1024 - 100, 'a');
+    const flood = 60;
+    for (let round = 0; round < flood / 6; round++) {
+      const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(relay.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })));
+      for (const answer of answers) {
+        assert.equal(answer.status, 401);
+        await answer.arrayBuffer();
+      }
+    }
+    const grown = sizeOf() - before;
+    assert.ok(grown < 2 * 1024 * 1024, `60 MiB of refused bodies grew the database by ${grown} bytes`);
+
+    const sql = relay.relay.store.sql;
+    const kept = sql.get(`SELECT count(*) AS n FROM deliveries WHERE outcome = 'rejected'`).get() as { n: number };
+    assert.equal(kept.n, 20, 'the cap holds');
+    const budget = sql.get('SELECT dropped FROM rejection_budget').get() as { dropped: number };
+    assert.equal(budget.dropped, flood - 20, 'what did not fit is counted');
+    const newest = sql.get(`SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`).get() as { id: number };
+    const detail = relay.relay.read.getDelivery(newest.id)!;
+    assert.equal(detail.bodySize, body.length);
+    assert.equal(detail.body, undefined, 'no body to re-run or copy');
+    assert.equal(detail.bodyTrace?.prefix, 'a'.repeat(256));
+    assert.equal(detail.bodyTrace?.sha256, createHash('sha256').update(body).digest('hex'));
+    assert.ok(relay.relay.status().diagnoses.some((entry) => entry.id === 'rejections-dropped'), 'Health says refused requests were dropped');
+
+    const event = alertEvent();
+    assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(event))).status, 202, 'Level still gets through');
+    const accepted = sql.get('SELECT d.id, length(b.body) AS size FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE event_id = ?').get(event.event_id) as { size: number };
+    assert.equal(accepted.size, JSON.stringify(event).length, 'an authenticated body is kept whole');
+  } finally {
+    await relay.stop();
+  }
+});
+
+test('many unfinished bodies: buffered bytes stay under the budget (503 + Retry-After past it), nothing leaks when they go away, aborts log one line', async (t) => {
+  const logged: string[] = [];
+  const errors = t.mock.method(console, 'error', (line: string) => logged.push(line));
+  const budget = 4 * 1024 * 1024;
+  const relay = await startRelay({}, { ...FAST_TUNING, receiverLimits: { maxBufferedBytes: budget } });
+  const { port } = new URL(relay.url);
+  const sockets: net.Socket[] = [];
+  try {
+    const half = Buffer.alloc(512 * 1024, 'b');
+    const refused: string[] = [];
+    let onRefused: () => void = () => undefined;
+    const fourRefused = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${refused.length} of 4 refused within 5 s`)), 5000);
+      onRefused = () => {
+        if (refused.length < 4) return;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    for (let index = 0; index < 12; index++) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      sockets.push(socket);
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        if (!answer) return;
+        refused.push(answer);
+        onRefused();
+      });
+      socket.write(`POST /webhooks/level HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\nContent-Length: ${1024 * 1024 - 1}\r\n\r\n`);
+      socket.write(half);
+    }
+    await fourRefused;
+    for (const answer of refused) {
+      assert.match(answer, /^HTTP\/1\.1 503/);
+      assert.match(answer, /retry-after: 5/i);
+    }
+    assert.ok(relay.relay.receiver.bufferedBytes <= budget, `${relay.relay.receiver.bufferedBytes} bytes buffered`);
+    assert.ok(relay.relay.receiver.bufferedBytes > budget / 2, 'the first ones are still being received');
+
+    for (const socket of sockets) socket.destroy();
+    const deadline = Date.now() + 5000;
+    while (relay.relay.receiver.bufferedBytes > 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(relay.relay.receiver.bufferedBytes, 0, 'aborted bodies give their bytes back');
+    assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(alertEvent()))).status, 202);
+    const abortLines = logged.filter((line) => /went away before its body was complete/.test(line));
+    assert.equal(abortLines.length, 1, `one line for ${sockets.length - refused.length} aborted clients: ${JSON.stringify(logged)}`);
+  } finally {
+    errors.mock.restore();
+    for (const socket of sockets) socket.destroy();
+    await relay.stop();
+  }
+});
+
+test('connections per address are capped, and a connection that never sends a byte is closed', async () => {
+  const relay = await startRelay({}, { ...FAST_TUNING, receiverLimits: { maxConnectionsPerAddress: 3, firstByteTimeoutMs: 200 } });
+  const { port } = new URL(relay.url);
+  const sockets: net.Socket[] = [];
+  try {
+    for (let index = 0; index < 3; index++) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      sockets.push(socket);
+      await once(socket, 'connect');
+    }
+    const extra = await rawExchange(relay.url, 'GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n');
+    assert.match(extra, /^HTTP\/1\.1 503/);
+    assert.match(extra, /too many connections from this address/);
+    const silentClosed = await Promise.race([
+      Promise.all(sockets.map((socket) => once(socket, 'close'))).then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 5000)),
+    ]);
+    assert.equal(silentClosed, true, 'connections that sent nothing were closed');
+    assert.equal((await health(relay)).status, 200, 'with them gone, the address is welcome again');
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await relay.stop();
+  }
+});
+
+test('odd input gets a recorded 4xx, never a 5xx: JSON nested 8,000 levels deep, a request target that is not a URL', async (t) => {
+  const logged: string[] = [];
+  const errors = t.mock.method(console, 'error', (line: string) => logged.push(line));
+  const relay = await startRelay();
+  try {
+    const event = alertEvent();
+    const raw = JSON.stringify(event).replace('"payload":"4.3% remaining"', `"payload":${'['.repeat(8000)}${']'.repeat(8000)}`);
+    const deep = await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(raw);
+    assert.equal(deep.status, 422);
+    assert.match(JSON.parse(deep.body).error, /nested more than 200 levels/);
+    const last = () => relay.relay.store.sql.get('SELECT status_code, reason, body_size FROM deliveries ORDER BY id DESC LIMIT 1').get() as Record<string, unknown>;
+    assert.equal(last().status_code, 422);
+    assert.equal(last().body_size, raw.length);
+
+    const answer = await rawExchange(relay.url, 'POST http://[ HTTP/1.1\r\nHost: relay\r\nContent-Length: 0\r\n\r\n');
+    assert.match(answer, /^HTTP\/1\.1 400/);
+    assert.match(answer, /bad request target/);
+    assert.deepEqual({ ...last() }, { status_code: 400, reason: 'bad request target: not a URL path', body_size: 0 });
+    assert.deepEqual(logged, [], 'no stray stderr line');
+  } finally {
+    errors.mock.restore();
+    await relay.stop();
+  }
+});
+
+/** Runs the headless relay expecting it to refuse to start; one that starts anyway is killed after `timeoutMs`. */
+async function runToExit(env: Record<string, string>, timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
+  const child = spawnServe(env);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+  const timer = setTimeout(() => {
+    output += `\n[still running after ${timeoutMs} ms: killed]`;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  return { code: code as number | null, output };
+}
+
+test('two relays, one data directory: the second is refused and names the first one’s pid; after a kill -9 the directory is free again; relay.sqlite is 0600', async () => {
+  const dataDir = tempDataDir('relay-lock-');
+  const first = await startChildRelay({ RELAY_DATA_DIR: dataDir });
+  try {
+    const second = await runToExit({ RELAY_DATA_DIR: dataDir });
+    assert.equal(second.code, 1);
+    assert.match(second.output, new RegExp(`this data directory is in use by another relay \\(pid ${first.child.pid}\\)`));
+    assert.equal((await fetch(first.url.replace('/webhooks/level', '/healthz'))).status, 200, 'the first one carries on');
+    assert.throws(() => new Store(dataDir), (error: unknown) => error instanceof DataDirInUseError && error.holderPid === first.child.pid, 'the desktop host opens the same Store, and is refused the same way');
+    if (process.platform !== 'win32') {
+      for (const name of ['relay.sqlite', 'relay.sqlite-wal', 'relay.lock']) assert.equal(fs.statSync(path.join(dataDir, name)).mode & 0o777, 0o600, name);
+    }
+  } finally {
+    first.child.kill('SIGKILL');
+    await first.exited;
+  }
+  const after = await startChildRelay({ RELAY_DATA_DIR: dataDir });
+  after.child.kill('SIGTERM');
+  assert.equal(await after.exited, 0);
+});
+
+test('start-up messages name the real cause: a read-only file system, a database locked by another program', needsMount, async () => {
+  const volume = mountTmpfs(4096);
+  try {
+    const dataDir = path.join(volume.dir, 'data');
+    const seeded = await startRelay({}, FAST_TUNING, dataDir);
+    await seeded.stop();
+    execFileSync('mount', ['-o', 'remount,ro', volume.dir]);
+    const readOnly = await runToExit({ RELAY_DATA_DIR: dataDir });
+    assert.equal(readOnly.code, 1);
+    assert.match(readOnly.output, /read-only file system/);
+    assert.doesNotMatch(readOnly.output, /unable to open database file/);
+  } finally {
+    volume.unmount();
+  }
+
+  const dataDir = tempDataDir('relay-locked-start-');
+  const seeded = await startRelay({}, FAST_TUNING, dataDir);
+  await seeded.stop();
+  const lock = await holdWriteLock(dataDir);
+  try {
+    const locked = await runToExit({ RELAY_DATA_DIR: dataDir });
+    assert.equal(locked.code, 1);
+    assert.match(locked.output, /another program holds a lock on .*relay\.sqlite \(a backup tool or the sqlite3 shell\?\)/);
+    assert.doesNotMatch(locked.output, /the receiver/);
+  } finally {
+    await lock.release();
+  }
+});
+
+test('an older database is upgraded in place: bodies move out of the delivery rows, a stranger’s body is cut to its first bytes, the rejection budget starts exact', async () => {
+  const { DatabaseSync } = await import('node:sqlite');
+  const { MIGRATIONS } = await import('../../electron/core/store/schema.ts');
+  const dataDir = tempDataDir('relay-upgrade-');
+  const old = new DatabaseSync(path.join(dataDir, 'relay.sqlite'));
+  for (const migration of MIGRATIONS.slice(0, 2)) old.exec(migration);
+  old.exec('PRAGMA user_version = 2');
+  const insert = old.prepare(`INSERT INTO deliveries (received_at, source, method, path, headers, body, body_size, signature, status_code, outcome)
+                              VALUES (${Date.now()}, 'webhook', 'POST', '/webhooks/level', '{}', ?, ?, ?, ?, ?)`);
+  const stranger = Buffer.alloc(100_000, 's');
+  const signed = Buffer.from(JSON.stringify(alertEvent()));
+  insert.run(stranger, stranger.length, 'invalid', 401, 'rejected');
+  insert.run(signed, signed.length, 'valid', 202, 'accepted');
+  old.close();
+
+  const relay = await startRelay({}, FAST_TUNING, dataDir);
+  try {
+    const sql = relay.relay.store.sql;
+    const bodies = sql.get('SELECT d.signature, length(b.body) AS kept FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id').all();
+    assert.deepEqual(bodies.map((row) => ({ ...row })), [
+      { signature: 'invalid', kept: 256 },
+      { signature: 'valid', kept: signed.length },
+    ]);
+    const columns = sql.get(`SELECT name FROM pragma_table_info('deliveries')`).all().map((row) => row.name);
+    assert.ok(!columns.includes('body'), 'no blob left in the rows status and diagnosis read');
+    assert.deepEqual({ ...sql.get('SELECT kept, kept_bytes FROM rejection_budget').get() }, { kept: 1, kept_bytes: 2 + 256 });
+    assert.equal(relay.relay.read.getDelivery(2)?.body, signed.toString(), 'an accepted body is whole and can be re-run');
+  } finally {
+    await relay.stop();
+  }
+});
+
+test('an event the store cannot serialise is a recorded 422, not a 5xx that Level would only repeat', async () => {
+  const relay = await startRelay();
+  try {
+    const raw = Buffer.from(JSON.stringify(alertEvent()));
+    const parsed = parseDelivery(raw);
+    assert.ok(parsed.ok);
+    // A value JSON cannot write, standing in for whatever else a payload might hold that breaks serialising it.
+    (parsed.alert as unknown as Record<string, unknown>).payload = 10n;
+    const delivery = { receivedAt: Date.now(), source: 'webhook' as const, remoteAddr: '127.0.0.1', forwardedFor: undefined, method: 'POST', path: '/webhooks/level', headers: {}, body: raw, bodySize: raw.length, signature: 'valid' as const };
+    const options = { instanceId: relay.relay.instanceId, store: relay.relay.store, secrets: () => ({}), policy: () => ({ highPrioritySeverities: [], routeFor: () => ({ target: 'default', reason: 'test' }) }) };
+    const result = await ingestParsed(options, delivery, parsed.envelope, parsed.alert);
+    assert.equal(result.statusCode, 422);
+    assert.match(String(result.body.error), /^the relay could not process this event: /);
+    const row = relay.relay.store.sql.get('SELECT status_code, outcome, event_id FROM deliveries ORDER BY id DESC LIMIT 1').get();
+    assert.deepEqual({ ...row }, { status_code: 422, outcome: 'rejected', event_id: parsed.envelope.event_id });
+    assert.equal(relay.relay.store.health.failingNow, false, 'not the store’s fault: the heartbeat keeps going');
+  } finally {
+    await relay.stop();
+  }
+});
