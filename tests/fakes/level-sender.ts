@@ -1,5 +1,5 @@
 /**
- * Sends webhooks the way Level does (shared/reference/level.md): POST with a JSON body, signed with
+ * Sends webhooks the way Level's webhook settings describe (https://docs.level.io): POST with a JSON body, signed with
  * `X-Level-Signature: sha256=HMAC(secret, raw body)`, and on a non-2xx answer or a connection error
  * retried — 3 attempts in total, the same body and event_id each time. Level waits about 2 minutes
  * plus 1–60 s of jitter between attempts; tests shrink that with `retryDelayMs`.

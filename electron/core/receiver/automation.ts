@@ -1,7 +1,7 @@
 /**
  * Level automations' "HTTP request" action as a second way in. Automations cannot sign, so the
  * request carries a shared secret header, and their body is a template filled with the variables
- * Level documents (reference/level.md): there are no alert variables, so the automation names the
+ * Level documents for automations (https://docs.level.io): there are no alert variables, so the automation names the
  * alert itself and says whether it is active or resolved.
  */
 import { createHash } from 'node:crypto';

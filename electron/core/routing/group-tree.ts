@@ -1,5 +1,6 @@
 /**
- * Level's group hierarchy and the routing rule built on it (shared/reference/level.md, "Mapping groups"):
+ * Level's group hierarchy and the routing rule built on it (the rule AlgaPSA's and ITFlow's Level
+ * integrations use; groups as Level's API returns them: https://levelapi.readme.io/):
  * a device is routed by the mapping of its own group or, failing that, of the nearest mapped ancestor.
  * Level's data cannot be trusted to be a tree (its docs say `parent_id=null` is unreliable), so the
  * builder tolerates any order, parents that are not in the list, and parent chains that loop.
