@@ -232,6 +232,8 @@ export class AdminServer implements AdminDoor {
     response.writeHead(status, {
       ...SECURITY_HEADERS,
       'content-security-policy': PAGE_CSP,
+      // Chrome sends `Origin: null` with a form posted from a no-referrer page, which the Origin check would refuse.
+      'referrer-policy': 'same-origin',
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
       'content-length': Buffer.byteLength(text),

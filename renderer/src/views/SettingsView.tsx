@@ -820,7 +820,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
         </fieldset>
 
         <div className="form-actions">
-          <button type="submit" className="primary" disabled={!changed || saving} title={changed ? 'Validate and save the changes' : 'Nothing changed'} data-testid="settings-save">
+          <button type="submit" className="primary" disabled={!changed || saving} title={changed ? 'Validate and save the changes' : 'Nothing changed'} data-testid="settings-save" data-needs="admin">
             {saving ? 'Saving…' : 'Save'}
           </button>
           <button
