@@ -71,7 +71,8 @@ export function createSelfSignedCertificate(hostNames: readonly string[], now = 
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // a positive INTEGER
+  // A positive INTEGER in its shortest form: the first byte below 0x80 and never zero.
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const alternativeNames = [...new Set(hostNames)].map((host) => (net.isIP(host) ? der(0x87, ipBytes(host)) : der(0x82, Buffer.from(host, 'ascii'))));
   const extensions = der(
     0xa3,
