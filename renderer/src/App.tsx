@@ -10,6 +10,7 @@ import { RoutingView } from './views/RoutingView.tsx';
 import { SettingsView } from './views/SettingsView.tsx';
 import { SetupView } from './views/SetupView.tsx';
 import { StartupProblemView } from './views/StartupProblemView.tsx';
+import { ConnectionPanel } from './views/ConnectionPanel.tsx';
 import { TeamView } from './views/TeamView.tsx';
 
 export type View = 'alerts' | 'deliveries' | 'routing' | 'health' | 'setup' | 'settings' | 'team';
@@ -141,6 +142,7 @@ export function App() {
           ))}
         </nav>
       </header>
+      <ConnectionPanel firstStart />
       <StatusBar status={status} error={statusError} onShowSettings={() => setView('settings')} />
       {/* All views stay mounted (hidden ones are invisible and inert), so switching tabs keeps the
           place in the delivery log, the open detail and unsaved settings, and shows data at once. */}

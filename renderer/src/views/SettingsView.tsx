@@ -4,6 +4,7 @@ import { call } from '../api/client.ts';
 import { copyText } from '../clipboard.ts';
 import { Icon } from '../components/Icon.tsx';
 import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
+import { ConnectionPanel } from './ConnectionPanel.tsx';
 import { useFlash } from '../hooks.ts';
 
 type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl';
@@ -595,6 +596,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
 
   return (
     <div className="settings-view scroll" data-testid="settings-view">
+      <ConnectionPanel />
       <form
         className="settings-form"
         onSubmit={(event) => {
