@@ -382,7 +382,7 @@ export const callerViewSchema = z.object({
     /** `ipc`: the desktop app's own relay; `loopback`: the admin door on this machine; `remote`: HTTPS beyond it. */
     kind: z.enum(['ipc', 'loopback', 'remote']),
     fingerprint256: optionalText,
-    /** The owner's admin link (admins only). */
+    /** The owner's admin link: to the owner only, so a member's access ends with their token. */
     adminUrl: optionalText,
   }),
 });
@@ -444,8 +444,12 @@ export const methods = {
   revokeMember: { input: id, output: memberSchema },
   listAudit: { input: z.object({ limit: z.number().int().min(1).max(1000).default(200) }), output: z.array(auditEntrySchema) },
   whoAmI: { input: none, output: callerViewSchema },
-  /** A new admin link; the old one (and every tab opened with it) stops working at once. */
-  rotateAdminToken: { input: none, output: z.object({ adminUrl: z.string() }) },
+  /**
+   * A new admin link; the old one (and every tab opened with it) stops working at once. Only the
+   * owner is given the new link; an admin member who rotates a leaked one finds it with
+   * `npm run serve -- --print-url` on the relay's machine.
+   */
+  rotateAdminToken: { input: none, output: z.object({ adminUrl: z.string().optional() }) },
 } as const;
 
 /**

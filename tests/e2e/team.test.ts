@@ -48,8 +48,9 @@ test('over HTTPS: the owner invites a viewer, who pairs a browser by the link, s
   await owner.goto(relay.adminUrl);
   await owner.getByTestId('app-ready').waitFor();
   assert.equal(await owner.getByTestId('tab-setup').count(), 1, 'the owner is an admin');
+  await owner.getByTestId('tab-settings').click();
+  assert.equal(await owner.getByTestId('door-fingerprint').textContent(), printedFingerprint, 'Settings shows the printed fingerprint');
   await owner.getByTestId('tab-team').click();
-  assert.equal(await owner.getByTestId('door-fingerprint').textContent(), printedFingerprint, 'the dashboard shows the printed fingerprint');
 
   await owner.getByTestId('invite-name').fill('Vic Viewer');
   await owner.getByTestId('invite-role').selectOption('viewer');
@@ -87,5 +88,23 @@ test('over HTTPS: the owner invites a viewer, who pairs a browser by the link, s
   assert.equal(response?.status(), 401);
   assert.match(response?.headers()['content-type'] ?? '', /text\/html/);
   await fresh.getByRole('heading', { name: 'Open the link the relay printed' }).waitFor();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the owner rotates the admin link from Settings: this tab moves to the new link, the old link gets the "open the link" page', async () => {
+  const owner = await newPage();
+  await owner.goto(relay.adminUrl);
+  await owner.getByTestId('app-ready').waitFor();
+  await owner.getByTestId('tab-settings').click();
+  owner.once('dialog', (dialog) => void dialog.accept());
+  await owner.getByTestId('rotate-admin-link').click();
+  await owner.waitForURL((url) => url.pathname === '/' && url.search === '');
+  await owner.getByTestId('app-ready').waitFor();
+  assert.equal(await owner.getByTestId('stale-token').count(), 0, 'the rotating tab keeps working with the new link');
+
+  const old = await newPage();
+  const response = await old.goto(relay.adminUrl);
+  assert.equal(response?.status(), 401, 'the old link no longer opens the dashboard');
+  await old.getByRole('heading', { name: 'Open the link the relay printed' }).waitFor();
   assert.deepEqual(pageErrors, []);
 });

@@ -230,6 +230,26 @@ test('revoking a member: their token gets 401 at once and their live stream ends
   assert.ok(audit.some((entry) => entry.action === 'revoke' && entry.detail === 'revoked Rita Revoked (operator)'));
 });
 
+test('RELAY_TLS_CERT and RELAY_TLS_KEY name a certificate of one’s own; a key that does not match is refused', () => {
+  const dir = tempDataDir();
+  const other = loadOrCreateTls(dir, ['own.example']);
+  const named = loadOrCreateTls(harness.dataDir, [], { cert: path.join(dir, 'admin-tls.crt'), key: path.join(dir, 'admin-tls.key') });
+  assert.equal(named.fingerprint256, other.fingerprint256);
+  assert.notEqual(named.fingerprint256, tls.fingerprint256);
+  assert.throws(() => loadOrCreateTls(dir, [], { cert: path.join(dir, 'admin-tls.crt'), key: path.join(harness.dataDir, 'admin-tls.key') }), /is not the key of/);
+  assert.throws(() => loadOrCreateTls(dir, [], { cert: path.join(dir, 'admin-tls.crt') }), /set both RELAY_TLS_CERT and RELAY_TLS_KEY/);
+});
+
+test('the audit is kept for the retention period, like the delivery log', async () => {
+  assert.equal((await call('updateSettings', ownerToken, { retentionDays: 30 })).status, 200);
+  const audit = async () => (await call('listAudit', ownerToken, { limit: 1000 })).json() as unknown as unknown[];
+  assert.ok((await audit()).length > 0);
+  harness.relay.prune(Date.now() + 29 * 86_400_000);
+  assert.ok((await audit()).length > 0, 'within 30 days: kept');
+  harness.relay.prune(Date.now() + 31 * 86_400_000);
+  assert.deepEqual(await audit(), [], 'older than the retention period: gone');
+});
+
 test('a stale admin link opened fresh gets the "open the link" page, not JSON', async () => {
   const stale = await request('/?token=not-the-token-0123456789abcdefghijklmnop', { headers: { accept: 'text/html' } });
   assert.equal(stale.status, 401);

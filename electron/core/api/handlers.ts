@@ -176,13 +176,13 @@ export function createHandlers(relay: Relay, settings: SettingsService, door: ()
       return {
         name: caller.name,
         role: caller.role,
-        door: { kind: current?.kind ?? 'ipc', fingerprint256: current?.fingerprint256, adminUrl: current && caller.role === 'admin' ? current.adminUrl() : undefined },
+        door: { kind: current?.kind ?? 'ipc', fingerprint256: current?.fingerprint256, adminUrl: current && caller.memberId === undefined ? current.adminUrl() : undefined },
       };
     },
     rotateAdminToken: (_input, caller) => {
       const adminUrl = openDoor().rotateAdminToken();
       audit(caller, 'rotate', 'replaced the admin link; the old one no longer works');
-      return { adminUrl };
+      return { adminUrl: caller.memberId === undefined ? adminUrl : undefined };
     },
   };
 }

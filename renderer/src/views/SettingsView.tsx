@@ -5,6 +5,7 @@ import { copyText } from '../clipboard.ts';
 import { Icon } from '../components/Icon.tsx';
 import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
 import { ConnectionPanel } from './ConnectionPanel.tsx';
+import { AdminDoorPanel } from './TeamView.tsx';
 import { useFlash } from '../hooks.ts';
 
 type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl';
@@ -597,6 +598,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
   return (
     <div className="settings-view scroll" data-testid="settings-view">
       <ConnectionPanel />
+      <AdminDoorPanel />
       <form
         className="settings-form"
         onSubmit={(event) => {

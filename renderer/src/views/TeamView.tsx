@@ -14,14 +14,26 @@ const ROLE_WORDS: Record<Role, string> = {
 
 const STATE_TONES: Record<Member['state'], Tone> = { invited: 'info', expired: 'muted', active: 'ok', revoked: 'bad' };
 
-/** The admin door's certificate and link: what a technician compares when their tray app attaches. */
-function DoorCard({ me, onRotated }: { me: CallerView; onRotated: (url: string) => void }) {
+/**
+ * The admin door's certificate and the owner's link (in Settings): the fingerprint is what a
+ * technician compares when their tray app attaches; rotating the link shuts out every tab and
+ * bookmark opened with the old one.
+ */
+export function AdminDoorPanel() {
+  const [me, setMe] = useState<CallerView>();
   const [copied, flash] = useFlash(2_500);
   const [error, setError] = useState<string>();
+  useEffect(() => {
+    call('whoAmI', {}).then(setMe, (failure: Error) => setError(failure.message));
+  }, []);
+  if (!me) return null;
   const rotate = async () => {
     if (!window.confirm('Replace the admin link? Every tab and bookmark opened with the old one stops working.')) return;
     try {
-      onRotated((await call('rotateAdminToken', {})).adminUrl);
+      const { adminUrl } = await call('rotateAdminToken', {});
+      // This tab's own cookie holds the old token: open the new link to keep working here.
+      if (adminUrl) window.location.assign(adminUrl);
+      else flash('rotated: print the new link on the relay’s machine with npm run serve -- --print-url');
       setError(undefined);
     } catch (failure) {
       setError((failure as Error).message);
@@ -47,12 +59,13 @@ function DoorCard({ me, onRotated }: { me: CallerView; onRotated: (url: string) 
             : 'Open on this machine only (loopback). To share the relay with a team, set RELAY_ADMIN_HOST (see “For a team” in the README).'}
         </p>
       )}
-      {me.door.adminUrl && (
+      {me.door.kind !== 'ipc' && (
         <div className="team-row" data-needs="admin">
-          <span className="muted">Admin link (owner):</span>
-          <button type="button" onClick={() => copyText(me.door.adminUrl!).then(() => flash('copied'), (failure: Error) => flash(failure.message))}>
-            Copy admin link
-          </button>
+          {me.door.adminUrl && (
+            <button type="button" onClick={() => copyText(me.door.adminUrl!).then(() => flash('copied'), (failure: Error) => flash(failure.message))}>
+              Copy admin link
+            </button>
+          )}
           <button type="button" onClick={() => void rotate()} data-testid="rotate-admin-link">
             Rotate admin link
           </button>
@@ -192,11 +205,10 @@ function Audit({ entries }: { entries: AuditEntry[] }) {
   );
 }
 
-/** The team: the admin door, invitations and members (admins), and the audit of who did what (everyone). */
+/** The team: invitations and members (admins), and the audit of who did what (everyone). */
 export function TeamView({ me, active, onLoaded }: { me: CallerView | undefined; active: boolean; onLoaded: () => void }) {
   const [members, setMembers] = useState<Member[]>([]);
   const [audit, setAudit] = useState<AuditEntry[]>([]);
-  const [adminUrl, setAdminUrl] = useState<string>();
   const [error, setError] = useState<string>();
   const isAdmin = me?.role === 'admin';
 
@@ -228,7 +240,6 @@ export function TeamView({ me, active, onLoaded }: { me: CallerView | undefined;
 
   return (
     <div className="team-view scroll" data-testid="team-view">
-      {me && <DoorCard me={adminUrl ? { ...me, door: { ...me.door, adminUrl } } : me} onRotated={setAdminUrl} />}
       {error && (
         <p className="banner banner-bad" role="alert">
           {error}
