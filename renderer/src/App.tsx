@@ -97,6 +97,7 @@ export function App() {
           <button type="button" onClick={refreshStatus}>
             Try again
           </button>
+          <ConnectionPanel />
         </div>
       </div>
     );

@@ -184,7 +184,8 @@ export class RemoteRelay {
     try {
       answer = await pinnedRequest(this.origin, this.#pin, `/api/${name}`, input, this.#token);
     } catch (error) {
-      return { ok: false, status: 503, error: { code: 'unavailable', message: `the team relay at ${this.origin} is not reachable: ${(error as Error).message}` } };
+      // Not `unavailable`, which means this app's own relay did not start (the window then offers ways out of that).
+      return { ok: false, status: 503, error: { code: 'internal', message: `the team relay at ${this.origin} is not reachable: ${(error as Error).message}` } };
     }
     if (answer.status === 200) return { ok: true, value: answer.json };
     const error = (answer.json as { error?: { code?: string; message?: string } } | undefined)?.error;
