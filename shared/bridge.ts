@@ -3,7 +3,7 @@
  * In a browser it is absent and the renderer uses the admin HTTP API and SSE instead.
  */
 import { z } from 'zod';
-import type { ApiError, MethodName, PushedEvent } from './contract.ts';
+import { SEVERITY_LEVELS, type ApiError, type MethodName, type PushedEvent } from './contract.ts';
 
 export type InvokeResult = { ok: true; value: unknown } | { ok: false; error: ApiError };
 
@@ -21,6 +21,21 @@ export const startupProblemSchema = z.object({
   canChooseDataDir: z.boolean(),
 });
 
+/** Which relay the desktop app uses: its own, a team relay it attached to, or not chosen yet (first start). */
+export const connectionViewSchema = z.object({
+  mode: z.enum(['unchosen', 'local', 'remote']),
+  origin: z.string().optional(),
+  fingerprint256: z.string().optional(),
+  name: z.string().optional(),
+  role: z.string().optional(),
+  connected: z.boolean().optional(),
+  disconnectedSince: z.number().optional(),
+  lastError: z.string().optional(),
+  /** This technician's own notification preferences while attached to a team relay. */
+  notifyMinSeverity: z.enum(SEVERITY_LEVELS).optional(),
+  notifyResolves: z.boolean().optional(),
+});
+
 /** Methods only the desktop app has: one typed map, registered and checked like the contract's. */
 export const desktopMethods = {
   getStartupProblem: { input: z.object({}).strict(), output: startupProblemSchema.nullable() },
@@ -35,10 +50,25 @@ export const desktopMethods = {
     output: z.object({ started: z.boolean(), problem: startupProblemSchema.nullable() }),
   },
   openLogs: { input: z.object({}).strict(), output: z.object({ path: z.string() }) },
+  getConnection: { input: z.object({}).strict(), output: connectionViewSchema },
+  /** The certificate a team relay presents, for the person to compare with the one it printed. */
+  probeTeamRelay: { input: z.object({ url: z.string().min(1).max(2000) }), output: z.object({ origin: z.string(), fingerprint256: z.string() }) },
+  /** Pairs with the confirmed certificate pinned, then runs against the team relay instead of a local one. */
+  connectTeamRelay: {
+    input: z.object({ url: z.string().min(1).max(2000), code: z.string().trim().min(1).max(100), fingerprint256: z.string().min(1).max(200) }),
+    output: connectionViewSchema,
+  },
+  /** "Run the relay here": detaches from a team relay (or records the first-start choice). */
+  useLocalRelay: { input: z.object({}).strict(), output: connectionViewSchema },
+  updateTeamNotifications: {
+    input: z.object({ notifyMinSeverity: z.enum(SEVERITY_LEVELS), notifyResolves: z.boolean() }),
+    output: connectionViewSchema,
+  },
 } as const;
 
 export type DesktopMethodName = keyof typeof desktopMethods;
 export type StartupProblem = z.output<typeof startupProblemSchema>;
+export type ConnectionView = z.output<typeof connectionViewSchema>;
 export type DesktopHandlers = {
   [M in DesktopMethodName]: (input: z.output<(typeof desktopMethods)[M]['input']>) => Promise<z.output<(typeof desktopMethods)[M]['output']>> | z.output<(typeof desktopMethods)[M]['output']>;
 };

@@ -180,6 +180,8 @@ export const settingsViewSchema = z.object({
     host: z.string(),
     port: z.number().int(),
     adminPort: z.number().int(),
+    adminHost: z.string(),
+    adminHostNames: z.array(z.string()),
     ilertApiUrl: z.string(),
     ilertEventsPerMinute: z.number().int(),
     highPrioritySeverities: z.array(z.enum(SEVERITY_LEVELS)),
@@ -219,6 +221,8 @@ export const settingsPatchSchema = z
     host: z.string(),
     port: z.number(),
     adminPort: z.number(),
+    adminHost: z.string(),
+    adminHostNames: z.array(z.string()),
     ilertApiUrl: z.string(),
     ilertEventsPerMinute: z.number(),
     highPrioritySeverities: z.array(z.string()),
@@ -350,6 +354,47 @@ export const reconciliationSchema = z.object({
   changes: z.array(z.object({ levelAlertId: z.string(), action: z.enum(['backfilled', 'resolved']), name: optionalText, deliveryId: z.number().int().optional() })),
 });
 
+/** What a person may do on a team relay; each role can do everything the one before it can. */
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const memberSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  createdAt: z.number(),
+  createdBy: z.string(),
+  /** `invited` until the pairing code is exchanged for a token; `expired` when it was not in time. */
+  state: z.enum(['invited', 'expired', 'active', 'revoked']),
+  pairingExpiresAt: z.number().optional(),
+  pairedAt: z.number().optional(),
+  lastUsedAt: z.number().optional(),
+  lastUsedFrom: optionalText,
+  revokedAt: z.number().optional(),
+});
+
+export const auditEntrySchema = z.object({
+  id: z.number().int(),
+  at: z.number(),
+  actor: z.string(),
+  role: z.enum(ROLES),
+  action: z.string(),
+  detail: z.string(),
+});
+
+/** Who is calling and through which door: the renderer hides what the role cannot do. */
+export const callerViewSchema = z.object({
+  name: z.string(),
+  role: z.enum(ROLES),
+  door: z.object({
+    /** `ipc`: the desktop app's own relay; `loopback`: the admin door on this machine; `remote`: HTTPS beyond it. */
+    kind: z.enum(['ipc', 'loopback', 'remote']),
+    fingerprint256: optionalText,
+    /** The owner's admin link: to the owner only, so a member's access ends with their token. */
+    adminUrl: optionalText,
+  }),
+});
+
 export const methods = {
   getStatus: { input: none, output: relayStatusSchema },
   listAlerts: { input: none, output: alertListSchema },
@@ -398,12 +443,75 @@ export const methods = {
       z.object({ ok: z.literal(false), errors: z.record(z.string(), z.string()) }),
     ]),
   },
+  // The team: people, their roles and what they did (a relay whose admin door is open to a LAN or VPN)
+  createMember: {
+    input: z.object({ name: z.string().trim().min(1, 'a name is required').max(80), role: z.enum(ROLES) }),
+    output: z.object({ id: z.number().int(), pairingCode: z.string(), pairingUrl: z.string() }),
+  },
+  listMembers: { input: none, output: z.array(memberSchema) },
+  revokeMember: { input: id, output: memberSchema },
+  listAudit: { input: z.object({ limit: z.number().int().min(1).max(1000).default(200) }), output: z.array(auditEntrySchema) },
+  whoAmI: { input: none, output: callerViewSchema },
+  /**
+   * A new admin link; the old one (and every tab opened with it) stops working at once. Only the
+   * owner is given the new link; an admin member who rotates a leaked one finds it with
+   * `npm run serve -- --print-url` on the relay's machine.
+   */
+  rotateAdminToken: { input: none, output: z.object({ adminUrl: z.string().optional() }) },
 } as const;
+
+/**
+ * The least role each method needs, checked on the server for HTTP and IPC alike (see
+ * callMethod). Viewers see everything; operators also act on deliveries and alerts; admins also
+ * change settings, run setup and manage the team.
+ */
+export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
+  getStatus: 'viewer',
+  listAlerts: 'viewer',
+  listDeliveries: 'viewer',
+  getDelivery: 'viewer',
+  rerunDelivery: 'operator',
+  rerunJob: 'operator',
+  retryAllFailed: 'operator',
+  acceptAlert: 'operator',
+  getSetup: 'viewer',
+  checkIlertSource: 'admin',
+  startTunnel: 'admin',
+  stopTunnel: 'admin',
+  checkReachability: 'admin',
+  startIntegrationTest: 'admin',
+  getIntegrationTest: 'viewer',
+  cancelIntegrationTest: 'admin',
+  testLevelConnection: 'admin',
+  syncLevel: 'operator',
+  getRouting: 'viewer',
+  setGroupRoute: 'admin',
+  backfillAlerts: 'operator',
+  listReconciliations: 'viewer',
+  getSettings: 'viewer',
+  updateSettings: 'admin',
+  createMember: 'admin',
+  listMembers: 'admin',
+  revokeMember: 'admin',
+  listAudit: 'viewer',
+  whoAmI: 'viewer',
+  rotateAdminToken: 'admin',
+};
+
+export function roleAllows(role: Role, needed: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
+}
 
 export type MethodName = keyof typeof methods;
 export type MethodInput<M extends MethodName> = z.input<(typeof methods)[M]['input']>;
 export type MethodOutput<M extends MethodName> = z.output<(typeof methods)[M]['output']>;
-export type Handlers = { [M in MethodName]: (input: z.output<(typeof methods)[M]['input']>) => Promise<MethodOutput<M>> | MethodOutput<M> };
+/** Who made a call: a paired person, the owner's admin link, or the desktop app's own window. */
+export interface Caller {
+  name: string;
+  role: Role;
+  memberId?: number;
+}
+export type Handlers = { [M in MethodName]: (input: z.output<(typeof methods)[M]['input']>, caller: Caller) => Promise<MethodOutput<M>> | MethodOutput<M> };
 
 export type RelayStatusView = z.output<typeof relayStatusSchema>;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -426,6 +534,9 @@ export type IntegrationTest = z.output<typeof integrationTestSchema>;
 export type ConnectionCheck = z.output<typeof connectionCheckSchema>;
 export type RoutingView = z.output<typeof routingViewSchema>;
 export type Reconciliation = z.output<typeof reconciliationSchema>;
+export type Member = z.output<typeof memberSchema>;
+export type AuditEntry = z.output<typeof auditEntrySchema>;
+export type CallerView = z.output<typeof callerViewSchema>;
 
 /** Pushed from the core to every UI, batched (see ChangeBatcher). */
 export const pushedEvents = {
@@ -443,4 +554,5 @@ export type PushedEvent<E extends PushedEventName> = z.output<(typeof pushedEven
 
 /** Errors cross the boundary as a code and a message a person can act on. */
 /** `unavailable`: the desktop app's relay did not start (see the desktop methods in bridge.ts). */
-export type ApiError = { code: 'bad_input' | 'not_found' | 'internal' | 'unavailable'; message: string };
+/** `unauthorized`: no valid token (401); `forbidden`: the caller's role is too low (403). */
+export type ApiError = { code: 'bad_input' | 'not_found' | 'internal' | 'unavailable' | 'unauthorized' | 'forbidden'; message: string };

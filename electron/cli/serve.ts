@@ -1,9 +1,12 @@
 /**
  * `npm run serve`: the relay without Electron, for an always-on machine. Prints where it listens
- * and what is misconfigured; stops cleanly on SIGINT/SIGTERM.
+ * and what is misconfigured; stops cleanly on SIGINT/SIGTERM. `npm run serve -- --print-url`
+ * prints the current admin link and exits.
  */
 import { fileURLToPath } from 'node:url';
-import { AdminServer } from '../core/admin/admin-server.ts';
+import { AdminServer, doorHostName, isLoopbackHost } from '../core/admin/admin-server.ts';
+import { loadOrCreateTls, TlsConfigError, type TlsMaterial } from '../core/admin/certificate.ts';
+import { OwnerToken } from '../core/admin/owner-token.ts';
 import { ChangeBatcher } from '../core/api/change-batcher.ts';
 import { createHandlers } from '../core/api/handlers.ts';
 import { resolveDataDir } from '../core/data-dir.ts';
@@ -56,6 +59,31 @@ async function main(): Promise<void> {
     throw error;
   }
   const settings = service.current;
+  const remoteDoor = !isLoopbackHost(settings.adminHost);
+  const scheme = remoteDoor ? 'https' : 'http';
+  let ownerToken: OwnerToken;
+  try {
+    ownerToken = new OwnerToken(dataDir);
+  } catch (error) {
+    fail(`cannot keep the admin token in ${dataDir}: ${(error as Error).message}`);
+  }
+  if (process.argv.includes('--print-url')) {
+    const port = settings.adminPort === 0 ? '<port>' : settings.adminPort;
+    console.log(`${scheme}://${doorHostName(settings.adminHost, settings.adminHostNames)}:${port}/?token=${ownerToken.value}`);
+    return;
+  }
+  let tls: TlsMaterial | undefined;
+  if (remoteDoor) {
+    try {
+      tls = loadOrCreateTls(dataDir, [...settings.adminHostNames, doorHostName(settings.adminHost), 'localhost', '127.0.0.1', ...(settings.adminHost === '0.0.0.0' ? [] : [settings.adminHost])], {
+        cert: process.env.RELAY_TLS_CERT,
+        key: process.env.RELAY_TLS_KEY,
+      });
+    } catch (error) {
+      if (error instanceof TlsConfigError) fail(error.message);
+      throw error;
+    }
+  }
 
   try {
     relay = new Relay({ dataDir, settings, tuning: tuningFromEnvironment(process.env) });
@@ -73,12 +101,20 @@ async function main(): Promise<void> {
     fail(`could not start: ${(error as Error).message}`);
   }
 
-  const admin = new AdminServer({ handlers: createHandlers(running, service), rendererDir: fileURLToPath(new URL('../../dist/renderer', import.meta.url)) });
+  const admin: AdminServer = new AdminServer({
+    handlers: createHandlers(running, service, () => admin),
+    rendererDir: fileURLToPath(new URL('../../dist/renderer', import.meta.url)),
+    team: running.team,
+    ownerToken,
+    host: settings.adminHost,
+    hostNames: settings.adminHostNames,
+    tls,
+  });
   try {
     await admin.listen(settings.adminPort);
   } catch (error) {
     await running.stop();
-    fail(listenError(error as NodeJS.ErrnoException, 'the admin dashboard', '127.0.0.1', settings.adminPort, 'RELAY_ADMIN_PORT'));
+    fail(listenError(error as NodeJS.ErrnoException, 'the admin dashboard', settings.adminHost, settings.adminPort, 'RELAY_ADMIN_PORT').replace('(set RELAY_HOST)', '(set RELAY_ADMIN_HOST)'));
   }
   const batcher = new ChangeBatcher(running.store, (changes) => admin.push(changes));
   // Before anything is printed: whoever waits for the start-up lines may stop the relay at once.
@@ -100,7 +136,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   console.log(`level-ilert-relay: receiver listening at ${running.receiverUrl}`);
-  console.log(`  dashboard (this machine only): ${admin.url}`);
+  if (tls) {
+    console.log(`  dashboard (admin link, HTTPS on ${settings.adminHost}): ${admin.url}`);
+    console.log(`  certificate SHA-256 fingerprint: ${tls.fingerprint256}`);
+    console.log(`  certificate: ${tls.source}`);
+  } else {
+    console.log(`  dashboard (this machine only): ${admin.url}`);
+  }
   console.log(`  data directory: ${dataDir}`);
   console.log(`  settings file:  ${settingsPath}`);
   console.log(`  forwarding to:  ${settings.ilertApiUrl}/api/events (at most ${settings.ilertEventsPerMinute} events/min per key)`);

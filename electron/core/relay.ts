@@ -9,6 +9,7 @@ import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
 import { Store, type IngestPolicy } from './store/store.ts';
+import { Team } from './store/team.ts';
 import { LevelApi } from './level/level-api.ts';
 import { LevelDirectory } from './level/directory.ts';
 import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
@@ -67,6 +68,7 @@ export class Relay {
   readonly reconciler: Reconciler;
   readonly ilertState: IlertStateSync;
   readonly integrationTest: IntegrationTestRunner;
+  readonly team: Team;
   readonly startedAt = Date.now();
   #settings: Settings;
   #address: AddressInfo | undefined;
@@ -91,6 +93,7 @@ export class Relay {
     });
     this.outbox = new Outbox(this.store);
     this.read = new ReadModels(this.store);
+    this.team = new Team(this.store);
     this.forwarder = new Forwarder({
       store: this.store,
       outbox: this.outbox,
@@ -249,7 +252,9 @@ export class Relay {
 
   /** Applies the retention setting now and then hourly. */
   prune(now = Date.now()): { deliveries: number; jobs: number } {
-    return this.store.prune(now - this.#settings.retentionDays * 86_400_000);
+    const before = now - this.#settings.retentionDays * 86_400_000;
+    this.team.prune(before);
+    return this.store.prune(before);
   }
 
   async start(): Promise<AddressInfo> {

@@ -12,7 +12,7 @@ import {
   type Settings,
 } from './settings.ts';
 
-const RESTART_SETTINGS = ['host', 'port', 'adminPort'] as const;
+const RESTART_SETTINGS = ['host', 'port', 'adminPort', 'adminHost'] as const;
 
 /**
  * The settings as a UI sees and changes them: secrets masked, environment-fixed values locked,
@@ -58,6 +58,8 @@ export class SettingsService {
         host: settings.host,
         port: settings.port,
         adminPort: settings.adminPort,
+        adminHost: settings.adminHost,
+        adminHostNames: settings.adminHostNames,
         ilertApiUrl: settings.ilertApiUrl,
         ilertEventsPerMinute: settings.ilertEventsPerMinute,
         highPrioritySeverities: settings.highPrioritySeverities,

@@ -42,6 +42,15 @@ export const settingsSchema = z.object({
   host: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
   port: port.default(8787),
   adminPort: port.default(8788),
+  /** Where the admin door listens; beyond loopback it speaks HTTPS only (see admin/). */
+  adminHost: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
+  /** Extra names the admin door answers to (its Host check and certificate), e.g. a Tailscale name. */
+  adminHostNames: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? value.split(',').map((name) => name.trim()).filter(Boolean) : value),
+      z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be host names like relay.example.ts.net, separated by commas')).max(20),
+    )
+    .default([]),
   levelWebhookSecret: optionalSecret,
   levelWebhookSecretPrevious: optionalSecret,
   ilertIntegrationKey: integrationKey.optional().or(z.literal('').transform(() => undefined)),
@@ -97,6 +106,8 @@ export const ENVIRONMENT_OVERRIDES = {
   RELAY_HOST: 'host',
   RELAY_PORT: 'port',
   RELAY_ADMIN_PORT: 'adminPort',
+  RELAY_ADMIN_HOST: 'adminHost',
+  RELAY_ADMIN_HOST_NAMES: 'adminHostNames',
   LEVEL_WEBHOOK_SECRET: 'levelWebhookSecret',
   LEVEL_WEBHOOK_SECRET_PREVIOUS: 'levelWebhookSecretPrevious',
   ILERT_INTEGRATION_KEY: 'ilertIntegrationKey',

@@ -1,20 +1,22 @@
 import type { BrowserWindow as BrowserWindowType } from 'electron';
-import { IPC_CHANGES_CHANNEL, IPC_NAVIGATE_CHANNEL, type DesktopHandlers, type NavigateTarget, type StartupProblem } from '../../shared/bridge.ts';
-import type { Handlers } from '../../shared/contract.ts';
+import { IPC_CHANGES_CHANNEL, IPC_NAVIGATE_CHANNEL, type ConnectionView, type DesktopHandlers, type NavigateTarget, type StartupProblem } from '../../shared/bridge.ts';
+import type { AlertList, Handlers, PushedEvent, RelayStatusView, SettingsView } from '../../shared/contract.ts';
 import { ChangeBatcher } from '../core/api/change-batcher.ts';
-import { createHandlers } from '../core/api/handlers.ts';
+import { callMethod, createHandlers } from '../core/api/handlers.ts';
 import { rememberDataDir, resolveDataDir } from '../core/data-dir.ts';
 import { AlertWatcher } from '../core/desktop/alert-watcher.ts';
 import { APP_ORIGIN } from '../core/desktop/app-protocol.ts';
-import { planNotifications } from '../core/desktop/notifications.ts';
+import { planNotifications, type DesktopEvent } from '../core/desktop/notifications.ts';
 import { trayState, type TrayState } from '../core/desktop/tray-state.ts';
 import { LogFile } from '../core/log-file.ts';
 import { Relay } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
 import { SECRET_SETTINGS, SettingsError, type Settings } from '../core/settings.ts';
+import { pairWithTeamRelay, probeCertificate, RemoteRelay, teamRelayOrigin } from '../core/remote/remote-relay.ts';
+import { disconnectedTrayState, readConnection, RemoteAlertWatcher, writeConnection, type Connection, type TeamConnection } from '../core/remote/team-connection.ts';
 import type { ElectronApi } from './electron-api.ts';
-import { registerIpcHandlers, unavailableHandlers } from './ipc.ts';
+import { registerIpcHandlers, unavailable, type ContractCall } from './ipc.ts';
 import { applyStartAtLogin, openedAtLogin } from './login-item.ts';
 import { Notifier } from './notifier.ts';
 import { registerAppScheme, serveRenderer } from './protocol.ts';
@@ -34,13 +36,26 @@ export const APP_USER_MODEL_ID = 'io.github.level-ilert-relay';
 const PAUSE_MS = 60 * 60_000;
 const TRAY_REFRESH_MS = 15_000;
 
-/** A relay that runs, with what hangs off it; absent while start-up failed. */
-interface Running {
+/** This app's own relay, with what hangs off it; absent while start-up failed. */
+interface LocalRunning {
+  kind: 'local';
   relay: Relay;
   service: SettingsService;
   handlers: Handlers;
   batcher: ChangeBatcher;
 }
+
+/** Attached to a team relay: no local receiver, everything over HTTPS and SSE as this technician. */
+interface RemoteRunning {
+  kind: 'remote';
+  remote: RemoteRelay;
+  connection: TeamConnection;
+  watcher: RemoteAlertWatcher;
+  /** The last the team relay said, for the tray between refreshes. */
+  seen: { status?: RelayStatusView; alerts?: AlertList; integrationConfigured?: boolean };
+}
+
+type Running = LocalRunning | RemoteRunning;
 
 /**
  * The desktop host: the relay core plus window, tray, notifications and IPC. Runs synchronously
@@ -91,12 +106,18 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
       clearInterval(trayTimer);
       const current = running;
       running = undefined;
-      current?.batcher.close();
-      await current?.relay.stop();
+      await stopRunning(current);
       console.log('relay stopped');
       stopped = true;
     })();
     return stopping;
+  };
+  const stopRunning = async (current: Running | undefined) => {
+    if (current?.kind === 'local') {
+      current.batcher.close();
+      await current.relay.stop();
+    }
+    if (current?.kind === 'remote') current.remote.close();
   };
   const quit = async () => {
     await stopRelay();
@@ -115,9 +136,20 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
     void quit();
   });
 
+  const contractCall = (): ContractCall => {
+    const current = running;
+    if (current?.kind === 'remote') return (name, input) => current.remote.call(name, input);
+    if (current) return (name, input) => callMethod(current.handlers, name, input);
+    return unavailable(() => `the relay did not start: ${problem?.message ?? 'still starting'}`);
+  };
+
   const notifier = new Notifier(electron, platform, {
     open: (target) => showWindow(target),
-    accept: (levelAlertId) => running?.relay.store.enqueueAccept(levelAlertId, 'the technician (from a notification)'),
+    accept: (levelAlertId) => {
+      // On a team relay the Accept is recorded as this technician, and their name goes to ilert.
+      if (running?.kind === 'remote') void running.remote.call('acceptAlert', { levelAlertId }).then((result) => !result.ok && console.error(`accept: ${result.error.message}`));
+      else running?.relay.store.enqueueAccept(levelAlertId, 'the technician (from a notification)');
+    },
   });
 
   const refreshTray = () => {
@@ -125,7 +157,12 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
     const now = Date.now();
     const paused = pausedUntil !== undefined && pausedUntil > now;
     let state: TrayState;
-    if (running) {
+    if (running?.kind === 'remote') {
+      const { remote, seen } = running;
+      const since = remote.disconnectedSince;
+      if (since !== undefined || !seen.status || !seen.alerts) state = disconnectedTrayState(remote.origin, since ?? Date.now(), remote.lastError);
+      else state = trayState({ status: seen.status, alerts: seen.alerts, integrationConfigured: seen.integrationConfigured ?? true, notificationsPausedUntil: pausedUntil, now });
+    } else if (running) {
       state = trayState({
         status: running.relay.status(),
         alerts: running.relay.read.listAlerts(now),
@@ -139,9 +176,66 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
     tray.update(state, paused);
   };
 
-  /** Starts settings and relay; on failure records why, so the window can say it. */
+  const notify = (events: DesktopEvent[], preferences: { notifyMinSeverity: Settings['notifyMinSeverity']; notifyResolves: boolean }) => {
+    for (const plan of planNotifications(events, { minSeverity: preferences.notifyMinSeverity, notifyResolves: preferences.notifyResolves, pausedUntil }, Date.now())) notifier.show(plan);
+  };
+
+  /** Re-reads what the tray and notifications need from the team relay, after a change or on the timer. */
+  const refreshRemote = async (current: RemoteRunning, changes?: PushedEvent<'changes'>) => {
+    const [status, alerts, settings] = await Promise.all([current.remote.call('getStatus', {}), current.remote.call('listAlerts', {}), current.remote.call('getSettings', {})]);
+    if (running !== current) return;
+    if (status.ok) current.seen.status = status.value as RelayStatusView;
+    if (settings.ok) {
+      const view = settings.value as SettingsView;
+      current.seen.integrationConfigured = view.secrets.ilertIntegrationKey.set || view.secrets.ilertPassThroughUrl.set || view.ilertTargets.length > 0;
+    }
+    if (alerts.ok) {
+      current.seen.alerts = alerts.value as AlertList;
+      if (changes) notify(current.watcher.observe(changes, current.seen.alerts), current.connection);
+    }
+    refreshTray();
+  };
+
+  const bootRemote = (connection: TeamConnection) => {
+    const remote = new RemoteRelay({ origin: connection.origin, pin: connection.pin, token: connection.token });
+    const current: RemoteRunning = { kind: 'remote', remote, connection, watcher: new RemoteAlertWatcher(), seen: {} };
+    // Changes are handled one batch at a time, so notifications come in order and none twice.
+    let queue = Promise.resolve();
+    remote.events.on('changes', (changes) => {
+      if (window && !window.isDestroyed()) window.webContents.send(IPC_CHANGES_CHANNEL, changes);
+      queue = queue.then(() => refreshRemote(current, changes)).catch((error: unknown) => console.error(`team relay: ${(error as Error).message}`));
+    });
+    remote.events.on('connection', () => {
+      console.log(remote.connected ? `connected to the team relay at ${remote.origin}` : `disconnected from the team relay: ${remote.lastError ?? 'unknown reason'}`);
+      refreshTray();
+    });
+    running = current;
+    remote.start();
+    console.log(`attached to the team relay at ${connection.origin} as ${connection.name} (${connection.role}); no local receiver`);
+  };
+
+  const dataDirNow = () => chosenDataDir ?? resolveDataDir(env);
+  const secretCodec = () => secretStorage(electron.safeStorage, platform).codec;
+
+  /** Which relay to run: the team relay this app attached to, or its own. */
   const boot = async (): Promise<void> => {
-    const dataDir = chosenDataDir ?? resolveDataDir(env);
+    let connection: Connection | undefined;
+    try {
+      connection = readConnection(dataDirNow(), secretCodec());
+    } catch (error) {
+      console.error(`team relay: ${(error as Error).message}; running the relay here instead`);
+    }
+    if (connection?.mode === 'remote') {
+      problem = undefined;
+      bootRemote(connection);
+      return;
+    }
+    await bootLocal();
+  };
+
+  /** Starts settings and relay; on failure records why, so the window can say it. */
+  const bootLocal = async (): Promise<void> => {
+    const dataDir = dataDirNow();
     const secrets = secretStorage(electron.safeStorage, platform);
     let service: SettingsService;
     try {
@@ -170,22 +264,54 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
     const watcher = new AlertWatcher(relay.read, Date.now());
     const batcher = new ChangeBatcher(relay.store, (changes) => {
       if (window && !window.isDestroyed()) window.webContents.send(IPC_CHANGES_CHANNEL, changes);
-      const settings = service.current;
-      for (const plan of planNotifications(watcher.observe(changes), { minSeverity: settings.notifyMinSeverity, notifyResolves: settings.notifyResolves, pausedUntil }, Date.now())) notifier.show(plan);
+      notify(watcher.observe(changes), service.current);
       refreshTray();
     });
-    running = { relay, service, handlers: createHandlers(relay, service), batcher };
+    running = { kind: 'local', relay, service, handlers: createHandlers(relay, service), batcher };
     applySettings(service.current);
-    electron.powerMonitor.on('resume', () => running?.relay.reconciler.wake());
-    trayTimer = setInterval(refreshTray, TRAY_REFRESH_MS);
-    trayTimer.unref();
     console.log(`relay started: receiver ${relay.receiverUrl ?? 'not listening'}, data in ${dataDir}`);
   };
 
   const applySettings = (settings: Settings) => {
-    running?.relay.applySettings(settings);
+    if (running?.kind === 'local') running.relay.applySettings(settings);
     const notice = applyStartAtLogin(electron, settings.startAtLogin, platform, env);
     if (notice) console.warn(notice);
+    refreshTray();
+  };
+
+  const connectionView = (): ConnectionView => {
+    if (running?.kind === 'remote') {
+      const { connection, remote } = running;
+      return {
+        mode: 'remote',
+        origin: connection.origin,
+        fingerprint256: connection.pin.fingerprint256,
+        name: connection.name,
+        role: connection.role,
+        connected: remote.connected,
+        disconnectedSince: remote.disconnectedSince,
+        lastError: remote.lastError,
+        notifyMinSeverity: connection.notifyMinSeverity,
+        notifyResolves: connection.notifyResolves,
+      };
+    }
+    let chosen: Connection | undefined;
+    try {
+      chosen = readConnection(dataDirNow(), secretCodec());
+    } catch {
+      chosen = undefined;
+    }
+    return { mode: chosen ? 'local' : 'unchosen' };
+  };
+
+  /** Stops whatever runs now and starts what the connection file says. */
+  const switchRelay = async (connection: Connection) => {
+    writeConnection(dataDirNow(), connection, secretCodec());
+    const current = running;
+    running = undefined;
+    await stopRunning(current);
+    await boot();
+    if (window && !window.isDestroyed()) window.webContents.send(IPC_CHANGES_CHANNEL, { deliveries: [], jobs: [], alerts: [], setup: true });
     refreshTray();
   };
 
@@ -211,6 +337,43 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
       refreshTray();
       return { started: Boolean(running), problem: problem ?? null };
     },
+    getConnection: () => connectionView(),
+    probeTeamRelay: async ({ url }) => {
+      const origin = teamRelayOrigin(url);
+      const { fingerprint256 } = await probeCertificate(origin);
+      return { origin, fingerprint256 };
+    },
+    connectTeamRelay: async ({ url, code, fingerprint256 }) => {
+      const origin = teamRelayOrigin(url);
+      const pin = await probeCertificate(origin);
+      if (pin.fingerprint256 !== fingerprint256) {
+        throw new Error(`the relay's certificate is not the one you confirmed (now ${pin.fingerprint256}): check again before connecting`);
+      }
+      const paired = await pairWithTeamRelay(origin, pin, code);
+      const notifyFrom = running?.kind === 'local' ? running.service.current : undefined;
+      await switchRelay({
+        mode: 'remote',
+        origin,
+        pin,
+        token: paired.token,
+        name: paired.name,
+        role: paired.role,
+        notifyMinSeverity: notifyFrom?.notifyMinSeverity ?? 'warning',
+        notifyResolves: notifyFrom?.notifyResolves ?? false,
+      });
+      return connectionView();
+    },
+    useLocalRelay: async () => {
+      if (running?.kind === 'remote' || running === undefined) await switchRelay({ mode: 'local' });
+      else writeConnection(dataDirNow(), { mode: 'local' }, secretCodec());
+      return connectionView();
+    },
+    updateTeamNotifications: ({ notifyMinSeverity, notifyResolves }) => {
+      if (running?.kind !== 'remote') throw new Error('these preferences are for a team relay; this app runs its own (see Settings → Notifications)');
+      running.connection = { ...running.connection, notifyMinSeverity, notifyResolves };
+      writeConnection(dataDirNow(), running.connection, secretCodec());
+      return connectionView();
+    },
     openLogs: async () => {
       const file = log?.path ?? '';
       const failure = file ? await electron.shell.openPath(file) : 'no log file';
@@ -221,7 +384,7 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
 
   void app.whenReady().then(async () => {
     try {
-      log = new LogFile(app.getPath('logs'), { secrets: () => secretValues(running?.service.current) });
+      log = new LogFile(app.getPath('logs'), { secrets: () => (running?.kind === 'remote' ? [running.remote.token] : secretValues(running?.service.current)) });
       log.captureConsole();
     } catch (error) {
       console.error(`no log file: ${(error as Error).message}`);
@@ -230,7 +393,7 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
     // No default menu: it offers DevTools and reload. macOS keeps the app and Edit menus for Cmd-Q and copy/paste.
     electron.Menu.setApplicationMenu(platform === 'darwin' ? electron.Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }]) : null);
     serveRenderer(electron, paths.rendererDir);
-    registerIpcHandlers(electron.ipcMain, () => running?.handlers ?? unavailableHandlers(() => `the relay did not start: ${problem?.message ?? 'still starting'}`), desktopHandlers);
+    registerIpcHandlers(electron.ipcMain, () => contractCall(), desktopHandlers);
 
     tray = new TrayController(electron, paths.trayIconDir, platform, {
       open: () => showWindow(),
@@ -242,13 +405,27 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
         pausedUntil = undefined;
         refreshTray();
       },
-      copyWebhookUrl: () => electron.clipboard.writeText(running ? (running.relay.status().publicUrl ?? running.relay.receiverUrl ?? '') : ''),
+      copyWebhookUrl: () => {
+        const status = running?.kind === 'local' ? running.relay.status() : running?.seen.status;
+        electron.clipboard.writeText(status?.publicUrl ?? status?.receiverUrl ?? '');
+      },
       openLogs: () => void desktopHandlers.openLogs({}),
       quit: () => void quit(),
     });
 
     // The one seam for tests against a real Electron (tests/e2e/electron.test.ts): the tray menu.
     if (env.RELAY_E2E_HOOKS === '1') Object.assign(globalThis, { relayTestHooks: { trayMenu: () => tray?.menu } });
+
+    // Registered once: the relay behind them may change (local ↔ team relay).
+    electron.powerMonitor.on('resume', () => {
+      if (running?.kind === 'local') running.relay.reconciler.wake();
+      if (running?.kind === 'remote') running.remote.reconnectNow();
+    });
+    trayTimer = setInterval(() => {
+      if (running?.kind === 'remote') void refreshRemote(running).catch((error: unknown) => console.error(`team relay: ${(error as Error).message}`));
+      else refreshTray();
+    }, TRAY_REFRESH_MS);
+    trayTimer.unref();
 
     await boot();
     window = createMainWindow(electron, { preload: paths.preload, icon: paths.appIcon, isQuitting: () => stopping !== undefined, startHidden: startHidden && !problem });

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
-import type { RelayStatusView } from '../../shared/contract.ts';
-import { call, inElectron, onNavigate, RelayApiError } from './api/client.ts';
+import { roleAllows, type CallerView, type RelayStatusView, type Role } from '../../shared/contract.ts';
+import { call, inElectron, onNavigate, onStaleToken, RelayApiError } from './api/client.ts';
 import { StatusBar } from './components/StatusBar.tsx';
 import { useChanges, useCoalesced, useInterval } from './hooks.ts';
 import { AlertsView } from './views/AlertsView.tsx';
@@ -10,16 +10,20 @@ import { RoutingView } from './views/RoutingView.tsx';
 import { SettingsView } from './views/SettingsView.tsx';
 import { SetupView } from './views/SetupView.tsx';
 import { StartupProblemView } from './views/StartupProblemView.tsx';
+import { ConnectionPanel } from './views/ConnectionPanel.tsx';
+import { TeamView } from './views/TeamView.tsx';
 
-export type View = 'alerts' | 'deliveries' | 'routing' | 'health' | 'setup' | 'settings';
+export type View = 'alerts' | 'deliveries' | 'routing' | 'health' | 'setup' | 'settings' | 'team';
 
-const TABS: { view: View; label: string }[] = [
-  { view: 'alerts', label: 'Alerts' },
-  { view: 'deliveries', label: 'Deliveries' },
-  { view: 'routing', label: 'Routing' },
-  { view: 'health', label: 'Health' },
-  { view: 'setup', label: 'Setup' },
-  { view: 'settings', label: 'Settings' },
+/** Tabs and the least role that sees them; the server refuses the rest anyway. */
+const ALL_TABS: { view: View; label: string; needs: Role }[] = [
+  { view: 'alerts', label: 'Alerts', needs: 'viewer' },
+  { view: 'deliveries', label: 'Deliveries', needs: 'viewer' },
+  { view: 'routing', label: 'Routing', needs: 'viewer' },
+  { view: 'health', label: 'Health', needs: 'viewer' },
+  { view: 'setup', label: 'Setup', needs: 'admin' },
+  { view: 'settings', label: 'Settings', needs: 'viewer' },
+  { view: 'team', label: 'Team', needs: 'viewer' },
 ];
 
 export function App() {
@@ -29,10 +33,19 @@ export function App() {
   const [loaded, setLoaded] = useState<ReadonlySet<View>>(new Set());
   const [focusAlert, setFocusAlert] = useState<string>();
   const [focusDelivery, setFocusDelivery] = useState<number>();
+  const [me, setMe] = useState<CallerView>();
+  const [stale, setStale] = useState(false);
+  // Until the relay says who this is, show only what everyone may do.
+  const role: Role = me?.role ?? 'viewer';
+  const TABS = useMemo(() => ALL_TABS.filter((tab) => roleAllows(role, tab.needs)), [role]);
+
+  useEffect(() => onStaleToken(() => setStale(true)), []);
 
   const refreshStatus = useCoalesced(async () => {
     try {
       setStatus(await call('getStatus', {}));
+      // Asked once the relay answers: inside the desktop app it may have started only now.
+      if (!me) setMe(await call('whoAmI', {}));
       setStatusError(undefined);
     } catch (error) {
       setStatusError(error instanceof RelayApiError ? error : new RelayApiError('internal', String(error)));
@@ -54,10 +67,10 @@ export function App() {
   );
 
   const loadedCallbacks = useMemo(
-    () => Object.fromEntries(TABS.map(({ view: name }) => [name, () => setLoaded((current) => (current.has(name) ? current : new Set([...current, name])))])) as Record<View, () => void>,
+    () => Object.fromEntries(ALL_TABS.map(({ view: name }) => [name, () => setLoaded((current) => (current.has(name) ? current : new Set([...current, name])))])) as Record<View, () => void>,
     [],
   );
-  const ready = status !== undefined && loaded.size === TABS.length;
+  const ready = status !== undefined && me !== undefined && TABS.every((tab) => loaded.has(tab.view));
 
   const onTabKey = (event: KeyboardEvent<HTMLElement>) => {
     if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
@@ -84,13 +97,26 @@ export function App() {
           <button type="button" onClick={refreshStatus}>
             Try again
           </button>
+          <ConnectionPanel />
         </div>
       </div>
     );
   }
 
   return (
-    <div className="app" data-testid={ready ? 'app-ready' : 'app-loading'}>
+    <div className={stale ? 'app app-stale' : 'app'} data-testid={ready ? 'app-ready' : 'app-loading'} data-role={role}>
+      {stale && (
+        <div className="stale-token" role="alert" data-testid="stale-token">
+          <h1>Open the link the relay printed</h1>
+          <p>
+            This tab’s access token no longer works: the admin link was rotated, your access was revoked, or the relay was set up again. What this page shows has stopped updating and may be out of
+            date.
+          </p>
+          <p>
+            Open the admin link the relay printed (<code>npm run serve -- --print-url</code> prints it again on the relay’s machine), or ask an admin of this relay for a new invitation.
+          </p>
+        </div>
+      )}
       <header className="topbar">
         <div className="brand">
           <span className="brand-mark" aria-hidden="true">
@@ -117,6 +143,7 @@ export function App() {
           ))}
         </nav>
       </header>
+      <ConnectionPanel firstStart />
       <StatusBar status={status} error={statusError} onShowSettings={() => setView('settings')} />
       {/* All views stay mounted (hidden ones are invisible and inert), so switching tabs keeps the
           place in the delivery log, the open detail and unsaved settings, and shows data at once. */}
@@ -137,6 +164,7 @@ export function App() {
             {tab.view === 'health' && <HealthView status={status} onLoaded={loadedCallbacks.health} onNavigate={setView} />}
             {tab.view === 'setup' && <SetupView active={view === 'setup'} status={status} onLoaded={loadedCallbacks.setup} onDone={() => setView('alerts')} />}
             {tab.view === 'settings' && <SettingsView active={view === 'settings'} onLoaded={loadedCallbacks.settings} onSaved={refreshStatus} />}
+            {tab.view === 'team' && <TeamView me={me} active={view === 'team'} onLoaded={loadedCallbacks.team} />}
           </section>
         ))}
       </main>

@@ -110,3 +110,15 @@ test('Health → Open logs opens the desktop log file through the desktop-only I
   const opened = await desktop.waitFor((event) => event.event === 'openPath', 'the OS to be asked to open the log');
   assert.equal(opened.path, desktop.logFile());
 });
+
+test('at first start the window asks where the relay runs; "Run the relay here" keeps it here and Settings offers the team relay', async () => {
+  const choice = page.getByTestId('first-start-choice');
+  await choice.waitFor();
+  assert.match((await choice.textContent())!, /Run the relay here/);
+  await choice.getByTestId('run-here').click();
+  await choice.waitFor({ state: 'detached' });
+  assert.equal((await desktop.invoke<{ mode: string }>('getConnection')).value?.mode, 'local');
+  await page.getByTestId('tab-settings').click();
+  await page.getByTestId('connection-panel').getByTestId('connect-form').waitFor();
+  assert.deepEqual(pageErrors, []);
+});

@@ -78,7 +78,7 @@ export async function startChildRelay(
     const timer = setTimeout(() => reject(new Error(`relay did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /receiver listening at (\S+)\n\s*dashboard \(this machine only\): (\S+)[\s\S]*Press Ctrl\+C to stop/.exec(output);
+      const match = /receiver listening at (\S+)\n\s*dashboard \([^)]*\): (\S+)[\s\S]*Press Ctrl\+C to stop/.exec(output);
       if (match?.[1] && match[2]) {
         clearTimeout(timer);
         resolve([match[1], match[2]]);

@@ -50,6 +50,7 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'cancelIntegrationTest',
     'checkIlertSource',
     'checkReachability',
+    'createMember',
     'getDelivery',
     'getIntegrationTest',
     'getRouting',
@@ -57,11 +58,15 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'getSetup',
     'getStatus',
     'listAlerts',
+    'listAudit',
     'listDeliveries',
+    'listMembers',
     'listReconciliations',
     'rerunDelivery',
     'rerunJob',
     'retryAllFailed',
+    'revokeMember',
+    'rotateAdminToken',
     'setGroupRoute',
     'startIntegrationTest',
     'startTunnel',
@@ -69,6 +74,7 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'syncLevel',
     'testLevelConnection',
     'updateSettings',
+    'whoAmI',
 ]);
 });
 

@@ -22,6 +22,8 @@ test('every documented environment variable overrides the file', () => {
     RELAY_HOST: '0.0.0.0',
     RELAY_PORT: '9000',
     RELAY_ADMIN_PORT: '9001',
+    RELAY_ADMIN_HOST: '0.0.0.0',
+    RELAY_ADMIN_HOST_NAMES: 'relay.example.ts.net, relay.lan',
     LEVEL_WEBHOOK_SECRET: 'current-secret-1234567890',
     LEVEL_WEBHOOK_SECRET_PREVIOUS: 'previous-secret-1234567890',
     ILERT_INTEGRATION_KEY: 'il1api0123456789',
@@ -43,6 +45,8 @@ test('every documented environment variable overrides the file', () => {
   assert.equal(settings.host, '0.0.0.0');
   assert.equal(settings.port, 9000);
   assert.equal(settings.adminPort, 9001);
+  assert.equal(settings.adminHost, '0.0.0.0');
+  assert.deepEqual(settings.adminHostNames, ['relay.example.ts.net', 'relay.lan'], 'a comma-separated list');
   assert.equal(settings.levelWebhookSecret, 'current-secret-1234567890');
   assert.equal(settings.levelWebhookSecretPrevious, 'previous-secret-1234567890');
   assert.equal(settings.ilertIntegrationKey, 'il1api0123456789');

@@ -1,10 +1,25 @@
 import { z } from 'zod';
-import { methods, type Handlers, type MethodName } from '../../../shared/contract.ts';
+import { methods, METHOD_ROLES, roleAllows, type Caller, type CallerView, type Handlers, type MethodName, type SettingsView } from '../../../shared/contract.ts';
 import { NotFoundError, type Relay } from '../relay.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { UnknownAlertError } from '../store/store.ts';
+import { UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError } from '../routing/router.ts';
 import type { ApiError, ConnectionCheck } from '../../../shared/contract.ts';
+
+/** Whoever runs the relay on this machine: the desktop app's own window. */
+export const OWNER: Caller = { name: 'owner', role: 'admin' };
+
+/** What the admin door adds to the contract: pairing links, the owner's link, and its certificate. */
+export interface AdminDoor {
+  kind: 'loopback' | 'remote';
+  fingerprint256: string | undefined;
+  adminUrl(): string;
+  pairingUrl(code: string): string;
+  rotateAdminToken(): string;
+  /** Ends the open streams of a revoked member at once. */
+  revoked(memberId: number): void;
+}
 
 /** The relay is not running (the desktop app could not start it): every call says why. */
 export class UnavailableError extends Error {
@@ -24,8 +39,29 @@ async function connectionCheck(work: () => Promise<string | undefined>): Promise
   }
 }
 
-/** The contract's methods, implemented on the relay core. */
-export function createHandlers(relay: Relay, settings: SettingsService): Handlers {
+/** Viewers and operators see which secrets are set, never even a hint of them. */
+function withoutSecretHints(view: SettingsView): SettingsView {
+  const bare = (secret: { set: boolean }) => ({ set: secret.set, hint: undefined });
+  return {
+    ...view,
+    secrets: Object.fromEntries(Object.entries(view.secrets).map(([key, secret]) => [key, bare(secret)])) as SettingsView['secrets'],
+    ilertTargets: view.ilertTargets.map((target) => ({ name: target.name, key: bare(target.key) })),
+  };
+}
+
+const NO_DOOR = 'the admin door is not open to a team here: run the relay headless with RELAY_ADMIN_HOST set (see "For a team" in the README)';
+
+/**
+ * The contract's methods, implemented on the relay core. `door` is the admin door serving them,
+ * when there is one (the headless relay); the desktop app's own window has none.
+ */
+export function createHandlers(relay: Relay, settings: SettingsService, door: () => AdminDoor | undefined = () => undefined): Handlers {
+  const audit = (caller: Caller, action: string, detail: string) => relay.team.record(caller, action, detail);
+  const openDoor = () => {
+    const current = door();
+    if (!current) throw new ActionError(NO_DOOR);
+    return current;
+  };
   return {
     getStatus: () => relay.status(),
     listAlerts: () => relay.read.listAlerts(Date.now()),
@@ -35,42 +71,66 @@ export function createHandlers(relay: Relay, settings: SettingsService): Handler
       if (!delivery) throw new NotFoundError(`no delivery ${id}`);
       return delivery;
     },
-    getSettings: () => settings.view(),
-    updateSettings: (patch) => settings.update(patch),
-    rerunDelivery: ({ id }) => relay.rerunDelivery(id),
-    rerunJob: ({ id }) => {
+    getSettings: (_input, caller) => (caller.role === 'admin' ? settings.view() : withoutSecretHints(settings.view())),
+    updateSettings: (patch, caller) => {
+      const result = settings.update(patch);
+      if (result.ok) audit(caller, 'settings', `changed ${Object.keys(patch).sort().join(', ') || 'nothing'}`);
+      return result;
+    },
+    rerunDelivery: async ({ id }, caller) => {
+      const result = await relay.rerunDelivery(id);
+      audit(caller, 'rerun', `re-ran delivery ${id} (HTTP ${result.statusCode})`);
+      return result;
+    },
+    rerunJob: ({ id }, caller) => {
       relay.rerunJob(id);
+      audit(caller, 'retry', `retried ilert job ${id}`);
       return { queued: true as const };
     },
-    retryAllFailed: () => ({ count: relay.retryAllFailed() }),
-    acceptAlert: ({ levelAlertId }) => {
+    retryAllFailed: (_input, caller) => {
+      const count = relay.retryAllFailed();
+      audit(caller, 'retry', `retried all failed ilert jobs (${count})`);
+      return { count };
+    },
+    acceptAlert: ({ levelAlertId }, caller) => {
       if (!settings.current.ilertIntegrationKey && settings.current.ilertTargets.length === 0) throw new ActionError('no ilert integration key is set');
-      return { jobId: relay.store.enqueueAccept(levelAlertId, 'the technician') };
+      const jobId = relay.store.enqueueAccept(levelAlertId, caller.name);
+      audit(caller, 'accept', `accepted alert ${levelAlertId} in ilert (job ${jobId})`);
+      return { jobId };
     },
     getSetup: () => relay.setupInfo(),
     checkIlertSource: ({ integrationKey, apiKey }) => relay.checkIlertSource(integrationKey, apiKey ?? settings.current.ilertApiKey),
-    startTunnel: ({ kind }) => {
+    startTunnel: ({ kind }, caller) => {
       const tunnel = settings.current.tunnel === kind ? undefined : settings.update({ tunnel: kind });
       if (tunnel && !tunnel.ok) throw new ActionError(Object.values(tunnel.errors).join('; '));
+      audit(caller, 'setup', `started a ${kind} tunnel`);
       return relay.startTunnel(kind);
     },
-    stopTunnel: async () => {
+    stopTunnel: async (_input, caller) => {
       if (settings.current.tunnel !== 'off') settings.update({ tunnel: 'off' });
       await relay.stopTunnel();
+      audit(caller, 'setup', 'stopped the tunnel');
       return { stopped: true as const };
     },
-    checkReachability: async ({ url }) => {
+    checkReachability: async ({ url }, caller) => {
       const { normalisedUrl, ...result } = await relay.checkReachability(url);
       // A URL proven to reach this relay becomes the one Level is told to call.
       if (result.ok && url !== undefined && normalisedUrl && normalisedUrl !== settings.current.publicUrl) {
         const saved = settings.update({ publicUrl: normalisedUrl });
         if (!saved.ok) result.notes.push(`not saved: ${Object.values(saved.errors).join('; ')}`);
+        else audit(caller, 'setup', `set the public URL to ${normalisedUrl} after a reachability check`);
       }
       return result;
     },
-    startIntegrationTest: ({ mode }) => relay.integrationTest.start(mode),
+    startIntegrationTest: ({ mode }, caller) => {
+      audit(caller, 'setup', `started the integration test (${mode})`);
+      return relay.integrationTest.start(mode);
+    },
     getIntegrationTest: () => relay.integrationTest.current(),
-    cancelIntegrationTest: () => relay.integrationTest.cancel(),
+    cancelIntegrationTest: (_input, caller) => {
+      audit(caller, 'setup', 'cancelled the integration test');
+      return relay.integrationTest.cancel();
+    },
     testLevelConnection: () =>
       connectionCheck(async () => {
         const api = relay.levelApi();
@@ -84,12 +144,14 @@ export function createHandlers(relay: Relay, settings: SettingsService): Handler
         return `${result.groups} groups and ${result.devices} devices`;
       }),
     getRouting: () => relay.router.view(),
-    setGroupRoute: ({ groupId, route }) => {
+    setGroupRoute: ({ groupId, route }, caller) => {
       relay.router.setRoute(groupId, route);
+      audit(caller, 'setup', route ? `routed Level group ${groupId} to ${route.target}` : `removed the route of Level group ${groupId}`);
       return relay.router.view();
     },
-    backfillAlerts: async () => {
+    backfillAlerts: async (_input, caller) => {
       if (!relay.levelApi()) throw new ActionError('no Level API key: add one in Settings to backfill alerts from Level');
+      audit(caller, 'rerun', 'backfilled alerts from Level');
       try {
         return await relay.reconciler.run('manual');
       } catch {
@@ -97,6 +159,31 @@ export function createHandlers(relay: Relay, settings: SettingsService): Handler
       }
     },
     listReconciliations: () => relay.reconciler.list(),
+    createMember: ({ name, role }, caller) => {
+      const current = openDoor();
+      const { id, pairingCode } = relay.team.invite(name, role, caller);
+      return { id, pairingCode, pairingUrl: current.pairingUrl(pairingCode) };
+    },
+    listMembers: () => relay.team.list(),
+    revokeMember: ({ id }, caller) => {
+      const member = relay.team.revoke(id, caller);
+      door()?.revoked(id);
+      return member;
+    },
+    listAudit: ({ limit }) => relay.team.audit(limit),
+    whoAmI: (_input, caller): CallerView => {
+      const current = door();
+      return {
+        name: caller.name,
+        role: caller.role,
+        door: { kind: current?.kind ?? 'ipc', fingerprint256: current?.fingerprint256, adminUrl: current && caller.memberId === undefined ? current.adminUrl() : undefined },
+      };
+    },
+    rotateAdminToken: (_input, caller) => {
+      const adminUrl = openDoor().rotateAdminToken();
+      audit(caller, 'rotate', 'replaced the admin link; the old one no longer works');
+      return { adminUrl: caller.memberId === undefined ? adminUrl : undefined };
+    },
   };
 }
 
@@ -109,17 +196,22 @@ export function isMethodName(name: string): name is MethodName {
 }
 
 /**
- * Validates the input, runs the handler, and turns failures into errors a UI can show.
- * Both transports (admin HTTP and Electron IPC) go through here.
+ * Checks the caller's role, validates the input, runs the handler, and turns failures into errors
+ * a UI can show. Both transports (admin HTTP and Electron IPC) go through here, so a role is
+ * enforced in this one place.
  */
-export async function callMethod(handlers: Handlers, name: MethodName, rawInput: unknown): Promise<CallResult> {
+export async function callMethod(handlers: Handlers, name: MethodName, rawInput: unknown, caller: Caller = OWNER): Promise<CallResult> {
+  const needed = METHOD_ROLES[name];
+  if (!roleAllows(caller.role, needed)) {
+    return { ok: false, status: 403, error: { code: 'forbidden', message: `${name} needs the ${needed} role; ${caller.name} is ${caller.role === 'admin' ? 'an' : 'a'} ${caller.role}` } };
+  }
   const parsed = methods[name].input.safeParse(rawInput ?? {});
   if (!parsed.success) return { ok: false, status: 400, error: { code: 'bad_input', message: z.prettifyError(parsed.error) } };
   try {
-    const handler = handlers[name] as (input: unknown) => unknown;
-    return { ok: true, value: await handler(parsed.data) };
+    const handler = handlers[name] as (input: unknown, caller: Caller) => unknown;
+    return { ok: true, value: await handler(parsed.data, caller) };
   } catch (error) {
-    if (error instanceof NotFoundError) return { ok: false, status: 404, error: { code: 'not_found', message: error.message } };
+    if (error instanceof NotFoundError || error instanceof UnknownMemberError) return { ok: false, status: 404, error: { code: 'not_found', message: error.message } };
     if (error instanceof UnavailableError) return { ok: false, status: 503, error: { code: 'unavailable', message: error.message } };
     if (REFUSALS.some((type) => error instanceof type)) return { ok: false, status: 409, error: { code: 'bad_input', message: (error as Error).message } };
     console.error(`api ${name}: ${(error as Error).stack ?? error}`);

@@ -193,4 +193,32 @@ export const MIGRATIONS: readonly string[] = [
   -- One row the store rewrites to find out whether it can write again after a failure.
   CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
   `,
+  `
+  -- The team (see store/team.ts): people with a role and a personal token, only hashes stored.
+  CREATE TABLE members (
+    id                 INTEGER PRIMARY KEY,
+    name               TEXT    NOT NULL,
+    role               TEXT    NOT NULL,       -- viewer | operator | admin
+    token_hash         TEXT UNIQUE,            -- SHA-256 hex of the personal token, once paired
+    pairing_hash       TEXT UNIQUE,            -- SHA-256 hex of the single-use pairing code, until used
+    pairing_expires_at INTEGER,
+    created_at         INTEGER NOT NULL,
+    created_by         TEXT    NOT NULL,
+    paired_at          INTEGER,
+    last_used_at       INTEGER,
+    last_used_from     TEXT,
+    revoked_at         INTEGER
+  );
+
+  -- Who did what and when; values of changed settings are never recorded, only their names.
+  CREATE TABLE audit (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    actor    TEXT    NOT NULL,
+    role     TEXT    NOT NULL,
+    action   TEXT    NOT NULL,
+    detail   TEXT    NOT NULL
+  );
+  CREATE INDEX audit_at ON audit(at);
+  `,
 ];

@@ -71,11 +71,44 @@ export async function call<M extends MethodName>(method: M, input: MethodInput<M
   } catch {
     json = undefined;
   }
+  if (response.status === 401) markStale();
   if (!response.ok) {
     const error = (json as { error?: Partial<ApiError> } | undefined)?.error;
     throw new RelayApiError(error?.code ?? 'internal', error?.message ?? `${method} failed with HTTP ${response.status}`, response.status);
   }
   return json as MethodOutput<M>;
+}
+
+// ---- a token that stopped working ----------------------------------------------------------
+
+let stale = false;
+const staleListeners = new Set<() => void>();
+
+/** The relay no longer accepts this tab's token (rotated, revoked, or a relay with another one). */
+function markStale(): void {
+  if (stale) return;
+  stale = true;
+  stopSource?.();
+  stopSource = undefined;
+  setLive('offline');
+  for (const listener of [...staleListeners]) listener();
+}
+
+/** Calls `listener` once the token is found stale; a reload with a valid link is the way back. */
+export function onStaleToken(listener: () => void): () => void {
+  staleListeners.add(listener);
+  if (stale) listener();
+  return () => staleListeners.delete(listener);
+}
+
+/** An EventSource hides the status of a failed connection: one call tells a stale token from a relay that is down. */
+async function checkToken(): Promise<void> {
+  try {
+    const response = await fetch('/api/whoAmI', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin', cache: 'no-store' });
+    if (response.status === 401) markStale();
+  } catch {
+    // Not answering at all: the relay is down or restarting, not a token problem.
+  }
 }
 
 // ---- pushed changes -------------------------------------------------------------------------
@@ -127,11 +160,14 @@ function openEventStream(): () => void {
     source.addEventListener('error', () => {
       if (closed) return;
       setLive('offline');
+      void checkToken();
       // The browser retries by itself after a dropped connection, but gives up for good after an
       // HTTP error (e.g. the relay restarted with another token): then start over ourselves.
       if (source?.readyState === EventSource.CLOSED) {
         source.close();
-        retryTimer = setTimeout(open, 5_000);
+        retryTimer = setTimeout(() => {
+          if (!stale) open();
+        }, 5_000);
       }
     });
   };

@@ -76,7 +76,7 @@ function AcceptButton({ alert, onAccepted }: { alert: AlertRow; onAccepted: () =
     }
   };
   return (
-    <div className="ilert-accept">
+    <div className="ilert-accept" data-needs="operator">
       <button
         type="button"
         onClick={() => void accept()}

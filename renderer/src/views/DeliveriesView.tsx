@@ -296,6 +296,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId }: Deliveries
             disabled={failed === 0 || retrying}
             title={failed === 0 ? 'No ilert events have failed' : `Send all ${failed} failed ilert events again`}
             data-testid="retry-all-failed"
+            data-needs="operator"
           >
             Retry all failed{failed > 0 ? ` (${failed})` : ''}
           </button>

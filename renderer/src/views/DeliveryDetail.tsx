@@ -44,6 +44,7 @@ function JobCard({ job, onRerun, busy }: { job: Job; onRerun: (job: Job) => void
           disabled={inFlight || busy}
           title={inFlight ? 'Being sent right now: wait for ilert to answer' : 'Send this ilert event again now (recorded as a manual attempt)'}
           data-testid="rerun-job"
+          data-needs="operator"
         >
           Re-run job
         </button>
@@ -193,6 +194,7 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
           disabled={!detail || noBody || busy}
           title={noBody ? `The body is not there to run again (${whyNoBody})` : 'Run this delivery through the receiver again (signature, checks, de-duplication)'}
           data-testid="rerun-delivery"
+          data-needs="operator"
         >
           Re-run delivery
         </button>

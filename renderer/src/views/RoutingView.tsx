@@ -174,7 +174,7 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
             <span className="muted">Never synced</span>
           )}
         </span>
-        <button type="button" className="primary" onClick={() => void sync()} disabled={syncing} data-testid="sync-level" title="Read Level’s groups and devices again">
+        <button type="button" className="primary" onClick={() => void sync()} disabled={syncing} data-testid="sync-level" data-needs="operator" title="Read Level’s groups and devices again">
           {syncing ? 'Syncing…' : 'Sync from Level'}
         </button>
       </div>

@@ -4,6 +4,8 @@ import { call } from '../api/client.ts';
 import { copyText } from '../clipboard.ts';
 import { Icon } from '../components/Icon.tsx';
 import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
+import { ConnectionPanel } from './ConnectionPanel.tsx';
+import { AdminDoorPanel } from './TeamView.tsx';
 import { useFlash } from '../hooks.ts';
 
 type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl';
@@ -595,6 +597,8 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
 
   return (
     <div className="settings-view scroll" data-testid="settings-view">
+      <ConnectionPanel />
+      <AdminDoorPanel />
       <form
         className="settings-form"
         onSubmit={(event) => {
@@ -825,7 +829,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
         </fieldset>
 
         <div className="form-actions">
-          <button type="submit" className="primary" disabled={!changed || saving} title={changed ? 'Validate and save the changes' : 'Nothing changed'} data-testid="settings-save">
+          <button type="submit" className="primary" disabled={!changed || saving} title={changed ? 'Validate and save the changes' : 'Nothing changed'} data-testid="settings-save" data-needs="admin">
             {saving ? 'Saving…' : 'Save'}
           </button>
           <button

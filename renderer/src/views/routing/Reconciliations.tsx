@@ -28,7 +28,7 @@ export function Reconciliations({ runs, error, busy, result, onBackfill }: Recon
         Reconciliation
       </h2>
       <div className="recon-bar">
-        <button type="button" onClick={onBackfill} disabled={busy || running !== undefined} data-testid="backfill-alerts">
+        <button type="button" onClick={onBackfill} disabled={busy || running !== undefined} data-testid="backfill-alerts" data-needs="operator">
           {busy || running ? 'Backfilling…' : 'Backfill alerts now'}
         </button>
         {(busy || running) && (

@@ -1,0 +1,110 @@
+/**
+ * A team's relay in a real browser: the headless relay with its admin door on 0.0.0.0 over HTTPS
+ * (reached through 127.0.0.1), the owner inviting a viewer, the viewer pairing a browser by the
+ * link, seeing only what a viewer may do, and being shown the "open the link" page once revoked.
+ * Only here is the self-signed certificate waved through, as a person would after comparing its
+ * fingerprint.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
+import { ROOT, startChildRelay, stopChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
+
+let relay: ChildRelay;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
+  [relay, browser] = await Promise.all([
+    startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-team-e2e-'), RELAY_ADMIN_HOST: '0.0.0.0', RELAY_ADMIN_HOST_NAMES: '127.0.0.1' }),
+    launchChromium(),
+  ]);
+});
+
+after(async () => {
+  await browser?.close();
+  await stopChildRelay(relay);
+});
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
+  return page;
+}
+
+test('over HTTPS: the owner invites a viewer, who pairs a browser by the link, sees a viewer’s dashboard, and is shut out when revoked', async () => {
+  assert.match(relay.adminUrl, /^https:\/\/127\.0\.0\.1:\d+\//);
+  const printedFingerprint = /certificate SHA-256 fingerprint: (\S+)/.exec(relay.output())?.[1];
+
+  const owner = await newPage();
+  await owner.goto(relay.adminUrl);
+  await owner.getByTestId('app-ready').waitFor();
+  assert.equal(await owner.getByTestId('tab-setup').count(), 1, 'the owner is an admin');
+  await owner.getByTestId('tab-settings').click();
+  assert.equal(await owner.getByTestId('door-fingerprint').textContent(), printedFingerprint, 'Settings shows the printed fingerprint');
+  await owner.getByTestId('tab-team').click();
+
+  await owner.getByTestId('invite-name').fill('Vic Viewer');
+  await owner.getByTestId('invite-role').selectOption('viewer');
+  await owner.getByTestId('invite-submit').click();
+  const pairingUrl = (await owner.getByTestId('pairing-url').textContent())!;
+  assert.match(pairingUrl, /^https:\/\/127\.0\.0\.1:\d+\/pair\?code=[A-Z2-9-]{19}$/);
+
+  const viewer = await newPage();
+  await viewer.goto(pairingUrl);
+  await viewer.getByRole('button', { name: 'Pair and open the dashboard' }).click();
+  await viewer.getByTestId('app-ready').waitFor();
+  assert.equal(await viewer.locator('.app').getAttribute('data-role'), 'viewer');
+  assert.equal(await viewer.getByTestId('tab-setup').count(), 0, 'a viewer is not offered setup');
+  await viewer.getByTestId('tab-deliveries').click();
+  assert.equal(await viewer.getByTestId('retry-all-failed').isVisible(), false, 'a viewer is not offered retries');
+  await viewer.getByTestId('tab-team').click();
+  assert.equal(await viewer.getByTestId('invite-form').count(), 0, 'a viewer does not manage the team');
+  await viewer.getByTestId('audit-entry').filter({ hasText: 'invited Vic Viewer as viewer' }).waitFor();
+
+  await owner.getByTestId('tab-team').click();
+  const row = owner.locator('[data-testid="member"][data-member="Vic Viewer"]');
+  await row.waitFor();
+  owner.once('dialog', (dialog) => void dialog.accept());
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await owner.locator('[data-testid="member"][data-member="Vic Viewer"][data-state="revoked"]').waitFor();
+
+  // The open tab: its live stream ends, the next check finds the token revoked.
+  await viewer.getByTestId('stale-token').waitFor();
+  assert.match((await viewer.getByTestId('stale-token').textContent())!, /Open the link the relay printed/);
+  assert.equal(await viewer.locator('.app.app-stale').count(), 1, 'the stale indicators are greyed out');
+
+  // The same browser opening the dashboard afresh gets the page, not JSON.
+  const fresh = await viewer.context().newPage();
+  const response = await fresh.goto(new URL('/', relay.adminUrl).href);
+  assert.equal(response?.status(), 401);
+  assert.match(response?.headers()['content-type'] ?? '', /text\/html/);
+  await fresh.getByRole('heading', { name: 'Open the link the relay printed' }).waitFor();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the owner rotates the admin link from Settings: this tab moves to the new link, the old link gets the "open the link" page', async () => {
+  const owner = await newPage();
+  await owner.goto(relay.adminUrl);
+  await owner.getByTestId('app-ready').waitFor();
+  await owner.getByTestId('tab-settings').click();
+  owner.once('dialog', (dialog) => void dialog.accept());
+  await owner.getByTestId('rotate-admin-link').click();
+  await owner.waitForURL((url) => url.pathname === '/' && url.search === '');
+  await owner.getByTestId('app-ready').waitFor();
+  assert.equal(await owner.getByTestId('stale-token').count(), 0, 'the rotating tab keeps working with the new link');
+
+  const old = await newPage();
+  const response = await old.goto(relay.adminUrl);
+  assert.equal(response?.status(), 401, 'the old link no longer opens the dashboard');
+  await old.getByRole('heading', { name: 'Open the link the relay printed' }).waitFor();
+  assert.deepEqual(pageErrors, []);
+});

@@ -1,0 +1,278 @@
+/**
+ * A team's relay: the admin door on 0.0.0.0, reached over HTTPS through 127.0.0.1 with its
+ * self-signed certificate pinned. Pairing, roles, revocation, the audit and the failure limit.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { AdminServer } from '../../electron/core/admin/admin-server.ts';
+import { loadOrCreateTls, type TlsMaterial } from '../../electron/core/admin/certificate.ts';
+import { OwnerToken } from '../../electron/core/admin/owner-token.ts';
+import { ChangeBatcher } from '../../electron/core/api/change-batcher.ts';
+import { createHandlers } from '../../electron/core/api/handlers.ts';
+import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
+import { SettingsFile } from '../../electron/core/settings-file.ts';
+import { SettingsService } from '../../electron/core/settings-service.ts';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, tempDataDir, type InProcessRelay } from '../helpers/relay-harness.ts';
+
+let ilert: FakeIlert;
+let harness: InProcessRelay;
+let admin: AdminServer;
+let service: SettingsService;
+let rendererDir: string;
+let batcher: ChangeBatcher;
+let tls: TlsMaterial;
+let port: number;
+let ownerToken: string;
+
+before(async () => {
+  ilert = await new FakeIlert().start();
+  harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url });
+  rendererDir = tempDataDir('renderer-');
+  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
+  service = new SettingsService(new SettingsFile(harness.dataDir), {}, (changed) => harness.relay.applySettings(changed));
+  service.update({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelWebhookSecret: SECRET });
+  tls = loadOrCreateTls(harness.dataDir, ['relay.example.ts.net', '127.0.0.1']);
+  admin = new AdminServer({
+    handlers: createHandlers(harness.relay, service, () => admin),
+    rendererDir,
+    team: harness.relay.team,
+    ownerToken: new OwnerToken(harness.dataDir),
+    host: '0.0.0.0',
+    hostNames: ['relay.example.ts.net'],
+    tls,
+  });
+  ({ port } = await admin.listen(0));
+  ownerToken = admin.token;
+  batcher = new ChangeBatcher(harness.relay.store, (changes) => admin.push(changes));
+});
+
+after(async () => {
+  batcher?.close();
+  await admin?.close();
+  await harness?.stop();
+  await ilert?.stop();
+});
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json: () => Record<string, unknown>;
+}
+
+/** HTTPS to 127.0.0.1 with the door's certificate as the only trusted one: what a pinned client does. */
+function request(pathname: string, options: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: pathname,
+        method: options.method ?? (body ? 'POST' : 'GET'),
+        ca: tls.cert,
+        // The certificate is pinned as the only trusted one; names are the door's Host check's business.
+        checkServerIdentity: () => undefined,
+        headers: {
+          ...(body ? { 'content-type': 'application/json' } : {}),
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...options.headers,
+        },
+      },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, text, json: () => JSON.parse(text) as Record<string, unknown> }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const call = (method: string, token: string, input: unknown = {}) => request(`/api/${method}`, { token, body: input });
+
+async function invite(name: string, role: string): Promise<{ id: number; token: string }> {
+  const created = await call('createMember', ownerToken, { name, role });
+  assert.equal(created.status, 200, created.text);
+  const { id, pairingCode } = created.json() as { id: number; pairingCode: string };
+  const paired = await request('/pair', { body: { code: pairingCode } });
+  assert.equal(paired.status, 200, paired.text);
+  return { id, token: (paired.json() as { token: string }).token };
+}
+
+test('the door speaks HTTPS with a certificate made on first start and kept; plain HTTP is refused', async () => {
+  assert.equal((admin.server.address() as { address: string }).address, '0.0.0.0');
+  const certificate = new X509Certificate(fs.readFileSync(path.join(harness.dataDir, 'admin-tls.crt')));
+  assert.equal(certificate.fingerprint256, tls.fingerprint256);
+  assert.match(certificate.subjectAltName ?? '', /DNS:relay\.example\.ts\.net/);
+  assert.equal((fs.statSync(path.join(harness.dataDir, 'admin-tls.key')).mode & 0o777).toString(8), '600');
+  assert.equal(loadOrCreateTls(harness.dataDir, ['other.name']).fingerprint256, tls.fingerprint256, 'a restart serves the same certificate');
+
+  const plain = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: `/?token=${ownerToken}` }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(plain.status, 400);
+  assert.match(plain.text, /HTTPS only: open https:\/\/relay\.example\.ts\.net:/);
+
+  const whoAmI = await call('whoAmI', ownerToken);
+  assert.equal(whoAmI.status, 200);
+  assert.deepEqual(whoAmI.json().door, { kind: 'remote', fingerprint256: tls.fingerprint256, adminUrl: `https://relay.example.ts.net:${port}/?token=${ownerToken}` });
+});
+
+test('the Host check accepts IP addresses and the configured names, and refuses other names', async () => {
+  assert.equal((await call('getStatus', ownerToken)).status, 200);
+  assert.equal((await request('/api/getStatus', { token: ownerToken, body: {}, headers: { host: `relay.example.ts.net:${port}` } })).status, 200);
+  assert.equal((await request('/api/getStatus', { token: ownerToken, body: {}, headers: { host: `attacker.example:${port}` } })).status, 421);
+});
+
+test('an invitation pairs once: the code becomes a personal token, and a second use is refused', async () => {
+  const created = await call('createMember', ownerToken, { name: 'Vera Viewer', role: 'viewer' });
+  const { pairingCode, pairingUrl } = created.json() as { pairingCode: string; pairingUrl: string };
+  assert.match(pairingCode, /^[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$/);
+  assert.equal(pairingUrl, `https://relay.example.ts.net:${port}/pair?code=${pairingCode}`);
+
+  const page = await request(`/pair?code=${pairingCode}`, { headers: { accept: 'text/html' } });
+  assert.equal(page.status, 200);
+  assert.match(page.text, /<form method="post" action="\/pair">/);
+
+  const paired = await request('/pair', { body: { code: pairingCode.toLowerCase() } });
+  assert.equal(paired.status, 200, paired.text);
+  const { token, role } = paired.json() as { token: string; role: string };
+  assert.equal(role, 'viewer');
+  assert.ok(Buffer.from(token, 'base64url').length === 32, 'a random 32-byte token');
+  assert.equal((await request('/pair', { body: { code: pairingCode } })).status, 401, 'single use');
+
+  const row = harness.relay.store.db.prepare(`SELECT token_hash, pairing_hash FROM members WHERE name = 'Vera Viewer'`).get() as { token_hash: string; pairing_hash: string | null };
+  assert.notEqual(row.token_hash, token, 'stored hashed');
+  assert.equal(row.pairing_hash, null);
+
+  const members = (await call('listMembers', ownerToken)).json() as unknown as { name: string; state: string; lastUsedAt?: number }[];
+  const vera = members.find((member) => member.name === 'Vera Viewer')!;
+  assert.equal(vera.state, 'active');
+  assert.ok(vera.lastUsedAt);
+});
+
+test('roles are enforced on the server: a viewer reads but gets 403 from rerunJob, and never sees secret hints', async () => {
+  const viewer = await invite('Val Viewer', 'viewer');
+  assert.equal((await call('getStatus', viewer.token)).status, 200);
+  const rerun = await call('rerunJob', viewer.token, { id: 1 });
+  assert.equal(rerun.status, 403);
+  assert.deepEqual(rerun.json().error, { code: 'forbidden', message: 'rerunJob needs the operator role; Val Viewer is a viewer' });
+  assert.equal((await call('updateSettings', viewer.token, { retentionDays: 5 })).status, 403);
+  assert.equal((await call('createMember', viewer.token, { name: 'Eve', role: 'admin' })).status, 403);
+
+  const viewerSettings = (await call('getSettings', viewer.token)).json() as { secrets: Record<string, { set: boolean; hint?: string }> };
+  assert.deepEqual(viewerSettings.secrets.ilertIntegrationKey, { set: true });
+  assert.ok(!(await call('getSettings', viewer.token)).text.includes(INTEGRATION_KEY.slice(0, 4) + '••'));
+  const adminSettings = (await call('getSettings', ownerToken)).json() as { secrets: Record<string, { set: boolean; hint?: string }> };
+  assert.ok(adminSettings.secrets.ilertIntegrationKey?.hint, 'an admin still sees the hint');
+});
+
+test('an operator’s Accept reaches ilert with their name and is in the audit, with settings changes by key only', async () => {
+  const operator = await invite('Olga Operator', 'operator');
+  const event = alertEvent();
+  await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(event);
+  const key = alertKeyFor(event.data.id);
+  await ilert.waitFor(() => ilert.eventsFor(key).some((received) => received.eventType === 'ALERT'), 5000, 'the ALERT in ilert');
+
+  const accepted = await call('acceptAlert', operator.token, { levelAlertId: event.data.id });
+  assert.equal(accepted.status, 200, accepted.text);
+  await ilert.waitFor(() => ilert.eventsFor(key).some((received) => received.eventType === 'ACCEPT'), 5000, 'the ACCEPT in ilert');
+  const accept = ilert.eventsFor(key).find((received) => received.eventType === 'ACCEPT')!;
+  assert.match(JSON.stringify(accept.body.comments), /Olga Operator/);
+
+  assert.equal((await call('updateSettings', operator.token, { retentionDays: 7 })).status, 403);
+  assert.equal((await call('updateSettings', ownerToken, { retentionDays: 7, levelApiKey: 'level-key-do-not-log' })).status, 200);
+
+  const audit = (await call('listAudit', operator.token, { limit: 50 })).json() as unknown as { actor: string; role: string; action: string; detail: string }[];
+  const text = JSON.stringify(audit);
+  assert.ok(audit.some((entry) => entry.actor === 'Olga Operator' && entry.action === 'accept' && entry.detail.includes(event.data.id)));
+  assert.ok(audit.some((entry) => entry.actor === 'owner' && entry.action === 'invite' && entry.detail === 'invited Olga Operator as operator'));
+  assert.ok(audit.some((entry) => entry.actor === 'Olga Operator' && entry.action === 'pair'));
+  assert.ok(audit.some((entry) => entry.action === 'settings' && entry.detail === 'changed levelApiKey, retentionDays'));
+  assert.ok(!text.includes('level-key-do-not-log'), 'values of changed settings are never recorded');
+});
+
+test('revoking a member: their token gets 401 at once and their live stream ends; the revocation is audited', async () => {
+  const member = await invite('Rita Revoked', 'operator');
+  const streamEnded = new Promise<void>((resolve, reject) => {
+    https
+      .get({ host: '127.0.0.1', port, path: '/api/events', ca: tls.cert, headers: { authorization: `Bearer ${member.token}` } }, (response) => {
+        assert.equal(response.statusCode, 200);
+        response.resume();
+        response.on('end', resolve);
+        // Once the stream is open, revoke.
+        void call('revokeMember', ownerToken, { id: member.id }).then((answer) => assert.equal(answer.status, 200), reject);
+      })
+      .on('error', reject);
+  });
+  await streamEnded;
+  const after = await call('getStatus', member.token);
+  assert.equal(after.status, 401);
+  assert.equal((after.json().error as { code: string }).code, 'unauthorized');
+  const members = (await call('listMembers', ownerToken)).json() as unknown as { id: number; state: string }[];
+  assert.equal(members.find((entry) => entry.id === member.id)?.state, 'revoked');
+  const audit = (await call('listAudit', ownerToken, { limit: 10 })).json() as unknown as { action: string; detail: string }[];
+  assert.ok(audit.some((entry) => entry.action === 'revoke' && entry.detail === 'revoked Rita Revoked (operator)'));
+});
+
+test('RELAY_TLS_CERT and RELAY_TLS_KEY name a certificate of one’s own; a key that does not match is refused', () => {
+  const dir = tempDataDir();
+  const other = loadOrCreateTls(dir, ['own.example']);
+  const named = loadOrCreateTls(harness.dataDir, [], { cert: path.join(dir, 'admin-tls.crt'), key: path.join(dir, 'admin-tls.key') });
+  assert.equal(named.fingerprint256, other.fingerprint256);
+  assert.notEqual(named.fingerprint256, tls.fingerprint256);
+  assert.throws(() => loadOrCreateTls(dir, [], { cert: path.join(dir, 'admin-tls.crt'), key: path.join(harness.dataDir, 'admin-tls.key') }), /is not the key of/);
+  assert.throws(() => loadOrCreateTls(dir, [], { cert: path.join(dir, 'admin-tls.crt') }), /set both RELAY_TLS_CERT and RELAY_TLS_KEY/);
+});
+
+test('the audit is kept for the retention period, like the delivery log', async () => {
+  assert.equal((await call('updateSettings', ownerToken, { retentionDays: 30 })).status, 200);
+  const audit = async () => (await call('listAudit', ownerToken, { limit: 1000 })).json() as unknown as unknown[];
+  assert.ok((await audit()).length > 0);
+  harness.relay.prune(Date.now() + 29 * 86_400_000);
+  assert.ok((await audit()).length > 0, 'within 30 days: kept');
+  harness.relay.prune(Date.now() + 31 * 86_400_000);
+  assert.deepEqual(await audit(), [], 'older than the retention period: gone');
+});
+
+test('a stale admin link opened fresh gets the "open the link" page, not JSON', async () => {
+  const stale = await request('/?token=not-the-token-0123456789abcdefghijklmnop', { headers: { accept: 'text/html' } });
+  assert.equal(stale.status, 401);
+  assert.match(String(stale.headers['content-type']), /text\/html/);
+  assert.match(stale.text, /Open the link the relay printed/);
+});
+
+test('more than 20 failed authentications in a minute get the address 429 for a minute, even with a good token', async (t) => {
+  // A door of its own: the failures of the tests above must not count, and this one shuts 127.0.0.1 out for a minute.
+  const door: AdminServer = new AdminServer({ handlers: createHandlers(harness.relay, service, () => door), rendererDir, team: harness.relay.team, ownerToken: new OwnerToken(harness.dataDir), host: '0.0.0.0', tls });
+  const previousPort = port;
+  ({ port } = await door.listen(0));
+  t.after(async () => {
+    port = previousPort;
+    await door.close();
+  });
+  for (let attempt = 1; attempt <= 20; attempt++) {
+    assert.equal((await call('getStatus', `wrong-token-${attempt}`)).status, 401);
+  }
+  assert.equal((await call('getStatus', ownerToken)).status, 200, 'twenty failures are still tolerated');
+  assert.equal((await request('/pair', { body: { code: 'AAAA-BBBB-CCCC-DDDD' } })).status, 401, 'the 21st failure: a guessed pairing code');
+  const blocked = await call('getStatus', ownerToken);
+  assert.equal(blocked.status, 429);
+  assert.ok(Number(blocked.headers['retry-after']) > 50);
+  assert.equal((await request('/pair', { body: { code: 'AAAA-BBBB-CCCC-EEEE' } })).status, 429, 'pairing is rate-limited too');
+});
