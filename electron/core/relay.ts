@@ -26,7 +26,7 @@ const STUCK_AFTER_MS = 10 * 60_000;
 const ALERT_SOURCE_CHECK_INTERVAL_MS = 60 * 60_000;
 
 /** Knobs for tests and benchmarks; users configure the relay through Settings. */
-export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'rateLimitPauseMs' | 'requestTimeoutMs' | 'maxInFlight'> & {
+export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'rateLimitPauseMs' | 'requestTimeoutMs' | 'maxInFlight' | 'clock' | 'storeRetryMs'> & {
   busyTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   ilertPollMs?: number;

@@ -69,55 +69,79 @@ export class Outbox {
     });
   }
 
-  dueTargets(now: number): string[] {
+  /** Every job still waiting or on the wire, for the forwarder's in-memory queue (read once on start). */
+  pendingJobs(): { id: number; alertKey: string; target: string; status: 'queued' | 'in_flight'; priorityAt: number; nextAttemptAt: number }[] {
     const rows = this.#store.sql
-      .get(`SELECT DISTINCT target FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?`)
-      .all(now) as { target: string }[];
-    return rows.map((row) => row.target);
-  }
-
-  /** The earliest time after `now` at which a queued job becomes due, if any. */
-  nextDueAfter(now: number): number | undefined {
-    const row = this.#store.sql
-      .get(`SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'queued' AND next_attempt_at > ?`)
-      .get(now) as { at: number | null };
-    return row.at ?? undefined;
+      .get(
+        `SELECT id, alert_key, target, status, created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox
+         WHERE status IN ('queued', 'in_flight')`,
+      )
+      .all() as { id: number; alert_key: string; target: string; status: 'queued' | 'in_flight'; priority_at: number; next_attempt_at: number }[];
+    return rows.map((row) => ({
+      id: row.id,
+      alertKey: row.alert_key,
+      target: row.target,
+      status: row.status,
+      priorityAt: row.priority_at,
+      nextAttemptAt: row.next_attempt_at,
+    }));
   }
 
   /**
-   * Claims up to `limit` due jobs of one target and marks them in flight. Per alert key strictly
-   * first-in first-out (a RESOLVE never overtakes its ALERT); across keys by rank, then age.
+   * Marks the given jobs in flight and returns them; a job that is no longer queued (skipped or
+   * re-run meanwhile) is left out. Touches only the rows it sends, by primary key.
    */
-  claimDue(target: string, now: number, limit: number): Job[] {
-    if (limit <= 0) return [];
+  claim(ids: readonly number[], now: number): Job[] {
+    if (ids.length === 0) return [];
     return this.#store.transaction(() => {
-      const rows = this.#store.sql
-        .get(
-          `SELECT id, alert_key, target, event_type, payload, attempts, first_attempt_at, reason, delivery_id FROM outbox AS job
-           WHERE target = ? AND status = 'queued' AND next_attempt_at <= ?
-             AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
-                             WHERE earlier.alert_key = job.alert_key AND earlier.id < job.id AND earlier.status IN ('queued', 'in_flight'))
-           ORDER BY created_at + rank * ${RANK_STEP_MS}, id
-           LIMIT ?`,
-        )
-        .all(target, now, limit) as unknown as JobRow[];
-      const markInFlight = this.#store.sql.get(`UPDATE outbox SET status = 'in_flight', updated_at = ? WHERE id = ?`);
-      for (const row of rows) {
-        markInFlight.run(now, row.id);
+      const mark = this.#store.sql.get(
+        `UPDATE outbox SET status = 'in_flight', updated_at = ? WHERE id = ? AND status = 'queued'
+         RETURNING id, alert_key, target, event_type, payload, attempts, first_attempt_at, reason, delivery_id`,
+      );
+      const jobs: Job[] = [];
+      for (const id of ids) {
+        const row = mark.get(now, id) as unknown as JobRow | undefined;
+        if (!row) continue;
         this.#store.collect({ kind: 'job', id: row.id, alertKey: row.alert_key, target: row.target, status: 'in_flight' });
+        jobs.push({
+          id: row.id,
+          alertKey: row.alert_key,
+          target: row.target,
+          eventType: row.event_type,
+          body: JSON.parse(row.payload) as IlertEventBody,
+          deliveryId: row.delivery_id,
+          attempts: row.attempts,
+          firstAttemptAt: row.first_attempt_at,
+          manual: row.reason === MANUAL_RERUN,
+        });
       }
-      return rows.map((row) => ({
-        id: row.id,
-        alertKey: row.alert_key,
-        target: row.target,
-        eventType: row.event_type,
-        body: JSON.parse(row.payload) as IlertEventBody,
-        deliveryId: row.delivery_id,
-        attempts: row.attempts,
-        firstAttemptAt: row.first_attempt_at,
-        manual: row.reason === MANUAL_RERUN,
-      }));
+      return jobs;
     });
+  }
+
+  /**
+   * Jobs marked in flight that no request of this process is sending (their outcome was lost):
+   * queued again as "outcome unknown", like after a crash, so they cannot block their alert's RESOLVE.
+   */
+  requeueOrphans(sending: ReadonlySet<number>, now: number): number[] {
+    return this.#store.transaction(() => {
+      const rows = this.#store.sql.get(`SELECT id, alert_key, target FROM outbox WHERE status = 'in_flight'`).all() as { id: number; alert_key: string; target: string }[];
+      const orphans = rows.filter((row) => !sending.has(row.id));
+      const requeue = this.#store.sql.get(
+        `UPDATE outbox SET status = 'queued', maybe_delivered = 1, next_attempt_at = ?, updated_at = ?,
+           last_error = 'outcome unknown: the attempt could not be recorded' WHERE id = ?`,
+      );
+      for (const row of orphans) {
+        requeue.run(now, now, row.id);
+        this.#store.collect({ kind: 'job', id: row.id, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(row.id) });
+      }
+      return orphans.map((row) => row.id);
+    });
+  }
+
+  #scheduleOf(id: number): { priorityAt: number; delayMs: number } {
+    const row = this.#store.sql.get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at FROM outbox WHERE id = ?`).get(id) as { priority_at: number };
+    return { priorityAt: row.priority_at, delayMs: 0 };
   }
 
   /** The original Level body of a job's delivery, for pass-through to ilert's Level.io source. */
@@ -187,7 +211,7 @@ export class Outbox {
            WHERE id = ?`,
         )
         .run(now, now, jobId);
-      this.#store.collect({ kind: 'job', id: jobId, alertKey: row.alert_key, target: row.target, status: 'queued' });
+      this.#store.collect({ kind: 'job', id: jobId, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(jobId) });
       return true;
     });
   }

@@ -63,7 +63,11 @@ export const RECONCILED_EVENT_PREFIX = 'reconciled:';
 /** Everything the dashboard needs to refresh after a write; batched before it reaches a UI. */
 export type StoreChange =
   | { kind: 'delivery'; id: number }
-  | { kind: 'job'; id: number; alertKey: string; target: string; status: JobStatus }
+  /**
+   * `schedule` comes with every job that becomes queued from outside the forwarder (ingest, re-run,
+   * accept): when it may go, relative to now, and its backlog order.
+   */
+  | { kind: 'job'; id: number; alertKey: string; target: string; status: JobStatus; schedule?: { priorityAt: number; delayMs: number } }
   | { kind: 'alert'; levelAlertId: string }
   /** Setup test progress, the routing table, the tunnel or reconciliation changed. */
   | { kind: 'setup' };
@@ -486,6 +490,7 @@ export class Store {
     reason: string | null;
     now: number;
   }): number {
+    const rank = rankFor(job.body.eventType, job.severity);
     const result = this.sql
       .get(
         `INSERT INTO outbox (created_at, alert_key, level_alert_id, event_id, delivery_id, target, route_reason, event_type, rank, payload,
@@ -501,7 +506,7 @@ export class Store {
         job.target,
         job.routeReason,
         job.body.eventType,
-        rankFor(job.body.eventType, job.severity),
+        rank,
         JSON.stringify(job.body),
         job.status,
         job.reason,
@@ -509,7 +514,8 @@ export class Store {
         job.now,
       );
     const id = Number(result.lastInsertRowid);
-    this.#collectedChanges.push({ kind: 'job', id, alertKey: job.alertKey, target: job.target, status: job.status });
+    const schedule = job.status === 'queued' ? { priorityAt: job.now + rank * RANK_STEP_MS, delayMs: 0 } : undefined;
+    this.#collectedChanges.push({ kind: 'job', id, alertKey: job.alertKey, target: job.target, status: job.status, ...(schedule ? { schedule } : {}) });
     return id;
   }
 
