@@ -65,6 +65,7 @@ export class Forwarder {
   readonly #sending = new Set<number>();
   readonly #unrecorded = new Map<number, UnrecordedOutcome>();
   #writeFailed = false;
+  #recordScheduled = false;
   #timer: NodeJS.Timeout | undefined;
   #recordTimer: NodeJS.Timeout | undefined;
   #passScheduled = false;
@@ -185,10 +186,9 @@ export class Forwarder {
         this.#queue.inFlight(job.id);
         this.#sending.add(job.id);
         const completed = this.#limiter.take(fingerprint, now);
-        const sending = this.#send(job, target, fingerprint, completed).finally(() => {
-          this.#inFlight.delete(sending);
-          this.wake();
-        });
+        // No wake here: recording the outcome wakes the next pass, so the answers of one turn of the
+        // event loop are recorded in one commit and their freed slots claimed in the next.
+        const sending = this.#send(job, target, fingerprint, completed).finally(() => this.#inFlight.delete(sending));
         this.#inFlight.add(sending);
       }
     }
@@ -244,8 +244,13 @@ export class Forwarder {
       manual: job.manual,
     };
     this.#unrecorded.set(job.id, { job, attempt, verdict, retryAt });
-    if (this.#options.store.closed) return;
-    this.#recordHeldOutcomes();
+    if (this.#options.store.closed || this.#recordScheduled) return;
+    // Answers that arrive in the same turn of the event loop are recorded in one transaction.
+    this.#recordScheduled = true;
+    setImmediate(() => {
+      this.#recordScheduled = false;
+      if (!this.#recordTimer) this.#recordHeldOutcomes();
+    });
   }
 
   /**
@@ -257,23 +262,24 @@ export class Forwarder {
     clearTimeout(this.#recordTimer);
     this.#recordTimer = undefined;
     const { outbox, store, clock } = this.#options;
-    for (const [id, held] of this.#unrecorded) {
-      if (store.closed) return;
-      try {
-        outbox.complete(held.job, held.attempt, held.verdict);
-      } catch (error) {
-        this.#writeFailed = true;
-        console.error(`forwarder: could not record the attempt for job ${id} yet, keeping it to write later: ${(error as Error).message}`);
-        if (this.#running) {
-          this.#recordTimer = setTimeout(() => this.#recordHeldOutcomes(), this.#options.storeRetryMs);
-          this.#recordTimer.unref?.();
-        }
-        return;
+    if (store.closed || this.#unrecorded.size === 0) return;
+    const held = [...this.#unrecorded.values()];
+    try {
+      outbox.completeAll(held);
+    } catch (error) {
+      this.#writeFailed = true;
+      console.error(`forwarder: could not record ${held.length} attempt(s) yet, keeping them to write later: ${(error as Error).message}`);
+      if (this.#running) {
+        this.#recordTimer = setTimeout(() => this.#recordHeldOutcomes(), this.#options.storeRetryMs);
+        this.#recordTimer.unref?.();
       }
-      this.#unrecorded.delete(id);
-      this.#sending.delete(id);
-      if (held.retryAt !== undefined) this.#queue.retry(id, held.retryAt);
-      else this.#queue.finished(id);
+      return;
+    }
+    for (const { job, retryAt } of held) {
+      this.#unrecorded.delete(job.id);
+      this.#sending.delete(job.id);
+      if (retryAt !== undefined) this.#queue.retry(job.id, retryAt);
+      else this.#queue.finished(job.id);
     }
     if (this.#writeFailed) {
       // Writing works again after a failure: anything still marked in flight that this process is

@@ -153,7 +153,19 @@ export class Outbox {
 
   /** Records one attempt and moves its job on, in one transaction. */
   complete(job: Job, attempt: AttemptRecord, verdict: AttemptVerdict): void {
+    this.completeAll([{ job, attempt, verdict }]);
+  }
+
+  /** Records attempts that finished together in one transaction (one fsync for all of them). */
+  completeAll(outcomes: readonly { job: Job; attempt: AttemptRecord; verdict: AttemptVerdict }[]): void {
+    if (outcomes.length === 0) return;
     this.#store.transaction(() => {
+      for (const { job, attempt, verdict } of outcomes) this.#record(job, attempt, verdict);
+    });
+  }
+
+  #record(job: Job, attempt: AttemptRecord, verdict: AttemptVerdict): void {
+    {
       const sql = this.#store.sql;
       sql
         .get(
@@ -195,7 +207,7 @@ export class Outbox {
         );
       this.#store.collect({ kind: 'job', id: job.id, alertKey: job.alertKey, target: job.target, status });
       if (job.eventType === 'ALERT' && verdict.kind !== 'delivered') this.#store.settleResolvedBeforeDelivery(job.alertKey, now);
-    });
+    }
   }
 
   /** Sends a job again now, whatever its state; the next attempt is recorded as manual. */
