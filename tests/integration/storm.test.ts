@@ -13,6 +13,7 @@ import { resolveSettings } from '../../electron/core/settings.ts';
 import type { Store, IngestPolicy } from '../../electron/core/store/store.ts';
 import { DueQueue } from '../../electron/core/forwarder/due-queue.ts';
 import { RANK_STEP_MS } from '../../electron/core/store/store.ts';
+import { methods } from '../../shared/contract.ts';
 
 const ilert = await new FakeIlert({ perKeyLimit: 1_000_000 }).start();
 after(() => ilert.stop());
@@ -94,4 +95,32 @@ test('in the in-memory queue, age outranks severity after long enough: nothing s
   assert.deepEqual(queue.takeDue('default', 1, 10), [], 'the RESOLVE waits while its ALERT is on the wire');
   queue.finished(3);
   assert.deepEqual(queue.takeDue('default', 1, 10).map((job) => job.id), [4]);
+});
+
+test('the alert board survives a storm: one name on many devices, or one device with many alerts, is one row with a count', async () => {
+  const harness = await startRelay({ ilertIntegrationKey: '' });
+  try {
+    const outage = Array.from({ length: 1000 }, (_, index) => alertEvent({ severity: 'critical', name: 'Host unreachable', hostname: `WS-${index}` }));
+    const server = Array.from({ length: 300 }, (_, index) => alertEvent({ severity: 'warning', name: `Service ${index} stopped`, hostname: 'SRV-01' }));
+    await ingestAll(harness.relay.store, [...outage, ...server]);
+    const page = (input: object) => harness.relay.read.alertPage(methods.listAlerts.input.parse(input), Date.now());
+
+    const byName = page({});
+    assert.equal(byName.total, 301, 'one group for the outage, and the 300 single alerts');
+    assert.equal(byName.rows.length, 100, 'one page, not the whole board');
+    assert.deepEqual(byName.rows[0], { kind: 'group', by: 'name', key: 'Host unreachable', count: 1000, severity: 'critical', devices: 1000, names: 1, newestAt: byName.rows[0]!.kind === 'group' ? byName.rows[0]!.newestAt : 0 });
+    assert.equal(byName.rows[1]!.kind, 'alert', 'a group of one is shown as its alert');
+    assert.deepEqual(byName.counts, { emergency: 0, critical: 1000, warning: 300, information: 0 });
+
+    const opened = page({ group: 'Host unreachable', offset: 900 });
+    assert.equal(opened.total, 1000);
+    assert.equal(opened.rows.length, 100);
+    assert.ok(opened.rows.every((entry) => entry.kind === 'alert' && entry.alert.name === 'Host unreachable'));
+
+    const byDevice = page({ groupBy: 'device', offset: 1000 });
+    assert.equal(byDevice.total, 1001, 'the outage’s 1,000 devices one by one, then the server');
+    assert.deepEqual(byDevice.rows.map((entry) => (entry.kind === 'group' ? [entry.key, entry.count, entry.names] : entry.kind)), [['SRV-01', 300, 300]]);
+  } finally {
+    await harness.stop();
+  }
 });

@@ -23,7 +23,7 @@ async function connectionCheck(work: () => Promise<string | undefined>): Promise
 export function createHandlers(relay: Relay, settings: SettingsService): Handlers {
   return {
     getStatus: () => relay.status(),
-    listAlerts: () => relay.read.listAlerts(Date.now()),
+    listAlerts: (input) => relay.read.alertPage(input, Date.now()),
     listDeliveries: ({ filter, anchorId, offset, limit }) => relay.read.listDeliveries(filter, { anchorId, offset, limit }),
     getDelivery: ({ id }) => {
       const delivery = relay.read.getDelivery(id);

@@ -240,5 +240,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_waiting_since ON outbox(created_at) WHERE status IN ('queued', 'in_flight');
   CREATE INDEX attempts_rate_limited ON attempts(started_at) WHERE status_code = 429;
   CREATE INDEX alerts_active_since ON alerts(first_seen_at) WHERE state = 'active';
+  -- The alert board, paged (most severe first) and grouped by name or device.
+  CREATE INDEX alerts_board ON alerts(state, (CASE severity WHEN 'emergency' THEN 0 WHEN 'critical' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END), updated_at DESC);
+  CREATE INDEX alerts_by_name ON alerts(state, name);
+  CREATE INDEX alerts_by_device ON alerts(state, device_hostname);
   `,
 ];
