@@ -9,6 +9,7 @@
  *   2. ack latency at a steady 200 req/s vs the same against the bare server
  *   3. Level-in → ilert-out latency with an idle rate limiter vs one direct POST to the fake ilert
  *   4. RSS of the relay idle and after 100,000 stored events vs the bare server
+ *   5. the dashboard (Debian's Chromium) with 25,000 active alerts: load, tab switch, page heap
  *
  * Everything runs on 127.0.0.1, is bounded in count and time, and stops by itself. Missing an aim is
  * reported, not fatal; the exit code is non-zero only when something went wrong (a non-2xx answer,
@@ -24,6 +25,7 @@ import { toIlertEvent } from '../electron/core/ilert/event-mapping.ts';
 import type { LevelAlert } from '../electron/core/level/envelope.ts';
 import { FakeIlert } from '../tests/fakes/fake-ilert.ts';
 import { ROOT, SECRET, INTEGRATION_KEY } from '../tests/helpers/relay-harness.ts';
+import { launchChromium } from '../tests/helpers/browser.ts';
 import { BodyPool, deviceUpdatedEvent, signEvent, type SignedBody } from './payloads.ts';
 import { alertEvent } from '../tests/fakes/level-sender.ts';
 import { post, runAutocannon, runPaced, signedHeaders, summarize, type LoadResult, type PacedResult } from './load.ts';
@@ -32,12 +34,13 @@ import { CpuMeter, cleanupAll, type CpuShares, dirBytes, readIo, readRss, startB
 // ---- parameters -------------------------------------------------------------------------------
 
 const THROUGHPUT = { connections: 50, warmupS: 2, durationS: 10 };
+const DASHBOARD = { alerts: 25_000, connections: 16, tabSwitches: 5 };
 const STORM = { connections: [16, 50], roundS: 5, backlog: 80_000, maxRounds: 12, eventsPerMinute: 50, statusCalls: 20 };
 const LATENCY = { rate: 200, warmupS: 1, durationS: 10, autocannonDurationS: 10, autocannonConnections: 10 };
 const E2E = { warmup: 20, count: 200, gapMs: 10, timeoutMs: 5000 };
 const RSS = { events: 100_000, connections: 50 };
 const EVENTS_PER_MINUTE = 100_000;
-const AIMS = { throughputRatio: 0.5, ackP99Ms: 10, e2eP50Ms: 20, rssBytes: 150e6, stormFlatness: 0.8, statusMs: 5 };
+const AIMS = { throughputRatio: 0.5, ackP99Ms: 10, e2eP50Ms: 20, rssBytes: 150e6, stormFlatness: 0.8, statusMs: 5, dashboardLoadMs: 1000, tabSwitchMs: 300, heapBytes: 100e6 };
 
 // ---- bookkeeping ------------------------------------------------------------------------------
 
@@ -549,6 +552,51 @@ async function memory(fake: FakeIlert): Promise<void> {
   };
 }
 
+// ---- 5. the dashboard in a storm --------------------------------------------------------------
+
+async function dashboard(fake: FakeIlert): Promise<void> {
+  const { alerts, connections, tabSwitches } = DASHBOARD;
+  log(`[5] Dashboard with ${fmtInt(alerts)} active alerts (storm names on many devices), Debian's Chromium: load, tab switch, page heap`);
+  const relay = await startRelayChild('relay (dashboard)', { ilertApiUrl: fake.url, eventsPerMinute: STORM.eventsPerMinute });
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  try {
+    const pool = new BodyPool(alerts, (n) => alertBody(5_000_000 + n));
+    const load = await runAutocannon({ url: relay.url, pool, connections, amount: alerts });
+    checkLoad('dashboard, loading alerts', load, [202]);
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    const firstRow = '[data-testid="alert-row"], [data-testid="alert-group"]';
+    const started = performance.now();
+    await page.goto(relay.adminUrl!);
+    await page.locator(firstRow).first().waitFor();
+    const loadMs = performance.now() - started;
+    const switches: number[] = [];
+    for (let round = 0; round < tabSwitches; round++) {
+      const toDeliveries = performance.now();
+      await page.getByRole('tab', { name: 'Deliveries' }).click();
+      await page.locator('[data-testid="delivery-list"] .drow').first().waitFor();
+      switches.push(performance.now() - toDeliveries);
+      const toAlerts = performance.now();
+      await page.getByRole('tab', { name: 'Alerts' }).click();
+      await page.locator(firstRow).first().waitFor();
+      switches.push(performance.now() - toAlerts);
+    }
+    const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize);
+    const switchSummary = summarize(switches);
+    log(`  first rows on screen ${fmtMs(loadMs)} (aim < ${AIMS.dashboardLoadMs} ms) ${verdict(loadMs < AIMS.dashboardLoadMs)}`);
+    log(`  tab switch p50 ${fmtMs(switchSummary.p50)}, max ${fmtMs(switchSummary.max)} (aim < ${AIMS.tabSwitchMs} ms) ${verdict(switchSummary.max < AIMS.tabSwitchMs)}`);
+    log(`  page JS heap ${fmtMB(heap)} (aim < ${fmtMB(AIMS.heapBytes)}) ${verdict((heap ?? Infinity) < AIMS.heapBytes)}`);
+    log();
+    results.dashboard = { alerts, loadMs, tabSwitch: switchSummary, heapBytes: heap };
+    await context.close();
+  } finally {
+    await browser?.close();
+    await stop(relay);
+  }
+}
+
 // ---- summary ----------------------------------------------------------------------------------
 
 function table(rows: string[][]): string {
@@ -610,6 +658,11 @@ function summary(): void {
       verdict(r.met),
     ]);
   }
+  const d = results.dashboard as { alerts: number; loadMs: number; tabSwitch: Side; heapBytes?: number } | undefined;
+  if (d) {
+    const met = d.loadMs < AIMS.dashboardLoadMs && d.tabSwitch.max! < AIMS.tabSwitchMs && (d.heapBytes ?? Infinity) < AIMS.heapBytes;
+    rows.push([`5 Dashboard, ${fmtInt(d.alerts / 1000)}k alerts`, `load ${fmtMs(d.loadMs)}, tab ≤ ${fmtMs(d.tabSwitch.max!)}, heap ${fmtMB(d.heapBytes)}`, '—', '—', `< ${AIMS.dashboardLoadMs} ms, < ${AIMS.tabSwitchMs} ms, < ${fmtMB(AIMS.heapBytes)}`, verdict(met)]);
+  }
   log('Summary');
   log(table(rows));
 }
@@ -631,7 +684,7 @@ async function main(): Promise<void> {
   try {
     // BENCH_ONLY=storm,throughput,latency,e2e,rss runs a subset (e.g. to compare one change quickly).
     const only = process.env.BENCH_ONLY?.split(',');
-    const figures: [string, (fake: FakeIlert) => Promise<void>][] = [['storm', storm], ['throughput', throughput], ['latency', ackLatency], ['e2e', endToEnd], ['rss', memory]];
+    const figures: [string, (fake: FakeIlert) => Promise<void>][] = [['storm', storm], ['throughput', throughput], ['latency', ackLatency], ['e2e', endToEnd], ['rss', memory], ['dashboard', dashboard]];
     for (const [name, figure] of figures) if (!only || only.includes(name)) await figure(fake);
   } catch (error) {
     problems.push(`benchmark aborted: ${(error as Error).stack ?? String(error)}`);
