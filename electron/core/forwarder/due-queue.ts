@@ -150,6 +150,11 @@ export class DueQueue {
     }
   }
 
+  /** Jobs marked in flight (O(pending); only looked at after the store failed to write). */
+  inFlightIds(): number[] {
+    return [...this.#jobs.values()].filter((entry) => entry.status === 'in_flight').map((entry) => entry.id);
+  }
+
   /** When the next job that is not due yet becomes due. */
   nextDueAt(): number | undefined {
     for (let item = this.#later.peek(); item; item = this.#later.peek()) {

@@ -285,7 +285,10 @@ export class Forwarder {
       // Writing works again after a failure: anything still marked in flight that this process is
       // not sending is an orphan, and must not hold up its alert's later events.
       try {
-        outbox.requeueOrphans(this.#sending, clock.now());
+        outbox.requeueOrphans(
+          this.#queue.inFlightIds().filter((id) => !this.#sending.has(id)),
+          clock.now(),
+        );
         this.#writeFailed = false;
       } catch (error) {
         console.error(`forwarder: could not requeue orphaned work: ${(error as Error).message}`);

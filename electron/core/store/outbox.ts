@@ -73,7 +73,7 @@ export class Outbox {
   pendingJobs(): { id: number; alertKey: string; target: string; status: 'queued' | 'in_flight'; priorityAt: number; nextAttemptAt: number }[] {
     const rows = this.#store.sql
       .get(
-        `SELECT id, alert_key, target, status, created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox
+        `SELECT id, alert_key, target, status, created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox INDEXED BY outbox_waiting_since
          WHERE status IN ('queued', 'in_flight')`,
       )
       .all() as { id: number; alert_key: string; target: string; status: 'queued' | 'in_flight'; priority_at: number; next_attempt_at: number }[];
@@ -120,22 +120,25 @@ export class Outbox {
   }
 
   /**
-   * Jobs marked in flight that no request of this process is sending (their outcome was lost):
+   * Jobs marked in flight whose outcome was lost (no request of this process is sending them):
    * queued again as "outcome unknown", like after a crash, so they cannot block their alert's RESOLVE.
    */
-  requeueOrphans(sending: ReadonlySet<number>, now: number): number[] {
+  requeueOrphans(ids: readonly number[], now: number): number[] {
+    if (ids.length === 0) return [];
     return this.#store.transaction(() => {
-      const rows = this.#store.sql.get(`SELECT id, alert_key, target FROM outbox WHERE status = 'in_flight'`).all() as { id: number; alert_key: string; target: string }[];
-      const orphans = rows.filter((row) => !sending.has(row.id));
       const requeue = this.#store.sql.get(
         `UPDATE outbox SET status = 'queued', maybe_delivered = 1, next_attempt_at = ?, updated_at = ?,
-           last_error = 'outcome unknown: the attempt could not be recorded' WHERE id = ?`,
+           last_error = 'outcome unknown: the attempt could not be recorded' WHERE id = ? AND status = 'in_flight'
+         RETURNING id, alert_key, target`,
       );
-      for (const row of orphans) {
-        requeue.run(now, now, row.id);
+      const requeued: number[] = [];
+      for (const id of ids) {
+        const row = requeue.get(now, now, id) as { id: number; alert_key: string; target: string } | undefined;
+        if (!row) continue;
+        requeued.push(row.id);
         this.#store.collect({ kind: 'job', id: row.id, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(row.id) });
       }
-      return orphans.map((row) => row.id);
+      return requeued;
     });
   }
 

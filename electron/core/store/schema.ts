@@ -238,6 +238,8 @@ export const MIGRATIONS: readonly string[] = [
 
   -- Hot-path lookups that must not scan: the oldest waiting job, recent 429s, long-active alerts.
   CREATE INDEX outbox_waiting_since ON outbox(created_at) WHERE status IN ('queued', 'in_flight');
+  -- The forwarder keeps due work in memory now (DueQueue): one index less to update per new job.
+  DROP INDEX outbox_pending;
   CREATE INDEX attempts_rate_limited ON attempts(started_at) WHERE status_code = 429;
   CREATE INDEX alerts_active_since ON alerts(first_seen_at) WHERE state = 'active';
   -- The alert board, paged (most severe first) and grouped by name or device.
