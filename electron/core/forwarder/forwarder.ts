@@ -73,10 +73,17 @@ export class Forwarder {
   readonly #onChange = (change: StoreChange) => {
     if (change.kind !== 'job') return;
     if (change.status === 'queued') {
-      // Retries the forwarder decided itself are already scheduled; the rest carry their schedule.
-      if (!change.schedule) return;
-      const { priorityAt, delayMs } = change.schedule;
-      this.#queue.queued({ id: change.id, alertKey: change.alertKey, target: change.target, priorityAt, dueAt: this.#options.clock.monotonic() + delayMs });
+      const { clock, outbox, backoff } = this.#options;
+      let schedule = change.schedule;
+      // Retries the forwarder decided itself are already in the queue. Work queued by code that did
+      // not say when it is due is looked up once by id, so nothing waits for a restart.
+      if (!schedule) {
+        if (this.#queue.has(change.id)) return;
+        const stored = outbox.pendingJob(change.id);
+        if (!stored) return;
+        schedule = { priorityAt: stored.priorityAt, delayMs: Math.min(Math.max(stored.nextAttemptAt - clock.now(), 0), backoff.capMs) };
+      }
+      this.#queue.queued({ id: change.id, alertKey: change.alertKey, target: change.target, priorityAt: schedule.priorityAt, dueAt: clock.monotonic() + schedule.delayMs });
       this.wake();
     } else if (change.status !== 'in_flight') this.#queue.finished(change.id);
   };

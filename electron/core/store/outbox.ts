@@ -87,6 +87,14 @@ export class Outbox {
     }));
   }
 
+  /** One waiting job by id (for a change announced without its schedule). */
+  pendingJob(id: number): { priorityAt: number; nextAttemptAt: number } | undefined {
+    const row = this.#store.sql
+      .get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox WHERE id = ? AND status = 'queued'`)
+      .get(id) as { priority_at: number; next_attempt_at: number } | undefined;
+    return row ? { priorityAt: row.priority_at, nextAttemptAt: row.next_attempt_at } : undefined;
+  }
+
   /**
    * Marks the given jobs in flight and returns them; a job that is no longer queued (skipped or
    * re-run meanwhile) is left out. Touches only the rows it sends, by primary key.
