@@ -238,6 +238,8 @@ export const MIGRATIONS: readonly string[] = [
 
   -- Hot-path lookups that must not scan: the oldest waiting job, recent 429s, long-active alerts.
   CREATE INDEX outbox_waiting_since ON outbox(created_at) WHERE status IN ('queued', 'in_flight');
+  -- Deleting a delivery checks rerun_of (ON DELETE SET NULL): without this, each delete scans the table.
+  CREATE INDEX deliveries_rerun_of ON deliveries(rerun_of) WHERE rerun_of IS NOT NULL;
   -- The forwarder keeps due work in memory now (DueQueue): one index less to update per new job.
   DROP INDEX outbox_pending;
   CREATE INDEX attempts_rate_limited ON attempts(started_at) WHERE status_code = 429;

@@ -103,7 +103,7 @@ export function rankFor(eventType: IlertEventBody['eventType'], severity: Severi
 
 const RESOLVED_BEFORE_DELIVERY = 'skipped: resolved before delivery';
 const CHECKPOINT_DELAY_MS = 1000;
-const PRUNE_BATCH = 500;
+const PRUNE_BATCH = 100;
 
 /** What the delivery log filters and searches on, copied onto the delivery row at ingest. */
 interface DeliveryDescription {
