@@ -73,7 +73,7 @@ export class Forwarder {
   readonly #onChange = (change: StoreChange) => {
     if (change.kind !== 'job') return;
     if (change.status === 'queued') {
-      const { clock, outbox, backoff } = this.#options;
+      const { clock, outbox } = this.#options;
       let schedule = change.schedule;
       // Retries the forwarder decided itself are already in the queue. Work queued by code that did
       // not say when it is due is looked up once by id, so nothing waits for a restart.
@@ -81,7 +81,7 @@ export class Forwarder {
         if (this.#queue.has(change.id)) return;
         const stored = outbox.pendingJob(change.id);
         if (!stored) return;
-        schedule = { priorityAt: stored.priorityAt, delayMs: Math.min(Math.max(stored.nextAttemptAt - clock.now(), 0), backoff.capMs) };
+        schedule = { priorityAt: stored.priorityAt, delayMs: this.#delayUntil(stored.nextAttemptAt, clock.now()) };
       }
       this.#queue.queued({ id: change.id, alertKey: change.alertKey, target: change.target, priorityAt: schedule.priorityAt, dueAt: clock.monotonic() + schedule.delayMs });
       this.wake();
@@ -111,6 +111,14 @@ export class Forwarder {
     });
   }
 
+  /**
+   * How long until a stored (wall-clock) time. One stored while the clock was ahead, or before it
+   * was set back, is clamped to the longest real delay, the backoff cap.
+   */
+  #delayUntil(storedAt: number, wallNow: number): number {
+    return Math.min(Math.max(storedAt - wallNow, 0), this.#options.backoff.capMs);
+  }
+
   /** How many attempt outcomes wait for the store to accept them (shown on the Health page). */
   get unrecordedOutcomes(): number {
     return this.#unrecorded.size;
@@ -119,15 +127,12 @@ export class Forwarder {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    const { outbox, clock, backoff } = this.#options;
+    const { outbox, clock } = this.#options;
     const wallNow = clock.now();
     outbox.recoverInFlight(wallNow);
     const monoNow = clock.monotonic();
     for (const job of outbox.pendingJobs()) {
-      // A time stored while the clock was ahead (or set back since) is clamped to the longest real delay.
-      const delayMs = Math.min(Math.max(job.nextAttemptAt - wallNow, 0), backoff.capMs);
-      this.#queue.queued({ id: job.id, alertKey: job.alertKey, target: job.target, priorityAt: job.priorityAt, dueAt: monoNow + delayMs });
-      if (job.status === 'in_flight') this.#queue.inFlight(job.id);
+      this.#queue.queued({ id: job.id, alertKey: job.alertKey, target: job.target, priorityAt: job.priorityAt, dueAt: monoNow + this.#delayUntil(job.nextAttemptAt, wallNow) });
     }
     this.#options.store.changes.on('change', this.#onChange);
     this.wake();
@@ -157,7 +162,7 @@ export class Forwarder {
     if (!this.#running || this.#options.store.closed) return;
     const { outbox, resolveTarget, maxInFlight, clock } = this.#options;
     const now = clock.monotonic();
-    // Work due now but not taken is woken by an attempt finishing, a rate-limit slot freeing or a
+    // Work due now but not taken is woken by an outcome being recorded, a rate-limit slot freeing or a
     // settings change; the timer only needs the next job that is not due yet.
     let wakeAt = this.#queue.nextDueAt();
     for (const targetName of this.#queue.dueTargets(now)) {
