@@ -21,6 +21,8 @@ export interface BenchChild {
   exited: Promise<number | null>;
   output: () => string;
   dataDir?: string;
+  /** The relay's admin API (with its token), for getStatus. */
+  adminUrl?: string;
 }
 
 const running = new Set<BenchChild>();
@@ -44,7 +46,7 @@ export async function startRelayChild(name: string, options: RelayChildOptions):
     ILERT_API_URL: options.ilertApiUrl,
     ILERT_EVENTS_PER_MINUTE: String(options.eventsPerMinute ?? 100_000),
   }, { entry: SERVE_BUNDLE, nodeFlags: SERVE_FLAGS });
-  const entry: BenchChild = { name, child: relay.child, pid: relay.child.pid!, url: relay.url, exited: relay.exited, output: relay.output, dataDir };
+  const entry: BenchChild = { name, child: relay.child, pid: relay.child.pid!, url: relay.url, exited: relay.exited, output: relay.output, dataDir, adminUrl: relay.adminUrl };
   running.add(entry);
   return entry;
 }

@@ -2,10 +2,14 @@
  * `npm run bench`: four figures for the headless relay, each against a baseline measured in the same
  * run, then a summary table; results also go to bench-results/latest.json.
  *
- *   1. throughput of signed deliveries vs a bare node:http server answering 202 (the ceiling)
+ *   1. an alert storm: distinct signed alert_active bodies at 16 and 50 connections with the
+ *      default 50/min rate limit, round by round while the backlog grows past 80,000, vs a bare
+ *      node:http server answering 202 (the ceiling); then getStatus latency with that backlog
+ *  1b. throughput of signed device_updated deliveries (no ilert work) vs the same bare server
  *   2. ack latency at a steady 200 req/s vs the same against the bare server
  *   3. Level-in → ilert-out latency with an idle rate limiter vs one direct POST to the fake ilert
  *   4. RSS of the relay idle and after 100,000 stored events vs the bare server
+ *   5. the dashboard (Debian's Chromium) with 25,000 active alerts: load, tab switch, page heap
  *
  * Everything runs on 127.0.0.1, is bounded in count and time, and stops by itself. Missing an aim is
  * reported, not fatal; the exit code is non-zero only when something went wrong (a non-2xx answer,
@@ -21,6 +25,7 @@ import { toIlertEvent } from '../electron/core/ilert/event-mapping.ts';
 import type { LevelAlert } from '../electron/core/level/envelope.ts';
 import { FakeIlert } from '../tests/fakes/fake-ilert.ts';
 import { ROOT, SECRET, INTEGRATION_KEY } from '../tests/helpers/relay-harness.ts';
+import { launchChromium } from '../tests/helpers/browser.ts';
 import { BodyPool, deviceUpdatedEvent, signEvent, type SignedBody } from './payloads.ts';
 import { alertEvent } from '../tests/fakes/level-sender.ts';
 import { post, runAutocannon, runPaced, signedHeaders, summarize, type LoadResult, type PacedResult } from './load.ts';
@@ -29,11 +34,13 @@ import { CpuMeter, cleanupAll, type CpuShares, dirBytes, readIo, readRss, startB
 // ---- parameters -------------------------------------------------------------------------------
 
 const THROUGHPUT = { connections: 50, warmupS: 2, durationS: 10 };
+const DASHBOARD = { alerts: 25_000, connections: 16, tabSwitches: 5 };
+const STORM = { connections: [16, 50], roundS: 5, backlog: 80_000, maxRounds: 12, eventsPerMinute: 50, statusCalls: 20 };
 const LATENCY = { rate: 200, warmupS: 1, durationS: 10, autocannonDurationS: 10, autocannonConnections: 10 };
 const E2E = { warmup: 20, count: 200, gapMs: 10, timeoutMs: 5000 };
 const RSS = { events: 100_000, connections: 50 };
 const EVENTS_PER_MINUTE = 100_000;
-const AIMS = { throughputRatio: 0.5, ackP99Ms: 10, e2eP50Ms: 20, rssBytes: 150e6 };
+const AIMS = { throughputRatio: 0.5, ackP99Ms: 10, e2eP50Ms: 20, rssBytes: 150e6, stormFlatness: 0.8, statusMs: 5, dashboardLoadMs: 1000, tabSwitchMs: 300, heapBytes: 100e6 };
 
 // ---- bookkeeping ------------------------------------------------------------------------------
 
@@ -95,11 +102,118 @@ function storedEvents(child: BenchChild): number {
 
 const deviceBody = (n: number) => signEvent(SECRET, deviceUpdatedEvent(n));
 
-// ---- 1. throughput ----------------------------------------------------------------------------
+// ---- 1. alert storm ---------------------------------------------------------------------------
+
+const SEVERITIES = ['critical', 'warning', 'information', 'emergency'] as const;
+const alertBody = (n: number) => signEvent(SECRET, alertEvent({ severity: SEVERITIES[n % SEVERITIES.length], hostname: `WS-${n % 500}`, name: `Storm check ${n % 40}` }));
+
+/** One getStatus through the admin API; returns its latency and the queue depth it reports. */
+async function getStatus(agent: http.Agent, adminUrl: string): Promise<{ ms: number; queueDepth: number }> {
+  const url = new URL(adminUrl);
+  const token = url.searchParams.get('token') ?? '';
+  const started = performance.now();
+  const answer = await post(agent, `${url.origin}/api/getStatus`, '{}', { authorization: `Bearer ${token}` });
+  const ms = performance.now() - started;
+  if (answer.status !== 200) throw new Error(`getStatus answered ${answer.status}: ${answer.text.slice(0, 200)}`);
+  return { ms, queueDepth: (JSON.parse(answer.text) as { queueDepth: number }).queueDepth };
+}
+
+interface StormRound {
+  round: number;
+  reqPerSec: number;
+  ratio: number;
+  p50: number;
+  p99: number;
+  backlogAfter: number;
+}
+
+async function storm(fake: FakeIlert): Promise<void> {
+  const { roundS, backlog, maxRounds, eventsPerMinute, statusCalls } = STORM;
+  log(`[1] Alert storm: distinct signed alert_active bodies, ${roundS} s rounds until the backlog passes ${fmtInt(backlog)}, ILERT_EVENTS_PER_MINUTE=${eventsPerMinute}`);
+  const figures: Record<string, unknown> = {};
+  let offset = 0;
+  for (const connections of STORM.connections) {
+    const barePool = new BodyPool(20_000, alertBody, { wrap: true });
+    const bare = await startBareChild(`bare server (storm, ${connections} connections)`);
+    let bareRun: LoadResult;
+    try {
+      await runAutocannon({ url: bare.url, pool: barePool, connections, durationS: 1 });
+      bareRun = await runAutocannon({ url: bare.url, pool: barePool, connections, durationS: roundS, recordLatencies: true });
+    } finally {
+      await stop(bare);
+    }
+    checkLoad(`storm, bare server, ${connections} connections`, bareRun, [202]);
+    const bareRate = bareRun.ok2xx / bareRun.durationS;
+    const bareLatency = summarize(bareRun.latencies);
+    log(`  ${connections} connections — bare node:http: ${fmtInt(bareRate)} req/s, ack p50 ${fmtMs(bareLatency.p50)} p99 ${fmtMs(bareLatency.p99)}`);
+
+    const relay = await startRelayChild(`relay (storm, ${connections} connections)`, { ilertApiUrl: fake.url, eventsPerMinute });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const rounds: StormRound[] = [];
+    let status: { p50: number; p99: number; max: number; queueDepth: number } | undefined;
+    try {
+      // Bodies are signed before each round (1.5× the last round's count), so the load generator sends rather than hashes.
+      let estimate = 30_000;
+      for (let round = 1; round <= maxRounds; round++) {
+        const base = offset;
+        const pool = new BodyPool(Math.ceil(estimate * 1.5), (n) => alertBody(base + n));
+        const meter = new CpuMeter([relay.pid]);
+        const run = await runAutocannon({ url: relay.url, pool, connections, durationS: roundS, recordLatencies: true });
+        const cpu = meter.stop();
+        offset += pool.used;
+        estimate = Math.max(run.ok2xx, 5_000);
+        checkLoad(`storm, relay, ${connections} connections, round ${round}`, run, [202]);
+        const { queueDepth } = await getStatus(agent, relay.adminUrl!);
+        const rate = run.ok2xx / run.durationS;
+        const latency = summarize(run.latencies);
+        rounds.push({ round, reqPerSec: rate, ratio: rate / bareRate, p50: latency.p50, p99: latency.p99, backlogAfter: queueDepth });
+        log(
+          `    round ${String(round).padStart(2)}: ${fmtInt(rate).padStart(6)} req/s (${fmtPct((rate / bareRate) * 100)} of bare), ack p50 ${fmtMs(latency.p50)} p99 ${fmtMs(latency.p99)}, ` +
+            `backlog ${fmtInt(queueDepth)}; relay CPU ${fmtPct(cpu.children[0])}, other processes ${fmtPct(cpu.others)}${pool.signedOnTheFly ? `; ${fmtInt(pool.signedOnTheFly)} bodies signed during the round` : ''}`,
+        );
+        if (queueDepth >= backlog) break;
+      }
+      // getStatus with that backlog (and every delivery of the storm stored), as the tray and dashboards call it.
+      const times: number[] = [];
+      let queueDepth = 0;
+      for (let call = 0; call < statusCalls; call++) {
+        const answer = await getStatus(agent, relay.adminUrl!);
+        times.push(answer.ms);
+        queueDepth = answer.queueDepth;
+      }
+      const summary = summarize(times);
+      status = { p50: summary.p50, p99: summary.p99, max: summary.max, queueDepth };
+    } finally {
+      agent.destroy();
+      await stop(relay);
+    }
+    const rates = rounds.map((round) => round.reqPerSec);
+    const flatness = Math.min(...rates) / Math.max(...rates);
+    const meanRatio = rates.reduce((sum, rate) => sum + rate, 0) / rates.length / bareRate;
+    const worstP99 = Math.max(...rounds.map((round) => round.p99));
+    log(`    → mean ${fmtPct(meanRatio * 100)} of bare (aim ≥ ${AIMS.throughputRatio * 100}%) ${verdict(meanRatio >= AIMS.throughputRatio)}; slowest round ${fmtPct(flatness * 100)} of the fastest (aim ≥ ${AIMS.stormFlatness * 100}%) ${verdict(flatness >= AIMS.stormFlatness)}; worst round p99 ${fmtMs(worstP99)}${connections === 16 ? ` (aim < ${AIMS.ackP99Ms} ms) ${verdict(worstP99 < AIMS.ackP99Ms)}` : ''}`);
+    if (status) {
+      log(`    → getStatus over the admin API with a backlog of ${fmtInt(status.queueDepth)}: p50 ${fmtMs(status.p50)}, p99 ${fmtMs(status.p99)}, max ${fmtMs(status.max)} (aim < ${AIMS.statusMs} ms) ${verdict(status.p50 < AIMS.statusMs)}`);
+    }
+    figures[String(connections)] = {
+      connections,
+      baseline: { reqPerSec: bareRate, p50: bareLatency.p50, p99: bareLatency.p99 },
+      rounds,
+      meanRatio,
+      flatness,
+      worstP99,
+      getStatus: status,
+    };
+  }
+  log();
+  results.storm = { eventType: 'alert_active', eventsPerMinute: STORM.eventsPerMinute, roundS, figures };
+}
+
+// ---- 1b. throughput ---------------------------------------------------------------------------
 
 async function throughput(fake: FakeIlert): Promise<void> {
   const { connections, warmupS, durationS } = THROUGHPUT;
-  log(`[1/4] Throughput: autocannon, ${connections} connections, ${durationS} s (after a ${warmupS} s warm-up), signed device_updated events`);
+  log(`[1b] Throughput: autocannon, ${connections} connections, ${durationS} s (after a ${warmupS} s warm-up), signed device_updated events`);
 
   // The bare server ignores what it gets: a pool that starts over is the same load, without the memory.
   const barePool = new BodyPool(20_000, deviceBody, { wrap: true });
@@ -238,7 +352,7 @@ async function measureLatency(name: string, child: BenchChild, expected: readonl
 
 async function ackLatency(fake: FakeIlert): Promise<void> {
   const { rate, durationS, autocannonDurationS, autocannonConnections } = LATENCY;
-  log(`[2/4] Ack latency at ${rate} req/s: open-loop paced sender, ${durationS} s (after a ${LATENCY.warmupS} s warm-up), signed device_updated events`);
+  log(`[2] Ack latency at ${rate} req/s: open-loop paced sender, ${durationS} s (after a ${LATENCY.warmupS} s warm-up), signed device_updated events`);
   const bare = await startBareChild('bare server (latency)');
   let bareSide: LatencySide;
   try {
@@ -282,7 +396,7 @@ async function ackLatency(fake: FakeIlert): Promise<void> {
 
 async function endToEnd(fake: FakeIlert): Promise<void> {
   const { warmup, count, gapMs, timeoutMs } = E2E;
-  log(`[3/4] Level-in → ilert-out: ${count} signed alert_active webhooks one at a time (after ${warmup} warm-up), ${gapMs} ms apart, ILERT_EVENTS_PER_MINUTE=${EVENTS_PER_MINUTE}`);
+  log(`[3] Level-in → ilert-out: ${count} signed alert_active webhooks one at a time (after ${warmup} warm-up), ${gapMs} ms apart, ILERT_EVENTS_PER_MINUTE=${EVENTS_PER_MINUTE}`);
 
   // Baseline: one POST of the same ilert event straight to the fake, with fetch like the forwarder.
   const direct: number[] = [];
@@ -379,7 +493,7 @@ async function endToEnd(fake: FakeIlert): Promise<void> {
 
 async function memory(fake: FakeIlert): Promise<void> {
   const { events, connections } = RSS;
-  log(`[4/4] RSS: idle after start, then after ${fmtInt(events)} signed device_updated events sent by autocannon (${connections} connections) as fast as they go`);
+  log(`[4] RSS: idle after start, then after ${fmtInt(events)} signed device_updated events sent by autocannon (${connections} connections) as fast as they go`);
 
   const barePool = new BodyPool(20_000, deviceBody, { wrap: true });
   const bare = await startBareChild('bare server (memory)');
@@ -438,6 +552,51 @@ async function memory(fake: FakeIlert): Promise<void> {
   };
 }
 
+// ---- 5. the dashboard in a storm --------------------------------------------------------------
+
+async function dashboard(fake: FakeIlert): Promise<void> {
+  const { alerts, connections, tabSwitches } = DASHBOARD;
+  log(`[5] Dashboard with ${fmtInt(alerts)} active alerts (storm names on many devices), Debian's Chromium: load, tab switch, page heap`);
+  const relay = await startRelayChild('relay (dashboard)', { ilertApiUrl: fake.url, eventsPerMinute: STORM.eventsPerMinute });
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  try {
+    const pool = new BodyPool(alerts, (n) => alertBody(5_000_000 + n));
+    const load = await runAutocannon({ url: relay.url, pool, connections, amount: alerts });
+    checkLoad('dashboard, loading alerts', load, [202]);
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    const firstRow = '[data-testid="alert-row"], [data-testid="alert-group"]';
+    const started = performance.now();
+    await page.goto(relay.adminUrl!);
+    await page.locator(firstRow).first().waitFor();
+    const loadMs = performance.now() - started;
+    const switches: number[] = [];
+    for (let round = 0; round < tabSwitches; round++) {
+      const toDeliveries = performance.now();
+      await page.getByRole('tab', { name: 'Deliveries' }).click();
+      await page.locator('[data-testid="delivery-list"] .drow').first().waitFor();
+      switches.push(performance.now() - toDeliveries);
+      const toAlerts = performance.now();
+      await page.getByRole('tab', { name: 'Alerts' }).click();
+      await page.locator(firstRow).first().waitFor();
+      switches.push(performance.now() - toAlerts);
+    }
+    const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize);
+    const switchSummary = summarize(switches);
+    log(`  first rows on screen ${fmtMs(loadMs)} (aim < ${AIMS.dashboardLoadMs} ms) ${verdict(loadMs < AIMS.dashboardLoadMs)}`);
+    log(`  tab switch p50 ${fmtMs(switchSummary.p50)}, max ${fmtMs(switchSummary.max)} (aim < ${AIMS.tabSwitchMs} ms) ${verdict(switchSummary.max < AIMS.tabSwitchMs)}`);
+    log(`  page JS heap ${fmtMB(heap)} (aim < ${fmtMB(AIMS.heapBytes)}) ${verdict((heap ?? Infinity) < AIMS.heapBytes)}`);
+    log();
+    results.dashboard = { alerts, loadMs, tabSwitch: switchSummary, heapBytes: heap };
+    await context.close();
+  } finally {
+    await browser?.close();
+    await stop(relay);
+  }
+}
+
 // ---- summary ----------------------------------------------------------------------------------
 
 function table(rows: string[][]): string {
@@ -454,7 +613,21 @@ function summary(): void {
   const e = results.endToEnd as { relay: { webhookToIlert: Side }; baseline: { directPostToFakeIlert: Side }; ratioP50: number; met: boolean } | undefined;
   const r = results.rss as { relay: Side; baseline: Side; ratio: number; met: boolean } | undefined;
   const rows = [['Figure', 'Relay', 'Baseline', 'Ratio', 'Aim', 'Result']];
-  if (t) rows.push(['1 Throughput (2xx/s)', `${fmtInt(t.relay.reqPerSec!)} req/s`, `${fmtInt(t.baseline.reqPerSec!)} req/s (bare)`, fmtPct(t.ratio * 100), `≥ ${AIMS.throughputRatio * 100}%`, verdict(t.met)]);
+  const s = results.storm as { figures: Record<string, { meanRatio: number; flatness: number; worstP99: number; baseline: Side; rounds: StormRound[]; getStatus?: Side }> } | undefined;
+  for (const [connections, figure] of Object.entries(s?.figures ?? {})) {
+    const rates = figure.rounds.map((round) => round.reqPerSec);
+    const last = figure.rounds.at(-1);
+    rows.push([
+      `1 Alert storm, ${connections} conn.`,
+      `${fmtInt(Math.min(...rates))}–${fmtInt(Math.max(...rates))} req/s, p99 ≤ ${fmtMs(figure.worstP99)}, backlog ${fmtInt(last?.backlogAfter ?? 0)}`,
+      `${fmtInt(figure.baseline.reqPerSec!)} req/s (bare)`,
+      `${fmtPct(figure.meanRatio * 100)} (flat ${fmtPct(figure.flatness * 100)})`,
+      `≥ ${AIMS.throughputRatio * 100}%, flat ≥ ${AIMS.stormFlatness * 100}%`,
+      verdict(figure.meanRatio >= AIMS.throughputRatio && figure.flatness >= AIMS.stormFlatness),
+    ]);
+    if (figure.getStatus) rows.push(['  getStatus (that backlog)', `p50 ${fmtMs(figure.getStatus.p50!)}, p99 ${fmtMs(figure.getStatus.p99!)}`, '—', '—', `< ${AIMS.statusMs} ms`, verdict(figure.getStatus.p50! < AIMS.statusMs)]);
+  }
+  if (t) rows.push(['1b Throughput (2xx/s)', `${fmtInt(t.relay.reqPerSec!)} req/s`, `${fmtInt(t.baseline.reqPerSec!)} req/s (bare)`, fmtPct(t.ratio * 100), `≥ ${AIMS.throughputRatio * 100}%`, verdict(t.met)]);
   if (l) {
     rows.push([
       `2 Ack latency @${LATENCY.rate}/s`,
@@ -485,6 +658,11 @@ function summary(): void {
       verdict(r.met),
     ]);
   }
+  const d = results.dashboard as { alerts: number; loadMs: number; tabSwitch: Side; heapBytes?: number } | undefined;
+  if (d) {
+    const met = d.loadMs < AIMS.dashboardLoadMs && d.tabSwitch.max! < AIMS.tabSwitchMs && (d.heapBytes ?? Infinity) < AIMS.heapBytes;
+    rows.push([`5 Dashboard, ${fmtInt(d.alerts / 1000)}k alerts`, `load ${fmtMs(d.loadMs)}, tab ≤ ${fmtMs(d.tabSwitch.max!)}, heap ${fmtMB(d.heapBytes)}`, '—', '—', `< ${AIMS.dashboardLoadMs} ms, < ${AIMS.tabSwitchMs} ms, < ${fmtMB(AIMS.heapBytes)}`, verdict(met)]);
+  }
   log('Summary');
   log(table(rows));
 }
@@ -504,10 +682,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await throughput(fake);
-    await ackLatency(fake);
-    await endToEnd(fake);
-    await memory(fake);
+    // BENCH_ONLY=storm,throughput,latency,e2e,rss runs a subset (e.g. to compare one change quickly).
+    const only = process.env.BENCH_ONLY?.split(',');
+    const figures: [string, (fake: FakeIlert) => Promise<void>][] = [['storm', storm], ['throughput', throughput], ['latency', ackLatency], ['e2e', endToEnd], ['rss', memory], ['dashboard', dashboard]];
+    for (const [name, figure] of figures) if (!only || only.includes(name)) await figure(fake);
   } catch (error) {
     problems.push(`benchmark aborted: ${(error as Error).stack ?? String(error)}`);
   } finally {

@@ -164,9 +164,45 @@ export const alertRowSchema = z.object({
   acceptPending: z.boolean().optional(),
 });
 
-export const alertListSchema = z.object({
-  active: z.array(alertRowSchema),
-  resolved: z.array(alertRowSchema),
+export const ALERT_GROUPINGS = ['name', 'device', 'none'] as const;
+
+/**
+ * One page of the alert board, paged on the server so a storm of 25,000 alerts costs the page on
+ * screen. Grouped, alerts with the same name (or on the same device) are one row with a count;
+ * a group of one is shown as its alert.
+ */
+export const alertPageInputSchema = z.object({
+  state: z.enum(['active', 'resolved']).default('active'),
+  groupBy: z.enum(ALERT_GROUPINGS).default('name'),
+  /** Only the alerts of this group (its name or device hostname): an expanded group. */
+  group: z.string().max(1000).optional(),
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(500).default(100),
+  /** Just this alert, whatever its state (an alert opened from a notification). */
+  levelAlertId: z.string().max(1000).optional(),
+});
+
+export const alertEntrySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('alert'), alert: alertRowSchema }),
+  z.object({
+    kind: z.literal('group'),
+    by: z.enum(['name', 'device']),
+    key: z.string(),
+    count: z.number().int(),
+    /** The most severe severity in the group. */
+    severity: optionalText,
+    devices: z.number().int(),
+    names: z.number().int(),
+    newestAt: z.number(),
+  }),
+]);
+
+export const alertPageSchema = z.object({
+  /** Rows (groups or alerts) in the whole list, for the virtual list's height. */
+  total: z.number().int(),
+  offset: z.number().int(),
+  rows: z.array(alertEntrySchema),
+  /** Active alerts per severity, from the store's counters. */
   counts: z.record(z.string(), z.number().int()),
 });
 
@@ -397,7 +433,7 @@ export const callerViewSchema = z.object({
 
 export const methods = {
   getStatus: { input: none, output: relayStatusSchema },
-  listAlerts: { input: none, output: alertListSchema },
+  listAlerts: { input: alertPageInputSchema, output: alertPageSchema },
   listDeliveries: {
     input: z.object({
       filter: deliveryFilterSchema.default({}),
@@ -522,7 +558,9 @@ export type DeliveryDetail = z.output<typeof deliveryDetailSchema>;
 export type JobView = z.output<typeof jobViewSchema>;
 export type AttemptView = z.output<typeof attemptViewSchema>;
 export type AlertRow = z.output<typeof alertRowSchema>;
-export type AlertList = z.output<typeof alertListSchema>;
+export type AlertPageInput = z.output<typeof alertPageInputSchema>;
+export type AlertPage = z.output<typeof alertPageSchema>;
+export type AlertEntry = z.output<typeof alertEntrySchema>;
 export type SettingsView = z.output<typeof settingsViewSchema>;
 export type SettingsPatch = z.output<typeof settingsPatchSchema>;
 export type Diagnosis = z.output<typeof diagnosisSchema>;

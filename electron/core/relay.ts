@@ -25,10 +25,11 @@ import type { IlertSourceCheck, Reachability, RelayStatusView, SetupInfo, Tunnel
 
 export { DEFAULT_TARGET };
 const STUCK_AFTER_MS = 10 * 60_000;
+const STATUS_CACHE_MS = 1000;
 const ALERT_SOURCE_CHECK_INTERVAL_MS = 60 * 60_000;
 
 /** Knobs for tests and benchmarks; users configure the relay through Settings. */
-export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'rateLimitPauseMs' | 'requestTimeoutMs' | 'maxInFlight'> & {
+export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'rateLimitPauseMs' | 'requestTimeoutMs' | 'maxInFlight' | 'clock' | 'storeRetryMs'> & {
   busyTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   ilertPollMs?: number;
@@ -220,14 +221,15 @@ export class Relay {
     if (!this.receiver.listening) return 'the receiver is not listening';
     const storeProblem = this.store.health.problem(now);
     if (storeProblem) return storeProblem;
-    const stuck = this.store.sql
-      .get(
-        `SELECT count(*) AS waiting FROM outbox WHERE status IN ('queued', 'in_flight') AND created_at < ?
-           AND NOT EXISTS (SELECT 1 FROM attempts WHERE status_code BETWEEN 200 AND 299 AND started_at >= ?)`,
-      )
-      .get(now - STUCK_AFTER_MS, now - STUCK_AFTER_MS) as { waiting: number };
-    if (stuck.waiting > 0) return `forwarding is stuck: ${stuck.waiting} events waiting, none delivered to ilert for 10 minutes`;
-    return undefined;
+    const facts = this.store.facts();
+    const waiting = [...facts.jobs.values()].reduce((sum, jobs) => sum + jobs.queued + jobs.in_flight, 0);
+    if (waiting === 0 || (facts.lastDeliveredAt ?? 0) >= now - STUCK_AFTER_MS) return undefined;
+    // The oldest waiting job, through the partial index of waiting jobs: one row, not the backlog.
+    const oldest = this.store.sql
+      .get(`SELECT created_at AS at FROM outbox INDEXED BY outbox_waiting_since WHERE status IN ('queued', 'in_flight') ORDER BY created_at LIMIT 1`)
+      .get() as { at: number } | undefined;
+    if (!oldest || oldest.at >= now - STUCK_AFTER_MS) return undefined;
+    return `forwarding is stuck: ${waiting} events waiting, none delivered to ilert for 10 minutes`;
   }
 
   get settings(): Settings {
@@ -250,22 +252,42 @@ export class Relay {
     return { highPrioritySeverities: this.#settings.highPrioritySeverities, routeFor: (alert) => this.router.routeFor(alert) };
   }
 
-  /** Applies the retention setting now and then hourly. */
-  prune(now = Date.now()): { deliveries: number; jobs: number } {
-    const before = now - this.#settings.retentionDays * 86_400_000;
+  #pruning: Promise<{ deliveries: number; jobs: number }> | undefined;
+
+  /**
+   * Applies the retention setting now and then hourly, in small batches with a turn of the event
+   * loop between them, so that deleting a day of a storm never holds up an acknowledgement.
+   */
+  prune(now = Date.now()): Promise<{ deliveries: number; jobs: number }> {
+    // One run at a time: a second call waits for the one under way, then runs with its own cut-off.
+    const run = (this.#pruning ?? Promise.resolve()).catch(() => undefined).then(() => this.#pruneInBatches(now - this.#settings.retentionDays * 86_400_000));
+    this.#pruning = run;
+    const clear = () => {
+      if (this.#pruning === run) this.#pruning = undefined;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  async #pruneInBatches(before: number): Promise<{ deliveries: number; jobs: number }> {
     this.team.prune(before);
-    return this.store.prune(before);
+    const total = { deliveries: 0, jobs: 0 };
+    let cursor = 0;
+    while (!this.store.closed) {
+      const batch = this.store.pruneBatch(before, cursor);
+      total.deliveries += batch.deliveries;
+      total.jobs += batch.jobs;
+      cursor = batch.cursor;
+      if (batch.done) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return total;
   }
 
   async start(): Promise<AddressInfo> {
-    this.prune();
-    this.#pruneTimer = setInterval(() => {
-      try {
-        this.prune();
-      } catch (error) {
-        console.error(`retention: ${(error as Error).message}`);
-      }
-    }, 3_600_000);
+    const prune = () => this.prune().catch((error: unknown) => console.error(`retention: ${(error as Error).message}`));
+    void prune();
+    this.#pruneTimer = setInterval(prune, 3_600_000);
     this.#pruneTimer.unref();
     this.forwarder.start();
     try {
@@ -289,6 +311,7 @@ export class Relay {
   async stop(): Promise<void> {
     clearInterval(this.#pruneTimer);
     clearInterval(this.#sourceCheckTimer);
+    await this.#pruning?.catch(() => undefined);
     this.integrationTest.cancel();
     await Promise.all([this.heartbeat.stop(), this.reconciler.stop(), this.ilertState.stop(), this.#tunnel?.stop()]);
     if (this.receiver.listening) await this.receiver.close();
@@ -302,34 +325,58 @@ export class Relay {
     return `http://${host}:${this.#address.port}${WEBHOOK_PATH}`;
   }
 
+  #statusCache: { version: number; at: number; value: RelayStatusView } | undefined;
+
+  /**
+   * What the tray and every dashboard show, fetched on each change batch. Built from counters the
+   * store keeps (no table scans), and reused until the store changes or a second passes (the
+   * time-based checks), so a dozen callers per batch cost one computation.
+   */
   status(): RelayStatusView {
+    const now = Date.now();
+    const cached = this.#statusCache;
+    if (cached && cached.version === this.store.version && now - cached.at < STATUS_CACHE_MS) return cached.value;
+    const version = this.store.version;
     const sql = this.store.sql;
-    const counts = sql.get(`SELECT sum(status IN ('queued', 'in_flight')) AS queued, sum(status = 'failed') AS failed FROM outbox`).get() as {
-      queued: number | null;
-      failed: number | null;
-    };
-    const last = sql.get(`SELECT max(received_at) AS at FROM deliveries`).get() as { at: number | null };
+    const facts = this.store.facts();
+    let queueDepth = 0;
+    let failedJobs = 0;
+    for (const jobs of facts.jobs.values()) {
+      queueDepth += jobs.queued + jobs.in_flight;
+      failedJobs += jobs.failed;
+    }
+    const last = sql.get(`SELECT received_at FROM deliveries ORDER BY id DESC LIMIT 1`).get() as { received_at: number } | undefined;
     const attempt = sql.get(`SELECT started_at, status_code FROM attempts ORDER BY id DESC LIMIT 1`).get() as
       | { started_at: number; status_code: number | null }
       | undefined;
-    return {
+    const value: RelayStatusView = {
       receiverListening: this.receiver.listening,
       receiverUrl: this.receiverUrl,
-      queueDepth: counts.queued ?? 0,
-      failedJobs: counts.failed ?? 0,
-      lastDeliveryAt: last.at ?? undefined,
+      queueDepth,
+      failedJobs,
+      lastDeliveryAt: last?.received_at,
       ilertReachable: attempt ? attempt.status_code !== null : undefined,
       lastAttemptAt: attempt?.started_at,
       heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.heartbeat.state },
       problems: configurationProblems(this.#settings),
-      diagnoses: this.diagnoses(),
+      diagnoses: this.diagnoses(now, facts),
       publicUrl: this.#settings.publicUrl ?? this.#tunnel?.state.publicUrl,
       tunnel: this.tunnelState(),
       ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
     };
+    this.#statusCache = { version, at: now, value };
+    return value;
   }
 
-  diagnoses(now = Date.now()) {
+  /**
+   * What the desktop tray needs on every change batch: the status and the active alerts per
+   * severity, both from counters — never a listing of the alerts.
+   */
+  traySnapshot(): { status: RelayStatusView; alerts: { counts: Record<string, number> } } {
+    return { status: this.status(), alerts: { counts: this.store.facts().activeAlerts } };
+  }
+
+  diagnoses(now = Date.now(), facts = this.store.facts()) {
     const settings = this.#settings;
     const configuredTargets = new Set(settings.ilertTargets.map((target) => target.name));
     if (settings.ilertIntegrationKey || settings.ilertPassThroughUrl) configuredTargets.add(DEFAULT_TARGET);
@@ -347,7 +394,8 @@ export class Relay {
       levelApiError: this.levelApi() ? this.directory.lastSyncError : undefined,
       ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
       storeProblem: this.store.health.problem(now),
-    });
+      unrecordedOutcomes: this.forwarder.unrecordedOutcomes,
+    }, facts);
   }
 
   // ── Setup ────────────────────────────────────────────────────────────────

@@ -1,6 +1,6 @@
 import type { BrowserWindow as BrowserWindowType } from 'electron';
 import { IPC_CHANGES_CHANNEL, IPC_NAVIGATE_CHANNEL, type ConnectionView, type DesktopHandlers, type NavigateTarget, type StartupProblem } from '../../shared/bridge.ts';
-import type { AlertList, Handlers, PushedEvent, RelayStatusView, SettingsView } from '../../shared/contract.ts';
+import type { AlertPage, AlertRow, Handlers, PushedEvent, RelayStatusView, SettingsView } from '../../shared/contract.ts';
 import { ChangeBatcher } from '../core/api/change-batcher.ts';
 import { callMethod, createHandlers } from '../core/api/handlers.ts';
 import { rememberDataDir, resolveDataDir } from '../core/data-dir.ts';
@@ -52,7 +52,7 @@ interface RemoteRunning {
   connection: TeamConnection;
   watcher: RemoteAlertWatcher;
   /** The last the team relay said, for the tray between refreshes. */
-  seen: { status?: RelayStatusView; alerts?: AlertList; integrationConfigured?: boolean };
+  seen: { status?: RelayStatusView; alerts?: AlertPage; integrationConfigured?: boolean };
 }
 
 type Running = LocalRunning | RemoteRunning;
@@ -164,8 +164,7 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
       else state = trayState({ status: seen.status, alerts: seen.alerts, integrationConfigured: seen.integrationConfigured ?? true, notificationsPausedUntil: pausedUntil, now });
     } else if (running) {
       state = trayState({
-        status: running.relay.status(),
-        alerts: running.relay.read.listAlerts(now),
+        ...running.relay.traySnapshot(),
         integrationConfigured: Boolean(running.service.current.ilertIntegrationKey),
         notificationsPausedUntil: pausedUntil,
         now,
@@ -182,17 +181,20 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
 
   /** Re-reads what the tray and notifications need from the team relay, after a change or on the timer. */
   const refreshRemote = async (current: RemoteRunning, changes?: PushedEvent<'changes'>) => {
-    const [status, alerts, settings] = await Promise.all([current.remote.call('getStatus', {}), current.remote.call('listAlerts', {}), current.remote.call('getSettings', {})]);
+    const [status, alerts, settings] = await Promise.all([
+      current.remote.call('getStatus', {}),
+      current.remote.call('listAlerts', { groupBy: 'none', limit: 1 }),
+      current.remote.call('getSettings', {}),
+    ]);
     if (running !== current) return;
     if (status.ok) current.seen.status = status.value as RelayStatusView;
     if (settings.ok) {
       const view = settings.value as SettingsView;
       current.seen.integrationConfigured = view.secrets.ilertIntegrationKey.set || view.secrets.ilertPassThroughUrl.set || view.ilertTargets.length > 0;
     }
-    if (alerts.ok) {
-      current.seen.alerts = alerts.value as AlertList;
-      if (changes) notify(current.watcher.observe(changes, current.seen.alerts), current.connection);
-    }
+    if (alerts.ok) current.seen.alerts = alerts.value as AlertPage;
+    if (!current.watcher.primed) current.watcher.prime(await remoteAlertRows(current.remote));
+    else if (changes) notify(current.watcher.observe(changes, await remoteAlertRows(current.remote, changes)), current.connection);
     refreshTray();
   };
 
@@ -437,6 +439,15 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
     void window.loadURL(`${APP_ORIGIN}/`);
     refreshTray();
   });
+}
+
+/** The rows a change names (at most 50: a storm is one summary anyway), or the active alerts after a reconnect. */
+async function remoteAlertRows(remote: RemoteRelay, changes?: PushedEvent<'changes'>): Promise<AlertRow[]> {
+  const page = (input: object) => remote.call('listAlerts', { groupBy: 'none', ...input }).then((result) => (result.ok ? (result.value as AlertPage).rows : []));
+  const rows = (entries: AlertPage['rows']) => entries.flatMap((entry) => (entry.kind === 'alert' ? [entry.alert] : []));
+  if (!changes || (changes.setup === true && changes.alerts.length === 0)) return rows(await page({ state: 'active', limit: 500 }));
+  const pages = await Promise.all(changes.alerts.slice(0, 50).map((levelAlertId) => page({ levelAlertId })));
+  return rows(pages.flat());
 }
 
 function secretValues(settings: Settings | undefined): string[] {

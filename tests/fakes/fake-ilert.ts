@@ -494,6 +494,10 @@ export class FakeIlert {
       if (event.links) alert.links = event.links;
       if (event.images) alert.images = event.images;
       this.alerts.push(alert);
+      if (alert.alertKey !== undefined) {
+        const key = normalKey(alert.alertKey);
+        this.#byKey.set(key, [...(this.#byKey.get(key) ?? []), alert]);
+      }
       return;
     }
     // ACCEPT, RESOLVE and COMMENT without an open alert are benign no-ops (legacy NO_OPEN_ALERT_WITH_KEY).
@@ -503,9 +507,12 @@ export class FakeIlert {
     if (event.eventType === 'RESOLVE') this.#resolveAlert(open);
   }
 
+  /** Alerts per normalised key, so a storm of 20,000 events is not quadratic in the fake. */
+  readonly #byKey = new Map<string, FakeAlert[]>();
+
   #lastOpen(alertKey: string, sourceId?: number): FakeAlert | undefined {
     const key = normalKey(alertKey);
-    return this.alerts.findLast(
+    return (this.#byKey.get(key) ?? []).findLast(
       (alert) =>
         alert.status !== 'RESOLVED' &&
         alert.alertKey !== undefined &&

@@ -86,14 +86,16 @@ test('the detail has redacted headers, the raw body, the signature verdict and e
   assert.deepEqual(missing.ok ? null : [missing.status, missing.error.code], [404, 'not_found']);
 });
 
-test('the alert board shows active alerts with their forwarding state and counts per severity', async () => {
+test('the alert board pages active alerts with their forwarding state, counts per severity, and those resolved today', async () => {
   await sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: cpu.data.id, name: cpu.data.name, severity: 'warning', occurredAt: new Date(Date.parse(cpu.occurred_at) + 1000).toISOString() }));
   await ilert.waitFor(() => ilert.events.some((event) => event.eventType === 'RESOLVE'));
-  const board = (await call('listAlerts')) as { active: { name: string; forwarding: { status: string } }[]; resolved: { name: string }[]; counts: Record<string, number> };
-  assert.ok(board.active.some((alert) => alert.name === 'Low disk space' && alert.forwarding.status === 'delivered'));
-  assert.ok(board.resolved.some((alert) => alert.name === cpu.data.name));
-  assert.equal(board.counts.critical, 2);
-  assert.equal(board.counts.warning, 0);
+  type Page = { total: number; rows: { kind: string; alert?: { name: string; forwarding: { status: string } } }[]; counts: Record<string, number> };
+  const active = (await call('listAlerts', { groupBy: 'none' })) as Page;
+  assert.ok(active.rows.some((entry) => entry.alert?.name === 'Low disk space' && entry.alert.forwarding.status === 'delivered'));
+  const resolved = (await call('listAlerts', { state: 'resolved', groupBy: 'none' })) as Page;
+  assert.ok(resolved.rows.some((entry) => entry.alert?.name === cpu.data.name));
+  assert.equal(active.counts.critical, 2);
+  assert.equal(active.counts.warning, 0);
 });
 
 test('settings reach a UI masked, and environment-fixed ones are locked', async () => {

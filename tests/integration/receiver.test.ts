@@ -209,7 +209,7 @@ test('retention deletes old history but keeps work that is still pending', async
     sql.get(`UPDATE outbox SET updated_at = 0`).run();
     sql.get(`UPDATE deliveries SET received_at = 0`).run();
     sql.get(`UPDATE events SET received_at = 0`).run();
-    const result = pruned.relay.prune();
+    const result = await pruned.relay.prune();
     assert.deepEqual(result, { deliveries: 2, jobs: 1 });
     const left = sql.get('SELECT event_id FROM deliveries').all().map((row) => row.event_id);
     assert.deepEqual(left, [pending.event_id], 'the pending job’s delivery is kept');

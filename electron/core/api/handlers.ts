@@ -64,7 +64,7 @@ export function createHandlers(relay: Relay, settings: SettingsService, door: ()
   };
   return {
     getStatus: () => relay.status(),
-    listAlerts: () => relay.read.listAlerts(Date.now()),
+    listAlerts: (input) => relay.read.alertPage(input, Date.now()),
     listDeliveries: ({ filter, anchorId, offset, limit }) => relay.read.listDeliveries(filter, { anchorId, offset, limit }),
     getDelivery: ({ id }) => {
       const delivery = relay.read.getDelivery(id);

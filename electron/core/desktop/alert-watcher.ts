@@ -12,10 +12,10 @@ export class AlertWatcher {
   readonly #states = new Map<string, 'active' | 'resolved'>();
   readonly #failedAnnounced = new Set<number>();
 
-  constructor(read: ReadModels, now: number) {
+  constructor(read: ReadModels, _now?: number) {
     this.#read = read;
-    const board = read.listAlerts(now);
-    for (const alert of [...board.active, ...board.resolved]) this.#states.set(alert.levelAlertId, alert.state);
+    // Only what is active matters: an alert not known here that resolves was not active before either.
+    for (const id of read.activeAlertIds()) this.#states.set(id, 'active');
   }
 
   observe(changes: PushedEvent<'changes'>): DesktopEvent[] {

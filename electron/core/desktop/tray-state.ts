@@ -1,4 +1,4 @@
-import type { AlertList, RelayStatusView } from '../../../shared/contract.ts';
+import type { AlertPage, RelayStatusView } from '../../../shared/contract.ts';
 
 export type TrayIcon = 'clear' | 'warning' | 'critical' | 'problem' | 'paused';
 
@@ -9,7 +9,7 @@ export interface TrayState {
 
 export interface TrayInput {
   status: RelayStatusView;
-  alerts: Pick<AlertList, 'counts'>;
+  alerts: Pick<AlertPage, 'counts'>;
   integrationConfigured: boolean;
   notificationsPausedUntil: number | undefined;
   now: number;

@@ -1,8 +1,10 @@
 import { postEvent, postLevelBody, keyFingerprint, maskUrlKey, REQUEST_TIMEOUT_MS, type EventsResponse } from '../ilert/events-client.ts';
-import type { Outbox, Job, AttemptVerdict } from '../store/outbox.ts';
+import type { Outbox, Job, AttemptVerdict, AttemptRecord } from '../store/outbox.ts';
 import type { StoreChange, Store } from '../store/store.ts';
 import { retryDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { DueQueue } from './due-queue.ts';
+import { systemClock, type Clock } from './clock.ts';
 
 function formatDuration(ms: number): string {
   if (ms >= 3_600_000) return `${Math.round(ms / 3_600_000)} h`;
@@ -32,22 +34,58 @@ export interface ForwarderOptions {
   rateWindowMs?: number;
   requestTimeoutMs?: number;
   maxInFlight?: number;
-  now?: () => number;
+  clock?: Clock;
+  /** How soon to try again when the store could not be written (locked by another process, disk full). */
+  storeRetryMs?: number;
+}
+
+/** An attempt whose outcome could not be written yet: kept here and written when the store can write again. */
+interface UnrecordedOutcome {
+  job: Job;
+  attempt: AttemptRecord;
+  verdict: AttemptVerdict;
+  /** For a retry: how long after the attempt the job is due again (monotonic). */
+  retryAt: number | undefined;
 }
 
 /**
  * Drains the outbox into ilert's Events API: per-key rate limit, retries with backoff and jitter,
  * configuration errors failed at once, every attempt recorded. Woken by new work and by timers.
+ *
+ * Which job goes next is decided in memory (DueQueue), so a pass costs the same with an empty
+ * outbox and with a backlog of 80,000; delays and rate windows run on the monotonic clock, so a
+ * wall clock set back an hour does not hold anything up.
  */
 export class Forwarder {
   readonly #options: Required<Omit<ForwarderOptions, 'backoff'>> & { backoff: BackoffPolicy };
   readonly #limiter: RateLimiter;
+  readonly #queue = new DueQueue();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Jobs this process is sending or holds an unwritten outcome for. */
+  readonly #sending = new Set<number>();
+  readonly #unrecorded = new Map<number, UnrecordedOutcome>();
+  #writeFailed = false;
+  #recordScheduled = false;
   #timer: NodeJS.Timeout | undefined;
+  #recordTimer: NodeJS.Timeout | undefined;
   #passScheduled = false;
   #running = false;
   readonly #onChange = (change: StoreChange) => {
-    if (change.kind === 'job' && change.status === 'queued') this.wake();
+    if (change.kind !== 'job') return;
+    if (change.status === 'queued') {
+      const { clock, outbox } = this.#options;
+      let schedule = change.schedule;
+      // Retries the forwarder decided itself are already in the queue. Work queued by code that did
+      // not say when it is due is looked up once by id, so nothing waits for a restart.
+      if (!schedule) {
+        if (this.#queue.has(change.id)) return;
+        const stored = outbox.pendingJob(change.id);
+        if (!stored) return;
+        schedule = { priorityAt: stored.priorityAt, delayMs: this.#delayUntil(stored.nextAttemptAt, clock.now()) };
+      }
+      this.#queue.queued({ id: change.id, alertKey: change.alertKey, target: change.target, priorityAt: schedule.priorityAt, dueAt: clock.monotonic() + schedule.delayMs });
+      this.wake();
+    } else if (change.status !== 'in_flight') this.#queue.finished(change.id);
   };
 
   constructor(options: ForwarderOptions) {
@@ -57,20 +95,45 @@ export class Forwarder {
       rateWindowMs: 60_000,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
       maxInFlight: 4,
-      now: Date.now,
+      clock: systemClock,
+      storeRetryMs: 1000,
       ...options,
     };
+    const { clock } = this.#options;
     this.#limiter = new RateLimiter({
       limit: options.eventsPerMinute,
       windowMs: this.#options.rateWindowMs,
-      history: (fingerprint, since) => options.outbox.recentSendTimes(fingerprint, since),
+      // Stored send times are wall times; the limiter counts on the monotonic clock.
+      history: (fingerprint, since) => {
+        const offset = clock.now() - clock.monotonic();
+        return options.outbox.recentSendTimes(fingerprint, since + offset).map((at) => Math.min(at - offset, clock.monotonic()));
+      },
     });
+  }
+
+  /**
+   * How long until a stored (wall-clock) time. One stored while the clock was ahead, or before it
+   * was set back, is clamped to the longest real delay, the backoff cap.
+   */
+  #delayUntil(storedAt: number, wallNow: number): number {
+    return Math.min(Math.max(storedAt - wallNow, 0), this.#options.backoff.capMs);
+  }
+
+  /** How many attempt outcomes wait for the store to accept them (shown on the Health page). */
+  get unrecordedOutcomes(): number {
+    return this.#unrecorded.size;
   }
 
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#options.outbox.recoverInFlight(this.#options.now());
+    const { outbox, clock } = this.#options;
+    const wallNow = clock.now();
+    outbox.recoverInFlight(wallNow);
+    const monoNow = clock.monotonic();
+    for (const job of outbox.pendingJobs()) {
+      this.#queue.queued({ id: job.id, alertKey: job.alertKey, target: job.target, priorityAt: job.priorityAt, dueAt: monoNow + this.#delayUntil(job.nextAttemptAt, wallNow) });
+    }
     this.#options.store.changes.on('change', this.#onChange);
     this.wake();
   }
@@ -80,7 +143,10 @@ export class Forwarder {
     this.#running = false;
     this.#options.store.changes.off('change', this.#onChange);
     clearTimeout(this.#timer);
+    clearTimeout(this.#recordTimer);
     await Promise.all([...this.#inFlight]);
+    // Last chance to write what is still held; anything left is recovered as "outcome unknown" on start.
+    if (!this.#options.store.closed) this.#recordHeldOutcomes();
   }
 
   wake(): void {
@@ -94,34 +160,49 @@ export class Forwarder {
 
   #pass(): void {
     if (!this.#running || this.#options.store.closed) return;
-    const { outbox, resolveTarget, maxInFlight, now: clock } = this.#options;
-    const now = clock();
-    // Work due now but not taken is woken by an attempt finishing, a rate-limit slot freeing or a
+    const { outbox, resolveTarget, maxInFlight, clock } = this.#options;
+    const now = clock.monotonic();
+    // Work due now but not taken is woken by an outcome being recorded, a rate-limit slot freeing or a
     // settings change; the timer only needs the next job that is not due yet.
-    let wakeAt = outbox.nextDueAfter(now);
-    try {
-      for (const targetName of outbox.dueTargets(now)) {
-        const target = resolveTarget(targetName);
-        if (!target) continue; // not configured: the work waits, nothing is lost
-        const fingerprint = keyFingerprint(targetKey(target));
-        const capacity = Math.min(maxInFlight - this.#inFlight.size, this.#limiter.available(fingerprint, now));
-        if (capacity <= 0) {
-          const freeAt = this.#inFlight.size >= maxInFlight ? undefined : this.#limiter.nextFreeAt(fingerprint, now);
-          if (freeAt !== undefined && Number.isFinite(freeAt)) wakeAt = Math.min(wakeAt ?? freeAt, freeAt);
-          continue;
-        }
-        for (const job of outbox.claimDue(targetName, now, capacity)) {
-          const completed = this.#limiter.take(fingerprint, now);
-          const sending = this.#send(job, target, fingerprint, completed).finally(() => {
-            this.#inFlight.delete(sending);
-            this.wake();
-          });
-          this.#inFlight.add(sending);
-        }
+    let wakeAt = this.#queue.nextDueAt();
+    for (const targetName of this.#queue.dueTargets(now)) {
+      const target = resolveTarget(targetName);
+      if (!target) continue; // not configured: the work waits, nothing is lost
+      const fingerprint = keyFingerprint(targetKey(target));
+      const capacity = Math.min(maxInFlight - this.#inFlight.size, this.#limiter.available(fingerprint, now));
+      if (capacity <= 0) {
+        // Rate-limited: sleep until the key's next free slot rather than looking again on every new job.
+        const freeAt = this.#inFlight.size >= maxInFlight ? undefined : this.#limiter.nextFreeAt(fingerprint, now);
+        if (freeAt !== undefined && Number.isFinite(freeAt)) wakeAt = Math.min(wakeAt ?? freeAt, freeAt);
+        continue;
       }
-    } catch (error) {
-      // The store is closing or failing; the next wake (or restart) picks the work up again.
-      if (!this.#options.store.closed) console.error(`forwarder: ${(error as Error).message}`);
+      const taken = this.#queue.takeDue(targetName, now, capacity);
+      let claimed: Job[];
+      try {
+        claimed = outbox.claim(
+          taken.map((job) => job.id),
+          clock.now(),
+        );
+      } catch (error) {
+        // The store is closing or cannot write right now (locked, full): the jobs wait; try again soon.
+        this.#queue.putBack(taken);
+        if (this.#options.store.closed) return;
+        console.error(`forwarder: could not take work: ${(error as Error).message}`);
+        wakeAt = Math.min(wakeAt ?? Infinity, now + this.#options.storeRetryMs);
+        continue;
+      }
+      // A job the store no longer holds as queued was settled meanwhile; its change event may still come.
+      const claimedIds = new Set(claimed.map((job) => job.id));
+      for (const job of taken) if (!claimedIds.has(job.id)) this.#queue.finished(job.id);
+      for (const job of claimed) {
+        this.#queue.inFlight(job.id);
+        this.#sending.add(job.id);
+        const completed = this.#limiter.take(fingerprint, now);
+        // No wake here: recording the outcome wakes the next pass, so the answers of one turn of the
+        // event loop are recorded in one commit and their freed slots claimed in the next.
+        const sending = this.#send(job, target, fingerprint, completed).finally(() => this.#inFlight.delete(sending));
+        this.#inFlight.add(sending);
+      }
     }
     this.#schedule(wakeAt, now);
   }
@@ -144,42 +225,87 @@ export class Forwarder {
   }
 
   async #send(job: Job, target: ResolvedTarget, fingerprint: string, completed: (at: number) => void): Promise<void> {
-    const { now: clock, backoff, requestTimeoutMs, outbox } = this.#options;
-    const startedAt = clock();
+    const { clock, backoff, requestTimeoutMs } = this.#options;
+    const startedAt = clock.now();
     const response = await this.#post(job, target, requestTimeoutMs);
-    const finishedAt = clock();
-    completed(finishedAt);
-    if (response.kind === 'rate-limited') this.#limiter.block(fingerprint, finishedAt + this.#options.rateLimitPauseMs());
+    const finishedMono = clock.monotonic();
+    const finishedAt = clock.now();
+    completed(finishedMono);
+    if (response.kind === 'rate-limited') this.#limiter.block(fingerprint, finishedMono + this.#options.rateLimitPauseMs());
     const firstAttemptAt = job.firstAttemptAt ?? startedAt;
     let verdict: AttemptVerdict;
+    let retryAt: number | undefined;
     if (response.kind === 'delivered') verdict = { kind: 'delivered' };
     else if (response.kind === 'config-error') verdict = { kind: 'failed', reason: response.error ?? 'ilert refused the event' };
     else if (finishedAt - firstAttemptAt >= backoff.giveUpAfterMs) {
       verdict = { kind: 'failed', reason: `gave up after ${formatDuration(backoff.giveUpAfterMs)} of retries: ${response.error}` };
     } else {
-      const at = finishedAt + retryDelay(backoff, job.attempts + 1);
-      verdict = { kind: 'retry', at, maybeDelivered: response.maybeDelivered, reason: response.error ?? 'retrying' };
+      const delay = retryDelay(backoff, job.attempts + 1);
+      retryAt = finishedMono + delay;
+      verdict = { kind: 'retry', at: finishedAt + delay, maybeDelivered: response.maybeDelivered, reason: response.error ?? 'retrying' };
     }
-    if (this.#options.store.closed) return;
+    const attempt: AttemptRecord = {
+      startedAt,
+      latencyMs: response.latencyMs,
+      url: response.url,
+      keyFingerprint: fingerprint,
+      requestBody: response.requestBody,
+      statusCode: response.statusCode,
+      error: response.error,
+      responseBody: response.responseBody,
+      manual: job.manual,
+    };
+    this.#unrecorded.set(job.id, { job, attempt, verdict, retryAt });
+    if (this.#options.store.closed || this.#recordScheduled) return;
+    // Answers that arrive in the same turn of the event loop are recorded in one transaction.
+    this.#recordScheduled = true;
+    setImmediate(() => {
+      this.#recordScheduled = false;
+      if (!this.#recordTimer) this.#recordHeldOutcomes();
+    });
+  }
+
+  /**
+   * Writes the outcomes held in memory. One that cannot be written (another process holds the
+   * write lock, the disk is full) stays held, with its job in flight, and is tried again shortly:
+   * once it is written the alert's next event (its RESOLVE) goes, without a restart.
+   */
+  #recordHeldOutcomes(): void {
+    clearTimeout(this.#recordTimer);
+    this.#recordTimer = undefined;
+    const { outbox, store, clock } = this.#options;
+    if (store.closed || this.#unrecorded.size === 0) return;
+    const held = [...this.#unrecorded.values()];
     try {
-      outbox.complete(
-        job,
-        {
-          startedAt,
-          latencyMs: response.latencyMs,
-          url: response.url,
-          keyFingerprint: fingerprint,
-          requestBody: response.requestBody,
-          statusCode: response.statusCode,
-          error: response.error,
-          responseBody: response.responseBody,
-          manual: job.manual,
-        },
-        verdict,
-      );
+      outbox.completeAll(held);
     } catch (error) {
-      // Left in flight: recovered as "outcome unknown" on the next start.
-      console.error(`forwarder: could not record the attempt for job ${job.id}: ${(error as Error).message}`);
+      this.#writeFailed = true;
+      console.error(`forwarder: could not record ${held.length} attempt(s) yet, keeping them to write later: ${(error as Error).message}`);
+      if (this.#running) {
+        this.#recordTimer = setTimeout(() => this.#recordHeldOutcomes(), this.#options.storeRetryMs);
+        this.#recordTimer.unref?.();
+      }
+      return;
     }
+    for (const { job, retryAt } of held) {
+      this.#unrecorded.delete(job.id);
+      this.#sending.delete(job.id);
+      if (retryAt !== undefined) this.#queue.retry(job.id, retryAt);
+      else this.#queue.finished(job.id);
+    }
+    if (this.#writeFailed) {
+      // Writing works again after a failure: anything still marked in flight that this process is
+      // not sending is an orphan, and must not hold up its alert's later events.
+      try {
+        outbox.requeueOrphans(
+          this.#queue.inFlightIds().filter((id) => !this.#sending.has(id)),
+          clock.now(),
+        );
+        this.#writeFailed = false;
+      } catch (error) {
+        console.error(`forwarder: could not requeue orphaned work: ${(error as Error).message}`);
+      }
+    }
+    this.wake();
   }
 }

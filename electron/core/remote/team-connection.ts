@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AlertList, PushedEvent } from '../../../shared/contract.ts';
+import type { AlertRow, PushedEvent } from '../../../shared/contract.ts';
 import type { DesktopEvent } from '../desktop/notifications.ts';
 import type { TrayState } from '../desktop/tray-state.ts';
 import { SEVERITIES, type Severity } from '../settings.ts';
@@ -96,13 +96,18 @@ export class RemoteAlertWatcher {
   readonly #states = new Map<string, 'active' | 'resolved'>();
   #primed = false;
 
-  observe(changes: PushedEvent<'changes'>, board: AlertList): DesktopEvent[] {
-    const rows = [...board.active, ...board.resolved];
-    if (!this.#primed) {
-      this.#primed = true;
-      for (const alert of rows) this.#states.set(alert.levelAlertId, alert.state);
-      return [];
-    }
+  get primed(): boolean {
+    return this.#primed;
+  }
+
+  /** The alerts active when the app attached: known, so not announced. */
+  prime(active: readonly AlertRow[]): void {
+    this.#primed = true;
+    for (const alert of active) this.#states.set(alert.levelAlertId, alert.state);
+  }
+
+  /** `rows`: the current state of the alerts `changes` names (or of all active ones after a reconnect). */
+  observe(changes: PushedEvent<'changes'>, rows: readonly AlertRow[]): DesktopEvent[] {
     const everything = changes.setup === true && changes.alerts.length === 0;
     const changed = new Set(changes.alerts);
     const events: DesktopEvent[] = [];

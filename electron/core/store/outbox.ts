@@ -69,55 +69,90 @@ export class Outbox {
     });
   }
 
-  dueTargets(now: number): string[] {
+  /** Every job still waiting or on the wire, for the forwarder's in-memory queue (read once on start). */
+  pendingJobs(): { id: number; alertKey: string; target: string; status: 'queued' | 'in_flight'; priorityAt: number; nextAttemptAt: number }[] {
     const rows = this.#store.sql
-      .get(`SELECT DISTINCT target FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?`)
-      .all(now) as { target: string }[];
-    return rows.map((row) => row.target);
+      .get(
+        `SELECT id, alert_key, target, status, created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox INDEXED BY outbox_waiting_since
+         WHERE status IN ('queued', 'in_flight')`,
+      )
+      .all() as { id: number; alert_key: string; target: string; status: 'queued' | 'in_flight'; priority_at: number; next_attempt_at: number }[];
+    return rows.map((row) => ({
+      id: row.id,
+      alertKey: row.alert_key,
+      target: row.target,
+      status: row.status,
+      priorityAt: row.priority_at,
+      nextAttemptAt: row.next_attempt_at,
+    }));
   }
 
-  /** The earliest time after `now` at which a queued job becomes due, if any. */
-  nextDueAfter(now: number): number | undefined {
+  /** One waiting job by id (for a change announced without its schedule). */
+  pendingJob(id: number): { priorityAt: number; nextAttemptAt: number } | undefined {
     const row = this.#store.sql
-      .get(`SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'queued' AND next_attempt_at > ?`)
-      .get(now) as { at: number | null };
-    return row.at ?? undefined;
+      .get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox WHERE id = ? AND status = 'queued'`)
+      .get(id) as { priority_at: number; next_attempt_at: number } | undefined;
+    return row ? { priorityAt: row.priority_at, nextAttemptAt: row.next_attempt_at } : undefined;
   }
 
   /**
-   * Claims up to `limit` due jobs of one target and marks them in flight. Per alert key strictly
-   * first-in first-out (a RESOLVE never overtakes its ALERT); across keys by rank, then age.
+   * Marks the given jobs in flight and returns them; a job that is no longer queued (skipped or
+   * re-run meanwhile) is left out. Touches only the rows it sends, by primary key.
    */
-  claimDue(target: string, now: number, limit: number): Job[] {
-    if (limit <= 0) return [];
+  claim(ids: readonly number[], now: number): Job[] {
+    if (ids.length === 0) return [];
     return this.#store.transaction(() => {
-      const rows = this.#store.sql
-        .get(
-          `SELECT id, alert_key, target, event_type, payload, attempts, first_attempt_at, reason, delivery_id FROM outbox AS job
-           WHERE target = ? AND status = 'queued' AND next_attempt_at <= ?
-             AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
-                             WHERE earlier.alert_key = job.alert_key AND earlier.id < job.id AND earlier.status IN ('queued', 'in_flight'))
-           ORDER BY created_at + rank * ${RANK_STEP_MS}, id
-           LIMIT ?`,
-        )
-        .all(target, now, limit) as unknown as JobRow[];
-      const markInFlight = this.#store.sql.get(`UPDATE outbox SET status = 'in_flight', updated_at = ? WHERE id = ?`);
-      for (const row of rows) {
-        markInFlight.run(now, row.id);
+      const mark = this.#store.sql.get(
+        `UPDATE outbox SET status = 'in_flight', updated_at = ? WHERE id = ? AND status = 'queued'
+         RETURNING id, alert_key, target, event_type, payload, attempts, first_attempt_at, reason, delivery_id`,
+      );
+      const jobs: Job[] = [];
+      for (const id of ids) {
+        const row = mark.get(now, id) as unknown as JobRow | undefined;
+        if (!row) continue;
         this.#store.collect({ kind: 'job', id: row.id, alertKey: row.alert_key, target: row.target, status: 'in_flight' });
+        jobs.push({
+          id: row.id,
+          alertKey: row.alert_key,
+          target: row.target,
+          eventType: row.event_type,
+          body: JSON.parse(row.payload) as IlertEventBody,
+          deliveryId: row.delivery_id,
+          attempts: row.attempts,
+          firstAttemptAt: row.first_attempt_at,
+          manual: row.reason === MANUAL_RERUN,
+        });
       }
-      return rows.map((row) => ({
-        id: row.id,
-        alertKey: row.alert_key,
-        target: row.target,
-        eventType: row.event_type,
-        body: JSON.parse(row.payload) as IlertEventBody,
-        deliveryId: row.delivery_id,
-        attempts: row.attempts,
-        firstAttemptAt: row.first_attempt_at,
-        manual: row.reason === MANUAL_RERUN,
-      }));
+      return jobs;
     });
+  }
+
+  /**
+   * Jobs marked in flight whose outcome was lost (no request of this process is sending them):
+   * queued again as "outcome unknown", like after a crash, so they cannot block their alert's RESOLVE.
+   */
+  requeueOrphans(ids: readonly number[], now: number): number[] {
+    if (ids.length === 0) return [];
+    return this.#store.transaction(() => {
+      const requeue = this.#store.sql.get(
+        `UPDATE outbox SET status = 'queued', maybe_delivered = 1, next_attempt_at = ?, updated_at = ?,
+           last_error = 'outcome unknown: the attempt could not be recorded' WHERE id = ? AND status = 'in_flight'
+         RETURNING id, alert_key, target`,
+      );
+      const requeued: number[] = [];
+      for (const id of ids) {
+        const row = requeue.get(now, now, id) as { id: number; alert_key: string; target: string } | undefined;
+        if (!row) continue;
+        requeued.push(row.id);
+        this.#store.collect({ kind: 'job', id: row.id, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(row.id) });
+      }
+      return requeued;
+    });
+  }
+
+  #scheduleOf(id: number): { priorityAt: number; delayMs: number } {
+    const row = this.#store.sql.get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at FROM outbox WHERE id = ?`).get(id) as { priority_at: number };
+    return { priorityAt: row.priority_at, delayMs: 0 };
   }
 
   /** The original Level body of a job's delivery, for pass-through to ilert's Level.io source. */
@@ -129,7 +164,19 @@ export class Outbox {
 
   /** Records one attempt and moves its job on, in one transaction. */
   complete(job: Job, attempt: AttemptRecord, verdict: AttemptVerdict): void {
+    this.completeAll([{ job, attempt, verdict }]);
+  }
+
+  /** Records attempts that finished together in one transaction (one fsync for all of them). */
+  completeAll(outcomes: readonly { job: Job; attempt: AttemptRecord; verdict: AttemptVerdict }[]): void {
+    if (outcomes.length === 0) return;
     this.#store.transaction(() => {
+      for (const { job, attempt, verdict } of outcomes) this.#record(job, attempt, verdict);
+    });
+  }
+
+  #record(job: Job, attempt: AttemptRecord, verdict: AttemptVerdict): void {
+    {
       const sql = this.#store.sql;
       sql
         .get(
@@ -171,7 +218,7 @@ export class Outbox {
         );
       this.#store.collect({ kind: 'job', id: job.id, alertKey: job.alertKey, target: job.target, status });
       if (job.eventType === 'ALERT' && verdict.kind !== 'delivered') this.#store.settleResolvedBeforeDelivery(job.alertKey, now);
-    });
+    }
   }
 
   /** Sends a job again now, whatever its state; the next attempt is recorded as manual. */
@@ -187,7 +234,7 @@ export class Outbox {
            WHERE id = ?`,
         )
         .run(now, now, jobId);
-      this.#store.collect({ kind: 'job', id: jobId, alertKey: row.alert_key, target: row.target, status: 'queued' });
+      this.#store.collect({ kind: 'job', id: jobId, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(jobId) });
       return true;
     });
   }

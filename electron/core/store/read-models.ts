@@ -1,5 +1,7 @@
 import type {
-  AlertList,
+  AlertEntry,
+  AlertPage,
+  AlertPageInput,
   AlertRow,
   AttemptView,
   DeliveryDetail,
@@ -28,6 +30,10 @@ const ROW_COLUMNS = `d.id, d.received_at, d.source, d.event_type, d.event_id, d.
   (SELECT url FROM attempts WHERE outbox_id = j.id ORDER BY id DESC LIMIT 1) AS job_url`;
 
 type Row = Record<string, unknown>;
+
+/** Most severe first; the same expression as the alerts_board index (schema 3), so pages read in index order. */
+const SEVERITY_RANK = `CASE a.severity WHEN 'emergency' THEN 0 WHEN 'critical' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END`;
+const SEVERITY_BY_RANK = ['emergency', 'critical', 'warning', 'information'];
 
 const text = (value: unknown) => (value === null || value === undefined ? undefined : String(value));
 const num = (value: unknown) => (value === null || value === undefined ? undefined : Number(value));
@@ -174,13 +180,68 @@ export class ReadModels {
     };
   }
 
-  /** Active alerts, and those resolved within `recentMs`; counts per severity of the active ones. */
-  listAlerts(now: number, recentMs = 86_400_000): AlertList {
-    const alerts = this.#alerts(`a.state = 'active' OR a.updated_at >= ?`, [now - recentMs]);
-    const active = alerts.filter((alert) => alert.state === 'active');
-    const counts: Record<string, number> = { emergency: 0, critical: 0, warning: 0, information: 0 };
-    for (const alert of active) counts[alert.severity ?? 'information'] = (counts[alert.severity ?? 'information'] ?? 0) + 1;
-    return { active, resolved: alerts.filter((alert) => alert.state === 'resolved'), counts };
+  /**
+   * One page of the alert board. Ungrouped (or inside one group) it pages alerts most severe first;
+   * grouped, it pages groups of the same name or device, most severe first, then largest. Only the
+   * page's rows are read in full; counts per severity come from the store's counters.
+   */
+  alertPage(input: AlertPageInput, now: number, recentMs = 86_400_000): AlertPage {
+    const sql = this.#store.sql;
+    const where = input.state === 'active' ? `a.state = 'active'` : `a.state = 'resolved' AND a.updated_at >= ?`;
+    const params: (string | number)[] = input.state === 'active' ? [] : [now - recentMs];
+    const column = input.groupBy === 'device' ? 'a.device_hostname' : 'a.name';
+    // A group's key is its name or hostname; alerts without one form the group "".
+    const inGroup = (key: string): [string, (string | number)[]] => (key === '' ? [` AND ${column} IS NULL`, []] : [` AND ${column} = ?`, [key]]);
+    const counts = this.#store.facts().activeAlerts;
+    if (input.levelAlertId !== undefined) {
+      const rows = this.alertsByIds([input.levelAlertId]).map((alert): AlertEntry => ({ kind: 'alert', alert }));
+      return { total: rows.length, offset: 0, rows, counts };
+    }
+    // The page's ids first (index order, no join), then only those rows in full.
+    const alertsOf = (extra: string, extraParams: (string | number)[], limit: number, offset: number) =>
+      this.#alerts(
+        `a.level_alert_id IN (SELECT a.level_alert_id FROM alerts a WHERE ${where}${extra} ORDER BY ${SEVERITY_RANK}, a.updated_at DESC LIMIT ? OFFSET ?)`,
+        [...params, ...extraParams, limit, offset],
+      );
+
+    if (input.groupBy === 'none' || input.group !== undefined) {
+      const [extra, extraParams] = input.groupBy !== 'none' && input.group !== undefined ? inGroup(input.group) : ['', []];
+      const total = (sql.get(`SELECT count(*) AS n FROM alerts a WHERE ${where}${extra}`).get(...params, ...extraParams) as { n: number }).n;
+      const rows = alertsOf(extra, extraParams, input.limit, input.offset).map((alert): AlertEntry => ({ kind: 'alert', alert }));
+      return { total, offset: input.offset, rows, counts };
+    }
+
+    const total = (sql.get(`SELECT count(*) AS n FROM (SELECT 1 FROM alerts a WHERE ${where} GROUP BY ${column})`).get(...params) as { n: number }).n;
+    const groups = sql
+      .get(
+        `SELECT coalesce(${column}, '') AS key, count(*) AS n, min(${SEVERITY_RANK}) AS rank, max(a.updated_at) AS newest,
+           count(DISTINCT a.device_hostname) AS devices, count(DISTINCT a.name) AS names
+         FROM alerts a WHERE ${where} GROUP BY ${column} ORDER BY rank, n DESC, key LIMIT ? OFFSET ?`,
+      )
+      .all(...params, input.limit, input.offset) as { key: string; n: number; rank: number; newest: number; devices: number; names: number }[];
+    const rows = groups.map((group): AlertEntry => {
+      if (group.n === 1) {
+        const [alert] = alertsOf(...inGroup(group.key), 1, 0);
+        if (alert) return { kind: 'alert', alert };
+      }
+      return {
+        kind: 'group',
+        by: input.groupBy === 'device' ? 'device' : 'name',
+        key: group.key,
+        count: group.n,
+        severity: SEVERITY_BY_RANK[group.rank],
+        devices: group.devices,
+        names: group.names,
+        newestAt: group.newest,
+      };
+    });
+    return { total, offset: input.offset, rows, counts };
+  }
+
+  /** Ids of the alerts active now (for the desktop's alert watcher on start). */
+  activeAlertIds(): string[] {
+    const rows = this.#store.sql.get(`SELECT level_alert_id FROM alerts WHERE state = 'active'`).all() as { level_alert_id: string }[];
+    return rows.map((row) => row.level_alert_id);
   }
 
   alertsByIds(ids: readonly string[]): AlertRow[] {
@@ -204,8 +265,7 @@ export class ReadModels {
          , EXISTS (SELECT 1 FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ACCEPT' AND p.status IN ('queued', 'in_flight')) AS accept_pending
          FROM alerts a LEFT JOIN outbox j ON j.id = (SELECT max(id) FROM outbox WHERE alert_key = a.alert_key AND event_type != 'ACCEPT')
          WHERE ${where}
-         ORDER BY a.state = 'active' DESC,
-           CASE a.severity WHEN 'emergency' THEN 0 WHEN 'critical' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, a.updated_at DESC`,
+         ORDER BY a.state = 'active' DESC, ${SEVERITY_RANK}, a.updated_at DESC`,
       )
       .all(...params) as Row[];
     return rows.map(

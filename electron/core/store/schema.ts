@@ -221,4 +221,100 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_at ON audit(at);
   `,
+  `
+  -- Facts that status, diagnoses and the tray read: kept by triggers in the same transaction as the
+  -- rows they describe, so reading them never scans a table (Invariant 9). Names:
+  --   jobs:<status>:<target>        outbox rows per status and target
+  --   alerts:active:<severity>      active alerts per severity
+  --   webhooks:accepted, webhooks:resolves   accepted Level webhooks ever, and how many were alert_resolved
+  --   signature                     text = the last verdict on the webhook path, n = invalid ones in a row
+  --   attempt:<target>              the last attempt for a target: n = status code (0: no answer), text = error
+  --   delivered                     at = when ilert last answered 2xx
+  CREATE TABLE facts (
+    name TEXT PRIMARY KEY,
+    n    INTEGER NOT NULL DEFAULT 0,
+    text TEXT,
+    at   INTEGER
+  ) WITHOUT ROWID;
+
+  -- Requests to paths the relay does not serve; n restarts when a path was quiet for a day.
+  CREATE TABLE wrong_paths (
+    path    TEXT PRIMARY KEY,
+    n       INTEGER NOT NULL,
+    last_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX wrong_paths_last ON wrong_paths(last_at);
+
+  INSERT INTO facts (name, n) SELECT 'jobs:' || status || ':' || target, count(*) FROM outbox GROUP BY status, target;
+  INSERT INTO facts (name, n) SELECT 'alerts:active:' || coalesce(severity, 'information'), count(*) FROM alerts WHERE state = 'active' GROUP BY coalesce(severity, 'information');
+  INSERT INTO facts (name, n) SELECT 'webhooks:accepted', count(*) FROM deliveries WHERE source = 'webhook' AND outcome != 'rejected';
+  INSERT INTO facts (name, n) SELECT 'webhooks:resolves', count(*) FROM deliveries WHERE source = 'webhook' AND outcome != 'rejected' AND event_type = 'alert_resolved';
+  INSERT INTO facts (name, text, at) SELECT 'signature', signature, received_at FROM deliveries
+    WHERE path = '/webhooks/level' AND signature IN ('valid', 'valid-previous', 'invalid', 'missing') ORDER BY id DESC LIMIT 1;
+  INSERT INTO facts (name, n, text, at) SELECT 'attempt:' || o.target, coalesce(a.status_code, 0), a.error, a.started_at FROM attempts a JOIN outbox o ON o.id = a.outbox_id
+    WHERE a.id IN (SELECT max(a2.id) FROM attempts a2 JOIN outbox o2 ON o2.id = a2.outbox_id GROUP BY o2.target);
+  INSERT INTO facts (name, at) SELECT 'delivered', max(started_at) FROM attempts WHERE status_code BETWEEN 200 AND 299 HAVING max(started_at) IS NOT NULL;
+  INSERT INTO wrong_paths (path, n, last_at) SELECT path, count(*), max(received_at) FROM deliveries WHERE status_code = 404 GROUP BY path;
+
+  CREATE TRIGGER outbox_facts_insert AFTER INSERT ON outbox BEGIN
+    INSERT INTO facts (name, n) VALUES ('jobs:' || NEW.status || ':' || NEW.target, 1) ON CONFLICT(name) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER outbox_facts_update AFTER UPDATE OF status, target ON outbox
+    WHEN OLD.status != NEW.status OR OLD.target != NEW.target BEGIN
+    UPDATE facts SET n = n - 1 WHERE name = 'jobs:' || OLD.status || ':' || OLD.target;
+    INSERT INTO facts (name, n) VALUES ('jobs:' || NEW.status || ':' || NEW.target, 1) ON CONFLICT(name) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER outbox_facts_delete AFTER DELETE ON outbox BEGIN
+    UPDATE facts SET n = n - 1 WHERE name = 'jobs:' || OLD.status || ':' || OLD.target;
+  END;
+
+  CREATE TRIGGER alerts_facts_insert AFTER INSERT ON alerts WHEN NEW.state = 'active' BEGIN
+    INSERT INTO facts (name, n) VALUES ('alerts:active:' || coalesce(NEW.severity, 'information'), 1) ON CONFLICT(name) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER alerts_facts_update AFTER UPDATE OF state, severity ON alerts
+    WHEN OLD.state IS NOT NEW.state OR OLD.severity IS NOT NEW.severity BEGIN
+    UPDATE facts SET n = n - 1 WHERE OLD.state = 'active' AND name = 'alerts:active:' || coalesce(OLD.severity, 'information');
+    INSERT INTO facts (name, n) SELECT 'alerts:active:' || coalesce(NEW.severity, 'information'), 1 WHERE NEW.state = 'active'
+      ON CONFLICT(name) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER alerts_facts_delete AFTER DELETE ON alerts WHEN OLD.state = 'active' BEGIN
+    UPDATE facts SET n = n - 1 WHERE name = 'alerts:active:' || coalesce(OLD.severity, 'information');
+  END;
+
+  -- History pruned by retention still counts as "has arrived": these are counts since install.
+  CREATE TRIGGER deliveries_facts_accepted AFTER INSERT ON deliveries WHEN NEW.source = 'webhook' AND NEW.outcome != 'rejected' BEGIN
+    INSERT INTO facts (name, n) VALUES ('webhooks:accepted', 1) ON CONFLICT(name) DO UPDATE SET n = n + 1;
+    INSERT INTO facts (name, n) SELECT 'webhooks:resolves', 1 WHERE NEW.event_type = 'alert_resolved' ON CONFLICT(name) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER deliveries_facts_signature AFTER INSERT ON deliveries
+    WHEN NEW.path = '/webhooks/level' AND NEW.signature IN ('valid', 'valid-previous', 'invalid', 'missing') BEGIN
+    INSERT INTO facts (name, n, text, at) VALUES ('signature', NEW.signature = 'invalid', NEW.signature, NEW.received_at)
+      ON CONFLICT(name) DO UPDATE SET text = excluded.text, at = excluded.at,
+        n = CASE WHEN excluded.text = 'invalid' THEN (CASE WHEN text = 'invalid' THEN n ELSE 0 END) + 1 ELSE 0 END;
+  END;
+  CREATE TRIGGER deliveries_facts_wrong_path AFTER INSERT ON deliveries WHEN NEW.status_code = 404 BEGIN
+    INSERT INTO wrong_paths (path, n, last_at) VALUES (NEW.path, 1, NEW.received_at)
+      ON CONFLICT(path) DO UPDATE SET n = CASE WHEN last_at < excluded.last_at - 86400000 THEN 1 ELSE n + 1 END, last_at = excluded.last_at;
+  END;
+
+  CREATE TRIGGER attempts_facts AFTER INSERT ON attempts BEGIN
+    INSERT INTO facts (name, n, text, at) SELECT 'attempt:' || target, coalesce(NEW.status_code, 0), NEW.error, NEW.started_at FROM outbox WHERE id = NEW.outbox_id
+      ON CONFLICT(name) DO UPDATE SET n = excluded.n, text = excluded.text, at = excluded.at;
+    INSERT INTO facts (name, at) SELECT 'delivered', NEW.started_at WHERE NEW.status_code BETWEEN 200 AND 299
+      ON CONFLICT(name) DO UPDATE SET at = max(coalesce(at, 0), excluded.at);
+  END;
+
+  -- Hot-path lookups that must not scan: the oldest waiting job, recent 429s, long-active alerts.
+  CREATE INDEX outbox_waiting_since ON outbox(created_at) WHERE status IN ('queued', 'in_flight');
+  -- Deleting a delivery checks rerun_of (ON DELETE SET NULL): without this, each delete scans the table.
+  CREATE INDEX deliveries_rerun_of ON deliveries(rerun_of) WHERE rerun_of IS NOT NULL;
+  -- The forwarder keeps due work in memory now (DueQueue): one index less to update per new job.
+  DROP INDEX outbox_pending;
+  CREATE INDEX attempts_rate_limited ON attempts(started_at) WHERE status_code = 429;
+  CREATE INDEX alerts_active_since ON alerts(first_seen_at) WHERE state = 'active';
+  -- The alert board, paged (most severe first) and grouped by name or device.
+  CREATE INDEX alerts_board ON alerts(state, (CASE severity WHEN 'emergency' THEN 0 WHEN 'critical' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END), updated_at DESC);
+  CREATE INDEX alerts_by_name ON alerts(state, name);
+  CREATE INDEX alerts_by_device ON alerts(state, device_hostname);
+  `,
 ];

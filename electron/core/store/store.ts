@@ -5,7 +5,9 @@ import type { Envelope, LevelAlert } from '../level/envelope.ts';
 import { isResolvedAlertEvent, DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from '../level/envelope.ts';
 import type { SignatureVerdict } from '../level/signature.ts';
 import type { Severity } from '../settings.ts';
-import { openDatabase, Statements, inTransaction, StoreUnavailableError, tryBeginImmediate, finishTransaction, sqliteCode } from './database.ts';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { openDatabase, Statements, inTransaction, StoreUnavailableError, tryBeginImmediate, finishTransaction, sqliteCode, DATABASE_FILE } from './database.ts';
 import { DataDirLock } from '../data-dir-lock.ts';
 import { StoreHealth } from './store-health.ts';
 import { REJECTION_LIMITS, enforceRejectionBudget, rejectionTrace, type RejectionLimits } from './rejections.ts';
@@ -62,13 +64,34 @@ export interface IngestPolicy {
   routeFor(alert: LevelAlert): RouteChoice;
 }
 
+/** What the store's triggers keep counted (see schema 3), so status and diagnoses never scan a table. */
+export interface StoreFacts {
+  /** Outbox jobs per target and status. */
+  jobs: Map<string, Record<JobStatus, number>>;
+  /** Active alerts per severity (no severity counts as information). */
+  activeAlerts: Record<string, number>;
+  /** Accepted Level webhooks since install, and how many of them were alert_resolved. */
+  acceptedWebhooks: number;
+  resolveWebhooks: number;
+  /** The last signature verdict on the webhook path, and how many invalid ones came in a row. */
+  signature: { verdict: string; invalidInARow: number; at: number } | undefined;
+  /** The last attempt per target: its status code (undefined: no answer) and error. */
+  lastAttempt: Map<string, { statusCode: number | undefined; error: string | undefined; at: number }>;
+  /** When ilert last accepted an event. */
+  lastDeliveredAt: number | undefined;
+}
+
 /** Event ids that reconciliation makes up for alerts it learned of from Level's API. */
 export const RECONCILED_EVENT_PREFIX = 'reconciled:';
 
 /** Everything the dashboard needs to refresh after a write; batched before it reaches a UI. */
 export type StoreChange =
   | { kind: 'delivery'; id: number }
-  | { kind: 'job'; id: number; alertKey: string; target: string; status: JobStatus }
+  /**
+   * `schedule` comes with every job that becomes queued from outside the forwarder (ingest, re-run,
+   * accept): when it may go, relative to now, and its backlog order.
+   */
+  | { kind: 'job'; id: number; alertKey: string; target: string; status: JobStatus; schedule?: { priorityAt: number; delayMs: number } }
   | { kind: 'alert'; levelAlertId: string }
   /** Setup test progress, the routing table, the tunnel or reconciliation changed. */
   | { kind: 'setup' };
@@ -99,6 +122,7 @@ export interface StoreOptions {
   rejectionLimits?: Partial<RejectionLimits>;
 }
 const CHECKPOINT_DELAY_MS = 1000;
+const PRUNE_BATCH = 100;
 
 /** What the delivery log filters and searches on, copied onto the delivery row at ingest. */
 interface DeliveryDescription {
@@ -116,6 +140,25 @@ function describe(envelope: Envelope, alert: LevelAlert | undefined): DeliveryDe
     hostname: alert?.device_hostname ?? (typeof data.hostname === 'string' ? data.hostname : undefined),
     severity: alert?.severity,
   };
+}
+
+/**
+ * A thread that checkpoints the WAL on request. Its source is inline (no imports but Node's own),
+ * so it works the same from the TypeScript sources, the bundled CLI and the packaged app.
+ */
+function startCheckpointer(file: string): Worker {
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { DatabaseSync } = require('node:sqlite');
+    const db = new DatabaseSync(workerData.file);
+    db.exec('PRAGMA busy_timeout = 0');
+    parentPort.on('message', () => {
+      try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch { /* busy: checkpointed next time */ }
+    });`;
+  const worker = new Worker(source, { eval: true, workerData: { file } });
+  worker.unref();
+  worker.on('error', (error) => console.error(`store: the checkpoint thread failed: ${error.message}`));
+  return worker;
 }
 
 interface PendingWrite {
@@ -145,6 +188,8 @@ export class Store {
   readonly #probeIntervalMs: number;
   #probeTimer: NodeJS.Timeout | undefined;
   readonly #rejectionLimits: RejectionLimits;
+  #checkpointer: Worker | undefined;
+  readonly #file: string;
 
   constructor(dataDir: string, options: StoreOptions = {}) {
     // Before anything touches the database: a second relay must not run recovery on a live one.
@@ -155,6 +200,7 @@ export class Store {
       this.#lock.release();
       throw error;
     }
+    this.#file = path.join(dataDir, DATABASE_FILE);
     this.sql = new Statements(this.db);
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
@@ -184,18 +230,17 @@ export class Store {
 
   /**
    * Copies the WAL back into the database a second after writes, in one go: a page written by
-   * many commits is copied once, and never inside a commit that a webhook is waiting for.
+   * many commits is copied once, and never inside a commit that a webhook is waiting for. The copy
+   * and its fsync run on a worker thread with its own connection (WAL allows a checkpoint beside
+   * the writer), so the event loop that answers Level never waits for it.
    */
   #scheduleCheckpoint(): void {
     if (this.#checkpointTimer || this.#closed) return;
     this.#checkpointTimer = setTimeout(() => {
       this.#checkpointTimer = undefined;
       if (this.#closed) return;
-      try {
-        this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
-      } catch {
-        // A busy database is checkpointed next time.
-      }
+      this.#checkpointer ??= startCheckpointer(this.#file);
+      this.#checkpointer.postMessage('checkpoint');
     }, CHECKPOINT_DELAY_MS);
     this.#checkpointTimer.unref();
   }
@@ -209,13 +254,47 @@ export class Store {
     this.#flush(true);
     clearTimeout(this.#checkpointTimer);
     clearTimeout(this.#probeTimer);
+    void this.#checkpointer?.terminate();
     this.#closed = true;
     this.db.close();
     this.#lock.release();
   }
 
+  /** Bumped on every announced change: what was read from the store is current while it stays the same. */
+  version = 0;
+
   emit(change: StoreChange): void {
+    this.version++;
     this.changes.emit('change', change);
+  }
+
+  /** The counters and last-seen facts the triggers of schema 3 keep: one read of a table of a few dozen rows. */
+  facts(): StoreFacts {
+    const rows = this.sql.get('SELECT name, n, text, at FROM facts').all() as { name: string; n: number; text: string | null; at: number | null }[];
+    const facts: StoreFacts = {
+      jobs: new Map(),
+      activeAlerts: { emergency: 0, critical: 0, warning: 0, information: 0 },
+      acceptedWebhooks: 0,
+      resolveWebhooks: 0,
+      signature: undefined,
+      lastAttempt: new Map(),
+      lastDeliveredAt: undefined,
+    };
+    for (const row of rows) {
+      const [kind, first, ...rest] = row.name.split(':');
+      if (kind === 'jobs' && first) {
+        const target = rest.join(':');
+        const byStatus = facts.jobs.get(target) ?? { queued: 0, in_flight: 0, delivered: 0, failed: 0, skipped: 0 };
+        byStatus[first as JobStatus] = row.n;
+        facts.jobs.set(target, byStatus);
+      } else if (kind === 'alerts' && first === 'active') facts.activeAlerts[rest.join(':')] = row.n;
+      else if (row.name === 'webhooks:accepted') facts.acceptedWebhooks = row.n;
+      else if (row.name === 'webhooks:resolves') facts.resolveWebhooks = row.n;
+      else if (row.name === 'signature' && row.text) facts.signature = { verdict: row.text, invalidInARow: row.n, at: row.at ?? 0 };
+      else if (kind === 'attempt') facts.lastAttempt.set(row.name.slice('attempt:'.length), { statusCode: row.n || undefined, error: row.text ?? undefined, at: row.at ?? 0 });
+      else if (row.name === 'delivered') facts.lastDeliveredAt = row.at ?? undefined;
+    }
+    return facts;
   }
 
   /** Queues `run` into the next group commit. Rejects with StoreUnavailableError if it cannot be made durable. */
@@ -591,6 +670,7 @@ export class Store {
     reason: string | null;
     now: number;
   }): number {
+    const rank = rankFor(job.body.eventType, job.severity);
     const result = this.sql
       .get(
         `INSERT INTO outbox (created_at, alert_key, level_alert_id, event_id, delivery_id, target, route_reason, event_type, rank, payload,
@@ -606,7 +686,7 @@ export class Store {
         job.target,
         job.routeReason,
         job.body.eventType,
-        rankFor(job.body.eventType, job.severity),
+        rank,
         JSON.stringify(job.body),
         job.status,
         job.reason,
@@ -614,7 +694,8 @@ export class Store {
         job.now,
       );
     const id = Number(result.lastInsertRowid);
-    this.#collectedChanges.push({ kind: 'job', id, alertKey: job.alertKey, target: job.target, status: job.status });
+    const schedule = job.status === 'queued' ? { priorityAt: job.now + rank * RANK_STEP_MS, delayMs: 0 } : undefined;
+    this.#collectedChanges.push({ kind: 'job', id, alertKey: job.alertKey, target: job.target, status: job.status, ...(schedule ? { schedule } : {}) });
     return id;
   }
 
@@ -649,19 +730,50 @@ export class Store {
   }
 
   /**
-   * Deletes history older than `before`: finished ilert work and its attempts, deliveries and
-   * events, resolved alerts. Work still queued and the deliveries it came from are kept.
+   * Deletes one batch of history older than `before` — finished ilert work and its attempts,
+   * deliveries and their events, resolved alerts — and returns what it deleted. Work still waiting
+   * and the deliveries it came from are kept. A batch touches at most `limit` rows of each table
+   * through indexes, so a caller that yields between batches never holds up an acknowledgement
+   * for more than a few milliseconds. `cursor` walks the deliveries by id: rows kept because their
+   * work is pending are not looked at again.
    */
-  prune(before: number): { deliveries: number; jobs: number } {
+  pruneBatch(before: number, cursor: number, limit = PRUNE_BATCH): { deliveries: number; jobs: number; alerts: number; cursor: number; done: boolean } {
     return this.transaction(() => {
       const sql = this.sql;
-      const jobs = sql.get(`DELETE FROM outbox WHERE status IN ('delivered', 'failed', 'skipped') AND updated_at < ?`).run(before);
-      const deliveries = sql
-        .get(`DELETE FROM deliveries WHERE received_at < ? AND id NOT IN (SELECT delivery_id FROM outbox WHERE delivery_id IS NOT NULL)`)
-        .run(before);
-      sql.get(`DELETE FROM events WHERE received_at < ? AND event_id NOT IN (SELECT event_id FROM outbox)`).run(before);
-      sql.get(`DELETE FROM alerts WHERE state = 'resolved' AND updated_at < ?`).run(before);
-      return { deliveries: Number(deliveries.changes), jobs: Number(jobs.changes) };
+      const jobs = sql
+        .get(
+          `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'failed', 'skipped') AND updated_at < ? LIMIT ?)`,
+        )
+        .run(before, limit);
+      const rows = sql.get(`SELECT id, received_at, event_id FROM deliveries WHERE id > ? ORDER BY id LIMIT ?`).all(cursor, limit) as {
+        id: number;
+        received_at: number;
+        event_id: string | null;
+      }[];
+      const old = rows.filter((row) => row.received_at < before);
+      const pending = sql.get(`SELECT 1 FROM outbox WHERE delivery_id = ? LIMIT 1`);
+      const deleteDelivery = sql.get(`DELETE FROM deliveries WHERE id = ?`);
+      const deleteEvent = sql.get(`DELETE FROM events WHERE event_id = ? AND delivery_id = ?`);
+      let deliveries = 0;
+      for (const row of old) {
+        if (pending.get(row.id)) continue;
+        deleteDelivery.run(row.id);
+        if (row.event_id !== null) deleteEvent.run(row.event_id, row.id);
+        deliveries++;
+      }
+      const alerts = sql
+        .get(`DELETE FROM alerts WHERE level_alert_id IN (SELECT level_alert_id FROM alerts WHERE state = 'resolved' AND updated_at < ? LIMIT ?)`)
+        .run(before, limit);
+      // Deliveries are in arrival order: the first young one ends the walk.
+      const deliveriesDone = old.length < rows.length || rows.length < limit;
+      const done = deliveriesDone && Number(jobs.changes) < limit && Number(alerts.changes) < limit;
+      return {
+        deliveries,
+        jobs: Number(jobs.changes),
+        alerts: Number(alerts.changes),
+        cursor: old.at(-1)?.id ?? cursor,
+        done,
+      };
     });
   }
 

@@ -1,10 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
-import type { AlertList, AlertRow, RelayStatusView } from '../../../shared/contract.ts';
+import { ALERT_GROUPINGS, type AlertEntry, type AlertRow, type RelayStatusView } from '../../../shared/contract.ts';
 import { call } from '../api/client.ts';
 import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
 import { ago, clock, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEVELS, severityTone } from '../format.ts';
 import { useChanges, useCoalesced, useNow } from '../hooks.ts';
+import { VirtualList } from '../components/VirtualList.tsx';
+import { AlertPager, type AlertQuery } from './alert-pager.ts';
 
 interface AlertsViewProps {
   status: RelayStatusView | undefined;
@@ -95,124 +97,208 @@ function AcceptButton({ alert, onAccepted }: { alert: AlertRow; onAccepted: () =
   );
 }
 
-function AlertTable({ alerts, resolved, now, focusAlertId, onChanged }: { alerts: AlertRow[]; resolved: boolean; now: number; focusAlertId: string | undefined; onChanged: () => void }) {
+const ROW_HEIGHT = 68;
+const GROUPING_LABELS = { name: 'by alert name', device: 'by device', none: 'none' } as const;
+
+function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: number; focused: boolean; onChanged: () => void }) {
+  const resolved = alert.state === 'resolved';
+  const started = parseTime(alert.startedAt) ?? alert.firstSeenAt;
+  const resolvedAt = parseTime(alert.resolvedAt) ?? alert.updatedAt;
   return (
-    <table className="table alerts-table" data-testid={resolved ? 'resolved-alerts' : 'active-alerts'}>
-      <colgroup>
-        <col className="col-sev" />
-        <col />
-        <col className="col-device" />
-        <col className="col-age" />
-        <col className="col-fwd" />
-      </colgroup>
-      <thead>
-        <tr>
-          <th scope="col" className="col-sev">Severity</th>
-          <th scope="col">Alert</th>
-          <th scope="col">Device</th>
-          <th scope="col" className="col-age">{resolved ? 'Resolved' : 'Age'}</th>
-          <th scope="col" className="col-fwd">Forwarding · ilert</th>
-        </tr>
-      </thead>
-      <tbody>
-        {alerts.map((alert) => {
-          const started = parseTime(alert.startedAt) ?? alert.firstSeenAt;
-          const resolvedAt = parseTime(alert.resolvedAt) ?? alert.updatedAt;
-          return (
-            <tr
-              key={alert.levelAlertId}
-              data-testid="alert-row"
-              data-alert-id={alert.levelAlertId}
-              data-focused={alert.levelAlertId === focusAlertId || undefined}
-              data-ilert-status={alert.ilert?.status}
-              className={`sevrow sevrow-${severityTone(alert.severity)}${alert.levelAlertId === focusAlertId ? ' focused' : ''}${alert.ilert?.mismatch ? ' mismatch' : ''}`}
-            >
-              <td className="col-sev">
-                <SeverityBadge severity={alert.severity} />
-              </td>
-              <td className="alert-main">
-                <div className="alert-name ellipsis" title={alert.name}>
-                  {alert.name ?? <span className="muted">(no name)</span>}
-                </div>
-                <Route alert={alert} />
-                {alert.ilert?.mismatch && (
-                  <div className="alert-mismatch" role="note" data-testid={`alert-mismatch-${alert.levelAlertId}`}>
-                    ⚠ {alert.ilert.mismatch}
-                  </div>
-                )}
-              </td>
-              <td className="mono ellipsis" title={alert.deviceHostname}>
-                {alert.deviceHostname ?? <span className="muted">—</span>}
-              </td>
-              <td className="col-age" title={resolved ? `resolved ${fullTime(resolvedAt)}` : `started ${fullTime(started)}`}>
-                {resolved ? ago(resolvedAt, now) : duration(now - started)}
-              </td>
-              <td className="col-fwd">
-                <Forwarding alert={alert} />
-                <IlertState alert={alert} now={now} />
-                <AcceptButton alert={alert} onAccepted={onChanged} />
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <div
+      data-testid="alert-row"
+      data-alert-id={alert.levelAlertId}
+      data-focused={focused || undefined}
+      data-ilert-status={alert.ilert?.status}
+      className={`arow sevrow-${severityTone(alert.severity)}${focused ? ' focused' : ''}${alert.ilert?.mismatch ? ' mismatch' : ''}`}
+    >
+      <div className="col-sev">
+        <SeverityBadge severity={alert.severity} />
+      </div>
+      <div className="alert-main">
+        <div className="alert-name ellipsis" title={alert.name}>
+          {alert.name ?? <span className="muted">(no name)</span>}
+        </div>
+        <Route alert={alert} />
+        {alert.ilert?.mismatch && (
+          <div className="alert-mismatch ellipsis" role="note" data-testid={`alert-mismatch-${alert.levelAlertId}`} title={alert.ilert.mismatch}>
+            ⚠ {alert.ilert.mismatch}
+          </div>
+        )}
+      </div>
+      <div className="mono ellipsis" title={alert.deviceHostname}>
+        {alert.deviceHostname ?? <span className="muted">—</span>}
+      </div>
+      <div className="col-age" title={resolved ? `resolved ${fullTime(resolvedAt)}` : `started ${fullTime(started)}`}>
+        {resolved ? ago(resolvedAt, now) : duration(now - started)}
+      </div>
+      <div className="col-fwd">
+        <Forwarding alert={alert} />
+        <IlertState alert={alert} now={now} />
+        <AcceptButton alert={alert} onAccepted={onChanged} />
+      </div>
+    </div>
+  );
+}
+
+/** A storm collapsed: alerts with one name (or on one device) as one row with a count; opening it lists them. */
+function GroupLine({ entry, now, onOpen }: { entry: Extract<AlertEntry, { kind: 'group' }>; now: number; onOpen: (key: string) => void }) {
+  const label = entry.key || (entry.by === 'name' ? '(no name)' : '(no device)');
+  const spread = entry.by === 'name' ? `on ${entry.devices} device${entry.devices === 1 ? '' : 's'}` : `${entry.names} different alert${entry.names === 1 ? '' : 's'}`;
+  return (
+    <button type="button" className={`arow agroup sevrow-${severityTone(entry.severity)}`} data-testid="alert-group" data-group-key={entry.key} onClick={() => onOpen(entry.key)} title={`Show the ${entry.count} alerts of this group`}>
+      <span className="col-sev">
+        <SeverityBadge severity={entry.severity} />
+      </span>
+      <span className="alert-main">
+        <span className={`alert-name ellipsis${entry.by === 'device' ? ' mono' : ''}`}>{label}</span>
+        <span className="small muted">{spread}</span>
+      </span>
+      <span className="agroup-count" data-testid="alert-group-count">
+        × {entry.count.toLocaleString('en-US')}
+      </span>
+      <span className="col-age" title={`latest change ${fullTime(entry.newestAt)}`}>
+        {ago(entry.newestAt, now)}
+      </span>
+      <span className="col-fwd small muted">open ›</span>
+    </button>
+  );
+}
+
+function useAlertPager(query: AlertQuery): AlertPager {
+  const [, setVersion] = useState(0);
+  const [pager] = useState(() => new AlertPager(query, () => setVersion((version) => version + 1)));
+  const key = JSON.stringify(query);
+  useEffect(() => {
+    void pager.reset(JSON.parse(key) as AlertQuery);
+  }, [pager, key]);
+  return pager;
+}
+
+function AlertList({ pager, now, focusAlertId, label, testId, onChanged, onOpenGroup, className }: {
+  pager: AlertPager;
+  now: number;
+  focusAlertId: string | undefined;
+  label: string;
+  testId: string;
+  onChanged: () => void;
+  onOpenGroup: (key: string) => void;
+  className: string;
+}) {
+  return (
+    <div className={`alert-list ${className}`} data-testid={testId} style={{ height: Math.min(Math.max(pager.total, 1), 10) * ROW_HEIGHT + 2 }}>
+      <VirtualList
+        count={pager.total}
+        rowHeight={ROW_HEIGHT}
+        label={label}
+        onRangeChange={(range) => pager.want(range)}
+        renderRow={(index) => {
+          const entry = pager.entry(index);
+          if (!entry) return <div className="arow arow-loading muted small">Loading…</div>;
+          if (entry.kind === 'group') return <GroupLine entry={entry} now={now} onOpen={onOpenGroup} />;
+          return <AlertLine alert={entry.alert} now={now} focused={entry.alert.levelAlertId === focusAlertId} onChanged={onChanged} />;
+        }}
+      />
+    </div>
   );
 }
 
 export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }: AlertsViewProps) {
-  const [list, setList] = useState<AlertList>();
-  const [error, setError] = useState<string>();
+  const [groupBy, setGroupBy] = useState<AlertQuery['groupBy']>('name');
+  const [openGroup, setOpenGroup] = useState<string>();
+  const [focused, setFocused] = useState<AlertRow>();
   const now = useNow(15_000);
-  const root = useRef<HTMLDivElement>(null);
-
-  const load = useCoalesced(async () => {
-    try {
-      setList(await call('listAlerts', {}));
-      setError(undefined);
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      onLoaded();
-    }
-  });
-  useEffect(load, [load]);
-  useChanges((changes) => {
-    if (changes.resync || changes.alerts.length > 0 || changes.jobs.length > 0) load();
-  });
+  const active = useAlertPager({ state: 'active', groupBy, ...(openGroup !== undefined ? { group: openGroup } : {}) });
+  const resolved = useAlertPager({ state: 'resolved', groupBy: 'none' });
+  const loadedOnce = useRef(false);
 
   useEffect(() => {
-    if (!focusAlertId || !list) return;
-    root.current?.querySelector(`[data-alert-id="${CSS.escape(focusAlertId)}"]`)?.scrollIntoView({ block: 'center' });
-  }, [focusAlertId, list]);
+    if (active.loaded && !loadedOnce.current) {
+      loadedOnce.current = true;
+      onLoaded();
+    }
+  }, [active.loaded, onLoaded]);
 
-  if (!list) {
-    return <div className="view-message">{error ? <p className="error">Could not load alerts: {error}</p> : <p className="muted">Loading alerts…</p>}</div>;
+  const loadFocused = useCoalesced(async () => {
+    if (!focusAlertId) return setFocused(undefined);
+    const page = await call('listAlerts', { levelAlertId: focusAlertId });
+    const entry = page.rows[0];
+    setFocused(entry?.kind === 'alert' ? entry.alert : undefined);
+  });
+  useEffect(loadFocused, [loadFocused, focusAlertId]);
+
+  const refresh = useCoalesced(async () => {
+    await Promise.all([active.refresh(), resolved.refresh()]);
+  });
+  useChanges((changes) => {
+    if (changes.resync || changes.alerts.length > 0 || changes.jobs.length > 0) {
+      refresh();
+      if (focusAlertId) loadFocused();
+    }
+  });
+
+  if (!active.loaded) {
+    return <div className="view-message">{active.error ? <p className="error">Could not load alerts: {active.error}</p> : <p className="muted">Loading alerts…</p>}</div>;
   }
 
+  const counts = active.counts;
+  const activeTotal = SEVERITY_LEVELS.reduce((sum, severity) => sum + (counts[severity] ?? 0), 0);
   const url = webhookUrl(status);
   return (
-    <div className="alerts-view scroll" ref={root} data-testid="alerts-view">
-      {error && (
+    <div className="alerts-view scroll" data-testid="alerts-view">
+      {active.error && (
         <p className="banner banner-bad" role="alert">
-          Could not refresh alerts: {error}
+          Could not refresh alerts: {active.error}
         </p>
       )}
       <div className="counts" data-testid="severity-counts" aria-label="Active alerts per severity">
         {SEVERITY_LEVELS.map((severity) => (
-          <div key={severity} className={`count count-${severityTone(severity)}${list.counts[severity] ? '' : ' count-zero'}`} data-testid={`count-${severity}`}>
-            <span className="count-number">{list.counts[severity] ?? 0}</span>
+          <div key={severity} className={`count count-${severityTone(severity)}${counts[severity] ? '' : ' count-zero'}`} data-testid={`count-${severity}`}>
+            <span className="count-number">{counts[severity] ?? 0}</span>
             <span className="count-label">{severity}</span>
           </div>
         ))}
       </div>
 
+      {focused && (
+        <section aria-label="The alert you opened" className="alert-focused">
+          <AlertLine alert={focused} now={now} focused={true} onChanged={refresh} />
+        </section>
+      )}
+
       <section aria-labelledby="active-heading">
-        <h2 id="active-heading" className="section-title">
-          Active <span className="section-count">{list.active.length}</span>
-        </h2>
-        {list.active.length > 0 ? (
-          <AlertTable alerts={list.active} resolved={false} now={now} focusAlertId={focusAlertId} onChanged={load} />
+        <div className="alerts-toolbar">
+          <h2 id="active-heading" className="section-title">
+            Active <span className="section-count">{activeTotal.toLocaleString('en-US')}</span>
+          </h2>
+          {openGroup !== undefined ? (
+            <span className="alerts-open-group">
+              <button type="button" className="link" onClick={() => setOpenGroup(undefined)} data-testid="alert-group-back">
+                ‹ all groups
+              </button>{' '}
+              <b>{openGroup || '(none)'}</b> <span className="muted">({active.total.toLocaleString('en-US')})</span>
+            </span>
+          ) : null}
+          <label className="alerts-grouping small">
+            Group{' '}
+            <select
+              value={groupBy}
+              onChange={(event) => {
+                setOpenGroup(undefined);
+                setGroupBy(event.target.value as AlertQuery['groupBy']);
+              }}
+              data-testid="alert-grouping"
+            >
+              {ALERT_GROUPINGS.map((grouping) => (
+                <option key={grouping} value={grouping}>
+                  {GROUPING_LABELS[grouping]}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        {active.total > 0 ? (
+          <AlertList pager={active} now={now} focusAlertId={focusAlertId} label="Active alerts, most severe first" testId="active-alerts" className="alert-list-active" onChanged={refresh} onOpenGroup={setOpenGroup} />
         ) : (
           <div className="empty" data-testid="alerts-empty">
             <p className="empty-title">No active alerts</p>
@@ -238,10 +324,10 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }:
 
       <section aria-labelledby="resolved-heading">
         <h2 id="resolved-heading" className="section-title">
-          Resolved in the last day <span className="section-count">{list.resolved.length}</span>
+          Resolved in the last day <span className="section-count">{resolved.total.toLocaleString('en-US')}</span>
         </h2>
-        {list.resolved.length > 0 ? (
-          <AlertTable alerts={list.resolved} resolved={true} now={now} focusAlertId={focusAlertId} onChanged={load} />
+        {resolved.total > 0 ? (
+          <AlertList pager={resolved} now={now} focusAlertId={focusAlertId} label="Alerts resolved in the last day" testId="resolved-alerts" className="alert-list-resolved" onChanged={refresh} onOpenGroup={() => undefined} />
         ) : (
           <p className="muted small">Nothing resolved in the last 24 hours.</p>
         )}
