@@ -274,12 +274,28 @@ test('the rate limit holds under a burst: never more than the limit per window, 
 
 test('after a 429 the key pauses, then delivery resumes', async () => {
   resetIlert();
-  ilert.mode = { kind: 'status', status: 429, body: JSON.stringify({ status: 429, message: 'Too many requests' }) };
-  const active = alertEvent();
-  await sender.deliver(active);
-  await waitForStore(shared.relay.store, () => jobsFor(shared.relay.store, keyOf(active))[0]!.last_status_code === 429, 5000, 'a 429');
-  ilert.mode = { kind: 'ok' };
-  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'delivery after the pause');
+  const pauseMs = 500;
+  const { harness, sender: pausedSender } = await relayWith({}, { ...FAST_TUNING, rateLimitPauseMs: () => pauseMs });
+  try {
+    ilert.mode = { kind: 'status', status: 429, body: JSON.stringify({ status: 429, message: 'Too many requests' }) };
+    const first = alertEvent();
+    await pausedSender.deliver(first);
+    await waitForStore(harness.relay.store, () => jobsFor(harness.relay.store, keyOf(first))[0]!.last_status_code === 429, 5000, 'a 429');
+    const answeredAt = Date.now();
+    ilert.mode = { kind: 'ok' };
+    // Another alert for the same key, while it pauses: it waits too.
+    const second = alertEvent();
+    await pausedSender.deliver(second);
+    await ilert.waitFor(() => ilert.eventsFor(keyOf(first)).length === 1 && ilert.eventsFor(keyOf(second)).length === 1, 5000, 'delivery after the pause');
+    for (const event of [first, second]) {
+      const waited = ilert.eventsFor(keyOf(event))[0]!.at - answeredAt;
+      // Measured from when the 429 was seen here, a little after ilert sent it: allow for that.
+      assert.ok(waited >= pauseMs - 100, `sent ${waited} ms after the 429; the key should have paused ${pauseMs} ms`);
+    }
+  } finally {
+    ilert.mode = { kind: 'ok' };
+    await harness.stop();
+  }
 });
 
 test('in a backlog, critical alerts are sent before warnings and information', async () => {
