@@ -12,7 +12,8 @@ export interface LogFileOptions {
 
 const MASK = '[redacted]';
 /** Secrets with a recognisable shape, in case one appears that is not (yet) a saved setting. */
-const SECRET_SHAPES = [/\bil1[a-z]{3}[A-Za-z0-9]{8,}/g, /\b(authorization|x-relay-automation-secret|x-level-signature)(["']?\s*[:=]\s*["']?)[^\s"',}]+/gi];
+const INTEGRATION_KEY_SHAPE = /\bil1[a-z]{3}[A-Za-z0-9]{8,}/g;
+const SECRET_HEADER_SHAPE = /\b(authorization|x-relay-automation-secret|x-level-signature)(["']?\s*[:=]\s*["']?)[^"',}\n]+/gi;
 
 /**
  * The desktop app's log: console output of the main process appended to `main.log` in the OS log
@@ -49,8 +50,7 @@ export class LogFile {
   redact(text: string): string {
     let result = text;
     for (const secret of this.#secrets()) if (secret && secret.length >= 6) result = result.split(secret).join(MASK);
-    for (const shape of SECRET_SHAPES) result = result.replace(shape, (_match, name?: string, separator?: string) => (name ? `${name}${separator}${MASK}` : MASK));
-    return result;
+    return result.replace(INTEGRATION_KEY_SHAPE, MASK).replace(SECRET_HEADER_SHAPE, (_match, name: string, separator: string) => `${name}${separator}${MASK}`);
   }
 
   /** Sends console.log/info/warn/error to the file too. */
