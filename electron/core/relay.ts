@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
 import { ingestParsed, processAutomation, processWebhook, Receiver, WEBHOOK_PATH, type ReceiverLimits, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
@@ -9,7 +10,7 @@ import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
 import { Store, type IngestPolicy } from './store/store.ts';
-import { Team } from './store/team.ts';
+import { Team, type TeamDoor } from './store/team.ts';
 import { LevelApi } from './level/level-api.ts';
 import { LevelDirectory } from './level/directory.ts';
 import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
@@ -21,7 +22,10 @@ import { Tunnel, findCloudflared } from './setup/tunnel.ts';
 import { checkReachability, normalisePublicUrl } from './setup/reachability.ts';
 import { IntegrationTestRunner } from './setup/integration-test.ts';
 import { diagnose } from './diagnosis.ts';
-import type { IlertSourceCheck, Reachability, RelayStatusView, SetupInfo, TunnelStateView } from '../../shared/contract.ts';
+import { ChangeBatcher } from './api/change-batcher.ts';
+import { AlertWatcher } from './desktop/alert-watcher.ts';
+import type { DesktopEvent } from './desktop/notifications.ts';
+import type { IlertSourceCheck, PushedEvent, Reachability, RelayStatusView, SetupInfo, TunnelStateView } from '../../shared/contract.ts';
 
 export { DEFAULT_TARGET };
 const STUCK_AFTER_MS = 10 * 60_000;
@@ -44,7 +48,20 @@ export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'r
   /** How long a failed commit keeps the relay unhealthy, and how often a failing store tries to write. */
   storeFailureHoldMs?: number;
   storeProbeIntervalMs?: number;
+  /** How long store changes are gathered before one `changes` event carries them all. */
+  changeBatchMs?: number;
 };
+
+/**
+ * The relay's one event stream. `changes`: what changed, batched (at most every ~300 ms, so a
+ * burst of a thousand deliveries is a handful of events). `notable`: the same batches read as a
+ * technician would (a new alert, a resolve, a delivery that gave up), for notifications; it is
+ * only computed while someone listens.
+ */
+export interface RelayEvents {
+  changes: [PushedEvent<'changes'>];
+  notable: [DesktopEvent[]];
+}
 
 export interface RelayOptions {
   dataDir: string;
@@ -71,6 +88,9 @@ export class Relay {
   readonly integrationTest: IntegrationTestRunner;
   readonly team: Team;
   readonly startedAt = Date.now();
+  readonly events = new EventEmitter<RelayEvents>();
+  readonly #batcher: ChangeBatcher;
+  #alertWatcher: AlertWatcher | undefined;
   #settings: Settings;
   #address: AddressInfo | undefined;
   #pruneTimer: NodeJS.Timeout | undefined;
@@ -150,6 +170,40 @@ export class Relay {
       hopTimeoutMs: this.#tuning.testHopTimeoutMs,
       pollMs: this.#tuning.testPollMs,
     });
+    this.#batcher = new ChangeBatcher(this.store, (changes) => this.#publish(changes), this.#tuning.changeBatchMs);
+    // Primed when the first listener comes, so alerts already active then are not announced again.
+    (this.events as EventEmitter).on('newListener', (name: string) => {
+      if (name === 'notable') this.#alertWatcher ??= new AlertWatcher(this.read);
+    });
+  }
+
+  #publish(changes: PushedEvent<'changes'>): void {
+    this.events.emit('changes', changes);
+    if (this.#alertWatcher && this.events.listenerCount('notable') > 0) {
+      const notable = this.#alertWatcher.observe(changes);
+      if (notable.length) this.events.emit('notable', notable);
+    }
+  }
+
+  /** Queues an ilert ACCEPT for the alert, behind its ALERT; returns the job's id. */
+  acceptAlert(levelAlertId: string, acceptedBy: string): number {
+    return this.store.enqueueAccept(levelAlertId, acceptedBy);
+  }
+
+  /** The machine woke from sleep: Level may have alerted meanwhile, so reconcile now. */
+  wake(): void {
+    this.reconciler.wake();
+  }
+
+  /** What a person starting the relay should be told at once: a store that cannot write, settings that cannot work. */
+  warnings(): string[] {
+    const storeProblem = this.store.health.problem();
+    return [...(storeProblem ? [`${storeProblem}: webhooks are answered 503 until it can`] : []), ...this.status().problems];
+  }
+
+  /** How the admin door tells members by their tokens, and pairs new ones. */
+  get teamDoor(): TeamDoor {
+    return this.team;
   }
 
   /** Level's API, when a key is set; one client per URL and key, so its retry state is shared. */
@@ -316,6 +370,7 @@ export class Relay {
     await Promise.all([this.heartbeat.stop(), this.reconciler.stop(), this.ilertState.stop(), this.#tunnel?.stop()]);
     if (this.receiver.listening) await this.receiver.close();
     await this.forwarder.stop();
+    this.#batcher.close();
     this.store.close();
   }
 
