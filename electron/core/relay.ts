@@ -22,6 +22,7 @@ import { Tunnel, findCloudflared } from './setup/tunnel.ts';
 import { checkReachability, normalisePublicUrl } from './setup/reachability.ts';
 import { IntegrationTestRunner } from './setup/integration-test.ts';
 import { diagnose } from './diagnosis.ts';
+import type { AppTopic, RelayChange } from './app-events.ts';
 import { ChangeBatcher } from './api/change-batcher.ts';
 import { AlertWatcher } from './desktop/alert-watcher.ts';
 import type { DesktopEvent } from './desktop/notifications.ts';
@@ -59,6 +60,8 @@ export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'r
  * only computed while someone listens.
  */
 export interface RelayEvents {
+  /** Each change as it happens (tests wait on these; a UI wants `changes`). */
+  change: [RelayChange];
   changes: [PushedEvent<'changes'>];
   notable: [DesktopEvent[]];
 }
@@ -122,7 +125,7 @@ export class Relay {
       eventsPerMinute: () => this.#settings.ilertEventsPerMinute,
       ...options.tuning,
     });
-    this.directory = new LevelDirectory(this.store, () => this.levelApi());
+    this.directory = new LevelDirectory(this.store, () => this.levelApi(), this.#announce);
     this.router = new Router(this.store, this.directory, () => this.#settings);
     this.#receiverOptions = {
       instanceId: this.instanceId,
@@ -153,12 +156,14 @@ export class Relay {
     });
     this.ilertState = new IlertStateSync({
       store: this.store,
+      announce: this.#announce,
       api: () => this.ilertApi(),
       integrationKeys: () => [this.#settings.ilertIntegrationKey, ...this.#settings.ilertTargets.map((target) => target.integrationKey)].filter((key): key is string => Boolean(key)),
       ...(this.#tuning.ilertPollMs ? { intervalMs: this.#tuning.ilertPollMs } : {}),
     });
     this.integrationTest = new IntegrationTestRunner({
       store: this.store,
+      announce: this.#announce,
       webhookUrl: () => {
         if (this.#settings.publicUrl) return { url: `${this.#settings.publicUrl}${WEBHOOK_PATH}`, public: true };
         return this.receiverUrl ? { url: this.receiverUrl, public: false } : undefined;
@@ -170,12 +175,31 @@ export class Relay {
       hopTimeoutMs: this.#tuning.testHopTimeoutMs,
       pollMs: this.#tuning.testPollMs,
     });
-    this.#batcher = new ChangeBatcher(this.store, (changes) => this.#publish(changes), this.#tuning.changeBatchMs);
+    this.store.changes.on('change', (change) => this.events.emit('change', change));
+    this.store.health.on('change', () => this.#announce('store-health'));
+    const subscribe = (listener: (change: RelayChange) => void) => {
+      this.events.on('change', listener);
+      return () => this.events.off('change', listener);
+    };
+    this.#batcher = new ChangeBatcher(subscribe, (changes) => this.#publish(changes), this.#tuning.changeBatchMs);
     // Primed when the first listener comes, so alerts already active then are not announced again.
     (this.events as EventEmitter).on('newListener', (name: string) => {
       if (name === 'notable') this.#alertWatcher ??= new AlertWatcher(this.read);
     });
   }
+
+  /** Bumped on every announcement; with the store's own version, what the status read is current while both stay the same. */
+  #appVersion = 0;
+
+  get #version(): number {
+    return this.store.version + this.#appVersion;
+  }
+
+  readonly #announce = (topic: AppTopic): void => {
+    if (this.store.closed) return;
+    this.#appVersion++;
+    this.events.emit('change', { kind: 'app', topic });
+  };
 
   #publish(changes: PushedEvent<'changes'>): void {
     this.events.emit('changes', changes);
@@ -299,7 +323,7 @@ export class Relay {
       this.#alertSourceProblems.clear();
     }
     this.forwarder.wake();
-    this.store.emit({ kind: 'setup' });
+    this.#announce('settings');
   }
 
   #ingestPolicy(): IngestPolicy {
@@ -390,8 +414,8 @@ export class Relay {
   status(): RelayStatusView {
     const now = Date.now();
     const cached = this.#statusCache;
-    if (cached && cached.version === this.store.version && now - cached.at < STATUS_CACHE_MS) return cached.value;
-    const version = this.store.version;
+    if (cached && cached.version === this.#version && now - cached.at < STATUS_CACHE_MS) return cached.value;
+    const version = this.#version;
     const sql = this.store.sql;
     const facts = this.store.facts();
     let queueDepth = 0;
@@ -545,7 +569,7 @@ export class Relay {
           if (error instanceof IlertApiError && error.kind === 'not-found') this.#alertSourceProblems.set(target.name, error.message);
         })
         .finally(() => {
-          if (!this.store.closed) this.store.emit({ kind: 'setup' });
+          this.#announce('alert-sources');
         });
     }
   }
@@ -572,7 +596,7 @@ export class Relay {
     });
     this.#tunnel = tunnel;
     tunnel.on('state', () => {
-      if (!this.store.closed) this.store.emit({ kind: 'setup' });
+      this.#announce('tunnel');
     });
     void (previous ? previous.stop() : Promise.resolve()).then(() => {
       if (this.#tunnel === tunnel) tunnel.start();
@@ -584,7 +608,7 @@ export class Relay {
     const tunnel = this.#tunnel;
     this.#tunnel = undefined;
     await tunnel?.stop();
-    this.store.emit({ kind: 'setup' });
+    this.#announce('tunnel');
   }
 
   /** Proves the public URL (given, or saved, or the tunnel's) reaches this very relay. */
@@ -601,7 +625,7 @@ export class Relay {
     this.#lastReachability = result.ok
       ? { ok: true, message: `reached this relay in ${result.latencyMs} ms`, checkedUrl: result.checkedUrl, latencyMs: result.latencyMs, notes: result.notes, checkedAt }
       : { ok: false, message: result.message, checkedUrl: result.checkedUrl, notes: normalised.notes, checkedAt };
-    this.store.emit({ kind: 'setup' });
+    this.#announce('reachability');
     return { ...this.#lastReachability, normalisedUrl: normalised.url };
   }
 

@@ -95,7 +95,7 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
   try {
     await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
     const lock = await holdWriteLock(relay.dataDir);
-    const announced = waitForEvent(relay.relay.store.changes, 'change', () => relay.relay.store.health.failingNow, 5000, 'a change announcing the failure');
+    const announced = waitForEvent(relay.relay.events, 'change', () => relay.relay.store.health.failingNow, 5000, 'a change announcing the failure');
     const event = alertEvent();
     const order: string[] = [];
     const webhook = sender.postRaw(JSON.stringify(event)).then((answer) => {
@@ -131,7 +131,7 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
     assert.ok(reached.notes.some((note) => /reports itself unhealthy/.test(note)));
 
     await lock.release();
-    await waitForEvent(relay.relay.store.changes, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
+    await waitForEvent(relay.relay.events, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
     assert.equal((await health(relay)).status, 200);
     await relay.relay.heartbeat.tick();
     assert.equal(pings(key), 2, 'pinging again once the store writes');
@@ -203,7 +203,7 @@ test('a tmpfs that is too small: 503 (never a false 202), the heartbeat stops an
     assert.ok(relay.relay.status().diagnoses.some((entry) => entry.id === 'store-cannot-write' && /full/.test(entry.title)));
 
     fs.rmSync(filler);
-    await waitForEvent(relay.relay.store.changes, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
+    await waitForEvent(relay.relay.events, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
     assert.equal((await sender.postRaw(JSON.stringify(alertEvent()))).status, 202);
     await relay.relay.heartbeat.tick();
     assert.equal(pings(key), 2, 'pinging again');

@@ -37,7 +37,7 @@ after(async () => {
 
 function finished(): Promise<IntegrationTest> {
   return waitForEvent(
-    harness.relay.store.changes,
+    harness.relay.events,
     'change',
     () => {
       const current = harness.relay.integrationTest.current();
@@ -93,7 +93,7 @@ test('waiting for Level: a real test alert from Level is followed through to RES
   const sender = new LevelSender({ url: `${proxy.url}/webhooks/level`, secret: SECRET, attempts: 1 });
   const event = alertEvent({ name: 'Level test alert' });
   await sender.deliver(event);
-  await waitForEvent(harness.relay.store.changes, 'change', () => harness.relay.integrationTest.current()?.hops.find((hop) => hop.id === 'ilert-alert')?.status === 'ok', 10_000, 'the alert in ilert');
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay.integrationTest.current()?.hops.find((hop) => hop.id === 'ilert-alert')?.status === 'ok', 10_000, 'the alert in ilert');
   await sender.deliver(alertEvent({ alertId: event.data.id, eventType: 'alert_resolved' }));
   const result = await finished();
   assert.equal(result.outcome, 'passed', JSON.stringify(result.hops));
@@ -124,7 +124,7 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   ilert.restMode = { kind: 'status', status: 200, body: '[]' };
   const started = harness.relay.integrationTest.start('synthetic');
   const key = await waitForEvent(
-    harness.relay.store.changes,
+    harness.relay.events,
     'change',
     () => {
       const id = harness.relay.integrationTest.current()?.levelAlertId;
@@ -141,7 +141,7 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   assert.equal(result.outcome, 'cancelled');
 
   const resolve = await waitForEvent(
-    harness.relay.store.changes,
+    harness.relay.events,
     'change',
     () => harness.relay.store.sql.get(`SELECT status, attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`).get(key) as { status: string; attempts: number } | undefined,
     5000,
@@ -149,7 +149,7 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   );
   assert.notEqual(resolve.status, 'skipped', 'the ALERT reached ilert: its RESOLVE must be sent');
   await waitForEvent(
-    harness.relay.store.changes,
+    harness.relay.events,
     'change',
     () => (harness.relay.store.sql.get(`SELECT attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`).get(key) as { attempts: number }).attempts > 0 || undefined,
     5000,
@@ -174,7 +174,7 @@ test('the reconciler resolves a test alert left open by a relay that stopped mid
   ilert.restMode = { kind: 'status', status: 200, body: '[]' };
   harness.relay.integrationTest.start('synthetic');
   const runningKey = await waitForEvent(
-    harness.relay.store.changes,
+    harness.relay.events,
     'change',
     () => {
       const id = harness.relay.integrationTest.current()?.levelAlertId;

@@ -1,5 +1,6 @@
 import type { IlertAlert, IlertApi } from './ilert-api.ts';
 import type { Store } from '../store/store.ts';
+import type { Announce } from '../app-events.ts';
 
 /** ilert allows 120 requests a minute per user key; a poll costs one request per source plus one per 100 open alerts. */
 export const ILERT_POLL_INTERVAL_MS = 30_000;
@@ -8,6 +9,7 @@ const CREATION_GRACE_MS = 120_000;
 
 export interface IlertStateSyncOptions {
   store: Store;
+  announce: Announce;
   api: () => IlertApi | undefined;
   /** The integration keys of every configured target (alert source). */
   integrationKeys: () => string[];
@@ -79,10 +81,10 @@ export class IlertStateSync {
       this.lastError = undefined;
       this.lastSkipped = listing.skipped;
       this.lastIncomplete = !listing.complete;
-      if (changed && !this.#options.store.closed) this.#options.store.emit({ kind: 'setup' });
+      if (changed) this.#options.announce('ilert-state');
     } catch (error) {
       this.lastError = (error as Error).message;
-      if (!this.#options.store.closed) this.#options.store.emit({ kind: 'setup' });
+      this.#options.announce('ilert-state');
       throw error;
     }
   }

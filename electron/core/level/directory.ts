@@ -3,6 +3,7 @@ import { DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from './envelope.ts';
 import type { LevelApi, LevelDevice, LevelGroup } from './level-api.ts';
 import { buildGroupTree, type GroupTree } from '../routing/group-tree.ts';
 import type { Store } from '../store/store.ts';
+import type { Announce } from '../app-events.ts';
 
 /** A device the relay knows about is looked up again when older than this (it may have moved). */
 export const DEVICE_STALE_AFTER_MS = 60 * 60_000;
@@ -21,15 +22,17 @@ export interface SyncResult {
 export class LevelDirectory {
   readonly #store: Store;
   readonly #api: () => LevelApi | undefined;
+  readonly #announce: Announce;
   #tree: GroupTree | undefined;
   lastSyncAt: number | undefined;
   lastSyncError: string | undefined;
 
-  constructor(store: Store, api: () => LevelApi | undefined) {
+  constructor(store: Store, api: () => LevelApi | undefined, announce: Announce) {
     this.#store = store;
     this.#api = api;
+    this.#announce = announce;
     store.changes.on('change', (change) => {
-      if (change.kind === 'setup') this.#tree = undefined;
+      if (change.kind === 'mirror') this.#tree = undefined;
     });
     const last = store.sql.get(`SELECT max(synced_at) AS at FROM devices`).get() as { at: number | null };
     this.lastSyncAt = last.at ?? undefined;
@@ -50,14 +53,14 @@ export class LevelDirectory {
         for (const device of devices) this.#upsertDevice(device, now);
         this.#markMissingDeleted('groups', groups.map((group) => group.id), now);
         this.#markMissingDeleted('devices', devices.map((device) => device.id), now);
-        this.#store.collect({ kind: 'setup' });
+        this.#store.collect({ kind: 'mirror' });
       });
       this.lastSyncAt = now;
       this.lastSyncError = undefined;
       return { groups: groups.length, devices: devices.length, at: now };
     } catch (error) {
       this.lastSyncError = (error as Error).message;
-      this.#store.emit({ kind: 'setup' });
+      this.#announce('level-sync');
       throw error;
     }
   }
@@ -72,7 +75,7 @@ export class LevelDirectory {
       this.#store.transaction(() => {
         if (group) this.#upsertGroup(group, now);
         else this.#markDeleted('groups', id, now);
-        this.#store.collect({ kind: 'setup' });
+        this.#store.collect({ kind: 'mirror' });
       });
     } else if ((DEVICE_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
       await this.#refreshDevice(api, id, now);
@@ -106,7 +109,7 @@ export class LevelDirectory {
       for (const group of newGroups) this.#upsertGroup(group, now);
       if (device) this.#upsertDevice(device, now);
       else this.#markDeleted('devices', id, now);
-      this.#store.collect({ kind: 'setup' });
+      this.#store.collect({ kind: 'mirror' });
     });
   }
 

@@ -95,7 +95,7 @@ export class Reconciler {
     const id = Number(
       store.sql.get(`INSERT INTO reconciliations (trigger, started_at, outcome) VALUES (?, ?, 'running')`).run(trigger, startedAt).lastInsertRowid,
     );
-    store.emit({ kind: 'setup' });
+    store.emit({ kind: 'reconciliation' });
     const changes: Change[] = [];
     let checked = 0;
     try {
@@ -175,7 +175,7 @@ export class Reconciler {
       store.sql
         .get(`UPDATE reconciliations SET finished_at = ?, outcome = ?, error = ?, checked = ?, changes = ? WHERE id = ?`)
         .run(finishedAt, outcome, error ?? null, checked, JSON.stringify(changes), id);
-      store.emit({ kind: 'setup' });
+      store.emit({ kind: 'reconciliation' });
     }
     return { id, trigger, startedAt, finishedAt, outcome, error, checked, changes };
   }

@@ -57,7 +57,7 @@ export class Router {
       } else {
         this.#store.sql.get('DELETE FROM group_routes WHERE group_id = ?').run(groupId);
       }
-      this.#store.collect({ kind: 'setup' });
+      this.#store.collect({ kind: 'routing' });
     });
   }
 

@@ -93,8 +93,10 @@ export type StoreChange =
    */
   | { kind: 'job'; id: number; alertKey: string; target: string; status: JobStatus; schedule?: { priorityAt: number; delayMs: number } }
   | { kind: 'alert'; levelAlertId: string }
-  /** Setup test progress, the routing table, the tunnel or reconciliation changed. */
-  | { kind: 'setup' };
+  /** The device and group mirror, the routing table, or the list of reconciliations changed. */
+  | { kind: 'mirror' }
+  | { kind: 'routing' }
+  | { kind: 'reconciliation' };
 
 /**
  * Rank within a backlog: emergency/critical alerts and all resolves first (a resolve stops a page),
@@ -207,7 +209,6 @@ export class Store {
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
     this.health = new StoreHealth(options.failureHoldMs);
     // The dashboard and tray learn at once that writes fail: no row change would tell them.
-    this.health.on('change', () => this.emit({ kind: 'setup' }));
   }
 
   /** Reports a commit's outcome; while writes fail, a tiny probe write finds out when they work again. */
@@ -482,7 +483,7 @@ export class Store {
   #applyMirror(table: 'devices' | 'groups', envelope: Envelope, now: number): void {
     const data = envelope.data as Record<string, unknown>;
     const deleted = envelope.event_type.endsWith('_deleted') ? 1 : 0;
-    this.#collectedChanges.push({ kind: 'setup' });
+    this.#collectedChanges.push({ kind: 'mirror' });
     const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : null);
     if (table === 'devices') {
       this.sql
