@@ -209,6 +209,18 @@ export const alertPageSchema = z.object({
 /** A secret never crosses to a UI in full: only whether it is set and a recognisable hint. */
 const maskedSecret = z.object({ set: z.boolean(), hint: optionalText });
 
+export const settingMetadataSchema = z.object({
+  key: z.string(),
+  label: z.string(),
+  /** The environment variable that overrides the settings file, when there is one. */
+  env: z.string().optional(),
+  secret: z.boolean(),
+  /** A change is saved at once but used from the next start. */
+  needsRestart: z.boolean(),
+  /** Only the desktop app uses it (notifications, start at login). */
+  desktopOnly: z.boolean(),
+});
+
 export const settingsViewSchema = z.object({
   /** How secrets saved here are stored, when that is not encrypted: shown where they are entered. */
   secretsNotice: optionalText,
@@ -472,6 +484,8 @@ export const methods = {
   backfillAlerts: { input: none, output: reconciliationSchema },
   listReconciliations: { input: none, output: z.array(reconciliationSchema) },
   getSettings: { input: none, output: settingsViewSchema },
+  /** What each setting is: its label, overriding environment variable, whether it is a secret or needs a restart. */
+  getSettingsMetadata: { input: none, output: z.array(settingMetadataSchema) },
   updateSettings: {
     input: settingsPatchSchema,
     output: z.discriminatedUnion('ok', [
@@ -525,6 +539,7 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   backfillAlerts: 'operator',
   listReconciliations: 'viewer',
   getSettings: 'viewer',
+  getSettingsMetadata: 'viewer',
   updateSettings: 'admin',
   createMember: 'admin',
   listMembers: 'admin',
@@ -562,6 +577,7 @@ export type AlertPageInput = z.output<typeof alertPageInputSchema>;
 export type AlertPage = z.output<typeof alertPageSchema>;
 export type AlertEntry = z.output<typeof alertEntrySchema>;
 export type SettingsView = z.output<typeof settingsViewSchema>;
+export type SettingMetadata = z.output<typeof settingMetadataSchema>;
 export type SettingsPatch = z.output<typeof settingsPatchSchema>;
 export type Diagnosis = z.output<typeof diagnosisSchema>;
 export type TunnelStateView = z.output<typeof tunnelStateSchema>;

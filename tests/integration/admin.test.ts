@@ -57,6 +57,7 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'getIntegrationTest',
     'getRouting',
     'getSettings',
+    'getSettingsMetadata',
     'getSetup',
     'getStatus',
     'listAlerts',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { methods, METHOD_ROLES, roleAllows, type Caller, type CallerView, type Handlers, type MethodName, type SettingsView } from '../../../shared/contract.ts';
 import { NotFoundError, type Relay } from '../relay.ts';
 import type { SettingsService } from '../settings-service.ts';
+import { settingsMetadata } from '../settings.ts';
 import { UnknownAlertError } from '../store/store.ts';
 import { UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError } from '../routing/router.ts';
@@ -72,6 +73,7 @@ export function createHandlers(relay: Relay, settings: SettingsService, door: ()
       return delivery;
     },
     getSettings: (_input, caller) => (caller.role === 'admin' ? settings.view() : withoutSecretHints(settings.view())),
+    getSettingsMetadata: () => settingsMetadata(),
     updateSettings: (patch, caller) => {
       const result = settings.update(patch);
       if (result.ok) audit(caller, 'settings', `changed ${Object.keys(patch).sort().join(', ') || 'nothing'}`);
