@@ -10,7 +10,14 @@ const none = z.object({}).strict();
 const optionalText = z.string().optional();
 
 export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped'] as const;
+/** Level's alert severities, the one list of them: most urgent first. */
 export const SEVERITY_LEVELS = ['emergency', 'critical', 'warning', 'information'] as const;
+export type Severity = (typeof SEVERITY_LEVELS)[number];
+/** How urgent a severity is, for comparing: information 0 … emergency 3; anything else below them all. */
+export function severityRank(severity: string | undefined): number {
+  const index = SEVERITY_LEVELS.indexOf(severity as Severity);
+  return index === -1 ? -1 : SEVERITY_LEVELS.length - 1 - index;
+}
 /** Where a delivery came from: Level's webhook, a re-run, a Level automation, reconciliation with Level's API, or the setup test. */
 export const DELIVERY_SOURCES = ['webhook', 'rerun', 'automation', 'reconciled', 'test'] as const;
 export const ILERT_ALERT_STATES = ['PENDING', 'ACCEPTED', 'RESOLVED'] as const;

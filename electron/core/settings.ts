@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import type { SettingMetadata } from '../../shared/contract.ts';
+import { SEVERITY_LEVELS, type SettingMetadata } from '../../shared/contract.ts';
 
-export const SEVERITIES = ['information', 'warning', 'critical', 'emergency'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 const port = z.coerce
   .number({ error: 'must be a port number' })
@@ -90,10 +88,10 @@ export const settingsSchema = z.object({
     .min(1, 'must be at least 1')
     .max(100_000, 'must be at most 100000')
     .default(50),
-  highPrioritySeverities: z.array(z.enum(SEVERITIES)).default(['critical', 'emergency']),
+  highPrioritySeverities: z.array(z.enum(SEVERITY_LEVELS)).default(['critical', 'emergency']),
   retentionDays: z.coerce.number().int().min(1, 'must be at least 1 day').max(3650).default(30),
   // Desktop app only.
-  notifyMinSeverity: z.enum(SEVERITIES).default('warning'),
+  notifyMinSeverity: z.enum(SEVERITY_LEVELS).default('warning'),
   notifyResolves: z.boolean().default(false),
   startAtLogin: z.boolean().default(false),
 });

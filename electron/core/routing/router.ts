@@ -1,9 +1,9 @@
-import type { RoutingView } from '../../../shared/contract.ts';
+import { severityRank, type RoutingView, type Severity } from '../../../shared/contract.ts';
 import type { Enrichment } from '../ilert/event-mapping.ts';
 import type { LevelAlert } from '../level/envelope.ts';
 import { operatingSystemName } from '../level/level-api.ts';
 import type { LevelDirectory } from '../level/directory.ts';
-import { SEVERITIES, type Settings, type Severity } from '../settings.ts';
+import type { Settings } from '../settings.ts';
 import type { RouteChoice, Store } from '../store/store.ts';
 import { deviceCountsBySubtree, resolveRoute } from './group-tree.ts';
 
@@ -103,7 +103,7 @@ export class Router {
     if (decision.kind === 'skip') return { target: DEFAULT_TARGET, reason: decision.reason, skip: decision.reason, groupPath, enrichment };
     if (decision.kind === 'default') return { target: DEFAULT_TARGET, reason: decision.reason, groupPath, enrichment };
     const route = decision.route!;
-    const below = route.minSeverity && alert.severity && SEVERITIES.indexOf(alert.severity) < SEVERITIES.indexOf(route.minSeverity);
+    const below = route.minSeverity && alert.severity && severityRank(alert.severity) < severityRank(route.minSeverity);
     return {
       target: route.target,
       reason: decision.reason,

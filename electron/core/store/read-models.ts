@@ -11,6 +11,7 @@ import type {
   DeliveryStatus,
   JobView,
 } from '../../../shared/contract.ts';
+import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
 import type { Store } from './store.ts';
 
 /** A delivery's one status: its own outcome, or for accepted alerts the state of its ilert work. */
@@ -33,7 +34,6 @@ type Row = Record<string, unknown>;
 
 /** Most severe first; the same expression as the alerts_board index (schema 3), so pages read in index order. */
 const SEVERITY_RANK = `CASE a.severity WHEN 'emergency' THEN 0 WHEN 'critical' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END`;
-const SEVERITY_BY_RANK = ['emergency', 'critical', 'warning', 'information'];
 
 const text = (value: unknown) => (value === null || value === undefined ? undefined : String(value));
 const num = (value: unknown) => (value === null || value === undefined ? undefined : Number(value));
@@ -229,7 +229,7 @@ export class ReadModels {
         by: input.groupBy === 'device' ? 'device' : 'name',
         key: group.key,
         count: group.n,
-        severity: SEVERITY_BY_RANK[group.rank],
+        severity: SEVERITY_LEVELS[group.rank],
         devices: group.devices,
         names: group.names,
         newestAt: group.newest,

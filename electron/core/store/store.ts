@@ -4,7 +4,7 @@ import { toIlertEvent, alertKeyFor, summaryFor, type IlertEventBody, type Enrich
 import type { Envelope, LevelAlert } from '../level/envelope.ts';
 import { isResolvedAlertEvent, DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from '../level/envelope.ts';
 import type { SignatureVerdict } from '../level/signature.ts';
-import type { Severity } from '../settings.ts';
+import type { Severity } from '../../../shared/contract.ts';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { openDatabase, Statements, inTransaction, StoreUnavailableError, tryBeginImmediate, finishTransaction, sqliteCode, DATABASE_FILE } from './database.ts';
