@@ -22,6 +22,7 @@ import { Tunnel, findCloudflared } from './setup/tunnel.ts';
 import { checkReachability, normalisePublicUrl } from './setup/reachability.ts';
 import { IntegrationTestRunner } from './setup/integration-test.ts';
 import { diagnose } from './diagnosis.ts';
+import { Periodic } from './periodic.ts';
 import type { AppTopic, RelayChange } from './app-events.ts';
 import { ChangeBatcher } from './api/change-batcher.ts';
 import { AlertWatcher } from './desktop/alert-watcher.ts';
@@ -96,8 +97,9 @@ export class Relay {
   #alertWatcher: AlertWatcher | undefined;
   #settings: Settings;
   #address: AddressInfo | undefined;
-  #pruneTimer: NodeJS.Timeout | undefined;
-  #sourceCheckTimer: NodeJS.Timeout | undefined;
+  /** The retention setting, applied at start and then hourly. */
+  readonly #retention = new Periodic(() => this.prune().catch((error: unknown) => console.error(`retention: ${(error as Error).message}`)), 3_600_000);
+  readonly #sourceChecks = new Periodic(async () => this.#checkAlertSources(), ALERT_SOURCE_CHECK_INTERVAL_MS);
   #tunnel: Tunnel | undefined;
   #lastReachability: Reachability | undefined;
   readonly #alertSourceProblems = new Map<string, string>();
@@ -363,10 +365,7 @@ export class Relay {
   }
 
   async start(): Promise<AddressInfo> {
-    const prune = () => this.prune().catch((error: unknown) => console.error(`retention: ${(error as Error).message}`));
-    void prune();
-    this.#pruneTimer = setInterval(prune, 3_600_000);
-    this.#pruneTimer.unref();
+    this.#retention.start();
     this.forwarder.start();
     try {
       this.#address = await this.receiver.listen(this.#settings.port, this.#settings.host);
@@ -377,9 +376,7 @@ export class Relay {
     this.heartbeat.start();
     this.reconciler.start();
     this.ilertState.start();
-    this.#checkAlertSources();
-    this.#sourceCheckTimer = setInterval(() => this.#checkAlertSources(), ALERT_SOURCE_CHECK_INTERVAL_MS);
-    this.#sourceCheckTimer.unref();
+    this.#sourceChecks.start();
     if (this.#settings.tunnel !== 'off') this.startTunnel(this.#settings.tunnel);
     if (this.levelApi()) this.directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
     return this.#address;
@@ -387,8 +384,7 @@ export class Relay {
 
   /** Stop accepting, answer what is in progress, finish in-flight ilert requests, close the database. */
   async stop(): Promise<void> {
-    clearInterval(this.#pruneTimer);
-    clearInterval(this.#sourceCheckTimer);
+    await Promise.all([this.#retention.stop(), this.#sourceChecks.stop()]);
     await this.#pruning?.catch(() => undefined);
     this.integrationTest.cancel();
     await Promise.all([this.heartbeat.stop(), this.reconciler.stop(), this.ilertState.stop(), this.#tunnel?.stop()]);
