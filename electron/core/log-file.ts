@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
+import { hideSecrets } from './secret-mask.ts';
 
 export interface LogFileOptions {
   /** Rotate when the file passes this size; `keep` older files stay beside it. */
@@ -47,8 +48,7 @@ export class LogFile {
   }
 
   redact(text: string): string {
-    let result = text;
-    for (const secret of this.#secrets()) if (secret && secret.length >= 6) result = result.split(secret).join(MASK);
+    let result = hideSecrets(text, this.#secrets(), MASK, 6);
     for (const shape of SECRET_SHAPES) result = result.replace(shape, (_match, name?: string, separator?: string) => (name ? `${name}${separator}${MASK}` : MASK));
     return result;
   }

@@ -1,8 +1,8 @@
 import type { SettingsPatch, SettingsView } from '../../shared/contract.ts';
 import type { SettingsFile } from './settings-file.ts';
+import { maskSecret } from './secret-mask.ts';
 import {
   configurationProblems,
-  maskSecret,
   resolveSettings,
   settingsLockedByEnvironment,
   SettingsError,

@@ -243,9 +243,3 @@ export function configurationProblems(settings: Settings): string[] {
   }
   return problems;
 }
-
-/** Masks a secret for display: enough to recognise it, never enough to use it. */
-export function maskSecret(secret: string | undefined): string | undefined {
-  if (!secret) return undefined;
-  return secret.length <= 8 ? '••••' : `${secret.slice(0, 4)}••••${secret.slice(-2)}`;
-}

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SEVERITY_LEVELS, type Severity } from '../../../shared/contract.ts';
+import { hideSecrets } from '../secret-mask.ts';
 
 export const DEFAULT_LEVEL_API_URL = 'https://api.level.io/v2';
 
@@ -428,7 +429,7 @@ export class LevelApi {
   }
 
   #redact(message: string): string {
-    return this.#apiKey.length >= 4 ? message.split(this.#apiKey).join('[API key]') : message;
+    return hideSecrets(message, [this.#apiKey], '[API key]', 4);
   }
 
   #networkError(error: unknown, path: string): LevelApiError {
