@@ -13,6 +13,7 @@ import { SettingsService } from '../../electron/core/settings-service.ts';
 import { startRelay, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { waitForEvent } from '../helpers/wait.ts';
+import { inspect } from '../helpers/inspect.ts';
 
 const rendererDir = tempDataDir('renderer-');
 fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
@@ -149,7 +150,7 @@ test('getStatus and rerunDelivery work over HTTP', async () => {
   const status = (await (await call('getStatus')).json()) as { receiverListening: boolean; lastDeliveryAt: number };
   assert.equal(status.receiverListening, true);
   assert.ok(status.lastDeliveryAt > 0);
-  const { id } = harness.relay.store.sql.get('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1').get() as { id: number };
+  const { id } = inspect(harness.relay).row('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1') as { id: number };
   const rerun = await call('rerunDelivery', { id });
   assert.equal(rerun.status, 200);
   assert.deepEqual(await rerun.json(), { statusCode: 200, body: { duplicate: true, event_id: event.event_id } });

@@ -12,6 +12,7 @@ import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, type InProcessRelay }
 import { waitForEvent } from '../helpers/wait.ts';
 import type { IntegrationTest } from '../../shared/contract.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
+import { inspect } from '../helpers/inspect.ts';
 
 const API_KEY = 'ilert-user-key-setup';
 let ilert: FakeIlert;
@@ -143,7 +144,7 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   const resolve = await waitForEvent(
     harness.relay.events,
     'change',
-    () => harness.relay.store.sql.get(`SELECT status, attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`).get(key) as { status: string; attempts: number } | undefined,
+    () => inspect(harness.relay).row(`SELECT status, attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`, key) as { status: string; attempts: number } | undefined,
     5000,
     'the RESOLVE in the outbox',
   );
@@ -151,7 +152,7 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   await waitForEvent(
     harness.relay.events,
     'change',
-    () => (harness.relay.store.sql.get(`SELECT attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`).get(key) as { attempts: number }).attempts > 0 || undefined,
+    () => (inspect(harness.relay).row(`SELECT attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`, key) as { attempts: number }).attempts > 0 || undefined,
     5000,
     'a failed attempt during the outage',
   );
