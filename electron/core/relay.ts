@@ -9,7 +9,7 @@ import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
-import { Store, type IngestPolicy } from './store/store.ts';
+import { internalDelivery, Store, type IngestPolicy } from './store/store.ts';
 import { Team, type TeamDoor } from './store/team.ts';
 import { LevelApi } from './level/level-api.ts';
 import { LevelDirectory } from './level/directory.ts';
@@ -273,24 +273,7 @@ export class Relay {
 
   /** Events the relay makes up itself (reconciliation) go through the same ingest as webhooks. */
   #ingestMadeUp(source: 'reconciled' | 'test', path: string, envelope: Envelope, alert: LevelAlert): Promise<WebhookResult> {
-    const body = Buffer.from(JSON.stringify(envelope));
-    return ingestParsed(
-      this.#receiverOptions,
-      {
-        receivedAt: Date.now(),
-        source,
-        remoteAddr: undefined,
-        forwardedFor: undefined,
-        method: 'POST',
-        path,
-        headers: {},
-        body,
-        bodySize: body.length,
-        signature: 'not-checked',
-      },
-      envelope,
-      alert,
-    );
+    return ingestParsed(this.#receiverOptions, internalDelivery(source, { path, body: Buffer.from(JSON.stringify(envelope)) }), envelope, alert);
   }
 
   /**
@@ -304,11 +287,8 @@ export class Relay {
     const facts = this.store.facts();
     const waiting = [...facts.jobs.values()].reduce((sum, jobs) => sum + jobs.queued + jobs.in_flight, 0);
     if (waiting === 0 || (facts.lastDeliveredAt ?? 0) >= now - STUCK_AFTER_MS) return undefined;
-    // The oldest waiting job, through the partial index of waiting jobs: one row, not the backlog.
-    const oldest = this.store.sql
-      .get(`SELECT created_at AS at FROM outbox INDEXED BY outbox_waiting_since WHERE status IN ('queued', 'in_flight') ORDER BY created_at LIMIT 1`)
-      .get() as { at: number } | undefined;
-    if (!oldest || oldest.at >= now - STUCK_AFTER_MS) return undefined;
+    const oldest = this.outbox.oldestWaitingSince();
+    if (oldest === undefined || oldest >= now - STUCK_AFTER_MS) return undefined;
     return `forwarding is stuck: ${waiting} events waiting, none delivered to ilert for 10 minutes`;
   }
 
@@ -412,7 +392,6 @@ export class Relay {
     const cached = this.#statusCache;
     if (cached && cached.version === this.#version && now - cached.at < STATUS_CACHE_MS) return cached.value;
     const version = this.#version;
-    const sql = this.store.sql;
     const facts = this.store.facts();
     let queueDepth = 0;
     let failedJobs = 0;
@@ -420,18 +399,16 @@ export class Relay {
       queueDepth += jobs.queued + jobs.in_flight;
       failedJobs += jobs.failed;
     }
-    const last = sql.get(`SELECT received_at FROM deliveries ORDER BY id DESC LIMIT 1`).get() as { received_at: number } | undefined;
-    const attempt = sql.get(`SELECT started_at, status_code FROM attempts ORDER BY id DESC LIMIT 1`).get() as
-      | { started_at: number; status_code: number | null }
-      | undefined;
+    const lastDeliveryAt = this.read.lastDeliveryAt();
+    const attempt = this.read.lastAttempt();
     const value: RelayStatusView = {
       receiverListening: this.receiver.listening,
       receiverUrl: this.receiverUrl,
       queueDepth,
       failedJobs,
-      lastDeliveryAt: last?.received_at,
-      ilertReachable: attempt ? attempt.status_code !== null : undefined,
-      lastAttemptAt: attempt?.started_at,
+      lastDeliveryAt,
+      ilertReachable: attempt ? attempt.statusCode !== null : undefined,
+      lastAttemptAt: attempt?.startedAt,
       heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.heartbeat.state },
       problems: configurationProblems(this.#settings),
       diagnoses: this.diagnoses(now, facts),
@@ -627,41 +604,14 @@ export class Relay {
 
   /** Runs a stored inbound delivery through the whole pipeline again; dedup still protects ilert. */
   async rerunDelivery(deliveryId: number): Promise<WebhookResult> {
-    const row = this.store.sql
-      .get(`SELECT method, path, headers, b.body, body_size, body_sha256, source FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`)
-      .get(deliveryId) as
-      | { method: string; path: string; headers: string; body: Uint8Array | null; body_size: number; body_sha256: string | null; source: string }
-      | undefined;
-    if (!row) throw new NotFoundError(`no delivery ${deliveryId}`);
-    if (row.body_sha256 !== null) throw new NotFoundError(`delivery ${deliveryId} failed authentication, so only its first bytes were kept: there is nothing to run again`);
-    if (!row.body) throw new NotFoundError(`delivery ${deliveryId} has no stored body to run again`);
-    const headers = JSON.parse(row.headers) as Record<string, string>;
-    if (row.path === AUTOMATION_PATH) {
-      const body = Buffer.from(row.body);
-      return processAutomation(
-        this.#receiverOptions,
-        { receivedAt: Date.now(), source: 'rerun', remoteAddr: undefined, forwardedFor: undefined, method: row.method, path: row.path, headers, body, bodySize: row.body_size, signature: 'not-checked', rerunOf: deliveryId },
-        undefined,
-      );
-    }
-    if (row.source === 'reconciled') throw new NotFoundError(`delivery ${deliveryId} was made by reconciliation; run “Backfill alerts” instead`);
-    return processWebhook(
-      this.#receiverOptions,
-      {
-        receivedAt: Date.now(),
-        source: 'rerun',
-        remoteAddr: undefined,
-        forwardedFor: undefined,
-        method: row.method,
-        path: row.path,
-        headers,
-        body: row.body,
-        bodySize: row.body_size,
-        signature: 'not-checked',
-        rerunOf: deliveryId,
-      },
-      headers['x-level-signature'],
-    );
+    const stored = this.read.storedRequest(deliveryId);
+    if (!stored) throw new NotFoundError(`no delivery ${deliveryId}`);
+    if (stored.truncated) throw new NotFoundError(`delivery ${deliveryId} failed authentication, so only its first bytes were kept: there is nothing to run again`);
+    if (!stored.body) throw new NotFoundError(`delivery ${deliveryId} has no stored body to run again`);
+    const delivery = internalDelivery('rerun', { method: stored.method, path: stored.path, headers: stored.headers, body: Buffer.from(stored.body), rerunOf: deliveryId });
+    if (stored.path === AUTOMATION_PATH) return processAutomation(this.#receiverOptions, delivery, undefined);
+    if (stored.source === 'reconciled') throw new NotFoundError(`delivery ${deliveryId} was made by reconciliation; run “Backfill alerts” instead`);
+    return processWebhook(this.#receiverOptions, delivery, stored.headers['x-level-signature']);
   }
 
   /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */
