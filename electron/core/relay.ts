@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
 import { ingestParsed, processAutomation, processWebhook, Receiver, WEBHOOK_PATH, type ReceiverLimits, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
 import type { RejectionLimits } from './store/rejections.ts';
-import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from './receiver/automation.ts';
+import { AUTOMATION_PATH } from './receiver/automation.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
@@ -16,18 +16,17 @@ import { LevelDirectory } from './level/directory.ts';
 import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
 import { Router, DEFAULT_TARGET } from './routing/router.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
-import { IlertApi, IlertApiError, alertSourceProblem, describeAlertSource, integrationTypeWarning } from './ilert/ilert-api.ts';
+import { IlertApi } from './ilert/ilert-api.ts';
 import { IlertStateSync } from './ilert/state-sync.ts';
-import { Tunnel, findCloudflared } from './setup/tunnel.ts';
-import { checkReachability, normalisePublicUrl } from './setup/reachability.ts';
 import { IntegrationTestRunner } from './setup/integration-test.ts';
+import { SetupService } from './setup/setup-service.ts';
 import { diagnose } from './diagnosis.ts';
 import { Periodic } from './periodic.ts';
 import type { AppTopic, RelayChange } from './app-events.ts';
 import { ChangeBatcher } from './api/change-batcher.ts';
 import { AlertWatcher } from './desktop/alert-watcher.ts';
 import type { DesktopEvent } from './desktop/notifications.ts';
-import type { IlertSourceCheck, PushedEvent, Reachability, RelayStatusView, SetupInfo, TunnelStateView } from '../../shared/contract.ts';
+import type { PushedEvent, RelayStatusView } from '../../shared/contract.ts';
 
 export { DEFAULT_TARGET };
 const STUCK_AFTER_MS = 10 * 60_000;
@@ -91,6 +90,7 @@ export class Relay {
   readonly ilertState: IlertStateSync;
   readonly integrationTest: IntegrationTestRunner;
   readonly team: Team;
+  readonly setup: SetupService;
   readonly startedAt = Date.now();
   readonly events = new EventEmitter<RelayEvents>();
   readonly #batcher: ChangeBatcher;
@@ -99,10 +99,7 @@ export class Relay {
   #address: AddressInfo | undefined;
   /** The retention setting, applied at start and then hourly. */
   readonly #retention = new Periodic(() => this.prune().catch((error: unknown) => console.error(`retention: ${(error as Error).message}`)), 3_600_000);
-  readonly #sourceChecks = new Periodic(async () => this.#checkAlertSources(), ALERT_SOURCE_CHECK_INTERVAL_MS);
-  #tunnel: Tunnel | undefined;
-  #lastReachability: Reachability | undefined;
-  readonly #alertSourceProblems = new Map<string, string>();
+  readonly #sourceChecks = new Periodic(async () => this.setup.checkAlertSources(), ALERT_SOURCE_CHECK_INTERVAL_MS);
   readonly #receiverOptions: ReceiverOptions;
   readonly #tuning: RelayTuning;
   #levelApi: { key: string; api: LevelApi } | undefined;
@@ -162,6 +159,13 @@ export class Relay {
       api: () => this.ilertApi(),
       integrationKeys: () => [this.#settings.ilertIntegrationKey, ...this.#settings.ilertTargets.map((target) => target.integrationKey)].filter((key): key is string => Boolean(key)),
       ...(this.#tuning.ilertPollMs ? { intervalMs: this.#tuning.ilertPollMs } : {}),
+    });
+    this.setup = new SetupService({
+      settings: () => this.#settings,
+      instanceId: this.instanceId,
+      receiverUrl: () => this.receiverUrl,
+      ilertApi: (apiKey) => this.ilertApi(apiKey),
+      announce: this.#announce,
     });
     this.integrationTest = new IntegrationTestRunner({
       store: this.store,
@@ -302,7 +306,7 @@ export class Relay {
     this.#settings = settings;
     if (keysChanged) {
       this.ilertState.reset();
-      this.#alertSourceProblems.clear();
+      this.setup.alertSourceProblems.clear();
     }
     this.forwarder.wake();
     this.#announce('settings');
@@ -357,7 +361,7 @@ export class Relay {
     this.reconciler.start();
     this.ilertState.start();
     this.#sourceChecks.start();
-    if (this.#settings.tunnel !== 'off') this.startTunnel(this.#settings.tunnel);
+    if (this.#settings.tunnel !== 'off') this.setup.startTunnel(this.#settings.tunnel);
     if (this.levelApi()) this.directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
     return this.#address;
   }
@@ -367,7 +371,7 @@ export class Relay {
     await Promise.all([this.#retention.stop(), this.#sourceChecks.stop()]);
     await this.#pruning?.catch(() => undefined);
     this.integrationTest.cancel();
-    await Promise.all([this.heartbeat.stop(), this.reconciler.stop(), this.ilertState.stop(), this.#tunnel?.stop()]);
+    await Promise.all([this.heartbeat.stop(), this.reconciler.stop(), this.ilertState.stop(), this.setup.stop()]);
     if (this.receiver.listening) await this.receiver.close();
     await this.forwarder.stop();
     this.#batcher.close();
@@ -412,8 +416,8 @@ export class Relay {
       heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.heartbeat.state },
       problems: configurationProblems(this.#settings),
       diagnoses: this.diagnoses(now, facts),
-      publicUrl: this.#settings.publicUrl ?? this.#tunnel?.state.publicUrl,
-      tunnel: this.tunnelState(),
+      publicUrl: this.#settings.publicUrl ?? this.setup.tunnelState()?.publicUrl,
+      tunnel: this.setup.tunnelState(),
       ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
     };
     this.#statusCache = { version, at: now, value };
@@ -437,10 +441,10 @@ export class Relay {
       settings,
       startedAt: this.startedAt,
       receiverListening: this.receiver.listening,
-      webhookUrl: this.#webhookUrl(),
-      tunnel: this.tunnelState(),
-      reachability: this.#lastReachability,
-      alertSourceProblems: this.#alertSourceProblems,
+      webhookUrl: this.setup.webhookUrl(),
+      tunnel: this.setup.tunnelState(),
+      reachability: this.setup.lastReachability,
+      alertSourceProblems: this.setup.alertSourceProblems,
       configuredTargets,
       heartbeatError: settings.ilertHeartbeatUrl ? this.heartbeat.state.lastError : undefined,
       levelApiError: this.levelApi() ? this.directory.lastSyncError : undefined,
@@ -448,158 +452,6 @@ export class Relay {
       storeProblem: this.store.health.problem(now),
       unrecordedOutcomes: this.forwarder.unrecordedOutcomes,
     }, facts);
-  }
-
-  // ── Setup ────────────────────────────────────────────────────────────────
-
-  #publicUrl(): string | undefined {
-    return this.#settings.publicUrl ?? (this.#tunnel?.state.status === 'running' ? this.#tunnel.state.publicUrl : undefined);
-  }
-
-  #webhookUrl(): string | undefined {
-    const base = this.#publicUrl();
-    return base ? `${base}${WEBHOOK_PATH}` : undefined;
-  }
-
-  async setupInfo(): Promise<SetupInfo> {
-    const settings = this.#settings;
-    const base = this.#publicUrl();
-    return {
-      localReceiverUrl: this.receiverUrl,
-      publicUrl: base,
-      webhookUrl: this.#webhookUrl(),
-      automationUrl: base ? `${base}${AUTOMATION_PATH}` : undefined,
-      automationHeader: AUTOMATION_SECRET_HEADER,
-      automationTemplate: automationTemplate(),
-      requiredEvents: ['Alert active', 'Alert resolved'],
-      recommendedEvents: ['Alert active', 'Alert resolved', 'Device created', 'Device updated', 'Device deleted', 'Group created', 'Group updated', 'Group deleted'],
-      cloudflaredVersion: await this.#cloudflaredVersion(settings.cloudflaredPath),
-      tunnel: this.tunnelState(),
-      lastReachability: this.#lastReachability,
-      configured: {
-        ilert: Boolean(settings.ilertIntegrationKey || settings.ilertPassThroughUrl),
-        publicUrl: Boolean(base),
-        levelSecret: Boolean(settings.levelWebhookSecret),
-        heartbeat: Boolean(settings.ilertHeartbeatUrl),
-        ilertApiKey: Boolean(settings.ilertApiKey),
-      },
-    };
-  }
-
-  /** `cloudflared --version` is a process spawn: asked once a minute at most, not on every refresh. */
-  #cloudflared: { path: string; at: number; version: Promise<string | undefined> } | undefined;
-  #cloudflaredVersion(path: string): Promise<string | undefined> {
-    const now = Date.now();
-    if (this.#cloudflared?.path !== path || now - this.#cloudflared.at > 60_000) this.#cloudflared = { path, at: now, version: findCloudflared(path) };
-    return this.#cloudflared.version;
-  }
-
-  /** The wizard's ilert step: the key looked up for real with the user API key, when one is given. */
-  async checkIlertSource(integrationKey: string, apiKey: string | undefined): Promise<IlertSourceCheck> {
-    const key = integrationKey.trim();
-    if (!/^[A-Za-z0-9_-]{8,200}$/.test(key)) return { ok: false, message: 'this does not look like an ilert integration key (letters and digits, like il1api…): copy it again from the alert source' };
-    const api = this.ilertApi(apiKey?.trim() || undefined);
-    if (!api) return { ok: false, message: 'add an ilert user API key to check the alert source (or save the key without checking)' };
-    try {
-      const source = await api.getAlertSource(key);
-      const problem = alertSourceProblem(source);
-      if (problem && !source.active) return { ok: false, message: problem };
-      return {
-        ok: true,
-        source: {
-          id: source.id,
-          name: source.name,
-          integrationType: source.integrationType,
-          integrationUrl: source.integrationUrl,
-          active: source.active,
-          escalationPolicy: source.escalationPolicy?.name,
-        },
-        summary: describeAlertSource(source),
-        warning: [problem, integrationTypeWarning(source)].filter(Boolean).join(' ') || undefined,
-      };
-    } catch (error) {
-      return { ok: false, message: (error as Error).message };
-    }
-  }
-
-  /** Hourly with a user API key: a disabled or deleted alert source shows on the Health page. */
-  #checkAlertSources(): void {
-    const api = this.ilertApi();
-    if (!api) return;
-    const targets = [
-      ...(this.#settings.ilertIntegrationKey ? [{ name: DEFAULT_TARGET, integrationKey: this.#settings.ilertIntegrationKey }] : []),
-      ...this.#settings.ilertTargets,
-    ];
-    for (const target of targets) {
-      api
-        .getAlertSource(target.integrationKey)
-        .then((source) => {
-          const problem = alertSourceProblem(source);
-          if (problem) this.#alertSourceProblems.set(target.name, problem);
-          else this.#alertSourceProblems.delete(target.name);
-        })
-        .catch((error: unknown) => {
-          if (error instanceof IlertApiError && error.kind === 'not-found') this.#alertSourceProblems.set(target.name, error.message);
-        })
-        .finally(() => {
-          this.#announce('alert-sources');
-        });
-    }
-  }
-
-  tunnelState(): TunnelStateView | undefined {
-    if (!this.#tunnel) return undefined;
-    const { pid: _pid, ...state } = this.#tunnel.state;
-    return state;
-  }
-
-  /** Starts (or restarts) cloudflared in front of the receiver. */
-  startTunnel(kind: 'quick' | 'named'): TunnelStateView {
-    if (!this.receiverUrl) throw new Error('the receiver is not listening');
-    const settings = this.#settings;
-    if (kind === 'named' && (!settings.cloudflaredToken || !settings.publicUrl)) {
-      throw new Error('a named tunnel needs its token and its public URL: save both first');
-    }
-    const previous = this.#tunnel;
-    const localUrl = new URL(this.receiverUrl).origin;
-    const tunnel = new Tunnel({
-      localUrl,
-      command: settings.cloudflaredPath,
-      ...(kind === 'named' ? { token: settings.cloudflaredToken, publicUrl: settings.publicUrl } : {}),
-    });
-    this.#tunnel = tunnel;
-    tunnel.on('state', () => {
-      this.#announce('tunnel');
-    });
-    void (previous ? previous.stop() : Promise.resolve()).then(() => {
-      if (this.#tunnel === tunnel) tunnel.start();
-    });
-    return this.tunnelState()!;
-  }
-
-  async stopTunnel(): Promise<void> {
-    const tunnel = this.#tunnel;
-    this.#tunnel = undefined;
-    await tunnel?.stop();
-    this.#announce('tunnel');
-  }
-
-  /** Proves the public URL (given, or saved, or the tunnel's) reaches this very relay. */
-  async checkReachability(url?: string): Promise<Reachability & { normalisedUrl?: string }> {
-    const checkedAt = Date.now();
-    const input = url ?? this.#publicUrl();
-    if (!input) return { ok: false, message: 'no public URL yet: start a tunnel or paste the URL of yours', checkedUrl: '', notes: [], checkedAt };
-    const normalised = normalisePublicUrl(input);
-    if (!normalised.url) {
-      this.#lastReachability = { ok: false, message: normalised.error ?? 'not a URL', checkedUrl: input, notes: normalised.notes, checkedAt };
-      return this.#lastReachability;
-    }
-    const result = await checkReachability(normalised.url, this.instanceId, { localUrl: this.receiverUrl ? new URL(this.receiverUrl).host : undefined });
-    this.#lastReachability = result.ok
-      ? { ok: true, message: `reached this relay in ${result.latencyMs} ms`, checkedUrl: result.checkedUrl, latencyMs: result.latencyMs, notes: result.notes, checkedAt }
-      : { ok: false, message: result.message, checkedUrl: result.checkedUrl, notes: normalised.notes, checkedAt };
-    this.#announce('reachability');
-    return { ...this.#lastReachability, normalisedUrl: normalised.url };
   }
 
   /** Runs a stored inbound delivery through the whole pipeline again; dedup still protects ilert. */

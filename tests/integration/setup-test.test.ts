@@ -25,7 +25,7 @@ before(async () => {
   ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } });
   harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY }, { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 5000 });
   proxy = await startReverseProxy(new URL(harness.url).origin);
-  const reach = await harness.relay.checkReachability(proxy.url);
+  const reach = await harness.relay.setup.checkReachability(proxy.url);
   assert.equal(reach.ok, true, reach.message);
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: reach.normalisedUrl });
 });
@@ -50,22 +50,22 @@ function finished(): Promise<IntegrationTest> {
 }
 
 test('the ilert check names the source and its escalation policy', async () => {
-  const check = await harness.relay.checkIlertSource(` ${INTEGRATION_KEY} `, API_KEY);
+  const check = await harness.relay.setup.checkIlertSource(` ${INTEGRATION_KEY} `, API_KEY);
   assert.equal(check.ok, true);
   assert.equal(check.ok && check.summary, '“Level alerts” (API source) → escalation policy “MSP on-call”');
-  const unknown = await harness.relay.checkIlertSource('il1api-unknown-key-0000', API_KEY);
+  const unknown = await harness.relay.setup.checkIlertSource('il1api-unknown-key-0000', API_KEY);
   assert.equal(unknown.ok, false);
   assert.match(!unknown.ok ? unknown.message : '', /404/);
 });
 
 test('the ilert check warns when the alert source is neither API nor Level.io', async () => {
   const prometheus = ilert.addAlertSource({ integrationKey: 'il1prom0123456789abcdef', name: 'Cluster alerts', integrationType: 'PROMETHEUS' });
-  const check = await harness.relay.checkIlertSource(prometheus.integrationKey, API_KEY);
+  const check = await harness.relay.setup.checkIlertSource(prometheus.integrationKey, API_KEY);
   assert.equal(check.ok, true, 'the key is valid, so it can still be saved');
   assert.match(check.ok ? (check.warning ?? '') : '', /“Cluster alerts” is a PROMETHEUS alert source, neither API nor Level\.io/);
   for (const integrationType of ['API', 'LEVELIO']) {
     const fine = ilert.addAlertSource({ integrationKey: `il1${integrationType.toLowerCase()}0123456789abc`, name: integrationType, integrationType });
-    const result = await harness.relay.checkIlertSource(fine.integrationKey, API_KEY);
+    const result = await harness.relay.setup.checkIlertSource(fine.integrationKey, API_KEY);
     assert.equal(result.ok && result.warning, undefined, integrationType);
   }
 });
