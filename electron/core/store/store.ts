@@ -11,6 +11,7 @@ import { openDatabase, Statements, inTransaction, StoreUnavailableError, tryBegi
 import { DataDirLock } from '../data-dir-lock.ts';
 import { StoreHealth } from './store-health.ts';
 import { REJECTION_LIMITS, enforceRejectionBudget, rejectionTrace, type RejectionLimits } from './rejections.ts';
+import { Mirror } from './mirror.ts';
 
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
 export type DeliverySource = 'webhook' | 'rerun' | 'automation' | 'reconciled' | 'test';
@@ -184,6 +185,8 @@ interface PendingWrite {
 export class Store {
   readonly db: DatabaseSync;
   readonly sql: Statements;
+  /** The device and group mirror's one writer. */
+  readonly mirror: Mirror;
   readonly changes = new EventEmitter<{ change: [StoreChange] }>();
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
@@ -210,6 +213,7 @@ export class Store {
     }
     this.#file = path.join(dataDir, DATABASE_FILE);
     this.sql = new Statements(this.db);
+    this.mirror = new Mirror(this.sql);
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
@@ -479,37 +483,13 @@ export class Store {
     if (delivery.alert) {
       jobIds = this.#applyAlertEvent(delivery, delivery.alert, deliveryId, occurredMs, policy);
     } else if ((DEVICE_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
-      this.#applyMirror('devices', envelope, delivery.receivedAt);
+      this.#collectedChanges.push({ kind: 'mirror' });
+      this.mirror.applyWebhook('devices', envelope, delivery.receivedAt);
     } else if ((GROUP_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
-      this.#applyMirror('groups', envelope, delivery.receivedAt);
+      this.#collectedChanges.push({ kind: 'mirror' });
+      this.mirror.applyWebhook('groups', envelope, delivery.receivedAt);
     }
     return { outcome: 'accepted', deliveryId, jobIds };
-  }
-
-  #applyMirror(table: 'devices' | 'groups', envelope: Envelope, now: number): void {
-    const data = envelope.data as Record<string, unknown>;
-    const deleted = envelope.event_type.endsWith('_deleted') ? 1 : 0;
-    this.#collectedChanges.push({ kind: 'mirror' });
-    const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : null);
-    if (table === 'devices') {
-      this.sql
-        .get(
-          `INSERT INTO devices (id, hostname, group_id, data, deleted, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET
-             hostname = coalesce(excluded.hostname, hostname), group_id = coalesce(excluded.group_id, group_id),
-             data = CASE WHEN excluded.deleted THEN data ELSE excluded.data END, deleted = excluded.deleted, updated_at = excluded.updated_at`,
-        )
-        .run(envelope.data.id, text(data.hostname), text(data.group_id), JSON.stringify(data), deleted, now);
-    } else {
-      this.sql
-        .get(
-          `INSERT INTO groups (id, name, parent_id, data, deleted, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET
-             name = coalesce(excluded.name, name), parent_id = CASE WHEN excluded.deleted THEN parent_id ELSE excluded.parent_id END,
-             data = CASE WHEN excluded.deleted THEN data ELSE excluded.data END, deleted = excluded.deleted, updated_at = excluded.updated_at`,
-        )
-        .run(envelope.data.id, text(data.name), text(data.parent_id), JSON.stringify(data), deleted, now);
-    }
   }
 
   #applyAlertEvent(delivery: AcceptedDelivery, alert: LevelAlert, deliveryId: number, occurredMs: number, policy: IngestPolicy): number[] {
