@@ -3,7 +3,6 @@ import type { DatabaseSync } from 'node:sqlite';
 import { toIlertEvent, alertKeyFor, summaryFor, type IlertEventBody, type Enrichment } from '../ilert/event-mapping.ts';
 import type { Envelope, LevelAlert } from '../level/envelope.ts';
 import { isResolvedAlertEvent, DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from '../level/envelope.ts';
-import type { SignatureVerdict } from '../level/signature.ts';
 import type { Severity } from '../../../shared/contract.ts';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -12,38 +11,10 @@ import { DataDirLock } from '../data-dir-lock.ts';
 import { StoreHealth } from './store-health.ts';
 import { REJECTION_LIMITS, enforceRejectionBudget, rejectionTrace, type RejectionLimits } from './rejections.ts';
 import { Mirror } from './mirror.ts';
+import type { InboundDelivery, RejectedDelivery } from './inbound-delivery.ts';
 
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
-export type DeliverySource = 'webhook' | 'rerun' | 'automation' | 'reconciled' | 'test';
 export type JobStatus = 'queued' | 'in_flight' | 'delivered' | 'failed' | 'skipped';
-
-/** What the receiver knows about one inbound request once it has decided how to answer it. */
-export interface InboundDelivery {
-  receivedAt: number;
-  source: DeliverySource;
-  remoteAddr: string | undefined;
-  forwardedFor: string | undefined;
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: Uint8Array | undefined;
-  bodySize: number;
-  signature: SignatureVerdict | 'not-checked' | 'shared-secret';
-  rerunOf?: number | undefined;
-}
-
-/** A delivery the relay makes itself (a re-run, reconciliation, the setup test): from no address, not signature-checked. */
-export function internalDelivery(source: DeliverySource, request: { method?: string; path: string; headers?: Record<string, string>; body: Uint8Array; rerunOf?: number }): InboundDelivery {
-  const { method = 'POST', path, headers = {}, body, rerunOf } = request;
-  return { receivedAt: Date.now(), source, remoteAddr: undefined, forwardedFor: undefined, method, path, headers, body, bodySize: body.length, signature: 'not-checked', ...(rerunOf === undefined ? {} : { rerunOf }) };
-}
-
-export interface RejectedDelivery extends InboundDelivery {
-  statusCode: number;
-  reason: string;
-  eventId?: string | undefined;
-  eventType?: string | undefined;
-}
 
 export interface AcceptedDelivery extends InboundDelivery {
   envelope: Envelope;
