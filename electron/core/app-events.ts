@@ -1,5 +1,3 @@
-import type { StoreChange } from './store/store.ts';
-
 /**
  * What changed in the running relay that is not a write to the store: the dashboard and the tray
  * re-read the status, the setup wizard and the routing page when one of these comes.
@@ -29,6 +27,3 @@ export interface AppEvent {
 
 /** How a part tells the relay something changed; the relay passes it on to every listener. */
 export type Announce = (topic: AppTopic) => void;
-
-/** Everything the relay announces, one at a time: the store's writes and the app's other changes. */
-export type RelayChange = StoreChange | AppEvent;

@@ -5,7 +5,7 @@ import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AdminServer } from '../../electron/core/admin/admin-server.ts';
-import { BATCH_INTERVAL_MS } from '../../electron/core/api/change-batcher.ts';
+import { BATCH_INTERVAL_MS } from '../../electron/core/change-batcher.ts';
 import { createHandlers } from '../../electron/core/api/handlers.ts';
 import { methods } from '../../shared/contract.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';

@@ -1,5 +1,9 @@
-import type { PushedEvent } from '../../../shared/contract.ts';
-import type { RelayChange } from '../app-events.ts';
+import type { PushedEvent } from '../../shared/contract.ts';
+import type { AppEvent } from './app-events.ts';
+import type { StoreChange } from './store/store.ts';
+
+/** Everything the relay announces, one at a time: the store's writes and the app's other changes. */
+export type RelayChange = StoreChange | AppEvent;
 
 export const BATCH_INTERVAL_MS = 300;
 
