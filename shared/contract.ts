@@ -10,7 +10,14 @@ const none = z.object({}).strict();
 const optionalText = z.string().optional();
 
 export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped'] as const;
+/** Level's alert severities, the one list of them: most urgent first. */
 export const SEVERITY_LEVELS = ['emergency', 'critical', 'warning', 'information'] as const;
+export type Severity = (typeof SEVERITY_LEVELS)[number];
+/** How urgent a severity is, for comparing: information 0 … emergency 3; anything else below them all. */
+export function severityRank(severity: string | undefined): number {
+  const index = SEVERITY_LEVELS.indexOf(severity as Severity);
+  return index === -1 ? -1 : SEVERITY_LEVELS.length - 1 - index;
+}
 /** Where a delivery came from: Level's webhook, a re-run, a Level automation, reconciliation with Level's API, or the setup test. */
 export const DELIVERY_SOURCES = ['webhook', 'rerun', 'automation', 'reconciled', 'test'] as const;
 export const ILERT_ALERT_STATES = ['PENDING', 'ACCEPTED', 'RESOLVED'] as const;
@@ -208,6 +215,18 @@ export const alertPageSchema = z.object({
 
 /** A secret never crosses to a UI in full: only whether it is set and a recognisable hint. */
 const maskedSecret = z.object({ set: z.boolean(), hint: optionalText });
+
+export const settingMetadataSchema = z.object({
+  key: z.string(),
+  label: z.string(),
+  /** The environment variable that overrides the settings file, when there is one. */
+  env: z.string().optional(),
+  secret: z.boolean(),
+  /** A change is saved at once but used from the next start. */
+  needsRestart: z.boolean(),
+  /** Only the desktop app uses it (notifications, start at login). */
+  desktopOnly: z.boolean(),
+});
 
 export const settingsViewSchema = z.object({
   /** How secrets saved here are stored, when that is not encrypted: shown where they are entered. */
@@ -472,6 +491,8 @@ export const methods = {
   backfillAlerts: { input: none, output: reconciliationSchema },
   listReconciliations: { input: none, output: z.array(reconciliationSchema) },
   getSettings: { input: none, output: settingsViewSchema },
+  /** What each setting is: its label, overriding environment variable, whether it is a secret or needs a restart. */
+  getSettingsMetadata: { input: none, output: z.array(settingMetadataSchema) },
   updateSettings: {
     input: settingsPatchSchema,
     output: z.discriminatedUnion('ok', [
@@ -525,6 +546,7 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   backfillAlerts: 'operator',
   listReconciliations: 'viewer',
   getSettings: 'viewer',
+  getSettingsMetadata: 'viewer',
   updateSettings: 'admin',
   createMember: 'admin',
   listMembers: 'admin',
@@ -562,6 +584,7 @@ export type AlertPageInput = z.output<typeof alertPageInputSchema>;
 export type AlertPage = z.output<typeof alertPageSchema>;
 export type AlertEntry = z.output<typeof alertEntrySchema>;
 export type SettingsView = z.output<typeof settingsViewSchema>;
+export type SettingMetadata = z.output<typeof settingMetadataSchema>;
 export type SettingsPatch = z.output<typeof settingsPatchSchema>;
 export type Diagnosis = z.output<typeof diagnosisSchema>;
 export type TunnelStateView = z.output<typeof tunnelStateSchema>;

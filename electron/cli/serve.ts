@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { AdminServer, doorHostName, isLoopbackHost } from '../core/admin/admin-server.ts';
 import { loadOrCreateTls, TlsConfigError, type TlsMaterial } from '../core/admin/certificate.ts';
 import { OwnerToken } from '../core/admin/owner-token.ts';
-import { ChangeBatcher } from '../core/api/change-batcher.ts';
-import { createHandlers } from '../core/api/handlers.ts';
+import type { Handlers } from '../../shared/contract.ts';
+import { bootRelay, RelayOpenError } from '../core/boot.ts';
 import { resolveDataDir } from '../core/data-dir.ts';
-import { Relay, type RelayTuning } from '../core/relay.ts';
+import type { Relay, RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
 import { SettingsError } from '../core/settings.ts';
@@ -85,46 +85,44 @@ async function main(): Promise<void> {
     }
   }
 
+  let admin: AdminServer | undefined = undefined;
+  let handlers: Handlers;
   try {
-    relay = new Relay({ dataDir, settings, tuning: tuningFromEnvironment(process.env) });
+    ({ relay, handlers } = await bootRelay({ dataDir, settings: service, tuning: tuningFromEnvironment(process.env), door: () => admin, receiverRequired: true }));
   } catch (error) {
-    if (error instanceof DataDirInUseError) fail(error.message);
-    fail(`cannot open the database in ${dataDir}: ${(error as Error).message}`);
-  }
-  const running = relay;
-  try {
-    await running.start();
-  } catch (error) {
-    running.store.close();
+    if (error instanceof RelayOpenError) {
+      if (error.cause instanceof DataDirInUseError) fail(error.cause.message);
+      fail(`cannot open the database in ${dataDir}: ${error.message}`);
+    }
     if ((error as NodeJS.ErrnoException).syscall === 'listen') fail(listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT'));
     if (sqliteCode(error) !== undefined) fail(`cannot use the database in ${dataDir}: ${describeStoreError(error, dataDir)}`);
     fail(`could not start: ${(error as Error).message}`);
   }
-
-  const admin: AdminServer = new AdminServer({
-    handlers: createHandlers(running, service, () => admin),
+  const running = relay;
+  const door = new AdminServer({
+    handlers,
     rendererDir: fileURLToPath(new URL('../../dist/renderer', import.meta.url)),
-    team: running.team,
+    team: running.teamDoor,
     ownerToken,
     host: settings.adminHost,
     hostNames: settings.adminHostNames,
     tls,
   });
+  admin = door;
   try {
-    await admin.listen(settings.adminPort);
+    await door.listen(settings.adminPort);
   } catch (error) {
     await running.stop();
     fail(listenError(error as NodeJS.ErrnoException, 'the admin dashboard', settings.adminHost, settings.adminPort, 'RELAY_ADMIN_PORT').replace('(set RELAY_HOST)', '(set RELAY_ADMIN_HOST)'));
   }
-  const batcher = new ChangeBatcher(running.store, (changes) => admin.push(changes));
+  running.events.on('changes', (changes) => door.push(changes));
   // Before anything is printed: whoever waits for the start-up lines may stop the relay at once.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`level-ilert-relay: ${signal} received, finishing in-flight work…`);
-    batcher.close();
-    Promise.all([admin.close(), running.stop()]).then(
+    Promise.all([door.close(), running.stop()]).then(
       () => {
         console.log('level-ilert-relay: stopped');
         process.exit(0);
@@ -137,17 +135,16 @@ async function main(): Promise<void> {
 
   console.log(`level-ilert-relay: receiver listening at ${running.receiverUrl}`);
   if (tls) {
-    console.log(`  dashboard (admin link, HTTPS on ${settings.adminHost}): ${admin.url}`);
+    console.log(`  dashboard (admin link, HTTPS on ${settings.adminHost}): ${door.url}`);
     console.log(`  certificate SHA-256 fingerprint: ${tls.fingerprint256}`);
     console.log(`  certificate: ${tls.source}`);
   } else {
-    console.log(`  dashboard (this machine only): ${admin.url}`);
+    console.log(`  dashboard (this machine only): ${door.url}`);
   }
   console.log(`  data directory: ${dataDir}`);
   console.log(`  settings file:  ${settingsPath}`);
   console.log(`  forwarding to:  ${settings.ilertApiUrl}/api/events (at most ${settings.ilertEventsPerMinute} events/min per key)`);
-  const storeProblem = running.store.health.problem();
-  const problems = [...(storeProblem ? [`${storeProblem}: webhooks are answered 503 until it can`] : []), ...running.status().problems];
+  const problems = running.warnings();
   for (const problem of problems) console.log(`  warning: ${problem}`);
   if (problems.length === 0) console.log('  configuration: ok');
   console.log('Press Ctrl+C to stop.');

@@ -2,6 +2,8 @@
  * The ilert heartbeat: while the relay is healthy it pings the heartbeat URL every minute, so
  * ilert pages someone when the relay dies, hangs, or the laptop it runs on goes to sleep.
  */
+import { Periodic } from './periodic.ts';
+
 export const HEARTBEAT_INTERVAL_MS = 60_000;
 const PING_TIMEOUT_MS = 10_000;
 
@@ -23,23 +25,20 @@ export interface HeartbeatOptions {
 export class Heartbeat {
   readonly state: HeartbeatState = {};
   readonly #options: Required<HeartbeatOptions>;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #periodic: Periodic;
   #inFlight: Promise<void> | undefined;
 
   constructor(options: HeartbeatOptions) {
     this.#options = { intervalMs: HEARTBEAT_INTERVAL_MS, ...options };
+    this.#periodic = new Periodic(() => this.tick(), this.#options.intervalMs);
   }
 
   start(): void {
-    if (this.#timer) return;
-    void this.tick();
-    this.#timer = setInterval(() => void this.tick(), this.#options.intervalMs);
-    this.#timer.unref();
+    this.#periodic.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    await this.#periodic.stop();
     await this.#inFlight;
   }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
+import { hideSecrets } from './secret-mask.ts';
 
 export interface LogFileOptions {
   /** Rotate when the file passes this size; `keep` older files stay beside it. */
@@ -48,9 +49,9 @@ export class LogFile {
   }
 
   redact(text: string): string {
-    let result = text;
-    for (const secret of this.#secrets()) if (secret && secret.length >= 6) result = result.split(secret).join(MASK);
-    return result.replace(INTEGRATION_KEY_SHAPE, MASK).replace(SECRET_HEADER_SHAPE, (_match, name: string, separator: string) => `${name}${separator}${MASK}`);
+    return hideSecrets(text, this.#secrets(), MASK, 6)
+      .replace(INTEGRATION_KEY_SHAPE, MASK)
+      .replace(SECRET_HEADER_SHAPE, (_match, name: string, separator: string) => `${name}${separator}${MASK}`);
   }
 
   /** Sends console.log/info/warn/error to the file too. */

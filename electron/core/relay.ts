@@ -1,27 +1,33 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
 import { ingestParsed, processAutomation, processWebhook, Receiver, WEBHOOK_PATH, type ReceiverLimits, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
 import type { RejectionLimits } from './store/rejections.ts';
-import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from './receiver/automation.ts';
+import { AUTOMATION_PATH } from './receiver/automation.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
 import { Store, type IngestPolicy } from './store/store.ts';
-import { Team } from './store/team.ts';
+import { internalDelivery } from './store/inbound-delivery.ts';
+import { Team, type TeamDoor } from './store/team.ts';
 import { LevelApi } from './level/level-api.ts';
 import { LevelDirectory } from './level/directory.ts';
 import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
 import { Router, DEFAULT_TARGET } from './routing/router.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
-import { IlertApi, IlertApiError, alertSourceProblem, describeAlertSource, integrationTypeWarning } from './ilert/ilert-api.ts';
+import { IlertApi } from './ilert/ilert-api.ts';
 import { IlertStateSync } from './ilert/state-sync.ts';
-import { Tunnel, findCloudflared } from './setup/tunnel.ts';
-import { checkReachability, normalisePublicUrl } from './setup/reachability.ts';
 import { IntegrationTestRunner } from './setup/integration-test.ts';
+import { SetupService } from './setup/setup-service.ts';
 import { diagnose } from './diagnosis.ts';
-import type { IlertSourceCheck, Reachability, RelayStatusView, SetupInfo, TunnelStateView } from '../../shared/contract.ts';
+import { Periodic } from './periodic.ts';
+import type { AppTopic } from './app-events.ts';
+import { ChangeBatcher, type RelayChange } from './change-batcher.ts';
+import { AlertWatcher } from './desktop/alert-watcher.ts';
+import type { DesktopEvent } from './desktop/notifications.ts';
+import type { PushedEvent, RelayStatusView } from '../../shared/contract.ts';
 
 export { DEFAULT_TARGET };
 const STUCK_AFTER_MS = 10 * 60_000;
@@ -44,7 +50,22 @@ export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'r
   /** How long a failed commit keeps the relay unhealthy, and how often a failing store tries to write. */
   storeFailureHoldMs?: number;
   storeProbeIntervalMs?: number;
+  /** How long store changes are gathered before one `changes` event carries them all. */
+  changeBatchMs?: number;
 };
+
+/**
+ * The relay's one event stream. `changes`: what changed, batched (at most every ~300 ms, so a
+ * burst of a thousand deliveries is a handful of events). `notable`: the same batches read as a
+ * technician would (a new alert, a resolve, a delivery that gave up), for notifications; it is
+ * only computed while someone listens.
+ */
+export interface RelayEvents {
+  /** Each change as it happens (tests wait on these; a UI wants `changes`). */
+  change: [RelayChange];
+  changes: [PushedEvent<'changes'>];
+  notable: [DesktopEvent[]];
+}
 
 export interface RelayOptions {
   dataDir: string;
@@ -70,14 +91,16 @@ export class Relay {
   readonly ilertState: IlertStateSync;
   readonly integrationTest: IntegrationTestRunner;
   readonly team: Team;
+  readonly setup: SetupService;
   readonly startedAt = Date.now();
+  readonly events = new EventEmitter<RelayEvents>();
+  readonly #batcher: ChangeBatcher;
+  #alertWatcher: AlertWatcher | undefined;
   #settings: Settings;
   #address: AddressInfo | undefined;
-  #pruneTimer: NodeJS.Timeout | undefined;
-  #sourceCheckTimer: NodeJS.Timeout | undefined;
-  #tunnel: Tunnel | undefined;
-  #lastReachability: Reachability | undefined;
-  readonly #alertSourceProblems = new Map<string, string>();
+  /** The retention setting, applied at start and then hourly. */
+  readonly #retention = new Periodic(() => this.prune().catch((error: unknown) => console.error(`retention: ${(error as Error).message}`)), 3_600_000);
+  readonly #sourceChecks = new Periodic(async () => this.setup.checkAlertSources(), ALERT_SOURCE_CHECK_INTERVAL_MS);
   readonly #receiverOptions: ReceiverOptions;
   readonly #tuning: RelayTuning;
   #levelApi: { key: string; api: LevelApi } | undefined;
@@ -102,7 +125,7 @@ export class Relay {
       eventsPerMinute: () => this.#settings.ilertEventsPerMinute,
       ...options.tuning,
     });
-    this.directory = new LevelDirectory(this.store, () => this.levelApi());
+    this.directory = new LevelDirectory(this.store, () => this.levelApi(), this.#announce);
     this.router = new Router(this.store, this.directory, () => this.#settings);
     this.#receiverOptions = {
       instanceId: this.instanceId,
@@ -133,12 +156,21 @@ export class Relay {
     });
     this.ilertState = new IlertStateSync({
       store: this.store,
+      announce: this.#announce,
       api: () => this.ilertApi(),
       integrationKeys: () => [this.#settings.ilertIntegrationKey, ...this.#settings.ilertTargets.map((target) => target.integrationKey)].filter((key): key is string => Boolean(key)),
       ...(this.#tuning.ilertPollMs ? { intervalMs: this.#tuning.ilertPollMs } : {}),
     });
+    this.setup = new SetupService({
+      settings: () => this.#settings,
+      instanceId: this.instanceId,
+      receiverUrl: () => this.receiverUrl,
+      ilertApi: (apiKey) => this.ilertApi(apiKey),
+      announce: this.#announce,
+    });
     this.integrationTest = new IntegrationTestRunner({
       store: this.store,
+      announce: this.#announce,
       webhookUrl: () => {
         if (this.#settings.publicUrl) return { url: `${this.#settings.publicUrl}${WEBHOOK_PATH}`, public: true };
         return this.receiverUrl ? { url: this.receiverUrl, public: false } : undefined;
@@ -150,6 +182,59 @@ export class Relay {
       hopTimeoutMs: this.#tuning.testHopTimeoutMs,
       pollMs: this.#tuning.testPollMs,
     });
+    this.store.changes.on('change', (change) => this.events.emit('change', change));
+    this.store.health.on('change', () => this.#announce('store-health'));
+    const subscribe = (listener: (change: RelayChange) => void) => {
+      this.events.on('change', listener);
+      return () => this.events.off('change', listener);
+    };
+    this.#batcher = new ChangeBatcher(subscribe, (changes) => this.#publish(changes), this.#tuning.changeBatchMs);
+    // Primed when the first listener comes, so alerts already active then are not announced again.
+    (this.events as EventEmitter).on('newListener', (name: string) => {
+      if (name === 'notable') this.#alertWatcher ??= new AlertWatcher(this.read);
+    });
+  }
+
+  /** Bumped on every announcement; with the store's own version, what the status read is current while both stay the same. */
+  #appVersion = 0;
+
+  get #version(): number {
+    return this.store.version + this.#appVersion;
+  }
+
+  readonly #announce = (topic: AppTopic): void => {
+    if (this.store.closed) return;
+    this.#appVersion++;
+    this.events.emit('change', { kind: 'app', topic });
+  };
+
+  #publish(changes: PushedEvent<'changes'>): void {
+    this.events.emit('changes', changes);
+    if (this.#alertWatcher && this.events.listenerCount('notable') > 0) {
+      const notable = this.#alertWatcher.observe(changes);
+      if (notable.length) this.events.emit('notable', notable);
+    }
+  }
+
+  /** Queues an ilert ACCEPT for the alert, behind its ALERT; returns the job's id. */
+  acceptAlert(levelAlertId: string, acceptedBy: string): number {
+    return this.store.enqueueAccept(levelAlertId, acceptedBy);
+  }
+
+  /** The machine woke from sleep: Level may have alerted meanwhile, so reconcile now. */
+  wake(): void {
+    this.reconciler.wake();
+  }
+
+  /** What a person starting the relay should be told at once: a store that cannot write, settings that cannot work. */
+  warnings(): string[] {
+    const storeProblem = this.store.health.problem();
+    return [...(storeProblem ? [`${storeProblem}: webhooks are answered 503 until it can`] : []), ...this.status().problems];
+  }
+
+  /** How the admin door tells members by their tokens, and pairs new ones. */
+  get teamDoor(): TeamDoor {
+    return this.team;
   }
 
   /** Level's API, when a key is set; one client per URL and key, so its retry state is shared. */
@@ -193,24 +278,7 @@ export class Relay {
 
   /** Events the relay makes up itself (reconciliation) go through the same ingest as webhooks. */
   #ingestMadeUp(source: 'reconciled' | 'test', path: string, envelope: Envelope, alert: LevelAlert): Promise<WebhookResult> {
-    const body = Buffer.from(JSON.stringify(envelope));
-    return ingestParsed(
-      this.#receiverOptions,
-      {
-        receivedAt: Date.now(),
-        source,
-        remoteAddr: undefined,
-        forwardedFor: undefined,
-        method: 'POST',
-        path,
-        headers: {},
-        body,
-        bodySize: body.length,
-        signature: 'not-checked',
-      },
-      envelope,
-      alert,
-    );
+    return ingestParsed(this.#receiverOptions, internalDelivery(source, { path, body: Buffer.from(JSON.stringify(envelope)) }), envelope, alert);
   }
 
   /**
@@ -224,11 +292,8 @@ export class Relay {
     const facts = this.store.facts();
     const waiting = [...facts.jobs.values()].reduce((sum, jobs) => sum + jobs.queued + jobs.in_flight, 0);
     if (waiting === 0 || (facts.lastDeliveredAt ?? 0) >= now - STUCK_AFTER_MS) return undefined;
-    // The oldest waiting job, through the partial index of waiting jobs: one row, not the backlog.
-    const oldest = this.store.sql
-      .get(`SELECT created_at AS at FROM outbox INDEXED BY outbox_waiting_since WHERE status IN ('queued', 'in_flight') ORDER BY created_at LIMIT 1`)
-      .get() as { at: number } | undefined;
-    if (!oldest || oldest.at >= now - STUCK_AFTER_MS) return undefined;
+    const oldest = this.outbox.oldestWaitingSince();
+    if (oldest === undefined || oldest >= now - STUCK_AFTER_MS) return undefined;
     return `forwarding is stuck: ${waiting} events waiting, none delivered to ilert for 10 minutes`;
   }
 
@@ -242,10 +307,10 @@ export class Relay {
     this.#settings = settings;
     if (keysChanged) {
       this.ilertState.reset();
-      this.#alertSourceProblems.clear();
+      this.setup.alertSourceProblems.clear();
     }
     this.forwarder.wake();
-    this.store.emit({ kind: 'setup' });
+    this.#announce('settings');
   }
 
   #ingestPolicy(): IngestPolicy {
@@ -285,10 +350,7 @@ export class Relay {
   }
 
   async start(): Promise<AddressInfo> {
-    const prune = () => this.prune().catch((error: unknown) => console.error(`retention: ${(error as Error).message}`));
-    void prune();
-    this.#pruneTimer = setInterval(prune, 3_600_000);
-    this.#pruneTimer.unref();
+    this.#retention.start();
     this.forwarder.start();
     try {
       this.#address = await this.receiver.listen(this.#settings.port, this.#settings.host);
@@ -299,23 +361,21 @@ export class Relay {
     this.heartbeat.start();
     this.reconciler.start();
     this.ilertState.start();
-    this.#checkAlertSources();
-    this.#sourceCheckTimer = setInterval(() => this.#checkAlertSources(), ALERT_SOURCE_CHECK_INTERVAL_MS);
-    this.#sourceCheckTimer.unref();
-    if (this.#settings.tunnel !== 'off') this.startTunnel(this.#settings.tunnel);
+    this.#sourceChecks.start();
+    if (this.#settings.tunnel !== 'off') this.setup.startTunnel(this.#settings.tunnel);
     if (this.levelApi()) this.directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
     return this.#address;
   }
 
   /** Stop accepting, answer what is in progress, finish in-flight ilert requests, close the database. */
   async stop(): Promise<void> {
-    clearInterval(this.#pruneTimer);
-    clearInterval(this.#sourceCheckTimer);
+    await Promise.all([this.#retention.stop(), this.#sourceChecks.stop()]);
     await this.#pruning?.catch(() => undefined);
     this.integrationTest.cancel();
-    await Promise.all([this.heartbeat.stop(), this.reconciler.stop(), this.ilertState.stop(), this.#tunnel?.stop()]);
+    await Promise.all([this.heartbeat.stop(), this.reconciler.stop(), this.ilertState.stop(), this.setup.stop()]);
     if (this.receiver.listening) await this.receiver.close();
     await this.forwarder.stop();
+    this.#batcher.close();
     this.store.close();
   }
 
@@ -335,9 +395,8 @@ export class Relay {
   status(): RelayStatusView {
     const now = Date.now();
     const cached = this.#statusCache;
-    if (cached && cached.version === this.store.version && now - cached.at < STATUS_CACHE_MS) return cached.value;
-    const version = this.store.version;
-    const sql = this.store.sql;
+    if (cached && cached.version === this.#version && now - cached.at < STATUS_CACHE_MS) return cached.value;
+    const version = this.#version;
     const facts = this.store.facts();
     let queueDepth = 0;
     let failedJobs = 0;
@@ -345,23 +404,21 @@ export class Relay {
       queueDepth += jobs.queued + jobs.in_flight;
       failedJobs += jobs.failed;
     }
-    const last = sql.get(`SELECT received_at FROM deliveries ORDER BY id DESC LIMIT 1`).get() as { received_at: number } | undefined;
-    const attempt = sql.get(`SELECT started_at, status_code FROM attempts ORDER BY id DESC LIMIT 1`).get() as
-      | { started_at: number; status_code: number | null }
-      | undefined;
+    const lastDeliveryAt = this.read.lastDeliveryAt();
+    const attempt = this.read.lastAttempt();
     const value: RelayStatusView = {
       receiverListening: this.receiver.listening,
       receiverUrl: this.receiverUrl,
       queueDepth,
       failedJobs,
-      lastDeliveryAt: last?.received_at,
-      ilertReachable: attempt ? attempt.status_code !== null : undefined,
-      lastAttemptAt: attempt?.started_at,
+      lastDeliveryAt,
+      ilertReachable: attempt ? attempt.statusCode !== null : undefined,
+      lastAttemptAt: attempt?.startedAt,
       heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.heartbeat.state },
       problems: configurationProblems(this.#settings),
       diagnoses: this.diagnoses(now, facts),
-      publicUrl: this.#settings.publicUrl ?? this.#tunnel?.state.publicUrl,
-      tunnel: this.tunnelState(),
+      publicUrl: this.#settings.publicUrl ?? this.setup.tunnelState()?.publicUrl,
+      tunnel: this.setup.tunnelState(),
       ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
     };
     this.#statusCache = { version, at: now, value };
@@ -385,10 +442,10 @@ export class Relay {
       settings,
       startedAt: this.startedAt,
       receiverListening: this.receiver.listening,
-      webhookUrl: this.#webhookUrl(),
-      tunnel: this.tunnelState(),
-      reachability: this.#lastReachability,
-      alertSourceProblems: this.#alertSourceProblems,
+      webhookUrl: this.setup.webhookUrl(),
+      tunnel: this.setup.tunnelState(),
+      reachability: this.setup.lastReachability,
+      alertSourceProblems: this.setup.alertSourceProblems,
       configuredTargets,
       heartbeatError: settings.ilertHeartbeatUrl ? this.heartbeat.state.lastError : undefined,
       levelApiError: this.levelApi() ? this.directory.lastSyncError : undefined,
@@ -398,195 +455,16 @@ export class Relay {
     }, facts);
   }
 
-  // ── Setup ────────────────────────────────────────────────────────────────
-
-  #publicUrl(): string | undefined {
-    return this.#settings.publicUrl ?? (this.#tunnel?.state.status === 'running' ? this.#tunnel.state.publicUrl : undefined);
-  }
-
-  #webhookUrl(): string | undefined {
-    const base = this.#publicUrl();
-    return base ? `${base}${WEBHOOK_PATH}` : undefined;
-  }
-
-  async setupInfo(): Promise<SetupInfo> {
-    const settings = this.#settings;
-    const base = this.#publicUrl();
-    return {
-      localReceiverUrl: this.receiverUrl,
-      publicUrl: base,
-      webhookUrl: this.#webhookUrl(),
-      automationUrl: base ? `${base}${AUTOMATION_PATH}` : undefined,
-      automationHeader: AUTOMATION_SECRET_HEADER,
-      automationTemplate: automationTemplate(),
-      requiredEvents: ['Alert active', 'Alert resolved'],
-      recommendedEvents: ['Alert active', 'Alert resolved', 'Device created', 'Device updated', 'Device deleted', 'Group created', 'Group updated', 'Group deleted'],
-      cloudflaredVersion: await this.#cloudflaredVersion(settings.cloudflaredPath),
-      tunnel: this.tunnelState(),
-      lastReachability: this.#lastReachability,
-      configured: {
-        ilert: Boolean(settings.ilertIntegrationKey || settings.ilertPassThroughUrl),
-        publicUrl: Boolean(base),
-        levelSecret: Boolean(settings.levelWebhookSecret),
-        heartbeat: Boolean(settings.ilertHeartbeatUrl),
-        ilertApiKey: Boolean(settings.ilertApiKey),
-      },
-    };
-  }
-
-  /** `cloudflared --version` is a process spawn: asked once a minute at most, not on every refresh. */
-  #cloudflared: { path: string; at: number; version: Promise<string | undefined> } | undefined;
-  #cloudflaredVersion(path: string): Promise<string | undefined> {
-    const now = Date.now();
-    if (this.#cloudflared?.path !== path || now - this.#cloudflared.at > 60_000) this.#cloudflared = { path, at: now, version: findCloudflared(path) };
-    return this.#cloudflared.version;
-  }
-
-  /** The wizard's ilert step: the key looked up for real with the user API key, when one is given. */
-  async checkIlertSource(integrationKey: string, apiKey: string | undefined): Promise<IlertSourceCheck> {
-    const key = integrationKey.trim();
-    if (!/^[A-Za-z0-9_-]{8,200}$/.test(key)) return { ok: false, message: 'this does not look like an ilert integration key (letters and digits, like il1api…): copy it again from the alert source' };
-    const api = this.ilertApi(apiKey?.trim() || undefined);
-    if (!api) return { ok: false, message: 'add an ilert user API key to check the alert source (or save the key without checking)' };
-    try {
-      const source = await api.getAlertSource(key);
-      const problem = alertSourceProblem(source);
-      if (problem && !source.active) return { ok: false, message: problem };
-      return {
-        ok: true,
-        source: {
-          id: source.id,
-          name: source.name,
-          integrationType: source.integrationType,
-          integrationUrl: source.integrationUrl,
-          active: source.active,
-          escalationPolicy: source.escalationPolicy?.name,
-        },
-        summary: describeAlertSource(source),
-        warning: [problem, integrationTypeWarning(source)].filter(Boolean).join(' ') || undefined,
-      };
-    } catch (error) {
-      return { ok: false, message: (error as Error).message };
-    }
-  }
-
-  /** Hourly with a user API key: a disabled or deleted alert source shows on the Health page. */
-  #checkAlertSources(): void {
-    const api = this.ilertApi();
-    if (!api) return;
-    const targets = [
-      ...(this.#settings.ilertIntegrationKey ? [{ name: DEFAULT_TARGET, integrationKey: this.#settings.ilertIntegrationKey }] : []),
-      ...this.#settings.ilertTargets,
-    ];
-    for (const target of targets) {
-      api
-        .getAlertSource(target.integrationKey)
-        .then((source) => {
-          const problem = alertSourceProblem(source);
-          if (problem) this.#alertSourceProblems.set(target.name, problem);
-          else this.#alertSourceProblems.delete(target.name);
-        })
-        .catch((error: unknown) => {
-          if (error instanceof IlertApiError && error.kind === 'not-found') this.#alertSourceProblems.set(target.name, error.message);
-        })
-        .finally(() => {
-          if (!this.store.closed) this.store.emit({ kind: 'setup' });
-        });
-    }
-  }
-
-  tunnelState(): TunnelStateView | undefined {
-    if (!this.#tunnel) return undefined;
-    const { pid: _pid, ...state } = this.#tunnel.state;
-    return state;
-  }
-
-  /** Starts (or restarts) cloudflared in front of the receiver. */
-  startTunnel(kind: 'quick' | 'named'): TunnelStateView {
-    if (!this.receiverUrl) throw new Error('the receiver is not listening');
-    const settings = this.#settings;
-    if (kind === 'named' && (!settings.cloudflaredToken || !settings.publicUrl)) {
-      throw new Error('a named tunnel needs its token and its public URL: save both first');
-    }
-    const previous = this.#tunnel;
-    const localUrl = new URL(this.receiverUrl).origin;
-    const tunnel = new Tunnel({
-      localUrl,
-      command: settings.cloudflaredPath,
-      ...(kind === 'named' ? { token: settings.cloudflaredToken, publicUrl: settings.publicUrl } : {}),
-    });
-    this.#tunnel = tunnel;
-    tunnel.on('state', () => {
-      if (!this.store.closed) this.store.emit({ kind: 'setup' });
-    });
-    void (previous ? previous.stop() : Promise.resolve()).then(() => {
-      if (this.#tunnel === tunnel) tunnel.start();
-    });
-    return this.tunnelState()!;
-  }
-
-  async stopTunnel(): Promise<void> {
-    const tunnel = this.#tunnel;
-    this.#tunnel = undefined;
-    await tunnel?.stop();
-    this.store.emit({ kind: 'setup' });
-  }
-
-  /** Proves the public URL (given, or saved, or the tunnel's) reaches this very relay. */
-  async checkReachability(url?: string): Promise<Reachability & { normalisedUrl?: string }> {
-    const checkedAt = Date.now();
-    const input = url ?? this.#publicUrl();
-    if (!input) return { ok: false, message: 'no public URL yet: start a tunnel or paste the URL of yours', checkedUrl: '', notes: [], checkedAt };
-    const normalised = normalisePublicUrl(input);
-    if (!normalised.url) {
-      this.#lastReachability = { ok: false, message: normalised.error ?? 'not a URL', checkedUrl: input, notes: normalised.notes, checkedAt };
-      return this.#lastReachability;
-    }
-    const result = await checkReachability(normalised.url, this.instanceId, { localUrl: this.receiverUrl ? new URL(this.receiverUrl).host : undefined });
-    this.#lastReachability = result.ok
-      ? { ok: true, message: `reached this relay in ${result.latencyMs} ms`, checkedUrl: result.checkedUrl, latencyMs: result.latencyMs, notes: result.notes, checkedAt }
-      : { ok: false, message: result.message, checkedUrl: result.checkedUrl, notes: normalised.notes, checkedAt };
-    this.store.emit({ kind: 'setup' });
-    return { ...this.#lastReachability, normalisedUrl: normalised.url };
-  }
-
   /** Runs a stored inbound delivery through the whole pipeline again; dedup still protects ilert. */
   async rerunDelivery(deliveryId: number): Promise<WebhookResult> {
-    const row = this.store.sql
-      .get(`SELECT method, path, headers, b.body, body_size, body_sha256, source FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`)
-      .get(deliveryId) as
-      | { method: string; path: string; headers: string; body: Uint8Array | null; body_size: number; body_sha256: string | null; source: string }
-      | undefined;
-    if (!row) throw new NotFoundError(`no delivery ${deliveryId}`);
-    if (row.body_sha256 !== null) throw new NotFoundError(`delivery ${deliveryId} failed authentication, so only its first bytes were kept: there is nothing to run again`);
-    if (!row.body) throw new NotFoundError(`delivery ${deliveryId} has no stored body to run again`);
-    const headers = JSON.parse(row.headers) as Record<string, string>;
-    if (row.path === AUTOMATION_PATH) {
-      const body = Buffer.from(row.body);
-      return processAutomation(
-        this.#receiverOptions,
-        { receivedAt: Date.now(), source: 'rerun', remoteAddr: undefined, forwardedFor: undefined, method: row.method, path: row.path, headers, body, bodySize: row.body_size, signature: 'not-checked', rerunOf: deliveryId },
-        undefined,
-      );
-    }
-    if (row.source === 'reconciled') throw new NotFoundError(`delivery ${deliveryId} was made by reconciliation; run “Backfill alerts” instead`);
-    return processWebhook(
-      this.#receiverOptions,
-      {
-        receivedAt: Date.now(),
-        source: 'rerun',
-        remoteAddr: undefined,
-        forwardedFor: undefined,
-        method: row.method,
-        path: row.path,
-        headers,
-        body: row.body,
-        bodySize: row.body_size,
-        signature: 'not-checked',
-        rerunOf: deliveryId,
-      },
-      headers['x-level-signature'],
-    );
+    const stored = this.read.storedRequest(deliveryId);
+    if (!stored) throw new NotFoundError(`no delivery ${deliveryId}`);
+    if (stored.truncated) throw new NotFoundError(`delivery ${deliveryId} failed authentication, so only its first bytes were kept: there is nothing to run again`);
+    if (!stored.body) throw new NotFoundError(`delivery ${deliveryId} has no stored body to run again`);
+    const delivery = internalDelivery('rerun', { method: stored.method, path: stored.path, headers: stored.headers, body: Buffer.from(stored.body), rerunOf: deliveryId });
+    if (stored.path === AUTOMATION_PATH) return processAutomation(this.#receiverOptions, delivery, undefined);
+    if (stored.source === 'reconciled') throw new NotFoundError(`delivery ${deliveryId} was made by reconciliation; run “Backfill alerts” instead`);
+    return processWebhook(this.#receiverOptions, delivery, stored.headers['x-level-signature']);
   }
 
   /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */

@@ -1,18 +1,17 @@
 import type { SettingsPatch, SettingsView } from '../../shared/contract.ts';
 import type { SettingsFile } from './settings-file.ts';
+import { maskSecret } from './secret-mask.ts';
 import {
   configurationProblems,
-  maskSecret,
   resolveSettings,
   settingsLockedByEnvironment,
   SettingsError,
-  ENVIRONMENT_OVERRIDES,
+  RESTART_SETTINGS,
   SECRET_SETTINGS,
+  environmentVariable,
   type SecretSetting,
   type Settings,
 } from './settings.ts';
-
-const RESTART_SETTINGS = ['host', 'port', 'adminPort', 'adminHost'] as const;
 
 /**
  * The settings as a UI sees and changes them: secrets masked, environment-fixed values locked,
@@ -86,8 +85,7 @@ export class SettingsService {
     const errors: Record<string, string> = {};
     for (const key of Object.keys(patch)) {
       if ((locked as string[]).includes(key)) {
-        const variable = Object.entries(ENVIRONMENT_OVERRIDES).find(([, setting]) => setting === key)?.[0];
-        errors[key] = `set by the environment variable ${variable}; change it there`;
+        errors[key] = `set by the environment variable ${environmentVariable(key)}; change it there`;
       }
     }
     if (Object.keys(errors).length > 0) return { ok: false, errors };

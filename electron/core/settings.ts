@@ -1,7 +1,6 @@
 import { z } from 'zod';
+import { SEVERITY_LEVELS, type SettingMetadata } from '../../shared/contract.ts';
 
-export const SEVERITIES = ['information', 'warning', 'critical', 'emergency'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 const port = z.coerce
   .number({ error: 'must be a port number' })
@@ -89,10 +88,10 @@ export const settingsSchema = z.object({
     .min(1, 'must be at least 1')
     .max(100_000, 'must be at most 100000')
     .default(50),
-  highPrioritySeverities: z.array(z.enum(SEVERITIES)).default(['critical', 'emergency']),
+  highPrioritySeverities: z.array(z.enum(SEVERITY_LEVELS)).default(['critical', 'emergency']),
   retentionDays: z.coerce.number().int().min(1, 'must be at least 1 day').max(3650).default(30),
   // Desktop app only.
-  notifyMinSeverity: z.enum(SEVERITIES).default('warning'),
+  notifyMinSeverity: z.enum(SEVERITY_LEVELS).default('warning'),
   notifyResolves: z.boolean().default(false),
   startAtLogin: z.boolean().default(false),
 });
@@ -101,42 +100,70 @@ export type Settings = z.output<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
 export type SettingKey = keyof Settings;
 
-/** The environment variables that override the settings file; part of the public interface. */
-export const ENVIRONMENT_OVERRIDES = {
-  RELAY_HOST: 'host',
-  RELAY_PORT: 'port',
-  RELAY_ADMIN_PORT: 'adminPort',
-  RELAY_ADMIN_HOST: 'adminHost',
-  RELAY_ADMIN_HOST_NAMES: 'adminHostNames',
-  LEVEL_WEBHOOK_SECRET: 'levelWebhookSecret',
-  LEVEL_WEBHOOK_SECRET_PREVIOUS: 'levelWebhookSecretPrevious',
-  ILERT_INTEGRATION_KEY: 'ilertIntegrationKey',
-  ILERT_API_URL: 'ilertApiUrl',
-  ILERT_EVENTS_PER_MINUTE: 'ilertEventsPerMinute',
-  ILERT_HEARTBEAT_URL: 'ilertHeartbeatUrl',
-  ILERT_API_KEY: 'ilertApiKey',
-  ILERT_PASS_THROUGH_URL: 'ilertPassThroughUrl',
-  LEVEL_AUTOMATION_SECRET: 'levelAutomationSecret',
-  LEVEL_API_URL: 'levelApiUrl',
-  LEVEL_API_KEY: 'levelApiKey',
-  RELAY_PUBLIC_URL: 'publicUrl',
-  RELAY_TUNNEL: 'tunnel',
-  CLOUDFLARED_TOKEN: 'cloudflaredToken',
-  CLOUDFLARED_PATH: 'cloudflaredPath',
-} as const satisfies Record<string, SettingKey>;
+/**
+ * What there is to know about each setting, in one place: its label, the environment variable
+ * that overrides the settings file (part of the public interface), whether it is a secret (never
+ * logged, never sent to a UI in full, encrypted at rest on the desktop), whether a change waits
+ * for a restart, and whether only the desktop app uses it. Served to the dashboard through the
+ * contract (`getSettingsMetadata`).
+ */
+export const SETTINGS_METADATA = {
+  host: { label: 'Receiver address', env: 'RELAY_HOST', restart: true },
+  port: { label: 'Receiver port', env: 'RELAY_PORT', restart: true },
+  adminPort: { label: 'Dashboard port', env: 'RELAY_ADMIN_PORT', restart: true },
+  adminHost: { label: 'Dashboard address', env: 'RELAY_ADMIN_HOST', restart: true },
+  adminHostNames: { label: 'Dashboard host names', env: 'RELAY_ADMIN_HOST_NAMES' },
+  levelWebhookSecret: { label: 'Level webhook secret', env: 'LEVEL_WEBHOOK_SECRET', secret: true },
+  levelWebhookSecretPrevious: { label: 'Previous webhook secret', env: 'LEVEL_WEBHOOK_SECRET_PREVIOUS', secret: true },
+  ilertIntegrationKey: { label: 'ilert integration key', env: 'ILERT_INTEGRATION_KEY', secret: true },
+  ilertPassThroughUrl: { label: 'ilert pass-through URL', env: 'ILERT_PASS_THROUGH_URL', secret: true },
+  ilertApiKey: { label: 'ilert API key', env: 'ILERT_API_KEY', secret: true },
+  ilertTargets: { label: 'ilert targets' },
+  ilertApiUrl: { label: 'ilert API URL', env: 'ILERT_API_URL' },
+  ilertHeartbeatUrl: { label: 'ilert heartbeat URL', env: 'ILERT_HEARTBEAT_URL', secret: true },
+  levelAutomationSecret: { label: 'Level automation secret', env: 'LEVEL_AUTOMATION_SECRET', secret: true },
+  levelApiUrl: { label: 'Level API URL', env: 'LEVEL_API_URL' },
+  levelApiKey: { label: 'Level API key', env: 'LEVEL_API_KEY', secret: true },
+  unmappedGroups: { label: 'Devices in unmapped groups' },
+  publicUrl: { label: 'Public URL', env: 'RELAY_PUBLIC_URL' },
+  tunnel: { label: 'Tunnel', env: 'RELAY_TUNNEL' },
+  cloudflaredToken: { label: 'Named tunnel token', env: 'CLOUDFLARED_TOKEN', secret: true },
+  cloudflaredPath: { label: 'cloudflared program', env: 'CLOUDFLARED_PATH' },
+  ilertEventsPerMinute: { label: 'ilert events per minute', env: 'ILERT_EVENTS_PER_MINUTE' },
+  highPrioritySeverities: { label: 'Sent first in a backlog' },
+  retentionDays: { label: 'Keep history for (days)' },
+  notifyMinSeverity: { label: 'Notify from severity', desktopOnly: true },
+  notifyResolves: { label: 'Notify when an alert resolves', desktopOnly: true },
+  startAtLogin: { label: 'Start at login', desktopOnly: true },
+} as const satisfies { [K in SettingKey]: { label: string; env?: string; secret?: true; restart?: true; desktopOnly?: true } };
 
-export const SECRET_SETTINGS = [
-  'levelWebhookSecret',
-  'levelWebhookSecretPrevious',
-  'ilertIntegrationKey',
-  'ilertHeartbeatUrl',
-  'ilertPassThroughUrl',
-  'ilertApiKey',
-  'levelAutomationSecret',
-  'levelApiKey',
-  'cloudflaredToken',
-] as const;
-export type SecretSetting = (typeof SECRET_SETTINGS)[number];
+type Metadata = typeof SETTINGS_METADATA;
+type KeysWith<Flag extends string> = { [K in SettingKey]: Metadata[K] extends Record<Flag, true> ? K : never }[SettingKey];
+const keysWith = <Flag extends 'secret' | 'restart'>(flag: Flag) =>
+  (Object.keys(SETTINGS_METADATA) as SettingKey[]).filter((key) => (SETTINGS_METADATA[key] as Partial<Record<Flag, true>>)[flag]) as KeysWith<Flag>[];
+
+/** The environment variables that override the settings file, each with its setting. */
+export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, SettingKey>> = Object.fromEntries(
+  Object.entries(SETTINGS_METADATA).flatMap(([key, meta]) => ('env' in meta ? [[meta.env, key as SettingKey]] : [])),
+);
+
+export const SECRET_SETTINGS = keysWith('secret');
+export type SecretSetting = KeysWith<'secret'>;
+
+/** The listeners' addresses: a change is saved at once but used from the next start. */
+export const RESTART_SETTINGS = keysWith('restart');
+
+/** The metadata as the contract serves it, in the table's order. */
+export function settingsMetadata(): SettingMetadata[] {
+  return Object.entries(SETTINGS_METADATA).map(([key, meta]: [string, { label: string; env?: string; secret?: true; restart?: true; desktopOnly?: true }]) => ({
+    key,
+    label: meta.label,
+    env: meta.env,
+    secret: meta.secret === true,
+    needsRestart: meta.restart === true,
+    desktopOnly: meta.desktopOnly === true,
+  }));
+}
 
 export interface SettingIssue {
   key: string;
@@ -162,9 +189,15 @@ export function validateSettings(values: Record<string, unknown>): Settings {
   return result.data;
 }
 
+/** The environment variable that overrides a setting, if there is one. */
+export function environmentVariable(key: string): string | undefined {
+  const meta = Object.hasOwn(SETTINGS_METADATA, key) ? SETTINGS_METADATA[key as SettingKey] : undefined;
+  return meta && 'env' in meta ? meta.env : undefined;
+}
+
 function settingLabel(key: string): string {
-  const envName = Object.entries(ENVIRONMENT_OVERRIDES).find(([, setting]) => setting === key)?.[0];
-  return envName ? `${key} (${envName})` : key;
+  const variable = environmentVariable(key);
+  return variable ? `${key} (${variable})` : key;
 }
 
 /**
@@ -209,10 +242,4 @@ export function configurationProblems(settings: Settings): string[] {
     problems.push(`the receiver listens on ${settings.host}, beyond this machine: make sure only webhook traffic reaches it`);
   }
   return problems;
-}
-
-/** Masks a secret for display: enough to recognise it, never enough to use it. */
-export function maskSecret(secret: string | undefined): string | undefined {
-  if (!secret) return undefined;
-  return secret.length <= 8 ? '••••' : `${secret.slice(0, 4)}••••${secret.slice(-2)}`;
 }

@@ -1,15 +1,14 @@
 import type { BrowserWindow as BrowserWindowType } from 'electron';
 import { IPC_CHANGES_CHANNEL, IPC_NAVIGATE_CHANNEL, type ConnectionView, type DesktopHandlers, type NavigateTarget, type StartupProblem } from '../../shared/bridge.ts';
 import type { AlertPage, AlertRow, Handlers, PushedEvent, RelayStatusView, SettingsView } from '../../shared/contract.ts';
-import { ChangeBatcher } from '../core/api/change-batcher.ts';
-import { callMethod, createHandlers } from '../core/api/handlers.ts';
+import { callMethod } from '../core/api/handlers.ts';
+import { bootRelay, RelayOpenError } from '../core/boot.ts';
 import { rememberDataDir, resolveDataDir } from '../core/data-dir.ts';
-import { AlertWatcher } from '../core/desktop/alert-watcher.ts';
 import { APP_ORIGIN } from '../core/desktop/app-protocol.ts';
 import { planNotifications, type DesktopEvent } from '../core/desktop/notifications.ts';
 import { trayState, type TrayState } from '../core/desktop/tray-state.ts';
 import { LogFile } from '../core/log-file.ts';
-import { Relay } from '../core/relay.ts';
+import type { Relay } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
 import { SECRET_SETTINGS, SettingsError, type Settings } from '../core/settings.ts';
@@ -42,7 +41,6 @@ interface LocalRunning {
   relay: Relay;
   service: SettingsService;
   handlers: Handlers;
-  batcher: ChangeBatcher;
 }
 
 /** Attached to a team relay: no local receiver, everything over HTTPS and SSE as this technician. */
@@ -113,10 +111,7 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
     return stopping;
   };
   const stopRunning = async (current: Running | undefined) => {
-    if (current?.kind === 'local') {
-      current.batcher.close();
-      await current.relay.stop();
-    }
+    if (current?.kind === 'local') await current.relay.stop();
     if (current?.kind === 'remote') current.remote.close();
   };
   const quit = async () => {
@@ -148,7 +143,7 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
     accept: (levelAlertId) => {
       // On a team relay the Accept is recorded as this technician, and their name goes to ilert.
       if (running?.kind === 'remote') void running.remote.call('acceptAlert', { levelAlertId }).then((result) => !result.ok && console.error(`accept: ${result.error.message}`));
-      else running?.relay.store.enqueueAccept(levelAlertId, 'the technician (from a notification)');
+      else running?.relay.acceptAlert(levelAlertId, 'the technician (from a notification)');
     },
   });
 
@@ -248,28 +243,25 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
       console.error(`start-up: ${problem.message}`);
       return;
     }
-    let relay: Relay;
+    let booted: Awaited<ReturnType<typeof bootRelay>>;
     try {
-      relay = new Relay({ dataDir, settings: service.current });
+      booted = await bootRelay({ dataDir, settings: service, receiverRequired: false });
     } catch (error) {
-      problem = { kind: 'database', message: `the database in ${dataDir} cannot be opened: ${(error as Error).message}`, dataDir, secrets: [], canChooseDataDir: !env.RELAY_DATA_DIR };
+      if (!(error instanceof RelayOpenError)) throw error;
+      problem = { kind: 'database', message: `the database in ${dataDir} cannot be opened: ${error.message}`, dataDir, secrets: [], canChooseDataDir: !env.RELAY_DATA_DIR };
       console.error(`start-up: ${problem.message}`);
       return;
     }
-    try {
-      await relay.start();
-    } catch (error) {
-      // The relay runs without its receiver; the status, Health and the tray say why.
-      console.error(`the receiver could not start: ${(error as Error).message}`);
-    }
+    const { relay, handlers, receiverError } = booted;
+    // The relay runs without its receiver; the status, Health and the tray say why.
+    if (receiverError) console.error(`the receiver could not start: ${receiverError.message}`);
     problem = undefined;
-    const watcher = new AlertWatcher(relay.read, Date.now());
-    const batcher = new ChangeBatcher(relay.store, (changes) => {
+    relay.events.on('changes', (changes) => {
       if (window && !window.isDestroyed()) window.webContents.send(IPC_CHANGES_CHANNEL, changes);
-      notify(watcher.observe(changes), service.current);
       refreshTray();
     });
-    running = { kind: 'local', relay, service, handlers: createHandlers(relay, service), batcher };
+    relay.events.on('notable', (events) => notify(events, service.current));
+    running = { kind: 'local', relay, service, handlers };
     applySettings(service.current);
     console.log(`relay started: receiver ${relay.receiverUrl ?? 'not listening'}, data in ${dataDir}`);
   };
@@ -420,7 +412,7 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
 
     // Registered once: the relay behind them may change (local ↔ team relay).
     electron.powerMonitor.on('resume', () => {
-      if (running?.kind === 'local') running.relay.reconciler.wake();
+      if (running?.kind === 'local') running.relay.wake();
       if (running?.kind === 'remote') running.remote.reconnectNow();
     });
     trayTimer = setInterval(() => {

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Store } from '../../electron/core/store/store.ts';
+import { inspect } from './inspect.ts';
 
 /** Resolves with check()'s first truthy value, re-checked whenever `emitter` emits `event`; rejects after timeoutMs. */
 export function waitForEvent<T>(emitter: EventEmitter, event: string, check: () => T | undefined | false | null, timeoutMs = 5000, what = 'condition'): Promise<T> {
@@ -43,9 +44,9 @@ export interface JobRow {
 }
 
 export function jobsFor(store: Store, alertKey: string): JobRow[] {
-  return store.sql.get('SELECT * FROM outbox WHERE alert_key = ? ORDER BY id').all(alertKey) as unknown as JobRow[];
+  return inspect(store).rows('SELECT * FROM outbox WHERE alert_key = ? ORDER BY id', alertKey) as unknown as JobRow[];
 }
 
 export function attemptsFor(store: Store, jobId: number): Record<string, unknown>[] {
-  return store.sql.get('SELECT * FROM attempts WHERE outbox_id = ? ORDER BY id').all(jobId) as Record<string, unknown>[];
+  return inspect(store).rows('SELECT * FROM attempts WHERE outbox_id = ? ORDER BY id', jobId) as Record<string, unknown>[];
 }

@@ -1,16 +1,19 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AdminServer } from '../../electron/core/admin/admin-server.ts';
-import { BATCH_INTERVAL_MS, ChangeBatcher } from '../../electron/core/api/change-batcher.ts';
+import { BATCH_INTERVAL_MS } from '../../electron/core/change-batcher.ts';
 import { createHandlers } from '../../electron/core/api/handlers.ts';
 import { methods } from '../../shared/contract.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import { startRelay, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { waitForEvent } from '../helpers/wait.ts';
+import { inspect } from '../helpers/inspect.ts';
 
 const rendererDir = tempDataDir('renderer-');
 fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
@@ -55,6 +58,7 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'getIntegrationTest',
     'getRouting',
     'getSettings',
+    'getSettingsMetadata',
     'getSetup',
     'getStatus',
     'listAlerts',
@@ -146,7 +150,7 @@ test('getStatus and rerunDelivery work over HTTP', async () => {
   const status = (await (await call('getStatus')).json()) as { receiverListening: boolean; lastDeliveryAt: number };
   assert.equal(status.receiverListening, true);
   assert.ok(status.lastDeliveryAt > 0);
-  const { id } = harness.relay.store.sql.get('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1').get() as { id: number };
+  const { id } = inspect(harness.relay).row('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1') as { id: number };
   const rerun = await call('rerunDelivery', { id });
   assert.equal(rerun.status, 200);
   assert.deepEqual(await rerun.json(), { statusCode: 200, body: { duplicate: true, event_id: event.event_id } });
@@ -162,22 +166,30 @@ test('static files cannot escape the renderer directory', async () => {
 
 test('pushed changes are batched: a burst of 1,000 deliveries arrives as a handful of messages', async () => {
   const messages: { deliveries: number[] }[] = [];
-  const batcher = new ChangeBatcher(harness.relay.store, (changes) => messages.push(changes));
+  const delivered = new Set<number>();
+  // Earlier tests' deliveries may still be in a pending batch: only the burst's (newer) ids count.
+  const before = harness.relay.read.listDeliveries({}, { offset: 0, limit: 1 }).anchorId;
+  const listener = (changes: { deliveries: number[] }) => {
+    const burst = changes.deliveries.filter((id) => id > before);
+    if (burst.length === 0) return;
+    messages.push(changes);
+    for (const id of burst) delivered.add(id);
+  };
+  harness.relay.events.on('changes', listener);
   try {
     const sender = new LevelSender({ url: harness.url, secret: SECRET });
     const burst = Array.from({ length: 1000 }, () => ({ event_type: 'device_updated', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: 'd1' } }));
     const started = performance.now();
     await Promise.all(burst.map((event) => sender.postRaw(JSON.stringify(event))));
     const elapsed = performance.now() - started;
-    batcher.flush();
-    const delivered = messages.flatMap((message) => message.deliveries);
-    assert.equal(new Set(delivered).size, 1000);
-    // At most one message per batch interval while the burst lasted (however long a loaded machine makes it), plus the final flush.
+    await waitForEvent(harness.relay.events as EventEmitter, 'changes', () => delivered.size >= 1000, 5000, 'all 1,000 deliveries in the pushed changes');
+    assert.equal(delivered.size, 1000);
+    // At most one message per batch interval while the burst lasted (however long a loaded machine makes it), plus the last batch.
     assert.ok(messages.length <= Math.ceil(elapsed / BATCH_INTERVAL_MS) + 1, `${messages.length} messages for 1,000 deliveries in ${Math.round(elapsed)} ms`);
     assert.ok(messages.length < 100, `${messages.length} messages for 1,000 deliveries`);
     console.log(`1,000 deliveries reached the UI as ${messages.length} batched messages`);
   } finally {
-    batcher.close();
+    harness.relay.events.off('changes', listener);
   }
 });
 

@@ -1,26 +1,24 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlertWatcher } from '../../electron/core/desktop/alert-watcher.ts';
-import { ChangeBatcher } from '../../electron/core/api/change-batcher.ts';
+import type { EventEmitter } from 'node:events';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, SECRET, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
-import { waitForStore, jobsFor } from '../helpers/wait.ts';
+import { startRelay, FAST_TUNING, SECRET, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
+import { waitForEvent, waitForStore, jobsFor } from '../helpers/wait.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
 
 test('store changes become "new alert", "resolved" and "gave up" events, once each', async () => {
   const existing = alertEvent();
-  const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY });
+  const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY }, { ...FAST_TUNING, changeBatchMs: 10 });
   try {
     const sender = new LevelSender({ url: harness.url, secret: SECRET });
     await sender.deliver(existing);
-    const watcher = new AlertWatcher(harness.relay.read, Date.now());
     const seen: string[] = [];
-    const batcher = new ChangeBatcher(harness.relay.store, (changes) => {
-      for (const event of watcher.observe(changes)) seen.push(event.kind === 'gave-up' ? `gave-up:${event.reason}` : `${event.kind}:${event.alert.levelAlertId}`);
-    }, 10);
+    harness.relay.events.on('notable', (events) => {
+      for (const event of events) seen.push(event.kind === 'gave-up' ? `gave-up:${event.reason}` : `${event.kind}:${event.alert.levelAlertId}`);
+    });
     const fresh = alertEvent();
     await sender.deliver(fresh);
     await sender.deliver(alertEvent({ eventType: 'alert_active', alertId: existing.data.id }));
@@ -30,8 +28,7 @@ test('store changes become "new alert", "resolved" and "gave up" events, once ea
     const doomed = alertEvent();
     await sender.deliver(doomed);
     await waitForStore(harness.relay.store, () => jobsFor(harness.relay.store, `level-alert-${doomed.data.id}`)[0]?.status === 'failed');
-    batcher.flush();
-    batcher.close();
+    await waitForEvent(harness.relay.events as EventEmitter, 'notable', () => seen.some((entry) => entry.startsWith('gave-up')), 5000, 'the gave-up event');
     assert.deepEqual(seen.filter((entry) => entry.startsWith('alert:')), [`alert:${fresh.data.id}`, `alert:${doomed.data.id}`], 'an alert active before start is not announced again');
     assert.ok(seen.includes(`resolved:${fresh.data.id}`));
     assert.deepEqual(seen.filter((entry) => entry.startsWith('gave-up')), ['gave-up:ilert answered 400: bad event']);

@@ -4,7 +4,7 @@ import { createHandlers } from '../../electron/core/api/handlers.ts';
 import { callMethod } from '../../electron/core/api/handlers.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
-import type { MethodName } from '../../shared/contract.ts';
+import type { MethodName, SettingMetadata } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, SECRET, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
@@ -104,6 +104,22 @@ test('settings reach a UI masked, and environment-fixed ones are locked', async 
   assert.notEqual(view.secrets.levelWebhookSecret!.hint, SECRET);
   assert.doesNotMatch(JSON.stringify(view), new RegExp(`${SECRET}|${INTEGRATION_KEY}`));
   assert.deepEqual(view.lockedByEnvironment, ['adminPort']);
+});
+
+test('the settings metadata a Settings view renders from: every setting once, its variable, secret and restart flags', async () => {
+  const metadata = (await call('getSettingsMetadata')) as SettingMetadata[];
+  const view = (await call('getSettings')) as { values: Record<string, unknown>; secrets: Record<string, unknown> };
+  const byKey = new Map(metadata.map((entry) => [entry.key, entry]));
+  assert.equal(byKey.size, metadata.length, 'each setting once');
+  // Every setting the view shows has a label; the secrets are exactly the view's masked ones.
+  for (const key of [...Object.keys(view.values), ...Object.keys(view.secrets), 'ilertTargets']) assert.ok(byKey.get(key)?.label, `a label for ${key}`);
+  assert.deepEqual(metadata.filter((entry) => entry.secret).map((entry) => entry.key).sort(), Object.keys(view.secrets).sort());
+  assert.equal(byKey.get('adminPort')!.env, 'RELAY_ADMIN_PORT');
+  assert.deepEqual(metadata.filter((entry) => entry.needsRestart).map((entry) => entry.key).sort(), ['adminHost', 'adminPort', 'host', 'port']);
+  assert.deepEqual(metadata.filter((entry) => entry.desktopOnly).map((entry) => entry.key).sort(), ['notifyMinSeverity', 'notifyResolves', 'startAtLogin']);
+  // A refusal names the variable the metadata gives.
+  const refused = (await call('updateSettings', { adminPort: 1 })) as { ok: boolean; errors: Record<string, string> };
+  assert.match(refused.errors.adminPort!, new RegExp(byKey.get('adminPort')!.env!));
 });
 
 test('a settings update is validated as a whole: bad values are refused per field and nothing is written', async () => {

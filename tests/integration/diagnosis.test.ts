@@ -40,7 +40,7 @@ function find(harness: InProcessRelay, id: string, now?: number): Diagnosis {
 
 test('nothing arrives: the tunnel is down (cloudflared died, or is not installed)', async () => {
   const harness = await relayWith({ tunnel: 'quick', cloudflaredPath: path.join(ROOT, 'tests/fakes/no-such-cloudflared') });
-  await waitForEvent(harness.relay.store.changes, 'change', () => harness.relay.tunnelState()?.status === 'not-installed', 5000, 'not-installed');
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay.setup.tunnelState()?.status === 'not-installed', 5000, 'not-installed');
   const diagnosis = find(harness, 'tunnel-down');
   assert.equal(diagnosis.level, 'error');
   assert.match(diagnosis.title, /The tunnel is not installed/);
@@ -49,10 +49,10 @@ test('nothing arrives: the tunnel is down (cloudflared died, or is not installed
   assert.equal(trayState({ status, alerts: { counts: {} }, integrationConfigured: true, notificationsPausedUntil: undefined, now: Date.now() }).icon, 'problem', 'the tray shows it');
 
   harness.relay.applySettings({ ...harness.relay.settings, cloudflaredPath: FAKE_CLOUDFLARED });
-  harness.relay.startTunnel('quick');
-  await waitForEvent(harness.relay.store.changes, 'change', () => harness.relay.tunnelState()?.status === 'running', 5000, 'running');
+  harness.relay.setup.startTunnel('quick');
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay.setup.tunnelState()?.status === 'running', 5000, 'running');
   assert.equal(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'tunnel-down'), false);
-  await harness.relay.stopTunnel();
+  await harness.relay.setup.stopTunnel();
 });
 
 test('nothing arrives: the public URL does not reach this relay, or nothing ever came', async () => {
@@ -60,11 +60,11 @@ test('nothing arrives: the public URL does not reach this relay, or nothing ever
   const other = await relayWith();
   const proxy = await startReverseProxy(new URL(other.url).origin);
   cleanups.push(() => proxy.stop());
-  const result = await harness.relay.checkReachability(proxy.url);
+  const result = await harness.relay.setup.checkReachability(proxy.url);
   assert.equal(result.ok, false);
   assert.match(find(harness, 'public-url-unreachable').detail, /another relay answers at this URL/);
 
-  const reached = await harness.relay.checkReachability((await startProxyFor(harness)).url);
+  const reached = await harness.relay.setup.checkReachability((await startProxyFor(harness)).url);
   assert.equal(reached.ok, true);
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: 'https://relay.example.com' });
   const later = Date.now() + 11 * 60_000;
@@ -127,7 +127,7 @@ test('ilert refuses the integration key (404/403), or the alert source is disabl
   disabledIlert.apiKeys.add('user-key');
   disabledIlert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', active: false });
   const withApiKey = await relayWith({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: disabledIlert.url, ilertApiKey: 'user-key' });
-  const disabled = await waitForEvent(withApiKey.relay.store.changes, 'change', () => withApiKey.relay.diagnoses().find((diagnosis) => diagnosis.id === 'alert-source:default'), 5000, 'the source check');
+  const disabled = await waitForEvent(withApiKey.relay.events, 'change', () => withApiKey.relay.diagnoses().find((diagnosis) => diagnosis.id === 'alert-source:default'), 5000, 'the source check');
   assert.match(disabled.detail, /“Level alerts” is disabled in ilert/);
 });
 
@@ -150,7 +150,7 @@ test('work waits for a target without a key; the heartbeat fails; Level’s API 
   const harness = await relayWith({ ilertHeartbeatUrl: 'http://127.0.0.1:1/api/pings/il1hbt-x', levelApiUrl: level.url, levelApiKey: 'wrong-key' });
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
   assert.match(find(harness, 'target-not-configured:default').title, /1 event\(s\) wait for ilert target “default”, which has no integration key/);
-  await waitForEvent(harness.relay.store.changes, 'change', () => harness.relay.directory.lastSyncError, 5000, 'the failed sync');
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay.directory.lastSyncError, 5000, 'the failed sync');
   assert.match(find(harness, 'level-api').detail, /Level rejected the API key/);
   await harness.relay.heartbeat.tick();
   assert.match(find(harness, 'heartbeat-failing').detail, /heartbeat ping failed/);

@@ -22,6 +22,7 @@ import { Store } from '../../electron/core/store/store.ts';
 import { DataDirInUseError } from '../../electron/core/data-dir-lock.ts';
 import { ingestParsed } from '../../electron/core/receiver/receiver.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
+import { inspect } from '../helpers/inspect.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -95,7 +96,7 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
   try {
     await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
     const lock = await holdWriteLock(relay.dataDir);
-    const announced = waitForEvent(relay.relay.store.changes, 'change', () => relay.relay.store.health.failingNow, 5000, 'a change announcing the failure');
+    const announced = waitForEvent(relay.relay.events, 'change', () => relay.relay.store.health.failingNow, 5000, 'a change announcing the failure');
     const event = alertEvent();
     const order: string[] = [];
     const webhook = sender.postRaw(JSON.stringify(event)).then((answer) => {
@@ -131,7 +132,7 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
     assert.ok(reached.notes.some((note) => /reports itself unhealthy/.test(note)));
 
     await lock.release();
-    await waitForEvent(relay.relay.store.changes, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
+    await waitForEvent(relay.relay.events, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
     assert.equal((await health(relay)).status, 200);
     await relay.relay.heartbeat.tick();
     assert.equal(pings(key), 2, 'pinging again once the store writes');
@@ -203,7 +204,7 @@ test('a tmpfs that is too small: 503 (never a false 202), the heartbeat stops an
     assert.ok(relay.relay.status().diagnoses.some((entry) => entry.id === 'store-cannot-write' && /full/.test(entry.title)));
 
     fs.rmSync(filler);
-    await waitForEvent(relay.relay.store.changes, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
+    await waitForEvent(relay.relay.events, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
     assert.equal((await sender.postRaw(JSON.stringify(alertEvent()))).status, 202);
     await relay.relay.heartbeat.tick();
     assert.equal(pings(key), 2, 'pinging again');
@@ -230,12 +231,12 @@ test('a flood of unsigned 1 MiB bodies leaves a bounded trace: size, hash and fi
     const grown = sizeOf() - before;
     assert.ok(grown < 2 * 1024 * 1024, `60 MiB of refused bodies grew the database by ${grown} bytes`);
 
-    const sql = relay.relay.store.sql;
-    const kept = sql.get(`SELECT count(*) AS n FROM deliveries WHERE outcome = 'rejected'`).get() as { n: number };
+    const sql = inspect(relay.relay);
+    const kept = sql.row(`SELECT count(*) AS n FROM deliveries WHERE outcome = 'rejected'`) as { n: number };
     assert.equal(kept.n, 20, 'the cap holds');
-    const budget = sql.get('SELECT dropped FROM rejection_budget').get() as { dropped: number };
+    const budget = sql.row('SELECT dropped FROM rejection_budget') as { dropped: number };
     assert.equal(budget.dropped, flood - 20, 'what did not fit is counted');
-    const newest = sql.get(`SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`).get() as { id: number };
+    const newest = sql.row(`SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`) as { id: number };
     const detail = relay.relay.read.getDelivery(newest.id)!;
     assert.equal(detail.bodySize, body.length);
     assert.equal(detail.body, undefined, 'no body to re-run or copy');
@@ -245,7 +246,7 @@ test('a flood of unsigned 1 MiB bodies leaves a bounded trace: size, hash and fi
 
     const event = alertEvent();
     assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(event))).status, 202, 'Level still gets through');
-    const accepted = sql.get('SELECT d.id, length(b.body) AS size FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE event_id = ?').get(event.event_id) as { size: number };
+    const accepted = sql.row('SELECT d.id, length(b.body) AS size FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE event_id = ?', event.event_id) as { size: number };
     assert.equal(accepted.size, JSON.stringify(event).length, 'an authenticated body is kept whole');
   } finally {
     await relay.stop();
@@ -343,7 +344,7 @@ test('odd input gets a recorded 4xx, never a 5xx: JSON nested 8,000 levels deep,
     const deep = await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(raw);
     assert.equal(deep.status, 422);
     assert.match(JSON.parse(deep.body).error, /nested more than 200 levels/);
-    const last = () => relay.relay.store.sql.get('SELECT status_code, reason, body_size FROM deliveries ORDER BY id DESC LIMIT 1').get() as Record<string, unknown>;
+    const last = () => inspect(relay.relay).row('SELECT status_code, reason, body_size FROM deliveries ORDER BY id DESC LIMIT 1') as Record<string, unknown>;
     assert.equal(last().status_code, 422);
     assert.equal(last().body_size, raw.length);
 
@@ -440,15 +441,15 @@ test('an older database is upgraded in place: bodies move out of the delivery ro
 
   const relay = await startRelay({}, FAST_TUNING, dataDir);
   try {
-    const sql = relay.relay.store.sql;
-    const bodies = sql.get('SELECT d.signature, length(b.body) AS kept FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id').all();
+    const sql = inspect(relay.relay);
+    const bodies = sql.rows('SELECT d.signature, length(b.body) AS kept FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id');
     assert.deepEqual(bodies.map((row) => ({ ...row })), [
       { signature: 'invalid', kept: 256 },
       { signature: 'valid', kept: signed.length },
     ]);
-    const columns = sql.get(`SELECT name FROM pragma_table_info('deliveries')`).all().map((row) => row.name);
+    const columns = sql.rows(`SELECT name FROM pragma_table_info('deliveries')`).map((row) => row.name);
     assert.ok(!columns.includes('body'), 'no blob left in the rows status and diagnosis read');
-    assert.deepEqual({ ...sql.get('SELECT kept, kept_bytes FROM rejection_budget').get() }, { kept: 1, kept_bytes: 2 + 256 });
+    assert.deepEqual({ ...(sql.row('SELECT kept, kept_bytes FROM rejection_budget') as object) }, { kept: 1, kept_bytes: 2 + 256 });
     assert.equal(relay.relay.read.getDelivery(2)?.body, signed.toString(), 'an accepted body is whole and can be re-run');
   } finally {
     await relay.stop();
@@ -468,7 +469,7 @@ test('an event the store cannot serialise is a recorded 422, not a 5xx that Leve
     const result = await ingestParsed(options, delivery, parsed.envelope, parsed.alert);
     assert.equal(result.statusCode, 422);
     assert.match(String(result.body.error), /^the relay could not process this event: /);
-    const row = relay.relay.store.sql.get('SELECT status_code, outcome, event_id FROM deliveries ORDER BY id DESC LIMIT 1').get();
+    const row = inspect(relay.relay).row('SELECT status_code, outcome, event_id FROM deliveries ORDER BY id DESC LIMIT 1');
     assert.deepEqual({ ...row }, { status_code: 422, outcome: 'rejected', event_id: parsed.envelope.event_id });
     assert.equal(relay.relay.store.health.failingNow, false, 'not the store’s fault: the heartbeat keeps going');
   } finally {

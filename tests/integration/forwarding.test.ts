@@ -7,6 +7,7 @@ import { waitForStore, jobsFor, attemptsFor } from '../helpers/wait.ts';
 import { resolveSettings, type SettingsInput } from '../../electron/core/settings.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 import type { RelayTuning } from '../../electron/core/relay.ts';
+import { inspect } from '../helpers/inspect.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -71,7 +72,7 @@ test('a retried alert_active arriving after its resolve is recorded and not sent
   assert.equal(jobs[1]!.event_type, 'ALERT');
   assert.equal(jobs[1]!.status, 'skipped');
   assert.match(jobs[1]!.reason!, /stale/);
-  const state = shared.relay.store.sql.get('SELECT state FROM alerts WHERE level_alert_id = ?').get(active.data.id) as { state: string };
+  const state = inspect(shared.relay).row('SELECT state FROM alerts WHERE level_alert_id = ?', active.data.id) as { state: string };
   assert.equal(state.state, 'resolved', 'the stale event does not reopen the alert');
   assert.deepEqual(ilert.eventsFor(keyOf(active)).map((event) => event.eventType), ['RESOLVE']);
 });
@@ -235,15 +236,15 @@ test('re-running an inbound delivery goes through the pipeline again: duplicates
   const raw = JSON.stringify(active);
   const response = await sender.postRaw(raw, { 'x-level-signature': sign('the-secret-level-really-uses-123456', raw) });
   assert.equal(response.status, 401);
-  const rejected = shared.relay.store.sql.get('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1').get() as { id: number };
+  const rejected = inspect(shared.relay).row('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1') as { id: number };
   await assert.rejects(shared.relay.rerunDelivery(rejected.id), /failed authentication, so only its first bytes were kept/);
 
   assert.equal((await sender.postRaw(raw)).status, 202);
-  const accepted = shared.relay.store.sql.get('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1').get() as { id: number };
+  const accepted = inspect(shared.relay).row('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1') as { id: number };
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT');
   const again = await shared.relay.rerunDelivery(accepted.id);
   assert.equal(again.statusCode, 200, 'the signature verifies again and the event_id is known');
-  const rerunRow = shared.relay.store.sql.get('SELECT source, rerun_of, outcome FROM deliveries ORDER BY id DESC LIMIT 1').get();
+  const rerunRow = inspect(shared.relay).row('SELECT source, rerun_of, outcome FROM deliveries ORDER BY id DESC LIMIT 1');
   assert.deepEqual({ ...rerunRow }, { source: 'rerun', rerun_of: accepted.id, outcome: 'duplicate' });
   assert.equal(jobsFor(shared.relay.store, keyOf(active)).length, 1, 'no second job');
 });
@@ -336,6 +337,6 @@ test('a 900 kB Level alert reaches ilert as an event under 64 KiB, marked as cut
   assert.doesNotMatch(JSON.stringify(sent!.body), /\\ud83d(?!\\ude)/i, 'no lone surrogate');
   assert.equal(sent!.summary, '[CRITICAL] Low disk space on FRONTDESK-01');
 
-  const delivery = shared.relay.store.sql.get('SELECT b.body FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.event_id = ?').get(event.event_id) as { body: Uint8Array };
+  const delivery = inspect(shared.relay).row('SELECT b.body FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.event_id = ?', event.event_id) as { body: Uint8Array };
   assert.equal(Buffer.from(delivery.body).toString(), raw, 'the full Level body stays in the delivery log');
 });

@@ -10,6 +10,7 @@ import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay } from '../hel
 import { jobsFor, waitForStore } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../../electron/core/receiver/automation.ts';
+import { inspect } from '../helpers/inspect.ts';
 
 const API_KEY = 'ilert-user-api-key-1';
 const AUTOMATION_SECRET = 'automation-secret-0123456789';
@@ -128,7 +129,7 @@ test('an automation sending its JSON as text/plain with a zone-less {{level_time
     .replace('{{level_time}}', '2026-03-13 18:30:00');
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain', [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET }, body });
   assert.equal(response.status, 202);
-  const event = harness.relay.store.sql.get(`SELECT e.occurred_at, d.reason FROM events e JOIN deliveries d ON d.id = e.delivery_id WHERE e.event_id = ?`).get(((await response.json()) as { event_id: string }).event_id) as { occurred_at: string; reason: string };
+  const event = inspect(harness.relay).row(`SELECT e.occurred_at, d.reason FROM events e JOIN deliveries d ON d.id = e.delivery_id WHERE e.event_id = ?`, ((await response.json()) as { event_id: string }).event_id) as { occurred_at: string; reason: string };
   assert.equal(event.occurred_at, '2026-03-13T18:30:00.000Z', 'UTC, not this machine’s local time');
   assert.match(event.reason, /time "2026-03-13 18:30:00" has no time zone; read as UTC/);
   const notJson = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain', [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET }, body: 'disk low' });
@@ -137,7 +138,7 @@ test('an automation sending its JSON as text/plain with a zone-less {{level_time
 
 test('pass-through sends Level’s original body unchanged to the Level.io source, keeping signature checks and logs', async () => {
   const levelio = ilert.addAlertSource({ integrationKey: 'il1lvl0123456789abcd', name: 'Level.io native', integrationType: 'LEVELIO' });
-  const check = await harness.relay.checkIlertSource(levelio.integrationKey, API_KEY);
+  const check = await harness.relay.setup.checkIlertSource(levelio.integrationKey, API_KEY);
   assert.equal(check.ok, true);
   const integrationUrl = check.ok ? check.source.integrationUrl : undefined;
   assert.ok(integrationUrl, 'integrationUrl read from the alert source');
@@ -152,7 +153,7 @@ test('pass-through sends Level’s original body unchanged to the Level.io sourc
     const forged = await sender.postRaw(raw.replace('Pass me', 'Forged'), { 'x-level-signature': 'sha256=00' });
     assert.equal(forged.status, 401, 'the signature is still checked');
     const job = jobsFor(harness.relay.store, alertKeyFor(event.data.id))[0]!;
-    const logged = harness.relay.store.sql.get('SELECT url FROM attempts WHERE outbox_id = ?').get(job.id) as { url: string };
+    const logged = inspect(harness.relay).row('SELECT url FROM attempts WHERE outbox_id = ?', job.id) as { url: string };
     assert.doesNotMatch(logged.url, /il1lvl0123456789abcd/, 'the key in the URL is masked in the log');
   } finally {
     harness.relay.applySettings({ ...harness.relay.settings, ilertPassThroughUrl: undefined });

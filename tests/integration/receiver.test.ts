@@ -6,6 +6,7 @@ import http from 'node:http';
 import { startRelay, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { sign } from '../../electron/core/level/signature.ts';
+import { inspect } from '../helpers/inspect.ts';
 
 const harness = await startRelay({ levelWebhookSecretPrevious: 'previous-secret-0123456789abcdef' });
 after(() => harness.stop());
@@ -13,7 +14,7 @@ const sender = new LevelSender({ url: harness.url, secret: SECRET });
 const base = harness.url.replace('/webhooks/level', '');
 
 function lastDelivery() {
-  return harness.relay.store.sql.get('SELECT d.*, b.body FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id DESC LIMIT 1').get() as Record<string, unknown>;
+  return inspect(harness.relay).row('SELECT d.*, b.body FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id DESC LIMIT 1') as Record<string, unknown>;
 }
 
 test('GET /healthz answers ok and nothing else', async () => {
@@ -51,7 +52,7 @@ test('a signed alert is accepted with 202 and stored with its event', async () =
   assert.equal(delivery.outcome, 'accepted');
   assert.equal(delivery.signature, 'valid');
   assert.equal(Buffer.from(delivery.body as Uint8Array).toString(), JSON.stringify(event));
-  const alert = harness.relay.store.sql.get('SELECT state, severity FROM alerts WHERE level_alert_id = ?').get(event.data.id);
+  const alert = inspect(harness.relay).row('SELECT state, severity FROM alerts WHERE level_alert_id = ?', event.data.id);
   assert.deepEqual({ ...alert }, { state: 'active', severity: 'critical' });
 });
 
@@ -92,7 +93,7 @@ test('every rejection has its status code and a one-line reason, and is recorded
     assert.equal(delivery.status_code, entry.status, entry.name);
     assert.equal(delivery.reason, error, entry.name);
   }
-  const outbox = harness.relay.store.sql.get(`SELECT count(*) AS n FROM outbox WHERE event_id IN (SELECT event_id FROM deliveries WHERE outcome = 'rejected')`).get() as { n: number };
+  const outbox = inspect(harness.relay).row(`SELECT count(*) AS n FROM outbox WHERE event_id IN (SELECT event_id FROM deliveries WHERE outcome = 'rejected')`) as { n: number };
   assert.equal(outbox.n, 0, 'nothing rejected is forwarded');
 });
 
@@ -119,7 +120,7 @@ test('a repeated event_id is a 200 duplicate and creates no second ilert job', a
   assert.equal(again.status, 200);
   assert.deepEqual(JSON.parse(again.body), { duplicate: true, event_id: event.event_id });
   assert.equal(lastDelivery().outcome, 'duplicate');
-  const jobs = harness.relay.store.sql.get('SELECT count(*) AS n FROM outbox WHERE event_id = ?').get(event.event_id) as { n: number };
+  const jobs = inspect(harness.relay).row('SELECT count(*) AS n FROM outbox WHERE event_id = ?', event.event_id) as { n: number };
   assert.equal(jobs.n, 1);
 });
 
@@ -127,9 +128,9 @@ test('unknown event types are accepted and kept, not forwarded', async () => {
   const event = { event_type: 'script_completed', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: 'run-1', exit_code: 0 } };
   const response = await sender.postRaw(JSON.stringify(event));
   assert.equal(response.status, 202);
-  const stored = harness.relay.store.sql.get('SELECT event_type FROM events WHERE event_id = ?').get(event.event_id) as { event_type: string };
+  const stored = inspect(harness.relay).row('SELECT event_type FROM events WHERE event_id = ?', event.event_id) as { event_type: string };
   assert.equal(stored.event_type, 'script_completed');
-  const jobs = harness.relay.store.sql.get('SELECT count(*) AS n FROM outbox WHERE event_id = ?').get(event.event_id) as { n: number };
+  const jobs = inspect(harness.relay).row('SELECT count(*) AS n FROM outbox WHERE event_id = ?', event.event_id) as { n: number };
   assert.equal(jobs.n, 0);
 });
 
@@ -139,11 +140,11 @@ test('device and group events are mirrored, not forwarded', async () => {
   await sender.postRaw(JSON.stringify(envelope('device_created', { id: 'd1', hostname: 'ACME-DC01', group_id: 'g1' })));
   await sender.postRaw(JSON.stringify(envelope('device_updated', { id: 'd1', hostname: 'ACME-DC02', group_id: 'g1' })));
   await sender.postRaw(JSON.stringify(envelope('device_deleted', { id: 'd1' })));
-  const device = harness.relay.store.sql.get('SELECT hostname, group_id, deleted FROM devices WHERE id = ?').get('d1');
+  const device = inspect(harness.relay).row('SELECT hostname, group_id, deleted FROM devices WHERE id = ?', 'd1');
   assert.deepEqual({ ...device }, { hostname: 'ACME-DC02', group_id: 'g1', deleted: 1 });
-  const group = harness.relay.store.sql.get('SELECT name, deleted FROM groups WHERE id = ?').get('g1');
+  const group = inspect(harness.relay).row('SELECT name, deleted FROM groups WHERE id = ?', 'g1');
   assert.deepEqual({ ...group }, { name: 'Acme', deleted: 0 });
-  const jobs = harness.relay.store.sql.get(`SELECT count(*) AS n FROM outbox WHERE level_alert_id IN ('d1', 'g1')`).get() as { n: number };
+  const jobs = inspect(harness.relay).row(`SELECT count(*) AS n FROM outbox WHERE level_alert_id IN ('d1', 'g1')`) as { n: number };
   assert.equal(jobs.n, 0);
 });
 
@@ -165,7 +166,7 @@ test('without a secret, deliveries are accepted and marked unsigned', async () =
   try {
     const response = await new LevelSender({ url: open.url }).postRaw(JSON.stringify(alertEvent()));
     assert.equal(response.status, 202);
-    const row = open.relay.store.sql.get('SELECT signature FROM deliveries ORDER BY id DESC LIMIT 1').get() as { signature: string };
+    const row = inspect(open.relay).row('SELECT signature FROM deliveries ORDER BY id DESC LIMIT 1') as { signature: string };
     assert.equal(row.signature, 'unsigned');
   } finally {
     await open.stop();
@@ -203,17 +204,17 @@ test('retention deletes old history but keeps work that is still pending', async
     await prunedSender.postRaw(JSON.stringify(old));
     await prunedSender.postRaw(JSON.stringify(pending));
     await prunedSender.postRaw('{"bad json');
-    const sql = pruned.relay.store.sql;
+    const sql = inspect(pruned.relay);
     // No ilert key is configured, so both jobs wait; mark the first finished, as if delivered long ago.
-    sql.get(`UPDATE outbox SET status = 'delivered' WHERE event_id = ?`).run(old.event_id);
-    sql.get(`UPDATE outbox SET updated_at = 0`).run();
-    sql.get(`UPDATE deliveries SET received_at = 0`).run();
-    sql.get(`UPDATE events SET received_at = 0`).run();
+    sql.arrange(`UPDATE outbox SET status = 'delivered' WHERE event_id = ?`, old.event_id);
+    sql.arrange(`UPDATE outbox SET updated_at = 0`);
+    sql.arrange(`UPDATE deliveries SET received_at = 0`);
+    sql.arrange(`UPDATE events SET received_at = 0`);
     const result = await pruned.relay.prune();
     assert.deepEqual(result, { deliveries: 2, jobs: 1 });
-    const left = sql.get('SELECT event_id FROM deliveries').all().map((row) => row.event_id);
+    const left = sql.rows('SELECT event_id FROM deliveries').map((row) => row.event_id);
     assert.deepEqual(left, [pending.event_id], 'the pending job’s delivery is kept');
-    assert.ok(sql.get('SELECT 1 FROM events WHERE event_id = ?').get(pending.event_id));
+    assert.ok(sql.row('SELECT 1 FROM events WHERE event_id = ?', pending.event_id));
   } finally {
     await pruned.stop();
   }
@@ -249,7 +250,7 @@ test('a signed JSON body is accepted whatever Content-Type Level sends, or none'
     if (contentType) headers['content-type'] = contentType;
     const response = await postWithHeaders(harness.url, raw, headers);
     assert.equal(response.status, 202, String(contentType));
-    const alert = harness.relay.store.sql.get('SELECT state FROM alerts WHERE level_alert_id = ?').get(event.data.id) as { state: string } | undefined;
+    const alert = inspect(harness.relay).row('SELECT state FROM alerts WHERE level_alert_id = ?', event.data.id) as { state: string } | undefined;
     assert.equal(alert?.state, 'active', `${String(contentType)}: the alert is kept and queued for ilert`);
   }
   const unsigned = await postWithHeaders(harness.url, JSON.stringify(alertEvent()), { 'content-type': 'text/plain' });
@@ -261,7 +262,7 @@ test('an unknown event type without data.id (or without data) is acknowledged an
     const event = { event_type: 'ticket_created', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data };
     const response = await sender.postRaw(JSON.stringify(event));
     assert.equal(response.status, 202, JSON.stringify(data));
-    const stored = harness.relay.store.sql.get('SELECT event_type, resource_id FROM events WHERE event_id = ?').get(event.event_id) as { event_type: string; resource_id: string };
+    const stored = inspect(harness.relay).row('SELECT event_type, resource_id FROM events WHERE event_id = ?', event.event_id) as { event_type: string; resource_id: string };
     assert.deepEqual({ ...stored }, { event_type: 'ticket_created', resource_id: '' });
     assert.equal(Buffer.from(lastDelivery().body as Uint8Array).toString(), JSON.stringify(event), 'the raw body is kept');
   }
@@ -284,10 +285,10 @@ test('an alert with a zone-less, +0000, minute-only or unreadable occurred_at is
     assert.equal(delivery.outcome, 'accepted');
     if (note) assert.match(String(delivery.reason), note, occurredAt);
     else assert.equal(delivery.reason, null, occurredAt);
-    const row = harness.relay.store.sql.get('SELECT occurred_at FROM events WHERE event_id = ?').get(event.event_id) as { occurred_at: string };
+    const row = inspect(harness.relay).row('SELECT occurred_at FROM events WHERE event_id = ?', event.event_id) as { occurred_at: string };
     if (stored) assert.equal(row.occurred_at, stored, occurredAt);
     else assert.ok(Date.parse(row.occurred_at) >= before - 1000 && Date.parse(row.occurred_at) <= Date.now(), 'the time of receipt');
-    const job = harness.relay.store.sql.get(`SELECT event_type FROM outbox WHERE event_id = ?`).get(event.event_id) as { event_type: string } | undefined;
+    const job = inspect(harness.relay).row(`SELECT event_type FROM outbox WHERE event_id = ?`, event.event_id) as { event_type: string } | undefined;
     assert.equal(job?.event_type, 'ALERT', `${occurredAt}: queued for ilert`);
   }
 });

@@ -12,6 +12,7 @@ import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, type InProcessRelay }
 import { waitForEvent } from '../helpers/wait.ts';
 import type { IntegrationTest } from '../../shared/contract.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
+import { inspect } from '../helpers/inspect.ts';
 
 const API_KEY = 'ilert-user-key-setup';
 let ilert: FakeIlert;
@@ -24,7 +25,7 @@ before(async () => {
   ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } });
   harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY }, { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 5000 });
   proxy = await startReverseProxy(new URL(harness.url).origin);
-  const reach = await harness.relay.checkReachability(proxy.url);
+  const reach = await harness.relay.setup.checkReachability(proxy.url);
   assert.equal(reach.ok, true, reach.message);
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: reach.normalisedUrl });
 });
@@ -37,7 +38,7 @@ after(async () => {
 
 function finished(): Promise<IntegrationTest> {
   return waitForEvent(
-    harness.relay.store.changes,
+    harness.relay.events,
     'change',
     () => {
       const current = harness.relay.integrationTest.current();
@@ -49,22 +50,22 @@ function finished(): Promise<IntegrationTest> {
 }
 
 test('the ilert check names the source and its escalation policy', async () => {
-  const check = await harness.relay.checkIlertSource(` ${INTEGRATION_KEY} `, API_KEY);
+  const check = await harness.relay.setup.checkIlertSource(` ${INTEGRATION_KEY} `, API_KEY);
   assert.equal(check.ok, true);
   assert.equal(check.ok && check.summary, '“Level alerts” (API source) → escalation policy “MSP on-call”');
-  const unknown = await harness.relay.checkIlertSource('il1api-unknown-key-0000', API_KEY);
+  const unknown = await harness.relay.setup.checkIlertSource('il1api-unknown-key-0000', API_KEY);
   assert.equal(unknown.ok, false);
   assert.match(!unknown.ok ? unknown.message : '', /404/);
 });
 
 test('the ilert check warns when the alert source is neither API nor Level.io', async () => {
   const prometheus = ilert.addAlertSource({ integrationKey: 'il1prom0123456789abcdef', name: 'Cluster alerts', integrationType: 'PROMETHEUS' });
-  const check = await harness.relay.checkIlertSource(prometheus.integrationKey, API_KEY);
+  const check = await harness.relay.setup.checkIlertSource(prometheus.integrationKey, API_KEY);
   assert.equal(check.ok, true, 'the key is valid, so it can still be saved');
   assert.match(check.ok ? (check.warning ?? '') : '', /“Cluster alerts” is a PROMETHEUS alert source, neither API nor Level\.io/);
   for (const integrationType of ['API', 'LEVELIO']) {
     const fine = ilert.addAlertSource({ integrationKey: `il1${integrationType.toLowerCase()}0123456789abc`, name: integrationType, integrationType });
-    const result = await harness.relay.checkIlertSource(fine.integrationKey, API_KEY);
+    const result = await harness.relay.setup.checkIlertSource(fine.integrationKey, API_KEY);
     assert.equal(result.ok && result.warning, undefined, integrationType);
   }
 });
@@ -93,7 +94,7 @@ test('waiting for Level: a real test alert from Level is followed through to RES
   const sender = new LevelSender({ url: `${proxy.url}/webhooks/level`, secret: SECRET, attempts: 1 });
   const event = alertEvent({ name: 'Level test alert' });
   await sender.deliver(event);
-  await waitForEvent(harness.relay.store.changes, 'change', () => harness.relay.integrationTest.current()?.hops.find((hop) => hop.id === 'ilert-alert')?.status === 'ok', 10_000, 'the alert in ilert');
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay.integrationTest.current()?.hops.find((hop) => hop.id === 'ilert-alert')?.status === 'ok', 10_000, 'the alert in ilert');
   await sender.deliver(alertEvent({ alertId: event.data.id, eventType: 'alert_resolved' }));
   const result = await finished();
   assert.equal(result.outcome, 'passed', JSON.stringify(result.hops));
@@ -124,7 +125,7 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   ilert.restMode = { kind: 'status', status: 200, body: '[]' };
   const started = harness.relay.integrationTest.start('synthetic');
   const key = await waitForEvent(
-    harness.relay.store.changes,
+    harness.relay.events,
     'change',
     () => {
       const id = harness.relay.integrationTest.current()?.levelAlertId;
@@ -141,17 +142,17 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   assert.equal(result.outcome, 'cancelled');
 
   const resolve = await waitForEvent(
-    harness.relay.store.changes,
+    harness.relay.events,
     'change',
-    () => harness.relay.store.sql.get(`SELECT status, attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`).get(key) as { status: string; attempts: number } | undefined,
+    () => inspect(harness.relay).row(`SELECT status, attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`, key) as { status: string; attempts: number } | undefined,
     5000,
     'the RESOLVE in the outbox',
   );
   assert.notEqual(resolve.status, 'skipped', 'the ALERT reached ilert: its RESOLVE must be sent');
   await waitForEvent(
-    harness.relay.store.changes,
+    harness.relay.events,
     'change',
-    () => (harness.relay.store.sql.get(`SELECT attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`).get(key) as { attempts: number }).attempts > 0 || undefined,
+    () => (inspect(harness.relay).row(`SELECT attempts FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE'`, key) as { attempts: number }).attempts > 0 || undefined,
     5000,
     'a failed attempt during the outage',
   );
@@ -174,7 +175,7 @@ test('the reconciler resolves a test alert left open by a relay that stopped mid
   ilert.restMode = { kind: 'status', status: 200, body: '[]' };
   harness.relay.integrationTest.start('synthetic');
   const runningKey = await waitForEvent(
-    harness.relay.store.changes,
+    harness.relay.events,
     'change',
     () => {
       const id = harness.relay.integrationTest.current()?.levelAlertId;

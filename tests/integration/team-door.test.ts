@@ -12,7 +12,6 @@ import { X509Certificate } from 'node:crypto';
 import { AdminServer } from '../../electron/core/admin/admin-server.ts';
 import { loadOrCreateTls, type TlsMaterial } from '../../electron/core/admin/certificate.ts';
 import { OwnerToken } from '../../electron/core/admin/owner-token.ts';
-import { ChangeBatcher } from '../../electron/core/api/change-batcher.ts';
 import { createHandlers } from '../../electron/core/api/handlers.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
@@ -26,7 +25,6 @@ let harness: InProcessRelay;
 let admin: AdminServer;
 let service: SettingsService;
 let rendererDir: string;
-let batcher: ChangeBatcher;
 let tls: TlsMaterial;
 let port: number;
 let ownerToken: string;
@@ -42,7 +40,7 @@ before(async () => {
   admin = new AdminServer({
     handlers: createHandlers(harness.relay, service, () => admin),
     rendererDir,
-    team: harness.relay.team,
+    team: harness.relay.teamDoor,
     ownerToken: new OwnerToken(harness.dataDir),
     host: '0.0.0.0',
     hostNames: ['relay.example.ts.net'],
@@ -50,11 +48,10 @@ before(async () => {
   });
   ({ port } = await admin.listen(0));
   ownerToken = admin.token;
-  batcher = new ChangeBatcher(harness.relay.store, (changes) => admin.push(changes));
+  harness.relay.events.on('changes', (changes) => admin.push(changes));
 });
 
 after(async () => {
-  batcher?.close();
   await admin?.close();
   await harness?.stop();
   await ilert?.stop();
@@ -259,7 +256,7 @@ test('a stale admin link opened fresh gets the "open the link" page, not JSON', 
 
 test('more than 20 failed authentications in a minute get the address 429 for a minute, even with a good token', async (t) => {
   // A door of its own: the failures of the tests above must not count, and this one shuts 127.0.0.1 out for a minute.
-  const door: AdminServer = new AdminServer({ handlers: createHandlers(harness.relay, service, () => door), rendererDir, team: harness.relay.team, ownerToken: new OwnerToken(harness.dataDir), host: '0.0.0.0', tls });
+  const door: AdminServer = new AdminServer({ handlers: createHandlers(harness.relay, service, () => door), rendererDir, team: harness.relay.teamDoor, ownerToken: new OwnerToken(harness.dataDir), host: '0.0.0.0', tls });
   const previousPort = port;
   ({ port } = await door.listen(0));
   t.after(async () => {

@@ -8,7 +8,7 @@ import type tls from 'node:tls';
 import type { Caller, Handlers, PushedEvent } from '../../../shared/contract.ts';
 import { callMethod, isMethodName, type AdminDoor } from '../api/handlers.ts';
 import { RENDERER_CSP } from '../desktop/app-protocol.ts';
-import type { Team } from '../store/team.ts';
+import type { TeamDoor } from '../store/team.ts';
 import type { TlsMaterial } from './certificate.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import { OwnerToken } from './owner-token.ts';
@@ -58,7 +58,7 @@ export interface AdminServerOptions {
   /** The built renderer (dist/renderer); the dashboard is served from here. */
   rendererDir: string;
   /** Members and their tokens; without it only the owner's token opens the door. */
-  team?: Team;
+  team?: TeamDoor;
   /** Kept in the data directory by the headless relay; a fixed or fresh one in tests. */
   ownerToken?: OwnerToken;
   /** The address to listen on; anything but loopback needs `tls`. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { methods, METHOD_ROLES, roleAllows, type Caller, type CallerView, type Handlers, type MethodName, type SettingsView } from '../../../shared/contract.ts';
 import { NotFoundError, type Relay } from '../relay.ts';
 import type { SettingsService } from '../settings-service.ts';
+import { settingsMetadata } from '../settings.ts';
 import { UnknownAlertError } from '../store/store.ts';
 import { UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError } from '../routing/router.ts';
@@ -72,6 +73,7 @@ export function createHandlers(relay: Relay, settings: SettingsService, door: ()
       return delivery;
     },
     getSettings: (_input, caller) => (caller.role === 'admin' ? settings.view() : withoutSecretHints(settings.view())),
+    getSettingsMetadata: () => settingsMetadata(),
     updateSettings: (patch, caller) => {
       const result = settings.update(patch);
       if (result.ok) audit(caller, 'settings', `changed ${Object.keys(patch).sort().join(', ') || 'nothing'}`);
@@ -98,22 +100,22 @@ export function createHandlers(relay: Relay, settings: SettingsService, door: ()
       audit(caller, 'accept', `accepted alert ${levelAlertId} in ilert (job ${jobId})`);
       return { jobId };
     },
-    getSetup: () => relay.setupInfo(),
-    checkIlertSource: ({ integrationKey, apiKey }) => relay.checkIlertSource(integrationKey, apiKey ?? settings.current.ilertApiKey),
+    getSetup: () => relay.setup.setupInfo(),
+    checkIlertSource: ({ integrationKey, apiKey }) => relay.setup.checkIlertSource(integrationKey, apiKey ?? settings.current.ilertApiKey),
     startTunnel: ({ kind }, caller) => {
       const tunnel = settings.current.tunnel === kind ? undefined : settings.update({ tunnel: kind });
       if (tunnel && !tunnel.ok) throw new ActionError(Object.values(tunnel.errors).join('; '));
       audit(caller, 'setup', `started a ${kind} tunnel`);
-      return relay.startTunnel(kind);
+      return relay.setup.startTunnel(kind);
     },
     stopTunnel: async (_input, caller) => {
       if (settings.current.tunnel !== 'off') settings.update({ tunnel: 'off' });
-      await relay.stopTunnel();
+      await relay.setup.stopTunnel();
       audit(caller, 'setup', 'stopped the tunnel');
       return { stopped: true as const };
     },
     checkReachability: async ({ url }, caller) => {
-      const { normalisedUrl, ...result } = await relay.checkReachability(url);
+      const { normalisedUrl, ...result } = await relay.setup.checkReachability(url);
       // A URL proven to reach this relay becomes the one Level is told to call.
       if (result.ok && url !== undefined && normalisedUrl && normalisedUrl !== settings.current.publicUrl) {
         const saved = settings.update({ publicUrl: normalisedUrl });

@@ -12,7 +12,7 @@ export class AlertWatcher {
   readonly #states = new Map<string, 'active' | 'resolved'>();
   readonly #failedAnnounced = new Set<number>();
 
-  constructor(read: ReadModels, _now?: number) {
+  constructor(read: ReadModels) {
     this.#read = read;
     // Only what is active matters: an alert not known here that resolves was not active before either.
     for (const id of read.activeAlertIds()) this.#states.set(id, 'active');

@@ -1,6 +1,6 @@
 import type { AlertRow } from '../../../shared/contract.ts';
 import type { NavigateTarget } from '../../../shared/bridge.ts';
-import { SEVERITIES, type Severity } from '../settings.ts';
+import { severityRank, type Severity } from '../../../shared/contract.ts';
 
 /** Something that happened that a technician may want to hear about. */
 export type DesktopEvent =
@@ -23,7 +23,7 @@ export interface NotificationPreferences {
   pausedUntil: number | undefined;
 }
 
-const rank = (severity: string | undefined) => SEVERITIES.indexOf((severity ?? 'information') as Severity);
+const rank = (severity: string | undefined) => severityRank(severity ?? 'information');
 const isUrgent = (alert: AlertRow) => alert.severity === 'critical' || alert.severity === 'emergency';
 const describe = (alert: AlertRow) => `${alert.name ?? 'Level alert'}${alert.deviceHostname ? ` on ${alert.deviceHostname}` : ''}`;
 

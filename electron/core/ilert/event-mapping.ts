@@ -1,5 +1,5 @@
 import type { LevelAlert } from '../level/envelope.ts';
-import type { Severity } from '../settings.ts';
+import type { Severity } from '../../../shared/contract.ts';
 
 /** The body of `POST /api/events` (schema `Event` in ilert's OpenAPI spec), minus the integration key. */
 export interface IlertEventBody {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { maskSecret } from '../settings.ts';
+import { maskSecret } from '../secret-mask.ts';
 import type { IlertEventBody } from './event-mapping.ts';
 
 export const REQUEST_TIMEOUT_MS = 10_000;

@@ -4,7 +4,7 @@
  * what ilert made of an event). Contract: ilert's REST API reference, https://api.ilert.com/api-docs/.
  */
 import { z } from 'zod';
-import { maskSecret } from '../settings.ts';
+import { hideSecrets, maskSecret } from '../secret-mask.ts';
 import { keyFingerprint } from './events-client.ts';
 
 export const API_TIMEOUT_MS = 10_000;
@@ -440,11 +440,7 @@ export class IlertApi {
   }
 
   #scrub(text: string, context: RequestContext): string {
-    let clean = text;
-    for (const secret of [this.#apiKey, ...(context.secrets ?? [])]) {
-      if (secret) clean = clean.split(secret).join(maskSecret(secret) ?? '••••');
-    }
-    return clean;
+    return hideSecrets(text, [this.#apiKey, ...(context.secrets ?? [])], (secret) => maskSecret(secret) ?? '••••');
   }
 
   #statusError(status: number, text: string, context: RequestContext): IlertApiError {

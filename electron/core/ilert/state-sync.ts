@@ -1,5 +1,7 @@
 import type { IlertAlert, IlertApi } from './ilert-api.ts';
 import type { Store } from '../store/store.ts';
+import type { Announce } from '../app-events.ts';
+import { Periodic } from '../periodic.ts';
 
 /** ilert allows 120 requests a minute per user key; a poll costs one request per source plus one per 100 open alerts. */
 export const ILERT_POLL_INTERVAL_MS = 30_000;
@@ -8,6 +10,7 @@ const CREATION_GRACE_MS = 120_000;
 
 export interface IlertStateSyncOptions {
   store: Store;
+  announce: Announce;
   api: () => IlertApi | undefined;
   /** The integration keys of every configured target (alert source). */
   integrationKeys: () => string[];
@@ -22,7 +25,7 @@ export interface IlertStateSyncOptions {
 export class IlertStateSync {
   readonly #options: IlertStateSyncOptions;
   readonly #sourceIds = new Map<string, number>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #periodic: Periodic;
   #polling: Promise<void> | undefined;
   lastPollAt: number | undefined;
   /** Why the last poll failed (a revoked key, an answer that does not parse…), shown on Health. */
@@ -34,18 +37,15 @@ export class IlertStateSync {
 
   constructor(options: IlertStateSyncOptions) {
     this.#options = options;
+    this.#periodic = new Periodic(() => this.poll(), options.intervalMs ?? ILERT_POLL_INTERVAL_MS);
   }
 
   start(): void {
-    if (this.#timer) return;
-    void this.poll().catch(() => undefined);
-    this.#timer = setInterval(() => void this.poll().catch(() => undefined), this.#options.intervalMs ?? ILERT_POLL_INTERVAL_MS);
-    this.#timer.unref();
+    this.#periodic.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    await this.#periodic.stop();
     await this.#polling?.catch(() => undefined);
   }
 
@@ -79,10 +79,10 @@ export class IlertStateSync {
       this.lastError = undefined;
       this.lastSkipped = listing.skipped;
       this.lastIncomplete = !listing.complete;
-      if (changed && !this.#options.store.closed) this.#options.store.emit({ kind: 'setup' });
+      if (changed) this.#options.announce('ilert-state');
     } catch (error) {
       this.lastError = (error as Error).message;
-      if (!this.#options.store.closed) this.#options.store.emit({ kind: 'setup' });
+      this.#options.announce('ilert-state');
       throw error;
     }
   }

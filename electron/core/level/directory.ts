@@ -3,6 +3,7 @@ import { DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from './envelope.ts';
 import type { LevelApi, LevelDevice, LevelGroup } from './level-api.ts';
 import { buildGroupTree, type GroupTree } from '../routing/group-tree.ts';
 import type { Store } from '../store/store.ts';
+import type { Announce } from '../app-events.ts';
 
 /** A device the relay knows about is looked up again when older than this (it may have moved). */
 export const DEVICE_STALE_AFTER_MS = 60 * 60_000;
@@ -21,18 +22,19 @@ export interface SyncResult {
 export class LevelDirectory {
   readonly #store: Store;
   readonly #api: () => LevelApi | undefined;
+  readonly #announce: Announce;
   #tree: GroupTree | undefined;
   lastSyncAt: number | undefined;
   lastSyncError: string | undefined;
 
-  constructor(store: Store, api: () => LevelApi | undefined) {
+  constructor(store: Store, api: () => LevelApi | undefined, announce: Announce) {
     this.#store = store;
     this.#api = api;
+    this.#announce = announce;
     store.changes.on('change', (change) => {
-      if (change.kind === 'setup') this.#tree = undefined;
+      if (change.kind === 'mirror') this.#tree = undefined;
     });
-    const last = store.sql.get(`SELECT max(synced_at) AS at FROM devices`).get() as { at: number | null };
-    this.lastSyncAt = last.at ?? undefined;
+    this.lastSyncAt = store.mirror.lastSyncedAt();
   }
 
   get configured(): boolean {
@@ -46,18 +48,18 @@ export class LevelDirectory {
     try {
       const [groups, devices] = await Promise.all([api.listGroups(), api.listDevices()]);
       this.#store.transaction(() => {
-        for (const group of groups) this.#upsertGroup(group, now);
-        for (const device of devices) this.#upsertDevice(device, now);
-        this.#markMissingDeleted('groups', groups.map((group) => group.id), now);
-        this.#markMissingDeleted('devices', devices.map((device) => device.id), now);
-        this.#store.collect({ kind: 'setup' });
+        for (const group of groups) this.#store.mirror.upsertGroup(group, now);
+        for (const device of devices) this.#store.mirror.upsertDevice(device, now);
+        this.#store.mirror.markMissingDeleted('groups', groups.map((group) => group.id), now);
+        this.#store.mirror.markMissingDeleted('devices', devices.map((device) => device.id), now);
+        this.#store.collect({ kind: 'mirror' });
       });
       this.lastSyncAt = now;
       this.lastSyncError = undefined;
       return { groups: groups.length, devices: devices.length, at: now };
     } catch (error) {
       this.lastSyncError = (error as Error).message;
-      this.#store.emit({ kind: 'setup' });
+      this.#announce('level-sync');
       throw error;
     }
   }
@@ -70,9 +72,9 @@ export class LevelDirectory {
     if ((GROUP_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
       const group = await api.getGroup(id);
       this.#store.transaction(() => {
-        if (group) this.#upsertGroup(group, now);
-        else this.#markDeleted('groups', id, now);
-        this.#store.collect({ kind: 'setup' });
+        if (group) this.#store.mirror.upsertGroup(group, now);
+        else this.#store.mirror.markDeleted('groups', id, now);
+        this.#store.collect({ kind: 'mirror' });
       });
     } else if ((DEVICE_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
       await this.#refreshDevice(api, id, now);
@@ -83,14 +85,14 @@ export class LevelDirectory {
   async ensureDevice(deviceId: string, now = Date.now()): Promise<void> {
     const api = this.#api();
     if (!api) return;
-    const row = this.#store.sql.get('SELECT synced_at FROM devices WHERE id = ? AND deleted = 0').get(deviceId) as { synced_at: number | null } | undefined;
-    if (row?.synced_at != null && now - row.synced_at < DEVICE_STALE_AFTER_MS) return;
+    const syncedAt = this.#store.mirror.deviceSyncedAt(deviceId);
+    if (syncedAt != null && now - syncedAt < DEVICE_STALE_AFTER_MS) return;
     await this.#refreshDevice(api, deviceId, now);
   }
 
   async #refreshDevice(api: LevelApi, id: string, now: number): Promise<void> {
     const device = await api.getDevice(id);
-    const known = device?.group_id ? this.#store.sql.get('SELECT 1 FROM groups WHERE id = ? AND deleted = 0').get(device.group_id) : true;
+    const known = device?.group_id ? this.#store.mirror.hasGroup(device.group_id) : true;
     // A device in a group the mirror has never seen: fetch the group and its ancestors too.
     const newGroups: LevelGroup[] = [];
     if (!known && device?.group_id) {
@@ -103,56 +105,25 @@ export class LevelDirectory {
       }
     }
     this.#store.transaction(() => {
-      for (const group of newGroups) this.#upsertGroup(group, now);
-      if (device) this.#upsertDevice(device, now);
-      else this.#markDeleted('devices', id, now);
-      this.#store.collect({ kind: 'setup' });
+      for (const group of newGroups) this.#store.mirror.upsertGroup(group, now);
+      if (device) this.#store.mirror.upsertDevice(device, now);
+      else this.#store.mirror.markDeleted('devices', id, now);
+      this.#store.collect({ kind: 'mirror' });
     });
   }
 
   device(id: string): LevelDevice | undefined {
-    const row = this.#store.sql.get('SELECT data, group_id FROM devices WHERE id = ? AND deleted = 0').get(id) as { data: string; group_id: string | null } | undefined;
+    const row = this.#store.mirror.device(id);
     if (!row) return undefined;
     return { ...(JSON.parse(row.data) as LevelDevice), id, group_id: row.group_id };
   }
 
   devices(): { id: string; group_id: string | null }[] {
-    return this.#store.sql.get('SELECT id, group_id FROM devices WHERE deleted = 0').all() as { id: string; group_id: string | null }[];
+    return this.#store.mirror.devices();
   }
 
   tree(): GroupTree {
-    this.#tree ??= buildGroupTree(
-      this.#store.sql.get('SELECT id, coalesce(name, id) AS name, parent_id FROM groups WHERE deleted = 0').all() as { id: string; name: string; parent_id: string | null }[],
-    );
+    this.#tree ??= buildGroupTree(this.#store.mirror.groups());
     return this.#tree;
-  }
-
-  #upsertGroup(group: LevelGroup, now: number): void {
-    this.#store.sql
-      .get(
-        `INSERT INTO groups (id, name, parent_id, data, deleted, updated_at) VALUES (?, ?, ?, ?, 0, ?)
-         ON CONFLICT(id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id, data = excluded.data, deleted = 0, updated_at = excluded.updated_at`,
-      )
-      .run(group.id, group.name, group.parent_id ?? null, JSON.stringify(group), now);
-  }
-
-  #upsertDevice(device: LevelDevice, now: number): void {
-    this.#store.sql
-      .get(
-        `INSERT INTO devices (id, hostname, group_id, data, deleted, updated_at, synced_at) VALUES (?, ?, ?, ?, 0, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, group_id = excluded.group_id, data = excluded.data, deleted = 0,
-           updated_at = excluded.updated_at, synced_at = excluded.synced_at`,
-      )
-      .run(device.id, device.hostname ?? null, device.group_id ?? null, JSON.stringify(device), now, now);
-  }
-
-  #markDeleted(table: 'groups' | 'devices', id: string, now: number): void {
-    this.#store.sql.get(`UPDATE ${table} SET deleted = 1, updated_at = ? WHERE id = ?`).run(now, id);
-  }
-
-  #markMissingDeleted(table: 'groups' | 'devices', present: readonly string[], now: number): void {
-    const keep = new Set(present);
-    const rows = this.#store.sql.get(`SELECT id FROM ${table} WHERE deleted = 0`).all() as { id: string }[];
-    for (const row of rows) if (!keep.has(row.id)) this.#markDeleted(table, row.id, now);
   }
 }

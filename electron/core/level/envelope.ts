@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEVERITIES, type Severity } from '../settings.ts';
+import { SEVERITY_LEVELS, type Severity } from '../../../shared/contract.ts';
 
 const opaqueId = z.union([z.string().trim().min(1, 'must not be empty'), z.number().transform(String)]);
 
@@ -40,7 +40,7 @@ export const alertDataSchema = z.looseObject({
     .nullish()
     .transform((value): Severity | undefined => {
       const lower = value?.trim().toLowerCase();
-      return (SEVERITIES as readonly string[]).includes(lower ?? '') ? (lower as Severity) : undefined;
+      return (SEVERITY_LEVELS as readonly string[]).includes(lower ?? '') ? (lower as Severity) : undefined;
     }),
   is_resolved: z.boolean().nullish(),
   started_at: nullableText,

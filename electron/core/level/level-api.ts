@@ -4,7 +4,8 @@
  * webhooks missed. Every failure is a LevelApiError whose message tells the user what to do.
  */
 import { z } from 'zod';
-import { SEVERITIES, type Severity } from '../settings.ts';
+import { SEVERITY_LEVELS, type Severity } from '../../../shared/contract.ts';
+import { hideSecrets } from '../secret-mask.ts';
 
 export const DEFAULT_LEVEL_API_URL = 'https://api.level.io/v2';
 
@@ -160,7 +161,7 @@ const alertSchema = z
       .unknown()
       .transform((value): Severity | undefined => {
         const lower = typeof value === 'string' ? value.trim().toLowerCase() : '';
-        return (SEVERITIES as readonly string[]).includes(lower) ? (lower as Severity) : undefined;
+        return (SEVERITY_LEVELS as readonly string[]).includes(lower) ? (lower as Severity) : undefined;
       }),
     is_resolved: z.boolean().nullish().catch(undefined).transform((value) => value ?? undefined),
     started_at: text,
@@ -428,7 +429,7 @@ export class LevelApi {
   }
 
   #redact(message: string): string {
-    return this.#apiKey.length >= 4 ? message.split(this.#apiKey).join('[API key]') : message;
+    return hideSecrets(message, [this.#apiKey], '[API key]', 4);
   }
 
   #networkError(error: unknown, path: string): LevelApiError {

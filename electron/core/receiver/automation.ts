@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { readLevelTime, type Envelope, type LevelAlert } from '../level/envelope.ts';
-import { SEVERITIES } from '../settings.ts';
+import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
 
 export const AUTOMATION_PATH = '/webhooks/level/automation';
 export const AUTOMATION_SECRET_HEADER = 'x-relay-automation-secret';
@@ -35,7 +35,7 @@ const text = z.string().trim();
 const automationSchema = z.object({
   name: text.min(1, 'must name the alert (e.g. "Disk space low")').max(200),
   status: z.enum(['active', 'resolved'], { error: 'must be "active" or "resolved"' }).default('active'),
-  severity: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(', ')}` }).default('warning'),
+  severity: z.enum(SEVERITY_LEVELS, { error: `must be one of ${SEVERITY_LEVELS.join(', ')}` }).default('warning'),
   description: text.max(5000).optional(),
   payload: z.unknown().optional(),
   device_id: text.min(1, 'must be {{level_device_id}}'),

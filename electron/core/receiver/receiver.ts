@@ -4,7 +4,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { parseDelivery, type Envelope, type LevelAlert } from '../level/envelope.ts';
 import { verifySignature, SIGNATURE_HEADER, type SignatureVerdict } from '../level/signature.ts';
 import { StoreUnavailableError } from '../store/database.ts';
-import type { InboundDelivery, IngestPolicy, RejectedDelivery, Store } from '../store/store.ts';
+import type { IngestPolicy, Store } from '../store/store.ts';
+import type { InboundDelivery, RejectedDelivery } from '../store/inbound-delivery.ts';
 import { redactHeaders } from './redact.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, parseAutomation } from './automation.ts';
 

@@ -5,6 +5,7 @@ import type { LevelApi, LevelApiAlert } from '../level/level-api.ts';
 import type { WebhookResult } from '../receiver/receiver.ts';
 import { TEST_ALERT_PREFIX, testAlertResolve } from '../setup/integration-test.ts';
 import { RECONCILED_EVENT_PREFIX, type Store } from '../store/store.ts';
+import { Periodic } from '../periodic.ts';
 
 export const RECONCILE_INTERVAL_MS = 5 * 60_000;
 export type ReconcileTrigger = Reconciliation['trigger'];
@@ -33,33 +34,31 @@ type Change = Reconciliation['changes'][number];
 export class Reconciler {
   readonly #options: ReconcilerOptions;
   readonly #intervalMs: number;
-  #timer: NodeJS.Timeout | undefined;
-  #lastTickAt = 0;
+  readonly #periodic: Periodic;
+  #lastTickAt: number | undefined;
   #running: Promise<Reconciliation> | undefined;
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
     this.#intervalMs = options.intervalMs ?? RECONCILE_INTERVAL_MS;
+    this.#periodic = new Periodic(() => this.#tick(), this.#intervalMs);
   }
 
   /** Runs now, then on every interval; a tick that comes far too late means the machine slept. */
   start(): void {
-    if (this.#timer) return;
-    this.#lastTickAt = Date.now();
-    void this.#runQuietly('start');
-    this.#timer = setInterval(() => {
-      const now = Date.now();
-      const slept = now - this.#lastTickAt > this.#intervalMs * 2;
-      this.#lastTickAt = now;
-      void this.#runQuietly(slept ? 'wake' : 'schedule');
-    }, this.#intervalMs);
-    this.#timer.unref();
+    this.#periodic.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    await this.#periodic.stop();
     await this.#running?.catch(() => undefined);
+  }
+
+  #tick(): Promise<void> {
+    const now = Date.now();
+    const trigger = this.#lastTickAt === undefined ? 'start' : now - this.#lastTickAt > this.#intervalMs * 2 ? 'wake' : 'schedule';
+    this.#lastTickAt = now;
+    return this.#runQuietly(trigger);
   }
 
   /** The machine woke up (the desktop app hears it from the OS): catch up at once. */
@@ -95,7 +94,7 @@ export class Reconciler {
     const id = Number(
       store.sql.get(`INSERT INTO reconciliations (trigger, started_at, outcome) VALUES (?, ?, 'running')`).run(trigger, startedAt).lastInsertRowid,
     );
-    store.emit({ kind: 'setup' });
+    store.emit({ kind: 'reconciliation' });
     const changes: Change[] = [];
     let checked = 0;
     try {
@@ -175,7 +174,7 @@ export class Reconciler {
       store.sql
         .get(`UPDATE reconciliations SET finished_at = ?, outcome = ?, error = ?, checked = ?, changes = ? WHERE id = ?`)
         .run(finishedAt, outcome, error ?? null, checked, JSON.stringify(changes), id);
-      store.emit({ kind: 'setup' });
+      store.emit({ kind: 'reconciliation' });
     }
     return { id, trigger, startedAt, finishedAt, outcome, error, checked, changes };
   }

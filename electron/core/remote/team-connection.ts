@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { AlertRow, PushedEvent } from '../../../shared/contract.ts';
 import type { DesktopEvent } from '../desktop/notifications.ts';
 import type { TrayState } from '../desktop/tray-state.ts';
-import { SEVERITIES, type Severity } from '../settings.ts';
+import { SEVERITY_LEVELS, type Severity } from '../../../shared/contract.ts';
 import type { SecretCodec } from '../settings-file.ts';
 import type { Pin } from './remote-relay.ts';
 
@@ -55,7 +55,7 @@ export function readConnection(dataDir: string, codec: SecretCodec | undefined):
       throw new ConnectionFileError(`the keychain did not decrypt the team relay token (${(error as Error).message}): connect again`);
     }
   }
-  const severity = SEVERITIES.includes(raw.notifyMinSeverity as Severity) ? (raw.notifyMinSeverity as Severity) : 'warning';
+  const severity = SEVERITY_LEVELS.includes(raw.notifyMinSeverity as Severity) ? (raw.notifyMinSeverity as Severity) : 'warning';
   return {
     mode: 'remote',
     origin: raw.origin,

@@ -1,21 +1,16 @@
-import type { RoutingView } from '../../../shared/contract.ts';
+import { severityRank, type RoutingView } from '../../../shared/contract.ts';
 import type { Enrichment } from '../ilert/event-mapping.ts';
 import type { LevelAlert } from '../level/envelope.ts';
 import { operatingSystemName } from '../level/level-api.ts';
 import type { LevelDirectory } from '../level/directory.ts';
-import { SEVERITIES, type Settings, type Severity } from '../settings.ts';
+import type { Settings } from '../settings.ts';
 import type { RouteChoice, Store } from '../store/store.ts';
+import { GroupRoutes, type GroupRoute } from '../store/group-routes.ts';
 import { deviceCountsBySubtree, resolveRoute } from './group-tree.ts';
 
 export const DEFAULT_TARGET = 'default';
 /** How long an alert's acknowledgement may wait for Level's API to say which group its device is in. */
 export const DEVICE_LOOKUP_TIMEOUT_MS = 2000;
-
-export interface GroupRoute {
-  target: string;
-  routingKey?: string | undefined;
-  minSeverity?: Severity | undefined;
-}
 
 /**
  * Decides where an alert goes: the ilert target mapped on its device's Level group or the
@@ -23,42 +18,26 @@ export interface GroupRoute {
  */
 export class Router {
   readonly #store: Store;
+  readonly #routes: GroupRoutes;
   readonly #directory: LevelDirectory;
   readonly #settings: () => Settings;
 
   constructor(store: Store, directory: LevelDirectory, settings: () => Settings) {
     this.#store = store;
+    this.#routes = new GroupRoutes(store);
     this.#directory = directory;
     this.#settings = settings;
   }
 
   routes(): Map<string, GroupRoute> {
-    const rows = this.#store.sql.get('SELECT group_id, target, routing_key, min_severity FROM group_routes').all() as {
-      group_id: string;
-      target: string;
-      routing_key: string | null;
-      min_severity: Severity | null;
-    }[];
-    return new Map(rows.map((row) => [row.group_id, { target: row.target, routingKey: row.routing_key ?? undefined, minSeverity: row.min_severity ?? undefined }]));
+    return this.#routes.all();
   }
 
   setRoute(groupId: string, route: GroupRoute | null, now = Date.now()): void {
     if (route && route.target !== DEFAULT_TARGET && !this.#settings().ilertTargets.some((target) => target.name === route.target)) {
       throw new UnknownTargetError(`there is no ilert target named “${route.target}”: add it in Settings → ilert targets first`);
     }
-    this.#store.transaction(() => {
-      if (route) {
-        this.#store.sql
-          .get(
-            `INSERT INTO group_routes (group_id, target, routing_key, min_severity, updated_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT(group_id) DO UPDATE SET target = excluded.target, routing_key = excluded.routing_key, min_severity = excluded.min_severity, updated_at = excluded.updated_at`,
-          )
-          .run(groupId, route.target, route.routingKey?.trim() || null, route.minSeverity ?? null, now);
-      } else {
-        this.#store.sql.get('DELETE FROM group_routes WHERE group_id = ?').run(groupId);
-      }
-      this.#store.collect({ kind: 'setup' });
-    });
+    this.#routes.set(groupId, route, now);
   }
 
   /** Before the alert is stored: look its device up if the relay does not know it or knows it from long ago. */
@@ -103,7 +82,7 @@ export class Router {
     if (decision.kind === 'skip') return { target: DEFAULT_TARGET, reason: decision.reason, skip: decision.reason, groupPath, enrichment };
     if (decision.kind === 'default') return { target: DEFAULT_TARGET, reason: decision.reason, groupPath, enrichment };
     const route = decision.route!;
-    const below = route.minSeverity && alert.severity && SEVERITIES.indexOf(alert.severity) < SEVERITIES.indexOf(route.minSeverity);
+    const below = route.minSeverity && alert.severity && severityRank(alert.severity) < severityRank(route.minSeverity);
     return {
       target: route.target,
       reason: decision.reason,
@@ -147,7 +126,8 @@ export class Router {
       } satisfies RoutingView['rows'][number];
     });
     const covered = devices.filter((device) => resolveRoute(device.group_id, tree, mappings, 'skip').kind === 'mapped').length;
-    const active = this.#store.sql.get(`SELECT count(*) AS n FROM alerts WHERE state = 'active'`).get() as { n: number };
+    // From the trigger-kept counters, not a count over the alerts.
+    const activeAlerts = Object.values(this.#store.facts().activeAlerts).reduce((sum, count) => sum + count, 0);
     return {
       levelConfigured: this.#directory.configured,
       lastSyncAt: this.#directory.lastSyncAt,
@@ -158,7 +138,7 @@ export class Router {
         ...settings.ilertTargets.map((target) => ({ name: target.name, configured: true })),
       ],
       rows,
-      summary: { groups: rows.length, mappedGroups: mappings.size, devices: devices.length, devicesCovered: covered, activeAlerts: active.n },
+      summary: { groups: rows.length, mappedGroups: mappings.size, devices: devices.length, devicesCovered: covered, activeAlerts },
     };
   }
 }

@@ -6,6 +6,7 @@ import { alertDataSchema, type Envelope, type LevelAlert } from '../level/envelo
 import { sign, SIGNATURE_HEADER } from '../level/signature.ts';
 import { RECONCILED_EVENT_PREFIX, type Store } from '../store/store.ts';
 import type { WebhookResult } from '../receiver/receiver.ts';
+import type { Announce } from '../app-events.ts';
 
 type Hop = IntegrationTest['hops'][number];
 type HopId = Hop['id'];
@@ -55,6 +56,7 @@ export function testAlertResolve(levelAlertId: string, startedAt: string, now = 
 
 export interface IntegrationTestOptions {
   store: Store;
+  announce: Announce;
   /** Where Level would post: the public URL's webhook path, else the local receiver. */
   webhookUrl: () => { url: string; public: boolean } | undefined;
   secret: () => string | undefined;
@@ -144,7 +146,7 @@ export class IntegrationTestRunner {
   }
 
   #changed(): void {
-    if (!this.#options.store.closed) this.#options.store.emit({ kind: 'setup' });
+    this.#options.announce('integration-test');
   }
 
   #hop(test: IntegrationTest, id: HopId, status: Hop['status'], detail?: string): void {

@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
 import { WEBHOOK_PATH } from '../receiver/receiver.ts';
+import { hideSecrets } from '../secret-mask.ts';
 
 export type TunnelStatus = 'stopped' | 'starting' | 'running' | 'restarting' | 'not-installed' | 'failed';
 export type TunnelKind = 'quick' | 'named';
@@ -153,9 +154,7 @@ export class Tunnel extends EventEmitter {
   }
 
   #mask(text: string): string {
-    let masked = text.replace(/(--token[=\s]+)\S+/g, '$1***');
-    if (this.#token) masked = masked.split(this.#token).join('***');
-    return masked;
+    return hideSecrets(text.replace(/(--token[=\s]+)\S+/g, '$1***'), [this.#token], '***');
   }
 
   #terminate(child: ChildProcess): void {

@@ -239,6 +239,12 @@ export class Outbox {
     });
   }
 
+  /** When the oldest waiting job was queued, through the partial index of waiting jobs: one row, not the backlog. */
+  oldestWaitingSince(): number | undefined {
+    const row = this.#store.sql.get(`SELECT created_at AS at FROM outbox INDEXED BY outbox_waiting_since WHERE status IN ('queued', 'in_flight') ORDER BY created_at LIMIT 1`).get() as { at: number } | undefined;
+    return row?.at;
+  }
+
   failedJobIds(): number[] {
     const rows = this.#store.sql.get(`SELECT id FROM outbox WHERE status = 'failed' ORDER BY id`).all() as { id: number }[];
     return rows.map((row) => row.id);

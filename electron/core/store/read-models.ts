@@ -11,6 +11,7 @@ import type {
   DeliveryStatus,
   JobView,
 } from '../../../shared/contract.ts';
+import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
 import type { Store } from './store.ts';
 
 /** A delivery's one status: its own outcome, or for accepted alerts the state of its ilert work. */
@@ -33,7 +34,6 @@ type Row = Record<string, unknown>;
 
 /** Most severe first; the same expression as the alerts_board index (schema 3), so pages read in index order. */
 const SEVERITY_RANK = `CASE a.severity WHEN 'emergency' THEN 0 WHEN 'critical' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END`;
-const SEVERITY_BY_RANK = ['emergency', 'critical', 'warning', 'information'];
 
 const text = (value: unknown) => (value === null || value === undefined ? undefined : String(value));
 const num = (value: unknown) => (value === null || value === undefined ? undefined : Number(value));
@@ -229,7 +229,7 @@ export class ReadModels {
         by: input.groupBy === 'device' ? 'device' : 'name',
         key: group.key,
         count: group.n,
-        severity: SEVERITY_BY_RANK[group.rank],
+        severity: SEVERITY_LEVELS[group.rank],
         devices: group.devices,
         names: group.names,
         newestAt: group.newest,
@@ -239,6 +239,26 @@ export class ReadModels {
   }
 
   /** Ids of the alerts active now (for the desktop's alert watcher on start). */
+  /** When the newest delivery arrived. */
+  lastDeliveryAt(): number | undefined {
+    return num(this.#store.sql.get(`SELECT received_at FROM deliveries ORDER BY id DESC LIMIT 1`).get()?.received_at);
+  }
+
+  /** The newest attempt to reach ilert; a null status code means no answer came. */
+  lastAttempt(): { startedAt: number; statusCode: number | null } | undefined {
+    const row = this.#store.sql.get(`SELECT started_at, status_code FROM attempts ORDER BY id DESC LIMIT 1`).get() as { started_at: number; status_code: number | null } | undefined;
+    return row && { startedAt: row.started_at, statusCode: row.status_code };
+  }
+
+  /** A stored request as it came in, to run it again; `truncated` when only its first bytes were kept (it failed authentication). */
+  storedRequest(id: number): { method: string; path: string; headers: Record<string, string>; body: Uint8Array | undefined; truncated: boolean; source: string } | undefined {
+    const row = this.#store.sql
+      .get(`SELECT method, path, headers, b.body, body_sha256, source FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`)
+      .get(id) as { method: string; path: string; headers: string; body: Uint8Array | null; body_sha256: string | null; source: string } | undefined;
+    if (!row) return undefined;
+    return { method: row.method, path: row.path, headers: JSON.parse(row.headers) as Record<string, string>, body: row.body ?? undefined, truncated: row.body_sha256 !== null, source: row.source };
+  }
+
   activeAlertIds(): string[] {
     const rows = this.#store.sql.get(`SELECT level_alert_id FROM alerts WHERE state = 'active'`).all() as { level_alert_id: string }[];
     return rows.map((row) => row.level_alert_id);

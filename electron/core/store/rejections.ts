@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Statements } from './database.ts';
-import type { InboundDelivery } from './store.ts';
+import type { InboundDelivery } from './inbound-delivery.ts';
 
 /**
  * Anyone who can reach the public URL can be rejected, without any secret, so what a rejection

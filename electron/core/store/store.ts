@@ -3,40 +3,18 @@ import type { DatabaseSync } from 'node:sqlite';
 import { toIlertEvent, alertKeyFor, summaryFor, type IlertEventBody, type Enrichment } from '../ilert/event-mapping.ts';
 import type { Envelope, LevelAlert } from '../level/envelope.ts';
 import { isResolvedAlertEvent, DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from '../level/envelope.ts';
-import type { SignatureVerdict } from '../level/signature.ts';
-import type { Severity } from '../settings.ts';
+import type { Severity } from '../../../shared/contract.ts';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { openDatabase, Statements, inTransaction, StoreUnavailableError, tryBeginImmediate, finishTransaction, sqliteCode, DATABASE_FILE } from './database.ts';
 import { DataDirLock } from '../data-dir-lock.ts';
 import { StoreHealth } from './store-health.ts';
 import { REJECTION_LIMITS, enforceRejectionBudget, rejectionTrace, type RejectionLimits } from './rejections.ts';
+import { Mirror } from './mirror.ts';
+import type { InboundDelivery, RejectedDelivery } from './inbound-delivery.ts';
 
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
-export type DeliverySource = 'webhook' | 'rerun' | 'automation' | 'reconciled' | 'test';
 export type JobStatus = 'queued' | 'in_flight' | 'delivered' | 'failed' | 'skipped';
-
-/** What the receiver knows about one inbound request once it has decided how to answer it. */
-export interface InboundDelivery {
-  receivedAt: number;
-  source: DeliverySource;
-  remoteAddr: string | undefined;
-  forwardedFor: string | undefined;
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: Uint8Array | undefined;
-  bodySize: number;
-  signature: SignatureVerdict | 'not-checked' | 'shared-secret';
-  rerunOf?: number | undefined;
-}
-
-export interface RejectedDelivery extends InboundDelivery {
-  statusCode: number;
-  reason: string;
-  eventId?: string | undefined;
-  eventType?: string | undefined;
-}
 
 export interface AcceptedDelivery extends InboundDelivery {
   envelope: Envelope;
@@ -93,8 +71,10 @@ export type StoreChange =
    */
   | { kind: 'job'; id: number; alertKey: string; target: string; status: JobStatus; schedule?: { priorityAt: number; delayMs: number } }
   | { kind: 'alert'; levelAlertId: string }
-  /** Setup test progress, the routing table, the tunnel or reconciliation changed. */
-  | { kind: 'setup' };
+  /** The device and group mirror, the routing table, or the list of reconciliations changed. */
+  | { kind: 'mirror' }
+  | { kind: 'routing' }
+  | { kind: 'reconciliation' };
 
 /**
  * Rank within a backlog: emergency/critical alerts and all resolves first (a resolve stops a page),
@@ -176,6 +156,8 @@ interface PendingWrite {
 export class Store {
   readonly db: DatabaseSync;
   readonly sql: Statements;
+  /** The device and group mirror's one writer. */
+  readonly mirror: Mirror;
   readonly changes = new EventEmitter<{ change: [StoreChange] }>();
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
@@ -202,12 +184,12 @@ export class Store {
     }
     this.#file = path.join(dataDir, DATABASE_FILE);
     this.sql = new Statements(this.db);
+    this.mirror = new Mirror(this.sql);
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
     this.health = new StoreHealth(options.failureHoldMs);
     // The dashboard and tray learn at once that writes fail: no row change would tell them.
-    this.health.on('change', () => this.emit({ kind: 'setup' }));
   }
 
   /** Reports a commit's outcome; while writes fail, a tiny probe write finds out when they work again. */
@@ -472,37 +454,13 @@ export class Store {
     if (delivery.alert) {
       jobIds = this.#applyAlertEvent(delivery, delivery.alert, deliveryId, occurredMs, policy);
     } else if ((DEVICE_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
-      this.#applyMirror('devices', envelope, delivery.receivedAt);
+      this.#collectedChanges.push({ kind: 'mirror' });
+      this.mirror.applyWebhook('devices', envelope, delivery.receivedAt);
     } else if ((GROUP_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
-      this.#applyMirror('groups', envelope, delivery.receivedAt);
+      this.#collectedChanges.push({ kind: 'mirror' });
+      this.mirror.applyWebhook('groups', envelope, delivery.receivedAt);
     }
     return { outcome: 'accepted', deliveryId, jobIds };
-  }
-
-  #applyMirror(table: 'devices' | 'groups', envelope: Envelope, now: number): void {
-    const data = envelope.data as Record<string, unknown>;
-    const deleted = envelope.event_type.endsWith('_deleted') ? 1 : 0;
-    this.#collectedChanges.push({ kind: 'setup' });
-    const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : null);
-    if (table === 'devices') {
-      this.sql
-        .get(
-          `INSERT INTO devices (id, hostname, group_id, data, deleted, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET
-             hostname = coalesce(excluded.hostname, hostname), group_id = coalesce(excluded.group_id, group_id),
-             data = CASE WHEN excluded.deleted THEN data ELSE excluded.data END, deleted = excluded.deleted, updated_at = excluded.updated_at`,
-        )
-        .run(envelope.data.id, text(data.hostname), text(data.group_id), JSON.stringify(data), deleted, now);
-    } else {
-      this.sql
-        .get(
-          `INSERT INTO groups (id, name, parent_id, data, deleted, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET
-             name = coalesce(excluded.name, name), parent_id = CASE WHEN excluded.deleted THEN parent_id ELSE excluded.parent_id END,
-             data = CASE WHEN excluded.deleted THEN data ELSE excluded.data END, deleted = excluded.deleted, updated_at = excluded.updated_at`,
-        )
-        .run(envelope.data.id, text(data.name), text(data.parent_id), JSON.stringify(data), deleted, now);
-    }
   }
 
   #applyAlertEvent(delivery: AcceptedDelivery, alert: LevelAlert, deliveryId: number, occurredMs: number, policy: IngestPolicy): number[] {

@@ -53,6 +53,9 @@ export class UnknownMemberError extends Error {
 /** Last use is written at most this often per member: a busy dashboard must not write on every call. */
 const LAST_USE_RESOLUTION_MS = 60_000;
 
+/** What the admin door needs of the team: who a token belongs to, and pairing a new device. */
+export type TeamDoor = Pick<Team, 'authenticate' | 'pair'>;
+
 export class Team {
   readonly #store: Store;
 

@@ -1,10 +1,14 @@
-import type { PushedEvent } from '../../../shared/contract.ts';
-import type { Store, StoreChange } from '../store/store.ts';
+import type { PushedEvent } from '../../shared/contract.ts';
+import type { AppEvent } from './app-events.ts';
+import type { StoreChange } from './store/store.ts';
+
+/** Everything the relay announces, one at a time: the store's writes and the app's other changes. */
+export type RelayChange = StoreChange | AppEvent;
 
 export const BATCH_INTERVAL_MS = 300;
 
 /**
- * Collects store changes and hands them on at most every ~300 ms, de-duplicated, so a burst of
+ * Collects the relay's changes and hands them on at most every ~300 ms, de-duplicated, so a burst of
  * a thousand deliveries reaches a UI as a handful of messages rather than a thousand.
  */
 export class ChangeBatcher {
@@ -13,19 +17,17 @@ export class ChangeBatcher {
   #alerts = new Set<string>();
   #setup = false;
   #timer: NodeJS.Timeout | undefined;
-  readonly #store: Store;
   readonly #send: (changes: PushedEvent<'changes'>) => void;
   readonly #intervalMs: number;
-  readonly #onChange = (change: StoreChange) => this.#add(change);
+  readonly #unsubscribe: () => void;
 
-  constructor(store: Store, send: (changes: PushedEvent<'changes'>) => void, intervalMs = BATCH_INTERVAL_MS) {
-    this.#store = store;
+  constructor(subscribe: (listener: (change: RelayChange) => void) => () => void, send: (changes: PushedEvent<'changes'>) => void, intervalMs = BATCH_INTERVAL_MS) {
     this.#send = send;
     this.#intervalMs = intervalMs;
-    store.changes.on('change', this.#onChange);
+    this.#unsubscribe = subscribe((change) => this.#add(change));
   }
 
-  #add(change: StoreChange): void {
+  #add(change: RelayChange): void {
     if (change.kind === 'delivery') this.#deliveries.add(change.id);
     else if (change.kind === 'job') this.#jobs.add(change.id);
     else if (change.kind === 'alert') this.#alerts.add(change.levelAlertId);
@@ -46,7 +48,7 @@ export class ChangeBatcher {
   }
 
   close(): void {
-    this.#store.changes.off('change', this.#onChange);
+    this.#unsubscribe();
     clearTimeout(this.#timer);
   }
 }
