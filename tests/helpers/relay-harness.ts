@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,15 @@ export const FAST_TUNING: RelayTuning = {
   backoff: { baseMs: 20, capMs: 200, giveUpAfterMs: 60_000 },
   rateLimitPauseMs: () => 100,
 };
+
+/** A port nothing listens on right now, for a relay that must be started on a known port. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 export function tempDataDir(prefix = 'relay-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

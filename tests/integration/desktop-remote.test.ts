@@ -7,24 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import path from 'node:path';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { launchDesktop, type StandinEvent } from '../helpers/desktop-process.ts';
-import { INTEGRATION_KEY, SECRET, startChildRelay, stopChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort, INTEGRATION_KEY, SECRET, startChildRelay, stopChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
 
 /** The owner's call over HTTPS, trusting only the certificate in the relay's data directory. */
 function ownerCall<T>(relay: ChildRelay, dataDir: string, method: string, input: unknown): Promise<T> {

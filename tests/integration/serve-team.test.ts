@@ -7,19 +7,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { NODE_FLAGS, SERVE_SOURCE, startChildRelay, stopChildRelay, tempDataDir } from '../helpers/relay-harness.ts';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort, NODE_FLAGS, SERVE_SOURCE, startChildRelay, stopChildRelay, tempDataDir } from '../helpers/relay-harness.ts';
 
 /** `npm run serve -- --print-url`: prints the current admin link and exits. */
 async function printUrl(env: Record<string, string>): Promise<string> {

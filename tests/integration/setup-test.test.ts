@@ -124,16 +124,7 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   // ilert lists nothing, so the test waits at "Alert visible in ilert" until it is cancelled.
   ilert.restMode = { kind: 'status', status: 200, body: '[]' };
   const started = harness.relay.integrationTest.start('synthetic');
-  const key = await waitForEvent(
-    harness.relay.events,
-    'change',
-    () => {
-      const id = harness.relay.integrationTest.current()?.levelAlertId;
-      return id && ilert.eventsFor(alertKeyFor(id)).length === 1 ? alertKeyFor(id) : undefined;
-    },
-    5000,
-    'the test ALERT in ilert',
-  );
+  const key = await runningTestAlertInIlert('the test ALERT in ilert');
   assert.equal(ilert.alertByKey(key)?.status, 'PENDING');
   ilert.mode = { kind: 'status', status: 503 };
   harness.relay.integrationTest.cancel();
@@ -174,16 +165,7 @@ test('the reconciler resolves a test alert left open by a relay that stopped mid
 
   ilert.restMode = { kind: 'status', status: 200, body: '[]' };
   harness.relay.integrationTest.start('synthetic');
-  const runningKey = await waitForEvent(
-    harness.relay.events,
-    'change',
-    () => {
-      const id = harness.relay.integrationTest.current()?.levelAlertId;
-      return id && ilert.eventsFor(alertKeyFor(id)).length === 1 ? alertKeyFor(id) : undefined;
-    },
-    5000,
-    'the running test’s ALERT in ilert',
-  );
+  const runningKey = await runningTestAlertInIlert('the running test’s ALERT in ilert');
 
   // No Level API key here: the run fails as a reconciliation, but test alerts are the relay's own.
   await assert.rejects(harness.relay.reconciler.run('manual'), /no Level API key/);
@@ -203,3 +185,17 @@ test('the reconciler resolves a test alert left open by a relay that stopped mid
   assert.equal((await finished()).outcome, 'cancelled');
   await ilert.waitFor(() => ilert.alertByKey(runningKey)?.status === 'RESOLVED', 5000, 'the cancelled test’s alert resolved');
 });
+
+/** The alert key of the running integration test, once its ALERT reached the fake ilert. */
+function runningTestAlertInIlert(what: string): Promise<string> {
+  return waitForEvent(
+    harness.relay.events,
+    'change',
+    () => {
+      const id = harness.relay.integrationTest.current()?.levelAlertId;
+      return id && ilert.eventsFor(alertKeyFor(id)).length === 1 ? alertKeyFor(id) : undefined;
+    },
+    5000,
+    what,
+  );
+}
