@@ -13,7 +13,7 @@ import { resolveDataDir } from '../core/data-dir.ts';
 import { Relay, type RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
-import { SettingsError } from '../core/settings.ts';
+import { SettingsError, configurationProblems } from '../core/settings.ts';
 import { DataDirInUseError } from '../core/data-dir-lock.ts';
 import { describeStoreError, sqliteCode } from '../core/store/database.ts';
 
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   console.log(`  settings file:  ${settingsPath}`);
   console.log(`  forwarding to:  ${settings.ilertApiUrl}/api/events (at most ${settings.ilertEventsPerMinute} events/min per key)`);
   const storeProblem = running.store.health.problem();
-  const problems = [...(storeProblem ? [`${storeProblem}: webhooks are answered 503 until it can`] : []), ...running.status().problems];
+  const problems = [...(storeProblem ? [`${storeProblem}: webhooks are answered 503 until it can`] : []), ...configurationProblems(settings)];
   for (const problem of problems) console.log(`  warning: ${problem}`);
   if (problems.length === 0) console.log('  configuration: ok');
   console.log('Press Ctrl+C to stop.');

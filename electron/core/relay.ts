@@ -4,7 +4,7 @@ import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forward
 import { ingestParsed, processAutomation, processWebhook, Receiver, WEBHOOK_PATH, type ReceiverLimits, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
 import type { RejectionLimits } from './store/rejections.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from './receiver/automation.ts';
-import { configurationProblems, type Settings } from './settings.ts';
+import type { Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
@@ -20,7 +20,7 @@ import { IlertStateSync } from './ilert/state-sync.ts';
 import { Tunnel, findCloudflared } from './setup/tunnel.ts';
 import { checkReachability, normalisePublicUrl } from './setup/reachability.ts';
 import { IntegrationTestRunner } from './setup/integration-test.ts';
-import { diagnose } from './diagnosis.ts';
+import { diagnose, ilertSummary } from './diagnosis.ts';
 import type { IlertSourceCheck, Reachability, RelayStatusView, SetupInfo, TunnelStateView } from '../../shared/contract.ts';
 
 export { DEFAULT_TARGET };
@@ -358,7 +358,7 @@ export class Relay {
       ilertReachable: attempt ? attempt.status_code !== null : undefined,
       lastAttemptAt: attempt?.started_at,
       heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.heartbeat.state },
-      problems: configurationProblems(this.#settings),
+      ilert: ilertSummary(facts),
       diagnoses: this.diagnoses(now, facts),
       publicUrl: this.#settings.publicUrl ?? this.#tunnel?.state.publicUrl,
       tunnel: this.tunnelState(),

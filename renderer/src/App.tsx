@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
 import { roleAllows, type CallerView, type RelayStatusView, type Role } from '../../shared/contract.ts';
 import { call, inElectron, onNavigate, onStaleToken, RelayApiError } from './api/client.ts';
+import { AlertAnnouncer } from './components/AlertAnnouncer.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { useChanges, useCoalesced, useInterval } from './hooks.ts';
 import { AlertsView } from './views/AlertsView.tsx';
@@ -73,9 +74,11 @@ export function App() {
   const ready = status !== undefined && me !== undefined && TABS.every((tab) => loaded.has(tab.view));
 
   const onTabKey = (event: KeyboardEvent<HTMLElement>) => {
-    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+    if (!['ArrowRight', 'ArrowLeft', 'Home', 'End'].includes(event.key)) return;
+    event.preventDefault();
     const index = TABS.findIndex((tab) => tab.view === view);
-    const next = TABS[(index + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length]!;
+    const next =
+      event.key === 'Home' ? TABS[0]! : event.key === 'End' ? TABS.at(-1)! : TABS[(index + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length]!;
     setView(next.view);
     document.getElementById(`tab-${next.view}`)?.focus();
   };
@@ -139,12 +142,22 @@ export function App() {
               onClick={() => setView(tab.view)}
             >
               {tab.label}
+              {tab.view === 'health' && status && status.diagnoses.length > 0 && (
+                <span
+                  className={`tab-badge ${status.diagnoses.some((diagnosis) => diagnosis.level === 'error') ? 'tab-badge-bad' : 'tab-badge-warn'}`}
+                  data-testid="health-badge"
+                  aria-label={status.diagnoses.length === 1 ? '1 problem' : `${status.diagnoses.length} problems`}
+                >
+                  {status.diagnoses.length}
+                </span>
+              )}
             </button>
           ))}
         </nav>
       </header>
       <ConnectionPanel firstStart />
-      <StatusBar status={status} error={statusError} onShowSettings={() => setView('settings')} />
+      <AlertAnnouncer />
+      <StatusBar status={status} error={statusError} onShowHealth={() => setView('health')} onShowSetup={() => setView(roleAllows(role, 'admin') ? 'setup' : 'health')} />
       {/* All views stay mounted (hidden ones are invisible and inert), so switching tabs keeps the
           place in the delivery log, the open detail and unsaved settings, and shows data at once. */}
       <main className="panels">

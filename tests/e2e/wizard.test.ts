@@ -84,10 +84,12 @@ async function openSetupStep(step: 'ilert' | 'receiver' | 'level' | 'test'): Pro
 test('before setup, Health says what is missing and "Run setup" opens the wizard at step 1', async () => {
   await page.getByRole('tab', { name: 'Health' }).click();
   await page.getByTestId('health-view').waitFor();
-  // Nothing is set up: either a check or the configuration list says what is missing.
-  await page.locator('[data-testid^="diagnosis-"], [data-testid="health-problem"]').first().waitFor();
+  // Nothing is set up: that is a problem on Health's one list, counted alike in the status bar and the tab's badge.
+  await page.getByTestId('diagnosis-ilert-not-configured').filter({ hasText: 'No ilert integration key' }).waitFor();
   assert.equal(await page.getByTestId('health-all-ok').count(), 0);
-  await page.getByTestId('health-problem').filter({ hasText: 'no ilert integration key' }).waitFor();
+  const listed = await page.locator('[data-testid="diagnoses"] > li').count();
+  assert.equal(await page.getByTestId('health-badge').innerText(), String(listed));
+  assert.equal(await page.getByTestId('status-problems').innerText(), listed === 1 ? '1 problem' : `${listed} problems`);
   await page.getByTestId('health-receiver').filter({ hasText: 'listening' }).waitFor();
   await screenshot('health-before-setup');
   await page.getByTestId('run-setup').click();

@@ -158,3 +158,34 @@ test('named ilert targets keep their saved key when the UI sends them back witho
   assert.equal(duplicate.ok, false);
   assert.match(Object.values(duplicate.errors).join(' '), /unique/);
 });
+
+test('re-running the ALERT of a resolved alert is refused, or sent with its RESOLVE behind it: ilert never holds it open', async () => {
+  const raid = alertEvent({ severity: 'critical', name: 'RAID degraded', hostname: 'NAS-01' });
+  // Signed with whatever secret the tests above left saved.
+  const level = new LevelSender({ url: harness.url, secret: harness.relay.settings.levelWebhookSecret, attempts: 1 });
+  await level.deliver(raid);
+  await level.deliver(alertEvent({ eventType: 'alert_resolved', alertId: raid.data.id, name: raid.data.name, severity: 'critical', hostname: 'NAS-01' }));
+  const alertKey = `level-alert-${raid.data.id}`;
+  await ilert.waitFor(() => ilert.alertByKey(alertKey)?.status === 'RESOLVED', 5000, 'resolved in ilert');
+  await waitForStore(harness.relay.store, () => harness.relay.status().queueDepth === 0);
+  const { rows } = (await call('listDeliveries', { filter: { search: 'RAID degraded', eventTypes: ['alert_active'] } })) as { rows: { job?: { id: number } }[] };
+  const alertJob = rows[0]!.job!.id;
+  const sent = ilert.eventsFor(alertKey).length;
+
+  // Through the API itself, not only the dashboard: refused with the reason, and nothing is sent.
+  const refused = await callMethod(handlers, 'rerunJob', { id: alertJob });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.ok === false && refused.status, 409);
+  assert.match(refused.ok === false ? refused.error.message : '', /“RAID degraded” is resolved: re-running its ALERT alone would open it again in ilert/);
+  assert.equal(harness.relay.status().queueDepth, 0, 'nothing queued');
+
+  const confirmed = (await call('rerunJob', { id: alertJob, thenResolve: true })) as { queued: true; resolveJobId?: number };
+  assert.ok(confirmed.resolveJobId! > alertJob);
+  await ilert.waitFor(() => ilert.eventsFor(alertKey).length === sent + 2, 5000, 'ALERT and RESOLVE again');
+  assert.deepEqual(ilert.eventsFor(alertKey).slice(sent).map((event) => event.eventType), ['ALERT', 'RESOLVE']);
+  assert.equal(ilert.alertByKey(alertKey)?.status, 'RESOLVED', 'left resolved in ilert');
+
+  // An active alert's ALERT re-runs as before, without asking.
+  const { rows: active } = (await call('listDeliveries', { filter: { search: 'Low disk space' } })) as { rows: { job?: { id: number } }[] };
+  assert.deepEqual(await call('rerunJob', { id: active.at(-1)!.job!.id }), { queued: true });
+});
