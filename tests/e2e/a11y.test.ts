@@ -198,3 +198,34 @@ test('a new alert is announced in a polite live region, and “copied” is not 
     await page.context().close();
   }
 });
+
+test('permalinks: the address names the open tab and delivery, Back undoes each step, and a link opens that delivery', async () => {
+  const page = await open('light');
+  try {
+    await page.waitForFunction(() => window.location.hash === '#/alerts');
+    await showView(page, 'Deliveries');
+    await page.waitForFunction(() => window.location.hash === '#/deliveries');
+    const row = page.getByTestId('delivery-row').filter({ hasText: 'RAID degraded' }).first();
+    const id = await row.getAttribute('data-delivery-id');
+    await row.click();
+    await page.waitForFunction((wanted) => window.location.hash === `#/deliveries/${wanted}`, id);
+
+    await page.goBack();
+    await page.getByTestId('delivery-detail').waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => window.location.hash), '#/deliveries');
+    await page.goBack();
+    await page.locator('#tab-alerts[aria-selected="true"]').waitFor();
+    await page.goForward();
+    await page.locator('#tab-deliveries[aria-selected="true"]').waitFor();
+
+    // A shared link (same relay, same sign-in) opens the same delivery in a fresh page.
+    const link = page.url().replace(/#.*$/, `#/deliveries/${id}`);
+    const other = await page.context().newPage();
+    await other.goto(link);
+    await other.getByTestId('app-ready').waitFor();
+    await other.locator(`[data-testid="delivery-detail"][data-delivery-id="${id}"]`).getByTestId('signature-verdict').waitFor();
+    assert.equal(await other.locator('#tab-deliveries').getAttribute('aria-selected'), 'true');
+  } finally {
+    await page.context().close();
+  }
+});

@@ -134,6 +134,9 @@ test('(b) ilert failing shows "retrying", and "delivered" once it recovers', asy
 test('(c) Retry all failed, Re-run of a delivery and of a job', async () => {
   ilert.mode = { kind: 'status', status: 400, body: JSON.stringify({ status: 400, message: 'Bad request: injected' }) };
   await deliver(backup);
+  // The Alerts row says why it failed and offers a Retry there.
+  await alertRow(backup.data.id).getByTestId(`alert-failure-${backup.data.id}`).filter({ hasText: /400/ }).waitFor();
+  await alertRow(backup.data.id).getByTestId(`alert-retry-${backup.data.id}`).waitFor();
   await openTab('Deliveries');
   const row = rowFor('Backup job failed');
   await row.getByTestId('job-status').filter({ hasText: 'failed' }).waitFor();
@@ -333,6 +336,7 @@ test('(g) rows streaming in while scrolled down do not move what the user reads'
 
 test('(f) the settings form rejects bad values, keeps what was typed, and saves good ones', async () => {
   await openTab('Settings');
+  assert.equal(await page.getByTestId('notify-min-severity').count(), 0, 'desktop-only settings are not offered in a browser');
   const perMinute = page.getByTestId('setting-ilertEventsPerMinute');
   assert.equal(await perMinute.inputValue(), '50');
   await page.getByTestId('locked-ilertApiUrl').filter({ hasText: 'ILERT_API_URL' }).waitFor();

@@ -82,6 +82,8 @@ async function openSetupStep(step: 'ilert' | 'receiver' | 'level' | 'test'): Pro
 }
 
 test('before setup, Health says what is missing and "Run setup" opens the wizard at step 1', async () => {
+  // A first start with nothing configured lands on Setup, not on an empty Alerts board.
+  await page.locator('#tab-setup[aria-selected="true"]').waitFor();
   await page.getByRole('tab', { name: 'Health' }).click();
   await page.getByTestId('health-view').waitFor();
   // Nothing is set up: that is a problem on Health's one list, counted alike in the status bar and the tab's badge.
@@ -105,6 +107,10 @@ test('an unknown integration key gets ilert’s 404 in step 1, and nothing can b
   assert.equal(await save.isDisabled(), true);
   assert.match(await page.getByTestId('ilert-save-reason').innerText(), /Enter the integration key/);
   await page.getByTestId('ilert-key').fill('  il1apiffffffffffffffffffffff00  ');
+  // Without a user API key the check could only fail: it says so, and saving unchecked is offered.
+  assert.equal(await page.getByTestId('ilert-check').isDisabled(), true);
+  assert.match(await page.getByTestId('ilert-check-reason').innerText(), /needs an ilert user API key/);
+  await page.getByTestId('ilert-save-unchecked').waitFor();
   await page.getByTestId('ilert-api-key').fill(API_KEY);
   await page.getByTestId('ilert-check').click();
   const problem = page.getByTestId('ilert-check-error');

@@ -18,7 +18,11 @@ interface DeliveriesViewProps {
   status: RelayStatusView | undefined;
   onLoaded: () => void;
   focusDeliveryId?: number | undefined;
+  /** The open delivery changed (for the address bar). */
+  onSelectedChange?: (id: number | undefined) => void;
 }
+
+const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 const SEVERITY_SHORT: Record<string, string> = { emergency: 'EMERG', critical: 'CRIT', warning: 'WARN', information: 'INFO' };
 
@@ -51,7 +55,7 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
     >
       <span className="dline">
         {/* The row's accessible name is its text: the full time, severity and host are in it for a screen reader too. */}
-        <span className="c-time" title={fullTime(row.receivedAt)}>
+        <span className="c-time" title={`${fullTime(row.receivedAt)} ${TIME_ZONE}`}>
           {shortTime(row.receivedAt)}
           <span className="sr-only"> ({fullTime(row.receivedAt)})</span>
         </span>
@@ -129,7 +133,7 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
   );
 }
 
-export function DeliveriesView({ status, onLoaded, focusDeliveryId }: DeliveriesViewProps) {
+export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedChange }: DeliveriesViewProps) {
   const [, setVersion] = useState(0);
   const [pager] = useState(() => new DeliveryPager(() => setVersion((version) => version + 1)));
   const [statuses, setStatuses] = useState<DeliveryStatus[]>([]);
@@ -147,9 +151,13 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId }: Deliveries
   const scrollTop = useRef(0);
   const ensureTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
+  // The address (or a notification) opens a delivery, and Back closes it again.
+  useEffect(() => setSelected(focusDeliveryId), [focusDeliveryId]);
+  const selectedChanged = useRef(onSelectedChange);
   useEffect(() => {
-    if (focusDeliveryId) setSelected(focusDeliveryId);
-  }, [focusDeliveryId]);
+    selectedChanged.current = onSelectedChange;
+  });
+  useEffect(() => selectedChanged.current?.(selected), [selected]);
 
   const filter = useMemo((): DeliveryFilter => {
     const next: DeliveryFilter = {};

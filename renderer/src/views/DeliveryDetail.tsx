@@ -120,6 +120,17 @@ function JobCard({ job, onRerun, busy, alertName }: { job: Job; onRerun: (job: J
   );
 }
 
+/** The event type in a body that parsed, for deliveries refused before the relay read it. */
+function parsedEventType(body: string | undefined): string | undefined {
+  if (!body) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { event_type?: unknown };
+    return typeof parsed.event_type === 'string' ? parsed.event_type : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProps) {
   const [detail, setDetail] = useState<DeliveryDetail>();
   const [error, setError] = useState<string>();
@@ -309,11 +320,12 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
               )}
             </Field>
             <Field label="Event">
-              <span className="mono">{detail.eventType ?? '—'}</span>
+              <span className="mono">{detail.eventType ?? parsedEventType(detail.body) ?? '—'}</span>
+              {!detail.eventType && parsedEventType(detail.body) && <span className="muted small"> (read from the body; the delivery was refused)</span>}
               {detail.eventId && <span className="muted mono small"> {detail.eventId}</span>}
             </Field>
             {(detail.alertName || detail.hostname) && (
-              <Field label="Alert">
+              <Field label={(detail.eventType ?? parsedEventType(detail.body) ?? '').startsWith('device_') ? 'Device' : 'Alert'}>
                 {detail.severity && <SeverityBadge severity={detail.severity} />} {detail.alertName} {detail.hostname && <span className="host">{detail.hostname}</span>}
               </Field>
             )}

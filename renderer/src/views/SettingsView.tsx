@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ConnectionCheck, SettingsPatch, SettingsView as SettingsData } from '../../../shared/contract.ts';
-import { call } from '../api/client.ts';
+import { call, inElectron } from '../api/client.ts';
 import { copyText } from '../clipboard.ts';
 import { Icon } from '../components/Icon.tsx';
 import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
@@ -785,6 +785,8 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
           {valueField('retentionDays')}
         </fieldset>
 
+        {/* Notifications and start-at-login belong to the desktop app; a browser tab cannot use them. */}
+        {inElectron() && (
         <fieldset>
           <legend>Desktop app</legend>
           <div className={`field${errors.notifyMinSeverity ? ' field-invalid' : ''}`}>
@@ -827,6 +829,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
             </div>
           ))}
         </fieldset>
+        )}
 
         <div className="form-actions">
           <button type="submit" className="primary" disabled={!changed || saving} title={changed ? 'Validate and save the changes' : 'Nothing changed'} data-testid="settings-save" data-needs="admin">
