@@ -229,3 +229,26 @@ test('permalinks: the address names the open tab and delivery, Back undoes each 
     await page.context().close();
   }
 });
+
+test('per-alert timeline: opened from the alert row, it shows Level active → stored → sent to ilert → accepted → resolved, and Escape closes it', async () => {
+  const page = await open('light');
+  try {
+    const row = page.getByTestId('alert-row').filter({ hasText: 'RAID degraded' }).first();
+    const id = await row.getAttribute('data-alert-id');
+    await page.getByTestId(`alert-timeline-${id}`).click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    const steps = await dialog.getByTestId('timeline-step').allInnerTexts();
+    assert.match(steps[0]!, /^Active in Level/);
+    assert.match(steps[1]!, /^Stored by the relay\s+\d{4}-\d\d-\d\d/);
+    assert.match(steps[2]!, /^Sent to ilert/);
+    assert.match(steps[3]!, /^Not accepted/);
+    assert.match(steps[4]!, /^Still active in Level/);
+    assert.deepEqual(await seriousViolations(page, 'the timeline dialog'), []);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), `alert-timeline-${id}`, 'focus is back on the button that opened it');
+  } finally {
+    await page.context().close();
+  }
+});

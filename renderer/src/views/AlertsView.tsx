@@ -7,6 +7,7 @@ import { ago, clock, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEV
 import { useChanges, useCoalesced, useNow } from '../hooks.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
 import { AlertPager, type AlertQuery } from './alert-pager.ts';
+import { AlertTimelineButton } from './AlertTimeline.tsx';
 
 interface AlertsViewProps {
   status: RelayStatusView | undefined;
@@ -148,6 +149,7 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
     >
       <div className="col-sev">
         <SeverityBadge severity={alert.severity} />
+        <AlertTimelineButton alert={alert} />
       </div>
       <div className="alert-main">
         <div className="alert-name ellipsis" title={alert.name}>

@@ -104,7 +104,23 @@ function JobCard({ job, onRerun, busy, alertName }: { job: Job; onRerun: (job: J
                 <td className="nowrap">{latency(attempt.latencyMs) || '--'}</td>
                 <td className="attempt-text">
                   {attempt.error && <div className="text-bad">{attempt.error}</div>}
-                  {attempt.responseBody ? <code className="response" title={attempt.responseBody}>{attempt.responseBody}</code> : !attempt.error && <span className="muted">(empty response)</span>}
+                  {attempt.responseBody ? (
+                    // A long answer (ilert's error bodies) opens in full instead of being cut off.
+                    attempt.responseBody.length > 80 ? (
+                      <details className="response-full" data-testid="attempt-response">
+                        <summary>
+                          <code className="response">{attempt.responseBody.slice(0, 80)}…</code>
+                        </summary>
+                        <pre>{prettyBody(attempt.responseBody).text}</pre>
+                      </details>
+                    ) : (
+                      <code className="response" title={attempt.responseBody} data-testid="attempt-response">
+                        {attempt.responseBody}
+                      </code>
+                    )
+                  ) : (
+                    !attempt.error && <span className="muted">(empty response)</span>
+                  )}
                 </td>
                 <td>{attempt.manual ? <Badge tone="info" title="Sent because someone asked (re-run or retry)">manual</Badge> : <span className="muted" title="Sent by the relay on its own">auto</span>}</td>
               </tr>
