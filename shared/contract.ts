@@ -452,7 +452,15 @@ export const methods = {
    * is true: then its RESOLVE is queued right behind it, so the alert never stays open in ilert.
    */
   rerunJob: { input: id.extend({ thenResolve: z.boolean().optional() }), output: z.object({ queued: z.literal(true), resolveJobId: z.number().int().optional() }) },
-  retryAllFailed: { input: none, output: z.object({ count: z.number().int() }) },
+  /**
+   * Sends failed ilert jobs again: all of them, or those of the deliveries matching `filter` (the
+   * delivery log's current filter). The ALERT of a resolved alert is left (`skipped`): in bulk
+   * nobody confirms re-opening it; rerunJob with thenResolve does that one by one.
+   */
+  retryAllFailed: {
+    input: z.object({ filter: deliveryFilterSchema.optional() }).strict(),
+    output: z.object({ count: z.number().int(), skipped: z.number().int() }),
+  },
   acceptAlert: { input: z.object({ levelAlertId: z.string().min(1) }), output: z.object({ jobId: z.number().int() }) },
   // Setup wizard
   getSetup: { input: none, output: setupInfoSchema },

@@ -189,3 +189,27 @@ test('re-running the ALERT of a resolved alert is refused, or sent with its RESO
   const { rows: active } = (await call('listDeliveries', { filter: { search: 'Low disk space' } })) as { rows: { job?: { id: number } }[] };
   assert.deepEqual(await call('rerunJob', { id: active.at(-1)!.job!.id }), { queued: true });
 });
+
+test('bulk retry takes the delivery log’s filter, and leaves the ALERTs of resolved alerts alone', async () => {
+  const level = new LevelSender({ url: harness.url, secret: harness.relay.settings.levelWebhookSecret, attempts: 1 });
+  ilert.mode = { kind: 'status', status: 400, body: JSON.stringify({ status: 400, message: 'Bad request: injected' }) };
+  const printer = alertEvent({ severity: 'warning', name: 'Printer offline', hostname: 'PRN-01' });
+  const ups = alertEvent({ severity: 'critical', name: 'UPS on battery', hostname: 'UPS-01' });
+  const over = alertEvent({ severity: 'critical', name: 'Disk latency high', hostname: 'SQL-01' });
+  for (const event of [printer, ups, over]) await level.deliver(event);
+  await waitForStore(harness.relay.store, () => harness.relay.status().failedJobs >= 3, 5000, 'three failed');
+  await level.deliver(alertEvent({ eventType: 'alert_resolved', alertId: over.data.id, name: over.data.name, severity: 'critical', hostname: 'SQL-01' }));
+  await waitForStore(harness.relay.store, () => harness.relay.status().queueDepth === 0, 5000, 'settled');
+  ilert.mode = { kind: 'ok' };
+
+  const filtered = (await call('retryAllFailed', { filter: { search: 'Printer' } })) as { count: number; skipped: number };
+  assert.deepEqual(filtered, { count: 1, skipped: 0 }, 'only what the filter shows');
+  await ilert.waitFor(() => ilert.eventsFor(`level-alert-${printer.data.id}`).length === 1, 5000, 'the printer alert');
+  assert.equal(ilert.eventsFor(`level-alert-${ups.data.id}`).length, 0, 'outside the filter: not sent');
+
+  const failedNow = harness.relay.status().failedJobs;
+  const all = (await call('retryAllFailed', {})) as { count: number; skipped: number };
+  assert.deepEqual(all, { count: failedNow - 1, skipped: 1 }, 'every failed job but the resolved alert’s ALERT');
+  await ilert.waitFor(() => ilert.eventsFor(`level-alert-${ups.data.id}`).length === 1, 5000, 'the UPS alert');
+  assert.equal(ilert.eventsFor(`level-alert-${over.data.id}`).length, 0, 'a resolved alert is not opened in ilert by a bulk retry');
+});

@@ -271,8 +271,10 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   const retryAll = async () => {
     setRetrying(true);
     try {
-      const { count } = await call('retryAllFailed', {});
-      flashRetry(count === 0 ? 'No failed ilert events to retry' : `Queued ${plural(count, 'failed ilert event')} to send again`);
+      // Filtered, the retry takes what the filter shows: a storm of one alert name, one host, the last hour.
+      const { count, skipped } = await call('retryAllFailed', filtered ? { filter } : {});
+      const left = skipped > 0 ? `; ${plural(skipped, 'ALERT')} of resolved alerts left alone (re-run its job to send ALERT then RESOLVE)` : '';
+      flashRetry(`${count === 0 ? `No failed ilert events to retry${filtered ? ' in this filter' : ''}` : `Queued ${plural(count, 'failed ilert event')} to send again`}${left}`);
     } catch (error) {
       flashRetry(`Retry failed: ${(error as Error).message}`);
     } finally {
@@ -351,11 +353,11 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
             className="primary"
             onClick={() => void retryAll()}
             disabled={failed === 0 || retrying}
-            title={failed === 0 ? 'No ilert events have failed' : `Send all ${failed} failed ilert events again`}
+            title={failed === 0 ? 'No ilert events have failed' : filtered ? 'Send the failed ilert events of the deliveries this filter shows again' : `Send all ${failed} failed ilert events again`}
             data-testid="retry-all-failed"
             data-needs="operator"
           >
-            Retry all failed{failed > 0 ? ` (${failed})` : ''}
+            {filtered ? 'Retry failed in this filter' : `Retry all failed${failed > 0 ? ` (${failed})` : ''}`}
           </button>
         </div>
         <div className="toolbar-row status-filters" role="group" aria-label="Status">
