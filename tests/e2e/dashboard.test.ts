@@ -368,11 +368,14 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   await screenshot('settings-invalid');
 
   await perMinute.fill('40');
+  // cloudflared's path is settable here, not only in the file.
+  await page.getByTestId('setting-cloudflaredPath').fill('/opt/cloudflared/bin/cloudflared');
   await page.getByTestId('settings-save').click();
   await page.getByTestId('settings-saved').waitFor();
   const saved = await apiCall<Settings & { secrets: { levelWebhookSecretPrevious: { set: boolean; hint?: string } } }>('getSettings');
   assert.equal(saved.values.ilertEventsPerMinute, 40);
   assert.equal(saved.values.retentionDays, 14);
+  assert.equal((saved.values as unknown as { cloudflaredPath: string }).cloudflaredPath, '/opt/cloudflared/bin/cloudflared');
   assert.deepEqual(saved.secrets.levelWebhookSecretPrevious, { set: true, hint: 'an-o••••ut' });
   assert.equal(await perMinute.inputValue(), '40');
   assert.equal(await page.getByTestId('settings-save').isDisabled(), true, 'nothing left to save');

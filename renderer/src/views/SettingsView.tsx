@@ -8,7 +8,7 @@ import { ConnectionPanel } from './ConnectionPanel.tsx';
 import { AdminDoorPanel } from './TeamView.tsx';
 import { useFlash } from '../hooks.ts';
 
-type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl';
+type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl' | 'cloudflaredPath';
 type SecretKey =
   | 'levelWebhookSecret'
   | 'levelWebhookSecretPrevious'
@@ -44,6 +44,7 @@ const ENVIRONMENT: Record<string, string> = {
   levelAutomationSecret: 'LEVEL_AUTOMATION_SECRET',
   levelApiUrl: 'LEVEL_API_URL',
   levelApiKey: 'LEVEL_API_KEY',
+  cloudflaredPath: 'CLOUDFLARED_PATH',
 };
 
 const FIELDS: Record<ValueKey, FieldSpec> = {
@@ -54,6 +55,12 @@ const FIELDS: Record<ValueKey, FieldSpec> = {
   ilertEventsPerMinute: { key: 'ilertEventsPerMinute', label: 'ilert events per minute', kind: 'number', help: 'At most this many requests per integration key in any rolling minute; ilert allows 50. Critical alerts and resolves go first in a backlog.' },
   retentionDays: { key: 'retentionDays', label: 'Keep history for (days)', kind: 'number', help: 'Deliveries, events and attempts older than this are deleted. Work still pending is always kept.' },
   levelApiUrl: { key: 'levelApiUrl', label: 'Level API URL', kind: 'url', help: <>Level’s public REST API. Leave it at <code>https://api.level.io/v2</code>.</> },
+  cloudflaredPath: {
+    key: 'cloudflaredPath',
+    label: 'cloudflared program',
+    kind: 'text',
+    help: <>The <code>cloudflared</code> program the tunnel runs: a name on the PATH or a full path (e.g. <code>/usr/local/bin/cloudflared</code>).</>,
+  },
 };
 
 const SECRETS: { key: SecretKey; label: string; help: string; group: 'webhooks' | 'automation' | 'ilert' | 'levelApi' }[] = [
@@ -778,6 +785,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
           {valueField('host')}
           {valueField('port')}
           {valueField('adminPort')}
+          {valueField('cloudflaredPath')}
         </fieldset>
 
         <fieldset>
