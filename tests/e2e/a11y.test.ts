@@ -252,3 +252,22 @@ test('per-alert timeline: opened from the alert row, it shows Level active → s
     await page.context().close();
   }
 });
+
+test('buttons say what they act on: no two visible buttons of one view share a name', async () => {
+  const page = await open('light');
+  try {
+    const repeated: string[] = [];
+    for (const view of ['Alerts', 'Settings'] as const) {
+      await showView(page, view);
+      const names = await page.locator(`#panel-${view.toLowerCase()}`).getByRole('button').evaluateAll((buttons) =>
+        buttons.filter((button) => (button as HTMLElement).offsetParent !== null).map((button) => button.getAttribute('aria-label') ?? button.textContent?.trim() ?? ''),
+      );
+      const counts = new Map<string, number>();
+      for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+      for (const [name, count] of counts) if (count > 1) repeated.push(`${view}: “${name}” ×${count}`);
+    }
+    assert.deepEqual(repeated, []);
+  } finally {
+    await page.context().close();
+  }
+});

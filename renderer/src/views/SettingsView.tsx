@@ -446,7 +446,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                 {secret.mode === 'clear' ? 'will be cleared when you save' : masked.set ? <code>{masked.hint}</code> : <span className="muted">not set</span>}
               </span>
               {secret.mode === 'clear' ? (
-                <button type="button" onClick={() => setSecret(key, { mode: 'keep', value: '' })}>
+                <button type="button" onClick={() => setSecret(key, { mode: 'keep', value: '' })} aria-label={`Undo clearing ${label}`}>
                   Undo
                 </button>
               ) : (
@@ -457,6 +457,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                     title={isLocked ? `Set by ${ENVIRONMENT[key]} in the environment` : masked.set ? 'Enter a new value' : 'Enter a value'}
                     onClick={() => setSecret(key, { mode: 'replace', value: '' })}
                     data-testid={`replace-${key}`}
+                    aria-label={`${masked.set ? 'Replace' : 'Set'} ${label}`}
                   >
                     {masked.set ? 'Replace' : 'Set'}
                   </button>
@@ -466,6 +467,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                     title={isLocked ? `Set by ${ENVIRONMENT[key]} in the environment` : !masked.set ? 'Not set, nothing to clear' : 'Remove this secret when you save'}
                     onClick={() => setSecret(key, { mode: 'clear', value: '' })}
                     data-testid={`clear-${key}`}
+                    aria-label={`Clear ${label}`}
                   >
                     Clear
                   </button>
