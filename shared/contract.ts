@@ -55,7 +55,9 @@ export const relayStatusSchema = z.object({
   heartbeat: z
     .object({ configured: z.boolean(), lastPingAt: z.number().optional(), lastStatusCode: z.number().optional(), lastError: optionalText, withheld: optionalText })
     .optional(),
-  problems: z.array(z.string()),
+  /** What ilert said to the last attempts, worst target first: "503, retrying", "404 key not found". */
+  ilert: z.object({ tone: z.enum(['ok', 'warn', 'bad', 'muted']), text: z.string(), target: optionalText }),
+  /** The one list of problems: the status bar, Health, its tab badge and the tray all count it. */
   diagnoses: z.array(diagnosisSchema),
   tunnel: tunnelStateSchema.optional(),
   /** Reading alert states back from ilert (only with a user API key). */
@@ -464,8 +466,20 @@ export const methods = {
   },
   getDelivery: { input: id, output: deliveryDetailSchema },
   rerunDelivery: { input: id, output: z.object({ statusCode: z.number().int(), body: z.record(z.string(), z.unknown()) }) },
-  rerunJob: { input: id, output: z.object({ queued: z.literal(true) }) },
-  retryAllFailed: { input: none, output: z.object({ count: z.number().int() }) },
+  /**
+   * Sends an ilert job again. The ALERT of a resolved alert is refused (409) unless `thenResolve`
+   * is true: then its RESOLVE is queued right behind it, so the alert never stays open in ilert.
+   */
+  rerunJob: { input: id.extend({ thenResolve: z.boolean().optional() }), output: z.object({ queued: z.literal(true), resolveJobId: z.number().int().optional() }) },
+  /**
+   * Sends failed ilert jobs again: all of them, or those of the deliveries matching `filter` (the
+   * delivery log's current filter). The ALERT of a resolved alert is left (`skipped`): in bulk
+   * nobody confirms re-opening it; rerunJob with thenResolve does that one by one.
+   */
+  retryAllFailed: {
+    input: z.object({ filter: deliveryFilterSchema.optional() }).strict(),
+    output: z.object({ count: z.number().int(), skipped: z.number().int() }),
+  },
   acceptAlert: { input: z.object({ levelAlertId: z.string().min(1) }), output: z.object({ jobId: z.number().int() }) },
   // Setup wizard
   getSetup: { input: none, output: setupInfoSchema },

@@ -9,7 +9,7 @@
  */
 import type { Diagnosis, Reachability, TunnelStateView } from '../../shared/contract.ts';
 import { WEBHOOK_PATH } from './receiver/receiver.ts';
-import type { Settings } from './settings.ts';
+import { configurationProblems, type Settings } from './settings.ts';
 import type { Store, StoreFacts } from './store/store.ts';
 import { readRejectionBudget } from './store/rejections.ts';
 
@@ -48,6 +48,11 @@ export interface DiagnosisInput {
 /** One line of the troubleshooting guide: zero or more findings, from facts, never a table scan. */
 export type Check = (input: DiagnosisInput) => Diagnosis[];
 
+/** "1 request", "3 requests": the Health page reads as sentences, not as "request(s)". */
+function count(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : pluralForm}`;
+}
+
 const waitingPerTarget = (facts: StoreFacts) => [...facts.jobs].map(([target, jobs]) => ({ target, n: jobs.queued + jobs.in_flight })).filter((row) => row.n > 0);
 
 const receiverDown: Check = ({ context }) =>
@@ -84,11 +89,12 @@ const nothingArrives: Check = ({ facts, store, context }) => {
   for (const { path, n } of wrong) {
     const decoded = safeDecode(path);
     const spaces = decoded.trim() === WEBHOOK_PATH || decoded.trim() === `${WEBHOOK_PATH}/`;
+    // A stray request (a scanner, a typo once) is not an outage while Level's own deliveries arrive.
     found.push({
       id: 'wrong-path',
-      level: 'error',
+      level: facts.acceptedWebhooks === 0 ? 'error' : 'warning',
       title: spaces ? 'The webhook URL in Level has extra spaces' : 'Level calls a URL the relay does not serve',
-      detail: `${n} request(s) in the last day went to ${JSON.stringify(decoded)}; the relay serves ${JSON.stringify(WEBHOOK_PATH)}.`,
+      detail: `${count(n, 'request')} in the last day went to ${JSON.stringify(decoded)}; the relay serves ${JSON.stringify(WEBHOOK_PATH)}.`,
       fix: `In Level → Settings → Webhooks, set the URL to exactly ${context.webhookUrl ?? `<public URL>${WEBHOOK_PATH}`}${spaces ? ' (no spaces before or after)' : ''}.`,
     });
   }
@@ -113,7 +119,7 @@ const signatureProblems: Check = ({ facts, context }) => {
       id: 'signature-mismatch',
       level: 'error',
       title: 'Level signs with a different secret than the one saved here',
-      detail: `The last ${last.invalidInARow} delivery(ies) were refused with 401; Level retries each only 3 times, then drops it.`,
+      detail: `The last ${count(last.invalidInARow, 'delivery', 'deliveries')} ${last.invalidInARow === 1 ? 'was' : 'were'} refused with 401; Level retries each only 3 times, then drops it.`,
       fix: 'Generate a new secret in Setup (step 3) and paste it into the webhook in Level, or enter Level’s secret here.',
     }];
   }
@@ -141,7 +147,7 @@ const neverResolves: Check = ({ facts, store, context }) => {
     id: 'never-resolves',
     level: 'warning',
     title: '“Alert resolved” is probably not selected in Level',
-    detail: `${old.n === 1000 ? 'Over 1,000' : old.n} alert(s) have been active for over 2 days and no alert_resolved has ever arrived, so ilert incidents stay open (one-way sync).`,
+    detail: `${old.n === 1000 ? 'Over 1,000 alerts have' : old.n === 1 ? '1 alert has' : `${old.n} alerts have`} been active for over 2 days and no alert_resolved has ever arrived, so ilert incidents stay open (one-way sync).`,
     fix: 'In Level → Settings → Webhooks, tick “Alert resolved” (or “send all event types”); a Level API key lets reconciliation close the old ones.',
   }];
 };
@@ -171,7 +177,7 @@ const targetNotConfigured: Check = ({ facts, context }) =>
     .map((row) => ({
       id: `target-not-configured:${row.target}`,
       level: 'error',
-      title: `${row.n} event(s) wait for ilert target “${row.target}”, which has no integration key`,
+      title: `${count(row.n, 'event')} ${row.n === 1 ? 'waits' : 'wait'} for ilert target “${row.target}”, which has no integration key`,
       detail: 'Nothing is lost: they are sent as soon as the target is configured.',
       fix: row.target === 'default' ? 'Set the ilert integration key in Settings or Setup.' : `Add the target “${row.target}” in Settings → ilert targets, or change the routing.`,
     }));
@@ -187,14 +193,14 @@ const rateLimited: Check = ({ facts, store, context }) => {
     id: 'rate-limited',
     level: 'warning',
     title: 'ilert’s rate limit is reached',
-    detail: `${queued} event(s) queued; at ${settings.ilertEventsPerMinute} per minute per integration key that takes about ${minutes} min.${limited.n ? ` ilert answered 429 ${limited.n} time(s) in the last 10 minutes.` : ''}`,
+    detail: `${count(queued, 'event')} queued; at ${settings.ilertEventsPerMinute} per minute per integration key that takes about ${minutes} min.${limited.n ? ` ilert answered 429 ${count(limited.n, 'time')} in the last 10 minutes.` : ''}`,
     fix: 'Nothing is lost. For lasting bursts, route groups to several alert sources (each key has its own limit).',
   }];
 };
 
 // While the store cannot write, every webhook is refused with 503 and Level gives up after three.
 const storeCannotWrite: Check = ({ context }) => {
-  const held = context.unrecordedOutcomes ? ` ${context.unrecordedOutcomes} answer(s) from ilert are kept in memory until they can be written; the alerts’ next events wait for them.` : '';
+  const held = context.unrecordedOutcomes ? ` ${count(context.unrecordedOutcomes, 'answer')} from ilert ${context.unrecordedOutcomes === 1 ? 'is kept in memory until it' : 'are kept in memory until they'} can be written; the alerts’ next events wait for them.` : '';
   if (context.storeProblem) {
     return [{
       id: 'store-cannot-write',
@@ -223,7 +229,7 @@ const rejectionsDropped: Check = ({ store, context }) => {
     id: 'rejections-dropped',
     level: 'warning',
     title: 'Many refused requests reach the public URL',
-    detail: `${rejections.dropped} refused request(s) since ${new Date(rejections.droppedSince ?? rejections.lastDroppedAt).toISOString()} were not kept: the log keeps the newest ${rejections.kept} within its size limit.`,
+    detail: `${count(rejections.dropped, 'refused request')} since ${new Date(rejections.droppedSince ?? rejections.lastDroppedAt).toISOString()} were not kept: the log keeps the newest ${rejections.kept} within its size limit.`,
     fix: 'If Level’s own deliveries are refused (see the delivery log), fix the secret or URL; otherwise someone else is calling the public URL — they are refused and cost little.',
   }];
 };
@@ -237,15 +243,97 @@ const outsideServices: Check = ({ context }) => {
   ];
 };
 
+/**
+ * What ilert said to the last attempt per target, in a few words: the status bar shows the worst,
+ * so "ilert" is never green while ilert answers 503 or refuses the key.
+ */
+export interface IlertSummary {
+  tone: 'ok' | 'warn' | 'bad' | 'muted';
+  text: string;
+  target?: string;
+}
+
+const REFUSED_WORDS: Record<number, string> = { 401: 'key refused', 403: 'forbidden', 404: 'key not found' };
+
+export function ilertSummary(facts: StoreFacts): IlertSummary {
+  let worst: IlertSummary = { tone: 'muted', text: 'no attempts yet' };
+  const rank = { muted: 0, ok: 1, warn: 2, bad: 3 } as const;
+  for (const [target, attempt] of facts.lastAttempt) {
+    const code = attempt.statusCode;
+    const failedForGood = (facts.jobs.get(target)?.failed ?? 0) > 0;
+    const summary: IlertSummary =
+      code !== undefined && REFUSED_WORDS[code]
+        ? { tone: 'bad', text: `${code} ${REFUSED_WORDS[code]}`, target }
+        : code === undefined || code >= 500 || code === 429
+          ? { tone: 'warn', text: `${code ?? 'no answer'}, retrying`, target }
+          : code >= 400
+            ? { tone: 'bad', text: `${code} refused`, target }
+            : failedForGood
+              ? { tone: 'bad', text: 'reachable, some events failed', target }
+              : { tone: 'ok', text: 'reachable', target };
+    if (rank[summary.tone] > rank[worst.tone]) worst = summary;
+  }
+  return worst;
+}
+
+/**
+ * What is missing from the settings, as findings like the others: the status bar, Health, its tab
+ * badge and the tray count one list. A missing integration key is said once, by
+ * target-not-configured, while events wait for it.
+ */
+const configuration: Check = ({ facts, context }) => {
+  const defaultWaits = waitingPerTarget(facts).some((row) => row.target === 'default' && !context.configuredTargets.has('default'));
+  return configurationProblems(context.settings).flatMap((problem, index): Diagnosis[] => {
+    const missingKey = problem.startsWith('no ilert integration key');
+    if (missingKey && defaultWaits) return [];
+    const [title, fix] = problem.split(/ — |: (?=set )/);
+    return [{
+      id: missingKey ? 'ilert-not-configured' : `configuration:${index}`,
+      level: missingKey ? 'error' : 'warning',
+      title: `${title!.charAt(0).toUpperCase()}${title!.slice(1)}`,
+      detail: missingKey ? 'Alerts are stored, and forwarded once the key is set.' : 'The configuration is incomplete.',
+      fix: fix ? `${fix.charAt(0).toUpperCase()}${fix.slice(1)} (Settings or Setup).` : 'See Settings.',
+    }];
+  });
+};
+
+/** ilert down or answering 5xx/429: forwarding goes on with backoff, but nobody is paged meanwhile. */
+const ilertUnavailable: Check = ({ facts }) =>
+  [...facts.lastAttempt]
+    .filter(([, attempt]) => attempt.statusCode === undefined || attempt.statusCode >= 500)
+    .map(([target, attempt]) => ({
+      id: `ilert-unavailable:${target}`,
+      level: 'warning' as const,
+      title: `ilert ${attempt.statusCode === undefined ? 'does not answer' : `answers ${attempt.statusCode}`} (target “${target}”)`,
+      detail: `${attempt.error ? `${attempt.error}. ` : ''}Events are kept and retried with backoff; nobody is paged until ilert answers.`,
+      fix: 'Nothing is lost. Check https://status.ilert.com and this machine’s internet connection if it lasts.',
+    }));
+
+const failedForGood: Check = ({ facts }) => {
+  const failed = [...facts.jobs.values()].reduce((sum, jobs) => sum + jobs.failed, 0);
+  return failed === 0
+    ? []
+    : [{
+        id: 'failed-jobs',
+        level: 'error',
+        title: `${count(failed, 'ilert event')} failed for good`,
+        detail: 'ilert refused them with an error that retrying does not fix, so those alerts did not page anyone.',
+        fix: 'Fix the cause named in Deliveries, then use “Retry all failed” there.',
+      }];
+};
+
 /** The checks, in the order the Health page lists them. Add one here to add a line. */
 export const CHECKS: readonly Check[] = [
   storeCannotWrite,
+  configuration,
   receiverDown,
   tunnelProblems,
   nothingArrives,
   signatureProblems,
   neverResolves,
   ilertRefuses,
+  ilertUnavailable,
+  failedForGood,
   targetNotConfigured,
   rateLimited,
   rejectionsDropped,
@@ -272,7 +360,7 @@ function ilertStateCheck(state: DiagnosisContext['ilertState']): Diagnosis | und
     return {
       id: 'ilert-api-unreadable-alerts',
       level: 'warning',
-      title: `${state.skippedAlerts} alert(s) in ilert’s answer could not be read`,
+      title: `${count(state.skippedAlerts, 'alert')} in ilert’s answer could not be read`,
       detail: 'They were left out; the other alerts’ states are shown. Their relay alerts keep the state last read.',
       fix: 'Nothing to do if it passes; if it stays, ilert’s API may have changed: update the relay.',
     };

@@ -21,7 +21,7 @@ import { IlertApi } from './ilert/ilert-api.ts';
 import { IlertStateSync } from './ilert/state-sync.ts';
 import { IntegrationTestRunner } from './setup/integration-test.ts';
 import { SetupService } from './setup/setup-service.ts';
-import { diagnose } from './diagnosis.ts';
+import { diagnose, ilertSummary } from './diagnosis.ts';
 import { Periodic } from './periodic.ts';
 import type { AppTopic } from './app-events.ts';
 import { ChangeBatcher, type RelayChange } from './change-batcher.ts';
@@ -229,7 +229,7 @@ export class Relay {
   /** What a person starting the relay should be told at once: a store that cannot write, settings that cannot work. */
   warnings(): string[] {
     const storeProblem = this.store.health.problem();
-    return [...(storeProblem ? [`${storeProblem}: webhooks are answered 503 until it can`] : []), ...this.status().problems];
+    return [...(storeProblem ? [`${storeProblem}: webhooks are answered 503 until it can`] : []), ...configurationProblems(this.#settings)];
   }
 
   /** How the admin door tells members by their tokens, and pairs new ones. */
@@ -415,7 +415,7 @@ export class Relay {
       ilertReachable: attempt ? attempt.statusCode !== null : undefined,
       lastAttemptAt: attempt?.startedAt,
       heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.heartbeat.state },
-      problems: configurationProblems(this.#settings),
+      ilert: ilertSummary(facts),
       diagnoses: this.diagnoses(now, facts),
       publicUrl: this.#settings.publicUrl ?? this.setup.tunnelState()?.publicUrl,
       tunnel: this.setup.tunnelState(),

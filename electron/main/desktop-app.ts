@@ -1,6 +1,6 @@
 import type { BrowserWindow as BrowserWindowType } from 'electron';
 import { IPC_CHANGES_CHANNEL, IPC_NAVIGATE_CHANNEL, type ConnectionView, type DesktopHandlers, type NavigateTarget, type StartupProblem } from '../../shared/bridge.ts';
-import type { AlertPage, AlertRow, Handlers, PushedEvent, RelayStatusView, SettingsView } from '../../shared/contract.ts';
+import type { AlertPage, AlertRow, Handlers, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
 import { callMethod } from '../core/api/handlers.ts';
 import { bootRelay, RelayOpenError } from '../core/boot.ts';
 import { rememberDataDir, resolveDataDir } from '../core/data-dir.ts';
@@ -50,7 +50,7 @@ interface RemoteRunning {
   connection: TeamConnection;
   watcher: RemoteAlertWatcher;
   /** The last the team relay said, for the tray between refreshes. */
-  seen: { status?: RelayStatusView; alerts?: AlertPage; integrationConfigured?: boolean };
+  seen: { status?: RelayStatusView; alerts?: AlertPage };
 }
 
 type Running = LocalRunning | RemoteRunning;
@@ -156,14 +156,9 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
       const { remote, seen } = running;
       const since = remote.disconnectedSince;
       if (since !== undefined || !seen.status || !seen.alerts) state = disconnectedTrayState(remote.origin, since ?? Date.now(), remote.lastError);
-      else state = trayState({ status: seen.status, alerts: seen.alerts, integrationConfigured: seen.integrationConfigured ?? true, notificationsPausedUntil: pausedUntil, now });
+      else state = trayState({ status: seen.status, alerts: seen.alerts, notificationsPausedUntil: pausedUntil, now });
     } else if (running) {
-      state = trayState({
-        ...running.relay.traySnapshot(),
-        integrationConfigured: Boolean(running.service.current.ilertIntegrationKey),
-        notificationsPausedUntil: pausedUntil,
-        now,
-      });
+      state = trayState({ ...running.relay.traySnapshot(), notificationsPausedUntil: pausedUntil, now });
     } else {
       state = { icon: 'problem', tooltip: `Level → ilert Relay: not running — ${problem?.message ?? 'starting'}` };
     }
@@ -176,17 +171,9 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
 
   /** Re-reads what the tray and notifications need from the team relay, after a change or on the timer. */
   const refreshRemote = async (current: RemoteRunning, changes?: PushedEvent<'changes'>) => {
-    const [status, alerts, settings] = await Promise.all([
-      current.remote.call('getStatus', {}),
-      current.remote.call('listAlerts', { groupBy: 'none', limit: 1 }),
-      current.remote.call('getSettings', {}),
-    ]);
+    const [status, alerts] = await Promise.all([current.remote.call('getStatus', {}), current.remote.call('listAlerts', { groupBy: 'none', limit: 1 })]);
     if (running !== current) return;
     if (status.ok) current.seen.status = status.value as RelayStatusView;
-    if (settings.ok) {
-      const view = settings.value as SettingsView;
-      current.seen.integrationConfigured = view.secrets.ilertIntegrationKey.set || view.secrets.ilertPassThroughUrl.set || view.ilertTargets.length > 0;
-    }
     if (alerts.ok) current.seen.alerts = alerts.value as AlertPage;
     if (!current.watcher.primed) current.watcher.prime(await remoteAlertRows(current.remote));
     else if (changes) notify(current.watcher.observe(changes, await remoteAlertRows(current.remote, changes)), current.connection);

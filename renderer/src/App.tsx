@@ -1,6 +1,7 @@
-import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { roleAllows, type CallerView, type RelayStatusView, type Role } from '../../shared/contract.ts';
 import { call, inElectron, onNavigate, onStaleToken, RelayApiError } from './api/client.ts';
+import { AlertAnnouncer } from './components/AlertAnnouncer.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { useChanges, useCoalesced, useInterval } from './hooks.ts';
 import { AlertsView } from './views/AlertsView.tsx';
@@ -26,13 +27,28 @@ const ALL_TABS: { view: View; label: string; needs: Role }[] = [
   { view: 'team', label: 'Team', needs: 'viewer' },
 ];
 
+/**
+ * The address says which tab and which delivery are open (`#/deliveries/42`), so a link can be
+ * shared and Back works. In the hash: the query keeps whatever the relay's link carries.
+ */
+function readAddress(): { view?: View; deliveryId?: number } {
+  const match = /^#\/([a-z]+)(?:\/(\d+))?$/.exec(window.location.hash);
+  const view = ALL_TABS.find((tab) => tab.view === match?.[1])?.view;
+  return { view, deliveryId: view === 'deliveries' && match?.[2] ? Number(match[2]) : undefined };
+}
+
+function addressOf(view: View, deliveryId: number | undefined): string {
+  return view === 'deliveries' && deliveryId !== undefined ? `#/deliveries/${deliveryId}` : `#/${view}`;
+}
+
 export function App() {
-  const [view, setView] = useState<View>('alerts');
+  const [opened] = useState(readAddress);
+  const [view, setView] = useState<View>(opened.view ?? 'alerts');
   const [status, setStatus] = useState<RelayStatusView>();
   const [statusError, setStatusError] = useState<RelayApiError>();
   const [loaded, setLoaded] = useState<ReadonlySet<View>>(new Set());
   const [focusAlert, setFocusAlert] = useState<string>();
-  const [focusDelivery, setFocusDelivery] = useState<number>();
+  const [focusDelivery, setFocusDelivery] = useState<number | undefined>(opened.deliveryId);
   const [me, setMe] = useState<CallerView>();
   const [stale, setStale] = useState(false);
   // Until the relay says who this is, show only what everyone may do.
@@ -53,6 +69,34 @@ export function App() {
   });
 
   useEffect(refreshStatus, [refreshStatus]);
+
+  // Opening a tab or a delivery is a step Back can undo; moving from one delivery to the next is not.
+  useEffect(() => {
+    const address = addressOf(view, focusDelivery);
+    if (window.location.hash === address) return;
+    const current = readAddress();
+    const sameStep = current.view === view && current.deliveryId !== undefined && focusDelivery !== undefined;
+    if (!window.location.hash || sameStep) window.history.replaceState(null, '', address);
+    else window.history.pushState(null, '', address);
+  }, [view, focusDelivery]);
+  useEffect(() => {
+    const onPop = () => {
+      const address = readAddress();
+      setView(address.view ?? 'alerts');
+      setFocusDelivery(address.deliveryId);
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+
+  // A first start with nothing configured opens Setup, not an empty Alerts board (once per page,
+  // and not when a link named the tab to open).
+  const firstLook = useRef(opened.view === undefined);
+  useEffect(() => {
+    if (!status || !me || !firstLook.current) return;
+    firstLook.current = false;
+    if (roleAllows(me.role, 'admin') && status.diagnoses.some((diagnosis) => diagnosis.id === 'ilert-not-configured') && !status.lastDeliveryAt) setView('setup');
+  }, [status, me]);
   useChanges(refreshStatus);
   useInterval(refreshStatus, 10_000);
 
@@ -73,9 +117,11 @@ export function App() {
   const ready = status !== undefined && me !== undefined && TABS.every((tab) => loaded.has(tab.view));
 
   const onTabKey = (event: KeyboardEvent<HTMLElement>) => {
-    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+    if (!['ArrowRight', 'ArrowLeft', 'Home', 'End'].includes(event.key)) return;
+    event.preventDefault();
     const index = TABS.findIndex((tab) => tab.view === view);
-    const next = TABS[(index + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length]!;
+    const next =
+      event.key === 'Home' ? TABS[0]! : event.key === 'End' ? TABS.at(-1)! : TABS[(index + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length]!;
     setView(next.view);
     document.getElementById(`tab-${next.view}`)?.focus();
   };
@@ -139,12 +185,22 @@ export function App() {
               onClick={() => setView(tab.view)}
             >
               {tab.label}
+              {tab.view === 'health' && status && status.diagnoses.length > 0 && (
+                <span
+                  className={`tab-badge ${status.diagnoses.some((diagnosis) => diagnosis.level === 'error') ? 'tab-badge-bad' : 'tab-badge-warn'}`}
+                  data-testid="health-badge"
+                  aria-label={status.diagnoses.length === 1 ? '1 problem' : `${status.diagnoses.length} problems`}
+                >
+                  {status.diagnoses.length}
+                </span>
+              )}
             </button>
           ))}
         </nav>
       </header>
       <ConnectionPanel firstStart />
-      <StatusBar status={status} error={statusError} onShowSettings={() => setView('settings')} />
+      <AlertAnnouncer />
+      <StatusBar status={status} error={statusError} onShowHealth={() => setView('health')} onShowSetup={() => setView(roleAllows(role, 'admin') ? 'setup' : 'health')} />
       {/* All views stay mounted (hidden ones are invisible and inert), so switching tabs keeps the
           place in the delivery log, the open detail and unsaved settings, and shows data at once. */}
       <main className="panels">
@@ -159,7 +215,7 @@ export function App() {
             inert={view !== tab.view}
           >
             {tab.view === 'alerts' &&  <AlertsView status={status} onLoaded={loadedCallbacks.alerts} focusAlertId={focusAlert} onShowDeliveries={() => setView('deliveries')} />}
-            {tab.view === 'deliveries' && <DeliveriesView status={status} onLoaded={loadedCallbacks.deliveries} focusDeliveryId={focusDelivery} />}
+            {tab.view === 'deliveries' && <DeliveriesView status={status} onLoaded={loadedCallbacks.deliveries} focusDeliveryId={focusDelivery} onSelectedChange={setFocusDelivery} />}
             {tab.view === 'routing' && <RoutingView active={view === 'routing'} onLoaded={loadedCallbacks.routing} />}
             {tab.view === 'health' && <HealthView status={status} onLoaded={loadedCallbacks.health} onNavigate={setView} />}
             {tab.view === 'setup' && <SetupView active={view === 'setup'} status={status} onLoaded={loadedCallbacks.setup} onDone={() => setView('alerts')} />}

@@ -100,21 +100,43 @@ test('(a) a signed webhook makes an alert row appear within a second', async () 
   assert.equal(await page.getByTestId('count-critical').locator('.count-number').innerText(), '1');
 });
 
+/** The status bar, the Health tab's badge and the Health headline count one list. */
+async function problemCounts(): Promise<{ bar: string; badge: string; headline: string }> {
+  return page.evaluate(() => ({
+    bar: document.querySelector('[data-testid="status-problems"]')?.textContent ?? '',
+    badge: document.querySelector('[data-testid="health-badge"]')?.textContent ?? '0',
+    headline: document.querySelector('[data-testid="health-summary"] b, [data-testid="health-all-ok"] b')?.textContent ?? '',
+  }));
+}
+
 test('(b) ilert failing shows "retrying", and "delivered" once it recovers', async () => {
   ilert.mode = { kind: 'status', status: 503 };
   await deliver(cpu);
   const badge = alertRow(cpu.data.id).getByTestId('forwarding-badge');
   await badge.filter({ hasText: /^retrying at \d\d:\d\d$/ }).waitFor();
   assert.match((await badge.getAttribute('title')) ?? '', /503/);
-  await page.getByTestId('status-ilert').filter({ hasText: /ilert\s*reachable/ }).waitFor();
+  // Never green while ilert answers 503: the status bar says what ilert said.
+  await page.getByTestId('status-ilert').filter({ hasText: /ilert\s*503, retrying/ }).waitFor();
+  await page.getByTestId('health-badge').waitFor();
+  const counts = await problemCounts();
+  const n = Number(counts.badge);
+  assert.ok(n >= 1, JSON.stringify(counts));
+  assert.equal(counts.bar, n === 1 ? '1 problem' : `${n} problems`, JSON.stringify(counts));
+  assert.equal(counts.headline, counts.bar, JSON.stringify(counts));
   ilert.mode = { kind: 'ok' };
   await badge.filter({ hasText: 'delivered' }).waitFor({ timeout: 15_000 });
   assert.equal(ilert.eventsFor(`level-alert-${cpu.data.id}`).length, 1);
+  await page.getByTestId('status-ilert').filter({ hasText: /ilert\s*reachable/ }).waitFor();
+  await page.getByTestId('health-badge').waitFor({ state: 'detached' });
+  assert.deepEqual(await problemCounts(), { bar: 'No problems', badge: '0', headline: 'All checks pass.' });
 });
 
 test('(c) Retry all failed, Re-run of a delivery and of a job', async () => {
   ilert.mode = { kind: 'status', status: 400, body: JSON.stringify({ status: 400, message: 'Bad request: injected' }) };
   await deliver(backup);
+  // The Alerts row says why it failed and offers a Retry there.
+  await alertRow(backup.data.id).getByTestId(`alert-failure-${backup.data.id}`).filter({ hasText: /400/ }).waitFor();
+  await alertRow(backup.data.id).getByTestId(`alert-retry-${backup.data.id}`).waitFor();
   await openTab('Deliveries');
   const row = rowFor('Backup job failed');
   await row.getByTestId('job-status').filter({ hasText: 'failed' }).waitFor();
@@ -140,9 +162,42 @@ test('(c) Retry all failed, Re-run of a delivery and of a job', async () => {
   await detail.getByTestId('attempt').nth(2).filter({ hasText: 'manual' }).waitFor();
   assert.equal(ilert.eventsFor(`level-alert-${backup.data.id}`).length, before + 1);
 
-  await detail.getByTestId('rerun-delivery').click();
-  await detail.getByTestId('action-result').filter({ hasText: /Re-run answered 200 \(duplicate/ }).waitFor();
-  await deliveryRows().first().filter({ hasText: '↻ re-run' }).filter({ hasText: 'Backup job failed' }).waitFor();
+  // Focus stays on the button pressed, not on <body>.
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'rerun-job');
+
+  // A received event re-run through the receiver can only be a duplicate: offered for refused ones only.
+  assert.equal(await detail.getByTestId('rerun-delivery').isDisabled(), true);
+  assert.match((await detail.getByTestId('rerun-delivery').getAttribute('title')) ?? '', /only be recorded as a duplicate/);
+  // As Level itself would: the same event twice is recorded as a duplicate.
+  await deliver(backup);
+  await deliveryRows().first().filter({ hasText: 'duplicate' }).filter({ hasText: 'Backup job failed' }).waitFor();
+});
+
+test('(c2) Re-run job of a resolved alert asks first, then sends its ALERT followed by its RESOLVE', async () => {
+  const nas = freshAlert({ severity: 'critical', name: 'RAID degraded', hostname: 'NAS-01' });
+  await deliver(nas);
+  await deliver(freshAlert({ eventType: 'alert_resolved', alertId: nas.data.id, name: nas.data.name, severity: 'critical', hostname: 'NAS-01' }));
+  const alertKey = `level-alert-${nas.data.id}`;
+  await ilert.waitFor(() => ilert.alertByKey(alertKey)?.status === 'RESOLVED', 5000, 'resolved in ilert');
+  const row = deliveryRows().filter({ hasText: 'RAID degraded' }).filter({ hasText: 'alert_active' }).first();
+  await row.click();
+  const detail = page.locator(`[data-testid="delivery-detail"][data-delivery-id="${await row.getAttribute('data-delivery-id')}"]`);
+  await detail.getByTestId('job-status').filter({ hasText: 'delivered' }).waitFor();
+  const sent = ilert.eventsFor(alertKey).length;
+  await detail.getByTestId('rerun-job').click();
+  await detail.getByTestId('rerun-confirm').filter({ hasText: /“RAID degraded” is resolved: re-running its ALERT alone would open it again/ }).waitFor();
+  assert.equal(ilert.eventsFor(alertKey).length, sent, 'nothing sent before the user confirms');
+  await detail.getByTestId('rerun-confirm-resolve').click();
+  await detail.getByTestId('action-result').filter({ hasText: /followed by its RESOLVE/ }).waitFor();
+  await ilert.waitFor(() => ilert.eventsFor(alertKey).length === sent + 2, 5000, 'ALERT then RESOLVE');
+  assert.deepEqual(ilert.eventsFor(alertKey).slice(sent).map((event) => event.eventType), ['ALERT', 'RESOLVE']);
+  assert.equal(ilert.alertByKey(alertKey)?.status, 'RESOLVED');
+  // The refusal the dashboard turned into a question is the only console error.
+  assert.deepEqual(pageErrors.splice(0), ['console error: Failed to load resource: the server responded with a status of 409 (Conflict)']);
+  await page.keyboard.press('Escape');
+  await page.getByTestId('delivery-detail').waitFor({ state: 'detached' });
+  // Escape closed the pane; focus goes back to its row, not to <body>.
+  await page.waitForFunction((id) => document.activeElement?.getAttribute('data-delivery-id') === id, await row.getAttribute('data-delivery-id'), { timeout: 2_000 });
 });
 
 test('(e) the detail pane shows the signature verdict; Copy as cURL leaves the secret out', async () => {
@@ -189,7 +244,11 @@ test('(d) filters and search narrow the list', async () => {
   await page.getByTestId('detail-close').click();
   const total = page.getByTestId('delivery-total');
   const all = await total.innerText();
-  const showsTotal = (text: string) => total.filter({ hasText: new RegExp(`^${text}$`) }).waitFor();
+  const showsTotal = (text: string) =>
+    total
+      .filter({ hasText: new RegExp(`^${text}$`) })
+      .waitFor({ timeout: 5_000 })
+      .catch(async (error: Error) => assert.fail(`wanted ${text}, the page says ${await total.innerText()}: ${error.message.split('\n')[0]}`));
 
   await page.getByTestId('filter-search').fill('acme-dc');
   await showsTotal('1 delivery');
@@ -277,6 +336,7 @@ test('(g) rows streaming in while scrolled down do not move what the user reads'
 
 test('(f) the settings form rejects bad values, keeps what was typed, and saves good ones', async () => {
   await openTab('Settings');
+  assert.equal(await page.getByTestId('notify-min-severity').count(), 0, 'desktop-only settings are not offered in a browser');
   const perMinute = page.getByTestId('setting-ilertEventsPerMinute');
   assert.equal(await perMinute.inputValue(), '50');
   await page.getByTestId('locked-ilertApiUrl').filter({ hasText: 'ILERT_API_URL' }).waitFor();
@@ -308,11 +368,14 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   await screenshot('settings-invalid');
 
   await perMinute.fill('40');
+  // cloudflared's path is settable here, not only in the file.
+  await page.getByTestId('setting-cloudflaredPath').fill('/opt/cloudflared/bin/cloudflared');
   await page.getByTestId('settings-save').click();
   await page.getByTestId('settings-saved').waitFor();
   const saved = await apiCall<Settings & { secrets: { levelWebhookSecretPrevious: { set: boolean; hint?: string } } }>('getSettings');
   assert.equal(saved.values.ilertEventsPerMinute, 40);
   assert.equal(saved.values.retentionDays, 14);
+  assert.equal((saved.values as unknown as { cloudflaredPath: string }).cloudflaredPath, '/opt/cloudflared/bin/cloudflared');
   assert.deepEqual(saved.secrets.levelWebhookSecretPrevious, { set: true, hint: 'an-o••••ut' });
   assert.equal(await perMinute.inputValue(), '40');
   assert.equal(await page.getByTestId('settings-save').isDisabled(), true, 'nothing left to save');

@@ -97,7 +97,10 @@ test('the owner rotates the admin link from Settings: this tab moves to the new 
   await owner.getByTestId('app-ready').waitFor();
   await owner.getByTestId('tab-settings').click();
   owner.once('dialog', (dialog) => void dialog.accept());
+  // The page's URL already matches before it moves (it carries only a #/settings address): wait for the new document.
+  const reloaded = owner.waitForEvent('load');
   await owner.getByTestId('rotate-admin-link').click();
+  await reloaded;
   await owner.waitForURL((url) => url.pathname === '/' && url.search === '');
   await owner.getByTestId('app-ready').waitFor();
   assert.equal(await owner.getByTestId('stale-token').count(), 0, 'the rotating tab keeps working with the new link');

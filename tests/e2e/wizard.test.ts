@@ -82,12 +82,16 @@ async function openSetupStep(step: 'ilert' | 'receiver' | 'level' | 'test'): Pro
 }
 
 test('before setup, Health says what is missing and "Run setup" opens the wizard at step 1', async () => {
+  // A first start with nothing configured lands on Setup, not on an empty Alerts board.
+  await page.locator('#tab-setup[aria-selected="true"]').waitFor();
   await page.getByRole('tab', { name: 'Health' }).click();
   await page.getByTestId('health-view').waitFor();
-  // Nothing is set up: either a check or the configuration list says what is missing.
-  await page.locator('[data-testid^="diagnosis-"], [data-testid="health-problem"]').first().waitFor();
+  // Nothing is set up: that is a problem on Health's one list, counted alike in the status bar and the tab's badge.
+  await page.getByTestId('diagnosis-ilert-not-configured').filter({ hasText: 'No ilert integration key' }).waitFor();
   assert.equal(await page.getByTestId('health-all-ok').count(), 0);
-  await page.getByTestId('health-problem').filter({ hasText: 'no ilert integration key' }).waitFor();
+  const listed = await page.locator('[data-testid="diagnoses"] > li').count();
+  assert.equal(await page.getByTestId('health-badge').innerText(), String(listed));
+  assert.equal(await page.getByTestId('status-problems').innerText(), listed === 1 ? '1 problem' : `${listed} problems`);
   await page.getByTestId('health-receiver').filter({ hasText: 'listening' }).waitFor();
   await screenshot('health-before-setup');
   await page.getByTestId('run-setup').click();
@@ -103,6 +107,10 @@ test('an unknown integration key gets ilert’s 404 in step 1, and nothing can b
   assert.equal(await save.isDisabled(), true);
   assert.match(await page.getByTestId('ilert-save-reason').innerText(), /Enter the integration key/);
   await page.getByTestId('ilert-key').fill('  il1apiffffffffffffffffffffff00  ');
+  // Without a user API key the check could only fail: it says so, and saving unchecked is offered.
+  assert.equal(await page.getByTestId('ilert-check').isDisabled(), true);
+  assert.match(await page.getByTestId('ilert-check-reason').innerText(), /needs an ilert user API key/);
+  await page.getByTestId('ilert-save-unchecked').waitFor();
   await page.getByTestId('ilert-api-key').fill(API_KEY);
   await page.getByTestId('ilert-check').click();
   const problem = page.getByTestId('ilert-check-error');

@@ -174,3 +174,58 @@ test('named ilert targets keep their saved key when the UI sends them back witho
   assert.equal(duplicate.ok, false);
   assert.match(Object.values(duplicate.errors).join(' '), /unique/);
 });
+
+test('re-running the ALERT of a resolved alert is refused, or sent with its RESOLVE behind it: ilert never holds it open', async () => {
+  const raid = alertEvent({ severity: 'critical', name: 'RAID degraded', hostname: 'NAS-01' });
+  // Signed with whatever secret the tests above left saved.
+  const level = new LevelSender({ url: harness.url, secret: harness.relay.settings.levelWebhookSecret, attempts: 1 });
+  await level.deliver(raid);
+  await level.deliver(alertEvent({ eventType: 'alert_resolved', alertId: raid.data.id, name: raid.data.name, severity: 'critical', hostname: 'NAS-01' }));
+  const alertKey = `level-alert-${raid.data.id}`;
+  await ilert.waitFor(() => ilert.alertByKey(alertKey)?.status === 'RESOLVED', 5000, 'resolved in ilert');
+  await waitForStore(harness.relay.store, () => harness.relay.status().queueDepth === 0);
+  const { rows } = (await call('listDeliveries', { filter: { search: 'RAID degraded', eventTypes: ['alert_active'] } })) as { rows: { job?: { id: number } }[] };
+  const alertJob = rows[0]!.job!.id;
+  const sent = ilert.eventsFor(alertKey).length;
+
+  // Through the API itself, not only the dashboard: refused with the reason, and nothing is sent.
+  const refused = await callMethod(handlers, 'rerunJob', { id: alertJob });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.ok === false && refused.status, 409);
+  assert.match(refused.ok === false ? refused.error.message : '', /“RAID degraded” is resolved: re-running its ALERT alone would open it again in ilert/);
+  assert.equal(harness.relay.status().queueDepth, 0, 'nothing queued');
+
+  const confirmed = (await call('rerunJob', { id: alertJob, thenResolve: true })) as { queued: true; resolveJobId?: number };
+  assert.ok(confirmed.resolveJobId! > alertJob);
+  await ilert.waitFor(() => ilert.eventsFor(alertKey).length === sent + 2, 5000, 'ALERT and RESOLVE again');
+  assert.deepEqual(ilert.eventsFor(alertKey).slice(sent).map((event) => event.eventType), ['ALERT', 'RESOLVE']);
+  assert.equal(ilert.alertByKey(alertKey)?.status, 'RESOLVED', 'left resolved in ilert');
+
+  // An active alert's ALERT re-runs as before, without asking.
+  const { rows: active } = (await call('listDeliveries', { filter: { search: 'Low disk space' } })) as { rows: { job?: { id: number } }[] };
+  assert.deepEqual(await call('rerunJob', { id: active.at(-1)!.job!.id }), { queued: true });
+});
+
+test('bulk retry takes the delivery log’s filter, and leaves the ALERTs of resolved alerts alone', async () => {
+  const level = new LevelSender({ url: harness.url, secret: harness.relay.settings.levelWebhookSecret, attempts: 1 });
+  ilert.mode = { kind: 'status', status: 400, body: JSON.stringify({ status: 400, message: 'Bad request: injected' }) };
+  const printer = alertEvent({ severity: 'warning', name: 'Printer offline', hostname: 'PRN-01' });
+  const ups = alertEvent({ severity: 'critical', name: 'UPS on battery', hostname: 'UPS-01' });
+  const over = alertEvent({ severity: 'critical', name: 'Disk latency high', hostname: 'SQL-01' });
+  for (const event of [printer, ups, over]) await level.deliver(event);
+  await waitForStore(harness.relay.store, () => harness.relay.status().failedJobs >= 3, 5000, 'three failed');
+  await level.deliver(alertEvent({ eventType: 'alert_resolved', alertId: over.data.id, name: over.data.name, severity: 'critical', hostname: 'SQL-01' }));
+  await waitForStore(harness.relay.store, () => harness.relay.status().queueDepth === 0, 5000, 'settled');
+  ilert.mode = { kind: 'ok' };
+
+  const filtered = (await call('retryAllFailed', { filter: { search: 'Printer' } })) as { count: number; skipped: number };
+  assert.deepEqual(filtered, { count: 1, skipped: 0 }, 'only what the filter shows');
+  await ilert.waitFor(() => ilert.eventsFor(`level-alert-${printer.data.id}`).length === 1, 5000, 'the printer alert');
+  assert.equal(ilert.eventsFor(`level-alert-${ups.data.id}`).length, 0, 'outside the filter: not sent');
+
+  const failedNow = harness.relay.status().failedJobs;
+  const all = (await call('retryAllFailed', {})) as { count: number; skipped: number };
+  assert.deepEqual(all, { count: failedNow - 1, skipped: 1 }, 'every failed job but the resolved alert’s ALERT');
+  await ilert.waitFor(() => ilert.eventsFor(`level-alert-${ups.data.id}`).length === 1, 5000, 'the UPS alert');
+  assert.equal(ilert.eventsFor(`level-alert-${over.data.id}`).length, 0, 'a resolved alert is not opened in ilert by a bulk retry');
+});

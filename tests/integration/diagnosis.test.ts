@@ -46,7 +46,7 @@ test('nothing arrives: the tunnel is down (cloudflared died, or is not installed
   assert.match(diagnosis.title, /The tunnel is not installed/);
   assert.match(diagnosis.fix!, /Install cloudflared/);
   const status = harness.relay.status();
-  assert.equal(trayState({ status, alerts: { counts: {} }, integrationConfigured: true, notificationsPausedUntil: undefined, now: Date.now() }).icon, 'problem', 'the tray shows it');
+  assert.equal(trayState({ status, alerts: { counts: {} }, notificationsPausedUntil: undefined, now: Date.now() }).icon, 'problem', 'the tray shows it');
 
   harness.relay.applySettings({ ...harness.relay.settings, cloudflaredPath: FAKE_CLOUDFLARED });
   harness.relay.setup.startTunnel('quick');
@@ -90,7 +90,39 @@ test('nothing arrives: Level calls the URL with a trailing space, or a wrong pat
   await fetch(`${new URL(other.url).origin}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   const wrong = find(other, 'wrong-path');
   assert.equal(wrong.title, 'Level calls a URL the relay does not serve');
-  assert.match(wrong.detail, /went to "\/webhook"; the relay serves "\/webhooks\/level"/);
+  assert.match(wrong.detail, /^1 request in the last day went to "\/webhook"; the relay serves "\/webhooks\/level"/);
+  assert.equal(wrong.level, 'error', 'nothing correct has arrived: this may be why');
+
+  // Once Level's own deliveries arrive, a stray request is a warning, not a red error for a day.
+  await new LevelSender({ url: other.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
+  assert.equal(find(other, 'wrong-path').level, 'warning');
+});
+
+test('one list of problems: configuration is in it, and the status says what ilert answered', async () => {
+  const bare = await relayWith({ levelWebhookSecret: undefined });
+  const status = bare.relay.status();
+  assert.deepEqual(status.diagnoses.map((diagnosis) => diagnosis.id).sort(), ['configuration:0', 'ilert-not-configured'], 'nothing configured is a problem, not “no fault found”');
+  assert.equal(find(bare, 'ilert-not-configured').level, 'error');
+  assert.match(find(bare, 'configuration:0').title, /^No Level webhook secret/);
+  assert.deepEqual(status.ilert, { tone: 'muted', text: 'no attempts yet' });
+  assert.equal(trayState({ status, alerts: { counts: {} }, notificationsPausedUntil: undefined, now: Date.now() }).tooltip, `Level → ilert Relay: no active alerts · 2 problems: ${status.diagnoses.map((diagnosis) => diagnosis.title).join(', ')}`);
+
+  const ilert = await fakeIlert();
+  ilert.mode = { kind: 'status', status: 503 };
+  const harness = await relayWith({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url });
+  await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
+  await waitForStore(harness.relay.store, () => harness.relay.status().ilert.text === '503, retrying', 5000, 'the 503 in the status');
+  assert.equal(harness.relay.status().ilert.tone, 'warn');
+  assert.match(find(harness, 'ilert-unavailable:default').title, /^ilert answers 503/);
+  ilert.mode = { kind: 'ok' };
+  await waitForStore(harness.relay.store, () => harness.relay.status().ilert.text === 'reachable', 5000, 'reachable again');
+  assert.deepEqual(harness.relay.diagnoses(), []);
+
+  ilert.acceptedKeys = new Set(['il1api-some-other-key']);
+  await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
+  await waitForStore(harness.relay.store, () => harness.relay.status().ilert.text === '404 key not found', 5000, 'the 404 in the status');
+  assert.equal(harness.relay.status().ilert.tone, 'bad');
+  assert.deepEqual(harness.relay.diagnoses().map((diagnosis) => diagnosis.id).sort(), ['failed-jobs', 'ilert-key-rejected:default']);
 });
 
 test('401s: Level signs with a different secret, or sends no signature', async () => {
@@ -140,7 +172,7 @@ test('ilert’s rate limit is reached: queue depth and expected drain time', asy
   await ilert.waitFor(() => ilert.rateLimited.length > 0, 5000, 'a 429');
   await waitForStore(harness.relay.store, () => harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'rate-limited'), 5000, 'diagnosed');
   const diagnosis = find(harness, 'rate-limited');
-  assert.match(diagnosis.detail, /\d+ event\(s\) queued; at 3 per minute per integration key that takes about \d+ min\. ilert answered 429/);
+  assert.match(diagnosis.detail, /\d+ events? queued; at 3 per minute per integration key that takes about \d+ min\. ilert answered 429/);
 });
 
 test('work waits for a target without a key; the heartbeat fails; Level’s API refuses the key', async () => {
@@ -149,7 +181,7 @@ test('work waits for a target without a key; the heartbeat fails; Level’s API 
   cleanups.push(() => level.stop());
   const harness = await relayWith({ ilertHeartbeatUrl: 'http://127.0.0.1:1/api/pings/il1hbt-x', levelApiUrl: level.url, levelApiKey: 'wrong-key' });
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
-  assert.match(find(harness, 'target-not-configured:default').title, /1 event\(s\) wait for ilert target “default”, which has no integration key/);
+  assert.match(find(harness, 'target-not-configured:default').title, /1 event waits for ilert target “default”, which has no integration key/);
   await waitForEvent(harness.relay.events, 'change', () => harness.relay.directory.lastSyncError, 5000, 'the failed sync');
   assert.match(find(harness, 'level-api').detail, /Level rejected the API key/);
   await harness.relay.heartbeat.tick();

@@ -124,7 +124,7 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
     assert.ok(diagnosis, 'Health shows it');
     assert.equal(diagnosis.level, 'error');
     assert.match(diagnosis.title, /^Cannot write to the database: database is locked/);
-    const tray = trayState({ status: relay.relay.status(), alerts: { counts: {} }, integrationConfigured: true, notificationsPausedUntil: undefined, now: Date.now() });
+    const tray = trayState({ status: relay.relay.status(), alerts: { counts: {} }, notificationsPausedUntil: undefined, now: Date.now() });
     assert.equal(tray.icon, 'problem');
     assert.match(tray.tooltip, /Cannot write to the database: database is locked/, 'the tray says it, with the reason');
     const reached = await checkReachability(new URL(relay.url).origin, relay.relay.instanceId);

@@ -77,7 +77,7 @@ test('an attempt that cannot be recorded (another process holds the write lock) 
     // Whichever write failed first (this attempt, or a webhook's commit), Health says so once, with the held answer.
     const health = harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'store-not-writable' || diagnosis.id === 'store-cannot-write');
     assert.ok(health, 'the Health page says the database cannot be written');
-    assert.match(health.detail, /1 answer\(s\) from ilert are kept in memory/);
+    assert.match(health.detail, /1 answer from ilert is kept in memory until it can be written/);
 
     await lock.release();
     lock = undefined;

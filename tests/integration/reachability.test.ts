@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkReachability, normalisePublicUrl, type ReachabilityResult } from '../../electron/core/setup/reachability.ts';
-import { startRelay } from '../helpers/relay-harness.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AdminServer } from '../../electron/core/admin/admin-server.ts';
+import { createHandlers } from '../../electron/core/api/handlers.ts';
+import { SettingsFile } from '../../electron/core/settings-file.ts';
+import { SettingsService } from '../../electron/core/settings-service.ts';
+import { startRelay, tempDataDir } from '../helpers/relay-harness.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
 
 const first = await startRelay();
@@ -166,4 +172,24 @@ test('normalisePublicUrl', () => {
     assert.ok(result.error, `an error for ${JSON.stringify(garbage)}`);
   }
   assert.match(normalisePublicUrl('ftp://relay.example.com').error!, /must start with https:\/\//);
+});
+
+test('the relay’s own dashboard port is recognised and named, and a reserved port is said in plain words', async () => {
+  const rendererDir = tempDataDir('renderer-');
+  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
+  const settings = new SettingsService(new SettingsFile(first.dataDir), {}, (changed) => first.relay.applySettings(changed));
+  const admin = new AdminServer({ handlers: createHandlers(first.relay, settings), rendererDir });
+  const { port } = await admin.listen(0);
+  try {
+    const pasted = await checkReachability(`http://127.0.0.1:${port}`, first.relay.instanceId, { localUrl: first.url });
+    assert.equal(pasted.ok, false);
+    assert.match(pasted.ok ? '' : pasted.message, new RegExp(`^that is the relay's dashboard port, not its receiver: point the tunnel or proxy at the receiver \\(${first.url.replace(/[.]/g, '\\.')}\\)`));
+  } finally {
+    await admin.close();
+  }
+
+  const reserved = await checkReachability('http://127.0.0.1:6000', first.relay.instanceId);
+  assert.equal(reserved.ok, false);
+  assert.match(reserved.ok ? '' : reserved.message, /^port 6000 is reserved for another kind of service/);
+  assert.doesNotMatch(reserved.ok ? '' : reserved.message, /bad port/);
 });

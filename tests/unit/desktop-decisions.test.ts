@@ -8,9 +8,8 @@ import type { AlertRow } from '../../shared/contract.ts';
 
 const now = Date.parse('2026-11-22T12:00:00Z');
 const healthy: TrayInput = {
-  status: { receiverListening: true, queueDepth: 0, failedJobs: 0, problems: [], diagnoses: [], ilertReachable: true },
+  status: { receiverListening: true, queueDepth: 0, failedJobs: 0, ilert: { tone: 'ok', text: 'reachable' }, diagnoses: [], ilertReachable: true },
   alerts: { counts: { emergency: 0, critical: 0, warning: 0, information: 0 } },
-  integrationConfigured: true,
   notificationsPausedUntil: undefined,
   now,
 };
@@ -24,13 +23,17 @@ test('tray: all clear, warning, critical, in that order of weight', () => {
   assert.equal(trayState(withCounts({ critical: 2, warning: 1 })).tooltip, 'Level → ilert Relay: 2 critical, 1 warning');
 });
 
-test('tray: a relay problem outranks every alert and says what it is', () => {
-  const down = trayState({ ...withCounts({ critical: 3 }), status: { ...healthy.status, receiverListening: false } });
+const finding = (id: string, level: 'error' | 'warning', title: string) => ({ id, level, title, detail: '' });
+
+test('tray: a relay problem outranks every alert, and it counts the Health list', () => {
+  const down = trayState({ ...withCounts({ critical: 3 }), status: { ...healthy.status, diagnoses: [finding('receiver-down', 'error', 'The receiver is not listening')] } });
   assert.equal(down.icon, 'problem');
-  assert.match(down.tooltip, /receiver down/);
-  assert.equal(trayState({ ...healthy, integrationConfigured: false }).icon, 'problem');
-  assert.match(trayState({ ...healthy, status: { ...healthy.status, failedJobs: 2 } }).tooltip, /2 deliveries to ilert failed/);
-  assert.match(trayState({ ...healthy, status: { ...healthy.status, ilertReachable: false, queueDepth: 4 } }).tooltip, /4 queued for ilert · ilert unreachable/);
+  assert.match(down.tooltip, /1 problem: The receiver is not listening/);
+  const two = trayState({ ...healthy, status: { ...healthy.status, queueDepth: 4, diagnoses: [finding('a', 'error', 'Key refused'), finding('b', 'warning', 'ilert answers 503')] } });
+  assert.match(two.tooltip, /4 queued for ilert · 2 problems: Key refused, ilert answers 503/);
+  const warningOnly = trayState({ ...healthy, status: { ...healthy.status, diagnoses: [finding('b', 'warning', 'ilert answers 503')] } });
+  assert.equal(warningOnly.icon, 'clear', 'a warning is named, not an alarm');
+  assert.match(warningOnly.tooltip, /1 problem/);
 });
 
 test('tray: paused shows when nothing needs attention, and is always in the tooltip', () => {

@@ -10,7 +10,6 @@ export interface TrayState {
 export interface TrayInput {
   status: RelayStatusView;
   alerts: Pick<AlertPage, 'counts'>;
-  integrationConfigured: boolean;
   notificationsPausedUntil: number | undefined;
   now: number;
 }
@@ -25,30 +24,26 @@ function clock(at: number): string {
  * broken), then critical/emergency alerts, then warnings; a pause the user chose shows only when
  * nothing needs attention, and is always named in the tooltip.
  */
-export function trayState({ status, alerts, integrationConfigured, notificationsPausedUntil, now }: TrayInput): TrayState {
+export function trayState({ status, alerts, notificationsPausedUntil, now }: TrayInput): TrayState {
   const counts = alerts.counts;
   const critical = (counts.critical ?? 0) + (counts.emergency ?? 0);
   const warning = counts.warning ?? 0;
   const information = counts.information ?? 0;
   const paused = notificationsPausedUntil !== undefined && notificationsPausedUntil > now;
 
-  const problems: string[] = [];
-  if (!status.receiverListening) problems.push('receiver down');
-  if (!integrationConfigured) problems.push('ilert not configured');
-  if (status.ilertReachable === false) problems.push('ilert unreachable');
-  if (status.failedJobs > 0) problems.push(`${status.failedJobs} deliveries to ilert failed`);
-  // The Health page's errors (tunnel down, secret mismatch, key refused…) make the relay "broken" too.
-  const alreadySaid = new Set(['receiver-down', 'target-not-configured:default']);
-  for (const diagnosis of status.diagnoses) if (diagnosis.level === 'error' && !alreadySaid.has(diagnosis.id)) problems.push(diagnosis.title);
+  // The Health page's list, counted the same way as the status bar and the Health tab's badge;
+  // only errors (nobody would be paged) turn the icon into "problem", warnings are named.
+  const problems = status.diagnoses;
+  const broken = problems.some((diagnosis) => diagnosis.level === 'error');
 
   const parts: string[] = [];
   if (critical + warning + information === 0) parts.push('no active alerts');
   else parts.push([critical && `${critical} critical`, warning && `${warning} warning`, information && `${information} info`].filter(Boolean).join(', '));
   if (status.queueDepth > 0) parts.push(`${status.queueDepth} queued for ilert`);
-  if (problems.length) parts.push(problems.join(', '));
+  if (problems.length) parts.push(`${problems.length === 1 ? '1 problem' : `${problems.length} problems`}: ${problems.map((diagnosis) => diagnosis.title).join(', ')}`);
   if (paused) parts.push(`notifications paused until ${clock(notificationsPausedUntil)}`);
   const tooltip = `Level → ilert Relay: ${parts.join(' · ')}`;
 
-  const icon: TrayIcon = problems.length ? 'problem' : critical ? 'critical' : warning ? 'warning' : paused ? 'paused' : 'clear';
+  const icon: TrayIcon = broken ? 'problem' : critical ? 'critical' : warning ? 'warning' : paused ? 'paused' : 'clear';
   return { icon, tooltip };
 }

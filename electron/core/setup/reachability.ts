@@ -121,7 +121,15 @@ function proxyAdvice(localUrl: string | undefined): string {
   }
 }
 
-function statusMessage(status: number, location: string | null, options: ReachabilityOptions): string {
+/** The relay's own admin door answers without a token (401) or for a foreign Host (421) in its own words. */
+function isAdminDoor(status: number, text: string): boolean {
+  return (status === 401 || status === 403 || status === 421) && /the (?:link|URL) the relay printed|open the dashboard through|foreign Host header/.test(text);
+}
+
+function statusMessage(status: number, location: string | null, options: ReachabilityOptions, text = ''): string {
+  if (isAdminDoor(status, text)) {
+    return `that is the relay's dashboard port, not its receiver: point the tunnel or proxy at the receiver (${options.localUrl ?? 'the port in “receiver listening at” when the relay starts'}) and paste the tunnel's public URL`;
+  }
   if (status >= 300 && status < 400) {
     return `the URL answers with a redirect (HTTP ${status}${location ? ` to ${location}` : ''}) — Level does not follow redirects: enter the final URL, and make sure the tunnel or proxy forwards to the relay instead of redirecting`;
   }
@@ -191,7 +199,12 @@ export async function checkReachability(publicUrl: string, expectedInstanceId: s
     if (codes.includes('ECONNRESET') || codes.includes('UND_ERR_SOCKET')) {
       return fail('refused', `${host} accepted the connection and closed it without answering — the tunnel or proxy may be misconfigured (${proxyAdvice(options.localUrl)})`);
     }
-    return fail('refused', `could not connect to ${host}: ${deepestMessage(error)}`);
+    const said = deepestMessage(error);
+    if (said === 'bad port') {
+      // fetch refuses ports that belong to other protocols (SMTP, IRC…): Level and browsers would too.
+      return fail('refused', `port ${new URL(normalised.url).port} is reserved for another kind of service, so nothing (Level included) will call it over HTTP: use the tunnel's https:// URL, or another port`);
+    }
+    return fail('refused', `could not connect to ${host}: ${said}`);
   }
   const latencyMs = Math.round(performance.now() - started);
 
@@ -200,7 +213,7 @@ export async function checkReachability(publicUrl: string, expectedInstanceId: s
   if (response.status === 503 && isThisRelay(text, nonce, expectedInstanceId)) {
     return { ok: true, latencyMs, checkedUrl, notes: [...normalised.notes, 'the relay answers, but reports itself unhealthy right now: see Health'] };
   }
-  if (response.status !== 200) return fail('http-status', statusMessage(response.status, response.headers.get('location'), options));
+  if (response.status !== 200) return fail('http-status', statusMessage(response.status, response.headers.get('location'), options, text));
 
   let body: unknown;
   try {

@@ -19,7 +19,7 @@ function Item({ tone, label, children, title, testId }: { tone: Tone; label: str
   );
 }
 
-export function StatusBar({ status, error, onShowSettings }: { status: RelayStatusView | undefined; error: RelayApiError | undefined; onShowSettings: () => void }) {
+export function StatusBar({ status, error, onShowHealth, onShowSetup }: { status: RelayStatusView | undefined; error: RelayApiError | undefined; onShowHealth: () => void; onShowSetup: () => void }) {
   const now = useNow(10_000);
   const [live, setLive] = useState<LiveState>('connecting');
   const [copied, flash] = useFlash(2_500);
@@ -27,10 +27,11 @@ export function StatusBar({ status, error, onShowSettings }: { status: RelayStat
 
   if (!status) return <div className="statusbar" data-testid="status-bar" aria-busy="true" />;
   const url = webhookUrl(status);
-  const problems = status.problems;
+  const problems = status.diagnoses;
+  const errors = problems.filter((diagnosis) => diagnosis.level === 'error').length;
 
   return (
-    <div className="statusbar" data-testid="status-bar" role="status" aria-live="off">
+    <div className="statusbar" data-testid="status-bar" role="region" aria-label="Relay status">
       {error && (
         <Item tone="bad" label="Relay" testId="status-relay" title={error.message}>
           not answering
@@ -42,7 +43,12 @@ export function StatusBar({ status, error, onShowSettings }: { status: RelayStat
       <div className="sb-item sb-url" data-testid="status-url" title={status.publicUrl ? 'The public URL Level calls' : 'No public URL known: Level needs a public HTTPS URL (a tunnel) that forwards to this receiver'}>
         <span className="sb-label">{status.publicUrl ? 'Public URL' : 'Local URL'}</span>
         <code className="sb-value">{url ?? 'not listening'}</code>
-        {url && (
+        {!status.publicUrl && (
+          <button type="button" className="link sb-unreachable" data-testid="status-url-setup" onClick={onShowSetup}>
+            Level cannot reach this: set up a public URL
+          </button>
+        )}
+        {url && status.publicUrl && (
           <button
             type="button"
             className="icon-button"
@@ -53,7 +59,6 @@ export function StatusBar({ status, error, onShowSettings }: { status: RelayStat
             <Icon name="copy" />
           </button>
         )}
-        {copied && <span className="sb-flash">{copied}</span>}
       </div>
       <Item tone={status.queueDepth > 0 ? 'warn' : 'ok'} label="Queue" testId="status-queue" title="ilert events waiting or being sent">
         {status.queueDepth}
@@ -65,23 +70,27 @@ export function StatusBar({ status, error, onShowSettings }: { status: RelayStat
         {ago(status.lastDeliveryAt, now)}
       </Item>
       <Item
-        tone={status.ilertReachable === undefined ? 'muted' : status.ilertReachable ? 'ok' : 'bad'}
+        tone={status.ilert.tone}
         label="ilert"
         testId="status-ilert"
-        title={status.lastAttemptAt ? `Last attempt ${fullTime(status.lastAttemptAt)}` : 'Nothing sent to ilert yet'}
+        title={`${status.ilert.target ? `Target “${status.ilert.target}”: ` : ''}${status.lastAttemptAt ? `last attempt ${fullTime(status.lastAttemptAt)}` : 'nothing sent to ilert yet'}`}
       >
-        {status.ilertReachable === undefined ? 'no attempts yet' : status.ilertReachable ? 'reachable' : 'unreachable'}
+        {status.ilert.text}
       </Item>
       <button
         type="button"
-        className={`sb-item sb-button ${problems.length ? 'sb-warn' : 'sb-ok'}`}
+        className={`sb-item sb-button ${errors ? 'sb-bad' : problems.length ? 'sb-warn' : 'sb-ok'}`}
         data-testid="status-problems"
-        title={problems.length ? problems.join('\n') : 'Configuration looks fine'}
-        onClick={onShowSettings}
+        title={problems.length ? problems.map((diagnosis) => diagnosis.title).join('\n') : 'All health checks pass'}
+        onClick={onShowHealth}
       >
         <span className="sb-dot" aria-hidden="true" />
         <span className="sb-value">{problems.length === 0 ? 'No problems' : problems.length === 1 ? '1 problem' : `${problems.length} problems`}</span>
       </button>
+      {/* Outside the status bar's aria-live=off, so "copied" is announced, and only that. */}
+      <span className="sb-flash" role="status" aria-live="polite" data-testid="copy-flash">
+        {copied}
+      </span>
       <div className={`sb-item sb-live sb-${live === 'live' ? 'ok' : live === 'offline' ? 'bad' : 'muted'}`} data-testid="status-live" title="Whether changes are pushed to this page as they happen">
         <span className="sb-dot" aria-hidden="true" />
         <span className="sb-value">{live === 'live' ? 'live' : live === 'offline' ? 'reconnecting…' : 'connecting…'}</span>

@@ -64,6 +64,7 @@ export function VirtualList({ count, rowHeight, renderRow, onRangeChange, onScro
       className="vlist"
       role="list"
       aria-label={label}
+      tabIndex={0}
       data-testid={testId}
       onScroll={(event) => {
         const top = event.currentTarget.scrollTop;

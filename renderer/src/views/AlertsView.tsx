@@ -7,6 +7,7 @@ import { ago, clock, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEV
 import { useChanges, useCoalesced, useNow } from '../hooks.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
 import { AlertPager, type AlertQuery } from './alert-pager.ts';
+import { AlertTimelineButton } from './AlertTimeline.tsx';
 
 interface AlertsViewProps {
   status: RelayStatusView | undefined;
@@ -15,15 +16,48 @@ interface AlertsViewProps {
   onShowDeliveries: () => void;
 }
 
-function Forwarding({ alert }: { alert: AlertRow }) {
+function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => void }) {
+  const [retry, setRetry] = useState<string>();
   if (!alert.forwarding) return <span className="muted" title="No ilert event was made for this alert">not forwarded</span>;
-  const { status, reason, nextAttemptAt } = alert.forwarding;
-  return <StatusBadge status={status} nextAttemptAt={nextAttemptAt} reason={reason ?? (status === 'delivered' ? 'sent to ilert' : undefined)} testId="forwarding-badge" />;
+  const { status, reason, nextAttemptAt, jobId } = alert.forwarding;
+  const badge = <StatusBadge status={status} nextAttemptAt={nextAttemptAt} reason={reason ?? (status === 'delivered' ? 'sent to ilert' : undefined)} testId="forwarding-badge" />;
+  if (status !== 'failed') return badge;
+  const retryNow = async () => {
+    setRetry('sending…');
+    try {
+      await call('rerunJob', { id: jobId });
+      setRetry(undefined);
+    } catch (failure) {
+      setRetry((failure as Error).message);
+    } finally {
+      onChanged();
+    }
+  };
+  // A failure says why, right here, and can be retried without a trip to Deliveries.
+  return (
+    <div className="forward-failed">
+      {badge}
+      <button type="button" className="small-button" onClick={() => void retryNow()} data-needs="operator" data-testid={`alert-retry-${alert.levelAlertId}`} aria-label={`Retry sending ${alert.name ?? 'this alert'} to ilert`}>
+        Retry
+      </button>
+      {reason && (
+        <span className="text-bad small ellipsis forward-reason" title={reason} data-testid={`alert-failure-${alert.levelAlertId}`}>
+          {reason}
+        </span>
+      )}
+      {retry && (
+        <span className="small" role="status">
+          {retry}
+        </span>
+      )}
+    </div>
+  );
 }
 
 /** Which ilert target the alert went to, and why (the group mapping that chose it). */
 function Route({ alert }: { alert: AlertRow }) {
-  if (!alert.route) return null;
+  // Without group routing every alert goes to the default target: saying so on each row is noise.
+  if (!alert.route || (alert.route.target === 'default' && /no group routing/.test(alert.route.reason))) return null;
   const { target, reason, groupPath } = alert.route;
   return (
     <div className="alert-route small" data-testid={`alert-route-${alert.levelAlertId}`} title={[groupPath && `Level group: ${groupPath}`, `Route: ${reason}`].filter(Boolean).join('\n')}>
@@ -85,6 +119,7 @@ function AcceptButton({ alert, onAccepted }: { alert: AlertRow; onAccepted: () =
         disabled={pending}
         title={pending ? 'The ACCEPT event is on its way to ilert' : 'Accept this alert in ilert (as the integration, so the escalation stops)'}
         data-testid={`alert-accept-${alert.levelAlertId}`}
+        aria-label={`${pending ? 'Accept sent for' : 'Accept'} ${alert.name ?? 'this alert'}${alert.deviceHostname ? ` on ${alert.deviceHostname}` : ''} in ilert`}
       >
         {pending ? 'Accept sent…' : 'Accept'}
       </button>
@@ -114,6 +149,7 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
     >
       <div className="col-sev">
         <SeverityBadge severity={alert.severity} />
+        <AlertTimelineButton alert={alert} />
       </div>
       <div className="alert-main">
         <div className="alert-name ellipsis" title={alert.name}>
@@ -133,7 +169,7 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
         {resolved ? ago(resolvedAt, now) : duration(now - started)}
       </div>
       <div className="col-fwd">
-        <Forwarding alert={alert} />
+        <Forwarding alert={alert} onChanged={onChanged} />
         <IlertState alert={alert} now={now} />
         <AcceptButton alert={alert} onAccepted={onChanged} />
       </div>

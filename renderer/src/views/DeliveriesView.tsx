@@ -18,7 +18,13 @@ interface DeliveriesViewProps {
   status: RelayStatusView | undefined;
   onLoaded: () => void;
   focusDeliveryId?: number | undefined;
+  /** The open delivery changed (for the address bar). */
+  onSelectedChange?: (id: number | undefined) => void;
 }
+
+const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+const SEVERITY_SHORT: Record<string, string> = { emergency: 'EMERG', critical: 'CRIT', warning: 'WARN', information: 'INFO' };
 
 function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow | undefined; index: number; selected: boolean; onSelect: (row: DeliveryRow) => void }) {
   if (!row) {
@@ -43,12 +49,15 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
       data-source={row.source}
       data-index={index}
       aria-pressed={selected}
-      aria-label={`Delivery ${row.id}: ${row.eventType ?? 'unknown event'}${row.alertName ? `, ${row.alertName}` : ''}, ${row.status}`}
+      // One Tab stop for the whole list (the list itself); the arrow keys move between rows.
+      tabIndex={-1}
       onClick={() => onSelect(row)}
     >
       <span className="dline">
-        <span className="c-time" title={fullTime(row.receivedAt)}>
+        {/* The row's accessible name is its text: the full time, severity and host are in it for a screen reader too. */}
+        <span className="c-time" title={`${fullTime(row.receivedAt)} ${TIME_ZONE}`}>
           {shortTime(row.receivedAt)}
+          <span className="sr-only"> ({fullTime(row.receivedAt)})</span>
         </span>
         <span className="c-dir dir-in" title={rerun ? `Re-run of delivery #${row.rerunOf ?? '?'}` : row.source === 'test' ? 'Made by the setup test' : `Inbound: ${sourceWords(row.source)}`}>
           {rerun ? '↻ re-run' : row.source === 'test' ? '✓ test' : '← Level'}
@@ -62,9 +71,21 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
               </Badge>
             </span>
           )}
-          {row.severity && <span className={`dot dot-${severityTone(row.severity)}`} title={row.severity} />}
+          {row.severity && (
+            // Not by colour alone: the word is there too, short.
+            <span className={`sev-mark sev-mark-${severityTone(row.severity)}`} title={row.severity} data-testid="delivery-severity">
+              <span className={`dot dot-${severityTone(row.severity)}`} aria-hidden="true" />
+              <span aria-hidden="true">{SEVERITY_SHORT[row.severity] ?? row.severity}</span>
+              <span className="sr-only">{row.severity}</span>
+            </span>
+          )}
           {row.alertName && <span className="aname">{row.alertName}</span>}
-          {row.hostname && <span className="host">{row.hostname}</span>}
+          {row.hostname && (
+            <span className="host">
+              <span className="sr-only"> on </span>
+              {row.hostname}
+            </span>
+          )}
           {!row.alertName && !row.hostname && <span className="muted unparsed">{row.eventId ? `event ${row.eventId}` : 'not parsed'}</span>}
         </span>
         <span className="c-status">
@@ -112,7 +133,7 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
   );
 }
 
-export function DeliveriesView({ status, onLoaded, focusDeliveryId }: DeliveriesViewProps) {
+export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedChange }: DeliveriesViewProps) {
   const [, setVersion] = useState(0);
   const [pager] = useState(() => new DeliveryPager(() => setVersion((version) => version + 1)));
   const [statuses, setStatuses] = useState<DeliveryStatus[]>([]);
@@ -130,9 +151,13 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId }: Deliveries
   const scrollTop = useRef(0);
   const ensureTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
+  // The address (or a notification) opens a delivery, and Back closes it again.
+  useEffect(() => setSelected(focusDeliveryId), [focusDeliveryId]);
+  const selectedChanged = useRef(onSelectedChange);
   useEffect(() => {
-    if (focusDeliveryId) setSelected(focusDeliveryId);
-  }, [focusDeliveryId]);
+    selectedChanged.current = onSelectedChange;
+  });
+  useEffect(() => selectedChanged.current?.(selected), [selected]);
 
   const filter = useMemo((): DeliveryFilter => {
     const next: DeliveryFilter = {};
@@ -193,15 +218,47 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId }: Deliveries
 
   const select = useCallback((row: DeliveryRow) => setSelected(row.id), []);
 
-  /** Up and down arrows move the selection from the focused row, keeping it on screen. */
+  const viewRef = useRef<HTMLDivElement>(null);
+  /** Closing the pane gives focus back to the row it showed (or the list), never to <body>. */
+  const closeDetail = useCallback(() => {
+    const closed = selected;
+    setSelected(undefined);
+    requestAnimationFrame(() => {
+      const row = listRef.current?.querySelector<HTMLElement>(`[data-delivery-id="${closed}"]`);
+      (row ?? listRef.current)?.focus();
+    });
+  }, [selected]);
+
+  // Escape closes the detail pane, from anywhere in this view while it is the one shown.
+  useEffect(() => {
+    if (selected === undefined) return;
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      if (event.key !== 'Escape' || event.defaultPrevented || viewRef.current?.closest('[inert]')) return;
+      if (document.querySelector('[role="alertdialog"]')?.contains(document.activeElement)) return;
+      event.preventDefault();
+      closeDetail();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [selected, closeDetail]);
+
+  /**
+   * Up and down arrows (Home and End) move the selection from the focused row, keeping it on
+   * screen; on the list itself, the first arrow goes to the selected row or the first one.
+   */
   const onListKey = (event: KeyboardEvent<HTMLDivElement>) => {
-    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+    if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(event.key)) return;
     const focused = (event.target as HTMLElement).closest<HTMLElement>('[data-testid="delivery-row"]');
-    if (!focused) return;
-    const index = Number(focused.dataset.index) + (event.key === 'ArrowDown' ? 1 : -1);
+    const onList = !focused && event.target === listRef.current;
+    if (!focused && !onList) return;
+    const selectedRow = selected === undefined ? null : listRef.current?.querySelector<HTMLElement>(`[data-delivery-id="${selected}"]`);
+    const from = focused ? Number(focused.dataset.index) : selectedRow ? Number(selectedRow.dataset.index) : -1;
+    const step = from < 0 ? (event.key === 'ArrowUp' ? 0 : 1) : event.key === 'ArrowDown' ? 1 : -1;
+    const index = event.key === 'Home' ? 0 : event.key === 'End' ? pager.total - 1 : Math.max(0, from + step);
     const row = pager.row(index);
     if (!row) return;
     event.preventDefault();
+    if (from >= 0 && index === from && !onList) return;
     setSelected(row.id);
     const list = listRef.current;
     if (list) {
@@ -214,8 +271,10 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId }: Deliveries
   const retryAll = async () => {
     setRetrying(true);
     try {
-      const { count } = await call('retryAllFailed', {});
-      flashRetry(count === 0 ? 'No failed ilert events to retry' : `Queued ${plural(count, 'failed ilert event')} to send again`);
+      // Filtered, the retry takes what the filter shows: a storm of one alert name, one host, the last hour.
+      const { count, skipped } = await call('retryAllFailed', filtered ? { filter } : {});
+      const left = skipped > 0 ? `; ${plural(skipped, 'ALERT')} of resolved alerts left alone (re-run its job to send ALERT then RESOLVE)` : '';
+      flashRetry(`${count === 0 ? `No failed ilert events to retry${filtered ? ' in this filter' : ''}` : `Queued ${plural(count, 'failed ilert event')} to send again`}${left}`);
     } catch (error) {
       flashRetry(`Retry failed: ${(error as Error).message}`);
     } finally {
@@ -236,7 +295,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId }: Deliveries
   const url = webhookUrl(status);
 
   return (
-    <div className={`deliveries-view${selected !== undefined ? ' with-detail' : ''}`} data-testid="deliveries-view">
+    <div ref={viewRef} className={`deliveries-view${selected !== undefined ? ' with-detail' : ''}`} data-testid="deliveries-view">
       <div className="toolbar" role="search" aria-label="Filter deliveries">
         <div className="toolbar-row">
           <label className="field-inline search-field">
@@ -294,11 +353,11 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId }: Deliveries
             className="primary"
             onClick={() => void retryAll()}
             disabled={failed === 0 || retrying}
-            title={failed === 0 ? 'No ilert events have failed' : `Send all ${failed} failed ilert events again`}
+            title={failed === 0 ? 'No ilert events have failed' : filtered ? 'Send the failed ilert events of the deliveries this filter shows again' : `Send all ${failed} failed ilert events again`}
             data-testid="retry-all-failed"
             data-needs="operator"
           >
-            Retry all failed{failed > 0 ? ` (${failed})` : ''}
+            {filtered ? 'Retry failed in this filter' : `Retry all failed${failed > 0 ? ` (${failed})` : ''}`}
           </button>
         </div>
         <div className="toolbar-row status-filters" role="group" aria-label="Status">
@@ -378,7 +437,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId }: Deliveries
             />
           )}
         </div>
-        {selected !== undefined && <DeliveryDetailPane key={selected} id={selected} status={status} onClose={() => setSelected(undefined)} onSelect={setSelected} />}
+        {selected !== undefined && <DeliveryDetailPane key={selected} id={selected} status={status} onClose={closeDetail} onSelect={setSelected} />}
       </div>
     </div>
   );

@@ -1,6 +1,6 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { DeliveryDetail, RelayStatusView } from '../../../shared/contract.ts';
-import { call } from '../api/client.ts';
+import { call, RelayApiError } from '../api/client.ts';
 import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { copyText } from '../clipboard.ts';
@@ -10,6 +10,8 @@ import { useChanges, useCoalesced } from '../hooks.ts';
 
 type Job = DeliveryDetail['jobs'][number];
 type Outcome = { tone: Tone; text: string };
+/** The relay refused to re-open a resolved alert; the user may confirm ALERT followed by RESOLVE. */
+type Reopen = { job: Job; message: string };
 
 interface DetailProps {
   id: number;
@@ -27,7 +29,7 @@ function Field({ label, children, testId }: { label: string; children: ReactNode
   );
 }
 
-function JobCard({ job, onRerun, busy }: { job: Job; onRerun: (job: Job) => void; busy: boolean }) {
+function JobCard({ job, onRerun, busy, alertName }: { job: Job; onRerun: (job: Job) => void; busy: boolean; alertName: string | undefined }) {
   const inFlight = job.status === 'sending';
   return (
     <section className="job" data-testid="job" data-job-id={job.id} aria-label={`ilert job ${job.id}`}>
@@ -40,9 +42,14 @@ function JobCard({ job, onRerun, busy }: { job: Job; onRerun: (job: Job) => void
         <span className="spacer" />
         <button
           type="button"
-          onClick={() => onRerun(job)}
-          disabled={inFlight || busy}
+          // aria-disabled, not disabled: the job goes in flight right after a click, and a disabled
+          // button would drop the keyboard focus to <body>.
+          onClick={() => {
+            if (!busy && !inFlight) onRerun(job);
+          }}
+          aria-disabled={busy || inFlight}
           title={inFlight ? 'Being sent right now: wait for ilert to answer' : 'Send this ilert event again now (recorded as a manual attempt)'}
+          aria-label={`Re-run ilert ${job.eventType} job ${job.id}${alertName ? ` of ${alertName}` : ''}`}
           data-testid="rerun-job"
           data-needs="operator"
         >
@@ -97,7 +104,23 @@ function JobCard({ job, onRerun, busy }: { job: Job; onRerun: (job: Job) => void
                 <td className="nowrap">{latency(attempt.latencyMs) || '--'}</td>
                 <td className="attempt-text">
                   {attempt.error && <div className="text-bad">{attempt.error}</div>}
-                  {attempt.responseBody ? <code className="response" title={attempt.responseBody}>{attempt.responseBody}</code> : !attempt.error && <span className="muted">(empty response)</span>}
+                  {attempt.responseBody ? (
+                    // A long answer (ilert's error bodies) opens in full instead of being cut off.
+                    attempt.responseBody.length > 80 ? (
+                      <details className="response-full" data-testid="attempt-response">
+                        <summary>
+                          <code className="response">{attempt.responseBody.slice(0, 80)}…</code>
+                        </summary>
+                        <pre>{prettyBody(attempt.responseBody).text}</pre>
+                      </details>
+                    ) : (
+                      <code className="response" title={attempt.responseBody} data-testid="attempt-response">
+                        {attempt.responseBody}
+                      </code>
+                    )
+                  ) : (
+                    !attempt.error && <span className="muted">(empty response)</span>
+                  )}
                 </td>
                 <td>{attempt.manual ? <Badge tone="info" title="Sent because someone asked (re-run or retry)">manual</Badge> : <span className="muted" title="Sent by the relay on its own">auto</span>}</td>
               </tr>
@@ -113,12 +136,25 @@ function JobCard({ job, onRerun, busy }: { job: Job; onRerun: (job: Job) => void
   );
 }
 
+/** The event type in a body that parsed, for deliveries refused before the relay read it. */
+function parsedEventType(body: string | undefined): string | undefined {
+  if (!body) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { event_type?: unknown };
+    return typeof parsed.event_type === 'string' ? parsed.event_type : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProps) {
   const [detail, setDetail] = useState<DeliveryDetail>();
   const [error, setError] = useState<string>();
   const [outcome, setOutcome] = useState<Outcome>();
   const [busy, setBusy] = useState(false);
   const [curl, setCurl] = useState<string>();
+  const [reopen, setReopen] = useState<Reopen>();
+  const heading = useRef<HTMLHeadingElement>(null);
 
   const load = useCoalesced(async () => {
     try {
@@ -134,7 +170,10 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
   });
 
   const act = async (action: () => Promise<Outcome>) => {
+    // The pressed button is disabled while busy, which drops focus to <body>: give it back after.
+    const pressed = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
     setBusy(true);
+    setReopen(undefined);
     try {
       setOutcome(await action());
     } catch (failure) {
@@ -142,6 +181,11 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
     } finally {
       setBusy(false);
       load();
+      requestAnimationFrame(() => {
+        if (document.activeElement && document.activeElement !== document.body) return;
+        if (pressed?.isConnected && !(pressed as HTMLButtonElement).disabled) pressed.focus();
+        else heading.current?.focus();
+      });
     }
   };
 
@@ -153,10 +197,22 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
       return { tone: ok ? (result.body.duplicate ? 'muted' : 'ok') : 'bad', text: `Re-run answered ${result.statusCode} (${what}). It is the newest row in the list.` };
     });
 
-  const rerunJob = (job: Job) =>
+  const rerunJob = (job: Job, thenResolve = false) =>
     act(async () => {
-      await call('rerunJob', { id: job.id });
-      return { tone: 'ok', text: `ilert job #${job.id} queued to send again.` };
+      try {
+        const result = await call('rerunJob', { id: job.id, thenResolve });
+        return {
+          tone: 'ok',
+          text: result.resolveJobId !== undefined ? `ilert job #${job.id} (ALERT) queued to send again, followed by its RESOLVE (job #${result.resolveJobId}).` : `ilert job #${job.id} queued to send again.`,
+        };
+      } catch (failure) {
+        // 409: the alert is over. Ask, instead of re-opening it in ilert behind the user's back.
+        if (failure instanceof RelayApiError && failure.status === 409 && /thenResolve/.test(failure.message)) {
+          setReopen({ job, message: failure.message.replace(/ \(thenResolve: true\)$/, '') });
+          return { tone: 'warn', text: 'Not sent: this alert is resolved. Confirm below, or leave it.' };
+        }
+        throw failure;
+      }
     });
 
   const url = webhookUrl(status);
@@ -171,6 +227,8 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
   };
 
   const noBody = detail && detail.body === undefined;
+  // Level's event id makes a re-run of a received event a duplicate: it can change nothing.
+  const onlyDuplicate = detail !== undefined && detail.eventId !== undefined && detail.outcome !== 'rejected';
   const body = prettyBody(detail?.body);
   const trace = detail?.bodyTrace;
   const whyNoBody = trace ? 'only its first bytes were kept: it failed authentication' : 'not stored: over the size limit';
@@ -178,7 +236,7 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
   return (
     <aside className="detail" aria-label={`Delivery ${id}`} data-testid="delivery-detail" data-delivery-id={id}>
       <div className="detail-head">
-        <h2>
+        <h2 ref={heading} tabIndex={-1} data-testid="detail-heading">
           Delivery <span className="mono">#{id}</span>
         </h2>
         {detail && <StatusBadge status={detail.status} nextAttemptAt={detail.job?.nextAttemptAt} reason={detail.reason} testId="detail-status" />}
@@ -190,9 +248,18 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
       <div className="detail-actions">
         <button
           type="button"
-          onClick={() => void rerunDelivery()}
-          disabled={!detail || noBody || busy}
-          title={noBody ? `The body is not there to run again (${whyNoBody})` : 'Run this delivery through the receiver again (signature, checks, de-duplication)'}
+          onClick={() => {
+            if (!busy) void rerunDelivery();
+          }}
+          disabled={!detail || noBody || onlyDuplicate}
+          aria-disabled={busy}
+          title={
+            noBody
+              ? `The body is not there to run again (${whyNoBody})`
+              : onlyDuplicate
+                ? 'Already received: a re-run would only be recorded as a duplicate. To send to ilert again, use “Re-run job” below.'
+                : 'Run this delivery through the receiver again (signature, checks, de-duplication)'
+          }
           data-testid="rerun-delivery"
           data-needs="operator"
         >
@@ -208,10 +275,26 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
           Copy as cURL
         </button>
       </div>
+      <p className="small muted rerun-help" data-testid="rerun-help">
+        <b>Re-run delivery</b> passes Level’s request through the receiver again, as if Level had sent it (for one that was refused). <b>Re-run job</b> sends one ilert event again, now.
+      </p>
       {outcome && (
         <p className={`banner banner-${outcome.tone}`} role="status" data-testid="action-result">
           {outcome.text}
         </p>
+      )}
+      {reopen && (
+        <div className="banner banner-warn" role="alertdialog" aria-label="Confirm re-run of a resolved alert" data-testid="rerun-confirm">
+          <p>{reopen.message}.</p>
+          <div className="row-actions">
+            <button type="button" className="primary" onClick={() => void rerunJob(reopen.job, true)} data-testid="rerun-confirm-resolve" autoFocus>
+              Send ALERT, then RESOLVE
+            </button>
+            <button type="button" onClick={() => setReopen(undefined)} data-testid="rerun-confirm-cancel">
+              Cancel
+            </button>
+          </div>
+        </div>
       )}
       {curl && (
         <pre className="curl" data-testid="curl-preview">
@@ -253,11 +336,12 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
               )}
             </Field>
             <Field label="Event">
-              <span className="mono">{detail.eventType ?? '—'}</span>
+              <span className="mono">{detail.eventType ?? parsedEventType(detail.body) ?? '—'}</span>
+              {!detail.eventType && parsedEventType(detail.body) && <span className="muted small"> (read from the body; the delivery was refused)</span>}
               {detail.eventId && <span className="muted mono small"> {detail.eventId}</span>}
             </Field>
             {(detail.alertName || detail.hostname) && (
-              <Field label="Alert">
+              <Field label={(detail.eventType ?? parsedEventType(detail.body) ?? '').startsWith('device_') ? 'Device' : 'Alert'}>
                 {detail.severity && <SeverityBadge severity={detail.severity} />} {detail.alertName} {detail.hostname && <span className="host">{detail.hostname}</span>}
               </Field>
             )}
@@ -293,7 +377,7 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
                   : 'This event does not page anyone: nothing to send to ilert.'}
             </p>
           ) : (
-            detail.jobs.map((job) => <JobCard key={job.id} job={job} onRerun={(target) => void rerunJob(target)} busy={busy} />)
+            detail.jobs.map((job) => <JobCard key={job.id} job={job} onRerun={(target) => void rerunJob(target)} busy={busy} alertName={detail.alertName ?? detail.hostname} />)
           )}
 
           <h3 className="detail-section">Request headers</h3>

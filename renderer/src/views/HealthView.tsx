@@ -70,40 +70,20 @@ export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStat
           </button>
         </div>
 
-        {status.diagnoses.length === 0 && status.problems.length === 0 ? (
+        {status.diagnoses.length === 0 ? (
           <div className="banner banner-ok health-summary" data-testid="health-all-ok">
             <b>All checks pass.</b> Level’s alerts reach the relay and go on to ilert as far as the relay can tell. Run the test in Setup to prove it end to end.
           </div>
-        ) : status.diagnoses.length === 0 ? (
-          <p className="banner banner-warn health-summary" data-testid="health-summary">
-            <b>No check found a fault</b>, but the configuration is incomplete (below).
-          </p>
         ) : (
           <>
             <p className={`banner ${errors.length ? 'banner-bad' : 'banner-warn'} health-summary`} data-testid="health-summary">
-              <b>
-                {errors.length > 0 && plural(errors.length, 'problem')}
-                {errors.length > 0 && warnings.length > 0 && ' and '}
-                {warnings.length > 0 && plural(warnings.length, 'warning')}
-              </b>
+              <b>{plural(status.diagnoses.length, 'problem')}</b>
+              {errors.length > 0 && warnings.length > 0 && ` (${plural(errors.length, 'error')}, ${plural(warnings.length, 'warning')})`}
               {errors.length > 0 ? ': alerts may not reach ilert until these are fixed.' : ': alerts are forwarded, but look at these.'}
             </p>
             <ul className="diagnoses" data-testid="diagnoses">
               {[...errors, ...warnings].map((diagnosis) => (
                 <DiagnosisCard key={diagnosis.id} diagnosis={diagnosis} />
-              ))}
-            </ul>
-          </>
-        )}
-
-        {status.problems.length > 0 && (
-          <>
-            <h3 className="section-title">Configuration</h3>
-            <ul className="diagnoses" data-testid="health-problems">
-              {status.problems.map((problem) => (
-                <li key={problem} className="diagnosis diagnosis-warning" data-testid="health-problem">
-                  {problem}
-                </li>
               ))}
             </ul>
           </>
@@ -168,13 +148,8 @@ export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStat
               </>
             )}
           </Fact>
-          <Fact
-            label="ilert"
-            tone={status.ilertReachable === undefined ? 'muted' : status.ilertReachable ? 'ok' : 'bad'}
-            testId="health-ilert"
-            title={status.lastAttemptAt ? `Last attempt ${fullTime(status.lastAttemptAt)}` : undefined}
-          >
-            {status.ilertReachable === undefined ? 'nothing sent yet' : status.ilertReachable ? 'answered the last attempt' : 'did not answer the last attempt'}
+          <Fact label="ilert" tone={status.ilert.tone} testId="health-ilert" title={status.lastAttemptAt ? `Last attempt ${fullTime(status.lastAttemptAt)}` : undefined}>
+            {status.ilert.text}
             {status.lastAttemptAt && <span className="muted"> ({ago(status.lastAttemptAt, now)})</span>}
           </Fact>
           <Fact label="Queue" tone={status.queueDepth > 0 ? 'warn' : 'ok'} testId="health-queue">

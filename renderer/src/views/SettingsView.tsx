@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ConnectionCheck, SettingsPatch, SettingsView as SettingsData } from '../../../shared/contract.ts';
-import { call } from '../api/client.ts';
+import { call, inElectron } from '../api/client.ts';
 import { copyText } from '../clipboard.ts';
 import { Icon } from '../components/Icon.tsx';
 import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
@@ -8,7 +8,7 @@ import { ConnectionPanel } from './ConnectionPanel.tsx';
 import { AdminDoorPanel } from './TeamView.tsx';
 import { useFlash } from '../hooks.ts';
 
-type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl';
+type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl' | 'cloudflaredPath';
 type SecretKey =
   | 'levelWebhookSecret'
   | 'levelWebhookSecretPrevious'
@@ -44,6 +44,7 @@ const ENVIRONMENT: Record<string, string> = {
   levelAutomationSecret: 'LEVEL_AUTOMATION_SECRET',
   levelApiUrl: 'LEVEL_API_URL',
   levelApiKey: 'LEVEL_API_KEY',
+  cloudflaredPath: 'CLOUDFLARED_PATH',
 };
 
 const FIELDS: Record<ValueKey, FieldSpec> = {
@@ -54,6 +55,12 @@ const FIELDS: Record<ValueKey, FieldSpec> = {
   ilertEventsPerMinute: { key: 'ilertEventsPerMinute', label: 'ilert events per minute', kind: 'number', help: 'At most this many requests per integration key in any rolling minute; ilert allows 50. Critical alerts and resolves go first in a backlog.' },
   retentionDays: { key: 'retentionDays', label: 'Keep history for (days)', kind: 'number', help: 'Deliveries, events and attempts older than this are deleted. Work still pending is always kept.' },
   levelApiUrl: { key: 'levelApiUrl', label: 'Level API URL', kind: 'url', help: <>Level’s public REST API. Leave it at <code>https://api.level.io/v2</code>.</> },
+  cloudflaredPath: {
+    key: 'cloudflaredPath',
+    label: 'cloudflared program',
+    kind: 'text',
+    help: <>The <code>cloudflared</code> program the tunnel runs: a name on the PATH or a full path (e.g. <code>/usr/local/bin/cloudflared</code>).</>,
+  },
 };
 
 const SECRETS: { key: SecretKey; label: string; help: string; group: 'webhooks' | 'automation' | 'ilert' | 'levelApi' }[] = [
@@ -439,7 +446,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                 {secret.mode === 'clear' ? 'will be cleared when you save' : masked.set ? <code>{masked.hint}</code> : <span className="muted">not set</span>}
               </span>
               {secret.mode === 'clear' ? (
-                <button type="button" onClick={() => setSecret(key, { mode: 'keep', value: '' })}>
+                <button type="button" onClick={() => setSecret(key, { mode: 'keep', value: '' })} aria-label={`Undo clearing ${label}`}>
                   Undo
                 </button>
               ) : (
@@ -450,6 +457,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                     title={isLocked ? `Set by ${ENVIRONMENT[key]} in the environment` : masked.set ? 'Enter a new value' : 'Enter a value'}
                     onClick={() => setSecret(key, { mode: 'replace', value: '' })}
                     data-testid={`replace-${key}`}
+                    aria-label={`${masked.set ? 'Replace' : 'Set'} ${label}`}
                   >
                     {masked.set ? 'Replace' : 'Set'}
                   </button>
@@ -459,6 +467,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                     title={isLocked ? `Set by ${ENVIRONMENT[key]} in the environment` : !masked.set ? 'Not set, nothing to clear' : 'Remove this secret when you save'}
                     onClick={() => setSecret(key, { mode: 'clear', value: '' })}
                     data-testid={`clear-${key}`}
+                    aria-label={`Clear ${label}`}
                   >
                     Clear
                   </button>
@@ -778,6 +787,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
           {valueField('host')}
           {valueField('port')}
           {valueField('adminPort')}
+          {valueField('cloudflaredPath')}
         </fieldset>
 
         <fieldset>
@@ -785,6 +795,8 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
           {valueField('retentionDays')}
         </fieldset>
 
+        {/* Notifications and start-at-login belong to the desktop app; a browser tab cannot use them. */}
+        {inElectron() && (
         <fieldset>
           <legend>Desktop app</legend>
           <div className={`field${errors.notifyMinSeverity ? ' field-invalid' : ''}`}>
@@ -827,6 +839,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
             </div>
           ))}
         </fieldset>
+        )}
 
         <div className="form-actions">
           <button type="submit" className="primary" disabled={!changed || saving} title={changed ? 'Validate and save the changes' : 'Nothing changed'} data-testid="settings-save" data-needs="admin">

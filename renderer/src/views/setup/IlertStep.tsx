@@ -95,11 +95,15 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
     }
   };
 
+  // ilert's REST API answers only with a user API key: without one the check could only fail.
+  const noApiKey = trimmedApiKey === '' && !setup.configured.ilertApiKey;
   const checkReason = keyLocked
     ? 'The integration key is set by ILERT_INTEGRATION_KEY in the environment'
     : trimmedKey === ''
       ? 'Enter the integration key first'
-      : undefined;
+      : noApiKey
+        ? 'Checking needs an ilert user API key (below); without one, save without checking: the test in step 4 proves the key'
+        : undefined;
   const needsPastedUrl = mode === 'pass-through' && passed !== undefined && !sourceUrl;
   const saveReason = keyLocked
     ? 'The integration key is set by ILERT_INTEGRATION_KEY in the environment'
@@ -113,9 +117,8 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
             ? 'Paste the Level.io source’s URL (https://…) from ilert'
             : undefined;
 
-  // Without a user API key ilert's REST API cannot be asked: then the key can be saved unchecked,
-  // and the test in step 4 proves it (ilert's Events API answers 404 for an unknown key).
-  const noApiKey = trimmedApiKey === '' && !setup.configured.ilertApiKey;
+  // The key can always be saved unchecked (ilert may be unreachable from here, or no API key is at
+  // hand); the test in step 4 proves it (ilert's Events API answers 404 for an unknown key).
   const uncheckedReason = keyLocked
     ? 'The integration key is set by ILERT_INTEGRATION_KEY in the environment'
     : trimmedKey === '' || hint
@@ -277,7 +280,7 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
         <ActionButton testId="ilert-save" primary onClick={() => void save(true)} busy={saving} busyLabel="Saving…" disabledReason={saveReason}>
           Save and continue
         </ActionButton>
-        {noApiKey && !passed && (
+        {!passed && (
           <ActionButton testId="ilert-save-unchecked" onClick={() => void save(false)} busy={saving} busyLabel="Saving…" disabledReason={uncheckedReason}>
             Save without checking
           </ActionButton>

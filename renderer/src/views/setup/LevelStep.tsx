@@ -214,12 +214,12 @@ export function LevelStep({ setup, settings, active, onSettings, onNext }: StepP
         <ul className="event-list" data-testid="event-list">
           {required.map((type) => (
             <li key={type} className="event-required">
-              <span aria-hidden="true">☑</span> {eventLabel(type)} <span className="tag">required</span>
+              {eventLabel(type)} <span className="tag">required: tick it in Level</span>
             </li>
           ))}
           {recommended.map((type) => (
             <li key={type}>
-              <span aria-hidden="true">☐</span> {eventLabel(type)} <span className="tag">recommended</span>
+              {eventLabel(type)} <span className="tag">recommended</span>
             </li>
           ))}
         </ul>

@@ -75,7 +75,16 @@ function ReachabilityResult({ result }: { result: Reachability }) {
       )}
     </>
   );
-  return result.ok ? <Success testId="reachability-ok">{body}</Success> : <Problem testId="reachability-failed">{body}</Problem>;
+  if (!result.ok) return <Problem testId="reachability-failed">{body}</Problem>;
+  // Reached, but with something to fix (an http:// URL Level will refuse): not a green box.
+  if (result.notes.length > 0) {
+    return (
+      <div className="banner banner-warn setup-result" role="status" data-testid="reachability-ok" data-warning="true">
+        {body}
+      </div>
+    );
+  }
+  return <Success testId="reachability-ok">{body}</Success>;
 }
 
 export function TunnelStep({ setup, settings, active, reload, onSettings, onNext }: StepProps) {

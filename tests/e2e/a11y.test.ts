@@ -1,0 +1,273 @@
+/**
+ * Accessibility and layout of the dashboard in a real browser (Debian's chromium) against the real
+ * headless relay: axe-core's WCAG 2.1 AA rules on every view in light and dark mode (serious and
+ * critical violations fail), the keyboard (tabs, Escape, one Tab stop for the delivery list), the
+ * live region that announces new alerts, and the layout at 720, 1024 and 1600 px.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { type Browser, type Page } from 'playwright-core';
+import { sign } from '../../electron/core/level/signature.ts';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
+import { launchChromium, SCREENSHOTS } from '../helpers/browser.ts';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const VIEWS = ['Alerts', 'Deliveries', 'Routing', 'Health', 'Setup', 'Settings', 'Team'] as const;
+
+let ilert: FakeIlert;
+let relay: ChildRelay;
+let browser: Browser;
+let sender: LevelSender;
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  ilert = await new FakeIlert().start();
+  [relay, browser] = await Promise.all([
+    startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-a11y-'), LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url }),
+    launchChromium(),
+  ]);
+  sender = new LevelSender({ url: relay.url, secret: SECRET, attempts: 1 });
+  // Something in every view: each severity, a long name, a refused delivery.
+  for (const event of [
+    alertEvent({ severity: 'emergency', name: 'Backup job failed', hostname: 'NAS-02' }),
+    alertEvent({ severity: 'critical', name: 'RAID degraded on the primary storage array of the main office', hostname: 'NAS-01' }),
+    alertEvent({ severity: 'warning', name: 'CPU usage >75.0% for 10 minutes', hostname: 'ACME-DC01' }),
+    alertEvent({ severity: 'information', name: 'Windows update pending reboot', hostname: 'RECEPTION-PC' }),
+  ]) {
+    assert.ok((await sender.deliver(event)).acknowledged);
+  }
+  const raw = JSON.stringify(alertEvent({ name: 'Tampered alert' }));
+  await sender.postRaw(raw, { 'x-level-signature': sign('not-the-secret', raw) });
+  await ilert.waitFor(() => ilert.events.length === 4, 5000, 'four alerts in ilert');
+});
+
+after(async () => {
+  await browser?.close();
+  await stopChildRelay(relay);
+  await ilert?.stop();
+});
+
+async function open(colorScheme: 'light' | 'dark', width = 1440, height = 900): Promise<Page> {
+  // axe is injected as a script tag, which the dashboard's CSP refuses: bypassed for these pages only.
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme, bypassCSP: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  await page.goto(relay.adminUrl);
+  await page.getByTestId('app-ready').waitFor();
+  return page;
+}
+
+async function showView(page: Page, name: (typeof VIEWS)[number]): Promise<void> {
+  await page.getByRole('tab', { name }).click();
+  await page.locator(`#panel-${name.toLowerCase()}:not(.panel-hidden)`).waitFor();
+}
+
+interface Violation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: { target: string[]; failureSummary: string }[];
+}
+
+/** axe-core's WCAG 2.0/2.1 A and AA rules; the serious and critical findings, said plainly. */
+async function seriousViolations(page: Page, where: string): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const violations = (await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: Violation[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return result.violations;
+  })) as Violation[];
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${where}: ${violation.id} (${violation.impact}) ${violation.help} — ${violation.nodes.slice(0, 3).map((node) => `${node.target.join(' ')}: ${node.failureSummary.split('\n').slice(1, 2).join('')}`).join(' | ')}`);
+}
+
+for (const scheme of ['light', 'dark'] as const) {
+  test(`axe: every view in ${scheme} mode has no serious or critical WCAG 2.1 AA violation`, async () => {
+    const page = await open(scheme);
+    try {
+      const found: string[] = [];
+      for (const view of VIEWS) {
+        await showView(page, view);
+        found.push(...(await seriousViolations(page, view)));
+      }
+      await showView(page, 'Deliveries');
+      await page.getByTestId('delivery-row').first().click();
+      await page.getByTestId('delivery-detail').getByTestId('signature-verdict').waitFor();
+      found.push(...(await seriousViolations(page, 'Deliveries with the detail open')));
+      await page.screenshot({ path: path.join(SCREENSHOTS, `a11y-deliveries-${scheme}.png`) });
+      assert.deepEqual(found, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+}
+
+/** The rendered width of the narrowest element matching `selector` among those on screen. */
+function narrowest(page: Page, selector: string): Promise<number> {
+  return page.evaluate((css) => {
+    const widths = [...document.querySelectorAll<HTMLElement>(css)].filter((element) => element.offsetParent !== null).map((element) => element.getBoundingClientRect().width);
+    return widths.length ? Math.min(...widths) : -1;
+  }, selector);
+}
+
+/** Whether two column headers overlap. */
+function headersOverlap(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate((css) => {
+    const boxes = [...document.querySelectorAll<HTMLElement>(css)].filter((element) => element.offsetParent !== null && element.getBoundingClientRect().width > 0).map((element) => ({ text: element.textContent, box: element.getBoundingClientRect() }));
+    const overlaps: string[] = [];
+    for (let index = 1; index < boxes.length; index++) if (boxes[index]!.box.left < boxes[index - 1]!.box.right - 0.5) overlaps.push(`${boxes[index - 1]!.text} / ${boxes[index]!.text}`);
+    return overlaps;
+  }, selector);
+}
+
+for (const width of [720, 1024, 1600]) {
+  test(`layout at ${width} px: alert names stay readable, and below 1,400 px the detail is a drawer`, async () => {
+    const page = await open('light', width, 800);
+    try {
+      await showView(page, 'Alerts');
+      await page.getByTestId('alert-row').first().waitFor();
+      const alertName = await narrowest(page, '[data-testid="active-alerts"] .alert-name');
+      assert.ok(alertName >= 120, `alert names are ${alertName} px wide at ${width} px`);
+      await page.screenshot({ path: path.join(SCREENSHOTS, `layout-${width}-alerts.png`) });
+
+      await showView(page, 'Deliveries');
+      await page.getByTestId('delivery-row').first().waitFor();
+      assert.deepEqual(await headersOverlap(page, '.dhead > span'), [], 'no column header overlaps another');
+      assert.ok((await narrowest(page, '.dline .aname')) >= 120, 'delivery alert names have room');
+      await page.getByTestId('delivery-row').filter({ hasText: 'RAID degraded' }).click();
+      const detail = page.getByTestId('delivery-detail');
+      await detail.getByTestId('signature-verdict').waitFor();
+      const names = await narrowest(page, '.dline .aname');
+      const drawer = await detail.evaluate((element) => getComputedStyle(element).position === 'absolute');
+      assert.equal(drawer, width < 1400, `the detail is ${drawer ? 'a drawer' : 'a column'} at ${width} px`);
+      // Beside the list (wide windows) or over it (a drawer), names never shrink to a few letters.
+      assert.ok(names >= 120, `with the detail open, alert names are ${names} px wide at ${width} px`);
+      await page.screenshot({ path: path.join(SCREENSHOTS, `layout-${width}-deliveries-detail.png`) });
+    } finally {
+      await page.context().close();
+    }
+  });
+}
+
+test('keyboard: Home and End in the tabs; the delivery list is one Tab stop walked with the arrows; Escape closes the detail', async () => {
+  const page = await open('light');
+  try {
+    await page.getByRole('tab', { name: 'Alerts' }).focus();
+    await page.keyboard.press('End');
+    assert.equal(await page.getByRole('tab', { name: 'Team' }).getAttribute('aria-selected'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-team');
+    await page.keyboard.press('Home');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-alerts');
+
+    await showView(page, 'Deliveries');
+    await page.getByTestId('delivery-row').first().waitFor();
+    assert.equal(await page.locator('[data-testid="delivery-row"]:not([tabindex="-1"])').count(), 0, 'rows are not Tab stops of their own');
+    await page.getByTestId('delivery-list').focus();
+    await page.keyboard.press('ArrowDown');
+    const first = await page.getByTestId('delivery-row').first().getAttribute('data-delivery-id');
+    await page.locator(`[data-testid="delivery-detail"][data-delivery-id="${first}"]`).waitFor();
+    await page.keyboard.press('End');
+    const lastIndex = String((await page.getByTestId('delivery-row').count()) - 1);
+    await page.waitForFunction((index) => document.activeElement?.getAttribute('data-index') === index, lastIndex, { timeout: 2_000 });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('delivery-detail').waitFor({ state: 'detached' });
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'delivery-row', undefined, { timeout: 2_000 });
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('a new alert is announced in a polite live region, and “copied” is not in the status bar’s silent region', async () => {
+  const page = await open('light');
+  try {
+    const region = page.getByTestId('alert-announcer');
+    assert.equal(await region.getAttribute('aria-live'), 'polite');
+    assert.equal(await region.innerText(), '', 'alerts from before the page opened are not read out');
+    assert.ok((await sender.deliver(alertEvent({ severity: 'critical', name: 'Fan failure', hostname: 'SRV-07' }))).acknowledged);
+    await region.filter({ hasText: 'New critical alert: Fan failure on SRV-07' }).waitFor();
+    assert.equal(await page.getByTestId('copy-flash').getAttribute('aria-live'), 'polite');
+    assert.equal(await page.locator('[aria-live="off"]').count(), 0);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('permalinks: the address names the open tab and delivery, Back undoes each step, and a link opens that delivery', async () => {
+  const page = await open('light');
+  try {
+    await page.waitForFunction(() => window.location.hash === '#/alerts');
+    await showView(page, 'Deliveries');
+    await page.waitForFunction(() => window.location.hash === '#/deliveries');
+    const row = page.getByTestId('delivery-row').filter({ hasText: 'RAID degraded' }).first();
+    const id = await row.getAttribute('data-delivery-id');
+    await row.click();
+    await page.waitForFunction((wanted) => window.location.hash === `#/deliveries/${wanted}`, id);
+
+    await page.goBack();
+    await page.getByTestId('delivery-detail').waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => window.location.hash), '#/deliveries');
+    await page.goBack();
+    await page.locator('#tab-alerts[aria-selected="true"]').waitFor();
+    await page.goForward();
+    await page.locator('#tab-deliveries[aria-selected="true"]').waitFor();
+
+    // A shared link (same relay, same sign-in) opens the same delivery in a fresh page.
+    const link = page.url().replace(/#.*$/, `#/deliveries/${id}`);
+    const other = await page.context().newPage();
+    await other.goto(link);
+    await other.getByTestId('app-ready').waitFor();
+    await other.locator(`[data-testid="delivery-detail"][data-delivery-id="${id}"]`).getByTestId('signature-verdict').waitFor();
+    assert.equal(await other.locator('#tab-deliveries').getAttribute('aria-selected'), 'true');
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('per-alert timeline: opened from the alert row, it shows Level active → stored → sent to ilert → accepted → resolved, and Escape closes it', async () => {
+  const page = await open('light');
+  try {
+    const row = page.getByTestId('alert-row').filter({ hasText: 'RAID degraded' }).first();
+    const id = await row.getAttribute('data-alert-id');
+    await page.getByTestId(`alert-timeline-${id}`).click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    const steps = await dialog.getByTestId('timeline-step').allInnerTexts();
+    assert.match(steps[0]!, /^Active in Level/);
+    assert.match(steps[1]!, /^Stored by the relay\s+\d{4}-\d\d-\d\d/);
+    assert.match(steps[2]!, /^Sent to ilert/);
+    assert.match(steps[3]!, /^Not accepted/);
+    assert.match(steps[4]!, /^Still active in Level/);
+    assert.deepEqual(await seriousViolations(page, 'the timeline dialog'), []);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), `alert-timeline-${id}`, 'focus is back on the button that opened it');
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('buttons say what they act on: no two visible buttons of one view share a name', async () => {
+  const page = await open('light');
+  try {
+    const repeated: string[] = [];
+    for (const view of ['Alerts', 'Settings'] as const) {
+      await showView(page, view);
+      const names = await page.locator(`#panel-${view.toLowerCase()}`).getByRole('button').evaluateAll((buttons) =>
+        buttons.filter((button) => (button as HTMLElement).offsetParent !== null).map((button) => button.getAttribute('aria-label') ?? button.textContent?.trim() ?? ''),
+      );
+      const counts = new Map<string, number>();
+      for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+      for (const [name, count] of counts) if (count > 1) repeated.push(`${view}: “${name}” ×${count}`);
+    }
+    assert.deepEqual(repeated, []);
+  } finally {
+    await page.context().close();
+  }
+});
