@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { hideSecrets, maskSecret } from '../secret-mask.ts';
 import { keyFingerprint } from './events-client.ts';
+import { HttpApiError, JsonClient, type Failure, type HttpErrorKind } from '../http/json-client.ts';
 
 export const API_TIMEOUT_MS = 10_000;
 /** ilert's documented limit per user API key. */
@@ -70,18 +71,10 @@ export interface IlertApiOptions {
   now?: () => number;
 }
 
-export type IlertApiErrorKind = 'unauthorized' | 'forbidden' | 'not-found' | 'rate-limited' | 'network' | 'timeout' | 'server' | 'bad-answer';
+export type IlertApiErrorKind = HttpErrorKind;
 
-export class IlertApiError extends Error {
-  readonly kind: IlertApiErrorKind;
-  readonly status?: number;
-
-  constructor(kind: IlertApiErrorKind, message: string, status?: number) {
-    super(message);
-    this.name = 'IlertApiError';
-    this.kind = kind;
-    if (status !== undefined) this.status = status;
-  }
+export class IlertApiError extends HttpApiError {
+  override readonly name = 'IlertApiError';
 }
 
 /**
@@ -291,23 +284,35 @@ interface RequestContext {
 
 export class IlertApi {
   readonly #base: string;
-  readonly #apiKey: string;
   readonly #timeoutMs: number;
-  readonly #limit: number;
-  readonly #windowMs: number;
   readonly #pauseMs: number;
-  readonly #now: () => number;
-  readonly #budget: KeyBudget;
+  readonly #http: JsonClient<RequestContext>;
 
   constructor(options: IlertApiOptions) {
     this.#base = options.apiUrl.replace(/\/+$/, '');
-    this.#apiKey = options.apiKey;
+    const apiKey = options.apiKey;
     this.#timeoutMs = options.timeoutMs ?? API_TIMEOUT_MS;
-    this.#limit = options.requestsPerMinute ?? USER_KEY_REQUESTS_PER_MINUTE;
-    this.#windowMs = options.windowMs ?? 60_000;
     this.#pauseMs = options.rateLimitPauseMs ?? RATE_LIMIT_PAUSE_MS;
-    this.#now = options.now ?? Date.now;
-    this.#budget = budgetFor(options.apiKey);
+    const limit = options.requestsPerMinute ?? USER_KEY_REQUESTS_PER_MINUTE;
+    const windowMs = options.windowMs ?? 60_000;
+    const now = options.now ?? Date.now;
+    const budget = budgetFor(apiKey);
+    this.#http = new JsonClient<RequestContext>({
+      headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json', 'user-agent': 'level-ilert-relay' },
+      timeoutMs: this.#timeoutMs,
+      serverStatuses: [408],
+      gate: async () => {
+        const release = await budget.acquire(limit, windowMs, now);
+        return (status) => {
+          // Pause before the slot is released, so that no waiting caller slips through first.
+          if (status === 429) budget.pause(now() + this.#pauseMs);
+          release();
+        };
+      },
+      redact: (text, context) => hideSecrets(text, [apiKey, ...(context.secrets ?? [])], (secret) => maskSecret(secret) ?? '••••'),
+      describe: (failure, context) => this.#describe(failure, context),
+      createError: (kind, message, details) => new IlertApiError(kind, message, details),
+    });
   }
 
   /** Looks an alert source up by numeric id or by integration key (ilert accepts both on one path). */
@@ -409,83 +414,35 @@ export class IlertApi {
   }
 
   async #get(path: string, query: URLSearchParams | undefined, context: RequestContext): Promise<{ body: unknown; date: number | undefined }> {
-    const url = `${this.#base}${path}${query && query.size > 0 ? `?${query}` : ''}`;
-    const release = await this.#budget.acquire(this.#limit, this.#windowMs, this.#now);
-    let status: number;
-    let text: string;
-    let date: number | undefined;
-    try {
-      const response = await fetch(url, {
-        method: 'GET',
-        headers: { authorization: `Bearer ${this.#apiKey}`, accept: 'application/json', 'user-agent': 'level-ilert-relay' },
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      status = response.status;
-      text = await response.text();
-      const dated = Date.parse(response.headers.get('date') ?? '');
-      if (Number.isFinite(dated)) date = dated;
-      // Pause before the slot is released, so that no waiting caller slips through first.
-      if (status === 429) this.#budget.pause(this.#now() + this.#pauseMs);
-    } catch (error) {
-      throw this.#networkError(error, context);
-    } finally {
-      release();
-    }
-    if (status < 200 || status >= 300) throw this.#statusError(status, text, context);
-    try {
-      return { body: JSON.parse(text) as unknown, date };
-    } catch {
-      throw new IlertApiError('bad-answer', `ilert's answer for ${context.what} is not JSON (status ${status}): check the ilert API URL (normally https://api.ilert.com)`, status);
+    return this.#http.get(`${this.#base}${path}${query && query.size > 0 ? `?${query}` : ''}`, context);
+  }
+
+  #describe(failure: Failure, context: RequestContext): string {
+    const { status, code } = failure;
+    const said = failure.said ? `: ${failure.said}` : '';
+    switch (failure.kind) {
+      case 'unauthorized':
+        return 'ilert rejected the API key (401): create a user API key in ilert under Profile → API keys and enter it here';
+      case 'forbidden':
+        return `the ilert API key lacks permission (403${code ? ` ${code}` : ''}): use a user API key of an ilert user who may see the alert source (Profile → API keys), not an integration or heartbeat key`;
+      case 'not-found':
+        return context.notFound;
+      case 'rate-limited':
+        return `ilert is rate-limiting this API key (429, ilert allows ${USER_KEY_REQUESTS_PER_MINUTE} requests a minute per user API key): the relay waits ${Math.round(this.#pauseMs / 1000)} s before asking again`;
+      case 'server':
+        return `ilert could not answer for ${context.what} (${status})${said}: ilert may be having trouble; try again in a few minutes`;
+      case 'timeout':
+        return `no answer from ilert at ${this.#host()} within ${this.#timeoutMs / 1000} s: check the network connection and the ilert API URL`;
+      case 'network':
+        return `could not reach ilert at ${this.#host()} (${failure.cause?.code ?? failure.cause?.detail}): check the network connection, proxy and the ilert API URL`;
+      case 'bad-answer':
+        return failure.bodyStart === undefined
+          ? `ilert refused the request for ${context.what} (${status}${code ? ` ${code}` : ''})${said}`
+          : `ilert's answer for ${context.what} is not JSON (status ${status}): check the ilert API URL (normally https://api.ilert.com)`;
     }
   }
 
-  #scrub(text: string, context: RequestContext): string {
-    return hideSecrets(text, [this.#apiKey, ...(context.secrets ?? [])], (secret) => maskSecret(secret) ?? '••••');
-  }
-
-  #statusError(status: number, text: string, context: RequestContext): IlertApiError {
-    let message = '';
-    let code = '';
-    try {
-      const body = JSON.parse(text) as { message?: unknown; code?: unknown };
-      if (typeof body.message === 'string') message = body.message;
-      if (typeof body.code === 'string') code = body.code;
-    } catch {
-      message = text.trim();
-    }
-    const said = message ? `: ${this.#scrub(message.slice(0, 200), context)}` : '';
-    switch (true) {
-      case status === 401:
-        return new IlertApiError('unauthorized', 'ilert rejected the API key (401): create a user API key in ilert under Profile → API keys and enter it here', status);
-      case status === 403:
-        return new IlertApiError(
-          'forbidden',
-          `the ilert API key lacks permission (403${code ? ` ${code}` : ''}): use a user API key of an ilert user who may see the alert source (Profile → API keys), not an integration or heartbeat key`,
-          status,
-        );
-      case status === 404:
-        return new IlertApiError('not-found', context.notFound, status);
-      case status === 429:
-        return new IlertApiError(
-          'rate-limited',
-          `ilert is rate-limiting this API key (429, ilert allows ${USER_KEY_REQUESTS_PER_MINUTE} requests a minute per user API key): the relay waits ${Math.round(this.#pauseMs / 1000)} s before asking again`,
-          status,
-        );
-      case status === 408 || status >= 500:
-        return new IlertApiError('server', `ilert could not answer for ${context.what} (${status})${said}: ilert may be having trouble; try again in a few minutes`, status);
-      default:
-        return new IlertApiError('bad-answer', `ilert refused the request for ${context.what} (${status}${code ? ` ${code}` : ''})${said}`, status);
-    }
-  }
-
-  #networkError(error: unknown, context: RequestContext): IlertApiError {
-    const err = error as Error & { cause?: { code?: string; message?: string } };
-    const host = URL.canParse(this.#base) ? new URL(this.#base).host : this.#base;
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-      return new IlertApiError('timeout', `no answer from ilert at ${host} within ${this.#timeoutMs / 1000} s: check the network connection and the ilert API URL`);
-    }
-    const code = err.cause?.code;
-    const detail = this.#scrub(err.cause?.message ?? err.message, context);
-    return new IlertApiError('network', `could not reach ilert at ${host} (${code ?? detail}): check the network connection, proxy and the ilert API URL`);
+  #host(): string {
+    return URL.canParse(this.#base) ? new URL(this.#base).host : this.#base;
   }
 }

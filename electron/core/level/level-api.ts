@@ -6,24 +6,16 @@
 import { z } from 'zod';
 import { SEVERITY_LEVELS, type Severity } from '../../../shared/contract.ts';
 import { hideSecrets } from '../secret-mask.ts';
+import { HttpApiError, JsonClient, tries, type Failure, type HttpErrorKind } from '../http/json-client.ts';
+
+export { parseRetryAfter } from '../http/json-client.ts';
 
 export const DEFAULT_LEVEL_API_URL = 'https://api.level.io/v2';
 
-export type LevelApiErrorKind = 'unauthorized' | 'forbidden' | 'not-found' | 'rate-limited' | 'server' | 'network' | 'timeout' | 'bad-answer';
+export type LevelApiErrorKind = HttpErrorKind;
 
-export class LevelApiError extends Error {
-  readonly kind: LevelApiErrorKind;
-  readonly status?: number;
-  /** For 'rate-limited': how long Level last asked us to wait. */
-  readonly retryAfterMs?: number;
-
-  constructor(kind: LevelApiErrorKind, message: string, details: { status?: number; retryAfterMs?: number } = {}) {
-    super(message);
-    this.name = 'LevelApiError';
-    this.kind = kind;
-    if (details.status !== undefined) this.status = details.status;
-    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
-  }
+export class LevelApiError extends HttpApiError {
+  override readonly name = 'LevelApiError';
 }
 
 export interface LevelGroup {
@@ -177,42 +169,31 @@ function firstIssue(error: z.ZodError): string {
   return `${issue.path.map(String).join('.') || 'body'}: ${issue.message}`;
 }
 
-/** Seconds or an HTTP date, per RFC 9110; undefined when absent or unreadable. */
-export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const trimmed = header.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-const tries = (count: number) => (count === 1 ? '1 try' : `${count} tries`);
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-type Attempt = { ok: true; status: number; body: string } | { ok: false; error: LevelApiError; retryAfterMs?: number; retry: boolean };
-
 export class LevelApi {
   readonly baseUrl: string;
-  readonly #apiKey: string;
-  readonly #timeoutMs: number;
-  readonly #maxRetryAfterMs: number;
-  readonly #maxRetries: number;
   readonly #pageLimit: number;
   readonly #maxPages: number;
-  readonly #retryBaseDelayMs: number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #http: JsonClient<string>;
 
   constructor(options: LevelApiOptions) {
     this.baseUrl = (options.baseUrl?.trim() || DEFAULT_LEVEL_API_URL).replace(/\/+$/, '');
-    this.#apiKey = options.apiKey.trim();
-    this.#timeoutMs = options.timeoutMs ?? 15_000;
-    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
-    this.#maxRetries = Math.max(0, options.maxRetries ?? 3);
+    const apiKey = options.apiKey.trim();
+    const timeoutMs = options.timeoutMs ?? 15_000;
     this.#pageLimit = Math.min(100, Math.max(1, Math.floor(options.pageLimit ?? 100)));
     this.#maxPages = Math.max(1, options.maxPages ?? 500);
-    this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 500;
-    this.#sleep = options.sleep ?? defaultSleep;
+    const redact = (text: string) => hideSecrets(text, [apiKey], '[API key]', 4);
+    this.#http = new JsonClient<string>({
+      headers: { authorization: apiKey, accept: 'application/json', 'user-agent': 'level-ilert-relay' },
+      timeoutMs,
+      maxRetries: options.maxRetries ?? 3,
+      retryBaseDelayMs: options.retryBaseDelayMs ?? 500,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+      defaultRetryAfterMs: DEFAULT_RETRY_AFTER_MS,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+      redact,
+      describe: (failure, path) => this.#describe(failure, path, timeoutMs, redact),
+      createError: (kind, message, details) => new LevelApiError(kind, message, details),
+    });
   }
 
   /** Every item of a cursor-paginated listing, page by page. Items are only checked for an `id`. */
@@ -329,119 +310,34 @@ export class LevelApi {
       throw new LevelApiError('network', `the Level API URL “${this.baseUrl}” is not a valid URL (the default is ${DEFAULT_LEVEL_API_URL})`);
     }
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-    for (let attempt = 0; ; attempt += 1) {
-      const result = await this.#attempt(url, path);
-      if (result.ok) {
-        try {
-          return JSON.parse(result.body) as unknown;
-        } catch {
-          throw this.#badAnswer(path, `it is not JSON (${result.status}, starts with ${JSON.stringify(result.body.slice(0, 60))})`);
-        }
-      }
-      if (!result.retry || attempt >= this.#maxRetries) throw result.error;
-      const delay =
-        result.retryAfterMs !== undefined
-          ? Math.min(result.retryAfterMs, this.#maxRetryAfterMs)
-          : this.#retryBaseDelayMs * 2 ** attempt;
-      await this.#sleep(delay);
-    }
+    return (await this.#http.get(url, path)).body;
   }
 
-  async #attempt(url: URL, path: string): Promise<Attempt> {
-    let response: Response;
-    let body: string;
-    try {
-      response = await fetch(url, {
-        headers: { authorization: this.#apiKey, accept: 'application/json', 'user-agent': 'level-ilert-relay' },
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      body = await response.text();
-    } catch (error) {
-      return { ok: false, retry: true, error: this.#networkError(error, path) };
+  #describe(failure: Failure, path: string, timeoutMs: number, redact: (text: string) => string): string {
+    const { status, said: text } = failure;
+    const said = text ? `: ${text}` : '';
+    const after = tries(this.#http.maxRetries + 1);
+    switch (failure.kind) {
+      case 'unauthorized':
+        return `Level rejected the API key (401${said}): create one in Level under Settings → API keys and paste it without “Bearer”`;
+      case 'forbidden':
+        return `the Level API key is not allowed to read ${path} (403${said}): use a key of this Level organisation; a read-only key is enough`;
+      case 'not-found':
+        return `Level has no ${path} (404${said}); if this is a listing, check the API URL ${this.baseUrl}`;
+      case 'rate-limited':
+        return `Level is rate limiting this API key (429${said}) and still did after ${after}; it asks to wait ${Math.ceil((failure.retryAfterMs ?? 0) / 1000)} s`;
+      case 'server':
+        return `Level’s API failed (${status}${said}) on GET ${path} after ${after}; try again later`;
+      case 'timeout':
+        return `no answer from Level within ${timeoutMs / 1000} s on GET ${path} (${after})`;
+      case 'network':
+        return redact(
+          `could not reach Level at ${this.baseUrl} (${[failure.cause?.code, failure.cause?.detail].filter(Boolean).join(' ')}) after ${after}: check the internet connection and the API URL`,
+        );
+      case 'bad-answer':
+        return failure.bodyStart === undefined
+          ? `Level refused GET ${path} (${status}${said})`
+          : this.#badAnswer(path, `it is not JSON (${status}, starts with ${JSON.stringify(failure.bodyStart)})`).message;
     }
-    if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status, body };
-
-    const said = this.#levelSaid(body);
-    const status = response.status;
-    if (status === 401) {
-      return {
-        ok: false,
-        retry: false,
-        error: new LevelApiError(
-          'unauthorized',
-          `Level rejected the API key (401${said ? `: ${said}` : ''}): create one in Level under Settings → API keys and paste it without “Bearer”`,
-          { status },
-        ),
-      };
-    }
-    if (status === 403) {
-      return {
-        ok: false,
-        retry: false,
-        error: new LevelApiError(
-          'forbidden',
-          `the Level API key is not allowed to read ${path} (403${said ? `: ${said}` : ''}): use a key of this Level organisation; a read-only key is enough`,
-          { status },
-        ),
-      };
-    }
-    if (status === 404) {
-      return { ok: false, retry: false, error: new LevelApiError('not-found', `Level has no ${path} (404${said ? `: ${said}` : ''}); if this is a listing, check the API URL ${this.baseUrl}`, { status }) };
-    }
-    if (status === 429) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after')) ?? DEFAULT_RETRY_AFTER_MS;
-      return {
-        ok: false,
-        retry: true,
-        retryAfterMs,
-        error: new LevelApiError(
-          'rate-limited',
-          `Level is rate limiting this API key (429${said ? `: ${said}` : ''}) and still did after ${tries(this.#maxRetries + 1)}; it asks to wait ${Math.ceil(retryAfterMs / 1000)} s`,
-          { status, retryAfterMs },
-        ),
-      };
-    }
-    if (status >= 500) {
-      return {
-        ok: false,
-        retry: true,
-        error: new LevelApiError('server', `Level’s API failed (${status}${said ? `: ${said}` : ''}) on GET ${path} after ${tries(this.#maxRetries + 1)}; try again later`, { status }),
-      };
-    }
-    return {
-      ok: false,
-      retry: false,
-      error: new LevelApiError('bad-answer', `Level refused GET ${path} (${status}${said ? `: ${said}` : ''})`, { status }),
-    };
-  }
-
-  /** Level's `{"error": "..."}`, or a short start of any other body; never echoes the key. */
-  #levelSaid(body: string): string {
-    let message = body.trim();
-    try {
-      const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
-      if (typeof parsed.error === 'string') message = parsed.error;
-      else if (typeof parsed.message === 'string') message = parsed.message;
-    } catch {
-      // not JSON: the text itself, shortened
-    }
-    return this.#redact(message.replace(/\s+/g, ' ').slice(0, 200));
-  }
-
-  #redact(message: string): string {
-    return hideSecrets(message, [this.#apiKey], '[API key]', 4);
-  }
-
-  #networkError(error: unknown, path: string): LevelApiError {
-    const err = error as Error & { cause?: { code?: string; message?: string } };
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-      return new LevelApiError('timeout', `no answer from Level within ${this.#timeoutMs / 1000} s on GET ${path} (${tries(this.#maxRetries + 1)})`);
-    }
-    const code = err.cause?.code;
-    const detail = err.cause?.message ?? err.message;
-    return new LevelApiError(
-      'network',
-      this.#redact(`could not reach Level at ${this.baseUrl} (${[code, detail].filter(Boolean).join(' ')}) after ${tries(this.#maxRetries + 1)}: check the internet connection and the API URL`),
-    );
   }
 }
