@@ -33,6 +33,23 @@ test('a blocked key waits until the block ends', () => {
   assert.equal(limiter.available('k', 30_000), 50);
 });
 
+test('a waiting caller gets a slot only after the send in flight answered and its window passed', { timeout: 5_000 }, async () => {
+  const limiter = new RateLimiter({ limit: () => 1, windowMs: 50 });
+  const now = () => performance.now();
+  const answered = await limiter.acquire('k', now);
+  let granted = false;
+  const second = limiter.acquire('k', now).then((release) => {
+    granted = true;
+    return release;
+  });
+  await new Promise(setImmediate);
+  assert.equal(granted, false, 'the only slot is still in flight');
+  const answeredAt = now();
+  answered();
+  (await second)();
+  assert.ok(now() - answeredAt >= 49, `granted ${now() - answeredAt} ms after the answer, before the window passed`);
+});
+
 test('backoff starts at seconds, doubles with jitter and caps at ten minutes', () => {
   const low = () => 0;
   const high = () => 1;

@@ -6,6 +6,9 @@
  * it somewhere in between, so however the network delays requests, no two sends that ilert counts
  * in one window can be more than the limit. A key can also be blocked outright for a while (after
  * a 429, which carries no Retry-After).
+ *
+ * The forwarder schedules its own passes with nextFreeAt; callers that simply wait (the ilert REST
+ * client) use acquire.
  */
 export class RateLimiter {
   /** Per key, ascending: completion times, then Infinity for each send still in flight. */
@@ -14,6 +17,9 @@ export class RateLimiter {
   readonly #limit: () => number;
   readonly #windowMs: number;
   readonly #history: (key: string, since: number) => number[];
+  /** Per key: the queue of callers waiting in acquire, and how to wake the first one early. */
+  readonly #turns = new Map<string, Promise<unknown>>();
+  readonly #wake = new Map<string, () => void>();
 
   constructor(options: { limit: () => number; windowMs?: number; history?: (key: string, since: number) => number[] }) {
     this.#limit = options.limit;
@@ -61,5 +67,36 @@ export class RateLimiter {
     const excess = sent.length - this.#limit();
     if (excess < 0) return now;
     return sent[excess]! + this.#windowMs;
+  }
+
+  /** Waits for a slot (first come, first served); resolves with the function to call when the answer came. */
+  acquire(key: string, now: () => number): Promise<() => void> {
+    const slot = (this.#turns.get(key) ?? Promise.resolve()).then(() => this.#waitAndTake(key, now));
+    this.#turns.set(key, slot.catch(() => undefined));
+    return slot;
+  }
+
+  async #waitAndTake(key: string, now: () => number): Promise<() => void> {
+    for (let time = now(); ; time = now()) {
+      const freeAt = this.nextFreeAt(key, time);
+      if (freeAt <= time) {
+        const complete = this.take(key, time);
+        return () => {
+          complete(now());
+          this.#wake.get(key)?.();
+        };
+      }
+      // Infinity: every slot is in flight, so only an answer (a call of `complete`) can free one.
+      await new Promise<void>((resolve) => {
+        const timer = Number.isFinite(freeAt) ? setTimeout(done, Math.max(1, freeAt - time)) : undefined;
+        const wake = this.#wake;
+        function done(): void {
+          clearTimeout(timer);
+          wake.delete(key);
+          resolve();
+        }
+        wake.set(key, done);
+      });
+    }
   }
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { hideSecrets, maskSecret } from '../secret-mask.ts';
 import { keyFingerprint } from './events-client.ts';
+import { RateLimiter } from '../forwarder/rate-limiter.ts';
 import { HttpApiError, JsonClient, type Failure, type HttpErrorKind } from '../http/json-client.ts';
 
 export const API_TIMEOUT_MS = 10_000;
@@ -77,73 +78,17 @@ export class IlertApiError extends HttpApiError {
   override readonly name = 'IlertApiError';
 }
 
-/**
- * The request budget of one API key. ilert counts per key, not per client object, so every IlertApi
- * with the same key draws from the same budget. A slot stays taken while its request is in flight and
- * for a whole window after the answer arrived: ilert counts a request when it receives it, which is
- * some time after we sent it, so counting from the send time could let a window on ilert's side see
- * one request too many.
- */
-class KeyBudget {
-  #held: { expiresAt: number }[] = [];
-  #pausedUntil = 0;
-  #turn: Promise<unknown> = Promise.resolve();
-  #wake: (() => void) | undefined;
+// ilert counts per key, not per client object: every IlertApi with the same key draws from one budget.
+const limiters = new Map<string, RateLimiter>();
 
-  pause(until: number): void {
-    this.#pausedUntil = Math.max(this.#pausedUntil, until);
+function limiterFor(limit: number, windowMs: number): RateLimiter {
+  const id = `${limit}/${windowMs}`;
+  let limiter = limiters.get(id);
+  if (!limiter) {
+    limiter = new RateLimiter({ limit: () => Math.max(1, limit), windowMs });
+    limiters.set(id, limiter);
   }
-
-  /** Waits for a slot (first come, first served) and resolves with the function that releases it. */
-  acquire(limit: number, windowMs: number, now: () => number): Promise<() => void> {
-    const slot = this.#turn.then(() => this.#take(Math.max(1, limit), windowMs, now));
-    this.#turn = slot.catch(() => undefined);
-    return slot;
-  }
-
-  async #take(limit: number, windowMs: number, now: () => number): Promise<() => void> {
-    for (;;) {
-      const time = now();
-      this.#held = this.#held.filter((slot) => slot.expiresAt > time);
-      let waitMs: number | undefined;
-      if (this.#pausedUntil > time) {
-        waitMs = this.#pausedUntil - time;
-      } else if (this.#held.length < limit) {
-        const slot = { expiresAt: Number.POSITIVE_INFINITY };
-        this.#held.push(slot);
-        return () => {
-          if (Number.isFinite(slot.expiresAt)) return;
-          slot.expiresAt = now() + windowMs;
-          this.#wake?.();
-        };
-      } else {
-        const soonest = Math.min(...this.#held.map((slot) => slot.expiresAt));
-        // Every slot still in flight: only a release can free one.
-        waitMs = Number.isFinite(soonest) ? soonest - time : undefined;
-      }
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.#wake = undefined;
-          resolve();
-        };
-        const timer = waitMs === undefined ? undefined : setTimeout(done, Math.max(1, waitMs));
-        this.#wake = done;
-      });
-    }
-  }
-}
-
-const budgets = new Map<string, KeyBudget>();
-
-function budgetFor(apiKey: string): KeyBudget {
-  const id = keyFingerprint(apiKey);
-  let budget = budgets.get(id);
-  if (!budget) {
-    budget = new KeyBudget();
-    budgets.set(id, budget);
-  }
-  return budget;
+  return limiter;
 }
 
 // Lenient where ilert may add values (integration types, statuses), strict where we rely on a field.
@@ -293,19 +238,18 @@ export class IlertApi {
     const apiKey = options.apiKey;
     this.#timeoutMs = options.timeoutMs ?? API_TIMEOUT_MS;
     this.#pauseMs = options.rateLimitPauseMs ?? RATE_LIMIT_PAUSE_MS;
-    const limit = options.requestsPerMinute ?? USER_KEY_REQUESTS_PER_MINUTE;
-    const windowMs = options.windowMs ?? 60_000;
     const now = options.now ?? Date.now;
-    const budget = budgetFor(apiKey);
+    const limiter = limiterFor(options.requestsPerMinute ?? USER_KEY_REQUESTS_PER_MINUTE, options.windowMs ?? 60_000);
+    const keyId = keyFingerprint(apiKey);
     this.#http = new JsonClient<RequestContext>({
       headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json', 'user-agent': 'level-ilert-relay' },
       timeoutMs: this.#timeoutMs,
       serverStatuses: [408],
       gate: async () => {
-        const release = await budget.acquire(limit, windowMs, now);
+        const release = await limiter.acquire(keyId, now);
         return (status) => {
-          // Pause before the slot is released, so that no waiting caller slips through first.
-          if (status === 429) budget.pause(now() + this.#pauseMs);
+          // Block before the slot is released, so that no waiting caller slips through first.
+          if (status === 429) limiter.block(keyId, now() + this.#pauseMs);
           release();
         };
       },
