@@ -2,7 +2,8 @@ import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LevelApi, LevelApiError, operatingSystemName, parseRetryAfter, type LevelApiOptions } from '../../electron/core/level/level-api.ts';
+import { LevelApi, LevelApiError, operatingSystemName, type LevelApiOptions } from '../../electron/core/level/level-api.ts';
+import { parseRetryAfter } from '../../electron/core/http/json-client.ts';
 import { buildGroupTree, resolveRoute } from '../../electron/core/routing/group-tree.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 

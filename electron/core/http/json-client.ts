@@ -69,6 +69,12 @@ export function parseRetryAfter(header: string | null, now = Date.now()): number
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** How a fetch failed: no answer in time, or the system's error code and message. */
+export function fetchFailure(error: unknown): { timeout: boolean; code?: string; detail: string } {
+  const err = error as Error & { cause?: { code?: string; message?: string } };
+  return { timeout: err.name === 'TimeoutError' || err.name === 'AbortError', code: err.cause?.code, detail: err.cause?.message ?? err.message };
+}
+
 export const tries = (count: number) => (count === 1 ? '1 try' : `${count} tries`);
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -154,11 +160,8 @@ export class JsonClient<Context> {
   }
 
   #networkFailure(error: unknown, context: Context): Failure {
-    const err = error as Error & { cause?: { code?: string; message?: string } };
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') return { kind: 'timeout', said: '', code: '' };
-    const detail = this.#options.redact(err.cause?.message ?? err.message, context);
-    const cause: Failure['cause'] = { detail };
-    if (err.cause?.code) cause.code = err.cause.code;
-    return { kind: 'network', said: '', code: '', cause };
+    const { timeout, code, detail } = fetchFailure(error);
+    if (timeout) return { kind: 'timeout', said: '', code: '' };
+    return { kind: 'network', said: '', code: '', cause: { code, detail: this.#options.redact(detail, context) } };
   }
 }

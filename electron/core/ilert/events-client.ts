@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { maskSecret } from '../secret-mask.ts';
+import { fetchFailure } from '../http/json-client.ts';
 import type { IlertEventBody } from './event-mapping.ts';
 
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -44,12 +45,8 @@ function ilertMessage(statusCode: number, body: string): string {
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 function describeNetworkError(error: unknown): { message: string; maybeDelivered: boolean } {
-  const err = error as Error & { cause?: { code?: string; message?: string } };
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-    return { message: `no answer from ilert within ${REQUEST_TIMEOUT_MS / 1000} s`, maybeDelivered: true };
-  }
-  const code = err.cause?.code;
-  const detail = err.cause?.message ?? err.message;
+  const { timeout, code, detail } = fetchFailure(error);
+  if (timeout) return { message: `no answer from ilert within ${REQUEST_TIMEOUT_MS / 1000} s`, maybeDelivered: true };
   return { message: `network error: ${code ? `${code} ` : ''}${detail}`.trim(), maybeDelivered: !code || !NOT_SENT_CODES.has(code) };
 }
 

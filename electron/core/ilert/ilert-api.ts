@@ -83,11 +83,8 @@ const limiters = new Map<string, RateLimiter>();
 
 function limiterFor(limit: number, windowMs: number): RateLimiter {
   const id = `${limit}/${windowMs}`;
-  let limiter = limiters.get(id);
-  if (!limiter) {
-    limiter = new RateLimiter({ limit: () => Math.max(1, limit), windowMs });
-    limiters.set(id, limiter);
-  }
+  const limiter = limiters.get(id) ?? new RateLimiter({ limit: () => Math.max(1, limit), windowMs });
+  limiters.set(id, limiter);
   return limiter;
 }
 

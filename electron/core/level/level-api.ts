@@ -8,8 +8,6 @@ import { SEVERITY_LEVELS, type Severity } from '../../../shared/contract.ts';
 import { hideSecrets } from '../secret-mask.ts';
 import { HttpApiError, JsonClient, tries, type Failure, type HttpErrorKind } from '../http/json-client.ts';
 
-export { parseRetryAfter } from '../http/json-client.ts';
-
 export const DEFAULT_LEVEL_API_URL = 'https://api.level.io/v2';
 
 export type LevelApiErrorKind = HttpErrorKind;
