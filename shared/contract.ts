@@ -64,6 +64,8 @@ export const relayStatusSchema = z.object({
   ilertState: z
     .object({ lastPollAt: z.number().optional(), lastError: optionalText, skippedAlerts: z.number().int(), incompleteListing: z.boolean() })
     .optional(),
+  /** Targets forwarding is paused for (ilert maintenance), with the events held for each. */
+  pausedTargets: z.array(z.object({ target: z.string(), pausedAt: z.number(), pausedBy: z.string(), waiting: z.number().int() })).optional(),
 });
 
 const jobStatus = z.enum(['queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped']);
@@ -382,7 +384,8 @@ export const routingViewSchema = z.object({
   lastSyncAt: z.number().optional(),
   lastSyncError: optionalText,
   unmappedGroups: z.enum(['default', 'skip']),
-  targets: z.array(z.object({ name: z.string(), configured: z.boolean() })),
+  /** pausedAt: forwarding to the target is paused (ilert maintenance) since then. */
+  targets: z.array(z.object({ name: z.string(), configured: z.boolean(), pausedAt: z.number().optional() })),
   rows: z.array(
     z.object({
       groupId: z.string(),
@@ -481,6 +484,9 @@ export const methods = {
     output: z.object({ count: z.number().int(), skipped: z.number().int() }),
   },
   acceptAlert: { input: z.object({ levelAlertId: z.string().min(1) }), output: z.object({ jobId: z.number().int() }) },
+  /** Holds a target's events in the outbox (ilert maintenance); they go, in order, on resume. */
+  pauseTarget: { input: z.object({ target: z.string().min(1) }), output: z.object({ paused: z.literal(true) }) },
+  resumeTarget: { input: z.object({ target: z.string().min(1) }), output: z.object({ wasPaused: z.boolean() }) },
   // Setup wizard
   getSetup: { input: none, output: setupInfoSchema },
   checkIlertSource: { input: z.object({ integrationKey: z.string(), apiKey: z.string().optional() }), output: ilertSourceCheckSchema },
@@ -545,6 +551,8 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   rerunJob: 'operator',
   retryAllFailed: 'operator',
   acceptAlert: 'operator',
+  pauseTarget: 'operator',
+  resumeTarget: 'operator',
   getSetup: 'viewer',
   checkIlertSource: 'admin',
   startTunnel: 'admin',

@@ -70,6 +70,8 @@ export class Forwarder {
   #recordTimer: NodeJS.Timeout | undefined;
   #passScheduled = false;
   #running = false;
+  /** Targets a technician paused: their due jobs stay in the queue, in order, until resumed. */
+  readonly #paused = new Set<string>();
   readonly #onChange = (change: StoreChange) => {
     if (change.kind !== 'job') return;
     if (change.status === 'queued') {
@@ -124,6 +126,16 @@ export class Forwarder {
     return this.#unrecorded.size;
   }
 
+  /** Stops sending to a target; what is on the wire finishes, everything else waits in its place. */
+  pause(target: string): void {
+    this.#paused.add(target);
+  }
+
+  /** Sends a paused target's backlog again, in the usual order. */
+  resume(target: string): void {
+    if (this.#paused.delete(target)) this.wake();
+  }
+
   start(): void {
     if (this.#running) return;
     this.#running = true;
@@ -166,6 +178,7 @@ export class Forwarder {
     // settings change; the timer only needs the next job that is not due yet.
     let wakeAt = this.#queue.nextDueAt();
     for (const targetName of this.#queue.dueTargets(now)) {
+      if (this.#paused.has(targetName)) continue; // resume() wakes the next pass
       const target = resolveTarget(targetName);
       if (!target) continue; // not configured: the work waits, nothing is lost
       const fingerprint = keyFingerprint(targetKey(target));

@@ -317,4 +317,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX alerts_by_name ON alerts(state, name);
   CREATE INDEX alerts_by_device ON alerts(state, device_hostname);
   `,
+  `
+  -- Targets whose forwarding a technician paused (ilert maintenance): kept across restarts so a
+  -- relay restarted mid-maintenance does not flush the backlog into an ilert that is down.
+  CREATE TABLE target_pauses (
+    target    TEXT PRIMARY KEY,
+    paused_at INTEGER NOT NULL,
+    paused_by TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

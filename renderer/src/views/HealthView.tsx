@@ -1,10 +1,10 @@
 import { useEffect, type ReactNode } from 'react';
 import type { Diagnosis, RelayStatusView } from '../../../shared/contract.ts';
 import type { View } from '../App.tsx';
-import { callDesktop, inElectron } from '../api/client.ts';
+import { call, callDesktop, inElectron } from '../api/client.ts';
 import { Badge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
-import { ago, fullTime, plural, type Tone } from '../format.ts';
+import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
 import { useNow } from '../hooks.ts';
 
 function DiagnosisCard({ diagnosis }: { diagnosis: Diagnosis }) {
@@ -69,6 +69,18 @@ export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStat
             Run setup
           </button>
         </div>
+
+        {status.pausedTargets?.map((pause) => (
+          <p className="banner banner-warn" role="status" key={pause.target} data-testid={`health-paused-${pause.target}`}>
+            <b>
+              Forwarding to {pause.target} paused since <span title={fullTime(pause.pausedAt)}>{clock(pause.pausedAt)}</span>
+            </b>{' '}
+            by {pause.pausedBy}: {plural(pause.waiting, 'event')} held in the queue, sent in order on resume.{' '}
+            <button type="button" className="link" data-needs="operator" onClick={() => void call('resumeTarget', { target: pause.target }).catch((error: Error) => window.alert(`Could not resume: ${error.message}`))} data-testid={`health-resume-${pause.target}`}>
+              Resume
+            </button>
+          </p>
+        ))}
 
         {status.diagnoses.length === 0 ? (
           <div className="banner banner-ok health-summary" data-testid="health-all-ok">
