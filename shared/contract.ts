@@ -173,6 +173,10 @@ export const alertRowSchema = z.object({
     .optional(),
   /** An Accept sent from this app, while it is on its way. */
   acceptPending: z.boolean().optional(),
+  /** The priority the relay gave the alert's ALERT event in ilert (from the severity mapping). */
+  ilertPriority: z.enum(['HIGH', 'LOW']).optional(),
+  /** When ilert took an Accept pressed in this app, and who pressed it. */
+  acceptSent: z.object({ at: z.number(), by: optionalText }).optional(),
 });
 
 export const ALERT_GROUPINGS = ['name', 'device', 'none'] as const;

@@ -407,6 +407,26 @@ test('(h) screenshots of the Alerts, Deliveries and Settings views', async () =>
   assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
 });
 
+test('(h2) an alert row shows its ilert priority and route, and "Accept sent HH:MM" once ilert took the Accept', async () => {
+  const printer = freshAlert({ severity: 'critical', name: 'Printer offline', hostname: 'HQ-RECEPTION' });
+  const fan = freshAlert({ severity: 'warning', name: 'Fan speed low', hostname: 'HQ-RECEPTION' });
+  await deliver(printer);
+  await deliver(fan);
+  await openTab('Alerts');
+  const printerRow = alertRow(printer.data.id);
+  await printerRow.getByTestId('forwarding-badge').filter({ hasText: 'delivered' }).waitFor();
+  assert.equal(await printerRow.getByTestId(`alert-priority-${printer.data.id}`).innerText(), 'HIGH');
+  assert.match(await printerRow.getByTestId(`alert-route-${printer.data.id}`).innerText(), /→ default/);
+  await alertRow(fan.data.id).getByTestId(`alert-priority-${fan.data.id}`).filter({ hasText: 'LOW' }).waitFor();
+
+  await printerRow.getByTestId(`alert-accept-${printer.data.id}`).click();
+  await ilert.waitFor(() => ilert.eventsFor(`level-alert-${printer.data.id}`).some((event) => event.eventType === 'ACCEPT'), 10_000, 'the ACCEPT event');
+  const sent = printerRow.getByTestId(`alert-accept-sent-${printer.data.id}`);
+  await sent.filter({ hasText: /^Accept sent \d\d:\d\d$/ }).waitFor();
+  assert.equal(await printerRow.getByTestId(`alert-accept-${printer.data.id}`).count(), 0, 'not offered again once ilert took it');
+  await printerRow.screenshot({ path: path.join(SCREENSHOTS, 'alert-row-accept-sent.png') });
+});
+
 test('(i) inside Electron the preload bridge is used, and navigation requests switch views', async () => {
   const electronPage = await context.newPage();
   const errors: string[] = [];

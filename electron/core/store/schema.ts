@@ -325,5 +325,10 @@ export const MIGRATIONS: readonly string[] = [
     paused_at INTEGER NOT NULL,
     paused_by TEXT NOT NULL
   ) WITHOUT ROWID;
+
+  -- An Accept pressed in the app, kept with the alert (not only with its ACCEPT job, which
+  -- retention may prune) so the row can say "Accept sent 14:05" for as long as the alert lives.
+  ALTER TABLE alerts ADD COLUMN accept_requested_by TEXT;
+  ALTER TABLE alerts ADD COLUMN accept_sent_at INTEGER;
   `,
 ];

@@ -54,16 +54,22 @@ function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => vo
   );
 }
 
-/** Which ilert target the alert went to, and why (the group mapping that chose it). */
+/** Which ilert target the alert went to, with which priority, and why (the group mapping that chose it). */
 function Route({ alert }: { alert: AlertRow }) {
-  // Without group routing every alert goes to the default target: saying so on each row is noise.
-  if (!alert.route || (alert.route.target === 'default' && /no group routing/.test(alert.route.reason))) return null;
-  const { target, reason, groupPath } = alert.route;
+  if (!alert.route && !alert.ilertPriority) return null;
+  // Without group routing every alert goes to the default target: the reason on each row is noise.
+  const plain = !alert.route || (alert.route.target === 'default' && /no group routing/.test(alert.route.reason));
+  const title = [alert.route?.groupPath && `Level group: ${alert.route.groupPath}`, alert.route && `Route: ${alert.route.reason}`, alert.ilertPriority && `ilert priority ${alert.ilertPriority}`].filter(Boolean).join('\n');
   return (
-    <div className="alert-route small" data-testid={`alert-route-${alert.levelAlertId}`} title={[groupPath && `Level group: ${groupPath}`, `Route: ${reason}`].filter(Boolean).join('\n')}>
-      <span className="alert-route-target">→ {target}</span>
-      {groupPath && <span className="alert-route-group">{groupPath}</span>}
-      <span className="alert-route-reason muted">{reason}</span>
+    <div className="alert-route small" data-testid={`alert-route-${alert.levelAlertId}`} title={title}>
+      {alert.ilertPriority && (
+        <span className={`alert-priority alert-priority-${alert.ilertPriority.toLowerCase()}`} data-testid={`alert-priority-${alert.levelAlertId}`}>
+          {alert.ilertPriority}
+        </span>
+      )}
+      {alert.route && <span className="alert-route-target">→ {alert.route.target}</span>}
+      {!plain && alert.route?.groupPath && <span className="alert-route-group">{alert.route.groupPath}</span>}
+      {!plain && <span className="alert-route-reason muted">{alert.route?.reason}</span>}
     </div>
   );
 }
@@ -99,6 +105,14 @@ function AcceptButton({ alert, onAccepted }: { alert: AlertRow; onAccepted: () =
   const sent = alert.forwarding?.status === 'delivered' || status !== undefined;
   if (alert.state !== 'active' || !sent || status === 'ACCEPTED' || status === 'RESOLVED') return null;
   const pending = busy || alert.acceptPending === true;
+  // ilert took the Accept; until its state is read back, say when rather than offering it again.
+  if (!pending && alert.acceptSent) {
+    return (
+      <span className="ilert-accept-sent small" data-testid={`alert-accept-sent-${alert.levelAlertId}`} title={`ilert took the ACCEPT ${fullTime(alert.acceptSent.at)}${alert.acceptSent.by ? `, pressed by ${alert.acceptSent.by}` : ''}`}>
+        Accept sent {clock(alert.acceptSent.at)}
+      </span>
+    );
+  }
   const accept = async () => {
     setBusy(true);
     setError(undefined);
