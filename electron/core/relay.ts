@@ -125,6 +125,7 @@ export class Relay {
       outbox: this.outbox,
       resolveTarget: (target) => this.#resolveTarget(target),
       eventsPerMinute: () => this.#settings.ilertEventsPerMinute,
+      rateLimitChanged: () => this.#announce('forwarding'),
       ...options.tuning,
     });
     this.pauses = new TargetPauses(this.store);
@@ -242,6 +243,18 @@ export class Relay {
     this.forwarder.resume(target);
     if (wasPaused) this.#announce('forwarding');
     return wasPaused;
+  }
+
+  /**
+   * Per target with work waiting: how long the queue takes to drain at ilert's rate limit (each
+   * target is its own integration key, so its own limit), and whether the limit holds work back now.
+   */
+  #backlog(facts: StoreFacts): NonNullable<RelayStatusView['backlog']> {
+    const perMinute = this.#settings.ilertEventsPerMinute;
+    return [...facts.jobs.keys()]
+      .map((target) => ({ target, waiting: waitingFor(facts, target) }))
+      .filter((row) => row.waiting > 0)
+      .map((row) => ({ ...row, perMinute, drainMs: Math.round((row.waiting / perMinute) * 60_000), rateLimited: this.forwarder.waitsForRateLimit(row.target) }));
   }
 
   #knownTargets(): Set<string> {
@@ -449,6 +462,7 @@ export class Relay {
       publicUrl: this.#settings.publicUrl ?? this.setup.tunnelState()?.publicUrl,
       tunnel: this.setup.tunnelState(),
       ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
+      backlog: this.#backlog(facts),
       pausedTargets: this.pauses.all().map(({ target, pausedAt, pausedBy }) => ({ target, pausedAt, pausedBy, waiting: waitingFor(facts, target) })),
     };
     this.#statusCache = { version, at: now, value };

@@ -476,3 +476,18 @@ test('(i) inside Electron the preload bridge is used, and navigation requests sw
     await electronPage.close();
   }
 });
+
+test('(j) in a storm beyond ilert’s rate limit, a queued row says what it waits for, and Health how long the queue takes', async () => {
+  // Events were sent within the last minute, so at one a minute the limit is already used up.
+  await apiCall('updateSettings', { ilertEventsPerMinute: 1 });
+  const storm = [1, 2, 3].map((index) => freshAlert({ severity: 'warning', name: `Storm alert ${index}`, hostname: `STORM-0${index}` }));
+  for (const alert of storm) await deliver(alert);
+  await openTab('Alerts');
+  const waiting = page.getByTestId(`alert-waiting-${storm[2]!.data.id}`);
+  await waiting.filter({ hasText: /^waiting for ilert’s rate limit, ~\d+ (s|min), critical first$/ }).waitFor();
+  await alertRow(storm[2]!.data.id).screenshot({ path: path.join(SCREENSHOTS, 'alert-row-rate-limited.png') });
+
+  await page.getByRole('tab', { name: 'Health' }).click();
+  await page.getByTestId('health-backlog-default').filter({ hasText: /default: 3 to send, about 3 min to drain at 1 a minute \(waiting for ilert’s rate limit, critical first\)/ }).waitFor();
+  assert.deepEqual(pageErrors, []);
+});

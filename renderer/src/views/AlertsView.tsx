@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { createContext, useContext, useEffect, useRef, useState } from 'react';
 import { ALERT_GROUPINGS, type AlertEntry, type AlertRow, type RelayStatusView } from '../../../shared/contract.ts';
 import { call } from '../api/client.ts';
 import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
@@ -16,11 +16,31 @@ interface AlertsViewProps {
   onShowDeliveries: () => void;
 }
 
+/** The status's backlog per target, for rows that wait to say why without each reading it. */
+const BacklogContext = createContext<RelayStatusView['backlog']>(undefined);
+
+function approximately(ms: number): string {
+  return ms < 120_000 ? `~${Math.max(1, Math.ceil(ms / 1000))} s` : `~${Math.ceil(ms / 60_000)} min`;
+}
+
 function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => void }) {
   const [retry, setRetry] = useState<string>();
+  const backlog = useContext(BacklogContext);
   if (!alert.forwarding) return <span className="muted" title="No ilert event was made for this alert">not forwarded</span>;
   const { status, reason, nextAttemptAt, jobId } = alert.forwarding;
   const badge = <StatusBadge status={status} nextAttemptAt={nextAttemptAt} reason={reason ?? (status === 'delivered' ? 'sent to ilert' : undefined)} testId="forwarding-badge" />;
+  const limited = status === 'queued' ? backlog?.find((row) => row.target === (alert.route?.target ?? 'default') && row.rateLimited) : undefined;
+  if (limited) {
+    // In a storm a queued row otherwise looks stuck: say what it waits for, for how long at most, and in which order.
+    return (
+      <div className="forward-waiting">
+        {badge}
+        <span className="small muted" data-testid={`alert-waiting-${alert.levelAlertId}`} title={`${limited.waiting} events wait for “${limited.target}”; ilert takes ${limited.perMinute} a minute per integration key`}>
+          waiting for ilert’s rate limit, {approximately(limited.drainMs)}, critical first
+        </span>
+      </div>
+    );
+  }
   if (status !== 'failed') return badge;
   const retryNow = async () => {
     setRetry('sending…');
@@ -295,6 +315,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }:
   const activeTotal = SEVERITY_LEVELS.reduce((sum, severity) => sum + (counts[severity] ?? 0), 0);
   const url = webhookUrl(status);
   return (
+    <BacklogContext.Provider value={status?.backlog}>
     <div className="alerts-view scroll" data-testid="alerts-view">
       {active.error && (
         <p className="banner banner-bad" role="alert">
@@ -383,5 +404,6 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }:
         )}
       </section>
     </div>
+    </BacklogContext.Provider>
   );
 }

@@ -36,6 +36,10 @@ function Fact({ label, tone, children, title, testId }: { label: string; tone: T
   );
 }
 
+function drainTime(ms: number): string {
+  return ms < 120_000 ? `${Math.max(1, Math.ceil(ms / 1000))} s` : `${Math.ceil(ms / 60_000)} min`;
+}
+
 export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStatusView | undefined; onLoaded: () => void; onNavigate: (view: View) => void }) {
   useEffect(onLoaded, [onLoaded]);
   const now = useNow(10_000);
@@ -166,6 +170,12 @@ export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStat
           </Fact>
           <Fact label="Queue" tone={status.queueDepth > 0 ? 'warn' : 'ok'} testId="health-queue">
             {status.queueDepth === 0 ? 'empty' : `${plural(status.queueDepth, 'ilert event')} waiting`}
+            {status.backlog?.map((row) => (
+              <div className="small" key={row.target} data-testid={`health-backlog-${row.target}`}>
+                {row.target}: {row.waiting.toLocaleString('en-US')} to send, about {drainTime(row.drainMs)} to drain at {row.perMinute} a minute
+                {row.rateLimited && <span className="text-warn"> (waiting for ilert’s rate limit, critical first)</span>}
+              </div>
+            ))}
           </Fact>
           <Fact label="Failed" tone={status.failedJobs > 0 ? 'bad' : 'ok'} testId="health-failed">
             {status.failedJobs === 0 ? (
