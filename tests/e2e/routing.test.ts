@@ -303,6 +303,7 @@ test('Without a Level API key the Routing tab says what is missing and leads to 
     const notice = other.getByTestId('routing-not-configured');
     await notice.filter({ hasText: 'Level API key' }).waitFor();
     assert.equal(await other.getByTestId('routing-table').count(), 0);
+    await other.getByTestId('pause-target-default').waitFor();
     await other.screenshot({ path: path.join(SCREENSHOTS, 'routing-not-configured.png') });
     await other.getByTestId('routing-open-settings').click();
     await other.getByTestId('settings-view').waitFor();

@@ -146,6 +146,8 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
           </ol>
           <p className="muted">Until then every alert goes to the default integration key.</p>
         </div>
+        {/* Pausing for ilert maintenance needs no Level API key. */}
+        <TargetForwarding targets={view.targets} onChanged={load} />
       </div>
     );
   }
