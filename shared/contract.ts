@@ -64,6 +64,12 @@ export const relayStatusSchema = z.object({
   ilertState: z
     .object({ lastPollAt: z.number().optional(), lastError: optionalText, skippedAlerts: z.number().int(), incompleteListing: z.boolean() })
     .optional(),
+  /** Per target with events waiting: how long they take to drain at ilert's rate limit, and whether the limit holds them back now. */
+  backlog: z
+    .array(z.object({ target: z.string(), waiting: z.number().int(), perMinute: z.number(), drainMs: z.number(), rateLimited: z.boolean() }))
+    .optional(),
+  /** Targets forwarding is paused for (ilert maintenance), with the events held for each. */
+  pausedTargets: z.array(z.object({ target: z.string(), pausedAt: z.number(), pausedBy: z.string(), waiting: z.number().int() })).optional(),
 });
 
 const jobStatus = z.enum(['queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped']);
@@ -171,6 +177,10 @@ export const alertRowSchema = z.object({
     .optional(),
   /** An Accept sent from this app, while it is on its way. */
   acceptPending: z.boolean().optional(),
+  /** The priority the relay gave the alert's ALERT event in ilert (from the severity mapping). */
+  ilertPriority: z.enum(['HIGH', 'LOW']).optional(),
+  /** When ilert took an Accept pressed in this app, and who pressed it. */
+  acceptSent: z.object({ at: z.number(), by: optionalText }).optional(),
 });
 
 export const ALERT_GROUPINGS = ['name', 'device', 'none'] as const;
@@ -382,7 +392,8 @@ export const routingViewSchema = z.object({
   lastSyncAt: z.number().optional(),
   lastSyncError: optionalText,
   unmappedGroups: z.enum(['default', 'skip']),
-  targets: z.array(z.object({ name: z.string(), configured: z.boolean() })),
+  /** pausedAt: forwarding to the target is paused (ilert maintenance) since then. */
+  targets: z.array(z.object({ name: z.string(), configured: z.boolean(), pausedAt: z.number().optional() })),
   rows: z.array(
     z.object({
       groupId: z.string(),
@@ -481,6 +492,9 @@ export const methods = {
     output: z.object({ count: z.number().int(), skipped: z.number().int() }),
   },
   acceptAlert: { input: z.object({ levelAlertId: z.string().min(1) }), output: z.object({ jobId: z.number().int() }) },
+  /** Holds a target's events in the outbox (ilert maintenance); they go, in order, on resume. */
+  pauseTarget: { input: z.object({ target: z.string().min(1) }), output: z.object({ paused: z.literal(true) }) },
+  resumeTarget: { input: z.object({ target: z.string().min(1) }), output: z.object({ wasPaused: z.boolean() }) },
   // Setup wizard
   getSetup: { input: none, output: setupInfoSchema },
   checkIlertSource: { input: z.object({ integrationKey: z.string(), apiKey: z.string().optional() }), output: ilertSourceCheckSchema },
@@ -545,6 +559,8 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   rerunJob: 'operator',
   retryAllFailed: 'operator',
   acceptAlert: 'operator',
+  pauseTarget: 'operator',
+  resumeTarget: 'operator',
   getSetup: 'viewer',
   checkIlertSource: 'admin',
   startTunnel: 'admin',

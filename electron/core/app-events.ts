@@ -18,7 +18,9 @@ export type AppTopic =
   /** The setup wizard's integration test moved on. */
   | 'integration-test'
   /** The store started or stopped failing to write. */
-  | 'store-health';
+  | 'store-health'
+  /** Forwarding to a target was paused or resumed. */
+  | 'forwarding';
 
 export interface AppEvent {
   kind: 'app';

@@ -9,9 +9,10 @@ import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
-import { Store, type IngestPolicy } from './store/store.ts';
+import { Store, type IngestPolicy, type StoreFacts } from './store/store.ts';
 import { internalDelivery } from './store/inbound-delivery.ts';
 import { Team, type TeamDoor } from './store/team.ts';
+import { TargetPauses } from './store/target-pauses.ts';
 import { LevelApi } from './level/level-api.ts';
 import { LevelDirectory } from './level/directory.ts';
 import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
@@ -91,6 +92,7 @@ export class Relay {
   readonly ilertState: IlertStateSync;
   readonly integrationTest: IntegrationTestRunner;
   readonly team: Team;
+  readonly pauses: TargetPauses;
   readonly setup: SetupService;
   readonly startedAt = Date.now();
   readonly events = new EventEmitter<RelayEvents>();
@@ -123,8 +125,11 @@ export class Relay {
       outbox: this.outbox,
       resolveTarget: (target) => this.#resolveTarget(target),
       eventsPerMinute: () => this.#settings.ilertEventsPerMinute,
+      rateLimitChanged: () => this.#announce('forwarding'),
       ...options.tuning,
     });
+    this.pauses = new TargetPauses(this.store);
+    for (const pause of this.pauses.all()) this.forwarder.pause(pause.target);
     this.directory = new LevelDirectory(this.store, () => this.levelApi(), this.#announce);
     this.router = new Router(this.store, this.directory, () => this.#settings);
     this.#receiverOptions = {
@@ -221,6 +226,41 @@ export class Relay {
     return this.store.enqueueAccept(levelAlertId, acceptedBy);
   }
 
+  /**
+   * Holds a target's events in the outbox (ilert maintenance) until resumed, across restarts.
+   * Only a target the relay knows can be paused, so a typo cannot look like a pause that works.
+   */
+  pauseTarget(target: string, pausedBy: string): void {
+    if (!this.#knownTargets().has(target)) throw new NotFoundError(`no ilert target named “${target}”`);
+    this.pauses.pause(target, pausedBy, Date.now());
+    this.forwarder.pause(target);
+    this.#announce('forwarding');
+  }
+
+  /** Sends a paused target's backlog, in the usual order; resuming a target that is not paused does nothing. */
+  resumeTarget(target: string): boolean {
+    const wasPaused = this.pauses.resume(target);
+    this.forwarder.resume(target);
+    if (wasPaused) this.#announce('forwarding');
+    return wasPaused;
+  }
+
+  /**
+   * Per target with work waiting: how long the queue takes to drain at ilert's rate limit (each
+   * target is its own integration key, so its own limit), and whether the limit holds work back now.
+   */
+  #backlog(facts: StoreFacts): NonNullable<RelayStatusView['backlog']> {
+    const perMinute = this.#settings.ilertEventsPerMinute;
+    return [...facts.jobs.keys()]
+      .map((target) => ({ target, waiting: waitingFor(facts, target) }))
+      .filter((row) => row.waiting > 0)
+      .map((row) => ({ ...row, perMinute, drainMs: Math.round((row.waiting / perMinute) * 60_000), rateLimited: this.forwarder.waitsForRateLimit(row.target) }));
+  }
+
+  #knownTargets(): Set<string> {
+    return new Set([DEFAULT_TARGET, ...this.#settings.ilertTargets.map((target) => target.name)]);
+  }
+
   /** The machine woke from sleep: Level may have alerted meanwhile, so reconcile now. */
   wake(): void {
     this.reconciler.wake();
@@ -290,7 +330,9 @@ export class Relay {
     const storeProblem = this.store.health.problem(now);
     if (storeProblem) return storeProblem;
     const facts = this.store.facts();
-    const waiting = [...facts.jobs.values()].reduce((sum, jobs) => sum + jobs.queued + jobs.in_flight, 0);
+    // Work held for a paused target is maintenance, not a fault: ilert must not be told the relay is down.
+    const paused = new Set(this.pauses.all().map((pause) => pause.target));
+    const waiting = [...facts.jobs].reduce((sum, [target, jobs]) => (paused.has(target) ? sum : sum + jobs.queued + jobs.in_flight), 0);
     if (waiting === 0 || (facts.lastDeliveredAt ?? 0) >= now - STUCK_AFTER_MS) return undefined;
     const oldest = this.outbox.oldestWaitingSince();
     if (oldest === undefined || oldest >= now - STUCK_AFTER_MS) return undefined;
@@ -420,6 +462,8 @@ export class Relay {
       publicUrl: this.#settings.publicUrl ?? this.setup.tunnelState()?.publicUrl,
       tunnel: this.setup.tunnelState(),
       ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
+      backlog: this.#backlog(facts),
+      pausedTargets: this.pauses.all().map(({ target, pausedAt, pausedBy }) => ({ target, pausedAt, pausedBy, waiting: waitingFor(facts, target) })),
     };
     this.#statusCache = { version, at: now, value };
     return value;
@@ -477,6 +521,12 @@ export class Relay {
     for (const id of ids) this.outbox.rerun(id, Date.now());
     return ids.length;
   }
+}
+
+/** Events waiting to go to one target, from the kept counters. */
+function waitingFor(facts: StoreFacts, target: string): number {
+  const jobs = facts.jobs.get(target);
+  return jobs ? jobs.queued + jobs.in_flight : 0;
 }
 
 export class NotFoundError extends Error {

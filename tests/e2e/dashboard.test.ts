@@ -407,6 +407,26 @@ test('(h) screenshots of the Alerts, Deliveries and Settings views', async () =>
   assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
 });
 
+test('(h2) an alert row shows its ilert priority and route, and "Accept sent HH:MM" once ilert took the Accept', async () => {
+  const printer = freshAlert({ severity: 'critical', name: 'Printer offline', hostname: 'HQ-RECEPTION' });
+  const fan = freshAlert({ severity: 'warning', name: 'Fan speed low', hostname: 'HQ-RECEPTION' });
+  await deliver(printer);
+  await deliver(fan);
+  await openTab('Alerts');
+  const printerRow = alertRow(printer.data.id);
+  await printerRow.getByTestId('forwarding-badge').filter({ hasText: 'delivered' }).waitFor();
+  assert.equal(await printerRow.getByTestId(`alert-priority-${printer.data.id}`).innerText(), 'HIGH');
+  assert.match(await printerRow.getByTestId(`alert-route-${printer.data.id}`).innerText(), /→ default/);
+  await alertRow(fan.data.id).getByTestId(`alert-priority-${fan.data.id}`).filter({ hasText: 'LOW' }).waitFor();
+
+  await printerRow.getByTestId(`alert-accept-${printer.data.id}`).click();
+  await ilert.waitFor(() => ilert.eventsFor(`level-alert-${printer.data.id}`).some((event) => event.eventType === 'ACCEPT'), 10_000, 'the ACCEPT event');
+  const sent = printerRow.getByTestId(`alert-accept-sent-${printer.data.id}`);
+  await sent.filter({ hasText: /^Accept sent \d\d:\d\d$/ }).waitFor();
+  assert.equal(await printerRow.getByTestId(`alert-accept-${printer.data.id}`).count(), 0, 'not offered again once ilert took it');
+  await printerRow.screenshot({ path: path.join(SCREENSHOTS, 'alert-row-accept-sent.png') });
+});
+
 test('(i) inside Electron the preload bridge is used, and navigation requests switch views', async () => {
   const electronPage = await context.newPage();
   const errors: string[] = [];
@@ -455,4 +475,19 @@ test('(i) inside Electron the preload bridge is used, and navigation requests sw
   } finally {
     await electronPage.close();
   }
+});
+
+test('(j) in a storm beyond ilert’s rate limit, a queued row says what it waits for, and Health how long the queue takes', async () => {
+  // Events were sent within the last minute, so at one a minute the limit is already used up.
+  await apiCall('updateSettings', { ilertEventsPerMinute: 1 });
+  const storm = [1, 2, 3].map((index) => freshAlert({ severity: 'warning', name: `Storm alert ${index}`, hostname: `STORM-0${index}` }));
+  for (const alert of storm) await deliver(alert);
+  await openTab('Alerts');
+  const waiting = page.getByTestId(`alert-waiting-${storm[2]!.data.id}`);
+  await waiting.filter({ hasText: /^waiting for ilert’s rate limit, ~\d+ (s|min), critical first$/ }).waitFor();
+  await alertRow(storm[2]!.data.id).screenshot({ path: path.join(SCREENSHOTS, 'alert-row-rate-limited.png') });
+
+  await page.getByRole('tab', { name: 'Health' }).click();
+  await page.getByTestId('health-backlog-default').filter({ hasText: /default: 3 to send, about 3 min to drain at 1 a minute \(waiting for ilert’s rate limit, critical first\)/ }).waitFor();
+  assert.deepEqual(pageErrors, []);
 });

@@ -89,7 +89,7 @@ async function screenshot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
 
-async function openTab(name: 'Alerts' | 'Deliveries' | 'Routing' | 'Settings'): Promise<void> {
+async function openTab(name: 'Alerts' | 'Deliveries' | 'Routing' | 'Settings' | 'Health'): Promise<void> {
   await page.getByRole('tab', { name }).click();
   await page.getByTestId(`${name.toLowerCase()}-view`).waitFor();
 }
@@ -272,6 +272,27 @@ test('The unmapped-groups policy set under Routing applies to unmapped groups an
   assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
 });
 
+test('Forwarding to a target paused under Routing holds its alerts, Health says since when, and Resume there sends them', async () => {
+  await openTab('Routing');
+  await page.getByTestId(`pause-target-${ACME_TARGET}`).click();
+  const acmeTarget = page.locator(`[data-testid="target-${ACME_TARGET}"][data-paused="true"]`);
+  await acmeTarget.filter({ hasText: /paused since \d\d:\d\d/ }).waitFor();
+  await page.getByTestId('target-forwarding').screenshot({ path: path.join(SCREENSHOTS, 'routing-target-paused.png') });
+
+  const held = await raise(fs01, 'Backup job failed');
+  await openTab('Health');
+  const banner = page.getByTestId(`health-paused-${ACME_TARGET}`);
+  await banner.filter({ hasText: /Forwarding to Acme Corp paused since \d\d:\d\d/ }).filter({ hasText: '1 event held' }).waitFor();
+  assert.equal(ilert.eventsFor(alertKeyOf(held)).length, 0, 'nothing goes to a paused target');
+  await screenshot('health-target-paused');
+
+  await page.getByTestId(`health-resume-${ACME_TARGET}`).click();
+  await ilert.waitFor(() => ilert.eventsFor(alertKeyOf(held)).length > 0, 10_000, 'the held ALERT after resume');
+  assert.equal(ilert.eventsFor(alertKeyOf(held))[0]!.integrationKey, ACME_KEY);
+  await banner.waitFor({ state: 'detached' });
+  assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
+});
+
 test('Without a Level API key the Routing tab says what is missing and leads to Settings', async () => {
   const bare = await startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-e2e-routing-bare-'), LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url });
   const other = await context.newPage();
@@ -282,6 +303,7 @@ test('Without a Level API key the Routing tab says what is missing and leads to 
     const notice = other.getByTestId('routing-not-configured');
     await notice.filter({ hasText: 'Level API key' }).waitFor();
     assert.equal(await other.getByTestId('routing-table').count(), 0);
+    await other.getByTestId('pause-target-default').waitFor();
     await other.screenshot({ path: path.join(SCREENSHOTS, 'routing-not-configured.png') });
     await other.getByTestId('routing-open-settings').click();
     await other.getByTestId('settings-view').waitFor();

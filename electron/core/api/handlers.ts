@@ -157,6 +157,16 @@ export function createHandlers(relay: Relay, settings: SettingsService, door: ()
       audit(caller, 'accept', `accepted alert ${levelAlertId} in ilert (job ${jobId})`);
       return { jobId };
     },
+    pauseTarget: ({ target }, caller) => {
+      relay.pauseTarget(target, caller.name);
+      audit(caller, 'pause', `paused forwarding to ilert target ${target}`);
+      return { paused: true as const };
+    },
+    resumeTarget: ({ target }, caller) => {
+      const wasPaused = relay.resumeTarget(target);
+      if (wasPaused) audit(caller, 'resume', `resumed forwarding to ilert target ${target}`);
+      return { wasPaused };
+    },
     getSetup: () => relay.setup.setupInfo(),
     checkIlertSource: ({ integrationKey, apiKey }) => relay.setup.checkIlertSource(integrationKey, apiKey ?? settings.current.ilertApiKey),
     startTunnel: ({ kind }, caller) => {

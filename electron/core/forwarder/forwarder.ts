@@ -37,6 +37,8 @@ export interface ForwarderOptions {
   clock?: Clock;
   /** How soon to try again when the store could not be written (locked by another process, disk full). */
   storeRetryMs?: number;
+  /** Told when a target starts or stops waiting for ilert's rate limit, so the dashboard can say why rows wait. */
+  rateLimitChanged?: () => void;
 }
 
 /** An attempt whose outcome could not be written yet: kept here and written when the store can write again. */
@@ -57,7 +59,7 @@ interface UnrecordedOutcome {
  * wall clock set back an hour does not hold anything up.
  */
 export class Forwarder {
-  readonly #options: Required<Omit<ForwarderOptions, 'backoff'>> & { backoff: BackoffPolicy };
+  readonly #options: Required<Omit<ForwarderOptions, 'backoff' | 'rateLimitChanged'>> & { backoff: BackoffPolicy; rateLimitChanged?: () => void };
   readonly #limiter: RateLimiter;
   readonly #queue = new DueQueue();
   readonly #inFlight = new Set<Promise<void>>();
@@ -70,6 +72,10 @@ export class Forwarder {
   #recordTimer: NodeJS.Timeout | undefined;
   #passScheduled = false;
   #running = false;
+  /** Targets a technician paused: their due jobs stay in the queue, in order, until resumed. */
+  readonly #paused = new Set<string>();
+  /** Targets whose due work found no free slot in ilert's rate limit on the last pass. */
+  #rateLimited = new Set<string>();
   readonly #onChange = (change: StoreChange) => {
     if (change.kind !== 'job') return;
     if (change.status === 'queued') {
@@ -119,9 +125,24 @@ export class Forwarder {
     return Math.min(Math.max(storedAt - wallNow, 0), this.#options.backoff.capMs);
   }
 
+  /** Whether the target has due work held back by ilert's rate limit right now. */
+  waitsForRateLimit(target: string): boolean {
+    return this.#rateLimited.has(target);
+  }
+
   /** How many attempt outcomes wait for the store to accept them (shown on the Health page). */
   get unrecordedOutcomes(): number {
     return this.#unrecorded.size;
+  }
+
+  /** Stops sending to a target; what is on the wire finishes, everything else waits in its place. */
+  pause(target: string): void {
+    this.#paused.add(target);
+  }
+
+  /** Sends a paused target's backlog again, in the usual order. */
+  resume(target: string): void {
+    if (this.#paused.delete(target)) this.wake();
   }
 
   start(): void {
@@ -165,7 +186,9 @@ export class Forwarder {
     // Work due now but not taken is woken by an outcome being recorded, a rate-limit slot freeing or a
     // settings change; the timer only needs the next job that is not due yet.
     let wakeAt = this.#queue.nextDueAt();
+    const rateLimited = new Set<string>();
     for (const targetName of this.#queue.dueTargets(now)) {
+      if (this.#paused.has(targetName)) continue; // resume() wakes the next pass
       const target = resolveTarget(targetName);
       if (!target) continue; // not configured: the work waits, nothing is lost
       const fingerprint = keyFingerprint(targetKey(target));
@@ -173,6 +196,7 @@ export class Forwarder {
       if (capacity <= 0) {
         // Rate-limited: sleep until the key's next free slot rather than looking again on every new job.
         const freeAt = this.#inFlight.size >= maxInFlight ? undefined : this.#limiter.nextFreeAt(fingerprint, now);
+        if (freeAt !== undefined) rateLimited.add(targetName);
         if (freeAt !== undefined && Number.isFinite(freeAt)) wakeAt = Math.min(wakeAt ?? freeAt, freeAt);
         continue;
       }
@@ -204,7 +228,14 @@ export class Forwarder {
         this.#inFlight.add(sending);
       }
     }
+    this.#noteRateLimited(rateLimited);
     this.#schedule(wakeAt, now);
+  }
+
+  #noteRateLimited(now: Set<string>): void {
+    const before = this.#rateLimited;
+    this.#rateLimited = now;
+    if (before.size !== now.size || [...now].some((target) => !before.has(target))) this.#options.rateLimitChanged?.();
   }
 
   #schedule(wakeAt: number | undefined, now: number): void {

@@ -6,6 +6,7 @@ import type { LevelDirectory } from '../level/directory.ts';
 import type { Settings } from '../settings.ts';
 import type { RouteChoice, Store } from '../store/store.ts';
 import { GroupRoutes, type GroupRoute } from '../store/group-routes.ts';
+import { TargetPauses } from '../store/target-pauses.ts';
 import { deviceCountsBySubtree, resolveRoute } from './group-tree.ts';
 
 export const DEFAULT_TARGET = 'default';
@@ -95,6 +96,7 @@ export class Router {
 
   view(): RoutingView {
     const settings = this.#settings();
+    const pausedAt = new Map(new TargetPauses(this.#store).all().map((pause) => [pause.target, pause.pausedAt]));
     const tree = this.#directory.tree();
     const mappings = this.routes();
     const devices = this.#directory.devices();
@@ -136,7 +138,7 @@ export class Router {
       targets: [
         { name: DEFAULT_TARGET, configured: Boolean(settings.ilertIntegrationKey || settings.ilertPassThroughUrl) },
         ...settings.ilertTargets.map((target) => ({ name: target.name, configured: true })),
-      ],
+      ].map((target) => ({ ...target, pausedAt: pausedAt.get(target.name) })),
       rows,
       summary: { groups: rows.length, mappedGroups: mappings.size, devices: devices.length, devicesCovered: covered, activeAlerts },
     };

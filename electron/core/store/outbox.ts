@@ -217,6 +217,10 @@ export class Outbox {
           job.id,
         );
       this.#store.collect({ kind: 'job', id: job.id, alertKey: job.alertKey, target: job.target, status });
+      if (job.eventType === 'ACCEPT' && verdict.kind === 'delivered') {
+        const alert = sql.get('UPDATE alerts SET accept_sent_at = ? WHERE alert_key = ? RETURNING level_alert_id').get(now, job.alertKey) as { level_alert_id: string } | undefined;
+        if (alert) this.#store.collect({ kind: 'alert', levelAlertId: alert.level_alert_id });
+      }
       if (job.eventType === 'ALERT' && verdict.kind !== 'delivered') this.#store.settleResolvedBeforeDelivery(job.alertKey, now);
     }
   }

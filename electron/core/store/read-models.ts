@@ -283,6 +283,7 @@ export class ReadModels {
       .get(
         `SELECT a.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.reason AS job_reason, j.next_attempt_at AS job_next_attempt_at
          , EXISTS (SELECT 1 FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ACCEPT' AND p.status IN ('queued', 'in_flight')) AS accept_pending
+         , (SELECT json_extract(p.payload, '$.priority') FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ALERT' ORDER BY p.id DESC LIMIT 1) AS ilert_priority
          FROM alerts a LEFT JOIN outbox j ON j.id = (SELECT max(id) FROM outbox WHERE alert_key = a.alert_key AND event_type != 'ACCEPT')
          WHERE ${where}
          ORDER BY a.state = 'active' DESC, ${SEVERITY_RANK}, a.updated_at DESC`,
@@ -315,6 +316,8 @@ export class ReadModels {
           mismatch: ilertMismatch(row),
         },
         acceptPending: Boolean(row.accept_pending),
+        ilertPriority: row.ilert_priority === 'HIGH' || row.ilert_priority === 'LOW' ? row.ilert_priority : undefined,
+        acceptSent: row.accept_sent_at === null ? undefined : { at: Number(row.accept_sent_at), by: text(row.accept_requested_by) },
       }),
     );
   }

@@ -317,4 +317,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX alerts_by_name ON alerts(state, name);
   CREATE INDEX alerts_by_device ON alerts(state, device_hostname);
   `,
+  `
+  -- Targets whose forwarding a technician paused (ilert maintenance): kept across restarts so a
+  -- relay restarted mid-maintenance does not flush the backlog into an ilert that is down.
+  CREATE TABLE target_pauses (
+    target    TEXT PRIMARY KEY,
+    paused_at INTEGER NOT NULL,
+    paused_by TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  -- An Accept pressed in the app, kept with the alert (not only with its ACCEPT job, which
+  -- retention may prune) so the row can say "Accept sent 14:05" for as long as the alert lives.
+  ALTER TABLE alerts ADD COLUMN accept_requested_by TEXT;
+  ALTER TABLE alerts ADD COLUMN accept_sent_at INTEGER;
+  `,
 ];

@@ -610,6 +610,7 @@ export class Store {
         reason: null,
         now,
       });
+      this.sql.get('UPDATE alerts SET accept_requested_by = ?, accept_sent_at = NULL WHERE alert_key = ?').run(acceptedBy, row.alert_key);
       this.#collectedChanges.push({ kind: 'alert', levelAlertId });
       return jobId;
     });

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { createContext, useContext, useEffect, useRef, useState } from 'react';
 import { ALERT_GROUPINGS, type AlertEntry, type AlertRow, type RelayStatusView } from '../../../shared/contract.ts';
 import { call } from '../api/client.ts';
 import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
@@ -16,11 +16,31 @@ interface AlertsViewProps {
   onShowDeliveries: () => void;
 }
 
+/** The status's backlog per target, for rows that wait to say why without each reading it. */
+const BacklogContext = createContext<RelayStatusView['backlog']>(undefined);
+
+function approximately(ms: number): string {
+  return ms < 120_000 ? `~${Math.max(1, Math.ceil(ms / 1000))} s` : `~${Math.ceil(ms / 60_000)} min`;
+}
+
 function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => void }) {
   const [retry, setRetry] = useState<string>();
+  const backlog = useContext(BacklogContext);
   if (!alert.forwarding) return <span className="muted" title="No ilert event was made for this alert">not forwarded</span>;
   const { status, reason, nextAttemptAt, jobId } = alert.forwarding;
   const badge = <StatusBadge status={status} nextAttemptAt={nextAttemptAt} reason={reason ?? (status === 'delivered' ? 'sent to ilert' : undefined)} testId="forwarding-badge" />;
+  const limited = status === 'queued' ? backlog?.find((row) => row.target === (alert.route?.target ?? 'default') && row.rateLimited) : undefined;
+  if (limited) {
+    // In a storm a queued row otherwise looks stuck: say what it waits for, for how long at most, and in which order.
+    return (
+      <div className="forward-waiting">
+        {badge}
+        <span className="small muted" data-testid={`alert-waiting-${alert.levelAlertId}`} title={`${limited.waiting} events wait for “${limited.target}”; ilert takes ${limited.perMinute} a minute per integration key`}>
+          waiting for ilert’s rate limit, {approximately(limited.drainMs)}, critical first
+        </span>
+      </div>
+    );
+  }
   if (status !== 'failed') return badge;
   const retryNow = async () => {
     setRetry('sending…');
@@ -54,16 +74,22 @@ function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => vo
   );
 }
 
-/** Which ilert target the alert went to, and why (the group mapping that chose it). */
+/** Which ilert target the alert went to, with which priority, and why (the group mapping that chose it). */
 function Route({ alert }: { alert: AlertRow }) {
-  // Without group routing every alert goes to the default target: saying so on each row is noise.
-  if (!alert.route || (alert.route.target === 'default' && /no group routing/.test(alert.route.reason))) return null;
-  const { target, reason, groupPath } = alert.route;
+  if (!alert.route && !alert.ilertPriority) return null;
+  // Without group routing every alert goes to the default target: the reason on each row is noise.
+  const plain = !alert.route || (alert.route.target === 'default' && /no group routing/.test(alert.route.reason));
+  const title = [alert.route?.groupPath && `Level group: ${alert.route.groupPath}`, alert.route && `Route: ${alert.route.reason}`, alert.ilertPriority && `ilert priority ${alert.ilertPriority}`].filter(Boolean).join('\n');
   return (
-    <div className="alert-route small" data-testid={`alert-route-${alert.levelAlertId}`} title={[groupPath && `Level group: ${groupPath}`, `Route: ${reason}`].filter(Boolean).join('\n')}>
-      <span className="alert-route-target">→ {target}</span>
-      {groupPath && <span className="alert-route-group">{groupPath}</span>}
-      <span className="alert-route-reason muted">{reason}</span>
+    <div className="alert-route small" data-testid={`alert-route-${alert.levelAlertId}`} title={title}>
+      {alert.ilertPriority && (
+        <span className={`alert-priority alert-priority-${alert.ilertPriority.toLowerCase()}`} data-testid={`alert-priority-${alert.levelAlertId}`}>
+          {alert.ilertPriority}
+        </span>
+      )}
+      {alert.route && <span className="alert-route-target">→ {alert.route.target}</span>}
+      {!plain && alert.route?.groupPath && <span className="alert-route-group">{alert.route.groupPath}</span>}
+      {!plain && <span className="alert-route-reason muted">{alert.route?.reason}</span>}
     </div>
   );
 }
@@ -99,6 +125,14 @@ function AcceptButton({ alert, onAccepted }: { alert: AlertRow; onAccepted: () =
   const sent = alert.forwarding?.status === 'delivered' || status !== undefined;
   if (alert.state !== 'active' || !sent || status === 'ACCEPTED' || status === 'RESOLVED') return null;
   const pending = busy || alert.acceptPending === true;
+  // ilert took the Accept; until its state is read back, say when rather than offering it again.
+  if (!pending && alert.acceptSent) {
+    return (
+      <span className="ilert-accept-sent small" data-testid={`alert-accept-sent-${alert.levelAlertId}`} title={`ilert took the ACCEPT ${fullTime(alert.acceptSent.at)}${alert.acceptSent.by ? `, pressed by ${alert.acceptSent.by}` : ''}`}>
+        Accept sent {clock(alert.acceptSent.at)}
+      </span>
+    );
+  }
   const accept = async () => {
     setBusy(true);
     setError(undefined);
@@ -281,6 +315,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }:
   const activeTotal = SEVERITY_LEVELS.reduce((sum, severity) => sum + (counts[severity] ?? 0), 0);
   const url = webhookUrl(status);
   return (
+    <BacklogContext.Provider value={status?.backlog}>
     <div className="alerts-view scroll" data-testid="alerts-view">
       {active.error && (
         <p className="banner banner-bad" role="alert">
@@ -369,5 +404,6 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }:
         )}
       </section>
     </div>
+    </BacklogContext.Provider>
   );
 }

@@ -1,10 +1,10 @@
 import { useEffect, type ReactNode } from 'react';
 import type { Diagnosis, RelayStatusView } from '../../../shared/contract.ts';
 import type { View } from '../App.tsx';
-import { callDesktop, inElectron } from '../api/client.ts';
+import { call, callDesktop, inElectron } from '../api/client.ts';
 import { Badge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
-import { ago, fullTime, plural, type Tone } from '../format.ts';
+import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
 import { useNow } from '../hooks.ts';
 
 function DiagnosisCard({ diagnosis }: { diagnosis: Diagnosis }) {
@@ -34,6 +34,10 @@ function Fact({ label, tone, children, title, testId }: { label: string; tone: T
       </dd>
     </>
   );
+}
+
+function drainTime(ms: number): string {
+  return ms < 120_000 ? `${Math.max(1, Math.ceil(ms / 1000))} s` : `${Math.ceil(ms / 60_000)} min`;
 }
 
 export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStatusView | undefined; onLoaded: () => void; onNavigate: (view: View) => void }) {
@@ -69,6 +73,18 @@ export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStat
             Run setup
           </button>
         </div>
+
+        {status.pausedTargets?.map((pause) => (
+          <p className="banner banner-warn" role="status" key={pause.target} data-testid={`health-paused-${pause.target}`}>
+            <b>
+              Forwarding to {pause.target} paused since <span title={fullTime(pause.pausedAt)}>{clock(pause.pausedAt)}</span>
+            </b>{' '}
+            by {pause.pausedBy}: {plural(pause.waiting, 'event')} held in the queue, sent in order on resume.{' '}
+            <button type="button" className="link" data-needs="operator" onClick={() => void call('resumeTarget', { target: pause.target }).catch((error: Error) => window.alert(`Could not resume: ${error.message}`))} data-testid={`health-resume-${pause.target}`}>
+              Resume
+            </button>
+          </p>
+        ))}
 
         {status.diagnoses.length === 0 ? (
           <div className="banner banner-ok health-summary" data-testid="health-all-ok">
@@ -154,6 +170,12 @@ export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStat
           </Fact>
           <Fact label="Queue" tone={status.queueDepth > 0 ? 'warn' : 'ok'} testId="health-queue">
             {status.queueDepth === 0 ? 'empty' : `${plural(status.queueDepth, 'ilert event')} waiting`}
+            {status.backlog?.map((row) => (
+              <div className="small" key={row.target} data-testid={`health-backlog-${row.target}`}>
+                {row.target}: {row.waiting.toLocaleString('en-US')} to send, about {drainTime(row.drainMs)} to drain at {row.perMinute} a minute
+                {row.rateLimited && <span className="text-warn"> (waiting for ilert’s rate limit, critical first)</span>}
+              </div>
+            ))}
           </Fact>
           <Fact label="Failed" tone={status.failedJobs > 0 ? 'bad' : 'ok'} testId="health-failed">
             {status.failedJobs === 0 ? (

@@ -5,6 +5,7 @@ import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
 import { useChanges, useCoalesced, useInterval, useNow } from '../hooks.ts';
 import { GroupRow } from './routing/GroupRow.tsx';
 import { Reconciliations } from './routing/Reconciliations.tsx';
+import { TargetForwarding } from './routing/TargetForwarding.tsx';
 import { showSettings, type routeFromDraft } from './routing/route-draft.ts';
 
 type Outcome = { tone: Tone; text: string };
@@ -145,6 +146,8 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
           </ol>
           <p className="muted">Until then every alert goes to the default integration key.</p>
         </div>
+        {/* Pausing for ilert maintenance needs no Level API key. */}
+        <TargetForwarding targets={view.targets} onChanged={load} />
       </div>
     );
   }
@@ -205,6 +208,8 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
         )}
         <span className="help">A group with no mapping of its own uses its nearest mapped ancestor; this applies only when none is mapped.</span>
       </div>
+
+      <TargetForwarding targets={view.targets} onChanged={load} />
 
       {namedTargets.length === 0 && (
         <p className="banner banner-info" data-testid="routing-no-targets">
