@@ -118,13 +118,7 @@ export function runAutocannon(options: {
 }
 
 /** One POST over a keep-alive agent; resolves with the status once the whole answer has arrived. */
-export function post(
-  agent: http.Agent,
-  url: string,
-  body: Buffer | string,
-  headers: Record<string, string>,
-  timeoutMs = 10_000,
-): Promise<{ status: number; text: string }> {
+export function post(agent: http.Agent, url: string, body: Buffer | string, headers: Record<string, string>, timeoutMs = 10_000): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request(url, {
       method: 'POST',

@@ -37,15 +37,18 @@ export interface RelayChildOptions {
 export async function startRelayChild(name: string, options: RelayChildOptions): Promise<BenchChild> {
   const dataDir = tempDataDir('relay-bench-');
   tempDirs.add(dataDir);
-  const relay = await startChildRelay({
-    RELAY_DATA_DIR: dataDir,
-    RELAY_HOST: '127.0.0.1',
-    RELAY_PORT: '0',
-    LEVEL_WEBHOOK_SECRET: SECRET,
-    ILERT_INTEGRATION_KEY: INTEGRATION_KEY,
-    ILERT_API_URL: options.ilertApiUrl,
-    ILERT_EVENTS_PER_MINUTE: String(options.eventsPerMinute ?? 100_000),
-  }, { entry: SERVE_BUNDLE, nodeFlags: SERVE_FLAGS });
+  const relay = await startChildRelay(
+    {
+      RELAY_DATA_DIR: dataDir,
+      RELAY_HOST: '127.0.0.1',
+      RELAY_PORT: '0',
+      LEVEL_WEBHOOK_SECRET: SECRET,
+      ILERT_INTEGRATION_KEY: INTEGRATION_KEY,
+      ILERT_API_URL: options.ilertApiUrl,
+      ILERT_EVENTS_PER_MINUTE: String(options.eventsPerMinute ?? 100_000),
+    },
+    { entry: SERVE_BUNDLE, nodeFlags: SERVE_FLAGS },
+  );
   const entry: BenchChild = { name, child: relay.child, pid: relay.child.pid!, url: relay.url, exited: relay.exited, output: relay.output, dataDir, adminUrl: relay.adminUrl };
   running.add(entry);
   return entry;

@@ -191,9 +191,13 @@ async function storm(fake: FakeIlert): Promise<void> {
     const flatness = Math.min(...rates) / Math.max(...rates);
     const meanRatio = rates.reduce((sum, rate) => sum + rate, 0) / rates.length / bareRate;
     const worstP99 = Math.max(...rounds.map((round) => round.p99));
-    log(`    → mean ${fmtPct(meanRatio * 100)} of bare (aim ≥ ${AIMS.throughputRatio * 100}%) ${verdict(meanRatio >= AIMS.throughputRatio)}; slowest round ${fmtPct(flatness * 100)} of the fastest (aim ≥ ${AIMS.stormFlatness * 100}%) ${verdict(flatness >= AIMS.stormFlatness)}; worst round p99 ${fmtMs(worstP99)}${connections === 16 ? ` (aim < ${AIMS.ackP99Ms} ms) ${verdict(worstP99 < AIMS.ackP99Ms)}` : ''}`);
+    log(
+      `    → mean ${fmtPct(meanRatio * 100)} of bare (aim ≥ ${AIMS.throughputRatio * 100}%) ${verdict(meanRatio >= AIMS.throughputRatio)}; slowest round ${fmtPct(flatness * 100)} of the fastest (aim ≥ ${AIMS.stormFlatness * 100}%) ${verdict(flatness >= AIMS.stormFlatness)}; worst round p99 ${fmtMs(worstP99)}${connections === 16 ? ` (aim < ${AIMS.ackP99Ms} ms) ${verdict(worstP99 < AIMS.ackP99Ms)}` : ''}`,
+    );
     if (status) {
-      log(`    → getStatus over the admin API with a backlog of ${fmtInt(status.queueDepth)}: p50 ${fmtMs(status.p50)}, p99 ${fmtMs(status.p99)}, max ${fmtMs(status.max)} (aim < ${AIMS.statusMs} ms) ${verdict(status.p50 < AIMS.statusMs)}`);
+      log(
+        `    → getStatus over the admin API with a backlog of ${fmtInt(status.queueDepth)}: p50 ${fmtMs(status.p50)}, p99 ${fmtMs(status.p99)}, max ${fmtMs(status.max)} (aim < ${AIMS.statusMs} ms) ${verdict(status.p50 < AIMS.statusMs)}`,
+      );
     }
     figures[String(connections)] = {
       connections,
@@ -230,7 +234,9 @@ async function throughput(fake: FakeIlert): Promise<void> {
   }
   checkLoad('throughput, bare server', bareRun, [202]);
   const bareRate = bareRun.ok2xx / bareRun.durationS;
-  log(`  bare node:http:  ${fmtInt(bareRate)} req/s  (${fmtInt(bareRun.ok2xx)} × 2xx in ${bareRun.durationS.toFixed(1)} s; server CPU ${fmtPct(bareCpu.children[0])} of a core, load generator ${fmtPct(bareCpu.self)}, other processes ${fmtPct(bareCpu.others)})`);
+  log(
+    `  bare node:http:  ${fmtInt(bareRate)} req/s  (${fmtInt(bareRun.ok2xx)} × 2xx in ${bareRun.durationS.toFixed(1)} s; server CPU ${fmtPct(bareCpu.children[0])} of a core, load generator ${fmtPct(bareCpu.self)}, other processes ${fmtPct(bareCpu.others)})`,
+  );
 
   const relay = await startRelayChild('relay (throughput)', { ilertApiUrl: fake.url, eventsPerMinute: EVENTS_PER_MINUTE });
   let relayRun: LoadResult;
@@ -402,7 +408,11 @@ async function endToEnd(fake: FakeIlert): Promise<void> {
   const direct: number[] = [];
   for (let index = 0; index < warmup + count; index++) {
     const alert = alertEvent({ alertId: `bench-direct-${index}` });
-    const body = toIlertEvent(alert.data as LevelAlert, false, { eventId: String(alert.event_id), occurredAt: String(alert.occurred_at), highPrioritySeverities: ['critical', 'emergency'] });
+    const body = toIlertEvent(alert.data as LevelAlert, false, {
+      eventId: String(alert.event_id),
+      occurredAt: String(alert.occurred_at),
+      highPrioritySeverities: ['critical', 'emergency'],
+    });
     const wire = JSON.stringify({ integrationKey: INTEGRATION_KEY, ...body });
     const started = performance.now();
     const response = await fetch(`${fake.url}/api/events`, {
@@ -465,7 +475,8 @@ async function endToEnd(fake: FakeIlert): Promise<void> {
     agent.destroy();
     await stop(relay);
   }
-  if (fake.schemaViolations.length > 0) problems.push(`fake ilert: ${fake.schemaViolations.length} event(s) violated ilert's schema: ${fake.schemaViolations[0]!.errors.join('; ')}`);
+  if (fake.schemaViolations.length > 0)
+    problems.push(`fake ilert: ${fake.schemaViolations.length} event(s) violated ilert's schema: ${fake.schemaViolations[0]!.errors.join('; ')}`);
   if (fake.rateLimited.length > 0) problems.push(`fake ilert: answered 429 ${fake.rateLimited.length} time(s)`);
   const e2e = summarize(endToEndMs);
   const ack = summarize(ackMs);
@@ -538,7 +549,9 @@ async function memory(fake: FakeIlert): Promise<void> {
   const ratio = (relayAfter?.rss ?? NaN) / (bareAfter?.rss ?? NaN);
   const met = (relayAfter?.rss ?? Infinity) < AIMS.rssBytes;
   log(`  bare node:http: idle ${fmtMB(bareIdle?.rss)}, after ${fmtInt(events)} requests ${fmtMB(bareAfter?.rss)} (peak ${fmtMB(bareAfter?.peak)})`);
-  log(`  relay:          idle ${fmtMB(relayIdle?.rss)}, after ${fmtInt(stored)} stored events ${fmtMB(relayAfter?.rss)} (peak ${fmtMB(relayAfter?.peak)}; load took ${loadS.toFixed(1)} s; data directory ${fmtMB(diskBytes)})`);
+  log(
+    `  relay:          idle ${fmtMB(relayIdle?.rss)}, after ${fmtInt(stored)} stored events ${fmtMB(relayAfter?.rss)} (peak ${fmtMB(relayAfter?.peak)}; load took ${loadS.toFixed(1)} s; data directory ${fmtMB(diskBytes)})`,
+  );
   log(`  → ${fmtTimes(ratio)} the bare server's RSS (aim < ${fmtMB(AIMS.rssBytes)}) ${verdict(met)}`);
   log();
   results.rss = {
@@ -613,7 +626,8 @@ function summary(): void {
   const e = results.endToEnd as { relay: { webhookToIlert: Side }; baseline: { directPostToFakeIlert: Side }; ratioP50: number; met: boolean } | undefined;
   const r = results.rss as { relay: Side; baseline: Side; ratio: number; met: boolean } | undefined;
   const rows = [['Figure', 'Relay', 'Baseline', 'Ratio', 'Aim', 'Result']];
-  const s = results.storm as { figures: Record<string, { meanRatio: number; flatness: number; worstP99: number; baseline: Side; rounds: StormRound[]; getStatus?: Side }> } | undefined;
+  const s = results.storm as
+    { figures: Record<string, { meanRatio: number; flatness: number; worstP99: number; baseline: Side; rounds: StormRound[]; getStatus?: Side }> } | undefined;
   for (const [connections, figure] of Object.entries(s?.figures ?? {})) {
     const rates = figure.rounds.map((round) => round.reqPerSec);
     const last = figure.rounds.at(-1);
@@ -625,9 +639,25 @@ function summary(): void {
       `≥ ${AIMS.throughputRatio * 100}%, flat ≥ ${AIMS.stormFlatness * 100}%`,
       verdict(figure.meanRatio >= AIMS.throughputRatio && figure.flatness >= AIMS.stormFlatness),
     ]);
-    if (figure.getStatus) rows.push(['  getStatus (that backlog)', `p50 ${fmtMs(figure.getStatus.p50!)}, p99 ${fmtMs(figure.getStatus.p99!)}`, '—', '—', `< ${AIMS.statusMs} ms`, verdict(figure.getStatus.p50! < AIMS.statusMs)]);
+    if (figure.getStatus)
+      rows.push([
+        '  getStatus (that backlog)',
+        `p50 ${fmtMs(figure.getStatus.p50!)}, p99 ${fmtMs(figure.getStatus.p99!)}`,
+        '—',
+        '—',
+        `< ${AIMS.statusMs} ms`,
+        verdict(figure.getStatus.p50! < AIMS.statusMs),
+      ]);
   }
-  if (t) rows.push(['1b Throughput (2xx/s)', `${fmtInt(t.relay.reqPerSec!)} req/s`, `${fmtInt(t.baseline.reqPerSec!)} req/s (bare)`, fmtPct(t.ratio * 100), `≥ ${AIMS.throughputRatio * 100}%`, verdict(t.met)]);
+  if (t)
+    rows.push([
+      '1b Throughput (2xx/s)',
+      `${fmtInt(t.relay.reqPerSec!)} req/s`,
+      `${fmtInt(t.baseline.reqPerSec!)} req/s (bare)`,
+      fmtPct(t.ratio * 100),
+      `≥ ${AIMS.throughputRatio * 100}%`,
+      verdict(t.met),
+    ]);
   if (l) {
     rows.push([
       `2 Ack latency @${LATENCY.rate}/s`,
@@ -661,7 +691,14 @@ function summary(): void {
   const d = results.dashboard as { alerts: number; loadMs: number; tabSwitch: Side; heapBytes?: number } | undefined;
   if (d) {
     const met = d.loadMs < AIMS.dashboardLoadMs && d.tabSwitch.max! < AIMS.tabSwitchMs && (d.heapBytes ?? Infinity) < AIMS.heapBytes;
-    rows.push([`5 Dashboard, ${fmtInt(d.alerts / 1000)}k alerts`, `load ${fmtMs(d.loadMs)}, tab ≤ ${fmtMs(d.tabSwitch.max!)}, heap ${fmtMB(d.heapBytes)}`, '—', '—', `< ${AIMS.dashboardLoadMs} ms, < ${AIMS.tabSwitchMs} ms, < ${fmtMB(AIMS.heapBytes)}`, verdict(met)]);
+    rows.push([
+      `5 Dashboard, ${fmtInt(d.alerts / 1000)}k alerts`,
+      `load ${fmtMs(d.loadMs)}, tab ≤ ${fmtMs(d.tabSwitch.max!)}, heap ${fmtMB(d.heapBytes)}`,
+      '—',
+      '—',
+      `< ${AIMS.dashboardLoadMs} ms, < ${AIMS.tabSwitchMs} ms, < ${fmtMB(AIMS.heapBytes)}`,
+      verdict(met),
+    ]);
   }
   log('Summary');
   log(table(rows));
@@ -670,7 +707,9 @@ function summary(): void {
 async function main(): Promise<void> {
   const started = performance.now();
   const loadAtStart = os.loadavg()[0]!;
-  log(`Level → ilert relay benchmark — node ${process.version}, ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, ${os.platform()} ${os.arch()}, load average ${loadAtStart.toFixed(2)}`);
+  log(
+    `Level → ilert relay benchmark — node ${process.version}, ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, ${os.platform()} ${os.arch()}, load average ${loadAtStart.toFixed(2)}`,
+  );
   log(`relay: \`npm run serve\` as a child (data in a fresh dir under ${os.tmpdir()}); baseline: bench/bare-server.ts child (node:http, answers 202)`);
   log(`load generator: autocannon ${readAutocannonVersion()} and node:http in this process; everything on 127.0.0.1`);
   log();
@@ -684,7 +723,14 @@ async function main(): Promise<void> {
   try {
     // BENCH_ONLY=storm,throughput,latency,e2e,rss runs a subset (e.g. to compare one change quickly).
     const only = process.env.BENCH_ONLY?.split(',');
-    const figures: [string, (fake: FakeIlert) => Promise<void>][] = [['storm', storm], ['throughput', throughput], ['latency', ackLatency], ['e2e', endToEnd], ['rss', memory], ['dashboard', dashboard]];
+    const figures: [string, (fake: FakeIlert) => Promise<void>][] = [
+      ['storm', storm],
+      ['throughput', throughput],
+      ['latency', ackLatency],
+      ['e2e', endToEnd],
+      ['rss', memory],
+      ['dashboard', dashboard],
+    ];
     for (const [name, figure] of figures) if (!only || only.includes(name)) await figure(fake);
   } catch (error) {
     problems.push(`benchmark aborted: ${(error as Error).stack ?? String(error)}`);

@@ -26,7 +26,12 @@ function png(size: number, pixel: (x: number, y: number) => [number, number, num
   header.writeUInt32BE(size, 0);
   header.writeUInt32BE(size, 4);
   header.set([8, 6, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A disc in `fill` with a white ring inside, like a status light. */
@@ -98,7 +103,10 @@ const states: Record<string, Rgb> = {
   paused: [110, 119, 129],
 };
 // Tray sizes: Windows 16 px, Linux panels 22–24 px, macOS menu bar 16 pt; each with @2x for HiDPI.
-for (const [dir, size] of [['win', 16], ['linux', 24]] as const) {
+for (const [dir, size] of [
+  ['win', 16],
+  ['linux', 24],
+] as const) {
   fs.mkdirSync(path.join(out, 'tray', dir), { recursive: true });
   for (const [state, colour] of Object.entries(states)) {
     fs.writeFileSync(path.join(out, 'tray', dir, `${state}.png`), statusLight(size, colour, false));
@@ -112,5 +120,11 @@ for (const state of Object.keys(states)) {
 }
 fs.writeFileSync(path.join(out, 'icon.png'), statusLight(512, [207, 34, 46], true));
 const icoSizes = [16, 24, 32, 48, 64, 128, 256];
-fs.writeFileSync(path.join(out, 'icon.ico'), ico(icoSizes.map((size) => statusLight(size, [207, 34, 46], true)), icoSizes));
+fs.writeFileSync(
+  path.join(out, 'icon.ico'),
+  ico(
+    icoSizes.map((size) => statusLight(size, [207, 34, 46], true)),
+    icoSizes,
+  ),
+);
 console.log(`icons written to ${out}`);

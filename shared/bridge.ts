@@ -70,7 +70,9 @@ export type DesktopMethodName = keyof typeof desktopMethods;
 export type StartupProblem = z.output<typeof startupProblemSchema>;
 export type ConnectionView = z.output<typeof connectionViewSchema>;
 export type DesktopHandlers = {
-  [M in DesktopMethodName]: (input: z.output<(typeof desktopMethods)[M]['input']>) => Promise<z.output<(typeof desktopMethods)[M]['output']>> | z.output<(typeof desktopMethods)[M]['output']>;
+  [M in DesktopMethodName]: (
+    input: z.output<(typeof desktopMethods)[M]['input']>,
+  ) => Promise<z.output<(typeof desktopMethods)[M]['output']>> | z.output<(typeof desktopMethods)[M]['output']>;
 };
 
 export interface RelayBridge {

@@ -61,13 +61,9 @@ export const relayStatusSchema = z.object({
   diagnoses: z.array(diagnosisSchema),
   tunnel: tunnelStateSchema.optional(),
   /** Reading alert states back from ilert (only with a user API key). */
-  ilertState: z
-    .object({ lastPollAt: z.number().optional(), lastError: optionalText, skippedAlerts: z.number().int(), incompleteListing: z.boolean() })
-    .optional(),
+  ilertState: z.object({ lastPollAt: z.number().optional(), lastError: optionalText, skippedAlerts: z.number().int(), incompleteListing: z.boolean() }).optional(),
   /** Per target with events waiting: how long they take to drain at ilert's rate limit, and whether the limit holds them back now. */
-  backlog: z
-    .array(z.object({ target: z.string(), waiting: z.number().int(), perMinute: z.number(), drainMs: z.number(), rateLimited: z.boolean() }))
-    .optional(),
+  backlog: z.array(z.object({ target: z.string(), waiting: z.number().int(), perMinute: z.number(), drainMs: z.number(), rateLimited: z.boolean() })).optional(),
   /** Targets forwarding is paused for (ilert maintenance), with the events held for each. */
   pausedTargets: z.array(z.object({ target: z.string(), pausedAt: z.number(), pausedBy: z.string(), waiting: z.number().int() })).optional(),
 });

@@ -75,10 +75,14 @@ async function main(): Promise<void> {
   let tls: TlsMaterial | undefined;
   if (remoteDoor) {
     try {
-      tls = loadOrCreateTls(dataDir, [...settings.adminHostNames, doorHostName(settings.adminHost), 'localhost', '127.0.0.1', ...(settings.adminHost === '0.0.0.0' ? [] : [settings.adminHost])], {
-        cert: process.env.RELAY_TLS_CERT,
-        key: process.env.RELAY_TLS_KEY,
-      });
+      tls = loadOrCreateTls(
+        dataDir,
+        [...settings.adminHostNames, doorHostName(settings.adminHost), 'localhost', '127.0.0.1', ...(settings.adminHost === '0.0.0.0' ? [] : [settings.adminHost])],
+        {
+          cert: process.env.RELAY_TLS_CERT,
+          key: process.env.RELAY_TLS_KEY,
+        },
+      );
     } catch (error) {
       if (error instanceof TlsConfigError) fail(error.message);
       throw error;
@@ -113,7 +117,12 @@ async function main(): Promise<void> {
     await door.listen(settings.adminPort);
   } catch (error) {
     await running.stop();
-    fail(listenError(error as NodeJS.ErrnoException, 'the admin dashboard', settings.adminHost, settings.adminPort, 'RELAY_ADMIN_PORT').replace('(set RELAY_HOST)', '(set RELAY_ADMIN_HOST)'));
+    fail(
+      listenError(error as NodeJS.ErrnoException, 'the admin dashboard', settings.adminHost, settings.adminPort, 'RELAY_ADMIN_PORT').replace(
+        '(set RELAY_HOST)',
+        '(set RELAY_ADMIN_HOST)',
+      ),
+    );
   }
   running.events.on('changes', (changes) => door.push(changes));
   // Before anything is printed: whoever waits for the start-up lines may stop the relay at once.

@@ -11,7 +11,9 @@ export class DataDirInUseError extends Error {
   override readonly name = 'DataDirInUseError';
   readonly holderPid: number | undefined;
   constructor(dataDir: string, holderPid: number | undefined) {
-    super(`this data directory is in use by another relay${holderPid ? ` (pid ${holderPid})` : ''}: ${dataDir}. Stop that relay first, or set RELAY_DATA_DIR to another directory.`);
+    super(
+      `this data directory is in use by another relay${holderPid ? ` (pid ${holderPid})` : ''}: ${dataDir}. Stop that relay first, or set RELAY_DATA_DIR to another directory.`,
+    );
     this.holderPid = holderPid;
   }
 }

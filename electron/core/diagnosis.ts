@@ -56,7 +56,17 @@ function count(n: number, singular: string, pluralForm = `${singular}s`): string
 const waitingPerTarget = (facts: StoreFacts) => [...facts.jobs].map(([target, jobs]) => ({ target, n: jobs.queued + jobs.in_flight })).filter((row) => row.n > 0);
 
 const receiverDown: Check = ({ context }) =>
-  context.receiverListening ? [] : [{ id: 'receiver-down', level: 'error', title: 'The receiver is not listening', detail: 'Level’s webhooks cannot be received.', fix: 'Restart the relay; check the log for a port in use.' }];
+  context.receiverListening
+    ? []
+    : [
+        {
+          id: 'receiver-down',
+          level: 'error',
+          title: 'The receiver is not listening',
+          detail: 'Level’s webhooks cannot be received.',
+          fix: 'Restart the relay; check the log for a port in use.',
+        },
+      ];
 
 const tunnelProblems: Check = ({ context }) => {
   const found: Diagnosis[] = [];
@@ -67,12 +77,28 @@ const tunnelProblems: Check = ({ context }) => {
       level: 'error',
       title: `The tunnel is ${tunnel.status.replace('-', ' ')}`,
       detail: `Level cannot reach the relay while the tunnel is down.${tunnel.lastError ? ` cloudflared said: ${tunnel.lastError}` : ''}`,
-      fix: tunnel.status === 'not-installed' ? 'Install cloudflared, or paste the URL of another tunnel in Setup.' : 'It restarts by itself; if it keeps failing, check this machine’s internet connection.',
+      fix:
+        tunnel.status === 'not-installed'
+          ? 'Install cloudflared, or paste the URL of another tunnel in Setup.'
+          : 'It restarts by itself; if it keeps failing, check this machine’s internet connection.',
     });
   }
-  if (tunnel?.warning) found.push({ id: 'tunnel-url-changed', level: 'warning', title: 'The tunnel’s public URL changed', detail: tunnel.warning, fix: 'Update the webhook URL in Level, or use a named tunnel, whose URL stays.' });
+  if (tunnel?.warning)
+    found.push({
+      id: 'tunnel-url-changed',
+      level: 'warning',
+      title: 'The tunnel’s public URL changed',
+      detail: tunnel.warning,
+      fix: 'Update the webhook URL in Level, or use a named tunnel, whose URL stays.',
+    });
   if (context.reachability && !context.reachability.ok) {
-    found.push({ id: 'public-url-unreachable', level: 'error', title: 'The public URL does not reach this relay', detail: context.reachability.message, fix: 'Check the tunnel or proxy, then run the reachability check in Setup again.' });
+    found.push({
+      id: 'public-url-unreachable',
+      level: 'error',
+      title: 'The public URL does not reach this relay',
+      detail: context.reachability.message,
+      fix: 'Check the tunnel or proxy, then run the reachability check in Setup again.',
+    });
   }
   return found;
 };
@@ -115,22 +141,26 @@ const signatureProblems: Check = ({ facts, context }) => {
   const last = facts.signature;
   if (!last || last.at < context.now - DAY_MS) return [];
   if (last.verdict === 'invalid') {
-    return [{
-      id: 'signature-mismatch',
-      level: 'error',
-      title: 'Level signs with a different secret than the one saved here',
-      detail: `The last ${count(last.invalidInARow, 'delivery', 'deliveries')} ${last.invalidInARow === 1 ? 'was' : 'were'} refused with 401; Level retries each only 3 times, then drops it.`,
-      fix: 'Generate a new secret in Setup (step 3) and paste it into the webhook in Level, or enter Level’s secret here.',
-    }];
+    return [
+      {
+        id: 'signature-mismatch',
+        level: 'error',
+        title: 'Level signs with a different secret than the one saved here',
+        detail: `The last ${count(last.invalidInARow, 'delivery', 'deliveries')} ${last.invalidInARow === 1 ? 'was' : 'were'} refused with 401; Level retries each only 3 times, then drops it.`,
+        fix: 'Generate a new secret in Setup (step 3) and paste it into the webhook in Level, or enter Level’s secret here.',
+      },
+    ];
   }
   if (last.verdict === 'missing') {
-    return [{
-      id: 'signature-missing',
-      level: 'error',
-      title: 'Level sends no signature, but a secret is set here',
-      detail: 'Deliveries without X-Level-Signature are refused with 401.',
-      fix: 'Enter the same secret in Level’s webhook settings (Setup, step 3).',
-    }];
+    return [
+      {
+        id: 'signature-missing',
+        level: 'error',
+        title: 'Level sends no signature, but a secret is set here',
+        detail: 'Deliveries without X-Level-Signature are refused with 401.',
+        fix: 'Enter the same secret in Level’s webhook settings (Setup, step 3).',
+      },
+    ];
   }
   return [];
 };
@@ -140,16 +170,20 @@ const neverResolves: Check = ({ facts, store, context }) => {
   if (facts.resolveWebhooks > 0) return [];
   // Counted through the partial index of active alerts, and at most a thousand: the number is only said.
   const old = store.sql
-    .get(`SELECT count(*) AS n FROM (SELECT 1 FROM alerts INDEXED BY alerts_active_since WHERE state = 'active' AND first_seen_at < ? AND level_alert_id NOT LIKE 'automation:%' LIMIT 1000)`)
+    .get(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM alerts INDEXED BY alerts_active_since WHERE state = 'active' AND first_seen_at < ? AND level_alert_id NOT LIKE 'automation:%' LIMIT 1000)`,
+    )
     .get(context.now - NEVER_RESOLVED_AFTER_MS) as { n: number };
   if (old.n === 0) return [];
-  return [{
-    id: 'never-resolves',
-    level: 'warning',
-    title: '“Alert resolved” is probably not selected in Level',
-    detail: `${old.n === 1000 ? 'Over 1,000 alerts have' : old.n === 1 ? '1 alert has' : `${old.n} alerts have`} been active for over 2 days and no alert_resolved has ever arrived, so ilert incidents stay open (one-way sync).`,
-    fix: 'In Level → Settings → Webhooks, tick “Alert resolved” (or “send all event types”); a Level API key lets reconciliation close the old ones.',
-  }];
+  return [
+    {
+      id: 'never-resolves',
+      level: 'warning',
+      title: '“Alert resolved” is probably not selected in Level',
+      detail: `${old.n === 1000 ? 'Over 1,000 alerts have' : old.n === 1 ? '1 alert has' : `${old.n} alerts have`} been active for over 2 days and no alert_resolved has ever arrived, so ilert incidents stay open (one-way sync).`,
+      fix: 'In Level → Settings → Webhooks, tick “Alert resolved” (or “send all event types”); a Level API key lets reconciliation close the old ones.',
+    },
+  ];
 };
 
 /** ilert refuses the key, or the source is off. */
@@ -166,7 +200,13 @@ const ilertRefuses: Check = ({ facts, context }) => {
     });
   }
   for (const [target, problem] of context.alertSourceProblems) {
-    found.push({ id: `alert-source:${target}`, level: 'error', title: `ilert alert source problem (target “${target}”)`, detail: problem, fix: 'Enable the alert source in ilert (Alert sources → your source).' });
+    found.push({
+      id: `alert-source:${target}`,
+      level: 'error',
+      title: `ilert alert source problem (target “${target}”)`,
+      detail: problem,
+      fix: 'Enable the alert source in ilert (Alert sources → your source).',
+    });
   }
   return found;
 };
@@ -189,35 +229,43 @@ const rateLimited: Check = ({ facts, store, context }) => {
   const queued = waitingPerTarget(facts).reduce((sum, row) => sum + row.n, 0);
   if (limited.n === 0 && queued <= settings.ilertEventsPerMinute) return [];
   const minutes = Math.max(1, Math.ceil(queued / settings.ilertEventsPerMinute));
-  return [{
-    id: 'rate-limited',
-    level: 'warning',
-    title: 'ilert’s rate limit is reached',
-    detail: `${count(queued, 'event')} queued; at ${settings.ilertEventsPerMinute} per minute per integration key that takes about ${minutes} min.${limited.n ? ` ilert answered 429 ${count(limited.n, 'time')} in the last 10 minutes.` : ''}`,
-    fix: 'Nothing is lost. For lasting bursts, route groups to several alert sources (each key has its own limit).',
-  }];
+  return [
+    {
+      id: 'rate-limited',
+      level: 'warning',
+      title: 'ilert’s rate limit is reached',
+      detail: `${count(queued, 'event')} queued; at ${settings.ilertEventsPerMinute} per minute per integration key that takes about ${minutes} min.${limited.n ? ` ilert answered 429 ${count(limited.n, 'time')} in the last 10 minutes.` : ''}`,
+      fix: 'Nothing is lost. For lasting bursts, route groups to several alert sources (each key has its own limit).',
+    },
+  ];
 };
 
 // While the store cannot write, every webhook is refused with 503 and Level gives up after three.
 const storeCannotWrite: Check = ({ context }) => {
-  const held = context.unrecordedOutcomes ? ` ${count(context.unrecordedOutcomes, 'answer')} from ilert ${context.unrecordedOutcomes === 1 ? 'is kept in memory until it' : 'are kept in memory until they'} can be written; the alerts’ next events wait for them.` : '';
+  const held = context.unrecordedOutcomes
+    ? ` ${count(context.unrecordedOutcomes, 'answer')} from ilert ${context.unrecordedOutcomes === 1 ? 'is kept in memory until it' : 'are kept in memory until they'} can be written; the alerts’ next events wait for them.`
+    : '';
   if (context.storeProblem) {
-    return [{
-      id: 'store-cannot-write',
-      level: 'error',
-      title: context.storeProblem.charAt(0).toUpperCase() + context.storeProblem.slice(1),
-      detail: `Webhooks are answered 503, so Level retries them (three attempts over about 6 minutes); the ilert heartbeat is withheld so someone is paged.${held}`,
-      fix: 'Free disk space on the data directory’s volume, make it writable, or close the program holding the database open (a backup tool, the sqlite3 shell).',
-    }];
+    return [
+      {
+        id: 'store-cannot-write',
+        level: 'error',
+        title: context.storeProblem.charAt(0).toUpperCase() + context.storeProblem.slice(1),
+        detail: `Webhooks are answered 503, so Level retries them (three attempts over about 6 minutes); the ilert heartbeat is withheld so someone is paged.${held}`,
+        fix: 'Free disk space on the data directory’s volume, make it writable, or close the program holding the database open (a backup tool, the sqlite3 shell).',
+      },
+    ];
   }
   return context.unrecordedOutcomes
-    ? [{
-        id: 'store-not-writable',
-        level: 'error',
-        title: 'The relay cannot write its database',
-        detail: `${held.trim()} Another program may be holding the database (a backup tool, the sqlite3 shell), or the disk is full.`,
-        fix: 'Close the program holding relay.sqlite, or free disk space; the relay carries on by itself.',
-      }]
+    ? [
+        {
+          id: 'store-not-writable',
+          level: 'error',
+          title: 'The relay cannot write its database',
+          detail: `${held.trim()} Another program may be holding the database (a backup tool, the sqlite3 shell), or the disk is full.`,
+          fix: 'Close the program holding relay.sqlite, or free disk space; the relay carries on by itself.',
+        },
+      ]
     : [];
 };
 
@@ -225,20 +273,42 @@ const storeCannotWrite: Check = ({ context }) => {
 const rejectionsDropped: Check = ({ store, context }) => {
   const rejections = readRejectionBudget(store.sql);
   if (rejections.lastDroppedAt === undefined || rejections.lastDroppedAt < context.now - DAY_MS) return [];
-  return [{
-    id: 'rejections-dropped',
-    level: 'warning',
-    title: 'Many refused requests reach the public URL',
-    detail: `${count(rejections.dropped, 'refused request')} since ${new Date(rejections.droppedSince ?? rejections.lastDroppedAt).toISOString()} were not kept: the log keeps the newest ${rejections.kept} within its size limit.`,
-    fix: 'If Level’s own deliveries are refused (see the delivery log), fix the secret or URL; otherwise someone else is calling the public URL — they are refused and cost little.',
-  }];
+  return [
+    {
+      id: 'rejections-dropped',
+      level: 'warning',
+      title: 'Many refused requests reach the public URL',
+      detail: `${count(rejections.dropped, 'refused request')} since ${new Date(rejections.droppedSince ?? rejections.lastDroppedAt).toISOString()} were not kept: the log keeps the newest ${rejections.kept} within its size limit.`,
+      fix: 'If Level’s own deliveries are refused (see the delivery log), fix the secret or URL; otherwise someone else is calling the public URL — they are refused and cost little.',
+    },
+  ];
 };
 
 const outsideServices: Check = ({ context }) => {
   const ilertState = ilertStateCheck(context.ilertState);
   return [
-    ...(context.heartbeatError ? [{ id: 'heartbeat-failing', level: 'warning' as const, title: 'The ilert heartbeat ping fails', detail: context.heartbeatError, fix: 'Check the heartbeat URL in Settings.' }] : []),
-    ...(context.levelApiError ? [{ id: 'level-api', level: 'warning' as const, title: 'Level’s API cannot be read', detail: context.levelApiError, fix: 'Check the Level API key in Settings (Test connection).' }] : []),
+    ...(context.heartbeatError
+      ? [
+          {
+            id: 'heartbeat-failing',
+            level: 'warning' as const,
+            title: 'The ilert heartbeat ping fails',
+            detail: context.heartbeatError,
+            fix: 'Check the heartbeat URL in Settings.',
+          },
+        ]
+      : []),
+    ...(context.levelApiError
+      ? [
+          {
+            id: 'level-api',
+            level: 'warning' as const,
+            title: 'Level’s API cannot be read',
+            detail: context.levelApiError,
+            fix: 'Check the Level API key in Settings (Test connection).',
+          },
+        ]
+      : []),
     ...(ilertState ? [ilertState] : []),
   ];
 };
@@ -287,13 +357,15 @@ const configuration: Check = ({ facts, context }) => {
     const missingKey = problem.startsWith('no ilert integration key');
     if (missingKey && defaultWaits) return [];
     const [title, fix] = problem.split(/ — |: (?=set )/);
-    return [{
-      id: missingKey ? 'ilert-not-configured' : `configuration:${index}`,
-      level: missingKey ? 'error' : 'warning',
-      title: `${title!.charAt(0).toUpperCase()}${title!.slice(1)}`,
-      detail: missingKey ? 'Alerts are stored, and forwarded once the key is set.' : 'The configuration is incomplete.',
-      fix: fix ? `${fix.charAt(0).toUpperCase()}${fix.slice(1)} (Settings or Setup).` : 'See Settings.',
-    }];
+    return [
+      {
+        id: missingKey ? 'ilert-not-configured' : `configuration:${index}`,
+        level: missingKey ? 'error' : 'warning',
+        title: `${title!.charAt(0).toUpperCase()}${title!.slice(1)}`,
+        detail: missingKey ? 'Alerts are stored, and forwarded once the key is set.' : 'The configuration is incomplete.',
+        fix: fix ? `${fix.charAt(0).toUpperCase()}${fix.slice(1)} (Settings or Setup).` : 'See Settings.',
+      },
+    ];
   });
 };
 
@@ -313,13 +385,15 @@ const failedForGood: Check = ({ facts }) => {
   const failed = [...facts.jobs.values()].reduce((sum, jobs) => sum + jobs.failed, 0);
   return failed === 0
     ? []
-    : [{
-        id: 'failed-jobs',
-        level: 'error',
-        title: `${count(failed, 'ilert event')} failed for good`,
-        detail: 'ilert refused them with an error that retrying does not fix, so those alerts did not page anyone.',
-        fix: 'Fix the cause named in Deliveries, then use “Retry all failed” there.',
-      }];
+    : [
+        {
+          id: 'failed-jobs',
+          level: 'error',
+          title: `${count(failed, 'ilert event')} failed for good`,
+          detail: 'ilert refused them with an error that retrying does not fix, so those alerts did not page anyone.',
+          fix: 'Fix the cause named in Deliveries, then use “Retry all failed” there.',
+        },
+      ];
 };
 
 /** The checks, in the order the Health page lists them. Add one here to add a line. */

@@ -56,7 +56,12 @@ export class LogFile {
 
   /** Sends console.log/info/warn/error to the file too. */
   captureConsole(target: Pick<Console, 'log' | 'info' | 'warn' | 'error'> = console): void {
-    for (const [method, level] of [['log', 'info'], ['info', 'info'], ['warn', 'warn'], ['error', 'error']] as const) {
+    for (const [method, level] of [
+      ['log', 'info'],
+      ['info', 'info'],
+      ['warn', 'warn'],
+      ['error', 'error'],
+    ] as const) {
       const original = target[method].bind(target);
       target[method] = (...args: unknown[]) => {
         this.write(level, format(...args));

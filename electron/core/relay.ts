@@ -163,7 +163,8 @@ export class Relay {
       store: this.store,
       announce: this.#announce,
       api: () => this.ilertApi(),
-      integrationKeys: () => [this.#settings.ilertIntegrationKey, ...this.#settings.ilertTargets.map((target) => target.integrationKey)].filter((key): key is string => Boolean(key)),
+      integrationKeys: () =>
+        [this.#settings.ilertIntegrationKey, ...this.#settings.ilertTargets.map((target) => target.integrationKey)].filter((key): key is string => Boolean(key)),
       ...(this.#tuning.ilertPollMs ? { intervalMs: this.#tuning.ilertPollMs } : {}),
     });
     this.setup = new SetupService({
@@ -481,22 +482,26 @@ export class Relay {
     const settings = this.#settings;
     const configuredTargets = new Set(settings.ilertTargets.map((target) => target.name));
     if (settings.ilertIntegrationKey || settings.ilertPassThroughUrl) configuredTargets.add(DEFAULT_TARGET);
-    return diagnose(this.store, {
-      now,
-      settings,
-      startedAt: this.startedAt,
-      receiverListening: this.receiver.listening,
-      webhookUrl: this.setup.webhookUrl(),
-      tunnel: this.setup.tunnelState(),
-      reachability: this.setup.lastReachability,
-      alertSourceProblems: this.setup.alertSourceProblems,
-      configuredTargets,
-      heartbeatError: settings.ilertHeartbeatUrl ? this.heartbeat.state.lastError : undefined,
-      levelApiError: this.levelApi() ? this.directory.lastSyncError : undefined,
-      ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
-      storeProblem: this.store.health.problem(now),
-      unrecordedOutcomes: this.forwarder.unrecordedOutcomes,
-    }, facts);
+    return diagnose(
+      this.store,
+      {
+        now,
+        settings,
+        startedAt: this.startedAt,
+        receiverListening: this.receiver.listening,
+        webhookUrl: this.setup.webhookUrl(),
+        tunnel: this.setup.tunnelState(),
+        reachability: this.setup.lastReachability,
+        alertSourceProblems: this.setup.alertSourceProblems,
+        configuredTargets,
+        heartbeatError: settings.ilertHeartbeatUrl ? this.heartbeat.state.lastError : undefined,
+        levelApiError: this.levelApi() ? this.directory.lastSyncError : undefined,
+        ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
+        storeProblem: this.store.health.problem(now),
+        unrecordedOutcomes: this.forwarder.unrecordedOutcomes,
+      },
+      facts,
+    );
   }
 
   /** Runs a stored inbound delivery through the whole pipeline again; dedup still protects ilert. */

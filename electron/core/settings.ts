@@ -1,12 +1,7 @@
 import { z } from 'zod';
 import { SEVERITY_LEVELS, type SettingMetadata } from '../../shared/contract.ts';
 
-
-const port = z.coerce
-  .number({ error: 'must be a port number' })
-  .int('must be a whole number')
-  .min(0, 'must be between 0 and 65535')
-  .max(65535, 'must be between 0 and 65535');
+const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535');
 
 const optionalSecret = z
   .string()
@@ -46,7 +41,13 @@ export const settingsSchema = z.object({
   /** Extra names the admin door answers to (its Host check and certificate), e.g. a Tailscale name. */
   adminHostNames: z
     .preprocess(
-      (value) => (typeof value === 'string' ? value.split(',').map((name) => name.trim()).filter(Boolean) : value),
+      (value) =>
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((name) => name.trim())
+              .filter(Boolean)
+          : value,
       z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be host names like relay.example.ts.net, separated by commas')).max(20),
     )
     .default([]),

@@ -166,7 +166,8 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
   };
 
   const notify = (events: DesktopEvent[], preferences: { notifyMinSeverity: Settings['notifyMinSeverity']; notifyResolves: boolean }) => {
-    for (const plan of planNotifications(events, { minSeverity: preferences.notifyMinSeverity, notifyResolves: preferences.notifyResolves, pausedUntil }, Date.now())) notifier.show(plan);
+    for (const plan of planNotifications(events, { minSeverity: preferences.notifyMinSeverity, notifyResolves: preferences.notifyResolves, pausedUntil }, Date.now()))
+      notifier.show(plan);
   };
 
   /** Re-reads what the tray and notifications need from the team relay, after a change or on the timer. */
@@ -439,7 +440,13 @@ function describeStartupProblem(error: unknown, dataDir: string, env: NodeJS.Pro
   if (error instanceof SettingsError) {
     const secrets = error.issues.filter((issue) => /decrypt|encrypted/.test(issue.message)).map((issue) => issue.key);
     if (secrets.length) {
-      return { kind: 'secrets', message: `the system keychain did not decrypt the saved secrets (${secrets.join(', ')}): enter them again, or forget them and set them later`, dataDir, secrets, canChooseDataDir };
+      return {
+        kind: 'secrets',
+        message: `the system keychain did not decrypt the saved secrets (${secrets.join(', ')}): enter them again, or forget them and set them later`,
+        dataDir,
+        secrets,
+        canChooseDataDir,
+      };
     }
     return { kind: 'settings', message: error.problems.join('; '), dataDir, secrets: [], canChooseDataDir };
   }

@@ -6,5 +6,19 @@ import type * as Electron from 'electron';
 
 export type ElectronApi = Pick<
   typeof Electron,
-  'app' | 'BrowserWindow' | 'Tray' | 'Menu' | 'Notification' | 'nativeImage' | 'clipboard' | 'shell' | 'dialog' | 'ipcMain' | 'protocol' | 'net' | 'safeStorage' | 'session' | 'powerMonitor'
+  | 'app'
+  | 'BrowserWindow'
+  | 'Tray'
+  | 'Menu'
+  | 'Notification'
+  | 'nativeImage'
+  | 'clipboard'
+  | 'shell'
+  | 'dialog'
+  | 'ipcMain'
+  | 'protocol'
+  | 'net'
+  | 'safeStorage'
+  | 'session'
+  | 'powerMonitor'
 >;

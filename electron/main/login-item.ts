@@ -27,7 +27,15 @@ export function applyStartAtLogin(electron: Pick<ElectronApi, 'app'>, enabled: b
     }
     // An AppImage runs from a temporary mount: the entry must start the AppImage file itself.
     const executable = env.APPIMAGE || process.execPath;
-    const entry = ['[Desktop Entry]', 'Type=Application', `Name=${app.getName()}`, `Exec="${executable.replace(/(["\\`$])/g, '\\$1')}" ${HIDDEN_FLAG}`, 'X-GNOME-Autostart-enabled=true', 'Terminal=false', ''].join('\n');
+    const entry = [
+      '[Desktop Entry]',
+      'Type=Application',
+      `Name=${app.getName()}`,
+      `Exec="${executable.replace(/(["\\`$])/g, '\\$1')}" ${HIDDEN_FLAG}`,
+      'X-GNOME-Autostart-enabled=true',
+      'Terminal=false',
+      '',
+    ].join('\n');
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, entry, { mode: 0o644 });

@@ -111,7 +111,11 @@ export function App() {
   );
 
   const loadedCallbacks = useMemo(
-    () => Object.fromEntries(ALL_TABS.map(({ view: name }) => [name, () => setLoaded((current) => (current.has(name) ? current : new Set([...current, name])))])) as Record<View, () => void>,
+    () =>
+      Object.fromEntries(ALL_TABS.map(({ view: name }) => [name, () => setLoaded((current) => (current.has(name) ? current : new Set([...current, name])))])) as Record<
+        View,
+        () => void
+      >,
     [],
   );
   const ready = status !== undefined && me !== undefined && TABS.every((tab) => loaded.has(tab.view));
@@ -120,8 +124,7 @@ export function App() {
     if (!['ArrowRight', 'ArrowLeft', 'Home', 'End'].includes(event.key)) return;
     event.preventDefault();
     const index = TABS.findIndex((tab) => tab.view === view);
-    const next =
-      event.key === 'Home' ? TABS[0]! : event.key === 'End' ? TABS.at(-1)! : TABS[(index + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length]!;
+    const next = event.key === 'Home' ? TABS[0]! : event.key === 'End' ? TABS.at(-1)! : TABS[(index + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length]!;
     setView(next.view);
     document.getElementById(`tab-${next.view}`)?.focus();
   };
@@ -136,9 +139,13 @@ export function App() {
           <h1>The dashboard cannot reach the relay</h1>
           <p className="fatal-message">{statusError.message}</p>
           {authProblem ? (
-            <p>Open the dashboard with the link the relay printed when it started (it ends in <code>?token=…</code>).</p>
+            <p>
+              Open the dashboard with the link the relay printed when it started (it ends in <code>?token=…</code>).
+            </p>
           ) : (
-            <p>Check that the relay is running (<code>npm run serve</code> or the tray app); this page retries every 10 seconds.</p>
+            <p>
+              Check that the relay is running (<code>npm run serve</code> or the tray app); this page retries every 10 seconds.
+            </p>
           )}
           <button type="button" onClick={refreshStatus}>
             Try again
@@ -155,11 +162,12 @@ export function App() {
         <div className="stale-token" role="alert" data-testid="stale-token">
           <h1>Open the link the relay printed</h1>
           <p>
-            This tab’s access token no longer works: the admin link was rotated, your access was revoked, or the relay was set up again. What this page shows has stopped updating and may be out of
-            date.
+            This tab’s access token no longer works: the admin link was rotated, your access was revoked, or the relay was set up again. What this page shows has stopped updating
+            and may be out of date.
           </p>
           <p>
-            Open the admin link the relay printed (<code>npm run serve -- --print-url</code> prints it again on the relay’s machine), or ask an admin of this relay for a new invitation.
+            Open the admin link the relay printed (<code>npm run serve -- --print-url</code> prints it again on the relay’s machine), or ask an admin of this relay for a new
+            invitation.
           </p>
         </div>
       )}
@@ -214,8 +222,10 @@ export function App() {
             aria-hidden={view !== tab.view}
             inert={view !== tab.view}
           >
-            {tab.view === 'alerts' &&  <AlertsView status={status} onLoaded={loadedCallbacks.alerts} focusAlertId={focusAlert} onShowDeliveries={() => setView('deliveries')} />}
-            {tab.view === 'deliveries' && <DeliveriesView status={status} onLoaded={loadedCallbacks.deliveries} focusDeliveryId={focusDelivery} onSelectedChange={setFocusDelivery} />}
+            {tab.view === 'alerts' && <AlertsView status={status} onLoaded={loadedCallbacks.alerts} focusAlertId={focusAlert} onShowDeliveries={() => setView('deliveries')} />}
+            {tab.view === 'deliveries' && (
+              <DeliveriesView status={status} onLoaded={loadedCallbacks.deliveries} focusDeliveryId={focusDelivery} onSelectedChange={setFocusDelivery} />
+            )}
             {tab.view === 'routing' && <RoutingView active={view === 'routing'} onLoaded={loadedCallbacks.routing} />}
             {tab.view === 'health' && <HealthView status={status} onLoaded={loadedCallbacks.health} onNavigate={setView} />}
             {tab.view === 'setup' && <SetupView active={view === 'setup'} status={status} onLoaded={loadedCallbacks.setup} onDone={() => setView('alerts')} />}

@@ -85,7 +85,13 @@ async function seriousViolations(page: Page, where: string): Promise<string[]> {
   })) as Violation[];
   return violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${where}: ${violation.id} (${violation.impact}) ${violation.help} — ${violation.nodes.slice(0, 3).map((node) => `${node.target.join(' ')}: ${node.failureSummary.split('\n').slice(1, 2).join('')}`).join(' | ')}`);
+    .map(
+      (violation) =>
+        `${where}: ${violation.id} (${violation.impact}) ${violation.help} — ${violation.nodes
+          .slice(0, 3)
+          .map((node) => `${node.target.join(' ')}: ${node.failureSummary.split('\n').slice(1, 2).join('')}`)
+          .join(' | ')}`,
+    );
 }
 
 for (const scheme of ['light', 'dark'] as const) {
@@ -120,9 +126,12 @@ function narrowest(page: Page, selector: string): Promise<number> {
 /** Whether two column headers overlap. */
 function headersOverlap(page: Page, selector: string): Promise<string[]> {
   return page.evaluate((css) => {
-    const boxes = [...document.querySelectorAll<HTMLElement>(css)].filter((element) => element.offsetParent !== null && element.getBoundingClientRect().width > 0).map((element) => ({ text: element.textContent, box: element.getBoundingClientRect() }));
+    const boxes = [...document.querySelectorAll<HTMLElement>(css)]
+      .filter((element) => element.offsetParent !== null && element.getBoundingClientRect().width > 0)
+      .map((element) => ({ text: element.textContent, box: element.getBoundingClientRect() }));
     const overlaps: string[] = [];
-    for (let index = 1; index < boxes.length; index++) if (boxes[index]!.box.left < boxes[index - 1]!.box.right - 0.5) overlaps.push(`${boxes[index - 1]!.text} / ${boxes[index]!.text}`);
+    for (let index = 1; index < boxes.length; index++)
+      if (boxes[index]!.box.left < boxes[index - 1]!.box.right - 0.5) overlaps.push(`${boxes[index - 1]!.text} / ${boxes[index]!.text}`);
     return overlaps;
   }, selector);
 }
@@ -259,9 +268,12 @@ test('buttons say what they act on: no two visible buttons of one view share a n
     const repeated: string[] = [];
     for (const view of ['Alerts', 'Settings'] as const) {
       await showView(page, view);
-      const names = await page.locator(`#panel-${view.toLowerCase()}`).getByRole('button').evaluateAll((buttons) =>
-        buttons.filter((button) => (button as HTMLElement).offsetParent !== null).map((button) => button.getAttribute('aria-label') ?? button.textContent?.trim() ?? ''),
-      );
+      const names = await page
+        .locator(`#panel-${view.toLowerCase()}`)
+        .getByRole('button')
+        .evaluateAll((buttons) =>
+          buttons.filter((button) => (button as HTMLElement).offsetParent !== null).map((button) => button.getAttribute('aria-label') ?? button.textContent?.trim() ?? ''),
+        );
       const counts = new Map<string, number>();
       for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
       for (const [name, count] of counts) if (count > 1) repeated.push(`${view}: “${name}” ×${count}`);

@@ -17,7 +17,6 @@ import { callAdmin, launchChromium, openDashboard, SCREENSHOTS } from '../helper
 
 const ROW_HEIGHT = 52;
 
-
 let ilert: FakeIlert;
 let relay: ChildRelay;
 let browser: Browser;
@@ -75,7 +74,8 @@ async function waitForRows(want: { text?: string; statuses?: string[] }): Promis
     const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="delivery-row"]')];
     if (rows.length === 0 || document.querySelector('[data-testid="delivery-row-loading"]')) return false;
     return rows.every(
-      (row) => (wanted.text === undefined || (row.textContent ?? '').includes(wanted.text)) && (wanted.statuses === undefined || wanted.statuses.includes(row.dataset.status ?? '')),
+      (row) =>
+        (wanted.text === undefined || (row.textContent ?? '').includes(wanted.text)) && (wanted.statuses === undefined || wanted.statuses.includes(row.dataset.status ?? '')),
     );
   }, want);
 }
@@ -116,7 +116,10 @@ test('(b) ilert failing shows "retrying", and "delivered" once it recovers', asy
   await badge.filter({ hasText: /^retrying at \d\d:\d\d$/ }).waitFor();
   assert.match((await badge.getAttribute('title')) ?? '', /503/);
   // Never green while ilert answers 503: the status bar says what ilert said.
-  await page.getByTestId('status-ilert').filter({ hasText: /ilert\s*503, retrying/ }).waitFor();
+  await page
+    .getByTestId('status-ilert')
+    .filter({ hasText: /ilert\s*503, retrying/ })
+    .waitFor();
   await page.getByTestId('health-badge').waitFor();
   const counts = await problemCounts();
   const n = Number(counts.badge);
@@ -126,7 +129,10 @@ test('(b) ilert failing shows "retrying", and "delivered" once it recovers', asy
   ilert.mode = { kind: 'ok' };
   await badge.filter({ hasText: 'delivered' }).waitFor({ timeout: 15_000 });
   assert.equal(ilert.eventsFor(`level-alert-${cpu.data.id}`).length, 1);
-  await page.getByTestId('status-ilert').filter({ hasText: /ilert\s*reachable/ }).waitFor();
+  await page
+    .getByTestId('status-ilert')
+    .filter({ hasText: /ilert\s*reachable/ })
+    .waitFor();
   await page.getByTestId('health-badge').waitFor({ state: 'detached' });
   assert.deepEqual(await problemCounts(), { bar: 'No problems', badge: '0', headline: 'All checks pass.' });
 });
@@ -158,7 +164,10 @@ test('(c) Retry all failed, Re-run of a delivery and of a job', async () => {
 
   const before = ilert.eventsFor(`level-alert-${backup.data.id}`).length;
   await detail.getByTestId('rerun-job').click();
-  await detail.getByTestId('action-result').filter({ hasText: /queued to send again/ }).waitFor();
+  await detail
+    .getByTestId('action-result')
+    .filter({ hasText: /queued to send again/ })
+    .waitFor();
   await detail.getByTestId('attempt').nth(2).filter({ hasText: 'manual' }).waitFor();
   assert.equal(ilert.eventsFor(`level-alert-${backup.data.id}`).length, before + 1);
 
@@ -185,12 +194,24 @@ test('(c2) Re-run job of a resolved alert asks first, then sends its ALERT follo
   await detail.getByTestId('job-status').filter({ hasText: 'delivered' }).waitFor();
   const sent = ilert.eventsFor(alertKey).length;
   await detail.getByTestId('rerun-job').click();
-  await detail.getByTestId('rerun-confirm').filter({ hasText: /“RAID degraded” is resolved: re-running its ALERT alone would open it again/ }).waitFor();
+  await detail
+    .getByTestId('rerun-confirm')
+    .filter({ hasText: /“RAID degraded” is resolved: re-running its ALERT alone would open it again/ })
+    .waitFor();
   assert.equal(ilert.eventsFor(alertKey).length, sent, 'nothing sent before the user confirms');
   await detail.getByTestId('rerun-confirm-resolve').click();
-  await detail.getByTestId('action-result').filter({ hasText: /followed by its RESOLVE/ }).waitFor();
+  await detail
+    .getByTestId('action-result')
+    .filter({ hasText: /followed by its RESOLVE/ })
+    .waitFor();
   await ilert.waitFor(() => ilert.eventsFor(alertKey).length === sent + 2, 5000, 'ALERT then RESOLVE');
-  assert.deepEqual(ilert.eventsFor(alertKey).slice(sent).map((event) => event.eventType), ['ALERT', 'RESOLVE']);
+  assert.deepEqual(
+    ilert
+      .eventsFor(alertKey)
+      .slice(sent)
+      .map((event) => event.eventType),
+    ['ALERT', 'RESOLVE'],
+  );
   assert.equal(ilert.alertByKey(alertKey)?.status, 'RESOLVED');
   // The refusal the dashboard turned into a question is the only console error.
   assert.deepEqual(pageErrors.splice(0), ['console error: Failed to load resource: the server responded with a status of 409 (Conflict)']);
@@ -206,18 +227,26 @@ test('(e) the detail pane shows the signature verdict; Copy as cURL leaves the s
   const answer = await sender.postRaw(raw, { 'x-level-signature': sign('not-the-secret', raw) });
   assert.equal(answer.status, 401);
 
-  const rejected = deliveryRows().filter({ has: page.getByTestId('delivery-outcome').filter({ hasText: 'rejected: bad signature' }) }).first();
+  const rejected = deliveryRows()
+    .filter({ has: page.getByTestId('delivery-outcome').filter({ hasText: 'rejected: bad signature' }) })
+    .first();
   await rejected.waitFor();
   await rejected.click();
   const detail = page.locator(`[data-testid="delivery-detail"][data-delivery-id="${await rejected.getAttribute('data-delivery-id')}"]`);
-  await detail.getByTestId('signature-verdict').filter({ hasText: /^invalid/ }).waitFor();
+  await detail
+    .getByTestId('signature-verdict')
+    .filter({ hasText: /^invalid/ })
+    .waitFor();
   assert.match(await detail.getByTestId('detail-reason').innerText(), /bad signature/);
   assert.match(await detail.getByTestId('no-jobs').innerText(), /Rejected, so nothing was sent/);
 
   const valid = deliveryRows().filter({ hasText: 'Low disk space' }).last();
   await valid.click();
   const validDetail = page.locator(`[data-testid="delivery-detail"][data-delivery-id="${await valid.getAttribute('data-delivery-id')}"]`);
-  await validDetail.getByTestId('signature-verdict').filter({ hasText: /^valid$/ }).waitFor();
+  await validDetail
+    .getByTestId('signature-verdict')
+    .filter({ hasText: /^valid$/ })
+    .waitFor();
   assert.match(await validDetail.getByTestId('request-headers').innerText(), /x-level-signature/);
   assert.match(await validDetail.getByTestId('request-body').innerText(), /"name": "Low disk space"/);
 
@@ -293,7 +322,12 @@ function firstVisibleRow(): Promise<{ id: string | null; top: number; scrollTop:
 }
 
 function deviceEvent(index: number) {
-  return { event_type: 'device_updated', event_id: randomUUID(), occurred_at: new Date().toISOString(), data: { id: `dev-${index}`, hostname: `WS-${String(index).padStart(4, '0')}` } };
+  return {
+    event_type: 'device_updated',
+    event_id: randomUUID(),
+    occurred_at: new Date().toISOString(),
+    data: { id: `dev-${index}`, hostname: `WS-${String(index).padStart(4, '0')}` },
+  };
 }
 
 async function sendDeviceEvents(from: number, count: number): Promise<void> {
@@ -308,7 +342,10 @@ test('(g) rows streaming in while scrolled down do not move what the user reads'
   const before = Number((await page.getByTestId('delivery-total').innerText()).replace(/\D/g, ''));
   await sendDeviceEvents(0, 300);
   // At the top, new rows are let in as they arrive.
-  await page.getByTestId('delivery-total').filter({ hasText: `${(before + 300).toLocaleString('en-US')} deliveries` }).waitFor();
+  await page
+    .getByTestId('delivery-total')
+    .filter({ hasText: `${(before + 300).toLocaleString('en-US')} deliveries` })
+    .waitFor();
 
   const list = page.getByTestId('delivery-list');
   await list.evaluate((element, height) => (element.scrollTop = 150 * height), ROW_HEIGHT);
@@ -324,11 +361,17 @@ test('(g) rows streaming in while scrolled down do not move what the user reads'
   await sendDeviceEvents(1000, 7);
   await page.getByTestId('new-deliveries').filter({ hasText: '7 new deliveries — show' }).waitFor();
   assert.deepEqual(await firstVisibleRow(), reading, 'the rows on screen did not move');
-  await page.getByTestId('delivery-total').filter({ hasText: `${(before + 300).toLocaleString('en-US')} deliveries` }).waitFor();
+  await page
+    .getByTestId('delivery-total')
+    .filter({ hasText: `${(before + 300).toLocaleString('en-US')} deliveries` })
+    .waitFor();
   await screenshot('deliveries-new-rows');
 
   await page.getByTestId('new-deliveries').click();
-  await page.getByTestId('delivery-total').filter({ hasText: `${(before + 307).toLocaleString('en-US')} deliveries` }).waitFor();
+  await page
+    .getByTestId('delivery-total')
+    .filter({ hasText: `${(before + 307).toLocaleString('en-US')} deliveries` })
+    .waitFor();
   assert.equal((await firstVisibleRow()).scrollTop, 0);
   await deliveryRows().first().filter({ hasText: 'WS-100' }).waitFor();
   await page.getByTestId('new-deliveries').waitFor({ state: 'detached' });
@@ -343,7 +386,11 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   assert.equal(await page.getByTestId('setting-ilertApiUrl').getAttribute('readonly'), '');
   assert.equal(await page.getByTestId('replace-levelWebhookSecret').isDisabled(), true);
   assert.match(await page.getByTestId('secret-hint-levelWebhookSecret').innerText(), /^test••••ef$/);
-  assert.match(await page.getByTestId('secrets-notice').innerText(), /written in plain text to .*settings\.json .*set them as environment variables/, 'said where secrets are entered');
+  assert.match(
+    await page.getByTestId('secrets-notice').innerText(),
+    /written in plain text to .*settings\.json .*set them as environment variables/,
+    'said where secrets are entered',
+  );
 
   await perMinute.fill('0');
   await page.getByTestId('setting-retentionDays').fill('14');
@@ -458,7 +505,8 @@ test('(i) inside Electron the preload bridge is used, and navigation requests sw
     const seen = await electronPage.evaluate(() => (window as unknown as { __bridge: { seen: string[] } }).__bridge.seen);
     assert.ok(seen.includes('getStatus') && seen.includes('listAlerts'), `calls went through the bridge: ${seen.join(', ')}`);
 
-    const navigate = (target: unknown) => electronPage.evaluate((value) => (window as unknown as { __bridge: { hooks: { navigate: (target: unknown) => void } } }).__bridge.hooks.navigate(value), target);
+    const navigate = (target: unknown) =>
+      electronPage.evaluate((value) => (window as unknown as { __bridge: { hooks: { navigate: (target: unknown) => void } } }).__bridge.hooks.navigate(value), target);
     const { rows } = await apiCall<{ rows: { id: number; alertName?: string }[] }>('listDeliveries', { filter: { search: 'Low disk space' } });
     await navigate({ view: 'deliveries', deliveryId: rows[0]!.id });
     await electronPage.locator(`[data-testid="delivery-detail"][data-delivery-id="${rows[0]!.id}"]`).getByTestId('signature-verdict').waitFor();
@@ -488,6 +536,9 @@ test('(j) in a storm beyond ilert’s rate limit, a queued row says what it wait
   await alertRow(storm[2]!.data.id).screenshot({ path: path.join(SCREENSHOTS, 'alert-row-rate-limited.png') });
 
   await page.getByRole('tab', { name: 'Health' }).click();
-  await page.getByTestId('health-backlog-default').filter({ hasText: /default: 3 to send, about 3 min to drain at 1 a minute \(waiting for ilert’s rate limit, critical first\)/ }).waitFor();
+  await page
+    .getByTestId('health-backlog-default')
+    .filter({ hasText: /default: 3 to send, about 3 min to drain at 1 a minute \(waiting for ilert’s rate limit, critical first\)/ })
+    .waitFor();
   assert.deepEqual(pageErrors, []);
 });

@@ -20,7 +20,9 @@ function electronBinary(): string | undefined {
   const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
   const candidates = [
     ...(override ? [path.join(override, process.platform === 'win32' ? 'electron.exe' : 'electron'), path.join(override, 'Electron.app/Contents/MacOS/Electron')] : []),
-    ...(fs.existsSync(path.join(ROOT, 'node_modules/electron/path.txt')) ? [path.join(ROOT, 'node_modules/electron/dist', fs.readFileSync(path.join(ROOT, 'node_modules/electron/path.txt'), 'utf8').trim())] : []),
+    ...(fs.existsSync(path.join(ROOT, 'node_modules/electron/path.txt'))
+      ? [path.join(ROOT, 'node_modules/electron/dist', fs.readFileSync(path.join(ROOT, 'node_modules/electron/path.txt'), 'utf8').trim())]
+      : []),
   ];
   return candidates.find((candidate) => fs.existsSync(candidate));
 }
@@ -92,7 +94,12 @@ test('a critical alert raises a desktop notification', { skip }, async () => {
     return (await relay.invoke('getStatus', {})).value.receiverUrl;
   });
   await new LevelSender({ url: receiverUrl, secret: SECRET }).deliver(alertEvent({ severity: 'critical', name: 'RAID degraded' }));
-  const title = await app!.evaluate(() => Promise.race([(globalThis as unknown as { firstNotification: Promise<string> }).firstNotification, new Promise<string>((resolve) => setTimeout(() => resolve('(none within 10 s)'), 10_000))]));
+  const title = await app!.evaluate(() =>
+    Promise.race([
+      (globalThis as unknown as { firstNotification: Promise<string> }).firstNotification,
+      new Promise<string>((resolve) => setTimeout(() => resolve('(none within 10 s)'), 10_000)),
+    ]),
+  );
   assert.match(title, /RAID degraded|critical/i);
 });
 

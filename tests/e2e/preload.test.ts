@@ -77,7 +77,10 @@ before(async () => {
   page.on('pageerror', (error) => pageErrors.push(error.message));
   // Changes the main process pushes to the window reach the page's ipcRenderer listeners.
   desktop.child.on('message', (message: { event: string; channel?: string; value?: unknown }) => {
-    if (message.event === 'send') void page.evaluate(([channel, value]) => (window as unknown as { __ipcEmit(c: unknown, v: unknown): void }).__ipcEmit(channel, value), [message.channel, message.value] as const).catch(() => undefined);
+    if (message.event === 'send')
+      void page
+        .evaluate(([channel, value]) => (window as unknown as { __ipcEmit(c: unknown, v: unknown): void }).__ipcEmit(channel, value), [message.channel, message.value] as const)
+        .catch(() => undefined);
   });
   await page.goto(`${origin}/`);
   await page.getByTestId('app-ready').waitFor();
@@ -90,7 +93,10 @@ after(async () => {
 });
 
 test('the real preload exposes only window.relay, and the dashboard loads through it over IPC', async () => {
-  const exposed = await page.evaluate(() => ({ relay: Object.keys((window as unknown as { relay: object }).relay).sort(), require: typeof (window as unknown as { require?: unknown }).require }));
+  const exposed = await page.evaluate(() => ({
+    relay: Object.keys((window as unknown as { relay: object }).relay).sort(),
+    require: typeof (window as unknown as { require?: unknown }).require,
+  }));
   assert.deepEqual(exposed, { relay: ['invoke', 'onChanges', 'onNavigate'], require: 'undefined' });
   const unknown = await page.evaluate(() => (window as unknown as { relay: { invoke(m: string, i: unknown): Promise<unknown> } }).relay.invoke('dropDatabase', {}));
   assert.deepEqual(unknown, { ok: false, error: { code: 'not_found', message: 'no method dropDatabase' } }, 'unknown names never reach IPC');

@@ -20,7 +20,6 @@ const ILERT_USER_KEY = 'il-user-api-key-routing-e2e';
 const ACME_TARGET = 'Acme Corp';
 const ACME_KEY = 'il1apiacme0123456789abcdef';
 
-
 let ilert: FakeIlert;
 let level: FakeLevelApi;
 let relay: ChildRelay;
@@ -117,7 +116,10 @@ test('Settings: an ilert target is added with its key, which is masked once save
   assert.equal(await page.getByTestId('replace-ilertApiKey').isDisabled(), true, 'the ilert API key is set by the environment');
 
   await page.getByTestId('test-level-connection').click();
-  await page.getByTestId('level-connection-result').filter({ hasText: /^Connected at \d\d:\d\d/ }).waitFor();
+  await page
+    .getByTestId('level-connection-result')
+    .filter({ hasText: /^Connected at \d\d:\d\d/ })
+    .waitFor();
   await page.getByTestId('level-api-settings').screenshot({ path: path.join(SCREENSHOTS, 'settings-level-api.png') });
 
   await page.getByTestId('add-target').click();
@@ -139,7 +141,10 @@ test('Settings: an ilert target is added with its key, which is masked once save
 test('Routing: the group tree is indented with device counts; a parent mapped to a target is inherited below it', async () => {
   await openTab('Routing');
   await page.getByTestId('sync-level').click();
-  await page.getByTestId('sync-result').filter({ hasText: /^Synced at \d\d:\d\d/ }).waitFor();
+  await page
+    .getByTestId('sync-result')
+    .filter({ hasText: /^Synced at \d\d:\d\d/ })
+    .waitFor();
   await page.locator('[data-testid="routing-row"]').nth(4).waitFor();
 
   const rows = await page.locator('[data-testid="routing-row"]').evaluateAll((elements) =>
@@ -163,7 +168,10 @@ test('Routing: the group tree is indented with device counts; a parent mapped to
   assert.ok(rows[0]!.indent < rows[1]!.indent && rows[1]!.indent < rows[2]!.indent && rows[3]!.indent === rows[0]!.indent, `indented by depth: ${JSON.stringify(rows)}`);
   await page.getByTestId(`route-flag-${orphan.id}`).filter({ hasText: 'a-deleted-group' }).waitFor();
   assert.equal(await page.getByTestId(`route-flag-${acme.id}`).count(), 0);
-  await page.getByTestId('routing-summary').filter({ hasText: /5 groups · 0 mapped · 0 of 5 devices covered/ }).waitFor();
+  await page
+    .getByTestId('routing-summary')
+    .filter({ hasText: /5 groups · 0 mapped · 0 of 5 devices covered/ })
+    .waitFor();
   assert.equal(await routingRow(servers).getAttribute('data-effective'), 'default');
 
   await page.getByTestId(`route-target-${acme.id}`).selectOption(ACME_TARGET);
@@ -171,11 +179,17 @@ test('Routing: the group tree is indented with device counts; a parent mapped to
   await routingRow(acme, 'mapped').waitFor();
   for (const child of [hq, servers]) {
     const effective = page.getByTestId(`route-effective-${child.id}`);
-    await effective.filter({ hasText: 'inherited' }).filter({ hasText: `→ ${ACME_TARGET}` }).waitFor();
+    await effective
+      .filter({ hasText: 'inherited' })
+      .filter({ hasText: `→ ${ACME_TARGET}` })
+      .waitFor();
     assert.match(await effective.innerText(), /Acme Corp/);
   }
   assert.equal(await routingRow(globex).getAttribute('data-effective'), 'default');
-  await page.getByTestId('routing-summary').filter({ hasText: /1 mapped · 4 of 5 devices covered/ }).waitFor();
+  await page
+    .getByTestId('routing-summary')
+    .filter({ hasText: /1 mapped · 4 of 5 devices covered/ })
+    .waitFor();
   assert.equal(await page.getByTestId(`route-save-${acme.id}`).count(), 0, 'nothing left to save on the row');
   await screenshot('routing');
 });
@@ -234,7 +248,10 @@ test('Backfill finds an alert no webhook brought, sends it to its route, and lis
   const run = page.locator('[data-testid="reconciliation-run"][data-trigger="manual"][data-outcome="ok"]').first();
   await run.waitFor();
   await run.getByTestId('reconciliation-change').filter({ hasText: 'backfilled' }).filter({ hasText: 'RAID degraded' }).waitFor();
-  await page.getByTestId('backfill-result').filter({ hasText: /1 backfilled/ }).waitFor();
+  await page
+    .getByTestId('backfill-result')
+    .filter({ hasText: /1 backfilled/ })
+    .waitFor();
   await ilert.waitFor(() => ilert.eventsFor(alertKeyOf(missed.id)).length > 0, 10_000, 'the backfilled alert');
   assert.equal(ilert.eventsFor(alertKeyOf(missed.id))[0]!.integrationKey, ACME_KEY, 'a backfilled alert follows the group routing too');
   await screenshot('routing-reconciliation');
@@ -282,7 +299,10 @@ test('Forwarding to a target paused under Routing holds its alerts, Health says 
   const held = await raise(fs01, 'Backup job failed');
   await openTab('Health');
   const banner = page.getByTestId(`health-paused-${ACME_TARGET}`);
-  await banner.filter({ hasText: /Forwarding to Acme Corp paused since \d\d:\d\d/ }).filter({ hasText: '1 event held' }).waitFor();
+  await banner
+    .filter({ hasText: /Forwarding to Acme Corp paused since \d\d:\d\d/ })
+    .filter({ hasText: '1 event held' })
+    .waitFor();
   assert.equal(ilert.eventsFor(alertKeyOf(held)).length, 0, 'nothing goes to a paused target');
   await screenshot('health-target-paused');
 
@@ -294,7 +314,12 @@ test('Forwarding to a target paused under Routing holds its alerts, Health says 
 });
 
 test('Without a Level API key the Routing tab says what is missing and leads to Settings', async () => {
-  const bare = await startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-e2e-routing-bare-'), LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url });
+  const bare = await startChildRelay({
+    RELAY_DATA_DIR: tempDataDir('relay-e2e-routing-bare-'),
+    LEVEL_WEBHOOK_SECRET: SECRET,
+    ILERT_INTEGRATION_KEY: INTEGRATION_KEY,
+    ILERT_API_URL: ilert.url,
+  });
   const other = await context.newPage();
   try {
     await other.goto(bare.adminUrl);

@@ -24,7 +24,6 @@ const API_KEY = 'wizard-user-api-key-0123456789';
 const SOURCE_NAME = 'Level alerts (wizard)';
 const POLICY_NAME = 'MSP on-call';
 
-
 /** A local port nothing listens on: bound, noted, closed. */
 async function closedPort(): Promise<number> {
   const server = http.createServer();
@@ -53,10 +52,7 @@ before(async () => {
   ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: SOURCE_NAME, escalationPolicy: { id: 7, name: POLICY_NAME } });
   ilert.apiKeys.add(API_KEY);
   // ilert answers 404 on the Events API for a key that belongs to no alert source.
-  [relay, browser] = await Promise.all([
-    startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-wizard-'), ILERT_API_URL: ilert.url }),
-    launchChromium(),
-  ]);
+  [relay, browser] = await Promise.all([startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-wizard-'), ILERT_API_URL: ilert.url }), launchChromium()]);
   proxy = await startReverseProxy(new URL(relay.url).origin);
   ({ context, page, errors: pageErrors } = await openDashboard(browser, relay.adminUrl, { width: 1440, height: 1000 }));
 });
@@ -140,7 +136,10 @@ test('an unreachable URL gets the specific reachability message in step 2', asyn
   // Something answers there, but it is not this relay (the fake ilert's 404).
   await page.getByTestId('public-url').fill(ilert.url);
   await page.getByTestId('reachability-check').click();
-  await page.getByTestId('reachability-failed').filter({ hasText: ilert.url.replace('http://', '') }).waitFor();
+  await page
+    .getByTestId('reachability-failed')
+    .filter({ hasText: ilert.url.replace('http://', '') })
+    .waitFor();
   const other = await page.getByTestId('reachability-failed').getByTestId('reachability-message').innerText();
   assert.notEqual(other, message, 'a different problem gets a different message');
   await screenshot('setup-receiver-unreachable');
@@ -177,7 +176,10 @@ test('a new user, starting from nothing and following only the wizard, reaches "
   assert.match(await reachable.getByTestId('reachability-message').innerText(), /reached this relay in \d+ ms/);
   // The proxy speaks plain http: fine for this test, and the wizard says Level will want https.
   assert.match(await reachable.getByTestId('reachability-notes').innerText(), /https/);
-  await page.getByTestId('receiver-webhook-url').filter({ hasText: `${proxy.url}/webhooks/level` }).waitFor();
+  await page
+    .getByTestId('receiver-webhook-url')
+    .filter({ hasText: `${proxy.url}/webhooks/level` })
+    .waitFor();
   await screenshot('setup-receiver-reachable');
   await page.getByTestId('receiver-continue').click();
 
@@ -208,7 +210,10 @@ test('a new user, starting from nothing and following only the wizard, reaches "
   await page.getByTestId('test-synthetic').click();
   await page.getByTestId('test-hops').waitFor();
   await page.getByTestId('test-passed').waitFor({ timeout: 30_000 });
-  const hops = await page.getByTestId('test-hops').locator('li').evaluateAll((items) => items.map((item) => [item.getAttribute('data-testid'), item.getAttribute('data-status')]));
+  const hops = await page
+    .getByTestId('test-hops')
+    .locator('li')
+    .evaluateAll((items) => items.map((item) => [item.getAttribute('data-testid'), item.getAttribute('data-status')]));
   assert.deepEqual(
     hops,
     ['received', 'signature', 'sent', 'ilert-alert', 'resolve-sent', 'ilert-resolved'].map((id) => [`test-hop-${id}`, 'ok']),
@@ -225,10 +230,7 @@ test('a new user, starting from nothing and following only the wizard, reaches "
   assert.match(alert.summary, /test/i, `the summary says it is a test: ${alert.summary}`);
   const source = ilert.alertSources.find((entry) => entry.integrationKey === INTEGRATION_KEY)!;
   assert.equal(alert.sourceId, source.id, 'the alert went to the alert source the wizard checked');
-  assert.ok(
-    proxy.requests.length > 0 && ilert.events.every((event) => event.integrationKey === INTEGRATION_KEY),
-    'everything went through the "tunnel" and to the checked key',
-  );
+  assert.ok(proxy.requests.length > 0 && ilert.events.every((event) => event.integrationKey === INTEGRATION_KEY), 'everything went through the "tunnel" and to the checked key');
 
   await page.getByTestId('test-done').click();
   await page.getByTestId('alerts-view').waitFor();
@@ -240,7 +242,10 @@ test('"Wait for a test alert from Level" waits live, can be cancelled and tried 
   await page.getByRole('tab', { name: 'Setup' }).click();
   await openSetupStep('test');
   await page.getByTestId('test-wait').click();
-  await page.getByTestId('test-waiting').filter({ hasText: /waiting for Level/i }).waitFor();
+  await page
+    .getByTestId('test-waiting')
+    .filter({ hasText: /waiting for Level/i })
+    .waitFor();
   await page.locator('[data-testid="test-hop-received"][data-status="waiting"]').waitFor();
   assert.equal(await page.getByTestId('test-synthetic').isDisabled(), true, 'one test at a time');
   await page.getByTestId('test-cancel').click();
@@ -254,9 +259,14 @@ test('"Wait for a test alert from Level" waits live, can be cancelled and tried 
   const active = alertEvent({ name: 'Wizard check: CPU above 95%', hostname: 'LAB-PC-07', severity: 'warning' });
   assert.ok((await level.deliver(active)).acknowledged);
   await page.locator('[data-testid="test-hop-ilert-alert"][data-status="ok"]').waitFor();
-  await page.getByTestId('test-message').filter({ hasText: /resolve/i }).waitFor();
+  await page
+    .getByTestId('test-message')
+    .filter({ hasText: /resolve/i })
+    .waitFor();
   assert.equal(ilert.alertByKey(`level-alert-${active.data.id}`)?.status, 'PENDING');
-  assert.ok((await level.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, name: active.data.name, hostname: 'LAB-PC-07', severity: 'warning' }))).acknowledged);
+  assert.ok(
+    (await level.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, name: active.data.name, hostname: 'LAB-PC-07', severity: 'warning' }))).acknowledged,
+  );
   await page.getByTestId('test-passed').waitFor({ timeout: 30_000 });
   assert.equal(ilert.alertByKey(`level-alert-${active.data.id}`)?.status, 'RESOLVED');
   assert.match(await page.getByTestId('test-hop-signature').getByTestId('hop-detail').innerText(), /valid/);
@@ -319,7 +329,12 @@ test('step 2 starts a quick tunnel, shows its URL, and after a crash its new URL
 
 test('a native Level.io source turns step 1 to pass-through, with the source’s URL from ilert', async () => {
   assert.ok(tunnelRelay, 'the second relay (previous test)');
-  const levelio = ilert.addAlertSource({ integrationKey: 'il1lvl0a1b2c3d4e5f6a7b8c9d0e1f', name: 'Level.io (native)', integrationType: 'LEVELIO', escalationPolicy: { id: 8, name: 'Servers' } });
+  const levelio = ilert.addAlertSource({
+    integrationKey: 'il1lvl0a1b2c3d4e5f6a7b8c9d0e1f',
+    name: 'Level.io (native)',
+    integrationType: 'LEVELIO',
+    escalationPolicy: { id: 8, name: 'Servers' },
+  });
   const passPage = await context.newPage();
   try {
     await passPage.goto(tunnelRelay.adminUrl);

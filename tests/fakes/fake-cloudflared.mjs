@@ -116,7 +116,10 @@ if (args.includes('run') && token !== undefined) {
 }
 
 function quickTunnel(url) {
-  log('INF', 'Thank you for trying Cloudflare Tunnel. Doing so, without a Cloudflare account, is a quick way to experiment and try it out. However, be aware that these account-less Tunnels have no uptime guarantee, are subject to the Cloudflare Online Services Terms of Use (https://www.cloudflare.com/website-terms/), and Cloudflare reserves the right to investigate your use of Tunnels for violations of such terms. If you intend to use Tunnels in production you should use a pre-created named tunnel by following: https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/');
+  log(
+    'INF',
+    'Thank you for trying Cloudflare Tunnel. Doing so, without a Cloudflare account, is a quick way to experiment and try it out. However, be aware that these account-less Tunnels have no uptime guarantee, are subject to the Cloudflare Online Services Terms of Use (https://www.cloudflare.com/website-terms/), and Cloudflare reserves the right to investigate your use of Tunnels for violations of such terms. If you intend to use Tunnels in production you should use a pre-created named tunnel by following: https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/',
+  );
   log('INF', 'Requesting new quick Tunnel on trycloudflare.com...');
   if (env.FAKE_CLOUDFLARED_NO_URL !== '1') {
     setTimeout(() => {
@@ -126,7 +129,10 @@ function quickTunnel(url) {
       log('INF', `|  Your quick Tunnel has been created! Visit it at (it may take some time to be reachable):  |`);
       log('INF', `${line}${' '.repeat(Math.max(2, width - line.length + 1))}|`);
       log('INF', `+${'-'.repeat(width)}+`);
-      log('INF', 'Cannot determine default configuration path. No file [config.yml config.yaml] in [~/.cloudflared ~/.cloudflare-warp ~/cloudflare-warp /etc/cloudflared /usr/local/etc/cloudflared]');
+      log(
+        'INF',
+        'Cannot determine default configuration path. No file [config.yml config.yaml] in [~/.cloudflared ~/.cloudflare-warp ~/cloudflare-warp /etc/cloudflared /usr/local/etc/cloudflared]',
+      );
       log('INF', `${version}`);
       log('INF', 'GOOS: linux, GOVersion: go1.24.4, GoArch: amd64');
       log('INF', `Settings: map[ha-connections:1 no-autoupdate:true protocol:quic url:${url}]`);

@@ -470,7 +470,15 @@ export class FakeIlert {
    */
   #materialise(
     source: FakeAlertSource,
-    event: { eventType: string; alertKey: string | undefined; summary: string; details: string | undefined; priority: 'HIGH' | 'LOW'; links?: unknown[] | undefined; images?: unknown[] | undefined },
+    event: {
+      eventType: string;
+      alertKey: string | undefined;
+      summary: string;
+      details: string | undefined;
+      priority: 'HIGH' | 'LOW';
+      links?: unknown[] | undefined;
+      images?: unknown[] | undefined;
+    },
   ): void {
     if (!source.active) return;
     const open = event.alertKey === undefined ? undefined : this.#lastOpen(event.alertKey, source.id);
@@ -513,11 +521,7 @@ export class FakeIlert {
   #lastOpen(alertKey: string, sourceId?: number): FakeAlert | undefined {
     const key = normalKey(alertKey);
     return (this.#byKey.get(key) ?? []).findLast(
-      (alert) =>
-        alert.status !== 'RESOLVED' &&
-        alert.alertKey !== undefined &&
-        normalKey(alert.alertKey) === key &&
-        (sourceId === undefined || alert.sourceId === sourceId),
+      (alert) => alert.status !== 'RESOLVED' && alert.alertKey !== undefined && normalKey(alert.alertKey) === key && (sourceId === undefined || alert.sourceId === sourceId),
     );
   }
 
@@ -611,7 +615,10 @@ export class FakeIlert {
       const startIndex = query.has('start-index') ? Number(query.get('start-index')) : 0;
       if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) return send(400, { status: 400, message: 'max-results must be between 1 and 100' });
       if (!Number.isInteger(startIndex) || startIndex < 0) return send(400, { status: 400, message: 'start-index must be 0 or more' });
-      return send(200, matching.slice(startIndex, startIndex + maxResults).map((alert) => this.alertJson(alert)));
+      return send(
+        200,
+        matching.slice(startIndex, startIndex + maxResults).map((alert) => this.alertJson(alert)),
+      );
     }
     const action = /^\/api\/alerts\/(\d+)\/(accept|resolve)$/.exec(url.pathname);
     if (action?.[1] && action[2]) {

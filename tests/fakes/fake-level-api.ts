@@ -51,10 +51,7 @@ export interface FakeAlert {
   resolved_at: string | null;
 }
 
-export type FakeFault =
-  | { status: number; retryAfter?: string; error?: string; body?: string }
-  | { drop: true }
-  | { delayMs: number };
+export type FakeFault = { status: number; retryAfter?: string; error?: string; body?: string } | { drop: true } | { delayMs: number };
 
 export interface FakeRequest {
   method: string;
@@ -214,7 +211,7 @@ export class FakeLevelApi {
 
   #subtreeIds(rootId: string): Set<string> {
     const ids = new Set([rootId]);
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const group of this.groups.values()) {
         if (group.parent_id !== null && ids.has(group.parent_id) && !ids.has(group.id)) {
@@ -278,10 +275,13 @@ export class FakeLevelApi {
 
     if (segments.length === 2 && id) {
       const found =
-        resource === 'groups' ? this.groups.get(id) && this.#groupView(this.groups.get(id)!)
-        : resource === 'devices' ? this.devices.get(id) && this.#deviceView(this.devices.get(id)!, query)
-        : resource === 'alerts' ? this.alerts.get(id)
-        : undefined;
+        resource === 'groups'
+          ? this.groups.get(id) && this.#groupView(this.groups.get(id)!)
+          : resource === 'devices'
+            ? this.devices.get(id) && this.#deviceView(this.devices.get(id)!, query)
+            : resource === 'alerts'
+              ? this.alerts.get(id)
+              : undefined;
       return found ? this.#json(response, 200, found) : this.#json(response, 404, { error: 'Not Found' });
     }
     if (segments.length !== 1) return this.#json(response, 404, { error: 'Not Found' });

@@ -23,15 +23,17 @@ export interface LevelSenderOptions {
 
 let sequence = 0;
 
-export function alertEvent(overrides: {
-  eventType?: 'alert_active' | 'alert_resolved';
-  alertId?: string;
-  eventId?: string;
-  occurredAt?: string;
-  severity?: string;
-  name?: string;
-  hostname?: string;
-} = {}) {
+export function alertEvent(
+  overrides: {
+    eventType?: 'alert_active' | 'alert_resolved';
+    alertId?: string;
+    eventId?: string;
+    occurredAt?: string;
+    severity?: string;
+    name?: string;
+    hostname?: string;
+  } = {},
+) {
   sequence++;
   const eventType = overrides.eventType ?? 'alert_active';
   const resolved = eventType === 'alert_resolved';

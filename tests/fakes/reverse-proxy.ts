@@ -37,13 +37,10 @@ export async function startReverseProxy(target: string, options: { pathPrefix?: 
     headers.connection = 'close';
     requests.push({ host: upstream.host, xff });
 
-    const proxied = http.request(
-      { hostname: upstream.hostname, port: upstream.port, method: request.method, path: `${upstreamBase}${rest}`, headers, agent: false },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
+    const proxied = http.request({ hostname: upstream.hostname, port: upstream.port, method: request.method, path: `${upstreamBase}${rest}`, headers, agent: false }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+    });
     proxied.on('error', () => {
       if (response.headersSent) {
         response.destroy();

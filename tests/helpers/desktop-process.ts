@@ -120,7 +120,11 @@ export class DesktopProcess {
   }
 
   /** Calls a contract method over IPC as the page at `frameUrl` would. */
-  invoke<T = unknown>(method: string, input: unknown = {}, frameUrl: string | null = 'app://relay/'): Promise<{ ok: boolean; value?: T; error?: { code: string; message: string } }> {
+  invoke<T = unknown>(
+    method: string,
+    input: unknown = {},
+    frameUrl: string | null = 'app://relay/',
+  ): Promise<{ ok: boolean; value?: T; error?: { code: string; message: string } }> {
     return this.command('invoke', { channel: `relay:invoke:${method}`, frameUrl, input });
   }
 

@@ -76,10 +76,7 @@ export function spawnServe(env: Record<string, string>, entry = SERVE_SOURCE, no
 }
 
 /** Starts the headless relay and resolves once it has printed its start-up report. */
-export async function startChildRelay(
-  env: Record<string, string>,
-  options: { entry?: string; nodeFlags?: string[]; timeoutMs?: number } = {},
-): Promise<ChildRelay> {
+export async function startChildRelay(env: Record<string, string>, options: { entry?: string; nodeFlags?: string[]; timeoutMs?: number } = {}): Promise<ChildRelay> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const child = spawnServe(env, options.entry, options.nodeFlags);
   let output = '';

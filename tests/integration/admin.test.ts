@@ -31,7 +31,12 @@ after(async () => {
 });
 
 /** A raw request, so Host can be set the way a DNS-rebinding page would. */
-function rawRequest(options: { path: string; method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+function rawRequest(options: {
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const request = http.request({ host: '127.0.0.1', port, path: options.path, method: options.method ?? 'GET', headers: options.headers }, (response) => {
       let body = '';
@@ -81,7 +86,7 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'testLevelConnection',
     'updateSettings',
     'whoAmI',
-]);
+  ]);
 });
 
 test('without the token everything is 401, with a message saying where the token is', async () => {
@@ -113,7 +118,12 @@ test('the printed URL sets an HttpOnly SameSite=Strict cookie and drops the toke
 });
 
 test('foreign Host headers (DNS rebinding) and foreign Origins (CSRF) are refused even with the token', async () => {
-  const rebinding = await rawRequest({ path: '/api/getStatus', method: 'POST', headers: { host: `evil.example:${port}`, ...auth, 'content-type': 'application/json' }, body: '{}' });
+  const rebinding = await rawRequest({
+    path: '/api/getStatus',
+    method: 'POST',
+    headers: { host: `evil.example:${port}`, ...auth, 'content-type': 'application/json' },
+    body: '{}',
+  });
   assert.equal(rebinding.status, 421);
   const csrf = await call('retryAllFailed', {}, { ...auth, origin: 'https://evil.example' });
   assert.equal(csrf.status, 403);

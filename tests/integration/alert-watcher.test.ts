@@ -29,9 +29,16 @@ test('store changes become "new alert", "resolved" and "gave up" events, once ea
     await sender.deliver(doomed);
     await waitForStore(harness.relay.store, () => jobsFor(harness.relay.store, `level-alert-${doomed.data.id}`)[0]?.status === 'failed');
     await waitForEvent(harness.relay.events as EventEmitter, 'notable', () => seen.some((entry) => entry.startsWith('gave-up')), 5000, 'the gave-up event');
-    assert.deepEqual(seen.filter((entry) => entry.startsWith('alert:')), [`alert:${fresh.data.id}`, `alert:${doomed.data.id}`], 'an alert active before start is not announced again');
+    assert.deepEqual(
+      seen.filter((entry) => entry.startsWith('alert:')),
+      [`alert:${fresh.data.id}`, `alert:${doomed.data.id}`],
+      'an alert active before start is not announced again',
+    );
     assert.ok(seen.includes(`resolved:${fresh.data.id}`));
-    assert.deepEqual(seen.filter((entry) => entry.startsWith('gave-up')), ['gave-up:ilert answered 400: bad event']);
+    assert.deepEqual(
+      seen.filter((entry) => entry.startsWith('gave-up')),
+      ['gave-up:ilert answered 400: bad event'],
+    );
   } finally {
     ilert.mode = { kind: 'ok' };
     await harness.stop();

@@ -42,7 +42,10 @@ test('the delivery log lists newest first, with the ilert job under each alert d
   const page = await call('listDeliveries', {});
   const { rows, total } = page as { rows: { status: string; alertName?: string; job?: { status: string; lastStatusCode?: number; url?: string } }[]; total: number };
   assert.equal(total, 3);
-  assert.deepEqual(rows.map((row) => row.status), ['rejected', 'delivered', 'delivered']);
+  assert.deepEqual(
+    rows.map((row) => row.status),
+    ['rejected', 'delivered', 'delivered'],
+  );
   assert.equal(rows[1]!.alertName, cpu.data.name);
   assert.equal(rows[1]!.job!.lastStatusCode, 202);
   assert.equal(rows[1]!.job!.url, `${ilert.url}/api/events`);
@@ -64,7 +67,10 @@ test('new deliveries do not shift a page: the anchor holds it, and "newer" says 
   const first = (await call('listDeliveries', { limit: 2 })) as { anchorId: number; rows: { id: number }[] };
   await sender.deliver(alertEvent());
   const again = (await call('listDeliveries', { limit: 2, anchorId: first.anchorId })) as { rows: { id: number }[]; newer: number };
-  assert.deepEqual(again.rows.map((row) => row.id), first.rows.map((row) => row.id));
+  assert.deepEqual(
+    again.rows.map((row) => row.id),
+    first.rows.map((row) => row.id),
+  );
   assert.equal(again.newer, 1);
 });
 
@@ -87,7 +93,15 @@ test('the detail has redacted headers, the raw body, the signature verdict and e
 });
 
 test('the alert board pages active alerts with their forwarding state, counts per severity, and those resolved today', async () => {
-  await sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: cpu.data.id, name: cpu.data.name, severity: 'warning', occurredAt: new Date(Date.parse(cpu.occurred_at) + 1000).toISOString() }));
+  await sender.deliver(
+    alertEvent({
+      eventType: 'alert_resolved',
+      alertId: cpu.data.id,
+      name: cpu.data.name,
+      severity: 'warning',
+      occurredAt: new Date(Date.parse(cpu.occurred_at) + 1000).toISOString(),
+    }),
+  );
   await ilert.waitFor(() => ilert.events.some((event) => event.eventType === 'RESOLVE'));
   type Page = { total: number; rows: { kind: string; alert?: { name: string; forwarding: { status: string } } }[]; counts: Record<string, number> };
   const active = (await call('listAlerts', { groupBy: 'none' })) as Page;
@@ -113,10 +127,28 @@ test('the settings metadata a Settings view renders from: every setting once, it
   assert.equal(byKey.size, metadata.length, 'each setting once');
   // Every setting the view shows has a label; the secrets are exactly the view's masked ones.
   for (const key of [...Object.keys(view.values), ...Object.keys(view.secrets), 'ilertTargets']) assert.ok(byKey.get(key)?.label, `a label for ${key}`);
-  assert.deepEqual(metadata.filter((entry) => entry.secret).map((entry) => entry.key).sort(), Object.keys(view.secrets).sort());
+  assert.deepEqual(
+    metadata
+      .filter((entry) => entry.secret)
+      .map((entry) => entry.key)
+      .sort(),
+    Object.keys(view.secrets).sort(),
+  );
   assert.equal(byKey.get('adminPort')!.env, 'RELAY_ADMIN_PORT');
-  assert.deepEqual(metadata.filter((entry) => entry.needsRestart).map((entry) => entry.key).sort(), ['adminHost', 'adminPort', 'host', 'port']);
-  assert.deepEqual(metadata.filter((entry) => entry.desktopOnly).map((entry) => entry.key).sort(), ['notifyMinSeverity', 'notifyResolves', 'startAtLogin']);
+  assert.deepEqual(
+    metadata
+      .filter((entry) => entry.needsRestart)
+      .map((entry) => entry.key)
+      .sort(),
+    ['adminHost', 'adminPort', 'host', 'port'],
+  );
+  assert.deepEqual(
+    metadata
+      .filter((entry) => entry.desktopOnly)
+      .map((entry) => entry.key)
+      .sort(),
+    ['notifyMinSeverity', 'notifyResolves', 'startAtLogin'],
+  );
   // A refusal names the variable the metadata gives.
   const refused = (await call('updateSettings', { adminPort: 1 })) as { ok: boolean; errors: Record<string, string> };
   assert.match(refused.errors.adminPort!, new RegExp(byKey.get('adminPort')!.env!));
@@ -132,7 +164,10 @@ test('a settings update is validated as a whole: bad values are refused per fiel
   assert.match(invalid.errors.ilertApiUrl!, /http\(s\) URL/);
   assert.equal(settingsFile.stored().ilertEventsPerMinute, undefined, 'nothing written');
 
-  const saved = (await call('updateSettings', { ilertEventsPerMinute: 30, port: 9123 })) as { ok: boolean; settings: { values: { ilertEventsPerMinute: number }; restartRequired: string[] } };
+  const saved = (await call('updateSettings', { ilertEventsPerMinute: 30, port: 9123 })) as {
+    ok: boolean;
+    settings: { values: { ilertEventsPerMinute: number }; restartRequired: string[] };
+  };
   assert.equal(saved.ok, true);
   assert.equal(saved.settings.values.ilertEventsPerMinute, 30);
   assert.deepEqual(saved.settings.restartRequired, ['port']);
@@ -198,7 +233,13 @@ test('re-running the ALERT of a resolved alert is refused, or sent with its RESO
   const confirmed = (await call('rerunJob', { id: alertJob, thenResolve: true })) as { queued: true; resolveJobId?: number };
   assert.ok(confirmed.resolveJobId! > alertJob);
   await ilert.waitFor(() => ilert.eventsFor(alertKey).length === sent + 2, 5000, 'ALERT and RESOLVE again');
-  assert.deepEqual(ilert.eventsFor(alertKey).slice(sent).map((event) => event.eventType), ['ALERT', 'RESOLVE']);
+  assert.deepEqual(
+    ilert
+      .eventsFor(alertKey)
+      .slice(sent)
+      .map((event) => event.eventType),
+    ['ALERT', 'RESOLVE'],
+  );
   assert.equal(ilert.alertByKey(alertKey)?.status, 'RESOLVED', 'left resolved in ilert');
 
   // An active alert's ALERT re-runs as before, without asking.

@@ -34,18 +34,30 @@ test('the built app starts: page and assets through app:// with the CSP, hardene
   try {
     const state = await app.state();
     assert.equal(state.ready, true);
-    assert.deepEqual(state.privilegedSchemes.map((entry) => entry.scheme), ['app'], 'registered before ready');
+    assert.deepEqual(
+      state.privilegedSchemes.map((entry) => entry.scheme),
+      ['app'],
+      'registered before ready',
+    );
     const loaded = app.events.find(isEvent('loaded'))!;
     assert.equal(loaded.url, 'app://relay/');
     const resources = loaded.resources as { url: string; status: number; csp: string | null }[];
-    assert.ok(resources.some((resource) => /\.js$/.test(resource.url)), `the page names its script: ${JSON.stringify(resources)}`);
+    assert.ok(
+      resources.some((resource) => /\.js$/.test(resource.url)),
+      `the page names its script: ${JSON.stringify(resources)}`,
+    );
     for (const resource of resources) {
       assert.equal(resource.status, 200, resource.url);
       assert.match(resource.csp ?? '', /default-src 'self'; script-src 'self'/, resource.url);
     }
     const webPreferences = state.windows[0]!.webPreferences;
     assert.deepEqual(
-      { contextIsolation: webPreferences.contextIsolation, sandbox: webPreferences.sandbox, nodeIntegration: webPreferences.nodeIntegration, webviewTag: webPreferences.webviewTag },
+      {
+        contextIsolation: webPreferences.contextIsolation,
+        sandbox: webPreferences.sandbox,
+        nodeIntegration: webPreferences.nodeIntegration,
+        webviewTag: webPreferences.webviewTag,
+      },
       { contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false },
     );
     assert.match(String(webPreferences.preload), /dist\/electron\/preload\.cjs$/);
@@ -212,7 +224,10 @@ test('macOS: template tray icons, a Dock icon only while the window shows, and a
 
 test('Linux tray icons are 24 px with @2x versions for every state', () => {
   for (const state of ['clear', 'warning', 'critical', 'problem', 'paused']) {
-    for (const [suffix, size] of [['', 24], ['@2x', 48]] as const) {
+    for (const [suffix, size] of [
+      ['', 24],
+      ['@2x', 48],
+    ] as const) {
       const png = fs.readFileSync(path.join(ROOT, 'build/tray/linux', `${state}${suffix}.png`));
       assert.equal(png.readUInt32BE(16), size, `${state}${suffix}.png`);
     }
@@ -259,7 +274,10 @@ test('started at login (--hidden), the app stays in the tray', async () => {
   try {
     await app.started();
     assert.equal((await app.state()).windows[0]!.visible, false);
-    assert.equal(app.events.some((event) => event.event === 'window-visible' && event.visible === true), false);
+    assert.equal(
+      app.events.some((event) => event.event === 'window-visible' && event.visible === true),
+      false,
+    );
   } finally {
     await app.kill();
   }
@@ -279,7 +297,10 @@ test('secrets: encrypted with a keyring; Linux without one (basic_text) says the
   const basicText = await launchDesktop();
   try {
     const view = await basicText.invoke<{ problems: string[] }>('getSettings');
-    assert.ok(view.value!.problems.some((problem) => /stored in plain text/.test(problem)), JSON.stringify(view.value!.problems));
+    assert.ok(
+      view.value!.problems.some((problem) => /stored in plain text/.test(problem)),
+      JSON.stringify(view.value!.problems),
+    );
   } finally {
     await basicText.kill();
   }

@@ -88,7 +88,10 @@ test('the tray app attaches to a team relay: notifications, Accept as the techni
 
     const event = alertEvent({ severity: 'critical', name: 'Team server down' });
     await new LevelSender({ url: relay.url, secret: SECRET, attempts: 1 }).deliver(event);
-    const toast = await app.waitFor((seen) => seen.event === 'notification' && /Team server down/.test(JSON.stringify(seen.options)), 'a notification for the headless relay’s alert');
+    const toast = await app.waitFor(
+      (seen) => seen.event === 'notification' && /Team server down/.test(JSON.stringify(seen.options)),
+      'a notification for the headless relay’s alert',
+    );
     assert.equal((toast.options as { urgency: string }).urgency, 'critical');
 
     const key = alertKeyFor(event.data.id);
@@ -98,7 +101,10 @@ test('the tray app attaches to a team relay: notifications, Accept as the techni
     await ilert.waitFor(() => ilert.eventsFor(key).some((received) => received.eventType === 'ACCEPT'), 5000, 'the ACCEPT in ilert');
     assert.match(JSON.stringify(ilert.eventsFor(key).find((received) => received.eventType === 'ACCEPT')!.body.comments), /Tess Tech/);
     const audit = await ownerCall<{ actor: string; action: string }[]>(relay, relayDir, 'listAudit', { limit: 20 });
-    assert.ok(audit.some((entry) => entry.actor === 'Tess Tech' && entry.action === 'accept'), 'recorded as that technician');
+    assert.ok(
+      audit.some((entry) => entry.actor === 'Tess Tech' && entry.action === 'accept'),
+      'recorded as that technician',
+    );
 
     await stopChildRelay(relay);
     await app.waitFor(trayTooltip(/disconnected since \d\d:\d\d from https:\/\/127\.0\.0\.1/), 'the tray to say since when it is disconnected');

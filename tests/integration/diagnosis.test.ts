@@ -51,7 +51,10 @@ test('nothing arrives: the tunnel is down (cloudflared died, or is not installed
   harness.relay.applySettings({ ...harness.relay.settings, cloudflaredPath: FAKE_CLOUDFLARED });
   harness.relay.setup.startTunnel('quick');
   await waitForEvent(harness.relay.events, 'change', () => harness.relay.setup.tunnelState()?.status === 'running', 5000, 'running');
-  assert.equal(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'tunnel-down'), false);
+  assert.equal(
+    harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'tunnel-down'),
+    false,
+  );
   await harness.relay.setup.stopTunnel();
 });
 
@@ -105,7 +108,10 @@ test('one list of problems: configuration is in it, and the status says what ile
   assert.equal(find(bare, 'ilert-not-configured').level, 'error');
   assert.match(find(bare, 'configuration:0').title, /^No Level webhook secret/);
   assert.deepEqual(status.ilert, { tone: 'muted', text: 'no attempts yet' });
-  assert.equal(trayState({ status, alerts: { counts: {} }, notificationsPausedUntil: undefined, now: Date.now() }).tooltip, `Level → ilert Relay: no active alerts · 2 problems: ${status.diagnoses.map((diagnosis) => diagnosis.title).join(', ')}`);
+  assert.equal(
+    trayState({ status, alerts: { counts: {} }, notificationsPausedUntil: undefined, now: Date.now() }).tooltip,
+    `Level → ilert Relay: no active alerts · 2 problems: ${status.diagnoses.map((diagnosis) => diagnosis.title).join(', ')}`,
+  );
 
   const ilert = await fakeIlert();
   ilert.mode = { kind: 'status', status: 503 };
@@ -122,7 +128,13 @@ test('one list of problems: configuration is in it, and the status says what ile
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
   await waitForStore(harness.relay.store, () => harness.relay.status().ilert.text === '404 key not found', 5000, 'the 404 in the status');
   assert.equal(harness.relay.status().ilert.tone, 'bad');
-  assert.deepEqual(harness.relay.diagnoses().map((diagnosis) => diagnosis.id).sort(), ['failed-jobs', 'ilert-key-rejected:default']);
+  assert.deepEqual(
+    harness.relay
+      .diagnoses()
+      .map((diagnosis) => diagnosis.id)
+      .sort(),
+    ['failed-jobs', 'ilert-key-rejected:default'],
+  );
 });
 
 test('401s: Level signs with a different secret, or sends no signature', async () => {
@@ -134,13 +146,21 @@ test('401s: Level signs with a different secret, or sends no signature', async (
   await new LevelSender({ url: harness.url, attempts: 1 }).deliver(alertEvent());
   assert.equal(find(harness, 'signature-missing').title, 'Level sends no signature, but a secret is set here');
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
-  assert.equal(harness.relay.diagnoses().some((diagnosis) => diagnosis.id.startsWith('signature')), false, 'a good delivery clears it');
+  assert.equal(
+    harness.relay.diagnoses().some((diagnosis) => diagnosis.id.startsWith('signature')),
+    false,
+    'a good delivery clears it',
+  );
 });
 
 test('alerts become active but never resolve: “Alert resolved” is probably not selected', async () => {
   const harness = await relayWith();
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
-  assert.equal(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'never-resolves'), false, 'not while the alert is young');
+  assert.equal(
+    harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'never-resolves'),
+    false,
+    'not while the alert is young',
+  );
   const diagnosis = find(harness, 'never-resolves', Date.now() + 3 * 86_400_000);
   assert.equal(diagnosis.title, '“Alert resolved” is probably not selected in Level');
 });
@@ -159,7 +179,13 @@ test('ilert refuses the integration key (404/403), or the alert source is disabl
   disabledIlert.apiKeys.add('user-key');
   disabledIlert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', active: false });
   const withApiKey = await relayWith({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: disabledIlert.url, ilertApiKey: 'user-key' });
-  const disabled = await waitForEvent(withApiKey.relay.events, 'change', () => withApiKey.relay.diagnoses().find((diagnosis) => diagnosis.id === 'alert-source:default'), 5000, 'the source check');
+  const disabled = await waitForEvent(
+    withApiKey.relay.events,
+    'change',
+    () => withApiKey.relay.diagnoses().find((diagnosis) => diagnosis.id === 'alert-source:default'),
+    5000,
+    'the source check',
+  );
   assert.match(disabled.detail, /“Level alerts” is disabled in ilert/);
 });
 

@@ -142,18 +142,21 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
   }
 });
 
-const canMount = process.platform === 'linux' && process.getuid?.() === 0 && (() => {
-  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    fs.rmSync(probe, { recursive: true, force: true });
-  }
-})();
+const canMount =
+  process.platform === 'linux' &&
+  process.getuid?.() === 0 &&
+  (() => {
+    const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-mount-probe-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
+      execFileSync('umount', [probe], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      fs.rmSync(probe, { recursive: true, force: true });
+    }
+  })();
 const needsMount = canMount ? {} : { skip: 'needs root and tmpfs mounts' };
 
 function mountTmpfs(sizeKb: number): { dir: string; unmount: () => void } {
@@ -192,10 +195,14 @@ test('a tmpfs that is too small: 503 (never a false 202), the heartbeat stops an
     }
     const answers: number[] = [];
     const big = { ...alertEvent(), padding: 'x'.repeat(200_000) };
-    for (let attempt = 0; attempt < 5 && !relay.relay.store.health.failingNow; attempt++) answers.push((await sender.postRaw(JSON.stringify({ ...big, event_id: crypto.randomUUID() }))).status);
+    for (let attempt = 0; attempt < 5 && !relay.relay.store.health.failingNow; attempt++)
+      answers.push((await sender.postRaw(JSON.stringify({ ...big, event_id: crypto.randomUUID() }))).status);
     assert.ok(relay.relay.store.health.failingNow, `the store noticed the full disk (answers ${answers.join(', ')})`);
     assert.equal(answers.at(-1), 503);
-    assert.ok(answers.every((status) => status === 202 || status === 503), `only 202 while there was room, then 503: ${answers.join(', ')}`);
+    assert.ok(
+      answers.every((status) => status === 202 || status === 503),
+      `only 202 while there was room, then 503: ${answers.join(', ')}`,
+    );
 
     await relay.relay.heartbeat.tick();
     assert.equal(pings(key), 1, 'no ping while the disk is full');
@@ -242,11 +249,16 @@ test('a flood of unsigned 1 MiB bodies leaves a bounded trace: size, hash and fi
     assert.equal(detail.body, undefined, 'no body to re-run or copy');
     assert.equal(detail.bodyTrace?.prefix, 'a'.repeat(256));
     assert.equal(detail.bodyTrace?.sha256, createHash('sha256').update(body).digest('hex'));
-    assert.ok(relay.relay.status().diagnoses.some((entry) => entry.id === 'rejections-dropped'), 'Health says refused requests were dropped');
+    assert.ok(
+      relay.relay.status().diagnoses.some((entry) => entry.id === 'rejections-dropped'),
+      'Health says refused requests were dropped',
+    );
 
     const event = alertEvent();
     assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(event))).status, 202, 'Level still gets through');
-    const accepted = sql.row('SELECT d.id, length(b.body) AS size FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE event_id = ?', event.event_id) as { size: number };
+    const accepted = sql.row('SELECT d.id, length(b.body) AS size FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE event_id = ?', event.event_id) as {
+      size: number;
+    };
     assert.equal(accepted.size, JSON.stringify(event).length, 'an authenticated body is kept whole');
   } finally {
     await relay.stop();
@@ -382,7 +394,11 @@ test('two relays, one data directory: the second is refused and names the first 
     assert.equal(second.code, 1);
     assert.match(second.output, new RegExp(`this data directory is in use by another relay \\(pid ${first.child.pid}\\)`));
     assert.equal((await fetch(first.url.replace('/webhooks/level', '/healthz'))).status, 200, 'the first one carries on');
-    assert.throws(() => new Store(dataDir), (error: unknown) => error instanceof DataDirInUseError && error.holderPid === first.child.pid, 'the desktop host opens the same Store, and is refused the same way');
+    assert.throws(
+      () => new Store(dataDir),
+      (error: unknown) => error instanceof DataDirInUseError && error.holderPid === first.child.pid,
+      'the desktop host opens the same Store, and is refused the same way',
+    );
     if (process.platform !== 'win32') {
       for (const name of ['relay.sqlite', 'relay.sqlite-wal', 'relay.lock']) assert.equal(fs.statSync(path.join(dataDir, name)).mode & 0o777, 0o600, name);
     }
@@ -443,10 +459,13 @@ test('an older database is upgraded in place: bodies move out of the delivery ro
   try {
     const sql = inspect(relay.relay);
     const bodies = sql.rows('SELECT d.signature, length(b.body) AS kept FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id');
-    assert.deepEqual(bodies.map((row) => ({ ...row })), [
-      { signature: 'invalid', kept: 256 },
-      { signature: 'valid', kept: signed.length },
-    ]);
+    assert.deepEqual(
+      bodies.map((row) => ({ ...row })),
+      [
+        { signature: 'invalid', kept: 256 },
+        { signature: 'valid', kept: signed.length },
+      ],
+    );
     const columns = sql.rows(`SELECT name FROM pragma_table_info('deliveries')`).map((row) => row.name);
     assert.ok(!columns.includes('body'), 'no blob left in the rows status and diagnosis read');
     assert.deepEqual({ ...(sql.row('SELECT kept, kept_bytes FROM rejection_budget') as object) }, { kept: 1, kept_bytes: 2 + 256 });
@@ -464,8 +483,24 @@ test('an event the store cannot serialise is a recorded 422, not a 5xx that Leve
     assert.ok(parsed.ok);
     // A value JSON cannot write, standing in for whatever else a payload might hold that breaks serialising it.
     (parsed.alert as unknown as Record<string, unknown>).payload = 10n;
-    const delivery = { receivedAt: Date.now(), source: 'webhook' as const, remoteAddr: '127.0.0.1', forwardedFor: undefined, method: 'POST', path: '/webhooks/level', headers: {}, body: raw, bodySize: raw.length, signature: 'valid' as const };
-    const options = { instanceId: relay.relay.instanceId, store: relay.relay.store, secrets: () => ({}), policy: () => ({ highPrioritySeverities: [], routeFor: () => ({ target: 'default', reason: 'test' }) }) };
+    const delivery = {
+      receivedAt: Date.now(),
+      source: 'webhook' as const,
+      remoteAddr: '127.0.0.1',
+      forwardedFor: undefined,
+      method: 'POST',
+      path: '/webhooks/level',
+      headers: {},
+      body: raw,
+      bodySize: raw.length,
+      signature: 'valid' as const,
+    };
+    const options = {
+      instanceId: relay.relay.instanceId,
+      store: relay.relay.store,
+      secrets: () => ({}),
+      policy: () => ({ highPrioritySeverities: [], routeFor: () => ({ target: 'default', reason: 'test' }) }),
+    };
     const result = await ingestParsed(options, delivery, parsed.envelope, parsed.alert);
     assert.equal(result.statusCode, 422);
     assert.match(String(result.body.error), /^the relay could not process this event: /);

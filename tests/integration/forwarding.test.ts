@@ -74,7 +74,10 @@ test('a retried alert_active arriving after its resolve is recorded and not sent
   assert.match(jobs[1]!.reason!, /stale/);
   const state = inspect(shared.relay).row('SELECT state FROM alerts WHERE level_alert_id = ?', active.data.id) as { state: string };
   assert.equal(state.state, 'resolved', 'the stale event does not reopen the alert');
-  assert.deepEqual(ilert.eventsFor(keyOf(active)).map((event) => event.eventType), ['RESOLVE']);
+  assert.deepEqual(
+    ilert.eventsFor(keyOf(active)).map((event) => event.eventType),
+    ['RESOLVE'],
+  );
 });
 
 test('during an ilert outage events are retried with backoff and delivered on recovery', async () => {
@@ -98,7 +101,10 @@ test('during an ilert outage events are retried with backoff and delivered on re
   assert.deepEqual(new Set(attempts.slice(0, -1).map((attempt) => attempt.status_code)), new Set([503]));
   assert.equal(attempts.at(-1)!.status_code, 202);
   const gaps = attempts.slice(1).map((attempt, index) => (attempt.started_at as number) - (attempts[index]!.started_at as number));
-  assert.ok(gaps.every((gap) => gap >= 10), `backoff between attempts: ${gaps.join(', ')} ms`);
+  assert.ok(
+    gaps.every((gap) => gap >= 10),
+    `backoff between attempts: ${gaps.join(', ')} ms`,
+  );
 });
 
 test('an ALERT and its RESOLVE both still waiting are skipped: nobody is paged for a problem that is over', async () => {
@@ -109,14 +115,22 @@ test('an ALERT and its RESOLVE both still waiting are skipped: nobody is paged f
   await waitForStore(shared.relay.store, () => jobsFor(shared.relay.store, keyOf(active))[0]!.attempts >= 1, 5000, 'a failed attempt');
   await sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 5) }));
   // If a retry was on the wire when the resolve arrived, both are skipped once it has failed too.
-  const jobs = await waitForStore(shared.relay.store, () => {
-    const all = jobsFor(shared.relay.store, keyOf(active));
-    return all.every((job) => job.status === 'skipped') && all;
-  }, 5000, 'both jobs skipped');
-  assert.deepEqual(jobs.map((job) => [job.event_type, job.status, job.reason]), [
-    ['ALERT', 'skipped', 'skipped: resolved before delivery'],
-    ['RESOLVE', 'skipped', 'skipped: resolved before delivery'],
-  ]);
+  const jobs = await waitForStore(
+    shared.relay.store,
+    () => {
+      const all = jobsFor(shared.relay.store, keyOf(active));
+      return all.every((job) => job.status === 'skipped') && all;
+    },
+    5000,
+    'both jobs skipped',
+  );
+  assert.deepEqual(
+    jobs.map((job) => [job.event_type, job.status, job.reason]),
+    [
+      ['ALERT', 'skipped', 'skipped: resolved before delivery'],
+      ['RESOLVE', 'skipped', 'skipped: resolved before delivery'],
+    ],
+  );
   ilert.mode = { kind: 'ok' };
   const marker = alertEvent();
   await sender.deliver(marker);
@@ -138,7 +152,14 @@ test('an ALERT whose outcome is unknown (ilert hung) is still resolved, never sk
     await hungSender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 5) }));
     ilert.mode = { kind: 'ok' };
     await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).some((event) => event.eventType === 'RESOLVE'), 5000, 'the RESOLVE');
-    assert.deepEqual(ilert.eventsFor(keyOf(active)).map((event) => event.eventType).slice(-2), ['ALERT', 'RESOLVE'], 'in order');
+    assert.deepEqual(
+      ilert
+        .eventsFor(keyOf(active))
+        .map((event) => event.eventType)
+        .slice(-2),
+      ['ALERT', 'RESOLVE'],
+      'in order',
+    );
   } finally {
     resetIlert();
     await harness.stop();
@@ -163,10 +184,15 @@ test('retries end after the give-up time with a failed job', async () => {
     ilert.mode = { kind: 'status', status: 500 };
     const active = alertEvent();
     await impatient.deliver(active);
-    const job = await waitForStore(harness.relay.store, () => {
-      const found = jobsFor(harness.relay.store, keyOf(active))[0];
-      return found?.status === 'failed' && found;
-    }, 5000, 'the job to give up');
+    const job = await waitForStore(
+      harness.relay.store,
+      () => {
+        const found = jobsFor(harness.relay.store, keyOf(active))[0];
+        return found?.status === 'failed' && found;
+      },
+      5000,
+      'the job to give up',
+    );
     assert.match(job.reason!, /^gave up after 0 s of retries: ilert answered 500/);
   } finally {
     resetIlert();
@@ -226,7 +252,10 @@ test('re-running a delivered job sends it again, recorded as a manual attempt', 
   shared.relay.rerunJob(job.id);
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 2, 5000, 'the re-run');
   await waitForStore(shared.relay.store, () => attemptsFor(shared.relay.store, job.id).length === 2);
-  assert.deepEqual(attemptsFor(shared.relay.store, job.id).map((attempt) => attempt.manual), [0, 1]);
+  assert.deepEqual(
+    attemptsFor(shared.relay.store, job.id).map((attempt) => attempt.manual),
+    [0, 1],
+  );
   assert.throws(() => shared.relay.rerunJob(999_999), /no job 999999/);
 });
 
@@ -337,6 +366,8 @@ test('a 900 kB Level alert reaches ilert as an event under 64 KiB, marked as cut
   assert.doesNotMatch(JSON.stringify(sent!.body), /\\ud83d(?!\\ude)/i, 'no lone surrogate');
   assert.equal(sent!.summary, '[CRITICAL] Low disk space on FRONTDESK-01');
 
-  const delivery = inspect(shared.relay).row('SELECT b.body FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.event_id = ?', event.event_id) as { body: Uint8Array };
+  const delivery = inspect(shared.relay).row('SELECT b.body FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.event_id = ?', event.event_id) as {
+    body: Uint8Array;
+  };
   assert.equal(Buffer.from(delivery.body).toString(), raw, 'the full Level body stays in the delivery log');
 });

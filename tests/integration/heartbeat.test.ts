@@ -33,8 +33,13 @@ test('when forwarding is stuck the heartbeat is withheld and says why', async ()
     await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
     // An event queued eleven minutes ago that never reached ilert (its key is paused by a 429 storm).
     const old = Date.now() - 11 * 60_000;
-    inspect(harness.relay).arrange(`INSERT INTO outbox (created_at, alert_key, level_alert_id, event_id, target, event_type, rank, payload, status, next_attempt_at, updated_at)
-            VALUES (?, 'level-alert-x', 'x', 'e-x', 'nowhere', 'ALERT', 0, '{}', 'queued', ?, ?)`, old, old, old);
+    inspect(harness.relay).arrange(
+      `INSERT INTO outbox (created_at, alert_key, level_alert_id, event_id, target, event_type, rank, payload, status, next_attempt_at, updated_at)
+            VALUES (?, 'level-alert-x', 'x', 'e-x', 'nowhere', 'ALERT', 0, '{}', 'queued', ?, ?)`,
+      old,
+      old,
+      old,
+    );
     await harness.relay.heartbeat.tick();
     assert.equal(pings(key), 1, 'no ping while stuck');
     assert.match(harness.relay.status().heartbeat!.withheld!, /forwarding is stuck: 1 events waiting/);

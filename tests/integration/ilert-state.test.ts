@@ -54,7 +54,10 @@ test('the alert shows PENDING, then ACCEPTED and who accepted once someone accep
   assert.equal(row(alertId).ilert?.acceptedBy, 'Dana Ops');
   assert.equal(row(alertId).ilert?.mismatch, undefined);
   const requests = ilert.restRequests.filter((request) => request.path.startsWith('/api/alerts'));
-  assert.ok(requests.every((request) => /states=PENDING&states=ACCEPTED/.test(request.path) && /sources=\d+/.test(request.path)), 'only open alerts of the configured sources are listed');
+  assert.ok(
+    requests.every((request) => /states=PENDING&states=ACCEPTED/.test(request.path) && /sources=\d+/.test(request.path)),
+    'only open alerts of the configured sources are listed',
+  );
 });
 
 test('an alert resolved in ilert but still active in Level shows the mismatch', async () => {
@@ -74,7 +77,13 @@ test('Accept sends an ilert ACCEPT event for the alertKey, after the ALERT, and 
   await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'ACCEPT'), 5000, 'the ACCEPT');
   assert.equal(ilert.alertByKey(key)?.status, 'ACCEPTED');
   await waitForStore(harness.relay.store, () => !row(alertId).acceptPending, 5000, 'accept delivered');
-  assert.deepEqual(jobsFor(harness.relay.store, key).map((job) => [job.event_type, job.status]), [['ALERT', 'delivered'], ['ACCEPT', 'delivered']]);
+  assert.deepEqual(
+    jobsFor(harness.relay.store, key).map((job) => [job.event_type, job.status]),
+    [
+      ['ALERT', 'delivered'],
+      ['ACCEPT', 'delivered'],
+    ],
+  );
   assert.deepEqual(ilert.schemaViolations, []);
 
   await sender.deliver(alertEvent({ alertId, eventType: 'alert_resolved' }));
@@ -129,7 +138,10 @@ test('an automation sending its JSON as text/plain with a zone-less {{level_time
     .replace('{{level_time}}', '2026-03-13 18:30:00');
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain', [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET }, body });
   assert.equal(response.status, 202);
-  const event = inspect(harness.relay).row(`SELECT e.occurred_at, d.reason FROM events e JOIN deliveries d ON d.id = e.delivery_id WHERE e.event_id = ?`, ((await response.json()) as { event_id: string }).event_id) as { occurred_at: string; reason: string };
+  const event = inspect(harness.relay).row(
+    `SELECT e.occurred_at, d.reason FROM events e JOIN deliveries d ON d.id = e.delivery_id WHERE e.event_id = ?`,
+    ((await response.json()) as { event_id: string }).event_id,
+  ) as { occurred_at: string; reason: string };
   assert.equal(event.occurred_at, '2026-03-13T18:30:00.000Z', 'UTC, not this machine’s local time');
   assert.match(event.reason, /time "2026-03-13 18:30:00" has no time zone; read as UTC/);
   const notJson = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain', [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET }, body: 'disk low' });
@@ -178,7 +190,10 @@ test('a revoked ilert user key or an answer that does not parse shows on Health 
   }
   await harness.relay.ilertState.poll();
   assert.equal(harness.relay.status().ilertState?.lastError, undefined);
-  assert.equal(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'), false);
+  assert.equal(
+    harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'),
+    false,
+  );
 
   // An answer that does not parse (a proxy's login page, say) shows the same way.
   ilert.restMode = { kind: 'status', status: 200, body: '<html>Sign in</html>' };

@@ -46,7 +46,10 @@ function addDevices(count: number): string[] {
 test('250 devices come in 3 pages of at most 100, each cursor the last id of the page before', async () => {
   const ids = addDevices(250);
   const devices = await client().listDevices();
-  assert.deepEqual(devices.map((device) => device.id), ids);
+  assert.deepEqual(
+    devices.map((device) => device.id),
+    ids,
+  );
   assert.equal(devices[0]!.group_name, 'Acme');
   const requests = level.requestsTo('/devices');
   assert.deepEqual(
@@ -172,10 +175,7 @@ test('a slow answer times out', async () => {
 test('401 and 403 say what to do and never contain the key', async () => {
   const wrong = await rejection(new LevelApi({ baseUrl: level.url, apiKey: `Bearer ${API_KEY}` }).listGroups());
   assert.deepEqual([wrong.kind, wrong.status], ['unauthorized', 401]);
-  assert.equal(
-    wrong.message,
-    'Level rejected the API key (401: Unauthorized): create one in Level under Settings → API keys and paste it without “Bearer”',
-  );
+  assert.equal(wrong.message, 'Level rejected the API key (401: Unauthorized): create one in Level under Settings → API keys and paste it without “Bearer”');
   level.failNext(1, { status: 403, error: `key ${API_KEY} belongs to another organization` });
   const forbidden = await rejection(client().listDevices());
   assert.deepEqual([forbidden.kind, forbidden.status], ['forbidden', 403]);
@@ -194,10 +194,12 @@ test('single objects: found, and deleted ones are undefined', async () => {
   const device = level.addDevice({ hostname: 'FRONTDESK-01', group_id: group.id, nickname: 'Front desk' });
   const alert = level.addAlert({ device_id: device.id, severity: 'critical', name: 'Low disk space' });
   const api = client();
-  assert.deepEqual(
-    await api.getDevice(device.id).then((found) => [found?.hostname, found?.nickname, found?.group_id, found?.group_name]),
-    ['FRONTDESK-01', 'Front desk', group.id, 'Acme'],
-  );
+  assert.deepEqual(await api.getDevice(device.id).then((found) => [found?.hostname, found?.nickname, found?.group_id, found?.group_name]), [
+    'FRONTDESK-01',
+    'Front desk',
+    group.id,
+    'Acme',
+  ]);
   const fetchedGroup = await api.getGroup(group.id);
   assert.deepEqual([fetchedGroup?.name, fetchedGroup?.parent_id, fetchedGroup?.device_count], ['Acme', null, 1]);
   const fetchedAlert = await api.getAlert(alert.id);
@@ -217,7 +219,10 @@ test('a moved device shows its new group, in the list and by id', async () => {
   assert.equal((await api.getDevice(device.id))?.group_id, hq.id);
   level.moveDevice(device.id, lab.id);
   assert.deepEqual([(await api.getDevice(device.id))?.group_id, (await api.getDevice(device.id))?.group_name], [lab.id, 'Lab']);
-  assert.deepEqual((await api.listDevices({ group_id: lab.id })).map((each) => each.id), [device.id]);
+  assert.deepEqual(
+    (await api.listDevices({ group_id: lab.id })).map((each) => each.id),
+    [device.id],
+  );
   assert.deepEqual(await api.listDevices({ group_id: hq.id }), []);
 });
 
@@ -230,7 +235,10 @@ test('a deleted group is gone from listGroups; a moved group changes the inherit
   assert.equal((await api.listGroups()).length, 4);
   level.deleteGroup(old.id);
   const groups = await api.listGroups();
-  assert.deepEqual(groups.map((group) => group.name), ['Acme', 'Beta', 'Servers']);
+  assert.deepEqual(
+    groups.map((group) => group.name),
+    ['Acme', 'Beta', 'Servers'],
+  );
   assert.equal(await api.getGroup(old.id), undefined);
   assert.deepEqual(groups.find((group) => group.id === acme.id)?.child_ids, [servers.id]);
 
@@ -253,7 +261,10 @@ test('devices of a whole subtree via ancestor_group_id', async () => {
   const inHq = level.addDevice({ hostname: 'B', group_id: hq.id });
   level.addDevice({ hostname: 'C', group_id: beta.id });
   level.addDevice({ hostname: 'D' });
-  assert.deepEqual((await client().listDevices({ ancestor_group_id: acme.id })).map((device) => device.id), [inAcme.id, inHq.id]);
+  assert.deepEqual(
+    (await client().listDevices({ ancestor_group_id: acme.id })).map((device) => device.id),
+    [inAcme.id, inHq.id],
+  );
   assert.equal((await client().getGroup(acme.id))?.descendent_device_count, 2);
 });
 
@@ -263,12 +274,21 @@ test('alerts by status, and a resolved one moves lists', async () => {
   const first = level.addAlert({ device_id: device.id, severity: 'emergency' });
   const second = level.addAlert({ device_id: other.id });
   const api = client();
-  assert.deepEqual((await api.listAlerts('active')).map((alert) => alert.id), [first.id, second.id]);
+  assert.deepEqual(
+    (await api.listAlerts('active')).map((alert) => alert.id),
+    [first.id, second.id],
+  );
   assert.deepEqual(await api.listAlerts('resolved'), []);
   level.resolveAlert(first.id);
   const resolved = await api.listAlerts('resolved');
-  assert.deepEqual(resolved.map((alert) => [alert.id, alert.is_resolved, typeof alert.resolved_at]), [[first.id, true, 'string']]);
-  assert.deepEqual((await api.listAlerts('active', { device_id: other.id })).map((alert) => alert.id), [second.id]);
+  assert.deepEqual(
+    resolved.map((alert) => [alert.id, alert.is_resolved, typeof alert.resolved_at]),
+    [[first.id, true, 'string']],
+  );
+  assert.deepEqual(
+    (await api.listAlerts('active', { device_id: other.id })).map((alert) => alert.id),
+    [second.id],
+  );
   assert.deepEqual(level.requestsTo('/alerts').at(-1)!.query, { device_id: other.id, status: 'active', limit: '100' });
 });
 
@@ -277,7 +297,10 @@ test('testConnection asks for one group and reports when', async () => {
   const result = await client().testConnection();
   assert.equal(result.ok, true);
   assert.ok(result.checkedAt >= before);
-  assert.deepEqual(level.requests.map((request) => [request.path, request.query]), [['/groups', { limit: '1' }]]);
+  assert.deepEqual(
+    level.requests.map((request) => [request.path, request.query]),
+    [['/groups', { limit: '1' }]],
+  );
   const error = await rejection(new LevelApi({ baseUrl: level.url, apiKey: 'wrong-key' }).testConnection());
   assert.equal(error.kind, 'unauthorized');
 });

@@ -54,7 +54,13 @@ test('a paused target keeps its backlog queued across a restart, and resume send
   await sender.deliver(disk);
   await forwarderHadItsChance();
   const held = [...jobsFor(relay.store, keyOf(cpu)), ...jobsFor(relay.store, keyOf(disk))];
-  assert.deepEqual(held.map((job) => [job.event_type, job.status, job.attempts]), [['ALERT', 'queued', 0], ['ALERT', 'queued', 0]]);
+  assert.deepEqual(
+    held.map((job) => [job.event_type, job.status, job.attempts]),
+    [
+      ['ALERT', 'queued', 0],
+      ['ALERT', 'queued', 0],
+    ],
+  );
   const [pause] = relay.status().pausedTargets!;
   assert.equal(pause!.target, 'default');
   assert.equal(pause!.pausedBy, 'Tess (technician)');
@@ -71,7 +77,11 @@ test('a paused target keeps its backlog queued across a restart, and resume send
   const resumed = await call('resumeTarget', { target: 'default' });
   assert.deepEqual(resumed.ok && resumed.value, { wasPaused: true });
   await ilert.waitFor(() => ilert.events.length === 2, 5000, 'the backlog after resume');
-  assert.deepEqual(ilert.events.map((event) => event.alertKey), [keyOf(disk), keyOf(cpu)], 'the critical alert goes first although it came second');
+  assert.deepEqual(
+    ilert.events.map((event) => event.alertKey),
+    [keyOf(disk), keyOf(cpu)],
+    'the critical alert goes first although it came second',
+  );
   await waitForStore(relay.store, () => relay.status().queueDepth === 0, 5000, 'the queue to drain');
   assert.deepEqual(relay.status().pausedTargets, []);
 });

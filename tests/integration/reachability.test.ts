@@ -80,10 +80,7 @@ test('a proxy whose upstream refuses answers 502, reported as http-status with t
   t.after(() => proxy.stop());
   const problem = failure(await checkReachability(proxy.url, first.relay.instanceId, { localUrl: firstBase }));
   assert.equal(problem.problem, 'http-status');
-  assert.equal(
-    problem.message,
-    `the URL answers, but with HTTP 502 — the tunnel or proxy cannot reach the relay on this machine (is it pointed at ${new URL(firstBase).host}?)`,
-  );
+  assert.equal(problem.message, `the URL answers, but with HTTP 502 — the tunnel or proxy cannot reach the relay on this machine (is it pointed at ${new URL(firstBase).host}?)`);
 });
 
 test('a redirect is an http-status problem: Level posts to the URL as entered', async (t) => {
@@ -183,7 +180,10 @@ test('the relay’s own dashboard port is recognised and named, and a reserved p
   try {
     const pasted = await checkReachability(`http://127.0.0.1:${port}`, first.relay.instanceId, { localUrl: first.url });
     assert.equal(pasted.ok, false);
-    assert.match(pasted.ok ? '' : pasted.message, new RegExp(`^that is the relay's dashboard port, not its receiver: point the tunnel or proxy at the receiver \\(${first.url.replace(/[.]/g, '\\.')}\\)`));
+    assert.match(
+      pasted.ok ? '' : pasted.message,
+      new RegExp(`^that is the relay's dashboard port, not its receiver: point the tunnel or proxy at the receiver \\(${first.url.replace(/[.]/g, '\\.')}\\)`),
+    );
   } finally {
     await admin.close();
   }

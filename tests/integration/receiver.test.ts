@@ -14,7 +14,10 @@ const sender = new LevelSender({ url: harness.url, secret: SECRET });
 const base = harness.url.replace('/webhooks/level', '');
 
 function lastDelivery() {
-  return inspect(harness.relay).row('SELECT d.*, b.body FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id DESC LIMIT 1') as Record<string, unknown>;
+  return inspect(harness.relay).row('SELECT d.*, b.body FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id DESC LIMIT 1') as Record<
+    string,
+    unknown
+  >;
 }
 
 test('GET /healthz answers ok and nothing else', async () => {
@@ -75,12 +78,37 @@ test('exotic raw bodies verify byte for byte', async () => {
 test('every rejection has its status code and a one-line reason, and is recorded', async () => {
   const good = JSON.stringify(alertEvent());
   const cases: { name: string; send: () => Promise<Response>; status: number; reason: RegExp }[] = [
-    { name: 'no signature', send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: good }), status: 401, reason: /missing x-level-signature/ },
-    { name: 'wrong secret', send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-level-signature': sign('wrong-secret', good) }, body: good }), status: 401, reason: /bad signature/ },
-    { name: 'not JSON, not sent as JSON', send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-level-signature': sign(SECRET, 'hello') }, body: 'hello' }), status: 415, reason: /unsupported content type "text\/plain" and the body is not JSON/ },
-    { name: 'too large', send: () => sender.postRaw(`{"pad":"${'x'.repeat(1024 * 1024)}"}`).then((r) => new Response(r.body, { status: r.status })), status: 413, reason: /body too large/ },
+    {
+      name: 'no signature',
+      send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: good }),
+      status: 401,
+      reason: /missing x-level-signature/,
+    },
+    {
+      name: 'wrong secret',
+      send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-level-signature': sign('wrong-secret', good) }, body: good }),
+      status: 401,
+      reason: /bad signature/,
+    },
+    {
+      name: 'not JSON, not sent as JSON',
+      send: () => fetch(harness.url, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-level-signature': sign(SECRET, 'hello') }, body: 'hello' }),
+      status: 415,
+      reason: /unsupported content type "text\/plain" and the body is not JSON/,
+    },
+    {
+      name: 'too large',
+      send: () => sender.postRaw(`{"pad":"${'x'.repeat(1024 * 1024)}"}`).then((r) => new Response(r.body, { status: r.status })),
+      status: 413,
+      reason: /body too large/,
+    },
     { name: 'bad JSON', send: () => sender.postRaw('{"event_type":').then((r) => new Response(r.body, { status: r.status })), status: 400, reason: /^bad JSON/ },
-    { name: 'schema', send: () => sender.postRaw(JSON.stringify({ event_type: 'alert_active' })).then((r) => new Response(r.body, { status: r.status })), status: 422, reason: /^event_id: / },
+    {
+      name: 'schema',
+      send: () => sender.postRaw(JSON.stringify({ event_type: 'alert_active' })).then((r) => new Response(r.body, { status: r.status })),
+      status: 422,
+      reason: /^event_id: /,
+    },
   ];
   for (const entry of cases) {
     const response = await entry.send();
@@ -107,7 +135,12 @@ test('a body over 1 MiB sent chunked without a length is refused with 413 too', 
       controller.enqueue(chunk);
     },
   });
-  const response = await fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-level-signature': 'sha256=00' }, body: stream, duplex: 'half' } as RequestInit).catch((error: Error) => error);
+  const response = await fetch(harness.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-level-signature': 'sha256=00' },
+    body: stream,
+    duplex: 'half',
+  } as RequestInit).catch((error: Error) => error);
   if (response instanceof Error) assert.fail(`expected a 413 answer, got ${response.message}`);
   assert.equal(response.status, 413);
   assert.equal(lastDelivery().status_code, 413);
@@ -150,7 +183,14 @@ test('device and group events are mirrored, not forwarded', async () => {
 
 test('stored headers are redacted and the forwarded address is logged', async () => {
   const raw = JSON.stringify(alertEvent());
-  await sender.postRaw(raw, { authorization: 'Bearer hunter2', cookie: 'session=abc', 'x-automation-secret': 'abc', 'x-forwarded-for': '203.0.113.7, 10.0.0.1', 'cf-connecting-ip': '198.51.100.9', 'x-level-signature': sign(SECRET, raw) });
+  await sender.postRaw(raw, {
+    authorization: 'Bearer hunter2',
+    cookie: 'session=abc',
+    'x-automation-secret': 'abc',
+    'x-forwarded-for': '203.0.113.7, 10.0.0.1',
+    'cf-connecting-ip': '198.51.100.9',
+    'x-level-signature': sign(SECRET, raw),
+  });
   const delivery = lastDelivery();
   const headers = JSON.parse(delivery.headers as string) as Record<string, string>;
   assert.equal(headers.authorization, '[redacted]');

@@ -49,7 +49,10 @@ test('a missed resolve is healed: Level no longer lists the alert, Level confirm
   level.resolveAlert(alert.id); // ...and its alert_resolved webhook never arrives (the laptop slept)
   const run = await harness.relay.reconciler.run('wake');
   assert.equal(run.outcome, 'ok');
-  assert.deepEqual(run.changes.map((change) => [change.levelAlertId, change.action]), [[alert.id, 'resolved']]);
+  assert.deepEqual(
+    run.changes.map((change) => [change.levelAlertId, change.action]),
+    [[alert.id, 'resolved']],
+  );
   assert.ok(level.requestsTo(`/alerts/${alert.id}`).length >= 1, 'confirmed with GET /alerts/{id} before resolving');
   await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'RESOLVE'), 5000, 'the RESOLVE');
   assert.equal(ilert.alertByKey(key)?.status, 'RESOLVED', 'the fake ilert ends with the alert resolved');
@@ -61,7 +64,14 @@ test('a missed resolve is healed: Level no longer lists the alert, Level confirm
   // The late webhook, should it come after all, changes nothing.
   await sender.deliver(webhookFor(alert, 'alert_resolved'));
   const jobs = jobsFor(harness.relay.store, key);
-  assert.deepEqual(jobs.map((job) => [job.event_type, job.status]), [['ALERT', 'delivered'], ['RESOLVE', 'delivered'], ['RESOLVE', 'skipped']]);
+  assert.deepEqual(
+    jobs.map((job) => [job.event_type, job.status]),
+    [
+      ['ALERT', 'delivered'],
+      ['RESOLVE', 'delivered'],
+      ['RESOLVE', 'skipped'],
+    ],
+  );
   assert.equal(ilert.eventsFor(key).length, 2);
 });
 
@@ -69,14 +79,23 @@ test('a missed active alert is backfilled once, not twice, when its webhook arri
   const alert = level.addAlert({ device_id: deviceId, severity: 'warning', name: 'Backup failed' });
   const key = alertKeyFor(alert.id);
   const run = await harness.relay.reconciler.run('manual');
-  assert.deepEqual(run.changes.map((change) => [change.levelAlertId, change.action]), [[alert.id, 'backfilled']]);
+  assert.deepEqual(
+    run.changes.map((change) => [change.levelAlertId, change.action]),
+    [[alert.id, 'backfilled']],
+  );
   await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the backfilled ALERT');
 
   await sender.deliver(webhookFor(alert)); // Level's own delivery, hours late
   const again = await harness.relay.reconciler.run('schedule');
   assert.deepEqual(again.changes, [], 'a second run finds nothing to do');
   const jobs = jobsFor(harness.relay.store, key);
-  assert.deepEqual(jobs.map((job) => [job.event_type, job.status]), [['ALERT', 'delivered'], ['ALERT', 'skipped']]);
+  assert.deepEqual(
+    jobs.map((job) => [job.event_type, job.status]),
+    [
+      ['ALERT', 'delivered'],
+      ['ALERT', 'skipped'],
+    ],
+  );
   assert.match(String(jobs[1]!.reason), /already sent to ilert when reconciliation backfilled it/);
   assert.equal(ilert.eventsFor(key).length, 1, 'ilert saw one ALERT');
 });
@@ -100,7 +119,10 @@ test('an alert Level has deleted (404 on its own page) is resolved too', async (
   await sender.deliver(webhookFor(deleted));
   level.alerts.delete(deleted.id);
   const result = await harness.relay.reconciler.run('manual');
-  assert.deepEqual(result.changes.map((change) => [change.name, change.action]), [['Deleted in Level', 'resolved']]);
+  assert.deepEqual(
+    result.changes.map((change) => [change.name, change.action]),
+    [['Deleted in Level', 'resolved']],
+  );
   assert.equal(harness.relay.read.alertsByIds([deleted.id])[0]!.state, 'resolved');
 });
 

@@ -34,7 +34,13 @@ before(async () => {
   const branch = level.addGroup({ name: 'Branch', parent_id: acme.id });
   const beta = level.addGroup({ name: 'Beta' });
   Object.assign(ids, { acme: acme.id, hq: hq.id, servers: servers.id, rack: rack.id, branch: branch.id, beta: beta.id });
-  ids.rackDevice = level.addDevice({ hostname: 'RACK1-SQL', group_id: rack.id, platform: 'Windows', operating_system: { full_operating_system: 'Microsoft Windows Server 2022 Standard', major_version: '10', minor_version: '20348', architecture: 'x64' }, last_logged_in_user: 'ACME\\admin' }).id;
+  ids.rackDevice = level.addDevice({
+    hostname: 'RACK1-SQL',
+    group_id: rack.id,
+    platform: 'Windows',
+    operating_system: { full_operating_system: 'Microsoft Windows Server 2022 Standard', major_version: '10', minor_version: '20348', architecture: 'x64' },
+    last_logged_in_user: 'ACME\\admin',
+  }).id;
   ids.branchDevice = level.addDevice({ hostname: 'BRANCH-PC', group_id: branch.id }).id;
   ids.betaDevice = level.addDevice({ hostname: 'BETA-PC', group_id: beta.id }).id;
   harness = await startRelay({
@@ -167,7 +173,10 @@ test('a deleted group disappears from the table after a sync; its devices fall b
   level.deleteGroup(ids.beta!);
   await harness.relay.directory.syncAll();
   const view = harness.relay.router.view();
-  assert.equal(view.rows.some((row) => row.groupId === ids.beta), false);
+  assert.equal(
+    view.rows.some((row) => row.groupId === ids.beta),
+    false,
+  );
   const decision = harness.relay.router.routeFor({ id: 'probe', device_id: ids.betaDevice! } as LevelAlert);
   assert.equal(decision.target, 'default');
   assert.match(decision.reason, /is unknown: default route/);

@@ -74,15 +74,21 @@ test('a synthetic test alert goes through the public URL and passes every hop', 
   harness.relay.integrationTest.start('synthetic');
   const result = await finished();
   assert.equal(result.outcome, 'passed', JSON.stringify(result.hops));
-  assert.deepEqual(result.hops.map((hop) => [hop.id, hop.status]), [
-    ['received', 'ok'],
-    ['signature', 'ok'],
-    ['sent', 'ok'],
-    ['ilert-alert', 'ok'],
-    ['resolve-sent', 'ok'],
-    ['ilert-resolved', 'ok'],
-  ]);
-  assert.ok(proxy.requests.some((request) => request.xff), 'it went through the proxy, as Level would');
+  assert.deepEqual(
+    result.hops.map((hop) => [hop.id, hop.status]),
+    [
+      ['received', 'ok'],
+      ['signature', 'ok'],
+      ['sent', 'ok'],
+      ['ilert-alert', 'ok'],
+      ['resolve-sent', 'ok'],
+      ['ilert-resolved', 'ok'],
+    ],
+  );
+  assert.ok(
+    proxy.requests.some((request) => request.xff),
+    'it went through the proxy, as Level would',
+  );
   const alert = ilert.alertByKey(alertKeyFor(result.levelAlertId!))!;
   assert.equal(alert.status, 'RESOLVED');
   assert.match(alert.summary, /TEST — synthetic alert/, 'a synthetic test alert says so');
@@ -94,7 +100,13 @@ test('waiting for Level: a real test alert from Level is followed through to RES
   const sender = new LevelSender({ url: `${proxy.url}/webhooks/level`, secret: SECRET, attempts: 1 });
   const event = alertEvent({ name: 'Level test alert' });
   await sender.deliver(event);
-  await waitForEvent(harness.relay.events, 'change', () => harness.relay.integrationTest.current()?.hops.find((hop) => hop.id === 'ilert-alert')?.status === 'ok', 10_000, 'the alert in ilert');
+  await waitForEvent(
+    harness.relay.events,
+    'change',
+    () => harness.relay.integrationTest.current()?.hops.find((hop) => hop.id === 'ilert-alert')?.status === 'ok',
+    10_000,
+    'the alert in ilert',
+  );
   await sender.deliver(alertEvent({ alertId: event.data.id, eventType: 'alert_resolved' }));
   const result = await finished();
   assert.equal(result.outcome, 'passed', JSON.stringify(result.hops));
@@ -150,7 +162,10 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   assert.equal(ilert.alertByKey(key)?.status, 'PENDING', 'still open while ilert is down');
   ilert.mode = { kind: 'ok' };
   await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'RESOLVED', 5000, 'the test alert resolved in ilert');
-  assert.deepEqual(ilert.eventsFor(key).map((event) => event.eventType), ['ALERT', 'RESOLVE']);
+  assert.deepEqual(
+    ilert.eventsFor(key).map((event) => event.eventType),
+    ['ALERT', 'RESOLVE'],
+  );
 });
 
 test('the reconciler resolves a test alert left open by a relay that stopped mid-test, and never the running one', async (t) => {

@@ -90,11 +90,17 @@ test('in the in-memory queue, age outranks severity after long enough: nothing s
   // A RESOLVE never overtakes its ALERT, whatever its rank.
   queue.queued({ id: 3, alertKey: 'pair', target: 'default', priorityAt: now + 2 * RANK_STEP_MS, dueAt: 0 });
   queue.queued({ id: 4, alertKey: 'pair', target: 'default', priorityAt: now - 60 * 60_000, dueAt: 0 });
-  assert.deepEqual(queue.takeDue('default', 1, 10).map((job) => job.id), [1, 2, 3]);
+  assert.deepEqual(
+    queue.takeDue('default', 1, 10).map((job) => job.id),
+    [1, 2, 3],
+  );
   queue.inFlight(3);
   assert.deepEqual(queue.takeDue('default', 1, 10), [], 'the RESOLVE waits while its ALERT is on the wire');
   queue.finished(3);
-  assert.deepEqual(queue.takeDue('default', 1, 10).map((job) => job.id), [4]);
+  assert.deepEqual(
+    queue.takeDue('default', 1, 10).map((job) => job.id),
+    [4],
+  );
 });
 
 test('the alert board survives a storm: one name on many devices, or one device with many alerts, is one row with a count', async () => {
@@ -108,7 +114,16 @@ test('the alert board survives a storm: one name on many devices, or one device 
     const byName = page({});
     assert.equal(byName.total, 301, 'one group for the outage, and the 300 single alerts');
     assert.equal(byName.rows.length, 100, 'one page, not the whole board');
-    assert.deepEqual(byName.rows[0], { kind: 'group', by: 'name', key: 'Host unreachable', count: 1000, severity: 'critical', devices: 1000, names: 1, newestAt: byName.rows[0]!.kind === 'group' ? byName.rows[0]!.newestAt : 0 });
+    assert.deepEqual(byName.rows[0], {
+      kind: 'group',
+      by: 'name',
+      key: 'Host unreachable',
+      count: 1000,
+      severity: 'critical',
+      devices: 1000,
+      names: 1,
+      newestAt: byName.rows[0]!.kind === 'group' ? byName.rows[0]!.newestAt : 0,
+    });
     assert.equal(byName.rows[1]!.kind, 'alert', 'a group of one is shown as its alert');
     assert.deepEqual(byName.counts, { emergency: 0, critical: 1000, warning: 300, information: 0 });
 
@@ -119,7 +134,10 @@ test('the alert board survives a storm: one name on many devices, or one device 
 
     const byDevice = page({ groupBy: 'device', offset: 1000 });
     assert.equal(byDevice.total, 1001, 'the outage’s 1,000 devices one by one, then the server');
-    assert.deepEqual(byDevice.rows.map((entry) => (entry.kind === 'group' ? [entry.key, entry.count, entry.names] : entry.kind)), [['SRV-01', 300, 300]]);
+    assert.deepEqual(
+      byDevice.rows.map((entry) => (entry.kind === 'group' ? [entry.key, entry.count, entry.names] : entry.kind)),
+      [['SRV-01', 300, 300]],
+    );
   } finally {
     await harness.stop();
   }

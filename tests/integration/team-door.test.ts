@@ -153,7 +153,10 @@ test('an invitation pairs once: the code becomes a personal token, and a second 
   assert.ok(Buffer.from(token, 'base64url').length === 32, 'a random 32-byte token');
   assert.equal((await request('/pair', { body: { code: pairingCode } })).status, 401, 'single use');
 
-  const row = harness.relay.store.db.prepare(`SELECT token_hash, pairing_hash FROM members WHERE name = 'Vera Viewer'`).get() as { token_hash: string; pairing_hash: string | null };
+  const row = harness.relay.store.db.prepare(`SELECT token_hash, pairing_hash FROM members WHERE name = 'Vera Viewer'`).get() as {
+    token_hash: string;
+    pairing_hash: string | null;
+  };
   assert.notEqual(row.token_hash, token, 'stored hashed');
   assert.equal(row.pairing_hash, null);
 
@@ -256,7 +259,14 @@ test('a stale admin link opened fresh gets the "open the link" page, not JSON', 
 
 test('more than 20 failed authentications in a minute get the address 429 for a minute, even with a good token', async (t) => {
   // A door of its own: the failures of the tests above must not count, and this one shuts 127.0.0.1 out for a minute.
-  const door: AdminServer = new AdminServer({ handlers: createHandlers(harness.relay, service, () => door), rendererDir, team: harness.relay.teamDoor, ownerToken: new OwnerToken(harness.dataDir), host: '0.0.0.0', tls });
+  const door: AdminServer = new AdminServer({
+    handlers: createHandlers(harness.relay, service, () => door),
+    rendererDir,
+    team: harness.relay.teamDoor,
+    ownerToken: new OwnerToken(harness.dataDir),
+    host: '0.0.0.0',
+    tls,
+  });
   const previousPort = port;
   ({ port } = await door.listen(0));
   t.after(async () => {

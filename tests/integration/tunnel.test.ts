@@ -52,7 +52,14 @@ function harness(t: { after(fn: () => Promise<void> | void): void }, options: Pa
     argsLog,
     crashFile,
     until: (check, what, timeoutMs = 5000) => waitForEvent(tunnel, 'state', () => (check(tunnel.state) ? tunnel.state : undefined), timeoutMs, what),
-    loggedArgs: () => (fs.existsSync(argsLog) ? fs.readFileSync(argsLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as string[]) : []),
+    loggedArgs: () =>
+      fs.existsSync(argsLog)
+        ? fs
+            .readFileSync(argsLog, 'utf8')
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as string[])
+        : [],
   };
 }
 
@@ -81,7 +88,10 @@ test('a quick tunnel reports the URL from the box cloudflared prints, run with t
   assert.equal(state.urlChangedAt, undefined);
   assert.equal(state.warning, undefined);
   assert.deepEqual(h.loggedArgs(), [['tunnel', '--no-autoupdate', '--url', LOCAL_URL]]);
-  assert.deepEqual(h.states.map((s) => s.status), ['starting', 'running']);
+  assert.deepEqual(
+    h.states.map((s) => s.status),
+    ['starting', 'running'],
+  );
   assert.ok(h.logs.some((line) => line.includes('Your quick Tunnel has been created!')));
 });
 
@@ -143,7 +153,7 @@ test('no URL within startTimeoutMs: cloudflared is killed and started again', as
   assert.ok(isGone(firstPid), 'the silent process was killed');
   const next = await h.until((s) => s.pid !== undefined && s.pid !== firstPid, 'started again');
   assert.equal(next.status, 'restarting', 'still restarting until a URL appears');
-  await waitForEvent(h.tunnel, 'log', () => h.logs.filter((line) => line.includes('Requesting new quick Tunnel')).length === 2, 3000, 'the second run\'s output');
+  await waitForEvent(h.tunnel, 'log', () => h.logs.filter((line) => line.includes('Requesting new quick Tunnel')).length === 2, 3000, "the second run's output");
   assert.equal(h.loggedArgs().length, 2);
 });
 
@@ -174,7 +184,7 @@ test('a named tunnel runs with its token, reports the configured URL and never s
   assert.ok(!h.logs.join('\n').includes(TOKEN));
 });
 
-test('a token in cloudflared\'s error output is masked in lastError and in the log', async (t) => {
+test("a token in cloudflared's error output is masked in lastError and in the log", async (t) => {
   const h = harness(t, { token: TOKEN, publicUrl: 'https://relay.example.com' }, { FAKE_CLOUDFLARED_ERR_WITH_TOKEN: '1' });
   h.tunnel.start();
   const state = await h.until((s) => s.status === 'restarting', 'restarting');
@@ -218,6 +228,9 @@ test('stop() kills cloudflared when it ignores SIGTERM', async (t) => {
   await h.tunnel.stop();
   assert.ok(performance.now() - started >= 190, 'waited for the grace period first');
   assert.ok(isGone(pid!));
-  assert.ok(h.logs.some((line) => line.includes('Initiating graceful shutdown')), 'SIGTERM came first');
+  assert.ok(
+    h.logs.some((line) => line.includes('Initiating graceful shutdown')),
+    'SIGTERM came first',
+  );
   assert.equal(h.tunnel.state.status, 'stopped');
 });

@@ -29,7 +29,10 @@ test('tray: a relay problem outranks every alert, and it counts the Health list'
   const down = trayState({ ...withCounts({ critical: 3 }), status: { ...healthy.status, diagnoses: [finding('receiver-down', 'error', 'The receiver is not listening')] } });
   assert.equal(down.icon, 'problem');
   assert.match(down.tooltip, /1 problem: The receiver is not listening/);
-  const two = trayState({ ...healthy, status: { ...healthy.status, queueDepth: 4, diagnoses: [finding('a', 'error', 'Key refused'), finding('b', 'warning', 'ilert answers 503')] } });
+  const two = trayState({
+    ...healthy,
+    status: { ...healthy.status, queueDepth: 4, diagnoses: [finding('a', 'error', 'Key refused'), finding('b', 'warning', 'ilert answers 503')] },
+  });
   assert.match(two.tooltip, /4 queued for ilert · 2 problems: Key refused, ilert answers 503/);
   const warningOnly = trayState({ ...healthy, status: { ...healthy.status, diagnoses: [finding('b', 'warning', 'ilert answers 503')] } });
   assert.equal(warningOnly.icon, 'clear', 'a warning is named, not an alarm');
@@ -62,7 +65,13 @@ const prefs = { minSeverity: 'warning' as const, notifyResolves: false, pausedUn
 test('notifications: one alert is one toast that opens that alert', () => {
   const [plan, ...rest] = planNotifications([{ kind: 'alert', alert: alert('a1', 'critical', 'Low disk space') }], prefs, now);
   assert.deepEqual(rest, []);
-  assert.deepEqual(plan, { title: 'CRITICAL: Low disk space', body: 'Low disk space on HOST-1', urgent: true, target: { view: 'alerts', levelAlertId: 'a1' }, acceptAlertId: 'a1' });
+  assert.deepEqual(plan, {
+    title: 'CRITICAL: Low disk space',
+    body: 'Low disk space on HOST-1',
+    urgent: true,
+    target: { view: 'alerts', levelAlertId: 'a1' },
+    acceptAlertId: 'a1',
+  });
 });
 
 test('notifications: a burst becomes one summary, not twelve toasts', () => {
@@ -97,7 +106,14 @@ test('app protocol: files resolve inside the renderer directory only', () => {
     const file = resolveAppFile(escape, root);
     assert.ok(file === undefined || file.startsWith(root + path.sep), `${escape} stays inside: ${file}`);
   }
-  for (const bad of ['app://relay/a%00b', 'app://other/index.html', 'file:///etc/passwd', 'app://relay/%E0%A4%A', 'app://relay/..%5csecret', 'app://relay/..%2f..%2fetc%2fpasswd']) {
+  for (const bad of [
+    'app://relay/a%00b',
+    'app://other/index.html',
+    'file:///etc/passwd',
+    'app://relay/%E0%A4%A',
+    'app://relay/..%5csecret',
+    'app://relay/..%2f..%2fetc%2fpasswd',
+  ]) {
     assert.equal(resolveAppFile(bad, root), undefined, bad);
   }
 });

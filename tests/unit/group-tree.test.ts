@@ -136,19 +136,16 @@ test('a group whose parent is not in the list becomes a flagged root', () => {
   assert.equal(orphaned.byId.get('kid')!.issue, 'missing-parent');
   assert.equal(orphaned.byId.get('kid')!.declaredParentId, 'gone');
   assert.equal(orphaned.pathOf('grandkid'), 'Kid / Grandkid');
-  assert.deepEqual(orphaned.rows().map((row) => [row.depth, row.id, row.issue]), [
-    [0, 'kid', 'missing-parent'],
-    [1, 'grandkid', undefined],
-    [0, 'root', undefined],
-  ]);
-  assert.equal(
-    resolveRoute('grandkid', orphaned, new Map(), 'skip').reason,
-    'no mapping for “Kid / Grandkid” or its ancestors: skipped',
+  assert.deepEqual(
+    orphaned.rows().map((row) => [row.depth, row.id, row.issue]),
+    [
+      [0, 'kid', 'missing-parent'],
+      [1, 'grandkid', undefined],
+      [0, 'root', undefined],
+    ],
   );
-  assert.equal(
-    resolveRoute('kid', orphaned, new Map(), 'skip').reason,
-    'no mapping for “Kid” or its ancestors (its parent gone is not in Level’s group list): skipped',
-  );
+  assert.equal(resolveRoute('grandkid', orphaned, new Map(), 'skip').reason, 'no mapping for “Kid / Grandkid” or its ancestors: skipped');
+  assert.equal(resolveRoute('kid', orphaned, new Map(), 'skip').reason, 'no mapping for “Kid” or its ancestors (its parent gone is not in Level’s group list): skipped');
 });
 
 test('duplicate ids keep the first copy', () => {

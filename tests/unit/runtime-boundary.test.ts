@@ -5,12 +5,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NODE_FLAGS, ROOT, startChildRelay, tempDataDir } from '../helpers/relay-harness.ts';
 
-const RUNTIME_ELECTRON_IMPORT = /^\s*(import\s+(?!type\b)[^;]*from\s+['"]electron(\/[^'"]*)?['"]|import\s+['"]electron['"]|.*\brequire\(\s*['"]electron['"]\s*\)|.*\bimport\(\s*['"]electron['"]\s*\))/m;
+const RUNTIME_ELECTRON_IMPORT =
+  /^\s*(import\s+(?!type\b)[^;]*from\s+['"]electron(\/[^'"]*)?['"]|import\s+['"]electron['"]|.*\brequire\(\s*['"]electron['"]\s*\)|.*\bimport\(\s*['"]electron['"]\s*\))/m;
 const GUARDED_DIRS = ['electron/core', 'electron/cli', 'shared', 'renderer'];
 
 function sourceFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile() && /\.(ts|tsx|js|mjs|cjs)$/.test(entry.name))
     .map((entry) => path.join(entry.parentPath, entry.name));
 }

@@ -119,7 +119,10 @@ test('the README documents every setting and every environment variable', () => 
 
 test('with a codec (safeStorage in the desktop app) secrets are encrypted at rest and read back', () => {
   const dir = tempDataDir();
-  const codec = { encrypt: (plain: string) => Buffer.from([...plain].reverse().join('')).toString('base64'), decrypt: (stored: string) => [...Buffer.from(stored, 'base64').toString()].reverse().join('') };
+  const codec = {
+    encrypt: (plain: string) => Buffer.from([...plain].reverse().join('')).toString('base64'),
+    decrypt: (stored: string) => [...Buffer.from(stored, 'base64').toString()].reverse().join(''),
+  };
   new SettingsFile(dir, codec).update({ levelWebhookSecret: 'very-secret-value-123', port: 9000 });
   const onDisk = fs.readFileSync(path.join(dir, 'settings.json'), 'utf8');
   assert.doesNotMatch(onDisk, /very-secret-value-123/);

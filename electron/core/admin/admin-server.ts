@@ -221,7 +221,13 @@ export class AdminServer implements AdminDoor {
 
   #json(response: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
     const text = JSON.stringify(body);
-    response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers });
+    response.writeHead(status, {
+      ...SECURITY_HEADERS,
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     response.end(text);
   }
 
@@ -268,7 +274,12 @@ export class AdminServer implements AdminDoor {
     const waitMs = this.#limiter.blockedFor(address);
     if (waitMs > 0) {
       const seconds = Math.ceil(waitMs / 1000);
-      return this.#json(response, 429, { error: { code: 'bad_input', message: `too many failed sign-ins from ${address}: try again in ${seconds} s` } }, { 'retry-after': String(seconds) });
+      return this.#json(
+        response,
+        429,
+        { error: { code: 'bad_input', message: `too many failed sign-ins from ${address}: try again in ${seconds} s` } },
+        { 'retry-after': String(seconds) },
+      );
     }
     if (!this.#hostAllowed(request.headers.host)) {
       return this.#json(response, 421, { error: { code: 'bad_input', message: `foreign Host header: open the dashboard through ${this.origin}` } });

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { methods, METHOD_ROLES, roleAllows, type Caller, type CallerView, type DeliveryFilter, type Handlers, type MethodName, type SettingsView } from '../../../shared/contract.ts';
+import {
+  methods,
+  METHOD_ROLES,
+  roleAllows,
+  type Caller,
+  type CallerView,
+  type DeliveryFilter,
+  type Handlers,
+  type MethodName,
+  type SettingsView,
+} from '../../../shared/contract.ts';
 import { NotFoundError, type Relay } from '../relay.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { settingsMetadata } from '../settings.ts';
@@ -61,7 +71,9 @@ function resolveToFollow(relay: Relay, jobId: number, thenResolve: boolean): num
   const { name, resolve } = resolved;
   if (!resolve) throw new ActionError(`${name} is resolved, and no RESOLVE was queued for it: re-running its ALERT would leave it open in ilert, so it is refused`);
   if (!thenResolve) {
-    throw new ActionError(`${name} is resolved: re-running its ALERT alone would open it again in ilert and page someone. Confirm to send the ALERT followed by its RESOLVE (thenResolve: true)`);
+    throw new ActionError(
+      `${name} is resolved: re-running its ALERT alone would open it again in ilert and page someone. Confirm to send the ALERT followed by its RESOLVE (thenResolve: true)`,
+    );
   }
   if (resolve.status === 'in_flight') throw new ActionError(`the RESOLVE of ${name} is being sent right now: try again in a moment`);
   return resolve.id;
@@ -70,9 +82,7 @@ function resolveToFollow(relay: Relay, jobId: number, thenResolve: boolean): num
 /** The job is the ALERT of an alert that is over: its name, and the RESOLVE that closed it, if any. */
 function resolvedAlertOf(relay: Relay, jobId: number): { name: string; resolve: { id: number; status: string } | undefined } | undefined {
   const job = relay.store.sql
-    .get(
-      `SELECT o.event_type, o.alert_key, o.target, a.state, a.name, a.level_alert_id FROM outbox o LEFT JOIN alerts a ON a.level_alert_id = o.level_alert_id WHERE o.id = ?`,
-    )
+    .get(`SELECT o.event_type, o.alert_key, o.target, a.state, a.name, a.level_alert_id FROM outbox o LEFT JOIN alerts a ON a.level_alert_id = o.level_alert_id WHERE o.id = ?`)
     .get(jobId) as { event_type: string; alert_key: string; target: string; state: string | null; name: string | null; level_alert_id: string | null } | undefined;
   if (!job || job.event_type !== 'ALERT' || job.state !== 'resolved') return undefined;
   const resolve = relay.store.sql
@@ -272,7 +282,11 @@ export function isMethodName(name: string): name is MethodName {
 export async function callMethod(handlers: Handlers, name: MethodName, rawInput: unknown, caller: Caller = OWNER): Promise<CallResult> {
   const needed = METHOD_ROLES[name];
   if (!roleAllows(caller.role, needed)) {
-    return { ok: false, status: 403, error: { code: 'forbidden', message: `${name} needs the ${needed} role; ${caller.name} is ${caller.role === 'admin' ? 'an' : 'a'} ${caller.role}` } };
+    return {
+      ok: false,
+      status: 403,
+      error: { code: 'forbidden', message: `${name} needs the ${needed} role; ${caller.name} is ${caller.role === 'admin' ? 'an' : 'a'} ${caller.role}` },
+    };
   }
   const parsed = methods[name].input.safeParse(rawInput ?? {});
   if (!parsed.success) return { ok: false, status: 400, error: { code: 'bad_input', message: z.prettifyError(parsed.error) } };

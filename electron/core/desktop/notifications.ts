@@ -4,9 +4,7 @@ import { severityRank, type Severity } from '../../../shared/contract.ts';
 
 /** Something that happened that a technician may want to hear about. */
 export type DesktopEvent =
-  | { kind: 'alert'; alert: AlertRow }
-  | { kind: 'resolved'; alert: AlertRow }
-  | { kind: 'gave-up'; jobId: number; deliveryId: number | undefined; reason: string };
+  { kind: 'alert'; alert: AlertRow } | { kind: 'resolved'; alert: AlertRow } | { kind: 'gave-up'; jobId: number; deliveryId: number | undefined; reason: string };
 
 export interface PlannedNotification {
   title: string;
@@ -38,7 +36,13 @@ export function planNotifications(events: readonly DesktopEvent[], preferences: 
   const alerts = events.flatMap((event) => (event.kind === 'alert' && rank(event.alert.severity) >= rank(preferences.minSeverity) ? [event.alert] : []));
   if (alerts.length === 1) {
     const alert = alerts[0]!;
-    plans.push({ title: `${(alert.severity ?? 'alert').toUpperCase()}: ${alert.name ?? 'Level alert'}`, body: describe(alert), urgent: isUrgent(alert), target: { view: 'alerts', levelAlertId: alert.levelAlertId }, acceptAlertId: alert.levelAlertId });
+    plans.push({
+      title: `${(alert.severity ?? 'alert').toUpperCase()}: ${alert.name ?? 'Level alert'}`,
+      body: describe(alert),
+      urgent: isUrgent(alert),
+      target: { view: 'alerts', levelAlertId: alert.levelAlertId },
+      acceptAlertId: alert.levelAlertId,
+    });
   } else if (alerts.length > 1) {
     const urgent = alerts.filter(isUrgent).length;
     plans.push({
@@ -52,7 +56,12 @@ export function planNotifications(events: readonly DesktopEvent[], preferences: 
   if (preferences.notifyResolves) {
     const resolved = events.flatMap((event) => (event.kind === 'resolved' ? [event.alert] : []));
     if (resolved.length === 1) {
-      plans.push({ title: `Resolved: ${resolved[0]!.name ?? 'Level alert'}`, body: describe(resolved[0]!), urgent: false, target: { view: 'alerts', levelAlertId: resolved[0]!.levelAlertId } });
+      plans.push({
+        title: `Resolved: ${resolved[0]!.name ?? 'Level alert'}`,
+        body: describe(resolved[0]!),
+        urgent: false,
+        target: { view: 'alerts', levelAlertId: resolved[0]!.levelAlertId },
+      });
     } else if (resolved.length > 1) {
       plans.push({ title: `${resolved.length} alerts resolved`, body: resolved.slice(0, 3).map(describe).join('\n'), urgent: false, target: { view: 'alerts' } });
     }

@@ -250,7 +250,16 @@ export class Forwarder {
     const body = job.eventType === 'ALERT' || job.eventType === 'RESOLVE' ? this.#options.outbox.levelBodyOf(job) : undefined;
     if (!body) {
       const why = job.eventType === 'ACCEPT' ? 'ilert’s Level.io source takes only Level’s own events: accept the alert in ilert' : 'the original Level body is no longer stored';
-      return { url: maskUrlKey(target.url), requestBody: '', statusCode: null, responseBody: null, error: `cannot pass through: ${why}`, latencyMs: 0, kind: 'config-error', maybeDelivered: false };
+      return {
+        url: maskUrlKey(target.url),
+        requestBody: '',
+        statusCode: null,
+        responseBody: null,
+        error: `cannot pass through: ${why}`,
+        latencyMs: 0,
+        kind: 'config-error',
+        maybeDelivered: false,
+      };
     }
     return postLevelBody(target.url, body, timeoutMs);
   }

@@ -72,7 +72,10 @@ export class RateLimiter {
   /** Waits for a slot (first come, first served); resolves with the function to call when the answer came. */
   acquire(key: string, now: () => number): Promise<() => void> {
     const slot = (this.#turns.get(key) ?? Promise.resolve()).then(() => this.#waitAndTake(key, now));
-    this.#turns.set(key, slot.catch(() => undefined));
+    this.#turns.set(
+      key,
+      slot.catch(() => undefined),
+    );
     return slot;
   }
 

@@ -101,9 +101,7 @@ export class JsonClient<Context> {
         throw options.createError(failure.kind, options.describe(failure, context), { status: failure.status, retryAfterMs: failure.retryAfterMs });
       }
       const delay =
-        failure.retryAfterMs !== undefined
-          ? Math.min(failure.retryAfterMs, options.maxRetryAfterMs ?? Number.POSITIVE_INFINITY)
-          : (options.retryBaseDelayMs ?? 500) * 2 ** attempt;
+        failure.retryAfterMs !== undefined ? Math.min(failure.retryAfterMs, options.maxRetryAfterMs ?? Number.POSITIVE_INFINITY) : (options.retryBaseDelayMs ?? 500) * 2 ** attempt;
       await (options.sleep ?? defaultSleep)(delay);
     }
   }

@@ -50,8 +50,16 @@ export class LevelDirectory {
       this.#store.transaction(() => {
         for (const group of groups) this.#store.mirror.upsertGroup(group, now);
         for (const device of devices) this.#store.mirror.upsertDevice(device, now);
-        this.#store.mirror.markMissingDeleted('groups', groups.map((group) => group.id), now);
-        this.#store.mirror.markMissingDeleted('devices', devices.map((device) => device.id), now);
+        this.#store.mirror.markMissingDeleted(
+          'groups',
+          groups.map((group) => group.id),
+          now,
+        );
+        this.#store.mirror.markMissingDeleted(
+          'devices',
+          devices.map((device) => device.id),
+          now,
+        );
         this.#store.collect({ kind: 'mirror' });
       });
       this.lastSyncAt = now;

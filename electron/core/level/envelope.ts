@@ -25,7 +25,10 @@ const envelopeSchema = z.object({
 
 const knownResourceSchema = z.looseObject({ id: opaqueId });
 
-const nullableText = z.string().nullish().transform((value) => value ?? undefined);
+const nullableText = z
+  .string()
+  .nullish()
+  .transform((value) => value ?? undefined);
 
 /** The alert resource in `data` of alert_* events. Lenient: a real alert is never refused for a missing detail. */
 export const alertDataSchema = z.looseObject({
@@ -53,9 +56,7 @@ export const ALERT_EVENT_TYPES = ['alert_active', 'alert_resolved'] as const;
 export const DEVICE_EVENT_TYPES = ['device_created', 'device_updated', 'device_deleted'] as const;
 export const GROUP_EVENT_TYPES = ['group_created', 'group_updated', 'group_deleted'] as const;
 
-export type ParseResult =
-  | { ok: true; envelope: Envelope; alert?: LevelAlert; notes: string[] }
-  | { ok: false; status: 400 | 422; reason: string };
+export type ParseResult = { ok: true; envelope: Envelope; alert?: LevelAlert; notes: string[] } | { ok: false; status: 400 | 422; reason: string };
 
 function firstIssue(error: z.ZodError, prefix: string): string {
   const issue = error.issues[0];
@@ -66,8 +67,7 @@ function firstIssue(error: z.ZodError, prefix: string): string {
 
 // ISO 8601 in the forms a sender plausibly writes: extended or basic, 'T' or a space, seconds and
 // fractions optional, and a zone of Z, ±hh, ±hhmm or ±hh:mm, or none at all.
-const ISO_TIME =
-  /^(\d{4})-?(\d{2})-?(\d{2})(?:[Tt ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz]|UTC|GMT)|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+const ISO_TIME = /^(\d{4})-?(\d{2})-?(\d{2})(?:[Tt ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz]|UTC|GMT)|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 // The HTTP date style (RFC 7231 / RFC 2822), which always names its zone, so Date.parse reads it
 // without guessing a local time.
 const MAIL_TIME = /^(?:[A-Z][a-z]{2}, )?\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}(?::\d{2})? (?:GMT|UTC|[+-]\d{4})$/;

@@ -95,8 +95,16 @@ const DEFAULT_RETRY_AFTER_MS = 5_000;
 const opaqueId = z.union([z.string().trim().min(1), z.number().transform(String)]);
 const optionalId = opaqueId.nullish().catch(undefined);
 // One odd field must not sink a whole listing: details that do not fit are dropped, not fatal.
-const text = z.string().nullish().catch(undefined).transform((value) => value ?? undefined);
-const count = z.number().nullish().catch(undefined).transform((value) => value ?? undefined);
+const text = z
+  .string()
+  .nullish()
+  .catch(undefined)
+  .transform((value) => value ?? undefined);
+const count = z
+  .number()
+  .nullish()
+  .catch(undefined)
+  .transform((value) => value ?? undefined);
 
 const itemSchema = z.looseObject({ id: opaqueId });
 
@@ -105,7 +113,11 @@ const groupSchema = z
     id: opaqueId,
     name: text,
     parent_id: optionalId.transform((value) => value ?? null),
-    child_ids: z.array(opaqueId).nullish().catch(undefined).transform((value) => value ?? undefined),
+    child_ids: z
+      .array(opaqueId)
+      .nullish()
+      .catch(undefined)
+      .transform((value) => value ?? undefined),
     device_count: count,
     descendent_device_count: count,
   })
@@ -120,7 +132,11 @@ const deviceSchema = z
     group_name: text,
     platform: text,
     last_logged_in_user: text,
-    online: z.boolean().nullish().catch(undefined).transform((value) => value ?? undefined),
+    online: z
+      .boolean()
+      .nullish()
+      .catch(undefined)
+      .transform((value) => value ?? undefined),
     last_seen_at: text,
     operating_system: z
       .looseObject({ full_operating_system: text, major_version: text, minor_version: text, architecture: text })
@@ -147,13 +163,15 @@ const alertSchema = z
     device_hostname: text,
     name: text,
     description: text,
-    severity: z
-      .unknown()
-      .transform((value): Severity | undefined => {
-        const lower = typeof value === 'string' ? value.trim().toLowerCase() : '';
-        return (SEVERITY_LEVELS as readonly string[]).includes(lower) ? (lower as Severity) : undefined;
-      }),
-    is_resolved: z.boolean().nullish().catch(undefined).transform((value) => value ?? undefined),
+    severity: z.unknown().transform((value): Severity | undefined => {
+      const lower = typeof value === 'string' ? value.trim().toLowerCase() : '';
+      return (SEVERITY_LEVELS as readonly string[]).includes(lower) ? (lower as Severity) : undefined;
+    }),
+    is_resolved: z
+      .boolean()
+      .nullish()
+      .catch(undefined)
+      .transform((value) => value ?? undefined),
     started_at: text,
     resolved_at: text,
   })
@@ -285,10 +303,7 @@ export class LevelApi {
         throw new LevelApiError('bad-answer', `Level returned an empty page but said there is more (GET ${path}, page ${pageNumber}); stopped instead of asking again`);
       }
       if (usedCursors.has(lastId)) {
-        throw new LevelApiError(
-          'bad-answer',
-          `Level returned the same page again (GET ${path}, page ${pageNumber} ends at ${lastId} again); stopped instead of looping`,
-        );
+        throw new LevelApiError('bad-answer', `Level returned the same page again (GET ${path}, page ${pageNumber} ends at ${lastId} again); stopped instead of looping`);
       }
       usedCursors.add(lastId);
       cursor = lastId;

@@ -18,11 +18,7 @@ function matches(secret: string, rawBody: Uint8Array, presented: Buffer): boolea
 }
 
 /** Verifies `X-Level-Signature: sha256=<hex>` over the raw body bytes, in constant time. */
-export function verifySignature(
-  header: string | undefined,
-  rawBody: Uint8Array,
-  secrets: { current?: string | undefined; previous?: string | undefined },
-): SignatureVerdict {
+export function verifySignature(header: string | undefined, rawBody: Uint8Array, secrets: { current?: string | undefined; previous?: string | undefined }): SignatureVerdict {
   if (!secrets.current && !secrets.previous) return 'unsigned';
   if (!header) return 'missing';
   const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());

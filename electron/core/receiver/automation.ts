@@ -50,7 +50,13 @@ const automationSchema = z.object({
 export type AutomationResult = { ok: true; envelope: Envelope; alert: LevelAlert; notes: string[] } | { ok: false; status: 400 | 422; reason: string };
 
 function slug(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80) || 'alert';
+  return (
+    value
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 80) || 'alert'
+  );
 }
 
 /** A `{{variable}}` Level did not replace: a typo in the template, named so the user can fix it. */

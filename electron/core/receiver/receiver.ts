@@ -160,7 +160,8 @@ export function jsonNestingExceeds(body: Uint8Array, max: number): boolean {
   for (let index = 0; index < body.length; index++) {
     const byte = body[index]!;
     if (inString) {
-      if (byte === 0x5c) index++; // backslash: skip the escaped byte
+      if (byte === 0x5c)
+        index++; // backslash: skip the escaped byte
       else if (byte === 0x22) inString = false;
     } else if (byte === 0x22) inString = true;
     else if (byte === 0x5b || byte === 0x7b) {

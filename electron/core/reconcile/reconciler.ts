@@ -91,9 +91,7 @@ export class Reconciler {
     const { store } = this.#options;
     const api = this.#options.api();
     const startedAt = Date.now();
-    const id = Number(
-      store.sql.get(`INSERT INTO reconciliations (trigger, started_at, outcome) VALUES (?, ?, 'running')`).run(trigger, startedAt).lastInsertRowid,
-    );
+    const id = Number(store.sql.get(`INSERT INTO reconciliations (trigger, started_at, outcome) VALUES (?, ?, 'running')`).run(trigger, startedAt).lastInsertRowid);
     store.emit({ kind: 'reconciliation' });
     const changes: Change[] = [];
     let checked = 0;

@@ -14,7 +14,14 @@ import type { CallResult } from '../api/handlers.ts';
 
 const REQUEST_TIMEOUT_MS = 15_000;
 const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
-const TLS_VERIFY_CODES = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_SIGNATURE_FAILURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const TLS_VERIFY_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_SIGNATURE_FAILURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 export interface Pin {
   fingerprint256: string;
@@ -46,12 +53,15 @@ function pemOf(raw: Buffer): string {
 export function probeCertificate(origin: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Pin> {
   const url = new URL(origin);
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: url.hostname, port: Number(url.port || 443), ...(net.isIP(url.hostname) ? {} : { servername: url.hostname }), rejectUnauthorized: false }, () => {
-      const certificate = socket.getPeerCertificate();
-      socket.end();
-      if (!certificate?.raw) return reject(new Error('the relay presented no certificate'));
-      resolve({ fingerprint256: certificate.fingerprint256, certPem: pemOf(certificate.raw) });
-    });
+    const socket = tls.connect(
+      { host: url.hostname, port: Number(url.port || 443), ...(net.isIP(url.hostname) ? {} : { servername: url.hostname }), rejectUnauthorized: false },
+      () => {
+        const certificate = socket.getPeerCertificate();
+        socket.end();
+        if (!certificate?.raw) return reject(new Error('the relay presented no certificate'));
+        resolve({ fingerprint256: certificate.fingerprint256, certPem: pemOf(certificate.raw) });
+      },
+    );
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer from ${origin} within ${timeoutMs / 1000} s`)));
     socket.on('error', (error) => reject(new Error(`cannot reach ${origin}: ${error.message}`)));
   });
@@ -227,30 +237,35 @@ export class RemoteRelay {
 
   #open(): void {
     if (this.#closed || this.#stream) return;
-    const request = https.request(requestOptions(this.origin, this.#pin, '/api/events', 'GET', { accept: 'text/event-stream', authorization: `Bearer ${this.#token}` }), (response) => {
-      if (response.statusCode !== 200) {
-        response.resume();
-        this.#lost(response.statusCode === 401 ? 'the relay no longer accepts this app’s token: it was revoked; connect again with a new invitation' : `HTTP ${response.statusCode}`);
-        return;
-      }
-      this.#failures = 0;
-      this.#setConnected(true);
-      // Something may have happened while cut off: every UI refetches.
-      this.events.emit('changes', { deliveries: [], jobs: [], alerts: [], setup: true });
-      let buffer = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          this.#frame(frame);
+    const request = https.request(
+      requestOptions(this.origin, this.#pin, '/api/events', 'GET', { accept: 'text/event-stream', authorization: `Bearer ${this.#token}` }),
+      (response) => {
+        if (response.statusCode !== 200) {
+          response.resume();
+          this.#lost(
+            response.statusCode === 401 ? 'the relay no longer accepts this app’s token: it was revoked; connect again with a new invitation' : `HTTP ${response.statusCode}`,
+          );
+          return;
         }
-      });
-      response.on('end', () => this.#lost('the relay closed the live connection'));
-      response.on('error', (error) => this.#lost(error.message));
-    });
+        this.#failures = 0;
+        this.#setConnected(true);
+        // Something may have happened while cut off: every UI refetches.
+        this.events.emit('changes', { deliveries: [], jobs: [], alerts: [], setup: true });
+        let buffer = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const frame = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            this.#frame(frame);
+          }
+        });
+        response.on('end', () => this.#lost('the relay closed the live connection'));
+        response.on('error', (error) => this.#lost(error.message));
+      },
+    );
     request.on('error', (error) => {
       void explainTlsFailure(this.origin, this.#pin, error).then((explained) => this.#lost(explained.message));
     });

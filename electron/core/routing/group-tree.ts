@@ -169,12 +169,7 @@ const quoted = (text: string) => `“${text}”`;
  * The nearest mapping from the device's group upwards (the group itself first), so a subgroup's own
  * mapping overrides its ancestors'. Without one, `unmapped` decides between the default route and skipping.
  */
-export function resolveRoute<R>(
-  groupId: string | null | undefined,
-  tree: GroupTree,
-  mappings: ReadonlyMap<string, R>,
-  unmapped: 'default' | 'skip',
-): RouteDecision<R> {
+export function resolveRoute<R>(groupId: string | null | undefined, tree: GroupTree, mappings: ReadonlyMap<string, R>, unmapped: 'default' | 'skip'): RouteDecision<R> {
   const fallback = unmapped === 'default' ? 'default route' : 'skipped';
   const none = (why: string): RouteDecision<R> => ({ kind: unmapped, reason: `${why}: ${fallback}` });
 

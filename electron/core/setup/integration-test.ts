@@ -231,7 +231,12 @@ export class IntegrationTestRunner {
           .get(since) as { level_alert_id: string } | undefined;
         return row?.level_alert_id;
       });
-      if (!found) this.#fail(test, 'received', `no alert came from Level within ${Math.round(levelWait / 60_000)} min: check the webhook in Level (URL, Enabled, events) and the Health page`);
+      if (!found)
+        this.#fail(
+          test,
+          'received',
+          `no alert came from Level within ${Math.round(levelWait / 60_000)} min: check the webhook in Level (URL, Enabled, events) and the Health page`,
+        );
       levelAlertId = found;
       test.levelAlertId = found;
       test.message = 'a test alert arrived from Level';
@@ -314,7 +319,9 @@ export class IntegrationTestRunner {
   #rejectedSynthetic(eventType: string) {
     if (!this.#test) return undefined;
     return this.#options.store.sql
-      .get(`SELECT outcome, status_code, reason, signature, path FROM deliveries WHERE outcome = 'rejected' AND status_code = 401 AND received_at >= ? AND (event_type = ? OR event_type IS NULL) ORDER BY id DESC LIMIT 1`)
+      .get(
+        `SELECT outcome, status_code, reason, signature, path FROM deliveries WHERE outcome = 'rejected' AND status_code = 401 AND received_at >= ? AND (event_type = ? OR event_type IS NULL) ORDER BY id DESC LIMIT 1`,
+      )
       .get(this.#test.startedAt, eventType) as { outcome: string; status_code: number; reason: string | null; signature: string; path: string } | undefined;
   }
 

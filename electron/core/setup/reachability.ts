@@ -11,8 +11,7 @@ export interface NormalisedUrl {
 export type ReachabilityProblem = 'invalid-url' | 'dns' | 'refused' | 'tls' | 'timeout' | 'http-status' | 'not-relay' | 'other-relay' | 'nonce-mismatch';
 
 export type ReachabilityResult =
-  | { ok: true; latencyMs: number; checkedUrl: string; notes: string[] }
-  | { ok: false; problem: ReachabilityProblem; message: string; checkedUrl: string };
+  { ok: true; latencyMs: number; checkedUrl: string; notes: string[] } | { ok: false; problem: ReachabilityProblem; message: string; checkedUrl: string };
 
 export interface ReachabilityOptions {
   timeoutMs?: number;
@@ -181,7 +180,10 @@ export async function checkReachability(publicUrl: string, expectedInstanceId: s
   } catch (error) {
     const codes = errorCodes(error);
     if (codes.some((code) => TIMEOUT_CODES.has(code))) {
-      return fail('timeout', `no answer from ${host} within ${timeoutMs / 1000} s — the tunnel may be starting or stuck, or a firewall drops the connection; try again, then restart the tunnel`);
+      return fail(
+        'timeout',
+        `no answer from ${host} within ${timeoutMs / 1000} s — the tunnel may be starting or stuck, or a firewall drops the connection; try again, then restart the tunnel`,
+      );
     }
     if (codes.some((code) => DNS_CODES.has(code))) {
       return fail('dns', `the host name ${host} does not resolve: is the tunnel running and the URL copied completely?`);
@@ -191,10 +193,16 @@ export async function checkReachability(publicUrl: string, expectedInstanceId: s
     }
     const tlsCode = codes.find(isTlsCode);
     if (tlsCode === 'ERR_SSL_WRONG_VERSION_NUMBER' || tlsCode === 'EPROTO') {
-      return fail('tls', `${host} does not speak HTTPS at this address and port — the port may be the relay's plain http:// listener: Level needs the tunnel's or proxy's https:// URL`);
+      return fail(
+        'tls',
+        `${host} does not speak HTTPS at this address and port — the port may be the relay's plain http:// listener: Level needs the tunnel's or proxy's https:// URL`,
+      );
     }
     if (tlsCode) {
-      return fail('tls', `the HTTPS certificate of ${host} is not accepted (${tlsCode}) — Level will refuse it too: use a tunnel or proxy with a valid certificate for this host name`);
+      return fail(
+        'tls',
+        `the HTTPS certificate of ${host} is not accepted (${tlsCode}) — Level will refuse it too: use a tunnel or proxy with a valid certificate for this host name`,
+      );
     }
     if (codes.includes('ECONNRESET') || codes.includes('UND_ERR_SOCKET')) {
       return fail('refused', `${host} accepted the connection and closed it without answering — the tunnel or proxy may be misconfigured (${proxyAdvice(options.localUrl)})`);
@@ -202,7 +210,10 @@ export async function checkReachability(publicUrl: string, expectedInstanceId: s
     const said = deepestMessage(error);
     if (said === 'bad port') {
       // fetch refuses ports that belong to other protocols (SMTP, IRC…): Level and browsers would too.
-      return fail('refused', `port ${new URL(normalised.url).port} is reserved for another kind of service, so nothing (Level included) will call it over HTTP: use the tunnel's https:// URL, or another port`);
+      return fail(
+        'refused',
+        `port ${new URL(normalised.url).port} is reserved for another kind of service, so nothing (Level included) will call it over HTTP: use the tunnel's https:// URL, or another port`,
+      );
     }
     return fail('refused', `could not connect to ${host}: ${said}`);
   }
@@ -223,14 +234,23 @@ export async function checkReachability(publicUrl: string, expectedInstanceId: s
   }
   const health = body && typeof body === 'object' ? (body as Record<string, unknown>) : undefined;
   if (health?.status !== 'ok' || typeof health.relay !== 'string') {
-    return fail('not-relay', `the URL answers with HTTP 200, but not as this relay — another web server or service is at this address: point the tunnel or proxy at the relay (${proxyAdvice(options.localUrl)})`);
+    return fail(
+      'not-relay',
+      `the URL answers with HTTP 200, but not as this relay — another web server or service is at this address: point the tunnel or proxy at the relay (${proxyAdvice(options.localUrl)})`,
+    );
   }
   // Stale first: a cached answer says nothing about which relay is behind the URL now.
   if (health.nonce !== nonce) {
-    return fail('nonce-mismatch', 'the answer is an old, cached one (it does not echo this check) — a CDN or proxy caches responses for this host: turn caching off for it, or Level\'s deliveries may never reach the relay');
+    return fail(
+      'nonce-mismatch',
+      "the answer is an old, cached one (it does not echo this check) — a CDN or proxy caches responses for this host: turn caching off for it, or Level's deliveries may never reach the relay",
+    );
   }
   if (health.relay !== expectedInstanceId) {
-    return fail('other-relay', 'another relay answers at this URL, not this one — the tunnel or proxy points at a different machine or relay: stop the other relay or point the tunnel at this machine');
+    return fail(
+      'other-relay',
+      'another relay answers at this URL, not this one — the tunnel or proxy points at a different machine or relay: stop the other relay or point the tunnel at this machine',
+    );
   }
   return { ok: true, latencyMs, checkedUrl, notes: normalised.notes };
 }

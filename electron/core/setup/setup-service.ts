@@ -82,7 +82,8 @@ export class SetupService {
   /** The wizard's ilert step: the key looked up for real with the user API key, when one is given. */
   async checkIlertSource(integrationKey: string, apiKey: string | undefined): Promise<IlertSourceCheck> {
     const key = integrationKey.trim();
-    if (!/^[A-Za-z0-9_-]{8,200}$/.test(key)) return { ok: false, message: 'this does not look like an ilert integration key (letters and digits, like il1api…): copy it again from the alert source' };
+    if (!/^[A-Za-z0-9_-]{8,200}$/.test(key))
+      return { ok: false, message: 'this does not look like an ilert integration key (letters and digits, like il1api…): copy it again from the alert source' };
     const api = this.#options.ilertApi(apiKey?.trim() || undefined);
     if (!api) return { ok: false, message: 'add an ilert user API key to check the alert source (or save the key without checking)' };
     try {

@@ -66,7 +66,10 @@ export function findCloudflared(command = 'cloudflared'): Promise<string | undef
   return new Promise((resolve) => {
     execFile(command, ['--version'], { timeout: 10_000, windowsHide: true }, (error, stdout, stderr) => {
       if (error) return resolve(undefined);
-      const line = `${stdout}\n${stderr}`.split(/\r?\n/).map((text) => text.trim()).find(Boolean);
+      const line = `${stdout}\n${stderr}`
+        .split(/\r?\n/)
+        .map((text) => text.trim())
+        .find(Boolean);
       resolve(line);
     });
   });

@@ -125,9 +125,7 @@ function migrate(db: DatabaseSync): void {
   const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
   const version = row.user_version;
   if (version > MIGRATIONS.length) {
-    throw new StoreOpenError(
-      `the database was written by a newer version of the relay (schema ${version}, this one knows ${MIGRATIONS.length}); update the app`,
-    );
+    throw new StoreOpenError(`the database was written by a newer version of the relay (schema ${version}, this one knows ${MIGRATIONS.length}); update the app`);
   }
   for (let index = version; index < MIGRATIONS.length; index++) {
     inTransaction(db, () => {

@@ -18,9 +18,24 @@ export interface InboundDelivery {
 }
 
 /** A delivery the relay makes itself (a re-run, reconciliation, the setup test): from no address, not signature-checked. */
-export function internalDelivery(source: DeliverySource, request: { method?: string; path: string; headers?: Record<string, string>; body: Uint8Array; rerunOf?: number }): InboundDelivery {
+export function internalDelivery(
+  source: DeliverySource,
+  request: { method?: string; path: string; headers?: Record<string, string>; body: Uint8Array; rerunOf?: number },
+): InboundDelivery {
   const { method = 'POST', path, headers = {}, body, rerunOf } = request;
-  return { receivedAt: Date.now(), source, remoteAddr: undefined, forwardedFor: undefined, method, path, headers, body, bodySize: body.length, signature: 'not-checked', ...(rerunOf === undefined ? {} : { rerunOf }) };
+  return {
+    receivedAt: Date.now(),
+    source,
+    remoteAddr: undefined,
+    forwardedFor: undefined,
+    method,
+    path,
+    headers,
+    body,
+    bodySize: body.length,
+    signature: 'not-checked',
+    ...(rerunOf === undefined ? {} : { rerunOf }),
+  };
 }
 
 export interface RejectedDelivery extends InboundDelivery {

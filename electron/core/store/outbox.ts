@@ -26,10 +26,7 @@ export interface AttemptRecord {
 }
 
 /** What an attempt means for its job. */
-export type AttemptVerdict =
-  | { kind: 'delivered' }
-  | { kind: 'failed'; reason: string }
-  | { kind: 'retry'; at: number; maybeDelivered: boolean; reason: string };
+export type AttemptVerdict = { kind: 'delivered' } | { kind: 'failed'; reason: string } | { kind: 'retry'; at: number; maybeDelivered: boolean; reason: string };
 
 interface JobRow {
   id: number;
@@ -89,9 +86,8 @@ export class Outbox {
 
   /** One waiting job by id (for a change announced without its schedule). */
   pendingJob(id: number): { priorityAt: number; nextAttemptAt: number } | undefined {
-    const row = this.#store.sql
-      .get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox WHERE id = ? AND status = 'queued'`)
-      .get(id) as { priority_at: number; next_attempt_at: number } | undefined;
+    const row = this.#store.sql.get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox WHERE id = ? AND status = 'queued'`).get(id) as
+      { priority_at: number; next_attempt_at: number } | undefined;
     return row ? { priorityAt: row.priority_at, nextAttemptAt: row.next_attempt_at } : undefined;
   }
 
@@ -229,8 +225,7 @@ export class Outbox {
   rerun(jobId: number, now: number): boolean {
     return this.#store.transaction(() => {
       const row = this.#store.sql.get(`SELECT alert_key, target, status FROM outbox WHERE id = ?`).get(jobId) as
-        | { alert_key: string; target: string; status: JobStatus }
-        | undefined;
+        { alert_key: string; target: string; status: JobStatus } | undefined;
       if (!row || row.status === 'in_flight') return false;
       this.#store.sql
         .get(
@@ -245,7 +240,9 @@ export class Outbox {
 
   /** When the oldest waiting job was queued, through the partial index of waiting jobs: one row, not the backlog. */
   oldestWaitingSince(): number | undefined {
-    const row = this.#store.sql.get(`SELECT created_at AS at FROM outbox INDEXED BY outbox_waiting_since WHERE status IN ('queued', 'in_flight') ORDER BY created_at LIMIT 1`).get() as { at: number } | undefined;
+    const row = this.#store.sql
+      .get(`SELECT created_at AS at FROM outbox INDEXED BY outbox_waiting_since WHERE status IN ('queued', 'in_flight') ORDER BY created_at LIMIT 1`)
+      .get() as { at: number } | undefined;
     return row?.at;
   }
 

@@ -136,15 +136,20 @@ export class ReadModels {
     const from = `FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id <= ? ${where}`;
     const total = (sql.get(`SELECT count(*) AS n ${from}`).get(anchorId, ...params) as { n: number }).n;
     const rows = sql.get(`SELECT ${ROW_COLUMNS} ${from} ORDER BY d.id DESC LIMIT ? OFFSET ?`).all(anchorId, ...params, page.limit, page.offset) as Row[];
-    const newer = newest > anchorId ? (sql.get(`SELECT count(*) AS n FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id > ? ${where}`).get(anchorId, ...params) as { n: number }).n : 0;
+    const newer =
+      newest > anchorId
+        ? (sql.get(`SELECT count(*) AS n FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id > ? ${where}`).get(anchorId, ...params) as { n: number }).n
+        : 0;
     return { anchorId, total, newer, offset: page.offset, rows: rows.map(deliveryRow) };
   }
 
   getDelivery(id: number): DeliveryDetail | undefined {
     const sql = this.#store.sql;
     const row = sql
-      .get(`SELECT ${ROW_COLUMNS}, d.headers, b.body, d.body_size, d.body_sha256, d.remote_addr, d.forwarded_for
-            FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`)
+      .get(
+        `SELECT ${ROW_COLUMNS}, d.headers, b.body, d.body_size, d.body_sha256, d.remote_addr, d.forwarded_for
+            FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`,
+      )
       .get(id) as Row | undefined;
     if (!row) return undefined;
     const jobs = sql.get(`SELECT ${JOB_COLUMNS}, alert_key, payload FROM outbox WHERE delivery_id = ? ORDER BY id`).all(id) as Row[];
@@ -163,19 +168,17 @@ export class ReadModels {
         ...jobSummary(job)!,
         alertKey: String(job.alert_key),
         payload: String(job.payload),
-        attemptLog: (sql.get('SELECT * FROM attempts WHERE outbox_id = ? ORDER BY id').all(Number(job.job_id)) as Row[]).map(
-          (attempt): AttemptView => ({
-            id: Number(attempt.id),
-            startedAt: Number(attempt.started_at),
-            latencyMs: num(attempt.latency_ms),
-            url: String(attempt.url),
-            statusCode: num(attempt.status_code),
-            error: text(attempt.error),
-            requestBody: String(attempt.request_body),
-            responseBody: text(attempt.response_body),
-            manual: Boolean(attempt.manual),
-          }),
-        ),
+        attemptLog: (sql.get('SELECT * FROM attempts WHERE outbox_id = ? ORDER BY id').all(Number(job.job_id)) as Row[]).map((attempt): AttemptView => ({
+          id: Number(attempt.id),
+          startedAt: Number(attempt.started_at),
+          latencyMs: num(attempt.latency_ms),
+          url: String(attempt.url),
+          statusCode: num(attempt.status_code),
+          error: text(attempt.error),
+          requestBody: String(attempt.request_body),
+          responseBody: text(attempt.response_body),
+          manual: Boolean(attempt.manual),
+        })),
       })),
     };
   }
@@ -199,10 +202,12 @@ export class ReadModels {
     }
     // The page's ids first (index order, no join), then only those rows in full.
     const alertsOf = (extra: string, extraParams: (string | number)[], limit: number, offset: number) =>
-      this.#alerts(
-        `a.level_alert_id IN (SELECT a.level_alert_id FROM alerts a WHERE ${where}${extra} ORDER BY ${SEVERITY_RANK}, a.updated_at DESC LIMIT ? OFFSET ?)`,
-        [...params, ...extraParams, limit, offset],
-      );
+      this.#alerts(`a.level_alert_id IN (SELECT a.level_alert_id FROM alerts a WHERE ${where}${extra} ORDER BY ${SEVERITY_RANK}, a.updated_at DESC LIMIT ? OFFSET ?)`, [
+        ...params,
+        ...extraParams,
+        limit,
+        offset,
+      ]);
 
     if (input.groupBy === 'none' || input.group !== undefined) {
       const [extra, extraParams] = input.groupBy !== 'none' && input.group !== undefined ? inGroup(input.group) : ['', []];
@@ -246,7 +251,8 @@ export class ReadModels {
 
   /** The newest attempt to reach ilert; a null status code means no answer came. */
   lastAttempt(): { startedAt: number; statusCode: number | null } | undefined {
-    const row = this.#store.sql.get(`SELECT started_at, status_code FROM attempts ORDER BY id DESC LIMIT 1`).get() as { started_at: number; status_code: number | null } | undefined;
+    const row = this.#store.sql.get(`SELECT started_at, status_code FROM attempts ORDER BY id DESC LIMIT 1`).get() as
+      { started_at: number; status_code: number | null } | undefined;
     return row && { startedAt: row.started_at, statusCode: row.status_code };
   }
 
@@ -256,7 +262,14 @@ export class ReadModels {
       .get(`SELECT method, path, headers, b.body, body_sha256, source FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`)
       .get(id) as { method: string; path: string; headers: string; body: Uint8Array | null; body_sha256: string | null; source: string } | undefined;
     if (!row) return undefined;
-    return { method: row.method, path: row.path, headers: JSON.parse(row.headers) as Record<string, string>, body: row.body ?? undefined, truncated: row.body_sha256 !== null, source: row.source };
+    return {
+      method: row.method,
+      path: row.path,
+      headers: JSON.parse(row.headers) as Record<string, string>,
+      body: row.body ?? undefined,
+      truncated: row.body_sha256 !== null,
+      source: row.source,
+    };
   }
 
   activeAlertIds(): string[] {
@@ -272,9 +285,7 @@ export class ReadModels {
   /** Jobs among `ids` that have failed for good, with the delivery they came from. */
   failedJobs(ids: readonly number[]): { id: number; deliveryId: number | undefined; reason: string }[] {
     if (ids.length === 0) return [];
-    const rows = this.#store.sql
-      .get(`SELECT id, delivery_id, reason FROM outbox WHERE status = 'failed' AND id IN (${ids.map(() => '?').join(', ')})`)
-      .all(...ids) as Row[];
+    const rows = this.#store.sql.get(`SELECT id, delivery_id, reason FROM outbox WHERE status = 'failed' AND id IN (${ids.map(() => '?').join(', ')})`).all(...ids) as Row[];
     return rows.map((row) => ({ id: Number(row.id), deliveryId: num(row.delivery_id), reason: String(row.reason ?? 'failed') }));
   }
 
@@ -289,37 +300,41 @@ export class ReadModels {
          ORDER BY a.state = 'active' DESC, ${SEVERITY_RANK}, a.updated_at DESC`,
       )
       .all(...params) as Row[];
-    return rows.map(
-      (row): AlertRow => ({
-        levelAlertId: String(row.level_alert_id),
-        alertKey: String(row.alert_key),
-        state: String(row.state) as AlertRow['state'],
-        severity: text(row.severity),
-        name: text(row.name),
-        deviceHostname: text(row.device_hostname),
-        startedAt: text(row.started_at),
-        resolvedAt: text(row.resolved_at),
-        firstSeenAt: Number(row.first_seen_at),
-        updatedAt: Number(row.updated_at),
-        forwarding: row.job_id === null ? undefined : {
-          jobId: Number(row.job_id),
-          status: viewStatus(row.job_status, row.job_attempts),
-          reason: text(row.job_reason),
-          nextAttemptAt: num(row.job_next_attempt_at),
-        },
-        route: row.route_reason === null ? undefined : { target: text(row.route_target) ?? 'none', reason: String(row.route_reason), groupPath: text(row.group_path) },
-        ilert: row.ilert_checked_at === null ? undefined : {
-          status: text(row.ilert_status) as NonNullable<AlertRow['ilert']>['status'],
-          acceptedBy: text(row.ilert_accepted_by),
-          acceptedAt: text(row.ilert_accepted_at),
-          checkedAt: Number(row.ilert_checked_at),
-          mismatch: ilertMismatch(row),
-        },
-        acceptPending: Boolean(row.accept_pending),
-        ilertPriority: row.ilert_priority === 'HIGH' || row.ilert_priority === 'LOW' ? row.ilert_priority : undefined,
-        acceptSent: row.accept_sent_at === null ? undefined : { at: Number(row.accept_sent_at), by: text(row.accept_requested_by) },
-      }),
-    );
+    return rows.map((row): AlertRow => ({
+      levelAlertId: String(row.level_alert_id),
+      alertKey: String(row.alert_key),
+      state: String(row.state) as AlertRow['state'],
+      severity: text(row.severity),
+      name: text(row.name),
+      deviceHostname: text(row.device_hostname),
+      startedAt: text(row.started_at),
+      resolvedAt: text(row.resolved_at),
+      firstSeenAt: Number(row.first_seen_at),
+      updatedAt: Number(row.updated_at),
+      forwarding:
+        row.job_id === null
+          ? undefined
+          : {
+              jobId: Number(row.job_id),
+              status: viewStatus(row.job_status, row.job_attempts),
+              reason: text(row.job_reason),
+              nextAttemptAt: num(row.job_next_attempt_at),
+            },
+      route: row.route_reason === null ? undefined : { target: text(row.route_target) ?? 'none', reason: String(row.route_reason), groupPath: text(row.group_path) },
+      ilert:
+        row.ilert_checked_at === null
+          ? undefined
+          : {
+              status: text(row.ilert_status) as NonNullable<AlertRow['ilert']>['status'],
+              acceptedBy: text(row.ilert_accepted_by),
+              acceptedAt: text(row.ilert_accepted_at),
+              checkedAt: Number(row.ilert_checked_at),
+              mismatch: ilertMismatch(row),
+            },
+      acceptPending: Boolean(row.accept_pending),
+      ilertPriority: row.ilert_priority === 'HIGH' || row.ilert_priority === 'LOW' ? row.ilert_priority : undefined,
+      acceptSent: row.accept_sent_at === null ? undefined : { at: Number(row.accept_sent_at), by: text(row.accept_requested_by) },
+    }));
   }
 }
 

@@ -42,8 +42,7 @@ export interface RejectionBudget {
 
 export function readRejectionBudget(sql: Statements): RejectionBudget {
   const row = sql.get('SELECT kept, kept_bytes, dropped, dropped_since, last_dropped_at FROM rejection_budget WHERE id = 1').get() as
-    | { kept: number; kept_bytes: number; dropped: number; dropped_since: number | null; last_dropped_at: number | null }
-    | undefined;
+    { kept: number; kept_bytes: number; dropped: number; dropped_since: number | null; last_dropped_at: number | null } | undefined;
   if (!row) return { kept: 0, keptBytes: 0, dropped: 0, droppedSince: undefined, lastDroppedAt: undefined };
   return { kept: row.kept, keptBytes: row.kept_bytes, dropped: row.dropped, droppedSince: row.dropped_since ?? undefined, lastDroppedAt: row.last_dropped_at ?? undefined };
 }
@@ -53,9 +52,8 @@ export function enforceRejectionBudget(sql: Statements, limits: RejectionLimits,
   const dropped: number[] = [];
   let budget = readRejectionBudget(sql);
   while (budget.kept > limits.maxRows || budget.keptBytes > limits.maxBytes) {
-    const oldest = (sql
-      .get(`SELECT id FROM deliveries WHERE outcome = 'rejected' AND signature NOT IN ('valid', 'valid-previous', 'shared-secret') ORDER BY id LIMIT 1`)
-      .get() ?? sql.get(`SELECT id FROM deliveries WHERE outcome = 'rejected' ORDER BY id LIMIT 1`).get()) as { id: number } | undefined;
+    const oldest = (sql.get(`SELECT id FROM deliveries WHERE outcome = 'rejected' AND signature NOT IN ('valid', 'valid-previous', 'shared-secret') ORDER BY id LIMIT 1`).get() ??
+      sql.get(`SELECT id FROM deliveries WHERE outcome = 'rejected' ORDER BY id LIMIT 1`).get()) as { id: number } | undefined;
     if (!oldest) break;
     sql.get('DELETE FROM deliveries WHERE id = ?').run(oldest.id);
     sql.get('UPDATE rejection_budget SET dropped = dropped + 1, dropped_since = coalesce(dropped_since, ?), last_dropped_at = ? WHERE id = 1').run(now, now);

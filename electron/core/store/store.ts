@@ -468,9 +468,8 @@ export class Store {
     const now = delivery.receivedAt;
     const resolved = isResolvedAlertEvent(envelope.event_type, alert);
     const alertKey = alertKeyFor(alert.id);
-    const existing = this.sql
-      .get('SELECT state, last_active_ms, last_resolve_ms FROM alerts WHERE level_alert_id = ?')
-      .get(alert.id) as { state: string; last_active_ms: number | null; last_resolve_ms: number | null } | undefined;
+    const existing = this.sql.get('SELECT state, last_active_ms, last_resolve_ms FROM alerts WHERE level_alert_id = ?').get(alert.id) as
+      { state: string; last_active_ms: number | null; last_resolve_ms: number | null } | undefined;
 
     const route = resolved ? (this.#routeOfSentAlert(alertKey) ?? policy.routeFor(alert)) : policy.routeFor(alert);
     const body = toIlertEvent(alert, resolved, {
@@ -557,9 +556,8 @@ export class Store {
 
   /** A resolve goes where its alert went, even if the routing changed in between. */
   #routeOfSentAlert(alertKey: string): RouteChoice | undefined {
-    const row = this.sql
-      .get(`SELECT target FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND status != 'skipped' ORDER BY id DESC LIMIT 1`)
-      .get(alertKey) as { target: string } | undefined;
+    const row = this.sql.get(`SELECT target FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND status != 'skipped' ORDER BY id DESC LIMIT 1`).get(alertKey) as
+      { target: string } | undefined;
     return row ? { target: row.target, reason: 'same target as the alert' } : undefined;
   }
 
@@ -665,9 +663,8 @@ export class Store {
    * Runs inside the caller's transaction or on its own.
    */
   settleResolvedBeforeDelivery(alertKey: string, now: number): number[] {
-    const resolve = this.sql
-      .get(`SELECT id FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status = 'queued' ORDER BY id DESC LIMIT 1`)
-      .get(alertKey) as { id: number } | undefined;
+    const resolve = this.sql.get(`SELECT id FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status = 'queued' ORDER BY id DESC LIMIT 1`).get(alertKey) as
+      { id: number } | undefined;
     if (!resolve) return [];
     const previousResolve = this.sql
       .get(`SELECT coalesce(max(id), 0) AS id FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status != 'skipped' AND id < ?`)
@@ -700,9 +697,7 @@ export class Store {
     return this.transaction(() => {
       const sql = this.sql;
       const jobs = sql
-        .get(
-          `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'failed', 'skipped') AND updated_at < ? LIMIT ?)`,
-        )
+        .get(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'failed', 'skipped') AND updated_at < ? LIMIT ?)`)
         .run(before, limit);
       const rows = sql.get(`SELECT id, received_at, event_id FROM deliveries WHERE id > ? ORDER BY id LIMIT ?`).all(cursor, limit) as {
         id: number;

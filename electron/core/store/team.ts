@@ -95,8 +95,7 @@ export class Team {
   authenticate(token: string, from: string | undefined, now = Date.now()): Caller | undefined {
     const hash = hashSecret(token);
     const row = this.#store.sql.get(`SELECT id, name, role, token_hash, revoked_at, last_used_at FROM members WHERE token_hash = ?`).get(hash) as
-      | Pick<MemberRow, 'id' | 'name' | 'role' | 'token_hash' | 'revoked_at' | 'last_used_at'>
-      | undefined;
+      Pick<MemberRow, 'id' | 'name' | 'role' | 'token_hash' | 'revoked_at' | 'last_used_at'> | undefined;
     // The row was found by its hash; comparing the hashes again in constant time keeps the check
     // itself free of timing differences whatever the index does.
     if (!row?.token_hash || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash)) || row.revoked_at !== null) return undefined;

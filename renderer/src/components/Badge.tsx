@@ -10,7 +10,17 @@ export function Badge({ tone, title, children, testId }: { tone: Tone; title?: s
 }
 
 /** A delivery's or job's state: "queued", "retrying at 14:05", "rejected: <reason>" (reason in the title too). */
-export function StatusBadge({ status, nextAttemptAt, reason, testId = 'status-badge' }: { status: string; nextAttemptAt?: number | undefined; reason?: string | undefined; testId?: string }) {
+export function StatusBadge({
+  status,
+  nextAttemptAt,
+  reason,
+  testId = 'status-badge',
+}: {
+  status: string;
+  nextAttemptAt?: number | undefined;
+  reason?: string | undefined;
+  testId?: string;
+}) {
   const label = statusLabel(status, nextAttemptAt);
   return (
     <Badge tone={statusTone(status)} title={reason ? `${label}: ${reason}` : label} testId={testId}>

@@ -19,7 +19,17 @@ function Item({ tone, label, children, title, testId }: { tone: Tone; label: str
   );
 }
 
-export function StatusBar({ status, error, onShowHealth, onShowSetup }: { status: RelayStatusView | undefined; error: RelayApiError | undefined; onShowHealth: () => void; onShowSetup: () => void }) {
+export function StatusBar({
+  status,
+  error,
+  onShowHealth,
+  onShowSetup,
+}: {
+  status: RelayStatusView | undefined;
+  error: RelayApiError | undefined;
+  onShowHealth: () => void;
+  onShowSetup: () => void;
+}) {
   const now = useNow(10_000);
   const [live, setLive] = useState<LiveState>('connecting');
   const [copied, flash] = useFlash(2_500);
@@ -40,7 +50,11 @@ export function StatusBar({ status, error, onShowHealth, onShowSetup }: { status
       <Item tone={status.receiverListening ? 'ok' : 'bad'} label="Receiver" testId="status-receiver" title={status.receiverUrl}>
         {status.receiverListening ? 'up' : 'down'}
       </Item>
-      <div className="sb-item sb-url" data-testid="status-url" title={status.publicUrl ? 'The public URL Level calls' : 'No public URL known: Level needs a public HTTPS URL (a tunnel) that forwards to this receiver'}>
+      <div
+        className="sb-item sb-url"
+        data-testid="status-url"
+        title={status.publicUrl ? 'The public URL Level calls' : 'No public URL known: Level needs a public HTTPS URL (a tunnel) that forwards to this receiver'}
+      >
         <span className="sb-label">{status.publicUrl ? 'Public URL' : 'Local URL'}</span>
         <code className="sb-value">{url ?? 'not listening'}</code>
         {!status.publicUrl && (
@@ -54,7 +68,12 @@ export function StatusBar({ status, error, onShowHealth, onShowSetup }: { status
             className="icon-button"
             aria-label="Copy webhook URL"
             title="Copy webhook URL"
-            onClick={() => copyText(url).then(() => flash('copied'), (failure: Error) => flash(failure.message))}
+            onClick={() =>
+              copyText(url).then(
+                () => flash('copied'),
+                (failure: Error) => flash(failure.message),
+              )
+            }
           >
             <Icon name="copy" />
           </button>
@@ -91,7 +110,11 @@ export function StatusBar({ status, error, onShowHealth, onShowSetup }: { status
       <span className="sb-flash" role="status" aria-live="polite" data-testid="copy-flash">
         {copied}
       </span>
-      <div className={`sb-item sb-live sb-${live === 'live' ? 'ok' : live === 'offline' ? 'bad' : 'muted'}`} data-testid="status-live" title="Whether changes are pushed to this page as they happen">
+      <div
+        className={`sb-item sb-live sb-${live === 'live' ? 'ok' : live === 'offline' ? 'bad' : 'muted'}`}
+        data-testid="status-live"
+        title="Whether changes are pushed to this page as they happen"
+      >
         <span className="sb-dot" aria-hidden="true" />
         <span className="sb-value">{live === 'live' ? 'live' : live === 'offline' ? 'reconnecting…' : 'connecting…'}</span>
       </div>

@@ -31,7 +31,11 @@ function stepsOf(alert: AlertRow): Step[] {
       ? { label: `Accepted in ilert${ilert?.acceptedBy ? ` by ${ilert.acceptedBy}` : ''}`, at: acceptedAt, state: 'done' }
       : alert.acceptPending
         ? { label: 'Accept sent, on its way to ilert', state: 'now' }
-        : { label: ilert?.status === 'PENDING' ? 'Waiting in ilert for someone to accept' : 'Not accepted (as far as the relay knows)', detail: ilert ? undefined : 'With an ilert user API key the relay reads who accepted.', state: 'later' },
+        : {
+            label: ilert?.status === 'PENDING' ? 'Waiting in ilert for someone to accept' : 'Not accepted (as far as the relay knows)',
+            detail: ilert ? undefined : 'With an ilert user API key the relay reads who accepted.',
+            state: 'later',
+          },
     alert.state === 'resolved'
       ? { label: 'Resolved in Level', at: resolvedAt ?? alert.updatedAt, detail: ilert?.status === 'RESOLVED' ? 'Resolved in ilert too.' : undefined, state: 'done' }
       : { label: 'Still active in Level', state: 'later' },
@@ -47,7 +51,13 @@ export function AlertTimelineButton({ alert }: { alert: AlertRow }) {
   const name = alert.name ?? 'this alert';
   return (
     <>
-      <button type="button" className="link small" onClick={() => dialog.current?.showModal()} data-testid={`alert-timeline-${alert.levelAlertId}`} aria-label={`Timeline of ${name}`}>
+      <button
+        type="button"
+        className="link small"
+        onClick={() => dialog.current?.showModal()}
+        data-testid={`alert-timeline-${alert.levelAlertId}`}
+        aria-label={`Timeline of ${name}`}
+      >
         timeline
       </button>
       <dialog ref={dialog} className="timeline-dialog" aria-labelledby={`timeline-title-${alert.levelAlertId}`} data-testid="alert-timeline">

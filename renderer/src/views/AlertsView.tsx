@@ -26,7 +26,12 @@ function approximately(ms: number): string {
 function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => void }) {
   const [retry, setRetry] = useState<string>();
   const backlog = useContext(BacklogContext);
-  if (!alert.forwarding) return <span className="muted" title="No ilert event was made for this alert">not forwarded</span>;
+  if (!alert.forwarding)
+    return (
+      <span className="muted" title="No ilert event was made for this alert">
+        not forwarded
+      </span>
+    );
   const { status, reason, nextAttemptAt, jobId } = alert.forwarding;
   const badge = <StatusBadge status={status} nextAttemptAt={nextAttemptAt} reason={reason ?? (status === 'delivered' ? 'sent to ilert' : undefined)} testId="forwarding-badge" />;
   const limited = status === 'queued' ? backlog?.find((row) => row.target === (alert.route?.target ?? 'default') && row.rateLimited) : undefined;
@@ -35,7 +40,11 @@ function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => vo
     return (
       <div className="forward-waiting">
         {badge}
-        <span className="small muted" data-testid={`alert-waiting-${alert.levelAlertId}`} title={`${limited.waiting} events wait for “${limited.target}”; ilert takes ${limited.perMinute} a minute per integration key`}>
+        <span
+          className="small muted"
+          data-testid={`alert-waiting-${alert.levelAlertId}`}
+          title={`${limited.waiting} events wait for “${limited.target}”; ilert takes ${limited.perMinute} a minute per integration key`}
+        >
           waiting for ilert’s rate limit, {approximately(limited.drainMs)}, critical first
         </span>
       </div>
@@ -57,7 +66,14 @@ function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => vo
   return (
     <div className="forward-failed">
       {badge}
-      <button type="button" className="small-button" onClick={() => void retryNow()} data-needs="operator" data-testid={`alert-retry-${alert.levelAlertId}`} aria-label={`Retry sending ${alert.name ?? 'this alert'} to ilert`}>
+      <button
+        type="button"
+        className="small-button"
+        onClick={() => void retryNow()}
+        data-needs="operator"
+        data-testid={`alert-retry-${alert.levelAlertId}`}
+        aria-label={`Retry sending ${alert.name ?? 'this alert'} to ilert`}
+      >
         Retry
       </button>
       {reason && (
@@ -79,7 +95,13 @@ function Route({ alert }: { alert: AlertRow }) {
   if (!alert.route && !alert.ilertPriority) return null;
   // Without group routing every alert goes to the default target: the reason on each row is noise.
   const plain = !alert.route || (alert.route.target === 'default' && /no group routing/.test(alert.route.reason));
-  const title = [alert.route?.groupPath && `Level group: ${alert.route.groupPath}`, alert.route && `Route: ${alert.route.reason}`, alert.ilertPriority && `ilert priority ${alert.ilertPriority}`].filter(Boolean).join('\n');
+  const title = [
+    alert.route?.groupPath && `Level group: ${alert.route.groupPath}`,
+    alert.route && `Route: ${alert.route.reason}`,
+    alert.ilertPriority && `ilert priority ${alert.ilertPriority}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
   return (
     <div className="alert-route small" data-testid={`alert-route-${alert.levelAlertId}`} title={title}>
       {alert.ilertPriority && (
@@ -106,7 +128,13 @@ function IlertState({ alert, now }: { alert: AlertRow; now: number }) {
       </Badge>
       {(ilert.acceptedBy || acceptedAt !== undefined) && (
         <span className="ilert-accepted small" data-testid={`alert-accepted-by-${alert.levelAlertId}`} title={acceptedAt !== undefined ? fullTime(acceptedAt) : undefined}>
-          accepted{ilert.acceptedBy ? <> by <b>{ilert.acceptedBy}</b></> : null}
+          accepted
+          {ilert.acceptedBy ? (
+            <>
+              {' '}
+              by <b>{ilert.acceptedBy}</b>
+            </>
+          ) : null}
           {acceptedAt !== undefined ? ` at ${clock(acceptedAt)}` : ''}
         </span>
       )}
@@ -128,7 +156,11 @@ function AcceptButton({ alert, onAccepted }: { alert: AlertRow; onAccepted: () =
   // ilert took the Accept; until its state is read back, say when rather than offering it again.
   if (!pending && alert.acceptSent) {
     return (
-      <span className="ilert-accept-sent small" data-testid={`alert-accept-sent-${alert.levelAlertId}`} title={`ilert took the ACCEPT ${fullTime(alert.acceptSent.at)}${alert.acceptSent.by ? `, pressed by ${alert.acceptSent.by}` : ''}`}>
+      <span
+        className="ilert-accept-sent small"
+        data-testid={`alert-accept-sent-${alert.levelAlertId}`}
+        title={`ilert took the ACCEPT ${fullTime(alert.acceptSent.at)}${alert.acceptSent.by ? `, pressed by ${alert.acceptSent.by}` : ''}`}
+      >
         Accept sent {clock(alert.acceptSent.at)}
       </span>
     );
@@ -216,7 +248,14 @@ function GroupLine({ entry, now, onOpen }: { entry: Extract<AlertEntry, { kind: 
   const label = entry.key || (entry.by === 'name' ? '(no name)' : '(no device)');
   const spread = entry.by === 'name' ? `on ${entry.devices} device${entry.devices === 1 ? '' : 's'}` : `${entry.names} different alert${entry.names === 1 ? '' : 's'}`;
   return (
-    <button type="button" className={`arow agroup sevrow-${severityTone(entry.severity)}`} data-testid="alert-group" data-group-key={entry.key} onClick={() => onOpen(entry.key)} title={`Show the ${entry.count} alerts of this group`}>
+    <button
+      type="button"
+      className={`arow agroup sevrow-${severityTone(entry.severity)}`}
+      data-testid="alert-group"
+      data-group-key={entry.key}
+      onClick={() => onOpen(entry.key)}
+      title={`Show the ${entry.count} alerts of this group`}
+    >
       <span className="col-sev">
         <SeverityBadge severity={entry.severity} />
       </span>
@@ -245,7 +284,16 @@ function useAlertPager(query: AlertQuery): AlertPager {
   return pager;
 }
 
-function AlertList({ pager, now, focusAlertId, label, testId, onChanged, onOpenGroup, className }: {
+function AlertList({
+  pager,
+  now,
+  focusAlertId,
+  label,
+  testId,
+  onChanged,
+  onOpenGroup,
+  className,
+}: {
   pager: AlertPager;
   now: number;
   focusAlertId: string | undefined;
@@ -316,94 +364,112 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }:
   const url = webhookUrl(status);
   return (
     <BacklogContext.Provider value={status?.backlog}>
-    <div className="alerts-view scroll" data-testid="alerts-view">
-      {active.error && (
-        <p className="banner banner-bad" role="alert">
-          Could not refresh alerts: {active.error}
-        </p>
-      )}
-      <div className="counts" data-testid="severity-counts" aria-label="Active alerts per severity">
-        {SEVERITY_LEVELS.map((severity) => (
-          <div key={severity} className={`count count-${severityTone(severity)}${counts[severity] ? '' : ' count-zero'}`} data-testid={`count-${severity}`}>
-            <span className="count-number">{counts[severity] ?? 0}</span>
-            <span className="count-label">{severity}</span>
-          </div>
-        ))}
-      </div>
-
-      {focused && (
-        <section aria-label="The alert you opened" className="alert-focused">
-          <AlertLine alert={focused} now={now} focused={true} onChanged={refresh} />
-        </section>
-      )}
-
-      <section aria-labelledby="active-heading">
-        <div className="alerts-toolbar">
-          <h2 id="active-heading" className="section-title">
-            Active <span className="section-count">{activeTotal.toLocaleString('en-US')}</span>
-          </h2>
-          {openGroup !== undefined ? (
-            <span className="alerts-open-group">
-              <button type="button" className="link" onClick={() => setOpenGroup(undefined)} data-testid="alert-group-back">
-                ‹ all groups
-              </button>{' '}
-              <b>{openGroup || '(none)'}</b> <span className="muted">({active.total.toLocaleString('en-US')})</span>
-            </span>
-          ) : null}
-          <label className="alerts-grouping small">
-            Group{' '}
-            <select
-              value={groupBy}
-              onChange={(event) => {
-                setOpenGroup(undefined);
-                setGroupBy(event.target.value as AlertQuery['groupBy']);
-              }}
-              data-testid="alert-grouping"
-            >
-              {ALERT_GROUPINGS.map((grouping) => (
-                <option key={grouping} value={grouping}>
-                  {GROUPING_LABELS[grouping]}
-                </option>
-              ))}
-            </select>
-          </label>
+      <div className="alerts-view scroll" data-testid="alerts-view">
+        {active.error && (
+          <p className="banner banner-bad" role="alert">
+            Could not refresh alerts: {active.error}
+          </p>
+        )}
+        <div className="counts" data-testid="severity-counts" aria-label="Active alerts per severity">
+          {SEVERITY_LEVELS.map((severity) => (
+            <div key={severity} className={`count count-${severityTone(severity)}${counts[severity] ? '' : ' count-zero'}`} data-testid={`count-${severity}`}>
+              <span className="count-number">{counts[severity] ?? 0}</span>
+              <span className="count-label">{severity}</span>
+            </div>
+          ))}
         </div>
-        {active.total > 0 ? (
-          <AlertList pager={active} now={now} focusAlertId={focusAlertId} label="Active alerts, most severe first" testId="active-alerts" className="alert-list-active" onChanged={refresh} onOpenGroup={setOpenGroup} />
-        ) : (
-          <div className="empty" data-testid="alerts-empty">
-            <p className="empty-title">No active alerts</p>
-            <p>
-              When Level raises an alert it appears here within a second and is forwarded to ilert.
-              {url ? (
-                <>
-                  {' '}
-                  Level must send its webhooks to <code>{url}</code> (through your public tunnel) with the events <b>Alert active</b> and <b>Alert resolved</b>.
-                </>
-              ) : null}
-            </p>
-            <p>
-              Expecting an alert that is not here?{' '}
-              <button type="button" className="link" onClick={onShowDeliveries}>
-                Check what arrived under Deliveries
-              </button>
-              .
-            </p>
-          </div>
-        )}
-      </section>
 
-      <section aria-labelledby="resolved-heading">
-        <h2 id="resolved-heading" className="section-title">
-          Resolved in the last day <span className="section-count">{resolved.total.toLocaleString('en-US')}</span>
-        </h2>
-        {resolved.total > 0 ? (
-          <AlertList pager={resolved} now={now} focusAlertId={focusAlertId} label="Alerts resolved in the last day" testId="resolved-alerts" className="alert-list-resolved" onChanged={refresh} onOpenGroup={() => undefined} />
-        ) : (
-          <p className="muted small">Nothing resolved in the last 24 hours.</p>
+        {focused && (
+          <section aria-label="The alert you opened" className="alert-focused">
+            <AlertLine alert={focused} now={now} focused={true} onChanged={refresh} />
+          </section>
         )}
-      </section>
-    </div>
+
+        <section aria-labelledby="active-heading">
+          <div className="alerts-toolbar">
+            <h2 id="active-heading" className="section-title">
+              Active <span className="section-count">{activeTotal.toLocaleString('en-US')}</span>
+            </h2>
+            {openGroup !== undefined ? (
+              <span className="alerts-open-group">
+                <button type="button" className="link" onClick={() => setOpenGroup(undefined)} data-testid="alert-group-back">
+                  ‹ all groups
+                </button>{' '}
+                <b>{openGroup || '(none)'}</b> <span className="muted">({active.total.toLocaleString('en-US')})</span>
+              </span>
+            ) : null}
+            <label className="alerts-grouping small">
+              Group{' '}
+              <select
+                value={groupBy}
+                onChange={(event) => {
+                  setOpenGroup(undefined);
+                  setGroupBy(event.target.value as AlertQuery['groupBy']);
+                }}
+                data-testid="alert-grouping"
+              >
+                {ALERT_GROUPINGS.map((grouping) => (
+                  <option key={grouping} value={grouping}>
+                    {GROUPING_LABELS[grouping]}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          {active.total > 0 ? (
+            <AlertList
+              pager={active}
+              now={now}
+              focusAlertId={focusAlertId}
+              label="Active alerts, most severe first"
+              testId="active-alerts"
+              className="alert-list-active"
+              onChanged={refresh}
+              onOpenGroup={setOpenGroup}
+            />
+          ) : (
+            <div className="empty" data-testid="alerts-empty">
+              <p className="empty-title">No active alerts</p>
+              <p>
+                When Level raises an alert it appears here within a second and is forwarded to ilert.
+                {url ? (
+                  <>
+                    {' '}
+                    Level must send its webhooks to <code>{url}</code> (through your public tunnel) with the events <b>Alert active</b> and <b>Alert resolved</b>.
+                  </>
+                ) : null}
+              </p>
+              <p>
+                Expecting an alert that is not here?{' '}
+                <button type="button" className="link" onClick={onShowDeliveries}>
+                  Check what arrived under Deliveries
+                </button>
+                .
+              </p>
+            </div>
+          )}
+        </section>
+
+        <section aria-labelledby="resolved-heading">
+          <h2 id="resolved-heading" className="section-title">
+            Resolved in the last day <span className="section-count">{resolved.total.toLocaleString('en-US')}</span>
+          </h2>
+          {resolved.total > 0 ? (
+            <AlertList
+              pager={resolved}
+              now={now}
+              focusAlertId={focusAlertId}
+              label="Alerts resolved in the last day"
+              testId="resolved-alerts"
+              className="alert-list-resolved"
+              onChanged={refresh}
+              onOpenGroup={() => undefined}
+            />
+          ) : (
+            <p className="muted small">Nothing resolved in the last 24 hours.</p>
+          )}
+        </section>
+      </div>
     </BacklogContext.Provider>
   );
 }

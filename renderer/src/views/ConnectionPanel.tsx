@@ -53,7 +53,8 @@ function ConnectForm() {
         />
       </label>
       <label>
-        Pairing code <input value={code} onChange={(event) => setCode(event.target.value)} placeholder="ABCD-EFGH-JKLM-NPQR" required autoComplete="off" data-testid="connect-code" />
+        Pairing code{' '}
+        <input value={code} onChange={(event) => setCode(event.target.value)} placeholder="ABCD-EFGH-JKLM-NPQR" required autoComplete="off" data-testid="connect-code" />
       </label>
       <button type="submit" disabled={busy || !url.trim() || !code.trim()} data-testid="connect-check">
         Check certificate
@@ -136,7 +137,11 @@ export function ConnectionPanel({ firstStart = false }: { firstStart?: boolean }
   };
 
   return (
-    <section className={firstStart ? 'stale-token connection-choice' : 'team-door'} aria-labelledby="connection-heading" data-testid={firstStart ? 'first-start-choice' : 'connection-panel'}>
+    <section
+      className={firstStart ? 'stale-token connection-choice' : 'team-door'}
+      aria-labelledby="connection-heading"
+      data-testid={firstStart ? 'first-start-choice' : 'connection-panel'}
+    >
       <h2 id="connection-heading" className="section-title">
         {firstStart ? 'Where should the relay run?' : 'Relay'}
       </h2>
@@ -144,7 +149,9 @@ export function ConnectionPanel({ firstStart = false }: { firstStart?: boolean }
         <>
           <p data-testid="connection-remote">
             Attached to the team relay at <code>{view.origin}</code> as {view.name} ({view.role}).{' '}
-            {view.connected ? 'Connected.' : `Disconnected${view.disconnectedSince ? ` since ${clock(view.disconnectedSince)}` : ''}${view.lastError ? `: ${view.lastError}` : ''}.`}
+            {view.connected
+              ? 'Connected.'
+              : `Disconnected${view.disconnectedSince ? ` since ${clock(view.disconnectedSince)}` : ''}${view.lastError ? `: ${view.lastError}` : ''}.`}
             <br />
             Pinned certificate: <code className="fingerprint">{view.fingerprint256}</code>
           </p>

@@ -59,7 +59,10 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
           {shortTime(row.receivedAt)}
           <span className="sr-only"> ({fullTime(row.receivedAt)})</span>
         </span>
-        <span className="c-dir dir-in" title={rerun ? `Re-run of delivery #${row.rerunOf ?? '?'}` : row.source === 'test' ? 'Made by the setup test' : `Inbound: ${sourceWords(row.source)}`}>
+        <span
+          className="c-dir dir-in"
+          title={rerun ? `Re-run of delivery #${row.rerunOf ?? '?'}` : row.source === 'test' ? 'Made by the setup test' : `Inbound: ${sourceWords(row.source)}`}
+        >
           {rerun ? '↻ re-run' : row.source === 'test' ? '✓ test' : '← Level'}
         </span>
         <span className="c-event mono">{row.eventType ?? '—'}</span>
@@ -105,7 +108,10 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
         {job ? (
           <>
             <span className="c-event mono">{job.eventType}</span>
-            <span className="c-alert muted" title={[target && `target ${target}${job.routeReason ? `: ${job.routeReason}` : ''}`, job.lastError].filter(Boolean).join('\n') || undefined}>
+            <span
+              className="c-alert muted"
+              title={[target && `target ${target}${job.routeReason ? `: ${job.routeReason}` : ''}`, job.lastError].filter(Boolean).join('\n') || undefined}
+            >
               {target && (
                 <span className="c-target" data-testid="job-target">
                   {target} ·
@@ -125,7 +131,11 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
           </>
         ) : (
           <span className={`c-none${row.outcome === 'rejected' ? ' text-bad' : ''}`} title={row.reason}>
-            {row.outcome === 'rejected' ? `${row.reason ?? 'rejected'} · not forwarded` : row.outcome === 'duplicate' ? 'already received: not forwarded again' : 'nothing to send to ilert for this event'}
+            {row.outcome === 'rejected'
+              ? `${row.reason ?? 'rejected'} · not forwarded`
+              : row.outcome === 'duplicate'
+                ? 'already received: not forwarded again'
+                : 'nothing to send to ilert for this event'}
           </span>
         )}
       </span>
@@ -191,10 +201,13 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
     (next: VisibleRange) => {
       range.current = next;
       // At most one round of page requests every 80 ms while the user drags through 100,000 rows.
-      ensureTimer.current ??= setTimeout(() => {
-        ensureTimer.current = undefined;
-        pager.ensure(range.current);
-      }, pager.row(next.start) && pager.row(next.end - 1) ? 80 : 16);
+      ensureTimer.current ??= setTimeout(
+        () => {
+          ensureTimer.current = undefined;
+          pager.ensure(range.current);
+        },
+        pager.row(next.start) && pager.row(next.end - 1) ? 80 : 16,
+      );
     },
     [pager],
   );
@@ -341,7 +354,13 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
               ))}
             </select>
           </label>
-          <button type="button" onClick={clearFilters} disabled={!filtered && !searchText} title={filtered || searchText ? 'Show every delivery' : 'No filters are set'} data-testid="filter-clear">
+          <button
+            type="button"
+            onClick={clearFilters}
+            disabled={!filtered && !searchText}
+            title={filtered || searchText ? 'Show every delivery' : 'No filters are set'}
+            data-testid="filter-clear"
+          >
             Clear filters
           </button>
           <span className="spacer" />
@@ -353,7 +372,13 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
             className="primary"
             onClick={() => void retryAll()}
             disabled={failed === 0 || retrying}
-            title={failed === 0 ? 'No ilert events have failed' : filtered ? 'Send the failed ilert events of the deliveries this filter shows again' : `Send all ${failed} failed ilert events again`}
+            title={
+              failed === 0
+                ? 'No ilert events have failed'
+                : filtered
+                  ? 'Send the failed ilert events of the deliveries this filter shows again'
+                  : `Send all ${failed} failed ilert events again`
+            }
             data-testid="retry-all-failed"
             data-needs="operator"
           >
@@ -414,10 +439,18 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
                   <p>Nothing has arrived from Level. To connect it:</p>
                   <ol>
                     <li>
-                      Expose the receiver{url ? <> (<code>{url}</code>)</> : null} through a public HTTPS tunnel, e.g. <code>cloudflared tunnel --url {url ? new URL(url).origin : 'http://127.0.0.1:8787'}</code>.
+                      Expose the receiver
+                      {url ? (
+                        <>
+                          {' '}
+                          (<code>{url}</code>)
+                        </>
+                      ) : null}{' '}
+                      through a public HTTPS tunnel, e.g. <code>cloudflared tunnel --url {url ? new URL(url).origin : 'http://127.0.0.1:8787'}</code>.
                     </li>
                     <li>
-                      In Level: Settings → Webhooks → Add webhook. URL: <code>{status?.publicUrl ? webhookUrl(status) : 'https://<your tunnel>/webhooks/level'}</code>; secret: the one under Settings here; events: at least <b>Alert active</b> and <b>Alert resolved</b>.
+                      In Level: Settings → Webhooks → Add webhook. URL: <code>{status?.publicUrl ? webhookUrl(status) : 'https://<your tunnel>/webhooks/level'}</code>; secret: the
+                      one under Settings here; events: at least <b>Alert active</b> and <b>Alert resolved</b>.
                     </li>
                     <li>Trigger a test alert in Level: it shows up here within a second.</li>
                   </ol>
@@ -433,7 +466,9 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
               scrollRef={listRef}
               onRangeChange={onRangeChange}
               onScrollTopChange={onScrollTopChange}
-              renderRow={(index) => <DeliveryRowView row={pager.row(index)} index={index} selected={selected !== undefined && pager.row(index)?.id === selected} onSelect={select} />}
+              renderRow={(index) => (
+                <DeliveryRowView row={pager.row(index)} index={index} selected={selected !== undefined && pager.row(index)?.id === selected} onSelect={select} />
+              )}
             />
           )}
         </div>
@@ -442,4 +477,3 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
     </div>
   );
 }
-

@@ -122,7 +122,17 @@ function JobCard({ job, onRerun, busy, alertName }: { job: Job; onRerun: (job: J
                     !attempt.error && <span className="muted">(empty response)</span>
                   )}
                 </td>
-                <td>{attempt.manual ? <Badge tone="info" title="Sent because someone asked (re-run or retry)">manual</Badge> : <span className="muted" title="Sent by the relay on its own">auto</span>}</td>
+                <td>
+                  {attempt.manual ? (
+                    <Badge tone="info" title="Sent because someone asked (re-run or retry)">
+                      manual
+                    </Badge>
+                  ) : (
+                    <span className="muted" title="Sent by the relay on its own">
+                      auto
+                    </span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -203,7 +213,10 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
         const result = await call('rerunJob', { id: job.id, thenResolve });
         return {
           tone: 'ok',
-          text: result.resolveJobId !== undefined ? `ilert job #${job.id} (ALERT) queued to send again, followed by its RESOLVE (job #${result.resolveJobId}).` : `ilert job #${job.id} queued to send again.`,
+          text:
+            result.resolveJobId !== undefined
+              ? `ilert job #${job.id} (ALERT) queued to send again, followed by its RESOLVE (job #${result.resolveJobId}).`
+              : `ilert job #${job.id} queued to send again.`,
         };
       } catch (failure) {
         // 409: the alert is over. Ask, instead of re-opening it in ilert behind the user's back.
@@ -269,14 +282,21 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
           type="button"
           onClick={copyCurl}
           disabled={!detail || noBody || !url}
-          title={noBody ? `The body is not there to send (${whyNoBody})` : !url ? 'The receiver is not listening, so there is no URL to send to' : 'Copy a curl command that sends this body to the webhook URL'}
+          title={
+            noBody
+              ? `The body is not there to send (${whyNoBody})`
+              : !url
+                ? 'The receiver is not listening, so there is no URL to send to'
+                : 'Copy a curl command that sends this body to the webhook URL'
+          }
           data-testid="copy-curl"
         >
           Copy as cURL
         </button>
       </div>
       <p className="small muted rerun-help" data-testid="rerun-help">
-        <b>Re-run delivery</b> passes Level’s request through the receiver again, as if Level had sent it (for one that was refused). <b>Re-run job</b> sends one ilert event again, now.
+        <b>Re-run delivery</b> passes Level’s request through the receiver again, as if Level had sent it (for one that was refused). <b>Re-run job</b> sends one ilert event again,
+        now.
       </p>
       {outcome && (
         <p className={`banner banner-${outcome.tone}`} role="status" data-testid="action-result">

@@ -65,7 +65,11 @@ export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStat
           <h2>Health checks</h2>
           <span className="spacer" />
           {inElectron() && (
-            <button type="button" onClick={() => void callDesktop('openLogs').catch((error: Error) => window.alert(`The log file could not be opened: ${error.message}`))} data-testid="open-logs">
+            <button
+              type="button"
+              onClick={() => void callDesktop('openLogs').catch((error: Error) => window.alert(`The log file could not be opened: ${error.message}`))}
+              data-testid="open-logs"
+            >
               Open logs
             </button>
           )}
@@ -80,7 +84,13 @@ export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStat
               Forwarding to {pause.target} paused since <span title={fullTime(pause.pausedAt)}>{clock(pause.pausedAt)}</span>
             </b>{' '}
             by {pause.pausedBy}: {plural(pause.waiting, 'event')} held in the queue, sent in order on resume.{' '}
-            <button type="button" className="link" data-needs="operator" onClick={() => void call('resumeTarget', { target: pause.target }).catch((error: Error) => window.alert(`Could not resume: ${error.message}`))} data-testid={`health-resume-${pause.target}`}>
+            <button
+              type="button"
+              className="link"
+              data-needs="operator"
+              onClick={() => void call('resumeTarget', { target: pause.target }).catch((error: Error) => window.alert(`Could not resume: ${error.message}`))}
+              data-testid={`health-resume-${pause.target}`}
+            >
               Resume
             </button>
           </p>
@@ -116,7 +126,12 @@ export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStat
               </>
             )}
           </Fact>
-          <Fact label="Public URL" tone={status.publicUrl ? 'ok' : 'warn'} testId="health-public-url" title={status.publicUrl ? 'The URL Level calls' : 'Level needs a public HTTPS URL'}>
+          <Fact
+            label="Public URL"
+            tone={status.publicUrl ? 'ok' : 'warn'}
+            testId="health-public-url"
+            title={status.publicUrl ? 'The URL Level calls' : 'Level needs a public HTTPS URL'}
+          >
             {status.publicUrl ? <code>{status.publicUrl}</code> : 'none: Level cannot reach this relay'}
             {url && status.publicUrl && (
               <span className="muted small">
@@ -127,7 +142,15 @@ export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStat
           </Fact>
           <Fact
             label="Tunnel"
-            tone={!tunnel || tunnel.status === 'stopped' ? 'muted' : tunnel.status === 'running' ? 'ok' : tunnel.status === 'starting' || tunnel.status === 'restarting' ? 'warn' : 'bad'}
+            tone={
+              !tunnel || tunnel.status === 'stopped'
+                ? 'muted'
+                : tunnel.status === 'running'
+                  ? 'ok'
+                  : tunnel.status === 'starting' || tunnel.status === 'restarting'
+                    ? 'warn'
+                    : 'bad'
+            }
             testId="health-tunnel"
           >
             {!tunnel ? (

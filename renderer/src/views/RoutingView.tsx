@@ -130,8 +130,9 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
         <div className="empty" data-testid="routing-not-configured">
           <p className="empty-title">Connect Level’s API to route alerts by group</p>
           <p>
-            Level organises devices into groups. With a <b>Level API key</b>, the relay reads the group tree and the devices, so each group can send its alerts to its own ilert alert source (target);
-            subgroups inherit the nearest mapped group, the way AlgaPSA maps Level groups to clients. The key also lets the relay backfill alerts a webhook missed.
+            Level organises devices into groups. With a <b>Level API key</b>, the relay reads the group tree and the devices, so each group can send its alerts to its own ilert
+            alert source (target); subgroups inherit the nearest mapped group, the way AlgaPSA maps Level groups to clients. The key also lets the relay backfill alerts a webhook
+            missed.
           </p>
           <ol>
             <li>In Level: Settings → API → create an API key (read access to groups, devices and alerts).</li>
@@ -164,8 +165,8 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
       )}
       <div className="routing-head">
         <p className="routing-summary" data-testid="routing-summary">
-          <b>{plural(summary.groups, 'group')}</b> · <b>{summary.mappedGroups}</b> mapped · <b>{summary.devicesCovered.toLocaleString()}</b> of {plural(summary.devices, 'device')} covered ·{' '}
-          <b>{plural(summary.activeAlerts, 'active alert')}</b>
+          <b>{plural(summary.groups, 'group')}</b> · <b>{summary.mappedGroups}</b> mapped · <b>{summary.devicesCovered.toLocaleString()}</b> of {plural(summary.devices, 'device')}{' '}
+          covered · <b>{plural(summary.activeAlerts, 'active alert')}</b>
         </p>
         <span className="spacer" />
         <span className="routing-sync-state small" data-testid="last-sync" title={view.lastSyncAt ? fullTime(view.lastSyncAt) : undefined}>
@@ -177,7 +178,15 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
             <span className="muted">Never synced</span>
           )}
         </span>
-        <button type="button" className="primary" onClick={() => void sync()} disabled={syncing} data-testid="sync-level" data-needs="operator" title="Read Level’s groups and devices again">
+        <button
+          type="button"
+          className="primary"
+          onClick={() => void sync()}
+          disabled={syncing}
+          data-testid="sync-level"
+          data-needs="operator"
+          title="Read Level’s groups and devices again"
+        >
           {syncing ? 'Syncing…' : 'Sync from Level'}
         </button>
       </div>
@@ -196,7 +205,13 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
         <label htmlFor="unmapped-policy" className="routing-policy-label">
           Alerts from devices in unmapped groups
         </label>
-        <select id="unmapped-policy" data-testid="unmapped-policy" value={view.unmappedGroups} disabled={policySaving} onChange={(event) => void setPolicy(event.target.value as 'default' | 'skip')}>
+        <select
+          id="unmapped-policy"
+          data-testid="unmapped-policy"
+          value={view.unmappedGroups}
+          disabled={policySaving}
+          onChange={(event) => void setPolicy(event.target.value as 'default' | 'skip')}
+        >
           <option value="default">go to the default target</option>
           <option value="skip">are not forwarded (skipped)</option>
         </select>
@@ -224,7 +239,11 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
       {view.rows.length === 0 ? (
         <div className="empty" data-testid="routing-empty">
           <p className="empty-title">{view.lastSyncAt ? 'Level has no groups' : 'No groups yet'}</p>
-          <p>{view.lastSyncAt ? 'Every device is outside any group, so alerts follow the unmapped-groups setting above.' : 'Press “Sync from Level” to read the group tree and the devices.'}</p>
+          <p>
+            {view.lastSyncAt
+              ? 'Every device is outside any group, so alerts follow the unmapped-groups setting above.'
+              : 'Press “Sync from Level” to read the group tree and the devices.'}
+          </p>
         </div>
       ) : (
         <table className="table routing-table" data-testid="routing-table">

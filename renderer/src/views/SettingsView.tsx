@@ -48,18 +48,56 @@ const ENVIRONMENT: Record<string, string> = {
 };
 
 const FIELDS: Record<ValueKey, FieldSpec> = {
-  host: { key: 'host', label: 'Receiver address', kind: 'text', restart: true, help: 'Address the webhook listener binds to. 127.0.0.1 keeps it on this machine, where your tunnel connects to it.' },
+  host: {
+    key: 'host',
+    label: 'Receiver address',
+    kind: 'text',
+    restart: true,
+    help: 'Address the webhook listener binds to. 127.0.0.1 keeps it on this machine, where your tunnel connects to it.',
+  },
   port: { key: 'port', label: 'Receiver port', kind: 'number', restart: true, help: 'Port Level’s webhooks arrive on (through the tunnel). 0 picks any free port.' },
   adminPort: { key: 'adminPort', label: 'Dashboard port', kind: 'number', restart: true, help: 'Port of this dashboard and its API, on 127.0.0.1 only.' },
-  ilertApiUrl: { key: 'ilertApiUrl', label: 'ilert API URL', kind: 'url', help: <>Events are posted to <code>&lt;URL&gt;/api/events</code>. Leave it at https://api.ilert.com unless ilert told you otherwise.</> },
-  ilertEventsPerMinute: { key: 'ilertEventsPerMinute', label: 'ilert events per minute', kind: 'number', help: 'At most this many requests per integration key in any rolling minute; ilert allows 50. Critical alerts and resolves go first in a backlog.' },
-  retentionDays: { key: 'retentionDays', label: 'Keep history for (days)', kind: 'number', help: 'Deliveries, events and attempts older than this are deleted. Work still pending is always kept.' },
-  levelApiUrl: { key: 'levelApiUrl', label: 'Level API URL', kind: 'url', help: <>Level’s public REST API. Leave it at <code>https://api.level.io/v2</code>.</> },
+  ilertApiUrl: {
+    key: 'ilertApiUrl',
+    label: 'ilert API URL',
+    kind: 'url',
+    help: (
+      <>
+        Events are posted to <code>&lt;URL&gt;/api/events</code>. Leave it at https://api.ilert.com unless ilert told you otherwise.
+      </>
+    ),
+  },
+  ilertEventsPerMinute: {
+    key: 'ilertEventsPerMinute',
+    label: 'ilert events per minute',
+    kind: 'number',
+    help: 'At most this many requests per integration key in any rolling minute; ilert allows 50. Critical alerts and resolves go first in a backlog.',
+  },
+  retentionDays: {
+    key: 'retentionDays',
+    label: 'Keep history for (days)',
+    kind: 'number',
+    help: 'Deliveries, events and attempts older than this are deleted. Work still pending is always kept.',
+  },
+  levelApiUrl: {
+    key: 'levelApiUrl',
+    label: 'Level API URL',
+    kind: 'url',
+    help: (
+      <>
+        Level’s public REST API. Leave it at <code>https://api.level.io/v2</code>.
+      </>
+    ),
+  },
   cloudflaredPath: {
     key: 'cloudflaredPath',
     label: 'cloudflared program',
     kind: 'text',
-    help: <>The <code>cloudflared</code> program the tunnel runs: a name on the PATH or a full path (e.g. <code>/usr/local/bin/cloudflared</code>).</>,
+    help: (
+      <>
+        The <code>cloudflared</code> program the tunnel runs: a name on the PATH or a full path (e.g. <code>/usr/local/bin/cloudflared</code>).
+      </>
+    ),
   },
 };
 
@@ -164,7 +202,9 @@ function buildTargets(targets: TargetDraft[], errors: Record<string, string>): N
     seen.add(name.toLowerCase());
     if (target.key.mode !== 'replace') return { name };
     const key = target.key.value.trim();
-    if (key === '') errors[`ilertTargets.${index}.integrationKey`] = target.savedName === undefined ? 'enter the integration key of this target’s ilert alert source' : 'enter the new key, or keep the saved one';
+    if (key === '')
+      errors[`ilertTargets.${index}.integrationKey`] =
+        target.savedName === undefined ? 'enter the integration key of this target’s ilert alert source' : 'enter the new key, or keep the saved one';
     return { name, integrationKey: key };
   });
 }
@@ -353,7 +393,11 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
         setView(result.settings);
         setDraft(draftFrom(result.settings));
         setErrors({});
-        flashSaved(`Saved ${Object.keys(built.patch).map((key) => LABELS[key] ?? key).join(', ')}.`);
+        flashSaved(
+          `Saved ${Object.keys(built.patch)
+            .map((key) => LABELS[key] ?? key)
+            .join(', ')}.`,
+        );
         onSaved();
       } else {
         setErrors(result.errors);
@@ -380,26 +424,30 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
       <div className={`field${errors[key] ? ' field-invalid' : ''}`} key={key}>
         <label htmlFor={`setting-${key}`}>
           {spec.label}
-          {spec.restart && <span className="tag" title="Takes effect after a restart">restart</span>}
+          {spec.restart && (
+            <span className="tag" title="Takes effect after a restart">
+              restart
+            </span>
+          )}
         </label>
         <div className="field-control">
-        <input
-          id={`setting-${key}`}
-          data-testid={`setting-${key}`}
-          type={spec.kind === 'url' ? 'url' : 'text'}
-          inputMode={spec.kind === 'number' ? 'numeric' : undefined}
-          spellCheck={false}
-          autoComplete="off"
-          value={draft.values[key]}
-          readOnly={isLocked}
-          aria-readonly={isLocked}
-          aria-invalid={errors[key] ? true : undefined}
-          aria-describedby={`${key}-help${errors[key] ? ` ${key}-error` : ''}`}
-          className={spec.kind === 'number' ? 'input-number' : undefined}
-          onChange={(event) => setValue(key, event.target.value)}
-        />
-        {fieldError(key)}
-        {isLocked && <LockNote settingKey={key} />}
+          <input
+            id={`setting-${key}`}
+            data-testid={`setting-${key}`}
+            type={spec.kind === 'url' ? 'url' : 'text'}
+            inputMode={spec.kind === 'number' ? 'numeric' : undefined}
+            spellCheck={false}
+            autoComplete="off"
+            value={draft.values[key]}
+            readOnly={isLocked}
+            aria-readonly={isLocked}
+            aria-invalid={errors[key] ? true : undefined}
+            aria-describedby={`${key}-help${errors[key] ? ` ${key}-error` : ''}`}
+            className={spec.kind === 'number' ? 'input-number' : undefined}
+            onChange={(event) => setValue(key, event.target.value)}
+          />
+          {fieldError(key)}
+          {isLocked && <LockNote settingKey={key} />}
         </div>
         <p className="help" id={`${key}-help`}>
           {spec.help}
@@ -418,66 +466,72 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
           {label}
         </label>
         <div className="field-control">
-        <div className="secret-row">
-          {secret.mode === 'replace' ? (
-            <>
-              <input
-                id={`setting-${key}`}
-                data-testid={`setting-${key}`}
-                type={reveal[key] ? 'text' : 'password'}
-                autoComplete="new-password"
-                spellCheck={false}
-                value={secret.value}
-                placeholder="new value"
-                aria-invalid={errors[key] ? true : undefined}
-                aria-describedby={`${key}-help`}
-                onChange={(event) => setSecret(key, { mode: 'replace', value: event.target.value })}
-              />
-              <button type="button" className="icon-button" aria-label={reveal[key] ? `Hide ${label}` : `Show ${label}`} title={reveal[key] ? 'Hide' : 'Show'} onClick={() => setReveal({ ...reveal, [key]: !reveal[key] })}>
-                <Icon name={reveal[key] ? 'eyeOff' : 'eye'} />
-              </button>
-              <button type="button" onClick={() => setSecret(key, { mode: 'keep', value: '' })}>
-                Cancel
-              </button>
-            </>
-          ) : (
-            <>
-              <span className={`secret-value${secret.mode === 'clear' ? ' secret-cleared' : ''}`} id={`setting-${key}`} data-testid={`secret-hint-${key}`}>
-                {secret.mode === 'clear' ? 'will be cleared when you save' : masked.set ? <code>{masked.hint}</code> : <span className="muted">not set</span>}
-              </span>
-              {secret.mode === 'clear' ? (
-                <button type="button" onClick={() => setSecret(key, { mode: 'keep', value: '' })} aria-label={`Undo clearing ${label}`}>
-                  Undo
+          <div className="secret-row">
+            {secret.mode === 'replace' ? (
+              <>
+                <input
+                  id={`setting-${key}`}
+                  data-testid={`setting-${key}`}
+                  type={reveal[key] ? 'text' : 'password'}
+                  autoComplete="new-password"
+                  spellCheck={false}
+                  value={secret.value}
+                  placeholder="new value"
+                  aria-invalid={errors[key] ? true : undefined}
+                  aria-describedby={`${key}-help`}
+                  onChange={(event) => setSecret(key, { mode: 'replace', value: event.target.value })}
+                />
+                <button
+                  type="button"
+                  className="icon-button"
+                  aria-label={reveal[key] ? `Hide ${label}` : `Show ${label}`}
+                  title={reveal[key] ? 'Hide' : 'Show'}
+                  onClick={() => setReveal({ ...reveal, [key]: !reveal[key] })}
+                >
+                  <Icon name={reveal[key] ? 'eyeOff' : 'eye'} />
                 </button>
-              ) : (
-                <>
-                  <button
-                    type="button"
-                    disabled={isLocked}
-                    title={isLocked ? `Set by ${ENVIRONMENT[key]} in the environment` : masked.set ? 'Enter a new value' : 'Enter a value'}
-                    onClick={() => setSecret(key, { mode: 'replace', value: '' })}
-                    data-testid={`replace-${key}`}
-                    aria-label={`${masked.set ? 'Replace' : 'Set'} ${label}`}
-                  >
-                    {masked.set ? 'Replace' : 'Set'}
+                <button type="button" onClick={() => setSecret(key, { mode: 'keep', value: '' })}>
+                  Cancel
+                </button>
+              </>
+            ) : (
+              <>
+                <span className={`secret-value${secret.mode === 'clear' ? ' secret-cleared' : ''}`} id={`setting-${key}`} data-testid={`secret-hint-${key}`}>
+                  {secret.mode === 'clear' ? 'will be cleared when you save' : masked.set ? <code>{masked.hint}</code> : <span className="muted">not set</span>}
+                </span>
+                {secret.mode === 'clear' ? (
+                  <button type="button" onClick={() => setSecret(key, { mode: 'keep', value: '' })} aria-label={`Undo clearing ${label}`}>
+                    Undo
                   </button>
-                  <button
-                    type="button"
-                    disabled={isLocked || !masked.set}
-                    title={isLocked ? `Set by ${ENVIRONMENT[key]} in the environment` : !masked.set ? 'Not set, nothing to clear' : 'Remove this secret when you save'}
-                    onClick={() => setSecret(key, { mode: 'clear', value: '' })}
-                    data-testid={`clear-${key}`}
-                    aria-label={`Clear ${label}`}
-                  >
-                    Clear
-                  </button>
-                </>
-              )}
-            </>
-          )}
-        </div>
-        {fieldError(key)}
-        {isLocked && <LockNote settingKey={key} />}
+                ) : (
+                  <>
+                    <button
+                      type="button"
+                      disabled={isLocked}
+                      title={isLocked ? `Set by ${ENVIRONMENT[key]} in the environment` : masked.set ? 'Enter a new value' : 'Enter a value'}
+                      onClick={() => setSecret(key, { mode: 'replace', value: '' })}
+                      data-testid={`replace-${key}`}
+                      aria-label={`${masked.set ? 'Replace' : 'Set'} ${label}`}
+                    >
+                      {masked.set ? 'Replace' : 'Set'}
+                    </button>
+                    <button
+                      type="button"
+                      disabled={isLocked || !masked.set}
+                      title={isLocked ? `Set by ${ENVIRONMENT[key]} in the environment` : !masked.set ? 'Not set, nothing to clear' : 'Remove this secret when you save'}
+                      onClick={() => setSecret(key, { mode: 'clear', value: '' })}
+                      data-testid={`clear-${key}`}
+                      aria-label={`Clear ${label}`}
+                    >
+                      Clear
+                    </button>
+                  </>
+                )}
+              </>
+            )}
+          </div>
+          {fieldError(key)}
+          {isLocked && <LockNote settingKey={key} />}
         </div>
         <p className="help" id={`${key}-help`}>
           {help}
@@ -597,8 +651,8 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
           )}
         </div>
         <p className="help" id="targets-help">
-          Further ilert alert sources (type API), each with a name and its integration key. Under Routing, Level groups are mapped to them; groups not mapped go to “default”, the integration key above.
-          Saved keys are never shown again: keep them, or replace them.
+          Further ilert alert sources (type API), each with a name and its integration key. Under Routing, Level groups are mapped to them; groups not mapped go to “default”, the
+          integration key above. Saved keys are never shown again: keep them, or replace them.
         </p>
       </div>
     );
@@ -648,50 +702,63 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
           <div className="field generate">
             <span className="label">New secret</span>
             <div className="field-control">
-            <button type="button" onClick={() => setGenerated(randomSecret())} data-testid="generate-secret">
-              Generate webhook secret
-            </button>
-            {generated && (
-              <div className="generated" data-testid="generated-secret-panel">
-                <code className="generated-value" data-testid="generated-secret">
-                  {generated}
-                </code>
-                <div className="generated-actions">
-                  <button type="button" onClick={() => copyText(generated).then(() => flashCopied('Copied'), (error: Error) => flashCopied(error.message))} data-testid="copy-generated-secret">
-                    Copy
-                  </button>
-                  <button
-                    type="button"
-                    disabled={secretLocked}
-                    title={secretLocked ? 'The Level webhook secret is set by LEVEL_WEBHOOK_SECRET in the environment: put the new one there' : 'Put this secret into the Level webhook secret field (saved when you press Save)'}
-                    onClick={() => setSecret('levelWebhookSecret', { mode: 'replace', value: generated })}
-                    data-testid="use-generated-secret"
-                  >
-                    Use as Level webhook secret
-                  </button>
-                  <button
-                    type="button"
-                    disabled={locked.has('levelAutomationSecret')}
-                    title={
-                      locked.has('levelAutomationSecret')
-                        ? 'The automation secret is set by LEVEL_AUTOMATION_SECRET in the environment: put the new one there'
-                        : 'Put this secret into the Level automation secret field (saved when you press Save)'
-                    }
-                    onClick={() => setSecret('levelAutomationSecret', { mode: 'replace', value: generated })}
-                    data-testid="use-generated-automation-secret"
-                  >
-                    Use as automation secret
-                  </button>
-                  <button type="button" className="icon-button" aria-label="Hide generated secret" title="Hide" onClick={() => setGenerated(undefined)}>
-                    <Icon name="close" />
-                  </button>
-                  {copied && <span className="flash">{copied}</span>}
+              <button type="button" onClick={() => setGenerated(randomSecret())} data-testid="generate-secret">
+                Generate webhook secret
+              </button>
+              {generated && (
+                <div className="generated" data-testid="generated-secret-panel">
+                  <code className="generated-value" data-testid="generated-secret">
+                    {generated}
+                  </code>
+                  <div className="generated-actions">
+                    <button
+                      type="button"
+                      onClick={() =>
+                        copyText(generated).then(
+                          () => flashCopied('Copied'),
+                          (error: Error) => flashCopied(error.message),
+                        )
+                      }
+                      data-testid="copy-generated-secret"
+                    >
+                      Copy
+                    </button>
+                    <button
+                      type="button"
+                      disabled={secretLocked}
+                      title={
+                        secretLocked
+                          ? 'The Level webhook secret is set by LEVEL_WEBHOOK_SECRET in the environment: put the new one there'
+                          : 'Put this secret into the Level webhook secret field (saved when you press Save)'
+                      }
+                      onClick={() => setSecret('levelWebhookSecret', { mode: 'replace', value: generated })}
+                      data-testid="use-generated-secret"
+                    >
+                      Use as Level webhook secret
+                    </button>
+                    <button
+                      type="button"
+                      disabled={locked.has('levelAutomationSecret')}
+                      title={
+                        locked.has('levelAutomationSecret')
+                          ? 'The automation secret is set by LEVEL_AUTOMATION_SECRET in the environment: put the new one there'
+                          : 'Put this secret into the Level automation secret field (saved when you press Save)'
+                      }
+                      onClick={() => setSecret('levelAutomationSecret', { mode: 'replace', value: generated })}
+                      data-testid="use-generated-automation-secret"
+                    >
+                      Use as automation secret
+                    </button>
+                    <button type="button" className="icon-button" aria-label="Hide generated secret" title="Hide" onClick={() => setGenerated(undefined)}>
+                      <Icon name="close" />
+                    </button>
+                    {copied && <span className="flash">{copied}</span>}
+                  </div>
+                  <p className="warning">
+                    Copy it now and paste it into Level’s webhook. <b>Level will not show it again</b> after you save the webhook, and this page shows it only once.
+                  </p>
                 </div>
-                <p className="warning">
-                  Copy it now and paste it into Level’s webhook. <b>Level will not show it again</b> after you save the webhook, and this page shows it only once.
-                </p>
-              </div>
-            )}
+              )}
             </div>
             <p className="help">32 random bytes from this computer’s secure random generator, as 64 hex characters. Use one for a new webhook or a rotation.</p>
           </div>
@@ -710,13 +777,24 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                   type="button"
                   onClick={() => void testLevel()}
                   disabled={checkingLevel || !view.secrets.levelApiKey.set || levelUnsaved}
-                  title={!view.secrets.levelApiKey.set ? 'Set and save the Level API key first' : levelUnsaved ? 'Save first: the test uses the saved URL and key' : 'Ask Level’s API for one group, with the saved URL and key'}
+                  title={
+                    !view.secrets.levelApiKey.set
+                      ? 'Set and save the Level API key first'
+                      : levelUnsaved
+                        ? 'Save first: the test uses the saved URL and key'
+                        : 'Ask Level’s API for one group, with the saved URL and key'
+                  }
                   data-testid="test-level-connection"
                 >
                   {checkingLevel ? 'Testing…' : 'Test connection'}
                 </button>
                 {levelCheck && (
-                  <span className={levelCheck.ok ? 'text-ok' : 'text-bad'} role="status" data-testid="level-connection-result" title={levelCheck.checkedAt !== undefined ? fullTime(levelCheck.checkedAt) : undefined}>
+                  <span
+                    className={levelCheck.ok ? 'text-ok' : 'text-bad'}
+                    role="status"
+                    data-testid="level-connection-result"
+                    title={levelCheck.checkedAt !== undefined ? fullTime(levelCheck.checkedAt) : undefined}
+                  >
                     {levelCheck.ok ? `Connected at ${clock(levelCheck.checkedAt)}${levelCheck.detail ? ` · ${levelCheck.detail}` : ''}` : levelCheck.message}
                   </span>
                 )}
@@ -759,22 +837,22 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
               High-priority severities
             </span>
             <div className="field-control">
-            <div className="checks">
-              {SEVERITY_LEVELS.map((level) => (
-                <label key={level} className="check">
-                  <input
-                    type="checkbox"
-                    data-testid={`severity-${level}`}
-                    checked={draft.severities.includes(level)}
-                    onChange={(event) =>
-                      setDraft({ ...draft, severities: event.target.checked ? [...draft.severities, level] : draft.severities.filter((entry) => entry !== level) })
-                    }
-                  />
-                  <span className={`sev sev-${level === 'emergency' ? 'critical' : level}`}>{level}</span>
-                </label>
-              ))}
-            </div>
-            {fieldError('highPrioritySeverities')}
+              <div className="checks">
+                {SEVERITY_LEVELS.map((level) => (
+                  <label key={level} className="check">
+                    <input
+                      type="checkbox"
+                      data-testid={`severity-${level}`}
+                      checked={draft.severities.includes(level)}
+                      onChange={(event) =>
+                        setDraft({ ...draft, severities: event.target.checked ? [...draft.severities, level] : draft.severities.filter((entry) => entry !== level) })
+                      }
+                    />
+                    <span className={`sev sev-${level === 'emergency' ? 'critical' : level}`}>{level}</span>
+                  </label>
+                ))}
+              </div>
+              {fieldError('highPrioritySeverities')}
             </div>
             <p className="help" id="severities-help">
               Level alerts of these severities page with ilert priority HIGH; the others are sent as LOW.
@@ -797,52 +875,59 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
 
         {/* Notifications and start-at-login belong to the desktop app; a browser tab cannot use them. */}
         {inElectron() && (
-        <fieldset>
-          <legend>Desktop app</legend>
-          <div className={`field${errors.notifyMinSeverity ? ' field-invalid' : ''}`}>
-            <label className="label" htmlFor="notify-min-severity">
-              Notify from severity
-            </label>
-            <div className="field-control">
-              <select
-                id="notify-min-severity"
-                data-testid="notify-min-severity"
-                value={draft.desktop.notifyMinSeverity}
-                onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, notifyMinSeverity: event.target.value } })}
-              >
-                {[...SEVERITY_LEVELS].reverse().map((level) => (
-                  <option key={level} value={level}>
-                    {level} and above
-                  </option>
-                ))}
-              </select>
-              {fieldError('notifyMinSeverity')}
-            </div>
-            <p className="help">New Level alerts at or above this severity pop a desktop notification; a burst becomes one summary.</p>
-          </div>
-          {(['notifyResolves', 'startAtLogin'] as const).map((key) => (
-            <div className="field" key={key}>
-              <span className="label">{LABELS[key]}</span>
+          <fieldset>
+            <legend>Desktop app</legend>
+            <div className={`field${errors.notifyMinSeverity ? ' field-invalid' : ''}`}>
+              <label className="label" htmlFor="notify-min-severity">
+                Notify from severity
+              </label>
               <div className="field-control">
-                <label className="check">
-                  <input
-                    type="checkbox"
-                    data-testid={`setting-${key}`}
-                    checked={draft.desktop[key]}
-                    onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, [key]: event.target.checked } })}
-                  />
-                  <span>{key === 'notifyResolves' ? 'also notify when an alert resolves' : 'start the app when I log in'}</span>
-                </label>
-                {fieldError(key)}
+                <select
+                  id="notify-min-severity"
+                  data-testid="notify-min-severity"
+                  value={draft.desktop.notifyMinSeverity}
+                  onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, notifyMinSeverity: event.target.value } })}
+                >
+                  {[...SEVERITY_LEVELS].reverse().map((level) => (
+                    <option key={level} value={level}>
+                      {level} and above
+                    </option>
+                  ))}
+                </select>
+                {fieldError('notifyMinSeverity')}
               </div>
-              <p className="help">{key === 'notifyResolves' ? 'Off by default: ilert already closes its alert.' : 'Only in the desktop app; the headless relay ignores it.'}</p>
+              <p className="help">New Level alerts at or above this severity pop a desktop notification; a burst becomes one summary.</p>
             </div>
-          ))}
-        </fieldset>
+            {(['notifyResolves', 'startAtLogin'] as const).map((key) => (
+              <div className="field" key={key}>
+                <span className="label">{LABELS[key]}</span>
+                <div className="field-control">
+                  <label className="check">
+                    <input
+                      type="checkbox"
+                      data-testid={`setting-${key}`}
+                      checked={draft.desktop[key]}
+                      onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, [key]: event.target.checked } })}
+                    />
+                    <span>{key === 'notifyResolves' ? 'also notify when an alert resolves' : 'start the app when I log in'}</span>
+                  </label>
+                  {fieldError(key)}
+                </div>
+                <p className="help">{key === 'notifyResolves' ? 'Off by default: ilert already closes its alert.' : 'Only in the desktop app; the headless relay ignores it.'}</p>
+              </div>
+            ))}
+          </fieldset>
         )}
 
         <div className="form-actions">
-          <button type="submit" className="primary" disabled={!changed || saving} title={changed ? 'Validate and save the changes' : 'Nothing changed'} data-testid="settings-save" data-needs="admin">
+          <button
+            type="submit"
+            className="primary"
+            disabled={!changed || saving}
+            title={changed ? 'Validate and save the changes' : 'Nothing changed'}
+            data-testid="settings-save"
+            data-needs="admin"
+          >
             {saving ? 'Saving…' : 'Save'}
           </button>
           <button

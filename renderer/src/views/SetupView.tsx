@@ -154,7 +154,12 @@ export function SetupView({ active, status, onLoaded, onDone }: { active: boolea
   const done = doneSteps(setup, test);
   const index = STEPS.findIndex((candidate) => candidate.id === step);
   const current = STEPS[index]!;
-  const props = { setup, settings, active, reload: load, onSettings: (next: SettingsView) => {
+  const props = {
+    setup,
+    settings,
+    active,
+    reload: load,
+    onSettings: (next: SettingsView) => {
       setSettings(next);
       load();
     },

@@ -38,7 +38,11 @@ export function StartupProblemView({ onStarted }: { onStarted: () => void }) {
         <p className="fatal-message" data-testid="startup-problem-message">
           {problem?.message ?? 'Reading what went wrong…'}
         </p>
-        {problem && <p className="muted">Data directory: <code>{problem.dataDir}</code></p>}
+        {problem && (
+          <p className="muted">
+            Data directory: <code>{problem.dataDir}</code>
+          </p>
+        )}
         {problem?.kind === 'secrets' && (
           <form
             onSubmit={(event) => {
@@ -49,7 +53,13 @@ export function StartupProblemView({ onStarted }: { onStarted: () => void }) {
             {problem.secrets.map((key) => (
               <label key={key} className="field">
                 <span>{key}</span>
-                <input type="password" autoComplete="off" value={values[key] ?? ''} onChange={(event) => setValues({ ...values, [key]: event.target.value })} data-testid={`secret-${key}`} />
+                <input
+                  type="password"
+                  autoComplete="off"
+                  value={values[key] ?? ''}
+                  onChange={(event) => setValues({ ...values, [key]: event.target.value })}
+                  data-testid={`secret-${key}`}
+                />
               </label>
             ))}
             <div className="actions">

@@ -62,7 +62,15 @@ export function AdminDoorPanel() {
       {me.door.kind !== 'ipc' && (
         <div className="team-row" data-needs="admin">
           {me.door.adminUrl && (
-            <button type="button" onClick={() => copyText(me.door.adminUrl!).then(() => flash('copied'), (failure: Error) => flash(failure.message))}>
+            <button
+              type="button"
+              onClick={() =>
+                copyText(me.door.adminUrl!).then(
+                  () => flash('copied'),
+                  (failure: Error) => flash(failure.message),
+                )
+              }
+            >
               Copy admin link
             </button>
           )}
@@ -127,7 +135,15 @@ function InviteForm({ onInvited }: { onInvited: () => void }) {
           Give {invitation.name} this pairing code for their tray app, or the link for a browser. It works once, for 24 hours.
           <br />
           <code data-testid="pairing-code">{invitation.pairingCode}</code> · <code data-testid="pairing-url">{invitation.pairingUrl}</code>{' '}
-          <button type="button" onClick={() => copyText(invitation.pairingUrl).then(() => flash('copied'), (failure: Error) => flash(failure.message))}>
+          <button
+            type="button"
+            onClick={() =>
+              copyText(invitation.pairingUrl).then(
+                () => flash('copied'),
+                (failure: Error) => flash(failure.message),
+              )
+            }
+          >
             Copy link
           </button>
           {copied && <span className="sb-flash">{copied}</span>}

@@ -332,7 +332,14 @@ export class Tray extends EventEmitter {
     trays.delete(this);
   }
   #report() {
-    report({ event: 'tray', image: this.image.path, empty: this.image.empty, template: this.image.template, tooltip: this.tooltip, menu: this.menu.map((item) => item.label ?? item.type ?? '') });
+    report({
+      event: 'tray',
+      image: this.image.path,
+      empty: this.image.empty,
+      template: this.image.template,
+      tooltip: this.tooltip,
+      menu: this.menu.map((item) => item.label ?? item.type ?? ''),
+    });
   }
 }
 
@@ -435,7 +442,14 @@ async function fetchThroughProtocol(url: string): Promise<Response> {
   return handler(new Request(url));
 }
 
-const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml', '.json': 'application/json' };
+const MIME: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+};
 export const net = {
   async fetch(url: string): Promise<Response> {
     if (!url.startsWith('file:')) throw new Error('the stand-in fetches only file: URLs (no network in tests)');
@@ -496,8 +510,20 @@ const commands: Record<string, (args: Record<string, unknown>) => unknown> = {
   state: () => ({
     mainScriptDone,
     ready: isReady,
-    windows: [...windows].map((window) => ({ id: window.id, visible: window.isVisible(), url: window.webContents.url, webPreferences: window.options.webPreferences, menuRemoved: window.menuRemoved })),
-    trays: [...trays].map((tray) => ({ image: tray.image.path, empty: tray.image.empty, template: tray.image.template, tooltip: tray.tooltip, menu: tray.menu.map((item) => item.label ?? item.type ?? '') })),
+    windows: [...windows].map((window) => ({
+      id: window.id,
+      visible: window.isVisible(),
+      url: window.webContents.url,
+      webPreferences: window.options.webPreferences,
+      menuRemoved: window.menuRemoved,
+    })),
+    trays: [...trays].map((tray) => ({
+      image: tray.image.path,
+      empty: tray.image.empty,
+      template: tray.image.template,
+      tooltip: tray.tooltip,
+      menu: tray.menu.map((item) => item.label ?? item.type ?? ''),
+    })),
     ipcChannels: [...ipcHandlers.keys()],
     privilegedSchemes,
     applicationMenu: applicationMenu === undefined ? 'default' : applicationMenu === null ? null : applicationMenu.map((item) => item.label ?? item.role ?? ''),

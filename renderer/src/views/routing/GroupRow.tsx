@@ -88,7 +88,11 @@ export function GroupRow({ row, targets, onSave }: GroupRowProps) {
           </Badge>
         )}
       </td>
-      <td className="r-devices" data-testid={`route-devices-${id}`} title={`${plural(row.devices, 'device')} directly in this group, ${plural(row.subtreeDevices, 'device')} including its subgroups`}>
+      <td
+        className="r-devices"
+        data-testid={`route-devices-${id}`}
+        title={`${plural(row.devices, 'device')} directly in this group, ${plural(row.subtreeDevices, 'device')} including its subgroups`}
+      >
         <span className="r-direct">{row.devices}</span>
         <span className="muted"> / {row.subtreeDevices}</span>
       </td>

@@ -43,8 +43,8 @@ export function Reconciliations({ runs, error, busy, result, onBackfill }: Recon
           </span>
         )}
         <p className="help">
-          Fetches Level’s active alerts and sends ilert whatever no webhook brought (a missed delivery, the relay offline), and resolves alerts Level no longer has open. The relay also does this on its own at
-          start, after the computer wakes, and periodically.
+          Fetches Level’s active alerts and sends ilert whatever no webhook brought (a missed delivery, the relay offline), and resolves alerts Level no longer has open. The relay
+          also does this on its own at start, after the computer wakes, and periodically.
         </p>
       </div>
       {error && (

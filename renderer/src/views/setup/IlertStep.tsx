@@ -130,8 +130,8 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
   return (
     <div className="setup-step" data-testid="setup-ilert">
       <p className="setup-lead">
-        ilert turns each Level alert into an ilert alert that pages whoever is on call, and resolves it when Level does. The relay sends to one ilert <b>alert source</b>, identified by its
-        integration key.
+        ilert turns each Level alert into an ilert alert that pages whoever is on call, and resolves it when Level does. The relay sends to one ilert <b>alert source</b>,
+        identified by its integration key.
       </p>
 
       <Section title="1. Create the alert source in ilert">
@@ -142,8 +142,8 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
               <b>A new “API” alert source</b> (recommended)
               <span className="muted small">
                 {' '}
-                — in ilert: <b>Alert sources → Create alert source</b>, search for <b>API</b>, select it, give it a name such as “Level alerts”, choose the escalation policy
-                that should be paged, and create it. ilert then shows the source’s <b>integration key</b> (it starts with <code>il1</code>).
+                — in ilert: <b>Alert sources → Create alert source</b>, search for <b>API</b>, select it, give it a name such as “Level alerts”, choose the escalation policy that
+                should be paged, and create it. ilert then shows the source’s <b>integration key</b> (it starts with <code>il1</code>).
               </span>
             </span>
           </label>
@@ -153,8 +153,8 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
               <b>ilert’s native “Level.io” source, passed through</b>
               <span className="muted small">
                 {' '}
-                — if you already have one: the relay forwards Level’s original webhook body to that source’s URL and ilert’s Level.io integration interprets it. Use that
-                source’s integration key below. You keep the relay’s signature check, queue, retries and log.
+                — if you already have one: the relay forwards Level’s original webhook body to that source’s URL and ilert’s Level.io integration interprets it. Use that source’s
+                integration key below. You keep the relay’s signature check, queue, retries and log.
               </span>
             </span>
           </label>
@@ -169,7 +169,9 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
             type="text"
             data-testid="ilert-key"
             value={key}
-            placeholder={settings.secrets.ilertIntegrationKey.set ? `saved: ${settings.secrets.ilertIntegrationKey.hint ?? '••••'} (enter it again to check or change it)` : 'il1api…'}
+            placeholder={
+              settings.secrets.ilertIntegrationKey.set ? `saved: ${settings.secrets.ilertIntegrationKey.hint ?? '••••'} (enter it again to check or change it)` : 'il1api…'
+            }
             spellCheck={false}
             autoComplete="off"
             readOnly={keyLocked}
@@ -199,8 +201,8 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
             onChange={(event) => setApiKey(event.target.value)}
           />
           <p className="help">
-            Lets the relay read the alert source (name, escalation policy, whether it is enabled) and read alerts back, so the test below can confirm ilert really opened and resolved
-            the alert, and the Alerts view shows who accepted it. Create one in ilert under your profile → <b>API keys</b>.
+            Lets the relay read the alert source (name, escalation policy, whether it is enabled) and read alerts back, so the test below can confirm ilert really opened and
+            resolved the alert, and the Alerts view shows who accepted it. Create one in ilert under your profile → <b>API keys</b>.
           </p>
         </div>
         {mode === 'pass-through' && (
@@ -295,8 +297,8 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
 
       <Section title={<>Optional: an ilert heartbeat, so ilert notices when the relay is down</>} testId="heartbeat-section">
         <p>
-          Level tries each webhook only three times, within about five minutes. If this computer sleeps, loses its network or the relay stops, alerts are missed and nobody is paged. With
-          a heartbeat, the relay pings ilert every minute while it is healthy, and ilert pages someone when the pings stop.
+          Level tries each webhook only three times, within about five minutes. If this computer sleeps, loses its network or the relay stops, alerts are missed and nobody is
+          paged. With a heartbeat, the relay pings ilert every minute while it is healthy, and ilert pages someone when the pings stop.
         </p>
         <ol className="setup-list">
           <li>
@@ -309,8 +311,7 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
         </p>
         <div className="setup-field">
           <label htmlFor="heartbeat-url">
-            Heartbeat URL{' '}
-            <span className="muted">{setup.configured.heartbeat ? `(saved: ${settings.secrets.ilertHeartbeatUrl.hint ?? '••••'})` : '(not set)'}</span>
+            Heartbeat URL <span className="muted">{setup.configured.heartbeat ? `(saved: ${settings.secrets.ilertHeartbeatUrl.hint ?? '••••'})` : '(not set)'}</span>
           </label>
           <div className="setup-inline">
             <input

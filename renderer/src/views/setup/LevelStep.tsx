@@ -104,9 +104,7 @@ export function LevelStep({ setup, settings, active, onSettings, onNext }: StepP
 
   return (
     <div className="setup-step" data-testid="setup-level">
-      <p className="setup-lead">
-        Now tell Level where to send its alerts. Level has no API for this: you create the webhook in Level’s own settings, with the values below.
-      </p>
+      <p className="setup-lead">Now tell Level where to send its alerts. Level has no API for this: you create the webhook in Level’s own settings, with the values below.</p>
 
       <Section title="1. The webhook URL">
         {setup.webhookUrl ? (
@@ -233,7 +231,9 @@ export function LevelStep({ setup, settings, active, onSettings, onNext }: StepP
         </p>
         <dl className="facts setup-facts">
           <dt>URL</dt>
-          <dd>{setup.automationUrl ? <CopyValue value={setup.automationUrl} testId="automation-url" label="automation URL" /> : <span className="muted">no public URL yet</span>}</dd>
+          <dd>
+            {setup.automationUrl ? <CopyValue value={setup.automationUrl} testId="automation-url" label="automation URL" /> : <span className="muted">no public URL yet</span>}
+          </dd>
           <dt>Header name</dt>
           <dd>
             <CopyValue value={setup.automationHeader} testId="automation-header" label="header name" />

@@ -43,7 +43,13 @@ function HopList({ test }: { test: IntegrationTest }) {
   );
 }
 
-export function TestStep({ setup, test, onTest, refreshTest, onDone }: Pick<StepProps, 'setup'> & {
+export function TestStep({
+  setup,
+  test,
+  onTest,
+  refreshTest,
+  onDone,
+}: Pick<StepProps, 'setup'> & {
   test: IntegrationTest | null | undefined;
   onTest: (test: IntegrationTest | null) => void;
   refreshTest: () => void;
@@ -95,12 +101,19 @@ export function TestStep({ setup, test, onTest, refreshTest, onDone }: Pick<Step
       <Section title="Run a test">
         <div className="test-choices">
           <div className="test-choice">
-            <ActionButton testId="test-synthetic" primary onClick={() => void start('synthetic')} busy={starting === 'synthetic'} busyLabel="Starting…" disabledReason={syntheticReason}>
+            <ActionButton
+              testId="test-synthetic"
+              primary
+              onClick={() => void start('synthetic')}
+              busy={starting === 'synthetic'}
+              busyLabel="Starting…"
+              disabledReason={syntheticReason}
+            >
               Send a synthetic test alert
             </ActionButton>
             <p className="help">
-              The relay signs a test alert like Level would, posts it through the public URL, follows it to ilert, then resolves it. ilert opens a real alert, clearly named
-              as a test; your escalation policy may notify someone before it resolves a few seconds later.
+              The relay signs a test alert like Level would, posts it through the public URL, follows it to ilert, then resolves it. ilert opens a real alert, clearly named as a
+              test; your escalation policy may notify someone before it resolves a few seconds later.
             </p>
           </div>
           <div className="test-choice">
@@ -117,7 +130,11 @@ export function TestStep({ setup, test, onTest, refreshTest, onDone }: Pick<Step
       </Section>
 
       {test === undefined && <p className="muted">Loading the last test…</p>}
-      {test === null && <p className="muted" data-testid="test-none">No test has run yet.</p>}
+      {test === null && (
+        <p className="muted" data-testid="test-none">
+          No test has run yet.
+        </p>
+      )}
       {test && (
         <Section
           title={
@@ -164,7 +181,14 @@ export function TestStep({ setup, test, onTest, refreshTest, onDone }: Pick<Step
               </ActionButton>
             )}
             {(test.outcome === 'failed' || test.outcome === 'cancelled') && (
-              <ActionButton testId="test-retry" primary onClick={() => void start(test.mode)} busy={starting === test.mode} busyLabel="Starting…" disabledReason={test.mode === 'wait' ? waitReason : syntheticReason}>
+              <ActionButton
+                testId="test-retry"
+                primary
+                onClick={() => void start(test.mode)}
+                busy={starting === test.mode}
+                busyLabel="Starting…"
+                disabledReason={test.mode === 'wait' ? waitReason : syntheticReason}
+              >
                 Try again
               </ActionButton>
             )}

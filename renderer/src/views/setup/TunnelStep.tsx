@@ -30,7 +30,9 @@ function TunnelState({ tunnel }: { tunnel: TunnelStateView }) {
           <span className="muted">{tunnel.kind === 'quick' ? 'quick tunnel' : 'named tunnel'}</span>
         </dd>
         <dt>Public URL</dt>
-        <dd data-testid="tunnel-url">{tunnel.publicUrl ? <code>{tunnel.publicUrl}</code> : <span className="muted">{tunnel.status === 'running' ? 'not known' : 'none yet'}</span>}</dd>
+        <dd data-testid="tunnel-url">
+          {tunnel.publicUrl ? <code>{tunnel.publicUrl}</code> : <span className="muted">{tunnel.status === 'running' ? 'not known' : 'none yet'}</span>}
+        </dd>
         <dt>Restarts</dt>
         <dd data-testid="tunnel-restarts">{tunnel.restarts}</dd>
         {tunnel.urlChangedAt !== undefined && (
@@ -141,7 +143,8 @@ export function TunnelStep({ setup, settings, active, reload, onSettings, onNext
         setToken('');
       }
       const state = await call('startTunnel', { kind });
-      if (state.status === 'failed' || state.status === 'not-installed') setTunnelError(state.lastError ?? `the tunnel ${state.status === 'failed' ? 'failed' : 'could not start: cloudflared is not installed'}`);
+      if (state.status === 'failed' || state.status === 'not-installed')
+        setTunnelError(state.lastError ?? `the tunnel ${state.status === 'failed' ? 'failed' : 'could not start: cloudflared is not installed'}`);
     } catch (error) {
       setTunnelError(errorText(error));
     } finally {
@@ -231,14 +234,21 @@ export function TunnelStep({ setup, settings, active, reload, onSettings, onNext
               <summary>A named tunnel, which keeps its URL</summary>
               <p>
                 In Cloudflare Zero Trust: <b>Networks → Tunnels → Create a tunnel</b> (type cloudflared), add a <b>public hostname</b> that points to{' '}
-                <code>{localOrigin ?? 'http://127.0.0.1:<receiver port>'}</code>, and copy the tunnel’s token (the long string after <code>--token</code> in the install
-                command).
+                <code>{localOrigin ?? 'http://127.0.0.1:<receiver port>'}</code>, and copy the tunnel’s token (the long string after <code>--token</code> in the install command).
               </p>
               <div className="setup-field">
                 <label htmlFor="named-token">
                   Tunnel token <span className="muted">{settings.secrets.cloudflaredToken.set ? `(saved: ${settings.secrets.cloudflaredToken.hint ?? '••••'})` : ''}</span>
                 </label>
-                <input id="named-token" type="password" data-testid="named-token" value={token} autoComplete="new-password" spellCheck={false} onChange={(event) => setToken(event.target.value)} />
+                <input
+                  id="named-token"
+                  type="password"
+                  data-testid="named-token"
+                  value={token}
+                  autoComplete="new-password"
+                  spellCheck={false}
+                  onChange={(event) => setToken(event.target.value)}
+                />
                 {lockedNote(settings, 'cloudflaredToken', 'CLOUDFLARED_TOKEN')}
               </div>
               <div className="setup-field">
@@ -304,8 +314,8 @@ export function TunnelStep({ setup, settings, active, reload, onSettings, onNext
 
       <Section title="Option B: another tunnel or reverse proxy" testId="url-section">
         <p>
-          ngrok, Tailscale Funnel, a reverse proxy on your server… Point it at <code>{localOrigin ?? 'the receiver'}</code> and paste its public HTTPS URL here (the
-          address only; the relay adds <code>/webhooks/level</code>).
+          ngrok, Tailscale Funnel, a reverse proxy on your server… Point it at <code>{localOrigin ?? 'the receiver'}</code> and paste its public HTTPS URL here (the address only;
+          the relay adds <code>/webhooks/level</code>).
         </p>
       </Section>
 

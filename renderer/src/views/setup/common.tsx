@@ -35,7 +35,12 @@ export function CopyValue({ value, testId, label, multiline = false }: { value: 
         aria-label={`Copy ${label}`}
         title={`Copy ${label}`}
         data-testid={`copy-${testId}`}
-        onClick={() => copyText(value).then(() => flash('Copied'), (error: Error) => flash(error.message))}
+        onClick={() =>
+          copyText(value).then(
+            () => flash('Copied'),
+            (error: Error) => flash(error.message),
+          )
+        }
       >
         <Icon name="copy" /> Copy
       </button>
