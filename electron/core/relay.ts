@@ -28,7 +28,7 @@ import type { AppTopic } from './app-events.ts';
 import { ChangeBatcher, type RelayChange } from './change-batcher.ts';
 import { AlertWatcher } from './desktop/alert-watcher.ts';
 import type { DesktopEvent } from './desktop/notifications.ts';
-import type { PushedEvent, RelayStatusView } from '../../shared/contract.ts';
+import type { DeliveryFilter, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
 
 export { DEFAULT_TARGET };
 const STUCK_AFTER_MS = 10 * 60_000;
@@ -521,12 +521,35 @@ export class Relay {
     if (!this.outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
   }
 
-  retryAllFailed(): number {
-    const ids = this.outbox.failedJobIds();
-    for (const id of ids) this.outbox.rerun(id, Date.now());
-    return ids.length;
+  /**
+   * Retries the failed jobs (those of the delivery log's `filter`, at most 10,000, or all). In bulk
+   * nobody confirms each one, so the ALERT of an alert that is over is left alone: it would open
+   * the alert again in ilert.
+   */
+  retryFailed(filter?: DeliveryFilter): { count: number; skipped: number } {
+    const ids = filter ? this.#failedJobsMatching(filter) : this.outbox.failedJobIds();
+    let count = 0;
+    let skipped = 0;
+    for (const id of ids) {
+      if (this.outbox.resolvedAlertOf(id)) skipped++;
+      else if (this.outbox.rerun(id, Date.now())) count++;
+    }
+    return { count, skipped };
+  }
+
+  #failedJobsMatching(filter: DeliveryFilter): number[] {
+    const ids: number[] = [];
+    for (let offset = 0; offset < BULK_RETRY_LIMIT; offset += 500) {
+      const page = this.read.listDeliveries({ ...filter, statuses: ['failed'] }, { offset, limit: 500 });
+      for (const row of page.rows) if (row.job?.status === 'failed') ids.push(row.job.id);
+      if (page.rows.length < 500) break;
+    }
+    return ids;
   }
 }
+
+/** Bulk retry by the delivery log's filter looks at this many failed deliveries at most. */
+const BULK_RETRY_LIMIT = 10_000;
 
 /** Events waiting to go to one target, from the kept counters. */
 function waitingFor(facts: StoreFacts, target: string): number {

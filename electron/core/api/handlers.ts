@@ -1,15 +1,5 @@
 import { z } from 'zod';
-import {
-  methods,
-  METHOD_ROLES,
-  roleAllows,
-  type Caller,
-  type CallerView,
-  type DeliveryFilter,
-  type Handlers,
-  type MethodName,
-  type SettingsView,
-} from '../../../shared/contract.ts';
+import { methods, METHOD_ROLES, roleAllows, type Caller, type CallerView, type Handlers, type MethodName, type SettingsView } from '../../../shared/contract.ts';
 import { NotFoundError, type Relay } from '../relay.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { settingsMetadata } from '../settings.ts';
@@ -66,7 +56,7 @@ function withoutSecretHints(view: SettingsView): SettingsView {
  * Enforced here, for every caller, not only by the dashboard's confirmation.
  */
 function resolveToFollow(relay: Relay, jobId: number, thenResolve: boolean): number | undefined {
-  const resolved = resolvedAlertOf(relay, jobId);
+  const resolved = relay.outbox.resolvedAlertOf(jobId);
   if (!resolved) return undefined;
   const { name, resolve } = resolved;
   if (!resolve) throw new ActionError(`${name} is resolved, and no RESOLVE was queued for it: re-running its ALERT would leave it open in ilert, so it is refused`);
@@ -77,31 +67,6 @@ function resolveToFollow(relay: Relay, jobId: number, thenResolve: boolean): num
   }
   if (resolve.status === 'in_flight') throw new ActionError(`the RESOLVE of ${name} is being sent right now: try again in a moment`);
   return resolve.id;
-}
-
-/** The job is the ALERT of an alert that is over: its name, and the RESOLVE that closed it, if any. */
-function resolvedAlertOf(relay: Relay, jobId: number): { name: string; resolve: { id: number; status: string } | undefined } | undefined {
-  const job = relay.store.sql
-    .get(`SELECT o.event_type, o.alert_key, o.target, a.state, a.name, a.level_alert_id FROM outbox o LEFT JOIN alerts a ON a.level_alert_id = o.level_alert_id WHERE o.id = ?`)
-    .get(jobId) as { event_type: string; alert_key: string; target: string; state: string | null; name: string | null; level_alert_id: string | null } | undefined;
-  if (!job || job.event_type !== 'ALERT' || job.state !== 'resolved') return undefined;
-  const resolve = relay.store.sql
-    .get(`SELECT id, status FROM outbox INDEXED BY outbox_alert_key WHERE alert_key = ? AND target = ? AND event_type = 'RESOLVE' AND id > ? ORDER BY id DESC LIMIT 1`)
-    .get(job.alert_key, job.target, jobId) as { id: number; status: string } | undefined;
-  return { name: job.name ? `“${job.name}”` : `alert ${job.level_alert_id}`, resolve };
-}
-
-/** Bulk retry by the delivery log's filter looks at this many failed deliveries at most. */
-const BULK_RETRY_LIMIT = 10_000;
-
-function failedJobsMatching(relay: Relay, filter: DeliveryFilter): number[] {
-  const ids: number[] = [];
-  for (let offset = 0; offset < BULK_RETRY_LIMIT; offset += 500) {
-    const page = relay.read.listDeliveries({ ...filter, statuses: ['failed'] }, { offset, limit: 500 });
-    for (const row of page.rows) if (row.job?.status === 'failed') ids.push(row.job.id);
-    if (page.rows.length < 500) break;
-  }
-  return ids;
 }
 
 const NO_DOOR = 'the admin door is not open to a team here: run the relay headless with RELAY_ADMIN_HOST set (see "For a team" in the README)';
@@ -147,17 +112,7 @@ export function createHandlers(relay: Relay, settings: SettingsService, door: ()
       return resolveJobId === undefined ? { queued: true as const } : { queued: true as const, resolveJobId };
     },
     retryAllFailed: ({ filter }, caller) => {
-      const ids = filter ? failedJobsMatching(relay, filter) : relay.outbox.failedJobIds();
-      let count = 0;
-      let skipped = 0;
-      for (const id of ids) {
-        // In bulk nobody confirms each one: an alert that is over is not opened again in ilert.
-        if (resolvedAlertOf(relay, id)) {
-          skipped++;
-          continue;
-        }
-        if (relay.outbox.rerun(id, Date.now())) count++;
-      }
+      const { count, skipped } = relay.retryFailed(filter);
       audit(caller, 'retry', `retried ${filter ? 'the failed ilert jobs matching a filter' : 'all failed ilert jobs'} (${count}, ${skipped} of resolved alerts left)`);
       return { count, skipped };
     },

@@ -246,6 +246,19 @@ export class Outbox {
     return row?.at;
   }
 
+  /** The job is the ALERT of an alert that is over: its name, and the RESOLVE that closed it, if any. */
+  resolvedAlertOf(jobId: number): { name: string; resolve: { id: number; status: string } | undefined } | undefined {
+    const sql = this.#store.sql;
+    const job = sql
+      .get(`SELECT o.event_type, o.alert_key, o.target, a.state, a.name, a.level_alert_id FROM outbox o LEFT JOIN alerts a ON a.level_alert_id = o.level_alert_id WHERE o.id = ?`)
+      .get(jobId) as { event_type: string; alert_key: string; target: string; state: string | null; name: string | null; level_alert_id: string | null } | undefined;
+    if (!job || job.event_type !== 'ALERT' || job.state !== 'resolved') return undefined;
+    const resolve = sql
+      .get(`SELECT id, status FROM outbox INDEXED BY outbox_alert_key WHERE alert_key = ? AND target = ? AND event_type = 'RESOLVE' AND id > ? ORDER BY id DESC LIMIT 1`)
+      .get(job.alert_key, job.target, jobId) as { id: number; status: string } | undefined;
+    return { name: job.name ? `“${job.name}”` : `alert ${job.level_alert_id}`, resolve };
+  }
+
   failedJobIds(): number[] {
     const rows = this.#store.sql.get(`SELECT id FROM outbox WHERE status = 'failed' ORDER BY id`).all() as { id: number }[];
     return rows.map((row) => row.id);
