@@ -22,11 +22,6 @@ export interface AdminDoor {
   revoked(memberId: number): void;
 }
 
-/** The relay is not running (the desktop app could not start it): every call says why. */
-export class UnavailableError extends Error {
-  override readonly name = 'UnavailableError';
-}
-
 /** An action the user asked for that cannot be done as asked: shown with its reason, not as a crash. */
 export class ActionError extends Error {
   override readonly name = 'ActionError';
@@ -250,7 +245,6 @@ export async function callMethod(handlers: Handlers, name: MethodName, rawInput:
     return { ok: true, value: await handler(parsed.data, caller) };
   } catch (error) {
     if (error instanceof NotFoundError || error instanceof UnknownMemberError) return { ok: false, status: 404, error: { code: 'not_found', message: error.message } };
-    if (error instanceof UnavailableError) return { ok: false, status: 503, error: { code: 'unavailable', message: error.message } };
     if (REFUSALS.some((type) => error instanceof type)) return { ok: false, status: 409, error: { code: 'bad_input', message: (error as Error).message } };
     console.error(`api ${name}: ${(error as Error).stack ?? error}`);
     return { ok: false, status: 500, error: { code: 'internal', message: `${name} failed: ${(error as Error).message}` } };
