@@ -13,19 +13,7 @@ import { SetupView } from './views/SetupView.tsx';
 import { StartupProblemView } from './views/StartupProblemView.tsx';
 import { ConnectionPanel } from './views/ConnectionPanel.tsx';
 import { TeamView } from './views/TeamView.tsx';
-
-export type View = 'alerts' | 'deliveries' | 'routing' | 'health' | 'setup' | 'settings' | 'team';
-
-/** Tabs and the least role that sees them; the server refuses the rest anyway. */
-const ALL_TABS: { view: View; label: string; needs: Role }[] = [
-  { view: 'alerts', label: 'Alerts', needs: 'viewer' },
-  { view: 'deliveries', label: 'Deliveries', needs: 'viewer' },
-  { view: 'routing', label: 'Routing', needs: 'viewer' },
-  { view: 'health', label: 'Health', needs: 'viewer' },
-  { view: 'setup', label: 'Setup', needs: 'admin' },
-  { view: 'settings', label: 'Settings', needs: 'viewer' },
-  { view: 'team', label: 'Team', needs: 'viewer' },
-];
+import { ALL_TABS, type View } from './tabs.ts';
 
 /**
  * The address says which tab and which delivery are open (`#/deliveries/42`), so a link can be

@@ -1,6 +1,6 @@
 import { useEffect, type ReactNode } from 'react';
 import type { Diagnosis, RelayStatusView } from '../../../shared/contract.ts';
-import type { View } from '../App.tsx';
+import type { View } from '../tabs.ts';
 import { call, callDesktop, inElectron } from '../api/client.ts';
 import { Badge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
