@@ -1,9 +1,11 @@
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { roleAllows, type CallerView, type RelayStatusView, type Role } from '../../shared/contract.ts';
-import { call, inElectron, onNavigate, onStaleToken, RelayApiError } from './api/client.ts';
+import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
+import { roleAllows, type Role } from '../../shared/contract.ts';
+import { useIsFetching } from '@tanstack/react-query';
+import { inElectron, onNavigate, onStaleToken, RelayApiError } from './api/client.ts';
+import { onChanges, reload, useRelayQuery } from './api/queries.ts';
 import { AlertAnnouncer } from './components/AlertAnnouncer.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
-import { useChanges, useCoalesced, useInterval } from './hooks.ts';
+import { useChanges } from './hooks.ts';
 import { AlertsView } from './views/AlertsView.tsx';
 import { DeliveriesView } from './views/DeliveriesView.tsx';
 import { HealthView } from './views/HealthView.tsx';
@@ -32,12 +34,18 @@ function addressOf(view: View, deliveryId: number | undefined): string {
 export function App() {
   const [opened] = useState(readAddress);
   const [view, setView] = useState<View>(opened.view ?? 'alerts');
-  const [status, setStatus] = useState<RelayStatusView>();
-  const [statusError, setStatusError] = useState<RelayApiError>();
-  const [loaded, setLoaded] = useState<ReadonlySet<View>>(new Set());
+  const statusQuery = useRelayQuery('getStatus', {}, { pollEvery: () => 10_000 });
+  const status = statusQuery.data;
+  const statusError = statusQuery.error instanceof RelayApiError ? statusQuery.error : statusQuery.error ? new RelayApiError('internal', String(statusQuery.error)) : undefined;
+  // Asked once the relay answers: inside the desktop app it may have started only now.
+  const me = useRelayQuery('whoAmI', {}, { enabled: status !== undefined }).data;
+  const firstLoads = useIsFetching({ predicate: (query) => query.state.status === 'pending' });
+  // The paged lists load outside the query cache, so they say when their first page is in.
+  const [alertsLoaded, setAlertsLoaded] = useState(false);
+  const [deliveriesLoaded, setDeliveriesLoaded] = useState(false);
+  const pagersLoaded = useMemo(() => ({ alerts: () => setAlertsLoaded(true), deliveries: () => setDeliveriesLoaded(true) }), []);
   const [focusAlert, setFocusAlert] = useState<string>();
   const [focusDelivery, setFocusDelivery] = useState<number | undefined>(opened.deliveryId);
-  const [me, setMe] = useState<CallerView>();
   const [stale, setStale] = useState(false);
   // Until the relay says who this is, show only what everyone may do.
   const role: Role = me?.role ?? 'viewer';
@@ -45,18 +53,8 @@ export function App() {
 
   useEffect(() => onStaleToken(() => setStale(true)), []);
 
-  const refreshStatus = useCoalesced(async () => {
-    try {
-      setStatus(await call('getStatus', {}));
-      // Asked once the relay answers: inside the desktop app it may have started only now.
-      if (!me) setMe(await call('whoAmI', {}));
-      setStatusError(undefined);
-    } catch (error) {
-      setStatusError(error instanceof RelayApiError ? error : new RelayApiError('internal', String(error)));
-    }
-  });
-
-  useEffect(refreshStatus, [refreshStatus]);
+  const refreshStatus = () => reload('getStatus');
+  useChanges(onChanges);
 
   // Opening a tab or a delivery is a step Back can undo; moving from one delivery to the next is not.
   useEffect(() => {
@@ -79,14 +77,11 @@ export function App() {
 
   // A first start with nothing configured opens Setup, not an empty Alerts board (once per page,
   // and not when a link named the tab to open).
-  const firstLook = useRef(opened.view === undefined);
-  useEffect(() => {
-    if (!status || !me || !firstLook.current) return;
-    firstLook.current = false;
+  const [firstLook, setFirstLook] = useState(opened.view === undefined);
+  if (firstLook && status && me) {
+    setFirstLook(false);
     if (roleAllows(me.role, 'admin') && status.diagnoses.some((diagnosis) => diagnosis.id === 'ilert-not-configured') && !status.lastDeliveryAt) setView('setup');
-  }, [status, me]);
-  useChanges(refreshStatus);
-  useInterval(refreshStatus, 10_000);
+  }
 
   useEffect(
     () =>
@@ -98,15 +93,7 @@ export function App() {
     [],
   );
 
-  const loadedCallbacks = useMemo(
-    () =>
-      Object.fromEntries(ALL_TABS.map(({ view: name }) => [name, () => setLoaded((current) => (current.has(name) ? current : new Set([...current, name])))])) as Record<
-        View,
-        () => void
-      >,
-    [],
-  );
-  const ready = status !== undefined && me !== undefined && TABS.every((tab) => loaded.has(tab.view));
+  const ready = status !== undefined && me !== undefined && firstLoads === 0 && alertsLoaded && deliveriesLoaded;
 
   const onTabKey = (event: KeyboardEvent<HTMLElement>) => {
     if (!['ArrowRight', 'ArrowLeft', 'Home', 'End'].includes(event.key)) return;
@@ -210,15 +197,13 @@ export function App() {
             aria-hidden={view !== tab.view}
             inert={view !== tab.view}
           >
-            {tab.view === 'alerts' && <AlertsView status={status} onLoaded={loadedCallbacks.alerts} focusAlertId={focusAlert} onShowDeliveries={() => setView('deliveries')} />}
-            {tab.view === 'deliveries' && (
-              <DeliveriesView status={status} onLoaded={loadedCallbacks.deliveries} focusDeliveryId={focusDelivery} onSelectedChange={setFocusDelivery} />
-            )}
-            {tab.view === 'routing' && <RoutingView active={view === 'routing'} onLoaded={loadedCallbacks.routing} />}
-            {tab.view === 'health' && <HealthView status={status} onLoaded={loadedCallbacks.health} onNavigate={setView} />}
-            {tab.view === 'setup' && <SetupView active={view === 'setup'} status={status} onLoaded={loadedCallbacks.setup} onDone={() => setView('alerts')} />}
-            {tab.view === 'settings' && <SettingsView active={view === 'settings'} onLoaded={loadedCallbacks.settings} onSaved={refreshStatus} />}
-            {tab.view === 'team' && <TeamView me={me} active={view === 'team'} onLoaded={loadedCallbacks.team} />}
+            {tab.view === 'alerts' && <AlertsView status={status} onLoaded={pagersLoaded.alerts} focusAlertId={focusAlert} onShowDeliveries={() => setView('deliveries')} />}
+            {tab.view === 'deliveries' && <DeliveriesView status={status} onLoaded={pagersLoaded.deliveries} focusDeliveryId={focusDelivery} onSelectedChange={setFocusDelivery} />}
+            {tab.view === 'routing' && <RoutingView active={view === 'routing'} />}
+            {tab.view === 'health' && <HealthView status={status} onNavigate={setView} />}
+            {tab.view === 'setup' && <SetupView active={view === 'setup'} status={status} onDone={() => setView('alerts')} />}
+            {tab.view === 'settings' && <SettingsView active={view === 'settings'} />}
+            {tab.view === 'team' && <TeamView me={me} active={view === 'team'} />}
           </section>
         ))}
       </main>

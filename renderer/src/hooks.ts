@@ -10,33 +10,6 @@ export function useChanges(listener: (changes: Changes) => void): void {
   useEffect(() => subscribe((changes) => latest.current(changes)), []);
 }
 
-/**
- * Wraps an async loader so that calls never overlap: a call made while one runs schedules exactly
- * one more afterwards. Bursts of pushed changes become at most two requests.
- */
-export function useCoalesced(load: () => Promise<void>): () => void {
-  const latest = useRef(load);
-  const state = useRef({ running: false, again: false });
-  useEffect(() => {
-    latest.current = load;
-  });
-  return useCallback(() => {
-    const run = () => {
-      state.current.running = true;
-      state.current.again = false;
-      latest
-        .current()
-        .catch((error: unknown) => console.error(error))
-        .finally(() => {
-          state.current.running = false;
-          if (state.current.again) run();
-        });
-    };
-    if (state.current.running) state.current.again = true;
-    else run();
-  }, []);
-}
-
 /** The current time, re-rendering every `intervalMs` (for "12 min" ages). */
 export function useNow(intervalMs = 30_000): number {
   const [now, setNow] = useState(() => Date.now());

@@ -4,7 +4,8 @@ import { call } from '../api/client.ts';
 import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
 import { ago, clock, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEVELS, severityTone } from '../format.ts';
-import { useChanges, useCoalesced, useNow } from '../hooks.ts';
+import { useChanges, useNow } from '../hooks.ts';
+import { reload, useRelayQuery } from '../api/queries.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
 import { AlertPager, type AlertQuery } from './alert-pager.ts';
 import { AlertTimelineButton } from './AlertTimeline.tsx';
@@ -324,7 +325,8 @@ function AlertList({
 export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }: AlertsViewProps) {
   const [groupBy, setGroupBy] = useState<AlertQuery['groupBy']>('name');
   const [openGroup, setOpenGroup] = useState<string>();
-  const [focused, setFocused] = useState<AlertRow>();
+  const focusedEntry = useRelayQuery('listAlerts', { levelAlertId: focusAlertId }, { enabled: focusAlertId !== undefined }).data?.rows[0];
+  const focused = focusAlertId !== undefined && focusedEntry?.kind === 'alert' ? focusedEntry.alert : undefined;
   const now = useNow(15_000);
   const active = useAlertPager({ state: 'active', groupBy, ...(openGroup !== undefined ? { group: openGroup } : {}) });
   const resolved = useAlertPager({ state: 'resolved', groupBy: 'none' });
@@ -337,23 +339,18 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }:
     }
   }, [active.loaded, onLoaded]);
 
-  const loadFocused = useCoalesced(async () => {
-    if (!focusAlertId) return setFocused(undefined);
-    const page = await call('listAlerts', { levelAlertId: focusAlertId });
-    const entry = page.rows[0];
-    setFocused(entry?.kind === 'alert' ? entry.alert : undefined);
-  });
-  useEffect(loadFocused, [loadFocused, focusAlertId]);
-
-  const refresh = useCoalesced(async () => {
-    await Promise.all([active.refresh(), resolved.refresh()]);
-  });
+  const refreshPages = () => {
+    void active.refresh();
+    void resolved.refresh();
+  };
+  // The focused alert is in the query cache, which follows pushed changes by itself.
   useChanges((changes) => {
-    if (changes.resync || changes.alerts.length > 0 || changes.jobs.length > 0) {
-      refresh();
-      if (focusAlertId) loadFocused();
-    }
+    if (changes.resync || changes.alerts.length > 0 || changes.jobs.length > 0) refreshPages();
   });
+  const refresh = () => {
+    refreshPages();
+    reload('listAlerts');
+  };
 
   if (!active.loaded) {
     return <div className="view-message">{active.error ? <p className="error">Could not load alerts: {active.error}</p> : <p className="muted">Loading alerts…</p>}</div>;

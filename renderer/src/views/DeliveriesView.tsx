@@ -5,7 +5,7 @@ import { Badge, StatusBadge } from '../components/Badge.tsx';
 import { VirtualList, type VisibleRange } from '../components/VirtualList.tsx';
 import { webhookUrl } from '../curl.ts';
 import { DELIVERY_STATUSES, EVENT_TYPES, fullTime, latency, plural, SEVERITY_LEVELS, severityTone, shortTime, sourceBadge, sourceWords, statusTone } from '../format.ts';
-import { useChanges, useCoalesced, useDebounced, useFlash } from '../hooks.ts';
+import { useChanges, useDebounced, useFlash } from '../hooks.ts';
 import { DeliveryDetailPane } from './DeliveryDetail.tsx';
 import { DeliveryPager } from './delivery-pager.ts';
 
@@ -189,12 +189,12 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
 
   useEffect(() => () => clearTimeout(ensureTimer.current), []);
 
-  const refresh = useCoalesced(async () => {
+  const refresh = async () => {
     await pager.refresh(range.current);
     if (pager.newer > 0 && scrollTop.current < 4) await pager.reanchor();
-  });
+  };
   useChanges((changes) => {
-    if (changes.resync || changes.deliveries.length > 0 || changes.jobs.length > 0) refresh();
+    if (changes.resync || changes.deliveries.length > 0 || changes.jobs.length > 0) void refresh();
   });
 
   const onRangeChange = useCallback(

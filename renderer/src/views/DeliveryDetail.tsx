@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useRef, useState, type ReactNode } from 'react';
 import type { DeliveryDetail, RelayStatusView } from '../../../shared/contract.ts';
 import { call, RelayApiError } from '../api/client.ts';
 import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
@@ -6,7 +6,7 @@ import { Icon } from '../components/Icon.tsx';
 import { copyText } from '../clipboard.ts';
 import { curlCommand, webhookUrl } from '../curl.ts';
 import { fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../format.ts';
-import { useChanges, useCoalesced } from '../hooks.ts';
+import { reload, useRelayQuery } from '../api/queries.ts';
 
 type Job = DeliveryDetail['jobs'][number];
 type Outcome = { tone: Tone; text: string };
@@ -158,26 +158,16 @@ function parsedEventType(body: string | undefined): string | undefined {
 }
 
 export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProps) {
-  const [detail, setDetail] = useState<DeliveryDetail>();
-  const [error, setError] = useState<string>();
+  const query = useRelayQuery('getDelivery', { id });
+  const detail = query.data;
+  const error = query.error?.message;
   const [outcome, setOutcome] = useState<Outcome>();
   const [busy, setBusy] = useState(false);
   const [curl, setCurl] = useState<string>();
   const [reopen, setReopen] = useState<Reopen>();
   const heading = useRef<HTMLHeadingElement>(null);
 
-  const load = useCoalesced(async () => {
-    try {
-      setDetail(await call('getDelivery', { id }));
-      setError(undefined);
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
-  });
-  useEffect(load, [load]);
-  useChanges((changes) => {
-    if (changes.resync || changes.deliveries.includes(id) || detail?.jobs.some((job) => changes.jobs.includes(job.id))) load();
-  });
+  const load = () => reload('getDelivery');
 
   const act = async (action: () => Promise<Outcome>) => {
     // The pressed button is disabled while busy, which drops focus to <body>: give it back after.

@@ -1,4 +1,4 @@
-import { useEffect, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import type { Diagnosis, RelayStatusView } from '../../../shared/contract.ts';
 import type { View } from '../tabs.ts';
 import { call, callDesktop, inElectron } from '../api/client.ts';
@@ -40,8 +40,7 @@ function drainTime(ms: number): string {
   return ms < 120_000 ? `${Math.max(1, Math.ceil(ms / 1000))} s` : `${Math.ceil(ms / 60_000)} min`;
 }
 
-export function HealthView({ status, onLoaded, onNavigate }: { status: RelayStatusView | undefined; onLoaded: () => void; onNavigate: (view: View) => void }) {
-  useEffect(onLoaded, [onLoaded]);
+export function HealthView({ status, onNavigate }: { status: RelayStatusView | undefined; onNavigate: (view: View) => void }) {
   const now = useNow(10_000);
 
   if (!status) {

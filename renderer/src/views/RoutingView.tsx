@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
-import type { Reconciliation, RoutingView as RoutingData } from '../../../shared/contract.ts';
+import { useCallback, useState } from 'react';
 import { call } from '../api/client.ts';
 import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
-import { useChanges, useCoalesced, useInterval, useNow } from '../hooks.ts';
+import { useNow } from '../hooks.ts';
+import { queryClient, reload, useRelayQuery } from '../api/queries.ts';
 import { GroupRow } from './routing/GroupRow.tsx';
 import { Reconciliations } from './routing/Reconciliations.tsx';
 import { TargetForwarding } from './routing/TargetForwarding.tsx';
@@ -11,11 +11,10 @@ import { showSettings, type routeFromDraft } from './routing/route-draft.ts';
 type Outcome = { tone: Tone; text: string };
 
 /** Level groups → ilert targets, the way AlgaPSA maps Level groups to clients: subgroups inherit the nearest mapping. */
-export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: () => void }) {
-  const [view, setView] = useState<RoutingData>();
-  const [error, setError] = useState<string>();
-  const [runs, setRuns] = useState<Reconciliation[]>();
-  const [runsError, setRunsError] = useState<string>();
+export function RoutingView({ active }: { active: boolean }) {
+  const routing = useRelayQuery('getRouting', {}, { active });
+  const view = routing.data;
+  const error = routing.error?.message;
   const [syncing, setSyncing] = useState(false);
   const [syncResult, setSyncResult] = useState<Outcome>();
   const [policySaving, setPolicySaving] = useState(false);
@@ -23,48 +22,14 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
   const [backfilling, setBackfilling] = useState(false);
   const [backfillResult, setBackfillResult] = useState<Outcome>();
   const now = useNow(30_000);
-  const levelConfigured = view?.levelConfigured ?? false;
-
-  const load = useCoalesced(async () => {
-    try {
-      setView(await call('getRouting', {}));
-      setError(undefined);
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      onLoaded();
-    }
-  });
-  const loadRuns = useCoalesced(async () => {
-    try {
-      setRuns(await call('listReconciliations', {}));
-      setRunsError(undefined);
-    } catch (failure) {
-      setRunsError((failure as Error).message);
-    }
-  });
-
-  useEffect(load, [load]);
-  // Coming back to the tab shows what changed meanwhile (targets edited under Settings, a sync elsewhere).
-  useEffect(() => {
-    if (active) load();
-  }, [active, load]);
-  useEffect(() => {
-    if (levelConfigured && active) loadRuns();
-  }, [levelConfigured, active, loadRuns]);
-  useChanges((changes) => {
-    if (changes.resync || changes.setup) {
-      load();
-      if (levelConfigured) loadRuns();
-    } else if (changes.alerts.length > 0) {
-      load();
-    }
-  });
   // While a run is going, its count of checked alerts moves: follow it.
-  const running = backfilling || (runs?.some((run) => run.outcome === 'running') ?? false);
-  useInterval(() => {
-    if (running) loadRuns();
-  }, 1_000);
+  const runsQuery = useRelayQuery(
+    'listReconciliations',
+    {},
+    { active, enabled: view?.levelConfigured ?? false, pollEvery: (runs) => (backfilling || runs?.some((run) => run.outcome === 'running') ? 1_000 : false) },
+  );
+  const load = () => reload('getRouting');
+  const loadRuns = () => reload('listReconciliations');
 
   const sync = async () => {
     setSyncing(true);
@@ -95,7 +60,7 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
   };
 
   const saveRoute = useCallback(async (groupId: string, route: ReturnType<typeof routeFromDraft>) => {
-    setView(await call('setGroupRoute', { groupId, route }));
+    queryClient.setQueryData(['getRouting', {}], await call('setGroupRoute', { groupId, route }));
   }, []);
 
   const backfill = async () => {
@@ -271,7 +236,7 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
         </table>
       )}
 
-      <Reconciliations runs={runs} error={runsError} busy={backfilling} result={backfillResult} onBackfill={() => void backfill()} />
+      <Reconciliations runs={runsQuery.data} error={runsQuery.error?.message} busy={backfilling} result={backfillResult} onBackfill={() => void backfill()} />
     </div>
   );
 }

@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import type { ConnectionCheck, SettingsPatch, SettingsView as SettingsData } from '../../../shared/contract.ts';
+import { useMemo, useState, type ReactNode } from 'react';
+import type { ConnectionCheck, SettingMetadata, SettingsPatch, SettingsView as SettingsData } from '../../../shared/contract.ts';
 import { call, inElectron } from '../api/client.ts';
+import { queryClient, reload, useRelayQuery } from '../api/queries.ts';
 import { copyText } from '../clipboard.ts';
 import { Icon } from '../components/Icon.tsx';
 import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
@@ -20,46 +21,20 @@ type SecretKey =
   | 'levelApiKey';
 type Policy = 'default' | 'skip';
 
+/** How each plain value is edited and explained; labels, environment variables and flags come from the relay. */
 interface FieldSpec {
-  key: ValueKey;
-  label: string;
   help: ReactNode;
   kind: 'text' | 'number' | 'url';
-  restart?: boolean;
 }
-
-/** The environment variable that fixes each setting (see the README's settings table). */
-const ENVIRONMENT: Record<string, string> = {
-  host: 'RELAY_HOST',
-  port: 'RELAY_PORT',
-  adminPort: 'RELAY_ADMIN_PORT',
-  levelWebhookSecret: 'LEVEL_WEBHOOK_SECRET',
-  levelWebhookSecretPrevious: 'LEVEL_WEBHOOK_SECRET_PREVIOUS',
-  ilertIntegrationKey: 'ILERT_INTEGRATION_KEY',
-  ilertApiUrl: 'ILERT_API_URL',
-  ilertEventsPerMinute: 'ILERT_EVENTS_PER_MINUTE',
-  ilertHeartbeatUrl: 'ILERT_HEARTBEAT_URL',
-  ilertApiKey: 'ILERT_API_KEY',
-  ilertPassThroughUrl: 'ILERT_PASS_THROUGH_URL',
-  levelAutomationSecret: 'LEVEL_AUTOMATION_SECRET',
-  levelApiUrl: 'LEVEL_API_URL',
-  levelApiKey: 'LEVEL_API_KEY',
-  cloudflaredPath: 'CLOUDFLARED_PATH',
-};
 
 const FIELDS: Record<ValueKey, FieldSpec> = {
   host: {
-    key: 'host',
-    label: 'Receiver address',
     kind: 'text',
-    restart: true,
     help: 'Address the webhook listener binds to. 127.0.0.1 keeps it on this machine, where your tunnel connects to it.',
   },
-  port: { key: 'port', label: 'Receiver port', kind: 'number', restart: true, help: 'Port Level’s webhooks arrive on (through the tunnel). 0 picks any free port.' },
-  adminPort: { key: 'adminPort', label: 'Dashboard port', kind: 'number', restart: true, help: 'Port of this dashboard and its API, on 127.0.0.1 only.' },
+  port: { kind: 'number', help: 'Port Level’s webhooks arrive on (through the tunnel). 0 picks any free port.' },
+  adminPort: { kind: 'number', help: 'Port of this dashboard and its API, on 127.0.0.1 only.' },
   ilertApiUrl: {
-    key: 'ilertApiUrl',
-    label: 'ilert API URL',
     kind: 'url',
     help: (
       <>
@@ -68,20 +43,14 @@ const FIELDS: Record<ValueKey, FieldSpec> = {
     ),
   },
   ilertEventsPerMinute: {
-    key: 'ilertEventsPerMinute',
-    label: 'ilert events per minute',
     kind: 'number',
     help: 'At most this many requests per integration key in any rolling minute; ilert allows 50. Critical alerts and resolves go first in a backlog.',
   },
   retentionDays: {
-    key: 'retentionDays',
-    label: 'Keep history for (days)',
     kind: 'number',
     help: 'Deliveries, events and attempts older than this are deleted. Work still pending is always kept.',
   },
   levelApiUrl: {
-    key: 'levelApiUrl',
-    label: 'Level API URL',
     kind: 'url',
     help: (
       <>
@@ -90,8 +59,6 @@ const FIELDS: Record<ValueKey, FieldSpec> = {
     ),
   },
   cloudflaredPath: {
-    key: 'cloudflaredPath',
-    label: 'cloudflared program',
     kind: 'text',
     help: (
       <>
@@ -101,53 +68,45 @@ const FIELDS: Record<ValueKey, FieldSpec> = {
   },
 };
 
-const SECRETS: { key: SecretKey; label: string; help: string; group: 'webhooks' | 'automation' | 'ilert' | 'levelApi' }[] = [
+const SECRETS: { key: SecretKey; help: string; group: 'webhooks' | 'automation' | 'ilert' | 'levelApi' }[] = [
   {
     key: 'levelWebhookSecret',
     group: 'webhooks',
-    label: 'Level webhook secret',
     help: 'Level signs every webhook with it (X-Level-Signature); deliveries with a missing or wrong signature are refused. Without one, unsigned deliveries are accepted.',
   },
   {
     key: 'levelWebhookSecretPrevious',
     group: 'webhooks',
-    label: 'Previous webhook secret',
     help: 'Still accepted during a rotation: after setting a new secret in Level, keep the old one here until deliveries signed with it have drained, then clear it.',
   },
   {
     key: 'levelAutomationSecret',
     group: 'automation',
-    label: 'Level automation secret',
     help: 'For Level automations that post alerts here: their HTTP request action cannot sign a body, so it sends this secret in a header instead (Setup shows the header and the payload template). Without one, the automation endpoint is off.',
   },
   {
     key: 'ilertIntegrationKey',
     group: 'ilert',
-    label: 'ilert integration key',
     help: 'From your ilert alert source of type API (looks like il1api…): the default target, for every group not routed elsewhere. Without it, those alerts wait in the queue.',
   },
   {
     key: 'ilertApiKey',
     group: 'ilert',
-    label: 'ilert API key',
     help: 'Optional. A user API key from ilert (your profile → API keys), for reading: the setup checks alert sources with it, and the Alerts view shows each alert’s ilert state (pending, accepted by whom, resolved). Events are still sent with the integration keys.',
   },
   {
     key: 'ilertPassThroughUrl',
     group: 'ilert',
-    label: 'ilert pass-through URL',
     help: 'Optional. The URL of an ilert alert source of type Level.io: Level’s original webhook body is forwarded there as it is, and ilert’s own Level integration makes the alert. Kept secret: the URL contains the source’s key.',
   },
   {
     key: 'ilertHeartbeatUrl',
     group: 'ilert',
-    label: 'ilert heartbeat URL',
     help: 'Optional. Pinged every minute while the relay is healthy, so ilert pages someone when the relay is down or the machine sleeps. Kept secret: anyone with it could keep the heartbeat alive.',
   },
   {
     key: 'levelApiKey',
     group: 'levelApi',
-    label: 'Level API key',
     help: 'From Level → Settings → API. Lets the relay read groups and devices (routing by group, under Routing) and the active alerts (backfill of alerts a webhook missed). Read access is enough.',
   },
 ];
@@ -214,15 +173,15 @@ function buildPatch(view: SettingsData, draft: Draft): { patch: SettingsPatch; e
   const locked = new Set(view.lockedByEnvironment);
   const patch: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
-  for (const spec of Object.values(FIELDS)) {
-    if (locked.has(spec.key)) continue;
-    const text = draft.values[spec.key].trim();
-    if (text === String(view.values[spec.key])) continue;
+  for (const [key, spec] of Object.entries(FIELDS) as [ValueKey, FieldSpec][]) {
+    if (locked.has(key)) continue;
+    const text = draft.values[key].trim();
+    if (text === String(view.values[key])) continue;
     if (spec.kind === 'number') {
-      if (!/^-?\d+$/.test(text)) errors[spec.key] = text === '' ? 'required: enter a whole number' : 'must be a whole number';
-      else patch[spec.key] = Number(text);
+      if (!/^-?\d+$/.test(text)) errors[key] = text === '' ? 'required: enter a whole number' : 'must be a whole number';
+      else patch[key] = Number(text);
     } else {
-      patch[spec.key] = text;
+      patch[key] = text;
     }
   }
   const severities = SEVERITY_LEVELS.filter((level) => draft.severities.includes(level));
@@ -245,21 +204,10 @@ function buildPatch(view: SettingsData, draft: Draft): { patch: SettingsPatch; e
   return { patch: patch as SettingsPatch, errors };
 }
 
-const LABELS: Record<string, string> = {
-  ...Object.fromEntries(Object.values(FIELDS).map((spec) => [spec.key, spec.label])),
-  ...Object.fromEntries(SECRETS.map((spec) => [spec.key, spec.label])),
-  highPrioritySeverities: 'High-priority severities',
-  ilertTargets: 'ilert targets',
-  unmappedGroups: 'Unmapped groups',
-  notifyMinSeverity: 'Notify from severity',
-  notifyResolves: 'Notify when alerts resolve',
-  startAtLogin: 'Start at login',
-};
-
-function LockNote({ settingKey }: { settingKey: string }) {
+function LockNote({ setting }: { setting: SettingMetadata }) {
   return (
-    <p className="lock-note" data-testid={`locked-${settingKey}`}>
-      <Icon name="lock" /> Set by the environment variable <code>{ENVIRONMENT[settingKey] ?? settingKey}</code>: change it there and restart the relay.
+    <p className="lock-note" data-testid={`locked-${setting.key}`}>
+      <Icon name="lock" /> Set by the environment variable <code>{setting.env ?? setting.key}</code>: change it there and restart the relay.
     </p>
   );
 }
@@ -273,17 +221,20 @@ function focusFirst(keys: string[]): void {
   });
 }
 
+const changes = (built: { patch: SettingsPatch; errors: Record<string, string> }) => Object.keys(built.patch).length > 0 || Object.keys(built.errors).length > 0;
+
 function randomSecret(): string {
   const bytes = new Uint8Array(32);
   crypto.getRandomValues(bytes);
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
-export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; onLoaded: () => void; onSaved: () => void }) {
-  const [view, setView] = useState<SettingsData>();
-  const [draft, setDraft] = useState<Draft>();
+export function SettingsView({ active }: { active: boolean }) {
+  const settingsQuery = useRelayQuery('getSettings', {});
+  const metadataQuery = useRelayQuery('getSettingsMetadata', {});
+  const metadata = metadataQuery.data;
+  const [edit, setEdit] = useState<{ base: SettingsData; draft: Draft }>();
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [loadError, setLoadError] = useState<string>();
   const [saving, setSaving] = useState(false);
   const [saved, flashSaved] = useFlash(5_000);
   const [generated, setGenerated] = useState<string>();
@@ -291,61 +242,31 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
   const [reveal, setReveal] = useState<Record<string, boolean>>({});
   const [levelCheck, setLevelCheck] = useState<ConnectionCheck | { ok: false; message: string; checkedAt?: undefined }>();
   const [checkingLevel, setCheckingLevel] = useState(false);
+  const fresh = useMemo(() => settingsQuery.data && { base: settingsQuery.data, draft: draftFrom(settingsQuery.data) }, [settingsQuery.data]);
 
   // A generated secret is shown once: gone when the user leaves this view.
-  useEffect(() => {
+  const [wasActive, setWasActive] = useState(active);
+  if (active !== wasActive) {
+    setWasActive(active);
     if (!active) setGenerated(undefined);
-  }, [active]);
-
-  useEffect(() => {
-    let live = true;
-    call('getSettings', {})
-      .then((settings) => {
-        if (!live) return;
-        setView(settings);
-        setDraft(draftFrom(settings));
-      })
-      .catch((error: Error) => live && setLoadError(error.message))
-      .finally(() => live && onLoaded());
-    return () => {
-      live = false;
-    };
-  }, [onLoaded]);
-
-  // Coming back to this view with nothing edited shows what changed elsewhere (the unmapped-groups
-  // policy under Routing, the setup wizard); an edit in progress is never overwritten.
-  const latest = useRef({ view, draft, errors });
-  useEffect(() => {
-    latest.current = { view, draft, errors };
-  });
-  useEffect(() => {
-    const untouched = () => {
-      const { view: shown, draft: edited, errors: failed } = latest.current;
-      if (!shown || !edited || Object.keys(failed).length > 0) return false;
-      const built = buildPatch(shown, edited);
-      return Object.keys(built.patch).length === 0 && Object.keys(built.errors).length === 0;
-    };
-    if (!active || !untouched()) return;
-    let live = true;
-    call('getSettings', {})
-      .then((settings) => {
-        if (!live || !untouched()) return;
-        setView(settings);
-        setDraft(draftFrom(settings));
-      })
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, [active]);
-
-  if (!view || !draft) {
-    return <div className="view-message">{loadError ? <p className="error">Could not load settings: {loadError}</p> : <p className="muted">Loading settings…</p>}</div>;
   }
+
+  // What changed elsewhere (the unmapped-groups policy under Routing, the setup wizard) shows as long
+  // as nothing is edited here; an edit in progress is never overwritten.
+  const editing = edit && (Object.keys(errors).length > 0 || changes(buildPatch(edit.base, edit.draft)));
+  const { base: view, draft } = (editing ? edit : fresh) ?? {};
+  if (!view || !draft || !metadata) {
+    const loadError = settingsQuery.error ?? metadataQuery.error;
+    return <div className="view-message">{loadError ? <p className="error">Could not load settings: {loadError.message}</p> : <p className="muted">Loading settings…</p>}</div>;
+  }
+  const setDraft = (next: Draft) => setEdit({ base: view, draft: next });
+  const settings = new Map(metadata.map((entry) => [entry.key, entry]));
+  const setting = (key: string): SettingMetadata => settings.get(key) ?? { key, label: key, secret: false, needsRestart: false, desktopOnly: false };
+  const label = (key: string) => setting(key).label;
 
   const locked = new Set(view.lockedByEnvironment);
   const pending = buildPatch(view, draft);
-  const changed = Object.keys(pending.patch).length > 0 || Object.keys(pending.errors).length > 0;
+  const changed = changes(pending);
 
   const setValue = (key: ValueKey, value: string) => {
     setDraft({ ...draft, values: { ...draft.values, [key]: value } });
@@ -390,15 +311,11 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
     try {
       const result = await call('updateSettings', built.patch);
       if (result.ok) {
-        setView(result.settings);
-        setDraft(draftFrom(result.settings));
+        queryClient.setQueryData(['getSettings', {}], result.settings);
+        setEdit(undefined);
         setErrors({});
-        flashSaved(
-          `Saved ${Object.keys(built.patch)
-            .map((key) => LABELS[key] ?? key)
-            .join(', ')}.`,
-        );
-        onSaved();
+        flashSaved(`Saved ${Object.keys(built.patch).map(label).join(', ')}.`);
+        reload('getStatus');
       } else {
         setErrors(result.errors);
         focusFirst(Object.keys(result.errors));
@@ -419,12 +336,13 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
 
   const valueField = (key: ValueKey) => {
     const spec = FIELDS[key];
+    const { label: fieldLabel, needsRestart } = setting(key);
     const isLocked = locked.has(key);
     return (
       <div className={`field${errors[key] ? ' field-invalid' : ''}`} key={key}>
         <label htmlFor={`setting-${key}`}>
-          {spec.label}
-          {spec.restart && (
+          {fieldLabel}
+          {needsRestart && (
             <span className="tag" title="Takes effect after a restart">
               restart
             </span>
@@ -447,7 +365,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
             onChange={(event) => setValue(key, event.target.value)}
           />
           {fieldError(key)}
-          {isLocked && <LockNote settingKey={key} />}
+          {isLocked && <LockNote setting={setting(key)} />}
         </div>
         <p className="help" id={`${key}-help`}>
           {spec.help}
@@ -456,14 +374,15 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
     );
   };
 
-  const secretField = ({ key, label, help }: (typeof SECRETS)[number]) => {
+  const secretField = ({ key, help }: (typeof SECRETS)[number]) => {
+    const { label: secretLabel, env } = setting(key);
     const masked = view.secrets[key];
     const secret = draft.secrets[key];
     const isLocked = locked.has(key);
     return (
       <div className={`field${errors[key] ? ' field-invalid' : ''}`} key={key} data-testid={`secret-${key}`}>
         <label htmlFor={`setting-${key}`} id={`${key}-label`}>
-          {label}
+          {secretLabel}
         </label>
         <div className="field-control">
           <div className="secret-row">
@@ -484,7 +403,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                 <button
                   type="button"
                   className="icon-button"
-                  aria-label={reveal[key] ? `Hide ${label}` : `Show ${label}`}
+                  aria-label={reveal[key] ? `Hide ${secretLabel}` : `Show ${secretLabel}`}
                   title={reveal[key] ? 'Hide' : 'Show'}
                   onClick={() => setReveal({ ...reveal, [key]: !reveal[key] })}
                 >
@@ -500,7 +419,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                   {secret.mode === 'clear' ? 'will be cleared when you save' : masked.set ? <code>{masked.hint}</code> : <span className="muted">not set</span>}
                 </span>
                 {secret.mode === 'clear' ? (
-                  <button type="button" onClick={() => setSecret(key, { mode: 'keep', value: '' })} aria-label={`Undo clearing ${label}`}>
+                  <button type="button" onClick={() => setSecret(key, { mode: 'keep', value: '' })} aria-label={`Undo clearing ${secretLabel}`}>
                     Undo
                   </button>
                 ) : (
@@ -508,20 +427,20 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                     <button
                       type="button"
                       disabled={isLocked}
-                      title={isLocked ? `Set by ${ENVIRONMENT[key]} in the environment` : masked.set ? 'Enter a new value' : 'Enter a value'}
+                      title={isLocked ? `Set by ${env} in the environment` : masked.set ? 'Enter a new value' : 'Enter a value'}
                       onClick={() => setSecret(key, { mode: 'replace', value: '' })}
                       data-testid={`replace-${key}`}
-                      aria-label={`${masked.set ? 'Replace' : 'Set'} ${label}`}
+                      aria-label={`${masked.set ? 'Replace' : 'Set'} ${secretLabel}`}
                     >
                       {masked.set ? 'Replace' : 'Set'}
                     </button>
                     <button
                       type="button"
                       disabled={isLocked || !masked.set}
-                      title={isLocked ? `Set by ${ENVIRONMENT[key]} in the environment` : !masked.set ? 'Not set, nothing to clear' : 'Remove this secret when you save'}
+                      title={isLocked ? `Set by ${env} in the environment` : !masked.set ? 'Not set, nothing to clear' : 'Remove this secret when you save'}
                       onClick={() => setSecret(key, { mode: 'clear', value: '' })}
                       data-testid={`clear-${key}`}
-                      aria-label={`Clear ${label}`}
+                      aria-label={`Clear ${secretLabel}`}
                     >
                       Clear
                     </button>
@@ -531,7 +450,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
             )}
           </div>
           {fieldError(key)}
-          {isLocked && <LockNote settingKey={key} />}
+          {isLocked && <LockNote setting={setting(key)} />}
         </div>
         <p className="help" id={`${key}-help`}>
           {help}
@@ -550,7 +469,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
     return (
       <div className={`field${anyError ? ' field-invalid' : ''}`} role="group" aria-labelledby="targets-label" aria-describedby="targets-help" data-testid="ilert-targets">
         <span className="label" id="targets-label">
-          ilert targets
+          {label('ilertTargets')}
         </span>
         <div className="field-control">
           {draft.targets.length === 0 ? (
@@ -682,7 +601,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
         )}
         {view.restartRequired.length > 0 && (
           <p className="banner banner-info" data-testid="restart-required">
-            Restart the relay to apply: {view.restartRequired.map((key) => LABELS[key] ?? key).join(', ')}.
+            Restart the relay to apply: {view.restartRequired.map(label).join(', ')}.
           </p>
         )}
         {errors.settings && (
@@ -728,7 +647,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                       disabled={secretLocked}
                       title={
                         secretLocked
-                          ? 'The Level webhook secret is set by LEVEL_WEBHOOK_SECRET in the environment: put the new one there'
+                          ? `The Level webhook secret is set by ${setting('levelWebhookSecret').env} in the environment: put the new one there`
                           : 'Put this secret into the Level webhook secret field (saved when you press Save)'
                       }
                       onClick={() => setSecret('levelWebhookSecret', { mode: 'replace', value: generated })}
@@ -741,7 +660,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
                       disabled={locked.has('levelAutomationSecret')}
                       title={
                         locked.has('levelAutomationSecret')
-                          ? 'The automation secret is set by LEVEL_AUTOMATION_SECRET in the environment: put the new one there'
+                          ? `The automation secret is set by ${setting('levelAutomationSecret').env} in the environment: put the new one there`
                           : 'Put this secret into the Level automation secret field (saved when you press Save)'
                       }
                       onClick={() => setSecret('levelAutomationSecret', { mode: 'replace', value: generated })}
@@ -804,7 +723,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
           </div>
           <div className={`field${errors.unmappedGroups ? ' field-invalid' : ''}`}>
             <label className="label" htmlFor="setting-unmappedGroups">
-              Unmapped groups
+              {label('unmappedGroups')}
             </label>
             <div className="field-control">
               <select
@@ -834,7 +753,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
           {valueField('ilertEventsPerMinute')}
           <div className={`field${errors.highPrioritySeverities ? ' field-invalid' : ''}`} role="group" aria-labelledby="severities-label" aria-describedby="severities-help">
             <span className="label" id="severities-label">
-              High-priority severities
+              {label('highPrioritySeverities')}
             </span>
             <div className="field-control">
               <div className="checks">
@@ -879,7 +798,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
             <legend>Desktop app</legend>
             <div className={`field${errors.notifyMinSeverity ? ' field-invalid' : ''}`}>
               <label className="label" htmlFor="notify-min-severity">
-                Notify from severity
+                {label('notifyMinSeverity')}
               </label>
               <div className="field-control">
                 <select
@@ -900,7 +819,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
             </div>
             {(['notifyResolves', 'startAtLogin'] as const).map((key) => (
               <div className="field" key={key}>
-                <span className="label">{LABELS[key]}</span>
+                <span className="label">{label(key)}</span>
                 <div className="field-control">
                   <label className="check">
                     <input
@@ -935,7 +854,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
             disabled={!changed || saving}
             title={changed ? 'Forget the changes' : 'Nothing changed'}
             onClick={() => {
-              setDraft(draftFrom(view));
+              setEdit(undefined);
               setErrors({});
             }}
             data-testid="settings-revert"
@@ -954,7 +873,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
           )}
           {view.restartRequired.length > 0 && Object.keys(errors).length === 0 && (
             <span className="restart-note" title="These settings are saved but take effect only after a restart">
-              Restart the relay to apply: {view.restartRequired.map((key) => LABELS[key] ?? key).join(', ')}
+              Restart the relay to apply: {view.restartRequired.map(label).join(', ')}
             </span>
           )}
         </div>

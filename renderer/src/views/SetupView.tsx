@@ -1,7 +1,6 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { IntegrationTest, RelayStatusView, SettingsView, SetupInfo } from '../../../shared/contract.ts';
-import { call } from '../api/client.ts';
-import { useChanges, useCoalesced, useInterval } from '../hooks.ts';
+import { queryClient, reload, useRelayQuery } from '../api/queries.ts';
 import { errorText } from './setup/common.tsx';
 import { IlertStep } from './setup/IlertStep.tsx';
 import { LevelStep } from './setup/LevelStep.tsx';
@@ -28,6 +27,12 @@ function doneSteps(setup: SetupInfo, test: IntegrationTest | null | undefined): 
   };
 }
 
+/** Keeps the newest test: an answer to a request made before a new test started must not replace it. */
+function newestTest(shown: IntegrationTest | null | undefined, next: IntegrationTest | null): IntegrationTest | null {
+  if (!shown || !next) return next ?? shown ?? null;
+  return next.id !== shown.id && next.startedAt < shown.startedAt ? shown : next;
+}
+
 function stepNote(id: StepId, setup: SetupInfo, test: IntegrationTest | null | undefined): string {
   switch (id) {
     case 'ilert':
@@ -44,85 +49,35 @@ function stepNote(id: StepId, setup: SetupInfo, test: IntegrationTest | null | u
   }
 }
 
-export function SetupView({ active, status, onLoaded, onDone }: { active: boolean; status: RelayStatusView | undefined; onLoaded: () => void; onDone: () => void }) {
-  const [setup, setSetup] = useState<SetupInfo>();
-  const [settings, setSettings] = useState<SettingsView>();
-  const [test, setTest] = useState<IntegrationTest | null>();
-  const [loadError, setLoadError] = useState<string>();
+export function SetupView({ active, status, onDone }: { active: boolean; status: RelayStatusView | undefined; onDone: () => void }) {
+  const setupQuery = useRelayQuery('getSetup', {}, { active });
+  const settingsQuery = useRelayQuery('getSettings', {}, { active });
+  // The live checklist: pushed changes move it along, and a poll makes sure it never stalls.
+  const testQuery = useRelayQuery('getIntegrationTest', {}, { active, pollEvery: (shown) => (active && shown?.outcome === 'running' ? 1_000 : false), keep: newestTest });
+  const setup = setupQuery.data;
+  const settings = settingsQuery.data;
+  const test = testQuery.isError ? (testQuery.data ?? null) : testQuery.data;
+  const failure = setupQuery.error ?? settingsQuery.error;
+  const loadError = failure ? errorText(failure) : undefined;
   const [step, setStep] = useState<StepId>();
   const heading = useRef<HTMLHeadingElement>(null);
+  const load = () => reload('getSetup', 'getSettings');
+  const acceptTest = (next: IntegrationTest | null) => queryClient.setQueryData(['getIntegrationTest', {}], next);
 
-  const load = useCoalesced(async () => {
-    try {
-      const [nextSetup, nextSettings] = await Promise.all([call('getSetup', {}), call('getSettings', {})]);
-      setSetup(nextSetup);
-      setSettings(nextSettings);
-      setLoadError(undefined);
-    } catch (error) {
-      setLoadError(errorText(error));
-    }
-  });
-
-  /** Keeps the newest test: an answer to a request made before a new test started must not replace it. */
-  const acceptTest = useCallback((next: IntegrationTest | null) => {
-    setTest((shown) => {
-      if (!shown || !next) return next ?? shown ?? null;
-      if (next.id !== shown.id && next.startedAt < shown.startedAt) return shown;
-      return next;
-    });
-  }, []);
-
-  const loadTest = useCoalesced(async () => {
-    try {
-      acceptTest(await call('getIntegrationTest', {}));
-    } catch (error) {
-      console.error('getIntegrationTest failed', error);
-      setTest((shown) => shown ?? null);
-    }
-  });
-
-  useEffect(() => {
-    load();
-    loadTest();
-  }, [load, loadTest]);
-  const settled = (setup !== undefined && settings !== undefined && test !== undefined) || loadError !== undefined;
-  useEffect(() => {
-    if (settled) onLoaded();
-  }, [settled, onLoaded]);
-
-  // Device and group webhooks also count as setup changes (they feed routing): while the wizard is
-  // not on screen it does not reload on every burst, but once whenever it comes back.
-  const refresh = useCallback(() => {
-    load();
-    loadTest();
-  }, [load, loadTest]);
-  useChanges((changes) => {
-    if (active && (changes.setup || changes.resync)) refresh();
-  });
-  const wasActive = useRef(active);
-  useEffect(() => {
-    if (active && !wasActive.current) refresh();
-    wasActive.current = active;
-  }, [active, refresh]);
-  // The live checklist: pushed changes move it along, and a poll makes sure it never stalls.
-  useInterval(() => {
-    if (active && test?.outcome === 'running') loadTest();
-  }, 1_000);
   // The tunnel's state also arrives with the status: keep the wizard's copy as fresh.
   const statusTunnel = status?.tunnel ? JSON.stringify(status.tunnel) : undefined;
   const seenTunnel = useRef(statusTunnel);
   useEffect(() => {
     if (statusTunnel === seenTunnel.current || !active) return;
     seenTunnel.current = statusTunnel;
-    load();
-  }, [statusTunnel, load, active]);
+    reload('getSetup', 'getSettings');
+  }, [statusTunnel, active]);
 
   // Start where the user left off: the first step not done yet.
-  useEffect(() => {
-    if (step || !setup || test === undefined) return;
+  if (!step && setup && test !== undefined) {
     const done = doneSteps(setup, test);
     setStep(STEPS.find((candidate) => !done[candidate.id])?.id ?? 'test');
-  }, [step, setup, test]);
+  }
 
   const go = (next: StepId) => {
     setStep(next);
@@ -160,7 +115,7 @@ export function SetupView({ active, status, onLoaded, onDone }: { active: boolea
     active,
     reload: load,
     onSettings: (next: SettingsView) => {
-      setSettings(next);
+      queryClient.setQueryData(['getSettings', {}], next);
       load();
     },
     onNext: goNext,
@@ -211,7 +166,7 @@ export function SetupView({ active, status, onLoaded, onDone }: { active: boolea
         {step === 'ilert' && <IlertStep {...props} />}
         {step === 'receiver' && <TunnelStep {...props} />}
         {step === 'level' && <LevelStep {...props} />}
-        {step === 'test' && <TestStep setup={setup} test={test} onTest={acceptTest} refreshTest={loadTest} onDone={onDone} />}
+        {step === 'test' && <TestStep setup={setup} test={test} onTest={acceptTest} refreshTest={() => reload('getIntegrationTest')} onDone={onDone} />}
         <div className="setup-nav">
           {index > 0 && (
             <button type="button" className="link" onClick={() => go(STEPS[index - 1]!.id)} data-testid="setup-back">

@@ -1,10 +1,11 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { ROLES, type AuditEntry, type CallerView, type Member, type Role } from '../../../shared/contract.ts';
 import { call } from '../api/client.ts';
 import { Badge } from '../components/Badge.tsx';
 import { copyText } from '../clipboard.ts';
 import { fullTime, shortTime, type Tone } from '../format.ts';
-import { useChanges, useCoalesced, useFlash } from '../hooks.ts';
+import { useFlash } from '../hooks.ts';
+import { reload, useRelayQuery } from '../api/queries.ts';
 
 const ROLE_WORDS: Record<Role, string> = {
   viewer: 'sees everything and gets notifications',
@@ -20,12 +21,9 @@ const STATE_TONES: Record<Member['state'], Tone> = { invited: 'info', expired: '
  * bookmark opened with the old one.
  */
 export function AdminDoorPanel() {
-  const [me, setMe] = useState<CallerView>();
+  const me = useRelayQuery('whoAmI', {}).data;
   const [copied, flash] = useFlash(2_500);
   const [error, setError] = useState<string>();
-  useEffect(() => {
-    call('whoAmI', {}).then(setMe, (failure: Error) => setError(failure.message));
-  }, []);
   if (!me) return null;
   const rotate = async () => {
     if (!window.confirm('Replace the admin link? Every tab and bookmark opened with the old one stops working.')) return;
@@ -222,35 +220,22 @@ function Audit({ entries }: { entries: AuditEntry[] }) {
 }
 
 /** The team: invitations and members (admins), and the audit of who did what (everyone). */
-export function TeamView({ me, active, onLoaded }: { me: CallerView | undefined; active: boolean; onLoaded: () => void }) {
-  const [members, setMembers] = useState<Member[]>([]);
-  const [audit, setAudit] = useState<AuditEntry[]>([]);
-  const [error, setError] = useState<string>();
+export function TeamView({ me, active }: { me: CallerView | undefined; active: boolean }) {
   const isAdmin = me?.role === 'admin';
-
-  const load = useCoalesced(async () => {
-    try {
-      setAudit(await call('listAudit', { limit: 200 }));
-      if (isAdmin) setMembers(await call('listMembers', {}));
-      setError(undefined);
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      onLoaded();
-    }
-  });
-  useEffect(load, [load, isAdmin, active]);
-  useChanges(() => {
-    if (active) load();
-  });
+  const audit = useRelayQuery('listAudit', { limit: 200 }, { active });
+  const members = useRelayQuery('listMembers', {}, { active, enabled: isAdmin });
+  const [actionError, setActionError] = useState<string>();
+  const error = actionError ?? audit.error?.message ?? members.error?.message;
+  const load = () => reload('listAudit', 'listMembers');
 
   const revoke = async (member: Member) => {
     if (!window.confirm(`Revoke ${member.name}? Their tray app and browser lose access at once.`)) return;
     try {
       await call('revokeMember', { id: member.id });
+      setActionError(undefined);
       load();
     } catch (failure) {
-      setError((failure as Error).message);
+      setActionError((failure as Error).message);
     }
   };
 
@@ -267,7 +252,7 @@ export function TeamView({ me, active, onLoaded }: { me: CallerView | undefined;
             People
           </h2>
           <InviteForm onInvited={load} />
-          <Members members={members} onRevoke={(member) => void revoke(member)} />
+          <Members members={members.data ?? []} onRevoke={(member) => void revoke(member)} />
         </section>
       )}
       <section aria-labelledby="audit-heading">
@@ -275,7 +260,7 @@ export function TeamView({ me, active, onLoaded }: { me: CallerView | undefined;
           Audit
         </h2>
         <p className="help">Who re-ran, retried, accepted, changed settings (which ones, never their values), ran setup, invited and revoked — kept for the retention period.</p>
-        <Audit entries={audit} />
+        <Audit entries={audit.data ?? []} />
       </section>
     </div>
   );
