@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 /** The runtime boundary: only electron/main and electron/preload may load Electron at runtime. */
@@ -22,6 +23,7 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  { files: ['renderer/**'], ...reactHooks.configs.flat.recommended },
   {
     // Plain JavaScript (config, the benchmark's bare server) runs on Node.
     files: ['**/*.js'],

@@ -12,7 +12,7 @@ const LOOK_UP_AT_MOST = 5;
  */
 export function AlertAnnouncer() {
   const [message, setMessage] = useState('');
-  const openedAt = useRef(Date.now());
+  const [openedAt] = useState(() => Date.now());
   const announced = useRef(new Set<string>());
 
   useChanges((changes) => {
@@ -26,7 +26,7 @@ export function AlertAnnouncer() {
         ),
       ),
     ).then((found) => {
-      const alerts = found.flat().filter((alert) => alert.state === 'active' && alert.firstSeenAt >= openedAt.current && !announced.current.has(alert.levelAlertId));
+      const alerts = found.flat().filter((alert) => alert.state === 'active' && alert.firstSeenAt >= openedAt && !announced.current.has(alert.levelAlertId));
       for (const alert of alerts) announced.current.add(alert.levelAlertId);
       if (alerts.length === 0) return;
       const [first] = alerts;

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState, type ReactNode, type Ref } from 'react';
+import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type ReactNode, type Ref } from 'react';
 
 export interface VisibleRange {
   start: number;
@@ -24,6 +24,7 @@ interface VirtualListProps {
  */
 export function VirtualList({ count, rowHeight, renderRow, onRangeChange, onScrollTopChange, overscan = 8, scrollRef, label, testId }: VirtualListProps) {
   const own = useRef<HTMLDivElement>(null);
+  useImperativeHandle(scrollRef, () => own.current!, []);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
 
@@ -56,11 +57,7 @@ export function VirtualList({ count, rowHeight, renderRow, onRangeChange, onScro
 
   return (
     <div
-      ref={(element) => {
-        own.current = element;
-        if (typeof scrollRef === 'function') scrollRef(element);
-        else if (scrollRef) scrollRef.current = element;
-      }}
+      ref={own}
       className="vlist"
       role="list"
       aria-label={label}

@@ -149,7 +149,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   const [statuses, setStatuses] = useState<DeliveryStatus[]>([]);
   const [eventType, setEventType] = useState('');
   const [severity, setSeverity] = useState('');
-  const [time, setTime] = useState<TimeRange>('all');
+  const [time, setTime] = useState<{ range: TimeRange; since?: number }>({ range: 'all' });
   const [searchText, setSearchText] = useState('');
   const search = useDebounced(searchText.trim(), 250);
   const [selected, setSelected] = useState<number | undefined>(focusDeliveryId);
@@ -162,7 +162,11 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   const ensureTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   // The address (or a notification) opens a delivery, and Back closes it again.
-  useEffect(() => setSelected(focusDeliveryId), [focusDeliveryId]);
+  const [openedFocus, setOpenedFocus] = useState(focusDeliveryId);
+  if (focusDeliveryId !== openedFocus) {
+    setOpenedFocus(focusDeliveryId);
+    setSelected(focusDeliveryId);
+  }
   const selectedChanged = useRef(onSelectedChange);
   useEffect(() => {
     selectedChanged.current = onSelectedChange;
@@ -174,16 +178,16 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
     if (statuses.length) next.statuses = statuses;
     if (eventType) next.eventTypes = [eventType];
     if (severity) next.severities = [severity as (typeof SEVERITY_LEVELS)[number]];
-    if (TIME_RANGES[time]) next.since = Date.now() - TIME_RANGES[time];
+    if (time.since !== undefined) next.since = time.since;
     if (search) next.search = search;
     return next;
   }, [statuses, eventType, severity, time, search]);
   const filtered = Object.keys(filter).length > 0;
 
   useEffect(() => {
+    // Scrolling to the top also tells onScrollTopChange that the list is at the top again.
     if (listRef.current) listRef.current.scrollTop = 0;
     scrollTop.current = 0;
-    setAtTop(true);
     void pager.reset(filter).then(onLoaded);
   }, [pager, filter, onLoaded]);
 
@@ -299,7 +303,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
     setStatuses([]);
     setEventType('');
     setSeverity('');
-    setTime('all');
+    setTime({ range: 'all' });
     setSearchText('');
   };
 
@@ -346,7 +350,15 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
           </label>
           <label className="field-inline">
             <span>Time</span>
-            <select value={time} onChange={(event) => setTime(event.target.value as TimeRange)} data-testid="filter-time">
+            <select
+              value={time.range}
+              // The window starts when it is picked, not whenever another filter changes.
+              onChange={(event) => {
+                const range = event.target.value as TimeRange;
+                setTime({ range, since: TIME_RANGES[range] ? Date.now() - TIME_RANGES[range] : undefined });
+              }}
+              data-testid="filter-time"
+            >
               {(Object.keys(TIME_RANGES) as TimeRange[]).map((key) => (
                 <option key={key} value={key}>
                   {TIME_LABELS[key]}

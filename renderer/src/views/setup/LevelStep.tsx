@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { call } from '../../api/client.ts';
 import { ActionButton, CopyValue, errorText, fieldErrors, lockedNote, Problem, randomSecret, Section, type StepProps } from './common.tsx';
 
@@ -68,12 +68,14 @@ export function LevelStep({ setup, settings, active, onSettings, onNext }: StepP
   const [keeping, setKeeping] = useState(false);
 
   // A generated secret is shown once: gone when the user leaves this view.
-  useEffect(() => {
+  const [wasActive, setWasActive] = useState(active);
+  if (active !== wasActive) {
+    setWasActive(active);
     if (!active) {
       setSecret(undefined);
       setAutomation(undefined);
     }
-  }, [active]);
+  }
 
   const saveSecret = async (flow: SecretFlow, key: 'levelWebhookSecret' | 'levelAutomationSecret', set: (flow: SecretFlow | undefined) => void) => {
     set({ ...flow, saving: true, error: undefined });

@@ -97,7 +97,9 @@ export function TunnelStep({ setup, settings, active, reload, onSettings, onNext
   const [token, setToken] = useState('');
   const [namedUrl, setNamedUrl] = useState('');
   const [checking, setChecking] = useState(false);
-  const [result, setResult] = useState<Reachability | undefined>(setup.lastReachability);
+  const [ownCheck, setResult] = useState<Reachability | undefined>(setup.lastReachability);
+  // The newer of this page's own check and the relay's last one (a check made elsewhere).
+  const result = ownCheck && !(setup.lastReachability && setup.lastReachability.checkedAt > ownCheck.checkedAt) ? ownCheck : (setup.lastReachability ?? ownCheck);
   const [checkError, setCheckError] = useState<string>();
   const lastTunnelUrl = useRef<string | undefined>(undefined);
 
@@ -116,10 +118,6 @@ export function TunnelStep({ setup, settings, active, reload, onSettings, onNext
     if (setup.publicUrl && setup.publicUrl !== savedUrl.current) setUrl(setup.publicUrl);
     savedUrl.current = setup.publicUrl;
   }, [setup.publicUrl]);
-
-  useEffect(() => {
-    if (setup.lastReachability) setResult((shown) => (shown && shown.checkedAt >= setup.lastReachability!.checkedAt ? shown : setup.lastReachability));
-  }, [setup.lastReachability]);
 
   // While cloudflared is coming up, its state changes every second or so: watch it closely.
   const transitional = tunnel?.status === 'starting' || tunnel?.status === 'restarting' || tunnelBusy !== undefined;
