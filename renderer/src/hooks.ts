@@ -29,18 +29,6 @@ export function useDebounced<T>(value: T, delayMs: number): T {
   return debounced;
 }
 
-/** Runs `effect` every `intervalMs` while mounted. */
-export function useInterval(effect: () => void, intervalMs: number): void {
-  const latest = useRef(effect);
-  useEffect(() => {
-    latest.current = effect;
-  });
-  useEffect(() => {
-    const timer = setInterval(() => latest.current(), intervalMs);
-    return () => clearInterval(timer);
-  }, [intervalMs]);
-}
-
 /** A short-lived message ("Copied", "Saved") that clears itself. */
 export function useFlash(timeoutMs = 4_000): [string | undefined, (message: string | undefined) => void] {
   const [message, setMessage] = useState<string | undefined>();

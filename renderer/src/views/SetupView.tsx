@@ -50,7 +50,12 @@ function stepNote(id: StepId, setup: SetupInfo, test: IntegrationTest | null | u
 }
 
 export function SetupView({ active, status, onDone }: { active: boolean; status: RelayStatusView | undefined; onDone: () => void }) {
-  const setupQuery = useRelayQuery('getSetup', {}, { active });
+  // While cloudflared is coming up, its state changes every second or so: watch it closely.
+  const setupQuery = useRelayQuery(
+    'getSetup',
+    {},
+    { active, pollEvery: (shown) => (active && (shown?.tunnel?.status === 'starting' || shown?.tunnel?.status === 'restarting') ? 1_000 : false) },
+  );
   const settingsQuery = useRelayQuery('getSettings', {}, { active });
   // The live checklist: pushed changes move it along, and a poll makes sure it never stalls.
   const testQuery = useRelayQuery('getIntegrationTest', {}, { active, pollEvery: (shown) => (active && shown?.outcome === 'running' ? 1_000 : false), keep: newestTest });

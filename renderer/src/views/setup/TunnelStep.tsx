@@ -3,7 +3,7 @@ import type { Reachability, TunnelStateView } from '../../../../shared/contract.
 import { call } from '../../api/client.ts';
 import { Badge } from '../../components/Badge.tsx';
 import { ago, fullTime, latency } from '../../format.ts';
-import { useInterval, useNow } from '../../hooks.ts';
+import { useNow } from '../../hooks.ts';
 import { ActionButton, CopyValue, errorText, fieldErrors, lockedNote, Problem, Section, Success, type StepProps } from './common.tsx';
 
 const CLOUDFLARED_DOWNLOAD_URL = 'https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/';
@@ -89,7 +89,7 @@ function ReachabilityResult({ result }: { result: Reachability }) {
   return <Success testId="reachability-ok">{body}</Success>;
 }
 
-export function TunnelStep({ setup, settings, active, reload, onSettings, onNext }: StepProps) {
+export function TunnelStep({ setup, settings, reload, onSettings, onNext }: StepProps) {
   const tunnel = setup.tunnel;
   const [url, setUrl] = useState(setup.publicUrl ?? '');
   const [tunnelBusy, setTunnelBusy] = useState<'quick' | 'named' | 'stop'>();
@@ -118,12 +118,6 @@ export function TunnelStep({ setup, settings, active, reload, onSettings, onNext
     if (setup.publicUrl && setup.publicUrl !== savedUrl.current) setUrl(setup.publicUrl);
     savedUrl.current = setup.publicUrl;
   }, [setup.publicUrl]);
-
-  // While cloudflared is coming up, its state changes every second or so: watch it closely.
-  const transitional = tunnel?.status === 'starting' || tunnel?.status === 'restarting' || tunnelBusy !== undefined;
-  useInterval(() => {
-    if (active && transitional) reload();
-  }, 1_000);
 
   const startTunnel = async (kind: 'quick' | 'named') => {
     setTunnelBusy(kind);
