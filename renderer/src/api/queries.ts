@@ -9,8 +9,9 @@ import type { MethodInput, MethodName, MethodOutput } from '../../../shared/cont
 import { call, type Changes } from './client.ts';
 
 export const queryClient = new QueryClient({
-  // Pushed changes say when an answer is out of date; focus and reconnect events do not.
-  defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false, refetchOnReconnect: false } },
+  // Pushed changes say when an answer is out of date; focus and reconnect events do not. The relay
+  // is usually on this machine, so a computer without a network must not pause the requests.
+  defaultOptions: { queries: { networkMode: 'always', retry: false, refetchOnWindowFocus: false, refetchOnReconnect: false } },
 });
 
 type StaleOn = { [M in MethodName]?: (changes: Changes, input: MethodInput<M>, data: MethodOutput<M> | undefined) => boolean };
