@@ -9,17 +9,7 @@ import { ConnectionPanel } from './ConnectionPanel.tsx';
 import { AdminDoorPanel } from './TeamView.tsx';
 import { useFlash } from '../hooks.ts';
 
-type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl' | 'cloudflaredPath';
-type SecretKey =
-  | 'levelWebhookSecret'
-  | 'levelWebhookSecretPrevious'
-  | 'levelAutomationSecret'
-  | 'ilertIntegrationKey'
-  | 'ilertApiKey'
-  | 'ilertPassThroughUrl'
-  | 'ilertHeartbeatUrl'
-  | 'levelApiKey';
-type Policy = 'default' | 'skip';
+type Policy = SettingsData['values']['unmappedGroups'];
 
 /** How each plain value is edited and explained; labels, environment variables and flags come from the relay. */
 interface FieldSpec {
@@ -27,7 +17,7 @@ interface FieldSpec {
   kind: 'text' | 'number' | 'url';
 }
 
-const FIELDS: Record<ValueKey, FieldSpec> = {
+const FIELDS = {
   host: {
     kind: 'text',
     help: 'Address the webhook listener binds to. 127.0.0.1 keeps it on this machine, where your tunnel connects to it.',
@@ -66,9 +56,10 @@ const FIELDS: Record<ValueKey, FieldSpec> = {
       </>
     ),
   },
-};
+} satisfies Partial<Record<keyof SettingsData['values'], FieldSpec>>;
+type ValueKey = keyof typeof FIELDS;
 
-const SECRETS: { key: SecretKey; help: string; group: 'webhooks' | 'automation' | 'ilert' | 'levelApi' }[] = [
+const SECRETS = [
   {
     key: 'levelWebhookSecret',
     group: 'webhooks',
@@ -109,7 +100,8 @@ const SECRETS: { key: SecretKey; help: string; group: 'webhooks' | 'automation' 
     group: 'levelApi',
     help: 'From Level → Settings → API. Lets the relay read groups and devices (routing by group, under Routing) and the active alerts (backfill of alerts a webhook missed). Read access is enough.',
   },
-];
+] as const satisfies readonly { key: keyof SettingsData['secrets']; help: string; group: 'webhooks' | 'automation' | 'ilert' | 'levelApi' }[];
+type SecretKey = (typeof SECRETS)[number]['key'];
 
 const SECRET_KEYS = SECRETS.map((spec) => spec.key);
 
