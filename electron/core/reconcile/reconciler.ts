@@ -2,9 +2,10 @@ import type { Reconciliation } from '../../../shared/contract.ts';
 import type { Envelope, LevelAlert } from '../level/envelope.ts';
 import { alertDataSchema } from '../level/envelope.ts';
 import type { LevelApi, LevelApiAlert } from '../level/level-api.ts';
-import type { WebhookResult } from '../receiver/receiver.ts';
+import type { WebhookResult } from '../ingest/pipeline.ts';
 import { TEST_ALERT_PREFIX, testAlertResolve } from '../setup/integration-test.ts';
-import { RECONCILED_EVENT_PREFIX, type Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import { RECONCILED_EVENT_PREFIX } from '../store/alert-ledger.ts';
 import { Periodic } from '../periodic.ts';
 
 export const RECONCILE_INTERVAL_MS = 5 * 60_000;

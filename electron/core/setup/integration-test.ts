@@ -4,8 +4,9 @@ import { alertKeyFor } from '../ilert/event-mapping.ts';
 import type { IlertApi } from '../ilert/ilert-api.ts';
 import { alertDataSchema, type Envelope, type LevelAlert } from '../level/envelope.ts';
 import { sign, SIGNATURE_HEADER } from '../level/signature.ts';
-import { RECONCILED_EVENT_PREFIX, type Store } from '../store/store.ts';
-import type { WebhookResult } from '../receiver/receiver.ts';
+import type { Store } from '../store/store.ts';
+import { RECONCILED_EVENT_PREFIX } from '../store/alert-ledger.ts';
+import type { WebhookResult } from '../ingest/pipeline.ts';
 import type { Announce } from '../app-events.ts';
 
 type Hop = IntegrationTest['hops'][number];
