@@ -141,7 +141,7 @@ export class Relay {
         automation: this.#settings.levelAutomationSecret,
       }),
       policy: () => this.#ingestPolicy(),
-      prepare: (alert) => this.router.prepare(alert),
+      beforeStore: (alert) => this.router.lookUpDevice(alert),
       accepted: (envelope) => this.#refreshDirectory(envelope),
     });
     this.receiver = new Receiver({

@@ -35,7 +35,7 @@ export interface IngestOptions {
   secrets: () => WebhookSecrets;
   policy: () => IngestPolicy;
   /** Before an alert is stored: e.g. look its device up so it can be routed by group. */
-  prepare?: (alert: LevelAlert) => Promise<void>;
+  beforeStore?: (alert: LevelAlert) => Promise<void>;
   /** After an accepted event is durable (e.g. refresh the device or group it names); never delays the answer. */
   accepted?: (envelope: Envelope) => void;
 }
@@ -79,8 +79,8 @@ export class IngestPipeline {
 
   /** From a verified, parsed event (or one the relay made up) to a durable one: routing look-ups first, then one transaction. */
   async parsed(delivery: InboundDelivery, envelope: Envelope, alert: LevelAlert | undefined, notes: readonly string[] = []): Promise<WebhookResult> {
-    const { store, prepare, policy, accepted } = this.#options;
-    if (alert && prepare) await prepare(alert);
+    const { store, beforeStore, policy, accepted } = this.#options;
+    if (alert && beforeStore) await beforeStore(alert);
     // What had to be assumed (a time without zone, say) goes to the delivery log and the console.
     const note = notes.length > 0 ? notes.join('; ') : undefined;
     if (note) console.warn(`receiver: event ${envelope.event_id.slice(0, 80)}: ${note}`);

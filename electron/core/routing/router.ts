@@ -53,7 +53,7 @@ export class Router {
   }
 
   /** Before the alert is stored: look its device up if the relay does not know it or knows it from long ago. */
-  async prepare(alert: LevelAlert): Promise<void> {
+  async lookUpDevice(alert: LevelAlert): Promise<void> {
     if (!alert.device_id || !this.#directory.configured) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {

@@ -141,6 +141,17 @@ export class AlertLedger {
       .run(event.eventId, event.deliveryId, event.eventType, event.occurredAt, event.resourceId, event.receivedAt);
   }
 
+  stateOf(levelAlertId: string): AlertHistory['state'] | undefined {
+    const row = this.#sql.get('SELECT state FROM alerts WHERE level_alert_id = ?').get(levelAlertId) as { state: AlertHistory['state'] } | undefined;
+    return row?.state;
+  }
+
+  /** Alerts the relay holds as active, with the data their last event brought (JSON). */
+  activeAlerts(): { levelAlertId: string; data: string }[] {
+    const rows = this.#sql.get(`SELECT level_alert_id, data FROM alerts WHERE state = 'active'`).all() as { level_alert_id: string; data: string }[];
+    return rows.map((row) => ({ levelAlertId: row.level_alert_id, data: row.data }));
+  }
+
   history(levelAlertId: string, alertKey: string): AlertHistory | undefined {
     const row = this.#sql.get('SELECT state, last_active_ms, last_resolve_ms FROM alerts WHERE level_alert_id = ?').get(levelAlertId) as
       { state: 'active' | 'resolved'; last_active_ms: number | null; last_resolve_ms: number | null } | undefined;
