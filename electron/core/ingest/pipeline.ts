@@ -22,8 +22,6 @@ export interface AcceptedDelivery extends InboundDelivery {
   note?: string | undefined;
 }
 
-export type IngestResult = { outcome: 'accepted' | 'duplicate'; deliveryId: number; jobIds: number[] };
-
 /** The answer for whoever sent the delivery. */
 export interface WebhookResult {
   statusCode: number;
@@ -85,8 +83,8 @@ export class IngestPipeline {
     const note = notes.length > 0 ? notes.join('; ') : undefined;
     if (note) console.warn(`receiver: event ${envelope.event_id.slice(0, 80)}: ${note}`);
     try {
-      const result = await persist(store, { ...delivery, envelope, alert, note }, policy());
-      if (result.outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: envelope.event_id } };
+      const outcome = await persist(store, { ...delivery, envelope, alert, note }, policy());
+      if (outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: envelope.event_id } };
       accepted?.(envelope);
       return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id } };
     } catch (error) {
@@ -105,7 +103,7 @@ export class IngestPipeline {
  * alert's new state and the ilert work it causes, all in one transaction. The decision reads the
  * alert's history inside that transaction, so two events for one alert in one batch see each other.
  */
-export function persist(store: Store, delivery: AcceptedDelivery, policy: IngestPolicy): Promise<IngestResult> {
+export function persist(store: Store, delivery: AcceptedDelivery, policy: IngestPolicy): Promise<'accepted' | 'duplicate'> {
   return store.write(() => {
     const { envelope, alert } = delivery;
     const ledger = store.ledger;
@@ -113,21 +111,21 @@ export function persist(store: Store, delivery: AcceptedDelivery, policy: Ingest
     const event = { eventId: envelope.event_id, eventType: envelope.event_type };
     const decision = decideEvent({ eventType: envelope.event_type, hasAlert: alert !== undefined, alreadyReceived: ledger.eventKnown(envelope.event_id) });
     if (decision === 'duplicate') {
-      const deliveryId = ledger.insertDelivery(delivery, { statusCode: 200, outcome: 'duplicate', reason: 'event_id already received', ...event }, described);
-      return { outcome: 'duplicate', deliveryId, jobIds: [] };
+      ledger.insertDelivery(delivery, { statusCode: 200, outcome: 'duplicate', reason: 'event_id already received', ...event }, described);
+      return 'duplicate';
     }
     const deliveryId = ledger.insertDelivery(delivery, { statusCode: 202, outcome: 'accepted', reason: delivery.note, ...event }, described);
     ledger.insertEvent({ ...event, deliveryId, occurredAt: envelope.occurred_at, resourceId: envelope.data.id, receivedAt: delivery.receivedAt });
-    if (decision === 'alert') return { outcome: 'accepted', deliveryId, jobIds: [persistAlert(store, delivery, alert!, deliveryId, policy)] };
-    if (decision !== 'keep') {
+    if (decision === 'alert') persistAlert(store, delivery, alert!, deliveryId, policy);
+    else if (decision !== 'keep') {
       store.collect({ kind: 'mirror' });
       store.mirror.applyWebhook(decision, envelope, delivery.receivedAt);
     }
-    return { outcome: 'accepted', deliveryId, jobIds: [] };
+    return 'accepted';
   });
 }
 
-function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAlert, deliveryId: number, policy: IngestPolicy): number {
+function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAlert, deliveryId: number, policy: IngestPolicy): void {
   const { envelope, receivedAt: now } = delivery;
   const ledger = store.ledger;
   const resolved = isResolvedAlertEvent(envelope.event_type, alert);
@@ -158,7 +156,7 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
       now,
     });
   }
-  const jobId = ledger.insertJob({
+  ledger.insertJob({
     alertKey,
     levelAlertId: alert.id,
     eventId: envelope.event_id,
@@ -172,7 +170,6 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
     now,
   });
   if (decision.writeAlert && decision.settle) ledger.settleResolvedBeforeDelivery(alertKey, now);
-  return jobId;
 }
 
 function describe(envelope: Envelope, alert: LevelAlert | undefined): DeliveryDescription {

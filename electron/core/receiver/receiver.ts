@@ -66,6 +66,22 @@ function forwardedFor(headers: http.IncomingHttpHeaders): string | undefined {
   return first || undefined;
 }
 
+/** What the delivery log keeps of a request before its body is read. */
+function requestRecord(request: http.IncomingMessage, path: string, method: string): InboundDelivery {
+  return {
+    receivedAt: Date.now(),
+    source: 'webhook',
+    remoteAddr: request.socket.remoteAddress,
+    forwardedFor: forwardedFor(request.headers),
+    method,
+    path,
+    headers: redactHeaders(flatHeaders(request.headers)),
+    body: undefined,
+    bodySize: Number(request.headers['content-length'] ?? 0) || 0,
+    signature: 'not-checked',
+  };
+}
+
 function flatHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -259,18 +275,7 @@ export class Receiver {
       return send(response, unhealthy ? 503 : 200, unhealthy ? { ...body, status: 'unhealthy' } : body);
     }
 
-    const delivery: InboundDelivery = {
-      receivedAt: Date.now(),
-      source: 'webhook',
-      remoteAddr: request.socket.remoteAddress,
-      forwardedFor: forwardedFor(request.headers),
-      method: request.method ?? 'POST',
-      path: url.pathname,
-      headers: redactHeaders(flatHeaders(request.headers)),
-      body: undefined,
-      bodySize: 0,
-      signature: 'not-checked',
-    };
+    const delivery = requestRecord(request, url.pathname, request.method ?? 'POST');
     const rejectEarly = async (statusCode: number, reason: string) => {
       await this.#options.ingest.reject({ ...delivery, statusCode, reason });
       send(response, statusCode, { error: reason }, statusCode === 413 ? { connection: 'close' } : {});
@@ -321,20 +326,7 @@ export class Receiver {
   async #badTarget(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     request.resume();
     const reason = 'bad request target: not a URL path';
-    await this.#options.ingest.reject({
-      receivedAt: Date.now(),
-      source: 'webhook',
-      remoteAddr: request.socket.remoteAddress,
-      forwardedFor: forwardedFor(request.headers),
-      method: (request.method ?? '').slice(0, 20),
-      path: (request.url ?? '').slice(0, 300),
-      headers: redactHeaders(flatHeaders(request.headers)),
-      body: undefined,
-      bodySize: Number(request.headers['content-length'] ?? 0) || 0,
-      signature: 'not-checked',
-      statusCode: 400,
-      reason,
-    });
+    await this.#options.ingest.reject({ ...requestRecord(request, (request.url ?? '').slice(0, 300), (request.method ?? '').slice(0, 20)), statusCode: 400, reason });
     send(response, 400, { error: reason }, { connection: 'close' });
   }
 
@@ -346,16 +338,7 @@ export class Receiver {
     request.resume();
     if (request.method === 'POST') {
       await this.#options.ingest.reject({
-        receivedAt: Date.now(),
-        source: 'webhook',
-        remoteAddr: request.socket.remoteAddress,
-        forwardedFor: forwardedFor(request.headers),
-        method: 'POST',
-        path: pathname.slice(0, 300),
-        headers: redactHeaders(flatHeaders(request.headers)),
-        body: undefined,
-        bodySize: Number(request.headers['content-length'] ?? 0) || 0,
-        signature: 'not-checked',
+        ...requestRecord(request, pathname.slice(0, 300), 'POST'),
         statusCode: 404,
         reason: `no webhook at ${JSON.stringify(decodeURIComponentSafe(pathname))}: the URL must end in ${WEBHOOK_PATH}`,
       });

@@ -125,7 +125,7 @@ export class Store {
     this.#file = path.join(dataDir, DATABASE_FILE);
     this.sql = new Statements(this.db);
     this.mirror = new Mirror(this.sql);
-    this.ledger = new AlertLedger(this.sql, (change) => this.#collectedChanges.push(change));
+    this.ledger = new AlertLedger(this.sql, (change) => this.collect(change));
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
@@ -378,17 +378,13 @@ export class Store {
     this.#collectedChanges.push(change);
   }
 
-  announce(): void {
-    for (const change of this.#collectedChanges.splice(0)) this.emit(change);
-  }
-
   /** Direct synchronous transaction for forwarder bookkeeping (not on the acknowledgement path). */
   transaction<T>(work: () => T): T {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
     try {
       const result = inTransaction(this.db, work);
       this.#reportCommit(undefined);
-      this.announce();
+      for (const change of this.#collectedChanges.splice(0)) this.emit(change);
       return result;
     } catch (error) {
       this.#collectedChanges.length = 0;
