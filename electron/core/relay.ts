@@ -5,7 +5,7 @@ import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forward
 import { Receiver, WEBHOOK_PATH, type ReceiverLimits } from './receiver/receiver.ts';
 import { IngestPipeline, type IngestPolicy, type WebhookResult } from './ingest/pipeline.ts';
 import type { RejectionLimits } from './store/rejections.ts';
-import { AUTOMATION_PATH } from './receiver/automation.ts';
+import { AUTOMATION_PATH } from './ingest/automation.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { parseDelivery, type Envelope, type LevelAlert } from '../level/envelope.ts';
 import { verifySignature, SIGNATURE_HEADER } from '../level/signature.ts';
 import type { InboundDelivery } from '../store/inbound-delivery.ts';
-import { AUTOMATION_SECRET_HEADER, parseAutomation } from '../receiver/automation.ts';
+import { AUTOMATION_SECRET_HEADER, parseAutomation } from './automation.ts';
 
 /** Deeper than any Level payload, far shallower than where serialising it would overflow the stack. */
 export const MAX_JSON_DEPTH = 200;

@@ -4,7 +4,7 @@ import { SIGNATURE_HEADER } from '../level/signature.ts';
 import type { IngestPipeline, WebhookResult } from '../ingest/pipeline.ts';
 import type { InboundDelivery } from '../store/inbound-delivery.ts';
 import { redactHeaders } from './redact.ts';
-import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER } from './automation.ts';
+import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER } from '../ingest/automation.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /**
