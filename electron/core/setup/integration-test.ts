@@ -6,7 +6,7 @@ import { alertDataSchema, type Envelope, type LevelAlert } from '../level/envelo
 import { sign, SIGNATURE_HEADER } from '../level/signature.ts';
 import type { Store } from '../store/store.ts';
 import { RECONCILED_EVENT_PREFIX } from '../store/alert-ledger.ts';
-import { firstLevelAlertSince, lastDeliveryOf, lastJobOf, lastSignatureRefusalSince } from '../store/setup-test-reads.ts';
+import { firstLevelAlertSince, lastJobOf, testDelivery } from '../store/setup-test-reads.ts';
 import type { WebhookResult } from '../ingest/pipeline.ts';
 import type { Announce } from '../app-events.ts';
 
@@ -303,9 +303,7 @@ export class IntegrationTestRunner {
   }
 
   #delivery(levelAlertId: string, eventType: string) {
-    const { store } = this.#options;
-    // A rejected delivery has no parsed alert id; the newest rejection since the test began stands in for it.
-    return lastDeliveryOf(store, levelAlertId, eventType) ?? (this.#test ? lastSignatureRefusalSince(store, this.#test.startedAt, eventType) : undefined);
+    return testDelivery(this.#options.store, levelAlertId, eventType, this.#test?.startedAt);
   }
 
   async #jobDelivered(test: IntegrationTest, signal: AbortSignal, levelAlertId: string, eventType: 'ALERT' | 'RESOLVE', hop: HopId, timeoutMs: number): Promise<void> {

@@ -25,19 +25,19 @@ export function firstLevelAlertSince(store: Store, since: number): string | unde
   return row?.level_alert_id;
 }
 
-export function lastDeliveryOf(store: Store, levelAlertId: string, eventType: string): TestDelivery | undefined {
-  return store.sql
-    .get(`SELECT outcome, status_code, reason, signature, path FROM deliveries WHERE level_alert_id = ? AND event_type = ? ORDER BY id DESC LIMIT 1`)
-    .get(levelAlertId, eventType) as TestDelivery | undefined;
-}
-
-/** A delivery refused for its signature has no parsed alert id: the newest such one since `since`. */
-export function lastSignatureRefusalSince(store: Store, since: number, eventType: string): TestDelivery | undefined {
+/**
+ * The newest delivery of the test alert's `eventType`; a delivery refused for its signature has
+ * no parsed alert id, so the newest such refusal since the test began stands in for it.
+ */
+export function testDelivery(store: Store, levelAlertId: string, eventType: string, testStartedAt: number | undefined): TestDelivery | undefined {
+  const columns = 'outcome, status_code, reason, signature, path';
+  const own = store.sql.get(`SELECT ${columns} FROM deliveries WHERE level_alert_id = ? AND event_type = ? ORDER BY id DESC LIMIT 1`).get(levelAlertId, eventType);
+  if (own || testStartedAt === undefined) return own as TestDelivery | undefined;
   return store.sql
     .get(
-      `SELECT outcome, status_code, reason, signature, path FROM deliveries WHERE outcome = 'rejected' AND status_code = 401 AND received_at >= ? AND (event_type = ? OR event_type IS NULL) ORDER BY id DESC LIMIT 1`,
+      `SELECT ${columns} FROM deliveries WHERE outcome = 'rejected' AND status_code = 401 AND received_at >= ? AND (event_type = ? OR event_type IS NULL) ORDER BY id DESC LIMIT 1`,
     )
-    .get(since, eventType) as TestDelivery | undefined;
+    .get(testStartedAt, eventType) as TestDelivery | undefined;
 }
 
 export function lastJobOf(store: Store, levelAlertId: string, eventType: 'ALERT' | 'RESOLVE'): TestJob | undefined {
