@@ -11,7 +11,7 @@ import type { Diagnosis, Reachability, TunnelStateView } from '../../shared/cont
 import { WEBHOOK_PATH } from './receiver/receiver.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import type { Store, StoreFacts } from './store/store.ts';
-import { readRejectionBudget } from './store/rejections.ts';
+import { oldActiveAlerts, rateLimitedAttempts, rejectionBudget, wrongPaths } from './store/diagnosis-reads.ts';
 
 const DAY_MS = 86_400_000;
 const NEVER_RESOLVED_AFTER_MS = 2 * DAY_MS;
@@ -103,11 +103,6 @@ const tunnelProblems: Check = ({ context }) => {
   return found;
 };
 
-/** Paths that got a 404 in the last day, most requested first (a small table of its own, see schema 3). */
-function wrongPaths(store: Store, since: number): { path: string; n: number }[] {
-  return store.sql.get(`SELECT path, n FROM wrong_paths WHERE last_at >= ? ORDER BY n DESC LIMIT 3`).all(since) as { path: string; n: number }[];
-}
-
 const nothingArrives: Check = ({ facts, store, context }) => {
   const { now, settings } = context;
   const found: Diagnosis[] = [];
@@ -168,19 +163,15 @@ const signatureProblems: Check = ({ facts, context }) => {
 /** Active for days, never resolved: "Alert resolved" is not ticked in Level. */
 const neverResolves: Check = ({ facts, store, context }) => {
   if (facts.resolveWebhooks > 0) return [];
-  // Counted through the partial index of active alerts, and at most a thousand: the number is only said.
-  const old = store.sql
-    .get(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM alerts INDEXED BY alerts_active_since WHERE state = 'active' AND first_seen_at < ? AND level_alert_id NOT LIKE 'automation:%' LIMIT 1000)`,
-    )
-    .get(context.now - NEVER_RESOLVED_AFTER_MS) as { n: number };
-  if (old.n === 0) return [];
+  // At most a thousand are counted: the number is only said.
+  const old = oldActiveAlerts(store, context.now - NEVER_RESOLVED_AFTER_MS);
+  if (old === 0) return [];
   return [
     {
       id: 'never-resolves',
       level: 'warning',
       title: '“Alert resolved” is probably not selected in Level',
-      detail: `${old.n === 1000 ? 'Over 1,000 alerts have' : old.n === 1 ? '1 alert has' : `${old.n} alerts have`} been active for over 2 days and no alert_resolved has ever arrived, so ilert incidents stay open (one-way sync).`,
+      detail: `${old === 1000 ? 'Over 1,000 alerts have' : old === 1 ? '1 alert has' : `${old} alerts have`} been active for over 2 days and no alert_resolved has ever arrived, so ilert incidents stay open (one-way sync).`,
       fix: 'In Level → Settings → Webhooks, tick “Alert resolved” (or “send all event types”); a Level API key lets reconciliation close the old ones.',
     },
   ];
@@ -225,16 +216,16 @@ const targetNotConfigured: Check = ({ facts, context }) =>
 /** Rate limit: say how long the queue takes to drain. */
 const rateLimited: Check = ({ facts, store, context }) => {
   const { settings } = context;
-  const limited = store.sql.get(`SELECT count(*) AS n FROM attempts WHERE status_code = 429 AND started_at >= ?`).get(context.now - RATE_WINDOW_MS) as { n: number };
+  const limited = rateLimitedAttempts(store, context.now - RATE_WINDOW_MS);
   const queued = waitingPerTarget(facts).reduce((sum, row) => sum + row.n, 0);
-  if (limited.n === 0 && queued <= settings.ilertEventsPerMinute) return [];
+  if (limited === 0 && queued <= settings.ilertEventsPerMinute) return [];
   const minutes = Math.max(1, Math.ceil(queued / settings.ilertEventsPerMinute));
   return [
     {
       id: 'rate-limited',
       level: 'warning',
       title: 'ilert’s rate limit is reached',
-      detail: `${count(queued, 'event')} queued; at ${settings.ilertEventsPerMinute} per minute per integration key that takes about ${minutes} min.${limited.n ? ` ilert answered 429 ${count(limited.n, 'time')} in the last 10 minutes.` : ''}`,
+      detail: `${count(queued, 'event')} queued; at ${settings.ilertEventsPerMinute} per minute per integration key that takes about ${minutes} min.${limited ? ` ilert answered 429 ${count(limited, 'time')} in the last 10 minutes.` : ''}`,
       fix: 'Nothing is lost. For lasting bursts, route groups to several alert sources (each key has its own limit).',
     },
   ];
@@ -271,7 +262,7 @@ const storeCannotWrite: Check = ({ context }) => {
 
 // A flood of refused requests: kept within a budget, the rest only counted.
 const rejectionsDropped: Check = ({ store, context }) => {
-  const rejections = readRejectionBudget(store.sql);
+  const rejections = rejectionBudget(store);
   if (rejections.lastDroppedAt === undefined || rejections.lastDroppedAt < context.now - DAY_MS) return [];
   return [
     {

@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
-import { ingestParsed, processAutomation, processWebhook, Receiver, WEBHOOK_PATH, type ReceiverLimits, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
+import { Receiver, WEBHOOK_PATH, type ReceiverLimits } from './receiver/receiver.ts';
+import { IngestPipeline, type IngestPolicy, type WebhookResult } from './ingest/pipeline.ts';
 import type { RejectionLimits } from './store/rejections.ts';
-import { AUTOMATION_PATH } from './receiver/automation.ts';
+import { AUTOMATION_PATH } from './ingest/automation.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
-import { Store, type IngestPolicy, type StoreFacts } from './store/store.ts';
+import { Store, type StoreFacts } from './store/store.ts';
 import { internalDelivery } from './store/inbound-delivery.ts';
 import { Team, type TeamDoor } from './store/team.ts';
 import { TargetPauses } from './store/target-pauses.ts';
@@ -103,7 +104,7 @@ export class Relay {
   /** The retention setting, applied at start and then hourly. */
   readonly #retention = new Periodic(() => this.prune().catch((error: unknown) => console.error(`retention: ${(error as Error).message}`)), 3_600_000);
   readonly #sourceChecks = new Periodic(async () => this.setup.checkAlertSources(), ALERT_SOURCE_CHECK_INTERVAL_MS);
-  readonly #receiverOptions: ReceiverOptions;
+  readonly #ingest: IngestPipeline;
   readonly #tuning: RelayTuning;
   #levelApi: { key: string; api: LevelApi } | undefined;
   #ilertApi: { key: string; api: IlertApi } | undefined;
@@ -132,8 +133,7 @@ export class Relay {
     for (const pause of this.pauses.all()) this.forwarder.pause(pause.target);
     this.directory = new LevelDirectory(this.store, () => this.levelApi(), this.#announce);
     this.router = new Router(this.store, this.directory, () => this.#settings);
-    this.#receiverOptions = {
-      instanceId: this.instanceId,
+    this.#ingest = new IngestPipeline({
       store: this.store,
       secrets: () => ({
         current: this.#settings.levelWebhookSecret,
@@ -141,12 +141,15 @@ export class Relay {
         automation: this.#settings.levelAutomationSecret,
       }),
       policy: () => this.#ingestPolicy(),
-      prepare: (alert) => this.router.prepare(alert),
+      beforeStore: (alert) => this.router.lookUpDevice(alert),
       accepted: (envelope) => this.#refreshDirectory(envelope),
+    });
+    this.receiver = new Receiver({
+      instanceId: this.instanceId,
+      ingest: this.#ingest,
       unhealthy: () => this.store.health.problem(),
       limits: this.#tuning.receiverLimits,
-    };
-    this.receiver = new Receiver(this.#receiverOptions);
+    });
     this.heartbeat = new Heartbeat({
       url: () => this.#settings.ilertHeartbeatUrl,
       unhealthy: () => this.unhealthyReason(),
@@ -319,7 +322,7 @@ export class Relay {
 
   /** Events the relay makes up itself (reconciliation) go through the same ingest as webhooks. */
   #ingestMadeUp(source: 'reconciled' | 'test', path: string, envelope: Envelope, alert: LevelAlert): Promise<WebhookResult> {
-    return ingestParsed(this.#receiverOptions, internalDelivery(source, { path, body: Buffer.from(JSON.stringify(envelope)) }), envelope, alert);
+    return this.#ingest.parsed(internalDelivery(source, { path, body: Buffer.from(JSON.stringify(envelope)) }), envelope, alert);
   }
 
   /**
@@ -511,9 +514,9 @@ export class Relay {
     if (stored.truncated) throw new NotFoundError(`delivery ${deliveryId} failed authentication, so only its first bytes were kept: there is nothing to run again`);
     if (!stored.body) throw new NotFoundError(`delivery ${deliveryId} has no stored body to run again`);
     const delivery = internalDelivery('rerun', { method: stored.method, path: stored.path, headers: stored.headers, body: Buffer.from(stored.body), rerunOf: deliveryId });
-    if (stored.path === AUTOMATION_PATH) return processAutomation(this.#receiverOptions, delivery, undefined);
+    if (stored.path === AUTOMATION_PATH) return this.#ingest.automation(delivery, undefined);
     if (stored.source === 'reconciled') throw new NotFoundError(`delivery ${deliveryId} was made by reconciliation; run “Backfill alerts” instead`);
-    return processWebhook(this.#receiverOptions, delivery, stored.headers['x-level-signature']);
+    return this.#ingest.webhook(delivery, stored.headers['x-level-signature']);
   }
 
   /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */

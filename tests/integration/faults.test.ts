@@ -20,7 +20,7 @@ import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import { checkReachability } from '../../electron/core/setup/reachability.ts';
 import { Store } from '../../electron/core/store/store.ts';
 import { DataDirInUseError } from '../../electron/core/data-dir-lock.ts';
-import { ingestParsed } from '../../electron/core/receiver/receiver.ts';
+import { IngestPipeline } from '../../electron/core/ingest/pipeline.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { inspect } from '../helpers/inspect.ts';
 
@@ -495,13 +495,12 @@ test('an event the store cannot serialise is a recorded 422, not a 5xx that Leve
       bodySize: raw.length,
       signature: 'valid' as const,
     };
-    const options = {
-      instanceId: relay.relay.instanceId,
+    const ingest = new IngestPipeline({
       store: relay.relay.store,
       secrets: () => ({}),
       policy: () => ({ highPrioritySeverities: [], routeFor: () => ({ target: 'default', reason: 'test' }) }),
-    };
-    const result = await ingestParsed(options, delivery, parsed.envelope, parsed.alert);
+    });
+    const result = await ingest.parsed(delivery, parsed.envelope, parsed.alert);
     assert.equal(result.statusCode, 422);
     assert.match(String(result.body.error), /^the relay could not process this event: /);
     const row = inspect(relay.relay).row('SELECT status_code, outcome, event_id FROM deliveries ORDER BY id DESC LIMIT 1');

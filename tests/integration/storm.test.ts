@@ -10,9 +10,10 @@ import { INTEGRATION_KEY, FAST_TUNING, startRelay } from '../helpers/relay-harne
 import { waitForStore } from '../helpers/wait.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { resolveSettings } from '../../electron/core/settings.ts';
-import type { Store, IngestPolicy } from '../../electron/core/store/store.ts';
+import type { Store } from '../../electron/core/store/store.ts';
+import { persist, type IngestPolicy } from '../../electron/core/ingest/pipeline.ts';
 import { DueQueue } from '../../electron/core/forwarder/due-queue.ts';
-import { RANK_STEP_MS } from '../../electron/core/store/store.ts';
+import { RANK_STEP_MS } from '../../electron/core/store/alert-ledger.ts';
 import { methods } from '../../shared/contract.ts';
 
 const ilert = await new FakeIlert({ perKeyLimit: 1_000_000 }).start();
@@ -20,14 +21,15 @@ after(() => ilert.stop());
 
 const POLICY: IngestPolicy = { highPrioritySeverities: ['critical', 'emergency'], routeFor: () => ({ target: 'default', reason: 'test' }) };
 
-/** Stores signed-and-verified alert deliveries straight through the store's ingest (one group commit), as the receiver would. */
+/** Stores signed-and-verified alert deliveries straight through the ingest's persist step (one group commit), as the receiver would. */
 async function ingestAll(store: Store, events: ReturnType<typeof alertEvent>[]): Promise<void> {
   await Promise.all(
     events.map((event) => {
       const body = Buffer.from(JSON.stringify(event));
       const parsed = parseDelivery(body);
       if (!parsed.ok) throw new Error(parsed.reason);
-      return store.ingest(
+      return persist(
+        store,
         {
           receivedAt: Date.now(),
           source: 'webhook',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { RateLimiter } from '../../electron/core/forwarder/rate-limiter.ts';
 import { retryDelay, DEFAULT_BACKOFF } from '../../electron/core/forwarder/backoff.ts';
 import { classifyStatus } from '../../electron/core/ilert/events-client.ts';
-import { rankFor } from '../../electron/core/store/store.ts';
+import { rankFor } from '../../electron/core/store/alert-ledger.ts';
 
 test('the rate limiter allows at most the limit in any rolling window, counted from each answer', () => {
   const limiter = new RateLimiter({ limit: () => 3, windowMs: 1000 });

@@ -3,7 +3,7 @@ import { methods, METHOD_ROLES, roleAllows, type Caller, type CallerView, type H
 import { NotFoundError, type Relay } from '../relay.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { settingsMetadata } from '../settings.ts';
-import { UnknownAlertError } from '../store/store.ts';
+import { UnknownAlertError } from '../store/alert-ledger.ts';
 import { UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError } from '../routing/router.ts';
 import type { ApiError, ConnectionCheck } from '../../../shared/contract.ts';

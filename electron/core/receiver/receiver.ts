@@ -1,18 +1,12 @@
 import http from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
-import { parseDelivery, type Envelope, type LevelAlert } from '../level/envelope.ts';
-import { verifySignature, SIGNATURE_HEADER, type SignatureVerdict } from '../level/signature.ts';
-import { StoreUnavailableError } from '../store/database.ts';
-import type { IngestPolicy, Store } from '../store/store.ts';
-import type { InboundDelivery, RejectedDelivery } from '../store/inbound-delivery.ts';
+import { SIGNATURE_HEADER } from '../level/signature.ts';
+import type { IngestPipeline, WebhookResult } from '../ingest/pipeline.ts';
+import type { InboundDelivery } from '../store/inbound-delivery.ts';
 import { redactHeaders } from './redact.ts';
-import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, parseAutomation } from './automation.ts';
+import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER } from '../ingest/automation.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-/** Deeper than any Level payload, far shallower than where serialising it would overflow the stack. */
-export const MAX_JSON_DEPTH = 200;
-
 /**
  * What strangers can make the public listener hold: bodies are buffered before the signature can
  * be checked, so their total is capped, as are connections per client address, and a connection
@@ -45,21 +39,10 @@ const KNOWN_PATHS: Record<string, readonly string[]> = {
 export interface ReceiverOptions {
   /** Random per process: lets the setup wizard prove a public URL reaches this very relay. */
   instanceId: string;
-  store: Store;
-  secrets: () => { current?: string | undefined; previous?: string | undefined; automation?: string | undefined };
-  policy: () => IngestPolicy;
-  /** Before an alert is stored: e.g. look its device up so it can be routed by group. */
-  prepare?: (alert: LevelAlert) => Promise<void>;
-  /** After an accepted event is durable (e.g. refresh the device or group it names); never delays the answer. */
-  accepted?: (envelope: Envelope) => void;
+  ingest: IngestPipeline;
   /** Why the relay cannot take webhooks right now (the store cannot write), from memory; undefined when it can. */
   unhealthy?: () => string | undefined;
   limits?: Partial<ReceiverLimits>;
-}
-
-export interface WebhookResult {
-  statusCode: number;
-  body: Record<string, unknown>;
 }
 
 function send(response: http.ServerResponse, statusCode: number, body: Record<string, unknown>, headers: http.OutgoingHttpHeaders = {}): void {
@@ -74,11 +57,6 @@ function send(response: http.ServerResponse, statusCode: number, body: Record<st
   response.end(text);
 }
 
-function isJsonContentType(value: string | undefined): boolean {
-  const type = value?.split(';')[0]?.trim().toLowerCase() ?? '';
-  return type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type);
-}
-
 /** The client address for the log: a tunnel or proxy names the real one in its headers. */
 function forwardedFor(headers: http.IncomingHttpHeaders): string | undefined {
   const cf = headers['cf-connecting-ip'];
@@ -86,6 +64,22 @@ function forwardedFor(headers: http.IncomingHttpHeaders): string | undefined {
   const xff = headers['x-forwarded-for'];
   const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
   return first || undefined;
+}
+
+/** What the delivery log keeps of a request before its body is read. */
+function requestRecord(request: http.IncomingMessage, path: string, method: string): InboundDelivery {
+  return {
+    receivedAt: Date.now(),
+    source: 'webhook',
+    remoteAddr: request.socket.remoteAddress,
+    forwardedFor: forwardedFor(request.headers),
+    method,
+    path,
+    headers: redactHeaders(flatHeaders(request.headers)),
+    body: undefined,
+    bodySize: Number(request.headers['content-length'] ?? 0) || 0,
+    signature: 'not-checked',
+  };
 }
 
 function flatHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
@@ -153,24 +147,6 @@ function readBody(request: http.IncomingMessage, limit: number, budget: BufferBu
   });
 }
 
-/** Counts how deeply arrays and objects nest in JSON text, stopping as soon as `max` is passed. */
-export function jsonNestingExceeds(body: Uint8Array, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let index = 0; index < body.length; index++) {
-    const byte = body[index]!;
-    if (inString) {
-      if (byte === 0x5c)
-        index++; // backslash: skip the escaped byte
-      else if (byte === 0x22) inString = false;
-    } else if (byte === 0x22) inString = true;
-    else if (byte === 0x5b || byte === 0x7b) {
-      if (++depth > max) return true;
-    } else if (byte === 0x5d || byte === 0x7d) depth--;
-  }
-  return false;
-}
-
 /**
  * One line per kind of trouble per interval, with a count of the ones held back: a client that
  * aborts on purpose, again and again, must not be able to fill the log.
@@ -191,97 +167,6 @@ export class ThrottledLog {
     }
     this.#write(last?.heldBack ? `${line} (and ${last.heldBack} more like it since the last such line)` : line);
     this.#last.set(kind, { at: now, heldBack: 0 });
-  }
-}
-
-/** Logs a refused delivery; the answer to Level does not depend on whether that worked. */
-async function recordRejection(store: Store, rejected: RejectedDelivery): Promise<void> {
-  try {
-    await store.recordRejected(rejected);
-  } catch {
-    // Store unavailable: the status code still tells Level what was wrong.
-  }
-}
-
-/**
- * The webhook pipeline, from raw bytes to an answer: signature, JSON, schema, durable ingest.
- * Used by the HTTP listener and by inbound re-runs, so a re-run goes through exactly the same checks.
- */
-export async function processWebhook(options: ReceiverOptions, delivery: InboundDelivery, signatureHeader: string | undefined): Promise<WebhookResult> {
-  const { store } = options;
-  const body = delivery.body ?? new Uint8Array();
-  const signature: SignatureVerdict = verifySignature(signatureHeader, body, options.secrets());
-  const reject = async (statusCode: number, reason: string): Promise<WebhookResult> => {
-    await recordRejection(store, { ...delivery, signature, statusCode, reason });
-    return { statusCode, body: { error: reason } };
-  };
-  if (signature === 'missing') return reject(401, `missing ${SIGNATURE_HEADER} header: a webhook secret is configured`);
-  if (signature === 'invalid') return reject(401, 'bad signature: Level signs with a different secret than the one saved here');
-
-  if (jsonNestingExceeds(body, MAX_JSON_DEPTH)) return reject(422, `JSON nested more than ${MAX_JSON_DEPTH} levels deep: no Level event is`);
-  const parsed = parseDelivery(body, delivery.receivedAt);
-  if (!parsed.ok) return parsed.status === 400 ? reject(...notJson(delivery, parsed.reason)) : reject(parsed.status, parsed.reason);
-  return ingestParsed(options, { ...delivery, signature }, parsed.envelope, parsed.alert, parsed.notes);
-}
-
-/**
- * Level does not document the content type it sends, so a verified body that parses as JSON is
- * taken whatever its Content-Type says; only a body that is not JSON is refused for its type.
- */
-function notJson(delivery: InboundDelivery, reason: string): [number, string] {
-  const type = delivery.headers['content-type'];
-  if (isJsonContentType(type)) return [400, reason];
-  return [415, `unsupported content type ${JSON.stringify(type ?? '')} and the body is not JSON (${reason}): send application/json`];
-}
-
-/** The automation pipeline: shared-secret header instead of a signature, then the same ingest. */
-export async function processAutomation(options: ReceiverOptions, delivery: InboundDelivery, secretHeader: string | undefined): Promise<WebhookResult> {
-  const reject = async (statusCode: number, reason: string): Promise<WebhookResult> => {
-    await recordRejection(options.store, { ...delivery, statusCode, reason });
-    return { statusCode, body: { error: reason } };
-  };
-  const expected = options.secrets().automation;
-  if (!expected) return reject(403, 'the automation endpoint is off: set an automation secret in the relay first');
-  if (delivery.signature !== 'not-checked' || secretHeader !== undefined) {
-    if (!secretHeader) return reject(401, `missing ${AUTOMATION_SECRET_HEADER} header: add it to the automation's HTTP request action`);
-    if (!sameSecret(secretHeader, expected)) return reject(401, `wrong ${AUTOMATION_SECRET_HEADER}: the automation sends a different secret than the one saved here`);
-  }
-  if (jsonNestingExceeds(delivery.body ?? new Uint8Array(), MAX_JSON_DEPTH)) return reject(422, `JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
-  const parsed = parseAutomation(delivery.body ?? new Uint8Array(), delivery.receivedAt);
-  if (!parsed.ok) return parsed.status === 400 ? reject(...notJson(delivery, parsed.reason)) : reject(parsed.status, parsed.reason);
-  return ingestParsed(options, { ...delivery, signature: 'shared-secret' }, parsed.envelope, parsed.alert, parsed.notes);
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given.trim());
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** From a verified, parsed event to a durable one: routing look-ups first, then one transaction. */
-export async function ingestParsed(
-  options: ReceiverOptions,
-  delivery: InboundDelivery,
-  envelope: Envelope,
-  alert: LevelAlert | undefined,
-  notes: readonly string[] = [],
-): Promise<WebhookResult> {
-  if (alert && options.prepare) await options.prepare(alert);
-  // What had to be assumed (a time without zone, say) goes to the delivery log and the console.
-  const note = notes.length > 0 ? notes.join('; ') : undefined;
-  if (note) console.warn(`receiver: event ${envelope.event_id.slice(0, 80)}: ${note}`);
-  try {
-    const result = await options.store.ingest({ ...delivery, envelope, alert, note }, options.policy());
-    if (result.outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: envelope.event_id } };
-    options.accepted?.(envelope);
-    return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id } };
-  } catch (error) {
-    if (error instanceof StoreUnavailableError) return { statusCode: 503, body: { error: 'store unavailable, retry later' } };
-    // Not the store: something in this event itself could not be processed. Answering 5xx would
-    // only make Level send the same bytes again; a recorded 422 shows the user what it was.
-    const reason = `the relay could not process this event: ${(error as Error).message}`.slice(0, 500);
-    await recordRejection(options.store, { ...delivery, statusCode: 422, reason, eventId: envelope.event_id, eventType: envelope.event_type });
-    return { statusCode: 422, body: { error: reason } };
   }
 }
 
@@ -390,20 +275,9 @@ export class Receiver {
       return send(response, unhealthy ? 503 : 200, unhealthy ? { ...body, status: 'unhealthy' } : body);
     }
 
-    const delivery: InboundDelivery = {
-      receivedAt: Date.now(),
-      source: 'webhook',
-      remoteAddr: request.socket.remoteAddress,
-      forwardedFor: forwardedFor(request.headers),
-      method: request.method ?? 'POST',
-      path: url.pathname,
-      headers: redactHeaders(flatHeaders(request.headers)),
-      body: undefined,
-      bodySize: 0,
-      signature: 'not-checked',
-    };
+    const delivery = requestRecord(request, url.pathname, request.method ?? 'POST');
     const rejectEarly = async (statusCode: number, reason: string) => {
-      await recordRejection(this.#options.store, { ...delivery, statusCode, reason });
+      await this.#options.ingest.reject({ ...delivery, statusCode, reason });
       send(response, statusCode, { error: reason }, statusCode === 413 ? { connection: 'close' } : {});
     };
 
@@ -433,9 +307,9 @@ export class Receiver {
       let result: WebhookResult;
       if (url.pathname === AUTOMATION_PATH) {
         delivery.source = 'automation';
-        result = await processAutomation(this.#options, delivery, firstHeader(request.headers[AUTOMATION_SECRET_HEADER]) ?? '');
+        result = await this.#options.ingest.automation(delivery, firstHeader(request.headers[AUTOMATION_SECRET_HEADER]) ?? '');
       } else {
-        result = await processWebhook(this.#options, delivery, firstHeader(request.headers[SIGNATURE_HEADER]));
+        result = await this.#options.ingest.webhook(delivery, firstHeader(request.headers[SIGNATURE_HEADER]));
       }
       send(response, result.statusCode, result.body, result.statusCode === 503 ? { 'retry-after': '30' } : {});
     } finally {
@@ -452,20 +326,7 @@ export class Receiver {
   async #badTarget(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     request.resume();
     const reason = 'bad request target: not a URL path';
-    await recordRejection(this.#options.store, {
-      receivedAt: Date.now(),
-      source: 'webhook',
-      remoteAddr: request.socket.remoteAddress,
-      forwardedFor: forwardedFor(request.headers),
-      method: (request.method ?? '').slice(0, 20),
-      path: (request.url ?? '').slice(0, 300),
-      headers: redactHeaders(flatHeaders(request.headers)),
-      body: undefined,
-      bodySize: Number(request.headers['content-length'] ?? 0) || 0,
-      signature: 'not-checked',
-      statusCode: 400,
-      reason,
-    });
+    await this.#options.ingest.reject({ ...requestRecord(request, (request.url ?? '').slice(0, 300), (request.method ?? '').slice(0, 20)), statusCode: 400, reason });
     send(response, 400, { error: reason }, { connection: 'close' });
   }
 
@@ -476,17 +337,8 @@ export class Receiver {
   async #notFound(request: http.IncomingMessage, response: http.ServerResponse, pathname: string): Promise<void> {
     request.resume();
     if (request.method === 'POST') {
-      await recordRejection(this.#options.store, {
-        receivedAt: Date.now(),
-        source: 'webhook',
-        remoteAddr: request.socket.remoteAddress,
-        forwardedFor: forwardedFor(request.headers),
-        method: 'POST',
-        path: pathname.slice(0, 300),
-        headers: redactHeaders(flatHeaders(request.headers)),
-        body: undefined,
-        bodySize: Number(request.headers['content-length'] ?? 0) || 0,
-        signature: 'not-checked',
+      await this.#options.ingest.reject({
+        ...requestRecord(request, pathname.slice(0, 300), 'POST'),
         statusCode: 404,
         reason: `no webhook at ${JSON.stringify(decodeURIComponentSafe(pathname))}: the URL must end in ${WEBHOOK_PATH}`,
       });

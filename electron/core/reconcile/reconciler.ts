@@ -2,9 +2,11 @@ import type { Reconciliation } from '../../../shared/contract.ts';
 import type { Envelope, LevelAlert } from '../level/envelope.ts';
 import { alertDataSchema } from '../level/envelope.ts';
 import type { LevelApi, LevelApiAlert } from '../level/level-api.ts';
-import type { WebhookResult } from '../receiver/receiver.ts';
+import type { WebhookResult } from '../ingest/pipeline.ts';
 import { TEST_ALERT_PREFIX, testAlertResolve } from '../setup/integration-test.ts';
-import { RECONCILED_EVENT_PREFIX, type Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import { RECONCILED_EVENT_PREFIX } from '../store/alert-ledger.ts';
+import { Reconciliations } from '../store/reconciliations.ts';
 import { Periodic } from '../periodic.ts';
 
 export const RECONCILE_INTERVAL_MS = 5 * 60_000;
@@ -35,6 +37,7 @@ export class Reconciler {
   readonly #options: ReconcilerOptions;
   readonly #intervalMs: number;
   readonly #periodic: Periodic;
+  readonly #log: Reconciliations;
   #lastTickAt: number | undefined;
   #running: Promise<Reconciliation> | undefined;
 
@@ -42,6 +45,7 @@ export class Reconciler {
     this.#options = options;
     this.#intervalMs = options.intervalMs ?? RECONCILE_INTERVAL_MS;
     this.#periodic = new Periodic(() => this.#tick(), this.#intervalMs);
+    this.#log = new Reconciliations(options.store);
   }
 
   /** Runs now, then on every interval; a tick that comes far too late means the machine slept. */
@@ -88,11 +92,9 @@ export class Reconciler {
   }
 
   async #run(trigger: ReconcileTrigger): Promise<Reconciliation> {
-    const { store } = this.#options;
     const api = this.#options.api();
     const startedAt = Date.now();
-    const id = Number(store.sql.get(`INSERT INTO reconciliations (trigger, started_at, outcome) VALUES (?, ?, 'running')`).run(trigger, startedAt).lastInsertRowid);
-    store.emit({ kind: 'reconciliation' });
+    const id = this.#log.start(trigger, startedAt);
     const changes: Change[] = [];
     let checked = 0;
     try {
@@ -137,8 +139,7 @@ export class Reconciler {
     };
     const result = await this.#options.ingest(envelope, alert.data);
     if (result.statusCode !== 202) return undefined;
-    const deliveryId = this.#options.store.sql.get(`SELECT delivery_id FROM events WHERE event_id = ?`).get(envelope.event_id) as { delivery_id: number } | undefined;
-    return { levelAlertId: alert.data.id, action, name: alert.data.name, deliveryId: deliveryId?.delivery_id };
+    return { levelAlertId: alert.data.id, action, name: alert.data.name, deliveryId: this.#options.store.ledger.deliveryOfEvent(envelope.event_id) };
   }
 
   /** Synthetic test alerts still active although no test runs for them (cancelled, crashed) are resolved. */
@@ -150,44 +151,26 @@ export class Reconciler {
       const { envelope, alert } = testAlertResolve(held.id, held.data.started_at ?? new Date().toISOString());
       const result = await this.#options.ingest(envelope, alert);
       if (result.statusCode !== 202) continue;
-      const deliveryId = this.#options.store.sql.get(`SELECT delivery_id FROM events WHERE event_id = ?`).get(envelope.event_id) as { delivery_id: number } | undefined;
-      changes.push({ levelAlertId: held.id, action: 'resolved', name: alert.name, deliveryId: deliveryId?.delivery_id });
+      changes.push({ levelAlertId: held.id, action: 'resolved', name: alert.name, deliveryId: this.#options.store.ledger.deliveryOfEvent(envelope.event_id) });
     }
     return changes;
   }
 
   #known(levelAlertId: string): boolean {
-    return Boolean(this.#options.store.sql.get('SELECT 1 FROM alerts WHERE level_alert_id = ?').get(levelAlertId));
+    return this.#options.store.ledger.stateOf(levelAlertId) !== undefined;
   }
 
   #heldActive(): { id: string; data: LevelApiAlert }[] {
-    const rows = this.#options.store.sql.get(`SELECT level_alert_id, data FROM alerts WHERE state = 'active'`).all() as { level_alert_id: string; data: string }[];
-    return rows.map((row) => ({ id: row.level_alert_id, data: JSON.parse(row.data) as LevelApiAlert }));
+    return this.#options.store.ledger.activeAlerts().map((row) => ({ id: row.levelAlertId, data: JSON.parse(row.data) as LevelApiAlert }));
   }
 
   #finish(id: number, trigger: ReconcileTrigger, startedAt: number, outcome: 'ok' | 'failed', checked: number, changes: Change[], error?: string): Reconciliation {
-    const finishedAt = Date.now();
-    const { store } = this.#options;
-    if (!store.closed) {
-      store.sql
-        .get(`UPDATE reconciliations SET finished_at = ?, outcome = ?, error = ?, checked = ?, changes = ? WHERE id = ?`)
-        .run(finishedAt, outcome, error ?? null, checked, JSON.stringify(changes), id);
-      store.emit({ kind: 'reconciliation' });
-    }
-    return { id, trigger, startedAt, finishedAt, outcome, error, checked, changes };
+    const run = { id, trigger, startedAt, finishedAt: Date.now(), outcome, error, checked, changes };
+    this.#log.finish(run);
+    return run;
   }
 
   list(limit = 20): Reconciliation[] {
-    const rows = this.#options.store.sql.get(`SELECT * FROM reconciliations ORDER BY id DESC LIMIT ?`).all(limit) as Record<string, unknown>[];
-    return rows.map((row) => ({
-      id: Number(row.id),
-      trigger: String(row.trigger) as ReconcileTrigger,
-      startedAt: Number(row.started_at),
-      finishedAt: row.finished_at === null ? undefined : Number(row.finished_at),
-      outcome: String(row.outcome) as Reconciliation['outcome'],
-      error: row.error === null ? undefined : String(row.error),
-      checked: Number(row.checked),
-      changes: JSON.parse(String(row.changes)) as Change[],
-    }));
+    return this.#log.list(limit);
   }
 }

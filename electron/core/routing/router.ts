@@ -4,12 +4,23 @@ import type { LevelAlert } from '../level/envelope.ts';
 import { operatingSystemName } from '../level/level-api.ts';
 import type { LevelDirectory } from '../level/directory.ts';
 import type { Settings } from '../settings.ts';
-import type { RouteChoice, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import { GroupRoutes, type GroupRoute } from '../store/group-routes.ts';
 import { TargetPauses } from '../store/target-pauses.ts';
 import { deviceCountsBySubtree, resolveRoute } from './group-tree.ts';
 
 export const DEFAULT_TARGET = 'default';
+
+/** Where an alert goes, decided from its device's group when it arrives, and why. */
+export interface RouteChoice {
+  target: string;
+  reason: string;
+  routingKey?: string | undefined;
+  /** Set when the alert is not forwarded (unmapped group with skipping on, or under the route's minimum severity). */
+  skip?: string | undefined;
+  groupPath?: string | undefined;
+  enrichment?: Enrichment | undefined;
+}
 /** How long an alert's acknowledgement may wait for Level's API to say which group its device is in. */
 export const DEVICE_LOOKUP_TIMEOUT_MS = 2000;
 
@@ -42,7 +53,7 @@ export class Router {
   }
 
   /** Before the alert is stored: look its device up if the relay does not know it or knows it from long ago. */
-  async prepare(alert: LevelAlert): Promise<void> {
+  async lookUpDevice(alert: LevelAlert): Promise<void> {
     if (!alert.device_id || !this.#directory.configured) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {

@@ -4,8 +4,10 @@ import { alertKeyFor } from '../ilert/event-mapping.ts';
 import type { IlertApi } from '../ilert/ilert-api.ts';
 import { alertDataSchema, type Envelope, type LevelAlert } from '../level/envelope.ts';
 import { sign, SIGNATURE_HEADER } from '../level/signature.ts';
-import { RECONCILED_EVENT_PREFIX, type Store } from '../store/store.ts';
-import type { WebhookResult } from '../receiver/receiver.ts';
+import type { Store } from '../store/store.ts';
+import { RECONCILED_EVENT_PREFIX } from '../store/alert-ledger.ts';
+import { firstLevelAlertSince, lastJobOf, testDelivery } from '../store/setup-test-reads.ts';
+import type { WebhookResult } from '../ingest/pipeline.ts';
 import type { Announce } from '../app-events.ts';
 
 type Hop = IntegrationTest['hops'][number];
@@ -104,8 +106,7 @@ export class IntegrationTestRunner {
     const id = test.levelAlertId;
     if (test.mode !== 'synthetic' || !id || this.#options.store.closed) return;
     try {
-      const row = this.#options.store.sql.get(`SELECT state FROM alerts WHERE level_alert_id = ?`).get(id) as { state: string } | undefined;
-      if (row?.state !== 'active') return;
+      if (this.#options.store.ledger.stateOf(id) !== 'active') return;
       const { envelope, alert } = testAlertResolve(id, new Date(test.startedAt).toISOString());
       await this.#options.ingest(envelope, alert);
     } catch (error) {
@@ -225,12 +226,7 @@ export class IntegrationTestRunner {
       test.message = delivered;
     } else {
       const since = test.startedAt;
-      const found = await this.#until(signal, levelWait, () => {
-        const row = this.#options.store.sql
-          .get(`SELECT level_alert_id FROM deliveries WHERE source = 'webhook' AND event_type = 'alert_active' AND received_at >= ? ORDER BY id LIMIT 1`)
-          .get(since) as { level_alert_id: string } | undefined;
-        return row?.level_alert_id;
-      });
+      const found = await this.#until(signal, levelWait, () => firstLevelAlertSince(this.#options.store, since));
       if (!found)
         this.#fail(
           test,
@@ -307,29 +303,12 @@ export class IntegrationTestRunner {
   }
 
   #delivery(levelAlertId: string, eventType: string) {
-    return (
-      (this.#options.store.sql
-        .get(`SELECT outcome, status_code, reason, signature, path FROM deliveries WHERE level_alert_id = ? AND event_type = ? ORDER BY id DESC LIMIT 1`)
-        .get(levelAlertId, eventType) as { outcome: string; status_code: number; reason: string | null; signature: string; path: string } | undefined) ??
-      this.#rejectedSynthetic(eventType)
-    );
-  }
-
-  /** A rejected delivery has no parsed alert id; the newest rejection since the test began stands in for it. */
-  #rejectedSynthetic(eventType: string) {
-    if (!this.#test) return undefined;
-    return this.#options.store.sql
-      .get(
-        `SELECT outcome, status_code, reason, signature, path FROM deliveries WHERE outcome = 'rejected' AND status_code = 401 AND received_at >= ? AND (event_type = ? OR event_type IS NULL) ORDER BY id DESC LIMIT 1`,
-      )
-      .get(this.#test.startedAt, eventType) as { outcome: string; status_code: number; reason: string | null; signature: string; path: string } | undefined;
+    return testDelivery(this.#options.store, levelAlertId, eventType, this.#test?.startedAt);
   }
 
   async #jobDelivered(test: IntegrationTest, signal: AbortSignal, levelAlertId: string, eventType: 'ALERT' | 'RESOLVE', hop: HopId, timeoutMs: number): Promise<void> {
     const job = await this.#until(signal, timeoutMs, () => {
-      const row = this.#options.store.sql
-        .get(`SELECT status, reason, last_status_code, last_error, attempts FROM outbox WHERE level_alert_id = ? AND event_type = ? ORDER BY id DESC LIMIT 1`)
-        .get(levelAlertId, eventType) as { status: string; reason: string | null; last_status_code: number | null; last_error: string | null; attempts: number } | undefined;
+      const row = lastJobOf(this.#options.store, levelAlertId, eventType);
       if (!row) return undefined;
       if (row.status === 'delivered' || row.status === 'failed' || row.status === 'skipped') return row;
       if (row.attempts > 0 && row.last_error) this.#hop(test, hop, 'waiting', `retrying: ${row.last_error}`);

@@ -1,7 +1,7 @@
 import type { IlertSourceCheck, Reachability, SetupInfo, TunnelStateView } from '../../../shared/contract.ts';
 import type { Announce } from '../app-events.ts';
 import { alertSourceProblem, describeAlertSource, IlertApiError, integrationTypeWarning, type IlertApi } from '../ilert/ilert-api.ts';
-import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../receiver/automation.ts';
+import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../ingest/automation.ts';
 import { WEBHOOK_PATH } from '../receiver/receiver.ts';
 import { DEFAULT_TARGET } from '../routing/router.ts';
 import type { Settings } from '../settings.ts';

@@ -1,5 +1,6 @@
 import type { IlertEventBody } from '../ilert/event-mapping.ts';
-import { RANK_STEP_MS, type JobStatus, type Store } from './store.ts';
+import type { JobStatus, Store } from './store.ts';
+import { RANK_STEP_MS } from './alert-ledger.ts';
 
 export interface Job {
   id: number;
@@ -217,7 +218,7 @@ export class Outbox {
         const alert = sql.get('UPDATE alerts SET accept_sent_at = ? WHERE alert_key = ? RETURNING level_alert_id').get(now, job.alertKey) as { level_alert_id: string } | undefined;
         if (alert) this.#store.collect({ kind: 'alert', levelAlertId: alert.level_alert_id });
       }
-      if (job.eventType === 'ALERT' && verdict.kind !== 'delivered') this.#store.settleResolvedBeforeDelivery(job.alertKey, now);
+      if (job.eventType === 'ALERT' && verdict.kind !== 'delivered') this.#store.ledger.settleResolvedBeforeDelivery(job.alertKey, now);
     }
   }
 

@@ -41,10 +41,6 @@ export class StoreHealth extends EventEmitter<{ change: [] }> {
     return this.#lastFailure !== undefined && this.#lastFailure.at >= this.#lastSuccessAt;
   }
 
-  get lastFailure(): StoreFailure | undefined {
-    return this.#lastFailure;
-  }
-
   /** undefined when the store writes; otherwise why it cannot, for the heartbeat, /healthz and Health. */
   problem(now = Date.now()): string | undefined {
     const failure = this.#lastFailure;

@@ -1,9 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { DatabaseSync } from 'node:sqlite';
-import { toIlertEvent, alertKeyFor, summaryFor, type IlertEventBody, type Enrichment } from '../ilert/event-mapping.ts';
-import type { Envelope, LevelAlert } from '../level/envelope.ts';
-import { isResolvedAlertEvent, DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from '../level/envelope.ts';
-import type { Severity } from '../../../shared/contract.ts';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { openDatabase, Statements, inTransaction, StoreUnavailableError, tryBeginImmediate, finishTransaction, sqliteCode, DATABASE_FILE } from './database.ts';
@@ -11,36 +7,10 @@ import { DataDirLock } from '../data-dir-lock.ts';
 import { StoreHealth } from './store-health.ts';
 import { REJECTION_LIMITS, enforceRejectionBudget, rejectionTrace, type RejectionLimits } from './rejections.ts';
 import { Mirror } from './mirror.ts';
-import type { InboundDelivery, RejectedDelivery } from './inbound-delivery.ts';
+import type { RejectedDelivery } from './inbound-delivery.ts';
+import { AlertLedger } from './alert-ledger.ts';
 
-export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
 export type JobStatus = 'queued' | 'in_flight' | 'delivered' | 'failed' | 'skipped';
-
-export interface AcceptedDelivery extends InboundDelivery {
-  envelope: Envelope;
-  alert: LevelAlert | undefined;
-  /** What the receiver had to assume to accept it (e.g. a time without zone), shown as the delivery's reason. */
-  note?: string | undefined;
-}
-
-export type IngestResult = { outcome: 'accepted' | 'duplicate'; deliveryId: number; jobIds: number[] };
-
-/** Where an alert goes, decided from its device's group when it arrives, and why. */
-export interface RouteChoice {
-  target: string;
-  reason: string;
-  routingKey?: string | undefined;
-  /** Set when the alert is not forwarded (unmapped group with skipping on, or under the route's minimum severity). */
-  skip?: string | undefined;
-  groupPath?: string | undefined;
-  enrichment?: Enrichment | undefined;
-}
-
-/** Decisions the ingest makes that depend on settings, read at ingest time. */
-export interface IngestPolicy {
-  highPrioritySeverities: readonly Severity[];
-  routeFor(alert: LevelAlert): RouteChoice;
-}
 
 /** What the store's triggers keep counted (see schema 3), so status and diagnoses never scan a table. */
 export interface StoreFacts {
@@ -59,9 +29,6 @@ export interface StoreFacts {
   lastDeliveredAt: number | undefined;
 }
 
-/** Event ids that reconciliation makes up for alerts it learned of from Level's API. */
-export const RECONCILED_EVENT_PREFIX = 'reconciled:';
-
 /** Everything the dashboard needs to refresh after a write; batched before it reaches a UI. */
 export type StoreChange =
   | { kind: 'delivery'; id: number }
@@ -76,17 +43,6 @@ export type StoreChange =
   | { kind: 'routing' }
   | { kind: 'reconciliation' };
 
-/**
- * Rank within a backlog: emergency/critical alerts and all resolves first (a resolve stops a page),
- * then warnings, then the rest. Each rank step is worth five minutes of waiting, so nothing starves.
- */
-export const RANK_STEP_MS = 5 * 60_000;
-export function rankFor(eventType: IlertEventBody['eventType'], severity: Severity | undefined): number {
-  if (eventType !== 'ALERT' || severity === 'emergency' || severity === 'critical') return 0;
-  return severity === 'warning' ? 1 : 2;
-}
-
-const RESOLVED_BEFORE_DELIVERY = 'skipped: resolved before delivery';
 const DEFAULT_BUSY_TIMEOUT_MS = 2000;
 /** How often a batch waiting for another program's write lock tries again. */
 const LOCK_RETRY_MS = 20;
@@ -103,24 +59,6 @@ export interface StoreOptions {
 }
 const CHECKPOINT_DELAY_MS = 1000;
 const PRUNE_BATCH = 100;
-
-/** What the delivery log filters and searches on, copied onto the delivery row at ingest. */
-interface DeliveryDescription {
-  levelAlertId?: string | undefined;
-  name?: string | undefined;
-  hostname?: string | undefined;
-  severity?: string | undefined;
-}
-
-function describe(envelope: Envelope, alert: LevelAlert | undefined): DeliveryDescription {
-  const data = envelope.data as Record<string, unknown>;
-  return {
-    levelAlertId: alert?.id,
-    name: alert?.name ?? (typeof data.name === 'string' ? data.name : undefined),
-    hostname: alert?.device_hostname ?? (typeof data.hostname === 'string' ? data.hostname : undefined),
-    severity: alert?.severity,
-  };
-}
 
 /**
  * A thread that checkpoints the WAL on request. Its source is inline (no imports but Node's own),
@@ -158,6 +96,8 @@ export class Store {
   readonly sql: Statements;
   /** The device and group mirror's one writer. */
   readonly mirror: Mirror;
+  /** Deliveries, events, alerts and their ilert work, as the ingest pipeline writes them. */
+  readonly ledger: AlertLedger;
   readonly changes = new EventEmitter<{ change: [StoreChange] }>();
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
@@ -185,6 +125,7 @@ export class Store {
     this.#file = path.join(dataDir, DATABASE_FILE);
     this.sql = new Statements(this.db);
     this.mirror = new Mirror(this.sql);
+    this.ledger = new AlertLedger(this.sql, (change) => this.collect(change));
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
@@ -203,7 +144,7 @@ export class Store {
     this.#probeTimer = setTimeout(() => {
       this.#probeTimer = undefined;
       if (this.#closed || !this.health.failingNow) return;
-      this.#write(() => this.sql.get('INSERT OR REPLACE INTO store_probe (id, at) VALUES (1, ?)').run(Date.now())).catch(() => {
+      this.write(() => this.sql.get('INSERT OR REPLACE INTO store_probe (id, at) VALUES (1, ?)').run(Date.now())).catch(() => {
         // Reported (and the next probe scheduled) by the commit itself.
       });
     }, this.#probeIntervalMs);
@@ -280,7 +221,7 @@ export class Store {
   }
 
   /** Queues `run` into the next group commit. Rejects with StoreUnavailableError if it cannot be made durable. */
-  #write<T>(run: () => T): Promise<T> {
+  write<T>(run: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ queuedAt: Date.now(), run, resolve: resolve as (value: unknown) => void, reject });
@@ -373,316 +314,17 @@ export class Store {
   /** Records a refused request within the rejection budget (see rejections.ts). */
   recordRejected(delivery: RejectedDelivery): Promise<number> {
     const trace = rejectionTrace(delivery, this.#rejectionLimits);
-    return this.#write(() => {
-      const id = this.#insertDelivery({ ...delivery, body: trace.body }, delivery.statusCode, 'rejected', delivery.reason, delivery.eventId, delivery.eventType, {}, trace.sha256);
+    return this.write(() => {
+      const { statusCode, reason, eventId, eventType } = delivery;
+      const id = this.ledger.insertDelivery({ ...delivery, body: trace.body }, { statusCode, outcome: 'rejected', reason, eventId, eventType }, {}, trace.sha256);
       enforceRejectionBudget(this.sql, this.#rejectionLimits, delivery.receivedAt);
-      this.#collectedChanges.push({ kind: 'delivery', id });
       return id;
     });
   }
 
-  /**
-   * Stores a verified, parsed delivery: the delivery, the event, the alert's new state and the
-   * ilert work it causes, all in one transaction. A repeated event_id is recorded as a duplicate.
-   */
-  ingest(delivery: AcceptedDelivery, policy: IngestPolicy): Promise<IngestResult> {
-    return this.#write(() => this.#ingestNow(delivery, policy));
-  }
-
-  #insertDelivery(
-    delivery: InboundDelivery,
-    statusCode: number,
-    outcome: DeliveryOutcome,
-    reason: string | undefined,
-    eventId: string | undefined,
-    eventType: string | undefined,
-    described: DeliveryDescription = {},
-    bodySha256?: string,
-  ): number {
-    const headers = JSON.stringify(delivery.headers);
-    const result = this.sql
-      .get(
-        `INSERT INTO deliveries (received_at, source, remote_addr, forwarded_for, method, path, headers, body_size, body_sha256, kept_bytes,
-           signature, status_code, outcome, reason, event_id, event_type, rerun_of, level_alert_id, alert_name, hostname, severity)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        delivery.receivedAt,
-        delivery.source,
-        delivery.remoteAddr ?? null,
-        delivery.forwardedFor ?? null,
-        delivery.method,
-        delivery.path,
-        headers,
-        delivery.bodySize,
-        bodySha256 ?? null,
-        Buffer.byteLength(headers) + (delivery.body?.length ?? 0),
-        delivery.signature,
-        statusCode,
-        outcome,
-        reason ?? null,
-        eventId ?? null,
-        eventType ?? null,
-        delivery.rerunOf ?? null,
-        described.levelAlertId ?? null,
-        described.name ?? null,
-        described.hostname ?? null,
-        described.severity ?? null,
-      );
-    const id = Number(result.lastInsertRowid);
-    if (delivery.body) this.sql.get('INSERT INTO delivery_bodies (delivery_id, body) VALUES (?, ?)').run(id, delivery.body);
-    return id;
-  }
-
-  #ingestNow(delivery: AcceptedDelivery, policy: IngestPolicy): IngestResult {
-    const { envelope } = delivery;
-    const described = describe(envelope, delivery.alert);
-    const known = this.sql.get('SELECT 1 FROM events WHERE event_id = ?').get(envelope.event_id);
-    if (known) {
-      const deliveryId = this.#insertDelivery(delivery, 200, 'duplicate', 'event_id already received', envelope.event_id, envelope.event_type, described);
-      this.#collectedChanges.push({ kind: 'delivery', id: deliveryId });
-      return { outcome: 'duplicate', deliveryId, jobIds: [] };
-    }
-    const deliveryId = this.#insertDelivery(delivery, 202, 'accepted', delivery.note, envelope.event_id, envelope.event_type, described);
-    const occurredMs = Date.parse(envelope.occurred_at);
-    this.sql
-      .get(`INSERT INTO events (event_id, delivery_id, event_type, occurred_at, resource_id, received_at) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(envelope.event_id, deliveryId, envelope.event_type, envelope.occurred_at, envelope.data.id, delivery.receivedAt);
-    this.#collectedChanges.push({ kind: 'delivery', id: deliveryId });
-
-    let jobIds: number[] = [];
-    if (delivery.alert) {
-      jobIds = this.#applyAlertEvent(delivery, delivery.alert, deliveryId, occurredMs, policy);
-    } else if ((DEVICE_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
-      this.#collectedChanges.push({ kind: 'mirror' });
-      this.mirror.applyWebhook('devices', envelope, delivery.receivedAt);
-    } else if ((GROUP_EVENT_TYPES as readonly string[]).includes(envelope.event_type)) {
-      this.#collectedChanges.push({ kind: 'mirror' });
-      this.mirror.applyWebhook('groups', envelope, delivery.receivedAt);
-    }
-    return { outcome: 'accepted', deliveryId, jobIds };
-  }
-
-  #applyAlertEvent(delivery: AcceptedDelivery, alert: LevelAlert, deliveryId: number, occurredMs: number, policy: IngestPolicy): number[] {
-    const { envelope } = delivery;
-    const now = delivery.receivedAt;
-    const resolved = isResolvedAlertEvent(envelope.event_type, alert);
-    const alertKey = alertKeyFor(alert.id);
-    const existing = this.sql.get('SELECT state, last_active_ms, last_resolve_ms FROM alerts WHERE level_alert_id = ?').get(alert.id) as
-      { state: string; last_active_ms: number | null; last_resolve_ms: number | null } | undefined;
-
-    const route = resolved ? (this.#routeOfSentAlert(alertKey) ?? policy.routeFor(alert)) : policy.routeFor(alert);
-    const body = toIlertEvent(alert, resolved, {
-      eventId: envelope.event_id,
-      occurredAt: envelope.occurred_at,
-      highPrioritySeverities: policy.highPrioritySeverities,
-      routingKey: route.routingKey,
-      enrichment: route.enrichment,
-    });
-    const insertJob = (status: JobStatus, reason: string | null) =>
-      this.#insertJob({
-        alertKey,
-        levelAlertId: alert.id,
-        eventId: envelope.event_id,
-        deliveryId,
-        target: route.target,
-        routeReason: route.reason,
-        body,
-        severity: alert.severity,
-        status,
-        reason,
-        now,
-      });
-
-    // Staleness: a retried alert_active must not reopen an alert whose later resolve was processed,
-    // and a resolve older than the latest activation belongs to an earlier episode.
-    if (!resolved && existing?.last_resolve_ms != null && occurredMs <= existing.last_resolve_ms) {
-      return [insertJob('skipped', `skipped: stale — the alert was resolved at ${new Date(existing.last_resolve_ms).toISOString()}`)];
-    }
-    if (resolved && existing?.last_active_ms != null && occurredMs < existing.last_active_ms) {
-      return [insertJob('skipped', 'skipped: stale — the alert became active again later')];
-    }
-    if (resolved && existing?.state === 'resolved') {
-      return [insertJob('skipped', 'skipped: the alert is already resolved')];
-    }
-    // Reconciliation may have backfilled this alert before its late webhook arrived: send it once.
-    if (!resolved && existing?.state === 'active' && this.#backfilledSinceLastResolve(alertKey)) {
-      return [insertJob('skipped', 'skipped: already sent to ilert when reconciliation backfilled it')];
-    }
-
-    this.sql
-      .get(
-        `INSERT INTO alerts (level_alert_id, alert_key, state, severity, name, device_id, device_hostname, started_at, resolved_at,
-           last_active_ms, last_resolve_ms, route_target, route_reason, group_path, data, first_seen_at, updated_at)
-         VALUES (:id, :key, :state, :severity, :name, :device_id, :host, :started, :resolved_at, :active_ms, :resolve_ms,
-           :route_target, :route_reason, :group_path, :data, :now, :now)
-         ON CONFLICT(level_alert_id) DO UPDATE SET
-           state = excluded.state,
-           severity = coalesce(excluded.severity, severity), name = coalesce(excluded.name, name),
-           device_id = coalesce(excluded.device_id, device_id), device_hostname = coalesce(excluded.device_hostname, device_hostname),
-           started_at = coalesce(excluded.started_at, started_at),
-           resolved_at = CASE WHEN excluded.state = 'resolved' THEN coalesce(excluded.resolved_at, resolved_at) ELSE NULL END,
-           last_active_ms = coalesce(excluded.last_active_ms, last_active_ms),
-           last_resolve_ms = coalesce(excluded.last_resolve_ms, last_resolve_ms),
-           route_target = excluded.route_target, route_reason = excluded.route_reason,
-           group_path = coalesce(excluded.group_path, group_path),
-           data = excluded.data, updated_at = excluded.updated_at`,
-      )
-      .run({
-        id: alert.id,
-        key: alertKey,
-        state: resolved ? 'resolved' : 'active',
-        severity: alert.severity ?? null,
-        name: alert.name ?? null,
-        device_id: alert.device_id ?? null,
-        host: alert.device_hostname ?? null,
-        started: alert.started_at ?? null,
-        resolved_at: resolved ? (alert.resolved_at ?? envelope.occurred_at) : null,
-        active_ms: resolved ? null : occurredMs,
-        resolve_ms: resolved ? occurredMs : null,
-        route_target: route.skip ? null : route.target,
-        route_reason: route.skip ?? route.reason,
-        group_path: route.groupPath ?? null,
-        data: JSON.stringify(alert),
-        now,
-      });
-    this.#collectedChanges.push({ kind: 'alert', levelAlertId: alert.id });
-
-    if (route.skip) return [insertJob('skipped', `skipped: ${route.skip}`)];
-    const jobId = insertJob('queued', null);
-    if (resolved) this.settleResolvedBeforeDelivery(alertKey, now);
-    return [jobId];
-  }
-
-  /** A resolve goes where its alert went, even if the routing changed in between. */
-  #routeOfSentAlert(alertKey: string): RouteChoice | undefined {
-    const row = this.sql.get(`SELECT target FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND status != 'skipped' ORDER BY id DESC LIMIT 1`).get(alertKey) as
-      { target: string } | undefined;
-    return row ? { target: row.target, reason: 'same target as the alert' } : undefined;
-  }
-
-  #backfilledSinceLastResolve(alertKey: string): boolean {
-    const row = this.sql
-      .get(
-        `SELECT 1 FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND event_id LIKE '${RECONCILED_EVENT_PREFIX}%'
-           AND status NOT IN ('skipped', 'failed')
-           AND id > (SELECT coalesce(max(id), 0) FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status != 'skipped')`,
-      )
-      .get(alertKey, alertKey);
-    return Boolean(row);
-  }
-
-  /**
-   * Queues an ilert ACCEPT for an alert (the Accept button): durable, and ordered behind the
-   * alert's ALERT like every other event for it.
-   */
+  /** Queues an ilert ACCEPT for an alert (the Accept button): durable, and ordered behind the alert's ALERT. */
   enqueueAccept(levelAlertId: string, acceptedBy: string, now = Date.now()): number {
-    return this.transaction(() => {
-      const row = this.sql
-        .get(
-          `SELECT a.alert_key, a.state, a.data, a.severity,
-             (SELECT target FROM outbox o WHERE o.alert_key = a.alert_key AND o.event_type = 'ALERT' AND o.status != 'skipped' ORDER BY id DESC LIMIT 1) AS target
-           FROM alerts a WHERE a.level_alert_id = ?`,
-        )
-        .get(levelAlertId) as { alert_key: string; state: string; data: string; severity: Severity | null; target: string | null } | undefined;
-      if (!row) throw new UnknownAlertError(`no alert ${levelAlertId}`);
-      if (row.state !== 'active') throw new UnknownAlertError(`alert ${levelAlertId} is already resolved`);
-      if (!row.target) throw new UnknownAlertError(`alert ${levelAlertId} was never sent to ilert, so there is nothing to accept`);
-      const alert = JSON.parse(row.data) as LevelAlert;
-      const body: IlertEventBody = {
-        eventType: 'ACCEPT',
-        summary: summaryFor(alert, false),
-        alertKey: row.alert_key,
-        comments: [{ creator: 'Level → ilert Relay', content: `Accepted from the relay app by ${acceptedBy}` }],
-      };
-      const jobId = this.#insertJob({
-        alertKey: row.alert_key,
-        levelAlertId,
-        eventId: `accept:${levelAlertId}:${now}`,
-        deliveryId: null,
-        target: row.target,
-        routeReason: 'accepted from the app: same target as the alert',
-        body,
-        severity: row.severity ?? undefined,
-        status: 'queued',
-        reason: null,
-        now,
-      });
-      this.sql.get('UPDATE alerts SET accept_requested_by = ?, accept_sent_at = NULL WHERE alert_key = ?').run(acceptedBy, row.alert_key);
-      this.#collectedChanges.push({ kind: 'alert', levelAlertId });
-      return jobId;
-    });
-  }
-
-  #insertJob(job: {
-    alertKey: string;
-    levelAlertId: string;
-    eventId: string;
-    deliveryId: number | null;
-    target: string;
-    routeReason: string | null;
-    body: IlertEventBody;
-    severity: Severity | undefined;
-    status: JobStatus;
-    reason: string | null;
-    now: number;
-  }): number {
-    const rank = rankFor(job.body.eventType, job.severity);
-    const result = this.sql
-      .get(
-        `INSERT INTO outbox (created_at, alert_key, level_alert_id, event_id, delivery_id, target, route_reason, event_type, rank, payload,
-           status, reason, next_attempt_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        job.now,
-        job.alertKey,
-        job.levelAlertId,
-        job.eventId,
-        job.deliveryId,
-        job.target,
-        job.routeReason,
-        job.body.eventType,
-        rank,
-        JSON.stringify(job.body),
-        job.status,
-        job.reason,
-        job.now,
-        job.now,
-      );
-    const id = Number(result.lastInsertRowid);
-    const schedule = job.status === 'queued' ? { priorityAt: job.now + rank * RANK_STEP_MS, delayMs: 0 } : undefined;
-    this.#collectedChanges.push({ kind: 'job', id, alertKey: job.alertKey, target: job.target, status: job.status, ...(schedule ? { schedule } : {}) });
-    return id;
-  }
-
-  /**
-   * When an alert's ALERT and its RESOLVE are both still waiting, nobody should be paged for a
-   * problem that is over: both are skipped — unless ilert may already hold the alert (an ALERT since
-   * the last resolve was delivered, is in flight, or had an attempt with an unknown outcome).
-   * Runs inside the caller's transaction or on its own.
-   */
-  settleResolvedBeforeDelivery(alertKey: string, now: number): number[] {
-    const resolve = this.sql.get(`SELECT id FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status = 'queued' ORDER BY id DESC LIMIT 1`).get(alertKey) as
-      { id: number } | undefined;
-    if (!resolve) return [];
-    const previousResolve = this.sql
-      .get(`SELECT coalesce(max(id), 0) AS id FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status != 'skipped' AND id < ?`)
-      .get(alertKey, resolve.id) as { id: number };
-    const alerts = this.sql
-      .get(`SELECT id, status, maybe_delivered FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND id > ? AND id < ?`)
-      .all(alertKey, previousResolve.id, resolve.id) as { id: number; status: JobStatus; maybe_delivered: number }[];
-    const waiting = alerts.filter((job) => job.status === 'queued' && !job.maybe_delivered);
-    const mayBeOpen = alerts.some((job) => job.status === 'delivered' || job.status === 'in_flight' || job.maybe_delivered);
-    if (waiting.length === 0 || mayBeOpen) return [];
-    const skipped = [...waiting.map((job) => job.id), resolve.id];
-    const update = this.sql.get(`UPDATE outbox SET status = 'skipped', reason = ?, updated_at = ? WHERE id = ?`);
-    const target = this.sql.get('SELECT target FROM outbox WHERE id = ?').get(resolve.id) as { target: string };
-    for (const id of skipped) {
-      update.run(RESOLVED_BEFORE_DELIVERY, now, id);
-      this.#collectedChanges.push({ kind: 'job', id, alertKey, target: target.target, status: 'skipped' });
-    }
-    return skipped;
+    return this.transaction(() => this.ledger.enqueueAccept(levelAlertId, acceptedBy, now));
   }
 
   /**
@@ -736,17 +378,13 @@ export class Store {
     this.#collectedChanges.push(change);
   }
 
-  announce(): void {
-    for (const change of this.#collectedChanges.splice(0)) this.emit(change);
-  }
-
   /** Direct synchronous transaction for forwarder bookkeeping (not on the acknowledgement path). */
   transaction<T>(work: () => T): T {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
     try {
       const result = inTransaction(this.db, work);
       this.#reportCommit(undefined);
-      this.announce();
+      for (const change of this.#collectedChanges.splice(0)) this.emit(change);
       return result;
     } catch (error) {
       this.#collectedChanges.length = 0;
@@ -754,8 +392,4 @@ export class Store {
       throw error;
     }
   }
-}
-
-export class UnknownAlertError extends Error {
-  override readonly name = 'UnknownAlertError';
 }

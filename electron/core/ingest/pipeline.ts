@@ -1,0 +1,183 @@
+import { toIlertEvent, alertKeyFor } from '../ilert/event-mapping.ts';
+import { isResolvedAlertEvent, type Envelope, type LevelAlert } from '../level/envelope.ts';
+import type { RouteChoice } from '../routing/router.ts';
+import { StoreUnavailableError } from '../store/database.ts';
+import type { Store } from '../store/store.ts';
+import type { DeliveryDescription } from '../store/alert-ledger.ts';
+import type { InboundDelivery, RejectedDelivery } from '../store/inbound-delivery.ts';
+import type { Severity } from '../../../shared/contract.ts';
+import { decideAlert, decideEvent } from './decide.ts';
+import { verifyAutomation, verifyWebhook, type Verified, type WebhookSecrets } from './verify.ts';
+
+/** Decisions the ingest makes that depend on settings, read at ingest time. */
+export interface IngestPolicy {
+  highPrioritySeverities: readonly Severity[];
+  routeFor(alert: LevelAlert): RouteChoice;
+}
+
+export interface AcceptedDelivery extends InboundDelivery {
+  envelope: Envelope;
+  alert: LevelAlert | undefined;
+  /** What had to be assumed to accept it (e.g. a time without zone), shown as the delivery's reason. */
+  note?: string | undefined;
+}
+
+/** The answer for whoever sent the delivery. */
+export interface WebhookResult {
+  statusCode: number;
+  body: Record<string, unknown>;
+}
+
+export interface IngestOptions {
+  store: Store;
+  secrets: () => WebhookSecrets;
+  policy: () => IngestPolicy;
+  /** Before an alert is stored: e.g. look its device up so it can be routed by group. */
+  beforeStore?: (alert: LevelAlert) => Promise<void>;
+  /** After an accepted event is durable (e.g. refresh the device or group it names); never delays the answer. */
+  accepted?: (envelope: Envelope) => void;
+}
+
+/**
+ * From bytes and headers to a durable event and an answer: receive → verify → decide → persist.
+ * The HTTP receiver, re-runs, reconciliation and the setup test all come in here, so every
+ * event goes through exactly the same checks and the same state machine.
+ */
+export class IngestPipeline {
+  readonly #options: IngestOptions;
+
+  constructor(options: IngestOptions) {
+    this.#options = options;
+  }
+
+  webhook(delivery: InboundDelivery, signatureHeader: string | undefined): Promise<WebhookResult> {
+    return this.#receive(verifyWebhook(delivery, signatureHeader, this.#options.secrets()));
+  }
+
+  automation(delivery: InboundDelivery, secretHeader: string | undefined): Promise<WebhookResult> {
+    return this.#receive(verifyAutomation(delivery, secretHeader, this.#options.secrets().automation));
+  }
+
+  async #receive(verified: Verified): Promise<WebhookResult> {
+    if (!verified.ok) {
+      await this.reject({ ...verified.delivery, statusCode: verified.statusCode, reason: verified.reason });
+      return { statusCode: verified.statusCode, body: { error: verified.reason } };
+    }
+    return this.parsed(verified.delivery, verified.envelope, verified.alert, verified.notes);
+  }
+
+  /** Logs a refused delivery; the answer to the sender does not depend on whether that worked. */
+  async reject(rejected: RejectedDelivery): Promise<void> {
+    try {
+      await this.#options.store.recordRejected(rejected);
+    } catch {
+      // Store unavailable: the status code still tells the sender what was wrong.
+    }
+  }
+
+  /** From a verified, parsed event (or one the relay made up) to a durable one: routing look-ups first, then one transaction. */
+  async parsed(delivery: InboundDelivery, envelope: Envelope, alert: LevelAlert | undefined, notes: readonly string[] = []): Promise<WebhookResult> {
+    const { store, beforeStore, policy, accepted } = this.#options;
+    if (alert && beforeStore) await beforeStore(alert);
+    // What had to be assumed (a time without zone, say) goes to the delivery log and the console.
+    const note = notes.length > 0 ? notes.join('; ') : undefined;
+    if (note) console.warn(`receiver: event ${envelope.event_id.slice(0, 80)}: ${note}`);
+    try {
+      const outcome = await persist(store, { ...delivery, envelope, alert, note }, policy());
+      if (outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: envelope.event_id } };
+      accepted?.(envelope);
+      return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id } };
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return { statusCode: 503, body: { error: 'store unavailable, retry later' } };
+      // Not the store: something in this event itself could not be processed. Answering 5xx would
+      // only make Level send the same bytes again; a recorded 422 shows the user what it was.
+      const reason = `the relay could not process this event: ${(error as Error).message}`.slice(0, 500);
+      await this.reject({ ...delivery, statusCode: 422, reason, eventId: envelope.event_id, eventType: envelope.event_type });
+      return { statusCode: 422, body: { error: reason } };
+    }
+  }
+}
+
+/**
+ * Stores a verified, parsed delivery in the next group commit: the delivery, the event, the
+ * alert's new state and the ilert work it causes, all in one transaction. The decision reads the
+ * alert's history inside that transaction, so two events for one alert in one batch see each other.
+ */
+export function persist(store: Store, delivery: AcceptedDelivery, policy: IngestPolicy): Promise<'accepted' | 'duplicate'> {
+  return store.write(() => {
+    const { envelope, alert } = delivery;
+    const ledger = store.ledger;
+    const described = describe(envelope, alert);
+    const event = { eventId: envelope.event_id, eventType: envelope.event_type };
+    const decision = decideEvent({ eventType: envelope.event_type, hasAlert: alert !== undefined, alreadyReceived: ledger.eventKnown(envelope.event_id) });
+    if (decision === 'duplicate') {
+      ledger.insertDelivery(delivery, { statusCode: 200, outcome: 'duplicate', reason: 'event_id already received', ...event }, described);
+      return 'duplicate';
+    }
+    const deliveryId = ledger.insertDelivery(delivery, { statusCode: 202, outcome: 'accepted', reason: delivery.note, ...event }, described);
+    ledger.insertEvent({ ...event, deliveryId, occurredAt: envelope.occurred_at, resourceId: envelope.data.id, receivedAt: delivery.receivedAt });
+    if (decision === 'alert') persistAlert(store, delivery, alert!, deliveryId, policy);
+    else if (decision !== 'keep') {
+      store.collect({ kind: 'mirror' });
+      store.mirror.applyWebhook(decision, envelope, delivery.receivedAt);
+    }
+    return 'accepted';
+  });
+}
+
+function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAlert, deliveryId: number, policy: IngestPolicy): void {
+  const { envelope, receivedAt: now } = delivery;
+  const ledger = store.ledger;
+  const resolved = isResolvedAlertEvent(envelope.event_type, alert);
+  const alertKey = alertKeyFor(alert.id);
+  const occurredMs = Date.parse(envelope.occurred_at);
+  const history = ledger.history(alert.id, alertKey);
+  // A resolve goes where its alert went, even if the routing changed in between.
+  const sentTo = resolved ? ledger.targetOfSentAlert(alertKey) : undefined;
+  const route: RouteChoice = sentTo ? { target: sentTo, reason: 'same target as the alert' } : policy.routeFor(alert);
+  const body = toIlertEvent(alert, resolved, {
+    eventId: envelope.event_id,
+    occurredAt: envelope.occurred_at,
+    highPrioritySeverities: policy.highPrioritySeverities,
+    routingKey: route.routingKey,
+    enrichment: route.enrichment,
+  });
+  const decision = decideAlert({ resolved, occurredMs, history, routeSkip: route.skip });
+  if (decision.writeAlert) {
+    ledger.writeAlert({
+      alert,
+      alertKey,
+      resolved,
+      resolvedAt: resolved ? (alert.resolved_at ?? envelope.occurred_at) : null,
+      occurredMs,
+      routeTarget: route.skip ? null : route.target,
+      routeReason: route.skip ?? route.reason,
+      groupPath: route.groupPath,
+      now,
+    });
+  }
+  ledger.insertJob({
+    alertKey,
+    levelAlertId: alert.id,
+    eventId: envelope.event_id,
+    deliveryId,
+    target: route.target,
+    routeReason: route.reason,
+    body,
+    severity: alert.severity,
+    status: decision.skip ? 'skipped' : 'queued',
+    reason: decision.skip ?? null,
+    now,
+  });
+  if (decision.writeAlert && decision.settle) ledger.settleResolvedBeforeDelivery(alertKey, now);
+}
+
+function describe(envelope: Envelope, alert: LevelAlert | undefined): DeliveryDescription {
+  const data = envelope.data as Record<string, unknown>;
+  return {
+    levelAlertId: alert?.id,
+    name: alert?.name ?? (typeof data.name === 'string' ? data.name : undefined),
+    hostname: alert?.device_hostname ?? (typeof data.hostname === 'string' ? data.hostname : undefined),
+    severity: alert?.severity,
+  };
+}
