@@ -13,6 +13,7 @@ import { SetupView } from './views/SetupView.tsx';
 import { StartupProblemView } from './views/StartupProblemView.tsx';
 import { ConnectionPanel } from './views/ConnectionPanel.tsx';
 import { TeamView } from './views/TeamView.tsx';
+import './App.css';
 
 export type View = 'alerts' | 'deliveries' | 'routing' | 'health' | 'setup' | 'settings' | 'team';
 

@@ -8,6 +8,7 @@ import { useChanges, useCoalesced, useNow } from '../hooks.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
 import { AlertPager, type AlertQuery } from './alert-pager.ts';
 import { AlertTimelineButton } from './AlertTimeline.tsx';
+import './AlertsView.css';
 
 interface AlertsViewProps {
   status: RelayStatusView | undefined;

@@ -7,6 +7,7 @@ import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
 import { ConnectionPanel } from './ConnectionPanel.tsx';
 import { AdminDoorPanel } from './TeamView.tsx';
 import { useFlash } from '../hooks.ts';
+import './SettingsView.css';
 
 type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl' | 'cloudflaredPath';
 type SecretKey =

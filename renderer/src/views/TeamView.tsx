@@ -5,6 +5,7 @@ import { Badge } from '../components/Badge.tsx';
 import { copyText } from '../clipboard.ts';
 import { fullTime, shortTime, type Tone } from '../format.ts';
 import { useChanges, useCoalesced, useFlash } from '../hooks.ts';
+import './TeamView.css';
 
 const ROLE_WORDS: Record<Role, string> = {
   viewer: 'sees everything and gets notifications',
