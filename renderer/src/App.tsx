@@ -16,6 +16,7 @@ import { StartupProblemView } from './views/StartupProblemView.tsx';
 import { ConnectionPanel } from './views/ConnectionPanel.tsx';
 import { TeamView } from './views/TeamView.tsx';
 import { ALL_TABS, type View } from './tabs.ts';
+import './App.css';
 
 /**
  * The address says which tab and which delivery are open (`#/deliveries/42`), so a link can be

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { severityTone, statusLabel, statusTone, type Tone } from '../format.ts';
+import './Badge.css';
 
 export function Badge({ tone, title, children, testId }: { tone: Tone; title?: string | undefined; children: ReactNode; testId?: string }) {
   return (

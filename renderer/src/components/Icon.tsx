@@ -1,3 +1,5 @@
+import './Icon.css';
+
 /** A few line icons as inline SVG: no icon font, nothing remote (the CSP forbids it anyway). */
 const PATHS = {
   copy: 'M9 9h10v10H9zM5 15V5h10',

@@ -6,6 +6,7 @@ import { webhookUrl } from '../curl.ts';
 import { ago, fullTime } from '../format.ts';
 import { useFlash, useNow } from '../hooks.ts';
 import { Icon } from './Icon.tsx';
+import './StatusBar.css';
 
 type Tone = 'ok' | 'warn' | 'bad' | 'muted';
 

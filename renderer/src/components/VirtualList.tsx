@@ -1,4 +1,5 @@
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type ReactNode, type Ref } from 'react';
+import './VirtualList.css';
 
 export interface VisibleRange {
   start: number;

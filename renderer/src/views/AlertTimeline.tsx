@@ -1,6 +1,7 @@
 import { useRef } from 'react';
 import type { AlertRow } from '../../../shared/contract.ts';
 import { fullTime, parseTime, statusLabel } from '../format.ts';
+import './AlertTimeline.css';
 
 interface Step {
   label: string;

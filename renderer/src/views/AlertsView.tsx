@@ -9,6 +9,7 @@ import { reload, useRelayQuery } from '../api/queries.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
 import { AlertPager, type AlertQuery } from './alert-pager.ts';
 import { AlertTimelineButton } from './AlertTimeline.tsx';
+import './AlertsView.css';
 
 interface AlertsViewProps {
   status: RelayStatusView | undefined;

@@ -3,6 +3,7 @@ import type { ConnectionView } from '../../../shared/bridge.ts';
 import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
 import { callDesktop, inElectron } from '../api/client.ts';
 import { clock } from '../format.ts';
+import './ConnectionPanel.css';
 
 type Severity = (typeof SEVERITY_LEVELS)[number];
 

@@ -8,6 +8,7 @@ import { DELIVERY_STATUSES, EVENT_TYPES, fullTime, latency, plural, SEVERITY_LEV
 import { useChanges, useDebounced, useFlash } from '../hooks.ts';
 import { DeliveryDetailPane } from './DeliveryDetail.tsx';
 import { DeliveryPager } from './delivery-pager.ts';
+import './DeliveriesView.css';
 
 export const ROW_HEIGHT = 52;
 const TIME_RANGES = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, all: 0 } as const;

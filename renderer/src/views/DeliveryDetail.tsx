@@ -7,6 +7,7 @@ import { copyText } from '../clipboard.ts';
 import { curlCommand, webhookUrl } from '../curl.ts';
 import { fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../format.ts';
 import { reload, useRelayQuery } from '../api/queries.ts';
+import './DeliveryDetail.css';
 
 type Job = DeliveryDetail['jobs'][number];
 type Outcome = { tone: Tone; text: string };

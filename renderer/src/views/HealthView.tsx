@@ -6,6 +6,7 @@ import { Badge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
 import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
 import { useNow } from '../hooks.ts';
+import './HealthView.css';
 
 function DiagnosisCard({ diagnosis }: { diagnosis: Diagnosis }) {
   return (

@@ -7,6 +7,7 @@ import { GroupRow } from './routing/GroupRow.tsx';
 import { Reconciliations } from './routing/Reconciliations.tsx';
 import { TargetForwarding } from './routing/TargetForwarding.tsx';
 import { showSettings, type routeFromDraft } from './routing/route-draft.ts';
+import './RoutingView.css';
 
 type Outcome = { tone: Tone; text: string };
 

@@ -8,6 +8,7 @@ import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
 import { ConnectionPanel } from './ConnectionPanel.tsx';
 import { AdminDoorPanel } from './TeamView.tsx';
 import { useFlash } from '../hooks.ts';
+import './SettingsView.css';
 
 type Policy = SettingsData['values']['unmappedGroups'];
 

@@ -6,6 +6,7 @@ import { IlertStep } from './setup/IlertStep.tsx';
 import { LevelStep } from './setup/LevelStep.tsx';
 import { TestStep } from './setup/TestStep.tsx';
 import { TunnelStep } from './setup/TunnelStep.tsx';
+import './SetupView.css';
 
 type StepId = 'ilert' | 'receiver' | 'level' | 'test';
 

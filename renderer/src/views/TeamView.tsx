@@ -6,6 +6,7 @@ import { copyText } from '../clipboard.ts';
 import { fullTime, shortTime, type Tone } from '../format.ts';
 import { useFlash } from '../hooks.ts';
 import { reload, useRelayQuery } from '../api/queries.ts';
+import './TeamView.css';
 
 const ROLE_WORDS: Record<Role, string> = {
   viewer: 'sees everything and gets notifications',
