@@ -2,7 +2,7 @@
  * Sends webhooks the way Level's webhook settings describe (https://docs.level.io): POST with a JSON body, signed with
  * `X-Level-Signature: sha256=HMAC(secret, raw body)`, and on a non-2xx answer or a connection error
  * retried — 3 attempts in total, the same body and event_id each time. Level waits about 2 minutes
- * plus 1–60 s of jitter between attempts; tests shrink that with `retryDelayMs`.
+ * plus 1–60 s of jitter between attempts; tests replace that wait with `beforeRetry`.
  */
 import { randomUUID } from 'node:crypto';
 import { sign } from '../../electron/core/level/signature.ts';
@@ -18,7 +18,8 @@ export interface LevelSenderOptions {
   url: string;
   secret?: string | undefined;
   attempts?: number;
-  retryDelayMs?: () => number;
+  /** Waits between attempts; Level's own wait is about 2 minutes plus jitter. */
+  beforeRetry?: () => Promise<void>;
 }
 
 let sequence = 0;
@@ -61,7 +62,7 @@ export class LevelSender {
   readonly #options: Required<Omit<LevelSenderOptions, 'secret'>> & { secret?: string | undefined };
 
   constructor(options: LevelSenderOptions) {
-    this.#options = { attempts: 3, retryDelayMs: () => 120_000 + 1_000 + Math.random() * 59_000, ...options };
+    this.#options = { attempts: 3, beforeRetry: () => new Promise((resolve) => setTimeout(resolve, 120_000 + 1_000 + Math.random() * 59_000)), ...options };
   }
 
   /** Posts raw bytes exactly as given (the signature covers these bytes, not a re-serialisation). */
@@ -86,7 +87,7 @@ export class LevelSender {
       } catch (error) {
         outcome.attempts.push({ status: null, body: '', error: (error as Error).message });
       }
-      if (attempt < this.#options.attempts) await new Promise((resolve) => setTimeout(resolve, this.#options.retryDelayMs()));
+      if (attempt < this.#options.attempts) await this.#options.beforeRetry();
     }
     return outcome;
   }

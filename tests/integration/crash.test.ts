@@ -29,10 +29,15 @@ test('kill -9 in the middle of a burst, then restart: every acknowledged event r
   let restarting: Promise<void> | undefined;
 
   // Like Level: each event is retried (3 attempts in total) when the relay does not answer 2xx.
+  // Level waits about 2 minutes between attempts, far longer than a restart; the test waits for
+  // the restart instead, so a slow machine cannot turn a pause into lost retries.
   const sender = new LevelSender({
     url: first.url,
     secret: SECRET,
-    retryDelayMs: () => 150 + Math.random() * 100,
+    beforeRetry: async () => {
+      await restarting;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
+    },
   });
   const restart = () => {
     restarting ??= (async () => {

@@ -221,7 +221,7 @@ test('when the store cannot write, Level gets 503 and may retry; nothing is half
     blocker.exec('PRAGMA busy_timeout = 0');
     blocker.exec('BEGIN EXCLUSIVE');
     const event = alertEvent();
-    const lockedSender = new LevelSender({ url: locked.url, secret: SECRET, retryDelayMs: () => 0, attempts: 1 });
+    const lockedSender = new LevelSender({ url: locked.url, secret: SECRET, attempts: 1 });
     const refused = await lockedSender.postRaw(JSON.stringify(event));
     assert.equal(refused.status, 503);
     assert.equal(JSON.parse(refused.body).error, 'store unavailable, retry later');
