@@ -47,9 +47,7 @@ export async function startRelay(settings: SettingsInput = {}, tuning: RelayTuni
     relay,
     url: relay.receiverUrl!,
     dataDir,
-    stop: async () => {
-      if (!relay.store.closed) await relay.stop();
-    },
+    stop: () => relay.stop(),
   };
 }
 
