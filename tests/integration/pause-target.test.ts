@@ -2,8 +2,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { callMethod } from '../../electron/core/api/handlers.ts';
-import { SettingsFile } from '../../electron/core/settings-file.ts';
-import { SettingsService } from '../../electron/core/settings-service.ts';
 import { METHOD_ROLES, type MethodName } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
@@ -21,12 +19,9 @@ after(async () => {
 async function start() {
   // One request at a time, so the order ilert sees is the backlog's order.
   harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY }, { ...FAST_TUNING, maxInFlight: 1 }, dataDir);
-  const settingsFile = new SettingsFile(dataDir);
-  settingsFile.update({ levelWebhookSecret: SECRET, ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, port: 0 });
-  const running = harness;
-  const handlers = running.relay.handlers(new SettingsService(settingsFile, {}, (changed) => running.relay.applySettings(changed)));
-  const call = async (method: MethodName, input: unknown = {}) => callMethod(handlers, method, input, { name: 'Tess (technician)', role: 'operator' });
-  return { relay: running.relay, call };
+  const { api } = harness;
+  const call = async (method: MethodName, input: unknown = {}) => callMethod(api, method, input, { name: 'Tess (technician)', role: 'operator' });
+  return { relay: harness.relay, call };
 }
 
 /** A forwarder pass runs on the turn after the work is written: two turns on, anything it would send is claimed. */

@@ -11,6 +11,7 @@ import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay } from '../hel
 import { jobsFor } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { forTests } from '../../electron/core/testing-seam.ts';
+import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const LEVEL_KEY = 'level-read-only-key';
 let ilert: FakeIlert;
@@ -130,7 +131,7 @@ test('an alert Level has deleted (404 on its own page) is resolved too', async (
 test('every run is recorded; a failing Level API is recorded as failed with its message', async () => {
   level.failNext(1, { status: 401 });
   await assert.rejects(harness.relay[forTests].reconciler.run('manual'));
-  const runs = harness.relay[forTests].reconciler.list();
+  const runs = await harness.api.listReconciliations({}, OWNER);
   assert.equal(runs[0]!.outcome, 'failed');
   assert.match(runs[0]!.error!, /Level rejected the API key \(401/);
   assert.ok(runs.some((run) => run.changes.some((change) => change.action === 'backfilled')));

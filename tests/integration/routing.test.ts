@@ -13,6 +13,7 @@ import { waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import type { LevelAlert } from '../../electron/core/level/envelope.ts';
 import { forTests } from '../../electron/core/testing-seam.ts';
+import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const ACME_KEY = 'il1api-acme-0000000001';
 const SERVERS_KEY = 'il1api-acme-servers-02';
@@ -56,8 +57,8 @@ before(async () => {
   });
   sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
   await harness.relay[forTests].directory.syncAll();
-  harness.relay[forTests].router.setRoute(ids.acme!, { target: 'Acme' });
-  harness.relay[forTests].router.setRoute(ids.servers!, { target: 'Acme servers', routingKey: 'acme-servers-oncall' });
+  await harness.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
+  await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
 });
 
 after(async () => {
@@ -77,8 +78,8 @@ async function forwarded(event: { data: { id: string } }, eventType = 'ALERT') {
   return ilert.eventsFor(key).find((received) => received.eventType === eventType)!;
 }
 
-test('the mapping table shows the tree with inheritance and device counts', () => {
-  const view = harness.relay[forTests].router.view();
+test('the mapping table shows the tree with inheritance and device counts', async () => {
+  const view = await harness.api.getRouting({}, OWNER);
   const row = (id: string) => view.rows.find((entry) => entry.groupId === id)!;
   assert.deepEqual(
     view.rows.map((entry) => `${'  '.repeat(entry.depth)}${entry.name}`),
@@ -141,20 +142,20 @@ test('a resolve goes where its alert went even if the mapping changed in between
   const event = alertOn(ids.rackDevice!);
   await sender.deliver(event);
   await forwarded(event);
-  harness.relay[forTests].router.setRoute(ids.servers!, null);
+  await harness.api.setGroupRoute({ groupId: ids.servers!, route: null }, OWNER);
   await sender.deliver(alertOn(ids.rackDevice!, { alertId: event.data.id, eventType: 'alert_resolved' }));
   assert.equal((await forwarded(event, 'RESOLVE')).integrationKey, SERVERS_KEY);
-  harness.relay[forTests].router.setRoute(ids.servers!, { target: 'Acme servers', routingKey: 'acme-servers-oncall' });
+  await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
 });
 
 test('minimum severity and the skip policy keep alerts out of ilert, saying why', async () => {
-  harness.relay[forTests].router.setRoute(ids.branch!, { target: 'Acme', minSeverity: 'critical' });
+  await harness.api.setGroupRoute({ groupId: ids.branch!, route: { target: 'Acme', minSeverity: 'critical' } }, OWNER);
   const quiet = alertOn(ids.branchDevice!, { severity: 'warning' });
   await sender.deliver(quiet);
   const job = await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([quiet.data.id])[0]?.forwarding, 5000, 'the job');
   assert.equal(job.status, 'skipped');
   assert.match(job.reason!, /warning is below the route’s minimum severity \(critical\)/);
-  harness.relay[forTests].router.setRoute(ids.branch!, null);
+  await harness.api.setGroupRoute({ groupId: ids.branch!, route: null }, OWNER);
 
   harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'skip' });
   const unmapped = alertOn(ids.betaDevice!);
@@ -167,13 +168,13 @@ test('minimum severity and the skip policy keep alerts out of ilert, saying why'
 });
 
 test('a route to a target that does not exist is refused with a reason', () => {
-  assert.throws(() => harness.relay[forTests].router.setRoute(ids.beta!, { target: 'Nobody' }), /no ilert target named “Nobody”/);
+  assert.throws(() => harness.api.setGroupRoute({ groupId: ids.beta!, route: { target: 'Nobody' } }, OWNER), /no ilert target named “Nobody”/);
 });
 
 test('a deleted group disappears from the table after a sync; its devices fall back', async () => {
   level.deleteGroup(ids.beta!);
   await harness.relay[forTests].directory.syncAll();
-  const view = harness.relay[forTests].router.view();
+  const view = await harness.api.getRouting({}, OWNER);
   assert.equal(
     view.rows.some((row) => row.groupId === ids.beta),
     false,
@@ -197,7 +198,7 @@ test('the rate limit applies to each integration key separately: a busy client d
   );
   try {
     await limited.relay[forTests].directory.syncAll();
-    limited.relay[forTests].router.setRoute(ids.acme!, { target: 'Acme' });
+    await limited.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
     const limitedSender = new LevelSender({ url: limited.url, secret: SECRET, attempts: 1 });
     const busy = [alertOn(ids.branchDevice!), alertOn(ids.branchDevice!), alertOn(ids.branchDevice!)];
     for (const event of busy) await limitedSender.deliver(event);

@@ -14,6 +14,7 @@ import type { IntegrationTest } from '../../shared/contract.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { inspect } from '../helpers/inspect.ts';
 import { forTests } from '../../electron/core/testing-seam.ts';
+import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const API_KEY = 'ilert-user-key-setup';
 let ilert: FakeIlert;
@@ -72,7 +73,7 @@ test('the ilert check warns when the alert source is neither API nor Level.io', 
 });
 
 test('a synthetic test alert goes through the public URL and passes every hop', async () => {
-  harness.relay[forTests].integrationTest.start('synthetic');
+  await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
   const result = await finished();
   assert.equal(result.outcome, 'passed', JSON.stringify(result.hops));
   assert.deepEqual(
@@ -96,7 +97,7 @@ test('a synthetic test alert goes through the public URL and passes every hop', 
 });
 
 test('waiting for Level: a real test alert from Level is followed through to RESOLVED', async () => {
-  harness.relay[forTests].integrationTest.start('wait');
+  await harness.api.startIntegrationTest({ mode: 'wait' }, OWNER);
   assert.match(harness.relay[forTests].integrationTest.current()!.message!, /waiting for Level/);
   const sender = new LevelSender({ url: `${proxy.url}/webhooks/level`, secret: SECRET, attempts: 1 });
   const event = alertEvent({ name: 'Level test alert' });
@@ -117,7 +118,7 @@ test('waiting for Level: a real test alert from Level is followed through to RES
 test('a failing hop stops the test with the reason: ilert refuses the key', async () => {
   ilert.removeAlertSource(INTEGRATION_KEY);
   try {
-    harness.relay[forTests].integrationTest.start('synthetic');
+    await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
     const result = await finished();
     assert.equal(result.outcome, 'failed');
     const sent = result.hops.find((hop) => hop.id === 'sent')!;
@@ -136,11 +137,11 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   });
   // ilert lists nothing, so the test waits at "Alert visible in ilert" until it is cancelled.
   ilert.restMode = { kind: 'status', status: 200, body: '[]' };
-  const started = harness.relay[forTests].integrationTest.start('synthetic');
+  const started = await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
   const key = await runningTestAlertInIlert('the test ALERT in ilert');
   assert.equal(ilert.alertByKey(key)?.status, 'PENDING');
   ilert.mode = { kind: 'status', status: 503 };
-  harness.relay[forTests].integrationTest.cancel();
+  await harness.api.cancelIntegrationTest({}, OWNER);
   const result = await finished();
   assert.equal(result.id, started.id);
   assert.equal(result.outcome, 'cancelled');
@@ -180,12 +181,12 @@ test('the reconciler resolves a test alert left open by a relay that stopped mid
   await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'PENDING', 5000, 'the leftover test ALERT in ilert');
 
   ilert.restMode = { kind: 'status', status: 200, body: '[]' };
-  harness.relay[forTests].integrationTest.start('synthetic');
+  await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
   const runningKey = await runningTestAlertInIlert('the running test’s ALERT in ilert');
 
   // No Level API key here: the run fails as a reconciliation, but test alerts are the relay's own.
   await assert.rejects(harness.relay[forTests].reconciler.run('manual'), /no Level API key/);
-  const [run] = harness.relay[forTests].reconciler.list(1);
+  const [run] = await harness.api.listReconciliations({}, OWNER);
   assert.deepEqual(
     run!.changes.map((change) => [change.levelAlertId, change.action]),
     [[leftover.data.id, 'resolved']],
@@ -194,10 +195,10 @@ test('the reconciler resolves a test alert left open by a relay that stopped mid
   assert.equal(ilert.alertByKey(runningKey)?.status, 'PENDING', 'the running test’s alert is left alone');
 
   await assert.rejects(harness.relay[forTests].reconciler.run('manual'));
-  assert.deepEqual(harness.relay[forTests].reconciler.list(1)[0]!.changes, [], 'resolved once');
+  assert.deepEqual((await harness.api.listReconciliations({}, OWNER))[0]!.changes, [], 'resolved once');
   assert.equal(ilert.eventsFor(key).filter((event) => event.eventType === 'RESOLVE').length, 1);
 
-  harness.relay[forTests].integrationTest.cancel();
+  await harness.api.cancelIntegrationTest({}, OWNER);
   assert.equal((await finished()).outcome, 'cancelled');
   await ilert.waitFor(() => ilert.alertByKey(runningKey)?.status === 'RESOLVED', 5000, 'the cancelled test’s alert resolved');
 });
