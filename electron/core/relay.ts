@@ -98,7 +98,7 @@ export class Relay {
   readonly #team: Team;
   readonly #pauses: TargetPauses;
   readonly #setup: SetupService;
-  readonly startedAt = Date.now();
+  readonly #startedAt = Date.now();
   readonly events = new EventEmitter<RelayEvents>();
   readonly #batcher: ChangeBatcher;
   #alertWatcher: AlertWatcher | undefined;
@@ -244,11 +244,11 @@ export class Relay {
         levelApi: () => this.#levelApi(),
         status: () => this.status(),
         acceptAlert: (levelAlertId, acceptedBy) => this.acceptAlert(levelAlertId, acceptedBy),
-        rerunDelivery: (id) => this.rerunDelivery(id),
-        rerunJob: (id) => this.rerunJob(id),
-        retryFailed: (filter) => this.retryFailed(filter),
-        pauseTarget: (target, pausedBy) => this.pauseTarget(target, pausedBy),
-        resumeTarget: (target) => this.resumeTarget(target),
+        rerunDelivery: (id) => this.#rerunDelivery(id),
+        rerunJob: (id) => this.#rerunJob(id),
+        retryFailed: (filter) => this.#retryFailed(filter),
+        pauseTarget: (target, pausedBy) => this.#pauseTarget(target, pausedBy),
+        resumeTarget: (target) => this.#resumeTarget(target),
       },
       settings,
       door,
@@ -281,7 +281,7 @@ export class Relay {
    * Holds a target's events in the outbox (ilert maintenance) until resumed, across restarts.
    * Only a target the relay knows can be paused, so a typo cannot look like a pause that works.
    */
-  pauseTarget(target: string, pausedBy: string): void {
+  #pauseTarget(target: string, pausedBy: string): void {
     if (!this.#knownTargets().has(target)) throw new NotFoundError(`no ilert target named “${target}”`);
     this.#pauses.pause(target, pausedBy, Date.now());
     this.#forwarder.pause(target);
@@ -289,7 +289,7 @@ export class Relay {
   }
 
   /** Sends a paused target's backlog, in the usual order; resuming a target that is not paused does nothing. */
-  resumeTarget(target: string): boolean {
+  #resumeTarget(target: string): boolean {
     const wasPaused = this.#pauses.resume(target);
     this.#forwarder.resume(target);
     if (wasPaused) this.#announce('forwarding');
@@ -544,7 +544,7 @@ export class Relay {
       {
         now,
         settings,
-        startedAt: this.startedAt,
+        startedAt: this.#startedAt,
         receiverListening: this.#receiver.listening,
         webhookUrl: this.#setup.webhookUrl(),
         tunnel: this.#setup.tunnelState(),
@@ -562,7 +562,7 @@ export class Relay {
   }
 
   /** Runs a stored inbound delivery through the whole pipeline again; dedup still protects ilert. */
-  async rerunDelivery(deliveryId: number): Promise<WebhookResult> {
+  async #rerunDelivery(deliveryId: number): Promise<WebhookResult> {
     const stored = this.#read.storedRequest(deliveryId);
     if (!stored) throw new NotFoundError(`no delivery ${deliveryId}`);
     if (stored.truncated) throw new NotFoundError(`delivery ${deliveryId} failed authentication, so only its first bytes were kept: there is nothing to run again`);
@@ -574,7 +574,7 @@ export class Relay {
   }
 
   /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */
-  rerunJob(jobId: number): void {
+  #rerunJob(jobId: number): void {
     if (!this.#outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
   }
 
@@ -583,7 +583,7 @@ export class Relay {
    * nobody confirms each one, so the ALERT of an alert that is over is left alone: it would open
    * the alert again in ilert.
    */
-  retryFailed(filter?: DeliveryFilter): { count: number; skipped: number } {
+  #retryFailed(filter?: DeliveryFilter): { count: number; skipped: number } {
     const ids = filter ? this.#failedJobsMatching(filter) : this.#outbox.failedJobIds();
     let count = 0;
     let skipped = 0;

@@ -8,6 +8,7 @@ import { resolveSettings, type SettingsInput } from '../../electron/core/setting
 import { sign } from '../../electron/core/level/signature.ts';
 import type { RelayTuning } from '../../electron/core/relay.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -214,7 +215,7 @@ test('a wrong integration key fails at once with ilert’s message; fixing it an
   assert.equal(failed.reason, 'ilert answered 404: No alert source found for the given integration key (NOT_FOUND)');
 
   shared.relay.applySettings(resolveSettings({ ...shared.relay.settings, ilertIntegrationKey: 'il1apiTHE-RIGHT-ONE' }, {}));
-  assert.ok(shared.relay.retryFailed().count >= 1);
+  assert.ok((await shared.api.retryAllFailed({}, OWNER)).count >= 1);
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT after the fix');
   const attempts = await waitForChange(shared.relay, () => {
     const all = attemptsFor(shared.relay, failed.id);
@@ -249,14 +250,14 @@ test('re-running a delivered job sends it again, recorded as a manual attempt', 
     const found = jobsFor(shared.relay, keyOf(active))[0]!;
     return found.status === 'delivered' && found;
   });
-  shared.relay.rerunJob(job.id);
+  await shared.api.rerunJob({ id: job.id }, OWNER);
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 2, 5000, 'the re-run');
   await waitForChange(shared.relay, () => attemptsFor(shared.relay, job.id).length === 2);
   assert.deepEqual(
     attemptsFor(shared.relay, job.id).map((attempt) => attempt.manual),
     [0, 1],
   );
-  assert.throws(() => shared.relay.rerunJob(999_999), /no job 999999/);
+  assert.throws(() => shared.api.rerunJob({ id: 999_999 }, OWNER), /no job 999999/);
 });
 
 test('re-running an inbound delivery goes through the pipeline again: duplicates still protected; a request that failed authentication kept no body to re-run', async () => {
@@ -266,12 +267,12 @@ test('re-running an inbound delivery goes through the pipeline again: duplicates
   const response = await sender.postRaw(raw, { 'x-level-signature': sign('the-secret-level-really-uses-123456', raw) });
   assert.equal(response.status, 401);
   const rejected = inspect(shared.relay).row('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1') as { id: number };
-  await assert.rejects(shared.relay.rerunDelivery(rejected.id), /failed authentication, so only its first bytes were kept/);
+  await assert.rejects(async () => shared.api.rerunDelivery({ id: rejected.id }, OWNER), /failed authentication, so only its first bytes were kept/);
 
   assert.equal((await sender.postRaw(raw)).status, 202);
   const accepted = inspect(shared.relay).row('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1') as { id: number };
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT');
-  const again = await shared.relay.rerunDelivery(accepted.id);
+  const again = await shared.api.rerunDelivery({ id: accepted.id }, OWNER);
   assert.equal(again.statusCode, 200, 'the signature verifies again and the event_id is known');
   const rerunRow = inspect(shared.relay).row('SELECT source, rerun_of, outcome FROM deliveries ORDER BY id DESC LIMIT 1');
   assert.deepEqual({ ...rerunRow }, { source: 'rerun', rerun_of: accepted.id, outcome: 'duplicate' });
