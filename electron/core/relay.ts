@@ -29,7 +29,7 @@ import { ChangeBatcher, type RelayChange } from './change-batcher.ts';
 import { AlertWatcher } from './desktop/alert-watcher.ts';
 import type { DesktopEvent } from './desktop/notifications.ts';
 import type { DeliveryFilter, Handlers, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
-import { createHandlers, NotFoundError, type AdminDoor } from './api/handlers.ts';
+import { createHandlers, NotFoundError, type AdminDoor, type RelayParts } from './api/handlers.ts';
 import type { SettingsService } from './settings-service.ts';
 import { forTests } from './testing-seam.ts';
 
@@ -231,45 +231,39 @@ export class Relay {
    * there is one (the headless relay); the desktop app's own window has none.
    */
   handlers(settings: SettingsService, door?: () => AdminDoor | undefined): Handlers {
-    return createHandlers(
-      {
-        read: this.#read,
-        outbox: this.#outbox,
-        team: this.#team,
-        setup: this.#setup,
-        integrationTest: this.#integrationTest,
-        directory: this.#directory,
-        router: this.#router,
-        reconciler: this.#reconciler,
-        levelApi: () => this.#levelApi(),
-        status: () => this.status(),
-        acceptAlert: (levelAlertId, acceptedBy) => this.acceptAlert(levelAlertId, acceptedBy),
-        rerunDelivery: (id) => this.#rerunDelivery(id),
-        rerunJob: (id) => this.#rerunJob(id),
-        retryFailed: (filter) => this.#retryFailed(filter),
-        pauseTarget: (target, pausedBy) => this.#pauseTarget(target, pausedBy),
-        resumeTarget: (target) => this.#resumeTarget(target),
-      },
-      settings,
-      door,
-    );
+    return createHandlers(this.#parts, settings, door);
   }
 
   /** Test-only: see testing-seam.ts. */
   get [forTests]() {
+    return this.#parts;
+  }
+
+  /** What the handlers need, and the rest of the parts for the test seam. */
+  get #parts() {
     return {
       store: this.#store,
       read: this.#read,
-      forwarder: this.#forwarder,
-      receiver: this.#receiver,
-      heartbeat: this.#heartbeat,
+      outbox: this.#outbox,
+      team: this.#team,
+      setup: this.#setup,
+      integrationTest: this.#integrationTest,
       directory: this.#directory,
       router: this.#router,
       reconciler: this.#reconciler,
+      forwarder: this.#forwarder,
+      receiver: this.#receiver,
+      heartbeat: this.#heartbeat,
       ilertState: this.#ilertState,
-      integrationTest: this.#integrationTest,
-      setup: this.#setup,
-    };
+      levelApi: () => this.#levelApi(),
+      status: () => this.status(),
+      acceptAlert: (levelAlertId, acceptedBy) => this.acceptAlert(levelAlertId, acceptedBy),
+      rerunDelivery: (id) => this.#rerunDelivery(id),
+      rerunJob: (id) => this.#rerunJob(id),
+      retryFailed: (filter) => this.#retryFailed(filter),
+      pauseTarget: (target, pausedBy) => this.#pauseTarget(target, pausedBy),
+      resumeTarget: (target) => this.#resumeTarget(target),
+    } satisfies RelayParts & Record<string, unknown>;
   }
 
   /** Queues an ilert ACCEPT for the alert, behind its ALERT; returns the job's id. */

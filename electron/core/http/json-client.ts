@@ -89,14 +89,7 @@ export interface Exchange {
   failure?: Failure;
 }
 
-export interface ExchangeOptions {
-  /** Per request, including reading the body. */
-  timeoutMs: number;
-  /** Hides the secrets that might appear in what the service or the system says. */
-  redact: (text: string) => string;
-  serverStatuses?: number[];
-  defaultRetryAfterMs?: number;
-}
+export type ExchangeOptions = Pick<JsonClientOptions<never>, 'timeoutMs' | 'serverStatuses' | 'defaultRetryAfterMs'> & { redact: (text: string) => string };
 
 /** Failures worth another try: the service is busy or struggling, or the answer never came. */
 export const TRANSIENT: ReadonlySet<HttpErrorKind> = new Set(['rate-limited', 'server', 'network', 'timeout']);
