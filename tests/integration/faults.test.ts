@@ -24,6 +24,7 @@ import { ingestParsed } from '../../electron/core/receiver/receiver.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { inspect } from '../helpers/inspect.ts';
 import { forTests } from '../../electron/core/testing-seam.ts';
+import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -245,7 +246,7 @@ test('a flood of unsigned 1 MiB bodies leaves a bounded trace: size, hash and fi
     const budget = sql.row('SELECT dropped FROM rejection_budget') as { dropped: number };
     assert.equal(budget.dropped, flood - 20, 'what did not fit is counted');
     const newest = sql.row(`SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`) as { id: number };
-    const detail = relay.relay[forTests].read.getDelivery(newest.id)!;
+    const detail = await relay.api.getDelivery({ id: newest.id }, OWNER);
     assert.equal(detail.bodySize, body.length);
     assert.equal(detail.body, undefined, 'no body to re-run or copy');
     assert.equal(detail.bodyTrace?.prefix, 'a'.repeat(256));
@@ -470,7 +471,7 @@ test('an older database is upgraded in place: bodies move out of the delivery ro
     const columns = sql.rows(`SELECT name FROM pragma_table_info('deliveries')`).map((row) => row.name);
     assert.ok(!columns.includes('body'), 'no blob left in the rows status and diagnosis read');
     assert.deepEqual({ ...(sql.row('SELECT kept, kept_bytes FROM rejection_budget') as object) }, { kept: 1, kept_bytes: 2 + 256 });
-    assert.equal(relay.relay[forTests].read.getDelivery(2)?.body, signed.toString(), 'an accepted body is whole and can be re-run');
+    assert.equal((await relay.api.getDelivery({ id: 2 }, OWNER)).body, signed.toString(), 'an accepted body is whole and can be re-run');
   } finally {
     await relay.stop();
   }

@@ -12,6 +12,7 @@ import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../../electron/core/receiver/automation.ts';
 import { inspect } from '../helpers/inspect.ts';
 import { forTests } from '../../electron/core/testing-seam.ts';
+import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const API_KEY = 'ilert-user-api-key-1';
 const AUTOMATION_SECRET = 'automation-secret-0123456789';
@@ -125,7 +126,7 @@ test('a Level automation posts with the shared secret; the template’s variable
   const resolved = await post(filled.replace('"status": "active"', '"status": "resolved"'), { [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET });
   assert.equal(resolved.status, 202);
   await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'RESOLVE'), 5000, 'the resolve');
-  const delivery = harness.relay[forTests].read.listDeliveries({}, { offset: 0, limit: 1 }).rows[0]!;
+  const delivery = (await harness.api.listDeliveries({ filter: {}, offset: 0, limit: 1 }, OWNER)).rows[0]!;
   assert.equal(delivery.source, 'automation');
 });
 

@@ -59,7 +59,7 @@ test('a missed resolve is healed: Level no longer lists the alert, Level confirm
   await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'RESOLVE'), 5000, 'the RESOLVE');
   assert.equal(ilert.alertByKey(key)?.status, 'RESOLVED', 'the fake ilert ends with the alert resolved');
 
-  const delivery = harness.relay[forTests].read.getDelivery(run.changes[0]!.deliveryId!)!;
+  const delivery = await harness.api.getDelivery({ id: run.changes[0]!.deliveryId! }, OWNER);
   assert.equal(delivery.source, 'reconciled', 'shown in the delivery log as its own source');
   assert.equal(harness.relay[forTests].read.alertsByIds([alert.id])[0]!.state, 'resolved');
 

@@ -109,7 +109,8 @@ test('an alert goes to the alert source of its device’s nearest mapped group, 
   assert.equal(alert.route?.target, 'Acme servers');
   assert.match(alert.route!.reason, /inherited from “Servers”/);
   assert.equal(alert.route?.groupPath, 'Acme / HQ / Servers / Rack 1');
-  const detail = harness.relay[forTests].read.getDelivery(harness.relay[forTests].read.listDeliveries({}, { offset: 0, limit: 1 }).rows[0]!.id)!;
+  const [newest] = (await harness.api.listDeliveries({ filter: {}, offset: 0, limit: 1 }, OWNER)).rows;
+  const detail = await harness.api.getDelivery({ id: newest!.id }, OWNER);
   assert.match(detail.jobs[0]!.routeReason!, /nearest mapped ancestor/, 'the decision is in the delivery detail too');
 
   const sibling = alertOn(ids.branchDevice!);
