@@ -152,7 +152,7 @@ test('an automation sending its JSON as text/plain with a zone-less {{level_time
 
 test('pass-through sends Level’s original body unchanged to the Level.io source, keeping signature checks and logs', async () => {
   const levelio = ilert.addAlertSource({ integrationKey: 'il1lvl0123456789abcd', name: 'Level.io native', integrationType: 'LEVELIO' });
-  const check = await harness.relay[forTests].setup.checkIlertSource(levelio.integrationKey, API_KEY);
+  const check = await harness.api.checkIlertSource({ integrationKey: levelio.integrationKey, apiKey: API_KEY }, OWNER);
   assert.equal(check.ok, true);
   const integrationUrl = check.ok ? check.source.integrationUrl : undefined;
   assert.ok(integrationUrl, 'integrationUrl read from the alert source');

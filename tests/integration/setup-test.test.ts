@@ -52,22 +52,22 @@ function finished(): Promise<IntegrationTest> {
 }
 
 test('the ilert check names the source and its escalation policy', async () => {
-  const check = await harness.relay[forTests].setup.checkIlertSource(` ${INTEGRATION_KEY} `, API_KEY);
+  const check = await harness.api.checkIlertSource({ integrationKey: ` ${INTEGRATION_KEY} `, apiKey: API_KEY }, OWNER);
   assert.equal(check.ok, true);
   assert.equal(check.ok && check.summary, '“Level alerts” (API source) → escalation policy “MSP on-call”');
-  const unknown = await harness.relay[forTests].setup.checkIlertSource('il1api-unknown-key-0000', API_KEY);
+  const unknown = await harness.api.checkIlertSource({ integrationKey: 'il1api-unknown-key-0000', apiKey: API_KEY }, OWNER);
   assert.equal(unknown.ok, false);
   assert.match(!unknown.ok ? unknown.message : '', /404/);
 });
 
 test('the ilert check warns when the alert source is neither API nor Level.io', async () => {
   const prometheus = ilert.addAlertSource({ integrationKey: 'il1prom0123456789abcdef', name: 'Cluster alerts', integrationType: 'PROMETHEUS' });
-  const check = await harness.relay[forTests].setup.checkIlertSource(prometheus.integrationKey, API_KEY);
+  const check = await harness.api.checkIlertSource({ integrationKey: prometheus.integrationKey, apiKey: API_KEY }, OWNER);
   assert.equal(check.ok, true, 'the key is valid, so it can still be saved');
   assert.match(check.ok ? (check.warning ?? '') : '', /“Cluster alerts” is a PROMETHEUS alert source, neither API nor Level\.io/);
   for (const integrationType of ['API', 'LEVELIO']) {
     const fine = ilert.addAlertSource({ integrationKey: `il1${integrationType.toLowerCase()}0123456789abc`, name: integrationType, integrationType });
-    const result = await harness.relay[forTests].setup.checkIlertSource(fine.integrationKey, API_KEY);
+    const result = await harness.api.checkIlertSource({ integrationKey: fine.integrationKey, apiKey: API_KEY }, OWNER);
     assert.equal(result.ok && result.warning, undefined, integrationType);
   }
 });
