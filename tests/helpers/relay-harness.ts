@@ -15,6 +15,8 @@ import type { SettingsInput } from '../../electron/core/settings.ts';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 export { INTEGRATION_KEY } from '../fakes/fake-ilert.ts';
+export { forTests } from '../../electron/core/testing-seam.ts';
+export { OWNER } from '../../electron/core/api/handlers.ts';
 
 /** Fast retries for tests; the defaults (seconds, then minutes) are unit-tested separately. */
 export const FAST_TUNING: RelayTuning = {

@@ -7,11 +7,10 @@ import path from 'node:path';
 import { AdminServer } from '../../electron/core/admin/admin-server.ts';
 import { BATCH_INTERVAL_MS } from '../../electron/core/change-batcher.ts';
 import { methods } from '../../shared/contract.ts';
-import { startRelay, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
+import { startRelay, SECRET, tempDataDir, OWNER } from '../helpers/relay-harness.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { inspect } from '../helpers/inspect.ts';
-import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const rendererDir = tempDataDir('renderer-');
 fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');

@@ -9,11 +9,10 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
-import { INTEGRATION_KEY, ROOT, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, ROOT, SECRET, startRelay, type InProcessRelay, forTests } from '../helpers/relay-harness.ts';
 import { waitForEvent, waitForChange } from '../helpers/wait.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import type { Diagnosis } from '../../shared/contract.ts';
-import { forTests } from '../../electron/core/testing-seam.ts';
 
 const FAKE_CLOUDFLARED = path.join(ROOT, 'tests/fakes/fake-cloudflared.mjs');
 const cleanups: (() => Promise<unknown>)[] = [];

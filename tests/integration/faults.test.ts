@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import { checkReachability } from '../../electron/core/setup/reachability.ts';
@@ -23,8 +23,6 @@ import { DataDirInUseError } from '../../electron/core/data-dir-lock.ts';
 import { ingestParsed } from '../../electron/core/receiver/receiver.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { inspect } from '../helpers/inspect.ts';
-import { forTests } from '../../electron/core/testing-seam.ts';
-import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());

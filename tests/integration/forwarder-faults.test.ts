@@ -10,10 +10,9 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { FAST_TUNING, INTEGRATION_KEY, SECRET, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, INTEGRATION_KEY, SECRET, startRelay, tempDataDir, forTests } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import type { Clock } from '../../electron/core/forwarder/clock.ts';
-import { forTests } from '../../electron/core/testing-seam.ts';
 
 const ilert = await new FakeIlert({ perKeyLimit: 1000 }).start();
 after(() => ilert.stop());

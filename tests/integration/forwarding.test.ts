@@ -1,6 +1,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, SECRET, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { startRelay, SECRET, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay, OWNER } from '../helpers/relay-harness.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { waitForChange, jobsFor, attemptsFor } from '../helpers/wait.ts';
@@ -8,7 +8,6 @@ import { resolveSettings, type SettingsInput } from '../../electron/core/setting
 import { sign } from '../../electron/core/level/signature.ts';
 import type { RelayTuning } from '../../electron/core/relay.ts';
 import { inspect } from '../helpers/inspect.ts';
-import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());

@@ -1,9 +1,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
-import { startRelay, FAST_TUNING, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
+import { startRelay, FAST_TUNING, INTEGRATION_KEY, forTests } from '../helpers/relay-harness.ts';
 import { inspect } from '../helpers/inspect.ts';
-import { forTests } from '../../electron/core/testing-seam.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());

@@ -6,13 +6,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../../electron/core/receiver/automation.ts';
 import { inspect } from '../helpers/inspect.ts';
-import { forTests } from '../../electron/core/testing-seam.ts';
-import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const API_KEY = 'ilert-user-api-key-1';
 const AUTOMATION_SECRET = 'automation-secret-0123456789';

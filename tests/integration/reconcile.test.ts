@@ -7,11 +7,9 @@ import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { jobsFor } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
-import { forTests } from '../../electron/core/testing-seam.ts';
-import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const LEVEL_KEY = 'level-read-only-key';
 let ilert: FakeIlert;

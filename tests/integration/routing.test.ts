@@ -8,12 +8,10 @@ import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import type { LevelAlert } from '../../electron/core/level/envelope.ts';
-import { forTests } from '../../electron/core/testing-seam.ts';
-import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const ACME_KEY = 'il1api-acme-0000000001';
 const SERVERS_KEY = 'il1api-acme-servers-02';

@@ -8,13 +8,11 @@ import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import type { IntegrationTest } from '../../shared/contract.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { inspect } from '../helpers/inspect.ts';
-import { forTests } from '../../electron/core/testing-seam.ts';
-import { OWNER } from '../../electron/core/api/handlers.ts';
 
 const API_KEY = 'ilert-user-key-setup';
 let ilert: FakeIlert;

@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, FAST_TUNING, startRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, FAST_TUNING, startRelay, forTests } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { resolveSettings } from '../../electron/core/settings.ts';
@@ -14,7 +14,6 @@ import type { Store, IngestPolicy } from '../../electron/core/store/store.ts';
 import { DueQueue } from '../../electron/core/forwarder/due-queue.ts';
 import { RANK_STEP_MS } from '../../electron/core/store/store.ts';
 import { methods } from '../../shared/contract.ts';
-import { forTests } from '../../electron/core/testing-seam.ts';
 
 const ilert = await new FakeIlert({ perKeyLimit: 1_000_000 }).start();
 after(() => ilert.stop());
