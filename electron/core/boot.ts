@@ -1,5 +1,5 @@
 import type { Handlers } from '../../shared/contract.ts';
-import { createHandlers, type AdminDoor } from './api/handlers.ts';
+import type { AdminDoor } from './api/handlers.ts';
 import { Relay, type RelayTuning } from './relay.ts';
 import type { SettingsService } from './settings-service.ts';
 
@@ -36,7 +36,7 @@ export async function bootRelay(options: BootOptions): Promise<BootedRelay> {
   } catch (error) {
     throw new RelayOpenError(error);
   }
-  const handlers = createHandlers(relay, options.settings, options.door);
+  const handlers = relay.handlers(options.settings, options.door);
   try {
     await relay.start();
   } catch (error) {

@@ -29,7 +29,10 @@ import type { AppTopic } from './app-events.ts';
 import { ChangeBatcher, type RelayChange } from './change-batcher.ts';
 import { AlertWatcher } from './desktop/alert-watcher.ts';
 import type { DesktopEvent } from './desktop/notifications.ts';
-import type { DeliveryFilter, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
+import type { DeliveryFilter, Handlers, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
+import { createHandlers, NotFoundError, type AdminDoor, type RelayParts } from './api/handlers.ts';
+import type { SettingsService } from './settings-service.ts';
+import { forTests } from './testing-seam.ts';
 
 export { DEFAULT_TARGET };
 const STUCK_AFTER_MS = 10 * 60_000;
@@ -77,25 +80,26 @@ export interface RelayOptions {
 
 /**
  * The relay core, with no Electron in it: store, receiver and forwarder wired together. The
- * desktop app and the headless CLI both host one of these.
+ * desktop app and the headless CLI both host one of these, and see only its face: start/stop, the
+ * contract's handlers, `events`, and the few calls below that a tray or a console needs.
  */
 export class Relay {
-  readonly store: Store;
-  readonly outbox: Outbox;
-  readonly read: ReadModels;
-  readonly forwarder: Forwarder;
-  readonly receiver: Receiver;
+  readonly #store: Store;
+  readonly #outbox: Outbox;
+  readonly #read: ReadModels;
+  readonly #forwarder: Forwarder;
+  readonly #receiver: Receiver;
   readonly instanceId = randomUUID();
-  readonly heartbeat: Heartbeat;
-  readonly directory: LevelDirectory;
-  readonly router: Router;
-  readonly reconciler: Reconciler;
-  readonly ilertState: IlertStateSync;
-  readonly integrationTest: IntegrationTestRunner;
-  readonly team: Team;
-  readonly pauses: TargetPauses;
-  readonly setup: SetupService;
-  readonly startedAt = Date.now();
+  readonly #heartbeat: Heartbeat;
+  readonly #directory: LevelDirectory;
+  readonly #router: Router;
+  readonly #reconciler: Reconciler;
+  readonly #ilertState: IlertStateSync;
+  readonly #integrationTest: IntegrationTestRunner;
+  readonly #team: Team;
+  readonly #pauses: TargetPauses;
+  readonly #setup: SetupService;
+  readonly #startedAt = Date.now();
   readonly events = new EventEmitter<RelayEvents>();
   readonly #batcher: ChangeBatcher;
   #alertWatcher: AlertWatcher | undefined;
@@ -103,96 +107,96 @@ export class Relay {
   #address: AddressInfo | undefined;
   /** The retention setting, applied at start and then hourly. */
   readonly #retention = new Periodic(() => this.prune().catch((error: unknown) => console.error(`retention: ${(error as Error).message}`)), 3_600_000);
-  readonly #sourceChecks = new Periodic(async () => this.setup.checkAlertSources(), ALERT_SOURCE_CHECK_INTERVAL_MS);
+  readonly #sourceChecks = new Periodic(async () => this.#setup.checkAlertSources(), ALERT_SOURCE_CHECK_INTERVAL_MS);
   readonly #ingest: IngestPipeline;
   readonly #tuning: RelayTuning;
-  #levelApi: { key: string; api: LevelApi } | undefined;
-  #ilertApi: { key: string; api: IlertApi } | undefined;
+  #levelClient: { key: string; api: LevelApi } | undefined;
+  #ilertClient: { key: string; api: IlertApi } | undefined;
 
   constructor(options: RelayOptions) {
     this.#settings = options.settings;
     this.#tuning = options.tuning ?? {};
-    this.store = new Store(options.dataDir, {
+    this.#store = new Store(options.dataDir, {
       busyTimeoutMs: this.#tuning.busyTimeoutMs,
       failureHoldMs: this.#tuning.storeFailureHoldMs,
       probeIntervalMs: this.#tuning.storeProbeIntervalMs,
       rejectionLimits: this.#tuning.rejectionLimits,
     });
-    this.outbox = new Outbox(this.store);
-    this.read = new ReadModels(this.store);
-    this.team = new Team(this.store);
-    this.forwarder = new Forwarder({
-      store: this.store,
-      outbox: this.outbox,
+    this.#outbox = new Outbox(this.#store);
+    this.#read = new ReadModels(this.#store);
+    this.#team = new Team(this.#store);
+    this.#forwarder = new Forwarder({
+      store: this.#store,
+      outbox: this.#outbox,
       resolveTarget: (target) => this.#resolveTarget(target),
       eventsPerMinute: () => this.#settings.ilertEventsPerMinute,
       rateLimitChanged: () => this.#announce('forwarding'),
       ...options.tuning,
     });
-    this.pauses = new TargetPauses(this.store);
-    for (const pause of this.pauses.all()) this.forwarder.pause(pause.target);
-    this.directory = new LevelDirectory(this.store, () => this.levelApi(), this.#announce);
-    this.router = new Router(this.store, this.directory, () => this.#settings);
+    this.#pauses = new TargetPauses(this.#store);
+    for (const pause of this.#pauses.all()) this.#forwarder.pause(pause.target);
+    this.#directory = new LevelDirectory(this.#store, () => this.#levelApi(), this.#announce);
+    this.#router = new Router(this.#store, this.#directory, () => this.#settings);
     this.#ingest = new IngestPipeline({
-      store: this.store,
+      store: this.#store,
       secrets: () => ({
         current: this.#settings.levelWebhookSecret,
         previous: this.#settings.levelWebhookSecretPrevious,
         automation: this.#settings.levelAutomationSecret,
       }),
       policy: () => this.#ingestPolicy(),
-      beforeStore: (alert) => this.router.lookUpDevice(alert),
+      beforeStore: (alert) => this.#router.lookUpDevice(alert),
       accepted: (envelope) => this.#refreshDirectory(envelope),
     });
-    this.receiver = new Receiver({
+    this.#receiver = new Receiver({
       instanceId: this.instanceId,
       ingest: this.#ingest,
-      unhealthy: () => this.store.health.problem(),
+      unhealthy: () => this.#store.health.problem(),
       limits: this.#tuning.receiverLimits,
     });
-    this.heartbeat = new Heartbeat({
+    this.#heartbeat = new Heartbeat({
       url: () => this.#settings.ilertHeartbeatUrl,
-      unhealthy: () => this.unhealthyReason(),
+      unhealthy: () => this.#unhealthyReason(),
       ...(options.tuning?.heartbeatIntervalMs ? { intervalMs: options.tuning.heartbeatIntervalMs } : {}),
     });
-    this.reconciler = new Reconciler({
-      store: this.store,
-      api: () => this.levelApi(),
+    this.#reconciler = new Reconciler({
+      store: this.#store,
+      api: () => this.#levelApi(),
       ingest: (envelope, alert) => this.#ingestMadeUp('reconciled', '/reconcile', envelope, alert),
-      runningTestAlertId: () => this.integrationTest.runningTestAlertId(),
+      runningTestAlertId: () => this.#integrationTest.runningTestAlertId(),
       ...(this.#tuning.reconcileIntervalMs ? { intervalMs: this.#tuning.reconcileIntervalMs } : {}),
     });
-    this.ilertState = new IlertStateSync({
-      store: this.store,
+    this.#ilertState = new IlertStateSync({
+      store: this.#store,
       announce: this.#announce,
-      api: () => this.ilertApi(),
+      api: () => this.#ilertApi(),
       integrationKeys: () =>
         [this.#settings.ilertIntegrationKey, ...this.#settings.ilertTargets.map((target) => target.integrationKey)].filter((key): key is string => Boolean(key)),
       ...(this.#tuning.ilertPollMs ? { intervalMs: this.#tuning.ilertPollMs } : {}),
     });
-    this.setup = new SetupService({
+    this.#setup = new SetupService({
       settings: () => this.#settings,
       instanceId: this.instanceId,
       receiverUrl: () => this.receiverUrl,
-      ilertApi: (apiKey) => this.ilertApi(apiKey),
+      ilertApi: (apiKey) => this.#ilertApi(apiKey),
       announce: this.#announce,
     });
-    this.integrationTest = new IntegrationTestRunner({
-      store: this.store,
+    this.#integrationTest = new IntegrationTestRunner({
+      store: this.#store,
       announce: this.#announce,
       webhookUrl: () => {
         if (this.#settings.publicUrl) return { url: `${this.#settings.publicUrl}${WEBHOOK_PATH}`, public: true };
         return this.receiverUrl ? { url: this.receiverUrl, public: false } : undefined;
       },
       secret: () => this.#settings.levelWebhookSecret,
-      ilertApi: () => this.ilertApi(),
+      ilertApi: () => this.#ilertApi(),
       sendsEvents: () => !this.#settings.ilertPassThroughUrl,
       ingest: (envelope, alert) => this.#ingestMadeUp('test', '/setup/test', envelope, alert),
       hopTimeoutMs: this.#tuning.testHopTimeoutMs,
       pollMs: this.#tuning.testPollMs,
     });
-    this.store.changes.on('change', (change) => this.events.emit('change', change));
-    this.store.health.on('change', () => this.#announce('store-health'));
+    this.#store.changes.on('change', (change) => this.events.emit('change', change));
+    this.#store.health.on('change', () => this.#announce('store-health'));
     const subscribe = (listener: (change: RelayChange) => void) => {
       this.events.on('change', listener);
       return () => this.events.off('change', listener);
@@ -200,7 +204,7 @@ export class Relay {
     this.#batcher = new ChangeBatcher(subscribe, (changes) => this.#publish(changes), this.#tuning.changeBatchMs);
     // Primed when the first listener comes, so alerts already active then are not announced again.
     (this.events as EventEmitter).on('newListener', (name: string) => {
-      if (name === 'notable') this.#alertWatcher ??= new AlertWatcher(this.read);
+      if (name === 'notable') this.#alertWatcher ??= new AlertWatcher(this.#read);
     });
   }
 
@@ -208,11 +212,11 @@ export class Relay {
   #appVersion = 0;
 
   get #version(): number {
-    return this.store.version + this.#appVersion;
+    return this.#store.version + this.#appVersion;
   }
 
   readonly #announce = (topic: AppTopic): void => {
-    if (this.store.closed) return;
+    if (this.#store.closed) return;
     this.#appVersion++;
     this.events.emit('change', { kind: 'app', topic });
   };
@@ -225,26 +229,66 @@ export class Relay {
     }
   }
 
+  /**
+   * The contract's methods, on this relay's parts. `door` is the admin door serving them, when
+   * there is one (the headless relay); the desktop app's own window has none.
+   */
+  handlers(settings: SettingsService, door?: () => AdminDoor | undefined): Handlers {
+    return createHandlers(this.#parts, settings, door);
+  }
+
+  /** Test-only: see testing-seam.ts. */
+  get [forTests]() {
+    return this.#parts;
+  }
+
+  /** What the handlers need, and the rest of the parts for the test seam. */
+  get #parts() {
+    return {
+      store: this.#store,
+      read: this.#read,
+      outbox: this.#outbox,
+      team: this.#team,
+      setup: this.#setup,
+      integrationTest: this.#integrationTest,
+      directory: this.#directory,
+      router: this.#router,
+      reconciler: this.#reconciler,
+      forwarder: this.#forwarder,
+      receiver: this.#receiver,
+      heartbeat: this.#heartbeat,
+      ilertState: this.#ilertState,
+      levelApi: () => this.#levelApi(),
+      status: () => this.status(),
+      acceptAlert: (levelAlertId, acceptedBy) => this.acceptAlert(levelAlertId, acceptedBy),
+      rerunDelivery: (id) => this.#rerunDelivery(id),
+      rerunJob: (id) => this.#rerunJob(id),
+      retryFailed: (filter) => this.#retryFailed(filter),
+      pauseTarget: (target, pausedBy) => this.#pauseTarget(target, pausedBy),
+      resumeTarget: (target) => this.#resumeTarget(target),
+    } satisfies RelayParts & Record<string, unknown>;
+  }
+
   /** Queues an ilert ACCEPT for the alert, behind its ALERT; returns the job's id. */
   acceptAlert(levelAlertId: string, acceptedBy: string): number {
-    return this.store.enqueueAccept(levelAlertId, acceptedBy);
+    return this.#store.enqueueAccept(levelAlertId, acceptedBy);
   }
 
   /**
    * Holds a target's events in the outbox (ilert maintenance) until resumed, across restarts.
    * Only a target the relay knows can be paused, so a typo cannot look like a pause that works.
    */
-  pauseTarget(target: string, pausedBy: string): void {
+  #pauseTarget(target: string, pausedBy: string): void {
     if (!this.#knownTargets().has(target)) throw new NotFoundError(`no ilert target named “${target}”`);
-    this.pauses.pause(target, pausedBy, Date.now());
-    this.forwarder.pause(target);
+    this.#pauses.pause(target, pausedBy, Date.now());
+    this.#forwarder.pause(target);
     this.#announce('forwarding');
   }
 
   /** Sends a paused target's backlog, in the usual order; resuming a target that is not paused does nothing. */
-  resumeTarget(target: string): boolean {
-    const wasPaused = this.pauses.resume(target);
-    this.forwarder.resume(target);
+  #resumeTarget(target: string): boolean {
+    const wasPaused = this.#pauses.resume(target);
+    this.#forwarder.resume(target);
     if (wasPaused) this.#announce('forwarding');
     return wasPaused;
   }
@@ -258,7 +302,7 @@ export class Relay {
     return [...facts.jobs.keys()]
       .map((target) => ({ target, waiting: waitingFor(facts, target) }))
       .filter((row) => row.waiting > 0)
-      .map((row) => ({ ...row, perMinute, drainMs: Math.round((row.waiting / perMinute) * 60_000), rateLimited: this.forwarder.waitsForRateLimit(row.target) }));
+      .map((row) => ({ ...row, perMinute, drainMs: Math.round((row.waiting / perMinute) * 60_000), rateLimited: this.#forwarder.waitsForRateLimit(row.target) }));
   }
 
   #knownTargets(): Set<string> {
@@ -267,40 +311,40 @@ export class Relay {
 
   /** The machine woke from sleep: Level may have alerted meanwhile, so reconcile now. */
   wake(): void {
-    this.reconciler.wake();
+    this.#reconciler.wake();
   }
 
   /** What a person starting the relay should be told at once: a store that cannot write, settings that cannot work. */
   warnings(): string[] {
-    const storeProblem = this.store.health.problem();
+    const storeProblem = this.#store.health.problem();
     return [...(storeProblem ? [`${storeProblem}: webhooks are answered 503 until it can`] : []), ...configurationProblems(this.#settings)];
   }
 
   /** How the admin door tells members by their tokens, and pairs new ones. */
   get teamDoor(): TeamDoor {
-    return this.team;
+    return this.#team;
   }
 
   /** Level's API, when a key is set; one client per URL and key, so its retry state is shared. */
-  levelApi(): LevelApi | undefined {
+  #levelApi(): LevelApi | undefined {
     const { levelApiKey, levelApiUrl } = this.#settings;
     if (!levelApiKey) return undefined;
     const key = `${levelApiUrl}\n${levelApiKey}`;
-    if (this.#levelApi?.key !== key) this.#levelApi = { key, api: new LevelApi({ baseUrl: levelApiUrl, apiKey: levelApiKey }) };
-    return this.#levelApi.api;
+    if (this.#levelClient?.key !== key) this.#levelClient = { key, api: new LevelApi({ baseUrl: levelApiUrl, apiKey: levelApiKey }) };
+    return this.#levelClient.api;
   }
 
   /** ilert's REST API with the user API key, when one is set. */
-  ilertApi(apiKey = this.#settings.ilertApiKey): IlertApi | undefined {
+  #ilertApi(apiKey = this.#settings.ilertApiKey): IlertApi | undefined {
     if (!apiKey) return undefined;
     const key = `${this.#settings.ilertApiUrl}\n${apiKey}`;
-    if (this.#ilertApi?.key !== key) {
-      this.#ilertApi = {
+    if (this.#ilertClient?.key !== key) {
+      this.#ilertClient = {
         key,
         api: new IlertApi({ apiUrl: this.#settings.ilertApiUrl, apiKey, ...(this.#tuning.ilertApiWindowMs ? { windowMs: this.#tuning.ilertApiWindowMs } : {}) }),
       };
     }
-    return this.#ilertApi.api;
+    return this.#ilertClient.api;
   }
 
   #resolveTarget(target: string): ResolvedTarget | undefined {
@@ -317,7 +361,7 @@ export class Relay {
   #refreshDirectory(envelope: Envelope): void {
     const type = envelope.event_type;
     if (!(GROUP_EVENT_TYPES as readonly string[]).includes(type) && !(DEVICE_EVENT_TYPES as readonly string[]).includes(type)) return;
-    this.directory.refreshFromWebhook(envelope).catch((error: unknown) => console.error(`level: could not refresh ${envelope.data.id}: ${(error as Error).message}`));
+    this.#directory.refreshFromWebhook(envelope).catch((error: unknown) => console.error(`level: could not refresh ${envelope.data.id}: ${(error as Error).message}`));
   }
 
   /** Events the relay makes up itself (reconciliation) go through the same ingest as webhooks. */
@@ -329,16 +373,16 @@ export class Relay {
    * Why the relay should not tell ilert it is alive: the receiver is down, or work is waiting and
    * nothing has reached ilert for ten minutes (forwarding is stuck).
    */
-  unhealthyReason(now = Date.now()): string | undefined {
-    if (!this.receiver.listening) return 'the receiver is not listening';
-    const storeProblem = this.store.health.problem(now);
+  #unhealthyReason(now = Date.now()): string | undefined {
+    if (!this.#receiver.listening) return 'the receiver is not listening';
+    const storeProblem = this.#store.health.problem(now);
     if (storeProblem) return storeProblem;
-    const facts = this.store.facts();
+    const facts = this.#store.facts();
     // Work held for a paused target is maintenance, not a fault: ilert must not be told the relay is down.
-    const paused = new Set(this.pauses.all().map((pause) => pause.target));
+    const paused = new Set(this.#pauses.all().map((pause) => pause.target));
     const waiting = [...facts.jobs].reduce((sum, [target, jobs]) => (paused.has(target) ? sum : sum + jobs.queued + jobs.in_flight), 0);
     if (waiting === 0 || (facts.lastDeliveredAt ?? 0) >= now - STUCK_AFTER_MS) return undefined;
-    const oldest = this.outbox.oldestWaitingSince();
+    const oldest = this.#outbox.oldestWaitingSince();
     if (oldest === undefined || oldest >= now - STUCK_AFTER_MS) return undefined;
     return `forwarding is stuck: ${waiting} events waiting, none delivered to ilert for 10 minutes`;
   }
@@ -352,15 +396,15 @@ export class Relay {
     const keysChanged = settings.ilertApiKey !== this.#settings.ilertApiKey || settings.ilertIntegrationKey !== this.#settings.ilertIntegrationKey;
     this.#settings = settings;
     if (keysChanged) {
-      this.ilertState.reset();
-      this.setup.alertSourceProblems.clear();
+      this.#ilertState.reset();
+      this.#setup.alertSourceProblems.clear();
     }
-    this.forwarder.wake();
+    this.#forwarder.wake();
     this.#announce('settings');
   }
 
   #ingestPolicy(): IngestPolicy {
-    return { highPrioritySeverities: this.#settings.highPrioritySeverities, routeFor: (alert) => this.router.routeFor(alert) };
+    return { highPrioritySeverities: this.#settings.highPrioritySeverities, routeFor: (alert) => this.#router.routeFor(alert) };
   }
 
   #pruning: Promise<{ deliveries: number; jobs: number }> | undefined;
@@ -381,11 +425,11 @@ export class Relay {
   }
 
   async #pruneInBatches(before: number): Promise<{ deliveries: number; jobs: number }> {
-    this.team.prune(before);
+    this.#team.prune(before);
     const total = { deliveries: 0, jobs: 0 };
     let cursor = 0;
-    while (!this.store.closed) {
-      const batch = this.store.pruneBatch(before, cursor);
+    while (!this.#store.closed) {
+      const batch = this.#store.pruneBatch(before, cursor);
       total.deliveries += batch.deliveries;
       total.jobs += batch.jobs;
       cursor = batch.cursor;
@@ -397,32 +441,39 @@ export class Relay {
 
   async start(): Promise<AddressInfo> {
     this.#retention.start();
-    this.forwarder.start();
+    this.#forwarder.start();
     try {
-      this.#address = await this.receiver.listen(this.#settings.port, this.#settings.host);
+      this.#address = await this.#receiver.listen(this.#settings.port, this.#settings.host);
     } catch (error) {
-      await this.forwarder.stop();
+      await this.#forwarder.stop();
       throw error;
     }
-    this.heartbeat.start();
-    this.reconciler.start();
-    this.ilertState.start();
+    this.#heartbeat.start();
+    this.#reconciler.start();
+    this.#ilertState.start();
     this.#sourceChecks.start();
-    if (this.#settings.tunnel !== 'off') this.setup.startTunnel(this.#settings.tunnel);
-    if (this.levelApi()) this.directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
+    if (this.#settings.tunnel !== 'off') this.#setup.startTunnel(this.#settings.tunnel);
+    if (this.#levelApi()) this.#directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
     return this.#address;
   }
 
-  /** Stop accepting, answer what is in progress, finish in-flight ilert requests, close the database. */
-  async stop(): Promise<void> {
+  #stopping: Promise<void> | undefined;
+
+  /** Stop accepting, answer what is in progress, finish in-flight ilert requests, close the database. Once, whoever asks. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
     await Promise.all([this.#retention.stop(), this.#sourceChecks.stop()]);
     await this.#pruning?.catch(() => undefined);
-    this.integrationTest.cancel();
-    await Promise.all([this.heartbeat.stop(), this.reconciler.stop(), this.ilertState.stop(), this.setup.stop()]);
-    if (this.receiver.listening) await this.receiver.close();
-    await this.forwarder.stop();
+    this.#integrationTest.cancel();
+    await Promise.all([this.#heartbeat.stop(), this.#reconciler.stop(), this.#ilertState.stop(), this.#setup.stop()]);
+    if (this.#receiver.listening) await this.#receiver.close();
+    await this.#forwarder.stop();
     this.#batcher.close();
-    this.store.close();
+    this.#store.close();
   }
 
   get receiverUrl(): string | undefined {
@@ -443,31 +494,31 @@ export class Relay {
     const cached = this.#statusCache;
     if (cached && cached.version === this.#version && now - cached.at < STATUS_CACHE_MS) return cached.value;
     const version = this.#version;
-    const facts = this.store.facts();
+    const facts = this.#store.facts();
     let queueDepth = 0;
     let failedJobs = 0;
     for (const jobs of facts.jobs.values()) {
       queueDepth += jobs.queued + jobs.in_flight;
       failedJobs += jobs.failed;
     }
-    const lastDeliveryAt = this.read.lastDeliveryAt();
-    const attempt = this.read.lastAttempt();
+    const lastDeliveryAt = this.#read.lastDeliveryAt();
+    const attempt = this.#read.lastAttempt();
     const value: RelayStatusView = {
-      receiverListening: this.receiver.listening,
+      receiverListening: this.#receiver.listening,
       receiverUrl: this.receiverUrl,
       queueDepth,
       failedJobs,
       lastDeliveryAt,
       ilertReachable: attempt ? attempt.statusCode !== null : undefined,
       lastAttemptAt: attempt?.startedAt,
-      heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.heartbeat.state },
+      heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.#heartbeat.state },
       ilert: ilertSummary(facts),
       diagnoses: this.diagnoses(now, facts),
-      publicUrl: this.#settings.publicUrl ?? this.setup.tunnelState()?.publicUrl,
-      tunnel: this.setup.tunnelState(),
-      ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
+      publicUrl: this.#settings.publicUrl ?? this.#setup.tunnelState()?.publicUrl,
+      tunnel: this.#setup.tunnelState(),
+      ilertState: this.#ilertApi() ? this.#ilertState.view() : undefined,
       backlog: this.#backlog(facts),
-      pausedTargets: this.pauses.all().map(({ target, pausedAt, pausedBy }) => ({ target, pausedAt, pausedBy, waiting: waitingFor(facts, target) })),
+      pausedTargets: this.#pauses.all().map(({ target, pausedAt, pausedBy }) => ({ target, pausedAt, pausedBy, waiting: waitingFor(facts, target) })),
     };
     this.#statusCache = { version, at: now, value };
     return value;
@@ -478,38 +529,38 @@ export class Relay {
    * severity, both from counters — never a listing of the alerts.
    */
   traySnapshot(): { status: RelayStatusView; alerts: { counts: Record<string, number> } } {
-    return { status: this.status(), alerts: { counts: this.store.facts().activeAlerts } };
+    return { status: this.status(), alerts: { counts: this.#store.facts().activeAlerts } };
   }
 
-  diagnoses(now = Date.now(), facts = this.store.facts()) {
+  diagnoses(now = Date.now(), facts = this.#store.facts()) {
     const settings = this.#settings;
     const configuredTargets = new Set(settings.ilertTargets.map((target) => target.name));
     if (settings.ilertIntegrationKey || settings.ilertPassThroughUrl) configuredTargets.add(DEFAULT_TARGET);
     return diagnose(
-      this.store,
+      this.#store,
       {
         now,
         settings,
-        startedAt: this.startedAt,
-        receiverListening: this.receiver.listening,
-        webhookUrl: this.setup.webhookUrl(),
-        tunnel: this.setup.tunnelState(),
-        reachability: this.setup.lastReachability,
-        alertSourceProblems: this.setup.alertSourceProblems,
+        startedAt: this.#startedAt,
+        receiverListening: this.#receiver.listening,
+        webhookUrl: this.#setup.webhookUrl(),
+        tunnel: this.#setup.tunnelState(),
+        reachability: this.#setup.lastReachability,
+        alertSourceProblems: this.#setup.alertSourceProblems,
         configuredTargets,
-        heartbeatError: settings.ilertHeartbeatUrl ? this.heartbeat.state.lastError : undefined,
-        levelApiError: this.levelApi() ? this.directory.lastSyncError : undefined,
-        ilertState: this.ilertApi() ? this.ilertState.view() : undefined,
-        storeProblem: this.store.health.problem(now),
-        unrecordedOutcomes: this.forwarder.unrecordedOutcomes,
+        heartbeatError: settings.ilertHeartbeatUrl ? this.#heartbeat.state.lastError : undefined,
+        levelApiError: this.#levelApi() ? this.#directory.lastSyncError : undefined,
+        ilertState: this.#ilertApi() ? this.#ilertState.view() : undefined,
+        storeProblem: this.#store.health.problem(now),
+        unrecordedOutcomes: this.#forwarder.unrecordedOutcomes,
       },
       facts,
     );
   }
 
   /** Runs a stored inbound delivery through the whole pipeline again; dedup still protects ilert. */
-  async rerunDelivery(deliveryId: number): Promise<WebhookResult> {
-    const stored = this.read.storedRequest(deliveryId);
+  async #rerunDelivery(deliveryId: number): Promise<WebhookResult> {
+    const stored = this.#read.storedRequest(deliveryId);
     if (!stored) throw new NotFoundError(`no delivery ${deliveryId}`);
     if (stored.truncated) throw new NotFoundError(`delivery ${deliveryId} failed authentication, so only its first bytes were kept: there is nothing to run again`);
     if (!stored.body) throw new NotFoundError(`delivery ${deliveryId} has no stored body to run again`);
@@ -520,8 +571,8 @@ export class Relay {
   }
 
   /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */
-  rerunJob(jobId: number): void {
-    if (!this.outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
+  #rerunJob(jobId: number): void {
+    if (!this.#outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
   }
 
   /**
@@ -529,13 +580,13 @@ export class Relay {
    * nobody confirms each one, so the ALERT of an alert that is over is left alone: it would open
    * the alert again in ilert.
    */
-  retryFailed(filter?: DeliveryFilter): { count: number; skipped: number } {
-    const ids = filter ? this.#failedJobsMatching(filter) : this.outbox.failedJobIds();
+  #retryFailed(filter?: DeliveryFilter): { count: number; skipped: number } {
+    const ids = filter ? this.#failedJobsMatching(filter) : this.#outbox.failedJobIds();
     let count = 0;
     let skipped = 0;
     for (const id of ids) {
-      if (this.outbox.resolvedAlertOf(id)) skipped++;
-      else if (this.outbox.rerun(id, Date.now())) count++;
+      if (this.#outbox.resolvedAlertOf(id)) skipped++;
+      else if (this.#outbox.rerun(id, Date.now())) count++;
     }
     return { count, skipped };
   }
@@ -543,7 +594,7 @@ export class Relay {
   #failedJobsMatching(filter: DeliveryFilter): number[] {
     const ids: number[] = [];
     for (let offset = 0; offset < BULK_RETRY_LIMIT; offset += 500) {
-      const page = this.read.listDeliveries({ ...filter, statuses: ['failed'] }, { offset, limit: 500 });
+      const page = this.#read.listDeliveries({ ...filter, statuses: ['failed'] }, { offset, limit: 500 });
       for (const row of page.rows) if (row.job?.status === 'failed') ids.push(row.job.id);
       if (page.rows.length < 500) break;
     }
@@ -558,8 +609,4 @@ const BULK_RETRY_LIMIT = 10_000;
 function waitingFor(facts: StoreFacts, target: string): number {
   const jobs = facts.jobs.get(target);
   return jobs ? jobs.queued + jobs.in_flight : 0;
-}
-
-export class NotFoundError extends Error {
-  override readonly name = 'NotFoundError';
 }

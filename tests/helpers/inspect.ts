@@ -1,6 +1,7 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type { Relay } from '../../electron/core/relay.ts';
 import type { Store } from '../../electron/core/store/store.ts';
+import { forTests } from '../../electron/core/testing-seam.ts';
 
 type Row = Record<string, unknown>;
 
@@ -10,7 +11,7 @@ type Row = Record<string, unknown>;
  * state a test starts from (a job queued long ago, rows aged past retention), and says so.
  */
 export function inspect(target: Relay | Store) {
-  const sql = ('sql' in target ? target : target.store).sql;
+  const sql = ('sql' in target ? target : target[forTests].store).sql;
   const reading = (query: string) => {
     if (!/^\s*(SELECT|WITH)\b/i.test(query)) throw new Error(`inspect reads only; use arrange() to write: ${query}`);
     return sql.get(query);

@@ -5,12 +5,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { Relay, type RelayTuning } from '../../electron/core/relay.ts';
-import { resolveSettings, type SettingsInput } from '../../electron/core/settings.ts';
+import type { Handlers } from '../../shared/contract.ts';
+import { bootRelay } from '../../electron/core/boot.ts';
+import type { Relay, RelayTuning } from '../../electron/core/relay.ts';
+import { SettingsFile } from '../../electron/core/settings-file.ts';
+import { SettingsService } from '../../electron/core/settings-service.ts';
+import type { SettingsInput } from '../../electron/core/settings.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 export { INTEGRATION_KEY } from '../fakes/fake-ilert.ts';
+export { forTests } from '../../electron/core/testing-seam.ts';
+export { OWNER } from '../../electron/core/api/handlers.ts';
 
 /** Fast retries for tests; the defaults (seconds, then minutes) are unit-tested separately. */
 export const FAST_TUNING: RelayTuning = {
@@ -33,23 +39,30 @@ export function tempDataDir(prefix = 'relay-test-'): string {
 
 export interface InProcessRelay {
   relay: Relay;
+  /** The contract, as the dashboard calls it (as the owner: pass a caller for anyone else). */
+  api: Handlers;
   url: string;
   dataDir: string;
   stop(): Promise<void>;
 }
 
-/** A real relay (real HTTP listener, real SQLite file) in this process, on an ephemeral port. */
+/**
+ * A real relay (real HTTP listener, real SQLite file) in this process, on an ephemeral port, booted
+ * as the hosts boot it: `settings` are written to its settings file first.
+ */
 export async function startRelay(settings: SettingsInput = {}, tuning: RelayTuning = FAST_TUNING, dataDir = tempDataDir()): Promise<InProcessRelay> {
-  const resolved = resolveSettings({ port: 0, levelWebhookSecret: SECRET, ...settings }, {});
-  const relay = new Relay({ dataDir, settings: resolved, tuning });
-  await relay.start();
+  const file = new SettingsFile(dataDir);
+  file.update({ port: 0, levelWebhookSecret: SECRET, ...settings });
+  // Only called for a change made after start-up, when `booted` is set.
+  const service = new SettingsService(file, {}, (changed) => booted.relay.applySettings(changed));
+  const booted = await bootRelay({ dataDir, settings: service, tuning, receiverRequired: true });
+  const { relay, handlers } = booted;
   return {
     relay,
+    api: handlers,
     url: relay.receiverUrl!,
     dataDir,
-    stop: async () => {
-      if (!relay.store.closed) await relay.stop();
-    },
+    stop: () => relay.stop(),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { Relay } from '../../electron/core/relay.ts';
 import type { Store } from '../../electron/core/store/store.ts';
 import { inspect } from './inspect.ts';
 
@@ -26,9 +27,9 @@ export function waitForEvent<T>(emitter: EventEmitter, event: string, check: () 
   });
 }
 
-/** Resolves with check()'s first truthy value, re-checked after every store change. */
-export function waitForStore<T>(store: Store, check: () => T | undefined | false | null, timeoutMs = 5000, what = 'store condition'): Promise<T> {
-  return waitForEvent(store.changes as EventEmitter, 'change', check, timeoutMs, what);
+/** Resolves with check()'s first truthy value, re-checked after every change the relay reports. */
+export function waitForChange<T>(relay: Relay, check: () => T | undefined | false | null, timeoutMs = 5000, what = 'store condition'): Promise<T> {
+  return waitForEvent(relay.events as EventEmitter, 'change', check, timeoutMs, what);
 }
 
 export interface JobRow {
@@ -43,10 +44,10 @@ export interface JobRow {
   last_error: string | null;
 }
 
-export function jobsFor(store: Store, alertKey: string): JobRow[] {
-  return inspect(store).rows('SELECT * FROM outbox WHERE alert_key = ? ORDER BY id', alertKey) as unknown as JobRow[];
+export function jobsFor(relay: Relay | Store, alertKey: string): JobRow[] {
+  return inspect(relay).rows('SELECT * FROM outbox WHERE alert_key = ? ORDER BY id', alertKey) as unknown as JobRow[];
 }
 
-export function attemptsFor(store: Store, jobId: number): Record<string, unknown>[] {
-  return inspect(store).rows('SELECT * FROM attempts WHERE outbox_id = ? ORDER BY id', jobId) as Record<string, unknown>[];
+export function attemptsFor(relay: Relay | Store, jobId: number): Record<string, unknown>[] {
+  return inspect(relay).rows('SELECT * FROM attempts WHERE outbox_id = ? ORDER BY id', jobId) as Record<string, unknown>[];
 }

@@ -6,11 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AdminServer } from '../../electron/core/admin/admin-server.ts';
 import { BATCH_INTERVAL_MS } from '../../electron/core/change-batcher.ts';
-import { createHandlers } from '../../electron/core/api/handlers.ts';
 import { methods } from '../../shared/contract.ts';
-import { SettingsFile } from '../../electron/core/settings-file.ts';
-import { SettingsService } from '../../electron/core/settings-service.ts';
-import { startRelay, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
+import { startRelay, SECRET, tempDataDir, OWNER } from '../helpers/relay-harness.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { inspect } from '../helpers/inspect.ts';
@@ -20,8 +17,7 @@ fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>da
 fs.writeFileSync(path.join(tempDataDir(), 'secret.txt'), 'not for you');
 
 const harness = await startRelay();
-const settings = new SettingsService(new SettingsFile(harness.dataDir), {}, (changed) => harness.relay.applySettings(changed));
-const admin = new AdminServer({ handlers: createHandlers(harness.relay, settings), rendererDir });
+const admin = new AdminServer({ handlers: harness.api, rendererDir });
 const { port } = await admin.listen(0);
 const base = `http://127.0.0.1:${port}`;
 const auth = { authorization: `Bearer ${admin.token}` };
@@ -180,7 +176,7 @@ test('pushed changes are batched: a burst of 1,000 deliveries arrives as a handf
   const messages: { deliveries: number[] }[] = [];
   const delivered = new Set<number>();
   // Earlier tests' deliveries may still be in a pending batch: only the burst's (newer) ids count.
-  const before = harness.relay.read.listDeliveries({}, { offset: 0, limit: 1 }).anchorId;
+  const before = (await harness.api.listDeliveries({ filter: {}, offset: 0, limit: 1 }, OWNER)).anchorId;
   const listener = (changes: { deliveries: number[] }) => {
     const burst = changes.deliveries.filter((id) => id > before);
     if (burst.length === 0) return;

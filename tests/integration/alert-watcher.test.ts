@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, FAST_TUNING, SECRET, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
-import { waitForEvent, waitForStore, jobsFor } from '../helpers/wait.ts';
+import { waitForEvent, waitForChange, jobsFor } from '../helpers/wait.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -23,11 +23,11 @@ test('store changes become "new alert", "resolved" and "gave up" events, once ea
     await sender.deliver(fresh);
     await sender.deliver(alertEvent({ eventType: 'alert_active', alertId: existing.data.id }));
     await sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: fresh.data.id, occurredAt: new Date(Date.now() + 1000).toISOString() }));
-    await waitForStore(harness.relay.store, () => harness.relay.status().queueDepth === 0, 5000, 'the queue to drain');
+    await waitForChange(harness.relay, () => harness.relay.status().queueDepth === 0, 5000, 'the queue to drain');
     ilert.mode = { kind: 'status', status: 400, body: JSON.stringify({ message: 'bad event' }) };
     const doomed = alertEvent();
     await sender.deliver(doomed);
-    await waitForStore(harness.relay.store, () => jobsFor(harness.relay.store, `level-alert-${doomed.data.id}`)[0]?.status === 'failed');
+    await waitForChange(harness.relay, () => jobsFor(harness.relay, `level-alert-${doomed.data.id}`)[0]?.status === 'failed');
     await waitForEvent(harness.relay.events as EventEmitter, 'notable', () => seen.some((entry) => entry.startsWith('gave-up')), 5000, 'the gave-up event');
     assert.deepEqual(
       seen.filter((entry) => entry.startsWith('alert:')),

@@ -1,6 +1,5 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHandlers } from '../../electron/core/api/handlers.ts';
 import { callMethod } from '../../electron/core/api/handlers.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
@@ -8,7 +7,7 @@ import type { MethodName, SettingMetadata } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, SECRET, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
-import { waitForStore } from '../helpers/wait.ts';
+import { waitForChange } from '../helpers/wait.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 
 const ilert = await new FakeIlert().start();
@@ -16,7 +15,7 @@ const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: 
 const settingsFile = new SettingsFile(harness.dataDir);
 settingsFile.update({ levelWebhookSecret: SECRET, ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, port: 0 });
 const service = new SettingsService(settingsFile, { RELAY_ADMIN_PORT: '9999' }, (changed) => harness.relay.applySettings(changed));
-const handlers = createHandlers(harness.relay, service);
+const handlers = harness.relay.handlers(service);
 after(async () => {
   await harness.stop();
   await ilert.stop();
@@ -36,7 +35,7 @@ await sender.deliver(cpu);
 const badRaw = JSON.stringify(alertEvent());
 await sender.postRaw(badRaw, { 'x-level-signature': sign('other', badRaw) });
 await ilert.waitFor(() => ilert.events.length === 2);
-await waitForStore(harness.relay.store, () => harness.relay.status().queueDepth === 0);
+await waitForChange(harness.relay, () => harness.relay.status().queueDepth === 0);
 
 test('the delivery log lists newest first, with the ilert job under each alert delivery', async () => {
   const page = await call('listDeliveries', {});
@@ -218,7 +217,7 @@ test('re-running the ALERT of a resolved alert is refused, or sent with its RESO
   await level.deliver(alertEvent({ eventType: 'alert_resolved', alertId: raid.data.id, name: raid.data.name, severity: 'critical', hostname: 'NAS-01' }));
   const alertKey = `level-alert-${raid.data.id}`;
   await ilert.waitFor(() => ilert.alertByKey(alertKey)?.status === 'RESOLVED', 5000, 'resolved in ilert');
-  await waitForStore(harness.relay.store, () => harness.relay.status().queueDepth === 0);
+  await waitForChange(harness.relay, () => harness.relay.status().queueDepth === 0);
   const { rows } = (await call('listDeliveries', { filter: { search: 'RAID degraded', eventTypes: ['alert_active'] } })) as { rows: { job?: { id: number } }[] };
   const alertJob = rows[0]!.job!.id;
   const sent = ilert.eventsFor(alertKey).length;
@@ -254,9 +253,9 @@ test('bulk retry takes the delivery log’s filter, and leaves the ALERTs of res
   const ups = alertEvent({ severity: 'critical', name: 'UPS on battery', hostname: 'UPS-01' });
   const over = alertEvent({ severity: 'critical', name: 'Disk latency high', hostname: 'SQL-01' });
   for (const event of [printer, ups, over]) await level.deliver(event);
-  await waitForStore(harness.relay.store, () => harness.relay.status().failedJobs >= 3, 5000, 'three failed');
+  await waitForChange(harness.relay, () => harness.relay.status().failedJobs >= 3, 5000, 'three failed');
   await level.deliver(alertEvent({ eventType: 'alert_resolved', alertId: over.data.id, name: over.data.name, severity: 'critical', hostname: 'SQL-01' }));
-  await waitForStore(harness.relay.store, () => harness.relay.status().queueDepth === 0, 5000, 'settled');
+  await waitForChange(harness.relay, () => harness.relay.status().queueDepth === 0, 5000, 'settled');
   ilert.mode = { kind: 'ok' };
 
   const filtered = (await call('retryAllFailed', { filter: { search: 'Printer' } })) as { count: number; skipped: number };

@@ -9,8 +9,8 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
-import { INTEGRATION_KEY, ROOT, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
-import { waitForEvent, waitForStore } from '../helpers/wait.ts';
+import { INTEGRATION_KEY, ROOT, SECRET, startRelay, type InProcessRelay, forTests } from '../helpers/relay-harness.ts';
+import { waitForEvent, waitForChange } from '../helpers/wait.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import type { Diagnosis } from '../../shared/contract.ts';
 
@@ -40,7 +40,7 @@ function find(harness: InProcessRelay, id: string, now?: number): Diagnosis {
 
 test('nothing arrives: the tunnel is down (cloudflared died, or is not installed)', async () => {
   const harness = await relayWith({ tunnel: 'quick', cloudflaredPath: path.join(ROOT, 'tests/fakes/no-such-cloudflared') });
-  await waitForEvent(harness.relay.events, 'change', () => harness.relay.setup.tunnelState()?.status === 'not-installed', 5000, 'not-installed');
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay[forTests].setup.tunnelState()?.status === 'not-installed', 5000, 'not-installed');
   const diagnosis = find(harness, 'tunnel-down');
   assert.equal(diagnosis.level, 'error');
   assert.match(diagnosis.title, /The tunnel is not installed/);
@@ -49,13 +49,13 @@ test('nothing arrives: the tunnel is down (cloudflared died, or is not installed
   assert.equal(trayState({ status, alerts: { counts: {} }, notificationsPausedUntil: undefined, now: Date.now() }).icon, 'problem', 'the tray shows it');
 
   harness.relay.applySettings({ ...harness.relay.settings, cloudflaredPath: FAKE_CLOUDFLARED });
-  harness.relay.setup.startTunnel('quick');
-  await waitForEvent(harness.relay.events, 'change', () => harness.relay.setup.tunnelState()?.status === 'running', 5000, 'running');
+  harness.relay[forTests].setup.startTunnel('quick');
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay[forTests].setup.tunnelState()?.status === 'running', 5000, 'running');
   assert.equal(
     harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'tunnel-down'),
     false,
   );
-  await harness.relay.setup.stopTunnel();
+  await harness.relay[forTests].setup.stopTunnel();
 });
 
 test('nothing arrives: the public URL does not reach this relay, or nothing ever came', async () => {
@@ -63,11 +63,11 @@ test('nothing arrives: the public URL does not reach this relay, or nothing ever
   const other = await relayWith();
   const proxy = await startReverseProxy(new URL(other.url).origin);
   cleanups.push(() => proxy.stop());
-  const result = await harness.relay.setup.checkReachability(proxy.url);
+  const result = await harness.relay[forTests].setup.checkReachability(proxy.url);
   assert.equal(result.ok, false);
   assert.match(find(harness, 'public-url-unreachable').detail, /another relay answers at this URL/);
 
-  const reached = await harness.relay.setup.checkReachability((await startProxyFor(harness)).url);
+  const reached = await harness.relay[forTests].setup.checkReachability((await startProxyFor(harness)).url);
   assert.equal(reached.ok, true);
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: 'https://relay.example.com' });
   const later = Date.now() + 11 * 60_000;
@@ -117,16 +117,16 @@ test('one list of problems: configuration is in it, and the status says what ile
   ilert.mode = { kind: 'status', status: 503 };
   const harness = await relayWith({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url });
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
-  await waitForStore(harness.relay.store, () => harness.relay.status().ilert.text === '503, retrying', 5000, 'the 503 in the status');
+  await waitForChange(harness.relay, () => harness.relay.status().ilert.text === '503, retrying', 5000, 'the 503 in the status');
   assert.equal(harness.relay.status().ilert.tone, 'warn');
   assert.match(find(harness, 'ilert-unavailable:default').title, /^ilert answers 503/);
   ilert.mode = { kind: 'ok' };
-  await waitForStore(harness.relay.store, () => harness.relay.status().ilert.text === 'reachable', 5000, 'reachable again');
+  await waitForChange(harness.relay, () => harness.relay.status().ilert.text === 'reachable', 5000, 'reachable again');
   assert.deepEqual(harness.relay.diagnoses(), []);
 
   ilert.acceptedKeys = new Set(['il1api-some-other-key']);
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
-  await waitForStore(harness.relay.store, () => harness.relay.status().ilert.text === '404 key not found', 5000, 'the 404 in the status');
+  await waitForChange(harness.relay, () => harness.relay.status().ilert.text === '404 key not found', 5000, 'the 404 in the status');
   assert.equal(harness.relay.status().ilert.tone, 'bad');
   assert.deepEqual(
     harness.relay
@@ -170,7 +170,7 @@ test('ilert refuses the integration key (404/403), or the alert source is disabl
   ilert.acceptedKeys = new Set(['il1api-some-other-key']);
   const harness = await relayWith({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url });
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
-  await waitForStore(harness.relay.store, () => harness.relay.status().failedJobs === 1, 5000, 'the job failed');
+  await waitForChange(harness.relay, () => harness.relay.status().failedJobs === 1, 5000, 'the job failed');
   const refused = find(harness, 'ilert-key-rejected:default');
   assert.match(refused.title, /ilert refuses the integration key of target “default” \(404\)/);
   assert.match(refused.detail, /wrong, or the alert source was deleted/);
@@ -196,7 +196,7 @@ test('ilert’s rate limit is reached: queue depth and expected drain time', asy
   const sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
   for (let index = 0; index < 8; index++) await sender.deliver(alertEvent());
   await ilert.waitFor(() => ilert.rateLimited.length > 0, 5000, 'a 429');
-  await waitForStore(harness.relay.store, () => harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'rate-limited'), 5000, 'diagnosed');
+  await waitForChange(harness.relay, () => harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'rate-limited'), 5000, 'diagnosed');
   const diagnosis = find(harness, 'rate-limited');
   assert.match(diagnosis.detail, /\d+ events? queued; at 3 per minute per integration key that takes about \d+ min\. ilert answered 429/);
 });
@@ -208,8 +208,8 @@ test('work waits for a target without a key; the heartbeat fails; Level’s API 
   const harness = await relayWith({ ilertHeartbeatUrl: 'http://127.0.0.1:1/api/pings/il1hbt-x', levelApiUrl: level.url, levelApiKey: 'wrong-key' });
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
   assert.match(find(harness, 'target-not-configured:default').title, /1 event waits for ilert target “default”, which has no integration key/);
-  await waitForEvent(harness.relay.events, 'change', () => harness.relay.directory.lastSyncError, 5000, 'the failed sync');
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay[forTests].directory.lastSyncError, 5000, 'the failed sync');
   assert.match(find(harness, 'level-api').detail, /Level rejected the API key/);
-  await harness.relay.heartbeat.tick();
+  await harness.relay[forTests].heartbeat.tick();
   assert.match(find(harness, 'heartbeat-failing').detail, /heartbeat ping failed/);
 });

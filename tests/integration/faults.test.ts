@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import { checkReachability } from '../../electron/core/setup/reachability.ts';
@@ -96,7 +96,7 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
   try {
     await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
     const lock = await holdWriteLock(relay.dataDir);
-    const announced = waitForEvent(relay.relay.events, 'change', () => relay.relay.store.health.failingNow, 5000, 'a change announcing the failure');
+    const announced = waitForEvent(relay.relay.events, 'change', () => relay.relay[forTests].store.health.failingNow, 5000, 'a change announcing the failure');
     const event = alertEvent();
     const order: string[] = [];
     const webhook = sender.postRaw(JSON.stringify(event)).then((answer) => {
@@ -117,7 +117,7 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
     assert.equal(unhealthy.status, 503);
     assert.equal(unhealthy.body.status, 'unhealthy');
     assert.doesNotMatch(JSON.stringify(unhealthy.body), /database/, 'the public port does not say what is wrong');
-    await relay.relay.heartbeat.tick();
+    await relay.relay[forTests].heartbeat.tick();
     assert.equal(pings(key), 1, 'no ping while the store cannot write');
     assert.match(relay.relay.status().heartbeat!.withheld!, /cannot write to the database: database is locked/);
     const diagnosis = relay.relay.status().diagnoses.find((entry) => entry.id === 'store-cannot-write');
@@ -132,9 +132,9 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
     assert.ok(reached.notes.some((note) => /reports itself unhealthy/.test(note)));
 
     await lock.release();
-    await waitForEvent(relay.relay.events, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
+    await waitForEvent(relay.relay.events, 'change', () => !relay.relay[forTests].store.health.failingNow, 5000, 'a probe write to succeed');
     assert.equal((await health(relay)).status, 200);
-    await relay.relay.heartbeat.tick();
+    await relay.relay[forTests].heartbeat.tick();
     assert.equal(pings(key), 2, 'pinging again once the store writes');
     assert.equal((await sender.postRaw(JSON.stringify(event))).status, 202, 'Level’s retry is accepted');
   } finally {
@@ -195,25 +195,25 @@ test('a tmpfs that is too small: 503 (never a false 202), the heartbeat stops an
     }
     const answers: number[] = [];
     const big = { ...alertEvent(), padding: 'x'.repeat(200_000) };
-    for (let attempt = 0; attempt < 5 && !relay.relay.store.health.failingNow; attempt++)
+    for (let attempt = 0; attempt < 5 && !relay.relay[forTests].store.health.failingNow; attempt++)
       answers.push((await sender.postRaw(JSON.stringify({ ...big, event_id: crypto.randomUUID() }))).status);
-    assert.ok(relay.relay.store.health.failingNow, `the store noticed the full disk (answers ${answers.join(', ')})`);
+    assert.ok(relay.relay[forTests].store.health.failingNow, `the store noticed the full disk (answers ${answers.join(', ')})`);
     assert.equal(answers.at(-1), 503);
     assert.ok(
       answers.every((status) => status === 202 || status === 503),
       `only 202 while there was room, then 503: ${answers.join(', ')}`,
     );
 
-    await relay.relay.heartbeat.tick();
+    await relay.relay[forTests].heartbeat.tick();
     assert.equal(pings(key), 1, 'no ping while the disk is full');
     assert.match(relay.relay.status().heartbeat!.withheld!, /cannot write to the database: .*full/);
     assert.equal((await health(relay)).status, 503);
     assert.ok(relay.relay.status().diagnoses.some((entry) => entry.id === 'store-cannot-write' && /full/.test(entry.title)));
 
     fs.rmSync(filler);
-    await waitForEvent(relay.relay.events, 'change', () => !relay.relay.store.health.failingNow, 5000, 'a probe write to succeed');
+    await waitForEvent(relay.relay.events, 'change', () => !relay.relay[forTests].store.health.failingNow, 5000, 'a probe write to succeed');
     assert.equal((await sender.postRaw(JSON.stringify(alertEvent()))).status, 202);
-    await relay.relay.heartbeat.tick();
+    await relay.relay[forTests].heartbeat.tick();
     assert.equal(pings(key), 2, 'pinging again');
   } finally {
     await relay.stop();
@@ -244,7 +244,7 @@ test('a flood of unsigned 1 MiB bodies leaves a bounded trace: size, hash and fi
     const budget = sql.row('SELECT dropped FROM rejection_budget') as { dropped: number };
     assert.equal(budget.dropped, flood - 20, 'what did not fit is counted');
     const newest = sql.row(`SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`) as { id: number };
-    const detail = relay.relay.read.getDelivery(newest.id)!;
+    const detail = await relay.api.getDelivery({ id: newest.id }, OWNER);
     assert.equal(detail.bodySize, body.length);
     assert.equal(detail.body, undefined, 'no body to re-run or copy');
     assert.equal(detail.bodyTrace?.prefix, 'a'.repeat(256));
@@ -303,13 +303,13 @@ test('many unfinished bodies: buffered bytes stay under the budget (503 + Retry-
       assert.match(answer, /^HTTP\/1\.1 503/);
       assert.match(answer, /retry-after: 5/i);
     }
-    assert.ok(relay.relay.receiver.bufferedBytes <= budget, `${relay.relay.receiver.bufferedBytes} bytes buffered`);
-    assert.ok(relay.relay.receiver.bufferedBytes > budget / 2, 'the first ones are still being received');
+    assert.ok(relay.relay[forTests].receiver.bufferedBytes <= budget, `${relay.relay[forTests].receiver.bufferedBytes} bytes buffered`);
+    assert.ok(relay.relay[forTests].receiver.bufferedBytes > budget / 2, 'the first ones are still being received');
 
     for (const socket of sockets) socket.destroy();
     const deadline = Date.now() + 5000;
-    while (relay.relay.receiver.bufferedBytes > 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(relay.relay.receiver.bufferedBytes, 0, 'aborted bodies give their bytes back');
+    while (relay.relay[forTests].receiver.bufferedBytes > 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(relay.relay[forTests].receiver.bufferedBytes, 0, 'aborted bodies give their bytes back');
     assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(alertEvent()))).status, 202);
     const abortLines = logged.filter((line) => /went away before its body was complete/.test(line));
     assert.equal(abortLines.length, 1, `one line for ${sockets.length - refused.length} aborted clients: ${JSON.stringify(logged)}`);
@@ -469,7 +469,7 @@ test('an older database is upgraded in place: bodies move out of the delivery ro
     const columns = sql.rows(`SELECT name FROM pragma_table_info('deliveries')`).map((row) => row.name);
     assert.ok(!columns.includes('body'), 'no blob left in the rows status and diagnosis read');
     assert.deepEqual({ ...(sql.row('SELECT kept, kept_bytes FROM rejection_budget') as object) }, { kept: 1, kept_bytes: 2 + 256 });
-    assert.equal(relay.relay.read.getDelivery(2)?.body, signed.toString(), 'an accepted body is whole and can be re-run');
+    assert.equal((await relay.api.getDelivery({ id: 2 }, OWNER)).body, signed.toString(), 'an accepted body is whole and can be re-run');
   } finally {
     await relay.stop();
   }
@@ -496,7 +496,7 @@ test('an event the store cannot serialise is a recorded 422, not a 5xx that Leve
       signature: 'valid' as const,
     };
     const ingest = new IngestPipeline({
-      store: relay.relay.store,
+      store: relay.relay[forTests].store,
       secrets: () => ({}),
       policy: () => ({ highPrioritySeverities: [], routeFor: () => ({ target: 'default', reason: 'test' }) }),
     });
@@ -505,7 +505,7 @@ test('an event the store cannot serialise is a recorded 422, not a 5xx that Leve
     assert.match(String(result.body.error), /^the relay could not process this event: /);
     const row = inspect(relay.relay).row('SELECT status_code, outcome, event_id FROM deliveries ORDER BY id DESC LIMIT 1');
     assert.deepEqual({ ...row }, { status_code: 422, outcome: 'rejected', event_id: parsed.envelope.event_id });
-    assert.equal(relay.relay.store.health.failingNow, false, 'not the store’s fault: the heartbeat keeps going');
+    assert.equal(relay.relay[forTests].store.health.failingNow, false, 'not the store’s fault: the heartbeat keeps going');
   } finally {
     await relay.stop();
   }

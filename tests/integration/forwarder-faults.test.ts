@@ -10,8 +10,8 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { FAST_TUNING, INTEGRATION_KEY, SECRET, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
-import { jobsFor, waitForStore } from '../helpers/wait.ts';
+import { FAST_TUNING, INTEGRATION_KEY, SECRET, startRelay, tempDataDir, forTests } from '../helpers/relay-harness.ts';
+import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import type { Clock } from '../../electron/core/forwarder/clock.ts';
 
 const ilert = await new FakeIlert({ perKeyLimit: 1000 }).start();
@@ -73,7 +73,7 @@ test('an attempt that cannot be recorded (another process holds the write lock) 
     lock = await holdWriteLock(path.join(dataDir, 'relay.sqlite'));
     ilert.mode = { kind: 'ok' };
     // ilert answers the ALERT while the database is locked: the outcome is held in memory, and said.
-    await eventually(() => harness.relay.forwarder.unrecordedOutcomes === 1, 5000, 'the held outcome');
+    await eventually(() => harness.relay[forTests].forwarder.unrecordedOutcomes === 1, 5000, 'the held outcome');
     // Whichever write failed first (this attempt, or a webhook's commit), Health says so once, with the held answer.
     const health = harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'store-not-writable' || diagnosis.id === 'store-cannot-write');
     assert.ok(health, 'the Health page says the database cannot be written');
@@ -86,10 +86,10 @@ test('an attempt that cannot be recorded (another process holds the write lock) 
       ilert.eventsFor(keyOf(active)).map((event) => event.eventType),
       ['ALERT', 'RESOLVE'],
     );
-    await waitForStore(harness.relay.store, () => jobsFor(harness.relay.store, keyOf(active)).every((job) => job.status === 'delivered'), 5000, 'both delivered');
-    const [alertJob] = jobsFor(harness.relay.store, keyOf(active));
+    await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).every((job) => job.status === 'delivered'), 5000, 'both delivered');
+    const [alertJob] = jobsFor(harness.relay, keyOf(active));
     assert.equal(alertJob!.attempts, 1, 'the held outcome was written once, not sent again');
-    assert.equal(harness.relay.forwarder.unrecordedOutcomes, 0);
+    assert.equal(harness.relay[forTests].forwarder.unrecordedOutcomes, 0);
   } finally {
     ilert.mode = { kind: 'ok' };
     await lock?.release();

@@ -1,9 +1,9 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, SECRET, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { startRelay, SECRET, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay, OWNER } from '../helpers/relay-harness.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { waitForStore, jobsFor, attemptsFor } from '../helpers/wait.ts';
+import { waitForChange, jobsFor, attemptsFor } from '../helpers/wait.ts';
 import { resolveSettings, type SettingsInput } from '../../electron/core/settings.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 import type { RelayTuning } from '../../electron/core/relay.ts';
@@ -49,9 +49,9 @@ test('an active alert reaches ilert as an ALERT and its resolve as a RESOLVE, ev
   assert.equal(resolveSent!.eventType, 'RESOLVE');
   assert.deepEqual(ilert.schemaViolations, []);
 
-  const [alertJob] = jobsFor(shared.relay.store, keyOf(active));
-  await waitForStore(shared.relay.store, () => jobsFor(shared.relay.store, keyOf(active)).every((job) => job.status === 'delivered'));
-  const [attempt] = attemptsFor(shared.relay.store, alertJob!.id);
+  const [alertJob] = jobsFor(shared.relay, keyOf(active));
+  await waitForChange(shared.relay, () => jobsFor(shared.relay, keyOf(active)).every((job) => job.status === 'delivered'));
+  const [attempt] = attemptsFor(shared.relay, alertJob!.id);
   assert.equal(attempt!.status_code, 202);
   assert.equal(typeof attempt!.latency_ms, 'number');
   assert.doesNotMatch(attempt!.request_body as string, new RegExp(INTEGRATION_KEY), 'the key is masked in the log');
@@ -65,8 +65,8 @@ test('a retried alert_active arriving after its resolve is recorded and not sent
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the RESOLVE');
   const late = await sender.deliver(active);
   assert.equal(late.acknowledged, true, 'Level still gets its 2xx');
-  const jobs = await waitForStore(shared.relay.store, () => {
-    const all = jobsFor(shared.relay.store, keyOf(active));
+  const jobs = await waitForChange(shared.relay, () => {
+    const all = jobsFor(shared.relay, keyOf(active));
     return all.length === 2 && all;
   });
   assert.equal(jobs[1]!.event_type, 'ALERT');
@@ -85,18 +85,18 @@ test('during an ilert outage events are retried with backoff and delivered on re
   ilert.mode = { kind: 'status', status: 503 };
   const active = alertEvent();
   await sender.deliver(active);
-  await waitForStore(shared.relay.store, () => jobsFor(shared.relay.store, keyOf(active))[0]!.attempts >= 3, 5000, 'three failed attempts');
-  const retrying = jobsFor(shared.relay.store, keyOf(active))[0]!;
+  await waitForChange(shared.relay, () => jobsFor(shared.relay, keyOf(active))[0]!.attempts >= 3, 5000, 'three failed attempts');
+  const retrying = jobsFor(shared.relay, keyOf(active))[0]!;
   assert.equal(retrying.status, 'queued');
   assert.equal(retrying.last_status_code, 503);
   assert.match(retrying.last_error!, /ilert answered 503: Injected failure/);
   ilert.mode = { kind: 'ok' };
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT after recovery');
-  const delivered = await waitForStore(shared.relay.store, () => {
-    const job = jobsFor(shared.relay.store, keyOf(active))[0]!;
+  const delivered = await waitForChange(shared.relay, () => {
+    const job = jobsFor(shared.relay, keyOf(active))[0]!;
     return job.status === 'delivered' && job;
   });
-  const attempts = attemptsFor(shared.relay.store, delivered.id);
+  const attempts = attemptsFor(shared.relay, delivered.id);
   assert.ok(attempts.length >= 4);
   assert.deepEqual(new Set(attempts.slice(0, -1).map((attempt) => attempt.status_code)), new Set([503]));
   assert.equal(attempts.at(-1)!.status_code, 202);
@@ -112,13 +112,13 @@ test('an ALERT and its RESOLVE both still waiting are skipped: nobody is paged f
   ilert.mode = { kind: 'status', status: 502 };
   const active = alertEvent();
   await sender.deliver(active);
-  await waitForStore(shared.relay.store, () => jobsFor(shared.relay.store, keyOf(active))[0]!.attempts >= 1, 5000, 'a failed attempt');
+  await waitForChange(shared.relay, () => jobsFor(shared.relay, keyOf(active))[0]!.attempts >= 1, 5000, 'a failed attempt');
   await sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 5) }));
   // If a retry was on the wire when the resolve arrived, both are skipped once it has failed too.
-  const jobs = await waitForStore(
-    shared.relay.store,
+  const jobs = await waitForChange(
+    shared.relay,
     () => {
-      const all = jobsFor(shared.relay.store, keyOf(active));
+      const all = jobsFor(shared.relay, keyOf(active));
       return all.every((job) => job.status === 'skipped') && all;
     },
     5000,
@@ -145,8 +145,8 @@ test('an ALERT whose outcome is unknown (ilert hung) is still resolved, never sk
     ilert.mode = { kind: 'hang' };
     const active = alertEvent();
     await hungSender.deliver(active);
-    await waitForStore(harness.relay.store, () => jobsFor(harness.relay.store, keyOf(active))[0]!.attempts >= 1, 5000, 'a timed-out attempt');
-    const job = jobsFor(harness.relay.store, keyOf(active))[0]!;
+    await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active))[0]!.attempts >= 1, 5000, 'a timed-out attempt');
+    const job = jobsFor(harness.relay, keyOf(active))[0]!;
     assert.equal(job.maybe_delivered, 1);
     assert.match(job.last_error!, /no answer from ilert within/);
     await hungSender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 5) }));
@@ -171,8 +171,8 @@ test('dropped connections are retried until delivered', async () => {
   ilert.mode = { kind: 'drop' };
   const active = alertEvent();
   await sender.deliver(active);
-  await waitForStore(shared.relay.store, () => jobsFor(shared.relay.store, keyOf(active))[0]!.attempts >= 2, 5000, 'dropped attempts');
-  assert.match(jobsFor(shared.relay.store, keyOf(active))[0]!.last_error!, /network error/);
+  await waitForChange(shared.relay, () => jobsFor(shared.relay, keyOf(active))[0]!.attempts >= 2, 5000, 'dropped attempts');
+  assert.match(jobsFor(shared.relay, keyOf(active))[0]!.last_error!, /network error/);
   ilert.mode = { kind: 'ok' };
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT');
 });
@@ -184,10 +184,10 @@ test('retries end after the give-up time with a failed job', async () => {
     ilert.mode = { kind: 'status', status: 500 };
     const active = alertEvent();
     await impatient.deliver(active);
-    const job = await waitForStore(
-      harness.relay.store,
+    const job = await waitForChange(
+      harness.relay,
       () => {
-        const found = jobsFor(harness.relay.store, keyOf(active))[0];
+        const found = jobsFor(harness.relay, keyOf(active))[0];
         return found?.status === 'failed' && found;
       },
       5000,
@@ -205,8 +205,8 @@ test('a wrong integration key fails at once with ilert’s message; fixing it an
   ilert.acceptedKeys = new Set(['il1apiTHE-RIGHT-ONE']);
   const active = alertEvent();
   await sender.deliver(active);
-  const failed = await waitForStore(shared.relay.store, () => {
-    const job = jobsFor(shared.relay.store, keyOf(active))[0]!;
+  const failed = await waitForChange(shared.relay, () => {
+    const job = jobsFor(shared.relay, keyOf(active))[0]!;
     return job.status === 'failed' && job;
   });
   assert.equal(failed.attempts, 1, 'no retry for a configuration error');
@@ -214,10 +214,10 @@ test('a wrong integration key fails at once with ilert’s message; fixing it an
   assert.equal(failed.reason, 'ilert answered 404: No alert source found for the given integration key (NOT_FOUND)');
 
   shared.relay.applySettings(resolveSettings({ ...shared.relay.settings, ilertIntegrationKey: 'il1apiTHE-RIGHT-ONE' }, {}));
-  assert.ok(shared.relay.retryFailed().count >= 1);
+  assert.ok((await shared.api.retryAllFailed({}, OWNER)).count >= 1);
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT after the fix');
-  const attempts = await waitForStore(shared.relay.store, () => {
-    const all = attemptsFor(shared.relay.store, failed.id);
+  const attempts = await waitForChange(shared.relay, () => {
+    const all = attemptsFor(shared.relay, failed.id);
     return all.length === 2 && all;
   });
   assert.equal(attempts.at(-1)!.manual, 1, 'the re-run is recorded as manual');
@@ -230,8 +230,8 @@ test('401 and 403 from ilert are configuration errors too', async () => {
     ilert.mode = { kind: 'status', status, body: JSON.stringify({ status, message: 'Key error', code: 'KEY_ERROR' }) };
     const active = alertEvent();
     await sender.deliver(active);
-    const failed = await waitForStore(shared.relay.store, () => {
-      const job = jobsFor(shared.relay.store, keyOf(active))[0]!;
+    const failed = await waitForChange(shared.relay, () => {
+      const job = jobsFor(shared.relay, keyOf(active))[0]!;
       return job.status === 'failed' && job;
     });
     assert.equal(failed.attempts, 1);
@@ -245,18 +245,18 @@ test('re-running a delivered job sends it again, recorded as a manual attempt', 
   const active = alertEvent();
   await sender.deliver(active);
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1);
-  const job = await waitForStore(shared.relay.store, () => {
-    const found = jobsFor(shared.relay.store, keyOf(active))[0]!;
+  const job = await waitForChange(shared.relay, () => {
+    const found = jobsFor(shared.relay, keyOf(active))[0]!;
     return found.status === 'delivered' && found;
   });
-  shared.relay.rerunJob(job.id);
+  await shared.api.rerunJob({ id: job.id }, OWNER);
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 2, 5000, 'the re-run');
-  await waitForStore(shared.relay.store, () => attemptsFor(shared.relay.store, job.id).length === 2);
+  await waitForChange(shared.relay, () => attemptsFor(shared.relay, job.id).length === 2);
   assert.deepEqual(
-    attemptsFor(shared.relay.store, job.id).map((attempt) => attempt.manual),
+    attemptsFor(shared.relay, job.id).map((attempt) => attempt.manual),
     [0, 1],
   );
-  assert.throws(() => shared.relay.rerunJob(999_999), /no job 999999/);
+  assert.throws(() => shared.api.rerunJob({ id: 999_999 }, OWNER), /no job 999999/);
 });
 
 test('re-running an inbound delivery goes through the pipeline again: duplicates still protected; a request that failed authentication kept no body to re-run', async () => {
@@ -266,16 +266,16 @@ test('re-running an inbound delivery goes through the pipeline again: duplicates
   const response = await sender.postRaw(raw, { 'x-level-signature': sign('the-secret-level-really-uses-123456', raw) });
   assert.equal(response.status, 401);
   const rejected = inspect(shared.relay).row('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1') as { id: number };
-  await assert.rejects(shared.relay.rerunDelivery(rejected.id), /failed authentication, so only its first bytes were kept/);
+  await assert.rejects(async () => shared.api.rerunDelivery({ id: rejected.id }, OWNER), /failed authentication, so only its first bytes were kept/);
 
   assert.equal((await sender.postRaw(raw)).status, 202);
   const accepted = inspect(shared.relay).row('SELECT id FROM deliveries ORDER BY id DESC LIMIT 1') as { id: number };
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT');
-  const again = await shared.relay.rerunDelivery(accepted.id);
+  const again = await shared.api.rerunDelivery({ id: accepted.id }, OWNER);
   assert.equal(again.statusCode, 200, 'the signature verifies again and the event_id is known');
   const rerunRow = inspect(shared.relay).row('SELECT source, rerun_of, outcome FROM deliveries ORDER BY id DESC LIMIT 1');
   assert.deepEqual({ ...rerunRow }, { source: 'rerun', rerun_of: accepted.id, outcome: 'duplicate' });
-  assert.equal(jobsFor(shared.relay.store, keyOf(active)).length, 1, 'no second job');
+  assert.equal(jobsFor(shared.relay, keyOf(active)).length, 1, 'no second job');
 });
 
 test('the rate limit holds under a burst: never more than the limit per window, no 429, nothing lost', async () => {
@@ -310,7 +310,7 @@ test('after a 429 the key pauses, then delivery resumes', async () => {
     ilert.mode = { kind: 'status', status: 429, body: JSON.stringify({ status: 429, message: 'Too many requests' }) };
     const first = alertEvent();
     await pausedSender.deliver(first);
-    await waitForStore(harness.relay.store, () => jobsFor(harness.relay.store, keyOf(first))[0]!.last_status_code === 429, 5000, 'a 429');
+    await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(first))[0]!.last_status_code === 429, 5000, 'a 429');
     const answeredAt = Date.now();
     ilert.mode = { kind: 'ok' };
     // Another alert for the same key, while it pauses: it waits too.

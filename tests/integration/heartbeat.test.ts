@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
-import { startRelay, FAST_TUNING, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
+import { startRelay, FAST_TUNING, INTEGRATION_KEY, forTests } from '../helpers/relay-harness.ts';
 import { inspect } from '../helpers/inspect.ts';
 
 const ilert = await new FakeIlert().start();
@@ -40,7 +40,7 @@ test('when forwarding is stuck the heartbeat is withheld and says why', async ()
       old,
       old,
     );
-    await harness.relay.heartbeat.tick();
+    await harness.relay[forTests].heartbeat.tick();
     assert.equal(pings(key), 1, 'no ping while stuck');
     assert.match(harness.relay.status().heartbeat!.withheld!, /forwarding is stuck: 1 events waiting/);
   } finally {

@@ -6,8 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
-import { jobsFor, waitForStore } from '../helpers/wait.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../../electron/core/ingest/automation.ts';
 import { inspect } from '../helpers/inspect.ts';
@@ -42,14 +42,14 @@ async function sentAlert(overrides: Parameters<typeof alertEvent>[0] = {}) {
   return { event, key, alertId: event.data.id };
 }
 
-const row = (alertId: string) => harness.relay.read.alertsByIds([alertId])[0]!;
+const row = (alertId: string) => harness.relay[forTests].read.alertsByIds([alertId])[0]!;
 
 test('the alert shows PENDING, then ACCEPTED and who accepted once someone accepts it in ilert', async () => {
   const { key, alertId } = await sentAlert();
-  await harness.relay.ilertState.poll();
+  await harness.relay[forTests].ilertState.poll();
   assert.equal(row(alertId).ilert?.status, 'PENDING');
   ilert.acceptAlert(key, 'Dana Ops');
-  await harness.relay.ilertState.poll();
+  await harness.relay[forTests].ilertState.poll();
   assert.equal(row(alertId).ilert?.status, 'ACCEPTED');
   assert.equal(row(alertId).ilert?.acceptedBy, 'Dana Ops');
   assert.equal(row(alertId).ilert?.mismatch, undefined);
@@ -62,9 +62,9 @@ test('the alert shows PENDING, then ACCEPTED and who accepted once someone accep
 
 test('an alert resolved in ilert but still active in Level shows the mismatch', async () => {
   const { key, alertId } = await sentAlert();
-  await harness.relay.ilertState.poll();
+  await harness.relay[forTests].ilertState.poll();
   ilert.resolveAlert(key);
-  await harness.relay.ilertState.poll();
+  await harness.relay[forTests].ilertState.poll();
   assert.equal(row(alertId).state, 'active');
   assert.equal(row(alertId).ilert?.status, 'RESOLVED');
   assert.equal(row(alertId).ilert?.mismatch, 'resolved in ilert, but Level still reports it active');
@@ -72,13 +72,13 @@ test('an alert resolved in ilert but still active in Level shows the mismatch', 
 
 test('Accept sends an ilert ACCEPT event for the alertKey, after the ALERT, and refuses resolved alerts', async () => {
   const { key, alertId } = await sentAlert({ name: 'Accept me' });
-  harness.relay.store.enqueueAccept(alertId, 'the technician');
+  harness.relay.acceptAlert(alertId, 'the technician');
   assert.equal(row(alertId).acceptPending, true);
   await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'ACCEPT'), 5000, 'the ACCEPT');
   assert.equal(ilert.alertByKey(key)?.status, 'ACCEPTED');
-  await waitForStore(harness.relay.store, () => !row(alertId).acceptPending, 5000, 'accept delivered');
+  await waitForChange(harness.relay, () => !row(alertId).acceptPending, 5000, 'accept delivered');
   assert.deepEqual(
-    jobsFor(harness.relay.store, key).map((job) => [job.event_type, job.status]),
+    jobsFor(harness.relay, key).map((job) => [job.event_type, job.status]),
     [
       ['ALERT', 'delivered'],
       ['ACCEPT', 'delivered'],
@@ -87,8 +87,8 @@ test('Accept sends an ilert ACCEPT event for the alertKey, after the ALERT, and 
   assert.deepEqual(ilert.schemaViolations, []);
 
   await sender.deliver(alertEvent({ alertId, eventType: 'alert_resolved' }));
-  await waitForStore(harness.relay.store, () => row(alertId).state === 'resolved', 5000, 'resolved');
-  assert.throws(() => harness.relay.store.enqueueAccept(alertId, 'the technician'), /already resolved/);
+  await waitForChange(harness.relay, () => row(alertId).state === 'resolved', 5000, 'resolved');
+  assert.throws(() => harness.relay.acceptAlert(alertId, 'the technician'), /already resolved/);
 });
 
 test('a Level automation posts with the shared secret; the template’s variables filled in make an alert', async () => {
@@ -124,7 +124,7 @@ test('a Level automation posts with the shared secret; the template’s variable
   const resolved = await post(filled.replace('"status": "active"', '"status": "resolved"'), { [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET });
   assert.equal(resolved.status, 202);
   await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'RESOLVE'), 5000, 'the resolve');
-  const delivery = harness.relay.read.listDeliveries({}, { offset: 0, limit: 1 }).rows[0]!;
+  const delivery = (await harness.api.listDeliveries({ filter: {}, offset: 0, limit: 1 }, OWNER)).rows[0]!;
   assert.equal(delivery.source, 'automation');
 });
 
@@ -150,7 +150,7 @@ test('an automation sending its JSON as text/plain with a zone-less {{level_time
 
 test('pass-through sends Level’s original body unchanged to the Level.io source, keeping signature checks and logs', async () => {
   const levelio = ilert.addAlertSource({ integrationKey: 'il1lvl0123456789abcd', name: 'Level.io native', integrationType: 'LEVELIO' });
-  const check = await harness.relay.setup.checkIlertSource(levelio.integrationKey, API_KEY);
+  const check = await harness.api.checkIlertSource({ integrationKey: levelio.integrationKey, apiKey: API_KEY }, OWNER);
   assert.equal(check.ok, true);
   const integrationUrl = check.ok ? check.source.integrationUrl : undefined;
   assert.ok(integrationUrl, 'integrationUrl read from the alert source');
@@ -164,7 +164,7 @@ test('pass-through sends Level’s original body unchanged to the Level.io sourc
     assert.equal(ilert.passThrough[0]!.integrationKey, levelio.integrationKey);
     const forged = await sender.postRaw(raw.replace('Pass me', 'Forged'), { 'x-level-signature': 'sha256=00' });
     assert.equal(forged.status, 401, 'the signature is still checked');
-    const job = jobsFor(harness.relay.store, alertKeyFor(event.data.id))[0]!;
+    const job = jobsFor(harness.relay, alertKeyFor(event.data.id))[0]!;
     const logged = inspect(harness.relay).row('SELECT url FROM attempts WHERE outbox_id = ?', job.id) as { url: string };
     assert.doesNotMatch(logged.url, /il1lvl0123456789abcd/, 'the key in the URL is masked in the log');
   } finally {
@@ -174,10 +174,10 @@ test('pass-through sends Level’s original body unchanged to the Level.io sourc
 
 test('a revoked ilert user key or an answer that does not parse shows on Health and in the status; the next good poll clears it', async () => {
   const { alertId } = await sentAlert();
-  await harness.relay.ilertState.poll();
+  await harness.relay[forTests].ilertState.poll();
   ilert.apiKeys.delete(API_KEY);
   try {
-    await assert.rejects(harness.relay.ilertState.poll(), /403/);
+    await assert.rejects(harness.relay[forTests].ilertState.poll(), /403/);
     const status = harness.relay.status();
     assert.match(status.ilertState?.lastError ?? '', /lacks permission \(403 KEY_ERROR\)/);
     assert.doesNotMatch(status.ilertState?.lastError ?? '', new RegExp(API_KEY), 'the key is never shown');
@@ -188,7 +188,7 @@ test('a revoked ilert user key or an answer that does not parse shows on Health 
   } finally {
     ilert.apiKeys.add(API_KEY);
   }
-  await harness.relay.ilertState.poll();
+  await harness.relay[forTests].ilertState.poll();
   assert.equal(harness.relay.status().ilertState?.lastError, undefined);
   assert.equal(
     harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'),
@@ -198,23 +198,23 @@ test('a revoked ilert user key or an answer that does not parse shows on Health 
   // An answer that does not parse (a proxy's login page, say) shows the same way.
   ilert.restMode = { kind: 'status', status: 200, body: '<html>Sign in</html>' };
   try {
-    await assert.rejects(harness.relay.ilertState.poll(), /not JSON/);
+    await assert.rejects(harness.relay[forTests].ilertState.poll(), /not JSON/);
   } finally {
     ilert.restMode = { kind: 'ok' };
   }
   assert.match(harness.relay.status().ilertState?.lastError ?? '', /is not JSON/);
   assert.ok(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'));
-  await harness.relay.ilertState.poll();
+  await harness.relay[forTests].ilertState.poll();
 });
 
 test('one malformed alert in ilert’s answer is skipped and counted; the poll still updates the others', async () => {
   const { key, alertId } = await sentAlert();
-  await harness.relay.ilertState.poll();
+  await harness.relay[forTests].ilertState.poll();
   ilert.acceptAlert(key, 'Dana Ops');
   const ours = ilert.alertJson(ilert.alertByKey(key)!);
   ilert.restMode = { kind: 'status', status: 200, body: JSON.stringify([{ id: 999_001, status: 'SNOOZED', alertKey: 'x' }, ours, { summary: 'no id', status: 'PENDING' }]) };
   try {
-    await harness.relay.ilertState.poll();
+    await harness.relay[forTests].ilertState.poll();
   } finally {
     ilert.restMode = { kind: 'ok' };
   }
@@ -224,7 +224,7 @@ test('one malformed alert in ilert’s answer is skipped and counted; the poll s
   assert.equal(status.ilertState?.lastError, undefined);
   assert.equal(status.ilertState?.skippedAlerts, 2);
   assert.ok(status.diagnoses.some((diagnosis) => diagnosis.id === 'ilert-api-unreadable-alerts'));
-  await harness.relay.ilertState.poll();
+  await harness.relay[forTests].ilertState.poll();
   assert.equal(harness.relay.status().ilertState?.skippedAlerts, 0);
 });
 
@@ -241,7 +241,7 @@ test('with over 100 open alerts, one skipped by a shift between pages is never s
     const { alertId } = await sentAlert();
     // Newest first, exactly 100 alerts come before ours: it is the first alert of page two.
     for (let index = 0; index < 100; index++) assert.equal((await filler(index)).status, 202);
-    await harness.relay.ilertState.poll();
+    await harness.relay[forTests].ilertState.poll();
     assert.equal(row(alertId).ilert?.status, 'PENDING');
     assert.equal(harness.relay.status().ilertState?.incompleteListing, false);
 
@@ -251,15 +251,15 @@ test('with over 100 open alerts, one skipped by a shift between pages is never s
       ilert.afterRestAnswer = undefined;
       ilert.resolveAlert('filler-99');
     };
-    await harness.relay.ilertState.poll();
+    await harness.relay[forTests].ilertState.poll();
     assert.equal(ilert.afterRestAnswer, undefined, 'the shift happened during the poll');
     assert.equal(row(alertId).ilert?.status, 'PENDING', 'not concluded RESOLVED from an incomplete listing');
     assert.equal(harness.relay.status().ilertState?.incompleteListing, true);
 
-    await harness.relay.ilertState.poll();
+    await harness.relay[forTests].ilertState.poll();
     assert.equal(harness.relay.status().ilertState?.incompleteListing, false);
     ilert.resolveAlert(alertKeyFor(alertId));
-    await harness.relay.ilertState.poll();
+    await harness.relay[forTests].ilertState.poll();
     assert.equal(row(alertId).ilert?.status, 'RESOLVED', 'a complete listing still finds resolves');
   } finally {
     ilert.perKeyLimit = limit;

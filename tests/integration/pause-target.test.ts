@@ -1,14 +1,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createHandlers, callMethod } from '../../electron/core/api/handlers.ts';
-import { SettingsFile } from '../../electron/core/settings-file.ts';
-import { SettingsService } from '../../electron/core/settings-service.ts';
+import { callMethod } from '../../electron/core/api/handlers.ts';
 import { METHOD_ROLES, type MethodName } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, tempDataDir, SECRET, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay } from '../helpers/relay-harness.ts';
-import { waitForStore, jobsFor } from '../helpers/wait.ts';
+import { waitForChange, jobsFor } from '../helpers/wait.ts';
 
 const ilert = await new FakeIlert().start();
 const dataDir = tempDataDir();
@@ -21,12 +19,9 @@ after(async () => {
 async function start() {
   // One request at a time, so the order ilert sees is the backlog's order.
   harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY }, { ...FAST_TUNING, maxInFlight: 1 }, dataDir);
-  const settingsFile = new SettingsFile(dataDir);
-  settingsFile.update({ levelWebhookSecret: SECRET, ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, port: 0 });
-  const running = harness;
-  const handlers = createHandlers(running.relay, new SettingsService(settingsFile, {}, (changed) => running.relay.applySettings(changed)));
-  const call = async (method: MethodName, input: unknown = {}) => callMethod(handlers, method, input, { name: 'Tess (technician)', role: 'operator' });
-  return { relay: running.relay, call };
+  const { api } = harness;
+  const call = async (method: MethodName, input: unknown = {}) => callMethod(api, method, input, { name: 'Tess (technician)', role: 'operator' });
+  return { relay: harness.relay, call };
 }
 
 /** A forwarder pass runs on the turn after the work is written: two turns on, anything it would send is claimed. */
@@ -53,7 +48,7 @@ test('a paused target keeps its backlog queued across a restart, and resume send
   await sender.deliver(cpu);
   await sender.deliver(disk);
   await forwarderHadItsChance();
-  const held = [...jobsFor(relay.store, keyOf(cpu)), ...jobsFor(relay.store, keyOf(disk))];
+  const held = [...jobsFor(relay, keyOf(cpu)), ...jobsFor(relay, keyOf(disk))];
   assert.deepEqual(
     held.map((job) => [job.event_type, job.status, job.attempts]),
     [
@@ -82,6 +77,6 @@ test('a paused target keeps its backlog queued across a restart, and resume send
     [keyOf(disk), keyOf(cpu)],
     'the critical alert goes first although it came second',
   );
-  await waitForStore(relay.store, () => relay.status().queueDepth === 0, 5000, 'the queue to drain');
+  await waitForChange(relay, () => relay.status().queueDepth === 0, 5000, 'the queue to drain');
   assert.deepEqual(relay.status().pausedTargets, []);
 });

@@ -6,7 +6,6 @@ import { checkReachability, normalisePublicUrl, type ReachabilityResult } from '
 import fs from 'node:fs';
 import path from 'node:path';
 import { AdminServer } from '../../electron/core/admin/admin-server.ts';
-import { createHandlers } from '../../electron/core/api/handlers.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import { startRelay, tempDataDir } from '../helpers/relay-harness.ts';
@@ -175,7 +174,7 @@ test('the relay’s own dashboard port is recognised and named, and a reserved p
   const rendererDir = tempDataDir('renderer-');
   fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
   const settings = new SettingsService(new SettingsFile(first.dataDir), {}, (changed) => first.relay.applySettings(changed));
-  const admin = new AdminServer({ handlers: createHandlers(first.relay, settings), rendererDir });
+  const admin = new AdminServer({ handlers: first.relay.handlers(settings), rendererDir });
   const { port } = await admin.listen(0);
   try {
     const pasted = await checkReachability(`http://127.0.0.1:${port}`, first.relay.instanceId, { localUrl: first.url });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { jobsFor } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 
@@ -24,7 +24,7 @@ before(async () => {
   deviceId = level.addDevice({ hostname: 'ACME-DC01', group_id: group.id }).id;
   // Reconciliation runs on start too; the tests below run it by hand, one at a time.
   harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
-  await harness.relay.reconciler.run('manual');
+  await harness.relay[forTests].reconciler.run('manual');
   sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
 });
 
@@ -47,7 +47,7 @@ test('a missed resolve is healed: Level no longer lists the alert, Level confirm
   await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the ALERT');
 
   level.resolveAlert(alert.id); // ...and its alert_resolved webhook never arrives (the laptop slept)
-  const run = await harness.relay.reconciler.run('wake');
+  const run = await harness.relay[forTests].reconciler.run('wake');
   assert.equal(run.outcome, 'ok');
   assert.deepEqual(
     run.changes.map((change) => [change.levelAlertId, change.action]),
@@ -57,13 +57,13 @@ test('a missed resolve is healed: Level no longer lists the alert, Level confirm
   await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'RESOLVE'), 5000, 'the RESOLVE');
   assert.equal(ilert.alertByKey(key)?.status, 'RESOLVED', 'the fake ilert ends with the alert resolved');
 
-  const delivery = harness.relay.read.getDelivery(run.changes[0]!.deliveryId!)!;
+  const delivery = await harness.api.getDelivery({ id: run.changes[0]!.deliveryId! }, OWNER);
   assert.equal(delivery.source, 'reconciled', 'shown in the delivery log as its own source');
-  assert.equal(harness.relay.read.alertsByIds([alert.id])[0]!.state, 'resolved');
+  assert.equal(harness.relay[forTests].read.alertsByIds([alert.id])[0]!.state, 'resolved');
 
   // The late webhook, should it come after all, changes nothing.
   await sender.deliver(webhookFor(alert, 'alert_resolved'));
-  const jobs = jobsFor(harness.relay.store, key);
+  const jobs = jobsFor(harness.relay, key);
   assert.deepEqual(
     jobs.map((job) => [job.event_type, job.status]),
     [
@@ -78,7 +78,7 @@ test('a missed resolve is healed: Level no longer lists the alert, Level confirm
 test('a missed active alert is backfilled once, not twice, when its webhook arrives late', async () => {
   const alert = level.addAlert({ device_id: deviceId, severity: 'warning', name: 'Backup failed' });
   const key = alertKeyFor(alert.id);
-  const run = await harness.relay.reconciler.run('manual');
+  const run = await harness.relay[forTests].reconciler.run('manual');
   assert.deepEqual(
     run.changes.map((change) => [change.levelAlertId, change.action]),
     [[alert.id, 'backfilled']],
@@ -86,9 +86,9 @@ test('a missed active alert is backfilled once, not twice, when its webhook arri
   await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the backfilled ALERT');
 
   await sender.deliver(webhookFor(alert)); // Level's own delivery, hours late
-  const again = await harness.relay.reconciler.run('schedule');
+  const again = await harness.relay[forTests].reconciler.run('schedule');
   assert.deepEqual(again.changes, [], 'a second run finds nothing to do');
-  const jobs = jobsFor(harness.relay.store, key);
+  const jobs = jobsFor(harness.relay, key);
   assert.deepEqual(
     jobs.map((job) => [job.event_type, job.status]),
     [
@@ -104,32 +104,32 @@ test('reconciliation racing the webhook for the same new alert sends it once: th
   const alert = level.addAlert({ device_id: deviceId, severity: 'critical', name: 'Racing' });
   const key = alertKeyFor(alert.id);
   const held = level.holdNext('/alerts');
-  const run = harness.relay.reconciler.run('manual');
+  const run = harness.relay[forTests].reconciler.run('manual');
   await held.reached;
   assert.equal((await sender.deliver(webhookFor(alert))).acknowledged, true);
   held.release();
   await run;
   await ilert.waitFor(() => ilert.eventsFor(key).length >= 1, 5000, 'the ALERT');
-  const sent = jobsFor(harness.relay.store, key).filter((job) => job.status !== 'skipped');
-  assert.equal(sent.length, 1, `one ALERT job sent, got ${JSON.stringify(jobsFor(harness.relay.store, key))}`);
+  const sent = jobsFor(harness.relay, key).filter((job) => job.status !== 'skipped');
+  assert.equal(sent.length, 1, `one ALERT job sent, got ${JSON.stringify(jobsFor(harness.relay, key))}`);
 });
 
 test('an alert Level has deleted (404 on its own page) is resolved too', async () => {
   const deleted = level.addAlert({ device_id: deviceId, name: 'Deleted in Level' });
   await sender.deliver(webhookFor(deleted));
   level.alerts.delete(deleted.id);
-  const result = await harness.relay.reconciler.run('manual');
+  const result = await harness.relay[forTests].reconciler.run('manual');
   assert.deepEqual(
     result.changes.map((change) => [change.name, change.action]),
     [['Deleted in Level', 'resolved']],
   );
-  assert.equal(harness.relay.read.alertsByIds([deleted.id])[0]!.state, 'resolved');
+  assert.equal(harness.relay[forTests].read.alertsByIds([deleted.id])[0]!.state, 'resolved');
 });
 
 test('every run is recorded; a failing Level API is recorded as failed with its message', async () => {
   level.failNext(1, { status: 401 });
-  await assert.rejects(harness.relay.reconciler.run('manual'));
-  const runs = harness.relay.reconciler.list();
+  await assert.rejects(harness.relay[forTests].reconciler.run('manual'));
+  const runs = await harness.api.listReconciliations({}, OWNER);
   assert.equal(runs[0]!.outcome, 'failed');
   assert.match(runs[0]!.error!, /Level rejected the API key \(401/);
   assert.ok(runs.some((run) => run.changes.some((change) => change.action === 'backfilled')));

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay } from '../helpers/relay-harness.ts';
-import { waitForStore } from '../helpers/wait.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import type { LevelAlert } from '../../electron/core/level/envelope.ts';
 
@@ -54,9 +54,9 @@ before(async () => {
     levelApiKey: LEVEL_KEY,
   });
   sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
-  await harness.relay.directory.syncAll();
-  harness.relay.router.setRoute(ids.acme!, { target: 'Acme' });
-  harness.relay.router.setRoute(ids.servers!, { target: 'Acme servers', routingKey: 'acme-servers-oncall' });
+  await harness.relay[forTests].directory.syncAll();
+  await harness.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
+  await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
 });
 
 after(async () => {
@@ -76,8 +76,8 @@ async function forwarded(event: { data: { id: string } }, eventType = 'ALERT') {
   return ilert.eventsFor(key).find((received) => received.eventType === eventType)!;
 }
 
-test('the mapping table shows the tree with inheritance and device counts', () => {
-  const view = harness.relay.router.view();
+test('the mapping table shows the tree with inheritance and device counts', async () => {
+  const view = await harness.api.getRouting({}, OWNER);
   const row = (id: string) => view.rows.find((entry) => entry.groupId === id)!;
   assert.deepEqual(
     view.rows.map((entry) => `${'  '.repeat(entry.depth)}${entry.name}`),
@@ -103,11 +103,12 @@ test('an alert goes to the alert source of its device’s nearest mapped group, 
   assert.match(String(sent.body.details), /\*\*Group:\*\* Acme \/ HQ \/ Servers \/ Rack 1/);
   assert.match(String(sent.body.details), /\*\*OS:\*\* Microsoft Windows Server 2022 Standard \(Windows\)/);
   assert.match(String(sent.body.details), /\*\*Last user:\*\* ACME\\admin/);
-  const alert = harness.relay.read.alertsByIds([event.data.id])[0]!;
+  const alert = harness.relay[forTests].read.alertsByIds([event.data.id])[0]!;
   assert.equal(alert.route?.target, 'Acme servers');
   assert.match(alert.route!.reason, /inherited from “Servers”/);
   assert.equal(alert.route?.groupPath, 'Acme / HQ / Servers / Rack 1');
-  const detail = harness.relay.read.getDelivery(harness.relay.read.listDeliveries({}, { offset: 0, limit: 1 }).rows[0]!.id)!;
+  const [newest] = (await harness.api.listDeliveries({ filter: {}, offset: 0, limit: 1 }, OWNER)).rows;
+  const detail = await harness.api.getDelivery({ id: newest!.id }, OWNER);
   assert.match(detail.jobs[0]!.routeReason!, /nearest mapped ancestor/, 'the decision is in the delivery detail too');
 
   const sibling = alertOn(ids.branchDevice!);
@@ -130,7 +131,7 @@ test('a device unknown to the relay is looked up when its alert arrives; a moved
   level.moveDevice(newcomer.id, ids.branch!);
   const updated = { event_type: 'device_updated', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: newcomer.id, hostname: 'NEW-SQL' } };
   await sender.deliver(updated);
-  await waitForStore(harness.relay.store, () => harness.relay.directory.device(newcomer.id)?.group_id === ids.branch, 5000, 'the device re-fetched');
+  await waitForChange(harness.relay, () => harness.relay[forTests].directory.device(newcomer.id)?.group_id === ids.branch, 5000, 'the device re-fetched');
   const after = alertOn(newcomer.id);
   await sender.deliver(after);
   assert.equal((await forwarded(after)).integrationKey, ACME_KEY);
@@ -140,25 +141,25 @@ test('a resolve goes where its alert went even if the mapping changed in between
   const event = alertOn(ids.rackDevice!);
   await sender.deliver(event);
   await forwarded(event);
-  harness.relay.router.setRoute(ids.servers!, null);
+  await harness.api.setGroupRoute({ groupId: ids.servers!, route: null }, OWNER);
   await sender.deliver(alertOn(ids.rackDevice!, { alertId: event.data.id, eventType: 'alert_resolved' }));
   assert.equal((await forwarded(event, 'RESOLVE')).integrationKey, SERVERS_KEY);
-  harness.relay.router.setRoute(ids.servers!, { target: 'Acme servers', routingKey: 'acme-servers-oncall' });
+  await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
 });
 
 test('minimum severity and the skip policy keep alerts out of ilert, saying why', async () => {
-  harness.relay.router.setRoute(ids.branch!, { target: 'Acme', minSeverity: 'critical' });
+  await harness.api.setGroupRoute({ groupId: ids.branch!, route: { target: 'Acme', minSeverity: 'critical' } }, OWNER);
   const quiet = alertOn(ids.branchDevice!, { severity: 'warning' });
   await sender.deliver(quiet);
-  const job = await waitForStore(harness.relay.store, () => harness.relay.read.alertsByIds([quiet.data.id])[0]?.forwarding, 5000, 'the job');
+  const job = await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([quiet.data.id])[0]?.forwarding, 5000, 'the job');
   assert.equal(job.status, 'skipped');
   assert.match(job.reason!, /warning is below the route’s minimum severity \(critical\)/);
-  harness.relay.router.setRoute(ids.branch!, null);
+  await harness.api.setGroupRoute({ groupId: ids.branch!, route: null }, OWNER);
 
   harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'skip' });
   const unmapped = alertOn(ids.betaDevice!);
   await sender.deliver(unmapped);
-  const skipped = await waitForStore(harness.relay.store, () => harness.relay.read.alertsByIds([unmapped.data.id])[0]?.forwarding, 5000, 'the job');
+  const skipped = await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([unmapped.data.id])[0]?.forwarding, 5000, 'the job');
   assert.equal(skipped.status, 'skipped');
   assert.match(skipped.reason!, /no mapping for “Beta” or its ancestors: skipped/);
   harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'default' });
@@ -166,18 +167,18 @@ test('minimum severity and the skip policy keep alerts out of ilert, saying why'
 });
 
 test('a route to a target that does not exist is refused with a reason', () => {
-  assert.throws(() => harness.relay.router.setRoute(ids.beta!, { target: 'Nobody' }), /no ilert target named “Nobody”/);
+  assert.throws(() => harness.api.setGroupRoute({ groupId: ids.beta!, route: { target: 'Nobody' } }, OWNER), /no ilert target named “Nobody”/);
 });
 
 test('a deleted group disappears from the table after a sync; its devices fall back', async () => {
   level.deleteGroup(ids.beta!);
-  await harness.relay.directory.syncAll();
-  const view = harness.relay.router.view();
+  await harness.relay[forTests].directory.syncAll();
+  const view = await harness.api.getRouting({}, OWNER);
   assert.equal(
     view.rows.some((row) => row.groupId === ids.beta),
     false,
   );
-  const decision = harness.relay.router.routeFor({ id: 'probe', device_id: ids.betaDevice! } as LevelAlert);
+  const decision = harness.relay[forTests].router.routeFor({ id: 'probe', device_id: ids.betaDevice! } as LevelAlert);
   assert.equal(decision.target, 'default');
   assert.match(decision.reason, /is unknown: default route/);
 });
@@ -195,8 +196,8 @@ test('the rate limit applies to each integration key separately: a busy client d
     { backoff: { baseMs: 20, capMs: 200, giveUpAfterMs: 60_000 }, rateLimitPauseMs: () => 100, rateWindowMs: 60_000 },
   );
   try {
-    await limited.relay.directory.syncAll();
-    limited.relay.router.setRoute(ids.acme!, { target: 'Acme' });
+    await limited.relay[forTests].directory.syncAll();
+    await limited.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
     const limitedSender = new LevelSender({ url: limited.url, secret: SECRET, attempts: 1 });
     const busy = [alertOn(ids.branchDevice!), alertOn(ids.branchDevice!), alertOn(ids.branchDevice!)];
     for (const event of busy) await limitedSender.deliver(event);
@@ -205,7 +206,7 @@ test('the rate limit applies to each integration key separately: a busy client d
     assert.equal((await forwarded(other)).integrationKey, INTEGRATION_KEY, 'the default key has its own budget');
     const acmeSent = busy.filter((event) => ilert.eventsFor(alertKeyFor(event.data.id)).length > 0).length;
     assert.equal(acmeSent, 2, 'the third Acme alert waits for its key’s window');
-    const third = harness.relay.store === limited.relay.store ? undefined : limited.relay.read.alertsByIds([busy[2]!.data.id])[0]!.forwarding;
+    const third = harness.relay === limited.relay ? undefined : limited.relay[forTests].read.alertsByIds([busy[2]!.data.id])[0]!.forwarding;
     assert.equal(third?.status, 'queued');
   } finally {
     await limited.stop();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import type { IntegrationTest } from '../../shared/contract.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
@@ -25,7 +25,7 @@ before(async () => {
   ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } });
   harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY }, { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 5000 });
   proxy = await startReverseProxy(new URL(harness.url).origin);
-  const reach = await harness.relay.setup.checkReachability(proxy.url);
+  const reach = await harness.relay[forTests].setup.checkReachability(proxy.url);
   assert.equal(reach.ok, true, reach.message);
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: reach.normalisedUrl });
 });
@@ -41,7 +41,7 @@ function finished(): Promise<IntegrationTest> {
     harness.relay.events,
     'change',
     () => {
-      const current = harness.relay.integrationTest.current();
+      const current = harness.relay[forTests].integrationTest.current();
       return current && current.outcome !== 'running' ? current : undefined;
     },
     15_000,
@@ -50,28 +50,28 @@ function finished(): Promise<IntegrationTest> {
 }
 
 test('the ilert check names the source and its escalation policy', async () => {
-  const check = await harness.relay.setup.checkIlertSource(` ${INTEGRATION_KEY} `, API_KEY);
+  const check = await harness.api.checkIlertSource({ integrationKey: ` ${INTEGRATION_KEY} `, apiKey: API_KEY }, OWNER);
   assert.equal(check.ok, true);
   assert.equal(check.ok && check.summary, '“Level alerts” (API source) → escalation policy “MSP on-call”');
-  const unknown = await harness.relay.setup.checkIlertSource('il1api-unknown-key-0000', API_KEY);
+  const unknown = await harness.api.checkIlertSource({ integrationKey: 'il1api-unknown-key-0000', apiKey: API_KEY }, OWNER);
   assert.equal(unknown.ok, false);
   assert.match(!unknown.ok ? unknown.message : '', /404/);
 });
 
 test('the ilert check warns when the alert source is neither API nor Level.io', async () => {
   const prometheus = ilert.addAlertSource({ integrationKey: 'il1prom0123456789abcdef', name: 'Cluster alerts', integrationType: 'PROMETHEUS' });
-  const check = await harness.relay.setup.checkIlertSource(prometheus.integrationKey, API_KEY);
+  const check = await harness.api.checkIlertSource({ integrationKey: prometheus.integrationKey, apiKey: API_KEY }, OWNER);
   assert.equal(check.ok, true, 'the key is valid, so it can still be saved');
   assert.match(check.ok ? (check.warning ?? '') : '', /“Cluster alerts” is a PROMETHEUS alert source, neither API nor Level\.io/);
   for (const integrationType of ['API', 'LEVELIO']) {
     const fine = ilert.addAlertSource({ integrationKey: `il1${integrationType.toLowerCase()}0123456789abc`, name: integrationType, integrationType });
-    const result = await harness.relay.setup.checkIlertSource(fine.integrationKey, API_KEY);
+    const result = await harness.api.checkIlertSource({ integrationKey: fine.integrationKey, apiKey: API_KEY }, OWNER);
     assert.equal(result.ok && result.warning, undefined, integrationType);
   }
 });
 
 test('a synthetic test alert goes through the public URL and passes every hop', async () => {
-  harness.relay.integrationTest.start('synthetic');
+  await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
   const result = await finished();
   assert.equal(result.outcome, 'passed', JSON.stringify(result.hops));
   assert.deepEqual(
@@ -95,15 +95,15 @@ test('a synthetic test alert goes through the public URL and passes every hop', 
 });
 
 test('waiting for Level: a real test alert from Level is followed through to RESOLVED', async () => {
-  harness.relay.integrationTest.start('wait');
-  assert.match(harness.relay.integrationTest.current()!.message!, /waiting for Level/);
+  await harness.api.startIntegrationTest({ mode: 'wait' }, OWNER);
+  assert.match(harness.relay[forTests].integrationTest.current()!.message!, /waiting for Level/);
   const sender = new LevelSender({ url: `${proxy.url}/webhooks/level`, secret: SECRET, attempts: 1 });
   const event = alertEvent({ name: 'Level test alert' });
   await sender.deliver(event);
   await waitForEvent(
     harness.relay.events,
     'change',
-    () => harness.relay.integrationTest.current()?.hops.find((hop) => hop.id === 'ilert-alert')?.status === 'ok',
+    () => harness.relay[forTests].integrationTest.current()?.hops.find((hop) => hop.id === 'ilert-alert')?.status === 'ok',
     10_000,
     'the alert in ilert',
   );
@@ -116,7 +116,7 @@ test('waiting for Level: a real test alert from Level is followed through to RES
 test('a failing hop stops the test with the reason: ilert refuses the key', async () => {
   ilert.removeAlertSource(INTEGRATION_KEY);
   try {
-    harness.relay.integrationTest.start('synthetic');
+    await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
     const result = await finished();
     assert.equal(result.outcome, 'failed');
     const sent = result.hops.find((hop) => hop.id === 'sent')!;
@@ -135,11 +135,11 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   });
   // ilert lists nothing, so the test waits at "Alert visible in ilert" until it is cancelled.
   ilert.restMode = { kind: 'status', status: 200, body: '[]' };
-  const started = harness.relay.integrationTest.start('synthetic');
+  const started = await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
   const key = await runningTestAlertInIlert('the test ALERT in ilert');
   assert.equal(ilert.alertByKey(key)?.status, 'PENDING');
   ilert.mode = { kind: 'status', status: 503 };
-  harness.relay.integrationTest.cancel();
+  await harness.api.cancelIntegrationTest({}, OWNER);
   const result = await finished();
   assert.equal(result.id, started.id);
   assert.equal(result.outcome, 'cancelled');
@@ -179,12 +179,12 @@ test('the reconciler resolves a test alert left open by a relay that stopped mid
   await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'PENDING', 5000, 'the leftover test ALERT in ilert');
 
   ilert.restMode = { kind: 'status', status: 200, body: '[]' };
-  harness.relay.integrationTest.start('synthetic');
+  await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
   const runningKey = await runningTestAlertInIlert('the running test’s ALERT in ilert');
 
   // No Level API key here: the run fails as a reconciliation, but test alerts are the relay's own.
-  await assert.rejects(harness.relay.reconciler.run('manual'), /no Level API key/);
-  const [run] = harness.relay.reconciler.list(1);
+  await assert.rejects(harness.relay[forTests].reconciler.run('manual'), /no Level API key/);
+  const [run] = await harness.api.listReconciliations({}, OWNER);
   assert.deepEqual(
     run!.changes.map((change) => [change.levelAlertId, change.action]),
     [[leftover.data.id, 'resolved']],
@@ -192,11 +192,11 @@ test('the reconciler resolves a test alert left open by a relay that stopped mid
   await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'RESOLVED', 5000, 'the leftover resolved in ilert');
   assert.equal(ilert.alertByKey(runningKey)?.status, 'PENDING', 'the running test’s alert is left alone');
 
-  await assert.rejects(harness.relay.reconciler.run('manual'));
-  assert.deepEqual(harness.relay.reconciler.list(1)[0]!.changes, [], 'resolved once');
+  await assert.rejects(harness.relay[forTests].reconciler.run('manual'));
+  assert.deepEqual((await harness.api.listReconciliations({}, OWNER))[0]!.changes, [], 'resolved once');
   assert.equal(ilert.eventsFor(key).filter((event) => event.eventType === 'RESOLVE').length, 1);
 
-  harness.relay.integrationTest.cancel();
+  await harness.api.cancelIntegrationTest({}, OWNER);
   assert.equal((await finished()).outcome, 'cancelled');
   await ilert.waitFor(() => ilert.alertByKey(runningKey)?.status === 'RESOLVED', 5000, 'the cancelled test’s alert resolved');
 });
@@ -207,7 +207,7 @@ function runningTestAlertInIlert(what: string): Promise<string> {
     harness.relay.events,
     'change',
     () => {
-      const id = harness.relay.integrationTest.current()?.levelAlertId;
+      const id = harness.relay[forTests].integrationTest.current()?.levelAlertId;
       return id && ilert.eventsFor(alertKeyFor(id)).length === 1 ? alertKeyFor(id) : undefined;
     },
     5000,

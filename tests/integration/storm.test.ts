@@ -6,8 +6,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, FAST_TUNING, startRelay } from '../helpers/relay-harness.ts';
-import { waitForStore } from '../helpers/wait.ts';
+import { INTEGRATION_KEY, FAST_TUNING, startRelay, forTests } from '../helpers/relay-harness.ts';
+import { waitForChange } from '../helpers/wait.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { resolveSettings } from '../../electron/core/settings.ts';
 import type { Store } from '../../electron/core/store/store.ts';
@@ -56,7 +56,7 @@ test('a 20,000-job backlog drains in priority order, every job sent exactly once
     const bySeverity = { information: 8_000, warning: 6_000, critical: 6_000 };
     // The least urgent arrive first, so arrival order alone would send them first.
     const events = Object.entries(bySeverity).flatMap(([severity, count]) => Array.from({ length: count }, () => alertEvent({ severity })));
-    await ingestAll(harness.relay.store, events);
+    await ingestAll(harness.relay[forTests].store, events);
     assert.equal(harness.relay.status().queueDepth, 20_000, 'without a key the work waits, counted');
     assert.deepEqual(harness.relay.traySnapshot().alerts.counts, { emergency: 0, critical: 6_000, warning: 6_000, information: 8_000 });
 
@@ -76,7 +76,7 @@ test('a 20,000-job backlog drains in priority order, every job sent exactly once
     const firstInformation = sent.findIndex((event) => rank(event) === 2);
     assert.ok(lastCritical < firstWarning + 64, `criticals first: last critical at ${lastCritical}, first warning at ${firstWarning}`);
     assert.ok(lastWarning < firstInformation + 64, `then warnings: last warning at ${lastWarning}, first information at ${firstInformation}`);
-    await waitForStore(harness.relay.store, () => harness.relay.status().queueDepth === 0, 5000, 'every outcome recorded');
+    await waitForChange(harness.relay, () => harness.relay.status().queueDepth === 0, 5000, 'every outcome recorded');
     assert.equal(harness.relay.status().failedJobs, 0);
   } finally {
     await harness.stop();
@@ -110,8 +110,8 @@ test('the alert board survives a storm: one name on many devices, or one device 
   try {
     const outage = Array.from({ length: 1000 }, (_, index) => alertEvent({ severity: 'critical', name: 'Host unreachable', hostname: `WS-${index}` }));
     const server = Array.from({ length: 300 }, (_, index) => alertEvent({ severity: 'warning', name: `Service ${index} stopped`, hostname: 'SRV-01' }));
-    await ingestAll(harness.relay.store, [...outage, ...server]);
-    const page = (input: object) => harness.relay.read.alertPage(methods.listAlerts.input.parse(input), Date.now());
+    await ingestAll(harness.relay[forTests].store, [...outage, ...server]);
+    const page = (input: object) => harness.relay[forTests].read.alertPage(methods.listAlerts.input.parse(input), Date.now());
 
     const byName = page({});
     assert.equal(byName.total, 301, 'one group for the outage, and the 300 single alerts');

@@ -12,13 +12,13 @@ import { X509Certificate } from 'node:crypto';
 import { AdminServer } from '../../electron/core/admin/admin-server.ts';
 import { loadOrCreateTls, type TlsMaterial } from '../../electron/core/admin/certificate.ts';
 import { OwnerToken } from '../../electron/core/admin/owner-token.ts';
-import { createHandlers } from '../../electron/core/api/handlers.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, startRelay, tempDataDir, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { inspect } from '../helpers/inspect.ts';
 
 let ilert: FakeIlert;
 let harness: InProcessRelay;
@@ -38,7 +38,7 @@ before(async () => {
   service.update({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelWebhookSecret: SECRET });
   tls = loadOrCreateTls(harness.dataDir, ['relay.example.ts.net', '127.0.0.1']);
   admin = new AdminServer({
-    handlers: createHandlers(harness.relay, service, () => admin),
+    handlers: harness.relay.handlers(service, () => admin),
     rendererDir,
     team: harness.relay.teamDoor,
     ownerToken: new OwnerToken(harness.dataDir),
@@ -153,10 +153,7 @@ test('an invitation pairs once: the code becomes a personal token, and a second 
   assert.ok(Buffer.from(token, 'base64url').length === 32, 'a random 32-byte token');
   assert.equal((await request('/pair', { body: { code: pairingCode } })).status, 401, 'single use');
 
-  const row = harness.relay.store.db.prepare(`SELECT token_hash, pairing_hash FROM members WHERE name = 'Vera Viewer'`).get() as {
-    token_hash: string;
-    pairing_hash: string | null;
-  };
+  const row = inspect(harness.relay).row<{ token_hash: string; pairing_hash: string | null }>(`SELECT token_hash, pairing_hash FROM members WHERE name = 'Vera Viewer'`)!;
   assert.notEqual(row.token_hash, token, 'stored hashed');
   assert.equal(row.pairing_hash, null);
 
@@ -260,7 +257,7 @@ test('a stale admin link opened fresh gets the "open the link" page, not JSON', 
 test('more than 20 failed authentications in a minute get the address 429 for a minute, even with a good token', async (t) => {
   // A door of its own: the failures of the tests above must not count, and this one shuts 127.0.0.1 out for a minute.
   const door: AdminServer = new AdminServer({
-    handlers: createHandlers(harness.relay, service, () => door),
+    handlers: harness.relay.handlers(service, () => door),
     rendererDir,
     team: harness.relay.teamDoor,
     ownerToken: new OwnerToken(harness.dataDir),

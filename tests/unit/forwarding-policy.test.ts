@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateLimiter } from '../../electron/core/forwarder/rate-limiter.ts';
 import { retryDelay, DEFAULT_BACKOFF } from '../../electron/core/forwarder/backoff.ts';
-import { classifyStatus } from '../../electron/core/ilert/events-client.ts';
+import http from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { postEvent } from '../../electron/core/ilert/events-client.ts';
 import { rankFor } from '../../electron/core/store/alert-ledger.ts';
 
 test('the rate limiter allows at most the limit in any rolling window, counted from each answer', () => {
@@ -61,11 +64,20 @@ test('backoff starts at seconds, doubles with jitter and caps at ten minutes', (
   assert.equal(DEFAULT_BACKOFF.giveUpAfterMs, 24 * 3_600_000);
 });
 
-test('ilert answers are classified: 4xx is configuration, 429/5xx are retried', () => {
-  assert.equal(classifyStatus(202), 'delivered');
-  for (const status of [400, 401, 403, 404]) assert.equal(classifyStatus(status), 'config-error');
-  assert.equal(classifyStatus(429), 'rate-limited');
-  for (const status of [500, 502, 503, 504, 408]) assert.equal(classifyStatus(status), 'retry');
+test('ilert answers are classified: 4xx is configuration, 429/5xx are retried', async () => {
+  // Answers with the status named by the first path segment: /503/api/events → 503.
+  const server = http.createServer((request, response) => response.writeHead(Number(request.url!.split('/')[1])).end()).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const kindFor = async (status: number) => (await postEvent(`${base}/${status}`, 'il1key', { eventType: 'ALERT', alertKey: 'k', summary: 's' })).kind;
+  try {
+    assert.equal(await kindFor(202), 'delivered');
+    for (const status of [400, 401, 403, 404]) assert.equal(await kindFor(status), 'config-error', `${status}`);
+    assert.equal(await kindFor(429), 'rate-limited');
+    for (const status of [500, 502, 503, 504, 408]) assert.equal(await kindFor(status), 'retry', `${status}`);
+  } finally {
+    server.close();
+  }
 });
 
 test('in a backlog, critical alerts and resolves go first, then warnings, then information', () => {

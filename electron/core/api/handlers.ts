@@ -1,11 +1,30 @@
 import { z } from 'zod';
-import { methods, METHOD_ROLES, roleAllows, type Caller, type CallerView, type Handlers, type MethodName, type SettingsView } from '../../../shared/contract.ts';
-import { NotFoundError, type Relay } from '../relay.ts';
+import {
+  methods,
+  METHOD_ROLES,
+  roleAllows,
+  type Caller,
+  type CallerView,
+  type DeliveryFilter,
+  type Handlers,
+  type MethodName,
+  type RelayStatusView,
+  type SettingsView,
+} from '../../../shared/contract.ts';
+import type { LevelApi } from '../level/level-api.ts';
+import type { LevelDirectory } from '../level/directory.ts';
+import type { WebhookResult } from '../ingest/pipeline.ts';
+import type { Reconciler } from '../reconcile/reconciler.ts';
+import type { SetupService } from '../setup/setup-service.ts';
+import type { IntegrationTestRunner } from '../setup/integration-test.ts';
+import type { Outbox } from '../store/outbox.ts';
+import type { ReadModels } from '../store/read-models.ts';
+import type { Team } from '../store/team.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { settingsMetadata } from '../settings.ts';
 import { UnknownAlertError } from '../store/alert-ledger.ts';
 import { UnknownMemberError } from '../store/team.ts';
-import { UnknownTargetError } from '../routing/router.ts';
+import { UnknownTargetError, type Router } from '../routing/router.ts';
 import type { ApiError, ConnectionCheck } from '../../../shared/contract.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
@@ -20,6 +39,31 @@ export interface AdminDoor {
   rotateAdminToken(): string;
   /** Ends the open streams of a revoked member at once. */
   revoked(memberId: number): void;
+}
+
+/** What the handlers use of the relay, handed over by the relay itself (`Relay.handlers`). */
+export interface RelayParts {
+  read: ReadModels;
+  outbox: Outbox;
+  team: Team;
+  setup: SetupService;
+  integrationTest: IntegrationTestRunner;
+  directory: LevelDirectory;
+  router: Router;
+  reconciler: Reconciler;
+  levelApi(): LevelApi | undefined;
+  status(): RelayStatusView;
+  acceptAlert(levelAlertId: string, acceptedBy: string): number;
+  rerunDelivery(deliveryId: number): Promise<WebhookResult>;
+  rerunJob(jobId: number): void;
+  retryFailed(filter?: DeliveryFilter): { count: number; skipped: number };
+  pauseTarget(target: string, pausedBy: string): void;
+  resumeTarget(target: string): boolean;
+}
+
+/** Something asked for by id or name that is not there: answered 404. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
 }
 
 /** An action the user asked for that cannot be done as asked: shown with its reason, not as a crash. */
@@ -50,7 +94,7 @@ function withoutSecretHints(view: SettingsView): SettingsView {
  * Refused unless the caller asked for the alert's RESOLVE to follow it; returns that RESOLVE job.
  * Enforced here, for every caller, not only by the dashboard's confirmation.
  */
-function resolveToFollow(relay: Relay, jobId: number, thenResolve: boolean): number | undefined {
+function resolveToFollow(relay: RelayParts, jobId: number, thenResolve: boolean): number | undefined {
   const resolved = relay.outbox.resolvedAlertOf(jobId);
   if (!resolved) return undefined;
   const { name, resolve } = resolved;
@@ -66,11 +110,8 @@ function resolveToFollow(relay: Relay, jobId: number, thenResolve: boolean): num
 
 const NO_DOOR = 'the admin door is not open to a team here: run the relay headless with RELAY_ADMIN_HOST set (see "For a team" in the README)';
 
-/**
- * The contract's methods, implemented on the relay core. `door` is the admin door serving them,
- * when there is one (the headless relay); the desktop app's own window has none.
- */
-export function createHandlers(relay: Relay, settings: SettingsService, door: () => AdminDoor | undefined = () => undefined): Handlers {
+/** The contract's methods, implemented on the relay core's parts; see `Relay.handlers`. */
+export function createHandlers(relay: RelayParts, settings: SettingsService, door: () => AdminDoor | undefined = () => undefined): Handlers {
   const audit = (caller: Caller, action: string, detail: string) => relay.team.record(caller, action, detail);
   const openDoor = () => {
     const current = door();
@@ -113,7 +154,7 @@ export function createHandlers(relay: Relay, settings: SettingsService, door: ()
     },
     acceptAlert: ({ levelAlertId }, caller) => {
       if (!settings.current.ilertIntegrationKey && settings.current.ilertTargets.length === 0) throw new ActionError('no ilert integration key is set');
-      const jobId = relay.store.enqueueAccept(levelAlertId, caller.name);
+      const jobId = relay.acceptAlert(levelAlertId, caller.name);
       audit(caller, 'accept', `accepted alert ${levelAlertId} in ilert (job ${jobId})`);
       return { jobId };
     },

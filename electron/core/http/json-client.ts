@@ -70,7 +70,7 @@ export function parseRetryAfter(header: string | null, now = Date.now()): number
 }
 
 /** How a fetch failed: no answer in time, or the system's error code and message. */
-export function fetchFailure(error: unknown): { timeout: boolean; code?: string; detail: string } {
+function fetchFailure(error: unknown): { timeout: boolean; code?: string; detail: string } {
   const err = error as Error & { cause?: { code?: string; message?: string } };
   return { timeout: err.name === 'TimeoutError' || err.name === 'AbortError', code: err.cause?.code, detail: err.cause?.message ?? err.message };
 }
@@ -80,6 +80,62 @@ export const tries = (count: number) => (count === 1 ? '1 try' : `${count} tries
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 type Attempt = { ok: true; body: unknown; date: number | undefined } | { ok: false; failure: Failure; retry: boolean };
+
+/** What one request came to: the answer (when there was one) and, unless it was a 2xx, what went wrong. */
+export interface Exchange {
+  status?: number;
+  text: string;
+  headers?: Headers;
+  failure?: Failure;
+}
+
+export type ExchangeOptions = Pick<JsonClientOptions<never>, 'timeoutMs' | 'serverStatuses' | 'defaultRetryAfterMs'> & { redact: (text: string) => string };
+
+/** Failures worth another try: the service is busy or struggling, or the answer never came. */
+export const TRANSIENT: ReadonlySet<HttpErrorKind> = new Set(['rate-limited', 'server', 'network', 'timeout']);
+
+/**
+ * Sends one request and classifies its outcome: the one place an HTTP status (or a network error)
+ * becomes an error kind. Never throws.
+ */
+export async function exchange(url: URL | string, init: RequestInit, options: ExchangeOptions): Promise<Exchange> {
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(options.timeoutMs) });
+    text = await response.text();
+  } catch (error) {
+    const { timeout, code, detail } = fetchFailure(error);
+    return { text: '', failure: timeout ? { kind: 'timeout', said: '', code: '' } : { kind: 'network', said: '', code: '', cause: { code, detail: options.redact(detail) } } };
+  }
+  const { status, headers } = response;
+  if (status >= 200 && status < 300) return { status, text, headers };
+  const failure: Failure = { kind: 'bad-answer', status, ...whatTheySaid(text, options.redact) };
+  if (status === 401) failure.kind = 'unauthorized';
+  else if (status === 403) failure.kind = 'forbidden';
+  else if (status === 404) failure.kind = 'not-found';
+  else if (status === 429) {
+    failure.kind = 'rate-limited';
+    const retryAfterMs = parseRetryAfter(headers.get('retry-after')) ?? options.defaultRetryAfterMs;
+    if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
+  } else if (status >= 500 || options.serverStatuses?.includes(status)) failure.kind = 'server';
+  return { status, text, headers, failure };
+}
+
+/** `{"error"|"message": "...", "code": "..."}` or a short start of any other body; never echoes a secret. */
+function whatTheySaid(text: string, redact: (text: string) => string): { said: string; code: string } {
+  let said = text.trim();
+  let code = '';
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown; code?: unknown };
+    if (typeof parsed.error === 'string') said = parsed.error;
+    else if (typeof parsed.message === 'string') said = parsed.message;
+    if (typeof parsed.code === 'string') code = parsed.code;
+  } catch {
+    // not JSON: the text itself, shortened
+  }
+  return { said: redact(said.replace(/\s+/g, ' ').slice(0, 200)), code };
+}
 
 export class JsonClient<Context> {
   readonly #options: JsonClientOptions<Context>;
@@ -109,57 +165,16 @@ export class JsonClient<Context> {
   async #attempt(url: URL | string, context: Context): Promise<Attempt> {
     const options = this.#options;
     const release = await options.gate?.();
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(url, { headers: options.headers, signal: AbortSignal.timeout(options.timeoutMs) });
-      text = await response.text();
-    } catch (error) {
-      release?.(undefined);
-      return { ok: false, retry: true, failure: this.#networkFailure(error, context) };
-    }
+    const redact = (text: string) => options.redact(text, context);
+    const { status, text, headers, failure } = await exchange(url, { headers: options.headers }, { ...options, redact });
     // Released only after the answer is read, so a 429 can hold back every waiting caller first.
-    release?.(response.status);
-    const status = response.status;
-    if (status >= 200 && status < 300) {
-      const dated = Date.parse(response.headers.get('date') ?? '');
-      try {
-        return { ok: true, body: JSON.parse(text) as unknown, date: Number.isFinite(dated) ? dated : undefined };
-      } catch {
-        return { ok: false, retry: false, failure: { kind: 'bad-answer', status, said: '', code: '', bodyStart: text.slice(0, 60) } };
-      }
-    }
-    const { said, code } = this.#whatTheySaid(text, context);
-    const failure: Failure = { kind: 'bad-answer', status, said, code };
-    if (status === 401) failure.kind = 'unauthorized';
-    else if (status === 403) failure.kind = 'forbidden';
-    else if (status === 404) failure.kind = 'not-found';
-    else if (status === 429) {
-      failure.kind = 'rate-limited';
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after')) ?? options.defaultRetryAfterMs;
-      if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
-    } else if (status >= 500 || options.serverStatuses?.includes(status)) failure.kind = 'server';
-    return { ok: false, retry: failure.kind === 'rate-limited' || failure.kind === 'server', failure };
-  }
-
-  /** `{"error"|"message": "...", "code": "..."}` or a short start of any other body; never echoes a secret. */
-  #whatTheySaid(text: string, context: Context): { said: string; code: string } {
-    let said = text.trim();
-    let code = '';
+    release?.(status);
+    if (failure) return { ok: false, retry: TRANSIENT.has(failure.kind), failure };
+    const dated = Date.parse(headers?.get('date') ?? '');
     try {
-      const parsed = JSON.parse(text) as { error?: unknown; message?: unknown; code?: unknown };
-      if (typeof parsed.error === 'string') said = parsed.error;
-      else if (typeof parsed.message === 'string') said = parsed.message;
-      if (typeof parsed.code === 'string') code = parsed.code;
+      return { ok: true, body: JSON.parse(text) as unknown, date: Number.isFinite(dated) ? dated : undefined };
     } catch {
-      // not JSON: the text itself, shortened
+      return { ok: false, retry: false, failure: { kind: 'bad-answer', status, said: '', code: '', bodyStart: text.slice(0, 60) } };
     }
-    return { said: this.#options.redact(said.replace(/\s+/g, ' ').slice(0, 200), context), code };
-  }
-
-  #networkFailure(error: unknown, context: Context): Failure {
-    const { timeout, code, detail } = fetchFailure(error);
-    if (timeout) return { kind: 'timeout', said: '', code: '' };
-    return { kind: 'network', said: '', code: '', cause: { code, detail: this.#options.redact(detail, context) } };
   }
 }

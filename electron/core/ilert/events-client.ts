@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { maskSecret } from '../secret-mask.ts';
-import { fetchFailure } from '../http/json-client.ts';
+import { exchange, TRANSIENT, type Failure } from '../http/json-client.ts';
 import type { IlertEventBody } from './event-mapping.ts';
 
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -29,38 +29,26 @@ export function keyFingerprint(integrationKey: string): string {
   return createHash('sha256').update(integrationKey).digest('hex').slice(0, 12);
 }
 
-/** ilert's error body is `{status, message, code}`; fall back to the raw text. */
-function ilertMessage(statusCode: number, body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { message?: unknown; code?: unknown };
-    if (typeof parsed.message === 'string' && parsed.message) {
-      return `ilert answered ${statusCode}: ${parsed.message}${typeof parsed.code === 'string' ? ` (${parsed.code})` : ''}`;
-    }
-  } catch {
-    // not JSON: use the text below
-  }
-  return `ilert answered ${statusCode}${body.trim() ? `: ${body.trim().slice(0, 200)}` : ''}`;
+/** What the forwarder does next depends only on this: ilert refused the request itself (no retry helps), or it may pass. */
+function kindOf(failure: Failure | undefined): EventsResponse['kind'] {
+  if (!failure) return 'delivered';
+  if (failure.kind === 'rate-limited') return 'rate-limited';
+  return TRANSIENT.has(failure.kind) ? 'retry' : 'config-error';
 }
 
+/** Connection refused, no such host: the request cannot have reached ilert. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
-function describeNetworkError(error: unknown): { message: string; maybeDelivered: boolean } {
-  const { timeout, code, detail } = fetchFailure(error);
-  if (timeout) return { message: `no answer from ilert within ${REQUEST_TIMEOUT_MS / 1000} s`, maybeDelivered: true };
-  return { message: `network error: ${code ? `${code} ` : ''}${detail}`.trim(), maybeDelivered: !code || !NOT_SENT_CODES.has(code) };
-}
-
-export function classifyStatus(statusCode: number): EventsResponse['kind'] {
-  if (statusCode >= 200 && statusCode < 300) return 'delivered';
-  if (statusCode === 429) return 'rate-limited';
-  if (statusCode === 408 || statusCode >= 500) return 'retry';
-  return 'config-error';
+function describe(failure: Failure, timeoutMs: number): string {
+  if (failure.kind === 'timeout') return `no answer from ilert within ${timeoutMs / 1000} s`;
+  if (failure.cause) return `network error: ${failure.cause.code ? `${failure.cause.code} ` : ''}${failure.cause.detail}`.trim();
+  return `ilert answered ${failure.status}${failure.said ? `: ${failure.said}` : ''}${failure.code ? ` (${failure.code})` : ''}`;
 }
 
 /** Posts one event to ilert's Events API. Never throws: every outcome is a value to record. */
 export function postEvent(apiUrl: string, integrationKey: string, body: IlertEventBody, timeoutMs = REQUEST_TIMEOUT_MS): Promise<EventsResponse> {
   const wire = JSON.stringify({ integrationKey, ...body });
-  return post(eventsUrl(apiUrl), wire, JSON.stringify({ integrationKey: maskSecret(integrationKey), ...body }), timeoutMs);
+  return post(eventsUrl(apiUrl), wire, JSON.stringify({ integrationKey: maskSecret(integrationKey), ...body }), timeoutMs, integrationKey);
 }
 
 /**
@@ -68,46 +56,32 @@ export function postEvent(apiUrl: string, integrationKey: string, body: IlertEve
  * URL. The URL holds the integration key, so the log shows it masked.
  */
 export function postLevelBody(url: string, body: Uint8Array, timeoutMs = REQUEST_TIMEOUT_MS): Promise<EventsResponse> {
-  return post(url, Uint8Array.from(body), new TextDecoder().decode(body), timeoutMs, maskUrlKey(url));
+  return post(url, Uint8Array.from(body), new TextDecoder().decode(body), timeoutMs, URL_KEY.exec(url)?.[1] ?? '', maskUrlKey(url));
 }
 
 /** `…/events/levelio/il1abc…` → `…/events/levelio/il1a••••yz`: the last path segment is the key. */
 export function maskUrlKey(url: string): string {
-  return url.replace(/\/([^/?#]+)(?=[?#]|$)/, (_, key: string) => `/${maskSecret(key)}`);
+  return url.replace(URL_KEY, (_, key: string) => `/${maskSecret(key)}`);
 }
 
-async function post(url: string, wire: string | Uint8Array<ArrayBuffer>, requestBody: string, timeoutMs: number, loggedUrl = url): Promise<EventsResponse> {
+const URL_KEY = /\/([^/?#]+)(?=[?#]|$)/;
+
+async function post(url: string, wire: string | Uint8Array<ArrayBuffer>, requestBody: string, timeoutMs: number, secret: string, loggedUrl = url): Promise<EventsResponse> {
   const started = performance.now();
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'level-ilert-relay' },
-      body: wire,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = (await response.text()).slice(0, RESPONSE_BODY_LIMIT);
-    const kind = classifyStatus(response.status);
-    return {
-      url: loggedUrl,
-      requestBody,
-      statusCode: response.status,
-      responseBody: text || null,
-      error: kind === 'delivered' ? null : ilertMessage(response.status, text),
-      latencyMs: Math.round(performance.now() - started),
-      kind,
-      maybeDelivered: false,
-    };
-  } catch (error) {
-    const { message, maybeDelivered } = describeNetworkError(error);
-    return {
-      url: loggedUrl,
-      requestBody,
-      statusCode: null,
-      responseBody: null,
-      error: message,
-      latencyMs: Math.round(performance.now() - started),
-      kind: 'retry',
-      maybeDelivered,
-    };
-  }
+  const { status, text, failure } = await exchange(
+    url,
+    { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'level-ilert-relay' }, body: wire },
+    { timeoutMs, redact: (said) => (secret ? said.replaceAll(secret, maskSecret(secret)!) : said), serverStatuses: [408] },
+  );
+  const cause = failure?.cause;
+  return {
+    url: loggedUrl,
+    requestBody,
+    statusCode: status ?? null,
+    responseBody: text.slice(0, RESPONSE_BODY_LIMIT) || null,
+    error: failure ? describe(failure, timeoutMs) : null,
+    latencyMs: Math.round(performance.now() - started),
+    kind: kindOf(failure),
+    maybeDelivered: failure?.kind === 'timeout' || (cause !== undefined && !(cause.code && NOT_SENT_CODES.has(cause.code))),
+  };
 }
