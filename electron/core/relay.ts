@@ -347,13 +347,20 @@ export class Relay {
   /** Applies new settings to the running relay (listener address changes need a restart). */
   applySettings(settings: Settings): void {
     const keysChanged = settings.ilertApiKey !== this.#settings.ilertApiKey || settings.ilertIntegrationKey !== this.#settings.ilertIntegrationKey;
+    const levelApiChanged = settings.levelApiKey !== this.#settings.levelApiKey || settings.levelApiUrl !== this.#settings.levelApiUrl;
     this.#settings = settings;
+    // A Level key just saved: Routing shows the groups now, not "Never synced" until the next restart.
+    if (levelApiChanged && this.receiver.listening) this.#syncDirectory();
     if (keysChanged) {
       this.ilertState.reset();
       this.setup.alertSourceProblems.clear();
     }
     this.forwarder.wake();
     this.#announce('settings');
+  }
+
+  #syncDirectory(): void {
+    if (this.levelApi()) this.directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
   }
 
   #ingestPolicy(): IngestPolicy {
@@ -406,7 +413,7 @@ export class Relay {
     this.ilertState.start();
     this.#sourceChecks.start();
     if (this.#settings.tunnel !== 'off') this.setup.startTunnel(this.#settings.tunnel);
-    if (this.levelApi()) this.directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
+    this.#syncDirectory();
     return this.#address;
   }
 

@@ -8,7 +8,8 @@ import type { MethodName, SettingMetadata } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, SECRET, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
-import { waitForStore } from '../helpers/wait.ts';
+import { waitForEvent, waitForStore } from '../helpers/wait.ts';
+import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 
 const ilert = await new FakeIlert().start();
@@ -269,4 +270,20 @@ test('bulk retry takes the delivery log’s filter, and leaves the ALERTs of res
   assert.deepEqual(all, { count: failedNow - 1, skipped: 1 }, 'every failed job but the resolved alert’s ALERT');
   await ilert.waitFor(() => ilert.eventsFor(`level-alert-${ups.data.id}`).length === 1, 5000, 'the UPS alert');
   assert.equal(ilert.eventsFor(`level-alert-${over.data.id}`).length, 0, 'a resolved alert is not opened in ilert by a bulk retry');
+});
+
+// Last: from here on the relay has a Level API key, and so a reconciler that asks Level.
+test('saving a Level API key syncs groups at once: Routing does not say “Never synced”', async () => {
+  const level = await new FakeLevelApi({ apiKey: 'level-key-saved-in-settings' }).start();
+  after(() => level.stop());
+  level.addGroup({ name: 'Acme' });
+  assert.equal(harness.relay.router.view().lastSyncAt, undefined, 'never synced before');
+  const saved = (await call('updateSettings', { levelApiUrl: level.url, levelApiKey: 'level-key-saved-in-settings' })) as { ok: boolean };
+  assert.equal(saved.ok, true);
+  const groups = await waitForEvent(harness.relay.events, 'change', () => harness.relay.router.view().rows.length > 0 && harness.relay.router.view().rows, 5000, 'a sync');
+  assert.deepEqual(
+    groups.map((row) => row.name),
+    ['Acme'],
+  );
+  assert.ok(harness.relay.router.view().lastSyncAt, 'Routing says when it synced');
 });
