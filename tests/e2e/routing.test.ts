@@ -313,6 +313,23 @@ test('Forwarding to a target paused under Routing holds its alerts, Health says 
   assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
 });
 
+test('A target whose queue grows while ilert fails can be paused from Health, where its queue shows', async () => {
+  ilert.mode = { kind: 'status', status: 503 };
+  try {
+    const stuck = await raise(fs01, 'File share offline');
+    await openTab('Health');
+    await page.getByRole('button', { name: `Pause forwarding to ${ACME_TARGET}` }).click();
+    await page.getByTestId(`health-paused-${ACME_TARGET}`).filter({ hasText: '1 event held' }).waitFor();
+    assert.equal(await page.getByTestId(`health-pause-${ACME_TARGET}`).count(), 0, 'a paused target offers Resume, not Pause');
+    ilert.mode = { kind: 'ok' };
+    await page.getByRole('button', { name: `Resume forwarding to ${ACME_TARGET}` }).click();
+    await ilert.waitFor(() => ilert.eventsFor(alertKeyOf(stuck)).length > 0, 10_000, 'the held ALERT after resume');
+  } finally {
+    ilert.mode = { kind: 'ok' };
+  }
+  assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
+});
+
 test('Without a Level API key the Routing tab says what is missing and leads to Settings', async () => {
   const bare = await startChildRelay({
     RELAY_DATA_DIR: tempDataDir('relay-e2e-routing-bare-'),
