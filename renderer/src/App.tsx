@@ -28,17 +28,18 @@ const ALL_TABS: { view: View; label: string; needs: Role }[] = [
 ];
 
 /**
- * The address says which tab and which delivery are open (`#/deliveries/42`), so a link can be
- * shared and Back works. In the hash: the query keeps whatever the relay's link carries.
+ * The address says which tab, which delivery and which filter are open (`#/deliveries/42?status=failed&q=nas`),
+ * so a filtered view can be shared and Back works. In the hash: the query keeps whatever the relay's link carries.
  */
-function readAddress(): { view?: View; deliveryId?: number } {
-  const match = /^#\/([a-z]+)(?:\/(\d+))?$/.exec(window.location.hash);
+function readAddress(): { view?: View; deliveryId?: number; filter: string } {
+  const match = /^#\/([a-z]+)(?:\/(\d+))?(?:\?(.*))?$/.exec(window.location.hash);
   const view = ALL_TABS.find((tab) => tab.view === match?.[1])?.view;
-  return { view, deliveryId: view === 'deliveries' && match?.[2] ? Number(match[2]) : undefined };
+  return { view, deliveryId: view === 'deliveries' && match?.[2] ? Number(match[2]) : undefined, filter: match?.[3] ?? '' };
 }
 
-function addressOf(view: View, deliveryId: number | undefined): string {
-  return view === 'deliveries' && deliveryId !== undefined ? `#/deliveries/${deliveryId}` : `#/${view}`;
+function addressOf(view: View, deliveryId: number | undefined, filter = ''): string {
+  const path = view === 'deliveries' && deliveryId !== undefined ? `#/deliveries/${deliveryId}` : `#/${view}`;
+  return filter ? `${path}?${filter}` : path;
 }
 
 export function App() {
@@ -49,6 +50,16 @@ export function App() {
   const [loaded, setLoaded] = useState<ReadonlySet<View>>(new Set());
   const [focusAlert, setFocusAlert] = useState<string>();
   const [focusDelivery, setFocusDelivery] = useState<number | undefined>(opened.deliveryId);
+  /** Each view's filter as it stands in the address, kept while another tab is open. */
+  const [filters, setFilters] = useState<Partial<Record<View, string>>>(opened.view ? { [opened.view]: opened.filter } : {});
+  const filterSetters = useMemo(
+    () =>
+      Object.fromEntries(ALL_TABS.map(({ view: name }) => [name, (filter: string) => setFilters((current) => ({ ...current, [name]: filter }))])) as Record<
+        View,
+        (filter: string) => void
+      >,
+    [],
+  );
   const [me, setMe] = useState<CallerView>();
   const [stale, setStale] = useState(false);
   // Until the relay says who this is, show only what everyone may do.
@@ -72,18 +83,19 @@ export function App() {
 
   // Opening a tab or a delivery is a step Back can undo; moving from one delivery to the next is not.
   useEffect(() => {
-    const address = addressOf(view, focusDelivery);
+    const address = addressOf(view, focusDelivery, filters[view]);
     if (window.location.hash === address) return;
     const current = readAddress();
     const sameStep = current.view === view && current.deliveryId !== undefined && focusDelivery !== undefined;
     if (!window.location.hash || sameStep) window.history.replaceState(null, '', address);
     else window.history.pushState(null, '', address);
-  }, [view, focusDelivery]);
+  }, [view, focusDelivery, filters]);
   useEffect(() => {
     const onPop = () => {
       const address = readAddress();
       setView(address.view ?? 'alerts');
       setFocusDelivery(address.deliveryId);
+      if (address.view) setFilters((current) => ({ ...current, [address.view!]: address.filter }));
     };
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
@@ -222,9 +234,25 @@ export function App() {
             aria-hidden={view !== tab.view}
             inert={view !== tab.view}
           >
-            {tab.view === 'alerts' && <AlertsView status={status} onLoaded={loadedCallbacks.alerts} focusAlertId={focusAlert} onShowDeliveries={() => setView('deliveries')} />}
+            {tab.view === 'alerts' && (
+              <AlertsView
+                status={status}
+                onLoaded={loadedCallbacks.alerts}
+                focusAlertId={focusAlert}
+                onShowDeliveries={() => setView('deliveries')}
+                filter={filters.alerts ?? ''}
+                onFilterChange={filterSetters.alerts}
+              />
+            )}
             {tab.view === 'deliveries' && (
-              <DeliveriesView status={status} onLoaded={loadedCallbacks.deliveries} focusDeliveryId={focusDelivery} onSelectedChange={setFocusDelivery} />
+              <DeliveriesView
+                status={status}
+                onLoaded={loadedCallbacks.deliveries}
+                focusDeliveryId={focusDelivery}
+                onSelectedChange={setFocusDelivery}
+                filter={filters.deliveries ?? ''}
+                onFilterChange={filterSetters.deliveries}
+              />
             )}
             {tab.view === 'routing' && <RoutingView active={view === 'routing'} onLoaded={loadedCallbacks.routing} />}
             {tab.view === 'health' && <HealthView status={status} onLoaded={loadedCallbacks.health} onNavigate={setView} />}

@@ -208,7 +208,7 @@ test('a new alert is announced in a polite live region, and “copied” is not 
   }
 });
 
-test('permalinks: the address names the open tab and delivery, Back undoes each step, and a link opens that delivery', async () => {
+test('permalinks: the address names the open tab, delivery and filter, Back undoes each step, and a link opens that view', async () => {
   const page = await open('light');
   try {
     await page.waitForFunction(() => window.location.hash === '#/alerts');
@@ -234,6 +234,37 @@ test('permalinks: the address names the open tab and delivery, Back undoes each 
     await other.getByTestId('app-ready').waitFor();
     await other.locator(`[data-testid="delivery-detail"][data-delivery-id="${id}"]`).getByTestId('signature-verdict').waitFor();
     assert.equal(await other.locator('#tab-deliveries').getAttribute('aria-selected'), 'true');
+    await other.close();
+
+    // The filter is in the address too: each change is a step Back undoes, and a filtered view can be shared.
+    const hash = (wanted: string) => page.waitForFunction((expected) => window.location.hash === expected, wanted);
+    await page.getByTestId('filter-status-delivered').check();
+    await hash('#/deliveries?status=delivered');
+    await page.getByTestId('filter-search').fill('nas');
+    await hash('#/deliveries?status=delivered&q=nas');
+    await page.getByTestId('delivery-total').filter({ hasText: '2 deliveries' }).waitFor();
+    await page.goBack();
+    await hash('#/deliveries?status=delivered');
+    await page.getByTestId('delivery-row').filter({ hasText: 'ACME-DC01' }).waitFor();
+    assert.equal(await page.getByTestId('filter-search').inputValue(), '', 'Back takes the search out of the box too');
+    await page.goBack();
+    await hash('#/deliveries');
+    assert.equal(await page.getByTestId('filter-status-delivered').isChecked(), false);
+    await page.goForward();
+    await page.goForward();
+    await hash('#/deliveries?status=delivered&q=nas');
+    assert.equal(await page.getByTestId('filter-search').inputValue(), 'nas');
+    await showView(page, 'Alerts');
+    await page.getByTestId('alert-grouping').selectOption('device');
+    await hash('#/alerts?group=device');
+
+    const filtered = await page.context().newPage();
+    await filtered.goto(page.url().replace(/#.*$/, '#/deliveries?status=delivered&q=nas'));
+    await filtered.getByTestId('app-ready').waitFor();
+    await filtered.getByTestId('delivery-total').filter({ hasText: '2 deliveries' }).waitFor();
+    assert.equal(await filtered.getByTestId('filter-status-delivered').isChecked(), true);
+    assert.equal(await filtered.getByTestId('filter-search').inputValue(), 'nas');
+    assert.deepEqual((await filtered.getByTestId('delivery-row').allInnerTexts()).map((text) => /NAS-0\d/.exec(text)?.[0]).sort(), ['NAS-01', 'NAS-02']);
   } finally {
     await page.context().close();
   }

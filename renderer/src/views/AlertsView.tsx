@@ -14,6 +14,9 @@ interface AlertsViewProps {
   onLoaded: () => void;
   focusAlertId?: string | undefined;
   onShowDeliveries: () => void;
+  /** The grouping and the open group as the address carries them (`group=device&open=NAS-01`). */
+  filter: string;
+  onFilterChange: (filter: string) => void;
 }
 
 /** The status's backlog per target, for rows that wait to say why without each reading it. */
@@ -321,9 +324,13 @@ function AlertList({
   );
 }
 
-export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }: AlertsViewProps) {
-  const [groupBy, setGroupBy] = useState<AlertQuery['groupBy']>('name');
-  const [openGroup, setOpenGroup] = useState<string>();
+export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, filter, onFilterChange }: AlertsViewProps) {
+  const params = new URLSearchParams(filter);
+  const groupBy = ALERT_GROUPINGS.find((grouping) => grouping === params.get('group')) ?? 'name';
+  const openGroup = params.get('open') ?? undefined;
+  const show = (grouping: AlertQuery['groupBy'], group: string | undefined) =>
+    onFilterChange(new URLSearchParams({ ...(grouping !== 'name' ? { group: grouping } : {}), ...(group !== undefined ? { open: group } : {}) }).toString());
+  const setOpenGroup = (group: string | undefined) => show(groupBy, group);
   const [focused, setFocused] = useState<AlertRow>();
   const now = useNow(15_000);
   const active = useAlertPager({ state: 'active', groupBy, ...(openGroup !== undefined ? { group: openGroup } : {}) });
@@ -400,14 +407,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }:
             ) : null}
             <label className="alerts-grouping small">
               Group{' '}
-              <select
-                value={groupBy}
-                onChange={(event) => {
-                  setOpenGroup(undefined);
-                  setGroupBy(event.target.value as AlertQuery['groupBy']);
-                }}
-                data-testid="alert-grouping"
-              >
+              <select value={groupBy} onChange={(event) => show(event.target.value as AlertQuery['groupBy'], undefined)} data-testid="alert-grouping">
                 {ALERT_GROUPINGS.map((grouping) => (
                   <option key={grouping} value={grouping}>
                     {GROUPING_LABELS[grouping]}

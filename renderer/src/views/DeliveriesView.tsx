@@ -20,6 +20,42 @@ interface DeliveriesViewProps {
   focusDeliveryId?: number | undefined;
   /** The open delivery changed (for the address bar). */
   onSelectedChange?: (id: number | undefined) => void;
+  /** The filter as the address carries it (`status=failed&q=nas`), so a filtered view can be shared. */
+  filter: string;
+  onFilterChange: (filter: string) => void;
+}
+
+interface FilterChoice {
+  statuses: DeliveryStatus[];
+  eventType: string;
+  severity: string;
+  time: TimeRange;
+  search: string;
+}
+
+/** Whatever an edited link carries, only known values become a filter. */
+function readFilter(query: string): FilterChoice {
+  const params = new URLSearchParams(query);
+  const time = params.get('time') ?? '';
+  const severity = params.get('severity') ?? '';
+  const eventType = params.get('event') ?? '';
+  return {
+    statuses: DELIVERY_STATUSES.filter((value) => (params.get('status') ?? '').split(',').includes(value)),
+    eventType: (EVENT_TYPES as readonly string[]).includes(eventType) ? eventType : '',
+    severity: (SEVERITY_LEVELS as readonly string[]).includes(severity) ? severity : '',
+    time: time in TIME_RANGES ? (time as TimeRange) : 'all',
+    search: (params.get('q') ?? '').trim().slice(0, 200),
+  };
+}
+
+function filterAddress(choice: FilterChoice): string {
+  const params = new URLSearchParams();
+  if (choice.statuses.length) params.set('status', choice.statuses.join(','));
+  if (choice.eventType) params.set('event', choice.eventType);
+  if (choice.severity) params.set('severity', choice.severity);
+  if (choice.time !== 'all') params.set('time', choice.time);
+  if (choice.search) params.set('q', choice.search);
+  return params.toString().replaceAll('%2C', ',');
 }
 
 const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -143,15 +179,24 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
   );
 }
 
-export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedChange }: DeliveriesViewProps) {
+export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedChange, filter: filterQuery, onFilterChange }: DeliveriesViewProps) {
   const [, setVersion] = useState(0);
   const [pager] = useState(() => new DeliveryPager(() => setVersion((version) => version + 1)));
-  const [statuses, setStatuses] = useState<DeliveryStatus[]>([]);
-  const [eventType, setEventType] = useState('');
-  const [severity, setSeverity] = useState('');
-  const [time, setTime] = useState<TimeRange>('all');
-  const [searchText, setSearchText] = useState('');
+  const choice = useMemo(() => readFilter(filterQuery), [filterQuery]);
+  const { statuses, eventType, severity, time } = choice;
+  const choose = (change: Partial<FilterChoice>) => onFilterChange(filterAddress({ ...choice, ...change }));
+  const [searchText, setSearchText] = useState(choice.search);
   const search = useDebounced(searchText.trim(), 250);
+  // Typing settles into the address; Back or a link puts the address's search into the box.
+  const latestChoice = useRef({ choice, onFilterChange });
+  useEffect(() => {
+    latestChoice.current = { choice, onFilterChange };
+  });
+  useEffect(() => {
+    const { choice: current, onFilterChange: change } = latestChoice.current;
+    if (search !== current.search) change(filterAddress({ ...current, search }));
+  }, [search]);
+  useEffect(() => setSearchText((typed) => (typed.trim() === choice.search ? typed : choice.search)), [choice.search]);
   const [selected, setSelected] = useState<number | undefined>(focusDeliveryId);
   const [atTop, setAtTop] = useState(true);
   const [retryMessage, flashRetry] = useFlash(6_000);
@@ -175,9 +220,9 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
     if (eventType) next.eventTypes = [eventType];
     if (severity) next.severities = [severity as (typeof SEVERITY_LEVELS)[number]];
     if (TIME_RANGES[time]) next.since = Date.now() - TIME_RANGES[time];
-    if (search) next.search = search;
+    if (choice.search) next.search = choice.search;
     return next;
-  }, [statuses, eventType, severity, time, search]);
+  }, [statuses, eventType, severity, time, choice.search]);
   const filtered = Object.keys(filter).length > 0;
 
   useEffect(() => {
@@ -296,14 +341,11 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   };
 
   const clearFilters = () => {
-    setStatuses([]);
-    setEventType('');
-    setSeverity('');
-    setTime('all');
     setSearchText('');
+    onFilterChange('');
   };
 
-  const toggleStatus = (value: DeliveryStatus) => setStatuses((current) => (current.includes(value) ? current.filter((entry) => entry !== value) : [...current, value]));
+  const toggleStatus = (value: DeliveryStatus) => choose({ statuses: statuses.includes(value) ? statuses.filter((entry) => entry !== value) : [...statuses, value] });
   const failed = status?.failedJobs ?? 0;
   const url = webhookUrl(status);
 
@@ -324,7 +366,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
           </label>
           <label className="field-inline">
             <span>Event</span>
-            <select value={eventType} onChange={(event) => setEventType(event.target.value)} data-testid="filter-event-type">
+            <select value={eventType} onChange={(event) => choose({ eventType: event.target.value })} data-testid="filter-event-type">
               <option value="">all</option>
               {EVENT_TYPES.map((type) => (
                 <option key={type} value={type}>
@@ -335,7 +377,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
           </label>
           <label className="field-inline">
             <span>Severity</span>
-            <select value={severity} onChange={(event) => setSeverity(event.target.value)} data-testid="filter-severity">
+            <select value={severity} onChange={(event) => choose({ severity: event.target.value })} data-testid="filter-severity">
               <option value="">all</option>
               {SEVERITY_LEVELS.map((level) => (
                 <option key={level} value={level}>
@@ -346,7 +388,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
           </label>
           <label className="field-inline">
             <span>Time</span>
-            <select value={time} onChange={(event) => setTime(event.target.value as TimeRange)} data-testid="filter-time">
+            <select value={time} onChange={(event) => choose({ time: event.target.value as TimeRange })} data-testid="filter-time">
               {(Object.keys(TIME_RANGES) as TimeRange[]).map((key) => (
                 <option key={key} value={key}>
                   {TIME_LABELS[key]}
