@@ -170,7 +170,7 @@ test('Routing: the group tree is indented with device counts; a parent mapped to
   assert.equal(await page.getByTestId(`route-flag-${acme.id}`).count(), 0);
   await page
     .getByTestId('routing-summary')
-    .filter({ hasText: /5 groups · 0 mapped · 0 of 5 devices covered/ })
+    .filter({ hasText: /5 groups · 0 mapped · 0 of 5 devices routed by a group mapping \(the rest go to the default target\)/ })
     .waitFor();
   assert.equal(await routingRow(servers).getAttribute('data-effective'), 'default');
 
@@ -179,16 +179,13 @@ test('Routing: the group tree is indented with device counts; a parent mapped to
   await routingRow(acme, 'mapped').waitFor();
   for (const child of [hq, servers]) {
     const effective = page.getByTestId(`route-effective-${child.id}`);
-    await effective
-      .filter({ hasText: 'inherited' })
-      .filter({ hasText: `→ ${ACME_TARGET}` })
-      .waitFor();
+    await effective.filter({ hasText: `inherited from ‘${acme.name}’ → target ${ACME_TARGET}` }).waitFor();
     assert.match(await effective.innerText(), /Acme Corp/);
   }
   assert.equal(await routingRow(globex).getAttribute('data-effective'), 'default');
   await page
     .getByTestId('routing-summary')
-    .filter({ hasText: /1 mapped · 4 of 5 devices covered/ })
+    .filter({ hasText: /1 mapped · 4 of 5 devices routed by a group mapping/ })
     .waitFor();
   assert.equal(await page.getByTestId(`route-save-${acme.id}`).count(), 0, 'nothing left to save on the row');
   await screenshot('routing');

@@ -166,7 +166,8 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
       <div className="routing-head">
         <p className="routing-summary" data-testid="routing-summary">
           <b>{plural(summary.groups, 'group')}</b> · <b>{summary.mappedGroups}</b> mapped · <b>{summary.devicesCovered.toLocaleString()}</b> of {plural(summary.devices, 'device')}{' '}
-          covered · <b>{plural(summary.activeAlerts, 'active alert')}</b>
+          routed by a group mapping <span className="muted">({view.unmappedGroups === 'skip' ? 'the rest are not forwarded' : 'the rest go to the default target'})</span> ·{' '}
+          <b>{plural(summary.activeAlerts, 'active alert')}</b>
         </p>
         <span className="spacer" />
         <span className="routing-sync-state small" data-testid="last-sync" title={view.lastSyncAt ? fullTime(view.lastSyncAt) : undefined}>
@@ -265,7 +266,13 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
           </thead>
           <tbody>
             {view.rows.map((row) => (
-              <GroupRow key={row.groupId} row={row} targets={view.targets} onSave={saveRoute} />
+              <GroupRow
+                key={row.groupId}
+                row={row}
+                targets={view.targets}
+                inheritsFrom={view.rows.find((group) => group.groupId === row.effective.fromGroupId)?.name}
+                onSave={saveRoute}
+              />
             ))}
           </tbody>
         </table>
