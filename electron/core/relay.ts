@@ -2,7 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
-import { ingestParsed, processAutomation, processWebhook, Receiver, WEBHOOK_PATH, type ReceiverLimits, type ReceiverOptions, type WebhookResult } from './receiver/receiver.ts';
+import {
+  BODY_LIMIT_BYTES,
+  ingestParsed,
+  processAutomation,
+  processWebhook,
+  Receiver,
+  WEBHOOK_PATH,
+  type ReceiverLimits,
+  type ReceiverOptions,
+  type WebhookResult,
+} from './receiver/receiver.ts';
 import type { RejectionLimits } from './store/rejections.ts';
 import { AUTOMATION_PATH } from './receiver/automation.ts';
 import { configurationProblems, type Settings } from './settings.ts';
@@ -14,6 +24,7 @@ import { internalDelivery } from './store/inbound-delivery.ts';
 import { Team, type TeamDoor } from './store/team.ts';
 import { TargetPauses } from './store/target-pauses.ts';
 import { LevelApi } from './level/level-api.ts';
+import { sign } from './level/signature.ts';
 import { LevelDirectory } from './level/directory.ts';
 import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
 import { Router, DEFAULT_TARGET } from './routing/router.ts';
@@ -523,6 +534,25 @@ export class Relay {
     return processWebhook(this.#receiverOptions, delivery, stored.headers['x-level-signature']);
   }
 
+  /**
+   * Replay with edits: the technician's copy of a delivery's body, signed with the webhook secret as
+   * Level signs, through the receiver's own checks; recorded as a manual replay of the original.
+   */
+  async replayDelivery(deliveryId: number, body: Buffer): Promise<WebhookResult> {
+    const secret = this.#settings.levelWebhookSecret;
+    if (!secret) throw new ReplayRefusedError('no webhook secret is set, so the replay cannot be signed as Level would: set one under Settings');
+    if (!this.read.storedRequest(deliveryId)) throw new NotFoundError(`no delivery ${deliveryId}`);
+    if (body.length > BODY_LIMIT_BYTES) throw new ReplayRefusedError(`body too large: ${body.length} bytes, the receiver's limit is ${BODY_LIMIT_BYTES}`);
+    try {
+      JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw new ReplayRefusedError(`the body is not JSON: ${(error as Error).message}`);
+    }
+    const signature = sign(secret, body);
+    const delivery = internalDelivery('replay', { path: WEBHOOK_PATH, headers: { 'content-type': 'application/json' }, body, rerunOf: deliveryId });
+    return processWebhook(this.#receiverOptions, delivery, signature);
+  }
+
   /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */
   rerunJob(jobId: number): void {
     if (!this.outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
@@ -566,4 +596,9 @@ function waitingFor(facts: StoreFacts, target: string): number {
 
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
+}
+
+/** A replay the relay will not send as asked (no secret to sign with, not JSON, too large). */
+export class ReplayRefusedError extends Error {
+  override readonly name = 'ReplayRefusedError';
 }

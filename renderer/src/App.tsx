@@ -90,6 +90,16 @@ export function App() {
     if (!window.location.hash || sameStep) window.history.replaceState(null, '', address);
     else window.history.pushState(null, '', address);
   }, [view, focusDelivery, filters]);
+  // At 200 % zoom the tab list scrolls inside its own box: the chosen tab is brought fully into it
+  // (scrollIntoView would also scroll the page's clipped containers).
+  useEffect(() => {
+    const tab = document.getElementById(`tab-${view}`);
+    const list = tab?.parentElement;
+    if (!tab || !list) return;
+    const [shown, box] = [tab.getBoundingClientRect(), list.getBoundingClientRect()];
+    if (shown.left < box.left) list.scrollLeft -= box.left - shown.left;
+    else if (shown.right > box.right) list.scrollLeft += shown.right - box.right;
+  }, [view]);
   useEffect(() => {
     const onPop = () => {
       const address = readAddress();

@@ -14,7 +14,7 @@ import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { launchChromium, SCREENSHOTS } from '../helpers/browser.ts';
+import { launchChromium, SCREENSHOTS, truncatedPills } from '../helpers/browser.ts';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const VIEWS = ['Alerts', 'Deliveries', 'Routing', 'Health', 'Setup', 'Settings', 'Team'] as const;
@@ -150,6 +150,7 @@ for (const width of [720, 1024, 1600]) {
       await page.getByTestId('delivery-row').first().waitFor();
       assert.deepEqual(await headersOverlap(page, '.dhead > span'), [], 'no column header overlaps another');
       assert.ok((await narrowest(page, '.dline .aname')) >= 120, 'delivery alert names have room');
+      assert.deepEqual(await truncatedPills(page), [], 'pills show their whole words');
       await page.getByTestId('delivery-row').filter({ hasText: 'RAID degraded' }).click();
       const detail = page.getByTestId('delivery-detail');
       await detail.getByTestId('signature-verdict').waitFor();
@@ -158,12 +159,50 @@ for (const width of [720, 1024, 1600]) {
       assert.equal(drawer, width < 1400, `the detail is ${drawer ? 'a drawer' : 'a column'} at ${width} px`);
       // Beside the list (wide windows) or over it (a drawer), names never shrink to a few letters.
       assert.ok(names >= 120, `with the detail open, alert names are ${names} px wide at ${width} px`);
+      assert.deepEqual(await truncatedPills(page), [], 'pills show their whole words, the detail’s too');
       await page.screenshot({ path: path.join(SCREENSHOTS, `layout-${width}-deliveries-detail.png`) });
     } finally {
       await page.context().close();
     }
   });
 }
+
+test('at 200 % zoom (640 px) the tabs stay in their own box, each reachable; at 320 px the filters fold behind a “Filters” button', async () => {
+  const page = await open('light', 640, 800);
+  try {
+    const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.equal(await sideways(), 0, 'the page does not scroll sideways');
+    const tabList = await page.getByRole('tablist').boundingBox();
+    assert.ok(tabList && tabList.x + tabList.width <= 640, `the tab list ends at ${tabList && tabList.x + tabList.width} px`);
+    await page.getByRole('tab', { name: 'Alerts' }).focus();
+    for (const view of VIEWS) {
+      if (view !== 'Alerts') await page.keyboard.press('ArrowRight');
+      const tab = await page.getByRole('tab', { name: view }).boundingBox();
+      assert.ok(tab && tab.x >= 0 && tab.x + tab.width <= 640, `the ${view} tab is on screen when chosen (${JSON.stringify(tab)})`);
+    }
+    await page.locator('#tab-team[aria-selected="true"]').waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'zoom-200-tabs.png') });
+
+    await page.setViewportSize({ width: 320, height: 640 });
+    await showView(page, 'Deliveries');
+    await page.getByTestId('delivery-row').first().waitFor();
+    const toggle = page.getByRole('button', { name: /^Filters/ });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    assert.equal(await page.getByTestId('filter-severity').isVisible(), false, 'secondary filters are folded away');
+    const toolbar = await page.getByRole('search', { name: 'Filter deliveries' }).boundingBox();
+    assert.ok(toolbar && toolbar.height <= 640 / 4, `the folded toolbar takes ${toolbar?.height} px of 640`);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'narrow-320-deliveries.png') });
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    await page.getByTestId('filter-severity').selectOption('critical');
+    await page.getByTestId('filter-status-delivered').check();
+    await toggle.click();
+    await page.getByRole('button', { name: 'Filters (2 set)' }).waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'narrow-320-deliveries-filtered.png') });
+  } finally {
+    await page.context().close();
+  }
+});
 
 test('keyboard: Home and End in the tabs; the delivery list is one Tab stop walked with the arrows; Escape closes the detail', async () => {
   const page = await open('light');

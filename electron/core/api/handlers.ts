@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { methods, METHOD_ROLES, roleAllows, type Caller, type CallerView, type Handlers, type MethodName, type SettingsView } from '../../../shared/contract.ts';
-import { NotFoundError, type Relay } from '../relay.ts';
+import { NotFoundError, ReplayRefusedError, type Relay } from '../relay.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { settingsMetadata } from '../settings.ts';
 import { UnknownAlertError } from '../store/store.ts';
@@ -96,6 +96,11 @@ export function createHandlers(relay: Relay, settings: SettingsService, door: ()
     rerunDelivery: async ({ id }, caller) => {
       const result = await relay.rerunDelivery(id);
       audit(caller, 'rerun', `re-ran delivery ${id} (HTTP ${result.statusCode})`);
+      return result;
+    },
+    replayDelivery: async ({ id, body }, caller) => {
+      const result = await relay.replayDelivery(id, Buffer.from(body));
+      audit(caller, 'rerun', `replayed delivery ${id} with edits (HTTP ${result.statusCode})`);
       return result;
     },
     rerunJob: ({ id, thenResolve }, caller) => {
@@ -218,7 +223,7 @@ export function createHandlers(relay: Relay, settings: SettingsService, door: ()
 
 export type CallResult = { ok: true; value: unknown } | { ok: false; status: number; error: ApiError };
 
-const REFUSALS = [ActionError, UnknownAlertError, UnknownTargetError];
+const REFUSALS = [ActionError, UnknownAlertError, UnknownTargetError, ReplayRefusedError];
 
 export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(methods, name);

@@ -8,6 +8,7 @@ import { DELIVERY_STATUSES, EVENT_TYPES, fullTime, latency, plural, SEVERITY_LEV
 import { useChanges, useCoalesced, useDebounced, useFlash } from '../hooks.ts';
 import { DeliveryDetailPane } from './DeliveryDetail.tsx';
 import { DeliveryPager } from './delivery-pager.ts';
+import './narrow-toolbar.css';
 
 export const ROW_HEIGHT = 52;
 const TIME_RANGES = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, all: 0 } as const;
@@ -71,7 +72,7 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
     );
   }
   const job = row.job;
-  const rerun = row.source === 'rerun';
+  const rerun = row.source === 'rerun' || row.source === 'replay';
   const source = sourceBadge(row.source);
   // The ilert target, when it is not the default one: routing by Level group chose it.
   const target = job && job.target !== 'default' ? job.target : undefined;
@@ -97,9 +98,9 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
         </span>
         <span
           className="c-dir dir-in"
-          title={rerun ? `Re-run of delivery #${row.rerunOf ?? '?'}` : row.source === 'test' ? 'Made by the setup test' : `Inbound: ${sourceWords(row.source)}`}
+          title={rerun ? `${sourceWords(row.source)} of delivery #${row.rerunOf ?? '?'}` : row.source === 'test' ? 'Made by the setup test' : `Inbound: ${sourceWords(row.source)}`}
         >
-          {rerun ? '↻ re-run' : row.source === 'test' ? '✓ test' : '← Level'}
+          {row.source === 'replay' ? '✎ replay' : rerun ? '↻ re-run' : row.source === 'test' ? '✓ test' : '← Level'}
         </span>
         <span className="c-event mono">{row.eventType ?? '—'}</span>
         <span className="c-alert" title={[row.alertName, row.hostname].filter(Boolean).join(' · ')}>
@@ -201,6 +202,8 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   const [atTop, setAtTop] = useState(true);
   const [retryMessage, flashRetry] = useFlash(6_000);
   const [retrying, setRetrying] = useState(false);
+  /** On a narrow screen the secondary filters fold behind one button, so the list keeps the screen. */
+  const [filtersOpen, setFiltersOpen] = useState(false);
   const listRef = useRef<HTMLDivElement | null>(null);
   const range = useRef<VisibleRange>({ start: 0, end: 30 });
   const scrollTop = useRef(0);
@@ -348,10 +351,11 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   const toggleStatus = (value: DeliveryStatus) => choose({ statuses: statuses.includes(value) ? statuses.filter((entry) => entry !== value) : [...statuses, value] });
   const failed = status?.failedJobs ?? 0;
   const url = webhookUrl(status);
+  const secondarySet = statuses.length + (eventType ? 1 : 0) + (severity ? 1 : 0) + (time !== 'all' ? 1 : 0);
 
   return (
     <div ref={viewRef} className={`deliveries-view${selected !== undefined ? ' with-detail' : ''}`} data-testid="deliveries-view">
-      <div className="toolbar" role="search" aria-label="Filter deliveries">
+      <div className={`toolbar${filtersOpen ? ' filters-open' : ''}`} role="search" aria-label="Filter deliveries">
         <div className="toolbar-row">
           <label className="field-inline search-field">
             <span className="sr-only">Search alert name or host</span>
@@ -364,7 +368,10 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
               maxLength={200}
             />
           </label>
-          <label className="field-inline">
+          <button type="button" className="filters-toggle" aria-expanded={filtersOpen} onClick={() => setFiltersOpen((open) => !open)} data-testid="filters-toggle">
+            Filters{secondarySet > 0 ? ` (${secondarySet} set)` : ''}
+          </button>
+          <label className="field-inline secondary-filter">
             <span>Event</span>
             <select value={eventType} onChange={(event) => choose({ eventType: event.target.value })} data-testid="filter-event-type">
               <option value="">all</option>
@@ -375,7 +382,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
               ))}
             </select>
           </label>
-          <label className="field-inline">
+          <label className="field-inline secondary-filter">
             <span>Severity</span>
             <select value={severity} onChange={(event) => choose({ severity: event.target.value })} data-testid="filter-severity">
               <option value="">all</option>
@@ -386,7 +393,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
               ))}
             </select>
           </label>
-          <label className="field-inline">
+          <label className="field-inline secondary-filter">
             <span>Time</span>
             <select value={time} onChange={(event) => choose({ time: event.target.value as TimeRange })} data-testid="filter-time">
               {(Object.keys(TIME_RANGES) as TimeRange[]).map((key) => (
@@ -398,6 +405,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
           </label>
           <button
             type="button"
+            className="secondary-filter"
             onClick={clearFilters}
             disabled={!filtered && !searchText}
             title={filtered || searchText ? 'Show every delivery' : 'No filters are set'}
@@ -428,9 +436,9 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
           </button>
         </div>
         <div className="toolbar-row status-filters" role="group" aria-label="Status">
-          <span className="toolbar-label">Status</span>
+          <span className="toolbar-label secondary-filter">Status</span>
           {DELIVERY_STATUSES.map((value) => (
-            <label key={value} className={`chip chip-${statusTone(value)}${statuses.includes(value) ? ' chip-on' : ''}`}>
+            <label key={value} className={`chip chip-${statusTone(value)}${statuses.includes(value) ? ' chip-on' : ''} secondary-filter`}>
               <input type="checkbox" checked={statuses.includes(value)} onChange={() => toggleStatus(value)} data-testid={`filter-status-${value}`} />
               {value}
             </label>
