@@ -327,6 +327,26 @@ test('A target whose queue grows while ilert fails can be paused from Health, wh
   assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
 });
 
+test('A target is added from the Routing tab, and a group is mapped to it right there', async () => {
+  await openTab('Routing');
+  const form = page.getByTestId('routing-add-target');
+  await form.getByTestId('routing-add-target-name').fill('Globex');
+  await form.getByTestId('routing-add-target-key').fill('il1apiglobex0123456789abcd');
+  await form.getByTestId('routing-add-target-save').click();
+  await page.getByTestId('target-Globex').waitFor();
+  assert.equal(await form.getByTestId('routing-add-target-name').inputValue(), '', 'the form is ready for the next one');
+  await page.getByTestId(`route-target-${globex.id}`).selectOption('Globex');
+  await page.getByTestId(`route-save-${globex.id}`).click();
+  await routingRow(globex, 'mapped').waitFor();
+
+  await form.getByTestId('routing-add-target-name').fill('Globex');
+  await form.getByTestId('routing-add-target-key').fill('il1apiglobex0123456789abce');
+  await form.getByTestId('routing-add-target-save').click();
+  await form.getByTestId('routing-add-target-error').filter({ hasText: 'unique' }).waitFor();
+  assert.equal(await form.getByTestId('routing-add-target-name').inputValue(), 'Globex', 'what was typed is kept');
+  assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
+});
+
 test('Without a Level API key the Routing tab says what is missing and leads to Settings', async () => {
   const bare = await startChildRelay({
     RELAY_DATA_DIR: tempDataDir('relay-e2e-routing-bare-'),

@@ -3,6 +3,7 @@ import type { Reconciliation, RoutingView as RoutingData } from '../../../shared
 import { call } from '../api/client.ts';
 import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
 import { useChanges, useCoalesced, useInterval, useNow } from '../hooks.ts';
+import { AddTarget } from './routing/AddTarget.tsx';
 import { GroupRow } from './routing/GroupRow.tsx';
 import { Reconciliations } from './routing/Reconciliations.tsx';
 import { TargetForwarding } from './routing/TargetForwarding.tsx';
@@ -229,13 +230,14 @@ export function RoutingView({ active, onLoaded }: { active: boolean; onLoaded: (
 
       {namedTargets.length === 0 && (
         <p className="banner banner-info" data-testid="routing-no-targets">
-          Only the default target exists. To send some groups elsewhere, add ilert targets under{' '}
+          Only the default target exists. To send some groups elsewhere, add an ilert target below (or under{' '}
           <button type="button" className="link" onClick={showSettings}>
             Settings → ilert targets
           </button>
-          .
+          ).
         </p>
       )}
+      <AddTarget targets={view.targets} onAdded={load} />
 
       {view.rows.length === 0 ? (
         <div className="empty" data-testid="routing-empty">
