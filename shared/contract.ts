@@ -177,6 +177,10 @@ export const alertRowSchema = z.object({
   ilertPriority: z.enum(['HIGH', 'LOW']).optional(),
   /** When ilert took an Accept pressed in this app, and who pressed it. */
   acceptSent: z.object({ at: z.number(), by: optionalText }).optional(),
+  ilertAlertId: z.number().int().optional(),
+  deviceId: optionalText,
+  /** "Open in ilert" and "Open in Level", from the link settings, when the ids are known. */
+  links: z.object({ ilert: optionalText, level: optionalText }).optional(),
 });
 
 export const ALERT_GROUPINGS = ['name', 'device', 'none'] as const;
@@ -253,6 +257,8 @@ export const settingsViewSchema = z.object({
     notifyResolves: z.boolean(),
     startAtLogin: z.boolean(),
     levelApiUrl: z.string(),
+    ilertAlertLink: optionalText,
+    levelDeviceLink: optionalText,
     unmappedGroups: z.enum(['default', 'skip']),
     publicUrl: optionalText,
     tunnel: z.enum(['off', 'quick', 'named']),
@@ -302,6 +308,8 @@ export const settingsPatchSchema = z
     levelAutomationSecret: z.string(),
     levelApiUrl: z.string(),
     levelApiKey: z.string(),
+    ilertAlertLink: z.string(),
+    levelDeviceLink: z.string(),
     unmappedGroups: z.string(),
     publicUrl: z.string(),
     tunnel: z.string(),

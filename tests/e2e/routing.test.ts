@@ -71,6 +71,8 @@ before(async () => {
       LEVEL_API_URL: level.url,
       LEVEL_API_KEY: LEVEL_API_KEY,
       RELAY_ILERT_POLL_MS: '500',
+      ILERT_ALERT_LINK: 'https://acme.ilert.com/alerts/{id}',
+      LEVEL_DEVICE_LINK: 'https://app.level.io/devices/{id}',
     }),
     launchChromium(),
   ]);
@@ -223,6 +225,16 @@ test('Accepted by someone in ilert: the Alerts tab shows ACCEPTED and who, after
   await page.getByTestId(`alert-accepted-by-${dcAlert}`).filter({ hasText: 'Dana Ops' }).waitFor();
   assert.equal(await page.getByTestId(`alert-accept-${dcAlert}`).count(), 0, 'no Accept button for an accepted alert');
   assert.equal(await page.getByTestId(`alert-mismatch-${dcAlert}`).count(), 0);
+
+  // Links out, from the link settings: ilert's id was read back with the state, Level's device id came with the alert.
+  const toIlert = alertRow(dcAlert).getByRole('link', { name: 'Open Domain controller unreachable in ilert' });
+  assert.equal(await toIlert.getAttribute('href'), `https://acme.ilert.com/alerts/${ilert.alertByKey(alertKeyOf(dcAlert))!.id}`);
+  const [link, row] = [await toIlert.boundingBox(), await alertRow(dcAlert).boundingBox()];
+  assert.ok(link && row && link.y >= row.y && link.y + link.height <= row.y + row.height, 'the link is on the row, not cut off');
+  assert.equal(await toIlert.getAttribute('target'), '_blank');
+  assert.equal(await toIlert.getAttribute('rel'), 'noopener noreferrer');
+  assert.equal(await alertRow(dcAlert).getByRole('link', { name: 'Open the device ACME-DC01 in Level' }).getAttribute('href'), `https://app.level.io/devices/${dc01.id}`);
+  await screenshot('alerts-links-out');
 });
 
 test('The Accept button sends ilert an ACCEPT event for the alert', async () => {

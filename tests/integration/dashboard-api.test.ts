@@ -272,6 +272,29 @@ test('bulk retry takes the delivery log’s filter, and leaves the ALERTs of res
   assert.equal(ilert.eventsFor(`level-alert-${over.data.id}`).length, 0, 'a resolved alert is not opened in ilert by a bulk retry');
 });
 
+test('with a link setting, alert rows carry “Open in Level”; “Open in ilert” only once ilert’s id is known', async () => {
+  const refused = (await call('updateSettings', { levelDeviceLink: 'https://app.example.com/devices/' })) as { ok: boolean; errors: Record<string, string> };
+  assert.equal(refused.ok, false);
+  assert.match(refused.errors.levelDeviceLink!, /must be an https link with \{id\}/);
+  await call('updateSettings', { levelDeviceLink: 'https://app.example.com/devices/{id}', ilertAlertLink: 'https://acme.ilert.com/alerts/{id}' });
+  try {
+    const page = (await call('listAlerts', { groupBy: 'none' })) as { rows: { kind: string; alert: { deviceId?: string; links?: { ilert?: string; level?: string } } }[] };
+    const alert = page.rows.find((entry) => entry.kind === 'alert' && entry.alert.deviceId)!.alert;
+    assert.deepEqual(
+      { ...alert.links },
+      { ilert: undefined, level: `https://app.example.com/devices/${encodeURIComponent(alert.deviceId!)}` },
+      'no ilert id without an ilert API key',
+    );
+  } finally {
+    await call('updateSettings', { levelDeviceLink: '', ilertAlertLink: '' });
+  }
+  const page = (await call('listAlerts', { groupBy: 'none' })) as { rows: { alert?: { links?: unknown } }[] };
+  assert.ok(
+    page.rows.every((entry) => entry.alert?.links === undefined),
+    'no links without the settings',
+  );
+});
+
 // Last: from here on the relay has a Level API key, and so a reconciler that asks Level.
 test('saving a Level API key syncs groups at once: Routing does not say “Never synced”', async () => {
   const level = await new FakeLevelApi({ apiKey: 'level-key-saved-in-settings' }).start();

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { methods, METHOD_ROLES, roleAllows, type Caller, type CallerView, type Handlers, type MethodName, type SettingsView } from '../../../shared/contract.ts';
 import { NotFoundError, ReplayRefusedError, type Relay } from '../relay.ts';
 import type { SettingsService } from '../settings-service.ts';
-import { settingsMetadata } from '../settings.ts';
+import { settingsMetadata, type Settings } from '../settings.ts';
 import { UnknownAlertError } from '../store/store.ts';
 import { UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError } from '../routing/router.ts';
-import type { ApiError, ConnectionCheck } from '../../../shared/contract.ts';
+import type { AlertPage, AlertRow, ApiError, ConnectionCheck } from '../../../shared/contract.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
 export const OWNER: Caller = { name: 'owner', role: 'admin' };
@@ -33,6 +33,17 @@ async function connectionCheck(work: () => Promise<string | undefined>): Promise
   } catch (error) {
     return { ok: false, checkedAt: Date.now(), message: (error as Error).message };
   }
+}
+
+/** "Open in ilert" and "Open in Level": each only when its link setting is set and the alert's id is known. */
+function withLinks(page: AlertPage, current: Settings): AlertPage {
+  const link = (template: string | undefined, id: string | number | undefined) =>
+    template && id !== undefined ? template.replaceAll('{id}', encodeURIComponent(String(id))) : undefined;
+  const linked = (alert: AlertRow): AlertRow => {
+    const links = { ilert: link(current.ilertAlertLink, alert.ilertAlertId), level: link(current.levelDeviceLink, alert.deviceId) };
+    return links.ilert || links.level ? { ...alert, links } : alert;
+  };
+  return { ...page, rows: page.rows.map((entry) => (entry.kind === 'alert' ? { ...entry, alert: linked(entry.alert) } : entry)) };
 }
 
 /** Viewers and operators see which secrets are set, never even a hint of them. */
@@ -79,7 +90,7 @@ export function createHandlers(relay: Relay, settings: SettingsService, door: ()
   };
   return {
     getStatus: () => relay.status(),
-    listAlerts: (input) => relay.read.alertPage(input, Date.now()),
+    listAlerts: (input) => withLinks(relay.read.alertPage(input, Date.now()), settings.current),
     listDeliveries: ({ filter, anchorId, offset, limit }) => relay.read.listDeliveries(filter, { anchorId, offset, limit }),
     getDelivery: ({ id }) => {
       const delivery = relay.read.getDelivery(id);

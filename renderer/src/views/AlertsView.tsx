@@ -6,6 +6,7 @@ import { webhookUrl } from '../curl.ts';
 import { ago, clock, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEVELS, severityTone } from '../format.ts';
 import { useChanges, useCoalesced, useNow } from '../hooks.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
+import { AlertLinks } from '../components/AlertLinks.tsx';
 import { AlertPager, type AlertQuery } from './alert-pager.ts';
 import { AlertTimelineButton } from './AlertTimeline.tsx';
 
@@ -231,8 +232,11 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
           </div>
         )}
       </div>
-      <div className="mono ellipsis" title={alert.deviceHostname}>
-        {alert.deviceHostname ?? <span className="muted">—</span>}
+      <div className="ellipsis">
+        <div className="mono ellipsis" title={alert.deviceHostname}>
+          {alert.deviceHostname ?? <span className="muted">—</span>}
+        </div>
+        <AlertLinks alert={alert} />
       </div>
       <div className="col-age" title={resolved ? `resolved ${fullTime(resolvedAt)}` : `started ${fullTime(started)}`}>
         {resolved ? ago(resolvedAt, now) : duration(now - started)}
