@@ -451,6 +451,7 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   assert.deepEqual((await apiCall<Settings>('getSettings')).values.retentionDays, 30, 'nothing saved, not even the valid field');
 
   await perMinute.fill('abc');
+  await page.getByTestId('setting-levelDeviceLink').fill('https://app.level.io/devices/');
   await page.getByTestId('settings-save').click();
   await page.getByTestId('error-ilertEventsPerMinute').filter({ hasText: 'must be a whole number' }).waitFor();
 
@@ -462,6 +463,9 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   await screenshot('settings-invalid');
 
   await perMinute.fill('40');
+  await page.getByTestId('settings-save').click();
+  await page.getByTestId('error-levelDeviceLink').filter({ hasText: 'must be an https link with {id}' }).waitFor();
+  await page.getByTestId('setting-levelDeviceLink').fill('https://app.level.io/devices/{id}');
   // cloudflared's path is settable here, not only in the file.
   await page.getByTestId('setting-cloudflaredPath').fill('/opt/cloudflared/bin/cloudflared');
   await page.getByTestId('settings-save').click();
@@ -470,6 +474,7 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   assert.equal(saved.values.ilertEventsPerMinute, 40);
   assert.equal(saved.values.retentionDays, 14);
   assert.equal((saved.values as unknown as { cloudflaredPath: string }).cloudflaredPath, '/opt/cloudflared/bin/cloudflared');
+  assert.equal((saved.values as unknown as { levelDeviceLink: string }).levelDeviceLink, 'https://app.level.io/devices/{id}');
   assert.deepEqual(saved.secrets.levelWebhookSecretPrevious, { set: true, hint: 'an-o••••ut' });
   assert.equal(await perMinute.inputValue(), '40');
   assert.equal(await page.getByTestId('settings-save').isDisabled(), true, 'nothing left to save');

@@ -8,7 +8,7 @@ import { ConnectionPanel } from './ConnectionPanel.tsx';
 import { AdminDoorPanel } from './TeamView.tsx';
 import { useFlash } from '../hooks.ts';
 
-type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl' | 'cloudflaredPath';
+type ValueKey = 'host' | 'port' | 'adminPort' | 'ilertApiUrl' | 'ilertEventsPerMinute' | 'retentionDays' | 'levelApiUrl' | 'cloudflaredPath' | 'ilertAlertLink' | 'levelDeviceLink';
 type SecretKey =
   | 'levelWebhookSecret'
   | 'levelWebhookSecretPrevious'
@@ -45,9 +45,31 @@ const ENVIRONMENT: Record<string, string> = {
   levelApiUrl: 'LEVEL_API_URL',
   levelApiKey: 'LEVEL_API_KEY',
   cloudflaredPath: 'CLOUDFLARED_PATH',
+  ilertAlertLink: 'ILERT_ALERT_LINK',
+  levelDeviceLink: 'LEVEL_DEVICE_LINK',
 };
 
 const FIELDS: Record<ValueKey, FieldSpec> = {
+  ilertAlertLink: {
+    key: 'ilertAlertLink',
+    label: 'ilert alert link',
+    kind: 'text',
+    help: (
+      <>
+        For “Open in ilert” on alert rows: open an alert in ilert, copy the address and put <code>{'{id}'}</code> where its number is (needs the ilert API key). Empty: no link.
+      </>
+    ),
+  },
+  levelDeviceLink: {
+    key: 'levelDeviceLink',
+    label: 'Level device link',
+    kind: 'text',
+    help: (
+      <>
+        For “Open in Level” on alert rows: open a device in Level, copy the address and put <code>{'{id}'}</code> where its id is. Empty: no link.
+      </>
+    ),
+  },
   host: {
     key: 'host',
     label: 'Receiver address',
@@ -180,7 +202,7 @@ interface Draft {
 }
 
 function draftFrom(view: SettingsData): Draft {
-  const values = Object.fromEntries((Object.keys(FIELDS) as ValueKey[]).map((key) => [key, String(view.values[key])])) as Record<ValueKey, string>;
+  const values = Object.fromEntries((Object.keys(FIELDS) as ValueKey[]).map((key) => [key, String(view.values[key] ?? '')])) as Record<ValueKey, string>;
   const keep = (): SecretDraft => ({ mode: 'keep', value: '' });
   const desktop = { notifyMinSeverity: view.values.notifyMinSeverity, notifyResolves: view.values.notifyResolves, startAtLogin: view.values.startAtLogin };
   const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, keep()])) as Record<SecretKey, SecretDraft>;
@@ -217,7 +239,7 @@ function buildPatch(view: SettingsData, draft: Draft): { patch: SettingsPatch; e
   for (const spec of Object.values(FIELDS)) {
     if (locked.has(spec.key)) continue;
     const text = draft.values[spec.key].trim();
-    if (text === String(view.values[spec.key])) continue;
+    if (text === String(view.values[spec.key] ?? '')) continue;
     if (spec.kind === 'number') {
       if (!/^-?\d+$/.test(text)) errors[spec.key] = text === '' ? 'required: enter a whole number' : 'must be a whole number';
       else patch[spec.key] = Number(text);
@@ -768,6 +790,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
         <fieldset data-testid="level-api-settings">
           <legend>Level API and routing</legend>
           {valueField('levelApiUrl')}
+          {valueField('levelDeviceLink')}
           {SECRETS.filter((spec) => spec.group === 'levelApi').map(secretField)}
           <div className="field">
             <span className="label">Connection</span>
@@ -832,6 +855,7 @@ export function SettingsView({ active, onLoaded, onSaved }: { active: boolean; o
           {targetsField()}
           {valueField('ilertApiUrl')}
           {valueField('ilertEventsPerMinute')}
+          {valueField('ilertAlertLink')}
           <div className={`field${errors.highPrioritySeverities ? ' field-invalid' : ''}`} role="group" aria-labelledby="severities-label" aria-describedby="severities-help">
             <span className="label" id="severities-label">
               High-priority severities
