@@ -104,7 +104,9 @@ export class IlertStateSync {
         const status = found?.status ?? 'RESOLVED';
         const acceptedBy = found?.acceptedBy ?? (status === 'RESOLVED' ? row.ilertAcceptedBy : null) ?? null;
         this.#repository.record(row.levelAlertId, { status, acceptedBy, acceptedAt: found?.acceptedAt ?? null, ilertAlertId: found?.id ?? null, checkedAt: now });
-        if (status !== row.ilertStatus || acceptedBy !== row.ilertAcceptedBy) store.collect({ kind: 'alert', levelAlertId: row.levelAlertId });
+        // A newly known ilert id is news too: the row gains its "Open in ilert" link.
+        if (status !== row.ilertStatus || acceptedBy !== row.ilertAcceptedBy || (found && found.id !== row.ilertAlertId))
+          store.collect({ kind: 'alert', levelAlertId: row.levelAlertId });
       }
     });
   }

@@ -6,6 +6,7 @@ export interface AlertIlertMayHold {
   alertKey: string;
   ilertStatus: string | null;
   ilertAcceptedBy: string | null;
+  ilertAlertId: number | null;
   /** When its ALERT was delivered last. */
   deliveredAt: number;
 }
@@ -29,18 +30,19 @@ export class IlertStateRepository {
   alertsIlertMayHold(): AlertIlertMayHold[] {
     const rows = this.#store.sql
       .get(
-        `SELECT a.level_alert_id, a.alert_key, a.ilert_status, a.ilert_accepted_by,
+        `SELECT a.level_alert_id, a.alert_key, a.ilert_status, a.ilert_accepted_by, a.ilert_alert_id,
            (SELECT max(o.updated_at) FROM outbox o WHERE o.alert_key = a.alert_key AND o.event_type = 'ALERT' AND o.status = 'delivered') AS delivered_at
          FROM alerts a
          WHERE (a.state = 'active' OR a.ilert_status IN ('PENDING', 'ACCEPTED'))
            AND EXISTS (SELECT 1 FROM outbox o WHERE o.alert_key = a.alert_key AND o.event_type = 'ALERT' AND o.status = 'delivered')`,
       )
-      .all() as { level_alert_id: string; alert_key: string; ilert_status: string | null; ilert_accepted_by: string | null; delivered_at: number }[];
+      .all() as { level_alert_id: string; alert_key: string; ilert_status: string | null; ilert_accepted_by: string | null; ilert_alert_id: number | null; delivered_at: number }[];
     return rows.map((row) => ({
       levelAlertId: row.level_alert_id,
       alertKey: row.alert_key,
       ilertStatus: row.ilert_status,
       ilertAcceptedBy: row.ilert_accepted_by,
+      ilertAlertId: row.ilert_alert_id,
       deliveredAt: row.delivered_at,
     }));
   }
