@@ -19,7 +19,7 @@ export function severityRank(severity: string | undefined): number {
   return index === -1 ? -1 : SEVERITY_LEVELS.length - 1 - index;
 }
 /** Where a delivery came from: Level's webhook, a re-run, a Level automation, reconciliation with Level's API, or the setup test. */
-export const DELIVERY_SOURCES = ['webhook', 'rerun', 'automation', 'reconciled', 'test'] as const;
+export const DELIVERY_SOURCES = ['webhook', 'rerun', 'replay', 'automation', 'reconciled', 'test'] as const;
 export const ILERT_ALERT_STATES = ['PENDING', 'ACCEPTED', 'RESOLVED'] as const;
 
 /** One finding of the diagnosis checks: what is wrong, and what to do about it. */
@@ -177,6 +177,10 @@ export const alertRowSchema = z.object({
   ilertPriority: z.enum(['HIGH', 'LOW']).optional(),
   /** When ilert took an Accept pressed in this app, and who pressed it. */
   acceptSent: z.object({ at: z.number(), by: optionalText }).optional(),
+  ilertAlertId: z.number().int().optional(),
+  deviceId: optionalText,
+  /** "Open in ilert" and "Open in Level", from the link settings, when the ids are known. */
+  links: z.object({ ilert: optionalText, level: optionalText }).optional(),
 });
 
 export const ALERT_GROUPINGS = ['name', 'device', 'none'] as const;
@@ -253,6 +257,8 @@ export const settingsViewSchema = z.object({
     notifyResolves: z.boolean(),
     startAtLogin: z.boolean(),
     levelApiUrl: z.string(),
+    ilertAlertLink: optionalText,
+    levelDeviceLink: optionalText,
     unmappedGroups: z.enum(['default', 'skip']),
     publicUrl: optionalText,
     tunnel: z.enum(['off', 'quick', 'named']),
@@ -302,6 +308,8 @@ export const settingsPatchSchema = z
     levelAutomationSecret: z.string(),
     levelApiUrl: z.string(),
     levelApiKey: z.string(),
+    ilertAlertLink: z.string(),
+    levelDeviceLink: z.string(),
     unmappedGroups: z.string(),
     publicUrl: z.string(),
     tunnel: z.string(),
@@ -474,6 +482,11 @@ export const methods = {
   getDelivery: { input: id, output: deliveryDetailSchema },
   rerunDelivery: { input: id, output: z.object({ statusCode: z.number().int(), body: z.record(z.string(), z.unknown()) }) },
   /**
+   * Replay with edits: `body` (the edited copy of delivery `id`'s body) goes through the receiver
+   * signed with the webhook secret, as Level would sign it, and is recorded as a manual replay of `id`.
+   */
+  replayDelivery: { input: id.extend({ body: z.string() }), output: z.object({ statusCode: z.number().int(), body: z.record(z.string(), z.unknown()) }) },
+  /**
    * Sends an ilert job again. The ALERT of a resolved alert is refused (409) unless `thenResolve`
    * is true: then its RESOLVE is queued right behind it, so the alert never stays open in ilert.
    */
@@ -552,6 +565,7 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   listDeliveries: 'viewer',
   getDelivery: 'viewer',
   rerunDelivery: 'operator',
+  replayDelivery: 'operator',
   rerunJob: 'operator',
   retryAllFailed: 'operator',
   acceptAlert: 'operator',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
-import { Receiver, WEBHOOK_PATH, type ReceiverLimits } from './receiver/receiver.ts';
+import { BODY_LIMIT_BYTES, Receiver, WEBHOOK_PATH, type ReceiverLimits } from './receiver/receiver.ts';
 import { IngestPipeline, type IngestPolicy, type WebhookResult } from './ingest/pipeline.ts';
 import type { RejectionLimits } from './store/rejections.ts';
 import { AUTOMATION_PATH } from './ingest/automation.ts';
@@ -15,6 +15,7 @@ import { internalDelivery } from './store/inbound-delivery.ts';
 import { Team, type TeamDoor } from './store/team.ts';
 import { TargetPauses } from './store/target-pauses.ts';
 import { LevelApi } from './level/level-api.ts';
+import { sign } from './level/signature.ts';
 import { LevelDirectory } from './level/directory.ts';
 import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
 import { Router, DEFAULT_TARGET } from './routing/router.ts';
@@ -30,7 +31,7 @@ import { ChangeBatcher, type RelayChange } from './change-batcher.ts';
 import { AlertWatcher } from './desktop/alert-watcher.ts';
 import type { DesktopEvent } from './desktop/notifications.ts';
 import type { DeliveryFilter, Handlers, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
-import { createHandlers, NotFoundError, type AdminDoor, type RelayParts } from './api/handlers.ts';
+import { createHandlers, NotFoundError, ReplayRefusedError, type AdminDoor, type RelayParts } from './api/handlers.ts';
 import type { SettingsService } from './settings-service.ts';
 import { forTests } from './testing-seam.ts';
 
@@ -262,6 +263,7 @@ export class Relay {
       status: () => this.status(),
       acceptAlert: (levelAlertId, acceptedBy) => this.acceptAlert(levelAlertId, acceptedBy),
       rerunDelivery: (id) => this.#rerunDelivery(id),
+      replayDelivery: (id, body) => this.#replayDelivery(id, body),
       rerunJob: (id) => this.#rerunJob(id),
       retryFailed: (filter) => this.#retryFailed(filter),
       pauseTarget: (target, pausedBy) => this.#pauseTarget(target, pausedBy),
@@ -394,13 +396,20 @@ export class Relay {
   /** Applies new settings to the running relay (listener address changes need a restart). */
   applySettings(settings: Settings): void {
     const keysChanged = settings.ilertApiKey !== this.#settings.ilertApiKey || settings.ilertIntegrationKey !== this.#settings.ilertIntegrationKey;
+    const levelApiChanged = settings.levelApiKey !== this.#settings.levelApiKey || settings.levelApiUrl !== this.#settings.levelApiUrl;
     this.#settings = settings;
+    // A Level key just saved: Routing shows the groups now, not "Never synced" until the next restart.
+    if (levelApiChanged && this.#receiver.listening) this.#syncDirectory();
     if (keysChanged) {
       this.#ilertState.reset();
       this.#setup.alertSourceProblems.clear();
     }
     this.#forwarder.wake();
     this.#announce('settings');
+  }
+
+  #syncDirectory(): void {
+    if (this.#levelApi()) this.#directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
   }
 
   #ingestPolicy(): IngestPolicy {
@@ -453,7 +462,7 @@ export class Relay {
     this.#ilertState.start();
     this.#sourceChecks.start();
     if (this.#settings.tunnel !== 'off') this.#setup.startTunnel(this.#settings.tunnel);
-    if (this.#levelApi()) this.#directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
+    this.#syncDirectory();
     return this.#address;
   }
 
@@ -568,6 +577,25 @@ export class Relay {
     if (stored.path === AUTOMATION_PATH) return this.#ingest.automation(delivery, undefined);
     if (stored.source === 'reconciled') throw new NotFoundError(`delivery ${deliveryId} was made by reconciliation; run “Backfill alerts” instead`);
     return this.#ingest.webhook(delivery, stored.headers['x-level-signature']);
+  }
+
+  /**
+   * Replay with edits: the technician's copy of a delivery's body, signed with the webhook secret as
+   * Level signs, through the receiver's own checks; recorded as a manual replay of the original.
+   */
+  async #replayDelivery(deliveryId: number, body: Buffer): Promise<WebhookResult> {
+    const secret = this.#settings.levelWebhookSecret;
+    if (!secret) throw new ReplayRefusedError('no webhook secret is set, so the replay cannot be signed as Level would: set one under Settings');
+    if (!this.#read.storedRequest(deliveryId)) throw new NotFoundError(`no delivery ${deliveryId}`);
+    if (body.length > BODY_LIMIT_BYTES) throw new ReplayRefusedError(`body too large: ${body.length} bytes, the receiver's limit is ${BODY_LIMIT_BYTES}`);
+    try {
+      JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw new ReplayRefusedError(`the body is not JSON: ${(error as Error).message}`);
+    }
+    const signature = sign(secret, body);
+    const delivery = internalDelivery('replay', { path: WEBHOOK_PATH, headers: { 'content-type': 'application/json' }, body, rerunOf: deliveryId });
+    return this.#ingest.webhook(delivery, signature);
   }
 
   /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */

@@ -67,6 +67,8 @@ export class SettingsService {
         notifyResolves: settings.notifyResolves,
         startAtLogin: settings.startAtLogin,
         levelApiUrl: settings.levelApiUrl,
+        ilertAlertLink: settings.ilertAlertLink,
+        levelDeviceLink: settings.levelDeviceLink,
         unmappedGroups: settings.unmappedGroups,
         publicUrl: settings.publicUrl,
         tunnel: settings.tunnel,

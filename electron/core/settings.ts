@@ -20,6 +20,21 @@ const optionalHttpUrl = (hint: string) =>
     .optional()
     .or(z.literal('').transform(() => undefined));
 
+/**
+ * A link into a web app with `{id}` where the id goes. ilert's and Level's web-app URLs are not in
+ * their public API documentation, so the technician pastes one from the browser instead of the
+ * relay guessing it; https only, since the desktop app opens it in the system browser.
+ */
+const optionalLinkTemplate = (page: string) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => value.startsWith('https://') && value.includes('{id}') && URL.canParse(value.replaceAll('{id}', '1')), {
+      error: `must be an https link with {id} where the id goes: copy the address of ${page} and put {id} in place of its id`,
+    })
+    .optional()
+    .or(z.literal('').transform(() => undefined));
+
 /** A named ilert alert source that Level groups can be routed to; `default` is the main key. */
 export const ilertTargetSchema = z.object({
   name: z
@@ -75,6 +90,10 @@ export const settingsSchema = z.object({
     .transform((url) => url.replace(/\/+$/, ''))
     .default('https://api.level.io/v2'),
   levelApiKey: optionalSecret,
+  /** "Open in ilert" on an alert row: ilert's alert page, `{id}` being ilert's alert id. */
+  ilertAlertLink: optionalLinkTemplate('an alert in ilert'),
+  /** "Open in Level" on an alert row: Level's device page, `{id}` being Level's device id. */
+  levelDeviceLink: optionalLinkTemplate('a device in Level'),
   /** Alerts from devices in no mapped group (nor under one): the default target, or not forwarded. */
   unmappedGroups: z.enum(['default', 'skip']).default('default'),
   /** The public HTTPS base URL Level calls (a tunnel or reverse proxy in front of the receiver). */
@@ -125,6 +144,8 @@ export const SETTINGS_METADATA = {
   levelAutomationSecret: { label: 'Level automation secret', env: 'LEVEL_AUTOMATION_SECRET', secret: true },
   levelApiUrl: { label: 'Level API URL', env: 'LEVEL_API_URL' },
   levelApiKey: { label: 'Level API key', env: 'LEVEL_API_KEY', secret: true },
+  ilertAlertLink: { label: 'ilert alert link', env: 'ILERT_ALERT_LINK' },
+  levelDeviceLink: { label: 'Level device link', env: 'LEVEL_DEVICE_LINK' },
   unmappedGroups: { label: 'Devices in unmapped groups' },
   publicUrl: { label: 'Public URL', env: 'RELAY_PUBLIC_URL' },
   tunnel: { label: 'Tunnel', env: 'RELAY_TUNNEL' },

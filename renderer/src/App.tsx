@@ -19,17 +19,18 @@ import { ALL_TABS, type View } from './tabs.ts';
 import './App.css';
 
 /**
- * The address says which tab and which delivery are open (`#/deliveries/42`), so a link can be
- * shared and Back works. In the hash: the query keeps whatever the relay's link carries.
+ * The address says which tab, which delivery and which filter are open (`#/deliveries/42?status=failed&q=nas`),
+ * so a filtered view can be shared and Back works. In the hash: the query keeps whatever the relay's link carries.
  */
-function readAddress(): { view?: View; deliveryId?: number } {
-  const match = /^#\/([a-z]+)(?:\/(\d+))?$/.exec(window.location.hash);
+function readAddress(): { view?: View; deliveryId?: number; filter: string } {
+  const match = /^#\/([a-z]+)(?:\/(\d+))?(?:\?(.*))?$/.exec(window.location.hash);
   const view = ALL_TABS.find((tab) => tab.view === match?.[1])?.view;
-  return { view, deliveryId: view === 'deliveries' && match?.[2] ? Number(match[2]) : undefined };
+  return { view, deliveryId: view === 'deliveries' && match?.[2] ? Number(match[2]) : undefined, filter: match?.[3] ?? '' };
 }
 
-function addressOf(view: View, deliveryId: number | undefined): string {
-  return view === 'deliveries' && deliveryId !== undefined ? `#/deliveries/${deliveryId}` : `#/${view}`;
+function addressOf(view: View, deliveryId: number | undefined, filter = ''): string {
+  const path = view === 'deliveries' && deliveryId !== undefined ? `#/deliveries/${deliveryId}` : `#/${view}`;
+  return filter ? `${path}?${filter}` : path;
 }
 
 export function App() {
@@ -47,6 +48,16 @@ export function App() {
   const pagersLoaded = useMemo(() => ({ alerts: () => setAlertsLoaded(true), deliveries: () => setDeliveriesLoaded(true) }), []);
   const [focusAlert, setFocusAlert] = useState<string>();
   const [focusDelivery, setFocusDelivery] = useState<number | undefined>(opened.deliveryId);
+  /** Each view's filter as it stands in the address, kept while another tab is open. */
+  const [filters, setFilters] = useState<Partial<Record<View, string>>>(opened.view ? { [opened.view]: opened.filter } : {});
+  const filterSetters = useMemo(
+    () =>
+      Object.fromEntries(ALL_TABS.map(({ view: name }) => [name, (filter: string) => setFilters((current) => ({ ...current, [name]: filter }))])) as Record<
+        View,
+        (filter: string) => void
+      >,
+    [],
+  );
   const [stale, setStale] = useState(false);
   // Until the relay says who this is, show only what everyone may do.
   const role: Role = me?.role ?? 'viewer';
@@ -59,18 +70,29 @@ export function App() {
 
   // Opening a tab or a delivery is a step Back can undo; moving from one delivery to the next is not.
   useEffect(() => {
-    const address = addressOf(view, focusDelivery);
+    const address = addressOf(view, focusDelivery, filters[view]);
     if (window.location.hash === address) return;
     const current = readAddress();
     const sameStep = current.view === view && current.deliveryId !== undefined && focusDelivery !== undefined;
     if (!window.location.hash || sameStep) window.history.replaceState(null, '', address);
     else window.history.pushState(null, '', address);
-  }, [view, focusDelivery]);
+  }, [view, focusDelivery, filters]);
+  // At 200 % zoom the tab list scrolls inside its own box: the chosen tab is brought fully into it
+  // (scrollIntoView would also scroll the page's clipped containers).
+  useEffect(() => {
+    const tab = document.getElementById(`tab-${view}`);
+    const list = tab?.parentElement;
+    if (!tab || !list) return;
+    const [shown, box] = [tab.getBoundingClientRect(), list.getBoundingClientRect()];
+    if (shown.left < box.left) list.scrollLeft -= box.left - shown.left;
+    else if (shown.right > box.right) list.scrollLeft += shown.right - box.right;
+  }, [view]);
   useEffect(() => {
     const onPop = () => {
       const address = readAddress();
       setView(address.view ?? 'alerts');
       setFocusDelivery(address.deliveryId);
+      if (address.view) setFilters((current) => ({ ...current, [address.view!]: address.filter }));
     };
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
@@ -198,8 +220,26 @@ export function App() {
             aria-hidden={view !== tab.view}
             inert={view !== tab.view}
           >
-            {tab.view === 'alerts' && <AlertsView status={status} onLoaded={pagersLoaded.alerts} focusAlertId={focusAlert} onShowDeliveries={() => setView('deliveries')} />}
-            {tab.view === 'deliveries' && <DeliveriesView status={status} onLoaded={pagersLoaded.deliveries} focusDeliveryId={focusDelivery} onSelectedChange={setFocusDelivery} />}
+            {tab.view === 'alerts' && (
+              <AlertsView
+                status={status}
+                onLoaded={pagersLoaded.alerts}
+                focusAlertId={focusAlert}
+                onShowDeliveries={() => setView('deliveries')}
+                filter={filters.alerts ?? ''}
+                onFilterChange={filterSetters.alerts}
+              />
+            )}
+            {tab.view === 'deliveries' && (
+              <DeliveriesView
+                status={status}
+                onLoaded={pagersLoaded.deliveries}
+                focusDeliveryId={focusDelivery}
+                onSelectedChange={setFocusDelivery}
+                filter={filters.deliveries ?? ''}
+                onFilterChange={filterSetters.deliveries}
+              />
+            )}
             {tab.view === 'routing' && <RoutingView active={view === 'routing'} />}
             {tab.view === 'health' && <HealthView status={status} onNavigate={setView} />}
             {tab.view === 'setup' && <SetupView active={view === 'setup'} status={status} onDone={() => setView('alerts')} />}

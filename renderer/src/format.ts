@@ -4,7 +4,7 @@ import type { DeliveryRow, DeliveryStatus } from '../../shared/contract.ts';
 /** Mirrors of the contract's lists (kept here so the renderer does not bundle zod); checked below. */
 export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped'] as const;
 export const SEVERITY_LEVELS = ['emergency', 'critical', 'warning', 'information'] as const;
-export const DELIVERY_SOURCES = ['webhook', 'rerun', 'automation', 'reconciled', 'test'] as const;
+export const DELIVERY_SOURCES = ['webhook', 'rerun', 'replay', 'automation', 'reconciled', 'test'] as const;
 export const EVENT_TYPES = ['alert_active', 'alert_resolved', 'device_created', 'device_updated', 'device_deleted', 'group_created', 'group_updated', 'group_deleted'] as const;
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -148,6 +148,7 @@ export type DeliverySource = (typeof DELIVERY_SOURCES)[number];
 const SOURCES: Record<DeliverySource, { badge?: string; tone: Tone; words: string }> = {
   webhook: { tone: 'muted', words: 'webhook from Level' },
   rerun: { tone: 'muted', words: 're-run' },
+  replay: { badge: 'manual replay', tone: 'info', words: 'edited copy' },
   automation: { badge: 'automation', tone: 'info', words: 'Level automation (HTTP request action)' },
   reconciled: { badge: 'reconciled', tone: 'busy', words: 'reconciliation: found through Level’s API, not by a webhook' },
   test: { badge: 'test', tone: 'warn', words: 'setup test (synthetic, not from Level)' },

@@ -14,7 +14,7 @@ import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { launchChromium, SCREENSHOTS } from '../helpers/browser.ts';
+import { launchChromium, SCREENSHOTS, truncatedPills } from '../helpers/browser.ts';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const VIEWS = ['Alerts', 'Deliveries', 'Routing', 'Health', 'Setup', 'Settings', 'Team'] as const;
@@ -150,6 +150,7 @@ for (const width of [720, 1024, 1600]) {
       await page.getByTestId('delivery-row').first().waitFor();
       assert.deepEqual(await headersOverlap(page, '.dhead > span'), [], 'no column header overlaps another');
       assert.ok((await narrowest(page, '.dline .aname')) >= 120, 'delivery alert names have room');
+      assert.deepEqual(await truncatedPills(page), [], 'pills show their whole words');
       await page.getByTestId('delivery-row').filter({ hasText: 'RAID degraded' }).click();
       const detail = page.getByTestId('delivery-detail');
       await detail.getByTestId('signature-verdict').waitFor();
@@ -158,12 +159,50 @@ for (const width of [720, 1024, 1600]) {
       assert.equal(drawer, width < 1400, `the detail is ${drawer ? 'a drawer' : 'a column'} at ${width} px`);
       // Beside the list (wide windows) or over it (a drawer), names never shrink to a few letters.
       assert.ok(names >= 120, `with the detail open, alert names are ${names} px wide at ${width} px`);
+      assert.deepEqual(await truncatedPills(page), [], 'pills show their whole words, the detail’s too');
       await page.screenshot({ path: path.join(SCREENSHOTS, `layout-${width}-deliveries-detail.png`) });
     } finally {
       await page.context().close();
     }
   });
 }
+
+test('at 200 % zoom (640 px) the tabs stay in their own box, each reachable; at 320 px the filters fold behind a “Filters” button', async () => {
+  const page = await open('light', 640, 800);
+  try {
+    const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.equal(await sideways(), 0, 'the page does not scroll sideways');
+    const tabList = await page.getByRole('tablist').boundingBox();
+    assert.ok(tabList && tabList.x + tabList.width <= 640, `the tab list ends at ${tabList && tabList.x + tabList.width} px`);
+    await page.getByRole('tab', { name: 'Alerts' }).focus();
+    for (const view of VIEWS) {
+      if (view !== 'Alerts') await page.keyboard.press('ArrowRight');
+      const tab = await page.getByRole('tab', { name: view }).boundingBox();
+      assert.ok(tab && tab.x >= 0 && tab.x + tab.width <= 640, `the ${view} tab is on screen when chosen (${JSON.stringify(tab)})`);
+    }
+    await page.locator('#tab-team[aria-selected="true"]').waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'zoom-200-tabs.png') });
+
+    await page.setViewportSize({ width: 320, height: 640 });
+    await showView(page, 'Deliveries');
+    await page.getByTestId('delivery-row').first().waitFor();
+    const toggle = page.getByRole('button', { name: /^Filters/ });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    assert.equal(await page.getByTestId('filter-severity').isVisible(), false, 'secondary filters are folded away');
+    const toolbar = await page.getByRole('search', { name: 'Filter deliveries' }).boundingBox();
+    assert.ok(toolbar && toolbar.height <= 640 / 4, `the folded toolbar takes ${toolbar?.height} px of 640`);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'narrow-320-deliveries.png') });
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    await page.getByTestId('filter-severity').selectOption('critical');
+    await page.getByTestId('filter-status-delivered').check();
+    await toggle.click();
+    await page.getByRole('button', { name: 'Filters (2 set)' }).waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'narrow-320-deliveries-filtered.png') });
+  } finally {
+    await page.context().close();
+  }
+});
 
 test('keyboard: Home and End in the tabs; the delivery list is one Tab stop walked with the arrows; Escape closes the detail', async () => {
   const page = await open('light');
@@ -208,7 +247,7 @@ test('a new alert is announced in a polite live region, and “copied” is not 
   }
 });
 
-test('permalinks: the address names the open tab and delivery, Back undoes each step, and a link opens that delivery', async () => {
+test('permalinks: the address names the open tab, delivery and filter, Back undoes each step, and a link opens that view', async () => {
   const page = await open('light');
   try {
     await page.waitForFunction(() => window.location.hash === '#/alerts');
@@ -234,6 +273,37 @@ test('permalinks: the address names the open tab and delivery, Back undoes each 
     await other.getByTestId('app-ready').waitFor();
     await other.locator(`[data-testid="delivery-detail"][data-delivery-id="${id}"]`).getByTestId('signature-verdict').waitFor();
     assert.equal(await other.locator('#tab-deliveries').getAttribute('aria-selected'), 'true');
+    await other.close();
+
+    // The filter is in the address too: each change is a step Back undoes, and a filtered view can be shared.
+    const hash = (wanted: string) => page.waitForFunction((expected) => window.location.hash === expected, wanted);
+    await page.getByTestId('filter-status-delivered').check();
+    await hash('#/deliveries?status=delivered');
+    await page.getByTestId('filter-search').fill('nas');
+    await hash('#/deliveries?status=delivered&q=nas');
+    await page.getByTestId('delivery-total').filter({ hasText: '2 deliveries' }).waitFor();
+    await page.goBack();
+    await hash('#/deliveries?status=delivered');
+    await page.getByTestId('delivery-row').filter({ hasText: 'ACME-DC01' }).waitFor();
+    assert.equal(await page.getByTestId('filter-search').inputValue(), '', 'Back takes the search out of the box too');
+    await page.goBack();
+    await hash('#/deliveries');
+    assert.equal(await page.getByTestId('filter-status-delivered').isChecked(), false);
+    await page.goForward();
+    await page.goForward();
+    await hash('#/deliveries?status=delivered&q=nas');
+    assert.equal(await page.getByTestId('filter-search').inputValue(), 'nas');
+    await showView(page, 'Alerts');
+    await page.getByTestId('alert-grouping').selectOption('device');
+    await hash('#/alerts?group=device');
+
+    const filtered = await page.context().newPage();
+    await filtered.goto(page.url().replace(/#.*$/, '#/deliveries?status=delivered&q=nas'));
+    await filtered.getByTestId('app-ready').waitFor();
+    await filtered.getByTestId('delivery-total').filter({ hasText: '2 deliveries' }).waitFor();
+    assert.equal(await filtered.getByTestId('filter-status-delivered').isChecked(), true);
+    assert.equal(await filtered.getByTestId('filter-search').inputValue(), 'nas');
+    assert.deepEqual((await filtered.getByTestId('delivery-row').allInnerTexts()).map((text) => /NAS-0\d/.exec(text)?.[0]).sort(), ['NAS-01', 'NAS-02']);
   } finally {
     await page.context().close();
   }

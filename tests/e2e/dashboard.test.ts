@@ -13,7 +13,7 @@ import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { callAdmin, launchChromium, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
+import { callAdmin, launchChromium, openDashboard, SCREENSHOTS, truncatedPills } from '../helpers/browser.ts';
 
 const ROW_HEIGHT = 52;
 
@@ -169,6 +169,7 @@ test('(c) Retry all failed, Re-run of a delivery and of a job', async () => {
     .filter({ hasText: /queued to send again/ })
     .waitFor();
   await detail.getByTestId('attempt').nth(2).filter({ hasText: 'manual' }).waitFor();
+  assert.deepEqual(await truncatedPills(detail.page()), [], 'the attempt log says “manual” in full');
   assert.equal(ilert.eventsFor(`level-alert-${backup.data.id}`).length, before + 1);
 
   // Focus stays on the button pressed, not on <body>.
@@ -228,7 +229,8 @@ test('(e) the detail pane shows the signature verdict; Copy as cURL leaves the s
   assert.equal(answer.status, 401);
 
   const rejected = deliveryRows()
-    .filter({ has: page.getByTestId('delivery-outcome').filter({ hasText: 'rejected: bad signature' }) })
+    .filter({ has: page.getByTestId('delivery-outcome').filter({ hasText: 'rejected' }) })
+    .filter({ hasText: 'bad signature' })
     .first();
   await rejected.waitFor();
   await rejected.click();
@@ -267,6 +269,51 @@ test('(e) the detail pane shows the signature verdict; Copy as cURL leaves the s
   await valid.press('ArrowUp');
   await page.locator(`[data-testid="delivery-detail"][data-delivery-id="${above}"]`).waitFor();
   assert.equal(await page.locator(`[data-testid="delivery-row"][data-index="${index - 1}"]`).getAttribute('aria-pressed'), 'true');
+});
+
+test('(e2) Replay with edits: an edited copy is checked as you type, Escape leaves it, and it is sent signed and listed as a manual replay', async () => {
+  await openTab('Deliveries');
+  const original = deliveryRows().filter({ hasText: 'Low disk space' }).last();
+  const originalId = await original.getAttribute('data-delivery-id');
+  await original.click();
+  const detail = page.locator(`[data-testid="delivery-detail"][data-delivery-id="${originalId}"]`);
+  await detail.getByTestId('replay-with-edits').click();
+  const editor = detail.getByTestId('replay-editor');
+  const body = editor.getByTestId('replay-body');
+  assert.match(await body.inputValue(), /"name": "Low disk space"/, 'a copy of the stored body');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'replay-body');
+  await body.press('Escape');
+  await editor.waitFor({ state: 'detached' });
+  assert.equal(await detail.count(), 1, 'Escape leaves the editor, not the detail');
+
+  await detail.getByTestId('replay-with-edits').click();
+  await body.fill('{"event_id": ');
+  await editor.getByTestId('replay-check').filter({ hasText: 'Not valid JSON' }).waitFor();
+  assert.equal(await editor.getByTestId('replay-send').isDisabled(), true);
+  const levelAlertId = `replayed-${Date.now()}`;
+  await body.fill(JSON.stringify({ ...disk, event_id: `${disk.event_id}-edited`, data: { ...disk.data, id: levelAlertId, name: 'Low disk space on C:' } }, null, 2));
+  await editor.getByTestId('replay-check').filter({ hasText: 'Valid JSON' }).waitFor();
+  await screenshot('deliveries-replay-editor');
+  await editor.getByTestId('replay-send').click();
+  await detail.getByTestId('action-result').filter({ hasText: 'Replay answered 202 (accepted)' }).waitFor();
+  await editor.waitFor({ state: 'detached' });
+  await ilert.waitFor(() => ilert.eventsFor(`level-alert-${levelAlertId}`).length === 1, 5000, 'the edited alert in ilert');
+
+  const replayed = deliveryRows().first();
+  await replayed.filter({ hasText: 'Low disk space on C:' }).filter({ hasText: 'manual replay' }).waitFor();
+  assert.equal(await replayed.getAttribute('data-source'), 'replay');
+  await replayed.click();
+  const replayDetail = page.locator(`[data-testid="delivery-detail"][data-delivery-id="${await replayed.getAttribute('data-delivery-id')}"]`);
+  await replayDetail
+    .getByTestId('signature-verdict')
+    .filter({ hasText: /^valid$/ })
+    .waitFor();
+  await replayDetail
+    .getByTestId('detail-source')
+    .filter({ hasText: `manual replay edited copy of delivery #${originalId}` })
+    .waitFor();
+  await replayDetail.getByTestId('detail-original').click();
+  await detail.waitFor();
 });
 
 test('(d) filters and search narrow the list', async () => {
@@ -404,6 +451,7 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   assert.deepEqual((await apiCall<Settings>('getSettings')).values.retentionDays, 30, 'nothing saved, not even the valid field');
 
   await perMinute.fill('abc');
+  await page.getByTestId('setting-levelDeviceLink').fill('https://app.level.io/devices/');
   await page.getByTestId('settings-save').click();
   await page.getByTestId('error-ilertEventsPerMinute').filter({ hasText: 'must be a whole number' }).waitFor();
 
@@ -415,6 +463,9 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   await screenshot('settings-invalid');
 
   await perMinute.fill('40');
+  await page.getByTestId('settings-save').click();
+  await page.getByTestId('error-levelDeviceLink').filter({ hasText: 'must be an https link with {id}' }).waitFor();
+  await page.getByTestId('setting-levelDeviceLink').fill('https://app.level.io/devices/{id}');
   // cloudflared's path is settable here, not only in the file.
   await page.getByTestId('setting-cloudflaredPath').fill('/opt/cloudflared/bin/cloudflared');
   await page.getByTestId('settings-save').click();
@@ -423,6 +474,7 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   assert.equal(saved.values.ilertEventsPerMinute, 40);
   assert.equal(saved.values.retentionDays, 14);
   assert.equal((saved.values as unknown as { cloudflaredPath: string }).cloudflaredPath, '/opt/cloudflared/bin/cloudflared');
+  assert.equal((saved.values as unknown as { levelDeviceLink: string }).levelDeviceLink, 'https://app.level.io/devices/{id}');
   assert.deepEqual(saved.secrets.levelWebhookSecretPrevious, { set: true, hint: 'an-o••••ut' });
   assert.equal(await perMinute.inputValue(), '40');
   assert.equal(await page.getByTestId('settings-save').isDisabled(), true, 'nothing left to save');

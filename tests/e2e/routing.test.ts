@@ -71,6 +71,8 @@ before(async () => {
       LEVEL_API_URL: level.url,
       LEVEL_API_KEY: LEVEL_API_KEY,
       RELAY_ILERT_POLL_MS: '500',
+      ILERT_ALERT_LINK: 'https://acme.ilert.com/alerts/{id}',
+      LEVEL_DEVICE_LINK: 'https://app.level.io/devices/{id}',
     }),
     launchChromium(),
   ]);
@@ -170,7 +172,7 @@ test('Routing: the group tree is indented with device counts; a parent mapped to
   assert.equal(await page.getByTestId(`route-flag-${acme.id}`).count(), 0);
   await page
     .getByTestId('routing-summary')
-    .filter({ hasText: /5 groups · 0 mapped · 0 of 5 devices covered/ })
+    .filter({ hasText: /5 groups · 0 mapped · 0 of 5 devices routed by a group mapping \(the rest go to the default target\)/ })
     .waitFor();
   assert.equal(await routingRow(servers).getAttribute('data-effective'), 'default');
 
@@ -179,16 +181,13 @@ test('Routing: the group tree is indented with device counts; a parent mapped to
   await routingRow(acme, 'mapped').waitFor();
   for (const child of [hq, servers]) {
     const effective = page.getByTestId(`route-effective-${child.id}`);
-    await effective
-      .filter({ hasText: 'inherited' })
-      .filter({ hasText: `→ ${ACME_TARGET}` })
-      .waitFor();
+    await effective.filter({ hasText: `inherited from ‘${acme.name}’ → target ${ACME_TARGET}` }).waitFor();
     assert.match(await effective.innerText(), /Acme Corp/);
   }
   assert.equal(await routingRow(globex).getAttribute('data-effective'), 'default');
   await page
     .getByTestId('routing-summary')
-    .filter({ hasText: /1 mapped · 4 of 5 devices covered/ })
+    .filter({ hasText: /1 mapped · 4 of 5 devices routed by a group mapping/ })
     .waitFor();
   assert.equal(await page.getByTestId(`route-save-${acme.id}`).count(), 0, 'nothing left to save on the row');
   await screenshot('routing');
@@ -226,6 +225,16 @@ test('Accepted by someone in ilert: the Alerts tab shows ACCEPTED and who, after
   await page.getByTestId(`alert-accepted-by-${dcAlert}`).filter({ hasText: 'Dana Ops' }).waitFor();
   assert.equal(await page.getByTestId(`alert-accept-${dcAlert}`).count(), 0, 'no Accept button for an accepted alert');
   assert.equal(await page.getByTestId(`alert-mismatch-${dcAlert}`).count(), 0);
+
+  // Links out, from the link settings: ilert's id was read back with the state, Level's device id came with the alert.
+  const toIlert = alertRow(dcAlert).getByRole('link', { name: 'Open Domain controller unreachable in ilert' });
+  assert.equal(await toIlert.getAttribute('href'), `https://acme.ilert.com/alerts/${ilert.alertByKey(alertKeyOf(dcAlert))!.id}`);
+  const [link, row] = [await toIlert.boundingBox(), await alertRow(dcAlert).boundingBox()];
+  assert.ok(link && row && link.y >= row.y && link.y + link.height <= row.y + row.height, 'the link is on the row, not cut off');
+  assert.equal(await toIlert.getAttribute('target'), '_blank');
+  assert.equal(await toIlert.getAttribute('rel'), 'noopener noreferrer');
+  assert.equal(await alertRow(dcAlert).getByRole('link', { name: 'Open the device ACME-DC01 in Level' }).getAttribute('href'), `https://app.level.io/devices/${dc01.id}`);
+  await screenshot('alerts-links-out');
 });
 
 test('The Accept button sends ilert an ACCEPT event for the alert', async () => {
@@ -310,6 +319,43 @@ test('Forwarding to a target paused under Routing holds its alerts, Health says 
   await ilert.waitFor(() => ilert.eventsFor(alertKeyOf(held)).length > 0, 10_000, 'the held ALERT after resume');
   assert.equal(ilert.eventsFor(alertKeyOf(held))[0]!.integrationKey, ACME_KEY);
   await banner.waitFor({ state: 'detached' });
+  assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
+});
+
+test('A target whose queue grows while ilert fails can be paused from Health, where its queue shows', async () => {
+  ilert.mode = { kind: 'status', status: 503 };
+  try {
+    const stuck = await raise(fs01, 'File share offline');
+    await openTab('Health');
+    await page.getByRole('button', { name: `Pause forwarding to ${ACME_TARGET}` }).click();
+    await page.getByTestId(`health-paused-${ACME_TARGET}`).filter({ hasText: '1 event held' }).waitFor();
+    assert.equal(await page.getByTestId(`health-pause-${ACME_TARGET}`).count(), 0, 'a paused target offers Resume, not Pause');
+    ilert.mode = { kind: 'ok' };
+    await page.getByRole('button', { name: `Resume forwarding to ${ACME_TARGET}` }).click();
+    await ilert.waitFor(() => ilert.eventsFor(alertKeyOf(stuck)).length > 0, 10_000, 'the held ALERT after resume');
+  } finally {
+    ilert.mode = { kind: 'ok' };
+  }
+  assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
+});
+
+test('A target is added from the Routing tab, and a group is mapped to it right there', async () => {
+  await openTab('Routing');
+  const form = page.getByTestId('routing-add-target');
+  await form.getByTestId('routing-add-target-name').fill('Globex');
+  await form.getByTestId('routing-add-target-key').fill('il1apiglobex0123456789abcd');
+  await form.getByTestId('routing-add-target-save').click();
+  await page.getByTestId('target-Globex').waitFor();
+  assert.equal(await form.getByTestId('routing-add-target-name').inputValue(), '', 'the form is ready for the next one');
+  await page.getByTestId(`route-target-${globex.id}`).selectOption('Globex');
+  await page.getByTestId(`route-save-${globex.id}`).click();
+  await routingRow(globex, 'mapped').waitFor();
+
+  await form.getByTestId('routing-add-target-name').fill('Globex');
+  await form.getByTestId('routing-add-target-key').fill('il1apiglobex0123456789abce');
+  await form.getByTestId('routing-add-target-save').click();
+  await form.getByTestId('routing-add-target-error').filter({ hasText: 'unique' }).waitFor();
+  assert.equal(await form.getByTestId('routing-add-target-name').inputValue(), 'Globex', 'what was typed is kept');
   assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
 });
 

@@ -62,3 +62,12 @@ export function callAdmin<T>(page: Page, method: string, input: unknown = {}): P
     [method, input] as const,
   ) as Promise<T>;
 }
+
+/** The text of every pill on screen cut off by its own box ("rejected: bad si…", "m…"). */
+export function truncatedPills(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('.badge, .sev')]
+      .filter((pill) => pill.offsetParent !== null && pill.scrollWidth > pill.clientWidth + 1)
+      .map((pill) => pill.textContent ?? ''),
+  );
+}

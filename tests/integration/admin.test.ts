@@ -68,6 +68,7 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'listMembers',
     'listReconciliations',
     'pauseTarget',
+    'replayDelivery',
     'rerunDelivery',
     'rerunJob',
     'resumeTarget',
@@ -162,6 +163,42 @@ test('getStatus and rerunDelivery work over HTTP', async () => {
   const rerun = await call('rerunDelivery', { id });
   assert.equal(rerun.status, 200);
   assert.deepEqual(await rerun.json(), { statusCode: 200, body: { duplicate: true, event_id: event.event_id } });
+});
+
+test('replay with edits: the edited body goes through the receiver signed as Level signs, recorded as a manual replay of the original', async () => {
+  const sender = new LevelSender({ url: harness.url, secret: SECRET });
+  const original = alertEvent({ name: 'Disk almost full', hostname: 'NAS-01' });
+  await sender.postRaw(JSON.stringify(original));
+  const db = inspect(harness.relay);
+  const newest = () => db.row('SELECT id, source, rerun_of, signature, outcome, alert_name FROM deliveries ORDER BY id DESC LIMIT 1') as { id: number };
+  const { id } = newest();
+
+  const edited = { ...original, event_id: `${original.event_id}-edited`, data: { ...original.data, name: 'Disk full' } };
+  const replay = await call('replayDelivery', { id, body: JSON.stringify(edited, null, 2) });
+  assert.equal(replay.status, 200);
+  assert.equal(((await replay.json()) as { statusCode: number }).statusCode, 202);
+  const { id: replayId, ...recorded } = newest();
+  assert.ok(replayId > id);
+  assert.deepEqual({ ...recorded }, { source: 'replay', rerun_of: id, signature: 'valid', outcome: 'accepted', alert_name: 'Disk full' });
+  const audit = (await (await call('listAudit', { limit: 5 })).json()) as { detail: string }[];
+  assert.ok(audit.some((entry) => entry.detail === `replayed delivery ${id} with edits (HTTP 202)`));
+
+  const refused = async (body: string, reason: RegExp) => {
+    const response = await call('replayDelivery', { id, body });
+    assert.equal(response.status, 409);
+    assert.match(((await response.json()) as { error: { message: string } }).error.message, reason);
+  };
+  await refused('{"event_id": ', /the body is not JSON/);
+  // The receiver's limit, not the admin door's: the request carrying it is let in.
+  await refused(JSON.stringify({ padding: 'x'.repeat(1024 * 1024) }), /body too large: \d+ bytes, the receiver's limit is 1048576/);
+  const settingsNow = harness.relay.settings;
+  harness.relay.applySettings({ ...settingsNow, levelWebhookSecret: undefined });
+  try {
+    await refused(JSON.stringify(edited), /no webhook secret is set/);
+  } finally {
+    harness.relay.applySettings(settingsNow);
+  }
+  assert.equal(newest().id, replayId, 'nothing refused is recorded as a delivery');
 });
 
 test('static files cannot escape the renderer directory', async () => {

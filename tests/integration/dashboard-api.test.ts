@@ -6,8 +6,9 @@ import { SettingsService } from '../../electron/core/settings-service.ts';
 import type { MethodName, SettingMetadata } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, SECRET, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
-import { waitForChange } from '../helpers/wait.ts';
+import { startRelay, SECRET, INTEGRATION_KEY, forTests } from '../helpers/relay-harness.ts';
+import { waitForChange, waitForEvent } from '../helpers/wait.ts';
+import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 
 const ilert = await new FakeIlert().start();
@@ -268,4 +269,49 @@ test('bulk retry takes the delivery log’s filter, and leaves the ALERTs of res
   assert.deepEqual(all, { count: failedNow - 1, skipped: 1 }, 'every failed job but the resolved alert’s ALERT');
   await ilert.waitFor(() => ilert.eventsFor(`level-alert-${ups.data.id}`).length === 1, 5000, 'the UPS alert');
   assert.equal(ilert.eventsFor(`level-alert-${over.data.id}`).length, 0, 'a resolved alert is not opened in ilert by a bulk retry');
+});
+
+test('with a link setting, alert rows carry “Open in Level”; “Open in ilert” only once ilert’s id is known', async () => {
+  const refused = (await call('updateSettings', { levelDeviceLink: 'https://app.example.com/devices/' })) as { ok: boolean; errors: Record<string, string> };
+  assert.equal(refused.ok, false);
+  assert.match(refused.errors.levelDeviceLink!, /must be an https link with \{id\}/);
+  await call('updateSettings', { levelDeviceLink: 'https://app.example.com/devices/{id}', ilertAlertLink: 'https://acme.ilert.com/alerts/{id}' });
+  try {
+    const page = (await call('listAlerts', { groupBy: 'none' })) as { rows: { kind: string; alert: { deviceId?: string; links?: { ilert?: string; level?: string } } }[] };
+    const alert = page.rows.find((entry) => entry.kind === 'alert' && entry.alert.deviceId)!.alert;
+    assert.deepEqual(
+      { ...alert.links },
+      { ilert: undefined, level: `https://app.example.com/devices/${encodeURIComponent(alert.deviceId!)}` },
+      'no ilert id without an ilert API key',
+    );
+  } finally {
+    await call('updateSettings', { levelDeviceLink: '', ilertAlertLink: '' });
+  }
+  const page = (await call('listAlerts', { groupBy: 'none' })) as { rows: { alert?: { links?: unknown } }[] };
+  assert.ok(
+    page.rows.every((entry) => entry.alert?.links === undefined),
+    'no links without the settings',
+  );
+});
+
+// Last: from here on the relay has a Level API key, and so a reconciler that asks Level.
+test('saving a Level API key syncs groups at once: Routing does not say “Never synced”', async () => {
+  const level = await new FakeLevelApi({ apiKey: 'level-key-saved-in-settings' }).start();
+  after(() => level.stop());
+  level.addGroup({ name: 'Acme' });
+  assert.equal(harness.relay[forTests].router.view().lastSyncAt, undefined, 'never synced before');
+  const saved = (await call('updateSettings', { levelApiUrl: level.url, levelApiKey: 'level-key-saved-in-settings' })) as { ok: boolean };
+  assert.equal(saved.ok, true);
+  const groups = await waitForEvent(
+    harness.relay.events,
+    'change',
+    () => harness.relay[forTests].router.view().rows.length > 0 && harness.relay[forTests].router.view().rows,
+    5000,
+    'a sync',
+  );
+  assert.deepEqual(
+    groups.map((row) => row.name),
+    ['Acme'],
+  );
+  assert.ok(harness.relay[forTests].router.view().lastSyncAt, 'Routing says when it synced');
 });

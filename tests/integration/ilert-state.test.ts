@@ -53,6 +53,7 @@ test('the alert shows PENDING, then ACCEPTED and who accepted once someone accep
   assert.equal(row(alertId).ilert?.status, 'ACCEPTED');
   assert.equal(row(alertId).ilert?.acceptedBy, 'Dana Ops');
   assert.equal(row(alertId).ilert?.mismatch, undefined);
+  assert.equal(row(alertId).ilertAlertId, ilert.alertByKey(key)!.id, 'ilert’s own id, for “Open in ilert”');
   const requests = ilert.restRequests.filter((request) => request.path.startsWith('/api/alerts'));
   assert.ok(
     requests.every((request) => /states=PENDING&states=ACCEPTED/.test(request.path) && /sources=\d+/.test(request.path)),

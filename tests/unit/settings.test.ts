@@ -35,6 +35,8 @@ test('every documented environment variable overrides the file', () => {
     LEVEL_AUTOMATION_SECRET: 'automation-secret-123',
     LEVEL_API_URL: 'http://127.0.0.1:4321/v2/',
     LEVEL_API_KEY: 'level-key-123',
+    ILERT_ALERT_LINK: 'https://acme.ilert.com/alerts/{id}',
+    LEVEL_DEVICE_LINK: 'https://app.level.io/devices/{id}',
     RELAY_PUBLIC_URL: 'https://relay.example.com/',
     RELAY_TUNNEL: 'quick',
     CLOUDFLARED_TOKEN: 'tunnel-token',
@@ -62,6 +64,7 @@ test('every documented environment variable overrides the file', () => {
   assert.equal(settings.tunnel, 'quick');
   assert.equal(settings.cloudflaredToken, 'tunnel-token');
   assert.equal(settings.cloudflaredPath, '/opt/bin/cloudflared');
+  assert.equal(settings.levelDeviceLink, 'https://app.level.io/devices/{id}');
 });
 
 test('invalid values are all reported at once, naming the variable', () => {
@@ -78,6 +81,16 @@ test('invalid values are all reported at once, naming the variable', () => {
     },
   );
   assert.throws(() => resolveSettings({}, { RELAY_PORT: '70000' }), /between 0 and 65535/);
+});
+
+test('a link setting is an https link with {id} where the id goes, or nothing', () => {
+  assert.equal(resolveSettings({}, {}).ilertAlertLink, undefined, 'empty by default: no link is guessed');
+  const set = resolveSettings({ ilertAlertLink: 'https://acme.ilert.com/alerts/{id}', levelDeviceLink: '' }, {});
+  assert.equal(set.ilertAlertLink, 'https://acme.ilert.com/alerts/{id}');
+  assert.equal(set.levelDeviceLink, undefined);
+  for (const bad of ['http://acme.ilert.com/alerts/{id}', 'https://acme.ilert.com/alerts/', 'javascript:alert({id})', 'https://exa mple.com/{id}']) {
+    assert.throws(() => resolveSettings({}, { LEVEL_DEVICE_LINK: bad }), /levelDeviceLink \(LEVEL_DEVICE_LINK\): must be an https link with \{id\}/, bad);
+  }
 });
 
 test('the start-up warnings say what to set', () => {

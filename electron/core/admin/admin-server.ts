@@ -8,6 +8,7 @@ import type tls from 'node:tls';
 import type { Caller, Handlers, PushedEvent } from '../../../shared/contract.ts';
 import { callMethod, isMethodName, type AdminDoor } from '../api/handlers.ts';
 import { RENDERER_CSP } from '../desktop/app-protocol.ts';
+import { BODY_LIMIT_BYTES } from '../receiver/receiver.ts';
 import type { TeamDoor } from '../store/team.ts';
 import type { TlsMaterial } from './certificate.ts';
 import { FailureLimiter } from './failure-limiter.ts';
@@ -15,7 +16,8 @@ import { OwnerToken } from './owner-token.ts';
 
 export const ADMIN_HOST = '127.0.0.1';
 const COOKIE = 'relay_admin';
-const API_BODY_LIMIT = 256 * 1024;
+// Room for a replayed webhook body up to the receiver's limit, JSON-escaped inside the request.
+const API_BODY_LIMIT = 3 * BODY_LIMIT_BYTES;
 const PAIR_BODY_LIMIT = 4 * 1024;
 
 const CONTENT_TYPES: Record<string, string> = {

@@ -21,11 +21,11 @@ import type { Outbox } from '../store/outbox.ts';
 import type { ReadModels } from '../store/read-models.ts';
 import type { Team } from '../store/team.ts';
 import type { SettingsService } from '../settings-service.ts';
-import { settingsMetadata } from '../settings.ts';
+import { settingsMetadata, type Settings } from '../settings.ts';
 import { UnknownAlertError } from '../store/alert-ledger.ts';
 import { UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError, type Router } from '../routing/router.ts';
-import type { ApiError, ConnectionCheck } from '../../../shared/contract.ts';
+import type { AlertPage, AlertRow, ApiError, ConnectionCheck } from '../../../shared/contract.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
 export const OWNER: Caller = { name: 'owner', role: 'admin' };
@@ -55,6 +55,7 @@ export interface RelayParts {
   status(): RelayStatusView;
   acceptAlert(levelAlertId: string, acceptedBy: string): number;
   rerunDelivery(deliveryId: number): Promise<WebhookResult>;
+  replayDelivery(deliveryId: number, body: Buffer): Promise<WebhookResult>;
   rerunJob(jobId: number): void;
   retryFailed(filter?: DeliveryFilter): { count: number; skipped: number };
   pauseTarget(target: string, pausedBy: string): void;
@@ -64,6 +65,11 @@ export interface RelayParts {
 /** Something asked for by id or name that is not there: answered 404. */
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
+}
+
+/** A replay the relay will not send as asked (no secret to sign with, not JSON, too large). */
+export class ReplayRefusedError extends Error {
+  override readonly name = 'ReplayRefusedError';
 }
 
 /** An action the user asked for that cannot be done as asked: shown with its reason, not as a crash. */
@@ -77,6 +83,17 @@ async function connectionCheck(work: () => Promise<string | undefined>): Promise
   } catch (error) {
     return { ok: false, checkedAt: Date.now(), message: (error as Error).message };
   }
+}
+
+/** "Open in ilert" and "Open in Level": each only when its link setting is set and the alert's id is known. */
+function withLinks(page: AlertPage, current: Settings): AlertPage {
+  const link = (template: string | undefined, id: string | number | undefined) =>
+    template && id !== undefined ? template.replaceAll('{id}', encodeURIComponent(String(id))) : undefined;
+  const linked = (alert: AlertRow): AlertRow => {
+    const links = { ilert: link(current.ilertAlertLink, alert.ilertAlertId), level: link(current.levelDeviceLink, alert.deviceId) };
+    return links.ilert || links.level ? { ...alert, links } : alert;
+  };
+  return { ...page, rows: page.rows.map((entry) => (entry.kind === 'alert' ? { ...entry, alert: linked(entry.alert) } : entry)) };
 }
 
 /** Viewers and operators see which secrets are set, never even a hint of them. */
@@ -120,7 +137,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
   };
   return {
     getStatus: () => relay.status(),
-    listAlerts: (input) => relay.read.alertPage(input, Date.now()),
+    listAlerts: (input) => withLinks(relay.read.alertPage(input, Date.now()), settings.current),
     listDeliveries: ({ filter, anchorId, offset, limit }) => relay.read.listDeliveries(filter, { anchorId, offset, limit }),
     getDelivery: ({ id }) => {
       const delivery = relay.read.getDelivery(id);
@@ -137,6 +154,11 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     rerunDelivery: async ({ id }, caller) => {
       const result = await relay.rerunDelivery(id);
       audit(caller, 'rerun', `re-ran delivery ${id} (HTTP ${result.statusCode})`);
+      return result;
+    },
+    replayDelivery: async ({ id, body }, caller) => {
+      const result = await relay.replayDelivery(id, Buffer.from(body));
+      audit(caller, 'rerun', `replayed delivery ${id} with edits (HTTP ${result.statusCode})`);
       return result;
     },
     rerunJob: ({ id, thenResolve }, caller) => {
@@ -259,7 +281,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
 
 export type CallResult = { ok: true; value: unknown } | { ok: false; status: number; error: ApiError };
 
-const REFUSALS = [ActionError, UnknownAlertError, UnknownTargetError];
+const REFUSALS = [ActionError, UnknownAlertError, UnknownTargetError, ReplayRefusedError];
 
 export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(methods, name);

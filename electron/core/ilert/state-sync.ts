@@ -1,5 +1,6 @@
 import type { IlertAlert, IlertApi } from './ilert-api.ts';
 import type { Store } from '../store/store.ts';
+import { IlertStateRepository } from '../store/ilert-state.ts';
 import type { Announce } from '../app-events.ts';
 import { Periodic } from '../periodic.ts';
 
@@ -24,6 +25,7 @@ export interface IlertStateSyncOptions {
  */
 export class IlertStateSync {
   readonly #options: IlertStateSyncOptions;
+  readonly #repository: IlertStateRepository;
   readonly #sourceIds = new Map<string, number>();
   readonly #periodic: Periodic;
   #polling: Promise<void> | undefined;
@@ -37,6 +39,7 @@ export class IlertStateSync {
 
   constructor(options: IlertStateSyncOptions) {
     this.#options = options;
+    this.#repository = new IlertStateRepository(options.store);
     this.#periodic = new Periodic(() => this.poll(), options.intervalMs ?? ILERT_POLL_INTERVAL_MS);
   }
 
@@ -93,26 +96,17 @@ export class IlertStateSync {
     const byKey = new Map<string, IlertAlert>();
     for (const alert of open) if (alert.alertKey) byKey.set(alert.alertKey.trim().toLowerCase(), alert);
     store.transaction(() => {
-      // Alerts ilert may hold: an ALERT for them was delivered (and not yet known resolved in both places).
-      const rows = store.sql
-        .get(
-          `SELECT a.level_alert_id, a.alert_key, a.state, a.ilert_status, a.ilert_accepted_by,
-             (SELECT max(o.updated_at) FROM outbox o WHERE o.alert_key = a.alert_key AND o.event_type = 'ALERT' AND o.status = 'delivered') AS delivered_at
-           FROM alerts a
-           WHERE (a.state = 'active' OR a.ilert_status IN ('PENDING', 'ACCEPTED'))
-             AND EXISTS (SELECT 1 FROM outbox o WHERE o.alert_key = a.alert_key AND o.event_type = 'ALERT' AND o.status = 'delivered')`,
-        )
-        .all() as { level_alert_id: string; alert_key: string; state: string; ilert_status: string | null; ilert_accepted_by: string | null; delivered_at: number }[];
-      const update = store.sql.get(`UPDATE alerts SET ilert_status = ?, ilert_accepted_by = ?, ilert_accepted_at = ?, ilert_checked_at = ? WHERE level_alert_id = ?`);
-      for (const row of rows) {
-        const found = byKey.get(row.alert_key.toLowerCase());
+      for (const row of this.#repository.alertsIlertMayHold()) {
+        const found = byKey.get(row.alertKey.toLowerCase());
         // Absent from a listing that may have skipped alerts proves nothing: keep what was known.
         if (!found && !complete) continue;
-        if (!found && now - row.delivered_at < CREATION_GRACE_MS && row.ilert_status === null) continue;
+        if (!found && now - row.deliveredAt < CREATION_GRACE_MS && row.ilertStatus === null) continue;
         const status = found?.status ?? 'RESOLVED';
-        const acceptedBy = found?.acceptedBy ?? (status === 'RESOLVED' ? row.ilert_accepted_by : null) ?? null;
-        update.run(status, acceptedBy, found?.acceptedAt ?? null, now, row.level_alert_id);
-        if (status !== row.ilert_status || acceptedBy !== row.ilert_accepted_by) store.collect({ kind: 'alert', levelAlertId: row.level_alert_id });
+        const acceptedBy = found?.acceptedBy ?? (status === 'RESOLVED' ? row.ilertAcceptedBy : null) ?? null;
+        this.#repository.record(row.levelAlertId, { status, acceptedBy, acceptedAt: found?.acceptedAt ?? null, ilertAlertId: found?.id ?? null, checkedAt: now });
+        // A newly known ilert id is news too: the row gains its "Open in ilert" link.
+        if (status !== row.ilertStatus || acceptedBy !== row.ilertAcceptedBy || (found && found.id !== row.ilertAlertId))
+          store.collect({ kind: 'alert', levelAlertId: row.levelAlertId });
       }
     });
   }

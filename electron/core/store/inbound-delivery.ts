@@ -1,6 +1,6 @@
 import type { SignatureVerdict } from '../level/signature.ts';
 
-export type DeliverySource = 'webhook' | 'rerun' | 'automation' | 'reconciled' | 'test';
+export type DeliverySource = 'webhook' | 'rerun' | 'replay' | 'automation' | 'reconciled' | 'test';
 
 /** What the receiver knows about one inbound request once it has decided how to answer it. */
 export interface InboundDelivery {

@@ -334,6 +334,8 @@ export class ReadModels {
       acceptPending: Boolean(row.accept_pending),
       ilertPriority: row.ilert_priority === 'HIGH' || row.ilert_priority === 'LOW' ? row.ilert_priority : undefined,
       acceptSent: row.accept_sent_at === null ? undefined : { at: Number(row.accept_sent_at), by: text(row.accept_requested_by) },
+      ilertAlertId: num(row.ilert_alert_id),
+      deviceId: text(row.device_id),
     }));
   }
 }

@@ -331,4 +331,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE alerts ADD COLUMN accept_requested_by TEXT;
   ALTER TABLE alerts ADD COLUMN accept_sent_at INTEGER;
   `,
+  `
+  -- ilert's own id of the alert, read back with its state, for an "Open in ilert" link.
+  ALTER TABLE alerts ADD COLUMN ilert_alert_id INTEGER;
+  `,
 ];

@@ -7,6 +7,7 @@ import { ago, clock, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEV
 import { useChanges, useNow } from '../hooks.ts';
 import { reload, useRelayQuery } from '../api/queries.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
+import { AlertLinks } from '../components/AlertLinks.tsx';
 import { AlertPager, type AlertQuery } from './alert-pager.ts';
 import { AlertTimelineButton } from './AlertTimeline.tsx';
 import './AlertsView.css';
@@ -16,6 +17,9 @@ interface AlertsViewProps {
   onLoaded: () => void;
   focusAlertId?: string | undefined;
   onShowDeliveries: () => void;
+  /** The grouping and the open group as the address carries them (`group=device&open=NAS-01`). */
+  filter: string;
+  onFilterChange: (filter: string) => void;
 }
 
 /** The status's backlog per target, for rows that wait to say why without each reading it. */
@@ -230,8 +234,11 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
           </div>
         )}
       </div>
-      <div className="mono ellipsis" title={alert.deviceHostname}>
-        {alert.deviceHostname ?? <span className="muted">—</span>}
+      <div className="ellipsis">
+        <div className="mono ellipsis" title={alert.deviceHostname}>
+          {alert.deviceHostname ?? <span className="muted">—</span>}
+        </div>
+        <AlertLinks alert={alert} />
       </div>
       <div className="col-age" title={resolved ? `resolved ${fullTime(resolvedAt)}` : `started ${fullTime(started)}`}>
         {resolved ? ago(resolvedAt, now) : duration(now - started)}
@@ -323,9 +330,13 @@ function AlertList({
   );
 }
 
-export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }: AlertsViewProps) {
-  const [groupBy, setGroupBy] = useState<AlertQuery['groupBy']>('name');
-  const [openGroup, setOpenGroup] = useState<string>();
+export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, filter, onFilterChange }: AlertsViewProps) {
+  const params = new URLSearchParams(filter);
+  const groupBy = ALERT_GROUPINGS.find((grouping) => grouping === params.get('group')) ?? 'name';
+  const openGroup = params.get('open') ?? undefined;
+  const show = (grouping: AlertQuery['groupBy'], group: string | undefined) =>
+    onFilterChange(new URLSearchParams({ ...(grouping !== 'name' ? { group: grouping } : {}), ...(group !== undefined ? { open: group } : {}) }).toString());
+  const setOpenGroup = (group: string | undefined) => show(groupBy, group);
   const focusedEntry = useRelayQuery('listAlerts', { levelAlertId: focusAlertId }, { enabled: focusAlertId !== undefined }).data?.rows[0];
   const focused = focusAlertId !== undefined && focusedEntry?.kind === 'alert' ? focusedEntry.alert : undefined;
   const now = useNow(15_000);
@@ -398,14 +409,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries }:
             ) : null}
             <label className="alerts-grouping small">
               Group{' '}
-              <select
-                value={groupBy}
-                onChange={(event) => {
-                  setOpenGroup(undefined);
-                  setGroupBy(event.target.value as AlertQuery['groupBy']);
-                }}
-                data-testid="alert-grouping"
-              >
+              <select value={groupBy} onChange={(event) => show(event.target.value as AlertQuery['groupBy'], undefined)} data-testid="alert-grouping">
                 {ALERT_GROUPINGS.map((grouping) => (
                   <option key={grouping} value={grouping}>
                     {GROUPING_LABELS[grouping]}

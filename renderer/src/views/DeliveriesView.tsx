@@ -9,6 +9,7 @@ import { useChanges, useDebounced, useFlash } from '../hooks.ts';
 import { DeliveryDetailPane } from './DeliveryDetail.tsx';
 import { DeliveryPager } from './delivery-pager.ts';
 import './DeliveriesView.css';
+import './narrow-toolbar.css';
 
 export const ROW_HEIGHT = 52;
 const TIME_RANGES = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, all: 0 } as const;
@@ -21,6 +22,53 @@ interface DeliveriesViewProps {
   focusDeliveryId?: number | undefined;
   /** The open delivery changed (for the address bar). */
   onSelectedChange?: (id: number | undefined) => void;
+  /** The filter as the address carries it (`status=failed&q=nas`), so a filtered view can be shared. */
+  filter: string;
+  onFilterChange: (filter: string) => void;
+}
+
+interface FilterChoice {
+  statuses: DeliveryStatus[];
+  eventType: string;
+  severity: string;
+  time: TimeRange;
+  search: string;
+}
+
+/** Whatever an edited link carries, only known values become a filter. */
+function readFilter(query: string): FilterChoice {
+  const params = new URLSearchParams(query);
+  const time = params.get('time') ?? '';
+  const severity = params.get('severity') ?? '';
+  const eventType = params.get('event') ?? '';
+  return {
+    statuses: DELIVERY_STATUSES.filter((value) => (params.get('status') ?? '').split(',').includes(value)),
+    eventType: (EVENT_TYPES as readonly string[]).includes(eventType) ? eventType : '',
+    severity: (SEVERITY_LEVELS as readonly string[]).includes(severity) ? severity : '',
+    time: time in TIME_RANGES ? (time as TimeRange) : 'all',
+    search: (params.get('q') ?? '').trim().slice(0, 200),
+  };
+}
+
+/** The time range becomes a window that starts when the filter is applied. */
+function deliveryFilter(choice: FilterChoice, now: number): DeliveryFilter {
+  const filter: DeliveryFilter = {};
+  if (choice.statuses.length) filter.statuses = choice.statuses;
+  if (choice.eventType) filter.eventTypes = [choice.eventType];
+  if (choice.severity) filter.severities = [choice.severity as (typeof SEVERITY_LEVELS)[number]];
+  if (TIME_RANGES[choice.time]) filter.since = now - TIME_RANGES[choice.time];
+  if (choice.search) filter.search = choice.search;
+  return filter;
+}
+
+function filterAddress(choice: FilterChoice): string {
+  const params = new URLSearchParams();
+  if (choice.statuses.length) params.set('status', choice.statuses.join(','));
+  if (choice.eventType) params.set('event', choice.eventType);
+  if (choice.severity) params.set('severity', choice.severity);
+  if (choice.time !== 'all') params.set('time', choice.time);
+  if (choice.search) params.set('q', choice.search);
+  return params.toString().replaceAll('%2C', ',');
 }
 
 const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -36,7 +84,7 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
     );
   }
   const job = row.job;
-  const rerun = row.source === 'rerun';
+  const rerun = row.source === 'rerun' || row.source === 'replay';
   const source = sourceBadge(row.source);
   // The ilert target, when it is not the default one: routing by Level group chose it.
   const target = job && job.target !== 'default' ? job.target : undefined;
@@ -62,9 +110,9 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
         </span>
         <span
           className="c-dir dir-in"
-          title={rerun ? `Re-run of delivery #${row.rerunOf ?? '?'}` : row.source === 'test' ? 'Made by the setup test' : `Inbound: ${sourceWords(row.source)}`}
+          title={rerun ? `${sourceWords(row.source)} of delivery #${row.rerunOf ?? '?'}` : row.source === 'test' ? 'Made by the setup test' : `Inbound: ${sourceWords(row.source)}`}
         >
-          {rerun ? '↻ re-run' : row.source === 'test' ? '✓ test' : '← Level'}
+          {row.source === 'replay' ? '✎ replay' : rerun ? '↻ re-run' : row.source === 'test' ? '✓ test' : '← Level'}
         </span>
         <span className="c-event mono">{row.eventType ?? '—'}</span>
         <span className="c-alert" title={[row.alertName, row.hostname].filter(Boolean).join(' · ')}>
@@ -144,19 +192,34 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
   );
 }
 
-export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedChange }: DeliveriesViewProps) {
+export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedChange, filter: filterQuery, onFilterChange }: DeliveriesViewProps) {
   const [, setVersion] = useState(0);
   const [pager] = useState(() => new DeliveryPager(() => setVersion((version) => version + 1)));
-  const [statuses, setStatuses] = useState<DeliveryStatus[]>([]);
-  const [eventType, setEventType] = useState('');
-  const [severity, setSeverity] = useState('');
-  const [time, setTime] = useState<{ range: TimeRange; since?: number }>({ range: 'all' });
-  const [searchText, setSearchText] = useState('');
+  const choice = useMemo(() => readFilter(filterQuery), [filterQuery]);
+  const { statuses, eventType, severity, time } = choice;
+  const choose = (change: Partial<FilterChoice>) => onFilterChange(filterAddress({ ...choice, ...change }));
+  const [searchText, setSearchText] = useState(choice.search);
   const search = useDebounced(searchText.trim(), 250);
+  // Typing settles into the address; Back or a link puts the address's search into the box.
+  const latestChoice = useRef({ choice, onFilterChange });
+  useEffect(() => {
+    latestChoice.current = { choice, onFilterChange };
+  });
+  useEffect(() => {
+    const { choice: current, onFilterChange: change } = latestChoice.current;
+    if (search !== current.search) change(filterAddress({ ...current, search }));
+  }, [search]);
+  const [addressSearch, setAddressSearch] = useState(choice.search);
+  if (choice.search !== addressSearch) {
+    setAddressSearch(choice.search);
+    if (searchText.trim() !== choice.search) setSearchText(choice.search);
+  }
   const [selected, setSelected] = useState<number | undefined>(focusDeliveryId);
   const [atTop, setAtTop] = useState(true);
   const [retryMessage, flashRetry] = useFlash(6_000);
   const [retrying, setRetrying] = useState(false);
+  /** On a narrow screen the secondary filters fold behind one button, so the list keeps the screen. */
+  const [filtersOpen, setFiltersOpen] = useState(false);
   const listRef = useRef<HTMLDivElement | null>(null);
   const range = useRef<VisibleRange>({ start: 0, end: 30 });
   const scrollTop = useRef(0);
@@ -174,23 +237,14 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   });
   useEffect(() => selectedChanged.current?.(selected), [selected]);
 
-  const filter = useMemo((): DeliveryFilter => {
-    const next: DeliveryFilter = {};
-    if (statuses.length) next.statuses = statuses;
-    if (eventType) next.eventTypes = [eventType];
-    if (severity) next.severities = [severity as (typeof SEVERITY_LEVELS)[number]];
-    if (time.since !== undefined) next.since = time.since;
-    if (search) next.search = search;
-    return next;
-  }, [statuses, eventType, severity, time, search]);
-  const filtered = Object.keys(filter).length > 0;
+  const filtered = filterAddress(choice) !== '';
 
   useEffect(() => {
     // Scrolling to the top also tells onScrollTopChange that the list is at the top again.
     if (listRef.current) listRef.current.scrollTop = 0;
     scrollTop.current = 0;
-    void pager.reset(filter).then(onLoaded);
-  }, [pager, filter, onLoaded]);
+    void pager.reset(deliveryFilter(choice, Date.now())).then(onLoaded);
+  }, [pager, choice, onLoaded]);
 
   useEffect(() => () => clearTimeout(ensureTimer.current), []);
 
@@ -290,7 +344,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
     setRetrying(true);
     try {
       // Filtered, the retry takes what the filter shows: a storm of one alert name, one host, the last hour.
-      const { count, skipped } = await call('retryAllFailed', filtered ? { filter } : {});
+      const { count, skipped } = await call('retryAllFailed', filtered ? { filter: deliveryFilter(choice, Date.now()) } : {});
       const left = skipped > 0 ? `; ${plural(skipped, 'ALERT')} of resolved alerts left alone (re-run its job to send ALERT then RESOLVE)` : '';
       flashRetry(`${count === 0 ? `No failed ilert events to retry${filtered ? ' in this filter' : ''}` : `Queued ${plural(count, 'failed ilert event')} to send again`}${left}`);
     } catch (error) {
@@ -301,20 +355,18 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   };
 
   const clearFilters = () => {
-    setStatuses([]);
-    setEventType('');
-    setSeverity('');
-    setTime({ range: 'all' });
     setSearchText('');
+    onFilterChange('');
   };
 
-  const toggleStatus = (value: DeliveryStatus) => setStatuses((current) => (current.includes(value) ? current.filter((entry) => entry !== value) : [...current, value]));
+  const toggleStatus = (value: DeliveryStatus) => choose({ statuses: statuses.includes(value) ? statuses.filter((entry) => entry !== value) : [...statuses, value] });
   const failed = status?.failedJobs ?? 0;
   const url = webhookUrl(status);
+  const secondarySet = statuses.length + (eventType ? 1 : 0) + (severity ? 1 : 0) + (time !== 'all' ? 1 : 0);
 
   return (
     <div ref={viewRef} className={`deliveries-view${selected !== undefined ? ' with-detail' : ''}`} data-testid="deliveries-view">
-      <div className="toolbar" role="search" aria-label="Filter deliveries">
+      <div className={`toolbar${filtersOpen ? ' filters-open' : ''}`} role="search" aria-label="Filter deliveries">
         <div className="toolbar-row">
           <label className="field-inline search-field">
             <span className="sr-only">Search alert name or host</span>
@@ -327,9 +379,12 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
               maxLength={200}
             />
           </label>
-          <label className="field-inline">
+          <button type="button" className="filters-toggle" aria-expanded={filtersOpen} onClick={() => setFiltersOpen((open) => !open)} data-testid="filters-toggle">
+            Filters{secondarySet > 0 ? ` (${secondarySet} set)` : ''}
+          </button>
+          <label className="field-inline secondary-filter">
             <span>Event</span>
-            <select value={eventType} onChange={(event) => setEventType(event.target.value)} data-testid="filter-event-type">
+            <select value={eventType} onChange={(event) => choose({ eventType: event.target.value })} data-testid="filter-event-type">
               <option value="">all</option>
               {EVENT_TYPES.map((type) => (
                 <option key={type} value={type}>
@@ -338,9 +393,9 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
               ))}
             </select>
           </label>
-          <label className="field-inline">
+          <label className="field-inline secondary-filter">
             <span>Severity</span>
-            <select value={severity} onChange={(event) => setSeverity(event.target.value)} data-testid="filter-severity">
+            <select value={severity} onChange={(event) => choose({ severity: event.target.value })} data-testid="filter-severity">
               <option value="">all</option>
               {SEVERITY_LEVELS.map((level) => (
                 <option key={level} value={level}>
@@ -349,17 +404,9 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
               ))}
             </select>
           </label>
-          <label className="field-inline">
+          <label className="field-inline secondary-filter">
             <span>Time</span>
-            <select
-              value={time.range}
-              // The window starts when it is picked, not whenever another filter changes.
-              onChange={(event) => {
-                const range = event.target.value as TimeRange;
-                setTime({ range, since: TIME_RANGES[range] ? Date.now() - TIME_RANGES[range] : undefined });
-              }}
-              data-testid="filter-time"
-            >
+            <select value={time} onChange={(event) => choose({ time: event.target.value as TimeRange })} data-testid="filter-time">
               {(Object.keys(TIME_RANGES) as TimeRange[]).map((key) => (
                 <option key={key} value={key}>
                   {TIME_LABELS[key]}
@@ -369,6 +416,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
           </label>
           <button
             type="button"
+            className="secondary-filter"
             onClick={clearFilters}
             disabled={!filtered && !searchText}
             title={filtered || searchText ? 'Show every delivery' : 'No filters are set'}
@@ -399,9 +447,9 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
           </button>
         </div>
         <div className="toolbar-row status-filters" role="group" aria-label="Status">
-          <span className="toolbar-label">Status</span>
+          <span className="toolbar-label secondary-filter">Status</span>
           {DELIVERY_STATUSES.map((value) => (
-            <label key={value} className={`chip chip-${statusTone(value)}${statuses.includes(value) ? ' chip-on' : ''}`}>
+            <label key={value} className={`chip chip-${statusTone(value)}${statuses.includes(value) ? ' chip-on' : ''} secondary-filter`}>
               <input type="checkbox" checked={statuses.includes(value)} onChange={() => toggleStatus(value)} data-testid={`filter-status-${value}`} />
               {value}
             </label>

@@ -3,6 +3,7 @@ import type { DeliveryDetail, RelayStatusView } from '../../../shared/contract.t
 import { call, RelayApiError } from '../api/client.ts';
 import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
 import { Icon } from '../components/Icon.tsx';
+import { ReplayEditor } from '../components/ReplayEditor.tsx';
 import { copyText } from '../clipboard.ts';
 import { curlCommand, webhookUrl } from '../curl.ts';
 import { fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../format.ts';
@@ -125,9 +126,7 @@ function JobCard({ job, onRerun, busy, alertName }: { job: Job; onRerun: (job: J
                 </td>
                 <td>
                   {attempt.manual ? (
-                    <Badge tone="info" title="Sent because someone asked (re-run or retry)">
-                      manual
-                    </Badge>
+                    <b title="Sent because someone asked (re-run or retry)">manual</b>
                   ) : (
                     <span className="muted" title="Sent by the relay on its own">
                       auto
@@ -166,6 +165,7 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
   const [busy, setBusy] = useState(false);
   const [curl, setCurl] = useState<string>();
   const [reopen, setReopen] = useState<Reopen>();
+  const [replaying, setReplaying] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
 
   const load = () => reload('getDelivery');
@@ -190,12 +190,17 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
     }
   };
 
-  const rerunDelivery = () =>
+  const answered = (what: string, result: { statusCode: number; body: Record<string, unknown> }): Outcome => {
+    const ok = result.statusCode >= 200 && result.statusCode < 300;
+    const how = result.body.duplicate ? 'duplicate: already received, ilert is not sent it twice' : result.body.accepted ? 'accepted' : String(result.body.error ?? 'refused');
+    return { tone: ok ? (result.body.duplicate ? 'muted' : 'ok') : 'bad', text: `${what} answered ${result.statusCode} (${how}). It is the newest row in the list.` };
+  };
+  const rerunDelivery = () => act(async () => answered('Re-run', await call('rerunDelivery', { id })));
+  const replay = (body: string) =>
     act(async () => {
-      const result = await call('rerunDelivery', { id });
-      const ok = result.statusCode >= 200 && result.statusCode < 300;
-      const what = result.body.duplicate ? 'duplicate: already received, ilert is not sent it twice' : result.body.accepted ? 'accepted' : String(result.body.error ?? 'refused');
-      return { tone: ok ? (result.body.duplicate ? 'muted' : 'ok') : 'bad', text: `Re-run answered ${result.statusCode} (${what}). It is the newest row in the list.` };
+      const result = await call('replayDelivery', { id, body });
+      setReplaying(false);
+      return answered('Replay', result);
     });
 
   const rerunJob = (job: Job, thenResolve = false) =>
@@ -284,7 +289,18 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
         >
           Copy as cURL
         </button>
+        <button
+          type="button"
+          onClick={() => setReplaying(true)}
+          disabled={!detail || noBody || replaying}
+          title={noBody ? `The body is not there to edit (${whyNoBody})` : 'Change a copy of this body and send it through the receiver, signed with the webhook secret'}
+          data-testid="replay-with-edits"
+          data-needs="operator"
+        >
+          Replay with edits…
+        </button>
       </div>
+      {replaying && detail && <ReplayEditor deliveryId={id} body={body.text} busy={busy} onSend={(edited) => void replay(edited)} onCancel={() => setReplaying(false)} />}
       <p className="small muted rerun-help" data-testid="rerun-help">
         <b>Re-run delivery</b> passes Level’s request through the receiver again, as if Level had sent it (for one that was refused). <b>Re-run job</b> sends one ilert event again,
         now.
@@ -329,21 +345,15 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
                   <Badge tone={sourceBadge(detail.source)!.tone}>{sourceBadge(detail.source)!.label}</Badge>{' '}
                 </>
               )}
-              {detail.source === 'rerun' ? (
+              {sourceWords(detail.source)}
+              {detail.rerunOf !== undefined && (
                 <>
-                  re-run
-                  {detail.rerunOf !== undefined && (
-                    <>
-                      {' '}
-                      of{' '}
-                      <button type="button" className="link" onClick={() => onSelect(detail.rerunOf!)}>
-                        delivery #{detail.rerunOf}
-                      </button>
-                    </>
-                  )}
+                  {' '}
+                  of{' '}
+                  <button type="button" className="link" onClick={() => onSelect(detail.rerunOf!)} data-testid="detail-original">
+                    delivery #{detail.rerunOf}
+                  </button>
                 </>
-              ) : (
-                sourceWords(detail.source)
               )}
             </Field>
             <Field label="Event">

@@ -90,6 +90,7 @@ export function HealthView({ status, onNavigate }: { status: RelayStatusView | u
               data-needs="operator"
               onClick={() => void call('resumeTarget', { target: pause.target }).catch((error: Error) => window.alert(`Could not resume: ${error.message}`))}
               data-testid={`health-resume-${pause.target}`}
+              aria-label={`Resume forwarding to ${pause.target}`}
             >
               Resume
             </button>
@@ -197,6 +198,22 @@ export function HealthView({ status, onNavigate }: { status: RelayStatusView | u
               <div className="small" key={row.target} data-testid={`health-backlog-${row.target}`}>
                 {row.target}: {row.waiting.toLocaleString('en-US')} to send, about {drainTime(row.drainMs)} to drain at {row.perMinute} a minute
                 {row.rateLimited && <span className="text-warn"> (waiting for ilert’s rate limit, critical first)</span>}
+                {/* During ilert maintenance the queue grows here first, so pausing is offered where it is seen. */}
+                {!status.pausedTargets?.some((pause) => pause.target === row.target) && (
+                  <>
+                    {' '}
+                    <button
+                      type="button"
+                      className="link"
+                      data-needs="operator"
+                      onClick={() => void call('pauseTarget', { target: row.target }).catch((error: Error) => window.alert(`Could not pause: ${error.message}`))}
+                      data-testid={`health-pause-${row.target}`}
+                      aria-label={`Pause forwarding to ${row.target}`}
+                    >
+                      Pause forwarding
+                    </button>
+                  </>
+                )}
               </div>
             ))}
           </Fact>

@@ -3,6 +3,7 @@ import { call } from '../api/client.ts';
 import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
 import { useNow } from '../hooks.ts';
 import { queryClient, reload, useRelayQuery } from '../api/queries.ts';
+import { AddTarget } from './routing/AddTarget.tsx';
 import { GroupRow } from './routing/GroupRow.tsx';
 import { Reconciliations } from './routing/Reconciliations.tsx';
 import { TargetForwarding } from './routing/TargetForwarding.tsx';
@@ -132,7 +133,8 @@ export function RoutingView({ active }: { active: boolean }) {
       <div className="routing-head">
         <p className="routing-summary" data-testid="routing-summary">
           <b>{plural(summary.groups, 'group')}</b> · <b>{summary.mappedGroups}</b> mapped · <b>{summary.devicesCovered.toLocaleString()}</b> of {plural(summary.devices, 'device')}{' '}
-          covered · <b>{plural(summary.activeAlerts, 'active alert')}</b>
+          routed by a group mapping <span className="muted">({view.unmappedGroups === 'skip' ? 'the rest are not forwarded' : 'the rest go to the default target'})</span> ·{' '}
+          <b>{plural(summary.activeAlerts, 'active alert')}</b>
         </p>
         <span className="spacer" />
         <span className="routing-sync-state small" data-testid="last-sync" title={view.lastSyncAt ? fullTime(view.lastSyncAt) : undefined}>
@@ -194,13 +196,14 @@ export function RoutingView({ active }: { active: boolean }) {
 
       {namedTargets.length === 0 && (
         <p className="banner banner-info" data-testid="routing-no-targets">
-          Only the default target exists. To send some groups elsewhere, add ilert targets under{' '}
+          Only the default target exists. To send some groups elsewhere, add an ilert target below (or under{' '}
           <button type="button" className="link" onClick={showSettings}>
             Settings → ilert targets
           </button>
-          .
+          ).
         </p>
       )}
+      <AddTarget targets={view.targets} onAdded={load} />
 
       {view.rows.length === 0 ? (
         <div className="empty" data-testid="routing-empty">
@@ -231,7 +234,13 @@ export function RoutingView({ active }: { active: boolean }) {
           </thead>
           <tbody>
             {view.rows.map((row) => (
-              <GroupRow key={row.groupId} row={row} targets={view.targets} onSave={saveRoute} />
+              <GroupRow
+                key={row.groupId}
+                row={row}
+                targets={view.targets}
+                inheritsFrom={view.rows.find((group) => group.groupId === row.effective.fromGroupId)?.name}
+                onSave={saveRoute}
+              />
             ))}
           </tbody>
         </table>

@@ -19,6 +19,22 @@ interface FieldSpec {
 }
 
 const FIELDS = {
+  ilertAlertLink: {
+    kind: 'text',
+    help: (
+      <>
+        For “Open in ilert” on alert rows: open an alert in ilert, copy the address and put <code>{'{id}'}</code> where its number is (needs the ilert API key). Empty: no link.
+      </>
+    ),
+  },
+  levelDeviceLink: {
+    kind: 'text',
+    help: (
+      <>
+        For “Open in Level” on alert rows: open a device in Level, copy the address and put <code>{'{id}'}</code> where its id is. Empty: no link.
+      </>
+    ),
+  },
   host: {
     kind: 'text',
     help: 'Address the webhook listener binds to. 127.0.0.1 keeps it on this machine, where your tunnel connects to it.',
@@ -132,7 +148,7 @@ interface Draft {
 }
 
 function draftFrom(view: SettingsData): Draft {
-  const values = Object.fromEntries((Object.keys(FIELDS) as ValueKey[]).map((key) => [key, String(view.values[key])])) as Record<ValueKey, string>;
+  const values = Object.fromEntries((Object.keys(FIELDS) as ValueKey[]).map((key) => [key, String(view.values[key] ?? '')])) as Record<ValueKey, string>;
   const keep = (): SecretDraft => ({ mode: 'keep', value: '' });
   const desktop = { notifyMinSeverity: view.values.notifyMinSeverity, notifyResolves: view.values.notifyResolves, startAtLogin: view.values.startAtLogin };
   const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, keep()])) as Record<SecretKey, SecretDraft>;
@@ -169,7 +185,7 @@ function buildPatch(view: SettingsData, draft: Draft): { patch: SettingsPatch; e
   for (const [key, spec] of Object.entries(FIELDS) as [ValueKey, FieldSpec][]) {
     if (locked.has(key)) continue;
     const text = draft.values[key].trim();
-    if (text === String(view.values[key])) continue;
+    if (text === String(view.values[key] ?? '')) continue;
     if (spec.kind === 'number') {
       if (!/^-?\d+$/.test(text)) errors[key] = text === '' ? 'required: enter a whole number' : 'must be a whole number';
       else patch[key] = Number(text);
@@ -680,6 +696,7 @@ export function SettingsView({ active }: { active: boolean }) {
         <fieldset data-testid="level-api-settings">
           <legend>Level API and routing</legend>
           {valueField('levelApiUrl')}
+          {valueField('levelDeviceLink')}
           {SECRETS.filter((spec) => spec.group === 'levelApi').map(secretField)}
           <div className="field">
             <span className="label">Connection</span>
@@ -744,6 +761,7 @@ export function SettingsView({ active }: { active: boolean }) {
           {targetsField()}
           {valueField('ilertApiUrl')}
           {valueField('ilertEventsPerMinute')}
+          {valueField('ilertAlertLink')}
           <div className={`field${errors.highPrioritySeverities ? ' field-invalid' : ''}`} role="group" aria-labelledby="severities-label" aria-describedby="severities-help">
             <span className="label" id="severities-label">
               {label('highPrioritySeverities')}

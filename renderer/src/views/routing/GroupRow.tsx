@@ -7,6 +7,8 @@ import { draftOf, routeFromDraft, sameDraft, type RouteDraft, type RoutingRow, t
 interface GroupRowProps {
   row: RoutingRow;
   targets: RoutingView['targets'];
+  /** The name of the mapped ancestor whose route this group inherits. */
+  inheritsFrom?: string | undefined;
   /** Saves the row's own route (null removes it); rejects with the relay's message. */
   onSave: (groupId: string, route: ReturnType<typeof routeFromDraft>) => Promise<void>;
 }
@@ -19,7 +21,7 @@ const EFFECTIVE_WORDS: Record<RoutingRow['effective']['kind'], string> = {
 };
 
 /** One Level group: its place in the tree, its devices, its own route (editable) and the route that applies. */
-export function GroupRow({ row, targets, onSave }: GroupRowProps) {
+export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) {
   const saved = draftOf(row.route);
   const [edit, setEdit] = useState<RouteDraft>();
   const [saving, setSaving] = useState(false);
@@ -165,7 +167,15 @@ export function GroupRow({ row, targets, onSave }: GroupRowProps) {
           <Badge tone={routeKindTone(effective.kind)} testId={`route-kind-${id}`}>
             {EFFECTIVE_WORDS[effective.kind]}
           </Badge>
-          {effective.kind !== 'skip' && effective.target && <span className="r-target">→ {effective.target}</span>}
+          {effective.kind !== 'skip' && effective.target && (
+            <>
+              {' '}
+              {/* Say what covers the group: its own mapping, or which ancestor's it inherits. */}
+              <span className="r-target">
+                {effective.kind === 'inherited' && inheritsFrom && `from ‘${inheritsFrom}’ `}→ target {effective.target}
+              </span>
+            </>
+          )}
         </div>
         <div className="r-reason small muted" title={effective.reason}>
           {effective.reason}
