@@ -330,7 +330,8 @@ test('after a 429 the key pauses, then delivery resumes', async () => {
 
 test('in a backlog, critical alerts are sent before warnings and information', async () => {
   resetIlert();
-  const { harness, sender: backlogSender } = await relayWith({ ilertIntegrationKey: '' });
+  // One request on the wire at a time: with several, the answers may land in any order among themselves.
+  const { harness, sender: backlogSender } = await relayWith({ ilertIntegrationKey: '' }, { ...FAST_TUNING, maxInFlight: 1 });
   try {
     const info = Array.from({ length: 3 }, () => alertEvent({ severity: 'information' }));
     const warning = Array.from({ length: 3 }, () => alertEvent({ severity: 'warning' }));
