@@ -11,6 +11,7 @@ import { AlertLinks } from '../components/AlertLinks.tsx';
 import { AlertPager, type AlertQuery } from './alert-pager.ts';
 import { AlertTimelineButton } from './AlertTimeline.tsx';
 import './AlertsView.css';
+import { ErrorBanner, options } from '../components/controls.tsx';
 
 interface AlertsViewProps {
   status: RelayStatusView | undefined;
@@ -374,11 +375,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
   return (
     <BacklogContext.Provider value={status?.backlog}>
       <div className="alerts-view scroll" data-testid="alerts-view">
-        {active.error && (
-          <p className="banner banner-bad" role="alert">
-            Could not refresh alerts: {active.error}
-          </p>
-        )}
+        <ErrorBanner error={active.error} prefix="Could not refresh alerts: " />
         <div className="counts" data-testid="severity-counts" aria-label="Active alerts per severity">
           {SEVERITY_LEVELS.map((severity) => (
             <div key={severity} className={`count count-${severityTone(severity)}${counts[severity] ? '' : ' count-zero'}`} data-testid={`count-${severity}`}>
@@ -410,11 +407,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
             <label className="alerts-grouping small">
               Group{' '}
               <select value={groupBy} onChange={(event) => show(event.target.value as AlertQuery['groupBy'], undefined)} data-testid="alert-grouping">
-                {ALERT_GROUPINGS.map((grouping) => (
-                  <option key={grouping} value={grouping}>
-                    {GROUPING_LABELS[grouping]}
-                  </option>
-                ))}
+                {options(ALERT_GROUPINGS, (grouping) => GROUPING_LABELS[grouping])}
               </select>
             </label>
           </div>

@@ -4,6 +4,7 @@ import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
 import { callDesktop, inElectron } from '../api/client.ts';
 import { clock } from '../format.ts';
 import './ConnectionPanel.css';
+import { ErrorBanner, options } from '../components/controls.tsx';
 
 type Severity = (typeof SEVERITY_LEVELS)[number];
 
@@ -71,11 +72,7 @@ function ConnectForm() {
           </button>
         </div>
       )}
-      {error && (
-        <p className="banner banner-bad" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorBanner error={error} />
     </form>
   );
 }
@@ -97,11 +94,7 @@ function TeamNotifications({ view, onSaved }: { view: ConnectionView; onSaved: (
       <label>
         Notify me from{' '}
         <select value={minSeverity} onChange={(event) => setMinSeverity(event.target.value as Severity)} data-testid="team-notify-severity">
-          {SEVERITY_LEVELS.map((level) => (
-            <option key={level} value={level}>
-              {level}
-            </option>
-          ))}
+          {options(SEVERITY_LEVELS)}
         </select>
       </label>
       <label>
@@ -177,11 +170,7 @@ export function ConnectionPanel({ firstStart = false }: { firstStart?: boolean }
           <ConnectForm />
         </>
       )}
-      {error && (
-        <p className="banner banner-bad" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorBanner error={error} />
     </section>
   );
 }

@@ -10,6 +10,7 @@ import { DeliveryDetailPane } from './DeliveryDetail.tsx';
 import { DeliveryPager } from './delivery-pager.ts';
 import './DeliveriesView.css';
 import './narrow-toolbar.css';
+import { ErrorBanner, options } from '../components/controls.tsx';
 
 export const ROW_HEIGHT = 52;
 const TIME_RANGES = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, all: 0 } as const;
@@ -386,32 +387,20 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
             <span>Event</span>
             <select value={eventType} onChange={(event) => choose({ eventType: event.target.value })} data-testid="filter-event-type">
               <option value="">all</option>
-              {EVENT_TYPES.map((type) => (
-                <option key={type} value={type}>
-                  {type}
-                </option>
-              ))}
+              {options(EVENT_TYPES)}
             </select>
           </label>
           <label className="field-inline secondary-filter">
             <span>Severity</span>
             <select value={severity} onChange={(event) => choose({ severity: event.target.value })} data-testid="filter-severity">
               <option value="">all</option>
-              {SEVERITY_LEVELS.map((level) => (
-                <option key={level} value={level}>
-                  {level}
-                </option>
-              ))}
+              {options(SEVERITY_LEVELS)}
             </select>
           </label>
           <label className="field-inline secondary-filter">
             <span>Time</span>
             <select value={time} onChange={(event) => choose({ time: event.target.value as TimeRange })} data-testid="filter-time">
-              {(Object.keys(TIME_RANGES) as TimeRange[]).map((key) => (
-                <option key={key} value={key}>
-                  {TIME_LABELS[key]}
-                </option>
-              ))}
+              {options(Object.keys(TIME_RANGES) as TimeRange[], (key) => TIME_LABELS[key])}
             </select>
           </label>
           <button
@@ -462,11 +451,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
         </div>
       </div>
 
-      {pager.error && (
-        <p className="banner banner-bad" role="alert">
-          Could not load deliveries: {pager.error}
-        </p>
-      )}
+      <ErrorBanner error={pager.error} prefix="Could not load deliveries: " />
 
       <div className="split">
         <div className="list-pane" onKeyDown={onListKey}>

@@ -9,6 +9,7 @@ import { curlCommand, webhookUrl } from '../curl.ts';
 import { fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../format.ts';
 import { reload, useRelayQuery } from '../api/queries.ts';
 import './DeliveryDetail.css';
+import { ErrorBanner } from '../components/controls.tsx';
 
 type Job = DeliveryDetail['jobs'][number];
 type Outcome = { tone: Tone; text: string };
@@ -328,11 +329,7 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
           {curl}
         </pre>
       )}
-      {error && (
-        <p className="banner banner-bad" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorBanner error={error} />
       {!detail ? (
         !error && <p className="muted">Loading…</p>
       ) : (

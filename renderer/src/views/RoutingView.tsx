@@ -9,6 +9,7 @@ import { Reconciliations } from './routing/Reconciliations.tsx';
 import { TargetForwarding } from './routing/TargetForwarding.tsx';
 import { showSettings, type routeFromDraft } from './routing/route-draft.ts';
 import './RoutingView.css';
+import { ErrorBanner } from '../components/controls.tsx';
 
 type Outcome = { tone: Tone; text: string };
 
@@ -125,11 +126,7 @@ export function RoutingView({ active }: { active: boolean }) {
 
   return (
     <div className="routing-view scroll" data-testid="routing-view">
-      {error && (
-        <p className="banner banner-bad" role="alert">
-          Could not refresh the routing table: {error}
-        </p>
-      )}
+      <ErrorBanner error={error} prefix="Could not refresh the routing table: " />
       <div className="routing-head">
         <p className="routing-summary" data-testid="routing-summary">
           <b>{plural(summary.groups, 'group')}</b> · <b>{summary.mappedGroups}</b> mapped · <b>{summary.devicesCovered.toLocaleString()}</b> of {plural(summary.devices, 'device')}{' '}
@@ -163,11 +160,7 @@ export function RoutingView({ active }: { active: boolean }) {
           {syncResult.text}
         </p>
       )}
-      {view.lastSyncError && (!syncResult || syncResult.tone !== 'bad') && (
-        <p className="banner banner-bad" role="alert" data-testid="sync-error">
-          The last sync failed: {view.lastSyncError}
-        </p>
-      )}
+      {syncResult?.tone !== 'bad' && <ErrorBanner error={view.lastSyncError} prefix="The last sync failed: " testId="sync-error" />}
 
       <div className="routing-policy">
         <label htmlFor="unmapped-policy" className="routing-policy-label">

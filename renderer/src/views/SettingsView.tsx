@@ -9,6 +9,7 @@ import { ConnectionPanel } from './ConnectionPanel.tsx';
 import { AdminDoorPanel } from './TeamView.tsx';
 import { useFlash } from '../hooks.ts';
 import './SettingsView.css';
+import { ErrorBanner, options } from '../components/controls.tsx';
 
 type Policy = SettingsData['values']['unmappedGroups'];
 
@@ -613,11 +614,7 @@ export function SettingsView({ active }: { active: boolean }) {
             Restart the relay to apply: {view.restartRequired.map(label).join(', ')}.
           </p>
         )}
-        {errors.settings && (
-          <p className="banner banner-bad" role="alert" data-testid="error-settings">
-            {errors.settings}
-          </p>
-        )}
+        <ErrorBanner error={errors.settings} testId="error-settings" />
         {view.secretsNotice && (
           <p className="banner banner-info" data-testid="secrets-notice">
             {view.secretsNotice}
@@ -818,11 +815,7 @@ export function SettingsView({ active }: { active: boolean }) {
                   value={draft.desktop.notifyMinSeverity}
                   onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, notifyMinSeverity: event.target.value } })}
                 >
-                  {[...SEVERITY_LEVELS].reverse().map((level) => (
-                    <option key={level} value={level}>
-                      {level} and above
-                    </option>
-                  ))}
+                  {options([...SEVERITY_LEVELS].reverse(), (level) => `${level} and above`)}
                 </select>
                 {fieldError('notifyMinSeverity')}
               </div>

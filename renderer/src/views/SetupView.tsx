@@ -7,6 +7,7 @@ import { LevelStep } from './setup/LevelStep.tsx';
 import { TestStep } from './setup/TestStep.tsx';
 import { TunnelStep } from './setup/TunnelStep.tsx';
 import './SetupView.css';
+import { ErrorBanner } from '../components/controls.tsx';
 
 type StepId = 'ilert' | 'receiver' | 'level' | 'test';
 
@@ -158,11 +159,7 @@ export function SetupView({ active, status, onDone }: { active: boolean; status:
             })}
           </ol>
         </nav>
-        {loadError && (
-          <p className="banner banner-bad" role="alert" data-testid="setup-load-error">
-            Could not refresh the setup: {loadError}
-          </p>
-        )}
+        <ErrorBanner error={loadError} prefix="Could not refresh the setup: " testId="setup-load-error" />
         <h2 className="setup-title" tabIndex={-1} ref={heading} data-testid="setup-title">
           <span className="muted">
             Step {index + 1} of {STEPS.length}:

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { callDesktop, type StartupProblem } from '../api/client.ts';
+import { ErrorBanner } from '../components/controls.tsx';
 
 type Resolution = { started: boolean; problem: StartupProblem | null };
 
@@ -88,11 +89,7 @@ export function StartupProblemView({ onStarted }: { onStarted: () => void }) {
             Quit
           </button>
         </div>
-        {error && (
-          <p className="banner banner-bad" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorBanner error={error} />
       </div>
     </div>
   );

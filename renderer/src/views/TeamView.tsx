@@ -7,6 +7,7 @@ import { fullTime, shortTime, type Tone } from '../format.ts';
 import { useFlash } from '../hooks.ts';
 import { reload, useRelayQuery } from '../api/queries.ts';
 import './TeamView.css';
+import { ErrorBanner, options } from '../components/controls.tsx';
 
 const ROLE_WORDS: Record<Role, string> = {
   viewer: 'sees everything and gets notifications',
@@ -79,11 +80,7 @@ export function AdminDoorPanel() {
           {copied && <span className="sb-flash">{copied}</span>}
         </div>
       )}
-      {error && (
-        <p className="banner banner-bad" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorBanner error={error} />
     </section>
   );
 }
@@ -114,21 +111,13 @@ function InviteForm({ onInvited }: { onInvited: () => void }) {
       <label>
         Role{' '}
         <select value={role} onChange={(event) => setRole(event.target.value as Role)} data-testid="invite-role">
-          {ROLES.map((entry) => (
-            <option key={entry} value={entry}>
-              {entry}: {ROLE_WORDS[entry]}
-            </option>
-          ))}
+          {options(ROLES, (entry) => `${entry}: ${ROLE_WORDS[entry]}`)}
         </select>
       </label>
       <button type="submit" className="primary" data-testid="invite-submit">
         Invite
       </button>
-      {error && (
-        <p className="banner banner-bad" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorBanner error={error} />
       {invitation && (
         <div className="banner banner-ok" data-testid="invitation">
           Give {invitation.name} this pairing code for their tray app, or the link for a browser. It works once, for 24 hours.
@@ -242,11 +231,7 @@ export function TeamView({ me, active }: { me: CallerView | undefined; active: b
 
   return (
     <div className="team-view scroll" data-testid="team-view">
-      {error && (
-        <p className="banner banner-bad" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorBanner error={error} />
       {isAdmin && me.door.kind !== 'ipc' && (
         <section aria-labelledby="members-heading">
           <h2 id="members-heading" className="section-title">

@@ -3,6 +3,7 @@ import type { RoutingView } from '../../../../shared/contract.ts';
 import { Badge } from '../../components/Badge.tsx';
 import { plural, routeKindTone, SEVERITY_LEVELS } from '../../format.ts';
 import { draftOf, routeFromDraft, sameDraft, type RouteDraft, type RoutingRow, type Severity } from './route-draft.ts';
+import { options } from '../../components/controls.tsx';
 
 interface GroupRowProps {
   row: RoutingRow;
@@ -139,11 +140,7 @@ export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) 
             onChange={(event) => change({ minSeverity: event.target.value as '' | Severity })}
           >
             <option value="">any severity</option>
-            {SEVERITY_LEVELS.map((level) => (
-              <option key={level} value={level}>
-                {level} and above
-              </option>
-            ))}
+            {options(SEVERITY_LEVELS, (level) => `${level} and above`)}
           </select>
           {dirty && (
             <>

@@ -1,6 +1,7 @@
 import type { Reconciliation } from '../../../../shared/contract.ts';
 import { Badge } from '../../components/Badge.tsx';
 import { fullTime, latency, plural, shortTime, type Tone } from '../../format.ts';
+import { ErrorBanner } from '../../components/controls.tsx';
 
 const TRIGGERS: Record<Reconciliation['trigger'], string> = {
   manual: 'manual',
@@ -47,11 +48,7 @@ export function Reconciliations({ runs, error, busy, result, onBackfill }: Recon
           also does this on its own at start, after the computer wakes, and periodically.
         </p>
       </div>
-      {error && (
-        <p className="banner banner-bad" role="alert">
-          Could not load the reconciliation runs: {error}
-        </p>
-      )}
+      <ErrorBanner error={error} prefix="Could not load the reconciliation runs: " />
       {runs && runs.length === 0 && <p className="muted small">No reconciliation has run yet.</p>}
       {runs && runs.length > 0 && (
         <table className="table recon-table" data-testid="reconciliation-runs">

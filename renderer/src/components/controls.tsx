@@ -1,0 +1,21 @@
+import type { ReactNode } from 'react';
+
+/** A failure in a red banner that screen readers announce; nothing while there is none. */
+export function ErrorBanner({ error, prefix, testId }: { error: ReactNode; prefix?: string; testId?: string }) {
+  if (!error) return null;
+  return (
+    <p className="banner banner-bad" role="alert" data-testid={testId}>
+      {prefix}
+      {error}
+    </p>
+  );
+}
+
+/** One option per value of a select, shown as `label` says. */
+export function options<T extends string>(values: readonly T[], label: (value: T) => ReactNode = (value) => value): ReactNode {
+  return values.map((value) => (
+    <option key={value} value={value}>
+      {label(value)}
+    </option>
+  ));
+}
