@@ -29,6 +29,25 @@ export function useDebounced<T>(value: T, delayMs: number): T {
   return debounced;
 }
 
+/** One action at a time: `busy` while it runs, its failure (after `prefix`) as `error`, and `after` once it settles either way. */
+export function useAction(prefix = '') {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const run = async (work: () => Promise<unknown>, after?: () => void) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+    } catch (failure) {
+      setError(prefix + (failure instanceof Error ? failure.message : String(failure)));
+    } finally {
+      setBusy(false);
+      after?.();
+    }
+  };
+  return { busy, error, setError, run };
+}
+
 /** A short-lived message ("Copied", "Saved") that clears itself. */
 export function useFlash(timeoutMs = 4_000): [string | undefined, (message: string | undefined) => void] {
   const [message, setMessage] = useState<string | undefined>();

@@ -4,7 +4,7 @@ import { call } from '../api/client.ts';
 import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
 import { ago, clock, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEVELS, severityTone } from '../format.ts';
-import { useChanges, useNow } from '../hooks.ts';
+import { useAction, useChanges, useNow } from '../hooks.ts';
 import { reload, useRelayQuery } from '../api/queries.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
 import { AlertLinks } from '../components/AlertLinks.tsx';
@@ -154,8 +154,7 @@ function IlertState({ alert, now }: { alert: AlertRow; now: number }) {
 
 /** Accept in ilert from here: for active alerts ilert has and nobody accepted yet. */
 function AcceptButton({ alert, onAccepted }: { alert: AlertRow; onAccepted: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const { busy, error, run } = useAction();
   const status = alert.ilert?.status;
   const sent = alert.forwarding?.status === 'delivered' || status !== undefined;
   if (alert.state !== 'active' || !sent || status === 'ACCEPTED' || status === 'RESOLVED') return null;
@@ -172,18 +171,7 @@ function AcceptButton({ alert, onAccepted }: { alert: AlertRow; onAccepted: () =
       </span>
     );
   }
-  const accept = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await call('acceptAlert', { levelAlertId: alert.levelAlertId });
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setBusy(false);
-      onAccepted();
-    }
-  };
+  const accept = () => run(() => call('acceptAlert', { levelAlertId: alert.levelAlertId }), onAccepted);
   return (
     <div className="ilert-accept" data-needs="operator">
       <button

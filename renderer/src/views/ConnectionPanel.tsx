@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { ConnectionView } from '../../../shared/bridge.ts';
 import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
 import { callDesktop, inElectron } from '../api/client.ts';
+import { useAction } from '../hooks.ts';
 import { clock } from '../format.ts';
 import './ConnectionPanel.css';
 import { ErrorBanner, options } from '../components/controls.tsx';
@@ -15,20 +16,7 @@ function ConnectForm() {
   const [url, setUrl] = useState('');
   const [code, setCode] = useState('');
   const [probe, setProbe] = useState<{ origin: string; fingerprint256: string }>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await work();
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction();
   const check = (event: FormEvent) => {
     event.preventDefault();
     void run(async () => setProbe(await callDesktop<{ origin: string; fingerprint256: string }>('probeTeamRelay', { url })));

@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'react';
 import { call } from '../api/client.ts';
 import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
-import { useNow } from '../hooks.ts';
+import { useAction, useNow } from '../hooks.ts';
 import { queryClient, reload, useRelayQuery } from '../api/queries.ts';
 import { AddTarget } from './routing/AddTarget.tsx';
 import { GroupRow } from './routing/GroupRow.tsx';
@@ -20,8 +20,7 @@ export function RoutingView({ active }: { active: boolean }) {
   const error = routing.error?.message;
   const [syncing, setSyncing] = useState(false);
   const [syncResult, setSyncResult] = useState<Outcome>();
-  const [policySaving, setPolicySaving] = useState(false);
-  const [policyError, setPolicyError] = useState<string>();
+  const { busy: policySaving, error: policyError, setError: setPolicyError, run: runPolicy } = useAction();
   const [backfilling, setBackfilling] = useState(false);
   const [backfillResult, setBackfillResult] = useState<Outcome>();
   const now = useNow(30_000);
@@ -48,19 +47,11 @@ export function RoutingView({ active }: { active: boolean }) {
     }
   };
 
-  const setPolicy = async (unmappedGroups: 'default' | 'skip') => {
-    setPolicySaving(true);
-    setPolicyError(undefined);
-    try {
+  const setPolicy = (unmappedGroups: 'default' | 'skip') =>
+    runPolicy(async () => {
       const result = await call('updateSettings', { unmappedGroups });
       if (!result.ok) setPolicyError(Object.values(result.errors).join('; '));
-    } catch (failure) {
-      setPolicyError((failure as Error).message);
-    } finally {
-      setPolicySaving(false);
-      load();
-    }
-  };
+    }, load);
 
   const saveRoute = useCallback(async (groupId: string, route: ReturnType<typeof routeFromDraft>) => {
     queryClient.setQueryData(['getRouting', {}], await call('setGroupRoute', { groupId, route }));

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { callDesktop, type StartupProblem } from '../api/client.ts';
+import { useAction } from '../hooks.ts';
 import { ErrorBanner } from '../components/controls.tsx';
 
 type Resolution = { started: boolean; problem: StartupProblem | null };
@@ -11,26 +12,18 @@ type Resolution = { started: boolean; problem: StartupProblem | null };
 export function StartupProblemView({ onStarted }: { onStarted: () => void }) {
   const [problem, setProblem] = useState<StartupProblem | null>();
   const [values, setValues] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const { busy, error, setError, run } = useAction();
 
   useEffect(() => {
     callDesktop<StartupProblem | null>('getStartupProblem').then(setProblem, (failure: Error) => setError(failure.message));
-  }, []);
+  }, [setError]);
 
-  const act = async (input: object) => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const act = (input: object) =>
+    run(async () => {
       const result = await callDesktop<Resolution>('resolveStartupProblem', input);
       if (result.started) onStarted();
       else setProblem(result.problem);
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <div className="app app-fatal" data-testid="startup-problem">

@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { RoutingView } from '../../../../shared/contract.ts';
 import { call } from '../../api/client.ts';
+import { useAction } from '../../hooks.ts';
 import './AddTarget.css';
 
 /**
@@ -10,15 +11,12 @@ import './AddTarget.css';
 export function AddTarget({ targets, onAdded }: { targets: RoutingView['targets']; onAdded: (name: string) => void }) {
   const [name, setName] = useState('');
   const [key, setKey] = useState('');
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<string>();
+  const { busy: saving, error, setError, run } = useAction();
   const id = useId();
 
-  const add = async (event: FormEvent) => {
+  const add = (event: FormEvent) => {
     event.preventDefault();
-    setSaving(true);
-    setError(undefined);
-    try {
+    return run(async () => {
       // The saved targets go back without their keys, which the relay keeps as they are.
       const kept = targets.filter((target) => target.name !== 'default').map((target) => ({ name: target.name }));
       const result = await call('updateSettings', { ilertTargets: [...kept, { name: name.trim(), integrationKey: key.trim() }] });
@@ -26,11 +24,7 @@ export function AddTarget({ targets, onAdded }: { targets: RoutingView['targets'
       setName('');
       setKey('');
       onAdded(name.trim());
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setSaving(false);
-    }
+    });
   };
 
   return (

@@ -4,6 +4,7 @@ import { Badge } from '../../components/Badge.tsx';
 import { plural, routeKindTone, SEVERITY_LEVELS } from '../../format.ts';
 import { draftOf, routeFromDraft, sameDraft, type RouteDraft, type RoutingRow, type Severity } from './route-draft.ts';
 import { options } from '../../components/controls.tsx';
+import { useAction } from '../../hooks.ts';
 
 interface GroupRowProps {
   row: RoutingRow;
@@ -25,8 +26,7 @@ const EFFECTIVE_WORDS: Record<RoutingRow['effective']['kind'], string> = {
 export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) {
   const saved = draftOf(row.route);
   const [edit, setEdit] = useState<RouteDraft>();
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<string>();
+  const { busy: saving, error, setError, run } = useAction();
   const draft = edit ?? saved;
   const dirty = !sameDraft(draft, saved);
   const id = row.groupId;
@@ -41,16 +41,10 @@ export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) 
   };
   const save = async () => {
     if (!dirty || saving) return;
-    setSaving(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await onSave(id, routeFromDraft(draft));
       setEdit(undefined);
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setSaving(false);
-    }
+    });
   };
   const onKey = (event: KeyboardEvent) => {
     if (event.key === 'Enter') {

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { IlertSourceCheck, SettingsPatch } from '../../../../shared/contract.ts';
 import { call } from '../../api/client.ts';
+import { useAction } from '../../hooks.ts';
 import { ActionButton, errorText, fieldErrors, lockedNote, Problem, Section, Success, type StepProps } from './common.tsx';
 
 type Mode = 'api' | 'pass-through';
@@ -25,8 +26,7 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
   const [heartbeat, setHeartbeat] = useState('');
   const [checking, setChecking] = useState(false);
   const [check, setCheck] = useState<Check>();
-  const [saving, setSaving] = useState(false);
-  const [saveError, setSaveError] = useState<string>();
+  const { busy: saving, error: saveError, setError: setSaveError, run: runSave } = useAction('Nothing was saved: ');
   const [heartbeatState, setHeartbeatState] = useState<{ saving: boolean; error?: string; saved?: string }>({ saving: false });
 
   const trimmedKey = key.trim();
@@ -59,24 +59,15 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
     if (mode === 'pass-through') patch.ilertPassThroughUrl = sourceUrl ?? passUrl.trim();
     else if (settings.secrets.ilertPassThroughUrl.set) patch.ilertPassThroughUrl = '';
     if (heartbeat.trim()) patch.ilertHeartbeatUrl = heartbeat.trim();
-    setSaving(true);
-    setSaveError(undefined);
-    try {
+    await runSave(async () => {
       const result = await call('updateSettings', patch);
-      if (!result.ok) {
-        setSaveError(`Nothing was saved: ${fieldErrors(result.errors)}`);
-        return;
-      }
+      if (!result.ok) return setSaveError(`Nothing was saved: ${fieldErrors(result.errors)}`);
       onSettings(result.settings);
       setKey('');
       setApiKey('');
       setHeartbeat('');
       onNext();
-    } catch (error) {
-      setSaveError(`Nothing was saved: ${errorText(error)}`);
-    } finally {
-      setSaving(false);
-    }
+    });
   };
 
   const saveHeartbeat = async () => {

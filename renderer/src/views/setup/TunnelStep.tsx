@@ -3,7 +3,7 @@ import type { Reachability, TunnelStateView } from '../../../../shared/contract.
 import { call } from '../../api/client.ts';
 import { Badge } from '../../components/Badge.tsx';
 import { ago, fullTime, latency } from '../../format.ts';
-import { useNow } from '../../hooks.ts';
+import { useAction, useNow } from '../../hooks.ts';
 import { ActionButton, CopyValue, errorText, fieldErrors, lockedNote, Problem, Section, Success, type StepProps } from './common.tsx';
 
 const CLOUDFLARED_DOWNLOAD_URL = 'https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/';
@@ -96,11 +96,10 @@ export function TunnelStep({ setup, settings, reload, onSettings, onNext }: Step
   const [tunnelError, setTunnelError] = useState<string>();
   const [token, setToken] = useState('');
   const [namedUrl, setNamedUrl] = useState('');
-  const [checking, setChecking] = useState(false);
+  const { busy: checking, error: checkError, run: runCheck } = useAction();
   const [ownCheck, setResult] = useState<Reachability | undefined>(setup.lastReachability);
   // The newer of this page's own check and the relay's last one (a check made elsewhere).
   const result = ownCheck && !(setup.lastReachability && setup.lastReachability.checkedAt > ownCheck.checkedAt) ? ownCheck : (setup.lastReachability ?? ownCheck);
-  const [checkError, setCheckError] = useState<string>();
   const lastTunnelUrl = useRef<string | undefined>(undefined);
 
   // A tunnel's URL goes into the field as soon as cloudflared reports it, unless the user typed another.
@@ -158,19 +157,7 @@ export function TunnelStep({ setup, settings, reload, onSettings, onNext }: Step
     }
   };
 
-  const checkReachability = async () => {
-    setChecking(true);
-    setCheckError(undefined);
-    try {
-      const checked = await call('checkReachability', url.trim() ? { url: url.trim() } : {});
-      setResult(checked);
-    } catch (error) {
-      setCheckError(errorText(error));
-    } finally {
-      setChecking(false);
-      reload();
-    }
-  };
+  const checkReachability = () => runCheck(async () => setResult(await call('checkReachability', url.trim() ? { url: url.trim() } : {})), reload);
 
   const running = tunnel !== undefined && (tunnel.status === 'running' || tunnel.status === 'starting' || tunnel.status === 'restarting');
   const reachable = result?.ok === true;
