@@ -1,4 +1,4 @@
-import { useMemo, useState, type ReactNode } from 'react';
+import { useMemo, useState, type InputHTMLAttributes, type ReactNode } from 'react';
 import type { ConnectionCheck, SettingMetadata, SettingsPatch, SettingsView as SettingsData } from '../../../shared/contract.ts';
 import { call, inElectron } from '../api/client.ts';
 import { queryClient, reload, useRelayQuery } from '../api/queries.ts';
@@ -8,6 +8,7 @@ import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
 import { ConnectionPanel } from './ConnectionPanel.tsx';
 import { AdminDoorPanel } from './TeamView.tsx';
 import { useFlash } from '../hooks.ts';
+import { lockedNote, randomSecret } from './setup/common.tsx';
 import './SettingsView.css';
 import { ErrorBanner, options } from '../components/controls.tsx';
 
@@ -123,6 +124,12 @@ type SecretKey = (typeof SECRETS)[number]['key'];
 
 const SECRET_KEYS = SECRETS.map((spec) => spec.key);
 
+/** The fields a generated secret can be put into. */
+const GENERATED_TARGETS = [
+  { key: 'levelWebhookSecret', testId: 'use-generated-secret', name: 'Level webhook secret', field: 'Level webhook secret' },
+  { key: 'levelAutomationSecret', testId: 'use-generated-automation-secret', name: 'automation secret', field: 'Level automation secret' },
+] as const;
+
 /** A named ilert target as the form holds it: saved ones keep their key unless it is replaced. */
 interface TargetDraft {
   uid: number;
@@ -214,11 +221,16 @@ function buildPatch(view: SettingsData, draft: Draft): { patch: SettingsPatch; e
   return { patch: patch as SettingsPatch, errors };
 }
 
-function LockNote({ setting }: { setting: SettingMetadata }) {
+/** A secret being typed, hidden until the eye button shows it. */
+function SecretInput({ name, ...input }: { name: string } & InputHTMLAttributes<HTMLInputElement>) {
+  const [shown, setShown] = useState(false);
   return (
-    <p className="lock-note" data-testid={`locked-${setting.key}`}>
-      <Icon name="lock" /> Set by the environment variable <code>{setting.env ?? setting.key}</code>: change it there and restart the relay.
-    </p>
+    <>
+      <input {...input} type={shown ? 'text' : 'password'} autoComplete="new-password" spellCheck={false} />
+      <button type="button" className="icon-button" aria-label={`${shown ? 'Hide' : 'Show'} ${name}`} title={shown ? 'Hide' : 'Show'} onClick={() => setShown(!shown)}>
+        <Icon name={shown ? 'eyeOff' : 'eye'} />
+      </button>
+    </>
   );
 }
 
@@ -233,12 +245,6 @@ function focusFirst(keys: string[]): void {
 
 const changes = (built: { patch: SettingsPatch; errors: Record<string, string> }) => Object.keys(built.patch).length > 0 || Object.keys(built.errors).length > 0;
 
-function randomSecret(): string {
-  const bytes = new Uint8Array(32);
-  crypto.getRandomValues(bytes);
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
-
 export function SettingsView({ active }: { active: boolean }) {
   const settingsQuery = useRelayQuery('getSettings', {});
   const metadataQuery = useRelayQuery('getSettingsMetadata', {});
@@ -249,7 +255,6 @@ export function SettingsView({ active }: { active: boolean }) {
   const [saved, flashSaved] = useFlash(5_000);
   const [generated, setGenerated] = useState<string>();
   const [copied, flashCopied] = useFlash(3_000);
-  const [reveal, setReveal] = useState<Record<string, boolean>>({});
   const [levelCheck, setLevelCheck] = useState<ConnectionCheck | { ok: false; message: string; checkedAt?: undefined }>();
   const [checkingLevel, setCheckingLevel] = useState(false);
   const fresh = useMemo(() => settingsQuery.data && { base: settingsQuery.data, draft: draftFrom(settingsQuery.data) }, [settingsQuery.data]);
@@ -375,7 +380,7 @@ export function SettingsView({ active }: { active: boolean }) {
             onChange={(event) => setValue(key, event.target.value)}
           />
           {fieldError(key)}
-          {isLocked && <LockNote setting={setting(key)} />}
+          {lockedNote(view, key, setting(key).env ?? key)}
         </div>
         <p className="help" id={`${key}-help`}>
           {spec.help}
@@ -398,27 +403,16 @@ export function SettingsView({ active }: { active: boolean }) {
           <div className="secret-row">
             {secret.mode === 'replace' ? (
               <>
-                <input
+                <SecretInput
+                  name={secretLabel}
                   id={`setting-${key}`}
                   data-testid={`setting-${key}`}
-                  type={reveal[key] ? 'text' : 'password'}
-                  autoComplete="new-password"
-                  spellCheck={false}
                   value={secret.value}
                   placeholder="new value"
                   aria-invalid={errors[key] ? true : undefined}
                   aria-describedby={`${key}-help`}
                   onChange={(event) => setSecret(key, { mode: 'replace', value: event.target.value })}
                 />
-                <button
-                  type="button"
-                  className="icon-button"
-                  aria-label={reveal[key] ? `Hide ${secretLabel}` : `Show ${secretLabel}`}
-                  title={reveal[key] ? 'Hide' : 'Show'}
-                  onClick={() => setReveal({ ...reveal, [key]: !reveal[key] })}
-                >
-                  <Icon name={reveal[key] ? 'eyeOff' : 'eye'} />
-                </button>
                 <button type="button" onClick={() => setSecret(key, { mode: 'keep', value: '' })}>
                   Cancel
                 </button>
@@ -460,7 +454,7 @@ export function SettingsView({ active }: { active: boolean }) {
             )}
           </div>
           {fieldError(key)}
-          {isLocked && <LockNote setting={setting(key)} />}
+          {lockedNote(view, key, setting(key).env ?? key)}
         </div>
         <p className="help" id={`${key}-help`}>
           {help}
@@ -469,7 +463,6 @@ export function SettingsView({ active }: { active: boolean }) {
     );
   };
 
-  const secretLocked = locked.has('levelWebhookSecret');
   const levelUnsaved = 'levelApiUrl' in pending.patch || 'levelApiKey' in pending.patch || draft.secrets.levelApiKey.mode !== 'keep';
 
   const targetsField = () => {
@@ -516,28 +509,17 @@ export function SettingsView({ active }: { active: boolean }) {
                       )}
                       {target.key.mode === 'replace' ? (
                         <>
-                          <input
-                            type={reveal[keyKey] ? 'text' : 'password'}
+                          <SecretInput
+                            name={`the key of ${label}`}
                             className="target-key-input"
                             id={`setting-${keyKey}`}
                             data-testid={`target-key-${index}`}
                             placeholder="integration key (il1api…)"
                             aria-label={`Integration key of ${label}`}
                             aria-invalid={errors[keyKey] ? true : undefined}
-                            autoComplete="new-password"
-                            spellCheck={false}
                             value={target.key.value}
                             onChange={(event) => updateTarget(target.uid, { key: { mode: 'replace', value: event.target.value } })}
                           />
-                          <button
-                            type="button"
-                            className="icon-button"
-                            aria-label={reveal[keyKey] ? `Hide the key of ${label}` : `Show the key of ${label}`}
-                            title={reveal[keyKey] ? 'Hide' : 'Show'}
-                            onClick={() => setReveal({ ...reveal, [keyKey]: !reveal[keyKey] })}
-                          >
-                            <Icon name={reveal[keyKey] ? 'eyeOff' : 'eye'} />
-                          </button>
                           {target.savedName !== undefined && (
                             <button type="button" onClick={() => updateTarget(target.uid, { key: { mode: 'keep', value: '' } })} data-testid={`target-keep-${index}`}>
                               Keep saved key
@@ -648,32 +630,22 @@ export function SettingsView({ active }: { active: boolean }) {
                     >
                       Copy
                     </button>
-                    <button
-                      type="button"
-                      disabled={secretLocked}
-                      title={
-                        secretLocked
-                          ? `The Level webhook secret is set by ${setting('levelWebhookSecret').env} in the environment: put the new one there`
-                          : 'Put this secret into the Level webhook secret field (saved when you press Save)'
-                      }
-                      onClick={() => setSecret('levelWebhookSecret', { mode: 'replace', value: generated })}
-                      data-testid="use-generated-secret"
-                    >
-                      Use as Level webhook secret
-                    </button>
-                    <button
-                      type="button"
-                      disabled={locked.has('levelAutomationSecret')}
-                      title={
-                        locked.has('levelAutomationSecret')
-                          ? `The automation secret is set by ${setting('levelAutomationSecret').env} in the environment: put the new one there`
-                          : 'Put this secret into the Level automation secret field (saved when you press Save)'
-                      }
-                      onClick={() => setSecret('levelAutomationSecret', { mode: 'replace', value: generated })}
-                      data-testid="use-generated-automation-secret"
-                    >
-                      Use as automation secret
-                    </button>
+                    {GENERATED_TARGETS.map(({ key, testId, name, field }) => (
+                      <button
+                        type="button"
+                        key={key}
+                        disabled={locked.has(key)}
+                        title={
+                          locked.has(key)
+                            ? `The ${name} is set by ${setting(key).env} in the environment: put the new one there`
+                            : `Put this secret into the ${field} field (saved when you press Save)`
+                        }
+                        onClick={() => setSecret(key, { mode: 'replace', value: generated })}
+                        data-testid={testId}
+                      >
+                        Use as {name}
+                      </button>
+                    ))}
                     <button type="button" className="icon-button" aria-label="Hide generated secret" title="Hide" onClick={() => setGenerated(undefined)}>
                       <Icon name="close" />
                     </button>
