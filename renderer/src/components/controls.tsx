@@ -19,3 +19,18 @@ export function options<T extends string>(values: readonly T[], label: (value: T
     </option>
   ));
 }
+
+/** A table's column headings. */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) => (
+          <th scope="col" key={column}>
+            {column}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

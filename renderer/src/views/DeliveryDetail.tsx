@@ -9,7 +9,7 @@ import { curlCommand, webhookUrl } from '../curl.ts';
 import { fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../format.ts';
 import { reload, useRelayQuery } from '../api/queries.ts';
 import './DeliveryDetail.css';
-import { ErrorBanner } from '../components/controls.tsx';
+import { ErrorBanner, TableHead } from '../components/controls.tsx';
 
 type Job = DeliveryDetail['jobs'][number];
 type Outcome = { tone: Tone; text: string };
@@ -88,15 +88,7 @@ function JobCard({ job, onRerun, busy, alertName }: { job: Job; onRerun: (job: J
             <col />
             <col className="a-manual" />
           </colgroup>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Code</th>
-              <th scope="col">Latency</th>
-              <th scope="col">Error / response</th>
-              <th scope="col">By</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Time', 'Code', 'Latency', 'Error / response', 'By']} />
           <tbody>
             {job.attemptLog.map((attempt) => (
               <tr key={attempt.id} data-testid="attempt">

@@ -7,7 +7,7 @@ import { fullTime, shortTime, type Tone } from '../format.ts';
 import { useFlash } from '../hooks.ts';
 import { reload, useRelayQuery } from '../api/queries.ts';
 import './TeamView.css';
-import { ErrorBanner, options } from '../components/controls.tsx';
+import { ErrorBanner, options, TableHead } from '../components/controls.tsx';
 
 const ROLE_WORDS: Record<Role, string> = {
   viewer: 'sees everything and gets notifications',
@@ -145,15 +145,7 @@ function Members({ members, onRevoke }: { members: Member[]; onRevoke: (member: 
   if (members.length === 0) return <p className="muted small">Nobody invited yet.</p>;
   return (
     <table className="table" data-testid="members">
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Role</th>
-          <th scope="col">State</th>
-          <th scope="col">Last used</th>
-          <th scope="col" />
-        </tr>
-      </thead>
+      <TableHead columns={['Name', 'Role', 'State', 'Last used', '']} />
       <tbody>
         {members.map((member) => (
           <tr key={member.id} data-testid="member" data-member={member.name} data-state={member.state}>
@@ -185,13 +177,7 @@ function Audit({ entries }: { entries: AuditEntry[] }) {
   if (entries.length === 0) return <p className="muted small">Nothing recorded yet.</p>;
   return (
     <table className="table" data-testid="audit">
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Who</th>
-          <th scope="col">What</th>
-        </tr>
-      </thead>
+      <TableHead columns={['When', 'Who', 'What']} />
       <tbody>
         {entries.map((entry) => (
           <tr key={entry.id} data-testid="audit-entry" data-action={entry.action}>

@@ -1,7 +1,7 @@
 import type { Reconciliation } from '../../../../shared/contract.ts';
 import { Badge } from '../../components/Badge.tsx';
 import { fullTime, latency, plural, shortTime, type Tone } from '../../format.ts';
-import { ErrorBanner } from '../../components/controls.tsx';
+import { ErrorBanner, TableHead } from '../../components/controls.tsx';
 
 const TRIGGERS: Record<Reconciliation['trigger'], string> = {
   manual: 'manual',
@@ -59,15 +59,7 @@ export function Reconciliations({ runs, error, busy, result, onBackfill }: Recon
             <col className="rc-checked" />
             <col />
           </colgroup>
-          <thead>
-            <tr>
-              <th scope="col">Started</th>
-              <th scope="col">Trigger</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Checked</th>
-              <th scope="col">Changes</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Started', 'Trigger', 'Outcome', 'Checked', 'Changes']} />
           <tbody>
             {runs.map((run) => (
               <tr key={run.id} data-testid="reconciliation-run" data-run-id={run.id} data-outcome={run.outcome} data-trigger={run.trigger}>
