@@ -60,6 +60,11 @@ export function latency(ms: number | undefined): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** How long a queue takes to drain: seconds up to two minutes, then minutes. */
+export function drainTime(ms: number): string {
+  return ms < 120_000 ? `${Math.max(1, Math.ceil(ms / 1000))} s` : `${Math.ceil(ms / 60_000)} min`;
+}
+
 export function parseTime(iso: string | undefined): number | undefined {
   if (!iso) return undefined;
   const ms = Date.parse(iso);

@@ -3,7 +3,7 @@ import { ALERT_GROUPINGS, type AlertEntry, type AlertRow, type RelayStatusView }
 import { call } from '../api/client.ts';
 import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
-import { ago, clock, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEVELS, severityTone } from '../format.ts';
+import { ago, clock, drainTime, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEVELS, severityTone } from '../format.ts';
 import { useAction, useChanges, useNow } from '../hooks.ts';
 import { reload, useRelayQuery } from '../api/queries.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
@@ -25,10 +25,6 @@ interface AlertsViewProps {
 
 /** The status's backlog per target, for rows that wait to say why without each reading it. */
 const BacklogContext = createContext<RelayStatusView['backlog']>(undefined);
-
-function approximately(ms: number): string {
-  return ms < 120_000 ? `~${Math.max(1, Math.ceil(ms / 1000))} s` : `~${Math.ceil(ms / 60_000)} min`;
-}
 
 function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => void }) {
   const [retry, setRetry] = useState<string>();
@@ -52,7 +48,7 @@ function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => vo
           data-testid={`alert-waiting-${alert.levelAlertId}`}
           title={`${limited.waiting} events wait for “${limited.target}”; ilert takes ${limited.perMinute} a minute per integration key`}
         >
-          waiting for ilert’s rate limit, {approximately(limited.drainMs)}, critical first
+          waiting for ilert’s rate limit, ~{drainTime(limited.drainMs)}, critical first
         </span>
       </div>
     );

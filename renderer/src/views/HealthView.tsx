@@ -4,7 +4,7 @@ import type { View } from '../tabs.ts';
 import { call, callDesktop, inElectron } from '../api/client.ts';
 import { Badge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
-import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
+import { ago, clock, drainTime, fullTime, plural, type Tone } from '../format.ts';
 import { useNow } from '../hooks.ts';
 import './HealthView.css';
 
@@ -35,10 +35,6 @@ function Fact({ label, tone, children, title, testId }: { label: string; tone: T
       </dd>
     </>
   );
-}
-
-function drainTime(ms: number): string {
-  return ms < 120_000 ? `${Math.max(1, Math.ceil(ms / 1000))} s` : `${Math.ceil(ms / 60_000)} min`;
 }
 
 export function HealthView({ status, onNavigate }: { status: RelayStatusView | undefined; onNavigate: (view: View) => void }) {

@@ -7,7 +7,7 @@ import { Icon } from '../components/Icon.tsx';
 import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
 import { ConnectionPanel } from './ConnectionPanel.tsx';
 import { AdminDoorPanel } from './TeamView.tsx';
-import { useFlash } from '../hooks.ts';
+import { useAction, useFlash } from '../hooks.ts';
 import { lockedNote, randomSecret } from './setup/common.tsx';
 import './SettingsView.css';
 import { ErrorBanner, options } from '../components/controls.tsx';
@@ -256,7 +256,7 @@ export function SettingsView({ active }: { active: boolean }) {
   const [generated, setGenerated] = useState<string>();
   const [copied, flashCopied] = useFlash(3_000);
   const [levelCheck, setLevelCheck] = useState<ConnectionCheck | { ok: false; message: string; checkedAt?: undefined }>();
-  const [checkingLevel, setCheckingLevel] = useState(false);
+  const { busy: checkingLevel, run: runLevelTest } = useAction();
   const fresh = useMemo(() => settingsQuery.data && { base: settingsQuery.data, draft: draftFrom(settingsQuery.data) }, [settingsQuery.data]);
 
   // A generated secret is shown once: gone when the user leaves this view.
@@ -283,14 +283,12 @@ export function SettingsView({ active }: { active: boolean }) {
   const pending = buildPatch(view, draft);
   const changed = changes(pending);
 
-  const setValue = (key: ValueKey, value: string) => {
-    setDraft({ ...draft, values: { ...draft.values, [key]: value } });
+  const change = (next: Partial<Draft>, key: string) => {
+    setDraft({ ...draft, ...next });
     setErrors(({ [key]: _dropped, ...rest }) => rest);
   };
-  const setSecret = (key: SecretKey, secret: SecretDraft) => {
-    setDraft({ ...draft, secrets: { ...draft.secrets, [key]: secret } });
-    setErrors(({ [key]: _dropped, ...rest }) => rest);
-  };
+  const setValue = (key: ValueKey, value: string) => change({ values: { ...draft.values, [key]: value } }, key);
+  const setSecret = (key: SecretKey, secret: SecretDraft) => change({ secrets: { ...draft.secrets, [key]: secret } }, key);
   /** Any edit of the list: errors are keyed by position, which an edit may shift. */
   const setTargets = (targets: TargetDraft[]) => {
     setDraft({ ...draft, targets });
@@ -303,17 +301,11 @@ export function SettingsView({ active }: { active: boolean }) {
     requestAnimationFrame(() => document.getElementById(`setting-ilertTargets.${index}.name`)?.focus());
   };
 
-  const testLevel = async () => {
-    setCheckingLevel(true);
-    setLevelCheck(undefined);
-    try {
-      setLevelCheck(await call('testLevelConnection', {}));
-    } catch (error) {
-      setLevelCheck({ ok: false, message: (error as Error).message });
-    } finally {
-      setCheckingLevel(false);
-    }
-  };
+  const testLevel = () =>
+    runLevelTest(async () => {
+      setLevelCheck(undefined);
+      setLevelCheck(await call('testLevelConnection', {}).catch((error: Error) => ({ ok: false as const, message: error.message })));
+    });
 
   const save = async () => {
     const built = buildPatch(view, draft);
@@ -710,10 +702,7 @@ export function SettingsView({ active }: { active: boolean }) {
                 data-testid="setting-unmappedGroups"
                 value={draft.unmappedGroups}
                 disabled={locked.has('unmappedGroups')}
-                onChange={(event) => {
-                  setDraft({ ...draft, unmappedGroups: event.target.value as Policy });
-                  setErrors(({ unmappedGroups: _dropped, ...rest }) => rest);
-                }}
+                onChange={(event) => change({ unmappedGroups: event.target.value as Policy }, 'unmappedGroups')}
               >
                 <option value="default">send their alerts to the default target</option>
                 <option value="skip">do not forward their alerts</option>
