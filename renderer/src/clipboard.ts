@@ -17,3 +17,11 @@ export async function copyText(text: string): Promise<void> {
   area.remove();
   if (!ok) throw new Error('the clipboard is not available here: select the text and copy it by hand');
 }
+
+/** Copies `text`, then flashes `done`, or why it could not. */
+export function copyAndFlash(text: string, flash: (message: string) => void, done = 'Copied'): void {
+  copyText(text).then(
+    () => flash(done),
+    (error: Error) => flash(error.message),
+  );
+}

@@ -1,7 +1,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import type { RelayStatusView } from '../../../shared/contract.ts';
 import { onLiveState, type LiveState, type RelayApiError } from '../api/client.ts';
-import { copyText } from '../clipboard.ts';
+import { copyAndFlash } from '../clipboard.ts';
 import { webhookUrl } from '../curl.ts';
 import { ago, fullTime } from '../format.ts';
 import { useFlash, useNow } from '../hooks.ts';
@@ -64,18 +64,7 @@ export function StatusBar({
           </button>
         )}
         {url && status.publicUrl && (
-          <button
-            type="button"
-            className="icon-button"
-            aria-label="Copy webhook URL"
-            title="Copy webhook URL"
-            onClick={() =>
-              copyText(url).then(
-                () => flash('copied'),
-                (failure: Error) => flash(failure.message),
-              )
-            }
-          >
+          <button type="button" className="icon-button" aria-label="Copy webhook URL" title="Copy webhook URL" onClick={() => copyAndFlash(url, flash, 'copied')}>
             <Icon name="copy" />
           </button>
         )}

@@ -2,7 +2,7 @@ import { useMemo, useState, type InputHTMLAttributes, type ReactNode } from 'rea
 import type { ConnectionCheck, SettingMetadata, SettingsPatch, SettingsView as SettingsData } from '../../../shared/contract.ts';
 import { call, inElectron } from '../api/client.ts';
 import { queryClient, reload, useRelayQuery } from '../api/queries.ts';
-import { copyText } from '../clipboard.ts';
+import { copyAndFlash } from '../clipboard.ts';
 import { Icon } from '../components/Icon.tsx';
 import { clock, fullTime, SEVERITY_LEVELS } from '../format.ts';
 import { ConnectionPanel } from './ConnectionPanel.tsx';
@@ -610,16 +610,7 @@ export function SettingsView({ active }: { active: boolean }) {
                     {generated}
                   </code>
                   <div className="generated-actions">
-                    <button
-                      type="button"
-                      onClick={() =>
-                        copyText(generated).then(
-                          () => flashCopied('Copied'),
-                          (error: Error) => flashCopied(error.message),
-                        )
-                      }
-                      data-testid="copy-generated-secret"
-                    >
+                    <button type="button" onClick={() => copyAndFlash(generated, flashCopied)} data-testid="copy-generated-secret">
                       Copy
                     </button>
                     {GENERATED_TARGETS.map(({ key, testId, name, field }) => (

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { ROLES, type AuditEntry, type CallerView, type Member, type Role } from '../../../shared/contract.ts';
 import { call } from '../api/client.ts';
 import { Badge } from '../components/Badge.tsx';
-import { copyText } from '../clipboard.ts';
+import { copyAndFlash } from '../clipboard.ts';
 import { fullTime, shortTime, type Tone } from '../format.ts';
 import { useFlash } from '../hooks.ts';
 import { reload, useRelayQuery } from '../api/queries.ts';
@@ -62,15 +62,7 @@ export function AdminDoorPanel() {
       {me.door.kind !== 'ipc' && (
         <div className="team-row" data-needs="admin">
           {me.door.adminUrl && (
-            <button
-              type="button"
-              onClick={() =>
-                copyText(me.door.adminUrl!).then(
-                  () => flash('copied'),
-                  (failure: Error) => flash(failure.message),
-                )
-              }
-            >
+            <button type="button" onClick={() => copyAndFlash(me.door.adminUrl!, flash, 'copied')}>
               Copy admin link
             </button>
           )}
@@ -123,15 +115,7 @@ function InviteForm({ onInvited }: { onInvited: () => void }) {
           Give {invitation.name} this pairing code for their tray app, or the link for a browser. It works once, for 24 hours.
           <br />
           <code data-testid="pairing-code">{invitation.pairingCode}</code> · <code data-testid="pairing-url">{invitation.pairingUrl}</code>{' '}
-          <button
-            type="button"
-            onClick={() =>
-              copyText(invitation.pairingUrl).then(
-                () => flash('copied'),
-                (failure: Error) => flash(failure.message),
-              )
-            }
-          >
+          <button type="button" onClick={() => copyAndFlash(invitation.pairingUrl, flash, 'copied')}>
             Copy link
           </button>
           {copied && <span className="sb-flash">{copied}</span>}

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import type { SettingsView, SetupInfo } from '../../../../shared/contract.ts';
-import { copyText } from '../../clipboard.ts';
+import { copyAndFlash } from '../../clipboard.ts';
 import { Icon } from '../../components/Icon.tsx';
 import { useFlash } from '../../hooks.ts';
 
@@ -30,18 +30,7 @@ export function CopyValue({ value, testId, label, multiline = false }: { value: 
           {value}
         </code>
       )}
-      <button
-        type="button"
-        aria-label={`Copy ${label}`}
-        title={`Copy ${label}`}
-        data-testid={`copy-${testId}`}
-        onClick={() =>
-          copyText(value).then(
-            () => flash('Copied'),
-            (error: Error) => flash(error.message),
-          )
-        }
-      >
+      <button type="button" aria-label={`Copy ${label}`} title={`Copy ${label}`} data-testid={`copy-${testId}`} onClick={() => copyAndFlash(value, flash)}>
         <Icon name="copy" /> Copy
       </button>
       {copied && (
