@@ -74,10 +74,7 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
     setHeartbeatState({ saving: true });
     try {
       const result = await call('updateSettings', { ilertHeartbeatUrl: heartbeat.trim() });
-      if (!result.ok) {
-        setHeartbeatState({ saving: false, error: fieldErrors(result.errors) });
-        return;
-      }
+      if (!result.ok) return setHeartbeatState({ saving: false, error: fieldErrors(result.errors) });
       onSettings(result.settings);
       setHeartbeat('');
       setHeartbeatState({ saving: false, saved: 'Heartbeat URL saved: the relay pings it every minute while it is healthy.' });

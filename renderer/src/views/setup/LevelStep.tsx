@@ -82,10 +82,7 @@ export function LevelStep({ setup, settings, active, onSettings, onNext }: StepP
     try {
       const wasSet = settings.secrets[key].set;
       const result = await call('updateSettings', { [key]: flow.value });
-      if (!result.ok) {
-        set({ ...flow, saving: false, error: fieldErrors(result.errors) });
-        return;
-      }
+      if (!result.ok) return set({ ...flow, saving: false, error: fieldErrors(result.errors) });
       onSettings(result.settings);
       let saved = 'Saved in the relay.';
       if (key === 'levelWebhookSecret' && wasSet) {

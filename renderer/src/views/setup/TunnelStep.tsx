@@ -4,7 +4,7 @@ import { call } from '../../api/client.ts';
 import { Badge } from '../../components/Badge.tsx';
 import { ago, fullTime, latency } from '../../format.ts';
 import { useAction, useNow } from '../../hooks.ts';
-import { ActionButton, CopyValue, errorText, fieldErrors, lockedNote, Problem, Section, Success, type StepProps } from './common.tsx';
+import { ActionButton, CopyValue, fieldErrors, lockedNote, Problem, Section, Success, type StepProps } from './common.tsx';
 
 const CLOUDFLARED_DOWNLOAD_URL = 'https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/';
 
@@ -92,8 +92,9 @@ function ReachabilityResult({ result }: { result: Reachability }) {
 export function TunnelStep({ setup, settings, reload, onSettings, onNext }: StepProps) {
   const tunnel = setup.tunnel;
   const [url, setUrl] = useState(setup.publicUrl ?? '');
-  const [tunnelBusy, setTunnelBusy] = useState<'quick' | 'named' | 'stop'>();
-  const [tunnelError, setTunnelError] = useState<string>();
+  const [tunnelAction, setTunnelAction] = useState<'quick' | 'named' | 'stop'>();
+  const { busy: tunnelRunning, error: tunnelError, setError: setTunnelError, run: runTunnel } = useAction();
+  const tunnelBusy = tunnelRunning ? tunnelAction : undefined;
   const [token, setToken] = useState('');
   const [namedUrl, setNamedUrl] = useState('');
   const { busy: checking, error: checkError, run: runCheck } = useAction();
@@ -118,17 +119,13 @@ export function TunnelStep({ setup, settings, reload, onSettings, onNext }: Step
     savedUrl.current = setup.publicUrl;
   }, [setup.publicUrl]);
 
-  const startTunnel = async (kind: 'quick' | 'named') => {
-    setTunnelBusy(kind);
-    setTunnelError(undefined);
-    try {
+  const startTunnel = (kind: 'quick' | 'named') => {
+    setTunnelAction(kind);
+    return runTunnel(async () => {
       if (kind === 'named') {
         const patch = { tunnel: 'named', ...(token.trim() ? { cloudflaredToken: token.trim() } : {}), ...(namedUrl.trim() ? { publicUrl: namedUrl.trim() } : {}) };
         const saved = await call('updateSettings', patch);
-        if (!saved.ok) {
-          setTunnelError(`Nothing was saved: ${fieldErrors(saved.errors)}`);
-          return;
-        }
+        if (!saved.ok) return setTunnelError(`Nothing was saved: ${fieldErrors(saved.errors)}`);
         onSettings(saved.settings);
         if (namedUrl.trim()) setUrl(namedUrl.trim());
         setToken('');
@@ -136,25 +133,12 @@ export function TunnelStep({ setup, settings, reload, onSettings, onNext }: Step
       const state = await call('startTunnel', { kind });
       if (state.status === 'failed' || state.status === 'not-installed')
         setTunnelError(state.lastError ?? `the tunnel ${state.status === 'failed' ? 'failed' : 'could not start: cloudflared is not installed'}`);
-    } catch (error) {
-      setTunnelError(errorText(error));
-    } finally {
-      setTunnelBusy(undefined);
-      reload();
-    }
+    }, reload);
   };
 
-  const stopTunnel = async () => {
-    setTunnelBusy('stop');
-    setTunnelError(undefined);
-    try {
-      await call('stopTunnel', {});
-    } catch (error) {
-      setTunnelError(errorText(error));
-    } finally {
-      setTunnelBusy(undefined);
-      reload();
-    }
+  const stopTunnel = () => {
+    setTunnelAction('stop');
+    return runTunnel(() => call('stopTunnel', {}), reload);
   };
 
   const checkReachability = () => runCheck(async () => setResult(await call('checkReachability', url.trim() ? { url: url.trim() } : {})), reload);
