@@ -30,10 +30,10 @@ export function useDebounced<T>(value: T, delayMs: number): T {
 }
 
 /** One action at a time: `busy` while it runs, its failure (after `prefix`) as `error`, and `after` once it settles either way. */
-export function useAction(prefix = '') {
+export function useAction(defaultPrefix = '') {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
-  const run = async (work: () => Promise<unknown>, after?: () => void) => {
+  const run = async (work: () => Promise<unknown>, after?: () => void, prefix = defaultPrefix) => {
     setBusy(true);
     setError(undefined);
     try {

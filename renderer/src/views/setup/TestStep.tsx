@@ -2,8 +2,8 @@ import { useState } from 'react';
 import type { IntegrationTest } from '../../../../shared/contract.ts';
 import { call } from '../../api/client.ts';
 import { clockSeconds, duration, fullTime } from '../../format.ts';
-import { useNow } from '../../hooks.ts';
-import { ActionButton, errorText, Problem, Section, Spinner, Success, type StepProps } from './common.tsx';
+import { useAction, useNow } from '../../hooks.ts';
+import { ActionButton, Problem, Section, Spinner, Success, type StepProps } from './common.tsx';
 
 type Hop = IntegrationTest['hops'][number];
 
@@ -55,37 +55,28 @@ export function TestStep({
   refreshTest: () => void;
   onDone: () => void;
 }) {
-  const [starting, setStarting] = useState<IntegrationTest['mode']>();
-  const [cancelling, setCancelling] = useState(false);
-  const [actionError, setActionError] = useState<string>();
+  const [action, setAction] = useState<IntegrationTest['mode'] | 'cancel'>();
+  const { busy, error: actionError, run } = useAction();
+  const starting = busy && action !== 'cancel' ? action : undefined;
+  const cancelling = busy && action === 'cancel';
   const now = useNow(1_000);
   const running = test?.outcome === 'running';
 
-  const start = async (mode: IntegrationTest['mode']) => {
-    setStarting(mode);
-    setActionError(undefined);
-    try {
-      onTest(await call('startIntegrationTest', { mode }));
-    } catch (error) {
-      setActionError(`The test did not start: ${errorText(error)}`);
-    } finally {
-      setStarting(undefined);
-      refreshTest();
-    }
+  const start = (mode: IntegrationTest['mode']) => {
+    setAction(mode);
+    return run(async () => onTest(await call('startIntegrationTest', { mode })), refreshTest, 'The test did not start: ');
   };
 
-  const cancel = async () => {
-    setCancelling(true);
-    setActionError(undefined);
-    try {
-      const cancelled = await call('cancelIntegrationTest', {});
-      if (cancelled) onTest(cancelled);
-    } catch (error) {
-      setActionError(`Could not cancel: ${errorText(error)}`);
-    } finally {
-      setCancelling(false);
-      refreshTest();
-    }
+  const cancel = () => {
+    setAction('cancel');
+    return run(
+      async () => {
+        const cancelled = await call('cancelIntegrationTest', {});
+        if (cancelled) onTest(cancelled);
+      },
+      refreshTest,
+      'Could not cancel: ',
+    );
   };
 
   const busyReason = running ? 'A test is running: wait for it or cancel it' : starting ? 'Starting a test…' : undefined;
