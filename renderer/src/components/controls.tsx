@@ -34,3 +34,14 @@ export function TableHead({ columns }: { columns: string[] }) {
     </thead>
   );
 }
+
+/** A short confirmation ("Copied", "Saved …") that screen readers announce; `block` makes it a paragraph. */
+export function Flash({ message, testId, block = false }: { message: string | undefined; testId?: string; block?: boolean }) {
+  if (!message) return null;
+  const Tag = block ? 'p' : 'span';
+  return (
+    <Tag className="flash" role="status" data-testid={testId}>
+      {message}
+    </Tag>
+  );
+}

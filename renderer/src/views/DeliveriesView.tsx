@@ -10,7 +10,7 @@ import { DeliveryDetailPane } from './DeliveryDetail.tsx';
 import { DeliveryPager } from './delivery-pager.ts';
 import './DeliveriesView.css';
 import './narrow-toolbar.css';
-import { ErrorBanner, options } from '../components/controls.tsx';
+import { ErrorBanner, options, Flash } from '../components/controls.tsx';
 
 export const ROW_HEIGHT = 52;
 const TIME_RANGES = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, all: 0 } as const;
@@ -443,11 +443,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
               {value}
             </label>
           ))}
-          {retryMessage && (
-            <span className="flash" role="status" data-testid="retry-all-result">
-              {retryMessage}
-            </span>
-          )}
+          <Flash message={retryMessage} testId="retry-all-result" />
         </div>
       </div>
 

@@ -10,7 +10,7 @@ import { AdminDoorPanel } from './TeamView.tsx';
 import { useAction, useFlash } from '../hooks.ts';
 import { lockedNote, randomSecret } from './setup/common.tsx';
 import './SettingsView.css';
-import { ErrorBanner, options } from '../components/controls.tsx';
+import { ErrorBanner, options, Flash } from '../components/controls.tsx';
 
 type Policy = SettingsData['values']['unmappedGroups'];
 
@@ -822,11 +822,7 @@ export function SettingsView({ active }: { active: boolean }) {
               Nothing was saved: fix the {Object.keys(errors).length === 1 ? 'field' : 'fields'} marked in red.
             </span>
           )}
-          {saved && (
-            <span className="flash" role="status" data-testid="settings-saved">
-              {saved}
-            </span>
-          )}
+          <Flash message={saved} testId="settings-saved" />
           {view.restartRequired.length > 0 && Object.keys(errors).length === 0 && (
             <span className="restart-note" title="These settings are saved but take effect only after a restart">
               Restart the relay to apply: {view.restartRequired.map(label).join(', ')}

@@ -3,6 +3,7 @@ import type { IlertSourceCheck, SettingsPatch } from '../../../../shared/contrac
 import { call } from '../../api/client.ts';
 import { useAction } from '../../hooks.ts';
 import { ActionButton, errorText, fieldErrors, lockedNote, Problem, Section, Success, type StepProps } from './common.tsx';
+import { Flash } from '../../components/controls.tsx';
 
 type Mode = 'api' | 'pass-through';
 type Check = { inputs: string; result: IlertSourceCheck } | { inputs: string; error: string };
@@ -327,11 +328,7 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
           </div>
           {lockedNote(settings, 'ilertHeartbeatUrl', 'ILERT_HEARTBEAT_URL')}
           {heartbeatState.error && <Problem testId="heartbeat-error">Not saved: {heartbeatState.error}</Problem>}
-          {heartbeatState.saved && (
-            <p className="flash" role="status" data-testid="heartbeat-saved">
-              {heartbeatState.saved}
-            </p>
-          )}
+          <Flash message={heartbeatState.saved} testId="heartbeat-saved" block />
         </div>
       </Section>
     </div>

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { call } from '../../api/client.ts';
 import { ActionButton, CopyValue, errorText, fieldErrors, lockedNote, Problem, randomSecret, Section, type StepProps } from './common.tsx';
+import { Flash } from '../../components/controls.tsx';
 
 /** Level's names for its event types, as shown in its webhook form. */
 const EVENT_LABELS: Record<string, string> = {
@@ -51,11 +52,7 @@ function GeneratedSecret({
           {flow.saved ? 'Hide' : 'Discard'}
         </button>
       </div>
-      {flow.saved && (
-        <p className="flash" role="status" data-testid={`${testId}-saved`}>
-          {flow.saved}
-        </p>
-      )}
+      <Flash message={flow.saved} testId={`${testId}-saved`} block />
       {flow.error && <Problem testId={`${testId}-error`}>Not saved: {flow.error}</Problem>}
     </div>
   );

@@ -3,6 +3,7 @@ import type { SettingsView, SetupInfo } from '../../../../shared/contract.ts';
 import { copyAndFlash } from '../../clipboard.ts';
 import { Icon } from '../../components/Icon.tsx';
 import { useFlash } from '../../hooks.ts';
+import { Flash } from '../../components/controls.tsx';
 
 /** 32 bytes from the browser's secure random generator, as 64 hex characters (like `openssl rand -hex 32`). */
 export function randomSecret(): string {
@@ -33,11 +34,7 @@ export function CopyValue({ value, testId, label, multiline = false }: { value: 
       <button type="button" aria-label={`Copy ${label}`} title={`Copy ${label}`} data-testid={`copy-${testId}`} onClick={() => copyAndFlash(value, flash)}>
         <Icon name="copy" /> Copy
       </button>
-      {copied && (
-        <span className="flash" role="status">
-          {copied}
-        </span>
-      )}
+      <Flash message={copied} />
     </div>
   );
 }
