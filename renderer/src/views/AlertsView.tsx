@@ -279,26 +279,24 @@ function useAlertPager(query: AlertQuery): AlertPager {
 }
 
 function AlertList({
+  kind,
   pager,
   now,
   focusAlertId,
   label,
-  testId,
   onChanged,
   onOpenGroup,
-  className,
 }: {
+  kind: 'active' | 'resolved';
   pager: AlertPager;
   now: number;
   focusAlertId: string | undefined;
   label: string;
-  testId: string;
   onChanged: () => void;
   onOpenGroup: (key: string) => void;
-  className: string;
 }) {
   return (
-    <div className={`alert-list ${className}`} data-testid={testId} style={{ height: Math.min(Math.max(pager.total, 1), 10) * ROW_HEIGHT + 2 }}>
+    <div className={`alert-list alert-list-${kind}`} data-testid={`${kind}-alerts`} style={{ height: Math.min(Math.max(pager.total, 1), 10) * ROW_HEIGHT + 2 }}>
       <VirtualList
         count={pager.total}
         rowHeight={ROW_HEIGHT}
@@ -356,6 +354,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
   const counts = active.counts;
   const activeTotal = SEVERITY_LEVELS.reduce((sum, severity) => sum + (counts[severity] ?? 0), 0);
   const url = webhookUrl(status);
+  const rowProps = { now, focusAlertId, onChanged: refresh };
   return (
     <BacklogContext.Provider value={status?.backlog}>
       <div className="alerts-view scroll" data-testid="alerts-view">
@@ -396,16 +395,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
             </label>
           </div>
           {active.total > 0 ? (
-            <AlertList
-              pager={active}
-              now={now}
-              focusAlertId={focusAlertId}
-              label="Active alerts, most severe first"
-              testId="active-alerts"
-              className="alert-list-active"
-              onChanged={refresh}
-              onOpenGroup={setOpenGroup}
-            />
+            <AlertList kind="active" pager={active} label="Active alerts, most severe first" onOpenGroup={setOpenGroup} {...rowProps} />
           ) : (
             <div className="empty" data-testid="alerts-empty">
               <p className="empty-title">No active alerts</p>
@@ -434,16 +424,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
             Resolved in the last day <span className="section-count">{resolved.total.toLocaleString('en-US')}</span>
           </h2>
           {resolved.total > 0 ? (
-            <AlertList
-              pager={resolved}
-              now={now}
-              focusAlertId={focusAlertId}
-              label="Alerts resolved in the last day"
-              testId="resolved-alerts"
-              className="alert-list-resolved"
-              onChanged={refresh}
-              onOpenGroup={() => undefined}
-            />
+            <AlertList kind="resolved" pager={resolved} label="Alerts resolved in the last day" onOpenGroup={() => undefined} {...rowProps} />
           ) : (
             <p className="muted small">Nothing resolved in the last 24 hours.</p>
           )}
