@@ -14,7 +14,7 @@ import type { Relay, RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
 import { SettingsError } from '../core/settings.ts';
-import { DataDirInUseError } from '../core/data-dir-lock.ts';
+import { DataDirInUseError } from '../core/store/data-dir-lock.ts';
 import { describeStoreError, sqliteCode } from '../core/store/database.ts';
 
 function fail(message: string): never {

@@ -19,7 +19,7 @@ import { waitForEvent } from '../helpers/wait.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import { checkReachability } from '../../electron/core/setup/reachability.ts';
 import { Store } from '../../electron/core/store/store.ts';
-import { DataDirInUseError } from '../../electron/core/data-dir-lock.ts';
+import { DataDirInUseError } from '../../electron/core/store/data-dir-lock.ts';
 import { IngestPipeline } from '../../electron/core/ingest/pipeline.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { inspect } from '../helpers/inspect.ts';

@@ -12,7 +12,7 @@ import {
   type SettingsView,
 } from '../../../shared/contract.ts';
 import type { LevelApi } from '../level/level-api.ts';
-import type { LevelDirectory } from '../level/directory.ts';
+import type { LevelDirectory } from '../routing/directory.ts';
 import type { WebhookResult } from '../ingest/pipeline.ts';
 import type { Reconciler } from '../reconcile/reconciler.ts';
 import type { SetupService } from '../setup/setup-service.ts';

@@ -1,5 +1,6 @@
 import type { IlertEventBody } from '../ilert/event-mapping.ts';
-import type { JobStatus, Store } from './store.ts';
+import type { Store } from './store.ts';
+import type { JobStatus } from './database.ts';
 import { RANK_STEP_MS } from './alert-ledger.ts';
 
 export interface Job {

@@ -1,4 +1,4 @@
-import type { IlertAlert, IlertApi } from './ilert-api.ts';
+import type { IlertAlert, IlertApi } from '../ilert/ilert-api.ts';
 import type { Store } from '../store/store.ts';
 import { IlertStateRepository } from '../store/ilert-state.ts';
 import type { Announce } from '../app-events.ts';
