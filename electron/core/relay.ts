@@ -30,7 +30,7 @@ import type { AppTopic } from './app-events.ts';
 import { ChangeBatcher, type RelayChange } from './change-batcher.ts';
 import { AlertWatcher } from './desktop/alert-watcher.ts';
 import type { DesktopEvent } from './desktop/notifications.ts';
-import type { DeliveryFilter, Handlers, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
+import type { Handlers, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
 import { createHandlers, NotFoundError, ReplayRefusedError, type AdminDoor, type RelayParts } from './api/handlers.ts';
 import type { SettingsService } from './settings-service.ts';
 import { forTests } from './testing-seam.ts';
@@ -264,8 +264,6 @@ export class Relay {
       acceptAlert: (levelAlertId, acceptedBy) => this.acceptAlert(levelAlertId, acceptedBy),
       rerunDelivery: (id) => this.#rerunDelivery(id),
       replayDelivery: (id, body) => this.#replayDelivery(id, body),
-      rerunJob: (id) => this.#rerunJob(id),
-      retryFailed: (filter) => this.#retryFailed(filter),
       pauseTarget: (target, pausedBy) => this.#pauseTarget(target, pausedBy),
       resumeTarget: (target) => this.#resumeTarget(target),
     } satisfies RelayParts & Record<string, unknown>;
@@ -597,41 +595,7 @@ export class Relay {
     const delivery = internalDelivery('replay', { path: WEBHOOK_PATH, headers: { 'content-type': 'application/json' }, body, rerunOf: deliveryId });
     return this.#ingest.webhook(delivery, signature);
   }
-
-  /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */
-  #rerunJob(jobId: number): void {
-    if (!this.#outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
-  }
-
-  /**
-   * Retries the failed jobs (those of the delivery log's `filter`, at most 10,000, or all). In bulk
-   * nobody confirms each one, so the ALERT of an alert that is over is left alone: it would open
-   * the alert again in ilert.
-   */
-  #retryFailed(filter?: DeliveryFilter): { count: number; skipped: number } {
-    const ids = filter ? this.#failedJobsMatching(filter) : this.#outbox.failedJobIds();
-    let count = 0;
-    let skipped = 0;
-    for (const id of ids) {
-      if (this.#outbox.resolvedAlertOf(id)) skipped++;
-      else if (this.#outbox.rerun(id, Date.now())) count++;
-    }
-    return { count, skipped };
-  }
-
-  #failedJobsMatching(filter: DeliveryFilter): number[] {
-    const ids: number[] = [];
-    for (let offset = 0; offset < BULK_RETRY_LIMIT; offset += 500) {
-      const page = this.#read.listDeliveries({ ...filter, statuses: ['failed'] }, { offset, limit: 500 });
-      for (const row of page.rows) if (row.job?.status === 'failed') ids.push(row.job.id);
-      if (page.rows.length < 500) break;
-    }
-    return ids;
-  }
 }
-
-/** Bulk retry by the delivery log's filter looks at this many failed deliveries at most. */
-const BULK_RETRY_LIMIT = 10_000;
 
 /** Events waiting to go to one target, from the kept counters. */
 function waitingFor(facts: StoreFacts, target: string): number {
