@@ -35,12 +35,7 @@ function tuningFromEnvironment(env: NodeJS.ProcessEnv): RelayTuning {
     const value = Number(env[name]);
     return Number.isFinite(value) && value >= 100 ? value : undefined;
   };
-  const tuning: RelayTuning = {};
-  const ilertPollMs = ms('RELAY_ILERT_POLL_MS');
-  const reconcileIntervalMs = ms('RELAY_RECONCILE_MS');
-  if (ilertPollMs) tuning.ilertPollMs = ilertPollMs;
-  if (reconcileIntervalMs) tuning.reconcileIntervalMs = reconcileIntervalMs;
-  return tuning;
+  return { ilertPollMs: ms('RELAY_ILERT_POLL_MS'), reconcileIntervalMs: ms('RELAY_RECONCILE_MS') };
 }
 
 async function main(): Promise<void> {

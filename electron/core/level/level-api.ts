@@ -6,11 +6,9 @@
 import { z } from 'zod';
 import { SEVERITY_LEVELS, type Severity } from '../../../shared/contract.ts';
 import { hideSecrets } from '../secret-mask.ts';
-import { HttpApiError, JsonClient, tries, type Failure, type HttpErrorKind } from '../http/json-client.ts';
+import { HttpApiError, JsonClient, tries, type Failure } from '../http/json-client.ts';
 
 export const DEFAULT_LEVEL_API_URL = 'https://api.level.io/v2';
-
-export type LevelApiErrorKind = HttpErrorKind;
 
 export class LevelApiError extends HttpApiError {
   override readonly name = 'LevelApiError';
