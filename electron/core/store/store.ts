@@ -388,3 +388,11 @@ export class Store {
     }
   }
 }
+
+/** A repository's SQL runs on the one store, inside its transactions. */
+export abstract class Repository {
+  protected readonly store: Store;
+  constructor(store: Store) {
+    this.store = store;
+  }
+}
