@@ -4,13 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
 import { BODY_LIMIT_BYTES, Receiver, WEBHOOK_PATH, type ReceiverLimits } from './receiver/receiver.ts';
 import { IngestPipeline, type IngestPolicy, type WebhookResult } from './ingest/pipeline.ts';
-import type { RejectionLimits } from './store/rejections.ts';
 import { AUTOMATION_PATH } from './ingest/automation.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
-import { Store, type StoreFacts } from './store/store.ts';
+import { Store, type StoreFacts, type StoreOptions } from './store/store.ts';
 import { internalDelivery } from './store/inbound-delivery.ts';
 import { Team, type TeamDoor } from './store/team.ts';
 import { TargetPauses } from './store/target-pauses.ts';
@@ -41,24 +40,20 @@ const STATUS_CACHE_MS = 1000;
 const ALERT_SOURCE_CHECK_INTERVAL_MS = 60 * 60_000;
 
 /** Knobs for tests and benchmarks; users configure the relay through Settings. */
-export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'rateLimitPauseMs' | 'requestTimeoutMs' | 'maxInFlight' | 'clock' | 'storeRetryMs'> & {
-  busyTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  ilertPollMs?: number;
-  reconcileIntervalMs?: number;
-  /** The integration test's wait per hop, and how often it polls ilert. */
-  testHopTimeoutMs?: number;
-  testPollMs?: number;
-  /** ilert's per-user-key request window (tests shorten it). */
-  ilertApiWindowMs?: number;
-  receiverLimits?: Partial<ReceiverLimits>;
-  rejectionLimits?: Partial<RejectionLimits>;
-  /** How long a failed commit keeps the relay unhealthy, and how often a failing store tries to write. */
-  storeFailureHoldMs?: number;
-  storeProbeIntervalMs?: number;
-  /** How long store changes are gathered before one `changes` event carries them all. */
-  changeBatchMs?: number;
-};
+export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'rateLimitPauseMs' | 'requestTimeoutMs' | 'maxInFlight' | 'clock' | 'storeRetryMs'> &
+  StoreOptions & {
+    heartbeatIntervalMs?: number;
+    ilertPollMs?: number;
+    reconcileIntervalMs?: number;
+    /** The integration test's wait per hop, and how often it polls ilert. */
+    testHopTimeoutMs?: number;
+    testPollMs?: number;
+    /** ilert's per-user-key request window (tests shorten it). */
+    ilertApiWindowMs?: number;
+    receiverLimits?: Partial<ReceiverLimits>;
+    /** How long store changes are gathered before one `changes` event carries them all. */
+    changeBatchMs?: number;
+  };
 
 /**
  * The relay's one event stream. `changes`: what changed, batched (at most every ~300 ms, so a
@@ -117,12 +112,7 @@ export class Relay {
   constructor(options: RelayOptions) {
     this.#settings = options.settings;
     this.#tuning = options.tuning ?? {};
-    this.#store = new Store(options.dataDir, {
-      busyTimeoutMs: this.#tuning.busyTimeoutMs,
-      failureHoldMs: this.#tuning.storeFailureHoldMs,
-      probeIntervalMs: this.#tuning.storeProbeIntervalMs,
-      rejectionLimits: this.#tuning.rejectionLimits,
-    });
+    this.#store = new Store(options.dataDir, this.#tuning);
     this.#outbox = new Outbox(this.#store);
     this.#read = new ReadModels(this.#store);
     this.#team = new Team(this.#store);
