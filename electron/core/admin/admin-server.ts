@@ -222,14 +222,11 @@ export class AdminServer implements AdminDoor {
   }
 
   #json(response: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
-    const text = JSON.stringify(body);
-    response.writeHead(status, {
-      ...SECURITY_HEADERS,
-      'content-type': 'application/json; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-length': Buffer.byteLength(text),
-      ...headers,
-    });
+    this.#send(response, status, 'application/json; charset=utf-8', JSON.stringify(body), headers);
+  }
+
+  #send(response: http.ServerResponse, status: number, contentType: string, text: string, headers: http.OutgoingHttpHeaders): void {
+    response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': contentType, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers });
     response.end(text);
   }
 
@@ -237,17 +234,8 @@ export class AdminServer implements AdminDoor {
     const text =
       `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Level → ilert Relay</title>` +
       `<body style="font-family:system-ui;max-width:40em;margin:4em auto;padding:0 1em;line-height:1.5"><h1>${title}</h1>${body}</body></html>`;
-    response.writeHead(status, {
-      ...SECURITY_HEADERS,
-      'content-security-policy': PAGE_CSP,
-      // Chrome sends `Origin: null` with a form posted from a no-referrer page, which the Origin check would refuse.
-      'referrer-policy': 'same-origin',
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-length': Buffer.byteLength(text),
-      ...headers,
-    });
-    response.end(text);
+    // Chrome sends `Origin: null` with a form posted from a no-referrer page, which the Origin check would refuse.
+    this.#send(response, status, 'text/html; charset=utf-8', text, { 'content-security-policy': PAGE_CSP, 'referrer-policy': 'same-origin', ...headers });
   }
 
   /** The page for a missing, stale or revoked token, whether a tab reloads or an old link is opened fresh. */
@@ -442,10 +430,7 @@ export class AdminServer implements AdminDoor {
     fs.readFile(file, (error, content) => {
       if (error) {
         if (pathname === '/' || pathname === '/index.html') {
-          const text = 'The dashboard is not built yet: run `npm run build`, then reload.';
-          response.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' });
-          response.end(text);
-          return;
+          return this.#send(response, 503, 'text/plain; charset=utf-8', 'The dashboard is not built yet: run `npm run build`, then reload.', {});
         }
         return this.#json(response, 404, { error: { code: 'not_found', message: 'not found' } });
       }
