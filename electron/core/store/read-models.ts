@@ -22,11 +22,13 @@ const DELIVERY_STATUS = `CASE
   WHEN j.status = 'in_flight' THEN 'sending'
   ELSE j.status END`;
 
-const ROW_COLUMNS = `d.id, d.received_at, d.source, d.event_type, d.event_id, d.outcome, d.status_code, d.reason, d.signature,
-  d.alert_name, d.hostname, d.severity, d.level_alert_id, d.path, d.rerun_of, ${DELIVERY_STATUS} AS status,
-  j.id AS job_id, j.event_type AS job_event_type, j.status AS job_status, j.reason AS job_reason, j.attempts AS job_attempts,
+/** An outbox job `j`, as jobSummary reads it. */
+const JOB_COLUMNS = `j.id AS job_id, j.event_type AS job_event_type, j.status AS job_status, j.reason AS job_reason, j.attempts AS job_attempts,
   j.next_attempt_at AS job_next_attempt_at, j.last_status_code AS job_last_status_code, j.last_error AS job_last_error,
-  j.target AS job_target, j.route_reason AS job_route_reason,
+  j.target AS job_target, j.route_reason AS job_route_reason`;
+
+const ROW_COLUMNS = `d.id, d.received_at, d.source, d.event_type, d.event_id, d.outcome, d.status_code, d.reason, d.signature,
+  d.alert_name, d.hostname, d.severity, d.level_alert_id, d.path, d.rerun_of, ${DELIVERY_STATUS} AS status, ${JOB_COLUMNS},
   (SELECT latency_ms FROM attempts WHERE outbox_id = j.id ORDER BY id DESC LIMIT 1) AS job_last_latency_ms,
   (SELECT url FROM attempts WHERE outbox_id = j.id ORDER BY id DESC LIMIT 1) AS job_url`;
 
@@ -44,10 +46,6 @@ function viewStatus(status: unknown, attempts: unknown): JobView['status'] {
   if (status === 'in_flight') return 'sending';
   return String(status) as JobView['status'];
 }
-
-const JOB_COLUMNS = `id AS job_id, event_type AS job_event_type, status AS job_status, reason AS job_reason, attempts AS job_attempts,
-  next_attempt_at AS job_next_attempt_at, last_status_code AS job_last_status_code, last_error AS job_last_error,
-  target AS job_target, route_reason AS job_route_reason`;
 
 function jobSummary(row: Row): JobView | undefined {
   if (row.job_id === null || row.job_id === undefined) return undefined;
@@ -147,7 +145,7 @@ export class ReadModels extends Repository {
       )
       .get(id) as Row | undefined;
     if (!row) return undefined;
-    const jobs = sql.get(`SELECT ${JOB_COLUMNS}, alert_key, payload FROM outbox WHERE delivery_id = ? ORDER BY id`).all(id) as Row[];
+    const jobs = sql.get(`SELECT ${JOB_COLUMNS}, j.alert_key, j.payload FROM outbox j WHERE j.delivery_id = ? ORDER BY j.id`).all(id) as Row[];
     const stored = row.body ? Buffer.from(row.body as Uint8Array).toString('utf8') : undefined;
     // Only the first bytes of a request that failed authentication are kept: not a body to re-run.
     const partial = row.body_sha256 !== null;
