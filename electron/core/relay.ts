@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
 import { BODY_LIMIT_BYTES, Receiver, WEBHOOK_PATH, type ReceiverLimits } from './receiver/receiver.ts';
-import { IngestPipeline, type IngestPolicy, type WebhookResult } from './ingest/pipeline.ts';
+import { IngestPipeline, type WebhookResult } from './ingest/pipeline.ts';
 import { AUTOMATION_PATH } from './ingest/automation.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
@@ -16,7 +16,7 @@ import { TargetPauses } from './store/target-pauses.ts';
 import { LevelApi } from './level/level-api.ts';
 import { sign } from './level/signature.ts';
 import { LevelDirectory } from './routing/directory.ts';
-import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
+import type { Envelope, LevelAlert } from './level/envelope.ts';
 import { Router, DEFAULT_TARGET } from './routing/router.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
 import { IlertApi } from './ilert/ilert-api.ts';
@@ -135,9 +135,11 @@ export class Relay {
         previous: this.#settings.levelWebhookSecretPrevious,
         automation: this.#settings.levelAutomationSecret,
       }),
-      policy: () => this.#ingestPolicy(),
+      policy: () => ({ highPrioritySeverities: this.#settings.highPrioritySeverities, routeFor: (alert) => this.#router.routeFor(alert) }),
       beforeStore: (alert) => this.#router.lookUpDevice(alert),
-      accepted: (envelope) => this.#refreshDirectory(envelope),
+      // A device or group changed in Level: the API's current record replaces the mirror's (404 = deleted).
+      accepted: (envelope) =>
+        void this.#directory.refreshFromWebhook(envelope).catch((error: unknown) => console.error(`level: could not refresh ${envelope.data.id}: ${(error as Error).message}`)),
     });
     this.#receiver = new Receiver({
       instanceId: this.instanceId,
@@ -269,7 +271,7 @@ export class Relay {
    * Only a target the relay knows can be paused, so a typo cannot look like a pause that works.
    */
   #pauseTarget(target: string, pausedBy: string): void {
-    if (!this.#knownTargets().has(target)) throw new NotFoundError(`no ilert target named “${target}”`);
+    if (![DEFAULT_TARGET, ...this.#settings.ilertTargets.map((known) => known.name)].includes(target)) throw new NotFoundError(`no ilert target named “${target}”`);
     this.#pauses.pause(target, pausedBy, Date.now());
     this.#forwarder.pause(target);
     this.#announce('forwarding');
@@ -293,10 +295,6 @@ export class Relay {
       .map((target) => ({ target, waiting: waitingFor(facts, target) }))
       .filter((row) => row.waiting > 0)
       .map((row) => ({ ...row, perMinute, drainMs: Math.round((row.waiting / perMinute) * 60_000), rateLimited: this.#forwarder.waitsForRateLimit(row.target) }));
-  }
-
-  #knownTargets(): Set<string> {
-    return new Set([DEFAULT_TARGET, ...this.#settings.ilertTargets.map((target) => target.name)]);
   }
 
   /** The machine woke from sleep: Level may have alerted meanwhile, so reconcile now. */
@@ -347,13 +345,6 @@ export class Relay {
     return named ? { kind: 'events', apiUrl: settings.ilertApiUrl, integrationKey: named.integrationKey } : undefined;
   }
 
-  /** A device or group changed in Level: the API's current record replaces the mirror's (404 = deleted). */
-  #refreshDirectory(envelope: Envelope): void {
-    const type = envelope.event_type;
-    if (!(GROUP_EVENT_TYPES as readonly string[]).includes(type) && !(DEVICE_EVENT_TYPES as readonly string[]).includes(type)) return;
-    this.#directory.refreshFromWebhook(envelope).catch((error: unknown) => console.error(`level: could not refresh ${envelope.data.id}: ${(error as Error).message}`));
-  }
-
   /** Events the relay makes up itself (reconciliation) go through the same ingest as webhooks. */
   #ingestMadeUp(source: 'reconciled' | 'test', path: string, envelope: Envelope, alert: LevelAlert): Promise<WebhookResult> {
     return this.#ingest.parsed(internalDelivery(source, { path, body: Buffer.from(JSON.stringify(envelope)) }), envelope, alert);
@@ -398,10 +389,6 @@ export class Relay {
 
   #syncDirectory(): void {
     if (this.#levelApi()) this.#directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
-  }
-
-  #ingestPolicy(): IngestPolicy {
-    return { highPrioritySeverities: this.#settings.highPrioritySeverities, routeFor: (alert) => this.#router.routeFor(alert) };
   }
 
   #pruning: Promise<{ deliveries: number; jobs: number }> | undefined;
