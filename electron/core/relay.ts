@@ -189,6 +189,7 @@ export class Relay {
       pollMs: this.#tuning.testPollMs,
     });
     this.#store.changes.on('change', (change) => this.events.emit('change', change));
+    // The dashboard and tray learn at once that writes fail: no row change would tell them.
     this.#store.health.on('change', () => this.#announce('store-health'));
     const subscribe = (listener: (change: RelayChange) => void) => {
       this.events.on('change', listener);

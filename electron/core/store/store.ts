@@ -125,7 +125,6 @@ export class Store {
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
     this.health = new StoreHealth(options.failureHoldMs);
-    // The dashboard and tray learn at once that writes fail: no row change would tell them.
   }
 
   /** Reports a commit's outcome; while writes fail, a tiny probe write finds out when they work again. */
