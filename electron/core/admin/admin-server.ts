@@ -68,7 +68,6 @@ export interface AdminServerOptions {
   /** More names the door answers to besides IP addresses, localhost and this machine's name. */
   hostNames?: readonly string[];
   tls?: TlsMaterial;
-  failureLimiter?: FailureLimiter;
 }
 
 interface Stream {
@@ -89,7 +88,7 @@ export class AdminServer implements AdminDoor {
   readonly fingerprint256: string | undefined;
   readonly #options: AdminServerOptions;
   readonly #owner: OwnerToken;
-  readonly #limiter: FailureLimiter;
+  readonly #limiter = new FailureLimiter();
   readonly #streams = new Set<Stream>();
   readonly #host: string;
   readonly #scheme: 'http' | 'https';
@@ -103,7 +102,6 @@ export class AdminServer implements AdminDoor {
     this.#scheme = options.tls ? 'https' : 'http';
     this.fingerprint256 = options.tls?.fingerprint256;
     this.#owner = options.ownerToken ?? new OwnerToken(undefined);
-    this.#limiter = options.failureLimiter ?? new FailureLimiter();
     const listener = (request: http.IncomingMessage, response: http.ServerResponse) => {
       this.#handle(request, response).catch((error: unknown) => {
         console.error(`admin: ${(error as Error).message}`);
