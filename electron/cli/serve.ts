@@ -14,7 +14,7 @@ import type { Relay, RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
 import { SettingsError } from '../core/settings.ts';
-import { DataDirInUseError } from '../core/data-dir-lock.ts';
+import { DataDirInUseError } from '../core/store/data-dir-lock.ts';
 import { describeStoreError, sqliteCode } from '../core/store/database.ts';
 
 function fail(message: string): never {
@@ -35,12 +35,7 @@ function tuningFromEnvironment(env: NodeJS.ProcessEnv): RelayTuning {
     const value = Number(env[name]);
     return Number.isFinite(value) && value >= 100 ? value : undefined;
   };
-  const tuning: RelayTuning = {};
-  const ilertPollMs = ms('RELAY_ILERT_POLL_MS');
-  const reconcileIntervalMs = ms('RELAY_RECONCILE_MS');
-  if (ilertPollMs) tuning.ilertPollMs = ilertPollMs;
-  if (reconcileIntervalMs) tuning.reconcileIntervalMs = reconcileIntervalMs;
-  return tuning;
+  return { ilertPollMs: ms('RELAY_ILERT_POLL_MS'), reconcileIntervalMs: ms('RELAY_RECONCILE_MS') };
 }
 
 async function main(): Promise<void> {

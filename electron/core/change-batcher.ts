@@ -1,6 +1,6 @@
 import type { PushedEvent } from '../../shared/contract.ts';
 import type { AppEvent } from './app-events.ts';
-import type { StoreChange } from './store/store.ts';
+import type { StoreChange } from './store/database.ts';
 
 /** Everything the relay announces, one at a time: the store's writes and the app's other changes. */
 export type RelayChange = StoreChange | AppEvent;

@@ -22,23 +22,18 @@ export interface HeartbeatOptions {
   intervalMs?: number;
 }
 
-export class Heartbeat {
+export class Heartbeat extends Periodic {
   readonly state: HeartbeatState = {};
-  readonly #options: Required<HeartbeatOptions>;
-  readonly #periodic: Periodic;
+  readonly #options: HeartbeatOptions;
   #inFlight: Promise<void> | undefined;
 
   constructor(options: HeartbeatOptions) {
-    this.#options = { intervalMs: HEARTBEAT_INTERVAL_MS, ...options };
-    this.#periodic = new Periodic(() => this.tick(), this.#options.intervalMs);
+    super(() => this.tick(), options.intervalMs ?? HEARTBEAT_INTERVAL_MS);
+    this.#options = options;
   }
 
-  start(): void {
-    this.#periodic.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.#periodic.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     await this.#inFlight;
   }
 

@@ -3,25 +3,24 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
 import { BODY_LIMIT_BYTES, Receiver, WEBHOOK_PATH, type ReceiverLimits } from './receiver/receiver.ts';
-import { IngestPipeline, type IngestPolicy, type WebhookResult } from './ingest/pipeline.ts';
-import type { RejectionLimits } from './store/rejections.ts';
+import { IngestPipeline, type WebhookResult } from './ingest/pipeline.ts';
 import { AUTOMATION_PATH } from './ingest/automation.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
-import { Store, type StoreFacts } from './store/store.ts';
+import { Store, type StoreFacts, type StoreOptions } from './store/store.ts';
 import { internalDelivery } from './store/inbound-delivery.ts';
 import { Team, type TeamDoor } from './store/team.ts';
 import { TargetPauses } from './store/target-pauses.ts';
 import { LevelApi } from './level/level-api.ts';
 import { sign } from './level/signature.ts';
-import { LevelDirectory } from './level/directory.ts';
-import { GROUP_EVENT_TYPES, DEVICE_EVENT_TYPES, type Envelope, type LevelAlert } from './level/envelope.ts';
+import { LevelDirectory } from './routing/directory.ts';
+import type { Envelope, LevelAlert } from './level/envelope.ts';
 import { Router, DEFAULT_TARGET } from './routing/router.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
 import { IlertApi } from './ilert/ilert-api.ts';
-import { IlertStateSync } from './ilert/state-sync.ts';
+import { IlertStateSync } from './reconcile/ilert-state-sync.ts';
 import { IntegrationTestRunner } from './setup/integration-test.ts';
 import { SetupService } from './setup/setup-service.ts';
 import { diagnose, ilertSummary } from './diagnosis.ts';
@@ -30,7 +29,7 @@ import type { AppTopic } from './app-events.ts';
 import { ChangeBatcher, type RelayChange } from './change-batcher.ts';
 import { AlertWatcher } from './desktop/alert-watcher.ts';
 import type { DesktopEvent } from './desktop/notifications.ts';
-import type { DeliveryFilter, Handlers, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
+import type { Handlers, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
 import { createHandlers, NotFoundError, ReplayRefusedError, type AdminDoor, type RelayParts } from './api/handlers.ts';
 import type { SettingsService } from './settings-service.ts';
 import { forTests } from './testing-seam.ts';
@@ -41,24 +40,20 @@ const STATUS_CACHE_MS = 1000;
 const ALERT_SOURCE_CHECK_INTERVAL_MS = 60 * 60_000;
 
 /** Knobs for tests and benchmarks; users configure the relay through Settings. */
-export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'rateLimitPauseMs' | 'requestTimeoutMs' | 'maxInFlight' | 'clock' | 'storeRetryMs'> & {
-  busyTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  ilertPollMs?: number;
-  reconcileIntervalMs?: number;
-  /** The integration test's wait per hop, and how often it polls ilert. */
-  testHopTimeoutMs?: number;
-  testPollMs?: number;
-  /** ilert's per-user-key request window (tests shorten it). */
-  ilertApiWindowMs?: number;
-  receiverLimits?: Partial<ReceiverLimits>;
-  rejectionLimits?: Partial<RejectionLimits>;
-  /** How long a failed commit keeps the relay unhealthy, and how often a failing store tries to write. */
-  storeFailureHoldMs?: number;
-  storeProbeIntervalMs?: number;
-  /** How long store changes are gathered before one `changes` event carries them all. */
-  changeBatchMs?: number;
-};
+export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'rateLimitPauseMs' | 'requestTimeoutMs' | 'maxInFlight' | 'clock' | 'storeRetryMs'> &
+  StoreOptions & {
+    heartbeatIntervalMs?: number;
+    ilertPollMs?: number;
+    reconcileIntervalMs?: number;
+    /** The integration test's wait per hop, and how often it polls ilert. */
+    testHopTimeoutMs?: number;
+    testPollMs?: number;
+    /** ilert's per-user-key request window (tests shorten it). */
+    ilertApiWindowMs?: number;
+    receiverLimits?: Partial<ReceiverLimits>;
+    /** How long store changes are gathered before one `changes` event carries them all. */
+    changeBatchMs?: number;
+  };
 
 /**
  * The relay's one event stream. `changes`: what changed, batched (at most every ~300 ms, so a
@@ -117,12 +112,7 @@ export class Relay {
   constructor(options: RelayOptions) {
     this.#settings = options.settings;
     this.#tuning = options.tuning ?? {};
-    this.#store = new Store(options.dataDir, {
-      busyTimeoutMs: this.#tuning.busyTimeoutMs,
-      failureHoldMs: this.#tuning.storeFailureHoldMs,
-      probeIntervalMs: this.#tuning.storeProbeIntervalMs,
-      rejectionLimits: this.#tuning.rejectionLimits,
-    });
+    this.#store = new Store(options.dataDir, this.#tuning);
     this.#outbox = new Outbox(this.#store);
     this.#read = new ReadModels(this.#store);
     this.#team = new Team(this.#store);
@@ -145,9 +135,11 @@ export class Relay {
         previous: this.#settings.levelWebhookSecretPrevious,
         automation: this.#settings.levelAutomationSecret,
       }),
-      policy: () => this.#ingestPolicy(),
+      policy: () => ({ highPrioritySeverities: this.#settings.highPrioritySeverities, routeFor: (alert) => this.#router.routeFor(alert) }),
       beforeStore: (alert) => this.#router.lookUpDevice(alert),
-      accepted: (envelope) => this.#refreshDirectory(envelope),
+      // A device or group changed in Level: the API's current record replaces the mirror's (404 = deleted).
+      accepted: (envelope) =>
+        void this.#directory.refreshFromWebhook(envelope).catch((error: unknown) => console.error(`level: could not refresh ${envelope.data.id}: ${(error as Error).message}`)),
     });
     this.#receiver = new Receiver({
       instanceId: this.instanceId,
@@ -197,6 +189,7 @@ export class Relay {
       pollMs: this.#tuning.testPollMs,
     });
     this.#store.changes.on('change', (change) => this.events.emit('change', change));
+    // The dashboard and tray learn at once that writes fail: no row change would tell them.
     this.#store.health.on('change', () => this.#announce('store-health'));
     const subscribe = (listener: (change: RelayChange) => void) => {
       this.events.on('change', listener);
@@ -264,8 +257,6 @@ export class Relay {
       acceptAlert: (levelAlertId, acceptedBy) => this.acceptAlert(levelAlertId, acceptedBy),
       rerunDelivery: (id) => this.#rerunDelivery(id),
       replayDelivery: (id, body) => this.#replayDelivery(id, body),
-      rerunJob: (id) => this.#rerunJob(id),
-      retryFailed: (filter) => this.#retryFailed(filter),
       pauseTarget: (target, pausedBy) => this.#pauseTarget(target, pausedBy),
       resumeTarget: (target) => this.#resumeTarget(target),
     } satisfies RelayParts & Record<string, unknown>;
@@ -281,7 +272,7 @@ export class Relay {
    * Only a target the relay knows can be paused, so a typo cannot look like a pause that works.
    */
   #pauseTarget(target: string, pausedBy: string): void {
-    if (!this.#knownTargets().has(target)) throw new NotFoundError(`no ilert target named “${target}”`);
+    if (![DEFAULT_TARGET, ...this.#settings.ilertTargets.map((known) => known.name)].includes(target)) throw new NotFoundError(`no ilert target named “${target}”`);
     this.#pauses.pause(target, pausedBy, Date.now());
     this.#forwarder.pause(target);
     this.#announce('forwarding');
@@ -305,10 +296,6 @@ export class Relay {
       .map((target) => ({ target, waiting: waitingFor(facts, target) }))
       .filter((row) => row.waiting > 0)
       .map((row) => ({ ...row, perMinute, drainMs: Math.round((row.waiting / perMinute) * 60_000), rateLimited: this.#forwarder.waitsForRateLimit(row.target) }));
-  }
-
-  #knownTargets(): Set<string> {
-    return new Set([DEFAULT_TARGET, ...this.#settings.ilertTargets.map((target) => target.name)]);
   }
 
   /** The machine woke from sleep: Level may have alerted meanwhile, so reconcile now. */
@@ -359,13 +346,6 @@ export class Relay {
     return named ? { kind: 'events', apiUrl: settings.ilertApiUrl, integrationKey: named.integrationKey } : undefined;
   }
 
-  /** A device or group changed in Level: the API's current record replaces the mirror's (404 = deleted). */
-  #refreshDirectory(envelope: Envelope): void {
-    const type = envelope.event_type;
-    if (!(GROUP_EVENT_TYPES as readonly string[]).includes(type) && !(DEVICE_EVENT_TYPES as readonly string[]).includes(type)) return;
-    this.#directory.refreshFromWebhook(envelope).catch((error: unknown) => console.error(`level: could not refresh ${envelope.data.id}: ${(error as Error).message}`));
-  }
-
   /** Events the relay makes up itself (reconciliation) go through the same ingest as webhooks. */
   #ingestMadeUp(source: 'reconciled' | 'test', path: string, envelope: Envelope, alert: LevelAlert): Promise<WebhookResult> {
     return this.#ingest.parsed(internalDelivery(source, { path, body: Buffer.from(JSON.stringify(envelope)) }), envelope, alert);
@@ -410,10 +390,6 @@ export class Relay {
 
   #syncDirectory(): void {
     if (this.#levelApi()) this.#directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
-  }
-
-  #ingestPolicy(): IngestPolicy {
-    return { highPrioritySeverities: this.#settings.highPrioritySeverities, routeFor: (alert) => this.#router.routeFor(alert) };
   }
 
   #pruning: Promise<{ deliveries: number; jobs: number }> | undefined;
@@ -597,41 +573,7 @@ export class Relay {
     const delivery = internalDelivery('replay', { path: WEBHOOK_PATH, headers: { 'content-type': 'application/json' }, body, rerunOf: deliveryId });
     return this.#ingest.webhook(delivery, signature);
   }
-
-  /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */
-  #rerunJob(jobId: number): void {
-    if (!this.#outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
-  }
-
-  /**
-   * Retries the failed jobs (those of the delivery log's `filter`, at most 10,000, or all). In bulk
-   * nobody confirms each one, so the ALERT of an alert that is over is left alone: it would open
-   * the alert again in ilert.
-   */
-  #retryFailed(filter?: DeliveryFilter): { count: number; skipped: number } {
-    const ids = filter ? this.#failedJobsMatching(filter) : this.#outbox.failedJobIds();
-    let count = 0;
-    let skipped = 0;
-    for (const id of ids) {
-      if (this.#outbox.resolvedAlertOf(id)) skipped++;
-      else if (this.#outbox.rerun(id, Date.now())) count++;
-    }
-    return { count, skipped };
-  }
-
-  #failedJobsMatching(filter: DeliveryFilter): number[] {
-    const ids: number[] = [];
-    for (let offset = 0; offset < BULK_RETRY_LIMIT; offset += 500) {
-      const page = this.#read.listDeliveries({ ...filter, statuses: ['failed'] }, { offset, limit: 500 });
-      for (const row of page.rows) if (row.job?.status === 'failed') ids.push(row.job.id);
-      if (page.rows.length < 500) break;
-    }
-    return ids;
-  }
 }
-
-/** Bulk retry by the delivery log's filter looks at this many failed deliveries at most. */
-const BULK_RETRY_LIMIT = 10_000;
 
 /** Events waiting to go to one target, from the kept counters. */
 function waitingFor(facts: StoreFacts, target: string): number {

@@ -45,7 +45,6 @@ export const ilertTargetSchema = z.object({
     .refine((name) => name !== 'default', '"default" is the main integration key; choose another name'),
   integrationKey,
 });
-export type IlertTarget = z.output<typeof ilertTargetSchema>;
 
 export const settingsSchema = z.object({
   host: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),

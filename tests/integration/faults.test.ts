@@ -19,7 +19,7 @@ import { waitForEvent } from '../helpers/wait.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import { checkReachability } from '../../electron/core/setup/reachability.ts';
 import { Store } from '../../electron/core/store/store.ts';
-import { DataDirInUseError } from '../../electron/core/data-dir-lock.ts';
+import { DataDirInUseError } from '../../electron/core/store/data-dir-lock.ts';
 import { IngestPipeline } from '../../electron/core/ingest/pipeline.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { inspect } from '../helpers/inspect.ts';
@@ -90,7 +90,7 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
   const key = 'il1hbt-locked';
   const relay = await startRelay(
     { ilertHeartbeatUrl: `${ilert.url}/api/pings/${key}` },
-    { ...FAST_TUNING, busyTimeoutMs: 400, heartbeatIntervalMs: 1_000_000, storeFailureHoldMs: 0, storeProbeIntervalMs: 50 },
+    { ...FAST_TUNING, busyTimeoutMs: 400, heartbeatIntervalMs: 1_000_000, failureHoldMs: 0, probeIntervalMs: 50 },
   );
   const sender = new LevelSender({ url: relay.url, secret: SECRET });
   try {
@@ -176,7 +176,7 @@ test('a tmpfs that is too small: 503 (never a false 202), the heartbeat stops an
   const key = 'il1hbt-full';
   const relay = await startRelay(
     { ilertHeartbeatUrl: `${ilert.url}/api/pings/${key}` },
-    { ...FAST_TUNING, heartbeatIntervalMs: 1_000_000, storeFailureHoldMs: 0, storeProbeIntervalMs: 50 },
+    { ...FAST_TUNING, heartbeatIntervalMs: 1_000_000, failureHoldMs: 0, probeIntervalMs: 50 },
     path.join(volume.dir, 'data'),
   );
   const filler = path.join(volume.dir, 'filler');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateLimiter } from '../../electron/core/forwarder/rate-limiter.ts';
+import { RateLimiter } from '../../electron/core/http/rate-limiter.ts';
 import { retryDelay, DEFAULT_BACKOFF } from '../../electron/core/forwarder/backoff.ts';
 import http from 'node:http';
 import { once } from 'node:events';

@@ -68,7 +68,6 @@ export interface AdminServerOptions {
   /** More names the door answers to besides IP addresses, localhost and this machine's name. */
   hostNames?: readonly string[];
   tls?: TlsMaterial;
-  failureLimiter?: FailureLimiter;
 }
 
 interface Stream {
@@ -89,7 +88,7 @@ export class AdminServer implements AdminDoor {
   readonly fingerprint256: string | undefined;
   readonly #options: AdminServerOptions;
   readonly #owner: OwnerToken;
-  readonly #limiter: FailureLimiter;
+  readonly #limiter = new FailureLimiter();
   readonly #streams = new Set<Stream>();
   readonly #host: string;
   readonly #scheme: 'http' | 'https';
@@ -103,7 +102,6 @@ export class AdminServer implements AdminDoor {
     this.#scheme = options.tls ? 'https' : 'http';
     this.fingerprint256 = options.tls?.fingerprint256;
     this.#owner = options.ownerToken ?? new OwnerToken(undefined);
-    this.#limiter = options.failureLimiter ?? new FailureLimiter();
     const listener = (request: http.IncomingMessage, response: http.ServerResponse) => {
       this.#handle(request, response).catch((error: unknown) => {
         console.error(`admin: ${(error as Error).message}`);
@@ -222,14 +220,11 @@ export class AdminServer implements AdminDoor {
   }
 
   #json(response: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
-    const text = JSON.stringify(body);
-    response.writeHead(status, {
-      ...SECURITY_HEADERS,
-      'content-type': 'application/json; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-length': Buffer.byteLength(text),
-      ...headers,
-    });
+    this.#send(response, status, 'application/json; charset=utf-8', JSON.stringify(body), headers);
+  }
+
+  #send(response: http.ServerResponse, status: number, contentType: string, text: string, headers: http.OutgoingHttpHeaders): void {
+    response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': contentType, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers });
     response.end(text);
   }
 
@@ -237,17 +232,8 @@ export class AdminServer implements AdminDoor {
     const text =
       `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Level → ilert Relay</title>` +
       `<body style="font-family:system-ui;max-width:40em;margin:4em auto;padding:0 1em;line-height:1.5"><h1>${title}</h1>${body}</body></html>`;
-    response.writeHead(status, {
-      ...SECURITY_HEADERS,
-      'content-security-policy': PAGE_CSP,
-      // Chrome sends `Origin: null` with a form posted from a no-referrer page, which the Origin check would refuse.
-      'referrer-policy': 'same-origin',
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-length': Buffer.byteLength(text),
-      ...headers,
-    });
-    response.end(text);
+    // Chrome sends `Origin: null` with a form posted from a no-referrer page, which the Origin check would refuse.
+    this.#send(response, status, 'text/html; charset=utf-8', text, { 'content-security-policy': PAGE_CSP, 'referrer-policy': 'same-origin', ...headers });
   }
 
   /** The page for a missing, stale or revoked token, whether a tab reloads or an old link is opened fresh. */
@@ -442,10 +428,7 @@ export class AdminServer implements AdminDoor {
     fs.readFile(file, (error, content) => {
       if (error) {
         if (pathname === '/' || pathname === '/index.html') {
-          const text = 'The dashboard is not built yet: run `npm run build`, then reload.';
-          response.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' });
-          response.end(text);
-          return;
+          return this.#send(response, 503, 'text/plain; charset=utf-8', 'The dashboard is not built yet: run `npm run build`, then reload.', {});
         }
         return this.#json(response, 404, { error: { code: 'not_found', message: 'not found' } });
       }

@@ -12,7 +12,7 @@ import {
   type SettingsView,
 } from '../../../shared/contract.ts';
 import type { LevelApi } from '../level/level-api.ts';
-import type { LevelDirectory } from '../level/directory.ts';
+import type { LevelDirectory } from '../routing/directory.ts';
 import type { WebhookResult } from '../ingest/pipeline.ts';
 import type { Reconciler } from '../reconcile/reconciler.ts';
 import type { SetupService } from '../setup/setup-service.ts';
@@ -56,8 +56,6 @@ export interface RelayParts {
   acceptAlert(levelAlertId: string, acceptedBy: string): number;
   rerunDelivery(deliveryId: number): Promise<WebhookResult>;
   replayDelivery(deliveryId: number, body: Buffer): Promise<WebhookResult>;
-  rerunJob(jobId: number): void;
-  retryFailed(filter?: DeliveryFilter): { count: number; skipped: number };
   pauseTarget(target: string, pausedBy: string): void;
   resumeTarget(target: string): boolean;
 }
@@ -125,6 +123,35 @@ function resolveToFollow(relay: RelayParts, jobId: number, thenResolve: boolean)
   return resolve.id;
 }
 
+/**
+ * Retries the failed jobs (those of the delivery log's `filter`, at most 10,000, or all). In bulk
+ * nobody confirms each one, so the ALERT of an alert that is over is left alone: it would open
+ * the alert again in ilert.
+ */
+function retryFailed(relay: RelayParts, filter?: DeliveryFilter): { count: number; skipped: number } {
+  const ids = filter ? failedJobsMatching(relay, filter) : relay.outbox.failedJobIds();
+  let count = 0;
+  let skipped = 0;
+  for (const id of ids) {
+    if (relay.outbox.resolvedAlertOf(id)) skipped++;
+    else if (relay.outbox.rerun(id, Date.now())) count++;
+  }
+  return { count, skipped };
+}
+
+/** Bulk retry by the delivery log's filter looks at this many failed deliveries at most. */
+const BULK_RETRY_LIMIT = 10_000;
+
+function failedJobsMatching(relay: RelayParts, filter: DeliveryFilter): number[] {
+  const ids: number[] = [];
+  for (let offset = 0; offset < BULK_RETRY_LIMIT; offset += 500) {
+    const page = relay.read.listDeliveries({ ...filter, statuses: ['failed'] }, { offset, limit: 500 });
+    for (const row of page.rows) if (row.job?.status === 'failed') ids.push(row.job.id);
+    if (page.rows.length < 500) break;
+  }
+  return ids;
+}
+
 const NO_DOOR = 'the admin door is not open to a team here: run the relay headless with RELAY_ADMIN_HOST set (see "For a team" in the README)';
 
 /** The contract's methods, implemented on the relay core's parts; see `Relay.handlers`. */
@@ -134,6 +161,10 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     const current = door();
     if (!current) throw new ActionError(NO_DOOR);
     return current;
+  };
+  /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */
+  const rerun = (jobId: number) => {
+    if (!relay.outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
   };
   return {
     getStatus: () => relay.status(),
@@ -163,14 +194,14 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     },
     rerunJob: ({ id, thenResolve }, caller) => {
       const resolveJobId = resolveToFollow(relay, id, thenResolve === true);
-      relay.rerunJob(id);
+      rerun(id);
       // Queued after the ALERT: per alert the oldest pending job goes first, so ilert sees ALERT, then RESOLVE.
-      if (resolveJobId !== undefined) relay.rerunJob(resolveJobId);
+      if (resolveJobId !== undefined) rerun(resolveJobId);
       audit(caller, 'retry', `retried ilert job ${id}${resolveJobId !== undefined ? ` and its RESOLVE (job ${resolveJobId})` : ''}`);
       return resolveJobId === undefined ? { queued: true as const } : { queued: true as const, resolveJobId };
     },
     retryAllFailed: ({ filter }, caller) => {
-      const { count, skipped } = relay.retryFailed(filter);
+      const { count, skipped } = retryFailed(relay, filter);
       audit(caller, 'retry', `retried ${filter ? 'the failed ilert jobs matching a filter' : 'all failed ilert jobs'} (${count}, ${skipped} of resolved alerts left)`);
       return { count, skipped };
     },

@@ -1,4 +1,4 @@
-import type { PushedEvent } from '../../../shared/contract.ts';
+import type { AlertRow, PushedEvent } from '../../../shared/contract.ts';
 import type { ReadModels } from '../store/read-models.ts';
 import type { DesktopEvent } from './notifications.ts';
 
@@ -19,13 +19,7 @@ export class AlertWatcher {
   }
 
   observe(changes: PushedEvent<'changes'>): DesktopEvent[] {
-    const events: DesktopEvent[] = [];
-    for (const alert of this.#read.alertsByIds(changes.alerts)) {
-      const before = this.#states.get(alert.levelAlertId);
-      this.#states.set(alert.levelAlertId, alert.state);
-      if (alert.state === 'active' && before !== 'active') events.push({ kind: 'alert', alert });
-      if (alert.state === 'resolved' && before === 'active') events.push({ kind: 'resolved', alert });
-    }
+    const events = alertTransitions(this.#states, this.#read.alertsByIds(changes.alerts));
     const failed = this.#read.failedJobs(changes.jobs);
     for (const id of changes.jobs) if (!failed.some((job) => job.id === id)) this.#failedAnnounced.delete(id);
     for (const job of failed) {
@@ -35,4 +29,16 @@ export class AlertWatcher {
     }
     return events;
   }
+}
+
+/** Records each alert's state; an alert that became active, or resolved after being active, is news. */
+export function alertTransitions(states: Map<string, 'active' | 'resolved'>, alerts: readonly AlertRow[]): DesktopEvent[] {
+  const events: DesktopEvent[] = [];
+  for (const alert of alerts) {
+    const before = states.get(alert.levelAlertId);
+    states.set(alert.levelAlertId, alert.state);
+    if (alert.state === 'active' && before !== 'active') events.push({ kind: 'alert', alert });
+    if (alert.state === 'resolved' && before === 'active') events.push({ kind: 'resolved', alert });
+  }
+  return events;
 }

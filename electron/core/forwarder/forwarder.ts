@@ -1,8 +1,9 @@
 import { postEvent, postLevelBody, keyFingerprint, maskUrlKey, REQUEST_TIMEOUT_MS, type EventsResponse } from '../ilert/events-client.ts';
 import type { Outbox, Job, AttemptVerdict, AttemptRecord } from '../store/outbox.ts';
-import type { StoreChange, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import type { StoreChange } from '../store/database.ts';
 import { retryDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import { RateLimiter } from '../http/rate-limiter.ts';
 import { DueQueue } from './due-queue.ts';
 import { systemClock, type Clock } from './clock.ts';
 

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { hideSecrets, maskSecret } from '../secret-mask.ts';
 import { keyFingerprint } from './events-client.ts';
-import { RateLimiter } from '../forwarder/rate-limiter.ts';
+import { RateLimiter } from '../http/rate-limiter.ts';
 import { HttpApiError, JsonClient, type Failure, type HttpErrorKind } from '../http/json-client.ts';
 
 export const API_TIMEOUT_MS = 10_000;

@@ -6,11 +6,9 @@
 import { z } from 'zod';
 import { SEVERITY_LEVELS, type Severity } from '../../../shared/contract.ts';
 import { hideSecrets } from '../secret-mask.ts';
-import { HttpApiError, JsonClient, tries, type Failure, type HttpErrorKind } from '../http/json-client.ts';
+import { HttpApiError, JsonClient, tries, type Failure } from '../http/json-client.ts';
 
 export const DEFAULT_LEVEL_API_URL = 'https://api.level.io/v2';
-
-export type LevelApiErrorKind = HttpErrorKind;
 
 export class LevelApiError extends HttpApiError {
   override readonly name = 'LevelApiError';
@@ -95,16 +93,14 @@ const DEFAULT_RETRY_AFTER_MS = 5_000;
 const opaqueId = z.union([z.string().trim().min(1), z.number().transform(String)]);
 const optionalId = opaqueId.nullish().catch(undefined);
 // One odd field must not sink a whole listing: details that do not fit are dropped, not fatal.
-const text = z
-  .string()
-  .nullish()
-  .catch(undefined)
-  .transform((value) => value ?? undefined);
-const count = z
-  .number()
-  .nullish()
-  .catch(undefined)
-  .transform((value) => value ?? undefined);
+const lenient = <T extends z.ZodType>(schema: T) =>
+  schema
+    .nullish()
+    .catch(undefined)
+    .transform((value) => value ?? undefined);
+const text = lenient(z.string());
+const count = lenient(z.number());
+const flag = lenient(z.boolean());
 
 const itemSchema = z.looseObject({ id: opaqueId });
 
@@ -113,11 +109,7 @@ const groupSchema = z
     id: opaqueId,
     name: text,
     parent_id: optionalId.transform((value) => value ?? null),
-    child_ids: z
-      .array(opaqueId)
-      .nullish()
-      .catch(undefined)
-      .transform((value) => value ?? undefined),
+    child_ids: lenient(z.array(opaqueId)),
     device_count: count,
     descendent_device_count: count,
   })
@@ -132,17 +124,9 @@ const deviceSchema = z
     group_name: text,
     platform: text,
     last_logged_in_user: text,
-    online: z
-      .boolean()
-      .nullish()
-      .catch(undefined)
-      .transform((value) => value ?? undefined),
+    online: flag,
     last_seen_at: text,
-    operating_system: z
-      .looseObject({ full_operating_system: text, major_version: text, minor_version: text, architecture: text })
-      .nullish()
-      .catch(undefined)
-      .transform((value) => value ?? undefined),
+    operating_system: lenient(z.looseObject({ full_operating_system: text, major_version: text, minor_version: text, architecture: text })),
   })
   .transform((device): LevelDevice => device);
 
@@ -167,11 +151,7 @@ const alertSchema = z
       const lower = typeof value === 'string' ? value.trim().toLowerCase() : '';
       return (SEVERITY_LEVELS as readonly string[]).includes(lower) ? (lower as Severity) : undefined;
     }),
-    is_resolved: z
-      .boolean()
-      .nullish()
-      .catch(undefined)
-      .transform((value) => value ?? undefined),
+    is_resolved: flag,
     started_at: text,
     resolved_at: text,
   })

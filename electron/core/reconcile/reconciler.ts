@@ -33,31 +33,27 @@ type Change = Reconciliation['changes'][number];
  * resolved is resolved. Event ids are derived from the alert, so a run repeated, or racing the
  * late webhook, never sends twice (the store's dedup and order rules apply to both).
  */
-export class Reconciler {
+export class Reconciler extends Periodic {
   readonly #options: ReconcilerOptions;
   readonly #intervalMs: number;
-  readonly #periodic: Periodic;
   readonly #log: Reconciliations;
   #lastTickAt: number | undefined;
   #running: Promise<Reconciliation> | undefined;
 
   constructor(options: ReconcilerOptions) {
+    const intervalMs = options.intervalMs ?? RECONCILE_INTERVAL_MS;
+    super(() => this.#tick(), intervalMs);
+    this.#intervalMs = intervalMs;
     this.#options = options;
-    this.#intervalMs = options.intervalMs ?? RECONCILE_INTERVAL_MS;
-    this.#periodic = new Periodic(() => this.#tick(), this.#intervalMs);
     this.#log = new Reconciliations(options.store);
   }
 
-  /** Runs now, then on every interval; a tick that comes far too late means the machine slept. */
-  start(): void {
-    this.#periodic.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.#periodic.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     await this.#running?.catch(() => undefined);
   }
 
+  /** Runs at start, then on every interval; a tick that comes far too late means the machine slept. */
   #tick(): Promise<void> {
     const now = Date.now();
     const trigger = this.#lastTickAt === undefined ? 'start' : now - this.#lastTickAt > this.#intervalMs * 2 ? 'wake' : 'schedule';

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { AlertRow, PushedEvent } from '../../../shared/contract.ts';
 import type { DesktopEvent } from '../desktop/notifications.ts';
 import type { TrayState } from '../desktop/tray-state.ts';
+import { alertTransitions } from '../desktop/alert-watcher.ts';
 import { SEVERITY_LEVELS, type Severity } from '../../../shared/contract.ts';
 import type { SecretCodec } from '../settings-file.ts';
 import type { Pin } from './remote-relay.ts';
@@ -110,14 +111,6 @@ export class RemoteAlertWatcher {
   observe(changes: PushedEvent<'changes'>, rows: readonly AlertRow[]): DesktopEvent[] {
     const everything = changes.setup === true && changes.alerts.length === 0;
     const changed = new Set(changes.alerts);
-    const events: DesktopEvent[] = [];
-    for (const alert of rows) {
-      if (!everything && !changed.has(alert.levelAlertId)) continue;
-      const before = this.#states.get(alert.levelAlertId);
-      this.#states.set(alert.levelAlertId, alert.state);
-      if (alert.state === 'active' && before !== 'active') events.push({ kind: 'alert', alert });
-      if (alert.state === 'resolved' && before === 'active') events.push({ kind: 'resolved', alert });
-    }
-    return events;
+    return alertTransitions(this.#states, everything ? rows : rows.filter((alert) => changed.has(alert.levelAlertId)));
   }
 }

@@ -2,7 +2,7 @@ import { severityRank, type RoutingView } from '../../../shared/contract.ts';
 import type { Enrichment } from '../ilert/event-mapping.ts';
 import type { LevelAlert } from '../level/envelope.ts';
 import { operatingSystemName } from '../level/level-api.ts';
-import type { LevelDirectory } from '../level/directory.ts';
+import type { LevelDirectory } from './directory.ts';
 import type { Settings } from '../settings.ts';
 import type { Store } from '../store/store.ts';
 import { GroupRoutes, type GroupRoute } from '../store/group-routes.ts';

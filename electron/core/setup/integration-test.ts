@@ -68,8 +68,6 @@ export interface IntegrationTestOptions {
   /** Stores a made-up event through the webhook pipeline (the resolve of an abandoned test alert). */
   ingest: (envelope: Envelope, alert: LevelAlert) => Promise<WebhookResult>;
   hopTimeoutMs?: number;
-  /** How long "wait for Level" waits for the alert, and then for its resolve. */
-  levelWaitMs?: number;
   pollMs?: number;
 }
 
@@ -216,7 +214,8 @@ export class IntegrationTestRunner {
 
   async #run(test: IntegrationTest, signal: AbortSignal): Promise<void> {
     const hopTimeout = this.#options.hopTimeoutMs ?? 60_000;
-    const levelWait = this.#options.levelWaitMs ?? 30 * 60_000;
+    // How long "wait for Level" waits for the alert, and then for its resolve.
+    const levelWait = 30 * 60_000;
     let levelAlertId: string;
 
     if (test.mode === 'synthetic') {

@@ -3,7 +3,7 @@ import { summaryFor, type IlertEventBody } from '../ilert/event-mapping.ts';
 import type { Severity } from '../../../shared/contract.ts';
 import type { Statements } from './database.ts';
 import type { InboundDelivery } from './inbound-delivery.ts';
-import type { JobStatus, StoreChange } from './store.ts';
+import type { JobStatus, StoreChange } from './database.ts';
 
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
 

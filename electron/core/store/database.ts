@@ -3,6 +3,22 @@ import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { MIGRATIONS } from './schema.ts';
 
+export type JobStatus = 'queued' | 'in_flight' | 'delivered' | 'failed' | 'skipped';
+
+/** Everything the dashboard needs to refresh after a write; batched before it reaches a UI. */
+export type StoreChange =
+  | { kind: 'delivery'; id: number }
+  /**
+   * `schedule` comes with every job that becomes queued from outside the forwarder (ingest, re-run,
+   * accept): when it may go, relative to now, and its backlog order.
+   */
+  | { kind: 'job'; id: number; alertKey: string; target: string; status: JobStatus; schedule?: { priorityAt: number; delayMs: number } }
+  | { kind: 'alert'; levelAlertId: string }
+  /** The device and group mirror, the routing table, or the list of reconciliations changed. */
+  | { kind: 'mirror' }
+  | { kind: 'routing' }
+  | { kind: 'reconciliation' };
+
 export const DATABASE_FILE = 'relay.sqlite';
 /** A safety net only: the store checkpoints on a timer long before the WAL gets this big (~40 MB). */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;

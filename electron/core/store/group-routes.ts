@@ -1,5 +1,5 @@
 import type { Severity } from '../../../shared/contract.ts';
-import type { Store } from './store.ts';
+import { Repository } from './store.ts';
 
 /** Where alerts from a Level group (and the groups under it) go. */
 export interface GroupRoute {
@@ -9,15 +9,9 @@ export interface GroupRoute {
 }
 
 /** The routing table: Level group → ilert target, as the Routing tab sets it. */
-export class GroupRoutes {
-  readonly #store: Store;
-
-  constructor(store: Store) {
-    this.#store = store;
-  }
-
+export class GroupRoutes extends Repository {
   all(): Map<string, GroupRoute> {
-    const rows = this.#store.sql.get('SELECT group_id, target, routing_key, min_severity FROM group_routes').all() as {
+    const rows = this.store.sql.get('SELECT group_id, target, routing_key, min_severity FROM group_routes').all() as {
       group_id: string;
       target: string;
       routing_key: string | null;
@@ -28,18 +22,18 @@ export class GroupRoutes {
 
   /** Sets the group's route, or removes it (null). */
   set(groupId: string, route: GroupRoute | null, now: number): void {
-    this.#store.transaction(() => {
+    this.store.transaction(() => {
       if (route) {
-        this.#store.sql
+        this.store.sql
           .get(
             `INSERT INTO group_routes (group_id, target, routing_key, min_severity, updated_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT(group_id) DO UPDATE SET target = excluded.target, routing_key = excluded.routing_key, min_severity = excluded.min_severity, updated_at = excluded.updated_at`,
           )
           .run(groupId, route.target, route.routingKey?.trim() || null, route.minSeverity ?? null, now);
       } else {
-        this.#store.sql.get('DELETE FROM group_routes WHERE group_id = ?').run(groupId);
+        this.store.sql.get('DELETE FROM group_routes WHERE group_id = ?').run(groupId);
       }
-      this.#store.collect({ kind: 'routing' });
+      this.store.collect({ kind: 'routing' });
     });
   }
 }

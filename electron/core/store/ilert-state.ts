@@ -1,4 +1,4 @@
-import type { Store } from './store.ts';
+import { Repository } from './store.ts';
 
 /** An alert ilert may hold: its ALERT was delivered, and it is not known to be over in both places. */
 export interface AlertIlertMayHold {
@@ -20,15 +20,9 @@ export interface IlertStateRead {
 }
 
 /** ilert's view of the relay's alerts, as the state sync reads it back: the SQL behind IlertStateSync. */
-export class IlertStateRepository {
-  readonly #store: Store;
-
-  constructor(store: Store) {
-    this.#store = store;
-  }
-
+export class IlertStateRepository extends Repository {
   alertsIlertMayHold(): AlertIlertMayHold[] {
-    const rows = this.#store.sql
+    const rows = this.store.sql
       .get(
         `SELECT a.level_alert_id, a.alert_key, a.ilert_status, a.ilert_accepted_by, a.ilert_alert_id,
            (SELECT max(o.updated_at) FROM outbox o WHERE o.alert_key = a.alert_key AND o.event_type = 'ALERT' AND o.status = 'delivered') AS delivered_at
@@ -49,7 +43,7 @@ export class IlertStateRepository {
 
   /** Records what ilert said; a resolved alert keeps the ilert id it had, so its link still opens it. */
   record(levelAlertId: string, read: IlertStateRead): void {
-    this.#store.sql
+    this.store.sql
       .get(
         `UPDATE alerts SET ilert_status = ?, ilert_accepted_by = ?, ilert_accepted_at = ?, ilert_alert_id = coalesce(?, ilert_alert_id), ilert_checked_at = ?
          WHERE level_alert_id = ?`,

@@ -1,5 +1,6 @@
 import type { IlertEventBody } from '../ilert/event-mapping.ts';
-import type { JobStatus, Store } from './store.ts';
+import { Repository } from './store.ts';
+import type { JobStatus } from './database.ts';
 import { RANK_STEP_MS } from './alert-ledger.ts';
 
 export interface Job {
@@ -44,19 +45,14 @@ interface JobRow {
 const MANUAL_RERUN = 'manual re-run';
 
 /** The forwarder's view of the outbox: which jobs are due, and what became of each attempt. */
-export class Outbox {
-  readonly #store: Store;
-  constructor(store: Store) {
-    this.#store = store;
-  }
-
+export class Outbox extends Repository {
   /**
    * After a crash, work that was in flight has an unknown outcome: send it again (ilert's
    * alertKey makes a repeat harmless) and remember that ilert may already have it.
    */
   recoverInFlight(now: number): number {
-    return this.#store.transaction(() => {
-      const result = this.#store.sql
+    return this.store.transaction(() => {
+      const result = this.store.sql
         .get(
           `UPDATE outbox SET status = 'queued', maybe_delivered = 1, next_attempt_at = ?, updated_at = ?,
              last_error = 'outcome unknown: the relay stopped during the request'
@@ -69,7 +65,7 @@ export class Outbox {
 
   /** Every job still waiting or on the wire, for the forwarder's in-memory queue (read once on start). */
   pendingJobs(): { id: number; alertKey: string; target: string; status: 'queued' | 'in_flight'; priorityAt: number; nextAttemptAt: number }[] {
-    const rows = this.#store.sql
+    const rows = this.store.sql
       .get(
         `SELECT id, alert_key, target, status, created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox INDEXED BY outbox_waiting_since
          WHERE status IN ('queued', 'in_flight')`,
@@ -87,7 +83,7 @@ export class Outbox {
 
   /** One waiting job by id (for a change announced without its schedule). */
   pendingJob(id: number): { priorityAt: number; nextAttemptAt: number } | undefined {
-    const row = this.#store.sql.get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox WHERE id = ? AND status = 'queued'`).get(id) as
+    const row = this.store.sql.get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox WHERE id = ? AND status = 'queued'`).get(id) as
       { priority_at: number; next_attempt_at: number } | undefined;
     return row ? { priorityAt: row.priority_at, nextAttemptAt: row.next_attempt_at } : undefined;
   }
@@ -98,8 +94,8 @@ export class Outbox {
    */
   claim(ids: readonly number[], now: number): Job[] {
     if (ids.length === 0) return [];
-    return this.#store.transaction(() => {
-      const mark = this.#store.sql.get(
+    return this.store.transaction(() => {
+      const mark = this.store.sql.get(
         `UPDATE outbox SET status = 'in_flight', updated_at = ? WHERE id = ? AND status = 'queued'
          RETURNING id, alert_key, target, event_type, payload, attempts, first_attempt_at, reason, delivery_id`,
       );
@@ -107,7 +103,7 @@ export class Outbox {
       for (const id of ids) {
         const row = mark.get(now, id) as unknown as JobRow | undefined;
         if (!row) continue;
-        this.#store.collect({ kind: 'job', id: row.id, alertKey: row.alert_key, target: row.target, status: 'in_flight' });
+        this.store.collect({ kind: 'job', id: row.id, alertKey: row.alert_key, target: row.target, status: 'in_flight' });
         jobs.push({
           id: row.id,
           alertKey: row.alert_key,
@@ -130,8 +126,8 @@ export class Outbox {
    */
   requeueOrphans(ids: readonly number[], now: number): number[] {
     if (ids.length === 0) return [];
-    return this.#store.transaction(() => {
-      const requeue = this.#store.sql.get(
+    return this.store.transaction(() => {
+      const requeue = this.store.sql.get(
         `UPDATE outbox SET status = 'queued', maybe_delivered = 1, next_attempt_at = ?, updated_at = ?,
            last_error = 'outcome unknown: the attempt could not be recorded' WHERE id = ? AND status = 'in_flight'
          RETURNING id, alert_key, target`,
@@ -141,21 +137,21 @@ export class Outbox {
         const row = requeue.get(now, now, id) as { id: number; alert_key: string; target: string } | undefined;
         if (!row) continue;
         requeued.push(row.id);
-        this.#store.collect({ kind: 'job', id: row.id, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(row.id) });
+        this.store.collect({ kind: 'job', id: row.id, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(row.id) });
       }
       return requeued;
     });
   }
 
   #scheduleOf(id: number): { priorityAt: number; delayMs: number } {
-    const row = this.#store.sql.get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at FROM outbox WHERE id = ?`).get(id) as { priority_at: number };
+    const row = this.store.sql.get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at FROM outbox WHERE id = ?`).get(id) as { priority_at: number };
     return { priorityAt: row.priority_at, delayMs: 0 };
   }
 
   /** The original Level body of a job's delivery, for pass-through to ilert's Level.io source. */
   levelBodyOf(job: Job): Uint8Array | undefined {
     if (job.deliveryId === null) return undefined;
-    const row = this.#store.sql.get('SELECT body FROM delivery_bodies WHERE delivery_id = ?').get(job.deliveryId) as { body: Uint8Array | null } | undefined;
+    const row = this.store.sql.get('SELECT body FROM delivery_bodies WHERE delivery_id = ?').get(job.deliveryId) as { body: Uint8Array | null } | undefined;
     return row?.body ?? undefined;
   }
 
@@ -167,14 +163,14 @@ export class Outbox {
   /** Records attempts that finished together in one transaction (one fsync for all of them). */
   completeAll(outcomes: readonly { job: Job; attempt: AttemptRecord; verdict: AttemptVerdict }[]): void {
     if (outcomes.length === 0) return;
-    this.#store.transaction(() => {
+    this.store.transaction(() => {
       for (const { job, attempt, verdict } of outcomes) this.#record(job, attempt, verdict);
     });
   }
 
   #record(job: Job, attempt: AttemptRecord, verdict: AttemptVerdict): void {
     {
-      const sql = this.#store.sql;
+      const sql = this.store.sql;
       sql
         .get(
           `INSERT INTO attempts (outbox_id, started_at, latency_ms, url, key_fingerprint, request_body, status_code, error, response_body, manual)
@@ -213,35 +209,35 @@ export class Outbox {
           now,
           job.id,
         );
-      this.#store.collect({ kind: 'job', id: job.id, alertKey: job.alertKey, target: job.target, status });
+      this.store.collect({ kind: 'job', id: job.id, alertKey: job.alertKey, target: job.target, status });
       if (job.eventType === 'ACCEPT' && verdict.kind === 'delivered') {
         const alert = sql.get('UPDATE alerts SET accept_sent_at = ? WHERE alert_key = ? RETURNING level_alert_id').get(now, job.alertKey) as { level_alert_id: string } | undefined;
-        if (alert) this.#store.collect({ kind: 'alert', levelAlertId: alert.level_alert_id });
+        if (alert) this.store.collect({ kind: 'alert', levelAlertId: alert.level_alert_id });
       }
-      if (job.eventType === 'ALERT' && verdict.kind !== 'delivered') this.#store.ledger.settleResolvedBeforeDelivery(job.alertKey, now);
+      if (job.eventType === 'ALERT' && verdict.kind !== 'delivered') this.store.ledger.settleResolvedBeforeDelivery(job.alertKey, now);
     }
   }
 
   /** Sends a job again now, whatever its state; the next attempt is recorded as manual. */
   rerun(jobId: number, now: number): boolean {
-    return this.#store.transaction(() => {
-      const row = this.#store.sql.get(`SELECT alert_key, target, status FROM outbox WHERE id = ?`).get(jobId) as
+    return this.store.transaction(() => {
+      const row = this.store.sql.get(`SELECT alert_key, target, status FROM outbox WHERE id = ?`).get(jobId) as
         { alert_key: string; target: string; status: JobStatus } | undefined;
       if (!row || row.status === 'in_flight') return false;
-      this.#store.sql
+      this.store.sql
         .get(
           `UPDATE outbox SET status = 'queued', reason = '${MANUAL_RERUN}', next_attempt_at = ?, first_attempt_at = NULL, updated_at = ?
            WHERE id = ?`,
         )
         .run(now, now, jobId);
-      this.#store.collect({ kind: 'job', id: jobId, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(jobId) });
+      this.store.collect({ kind: 'job', id: jobId, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(jobId) });
       return true;
     });
   }
 
   /** When the oldest waiting job was queued, through the partial index of waiting jobs: one row, not the backlog. */
   oldestWaitingSince(): number | undefined {
-    const row = this.#store.sql
+    const row = this.store.sql
       .get(`SELECT created_at AS at FROM outbox INDEXED BY outbox_waiting_since WHERE status IN ('queued', 'in_flight') ORDER BY created_at LIMIT 1`)
       .get() as { at: number } | undefined;
     return row?.at;
@@ -249,7 +245,7 @@ export class Outbox {
 
   /** The job is the ALERT of an alert that is over: its name, and the RESOLVE that closed it, if any. */
   resolvedAlertOf(jobId: number): { name: string; resolve: { id: number; status: string } | undefined } | undefined {
-    const sql = this.#store.sql;
+    const sql = this.store.sql;
     const job = sql
       .get(`SELECT o.event_type, o.alert_key, o.target, a.state, a.name, a.level_alert_id FROM outbox o LEFT JOIN alerts a ON a.level_alert_id = o.level_alert_id WHERE o.id = ?`)
       .get(jobId) as { event_type: string; alert_key: string; target: string; state: string | null; name: string | null; level_alert_id: string | null } | undefined;
@@ -261,13 +257,13 @@ export class Outbox {
   }
 
   failedJobIds(): number[] {
-    const rows = this.#store.sql.get(`SELECT id FROM outbox WHERE status = 'failed' ORDER BY id`).all() as { id: number }[];
+    const rows = this.store.sql.get(`SELECT id FROM outbox WHERE status = 'failed' ORDER BY id`).all() as { id: number }[];
     return rows.map((row) => row.id);
   }
 
   /** When recent attempts completed, so a restart does not forget how much of the rate limit is used. */
   recentSendTimes(keyFingerprint: string, since: number): number[] {
-    const rows = this.#store.sql
+    const rows = this.store.sql
       .get(`SELECT started_at + coalesce(latency_ms, 0) AS at FROM attempts WHERE key_fingerprint = ? AND started_at + coalesce(latency_ms, 0) > ?`)
       .all(keyFingerprint, since) as { at: number }[];
     return rows.map((row) => row.at);

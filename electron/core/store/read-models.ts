@@ -12,7 +12,7 @@ import type {
   JobView,
 } from '../../../shared/contract.ts';
 import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
-import type { Store } from './store.ts';
+import { Repository } from './store.ts';
 
 /** A delivery's one status: its own outcome, or for accepted alerts the state of its ilert work. */
 const DELIVERY_STATUS = `CASE
@@ -22,11 +22,13 @@ const DELIVERY_STATUS = `CASE
   WHEN j.status = 'in_flight' THEN 'sending'
   ELSE j.status END`;
 
-const ROW_COLUMNS = `d.id, d.received_at, d.source, d.event_type, d.event_id, d.outcome, d.status_code, d.reason, d.signature,
-  d.alert_name, d.hostname, d.severity, d.level_alert_id, d.path, d.rerun_of, ${DELIVERY_STATUS} AS status,
-  j.id AS job_id, j.event_type AS job_event_type, j.status AS job_status, j.reason AS job_reason, j.attempts AS job_attempts,
+/** An outbox job `j`, as jobSummary reads it. */
+const JOB_COLUMNS = `j.id AS job_id, j.event_type AS job_event_type, j.status AS job_status, j.reason AS job_reason, j.attempts AS job_attempts,
   j.next_attempt_at AS job_next_attempt_at, j.last_status_code AS job_last_status_code, j.last_error AS job_last_error,
-  j.target AS job_target, j.route_reason AS job_route_reason,
+  j.target AS job_target, j.route_reason AS job_route_reason`;
+
+const ROW_COLUMNS = `d.id, d.received_at, d.source, d.event_type, d.event_id, d.outcome, d.status_code, d.reason, d.signature,
+  d.alert_name, d.hostname, d.severity, d.level_alert_id, d.path, d.rerun_of, ${DELIVERY_STATUS} AS status, ${JOB_COLUMNS},
   (SELECT latency_ms FROM attempts WHERE outbox_id = j.id ORDER BY id DESC LIMIT 1) AS job_last_latency_ms,
   (SELECT url FROM attempts WHERE outbox_id = j.id ORDER BY id DESC LIMIT 1) AS job_url`;
 
@@ -44,10 +46,6 @@ function viewStatus(status: unknown, attempts: unknown): JobView['status'] {
   if (status === 'in_flight') return 'sending';
   return String(status) as JobView['status'];
 }
-
-const JOB_COLUMNS = `id AS job_id, event_type AS job_event_type, status AS job_status, reason AS job_reason, attempts AS job_attempts,
-  next_attempt_at AS job_next_attempt_at, last_status_code AS job_last_status_code, last_error AS job_last_error,
-  target AS job_target, route_reason AS job_route_reason`;
 
 function jobSummary(row: Row): JobView | undefined {
   if (row.job_id === null || row.job_id === undefined) return undefined;
@@ -118,18 +116,13 @@ function filterClause(filter: DeliveryFilter): { where: string; params: (string 
 }
 
 /** What the dashboard reads: pages of the delivery log, one delivery in full, the alert board. */
-export class ReadModels {
-  readonly #store: Store;
-  constructor(store: Store) {
-    this.#store = store;
-  }
-
+export class ReadModels extends Repository {
   /**
    * Newest first, as of `anchorId` (the newest id when the user started reading), so that new
    * deliveries do not shift the page the user is looking at.
    */
   listDeliveries(filter: DeliveryFilter, page: { anchorId?: number | undefined; offset: number; limit: number }): DeliveryPage {
-    const sql = this.#store.sql;
+    const sql = this.store.sql;
     const newest = (sql.get('SELECT coalesce(max(id), 0) AS id FROM deliveries').get() as { id: number }).id;
     const anchorId = page.anchorId ?? newest;
     const { where, params } = filterClause(filter);
@@ -144,7 +137,7 @@ export class ReadModels {
   }
 
   getDelivery(id: number): DeliveryDetail | undefined {
-    const sql = this.#store.sql;
+    const sql = this.store.sql;
     const row = sql
       .get(
         `SELECT ${ROW_COLUMNS}, d.headers, b.body, d.body_size, d.body_sha256, d.remote_addr, d.forwarded_for
@@ -152,7 +145,7 @@ export class ReadModels {
       )
       .get(id) as Row | undefined;
     if (!row) return undefined;
-    const jobs = sql.get(`SELECT ${JOB_COLUMNS}, alert_key, payload FROM outbox WHERE delivery_id = ? ORDER BY id`).all(id) as Row[];
+    const jobs = sql.get(`SELECT ${JOB_COLUMNS}, j.alert_key, j.payload FROM outbox j WHERE j.delivery_id = ? ORDER BY j.id`).all(id) as Row[];
     const stored = row.body ? Buffer.from(row.body as Uint8Array).toString('utf8') : undefined;
     // Only the first bytes of a request that failed authentication are kept: not a body to re-run.
     const partial = row.body_sha256 !== null;
@@ -189,13 +182,13 @@ export class ReadModels {
    * page's rows are read in full; counts per severity come from the store's counters.
    */
   alertPage(input: AlertPageInput, now: number, recentMs = 86_400_000): AlertPage {
-    const sql = this.#store.sql;
+    const sql = this.store.sql;
     const where = input.state === 'active' ? `a.state = 'active'` : `a.state = 'resolved' AND a.updated_at >= ?`;
     const params: (string | number)[] = input.state === 'active' ? [] : [now - recentMs];
     const column = input.groupBy === 'device' ? 'a.device_hostname' : 'a.name';
     // A group's key is its name or hostname; alerts without one form the group "".
     const inGroup = (key: string): [string, (string | number)[]] => (key === '' ? [` AND ${column} IS NULL`, []] : [` AND ${column} = ?`, [key]]);
-    const counts = this.#store.facts().activeAlerts;
+    const counts = this.store.facts().activeAlerts;
     if (input.levelAlertId !== undefined) {
       const rows = this.alertsByIds([input.levelAlertId]).map((alert): AlertEntry => ({ kind: 'alert', alert }));
       return { total: rows.length, offset: 0, rows, counts };
@@ -246,19 +239,18 @@ export class ReadModels {
   /** Ids of the alerts active now (for the desktop's alert watcher on start). */
   /** When the newest delivery arrived. */
   lastDeliveryAt(): number | undefined {
-    return num(this.#store.sql.get(`SELECT received_at FROM deliveries ORDER BY id DESC LIMIT 1`).get()?.received_at);
+    return num(this.store.sql.get(`SELECT received_at FROM deliveries ORDER BY id DESC LIMIT 1`).get()?.received_at);
   }
 
   /** The newest attempt to reach ilert; a null status code means no answer came. */
   lastAttempt(): { startedAt: number; statusCode: number | null } | undefined {
-    const row = this.#store.sql.get(`SELECT started_at, status_code FROM attempts ORDER BY id DESC LIMIT 1`).get() as
-      { started_at: number; status_code: number | null } | undefined;
+    const row = this.store.sql.get(`SELECT started_at, status_code FROM attempts ORDER BY id DESC LIMIT 1`).get() as { started_at: number; status_code: number | null } | undefined;
     return row && { startedAt: row.started_at, statusCode: row.status_code };
   }
 
   /** A stored request as it came in, to run it again; `truncated` when only its first bytes were kept (it failed authentication). */
   storedRequest(id: number): { method: string; path: string; headers: Record<string, string>; body: Uint8Array | undefined; truncated: boolean; source: string } | undefined {
-    const row = this.#store.sql
+    const row = this.store.sql
       .get(`SELECT method, path, headers, b.body, body_sha256, source FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`)
       .get(id) as { method: string; path: string; headers: string; body: Uint8Array | null; body_sha256: string | null; source: string } | undefined;
     if (!row) return undefined;
@@ -273,7 +265,7 @@ export class ReadModels {
   }
 
   activeAlertIds(): string[] {
-    const rows = this.#store.sql.get(`SELECT level_alert_id FROM alerts WHERE state = 'active'`).all() as { level_alert_id: string }[];
+    const rows = this.store.sql.get(`SELECT level_alert_id FROM alerts WHERE state = 'active'`).all() as { level_alert_id: string }[];
     return rows.map((row) => row.level_alert_id);
   }
 
@@ -285,12 +277,12 @@ export class ReadModels {
   /** Jobs among `ids` that have failed for good, with the delivery they came from. */
   failedJobs(ids: readonly number[]): { id: number; deliveryId: number | undefined; reason: string }[] {
     if (ids.length === 0) return [];
-    const rows = this.#store.sql.get(`SELECT id, delivery_id, reason FROM outbox WHERE status = 'failed' AND id IN (${ids.map(() => '?').join(', ')})`).all(...ids) as Row[];
+    const rows = this.store.sql.get(`SELECT id, delivery_id, reason FROM outbox WHERE status = 'failed' AND id IN (${ids.map(() => '?').join(', ')})`).all(...ids) as Row[];
     return rows.map((row) => ({ id: Number(row.id), deliveryId: num(row.delivery_id), reason: String(row.reason ?? 'failed') }));
   }
 
   #alerts(where: string, params: readonly (string | number)[]): AlertRow[] {
-    const rows = this.#store.sql
+    const rows = this.store.sql
       .get(
         `SELECT a.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.reason AS job_reason, j.next_attempt_at AS job_next_attempt_at
          , EXISTS (SELECT 1 FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ACCEPT' AND p.status IN ('queued', 'in_flight')) AS accept_pending

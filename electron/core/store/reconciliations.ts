@@ -1,23 +1,17 @@
 import type { Reconciliation } from '../../../shared/contract.ts';
-import type { Store } from './store.ts';
+import { Repository } from './store.ts';
 
 /** The log of reconciliation runs the dashboard lists; each start and finish is announced. */
-export class Reconciliations {
-  readonly #store: Store;
-
-  constructor(store: Store) {
-    this.#store = store;
-  }
-
+export class Reconciliations extends Repository {
   start(trigger: Reconciliation['trigger'], startedAt: number): number {
-    const id = Number(this.#store.sql.get(`INSERT INTO reconciliations (trigger, started_at, outcome) VALUES (?, ?, 'running')`).run(trigger, startedAt).lastInsertRowid);
-    this.#store.emit({ kind: 'reconciliation' });
+    const id = Number(this.store.sql.get(`INSERT INTO reconciliations (trigger, started_at, outcome) VALUES (?, ?, 'running')`).run(trigger, startedAt).lastInsertRowid);
+    this.store.emit({ kind: 'reconciliation' });
     return id;
   }
 
   /** A run that ends after the store closed (the relay stopping) is not recorded. */
   finish(run: Reconciliation): void {
-    const store = this.#store;
+    const store = this.store;
     if (store.closed) return;
     store.sql
       .get(`UPDATE reconciliations SET finished_at = ?, outcome = ?, error = ?, checked = ?, changes = ? WHERE id = ?`)
@@ -26,7 +20,7 @@ export class Reconciliations {
   }
 
   list(limit: number): Reconciliation[] {
-    const rows = this.#store.sql.get(`SELECT * FROM reconciliations ORDER BY id DESC LIMIT ?`).all(limit) as Record<string, unknown>[];
+    const rows = this.store.sql.get(`SELECT * FROM reconciliations ORDER BY id DESC LIMIT ?`).all(limit) as Record<string, unknown>[];
     return rows.map((row) => ({
       id: Number(row.id),
       trigger: String(row.trigger) as Reconciliation['trigger'],

@@ -2,15 +2,24 @@ import { EventEmitter } from 'node:events';
 import type { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { openDatabase, Statements, inTransaction, StoreUnavailableError, tryBeginImmediate, finishTransaction, sqliteCode, DATABASE_FILE } from './database.ts';
-import { DataDirLock } from '../data-dir-lock.ts';
+import {
+  openDatabase,
+  Statements,
+  inTransaction,
+  StoreUnavailableError,
+  tryBeginImmediate,
+  finishTransaction,
+  sqliteCode,
+  DATABASE_FILE,
+  type JobStatus,
+  type StoreChange,
+} from './database.ts';
+import { DataDirLock } from './data-dir-lock.ts';
 import { StoreHealth } from './store-health.ts';
 import { REJECTION_LIMITS, enforceRejectionBudget, rejectionTrace, type RejectionLimits } from './rejections.ts';
 import { Mirror } from './mirror.ts';
 import type { RejectedDelivery } from './inbound-delivery.ts';
 import { AlertLedger } from './alert-ledger.ts';
-
-export type JobStatus = 'queued' | 'in_flight' | 'delivered' | 'failed' | 'skipped';
 
 /** What the store's triggers keep counted (see schema 3), so status and diagnoses never scan a table. */
 export interface StoreFacts {
@@ -28,20 +37,6 @@ export interface StoreFacts {
   /** When ilert last accepted an event. */
   lastDeliveredAt: number | undefined;
 }
-
-/** Everything the dashboard needs to refresh after a write; batched before it reaches a UI. */
-export type StoreChange =
-  | { kind: 'delivery'; id: number }
-  /**
-   * `schedule` comes with every job that becomes queued from outside the forwarder (ingest, re-run,
-   * accept): when it may go, relative to now, and its backlog order.
-   */
-  | { kind: 'job'; id: number; alertKey: string; target: string; status: JobStatus; schedule?: { priorityAt: number; delayMs: number } }
-  | { kind: 'alert'; levelAlertId: string }
-  /** The device and group mirror, the routing table, or the list of reconciliations changed. */
-  | { kind: 'mirror' }
-  | { kind: 'routing' }
-  | { kind: 'reconciliation' };
 
 const DEFAULT_BUSY_TIMEOUT_MS = 2000;
 /** How often a batch waiting for another program's write lock tries again. */
@@ -130,7 +125,6 @@ export class Store {
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
     this.health = new StoreHealth(options.failureHoldMs);
-    // The dashboard and tray learn at once that writes fail: no row change would tell them.
   }
 
   /** Reports a commit's outcome; while writes fail, a tiny probe write finds out when they work again. */
@@ -391,5 +385,13 @@ export class Store {
       if (sqliteCode(error) !== undefined) this.#reportCommit(error);
       throw error;
     }
+  }
+}
+
+/** A repository's SQL runs on the one store, inside its transactions. */
+export abstract class Repository {
+  protected readonly store: Store;
+  constructor(store: Store) {
+    this.store = store;
   }
 }

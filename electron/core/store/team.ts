@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { AuditEntry, Caller, Member, Role } from '../../../shared/contract.ts';
-import type { Store } from './store.ts';
+import { Repository } from './store.ts';
 
 export const PAIRING_VALID_MS = 24 * 60 * 60_000;
 /** Unambiguous when read aloud or typed from a screen: no 0/O, 1/I/L. */
@@ -56,17 +56,11 @@ const LAST_USE_RESOLUTION_MS = 60_000;
 /** What the admin door needs of the team: who a token belongs to, and pairing a new device. */
 export type TeamDoor = Pick<Team, 'authenticate' | 'pair'>;
 
-export class Team {
-  readonly #store: Store;
-
-  constructor(store: Store) {
-    this.#store = store;
-  }
-
+export class Team extends Repository {
   invite(name: string, role: Role, createdBy: Caller, now = Date.now()): { id: number; pairingCode: string } {
     const pairingCode = newPairingCode();
-    const id = this.#store.transaction(() => {
-      const result = this.#store.sql
+    const id = this.store.transaction(() => {
+      const result = this.store.sql
         .get(`INSERT INTO members (name, role, pairing_hash, pairing_expires_at, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`)
         .run(name, role, hashSecret(normaliseCode(pairingCode)), now + PAIRING_VALID_MS, now, createdBy.name);
       const memberId = Number(result.lastInsertRowid);
@@ -79,11 +73,11 @@ export class Team {
   /** Exchanges a pairing code for a personal token, once. Undefined for a wrong, used or expired code. */
   pair(code: string, from: string | undefined, now = Date.now()): { token: string; member: Member } | undefined {
     const hash = hashSecret(normaliseCode(code));
-    return this.#store.transaction(() => {
-      const row = this.#store.sql.get(`SELECT * FROM members WHERE pairing_hash = ?`).get(hash) as MemberRow | undefined;
+    return this.store.transaction(() => {
+      const row = this.store.sql.get(`SELECT * FROM members WHERE pairing_hash = ?`).get(hash) as MemberRow | undefined;
       if (!row || row.revoked_at !== null || (row.pairing_expires_at ?? 0) <= now) return undefined;
       const token = newToken();
-      this.#store.sql
+      this.store.sql
         .get(`UPDATE members SET pairing_hash = NULL, pairing_expires_at = NULL, token_hash = ?, paired_at = ?, last_used_at = ?, last_used_from = ? WHERE id = ?`)
         .run(hashSecret(token), now, now, from ?? null, row.id);
       this.#record({ name: row.name, role: row.role, memberId: row.id }, 'pair', `${row.name} paired${from ? ` from ${from}` : ''}`, now);
@@ -94,23 +88,23 @@ export class Team {
   /** The member a personal token belongs to, unless revoked; records its use. */
   authenticate(token: string, from: string | undefined, now = Date.now()): Caller | undefined {
     const hash = hashSecret(token);
-    const row = this.#store.sql.get(`SELECT id, name, role, token_hash, revoked_at, last_used_at FROM members WHERE token_hash = ?`).get(hash) as
+    const row = this.store.sql.get(`SELECT id, name, role, token_hash, revoked_at, last_used_at FROM members WHERE token_hash = ?`).get(hash) as
       Pick<MemberRow, 'id' | 'name' | 'role' | 'token_hash' | 'revoked_at' | 'last_used_at'> | undefined;
     // The row was found by its hash; comparing the hashes again in constant time keeps the check
     // itself free of timing differences whatever the index does.
     if (!row?.token_hash || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash)) || row.revoked_at !== null) return undefined;
     if (now - (row.last_used_at ?? 0) >= LAST_USE_RESOLUTION_MS) {
-      this.#store.sql.get(`UPDATE members SET last_used_at = ?, last_used_from = ? WHERE id = ?`).run(now, from ?? null, row.id);
+      this.store.sql.get(`UPDATE members SET last_used_at = ?, last_used_from = ? WHERE id = ?`).run(now, from ?? null, row.id);
     }
     return { name: row.name, role: row.role, memberId: row.id };
   }
 
   revoke(id: number, by: Caller, now = Date.now()): Member {
-    return this.#store.transaction(() => {
-      const row = this.#store.sql.get(`SELECT * FROM members WHERE id = ?`).get(id) as MemberRow | undefined;
+    return this.store.transaction(() => {
+      const row = this.store.sql.get(`SELECT * FROM members WHERE id = ?`).get(id) as MemberRow | undefined;
       if (!row) throw new UnknownMemberError(`no member ${id}`);
       if (row.revoked_at === null) {
-        this.#store.sql.get(`UPDATE members SET revoked_at = ?, pairing_hash = NULL WHERE id = ?`).run(now, id);
+        this.store.sql.get(`UPDATE members SET revoked_at = ?, pairing_hash = NULL WHERE id = ?`).run(now, id);
         this.#record(by, 'revoke', `revoked ${row.name} (${row.role})`, now);
       }
       return toMember({ ...row, revoked_at: row.revoked_at ?? now }, now);
@@ -118,25 +112,25 @@ export class Team {
   }
 
   list(now = Date.now()): Member[] {
-    const rows = this.#store.sql.get(`SELECT * FROM members ORDER BY revoked_at IS NOT NULL, name COLLATE NOCASE, id`).all() as unknown as MemberRow[];
+    const rows = this.store.sql.get(`SELECT * FROM members ORDER BY revoked_at IS NOT NULL, name COLLATE NOCASE, id`).all() as unknown as MemberRow[];
     return rows.map((row) => toMember(row, now));
   }
 
   record(caller: Caller, action: string, detail: string, now = Date.now()): void {
-    this.#store.transaction(() => this.#record(caller, action, detail, now));
+    this.store.transaction(() => this.#record(caller, action, detail, now));
   }
 
   #record(caller: Caller, action: string, detail: string, now: number): void {
-    this.#store.sql.get(`INSERT INTO audit (at, actor, role, action, detail) VALUES (?, ?, ?, ?, ?)`).run(now, caller.name, caller.role, action, detail);
+    this.store.sql.get(`INSERT INTO audit (at, actor, role, action, detail) VALUES (?, ?, ?, ?, ?)`).run(now, caller.name, caller.role, action, detail);
   }
 
   audit(limit: number): AuditEntry[] {
-    return this.#store.sql.get(`SELECT id, at, actor, role, action, detail FROM audit ORDER BY id DESC LIMIT ?`).all(limit) as unknown as AuditEntry[];
+    return this.store.sql.get(`SELECT id, at, actor, role, action, detail FROM audit ORDER BY id DESC LIMIT ?`).all(limit) as unknown as AuditEntry[];
   }
 
   /** Keeps the audit for the retention period, like the delivery log. */
   prune(before: number): number {
-    return Number(this.#store.sql.get(`DELETE FROM audit WHERE at < ?`).run(before).changes);
+    return Number(this.store.sql.get(`DELETE FROM audit WHERE at < ?`).run(before).changes);
   }
 }
 

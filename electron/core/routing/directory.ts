@@ -1,7 +1,7 @@
-import type { Envelope } from './envelope.ts';
-import { DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from './envelope.ts';
-import type { LevelApi, LevelDevice, LevelGroup } from './level-api.ts';
-import { buildGroupTree, type GroupTree } from '../routing/group-tree.ts';
+import type { Envelope } from '../level/envelope.ts';
+import { DEVICE_EVENT_TYPES, GROUP_EVENT_TYPES } from '../level/envelope.ts';
+import type { LevelApi, LevelDevice, LevelGroup } from '../level/level-api.ts';
+import { buildGroupTree, type GroupTree } from './group-tree.ts';
 import type { Store } from '../store/store.ts';
 import type { Announce } from '../app-events.ts';
 

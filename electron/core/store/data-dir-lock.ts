@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { createPrivate, ensureDataDir, isLockedError } from './store/database.ts';
+import { createPrivate, ensureDataDir, isLockedError } from './database.ts';
 
 export const LOCK_FILE = 'relay.lock';
 /** `PRAGMA user_version` lives at this offset of a SQLite file's header, as a 4-byte big-endian integer. */

@@ -1,4 +1,4 @@
-import type { IlertAlert, IlertApi } from './ilert-api.ts';
+import type { IlertAlert, IlertApi } from '../ilert/ilert-api.ts';
 import type { Store } from '../store/store.ts';
 import { IlertStateRepository } from '../store/ilert-state.ts';
 import type { Announce } from '../app-events.ts';
@@ -23,11 +23,10 @@ export interface IlertStateSyncOptions {
  * accepted), or gone from the open alerts, i.e. RESOLVED in ilert. ilert has no alertKey filter,
  * so it lists the open alerts of the configured sources and matches keys itself.
  */
-export class IlertStateSync {
+export class IlertStateSync extends Periodic {
   readonly #options: IlertStateSyncOptions;
   readonly #repository: IlertStateRepository;
   readonly #sourceIds = new Map<string, number>();
-  readonly #periodic: Periodic;
   #polling: Promise<void> | undefined;
   lastPollAt: number | undefined;
   /** Why the last poll failed (a revoked key, an answer that does not parse…), shown on Health. */
@@ -38,17 +37,13 @@ export class IlertStateSync {
   lastIncomplete = false;
 
   constructor(options: IlertStateSyncOptions) {
+    super(() => this.poll(), options.intervalMs ?? ILERT_POLL_INTERVAL_MS);
     this.#options = options;
     this.#repository = new IlertStateRepository(options.store);
-    this.#periodic = new Periodic(() => this.poll(), options.intervalMs ?? ILERT_POLL_INTERVAL_MS);
   }
 
-  start(): void {
-    this.#periodic.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.#periodic.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     await this.#polling?.catch(() => undefined);
   }
 
