@@ -6,15 +6,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { launchChromium, SCREENSHOTS, truncatedPills } from '../helpers/browser.ts';
+import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
+import { truncatedPills, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const VIEWS = ['Alerts', 'Deliveries', 'Routing', 'Health', 'Setup', 'Settings', 'Team'] as const;
@@ -25,13 +23,13 @@ let browser: Browser;
 let sender: LevelSender;
 
 before(async () => {
-  assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
   ilert = await new FakeIlert().start();
-  [relay, browser] = await Promise.all([
-    startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-a11y-'), LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url }),
-    launchChromium(),
-  ]);
+  [relay, browser] = await startRelayAndBrowser({
+    RELAY_DATA_DIR: tempDataDir('relay-a11y-'),
+    LEVEL_WEBHOOK_SECRET: SECRET,
+    ILERT_INTEGRATION_KEY: INTEGRATION_KEY,
+    ILERT_API_URL: ilert.url,
+  });
   sender = new LevelSender({ url: relay.url, secret: SECRET, attempts: 1 });
   // Something in every view: each severity, a long name, a refused delivery.
   for (const event of [
@@ -107,7 +105,7 @@ for (const scheme of ['light', 'dark'] as const) {
       await page.getByTestId('delivery-row').first().click();
       await page.getByTestId('delivery-detail').getByTestId('signature-verdict').waitFor();
       found.push(...(await seriousViolations(page, 'Deliveries with the detail open')));
-      await page.screenshot({ path: path.join(SCREENSHOTS, `a11y-deliveries-${scheme}.png`) });
+      await screenshot(page, `a11y-deliveries-${scheme}`);
       assert.deepEqual(found, []);
     } finally {
       await page.context().close();
@@ -144,7 +142,7 @@ for (const width of [720, 1024, 1600]) {
       await page.getByTestId('alert-row').first().waitFor();
       const alertName = await narrowest(page, '[data-testid="active-alerts"] .alert-name');
       assert.ok(alertName >= 120, `alert names are ${alertName} px wide at ${width} px`);
-      await page.screenshot({ path: path.join(SCREENSHOTS, `layout-${width}-alerts.png`) });
+      await screenshot(page, `layout-${width}-alerts`);
 
       await showView(page, 'Deliveries');
       await page.getByTestId('delivery-row').first().waitFor();
@@ -160,7 +158,7 @@ for (const width of [720, 1024, 1600]) {
       // Beside the list (wide windows) or over it (a drawer), names never shrink to a few letters.
       assert.ok(names >= 120, `with the detail open, alert names are ${names} px wide at ${width} px`);
       assert.deepEqual(await truncatedPills(page), [], 'pills show their whole words, the detail’s too');
-      await page.screenshot({ path: path.join(SCREENSHOTS, `layout-${width}-deliveries-detail.png`) });
+      await screenshot(page, `layout-${width}-deliveries-detail`);
     } finally {
       await page.context().close();
     }
@@ -181,7 +179,7 @@ test('at 200 % zoom (640 px) the tabs stay in their own box, each reachable; at 
       assert.ok(tab && tab.x >= 0 && tab.x + tab.width <= 640, `the ${view} tab is on screen when chosen (${JSON.stringify(tab)})`);
     }
     await page.locator('#tab-team[aria-selected="true"]').waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'zoom-200-tabs.png') });
+    await screenshot(page, 'zoom-200-tabs');
 
     await page.setViewportSize({ width: 320, height: 640 });
     await showView(page, 'Deliveries');
@@ -191,14 +189,14 @@ test('at 200 % zoom (640 px) the tabs stay in their own box, each reachable; at 
     assert.equal(await page.getByTestId('filter-severity').isVisible(), false, 'secondary filters are folded away');
     const toolbar = await page.getByRole('search', { name: 'Filter deliveries' }).boundingBox();
     assert.ok(toolbar && toolbar.height <= 640 / 4, `the folded toolbar takes ${toolbar?.height} px of 640`);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'narrow-320-deliveries.png') });
+    await screenshot(page, 'narrow-320-deliveries');
     await toggle.click();
     assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
     await page.getByTestId('filter-severity').selectOption('critical');
     await page.getByTestId('filter-status-delivered').check();
     await toggle.click();
     await page.getByRole('button', { name: 'Filters (2 set)' }).waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'narrow-320-deliveries-filtered.png') });
+    await screenshot(page, 'narrow-320-deliveries-filtered');
   } finally {
     await page.context().close();
   }
