@@ -520,7 +520,7 @@ test('(h2) an alert row shows its ilert priority and route, and "Accept sent HH:
   await screenshot(printerRow, 'alert-row-accept-sent');
 });
 
-test('(i) inside Electron the preload bridge is used, and navigation requests switch views', async () => {
+test('(i) inside Electron the preload bridge is used, and navigation requests switch views', async (t) => {
   const electronPage = await context.newPage();
   const errors: string[] = [];
   electronPage.on('pageerror', (error) => errors.push(error.message));
@@ -545,30 +545,27 @@ test('(i) inside Electron the preload bridge is used, and navigation requests sw
       },
     });
   });
-  try {
-    await electronPage.goto(new URL('/', relay.adminUrl).href);
-    await electronPage.getByTestId('app-ready').waitFor();
-    const seen = await electronPage.evaluate(() => (window as unknown as { __bridge: { seen: string[] } }).__bridge.seen);
-    assert.ok(seen.includes('getStatus') && seen.includes('listAlerts'), `calls went through the bridge: ${seen.join(', ')}`);
+  t.after(() => electronPage.close());
+  await electronPage.goto(new URL('/', relay.adminUrl).href);
+  await electronPage.getByTestId('app-ready').waitFor();
+  const seen = await electronPage.evaluate(() => (window as unknown as { __bridge: { seen: string[] } }).__bridge.seen);
+  assert.ok(seen.includes('getStatus') && seen.includes('listAlerts'), `calls went through the bridge: ${seen.join(', ')}`);
 
-    const navigate = (target: unknown) =>
-      electronPage.evaluate((value) => (window as unknown as { __bridge: { hooks: { navigate: (target: unknown) => void } } }).__bridge.hooks.navigate(value), target);
-    const { rows } = await apiCall<{ rows: { id: number; alertName?: string }[] }>('listDeliveries', { filter: { search: 'Low disk space' } });
-    await navigate({ view: 'deliveries', deliveryId: rows[0]!.id });
-    await electronPage.locator(`[data-testid="delivery-detail"][data-delivery-id="${rows[0]!.id}"]`).getByTestId('signature-verdict').waitFor();
-    assert.equal(await electronPage.getByRole('tab', { name: 'Deliveries' }).getAttribute('aria-selected'), 'true');
+  const navigate = (target: unknown) =>
+    electronPage.evaluate((value) => (window as unknown as { __bridge: { hooks: { navigate: (target: unknown) => void } } }).__bridge.hooks.navigate(value), target);
+  const { rows } = await apiCall<{ rows: { id: number; alertName?: string }[] }>('listDeliveries', { filter: { search: 'Low disk space' } });
+  await navigate({ view: 'deliveries', deliveryId: rows[0]!.id });
+  await electronPage.locator(`[data-testid="delivery-detail"][data-delivery-id="${rows[0]!.id}"]`).getByTestId('signature-verdict').waitFor();
+  assert.equal(await electronPage.getByRole('tab', { name: 'Deliveries' }).getAttribute('aria-selected'), 'true');
 
-    await navigate({ view: 'alerts', levelAlertId: disk.data.id });
-    // The opened alert is shown on its own, and marked in the list too when its page is loaded.
-    await electronPage.locator(`[data-testid="alert-row"][data-alert-id="${disk.data.id}"][data-focused="true"]`).first().waitFor();
+  await navigate({ view: 'alerts', levelAlertId: disk.data.id });
+  // The opened alert is shown on its own, and marked in the list too when its page is loaded.
+  await electronPage.locator(`[data-testid="alert-row"][data-alert-id="${disk.data.id}"][data-focused="true"]`).first().waitFor();
 
-    // A bridge error reaches the UI as the relay's message.
-    await navigate({ view: 'deliveries', deliveryId: 987654 });
-    await electronPage.getByTestId('delivery-detail').getByRole('alert').filter({ hasText: 'no delivery 987654' }).waitFor();
-    assert.deepEqual(errors, []);
-  } finally {
-    await electronPage.close();
-  }
+  // A bridge error reaches the UI as the relay's message.
+  await navigate({ view: 'deliveries', deliveryId: 987654 });
+  await electronPage.getByTestId('delivery-detail').getByRole('alert').filter({ hasText: 'no delivery 987654' }).waitFor();
+  assert.deepEqual(errors, []);
 });
 
 test('(j) in a storm beyond ilert’s rate limit, a queued row says what it waits for, and Health how long the queue takes', async () => {

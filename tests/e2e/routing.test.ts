@@ -347,7 +347,7 @@ test('A target is added from the Routing tab, and a group is mapped to it right 
   assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
 });
 
-test('Without a Level API key the Routing tab says what is missing and leads to Settings', async () => {
+test('Without a Level API key the Routing tab says what is missing and leads to Settings', async (t) => {
   const bare = await startChildRelay({
     RELAY_DATA_DIR: tempDataDir('relay-e2e-routing-bare-'),
     LEVEL_WEBHOOK_SECRET: SECRET,
@@ -355,22 +355,21 @@ test('Without a Level API key the Routing tab says what is missing and leads to 
     ILERT_API_URL: ilert.url,
   });
   const other = await context.newPage();
-  try {
-    await other.goto(bare.adminUrl);
-    await other.getByTestId('app-ready').waitFor();
-    await other.getByRole('tab', { name: 'Routing' }).click();
-    const notice = other.getByTestId('routing-not-configured');
-    await notice.filter({ hasText: 'Level API key' }).waitFor();
-    assert.equal(await other.getByTestId('routing-table').count(), 0);
-    await other.getByTestId('pause-target-default').waitFor();
-    await screenshot(other, 'routing-not-configured');
-    await other.getByTestId('routing-open-settings').click();
-    await other.getByTestId('settings-view').waitFor();
-    assert.equal(await other.getByRole('tab', { name: 'Settings' }).getAttribute('aria-selected'), 'true');
-    await other.getByTestId('replace-levelApiKey').waitFor();
-    assert.equal(await other.getByTestId('test-level-connection').isDisabled(), true, 'nothing to test without a key');
-  } finally {
+  t.after(async () => {
     await other.close();
     await stopChildRelay(bare);
-  }
+  });
+  await other.goto(bare.adminUrl);
+  await other.getByTestId('app-ready').waitFor();
+  await other.getByRole('tab', { name: 'Routing' }).click();
+  const notice = other.getByTestId('routing-not-configured');
+  await notice.filter({ hasText: 'Level API key' }).waitFor();
+  assert.equal(await other.getByTestId('routing-table').count(), 0);
+  await other.getByTestId('pause-target-default').waitFor();
+  await screenshot(other, 'routing-not-configured');
+  await other.getByTestId('routing-open-settings').click();
+  await other.getByTestId('settings-view').waitFor();
+  assert.equal(await other.getByRole('tab', { name: 'Settings' }).getAttribute('aria-selected'), 'true');
+  await other.getByTestId('replace-levelApiKey').waitFor();
+  assert.equal(await other.getByTestId('test-level-connection').isDisabled(), true, 'nothing to test without a key');
 });

@@ -272,7 +272,7 @@ test('after setup, the steps show as configured and Health lists the facts', asy
   assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
 });
 
-test('step 2 starts a quick tunnel, shows its URL, and after a crash its new URL with the warning', async () => {
+test('step 2 starts a quick tunnel, shows its URL, and after a crash its new URL with the warning', async (t) => {
   const dataDir = tempDataDir('relay-wizard-tunnel-');
   const crashFile = path.join(dataDir, 'crash-once');
   // The first cloudflared prints its URL, then crashes; the relay starts another with a new URL.
@@ -281,36 +281,33 @@ test('step 2 starts a quick tunnel, shows its URL, and after a crash its new URL
   const tunnelPage = await context.newPage();
   const errors: string[] = [];
   tunnelPage.on('pageerror', (error) => errors.push(error.message));
-  try {
-    await tunnelPage.goto(tunnelRelay.adminUrl);
-    await tunnelPage.getByTestId('app-ready').waitFor();
-    await tunnelPage.getByRole('tab', { name: 'Setup' }).click();
-    await tunnelPage.getByTestId('setup-step-receiver').click();
-    assert.match(await tunnelPage.getByTestId('cloudflared-version').innerText(), /cloudflared version 2025\.8\.0/);
+  t.after(() => tunnelPage.close());
+  await tunnelPage.goto(tunnelRelay.adminUrl);
+  await tunnelPage.getByTestId('app-ready').waitFor();
+  await tunnelPage.getByRole('tab', { name: 'Setup' }).click();
+  await tunnelPage.getByTestId('setup-step-receiver').click();
+  assert.match(await tunnelPage.getByTestId('cloudflared-version').innerText(), /cloudflared version 2025\.8\.0/);
 
-    await tunnelPage.getByTestId('tunnel-start-quick').click();
-    const state = tunnelPage.getByTestId('tunnel-state');
-    const warning = tunnelPage.getByTestId('tunnel-warning');
-    await warning.waitFor({ timeout: 15_000 });
-    await state.and(tunnelPage.locator('[data-status="running"]')).waitFor({ timeout: 15_000 });
-    const url = await state.getByTestId('tunnel-url').innerText();
-    assert.match(url, /^https:\/\/[a-z0-9-]+\.trycloudflare\.com$/);
-    assert.ok((await warning.innerText()).includes(`${url}/webhooks/level`), 'the warning names the new webhook URL for Level');
-    assert.equal(await state.getByTestId('tunnel-restarts').innerText(), '1');
-    assert.match(await state.getByTestId('tunnel-error').innerText(), /control stream encountered a failure/);
-    assert.equal(await tunnelPage.getByTestId('public-url').inputValue(), url, 'the new URL is the one to check');
-    await screenshot(tunnelPage, 'setup-receiver-tunnel', true);
+  await tunnelPage.getByTestId('tunnel-start-quick').click();
+  const state = tunnelPage.getByTestId('tunnel-state');
+  const warning = tunnelPage.getByTestId('tunnel-warning');
+  await warning.waitFor({ timeout: 15_000 });
+  await state.and(tunnelPage.locator('[data-status="running"]')).waitFor({ timeout: 15_000 });
+  const url = await state.getByTestId('tunnel-url').innerText();
+  assert.match(url, /^https:\/\/[a-z0-9-]+\.trycloudflare\.com$/);
+  assert.ok((await warning.innerText()).includes(`${url}/webhooks/level`), 'the warning names the new webhook URL for Level');
+  assert.equal(await state.getByTestId('tunnel-restarts').innerText(), '1');
+  assert.match(await state.getByTestId('tunnel-error').innerText(), /control stream encountered a failure/);
+  assert.equal(await tunnelPage.getByTestId('public-url').inputValue(), url, 'the new URL is the one to check');
+  await screenshot(tunnelPage, 'setup-receiver-tunnel', true);
 
-    await tunnelPage.getByTestId('tunnel-stop').click();
-    await tunnelPage.getByTestId('tunnel-start-quick').waitFor();
-    await state.waitFor({ state: 'detached' });
-    assert.deepEqual(errors, []);
-  } finally {
-    await tunnelPage.close();
-  }
+  await tunnelPage.getByTestId('tunnel-stop').click();
+  await tunnelPage.getByTestId('tunnel-start-quick').waitFor();
+  await state.waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
 });
 
-test('a native Level.io source turns step 1 to pass-through, with the source’s URL from ilert', async () => {
+test('a native Level.io source turns step 1 to pass-through, with the source’s URL from ilert', async (t) => {
   assert.ok(tunnelRelay, 'the second relay (previous test)');
   const levelio = ilert.addAlertSource({
     integrationKey: 'il1lvl0a1b2c3d4e5f6a7b8c9d0e1f',
@@ -319,38 +316,35 @@ test('a native Level.io source turns step 1 to pass-through, with the source’s
     escalationPolicy: { id: 8, name: 'Servers' },
   });
   const passPage = await context.newPage();
-  try {
-    await passPage.goto(tunnelRelay.adminUrl);
-    await passPage.getByTestId('app-ready').waitFor();
-    await passPage.getByRole('tab', { name: 'Setup' }).click();
-    await passPage.getByTestId('setup-step-ilert').click();
-    await passPage.getByTestId('ilert-key').fill(levelio.integrationKey);
-    await passPage.getByTestId('ilert-api-key').fill(API_KEY);
-    await passPage.getByTestId('ilert-check').click();
-    await passPage.getByTestId('ilert-check-result').getByTestId('ilert-source-type').filter({ hasText: 'Level.io' }).waitFor();
-    assert.equal(await passPage.getByTestId('ilert-mode-passthrough').isChecked(), true, 'the wizard switched to pass-through by itself');
-    const url = `${ilert.url}/api/v1/events/levelio/${levelio.integrationKey}`;
-    assert.ok((await passPage.getByTestId('ilert-passthrough-from-check').innerText()).includes(url), 'the URL comes from ilert, nothing to paste');
+  t.after(() => passPage.close());
+  await passPage.goto(tunnelRelay.adminUrl);
+  await passPage.getByTestId('app-ready').waitFor();
+  await passPage.getByRole('tab', { name: 'Setup' }).click();
+  await passPage.getByTestId('setup-step-ilert').click();
+  await passPage.getByTestId('ilert-key').fill(levelio.integrationKey);
+  await passPage.getByTestId('ilert-api-key').fill(API_KEY);
+  await passPage.getByTestId('ilert-check').click();
+  await passPage.getByTestId('ilert-check-result').getByTestId('ilert-source-type').filter({ hasText: 'Level.io' }).waitFor();
+  assert.equal(await passPage.getByTestId('ilert-mode-passthrough').isChecked(), true, 'the wizard switched to pass-through by itself');
+  const url = `${ilert.url}/api/v1/events/levelio/${levelio.integrationKey}`;
+  assert.ok((await passPage.getByTestId('ilert-passthrough-from-check').innerText()).includes(url), 'the URL comes from ilert, nothing to paste');
 
-    // A source of another integration type is flagged before anything is saved.
-    const prometheus = ilert.addAlertSource({ integrationKey: 'il1prom0a1b2c3d4e5f6a7b8c9d0e1f', name: 'Cluster alerts', integrationType: 'PROMETHEUS' });
-    await passPage.getByTestId('ilert-key').fill(prometheus.integrationKey);
-    await passPage.getByTestId('ilert-check').click();
-    const warning = passPage.getByTestId('ilert-check-warning');
-    await warning.waitFor();
-    assert.match(await warning.innerText(), /PROMETHEUS alert source, neither API nor Level\.io/);
-    assert.match(await passPage.getByTestId('ilert-source-type').innerText(), /neither API nor Level\.io/);
-    await passPage.getByTestId('ilert-key').fill(levelio.integrationKey);
-    await passPage.getByTestId('ilert-check').click();
-    await passPage.getByTestId('ilert-check-result').getByTestId('ilert-source-type').filter({ hasText: 'Level.io' }).waitFor();
-    assert.equal(await warning.count(), 0, 'no warning for a Level.io source');
+  // A source of another integration type is flagged before anything is saved.
+  const prometheus = ilert.addAlertSource({ integrationKey: 'il1prom0a1b2c3d4e5f6a7b8c9d0e1f', name: 'Cluster alerts', integrationType: 'PROMETHEUS' });
+  await passPage.getByTestId('ilert-key').fill(prometheus.integrationKey);
+  await passPage.getByTestId('ilert-check').click();
+  const warning = passPage.getByTestId('ilert-check-warning');
+  await warning.waitFor();
+  assert.match(await warning.innerText(), /PROMETHEUS alert source, neither API nor Level\.io/);
+  assert.match(await passPage.getByTestId('ilert-source-type').innerText(), /neither API nor Level\.io/);
+  await passPage.getByTestId('ilert-key').fill(levelio.integrationKey);
+  await passPage.getByTestId('ilert-check').click();
+  await passPage.getByTestId('ilert-check-result').getByTestId('ilert-source-type').filter({ hasText: 'Level.io' }).waitFor();
+  assert.equal(await warning.count(), 0, 'no warning for a Level.io source');
 
-    await passPage.getByTestId('ilert-save').click();
-    await passPage.locator('[data-testid="setup-step-receiver"][aria-current="step"]').waitFor();
-    const settings = await passPage.evaluate(async () => (await fetch('/api/getSettings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json());
-    assert.equal(settings.secrets.ilertPassThroughUrl.set, true);
-    assert.equal(settings.secrets.ilertIntegrationKey.set, true);
-  } finally {
-    await passPage.close();
-  }
+  await passPage.getByTestId('ilert-save').click();
+  await passPage.locator('[data-testid="setup-step-receiver"][aria-current="step"]').waitFor();
+  const settings = await passPage.evaluate(async () => (await fetch('/api/getSettings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json());
+  assert.equal(settings.secrets.ilertPassThroughUrl.set, true);
+  assert.equal(settings.secrets.ilertIntegrationKey.set, true);
 });

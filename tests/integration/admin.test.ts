@@ -209,7 +209,7 @@ test('static files cannot escape the renderer directory', async () => {
   }
 });
 
-test('pushed changes are batched: a burst of 1,000 deliveries arrives as a handful of messages', async () => {
+test('pushed changes are batched: a burst of 1,000 deliveries arrives as a handful of messages', async (t) => {
   const messages: { deliveries: number[] }[] = [];
   const delivered = new Set<number>();
   // Earlier tests' deliveries may still be in a pending batch: only the burst's (newer) ids count.
@@ -221,21 +221,18 @@ test('pushed changes are batched: a burst of 1,000 deliveries arrives as a handf
     for (const id of burst) delivered.add(id);
   };
   harness.relay.events.on('changes', listener);
-  try {
-    const sender = new LevelSender({ url: harness.url, secret: SECRET });
-    const burst = Array.from({ length: 1000 }, () => ({ event_type: 'device_updated', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: 'd1' } }));
-    const started = performance.now();
-    await Promise.all(burst.map((event) => sender.postRaw(JSON.stringify(event))));
-    const elapsed = performance.now() - started;
-    await waitForEvent(harness.relay.events as EventEmitter, 'changes', () => delivered.size >= 1000, 5000, 'all 1,000 deliveries in the pushed changes');
-    assert.equal(delivered.size, 1000);
-    // At most one message per batch interval while the burst lasted (however long a loaded machine makes it), plus the last batch.
-    assert.ok(messages.length <= Math.ceil(elapsed / BATCH_INTERVAL_MS) + 1, `${messages.length} messages for 1,000 deliveries in ${Math.round(elapsed)} ms`);
-    assert.ok(messages.length < 100, `${messages.length} messages for 1,000 deliveries`);
-    console.log(`1,000 deliveries reached the UI as ${messages.length} batched messages`);
-  } finally {
-    harness.relay.events.off('changes', listener);
-  }
+  t.after(() => harness.relay.events.off('changes', listener));
+  const sender = new LevelSender({ url: harness.url, secret: SECRET });
+  const burst = Array.from({ length: 1000 }, () => ({ event_type: 'device_updated', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: 'd1' } }));
+  const started = performance.now();
+  await Promise.all(burst.map((event) => sender.postRaw(JSON.stringify(event))));
+  const elapsed = performance.now() - started;
+  await waitForEvent(harness.relay.events as EventEmitter, 'changes', () => delivered.size >= 1000, 5000, 'all 1,000 deliveries in the pushed changes');
+  assert.equal(delivered.size, 1000);
+  // At most one message per batch interval while the burst lasted (however long a loaded machine makes it), plus the last batch.
+  assert.ok(messages.length <= Math.ceil(elapsed / BATCH_INTERVAL_MS) + 1, `${messages.length} messages for 1,000 deliveries in ${Math.round(elapsed)} ms`);
+  assert.ok(messages.length < 100, `${messages.length} messages for 1,000 deliveries`);
+  console.log(`1,000 deliveries reached the UI as ${messages.length} batched messages`);
 });
 
 test('the SSE stream carries batched changes to the browser', async () => {

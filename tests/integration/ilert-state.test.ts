@@ -149,28 +149,25 @@ test('an automation sending its JSON as text/plain with a zone-less {{level_time
   assert.equal(notJson.status, 415);
 });
 
-test('pass-through sends Level’s original body unchanged to the Level.io source, keeping signature checks and logs', async () => {
+test('pass-through sends Level’s original body unchanged to the Level.io source, keeping signature checks and logs', async (t) => {
   const levelio = ilert.addAlertSource({ integrationKey: 'il1lvl0123456789abcd', name: 'Level.io native', integrationType: 'LEVELIO' });
   const check = await harness.api.checkIlertSource({ integrationKey: levelio.integrationKey, apiKey: API_KEY }, OWNER);
   assert.equal(check.ok, true);
   const integrationUrl = check.ok ? check.source.integrationUrl : undefined;
   assert.ok(integrationUrl, 'integrationUrl read from the alert source');
   harness.relay.applySettings({ ...harness.relay.settings, ilertPassThroughUrl: integrationUrl });
-  try {
-    const event = alertEvent({ name: 'Pass me through' });
-    const raw = JSON.stringify(event, null, 1); // Level's exact bytes, whitespace and all
-    assert.equal((await sender.postRaw(raw)).status, 202);
-    await ilert.waitFor(() => ilert.passThrough.length === 1, 5000, 'the pass-through');
-    assert.equal(ilert.passThrough[0]!.body, raw, 'byte for byte');
-    assert.equal(ilert.passThrough[0]!.integrationKey, levelio.integrationKey);
-    const forged = await sender.postRaw(raw.replace('Pass me', 'Forged'), { 'x-level-signature': 'sha256=00' });
-    assert.equal(forged.status, 401, 'the signature is still checked');
-    const job = jobsFor(harness.relay, alertKeyFor(event.data.id))[0]!;
-    const logged = inspect(harness.relay).row('SELECT url FROM attempts WHERE outbox_id = ?', job.id) as { url: string };
-    assert.doesNotMatch(logged.url, /il1lvl0123456789abcd/, 'the key in the URL is masked in the log');
-  } finally {
-    harness.relay.applySettings({ ...harness.relay.settings, ilertPassThroughUrl: undefined });
-  }
+  t.after(() => harness.relay.applySettings({ ...harness.relay.settings, ilertPassThroughUrl: undefined }));
+  const event = alertEvent({ name: 'Pass me through' });
+  const raw = JSON.stringify(event, null, 1); // Level's exact bytes, whitespace and all
+  assert.equal((await sender.postRaw(raw)).status, 202);
+  await ilert.waitFor(() => ilert.passThrough.length === 1, 5000, 'the pass-through');
+  assert.equal(ilert.passThrough[0]!.body, raw, 'byte for byte');
+  assert.equal(ilert.passThrough[0]!.integrationKey, levelio.integrationKey);
+  const forged = await sender.postRaw(raw.replace('Pass me', 'Forged'), { 'x-level-signature': 'sha256=00' });
+  assert.equal(forged.status, 401, 'the signature is still checked');
+  const job = jobsFor(harness.relay, alertKeyFor(event.data.id))[0]!;
+  const logged = inspect(harness.relay).row('SELECT url FROM attempts WHERE outbox_id = ?', job.id) as { url: string };
+  assert.doesNotMatch(logged.url, /il1lvl0123456789abcd/, 'the key in the URL is masked in the log');
 });
 
 test('a revoked ilert user key or an answer that does not parse shows on Health and in the status; the next good poll clears it', async () => {

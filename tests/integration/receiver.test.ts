@@ -201,63 +201,56 @@ test('stored headers are redacted and the forwarded address is logged', async ()
   assert.equal(delivery.remote_addr, '127.0.0.1');
 });
 
-test('without a secret, deliveries are accepted and marked unsigned', async () => {
+test('without a secret, deliveries are accepted and marked unsigned', async (t) => {
   const open = await startRelay({ levelWebhookSecret: '' });
-  try {
-    const response = await new LevelSender({ url: open.url }).postRaw(JSON.stringify(alertEvent()));
-    assert.equal(response.status, 202);
-    const row = inspect(open.relay).row('SELECT signature FROM deliveries ORDER BY id DESC LIMIT 1') as { signature: string };
-    assert.equal(row.signature, 'unsigned');
-  } finally {
-    await open.stop();
-  }
+  t.after(() => open.stop());
+  const response = await new LevelSender({ url: open.url }).postRaw(JSON.stringify(alertEvent()));
+  assert.equal(response.status, 202);
+  const row = inspect(open.relay).row('SELECT signature FROM deliveries ORDER BY id DESC LIMIT 1') as { signature: string };
+  assert.equal(row.signature, 'unsigned');
 });
 
-test('when the store cannot write, Level gets 503 and may retry; nothing is half-written', async () => {
+test('when the store cannot write, Level gets 503 and may retry; nothing is half-written', async (t) => {
   const dataDir = tempDataDir();
   const locked = await startRelay({}, { busyTimeoutMs: 50 }, dataDir);
   const blocker = new DatabaseSync(path.join(dataDir, 'relay.sqlite'));
-  try {
-    blocker.exec('PRAGMA busy_timeout = 0');
-    blocker.exec('BEGIN EXCLUSIVE');
-    const event = alertEvent();
-    const lockedSender = new LevelSender({ url: locked.url, secret: SECRET, attempts: 1 });
-    const refused = await lockedSender.postRaw(JSON.stringify(event));
-    assert.equal(refused.status, 503);
-    assert.equal(JSON.parse(refused.body).error, 'store unavailable, retry later');
-    blocker.exec('ROLLBACK');
-    const retried = await lockedSender.postRaw(JSON.stringify(event));
-    assert.equal(retried.status, 202, 'the retry is a new event, not a duplicate of a half-written one');
-  } finally {
+  t.after(async () => {
     blocker.close();
     await locked.stop();
-  }
+  });
+  blocker.exec('PRAGMA busy_timeout = 0');
+  blocker.exec('BEGIN EXCLUSIVE');
+  const event = alertEvent();
+  const lockedSender = new LevelSender({ url: locked.url, secret: SECRET, attempts: 1 });
+  const refused = await lockedSender.postRaw(JSON.stringify(event));
+  assert.equal(refused.status, 503);
+  assert.equal(JSON.parse(refused.body).error, 'store unavailable, retry later');
+  blocker.exec('ROLLBACK');
+  const retried = await lockedSender.postRaw(JSON.stringify(event));
+  assert.equal(retried.status, 202, 'the retry is a new event, not a duplicate of a half-written one');
 });
 
-test('retention deletes old history but keeps work that is still pending', async () => {
+test('retention deletes old history but keeps work that is still pending', async (t) => {
   const dataDir = tempDataDir();
   const pruned = await startRelay({ retentionDays: 1 }, undefined, dataDir);
-  try {
-    const prunedSender = new LevelSender({ url: pruned.url, secret: SECRET });
-    const old = alertEvent();
-    const pending = alertEvent();
-    await prunedSender.postRaw(JSON.stringify(old));
-    await prunedSender.postRaw(JSON.stringify(pending));
-    await prunedSender.postRaw('{"bad json');
-    const sql = inspect(pruned.relay);
-    // No ilert key is configured, so both jobs wait; mark the first finished, as if delivered long ago.
-    sql.arrange(`UPDATE outbox SET status = 'delivered' WHERE event_id = ?`, old.event_id);
-    sql.arrange(`UPDATE outbox SET updated_at = 0`);
-    sql.arrange(`UPDATE deliveries SET received_at = 0`);
-    sql.arrange(`UPDATE events SET received_at = 0`);
-    const result = await pruned.relay.prune();
-    assert.deepEqual(result, { deliveries: 2, jobs: 1 });
-    const left = sql.rows('SELECT event_id FROM deliveries').map((row) => row.event_id);
-    assert.deepEqual(left, [pending.event_id], 'the pending job’s delivery is kept');
-    assert.ok(sql.row('SELECT 1 FROM events WHERE event_id = ?', pending.event_id));
-  } finally {
-    await pruned.stop();
-  }
+  t.after(() => pruned.stop());
+  const prunedSender = new LevelSender({ url: pruned.url, secret: SECRET });
+  const old = alertEvent();
+  const pending = alertEvent();
+  await prunedSender.postRaw(JSON.stringify(old));
+  await prunedSender.postRaw(JSON.stringify(pending));
+  await prunedSender.postRaw('{"bad json');
+  const sql = inspect(pruned.relay);
+  // No ilert key is configured, so both jobs wait; mark the first finished, as if delivered long ago.
+  sql.arrange(`UPDATE outbox SET status = 'delivered' WHERE event_id = ?`, old.event_id);
+  sql.arrange(`UPDATE outbox SET updated_at = 0`);
+  sql.arrange(`UPDATE deliveries SET received_at = 0`);
+  sql.arrange(`UPDATE events SET received_at = 0`);
+  const result = await pruned.relay.prune();
+  assert.deepEqual(result, { deliveries: 2, jobs: 1 });
+  const left = sql.rows('SELECT event_id FROM deliveries').map((row) => row.event_id);
+  assert.deepEqual(left, [pending.event_id], 'the pending job’s delivery is kept');
+  assert.ok(sql.row('SELECT 1 FROM events WHERE event_id = ?', pending.event_id));
 });
 
 test('GET /healthz?nonce= echoes the nonce and this relay’s id, for the reachability check', async () => {

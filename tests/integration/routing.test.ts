@@ -183,7 +183,7 @@ test('a deleted group disappears from the table after a sync; its devices fall b
   assert.match(decision.reason, /is unknown: default route/);
 });
 
-test('the rate limit applies to each integration key separately: a busy client does not hold up another', async () => {
+test('the rate limit applies to each integration key separately: a busy client does not hold up another', async (t) => {
   const limited = await startRelay(
     {
       ilertIntegrationKey: INTEGRATION_KEY,
@@ -195,20 +195,17 @@ test('the rate limit applies to each integration key separately: a busy client d
     },
     { backoff: { baseMs: 20, capMs: 200, giveUpAfterMs: 60_000 }, rateLimitPauseMs: () => 100, rateWindowMs: 60_000 },
   );
-  try {
-    await limited.relay[forTests].directory.syncAll();
-    await limited.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
-    const limitedSender = new LevelSender({ url: limited.url, secret: SECRET, attempts: 1 });
-    const busy = [alertOn(ids.branchDevice!), alertOn(ids.branchDevice!), alertOn(ids.branchDevice!)];
-    for (const event of busy) await limitedSender.deliver(event);
-    const other = alertOn(ids.betaDevice!);
-    await limitedSender.deliver(other);
-    assert.equal((await forwarded(other)).integrationKey, INTEGRATION_KEY, 'the default key has its own budget');
-    const acmeSent = busy.filter((event) => ilert.eventsFor(alertKeyFor(event.data.id)).length > 0).length;
-    assert.equal(acmeSent, 2, 'the third Acme alert waits for its key’s window');
-    const third = harness.relay === limited.relay ? undefined : limited.relay[forTests].read.alertsByIds([busy[2]!.data.id])[0]!.forwarding;
-    assert.equal(third?.status, 'queued');
-  } finally {
-    await limited.stop();
-  }
+  t.after(() => limited.stop());
+  await limited.relay[forTests].directory.syncAll();
+  await limited.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
+  const limitedSender = new LevelSender({ url: limited.url, secret: SECRET, attempts: 1 });
+  const busy = [alertOn(ids.branchDevice!), alertOn(ids.branchDevice!), alertOn(ids.branchDevice!)];
+  for (const event of busy) await limitedSender.deliver(event);
+  const other = alertOn(ids.betaDevice!);
+  await limitedSender.deliver(other);
+  assert.equal((await forwarded(other)).integrationKey, INTEGRATION_KEY, 'the default key has its own budget');
+  const acmeSent = busy.filter((event) => ilert.eventsFor(alertKeyFor(event.data.id)).length > 0).length;
+  assert.equal(acmeSent, 2, 'the third Acme alert waits for its key’s window');
+  const third = harness.relay === limited.relay ? undefined : limited.relay[forTests].read.alertsByIds([busy[2]!.data.id])[0]!.forwarding;
+  assert.equal(third?.status, 'queued');
 });

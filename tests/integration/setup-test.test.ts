@@ -113,19 +113,16 @@ test('waiting for Level: a real test alert from Level is followed through to RES
   assert.equal(result.levelAlertId, event.data.id);
 });
 
-test('a failing hop stops the test with the reason: ilert refuses the key', async () => {
+test('a failing hop stops the test with the reason: ilert refuses the key', async (t) => {
   ilert.removeAlertSource(INTEGRATION_KEY);
-  try {
-    await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
-    const result = await finished();
-    assert.equal(result.outcome, 'failed');
-    const sent = result.hops.find((hop) => hop.id === 'sent')!;
-    assert.equal(sent.status, 'failed');
-    assert.match(sent.detail!, /ilert answered 404/);
-    assert.match(result.message!, /^Sent to ilert: /);
-  } finally {
-    ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } });
-  }
+  t.after(() => ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } }));
+  await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
+  const result = await finished();
+  assert.equal(result.outcome, 'failed');
+  const sent = result.hops.find((hop) => hop.id === 'sent')!;
+  assert.equal(sent.status, 'failed');
+  assert.match(sent.detail!, /ilert answered 404/);
+  assert.match(result.message!, /^Sent to ilert: /);
 });
 
 test('a synthetic test cancelled after its ALERT reached ilert still resolves it, through the outbox, across an ilert outage', async (t) => {
