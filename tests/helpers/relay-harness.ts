@@ -120,3 +120,30 @@ export async function stopChildRelay(relay: ChildRelay | undefined): Promise<voi
   relay.child.kill('SIGTERM');
   await relay.exited;
 }
+
+/** Another process holding SQLite's write lock on the relay's database, as the sqlite3 shell or a backup tool would. */
+export async function holdWriteLock(dataDir: string): Promise<{ release: () => Promise<void> }> {
+  const script = `
+    const { DatabaseSync } = require('node:sqlite');
+    const db = new DatabaseSync(${JSON.stringify(path.join(dataDir, 'relay.sqlite'))});
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec('BEGIN IMMEDIATE');
+    process.stdout.write('locked\\n');
+    process.stdin.on('end', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });
+    process.stdin.resume();`;
+  const child = spawn(process.execPath, ['--experimental-sqlite', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the lock holder did not start')), 5000);
+    child.stdout!.once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return {
+    release: async () => {
+      const exited = once(child, 'exit');
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}

@@ -5,7 +5,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay, forTests, OWNER, holdWriteLock } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import { checkReachability } from '../../electron/core/setup/reachability.ts';
@@ -27,33 +27,6 @@ import { inspect } from '../helpers/inspect.ts';
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
 const pings = (key: string) => ilert.pings.get(key)?.length ?? 0;
-
-/** Another process holding SQLite's write lock on the relay's database, as the sqlite3 shell or a backup tool would. */
-async function holdWriteLock(dataDir: string): Promise<{ release: () => Promise<void> }> {
-  const script = `
-    const { DatabaseSync } = require('node:sqlite');
-    const db = new DatabaseSync(${JSON.stringify(path.join(dataDir, 'relay.sqlite'))});
-    db.exec('PRAGMA busy_timeout = 5000');
-    db.exec('BEGIN IMMEDIATE');
-    process.stdout.write('locked\\n');
-    process.stdin.on('end', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });
-    process.stdin.resume();`;
-  const child: ChildProcess = spawn(process.execPath, ['--experimental-sqlite', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the lock holder did not start')), 5000);
-    child.stdout!.once('data', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-  return {
-    release: async () => {
-      const exited = once(child, 'exit');
-      child.stdin!.end();
-      await exited;
-    },
-  };
-}
 
 async function health(relay: InProcessRelay): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(relay.url.replace('/webhooks/level', '/healthz'));

@@ -4,13 +4,11 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { FAST_TUNING, INTEGRATION_KEY, SECRET, startRelay, tempDataDir, forTests } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir, forTests } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import type { Clock } from '../../electron/core/forwarder/clock.ts';
 
@@ -18,34 +16,6 @@ const ilert = await new FakeIlert({ perKeyLimit: 1000 }).start();
 after(() => ilert.stop());
 
 const keyOf = (event: ReturnType<typeof alertEvent>) => `level-alert-${event.data.id}`;
-
-/** A separate process holding SQLite's write lock on `file` (as a backup tool or the sqlite3 shell would) until killed. */
-async function holdWriteLock(file: string) {
-  const script = `
-    const { DatabaseSync } = require('node:sqlite');
-    const db = new DatabaseSync(${JSON.stringify(file)});
-    db.exec('PRAGMA busy_timeout = 5000');
-    db.exec('BEGIN IMMEDIATE');
-    process.stdout.write('locked\\n');
-    setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--experimental-sqlite', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = once(child, 'exit');
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the lock holder did not start')), 5000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('locked')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return {
-    release: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 /** Re-checks `check` every 20 ms until it holds, for at most `timeoutMs` (for state that announces no event). */
 async function eventually(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -74,7 +44,7 @@ test('an attempt that cannot be recorded (another process holds the write lock) 
   const resolved = alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: new Date(Date.parse(active.occurred_at) + 60_000).toISOString() });
   assert.equal((await sender.deliver(resolved)).acknowledged, true);
 
-  lock = await holdWriteLock(path.join(dataDir, 'relay.sqlite'));
+  lock = await holdWriteLock(dataDir);
   ilert.mode = { kind: 'ok' };
   // ilert answers the ALERT while the database is locked: the outcome is held in memory, and said.
   await eventually(() => harness.relay[forTests].forwarder.unrecordedOutcomes === 1, 5000, 'the held outcome');

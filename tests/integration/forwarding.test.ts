@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startRelay, SECRET, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay, OWNER } from '../helpers/relay-harness.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { waitForChange, jobsFor, attemptsFor } from '../helpers/wait.ts';
+import { waitForChange, waitForJob, jobsFor, attemptsFor } from '../helpers/wait.ts';
 import { resolveSettings, type SettingsInput } from '../../electron/core/settings.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 import type { RelayTuning } from '../../electron/core/relay.ts';
@@ -92,10 +92,7 @@ test('during an ilert outage events are retried with backoff and delivered on re
   assert.match(retrying.last_error!, /ilert answered 503: Injected failure/);
   ilert.mode = { kind: 'ok' };
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT after recovery');
-  const delivered = await waitForChange(shared.relay, () => {
-    const job = jobsFor(shared.relay, keyOf(active))[0]!;
-    return job.status === 'delivered' && job;
-  });
+  const delivered = await waitForJob(shared.relay, keyOf(active), 'delivered');
   const attempts = attemptsFor(shared.relay, delivered.id);
   assert.ok(attempts.length >= 4);
   assert.deepEqual(new Set(attempts.slice(0, -1).map((attempt) => attempt.status_code)), new Set([503]));
@@ -186,15 +183,7 @@ test('retries end after the give-up time with a failed job', async (t) => {
   ilert.mode = { kind: 'status', status: 500 };
   const active = alertEvent();
   await impatient.deliver(active);
-  const job = await waitForChange(
-    harness.relay,
-    () => {
-      const found = jobsFor(harness.relay, keyOf(active))[0];
-      return found?.status === 'failed' && found;
-    },
-    5000,
-    'the job to give up',
-  );
+  const job = await waitForJob(harness.relay, keyOf(active), 'failed');
   assert.match(job.reason!, /^gave up after 0 s of retries: ilert answered 500/);
 });
 
@@ -203,10 +192,7 @@ test('a wrong integration key fails at once with ilert’s message; fixing it an
   ilert.acceptedKeys = new Set(['il1apiTHE-RIGHT-ONE']);
   const active = alertEvent();
   await sender.deliver(active);
-  const failed = await waitForChange(shared.relay, () => {
-    const job = jobsFor(shared.relay, keyOf(active))[0]!;
-    return job.status === 'failed' && job;
-  });
+  const failed = await waitForJob(shared.relay, keyOf(active), 'failed');
   assert.equal(failed.attempts, 1, 'no retry for a configuration error');
   assert.equal(failed.last_status_code, 404);
   assert.equal(failed.reason, 'ilert answered 404: No alert source found for the given integration key (NOT_FOUND)');
@@ -228,10 +214,7 @@ test('401 and 403 from ilert are configuration errors too', async () => {
     ilert.mode = { kind: 'status', status, body: JSON.stringify({ status, message: 'Key error', code: 'KEY_ERROR' }) };
     const active = alertEvent();
     await sender.deliver(active);
-    const failed = await waitForChange(shared.relay, () => {
-      const job = jobsFor(shared.relay, keyOf(active))[0]!;
-      return job.status === 'failed' && job;
-    });
+    const failed = await waitForJob(shared.relay, keyOf(active), 'failed');
     assert.equal(failed.attempts, 1);
     assert.equal(failed.reason, `ilert answered ${status}: Key error (KEY_ERROR)`);
   }
@@ -243,10 +226,7 @@ test('re-running a delivered job sends it again, recorded as a manual attempt', 
   const active = alertEvent();
   await sender.deliver(active);
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1);
-  const job = await waitForChange(shared.relay, () => {
-    const found = jobsFor(shared.relay, keyOf(active))[0]!;
-    return found.status === 'delivered' && found;
-  });
+  const job = await waitForJob(shared.relay, keyOf(active), 'delivered');
   await shared.api.rerunJob({ id: job.id }, OWNER);
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 2, 5000, 'the re-run');
   await waitForChange(shared.relay, () => attemptsFor(shared.relay, job.id).length === 2);
