@@ -2,11 +2,11 @@
  * ilert's side back in the app (a user API key polls GET /api/alerts), the Accept action, the
  * automation endpoint and pass-through to ilert's native Level.io source, against the fake ilert.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, INTEGRATION_KEY, SECRET, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../../electron/core/ingest/automation.ts';
@@ -14,20 +14,15 @@ import { inspect } from '../helpers/inspect.ts';
 
 const API_KEY = 'ilert-user-api-key-1';
 const AUTOMATION_SECRET = 'automation-secret-0123456789';
-let ilert: FakeIlert;
-let harness: InProcessRelay;
-let sender: LevelSender;
 
-before(async () => {
-  ilert = await new FakeIlert().start();
-  ilert.apiKeys.add(API_KEY);
-  ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 7, name: 'MSP on-call' } });
-  harness = await startRelay(
-    { ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY, levelAutomationSecret: AUTOMATION_SECRET },
-    { backoff: { baseMs: 20, capMs: 200, giveUpAfterMs: 60_000 }, rateLimitPauseMs: () => 100, ilertPollMs: 60_000 },
-  );
-  sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
-});
+const ilert = await new FakeIlert().start();
+ilert.apiKeys.add(API_KEY);
+ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 7, name: 'MSP on-call' } });
+const harness = await startRelay(
+  { ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY, levelAutomationSecret: AUTOMATION_SECRET },
+  { ...FAST_TUNING, ilertPollMs: 60_000 },
+);
+const sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
 
 after(async () => {
   await harness?.stop();

@@ -2,31 +2,24 @@
  * Reconciliation with Level's API heals what webhooks missed: a resolve that never arrived, an
  * alert that fired while the laptop slept. Both against a fake Level API and the fake ilert.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { jobsFor } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 
 const LEVEL_KEY = 'level-read-only-key';
-let ilert: FakeIlert;
-let level: FakeLevelApi;
-let harness: InProcessRelay;
-let sender: LevelSender;
-let deviceId: string;
 
-before(async () => {
-  [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
-  const group = level.addGroup({ name: 'Acme' });
-  deviceId = level.addDevice({ hostname: 'ACME-DC01', group_id: group.id }).id;
-  // Reconciliation runs on start too; the tests below run it by hand, one at a time.
-  harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
-  await harness.relay[forTests].reconciler.run('manual');
-  sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
-});
+const [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
+const group = level.addGroup({ name: 'Acme' });
+const deviceId = level.addDevice({ hostname: 'ACME-DC01', group_id: group.id }).id;
+// Reconciliation runs on start too; the tests below run it by hand, one at a time.
+const harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
+await harness.relay[forTests].reconciler.run('manual');
+const sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
 
 after(async () => {
   await harness?.stop();

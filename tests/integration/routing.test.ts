@@ -3,12 +3,12 @@
  * which group each device is in; the relay routes by the nearest mapped group and the fake ilert
  * shows which integration key each event carried.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, INTEGRATION_KEY, SECRET, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import type { LevelAlert } from '../../electron/core/level/envelope.ts';
@@ -17,47 +17,41 @@ const ACME_KEY = 'il1api-acme-0000000001';
 const SERVERS_KEY = 'il1api-acme-servers-02';
 const LEVEL_KEY = 'level-read-only-key';
 
-let ilert: FakeIlert;
-let level: FakeLevelApi;
-let harness: InProcessRelay;
-let sender: LevelSender;
 const ids: Record<string, string> = {};
 
-before(async () => {
-  [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
-  for (const key of [ACME_KEY, SERVERS_KEY]) ilert.acceptedKeys.add(key);
-  // Acme / HQ / Servers / Rack 1, Acme / Branch, and Beta (unmapped)
-  const acme = level.addGroup({ name: 'Acme' });
-  const hq = level.addGroup({ name: 'HQ', parent_id: acme.id });
-  const servers = level.addGroup({ name: 'Servers', parent_id: hq.id });
-  const rack = level.addGroup({ name: 'Rack 1', parent_id: servers.id });
-  const branch = level.addGroup({ name: 'Branch', parent_id: acme.id });
-  const beta = level.addGroup({ name: 'Beta' });
-  Object.assign(ids, { acme: acme.id, hq: hq.id, servers: servers.id, rack: rack.id, branch: branch.id, beta: beta.id });
-  ids.rackDevice = level.addDevice({
-    hostname: 'RACK1-SQL',
-    group_id: rack.id,
-    platform: 'Windows',
-    operating_system: { full_operating_system: 'Microsoft Windows Server 2022 Standard', major_version: '10', minor_version: '20348', architecture: 'x64' },
-    last_logged_in_user: 'ACME\\admin',
-  }).id;
-  ids.branchDevice = level.addDevice({ hostname: 'BRANCH-PC', group_id: branch.id }).id;
-  ids.betaDevice = level.addDevice({ hostname: 'BETA-PC', group_id: beta.id }).id;
-  harness = await startRelay({
-    ilertIntegrationKey: INTEGRATION_KEY,
-    ilertApiUrl: ilert.url,
-    ilertTargets: [
-      { name: 'Acme', integrationKey: ACME_KEY },
-      { name: 'Acme servers', integrationKey: SERVERS_KEY },
-    ],
-    levelApiUrl: level.url,
-    levelApiKey: LEVEL_KEY,
-  });
-  sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
-  await harness.relay[forTests].directory.syncAll();
-  await harness.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
-  await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
+const [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
+for (const key of [ACME_KEY, SERVERS_KEY]) ilert.acceptedKeys.add(key);
+// Acme / HQ / Servers / Rack 1, Acme / Branch, and Beta (unmapped)
+const acme = level.addGroup({ name: 'Acme' });
+const hq = level.addGroup({ name: 'HQ', parent_id: acme.id });
+const servers = level.addGroup({ name: 'Servers', parent_id: hq.id });
+const rack = level.addGroup({ name: 'Rack 1', parent_id: servers.id });
+const branch = level.addGroup({ name: 'Branch', parent_id: acme.id });
+const beta = level.addGroup({ name: 'Beta' });
+Object.assign(ids, { acme: acme.id, hq: hq.id, servers: servers.id, rack: rack.id, branch: branch.id, beta: beta.id });
+ids.rackDevice = level.addDevice({
+  hostname: 'RACK1-SQL',
+  group_id: rack.id,
+  platform: 'Windows',
+  operating_system: { full_operating_system: 'Microsoft Windows Server 2022 Standard', major_version: '10', minor_version: '20348', architecture: 'x64' },
+  last_logged_in_user: 'ACME\\admin',
+}).id;
+ids.branchDevice = level.addDevice({ hostname: 'BRANCH-PC', group_id: branch.id }).id;
+ids.betaDevice = level.addDevice({ hostname: 'BETA-PC', group_id: beta.id }).id;
+const harness = await startRelay({
+  ilertIntegrationKey: INTEGRATION_KEY,
+  ilertApiUrl: ilert.url,
+  ilertTargets: [
+    { name: 'Acme', integrationKey: ACME_KEY },
+    { name: 'Acme servers', integrationKey: SERVERS_KEY },
+  ],
+  levelApiUrl: level.url,
+  levelApiKey: LEVEL_KEY,
 });
+const sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
+await harness.relay[forTests].directory.syncAll();
+await harness.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
+await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
 
 after(async () => {
   await harness?.stop();
@@ -193,7 +187,7 @@ test('the rate limit applies to each integration key separately: a busy client d
       levelApiUrl: level.url,
       levelApiKey: LEVEL_KEY,
     },
-    { backoff: { baseMs: 20, capMs: 200, giveUpAfterMs: 60_000 }, rateLimitPauseMs: () => 100, rateWindowMs: 60_000 },
+    { ...FAST_TUNING, rateWindowMs: 60_000 },
   );
   t.after(() => limited.stop());
   await limited.relay[forTests].directory.syncAll();

@@ -3,32 +3,30 @@
  * alert posted through a Host-rewriting reverse proxy (the "tunnel") to the alert in the fake
  * ilert and back. The browser version of the whole wizard is tests/e2e/wizard.test.ts.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import type { IntegrationTest } from '../../shared/contract.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { inspect } from '../helpers/inspect.ts';
 
 const API_KEY = 'ilert-user-key-setup';
-let ilert: FakeIlert;
-let harness: InProcessRelay;
-let proxy: Awaited<ReturnType<typeof startReverseProxy>>;
 
-before(async () => {
-  ilert = await new FakeIlert().start();
-  ilert.apiKeys.add(API_KEY);
-  ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } });
-  harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY }, { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 5000 });
-  proxy = await startReverseProxy(new URL(harness.url).origin);
-  const reach = await harness.relay[forTests].setup.checkReachability(proxy.url);
-  assert.equal(reach.ok, true, reach.message);
-  harness.relay.applySettings({ ...harness.relay.settings, publicUrl: reach.normalisedUrl });
-});
+const ilert = await new FakeIlert().start();
+ilert.apiKeys.add(API_KEY);
+ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } });
+const harness = await startRelay(
+  { ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY },
+  { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 5000 },
+);
+const proxy = await startReverseProxy(new URL(harness.url).origin);
+const reach = await harness.relay[forTests].setup.checkReachability(proxy.url);
+assert.equal(reach.ok, true, reach.message);
+harness.relay.applySettings({ ...harness.relay.settings, publicUrl: reach.normalisedUrl });
 
 after(async () => {
   await harness?.stop();
