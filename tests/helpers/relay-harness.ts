@@ -11,6 +11,7 @@ import type { Relay, RelayTuning } from '../../electron/core/relay.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import type { SettingsInput } from '../../electron/core/settings.ts';
+import { LevelSender } from '../fakes/level-sender.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -42,6 +43,8 @@ export interface InProcessRelay {
   /** The contract, as the dashboard calls it (as the owner: pass a caller for anyone else). */
   api: Handlers;
   url: string;
+  /** Level signing with SECRET; one attempt per delivery, as Level's own retries are minutes apart. */
+  sender: LevelSender;
   dataDir: string;
   stop(): Promise<void>;
 }
@@ -61,6 +64,7 @@ export async function startRelay(settings: SettingsInput = {}, tuning: RelayTuni
     relay,
     api: handlers,
     url: relay.receiverUrl!,
+    sender: new LevelSender({ url: relay.receiverUrl!, secret: SECRET, attempts: 1 }),
     dataDir,
     stop: () => relay.stop(),
   };

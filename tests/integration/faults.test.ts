@@ -65,14 +65,13 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
     { ilertHeartbeatUrl: `${ilert.url}/api/pings/${key}` },
     { ...FAST_TUNING, busyTimeoutMs: 400, heartbeatIntervalMs: 1_000_000, failureHoldMs: 0, probeIntervalMs: 50 },
   );
-  const sender = new LevelSender({ url: relay.url, secret: SECRET });
   t.after(() => relay.stop());
   await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
   const lock = await holdWriteLock(relay.dataDir);
   const announced = waitForEvent(relay.relay.events, 'change', () => relay.relay[forTests].store.health.failingNow, 5000, 'a change announcing the failure');
   const event = alertEvent();
   const order: string[] = [];
-  const webhook = sender.postRaw(JSON.stringify(event)).then((answer) => {
+  const webhook = relay.sender.postRaw(JSON.stringify(event)).then((answer) => {
     order.push('webhook');
     return answer;
   });
@@ -109,7 +108,7 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
   assert.equal((await health(relay)).status, 200);
   await relay.relay[forTests].heartbeat.tick();
   assert.equal(pings(key), 2, 'pinging again once the store writes');
-  assert.equal((await sender.postRaw(JSON.stringify(event))).status, 202, 'Level’s retry is accepted');
+  assert.equal((await relay.sender.postRaw(JSON.stringify(event))).status, 202, 'Level’s retry is accepted');
 });
 
 const canMount =
@@ -158,7 +157,6 @@ test(
       volume.unmount();
     });
     await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
-    const sender = new LevelSender({ url: relay.url, secret: SECRET });
     // Fill what is left of the volume, as another program on the same disk would.
     const fd = fs.openSync(filler, 'w');
     try {
@@ -172,7 +170,7 @@ test(
     const answers: number[] = [];
     const big = { ...alertEvent(), padding: 'x'.repeat(200_000) };
     for (let attempt = 0; attempt < 5 && !relay.relay[forTests].store.health.failingNow; attempt++)
-      answers.push((await sender.postRaw(JSON.stringify({ ...big, event_id: crypto.randomUUID() }))).status);
+      answers.push((await relay.sender.postRaw(JSON.stringify({ ...big, event_id: crypto.randomUUID() }))).status);
     assert.ok(relay.relay[forTests].store.health.failingNow, `the store noticed the full disk (answers ${answers.join(', ')})`);
     assert.equal(answers.at(-1), 503);
     assert.ok(
@@ -188,7 +186,7 @@ test(
 
     fs.rmSync(filler);
     await waitForEvent(relay.relay.events, 'change', () => !relay.relay[forTests].store.health.failingNow, 5000, 'a probe write to succeed');
-    assert.equal((await sender.postRaw(JSON.stringify(alertEvent()))).status, 202);
+    assert.equal((await relay.sender.postRaw(JSON.stringify(alertEvent()))).status, 202);
     await relay.relay[forTests].heartbeat.tick();
     assert.equal(pings(key), 2, 'pinging again');
   },

@@ -35,14 +35,13 @@ test('an attempt that cannot be recorded (another process holds the write lock) 
     await lock?.release();
     await harness.stop();
   });
-  const sender = new LevelSender({ url: harness.url, secret: SECRET });
   ilert.mode = { kind: 'slow', delayMs: 1500 };
   const active = alertEvent();
   const before = ilert.requests;
-  await sender.deliver(active);
+  await harness.sender.deliver(active);
   await ilert.waitFor(() => ilert.requests > before, 5000, 'the ALERT on the wire');
   const resolved = alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: new Date(Date.parse(active.occurred_at) + 60_000).toISOString() });
-  assert.equal((await sender.deliver(resolved)).acknowledged, true);
+  assert.equal((await harness.sender.deliver(resolved)).acknowledged, true);
 
   lock = await holdWriteLock(dataDir);
   ilert.mode = { kind: 'ok' };
@@ -72,14 +71,13 @@ test('a wall clock set back an hour holds nothing up: rate windows and delays ru
   const windowMs = 500;
   const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY, ilertEventsPerMinute: 2 }, { ...FAST_TUNING, rateWindowMs: windowMs, clock });
   t.after(() => harness.stop());
-  const sender = new LevelSender({ url: harness.url, secret: SECRET });
   const first = [alertEvent(), alertEvent()];
-  for (const event of first) await sender.deliver(event);
+  for (const event of first) await harness.sender.deliver(event);
   await ilert.waitFor(() => first.every((event) => ilert.eventsFor(keyOf(event)).length === 1), 5000, 'the first two');
 
   offsetMs = -3_600_000;
   const afterStep = [alertEvent(), alertEvent(), alertEvent()];
-  for (const event of afterStep) await sender.deliver(event);
+  for (const event of afterStep) await harness.sender.deliver(event);
   // With wall-clock windows the third would wait an hour; here, one window.
   await ilert.waitFor(() => afterStep.every((event) => ilert.eventsFor(keyOf(event)).length === 1), 4 * windowMs + 2000, 'the alerts sent after the step');
 });

@@ -1,8 +1,8 @@
-import { test, after, before } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, SECRET, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay, OWNER } from '../helpers/relay-harness.ts';
+import { startRelay, INTEGRATION_KEY, FAST_TUNING, OWNER } from '../helpers/relay-harness.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
-import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { alertEvent } from '../fakes/level-sender.ts';
 import { waitForChange, waitForJob, jobsFor, attemptsFor } from '../helpers/wait.ts';
 import { resolveSettings, type SettingsInput } from '../../electron/core/settings.ts';
 import { sign } from '../../electron/core/level/signature.ts';
@@ -12,16 +12,11 @@ import { inspect } from '../helpers/inspect.ts';
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
 
-async function relayWith(settings: SettingsInput = {}, tuning: RelayTuning = FAST_TUNING) {
-  const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY, ...settings }, tuning);
-  return { harness, sender: new LevelSender({ url: harness.url, secret: SECRET }) };
-}
+const relayWith = (settings: SettingsInput = {}, tuning: RelayTuning = FAST_TUNING) =>
+  startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY, ...settings }, tuning);
 
-let shared: InProcessRelay;
-let sender: LevelSender;
-before(async () => {
-  ({ harness: shared, sender } = await relayWith());
-});
+const shared = await relayWith();
+const { sender } = shared;
 after(() => shared.stop());
 
 function resetIlert() {
@@ -137,19 +132,19 @@ test('an ALERT and its RESOLVE both still waiting are skipped: nobody is paged f
 
 test('an ALERT whose outcome is unknown (ilert hung) is still resolved, never skipped', async (t) => {
   resetIlert();
-  const { harness, sender: hungSender } = await relayWith({}, { ...FAST_TUNING, requestTimeoutMs: 150 });
+  const harness = await relayWith({}, { ...FAST_TUNING, requestTimeoutMs: 150 });
   t.after(async () => {
     resetIlert();
     await harness.stop();
   });
   ilert.mode = { kind: 'hang' };
   const active = alertEvent();
-  await hungSender.deliver(active);
+  await harness.sender.deliver(active);
   await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active))[0]!.attempts >= 1, 5000, 'a timed-out attempt');
   const job = jobsFor(harness.relay, keyOf(active))[0]!;
   assert.equal(job.maybe_delivered, 1);
   assert.match(job.last_error!, /no answer from ilert within/);
-  await hungSender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 5) }));
+  await harness.sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 5) }));
   ilert.mode = { kind: 'ok' };
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).some((event) => event.eventType === 'RESOLVE'), 5000, 'the RESOLVE');
   assert.deepEqual(
@@ -175,14 +170,14 @@ test('dropped connections are retried until delivered', async () => {
 
 test('retries end after the give-up time with a failed job', async (t) => {
   resetIlert();
-  const { harness, sender: impatient } = await relayWith({}, { ...FAST_TUNING, backoff: { baseMs: 20, capMs: 50, giveUpAfterMs: 300 } });
+  const harness = await relayWith({}, { ...FAST_TUNING, backoff: { baseMs: 20, capMs: 50, giveUpAfterMs: 300 } });
   t.after(async () => {
     resetIlert();
     await harness.stop();
   });
   ilert.mode = { kind: 'status', status: 500 };
   const active = alertEvent();
-  await impatient.deliver(active);
+  await harness.sender.deliver(active);
   const job = await waitForJob(harness.relay, keyOf(active), 'failed');
   assert.match(job.reason!, /^gave up after 0 s of retries: ilert answered 500/);
 });
@@ -266,9 +261,8 @@ test('the rate limit holds under a burst: never more than the limit per window, 
     await harness.stop();
     await limited.stop();
   });
-  const burst = new LevelSender({ url: harness.url, secret: SECRET });
   const events = Array.from({ length: 18 }, () => alertEvent());
-  const outcomes = await Promise.all(events.map((event) => burst.deliver(event)));
+  const outcomes = await Promise.all(events.map((event) => harness.sender.deliver(event)));
   assert.ok(outcomes.every((outcome) => outcome.acknowledged));
   await limited.waitFor(() => limited.events.length === events.length, 10_000, 'all events');
   assert.deepEqual(limited.rateLimited, [], 'the relay never made ilert answer 429');
@@ -282,20 +276,20 @@ test('the rate limit holds under a burst: never more than the limit per window, 
 test('after a 429 the key pauses, then delivery resumes', async (t) => {
   resetIlert();
   const pauseMs = 500;
-  const { harness, sender: pausedSender } = await relayWith({}, { ...FAST_TUNING, rateLimitPauseMs: () => pauseMs });
+  const harness = await relayWith({}, { ...FAST_TUNING, rateLimitPauseMs: () => pauseMs });
   t.after(async () => {
     ilert.mode = { kind: 'ok' };
     await harness.stop();
   });
   ilert.mode = { kind: 'status', status: 429, body: JSON.stringify({ status: 429, message: 'Too many requests' }) };
   const first = alertEvent();
-  await pausedSender.deliver(first);
+  await harness.sender.deliver(first);
   await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(first))[0]!.last_status_code === 429, 5000, 'a 429');
   const answeredAt = Date.now();
   ilert.mode = { kind: 'ok' };
   // Another alert for the same key, while it pauses: it waits too.
   const second = alertEvent();
-  await pausedSender.deliver(second);
+  await harness.sender.deliver(second);
   await ilert.waitFor(() => ilert.eventsFor(keyOf(first)).length === 1 && ilert.eventsFor(keyOf(second)).length === 1, 5000, 'delivery after the pause');
   for (const event of [first, second]) {
     const waited = ilert.eventsFor(keyOf(event))[0]!.at - answeredAt;
@@ -307,12 +301,12 @@ test('after a 429 the key pauses, then delivery resumes', async (t) => {
 test('in a backlog, critical alerts are sent before warnings and information', async (t) => {
   resetIlert();
   // One request on the wire at a time: with several, the answers may land in any order among themselves.
-  const { harness, sender: backlogSender } = await relayWith({ ilertIntegrationKey: '' }, { ...FAST_TUNING, maxInFlight: 1 });
+  const harness = await relayWith({ ilertIntegrationKey: '' }, { ...FAST_TUNING, maxInFlight: 1 });
   t.after(() => harness.stop());
   const info = Array.from({ length: 3 }, () => alertEvent({ severity: 'information' }));
   const warning = Array.from({ length: 3 }, () => alertEvent({ severity: 'warning' }));
   const critical = Array.from({ length: 3 }, () => alertEvent({ severity: 'critical' }));
-  for (const event of [...info, ...warning, ...critical]) await backlogSender.deliver(event);
+  for (const event of [...info, ...warning, ...critical]) await harness.sender.deliver(event);
   const queued = harness.relay.status().queueDepth;
   assert.equal(queued, 9, 'without an integration key the work waits');
   harness.relay.applySettings(resolveSettings({ ...harness.relay.settings, ilertIntegrationKey: INTEGRATION_KEY }, {}));

@@ -5,8 +5,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
-import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { FAST_TUNING, INTEGRATION_KEY, SECRET, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { alertEvent } from '../fakes/level-sender.ts';
+import { FAST_TUNING, INTEGRATION_KEY, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../../electron/core/ingest/automation.ts';
@@ -22,7 +22,6 @@ const harness = await startRelay(
   { ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY, levelAutomationSecret: AUTOMATION_SECRET },
   { ...FAST_TUNING, ilertPollMs: 60_000 },
 );
-const sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
 
 after(async () => {
   await harness?.stop();
@@ -31,7 +30,7 @@ after(async () => {
 
 async function sentAlert(overrides: Parameters<typeof alertEvent>[0] = {}) {
   const event = alertEvent(overrides);
-  await sender.deliver(event);
+  await harness.sender.deliver(event);
   const key = alertKeyFor(event.data.id);
   await ilert.waitFor(() => ilert.alertByKey(key) !== undefined, 5000, 'the alert in ilert');
   return { event, key, alertId: event.data.id };
@@ -82,7 +81,7 @@ test('Accept sends an ilert ACCEPT event for the alertKey, after the ALERT, and 
   );
   assert.deepEqual(ilert.schemaViolations, []);
 
-  await sender.deliver(alertEvent({ alertId, eventType: 'alert_resolved' }));
+  await harness.sender.deliver(alertEvent({ alertId, eventType: 'alert_resolved' }));
   await waitForChange(harness.relay, () => row(alertId).state === 'resolved', 5000, 'resolved');
   assert.throws(() => harness.relay.acceptAlert(alertId, 'the technician'), /already resolved/);
 });
@@ -154,11 +153,11 @@ test('pass-through sends Level’s original body unchanged to the Level.io sourc
   t.after(() => harness.relay.applySettings({ ...harness.relay.settings, ilertPassThroughUrl: undefined }));
   const event = alertEvent({ name: 'Pass me through' });
   const raw = JSON.stringify(event, null, 1); // Level's exact bytes, whitespace and all
-  assert.equal((await sender.postRaw(raw)).status, 202);
+  assert.equal((await harness.sender.postRaw(raw)).status, 202);
   await ilert.waitFor(() => ilert.passThrough.length === 1, 5000, 'the pass-through');
   assert.equal(ilert.passThrough[0]!.body, raw, 'byte for byte');
   assert.equal(ilert.passThrough[0]!.integrationKey, levelio.integrationKey);
-  const forged = await sender.postRaw(raw.replace('Pass me', 'Forged'), { 'x-level-signature': 'sha256=00' });
+  const forged = await harness.sender.postRaw(raw.replace('Pass me', 'Forged'), { 'x-level-signature': 'sha256=00' });
   assert.equal(forged.status, 401, 'the signature is still checked');
   const job = jobsFor(harness.relay, alertKeyFor(event.data.id))[0]!;
   const logged = inspect(harness.relay).row('SELECT url FROM attempts WHERE outbox_id = ?', job.id) as { url: string };

@@ -167,9 +167,8 @@ test('the reconciler resolves a test alert left open by a relay that stopped mid
   t.after(() => {
     ilert.restMode = { kind: 'ok' };
   });
-  const sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
   const leftover = alertEvent({ alertId: `relay-test-left${process.pid}`, severity: 'warning' });
-  assert.equal((await sender.deliver(leftover)).acknowledged, true);
+  assert.equal((await harness.sender.deliver(leftover)).acknowledged, true);
   const key = alertKeyFor(leftover.data.id);
   await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'PENDING', 5000, 'the leftover test ALERT in ilert');
 
