@@ -11,6 +11,7 @@ import type { Relay, RelayTuning } from '../../electron/core/relay.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import type { SettingsInput } from '../../electron/core/settings.ts';
+import type { InboundDelivery } from '../../electron/core/store/inbound-delivery.ts';
 import { LevelSender } from '../fakes/level-sender.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -149,5 +150,21 @@ export async function holdWriteLock(dataDir: string): Promise<{ release: () => P
       child.stdin!.end();
       await exited;
     },
+  };
+}
+
+/** A webhook as the HTTP receiver hands it to the ingest, with the signature verdict it reached. */
+export function webhookDelivery(body: Buffer, signature: InboundDelivery['signature'], headers: Record<string, string> = {}): InboundDelivery {
+  return {
+    receivedAt: Date.now(),
+    source: 'webhook',
+    remoteAddr: '127.0.0.1',
+    forwardedFor: undefined,
+    method: 'POST',
+    path: '/webhooks/level',
+    headers,
+    body,
+    bodySize: body.length,
+    signature,
   };
 }

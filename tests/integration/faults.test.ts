@@ -14,7 +14,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay, forTests, OWNER, holdWriteLock } from '../helpers/relay-harness.ts';
+import {
+  startRelay,
+  startChildRelay,
+  spawnServe,
+  tempDataDir,
+  FAST_TUNING,
+  SECRET,
+  type InProcessRelay,
+  forTests,
+  OWNER,
+  holdWriteLock,
+  webhookDelivery,
+} from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import { checkReachability } from '../../electron/core/setup/reachability.ts';
@@ -442,24 +454,12 @@ test('an event the store cannot serialise is a recorded 422, not a 5xx that Leve
   assert.ok(parsed.ok);
   // A value JSON cannot write, standing in for whatever else a payload might hold that breaks serialising it.
   (parsed.alert as unknown as Record<string, unknown>).payload = 10n;
-  const delivery = {
-    receivedAt: Date.now(),
-    source: 'webhook' as const,
-    remoteAddr: '127.0.0.1',
-    forwardedFor: undefined,
-    method: 'POST',
-    path: '/webhooks/level',
-    headers: {},
-    body: raw,
-    bodySize: raw.length,
-    signature: 'valid' as const,
-  };
   const ingest = new IngestPipeline({
     store: relay.relay[forTests].store,
     secrets: () => ({}),
     policy: () => ({ highPrioritySeverities: [], routeFor: () => ({ target: 'default', reason: 'test' }) }),
   });
-  const result = await ingest.parsed(delivery, parsed.envelope, parsed.alert);
+  const result = await ingest.parsed(webhookDelivery(raw, 'valid'), parsed.envelope, parsed.alert);
   assert.equal(result.statusCode, 422);
   assert.match(String(result.body.error), /^the relay could not process this event: /);
   const row = inspect(relay.relay).row('SELECT status_code, outcome, event_id FROM deliveries ORDER BY id DESC LIMIT 1');

@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, FAST_TUNING, startRelay, forTests } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, FAST_TUNING, startRelay, forTests, webhookDelivery } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { resolveSettings } from '../../electron/core/settings.ts';
@@ -28,24 +28,7 @@ async function ingestAll(store: Store, events: ReturnType<typeof alertEvent>[]):
       const body = Buffer.from(JSON.stringify(event));
       const parsed = parseDelivery(body);
       if (!parsed.ok) throw new Error(parsed.reason);
-      return persist(
-        store,
-        {
-          receivedAt: Date.now(),
-          source: 'webhook',
-          remoteAddr: '127.0.0.1',
-          forwardedFor: undefined,
-          method: 'POST',
-          path: '/webhooks/level',
-          headers: {},
-          body,
-          bodySize: body.length,
-          signature: 'valid',
-          envelope: parsed.envelope,
-          alert: parsed.alert,
-        },
-        POLICY,
-      );
+      return persist(store, { ...webhookDelivery(body, 'valid'), envelope: parsed.envelope, alert: parsed.alert }, POLICY);
     }),
   );
 }
