@@ -176,6 +176,10 @@ export class FakeIlert {
     return this.events.filter((event) => event.alertKey === alertKey);
   }
 
+  eventTypesFor(alertKey: string): string[] {
+    return this.eventsFor(alertKey).map((event) => event.eventType);
+  }
+
   addAlertSource(options: {
     integrationKey: string;
     name: string;
