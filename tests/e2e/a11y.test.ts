@@ -4,7 +4,7 @@
  * critical violations fail), the keyboard (tabs, Escape, one Tab stop for the delivery list), the
  * live region that announces new alerts, and the layout at 720, 1024 and 1600 px.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { type Browser, type Page } from 'playwright-core';
@@ -51,9 +51,11 @@ after(async () => {
   await ilert?.stop();
 });
 
-async function open(colorScheme: 'light' | 'dark', width = 1440, height = 900): Promise<Page> {
+/** A fresh browser context on the dashboard, closed when test `t` ends. */
+async function open(t: TestContext, colorScheme: 'light' | 'dark', width = 1440, height = 900): Promise<Page> {
   // axe is injected as a script tag, which the dashboard's CSP refuses: bypassed for these pages only.
   const context = await browser.newContext({ viewport: { width, height }, colorScheme, bypassCSP: true });
+  t.after(() => context.close());
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   await page.goto(relay.adminUrl);
@@ -93,23 +95,19 @@ async function seriousViolations(page: Page, where: string): Promise<string[]> {
 }
 
 for (const scheme of ['light', 'dark'] as const) {
-  test(`axe: every view in ${scheme} mode has no serious or critical WCAG 2.1 AA violation`, async () => {
-    const page = await open(scheme);
-    try {
-      const found: string[] = [];
-      for (const view of VIEWS) {
-        await showView(page, view);
-        found.push(...(await seriousViolations(page, view)));
-      }
-      await showView(page, 'Deliveries');
-      await page.getByTestId('delivery-row').first().click();
-      await page.getByTestId('delivery-detail').getByTestId('signature-verdict').waitFor();
-      found.push(...(await seriousViolations(page, 'Deliveries with the detail open')));
-      await screenshot(page, `a11y-deliveries-${scheme}`);
-      assert.deepEqual(found, []);
-    } finally {
-      await page.context().close();
+  test(`axe: every view in ${scheme} mode has no serious or critical WCAG 2.1 AA violation`, async (t) => {
+    const page = await open(t, scheme);
+    const found: string[] = [];
+    for (const view of VIEWS) {
+      await showView(page, view);
+      found.push(...(await seriousViolations(page, view)));
     }
+    await showView(page, 'Deliveries');
+    await page.getByTestId('delivery-row').first().click();
+    await page.getByTestId('delivery-detail').getByTestId('signature-verdict').waitFor();
+    found.push(...(await seriousViolations(page, 'Deliveries with the detail open')));
+    await screenshot(page, `a11y-deliveries-${scheme}`);
+    assert.deepEqual(found, []);
   });
 }
 
@@ -135,39 +133,34 @@ function headersOverlap(page: Page, selector: string): Promise<string[]> {
 }
 
 for (const width of [720, 1024, 1600]) {
-  test(`layout at ${width} px: alert names stay readable, and below 1,400 px the detail is a drawer`, async () => {
-    const page = await open('light', width, 800);
-    try {
-      await showView(page, 'Alerts');
-      await page.getByTestId('alert-row').first().waitFor();
-      const alertName = await narrowest(page, '[data-testid="active-alerts"] .alert-name');
-      assert.ok(alertName >= 120, `alert names are ${alertName} px wide at ${width} px`);
-      await screenshot(page, `layout-${width}-alerts`);
+  test(`layout at ${width} px: alert names stay readable, and below 1,400 px the detail is a drawer`, async (t) => {
+    const page = await open(t, 'light', width, 800);
+    await showView(page, 'Alerts');
+    await page.getByTestId('alert-row').first().waitFor();
+    const alertName = await narrowest(page, '[data-testid="active-alerts"] .alert-name');
+    assert.ok(alertName >= 120, `alert names are ${alertName} px wide at ${width} px`);
+    await screenshot(page, `layout-${width}-alerts`);
 
-      await showView(page, 'Deliveries');
-      await page.getByTestId('delivery-row').first().waitFor();
-      assert.deepEqual(await headersOverlap(page, '.dhead > span'), [], 'no column header overlaps another');
-      assert.ok((await narrowest(page, '.dline .aname')) >= 120, 'delivery alert names have room');
-      assert.deepEqual(await truncatedPills(page), [], 'pills show their whole words');
-      await page.getByTestId('delivery-row').filter({ hasText: 'RAID degraded' }).click();
-      const detail = page.getByTestId('delivery-detail');
-      await detail.getByTestId('signature-verdict').waitFor();
-      const names = await narrowest(page, '.dline .aname');
-      const drawer = await detail.evaluate((element) => getComputedStyle(element).position === 'absolute');
-      assert.equal(drawer, width < 1400, `the detail is ${drawer ? 'a drawer' : 'a column'} at ${width} px`);
-      // Beside the list (wide windows) or over it (a drawer), names never shrink to a few letters.
-      assert.ok(names >= 120, `with the detail open, alert names are ${names} px wide at ${width} px`);
-      assert.deepEqual(await truncatedPills(page), [], 'pills show their whole words, the detail’s too');
-      await screenshot(page, `layout-${width}-deliveries-detail`);
-    } finally {
-      await page.context().close();
-    }
+    await showView(page, 'Deliveries');
+    await page.getByTestId('delivery-row').first().waitFor();
+    assert.deepEqual(await headersOverlap(page, '.dhead > span'), [], 'no column header overlaps another');
+    assert.ok((await narrowest(page, '.dline .aname')) >= 120, 'delivery alert names have room');
+    assert.deepEqual(await truncatedPills(page), [], 'pills show their whole words');
+    await page.getByTestId('delivery-row').filter({ hasText: 'RAID degraded' }).click();
+    const detail = page.getByTestId('delivery-detail');
+    await detail.getByTestId('signature-verdict').waitFor();
+    const names = await narrowest(page, '.dline .aname');
+    const drawer = await detail.evaluate((element) => getComputedStyle(element).position === 'absolute');
+    assert.equal(drawer, width < 1400, `the detail is ${drawer ? 'a drawer' : 'a column'} at ${width} px`);
+    // Beside the list (wide windows) or over it (a drawer), names never shrink to a few letters.
+    assert.ok(names >= 120, `with the detail open, alert names are ${names} px wide at ${width} px`);
+    assert.deepEqual(await truncatedPills(page), [], 'pills show their whole words, the detail’s too');
+    await screenshot(page, `layout-${width}-deliveries-detail`);
   });
 }
 
 test('at 200 % zoom (640 px) the tabs stay in their own box, each reachable; at 320 px the filters fold behind a “Filters” button', async (t) => {
-  const page = await open('light', 640, 800);
-  t.after(() => page.context().close());
+  const page = await open(t, 'light', 640, 800);
   const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.equal(await sideways(), 0, 'the page does not scroll sideways');
   const tabList = await page.getByRole('tablist').boundingBox();
@@ -200,8 +193,7 @@ test('at 200 % zoom (640 px) the tabs stay in their own box, each reachable; at 
 });
 
 test('keyboard: Home and End in the tabs; the delivery list is one Tab stop walked with the arrows; Escape closes the detail', async (t) => {
-  const page = await open('light');
-  t.after(() => page.context().close());
+  const page = await open(t, 'light');
   await page.getByRole('tab', { name: 'Alerts' }).focus();
   await page.keyboard.press('End');
   assert.equal(await page.getByRole('tab', { name: 'Team' }).getAttribute('aria-selected'), 'true');
@@ -225,8 +217,7 @@ test('keyboard: Home and End in the tabs; the delivery list is one Tab stop walk
 });
 
 test('a new alert is announced in a polite live region, and “copied” is not in the status bar’s silent region', async (t) => {
-  const page = await open('light');
-  t.after(() => page.context().close());
+  const page = await open(t, 'light');
   const region = page.getByTestId('alert-announcer');
   assert.equal(await region.getAttribute('aria-live'), 'polite');
   assert.equal(await region.innerText(), '', 'alerts from before the page opened are not read out');
@@ -237,8 +228,7 @@ test('a new alert is announced in a polite live region, and “copied” is not 
 });
 
 test('permalinks: the address names the open tab, delivery and filter, Back undoes each step, and a link opens that view', async (t) => {
-  const page = await open('light');
-  t.after(() => page.context().close());
+  const page = await open(t, 'light');
   await page.waitForFunction(() => window.location.hash === '#/alerts');
   await showView(page, 'Deliveries');
   await page.waitForFunction(() => window.location.hash === '#/deliveries');
@@ -296,8 +286,7 @@ test('permalinks: the address names the open tab, delivery and filter, Back undo
 });
 
 test('per-alert timeline: opened from the alert row, it shows Level active → stored → sent to ilert → accepted → resolved, and Escape closes it', async (t) => {
-  const page = await open('light');
-  t.after(() => page.context().close());
+  const page = await open(t, 'light');
   const row = page.getByTestId('alert-row').filter({ hasText: 'RAID degraded' }).first();
   const id = await row.getAttribute('data-alert-id');
   await page.getByTestId(`alert-timeline-${id}`).click();
@@ -316,8 +305,7 @@ test('per-alert timeline: opened from the alert row, it shows Level active → s
 });
 
 test('buttons say what they act on: no two visible buttons of one view share a name', async (t) => {
-  const page = await open('light');
-  t.after(() => page.context().close());
+  const page = await open(t, 'light');
   const repeated: string[] = [];
   for (const view of ['Alerts', 'Settings'] as const) {
     await showView(page, view);
