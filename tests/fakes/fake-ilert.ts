@@ -38,7 +38,7 @@ export interface ReceivedEvent {
   body: Record<string, unknown>;
 }
 
-export type AlertStatus = 'PENDING' | 'ACCEPTED' | 'RESOLVED';
+type AlertStatus = 'PENDING' | 'ACCEPTED' | 'RESOLVED';
 
 /** The user of a responder, shaped like the OpenAPI `UserRel`. */
 export interface FakeUser {

@@ -11,7 +11,7 @@ import { ROOT, startChildRelay, type ChildRelay } from './relay-harness.ts';
 
 export const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
 
-export function chromiumExecutable(): string {
+function chromiumExecutable(): string {
   let found = '';
   try {
     found = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();

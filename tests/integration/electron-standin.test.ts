@@ -83,7 +83,7 @@ test('the stand-in refuses what Electron refuses, and quits and collects like El
   assert.equal(await app.exited, 0);
 });
 
-test('safeStorage.decryptString can be made to fail, as a denied Keychain or a locked keyring does', async () => {
+test('safeStorage.decryptString can be made to fail, as a denied Keychain or a locked keyring does', async (t) => {
   const dir = tempDataDir('standin-decrypt-');
   const main = path.join(dir, 'main.mjs');
   fs.writeFileSync(
@@ -98,9 +98,6 @@ app.whenReady().then(() => {
 });`,
   );
   const app = new DesktopProcess({ main, env: { STANDIN_DECRYPT_FAILS: '1' } });
-  try {
-    assert.equal((await app.waitFor((event) => event.event === 'probe', 'the probe')).failed, true);
-  } finally {
-    await app.kill();
-  }
+  t.after(() => app.kill());
+  assert.equal((await app.waitFor((event) => event.event === 'probe', 'the probe')).failed, true);
 });
