@@ -9,7 +9,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { ROOT, startChildRelay, type ChildRelay } from './relay-harness.ts';
 
-export const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
+const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
 
 function chromiumExecutable(): string {
   let found = '';
