@@ -6,14 +6,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { callAdmin, launchChromium, openDashboard, SCREENSHOTS, truncatedPills } from '../helpers/browser.ts';
+import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
+import { callAdmin, openDashboard, truncatedPills, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 
 const ROW_HEIGHT = 52;
 
@@ -26,13 +24,13 @@ let sender: LevelSender;
 let pageErrors: string[] = [];
 
 before(async () => {
-  assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
   ilert = await new FakeIlert().start();
-  [relay, browser] = await Promise.all([
-    startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-e2e-'), LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url }),
-    launchChromium(),
-  ]);
+  [relay, browser] = await startRelayAndBrowser({
+    RELAY_DATA_DIR: tempDataDir('relay-e2e-'),
+    LEVEL_WEBHOOK_SECRET: SECRET,
+    ILERT_INTEGRATION_KEY: INTEGRATION_KEY,
+    ILERT_API_URL: ilert.url,
+  });
   sender = new LevelSender({ url: relay.url, secret: SECRET, attempts: 1 });
   ({ context, page, errors: pageErrors } = await openDashboard(browser, relay.adminUrl));
 });
@@ -53,10 +51,6 @@ function freshAlert(overrides: Parameters<typeof alertEvent>[0] = {}) {
 async function deliver(event: { event_id: string }): Promise<void> {
   const outcome = await sender.deliver(event);
   assert.ok(outcome.acknowledged, `Level's delivery was not acknowledged: ${JSON.stringify(outcome.attempts)}`);
-}
-
-async function screenshot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
 
 async function openTab(name: 'Alerts' | 'Deliveries' | 'Settings'): Promise<void> {
@@ -206,13 +200,7 @@ test('(c2) Re-run job of a resolved alert asks first, then sends its ALERT follo
     .filter({ hasText: /followed by its RESOLVE/ })
     .waitFor();
   await ilert.waitFor(() => ilert.eventsFor(alertKey).length === sent + 2, 5000, 'ALERT then RESOLVE');
-  assert.deepEqual(
-    ilert
-      .eventsFor(alertKey)
-      .slice(sent)
-      .map((event) => event.eventType),
-    ['ALERT', 'RESOLVE'],
-  );
+  assert.deepEqual(ilert.eventTypesFor(alertKey).slice(sent), ['ALERT', 'RESOLVE']);
   assert.equal(ilert.alertByKey(alertKey)?.status, 'RESOLVED');
   // The refusal the dashboard turned into a question is the only console error.
   assert.deepEqual(pageErrors.splice(0), ['console error: Failed to load resource: the server responded with a status of 409 (Conflict)']);
@@ -261,7 +249,7 @@ test('(e) the detail pane shows the signature verdict; Copy as cURL leaves the s
   assert.ok(!curl.includes(SECRET) && !/user-agent|\[redacted\]/i.test(curl), 'no secret or redacted header in the command');
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), curl);
   await validDetail.getByTestId('action-result').filter({ hasText: 'copied' }).waitFor();
-  await screenshot('deliveries-detail');
+  await screenshot(page, 'deliveries-detail');
 
   // The arrow keys walk the list from the focused row.
   const index = Number(await valid.getAttribute('data-index'));
@@ -293,7 +281,7 @@ test('(e2) Replay with edits: an edited copy is checked as you type, Escape leav
   const levelAlertId = `replayed-${Date.now()}`;
   await body.fill(JSON.stringify({ ...disk, event_id: `${disk.event_id}-edited`, data: { ...disk.data, id: levelAlertId, name: 'Low disk space on C:' } }, null, 2));
   await editor.getByTestId('replay-check').filter({ hasText: 'Valid JSON' }).waitFor();
-  await screenshot('deliveries-replay-editor');
+  await screenshot(page, 'deliveries-replay-editor');
   await editor.getByTestId('replay-send').click();
   await detail.getByTestId('action-result').filter({ hasText: 'Replay answered 202 (accepted)' }).waitFor();
   await editor.waitFor({ state: 'detached' });
@@ -412,7 +400,7 @@ test('(g) rows streaming in while scrolled down do not move what the user reads'
     .getByTestId('delivery-total')
     .filter({ hasText: `${(before + 300).toLocaleString('en-US')} deliveries` })
     .waitFor();
-  await screenshot('deliveries-new-rows');
+  await screenshot(page, 'deliveries-new-rows');
 
   await page.getByTestId('new-deliveries').click();
   await page
@@ -460,7 +448,7 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   assert.equal(await page.getByTestId('use-generated-secret').isDisabled(), true, 'the secret is locked by the environment');
   await page.getByTestId('replace-levelWebhookSecretPrevious').click();
   await page.getByTestId('setting-levelWebhookSecretPrevious').fill('an-old-secret-to-rotate-out');
-  await screenshot('settings-invalid');
+  await screenshot(page, 'settings-invalid');
 
   await perMinute.fill('40');
   await page.getByTestId('settings-save').click();
@@ -489,20 +477,20 @@ test('(h) screenshots of the Alerts, Deliveries and Settings views', async () =>
   await openTab('Alerts');
   await page.getByTestId('resolved-alerts').locator(`[data-alert-id="${cpu.data.id}"]`).waitFor();
   await alertRow(update.data.id).getByTestId('forwarding-badge').filter({ hasText: 'retrying' }).waitFor();
-  await screenshot('alerts-retrying');
+  await screenshot(page, 'alerts-retrying');
   ilert.mode = { kind: 'ok' };
   await alertRow(update.data.id).getByTestId('forwarding-badge').filter({ hasText: 'delivered' }).waitFor({ timeout: 15_000 });
   await page.getByTestId('count-information').filter({ hasText: '1' }).waitFor();
-  await screenshot('alerts');
+  await screenshot(page, 'alerts');
 
   await openTab('Deliveries');
   await rowFor('Windows update pending reboot').click();
   await page.getByTestId('delivery-detail').getByTestId('attempt').nth(1).waitFor();
-  await screenshot('deliveries');
+  await screenshot(page, 'deliveries');
 
   await openTab('Settings');
   assert.equal(await page.getByTestId('generated-secret-panel').count(), 0, 'a generated secret is shown once, not again after leaving the view');
-  await screenshot('settings');
+  await screenshot(page, 'settings');
   assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
 });
 
@@ -523,10 +511,10 @@ test('(h2) an alert row shows its ilert priority and route, and "Accept sent HH:
   const sent = printerRow.getByTestId(`alert-accept-sent-${printer.data.id}`);
   await sent.filter({ hasText: /^Accept sent \d\d:\d\d$/ }).waitFor();
   assert.equal(await printerRow.getByTestId(`alert-accept-${printer.data.id}`).count(), 0, 'not offered again once ilert took it');
-  await printerRow.screenshot({ path: path.join(SCREENSHOTS, 'alert-row-accept-sent.png') });
+  await screenshot(printerRow, 'alert-row-accept-sent');
 });
 
-test('(i) inside Electron the preload bridge is used, and navigation requests switch views', async () => {
+test('(i) inside Electron the preload bridge is used, and navigation requests switch views', async (t) => {
   const electronPage = await context.newPage();
   const errors: string[] = [];
   electronPage.on('pageerror', (error) => errors.push(error.message));
@@ -551,30 +539,27 @@ test('(i) inside Electron the preload bridge is used, and navigation requests sw
       },
     });
   });
-  try {
-    await electronPage.goto(new URL('/', relay.adminUrl).href);
-    await electronPage.getByTestId('app-ready').waitFor();
-    const seen = await electronPage.evaluate(() => (window as unknown as { __bridge: { seen: string[] } }).__bridge.seen);
-    assert.ok(seen.includes('getStatus') && seen.includes('listAlerts'), `calls went through the bridge: ${seen.join(', ')}`);
+  t.after(() => electronPage.close());
+  await electronPage.goto(new URL('/', relay.adminUrl).href);
+  await electronPage.getByTestId('app-ready').waitFor();
+  const seen = await electronPage.evaluate(() => (window as unknown as { __bridge: { seen: string[] } }).__bridge.seen);
+  assert.ok(seen.includes('getStatus') && seen.includes('listAlerts'), `calls went through the bridge: ${seen.join(', ')}`);
 
-    const navigate = (target: unknown) =>
-      electronPage.evaluate((value) => (window as unknown as { __bridge: { hooks: { navigate: (target: unknown) => void } } }).__bridge.hooks.navigate(value), target);
-    const { rows } = await apiCall<{ rows: { id: number; alertName?: string }[] }>('listDeliveries', { filter: { search: 'Low disk space' } });
-    await navigate({ view: 'deliveries', deliveryId: rows[0]!.id });
-    await electronPage.locator(`[data-testid="delivery-detail"][data-delivery-id="${rows[0]!.id}"]`).getByTestId('signature-verdict').waitFor();
-    assert.equal(await electronPage.getByRole('tab', { name: 'Deliveries' }).getAttribute('aria-selected'), 'true');
+  const navigate = (target: unknown) =>
+    electronPage.evaluate((value) => (window as unknown as { __bridge: { hooks: { navigate: (target: unknown) => void } } }).__bridge.hooks.navigate(value), target);
+  const { rows } = await apiCall<{ rows: { id: number; alertName?: string }[] }>('listDeliveries', { filter: { search: 'Low disk space' } });
+  await navigate({ view: 'deliveries', deliveryId: rows[0]!.id });
+  await electronPage.locator(`[data-testid="delivery-detail"][data-delivery-id="${rows[0]!.id}"]`).getByTestId('signature-verdict').waitFor();
+  assert.equal(await electronPage.getByRole('tab', { name: 'Deliveries' }).getAttribute('aria-selected'), 'true');
 
-    await navigate({ view: 'alerts', levelAlertId: disk.data.id });
-    // The opened alert is shown on its own, and marked in the list too when its page is loaded.
-    await electronPage.locator(`[data-testid="alert-row"][data-alert-id="${disk.data.id}"][data-focused="true"]`).first().waitFor();
+  await navigate({ view: 'alerts', levelAlertId: disk.data.id });
+  // The opened alert is shown on its own, and marked in the list too when its page is loaded.
+  await electronPage.locator(`[data-testid="alert-row"][data-alert-id="${disk.data.id}"][data-focused="true"]`).first().waitFor();
 
-    // A bridge error reaches the UI as the relay's message.
-    await navigate({ view: 'deliveries', deliveryId: 987654 });
-    await electronPage.getByTestId('delivery-detail').getByRole('alert').filter({ hasText: 'no delivery 987654' }).waitFor();
-    assert.deepEqual(errors, []);
-  } finally {
-    await electronPage.close();
-  }
+  // A bridge error reaches the UI as the relay's message.
+  await navigate({ view: 'deliveries', deliveryId: 987654 });
+  await electronPage.getByTestId('delivery-detail').getByRole('alert').filter({ hasText: 'no delivery 987654' }).waitFor();
+  assert.deepEqual(errors, []);
 });
 
 test('(j) in a storm beyond ilert’s rate limit, a queued row says what it waits for, and Health how long the queue takes', async () => {
@@ -585,7 +570,7 @@ test('(j) in a storm beyond ilert’s rate limit, a queued row says what it wait
   await openTab('Alerts');
   const waiting = page.getByTestId(`alert-waiting-${storm[2]!.data.id}`);
   await waiting.filter({ hasText: /^waiting for ilert’s rate limit, ~\d+ (s|min), critical first$/ }).waitFor();
-  await alertRow(storm[2]!.data.id).screenshot({ path: path.join(SCREENSHOTS, 'alert-row-rate-limited.png') });
+  await screenshot(alertRow(storm[2]!.data.id), 'alert-row-rate-limited');
 
   await page.getByRole('tab', { name: 'Health' }).click();
   await page

@@ -6,14 +6,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi, type FakeDevice, type FakeGroup } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, ROOT, SECRET, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { launchChromium, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
+import { INTEGRATION_KEY, SECRET, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
+import { openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 
 const LEVEL_API_KEY = 'level-api-key-for-routing-e2e';
 const ILERT_USER_KEY = 'il-user-api-key-routing-e2e';
@@ -41,9 +39,6 @@ let fs01: FakeDevice;
 let globexWs: FakeDevice;
 
 before(async () => {
-  assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-
   ilert = await new FakeIlert().start();
   ilert.apiKeys.add(ILERT_USER_KEY);
   ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level (default)' });
@@ -61,21 +56,18 @@ before(async () => {
   fs01 = level.addDevice({ hostname: 'ACME-FS01', group_id: servers.id });
   globexWs = level.addDevice({ hostname: 'GLOBEX-WS1', group_id: globex.id });
 
-  [relay, browser] = await Promise.all([
-    startChildRelay({
-      RELAY_DATA_DIR: tempDataDir('relay-e2e-routing-'),
-      LEVEL_WEBHOOK_SECRET: SECRET,
-      ILERT_INTEGRATION_KEY: INTEGRATION_KEY,
-      ILERT_API_URL: ilert.url,
-      ILERT_API_KEY: ILERT_USER_KEY,
-      LEVEL_API_URL: level.url,
-      LEVEL_API_KEY: LEVEL_API_KEY,
-      RELAY_ILERT_POLL_MS: '500',
-      ILERT_ALERT_LINK: 'https://acme.ilert.com/alerts/{id}',
-      LEVEL_DEVICE_LINK: 'https://app.level.io/devices/{id}',
-    }),
-    launchChromium(),
-  ]);
+  [relay, browser] = await startRelayAndBrowser({
+    RELAY_DATA_DIR: tempDataDir('relay-e2e-routing-'),
+    LEVEL_WEBHOOK_SECRET: SECRET,
+    ILERT_INTEGRATION_KEY: INTEGRATION_KEY,
+    ILERT_API_URL: ilert.url,
+    ILERT_API_KEY: ILERT_USER_KEY,
+    LEVEL_API_URL: level.url,
+    LEVEL_API_KEY: LEVEL_API_KEY,
+    RELAY_ILERT_POLL_MS: '500',
+    ILERT_ALERT_LINK: 'https://acme.ilert.com/alerts/{id}',
+    LEVEL_DEVICE_LINK: 'https://app.level.io/devices/{id}',
+  });
   sender = new LevelSender({ url: relay.url, secret: SECRET, attempts: 1 });
   ({ context, page, errors: pageErrors } = await openDashboard(browser, relay.adminUrl));
 });
@@ -85,10 +77,6 @@ after(async () => {
   await stopChildRelay(relay);
   await Promise.all([ilert?.stop(), level?.stop()]);
 });
-
-async function screenshot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
-}
 
 async function openTab(name: 'Alerts' | 'Deliveries' | 'Routing' | 'Settings' | 'Health'): Promise<void> {
   await page.getByRole('tab', { name }).click();
@@ -122,7 +110,7 @@ test('Settings: an ilert target is added with its key, which is masked once save
     .getByTestId('level-connection-result')
     .filter({ hasText: /^Connected at \d\d:\d\d/ })
     .waitFor();
-  await page.getByTestId('level-api-settings').screenshot({ path: path.join(SCREENSHOTS, 'settings-level-api.png') });
+  await screenshot(page.getByTestId('level-api-settings'), 'settings-level-api');
 
   await page.getByTestId('add-target').click();
   await page.getByTestId('target-name-0').fill(ACME_TARGET);
@@ -137,7 +125,7 @@ test('Settings: an ilert target is added with its key, which is masked once save
   const hint = await target.getByTestId('target-hint-0').innerText();
   assert.ok(hint.length > 0 && !hint.includes(ACME_KEY), `the saved key is masked: ${hint}`);
   assert.ok(!(await page.content()).includes(ACME_KEY), 'the key is nowhere in the page once saved');
-  await screenshot('settings-targets');
+  await screenshot(page, 'settings-targets');
 });
 
 test('Routing: the group tree is indented with device counts; a parent mapped to a target is inherited below it', async () => {
@@ -190,7 +178,7 @@ test('Routing: the group tree is indented with device counts; a parent mapped to
     .filter({ hasText: /1 mapped · 4 of 5 devices routed by a group mapping/ })
     .waitFor();
   assert.equal(await page.getByTestId(`route-save-${acme.id}`).count(), 0, 'nothing left to save on the row');
-  await screenshot('routing');
+  await screenshot(page, 'routing');
 });
 
 let dcAlert: string;
@@ -234,7 +222,7 @@ test('Accepted by someone in ilert: the Alerts tab shows ACCEPTED and who, after
   assert.equal(await toIlert.getAttribute('target'), '_blank');
   assert.equal(await toIlert.getAttribute('rel'), 'noopener noreferrer');
   assert.equal(await alertRow(dcAlert).getByRole('link', { name: 'Open the device ACME-DC01 in Level' }).getAttribute('href'), `https://app.level.io/devices/${dc01.id}`);
-  await screenshot('alerts-links-out');
+  await screenshot(page, 'alerts-links-out');
 });
 
 test('The Accept button sends ilert an ACCEPT event for the alert', async () => {
@@ -247,7 +235,7 @@ test('The Accept button sends ilert an ACCEPT event for the alert', async () => 
   assert.equal(acceptEvent.integrationKey, ACME_KEY, 'the ACCEPT goes to the source that has the alert');
   await page.getByTestId(`alert-ilert-status-${hqAlert}`).filter({ hasText: 'ACCEPTED' }).waitFor();
   assert.equal(await accept.count(), 0);
-  await screenshot('alerts-ilert-state');
+  await screenshot(page, 'alerts-ilert-state');
 });
 
 test('Backfill finds an alert no webhook brought, sends it to its route, and lists the run', async () => {
@@ -263,7 +251,7 @@ test('Backfill finds an alert no webhook brought, sends it to its route, and lis
     .waitFor();
   await ilert.waitFor(() => ilert.eventsFor(alertKeyOf(missed.id)).length > 0, 10_000, 'the backfilled alert');
   assert.equal(ilert.eventsFor(alertKeyOf(missed.id))[0]!.integrationKey, ACME_KEY, 'a backfilled alert follows the group routing too');
-  await screenshot('routing-reconciliation');
+  await screenshot(page, 'routing-reconciliation');
 
   await openTab('Deliveries');
   const row = page.locator('[data-testid="delivery-row"][data-source="reconciled"]').filter({ hasText: 'RAID degraded' }).first();
@@ -273,7 +261,7 @@ test('Backfill finds an alert no webhook brought, sends it to its route, and lis
   await detail.getByTestId('detail-source').filter({ hasText: 'reconciled' }).waitFor();
   await detail.getByTestId('job-target').filter({ hasText: ACME_TARGET }).waitFor();
   assert.match(await detail.getByTestId('job-route-reason').innerText(), /Acme Corp/);
-  await screenshot('deliveries-reconciled');
+  await screenshot(page, 'deliveries-reconciled');
 });
 
 test('An alert resolved in ilert while Level still has it active is shown as a mismatch', async () => {
@@ -284,7 +272,7 @@ test('An alert resolved in ilert while Level still has it active is shown as a m
   await mismatch.filter({ hasText: /resolved in ilert/ }).waitFor();
   assert.equal(await alertRow(dcAlert).getAttribute('data-ilert-status'), 'RESOLVED');
   assert.equal(await page.getByTestId(`alert-accept-${dcAlert}`).count(), 0, 'nothing to accept in ilert');
-  await screenshot('alerts-mismatch');
+  await screenshot(page, 'alerts-mismatch');
 });
 
 test('The unmapped-groups policy set under Routing applies to unmapped groups and shows under Settings', async () => {
@@ -303,7 +291,7 @@ test('Forwarding to a target paused under Routing holds its alerts, Health says 
   await page.getByTestId(`pause-target-${ACME_TARGET}`).click();
   const acmeTarget = page.locator(`[data-testid="target-${ACME_TARGET}"][data-paused="true"]`);
   await acmeTarget.filter({ hasText: /paused since \d\d:\d\d/ }).waitFor();
-  await page.getByTestId('target-forwarding').screenshot({ path: path.join(SCREENSHOTS, 'routing-target-paused.png') });
+  await screenshot(page.getByTestId('target-forwarding'), 'routing-target-paused');
 
   const held = await raise(fs01, 'Backup job failed');
   await openTab('Health');
@@ -313,7 +301,7 @@ test('Forwarding to a target paused under Routing holds its alerts, Health says 
     .filter({ hasText: '1 event held' })
     .waitFor();
   assert.equal(ilert.eventsFor(alertKeyOf(held)).length, 0, 'nothing goes to a paused target');
-  await screenshot('health-target-paused');
+  await screenshot(page, 'health-target-paused');
 
   await page.getByTestId(`health-resume-${ACME_TARGET}`).click();
   await ilert.waitFor(() => ilert.eventsFor(alertKeyOf(held)).length > 0, 10_000, 'the held ALERT after resume');
@@ -359,7 +347,7 @@ test('A target is added from the Routing tab, and a group is mapped to it right 
   assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
 });
 
-test('Without a Level API key the Routing tab says what is missing and leads to Settings', async () => {
+test('Without a Level API key the Routing tab says what is missing and leads to Settings', async (t) => {
   const bare = await startChildRelay({
     RELAY_DATA_DIR: tempDataDir('relay-e2e-routing-bare-'),
     LEVEL_WEBHOOK_SECRET: SECRET,
@@ -367,22 +355,21 @@ test('Without a Level API key the Routing tab says what is missing and leads to 
     ILERT_API_URL: ilert.url,
   });
   const other = await context.newPage();
-  try {
-    await other.goto(bare.adminUrl);
-    await other.getByTestId('app-ready').waitFor();
-    await other.getByRole('tab', { name: 'Routing' }).click();
-    const notice = other.getByTestId('routing-not-configured');
-    await notice.filter({ hasText: 'Level API key' }).waitFor();
-    assert.equal(await other.getByTestId('routing-table').count(), 0);
-    await other.getByTestId('pause-target-default').waitFor();
-    await other.screenshot({ path: path.join(SCREENSHOTS, 'routing-not-configured.png') });
-    await other.getByTestId('routing-open-settings').click();
-    await other.getByTestId('settings-view').waitFor();
-    assert.equal(await other.getByRole('tab', { name: 'Settings' }).getAttribute('aria-selected'), 'true');
-    await other.getByTestId('replace-levelApiKey').waitFor();
-    assert.equal(await other.getByTestId('test-level-connection').isDisabled(), true, 'nothing to test without a key');
-  } finally {
+  t.after(async () => {
     await other.close();
     await stopChildRelay(bare);
-  }
+  });
+  await other.goto(bare.adminUrl);
+  await other.getByTestId('app-ready').waitFor();
+  await other.getByRole('tab', { name: 'Routing' }).click();
+  const notice = other.getByTestId('routing-not-configured');
+  await notice.filter({ hasText: 'Level API key' }).waitFor();
+  assert.equal(await other.getByTestId('routing-table').count(), 0);
+  await other.getByTestId('pause-target-default').waitFor();
+  await screenshot(other, 'routing-not-configured');
+  await other.getByTestId('routing-open-settings').click();
+  await other.getByTestId('settings-view').waitFor();
+  assert.equal(await other.getByRole('tab', { name: 'Settings' }).getAttribute('aria-selected'), 'true');
+  await other.getByTestId('replace-levelApiKey').waitFor();
+  assert.equal(await other.getByTestId('test-level-connection').isDisabled(), true, 'nothing to test without a key');
 });

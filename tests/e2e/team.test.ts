@@ -7,11 +7,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.ts';
-import { ROOT, startChildRelay, stopChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
+import { startRelayAndBrowser } from '../helpers/browser.ts';
+import { stopChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
 
 let relay: ChildRelay;
 let browser: Browser;
@@ -19,11 +17,7 @@ const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
 
 before(async () => {
-  assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
-  [relay, browser] = await Promise.all([
-    startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-team-e2e-'), RELAY_ADMIN_HOST: '0.0.0.0', RELAY_ADMIN_HOST_NAMES: '127.0.0.1' }),
-    launchChromium(),
-  ]);
+  [relay, browser] = await startRelayAndBrowser({ RELAY_DATA_DIR: tempDataDir('relay-team-e2e-'), RELAY_ADMIN_HOST: '0.0.0.0', RELAY_ADMIN_HOST_NAMES: '127.0.0.1' });
 });
 
 after(async () => {

@@ -7,15 +7,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent, LevelSender } from '../fakes/level-sender.ts';
 import { startReverseProxy, type ReverseProxy } from '../fakes/reverse-proxy.ts';
-import { ROOT, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { callAdmin, launchChromium, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
+import { freePort, ROOT, startChildRelay, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
+import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 
 const FAKE_CLOUDFLARED = path.join(ROOT, 'tests/fakes/fake-cloudflared.mjs');
 
@@ -23,15 +21,6 @@ const INTEGRATION_KEY = 'il1api5f3c9e0a7b2d4e6f8a1c3e5b';
 const API_KEY = 'wizard-user-api-key-0123456789';
 const SOURCE_NAME = 'Level alerts (wizard)';
 const POLICY_NAME = 'MSP on-call';
-
-/** A local port nothing listens on: bound, noted, closed. */
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let ilert: FakeIlert;
 let relay: ChildRelay;
@@ -46,13 +35,11 @@ let pageErrors: string[] = [];
 let webhookSecret = '';
 
 before(async () => {
-  assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
   ilert = await new FakeIlert().start();
   ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: SOURCE_NAME, escalationPolicy: { id: 7, name: POLICY_NAME } });
   ilert.apiKeys.add(API_KEY);
   // ilert answers 404 on the Events API for a key that belongs to no alert source.
-  [relay, browser] = await Promise.all([startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-wizard-'), ILERT_API_URL: ilert.url }), launchChromium()]);
+  [relay, browser] = await startRelayAndBrowser({ RELAY_DATA_DIR: tempDataDir('relay-wizard-'), ILERT_API_URL: ilert.url });
   proxy = await startReverseProxy(new URL(relay.url).origin);
   ({ context, page, errors: pageErrors } = await openDashboard(browser, relay.adminUrl, { width: 1440, height: 1000 }));
 });
@@ -63,10 +50,6 @@ after(async () => {
   await proxy?.stop();
   await ilert?.stop();
 });
-
-async function screenshot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
 
 const apiCall = <T>(method: string, input: unknown = {}) => callAdmin<T>(page, method, input);
 
@@ -89,7 +72,7 @@ test('before setup, Health says what is missing and "Run setup" opens the wizard
   assert.equal(await page.getByTestId('health-badge').innerText(), String(listed));
   assert.equal(await page.getByTestId('status-problems').innerText(), listed === 1 ? '1 problem' : `${listed} problems`);
   await page.getByTestId('health-receiver').filter({ hasText: 'listening' }).waitFor();
-  await screenshot('health-before-setup');
+  await screenshot(page, 'health-before-setup', true);
   await page.getByTestId('run-setup').click();
   await page.getByTestId('setup-view').waitFor();
   assert.equal(await page.getByRole('tab', { name: 'Setup' }).getAttribute('aria-selected'), 'true');
@@ -116,7 +99,7 @@ test('an unknown integration key gets ilert’s 404 in step 1, and nothing can b
   assert.ok(!text.includes(API_KEY), 'the API key is not in the message');
   assert.equal(await save.isDisabled(), true, 'a key ilert does not know cannot be saved');
   assert.match(await page.getByTestId('ilert-save-reason').innerText(), /problem/);
-  await screenshot('setup-ilert-unknown-key');
+  await screenshot(page, 'setup-ilert-unknown-key', true);
   assert.equal((await apiCall<Setup>('getSetup')).configured.ilert, false);
 });
 
@@ -125,7 +108,7 @@ test('an unreachable URL gets the specific reachability message in step 2', asyn
   await page.getByTestId('setup-receiver').waitFor();
   assert.equal(await page.getByTestId('receiver-continue').isDisabled(), true, 'no continuing before the URL is checked');
 
-  const deadUrl = `http://127.0.0.1:${await closedPort()}`;
+  const deadUrl = `http://127.0.0.1:${await freePort()}`;
   await page.getByTestId('public-url').fill(deadUrl);
   await page.getByTestId('reachability-check').click();
   const failed = page.getByTestId('reachability-failed');
@@ -142,7 +125,7 @@ test('an unreachable URL gets the specific reachability message in step 2', asyn
     .waitFor();
   const other = await page.getByTestId('reachability-failed').getByTestId('reachability-message').innerText();
   assert.notEqual(other, message, 'a different problem gets a different message');
-  await screenshot('setup-receiver-unreachable');
+  await screenshot(page, 'setup-receiver-unreachable', true);
 
   const setup = await apiCall<Setup>('getSetup');
   assert.equal(setup.configured.publicUrl, false, 'a URL that does not work is not saved');
@@ -160,7 +143,7 @@ test('a new user, starting from nothing and following only the wizard, reaches "
   assert.equal(await checked.getByTestId('ilert-source-name').innerText(), SOURCE_NAME);
   assert.match(await checked.getByTestId('ilert-source-policy').innerText(), new RegExp(POLICY_NAME));
   assert.equal(await checked.getByTestId('ilert-source-type').innerText(), 'API');
-  await screenshot('setup-ilert-checked');
+  await screenshot(page, 'setup-ilert-checked', true);
   await page.getByTestId('ilert-save').click();
 
   // Step 2: the reverse proxy plays the tunnel.
@@ -180,7 +163,7 @@ test('a new user, starting from nothing and following only the wizard, reaches "
     .getByTestId('receiver-webhook-url')
     .filter({ hasText: `${proxy.url}/webhooks/level` })
     .waitFor();
-  await screenshot('setup-receiver-reachable');
+  await screenshot(page, 'setup-receiver-reachable', true);
   await page.getByTestId('receiver-continue').click();
 
   // Step 3: Level.
@@ -202,7 +185,7 @@ test('a new user, starting from nothing and following only the wizard, reaches "
   assert.equal((await apiCall<Setup>('getSetup')).configured.levelSecret, true);
   await page.getByTestId('automation').locator('summary').click();
   await page.getByTestId('automation-template').waitFor();
-  await screenshot('setup-level');
+  await screenshot(page, 'setup-level', true);
   await page.getByTestId('level-continue').click();
 
   // Step 4: the synthetic test, followed hop by hop.
@@ -219,7 +202,7 @@ test('a new user, starting from nothing and following only the wizard, reaches "
     ['received', 'signature', 'sent', 'ilert-alert', 'resolve-sent', 'ilert-resolved'].map((id) => [`test-hop-${id}`, 'ok']),
   );
   await page.locator('[data-testid="setup-step-test"][data-done="true"]').waitFor();
-  await screenshot('setup-test-passed');
+  await screenshot(page, 'setup-test-passed', true);
 
   // What ilert holds: one alert, from this key, marked as a test, and resolved.
   const run = await apiCall<{ levelAlertId?: string; outcome: string }>('getIntegrationTest');
@@ -253,7 +236,7 @@ test('"Wait for a test alert from Level" waits live, can be cancelled and tried 
 
   await page.getByTestId('test-retry').click();
   await page.getByTestId('test-waiting').waitFor();
-  await screenshot('setup-test-waiting');
+  await screenshot(page, 'setup-test-waiting', true);
   // Level, through the "tunnel", signed with the secret the user pasted into Level.
   const level = new LevelSender({ url: `${proxy.url}/webhooks/level`, secret: webhookSecret, attempts: 1 });
   const active = alertEvent({ name: 'Wizard check: CPU above 95%', hostname: 'LAB-PC-07', severity: 'warning' });
@@ -285,11 +268,11 @@ test('after setup, the steps show as configured and Health lists the facts', asy
   await page.getByTestId('health-public-url').filter({ hasText: proxy.url }).waitFor();
   await page.getByTestId('health-queue').filter({ hasText: 'empty' }).waitFor();
   assert.equal(await page.locator('[data-testid^="diagnosis-"][data-level="error"]').count(), 0, 'no errors left after a passing test');
-  await screenshot('health-after-setup');
+  await screenshot(page, 'health-after-setup', true);
   assert.deepEqual(pageErrors, [], 'no errors in the page (CSP violations included)');
 });
 
-test('step 2 starts a quick tunnel, shows its URL, and after a crash its new URL with the warning', async () => {
+test('step 2 starts a quick tunnel, shows its URL, and after a crash its new URL with the warning', async (t) => {
   const dataDir = tempDataDir('relay-wizard-tunnel-');
   const crashFile = path.join(dataDir, 'crash-once');
   // The first cloudflared prints its URL, then crashes; the relay starts another with a new URL.
@@ -298,36 +281,33 @@ test('step 2 starts a quick tunnel, shows its URL, and after a crash its new URL
   const tunnelPage = await context.newPage();
   const errors: string[] = [];
   tunnelPage.on('pageerror', (error) => errors.push(error.message));
-  try {
-    await tunnelPage.goto(tunnelRelay.adminUrl);
-    await tunnelPage.getByTestId('app-ready').waitFor();
-    await tunnelPage.getByRole('tab', { name: 'Setup' }).click();
-    await tunnelPage.getByTestId('setup-step-receiver').click();
-    assert.match(await tunnelPage.getByTestId('cloudflared-version').innerText(), /cloudflared version 2025\.8\.0/);
+  t.after(() => tunnelPage.close());
+  await tunnelPage.goto(tunnelRelay.adminUrl);
+  await tunnelPage.getByTestId('app-ready').waitFor();
+  await tunnelPage.getByRole('tab', { name: 'Setup' }).click();
+  await tunnelPage.getByTestId('setup-step-receiver').click();
+  assert.match(await tunnelPage.getByTestId('cloudflared-version').innerText(), /cloudflared version 2025\.8\.0/);
 
-    await tunnelPage.getByTestId('tunnel-start-quick').click();
-    const state = tunnelPage.getByTestId('tunnel-state');
-    const warning = tunnelPage.getByTestId('tunnel-warning');
-    await warning.waitFor({ timeout: 15_000 });
-    await state.and(tunnelPage.locator('[data-status="running"]')).waitFor({ timeout: 15_000 });
-    const url = await state.getByTestId('tunnel-url').innerText();
-    assert.match(url, /^https:\/\/[a-z0-9-]+\.trycloudflare\.com$/);
-    assert.ok((await warning.innerText()).includes(`${url}/webhooks/level`), 'the warning names the new webhook URL for Level');
-    assert.equal(await state.getByTestId('tunnel-restarts').innerText(), '1');
-    assert.match(await state.getByTestId('tunnel-error').innerText(), /control stream encountered a failure/);
-    assert.equal(await tunnelPage.getByTestId('public-url').inputValue(), url, 'the new URL is the one to check');
-    await tunnelPage.screenshot({ path: path.join(SCREENSHOTS, 'setup-receiver-tunnel.png'), fullPage: true });
+  await tunnelPage.getByTestId('tunnel-start-quick').click();
+  const state = tunnelPage.getByTestId('tunnel-state');
+  const warning = tunnelPage.getByTestId('tunnel-warning');
+  await warning.waitFor({ timeout: 15_000 });
+  await state.and(tunnelPage.locator('[data-status="running"]')).waitFor({ timeout: 15_000 });
+  const url = await state.getByTestId('tunnel-url').innerText();
+  assert.match(url, /^https:\/\/[a-z0-9-]+\.trycloudflare\.com$/);
+  assert.ok((await warning.innerText()).includes(`${url}/webhooks/level`), 'the warning names the new webhook URL for Level');
+  assert.equal(await state.getByTestId('tunnel-restarts').innerText(), '1');
+  assert.match(await state.getByTestId('tunnel-error').innerText(), /control stream encountered a failure/);
+  assert.equal(await tunnelPage.getByTestId('public-url').inputValue(), url, 'the new URL is the one to check');
+  await screenshot(tunnelPage, 'setup-receiver-tunnel', true);
 
-    await tunnelPage.getByTestId('tunnel-stop').click();
-    await tunnelPage.getByTestId('tunnel-start-quick').waitFor();
-    await state.waitFor({ state: 'detached' });
-    assert.deepEqual(errors, []);
-  } finally {
-    await tunnelPage.close();
-  }
+  await tunnelPage.getByTestId('tunnel-stop').click();
+  await tunnelPage.getByTestId('tunnel-start-quick').waitFor();
+  await state.waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
 });
 
-test('a native Level.io source turns step 1 to pass-through, with the source’s URL from ilert', async () => {
+test('a native Level.io source turns step 1 to pass-through, with the source’s URL from ilert', async (t) => {
   assert.ok(tunnelRelay, 'the second relay (previous test)');
   const levelio = ilert.addAlertSource({
     integrationKey: 'il1lvl0a1b2c3d4e5f6a7b8c9d0e1f',
@@ -336,38 +316,35 @@ test('a native Level.io source turns step 1 to pass-through, with the source’s
     escalationPolicy: { id: 8, name: 'Servers' },
   });
   const passPage = await context.newPage();
-  try {
-    await passPage.goto(tunnelRelay.adminUrl);
-    await passPage.getByTestId('app-ready').waitFor();
-    await passPage.getByRole('tab', { name: 'Setup' }).click();
-    await passPage.getByTestId('setup-step-ilert').click();
-    await passPage.getByTestId('ilert-key').fill(levelio.integrationKey);
-    await passPage.getByTestId('ilert-api-key').fill(API_KEY);
-    await passPage.getByTestId('ilert-check').click();
-    await passPage.getByTestId('ilert-check-result').getByTestId('ilert-source-type').filter({ hasText: 'Level.io' }).waitFor();
-    assert.equal(await passPage.getByTestId('ilert-mode-passthrough').isChecked(), true, 'the wizard switched to pass-through by itself');
-    const url = `${ilert.url}/api/v1/events/levelio/${levelio.integrationKey}`;
-    assert.ok((await passPage.getByTestId('ilert-passthrough-from-check').innerText()).includes(url), 'the URL comes from ilert, nothing to paste');
+  t.after(() => passPage.close());
+  await passPage.goto(tunnelRelay.adminUrl);
+  await passPage.getByTestId('app-ready').waitFor();
+  await passPage.getByRole('tab', { name: 'Setup' }).click();
+  await passPage.getByTestId('setup-step-ilert').click();
+  await passPage.getByTestId('ilert-key').fill(levelio.integrationKey);
+  await passPage.getByTestId('ilert-api-key').fill(API_KEY);
+  await passPage.getByTestId('ilert-check').click();
+  await passPage.getByTestId('ilert-check-result').getByTestId('ilert-source-type').filter({ hasText: 'Level.io' }).waitFor();
+  assert.equal(await passPage.getByTestId('ilert-mode-passthrough').isChecked(), true, 'the wizard switched to pass-through by itself');
+  const url = `${ilert.url}/api/v1/events/levelio/${levelio.integrationKey}`;
+  assert.ok((await passPage.getByTestId('ilert-passthrough-from-check').innerText()).includes(url), 'the URL comes from ilert, nothing to paste');
 
-    // A source of another integration type is flagged before anything is saved.
-    const prometheus = ilert.addAlertSource({ integrationKey: 'il1prom0a1b2c3d4e5f6a7b8c9d0e1f', name: 'Cluster alerts', integrationType: 'PROMETHEUS' });
-    await passPage.getByTestId('ilert-key').fill(prometheus.integrationKey);
-    await passPage.getByTestId('ilert-check').click();
-    const warning = passPage.getByTestId('ilert-check-warning');
-    await warning.waitFor();
-    assert.match(await warning.innerText(), /PROMETHEUS alert source, neither API nor Level\.io/);
-    assert.match(await passPage.getByTestId('ilert-source-type').innerText(), /neither API nor Level\.io/);
-    await passPage.getByTestId('ilert-key').fill(levelio.integrationKey);
-    await passPage.getByTestId('ilert-check').click();
-    await passPage.getByTestId('ilert-check-result').getByTestId('ilert-source-type').filter({ hasText: 'Level.io' }).waitFor();
-    assert.equal(await warning.count(), 0, 'no warning for a Level.io source');
+  // A source of another integration type is flagged before anything is saved.
+  const prometheus = ilert.addAlertSource({ integrationKey: 'il1prom0a1b2c3d4e5f6a7b8c9d0e1f', name: 'Cluster alerts', integrationType: 'PROMETHEUS' });
+  await passPage.getByTestId('ilert-key').fill(prometheus.integrationKey);
+  await passPage.getByTestId('ilert-check').click();
+  const warning = passPage.getByTestId('ilert-check-warning');
+  await warning.waitFor();
+  assert.match(await warning.innerText(), /PROMETHEUS alert source, neither API nor Level\.io/);
+  assert.match(await passPage.getByTestId('ilert-source-type').innerText(), /neither API nor Level\.io/);
+  await passPage.getByTestId('ilert-key').fill(levelio.integrationKey);
+  await passPage.getByTestId('ilert-check').click();
+  await passPage.getByTestId('ilert-check-result').getByTestId('ilert-source-type').filter({ hasText: 'Level.io' }).waitFor();
+  assert.equal(await warning.count(), 0, 'no warning for a Level.io source');
 
-    await passPage.getByTestId('ilert-save').click();
-    await passPage.locator('[data-testid="setup-step-receiver"][aria-current="step"]').waitFor();
-    const settings = await passPage.evaluate(async () => (await fetch('/api/getSettings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json());
-    assert.equal(settings.secrets.ilertPassThroughUrl.set, true);
-    assert.equal(settings.secrets.ilertIntegrationKey.set, true);
-  } finally {
-    await passPage.close();
-  }
+  await passPage.getByTestId('ilert-save').click();
+  await passPage.locator('[data-testid="setup-step-receiver"][aria-current="step"]').waitFor();
+  const settings = await passPage.evaluate(async () => (await fetch('/api/getSettings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json());
+  assert.equal(settings.secrets.ilertPassThroughUrl.set, true);
+  assert.equal(settings.secrets.ilertIntegrationKey.set, true);
 });

@@ -38,7 +38,7 @@ export interface ReceivedEvent {
   body: Record<string, unknown>;
 }
 
-export type AlertStatus = 'PENDING' | 'ACCEPTED' | 'RESOLVED';
+type AlertStatus = 'PENDING' | 'ACCEPTED' | 'RESOLVED';
 
 /** The user of a responder, shaped like the OpenAPI `UserRel`. */
 export interface FakeUser {
@@ -174,6 +174,10 @@ export class FakeIlert {
 
   eventsFor(alertKey: string): ReceivedEvent[] {
     return this.events.filter((event) => event.alertKey === alertKey);
+  }
+
+  eventTypesFor(alertKey: string): string[] {
+    return this.eventsFor(alertKey).map((event) => event.eventType);
   }
 
   addAlertSource(options: {

@@ -17,7 +17,7 @@ export interface FakeGroup {
 }
 
 /** Level's `operating_system` include; there is no `name` or `version` in it. */
-export interface FakeOperatingSystem {
+interface FakeOperatingSystem {
   full_operating_system: string;
   major_version?: string;
   minor_version?: string;

@@ -2,14 +2,16 @@
  * Debian's Chromium driven by playwright-core for the dashboard tests (never `npx playwright
  * install`), with the flags this sandboxed, offline machine needs.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ROOT } from './relay-harness.ts';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { ROOT, startChildRelay, type ChildRelay } from './relay-harness.ts';
 
-export const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
+const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
 
-export function chromiumExecutable(): string {
+function chromiumExecutable(): string {
   let found = '';
   try {
     found = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
@@ -27,6 +29,17 @@ export function launchChromium(): Promise<Browser> {
     executablePath: chromiumExecutable(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** The headless relay (a child process) and Chromium, started side by side once the built renderer is there to serve. */
+export async function startRelayAndBrowser(env: Record<string, string>): Promise<[ChildRelay, Browser]> {
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  return Promise.all([startChildRelay(env), launchChromium()]);
+}
+
+export async function screenshot(target: Page | Locator, name: string, fullPage = false): Promise<void> {
+  await target.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), ...(fullPage && { fullPage }) });
 }
 
 export interface Dashboard {

@@ -11,6 +11,8 @@ import type { Relay, RelayTuning } from '../../electron/core/relay.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import type { SettingsInput } from '../../electron/core/settings.ts';
+import type { InboundDelivery } from '../../electron/core/store/inbound-delivery.ts';
+import { LevelSender } from '../fakes/level-sender.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -42,6 +44,8 @@ export interface InProcessRelay {
   /** The contract, as the dashboard calls it (as the owner: pass a caller for anyone else). */
   api: Handlers;
   url: string;
+  /** Level signing with SECRET; one attempt per delivery, as Level's own retries are minutes apart. */
+  sender: LevelSender;
   dataDir: string;
   stop(): Promise<void>;
 }
@@ -61,6 +65,7 @@ export async function startRelay(settings: SettingsInput = {}, tuning: RelayTuni
     relay,
     api: handlers,
     url: relay.receiverUrl!,
+    sender: new LevelSender({ url: relay.receiverUrl!, secret: SECRET, attempts: 1 }),
     dataDir,
     stop: () => relay.stop(),
   };
@@ -119,4 +124,47 @@ export async function stopChildRelay(relay: ChildRelay | undefined): Promise<voi
   if (!relay || relay.child.exitCode !== null) return;
   relay.child.kill('SIGTERM');
   await relay.exited;
+}
+
+/** Another process holding SQLite's write lock on the relay's database, as the sqlite3 shell or a backup tool would. */
+export async function holdWriteLock(dataDir: string): Promise<{ release: () => Promise<void> }> {
+  const script = `
+    const { DatabaseSync } = require('node:sqlite');
+    const db = new DatabaseSync(${JSON.stringify(path.join(dataDir, 'relay.sqlite'))});
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec('BEGIN IMMEDIATE');
+    process.stdout.write('locked\\n');
+    process.stdin.on('end', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });
+    process.stdin.resume();`;
+  const child = spawn(process.execPath, ['--experimental-sqlite', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the lock holder did not start')), 5000);
+    child.stdout!.once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return {
+    release: async () => {
+      const exited = once(child, 'exit');
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}
+
+/** A webhook as the HTTP receiver hands it to the ingest, with the signature verdict it reached. */
+export function webhookDelivery(body: Buffer, signature: InboundDelivery['signature'], headers: Record<string, string> = {}): InboundDelivery {
+  return {
+    receivedAt: Date.now(),
+    source: 'webhook',
+    remoteAddr: '127.0.0.1',
+    forwardedFor: undefined,
+    method: 'POST',
+    path: '/webhooks/level',
+    headers,
+    body,
+    bodySize: body.length,
+    signature,
+  };
 }

@@ -48,6 +48,15 @@ export function jobsFor(relay: Relay | Store, alertKey: string): JobRow[] {
   return inspect(relay).rows('SELECT * FROM outbox WHERE alert_key = ? ORDER BY id', alertKey) as unknown as JobRow[];
 }
 
+/** The alert's first outbox job, once it has reached `status`. */
+export function waitForJob(relay: Relay, alertKey: string, status: string, timeoutMs = 5000): Promise<JobRow> {
+  const reached = () => {
+    const job = jobsFor(relay, alertKey)[0];
+    return job?.status === status && job;
+  };
+  return waitForChange(relay, reached, timeoutMs, `the job for ${alertKey} to be ${status}`);
+}
+
 export function attemptsFor(relay: Relay | Store, jobId: number): Record<string, unknown>[] {
   return inspect(relay).rows('SELECT * FROM attempts WHERE outbox_id = ? ORDER BY id', jobId) as Record<string, unknown>[];
 }

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { AdminServer } from '../../electron/core/admin/admin-server.ts';
 import { BATCH_INTERVAL_MS } from '../../electron/core/change-batcher.ts';
 import { methods } from '../../shared/contract.ts';
-import { startRelay, SECRET, tempDataDir, OWNER } from '../helpers/relay-harness.ts';
-import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import { startRelay, tempDataDir, OWNER } from '../helpers/relay-harness.ts';
+import { alertEvent } from '../fakes/level-sender.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { inspect } from '../helpers/inspect.ts';
 
@@ -153,9 +153,8 @@ test('methods validate their input and answer with clear errors', async () => {
 });
 
 test('getStatus and rerunDelivery work over HTTP', async () => {
-  const sender = new LevelSender({ url: harness.url, secret: SECRET });
   const event = alertEvent();
-  await sender.postRaw(JSON.stringify(event));
+  await harness.sender.postRaw(JSON.stringify(event));
   const status = (await (await call('getStatus')).json()) as { receiverListening: boolean; lastDeliveryAt: number };
   assert.equal(status.receiverListening, true);
   assert.ok(status.lastDeliveryAt > 0);
@@ -166,9 +165,8 @@ test('getStatus and rerunDelivery work over HTTP', async () => {
 });
 
 test('replay with edits: the edited body goes through the receiver signed as Level signs, recorded as a manual replay of the original', async () => {
-  const sender = new LevelSender({ url: harness.url, secret: SECRET });
   const original = alertEvent({ name: 'Disk almost full', hostname: 'NAS-01' });
-  await sender.postRaw(JSON.stringify(original));
+  await harness.sender.postRaw(JSON.stringify(original));
   const db = inspect(harness.relay);
   const newest = () => db.row('SELECT id, source, rerun_of, signature, outcome, alert_name FROM deliveries ORDER BY id DESC LIMIT 1') as { id: number };
   const { id } = newest();
@@ -209,7 +207,7 @@ test('static files cannot escape the renderer directory', async () => {
   }
 });
 
-test('pushed changes are batched: a burst of 1,000 deliveries arrives as a handful of messages', async () => {
+test('pushed changes are batched: a burst of 1,000 deliveries arrives as a handful of messages', async (t) => {
   const messages: { deliveries: number[] }[] = [];
   const delivered = new Set<number>();
   // Earlier tests' deliveries may still be in a pending batch: only the burst's (newer) ids count.
@@ -221,21 +219,17 @@ test('pushed changes are batched: a burst of 1,000 deliveries arrives as a handf
     for (const id of burst) delivered.add(id);
   };
   harness.relay.events.on('changes', listener);
-  try {
-    const sender = new LevelSender({ url: harness.url, secret: SECRET });
-    const burst = Array.from({ length: 1000 }, () => ({ event_type: 'device_updated', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: 'd1' } }));
-    const started = performance.now();
-    await Promise.all(burst.map((event) => sender.postRaw(JSON.stringify(event))));
-    const elapsed = performance.now() - started;
-    await waitForEvent(harness.relay.events as EventEmitter, 'changes', () => delivered.size >= 1000, 5000, 'all 1,000 deliveries in the pushed changes');
-    assert.equal(delivered.size, 1000);
-    // At most one message per batch interval while the burst lasted (however long a loaded machine makes it), plus the last batch.
-    assert.ok(messages.length <= Math.ceil(elapsed / BATCH_INTERVAL_MS) + 1, `${messages.length} messages for 1,000 deliveries in ${Math.round(elapsed)} ms`);
-    assert.ok(messages.length < 100, `${messages.length} messages for 1,000 deliveries`);
-    console.log(`1,000 deliveries reached the UI as ${messages.length} batched messages`);
-  } finally {
-    harness.relay.events.off('changes', listener);
-  }
+  t.after(() => harness.relay.events.off('changes', listener));
+  const burst = Array.from({ length: 1000 }, () => ({ event_type: 'device_updated', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: 'd1' } }));
+  const started = performance.now();
+  await Promise.all(burst.map((event) => harness.sender.postRaw(JSON.stringify(event))));
+  const elapsed = performance.now() - started;
+  await waitForEvent(harness.relay.events as EventEmitter, 'changes', () => delivered.size >= 1000, 5000, 'all 1,000 deliveries in the pushed changes');
+  assert.equal(delivered.size, 1000);
+  // At most one message per batch interval while the burst lasted (however long a loaded machine makes it), plus the last batch.
+  assert.ok(messages.length <= Math.ceil(elapsed / BATCH_INTERVAL_MS) + 1, `${messages.length} messages for 1,000 deliveries in ${Math.round(elapsed)} ms`);
+  assert.ok(messages.length < 100, `${messages.length} messages for 1,000 deliveries`);
+  console.log(`1,000 deliveries reached the UI as ${messages.length} batched messages`);
 });
 
 test('the SSE stream carries batched changes to the browser', async () => {

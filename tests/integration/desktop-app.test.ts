@@ -29,144 +29,131 @@ async function trayQuit(app: DesktopProcess): Promise<void> {
   assert.equal(await app.exited, 0, app.diagnostics());
 }
 
-test('the built app starts: page and assets through app:// with the CSP, hardened window, no menu, no error', async () => {
+test('the built app starts: page and assets through app:// with the CSP, hardened window, no menu, no error', async (t) => {
   const app = await launchDesktop({ env: { LEVEL_WEBHOOK_SECRET: SECRET } });
-  try {
-    const state = await app.state();
-    assert.equal(state.ready, true);
-    assert.deepEqual(
-      state.privilegedSchemes.map((entry) => entry.scheme),
-      ['app'],
-      'registered before ready',
-    );
-    const loaded = app.events.find(isEvent('loaded'))!;
-    assert.equal(loaded.url, 'app://relay/');
-    const resources = loaded.resources as { url: string; status: number; csp: string | null }[];
-    assert.ok(
-      resources.some((resource) => /\.js$/.test(resource.url)),
-      `the page names its script: ${JSON.stringify(resources)}`,
-    );
-    for (const resource of resources) {
-      assert.equal(resource.status, 200, resource.url);
-      assert.match(resource.csp ?? '', /default-src 'self'; script-src 'self'/, resource.url);
-    }
-    const webPreferences = state.windows[0]!.webPreferences;
-    assert.deepEqual(
-      {
-        contextIsolation: webPreferences.contextIsolation,
-        sandbox: webPreferences.sandbox,
-        nodeIntegration: webPreferences.nodeIntegration,
-        webviewTag: webPreferences.webviewTag,
-      },
-      { contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false },
-    );
-    assert.match(String(webPreferences.preload), /dist\/electron\/preload\.cjs$/);
-    assert.ok(fs.existsSync(String(webPreferences.preload)), 'the preload the window names exists');
-    assert.equal(state.applicationMenu, null, 'no default menu (it offers DevTools)');
-    assert.equal(state.windows[0]!.menuRemoved, true);
-    assert.equal(state.windows[0]!.visible, true);
-    assert.equal(state.trays[0]!.empty, false, `the tray icon file exists: ${state.trays[0]!.image}`);
-    assert.match(state.trays[0]!.image, /tray\/linux\/clear\.png$|tray\/linux\/problem\.png$/);
-    assert.equal(await app.command('permission', { permission: 'media' }), false, 'no permission is ever granted');
-    const escape = await app.command<{ status: number }>('protocolFetch', { url: 'app://relay/..%2f..%2fpackage.json' });
-    assert.equal(escape.status, 404, 'nothing outside the renderer is served');
-    const health = await fetch(`${(await receiverUrl(app)).replace('/webhooks/level', '')}/healthz`);
-    assert.equal(health.status, 200, 'the receiver answers /healthz');
-    assert.deepEqual(app.uncaught(), []);
-    await trayQuit(app);
-    assert.deepEqual(app.uncaught(), [], 'no error box and no uncaught exception on the way out');
-  } finally {
-    await app.kill();
+  t.after(() => app.kill());
+  const state = await app.state();
+  assert.equal(state.ready, true);
+  assert.deepEqual(
+    state.privilegedSchemes.map((entry) => entry.scheme),
+    ['app'],
+    'registered before ready',
+  );
+  const loaded = app.events.find(isEvent('loaded'))!;
+  assert.equal(loaded.url, 'app://relay/');
+  const resources = loaded.resources as { url: string; status: number; csp: string | null }[];
+  assert.ok(
+    resources.some((resource) => /\.js$/.test(resource.url)),
+    `the page names its script: ${JSON.stringify(resources)}`,
+  );
+  for (const resource of resources) {
+    assert.equal(resource.status, 200, resource.url);
+    assert.match(resource.csp ?? '', /default-src 'self'; script-src 'self'/, resource.url);
   }
+  const webPreferences = state.windows[0]!.webPreferences;
+  assert.deepEqual(
+    {
+      contextIsolation: webPreferences.contextIsolation,
+      sandbox: webPreferences.sandbox,
+      nodeIntegration: webPreferences.nodeIntegration,
+      webviewTag: webPreferences.webviewTag,
+    },
+    { contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false },
+  );
+  assert.match(String(webPreferences.preload), /dist\/electron\/preload\.cjs$/);
+  assert.ok(fs.existsSync(String(webPreferences.preload)), 'the preload the window names exists');
+  assert.equal(state.applicationMenu, null, 'no default menu (it offers DevTools)');
+  assert.equal(state.windows[0]!.menuRemoved, true);
+  assert.equal(state.windows[0]!.visible, true);
+  assert.equal(state.trays[0]!.empty, false, `the tray icon file exists: ${state.trays[0]!.image}`);
+  assert.match(state.trays[0]!.image, /tray\/linux\/clear\.png$|tray\/linux\/problem\.png$/);
+  assert.equal(await app.command('permission', { permission: 'media' }), false, 'no permission is ever granted');
+  const escape = await app.command<{ status: number }>('protocolFetch', { url: 'app://relay/..%2f..%2fpackage.json' });
+  assert.equal(escape.status, 404, 'nothing outside the renderer is served');
+  const health = await fetch(`${(await receiverUrl(app)).replace('/webhooks/level', '')}/healthz`);
+  assert.equal(health.status, 200, 'the receiver answers /healthz');
+  assert.deepEqual(app.uncaught(), []);
+  await trayQuit(app);
+  assert.deepEqual(app.uncaught(), [], 'no error box and no uncaught exception on the way out');
 });
 
-test('IPC answers the app’s own frame, refuses any other, validates input, one handler per method', async () => {
+test('IPC answers the app’s own frame, refuses any other, validates input, one handler per method', async (t) => {
   const app = await launchDesktop();
-  try {
-    const trusted = await app.invoke<Status>('getStatus', {}, 'app://relay/index.html');
-    assert.equal(trusted.ok, true);
-    assert.equal(trusted.value!.receiverListening, true);
-    for (const frame of ['https://evil.example/', 'file:///tmp/x.html', 'app://elsewhere/', null]) {
-      const refused = await app.invoke('getStatus', {}, frame);
-      assert.equal(refused.ok, false, `frame ${frame}`);
-      assert.match(refused.error!.message, /did not come from the app/);
-    }
-    const bad = await app.invoke('rerunJob', { id: -1 });
-    assert.equal(bad.error!.code, 'bad_input');
-    const state = await app.state();
-    assert.equal(state.ipcChannels.length, Object.keys(methods).length + Object.keys(desktopMethods).length);
-  } finally {
-    await app.kill();
+  t.after(() => app.kill());
+  const trusted = await app.invoke<Status>('getStatus', {}, 'app://relay/index.html');
+  assert.equal(trusted.ok, true);
+  assert.equal(trusted.value!.receiverListening, true);
+  for (const frame of ['https://evil.example/', 'file:///tmp/x.html', 'app://elsewhere/', null]) {
+    const refused = await app.invoke('getStatus', {}, frame);
+    assert.equal(refused.ok, false, `frame ${frame}`);
+    assert.match(refused.error!.message, /did not come from the app/);
   }
+  const bad = await app.invoke('rerunJob', { id: -1 });
+  assert.equal(bad.error!.code, 'bad_input');
+  const state = await app.state();
+  assert.equal(state.ipcChannels.length, Object.keys(methods).length + Object.keys(desktopMethods).length);
 });
 
-test('window.open and navigation away are denied; https links go to the OS browser', async () => {
+test('window.open and navigation away are denied; https links go to the OS browser', async (t) => {
   const app = await launchDesktop();
-  try {
-    assert.deepEqual(await app.command('windowOpen', { url: 'https://app.ilert.com/' }), { action: 'deny' });
-    assert.deepEqual(await app.command('windowOpen', { url: 'file:///etc/passwd' }), { action: 'deny' });
-    assert.deepEqual(
-      app.events.filter(isEvent('openExternal')).map((event) => event.url),
-      ['https://app.ilert.com/'],
-    );
-    assert.equal(await app.command('windowAttempt', { event: 'will-navigate', url: 'https://evil.example/' }), true);
-    assert.equal(await app.command('windowAttempt', { event: 'will-redirect', url: 'http://127.0.0.1:8788/' }), true);
-    assert.equal(await app.command('windowAttempt', { event: 'will-navigate', url: 'app://relay/index.html' }), false);
-  } finally {
-    await app.kill();
-  }
+  t.after(() => app.kill());
+  assert.deepEqual(await app.command('windowOpen', { url: 'https://app.ilert.com/' }), { action: 'deny' });
+  assert.deepEqual(await app.command('windowOpen', { url: 'file:///etc/passwd' }), { action: 'deny' });
+  assert.deepEqual(
+    app.events.filter(isEvent('openExternal')).map((event) => event.url),
+    ['https://app.ilert.com/'],
+  );
+  assert.equal(await app.command('windowAttempt', { event: 'will-navigate', url: 'https://evil.example/' }), true);
+  assert.equal(await app.command('windowAttempt', { event: 'will-redirect', url: 'http://127.0.0.1:8788/' }), true);
+  assert.equal(await app.command('windowAttempt', { event: 'will-navigate', url: 'app://relay/index.html' }), false);
 });
 
-test('a critical alert raises a notification that still opens the alert after garbage collection; a burst is one toast', async () => {
+test('a critical alert raises a notification that still opens the alert after garbage collection; a burst is one toast', async (t) => {
   const ilert = await new FakeIlert().start();
   const app = await launchDesktop({ env: { LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url } });
-  try {
-    const sender = new LevelSender({ url: await receiverUrl(app), secret: SECRET });
-    const burst = [alertEvent({ severity: 'critical', name: 'Disk full' }), alertEvent({ severity: 'warning' }), alertEvent({ severity: 'critical' })];
-    await Promise.all(burst.map((event) => sender.deliver(event)));
-    const first = await app.waitFor(isEvent('notification'), 'a notification');
-    assert.deepEqual((first.options as { title: string }).title, '3 new alerts, 2 critical');
-    assert.equal((first.options as { urgency: string }).urgency, 'critical');
-    await app.waitFor((event) => event.event === 'tray' && /critical\.png$/.test(String(event.image)), 'the tray to turn critical');
-
-    const single = alertEvent({ severity: 'emergency', name: 'Server down' });
-    await sender.deliver(single);
-    const second = await app.next(isEvent('notification'), 'the second notification');
-    await app.command('windowClose');
-    // Minutes later: nothing but the app holds the toast, and the collector has run.
-    const alive = await app.command<boolean[]>('gc');
-    assert.equal(alive[Number(second.index)], true, 'the app keeps its notification referenced');
-    const navigate = app.next((event) => event.event === 'send' && event.channel === 'relay:navigate', 'navigation to the alert');
-    assert.deepEqual(await app.command('notificationClick', { index: second.index }), { fired: true });
-    assert.deepEqual((await navigate).value, { view: 'alerts', levelAlertId: single.data.id });
-    assert.equal((await app.state()).windows[0]!.visible, true);
-
-    await app.command('trayClick', { label: 'Pause notifications for 1 hour' });
-    assert.match((await app.state()).trays[0]!.tooltip, /notifications paused until/);
-    const before = app.events.filter(isEvent('notification')).length;
-    await sender.deliver(alertEvent({ severity: 'critical' }));
-    await app.next((event) => event.event === 'send' && event.channel === 'relay:changes', 'the change to reach the window');
-    await app.state(); // its reply comes after anything the app reported before it
-    assert.equal(app.events.filter(isEvent('notification')).length, before, 'paused: no new toast');
-    await trayQuit(app);
-  } finally {
+  t.after(async () => {
     await app.kill();
     await ilert.stop();
-  }
+  });
+  const sender = new LevelSender({ url: await receiverUrl(app), secret: SECRET });
+  const burst = [alertEvent({ severity: 'critical', name: 'Disk full' }), alertEvent({ severity: 'warning' }), alertEvent({ severity: 'critical' })];
+  await Promise.all(burst.map((event) => sender.deliver(event)));
+  const first = await app.waitFor(isEvent('notification'), 'a notification');
+  assert.deepEqual((first.options as { title: string }).title, '3 new alerts, 2 critical');
+  assert.equal((first.options as { urgency: string }).urgency, 'critical');
+  await app.waitFor((event) => event.event === 'tray' && /critical\.png$/.test(String(event.image)), 'the tray to turn critical');
+
+  const single = alertEvent({ severity: 'emergency', name: 'Server down' });
+  await sender.deliver(single);
+  const second = await app.next(isEvent('notification'), 'the second notification');
+  await app.command('windowClose');
+  // Minutes later: nothing but the app holds the toast, and the collector has run.
+  const alive = await app.command<boolean[]>('gc');
+  assert.equal(alive[Number(second.index)], true, 'the app keeps its notification referenced');
+  const navigate = app.next((event) => event.event === 'send' && event.channel === 'relay:navigate', 'navigation to the alert');
+  assert.deepEqual(await app.command('notificationClick', { index: second.index }), { fired: true });
+  assert.deepEqual((await navigate).value, { view: 'alerts', levelAlertId: single.data.id });
+  assert.equal((await app.state()).windows[0]!.visible, true);
+
+  await app.command('trayClick', { label: 'Pause notifications for 1 hour' });
+  assert.match((await app.state()).trays[0]!.tooltip, /notifications paused until/);
+  const before = app.events.filter(isEvent('notification')).length;
+  await sender.deliver(alertEvent({ severity: 'critical' }));
+  await app.next((event) => event.event === 'send' && event.channel === 'relay:changes', 'the change to reach the window');
+  await app.state(); // its reply comes after anything the app reported before it
+  assert.equal(app.events.filter(isEvent('notification')).length, before, 'paused: no new toast');
+  await trayQuit(app);
 });
 
-test('quitting from the OS (Cmd-Q, logout) runs before-quit: the relay stops, then the app exits 0', async () => {
+test('quitting from the OS (Cmd-Q, logout) runs before-quit: the relay stops, then the app exits 0', async (t) => {
   const app = await launchDesktop({ env: { LEVEL_WEBHOOK_SECRET: SECRET } });
-  try {
-    await app.command('osQuit');
-    assert.equal(await app.exited, 0, app.diagnostics());
-    assert.match(app.readLog(), /relay stopped/);
-    // The data directory is free again: a new start works on it.
-    const again = await launchDesktop({ dataDir: app.dataDir });
-    await trayQuit(again);
-  } finally {
-    await app.kill();
-  }
+  t.after(() => app.kill());
+  await app.command('osQuit');
+  assert.equal(await app.exited, 0, app.diagnostics());
+  assert.match(app.readLog(), /relay stopped/);
+  // The data directory is free again: a new start works on it.
+  const again = await launchDesktop({ dataDir: app.dataDir });
+  await trayQuit(again);
 });
 
 test('closing the window hides it to the tray; Open shows it; a second instance starts nothing', async () => {
@@ -189,37 +176,31 @@ test('closing the window hides it to the tray; Open shows it; a second instance 
   assert.equal(second.events.filter(isEvent('window')).length, 0);
 });
 
-test('Windows: toasts carry the appId from electron-builder.yml, and session-end stops the relay', async () => {
+test('Windows: toasts carry the appId from electron-builder.yml, and session-end stops the relay', async (t) => {
   const builderConfig = fs.readFileSync(path.join(ROOT, 'electron-builder.yml'), 'utf8');
   assert.match(builderConfig, new RegExp(`^appId: ${APP_USER_MODEL_ID.replaceAll('.', '\\.')}$`, 'm'));
   const app = await launchDesktop({ env: { STANDIN_PLATFORM: 'win32' } });
-  try {
-    assert.equal((await app.state()).appUserModelId, APP_USER_MODEL_ID);
-    assert.match((await app.state()).trays[0]!.image, /tray\/win\//);
-    await app.command('sessionEnd');
-    await waitForLog(app, /relay stopped/);
-  } finally {
-    await app.kill();
-  }
+  t.after(() => app.kill());
+  assert.equal((await app.state()).appUserModelId, APP_USER_MODEL_ID);
+  assert.match((await app.state()).trays[0]!.image, /tray\/win\//);
+  await app.command('sessionEnd');
+  await waitForLog(app, /relay stopped/);
 });
 
-test('macOS: template tray icons, a Dock icon only while the window shows, and a Dock click reopens it', async () => {
+test('macOS: template tray icons, a Dock icon only while the window shows, and a Dock click reopens it', async (t) => {
   const app = await launchDesktop({ env: { STANDIN_PLATFORM: 'darwin' } });
-  try {
-    const tray = (await app.state()).trays[0]!;
-    assert.equal(tray.template, true);
-    assert.match(tray.image, /tray\/mac\/\w+Template\.png$/);
-    assert.equal(tray.empty, false);
-    assert.notEqual((await app.state()).applicationMenu, null, 'macOS keeps Cmd-Q and copy/paste');
-    await app.command('windowClose');
-    assert.equal((await app.state()).dockVisible, false);
-    await app.command('activate');
-    const state = await app.state();
-    assert.equal(state.windows[0]!.visible, true);
-    assert.equal(state.dockVisible, true);
-  } finally {
-    await app.kill();
-  }
+  t.after(() => app.kill());
+  const tray = (await app.state()).trays[0]!;
+  assert.equal(tray.template, true);
+  assert.match(tray.image, /tray\/mac\/\w+Template\.png$/);
+  assert.equal(tray.empty, false);
+  assert.notEqual((await app.state()).applicationMenu, null, 'macOS keeps Cmd-Q and copy/paste');
+  await app.command('windowClose');
+  assert.equal((await app.state()).dockVisible, false);
+  await app.command('activate');
+  const state = await app.state();
+  assert.equal(state.windows[0]!.visible, true);
+  assert.equal(state.dockVisible, true);
 });
 
 test('Linux tray icons are 24 px with @2x versions for every state', () => {
@@ -237,7 +218,7 @@ test('Linux tray icons are 24 px with @2x versions for every state', () => {
   assert.ok(ico.readUInt16LE(4) >= 4);
 });
 
-test('start at login: Linux gets an XDG autostart entry that starts hidden; a development run registers nothing', async () => {
+test('start at login: Linux gets an XDG autostart entry that starts hidden; a development run registers nothing', async (t) => {
   const packaged = await launchDesktop({ env: { STANDIN_PACKAGED: '1' } });
   const entry = path.join(packaged.home, '.config/autostart/level-ilert-relay.desktop');
   try {
@@ -261,29 +242,23 @@ test('start at login: Linux gets an XDG autostart entry that starts hidden; a de
   }
 
   const windows = await launchDesktop({ env: { STANDIN_PLATFORM: 'win32', STANDIN_PACKAGED: '1' } });
-  try {
-    await windows.invoke('updateSettings', { startAtLogin: true });
-    assert.deepEqual((await windows.state()).loginItem, { openAtLogin: true, args: ['--hidden'] });
-  } finally {
-    await windows.kill();
-  }
+  t.after(() => windows.kill());
+  await windows.invoke('updateSettings', { startAtLogin: true });
+  assert.deepEqual((await windows.state()).loginItem, { openAtLogin: true, args: ['--hidden'] });
 });
 
-test('started at login (--hidden), the app stays in the tray', async () => {
+test('started at login (--hidden), the app stays in the tray', async (t) => {
   const app = new DesktopProcess({ args: ['--hidden'] });
-  try {
-    await app.started();
-    assert.equal((await app.state()).windows[0]!.visible, false);
-    assert.equal(
-      app.events.some((event) => event.event === 'window-visible' && event.visible === true),
-      false,
-    );
-  } finally {
-    await app.kill();
-  }
+  t.after(() => app.kill());
+  await app.started();
+  assert.equal((await app.state()).windows[0]!.visible, false);
+  assert.equal(
+    app.events.some((event) => event.event === 'window-visible' && event.visible === true),
+    false,
+  );
 });
 
-test('secrets: encrypted with a keyring; Linux without one (basic_text) says they are plain text', async () => {
+test('secrets: encrypted with a keyring; Linux without one (basic_text) says they are plain text', async (t) => {
   const withKeyring = await launchDesktop({ env: { STANDIN_KEYRING: 'gnome_libsecret' } });
   try {
     const saved = await withKeyring.invoke<{ ok: boolean }>('updateSettings', { ilertIntegrationKey: 'il1apiSECRETKEY123' });
@@ -295,98 +270,87 @@ test('secrets: encrypted with a keyring; Linux without one (basic_text) says the
     await withKeyring.kill();
   }
   const basicText = await launchDesktop();
-  try {
-    const view = await basicText.invoke<{ problems: string[] }>('getSettings');
-    assert.ok(
-      view.value!.problems.some((problem) => /stored in plain text/.test(problem)),
-      JSON.stringify(view.value!.problems),
-    );
-  } finally {
-    await basicText.kill();
-  }
+  t.after(() => basicText.kill());
+  const view = await basicText.invoke<{ problems: string[] }>('getSettings');
+  assert.ok(
+    view.value!.problems.some((problem) => /stored in plain text/.test(problem)),
+    JSON.stringify(view.value!.problems),
+  );
 });
 
-test('a secret the keychain will not decrypt: the window explains it, and entering it again starts the relay', async () => {
+test('a secret the keychain will not decrypt: the window explains it, and entering it again starts the relay', async (t) => {
   const dataDir = tempDataDir('desktop-locked-keychain-');
   fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify({ levelWebhookSecret: 'enc:v1:bm90LXNlYWxlZA==', port: 0 }));
   const app = await launchDesktop({ dataDir, env: { STANDIN_KEYRING: 'gnome_libsecret' } });
-  try {
-    assert.deepEqual(app.uncaught(), [], 'no error box: the window says it');
-    assert.equal((await app.state()).windows[0]!.visible, true);
-    assert.match((await app.state()).trays[0]!.image, /problem\.png$/);
-    const status = await app.invoke('getStatus');
-    assert.equal(status.error!.code, 'unavailable');
-    const problem = await app.invoke<{ kind: string; secrets: string[] }>('getStartupProblem');
-    assert.equal(problem.value!.kind, 'secrets');
-    assert.deepEqual(problem.value!.secrets, ['levelWebhookSecret']);
-    const resolved = await app.invoke<{ started: boolean }>('resolveStartupProblem', { action: 'replaceSecrets', values: { levelWebhookSecret: SECRET } });
-    assert.equal(resolved.value!.started, true);
-    const sender = new LevelSender({ url: await receiverUrl(app), secret: SECRET });
-    assert.equal((await sender.deliver(alertEvent({ severity: 'warning' }))).acknowledged, true, 'the re-entered secret verifies Level’s signature');
-    await trayQuit(app);
-  } finally {
-    await app.kill();
-  }
+  t.after(() => app.kill());
+  assert.deepEqual(app.uncaught(), [], 'no error box: the window says it');
+  assert.equal((await app.state()).windows[0]!.visible, true);
+  assert.match((await app.state()).trays[0]!.image, /problem\.png$/);
+  const status = await app.invoke('getStatus');
+  assert.equal(status.error!.code, 'unavailable');
+  const problem = await app.invoke<{ kind: string; secrets: string[] }>('getStartupProblem');
+  assert.equal(problem.value!.kind, 'secrets');
+  assert.deepEqual(problem.value!.secrets, ['levelWebhookSecret']);
+  const resolved = await app.invoke<{ started: boolean }>('resolveStartupProblem', { action: 'replaceSecrets', values: { levelWebhookSecret: SECRET } });
+  assert.equal(resolved.value!.started, true);
+  const sender = new LevelSender({ url: await receiverUrl(app), secret: SECRET });
+  assert.equal((await sender.deliver(alertEvent({ severity: 'warning' }))).acknowledged, true, 'the re-entered secret verifies Level’s signature');
+  await trayQuit(app);
 });
 
-test('a database that cannot be opened: choose another data directory, and the choice is remembered', async () => {
+test('a database that cannot be opened: choose another data directory, and the choice is remembered', async (t) => {
   const home = tempDataDir('desktop-home-');
   const defaultDir = path.join(home, '.config', 'Level ilert Relay');
   fs.mkdirSync(defaultDir, { recursive: true });
   fs.writeFileSync(path.join(defaultDir, 'relay.sqlite'), 'this is not a database, it is a text file that got in the way');
   const env = { RELAY_DATA_DIR: '', XDG_CONFIG_HOME: path.join(home, '.config') };
   const app = await launchDesktop({ home, env });
-  try {
-    const problem = await app.invoke<{ kind: string; message: string; canChooseDataDir: boolean }>('getStartupProblem');
-    assert.equal(problem.value!.kind, 'database');
-    assert.match(problem.value!.message, /cannot be opened/);
-    assert.equal(problem.value!.canChooseDataDir, true);
-    const elsewhere = tempDataDir('desktop-chosen-');
-    await app.command('answerOpenDialog', { paths: [elsewhere] });
-    const resolved = await app.invoke<{ started: boolean }>('resolveStartupProblem', { action: 'chooseDataDir' });
-    assert.equal(resolved.value!.started, true);
-    assert.ok(fs.existsSync(path.join(elsewhere, 'relay.sqlite')));
-    await trayQuit(app);
-    const again = await launchDesktop({ home, env });
-    assert.equal((await again.invoke('getStartupProblem')).value, null, 'the chosen directory is used from then on');
-    await trayQuit(again);
-  } finally {
-    await app.kill();
-  }
+  t.after(() => app.kill());
+  const problem = await app.invoke<{ kind: string; message: string; canChooseDataDir: boolean }>('getStartupProblem');
+  assert.equal(problem.value!.kind, 'database');
+  assert.match(problem.value!.message, /cannot be opened/);
+  assert.equal(problem.value!.canChooseDataDir, true);
+  const elsewhere = tempDataDir('desktop-chosen-');
+  await app.command('answerOpenDialog', { paths: [elsewhere] });
+  const resolved = await app.invoke<{ started: boolean }>('resolveStartupProblem', { action: 'chooseDataDir' });
+  assert.equal(resolved.value!.started, true);
+  assert.ok(fs.existsSync(path.join(elsewhere, 'relay.sqlite')));
+  await trayQuit(app);
+  const again = await launchDesktop({ home, env });
+  assert.equal((await again.invoke('getStartupProblem')).value, null, 'the chosen directory is used from then on');
+  await trayQuit(again);
 });
 
-test('a data directory another relay is using: the window names the other relay and offers another directory', async () => {
+test('a data directory another relay is using: the window names the other relay and offers another directory', async (t) => {
   const dataDir = tempDataDir('desktop-shared-dir-');
   const headless = await startChildRelay({ RELAY_DATA_DIR: dataDir, RELAY_ADMIN_PORT: '0' });
   const app = await launchDesktop({ dataDir });
-  try {
-    const problem = await app.invoke<{ kind: string; message: string }>('getStartupProblem');
-    assert.equal(problem.value!.kind, 'database');
-    assert.match(problem.value!.message, /in use by another relay \(pid \d+\)/);
-    assert.deepEqual(app.uncaught(), []);
-  } finally {
+  t.after(async () => {
     await app.kill();
     headless.child.kill('SIGTERM');
     await headless.exited;
-  }
+  });
+  const problem = await app.invoke<{ kind: string; message: string }>('getStartupProblem');
+  assert.equal(problem.value!.kind, 'database');
+  assert.match(problem.value!.message, /in use by another relay \(pid \d+\)/);
+  assert.deepEqual(app.uncaught(), []);
 });
 
-test('the log file is in the OS log directory, says what happened, and never holds a secret', async () => {
+test('the log file is in the OS log directory, says what happened, and never holds a secret', async (t) => {
   const ilert = await new FakeIlert().start();
   const app = await launchDesktop({ env: { LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url } });
-  try {
-    const sender = new LevelSender({ url: await receiverUrl(app), secret: SECRET });
-    await sender.deliver(alertEvent({ severity: 'critical' }));
-    await app.invoke('updateSettings', { ilertApiKey: 'il1usrTOPSECRETKEY42' });
-    await trayQuit(app);
-    const log = app.readLog();
-    assert.match(log, /relay started/);
-    assert.match(log, /relay stopped/);
-    for (const secret of [SECRET, INTEGRATION_KEY, 'il1usrTOPSECRETKEY42']) assert.ok(!log.includes(secret), `the log holds ${secret}`);
-  } finally {
+  t.after(async () => {
     await app.kill();
     await ilert.stop();
-  }
+  });
+  const sender = new LevelSender({ url: await receiverUrl(app), secret: SECRET });
+  await sender.deliver(alertEvent({ severity: 'critical' }));
+  await app.invoke('updateSettings', { ilertApiKey: 'il1usrTOPSECRETKEY42' });
+  await trayQuit(app);
+  const log = app.readLog();
+  assert.match(log, /relay started/);
+  assert.match(log, /relay stopped/);
+  for (const secret of [SECRET, INTEGRATION_KEY, 'il1usrTOPSECRETKEY42']) assert.ok(!log.includes(secret), `the log holds ${secret}`);
 });
 
 /** Waits for the app's log file to match, watching its directory for writes. */

@@ -193,8 +193,7 @@ test('ilert’s rate limit is reached: queue depth and expected drain time', asy
   const ilert = await fakeIlert();
   ilert.perKeyLimit = 2;
   const harness = await relayWith({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertEventsPerMinute: 3 }, { rateLimitPauseMs: () => 60_000 });
-  const sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
-  for (let index = 0; index < 8; index++) await sender.deliver(alertEvent());
+  for (let index = 0; index < 8; index++) await harness.sender.deliver(alertEvent());
   await ilert.waitFor(() => ilert.rateLimited.length > 0, 5000, 'a 429');
   await waitForChange(harness.relay, () => harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'rate-limited'), 5000, 'diagnosed');
   const diagnosis = find(harness, 'rate-limited');

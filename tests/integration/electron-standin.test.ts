@@ -55,38 +55,35 @@ app.whenReady().then(() => {
 });
 `;
 
-test('the stand-in refuses what Electron refuses, and quits and collects like Electron', async () => {
+test('the stand-in refuses what Electron refuses, and quits and collects like Electron', async (t) => {
   const dir = tempDataDir('standin-probe-');
   const main = path.join(dir, 'main.mjs');
   fs.writeFileSync(main, probe);
   const app = new DesktopProcess({ main });
-  try {
-    const { results } = (await app.waitFor((event) => event.event === 'probe', 'the probe')) as unknown as { results: Record<string, unknown> };
-    assert.deepEqual(results.beforeReady, { BrowserWindow: true, Tray: true, Notification: true, session: true, powerMonitor: true, safeStorage: true, protocolHandle: true });
-    assert.equal(results.readyWhileMainScriptRuns, false, 'ready comes after the main script');
-    assert.equal(results.secondHandler, true);
-    assert.equal(results.schemesAfterReady, true);
-    assert.equal(results.sendToDestroyed, true);
-    assert.equal(results.loginItemOnLinux, false, 'setLoginItemSettings does nothing on Linux');
-    assert.deepEqual(results.keyring, { available: true, backend: 'basic_text' }, 'Linux without a keyring: available, in plain text');
-    assert.equal(results.decryptGarbage, true);
-    assert.deepEqual(results.quitCancelledByClose, { order: ['before-quit', 'close'], windowOpen: true }, 'a prevented close cancels the quit');
+  t.after(() => app.kill());
+  const { results } = (await app.waitFor((event) => event.event === 'probe', 'the probe')) as unknown as { results: Record<string, unknown> };
+  assert.deepEqual(results.beforeReady, { BrowserWindow: true, Tray: true, Notification: true, session: true, powerMonitor: true, safeStorage: true, protocolHandle: true });
+  assert.equal(results.readyWhileMainScriptRuns, false, 'ready comes after the main script');
+  assert.equal(results.secondHandler, true);
+  assert.equal(results.schemesAfterReady, true);
+  assert.equal(results.sendToDestroyed, true);
+  assert.equal(results.loginItemOnLinux, false, 'setLoginItemSettings does nothing on Linux');
+  assert.deepEqual(results.keyring, { available: true, backend: 'basic_text' }, 'Linux without a keyring: available, in plain text');
+  assert.equal(results.decryptGarbage, true);
+  assert.deepEqual(results.quitCancelledByClose, { order: ['before-quit', 'close'], windowOpen: true }, 'a prevented close cancels the quit');
 
-    assert.deepEqual(await app.command('gc'), [false, true], 'an unreferenced notification is collected');
-    assert.deepEqual(await app.command('notificationClick', { index: 0 }), { fired: false }, 'its click reaches nobody');
-    assert.deepEqual(await app.command('notificationClick', { index: 1 }), { fired: true });
-    await app.waitFor((event) => event.event === 'held-clicked', 'the held notification’s click');
+  assert.deepEqual(await app.command('gc'), [false, true], 'an unreferenced notification is collected');
+  assert.deepEqual(await app.command('notificationClick', { index: 0 }), { fired: false }, 'its click reaches nobody');
+  assert.deepEqual(await app.command('notificationClick', { index: 1 }), { fired: true });
+  await app.waitFor((event) => event.event === 'held-clicked', 'the held notification’s click');
 
-    await app.command('osQuit');
-    const quit = await app.waitFor((event) => event.event === 'quit-order', 'the quit sequence');
-    assert.deepEqual(quit.order, ['before-quit', 'close', 'will-quit', 'quit']);
-    assert.equal(await app.exited, 0);
-  } finally {
-    await app.kill();
-  }
+  await app.command('osQuit');
+  const quit = await app.waitFor((event) => event.event === 'quit-order', 'the quit sequence');
+  assert.deepEqual(quit.order, ['before-quit', 'close', 'will-quit', 'quit']);
+  assert.equal(await app.exited, 0);
 });
 
-test('safeStorage.decryptString can be made to fail, as a denied Keychain or a locked keyring does', async () => {
+test('safeStorage.decryptString can be made to fail, as a denied Keychain or a locked keyring does', async (t) => {
   const dir = tempDataDir('standin-decrypt-');
   const main = path.join(dir, 'main.mjs');
   fs.writeFileSync(
@@ -101,9 +98,6 @@ app.whenReady().then(() => {
 });`,
   );
   const app = new DesktopProcess({ main, env: { STANDIN_DECRYPT_FAILS: '1' } });
-  try {
-    assert.equal((await app.waitFor((event) => event.event === 'probe', 'the probe')).failed, true);
-  } finally {
-    await app.kill();
-  }
+  t.after(() => app.kill());
+  assert.equal((await app.waitFor((event) => event.event === 'probe', 'the probe')).failed, true);
 });

@@ -5,7 +5,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -14,7 +14,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, startChildRelay, spawnServe, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import {
+  startRelay,
+  startChildRelay,
+  spawnServe,
+  tempDataDir,
+  FAST_TUNING,
+  SECRET,
+  type InProcessRelay,
+  forTests,
+  OWNER,
+  holdWriteLock,
+  webhookDelivery,
+} from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import { checkReachability } from '../../electron/core/setup/reachability.ts';
@@ -27,33 +39,6 @@ import { inspect } from '../helpers/inspect.ts';
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
 const pings = (key: string) => ilert.pings.get(key)?.length ?? 0;
-
-/** Another process holding SQLite's write lock on the relay's database, as the sqlite3 shell or a backup tool would. */
-async function holdWriteLock(dataDir: string): Promise<{ release: () => Promise<void> }> {
-  const script = `
-    const { DatabaseSync } = require('node:sqlite');
-    const db = new DatabaseSync(${JSON.stringify(path.join(dataDir, 'relay.sqlite'))});
-    db.exec('PRAGMA busy_timeout = 5000');
-    db.exec('BEGIN IMMEDIATE');
-    process.stdout.write('locked\\n');
-    process.stdin.on('end', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });
-    process.stdin.resume();`;
-  const child: ChildProcess = spawn(process.execPath, ['--experimental-sqlite', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the lock holder did not start')), 5000);
-    child.stdout!.once('data', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-  return {
-    release: async () => {
-      const exited = once(child, 'exit');
-      child.stdin!.end();
-      await exited;
-    },
-  };
-}
 
 async function health(relay: InProcessRelay): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(relay.url.replace('/webhooks/level', '/healthz'));
@@ -86,60 +71,56 @@ function rawExchange(url: string, text: string, timeoutMs = 5000): Promise<strin
   });
 }
 
-test('a write lock held by another process: webhooks get 503, /healthz answers at once and says unhealthy, the heartbeat stops, Health says why; all recover without a restart', async () => {
+test('a write lock held by another process: webhooks get 503, /healthz answers at once and says unhealthy, the heartbeat stops, Health says why; all recover without a restart', async (t) => {
   const key = 'il1hbt-locked';
   const relay = await startRelay(
     { ilertHeartbeatUrl: `${ilert.url}/api/pings/${key}` },
     { ...FAST_TUNING, busyTimeoutMs: 400, heartbeatIntervalMs: 1_000_000, failureHoldMs: 0, probeIntervalMs: 50 },
   );
-  const sender = new LevelSender({ url: relay.url, secret: SECRET });
-  try {
-    await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
-    const lock = await holdWriteLock(relay.dataDir);
-    const announced = waitForEvent(relay.relay.events, 'change', () => relay.relay[forTests].store.health.failingNow, 5000, 'a change announcing the failure');
-    const event = alertEvent();
-    const order: string[] = [];
-    const webhook = sender.postRaw(JSON.stringify(event)).then((answer) => {
-      order.push('webhook');
-      return answer;
-    });
-    const healthWhileWaiting = health(relay).then((answer) => {
-      order.push('healthz');
-      return answer;
-    });
-    assert.equal((await healthWhileWaiting).status, 200, 'nothing has failed yet');
-    const refused = await webhook;
-    assert.equal(refused.status, 503, 'never a false 202');
-    assert.deepEqual(order, ['healthz', 'webhook'], '/healthz is not held up by the store waiting for the lock');
-    await announced;
+  t.after(() => relay.stop());
+  await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
+  const lock = await holdWriteLock(relay.dataDir);
+  const announced = waitForEvent(relay.relay.events, 'change', () => relay.relay[forTests].store.health.failingNow, 5000, 'a change announcing the failure');
+  const event = alertEvent();
+  const order: string[] = [];
+  const webhook = relay.sender.postRaw(JSON.stringify(event)).then((answer) => {
+    order.push('webhook');
+    return answer;
+  });
+  const healthWhileWaiting = health(relay).then((answer) => {
+    order.push('healthz');
+    return answer;
+  });
+  assert.equal((await healthWhileWaiting).status, 200, 'nothing has failed yet');
+  const refused = await webhook;
+  assert.equal(refused.status, 503, 'never a false 202');
+  assert.deepEqual(order, ['healthz', 'webhook'], '/healthz is not held up by the store waiting for the lock');
+  await announced;
 
-    const unhealthy = await health(relay);
-    assert.equal(unhealthy.status, 503);
-    assert.equal(unhealthy.body.status, 'unhealthy');
-    assert.doesNotMatch(JSON.stringify(unhealthy.body), /database/, 'the public port does not say what is wrong');
-    await relay.relay[forTests].heartbeat.tick();
-    assert.equal(pings(key), 1, 'no ping while the store cannot write');
-    assert.match(relay.relay.status().heartbeat!.withheld!, /cannot write to the database: database is locked/);
-    const diagnosis = relay.relay.status().diagnoses.find((entry) => entry.id === 'store-cannot-write');
-    assert.ok(diagnosis, 'Health shows it');
-    assert.equal(diagnosis.level, 'error');
-    assert.match(diagnosis.title, /^Cannot write to the database: database is locked/);
-    const tray = trayState({ status: relay.relay.status(), alerts: { counts: {} }, notificationsPausedUntil: undefined, now: Date.now() });
-    assert.equal(tray.icon, 'problem');
-    assert.match(tray.tooltip, /Cannot write to the database: database is locked/, 'the tray says it, with the reason');
-    const reached = await checkReachability(new URL(relay.url).origin, relay.relay.instanceId);
-    assert.ok(reached.ok, `the setup wizard still sees this relay behind its URL: ${JSON.stringify(reached)}`);
-    assert.ok(reached.notes.some((note) => /reports itself unhealthy/.test(note)));
+  const unhealthy = await health(relay);
+  assert.equal(unhealthy.status, 503);
+  assert.equal(unhealthy.body.status, 'unhealthy');
+  assert.doesNotMatch(JSON.stringify(unhealthy.body), /database/, 'the public port does not say what is wrong');
+  await relay.relay[forTests].heartbeat.tick();
+  assert.equal(pings(key), 1, 'no ping while the store cannot write');
+  assert.match(relay.relay.status().heartbeat!.withheld!, /cannot write to the database: database is locked/);
+  const diagnosis = relay.relay.status().diagnoses.find((entry) => entry.id === 'store-cannot-write');
+  assert.ok(diagnosis, 'Health shows it');
+  assert.equal(diagnosis.level, 'error');
+  assert.match(diagnosis.title, /^Cannot write to the database: database is locked/);
+  const tray = trayState({ status: relay.relay.status(), alerts: { counts: {} }, notificationsPausedUntil: undefined, now: Date.now() });
+  assert.equal(tray.icon, 'problem');
+  assert.match(tray.tooltip, /Cannot write to the database: database is locked/, 'the tray says it, with the reason');
+  const reached = await checkReachability(new URL(relay.url).origin, relay.relay.instanceId);
+  assert.ok(reached.ok, `the setup wizard still sees this relay behind its URL: ${JSON.stringify(reached)}`);
+  assert.ok(reached.notes.some((note) => /reports itself unhealthy/.test(note)));
 
-    await lock.release();
-    await waitForEvent(relay.relay.events, 'change', () => !relay.relay[forTests].store.health.failingNow, 5000, 'a probe write to succeed');
-    assert.equal((await health(relay)).status, 200);
-    await relay.relay[forTests].heartbeat.tick();
-    assert.equal(pings(key), 2, 'pinging again once the store writes');
-    assert.equal((await sender.postRaw(JSON.stringify(event))).status, 202, 'Level’s retry is accepted');
-  } finally {
-    await relay.stop();
-  }
+  await lock.release();
+  await waitForEvent(relay.relay.events, 'change', () => !relay.relay[forTests].store.health.failingNow, 5000, 'a probe write to succeed');
+  assert.equal((await health(relay)).status, 200);
+  await relay.relay[forTests].heartbeat.tick();
+  assert.equal(pings(key), 2, 'pinging again once the store writes');
+  assert.equal((await relay.sender.postRaw(JSON.stringify(event))).status, 202, 'Level’s retry is accepted');
 });
 
 const canMount =
@@ -171,18 +152,23 @@ function mountTmpfs(sizeKb: number): { dir: string; unmount: () => void } {
   };
 }
 
-test('a tmpfs that is too small: 503 (never a false 202), the heartbeat stops and Health says the disk is full; freeing space recovers without a restart', needsMount, async () => {
-  const volume = mountTmpfs(4096);
-  const key = 'il1hbt-full';
-  const relay = await startRelay(
-    { ilertHeartbeatUrl: `${ilert.url}/api/pings/${key}` },
-    { ...FAST_TUNING, heartbeatIntervalMs: 1_000_000, failureHoldMs: 0, probeIntervalMs: 50 },
-    path.join(volume.dir, 'data'),
-  );
-  const filler = path.join(volume.dir, 'filler');
-  try {
+test(
+  'a tmpfs that is too small: 503 (never a false 202), the heartbeat stops and Health says the disk is full; freeing space recovers without a restart',
+  needsMount,
+  async (t) => {
+    const volume = mountTmpfs(4096);
+    const key = 'il1hbt-full';
+    const relay = await startRelay(
+      { ilertHeartbeatUrl: `${ilert.url}/api/pings/${key}` },
+      { ...FAST_TUNING, heartbeatIntervalMs: 1_000_000, failureHoldMs: 0, probeIntervalMs: 50 },
+      path.join(volume.dir, 'data'),
+    );
+    const filler = path.join(volume.dir, 'filler');
+    t.after(async () => {
+      await relay.stop();
+      volume.unmount();
+    });
     await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
-    const sender = new LevelSender({ url: relay.url, secret: SECRET });
     // Fill what is left of the volume, as another program on the same disk would.
     const fd = fs.openSync(filler, 'w');
     try {
@@ -196,7 +182,7 @@ test('a tmpfs that is too small: 503 (never a false 202), the heartbeat stops an
     const answers: number[] = [];
     const big = { ...alertEvent(), padding: 'x'.repeat(200_000) };
     for (let attempt = 0; attempt < 5 && !relay.relay[forTests].store.health.failingNow; attempt++)
-      answers.push((await sender.postRaw(JSON.stringify({ ...big, event_id: crypto.randomUUID() }))).status);
+      answers.push((await relay.sender.postRaw(JSON.stringify({ ...big, event_id: crypto.randomUUID() }))).status);
     assert.ok(relay.relay[forTests].store.health.failingNow, `the store noticed the full disk (answers ${answers.join(', ')})`);
     assert.equal(answers.at(-1), 503);
     assert.ok(
@@ -212,57 +198,51 @@ test('a tmpfs that is too small: 503 (never a false 202), the heartbeat stops an
 
     fs.rmSync(filler);
     await waitForEvent(relay.relay.events, 'change', () => !relay.relay[forTests].store.health.failingNow, 5000, 'a probe write to succeed');
-    assert.equal((await sender.postRaw(JSON.stringify(alertEvent()))).status, 202);
+    assert.equal((await relay.sender.postRaw(JSON.stringify(alertEvent()))).status, 202);
     await relay.relay[forTests].heartbeat.tick();
     assert.equal(pings(key), 2, 'pinging again');
-  } finally {
-    await relay.stop();
-    volume.unmount();
-  }
-});
+  },
+);
 
-test('a flood of unsigned 1 MiB bodies leaves a bounded trace: size, hash and first bytes, within a capped log whose overflow is counted', async () => {
+test('a flood of unsigned 1 MiB bodies leaves a bounded trace: size, hash and first bytes, within a capped log whose overflow is counted', async (t) => {
   const relay = await startRelay({}, { ...FAST_TUNING, rejectionLimits: { maxRows: 20 } });
-  try {
-    const sizeOf = () => ['relay.sqlite', 'relay.sqlite-wal'].reduce((sum, name) => sum + (fs.statSync(path.join(relay.dataDir, name), { throwIfNoEntry: false })?.size ?? 0), 0);
-    const before = sizeOf();
-    const body = Buffer.alloc(1024 * 1024 - 100, 'a');
-    const flood = 60;
-    for (let round = 0; round < flood / 6; round++) {
-      const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(relay.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })));
-      for (const answer of answers) {
-        assert.equal(answer.status, 401);
-        await answer.arrayBuffer();
-      }
+  t.after(() => relay.stop());
+  const sizeOf = () => ['relay.sqlite', 'relay.sqlite-wal'].reduce((sum, name) => sum + (fs.statSync(path.join(relay.dataDir, name), { throwIfNoEntry: false })?.size ?? 0), 0);
+  const before = sizeOf();
+  const body = Buffer.alloc(1024 * 1024 - 100, 'a');
+  const flood = 60;
+  for (let round = 0; round < flood / 6; round++) {
+    const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(relay.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })));
+    for (const answer of answers) {
+      assert.equal(answer.status, 401);
+      await answer.arrayBuffer();
     }
-    const grown = sizeOf() - before;
-    assert.ok(grown < 2 * 1024 * 1024, `60 MiB of refused bodies grew the database by ${grown} bytes`);
-
-    const sql = inspect(relay.relay);
-    const kept = sql.row(`SELECT count(*) AS n FROM deliveries WHERE outcome = 'rejected'`) as { n: number };
-    assert.equal(kept.n, 20, 'the cap holds');
-    const budget = sql.row('SELECT dropped FROM rejection_budget') as { dropped: number };
-    assert.equal(budget.dropped, flood - 20, 'what did not fit is counted');
-    const newest = sql.row(`SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`) as { id: number };
-    const detail = await relay.api.getDelivery({ id: newest.id }, OWNER);
-    assert.equal(detail.bodySize, body.length);
-    assert.equal(detail.body, undefined, 'no body to re-run or copy');
-    assert.equal(detail.bodyTrace?.prefix, 'a'.repeat(256));
-    assert.equal(detail.bodyTrace?.sha256, createHash('sha256').update(body).digest('hex'));
-    assert.ok(
-      relay.relay.status().diagnoses.some((entry) => entry.id === 'rejections-dropped'),
-      'Health says refused requests were dropped',
-    );
-
-    const event = alertEvent();
-    assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(event))).status, 202, 'Level still gets through');
-    const accepted = sql.row('SELECT d.id, length(b.body) AS size FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE event_id = ?', event.event_id) as {
-      size: number;
-    };
-    assert.equal(accepted.size, JSON.stringify(event).length, 'an authenticated body is kept whole');
-  } finally {
-    await relay.stop();
   }
+  const grown = sizeOf() - before;
+  assert.ok(grown < 2 * 1024 * 1024, `60 MiB of refused bodies grew the database by ${grown} bytes`);
+
+  const sql = inspect(relay.relay);
+  const kept = sql.row(`SELECT count(*) AS n FROM deliveries WHERE outcome = 'rejected'`) as { n: number };
+  assert.equal(kept.n, 20, 'the cap holds');
+  const budget = sql.row('SELECT dropped FROM rejection_budget') as { dropped: number };
+  assert.equal(budget.dropped, flood - 20, 'what did not fit is counted');
+  const newest = sql.row(`SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`) as { id: number };
+  const detail = await relay.api.getDelivery({ id: newest.id }, OWNER);
+  assert.equal(detail.bodySize, body.length);
+  assert.equal(detail.body, undefined, 'no body to re-run or copy');
+  assert.equal(detail.bodyTrace?.prefix, 'a'.repeat(256));
+  assert.equal(detail.bodyTrace?.sha256, createHash('sha256').update(body).digest('hex'));
+  assert.ok(
+    relay.relay.status().diagnoses.some((entry) => entry.id === 'rejections-dropped'),
+    'Health says refused requests were dropped',
+  );
+
+  const event = alertEvent();
+  assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(event))).status, 202, 'Level still gets through');
+  const accepted = sql.row('SELECT d.id, length(b.body) AS size FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id WHERE event_id = ?', event.event_id) as {
+    size: number;
+  };
+  assert.equal(accepted.size, JSON.stringify(event).length, 'an authenticated body is kept whole');
 });
 
 test('many unfinished bodies: buffered bytes stay under the budget (503 + Retry-After past it), nothing leaks when they go away, aborts log one line', async (t) => {
@@ -272,103 +252,100 @@ test('many unfinished bodies: buffered bytes stay under the budget (503 + Retry-
   const relay = await startRelay({}, { ...FAST_TUNING, receiverLimits: { maxBufferedBytes: budget } });
   const { port } = new URL(relay.url);
   const sockets: net.Socket[] = [];
-  try {
-    const half = Buffer.alloc(512 * 1024, 'b');
-    const refused: string[] = [];
-    let onRefused: () => void = () => undefined;
-    const fourRefused = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${refused.length} of 4 refused within 5 s`)), 5000);
-      onRefused = () => {
-        if (refused.length < 4) return;
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    for (let index = 0; index < 12; index++) {
-      const socket = net.connect(Number(port), '127.0.0.1');
-      sockets.push(socket);
-      let answer = '';
-      socket.on('data', (chunk) => (answer += chunk.toString()));
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        if (!answer) return;
-        refused.push(answer);
-        onRefused();
-      });
-      socket.write(`POST /webhooks/level HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\nContent-Length: ${1024 * 1024 - 1}\r\n\r\n`);
-      socket.write(half);
-    }
-    await fourRefused;
-    for (const answer of refused) {
-      assert.match(answer, /^HTTP\/1\.1 503/);
-      assert.match(answer, /retry-after: 5/i);
-    }
-    assert.ok(relay.relay[forTests].receiver.bufferedBytes <= budget, `${relay.relay[forTests].receiver.bufferedBytes} bytes buffered`);
-    assert.ok(relay.relay[forTests].receiver.bufferedBytes > budget / 2, 'the first ones are still being received');
-
-    for (const socket of sockets) socket.destroy();
-    const deadline = Date.now() + 5000;
-    while (relay.relay[forTests].receiver.bufferedBytes > 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(relay.relay[forTests].receiver.bufferedBytes, 0, 'aborted bodies give their bytes back');
-    assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(alertEvent()))).status, 202);
-    const abortLines = logged.filter((line) => /went away before its body was complete/.test(line));
-    assert.equal(abortLines.length, 1, `one line for ${sockets.length - refused.length} aborted clients: ${JSON.stringify(logged)}`);
-  } finally {
+  t.after(async () => {
     errors.mock.restore();
     for (const socket of sockets) socket.destroy();
     await relay.stop();
+  });
+  const half = Buffer.alloc(512 * 1024, 'b');
+  const refused: string[] = [];
+  let onRefused: () => void = () => undefined;
+  const fourRefused = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${refused.length} of 4 refused within 5 s`)), 5000);
+    onRefused = () => {
+      if (refused.length < 4) return;
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  for (let index = 0; index < 12; index++) {
+    const socket = net.connect(Number(port), '127.0.0.1');
+    sockets.push(socket);
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (!answer) return;
+      refused.push(answer);
+      onRefused();
+    });
+    socket.write(`POST /webhooks/level HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\nContent-Length: ${1024 * 1024 - 1}\r\n\r\n`);
+    socket.write(half);
   }
+  await fourRefused;
+  for (const answer of refused) {
+    assert.match(answer, /^HTTP\/1\.1 503/);
+    assert.match(answer, /retry-after: 5/i);
+  }
+  assert.ok(relay.relay[forTests].receiver.bufferedBytes <= budget, `${relay.relay[forTests].receiver.bufferedBytes} bytes buffered`);
+  assert.ok(relay.relay[forTests].receiver.bufferedBytes > budget / 2, 'the first ones are still being received');
+
+  for (const socket of sockets) socket.destroy();
+  const deadline = Date.now() + 5000;
+  while (relay.relay[forTests].receiver.bufferedBytes > 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(relay.relay[forTests].receiver.bufferedBytes, 0, 'aborted bodies give their bytes back');
+  assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(alertEvent()))).status, 202);
+  const abortLines = logged.filter((line) => /went away before its body was complete/.test(line));
+  assert.equal(abortLines.length, 1, `one line for ${sockets.length - refused.length} aborted clients: ${JSON.stringify(logged)}`);
 });
 
-test('connections per address are capped, and a connection that never sends a byte is closed', async () => {
+test('connections per address are capped, and a connection that never sends a byte is closed', async (t) => {
   const relay = await startRelay({}, { ...FAST_TUNING, receiverLimits: { maxConnectionsPerAddress: 3, firstByteTimeoutMs: 200 } });
   const { port } = new URL(relay.url);
   const sockets: net.Socket[] = [];
-  try {
-    for (let index = 0; index < 3; index++) {
-      const socket = net.connect(Number(port), '127.0.0.1');
-      socket.on('error', () => undefined);
-      sockets.push(socket);
-      await once(socket, 'connect');
-    }
-    const extra = await rawExchange(relay.url, 'GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n');
-    assert.match(extra, /^HTTP\/1\.1 503/);
-    assert.match(extra, /too many connections from this address/);
-    const silentClosed = await Promise.race([
-      Promise.all(sockets.map((socket) => once(socket, 'close'))).then(() => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), 5000)),
-    ]);
-    assert.equal(silentClosed, true, 'connections that sent nothing were closed');
-    assert.equal((await health(relay)).status, 200, 'with them gone, the address is welcome again');
-  } finally {
+  t.after(async () => {
     for (const socket of sockets) socket.destroy();
     await relay.stop();
+  });
+  for (let index = 0; index < 3; index++) {
+    const socket = net.connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    sockets.push(socket);
+    await once(socket, 'connect');
   }
+  const extra = await rawExchange(relay.url, 'GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n');
+  assert.match(extra, /^HTTP\/1\.1 503/);
+  assert.match(extra, /too many connections from this address/);
+  const silentClosed = await Promise.race([
+    Promise.all(sockets.map((socket) => once(socket, 'close'))).then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), 5000)),
+  ]);
+  assert.equal(silentClosed, true, 'connections that sent nothing were closed');
+  assert.equal((await health(relay)).status, 200, 'with them gone, the address is welcome again');
 });
 
 test('odd input gets a recorded 4xx, never a 5xx: JSON nested 8,000 levels deep, a request target that is not a URL', async (t) => {
   const logged: string[] = [];
   const errors = t.mock.method(console, 'error', (line: string) => logged.push(line));
   const relay = await startRelay();
-  try {
-    const event = alertEvent();
-    const raw = JSON.stringify(event).replace('"payload":"4.3% remaining"', `"payload":${'['.repeat(8000)}${']'.repeat(8000)}`);
-    const deep = await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(raw);
-    assert.equal(deep.status, 422);
-    assert.match(JSON.parse(deep.body).error, /nested more than 200 levels/);
-    const last = () => inspect(relay.relay).row('SELECT status_code, reason, body_size FROM deliveries ORDER BY id DESC LIMIT 1') as Record<string, unknown>;
-    assert.equal(last().status_code, 422);
-    assert.equal(last().body_size, raw.length);
-
-    const answer = await rawExchange(relay.url, 'POST http://[ HTTP/1.1\r\nHost: relay\r\nContent-Length: 0\r\n\r\n');
-    assert.match(answer, /^HTTP\/1\.1 400/);
-    assert.match(answer, /bad request target/);
-    assert.deepEqual({ ...last() }, { status_code: 400, reason: 'bad request target: not a URL path', body_size: 0 });
-    assert.deepEqual(logged, [], 'no stray stderr line');
-  } finally {
+  t.after(async () => {
     errors.mock.restore();
     await relay.stop();
-  }
+  });
+  const event = alertEvent();
+  const raw = JSON.stringify(event).replace('"payload":"4.3% remaining"', `"payload":${'['.repeat(8000)}${']'.repeat(8000)}`);
+  const deep = await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(raw);
+  assert.equal(deep.status, 422);
+  assert.match(JSON.parse(deep.body).error, /nested more than 200 levels/);
+  const last = () => inspect(relay.relay).row('SELECT status_code, reason, body_size FROM deliveries ORDER BY id DESC LIMIT 1') as Record<string, unknown>;
+  assert.equal(last().status_code, 422);
+  assert.equal(last().body_size, raw.length);
+
+  const answer = await rawExchange(relay.url, 'POST http://[ HTTP/1.1\r\nHost: relay\r\nContent-Length: 0\r\n\r\n');
+  assert.match(answer, /^HTTP\/1\.1 400/);
+  assert.match(answer, /bad request target/);
+  assert.deepEqual({ ...last() }, { status_code: 400, reason: 'bad request target: not a URL path', body_size: 0 });
+  assert.deepEqual(logged, [], 'no stray stderr line');
 });
 
 /** Runs the headless relay expecting it to refuse to start; one that starts anyway is killed after `timeoutMs`. */
@@ -411,7 +388,7 @@ test('two relays, one data directory: the second is refused and names the first 
   assert.equal(await after.exited, 0);
 });
 
-test('start-up messages name the real cause: a read-only file system, a database locked by another program', needsMount, async () => {
+test('start-up messages name the real cause: a read-only file system, a database locked by another program', needsMount, async (t) => {
   const volume = mountTmpfs(4096);
   try {
     const dataDir = path.join(volume.dir, 'data');
@@ -430,17 +407,14 @@ test('start-up messages name the real cause: a read-only file system, a database
   const seeded = await startRelay({}, FAST_TUNING, dataDir);
   await seeded.stop();
   const lock = await holdWriteLock(dataDir);
-  try {
-    const locked = await runToExit({ RELAY_DATA_DIR: dataDir });
-    assert.equal(locked.code, 1);
-    assert.match(locked.output, /another program holds a lock on .*relay\.sqlite \(a backup tool or the sqlite3 shell\?\)/);
-    assert.doesNotMatch(locked.output, /the receiver/);
-  } finally {
-    await lock.release();
-  }
+  t.after(() => lock.release());
+  const locked = await runToExit({ RELAY_DATA_DIR: dataDir });
+  assert.equal(locked.code, 1);
+  assert.match(locked.output, /another program holds a lock on .*relay\.sqlite \(a backup tool or the sqlite3 shell\?\)/);
+  assert.doesNotMatch(locked.output, /the receiver/);
 });
 
-test('an older database is upgraded in place: bodies move out of the delivery rows, a stranger’s body is cut to its first bytes, the rejection budget starts exact', async () => {
+test('an older database is upgraded in place: bodies move out of the delivery rows, a stranger’s body is cut to its first bytes, the rejection budget starts exact', async (t) => {
   const { DatabaseSync } = await import('node:sqlite');
   const { MIGRATIONS } = await import('../../electron/core/store/schema.ts');
   const dataDir = tempDataDir('relay-upgrade-');
@@ -456,57 +430,39 @@ test('an older database is upgraded in place: bodies move out of the delivery ro
   old.close();
 
   const relay = await startRelay({}, FAST_TUNING, dataDir);
-  try {
-    const sql = inspect(relay.relay);
-    const bodies = sql.rows('SELECT d.signature, length(b.body) AS kept FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id');
-    assert.deepEqual(
-      bodies.map((row) => ({ ...row })),
-      [
-        { signature: 'invalid', kept: 256 },
-        { signature: 'valid', kept: signed.length },
-      ],
-    );
-    const columns = sql.rows(`SELECT name FROM pragma_table_info('deliveries')`).map((row) => row.name);
-    assert.ok(!columns.includes('body'), 'no blob left in the rows status and diagnosis read');
-    assert.deepEqual({ ...(sql.row('SELECT kept, kept_bytes FROM rejection_budget') as object) }, { kept: 1, kept_bytes: 2 + 256 });
-    assert.equal((await relay.api.getDelivery({ id: 2 }, OWNER)).body, signed.toString(), 'an accepted body is whole and can be re-run');
-  } finally {
-    await relay.stop();
-  }
+  t.after(() => relay.stop());
+  const sql = inspect(relay.relay);
+  const bodies = sql.rows('SELECT d.signature, length(b.body) AS kept FROM deliveries d JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id');
+  assert.deepEqual(
+    bodies.map((row) => ({ ...row })),
+    [
+      { signature: 'invalid', kept: 256 },
+      { signature: 'valid', kept: signed.length },
+    ],
+  );
+  const columns = sql.rows(`SELECT name FROM pragma_table_info('deliveries')`).map((row) => row.name);
+  assert.ok(!columns.includes('body'), 'no blob left in the rows status and diagnosis read');
+  assert.deepEqual({ ...(sql.row('SELECT kept, kept_bytes FROM rejection_budget') as object) }, { kept: 1, kept_bytes: 2 + 256 });
+  assert.equal((await relay.api.getDelivery({ id: 2 }, OWNER)).body, signed.toString(), 'an accepted body is whole and can be re-run');
 });
 
-test('an event the store cannot serialise is a recorded 422, not a 5xx that Level would only repeat', async () => {
+test('an event the store cannot serialise is a recorded 422, not a 5xx that Level would only repeat', async (t) => {
   const relay = await startRelay();
-  try {
-    const raw = Buffer.from(JSON.stringify(alertEvent()));
-    const parsed = parseDelivery(raw);
-    assert.ok(parsed.ok);
-    // A value JSON cannot write, standing in for whatever else a payload might hold that breaks serialising it.
-    (parsed.alert as unknown as Record<string, unknown>).payload = 10n;
-    const delivery = {
-      receivedAt: Date.now(),
-      source: 'webhook' as const,
-      remoteAddr: '127.0.0.1',
-      forwardedFor: undefined,
-      method: 'POST',
-      path: '/webhooks/level',
-      headers: {},
-      body: raw,
-      bodySize: raw.length,
-      signature: 'valid' as const,
-    };
-    const ingest = new IngestPipeline({
-      store: relay.relay[forTests].store,
-      secrets: () => ({}),
-      policy: () => ({ highPrioritySeverities: [], routeFor: () => ({ target: 'default', reason: 'test' }) }),
-    });
-    const result = await ingest.parsed(delivery, parsed.envelope, parsed.alert);
-    assert.equal(result.statusCode, 422);
-    assert.match(String(result.body.error), /^the relay could not process this event: /);
-    const row = inspect(relay.relay).row('SELECT status_code, outcome, event_id FROM deliveries ORDER BY id DESC LIMIT 1');
-    assert.deepEqual({ ...row }, { status_code: 422, outcome: 'rejected', event_id: parsed.envelope.event_id });
-    assert.equal(relay.relay[forTests].store.health.failingNow, false, 'not the store’s fault: the heartbeat keeps going');
-  } finally {
-    await relay.stop();
-  }
+  t.after(() => relay.stop());
+  const raw = Buffer.from(JSON.stringify(alertEvent()));
+  const parsed = parseDelivery(raw);
+  assert.ok(parsed.ok);
+  // A value JSON cannot write, standing in for whatever else a payload might hold that breaks serialising it.
+  (parsed.alert as unknown as Record<string, unknown>).payload = 10n;
+  const ingest = new IngestPipeline({
+    store: relay.relay[forTests].store,
+    secrets: () => ({}),
+    policy: () => ({ highPrioritySeverities: [], routeFor: () => ({ target: 'default', reason: 'test' }) }),
+  });
+  const result = await ingest.parsed(webhookDelivery(raw, 'valid'), parsed.envelope, parsed.alert);
+  assert.equal(result.statusCode, 422);
+  assert.match(String(result.body.error), /^the relay could not process this event: /);
+  const row = inspect(relay.relay).row('SELECT status_code, outcome, event_id FROM deliveries ORDER BY id DESC LIMIT 1');
+  assert.deepEqual({ ...row }, { status_code: 422, outcome: 'rejected', event_id: parsed.envelope.event_id });
+  assert.equal(relay.relay[forTests].store.health.failingNow, false, 'not the store’s fault: the heartbeat keeps going');
 });

@@ -4,13 +4,11 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { FAST_TUNING, INTEGRATION_KEY, SECRET, startRelay, tempDataDir, forTests } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir, forTests } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import type { Clock } from '../../electron/core/forwarder/clock.ts';
 
@@ -18,34 +16,6 @@ const ilert = await new FakeIlert({ perKeyLimit: 1000 }).start();
 after(() => ilert.stop());
 
 const keyOf = (event: ReturnType<typeof alertEvent>) => `level-alert-${event.data.id}`;
-
-/** A separate process holding SQLite's write lock on `file` (as a backup tool or the sqlite3 shell would) until killed. */
-async function holdWriteLock(file: string) {
-  const script = `
-    const { DatabaseSync } = require('node:sqlite');
-    const db = new DatabaseSync(${JSON.stringify(file)});
-    db.exec('PRAGMA busy_timeout = 5000');
-    db.exec('BEGIN IMMEDIATE');
-    process.stdout.write('locked\\n');
-    setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--experimental-sqlite', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = once(child, 'exit');
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the lock holder did not start')), 5000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('locked')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return {
-    release: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 /** Re-checks `check` every 20 ms until it holds, for at most `timeoutMs` (for state that announces no event). */
 async function eventually(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -56,69 +26,60 @@ async function eventually(check: () => boolean, timeoutMs: number, what: string)
   }
 }
 
-test('an attempt that cannot be recorded (another process holds the write lock) does not block its RESOLVE: it goes out once the lock is gone, without a restart', async () => {
+test('an attempt that cannot be recorded (another process holds the write lock) does not block its RESOLVE: it goes out once the lock is gone, without a restart', async (t) => {
   const dataDir = tempDataDir();
   const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY }, { ...FAST_TUNING, busyTimeoutMs: 50, storeRetryMs: 100 }, dataDir);
   let lock: Awaited<ReturnType<typeof holdWriteLock>> | undefined;
-  try {
-    const sender = new LevelSender({ url: harness.url, secret: SECRET });
-    ilert.mode = { kind: 'slow', delayMs: 1500 };
-    const active = alertEvent();
-    const before = ilert.requests;
-    await sender.deliver(active);
-    await ilert.waitFor(() => ilert.requests > before, 5000, 'the ALERT on the wire');
-    const resolved = alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: new Date(Date.parse(active.occurred_at) + 60_000).toISOString() });
-    assert.equal((await sender.deliver(resolved)).acknowledged, true);
-
-    lock = await holdWriteLock(path.join(dataDir, 'relay.sqlite'));
-    ilert.mode = { kind: 'ok' };
-    // ilert answers the ALERT while the database is locked: the outcome is held in memory, and said.
-    await eventually(() => harness.relay[forTests].forwarder.unrecordedOutcomes === 1, 5000, 'the held outcome');
-    // Whichever write failed first (this attempt, or a webhook's commit), Health says so once, with the held answer.
-    const health = harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'store-not-writable' || diagnosis.id === 'store-cannot-write');
-    assert.ok(health, 'the Health page says the database cannot be written');
-    assert.match(health.detail, /1 answer from ilert is kept in memory until it can be written/);
-
-    await lock.release();
-    lock = undefined;
-    await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 2, 5000, 'the RESOLVE');
-    assert.deepEqual(
-      ilert.eventsFor(keyOf(active)).map((event) => event.eventType),
-      ['ALERT', 'RESOLVE'],
-    );
-    await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).every((job) => job.status === 'delivered'), 5000, 'both delivered');
-    const [alertJob] = jobsFor(harness.relay, keyOf(active));
-    assert.equal(alertJob!.attempts, 1, 'the held outcome was written once, not sent again');
-    assert.equal(harness.relay[forTests].forwarder.unrecordedOutcomes, 0);
-  } finally {
+  t.after(async () => {
     ilert.mode = { kind: 'ok' };
     await lock?.release();
     await harness.stop();
-  }
+  });
+  ilert.mode = { kind: 'slow', delayMs: 1500 };
+  const active = alertEvent();
+  const before = ilert.requests;
+  await harness.sender.deliver(active);
+  await ilert.waitFor(() => ilert.requests > before, 5000, 'the ALERT on the wire');
+  const resolved = alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: new Date(Date.parse(active.occurred_at) + 60_000).toISOString() });
+  assert.equal((await harness.sender.deliver(resolved)).acknowledged, true);
+
+  lock = await holdWriteLock(dataDir);
+  ilert.mode = { kind: 'ok' };
+  // ilert answers the ALERT while the database is locked: the outcome is held in memory, and said.
+  await eventually(() => harness.relay[forTests].forwarder.unrecordedOutcomes === 1, 5000, 'the held outcome');
+  // Whichever write failed first (this attempt, or a webhook's commit), Health says so once, with the held answer.
+  const health = harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'store-not-writable' || diagnosis.id === 'store-cannot-write');
+  assert.ok(health, 'the Health page says the database cannot be written');
+  assert.match(health.detail, /1 answer from ilert is kept in memory until it can be written/);
+
+  await lock.release();
+  lock = undefined;
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 2, 5000, 'the RESOLVE');
+  assert.deepEqual(ilert.eventTypesFor(keyOf(active)), ['ALERT', 'RESOLVE']);
+  await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).every((job) => job.status === 'delivered'), 5000, 'both delivered');
+  const [alertJob] = jobsFor(harness.relay, keyOf(active));
+  assert.equal(alertJob!.attempts, 1, 'the held outcome was written once, not sent again');
+  assert.equal(harness.relay[forTests].forwarder.unrecordedOutcomes, 0);
 });
 
-test('a wall clock set back an hour holds nothing up: rate windows and delays run on the monotonic clock', async () => {
+test('a wall clock set back an hour holds nothing up: rate windows and delays run on the monotonic clock', async (t) => {
   let offsetMs = 0;
   const clock: Clock = { now: () => Date.now() + offsetMs, monotonic: () => performance.now() };
   const windowMs = 500;
   const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY, ilertEventsPerMinute: 2 }, { ...FAST_TUNING, rateWindowMs: windowMs, clock });
-  try {
-    const sender = new LevelSender({ url: harness.url, secret: SECRET });
-    const first = [alertEvent(), alertEvent()];
-    for (const event of first) await sender.deliver(event);
-    await ilert.waitFor(() => first.every((event) => ilert.eventsFor(keyOf(event)).length === 1), 5000, 'the first two');
+  t.after(() => harness.stop());
+  const first = [alertEvent(), alertEvent()];
+  for (const event of first) await harness.sender.deliver(event);
+  await ilert.waitFor(() => first.every((event) => ilert.eventsFor(keyOf(event)).length === 1), 5000, 'the first two');
 
-    offsetMs = -3_600_000;
-    const afterStep = [alertEvent(), alertEvent(), alertEvent()];
-    for (const event of afterStep) await sender.deliver(event);
-    // With wall-clock windows the third would wait an hour; here, one window.
-    await ilert.waitFor(() => afterStep.every((event) => ilert.eventsFor(keyOf(event)).length === 1), 4 * windowMs + 2000, 'the alerts sent after the step');
-  } finally {
-    await harness.stop();
-  }
+  offsetMs = -3_600_000;
+  const afterStep = [alertEvent(), alertEvent(), alertEvent()];
+  for (const event of afterStep) await harness.sender.deliver(event);
+  // With wall-clock windows the third would wait an hour; here, one window.
+  await ilert.waitFor(() => afterStep.every((event) => ilert.eventsFor(keyOf(event)).length === 1), 4 * windowMs + 2000, 'the alerts sent after the step');
 });
 
-test('a retry time stored far in the future (the clock was ahead) is clamped on start to the longest backoff', async () => {
+test('a retry time stored far in the future (the clock was ahead) is clamped on start to the longest backoff', async (t) => {
   const dataDir = tempDataDir();
   const waiting = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: '' }, FAST_TUNING, dataDir);
   const event = alertEvent();
@@ -129,9 +90,6 @@ test('a retry time stored far in the future (the clock was ahead) is clamped on 
   db.close();
 
   const restarted = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY }, FAST_TUNING, dataDir);
-  try {
-    await ilert.waitFor(() => ilert.eventsFor(keyOf(event)).length === 1, 3000, 'the clamped job');
-  } finally {
-    await restarted.stop();
-  }
+  t.after(() => restarted.stop());
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(event)).length === 1, 3000, 'the clamped job');
 });

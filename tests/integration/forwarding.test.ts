@@ -1,9 +1,9 @@
-import { test, after, before } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, SECRET, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay, OWNER } from '../helpers/relay-harness.ts';
+import { startRelay, INTEGRATION_KEY, FAST_TUNING, OWNER } from '../helpers/relay-harness.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
-import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { waitForChange, jobsFor, attemptsFor } from '../helpers/wait.ts';
+import { alertEvent } from '../fakes/level-sender.ts';
+import { waitForChange, waitForJob, jobsFor, attemptsFor } from '../helpers/wait.ts';
 import { resolveSettings, type SettingsInput } from '../../electron/core/settings.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 import type { RelayTuning } from '../../electron/core/relay.ts';
@@ -12,16 +12,11 @@ import { inspect } from '../helpers/inspect.ts';
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
 
-async function relayWith(settings: SettingsInput = {}, tuning: RelayTuning = FAST_TUNING) {
-  const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY, ...settings }, tuning);
-  return { harness, sender: new LevelSender({ url: harness.url, secret: SECRET }) };
-}
+const relayWith = (settings: SettingsInput = {}, tuning: RelayTuning = FAST_TUNING) =>
+  startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY, ...settings }, tuning);
 
-let shared: InProcessRelay;
-let sender: LevelSender;
-before(async () => {
-  ({ harness: shared, sender } = await relayWith());
-});
+const shared = await relayWith();
+const { sender } = shared;
 after(() => shared.stop());
 
 function resetIlert() {
@@ -74,10 +69,7 @@ test('a retried alert_active arriving after its resolve is recorded and not sent
   assert.match(jobs[1]!.reason!, /stale/);
   const state = inspect(shared.relay).row('SELECT state FROM alerts WHERE level_alert_id = ?', active.data.id) as { state: string };
   assert.equal(state.state, 'resolved', 'the stale event does not reopen the alert');
-  assert.deepEqual(
-    ilert.eventsFor(keyOf(active)).map((event) => event.eventType),
-    ['RESOLVE'],
-  );
+  assert.deepEqual(ilert.eventTypesFor(keyOf(active)), ['RESOLVE']);
 });
 
 test('during an ilert outage events are retried with backoff and delivered on recovery', async () => {
@@ -92,10 +84,7 @@ test('during an ilert outage events are retried with backoff and delivered on re
   assert.match(retrying.last_error!, /ilert answered 503: Injected failure/);
   ilert.mode = { kind: 'ok' };
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT after recovery');
-  const delivered = await waitForChange(shared.relay, () => {
-    const job = jobsFor(shared.relay, keyOf(active))[0]!;
-    return job.status === 'delivered' && job;
-  });
+  const delivered = await waitForJob(shared.relay, keyOf(active), 'delivered');
   const attempts = attemptsFor(shared.relay, delivered.id);
   assert.ok(attempts.length >= 4);
   assert.deepEqual(new Set(attempts.slice(0, -1).map((attempt) => attempt.status_code)), new Set([503]));
@@ -138,32 +127,24 @@ test('an ALERT and its RESOLVE both still waiting are skipped: nobody is paged f
   assert.deepEqual(ilert.eventsFor(keyOf(active)), []);
 });
 
-test('an ALERT whose outcome is unknown (ilert hung) is still resolved, never skipped', async () => {
+test('an ALERT whose outcome is unknown (ilert hung) is still resolved, never skipped', async (t) => {
   resetIlert();
-  const { harness, sender: hungSender } = await relayWith({}, { ...FAST_TUNING, requestTimeoutMs: 150 });
-  try {
-    ilert.mode = { kind: 'hang' };
-    const active = alertEvent();
-    await hungSender.deliver(active);
-    await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active))[0]!.attempts >= 1, 5000, 'a timed-out attempt');
-    const job = jobsFor(harness.relay, keyOf(active))[0]!;
-    assert.equal(job.maybe_delivered, 1);
-    assert.match(job.last_error!, /no answer from ilert within/);
-    await hungSender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 5) }));
-    ilert.mode = { kind: 'ok' };
-    await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).some((event) => event.eventType === 'RESOLVE'), 5000, 'the RESOLVE');
-    assert.deepEqual(
-      ilert
-        .eventsFor(keyOf(active))
-        .map((event) => event.eventType)
-        .slice(-2),
-      ['ALERT', 'RESOLVE'],
-      'in order',
-    );
-  } finally {
+  const harness = await relayWith({}, { ...FAST_TUNING, requestTimeoutMs: 150 });
+  t.after(async () => {
     resetIlert();
     await harness.stop();
-  }
+  });
+  ilert.mode = { kind: 'hang' };
+  const active = alertEvent();
+  await harness.sender.deliver(active);
+  await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active))[0]!.attempts >= 1, 5000, 'a timed-out attempt');
+  const job = jobsFor(harness.relay, keyOf(active))[0]!;
+  assert.equal(job.maybe_delivered, 1);
+  assert.match(job.last_error!, /no answer from ilert within/);
+  await harness.sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(active.occurred_at, 5) }));
+  ilert.mode = { kind: 'ok' };
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).some((event) => event.eventType === 'RESOLVE'), 5000, 'the RESOLVE');
+  assert.deepEqual(ilert.eventTypesFor(keyOf(active)).slice(-2), ['ALERT', 'RESOLVE'], 'in order');
 });
 
 test('dropped connections are retried until delivered', async () => {
@@ -177,27 +158,18 @@ test('dropped connections are retried until delivered', async () => {
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1, 5000, 'the ALERT');
 });
 
-test('retries end after the give-up time with a failed job', async () => {
+test('retries end after the give-up time with a failed job', async (t) => {
   resetIlert();
-  const { harness, sender: impatient } = await relayWith({}, { ...FAST_TUNING, backoff: { baseMs: 20, capMs: 50, giveUpAfterMs: 300 } });
-  try {
-    ilert.mode = { kind: 'status', status: 500 };
-    const active = alertEvent();
-    await impatient.deliver(active);
-    const job = await waitForChange(
-      harness.relay,
-      () => {
-        const found = jobsFor(harness.relay, keyOf(active))[0];
-        return found?.status === 'failed' && found;
-      },
-      5000,
-      'the job to give up',
-    );
-    assert.match(job.reason!, /^gave up after 0 s of retries: ilert answered 500/);
-  } finally {
+  const harness = await relayWith({}, { ...FAST_TUNING, backoff: { baseMs: 20, capMs: 50, giveUpAfterMs: 300 } });
+  t.after(async () => {
     resetIlert();
     await harness.stop();
-  }
+  });
+  ilert.mode = { kind: 'status', status: 500 };
+  const active = alertEvent();
+  await harness.sender.deliver(active);
+  const job = await waitForJob(harness.relay, keyOf(active), 'failed');
+  assert.match(job.reason!, /^gave up after 0 s of retries: ilert answered 500/);
 });
 
 test('a wrong integration key fails at once with ilert’s message; fixing it and "retry all failed" delivers', async () => {
@@ -205,10 +177,7 @@ test('a wrong integration key fails at once with ilert’s message; fixing it an
   ilert.acceptedKeys = new Set(['il1apiTHE-RIGHT-ONE']);
   const active = alertEvent();
   await sender.deliver(active);
-  const failed = await waitForChange(shared.relay, () => {
-    const job = jobsFor(shared.relay, keyOf(active))[0]!;
-    return job.status === 'failed' && job;
-  });
+  const failed = await waitForJob(shared.relay, keyOf(active), 'failed');
   assert.equal(failed.attempts, 1, 'no retry for a configuration error');
   assert.equal(failed.last_status_code, 404);
   assert.equal(failed.reason, 'ilert answered 404: No alert source found for the given integration key (NOT_FOUND)');
@@ -230,10 +199,7 @@ test('401 and 403 from ilert are configuration errors too', async () => {
     ilert.mode = { kind: 'status', status, body: JSON.stringify({ status, message: 'Key error', code: 'KEY_ERROR' }) };
     const active = alertEvent();
     await sender.deliver(active);
-    const failed = await waitForChange(shared.relay, () => {
-      const job = jobsFor(shared.relay, keyOf(active))[0]!;
-      return job.status === 'failed' && job;
-    });
+    const failed = await waitForJob(shared.relay, keyOf(active), 'failed');
     assert.equal(failed.attempts, 1);
     assert.equal(failed.reason, `ilert answered ${status}: Key error (KEY_ERROR)`);
   }
@@ -245,10 +211,7 @@ test('re-running a delivered job sends it again, recorded as a manual attempt', 
   const active = alertEvent();
   await sender.deliver(active);
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 1);
-  const job = await waitForChange(shared.relay, () => {
-    const found = jobsFor(shared.relay, keyOf(active))[0]!;
-    return found.status === 'delivered' && found;
-  });
+  const job = await waitForJob(shared.relay, keyOf(active), 'delivered');
   await shared.api.rerunJob({ id: job.id }, OWNER);
   await ilert.waitFor(() => ilert.eventsFor(keyOf(active)).length === 2, 5000, 'the re-run');
   await waitForChange(shared.relay, () => attemptsFor(shared.relay, job.id).length === 2);
@@ -278,75 +241,69 @@ test('re-running an inbound delivery goes through the pipeline again: duplicates
   assert.equal(jobsFor(shared.relay, keyOf(active)).length, 1, 'no second job');
 });
 
-test('the rate limit holds under a burst: never more than the limit per window, no 429, nothing lost', async () => {
+test('the rate limit holds under a burst: never more than the limit per window, no 429, nothing lost', async (t) => {
   resetIlert();
   const windowMs = 400;
   const limited = new FakeIlert({ perKeyLimit: 5, windowMs });
   await limited.start();
   const harness = await startRelay({ ilertApiUrl: limited.url, ilertIntegrationKey: INTEGRATION_KEY, ilertEventsPerMinute: 5 }, { ...FAST_TUNING, rateWindowMs: windowMs });
-  try {
-    const burst = new LevelSender({ url: harness.url, secret: SECRET });
-    const events = Array.from({ length: 18 }, () => alertEvent());
-    const outcomes = await Promise.all(events.map((event) => burst.deliver(event)));
-    assert.ok(outcomes.every((outcome) => outcome.acknowledged));
-    await limited.waitFor(() => limited.events.length === events.length, 10_000, 'all events');
-    assert.deepEqual(limited.rateLimited, [], 'the relay never made ilert answer 429');
-    const times = limited.events.map((event) => event.at);
-    for (const start of times) {
-      const inWindow = times.filter((at) => at >= start && at < start + windowMs).length;
-      assert.ok(inWindow <= 5, `${inWindow} events within ${windowMs} ms`);
-    }
-  } finally {
+  t.after(async () => {
     await harness.stop();
     await limited.stop();
+  });
+  const events = Array.from({ length: 18 }, () => alertEvent());
+  const outcomes = await Promise.all(events.map((event) => harness.sender.deliver(event)));
+  assert.ok(outcomes.every((outcome) => outcome.acknowledged));
+  await limited.waitFor(() => limited.events.length === events.length, 10_000, 'all events');
+  assert.deepEqual(limited.rateLimited, [], 'the relay never made ilert answer 429');
+  const times = limited.events.map((event) => event.at);
+  for (const start of times) {
+    const inWindow = times.filter((at) => at >= start && at < start + windowMs).length;
+    assert.ok(inWindow <= 5, `${inWindow} events within ${windowMs} ms`);
   }
 });
 
-test('after a 429 the key pauses, then delivery resumes', async () => {
+test('after a 429 the key pauses, then delivery resumes', async (t) => {
   resetIlert();
   const pauseMs = 500;
-  const { harness, sender: pausedSender } = await relayWith({}, { ...FAST_TUNING, rateLimitPauseMs: () => pauseMs });
-  try {
-    ilert.mode = { kind: 'status', status: 429, body: JSON.stringify({ status: 429, message: 'Too many requests' }) };
-    const first = alertEvent();
-    await pausedSender.deliver(first);
-    await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(first))[0]!.last_status_code === 429, 5000, 'a 429');
-    const answeredAt = Date.now();
-    ilert.mode = { kind: 'ok' };
-    // Another alert for the same key, while it pauses: it waits too.
-    const second = alertEvent();
-    await pausedSender.deliver(second);
-    await ilert.waitFor(() => ilert.eventsFor(keyOf(first)).length === 1 && ilert.eventsFor(keyOf(second)).length === 1, 5000, 'delivery after the pause');
-    for (const event of [first, second]) {
-      const waited = ilert.eventsFor(keyOf(event))[0]!.at - answeredAt;
-      // Measured from when the 429 was seen here, a little after ilert sent it: allow for that.
-      assert.ok(waited >= pauseMs - 100, `sent ${waited} ms after the 429; the key should have paused ${pauseMs} ms`);
-    }
-  } finally {
+  const harness = await relayWith({}, { ...FAST_TUNING, rateLimitPauseMs: () => pauseMs });
+  t.after(async () => {
     ilert.mode = { kind: 'ok' };
     await harness.stop();
+  });
+  ilert.mode = { kind: 'status', status: 429, body: JSON.stringify({ status: 429, message: 'Too many requests' }) };
+  const first = alertEvent();
+  await harness.sender.deliver(first);
+  await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(first))[0]!.last_status_code === 429, 5000, 'a 429');
+  const answeredAt = Date.now();
+  ilert.mode = { kind: 'ok' };
+  // Another alert for the same key, while it pauses: it waits too.
+  const second = alertEvent();
+  await harness.sender.deliver(second);
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(first)).length === 1 && ilert.eventsFor(keyOf(second)).length === 1, 5000, 'delivery after the pause');
+  for (const event of [first, second]) {
+    const waited = ilert.eventsFor(keyOf(event))[0]!.at - answeredAt;
+    // Measured from when the 429 was seen here, a little after ilert sent it: allow for that.
+    assert.ok(waited >= pauseMs - 100, `sent ${waited} ms after the 429; the key should have paused ${pauseMs} ms`);
   }
 });
 
-test('in a backlog, critical alerts are sent before warnings and information', async () => {
+test('in a backlog, critical alerts are sent before warnings and information', async (t) => {
   resetIlert();
   // One request on the wire at a time: with several, the answers may land in any order among themselves.
-  const { harness, sender: backlogSender } = await relayWith({ ilertIntegrationKey: '' }, { ...FAST_TUNING, maxInFlight: 1 });
-  try {
-    const info = Array.from({ length: 3 }, () => alertEvent({ severity: 'information' }));
-    const warning = Array.from({ length: 3 }, () => alertEvent({ severity: 'warning' }));
-    const critical = Array.from({ length: 3 }, () => alertEvent({ severity: 'critical' }));
-    for (const event of [...info, ...warning, ...critical]) await backlogSender.deliver(event);
-    const queued = harness.relay.status().queueDepth;
-    assert.equal(queued, 9, 'without an integration key the work waits');
-    harness.relay.applySettings(resolveSettings({ ...harness.relay.settings, ilertIntegrationKey: INTEGRATION_KEY }, {}));
-    const keys = new Set([...info, ...warning, ...critical].map(keyOf));
-    await ilert.waitFor(() => ilert.events.filter((event) => keys.has(event.alertKey!)).length === 9, 5000, 'the backlog');
-    const order = ilert.events.filter((event) => keys.has(event.alertKey!)).map((event) => event.summary.split(']')[0]);
-    assert.deepEqual(order, ['[CRITICAL', '[CRITICAL', '[CRITICAL', '[WARNING', '[WARNING', '[WARNING', '[INFORMATION', '[INFORMATION', '[INFORMATION']);
-  } finally {
-    await harness.stop();
-  }
+  const harness = await relayWith({ ilertIntegrationKey: '' }, { ...FAST_TUNING, maxInFlight: 1 });
+  t.after(() => harness.stop());
+  const info = Array.from({ length: 3 }, () => alertEvent({ severity: 'information' }));
+  const warning = Array.from({ length: 3 }, () => alertEvent({ severity: 'warning' }));
+  const critical = Array.from({ length: 3 }, () => alertEvent({ severity: 'critical' }));
+  for (const event of [...info, ...warning, ...critical]) await harness.sender.deliver(event);
+  const queued = harness.relay.status().queueDepth;
+  assert.equal(queued, 9, 'without an integration key the work waits');
+  harness.relay.applySettings(resolveSettings({ ...harness.relay.settings, ilertIntegrationKey: INTEGRATION_KEY }, {}));
+  const keys = new Set([...info, ...warning, ...critical].map(keyOf));
+  await ilert.waitFor(() => ilert.events.filter((event) => keys.has(event.alertKey!)).length === 9, 5000, 'the backlog');
+  const order = ilert.events.filter((event) => keys.has(event.alertKey!)).map((event) => event.summary.split(']')[0]);
+  assert.deepEqual(order, ['[CRITICAL', '[CRITICAL', '[CRITICAL', '[WARNING', '[WARNING', '[WARNING', '[INFORMATION', '[INFORMATION', '[INFORMATION']);
 });
 
 test('a 900 kB Level alert reaches ilert as an event under 64 KiB, marked as cut, and the delivery log keeps the whole body', async () => {

@@ -23,27 +23,24 @@ test('while healthy the relay pings the ilert heartbeat; stopped, it falls silen
   assert.equal(pings(key), afterStop, 'no ping after the relay stopped');
 });
 
-test('when forwarding is stuck the heartbeat is withheld and says why', async () => {
+test('when forwarding is stuck the heartbeat is withheld and says why', async (t) => {
   const key = 'il1hbt-stuck';
   const harness = await startRelay(
     { ilertHeartbeatUrl: `${ilert.url}/api/pings/${key}`, ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY },
     { ...FAST_TUNING, heartbeatIntervalMs: 1_000_000 },
   );
-  try {
-    await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
-    // An event queued eleven minutes ago that never reached ilert (its key is paused by a 429 storm).
-    const old = Date.now() - 11 * 60_000;
-    inspect(harness.relay).arrange(
-      `INSERT INTO outbox (created_at, alert_key, level_alert_id, event_id, target, event_type, rank, payload, status, next_attempt_at, updated_at)
-            VALUES (?, 'level-alert-x', 'x', 'e-x', 'nowhere', 'ALERT', 0, '{}', 'queued', ?, ?)`,
-      old,
-      old,
-      old,
-    );
-    await harness.relay[forTests].heartbeat.tick();
-    assert.equal(pings(key), 1, 'no ping while stuck');
-    assert.match(harness.relay.status().heartbeat!.withheld!, /forwarding is stuck: 1 events waiting/);
-  } finally {
-    await harness.stop();
-  }
+  t.after(() => harness.stop());
+  await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
+  // An event queued eleven minutes ago that never reached ilert (its key is paused by a 429 storm).
+  const old = Date.now() - 11 * 60_000;
+  inspect(harness.relay).arrange(
+    `INSERT INTO outbox (created_at, alert_key, level_alert_id, event_id, target, event_type, rank, payload, status, next_attempt_at, updated_at)
+          VALUES (?, 'level-alert-x', 'x', 'e-x', 'nowhere', 'ALERT', 0, '{}', 'queued', ?, ?)`,
+    old,
+    old,
+    old,
+  );
+  await harness.relay[forTests].heartbeat.tick();
+  assert.equal(pings(key), 1, 'no ping while stuck');
+  assert.match(harness.relay.status().heartbeat!.withheld!, /forwarding is stuck: 1 events waiting/);
 });

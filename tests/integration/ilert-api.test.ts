@@ -150,100 +150,91 @@ test('network trouble, timeouts, server errors and unexpected answers each have 
   assert.match(html.message, /not JSON/);
 });
 
-test('listAlerts pages through more than 100 alerts and filters by state and source', async () => {
+test('listAlerts pages through more than 100 alerts and filters by state and source', async (t) => {
   const fake = await new FakeIlert({ perKeyLimit: 100_000 }).start();
-  try {
-    const first = fake.addAlertSource({ integrationKey: 'il1apiPAGING0001', name: 'Level A' });
-    const second = fake.addAlertSource({ integrationKey: 'il1apiPAGING0002', name: 'Level B' });
-    for (let index = 0; index < 230; index++) {
-      await sendEvent(fake, { integrationKey: first.integrationKey, eventType: 'ALERT', summary: `Alert ${index}`, alertKey: `page-${index}` });
-    }
-    for (let index = 0; index < 5; index++) {
-      await sendEvent(fake, { integrationKey: second.integrationKey, eventType: 'ALERT', summary: `Other ${index}`, alertKey: `other-${index}` });
-    }
-    fake.acceptAlert('page-3', 'Dana Scully');
-    await sendEvent(fake, { integrationKey: first.integrationKey, eventType: 'RESOLVE', summary: 'cleared', alertKey: 'page-4' });
-    await sendEvent(fake, { integrationKey: second.integrationKey, eventType: 'RESOLVE', summary: 'cleared', alertKey: 'other-0' });
-
-    const api = new IlertApi({ apiUrl: fake.url, apiKey: apiKeyFor(fake) });
-    const listing = await api.listAlerts({ sources: [first.id] });
-    const all = listing.alerts;
-    assert.equal(all.length, 230);
-    assert.equal(listing.complete, true);
-    assert.equal(new Set(all.map((alert) => alert.alertKey)).size, 230);
-    const paths = fake.restRequests.map((request) => request.path.replace(/until=[^&]+/, 'until=T'));
-    assert.deepEqual(paths, [
-      `/api/alerts?sources=${first.id}&max-results=100&start-index=0`,
-      `/api/alerts/count?sources=${first.id}`,
-      ...[0, 100, 200].map((start) => `/api/alerts?sources=${first.id}&until=T&max-results=100&start-index=${start}`),
-      `/api/alerts/count?sources=${first.id}&until=T`,
-    ]);
-    const accepted = all.find((alert) => alert.alertKey === 'page-3');
-    assert.equal(accepted?.status, 'ACCEPTED');
-    assert.equal(accepted?.acceptedBy, 'Dana Scully');
-    assert.ok(accepted?.acceptedAt);
-    assert.deepEqual(accepted?.alertSource, { id: first.id, name: 'Level A' });
-
-    const open = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'] });
-    assert.equal(open.alerts.length, 229 + 4);
-    assert.ok(fake.restRequests.at(-1)?.path.startsWith('/api/alerts/count?states=PENDING&states=ACCEPTED&'));
-    const resolved = await api.listAlerts({ states: ['RESOLVED'], sources: [first.id, second.id] });
-    assert.deepEqual(resolved.alerts.map((alert) => alert.alertKey).sort(), ['other-0', 'page-4']);
-    assert.equal(resolved.complete, true, 'one short page is complete by itself');
-    assert.ok(resolved.alerts.every((alert) => alert.resolvedOn));
-
-    const capped = await api.listAlerts({ maxPages: 2 });
-    assert.equal(capped.alerts.length, 200, 'maxPages stops paging');
-    assert.equal(capped.complete, false, 'and says the listing may miss alerts');
-  } finally {
-    await fake.stop();
+  t.after(() => fake.stop());
+  const first = fake.addAlertSource({ integrationKey: 'il1apiPAGING0001', name: 'Level A' });
+  const second = fake.addAlertSource({ integrationKey: 'il1apiPAGING0002', name: 'Level B' });
+  for (let index = 0; index < 230; index++) {
+    await sendEvent(fake, { integrationKey: first.integrationKey, eventType: 'ALERT', summary: `Alert ${index}`, alertKey: `page-${index}` });
   }
+  for (let index = 0; index < 5; index++) {
+    await sendEvent(fake, { integrationKey: second.integrationKey, eventType: 'ALERT', summary: `Other ${index}`, alertKey: `other-${index}` });
+  }
+  fake.acceptAlert('page-3', 'Dana Scully');
+  await sendEvent(fake, { integrationKey: first.integrationKey, eventType: 'RESOLVE', summary: 'cleared', alertKey: 'page-4' });
+  await sendEvent(fake, { integrationKey: second.integrationKey, eventType: 'RESOLVE', summary: 'cleared', alertKey: 'other-0' });
+
+  const api = new IlertApi({ apiUrl: fake.url, apiKey: apiKeyFor(fake) });
+  const listing = await api.listAlerts({ sources: [first.id] });
+  const all = listing.alerts;
+  assert.equal(all.length, 230);
+  assert.equal(listing.complete, true);
+  assert.equal(new Set(all.map((alert) => alert.alertKey)).size, 230);
+  const paths = fake.restRequests.map((request) => request.path.replace(/until=[^&]+/, 'until=T'));
+  assert.deepEqual(paths, [
+    `/api/alerts?sources=${first.id}&max-results=100&start-index=0`,
+    `/api/alerts/count?sources=${first.id}`,
+    ...[0, 100, 200].map((start) => `/api/alerts?sources=${first.id}&until=T&max-results=100&start-index=${start}`),
+    `/api/alerts/count?sources=${first.id}&until=T`,
+  ]);
+  const accepted = all.find((alert) => alert.alertKey === 'page-3');
+  assert.equal(accepted?.status, 'ACCEPTED');
+  assert.equal(accepted?.acceptedBy, 'Dana Scully');
+  assert.ok(accepted?.acceptedAt);
+  assert.deepEqual(accepted?.alertSource, { id: first.id, name: 'Level A' });
+
+  const open = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'] });
+  assert.equal(open.alerts.length, 229 + 4);
+  assert.ok(fake.restRequests.at(-1)?.path.startsWith('/api/alerts/count?states=PENDING&states=ACCEPTED&'));
+  const resolved = await api.listAlerts({ states: ['RESOLVED'], sources: [first.id, second.id] });
+  assert.deepEqual(resolved.alerts.map((alert) => alert.alertKey).sort(), ['other-0', 'page-4']);
+  assert.equal(resolved.complete, true, 'one short page is complete by itself');
+  assert.ok(resolved.alerts.every((alert) => alert.resolvedOn));
+
+  const capped = await api.listAlerts({ maxPages: 2 });
+  assert.equal(capped.alerts.length, 200, 'maxPages stops paging');
+  assert.equal(capped.complete, false, 'and says the listing may miss alerts');
 });
 
-test('the client-side limit keeps a burst from two clients with one key under ilert’s limit', async () => {
+test('the client-side limit keeps a burst from two clients with one key under ilert’s limit', async (t) => {
   const fake = await new FakeIlert({ userKeyLimit: 5, userKeyWindowMs: 400 }).start();
-  try {
-    fake.addAlertSource({ integrationKey: 'il1apiBURST00001', name: 'Level' });
-    const apiKey = apiKeyFor(fake);
-    const options = { apiUrl: fake.url, apiKey, requestsPerMinute: 5, windowMs: 400 };
-    const clients = [new IlertApi(options), new IlertApi(options)];
-    const started = Date.now();
-    const results = await Promise.all(Array.from({ length: 14 }, (_, index) => clients[index % 2]!.getAlertSource('il1apiBURST00001')));
-    assert.equal(results.length, 14);
-    assert.deepEqual(
-      fake.restRequests.filter((request) => request.status !== 200),
-      [],
-      'no request was refused',
-    );
-    assert.equal(fake.restRequests.length, 14);
-    // 14 requests at 5 per window need at least two full windows.
-    assert.ok(Date.now() - started >= 800, `took only ${Date.now() - started} ms`);
-  } finally {
-    await fake.stop();
-  }
+  t.after(() => fake.stop());
+  fake.addAlertSource({ integrationKey: 'il1apiBURST00001', name: 'Level' });
+  const apiKey = apiKeyFor(fake);
+  const options = { apiUrl: fake.url, apiKey, requestsPerMinute: 5, windowMs: 400 };
+  const clients = [new IlertApi(options), new IlertApi(options)];
+  const started = Date.now();
+  const results = await Promise.all(Array.from({ length: 14 }, (_, index) => clients[index % 2]!.getAlertSource('il1apiBURST00001')));
+  assert.equal(results.length, 14);
+  assert.deepEqual(
+    fake.restRequests.filter((request) => request.status !== 200),
+    [],
+    'no request was refused',
+  );
+  assert.equal(fake.restRequests.length, 14);
+  // 14 requests at 5 per window need at least two full windows.
+  assert.ok(Date.now() - started >= 800, `took only ${Date.now() - started} ms`);
 });
 
-test('a 429 from ilert is reported as rate-limited and holds the next request back', async () => {
+test('a 429 from ilert is reported as rate-limited and holds the next request back', async (t) => {
   const fake = await new FakeIlert({ userKeyLimit: 2, userKeyWindowMs: 200 }).start();
-  try {
-    fake.addAlertSource({ integrationKey: 'il1apiLIMIT00001', name: 'Level' });
-    const apiKey = apiKeyFor(fake);
-    const api = new IlertApi({ apiUrl: fake.url, apiKey, requestsPerMinute: 100, rateLimitPauseMs: 300 });
-    await api.getAlertSource('il1apiLIMIT00001');
-    await api.getAlertSource('il1apiLIMIT00001');
-    const limited = await rejection(api.getAlertSource('il1apiLIMIT00001'), 'rate-limited');
-    assert.equal(limited.status, 429);
-    assert.match(limited.message, /rate-limiting this API key \(429/);
-    assert.ok(!limited.message.includes(apiKey));
+  t.after(() => fake.stop());
+  fake.addAlertSource({ integrationKey: 'il1apiLIMIT00001', name: 'Level' });
+  const apiKey = apiKeyFor(fake);
+  const api = new IlertApi({ apiUrl: fake.url, apiKey, requestsPerMinute: 100, rateLimitPauseMs: 300 });
+  await api.getAlertSource('il1apiLIMIT00001');
+  await api.getAlertSource('il1apiLIMIT00001');
+  const limited = await rejection(api.getAlertSource('il1apiLIMIT00001'), 'rate-limited');
+  assert.equal(limited.status, 429);
+  assert.match(limited.message, /rate-limiting this API key \(429/);
+  assert.ok(!limited.message.includes(apiKey));
 
-    await api.getAlertSource('il1apiLIMIT00001');
-    const [, , refused, next] = fake.restRequests;
-    assert.equal(refused?.status, 429);
-    assert.equal(next?.status, 200);
-    assert.ok(next!.at - refused!.at >= 300, `the next request came ${next!.at - refused!.at} ms after the 429`);
-  } finally {
-    await fake.stop();
-  }
+  await api.getAlertSource('il1apiLIMIT00001');
+  const [, , refused, next] = fake.restRequests;
+  assert.equal(refused?.status, 429);
+  assert.equal(next?.status, 200);
+  assert.ok(next!.at - refused!.at >= 300, `the next request came ${next!.at - refused!.at} ms after the 429`);
 });
 
 test('alerts follow ilert’s alertKey semantics: append, accept, resolve, never reopen', async () => {
@@ -356,47 +347,41 @@ async function startIndexIgnoringIlert(apiKey: string): Promise<{ url: string; p
   return state;
 }
 
-test('a listing ilert answers with the same full page forever ends, and is not taken as complete', async () => {
+test('a listing ilert answers with the same full page forever ends, and is not taken as complete', async (t) => {
   const apiKey = `user-api-key-${process.pid}-loop-secret`;
   const looping = await startIndexIgnoringIlert(apiKey);
-  try {
-    const listing = await new IlertApi({ apiUrl: looping.url, apiKey }).listAlerts();
-    assert.equal(listing.alerts.length, 100);
-    assert.equal(listing.complete, false);
-    assert.equal(looping.pages, 3, 'the first look, then one page with nothing new ends the paging');
-  } finally {
-    await looping.close();
-  }
+  t.after(() => looping.close());
+  const listing = await new IlertApi({ apiUrl: looping.url, apiKey }).listAlerts();
+  assert.equal(listing.alerts.length, 100);
+  assert.equal(listing.complete, false);
+  assert.equal(looping.pages, 3, 'the first look, then one page with nothing new ends the paging');
 });
 
-test('alerts resolved while paging cannot hide another alert: the listing says it is incomplete', async () => {
+test('alerts resolved while paging cannot hide another alert: the listing says it is incomplete', async (t) => {
   const fake = await new FakeIlert({ perKeyLimit: 100_000 }).start();
-  try {
-    const source = fake.addAlertSource({ integrationKey: 'il1apiSHIFT00001', name: 'Level' });
-    for (let index = 0; index < 150; index++) {
-      await sendEvent(fake, { integrationKey: source.integrationKey, eventType: 'ALERT', summary: `Alert ${index}`, alertKey: `shift-${index}` });
-    }
-    const api = new IlertApi({ apiUrl: fake.url, apiKey: apiKeyFor(fake) });
-    // Between the first and the second page, two alerts on the first page are resolved in ilert:
-    // every later alert moves two places up, and a plain start-index walk skips two of them.
-    fake.afterRestAnswer = (request) => {
-      if (!/until=.*start-index=0$/.test(request.path)) return;
-      fake.afterRestAnswer = undefined;
-      fake.resolveAlert('shift-149');
-      fake.resolveAlert('shift-148');
-    };
-    const listing = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'], sources: [source.id] });
-    const listed = new Set(listing.alerts.map((alert) => alert.alertKey));
-    const missed = Array.from({ length: 148 }, (_, index) => `shift-${index}`).filter((key) => !listed.has(key));
-    assert.ok(missed.length > 0, 'the shift really hides alerts that are still open');
-    assert.equal(listing.complete, false, `${missed.join(', ')} missing: the listing must not count as complete`);
-
-    const settled = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'], sources: [source.id] });
-    assert.equal(settled.complete, true);
-    assert.equal(settled.alerts.length, 148);
-  } finally {
-    await fake.stop();
+  t.after(() => fake.stop());
+  const source = fake.addAlertSource({ integrationKey: 'il1apiSHIFT00001', name: 'Level' });
+  for (let index = 0; index < 150; index++) {
+    await sendEvent(fake, { integrationKey: source.integrationKey, eventType: 'ALERT', summary: `Alert ${index}`, alertKey: `shift-${index}` });
   }
+  const api = new IlertApi({ apiUrl: fake.url, apiKey: apiKeyFor(fake) });
+  // Between the first and the second page, two alerts on the first page are resolved in ilert:
+  // every later alert moves two places up, and a plain start-index walk skips two of them.
+  fake.afterRestAnswer = (request) => {
+    if (!/until=.*start-index=0$/.test(request.path)) return;
+    fake.afterRestAnswer = undefined;
+    fake.resolveAlert('shift-149');
+    fake.resolveAlert('shift-148');
+  };
+  const listing = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'], sources: [source.id] });
+  const listed = new Set(listing.alerts.map((alert) => alert.alertKey));
+  const missed = Array.from({ length: 148 }, (_, index) => `shift-${index}`).filter((key) => !listed.has(key));
+  assert.ok(missed.length > 0, 'the shift really hides alerts that are still open');
+  assert.equal(listing.complete, false, `${missed.join(', ')} missing: the listing must not count as complete`);
+
+  const settled = await api.listAlerts({ states: ['PENDING', 'ACCEPTED'], sources: [source.id] });
+  assert.equal(settled.complete, true);
+  assert.equal(settled.alerts.length, 148);
 });
 
 test('one malformed ilert alert is skipped and counted; the others are still read', async (t) => {

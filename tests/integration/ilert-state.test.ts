@@ -2,11 +2,11 @@
  * ilert's side back in the app (a user API key polls GET /api/alerts), the Accept action, the
  * automation endpoint and pass-through to ilert's native Level.io source, against the fake ilert.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
-import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { alertEvent } from '../fakes/level-sender.ts';
+import { FAST_TUNING, INTEGRATION_KEY, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../../electron/core/ingest/automation.ts';
@@ -14,20 +14,14 @@ import { inspect } from '../helpers/inspect.ts';
 
 const API_KEY = 'ilert-user-api-key-1';
 const AUTOMATION_SECRET = 'automation-secret-0123456789';
-let ilert: FakeIlert;
-let harness: InProcessRelay;
-let sender: LevelSender;
 
-before(async () => {
-  ilert = await new FakeIlert().start();
-  ilert.apiKeys.add(API_KEY);
-  ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 7, name: 'MSP on-call' } });
-  harness = await startRelay(
-    { ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY, levelAutomationSecret: AUTOMATION_SECRET },
-    { backoff: { baseMs: 20, capMs: 200, giveUpAfterMs: 60_000 }, rateLimitPauseMs: () => 100, ilertPollMs: 60_000 },
-  );
-  sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
-});
+const ilert = await new FakeIlert().start();
+ilert.apiKeys.add(API_KEY);
+ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 7, name: 'MSP on-call' } });
+const harness = await startRelay(
+  { ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY, levelAutomationSecret: AUTOMATION_SECRET },
+  { ...FAST_TUNING, ilertPollMs: 60_000 },
+);
 
 after(async () => {
   await harness?.stop();
@@ -36,7 +30,7 @@ after(async () => {
 
 async function sentAlert(overrides: Parameters<typeof alertEvent>[0] = {}) {
   const event = alertEvent(overrides);
-  await sender.deliver(event);
+  await harness.sender.deliver(event);
   const key = alertKeyFor(event.data.id);
   await ilert.waitFor(() => ilert.alertByKey(key) !== undefined, 5000, 'the alert in ilert');
   return { event, key, alertId: event.data.id };
@@ -87,7 +81,7 @@ test('Accept sends an ilert ACCEPT event for the alertKey, after the ALERT, and 
   );
   assert.deepEqual(ilert.schemaViolations, []);
 
-  await sender.deliver(alertEvent({ alertId, eventType: 'alert_resolved' }));
+  await harness.sender.deliver(alertEvent({ alertId, eventType: 'alert_resolved' }));
   await waitForChange(harness.relay, () => row(alertId).state === 'resolved', 5000, 'resolved');
   assert.throws(() => harness.relay.acceptAlert(alertId, 'the technician'), /already resolved/);
 });
@@ -149,28 +143,25 @@ test('an automation sending its JSON as text/plain with a zone-less {{level_time
   assert.equal(notJson.status, 415);
 });
 
-test('pass-through sends Level’s original body unchanged to the Level.io source, keeping signature checks and logs', async () => {
+test('pass-through sends Level’s original body unchanged to the Level.io source, keeping signature checks and logs', async (t) => {
   const levelio = ilert.addAlertSource({ integrationKey: 'il1lvl0123456789abcd', name: 'Level.io native', integrationType: 'LEVELIO' });
   const check = await harness.api.checkIlertSource({ integrationKey: levelio.integrationKey, apiKey: API_KEY }, OWNER);
   assert.equal(check.ok, true);
   const integrationUrl = check.ok ? check.source.integrationUrl : undefined;
   assert.ok(integrationUrl, 'integrationUrl read from the alert source');
   harness.relay.applySettings({ ...harness.relay.settings, ilertPassThroughUrl: integrationUrl });
-  try {
-    const event = alertEvent({ name: 'Pass me through' });
-    const raw = JSON.stringify(event, null, 1); // Level's exact bytes, whitespace and all
-    assert.equal((await sender.postRaw(raw)).status, 202);
-    await ilert.waitFor(() => ilert.passThrough.length === 1, 5000, 'the pass-through');
-    assert.equal(ilert.passThrough[0]!.body, raw, 'byte for byte');
-    assert.equal(ilert.passThrough[0]!.integrationKey, levelio.integrationKey);
-    const forged = await sender.postRaw(raw.replace('Pass me', 'Forged'), { 'x-level-signature': 'sha256=00' });
-    assert.equal(forged.status, 401, 'the signature is still checked');
-    const job = jobsFor(harness.relay, alertKeyFor(event.data.id))[0]!;
-    const logged = inspect(harness.relay).row('SELECT url FROM attempts WHERE outbox_id = ?', job.id) as { url: string };
-    assert.doesNotMatch(logged.url, /il1lvl0123456789abcd/, 'the key in the URL is masked in the log');
-  } finally {
-    harness.relay.applySettings({ ...harness.relay.settings, ilertPassThroughUrl: undefined });
-  }
+  t.after(() => harness.relay.applySettings({ ...harness.relay.settings, ilertPassThroughUrl: undefined }));
+  const event = alertEvent({ name: 'Pass me through' });
+  const raw = JSON.stringify(event, null, 1); // Level's exact bytes, whitespace and all
+  assert.equal((await harness.sender.postRaw(raw)).status, 202);
+  await ilert.waitFor(() => ilert.passThrough.length === 1, 5000, 'the pass-through');
+  assert.equal(ilert.passThrough[0]!.body, raw, 'byte for byte');
+  assert.equal(ilert.passThrough[0]!.integrationKey, levelio.integrationKey);
+  const forged = await harness.sender.postRaw(raw.replace('Pass me', 'Forged'), { 'x-level-signature': 'sha256=00' });
+  assert.equal(forged.status, 401, 'the signature is still checked');
+  const job = jobsFor(harness.relay, alertKeyFor(event.data.id))[0]!;
+  const logged = inspect(harness.relay).row('SELECT url FROM attempts WHERE outbox_id = ?', job.id) as { url: string };
+  assert.doesNotMatch(logged.url, /il1lvl0123456789abcd/, 'the key in the URL is masked in the log');
 });
 
 test('a revoked ilert user key or an answer that does not parse shows on Health and in the status; the next good poll clears it', async () => {

@@ -10,7 +10,6 @@ import { inspect } from '../helpers/inspect.ts';
 
 const harness = await startRelay({ levelWebhookSecretPrevious: 'previous-secret-0123456789abcdef' });
 after(() => harness.stop());
-const sender = new LevelSender({ url: harness.url, secret: SECRET });
 const base = harness.url.replace('/webhooks/level', '');
 
 function lastDelivery() {
@@ -48,7 +47,7 @@ test('unknown paths are 404 and wrong methods 405; only POSTs to a wrong path ar
 
 test('a signed alert is accepted with 202 and stored with its event', async () => {
   const event = alertEvent();
-  const response = await sender.postRaw(JSON.stringify(event));
+  const response = await harness.sender.postRaw(JSON.stringify(event));
   assert.equal(response.status, 202);
   assert.deepEqual(JSON.parse(response.body), { accepted: true, event_id: event.event_id });
   const delivery = lastDelivery();
@@ -61,7 +60,7 @@ test('a signed alert is accepted with 202 and stored with its event', async () =
 
 test('a delivery signed with the previous secret is accepted during rotation', async () => {
   const raw = JSON.stringify(alertEvent());
-  const response = await sender.postRaw(raw, { 'x-level-signature': sign('previous-secret-0123456789abcdef', raw) });
+  const response = await harness.sender.postRaw(raw, { 'x-level-signature': sign('previous-secret-0123456789abcdef', raw) });
   assert.equal(response.status, 202);
   assert.equal(lastDelivery().signature, 'valid-previous');
 });
@@ -69,7 +68,7 @@ test('a delivery signed with the previous secret is accepted during rotation', a
 test('exotic raw bodies verify byte for byte', async () => {
   const event = alertEvent({ name: 'Speicherplatz knapp — ÄÖÜ ✓ 日本語', hostname: 'CAFÉ-01' });
   for (const raw of [JSON.stringify(event, null, 2), `${JSON.stringify({ ...event, event_id: `${event.event_id}-nl` })}\n`]) {
-    const response = await sender.postRaw(raw);
+    const response = await harness.sender.postRaw(raw);
     assert.equal(response.status, 202, response.body);
     assert.equal(Buffer.from(lastDelivery().body as Uint8Array).toString('utf8'), raw);
   }
@@ -98,14 +97,14 @@ test('every rejection has its status code and a one-line reason, and is recorded
     },
     {
       name: 'too large',
-      send: () => sender.postRaw(`{"pad":"${'x'.repeat(1024 * 1024)}"}`).then((r) => new Response(r.body, { status: r.status })),
+      send: () => harness.sender.postRaw(`{"pad":"${'x'.repeat(1024 * 1024)}"}`).then((r) => new Response(r.body, { status: r.status })),
       status: 413,
       reason: /body too large/,
     },
-    { name: 'bad JSON', send: () => sender.postRaw('{"event_type":').then((r) => new Response(r.body, { status: r.status })), status: 400, reason: /^bad JSON/ },
+    { name: 'bad JSON', send: () => harness.sender.postRaw('{"event_type":').then((r) => new Response(r.body, { status: r.status })), status: 400, reason: /^bad JSON/ },
     {
       name: 'schema',
-      send: () => sender.postRaw(JSON.stringify({ event_type: 'alert_active' })).then((r) => new Response(r.body, { status: r.status })),
+      send: () => harness.sender.postRaw(JSON.stringify({ event_type: 'alert_active' })).then((r) => new Response(r.body, { status: r.status })),
       status: 422,
       reason: /^event_id: /,
     },
@@ -148,8 +147,8 @@ test('a body over 1 MiB sent chunked without a length is refused with 413 too', 
 
 test('a repeated event_id is a 200 duplicate and creates no second ilert job', async () => {
   const event = alertEvent();
-  assert.equal((await sender.postRaw(JSON.stringify(event))).status, 202);
-  const again = await sender.postRaw(JSON.stringify(event));
+  assert.equal((await harness.sender.postRaw(JSON.stringify(event))).status, 202);
+  const again = await harness.sender.postRaw(JSON.stringify(event));
   assert.equal(again.status, 200);
   assert.deepEqual(JSON.parse(again.body), { duplicate: true, event_id: event.event_id });
   assert.equal(lastDelivery().outcome, 'duplicate');
@@ -159,7 +158,7 @@ test('a repeated event_id is a 200 duplicate and creates no second ilert job', a
 
 test('unknown event types are accepted and kept, not forwarded', async () => {
   const event = { event_type: 'script_completed', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: 'run-1', exit_code: 0 } };
-  const response = await sender.postRaw(JSON.stringify(event));
+  const response = await harness.sender.postRaw(JSON.stringify(event));
   assert.equal(response.status, 202);
   const stored = inspect(harness.relay).row('SELECT event_type FROM events WHERE event_id = ?', event.event_id) as { event_type: string };
   assert.equal(stored.event_type, 'script_completed');
@@ -169,10 +168,10 @@ test('unknown event types are accepted and kept, not forwarded', async () => {
 
 test('device and group events are mirrored, not forwarded', async () => {
   const envelope = (type: string, data: object) => ({ event_type: type, event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data });
-  await sender.postRaw(JSON.stringify(envelope('group_created', { id: 'g1', name: 'Acme', parent_id: null })));
-  await sender.postRaw(JSON.stringify(envelope('device_created', { id: 'd1', hostname: 'ACME-DC01', group_id: 'g1' })));
-  await sender.postRaw(JSON.stringify(envelope('device_updated', { id: 'd1', hostname: 'ACME-DC02', group_id: 'g1' })));
-  await sender.postRaw(JSON.stringify(envelope('device_deleted', { id: 'd1' })));
+  await harness.sender.postRaw(JSON.stringify(envelope('group_created', { id: 'g1', name: 'Acme', parent_id: null })));
+  await harness.sender.postRaw(JSON.stringify(envelope('device_created', { id: 'd1', hostname: 'ACME-DC01', group_id: 'g1' })));
+  await harness.sender.postRaw(JSON.stringify(envelope('device_updated', { id: 'd1', hostname: 'ACME-DC02', group_id: 'g1' })));
+  await harness.sender.postRaw(JSON.stringify(envelope('device_deleted', { id: 'd1' })));
   const device = inspect(harness.relay).row('SELECT hostname, group_id, deleted FROM devices WHERE id = ?', 'd1');
   assert.deepEqual({ ...device }, { hostname: 'ACME-DC02', group_id: 'g1', deleted: 1 });
   const group = inspect(harness.relay).row('SELECT name, deleted FROM groups WHERE id = ?', 'g1');
@@ -183,7 +182,7 @@ test('device and group events are mirrored, not forwarded', async () => {
 
 test('stored headers are redacted and the forwarded address is logged', async () => {
   const raw = JSON.stringify(alertEvent());
-  await sender.postRaw(raw, {
+  await harness.sender.postRaw(raw, {
     authorization: 'Bearer hunter2',
     cookie: 'session=abc',
     'x-automation-secret': 'abc',
@@ -201,63 +200,54 @@ test('stored headers are redacted and the forwarded address is logged', async ()
   assert.equal(delivery.remote_addr, '127.0.0.1');
 });
 
-test('without a secret, deliveries are accepted and marked unsigned', async () => {
+test('without a secret, deliveries are accepted and marked unsigned', async (t) => {
   const open = await startRelay({ levelWebhookSecret: '' });
-  try {
-    const response = await new LevelSender({ url: open.url }).postRaw(JSON.stringify(alertEvent()));
-    assert.equal(response.status, 202);
-    const row = inspect(open.relay).row('SELECT signature FROM deliveries ORDER BY id DESC LIMIT 1') as { signature: string };
-    assert.equal(row.signature, 'unsigned');
-  } finally {
-    await open.stop();
-  }
+  t.after(() => open.stop());
+  const response = await new LevelSender({ url: open.url }).postRaw(JSON.stringify(alertEvent()));
+  assert.equal(response.status, 202);
+  const row = inspect(open.relay).row('SELECT signature FROM deliveries ORDER BY id DESC LIMIT 1') as { signature: string };
+  assert.equal(row.signature, 'unsigned');
 });
 
-test('when the store cannot write, Level gets 503 and may retry; nothing is half-written', async () => {
+test('when the store cannot write, Level gets 503 and may retry; nothing is half-written', async (t) => {
   const dataDir = tempDataDir();
   const locked = await startRelay({}, { busyTimeoutMs: 50 }, dataDir);
   const blocker = new DatabaseSync(path.join(dataDir, 'relay.sqlite'));
-  try {
-    blocker.exec('PRAGMA busy_timeout = 0');
-    blocker.exec('BEGIN EXCLUSIVE');
-    const event = alertEvent();
-    const lockedSender = new LevelSender({ url: locked.url, secret: SECRET, attempts: 1 });
-    const refused = await lockedSender.postRaw(JSON.stringify(event));
-    assert.equal(refused.status, 503);
-    assert.equal(JSON.parse(refused.body).error, 'store unavailable, retry later');
-    blocker.exec('ROLLBACK');
-    const retried = await lockedSender.postRaw(JSON.stringify(event));
-    assert.equal(retried.status, 202, 'the retry is a new event, not a duplicate of a half-written one');
-  } finally {
+  t.after(async () => {
     blocker.close();
     await locked.stop();
-  }
+  });
+  blocker.exec('PRAGMA busy_timeout = 0');
+  blocker.exec('BEGIN EXCLUSIVE');
+  const event = alertEvent();
+  const refused = await locked.sender.postRaw(JSON.stringify(event));
+  assert.equal(refused.status, 503);
+  assert.equal(JSON.parse(refused.body).error, 'store unavailable, retry later');
+  blocker.exec('ROLLBACK');
+  const retried = await locked.sender.postRaw(JSON.stringify(event));
+  assert.equal(retried.status, 202, 'the retry is a new event, not a duplicate of a half-written one');
 });
 
-test('retention deletes old history but keeps work that is still pending', async () => {
+test('retention deletes old history but keeps work that is still pending', async (t) => {
   const dataDir = tempDataDir();
   const pruned = await startRelay({ retentionDays: 1 }, undefined, dataDir);
-  try {
-    const prunedSender = new LevelSender({ url: pruned.url, secret: SECRET });
-    const old = alertEvent();
-    const pending = alertEvent();
-    await prunedSender.postRaw(JSON.stringify(old));
-    await prunedSender.postRaw(JSON.stringify(pending));
-    await prunedSender.postRaw('{"bad json');
-    const sql = inspect(pruned.relay);
-    // No ilert key is configured, so both jobs wait; mark the first finished, as if delivered long ago.
-    sql.arrange(`UPDATE outbox SET status = 'delivered' WHERE event_id = ?`, old.event_id);
-    sql.arrange(`UPDATE outbox SET updated_at = 0`);
-    sql.arrange(`UPDATE deliveries SET received_at = 0`);
-    sql.arrange(`UPDATE events SET received_at = 0`);
-    const result = await pruned.relay.prune();
-    assert.deepEqual(result, { deliveries: 2, jobs: 1 });
-    const left = sql.rows('SELECT event_id FROM deliveries').map((row) => row.event_id);
-    assert.deepEqual(left, [pending.event_id], 'the pending job’s delivery is kept');
-    assert.ok(sql.row('SELECT 1 FROM events WHERE event_id = ?', pending.event_id));
-  } finally {
-    await pruned.stop();
-  }
+  t.after(() => pruned.stop());
+  const old = alertEvent();
+  const pending = alertEvent();
+  await pruned.sender.postRaw(JSON.stringify(old));
+  await pruned.sender.postRaw(JSON.stringify(pending));
+  await pruned.sender.postRaw('{"bad json');
+  const sql = inspect(pruned.relay);
+  // No ilert key is configured, so both jobs wait; mark the first finished, as if delivered long ago.
+  sql.arrange(`UPDATE outbox SET status = 'delivered' WHERE event_id = ?`, old.event_id);
+  sql.arrange(`UPDATE outbox SET updated_at = 0`);
+  sql.arrange(`UPDATE deliveries SET received_at = 0`);
+  sql.arrange(`UPDATE events SET received_at = 0`);
+  const result = await pruned.relay.prune();
+  assert.deepEqual(result, { deliveries: 2, jobs: 1 });
+  const left = sql.rows('SELECT event_id FROM deliveries').map((row) => row.event_id);
+  assert.deepEqual(left, [pending.event_id], 'the pending job’s delivery is kept');
+  assert.ok(sql.row('SELECT 1 FROM events WHERE event_id = ?', pending.event_id));
 });
 
 test('GET /healthz?nonce= echoes the nonce and this relay’s id, for the reachability check', async () => {
@@ -300,7 +290,7 @@ test('a signed JSON body is accepted whatever Content-Type Level sends, or none'
 test('an unknown event type without data.id (or without data) is acknowledged and stored', async () => {
   for (const data of [{ ticket: 'T-1' }, null, 'free text']) {
     const event = { event_type: 'ticket_created', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data };
-    const response = await sender.postRaw(JSON.stringify(event));
+    const response = await harness.sender.postRaw(JSON.stringify(event));
     assert.equal(response.status, 202, JSON.stringify(data));
     const stored = inspect(harness.relay).row('SELECT event_type, resource_id FROM events WHERE event_id = ?', event.event_id) as { event_type: string; resource_id: string };
     assert.deepEqual({ ...stored }, { event_type: 'ticket_created', resource_id: '' });
@@ -319,7 +309,7 @@ test('an alert with a zone-less, +0000, minute-only or unreadable occurred_at is
     const event = alertEvent();
     const raw = JSON.stringify({ ...event, occurred_at: occurredAt });
     const before = Date.now();
-    const response = await sender.postRaw(raw);
+    const response = await harness.sender.postRaw(raw);
     assert.equal(response.status, 202, occurredAt);
     const delivery = lastDelivery();
     assert.equal(delivery.outcome, 'accepted');

@@ -2,31 +2,23 @@
  * Reconciliation with Level's API heals what webhooks missed: a resolve that never arrived, an
  * alert that fired while the laptop slept. Both against a fake Level API and the fake ilert.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
-import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { alertEvent } from '../fakes/level-sender.ts';
+import { INTEGRATION_KEY, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { jobsFor } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 
 const LEVEL_KEY = 'level-read-only-key';
-let ilert: FakeIlert;
-let level: FakeLevelApi;
-let harness: InProcessRelay;
-let sender: LevelSender;
-let deviceId: string;
 
-before(async () => {
-  [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
-  const group = level.addGroup({ name: 'Acme' });
-  deviceId = level.addDevice({ hostname: 'ACME-DC01', group_id: group.id }).id;
-  // Reconciliation runs on start too; the tests below run it by hand, one at a time.
-  harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
-  await harness.relay[forTests].reconciler.run('manual');
-  sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
-});
+const [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
+const group = level.addGroup({ name: 'Acme' });
+const deviceId = level.addDevice({ hostname: 'ACME-DC01', group_id: group.id }).id;
+// Reconciliation runs on start too; the tests below run it by hand, one at a time.
+const harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
+await harness.relay[forTests].reconciler.run('manual');
 
 after(async () => {
   await harness?.stop();
@@ -42,7 +34,7 @@ function webhookFor(alert: { id: string; name: string; started_at: string }, eve
 
 test('a missed resolve is healed: Level no longer lists the alert, Level confirms it resolved, ilert ends RESOLVED', async () => {
   const alert = level.addAlert({ device_id: deviceId, severity: 'critical', name: 'Server down' });
-  await sender.deliver(webhookFor(alert));
+  await harness.sender.deliver(webhookFor(alert));
   const key = alertKeyFor(alert.id);
   await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the ALERT');
 
@@ -62,7 +54,7 @@ test('a missed resolve is healed: Level no longer lists the alert, Level confirm
   assert.equal(harness.relay[forTests].read.alertsByIds([alert.id])[0]!.state, 'resolved');
 
   // The late webhook, should it come after all, changes nothing.
-  await sender.deliver(webhookFor(alert, 'alert_resolved'));
+  await harness.sender.deliver(webhookFor(alert, 'alert_resolved'));
   const jobs = jobsFor(harness.relay, key);
   assert.deepEqual(
     jobs.map((job) => [job.event_type, job.status]),
@@ -85,7 +77,7 @@ test('a missed active alert is backfilled once, not twice, when its webhook arri
   );
   await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the backfilled ALERT');
 
-  await sender.deliver(webhookFor(alert)); // Level's own delivery, hours late
+  await harness.sender.deliver(webhookFor(alert)); // Level's own delivery, hours late
   const again = await harness.relay[forTests].reconciler.run('schedule');
   assert.deepEqual(again.changes, [], 'a second run finds nothing to do');
   const jobs = jobsFor(harness.relay, key);
@@ -106,7 +98,7 @@ test('reconciliation racing the webhook for the same new alert sends it once: th
   const held = level.holdNext('/alerts');
   const run = harness.relay[forTests].reconciler.run('manual');
   await held.reached;
-  assert.equal((await sender.deliver(webhookFor(alert))).acknowledged, true);
+  assert.equal((await harness.sender.deliver(webhookFor(alert))).acknowledged, true);
   held.release();
   await run;
   await ilert.waitFor(() => ilert.eventsFor(key).length >= 1, 5000, 'the ALERT');
@@ -116,7 +108,7 @@ test('reconciliation racing the webhook for the same new alert sends it once: th
 
 test('an alert Level has deleted (404 on its own page) is resolved too', async () => {
   const deleted = level.addAlert({ device_id: deviceId, name: 'Deleted in Level' });
-  await sender.deliver(webhookFor(deleted));
+  await harness.sender.deliver(webhookFor(deleted));
   level.alerts.delete(deleted.id);
   const result = await harness.relay[forTests].reconciler.run('manual');
   assert.deepEqual(

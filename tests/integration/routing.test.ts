@@ -3,12 +3,12 @@
  * which group each device is in; the relay routes by the nearest mapped group and the fake ilert
  * shows which integration key each event carried.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
-import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { alertEvent } from '../fakes/level-sender.ts';
+import { FAST_TUNING, INTEGRATION_KEY, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import type { LevelAlert } from '../../electron/core/level/envelope.ts';
@@ -17,47 +17,40 @@ const ACME_KEY = 'il1api-acme-0000000001';
 const SERVERS_KEY = 'il1api-acme-servers-02';
 const LEVEL_KEY = 'level-read-only-key';
 
-let ilert: FakeIlert;
-let level: FakeLevelApi;
-let harness: InProcessRelay;
-let sender: LevelSender;
 const ids: Record<string, string> = {};
 
-before(async () => {
-  [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
-  for (const key of [ACME_KEY, SERVERS_KEY]) ilert.acceptedKeys.add(key);
-  // Acme / HQ / Servers / Rack 1, Acme / Branch, and Beta (unmapped)
-  const acme = level.addGroup({ name: 'Acme' });
-  const hq = level.addGroup({ name: 'HQ', parent_id: acme.id });
-  const servers = level.addGroup({ name: 'Servers', parent_id: hq.id });
-  const rack = level.addGroup({ name: 'Rack 1', parent_id: servers.id });
-  const branch = level.addGroup({ name: 'Branch', parent_id: acme.id });
-  const beta = level.addGroup({ name: 'Beta' });
-  Object.assign(ids, { acme: acme.id, hq: hq.id, servers: servers.id, rack: rack.id, branch: branch.id, beta: beta.id });
-  ids.rackDevice = level.addDevice({
-    hostname: 'RACK1-SQL',
-    group_id: rack.id,
-    platform: 'Windows',
-    operating_system: { full_operating_system: 'Microsoft Windows Server 2022 Standard', major_version: '10', minor_version: '20348', architecture: 'x64' },
-    last_logged_in_user: 'ACME\\admin',
-  }).id;
-  ids.branchDevice = level.addDevice({ hostname: 'BRANCH-PC', group_id: branch.id }).id;
-  ids.betaDevice = level.addDevice({ hostname: 'BETA-PC', group_id: beta.id }).id;
-  harness = await startRelay({
-    ilertIntegrationKey: INTEGRATION_KEY,
-    ilertApiUrl: ilert.url,
-    ilertTargets: [
-      { name: 'Acme', integrationKey: ACME_KEY },
-      { name: 'Acme servers', integrationKey: SERVERS_KEY },
-    ],
-    levelApiUrl: level.url,
-    levelApiKey: LEVEL_KEY,
-  });
-  sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
-  await harness.relay[forTests].directory.syncAll();
-  await harness.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
-  await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
+const [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
+for (const key of [ACME_KEY, SERVERS_KEY]) ilert.acceptedKeys.add(key);
+// Acme / HQ / Servers / Rack 1, Acme / Branch, and Beta (unmapped)
+const acme = level.addGroup({ name: 'Acme' });
+const hq = level.addGroup({ name: 'HQ', parent_id: acme.id });
+const servers = level.addGroup({ name: 'Servers', parent_id: hq.id });
+const rack = level.addGroup({ name: 'Rack 1', parent_id: servers.id });
+const branch = level.addGroup({ name: 'Branch', parent_id: acme.id });
+const beta = level.addGroup({ name: 'Beta' });
+Object.assign(ids, { acme: acme.id, hq: hq.id, servers: servers.id, rack: rack.id, branch: branch.id, beta: beta.id });
+ids.rackDevice = level.addDevice({
+  hostname: 'RACK1-SQL',
+  group_id: rack.id,
+  platform: 'Windows',
+  operating_system: { full_operating_system: 'Microsoft Windows Server 2022 Standard', major_version: '10', minor_version: '20348', architecture: 'x64' },
+  last_logged_in_user: 'ACME\\admin',
+}).id;
+ids.branchDevice = level.addDevice({ hostname: 'BRANCH-PC', group_id: branch.id }).id;
+ids.betaDevice = level.addDevice({ hostname: 'BETA-PC', group_id: beta.id }).id;
+const harness = await startRelay({
+  ilertIntegrationKey: INTEGRATION_KEY,
+  ilertApiUrl: ilert.url,
+  ilertTargets: [
+    { name: 'Acme', integrationKey: ACME_KEY },
+    { name: 'Acme servers', integrationKey: SERVERS_KEY },
+  ],
+  levelApiUrl: level.url,
+  levelApiKey: LEVEL_KEY,
 });
+await harness.relay[forTests].directory.syncAll();
+await harness.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
+await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
 
 after(async () => {
   await harness?.stop();
@@ -95,7 +88,7 @@ test('the mapping table shows the tree with inheritance and device counts', asyn
 
 test('an alert goes to the alert source of its device’s nearest mapped group, enriched and with the routing key', async () => {
   const event = alertOn(ids.rackDevice!);
-  assert.equal((await sender.deliver(event)).acknowledged, true);
+  assert.equal((await harness.sender.deliver(event)).acknowledged, true);
   const sent = await forwarded(event);
   assert.equal(sent.integrationKey, SERVERS_KEY);
   assert.equal(sent.body.routingKey, 'acme-servers-oncall');
@@ -112,10 +105,10 @@ test('an alert goes to the alert source of its device’s nearest mapped group, 
   assert.match(detail.jobs[0]!.routeReason!, /nearest mapped ancestor/, 'the decision is in the delivery detail too');
 
   const sibling = alertOn(ids.branchDevice!);
-  await sender.deliver(sibling);
+  await harness.sender.deliver(sibling);
   assert.equal((await forwarded(sibling)).integrationKey, ACME_KEY, 'a sibling subtree inherits the parent’s mapping');
   const unmapped = alertOn(ids.betaDevice!);
-  await sender.deliver(unmapped);
+  await harness.sender.deliver(unmapped);
   assert.equal((await forwarded(unmapped)).integrationKey, INTEGRATION_KEY, 'an unmapped group takes the default route');
 });
 
@@ -123,26 +116,26 @@ test('a device unknown to the relay is looked up when its alert arrives; a moved
   const newcomer = level.addDevice({ hostname: 'NEW-SQL', group_id: ids.servers! });
   const event = alertOn(newcomer.id);
   const lookups = level.requestsTo(`/devices/${newcomer.id}`).length;
-  await sender.deliver(event);
+  await harness.sender.deliver(event);
   assert.equal((await forwarded(event)).integrationKey, SERVERS_KEY);
   assert.equal(level.requestsTo(`/devices/${newcomer.id}`).length, lookups + 1, 'one look-up while the alert was received');
 
   // Level moves the device and says so with a device_updated webhook: the relay re-fetches it.
   level.moveDevice(newcomer.id, ids.branch!);
   const updated = { event_type: 'device_updated', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: newcomer.id, hostname: 'NEW-SQL' } };
-  await sender.deliver(updated);
+  await harness.sender.deliver(updated);
   await waitForChange(harness.relay, () => harness.relay[forTests].directory.device(newcomer.id)?.group_id === ids.branch, 5000, 'the device re-fetched');
   const after = alertOn(newcomer.id);
-  await sender.deliver(after);
+  await harness.sender.deliver(after);
   assert.equal((await forwarded(after)).integrationKey, ACME_KEY);
 });
 
 test('a resolve goes where its alert went even if the mapping changed in between', async () => {
   const event = alertOn(ids.rackDevice!);
-  await sender.deliver(event);
+  await harness.sender.deliver(event);
   await forwarded(event);
   await harness.api.setGroupRoute({ groupId: ids.servers!, route: null }, OWNER);
-  await sender.deliver(alertOn(ids.rackDevice!, { alertId: event.data.id, eventType: 'alert_resolved' }));
+  await harness.sender.deliver(alertOn(ids.rackDevice!, { alertId: event.data.id, eventType: 'alert_resolved' }));
   assert.equal((await forwarded(event, 'RESOLVE')).integrationKey, SERVERS_KEY);
   await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
 });
@@ -150,7 +143,7 @@ test('a resolve goes where its alert went even if the mapping changed in between
 test('minimum severity and the skip policy keep alerts out of ilert, saying why', async () => {
   await harness.api.setGroupRoute({ groupId: ids.branch!, route: { target: 'Acme', minSeverity: 'critical' } }, OWNER);
   const quiet = alertOn(ids.branchDevice!, { severity: 'warning' });
-  await sender.deliver(quiet);
+  await harness.sender.deliver(quiet);
   const job = await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([quiet.data.id])[0]?.forwarding, 5000, 'the job');
   assert.equal(job.status, 'skipped');
   assert.match(job.reason!, /warning is below the route’s minimum severity \(critical\)/);
@@ -158,7 +151,7 @@ test('minimum severity and the skip policy keep alerts out of ilert, saying why'
 
   harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'skip' });
   const unmapped = alertOn(ids.betaDevice!);
-  await sender.deliver(unmapped);
+  await harness.sender.deliver(unmapped);
   const skipped = await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([unmapped.data.id])[0]?.forwarding, 5000, 'the job');
   assert.equal(skipped.status, 'skipped');
   assert.match(skipped.reason!, /no mapping for “Beta” or its ancestors: skipped/);
@@ -183,7 +176,7 @@ test('a deleted group disappears from the table after a sync; its devices fall b
   assert.match(decision.reason, /is unknown: default route/);
 });
 
-test('the rate limit applies to each integration key separately: a busy client does not hold up another', async () => {
+test('the rate limit applies to each integration key separately: a busy client does not hold up another', async (t) => {
   const limited = await startRelay(
     {
       ilertIntegrationKey: INTEGRATION_KEY,
@@ -193,22 +186,18 @@ test('the rate limit applies to each integration key separately: a busy client d
       levelApiUrl: level.url,
       levelApiKey: LEVEL_KEY,
     },
-    { backoff: { baseMs: 20, capMs: 200, giveUpAfterMs: 60_000 }, rateLimitPauseMs: () => 100, rateWindowMs: 60_000 },
+    { ...FAST_TUNING, rateWindowMs: 60_000 },
   );
-  try {
-    await limited.relay[forTests].directory.syncAll();
-    await limited.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
-    const limitedSender = new LevelSender({ url: limited.url, secret: SECRET, attempts: 1 });
-    const busy = [alertOn(ids.branchDevice!), alertOn(ids.branchDevice!), alertOn(ids.branchDevice!)];
-    for (const event of busy) await limitedSender.deliver(event);
-    const other = alertOn(ids.betaDevice!);
-    await limitedSender.deliver(other);
-    assert.equal((await forwarded(other)).integrationKey, INTEGRATION_KEY, 'the default key has its own budget');
-    const acmeSent = busy.filter((event) => ilert.eventsFor(alertKeyFor(event.data.id)).length > 0).length;
-    assert.equal(acmeSent, 2, 'the third Acme alert waits for its key’s window');
-    const third = harness.relay === limited.relay ? undefined : limited.relay[forTests].read.alertsByIds([busy[2]!.data.id])[0]!.forwarding;
-    assert.equal(third?.status, 'queued');
-  } finally {
-    await limited.stop();
-  }
+  t.after(() => limited.stop());
+  await limited.relay[forTests].directory.syncAll();
+  await limited.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
+  const busy = [alertOn(ids.branchDevice!), alertOn(ids.branchDevice!), alertOn(ids.branchDevice!)];
+  for (const event of busy) await limited.sender.deliver(event);
+  const other = alertOn(ids.betaDevice!);
+  await limited.sender.deliver(other);
+  assert.equal((await forwarded(other)).integrationKey, INTEGRATION_KEY, 'the default key has its own budget');
+  const acmeSent = busy.filter((event) => ilert.eventsFor(alertKeyFor(event.data.id)).length > 0).length;
+  assert.equal(acmeSent, 2, 'the third Acme alert waits for its key’s window');
+  const third = harness.relay === limited.relay ? undefined : limited.relay[forTests].read.alertsByIds([busy[2]!.data.id])[0]!.forwarding;
+  assert.equal(third?.status, 'queued');
 });

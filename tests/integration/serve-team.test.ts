@@ -40,24 +40,21 @@ test('the admin link survives a restart, is kept 0600 in the data directory, and
   assert.equal(await printUrl(env), first.adminUrl);
 });
 
-test('RELAY_ADMIN_HOST=0.0.0.0 opens an HTTPS door and prints its certificate fingerprint', async () => {
+test('RELAY_ADMIN_HOST=0.0.0.0 opens an HTTPS door and prints its certificate fingerprint', async (t) => {
   const dataDir = tempDataDir();
   const relay = await startChildRelay({ RELAY_DATA_DIR: dataDir, RELAY_ADMIN_HOST: '0.0.0.0', RELAY_ADMIN_HOST_NAMES: 'relay.example.ts.net' });
-  try {
-    assert.match(relay.adminUrl, /^https:\/\/relay\.example\.ts\.net:\d+\/\?token=[\w-]{43}$/);
-    const fingerprint = /certificate SHA-256 fingerprint: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})/.exec(relay.output())?.[1];
-    assert.ok(fingerprint, relay.output());
-    const { port } = new URL(relay.adminUrl);
-    const seen = await new Promise<{ status: number; fingerprint: string }>((resolve, reject) => {
-      const request = https.get({ host: '127.0.0.1', port, path: '/api/events', rejectUnauthorized: false, headers: { host: `relay.example.ts.net:${port}` } }, (response) => {
-        response.resume();
-        resolve({ status: response.statusCode!, fingerprint: (response.socket as TLSSocket).getPeerCertificate().fingerprint256 });
-      });
-      request.on('error', reject);
+  t.after(() => stopChildRelay(relay));
+  assert.match(relay.adminUrl, /^https:\/\/relay\.example\.ts\.net:\d+\/\?token=[\w-]{43}$/);
+  const fingerprint = /certificate SHA-256 fingerprint: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})/.exec(relay.output())?.[1];
+  assert.ok(fingerprint, relay.output());
+  const { port } = new URL(relay.adminUrl);
+  const seen = await new Promise<{ status: number; fingerprint: string }>((resolve, reject) => {
+    const request = https.get({ host: '127.0.0.1', port, path: '/api/events', rejectUnauthorized: false, headers: { host: `relay.example.ts.net:${port}` } }, (response) => {
+      response.resume();
+      resolve({ status: response.statusCode!, fingerprint: (response.socket as TLSSocket).getPeerCertificate().fingerprint256 });
     });
-    assert.equal(seen.fingerprint, fingerprint, 'the printed fingerprint is the served certificate’s');
-    assert.equal(seen.status, 401);
-  } finally {
-    await stopChildRelay(relay);
-  }
+    request.on('error', reject);
+  });
+  assert.equal(seen.fingerprint, fingerprint, 'the printed fingerprint is the served certificate’s');
+  assert.equal(seen.status, 401);
 });

@@ -3,32 +3,30 @@
  * alert posted through a Host-rewriting reverse proxy (the "tunnel") to the alert in the fake
  * ilert and back. The browser version of the whole wizard is tests/e2e/wizard.test.ts.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, type InProcessRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, forTests, OWNER } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import type { IntegrationTest } from '../../shared/contract.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { inspect } from '../helpers/inspect.ts';
 
 const API_KEY = 'ilert-user-key-setup';
-let ilert: FakeIlert;
-let harness: InProcessRelay;
-let proxy: Awaited<ReturnType<typeof startReverseProxy>>;
 
-before(async () => {
-  ilert = await new FakeIlert().start();
-  ilert.apiKeys.add(API_KEY);
-  ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } });
-  harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY }, { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 5000 });
-  proxy = await startReverseProxy(new URL(harness.url).origin);
-  const reach = await harness.relay[forTests].setup.checkReachability(proxy.url);
-  assert.equal(reach.ok, true, reach.message);
-  harness.relay.applySettings({ ...harness.relay.settings, publicUrl: reach.normalisedUrl });
-});
+const ilert = await new FakeIlert().start();
+ilert.apiKeys.add(API_KEY);
+ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } });
+const harness = await startRelay(
+  { ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertApiKey: API_KEY },
+  { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 5000 },
+);
+const proxy = await startReverseProxy(new URL(harness.url).origin);
+const reach = await harness.relay[forTests].setup.checkReachability(proxy.url);
+assert.equal(reach.ok, true, reach.message);
+harness.relay.applySettings({ ...harness.relay.settings, publicUrl: reach.normalisedUrl });
 
 after(async () => {
   await harness?.stop();
@@ -113,19 +111,16 @@ test('waiting for Level: a real test alert from Level is followed through to RES
   assert.equal(result.levelAlertId, event.data.id);
 });
 
-test('a failing hop stops the test with the reason: ilert refuses the key', async () => {
+test('a failing hop stops the test with the reason: ilert refuses the key', async (t) => {
   ilert.removeAlertSource(INTEGRATION_KEY);
-  try {
-    await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
-    const result = await finished();
-    assert.equal(result.outcome, 'failed');
-    const sent = result.hops.find((hop) => hop.id === 'sent')!;
-    assert.equal(sent.status, 'failed');
-    assert.match(sent.detail!, /ilert answered 404/);
-    assert.match(result.message!, /^Sent to ilert: /);
-  } finally {
-    ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } });
-  }
+  t.after(() => ilert.addAlertSource({ integrationKey: INTEGRATION_KEY, name: 'Level alerts', escalationPolicy: { id: 3, name: 'MSP on-call' } }));
+  await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
+  const result = await finished();
+  assert.equal(result.outcome, 'failed');
+  const sent = result.hops.find((hop) => hop.id === 'sent')!;
+  assert.equal(sent.status, 'failed');
+  assert.match(sent.detail!, /ilert answered 404/);
+  assert.match(result.message!, /^Sent to ilert: /);
 });
 
 test('a synthetic test cancelled after its ALERT reached ilert still resolves it, through the outbox, across an ilert outage', async (t) => {
@@ -162,19 +157,15 @@ test('a synthetic test cancelled after its ALERT reached ilert still resolves it
   assert.equal(ilert.alertByKey(key)?.status, 'PENDING', 'still open while ilert is down');
   ilert.mode = { kind: 'ok' };
   await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'RESOLVED', 5000, 'the test alert resolved in ilert');
-  assert.deepEqual(
-    ilert.eventsFor(key).map((event) => event.eventType),
-    ['ALERT', 'RESOLVE'],
-  );
+  assert.deepEqual(ilert.eventTypesFor(key), ['ALERT', 'RESOLVE']);
 });
 
 test('the reconciler resolves a test alert left open by a relay that stopped mid-test, and never the running one', async (t) => {
   t.after(() => {
     ilert.restMode = { kind: 'ok' };
   });
-  const sender = new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 });
   const leftover = alertEvent({ alertId: `relay-test-left${process.pid}`, severity: 'warning' });
-  assert.equal((await sender.deliver(leftover)).acknowledged, true);
+  assert.equal((await harness.sender.deliver(leftover)).acknowledged, true);
   const key = alertKeyFor(leftover.data.id);
   await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'PENDING', 5000, 'the leftover test ALERT in ilert');
 

@@ -2,8 +2,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
-import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, SECRET, INTEGRATION_KEY, FAST_TUNING } from '../helpers/relay-harness.ts';
+import { alertEvent } from '../fakes/level-sender.ts';
+import { startRelay, INTEGRATION_KEY, FAST_TUNING } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 
 const ilert = await new FakeIlert().start();
@@ -16,8 +16,7 @@ after(async () => {
 
 test('in a burst beyond the rate limit, status says the queue waits for it and how long it takes to drain', async () => {
   const { relay } = harness;
-  const sender = new LevelSender({ url: harness.url, secret: SECRET });
-  for (let index = 0; index < 5; index++) await sender.deliver(alertEvent({ severity: 'warning' }));
+  for (let index = 0; index < 5; index++) await harness.sender.deliver(alertEvent({ severity: 'warning' }));
   await ilert.waitFor(() => ilert.events.length === 2, 5000, 'the two events the limit allows');
 
   const backlog = await waitForEvent(relay.events as EventEmitter, 'change', () => relay.status().backlog?.find((row) => row.rateLimited), 5000, 'the rate limit to be reported');

@@ -2,7 +2,7 @@
  * A team's relay: the admin door on 0.0.0.0, reached over HTTPS through 127.0.0.1 with its
  * self-signed certificate pinned. Pairing, roles, revocation, the audit and the failure limit.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -10,46 +10,35 @@ import https from 'node:https';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { AdminServer } from '../../electron/core/admin/admin-server.ts';
-import { loadOrCreateTls, type TlsMaterial } from '../../electron/core/admin/certificate.ts';
+import { loadOrCreateTls } from '../../electron/core/admin/certificate.ts';
 import { OwnerToken } from '../../electron/core/admin/owner-token.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, tempDataDir, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
 import { inspect } from '../helpers/inspect.ts';
 
-let ilert: FakeIlert;
-let harness: InProcessRelay;
-let admin: AdminServer;
-let service: SettingsService;
-let rendererDir: string;
-let tls: TlsMaterial;
-let port: number;
-let ownerToken: string;
-
-before(async () => {
-  ilert = await new FakeIlert().start();
-  harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url });
-  rendererDir = tempDataDir('renderer-');
-  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
-  service = new SettingsService(new SettingsFile(harness.dataDir), {}, (changed) => harness.relay.applySettings(changed));
-  service.update({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelWebhookSecret: SECRET });
-  tls = loadOrCreateTls(harness.dataDir, ['relay.example.ts.net', '127.0.0.1']);
-  admin = new AdminServer({
-    handlers: harness.relay.handlers(service, () => admin),
-    rendererDir,
-    team: harness.relay.teamDoor,
-    ownerToken: new OwnerToken(harness.dataDir),
-    host: '0.0.0.0',
-    hostNames: ['relay.example.ts.net'],
-    tls,
-  });
-  ({ port } = await admin.listen(0));
-  ownerToken = admin.token;
-  harness.relay.events.on('changes', (changes) => admin.push(changes));
+const ilert = await new FakeIlert().start();
+const harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url });
+const rendererDir = tempDataDir('renderer-');
+fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
+const service = new SettingsService(new SettingsFile(harness.dataDir), {}, (changed) => harness.relay.applySettings(changed));
+service.update({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelWebhookSecret: SECRET });
+const tls = loadOrCreateTls(harness.dataDir, ['relay.example.ts.net', '127.0.0.1']);
+const admin: AdminServer = new AdminServer({
+  handlers: harness.relay.handlers(service, () => admin),
+  rendererDir,
+  team: harness.relay.teamDoor,
+  ownerToken: new OwnerToken(harness.dataDir),
+  host: '0.0.0.0',
+  hostNames: ['relay.example.ts.net'],
+  tls,
 });
+let { port } = await admin.listen(0);
+const ownerToken = admin.token;
+harness.relay.events.on('changes', (changes) => admin.push(changes));
 
 after(async () => {
   await admin?.close();

@@ -64,20 +64,17 @@ test('backoff starts at seconds, doubles with jitter and caps at ten minutes', (
   assert.equal(DEFAULT_BACKOFF.giveUpAfterMs, 24 * 3_600_000);
 });
 
-test('ilert answers are classified: 4xx is configuration, 429/5xx are retried', async () => {
+test('ilert answers are classified: 4xx is configuration, 429/5xx are retried', async (t) => {
   // Answers with the status named by the first path segment: /503/api/events → 503.
   const server = http.createServer((request, response) => response.writeHead(Number(request.url!.split('/')[1])).end()).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const kindFor = async (status: number) => (await postEvent(`${base}/${status}`, 'il1key', { eventType: 'ALERT', alertKey: 'k', summary: 's' })).kind;
-  try {
-    assert.equal(await kindFor(202), 'delivered');
-    for (const status of [400, 401, 403, 404]) assert.equal(await kindFor(status), 'config-error', `${status}`);
-    assert.equal(await kindFor(429), 'rate-limited');
-    for (const status of [500, 502, 503, 504, 408]) assert.equal(await kindFor(status), 'retry', `${status}`);
-  } finally {
-    server.close();
-  }
+  t.after(() => server.close());
+  assert.equal(await kindFor(202), 'delivered');
+  for (const status of [400, 401, 403, 404]) assert.equal(await kindFor(status), 'config-error', `${status}`);
+  assert.equal(await kindFor(429), 'rate-limited');
+  for (const status of [500, 502, 503, 504, 408]) assert.equal(await kindFor(status), 'retry', `${status}`);
 });
 
 test('in a backlog, critical alerts and resolves go first, then warnings, then information', () => {

@@ -4,11 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { IngestPipeline } from '../../electron/core/ingest/pipeline.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 import { Store } from '../../electron/core/store/store.ts';
-import type { InboundDelivery } from '../../electron/core/store/inbound-delivery.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { inspect } from '../helpers/inspect.ts';
 import { jobsFor } from '../helpers/wait.ts';
-import { tempDataDir } from '../helpers/relay-harness.ts';
+import { tempDataDir, webhookDelivery } from '../helpers/relay-harness.ts';
 
 const SECRET = 'pipeline-secret-0123456789abcdef';
 const store = new Store(tempDataDir('relay-ingest-'));
@@ -22,19 +21,7 @@ const pipeline = new IngestPipeline({
 /** Bytes and headers as the HTTP receiver hands them over. */
 function receive(event: object, signature: string | undefined = undefined) {
   const body = Buffer.from(JSON.stringify(event));
-  const delivery: InboundDelivery = {
-    receivedAt: Date.now(),
-    source: 'webhook',
-    remoteAddr: '127.0.0.1',
-    forwardedFor: undefined,
-    method: 'POST',
-    path: '/webhooks/level',
-    headers: { 'content-type': 'application/json' },
-    body,
-    bodySize: body.length,
-    signature: 'not-checked',
-  };
-  return pipeline.webhook(delivery, signature ?? sign(SECRET, body));
+  return pipeline.webhook(webhookDelivery(body, 'not-checked', { 'content-type': 'application/json' }), signature ?? sign(SECRET, body));
 }
 
 const lastDelivery = () =>
