@@ -86,14 +86,15 @@ test('Accept sends an ilert ACCEPT event for the alertKey, after the ALERT, and 
   assert.throws(() => harness.relay.acceptAlert(alertId, 'the technician'), /already resolved/);
 });
 
+/** The automation template as Level sends it once it has filled in its variables. */
+function filledAutomation(deviceId: string, hostname: string, time: string): string {
+  const values: Record<string, string> = { level_device_id: deviceId, level_device_hostname: hostname, level_group_id: 'grp-1', level_group_path: 'Acme/HQ', level_time: time };
+  return automationTemplate().replace(/\{\{(\w+)\}\}/g, (placeholder, name: string) => values[name] ?? placeholder);
+}
+
 test('a Level automation posts with the shared secret; the template’s variables filled in make an alert', async () => {
   const url = harness.url.replace('/webhooks/level', AUTOMATION_PATH);
-  const filled = automationTemplate()
-    .replace('{{level_device_id}}', 'dev-77')
-    .replace('{{level_device_hostname}}', 'ACME-FS01')
-    .replace('{{level_group_id}}', 'grp-1')
-    .replace('{{level_group_path}}', 'Acme/HQ')
-    .replace('{{level_time}}', new Date().toISOString());
+  const filled = filledAutomation('dev-77', 'ACME-FS01', new Date().toISOString());
   const post = (body: string, headers: Record<string, string>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
   const missing = await post(filled, {});
@@ -125,12 +126,7 @@ test('a Level automation posts with the shared secret; the template’s variable
 
 test('an automation sending its JSON as text/plain with a zone-less {{level_time}} is accepted, read as UTC and flagged', async () => {
   const url = harness.url.replace('/webhooks/level', AUTOMATION_PATH);
-  const body = automationTemplate()
-    .replace('{{level_device_id}}', 'dev-88')
-    .replace('{{level_device_hostname}}', 'ACME-FS02')
-    .replace('{{level_group_id}}', 'grp-1')
-    .replace('{{level_group_path}}', 'Acme/HQ')
-    .replace('{{level_time}}', '2026-03-13 18:30:00');
+  const body = filledAutomation('dev-88', 'ACME-FS02', '2026-03-13 18:30:00');
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain', [AUTOMATION_SECRET_HEADER]: AUTOMATION_SECRET }, body });
   assert.equal(response.status, 202);
   const event = inspect(harness.relay).row(
