@@ -569,7 +569,9 @@ export class Relay {
     // A replay is signed with our secret: from a refused delivery it would launder what a stranger sent.
     if (original.refused) {
       const { statusCode, reason } = original.refused;
-      throw new ReplayRefusedError(`delivery ${deliveryId} was refused (HTTP ${statusCode}${reason ? `: ${reason}` : ''}): only a delivery the relay accepted can be replayed with edits`);
+      throw new ReplayRefusedError(
+        `delivery ${deliveryId} was refused (HTTP ${statusCode}${reason ? `: ${reason}` : ''}): only a delivery the relay accepted can be replayed with edits`,
+      );
     }
     if (body.length > BODY_LIMIT_BYTES) throw new ReplayRefusedError(`body too large: ${body.length} bytes, the receiver's limit is ${BODY_LIMIT_BYTES}`);
     try {

@@ -58,7 +58,10 @@ test('replay with edits needs the admin role, or an admin’s setting for operat
   assert.equal((await replay(OPERATOR, 'granted')).ok, true);
   assert.equal(newestDeliveryId(), before + 2);
   const metadata = await call('getSettingsMetadata', {});
-  assert.ok(metadata.ok && (metadata.value as { key: string; label: string }[]).some((entry) => entry.key === 'operatorsMayReplayWithEdits' && entry.label === 'Operators may replay with edits'));
+  assert.ok(
+    metadata.ok &&
+      (metadata.value as { key: string; label: string }[]).some((entry) => entry.key === 'operatorsMayReplayWithEdits' && entry.label === 'Operators may replay with edits'),
+  );
   await call('updateSettings', { operatorsMayReplayWithEdits: false }, ADMIN);
 });
 
@@ -75,7 +78,10 @@ test('a refused delivery (a stranger’s 401, a signed but invalid 422) cannot b
   ] as const) {
     const replay = await call('replayDelivery', { id, body: forged });
     assert.deepEqual(replay.ok ? undefined : replay.status, 409);
-    assert.match(replay.ok ? '' : replay.error.message, new RegExp(`delivery ${id} was refused \\(HTTP ${status}: .+\\): only a delivery the relay accepted can be replayed with edits`));
+    assert.match(
+      replay.ok ? '' : replay.error.message,
+      new RegExp(`delivery ${id} was refused \\(HTTP ${status}: .+\\): only a delivery the relay accepted can be replayed with edits`),
+    );
   }
   assert.equal(newestDeliveryId(), invalid, 'nothing was sent through the receiver');
   assert.equal((db.row(`SELECT count(*) AS n FROM deliveries WHERE source = 'replay' AND rerun_of IN (?, ?)`, stranger, invalid) as { n: number }).n, 0);
@@ -88,10 +94,7 @@ test('the audit row of a replay says what the event claimed (type, alert, time) 
   const replay = await call('replayDelivery', { id, body: JSON.stringify(edited, null, 2) }, ADMIN);
   assert.ok(replay.ok);
   const [row] = await auditRows(1);
-  assert.deepEqual(
-    { actor: row!.actor, role: row!.role, action: row!.action },
-    { actor: 'Ada Admin', role: 'admin', action: 'replay' },
-  );
+  assert.deepEqual({ actor: row!.actor, role: row!.role, action: row!.action }, { actor: 'Ada Admin', role: 'admin', action: 'replay' });
   assert.equal(
     row!.detail,
     `replayed delivery ${id} with edits (HTTP 202) as alert_active, alert alert-77, occurred_at 2026-12-02T03:00:00.000Z, event_id invented-1; changed: ` +

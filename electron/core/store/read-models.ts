@@ -34,10 +34,15 @@ const ROW_COLUMNS = `d.id, d.received_at, d.source, d.event_type, d.event_id, d.
 
 type Row = Record<string, unknown>;
 
-/** What the relay answered a delivery it refused (bad signature, bad body, wrong path). */
-interface RefusedAnswer {
-  statusCode: number;
-  reason: string | undefined;
+interface StoredRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Uint8Array | undefined;
+  truncated: boolean;
+  source: string;
+  /** What the relay answered, when it refused the delivery (bad signature, bad body, wrong path). */
+  refused: { statusCode: number; reason: string | undefined } | undefined;
 }
 
 /** Most severe first; the same expression as the alerts_board index (schema 3), so pages read in index order. */
@@ -255,9 +260,7 @@ export class ReadModels extends Repository {
   }
 
   /** A stored request as it came in, to run it again; `truncated` when only its first bytes were kept (it failed authentication). */
-  storedRequest(id: number):
-    | { method: string; path: string; headers: Record<string, string>; body: Uint8Array | undefined; truncated: boolean; source: string; refused: RefusedAnswer | undefined }
-    | undefined {
+  storedRequest(id: number): StoredRequest | undefined {
     const row = this.store.sql
       .get(
         `SELECT method, path, headers, b.body, body_sha256, source, outcome, status_code, reason FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`,
