@@ -236,13 +236,14 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
   const body = prettyBody(detail?.body);
   const trace = detail?.bodyTrace;
   const whyNoBody = trace ? 'only its first bytes were kept: it failed authentication' : 'not stored: over the size limit';
-  const whyNoReplay = noBody
-    ? `The body is not there to edit (${whyNoBody})`
-    : detail?.outcome === 'rejected'
-      ? 'The relay refused this delivery: only one it accepted can be replayed with edits'
-      : me && !mayReplayWithEdits(me.role, operatorsMayReplay)
-        ? 'Replay with edits is for admins; an admin can allow it for operators under Settings → Team'
-        : undefined;
+  const whyNoReplay =
+    detail?.outcome === 'rejected'
+      ? `The relay refused this delivery (HTTP ${detail.statusCode}): only one it accepted can be replayed with edits`
+      : noBody
+        ? `The body is not there to edit (${whyNoBody})`
+        : me && !mayReplayWithEdits(me.role, operatorsMayReplay)
+          ? 'Replay with edits is for admins; an admin can allow it for operators under Settings → Team'
+          : undefined;
 
   return (
     <aside className="detail" aria-label={`Delivery ${id}`} data-testid="delivery-detail" data-delivery-id={id}>
