@@ -253,6 +253,8 @@ export const settingsViewSchema = z.object({
     ilertEventsPerMinute: z.number().int(),
     highPrioritySeverities: z.array(z.enum(SEVERITY_LEVELS)),
     retentionDays: z.number().int(),
+    auditRetentionDays: z.number().int(),
+    operatorsMayReplayWithEdits: z.boolean(),
     notifyMinSeverity: z.enum(SEVERITY_LEVELS),
     notifyResolves: z.boolean(),
     startAtLogin: z.boolean(),
@@ -296,6 +298,8 @@ export const settingsPatchSchema = z
     ilertEventsPerMinute: z.number(),
     highPrioritySeverities: z.array(z.string()),
     retentionDays: z.number(),
+    auditRetentionDays: z.number(),
+    operatorsMayReplayWithEdits: z.boolean(),
     notifyMinSeverity: z.string(),
     notifyResolves: z.boolean(),
     startAtLogin: z.boolean(),
@@ -484,6 +488,8 @@ export const methods = {
   /**
    * Replay with edits: `body` (the edited copy of delivery `id`'s body) goes through the receiver
    * signed with the webhook secret, as Level would sign it, and is recorded as a manual replay of `id`.
+   * Admins only, or operators too when Settings allow it (see `mayReplayWithEdits`; else 403); a
+   * refused delivery cannot be the original (409). The audit row lists what the edit changed.
    */
   replayDelivery: { input: id.extend({ body: z.string() }), output: z.object({ statusCode: z.number().int(), body: z.record(z.string(), z.unknown()) }) },
   /**
@@ -598,6 +604,15 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
 
 export function roleAllows(role: Role, needed: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(needed);
+}
+
+/**
+ * Replay with edits signs an event Level never sent, so it can page anyone: admins may, operators
+ * only when the admin allowed it in Settings (`operatorsMayReplayWithEdits`). Checked on the server
+ * (replayDelivery) and by the dashboard's button alike.
+ */
+export function mayReplayWithEdits(role: Role, operatorsMayReplayWithEdits: boolean): boolean {
+  return role === 'admin' || (role === 'operator' && operatorsMayReplayWithEdits);
 }
 
 export type MethodName = keyof typeof methods;

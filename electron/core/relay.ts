@@ -400,7 +400,7 @@ export class Relay {
    */
   prune(now = Date.now()): Promise<{ deliveries: number; jobs: number }> {
     // One run at a time: a second call waits for the one under way, then runs with its own cut-off.
-    const run = (this.#pruning ?? Promise.resolve()).catch(() => undefined).then(() => this.#pruneInBatches(now - this.#settings.retentionDays * 86_400_000));
+    const run = (this.#pruning ?? Promise.resolve()).catch(() => undefined).then(() => this.#pruneInBatches(now));
     this.#pruning = run;
     const clear = () => {
       if (this.#pruning === run) this.#pruning = undefined;
@@ -409,8 +409,10 @@ export class Relay {
     return run;
   }
 
-  async #pruneInBatches(before: number): Promise<{ deliveries: number; jobs: number }> {
-    this.#team.prune(before);
+  async #pruneInBatches(now: number): Promise<{ deliveries: number; jobs: number }> {
+    // The audit has its own, longer retention (at least 90 days), so a short history cannot erase it.
+    this.#team.prune(now - this.#settings.auditRetentionDays * 86_400_000);
+    const before = now - this.#settings.retentionDays * 86_400_000;
     const total = { deliveries: 0, jobs: 0 };
     let cursor = 0;
     while (!this.#store.closed) {
@@ -562,7 +564,15 @@ export class Relay {
   async #replayDelivery(deliveryId: number, body: Buffer): Promise<WebhookResult> {
     const secret = this.#settings.levelWebhookSecret;
     if (!secret) throw new ReplayRefusedError('no webhook secret is set, so the replay cannot be signed as Level would: set one under Settings');
-    if (!this.#read.storedRequest(deliveryId)) throw new NotFoundError(`no delivery ${deliveryId}`);
+    const original = this.#read.storedRequest(deliveryId);
+    if (!original) throw new NotFoundError(`no delivery ${deliveryId}`);
+    // A replay is signed with our secret: from a refused delivery it would launder what a stranger sent.
+    if (original.refused) {
+      const { statusCode, reason } = original.refused;
+      throw new ReplayRefusedError(
+        `delivery ${deliveryId} was refused (HTTP ${statusCode}${reason ? `: ${reason}` : ''}): only a delivery the relay accepted can be replayed with edits`,
+      );
+    }
     if (body.length > BODY_LIMIT_BYTES) throw new ReplayRefusedError(`body too large: ${body.length} bytes, the receiver's limit is ${BODY_LIMIT_BYTES}`);
     try {
       JSON.parse(body.toString('utf8'));

@@ -63,6 +63,8 @@ export class SettingsService {
         ilertEventsPerMinute: settings.ilertEventsPerMinute,
         highPrioritySeverities: settings.highPrioritySeverities,
         retentionDays: settings.retentionDays,
+        auditRetentionDays: settings.auditRetentionDays,
+        operatorsMayReplayWithEdits: settings.operatorsMayReplayWithEdits,
         notifyMinSeverity: settings.notifyMinSeverity,
         notifyResolves: settings.notifyResolves,
         startAtLogin: settings.startAtLogin,

@@ -46,6 +46,9 @@ export const ilertTargetSchema = z.object({
   integrationKey,
 });
 
+/** However the audit's retention is set, it keeps at least this much history. */
+export const AUDIT_RETENTION_FLOOR_DAYS = 90;
+
 export const settingsSchema = z.object({
   host: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
   port: port.default(8787),
@@ -109,6 +112,18 @@ export const settingsSchema = z.object({
     .default(50),
   highPrioritySeverities: z.array(z.enum(SEVERITY_LEVELS)).default(['critical', 'emergency']),
   retentionDays: z.coerce.number().int().min(1, 'must be at least 1 day').max(3650).default(30),
+  /**
+   * The audit has its own retention with a floor, so shortening the delivery log cannot erase who
+   * did what; only the owner changes it (see `updateSettings`).
+   */
+  auditRetentionDays: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(AUDIT_RETENTION_FLOOR_DAYS, `must be at least ${AUDIT_RETENTION_FLOOR_DAYS} days`)
+    .max(3650, 'must be at most 3650 days')
+    .default(365),
+  /** Replay with edits sends an event Level never sent: admins may, operators only when this allows it. */
+  operatorsMayReplayWithEdits: z.boolean().default(false),
   // Desktop app only.
   notifyMinSeverity: z.enum(SEVERITY_LEVELS).default('warning'),
   notifyResolves: z.boolean().default(false),
@@ -153,6 +168,8 @@ export const SETTINGS_METADATA = {
   ilertEventsPerMinute: { label: 'ilert events per minute', env: 'ILERT_EVENTS_PER_MINUTE' },
   highPrioritySeverities: { label: 'Sent first in a backlog' },
   retentionDays: { label: 'Keep history for (days)' },
+  auditRetentionDays: { label: 'Keep the audit for (days)' },
+  operatorsMayReplayWithEdits: { label: 'Operators may replay with edits' },
   notifyMinSeverity: { label: 'Notify from severity', desktopOnly: true },
   notifyResolves: { label: 'Notify when an alert resolves', desktopOnly: true },
   startAtLogin: { label: 'Start at login', desktopOnly: true },

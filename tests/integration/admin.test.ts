@@ -179,7 +179,7 @@ test('replay with edits: the edited body goes through the receiver signed as Lev
   assert.ok(replayId > id);
   assert.deepEqual({ ...recorded }, { source: 'replay', rerun_of: id, signature: 'valid', outcome: 'accepted', alert_name: 'Disk full' });
   const audit = (await (await call('listAudit', { limit: 5 })).json()) as { detail: string }[];
-  assert.ok(audit.some((entry) => entry.detail === `replayed delivery ${id} with edits (HTTP 202)`));
+  assert.ok(audit.some((entry) => entry.detail.startsWith(`replayed delivery ${id} with edits (HTTP 202) as alert_active`)));
 
   const refused = async (body: string, reason: RegExp) => {
     const response = await call('replayDelivery', { id, body });

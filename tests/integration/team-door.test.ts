@@ -226,14 +226,14 @@ test('RELAY_TLS_CERT and RELAY_TLS_KEY name a certificate of one’s own; a key 
   assert.throws(() => loadOrCreateTls(dir, [], { cert: path.join(dir, 'admin-tls.crt') }), /set both RELAY_TLS_CERT and RELAY_TLS_KEY/);
 });
 
-test('the audit is kept for the retention period, like the delivery log', async () => {
-  assert.equal((await call('updateSettings', ownerToken, { retentionDays: 30 })).status, 200);
+test('the audit is kept for its own retention period, not the delivery log’s', async () => {
+  assert.equal((await call('updateSettings', ownerToken, { retentionDays: 30, auditRetentionDays: 90 })).status, 200);
   const audit = async () => (await call('listAudit', ownerToken, { limit: 1000 })).json() as unknown as unknown[];
   assert.ok((await audit()).length > 0);
-  harness.relay.prune(Date.now() + 29 * 86_400_000);
-  assert.ok((await audit()).length > 0, 'within 30 days: kept');
-  harness.relay.prune(Date.now() + 31 * 86_400_000);
-  assert.deepEqual(await audit(), [], 'older than the retention period: gone');
+  await harness.relay.prune(Date.now() + 89 * 86_400_000);
+  assert.ok((await audit()).length > 0, 'within 90 days: kept');
+  await harness.relay.prune(Date.now() + 91 * 86_400_000);
+  assert.deepEqual(await audit(), [], 'older than the audit’s retention period: gone');
 });
 
 test('a stale admin link opened fresh gets the "open the link" page, not JSON', async () => {

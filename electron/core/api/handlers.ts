@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   methods,
   METHOD_ROLES,
+  mayReplayWithEdits,
   roleAllows,
   type Caller,
   type CallerView,
@@ -25,6 +26,7 @@ import { settingsMetadata, type Settings } from '../settings.ts';
 import { UnknownAlertError } from '../store/alert-ledger.ts';
 import { UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError, type Router } from '../routing/router.ts';
+import { replayAuditDetail } from './replay-audit.ts';
 import type { AlertPage, AlertRow, ApiError, ConnectionCheck } from '../../../shared/contract.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
@@ -68,6 +70,11 @@ export class NotFoundError extends Error {
 /** A replay the relay will not send as asked (no secret to sign with, not JSON, too large). */
 export class ReplayRefusedError extends Error {
   override readonly name = 'ReplayRefusedError';
+}
+
+/** A call the caller's role allows in general, but not this use of it: answered 403. */
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
 }
 
 /** An action the user asked for that cannot be done as asked: shown with its reason, not as a crash. */
@@ -178,8 +185,16 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     getSettings: (_input, caller) => (caller.role === 'admin' ? settings.view() : withoutSecretHints(settings.view())),
     getSettingsMetadata: () => settingsMetadata(),
     updateSettings: (patch, caller) => {
+      const auditDaysBefore = settings.current.auditRetentionDays;
+      // The owner's link or window, not a member: an admin must not be able to shorten the record of what they did.
+      if (patch.auditRetentionDays !== undefined && caller.memberId !== undefined) {
+        return { ok: false as const, errors: { auditRetentionDays: 'only the relay’s owner (its desktop app or admin link) can change how long the audit is kept' } };
+      }
       const result = settings.update(patch);
       if (result.ok) audit(caller, 'settings', `changed ${Object.keys(patch).sort().join(', ') || 'nothing'}`);
+      if (result.ok && settings.current.auditRetentionDays !== auditDaysBefore) {
+        audit(caller, 'settings', `set the audit's retention from ${auditDaysBefore} to ${settings.current.auditRetentionDays} days`);
+      }
       return result;
     },
     rerunDelivery: async ({ id }, caller) => {
@@ -188,8 +203,13 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       return result;
     },
     replayDelivery: async ({ id, body }, caller) => {
+      if (!mayReplayWithEdits(caller.role, settings.current.operatorsMayReplayWithEdits)) {
+        throw new ForbiddenError(
+          `replay with edits needs the admin role, or an admin's permission for operators (Settings → “Operators may replay with edits”); ${caller.name} is ${caller.role === 'admin' ? 'an' : 'a'} ${caller.role}`,
+        );
+      }
       const result = await relay.replayDelivery(id, Buffer.from(body));
-      audit(caller, 'rerun', `replayed delivery ${id} with edits (HTTP ${result.statusCode})`);
+      audit(caller, 'replay', replayAuditDetail(id, relay.read.storedRequest(id)?.body, body, result.statusCode));
       return result;
     },
     rerunJob: ({ id, thenResolve }, caller) => {
@@ -222,7 +242,15 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       return { wasPaused };
     },
     getSetup: () => relay.setup.setupInfo(),
-    checkIlertSource: ({ integrationKey, apiKey }) => relay.setup.checkIlertSource(integrationKey, apiKey ?? settings.current.ilertApiKey),
+    checkIlertSource: async ({ integrationKey, apiKey }, caller) => {
+      const result = await relay.setup.checkIlertSource(integrationKey, apiKey ?? settings.current.ilertApiKey);
+      // Keys are secrets: the row says which keys were used (saved or typed in), never any part of them.
+      const key = integrationKey.trim() === settings.current.ilertIntegrationKey ? 'the saved ilert integration key' : 'an ilert integration key that is not saved';
+      const usedApiKey = (apiKey ?? settings.current.ilertApiKey)?.trim();
+      const apiKeyUsed = !usedApiKey ? 'no API key' : usedApiKey === settings.current.ilertApiKey ? 'the saved API key' : 'an API key that is not saved';
+      audit(caller, 'check', `checked ${key} with ${apiKeyUsed}: ${result.ok ? result.summary : `failed (${result.message})`}`);
+      return result;
+    },
     startTunnel: ({ kind }, caller) => {
       const tunnel = settings.current.tunnel === kind ? undefined : settings.update({ tunnel: kind });
       if (tunnel && !tunnel.ok) throw new ActionError(Object.values(tunnel.errors).join('; '));
@@ -243,6 +271,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
         if (!saved.ok) result.notes.push(`not saved: ${Object.values(saved.errors).join('; ')}`);
         else audit(caller, 'setup', `set the public URL to ${normalisedUrl} after a reachability check`);
       }
+      audit(caller, 'check', `checked that ${result.checkedUrl} reaches this relay: ${result.ok ? 'it does' : `it does not (${result.message})`}`);
       return result;
     },
     startIntegrationTest: ({ mode }, caller) => {
@@ -254,18 +283,24 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       audit(caller, 'setup', 'cancelled the integration test');
       return relay.integrationTest.cancel();
     },
-    testLevelConnection: () =>
-      connectionCheck(async () => {
+    testLevelConnection: async (_input, caller) => {
+      const check = await connectionCheck(async () => {
         const api = relay.levelApi();
         if (!api) throw new Error('no Level API key: paste one (Level → Settings → API keys)');
         await api.testConnection();
         return `connected to ${settings.current.levelApiUrl}`;
-      }),
-    syncLevel: () =>
-      connectionCheck(async () => {
+      });
+      audit(caller, 'check', `tested the connection to the Level API: ${check.ok ? check.detail : `failed (${check.message})`}`);
+      return check;
+    },
+    syncLevel: async (_input, caller) => {
+      const check = await connectionCheck(async () => {
         const result = await relay.directory.syncAll();
         return `${result.groups} groups and ${result.devices} devices`;
-      }),
+      });
+      audit(caller, 'sync', check.ok ? `synced ${check.detail} from Level` : `tried to sync groups and devices from Level: failed (${check.message})`);
+      return check;
+    },
     getRouting: () => relay.router.view(),
     setGroupRoute: ({ groupId, route }, caller) => {
       relay.router.setRoute(groupId, route);
@@ -339,6 +374,7 @@ export async function callMethod(handlers: Handlers, name: MethodName, rawInput:
     return { ok: true, value: await handler(parsed.data, caller) };
   } catch (error) {
     if (error instanceof NotFoundError || error instanceof UnknownMemberError) return { ok: false, status: 404, error: { code: 'not_found', message: error.message } };
+    if (error instanceof ForbiddenError) return { ok: false, status: 403, error: { code: 'forbidden', message: error.message } };
     if (REFUSALS.some((type) => error instanceof type)) return { ok: false, status: 409, error: { code: 'bad_input', message: (error as Error).message } };
     console.error(`api ${name}: ${(error as Error).stack ?? error}`);
     return { ok: false, status: 500, error: { code: 'internal', message: `${name} failed: ${(error as Error).message}` } };

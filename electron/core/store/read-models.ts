@@ -34,6 +34,17 @@ const ROW_COLUMNS = `d.id, d.received_at, d.source, d.event_type, d.event_id, d.
 
 type Row = Record<string, unknown>;
 
+interface StoredRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Uint8Array | undefined;
+  truncated: boolean;
+  source: string;
+  /** What the relay answered, when it refused the delivery (bad signature, bad body, wrong path). */
+  refused: { statusCode: number; reason: string | undefined } | undefined;
+}
+
 /** Most severe first; the same expression as the alerts_board index (schema 3), so pages read in index order. */
 const SEVERITY_RANK = `CASE a.severity WHEN 'emergency' THEN 0 WHEN 'critical' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END`;
 
@@ -249,10 +260,24 @@ export class ReadModels extends Repository {
   }
 
   /** A stored request as it came in, to run it again; `truncated` when only its first bytes were kept (it failed authentication). */
-  storedRequest(id: number): { method: string; path: string; headers: Record<string, string>; body: Uint8Array | undefined; truncated: boolean; source: string } | undefined {
+  storedRequest(id: number): StoredRequest | undefined {
     const row = this.store.sql
-      .get(`SELECT method, path, headers, b.body, body_sha256, source FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`)
-      .get(id) as { method: string; path: string; headers: string; body: Uint8Array | null; body_sha256: string | null; source: string } | undefined;
+      .get(
+        `SELECT method, path, headers, b.body, body_sha256, source, outcome, status_code, reason FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`,
+      )
+      .get(id) as
+      | {
+          method: string;
+          path: string;
+          headers: string;
+          body: Uint8Array | null;
+          body_sha256: string | null;
+          source: string;
+          outcome: string;
+          status_code: number;
+          reason: string | null;
+        }
+      | undefined;
     if (!row) return undefined;
     return {
       method: row.method,
@@ -261,6 +286,7 @@ export class ReadModels extends Repository {
       body: row.body ?? undefined,
       truncated: row.body_sha256 !== null,
       source: row.source,
+      refused: row.outcome === 'rejected' ? { statusCode: row.status_code, reason: row.reason ?? undefined } : undefined,
     };
   }
 

@@ -128,7 +128,7 @@ export class Team extends Repository {
     return this.store.sql.get(`SELECT id, at, actor, role, action, detail FROM audit ORDER BY id DESC LIMIT ?`).all(limit) as unknown as AuditEntry[];
   }
 
-  /** Keeps the audit for the retention period, like the delivery log. */
+  /** Keeps the audit for its own retention period (`auditRetentionDays`), never the delivery log's. */
   prune(before: number): number {
     return Number(this.store.sql.get(`DELETE FROM audit WHERE at < ?`).run(before).changes);
   }

@@ -1,5 +1,5 @@
 import { useRef, useState, type ReactNode } from 'react';
-import type { DeliveryDetail, RelayStatusView } from '../../../shared/contract.ts';
+import { mayReplayWithEdits, type DeliveryDetail, type RelayStatusView } from '../../../shared/contract.ts';
 import { call, RelayApiError } from '../api/client.ts';
 import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
 import { Icon } from '../components/Icon.tsx';
@@ -160,6 +160,8 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
   const [reopen, setReopen] = useState<Reopen>();
   const [replaying, setReplaying] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
+  const me = useRelayQuery('whoAmI', {}).data;
+  const operatorsMayReplay = useRelayQuery('getSettings', {}).data?.values.operatorsMayReplayWithEdits ?? false;
 
   const load = () => reload('getDelivery');
 
@@ -234,6 +236,14 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
   const body = prettyBody(detail?.body);
   const trace = detail?.bodyTrace;
   const whyNoBody = trace ? 'only its first bytes were kept: it failed authentication' : 'not stored: over the size limit';
+  const whyNoReplay =
+    detail?.outcome === 'rejected'
+      ? `The relay refused this delivery (HTTP ${detail.statusCode}): only one it accepted can be replayed with edits`
+      : noBody
+        ? `The body is not there to edit (${whyNoBody})`
+        : me && !mayReplayWithEdits(me.role, operatorsMayReplay)
+          ? 'Replay with edits is for admins; an admin can allow it for operators under Settings → Team'
+          : undefined;
 
   return (
     <aside className="detail" aria-label={`Delivery ${id}`} data-testid="delivery-detail" data-delivery-id={id}>
@@ -285,8 +295,8 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
         <button
           type="button"
           onClick={() => setReplaying(true)}
-          disabled={!detail || noBody || replaying}
-          title={noBody ? `The body is not there to edit (${whyNoBody})` : 'Change a copy of this body and send it through the receiver, signed with the webhook secret'}
+          disabled={!detail || !me || whyNoReplay !== undefined || replaying}
+          title={whyNoReplay ?? 'Change a copy of this body and send it through the receiver, signed with the webhook secret'}
           data-testid="replay-with-edits"
           data-needs="operator"
         >

@@ -59,6 +59,10 @@ const FIELDS = {
     kind: 'number',
     help: 'Deliveries, events and attempts older than this are deleted. Work still pending is always kept.',
   },
+  auditRetentionDays: {
+    kind: 'number',
+    help: 'Who did what (Team → Audit) is kept this long, whatever the history above: at least 90 days. Only the relay’s owner (its desktop app or admin link) can change it, and the change is audited.',
+  },
   levelApiUrl: {
     kind: 'url',
     help: (
@@ -153,6 +157,7 @@ interface Draft {
   secrets: Record<SecretKey, SecretDraft>;
   unmappedGroups: Policy;
   targets: TargetDraft[];
+  operatorsMayReplayWithEdits: boolean;
 }
 
 function draftFrom(view: SettingsData): Draft {
@@ -161,7 +166,15 @@ function draftFrom(view: SettingsData): Draft {
   const desktop = { notifyMinSeverity: view.values.notifyMinSeverity, notifyResolves: view.values.notifyResolves, startAtLogin: view.values.startAtLogin };
   const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, keep()])) as Record<SecretKey, SecretDraft>;
   const targets = view.ilertTargets.map((target): TargetDraft => ({ uid: ++targetUid, savedName: target.name, name: target.name, key: keep() }));
-  return { values, severities: [...view.values.highPrioritySeverities], desktop, secrets, unmappedGroups: view.values.unmappedGroups, targets };
+  return {
+    values,
+    severities: [...view.values.highPrioritySeverities],
+    desktop,
+    secrets,
+    unmappedGroups: view.values.unmappedGroups,
+    targets,
+    operatorsMayReplayWithEdits: view.values.operatorsMayReplayWithEdits,
+  };
 }
 
 function targetsChanged(view: SettingsData, targets: TargetDraft[]): boolean {
@@ -208,6 +221,7 @@ function buildPatch(view: SettingsData, draft: Draft): { patch: SettingsPatch; e
     if (draft.desktop[key] !== view.values[key]) patch[key] = draft.desktop[key];
   }
   if (draft.unmappedGroups !== view.values.unmappedGroups && !locked.has('unmappedGroups')) patch.unmappedGroups = draft.unmappedGroups;
+  if (draft.operatorsMayReplayWithEdits !== view.values.operatorsMayReplayWithEdits) patch.operatorsMayReplayWithEdits = draft.operatorsMayReplayWithEdits;
   if (targetsChanged(view, draft.targets)) patch.ilertTargets = buildTargets(draft.targets, errors);
   for (const { key } of SECRETS) {
     if (locked.has(key)) continue;
@@ -750,6 +764,32 @@ export function SettingsView({ active }: { active: boolean }) {
         <fieldset>
           <legend>History</legend>
           {valueField('retentionDays')}
+          {valueField('auditRetentionDays')}
+        </fieldset>
+
+        <fieldset>
+          <legend>Team</legend>
+          <div className={`field${errors.operatorsMayReplayWithEdits ? ' field-invalid' : ''}`}>
+            <span className="label">{label('operatorsMayReplayWithEdits')}</span>
+            <div className="field-control">
+              <label className="check">
+                <input
+                  type="checkbox"
+                  id="setting-operatorsMayReplayWithEdits"
+                  data-testid="setting-operatorsMayReplayWithEdits"
+                  aria-describedby="operators-replay-help"
+                  checked={draft.operatorsMayReplayWithEdits}
+                  onChange={(event) => change({ operatorsMayReplayWithEdits: event.target.checked }, 'operatorsMayReplayWithEdits')}
+                />
+                <span>operators may use “Replay with edits”</span>
+              </label>
+              {fieldError('operatorsMayReplayWithEdits')}
+            </div>
+            <p className="help" id="operators-replay-help">
+              Off by default: a replay is an event Level never sent, signed as Level signs, so it can page anyone. Admins can always replay; every replay is audited with the fields
+              it changed.
+            </p>
+          </div>
         </fieldset>
 
         {/* Notifications and start-at-login belong to the desktop app; a browser tab cannot use them. */}
