@@ -17,7 +17,7 @@ import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
+import { forTests, holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
 import { inspect } from '../helpers/inspect.ts';
 
 const ilert = await new FakeIlert().start();
@@ -216,6 +216,26 @@ test('revoking a member: their token gets 401 at once and their live stream ends
   assert.ok(audit.some((entry) => entry.action === 'revoke' && entry.detail === 'revoked Rita Revoked (operator)'));
 });
 
+test('a member’s first call after a minute idle passes at once while another program holds the write lock; last use is written after', async (t) => {
+  const member = await invite('Ida Idle', 'viewer');
+  const longAgo = Date.now() - 120_000;
+  inspect(harness.relay).arrange('UPDATE members SET last_used_at = ? WHERE id = ?', longAgo, member.id);
+  const lock = await holdWriteLock(harness.dataDir);
+  let released = false;
+  t.after(() => (released ? undefined : lock.release()));
+  const started = performance.now();
+  const answer = await call('getStatus', member.token);
+  const elapsedMs = performance.now() - started;
+  assert.equal(answer.status, 200, answer.text);
+  assert.ok(elapsedMs < 1000, `answered in ${Math.round(elapsedMs)} ms, not after the lock's busy timeout`);
+  await lock.release();
+  released = true;
+  // A write queued now commits after the one the sign-in queued.
+  await harness.relay[forTests].store.write(() => undefined);
+  const lastUsed = inspect(harness.relay).row<{ last_used_at: number }>('SELECT last_used_at FROM members WHERE id = ?', member.id)!.last_used_at;
+  assert.ok(lastUsed > longAgo, 'last use is recorded once the lock is gone');
+});
+
 test('RELAY_TLS_CERT and RELAY_TLS_KEY name a certificate of one’s own; a key that does not match is refused', () => {
   const dir = tempDataDir();
   const other = loadOrCreateTls(dir, ['own.example']);
@@ -243,8 +263,8 @@ test('a stale admin link opened fresh gets the "open the link" page, not JSON', 
   assert.match(stale.text, /Open the link the relay printed/);
 });
 
-test('more than 20 failed authentications in a minute get the address 429 for a minute, even with a good token', async (t) => {
-  // A door of its own: the failures of the tests above must not count, and this one shuts 127.0.0.1 out for a minute.
+test('more than 20 failed sign-ins in a minute get an address 429 for its failing attempts only; valid tokens still pass; audited once', async (t) => {
+  // A door of its own: the failures of the tests above must not count, and this one locks 127.0.0.1 out for a minute.
   const door: AdminServer = new AdminServer({
     handlers: harness.relay.handlers(service, () => door),
     rendererDir,
@@ -253,6 +273,8 @@ test('more than 20 failed authentications in a minute get the address 429 for a 
     host: '0.0.0.0',
     tls,
   });
+  const member = await invite('Nat Behind-NAT', 'viewer');
+  const auditBefore = inspect(harness.relay).row<{ id: number }>('SELECT max(id) AS id FROM audit')!.id;
   const previousPort = port;
   ({ port } = await door.listen(0));
   t.after(async () => {
@@ -264,8 +286,27 @@ test('more than 20 failed authentications in a minute get the address 429 for a 
   }
   assert.equal((await call('getStatus', ownerToken)).status, 200, 'twenty failures are still tolerated');
   assert.equal((await request('/pair', { body: { code: 'AAAA-BBBB-CCCC-DDDD' } })).status, 401, 'the 21st failure: a guessed pairing code');
-  const blocked = await call('getStatus', ownerToken);
+  const blocked = await call('getStatus', 'wrong-token-22');
   assert.equal(blocked.status, 429);
   assert.ok(Number(blocked.headers['retry-after']) > 50);
   assert.equal((await request('/pair', { body: { code: 'AAAA-BBBB-CCCC-EEEE' } })).status, 429, 'pairing is rate-limited too');
+  assert.equal((await request('/?token=wrong-token-in-a-link')).status, 429, 'and tokens in links');
+
+  assert.equal((await call('getStatus', ownerToken)).status, 200, 'the owner’s valid token passes during the lock-out');
+  assert.equal((await call('getStatus', member.token)).status, 200, 'so does a member’s, from the same address');
+  assert.equal((await request(`/?token=${ownerToken}`)).status, 303, 'and the admin link');
+  const created = await call('createMember', ownerToken, { name: 'Paula Paired-Late', role: 'viewer' });
+  const { pairingCode } = created.json() as { pairingCode: string };
+  assert.equal((await request('/pair', { body: { code: pairingCode } })).status, 200, 'and a valid pairing code');
+
+  const rows = inspect(harness.relay).rows<{ actor: string; action: string; detail: string }>('SELECT actor, action, detail FROM audit WHERE id > ? AND action IN (?, ?)', auditBefore, 'sign-in-failed', 'lock-out');
+  assert.deepEqual(
+    rows.map((row) => [row.actor, row.action]),
+    [
+      ['not signed in (127.0.0.1)', 'sign-in-failed'],
+      ['not signed in (127.0.0.1)', 'lock-out'],
+    ],
+    '24 failures leave two rows: the first failure and the lock-out',
+  );
+  assert.match(rows[1]!.detail, /127\.0\.0\.1 locked out for 60 s after more than 20 failed sign-ins in 60 s/);
 });

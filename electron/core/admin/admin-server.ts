@@ -11,7 +11,7 @@ import { RENDERER_CSP } from '../desktop/app-protocol.ts';
 import { BODY_LIMIT_BYTES } from '../receiver/receiver.ts';
 import type { TeamDoor } from '../store/team.ts';
 import type { TlsMaterial } from './certificate.ts';
-import { FailureLimiter } from './failure-limiter.ts';
+import { FailureAuditBudget, FailureLimiter } from './failure-limiter.ts';
 import { OwnerToken } from './owner-token.ts';
 
 export const ADMIN_HOST = '127.0.0.1';
@@ -89,6 +89,7 @@ export class AdminServer implements AdminDoor {
   readonly #options: AdminServerOptions;
   readonly #owner: OwnerToken;
   readonly #limiter = new FailureLimiter();
+  readonly #failureAudit = new FailureAuditBudget();
   readonly #streams = new Set<Stream>();
   readonly #host: string;
   readonly #scheme: 'http' | 'https';
@@ -257,18 +258,40 @@ export class AdminServer implements AdminDoor {
     return `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/${this.#scheme === 'https' ? '; Secure' : ''}`;
   }
 
-  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const address = request.socket.remoteAddress ?? 'unknown';
+  /**
+   * Counts a failed sign-in (a wrong, revoked or guessed token or pairing code) and answers it:
+   * 401 as `unauthorized` says, or 429 while the address is locked out. Only failing attempts are
+   * limited; the first failure of an address in a window and each lock-out leave one audit row.
+   */
+  #failedSignIn(address: string, what: string, unauthorized: () => void, response: http.ServerResponse): void {
     const waitMs = this.#limiter.blockedFor(address);
     if (waitMs > 0) {
       const seconds = Math.ceil(waitMs / 1000);
       return this.#json(
         response,
         429,
-        { error: { code: 'bad_input', message: `too many failed sign-ins from ${address}: try again in ${seconds} s` } },
+        { error: { code: 'bad_input', message: `too many failed sign-ins from ${address}: try again in ${seconds} s (valid tokens still work)` } },
         { 'retry-after': String(seconds) },
       );
     }
+    const outcome = this.#limiter.fail(address);
+    if (outcome !== 'counted') {
+      const budget = this.#failureAudit.take();
+      if (budget.ok) {
+        const limiter = this.#limiter;
+        const detail =
+          outcome === 'locked-out'
+            ? `${address} locked out for ${limiter.blockMs / 1000} s after more than ${limiter.limit} failed sign-ins in ${limiter.windowMs / 1000} s; its valid tokens still work`
+            : `${what} from ${address}; further failures from it in the next ${limiter.windowMs / 1000} s are counted, not listed`;
+        const leftOut = budget.leftOut > 0 ? ` (${budget.leftOut} more such ${budget.leftOut === 1 ? 'row was' : 'rows were'} left out to keep strangers from filling the audit)` : '';
+        this.#options.team?.recordSoon({ name: `not signed in (${address})`, role: 'viewer' }, outcome === 'locked-out' ? 'lock-out' : 'sign-in-failed', detail + leftOut);
+      }
+    }
+    unauthorized();
+  }
+
+  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const address = request.socket.remoteAddress ?? 'unknown';
     if (!this.#hostAllowed(request.headers.host)) {
       return this.#json(response, 421, { error: { code: 'bad_input', message: `foreign Host header: open the dashboard through ${this.origin}` } });
     }
@@ -284,11 +307,15 @@ export class AdminServer implements AdminDoor {
     const offered = url.searchParams.get('token');
     if (request.method === 'GET' && offered !== null) {
       if (!this.#authenticate(offered, address)) {
-        this.#limiter.fail(address);
-        if (url.pathname.startsWith('/api/') || !wantsHtml) {
-          return this.#json(response, 401, { error: { code: 'unauthorized', message: 'wrong or revoked access token: open the link the relay printed' } });
-        }
-        return this.#openTheLinkPage(response);
+        return this.#failedSignIn(
+          address,
+          'a wrong or revoked token in a link',
+          () =>
+            url.pathname.startsWith('/api/') || !wantsHtml
+              ? this.#json(response, 401, { error: { code: 'unauthorized', message: 'wrong or revoked access token: open the link the relay printed' } })
+              : this.#openTheLinkPage(response),
+          response,
+        );
       }
       url.searchParams.delete('token');
       response.writeHead(303, { ...SECURITY_HEADERS, location: `${url.pathname}${url.search}`, 'set-cookie': this.#cookie(offered), 'cache-control': 'no-store' });
@@ -304,12 +331,16 @@ export class AdminServer implements AdminDoor {
     const presented = bearer ?? cookie;
     const caller = this.#authenticate(presented, address);
     if (!caller) {
-      if (presented) this.#limiter.fail(address);
-      if (!url.pathname.startsWith('/api/') && wantsHtml) return this.#openTheLinkPage(response);
-      const message = presented
-        ? 'wrong or revoked access token: open the link the relay printed, or ask an admin for a new invitation'
-        : 'access token required: open the URL the relay printed (it ends in ?token=…)';
-      return this.#json(response, 401, { error: { code: 'unauthorized', message } });
+      const unauthorized = () => {
+        if (!url.pathname.startsWith('/api/') && wantsHtml) return this.#openTheLinkPage(response);
+        const message = presented
+          ? 'wrong or revoked access token: open the link the relay printed, or ask an admin for a new invitation'
+          : 'access token required: open the URL the relay printed (it ends in ?token=…)';
+        this.#json(response, 401, { error: { code: 'unauthorized', message } });
+      };
+      // No token at all is not a guess: it gets the way in, not a lock-out.
+      if (!presented) return unauthorized();
+      return this.#failedSignIn(address, 'a wrong or revoked token', unauthorized, response);
     }
 
     if (url.pathname === '/api/events') return this.#openStream(request, response, caller);
@@ -365,10 +396,13 @@ export class AdminServer implements AdminDoor {
     }
     const paired = this.#options.team?.pair(code, address);
     if (!paired) {
-      this.#limiter.fail(address);
       const message = 'this pairing code is wrong, already used, revoked or expired: ask an admin for a new invitation';
-      if (isForm) return this.#html(response, 401, 'This invitation does not work', `<p>${message}.</p>`);
-      return this.#json(response, 401, { error: { code: 'unauthorized', message } });
+      return this.#failedSignIn(
+        address,
+        'a wrong, used or expired pairing code',
+        () => (isForm ? this.#html(response, 401, 'This invitation does not work', `<p>${message}.</p>`) : this.#json(response, 401, { error: { code: 'unauthorized', message } })),
+        response,
+      );
     }
     if (isForm) {
       response.writeHead(303, { ...SECURITY_HEADERS, location: '/', 'set-cookie': this.#cookie(paired.token), 'cache-control': 'no-store' });
