@@ -47,9 +47,13 @@ export function isLoopbackHost(host: string): boolean {
   return /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host);
 }
 
-/** The name people reach the door by: loopback's address, else the first configured name, else this machine's. */
+/**
+ * The name people reach the door by: on loopback, what it listens on (127.0.0.2 is as much this
+ * machine as 127.0.0.1, but only the address asked for answers); else the first configured name,
+ * else the address, else this machine's name.
+ */
 export function doorHostName(host: string, hostNames: readonly string[] = []): string {
-  if (isLoopbackHost(host)) return ADMIN_HOST;
+  if (isLoopbackHost(host)) return net.isIPv6(host) ? `[${host}]` : host;
   if (hostNames[0]) return hostNames[0];
   if (host !== '0.0.0.0' && host !== '::') return net.isIPv6(host) ? `[${host}]` : host;
   return os.hostname();
@@ -209,7 +213,7 @@ export class AdminServer implements AdminDoor {
     }
     if (parsed.port !== String(this.#port) || parsed.pathname !== '/' || parsed.username) return false;
     const name = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    if (this.kind === 'loopback') return name === '127.0.0.1' || name === 'localhost';
+    if (this.kind === 'loopback') return name === 'localhost' || name === doorHostName(this.#host).replace(/^\[|\]$/g, '');
     const names = [...(this.#options.hostNames ?? []), this.#host, os.hostname(), 'localhost'].map((entry) => entry.toLowerCase());
     return net.isIP(name) !== 0 || names.includes(name);
   }
