@@ -540,7 +540,13 @@ export const methods = {
   // The team: people, their roles and what they did (a relay whose admin door is open to a LAN or VPN)
   createMember: {
     input: z.object({ name: z.string().trim().min(1, 'a name is required').max(80), role: z.enum(ROLES) }),
-    output: z.object({ id: z.number().int(), pairingCode: z.string(), pairingUrl: z.string() }),
+    output: z.object({
+      id: z.number().int(),
+      pairingCode: z.string(),
+      pairingUrl: z.string(),
+      /** Set when the link cannot work for anyone else yet: the admin door listens on this machine only. */
+      warning: optionalText,
+    }),
   },
   listMembers: { input: none, output: z.array(memberSchema) },
   revokeMember: { input: id, output: memberSchema },

@@ -236,6 +236,23 @@ test('a member’s first call after a minute idle passes at once while another p
   assert.ok(lastUsed > longAgo, 'last use is recorded once the lock is gone');
 });
 
+test('an invitation made while the door is loopback-only warns that nobody else can open its link, and says how to open the door', async (t) => {
+  const loopback: AdminServer = new AdminServer({ handlers: harness.relay.handlers(service, () => loopback), rendererDir, team: harness.relay.teamDoor, ownerToken: new OwnerToken(harness.dataDir) });
+  const { port: loopbackPort } = await loopback.listen(0);
+  t.after(() => loopback.close());
+  const answer = await fetch(`http://127.0.0.1:${loopbackPort}/api/createMember`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ownerToken}` },
+    body: JSON.stringify({ name: 'Lou Loopback', role: 'viewer' }),
+  });
+  assert.equal(answer.status, 200);
+  const created = (await answer.json()) as { pairingUrl: string; warning?: string };
+  assert.match(created.pairingUrl, /^http:\/\/127\.0\.0\.1:\d+\/pair\?code=/);
+  assert.match(created.warning ?? '', /listens on this machine only \(127\.0\.0\.1:\d+\), so nobody else can open this link yet/);
+  assert.match(created.warning ?? '', /RELAY_ADMIN_HOST=0\.0\.0\.0/);
+  assert.equal((await call('createMember', ownerToken, { name: 'Rob Remote', role: 'viewer' })).json().warning, undefined, 'an open door gives no warning');
+});
+
 test('RELAY_TLS_CERT and RELAY_TLS_KEY name a certificate of one’s own; a key that does not match is refused', () => {
   const dir = tempDataDir();
   const other = loadOrCreateTls(dir, ['own.example']);

@@ -152,6 +152,15 @@ function failedJobsMatching(relay: RelayParts, filter: DeliveryFilter): number[]
   return ids;
 }
 
+/** An invitation made while the door listens on this machine only: its link reaches nobody else until the door is opened. */
+function loopbackInviteWarning(pairingUrl: string): string {
+  return (
+    `The admin door listens on this machine only (${new URL(pairingUrl).host}), so nobody else can open this link yet. ` +
+    'To share the relay, restart it with RELAY_ADMIN_HOST=0.0.0.0 (or this machine’s LAN or VPN address) and invite again; see “For a team” in the README. ' +
+    'The pairing code works on this machine meanwhile.'
+  );
+}
+
 const NO_DOOR = 'the admin door is not open to a team here: run the relay headless with RELAY_ADMIN_HOST set (see "For a team" in the README)';
 
 /** The contract's methods, implemented on the relay core's parts; see `Relay.handlers`. */
@@ -285,7 +294,8 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     createMember: ({ name, role }, caller) => {
       const current = openDoor();
       const { id, pairingCode } = relay.team.invite(name, role, caller);
-      return { id, pairingCode, pairingUrl: current.pairingUrl(pairingCode) };
+      const pairingUrl = current.pairingUrl(pairingCode);
+      return { id, pairingCode, pairingUrl, warning: current.kind === 'loopback' ? loopbackInviteWarning(pairingUrl) : undefined };
     },
     listMembers: () => relay.team.list(),
     revokeMember: ({ id }, caller) => {

@@ -80,14 +80,14 @@ export function AdminDoorPanel() {
 function InviteForm({ onInvited }: { onInvited: () => void }) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('viewer');
-  const [invitation, setInvitation] = useState<{ name: string; pairingCode: string; pairingUrl: string }>();
+  const [invitation, setInvitation] = useState<{ name: string; pairingCode: string; pairingUrl: string; warning?: string | undefined }>();
   const [error, setError] = useState<string>();
   const [copied, flash] = useFlash(2_500);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     try {
       const created = await call('createMember', { name, role });
-      setInvitation({ name: name.trim(), pairingCode: created.pairingCode, pairingUrl: created.pairingUrl });
+      setInvitation({ name: name.trim(), pairingCode: created.pairingCode, pairingUrl: created.pairingUrl, warning: created.warning });
       setName('');
       setError(undefined);
       onInvited();
@@ -119,6 +119,11 @@ function InviteForm({ onInvited }: { onInvited: () => void }) {
             Copy link
           </button>
           {copied && <span className="sb-flash">{copied}</span>}
+        </div>
+      )}
+      {invitation?.warning && (
+        <div className="banner banner-warn" role="alert" data-testid="invitation-warning">
+          {invitation.warning}
         </div>
       )}
     </form>
