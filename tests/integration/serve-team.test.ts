@@ -68,7 +68,11 @@ test('RELAY_ADMIN_HOST=127.0.0.2: the door listens there, and the printed link n
   const opened = await fetch(relay.adminUrl, { redirect: 'manual' });
   assert.equal(opened.status, 303, 'the printed link opens the dashboard, not a 421');
   const { port, searchParams } = new URL(relay.adminUrl);
-  const status = await fetch(`http://127.0.0.2:${port}/api/getStatus`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${searchParams.get('token')}` }, body: '{}' });
+  const status = await fetch(`http://127.0.0.2:${port}/api/getStatus`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${searchParams.get('token')}` },
+    body: '{}',
+  });
   assert.equal(status.status, 200, await status.text());
   assert.equal(await printUrl(env), relay.adminUrl);
 });

@@ -237,7 +237,12 @@ test('a member’s first call after a minute idle passes at once while another p
 });
 
 test('an invitation made while the door is loopback-only warns that nobody else can open its link, and says how to open the door', async (t) => {
-  const loopback: AdminServer = new AdminServer({ handlers: harness.relay.handlers(service, () => loopback), rendererDir, team: harness.relay.teamDoor, ownerToken: new OwnerToken(harness.dataDir) });
+  const loopback: AdminServer = new AdminServer({
+    handlers: harness.relay.handlers(service, () => loopback),
+    rendererDir,
+    team: harness.relay.teamDoor,
+    ownerToken: new OwnerToken(harness.dataDir),
+  });
   const { port: loopbackPort } = await loopback.listen(0);
   t.after(() => loopback.close());
   const answer = await fetch(`http://127.0.0.1:${loopbackPort}/api/createMember`, {
@@ -316,7 +321,12 @@ test('more than 20 failed sign-ins in a minute get an address 429 for its failin
   const { pairingCode } = created.json() as { pairingCode: string };
   assert.equal((await request('/pair', { body: { code: pairingCode } })).status, 200, 'and a valid pairing code');
 
-  const rows = inspect(harness.relay).rows<{ actor: string; action: string; detail: string }>('SELECT actor, action, detail FROM audit WHERE id > ? AND action IN (?, ?)', auditBefore, 'sign-in-failed', 'lock-out');
+  const rows = inspect(harness.relay).rows<{ actor: string; action: string; detail: string }>(
+    'SELECT actor, action, detail FROM audit WHERE id > ? AND action IN (?, ?)',
+    auditBefore,
+    'sign-in-failed',
+    'lock-out',
+  );
   assert.deepEqual(
     rows.map((row) => [row.actor, row.action]),
     [

@@ -5,12 +5,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type tls from 'node:tls';
-import type { Caller, Handlers, PushedEvent } from '../../../shared/contract.ts';
+import type { Caller, Diagnosis, Handlers, PushedEvent } from '../../../shared/contract.ts';
 import { callMethod, isMethodName, type AdminDoor } from '../api/handlers.ts';
 import { RENDERER_CSP } from '../desktop/app-protocol.ts';
 import { BODY_LIMIT_BYTES } from '../receiver/receiver.ts';
 import type { TeamDoor } from '../store/team.ts';
 import type { TlsMaterial } from './certificate.ts';
+import { ConnectionGuard, defaultDoorLimits, type DoorLimits } from './door-limits.ts';
 import { FailureAuditBudget, FailureLimiter } from './failure-limiter.ts';
 import { OwnerToken } from './owner-token.ts';
 
@@ -72,6 +73,8 @@ export interface AdminServerOptions {
   /** More names the door answers to besides IP addresses, localhost and this machine's name. */
   hostNames?: readonly string[];
   tls?: TlsMaterial;
+  /** What anyone may hold of the door; the defaults suit every relay, tests set them low. */
+  limits?: Partial<DoorLimits>;
 }
 
 interface Stream {
@@ -95,6 +98,7 @@ export class AdminServer implements AdminDoor {
   readonly #limiter = new FailureLimiter();
   readonly #failureAudit = new FailureAuditBudget();
   readonly #streams = new Set<Stream>();
+  readonly #guard: ConnectionGuard;
   readonly #host: string;
   readonly #scheme: 'http' | 'https';
   #port = 0;
@@ -107,20 +111,39 @@ export class AdminServer implements AdminDoor {
     this.#scheme = options.tls ? 'https' : 'http';
     this.fingerprint256 = options.tls?.fingerprint256;
     this.#owner = options.ownerToken ?? new OwnerToken(undefined);
+    this.#guard = new ConnectionGuard({ ...defaultDoorLimits(), ...options.limits });
     const listener = (request: http.IncomingMessage, response: http.ServerResponse) => {
+      this.#guard.requested(request.socket);
       this.#handle(request, response).catch((error: unknown) => {
         console.error(`admin: ${(error as Error).message}`);
         if (!response.headersSent) this.#json(response, 500, { error: { code: 'internal', message: 'internal error' } });
         else response.destroy();
       });
     };
+    // Node's header timeout counts from a request's first byte; the guard covers the silence before it.
+    const timeouts = { headersTimeout: 15_000, requestTimeout: 30_000 };
+    const firstRequestMs = this.#guard.limits.firstRequestTimeoutMs;
     if (options.tls) {
-      const server = https.createServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, listener);
+      const server = https.createServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: firstRequestMs, ...timeouts }, listener);
       server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: tls.TLSSocket) => this.#refusePlainHttp(error, socket));
+      server.on('secureConnection', (socket: tls.TLSSocket) => this.#guard.awaitRequest(socket));
       this.server = server;
     } else {
-      this.server = http.createServer(listener);
+      this.server = http.createServer(timeouts, listener);
+      this.server.on('connection', (socket: net.Socket) => this.#guard.awaitRequest(socket));
     }
+    // Added after the TLS server's own listener, but a socket destroyed here never gets to its handshake.
+    this.server.prependListener('connection', (socket: net.Socket) => this.#guard.admit(socket));
+  }
+
+  /** The Health page's findings about the door itself: saturated by connections it had to refuse. */
+  diagnoses(now = Date.now()): Diagnosis[] {
+    return this.#guard.diagnoses(now);
+  }
+
+  /** Connections the door holds right now, whatever they are doing. */
+  get openConnections(): number {
+    return this.#guard.openConnections;
   }
 
   /**
@@ -179,7 +202,21 @@ export class AdminServer implements AdminDoor {
 
   push(changes: PushedEvent<'changes'>): void {
     const frame = `event: changes\ndata: ${JSON.stringify(changes)}\n\n`;
-    for (const stream of this.#streams) stream.response.write(frame);
+    for (const stream of this.#streams) this.#write(stream, frame);
+  }
+
+  /**
+   * Writes to a live stream unless its reader has stopped reading: then whatever is queued for it
+   * passes the bound, and the stream is dropped, its memory with it (EventSource reconnects and
+   * the dashboard refetches).
+   */
+  #write(stream: Stream, frame: string): void {
+    if (stream.response.writableLength + Buffer.byteLength(frame) > this.#guard.limits.maxStreamBufferBytes) {
+      this.#streams.delete(stream);
+      stream.response.destroy();
+      return;
+    }
+    stream.response.write(frame);
   }
 
   close(): Promise<void> {
@@ -287,7 +324,8 @@ export class AdminServer implements AdminDoor {
           outcome === 'locked-out'
             ? `${address} locked out for ${limiter.blockMs / 1000} s after more than ${limiter.limit} failed sign-ins in ${limiter.windowMs / 1000} s; its valid tokens still work`
             : `${what} from ${address}; further failures from it in the next ${limiter.windowMs / 1000} s are counted, not listed`;
-        const leftOut = budget.leftOut > 0 ? ` (${budget.leftOut} more such ${budget.leftOut === 1 ? 'row was' : 'rows were'} left out to keep strangers from filling the audit)` : '';
+        const leftOut =
+          budget.leftOut > 0 ? ` (${budget.leftOut} more such ${budget.leftOut === 1 ? 'row was' : 'rows were'} left out to keep strangers from filling the audit)` : '';
         this.#options.team?.recordSoon({ name: `not signed in (${address})`, role: 'viewer' }, outcome === 'locked-out' ? 'lock-out' : 'sign-in-failed', detail + leftOut);
       }
     }
@@ -436,11 +474,21 @@ export class AdminServer implements AdminDoor {
   }
 
   #openStream(request: http.IncomingMessage, response: http.ServerResponse, caller: Caller): void {
+    const mine = [...this.#streams].filter((stream) => stream.caller.memberId === caller.memberId).length;
+    const most = this.#guard.limits.maxStreamsPerCaller;
+    if (mine >= most) {
+      return this.#json(
+        response,
+        429,
+        { error: { code: 'bad_input', message: `${caller.name} has ${mine} live-update streams open, the most one person may: close some dashboard tabs` } },
+        { 'retry-after': '30' },
+      );
+    }
     response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     response.write(': connected\n\n');
     const stream = { response, caller };
     this.#streams.add(stream);
-    const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), 25_000);
+    const keepAlive = setInterval(() => this.#write(stream, ': keep-alive\n\n'), 25_000);
     keepAlive.unref();
     request.on('close', () => {
       clearInterval(keepAlive);

@@ -25,7 +25,7 @@ import { settingsMetadata, type Settings } from '../settings.ts';
 import { UnknownAlertError } from '../store/alert-ledger.ts';
 import { UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError, type Router } from '../routing/router.ts';
-import type { AlertPage, AlertRow, ApiError, ConnectionCheck } from '../../../shared/contract.ts';
+import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis } from '../../../shared/contract.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
 export const OWNER: Caller = { name: 'owner', role: 'admin' };
@@ -39,6 +39,8 @@ export interface AdminDoor {
   rotateAdminToken(): string;
   /** Ends the open streams of a revoked member at once. */
   revoked(memberId: number): void;
+  /** What is wrong with the door itself (saturated by connections), for the Health page. */
+  diagnoses(): Diagnosis[];
 }
 
 /** What the handlers use of the relay, handed over by the relay itself (`Relay.handlers`). */
@@ -176,7 +178,11 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     if (!relay.outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
   };
   return {
-    getStatus: () => relay.status(),
+    getStatus: () => {
+      const status = relay.status();
+      const doorProblems = door()?.diagnoses() ?? [];
+      return doorProblems.length === 0 ? status : { ...status, diagnoses: [...status.diagnoses, ...doorProblems] };
+    },
     listAlerts: (input) => withLinks(relay.read.alertPage(input, Date.now()), settings.current),
     listDeliveries: ({ filter, anchorId, offset, limit }) => relay.read.listDeliveries(filter, { anchorId, offset, limit }),
     getDelivery: ({ id }) => {
