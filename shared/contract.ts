@@ -550,6 +550,8 @@ export const methods = {
   },
   listMembers: { input: none, output: z.array(memberSchema) },
   revokeMember: { input: id, output: memberSchema },
+  /** A member's new role takes effect with their next call; no new invitation needed. */
+  changeMemberRole: { input: z.object({ id: z.number().int(), role: z.enum(ROLES) }), output: memberSchema },
   listAudit: { input: z.object({ limit: z.number().int().min(1).max(1000).default(200) }), output: z.array(auditEntrySchema) },
   whoAmI: { input: none, output: callerViewSchema },
   /**
@@ -597,6 +599,7 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   createMember: 'admin',
   listMembers: 'admin',
   revokeMember: 'admin',
+  changeMemberRole: 'admin',
   listAudit: 'viewer',
   whoAmI: 'viewer',
   rotateAdminToken: 'admin',

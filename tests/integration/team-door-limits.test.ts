@@ -61,9 +61,16 @@ function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A TCP connection to the door from one of loopback's many addresses (Node's TLS options do not take `localAddress`). */
+function tcpFrom(port: number, localAddress: string): net.Socket {
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+  socket.on('error', () => undefined);
+  return socket;
+}
+
 /** A TLS connection from `localAddress` that completes the handshake (pinned certificate) and then sends nothing. */
 function silentTls(port: number, localAddress = '127.0.0.1'): Promise<{ outcome: 'handshaken' | 'refused'; closed: Promise<void> }> {
-  const socket = tls.connect({ host: '127.0.0.1', port, localAddress, ca: material.cert, checkServerIdentity: () => undefined });
+  const socket = tls.connect({ socket: tcpFrom(port, localAddress), ca: material.cert, checkServerIdentity: () => undefined });
   openSockets.push(socket);
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   socket.on('error', () => undefined);
@@ -243,7 +250,11 @@ test('with the process at 400 file descriptors, 450 silent TLS connections to th
   // 90 from each of five addresses: under the per-address cap, over the door's share (400 / 4 = 100).
   const silent = await Promise.all(
     Array.from({ length: 450 }, (_, index) => {
-      const socket = tls.connect({ host: '127.0.0.1', port: doorPort, localAddress: `127.0.0.${1 + (index % 5)}`, ca: childCert, checkServerIdentity: () => undefined });
+      const socket = tls.connect({
+        socket: tcpFrom(doorPort, `127.0.0.${1 + (index % 5)}`),
+        ca: childCert,
+        checkServerIdentity: () => undefined,
+      });
       openSockets.push(socket);
       socket.on('error', () => undefined);
       return new Promise<'handshaken' | 'refused'>((resolve) => {

@@ -193,6 +193,28 @@ test('an operator’s Accept reaches ilert with their name and is in the audit, 
   assert.ok(!text.includes('level-key-do-not-log'), 'values of changed settings are never recorded');
 });
 
+test('an admin changes a member’s role without a new invitation: it applies to their next call, is audited, and is for admins only', async () => {
+  const member = await invite('Sam Switch', 'viewer');
+  assert.equal((await call('rerunJob', member.token, { id: 999_999 })).status, 403);
+  assert.equal((await call('changeMemberRole', member.token, { id: member.id, role: 'admin' })).status, 403, 'a viewer cannot promote themselves');
+
+  const changed = await call('changeMemberRole', ownerToken, { id: member.id, role: 'operator' });
+  assert.equal(changed.status, 200, changed.text);
+  assert.equal(changed.json().role, 'operator');
+  assert.equal(changed.json().state, 'active', 'the same token, still paired');
+  assert.equal((await call('rerunJob', member.token, { id: 999_999 })).status, 404, 'an operator’s call gets past the role check (no such job)');
+  assert.deepEqual((await call('whoAmI', member.token)).json().role, 'operator');
+
+  const audit = (await call('listAudit', ownerToken, { limit: 10 })).json() as unknown as { actor: string; action: string; detail: string }[];
+  assert.ok(audit.some((entry) => entry.actor === 'owner' && entry.action === 'role' && entry.detail === 'changed Sam Switch’s role from viewer to operator'));
+
+  assert.equal((await call('changeMemberRole', ownerToken, { id: 999_999, role: 'viewer' })).status, 404);
+  assert.equal((await call('revokeMember', ownerToken, { id: member.id })).status, 200);
+  const refused = await call('changeMemberRole', ownerToken, { id: member.id, role: 'admin' });
+  assert.equal(refused.status, 409);
+  assert.match(String((refused.json().error as { message: string }).message), /Sam Switch was revoked: invite them again/);
+});
+
 test('revoking a member: their token gets 401 at once and their live stream ends; the revocation is audited', async () => {
   const member = await invite('Rita Revoked', 'operator');
   const streamEnded = new Promise<void>((resolve, reject) => {

@@ -44,6 +44,19 @@ const SECURITY_HEADERS = {
 /** The door's own pages (pairing, "open the link") post only to themselves and run no script. */
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/** The door's own pages look like the dashboard (its colours, light and dark), in a few lines of inline CSS. */
+const PAGE_STYLE = [
+  ':root{--bg:#eef1f5;--surface:#fff;--text:#17202c;--muted:#5b6675;--border:#b9c1cc;--accent:#1d5fd0;--accent-text:#fff;--focus:#2b6fff;color-scheme:light}',
+  '@media (prefers-color-scheme:dark){:root{--bg:#0f141b;--surface:#161d27;--text:#e4e9f0;--muted:#9aa6b6;--border:#3a4658;--accent:#4c8dff;--accent-text:#0b1220;--focus:#7aa9ff;color-scheme:dark}}',
+  'body{margin:0;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}',
+  'main{max-width:36em;margin:4em auto;padding:1.5em 2em;background:var(--surface);border:1px solid var(--border);border-radius:8px}',
+  '.brand{margin:0;color:var(--muted);font-weight:600}h1{font-size:1.4em;margin:.3em 0 .6em}',
+  'label{display:block;font-weight:600}input{display:block;width:100%;box-sizing:border-box;margin:.3em 0 1em;padding:.5em;font:1.1em ui-monospace,monospace;letter-spacing:.05em;color:var(--text);background:var(--bg);border:1px solid var(--border);border-radius:6px}',
+  'button{padding:.6em 1.2em;font:inherit;font-weight:600;color:var(--accent-text);background:var(--accent);border:0;border-radius:6px;cursor:pointer}',
+  ':focus-visible{outline:3px solid var(--focus);outline-offset:2px}code{font-family:ui-monospace,monospace;overflow-wrap:anywhere}',
+  '@media (max-width:600px){main{margin:0;border:0;border-radius:0;padding:1em}}',
+].join('');
+
 export function isLoopbackHost(host: string): boolean {
   return /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host);
 }
@@ -272,8 +285,8 @@ export class AdminServer implements AdminDoor {
 
   #html(response: http.ServerResponse, status: number, title: string, body: string, headers: http.OutgoingHttpHeaders = {}): void {
     const text =
-      `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Level → ilert Relay</title>` +
-      `<body style="font-family:system-ui;max-width:40em;margin:4em auto;padding:0 1em;line-height:1.5"><h1>${title}</h1>${body}</body></html>`;
+      `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title} · Level → ilert Relay</title>` +
+      `<style>${PAGE_STYLE}</style><body><main><p class="brand"><span aria-hidden="true">⇄</span> Level → ilert Relay</p><h1>${title}</h1>${body}</main></body></html>`;
     // Chrome sends `Origin: null` with a form posted from a no-referrer page, which the Origin check would refuse.
     this.#send(response, status, 'text/html; charset=utf-8', text, { 'content-security-policy': PAGE_CSP, 'referrer-policy': 'same-origin', ...headers });
   }
@@ -414,7 +427,7 @@ export class AdminServer implements AdminDoor {
         200,
         'Pair this browser with the relay',
         '<p>This invitation gives this browser its own access token. It works once and expires 24 hours after it was made.</p>' +
-          `<form method="post" action="/pair"><label>Pairing code <input name="code" value="${escaped}" autocomplete="off" required></label> ` +
+          `<form method="post" action="/pair"><label for="code">Pairing code</label><input id="code" name="code" value="${escaped}" autocomplete="off" autocapitalize="characters" spellcheck="false" required>` +
           '<button type="submit">Pair and open the dashboard</button></form>',
       );
     }

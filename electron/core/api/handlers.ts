@@ -23,7 +23,7 @@ import type { Team } from '../store/team.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { settingsMetadata, type Settings } from '../settings.ts';
 import { UnknownAlertError } from '../store/alert-ledger.ts';
-import { UnknownMemberError } from '../store/team.ts';
+import { RevokedMemberError, UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError, type Router } from '../routing/router.ts';
 import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis } from '../../../shared/contract.ts';
 
@@ -309,6 +309,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       door()?.revoked(id);
       return member;
     },
+    changeMemberRole: ({ id, role }, caller) => relay.team.changeRole(id, role, caller),
     listAudit: ({ limit }) => relay.team.audit(limit),
     whoAmI: (_input, caller): CallerView => {
       const current = door();
@@ -328,7 +329,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
 
 export type CallResult = { ok: true; value: unknown } | { ok: false; status: number; error: ApiError };
 
-const REFUSALS = [ActionError, UnknownAlertError, UnknownTargetError, ReplayRefusedError];
+const REFUSALS = [ActionError, UnknownAlertError, UnknownTargetError, ReplayRefusedError, RevokedMemberError];
 
 export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(methods, name);

@@ -50,6 +50,11 @@ export class UnknownMemberError extends Error {
   override readonly name = 'UnknownMemberError';
 }
 
+/** A revoked member stays revoked: their token is gone, and a new invitation is the way back. */
+export class RevokedMemberError extends Error {
+  override readonly name = 'RevokedMemberError';
+}
+
 /** Last use is written at most this often per member: a busy dashboard must not write on every call. */
 const LAST_USE_RESOLUTION_MS = 60_000;
 
@@ -120,6 +125,20 @@ export class Team extends Repository {
         this.#record(by, 'revoke', `revoked ${row.name} (${row.role})`, now);
       }
       return toMember({ ...row, revoked_at: row.revoked_at ?? now }, now);
+    });
+  }
+
+  /** Roles are read with every sign-in, so the new one applies from the member's next call. */
+  changeRole(id: number, role: Role, by: Caller, now = Date.now()): Member {
+    return this.store.transaction(() => {
+      const row = this.store.sql.get(`SELECT * FROM members WHERE id = ?`).get(id) as MemberRow | undefined;
+      if (!row) throw new UnknownMemberError(`no member ${id}`);
+      if (row.revoked_at !== null) throw new RevokedMemberError(`${row.name} was revoked: invite them again instead of changing the role`);
+      if (row.role !== role) {
+        this.store.sql.get(`UPDATE members SET role = ? WHERE id = ?`).run(role, id);
+        this.#record(by, 'role', `changed ${row.name}’s role from ${row.role} to ${role}`, now);
+      }
+      return toMember({ ...row, role }, now);
     });
   }
 
