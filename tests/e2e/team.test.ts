@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startRelayAndBrowser } from '../helpers/browser.ts';
-import { stopChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
+import { startChildRelay, stopChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
 
 let relay: ChildRelay;
 let browser: Browser;
@@ -146,4 +146,23 @@ test('the pairing page and the “open the link” page are styled like the dash
     assert.equal(await pair.getByLabel('Pairing code').inputValue(), 'ABCD-EFGH-JKMN-PQRS');
   }
   assert.deepEqual(found, []);
+});
+
+test('an invitation made while the door is loopback-only shows why its link reaches nobody else, and how to open the door', async (t) => {
+  const loopback = await startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-team-loopback-') });
+  t.after(() => stopChildRelay(loopback));
+  const owner = await newPage();
+  await owner.goto(loopback.adminUrl);
+  await owner.getByTestId('app-ready').waitFor();
+  await owner.getByTestId('tab-team').click();
+  await owner.getByTestId('invite-name').fill('Lou Loopback');
+  await owner.getByTestId('invite-submit').click();
+  const warning = owner.getByTestId('invitation-warning');
+  await warning.waitFor();
+  assert.match(
+    (await warning.textContent())!,
+    /listens on this machine only \(127\.0\.0\.1:\d+\), so nobody else can open this link yet\. To share the relay, restart it with RELAY_ADMIN_HOST=0\.0\.0\.0/,
+  );
+  assert.equal(await warning.getAttribute('role'), 'alert', 'read out when it appears');
+  assert.deepEqual(pageErrors, []);
 });
