@@ -145,7 +145,7 @@ export class AdminServer implements AdminDoor {
       this.server = http.createServer(timeouts, listener);
       this.server.on('connection', (socket: net.Socket) => this.#guard.awaitRequest(socket));
     }
-    // Added after the TLS server's own listener, but a socket destroyed here never gets to its handshake.
+    // Before the TLS server's own listener: a refused connection costs no handshake.
     this.server.prependListener('connection', (socket: net.Socket) => this.#guard.admit(socket));
   }
 
