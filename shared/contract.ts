@@ -546,10 +546,18 @@ export const methods = {
   // The team: people, their roles and what they did (a relay whose admin door is open to a LAN or VPN)
   createMember: {
     input: z.object({ name: z.string().trim().min(1, 'a name is required').max(80), role: z.enum(ROLES) }),
-    output: z.object({ id: z.number().int(), pairingCode: z.string(), pairingUrl: z.string() }),
+    output: z.object({
+      id: z.number().int(),
+      pairingCode: z.string(),
+      pairingUrl: z.string(),
+      /** Set when the link cannot work for anyone else yet: the admin door listens on this machine only. */
+      warning: optionalText,
+    }),
   },
   listMembers: { input: none, output: z.array(memberSchema) },
   revokeMember: { input: id, output: memberSchema },
+  /** A member's new role takes effect with their next call; no new invitation needed. */
+  changeMemberRole: { input: z.object({ id: z.number().int(), role: z.enum(ROLES) }), output: memberSchema },
   listAudit: { input: z.object({ limit: z.number().int().min(1).max(1000).default(200) }), output: z.array(auditEntrySchema) },
   whoAmI: { input: none, output: callerViewSchema },
   /**
@@ -597,6 +605,7 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   createMember: 'admin',
   listMembers: 'admin',
   revokeMember: 'admin',
+  changeMemberRole: 'admin',
   listAudit: 'viewer',
   whoAmI: 'viewer',
   rotateAdminToken: 'admin',

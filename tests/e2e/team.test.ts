@@ -6,10 +6,11 @@
  * fingerprint.
  */
 import { test, before, after } from 'node:test';
+import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startRelayAndBrowser } from '../helpers/browser.ts';
-import { stopChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
+import { startChildRelay, stopChildRelay, tempDataDir, type ChildRelay } from '../helpers/relay-harness.ts';
 
 let relay: ChildRelay;
 let browser: Browser;
@@ -63,8 +64,16 @@ test('over HTTPS: the owner invites a viewer, who pairs a browser by the link, s
   await viewer.getByTestId('tab-team').click();
   assert.equal(await viewer.getByTestId('invite-form').count(), 0, 'a viewer does not manage the team');
   await viewer.getByTestId('audit-entry').filter({ hasText: 'invited Vic Viewer as viewer' }).waitFor();
+  assert.match((await viewer.getByTestId('signed-in-as').textContent())!, /^Signed in as Vic Viewer \(viewer: /);
 
+  // A new role without a new invitation: the viewer's next look says operator.
   await owner.getByTestId('tab-team').click();
+  await owner.getByRole('combobox', { name: 'Role of Vic Viewer' }).selectOption('operator');
+  await owner.getByTestId('audit-entry').filter({ hasText: 'changed Vic Viewer’s role from viewer to operator' }).waitFor();
+  await viewer.reload();
+  await viewer.getByTestId('app-ready').waitFor();
+  assert.equal(await viewer.locator('.app').getAttribute('data-role'), 'operator');
+
   const row = owner.locator('[data-testid="member"][data-member="Vic Viewer"]');
   await row.waitFor();
   owner.once('dialog', (dialog) => void dialog.accept());
@@ -103,5 +112,57 @@ test('the owner rotates the admin link from Settings: this tab moves to the new 
   const response = await old.goto(relay.adminUrl);
   assert.equal(response?.status(), 401, 'the old link no longer opens the dashboard');
   await old.getByRole('heading', { name: 'Open the link the relay printed' }).waitFor();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the pairing page and the “open the link” page are styled like the dashboard and axe-clean in light and dark', async () => {
+  const axeScript = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  const found: string[] = [];
+  for (const colorScheme of ['light', 'dark'] as const) {
+    // axe is injected as a script tag, which the pages' CSP refuses: bypassed for this context only.
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, colorScheme, bypassCSP: true, viewport: { width: 720, height: 800 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    for (const [where, pathname] of [
+      ['pairing page', '/pair?code=ABCD-EFGH-JKMN-PQRS'],
+      ['open-the-link page', '/'],
+    ] as const) {
+      await page.goto(new URL(pathname, relay.adminUrl).href);
+      await page.addScriptTag({ path: axeScript });
+      const violations = (await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: { id: string; impact: string }[] }> } }).axe;
+        return (await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })).violations;
+      })) as { id: string; impact: string }[];
+      found.push(
+        ...violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${where} (${colorScheme}): ${violation.id}`),
+      );
+      const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      assert.ok(fits, `${where} fits 720 px`);
+    }
+    const pair = page;
+    await pair.goto(new URL('/pair?code=ABCD-EFGH-JKMN-PQRS', relay.adminUrl).href);
+    const background = await pair.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(background, colorScheme === 'dark' ? 'rgb(15, 20, 27)' : 'rgb(238, 241, 245)', 'the dashboard’s background colour');
+    assert.equal(await pair.getByLabel('Pairing code').inputValue(), 'ABCD-EFGH-JKMN-PQRS');
+  }
+  assert.deepEqual(found, []);
+});
+
+test('an invitation made while the door is loopback-only shows why its link reaches nobody else, and how to open the door', async (t) => {
+  const loopback = await startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-team-loopback-') });
+  t.after(() => stopChildRelay(loopback));
+  const owner = await newPage();
+  await owner.goto(loopback.adminUrl);
+  await owner.getByTestId('app-ready').waitFor();
+  await owner.getByTestId('tab-team').click();
+  await owner.getByTestId('invite-name').fill('Lou Loopback');
+  await owner.getByTestId('invite-submit').click();
+  const warning = owner.getByTestId('invitation-warning');
+  await warning.waitFor();
+  assert.match(
+    (await warning.textContent())!,
+    /listens on this machine only \(127\.0\.0\.1:\d+\), so nobody else can open this link yet\. To share the relay, restart it with RELAY_ADMIN_HOST=0\.0\.0\.0/,
+  );
+  assert.equal(await warning.getAttribute('role'), 'alert', 'read out when it appears');
   assert.deepEqual(pageErrors, []);
 });

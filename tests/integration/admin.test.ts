@@ -52,6 +52,7 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'acceptAlert',
     'backfillAlerts',
     'cancelIntegrationTest',
+    'changeMemberRole',
     'checkIlertSource',
     'checkReachability',
     'createMember',

@@ -58,3 +58,21 @@ test('RELAY_ADMIN_HOST=0.0.0.0 opens an HTTPS door and prints its certificate fi
   assert.equal(seen.fingerprint, fingerprint, 'the printed fingerprint is the served certificate’s');
   assert.equal(seen.status, 401);
 });
+
+test('RELAY_ADMIN_HOST=127.0.0.2: the door listens there, and the printed link names it and opens the dashboard', async (t) => {
+  const dataDir = tempDataDir();
+  const env = { RELAY_DATA_DIR: dataDir, RELAY_ADMIN_HOST: '127.0.0.2', RELAY_ADMIN_PORT: String(await freePort()) };
+  const relay = await startChildRelay(env);
+  t.after(() => stopChildRelay(relay));
+  assert.match(relay.adminUrl, /^http:\/\/127\.0\.0\.2:\d+\/\?token=[\w-]{43}$/, relay.output());
+  const opened = await fetch(relay.adminUrl, { redirect: 'manual' });
+  assert.equal(opened.status, 303, 'the printed link opens the dashboard, not a 421');
+  const { port, searchParams } = new URL(relay.adminUrl);
+  const status = await fetch(`http://127.0.0.2:${port}/api/getStatus`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${searchParams.get('token')}` },
+    body: '{}',
+  });
+  assert.equal(status.status, 200, await status.text());
+  assert.equal(await printUrl(env), relay.adminUrl);
+});

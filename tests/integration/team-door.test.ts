@@ -17,7 +17,7 @@ import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
+import { forTests, holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
 import { inspect } from '../helpers/inspect.ts';
 
 const ilert = await new FakeIlert().start();
@@ -193,6 +193,28 @@ test('an operator’s Accept reaches ilert with their name and is in the audit, 
   assert.ok(!text.includes('level-key-do-not-log'), 'values of changed settings are never recorded');
 });
 
+test('an admin changes a member’s role without a new invitation: it applies to their next call, is audited, and is for admins only', async () => {
+  const member = await invite('Sam Switch', 'viewer');
+  assert.equal((await call('rerunJob', member.token, { id: 999_999 })).status, 403);
+  assert.equal((await call('changeMemberRole', member.token, { id: member.id, role: 'admin' })).status, 403, 'a viewer cannot promote themselves');
+
+  const changed = await call('changeMemberRole', ownerToken, { id: member.id, role: 'operator' });
+  assert.equal(changed.status, 200, changed.text);
+  assert.equal(changed.json().role, 'operator');
+  assert.equal(changed.json().state, 'active', 'the same token, still paired');
+  assert.equal((await call('rerunJob', member.token, { id: 999_999 })).status, 404, 'an operator’s call gets past the role check (no such job)');
+  assert.deepEqual((await call('whoAmI', member.token)).json().role, 'operator');
+
+  const audit = (await call('listAudit', ownerToken, { limit: 10 })).json() as unknown as { actor: string; action: string; detail: string }[];
+  assert.ok(audit.some((entry) => entry.actor === 'owner' && entry.action === 'role' && entry.detail === 'changed Sam Switch’s role from viewer to operator'));
+
+  assert.equal((await call('changeMemberRole', ownerToken, { id: 999_999, role: 'viewer' })).status, 404);
+  assert.equal((await call('revokeMember', ownerToken, { id: member.id })).status, 200);
+  const refused = await call('changeMemberRole', ownerToken, { id: member.id, role: 'admin' });
+  assert.equal(refused.status, 409);
+  assert.match(String((refused.json().error as { message: string }).message), /Sam Switch was revoked: invite them again/);
+});
+
 test('revoking a member: their token gets 401 at once and their live stream ends; the revocation is audited', async () => {
   const member = await invite('Rita Revoked', 'operator');
   const streamEnded = new Promise<void>((resolve, reject) => {
@@ -214,6 +236,48 @@ test('revoking a member: their token gets 401 at once and their live stream ends
   assert.equal(members.find((entry) => entry.id === member.id)?.state, 'revoked');
   const audit = (await call('listAudit', ownerToken, { limit: 10 })).json() as unknown as { action: string; detail: string }[];
   assert.ok(audit.some((entry) => entry.action === 'revoke' && entry.detail === 'revoked Rita Revoked (operator)'));
+});
+
+test('a member’s first call after a minute idle passes at once while another program holds the write lock; last use is written after', async (t) => {
+  const member = await invite('Ida Idle', 'viewer');
+  const longAgo = Date.now() - 120_000;
+  inspect(harness.relay).arrange('UPDATE members SET last_used_at = ? WHERE id = ?', longAgo, member.id);
+  const lock = await holdWriteLock(harness.dataDir);
+  let released = false;
+  t.after(() => (released ? undefined : lock.release()));
+  const started = performance.now();
+  const answer = await call('getStatus', member.token);
+  const elapsedMs = performance.now() - started;
+  assert.equal(answer.status, 200, answer.text);
+  assert.ok(elapsedMs < 1000, `answered in ${Math.round(elapsedMs)} ms, not after the lock's busy timeout`);
+  await lock.release();
+  released = true;
+  // A write queued now commits after the one the sign-in queued.
+  await harness.relay[forTests].store.write(() => undefined);
+  const lastUsed = inspect(harness.relay).row<{ last_used_at: number }>('SELECT last_used_at FROM members WHERE id = ?', member.id)!.last_used_at;
+  assert.ok(lastUsed > longAgo, 'last use is recorded once the lock is gone');
+});
+
+test('an invitation made while the door is loopback-only warns that nobody else can open its link, and says how to open the door', async (t) => {
+  const loopback: AdminServer = new AdminServer({
+    handlers: harness.relay.handlers(service, () => loopback),
+    rendererDir,
+    team: harness.relay.teamDoor,
+    ownerToken: new OwnerToken(harness.dataDir),
+  });
+  const { port: loopbackPort } = await loopback.listen(0);
+  t.after(() => loopback.close());
+  const answer = await fetch(`http://127.0.0.1:${loopbackPort}/api/createMember`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ownerToken}` },
+    body: JSON.stringify({ name: 'Lou Loopback', role: 'viewer' }),
+  });
+  assert.equal(answer.status, 200);
+  const created = (await answer.json()) as { pairingUrl: string; warning?: string };
+  assert.match(created.pairingUrl, /^http:\/\/127\.0\.0\.1:\d+\/pair\?code=/);
+  assert.match(created.warning ?? '', /listens on this machine only \(127\.0\.0\.1:\d+\), so nobody else can open this link yet/);
+  assert.match(created.warning ?? '', /RELAY_ADMIN_HOST=0\.0\.0\.0/);
+  assert.equal((await call('createMember', ownerToken, { name: 'Rob Remote', role: 'viewer' })).json().warning, undefined, 'an open door gives no warning');
 });
 
 test('RELAY_TLS_CERT and RELAY_TLS_KEY name a certificate of one’s own; a key that does not match is refused', () => {
@@ -243,8 +307,8 @@ test('a stale admin link opened fresh gets the "open the link" page, not JSON', 
   assert.match(stale.text, /Open the link the relay printed/);
 });
 
-test('more than 20 failed authentications in a minute get the address 429 for a minute, even with a good token', async (t) => {
-  // A door of its own: the failures of the tests above must not count, and this one shuts 127.0.0.1 out for a minute.
+test('more than 20 failed sign-ins in a minute get an address 429 for its failing attempts only; valid tokens still pass; audited once', async (t) => {
+  // A door of its own: the failures of the tests above must not count, and this one locks 127.0.0.1 out for a minute.
   const door: AdminServer = new AdminServer({
     handlers: harness.relay.handlers(service, () => door),
     rendererDir,
@@ -253,6 +317,8 @@ test('more than 20 failed authentications in a minute get the address 429 for a 
     host: '0.0.0.0',
     tls,
   });
+  const member = await invite('Nat Behind-NAT', 'viewer');
+  const auditBefore = inspect(harness.relay).row<{ id: number }>('SELECT max(id) AS id FROM audit')!.id;
   const previousPort = port;
   ({ port } = await door.listen(0));
   t.after(async () => {
@@ -264,8 +330,32 @@ test('more than 20 failed authentications in a minute get the address 429 for a 
   }
   assert.equal((await call('getStatus', ownerToken)).status, 200, 'twenty failures are still tolerated');
   assert.equal((await request('/pair', { body: { code: 'AAAA-BBBB-CCCC-DDDD' } })).status, 401, 'the 21st failure: a guessed pairing code');
-  const blocked = await call('getStatus', ownerToken);
+  const blocked = await call('getStatus', 'wrong-token-22');
   assert.equal(blocked.status, 429);
   assert.ok(Number(blocked.headers['retry-after']) > 50);
   assert.equal((await request('/pair', { body: { code: 'AAAA-BBBB-CCCC-EEEE' } })).status, 429, 'pairing is rate-limited too');
+  assert.equal((await request('/?token=wrong-token-in-a-link')).status, 429, 'and tokens in links');
+
+  assert.equal((await call('getStatus', ownerToken)).status, 200, 'the owner’s valid token passes during the lock-out');
+  assert.equal((await call('getStatus', member.token)).status, 200, 'so does a member’s, from the same address');
+  assert.equal((await request(`/?token=${ownerToken}`)).status, 303, 'and the admin link');
+  const created = await call('createMember', ownerToken, { name: 'Paula Paired-Late', role: 'viewer' });
+  const { pairingCode } = created.json() as { pairingCode: string };
+  assert.equal((await request('/pair', { body: { code: pairingCode } })).status, 200, 'and a valid pairing code');
+
+  const rows = inspect(harness.relay).rows<{ actor: string; action: string; detail: string }>(
+    'SELECT actor, action, detail FROM audit WHERE id > ? AND action IN (?, ?)',
+    auditBefore,
+    'sign-in-failed',
+    'lock-out',
+  );
+  assert.deepEqual(
+    rows.map((row) => [row.actor, row.action]),
+    [
+      ['not signed in (127.0.0.1)', 'sign-in-failed'],
+      ['not signed in (127.0.0.1)', 'lock-out'],
+    ],
+    '24 failures leave two rows: the first failure and the lock-out',
+  );
+  assert.match(rows[1]!.detail, /127\.0\.0\.1 locked out for 60 s after more than 20 failed sign-ins in 60 s/);
 });

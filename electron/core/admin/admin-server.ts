@@ -5,13 +5,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type tls from 'node:tls';
-import type { Caller, Handlers, PushedEvent } from '../../../shared/contract.ts';
+import type { Caller, Diagnosis, Handlers, PushedEvent } from '../../../shared/contract.ts';
 import { callMethod, isMethodName, type AdminDoor } from '../api/handlers.ts';
 import { RENDERER_CSP } from '../desktop/app-protocol.ts';
 import { BODY_LIMIT_BYTES } from '../receiver/receiver.ts';
 import type { TeamDoor } from '../store/team.ts';
 import type { TlsMaterial } from './certificate.ts';
-import { FailureLimiter } from './failure-limiter.ts';
+import { ConnectionGuard, defaultDoorLimits, type DoorLimits } from './door-limits.ts';
+import { FailureAuditBudget, FailureLimiter } from './failure-limiter.ts';
 import { OwnerToken } from './owner-token.ts';
 
 export const ADMIN_HOST = '127.0.0.1';
@@ -43,13 +44,30 @@ const SECURITY_HEADERS = {
 /** The door's own pages (pairing, "open the link") post only to themselves and run no script. */
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/** The door's own pages look like the dashboard (its colours, light and dark), in a few lines of inline CSS. */
+const PAGE_STYLE = [
+  ':root{--bg:#eef1f5;--surface:#fff;--text:#17202c;--muted:#5b6675;--border:#b9c1cc;--accent:#1d5fd0;--accent-text:#fff;--focus:#2b6fff;color-scheme:light}',
+  '@media (prefers-color-scheme:dark){:root{--bg:#0f141b;--surface:#161d27;--text:#e4e9f0;--muted:#9aa6b6;--border:#3a4658;--accent:#4c8dff;--accent-text:#0b1220;--focus:#7aa9ff;color-scheme:dark}}',
+  'body{margin:0;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}',
+  'main{max-width:36em;margin:4em auto;padding:1.5em 2em;background:var(--surface);border:1px solid var(--border);border-radius:8px}',
+  '.brand{margin:0;color:var(--muted);font-weight:600}h1{font-size:1.4em;margin:.3em 0 .6em}',
+  'label{display:block;font-weight:600}input{display:block;width:100%;box-sizing:border-box;margin:.3em 0 1em;padding:.5em;font:1.1em ui-monospace,monospace;letter-spacing:.05em;color:var(--text);background:var(--bg);border:1px solid var(--border);border-radius:6px}',
+  'button{padding:.6em 1.2em;font:inherit;font-weight:600;color:var(--accent-text);background:var(--accent);border:0;border-radius:6px;cursor:pointer}',
+  ':focus-visible{outline:3px solid var(--focus);outline-offset:2px}code{font-family:ui-monospace,monospace;overflow-wrap:anywhere}',
+  '@media (max-width:600px){main{margin:0;border:0;border-radius:0;padding:1em}}',
+].join('');
+
 export function isLoopbackHost(host: string): boolean {
   return /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host);
 }
 
-/** The name people reach the door by: loopback's address, else the first configured name, else this machine's. */
+/**
+ * The name people reach the door by: on loopback, what it listens on (127.0.0.2 is as much this
+ * machine as 127.0.0.1, but only the address asked for answers); else the first configured name,
+ * else the address, else this machine's name.
+ */
 export function doorHostName(host: string, hostNames: readonly string[] = []): string {
-  if (isLoopbackHost(host)) return ADMIN_HOST;
+  if (isLoopbackHost(host)) return net.isIPv6(host) ? `[${host}]` : host;
   if (hostNames[0]) return hostNames[0];
   if (host !== '0.0.0.0' && host !== '::') return net.isIPv6(host) ? `[${host}]` : host;
   return os.hostname();
@@ -68,6 +86,8 @@ export interface AdminServerOptions {
   /** More names the door answers to besides IP addresses, localhost and this machine's name. */
   hostNames?: readonly string[];
   tls?: TlsMaterial;
+  /** What anyone may hold of the door; the defaults suit every relay, tests set them low. */
+  limits?: Partial<DoorLimits>;
 }
 
 interface Stream {
@@ -89,7 +109,9 @@ export class AdminServer implements AdminDoor {
   readonly #options: AdminServerOptions;
   readonly #owner: OwnerToken;
   readonly #limiter = new FailureLimiter();
+  readonly #failureAudit = new FailureAuditBudget();
   readonly #streams = new Set<Stream>();
+  readonly #guard: ConnectionGuard;
   readonly #host: string;
   readonly #scheme: 'http' | 'https';
   #port = 0;
@@ -102,20 +124,39 @@ export class AdminServer implements AdminDoor {
     this.#scheme = options.tls ? 'https' : 'http';
     this.fingerprint256 = options.tls?.fingerprint256;
     this.#owner = options.ownerToken ?? new OwnerToken(undefined);
+    this.#guard = new ConnectionGuard({ ...defaultDoorLimits(), ...options.limits });
     const listener = (request: http.IncomingMessage, response: http.ServerResponse) => {
+      this.#guard.requested(request.socket);
       this.#handle(request, response).catch((error: unknown) => {
         console.error(`admin: ${(error as Error).message}`);
         if (!response.headersSent) this.#json(response, 500, { error: { code: 'internal', message: 'internal error' } });
         else response.destroy();
       });
     };
+    // Node's header timeout counts from a request's first byte; the guard covers the silence before it.
+    const timeouts = { headersTimeout: 15_000, requestTimeout: 30_000 };
+    const firstRequestMs = this.#guard.limits.firstRequestTimeoutMs;
     if (options.tls) {
-      const server = https.createServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, listener);
+      const server = https.createServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: firstRequestMs, ...timeouts }, listener);
       server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: tls.TLSSocket) => this.#refusePlainHttp(error, socket));
+      server.on('secureConnection', (socket: tls.TLSSocket) => this.#guard.awaitRequest(socket));
       this.server = server;
     } else {
-      this.server = http.createServer(listener);
+      this.server = http.createServer(timeouts, listener);
+      this.server.on('connection', (socket: net.Socket) => this.#guard.awaitRequest(socket));
     }
+    // Before the TLS server's own listener: a refused connection costs no handshake.
+    this.server.prependListener('connection', (socket: net.Socket) => this.#guard.admit(socket));
+  }
+
+  /** The Health page's findings about the door itself: saturated by connections it had to refuse. */
+  diagnoses(now = Date.now()): Diagnosis[] {
+    return this.#guard.diagnoses(now);
+  }
+
+  /** Connections the door holds right now, whatever they are doing. */
+  get openConnections(): number {
+    return this.#guard.openConnections;
   }
 
   /**
@@ -174,7 +215,21 @@ export class AdminServer implements AdminDoor {
 
   push(changes: PushedEvent<'changes'>): void {
     const frame = `event: changes\ndata: ${JSON.stringify(changes)}\n\n`;
-    for (const stream of this.#streams) stream.response.write(frame);
+    for (const stream of this.#streams) this.#write(stream, frame);
+  }
+
+  /**
+   * Writes to a live stream unless its reader has stopped reading: then whatever is queued for it
+   * passes the bound, and the stream is dropped, its memory with it (EventSource reconnects and
+   * the dashboard refetches).
+   */
+  #write(stream: Stream, frame: string): void {
+    if (stream.response.writableLength + Buffer.byteLength(frame) > this.#guard.limits.maxStreamBufferBytes) {
+      this.#streams.delete(stream);
+      stream.response.destroy();
+      return;
+    }
+    stream.response.write(frame);
   }
 
   close(): Promise<void> {
@@ -208,7 +263,7 @@ export class AdminServer implements AdminDoor {
     }
     if (parsed.port !== String(this.#port) || parsed.pathname !== '/' || parsed.username) return false;
     const name = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    if (this.kind === 'loopback') return name === '127.0.0.1' || name === 'localhost';
+    if (this.kind === 'loopback') return name === 'localhost' || name === doorHostName(this.#host).replace(/^\[|\]$/g, '');
     const names = [...(this.#options.hostNames ?? []), this.#host, os.hostname(), 'localhost'].map((entry) => entry.toLowerCase());
     return net.isIP(name) !== 0 || names.includes(name);
   }
@@ -230,8 +285,8 @@ export class AdminServer implements AdminDoor {
 
   #html(response: http.ServerResponse, status: number, title: string, body: string, headers: http.OutgoingHttpHeaders = {}): void {
     const text =
-      `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Level → ilert Relay</title>` +
-      `<body style="font-family:system-ui;max-width:40em;margin:4em auto;padding:0 1em;line-height:1.5"><h1>${title}</h1>${body}</body></html>`;
+      `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title} · Level → ilert Relay</title>` +
+      `<style>${PAGE_STYLE}</style><body><main><p class="brand"><span aria-hidden="true">⇄</span> Level → ilert Relay</p><h1>${title}</h1>${body}</main></body></html>`;
     // Chrome sends `Origin: null` with a form posted from a no-referrer page, which the Origin check would refuse.
     this.#send(response, status, 'text/html; charset=utf-8', text, { 'content-security-policy': PAGE_CSP, 'referrer-policy': 'same-origin', ...headers });
   }
@@ -257,18 +312,41 @@ export class AdminServer implements AdminDoor {
     return `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/${this.#scheme === 'https' ? '; Secure' : ''}`;
   }
 
-  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const address = request.socket.remoteAddress ?? 'unknown';
+  /**
+   * Counts a failed sign-in (a wrong, revoked or guessed token or pairing code) and answers it:
+   * 401 as `unauthorized` says, or 429 while the address is locked out. Only failing attempts are
+   * limited; the first failure of an address in a window and each lock-out leave one audit row.
+   */
+  #failedSignIn(address: string, what: string, unauthorized: () => void, response: http.ServerResponse): void {
     const waitMs = this.#limiter.blockedFor(address);
     if (waitMs > 0) {
       const seconds = Math.ceil(waitMs / 1000);
       return this.#json(
         response,
         429,
-        { error: { code: 'bad_input', message: `too many failed sign-ins from ${address}: try again in ${seconds} s` } },
+        { error: { code: 'bad_input', message: `too many failed sign-ins from ${address}: try again in ${seconds} s (valid tokens still work)` } },
         { 'retry-after': String(seconds) },
       );
     }
+    const outcome = this.#limiter.fail(address);
+    if (outcome !== 'counted') {
+      const budget = this.#failureAudit.take();
+      if (budget.ok) {
+        const limiter = this.#limiter;
+        const detail =
+          outcome === 'locked-out'
+            ? `${address} locked out for ${limiter.blockMs / 1000} s after more than ${limiter.limit} failed sign-ins in ${limiter.windowMs / 1000} s; its valid tokens still work`
+            : `${what} from ${address}; further failures from it in the next ${limiter.windowMs / 1000} s are counted, not listed`;
+        const leftOut =
+          budget.leftOut > 0 ? ` (${budget.leftOut} more such ${budget.leftOut === 1 ? 'row was' : 'rows were'} left out to keep strangers from filling the audit)` : '';
+        this.#options.team?.recordSoon({ name: `not signed in (${address})`, role: 'viewer' }, outcome === 'locked-out' ? 'lock-out' : 'sign-in-failed', detail + leftOut);
+      }
+    }
+    unauthorized();
+  }
+
+  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const address = request.socket.remoteAddress ?? 'unknown';
     if (!this.#hostAllowed(request.headers.host)) {
       return this.#json(response, 421, { error: { code: 'bad_input', message: `foreign Host header: open the dashboard through ${this.origin}` } });
     }
@@ -284,11 +362,15 @@ export class AdminServer implements AdminDoor {
     const offered = url.searchParams.get('token');
     if (request.method === 'GET' && offered !== null) {
       if (!this.#authenticate(offered, address)) {
-        this.#limiter.fail(address);
-        if (url.pathname.startsWith('/api/') || !wantsHtml) {
-          return this.#json(response, 401, { error: { code: 'unauthorized', message: 'wrong or revoked access token: open the link the relay printed' } });
-        }
-        return this.#openTheLinkPage(response);
+        return this.#failedSignIn(
+          address,
+          'a wrong or revoked token in a link',
+          () =>
+            url.pathname.startsWith('/api/') || !wantsHtml
+              ? this.#json(response, 401, { error: { code: 'unauthorized', message: 'wrong or revoked access token: open the link the relay printed' } })
+              : this.#openTheLinkPage(response),
+          response,
+        );
       }
       url.searchParams.delete('token');
       response.writeHead(303, { ...SECURITY_HEADERS, location: `${url.pathname}${url.search}`, 'set-cookie': this.#cookie(offered), 'cache-control': 'no-store' });
@@ -304,12 +386,16 @@ export class AdminServer implements AdminDoor {
     const presented = bearer ?? cookie;
     const caller = this.#authenticate(presented, address);
     if (!caller) {
-      if (presented) this.#limiter.fail(address);
-      if (!url.pathname.startsWith('/api/') && wantsHtml) return this.#openTheLinkPage(response);
-      const message = presented
-        ? 'wrong or revoked access token: open the link the relay printed, or ask an admin for a new invitation'
-        : 'access token required: open the URL the relay printed (it ends in ?token=…)';
-      return this.#json(response, 401, { error: { code: 'unauthorized', message } });
+      const unauthorized = () => {
+        if (!url.pathname.startsWith('/api/') && wantsHtml) return this.#openTheLinkPage(response);
+        const message = presented
+          ? 'wrong or revoked access token: open the link the relay printed, or ask an admin for a new invitation'
+          : 'access token required: open the URL the relay printed (it ends in ?token=…)';
+        this.#json(response, 401, { error: { code: 'unauthorized', message } });
+      };
+      // No token at all is not a guess: it gets the way in, not a lock-out.
+      if (!presented) return unauthorized();
+      return this.#failedSignIn(address, 'a wrong or revoked token', unauthorized, response);
     }
 
     if (url.pathname === '/api/events') return this.#openStream(request, response, caller);
@@ -341,7 +427,7 @@ export class AdminServer implements AdminDoor {
         200,
         'Pair this browser with the relay',
         '<p>This invitation gives this browser its own access token. It works once and expires 24 hours after it was made.</p>' +
-          `<form method="post" action="/pair"><label>Pairing code <input name="code" value="${escaped}" autocomplete="off" required></label> ` +
+          `<form method="post" action="/pair"><label for="code">Pairing code</label><input id="code" name="code" value="${escaped}" autocomplete="off" autocapitalize="characters" spellcheck="false" required>` +
           '<button type="submit">Pair and open the dashboard</button></form>',
       );
     }
@@ -365,10 +451,13 @@ export class AdminServer implements AdminDoor {
     }
     const paired = this.#options.team?.pair(code, address);
     if (!paired) {
-      this.#limiter.fail(address);
       const message = 'this pairing code is wrong, already used, revoked or expired: ask an admin for a new invitation';
-      if (isForm) return this.#html(response, 401, 'This invitation does not work', `<p>${message}.</p>`);
-      return this.#json(response, 401, { error: { code: 'unauthorized', message } });
+      return this.#failedSignIn(
+        address,
+        'a wrong, used or expired pairing code',
+        () => (isForm ? this.#html(response, 401, 'This invitation does not work', `<p>${message}.</p>`) : this.#json(response, 401, { error: { code: 'unauthorized', message } })),
+        response,
+      );
     }
     if (isForm) {
       response.writeHead(303, { ...SECURITY_HEADERS, location: '/', 'set-cookie': this.#cookie(paired.token), 'cache-control': 'no-store' });
@@ -398,11 +487,21 @@ export class AdminServer implements AdminDoor {
   }
 
   #openStream(request: http.IncomingMessage, response: http.ServerResponse, caller: Caller): void {
+    const mine = [...this.#streams].filter((stream) => stream.caller.memberId === caller.memberId).length;
+    const most = this.#guard.limits.maxStreamsPerCaller;
+    if (mine >= most) {
+      return this.#json(
+        response,
+        429,
+        { error: { code: 'bad_input', message: `${caller.name} has ${mine} live-update streams open, the most one person may: close some dashboard tabs` } },
+        { 'retry-after': '30' },
+      );
+    }
     response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     response.write(': connected\n\n');
     const stream = { response, caller };
     this.#streams.add(stream);
-    const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), 25_000);
+    const keepAlive = setInterval(() => this.#write(stream, ': keep-alive\n\n'), 25_000);
     keepAlive.unref();
     request.on('close', () => {
       clearInterval(keepAlive);

@@ -24,10 +24,10 @@ import type { Team } from '../store/team.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { settingsMetadata, type Settings } from '../settings.ts';
 import { UnknownAlertError } from '../store/alert-ledger.ts';
-import { UnknownMemberError } from '../store/team.ts';
+import { RevokedMemberError, UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError, type Router } from '../routing/router.ts';
 import { replayAuditDetail } from './replay-audit.ts';
-import type { AlertPage, AlertRow, ApiError, ConnectionCheck } from '../../../shared/contract.ts';
+import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis } from '../../../shared/contract.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
 export const OWNER: Caller = { name: 'owner', role: 'admin' };
@@ -41,6 +41,8 @@ export interface AdminDoor {
   rotateAdminToken(): string;
   /** Ends the open streams of a revoked member at once. */
   revoked(memberId: number): void;
+  /** What is wrong with the door itself (saturated by connections), for the Health page. */
+  diagnoses(): Diagnosis[];
 }
 
 /** What the handlers use of the relay, handed over by the relay itself (`Relay.handlers`). */
@@ -159,6 +161,15 @@ function failedJobsMatching(relay: RelayParts, filter: DeliveryFilter): number[]
   return ids;
 }
 
+/** An invitation made while the door listens on this machine only: its link reaches nobody else until the door is opened. */
+function loopbackInviteWarning(pairingUrl: string): string {
+  return (
+    `The admin door listens on this machine only (${new URL(pairingUrl).host}), so nobody else can open this link yet. ` +
+    'To share the relay, restart it with RELAY_ADMIN_HOST=0.0.0.0 (or this machine’s LAN or VPN address) and invite again; see “For a team” in the README. ' +
+    'The pairing code works on this machine meanwhile.'
+  );
+}
+
 const NO_DOOR = 'the admin door is not open to a team here: run the relay headless with RELAY_ADMIN_HOST set (see "For a team" in the README)';
 
 /** The contract's methods, implemented on the relay core's parts; see `Relay.handlers`. */
@@ -174,7 +185,11 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     if (!relay.outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
   };
   return {
-    getStatus: () => relay.status(),
+    getStatus: () => {
+      const status = relay.status();
+      const doorProblems = door()?.diagnoses() ?? [];
+      return doorProblems.length === 0 ? status : { ...status, diagnoses: [...status.diagnoses, ...doorProblems] };
+    },
     listAlerts: (input) => withLinks(relay.read.alertPage(input, Date.now()), settings.current),
     listDeliveries: ({ filter, anchorId, offset, limit }) => relay.read.listDeliveries(filter, { anchorId, offset, limit }),
     getDelivery: ({ id }) => {
@@ -320,7 +335,8 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     createMember: ({ name, role }, caller) => {
       const current = openDoor();
       const { id, pairingCode } = relay.team.invite(name, role, caller);
-      return { id, pairingCode, pairingUrl: current.pairingUrl(pairingCode) };
+      const pairingUrl = current.pairingUrl(pairingCode);
+      return { id, pairingCode, pairingUrl, warning: current.kind === 'loopback' ? loopbackInviteWarning(pairingUrl) : undefined };
     },
     listMembers: () => relay.team.list(),
     revokeMember: ({ id }, caller) => {
@@ -328,6 +344,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       door()?.revoked(id);
       return member;
     },
+    changeMemberRole: ({ id, role }, caller) => relay.team.changeRole(id, role, caller),
     listAudit: ({ limit }) => relay.team.audit(limit),
     whoAmI: (_input, caller): CallerView => {
       const current = door();
@@ -347,7 +364,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
 
 export type CallResult = { ok: true; value: unknown } | { ok: false; status: number; error: ApiError };
 
-const REFUSALS = [ActionError, UnknownAlertError, UnknownTargetError, ReplayRefusedError];
+const REFUSALS = [ActionError, UnknownAlertError, UnknownTargetError, ReplayRefusedError, RevokedMemberError];
 
 export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(methods, name);

@@ -50,13 +50,21 @@ export class UnknownMemberError extends Error {
   override readonly name = 'UnknownMemberError';
 }
 
+/** A revoked member stays revoked: their token is gone, and a new invitation is the way back. */
+export class RevokedMemberError extends Error {
+  override readonly name = 'RevokedMemberError';
+}
+
 /** Last use is written at most this often per member: a busy dashboard must not write on every call. */
 const LAST_USE_RESOLUTION_MS = 60_000;
 
-/** What the admin door needs of the team: who a token belongs to, and pairing a new device. */
-export type TeamDoor = Pick<Team, 'authenticate' | 'pair'>;
+/** What the admin door needs of the team: who a token belongs to, pairing a new device, and its own audit rows. */
+export type TeamDoor = Pick<Team, 'authenticate' | 'pair' | 'recordSoon'>;
 
 export class Team extends Repository {
+  /** Members whose last use is being written: one queued write each, however many calls arrive meanwhile. */
+  readonly #lastUseWrites = new Set<number>();
+
   invite(name: string, role: Role, createdBy: Caller, now = Date.now()): { id: number; pairingCode: string } {
     const pairingCode = newPairingCode();
     const id = this.store.transaction(() => {
@@ -85,7 +93,11 @@ export class Team extends Repository {
     });
   }
 
-  /** The member a personal token belongs to, unless revoked; records its use. */
+  /**
+   * The member a personal token belongs to, unless revoked. Its last use is recorded on a
+   * best-effort basis, queued behind the sign-in: while another program holds the write lock a
+   * sign-in must neither wait for it nor fail on it.
+   */
   authenticate(token: string, from: string | undefined, now = Date.now()): Caller | undefined {
     const hash = hashSecret(token);
     const row = this.store.sql.get(`SELECT id, name, role, token_hash, revoked_at, last_used_at FROM members WHERE token_hash = ?`).get(hash) as
@@ -93,8 +105,13 @@ export class Team extends Repository {
     // The row was found by its hash; comparing the hashes again in constant time keeps the check
     // itself free of timing differences whatever the index does.
     if (!row?.token_hash || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash)) || row.revoked_at !== null) return undefined;
-    if (now - (row.last_used_at ?? 0) >= LAST_USE_RESOLUTION_MS) {
-      this.store.sql.get(`UPDATE members SET last_used_at = ?, last_used_from = ? WHERE id = ?`).run(now, from ?? null, row.id);
+    if (now - (row.last_used_at ?? 0) >= LAST_USE_RESOLUTION_MS && !this.#lastUseWrites.has(row.id)) {
+      this.#lastUseWrites.add(row.id);
+      this.store
+        .write(() => this.store.sql.get(`UPDATE members SET last_used_at = ?, last_used_from = ? WHERE id = ?`).run(now, from ?? null, row.id))
+        // Not written (the store is locked or closing): the next call after the resolution tries again.
+        .catch(() => undefined)
+        .finally(() => this.#lastUseWrites.delete(row.id));
     }
     return { name: row.name, role: row.role, memberId: row.id };
   }
@@ -111,6 +128,20 @@ export class Team extends Repository {
     });
   }
 
+  /** Roles are read with every sign-in, so the new one applies from the member's next call. */
+  changeRole(id: number, role: Role, by: Caller, now = Date.now()): Member {
+    return this.store.transaction(() => {
+      const row = this.store.sql.get(`SELECT * FROM members WHERE id = ?`).get(id) as MemberRow | undefined;
+      if (!row) throw new UnknownMemberError(`no member ${id}`);
+      if (row.revoked_at !== null) throw new RevokedMemberError(`${row.name} was revoked: invite them again instead of changing the role`);
+      if (row.role !== role) {
+        this.store.sql.get(`UPDATE members SET role = ? WHERE id = ?`).run(role, id);
+        this.#record(by, 'role', `changed ${row.name}’s role from ${row.role} to ${role}`, now);
+      }
+      return toMember({ ...row, role }, now);
+    });
+  }
+
   list(now = Date.now()): Member[] {
     const rows = this.store.sql.get(`SELECT * FROM members ORDER BY revoked_at IS NOT NULL, name COLLATE NOCASE, id`).all() as unknown as MemberRow[];
     return rows.map((row) => toMember(row, now));
@@ -118,6 +149,11 @@ export class Team extends Repository {
 
   record(caller: Caller, action: string, detail: string, now = Date.now()): void {
     this.store.transaction(() => this.#record(caller, action, detail, now));
+  }
+
+  /** An audit row the caller must not wait for or fail on (the door's record of failed sign-ins); dropped if the store cannot write. */
+  recordSoon(caller: Caller, action: string, detail: string, now = Date.now()): void {
+    this.store.write(() => this.#record(caller, action, detail, now)).catch(() => undefined);
   }
 
   #record(caller: Caller, action: string, detail: string, now: number): void {

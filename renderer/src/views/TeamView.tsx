@@ -80,14 +80,14 @@ export function AdminDoorPanel() {
 function InviteForm({ onInvited }: { onInvited: () => void }) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('viewer');
-  const [invitation, setInvitation] = useState<{ name: string; pairingCode: string; pairingUrl: string }>();
+  const [invitation, setInvitation] = useState<{ name: string; pairingCode: string; pairingUrl: string; warning?: string | undefined }>();
   const [error, setError] = useState<string>();
   const [copied, flash] = useFlash(2_500);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     try {
       const created = await call('createMember', { name, role });
-      setInvitation({ name: name.trim(), pairingCode: created.pairingCode, pairingUrl: created.pairingUrl });
+      setInvitation({ name: name.trim(), pairingCode: created.pairingCode, pairingUrl: created.pairingUrl, warning: created.warning });
       setName('');
       setError(undefined);
       onInvited();
@@ -121,11 +121,16 @@ function InviteForm({ onInvited }: { onInvited: () => void }) {
           {copied && <span className="sb-flash">{copied}</span>}
         </div>
       )}
+      {invitation?.warning && (
+        <div className="banner banner-warn" role="alert" data-testid="invitation-warning">
+          {invitation.warning}
+        </div>
+      )}
     </form>
   );
 }
 
-function Members({ members, onRevoke }: { members: Member[]; onRevoke: (member: Member) => void }) {
+function Members({ members, onRevoke, onChangeRole }: { members: Member[]; onRevoke: (member: Member) => void; onChangeRole: (member: Member, role: Role) => void }) {
   if (members.length === 0) return <p className="muted small">Nobody invited yet.</p>;
   return (
     <table className="table" data-testid="members">
@@ -134,7 +139,20 @@ function Members({ members, onRevoke }: { members: Member[]; onRevoke: (member: 
         {members.map((member) => (
           <tr key={member.id} data-testid="member" data-member={member.name} data-state={member.state}>
             <td>{member.name}</td>
-            <td>{member.role}</td>
+            <td>
+              {member.state === 'revoked' ? (
+                member.role
+              ) : (
+                <select
+                  value={member.role}
+                  aria-label={`Role of ${member.name}`}
+                  onChange={(event) => onChangeRole(member, event.target.value as Role)}
+                  data-testid={`role-${member.id}`}
+                >
+                  {options(ROLES)}
+                </select>
+              )}
+            </td>
             <td>
               <Badge tone={STATE_TONES[member.state]} title={member.pairingExpiresAt ? `Pairing code valid until ${fullTime(member.pairingExpiresAt)}` : undefined}>
                 {member.state}
@@ -199,8 +217,23 @@ export function TeamView({ me, active }: { me: CallerView | undefined; active: b
     }
   };
 
+  const changeRole = async (member: Member, role: Role) => {
+    try {
+      await call('changeMemberRole', { id: member.id, role });
+      setActionError(undefined);
+      load();
+    } catch (failure) {
+      setActionError((failure as Error).message);
+    }
+  };
+
   return (
     <div className="team-view scroll" data-testid="team-view">
+      {me && me.door.kind !== 'ipc' && (
+        <p className="help" data-testid="signed-in-as">
+          Signed in as <strong>{me.name}</strong> ({me.role}: {ROLE_WORDS[me.role]}).
+        </p>
+      )}
       <ErrorBanner error={error} />
       {isAdmin && me.door.kind !== 'ipc' && (
         <section aria-labelledby="members-heading">
@@ -208,14 +241,17 @@ export function TeamView({ me, active }: { me: CallerView | undefined; active: b
             People
           </h2>
           <InviteForm onInvited={load} />
-          <Members members={members.data ?? []} onRevoke={(member) => void revoke(member)} />
+          <Members members={members.data ?? []} onRevoke={(member) => void revoke(member)} onChangeRole={(member, role) => void changeRole(member, role)} />
         </section>
       )}
       <section aria-labelledby="audit-heading">
         <h2 id="audit-heading" className="section-title">
           Audit
         </h2>
-        <p className="help">Who re-ran, retried, accepted, changed settings (which ones, never their values), ran setup, invited and revoked — kept for the retention period.</p>
+        <p className="help">
+          Who re-ran, retried, accepted, changed settings (which ones, never their values), ran setup, invited, changed roles and revoked, and failed sign-ins — kept for the
+          retention period.
+        </p>
         <Audit entries={audit.data ?? []} />
       </section>
     </div>
