@@ -95,7 +95,7 @@ test('a retry time stored far in the future (the clock was ahead) is clamped on 
   const clock: Clock = { now: () => Date.now(), monotonic: () => performance.now() + skippedMs };
   const restarted = await startRelay(
     { ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY },
-    { ...FAST_TUNING, backoff: { ...FAST_TUNING.backoff, capMs }, clock },
+    { ...FAST_TUNING, backoff: { ...FAST_TUNING.backoff!, capMs }, clock },
     dataDir,
   );
   t.after(() => restarted.stop());
