@@ -13,7 +13,7 @@ import { resolveDataDir } from '../core/data-dir.ts';
 import type { Relay, RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
-import { SettingsError } from '../core/settings.ts';
+import { configurationProblems, SettingsError } from '../core/settings.ts';
 import { DataDirInUseError } from '../core/store/data-dir-lock.ts';
 import { describeStoreError, sqliteCode } from '../core/store/database.ts';
 
@@ -151,6 +151,9 @@ async function main(): Promise<void> {
   const problems = running.warnings();
   for (const problem of problems) console.log(`  warning: ${problem}`);
   if (problems.length === 0) console.log('  configuration: ok');
+  // The dashboard's Setup tab checks each step as it is entered; the variables are for scripted installs.
+  if (configurationProblems(running.settings).length > 0)
+    console.log(`  to fix: open the Setup tab, ${door.url}#/setup (or set the environment variables named above and restart)`);
   console.log('Press Ctrl+C to stop.');
 }
 

@@ -89,7 +89,25 @@ test('a retry time stored far in the future (the clock was ahead) is clamped on 
   db.prepare('UPDATE outbox SET next_attempt_at = ?').run(Date.now() + 3_600_000);
   db.close();
 
-  const restarted = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY }, FAST_TUNING, dataDir);
+  // A minute's cap, and a monotonic clock the test moves on, so the delay is checked from both sides without waiting for it.
+  const capMs = 60_000;
+  let skippedMs = 0;
+  const clock: Clock = { now: () => Date.now(), monotonic: () => performance.now() + skippedMs };
+  const restarted = await startRelay(
+    { ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY },
+    { ...FAST_TUNING, backoff: { ...FAST_TUNING.backoff!, capMs }, clock },
+    dataDir,
+  );
   t.after(() => restarted.stop());
-  await ilert.waitFor(() => ilert.eventsFor(keyOf(event)).length === 1, 3000, 'the clamped job');
+
+  // Ten seconds short of the cap it is not due: a fresh alert, taken by a pass that had the old job in front of it, goes alone.
+  skippedMs = capMs - 10_000;
+  const witness = alertEvent();
+  await restarted.sender.deliver(witness);
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(witness)).length === 1, 5000, 'the fresh alert');
+  assert.equal(ilert.eventsFor(keyOf(event)).length, 0, 'the stored job is not due before the cap');
+
+  skippedMs = capMs;
+  restarted.relay[forTests].forwarder.wake();
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(event)).length === 1, 3000, 'the clamped job, due once the cap has passed');
 });

@@ -156,6 +156,12 @@ test('minimum severity and the skip policy keep alerts out of ilert, saying why'
   assert.equal(skipped.status, 'skipped');
   assert.match(skipped.reason!, /no mapping for “Beta” or its ancestors: skipped/);
   harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'default' });
+  // The policy changes for what comes next only: a new alert from the same group is sent, the skipped one stays skipped.
+  const witness = alertOn(ids.betaDevice!);
+  await harness.sender.deliver(witness);
+  assert.equal((await forwarded(witness)).integrationKey, INTEGRATION_KEY);
+  await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([witness.data.id])[0]?.forwarding?.status === 'delivered', 5000, 'the witness delivered');
+  assert.equal(harness.relay[forTests].read.alertsByIds([unmapped.data.id])[0]?.forwarding?.status, 'skipped');
   assert.equal(ilert.eventsFor(alertKeyFor(unmapped.data.id)).length, 0);
 });
 

@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { DatabaseSync } from 'node:sqlite';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { spawnServe, startChildRelay, tempDataDir, SECRET, INTEGRATION_KEY, SERVE_BUNDLE } from '../helpers/relay-harness.ts';
+import { spawn } from 'node:child_process';
+import { spawnServe, startChildRelay, tempDataDir, SECRET, INTEGRATION_KEY, SERVE_BUNDLE, ROOT } from '../helpers/relay-harness.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -32,6 +33,52 @@ test('npm run serve (the bundle) starts from the environment, prints where it li
   assert.deepEqual(await health.json(), { status: 'ok' });
   assert.match(relay.output(), /unsigned deliveries are accepted — set LEVEL_WEBHOOK_SECRET/);
   assert.match(relay.output(), /set ILERT_INTEGRATION_KEY/);
+  const setup = /to fix: open the Setup tab, (\S+)#\/setup /.exec(relay.output());
+  assert.equal(setup?.[1], relay.adminUrl, `the warnings point to the Setup tab on the dashboard:\n${relay.output()}`);
+});
+
+test(
+  'on an older Node, npm run serve says which Node it needs and how to get one, before building anything',
+  { skip: process.platform === 'win32' && 'needs a POSIX shell' },
+  async () => {
+    // A `node` first on PATH that is Node 20 as far as the relay can tell: that version, and no --experimental-sqlite.
+    const bin = tempDataDir('old-node-');
+    fs.writeFileSync(path.join(bin, 'pretend-20.cjs'), `Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '20.11.1' } });`);
+    fs.writeFileSync(
+      path.join(bin, 'node'),
+      [
+        '#!/bin/sh',
+        'for arg in "$@"; do [ "$arg" = --experimental-sqlite ] && { echo "node: bad option: --experimental-sqlite" >&2; exit 9; }; done',
+        `exec ${JSON.stringify(process.execPath)} --require ${JSON.stringify(path.join(bin, 'pretend-20.cjs'))} "$@"`,
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    // What `npm run serve` runs: the pre-script, then the script, each by sh -c with node_modules/.bin on PATH.
+    const child = spawn('sh', ['-c', `${scripts.preserve} && ${scripts.serve}`], {
+      cwd: ROOT,
+      env: { PATH: [bin, path.join(ROOT, 'node_modules/.bin'), process.env.PATH].join(path.delimiter), HOME: process.env.HOME ?? bin },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 1, output);
+    assert.match(output, /needs Node\.js 22\.12 or newer; this is Node 20\.11\.1/);
+    assert.match(output, /\. scripts\/use-node\.sh +puts Node 24/);
+    assert.doesNotMatch(output, /bad option/);
+  },
+);
+
+test('the dashboard is built in chunks under Vite’s 500 kB warning, so npm run serve starts without it', () => {
+  const assets = path.join(ROOT, 'dist/renderer/assets');
+  const sizes = fs
+    .readdirSync(assets)
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => [name, fs.statSync(path.join(assets, name)).size] as const);
+  assert.ok(sizes.length > 1, 'the libraries are a chunk of their own');
+  for (const [name, size] of sizes) assert.ok(size <= 500 * 1000, `${name} is ${Math.round(size / 1000)} kB`);
 });
 
 test('reads the settings file in RELAY_DATA_DIR; the environment wins over it', async (t) => {
@@ -43,6 +90,7 @@ test('reads the settings file in RELAY_DATA_DIR; the environment wins over it', 
     await relay.exited;
   });
   assert.match(relay.output(), /configuration: ok/);
+  assert.doesNotMatch(relay.output(), /Setup tab/, 'nothing to fix, nothing pointed at');
   assert.match(relay.output(), new RegExp(`forwarding to:  ${ilert.url}/api/events`));
   const active = alertEvent();
   assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).deliver(active)).acknowledged, true);

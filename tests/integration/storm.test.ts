@@ -10,25 +10,30 @@ import { INTEGRATION_KEY, FAST_TUNING, startRelay, forTests, webhookDelivery } f
 import { waitForChange } from '../helpers/wait.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { resolveSettings } from '../../electron/core/settings.ts';
-import type { Store } from '../../electron/core/store/store.ts';
 import { persist, type IngestPolicy } from '../../electron/core/ingest/pipeline.ts';
 import { DueQueue } from '../../electron/core/forwarder/due-queue.ts';
-import { RANK_STEP_MS } from '../../electron/core/store/alert-ledger.ts';
-import { methods } from '../../shared/contract.ts';
+import { RANK_STEP_MS, rankFor } from '../../electron/core/store/alert-ledger.ts';
+import type { Relay } from '../../electron/core/relay.ts';
+import { methods, type Severity } from '../../shared/contract.ts';
 
 const ilert = await new FakeIlert({ perKeyLimit: 1_000_000 }).start();
 after(() => ilert.stop());
 
-const POLICY: IngestPolicy = { highPrioritySeverities: ['critical', 'emergency'], routeFor: () => ({ target: 'default', reason: 'test' }) };
-
-/** Stores signed-and-verified alert deliveries straight through the ingest's persist step (one group commit), as the receiver would. */
-async function ingestAll(store: Store, events: ReturnType<typeof alertEvent>[]): Promise<void> {
+/**
+ * Stores signed-and-verified alert deliveries straight through the ingest's persist step (one group
+ * commit), as the receiver would, with the relay's own policy (its settings and its router).
+ * `receivedAt` backdates a delivery, as one that has waited in the backlog that long.
+ */
+async function ingestAll(relay: Relay, events: ReturnType<typeof alertEvent>[], receivedAt?: (event: ReturnType<typeof alertEvent>) => number): Promise<void> {
+  const { store, router } = relay[forTests];
+  const policy: IngestPolicy = { highPrioritySeverities: relay.settings.highPrioritySeverities, routeFor: (alert) => router.routeFor(alert) };
   await Promise.all(
     events.map((event) => {
       const body = Buffer.from(JSON.stringify(event));
       const parsed = parseDelivery(body);
       if (!parsed.ok) throw new Error(parsed.reason);
-      return persist(store, { ...webhookDelivery(body, 'valid'), envelope: parsed.envelope, alert: parsed.alert }, POLICY);
+      const delivery = { ...webhookDelivery(body, 'valid'), ...(receivedAt ? { receivedAt: receivedAt(event) } : {}) };
+      return persist(store, { ...delivery, envelope: parsed.envelope, alert: parsed.alert }, policy);
     }),
   );
 }
@@ -39,7 +44,7 @@ test('a 20,000-job backlog drains in priority order, every job sent exactly once
   const bySeverity = { information: 8_000, warning: 6_000, critical: 6_000 };
   // The least urgent arrive first, so arrival order alone would send them first.
   const events = Object.entries(bySeverity).flatMap(([severity, count]) => Array.from({ length: count }, () => alertEvent({ severity })));
-  await ingestAll(harness.relay[forTests].store, events);
+  await ingestAll(harness.relay, events);
   assert.equal(harness.relay.status().queueDepth, 20_000, 'without a key the work waits, counted');
   assert.deepEqual(harness.relay.traySnapshot().alerts.counts, { emergency: 0, critical: 6_000, warning: 6_000, information: 8_000 });
 
@@ -59,29 +64,57 @@ test('a 20,000-job backlog drains in priority order, every job sent exactly once
   const firstInformation = sent.findIndex((event) => rank(event) === 2);
   assert.ok(lastCritical < firstWarning + 64, `criticals first: last critical at ${lastCritical}, first warning at ${firstWarning}`);
   assert.ok(lastWarning < firstInformation + 64, `then warnings: last warning at ${lastWarning}, first information at ${firstInformation}`);
+  assert.ok(
+    sent.every((event) => event.body.priority === (rank(event) === 0 ? 'HIGH' : 'LOW')),
+    'the default settings give critical alerts high priority, the rest low',
+  );
   await waitForChange(harness.relay, () => harness.relay.status().queueDepth === 0, 5000, 'every outcome recorded');
   assert.equal(harness.relay.status().failedJobs, 0);
 });
 
-test('in the in-memory queue, age outranks severity after long enough: nothing starves', () => {
+test('in a backlog, age outranks severity after long enough: nothing starves', async (t) => {
+  const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: '' }, { ...FAST_TUNING, maxInFlight: 1 });
+  t.after(() => harness.stop());
+  const now = Date.now();
+  // Information ranks two steps of five minutes behind critical: eleven minutes of waiting is more, nine is less.
+  const waited = new Map([
+    [alertEvent({ severity: 'information', name: 'waited 11 min' }), 11 * 60_000],
+    [alertEvent({ severity: 'information', name: 'waited 9 min' }), 9 * 60_000],
+    [alertEvent({ severity: 'critical', name: 'just came' }), 0],
+  ]);
+  await ingestAll(harness.relay, [...waited.keys()], (event) => now - waited.get(event)!);
+  const before = ilert.events.length;
+  harness.relay.applySettings(resolveSettings({ ...harness.relay.settings, ilertIntegrationKey: INTEGRATION_KEY }, {}));
+  await ilert.waitFor(() => ilert.events.length === before + 3, 5000, 'the backlog');
+  assert.deepEqual(
+    ilert.events.slice(before).map((event) => [event.body.summary, event.body.priority]),
+    [
+      ['[INFORMATION] waited 11 min on FRONTDESK-01', 'LOW'],
+      ['[CRITICAL] just came on FRONTDESK-01', 'HIGH'],
+      ['[INFORMATION] waited 9 min on FRONTDESK-01', 'LOW'],
+    ],
+    'sent by age and rank, each with the priority the default settings give its severity',
+  );
+});
+
+test('in the in-memory queue, a RESOLVE never overtakes its ALERT, whatever its rank', () => {
   const queue = new DueQueue();
   const now = 1_000_000_000;
-  // An information alert (rank 2) waiting 11 minutes beats a critical one (rank 0) that just came.
-  queue.queued({ id: 1, alertKey: 'old-info', target: 'default', priorityAt: now - 11 * 60_000 + 2 * RANK_STEP_MS, dueAt: 0 });
-  queue.queued({ id: 2, alertKey: 'new-critical', target: 'default', priorityAt: now, dueAt: 0 });
-  // A RESOLVE never overtakes its ALERT, whatever its rank.
-  queue.queued({ id: 3, alertKey: 'pair', target: 'default', priorityAt: now + 2 * RANK_STEP_MS, dueAt: 0 });
-  queue.queued({ id: 4, alertKey: 'pair', target: 'default', priorityAt: now - 60 * 60_000, dueAt: 0 });
+  const priorityAt = (createdAt: number, eventType: 'ALERT' | 'RESOLVE', severity: Severity) => createdAt + rankFor(eventType, severity) * RANK_STEP_MS;
+  queue.queued({ id: 1, alertKey: 'pair', target: 'default', priorityAt: priorityAt(now, 'ALERT', 'information'), dueAt: 0 });
+  queue.queued({ id: 2, alertKey: 'pair', target: 'default', priorityAt: priorityAt(now + 1000, 'RESOLVE', 'information'), dueAt: 0 });
+  queue.queued({ id: 3, alertKey: 'other', target: 'default', priorityAt: priorityAt(now + 2000, 'ALERT', 'warning'), dueAt: 0 });
   assert.deepEqual(
     queue.takeDue('default', 1, 10).map((job) => job.id),
-    [1, 2, 3],
+    [3, 1],
+    'the warning before the information ALERT; its RESOLVE, ranked first, waits behind it',
   );
-  queue.inFlight(3);
+  queue.inFlight(1);
   assert.deepEqual(queue.takeDue('default', 1, 10), [], 'the RESOLVE waits while its ALERT is on the wire');
-  queue.finished(3);
+  queue.finished(1);
   assert.deepEqual(
     queue.takeDue('default', 1, 10).map((job) => job.id),
-    [4],
+    [2],
   );
 });
 
@@ -90,7 +123,7 @@ test('the alert board survives a storm: one name on many devices, or one device 
   t.after(() => harness.stop());
   const outage = Array.from({ length: 1000 }, (_, index) => alertEvent({ severity: 'critical', name: 'Host unreachable', hostname: `WS-${index}` }));
   const server = Array.from({ length: 300 }, (_, index) => alertEvent({ severity: 'warning', name: `Service ${index} stopped`, hostname: 'SRV-01' }));
-  await ingestAll(harness.relay[forTests].store, [...outage, ...server]);
+  await ingestAll(harness.relay, [...outage, ...server]);
   const page = (input: object) => harness.relay[forTests].read.alertPage(methods.listAlerts.input.parse(input), Date.now());
 
   const byName = page({});

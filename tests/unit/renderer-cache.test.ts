@@ -8,9 +8,26 @@ import { QueryObserver } from '@tanstack/react-query';
 import type { RelayBridge } from '../../shared/bridge.ts';
 
 type Pending = { method: string; answer: (value: unknown) => void };
+/** Requests not yet taken by the test, and every request ever made. */
 const pending: Pending[] = [];
+const requested: string[] = [];
+/** Requests made while another for the same method was still unanswered. */
+const overlapping: string[] = [];
+const unanswered = new Map<string, number>();
 const bridge = {
-  invoke: (method: string) => new Promise((resolve) => pending.push({ method, answer: (value) => resolve({ ok: true, value }) })),
+  invoke: (method: string) =>
+    new Promise((resolve) => {
+      requested.push(method);
+      if (unanswered.get(method)) overlapping.push(method);
+      unanswered.set(method, (unanswered.get(method) ?? 0) + 1);
+      pending.push({
+        method,
+        answer: (value) => {
+          unanswered.set(method, unanswered.get(method)! - 1);
+          resolve({ ok: true, value });
+        },
+      });
+    }),
   onChanges: () => () => {},
   onNavigate: () => () => {},
 } as unknown as RelayBridge;
@@ -33,27 +50,41 @@ async function nextRequest(method: string): Promise<Pending> {
   throw new Error(`no ${method} request`);
 }
 
-/** Lets every request the cache would start now start (promise jobs and a few event-loop turns, no clock). */
-async function settle(): Promise<void> {
-  for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setImmediate(resolve));
+/** Resolves once `check` holds, re-checked whenever a query in the cache changes (a fetch starting or ending). */
+function cacheReaches(check: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+  if (check()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; requests: ${requested.join(', ')}`));
+    }, timeoutMs);
+    const unsubscribe = queryClient.getQueryCache().subscribe(() => {
+      if (!check()) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    });
+  });
 }
+
+/** Every fetch the cache started has been answered, and it starts no other: nothing is loading. */
+const idle = () => cacheReaches(() => queryClient.isFetching() === 0, 'the cache to stop fetching');
 const changes = (extra: object = {}) => ({ deliveries: [], jobs: [], alerts: [], ...extra });
 
 test('a storm of pushed changes while an answer loads costs one more request, and the newest answer is shown', async () => {
   const { observer, stop } = observe('getStatus');
   (await nextRequest('getStatus')).answer({ version: 1 });
-  await settle();
+  await idle();
+  const before = requested.length;
 
   onChanges(changes({ alerts: ['a1'] }));
   const slow = await nextRequest('getStatus');
   for (let batch = 0; batch < 20; batch++) onChanges(changes({ alerts: [`a${batch}`] }));
-  await settle();
-  assert.equal(pending.length, 0, 'no request overlaps the one under way');
-
   slow.answer({ version: 2 });
   (await nextRequest('getStatus')).answer({ version: 3 });
-  await settle();
-  assert.equal(pending.length, 0, 'twenty batches cost two requests in all');
+  await cacheReaches(() => queryClient.isFetching() === 0 || overlapping.length > 0, 'the cache to stop fetching');
+  assert.deepEqual(overlapping, [], 'no request overlaps the one under way');
+  assert.deepEqual(requested.slice(before), ['getStatus', 'getStatus'], 'twenty batches cost two requests in all');
   assert.deepEqual(observer.getCurrentResult().data, { version: 3 });
   stop();
 });
@@ -62,19 +93,18 @@ test('a change refetches only the answers it concerns', async () => {
   const stops = [observe('getSettings').stop, observe('getRouting').stop];
   (await nextRequest('getSettings')).answer({});
   (await nextRequest('getRouting')).answer({});
-  await settle();
+  await idle();
+  const before = requested.length;
 
   onChanges(changes({ alerts: ['a1'] }));
+  // Both refetches would start at once, so when the routing is answered and nothing loads, the settings were not asked for.
   (await nextRequest('getRouting')).answer({});
-  await settle();
-  assert.deepEqual(
-    pending.map((entry) => entry.method),
-    [],
-    'settings are not fetched again for a new alert',
-  );
+  await cacheReaches(() => queryClient.isFetching() === 0 || pending.length > 0, 'the cache to stop fetching');
+  assert.deepEqual(requested.slice(before), ['getRouting'], 'settings are not fetched again for a new alert');
 
   onChanges(changes({ setup: true }));
-  const methods = [(await nextRequest('getSettings')).method, (await nextRequest('getRouting')).method];
-  assert.deepEqual(methods.sort(), ['getRouting', 'getSettings']);
+  for (const method of ['getSettings', 'getRouting']) (await nextRequest(method)).answer({});
+  await idle();
+  assert.deepEqual(requested.slice(before + 1).sort(), ['getRouting', 'getSettings'], 'a setup change concerns both');
   for (const stop of stops) stop();
 });
