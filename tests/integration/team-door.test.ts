@@ -21,6 +21,8 @@ import { forTests, holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataD
 import { inspect } from '../helpers/inspect.ts';
 
 const ilert = await new FakeIlert().start();
+/** A Level API address where nothing listens: setting a key starts a sync, which must stay on this machine. */
+const NO_LEVEL_API = 'http://127.0.0.1:9/v2';
 const harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url });
 const rendererDir = tempDataDir('renderer-');
 fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
@@ -182,14 +184,14 @@ test('an operator’s Accept reaches ilert with their name and is in the audit, 
   assert.match(JSON.stringify(accept.body.comments), /Olga Operator/);
 
   assert.equal((await call('updateSettings', operator.token, { retentionDays: 7 })).status, 403);
-  assert.equal((await call('updateSettings', ownerToken, { retentionDays: 7, levelApiKey: 'level-key-do-not-log' })).status, 200);
+  assert.equal((await call('updateSettings', ownerToken, { retentionDays: 7, levelApiKey: 'level-key-do-not-log', levelApiUrl: NO_LEVEL_API })).status, 200);
 
   const audit = (await call('listAudit', operator.token, { limit: 50 })).json() as unknown as { actor: string; role: string; action: string; detail: string }[];
   const text = JSON.stringify(audit);
   assert.ok(audit.some((entry) => entry.actor === 'Olga Operator' && entry.action === 'accept' && entry.detail.includes(event.data.id)));
   assert.ok(audit.some((entry) => entry.actor === 'owner' && entry.action === 'invite' && entry.detail === 'invited Olga Operator as operator'));
   assert.ok(audit.some((entry) => entry.actor === 'Olga Operator' && entry.action === 'pair'));
-  assert.ok(audit.some((entry) => entry.action === 'settings' && entry.detail === 'changed levelApiKey, retentionDays'));
+  assert.ok(audit.some((entry) => entry.action === 'settings' && entry.detail === 'changed levelApiKey, levelApiUrl, retentionDays'));
   assert.ok(!text.includes('level-key-do-not-log'), 'values of changed settings are never recorded');
 });
 
