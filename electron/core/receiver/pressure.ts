@@ -11,7 +11,7 @@ export interface PortPressure {
   idleClosed: number;
 }
 
-export type PressureKind = 'bodiesRefused' | 'connectionsRefused' | 'idleClosed';
+type PressureKind = 'bodiesRefused' | 'connectionsRefused' | 'idleClosed';
 
 /**
  * Remembers that the port is under pressure until `quietMs` pass without any, and says when that
