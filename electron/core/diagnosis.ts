@@ -271,6 +271,12 @@ const publicPortBusy: Check = ({ context }) => {
     pressure.bodiesRefused ? `answered ${count(pressure.bodiesRefused, 'request')} 503 because the bodies being received filled their memory` : '',
     pressure.connectionsRefused ? `refused ${count(pressure.connectionsRefused, 'connection')} over the per-address cap` : '',
     pressure.idleClosed ? `closed ${count(pressure.idleClosed, 'idle connection')} to make room for new ones` : '',
+    pressure.atConnectionCap.length
+      ? `holds as many connections as one address may have from ${pressure.atConnectionCap
+          .slice(0, 3)
+          .map((entry) => entry.address)
+          .join(', ')}${pressure.atConnectionCap.length > 3 ? ` and ${pressure.atConnectionCap.length - 3} more` : ''}`
+      : '',
   ].filter(Boolean);
   return [
     {

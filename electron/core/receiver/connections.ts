@@ -15,14 +15,24 @@ interface AddressConnections {
  */
 export class ConnectionTable {
   readonly #max: number;
+  readonly #capChanged: () => void;
   readonly #byAddress = new Map<string, AddressConnections>();
+  /** Addresses holding as many connections as the cap allows, and since when. */
+  readonly #atCap = new Map<string, number>();
   readonly #addressOf = new WeakMap<Socket, string>();
   readonly #requestsInProgress = new WeakMap<Socket, number>();
   /** Admitted past the cap when nothing was idle: refused at their first request unless room appears by then. */
   readonly #overCap = new WeakSet<Socket>();
 
-  constructor(maxPerAddress: number) {
+  /** `capChanged`: an address reached the cap, or fell below it. */
+  constructor(maxPerAddress: number, capChanged: () => void = () => undefined) {
     this.#max = maxPerAddress;
+    this.#capChanged = capChanged;
+  }
+
+  /** The addresses at the cap now (an attacker's, or a tunnel's under one), and since when. */
+  atCap(): { address: string; since: number }[] {
+    return [...this.#atCap].map(([address, since]) => ({ address, since }));
   }
 
   /** A new connection, and whether an idle one of its address was closed to make room for it. */
@@ -36,6 +46,10 @@ export class ConnectionTable {
     this.#addressOf.set(socket, address);
     group.all.add(socket);
     group.idle.add(socket);
+    if (group.all.size >= this.#max && !this.#atCap.has(address)) {
+      this.#atCap.set(address, Date.now());
+      this.#capChanged();
+    }
     if (group.all.size <= this.#max) return { closedIdle: false };
     if (this.#closeLongestIdle(group, socket)) return { closedIdle: true };
     this.#overCap.add(socket);
@@ -73,6 +87,7 @@ export class ConnectionTable {
     group.all.delete(socket);
     group.idle.delete(socket);
     if (group.all.size === 0) this.#byAddress.delete(address!);
+    if (group.all.size < this.#max && this.#atCap.delete(address!)) this.#capChanged();
   }
 
   #groupOf(socket: Socket): AddressConnections | undefined {

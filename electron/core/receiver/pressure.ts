@@ -1,5 +1,5 @@
-/** What the public port turned away or closed for lack of room. */
-export interface PortPressure {
+/** What the public port turned away or closed for lack of room lately. */
+export interface PressureCounts {
   /** When the first of these happened after a quiet spell. */
   since: number;
   lastAt: number;
@@ -11,6 +11,11 @@ export interface PortPressure {
   idleClosed: number;
 }
 
+/** Why the public port counts as busy: what it turned away lately, and who holds all the connections one address may have. */
+export interface PortPressure extends PressureCounts {
+  atConnectionCap: { address: string; since: number }[];
+}
+
 type PressureKind = 'bodiesRefused' | 'connectionsRefused' | 'idleClosed';
 
 /**
@@ -20,7 +25,7 @@ type PressureKind = 'bodiesRefused' | 'connectionsRefused' | 'idleClosed';
 export class PressureRecord {
   readonly #quietMs: number;
   readonly #changed: () => void;
-  #current: PortPressure | undefined;
+  #current: PressureCounts | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(quietMs: number, changed: () => void) {
@@ -41,7 +46,7 @@ export class PressureRecord {
   }
 
   /** Undefined once the port has been quiet for `quietMs`. */
-  current(now = Date.now()): PortPressure | undefined {
+  current(now = Date.now()): PressureCounts | undefined {
     const current = this.#current;
     return current && now - current.lastAt < this.#quietMs ? current : undefined;
   }

@@ -239,7 +239,7 @@ export class Receiver {
     this.#options = options;
     this.#limits = { ...RECEIVER_LIMITS, ...options.limits };
     this.#budget = new BodyBudget(this.#limits);
-    this.#connections = new ConnectionTable(this.#limits.maxConnectionsPerAddress);
+    this.#connections = new ConnectionTable(this.#limits.maxConnectionsPerAddress, () => options.pressureChanged?.());
     this.#pressure = new PressureRecord(this.#limits.busyForMs, () => options.pressureChanged?.());
     this.#log = new ThrottledLog((line) => console.error(line));
     this.server = http.createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 }, (request, response) => {
@@ -269,14 +269,21 @@ export class Receiver {
     return this.#budget.used;
   }
 
-  /** What the port turned away or closed for lack of room lately; undefined while it has room. */
+  /**
+   * What the port turned away or closed for lack of room lately, and which addresses hold all the
+   * connections one address may have; undefined while it has room.
+   */
   get pressure(): PortPressure | undefined {
-    return this.#pressure.current();
+    const recent = this.#pressure.current();
+    const atConnectionCap = this.#connections.atCap();
+    if (!recent && atConnectionCap.length === 0) return undefined;
+    const since = Math.min(recent?.since ?? Infinity, ...atConnectionCap.map((entry) => entry.since));
+    return { since, lastAt: recent?.lastAt ?? since, bodiesRefused: 0, connectionsRefused: 0, idleClosed: 0, ...recent, atConnectionCap };
   }
 
   /** Why the port counts as busy (for /healthz and the heartbeat); undefined when it does not. */
   busyReason(): string | undefined {
-    return this.pressure ? 'the public port is turning requests away or closing connections for lack of room' : undefined;
+    return this.pressure ? 'the public port is out of room: requests turned away, or an address at its connection cap' : undefined;
   }
 
   /**
