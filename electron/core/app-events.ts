@@ -20,7 +20,9 @@ export type AppTopic =
   /** The store started or stopped failing to write. */
   | 'store-health'
   /** Forwarding to a target was paused or resumed. */
-  | 'forwarding';
+  | 'forwarding'
+  /** The public port came under pressure (requests turned away for lack of room), or it passed. */
+  | 'public-port';
 
 export interface AppEvent {
   kind: 'app';

@@ -8,7 +8,7 @@
  * status the tray and every dashboard fetch on each change batch must not scan a table.
  */
 import type { Diagnosis, Reachability, TunnelStateView } from '../../shared/contract.ts';
-import { WEBHOOK_PATH } from './receiver/receiver.ts';
+import { WEBHOOK_PATH, type PortPressure } from './receiver/receiver.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import type { Store, StoreFacts } from './store/store.ts';
 import { oldActiveAlerts, rateLimitedAttempts, rejectionBudget, wrongPaths } from './store/diagnosis-reads.ts';
@@ -36,6 +36,8 @@ export interface DiagnosisContext {
   storeProblem?: string | undefined;
   /** Attempt outcomes the forwarder holds in memory because the store could not write them. */
   unrecordedOutcomes?: number;
+  /** What the public port turned away or closed for lack of room lately, from memory. */
+  publicPortPressure?: PortPressure | undefined;
 }
 
 /** What the checks read: the store's trigger-kept facts, plus a few indexed look-ups on demand. */
@@ -260,6 +262,33 @@ const storeCannotWrite: Check = ({ context }) => {
     : [];
 };
 
+// Someone holds the public port's memory or connections: Level's small bodies keep a reserve, but
+// a monitor must know, so /healthz says 503 and the heartbeat is withheld while it lasts.
+const publicPortBusy: Check = ({ context }) => {
+  const pressure = context.publicPortPressure;
+  if (!pressure) return [];
+  const what = [
+    pressure.bodiesRefused ? `answered ${count(pressure.bodiesRefused, 'request')} 503 because the bodies being received filled their memory` : '',
+    pressure.connectionsRefused ? `refused ${count(pressure.connectionsRefused, 'connection')} over the per-address cap` : '',
+    pressure.idleClosed ? `closed ${count(pressure.idleClosed, 'idle connection')} to make room for new ones` : '',
+    pressure.atConnectionCap.length
+      ? `holds as many connections as one address may have from ${pressure.atConnectionCap
+          .slice(0, 3)
+          .map((entry) => entry.address)
+          .join(', ')}${pressure.atConnectionCap.length > 3 ? ` and ${pressure.atConnectionCap.length - 3} more` : ''}`
+      : '',
+  ].filter(Boolean);
+  return [
+    {
+      id: 'public-port-busy',
+      level: 'error',
+      title: 'The public port is flooded',
+      detail: `Since ${new Date(pressure.since).toISOString()} the receiver ${what.join(', ')}. Level’s small webhooks keep a reserved share and still get in; /healthz answers 503 and the ilert heartbeat is withheld while this lasts.`,
+      fix: 'If it lasts, someone is calling the public URL on purpose: block or rate-limit them at the tunnel (e.g. a Cloudflare WAF rule for the hostname), or move to a new URL and update it in Level.',
+    },
+  ];
+};
+
 // A flood of refused requests: kept within a budget, the rest only counted.
 const rejectionsDropped: Check = ({ store, context }) => {
   const rejections = rejectionBudget(store);
@@ -402,6 +431,7 @@ export const CHECKS: readonly Check[] = [
   targetNotConfigured,
   rateLimited,
   rejectionsDropped,
+  publicPortBusy,
   outsideServices,
 ];
 

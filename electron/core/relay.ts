@@ -146,6 +146,7 @@ export class Relay {
       ingest: this.#ingest,
       unhealthy: () => this.#store.health.problem(),
       limits: this.#tuning.receiverLimits,
+      pressureChanged: () => this.#announce('public-port'),
     });
     this.#heartbeat = new Heartbeat({
       url: () => this.#settings.ilertHeartbeatUrl,
@@ -359,6 +360,8 @@ export class Relay {
     if (!this.#receiver.listening) return 'the receiver is not listening';
     const storeProblem = this.#store.health.problem(now);
     if (storeProblem) return storeProblem;
+    const busy = this.#receiver.busyReason();
+    if (busy) return busy;
     const facts = this.#store.facts();
     // Work held for a paused target is maintenance, not a fault: ilert must not be told the relay is down.
     const paused = new Set(this.#pauses.all().map((pause) => pause.target));
@@ -540,6 +543,7 @@ export class Relay {
         ilertState: this.#ilertApi() ? this.#ilertState.view() : undefined,
         storeProblem: this.#store.health.problem(now),
         unrecordedOutcomes: this.#forwarder.unrecordedOutcomes,
+        publicPortPressure: this.#receiver.pressure,
       },
       facts,
     );

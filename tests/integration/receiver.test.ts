@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
 import http from 'node:http';
-import { startRelay, SECRET, tempDataDir } from '../helpers/relay-harness.ts';
+import net from 'node:net';
+import { once } from 'node:events';
+import { startRelay, SECRET, tempDataDir, FAST_TUNING, forTests, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { waitForChange } from '../helpers/wait.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 import { inspect } from '../helpers/inspect.ts';
@@ -321,4 +324,161 @@ test('an alert with a zone-less, +0000, minute-only or unreadable occurred_at is
     const job = inspect(harness.relay).row(`SELECT event_type FROM outbox WHERE event_id = ?`, event.event_id) as { event_type: string } | undefined;
     assert.equal(job?.event_type, 'ALERT', `${occurredAt}: queued for ilert`);
   }
+});
+
+/**
+ * A raw POST that declares `declared` bytes and sends `sent` of them, then waits. `answer` resolves
+ * with what the relay said once it closes the connection ('' if it says nothing within 5 s).
+ */
+function unfinishedBody(url: string, declared: number, sent: number, headers: Record<string, string> = {}) {
+  const { port } = new URL(url);
+  const socket = net.connect(Number(port), '127.0.0.1');
+  let text = '';
+  socket.on('data', (chunk) => (text += chunk.toString()));
+  // The relay closes the connection while the rest of the body is still being written: a reset is expected.
+  socket.on('error', () => undefined);
+  const answer = new Promise<string>((resolve) => {
+    // A relay that never answers fails the test in 5 s rather than holding it until the test timeout.
+    const timer = setTimeout(() => socket.destroy(), 5000);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+  });
+  const head = Object.entries({
+    host: 'relay',
+    'content-type': 'application/json',
+    'x-level-signature': `sha256=${'0'.repeat(64)}`,
+    ...headers,
+    'content-length': String(declared),
+  })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.write(`POST /webhooks/level HTTP/1.1\r\n${head}\r\n`);
+  socket.write(Buffer.alloc(sent, 0x20));
+  return { socket, answer };
+}
+
+/** Resolves once the bytes of bodies the receiver holds pass `check` (bytes arriving are no event the relay announces). */
+async function whenBuffered(relay: InProcessRelay, check: (bytes: number) => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check(relay.relay[forTests].receiver.bufferedBytes)) {
+    if (Date.now() > deadline) assert.fail(`${relay.relay[forTests].receiver.bufferedBytes} bytes buffered after ${timeoutMs} ms`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const MiB = 1024 * 1024;
+/** Small numbers, the production mechanism: 4 MiB for bodies, 1 MiB of it kept for small ones, 2 MiB per client address. */
+const SMALL_BUDGET = { maxBufferedBytes: 4 * MiB, smallBodyReserveBytes: 1 * MiB, maxBufferedBytesPerAddress: 2 * MiB, busyForMs: 60_000 };
+
+test('large bodies get a share per client address and never the reserve: Level’s small alert is accepted while they fill the rest', async (t) => {
+  const relay = await startRelay({}, { ...FAST_TUNING, receiverLimits: SMALL_BUDGET });
+  const held: net.Socket[] = [];
+  t.after(async () => {
+    for (const socket of held) socket.destroy();
+    await relay.stop();
+  });
+  const from = (address: string) => ({ 'cf-connecting-ip': address });
+  for (let index = 0; index < 2; index++) held.push(unfinishedBody(relay.url, MiB, MiB - 1, from('198.51.100.1')).socket);
+  await whenBuffered(relay, (bytes) => bytes >= 2 * (MiB - 1));
+  const third = unfinishedBody(relay.url, MiB, MiB - 1, from('198.51.100.1'));
+  assert.match(await third.answer, /^HTTP\/1\.1 503[\s\S]*too many bytes arriving from this address at once/, 'a third from the same address is over its share');
+
+  held.push(unfinishedBody(relay.url, MiB, MiB - 1, from('203.0.113.2')).socket);
+  await whenBuffered(relay, (bytes) => bytes >= 3 * (MiB - 1));
+  const fourth = unfinishedBody(relay.url, MiB, MiB - 1, from('192.0.2.3'));
+  assert.match(await fourth.answer, /^HTTP\/1\.1 503[\s\S]*the relay is busy receiving other requests/, 'what is left is the reserve for small bodies');
+
+  const response = await relay.sender.postRaw(JSON.stringify(alertEvent()));
+  assert.equal(response.status, 202, 'Level’s alert fits in the reserve');
+  const diagnosis = relay.relay.status().diagnoses.find((entry) => entry.id === 'public-port-busy');
+  assert.match(diagnosis?.detail ?? '', /answered 2 requests 503 because the bodies being received filled their memory/);
+});
+
+test('client-address headers are believed only when the public port listens on loopback, and only the entry the proxy added', async (t) => {
+  const share = { ...SMALL_BUDGET, maxBufferedBytesPerAddress: MiB };
+  const onLoopback = await startRelay({}, { ...FAST_TUNING, receiverLimits: share });
+  const everywhere = await startRelay({ host: '0.0.0.0' }, { ...FAST_TUNING, receiverLimits: share });
+  const held: net.Socket[] = [];
+  t.after(async () => {
+    for (const socket of held) socket.destroy();
+    await Promise.all([onLoopback.stop(), everywhere.stop()]);
+  });
+  // Two clients a Cloudflare tunnel names apart: each has its own share.
+  held.push(unfinishedBody(onLoopback.url, MiB, MiB - 1, { 'cf-connecting-ip': '198.51.100.1' }).socket);
+  await whenBuffered(onLoopback, (bytes) => bytes >= MiB - 1);
+  const other = unfinishedBody(onLoopback.url, MiB, MiB - 1, { 'cf-connecting-ip': '198.51.100.2' });
+  held.push(other.socket);
+  await whenBuffered(onLoopback, (bytes) => bytes >= 2 * (MiB - 1));
+
+  // X-Forwarded-For: what the client wrote itself comes first and counts for nothing.
+  const spoofed = unfinishedBody(onLoopback.url, MiB, MiB - 1, { 'x-forwarded-for': '192.0.2.77, 198.51.100.1' });
+  assert.match(await spoofed.answer, /^HTTP\/1\.1 503[\s\S]*from this address/, 'the last entry names 198.51.100.1, whose share is taken');
+
+  // Reachable from anywhere, the port cannot tell a tunnel from a client naming itself: one address.
+  const everywhereUrl = everywhere.url.replace('0.0.0.0', '127.0.0.1');
+  held.push(unfinishedBody(everywhereUrl, MiB, MiB - 1, { 'cf-connecting-ip': '198.51.100.1' }).socket);
+  await whenBuffered(everywhere, (bytes) => bytes >= MiB - 1);
+  const named = unfinishedBody(everywhereUrl, MiB, MiB - 1, { 'cf-connecting-ip': '198.51.100.2' });
+  assert.match(await named.answer, /^HTTP\/1\.1 503[\s\S]*from this address/);
+});
+
+test('a body that stops arriving or trickles is cut off with 408, and its bytes are given back', async (t) => {
+  const relay = await startRelay({}, { ...FAST_TUNING, receiverLimits: { minBodyBytesPerSecond: 1024, bodyRateWindowMs: 200 } });
+  t.after(() => relay.stop());
+  const stalled = unfinishedBody(relay.url, 64 * 1024, 32 * 1024);
+  const trickle = unfinishedBody(relay.url, 64 * 1024, 0);
+  const drip = setInterval(() => trickle.socket.write('x'), 20);
+  t.after(() => clearInterval(drip));
+  for (const { answer } of [stalled, trickle]) {
+    const text = await answer;
+    assert.match(text, /^HTTP\/1\.1 408/);
+    assert.match(text, /request body too slow: under 1024 bytes per second/);
+  }
+  assert.equal(relay.relay[forTests].receiver.bufferedBytes, 0);
+  const lastByteLate = unfinishedBody(relay.url, 10, 9);
+  assert.equal((await relay.sender.postRaw(JSON.stringify(alertEvent()))).status, 202, 'a body sent at once is never too slow');
+  assert.match(await lastByteLate.answer, /^HTTP\/1\.1 408/, 'one byte missing for a whole window is a stall too');
+});
+
+test('at the per-address connection cap a fresh request closes the longest-idle connection; with none idle it is refused, and the port reports itself busy', async (t) => {
+  const relay = await startRelay({}, { ...FAST_TUNING, receiverLimits: { maxConnectionsPerAddress: 3, busyForMs: 300 } });
+  const sockets: net.Socket[] = [];
+  t.after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await relay.stop();
+  });
+  const keepAlive = async () => {
+    const { port } = new URL(relay.url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    sockets.push(socket);
+    socket.write('GET /nowhere HTTP/1.1\r\nHost: relay\r\n\r\n');
+    await once(socket, 'data');
+    return socket;
+  };
+  const idle = [await keepAlive(), await keepAlive(), await keepAlive()];
+  const oldestClosed = once(idle[0]!, 'close');
+  assert.equal((await relay.sender.postRaw(JSON.stringify(alertEvent()))).status, 202, 'Level’s fresh connection is served');
+  await oldestClosed;
+  assert.equal(idle[1]!.destroyed || idle[2]!.destroyed, false, 'only the longest-idle one went');
+
+  for (const socket of idle) socket.destroy();
+  const busy = [unfinishedBody(relay.url, 1000, 10), unfinishedBody(relay.url, 1000, 10), unfinishedBody(relay.url, 1000, 10)];
+  sockets.push(...busy.map((entry) => entry.socket));
+  await whenBuffered(relay, (bytes) => bytes >= 30);
+  const refused = unfinishedBody(relay.url, 10, 10);
+  assert.match(await refused.answer, /^HTTP\/1\.1 503[\s\S]*too many connections from this address/);
+
+  for (const socket of sockets) socket.destroy();
+  await whenBuffered(relay, (bytes) => bytes === 0);
+  const healthz = await fetch(relay.url.replace('/webhooks/level', '/healthz'));
+  assert.equal(healthz.status, 503, '/healthz is 503 while the port turns requests away');
+  assert.deepEqual(await healthz.json(), { status: 'unhealthy' }, 'the reason stays private');
+  const detail = relay.relay.status().diagnoses.find((entry) => entry.id === 'public-port-busy')?.detail ?? '';
+  assert.match(detail, /refused \d+ connections? over the per-address cap/);
+  assert.match(detail, /closed \d+ idle connections? to make room for new ones/);
+  await waitForChange(relay.relay, () => !relay.relay.status().diagnoses.some((entry) => entry.id === 'public-port-busy'), 5000, 'the pressure to pass');
+  assert.equal((await fetch(relay.url.replace('/webhooks/level', '/healthz'))).status, 200);
 });

@@ -1,30 +1,45 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { SIGNATURE_HEADER } from '../level/signature.ts';
 import type { IngestPipeline, WebhookResult } from '../ingest/pipeline.ts';
 import type { InboundDelivery } from '../store/inbound-delivery.ts';
 import { redactHeaders } from './redact.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER } from '../ingest/automation.ts';
+import { BodyBudget, type BodyBudgetLimits, type NoRoom } from './body-budget.ts';
+import { ConnectionTable } from './connections.ts';
+import { PressureRecord, type PortPressure } from './pressure.ts';
+
+export type { PortPressure };
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /**
- * What strangers can make the public listener hold: bodies are buffered before the signature can
- * be checked, so their total is capped, as are connections per client address, and a connection
- * that sends nothing is closed. Behind a tunnel every connection comes from the tunnel's address,
- * Level's own bursts included, so the per-address cap is generous: memory is bounded by the byte
- * budget, and the cap keeps one address from taking every file descriptor.
+ * What strangers can make the public listener hold. Bodies are buffered before the signature can
+ * be checked, so their total is capped, with a share kept for small bodies like Level's and a cap
+ * per client address for large ones (see BodyBudget); a body must keep arriving at a minimum rate
+ * once the headers are in; connections are capped per address, the longest-idle one giving way to
+ * a new one at the cap (see ConnectionTable); a connection that sends nothing is closed.
  */
-export interface ReceiverLimits {
-  maxBufferedBytes: number;
+export interface ReceiverLimits extends BodyBudgetLimits {
   maxConnectionsPerAddress: number;
   /** A connection that has not sent a byte by then is closed. */
   firstByteTimeoutMs: number;
+  /** A body that brings fewer than this many bytes per second over a window is cut off (408), unless less was left to send. */
+  minBodyBytesPerSecond: number;
+  bodyRateWindowMs: number;
+  /** After the last request refused or connection closed for lack of room, the port counts as busy this long. */
+  busyForMs: number;
 }
 
 export const RECEIVER_LIMITS: ReceiverLimits = {
   maxBufferedBytes: 64 * 1024 * 1024,
+  smallBodyBytes: 64 * 1024,
+  smallBodyReserveBytes: 8 * 1024 * 1024,
+  maxBufferedBytesPerAddress: 16 * 1024 * 1024,
   maxConnectionsPerAddress: 1024,
   firstByteTimeoutMs: 10_000,
+  minBodyBytesPerSecond: 1024,
+  bodyRateWindowMs: 5000,
+  busyForMs: 60_000,
 };
 const BUSY_RETRY_AFTER_S = '5';
 export const WEBHOOK_PATH = '/webhooks/level';
@@ -43,6 +58,8 @@ export interface ReceiverOptions {
   /** Why the relay cannot take webhooks right now (the store cannot write), from memory; undefined when it can. */
   unhealthy?: () => string | undefined;
   limits?: Partial<ReceiverLimits>;
+  /** The port came under pressure, or it passed (see pressure). */
+  pressureChanged?: () => void;
 }
 
 function send(response: http.ServerResponse, statusCode: number, body: Record<string, unknown>, headers: http.OutgoingHttpHeaders = {}): void {
@@ -64,6 +81,28 @@ function forwardedFor(headers: http.IncomingHttpHeaders): string | undefined {
   const xff = headers['x-forwarded-for'];
   const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
   return first || undefined;
+}
+
+/**
+ * Who a request is from, for fairness. Behind a tunnel every connection comes from the tunnel, which
+ * names the client in a header: Cloudflare's CF-Connecting-IP
+ * (https://developers.cloudflare.com/fundamentals/reference/http-headers/), else the last
+ * X-Forwarded-For entry, the one the proxy in front added (the ones before it are the client's own
+ * say: https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/X-Forwarded-For).
+ * Those headers are believed only when the listener is on loopback, where only a local tunnel or
+ * proxy can connect; anywhere else a client could name itself anything.
+ */
+function clientAddress(request: http.IncomingMessage, behindLocalProxy: boolean): string {
+  const socketAddress = request.socket.remoteAddress ?? '';
+  if (!behindLocalProxy) return socketAddress;
+  const cf = firstHeader(request.headers['cf-connecting-ip'])?.trim();
+  if (cf && net.isIP(cf)) return cf;
+  const last = firstHeader(request.headers['x-forwarded-for'])?.split(',').at(-1)?.trim();
+  return last && net.isIP(last) ? last : socketAddress;
+}
+
+function isLoopback(address: string): boolean {
+  return /^(127\.|::1$|::ffff:127\.)/.test(address);
 }
 
 /** What the delivery log keeps of a request before its body is read. */
@@ -99,50 +138,63 @@ function healthBody(nonce: string | null, instanceId: string): Record<string, st
   return { status: 'ok', nonce, relay: instanceId };
 }
 
-type BodyRead = { kind: 'body'; body: Buffer } | { kind: 'too-large'; size: number } | { kind: 'busy' } | { kind: 'aborted' };
+type BodyRead = { kind: 'body'; body: Buffer } | { kind: 'too-large'; size: number } | { kind: 'busy'; noRoom: NoRoom } | { kind: 'too-slow' } | { kind: 'aborted' };
 
-/** Bytes buffered across all requests in progress; each request gives back what it took when it is answered. */
-class BufferBudget {
-  used = 0;
-  readonly max: number;
-  constructor(max: number) {
-    this.max = max;
-  }
-  take(bytes: number): boolean {
-    if (this.used + bytes > this.max) return false;
-    this.used += bytes;
-    return true;
-  }
-  give(bytes: number): void {
-    this.used -= bytes;
-  }
+interface BodyRules {
+  limit: number;
+  budget: BodyBudget;
+  /** The client address the bytes are counted against. */
+  address: string;
+  /** Content-Length, when the client sent one. */
+  declared: number | undefined;
+  minBytesPerSecond: number;
+  windowMs: number;
 }
 
 /**
- * Reads the raw body, stopping at `limit` bytes for this request or when the shared budget is
- * spent. A client that goes away mid-body is not an error of ours.
+ * Reads the raw body, stopping at `limit` bytes for this request, when the budget has no room for
+ * the next chunk, or when a window passes with fewer bytes than the minimum rate asks (unless
+ * fewer were left to send). A client that goes away mid-body is not an error of ours.
  */
-function readBody(request: http.IncomingMessage, limit: number, budget: BufferBudget, held: { bytes: number }): Promise<BodyRead> {
+function readBody(request: http.IncomingMessage, rules: BodyRules, held: { bytes: number }): Promise<BodyRead> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const stop = (read: BodyRead) => {
+    let inWindow = 0;
+    let done = false;
+    const perWindow = Math.ceil((rules.minBytesPerSecond * rules.windowMs) / 1000);
+    const rate = setInterval(() => {
+      const owed = rules.declared === undefined ? perWindow : Math.min(perWindow, rules.declared - size);
+      if (inWindow < owed) return stop({ kind: 'too-slow' });
+      inWindow = 0;
+    }, rules.windowMs);
+    rate.unref();
+    const finish = (read: BodyRead) => {
+      if (done) return;
+      done = true;
+      clearInterval(rate);
       request.off('data', onData);
-      request.pause();
       resolve(read);
+    };
+    const stop = (read: BodyRead) => {
+      finish(read);
+      request.pause();
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) return stop({ kind: 'too-large', size });
-      if (!budget.take(chunk.length)) return stop({ kind: 'busy' });
+      inWindow += chunk.length;
+      if (size > rules.limit) return stop({ kind: 'too-large', size });
+      // A body declared large is large from its first byte: it cannot slip into the small reserve.
+      const noRoom = rules.budget.take(rules.address, chunk.length, Math.max(size, rules.declared ?? 0));
+      if (noRoom) return stop({ kind: 'busy', noRoom });
       held.bytes += chunk.length;
       chunks.push(chunk);
     };
     request.on('data', onData);
-    request.once('end', () => resolve({ kind: 'body', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
-    request.once('error', () => resolve({ kind: 'aborted' }));
+    request.once('end', () => finish({ kind: 'body', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
+    request.once('error', () => finish({ kind: 'aborted' }));
     request.once('close', () => {
-      if (!request.complete) resolve({ kind: 'aborted' });
+      if (!request.complete) finish({ kind: 'aborted' });
     });
   });
 }
@@ -175,18 +227,34 @@ export class Receiver {
   readonly server: http.Server;
   readonly #options: ReceiverOptions;
   readonly #limits: ReceiverLimits;
-  readonly #budget: BufferBudget;
-  readonly #connections = new Map<string, number>();
-  readonly #overLimit = new WeakSet<Socket>();
+  readonly #budget: BodyBudget;
+  readonly #connections: ConnectionTable;
+  readonly #pressure: PressureRecord;
   readonly #log: ThrottledLog;
   #listening = false;
+  /** Set at listen(): whether client-address headers from a local tunnel or proxy are believed. */
+  #behindLocalProxy = false;
 
   constructor(options: ReceiverOptions) {
     this.#options = options;
     this.#limits = { ...RECEIVER_LIMITS, ...options.limits };
-    this.#budget = new BufferBudget(this.#limits.maxBufferedBytes);
+    this.#budget = new BodyBudget(this.#limits);
+    this.#connections = new ConnectionTable(this.#limits.maxConnectionsPerAddress, () => options.pressureChanged?.());
+    this.#pressure = new PressureRecord(this.#limits.busyForMs, () => options.pressureChanged?.());
     this.#log = new ThrottledLog((line) => console.error(line));
     this.server = http.createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 }, (request, response) => {
+      const socket = request.socket;
+      const admitted = this.#connections.requestStarted(socket);
+      response.once('close', () => this.#connections.requestEnded(socket));
+      if (admitted === 'over-cap') {
+        this.#pressure.note('connectionsRefused');
+        this.#log.note(
+          'connections',
+          `receiver: more than ${this.#limits.maxConnectionsPerAddress} connections from ${socket.remoteAddress ?? 'unknown'}, none idle; refusing the extra ones`,
+        );
+        return this.#refuse(request, response, 503, 'too many connections from this address, retry later');
+      }
+      if (admitted.closedIdle) this.#idleClosed(socket);
       this.#handle(request, response).catch((error: unknown) => {
         this.#log.note('internal', `receiver: ${(error as Error).message}`);
         if (!response.headersSent) send(response, 500, { error: 'internal error' });
@@ -202,34 +270,50 @@ export class Receiver {
   }
 
   /**
-   * Counts connections per client address: one past the cap is answered 503 on its first request
-   * and closed. A connection that sends nothing at all is closed after a while: Node's own
-   * timeouts only start with the first byte.
+   * What the port turned away or closed for lack of room lately, and which addresses hold all the
+   * connections one address may have; undefined while it has room.
    */
-  #admit(socket: Socket): void {
-    const address = socket.remoteAddress ?? '';
-    const count = (this.#connections.get(address) ?? 0) + 1;
-    this.#connections.set(address, count);
-    if (count > this.#limits.maxConnectionsPerAddress) {
-      this.#overLimit.add(socket);
-      this.#log.note('connections', `receiver: more than ${this.#limits.maxConnectionsPerAddress} connections from ${address}; refusing the extra ones`);
-    }
+  get pressure(): PortPressure | undefined {
+    const recent = this.#pressure.current();
+    const atConnectionCap = this.#connections.atCap();
+    if (!recent && atConnectionCap.length === 0) return undefined;
+    const since = Math.min(recent?.since ?? Infinity, ...atConnectionCap.map((entry) => entry.since));
+    return { since, lastAt: recent?.lastAt ?? since, bodiesRefused: 0, connectionsRefused: 0, idleClosed: 0, ...recent, atConnectionCap };
+  }
+
+  /** Why the port counts as busy (for /healthz and the heartbeat); undefined when it does not. */
+  busyReason(): string | undefined {
+    return this.pressure ? 'the public port is out of room: requests turned away, or an address at its connection cap' : undefined;
+  }
+
+  /**
+   * Counts connections per address (see ConnectionTable). A connection that sends nothing at all
+   * is closed after a while: Node's own timeouts only start with the first byte.
+   */
+  #admit(socket: net.Socket): void {
+    if (this.#connections.admit(socket).closedIdle) this.#idleClosed(socket);
     const silent = setTimeout(() => {
       if (socket.bytesRead === 0) socket.destroy();
     }, this.#limits.firstByteTimeoutMs);
     silent.unref();
     socket.once('close', () => {
       clearTimeout(silent);
-      const left = (this.#connections.get(address) ?? 1) - 1;
-      if (left > 0) this.#connections.set(address, left);
-      else this.#connections.delete(address);
+      this.#connections.closed(socket);
     });
   }
 
+  #idleClosed(socket: net.Socket): void {
+    this.#pressure.note('idleClosed');
+    this.#log.note(
+      'idle-closed',
+      `receiver: ${this.#limits.maxConnectionsPerAddress} connections from ${socket.remoteAddress ?? 'unknown'}; closing the longest-idle ones to make room`,
+    );
+  }
+
   /** Refuses without reading the body, and closes the connection so its unread bytes go nowhere. */
-  #busy(request: http.IncomingMessage, response: http.ServerResponse, reason: string): void {
+  #refuse(request: http.IncomingMessage, response: http.ServerResponse, statusCode: number, reason: string): void {
     response.once('finish', () => request.socket.destroy());
-    send(response, 503, { error: reason }, { 'retry-after': BUSY_RETRY_AFTER_S, connection: 'close' });
+    send(response, statusCode, { error: reason }, { ...(statusCode === 503 ? { 'retry-after': BUSY_RETRY_AFTER_S } : {}), connection: 'close' });
   }
 
   get listening(): boolean {
@@ -243,7 +327,9 @@ export class Receiver {
       this.server.listen(port, host, () => {
         this.server.off('error', onError);
         this.#listening = true;
-        resolve(this.server.address() as AddressInfo);
+        const address = this.server.address() as AddressInfo;
+        this.#behindLocalProxy = isLoopback(address.address);
+        resolve(address);
       });
     });
   }
@@ -251,6 +337,7 @@ export class Receiver {
   /** Stops accepting connections and waits until every request in progress has been answered. */
   close(): Promise<void> {
     this.#listening = false;
+    this.#pressure.stop();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
@@ -258,7 +345,6 @@ export class Receiver {
   }
 
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    if (this.#overLimit.has(request.socket)) return this.#busy(request, response, 'too many connections from this address, retry later');
     const url = parseTarget(request.url);
     if (!url) return this.#badTarget(request, response);
     const allowed = KNOWN_PATHS[url.pathname];
@@ -268,9 +354,10 @@ export class Receiver {
       return send(response, 405, { error: `method not allowed: use ${allowed.join(' or ')}` }, { allow: allowed.join(', ') });
     }
     if (url.pathname === HEALTH_PATH) {
-      // From memory: never waits for a database that may be locked. A store that cannot write is a
-      // relay that loses webhooks, so a monitor on this URL must see it; the reason stays private.
-      const unhealthy = this.#options.unhealthy?.();
+      // From memory: never waits for a database that may be locked. A store that cannot write, or a
+      // port so busy that it turns requests away, is a relay that may lose webhooks, so a monitor
+      // on this URL must see it; the reason stays private.
+      const unhealthy = this.#options.unhealthy?.() ?? this.busyReason();
       const body = healthBody(url.searchParams.get('nonce'), this.#options.instanceId);
       return send(response, unhealthy ? 503 : 200, unhealthy ? { ...body, status: 'unhealthy' } : body);
     }
@@ -288,15 +375,31 @@ export class Receiver {
       return rejectEarly(413, `body too large: ${declared} bytes, the limit is ${BODY_LIMIT_BYTES}`);
     }
 
-    if (declared > 0 && this.#budget.used + declared > this.#budget.max) return this.#overBudget(request, response);
+    const address = clientAddress(request, this.#behindLocalProxy);
+    if (declared > 0) {
+      const noRoom = this.#budget.room(address, declared, declared);
+      if (noRoom) return this.#overBudget(request, response, noRoom);
+    }
     const held = { bytes: 0 };
     try {
-      const read = await readBody(request, BODY_LIMIT_BYTES, this.#budget, held);
+      const rules: BodyRules = {
+        limit: BODY_LIMIT_BYTES,
+        budget: this.#budget,
+        address,
+        declared: request.headers['content-length'] === undefined ? undefined : declared,
+        minBytesPerSecond: this.#limits.minBodyBytesPerSecond,
+        windowMs: this.#limits.bodyRateWindowMs,
+      };
+      const read = await readBody(request, rules, held);
       if (read.kind === 'aborted') {
         this.#log.note('aborted', `receiver: a client (${delivery.remoteAddr ?? 'unknown'}) went away before its body was complete`);
         return;
       }
-      if (read.kind === 'busy') return this.#overBudget(request, response);
+      if (read.kind === 'busy') return this.#overBudget(request, response, read.noRoom);
+      if (read.kind === 'too-slow') {
+        this.#log.note('slow', `receiver: a client (${address}) sent its body slower than ${this.#limits.minBodyBytesPerSecond} bytes per second; cut off`);
+        return this.#refuse(request, response, 408, `request body too slow: under ${this.#limits.minBodyBytesPerSecond} bytes per second`);
+      }
       if (read.kind === 'too-large') {
         delivery.bodySize = read.size;
         response.once('finish', () => request.socket.destroy());
@@ -313,13 +416,18 @@ export class Receiver {
       }
       send(response, result.statusCode, result.body, result.statusCode === 503 ? { 'retry-after': '30' } : {});
     } finally {
-      this.#budget.give(held.bytes);
+      this.#budget.give(address, held.bytes);
     }
   }
 
-  #overBudget(request: http.IncomingMessage, response: http.ServerResponse): void {
-    this.#log.note('busy', `receiver: over ${this.#budget.max} bytes of request bodies arriving at once; answering 503 until they are through`);
-    this.#busy(request, response, 'the relay is busy receiving other requests, retry later');
+  #overBudget(request: http.IncomingMessage, response: http.ServerResponse, noRoom: NoRoom): void {
+    this.#pressure.note('bodiesRefused');
+    if (noRoom === 'address-share') {
+      this.#log.note('busy-address', `receiver: one client address is sending over ${this.#limits.maxBufferedBytesPerAddress} bytes of large bodies at once; answering it 503`);
+      return this.#refuse(request, response, 503, 'too many bytes arriving from this address at once, retry later');
+    }
+    this.#log.note('busy', `receiver: over ${this.#limits.maxBufferedBytes} bytes of request bodies arriving at once; answering 503 until they are through`);
+    this.#refuse(request, response, 503, 'the relay is busy receiving other requests, retry later');
   }
 
   /** A request target that is not a URL (`http://[`): a clear 400, recorded like any odd request. */
