@@ -140,11 +140,9 @@ export function runDesktopApp(electron: ElectronApi, paths: DesktopPaths, env: N
 
   const notifier = new Notifier(electron, platform, {
     open: (target) => showWindow(target),
-    accept: (levelAlertId) => {
-      // On a team relay the Accept is recorded as this technician, and their name goes to ilert.
-      if (running?.kind === 'remote') void running.remote.call('acceptAlert', { levelAlertId }).then((result) => !result.ok && console.error(`accept: ${result.error.message}`));
-      else running?.relay.acceptAlert(levelAlertId, 'the technician (from a notification)');
-    },
+    // Through the contract, as the window's Accept: its checks apply and the audit records it
+    // (on a team relay as this technician, whose name also goes to ilert).
+    accept: (levelAlertId) => void contractCall()('acceptAlert', { levelAlertId }).then((result) => !result.ok && console.error(`accept: ${result.error.message}`)),
   });
 
   const refreshTray = () => {

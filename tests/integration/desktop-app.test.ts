@@ -9,6 +9,7 @@ import path from 'node:path';
 import { methods } from '../../shared/contract.ts';
 import { desktopMethods } from '../../shared/bridge.ts';
 import { APP_USER_MODEL_ID } from '../../electron/main/desktop-app.ts';
+import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { launchDesktop, DesktopProcess, type StandinEvent } from '../helpers/desktop-process.ts';
@@ -143,6 +144,31 @@ test('a critical alert raises a notification that still opens the alert after ga
   await app.state(); // its reply comes after anything the app reported before it
   assert.equal(app.events.filter(isEvent('notification')).length, before, 'paused: no new toast');
   await trayQuit(app);
+});
+
+test('Accept on a notification goes through the contract: ilert gets the ACCEPT and the audit has its row', async (t) => {
+  const ilert = await new FakeIlert().start();
+  // Only macOS shows the Accept button on a toast.
+  const app = await launchDesktop({ env: { STANDIN_PLATFORM: 'darwin', LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url } });
+  t.after(async () => {
+    await app.kill();
+    await ilert.stop();
+  });
+  const event = alertEvent({ severity: 'critical', name: 'Printer on fire' });
+  await new LevelSender({ url: await receiverUrl(app), secret: SECRET }).deliver(event);
+  const toast = await app.waitFor(isEvent('notification'), 'the notification');
+  assert.deepEqual((toast.options as { actions: unknown[] }).actions, [{ type: 'button', text: 'Accept in ilert' }]);
+  const key = alertKeyFor(event.data.id);
+  await ilert.waitFor(() => ilert.eventsFor(key).some((received) => received.eventType === 'ALERT'), 5000, 'the ALERT in ilert');
+
+  assert.deepEqual(await app.command('notificationClick', { index: toast.index, action: true }), { fired: true });
+  await ilert.waitFor(() => ilert.eventsFor(key).some((received) => received.eventType === 'ACCEPT'), 5000, 'the ACCEPT in ilert');
+  const audit = await app.invoke<{ actor: string; action: string; detail: string }[]>('listAudit', { limit: 20 });
+  assert.ok(
+    audit.value!.some((entry) => entry.action === 'accept' && entry.detail.includes(event.data.id)),
+    `the audit names the Accept: ${JSON.stringify(audit.value)}`,
+  );
+  assert.deepEqual(app.uncaught(), []);
 });
 
 test('quitting from the OS (Cmd-Q, logout) runs before-quit: the relay stops, then the app exits 0', async (t) => {
