@@ -191,7 +191,7 @@ test('closing the window hides it to the tray; Open shows it; a second instance 
     assert.equal((await app.state()).windows[0]!.visible, true);
     assert.deepEqual((await app.state()).trays[0]!.menu, ['Open', 'Pause notifications for 1 hour', 'Copy webhook URL', 'Open logs', 'separator', 'Quit']);
     await app.command('trayClick', { label: 'Copy webhook URL' });
-    assert.match(String(app.events.find(isEvent('clipboard'))!.text), /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/level$/);
+    assert.match(String((await app.waitFor(isEvent('clipboard'), 'the webhook URL on the clipboard')).text), /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/level$/);
     await app.command('trayClick', { label: 'Open logs' });
     assert.equal(app.events.find(isEvent('openPath'))!.path, app.logFile());
   } finally {
@@ -344,6 +344,59 @@ test('a database that cannot be opened: choose another data directory, and the c
   await trayQuit(app);
   const again = await launchDesktop({ home, env });
   assert.equal((await again.invoke('getStartupProblem')).value, null, 'the chosen directory is used from then on');
+  await trayQuit(again);
+});
+
+test('the first start with the desktop store carries connection.json and data-directory.txt into it, and removes them', async (t) => {
+  const home = tempDataDir('desktop-upgrade-home-');
+  const appDir = path.join(home, '.config', 'Level ilert Relay');
+  const chosenDir = tempDataDir('desktop-upgrade-chosen-');
+  fs.mkdirSync(appDir, { recursive: true });
+  fs.writeFileSync(path.join(appDir, 'data-directory.txt'), `${chosenDir}\n`);
+  // As the app before the store wrote it: the token sealed by the keychain (the stand-in's seal).
+  const sealed = `enc:v1:${Buffer.from(`sealed:${Buffer.from('rt_PERSONALTOKEN42').toString('base64')}`).toString('base64')}`;
+  const pin = { fingerprint256: 'AB:CD', certPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
+  const old = { mode: 'remote', origin: 'https://127.0.0.1:9', pin, token: sealed, name: 'Tess Tech', role: 'operator', notifyMinSeverity: 'critical', notifyResolves: true };
+  fs.writeFileSync(path.join(chosenDir, 'connection.json'), JSON.stringify(old));
+  const env = { RELAY_DATA_DIR: '', XDG_CONFIG_HOME: path.join(home, '.config'), STANDIN_KEYRING: 'gnome_libsecret' };
+
+  const app = await launchDesktop({ home, env });
+  t.after(() => app.kill());
+  const connection = await app.invoke<Record<string, unknown>>('getConnection');
+  assert.deepEqual(
+    { ...connection.value, connected: undefined, disconnectedSince: undefined, lastError: undefined },
+    {
+      mode: 'remote',
+      origin: 'https://127.0.0.1:9',
+      fingerprint256: 'AB:CD',
+      name: 'Tess Tech',
+      role: 'operator',
+      notifyMinSeverity: 'critical',
+      notifyResolves: true,
+      connected: undefined,
+      disconnectedSince: undefined,
+      lastError: undefined,
+    },
+  );
+  assert.equal(fs.existsSync(path.join(appDir, 'data-directory.txt')), false, 'the old choice file is gone');
+  assert.equal(fs.existsSync(path.join(chosenDir, 'connection.json')), false, 'the old connection file is gone');
+  const stored = fs.readFileSync(path.join(appDir, 'desktop.json'), 'utf8');
+  assert.doesNotMatch(stored, /rt_PERSONALTOKEN42/, 'the token stays sealed');
+  assert.equal(JSON.parse(stored).dataDirectory, chosenDir);
+  assert.equal((fs.statSync(path.join(appDir, 'desktop.json')).mode & 0o777).toString(8), '600');
+
+  // The chosen directory is where this app's own relay runs, once it runs one again.
+  assert.equal((await app.invoke<{ mode: string }>('useLocalRelay')).value!.mode, 'local');
+  assert.ok(fs.existsSync(path.join(chosenDir, 'relay.sqlite')), 'the relay runs in the directory chosen before the upgrade');
+  await trayQuit(app);
+  assert.doesNotMatch(app.readLog(), /rt_PERSONALTOKEN42/);
+
+  // A store the schema refuses is set aside, not fatal: the choice is offered again.
+  fs.writeFileSync(path.join(appDir, 'desktop.json'), JSON.stringify({ connection: { mode: 'sideways' } }));
+  const again = await launchDesktop({ home, env });
+  assert.equal((await again.invoke<{ mode: string }>('getConnection')).value!.mode, 'unchosen');
+  assert.ok(fs.existsSync(path.join(appDir, 'desktop.json.invalid')), 'the refused file is kept beside it');
+  assert.deepEqual(again.uncaught(), []);
   await trayQuit(again);
 });
 

@@ -150,9 +150,11 @@ test('attached once, the app starts attached: no local receiver, the team relay 
     assert.equal((await app.invoke('connectTeamRelay', { url: origin, code: pairingCode, fingerprint256 })).ok, true);
     await app.command('trayClick', { label: 'Quit' });
     await app.exited;
-    assert.equal((fs.statSync(path.join(dataDir, 'connection.json')).mode & 0o777).toString(8), '600', 'the token is readable by this user only');
+    const stateFile = path.join(app.home, '.config', 'Level ilert Relay', 'desktop.json');
+    assert.equal((fs.statSync(stateFile).mode & 0o777).toString(8), '600', 'the token is readable by this user only');
+    assert.equal(fs.existsSync(path.join(dataDir, 'connection.json')), false, 'the desktop state is in its store, not beside the relay’s');
 
-    app = await launchDesktop({ dataDir });
+    app = await launchDesktop({ dataDir, home: app.home });
     assert.equal((await app.invoke<{ mode: string }>('getConnection')).value!.mode, 'remote');
     assert.equal((await app.invoke<{ receiverUrl: string }>('getStatus')).value?.receiverUrl, relay.url);
     assert.doesNotMatch(app.stdout + app.stderr, /relay started: receiver/, 'no local relay was started');
