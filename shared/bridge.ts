@@ -84,3 +84,11 @@ export interface RelayBridge {
 export const IPC_INVOKE_PREFIX = 'relay:invoke:';
 export const IPC_CHANGES_CHANNEL = 'relay:changes';
 export const IPC_NAVIGATE_CHANNEL = 'relay:navigate';
+
+/** What the main process pushes to the window, by name: its channel and its payload. */
+export const IPC_PUSH_CHANNELS = { changes: IPC_CHANGES_CHANNEL, navigate: IPC_NAVIGATE_CHANNEL } as const;
+export interface PushPayloads {
+  changes: PushedEvent<'changes'>;
+  navigate: NavigateTarget;
+}
+export type PushName = keyof typeof IPC_PUSH_CHANNELS & keyof PushPayloads;

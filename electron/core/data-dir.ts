@@ -19,25 +19,18 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
   return path.join(appData, APP_DIR_NAME);
 }
 
-/** Where the desktop app remembers a data directory the user chose when the default one failed. */
-function choiceFile(env: NodeJS.ProcessEnv): string {
-  return path.join(defaultDataDir(env), 'data-directory.txt');
-}
-
-/** RELAY_DATA_DIR, else the directory the user chose, else the OS app-data directory. */
+/**
+ * RELAY_DATA_DIR, else the directory the desktop app was told to use when the default one failed
+ * (its electron-store, desktop.json in the app-data directory, electron/main/desktop-state.ts),
+ * else the OS app-data directory. The headless host reads that choice too, so both keep one directory.
+ */
 export function resolveDataDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.RELAY_DATA_DIR) return path.resolve(env.RELAY_DATA_DIR);
   try {
-    const chosen = fs.readFileSync(choiceFile(env), 'utf8').trim();
-    if (chosen) return path.resolve(chosen);
+    const chosen = (JSON.parse(fs.readFileSync(path.join(defaultDataDir(env), 'desktop.json'), 'utf8')) as { dataDirectory?: unknown }).dataDirectory;
+    if (typeof chosen === 'string' && chosen) return path.resolve(chosen);
   } catch {
-    // No choice made: the default.
+    // No choice made (or no desktop app here): the default.
   }
   return defaultDataDir(env);
-}
-
-export function rememberDataDir(dir: string, env: NodeJS.ProcessEnv = process.env): void {
-  const file = choiceFile(env);
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(file, `${dir}\n`, { mode: 0o600 });
 }

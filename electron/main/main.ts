@@ -1,13 +1,18 @@
 /** Electron entry point: hands the real electron module to the desktop host. */
 import path from 'node:path';
 import * as electron from 'electron';
+import Store from 'electron-store';
 import { runDesktopApp } from './desktop-app.ts';
 
 // dist/electron/main.cjs: the app's root (the repo, or app.asar when packaged) is two levels up.
 const root = path.join(__dirname, '..', '..');
-runDesktopApp(electron, {
-  rendererDir: path.join(root, 'dist', 'renderer'),
-  preload: path.join(__dirname, 'preload.cjs'),
-  trayIconDir: path.join(root, 'build', 'tray'),
-  appIcon: path.join(root, 'build', 'icon.png'),
-});
+runDesktopApp(
+  electron,
+  {
+    rendererDir: path.join(root, 'dist', 'renderer'),
+    preload: path.join(__dirname, 'preload.cjs'),
+    trayIconDir: path.join(root, 'build', 'tray'),
+    appIcon: path.join(root, 'build', 'icon.png'),
+  },
+  Store,
+);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { methods } from '../../shared/contract.ts';
 import { desktopMethods } from '../../shared/bridge.ts';
 import { APP_USER_MODEL_ID } from '../../electron/main/desktop-app.ts';
+import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { launchDesktop, DesktopProcess, type StandinEvent } from '../helpers/desktop-process.ts';
@@ -145,6 +146,31 @@ test('a critical alert raises a notification that still opens the alert after ga
   await trayQuit(app);
 });
 
+test('Accept on a notification goes through the contract: ilert gets the ACCEPT and the audit has its row', async (t) => {
+  const ilert = await new FakeIlert().start();
+  // Only macOS shows the Accept button on a toast.
+  const app = await launchDesktop({ env: { STANDIN_PLATFORM: 'darwin', LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url } });
+  t.after(async () => {
+    await app.kill();
+    await ilert.stop();
+  });
+  const event = alertEvent({ severity: 'critical', name: 'Printer on fire' });
+  await new LevelSender({ url: await receiverUrl(app), secret: SECRET }).deliver(event);
+  const toast = await app.waitFor(isEvent('notification'), 'the notification');
+  assert.deepEqual((toast.options as { actions: unknown[] }).actions, [{ type: 'button', text: 'Accept in ilert' }]);
+  const key = alertKeyFor(event.data.id);
+  await ilert.waitFor(() => ilert.eventsFor(key).some((received) => received.eventType === 'ALERT'), 5000, 'the ALERT in ilert');
+
+  assert.deepEqual(await app.command('notificationClick', { index: toast.index, action: true }), { fired: true });
+  await ilert.waitFor(() => ilert.eventsFor(key).some((received) => received.eventType === 'ACCEPT'), 5000, 'the ACCEPT in ilert');
+  const audit = await app.invoke<{ actor: string; action: string; detail: string }[]>('listAudit', { limit: 20 });
+  assert.ok(
+    audit.value!.some((entry) => entry.action === 'accept' && entry.detail.includes(event.data.id)),
+    `the audit names the Accept: ${JSON.stringify(audit.value)}`,
+  );
+  assert.deepEqual(app.uncaught(), []);
+});
+
 test('quitting from the OS (Cmd-Q, logout) runs before-quit: the relay stops, then the app exits 0', async (t) => {
   const app = await launchDesktop({ env: { LEVEL_WEBHOOK_SECRET: SECRET } });
   t.after(() => app.kill());
@@ -165,7 +191,7 @@ test('closing the window hides it to the tray; Open shows it; a second instance 
     assert.equal((await app.state()).windows[0]!.visible, true);
     assert.deepEqual((await app.state()).trays[0]!.menu, ['Open', 'Pause notifications for 1 hour', 'Copy webhook URL', 'Open logs', 'separator', 'Quit']);
     await app.command('trayClick', { label: 'Copy webhook URL' });
-    assert.match(String(app.events.find(isEvent('clipboard'))!.text), /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/level$/);
+    assert.match(String((await app.waitFor(isEvent('clipboard'), 'the webhook URL on the clipboard')).text), /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/level$/);
     await app.command('trayClick', { label: 'Open logs' });
     assert.equal(app.events.find(isEvent('openPath'))!.path, app.logFile());
   } finally {
@@ -318,6 +344,59 @@ test('a database that cannot be opened: choose another data directory, and the c
   await trayQuit(app);
   const again = await launchDesktop({ home, env });
   assert.equal((await again.invoke('getStartupProblem')).value, null, 'the chosen directory is used from then on');
+  await trayQuit(again);
+});
+
+test('the first start with the desktop store carries connection.json and data-directory.txt into it, and removes them', async (t) => {
+  const home = tempDataDir('desktop-upgrade-home-');
+  const appDir = path.join(home, '.config', 'Level ilert Relay');
+  const chosenDir = tempDataDir('desktop-upgrade-chosen-');
+  fs.mkdirSync(appDir, { recursive: true });
+  fs.writeFileSync(path.join(appDir, 'data-directory.txt'), `${chosenDir}\n`);
+  // As the app before the store wrote it: the token sealed by the keychain (the stand-in's seal).
+  const sealed = `enc:v1:${Buffer.from(`sealed:${Buffer.from('rt_PERSONALTOKEN42').toString('base64')}`).toString('base64')}`;
+  const pin = { fingerprint256: 'AB:CD', certPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
+  const old = { mode: 'remote', origin: 'https://127.0.0.1:9', pin, token: sealed, name: 'Tess Tech', role: 'operator', notifyMinSeverity: 'critical', notifyResolves: true };
+  fs.writeFileSync(path.join(chosenDir, 'connection.json'), JSON.stringify(old));
+  const env = { RELAY_DATA_DIR: '', XDG_CONFIG_HOME: path.join(home, '.config'), STANDIN_KEYRING: 'gnome_libsecret' };
+
+  const app = await launchDesktop({ home, env });
+  t.after(() => app.kill());
+  const connection = await app.invoke<Record<string, unknown>>('getConnection');
+  assert.deepEqual(
+    { ...connection.value, connected: undefined, disconnectedSince: undefined, lastError: undefined },
+    {
+      mode: 'remote',
+      origin: 'https://127.0.0.1:9',
+      fingerprint256: 'AB:CD',
+      name: 'Tess Tech',
+      role: 'operator',
+      notifyMinSeverity: 'critical',
+      notifyResolves: true,
+      connected: undefined,
+      disconnectedSince: undefined,
+      lastError: undefined,
+    },
+  );
+  assert.equal(fs.existsSync(path.join(appDir, 'data-directory.txt')), false, 'the old choice file is gone');
+  assert.equal(fs.existsSync(path.join(chosenDir, 'connection.json')), false, 'the old connection file is gone');
+  const stored = fs.readFileSync(path.join(appDir, 'desktop.json'), 'utf8');
+  assert.doesNotMatch(stored, /rt_PERSONALTOKEN42/, 'the token stays sealed');
+  assert.equal(JSON.parse(stored).dataDirectory, chosenDir);
+  assert.equal((fs.statSync(path.join(appDir, 'desktop.json')).mode & 0o777).toString(8), '600');
+
+  // The chosen directory is where this app's own relay runs, once it runs one again.
+  assert.equal((await app.invoke<{ mode: string }>('useLocalRelay')).value!.mode, 'local');
+  assert.ok(fs.existsSync(path.join(chosenDir, 'relay.sqlite')), 'the relay runs in the directory chosen before the upgrade');
+  await trayQuit(app);
+  assert.doesNotMatch(app.readLog(), /rt_PERSONALTOKEN42/);
+
+  // A store the schema refuses is set aside, not fatal: the choice is offered again.
+  fs.writeFileSync(path.join(appDir, 'desktop.json'), JSON.stringify({ connection: { mode: 'sideways' } }));
+  const again = await launchDesktop({ home, env });
+  assert.equal((await again.invoke<{ mode: string }>('getConnection')).value!.mode, 'unchosen');
+  assert.ok(fs.existsSync(path.join(appDir, 'desktop.json.invalid')), 'the refused file is kept beside it');
+  assert.deepEqual(again.uncaught(), []);
   await trayQuit(again);
 });
 

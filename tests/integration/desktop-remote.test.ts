@@ -60,7 +60,8 @@ test('the tray app attaches to a team relay: notifications, Accept as the techni
   let app: Awaited<ReturnType<typeof launchDesktop>> | undefined;
   try {
     relay = await startChildRelay(relayEnv);
-    app = await launchDesktop({ env: { LEVEL_WEBHOOK_SECRET: SECRET } });
+    // macOS, where the toast carries "Accept in ilert".
+    app = await launchDesktop({ env: { LEVEL_WEBHOOK_SECRET: SECRET, STANDIN_PLATFORM: 'darwin' } });
     const origin = `https://127.0.0.1:${adminPort}`;
     const printed = /certificate SHA-256 fingerprint: (\S+)/.exec(relay.output())![1]!;
     const { pairingCode } = await ownerCall<{ pairingCode: string }>(relay, relayDir, 'createMember', { name: 'Tess Tech', role: 'operator' });
@@ -96,8 +97,7 @@ test('the tray app attaches to a team relay: notifications, Accept as the techni
 
     const key = alertKeyFor(event.data.id);
     await ilert.waitFor(() => ilert.eventsFor(key).some((received) => received.eventType === 'ALERT'), 5000, 'the ALERT in ilert');
-    const accepted = await app.invoke('acceptAlert', { levelAlertId: event.data.id });
-    assert.equal(accepted.ok, true, JSON.stringify(accepted.error));
+    assert.deepEqual(await app.command('notificationClick', { index: toast.index, action: true }), { fired: true }, 'Accept on the toast');
     await ilert.waitFor(() => ilert.eventsFor(key).some((received) => received.eventType === 'ACCEPT'), 5000, 'the ACCEPT in ilert');
     assert.match(JSON.stringify(ilert.eventsFor(key).find((received) => received.eventType === 'ACCEPT')!.body.comments), /Tess Tech/);
     const audit = await ownerCall<{ actor: string; action: string }[]>(relay, relayDir, 'listAudit', { limit: 20 });
@@ -150,9 +150,11 @@ test('attached once, the app starts attached: no local receiver, the team relay 
     assert.equal((await app.invoke('connectTeamRelay', { url: origin, code: pairingCode, fingerprint256 })).ok, true);
     await app.command('trayClick', { label: 'Quit' });
     await app.exited;
-    assert.equal((fs.statSync(path.join(dataDir, 'connection.json')).mode & 0o777).toString(8), '600', 'the token is readable by this user only');
+    const stateFile = path.join(app.home, '.config', 'Level ilert Relay', 'desktop.json');
+    assert.equal((fs.statSync(stateFile).mode & 0o777).toString(8), '600', 'the token is readable by this user only');
+    assert.equal(fs.existsSync(path.join(dataDir, 'connection.json')), false, 'the desktop state is in its store, not beside the relay’s');
 
-    app = await launchDesktop({ dataDir });
+    app = await launchDesktop({ dataDir, home: app.home });
     assert.equal((await app.invoke<{ mode: string }>('getConnection')).value!.mode, 'remote');
     assert.equal((await app.invoke<{ receiverUrl: string }>('getStatus')).value?.receiverUrl, relay.url);
     assert.doesNotMatch(app.stdout + app.stderr, /relay started: receiver/, 'no local relay was started');

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
+import { resolveDataDir } from '../../electron/core/data-dir.ts';
 import { trayState, type TrayInput } from '../../electron/core/desktop/tray-state.ts';
 import { planNotifications, type DesktopEvent } from '../../electron/core/desktop/notifications.ts';
 import { resolveAppFile, isTrustedSenderUrl, isAllowedExternalUrl } from '../../electron/core/desktop/app-protocol.ts';
 import type { AlertRow } from '../../shared/contract.ts';
+import { tempDataDir } from '../helpers/relay-harness.ts';
 
 const now = Date.parse('2026-11-22T12:00:00Z');
 const healthy: TrayInput = {
@@ -123,4 +126,17 @@ test('only the app’s own pages are trusted IPC senders; only https opens exter
   for (const url of ['https://evil.example/', 'file:///index.html', 'app://evil/index.html', undefined, 'not a url']) assert.equal(isTrustedSenderUrl(url), false, String(url));
   assert.equal(isAllowedExternalUrl('https://app.ilert.com/alerts'), true);
   for (const url of ['http://example.com', 'file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share']) assert.equal(isAllowedExternalUrl(url), false, url);
+});
+
+test('the headless host uses the data directory the desktop app was told to use (its store), unless RELAY_DATA_DIR says otherwise', () => {
+  const config = tempDataDir('xdg-config-');
+  const env = { XDG_CONFIG_HOME: config };
+  const appDir = path.join(config, 'Level ilert Relay');
+  assert.equal(resolveDataDir(env), appDir, 'nothing chosen: the default');
+  fs.mkdirSync(appDir, { recursive: true });
+  fs.writeFileSync(path.join(appDir, 'desktop.json'), JSON.stringify({ dataDirectory: '/srv/relay-data', teamNotifications: {} }));
+  assert.equal(resolveDataDir(env), '/srv/relay-data');
+  assert.equal(resolveDataDir({ ...env, RELAY_DATA_DIR: '/tmp/x' }), '/tmp/x');
+  fs.writeFileSync(path.join(appDir, 'desktop.json'), '{ not json');
+  assert.equal(resolveDataDir(env), appDir, 'an unreadable store is no choice');
 });

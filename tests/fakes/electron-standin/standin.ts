@@ -8,6 +8,8 @@
  * - a second ipcMain.handle() for one channel throws; webContents.send() on a destroyed window throws;
  * - app.quit() runs before-quit → close each window (a prevented close cancels) → will-quit → quit → exit;
  * - a Notification nothing references is garbage-collected: its click handlers stop firing;
+ * - app.getPath('appData'/'userData') are where Electron puts them for the platform (XDG_CONFIG_HOME
+ *   or ~/.config on Linux), before ready too, and process.type is 'browser' (electron-store asks both);
  * - setLoginItemSettings() does nothing on Linux; safeStorage on Linux without a keyring reports
  *   encryption as available with the `basic_text` backend, as Electron does; decryptString can fail.
  * The test drives it and watches it over the child's IPC channel (see tests/helpers/desktop-process.ts).
@@ -19,6 +21,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const env = process.env;
+// Electron's main process says which process it is; libraries (electron-store) ask.
+Object.defineProperty(process, 'type', { value: 'browser' });
 const platform = process.platform;
 const home = env.STANDIN_HOME ?? fs.mkdtempSync(path.join((env.TMPDIR ?? '/tmp') + path.sep, 'standin-'));
 
@@ -83,10 +87,17 @@ class App extends EventEmitter {
     return '0.0.0-standin';
   }
   getPath(name: string): string {
+    // Where Electron puts them (and so where the headless host's defaultDataDir looks for them).
+    const appData =
+      platform === 'win32'
+        ? (env.APPDATA ?? path.join(home, 'AppData', 'Roaming'))
+        : platform === 'darwin'
+          ? path.join(home, 'Library', 'Application Support')
+          : env.XDG_CONFIG_HOME || path.join(home, '.config');
     const paths: Record<string, string> = {
       home,
-      appData: path.join(home, 'appData'),
-      userData: path.join(home, 'appData', 'Level ilert Relay'),
+      appData,
+      userData: path.join(appData, this.getName()),
       logs: path.join(home, 'logs'),
       temp: path.join(home, 'temp'),
       exe: process.execPath,
