@@ -23,7 +23,7 @@ import { IlertApi } from './ilert/ilert-api.ts';
 import { IlertStateSync } from './reconcile/ilert-state-sync.ts';
 import { IntegrationTestRunner } from './setup/integration-test.ts';
 import { SetupService } from './setup/setup-service.ts';
-import { diagnose, ilertSummary } from './diagnosis.ts';
+import { diagnose, ilertSummary, type AnswerScope } from './diagnosis.ts';
 import { Periodic } from './periodic.ts';
 import type { AppTopic } from './app-events.ts';
 import { ChangeBatcher, type RelayChange } from './change-batcher.ts';
@@ -96,6 +96,14 @@ export class Relay {
   readonly #pauses: TargetPauses;
   readonly #setup: SetupService;
   readonly #startedAt = Date.now();
+  /** When each target's integration key or URL last changed: ilert's answers from before are about the old one. */
+  readonly #targetChangedAt = new Map<string, number>();
+  #answerScope(): AnswerScope {
+    return {
+      countFrom: (target) => Math.max(this.#startedAt, this.#targetChangedAt.get(target) ?? 0),
+      paused: new Set(this.#pauses.all().map((pause) => pause.target)),
+    };
+  }
   readonly events = new EventEmitter<RelayEvents>();
   readonly #batcher: ChangeBatcher;
   #alertWatcher: AlertWatcher | undefined;
@@ -377,7 +385,11 @@ export class Relay {
   applySettings(settings: Settings): void {
     const keysChanged = settings.ilertApiKey !== this.#settings.ilertApiKey || settings.ilertIntegrationKey !== this.#settings.ilertIntegrationKey;
     const levelApiChanged = settings.levelApiKey !== this.#settings.levelApiKey || settings.levelApiUrl !== this.#settings.levelApiUrl;
+    const targets = [DEFAULT_TARGET, ...settings.ilertTargets.map((target) => target.name)];
+    const before = new Map(targets.map((target) => [target, JSON.stringify(this.#resolveTarget(target) ?? null)]));
     this.#settings = settings;
+    const now = Date.now();
+    for (const target of targets) if (JSON.stringify(this.#resolveTarget(target) ?? null) !== before.get(target)) this.#targetChangedAt.set(target, now);
     // A Level key just saved: Routing shows the groups now, not "Never synced" until the next restart.
     if (levelApiChanged && this.#receiver.listening) this.#syncDirectory();
     if (keysChanged) {
@@ -497,7 +509,7 @@ export class Relay {
       ilertReachable: attempt ? attempt.statusCode !== null : undefined,
       lastAttemptAt: attempt?.startedAt,
       heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.#heartbeat.state },
-      ilert: ilertSummary(facts),
+      ilert: ilertSummary(facts, this.#answerScope()),
       diagnoses: this.diagnoses(now, facts),
       publicUrl: this.#settings.publicUrl ?? this.#setup.tunnelState()?.publicUrl,
       tunnel: this.#setup.tunnelState(),
@@ -538,6 +550,7 @@ export class Relay {
         ilertState: this.#ilertApi() ? this.#ilertState.view() : undefined,
         storeProblem: this.#store.health.problem(now),
         unrecordedOutcomes: this.#forwarder.unrecordedOutcomes,
+        answers: this.#answerScope(),
       },
       facts,
     );
