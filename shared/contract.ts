@@ -18,8 +18,8 @@ export function severityRank(severity: string | undefined): number {
   const index = SEVERITY_LEVELS.indexOf(severity as Severity);
   return index === -1 ? -1 : SEVERITY_LEVELS.length - 1 - index;
 }
-/** Where a delivery came from: Level's webhook, a re-run, a Level automation, reconciliation with Level's API, or the setup test. */
-export const DELIVERY_SOURCES = ['webhook', 'rerun', 'replay', 'automation', 'reconciled', 'test'] as const;
+/** Where a delivery came from: Level's webhook, a re-run, a Level automation, reconciliation with Level's API, the setup test, or an action in the app (Accept). */
+export const DELIVERY_SOURCES = ['webhook', 'rerun', 'replay', 'automation', 'reconciled', 'test', 'app'] as const;
 export const ILERT_ALERT_STATES = ['PENDING', 'ACCEPTED', 'RESOLVED'] as const;
 
 /** One finding of the diagnosis checks: what is wrong, and what to do about it. */

@@ -565,6 +565,7 @@ export class Relay {
     const delivery = internalDelivery('rerun', { method: stored.method, path: stored.path, headers: stored.headers, body: Buffer.from(stored.body), rerunOf: deliveryId });
     if (stored.path === AUTOMATION_PATH) return this.#ingest.automation(delivery, undefined);
     if (stored.source === 'reconciled') throw new NotFoundError(`delivery ${deliveryId} was made by reconciliation; run “Backfill alerts” instead`);
+    if (stored.source === 'app') throw new NotFoundError(`delivery ${deliveryId} is an Accept pressed in the app; retry its ilert event instead`);
     return this.#ingest.webhook(delivery, stored.headers['x-level-signature']);
   }
 

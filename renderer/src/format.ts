@@ -121,6 +121,7 @@ const NOT_CHECKED_BECAUSE: Partial<Record<DeliverySource, string>> = {
   reconciled: 'not checked (read from Level’s API, not a webhook)',
   test: 'not checked (made by the setup test)',
   automation: 'not checked (stored automation request)',
+  app: 'not checked (made by the relay itself)',
 };
 
 export function signatureWords(verdict: string, source?: DeliverySource): string {
@@ -154,6 +155,7 @@ const SOURCES: Record<DeliverySource, { badge?: string; tone: Tone; words: strin
   automation: { badge: 'automation', tone: 'info', words: 'Level automation (HTTP request action)' },
   reconciled: { badge: 'reconciled', tone: 'busy', words: 'reconciliation: found through Level’s API, not by a webhook' },
   test: { badge: 'test', tone: 'warn', words: 'setup test (synthetic, not from Level)' },
+  app: { badge: 'Accept in app', tone: 'info', words: 'made by the relay: Accept pressed in the app' },
 };
 
 /** The badge a delivery source gets in the list, or undefined for ordinary webhooks and re-runs. */

@@ -329,3 +329,37 @@ test('a 900 kB Level alert reaches ilert as an event under 64 KiB, marked as cut
   };
   assert.equal(Buffer.from(delivery.body).toString(), raw, 'the full Level body stays in the delivery log');
 });
+
+test('an Accept pressed in the app is in the delivery log with its attempts, also while ilert is down', async (t) => {
+  resetIlert();
+  const harness = await relayWith();
+  t.after(async () => {
+    resetIlert();
+    await harness.stop();
+  });
+  const active = alertEvent({ severity: 'critical', name: 'Disk full', hostname: 'ACME-FS01' });
+  await harness.sender.deliver(active);
+  await waitForJob(harness.relay, keyOf(active), 'delivered');
+  ilert.mode = { kind: 'status', status: 503 };
+  const { jobId } = await harness.api.acceptAlert({ levelAlertId: active.data.id }, OWNER);
+  await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).find((job) => job.id === jobId)!.attempts >= 2, 5000, 'two attempts of the ACCEPT');
+
+  const page = await harness.api.listDeliveries({ filter: {}, offset: 0, limit: 10 }, OWNER);
+  const accept = page.rows.find((row) => row.job?.id === jobId);
+  assert.ok(accept, `the ACCEPT is listed: ${JSON.stringify(page.rows.map((row) => [row.source, row.job?.eventType]))}`);
+  assert.equal(accept.source, 'app');
+  assert.equal(accept.status, 'retrying');
+  assert.equal(accept.alertName, 'Disk full');
+  assert.equal(accept.job!.eventType, 'ACCEPT');
+  assert.equal((await harness.api.listDeliveries({ filter: { statuses: ['retrying'] }, offset: 0, limit: 10 }, OWNER)).total, 1, 'found by the status filter');
+  const detail = await harness.api.getDelivery({ id: accept.id }, OWNER);
+  assert.match(detail.reason!, /Accept pressed by/);
+  assert.ok(detail.jobs[0]!.attemptLog.length >= 2);
+  assert.equal(detail.jobs[0]!.attemptLog[0]!.statusCode, 503);
+  await assert.rejects(async () => harness.api.rerunDelivery({ id: accept.id }, OWNER), /Accept pressed in the app; retry its ilert event instead/);
+
+  ilert.mode = { kind: 'ok' };
+  await waitForJob(harness.relay, keyOf(active), 'delivered');
+  await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).every((job) => job.status === 'delivered'), 5000, 'the ACCEPT delivered');
+  assert.equal((await harness.api.getDelivery({ id: accept.id }, OWNER)).status, 'delivered');
+});

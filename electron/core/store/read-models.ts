@@ -237,9 +237,9 @@ export class ReadModels extends Repository {
   }
 
   /** Ids of the alerts active now (for the desktop's alert watcher on start). */
-  /** When the newest delivery arrived. */
+  /** When the newest delivery arrived (an Accept pressed in the app did not arrive from anywhere; there are few of them to step over). */
   lastDeliveryAt(): number | undefined {
-    return num(this.store.sql.get(`SELECT received_at FROM deliveries ORDER BY id DESC LIMIT 1`).get()?.received_at);
+    return num(this.store.sql.get(`SELECT received_at FROM deliveries WHERE source != 'app' ORDER BY id DESC LIMIT 1`).get()?.received_at);
   }
 
   /** The newest attempt to reach ilert; a null status code means no answer came. */

@@ -111,9 +111,17 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
         </span>
         <span
           className="c-dir dir-in"
-          title={rerun ? `${sourceWords(row.source)} of delivery #${row.rerunOf ?? '?'}` : row.source === 'test' ? 'Made by the setup test' : `Inbound: ${sourceWords(row.source)}`}
+          title={
+            rerun
+              ? `${sourceWords(row.source)} of delivery #${row.rerunOf ?? '?'}`
+              : row.source === 'test'
+                ? 'Made by the setup test'
+                : row.source === 'app'
+                  ? 'Made by the relay: Accept pressed in the app'
+                  : `Inbound: ${sourceWords(row.source)}`
+          }
         >
-          {row.source === 'replay' ? '✎ replay' : rerun ? '↻ re-run' : row.source === 'test' ? '✓ test' : '← Level'}
+          {row.source === 'replay' ? '✎ replay' : rerun ? '↻ re-run' : row.source === 'test' ? '✓ test' : row.source === 'app' ? '● relay' : '← Level'}
         </span>
         <span className="c-event mono">{row.eventType ?? '—'}</span>
         <span className="c-alert" title={[row.alertName, row.hostname].filter(Boolean).join(' · ')}>

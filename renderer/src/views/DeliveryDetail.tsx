@@ -228,12 +228,18 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
     );
   };
 
-  const noBody = detail && detail.body === undefined;
+  // An Accept pressed in the app has no Level request behind it: only its ilert job can be sent again.
+  const madeByRelay = detail?.source === 'app';
+  const noBody = detail && (detail.body === undefined || madeByRelay);
   // Level's event id makes a re-run of a received event a duplicate: it can change nothing.
   const onlyDuplicate = detail !== undefined && detail.eventId !== undefined && detail.outcome !== 'rejected';
   const body = prettyBody(detail?.body);
   const trace = detail?.bodyTrace;
-  const whyNoBody = trace ? 'only its first bytes were kept: it failed authentication' : 'not stored: over the size limit';
+  const whyNoBody = madeByRelay
+    ? 'made by the relay, not received from Level: use “Re-run job” below'
+    : trace
+      ? 'only its first bytes were kept: it failed authentication'
+      : 'not stored: over the size limit';
 
   return (
     <aside className="detail" aria-label={`Delivery ${id}`} data-testid="delivery-detail" data-delivery-id={id}>
