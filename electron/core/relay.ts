@@ -193,6 +193,7 @@ export class Relay {
       ilertApi: () => this.#ilertApi(),
       sendsEvents: () => !this.#settings.ilertPassThroughUrl,
       ingest: (envelope, alert) => this.#ingestMadeUp('test', '/setup/test', envelope, alert),
+      reachedThrough: (webhookUrl) => this.#setup.reachedThrough(webhookUrl),
       hopTimeoutMs: this.#tuning.testHopTimeoutMs,
       pollMs: this.#tuning.testPollMs,
     });
@@ -542,7 +543,7 @@ export class Relay {
         receiverListening: this.#receiver.listening,
         webhookUrl: this.#setup.webhookUrl(),
         tunnel: this.#setup.tunnelState(),
-        reachability: this.#setup.lastReachability,
+        reachability: this.#setup.standingReachability(),
         alertSourceProblems: this.#setup.alertSourceProblems,
         configuredTargets,
         heartbeatError: settings.ilertHeartbeatUrl ? this.#heartbeat.state.lastError : undefined,

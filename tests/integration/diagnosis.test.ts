@@ -9,7 +9,7 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
-import { FAST_TUNING, INTEGRATION_KEY, OWNER, ROOT, SECRET, startRelay, tempDataDir, type InProcessRelay, forTests } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, freePort, INTEGRATION_KEY, OWNER, ROOT, SECRET, startRelay, tempDataDir, type InProcessRelay, forTests } from '../helpers/relay-harness.ts';
 import { waitForEvent, waitForChange } from '../helpers/wait.ts';
 import type { Clock } from '../../electron/core/forwarder/clock.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
@@ -64,16 +64,59 @@ test('nothing arrives: the public URL does not reach this relay, or nothing ever
   const other = await relayWith();
   const proxy = await startReverseProxy(new URL(other.url).origin);
   cleanups.push(() => proxy.stop());
-  const result = await harness.relay[forTests].setup.checkReachability(proxy.url);
+  harness.relay.applySettings({ ...harness.relay.settings, publicUrl: proxy.url });
+  const result = await harness.relay[forTests].setup.checkReachability();
   assert.equal(result.ok, false);
   assert.match(find(harness, 'public-url-unreachable').detail, /another relay answers at this URL/);
 
   const reached = await harness.relay[forTests].setup.checkReachability((await startProxyFor(harness)).url);
   assert.equal(reached.ok, true);
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: 'https://relay.example.com' });
+  assert.ok(!harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'public-url-unreachable'), 'a check of another URL than the one in use is no finding');
   const later = Date.now() + 11 * 60_000;
   const quiet = find(harness, 'nothing-arrives', later);
   assert.match(quiet.detail, /https:\/\/relay\.example\.com\/webhooks\/level/, 'says exactly what Level must call');
+});
+
+test('a failed check of a URL that was never saved is no standing problem; a check or the setup test through the saved URL clears one', async () => {
+  const ilert = await fakeIlert();
+  const port = await freePort();
+  const harness = await relayWith({ port, ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url }, { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 2000 });
+  const saved = await startProxyFor(harness);
+  harness.relay.applySettings({ ...harness.relay.settings, publicUrl: saved.url });
+  const setup = harness.relay[forTests].setup;
+  const unreachable = () => harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'public-url-unreachable');
+
+  // A URL tried in the wizard, never saved.
+  const other = await relayWith();
+  const elsewhere = await startProxyFor(other);
+  assert.equal((await setup.checkReachability(elsewhere.url)).ok, false);
+  assert.equal(unreachable(), false, 'Level does not post there');
+
+  // The saved URL fails while the receiver is down, then passes once it listens again.
+  const receiver = harness.relay[forTests].receiver;
+  const downAndUp = async (recover: () => Promise<unknown>) => {
+    await receiver.close();
+    assert.equal((await setup.checkReachability()).ok, false);
+    assert.equal(unreachable(), true, 'the saved URL failed');
+    await receiver.listen(port, '127.0.0.1');
+    await recover();
+  };
+  await downAndUp(() => setup.checkReachability());
+  assert.equal(unreachable(), false, 'a passing check of the saved URL clears it');
+
+  await downAndUp(async () => {
+    await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
+    await waitForEvent(
+      harness.relay.events,
+      'change',
+      () => harness.relay[forTests].integrationTest.current()?.hops.find((hop) => hop.id === 'received')?.status === 'ok',
+      5000,
+      'the test webhook received',
+    );
+  });
+  assert.equal(unreachable(), false, 'the setup test reached the relay through the saved URL');
+  harness.relay[forTests].integrationTest.cancel();
 });
 
 async function startProxyFor(harness: InProcessRelay) {
