@@ -10,7 +10,7 @@ import { type Browser, type BrowserContext, type Locator, type Page } from 'play
 import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, tempDataDir, startChildRelay, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { callAdmin, openDashboard, truncatedPills, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 
 const ROW_HEIGHT = 52;
@@ -578,4 +578,25 @@ test('(j) in a storm beyond ilert’s rate limit, a queued row says what it wait
     .filter({ hasText: /default: 3 to send, about 3 min to drain at 1 a minute \(waiting for ilert’s rate limit, critical first\)/ })
     .waitFor();
   assert.deepEqual(pageErrors, []);
+});
+
+test('(k) a relay that stops answering leaves no green light: the status bar and Health say it, and what they show is marked as last known', async (t) => {
+  const own = await startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-e2e-'), LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url });
+  t.after(() => stopChildRelay(own));
+  const dashboard = await openDashboard(browser, own.adminUrl);
+  t.after(() => dashboard.context.close());
+  const { page: ownPage } = dashboard;
+  await ownPage.getByRole('tab', { name: 'Health' }).click();
+  const receiver = ownPage.getByTestId('status-receiver');
+  await ownPage.getByTestId('health-receiver').waitFor();
+  assert.match((await receiver.getAttribute('class')) ?? '', /sb-ok/);
+  assert.equal(await ownPage.getByTestId('health-receiver').getAttribute('data-tone'), 'ok');
+
+  await stopChildRelay(own);
+  await ownPage.getByTestId('status-relay').waitFor();
+  await ownPage.getByTestId('health-stale').waitFor();
+  assert.equal(await receiver.textContent(), 'Receiverunknown');
+  assert.deepEqual(await ownPage.locator('[data-testid="status-bar"] .sb-ok').count(), 0, 'no green light in the status bar');
+  assert.deepEqual(await ownPage.locator('[data-testid="health-facts"] [data-tone="ok"]').count(), 0, 'no green fact on Health');
+  assert.equal(await ownPage.getByTestId('health-all-ok').count(), 0, '“All checks pass” is not claimed');
 });
