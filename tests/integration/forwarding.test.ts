@@ -363,3 +363,28 @@ test('an Accept pressed in the app is in the delivery log with its attempts, als
   await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).every((job) => job.status === 'delivered'), 5000, 'the ACCEPT delivered');
   assert.equal((await harness.api.getDelivery({ id: accept.id }, OWNER)).status, 'delivered');
 });
+
+test('once ilert takes an event again, the backlog sleeping out its backoff goes at once, critical first', async (t) => {
+  resetIlert();
+  // Retries 10–20 s apart: without the pull forward, nothing below is sent again within the test's waits.
+  const harness = await relayWith({}, { ...FAST_TUNING, backoff: { baseMs: 20_000, capMs: 20_000, giveUpAfterMs: 60_000 } });
+  t.after(async () => {
+    resetIlert();
+    await harness.stop();
+  });
+  ilert.mode = { kind: 'status', status: 503 };
+  const waiting = [alertEvent({ severity: 'warning' }), alertEvent({ severity: 'emergency' }), alertEvent({ severity: 'information' })];
+  for (const event of waiting) await harness.sender.deliver(event);
+  await waitForChange(harness.relay, () => waiting.every((event) => jobsFor(harness.relay, keyOf(event))[0]?.attempts === 1), 5000, 'one failed attempt each');
+
+  ilert.mode = { kind: 'ok' };
+  const before = ilert.events.length;
+  const fresh = alertEvent();
+  await harness.sender.deliver(fresh);
+  await ilert.waitFor(() => waiting.every((event) => ilert.eventsFor(keyOf(event)).length === 1), 5000, 'the backlog, pulled forward');
+  assert.deepEqual(
+    ilert.events.slice(before).map((event) => event.alertKey),
+    [keyOf(fresh), ...[waiting[1]!, waiting[0]!, waiting[2]!].map(keyOf)],
+    'the new event first (it found ilert back), then the backlog most severe first',
+  );
+});

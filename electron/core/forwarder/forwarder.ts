@@ -328,12 +328,16 @@ export class Forwarder {
       }
       return;
     }
-    for (const { job, retryAt } of held) {
+    const recovered = new Set<string>();
+    for (const { job, retryAt, verdict } of held) {
       this.#unrecorded.delete(job.id);
       this.#sending.delete(job.id);
       if (retryAt !== undefined) this.#queue.retry(job.id, retryAt);
       else this.#queue.finished(job.id);
+      if (verdict.kind === 'delivered') recovered.add(job.target);
     }
+    // ilert took an event for these targets: whatever sleeps out a backoff there goes now.
+    for (const target of recovered) this.#queue.pullForward(target, clock.monotonic());
     if (this.#writeFailed) {
       // Writing works again after a failure: anything still marked in flight that this process is
       // not sending is an orphan, and must not hold up its alert's later events.
