@@ -136,6 +136,8 @@ export const deliveryFilterSchema = z.object({
   since: z.number().optional(),
   until: z.number().optional(),
   search: z.string().max(200).optional(),
+  /** Only deliveries whose ilert event had an attempt that failed (5xx, 429, no answer, refused), whatever became of it. */
+  hadFailedAttempts: z.boolean().optional(),
 });
 
 export const deliveryPageSchema = z.object({
@@ -491,6 +493,8 @@ export const methods = {
    * is true: then its RESOLVE is queued right behind it, so the alert never stays open in ilert.
    */
   rerunJob: { input: id.extend({ thenResolve: z.boolean().optional() }), output: z.object({ queued: z.literal(true), resolveJobId: z.number().int().optional() }) },
+  /** Sends an ilert job that waits for its next retry now, instead of at the end of its backoff; its attempts and give-up time stay. */
+  sendJobNow: { input: id, output: z.object({ queued: z.literal(true) }) },
   /**
    * Sends failed ilert jobs again: all of them, or those of the deliveries matching `filter` (the
    * delivery log's current filter). The ALERT of a resolved alert is left (`skipped`): in bulk
@@ -567,6 +571,7 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   rerunDelivery: 'operator',
   replayDelivery: 'operator',
   rerunJob: 'operator',
+  sendJobNow: 'operator',
   retryAllFailed: 'operator',
   acceptAlert: 'operator',
   pauseTarget: 'operator',

@@ -387,4 +387,38 @@ test('once ilert takes an event again, the backlog sleeping out its backoff goes
     [keyOf(fresh), ...[waiting[1]!, waiting[0]!, waiting[2]!].map(keyOf)],
     'the new event first (it found ilert back), then the backlog most severe first',
   );
+
+  // Deliveries can be narrowed to those delayed by the outage: all delivered now, unlike the new one.
+  await waitForChange(harness.relay, () => harness.relay.status().queueDepth === 0, 5000, 'all delivered');
+  const delayed = await harness.api.listDeliveries({ filter: { hadFailedAttempts: true }, offset: 0, limit: 10 }, OWNER);
+  assert.deepEqual(delayed.rows.map((row) => row.levelAlertId).sort(), waiting.map((event) => event.data.id).sort());
+  assert.deepEqual(new Set(delayed.rows.map((row) => row.status)), new Set(['delivered']));
+});
+
+test('“Send now” sends a job waiting for its next retry at once, keeps its attempts, and is audited', async (t) => {
+  resetIlert();
+  const harness = await relayWith({}, { ...FAST_TUNING, backoff: { baseMs: 20_000, capMs: 20_000, giveUpAfterMs: 60_000 } });
+  t.after(async () => {
+    resetIlert();
+    await harness.stop();
+  });
+  ilert.mode = { kind: 'status', status: 503 };
+  const active = alertEvent();
+  await harness.sender.deliver(active);
+  const job = await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).find((row) => row.attempts === 1), 5000, 'the first failed attempt');
+  ilert.mode = { kind: 'ok' };
+
+  assert.deepEqual(await harness.api.sendJobNow({ id: job.id }, OWNER), { queued: true });
+  const delivered = await waitForJob(harness.relay, keyOf(active), 'delivered');
+  assert.equal(delivered.attempts, 2, 'the attempts so far are kept');
+  assert.deepEqual(
+    attemptsFor(harness.relay, job.id).map((attempt) => [attempt.status_code, attempt.manual]),
+    [
+      [503, 0],
+      [202, 1],
+    ],
+  );
+  const audit = await harness.api.listAudit({ limit: 5 }, OWNER);
+  assert.match(audit[0]!.detail, new RegExp(`sent ilert job ${job.id} now instead of at its next retry`));
+  await assert.rejects(async () => harness.api.sendJobNow({ id: job.id }, OWNER), /is not waiting to be sent/);
 });

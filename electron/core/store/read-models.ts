@@ -106,6 +106,8 @@ function filterClause(filter: DeliveryFilter): { where: string; params: (string 
     clauses.push('d.received_at < ?');
     params.push(filter.until);
   }
+  // Through attempts_outbox: a few rows per job, never the attempts table.
+  if (filter.hadFailedAttempts) clauses.push(`EXISTS (SELECT 1 FROM attempts a WHERE a.outbox_id = j.id AND (a.status_code IS NULL OR a.status_code NOT BETWEEN 200 AND 299))`);
   const search = filter.search?.trim();
   if (search) {
     const pattern = `%${search.replace(/[\\%_]/g, (match) => `\\${match}`)}%`;
