@@ -66,6 +66,17 @@ export const relayStatusSchema = z.object({
   backlog: z.array(z.object({ target: z.string(), waiting: z.number().int(), perMinute: z.number(), drainMs: z.number(), rateLimited: z.boolean() })).optional(),
   /** Targets forwarding is paused for (ilert maintenance), with the events held for each. */
   pausedTargets: z.array(z.object({ target: z.string(), pausedAt: z.number(), pausedBy: z.string(), waiting: z.number().int() })).optional(),
+  /** The last ilert outage since the relay started: how many events it delayed, and what became of them (skipped: ALERT and RESOLVE pairs). */
+  outage: z
+    .object({
+      since: z.number(),
+      endedAt: z.number().optional(),
+      waiting: z.number().int(),
+      delivered: z.number().int(),
+      failed: z.number().int(),
+      skipped: z.number().int(),
+    })
+    .optional(),
 });
 
 const jobStatus = z.enum(['queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped']);

@@ -517,6 +517,7 @@ export class Relay {
       ilertState: this.#ilertApi() ? this.#ilertState.view() : undefined,
       backlog: this.#backlog(facts),
       pausedTargets: this.#pauses.all().map(({ target, pausedAt, pausedBy }) => ({ target, pausedAt, pausedBy, waiting: waitingFor(facts, target) })),
+      outage: this.#forwarder.outage,
     };
     this.#statusCache = { version, at: now, value };
     return value;

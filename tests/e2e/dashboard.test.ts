@@ -131,6 +131,40 @@ test('(b) ilert failing shows "retrying", and "delivered" once it recovers', asy
   assert.deepEqual(await problemCounts(), { bar: 'No problems', badge: '0', headline: 'All checks pass.' });
 });
 
+test('(b2) “Send now” sends a retrying job at once; Deliveries narrow to failed attempts; Health sums up the outage', async () => {
+  ilert.mode = { kind: 'status', status: 503 };
+  const late = freshAlert({ severity: 'critical', name: 'UPS on battery', hostname: 'UPS-01' });
+  await deliver(late);
+  await openTab('Deliveries');
+  const row = rowFor('UPS on battery');
+  await row.click();
+  const detail = page.locator(`[data-testid="delivery-detail"][data-delivery-id="${await row.getAttribute('data-delivery-id')}"]`);
+  // Three attempts in, the next retry is seconds away: time to press the button before it.
+  await detail.getByTestId('attempt').nth(2).waitFor({ timeout: 15_000 });
+  await detail.getByTestId('send-now').click();
+  await detail.getByTestId('attempt').filter({ hasText: 'manual' }).waitFor();
+  ilert.mode = { kind: 'ok' };
+  await detail.getByTestId('job-status').filter({ hasText: 'delivered' }).waitFor({ timeout: 15_000 });
+  assert.equal(await detail.getByTestId('send-now').count(), 0, 'nothing waits any more');
+  await page.keyboard.press('Escape');
+
+  const total = await page.getByTestId('delivery-total').textContent();
+  await page.getByTestId('filter-failed-attempts').check();
+  await page.getByTestId('delivery-total').filter({ hasNotText: total! }).waitFor();
+  await rowFor('UPS on battery').waitFor();
+  assert.equal(await rowFor('Low disk space').count(), 0, 'sent at the first attempt: not listed');
+  assert.match(page.url(), /attempts=failed/, 'the filter is in the address');
+  await page.getByTestId('filter-clear').click();
+  await waitForRows({});
+
+  await page.getByRole('tab', { name: 'Health' }).click();
+  await page
+    .getByTestId('health-outage')
+    .filter({ hasText: /1 event delayed, delivered/ })
+    .waitFor();
+  await page.getByRole('tab', { name: 'Alerts' }).click();
+});
+
 test('(c) Retry all failed, Re-run of a delivery and of a job', async () => {
   ilert.mode = { kind: 'status', status: 400, body: JSON.stringify({ status: 400, message: 'Bad request: injected' }) };
   await deliver(backup);

@@ -8,6 +8,7 @@ import { resolveSettings, type SettingsInput } from '../../electron/core/setting
 import { sign } from '../../electron/core/level/signature.ts';
 import type { RelayTuning } from '../../electron/core/relay.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { outageWords } from '../../renderer/src/format.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -376,6 +377,13 @@ test('once ilert takes an event again, the backlog sleeping out its backoff goes
   const waiting = [alertEvent({ severity: 'warning' }), alertEvent({ severity: 'emergency' }), alertEvent({ severity: 'information' })];
   for (const event of waiting) await harness.sender.deliver(event);
   await waitForChange(harness.relay, () => waiting.every((event) => jobsFor(harness.relay, keyOf(event))[0]?.attempts === 1), 5000, 'one failed attempt each');
+  // One more is over before ilert takes it: its ALERT and RESOLVE are skipped as a pair.
+  const over = alertEvent();
+  await harness.sender.deliver(over);
+  await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(over)).find((job) => job.attempts === 1), 5000, 'its failed attempt');
+  await harness.sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: over.data.id, occurredAt: later(over.occurred_at, 60) }));
+  await waitForJob(harness.relay, keyOf(over), 'skipped');
+  assert.deepEqual({ ...harness.relay.status().outage, since: 0 }, { since: 0, waiting: 3, delivered: 0, failed: 0, skipped: 1 }, 'the outage under way, with what it delayed');
 
   ilert.mode = { kind: 'ok' };
   const before = ilert.events.length;
@@ -391,8 +399,12 @@ test('once ilert takes an event again, the backlog sleeping out its backoff goes
   // Deliveries can be narrowed to those delayed by the outage: all delivered now, unlike the new one.
   await waitForChange(harness.relay, () => harness.relay.status().queueDepth === 0, 5000, 'all delivered');
   const delayed = await harness.api.listDeliveries({ filter: { hadFailedAttempts: true }, offset: 0, limit: 10 }, OWNER);
-  assert.deepEqual(delayed.rows.map((row) => row.levelAlertId).sort(), waiting.map((event) => event.data.id).sort());
-  assert.deepEqual(new Set(delayed.rows.map((row) => row.status)), new Set(['delivered']));
+  assert.deepEqual(delayed.rows.map((row) => row.levelAlertId).sort(), [...waiting, over].map((event) => event.data.id).sort());
+  assert.deepEqual(new Set(delayed.rows.map((row) => row.status)), new Set(['delivered', 'skipped']));
+  const outage = harness.relay.status().outage!;
+  assert.ok(outage.endedAt !== undefined && outage.endedAt >= outage.since, 'over once nothing it delayed waits');
+  assert.deepEqual({ waiting: outage.waiting, delivered: outage.delivered, failed: outage.failed, skipped: outage.skipped }, { waiting: 0, delivered: 3, failed: 0, skipped: 1 });
+  assert.equal(outageWords(outage), '3 events delayed, all delivered; 1 pair skipped (resolved before ilert took it)');
 });
 
 test('“Send now” sends a job waiting for its next retry at once, keeps its attempts, and is audited', async (t) => {

@@ -4,7 +4,7 @@ import type { View } from '../tabs.ts';
 import { call, callDesktop, inElectron } from '../api/client.ts';
 import { Badge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
-import { ago, clock, drainTime, fullTime, plural, type Tone } from '../format.ts';
+import { ago, clock, drainTime, fullTime, outageWords, plural, type Tone } from '../format.ts';
 import { useNow } from '../hooks.ts';
 import './HealthView.css';
 
@@ -206,6 +206,17 @@ export function HealthView({
             {status.ilert.text}
             {status.lastAttemptAt && <span className="muted"> ({ago(status.lastAttemptAt, now)})</span>}
           </Fact>
+          {status.outage && (status.outage.endedAt === undefined || now - status.outage.endedAt < 86_400_000) && (
+            <Fact
+              label="ilert outage"
+              tone={live(status.outage.endedAt === undefined ? 'warn' : status.outage.failed > 0 ? 'bad' : 'ok')}
+              testId="health-outage"
+              title={`Since ${fullTime(status.outage.since)}${status.outage.endedAt ? `, over ${fullTime(status.outage.endedAt)}` : ''}`}
+            >
+              {status.outage.endedAt === undefined ? `since ${clock(status.outage.since)}` : `${clock(status.outage.since)}–${clock(status.outage.endedAt)}`}:{' '}
+              {outageWords(status.outage)}
+            </Fact>
+          )}
           <Fact label="Queue" tone={live(status.queueDepth > 0 ? 'warn' : 'ok')} testId="health-queue">
             {status.queueDepth === 0 ? 'empty' : `${plural(status.queueDepth, 'ilert event')} waiting`}
             {status.backlog?.map((row) => (
