@@ -546,6 +546,13 @@ test('(h2) an alert row shows its ilert priority and route, and "Accept sent HH:
   await sent.filter({ hasText: /^Accept sent \d\d:\d\d$/ }).waitFor();
   assert.equal(await printerRow.getByTestId(`alert-accept-${printer.data.id}`).count(), 0, 'not offered again once ilert took it');
   await screenshot(printerRow, 'alert-row-accept-sent');
+
+  // The Accept is in the delivery log like every event the relay sends, labelled as made in the app.
+  await openTab('Deliveries');
+  const acceptRow = deliveryRows().filter({ hasText: 'Printer offline' }).and(page.locator('[data-source="app"]'));
+  await acceptRow.getByTestId('job-status').filter({ hasText: 'delivered' }).waitFor();
+  assert.equal(await acceptRow.getByTestId('delivery-source').innerText(), 'Accept in app');
+  await openTab('Alerts');
 });
 
 test('(i) inside Electron the preload bridge is used, and navigation requests switch views', async (t) => {

@@ -342,7 +342,9 @@ test('an Accept pressed in the app is in the delivery log with its attempts, als
   await harness.sender.deliver(active);
   await waitForJob(harness.relay, keyOf(active), 'delivered');
   ilert.mode = { kind: 'status', status: 503 };
+  const lastFromLevel = harness.relay.status().lastDeliveryAt;
   const { jobId } = await harness.api.acceptAlert({ levelAlertId: active.data.id }, OWNER);
+  assert.equal(harness.relay.status().lastDeliveryAt, lastFromLevel, 'an Accept is no delivery from Level');
   await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).find((job) => job.id === jobId)!.attempts >= 2, 5000, 'two attempts of the ACCEPT');
 
   const page = await harness.api.listDeliveries({ filter: {}, offset: 0, limit: 10 }, OWNER);
