@@ -18,8 +18,8 @@ export function severityRank(severity: string | undefined): number {
   const index = SEVERITY_LEVELS.indexOf(severity as Severity);
   return index === -1 ? -1 : SEVERITY_LEVELS.length - 1 - index;
 }
-/** Where a delivery came from: Level's webhook, a re-run, a Level automation, reconciliation with Level's API, or the setup test. */
-export const DELIVERY_SOURCES = ['webhook', 'rerun', 'replay', 'automation', 'reconciled', 'test'] as const;
+/** Where a delivery came from: Level's webhook, a re-run, a Level automation, reconciliation with Level's API, the setup test, or an action in the app (Accept). */
+export const DELIVERY_SOURCES = ['webhook', 'rerun', 'replay', 'automation', 'reconciled', 'test', 'app'] as const;
 export const ILERT_ALERT_STATES = ['PENDING', 'ACCEPTED', 'RESOLVED'] as const;
 
 /** One finding of the diagnosis checks: what is wrong, and what to do about it. */
@@ -66,6 +66,17 @@ export const relayStatusSchema = z.object({
   backlog: z.array(z.object({ target: z.string(), waiting: z.number().int(), perMinute: z.number(), drainMs: z.number(), rateLimited: z.boolean() })).optional(),
   /** Targets forwarding is paused for (ilert maintenance), with the events held for each. */
   pausedTargets: z.array(z.object({ target: z.string(), pausedAt: z.number(), pausedBy: z.string(), waiting: z.number().int() })).optional(),
+  /** The last ilert outage since the relay started: how many events it delayed, and what became of them (skipped: ALERT and RESOLVE pairs). */
+  outage: z
+    .object({
+      since: z.number(),
+      endedAt: z.number().optional(),
+      waiting: z.number().int(),
+      delivered: z.number().int(),
+      failed: z.number().int(),
+      skipped: z.number().int(),
+    })
+    .optional(),
 });
 
 const jobStatus = z.enum(['queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped']);
@@ -136,6 +147,8 @@ export const deliveryFilterSchema = z.object({
   since: z.number().optional(),
   until: z.number().optional(),
   search: z.string().max(200).optional(),
+  /** Only deliveries whose ilert event had an attempt that failed (5xx, 429, no answer, refused), whatever became of it. */
+  hadFailedAttempts: z.boolean().optional(),
 });
 
 export const deliveryPageSchema = z.object({
@@ -497,6 +510,8 @@ export const methods = {
    * is true: then its RESOLVE is queued right behind it, so the alert never stays open in ilert.
    */
   rerunJob: { input: id.extend({ thenResolve: z.boolean().optional() }), output: z.object({ queued: z.literal(true), resolveJobId: z.number().int().optional() }) },
+  /** Sends an ilert job that waits for its next retry now, instead of at the end of its backoff; its attempts and give-up time stay. */
+  sendJobNow: { input: id, output: z.object({ queued: z.literal(true) }) },
   /**
    * Sends failed ilert jobs again: all of them, or those of the deliveries matching `filter` (the
    * delivery log's current filter). The ALERT of a resolved alert is left (`skipped`): in bulk
@@ -581,6 +596,7 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   rerunDelivery: 'operator',
   replayDelivery: 'operator',
   rerunJob: 'operator',
+  sendJobNow: 'operator',
   retryAllFailed: 'operator',
   acceptAlert: 'operator',
   pauseTarget: 'operator',

@@ -38,7 +38,17 @@ export interface DiagnosisContext {
   unrecordedOutcomes?: number;
   /** What the public port turned away or closed for lack of room lately, from memory. */
   publicPortPressure?: PortPressure | undefined;
+  /** Which of ilert's last answers still speak for the present. */
+  answers?: AnswerScope;
 }
+
+/** From when a target's last answer speaks for its current configuration (this process's start, or its last change), and which targets are paused. */
+export interface AnswerScope {
+  countFrom: (target: string) => number;
+  paused: ReadonlySet<string>;
+}
+
+const ALL_ANSWERS: AnswerScope = { countFrom: () => 0, paused: new Set() };
 
 /** What the checks read: the store's trigger-kept facts, plus a few indexed look-ups on demand. */
 export interface DiagnosisInput {
@@ -345,25 +355,53 @@ export interface IlertSummary {
 
 const REFUSED_WORDS: Record<number, string> = { 401: 'key refused', 403: 'forbidden', 404: 'key not found' };
 
-export function ilertSummary(facts: StoreFacts): IlertSummary {
-  let worst: IlertSummary = { tone: 'muted', text: 'no attempts yet' };
+type LastAttempt = StoreFacts['lastAttempt'] extends Map<string, infer A> ? A : never;
+
+/**
+ * What a 5xx, 429 or unanswered last attempt means now. It says "retrying" only while something
+ * waits for the target, unpaused: once the queue is empty, it gave up (the event failed) or is history. An
+ * answer from before this process started or the target was changed is about another
+ * configuration, so it is not brought back.
+ */
+function transientState(facts: StoreFacts, target: string, attempt: LastAttempt, scope: AnswerScope): 'retrying' | 'gave-up' | 'past' {
+  if (attempt.at < scope.countFrom(target)) return 'past';
+  if (waitingFor(facts, target) > 0) return scope.paused.has(target) ? 'past' : 'retrying';
+  return (facts.jobs.get(target)?.failed ?? 0) > 0 ? 'gave-up' : 'past';
+}
+
+function waitingFor(facts: StoreFacts, target: string): number {
+  const jobs = facts.jobs.get(target);
+  return jobs ? jobs.queued + jobs.in_flight : 0;
+}
+
+const isTransient = (code: number | undefined) => code === undefined || code >= 500 || code === 429;
+
+export function ilertSummary(facts: StoreFacts, scope = ALL_ANSWERS): IlertSummary {
+  let worst: IlertSummary | undefined;
   const rank = { muted: 0, ok: 1, warn: 2, bad: 3 } as const;
   for (const [target, attempt] of facts.lastAttempt) {
     const code = attempt.statusCode;
     const failedForGood = (facts.jobs.get(target)?.failed ?? 0) > 0;
+    const transient = isTransient(code) ? transientState(facts, target, attempt, scope) : undefined;
     const summary: IlertSummary =
       code !== undefined && REFUSED_WORDS[code]
         ? { tone: 'bad', text: `${code} ${REFUSED_WORDS[code]}`, target }
-        : code === undefined || code >= 500 || code === 429
+        : transient === 'retrying'
           ? { tone: 'warn', text: `${code ?? 'no answer'}, retrying`, target }
-          : code >= 400
-            ? { tone: 'bad', text: `${code} refused`, target }
-            : failedForGood
-              ? { tone: 'bad', text: 'reachable, some events failed', target }
-              : { tone: 'ok', text: 'reachable', target };
-    if (rank[summary.tone] > rank[worst.tone]) worst = summary;
+          : transient === 'gave-up'
+            ? { tone: 'bad', text: `${code ?? 'no answer'}, gave up`, target }
+            : transient === 'past'
+              ? failedForGood
+                ? { tone: 'bad', text: 'some events failed', target }
+                : { tone: 'muted', text: waitingFor(facts, target) > 0 ? 'waiting to send' : 'nothing waiting', target }
+              : (code ?? 0) >= 400
+                ? { tone: 'bad', text: `${code} refused`, target }
+                : failedForGood
+                  ? { tone: 'bad', text: 'reachable, some events failed', target }
+                  : { tone: 'ok', text: 'reachable', target };
+    if (!worst || rank[summary.tone] > rank[worst.tone]) worst = summary;
   }
-  return worst;
+  return worst ?? { tone: 'muted', text: 'no attempts yet' };
 }
 
 /**
@@ -389,10 +427,12 @@ const configuration: Check = ({ facts, context }) => {
   });
 };
 
-/** ilert down or answering 5xx/429: forwarding goes on with backoff, but nobody is paged meanwhile. */
-const ilertUnavailable: Check = ({ facts }) =>
+/** ilert down or answering 5xx: forwarding goes on with backoff, but nobody is paged meanwhile. */
+const ilertUnavailable: Check = ({ facts, context }) =>
   [...facts.lastAttempt]
     .filter(([, attempt]) => attempt.statusCode === undefined || attempt.statusCode >= 500)
+    // Only while events wait for it: an empty queue has nothing to retry (failed-jobs tells of those that gave up).
+    .filter(([target, attempt]) => transientState(facts, target, attempt, context.answers ?? ALL_ANSWERS) === 'retrying')
     .map(([target, attempt]) => ({
       id: `ilert-unavailable:${target}`,
       level: 'warning' as const,
@@ -410,7 +450,7 @@ const failedForGood: Check = ({ facts }) => {
           id: 'failed-jobs',
           level: 'error',
           title: `${count(failed, 'ilert event')} failed for good`,
-          detail: 'ilert refused them with an error that retrying does not fix, so those alerts did not page anyone.',
+          detail: 'ilert refused them with an error that retrying does not fix, or did not take them within a day of retries, so those alerts did not page anyone.',
           fix: 'Fix the cause named in Deliveries, then use “Retry all failed” there.',
         },
       ];

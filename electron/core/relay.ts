@@ -23,7 +23,7 @@ import { IlertApi } from './ilert/ilert-api.ts';
 import { IlertStateSync } from './reconcile/ilert-state-sync.ts';
 import { IntegrationTestRunner } from './setup/integration-test.ts';
 import { SetupService } from './setup/setup-service.ts';
-import { diagnose, ilertSummary } from './diagnosis.ts';
+import { diagnose, ilertSummary, type AnswerScope } from './diagnosis.ts';
 import { Periodic } from './periodic.ts';
 import type { AppTopic } from './app-events.ts';
 import { ChangeBatcher, type RelayChange } from './change-batcher.ts';
@@ -96,6 +96,14 @@ export class Relay {
   readonly #pauses: TargetPauses;
   readonly #setup: SetupService;
   readonly #startedAt = Date.now();
+  /** When each target's integration key or URL last changed: ilert's answers from before are about the old one. */
+  readonly #targetChangedAt = new Map<string, number>();
+  #answerScope(): AnswerScope {
+    return {
+      countFrom: (target) => Math.max(this.#startedAt, this.#targetChangedAt.get(target) ?? 0),
+      paused: new Set(this.#pauses.all().map((pause) => pause.target)),
+    };
+  }
   readonly events = new EventEmitter<RelayEvents>();
   readonly #batcher: ChangeBatcher;
   #alertWatcher: AlertWatcher | undefined;
@@ -186,6 +194,7 @@ export class Relay {
       ilertApi: () => this.#ilertApi(),
       sendsEvents: () => !this.#settings.ilertPassThroughUrl,
       ingest: (envelope, alert) => this.#ingestMadeUp('test', '/setup/test', envelope, alert),
+      reachedThrough: (webhookUrl) => this.#setup.reachedThrough(webhookUrl),
       hopTimeoutMs: this.#tuning.testHopTimeoutMs,
       pollMs: this.#tuning.testPollMs,
     });
@@ -380,7 +389,11 @@ export class Relay {
   applySettings(settings: Settings): void {
     const keysChanged = settings.ilertApiKey !== this.#settings.ilertApiKey || settings.ilertIntegrationKey !== this.#settings.ilertIntegrationKey;
     const levelApiChanged = settings.levelApiKey !== this.#settings.levelApiKey || settings.levelApiUrl !== this.#settings.levelApiUrl;
+    const targets = [DEFAULT_TARGET, ...settings.ilertTargets.map((target) => target.name)];
+    const before = new Map(targets.map((target) => [target, JSON.stringify(this.#resolveTarget(target) ?? null)]));
     this.#settings = settings;
+    const now = Date.now();
+    for (const target of targets) if (JSON.stringify(this.#resolveTarget(target) ?? null) !== before.get(target)) this.#targetChangedAt.set(target, now);
     // A Level key just saved: Routing shows the groups now, not "Never synced" until the next restart.
     if (levelApiChanged && this.#receiver.listening) this.#syncDirectory();
     if (keysChanged) {
@@ -502,13 +515,14 @@ export class Relay {
       ilertReachable: attempt ? attempt.statusCode !== null : undefined,
       lastAttemptAt: attempt?.startedAt,
       heartbeat: { configured: Boolean(this.#settings.ilertHeartbeatUrl), ...this.#heartbeat.state },
-      ilert: ilertSummary(facts),
+      ilert: ilertSummary(facts, this.#answerScope()),
       diagnoses: this.diagnoses(now, facts),
       publicUrl: this.#settings.publicUrl ?? this.#setup.tunnelState()?.publicUrl,
       tunnel: this.#setup.tunnelState(),
       ilertState: this.#ilertApi() ? this.#ilertState.view() : undefined,
       backlog: this.#backlog(facts),
       pausedTargets: this.#pauses.all().map(({ target, pausedAt, pausedBy }) => ({ target, pausedAt, pausedBy, waiting: waitingFor(facts, target) })),
+      outage: this.#forwarder.outage,
     };
     this.#statusCache = { version, at: now, value };
     return value;
@@ -535,7 +549,7 @@ export class Relay {
         receiverListening: this.#receiver.listening,
         webhookUrl: this.#setup.webhookUrl(),
         tunnel: this.#setup.tunnelState(),
-        reachability: this.#setup.lastReachability,
+        reachability: this.#setup.standingReachability(),
         alertSourceProblems: this.#setup.alertSourceProblems,
         configuredTargets,
         heartbeatError: settings.ilertHeartbeatUrl ? this.#heartbeat.state.lastError : undefined,
@@ -544,6 +558,7 @@ export class Relay {
         storeProblem: this.#store.health.problem(now),
         unrecordedOutcomes: this.#forwarder.unrecordedOutcomes,
         publicPortPressure: this.#receiver.pressure,
+        answers: this.#answerScope(),
       },
       facts,
     );
@@ -558,6 +573,7 @@ export class Relay {
     const delivery = internalDelivery('rerun', { method: stored.method, path: stored.path, headers: stored.headers, body: Buffer.from(stored.body), rerunOf: deliveryId });
     if (stored.path === AUTOMATION_PATH) return this.#ingest.automation(delivery, undefined);
     if (stored.source === 'reconciled') throw new NotFoundError(`delivery ${deliveryId} was made by reconciliation; run “Backfill alerts” instead`);
+    if (stored.source === 'app') throw new NotFoundError(`delivery ${deliveryId} is an Accept pressed in the app; retry its ilert event instead`);
     return this.#ingest.webhook(delivery, stored.headers['x-level-signature']);
   }
 

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
 import { roleAllows, type Role } from '../../shared/contract.ts';
 import { useIsFetching } from '@tanstack/react-query';
-import { inElectron, onNavigate, onStaleToken, RelayApiError } from './api/client.ts';
+import { inElectron, onLiveState, onNavigate, onStaleToken, RelayApiError } from './api/client.ts';
 import { onChanges, reload, useRelayQuery } from './api/queries.ts';
 import { AlertAnnouncer } from './components/AlertAnnouncer.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
@@ -64,6 +64,9 @@ export function App() {
   const TABS = useMemo(() => ALL_TABS.filter((tab) => roleAllows(role, tab.needs)), [role]);
 
   useEffect(() => onStaleToken(() => setStale(true)), []);
+  // The pushed changes stopped: ask for the status now rather than at the next poll, so a relay that
+  // stopped answering is said at once instead of its last green status staying up for seconds.
+  useEffect(() => onLiveState((state) => state === 'offline' && reload('getStatus')), []);
 
   const refreshStatus = () => reload('getStatus');
   useChanges(onChanges);
@@ -206,7 +209,13 @@ export function App() {
       </header>
       <ConnectionPanel firstStart />
       <AlertAnnouncer />
-      <StatusBar status={status} error={statusError} onShowHealth={() => setView('health')} onShowSetup={() => setView(roleAllows(role, 'admin') ? 'setup' : 'health')} />
+      <StatusBar
+        status={status}
+        error={statusError}
+        asOf={statusQuery.dataUpdatedAt || undefined}
+        onShowHealth={() => setView('health')}
+        onShowSetup={() => setView(roleAllows(role, 'admin') ? 'setup' : 'health')}
+      />
       {/* All views stay mounted (hidden ones are invisible and inert), so switching tabs keeps the
           place in the delivery log, the open detail and unsaved settings, and shows data at once. */}
       <main className="panels">
@@ -241,7 +250,13 @@ export function App() {
               />
             )}
             {tab.view === 'routing' && <RoutingView active={view === 'routing'} />}
-            {tab.view === 'health' && <HealthView status={status} onNavigate={setView} />}
+            {tab.view === 'health' && (
+              <HealthView
+                status={status}
+                onNavigate={setView}
+                unreachable={statusError && status ? { message: statusError.message, asOf: statusQuery.dataUpdatedAt } : undefined}
+              />
+            )}
             {tab.view === 'setup' && <SetupView active={view === 'setup'} status={status} onDone={() => setView('alerts')} />}
             {tab.view === 'settings' && <SettingsView active={view === 'settings'} />}
             {tab.view === 'team' && <TeamView me={me} active={view === 'team'} />}

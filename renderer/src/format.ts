@@ -1,5 +1,5 @@
 /** Formatting for people reading the dashboard at 3 a.m.: short, unambiguous, local time. */
-import type { DeliveryRow, DeliveryStatus } from '../../shared/contract.ts';
+import type { DeliveryRow, DeliveryStatus, RelayStatusView } from '../../shared/contract.ts';
 
 /** Mirrors of the contract's lists (kept here so the renderer does not bundle zod); checked below. */
 export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped'] as const;
@@ -121,6 +121,7 @@ const NOT_CHECKED_BECAUSE: Partial<Record<DeliverySource, string>> = {
   reconciled: 'not checked (read from Level’s API, not a webhook)',
   test: 'not checked (made by the setup test)',
   automation: 'not checked (stored automation request)',
+  app: 'not checked (made by the relay itself)',
 };
 
 export function signatureWords(verdict: string, source?: DeliverySource): string {
@@ -154,6 +155,7 @@ const SOURCES: Record<DeliverySource, { badge?: string; tone: Tone; words: strin
   automation: { badge: 'automation', tone: 'info', words: 'Level automation (HTTP request action)' },
   reconciled: { badge: 'reconciled', tone: 'busy', words: 'reconciliation: found through Level’s API, not by a webhook' },
   test: { badge: 'test', tone: 'warn', words: 'setup test (synthetic, not from Level)' },
+  app: { badge: 'Accept in app', tone: 'info', words: 'made by the relay: Accept pressed in the app' },
 };
 
 /** The badge a delivery source gets in the list, or undefined for ordinary webhooks and re-runs. */
@@ -180,4 +182,23 @@ export function routeKindTone(kind: 'mapped' | 'inherited' | 'default' | 'skip')
   if (kind === 'inherited') return 'info';
   if (kind === 'skip') return 'warn';
   return 'muted';
+}
+
+type Outage = NonNullable<RelayStatusView['outage']>;
+
+/** "4 events delayed, all delivered; 1 pair skipped": what an ilert outage did, in one line. */
+export function outageWords(outage: Outage): string {
+  const delayed = outage.waiting + outage.delivered + outage.failed;
+  const fates =
+    outage.waiting === 0 && outage.failed === 0
+      ? outage.delivered === 0
+        ? ''
+        : outage.delivered === 1
+          ? ', delivered'
+          : ', all delivered'
+      : `: ${[outage.delivered && `${outage.delivered} delivered`, outage.failed && `${outage.failed} failed`, outage.waiting && `${outage.waiting} still waiting`]
+          .filter(Boolean)
+          .join(', ')}`;
+  const skipped = outage.skipped ? `${plural(outage.skipped, 'pair')} skipped (resolved before ilert took ${outage.skipped === 1 ? 'it' : 'them'})` : '';
+  return [delayed ? `${plural(delayed, 'event')} delayed${fates}` : '', skipped].filter(Boolean).join('; ');
 }

@@ -10,7 +10,7 @@ import { type Browser, type BrowserContext, type Locator, type Page } from 'play
 import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, tempDataDir, startChildRelay, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { callAdmin, openDashboard, truncatedPills, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 
 const ROW_HEIGHT = 52;
@@ -129,6 +129,40 @@ test('(b) ilert failing shows "retrying", and "delivered" once it recovers', asy
     .waitFor();
   await page.getByTestId('health-badge').waitFor({ state: 'detached' });
   assert.deepEqual(await problemCounts(), { bar: 'No problems', badge: '0', headline: 'All checks pass.' });
+});
+
+test('(b2) “Send now” sends a retrying job at once; Deliveries narrow to failed attempts; Health sums up the outage', async () => {
+  ilert.mode = { kind: 'status', status: 503 };
+  const late = freshAlert({ severity: 'critical', name: 'UPS on battery', hostname: 'UPS-01' });
+  await deliver(late);
+  await openTab('Deliveries');
+  const row = rowFor('UPS on battery');
+  await row.click();
+  const detail = page.locator(`[data-testid="delivery-detail"][data-delivery-id="${await row.getAttribute('data-delivery-id')}"]`);
+  // Three attempts in, the next retry is seconds away: time to press the button before it.
+  await detail.getByTestId('attempt').nth(2).waitFor({ timeout: 15_000 });
+  await detail.getByTestId('send-now').click();
+  await detail.getByTestId('attempt').filter({ hasText: 'manual' }).waitFor();
+  ilert.mode = { kind: 'ok' };
+  await detail.getByTestId('job-status').filter({ hasText: 'delivered' }).waitFor({ timeout: 15_000 });
+  assert.equal(await detail.getByTestId('send-now').count(), 0, 'nothing waits any more');
+  await page.keyboard.press('Escape');
+
+  const total = await page.getByTestId('delivery-total').textContent();
+  await page.getByTestId('filter-failed-attempts').check();
+  await page.getByTestId('delivery-total').filter({ hasNotText: total! }).waitFor();
+  await rowFor('UPS on battery').waitFor();
+  assert.equal(await rowFor('Low disk space').count(), 0, 'sent at the first attempt: not listed');
+  assert.match(page.url(), /attempts=failed/, 'the filter is in the address');
+  await page.getByTestId('filter-clear').click();
+  await waitForRows({});
+
+  await page.getByRole('tab', { name: 'Health' }).click();
+  await page
+    .getByTestId('health-outage')
+    .filter({ hasText: /1 event delayed, delivered/ })
+    .waitFor();
+  await page.getByRole('tab', { name: 'Alerts' }).click();
 });
 
 test('(c) Retry all failed, Re-run of a delivery and of a job', async () => {
@@ -512,6 +546,13 @@ test('(h2) an alert row shows its ilert priority and route, and "Accept sent HH:
   await sent.filter({ hasText: /^Accept sent \d\d:\d\d$/ }).waitFor();
   assert.equal(await printerRow.getByTestId(`alert-accept-${printer.data.id}`).count(), 0, 'not offered again once ilert took it');
   await screenshot(printerRow, 'alert-row-accept-sent');
+
+  // The Accept is in the delivery log like every event the relay sends, labelled as made in the app.
+  await openTab('Deliveries');
+  const acceptRow = deliveryRows().filter({ hasText: 'Printer offline' }).and(page.locator('[data-source="app"]'));
+  await acceptRow.getByTestId('job-status').filter({ hasText: 'delivered' }).waitFor();
+  assert.equal(await acceptRow.getByTestId('delivery-source').innerText(), 'Accept in app');
+  await openTab('Alerts');
 });
 
 test('(i) inside Electron the preload bridge is used, and navigation requests switch views', async (t) => {
@@ -578,4 +619,25 @@ test('(j) in a storm beyond ilert’s rate limit, a queued row says what it wait
     .filter({ hasText: /default: 3 to send, about 3 min to drain at 1 a minute \(waiting for ilert’s rate limit, critical first\)/ })
     .waitFor();
   assert.deepEqual(pageErrors, []);
+});
+
+test('(k) a relay that stops answering leaves no green light: the status bar and Health say it, and what they show is marked as last known', async (t) => {
+  const own = await startChildRelay({ RELAY_DATA_DIR: tempDataDir('relay-e2e-'), LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url });
+  t.after(() => stopChildRelay(own));
+  const dashboard = await openDashboard(browser, own.adminUrl);
+  t.after(() => dashboard.context.close());
+  const { page: ownPage } = dashboard;
+  await ownPage.getByRole('tab', { name: 'Health' }).click();
+  const receiver = ownPage.getByTestId('status-receiver');
+  await ownPage.getByTestId('health-receiver').waitFor();
+  assert.match((await receiver.getAttribute('class')) ?? '', /sb-ok/);
+  assert.equal(await ownPage.getByTestId('health-receiver').getAttribute('data-tone'), 'ok');
+
+  await stopChildRelay(own);
+  await ownPage.getByTestId('status-relay').waitFor();
+  await ownPage.getByTestId('health-stale').waitFor();
+  assert.equal(await receiver.textContent(), 'Receiverunknown');
+  assert.deepEqual(await ownPage.locator('[data-testid="status-bar"] .sb-ok').count(), 0, 'no green light in the status bar');
+  assert.deepEqual(await ownPage.locator('[data-testid="health-facts"] [data-tone="ok"]').count(), 0, 'no green fact on Health');
+  assert.equal(await ownPage.getByTestId('health-all-ok').count(), 0, '“All checks pass” is not claimed');
 });

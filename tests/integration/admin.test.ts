@@ -76,6 +76,7 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'retryAllFailed',
     'revokeMember',
     'rotateAdminToken',
+    'sendJobNow',
     'setGroupRoute',
     'startIntegrationTest',
     'startTunnel',

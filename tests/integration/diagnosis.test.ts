@@ -9,8 +9,9 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
-import { INTEGRATION_KEY, ROOT, SECRET, startRelay, type InProcessRelay, forTests } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, freePort, INTEGRATION_KEY, OWNER, ROOT, SECRET, startRelay, tempDataDir, type InProcessRelay, forTests } from '../helpers/relay-harness.ts';
 import { waitForEvent, waitForChange } from '../helpers/wait.ts';
+import type { Clock } from '../../electron/core/forwarder/clock.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import type { Diagnosis } from '../../shared/contract.ts';
 
@@ -63,16 +64,59 @@ test('nothing arrives: the public URL does not reach this relay, or nothing ever
   const other = await relayWith();
   const proxy = await startReverseProxy(new URL(other.url).origin);
   cleanups.push(() => proxy.stop());
-  const result = await harness.relay[forTests].setup.checkReachability(proxy.url);
+  harness.relay.applySettings({ ...harness.relay.settings, publicUrl: proxy.url });
+  const result = await harness.relay[forTests].setup.checkReachability();
   assert.equal(result.ok, false);
   assert.match(find(harness, 'public-url-unreachable').detail, /another relay answers at this URL/);
 
   const reached = await harness.relay[forTests].setup.checkReachability((await startProxyFor(harness)).url);
   assert.equal(reached.ok, true);
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: 'https://relay.example.com' });
+  assert.ok(!harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'public-url-unreachable'), 'a check of another URL than the one in use is no finding');
   const later = Date.now() + 11 * 60_000;
   const quiet = find(harness, 'nothing-arrives', later);
   assert.match(quiet.detail, /https:\/\/relay\.example\.com\/webhooks\/level/, 'says exactly what Level must call');
+});
+
+test('a failed check of a URL that was never saved is no standing problem; a check or the setup test through the saved URL clears one', async () => {
+  const ilert = await fakeIlert();
+  const port = await freePort();
+  const harness = await relayWith({ port, ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url }, { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 2000 });
+  const saved = await startProxyFor(harness);
+  harness.relay.applySettings({ ...harness.relay.settings, publicUrl: saved.url });
+  const setup = harness.relay[forTests].setup;
+  const unreachable = () => harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'public-url-unreachable');
+
+  // A URL tried in the wizard, never saved.
+  const other = await relayWith();
+  const elsewhere = await startProxyFor(other);
+  assert.equal((await setup.checkReachability(elsewhere.url)).ok, false);
+  assert.equal(unreachable(), false, 'Level does not post there');
+
+  // The saved URL fails while the receiver is down, then passes once it listens again.
+  const receiver = harness.relay[forTests].receiver;
+  const downAndUp = async (recover: () => Promise<unknown>) => {
+    await receiver.close();
+    assert.equal((await setup.checkReachability()).ok, false);
+    assert.equal(unreachable(), true, 'the saved URL failed');
+    await receiver.listen(port, '127.0.0.1');
+    await recover();
+  };
+  await downAndUp(() => setup.checkReachability());
+  assert.equal(unreachable(), false, 'a passing check of the saved URL clears it');
+
+  await downAndUp(async () => {
+    await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
+    await waitForEvent(
+      harness.relay.events,
+      'change',
+      () => harness.relay[forTests].integrationTest.current()?.hops.find((hop) => hop.id === 'received')?.status === 'ok',
+      5000,
+      'the test webhook received',
+    );
+  });
+  assert.equal(unreachable(), false, 'the setup test reached the relay through the saved URL');
+  harness.relay[forTests].integrationTest.cancel();
 });
 
 async function startProxyFor(harness: InProcessRelay) {
@@ -135,6 +179,58 @@ test('one list of problems: configuration is in it, and the status says what ile
       .sort(),
     ['failed-jobs', 'ilert-key-rejected:default'],
   );
+});
+
+test('“503, retrying” is said only while something waits: a day of retries ends as “gave up”, an empty queue clears it, a restart does not bring it back', async () => {
+  const ilert = await fakeIlert();
+  ilert.mode = { kind: 'status', status: 503 };
+  // The forwarder's wall clock, moved on by the test instead of waiting a day (FAST_TUNING gives up after a minute).
+  let aheadMs = 0;
+  const clock: Clock = { now: () => Date.now() + aheadMs, monotonic: () => performance.now() };
+  const dataDir = tempDataDir();
+  const harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url }, { ...FAST_TUNING, clock }, dataDir);
+  let stopped = false;
+  cleanups.push(async () => {
+    if (!stopped) await harness.stop();
+  });
+  const given = alertEvent();
+  await harness.sender.deliver(given);
+  await waitForChange(harness.relay, () => harness.relay.status().ilert.text === '503, retrying', 5000, 'the 503 in the status');
+  aheadMs = 61_000;
+  await waitForChange(harness.relay, () => harness.relay.status().failedJobs === 1, 5000, 'the give-up');
+  assert.deepEqual(harness.relay.status().ilert, { tone: 'bad', text: '503, gave up', target: 'default' });
+  const ids = harness.relay.diagnoses().map((diagnosis) => diagnosis.id);
+  assert.ok(!ids.includes('ilert-unavailable:default'), `nothing is retried any more: ${ids.join(', ')}`);
+  assert.ok(ids.includes('failed-jobs'));
+
+  // An ALERT still retrying when its RESOLVE arrives is skipped with it: the queue empties, and the 503 is history.
+  aheadMs = 0;
+  await harness.api.retryAllFailed({}, OWNER);
+  await waitForChange(harness.relay, () => harness.relay.status().ilert.text === '503, retrying', 5000, 'retrying again');
+  const alertKey = `level-alert-${given.data.id}`;
+  await harness.sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: given.data.id, occurredAt: new Date(Date.parse(given.occurred_at) + 60_000).toISOString() }));
+  await waitForChange(harness.relay, () => harness.relay.status().queueDepth === 0, 5000, `the queue of ${alertKey} to empty`);
+  assert.deepEqual(harness.relay.status().ilert, { tone: 'muted', text: 'nothing waiting', target: 'default' });
+  assert.deepEqual(harness.relay.diagnoses(), []);
+  // Held by a pause: nothing is retried, whatever waits.
+  await harness.api.pauseTarget({ target: 'default' }, OWNER);
+  await harness.sender.deliver(alertEvent());
+  assert.deepEqual(harness.relay.status().ilert, { tone: 'muted', text: 'waiting to send', target: 'default' });
+  await harness.stop();
+  stopped = true;
+
+  // Restarted, resumed, but without a key: the event waits, and the 503 stored before is not restored.
+  const restarted = await startRelay({ ilertIntegrationKey: '', ilertApiUrl: ilert.url }, FAST_TUNING, dataDir);
+  cleanups.push(() => restarted.stop());
+  await restarted.api.resumeTarget({ target: 'default' }, OWNER);
+  assert.deepEqual(restarted.relay.status().ilert, { tone: 'muted', text: 'waiting to send', target: 'default' });
+  assert.deepEqual(
+    restarted.relay.diagnoses().map((diagnosis) => diagnosis.id),
+    ['target-not-configured:default'],
+  );
+  const other = await fakeIlert();
+  restarted.relay.applySettings({ ...restarted.relay.settings, ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: other.url });
+  await waitForChange(restarted.relay, () => restarted.relay.status().ilert.text === 'reachable', 5000, 'reachable');
 });
 
 test('401s: Level signs with a different secret, or sends no signature', async () => {

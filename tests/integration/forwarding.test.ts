@@ -8,6 +8,7 @@ import { resolveSettings, type SettingsInput } from '../../electron/core/setting
 import { sign } from '../../electron/core/level/signature.ts';
 import type { RelayTuning } from '../../electron/core/relay.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { outageWords } from '../../renderer/src/format.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -328,4 +329,110 @@ test('a 900 kB Level alert reaches ilert as an event under 64 KiB, marked as cut
     body: Uint8Array;
   };
   assert.equal(Buffer.from(delivery.body).toString(), raw, 'the full Level body stays in the delivery log');
+});
+
+test('an Accept pressed in the app is in the delivery log with its attempts, also while ilert is down', async (t) => {
+  resetIlert();
+  const harness = await relayWith();
+  t.after(async () => {
+    resetIlert();
+    await harness.stop();
+  });
+  const active = alertEvent({ severity: 'critical', name: 'Disk full', hostname: 'ACME-FS01' });
+  await harness.sender.deliver(active);
+  await waitForJob(harness.relay, keyOf(active), 'delivered');
+  ilert.mode = { kind: 'status', status: 503 };
+  const lastFromLevel = harness.relay.status().lastDeliveryAt;
+  const { jobId } = await harness.api.acceptAlert({ levelAlertId: active.data.id }, OWNER);
+  assert.equal(harness.relay.status().lastDeliveryAt, lastFromLevel, 'an Accept is no delivery from Level');
+  await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).find((job) => job.id === jobId)!.attempts >= 2, 5000, 'two attempts of the ACCEPT');
+
+  const page = await harness.api.listDeliveries({ filter: {}, offset: 0, limit: 10 }, OWNER);
+  const accept = page.rows.find((row) => row.job?.id === jobId);
+  assert.ok(accept, `the ACCEPT is listed: ${JSON.stringify(page.rows.map((row) => [row.source, row.job?.eventType]))}`);
+  assert.equal(accept.source, 'app');
+  assert.equal(accept.status, 'retrying');
+  assert.equal(accept.alertName, 'Disk full');
+  assert.equal(accept.job!.eventType, 'ACCEPT');
+  assert.equal((await harness.api.listDeliveries({ filter: { statuses: ['retrying'] }, offset: 0, limit: 10 }, OWNER)).total, 1, 'found by the status filter');
+  const detail = await harness.api.getDelivery({ id: accept.id }, OWNER);
+  assert.match(detail.reason!, /Accept pressed by/);
+  assert.ok(detail.jobs[0]!.attemptLog.length >= 2);
+  assert.equal(detail.jobs[0]!.attemptLog[0]!.statusCode, 503);
+  await assert.rejects(async () => harness.api.rerunDelivery({ id: accept.id }, OWNER), /Accept pressed in the app; retry its ilert event instead/);
+
+  ilert.mode = { kind: 'ok' };
+  await waitForJob(harness.relay, keyOf(active), 'delivered');
+  await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).every((job) => job.status === 'delivered'), 5000, 'the ACCEPT delivered');
+  assert.equal((await harness.api.getDelivery({ id: accept.id }, OWNER)).status, 'delivered');
+});
+
+test('once ilert takes an event again, the backlog sleeping out its backoff goes at once, critical first', async (t) => {
+  resetIlert();
+  // Retries 10–20 s apart: without the pull forward, nothing below is sent again within the test's waits.
+  const harness = await relayWith({}, { ...FAST_TUNING, backoff: { baseMs: 20_000, capMs: 20_000, giveUpAfterMs: 60_000 } });
+  t.after(async () => {
+    resetIlert();
+    await harness.stop();
+  });
+  ilert.mode = { kind: 'status', status: 503 };
+  const waiting = [alertEvent({ severity: 'warning' }), alertEvent({ severity: 'emergency' }), alertEvent({ severity: 'information' })];
+  for (const event of waiting) await harness.sender.deliver(event);
+  await waitForChange(harness.relay, () => waiting.every((event) => jobsFor(harness.relay, keyOf(event))[0]?.attempts === 1), 5000, 'one failed attempt each');
+  // One more is over before ilert takes it: its ALERT and RESOLVE are skipped as a pair.
+  const over = alertEvent();
+  await harness.sender.deliver(over);
+  await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(over)).find((job) => job.attempts === 1), 5000, 'its failed attempt');
+  await harness.sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: over.data.id, occurredAt: later(over.occurred_at, 60) }));
+  await waitForJob(harness.relay, keyOf(over), 'skipped');
+  assert.deepEqual({ ...harness.relay.status().outage, since: 0 }, { since: 0, waiting: 3, delivered: 0, failed: 0, skipped: 1 }, 'the outage under way, with what it delayed');
+
+  ilert.mode = { kind: 'ok' };
+  const before = ilert.events.length;
+  const fresh = alertEvent();
+  await harness.sender.deliver(fresh);
+  await ilert.waitFor(() => waiting.every((event) => ilert.eventsFor(keyOf(event)).length === 1), 5000, 'the backlog, pulled forward');
+  assert.deepEqual(
+    ilert.events.slice(before).map((event) => event.alertKey),
+    [keyOf(fresh), ...[waiting[1]!, waiting[0]!, waiting[2]!].map(keyOf)],
+    'the new event first (it found ilert back), then the backlog most severe first',
+  );
+
+  // Deliveries can be narrowed to those delayed by the outage: all delivered now, unlike the new one.
+  await waitForChange(harness.relay, () => harness.relay.status().queueDepth === 0, 5000, 'all delivered');
+  const delayed = await harness.api.listDeliveries({ filter: { hadFailedAttempts: true }, offset: 0, limit: 10 }, OWNER);
+  assert.deepEqual(delayed.rows.map((row) => row.levelAlertId).sort(), [...waiting, over].map((event) => event.data.id).sort());
+  assert.deepEqual(new Set(delayed.rows.map((row) => row.status)), new Set(['delivered', 'skipped']));
+  const outage = harness.relay.status().outage!;
+  assert.ok(outage.endedAt !== undefined && outage.endedAt >= outage.since, 'over once nothing it delayed waits');
+  assert.deepEqual({ waiting: outage.waiting, delivered: outage.delivered, failed: outage.failed, skipped: outage.skipped }, { waiting: 0, delivered: 3, failed: 0, skipped: 1 });
+  assert.equal(outageWords(outage), '3 events delayed, all delivered; 1 pair skipped (resolved before ilert took it)');
+});
+
+test('“Send now” sends a job waiting for its next retry at once, keeps its attempts, and is audited', async (t) => {
+  resetIlert();
+  const harness = await relayWith({}, { ...FAST_TUNING, backoff: { baseMs: 20_000, capMs: 20_000, giveUpAfterMs: 60_000 } });
+  t.after(async () => {
+    resetIlert();
+    await harness.stop();
+  });
+  ilert.mode = { kind: 'status', status: 503 };
+  const active = alertEvent();
+  await harness.sender.deliver(active);
+  const job = await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).find((row) => row.attempts === 1), 5000, 'the first failed attempt');
+  ilert.mode = { kind: 'ok' };
+
+  assert.deepEqual(await harness.api.sendJobNow({ id: job.id }, OWNER), { queued: true });
+  const delivered = await waitForJob(harness.relay, keyOf(active), 'delivered');
+  assert.equal(delivered.attempts, 2, 'the attempts so far are kept');
+  assert.deepEqual(
+    attemptsFor(harness.relay, job.id).map((attempt) => [attempt.status_code, attempt.manual]),
+    [
+      [503, 0],
+      [202, 1],
+    ],
+  );
+  const audit = await harness.api.listAudit({ limit: 5 }, OWNER);
+  assert.match(audit[0]!.detail, new RegExp(`sent ilert job ${job.id} now instead of at its next retry`));
+  await assert.rejects(async () => harness.api.sendJobNow({ id: job.id }, OWNER), /is not waiting to be sent/);
 });

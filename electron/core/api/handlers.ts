@@ -235,6 +235,13 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       audit(caller, 'retry', `retried ilert job ${id}${resolveJobId !== undefined ? ` and its RESOLVE (job ${resolveJobId})` : ''}`);
       return resolveJobId === undefined ? { queued: true as const } : { queued: true as const, resolveJobId };
     },
+    sendJobNow: ({ id }, caller) => {
+      if (!relay.outbox.sendNow(id, Date.now())) {
+        throw new ActionError(`ilert job ${id} is not waiting to be sent (unknown, being sent, or finished): “Re-run job” sends a finished one again`);
+      }
+      audit(caller, 'retry', `sent ilert job ${id} now instead of at its next retry`);
+      return { queued: true as const };
+    },
     retryAllFailed: ({ filter }, caller) => {
       const { count, skipped } = retryFailed(relay, filter);
       audit(caller, 'retry', `retried ${filter ? 'the failed ilert jobs matching a filter' : 'all failed ilert jobs'} (${count}, ${skipped} of resolved alerts left)`);

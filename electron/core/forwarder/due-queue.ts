@@ -39,6 +39,8 @@ export class DueQueue {
   readonly #byKey = new Map<string, number[]>();
   readonly #later = new Heap<Scheduled>(byKeyThenId);
   readonly #ready = new Map<string, Heap<Scheduled>>();
+  /** Per target, jobs that were given a time to wait for (a retry's backoff): what pullForward may bring forward. */
+  readonly #waiting = new Map<string, Set<number>>();
 
   get size(): number {
     return this.#jobs.size;
@@ -63,6 +65,7 @@ export class DueQueue {
         ids.splice(at, 0, job.id);
       }
     }
+    this.#noteWaiting(entry);
     this.#scheduleIfHead(entry);
   }
 
@@ -72,7 +75,34 @@ export class DueQueue {
     if (!entry) return;
     entry.dueAt = dueAt;
     entry.status = 'queued';
+    this.#noteWaiting(entry);
     this.#scheduleIfHead(entry);
+  }
+
+  #noteWaiting(entry: Entry): void {
+    let waiting = this.#waiting.get(entry.target);
+    if (!waiting) this.#waiting.set(entry.target, (waiting = new Set()));
+    waiting.add(entry.id);
+  }
+
+  /**
+   * Makes a target's jobs that wait for a later time due now (ilert took an event, so it is back):
+   * the backlog goes at once, in backlog order and under the rate limit, instead of each job
+   * sleeping out a backoff of up to ten minutes. Costs what the target's waiting jobs number.
+   */
+  pullForward(target: string, now: number): number {
+    const waiting = this.#waiting.get(target);
+    if (!waiting) return 0;
+    this.#waiting.delete(target);
+    let pulled = 0;
+    for (const id of waiting) {
+      const entry = this.#jobs.get(id);
+      if (!entry || entry.status !== 'queued' || entry.dueAt <= now) continue;
+      entry.dueAt = now;
+      this.#scheduleIfHead(entry);
+      pulled++;
+    }
+    return pulled;
   }
 
   /** A job is on the wire: it keeps its alert key's later jobs waiting. */
@@ -89,6 +119,7 @@ export class DueQueue {
     const entry = this.#jobs.get(id);
     if (!entry) return;
     this.#jobs.delete(id);
+    this.#waiting.get(entry.target)?.delete(id);
     const ids = this.#byKey.get(entry.alertKey)!;
     const wasHead = ids[0] === id;
     ids.splice(ids.indexOf(id), 1);

@@ -42,6 +42,23 @@ export interface ForwarderOptions {
   rateLimitChanged?: () => void;
 }
 
+/**
+ * The events an ilert outage delayed (an attempt failed) and what became of them, for Health's
+ * "4 events delayed, all delivered; 1 pair skipped". Kept in memory from this process's start: it
+ * opens with the first failed attempt and ends once none of its events waits any more.
+ */
+export interface OutageSummary {
+  since: number;
+  endedAt?: number;
+  waiting: number;
+  delivered: number;
+  failed: number;
+  /** ALERTs skipped with their RESOLVE: the alert was over before ilert took it. */
+  skipped: number;
+}
+
+type OutageFate = 'waiting' | 'delivered' | 'failed' | 'skipped';
+
 /** An attempt whose outcome could not be written yet: kept here and written when the store can write again. */
 interface UnrecordedOutcome {
   job: Job;
@@ -77,8 +94,10 @@ export class Forwarder {
   readonly #paused = new Set<string>();
   /** Targets whose due work found no free slot in ilert's rate limit on the last pass. */
   #rateLimited = new Set<string>();
+  #outage: { summary: OutageSummary; fates: Map<number, OutageFate> } | undefined;
   readonly #onChange = (change: StoreChange) => {
     if (change.kind !== 'job') return;
+    if (change.status === 'skipped') this.#noteFate(change.id, 'skipped', this.#options.clock.now());
     if (change.status === 'queued') {
       const { clock, outbox } = this.#options;
       let schedule = change.schedule;
@@ -129,6 +148,34 @@ export class Forwarder {
   /** Whether the target has due work held back by ilert's rate limit right now. */
   waitsForRateLimit(target: string): boolean {
     return this.#rateLimited.has(target);
+  }
+
+  /** The last ilert outage this process saw, and what became of the events it delayed. */
+  get outage(): OutageSummary | undefined {
+    return this.#outage && { ...this.#outage.summary };
+  }
+
+  /** A job had a failed attempt: it joins the outage under way, or opens one. */
+  #noteDelayed(jobId: number, fate: OutageFate, at: number): void {
+    if (!this.#outage || this.#outage.summary.endedAt !== undefined) {
+      this.#outage = { summary: { since: at, waiting: 0, delivered: 0, failed: 0, skipped: 0 }, fates: new Map() };
+    }
+    if (this.#outage.fates.has(jobId)) this.#noteFate(jobId, fate, at);
+    else {
+      this.#outage.fates.set(jobId, fate);
+      this.#outage.summary[fate]++;
+    }
+  }
+
+  /** A delayed job moved on; once none waits, the outage is over. */
+  #noteFate(jobId: number, fate: OutageFate, at: number): void {
+    const outage = this.#outage;
+    const before = outage?.fates.get(jobId);
+    if (!outage || before !== 'waiting' || fate === 'waiting') return;
+    outage.fates.set(jobId, fate);
+    outage.summary.waiting--;
+    outage.summary[fate]++;
+    if (outage.summary.waiting === 0) outage.summary.endedAt = at;
   }
 
   /** How many attempt outcomes wait for the store to accept them (shown on the Health page). */
@@ -328,12 +375,22 @@ export class Forwarder {
       }
       return;
     }
-    for (const { job, retryAt } of held) {
+    const recovered = new Set<string>();
+    for (const { job, retryAt, verdict, attempt } of held) {
       this.#unrecorded.delete(job.id);
       this.#sending.delete(job.id);
       if (retryAt !== undefined) this.#queue.retry(job.id, retryAt);
       else this.#queue.finished(job.id);
+      const at = attempt.startedAt + (attempt.latencyMs ?? 0);
+      if (verdict.kind === 'delivered') {
+        recovered.add(job.target);
+        this.#noteFate(job.id, 'delivered', at);
+      } else if (verdict.kind === 'failed') this.#noteDelayed(job.id, 'failed', at);
+      // Gone from the queue although retried: skipped with its RESOLVE in the same commit.
+      else this.#noteDelayed(job.id, this.#queue.has(job.id) ? 'waiting' : 'skipped', at);
     }
+    // ilert took an event for these targets: whatever sleeps out a backoff there goes now.
+    for (const target of recovered) this.#queue.pullForward(target, clock.monotonic());
     if (this.#writeFailed) {
       // Writing works again after a failure: anything still marked in flight that this process is
       // not sending is an orphan, and must not hold up its alert's later events.

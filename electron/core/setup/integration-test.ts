@@ -65,6 +65,8 @@ export interface IntegrationTestOptions {
   ilertApi: () => IlertApi | undefined;
   /** ilert's alertKey can be matched only when the relay sends ilert Events (not pass-through). */
   sendsEvents: () => boolean;
+  /** Told when the synthetic alert reached this relay through the public URL (it proves the URL works). */
+  reachedThrough?: (webhookUrl: string) => void;
   /** Stores a made-up event through the webhook pipeline (the resolve of an abandoned test alert). */
   ingest: (envelope: Envelope, alert: LevelAlert) => Promise<WebhookResult>;
   hopTimeoutMs?: number;
@@ -245,6 +247,8 @@ export class IntegrationTestRunner {
       this.#fail(test, 'signature', delivery.reason ?? 'rejected');
     }
     this.#hop(test, 'received', 'ok', `HTTP ${delivery.status_code} via ${delivery.path}`);
+    const postedTo = test.mode === 'synthetic' ? this.#options.webhookUrl() : undefined;
+    if (postedTo?.public) this.#options.reachedThrough?.(postedTo.url);
     if (delivery.signature === 'unsigned') this.#hop(test, 'signature', 'ok', 'no secret is set here, so the delivery was accepted unsigned: set one (step 3)');
     else this.#hop(test, 'signature', 'ok', delivery.signature === 'valid-previous' ? 'valid (with the previous secret)' : 'valid');
 

@@ -26,6 +26,8 @@ export class SetupService {
   /** Per target name, why its ilert alert source cannot be used (from the hourly check). */
   readonly alertSourceProblems = new Map<string, string>();
   lastReachability: Reachability | undefined;
+  /** The last check of the public URL in use when it ran (the saved one, or the tunnel's), by its base URL. */
+  #standing: { base: string; result: Reachability } | undefined;
   #tunnel: Tunnel | undefined;
 
   constructor(options: SetupServiceOptions) {
@@ -184,7 +186,33 @@ export class SetupService {
     this.lastReachability = result.ok
       ? { ok: true, message: `reached this relay in ${result.latencyMs} ms`, checkedUrl: result.checkedUrl, latencyMs: result.latencyMs, notes: result.notes, checkedAt }
       : { ok: false, message: result.message, checkedUrl: result.checkedUrl, notes: normalised.notes, checkedAt };
+    if (normalised.url === this.#currentBase()) this.#standing = { base: normalised.url, result: this.lastReachability };
     this.#options.announce('reachability');
     return { ...this.lastReachability, normalisedUrl: normalised.url };
+  }
+
+  #currentBase(): string | undefined {
+    const current = this.publicUrl();
+    return current ? normalisePublicUrl(current).url : undefined;
+  }
+
+  /**
+   * The last check of the public URL in use (saved, or the tunnel's). A URL tried in the wizard and
+   * never saved says nothing about where Level posts, so its failure is no standing Health finding.
+   */
+  standingReachability(): Reachability | undefined {
+    const standing = this.#standing;
+    return standing && standing.base === this.#currentBase() ? standing.result : undefined;
+  }
+
+  /** The setup test's webhook reached this relay through the public URL in use: as good as a passing check of it. */
+  reachedThrough(webhookUrl: string): void {
+    const base = normalisePublicUrl(webhookUrl).url;
+    if (!base || base !== this.#currentBase()) return;
+    const result: Reachability = { ok: true, message: 'the setup test’s webhook reached this relay through it', checkedUrl: webhookUrl, notes: [], checkedAt: Date.now() };
+    // The wizard shows the last check: replaced only when it was about this same URL.
+    if (this.lastReachability === this.#standing?.result) this.lastReachability = result;
+    this.#standing = { base, result };
+    this.#options.announce('reachability');
   }
 }

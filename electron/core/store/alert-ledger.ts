@@ -2,7 +2,7 @@ import type { LevelAlert } from '../level/envelope.ts';
 import { summaryFor, type IlertEventBody } from '../ilert/event-mapping.ts';
 import type { Severity } from '../../../shared/contract.ts';
 import type { Statements } from './database.ts';
-import type { InboundDelivery } from './inbound-delivery.ts';
+import { internalDelivery, type InboundDelivery } from './inbound-delivery.ts';
 import type { JobStatus, StoreChange } from './database.ts';
 
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
@@ -64,6 +64,9 @@ export function rankFor(eventType: IlertEventBody['eventType'], severity: Severi
   if (eventType !== 'ALERT' || severity === 'emergency' || severity === 'critical') return 0;
   return severity === 'warning' ? 1 : 2;
 }
+
+/** Where an Accept pressed in the app is logged in the delivery log (never served: no request comes in on it). */
+export const ACCEPT_PATH = '/app/accept';
 
 export class UnknownAlertError extends Error {
   override readonly name = 'UnknownAlertError';
@@ -294,19 +297,27 @@ export class AlertLedger {
     if (row.state !== 'active') throw new UnknownAlertError(`alert ${levelAlertId} is already resolved`);
     if (!row.target) throw new UnknownAlertError(`alert ${levelAlertId} was never sent to ilert, so there is nothing to accept`);
     const alert = JSON.parse(row.data) as LevelAlert;
+    const eventId = `accept:${levelAlertId}:${now}`;
+    const body: IlertEventBody = {
+      eventType: 'ACCEPT',
+      summary: summaryFor(alert, false),
+      alertKey: row.alert_key,
+      comments: [{ creator: 'Level → ilert Relay', content: `Accepted from the relay app by ${acceptedBy}` }],
+    };
+    // Logged like any delivery, so the Accept and its attempts are in the delivery log (the README's "every outbound attempt is kept").
+    const deliveryId = this.insertDelivery(
+      internalDelivery('app', { path: ACCEPT_PATH, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)), receivedAt: now }),
+      { statusCode: 202, outcome: 'accepted', reason: `Accept pressed by ${acceptedBy}`, eventId, eventType: 'accept' },
+      { levelAlertId, name: alert.name, hostname: alert.device_hostname, severity: row.severity ?? undefined },
+    );
     const jobId = this.insertJob({
       alertKey: row.alert_key,
       levelAlertId,
-      eventId: `accept:${levelAlertId}:${now}`,
-      deliveryId: null,
+      eventId,
+      deliveryId,
       target: row.target,
       routeReason: 'accepted from the app: same target as the alert',
-      body: {
-        eventType: 'ACCEPT',
-        summary: summaryFor(alert, false),
-        alertKey: row.alert_key,
-        comments: [{ creator: 'Level → ilert Relay', content: `Accepted from the relay app by ${acceptedBy}` }],
-      },
+      body,
       severity: row.severity ?? undefined,
       status: 'queued',
       reason: null,

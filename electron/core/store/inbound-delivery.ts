@@ -1,6 +1,6 @@
 import type { SignatureVerdict } from '../level/signature.ts';
 
-export type DeliverySource = 'webhook' | 'rerun' | 'replay' | 'automation' | 'reconciled' | 'test';
+export type DeliverySource = 'webhook' | 'rerun' | 'replay' | 'automation' | 'reconciled' | 'test' | 'app';
 
 /** What the receiver knows about one inbound request once it has decided how to answer it. */
 export interface InboundDelivery {
@@ -17,14 +17,14 @@ export interface InboundDelivery {
   rerunOf?: number | undefined;
 }
 
-/** A delivery the relay makes itself (a re-run, reconciliation, the setup test): from no address, not signature-checked. */
+/** A delivery the relay makes itself (a re-run, reconciliation, the setup test, an Accept in the app): from no address, not signature-checked. */
 export function internalDelivery(
   source: DeliverySource,
-  request: { method?: string; path: string; headers?: Record<string, string>; body: Uint8Array; rerunOf?: number },
+  request: { method?: string; path: string; headers?: Record<string, string>; body: Uint8Array; rerunOf?: number; receivedAt?: number },
 ): InboundDelivery {
-  const { method = 'POST', path, headers = {}, body, rerunOf } = request;
+  const { method = 'POST', path, headers = {}, body, rerunOf, receivedAt = Date.now() } = request;
   return {
-    receivedAt: Date.now(),
+    receivedAt,
     source,
     remoteAddr: undefined,
     forwardedFor: undefined,

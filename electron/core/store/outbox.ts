@@ -235,6 +235,21 @@ export class Outbox extends Repository {
     });
   }
 
+  /**
+   * A job waiting for its next retry is due now (the technician's "Send now"). Unlike a re-run, its
+   * attempts and its give-up time stay; the attempt is recorded as manual. False unless it is queued.
+   */
+  sendNow(jobId: number, now: number): boolean {
+    return this.store.transaction(() => {
+      const row = this.store.sql
+        .get(`UPDATE outbox SET reason = '${MANUAL_RERUN}', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'queued' RETURNING alert_key, target`)
+        .get(now, now, jobId) as { alert_key: string; target: string } | undefined;
+      if (!row) return false;
+      this.store.collect({ kind: 'job', id: jobId, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(jobId) });
+      return true;
+    });
+  }
+
   /** When the oldest waiting job was queued, through the partial index of waiting jobs: one row, not the backlog. */
   oldestWaitingSince(): number | undefined {
     const row = this.store.sql

@@ -117,6 +117,8 @@ function filterClause(filter: DeliveryFilter): { where: string; params: (string 
     clauses.push('d.received_at < ?');
     params.push(filter.until);
   }
+  // Through attempts_outbox: a few rows per job, never the attempts table.
+  if (filter.hadFailedAttempts) clauses.push(`EXISTS (SELECT 1 FROM attempts a WHERE a.outbox_id = j.id AND (a.status_code IS NULL OR a.status_code NOT BETWEEN 200 AND 299))`);
   const search = filter.search?.trim();
   if (search) {
     const pattern = `%${search.replace(/[\\%_]/g, (match) => `\\${match}`)}%`;
@@ -248,9 +250,9 @@ export class ReadModels extends Repository {
   }
 
   /** Ids of the alerts active now (for the desktop's alert watcher on start). */
-  /** When the newest delivery arrived. */
+  /** When the newest delivery arrived (an Accept pressed in the app did not arrive from anywhere; there are few of them to step over). */
   lastDeliveryAt(): number | undefined {
-    return num(this.store.sql.get(`SELECT received_at FROM deliveries ORDER BY id DESC LIMIT 1`).get()?.received_at);
+    return num(this.store.sql.get(`SELECT received_at FROM deliveries WHERE source != 'app' ORDER BY id DESC LIMIT 1`).get()?.received_at);
   }
 
   /** The newest attempt to reach ilert; a null status code means no answer came. */

@@ -23,11 +23,14 @@ function Item({ tone, label, children, title, testId }: { tone: Tone; label: str
 export function StatusBar({
   status,
   error,
+  asOf,
   onShowHealth,
   onShowSetup,
 }: {
   status: RelayStatusView | undefined;
   error: RelayApiError | undefined;
+  /** When `status` was read: while the relay does not answer, it is only what was known then. */
+  asOf?: number | undefined;
   onShowHealth: () => void;
   onShowSetup: () => void;
 }) {
@@ -40,6 +43,10 @@ export function StatusBar({
   const url = webhookUrl(status);
   const problems = status.diagnoses;
   const errors = problems.filter((diagnosis) => diagnosis.level === 'error').length;
+  // While the relay does not answer, nothing here may stay green: every light goes grey, and says since when.
+  const stale = error !== undefined;
+  const tone = (current: Tone): Tone => (stale ? 'muted' : current);
+  const known = (title: string | undefined) => (stale ? `Last known${asOf ? ` at ${fullTime(asOf)}` : ''}, before the relay stopped answering. ${title ?? ''}`.trim() : title);
 
   return (
     <div className="statusbar" data-testid="status-bar" role="region" aria-label="Relay status">
@@ -48,8 +55,8 @@ export function StatusBar({
           not answering
         </Item>
       )}
-      <Item tone={status.receiverListening ? 'ok' : 'bad'} label="Receiver" testId="status-receiver" title={status.receiverUrl}>
-        {status.receiverListening ? 'up' : 'down'}
+      <Item tone={tone(status.receiverListening ? 'ok' : 'bad')} label="Receiver" testId="status-receiver" title={known(status.receiverUrl)}>
+        {stale ? 'unknown' : status.receiverListening ? 'up' : 'down'}
       </Item>
       <div
         className="sb-item sb-url"
@@ -69,32 +76,42 @@ export function StatusBar({
           </button>
         )}
       </div>
-      <Item tone={status.queueDepth > 0 ? 'warn' : 'ok'} label="Queue" testId="status-queue" title="ilert events waiting or being sent">
+      <Item tone={tone(status.queueDepth > 0 ? 'warn' : 'ok')} label="Queue" testId="status-queue" title={known('ilert events waiting or being sent')}>
         {status.queueDepth}
       </Item>
-      <Item tone={status.failedJobs > 0 ? 'bad' : 'ok'} label="Failed" testId="status-failed" title="ilert events that failed for good (re-run them from Deliveries)">
+      <Item
+        tone={tone(status.failedJobs > 0 ? 'bad' : 'ok')}
+        label="Failed"
+        testId="status-failed"
+        title={known('ilert events that failed for good (re-run them from Deliveries)')}
+      >
         {status.failedJobs}
       </Item>
       <Item tone="muted" label="Last delivery" testId="status-last-delivery" title={status.lastDeliveryAt ? fullTime(status.lastDeliveryAt) : 'Nothing received from Level yet'}>
         {ago(status.lastDeliveryAt, now)}
       </Item>
       <Item
-        tone={status.ilert.tone}
+        tone={tone(status.ilert.tone)}
         label="ilert"
         testId="status-ilert"
-        title={`${status.ilert.target ? `Target “${status.ilert.target}”: ` : ''}${status.lastAttemptAt ? `last attempt ${fullTime(status.lastAttemptAt)}` : 'nothing sent to ilert yet'}`}
+        title={known(
+          `${status.ilert.target ? `Target “${status.ilert.target}”: ` : ''}${status.lastAttemptAt ? `last attempt ${fullTime(status.lastAttemptAt)}` : 'nothing sent to ilert yet'}`,
+        )}
       >
         {status.ilert.text}
       </Item>
       <button
         type="button"
-        className={`sb-item sb-button ${errors ? 'sb-bad' : problems.length ? 'sb-warn' : 'sb-ok'}`}
+        className={`sb-item sb-button sb-${tone(errors ? 'bad' : problems.length ? 'warn' : 'ok')}`}
         data-testid="status-problems"
-        title={problems.length ? problems.map((diagnosis) => diagnosis.title).join('\n') : 'All health checks pass'}
+        title={known(problems.length ? problems.map((diagnosis) => diagnosis.title).join('\n') : 'All health checks pass')}
         onClick={onShowHealth}
       >
         <span className="sb-dot" aria-hidden="true" />
-        <span className="sb-value">{problems.length === 0 ? 'No problems' : problems.length === 1 ? '1 problem' : `${problems.length} problems`}</span>
+        <span className="sb-value">
+          {stale && 'Last known: '}
+          {problems.length === 0 ? (stale ? 'no problems' : 'No problems') : problems.length === 1 ? '1 problem' : `${problems.length} problems`}
+        </span>
       </button>
       {/* Outside the status bar's aria-live=off, so "copied" is announced, and only that. */}
       <span className="sb-flash" role="status" aria-live="polite" data-testid="copy-flash">

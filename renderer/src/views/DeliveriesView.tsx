@@ -34,6 +34,8 @@ interface FilterChoice {
   severity: string;
   time: TimeRange;
   search: string;
+  /** Only deliveries whose ilert event had an attempt that failed (delayed by an outage, or failed). */
+  hadFailedAttempts: boolean;
 }
 
 /** Whatever an edited link carries, only known values become a filter. */
@@ -48,6 +50,7 @@ function readFilter(query: string): FilterChoice {
     severity: (SEVERITY_LEVELS as readonly string[]).includes(severity) ? severity : '',
     time: time in TIME_RANGES ? (time as TimeRange) : 'all',
     search: (params.get('q') ?? '').trim().slice(0, 200),
+    hadFailedAttempts: params.get('attempts') === 'failed',
   };
 }
 
@@ -59,6 +62,7 @@ function deliveryFilter(choice: FilterChoice, now: number): DeliveryFilter {
   if (choice.severity) filter.severities = [choice.severity as (typeof SEVERITY_LEVELS)[number]];
   if (TIME_RANGES[choice.time]) filter.since = now - TIME_RANGES[choice.time];
   if (choice.search) filter.search = choice.search;
+  if (choice.hadFailedAttempts) filter.hadFailedAttempts = true;
   return filter;
 }
 
@@ -69,6 +73,7 @@ function filterAddress(choice: FilterChoice): string {
   if (choice.severity) params.set('severity', choice.severity);
   if (choice.time !== 'all') params.set('time', choice.time);
   if (choice.search) params.set('q', choice.search);
+  if (choice.hadFailedAttempts) params.set('attempts', 'failed');
   return params.toString().replaceAll('%2C', ',');
 }
 
@@ -111,9 +116,17 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
         </span>
         <span
           className="c-dir dir-in"
-          title={rerun ? `${sourceWords(row.source)} of delivery #${row.rerunOf ?? '?'}` : row.source === 'test' ? 'Made by the setup test' : `Inbound: ${sourceWords(row.source)}`}
+          title={
+            rerun
+              ? `${sourceWords(row.source)} of delivery #${row.rerunOf ?? '?'}`
+              : row.source === 'test'
+                ? 'Made by the setup test'
+                : row.source === 'app'
+                  ? 'Made by the relay: Accept pressed in the app'
+                  : `Inbound: ${sourceWords(row.source)}`
+          }
         >
-          {row.source === 'replay' ? '✎ replay' : rerun ? '↻ re-run' : row.source === 'test' ? '✓ test' : '← Level'}
+          {row.source === 'replay' ? '✎ replay' : rerun ? '↻ re-run' : row.source === 'test' ? '✓ test' : row.source === 'app' ? '● relay' : '← Level'}
         </span>
         <span className="c-event mono">{row.eventType ?? '—'}</span>
         <span className="c-alert" title={[row.alertName, row.hostname].filter(Boolean).join(' · ')}>
@@ -197,7 +210,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   const [, setVersion] = useState(0);
   const [pager] = useState(() => new DeliveryPager(() => setVersion((version) => version + 1)));
   const choice = useMemo(() => readFilter(filterQuery), [filterQuery]);
-  const { statuses, eventType, severity, time } = choice;
+  const { statuses, eventType, severity, time, hadFailedAttempts } = choice;
   const choose = (change: Partial<FilterChoice>) => onFilterChange(filterAddress({ ...choice, ...change }));
   const [searchText, setSearchText] = useState(choice.search);
   const search = useDebounced(searchText.trim(), 250);
@@ -363,7 +376,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   const toggleStatus = (value: DeliveryStatus) => choose({ statuses: statuses.includes(value) ? statuses.filter((entry) => entry !== value) : [...statuses, value] });
   const failed = status?.failedJobs ?? 0;
   const url = webhookUrl(status);
-  const secondarySet = statuses.length + (eventType ? 1 : 0) + (severity ? 1 : 0) + (time !== 'all' ? 1 : 0);
+  const secondarySet = statuses.length + (eventType ? 1 : 0) + (severity ? 1 : 0) + (time !== 'all' ? 1 : 0) + (hadFailedAttempts ? 1 : 0);
 
   return (
     <div ref={viewRef} className={`deliveries-view${selected !== undefined ? ' with-detail' : ''}`} data-testid="deliveries-view">
@@ -443,6 +456,13 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
               {value}
             </label>
           ))}
+          <label
+            className={`chip chip-warn${hadFailedAttempts ? ' chip-on' : ''} secondary-filter`}
+            title="Only deliveries whose ilert event had a failed attempt: delayed by an outage, or failed for good"
+          >
+            <input type="checkbox" checked={hadFailedAttempts} onChange={() => choose({ hadFailedAttempts: !hadFailedAttempts })} data-testid="filter-failed-attempts" />
+            had failed attempts
+          </label>
           <Flash message={retryMessage} testId="retry-all-result" />
         </div>
       </div>

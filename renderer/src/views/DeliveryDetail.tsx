@@ -6,7 +6,7 @@ import { Icon } from '../components/Icon.tsx';
 import { ReplayEditor } from '../components/ReplayEditor.tsx';
 import { copyText } from '../clipboard.ts';
 import { curlCommand, webhookUrl } from '../curl.ts';
-import { fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../format.ts';
+import { clock, fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../format.ts';
 import { reload, useRelayQuery } from '../api/queries.ts';
 import './DeliveryDetail.css';
 import { ErrorBanner, TableHead } from '../components/controls.tsx';
@@ -32,8 +32,22 @@ function Field({ label, children, testId }: { label: string; children: ReactNode
   );
 }
 
-function JobCard({ job, onRerun, busy, alertName }: { job: Job; onRerun: (job: Job) => void; busy: boolean; alertName: string | undefined }) {
+function JobCard({
+  job,
+  onRerun,
+  onSendNow,
+  busy,
+  alertName,
+}: {
+  job: Job;
+  onRerun: (job: Job) => void;
+  onSendNow: (job: Job) => void;
+  busy: boolean;
+  alertName: string | undefined;
+}) {
   const inFlight = job.status === 'sending';
+  // Waiting for a later retry: "Send now" keeps its attempts and give-up time, where a re-run starts over.
+  const waitsForRetry = job.status === 'retrying' && job.nextAttemptAt !== undefined;
   return (
     <section className="job" data-testid="job" data-job-id={job.id} aria-label={`ilert job ${job.id}`}>
       <div className="job-head">
@@ -43,6 +57,21 @@ function JobCard({ job, onRerun, busy, alertName }: { job: Job; onRerun: (job: J
         <StatusBadge status={job.status} nextAttemptAt={job.nextAttemptAt} reason={job.reason ?? job.lastError} testId="job-status" />
         <span className="muted small">{plural(job.attempts, 'attempt')}</span>
         <span className="spacer" />
+        {waitsForRetry && (
+          <button
+            type="button"
+            onClick={() => {
+              if (!busy) onSendNow(job);
+            }}
+            aria-disabled={busy}
+            title={`Send now instead of at the next retry (${clock(job.nextAttemptAt!)}); recorded as a manual attempt`}
+            aria-label={`Send ilert ${job.eventType} job ${job.id}${alertName ? ` of ${alertName}` : ''} now`}
+            data-testid="send-now"
+            data-needs="operator"
+          >
+            Send now
+          </button>
+        )}
         <button
           type="button"
           // aria-disabled, not disabled: the job goes in flight right after a click, and a disabled
@@ -198,6 +227,12 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
       return answered('Replay', result);
     });
 
+  const sendNow = (job: Job) =>
+    act(async () => {
+      await call('sendJobNow', { id: job.id });
+      return { tone: 'ok', text: `ilert job #${job.id} is being sent now.` };
+    });
+
   const rerunJob = (job: Job, thenResolve = false) =>
     act(async () => {
       try {
@@ -230,12 +265,18 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
     );
   };
 
-  const noBody = detail && detail.body === undefined;
+  // An Accept pressed in the app has no Level request behind it: only its ilert job can be sent again.
+  const madeByRelay = detail?.source === 'app';
+  const noBody = detail && (detail.body === undefined || madeByRelay);
   // Level's event id makes a re-run of a received event a duplicate: it can change nothing.
   const onlyDuplicate = detail !== undefined && detail.eventId !== undefined && detail.outcome !== 'rejected';
   const body = prettyBody(detail?.body);
   const trace = detail?.bodyTrace;
-  const whyNoBody = trace ? 'only its first bytes were kept: it failed authentication' : 'not stored: over the size limit';
+  const whyNoBody = madeByRelay
+    ? 'made by the relay, not received from Level: use “Re-run job” below'
+    : trace
+      ? 'only its first bytes were kept: it failed authentication'
+      : 'not stored: over the size limit';
   const whyNoReplay =
     detail?.outcome === 'rejected'
       ? `The relay refused this delivery (HTTP ${detail.statusCode}): only one it accepted can be replayed with edits`
@@ -397,7 +438,16 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
                   : 'This event does not page anyone: nothing to send to ilert.'}
             </p>
           ) : (
-            detail.jobs.map((job) => <JobCard key={job.id} job={job} onRerun={(target) => void rerunJob(target)} busy={busy} alertName={detail.alertName ?? detail.hostname} />)
+            detail.jobs.map((job) => (
+              <JobCard
+                key={job.id}
+                job={job}
+                onRerun={(target) => void rerunJob(target)}
+                onSendNow={(target) => void sendNow(target)}
+                busy={busy}
+                alertName={detail.alertName ?? detail.hostname}
+              />
+            ))
           )}
 
           <h3 className="detail-section">Request headers</h3>

@@ -4,7 +4,7 @@ import type { View } from '../tabs.ts';
 import { call, callDesktop, inElectron } from '../api/client.ts';
 import { Badge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
-import { ago, clock, drainTime, fullTime, plural, type Tone } from '../format.ts';
+import { ago, clock, drainTime, fullTime, outageWords, plural, type Tone } from '../format.ts';
 import { useNow } from '../hooks.ts';
 import './HealthView.css';
 
@@ -29,7 +29,7 @@ function Fact({ label, tone, children, title, testId }: { label: string; tone: T
   return (
     <>
       <dt>{label}</dt>
-      <dd data-testid={testId} title={title}>
+      <dd data-testid={testId} title={title} data-tone={tone}>
         <span className={`health-dot health-${tone}`} aria-hidden="true" />
         {children}
       </dd>
@@ -37,8 +37,19 @@ function Fact({ label, tone, children, title, testId }: { label: string; tone: T
   );
 }
 
-export function HealthView({ status, onNavigate }: { status: RelayStatusView | undefined; onNavigate: (view: View) => void }) {
+export function HealthView({
+  status,
+  onNavigate,
+  unreachable,
+}: {
+  status: RelayStatusView | undefined;
+  onNavigate: (view: View) => void;
+  /** Set while the relay does not answer: why, and when `status` was read. */
+  unreachable?: { message: string; asOf: number } | undefined;
+}) {
   const now = useNow(10_000);
+  // What the relay said last is not its state now: no light stays green (or red) while it does not answer.
+  const live = (tone: Tone): Tone => (unreachable ? 'muted' : tone);
 
   if (!status) {
     return (
@@ -93,7 +104,14 @@ export function HealthView({ status, onNavigate }: { status: RelayStatusView | u
           </p>
         ))}
 
-        {status.diagnoses.length === 0 ? (
+        {unreachable && (
+          <p className="banner banner-bad health-summary" role="alert" data-testid="health-stale">
+            <b>The relay is not answering</b> ({unreachable.message}). What follows is what it said at <span title={fullTime(unreachable.asOf)}>{clock(unreachable.asOf)}</span> and
+            may no longer be true; this page retries by itself.
+          </p>
+        )}
+
+        {unreachable ? null : status.diagnoses.length === 0 ? (
           <div className="banner banner-ok health-summary" data-testid="health-all-ok">
             <b>All checks pass.</b> Level’s alerts reach the relay and go on to ilert as far as the relay can tell. Run the test in Setup to prove it end to end.
           </div>
@@ -112,9 +130,9 @@ export function HealthView({ status, onNavigate }: { status: RelayStatusView | u
           </>
         )}
 
-        <h3 className="section-title">Facts</h3>
+        <h3 className="section-title">{unreachable ? 'Facts, as last known' : 'Facts'}</h3>
         <dl className="facts health-facts" data-testid="health-facts">
-          <Fact label="Receiver" tone={status.receiverListening ? 'ok' : 'bad'} testId="health-receiver">
+          <Fact label="Receiver" tone={live(status.receiverListening ? 'ok' : 'bad')} testId="health-receiver">
             {status.receiverListening ? 'listening' : 'not listening'}
             {status.receiverUrl && (
               <>
@@ -125,7 +143,7 @@ export function HealthView({ status, onNavigate }: { status: RelayStatusView | u
           </Fact>
           <Fact
             label="Public URL"
-            tone={status.publicUrl ? 'ok' : 'warn'}
+            tone={live(status.publicUrl ? 'ok' : 'warn')}
             testId="health-public-url"
             title={status.publicUrl ? 'The URL Level calls' : 'Level needs a public HTTPS URL'}
           >
@@ -139,15 +157,15 @@ export function HealthView({ status, onNavigate }: { status: RelayStatusView | u
           </Fact>
           <Fact
             label="Tunnel"
-            tone={
+            tone={live(
               !tunnel || tunnel.status === 'stopped'
                 ? 'muted'
                 : tunnel.status === 'running'
                   ? 'ok'
                   : tunnel.status === 'starting' || tunnel.status === 'restarting'
                     ? 'warn'
-                    : 'bad'
-            }
+                    : 'bad',
+            )}
             testId="health-tunnel"
           >
             {!tunnel ? (
@@ -169,7 +187,7 @@ export function HealthView({ status, onNavigate }: { status: RelayStatusView | u
           </Fact>
           <Fact
             label="ilert heartbeat"
-            tone={!heartbeat?.configured ? 'warn' : heartbeat.lastError || heartbeat.withheld ? 'bad' : heartbeat.lastPingAt ? 'ok' : 'muted'}
+            tone={live(!heartbeat?.configured ? 'warn' : heartbeat.lastError || heartbeat.withheld ? 'bad' : heartbeat.lastPingAt ? 'ok' : 'muted')}
             testId="health-heartbeat"
             title={heartbeat?.lastPingAt ? `Last ping ${fullTime(heartbeat.lastPingAt)}` : undefined}
           >
@@ -184,11 +202,22 @@ export function HealthView({ status, onNavigate }: { status: RelayStatusView | u
               </>
             )}
           </Fact>
-          <Fact label="ilert" tone={status.ilert.tone} testId="health-ilert" title={status.lastAttemptAt ? `Last attempt ${fullTime(status.lastAttemptAt)}` : undefined}>
+          <Fact label="ilert" tone={live(status.ilert.tone)} testId="health-ilert" title={status.lastAttemptAt ? `Last attempt ${fullTime(status.lastAttemptAt)}` : undefined}>
             {status.ilert.text}
             {status.lastAttemptAt && <span className="muted"> ({ago(status.lastAttemptAt, now)})</span>}
           </Fact>
-          <Fact label="Queue" tone={status.queueDepth > 0 ? 'warn' : 'ok'} testId="health-queue">
+          {status.outage && (status.outage.endedAt === undefined || now - status.outage.endedAt < 86_400_000) && (
+            <Fact
+              label="ilert outage"
+              tone={live(status.outage.endedAt === undefined ? 'warn' : status.outage.failed > 0 ? 'bad' : 'ok')}
+              testId="health-outage"
+              title={`Since ${fullTime(status.outage.since)}${status.outage.endedAt ? `, over ${fullTime(status.outage.endedAt)}` : ''}`}
+            >
+              {status.outage.endedAt === undefined ? `since ${clock(status.outage.since)}` : `${clock(status.outage.since)}–${clock(status.outage.endedAt)}`}:{' '}
+              {outageWords(status.outage)}
+            </Fact>
+          )}
+          <Fact label="Queue" tone={live(status.queueDepth > 0 ? 'warn' : 'ok')} testId="health-queue">
             {status.queueDepth === 0 ? 'empty' : `${plural(status.queueDepth, 'ilert event')} waiting`}
             {status.backlog?.map((row) => (
               <div className="small" key={row.target} data-testid={`health-backlog-${row.target}`}>
@@ -213,7 +242,7 @@ export function HealthView({ status, onNavigate }: { status: RelayStatusView | u
               </div>
             ))}
           </Fact>
-          <Fact label="Failed" tone={status.failedJobs > 0 ? 'bad' : 'ok'} testId="health-failed">
+          <Fact label="Failed" tone={live(status.failedJobs > 0 ? 'bad' : 'ok')} testId="health-failed">
             {status.failedJobs === 0 ? (
               'none'
             ) : (
