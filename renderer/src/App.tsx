@@ -28,6 +28,9 @@ function readAddress(): { view?: View; deliveryId?: number; filter: string } {
   return { view, deliveryId: view === 'deliveries' && match?.[2] ? Number(match[2]) : undefined, filter: match?.[3] ?? '' };
 }
 
+/** The Deliveries filter that shows the ilert events that failed for good. */
+const FAILED_FILTER = 'status=failed';
+
 function addressOf(view: View, deliveryId: number | undefined, filter = ''): string {
   const path = view === 'deliveries' && deliveryId !== undefined ? `#/deliveries/${deliveryId}` : `#/${view}`;
   return filter ? `${path}?${filter}` : path;
@@ -66,6 +69,13 @@ export function App() {
   useEffect(() => onStaleToken(() => setStale(true)), []);
 
   const refreshStatus = () => reload('getStatus');
+  /** Opens a view with a filter of its own: a link to failures must not land in whatever search was left open. */
+  const showFiltered = (target: View, filter: string) => {
+    setFilters((current) => ({ ...current, [target]: filter }));
+    if (target === 'deliveries') setFocusDelivery(undefined);
+    setView(target);
+  };
+  const showFailed = () => showFiltered('deliveries', FAILED_FILTER);
   useChanges(onChanges);
 
   // Opening a tab or a delivery is a step Back can undo; moving from one delivery to the next is not.
@@ -206,7 +216,12 @@ export function App() {
       </header>
       <ConnectionPanel firstStart />
       <AlertAnnouncer />
-      <StatusBar status={status} error={statusError} onShowHealth={() => setView('health')} onShowSetup={() => setView(roleAllows(role, 'admin') ? 'setup' : 'health')} />
+      <StatusBar
+        status={status}
+        error={statusError}
+        onShowHealth={() => setView('health')}
+        onShowFailed={showFailed}
+        onShowSetup={() => setView(roleAllows(role, 'admin') ? 'setup' : 'health')} />
       {/* All views stay mounted (hidden ones are invisible and inert), so switching tabs keeps the
           place in the delivery log, the open detail and unsaved settings, and shows data at once. */}
       <main className="panels">
@@ -225,7 +240,7 @@ export function App() {
                 status={status}
                 onLoaded={pagersLoaded.alerts}
                 focusAlertId={focusAlert}
-                onShowDeliveries={() => setView('deliveries')}
+                onShowDeliveries={() => showFiltered('deliveries', '')}
                 filter={filters.alerts ?? ''}
                 onFilterChange={filterSetters.alerts}
               />
@@ -241,7 +256,7 @@ export function App() {
               />
             )}
             {tab.view === 'routing' && <RoutingView active={view === 'routing'} />}
-            {tab.view === 'health' && <HealthView status={status} onNavigate={setView} />}
+            {tab.view === 'health' && <HealthView status={status} onNavigate={setView} onShowFailed={showFailed} />}
             {tab.view === 'setup' && <SetupView active={view === 'setup'} status={status} onDone={() => setView('alerts')} />}
             {tab.view === 'settings' && <SettingsView active={view === 'settings'} />}
             {tab.view === 'team' && <TeamView me={me} active={view === 'team'} />}

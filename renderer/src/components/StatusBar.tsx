@@ -24,11 +24,13 @@ export function StatusBar({
   status,
   error,
   onShowHealth,
+  onShowFailed,
   onShowSetup,
 }: {
   status: RelayStatusView | undefined;
   error: RelayApiError | undefined;
   onShowHealth: () => void;
+  onShowFailed: () => void;
   onShowSetup: () => void;
 }) {
   const now = useNow(10_000);
@@ -72,9 +74,23 @@ export function StatusBar({
       <Item tone={status.queueDepth > 0 ? 'warn' : 'ok'} label="Queue" testId="status-queue" title="ilert events waiting or being sent">
         {status.queueDepth}
       </Item>
-      <Item tone={status.failedJobs > 0 ? 'bad' : 'ok'} label="Failed" testId="status-failed" title="ilert events that failed for good (re-run them from Deliveries)">
-        {status.failedJobs}
-      </Item>
+      {status.failedJobs > 0 ? (
+        <button
+          type="button"
+          className="sb-item sb-button sb-bad"
+          data-testid="status-failed"
+          title="ilert events that failed for good: show them in Deliveries, to re-run them"
+          onClick={onShowFailed}
+        >
+          <span className="sb-dot" aria-hidden="true" />
+          <span className="sb-label">Failed</span>
+          <span className="sb-value">{status.failedJobs}</span>
+        </button>
+      ) : (
+        <Item tone="ok" label="Failed" testId="status-failed" title="No ilert event has failed for good">
+          0
+        </Item>
+      )}
       <Item tone="muted" label="Last delivery" testId="status-last-delivery" title={status.lastDeliveryAt ? fullTime(status.lastDeliveryAt) : 'Nothing received from Level yet'}>
         {ago(status.lastDeliveryAt, now)}
       </Item>

@@ -37,7 +37,7 @@ function Fact({ label, tone, children, title, testId }: { label: string; tone: T
   );
 }
 
-export function HealthView({ status, onNavigate }: { status: RelayStatusView | undefined; onNavigate: (view: View) => void }) {
+export function HealthView({ status, onNavigate, onShowFailed }: { status: RelayStatusView | undefined; onNavigate: (view: View) => void; onShowFailed: () => void }) {
   const now = useNow(10_000);
 
   if (!status) {
@@ -219,8 +219,8 @@ export function HealthView({ status, onNavigate }: { status: RelayStatusView | u
             ) : (
               <>
                 {plural(status.failedJobs, 'ilert event')} failed for good{' '}
-                <button type="button" className="link" onClick={() => onNavigate('deliveries')}>
-                  see Deliveries
+                <button type="button" className="link" onClick={onShowFailed} data-testid="health-show-failed">
+                  show them in Deliveries
                 </button>
               </>
             )}
