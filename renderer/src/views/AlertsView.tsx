@@ -141,9 +141,12 @@ function IlertState({ alert, now }: { alert: AlertRow; now: number }) {
           {acceptedAt !== undefined ? ` at ${clock(acceptedAt)}` : ''}
         </span>
       )}
-      <span className="ilert-checked small muted" title={`Last read from ilert ${fullTime(ilert.checkedAt)}`}>
-        checked {ago(ilert.checkedAt, now)}
-      </span>
+      {/* Two lines of a row hold the badges and one line of words: who accepted says more than when ilert was read (the badge's title says that). */}
+      {!(ilert.acceptedBy || acceptedAt !== undefined) && (
+        <span className="ilert-checked small muted" title={`Last read from ilert ${fullTime(ilert.checkedAt)}`}>
+          checked {ago(ilert.checkedAt, now)}
+        </span>
+      )}
     </div>
   );
 }
