@@ -1,5 +1,5 @@
 import { useMemo, useState, type InputHTMLAttributes, type ReactNode } from 'react';
-import type { ConnectionCheck, SettingMetadata, SettingsPatch, SettingsView as SettingsData } from '../../../shared/contract.ts';
+import { roleAllows, type ConnectionCheck, type SettingMetadata, type SettingsPatch, type SettingsView as SettingsData } from '../../../shared/contract.ts';
 import { call, inElectron } from '../api/client.ts';
 import { queryClient, reload, useRelayQuery } from '../api/queries.ts';
 import { copyAndFlash } from '../clipboard.ts';
@@ -10,7 +10,7 @@ import { AdminDoorPanel } from './TeamView.tsx';
 import { useAction, useFlash } from '../hooks.ts';
 import { lockedNote, randomSecret } from './setup/common.tsx';
 import './SettingsView.css';
-import { ErrorBanner, options, Flash, ReadOnlyNotice, RoleFieldset } from '../components/controls.tsx';
+import { ErrorBanner, options, Flash, ReadOnlyNotice } from '../components/controls.tsx';
 
 type Policy = SettingsData['values']['unmappedGroups'];
 
@@ -249,6 +249,8 @@ export function SettingsView({ active }: { active: boolean }) {
   const settingsQuery = useRelayQuery('getSettings', {});
   const metadataQuery = useRelayQuery('getSettingsMetadata', {});
   const role = useRelayQuery('whoAmI', {}).data?.role;
+  // Settings are changed by admins only: for anyone else every field is disabled (the notice says why).
+  const canChange = role !== undefined && roleAllows(role, 'admin');
   const metadata = metadataQuery.data;
   const [edit, setEdit] = useState<{ base: SettingsData; draft: Draft }>();
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -575,265 +577,263 @@ export function SettingsView({ active }: { active: boolean }) {
         noValidate
       >
         <ReadOnlyNotice role={role} needs="admin" what="the settings" />
-        <RoleFieldset role={role} needs="admin">
-          {view.problems.length > 0 && (
-            <div className="banner banner-warn" data-testid="settings-problems">
-              <b>{view.problems.length === 1 ? '1 problem' : `${view.problems.length} problems`} with this configuration</b>
-              <ul>
-                {view.problems.map((problem) => (
-                  <li key={problem}>{problem}</li>
-                ))}
-              </ul>
-            </div>
-          )}
-          {view.restartRequired.length > 0 && (
-            <p className="banner banner-info" data-testid="restart-required">
-              Restart the relay to apply: {view.restartRequired.map(label).join(', ')}.
-            </p>
-          )}
-          <ErrorBanner error={errors.settings} testId="error-settings" />
-          {view.secretsNotice && (
-            <p className="banner banner-info" data-testid="secrets-notice">
-              {view.secretsNotice}
-            </p>
-          )}
+        {view.problems.length > 0 && (
+          <div className="banner banner-warn" data-testid="settings-problems">
+            <b>{view.problems.length === 1 ? '1 problem' : `${view.problems.length} problems`} with this configuration</b>
+            <ul>
+              {view.problems.map((problem) => (
+                <li key={problem}>{problem}</li>
+              ))}
+            </ul>
+          </div>
+        )}
+        {view.restartRequired.length > 0 && (
+          <p className="banner banner-info" data-testid="restart-required">
+            Restart the relay to apply: {view.restartRequired.map(label).join(', ')}.
+          </p>
+        )}
+        <ErrorBanner error={errors.settings} testId="error-settings" />
+        {view.secretsNotice && (
+          <p className="banner banner-info" data-testid="secrets-notice">
+            {view.secretsNotice}
+          </p>
+        )}
 
-          <fieldset>
-            <legend>Level webhooks</legend>
-            {SECRETS.filter((spec) => spec.group === 'webhooks').map(secretField)}
-            <div className="field generate">
-              <span className="label">New secret</span>
-              <div className="field-control">
-                <button type="button" onClick={() => setGenerated(randomSecret())} data-testid="generate-secret">
-                  Generate webhook secret
-                </button>
-                {generated && (
-                  <div className="generated" data-testid="generated-secret-panel">
-                    <code className="generated-value" data-testid="generated-secret">
-                      {generated}
-                    </code>
-                    <div className="generated-actions">
-                      <button type="button" onClick={() => copyAndFlash(generated, flashCopied)} data-testid="copy-generated-secret">
-                        Copy
+        <fieldset disabled={!canChange}>
+          <legend>Level webhooks</legend>
+          {SECRETS.filter((spec) => spec.group === 'webhooks').map(secretField)}
+          <div className="field generate">
+            <span className="label">New secret</span>
+            <div className="field-control">
+              <button type="button" onClick={() => setGenerated(randomSecret())} data-testid="generate-secret">
+                Generate webhook secret
+              </button>
+              {generated && (
+                <div className="generated" data-testid="generated-secret-panel">
+                  <code className="generated-value" data-testid="generated-secret">
+                    {generated}
+                  </code>
+                  <div className="generated-actions">
+                    <button type="button" onClick={() => copyAndFlash(generated, flashCopied)} data-testid="copy-generated-secret">
+                      Copy
+                    </button>
+                    {GENERATED_TARGETS.map(({ key, testId, name, field }) => (
+                      <button
+                        type="button"
+                        key={key}
+                        disabled={locked.has(key)}
+                        title={
+                          locked.has(key)
+                            ? `The ${name} is set by ${setting(key).env} in the environment: put the new one there`
+                            : `Put this secret into the ${field} field (saved when you press Save)`
+                        }
+                        onClick={() => setSecret(key, { mode: 'replace', value: generated })}
+                        data-testid={testId}
+                      >
+                        Use as {name}
                       </button>
-                      {GENERATED_TARGETS.map(({ key, testId, name, field }) => (
-                        <button
-                          type="button"
-                          key={key}
-                          disabled={locked.has(key)}
-                          title={
-                            locked.has(key)
-                              ? `The ${name} is set by ${setting(key).env} in the environment: put the new one there`
-                              : `Put this secret into the ${field} field (saved when you press Save)`
-                          }
-                          onClick={() => setSecret(key, { mode: 'replace', value: generated })}
-                          data-testid={testId}
-                        >
-                          Use as {name}
-                        </button>
-                      ))}
-                      <button type="button" className="icon-button" aria-label="Hide generated secret" title="Hide" onClick={() => setGenerated(undefined)}>
-                        <Icon name="close" />
-                      </button>
-                      {copied && <span className="flash">{copied}</span>}
-                    </div>
-                    <p className="warning">
-                      Copy it now and paste it into Level’s webhook. <b>Level will not show it again</b> after you save the webhook, and this page shows it only once.
-                    </p>
+                    ))}
+                    <button type="button" className="icon-button" aria-label="Hide generated secret" title="Hide" onClick={() => setGenerated(undefined)}>
+                      <Icon name="close" />
+                    </button>
+                    {copied && <span className="flash">{copied}</span>}
                   </div>
+                  <p className="warning">
+                    Copy it now and paste it into Level’s webhook. <b>Level will not show it again</b> after you save the webhook, and this page shows it only once.
+                  </p>
+                </div>
+              )}
+            </div>
+            <p className="help">32 random bytes from this computer’s secure random generator, as 64 hex characters. Use one for a new webhook or a rotation.</p>
+          </div>
+          {SECRETS.filter((spec) => spec.group === 'automation').map(secretField)}
+        </fieldset>
+
+        <fieldset disabled={!canChange} data-testid="level-api-settings">
+          <legend>Level API and routing</legend>
+          {valueField('levelApiUrl')}
+          {valueField('levelDeviceLink')}
+          {SECRETS.filter((spec) => spec.group === 'levelApi').map(secretField)}
+          <div className="field">
+            <span className="label">Connection</span>
+            <div className="field-control">
+              <div className="secret-row">
+                <button
+                  type="button"
+                  onClick={() => void testLevel()}
+                  disabled={checkingLevel || !view.secrets.levelApiKey.set || levelUnsaved}
+                  title={
+                    !view.secrets.levelApiKey.set
+                      ? 'Set and save the Level API key first'
+                      : levelUnsaved
+                        ? 'Save first: the test uses the saved URL and key'
+                        : 'Ask Level’s API for one group, with the saved URL and key'
+                  }
+                  data-testid="test-level-connection"
+                >
+                  {checkingLevel ? 'Testing…' : 'Test connection'}
+                </button>
+                {levelCheck && (
+                  <span
+                    className={levelCheck.ok ? 'text-ok' : 'text-bad'}
+                    role="status"
+                    data-testid="level-connection-result"
+                    title={levelCheck.checkedAt !== undefined ? fullTime(levelCheck.checkedAt) : undefined}
+                  >
+                    {levelCheck.ok ? `Connected at ${clock(levelCheck.checkedAt)}${levelCheck.detail ? ` · ${levelCheck.detail}` : ''}` : levelCheck.message}
+                  </span>
                 )}
               </div>
-              <p className="help">32 random bytes from this computer’s secure random generator, as 64 hex characters. Use one for a new webhook or a rotation.</p>
             </div>
-            {SECRETS.filter((spec) => spec.group === 'automation').map(secretField)}
-          </fieldset>
+            <p className="help">Checks the saved URL and key against Level. Groups and devices are read under Routing → Sync from Level.</p>
+          </div>
+          <div className={`field${errors.unmappedGroups ? ' field-invalid' : ''}`}>
+            <label className="label" htmlFor="setting-unmappedGroups">
+              {label('unmappedGroups')}
+            </label>
+            <div className="field-control">
+              <select
+                id="setting-unmappedGroups"
+                data-testid="setting-unmappedGroups"
+                value={draft.unmappedGroups}
+                disabled={locked.has('unmappedGroups')}
+                onChange={(event) => change({ unmappedGroups: event.target.value as Policy }, 'unmappedGroups')}
+              >
+                <option value="default">send their alerts to the default target</option>
+                <option value="skip">do not forward their alerts</option>
+              </select>
+              {fieldError('unmappedGroups')}
+            </div>
+            <p className="help">For alerts from devices whose group has no mapping, nor any ancestor. Groups are mapped to targets under Routing.</p>
+          </div>
+        </fieldset>
 
-          <fieldset data-testid="level-api-settings">
-            <legend>Level API and routing</legend>
-            {valueField('levelApiUrl')}
-            {valueField('levelDeviceLink')}
-            {SECRETS.filter((spec) => spec.group === 'levelApi').map(secretField)}
-            <div className="field">
-              <span className="label">Connection</span>
-              <div className="field-control">
-                <div className="secret-row">
-                  <button
-                    type="button"
-                    onClick={() => void testLevel()}
-                    disabled={checkingLevel || !view.secrets.levelApiKey.set || levelUnsaved}
-                    title={
-                      !view.secrets.levelApiKey.set
-                        ? 'Set and save the Level API key first'
-                        : levelUnsaved
-                          ? 'Save first: the test uses the saved URL and key'
-                          : 'Ask Level’s API for one group, with the saved URL and key'
-                    }
-                    data-testid="test-level-connection"
-                  >
-                    {checkingLevel ? 'Testing…' : 'Test connection'}
-                  </button>
-                  {levelCheck && (
-                    <span
-                      className={levelCheck.ok ? 'text-ok' : 'text-bad'}
-                      role="status"
-                      data-testid="level-connection-result"
-                      title={levelCheck.checkedAt !== undefined ? fullTime(levelCheck.checkedAt) : undefined}
-                    >
-                      {levelCheck.ok ? `Connected at ${clock(levelCheck.checkedAt)}${levelCheck.detail ? ` · ${levelCheck.detail}` : ''}` : levelCheck.message}
-                    </span>
-                  )}
-                </div>
+        <fieldset disabled={!canChange}>
+          <legend>ilert</legend>
+          {SECRETS.filter((spec) => spec.group === 'ilert').map(secretField)}
+          {targetsField()}
+          {valueField('ilertApiUrl')}
+          {valueField('ilertEventsPerMinute')}
+          {valueField('ilertAlertLink')}
+          <div className={`field${errors.highPrioritySeverities ? ' field-invalid' : ''}`} role="group" aria-labelledby="severities-label" aria-describedby="severities-help">
+            <span className="label" id="severities-label">
+              {label('highPrioritySeverities')}
+            </span>
+            <div className="field-control">
+              <div className="checks">
+                {SEVERITY_LEVELS.map((level) => (
+                  <label key={level} className="check">
+                    <input
+                      type="checkbox"
+                      data-testid={`severity-${level}`}
+                      checked={draft.severities.includes(level)}
+                      onChange={(event) =>
+                        setDraft({ ...draft, severities: event.target.checked ? [...draft.severities, level] : draft.severities.filter((entry) => entry !== level) })
+                      }
+                    />
+                    <span className={`sev sev-${level === 'emergency' ? 'critical' : level}`}>{level}</span>
+                  </label>
+                ))}
               </div>
-              <p className="help">Checks the saved URL and key against Level. Groups and devices are read under Routing → Sync from Level.</p>
+              {fieldError('highPrioritySeverities')}
             </div>
-            <div className={`field${errors.unmappedGroups ? ' field-invalid' : ''}`}>
-              <label className="label" htmlFor="setting-unmappedGroups">
-                {label('unmappedGroups')}
+            <p className="help" id="severities-help">
+              Level alerts of these severities are sent to ilert with priority HIGH (they page at once); the others are sent as LOW. In a backlog, emergency and critical alerts are
+              sent first whatever is ticked here.
+            </p>
+          </div>
+        </fieldset>
+
+        <fieldset disabled={!canChange}>
+          <legend>Receiver</legend>
+          {valueField('host')}
+          {valueField('port')}
+          {valueField('adminPort')}
+          {valueField('cloudflaredPath')}
+        </fieldset>
+
+        <fieldset disabled={!canChange}>
+          <legend>History</legend>
+          {valueField('retentionDays')}
+        </fieldset>
+
+        {/* Notifications and start-at-login belong to the desktop app; a browser tab cannot use them. */}
+        {inElectron() && (
+          <fieldset disabled={!canChange}>
+            <legend>Desktop app</legend>
+            <div className={`field${errors.notifyMinSeverity ? ' field-invalid' : ''}`}>
+              <label className="label" htmlFor="notify-min-severity">
+                {label('notifyMinSeverity')}
               </label>
               <div className="field-control">
                 <select
-                  id="setting-unmappedGroups"
-                  data-testid="setting-unmappedGroups"
-                  value={draft.unmappedGroups}
-                  disabled={locked.has('unmappedGroups')}
-                  onChange={(event) => change({ unmappedGroups: event.target.value as Policy }, 'unmappedGroups')}
+                  id="notify-min-severity"
+                  data-testid="notify-min-severity"
+                  value={draft.desktop.notifyMinSeverity}
+                  onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, notifyMinSeverity: event.target.value } })}
                 >
-                  <option value="default">send their alerts to the default target</option>
-                  <option value="skip">do not forward their alerts</option>
+                  {options([...SEVERITY_LEVELS].reverse(), (level) => `${level} and above`)}
                 </select>
-                {fieldError('unmappedGroups')}
+                {fieldError('notifyMinSeverity')}
               </div>
-              <p className="help">For alerts from devices whose group has no mapping, nor any ancestor. Groups are mapped to targets under Routing.</p>
+              <p className="help">New Level alerts at or above this severity pop a desktop notification; a burst becomes one summary.</p>
             </div>
-          </fieldset>
-
-          <fieldset>
-            <legend>ilert</legend>
-            {SECRETS.filter((spec) => spec.group === 'ilert').map(secretField)}
-            {targetsField()}
-            {valueField('ilertApiUrl')}
-            {valueField('ilertEventsPerMinute')}
-            {valueField('ilertAlertLink')}
-            <div className={`field${errors.highPrioritySeverities ? ' field-invalid' : ''}`} role="group" aria-labelledby="severities-label" aria-describedby="severities-help">
-              <span className="label" id="severities-label">
-                {label('highPrioritySeverities')}
-              </span>
-              <div className="field-control">
-                <div className="checks">
-                  {SEVERITY_LEVELS.map((level) => (
-                    <label key={level} className="check">
-                      <input
-                        type="checkbox"
-                        data-testid={`severity-${level}`}
-                        checked={draft.severities.includes(level)}
-                        onChange={(event) =>
-                          setDraft({ ...draft, severities: event.target.checked ? [...draft.severities, level] : draft.severities.filter((entry) => entry !== level) })
-                        }
-                      />
-                      <span className={`sev sev-${level === 'emergency' ? 'critical' : level}`}>{level}</span>
-                    </label>
-                  ))}
-                </div>
-                {fieldError('highPrioritySeverities')}
-              </div>
-              <p className="help" id="severities-help">
-                Level alerts of these severities are sent to ilert with priority HIGH (they page at once); the others are sent as LOW. In a backlog, emergency and critical alerts
-                are sent first whatever is ticked here.
-              </p>
-            </div>
-          </fieldset>
-
-          <fieldset>
-            <legend>Receiver</legend>
-            {valueField('host')}
-            {valueField('port')}
-            {valueField('adminPort')}
-            {valueField('cloudflaredPath')}
-          </fieldset>
-
-          <fieldset>
-            <legend>History</legend>
-            {valueField('retentionDays')}
-          </fieldset>
-
-          {/* Notifications and start-at-login belong to the desktop app; a browser tab cannot use them. */}
-          {inElectron() && (
-            <fieldset>
-              <legend>Desktop app</legend>
-              <div className={`field${errors.notifyMinSeverity ? ' field-invalid' : ''}`}>
-                <label className="label" htmlFor="notify-min-severity">
-                  {label('notifyMinSeverity')}
-                </label>
+            {(['notifyResolves', 'startAtLogin'] as const).map((key) => (
+              <div className="field" key={key}>
+                <span className="label">{label(key)}</span>
                 <div className="field-control">
-                  <select
-                    id="notify-min-severity"
-                    data-testid="notify-min-severity"
-                    value={draft.desktop.notifyMinSeverity}
-                    onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, notifyMinSeverity: event.target.value } })}
-                  >
-                    {options([...SEVERITY_LEVELS].reverse(), (level) => `${level} and above`)}
-                  </select>
-                  {fieldError('notifyMinSeverity')}
+                  <label className="check">
+                    <input
+                      type="checkbox"
+                      data-testid={`setting-${key}`}
+                      checked={draft.desktop[key]}
+                      onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, [key]: event.target.checked } })}
+                    />
+                    <span>{key === 'notifyResolves' ? 'also notify when an alert resolves' : 'start the app when I log in'}</span>
+                  </label>
+                  {fieldError(key)}
                 </div>
-                <p className="help">New Level alerts at or above this severity pop a desktop notification; a burst becomes one summary.</p>
+                <p className="help">{key === 'notifyResolves' ? 'Off by default: ilert already closes its alert.' : 'Only in the desktop app; the headless relay ignores it.'}</p>
               </div>
-              {(['notifyResolves', 'startAtLogin'] as const).map((key) => (
-                <div className="field" key={key}>
-                  <span className="label">{label(key)}</span>
-                  <div className="field-control">
-                    <label className="check">
-                      <input
-                        type="checkbox"
-                        data-testid={`setting-${key}`}
-                        checked={draft.desktop[key]}
-                        onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, [key]: event.target.checked } })}
-                      />
-                      <span>{key === 'notifyResolves' ? 'also notify when an alert resolves' : 'start the app when I log in'}</span>
-                    </label>
-                    {fieldError(key)}
-                  </div>
-                  <p className="help">{key === 'notifyResolves' ? 'Off by default: ilert already closes its alert.' : 'Only in the desktop app; the headless relay ignores it.'}</p>
-                </div>
-              ))}
-            </fieldset>
-          )}
+            ))}
+          </fieldset>
+        )}
 
-          <div className="form-actions">
-            <button
-              type="submit"
-              className="primary"
-              disabled={!changed || saving}
-              title={changed ? 'Validate and save the changes' : 'Nothing changed'}
-              data-testid="settings-save"
-              data-needs="admin"
-            >
-              {saving ? 'Saving…' : 'Save'}
-            </button>
-            <button
-              type="button"
-              disabled={!changed || saving}
-              title={changed ? 'Forget the changes' : 'Nothing changed'}
-              onClick={() => {
-                setEdit(undefined);
-                setErrors({});
-              }}
-              data-testid="settings-revert"
-            >
-              Revert
-            </button>
-            {Object.keys(errors).length > 0 && (
-              <span className="text-bad" data-testid="settings-invalid">
-                Nothing was saved: fix the {Object.keys(errors).length === 1 ? 'field' : 'fields'} marked in red.
-              </span>
-            )}
-            <Flash message={saved} testId="settings-saved" />
-            {view.restartRequired.length > 0 && Object.keys(errors).length === 0 && (
-              <span className="restart-note" title="These settings are saved but take effect only after a restart">
-                Restart the relay to apply: {view.restartRequired.map(label).join(', ')}
-              </span>
-            )}
-          </div>
-        </RoleFieldset>
+        <div className="form-actions">
+          <button
+            type="submit"
+            className="primary"
+            disabled={!changed || saving}
+            title={changed ? 'Validate and save the changes' : 'Nothing changed'}
+            data-testid="settings-save"
+            data-needs="admin"
+          >
+            {saving ? 'Saving…' : 'Save'}
+          </button>
+          <button
+            type="button"
+            disabled={!changed || saving}
+            title={changed ? 'Forget the changes' : 'Nothing changed'}
+            onClick={() => {
+              setEdit(undefined);
+              setErrors({});
+            }}
+            data-testid="settings-revert"
+          >
+            Revert
+          </button>
+          {Object.keys(errors).length > 0 && (
+            <span className="text-bad" data-testid="settings-invalid">
+              Nothing was saved: fix the {Object.keys(errors).length === 1 ? 'field' : 'fields'} marked in red.
+            </span>
+          )}
+          <Flash message={saved} testId="settings-saved" />
+          {view.restartRequired.length > 0 && Object.keys(errors).length === 0 && (
+            <span className="restart-note" title="These settings are saved but take effect only after a restart">
+              Restart the relay to apply: {view.restartRequired.map(label).join(', ')}
+            </span>
+          )}
+        </div>
       </form>
     </div>
   );
