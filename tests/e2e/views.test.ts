@@ -15,6 +15,7 @@ import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../h
 const LEVEL_API_KEY = 'level-api-key-for-views-e2e';
 const ILERT_USER_KEY = 'il-user-api-key-views-e2e';
 const WIDTHS = [720, 1280, 1600] as const;
+const WRONG_PATHS = ['/webhook', '/webhooks/levels'];
 
 let ilert: FakeIlert;
 let level: FakeLevelApi;
@@ -84,7 +85,7 @@ before(async () => {
   resolve.data.device_id = dc01.id;
   assert.ok((await sender.deliver(resolve)).acknowledged);
   // Two wrong webhook URLs: two problems, two cards.
-  for (const wrong of ['/webhook', '/webhooks/levels']) await fetch(`${relay.url}${wrong}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  for (const wrong of WRONG_PATHS) await fetch(`${new URL(relay.url).origin}${wrong}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 
   const invited = await callAdmin<{ pairingUrl: string }>(page, 'createMember', { name: 'Vic Viewer', role: 'viewer' });
   viewerUrl = invited.pairingUrl;
@@ -200,8 +201,13 @@ for (const width of WIDTHS) {
     const page = await open(t, width);
     await showView(page, 'Health');
     const problems = Number(/^(\d+) problems?/.exec(await page.getByTestId('health-summary').locator('b').innerText())?.[1]);
-    assert.equal(await page.getByTestId('diagnoses').locator('li').count(), problems);
-    assert.equal(await page.locator('[data-testid^="diagnosis-wrong-path"]').count(), 2, 'each wrong URL is its own card');
+    const cards = await page
+      .getByTestId('diagnoses')
+      .locator('li')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('data-testid')));
+    assert.equal(cards.length, problems, `one card per problem: ${cards.join(', ')}`);
+    assert.deepEqual(cards, [...new Set(cards)], 'no card twice');
+    for (const wrong of WRONG_PATHS) assert.ok(cards.includes(`diagnosis-wrong-path:${wrong}`), `the wrong URL ${wrong} has its own card`);
   });
 
   test(`${width} px: Routing shows the minimum severity a subgroup inherits, and why its own is disabled`, async (t) => {
