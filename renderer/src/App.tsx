@@ -221,7 +221,8 @@ export function App() {
         error={statusError}
         onShowHealth={() => setView('health')}
         onShowFailed={showFailed}
-        onShowSetup={() => setView(roleAllows(role, 'admin') ? 'setup' : 'health')} />
+        onShowSetup={() => setView(roleAllows(role, 'admin') ? 'setup' : 'health')}
+      />
       {/* All views stay mounted (hidden ones are invisible and inert), so switching tabs keeps the
           place in the delivery log, the open detail and unsaved settings, and shows data at once. */}
       <main className="panels">

@@ -27,7 +27,6 @@ let servers: FakeGroup;
 let dc01: FakeDevice;
 let pendingAlert: string;
 let acceptedAlert: string;
-let failedAlert: string;
 let viewerUrl: string;
 /** The viewer's sign-in, paired once (a pairing code works once). */
 let viewerCookies: Awaited<ReturnType<BrowserContext['cookies']>> = [];
@@ -74,7 +73,7 @@ before(async () => {
   acceptedAlert = await raise(dc01, 'Replication failing between the domain controllers of the main office', 'emergency');
   await raise(dc01, 'CPU usage >75.0% for 10 minutes', 'warning'); // below the inherited minimum: skipped
   ilert.mode = { kind: 'status', status: 400, body: JSON.stringify({ status: 400, message: 'Bad request: injected' }) };
-  failedAlert = await raise(dc01, 'Backup job failed', 'critical');
+  await raise(dc01, 'Backup job failed', 'critical');
   await page.getByTestId('status-failed').filter({ hasText: '1' }).waitFor();
   ilert.mode = { kind: 'ok' };
   await ilert.waitFor(() => ilert.alertByKey(alertKeyOf(acceptedAlert)) !== undefined, 10_000, 'the emergency alert in ilert');
