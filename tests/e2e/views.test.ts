@@ -83,6 +83,9 @@ before(async () => {
   const resolve = alertEvent({ eventType: 'alert_resolved', alertId: resolvedId, name: 'Printer offline', severity: 'critical', hostname: dc01.hostname });
   resolve.data.device_id = dc01.id;
   assert.ok((await sender.deliver(resolve)).acknowledged);
+  // An alert no webhook brought, found by reconciliation.
+  level.addAlert({ device_id: dc01.id, name: 'Disk failure predicted', severity: 'critical' });
+  await callAdmin(page, 'backfillAlerts');
   // Two wrong webhook URLs: two problems, two cards.
   for (const wrong of WRONG_PATHS) await fetch(`${new URL(relay.url).origin}${wrong}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 
@@ -258,3 +261,22 @@ for (const width of WIDTHS) {
     }
   });
 }
+
+test('wording: a skipped job says skipped and why, a reconciled delivery where it came from, and the HIGH-priority setting what it does', async (t) => {
+  const page = await open(t, 1280);
+  await showView(page, 'Deliveries');
+  const skipped = page.getByTestId('delivery-row').filter({ hasText: 'CPU usage >75.0%' }).first();
+  await skipped.filter({ hasText: /skipped: warning is below the route’s minimum severity \(critical\)/ }).waitFor();
+  assert.doesNotMatch(await skipped.innerText(), /not sent yet/);
+
+  await page.locator('[data-testid="delivery-row"][data-source="reconciled"]').filter({ hasText: 'Disk failure predicted' }).first().click();
+  const detail = page.getByTestId('delivery-detail');
+  await detail.getByTestId('detail-source').filter({ hasText: 'reconciled' }).waitFor();
+  const labels = await detail.locator('dt').allInnerTexts();
+  assert.ok(!labels.includes('Answer to Level'), `nothing was answered to Level: ${labels.join(', ')}`);
+  assert.match(await detail.locator('dt:has-text("Came from") + dd').innerText(), /^reconciliation \(read from Level’s API, not a webhook\)/);
+
+  await showView(page, 'Settings');
+  const field = page.getByRole('group', { name: 'ilert priority HIGH for' });
+  assert.match(await field.innerText(), /sent to ilert with priority HIGH/);
+});
