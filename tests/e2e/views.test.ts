@@ -196,6 +196,16 @@ for (const width of WIDTHS) {
     await page.getByTestId(`alert-accept-${pendingAlert}`).waitFor();
     await page.getByTestId(`alert-accepted-by-${acceptedAlert}`).filter({ hasText: 'Dana Operations' }).waitFor();
     assert.deepEqual(await clippedInAlertRows(page), []);
+    // Column headings stand over their columns.
+    const misaligned = await page.evaluate(() => {
+      const head = [...document.querySelectorAll<HTMLElement>('[data-testid="active-alerts-head"] > span')].filter((cell) => cell.offsetParent !== null);
+      const row = [...(document.querySelector('[data-testid="active-alerts"] [data-testid="alert-row"]')?.children ?? [])].filter(
+        (cell) => (cell as HTMLElement).offsetParent !== null,
+      );
+      if (head.length !== row.length) return [`${head.length} headings for ${row.length} columns`];
+      return head.flatMap((cell, index) => (Math.abs(cell.getBoundingClientRect().left - row[index]!.getBoundingClientRect().left) > 1 ? [cell.textContent ?? ''] : []));
+    });
+    assert.deepEqual(misaligned, []);
     await screenshot(page, `views-${width}-alerts-ilert-state`);
   });
 

@@ -299,20 +299,30 @@ function AlertList({
   onOpenGroup: (key: string) => void;
 }) {
   return (
-    <div className={`alert-list alert-list-${kind}`} data-testid={`${kind}-alerts`} style={{ height: Math.min(Math.max(pager.total, 1), 10) * ROW_HEIGHT + 2 }}>
-      <VirtualList
-        count={pager.total}
-        rowHeight={ROW_HEIGHT}
-        label={label}
-        onRangeChange={(range) => pager.want(range)}
-        renderRow={(index) => {
-          const entry = pager.entry(index);
-          if (!entry) return <div className="arow arow-loading muted small">Loading…</div>;
-          if (entry.kind === 'group') return <GroupLine entry={entry} now={now} onOpen={onOpenGroup} />;
-          return <AlertLine alert={entry.alert} now={now} focused={entry.alert.levelAlertId === focusAlertId} onChanged={onChanged} />;
-        }}
-      />
-    </div>
+    <>
+      {/* Headings for the eye; each row's text already says what each part is to a screen reader. */}
+      <div className="arow ahead" aria-hidden="true" data-testid={`${kind}-alerts-head`}>
+        <span>Severity</span>
+        <span>Alert · route</span>
+        <span>Device</span>
+        <span className="col-age">{kind === 'resolved' ? 'Resolved' : 'Active for'}</span>
+        <span>ilert</span>
+      </div>
+      <div className={`alert-list alert-list-${kind}`} data-testid={`${kind}-alerts`} style={{ height: Math.min(Math.max(pager.total, 1), 10) * ROW_HEIGHT + 2 }}>
+        <VirtualList
+          count={pager.total}
+          rowHeight={ROW_HEIGHT}
+          label={label}
+          onRangeChange={(range) => pager.want(range)}
+          renderRow={(index) => {
+            const entry = pager.entry(index);
+            if (!entry) return <div className="arow arow-loading muted small">Loading…</div>;
+            if (entry.kind === 'group') return <GroupLine entry={entry} now={now} onOpen={onOpenGroup} />;
+            return <AlertLine alert={entry.alert} now={now} focused={entry.alert.levelAlertId === focusAlertId} onChanged={onChanged} />;
+          }}
+        />
+      </div>
+    </>
   );
 }
 
