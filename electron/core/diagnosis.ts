@@ -124,7 +124,8 @@ const nothingArrives: Check = ({ facts, store, context }) => {
     const spaces = decoded.trim() === WEBHOOK_PATH || decoded.trim() === `${WEBHOOK_PATH}/`;
     // A stray request (a scanner, a typo once) is not an outage while Level's own deliveries arrive.
     found.push({
-      id: 'wrong-path',
+      // One card per wrong URL, each with its own id: the dashboard keys its cards by id.
+      id: `wrong-path:${decoded}`,
       level: facts.acceptedWebhooks === 0 ? 'error' : 'warning',
       title: spaces ? 'The webhook URL in Level has extra spaces' : 'Level calls a URL the relay does not serve',
       detail: `${count(n, 'request')} in the last day went to ${JSON.stringify(decoded)}; the relay serves ${JSON.stringify(WEBHOOK_PATH)}.`,

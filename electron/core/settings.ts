@@ -166,7 +166,7 @@ export const SETTINGS_METADATA = {
   cloudflaredToken: { label: 'Named tunnel token', env: 'CLOUDFLARED_TOKEN', secret: true },
   cloudflaredPath: { label: 'cloudflared program', env: 'CLOUDFLARED_PATH' },
   ilertEventsPerMinute: { label: 'ilert events per minute', env: 'ILERT_EVENTS_PER_MINUTE' },
-  highPrioritySeverities: { label: 'Sent first in a backlog' },
+  highPrioritySeverities: { label: 'ilert priority HIGH for' },
   retentionDays: { label: 'Keep history for (days)' },
   auditRetentionDays: { label: 'Keep the audit for (days)' },
   operatorsMayReplayWithEdits: { label: 'Operators may replay with edits' },

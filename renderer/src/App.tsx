@@ -28,6 +28,9 @@ function readAddress(): { view?: View; deliveryId?: number; filter: string } {
   return { view, deliveryId: view === 'deliveries' && match?.[2] ? Number(match[2]) : undefined, filter: match?.[3] ?? '' };
 }
 
+/** The Deliveries filter that shows the ilert events that failed for good. */
+const FAILED_FILTER = 'status=failed';
+
 function addressOf(view: View, deliveryId: number | undefined, filter = ''): string {
   const path = view === 'deliveries' && deliveryId !== undefined ? `#/deliveries/${deliveryId}` : `#/${view}`;
   return filter ? `${path}?${filter}` : path;
@@ -69,6 +72,13 @@ export function App() {
   useEffect(() => onLiveState((state) => state === 'offline' && reload('getStatus')), []);
 
   const refreshStatus = () => reload('getStatus');
+  /** Opens a view with a filter of its own: a link to failures must not land in whatever search was left open. */
+  const showFiltered = (target: View, filter: string) => {
+    setFilters((current) => ({ ...current, [target]: filter }));
+    if (target === 'deliveries') setFocusDelivery(undefined);
+    setView(target);
+  };
+  const showFailed = () => showFiltered('deliveries', FAILED_FILTER);
   useChanges(onChanges);
 
   // Opening a tab or a delivery is a step Back can undo; moving from one delivery to the next is not.
@@ -214,6 +224,7 @@ export function App() {
         error={statusError}
         asOf={statusQuery.dataUpdatedAt || undefined}
         onShowHealth={() => setView('health')}
+        onShowFailed={showFailed}
         onShowSetup={() => setView(roleAllows(role, 'admin') ? 'setup' : 'health')}
       />
       {/* All views stay mounted (hidden ones are invisible and inert), so switching tabs keeps the
@@ -234,7 +245,7 @@ export function App() {
                 status={status}
                 onLoaded={pagersLoaded.alerts}
                 focusAlertId={focusAlert}
-                onShowDeliveries={() => setView('deliveries')}
+                onShowDeliveries={() => showFiltered('deliveries', '')}
                 filter={filters.alerts ?? ''}
                 onFilterChange={filterSetters.alerts}
               />
@@ -250,13 +261,9 @@ export function App() {
               />
             )}
             {tab.view === 'routing' && <RoutingView active={view === 'routing'} />}
-            {tab.view === 'health' && (
-              <HealthView
-                status={status}
-                onNavigate={setView}
-                unreachable={statusError && status ? { message: statusError.message, asOf: statusQuery.dataUpdatedAt } : undefined}
-              />
-            )}
+        asOf={statusQuery.dataUpdatedAt || undefined}
+        onShowHealth={() => setView('health')}
+        onShowFailed={showFailed}
             {tab.view === 'setup' && <SetupView active={view === 'setup'} status={status} onDone={() => setView('alerts')} />}
             {tab.view === 'settings' && <SettingsView active={view === 'settings'} />}
             {tab.view === 'team' && <TeamView me={me} active={view === 'team'} />}

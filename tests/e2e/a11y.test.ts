@@ -2,7 +2,7 @@
  * Accessibility and layout of the dashboard in a real browser (Debian's chromium) against the real
  * headless relay: axe-core's WCAG 2.1 AA rules on every view in light and dark mode (serious and
  * critical violations fail), the keyboard (tabs, Escape, one Tab stop for the delivery list), the
- * live region that announces new alerts, and the layout at 720, 1024 and 1600 px.
+ * live region that announces new alerts, and the layout at 720, 1024, 1280 and 1600 px.
  */
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,13 +36,17 @@ before(async () => {
     alertEvent({ severity: 'emergency', name: 'Backup job failed', hostname: 'NAS-02' }),
     alertEvent({ severity: 'critical', name: 'RAID degraded on the primary storage array of the main office', hostname: 'NAS-01' }),
     alertEvent({ severity: 'warning', name: 'CPU usage >75.0% for 10 minutes', hostname: 'ACME-DC01' }),
-    alertEvent({ severity: 'information', name: 'Windows update pending reboot', hostname: 'RECEPTION-PC' }),
   ]) {
     assert.ok((await sender.deliver(event)).acknowledged);
   }
+  // The information alert resolves: a resolved row, and a severity counted zero, both styled apart (contrast).
+  const information = alertEvent({ severity: 'information', name: 'Windows update pending reboot', hostname: 'RECEPTION-PC' });
+  assert.ok((await sender.deliver(information)).acknowledged);
+  const resolved = alertEvent({ eventType: 'alert_resolved', alertId: information.data.id, severity: 'information', name: information.data.name, hostname: 'RECEPTION-PC' });
+  assert.ok((await sender.deliver(resolved)).acknowledged);
   const raw = JSON.stringify(alertEvent({ name: 'Tampered alert' }));
   await sender.postRaw(raw, { 'x-level-signature': sign('not-the-secret', raw) });
-  await ilert.waitFor(() => ilert.events.length === 4, 5000, 'four alerts in ilert');
+  await ilert.waitFor(() => ilert.events.length === 5, 5000, 'four alerts and a resolve in ilert');
 });
 
 after(async () => {
@@ -97,6 +101,9 @@ async function seriousViolations(page: Page, where: string): Promise<string[]> {
 for (const scheme of ['light', 'dark'] as const) {
   test(`axe: every view in ${scheme} mode has no serious or critical WCAG 2.1 AA violation`, async (t) => {
     const page = await open(t, scheme);
+    // What the views must pass with: a resolved row, and a severity with no active alert.
+    await page.locator('[data-testid="resolved-alerts"] [data-testid="alert-row"]').first().waitFor();
+    await page.locator('[data-testid="count-information"].count-zero').waitFor();
     const found: string[] = [];
     for (const view of VIEWS) {
       await showView(page, view);
@@ -132,7 +139,7 @@ function headersOverlap(page: Page, selector: string): Promise<string[]> {
   }, selector);
 }
 
-for (const width of [720, 1024, 1600]) {
+for (const width of [720, 1024, 1280, 1600]) {
   test(`layout at ${width} px: alert names stay readable, and below 1,400 px the detail is a drawer`, async (t) => {
     const page = await open(t, 'light', width, 800);
     await showView(page, 'Alerts');

@@ -99,7 +99,12 @@ test('without the token everything is 401, with a message saying where the token
   assert.equal((await call('getStatus', {}, { authorization: 'Bearer wrong' })).status, 401);
   const browser = await fetch(`${base}/`, { headers: { accept: 'text/html,application/xhtml+xml' } });
   assert.equal(browser.status, 401);
-  assert.match(await browser.text(), /Open the link the relay printed/, 'a person in a browser is told what to do');
+  const page = await browser.text();
+  assert.match(page, /Open the link the relay printed/, 'a person in a browser is told what to do');
+  assert.match(page, /This browser has no access token for this relay yet/);
+  assert.doesNotMatch(page, /rotated or revoked/, 'a browser that never had a token is not told its token was rotated');
+  const stale = await fetch(`${base}/`, { headers: { accept: 'text/html', cookie: 'relay_admin=an-old-token' } });
+  assert.match(await stale.text(), /its token was rotated or revoked/, 'a browser whose token stopped working is told so');
 });
 
 test('the printed URL sets an HttpOnly SameSite=Strict cookie and drops the token from the address', async () => {

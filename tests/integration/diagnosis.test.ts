@@ -34,6 +34,8 @@ async function fakeIlert(): Promise<FakeIlert> {
 }
 
 function find(harness: InProcessRelay, id: string, now?: number): Diagnosis {
+  const ids = harness.relay.diagnoses(now).map((diagnosis) => diagnosis.id);
+  assert.deepEqual(ids, [...new Set(ids)], 'every diagnosis has an id of its own (the dashboard keys its cards by id)');
   const found = harness.relay.diagnoses(now).find((diagnosis) => diagnosis.id === id);
   assert.ok(found, `diagnosis ${id} expected, got ${JSON.stringify(harness.relay.diagnoses(now).map((diagnosis) => diagnosis.id))}`);
   return found;
@@ -129,20 +131,24 @@ test('nothing arrives: Level calls the URL with a trailing space, or a wrong pat
   const harness = await relayWith({ publicUrl: 'https://relay.example.com' });
   const base = new URL(harness.url).origin;
   await fetch(`${base}/webhooks/level%20`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  const spaces = find(harness, 'wrong-path');
+  const spaces = find(harness, 'wrong-path:/webhooks/level ');
   assert.equal(spaces.title, 'The webhook URL in Level has extra spaces');
   assert.match(spaces.fix!, /exactly https:\/\/relay\.example\.com\/webhooks\/level \(no spaces/);
 
   const other = await relayWith();
   await fetch(`${new URL(other.url).origin}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  const wrong = find(other, 'wrong-path');
+  await fetch(`${new URL(other.url).origin}/webhooks/levels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const wrong = find(other, 'wrong-path:/webhook');
+  const ids = other.relay.diagnoses().map((diagnosis) => diagnosis.id);
+  assert.deepEqual(ids, [...new Set(ids)], 'two wrong URLs are two problems with ids of their own (the dashboard keys its cards by id)');
+  assert.ok(ids.includes('wrong-path:/webhooks/levels'), JSON.stringify(ids));
   assert.equal(wrong.title, 'Level calls a URL the relay does not serve');
   assert.match(wrong.detail, /^1 request in the last day went to "\/webhook"; the relay serves "\/webhooks\/level"/);
   assert.equal(wrong.level, 'error', 'nothing correct has arrived: this may be why');
 
   // Once Level's own deliveries arrive, a stray request is a warning, not a red error for a day.
   await new LevelSender({ url: other.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
-  assert.equal(find(other, 'wrong-path').level, 'warning');
+  assert.equal(find(other, 'wrong-path:/webhook').level, 'warning');
 });
 
 test('one list of problems: configuration is in it, and the status says what ilert answered', async () => {

@@ -159,7 +159,16 @@ test('roles are enforced on the server: a viewer reads but gets 403 from rerunJo
   assert.equal((await call('getStatus', viewer.token)).status, 200);
   const rerun = await call('rerunJob', viewer.token, { id: 1 });
   assert.equal(rerun.status, 403);
-  assert.deepEqual(rerun.json().error, { code: 'forbidden', message: 'rerunJob needs the operator role; Val Viewer is a viewer' });
+  // Said for a person: what was refused, who may do it, whom to ask; never the method's name.
+  assert.deepEqual(rerun.json().error, {
+    code: 'forbidden',
+    message: 'Sending an ilert event again needs an operator or an admin of this relay; you (Val Viewer) are a viewer. Ask an admin if it should be done.',
+  });
+  const route = await call('setGroupRoute', viewer.token, { groupId: 'g1', route: null });
+  assert.equal(route.status, 403);
+  const { message } = (route.json() as { error: { message: string } }).error;
+  assert.doesNotMatch(message, /setGroupRoute|role/);
+  assert.match(message, /^Changing a group’s route needs an admin of this relay/);
   assert.equal((await call('updateSettings', viewer.token, { retentionDays: 5 })).status, 403);
   assert.equal((await call('createMember', viewer.token, { name: 'Eve', role: 'admin' })).status, 403);
 

@@ -291,8 +291,11 @@ export class AdminServer implements AdminDoor {
     this.#send(response, status, 'text/html; charset=utf-8', text, { 'content-security-policy': PAGE_CSP, 'referrer-policy': 'same-origin', ...headers });
   }
 
-  /** The page for a missing, stale or revoked token, whether a tab reloads or an old link is opened fresh. */
-  #openTheLinkPage(response: http.ServerResponse): void {
+  /**
+   * The page for a missing, stale or revoked token, whether a tab reloads or an old link is opened fresh.
+   * `presented`: whether the browser offered a token at all; one that never had one was not "rotated".
+   */
+  #openTheLinkPage(response: http.ServerResponse, presented: boolean): void {
     const where =
       this.kind === 'remote'
         ? '<p>This dashboard needs a personal access token. Ask an admin of this relay for an invitation and open its pairing link, ' +
@@ -303,7 +306,7 @@ export class AdminServer implements AdminDoor {
       response,
       401,
       'Open the link the relay printed',
-      `${where}<p>The link you used is no longer valid: its token was rotated or revoked. ` +
+      `${where}<p>${presented ? 'The link you used is no longer valid: its token was rotated or revoked.' : 'This browser has no access token for this relay yet.'} ` +
         '<code>npm run serve -- --print-url</code> prints the current admin link on the relay’s machine.</p>',
     );
   }
@@ -368,7 +371,7 @@ export class AdminServer implements AdminDoor {
           () =>
             url.pathname.startsWith('/api/') || !wantsHtml
               ? this.#json(response, 401, { error: { code: 'unauthorized', message: 'wrong or revoked access token: open the link the relay printed' } })
-              : this.#openTheLinkPage(response),
+              : this.#openTheLinkPage(response, true),
           response,
         );
       }
@@ -387,7 +390,7 @@ export class AdminServer implements AdminDoor {
     const caller = this.#authenticate(presented, address);
     if (!caller) {
       const unauthorized = () => {
-        if (!url.pathname.startsWith('/api/') && wantsHtml) return this.#openTheLinkPage(response);
+        if (!url.pathname.startsWith('/api/') && wantsHtml) return this.#openTheLinkPage(response, Boolean(presented));
         const message = presented
           ? 'wrong or revoked access token: open the link the relay printed, or ask an admin for a new invitation'
           : 'access token required: open the URL the relay printed (it ends in ?token=…)';

@@ -7,6 +7,7 @@ import {
   type Caller,
   type CallerView,
   type DeliveryFilter,
+  type Role,
   type Handlers,
   type MethodName,
   type RelayStatusView,
@@ -377,6 +378,39 @@ export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(methods, name);
 }
 
+/** What each method does, in a person's words, for a refusal ("Changing a group's route needs an admin"). */
+const ACTIONS: { readonly [M in MethodName]?: string } = {
+  rerunDelivery: 'Re-running a delivery',
+  replayDelivery: 'Replaying a delivery',
+  rerunJob: 'Sending an ilert event again',
+  retryAllFailed: 'Retrying failed ilert events',
+  acceptAlert: 'Accepting an alert in ilert',
+  pauseTarget: 'Pausing forwarding',
+  resumeTarget: 'Resuming forwarding',
+  checkIlertSource: 'Checking the ilert alert source',
+  startTunnel: 'Starting the tunnel',
+  stopTunnel: 'Stopping the tunnel',
+  checkReachability: 'Checking the public URL',
+  startIntegrationTest: 'Running the setup test',
+  cancelIntegrationTest: 'Cancelling the setup test',
+  testLevelConnection: 'Testing the Level API connection',
+  syncLevel: 'Syncing from Level',
+  setGroupRoute: 'Changing a group’s route',
+  backfillAlerts: 'Backfilling alerts from Level',
+  updateSettings: 'Changing settings',
+  createMember: 'Inviting a team member',
+  listMembers: 'Seeing the team’s members',
+  revokeMember: 'Revoking a team member',
+  rotateAdminToken: 'Rotating the admin link',
+};
+
+const withArticle = (role: string) => `${role === 'admin' || role === 'operator' ? 'an' : 'a'} ${role}`;
+
+/** A refusal a person can act on: what they tried, who may, who they are, and whom to ask. */
+function refusal(name: MethodName, needed: Role, caller: Caller): string {
+  return `${ACTIONS[name] ?? 'This'} needs ${needed === 'admin' ? 'an admin' : 'an operator or an admin'} of this relay; you (${caller.name}) are ${withArticle(caller.role)}. Ask an admin if it should be done.`;
+}
+
 /**
  * Checks the caller's role, validates the input, runs the handler, and turns failures into errors
  * a UI can show. Both transports (admin HTTP and Electron IPC) go through here, so a role is
@@ -388,7 +422,7 @@ export async function callMethod(handlers: Handlers, name: MethodName, rawInput:
     return {
       ok: false,
       status: 403,
-      error: { code: 'forbidden', message: `${name} needs the ${needed} role; ${caller.name} is ${caller.role === 'admin' ? 'an' : 'a'} ${caller.role}` },
+      error: { code: 'forbidden', message: refusal(name, needed, caller) },
     };
   }
   const parsed = methods[name].input.safeParse(rawInput ?? {});

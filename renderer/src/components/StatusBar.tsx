@@ -25,6 +25,7 @@ export function StatusBar({
   error,
   asOf,
   onShowHealth,
+  onShowFailed,
   onShowSetup,
 }: {
   status: RelayStatusView | undefined;
@@ -32,6 +33,7 @@ export function StatusBar({
   /** When `status` was read: while the relay does not answer, it is only what was known then. */
   asOf?: number | undefined;
   onShowHealth: () => void;
+  onShowFailed: () => void;
   onShowSetup: () => void;
 }) {
   const now = useNow(10_000);
@@ -79,14 +81,23 @@ export function StatusBar({
       <Item tone={tone(status.queueDepth > 0 ? 'warn' : 'ok')} label="Queue" testId="status-queue" title={known('ilert events waiting or being sent')}>
         {status.queueDepth}
       </Item>
-      <Item
-        tone={tone(status.failedJobs > 0 ? 'bad' : 'ok')}
-        label="Failed"
-        testId="status-failed"
-        title={known('ilert events that failed for good (re-run them from Deliveries)')}
-      >
-        {status.failedJobs}
-      </Item>
+      {status.failedJobs > 0 ? (
+        <button
+          type="button"
+          className={`sb-item sb-button sb-${tone('bad')}`}
+          data-testid="status-failed"
+          title={known('ilert events that failed for good: show them in Deliveries, to re-run them')}
+          onClick={onShowFailed}
+        >
+          <span className="sb-dot" aria-hidden="true" />
+          <span className="sb-label">Failed</span>
+          <span className="sb-value">{status.failedJobs}</span>
+        </button>
+      ) : (
+        <Item tone={tone('ok')} label="Failed" testId="status-failed" title={known('No ilert event has failed for good')}>
+          0
+        </Item>
+      )}
       <Item tone="muted" label="Last delivery" testId="status-last-delivery" title={status.lastDeliveryAt ? fullTime(status.lastDeliveryAt) : 'Nothing received from Level yet'}>
         {ago(status.lastDeliveryAt, now)}
       </Item>

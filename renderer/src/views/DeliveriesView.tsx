@@ -180,7 +180,7 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
                   {target} ·
                 </span>
               )}
-              {job.attempts === 0 ? 'not sent yet' : plural(job.attempts, 'attempt')}
+              {job.status === 'skipped' ? `skipped: ${job.reason ?? 'not sent to ilert'}` : job.attempts === 0 ? 'not sent yet' : plural(job.attempts, 'attempt')}
               {job.lastError ? ` · ${job.lastError}` : ''}
             </span>
             <span className="c-status">

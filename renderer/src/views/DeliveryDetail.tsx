@@ -406,9 +406,16 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
                 {detail.severity && <SeverityBadge severity={detail.severity} />} {detail.alertName} {detail.hostname && <span className="host">{detail.hostname}</span>}
               </Field>
             )}
-            <Field label="Answer to Level">
-              <span className="mono">{detail.statusCode}</span> <StatusBadge status={detail.outcome} testId="detail-outcome" />
-            </Field>
+            {detail.source === 'reconciled' ? (
+              // Nobody sent it, so nobody was answered: it was read from Level's API.
+              <Field label="Came from">
+                reconciliation (read from Level’s API, not a webhook) <StatusBadge status={detail.outcome} testId="detail-outcome" />
+              </Field>
+            ) : (
+              <Field label="Answer to Level">
+                <span className="mono">{detail.statusCode}</span> <StatusBadge status={detail.outcome} testId="detail-outcome" />
+              </Field>
+            )}
             {detail.reason && (
               <Field label="Reason" testId="detail-reason">
                 {detail.reason}

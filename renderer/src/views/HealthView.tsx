@@ -40,10 +40,12 @@ function Fact({ label, tone, children, title, testId }: { label: string; tone: T
 export function HealthView({
   status,
   onNavigate,
+  onShowFailed,
   unreachable,
 }: {
   status: RelayStatusView | undefined;
   onNavigate: (view: View) => void;
+  onShowFailed: () => void;
   /** Set while the relay does not answer: why, and when `status` was read. */
   unreachable?: { message: string; asOf: number } | undefined;
 }) {
@@ -248,8 +250,8 @@ export function HealthView({
             ) : (
               <>
                 {plural(status.failedJobs, 'ilert event')} failed for good{' '}
-                <button type="button" className="link" onClick={() => onNavigate('deliveries')}>
-                  see Deliveries
+                <button type="button" className="link" onClick={onShowFailed} data-testid="health-show-failed">
+                  show them in Deliveries
                 </button>
               </>
             )}

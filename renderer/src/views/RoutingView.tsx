@@ -9,13 +9,14 @@ import { Reconciliations } from './routing/Reconciliations.tsx';
 import { TargetForwarding } from './routing/TargetForwarding.tsx';
 import { showSettings, type routeFromDraft } from './routing/route-draft.ts';
 import './RoutingView.css';
-import { ErrorBanner } from '../components/controls.tsx';
+import { ErrorBanner, ReadOnlyNotice, RoleFieldset } from '../components/controls.tsx';
 
 type Outcome = { tone: Tone; text: string };
 
 /** Level groups → ilert targets, the way AlgaPSA maps Level groups to clients: subgroups inherit the nearest mapping. */
 export function RoutingView({ active }: { active: boolean }) {
   const routing = useRelayQuery('getRouting', {}, { active });
+  const role = useRelayQuery('whoAmI', {}).data?.role;
   const view = routing.data;
   const error = routing.error?.message;
   const [syncing, setSyncing] = useState(false);
@@ -118,6 +119,7 @@ export function RoutingView({ active }: { active: boolean }) {
   return (
     <div className="routing-view scroll" data-testid="routing-view">
       <ErrorBanner error={error} prefix="Could not refresh the routing table: " />
+      <ReadOnlyNotice role={role} needs="admin" what="how alerts are routed" />
       <div className="routing-head">
         <p className="routing-summary" data-testid="routing-summary">
           <b>{plural(summary.groups, 'group')}</b> · <b>{summary.mappedGroups}</b> mapped · <b>{summary.devicesCovered.toLocaleString()}</b> of {plural(summary.devices, 'device')}{' '}
@@ -153,28 +155,30 @@ export function RoutingView({ active }: { active: boolean }) {
       )}
       {syncResult?.tone !== 'bad' && <ErrorBanner error={view.lastSyncError} prefix="The last sync failed: " testId="sync-error" />}
 
-      <div className="routing-policy">
-        <label htmlFor="unmapped-policy" className="routing-policy-label">
-          Alerts from devices in unmapped groups
-        </label>
-        <select
-          id="unmapped-policy"
-          data-testid="unmapped-policy"
-          value={view.unmappedGroups}
-          disabled={policySaving}
-          onChange={(event) => void setPolicy(event.target.value as 'default' | 'skip')}
-        >
-          <option value="default">go to the default target</option>
-          <option value="skip">are not forwarded (skipped)</option>
-        </select>
-        {policySaving && <span className="muted small">Saving…</span>}
-        {policyError && (
-          <span className="text-bad small" role="alert" data-testid="unmapped-policy-error">
-            {policyError}
-          </span>
-        )}
-        <span className="help">A group with no mapping of its own uses its nearest mapped ancestor; this applies only when none is mapped.</span>
-      </div>
+      <RoleFieldset role={role} needs="admin">
+        <div className="routing-policy">
+          <label htmlFor="unmapped-policy" className="routing-policy-label">
+            Alerts from devices in unmapped groups
+          </label>
+          <select
+            id="unmapped-policy"
+            data-testid="unmapped-policy"
+            value={view.unmappedGroups}
+            disabled={policySaving}
+            onChange={(event) => void setPolicy(event.target.value as 'default' | 'skip')}
+          >
+            <option value="default">go to the default target</option>
+            <option value="skip">are not forwarded (skipped)</option>
+          </select>
+          {policySaving && <span className="muted small">Saving…</span>}
+          {policyError && (
+            <span className="text-bad small" role="alert" data-testid="unmapped-policy-error">
+              {policyError}
+            </span>
+          )}
+          <span className="help">A group with no mapping of its own uses its nearest mapped ancestor; this applies only when none is mapped.</span>
+        </div>
+      </RoleFieldset>
 
       <TargetForwarding targets={view.targets} onChanged={load} />
 
@@ -199,35 +203,42 @@ export function RoutingView({ active }: { active: boolean }) {
           </p>
         </div>
       ) : (
-        <table className="table routing-table" data-testid="routing-table">
-          <colgroup>
-            <col className="rt-group" />
-            <col className="rt-devices" />
-            <col className="rt-route" />
-            <col className="rt-effective" />
-          </colgroup>
-          <thead>
-            <tr>
-              <th scope="col">Level group</th>
-              <th scope="col" title="Devices directly in the group / including its subgroups">
-                Devices
-              </th>
-              <th scope="col">Own route: ilert target · routing key · minimum severity</th>
-              <th scope="col">Effective route</th>
-            </tr>
-          </thead>
-          <tbody>
-            {view.rows.map((row) => (
-              <GroupRow
-                key={row.groupId}
-                row={row}
-                targets={view.targets}
-                inheritsFrom={view.rows.find((group) => group.groupId === row.effective.fromGroupId)?.name}
-                onSave={saveRoute}
-              />
-            ))}
-          </tbody>
-        </table>
+        <>
+          <RoleFieldset role={role} needs="admin">
+            <p className="small muted routing-hint" id="route-own-hint" data-testid="route-own-hint">
+              A routing key and a minimum severity belong to a group’s own target: pick one to set them. A group without one inherits its parent’s route, minimum severity included.
+            </p>
+            <table className="table routing-table" data-testid="routing-table">
+              <colgroup>
+                <col className="rt-group" />
+                <col className="rt-devices" />
+                <col className="rt-route" />
+                <col className="rt-effective" />
+              </colgroup>
+              <thead>
+                <tr>
+                  <th scope="col">Level group</th>
+                  <th scope="col" title="Devices directly in the group / including its subgroups">
+                    Devices
+                  </th>
+                  <th scope="col">Own route: ilert target · routing key · minimum severity</th>
+                  <th scope="col">Effective route</th>
+                </tr>
+              </thead>
+              <tbody>
+                {view.rows.map((row) => (
+                  <GroupRow
+                    key={row.groupId}
+                    row={row}
+                    targets={view.targets}
+                    inheritsFrom={view.rows.find((group) => group.groupId === row.effective.fromGroupId)}
+                    onSave={saveRoute}
+                  />
+                ))}
+              </tbody>
+            </table>
+          </RoleFieldset>
+        </>
       )}
 
       <Reconciliations runs={runsQuery.data} error={runsQuery.error?.message} busy={backfilling} result={backfillResult} onBackfill={() => void backfill()} />

@@ -1,5 +1,5 @@
 import { useMemo, useState, type InputHTMLAttributes, type ReactNode } from 'react';
-import type { ConnectionCheck, SettingMetadata, SettingsPatch, SettingsView as SettingsData } from '../../../shared/contract.ts';
+import { roleAllows, type ConnectionCheck, type SettingMetadata, type SettingsPatch, type SettingsView as SettingsData } from '../../../shared/contract.ts';
 import { call, inElectron } from '../api/client.ts';
 import { queryClient, reload, useRelayQuery } from '../api/queries.ts';
 import { copyAndFlash } from '../clipboard.ts';
@@ -10,7 +10,7 @@ import { AdminDoorPanel } from './TeamView.tsx';
 import { useAction, useFlash } from '../hooks.ts';
 import { lockedNote, randomSecret } from './setup/common.tsx';
 import './SettingsView.css';
-import { ErrorBanner, options, Flash } from '../components/controls.tsx';
+import { ErrorBanner, options, Flash, ReadOnlyNotice } from '../components/controls.tsx';
 
 type Policy = SettingsData['values']['unmappedGroups'];
 
@@ -262,6 +262,9 @@ const changes = (built: { patch: SettingsPatch; errors: Record<string, string> }
 export function SettingsView({ active }: { active: boolean }) {
   const settingsQuery = useRelayQuery('getSettings', {});
   const metadataQuery = useRelayQuery('getSettingsMetadata', {});
+  const role = useRelayQuery('whoAmI', {}).data?.role;
+  // Settings are changed by admins only: for anyone else every field is disabled (the notice says why).
+  const canChange = role !== undefined && roleAllows(role, 'admin');
   const metadata = metadataQuery.data;
   const [edit, setEdit] = useState<{ base: SettingsData; draft: Draft }>();
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -587,6 +590,7 @@ export function SettingsView({ active }: { active: boolean }) {
         }}
         noValidate
       >
+        <ReadOnlyNotice role={role} needs="admin" what="the settings" />
         {view.problems.length > 0 && (
           <div className="banner banner-warn" data-testid="settings-problems">
             <b>{view.problems.length === 1 ? '1 problem' : `${view.problems.length} problems`} with this configuration</b>
@@ -609,7 +613,7 @@ export function SettingsView({ active }: { active: boolean }) {
           </p>
         )}
 
-        <fieldset>
+        <fieldset disabled={!canChange}>
           <legend>Level webhooks</legend>
           {SECRETS.filter((spec) => spec.group === 'webhooks').map(secretField)}
           <div className="field generate">
@@ -659,7 +663,7 @@ export function SettingsView({ active }: { active: boolean }) {
           {SECRETS.filter((spec) => spec.group === 'automation').map(secretField)}
         </fieldset>
 
-        <fieldset data-testid="level-api-settings">
+        <fieldset disabled={!canChange} data-testid="level-api-settings">
           <legend>Level API and routing</legend>
           {valueField('levelApiUrl')}
           {valueField('levelDeviceLink')}
@@ -718,7 +722,7 @@ export function SettingsView({ active }: { active: boolean }) {
           </div>
         </fieldset>
 
-        <fieldset>
+        <fieldset disabled={!canChange}>
           <legend>ilert</legend>
           {SECRETS.filter((spec) => spec.group === 'ilert').map(secretField)}
           {targetsField()}
@@ -748,12 +752,13 @@ export function SettingsView({ active }: { active: boolean }) {
               {fieldError('highPrioritySeverities')}
             </div>
             <p className="help" id="severities-help">
-              Level alerts of these severities page with ilert priority HIGH; the others are sent as LOW.
+              Level alerts of these severities are sent to ilert with priority HIGH (they page at once); the others are sent as LOW. In a backlog, emergency and critical alerts are
+              sent first whatever is ticked here.
             </p>
           </div>
         </fieldset>
 
-        <fieldset>
+        <fieldset disabled={!canChange}>
           <legend>Receiver</legend>
           {valueField('host')}
           {valueField('port')}
@@ -761,7 +766,7 @@ export function SettingsView({ active }: { active: boolean }) {
           {valueField('cloudflaredPath')}
         </fieldset>
 
-        <fieldset>
+        <fieldset disabled={!canChange}>
           <legend>History</legend>
           {valueField('retentionDays')}
           {valueField('auditRetentionDays')}
@@ -794,7 +799,7 @@ export function SettingsView({ active }: { active: boolean }) {
 
         {/* Notifications and start-at-login belong to the desktop app; a browser tab cannot use them. */}
         {inElectron() && (
-          <fieldset>
+          <fieldset disabled={!canChange}>
             <legend>Desktop app</legend>
             <div className={`field${errors.notifyMinSeverity ? ' field-invalid' : ''}`}>
               <label className="label" htmlFor="notify-min-severity">

@@ -9,8 +9,8 @@ import { useAction } from '../../hooks.ts';
 interface GroupRowProps {
   row: RoutingRow;
   targets: RoutingView['targets'];
-  /** The name of the mapped ancestor whose route this group inherits. */
-  inheritsFrom?: string | undefined;
+  /** The mapped ancestor whose route (target, routing key, minimum severity) this group inherits. */
+  inheritsFrom?: RoutingRow | undefined;
   /** Saves the row's own route (null removes it); rejects with the relay's message. */
   onSave: (groupId: string, route: ReturnType<typeof routeFromDraft>) => Promise<void>;
 }
@@ -59,6 +59,10 @@ export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) 
   const knownTarget = draft.target === '' || targets.some((target) => target.name === draft.target);
   const noTarget = draft.target === '';
   const effective = row.effective;
+  // The route that applies: the group's own, or the ancestor's it inherits, minimum severity included.
+  const appliedRoute = effective.kind === 'mapped' ? row.route : effective.kind === 'inherited' ? inheritsFrom?.route : undefined;
+  const inheritedMin = noTarget && effective.kind === 'inherited' ? inheritsFrom?.route?.minSeverity : undefined;
+  const whyDisabled = saving ? 'Saving…' : noTarget ? 'Pick an ilert target for this group first: without one it inherits its parent’s route' : undefined;
 
   return (
     <tr
@@ -115,7 +119,8 @@ export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) 
             type="text"
             className="r-key"
             aria-label={`Escalation routing key for ${row.path}`}
-            title="Optional: an ilert routing key, to pick the escalation policy within the alert source"
+            title={whyDisabled ?? 'Optional: an ilert routing key, to pick the escalation policy within the alert source'}
+            aria-describedby={noTarget ? 'route-own-hint' : undefined}
             placeholder="routing key"
             data-testid={`route-key-${id}`}
             value={noTarget ? '' : draft.routingKey}
@@ -127,13 +132,17 @@ export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) 
           />
           <select
             aria-label={`Minimum severity for ${row.path}`}
-            title="Optional: alerts below this severity are not forwarded from this group"
+            title={whyDisabled ?? 'Optional: alerts below this severity are not forwarded from this group'}
+            aria-describedby={noTarget ? 'route-own-hint' : undefined}
             data-testid={`route-severity-${id}`}
             value={noTarget ? '' : draft.minSeverity}
             disabled={noTarget || saving}
             onChange={(event) => change({ minSeverity: event.target.value as '' | Severity })}
           >
-            <option value="">any severity</option>
+            {/* Inheriting, the box shows the minimum that applies, not "any severity". */}
+            <option value="">
+              {inheritedMin ? `${inheritedMin} and above (inherited)` : noTarget && effective.kind === 'inherited' ? 'any severity (inherited)' : 'any severity'}
+            </option>
             {options(SEVERITY_LEVELS, (level) => `${level} and above`)}
           </select>
           {dirty && (
@@ -163,8 +172,16 @@ export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) 
               {' '}
               {/* Say what covers the group: its own mapping, or which ancestor's it inherits. */}
               <span className="r-target">
-                {effective.kind === 'inherited' && inheritsFrom && `from ‘${inheritsFrom}’ `}→ target {effective.target}
+                {effective.kind === 'inherited' && inheritsFrom && `from ‘${inheritsFrom.name}’ `}→ target {effective.target}
               </span>
+              {appliedRoute?.minSeverity && (
+                <>
+                  {' '}
+                  <span className="r-min-severity" data-testid={`route-effective-severity-${id}`} title={`Alerts below ${appliedRoute.minSeverity} are not forwarded`}>
+                    · {appliedRoute.minSeverity} and above
+                  </span>
+                </>
+              )}
             </>
           )}
         </div>
