@@ -142,14 +142,16 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
     routingKey: route.routingKey,
     enrichment: route.enrichment,
   });
-  const decision = decideAlert({ resolved, occurredMs, history, routeSkip: route.skip });
+  // Events reconciliation makes say what Level's API answered: they override the stored times.
+  const decision = decideAlert({ resolved, occurredMs, history, routeSkip: route.skip, fromLevelApi: delivery.source === 'reconciled' });
   if (decision.writeAlert) {
     ledger.writeAlert({
       alert,
       alertKey,
       resolved,
       resolvedAt: resolved ? (alert.resolved_at ?? envelope.occurred_at) : null,
-      occurredMs,
+      lastActiveMs: decision.lastActiveMs,
+      lastResolveMs: decision.lastResolveMs,
       routeTarget: route.skip ? null : route.target,
       routeReason: route.skip ?? route.reason,
       groupPath: route.groupPath,

@@ -43,7 +43,9 @@ export interface AlertRow {
   alertKey: string;
   resolved: boolean;
   resolvedAt: string | null;
-  occurredMs: number;
+  /** The state machine's times after this event (see decideAlert). */
+  lastActiveMs: number | null;
+  lastResolveMs: number | null;
   routeTarget: string | null;
   routeReason: string;
   groupPath: string | undefined;
@@ -196,8 +198,7 @@ export class AlertLedger {
            device_id = coalesce(excluded.device_id, device_id), device_hostname = coalesce(excluded.device_hostname, device_hostname),
            started_at = coalesce(excluded.started_at, started_at),
            resolved_at = CASE WHEN excluded.state = 'resolved' THEN coalesce(excluded.resolved_at, resolved_at) ELSE NULL END,
-           last_active_ms = coalesce(excluded.last_active_ms, last_active_ms),
-           last_resolve_ms = coalesce(excluded.last_resolve_ms, last_resolve_ms),
+           last_active_ms = excluded.last_active_ms, last_resolve_ms = excluded.last_resolve_ms,
            route_target = excluded.route_target, route_reason = excluded.route_reason,
            group_path = coalesce(excluded.group_path, group_path),
            data = excluded.data, updated_at = excluded.updated_at`,
@@ -212,8 +213,8 @@ export class AlertLedger {
         host: alert.device_hostname ?? null,
         started: alert.started_at ?? null,
         resolved_at: row.resolvedAt,
-        active_ms: resolved ? null : row.occurredMs,
-        resolve_ms: resolved ? row.occurredMs : null,
+        active_ms: row.lastActiveMs,
+        resolve_ms: row.lastResolveMs,
         route_target: row.routeTarget,
         route_reason: row.routeReason,
         group_path: row.groupPath ?? null,
