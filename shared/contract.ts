@@ -126,6 +126,10 @@ export const deliveryDetailSchema = deliveryRowSchema.extend({
   bodySize: z.number().int(),
   remoteAddr: optionalText,
   forwardedFor: optionalText,
+  /** When the event happened, as the relay counts it. */
+  occurredAt: optionalText,
+  /** Set when the event's own time was too far ahead of its receipt to count: the time it claimed (occurredAt is then the time of receipt). */
+  claimedOccurredAt: optionalText,
   jobs: z.array(jobViewSchema.extend({ alertKey: z.string(), payload: z.string(), attemptLog: z.array(attemptViewSchema) })),
 });
 

@@ -137,10 +137,18 @@ export class AlertLedger {
     return row?.delivery_id;
   }
 
-  insertEvent(event: { eventId: string; deliveryId: number; eventType: string; occurredAt: string; resourceId: string; receivedAt: number }): void {
+  insertEvent(event: {
+    eventId: string;
+    deliveryId: number;
+    eventType: string;
+    occurredAt: string;
+    claimedOccurredAt?: string | undefined;
+    resourceId: string;
+    receivedAt: number;
+  }): void {
     this.#sql
-      .get(`INSERT INTO events (event_id, delivery_id, event_type, occurred_at, resource_id, received_at) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(event.eventId, event.deliveryId, event.eventType, event.occurredAt, event.resourceId, event.receivedAt);
+      .get(`INSERT INTO events (event_id, delivery_id, event_type, occurred_at, claimed_occurred_at, resource_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(event.eventId, event.deliveryId, event.eventType, event.occurredAt, event.claimedOccurredAt ?? null, event.resourceId, event.receivedAt);
   }
 
   stateOf(levelAlertId: string): AlertHistory['state'] | undefined {
