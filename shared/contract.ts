@@ -427,7 +427,16 @@ export const reconciliationSchema = z.object({
   outcome: z.enum(['running', 'ok', 'failed']),
   error: optionalText,
   checked: z.number().int(),
-  changes: z.array(z.object({ levelAlertId: z.string(), action: z.enum(['backfilled', 'resolved']), name: optionalText, deliveryId: z.number().int().optional() })),
+  /** What ilert was missing and got, or (`skipped`) still does not get, with the reason: a skipped alert is never counted as sent. */
+  changes: z.array(
+    z.object({
+      levelAlertId: z.string(),
+      action: z.enum(['backfilled', 'resolved', 'skipped']),
+      name: optionalText,
+      deliveryId: z.number().int().optional(),
+      reason: optionalText,
+    }),
+  ),
 });
 
 /** What a person may do on a team relay; each role can do everything the one before it can. */

@@ -140,14 +140,18 @@ test('a resolve goes where its alert went even if the mapping changed in between
   await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
 });
 
-test('minimum severity and the skip policy keep alerts out of ilert, saying why', async () => {
+test('minimum severity and the skip policy keep alerts out of ilert, saying why; once the routing lets them through, those still active are sent', async () => {
   await harness.api.setGroupRoute({ groupId: ids.branch!, route: { target: 'Acme', minSeverity: 'critical' } }, OWNER);
   const quiet = alertOn(ids.branchDevice!, { severity: 'warning' });
   await harness.sender.deliver(quiet);
   const job = await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([quiet.data.id])[0]?.forwarding, 5000, 'the job');
   assert.equal(job.status, 'skipped');
   assert.match(job.reason!, /warning is below the route’s minimum severity \(critical\)/);
+  const quietOver = alertOn(ids.branchDevice!, { severity: 'warning' });
+  await harness.sender.deliver(quietOver);
+  await harness.sender.deliver(alertOn(ids.branchDevice!, { alertId: quietOver.data.id, eventType: 'alert_resolved', severity: 'warning' }));
   await harness.api.setGroupRoute({ groupId: ids.branch!, route: null }, OWNER);
+  assert.equal((await forwarded(quiet)).integrationKey, ACME_KEY, 'still active, and Branch now inherits Acme’s route without a minimum');
 
   harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'skip' });
   const unmapped = alertOn(ids.betaDevice!);
@@ -156,7 +160,9 @@ test('minimum severity and the skip policy keep alerts out of ilert, saying why'
   assert.equal(skipped.status, 'skipped');
   assert.match(skipped.reason!, /no mapping for “Beta” or its ancestors: skipped/);
   harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'default' });
-  assert.equal(ilert.eventsFor(alertKeyFor(unmapped.data.id)).length, 0);
+  assert.equal((await forwarded(unmapped)).integrationKey, INTEGRATION_KEY, 'unmapped groups go to the default target again');
+  assert.equal(ilert.eventsFor(alertKeyFor(quietOver.data.id)).length, 0, 'an alert that is over stays out of ilert');
+  assert.equal(ilert.eventsFor(alertKeyFor(quiet.data.id)).length, 1, 'sent once');
 });
 
 test('a route to a target that does not exist is refused with a reason', () => {

@@ -170,19 +170,41 @@ export class AlertLedger {
       state: row.state,
       lastActiveMs: row.last_active_ms,
       lastResolveMs: row.last_resolve_ms,
-      backfilled: row.state === 'active' && this.#backfilledSinceLastResolve(alertKey),
+      backfilled: row.state === 'active' && this.#alertSentSinceLastResolve(alertKey, `${RECONCILED_EVENT_PREFIX}%`),
     };
   }
 
-  #backfilledSinceLastResolve(alertKey: string): boolean {
+  /** An ALERT (of events whose id is like `eventIds`) is sent or on its way since the alert's last resolve. */
+  #alertSentSinceLastResolve(alertKey: string, eventIds = '%'): boolean {
     const row = this.#sql
       .get(
-        `SELECT 1 FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND event_id LIKE '${RECONCILED_EVENT_PREFIX}%'
+        `SELECT 1 FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND event_id LIKE ?
            AND status NOT IN ('skipped', 'failed')
            AND id > (SELECT coalesce(max(id), 0) FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status != 'skipped')`,
       )
-      .get(alertKey, alertKey);
+      .get(alertKey, eventIds, alertKey);
     return Boolean(row);
+  }
+
+  /**
+   * Active alerts routing held back (under a minimum severity, an unmapped group) that ilert has
+   * not had since their last resolve: they go to ilert once their route lets them through.
+   */
+  heldByRoute(): { levelAlertId: string; data: string; lastActiveMs: number | null }[] {
+    const rows = this.#sql
+      .get(
+        `SELECT level_alert_id, alert_key, data, last_active_ms FROM alerts INDEXED BY alerts_held_by_route
+         WHERE state = 'active' AND route_target IS NULL AND route_reason IS NOT NULL`,
+      )
+      .all() as { level_alert_id: string; alert_key: string; data: string; last_active_ms: number | null }[];
+    return rows
+      .filter((row) => !this.#alertSentSinceLastResolve(row.alert_key))
+      .map((row) => ({ levelAlertId: row.level_alert_id, data: row.data, lastActiveMs: row.last_active_ms }));
+  }
+
+  /** The ilert job an accepted delivery made, if any: whether it goes to ilert, and if not, why. */
+  jobOfDelivery(deliveryId: number): { status: JobStatus; reason: string | null } | undefined {
+    return this.#sql.get('SELECT status, reason FROM outbox WHERE delivery_id = ? ORDER BY id LIMIT 1').get(deliveryId) as { status: JobStatus; reason: string | null } | undefined;
   }
 
   /** Where the alert's last ALERT went, so its resolve goes there too. */
