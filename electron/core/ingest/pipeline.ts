@@ -29,10 +29,10 @@ export interface AcceptedDelivery extends InboundDelivery {
  * one event dated in the future (a resolve dated 2099) would otherwise make every later real
  * event look stale, for good.
  */
-export const EVENT_TIME_AHEAD_LIMIT_MS = 5 * 60_000;
+const EVENT_TIME_AHEAD_LIMIT_MS = 5 * 60_000;
 
 /** The event as it counts: a time far ahead of its receipt becomes the time of receipt, said in a note. */
-export function countedTime(envelope: Envelope, receivedAt: number): { envelope: Envelope; claimedOccurredAt?: string; note?: string } {
+function countedTime(envelope: Envelope, receivedAt: number): { envelope: Envelope; claimedOccurredAt?: string; note?: string } {
   const claimedMs = Date.parse(envelope.occurred_at);
   if (!(claimedMs > receivedAt + EVENT_TIME_AHEAD_LIMIT_MS)) return { envelope };
   const received = new Date(receivedAt).toISOString();
