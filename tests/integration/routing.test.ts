@@ -207,3 +207,21 @@ test('the rate limit applies to each integration key separately: a busy client d
   const third = harness.relay === limited.relay ? undefined : limited.relay[forTests].read.alertsByIds([busy[2]!.data.id])[0]!.forwarding;
   assert.equal(third?.status, 'queued');
 });
+
+test('without a Level API key, an alert held back for an unknown device is sent by the next reconciliation tick once a webhook says where the device is', async (t) => {
+  const relay = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, unmappedGroups: 'skip' }, { ...FAST_TUNING, reconcileIntervalMs: 100 });
+  t.after(() => relay.stop());
+  const groupId = `grp-${crypto.randomUUID()}`;
+  const deviceId = `dev-${crypto.randomUUID()}`;
+  await relay.api.setGroupRoute({ groupId, route: { target: 'default' } }, OWNER);
+  const event = alertOn(deviceId);
+  await relay.sender.deliver(event);
+  const held = await waitForChange(relay.relay, () => relay.relay[forTests].read.alertsByIds([event.data.id])[0]?.forwarding, 5000, 'the job');
+  assert.match(held.reason!, /unknown to the relay \(no Level API key to look it up\) and unmapped groups are skipped/);
+
+  const now = () => new Date().toISOString();
+  await relay.sender.deliver({ event_type: 'group_created', event_id: crypto.randomUUID(), occurred_at: now(), data: { id: groupId, name: 'Clinic' } });
+  await relay.sender.deliver({ event_type: 'device_created', event_id: crypto.randomUUID(), occurred_at: now(), data: { id: deviceId, hostname: 'CLINIC-PC', group_id: groupId } });
+  const sent = await forwarded(event);
+  assert.equal(sent.integrationKey, INTEGRATION_KEY);
+});
