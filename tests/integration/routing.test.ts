@@ -220,6 +220,141 @@ test('without a Level API key, an alert held back for an unknown device is sent 
   assert.match(held.reason!, /unknown to the relay \(no Level API key to look it up\) and unmapped groups are skipped/);
 
   const now = () => new Date().toISOString();
+  const group = { event_type: 'group_created', event_id: crypto.randomUUID(), occurred_at: now(), data: { id: groupId, name: 'Clinic' } };
+  const device = { event_type: 'device_created', event_id: crypto.randomUUID(), occurred_at: now(), data: { id: deviceId, hostname: 'CLINIC-PC', group_id: groupId } };
+  await relay.sender.deliver(group);
+  await relay.sender.deliver(device);
+  const sent = await forwarded(event);
+  assert.equal(sent.integrationKey, SERVERS_KEY);
+  assert.equal(sent.body.routingKey, 'acme-servers-oncall');
+  assert.equal((sent.body.labels as Record<string, string>).group, 'Acme / HQ / Servers / Rack 1');
+  assert.match(String(sent.body.details), /\*\*Group:\*\* Acme \/ HQ \/ Servers \/ Rack 1/);
+  assert.match(String(sent.body.details), /\*\*OS:\*\* Microsoft Windows Server 2022 Standard \(Windows\)/);
+  assert.match(String(sent.body.details), /\*\*Last user:\*\* ACME\\admin/);
+  const alert = harness.relay[forTests].read.alertsByIds([event.data.id])[0]!;
+  assert.equal(alert.route?.target, 'Acme servers');
+  assert.match(alert.route!.reason, /inherited from “Servers”/);
+  assert.equal(alert.route?.groupPath, 'Acme / HQ / Servers / Rack 1');
+  const [newest] = (await harness.api.listDeliveries({ filter: {}, offset: 0, limit: 1 }, OWNER)).rows;
+  const detail = await harness.api.getDelivery({ id: newest!.id }, OWNER);
+  assert.match(detail.jobs[0]!.routeReason!, /nearest mapped ancestor/, 'the decision is in the delivery detail too');
+
+  const sibling = alertOn(ids.branchDevice!);
+  await harness.sender.deliver(sibling);
+  assert.equal((await forwarded(sibling)).integrationKey, ACME_KEY, 'a sibling subtree inherits the parent’s mapping');
+  const unmapped = alertOn(ids.betaDevice!);
+  await harness.sender.deliver(unmapped);
+  assert.equal((await forwarded(unmapped)).integrationKey, INTEGRATION_KEY, 'an unmapped group takes the default route');
+});
+
+test('a device unknown to the relay is looked up when its alert arrives; a moved device routes by its new group', async () => {
+  const newcomer = level.addDevice({ hostname: 'NEW-SQL', group_id: ids.servers! });
+  const event = alertOn(newcomer.id);
+  const lookups = level.requestsTo(`/devices/${newcomer.id}`).length;
+  await harness.sender.deliver(event);
+  assert.equal((await forwarded(event)).integrationKey, SERVERS_KEY);
+  assert.equal(level.requestsTo(`/devices/${newcomer.id}`).length, lookups + 1, 'one look-up while the alert was received');
+
+  // Level moves the device and says so with a device_updated webhook: the relay re-fetches it.
+  level.moveDevice(newcomer.id, ids.branch!);
+  const updated = { event_type: 'device_updated', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: newcomer.id, hostname: 'NEW-SQL' } };
+  await harness.sender.deliver(updated);
+  await waitForChange(harness.relay, () => harness.relay[forTests].directory.device(newcomer.id)?.group_id === ids.branch, 5000, 'the device re-fetched');
+  const after = alertOn(newcomer.id);
+  await harness.sender.deliver(after);
+  assert.equal((await forwarded(after)).integrationKey, ACME_KEY);
+});
+
+test('a resolve goes where its alert went even if the mapping changed in between', async () => {
+  const event = alertOn(ids.rackDevice!);
+  await harness.sender.deliver(event);
+  await forwarded(event);
+  await harness.api.setGroupRoute({ groupId: ids.servers!, route: null }, OWNER);
+  await harness.sender.deliver(alertOn(ids.rackDevice!, { alertId: event.data.id, eventType: 'alert_resolved' }));
+  assert.equal((await forwarded(event, 'RESOLVE')).integrationKey, SERVERS_KEY);
+  await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
+});
+
+test('minimum severity and the skip policy keep alerts out of ilert, saying why; once the routing lets them through, those still active are sent', async () => {
+  await harness.api.setGroupRoute({ groupId: ids.branch!, route: { target: 'Acme', minSeverity: 'critical' } }, OWNER);
+  const quiet = alertOn(ids.branchDevice!, { severity: 'warning' });
+  await harness.sender.deliver(quiet);
+  const job = await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([quiet.data.id])[0]?.forwarding, 5000, 'the job');
+  assert.equal(job.status, 'skipped');
+  assert.match(job.reason!, /warning is below the route’s minimum severity \(critical\)/);
+  const quietOver = alertOn(ids.branchDevice!, { severity: 'warning' });
+  await harness.sender.deliver(quietOver);
+  await harness.sender.deliver(alertOn(ids.branchDevice!, { alertId: quietOver.data.id, eventType: 'alert_resolved', severity: 'warning' }));
+  await harness.api.setGroupRoute({ groupId: ids.branch!, route: null }, OWNER);
+  assert.equal((await forwarded(quiet)).integrationKey, ACME_KEY, 'still active, and Branch now inherits Acme’s route without a minimum');
+
+  harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'skip' });
+  const unmapped = alertOn(ids.betaDevice!);
+  await harness.sender.deliver(unmapped);
+  const skipped = await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([unmapped.data.id])[0]?.forwarding, 5000, 'the job');
+  assert.equal(skipped.status, 'skipped');
+  assert.match(skipped.reason!, /no mapping for “Beta” or its ancestors: skipped/);
+  harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'default' });
+  assert.equal((await forwarded(unmapped)).integrationKey, INTEGRATION_KEY, 'unmapped groups go to the default target again');
+  assert.equal(ilert.eventsFor(alertKeyFor(quietOver.data.id)).length, 0, 'an alert that is over stays out of ilert');
+  assert.equal(ilert.eventsFor(alertKeyFor(quiet.data.id)).length, 1, 'sent once');
+});
+
+test('a route to a target that does not exist is refused with a reason', () => {
+  assert.throws(() => harness.api.setGroupRoute({ groupId: ids.beta!, route: { target: 'Nobody' } }, OWNER), /no ilert target named “Nobody”/);
+});
+
+test('a deleted group disappears from the table after a sync; its devices fall back', async () => {
+  level.deleteGroup(ids.beta!);
+  await harness.relay[forTests].directory.syncAll();
+  const view = await harness.api.getRouting({}, OWNER);
+  assert.equal(
+    view.rows.some((row) => row.groupId === ids.beta),
+    false,
+  );
+  const decision = harness.relay[forTests].router.routeFor({ id: 'probe', device_id: ids.betaDevice! } as LevelAlert);
+  assert.equal(decision.target, 'default');
+  assert.match(decision.reason, /is unknown: default route/);
+});
+
+test('the rate limit applies to each integration key separately: a busy client does not hold up another', async (t) => {
+  const limited = await startRelay(
+    {
+      ilertIntegrationKey: INTEGRATION_KEY,
+      ilertApiUrl: ilert.url,
+      ilertTargets: [{ name: 'Acme', integrationKey: ACME_KEY }],
+      ilertEventsPerMinute: 2,
+      levelApiUrl: level.url,
+      levelApiKey: LEVEL_KEY,
+    },
+    { ...FAST_TUNING, rateWindowMs: 60_000 },
+  );
+  t.after(() => limited.stop());
+  await limited.relay[forTests].directory.syncAll();
+  await limited.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
+  const busy = [alertOn(ids.branchDevice!), alertOn(ids.branchDevice!), alertOn(ids.branchDevice!)];
+  for (const event of busy) await limited.sender.deliver(event);
+  const other = alertOn(ids.betaDevice!);
+  await limited.sender.deliver(other);
+  assert.equal((await forwarded(other)).integrationKey, INTEGRATION_KEY, 'the default key has its own budget');
+  const acmeSent = busy.filter((event) => ilert.eventsFor(alertKeyFor(event.data.id)).length > 0).length;
+  assert.equal(acmeSent, 2, 'the third Acme alert waits for its key’s window');
+  const third = harness.relay === limited.relay ? undefined : limited.relay[forTests].read.alertsByIds([busy[2]!.data.id])[0]!.forwarding;
+  assert.equal(third?.status, 'queued');
+});
+
+test('without a Level API key, an alert held back for an unknown device is sent by the next reconciliation tick once a webhook says where the device is', async (t) => {
+  const relay = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, unmappedGroups: 'skip' }, { ...FAST_TUNING, reconcileIntervalMs: 100 });
+  t.after(() => relay.stop());
+  const groupId = `grp-${crypto.randomUUID()}`;
+  const deviceId = `dev-${crypto.randomUUID()}`;
+  await relay.api.setGroupRoute({ groupId, route: { target: 'default' } }, OWNER);
+  const event = alertOn(deviceId);
+  await relay.sender.deliver(event);
+  const held = await waitForChange(relay.relay, () => relay.relay[forTests].read.alertsByIds([event.data.id])[0]?.forwarding, 5000, 'the job');
+  assert.match(held.reason!, /unknown to the relay \(no Level API key to look it up\) and unmapped groups are skipped/);
+
+  const now = () => new Date().toISOString();
   await relay.sender.deliver({ event_type: 'group_created', event_id: crypto.randomUUID(), occurred_at: now(), data: { id: groupId, name: 'Clinic' } });
   await relay.sender.deliver({ event_type: 'device_created', event_id: crypto.randomUUID(), occurred_at: now(), data: { id: deviceId, hostname: 'CLINIC-PC', group_id: groupId } });
   const sent = await forwarded(event);
