@@ -137,6 +137,10 @@ export const deliveryDetailSchema = deliveryRowSchema.extend({
   bodySize: z.number().int(),
   remoteAddr: optionalText,
   forwardedFor: optionalText,
+  /** When the event happened, as the relay counts it. */
+  occurredAt: optionalText,
+  /** Set when the event's own time was too far ahead of its receipt to count: the time it claimed (occurredAt is then the time of receipt). */
+  claimedOccurredAt: optionalText,
   jobs: z.array(jobViewSchema.extend({ alertKey: z.string(), payload: z.string(), attemptLog: z.array(attemptViewSchema) })),
 });
 
@@ -440,7 +444,16 @@ export const reconciliationSchema = z.object({
   outcome: z.enum(['running', 'ok', 'failed']),
   error: optionalText,
   checked: z.number().int(),
-  changes: z.array(z.object({ levelAlertId: z.string(), action: z.enum(['backfilled', 'resolved']), name: optionalText, deliveryId: z.number().int().optional() })),
+  /** What ilert was missing and got, or (`skipped`) still does not get, with the reason: a skipped alert is never counted as sent. */
+  changes: z.array(
+    z.object({
+      levelAlertId: z.string(),
+      action: z.enum(['backfilled', 'resolved', 'skipped']),
+      name: optionalText,
+      deliveryId: z.number().int().optional(),
+      reason: optionalText,
+    }),
+  ),
 });
 
 /** What a person may do on a team relay; each role can do everything the one before it can. */

@@ -135,7 +135,13 @@ export class Relay {
     this.#pauses = new TargetPauses(this.#store);
     for (const pause of this.#pauses.all()) this.#forwarder.pause(pause.target);
     this.#directory = new LevelDirectory(this.#store, () => this.#levelApi(), this.#announce);
-    this.#router = new Router(this.#store, this.#directory, () => this.#settings);
+    // A route changed: alerts it held back may go to ilert now.
+    this.#router = new Router(
+      this.#store,
+      this.#directory,
+      () => this.#settings,
+      () => this.#releaseHeld(),
+    );
     this.#ingest = new IngestPipeline({
       store: this.#store,
       secrets: () => ({
@@ -165,6 +171,10 @@ export class Relay {
       store: this.#store,
       api: () => this.#levelApi(),
       ingest: (envelope, alert) => this.#ingestMadeUp('reconciled', '/reconcile', envelope, alert),
+      routeHolds: async (alert) => {
+        await this.#router.lookUpDevice(alert);
+        return this.#router.routeFor(alert).skip;
+      },
       runningTestAlertId: () => this.#integrationTest.runningTestAlertId(),
       ...(this.#tuning.reconcileIntervalMs ? { intervalMs: this.#tuning.reconcileIntervalMs } : {}),
     });
@@ -389,11 +399,13 @@ export class Relay {
   applySettings(settings: Settings): void {
     const keysChanged = settings.ilertApiKey !== this.#settings.ilertApiKey || settings.ilertIntegrationKey !== this.#settings.ilertIntegrationKey;
     const levelApiChanged = settings.levelApiKey !== this.#settings.levelApiKey || settings.levelApiUrl !== this.#settings.levelApiUrl;
+    const unmappedChanged = settings.unmappedGroups !== this.#settings.unmappedGroups;
     const targets = [DEFAULT_TARGET, ...settings.ilertTargets.map((target) => target.name)];
     const before = new Map(targets.map((target) => [target, JSON.stringify(this.#resolveTarget(target) ?? null)]));
     this.#settings = settings;
     const now = Date.now();
     for (const target of targets) if (JSON.stringify(this.#resolveTarget(target) ?? null) !== before.get(target)) this.#targetChangedAt.set(target, now);
+    if (unmappedChanged) this.#releaseHeld();
     // A Level key just saved: Routing shows the groups now, not "Never synced" until the next restart.
     if (levelApiChanged && this.#receiver.listening) this.#syncDirectory();
     if (keysChanged) {
@@ -402,6 +414,11 @@ export class Relay {
     }
     this.#forwarder.wake();
     this.#announce('settings');
+  }
+
+  /** Alerts routing held back go to ilert if their route lets them through now. */
+  #releaseHeld(): void {
+    this.#reconciler.releaseHeld().catch((error: unknown) => console.error(`routing: could not send held alerts: ${(error as Error).message}`));
   }
 
   #syncDirectory(): void {

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, INTEGRATION_KEY, FAST_TUNING, OWNER } from '../helpers/relay-harness.ts';
+import { startRelay, INTEGRATION_KEY, FAST_TUNING, OWNER, forTests } from '../helpers/relay-harness.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { waitForChange, waitForJob, jobsFor, attemptsFor } from '../helpers/wait.ts';
@@ -71,6 +71,71 @@ test('a retried alert_active arriving after its resolve is recorded and not sent
   const state = inspect(shared.relay).row('SELECT state FROM alerts WHERE level_alert_id = ?', active.data.id) as { state: string };
   assert.equal(state.state, 'resolved', 'the stale event does not reopen the alert');
   assert.deepEqual(ilert.eventTypesFor(keyOf(active)), ['RESOLVE']);
+});
+
+test('active t1, resolved t2, resolved t4, then a late retry of active t3: ilert gets ALERT, RESOLVE and nothing more; the alert stays resolved', async () => {
+  resetIlert();
+  const t1 = new Date().toISOString();
+  const active = alertEvent({ occurredAt: t1 });
+  const alertId = active.data.id;
+  const key = keyOf(active);
+  await sender.deliver(active);
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the ALERT');
+  await sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId, occurredAt: later(t1, 60) }));
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 2, 5000, 'the RESOLVE');
+  await sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId, occurredAt: later(t1, 180) }));
+  await sender.deliver(alertEvent({ alertId, occurredAt: later(t1, 120) })); // Level's retry, delivered last
+  const jobs = await waitForChange(shared.relay, () => {
+    const all = jobsFor(shared.relay, key);
+    return all.length === 4 && all.every((job) => job.status === 'delivered' || job.status === 'skipped') && all;
+  });
+  assert.deepEqual(
+    jobs.map((job) => [job.event_type, job.status]),
+    [
+      ['ALERT', 'delivered'],
+      ['RESOLVE', 'delivered'],
+      ['RESOLVE', 'skipped'],
+      ['ALERT', 'skipped'],
+    ],
+  );
+  assert.match(jobs[3]!.reason!, /stale — the alert was resolved at .*T.*Z/);
+  assert.deepEqual(ilert.eventTypesFor(key), ['ALERT', 'RESOLVE']);
+  assert.equal(ilert.alertByKey(key)?.status, 'RESOLVED', 'Level’s latest word (t4) is resolved');
+  assert.equal(shared.relay[forTests].read.alertsByIds([alertId])[0]!.state, 'resolved');
+});
+
+test('an event dated far in the future counts as received, flagged so: a resolve dated 2099 does not silence the alert’s next activation', async () => {
+  resetIlert();
+  const active = alertEvent({ occurredAt: later(new Date().toISOString(), -60) });
+  const key = keyOf(active);
+  await sender.deliver(active);
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the ALERT');
+  const farAhead = alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: '2099-01-01T00:00:00.000Z' });
+  await sender.deliver(farAhead);
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 2, 5000, 'the RESOLVE');
+  await sender.deliver(alertEvent({ alertId: active.data.id, occurredAt: later(new Date().toISOString(), 1) })); // it fires again
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 3, 5000, 'the ALERT of the new activation');
+  assert.deepEqual(ilert.eventTypesFor(key), ['ALERT', 'RESOLVE', 'ALERT']);
+  assert.notEqual(ilert.alertByKey(key)?.status, 'RESOLVED');
+
+  const row = (await shared.api.listDeliveries({ filter: {}, offset: 0, limit: 20 }, OWNER)).rows.find((delivery) => delivery.eventId === farAhead.event_id)!;
+  const detail = await shared.api.getDelivery({ id: row.id }, OWNER);
+  assert.equal(detail.claimedOccurredAt, '2099-01-01T00:00:00.000Z', 'the time it claimed is kept and flagged');
+  assert.ok(Math.abs(Date.parse(detail.occurredAt!) - detail.receivedAt) < 1000, `counted as received: ${detail.occurredAt}`);
+  assert.match(detail.reason!, /occurred_at 2099-01-01T00:00:00.000Z is .* minutes after the relay received the event; counted as received/);
+  const ordinary = await shared.api.getDelivery({ id: (await shared.api.listDeliveries({ filter: {}, offset: 0, limit: 1 }, OWNER)).rows[0]!.id }, OWNER);
+  assert.equal(ordinary.claimedOccurredAt, undefined, 'a time within minutes of its receipt is the event’s own');
+});
+
+test('an activation dated far in the future counts as received: the alert can still be closed from Level', async () => {
+  resetIlert();
+  const active = alertEvent({ occurredAt: '2099-01-01T00:00:00Z' });
+  const key = keyOf(active);
+  await sender.deliver(active);
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the ALERT');
+  await sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: active.data.id, occurredAt: later(new Date().toISOString(), 1) }));
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 2, 5000, 'the RESOLVE');
+  assert.equal(ilert.alertByKey(key)?.status, 'RESOLVED');
 });
 
 test('during an ilert outage events are retried with backoff and delivered on recovery', async () => {

@@ -25,8 +25,8 @@ after(async () => {
   await Promise.all([ilert?.stop(), level?.stop()]);
 });
 
-function webhookFor(alert: { id: string; name: string; started_at: string }, eventType: 'alert_active' | 'alert_resolved' = 'alert_active') {
-  const event = alertEvent({ alertId: alert.id, eventType, name: alert.name });
+function webhookFor(alert: { id: string; name: string; started_at: string }, eventType: 'alert_active' | 'alert_resolved' = 'alert_active', occurredAt?: string) {
+  const event = alertEvent({ alertId: alert.id, eventType, name: alert.name, occurredAt });
   event.data.device_id = deviceId;
   event.data.started_at = alert.started_at;
   return event;
@@ -125,4 +125,89 @@ test('every run is recorded; a failing Level API is recorded as failed with its 
   assert.equal(runs[0]!.outcome, 'failed');
   assert.match(runs[0]!.error!, /Level rejected the API key \(401/);
   assert.ok(runs.some((run) => run.changes.some((change) => change.action === 'backfilled')));
+});
+
+const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+
+test('Level’s page overrides a stale verdict: held resolved by a resolve dated ahead, listed active by Level, the alert is reopened in ilert', async () => {
+  const alert = level.addAlert({ device_id: deviceId, severity: 'critical', name: 'Clock ahead: resolve' });
+  const key = alertKeyFor(alert.id);
+  await harness.sender.deliver(webhookFor(alert, 'alert_active', inMinutes(-1)));
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the ALERT');
+  // A resolve four minutes ahead still counts as dated; the real activation after it looks stale.
+  await harness.sender.deliver(webhookFor(alert, 'alert_resolved', inMinutes(4)));
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 2, 5000, 'the RESOLVE');
+  await harness.sender.deliver(webhookFor(alert, 'alert_active', inMinutes(0)));
+  assert.match(String(jobsFor(harness.relay, key).at(-1)!.reason), /stale/);
+
+  const run = await harness.relay[forTests].reconciler.run('manual');
+  assert.deepEqual(
+    run.changes.map((change) => [change.levelAlertId, change.action]),
+    [[alert.id, 'backfilled']],
+  );
+  assert.ok(level.requestsTo(`/alerts/${alert.id}`).length >= 1, 'confirmed with GET /alerts/{id} first');
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 3, 5000, 'the ALERT that reopens it');
+  assert.deepEqual(ilert.eventTypesFor(key), ['ALERT', 'RESOLVE', 'ALERT']);
+  assert.notEqual(ilert.alertByKey(key)?.status, 'RESOLVED');
+  assert.equal(harness.relay[forTests].read.alertsByIds([alert.id])[0]!.state, 'active');
+  assert.deepEqual((await harness.relay[forTests].reconciler.run('schedule')).changes, [], 'a second run finds nothing to do');
+
+  // And Level's own resolve, when it comes, closes it.
+  level.resolveAlert(alert.id);
+  await harness.sender.deliver(webhookFor(alert, 'alert_resolved', inMinutes(0)));
+  await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'RESOLVED', 5000, 'the RESOLVE');
+});
+
+test('Level’s page overrides a stale verdict: held active by an activation dated ahead, resolved in Level, the alert is resolved in ilert', async () => {
+  const alert = level.addAlert({ device_id: deviceId, severity: 'critical', name: 'Clock ahead: activation' });
+  const key = alertKeyFor(alert.id);
+  await harness.sender.deliver(webhookFor(alert, 'alert_active', inMinutes(4)));
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the ALERT');
+  level.resolveAlert(alert.id);
+  await harness.sender.deliver(webhookFor(alert, 'alert_resolved', inMinutes(0)));
+  assert.match(String(jobsFor(harness.relay, key).at(-1)!.reason), /stale/, 'the real resolve looks older than the activation');
+
+  const run = await harness.relay[forTests].reconciler.run('manual');
+  assert.deepEqual(
+    run.changes.map((change) => [change.levelAlertId, change.action]),
+    [[alert.id, 'resolved']],
+  );
+  await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'RESOLVED', 5000, 'the RESOLVE');
+  assert.equal(harness.relay[forTests].read.alertsByIds([alert.id])[0]!.state, 'resolved');
+});
+
+test('an alert a minimum severity held back is reported as skipped, never as delivered, and the next run sends it once its route lets it through', async (t) => {
+  const quiet = level.addGroup({ name: 'Quiet' });
+  const loud = level.addGroup({ name: 'Loud' });
+  const device = level.addDevice({ hostname: 'QUIET-01', group_id: quiet.id });
+  await harness.relay[forTests].directory.syncAll();
+  await harness.api.setGroupRoute({ groupId: quiet.id, route: { target: 'default', minSeverity: 'critical' } }, OWNER);
+  t.after(() => harness.api.setGroupRoute({ groupId: quiet.id, route: null }, OWNER));
+  const alert = level.addAlert({ device_id: device.id, severity: 'warning', name: 'Disk almost full' });
+  const key = alertKeyFor(alert.id);
+  const event = alertEvent({ alertId: alert.id, name: alert.name, severity: 'warning' });
+  event.data.device_id = device.id;
+  await harness.sender.deliver(event);
+  assert.match(String(jobsFor(harness.relay, key)[0]!.reason), /warning is below the route’s minimum severity \(critical\)/);
+
+  const held = await harness.relay[forTests].reconciler.run('manual');
+  assert.deepEqual(
+    held.changes.map((change) => [change.levelAlertId, change.action]),
+    [[alert.id, 'skipped']],
+    'ilert does not have it, and the run says so',
+  );
+  assert.match(held.changes[0]!.reason!, /below the route’s minimum severity/);
+  assert.equal(ilert.eventsFor(key).length, 0);
+
+  // Level moves the device to a group without a minimum: no routing change in the relay, only the mirror.
+  level.moveDevice(device.id, loud.id);
+  await harness.relay[forTests].directory.syncAll();
+  const released = await harness.relay[forTests].reconciler.run('schedule');
+  assert.deepEqual(
+    released.changes.map((change) => [change.levelAlertId, change.action]),
+    [[alert.id, 'backfilled']],
+  );
+  await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the held ALERT');
+  assert.deepEqual((await harness.relay[forTests].reconciler.run('schedule')).changes, [], 'sent once');
+  assert.equal(ilert.eventsFor(key).length, 1);
 });

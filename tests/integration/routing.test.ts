@@ -140,14 +140,18 @@ test('a resolve goes where its alert went even if the mapping changed in between
   await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
 });
 
-test('minimum severity and the skip policy keep alerts out of ilert, saying why', async () => {
+test('minimum severity and the skip policy keep alerts out of ilert, saying why; once the routing lets them through, those still active are sent', async () => {
   await harness.api.setGroupRoute({ groupId: ids.branch!, route: { target: 'Acme', minSeverity: 'critical' } }, OWNER);
   const quiet = alertOn(ids.branchDevice!, { severity: 'warning' });
   await harness.sender.deliver(quiet);
   const job = await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([quiet.data.id])[0]?.forwarding, 5000, 'the job');
   assert.equal(job.status, 'skipped');
   assert.match(job.reason!, /warning is below the route’s minimum severity \(critical\)/);
+  const quietOver = alertOn(ids.branchDevice!, { severity: 'warning' });
+  await harness.sender.deliver(quietOver);
+  await harness.sender.deliver(alertOn(ids.branchDevice!, { alertId: quietOver.data.id, eventType: 'alert_resolved', severity: 'warning' }));
   await harness.api.setGroupRoute({ groupId: ids.branch!, route: null }, OWNER);
+  assert.equal((await forwarded(quiet)).integrationKey, ACME_KEY, 'still active, and Branch now inherits Acme’s route without a minimum');
 
   harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'skip' });
   const unmapped = alertOn(ids.betaDevice!);
@@ -156,13 +160,9 @@ test('minimum severity and the skip policy keep alerts out of ilert, saying why'
   assert.equal(skipped.status, 'skipped');
   assert.match(skipped.reason!, /no mapping for “Beta” or its ancestors: skipped/);
   harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'default' });
-  // The policy changes for what comes next only: a new alert from the same group is sent, the skipped one stays skipped.
-  const witness = alertOn(ids.betaDevice!);
-  await harness.sender.deliver(witness);
-  assert.equal((await forwarded(witness)).integrationKey, INTEGRATION_KEY);
-  await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([witness.data.id])[0]?.forwarding?.status === 'delivered', 5000, 'the witness delivered');
-  assert.equal(harness.relay[forTests].read.alertsByIds([unmapped.data.id])[0]?.forwarding?.status, 'skipped');
-  assert.equal(ilert.eventsFor(alertKeyFor(unmapped.data.id)).length, 0);
+  assert.equal((await forwarded(unmapped)).integrationKey, INTEGRATION_KEY, 'unmapped groups go to the default target again');
+  assert.equal(ilert.eventsFor(alertKeyFor(quietOver.data.id)).length, 0, 'an alert that is over stays out of ilert');
+  assert.equal(ilert.eventsFor(alertKeyFor(quiet.data.id)).length, 1, 'sent once');
 });
 
 test('a route to a target that does not exist is refused with a reason', () => {
@@ -206,4 +206,24 @@ test('the rate limit applies to each integration key separately: a busy client d
   assert.equal(acmeSent, 2, 'the third Acme alert waits for its key’s window');
   const third = harness.relay === limited.relay ? undefined : limited.relay[forTests].read.alertsByIds([busy[2]!.data.id])[0]!.forwarding;
   assert.equal(third?.status, 'queued');
+});
+
+test('without a Level API key, an alert held back for an unknown device is sent by the next reconciliation tick once a webhook says where the device is', async (t) => {
+  const relay = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, unmappedGroups: 'skip' }, { ...FAST_TUNING, reconcileIntervalMs: 100 });
+  t.after(() => relay.stop());
+  const groupId = `grp-${crypto.randomUUID()}`;
+  const deviceId = `dev-${crypto.randomUUID()}`;
+  await relay.api.setGroupRoute({ groupId, route: { target: 'default' } }, OWNER);
+  const event = alertOn(deviceId);
+  await relay.sender.deliver(event);
+  const held = await waitForChange(relay.relay, () => relay.relay[forTests].read.alertsByIds([event.data.id])[0]?.forwarding, 5000, 'the job');
+  assert.match(held.reason!, /unknown to the relay \(no Level API key to look it up\) and unmapped groups are skipped/);
+
+  const now = () => new Date().toISOString();
+  const group = { event_type: 'group_created', event_id: crypto.randomUUID(), occurred_at: now(), data: { id: groupId, name: 'Clinic' } };
+  const device = { event_type: 'device_created', event_id: crypto.randomUUID(), occurred_at: now(), data: { id: deviceId, hostname: 'CLINIC-PC', group_id: groupId } };
+  await relay.sender.deliver(group);
+  await relay.sender.deliver(device);
+  const sent = await forwarded(event);
+  assert.equal(sent.integrationKey, INTEGRATION_KEY);
 });

@@ -20,6 +20,28 @@ export interface AcceptedDelivery extends InboundDelivery {
   alert: LevelAlert | undefined;
   /** What had to be assumed to accept it (e.g. a time without zone), shown as the delivery's reason. */
   note?: string | undefined;
+  /** The sender's own occurred_at when it was too far ahead to count (the envelope then carries the time of receipt). */
+  claimedOccurredAt?: string | undefined;
+}
+
+/**
+ * How far ahead of its receipt an event's time may be and still count: clocks drift a little, but
+ * one event dated in the future (a resolve dated 2099) would otherwise make every later real
+ * event look stale, for good.
+ */
+const EVENT_TIME_AHEAD_LIMIT_MS = 5 * 60_000;
+
+/** The event as it counts: a time far ahead of its receipt becomes the time of receipt, said in a note. */
+function countedTime(envelope: Envelope, receivedAt: number): { envelope: Envelope; claimedOccurredAt?: string; note?: string } {
+  const claimedMs = Date.parse(envelope.occurred_at);
+  if (!(claimedMs > receivedAt + EVENT_TIME_AHEAD_LIMIT_MS)) return { envelope };
+  const received = new Date(receivedAt).toISOString();
+  const minutes = Math.round((claimedMs - receivedAt) / 60_000).toLocaleString('en');
+  return {
+    envelope: { ...envelope, occurred_at: received },
+    claimedOccurredAt: envelope.occurred_at,
+    note: `occurred_at ${envelope.occurred_at} is ${minutes} minutes after the relay received the event; counted as received (${received})`,
+  };
 }
 
 /** The answer for whoever sent the delivery. */
@@ -76,14 +98,16 @@ export class IngestPipeline {
   }
 
   /** From a verified, parsed event (or one the relay made up) to a durable one: routing look-ups first, then one transaction. */
-  async parsed(delivery: InboundDelivery, envelope: Envelope, alert: LevelAlert | undefined, notes: readonly string[] = []): Promise<WebhookResult> {
+  async parsed(delivery: InboundDelivery, sent: Envelope, alert: LevelAlert | undefined, parseNotes: readonly string[] = []): Promise<WebhookResult> {
     const { store, beforeStore, policy, accepted } = this.#options;
     if (alert && beforeStore) await beforeStore(alert);
+    const { envelope, claimedOccurredAt, note: timeNote } = countedTime(sent, delivery.receivedAt);
+    const notes = timeNote ? [...parseNotes, timeNote] : parseNotes;
     // What had to be assumed (a time without zone, say) goes to the delivery log and the console.
     const note = notes.length > 0 ? notes.join('; ') : undefined;
     if (note) console.warn(`receiver: event ${envelope.event_id.slice(0, 80)}: ${note}`);
     try {
-      const outcome = await persist(store, { ...delivery, envelope, alert, note }, policy());
+      const outcome = await persist(store, { ...delivery, envelope, alert, note, claimedOccurredAt }, policy());
       if (outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: envelope.event_id } };
       accepted?.(envelope);
       return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id } };
@@ -115,7 +139,14 @@ export function persist(store: Store, delivery: AcceptedDelivery, policy: Ingest
       return 'duplicate';
     }
     const deliveryId = ledger.insertDelivery(delivery, { statusCode: 202, outcome: 'accepted', reason: delivery.note, ...event }, described);
-    ledger.insertEvent({ ...event, deliveryId, occurredAt: envelope.occurred_at, resourceId: envelope.data.id, receivedAt: delivery.receivedAt });
+    ledger.insertEvent({
+      ...event,
+      deliveryId,
+      occurredAt: envelope.occurred_at,
+      claimedOccurredAt: delivery.claimedOccurredAt,
+      resourceId: envelope.data.id,
+      receivedAt: delivery.receivedAt,
+    });
     if (decision === 'alert') persistAlert(store, delivery, alert!, deliveryId, policy);
     else if (decision !== 'keep') {
       store.collect({ kind: 'mirror' });
@@ -142,14 +173,16 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
     routingKey: route.routingKey,
     enrichment: route.enrichment,
   });
-  const decision = decideAlert({ resolved, occurredMs, history, routeSkip: route.skip });
+  // Events reconciliation makes say what Level's API answered: they override the stored times.
+  const decision = decideAlert({ resolved, occurredMs, history, routeSkip: route.skip, fromLevelApi: delivery.source === 'reconciled' });
   if (decision.writeAlert) {
     ledger.writeAlert({
       alert,
       alertKey,
       resolved,
       resolvedAt: resolved ? (alert.resolved_at ?? envelope.occurred_at) : null,
-      occurredMs,
+      lastActiveMs: decision.lastActiveMs,
+      lastResolveMs: decision.lastResolveMs,
       routeTarget: route.skip ? null : route.target,
       routeReason: route.skip ?? route.reason,
       groupPath: route.groupPath,

@@ -20,6 +20,8 @@ export interface ReconcilerOptions {
   api: () => LevelApi | undefined;
   /** Stores a made-up event through the same pipeline as a webhook (routing, dedup, order). */
   ingest: (envelope: Envelope, alert: LevelAlert) => Promise<WebhookResult>;
+  /** Why routing still holds this alert back (its device looked up as the ingest would), or undefined when it may go to ilert. */
+  routeHolds: (alert: LevelAlert) => Promise<string | undefined>;
   /** The setup test's synthetic alert while that test runs: not left over, so not resolved. */
   runningTestAlertId?: () => string | undefined;
   intervalMs?: number;
@@ -30,8 +32,11 @@ type Change = Reconciliation['changes'][number];
 /**
  * Heals what webhooks missed (Level tries a delivery only three times in ~6 minutes): an active
  * alert the relay never saw is forwarded, and an alert the relay holds as active that Level has
- * resolved is resolved. Event ids are derived from the alert, so a run repeated, or racing the
- * late webhook, never sends twice (the store's dedup and order rules apply to both).
+ * resolved is resolved. Where the relay's verdict and Level's own page for an alert disagree (a
+ * webhook whose clock was wrong made it stale), Level's page wins: its events carry the time Level
+ * answered and override the stored times (see decideAlert). Alerts routing held back are sent
+ * once their route lets them through. The store's dedup and order rules apply to everything
+ * made up here as to webhooks, so a run racing a late webhook never sends twice.
  */
 export class Reconciler extends Periodic {
   readonly #options: ReconcilerOptions;
@@ -39,6 +44,7 @@ export class Reconciler extends Periodic {
   readonly #log: Reconciliations;
   #lastTickAt: number | undefined;
   #running: Promise<Reconciliation> | undefined;
+  #releasing: Promise<unknown> = Promise.resolve();
 
   constructor(options: ReconcilerOptions) {
     const intervalMs = options.intervalMs ?? RECONCILE_INTERVAL_MS;
@@ -68,8 +74,9 @@ export class Reconciler extends Periodic {
 
   async #runQuietly(trigger: ReconcileTrigger): Promise<void> {
     if (!this.#options.api()) {
-      // Without Level's API there is nothing to reconcile, but test alerts are the relay's own.
+      // Without Level's API there is nothing to reconcile, but test alerts and routing are the relay's own.
       await this.#resolveLeftoverTests().catch(() => undefined);
+      await this.releaseHeld().catch(() => undefined);
       return;
     }
     try {
@@ -100,21 +107,37 @@ export class Reconciler extends Periodic {
       checked = levelActive.length;
       const activeIds = new Set(levelActive.map((alert) => alert.id));
       for (const alert of levelActive) {
-        if (this.#known(alert.id)) continue;
-        const change = await this.#forward(alert, 'alert_active', alert.started_at ?? new Date(startedAt).toISOString(), 'backfilled');
-        if (change) changes.push(change);
+        const state = this.#options.store.ledger.stateOf(alert.id);
+        if (state === undefined) {
+          const event = { eventType: 'alert_active', eventId: `${alert.id}:active`, occurredAt: alert.started_at ?? new Date(startedAt).toISOString() } as const;
+          changes.push(...(await this.#forward(alert, event, 'backfilled')));
+          continue;
+        }
+        if (state === 'active') continue;
+        // Held as resolved, listed as active: a resolve since the list was read, or a verdict an
+        // event with a wrong clock left. A list can be stale: only Level's answer for this alert decides.
+        const current = await api.getAlert(alert.id);
+        const answeredAt = Date.now();
+        checked++;
+        if (!current || current.is_resolved || current.resolved_at) continue;
+        const event = { eventType: 'alert_active', eventId: `${alert.id}:reopened:${answeredAt}`, occurredAt: new Date(answeredAt).toISOString() } as const;
+        changes.push(...(await this.#forward(current, event, 'backfilled')));
       }
+      const reported = new Set(changes.map((change) => change.levelAlertId));
+      changes.push(...(await this.releaseHeld((held) => !reported.has(held) && (activeIds.has(held) || NOT_FROM_LEVEL.test(held)))));
       for (const held of this.#heldActive()) {
         if (activeIds.has(held.id) || NOT_FROM_LEVEL.test(held.id)) continue;
         // A list can be stale or paged past a change: only Level's answer for this alert resolves it.
         const current = await api.getAlert(held.id);
+        const answeredAt = Date.now();
         checked++;
         const gone = current === undefined;
         if (!gone && !current.is_resolved && !current.resolved_at) continue;
-        const resolvedAt = current?.resolved_at ?? new Date().toISOString();
+        const resolvedAt = current?.resolved_at ?? new Date(answeredAt).toISOString();
         const data: LevelApiAlert = gone ? { ...held.data, id: held.id, is_resolved: true, resolved_at: resolvedAt } : { ...current, is_resolved: true, resolved_at: resolvedAt };
-        const change = await this.#forward(data, 'alert_resolved', resolvedAt, 'resolved');
-        if (change) changes.push(change);
+        // Dated when Level answered: Level's word as of then, whatever time the relay's last activation claimed.
+        const event = { eventType: 'alert_resolved', eventId: `${held.id}:resolved:${answeredAt}`, occurredAt: new Date(answeredAt).toISOString() } as const;
+        changes.push(...(await this.#forward(data, event, 'resolved')));
       }
       return this.#finish(id, trigger, startedAt, 'ok', checked, changes);
     } catch (error) {
@@ -123,19 +146,54 @@ export class Reconciler extends Periodic {
     }
   }
 
-  async #forward(data: LevelApiAlert, eventType: 'alert_active' | 'alert_resolved', occurredAt: string, action: Change['action']): Promise<Change | undefined> {
+  /**
+   * Active alerts routing held back whose route now lets them through go to ilert, as the
+   * activation they were; those still held are listed as skipped, with the reason. Runs after a
+   * routing change and in every reconciliation (`include` picks the alerts Level still lists).
+   */
+  releaseHeld(include: (levelAlertId: string) => boolean = () => true): Promise<Change[]> {
+    // One release at a time: a routing change during a run would otherwise send the same alert twice.
+    const release = this.#releasing.then(() => this.#releaseHeld(include));
+    this.#releasing = release.catch(() => undefined);
+    return release;
+  }
+
+  async #releaseHeld(include: (levelAlertId: string) => boolean): Promise<Change[]> {
+    const changes: Change[] = [];
+    for (const held of this.#options.store.ledger.heldByRoute()) {
+      if (!include(held.levelAlertId)) continue;
+      const data = JSON.parse(held.data) as LevelApiAlert;
+      const alert = alertDataSchema.safeParse(data);
+      if (!alert.success) continue;
+      const holds = await this.#options.routeHolds(alert.data);
+      if (holds) {
+        changes.push({ levelAlertId: held.levelAlertId, action: 'skipped', name: alert.data.name, reason: `skipped: ${holds}` });
+        continue;
+      }
+      const releasedAt = Date.now();
+      const occurredAt = new Date(held.lastActiveMs ?? releasedAt).toISOString();
+      changes.push(...(await this.#forward(data, { eventType: 'alert_active', eventId: `${held.levelAlertId}:released:${releasedAt}`, occurredAt }, 'backfilled')));
+    }
+    return changes;
+  }
+
+  /** Stores a made-up event; what it did for ilert is the change (`skipped` with the job's reason when it sent nothing). */
+  async #forward(
+    data: LevelApiAlert,
+    event: { eventType: 'alert_active' | 'alert_resolved'; eventId: string; occurredAt: string },
+    action: Exclude<Change['action'], 'skipped'>,
+  ): Promise<Change[]> {
     const alert = alertDataSchema.safeParse(data);
-    if (!alert.success) return undefined;
-    const occurred = Number.isFinite(Date.parse(occurredAt)) ? new Date(Date.parse(occurredAt)).toISOString() : new Date().toISOString();
-    const envelope: Envelope = {
-      event_type: eventType,
-      event_id: `${RECONCILED_EVENT_PREFIX}${alert.data.id}:${eventType === 'alert_active' ? 'active' : 'resolved'}`,
-      occurred_at: occurred,
-      data: { ...data, id: alert.data.id },
-    };
+    if (!alert.success) return [];
+    const occurred = Number.isFinite(Date.parse(event.occurredAt)) ? new Date(Date.parse(event.occurredAt)).toISOString() : new Date().toISOString();
+    const envelope: Envelope = { event_type: event.eventType, event_id: `${RECONCILED_EVENT_PREFIX}${event.eventId}`, occurred_at: occurred, data: { ...data, id: alert.data.id } };
     const result = await this.#options.ingest(envelope, alert.data);
-    if (result.statusCode !== 202) return undefined;
-    return { levelAlertId: alert.data.id, action, name: alert.data.name, deliveryId: this.#options.store.ledger.deliveryOfEvent(envelope.event_id) };
+    if (result.statusCode !== 202) return [];
+    const ledger = this.#options.store.ledger;
+    const deliveryId = ledger.deliveryOfEvent(envelope.event_id);
+    const job = deliveryId === undefined ? undefined : ledger.jobOfDelivery(deliveryId);
+    const change = { levelAlertId: alert.data.id, name: alert.data.name, deliveryId };
+    return [job?.status === 'skipped' ? { ...change, action: 'skipped', reason: job.reason ?? undefined } : { ...change, action }];
   }
 
   /** Synthetic test alerts still active although no test runs for them (cancelled, crashed) are resolved. */
@@ -150,10 +208,6 @@ export class Reconciler extends Periodic {
       changes.push({ levelAlertId: held.id, action: 'resolved', name: alert.name, deliveryId: this.#options.store.ledger.deliveryOfEvent(envelope.event_id) });
     }
     return changes;
-  }
-
-  #known(levelAlertId: string): boolean {
-    return this.#options.store.ledger.stateOf(levelAlertId) !== undefined;
   }
 
   #heldActive(): { id: string; data: LevelApiAlert }[] {

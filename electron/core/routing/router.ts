@@ -33,12 +33,14 @@ export class Router {
   readonly #routes: GroupRoutes;
   readonly #directory: LevelDirectory;
   readonly #settings: () => Settings;
+  readonly #routesChanged: () => void;
 
-  constructor(store: Store, directory: LevelDirectory, settings: () => Settings) {
+  constructor(store: Store, directory: LevelDirectory, settings: () => Settings, routesChanged: () => void = () => undefined) {
     this.#store = store;
     this.#routes = new GroupRoutes(store);
     this.#directory = directory;
     this.#settings = settings;
+    this.#routesChanged = routesChanged;
   }
 
   routes(): Map<string, GroupRoute> {
@@ -50,6 +52,7 @@ export class Router {
       throw new UnknownTargetError(`there is no ilert target named “${route.target}”: add it in Settings → ilert targets first`);
     }
     this.#routes.set(groupId, route, now);
+    this.#routesChanged();
   }
 
   /** Before the alert is stored: look its device up if the relay does not know it or knows it from long ago. */

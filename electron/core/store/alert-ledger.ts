@@ -43,7 +43,9 @@ export interface AlertRow {
   alertKey: string;
   resolved: boolean;
   resolvedAt: string | null;
-  occurredMs: number;
+  /** The state machine's times after this event (see decideAlert). */
+  lastActiveMs: number | null;
+  lastResolveMs: number | null;
   routeTarget: string | null;
   routeReason: string;
   groupPath: string | undefined;
@@ -138,10 +140,18 @@ export class AlertLedger {
     return row?.delivery_id;
   }
 
-  insertEvent(event: { eventId: string; deliveryId: number; eventType: string; occurredAt: string; resourceId: string; receivedAt: number }): void {
+  insertEvent(event: {
+    eventId: string;
+    deliveryId: number;
+    eventType: string;
+    occurredAt: string;
+    claimedOccurredAt?: string | undefined;
+    resourceId: string;
+    receivedAt: number;
+  }): void {
     this.#sql
-      .get(`INSERT INTO events (event_id, delivery_id, event_type, occurred_at, resource_id, received_at) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(event.eventId, event.deliveryId, event.eventType, event.occurredAt, event.resourceId, event.receivedAt);
+      .get(`INSERT INTO events (event_id, delivery_id, event_type, occurred_at, claimed_occurred_at, resource_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(event.eventId, event.deliveryId, event.eventType, event.occurredAt, event.claimedOccurredAt ?? null, event.resourceId, event.receivedAt);
   }
 
   stateOf(levelAlertId: string): AlertHistory['state'] | undefined {
@@ -163,19 +173,41 @@ export class AlertLedger {
       state: row.state,
       lastActiveMs: row.last_active_ms,
       lastResolveMs: row.last_resolve_ms,
-      backfilled: row.state === 'active' && this.#backfilledSinceLastResolve(alertKey),
+      backfilled: row.state === 'active' && this.#alertSentSinceLastResolve(alertKey, `${RECONCILED_EVENT_PREFIX}%`),
     };
   }
 
-  #backfilledSinceLastResolve(alertKey: string): boolean {
+  /** An ALERT (of events whose id is like `eventIds`) is sent or on its way since the alert's last resolve. */
+  #alertSentSinceLastResolve(alertKey: string, eventIds = '%'): boolean {
     const row = this.#sql
       .get(
-        `SELECT 1 FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND event_id LIKE '${RECONCILED_EVENT_PREFIX}%'
+        `SELECT 1 FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND event_id LIKE ?
            AND status NOT IN ('skipped', 'failed')
            AND id > (SELECT coalesce(max(id), 0) FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status != 'skipped')`,
       )
-      .get(alertKey, alertKey);
+      .get(alertKey, eventIds, alertKey);
     return Boolean(row);
+  }
+
+  /**
+   * Active alerts routing held back (under a minimum severity, an unmapped group) that ilert has
+   * not had since their last resolve: they go to ilert once their route lets them through.
+   */
+  heldByRoute(): { levelAlertId: string; data: string; lastActiveMs: number | null }[] {
+    const rows = this.#sql
+      .get(
+        `SELECT level_alert_id, alert_key, data, last_active_ms FROM alerts INDEXED BY alerts_held_by_route
+         WHERE state = 'active' AND route_target IS NULL AND route_reason IS NOT NULL`,
+      )
+      .all() as { level_alert_id: string; alert_key: string; data: string; last_active_ms: number | null }[];
+    return rows
+      .filter((row) => !this.#alertSentSinceLastResolve(row.alert_key))
+      .map((row) => ({ levelAlertId: row.level_alert_id, data: row.data, lastActiveMs: row.last_active_ms }));
+  }
+
+  /** The ilert job an accepted delivery made, if any: whether it goes to ilert, and if not, why. */
+  jobOfDelivery(deliveryId: number): { status: JobStatus; reason: string | null } | undefined {
+    return this.#sql.get('SELECT status, reason FROM outbox WHERE delivery_id = ? ORDER BY id LIMIT 1').get(deliveryId) as { status: JobStatus; reason: string | null } | undefined;
   }
 
   /** Where the alert's last ALERT went, so its resolve goes there too. */
@@ -199,8 +231,7 @@ export class AlertLedger {
            device_id = coalesce(excluded.device_id, device_id), device_hostname = coalesce(excluded.device_hostname, device_hostname),
            started_at = coalesce(excluded.started_at, started_at),
            resolved_at = CASE WHEN excluded.state = 'resolved' THEN coalesce(excluded.resolved_at, resolved_at) ELSE NULL END,
-           last_active_ms = coalesce(excluded.last_active_ms, last_active_ms),
-           last_resolve_ms = coalesce(excluded.last_resolve_ms, last_resolve_ms),
+           last_active_ms = excluded.last_active_ms, last_resolve_ms = excluded.last_resolve_ms,
            route_target = excluded.route_target, route_reason = excluded.route_reason,
            group_path = coalesce(excluded.group_path, group_path),
            data = excluded.data, updated_at = excluded.updated_at`,
@@ -215,8 +246,8 @@ export class AlertLedger {
         host: alert.device_hostname ?? null,
         started: alert.started_at ?? null,
         resolved_at: row.resolvedAt,
-        active_ms: resolved ? null : row.occurredMs,
-        resolve_ms: resolved ? row.occurredMs : null,
+        active_ms: row.lastActiveMs,
+        resolve_ms: row.lastResolveMs,
         route_target: row.routeTarget,
         route_reason: row.routeReason,
         group_path: row.groupPath ?? null,

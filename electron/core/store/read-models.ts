@@ -153,8 +153,9 @@ export class ReadModels extends Repository {
     const sql = this.store.sql;
     const row = sql
       .get(
-        `SELECT ${ROW_COLUMNS}, d.headers, b.body, d.body_size, d.body_sha256, d.remote_addr, d.forwarded_for
-            FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`,
+        `SELECT ${ROW_COLUMNS}, d.headers, b.body, d.body_size, d.body_sha256, d.remote_addr, d.forwarded_for, e.occurred_at, e.claimed_occurred_at
+            FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id LEFT JOIN delivery_bodies b ON b.delivery_id = d.id
+            LEFT JOIN events e ON e.event_id = d.event_id AND e.delivery_id = d.id WHERE d.id = ?`,
       )
       .get(id) as Row | undefined;
     if (!row) return undefined;
@@ -170,6 +171,8 @@ export class ReadModels extends Repository {
       bodySize: Number(row.body_size),
       remoteAddr: text(row.remote_addr),
       forwardedFor: text(row.forwarded_for),
+      occurredAt: text(row.occurred_at),
+      claimedOccurredAt: text(row.claimed_occurred_at),
       jobs: jobs.map((job) => ({
         ...jobSummary(job)!,
         alertKey: String(job.alert_key),

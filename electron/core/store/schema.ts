@@ -335,4 +335,11 @@ export const MIGRATIONS: readonly string[] = [
   -- ilert's own id of the alert, read back with its state, for an "Open in ilert" link.
   ALTER TABLE alerts ADD COLUMN ilert_alert_id INTEGER;
   `,
+  `
+  -- Alert state (issues 19, 20): an event dated far ahead of its receipt counts as received; the
+  -- sender's own time is kept here to show it. Alerts routing holds back (under a minimum
+  -- severity, unmapped) are found without a scan when their route may let them through.
+  ALTER TABLE events ADD COLUMN claimed_occurred_at TEXT;
+  CREATE INDEX alerts_held_by_route ON alerts(level_alert_id) WHERE state = 'active' AND route_target IS NULL;
+  `,
 ];

@@ -401,6 +401,17 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
               {!detail.eventType && parsedEventType(detail.body) && <span className="muted small"> (read from the body; the delivery was refused)</span>}
               {detail.eventId && <span className="muted mono small"> {detail.eventId}</span>}
             </Field>
+            {detail.occurredAt && (
+              <Field label="Occurred" testId="detail-occurred">
+                {fullTime(Date.parse(detail.occurredAt))}
+                {detail.claimedOccurredAt && (
+                  <>
+                    {' '}
+                    <Badge tone="warn">time of receipt</Badge> <span className="muted small">the event said {detail.claimedOccurredAt}, too far ahead to count</span>
+                  </>
+                )}
+              </Field>
+            )}
             {(detail.alertName || detail.hostname) && (
               <Field label={(detail.eventType ?? parsedEventType(detail.body) ?? '').startsWith('device_') ? 'Device' : 'Alert'}>
                 {detail.severity && <SeverityBadge severity={detail.severity} />} {detail.alertName} {detail.hostname && <span className="host">{detail.hostname}</span>}

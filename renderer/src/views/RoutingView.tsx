@@ -1,4 +1,5 @@
 import { useCallback, useState } from 'react';
+import type { Reconciliation } from '../../../shared/contract.ts';
 import { call } from '../api/client.ts';
 import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
 import { useAction, useNow } from '../hooks.ts';
@@ -64,12 +65,15 @@ export function RoutingView({ active }: { active: boolean }) {
     loadRuns();
     try {
       const run = await call('backfillAlerts', {});
-      const backfilled = run.changes.filter((change) => change.action === 'backfilled').length;
-      const resolved = run.changes.length - backfilled;
+      const count = (action: Reconciliation['changes'][number]['action']) => run.changes.filter((change) => change.action === action).length;
+      const skipped = count('skipped');
       setBackfillResult(
         run.outcome === 'failed'
           ? { tone: 'bad', text: `Backfill failed: ${run.error ?? 'unknown error'}` }
-          : { tone: 'ok', text: `Checked ${plural(run.checked, 'alert')}: ${backfilled} backfilled, ${resolved} resolved.` },
+          : {
+              tone: 'ok',
+              text: `Checked ${plural(run.checked, 'alert')}: ${count('backfilled')} backfilled, ${count('resolved')} resolved${skipped ? `, ${skipped} still held back by routing` : ''}.`,
+            },
       );
     } catch (failure) {
       setBackfillResult({ tone: 'bad', text: `Backfill failed: ${(failure as Error).message}` });

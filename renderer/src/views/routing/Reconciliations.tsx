@@ -11,6 +11,7 @@ const TRIGGERS: Record<Reconciliation['trigger'], string> = {
 };
 
 const OUTCOME_TONES: Record<Reconciliation['outcome'], Tone> = { running: 'busy', ok: 'ok', failed: 'bad' };
+const CHANGE_TONES: Record<Reconciliation['changes'][number]['action'], Tone> = { backfilled: 'info', resolved: 'ok', skipped: 'warn' };
 
 interface ReconciliationsProps {
   runs: Reconciliation[] | undefined;
@@ -82,8 +83,9 @@ export function Reconciliations({ runs, error, busy, result, onBackfill }: Recon
                     <ul className="recon-changes">
                       {run.changes.map((change) => (
                         <li key={`${change.action}-${change.levelAlertId}`} data-testid="reconciliation-change" data-action={change.action}>
-                          <Badge tone={change.action === 'backfilled' ? 'info' : 'ok'}>{change.action}</Badge> {change.name ?? <span className="mono">{change.levelAlertId}</span>}
+                          <Badge tone={CHANGE_TONES[change.action]}>{change.action}</Badge> {change.name ?? <span className="mono">{change.levelAlertId}</span>}
                           {change.deliveryId !== undefined && <span className="muted small"> · delivery #{change.deliveryId}</span>}
+                          {change.reason && <span className="muted small"> · {change.reason}</span>}
                         </li>
                       ))}
                     </ul>
