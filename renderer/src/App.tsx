@@ -261,9 +261,14 @@ export function App() {
               />
             )}
             {tab.view === 'routing' && <RoutingView active={view === 'routing'} />}
-        asOf={statusQuery.dataUpdatedAt || undefined}
-        onShowHealth={() => setView('health')}
-        onShowFailed={showFailed}
+            {tab.view === 'health' && (
+              <HealthView
+                status={status}
+                onNavigate={setView}
+                onShowFailed={showFailed}
+                unreachable={statusError && status ? { message: statusError.message, asOf: statusQuery.dataUpdatedAt } : undefined}
+              />
+            )}
             {tab.view === 'setup' && <SetupView active={view === 'setup'} status={status} onDone={() => setView('alerts')} />}
             {tab.view === 'settings' && <SettingsView active={view === 'settings'} />}
             {tab.view === 'team' && <TeamView me={me} active={view === 'team'} />}
