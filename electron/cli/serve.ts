@@ -14,7 +14,7 @@ import type { Relay, RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
 import { SettingsError } from '../core/settings.ts';
-import { DataDirInUseError } from '../core/store/data-dir-lock.ts';
+import { DamagedLockFileError, DataDirInUseError } from '../core/store/data-dir-lock.ts';
 import { describeStoreError, sqliteCode } from '../core/store/database.ts';
 
 function fail(message: string): never {
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     ({ relay, handlers } = await bootRelay({ dataDir, settings: service, tuning: tuningFromEnvironment(process.env), door: () => admin, receiverRequired: true }));
   } catch (error) {
     if (error instanceof RelayOpenError) {
-      if (error.cause instanceof DataDirInUseError) fail(error.cause.message);
+      if (error.cause instanceof DataDirInUseError || error.cause instanceof DamagedLockFileError) fail(error.cause.message);
       fail(`cannot open the database in ${dataDir}: ${error.message}`);
     }
     if ((error as NodeJS.ErrnoException).syscall === 'listen') fail(listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT'));
