@@ -105,3 +105,54 @@ test('a garbage relay.lock is named as the lock file, not reported as a damaged 
   const again = await startChildRelay({ RELAY_DATA_DIR: dataDir });
   await stopChildRelay(again);
 });
+
+async function ownerCall(adminUrl: string, method: string, input: object = {}): Promise<Record<string, unknown>> {
+  const url = new URL(adminUrl);
+  const token = url.searchParams.get('token')!;
+  const response = await fetch(`${url.origin}/api/${method}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(input),
+  });
+  assert.equal(response.status, 200);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+test('relay.sqlite-wal deleted while the relay runs, then kill -9: every acknowledged alert survives, and Health says what happened', async (t) => {
+  const dataDir = tempDataDir('relay-wal-deleted-');
+  const env = { RELAY_DATA_DIR: dataDir, LEVEL_WEBHOOK_SECRET: SECRET };
+  const relay = await startChildRelay(env);
+  t.after(() => stopChildRelay(relay));
+  // Level retries what is not answered 2xx; its minutes of waiting are cut short here.
+  const sender = new LevelSender({ url: relay.url, secret: SECRET, beforeRetry: () => new Promise((resolve) => setTimeout(resolve, 200)) });
+  const deliver = async (count: number) => {
+    const outcomes = [];
+    for (let index = 0; index < count; index++) outcomes.push(await sender.deliver(alertEvent()));
+    return outcomes;
+  };
+  const before = await deliver(50);
+  fs.rmSync(path.join(dataDir, 'relay.sqlite-wal'));
+  const after = await deliver(250);
+  const acknowledged = [...before, ...after].filter((outcome) => outcome.acknowledged).map((outcome) => outcome.eventId);
+  assert.equal(acknowledged.length, 300, 'Level’s retries get every event acknowledged');
+
+  const status = (await ownerCall(relay.adminUrl, 'getStatus')) as { diagnoses: { id: string; level: string; detail: string }[] };
+  const finding = status.diagnoses.find((diagnosis) => diagnosis.id === 'store-wal-deleted');
+  assert.ok(finding, JSON.stringify(status.diagnoses));
+  assert.equal(finding.level, 'warning');
+  assert.match(finding.detail, /Nothing acknowledged was lost/);
+  assert.match(relay.output(), /write-ahead log \(relay\.sqlite-wal\) was deleted while the relay ran/);
+
+  relay.child.kill('SIGKILL');
+  await relay.exited;
+  const restarted = await startChildRelay(env);
+  await stopChildRelay(restarted);
+  const db = new DatabaseSync(path.join(dataDir, 'relay.sqlite'), { readOnly: true });
+  const stored = new Set((db.prepare('SELECT event_id FROM events').all() as { event_id: string }[]).map((row) => row.event_id));
+  db.close();
+  assert.deepEqual(
+    acknowledged.filter((eventId) => !stored.has(eventId)),
+    [],
+    'no acknowledged event is missing after the crash',
+  );
+});

@@ -34,7 +34,7 @@ export class StoreUnavailableError extends Error {
 
 /** The database cannot be opened; the message names the real cause and what to do. */
 export class StoreOpenError extends Error {
-  override readonly name = 'StoreOpenError';
+  override readonly name: string = 'StoreOpenError';
 }
 
 /**
