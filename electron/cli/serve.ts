@@ -1,7 +1,8 @@
 /**
  * `npm run serve`: the relay without Electron, for an always-on machine. Prints where it listens
  * and what is misconfigured; stops cleanly on SIGINT/SIGTERM. `npm run serve -- --print-url`
- * prints the current admin link and exits.
+ * prints the current admin link and exits; `npm run backup -- <file>` copies the database, also
+ * while a relay runs on it.
  */
 import { fileURLToPath } from 'node:url';
 import { AdminServer, doorHostName, isLoopbackHost } from '../core/admin/admin-server.ts';
@@ -16,6 +17,7 @@ import { SettingsService } from '../core/settings-service.ts';
 import { SettingsError } from '../core/settings.ts';
 import { DamagedLockFileError, DataDirInUseError } from '../core/store/data-dir-lock.ts';
 import { describeStoreError, sqliteCode } from '../core/store/database.ts';
+import { backupStore, BackupError } from '../core/store/backup.ts';
 
 function fail(message: string): never {
   console.error(`level-ilert-relay: ${message}`);
@@ -38,8 +40,22 @@ function tuningFromEnvironment(env: NodeJS.ProcessEnv): RelayTuning {
   return { ilertPollMs: ms('RELAY_ILERT_POLL_MS'), reconcileIntervalMs: ms('RELAY_RECONCILE_MS') };
 }
 
+/** `--backup <file>`: the online backup, then exit. */
+async function backup(dataDir: string, destination: string | undefined): Promise<void> {
+  if (!destination || destination.startsWith('--')) fail('name the backup file: npm run backup -- <file>');
+  try {
+    const result = await backupStore(dataDir, destination);
+    console.log(`level-ilert-relay: backup of ${dataDir} written to ${result.destination} (${(result.bytes / 1_000_000).toFixed(1)} MB, checked)`);
+  } catch (error) {
+    if (error instanceof BackupError) fail(error.message);
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
   const dataDir = resolveDataDir();
+  const backupFlag = process.argv.indexOf('--backup');
+  if (backupFlag !== -1) return backup(dataDir, process.argv[backupFlag + 1]);
   let relay: Relay | undefined;
   let service: SettingsService;
   let settingsPath: string;

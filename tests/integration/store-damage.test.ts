@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import { DatabaseSync } from 'node:sqlite';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { spawnServe, startChildRelay, stopChildRelay, tempDataDir, SECRET } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, forTests, NODE_FLAGS, ROOT, SERVE_SOURCE, spawnServe, startChildRelay, startRelay, stopChildRelay, tempDataDir, SECRET } from '../helpers/relay-harness.ts';
+import { waitForEvent } from '../helpers/wait.ts';
+import type { Relay } from '../../electron/core/relay.ts';
 
 /** Runs the headless relay expecting it to refuse to start; one that starts anyway is killed after `timeoutMs`. */
 async function runToExit(env: Record<string, string>, timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
@@ -154,5 +157,104 @@ test('relay.sqlite-wal deleted while the relay runs, then kill -9: every acknowl
     acknowledged.filter((eventId) => !stored.has(eventId)),
     [],
     'no acknowledged event is missing after the crash',
+  );
+});
+
+/** The background integrity check's verdict, once it has run. */
+function integrityVerdict(relay: Relay): Promise<string[]> {
+  const health = relay[forTests].store.health;
+  return waitForEvent(health, 'change', () => health.damage.integrity?.problems, 30_000, 'the integrity check');
+}
+
+test('flipped bytes inside a page: the integrity check, run in the background after start, finds them and Health says so', async (t) => {
+  const tuning = { ...FAST_TUNING, integrityCheckDelayMs: 0 };
+  const sound = await startRelay({}, tuning);
+  t.after(() => sound.stop());
+  await Promise.all(Array.from({ length: 300 }, () => sound.sender.deliver(alertEvent())));
+  assert.deepEqual(await integrityVerdict(sound.relay), [], 'a sound store passes');
+  assert.equal(
+    sound.relay.diagnoses().find((diagnosis) => diagnosis.id === 'store-damaged'),
+    undefined,
+  );
+  await sound.stop();
+
+  // A leaf page of the stored bodies, away from the rows the relay reads at start: its cell count and pointers overwritten.
+  const file = path.join(sound.dataDir, 'relay.sqlite');
+  const db = new DatabaseSync(file);
+  const pageSize = (db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
+  const leaves = db.prepare(`SELECT pageno FROM dbstat WHERE name = 'delivery_bodies' AND pagetype = 'leaf' ORDER BY pageno`).all() as { pageno: number }[];
+  db.close();
+  assert.ok(leaves.length > 4, `enough pages to pick one in the middle (${leaves.length})`);
+  const page = leaves[Math.floor(leaves.length / 2)]!.pageno;
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.alloc(7, 0xff), 0, 7, (page - 1) * pageSize + 1);
+  fs.closeSync(fd);
+
+  const damaged = await startRelay({}, tuning, sound.dataDir);
+  t.after(() => damaged.stop());
+  {
+    const problems = await integrityVerdict(damaged.relay);
+    assert.ok(problems.length > 0, 'the damage is found');
+    const finding = damaged.relay.diagnoses().find((diagnosis) => diagnosis.id === 'store-damaged');
+    assert.ok(finding, 'Health shows it');
+    assert.equal(finding.level, 'error');
+    assert.match(finding.detail, /The integrity check \(.*\) found: (database disk image is malformed|.*[Pp]age)/);
+    assert.match(finding.fix ?? '', /npm run backup/);
+    const status = await damaged.sender.deliver(alertEvent());
+    assert.ok(status.acknowledged, 'webhooks are still taken while the check reports');
+  }
+});
+
+/** `npm run backup -- <file>`, as the serve entry runs it. */
+async function runBackup(dataDir: string, destination: string): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [...NODE_FLAGS, SERVE_SOURCE, '--backup', destination], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RELAY_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, output };
+}
+
+test('a backup of a running relay, taken while webhooks arrive, holds everything acknowledged before it and restores to a relay that carries on', async (t) => {
+  const dataDir = tempDataDir('relay-backup-');
+  const env = { RELAY_DATA_DIR: dataDir, LEVEL_WEBHOOK_SECRET: SECRET };
+  const relay = await startChildRelay(env);
+  t.after(() => stopChildRelay(relay));
+  const sender = new LevelSender({ url: relay.url, secret: SECRET, attempts: 1 });
+  const before = await Promise.all(Array.from({ length: 200 }, () => sender.deliver(alertEvent())));
+  assert.ok(before.every((outcome) => outcome.acknowledged));
+
+  const destination = path.join(tempDataDir('relay-backup-to-'), 'relay-backup.sqlite');
+  let sending = true;
+  const during = (async () => {
+    let sent = 0;
+    while (sending) if ((await sender.deliver(alertEvent())).acknowledged) sent++;
+    return sent;
+  })();
+  const taken = await runBackup(dataDir, destination);
+  sending = false;
+  assert.ok((await during) > 0, 'webhooks were acknowledged while the backup ran');
+  assert.equal(taken.code, 0, taken.output);
+  assert.match(taken.output, /backup of .* written to .*relay-backup\.sqlite \([\d.]+ MB, checked\)/);
+
+  const again = await runBackup(dataDir, destination);
+  assert.equal(again.code, 1);
+  assert.match(again.output, /exists: name a new file \(a backup never overwrites one\)/);
+
+  await stopChildRelay(relay);
+  const restoredDir = tempDataDir('relay-restored-');
+  fs.copyFileSync(destination, path.join(restoredDir, 'relay.sqlite'));
+  const restored = await startChildRelay({ ...env, RELAY_DATA_DIR: restoredDir });
+  await stopChildRelay(restored);
+  const db = new DatabaseSync(path.join(restoredDir, 'relay.sqlite'), { readOnly: true });
+  const stored = new Set((db.prepare('SELECT event_id FROM events').all() as { event_id: string }[]).map((row) => row.event_id));
+  db.close();
+  assert.deepEqual(
+    before.map((outcome) => outcome.eventId).filter((eventId) => !stored.has(eventId)),
+    [],
   );
 });

@@ -241,6 +241,7 @@ export class Store {
     const worker = this.#checkpointer;
     if (!worker) return;
     this.#checkpointer = undefined;
+    if (worker.threadId === -1) return;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.postMessage('close');
     await exited;
@@ -294,19 +295,27 @@ export class Store {
     return this.#closed;
   }
 
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Commits what is queued, then closes: the helper threads' connections first, so that this one
+   * is the last and SQLite checkpoints the WAL into relay.sqlite and removes it on close.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
     this.#flush(true);
     clearTimeout(this.#checkpointTimer);
     clearTimeout(this.#probeTimer);
     clearInterval(this.#walTimer);
     clearTimeout(this.#integrityTimer);
-    void this.#checkpointer?.terminate();
-    void this.#integrityCheck?.terminate();
     this.#closed = true;
-    this.db.close();
-    this.#lock.release();
+    const integrityCheck = this.#integrityCheck?.terminate();
+    this.#closing = Promise.all([this.#closeCheckpointer(), integrityCheck]).then(() => {
+      this.db.close();
+      this.#lock.release();
+    });
+    return this.#closing;
   }
+
+  #closing: Promise<void> | undefined;
 
   /** Bumped on every announced change: what was read from the store is current while it stays the same. */
   version = 0;
