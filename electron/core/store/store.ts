@@ -21,6 +21,7 @@ import { REJECTION_LIMITS, enforceRejectionBudget, rejectionTrace, type Rejectio
 import { Mirror } from './mirror.ts';
 import type { RejectedDelivery } from './inbound-delivery.ts';
 import { AlertLedger } from './alert-ledger.ts';
+import { ReadThread } from './read-thread.ts';
 
 /** What the store's triggers keep counted (see schema 3), so status and diagnoses never scan a table. */
 export interface StoreFacts {
@@ -135,6 +136,8 @@ export class Store {
   /** Deliveries, events, alerts and their ilert work, as the ingest pipeline writes them. */
   readonly ledger: AlertLedger;
   readonly changes = new EventEmitter<{ change: [StoreChange] }>();
+  /** The dashboard's searches, on their own thread and connection. */
+  readonly reader: ReadThread;
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
   #closed = false;
@@ -166,6 +169,7 @@ export class Store {
       throw error;
     }
     this.#file = path.join(dataDir, DATABASE_FILE);
+    this.reader = new ReadThread(this.#file);
     this.sql = new Statements(this.db);
     this.mirror = new Mirror(this.sql);
     this.ledger = new AlertLedger(this.sql, (change) => this.collect(change));
@@ -215,6 +219,15 @@ export class Store {
     console.error(`store: ${WAL_LOST}`);
     this.health.walDeleted();
     this.#reportCommit(new StoreUnavailableError(WAL_LOST));
+    await this.reader.suspend();
+    try {
+      await this.#repairWal();
+    } finally {
+      this.reader.resume();
+    }
+  }
+
+  async #repairWal(): Promise<void> {
     while (!this.#closed) {
       await this.#closeCheckpointer();
       if (this.#closed) return;
@@ -308,7 +321,7 @@ export class Store {
     clearTimeout(this.#integrityTimer);
     this.#closed = true;
     const integrityCheck = this.#integrityCheck?.terminate();
-    this.#closing = Promise.all([this.#closeCheckpointer(), integrityCheck]).then(() => {
+    this.#closing = Promise.all([this.#closeCheckpointer(), integrityCheck, this.reader.suspend()]).then(() => {
       this.db.close();
       this.#lock.release();
     });
