@@ -31,11 +31,13 @@ const tempDirs = new Set<string>();
 export interface RelayChildOptions {
   ilertApiUrl: string;
   eventsPerMinute?: number;
+  /** A data directory an earlier child left (it is not removed by cleanupAll); a fresh one by default. */
+  dataDir?: string;
 }
 
 /** `npm run serve` (the bundled dist/cli/serve.js) in a fresh data directory, on an ephemeral port on 127.0.0.1. */
 export async function startRelayChild(name: string, options: RelayChildOptions): Promise<BenchChild> {
-  const dataDir = tempDataDir('relay-bench-');
+  const dataDir = options.dataDir ?? tempDataDir('relay-bench-');
   tempDirs.add(dataDir);
   const relay = await startChildRelay(
     {

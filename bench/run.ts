@@ -10,6 +10,8 @@
  *   3. Level-in → ilert-out latency with an idle rate limiter vs one direct POST to the fake ilert
  *   4. RSS of the relay idle and after 100,000 stored events vs the bare server
  *   5. the dashboard (Debian's Chromium) with 25,000 active alerts: load, tab switch, page heap
+ *   6. ack latency at a steady rate on a store of 100,000 alert deliveries, without and with eight
+ *      viewers searching the delivery log in a loop
  *
  * Everything runs on 127.0.0.1, is bounded in count and time, and stops by itself. Missing an aim is
  * reported, not fatal; the exit code is non-zero only when something went wrong (a non-2xx answer,
@@ -39,8 +41,20 @@ const STORM = { connections: [16, 50], roundS: 5, backlog: 80_000, maxRounds: 12
 const LATENCY = { rate: 200, warmupS: 1, durationS: 10, autocannonDurationS: 10, autocannonConnections: 10 };
 const E2E = { warmup: 20, count: 200, gapMs: 10, timeoutMs: 5000 };
 const RSS = { events: 100_000, connections: 50 };
+const SEARCH = { signed: 2_000, deliveries: 100_000, connections: 16, viewers: 8, rate: 50, durationS: 5, eventsPerMinute: 50 };
 const EVENTS_PER_MINUTE = 100_000;
-const AIMS = { throughputRatio: 0.5, ackP99Ms: 10, e2eP50Ms: 20, rssBytes: 150e6, stormFlatness: 0.8, statusMs: 5, dashboardLoadMs: 1000, tabSwitchMs: 300, heapBytes: 100e6 };
+const AIMS = {
+  searchAckP99Ms: 20,
+  throughputRatio: 0.5,
+  ackP99Ms: 10,
+  e2eP50Ms: 20,
+  rssBytes: 150e6,
+  stormFlatness: 0.8,
+  statusMs: 5,
+  dashboardLoadMs: 1000,
+  tabSwitchMs: 300,
+  heapBytes: 100e6,
+};
 
 // ---- bookkeeping ------------------------------------------------------------------------------
 
@@ -565,6 +579,113 @@ async function memory(fake: FakeIlert): Promise<void> {
   };
 }
 
+// ---- 6. searches beside acknowledgements ------------------------------------------------------
+
+/** Viewers searching the delivery log through the admin API, each as soon as its last answer came, until `until` resolves. */
+async function searchLoop(adminUrl: string, viewers: number, until: Promise<unknown>): Promise<{ latencies: number[]; failures: string[] }> {
+  const url = new URL(adminUrl);
+  const headers = { authorization: `Bearer ${url.searchParams.get('token') ?? ''}` };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: viewers });
+  let done = false;
+  void until.then(() => (done = true));
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  await Promise.all(
+    Array.from({ length: viewers }, async (_, viewer) => {
+      for (let round = 0; !done; round++) {
+        const body = JSON.stringify({ filter: { search: `WS-${(viewer * 61 + round) % 500}` }, limit: 100 });
+        const started = performance.now();
+        try {
+          const answer = await post(agent, `${url.origin}/api/listDeliveries`, body, headers, 60_000);
+          if (answer.status === 200) latencies.push(performance.now() - started);
+          else failures.push(`${answer.status}: ${answer.text.slice(0, 200)}`);
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }
+    }),
+  );
+  agent.destroy();
+  return { latencies, failures };
+}
+
+/**
+ * Copies the stored deliveries until there are `total`, each copy on another of 500 hosts: a log as
+ * long as a busy relay's, written in seconds (only its length matters to a search; the copies have
+ * no ilert work). The relay must be stopped.
+ */
+function lengthenDeliveryLog(dataDir: string, total: number): number {
+  const db = new DatabaseSync(path.join(dataDir, DATABASE_FILE));
+  try {
+    const columns = (db.prepare('PRAGMA table_info(deliveries)').all() as { name: string }[]).map((column) => column.name).filter((name) => name !== 'id');
+    const have = (db.prepare('SELECT count(*) AS n FROM deliveries').get() as { n: number }).n;
+    const copies = Math.ceil((total - have) / have);
+    const values = columns.map((name) => (name === 'hostname' ? `'WS-' || ((d.id * 7 + n.i) % 500)` : `d.${name}`));
+    db.exec('BEGIN');
+    db.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO deliveries (${columns.join(', ')}) SELECT ${values.join(', ')} FROM deliveries d, n ORDER BY n.i, d.id LIMIT ?`,
+    ).run(copies, total - have);
+    db.exec('COMMIT');
+    return (db.prepare('SELECT count(*) AS n FROM deliveries').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+async function searchWhileAcking(fake: FakeIlert): Promise<void> {
+  const { signed, deliveries, connections, viewers, rate, durationS, eventsPerMinute } = SEARCH;
+  log(
+    `[6] Ack latency at ${rate} req/s (${durationS} s, device_updated) on a log of ${fmtInt(deliveries)} deliveries (${fmtInt(signed)} signed alerts, copied): no viewer, then ${viewers} viewers searching it in a loop`,
+  );
+  const pool = new BodyPool(signed, (n) => alertBody(3_000_000 + n));
+  const filling = await startRelayChild('relay (search, filling)', { ilertApiUrl: fake.url, eventsPerMinute });
+  try {
+    const fill = await runAutocannon({ url: filling.url, pool, connections, amount: signed });
+    checkLoad('search: filling the store', fill, [202]);
+  } finally {
+    await stop(filling);
+  }
+  const stored = lengthenDeliveryLog(filling.dataDir!, deliveries);
+  const relay = await startRelayChild('relay (search)', { ilertApiUrl: fake.url, eventsPerMinute, dataDir: filling.dataDir });
+  let quiet: ReturnType<typeof summarize>;
+  let busy: ReturnType<typeof summarize>;
+  let searches: Awaited<ReturnType<typeof searchLoop>>;
+  try {
+    const bodies = (offset: number) => Array.from({ length: rate * durationS }, (_, index) => deviceBody(4_000_000 + offset + index));
+    const alone = await runPaced({ url: relay.url, rate, durationS, bodies: bodies(0) });
+    checkPaced('search: acks without viewers', alone, [202]);
+    quiet = summarize(alone.latencies);
+    const acks = runPaced({ url: relay.url, rate, durationS, bodies: bodies(rate * durationS) });
+    searches = await searchLoop(relay.adminUrl!, viewers, acks);
+    const beside = await acks;
+    checkPaced('search: acks beside viewers', beside, [202]);
+    busy = summarize(beside.latencies);
+    if (searches.failures.length > 0) problems.push(`search: ${searches.failures.length} search(es) failed, first: ${searches.failures[0]}`);
+  } finally {
+    await stop(relay);
+  }
+  const searchLatency = summarize(searches.latencies);
+  const met = busy.p99 < AIMS.searchAckP99Ms;
+  log(`  deliveries stored: ${fmtInt(stored)}`);
+  log(`  acks, no viewer:        p50 ${fmtMs(quiet.p50)}  p99 ${fmtMs(quiet.p99)}  max ${fmtMs(quiet.max)}`);
+  log(`  acks, ${viewers} viewers searching: p50 ${fmtMs(busy.p50)}  p99 ${fmtMs(busy.p99)}  max ${fmtMs(busy.max)}`);
+  log(`  searches: ${fmtInt(searchLatency.count)} while the acks ran, p50 ${fmtMs(searchLatency.p50)}  p99 ${fmtMs(searchLatency.p99)}`);
+  log(`  → ack p99 beside searches ${fmtMs(busy.p99)} (aim < ${AIMS.searchAckP99Ms} ms) ${verdict(met)}`);
+  log();
+  results.search = {
+    deliveries: stored,
+    viewers,
+    rate,
+    durationS,
+    acksAlone: quiet,
+    acksBesideSearches: busy,
+    searches: searchLatency,
+    aim: `ack p99 < ${AIMS.searchAckP99Ms} ms beside searches`,
+    met,
+  };
+}
+
 // ---- 5. the dashboard in a storm --------------------------------------------------------------
 
 async function dashboard(fake: FakeIlert): Promise<void> {
@@ -700,6 +821,17 @@ function summary(): void {
       verdict(met),
     ]);
   }
+  const q = results.search as { acksAlone: Side; acksBesideSearches: Side; searches: Side; viewers: number; met: boolean } | undefined;
+  if (q) {
+    rows.push([
+      `6 Acks beside ${q.viewers} searching viewers`,
+      `p50 ${fmtMs(q.acksBesideSearches.p50!)}, p99 ${fmtMs(q.acksBesideSearches.p99!)}; search p50 ${fmtMs(q.searches.p50!)}`,
+      `no viewer: p50 ${fmtMs(q.acksAlone.p50!)}, p99 ${fmtMs(q.acksAlone.p99!)}`,
+      fmtTimes(q.acksBesideSearches.p99! / q.acksAlone.p99!),
+      `p99 < ${AIMS.searchAckP99Ms} ms`,
+      verdict(q.met),
+    ]);
+  }
   log('Summary');
   log(table(rows));
 }
@@ -730,6 +862,7 @@ async function main(): Promise<void> {
       ['e2e', endToEnd],
       ['rss', memory],
       ['dashboard', dashboard],
+      ['search', searchWhileAcking],
     ];
     for (const [name, figure] of figures) if (!only || only.includes(name)) await figure(fake);
   } catch (error) {

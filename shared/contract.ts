@@ -9,6 +9,19 @@ const id = z.object({ id: z.number().int().positive() });
 const none = z.object({}).strict();
 const optionalText = z.string().optional();
 
+/**
+ * Bounds for what callers send: every string and list in a method's input has one, so an oversized
+ * request is a 400 that says which field, never a query with 40,000 variables or a deep recursion
+ * (a test walks every input schema for them).
+ */
+const NAME_MAX = 200;
+const TEXT_MAX = 2000;
+const LIST_MAX = 100;
+/** A webhook body edited for replay, in characters: above the receiver's 1 MiB, which the relay checks in bytes and names. */
+const REPLAY_BODY_MAX = 4 * 1024 * 1024;
+const name = z.string().max(NAME_MAX);
+const text = z.string().max(TEXT_MAX);
+
 export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped'] as const;
 /** Level's alert severities, the one list of them: most urgent first. */
 export const SEVERITY_LEVELS = ['emergency', 'critical', 'warning', 'information'] as const;
@@ -145,9 +158,9 @@ export const deliveryDetailSchema = deliveryRowSchema.extend({
 });
 
 export const deliveryFilterSchema = z.object({
-  statuses: z.array(z.enum(DELIVERY_STATUSES)).optional(),
-  eventTypes: z.array(z.string().max(100)).optional(),
-  severities: z.array(z.enum(SEVERITY_LEVELS)).optional(),
+  statuses: z.array(z.enum(DELIVERY_STATUSES)).max(DELIVERY_STATUSES.length, `at most ${DELIVERY_STATUSES.length} statuses, each once`).optional(),
+  eventTypes: z.array(z.string().max(100)).max(LIST_MAX, `at most ${LIST_MAX} event types`).optional(),
+  severities: z.array(z.enum(SEVERITY_LEVELS)).max(SEVERITY_LEVELS.length, `at most ${SEVERITY_LEVELS.length} severities, each once`).optional(),
   since: z.number().optional(),
   until: z.number().optional(),
   search: z.string().max(200).optional(),
@@ -306,38 +319,38 @@ export const settingsViewSchema = z.object({
 /** Any subset of settings; an empty string clears a secret. Validated by the core's schema. */
 export const settingsPatchSchema = z
   .object({
-    host: z.string(),
+    host: text,
     port: z.number(),
     adminPort: z.number(),
-    adminHost: z.string(),
-    adminHostNames: z.array(z.string()),
-    ilertApiUrl: z.string(),
+    adminHost: text,
+    adminHostNames: z.array(name).max(LIST_MAX),
+    ilertApiUrl: text,
     ilertEventsPerMinute: z.number(),
-    highPrioritySeverities: z.array(z.string()),
+    highPrioritySeverities: z.array(name).max(SEVERITY_LEVELS.length),
     retentionDays: z.number(),
     auditRetentionDays: z.number(),
     operatorsMayReplayWithEdits: z.boolean(),
-    notifyMinSeverity: z.string(),
+    notifyMinSeverity: text,
     notifyResolves: z.boolean(),
     startAtLogin: z.boolean(),
-    levelWebhookSecret: z.string(),
-    levelWebhookSecretPrevious: z.string(),
-    ilertIntegrationKey: z.string(),
-    ilertHeartbeatUrl: z.string(),
-    ilertPassThroughUrl: z.string(),
-    ilertApiKey: z.string(),
-    levelAutomationSecret: z.string(),
-    levelApiUrl: z.string(),
-    levelApiKey: z.string(),
-    ilertAlertLink: z.string(),
-    levelDeviceLink: z.string(),
-    unmappedGroups: z.string(),
-    publicUrl: z.string(),
-    tunnel: z.string(),
-    cloudflaredToken: z.string(),
-    cloudflaredPath: z.string(),
+    levelWebhookSecret: text,
+    levelWebhookSecretPrevious: text,
+    ilertIntegrationKey: text,
+    ilertHeartbeatUrl: text,
+    ilertPassThroughUrl: text,
+    ilertApiKey: text,
+    levelAutomationSecret: text,
+    levelApiUrl: text,
+    levelApiKey: text,
+    ilertAlertLink: text,
+    levelDeviceLink: text,
+    unmappedGroups: text,
+    publicUrl: text,
+    tunnel: text,
+    cloudflaredToken: text,
+    cloudflaredPath: text,
     /** The whole list of targets; an omitted integrationKey keeps the saved key of the target with that name. */
-    ilertTargets: z.array(z.object({ name: z.string(), integrationKey: z.string().optional() })),
+    ilertTargets: z.array(z.object({ name, integrationKey: text.optional() })).max(LIST_MAX),
   })
   .partial()
   .strict();
@@ -517,7 +530,10 @@ export const methods = {
    * Admins only, or operators too when Settings allow it (see `mayReplayWithEdits`; else 403); a
    * refused delivery cannot be the original (409). The audit row lists what the edit changed.
    */
-  replayDelivery: { input: id.extend({ body: z.string() }), output: z.object({ statusCode: z.number().int(), body: z.record(z.string(), z.unknown()) }) },
+  replayDelivery: {
+    input: id.extend({ body: z.string().max(REPLAY_BODY_MAX) }),
+    output: z.object({ statusCode: z.number().int(), body: z.record(z.string(), z.unknown()) }),
+  },
   /**
    * Sends an ilert job again. The ALERT of a resolved alert is refused (409) unless `thenResolve`
    * is true: then its RESOLVE is queued right behind it, so the alert never stays open in ilert.
@@ -534,13 +550,13 @@ export const methods = {
     input: z.object({ filter: deliveryFilterSchema.optional() }).strict(),
     output: z.object({ count: z.number().int(), skipped: z.number().int() }),
   },
-  acceptAlert: { input: z.object({ levelAlertId: z.string().min(1) }), output: z.object({ jobId: z.number().int() }) },
+  acceptAlert: { input: z.object({ levelAlertId: z.string().min(1).max(1000) }), output: z.object({ jobId: z.number().int() }) },
   /** Holds a target's events in the outbox (ilert maintenance); they go, in order, on resume. */
-  pauseTarget: { input: z.object({ target: z.string().min(1) }), output: z.object({ paused: z.literal(true) }) },
-  resumeTarget: { input: z.object({ target: z.string().min(1) }), output: z.object({ wasPaused: z.boolean() }) },
+  pauseTarget: { input: z.object({ target: name.min(1) }), output: z.object({ paused: z.literal(true) }) },
+  resumeTarget: { input: z.object({ target: name.min(1) }), output: z.object({ wasPaused: z.boolean() }) },
   // Setup wizard
   getSetup: { input: none, output: setupInfoSchema },
-  checkIlertSource: { input: z.object({ integrationKey: z.string(), apiKey: z.string().optional() }), output: ilertSourceCheckSchema },
+  checkIlertSource: { input: z.object({ integrationKey: text, apiKey: text.optional() }), output: ilertSourceCheckSchema },
   startTunnel: { input: z.object({ kind: z.enum(['quick', 'named']) }), output: tunnelStateSchema },
   stopTunnel: { input: none, output: z.object({ stopped: z.literal(true) }) },
   /** Checks `url` (or the saved public URL) reaches this relay; a working `url` is saved as the public URL. */
@@ -554,8 +570,8 @@ export const methods = {
   getRouting: { input: none, output: routingViewSchema },
   setGroupRoute: {
     input: z.object({
-      groupId: z.string().min(1),
-      route: z.object({ target: z.string().min(1), routingKey: z.string().max(200).optional(), minSeverity: z.enum(SEVERITY_LEVELS).optional() }).nullable(),
+      groupId: name.min(1),
+      route: z.object({ target: name.min(1), routingKey: z.string().max(200).optional(), minSeverity: z.enum(SEVERITY_LEVELS).optional() }).nullable(),
     }),
     output: routingViewSchema,
   },

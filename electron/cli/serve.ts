@@ -1,7 +1,8 @@
 /**
  * `npm run serve`: the relay without Electron, for an always-on machine. Prints where it listens
  * and what is misconfigured; stops cleanly on SIGINT/SIGTERM. `npm run serve -- --print-url`
- * prints the current admin link and exits.
+ * prints the current admin link and exits; `npm run backup -- <file>` copies the database, also
+ * while a relay runs on it.
  */
 import { fileURLToPath } from 'node:url';
 import { AdminServer, doorHostName, isLoopbackHost } from '../core/admin/admin-server.ts';
@@ -14,8 +15,9 @@ import type { Relay, RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { SettingsService } from '../core/settings-service.ts';
 import { configurationProblems, SettingsError } from '../core/settings.ts';
-import { DataDirInUseError } from '../core/store/data-dir-lock.ts';
+import { DamagedLockFileError, DataDirInUseError } from '../core/store/data-dir-lock.ts';
 import { describeStoreError, sqliteCode } from '../core/store/database.ts';
+import { backupStore, BackupError } from '../core/store/backup.ts';
 
 function fail(message: string): never {
   console.error(`level-ilert-relay: ${message}`);
@@ -38,8 +40,22 @@ function tuningFromEnvironment(env: NodeJS.ProcessEnv): RelayTuning {
   return { ilertPollMs: ms('RELAY_ILERT_POLL_MS'), reconcileIntervalMs: ms('RELAY_RECONCILE_MS') };
 }
 
+/** `--backup <file>`: the online backup, then exit. */
+async function backup(dataDir: string, destination: string | undefined): Promise<void> {
+  if (!destination || destination.startsWith('--')) fail('name the backup file: npm run backup -- <file>');
+  try {
+    const result = await backupStore(dataDir, destination);
+    console.log(`level-ilert-relay: backup of ${dataDir} written to ${result.destination} (${(result.bytes / 1_000_000).toFixed(1)} MB, checked)`);
+  } catch (error) {
+    if (error instanceof BackupError) fail(error.message);
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
   const dataDir = resolveDataDir();
+  const backupFlag = process.argv.indexOf('--backup');
+  if (backupFlag !== -1) return backup(dataDir, process.argv[backupFlag + 1]);
   let relay: Relay | undefined;
   let service: SettingsService;
   let settingsPath: string;
@@ -90,7 +106,7 @@ async function main(): Promise<void> {
     ({ relay, handlers } = await bootRelay({ dataDir, settings: service, tuning: tuningFromEnvironment(process.env), door: () => admin, receiverRequired: true }));
   } catch (error) {
     if (error instanceof RelayOpenError) {
-      if (error.cause instanceof DataDirInUseError) fail(error.cause.message);
+      if (error.cause instanceof DataDirInUseError || error.cause instanceof DamagedLockFileError) fail(error.cause.message);
       fail(`cannot open the database in ${dataDir}: ${error.message}`);
     }
     if ((error as NodeJS.ErrnoException).syscall === 'listen') fail(listenError(error as NodeJS.ErrnoException, 'the receiver', settings.host, settings.port, 'RELAY_PORT'));

@@ -300,6 +300,42 @@ const publicPortBusy: Check = ({ context }) => {
   ];
 };
 
+/** The store's files were damaged behind its back: a deleted WAL, pages the integrity check found broken. */
+const storeDamaged: Check = ({ store }) => {
+  const { walDeleted, integrity } = store.health.damage;
+  const found: Diagnosis[] = [];
+  if (walDeleted) {
+    const at = new Date(walDeleted.at).toISOString();
+    found.push(
+      walDeleted.restoredAt === undefined
+        ? {
+            id: 'store-wal-deleted',
+            level: 'error',
+            title: 'relay.sqlite-wal was deleted while the relay runs',
+            detail: `Found at ${at}. What was committed is still readable through the open file and is being copied back into relay.sqlite; until then webhooks are answered 503 so Level retries them. If the relay stops uncleanly before that, what was only in the deleted file is lost.`,
+            fix: 'Do not stop the relay with kill -9 now. Close any program that has relay.sqlite open (a backup tool, the sqlite3 shell), and find what deletes files in the data directory (a cleaner, an antivirus, a sync tool).',
+          }
+        : {
+            id: 'store-wal-deleted',
+            level: 'warning',
+            title: 'relay.sqlite-wal was deleted while the relay ran, and restored',
+            detail: `Found at ${at}; by ${new Date(walDeleted.restoredAt).toISOString()} everything committed was copied into relay.sqlite and a new WAL made. Nothing acknowledged was lost; webhooks answered 503 meanwhile are retried by Level.`,
+            fix: 'Find what deletes files in the data directory (a cleaner, an antivirus, a sync tool) and exclude the directory from it.',
+          },
+    );
+  }
+  if (integrity && integrity.problems.length > 0) {
+    found.push({
+      id: 'store-damaged',
+      level: 'error',
+      title: 'The database relay.sqlite is damaged',
+      detail: `The integrity check (${new Date(integrity.at).toISOString()}) found: ${integrity.problems.slice(0, 3).join('; ')}${integrity.problems.length > 3 ? ` (and ${integrity.problems.length - 3} more)` : ''}. Reads and writes that touch the damaged pages can fail.`,
+      fix: 'Make a backup now (npm run backup -- <file>, see "Backup and recovery" in the README), then stop the relay and restore the last good backup, or move the damaged file away to start afresh.',
+    });
+  }
+  return found;
+};
+
 // A flood of refused requests: kept within a budget, the rest only counted.
 const rejectionsDropped: Check = ({ store, context }) => {
   const rejections = rejectionBudget(store);
@@ -460,6 +496,7 @@ const failedForGood: Check = ({ facts }) => {
 /** The checks, in the order the Health page lists them. Add one here to add a line. */
 export const CHECKS: readonly Check[] = [
   storeCannotWrite,
+  storeDamaged,
   configuration,
   receiverDown,
   tunnelProblems,

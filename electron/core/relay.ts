@@ -493,7 +493,7 @@ export class Relay {
     if (this.#receiver.listening) await this.#receiver.close();
     await this.#forwarder.stop();
     this.#batcher.close();
-    this.#store.close();
+    await this.#store.close();
   }
 
   get receiverUrl(): string | undefined {

@@ -138,8 +138,8 @@ function resolveToFollow(relay: RelayParts, jobId: number, thenResolve: boolean)
  * nobody confirms each one, so the ALERT of an alert that is over is left alone: it would open
  * the alert again in ilert.
  */
-function retryFailed(relay: RelayParts, filter?: DeliveryFilter): { count: number; skipped: number } {
-  const ids = filter ? failedJobsMatching(relay, filter) : relay.outbox.failedJobIds();
+async function retryFailed(relay: RelayParts, filter?: DeliveryFilter): Promise<{ count: number; skipped: number }> {
+  const ids = filter ? await failedJobsMatching(relay, filter) : relay.outbox.failedJobIds();
   let count = 0;
   let skipped = 0;
   for (const id of ids) {
@@ -152,10 +152,10 @@ function retryFailed(relay: RelayParts, filter?: DeliveryFilter): { count: numbe
 /** Bulk retry by the delivery log's filter looks at this many failed deliveries at most. */
 const BULK_RETRY_LIMIT = 10_000;
 
-function failedJobsMatching(relay: RelayParts, filter: DeliveryFilter): number[] {
+async function failedJobsMatching(relay: RelayParts, filter: DeliveryFilter): Promise<number[]> {
   const ids: number[] = [];
   for (let offset = 0; offset < BULK_RETRY_LIMIT; offset += 500) {
-    const page = relay.read.listDeliveries({ ...filter, statuses: ['failed'] }, { offset, limit: 500 });
+    const page = await relay.read.listDeliveries({ ...filter, statuses: ['failed'] }, { offset, limit: 500 });
     for (const row of page.rows) if (row.job?.status === 'failed') ids.push(row.job.id);
     if (page.rows.length < 500) break;
   }
@@ -243,8 +243,8 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       audit(caller, 'retry', `sent ilert job ${id} now instead of at its next retry`);
       return { queued: true as const };
     },
-    retryAllFailed: ({ filter }, caller) => {
-      const { count, skipped } = retryFailed(relay, filter);
+    retryAllFailed: async ({ filter }, caller) => {
+      const { count, skipped } = await retryFailed(relay, filter);
       audit(caller, 'retry', `retried ${filter ? 'the failed ilert jobs matching a filter' : 'all failed ilert jobs'} (${count}, ${skipped} of resolved alerts left)`);
       return { count, skipped };
     },

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { createPrivate, ensureDataDir, isLockedError } from './database.ts';
+import { createPrivate, ensureDataDir, isLockedError, sqliteCode } from './database.ts';
 
 export const LOCK_FILE = 'relay.lock';
 /** `PRAGMA user_version` lives at this offset of a SQLite file's header, as a 4-byte big-endian integer. */
@@ -15,6 +15,22 @@ export class DataDirInUseError extends Error {
       `this data directory is in use by another relay${holderPid ? ` (pid ${holderPid})` : ''}: ${dataDir}. Stop that relay first, or set RELAY_DATA_DIR to another directory.`,
     );
     this.holderPid = holderPid;
+  }
+}
+
+/** SQLite's answers for a file that is not a database: "file is not a database", "database disk image is malformed". */
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
+
+/**
+ * The lock file holds no data, only the lock; a damaged one is named as such, so the user is not
+ * sent to the database. It is not replaced automatically: two relays starting at once could each
+ * replace it and lock different files.
+ */
+export class DamagedLockFileError extends Error {
+  override readonly name = 'DamagedLockFileError';
+  constructor(file: string) {
+    super(`${file} is not a relay lock file (damaged, or another file put in its place). It holds no data: delete it, then start the relay again.`);
   }
 }
 
@@ -46,6 +62,8 @@ export class DataDirLock {
     } catch (error) {
       db.close();
       if (isLockedError(error)) throw new DataDirInUseError(dataDir, readHolderPid(file));
+      const code = sqliteCode(error);
+      if (code === SQLITE_NOTADB || code === SQLITE_CORRUPT) throw new DamagedLockFileError(file);
       throw error;
     }
     return new DataDirLock(db);

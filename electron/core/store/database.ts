@@ -20,6 +20,11 @@ export type StoreChange =
   | { kind: 'reconciliation' };
 
 export const DATABASE_FILE = 'relay.sqlite';
+/**
+ * Written beside the database once it holds a store: a data directory that has held one and now
+ * has no database (deleted, emptied) refuses to start instead of silently starting afresh.
+ */
+export const STORE_IDENTITY_FILE = 'relay-store.json';
 /** A safety net only: the store checkpoints on a timer long before the WAL gets this big (~40 MB). */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
@@ -29,7 +34,45 @@ export class StoreUnavailableError extends Error {
 
 /** The database cannot be opened; the message names the real cause and what to do. */
 export class StoreOpenError extends Error {
-  override readonly name = 'StoreOpenError';
+  override readonly name: string = 'StoreOpenError';
+}
+
+/**
+ * The data directory held a store and its database is gone or empty: starting would silently
+ * drop everything acknowledged and queued, so the relay refuses and says how to go on.
+ */
+export class StoreMissingError extends StoreOpenError {
+  override readonly name = 'StoreMissingError';
+  constructor(dataDir: string, what: 'missing' | 'empty') {
+    const identity = path.join(dataDir, STORE_IDENTITY_FILE);
+    super(
+      `${path.join(dataDir, DATABASE_FILE)} is ${what}, but this data directory held a relay store (${identity} says so since ${storeCreatedAt(identity)}): starting would lose the alerts and queued work it held. ` +
+        `Put the database back (see "Backup and recovery" in the README), or to start with an empty store on purpose, delete ${identity} and start again.`,
+    );
+  }
+}
+
+function storeCreatedAt(identity: string): string {
+  try {
+    return String((JSON.parse(fs.readFileSync(identity, 'utf8')) as { createdAt?: unknown }).createdAt ?? 'unknown');
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Written once, after the first migration committed: the file means a store with a schema existed. */
+function writeStoreIdentity(dataDir: string): void {
+  const file = path.join(dataDir, STORE_IDENTITY_FILE);
+  const fd = fs.openSync(file, 'w', 0o600);
+  try {
+    fs.writeSync(
+      fd,
+      `${JSON.stringify({ createdAt: new Date().toISOString(), database: DATABASE_FILE, note: 'This data directory holds a relay store. Delete this file only to start with an empty store on purpose.' }, null, 2)}\n`,
+    );
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** SQLite's primary result codes that mean something to a user. */
@@ -115,6 +158,13 @@ export function ensureDataDir(dataDir: string): void {
 export function openDatabase(dataDir: string, busyTimeoutMs = 2000): DatabaseSync {
   ensureDataDir(dataDir);
   const file = path.join(dataDir, DATABASE_FILE);
+  const heldStore = fs.existsSync(path.join(dataDir, STORE_IDENTITY_FILE));
+  // Checked before SQLite opens it: SQLite deletes the -wal beside an empty database file.
+  if (heldStore) {
+    const size = fs.statSync(file, { throwIfNoEntry: false })?.size;
+    if (size === undefined) throw new StoreMissingError(dataDir, 'missing');
+    if (size === 0) throw new StoreMissingError(dataDir, 'empty');
+  }
   let db: DatabaseSync;
   try {
     createPrivate(file);
@@ -124,11 +174,14 @@ export function openDatabase(dataDir: string, busyTimeoutMs = 2000): DatabaseSyn
   }
   try {
     db.exec(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`);
+    // A database file without a schema (a header only) is as empty as a file of no bytes.
+    if (heldStore && schemaVersion(db) === 0) throw new StoreMissingError(dataDir, 'empty');
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
     db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.exec('PRAGMA foreign_keys = ON');
     migrate(db);
+    if (!heldStore) writeStoreIdentity(dataDir);
   } catch (error) {
     db.close();
     if (error instanceof StoreOpenError) throw error;
@@ -137,9 +190,12 @@ export function openDatabase(dataDir: string, busyTimeoutMs = 2000): DatabaseSyn
   return db;
 }
 
+function schemaVersion(db: DatabaseSync): number {
+  return (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+}
+
 function migrate(db: DatabaseSync): void {
-  const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
-  const version = row.user_version;
+  const version = schemaVersion(db);
   if (version > MIGRATIONS.length) {
     throw new StoreOpenError(`the database was written by a newer version of the relay (schema ${version}, this one knows ${MIGRATIONS.length}); update the app`);
   }

@@ -132,21 +132,32 @@ function filterClause(filter: DeliveryFilter): { where: string; params: (string 
 export class ReadModels extends Repository {
   /**
    * Newest first, as of `anchorId` (the newest id when the user started reading), so that new
-   * deliveries do not shift the page the user is looking at.
+   * deliveries do not shift the page the user is looking at. A filter (text search above all) can
+   * scan the log: it runs on the store's read thread, never on the thread that acknowledges webhooks.
    */
-  listDeliveries(filter: DeliveryFilter, page: { anchorId?: number | undefined; offset: number; limit: number }): DeliveryPage {
-    const sql = this.store.sql;
-    const newest = (sql.get('SELECT coalesce(max(id), 0) AS id FROM deliveries').get() as { id: number }).id;
-    const anchorId = page.anchorId ?? newest;
+  async listDeliveries(filter: DeliveryFilter, page: { anchorId?: number | undefined; offset: number; limit: number }): Promise<DeliveryPage> {
     const { where, params } = filterClause(filter);
-    const from = `FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id <= ? ${where}`;
-    const total = (sql.get(`SELECT count(*) AS n ${from}`).get(anchorId, ...params) as { n: number }).n;
-    const rows = sql.get(`SELECT ${ROW_COLUMNS} ${from} ORDER BY d.id DESC LIMIT ? OFFSET ?`).all(anchorId, ...params, page.limit, page.offset) as Row[];
-    const newer =
-      newest > anchorId
-        ? (sql.get(`SELECT count(*) AS n FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id > ? ${where}`).get(anchorId, ...params) as { n: number }).n
-        : 0;
-    return { anchorId, total, newer, offset: page.offset, rows: rows.map(deliveryRow) };
+    const anchor = page.anchorId ?? null;
+    // Without an anchor, the newest delivery in the same snapshot is it.
+    const upTo = `coalesce(?, (SELECT max(id) FROM deliveries), 0)`;
+    const from = `FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id <= ${upTo} ${where}`;
+    const [newestRows, totalRows, rows, newerRows] = await this.store.reader.read([
+      { sql: 'SELECT coalesce(max(id), 0) AS id FROM deliveries', params: [] },
+      { sql: `SELECT count(*) AS n ${from}`, params: [anchor, ...params] },
+      { sql: `SELECT ${ROW_COLUMNS} ${from} ORDER BY d.id DESC LIMIT ? OFFSET ?`, params: [anchor, ...params, page.limit, page.offset] },
+      {
+        sql: `SELECT count(*) AS n FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id > ${upTo} ${where}`,
+        params: [anchor, ...params],
+      },
+    ]);
+    const newest = Number(newestRows![0]!.id);
+    return {
+      anchorId: page.anchorId ?? newest,
+      total: Number(totalRows![0]!.n),
+      newer: Number(newerRows![0]!.n),
+      offset: page.offset,
+      rows: rows!.map(deliveryRow),
+    };
   }
 
   getDelivery(id: number): DeliveryDetail | undefined {

@@ -8,6 +8,14 @@ export interface StoreFailure {
   reason: string;
 }
 
+/** What happened to the store's files behind its back, for Health: kept until the relay restarts. */
+export interface StoreDamage {
+  /** When the WAL was found deleted, and when a new one was in place again. */
+  walDeleted?: { at: number; restoredAt?: number };
+  /** The background integrity check: when it finished and what it found ([] when sound). */
+  integrity?: { at: number; problems: string[] };
+}
+
 /**
  * Whether the store can write, kept in memory so that /healthz, the heartbeat and the tray can
  * ask without touching a database that may be locked or on a full disk. The store reports every
@@ -18,6 +26,7 @@ export class StoreHealth extends EventEmitter<{ change: [] }> {
   #lastFailure: StoreFailure | undefined;
   #lastSuccessAt = 0;
   #holdMs: number;
+  readonly damage: StoreDamage = {};
 
   constructor(holdMs = FAILURE_HOLD_MS) {
     super();
@@ -34,6 +43,21 @@ export class StoreHealth extends EventEmitter<{ change: [] }> {
     const wasFailing = this.failingNow;
     this.#lastFailure = { at: now, reason: plainReason(error) };
     if (!wasFailing) this.emit('change');
+  }
+
+  walDeleted(now = Date.now()): void {
+    this.damage.walDeleted = { at: now };
+    this.emit('change');
+  }
+
+  walRestored(now = Date.now()): void {
+    if (this.damage.walDeleted) this.damage.walDeleted.restoredAt = now;
+    this.emit('change');
+  }
+
+  checked(problems: string[], now = Date.now()): void {
+    this.damage.integrity = { at: now, problems };
+    this.emit('change');
   }
 
   /** The last commit failed: nothing has been written since. */

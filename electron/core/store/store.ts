@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -20,6 +21,7 @@ import { REJECTION_LIMITS, enforceRejectionBudget, rejectionTrace, type Rejectio
 import { Mirror } from './mirror.ts';
 import type { RejectedDelivery } from './inbound-delivery.ts';
 import { AlertLedger } from './alert-ledger.ts';
+import { ReadThread } from './read-thread.ts';
 
 /** What the store's triggers keep counted (see schema 3), so status and diagnoses never scan a table. */
 export interface StoreFacts {
@@ -51,13 +53,21 @@ export interface StoreOptions {
   /** How often a failing store tries a tiny write to find out whether it works again. */
   probeIntervalMs?: number;
   rejectionLimits?: Partial<RejectionLimits>;
+  /** How long after opening the integrity check starts (in the background). */
+  integrityCheckDelayMs?: number;
 }
 const CHECKPOINT_DELAY_MS = 1000;
 const PRUNE_BATCH = 100;
+/** How often an idle store looks whether its WAL file is still the one it writes to (a stat). */
+const WAL_CHECK_MS = 1000;
+const INTEGRITY_CHECK_DELAY_MS = 10_000;
+/** quick_check lists at most this many problems: enough to say what is damaged. */
+const INTEGRITY_PROBLEMS_MAX = 20;
 
 /**
  * A thread that checkpoints the WAL on request. Its source is inline (no imports but Node's own),
- * so it works the same from the TypeScript sources, the bundled CLI and the packaged app.
+ * so it works the same from the TypeScript sources, the bundled CLI and the packaged app. It opens
+ * the WAL at once (a read), so that it shares the file the writer uses; 'close' closes its connection.
  */
 function startCheckpointer(file: string): Worker {
   const source = `
@@ -65,7 +75,9 @@ function startCheckpointer(file: string): Worker {
     const { DatabaseSync } = require('node:sqlite');
     const db = new DatabaseSync(workerData.file);
     db.exec('PRAGMA busy_timeout = 0');
-    parentPort.on('message', () => {
+    db.prepare('PRAGMA user_version').get();
+    parentPort.on('message', (message) => {
+      if (message === 'close') { db.close(); parentPort.close(); return; }
       try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch { /* busy: checkpointed next time */ }
     });`;
   const worker = new Worker(source, { eval: true, workerData: { file } });
@@ -73,6 +85,36 @@ function startCheckpointer(file: string): Worker {
   worker.on('error', (error) => console.error(`store: the checkpoint thread failed: ${error.message}`));
   return worker;
 }
+
+/**
+ * PRAGMA quick_check on its own read-only connection in a thread, so a check of a large store
+ * never holds up an acknowledgement. Posts the problems found ([] when the store is sound).
+ */
+function startIntegrityCheck(file: string): Worker {
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { DatabaseSync } = require('node:sqlite');
+    let problems;
+    try {
+      const db = new DatabaseSync(workerData.file, { readOnly: true });
+      try {
+        problems = db.prepare('PRAGMA quick_check(${INTEGRITY_PROBLEMS_MAX})').all().map((row) => String(row.quick_check)).filter((line) => line !== 'ok');
+      } finally { db.close(); }
+    } catch (error) { problems = [error.message]; }
+    parentPort.postMessage(problems);`;
+  const worker = new Worker(source, { eval: true, workerData: { file } });
+  worker.unref();
+  return worker;
+}
+
+/** The file's identity on disk: a file deleted and created again has another. */
+function fileIdentity(file: string): string | undefined {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  return stat && `${stat.dev}:${stat.ino}`;
+}
+
+const WAL_LOST =
+  'the write-ahead log (relay.sqlite-wal) was deleted while the relay ran: webhooks are answered 503 until the relay has copied it back into relay.sqlite and made a new one';
 
 interface PendingWrite {
   queuedAt: number;
@@ -94,6 +136,8 @@ export class Store {
   /** Deliveries, events, alerts and their ilert work, as the ingest pipeline writes them. */
   readonly ledger: AlertLedger;
   readonly changes = new EventEmitter<{ change: [StoreChange] }>();
+  /** The dashboard's searches, on their own thread and connection. */
+  readonly reader: ReadThread;
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
   #closed = false;
@@ -107,6 +151,13 @@ export class Store {
   readonly #rejectionLimits: RejectionLimits;
   #checkpointer: Worker | undefined;
   readonly #file: string;
+  /** The WAL file this process writes to, by identity; see #checkWal. */
+  #walIdentity: string | undefined;
+  /** Set from finding the WAL deleted until a new one is in place: no acknowledgement meanwhile. */
+  #walRestoring: Promise<void> | undefined;
+  #walTimer: NodeJS.Timeout | undefined;
+  #integrityCheck: Worker | undefined;
+  #integrityTimer: NodeJS.Timeout | undefined;
 
   constructor(dataDir: string, options: StoreOptions = {}) {
     // Before anything touches the database: a second relay must not run recovery on a live one.
@@ -118,6 +169,7 @@ export class Store {
       throw error;
     }
     this.#file = path.join(dataDir, DATABASE_FILE);
+    this.reader = new ReadThread(this.#file);
     this.sql = new Statements(this.db);
     this.mirror = new Mirror(this.sql);
     this.ledger = new AlertLedger(this.sql, (change) => this.collect(change));
@@ -125,6 +177,97 @@ export class Store {
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
     this.health = new StoreHealth(options.failureHoldMs);
+    // The checkpoint thread opens the WAL now, while it is the one this connection writes to.
+    this.#walIdentity = this.#openWal();
+    this.#checkpointer = startCheckpointer(this.#file);
+    this.#walTimer = setInterval(() => this.#checkWal(), WAL_CHECK_MS);
+    this.#walTimer.unref();
+    this.#integrityTimer = setTimeout(() => this.#checkIntegrity(), options.integrityCheckDelayMs ?? INTEGRITY_CHECK_DELAY_MS);
+    this.#integrityTimer.unref();
+  }
+
+  /** In WAL mode a read creates the WAL file if there is none; returns its identity. */
+  #openWal(): string | undefined {
+    this.db.prepare('PRAGMA user_version').get();
+    return fileIdentity(this.#walFile);
+  }
+
+  get #walFile(): string {
+    return `${this.#file}-wal`;
+  }
+
+  /**
+   * Whether the WAL this process writes to is still the file on disk. A deleted WAL goes on
+   * taking commits (the open file outlives its name) that a crash would then lose, all of them:
+   * on finding it gone, the store stops acknowledging and restores it (see #restoreWal).
+   */
+  #checkWal(): boolean {
+    if (this.#closed) return true;
+    if (this.#walRestoring) return false;
+    if (fileIdentity(this.#walFile) === this.#walIdentity) return true;
+    this.#walRestoring = this.#restoreWal().finally(() => (this.#walRestoring = undefined));
+    return false;
+  }
+
+  /**
+   * Copies everything committed (still readable through this connection's open WAL) into
+   * relay.sqlite with a full checkpoint, then leaves WAL mode and enters it again, which makes a
+   * new WAL file. Leaving WAL mode needs the only connection: the checkpoint thread closes first,
+   * and while another program has the database open it is tried again a second later.
+   */
+  async #restoreWal(): Promise<void> {
+    console.error(`store: ${WAL_LOST}`);
+    this.health.walDeleted();
+    this.#reportCommit(new StoreUnavailableError(WAL_LOST));
+    await this.reader.suspend();
+    try {
+      await this.#repairWal();
+    } finally {
+      this.reader.resume();
+    }
+  }
+
+  async #repairWal(): Promise<void> {
+    while (!this.#closed) {
+      await this.#closeCheckpointer();
+      if (this.#closed) return;
+      try {
+        const checkpoint = this.db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() as { busy: number };
+        if (checkpoint.busy) throw new Error('another connection is reading the database');
+        const mode = (this.db.prepare('PRAGMA journal_mode = DELETE').get() as { journal_mode: string }).journal_mode;
+        if (mode !== 'delete') throw new Error('another program has the database open (a backup tool or the sqlite3 shell?)');
+        this.db.exec('PRAGMA journal_mode = WAL');
+        this.#walIdentity = this.#openWal();
+        this.#checkpointer = startCheckpointer(this.#file);
+        this.health.walRestored();
+        this.#reportCommit(undefined);
+        console.error('store: relay.sqlite-wal restored; webhooks are acknowledged again');
+        return;
+      } catch (error) {
+        console.error(`store: cannot restore relay.sqlite-wal yet: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, WAL_CHECK_MS));
+      }
+    }
+  }
+
+  async #closeCheckpointer(): Promise<void> {
+    const worker = this.#checkpointer;
+    if (!worker) return;
+    this.#checkpointer = undefined;
+    if (worker.threadId === -1) return;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.postMessage('close');
+    await exited;
+  }
+
+  /** Runs PRAGMA quick_check in a thread once after start; its verdict is on Health. */
+  #checkIntegrity(): void {
+    if (this.#closed || this.#integrityCheck) return;
+    const worker = startIntegrityCheck(this.#file);
+    this.#integrityCheck = worker;
+    worker.once('message', (problems: string[]) => this.health.checked(problems));
+    worker.once('error', (error) => this.health.checked([`the check could not run: ${error.message}`]));
+    worker.once('exit', () => (this.#integrityCheck = undefined));
   }
 
   /** Reports a commit's outcome; while writes fail, a tiny probe write finds out when they work again. */
@@ -156,8 +299,7 @@ export class Store {
     this.#checkpointTimer = setTimeout(() => {
       this.#checkpointTimer = undefined;
       if (this.#closed) return;
-      this.#checkpointer ??= startCheckpointer(this.#file);
-      this.#checkpointer.postMessage('checkpoint');
+      this.#checkpointer?.postMessage('checkpoint');
     }, CHECKPOINT_DELAY_MS);
     this.#checkpointTimer.unref();
   }
@@ -166,16 +308,27 @@ export class Store {
     return this.#closed;
   }
 
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Commits what is queued, then closes: the helper threads' connections first, so that this one
+   * is the last and SQLite checkpoints the WAL into relay.sqlite and removes it on close.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
     this.#flush(true);
     clearTimeout(this.#checkpointTimer);
     clearTimeout(this.#probeTimer);
-    void this.#checkpointer?.terminate();
+    clearInterval(this.#walTimer);
+    clearTimeout(this.#integrityTimer);
     this.#closed = true;
-    this.db.close();
-    this.#lock.release();
+    const integrityCheck = this.#integrityCheck?.terminate();
+    this.#closing = Promise.all([this.#closeCheckpointer(), integrityCheck, this.reader.suspend()]).then(() => {
+      this.db.close();
+      this.#lock.release();
+    });
+    return this.#closing;
   }
+
+  #closing: Promise<void> | undefined;
 
   /** Bumped on every announced change: what was read from the store is current while it stays the same. */
   version = 0;
@@ -234,6 +387,10 @@ export class Store {
   #flush(closing = false): void {
     this.#flushScheduled = false;
     if (this.#pending.length === 0) return;
+    if (!closing && this.#walRestoring) {
+      for (const write of this.#pending.splice(0)) write.reject(new StoreUnavailableError(WAL_LOST));
+      return;
+    }
     const begun = this.#begin(closing);
     if (begun === 'retry') {
       this.#flushScheduled = true;
@@ -270,6 +427,13 @@ export class Store {
     }
     this.#scheduleCheckpoint();
     const changes = this.#collectedChanges.splice(0);
+    // Committed, but into a WAL whose name is gone: a crash before it is restored would lose it, so
+    // no 2xx. Level's retry finds it stored (a duplicate) once restored, or stores it again after a crash.
+    if (!closing && !this.#checkWal()) {
+      for (const write of batch) write.reject(new StoreUnavailableError(WAL_LOST));
+      for (const change of changes) this.emit(change);
+      return;
+    }
     const storeFailure = results.find((result) => !result.ok && sqliteCode(result.value) !== undefined);
     this.#reportCommit(storeFailure ? storeFailure.value : undefined);
     batch.forEach((write, index) => {
