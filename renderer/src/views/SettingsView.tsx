@@ -772,7 +772,7 @@ export function SettingsView({ active }: { active: boolean }) {
           {valueField('auditRetentionDays')}
         </fieldset>
 
-        <fieldset>
+        <fieldset disabled={!canChange}>
           <legend>Team</legend>
           <div className={`field${errors.operatorsMayReplayWithEdits ? ' field-invalid' : ''}`}>
             <span className="label">{label('operatorsMayReplayWithEdits')}</span>
