@@ -9,8 +9,9 @@
  * twice (the hour repeated in autumn) as the first, as `Temporal`'s "compatible" rule does.
  */
 
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+import { WEEKDAYS, type Weekday } from '../../../shared/contract.ts';
+
+export { WEEKDAYS, type Weekday };
 
 export type WindowSchedule =
   | { kind: 'once'; startMs: number; endMs: number }
