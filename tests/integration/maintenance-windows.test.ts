@@ -202,10 +202,33 @@ test('a resolve is never held: an alert opened before the window sends its RESOL
   await ilert.waitFor(() => ilert.eventTypesFor(keyOf(before)).join() === 'ALERT,RESOLVE', 5000, 'the RESOLVE inside the window');
   assert.equal(ilert.alertByKey(keyOf(before))!.status, 'RESOLVED');
 
+  // Level reports an alert that is open in ilert again inside the window, then resolves it: the
+  // repeat is held, the RESOLVE goes at once, and the repeat must not reopen the alert at the end.
+  const again = alertEvent({ alertId: stays.data.id, name: 'Stays open' });
+  await harness.sender.deliver(again);
+  assert.deepEqual(
+    jobsFor(harness.relay, keyOf(stays)).map((job) => job.status),
+    ['delivered', 'held'],
+  );
+  const flapper = alertEvent({ name: 'Opened before, repeated, resolved' });
+  await harness.sender.deliver(flapper);
   await must(harness, 'endMaintenanceWindow', { id: window.id });
+  await ilert.waitFor(() => ilert.eventsFor(keyOf(flapper)).length === 1, 5000, 'the third alert, held and released');
+  const window2 = await must(harness, 'createMaintenanceWindow', windowFor(3_600_000, { name: 'Second night' }));
+  await harness.sender.deliver(alertEvent({ alertId: flapper.data.id, name: flapper.data.name }));
+  await harness.sender.deliver(resolveOf(flapper));
+  await ilert.waitFor(() => ilert.eventTypesFor(keyOf(flapper)).join() === 'ALERT,RESOLVE', 5000, 'the RESOLVE of the repeated alert');
+  await must(harness, 'endMaintenanceWindow', { id: window2.id });
   await witness(harness);
-  assert.deepEqual(ilert.eventTypesFor(keyOf(stays)), ['ALERT'], 'nothing was sent for the alert open in ilert: not at the start, not at the end');
-  assert.equal(ilert.alertByKey(keyOf(stays))!.status, 'PENDING');
+  assert.deepEqual(ilert.eventTypesFor(keyOf(flapper)), ['ALERT', 'RESOLVE'], 'the held repeat was dropped, not sent after the resolve');
+  assert.equal(ilert.alertByKey(keyOf(flapper))!.status, 'RESOLVED');
+  assert.equal(jobsFor(harness.relay, keyOf(flapper))[1]!.reason, 'skipped: the alert was resolved while it was held');
+  // Neither resolved nor closed by the window; the repeat, still firing at its end, joined the open alert (same alertKey).
+  assert.deepEqual(ilert.eventTypesFor(keyOf(stays)), ['ALERT', 'ALERT']);
+  assert.deepEqual(
+    ilert.alerts.filter((alert) => alert.alertKey === keyOf(stays)).map((alert) => [alert.status, alert.eventCount]),
+    [['PENDING', 2]],
+  );
   await stop(harness);
 });
 
