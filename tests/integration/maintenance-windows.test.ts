@@ -5,8 +5,19 @@ import { callMethod } from '../../electron/core/api/handlers.ts';
 import type { AlertRow, DeliveryDetail, MethodName, MethodOutput, PushedEvent, Role, WindowView } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
-import { alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, tempDataDir, INTEGRATION_KEY, FAST_TUNING, forTests, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
+import {
+  startRelay,
+  startChildRelay,
+  stopChildRelay,
+  tempDataDir,
+  INTEGRATION_KEY,
+  FAST_TUNING,
+  SECRET,
+  forTests,
+  type ChildRelay,
+  type InProcessRelay,
+} from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange, waitForEvent, type JobRow } from '../helpers/wait.ts';
 
 // Each rule of issue 22's "What a window does" against the fake ilert, through the real receiver
@@ -340,5 +351,54 @@ test('scope: a group’s window covers its subgroups, a target’s window only t
     await stop(harness);
   } finally {
     await level.stop();
+  }
+});
+
+test('kill -9 of a headless relay during a window: after the restart the same outcome', { timeout: 60_000 }, async () => {
+  const dataDir = tempDataDir('relay-windows-kill-');
+  const env = { RELAY_DATA_DIR: dataDir, LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url };
+  const first = await startChildRelay(env);
+  const adminCall = async (child: ChildRelay, method: MethodName, input: unknown) => {
+    const admin = new URL(child.adminUrl);
+    const response = await fetch(`${admin.origin}/api/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.searchParams.get('token')}` },
+      body: JSON.stringify(input),
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    return response.json() as Promise<WindowView>;
+  };
+  const sent = (event: { data: { id: string } }) => ilert.eventsFor(keyOf(event));
+  try {
+    const window = await adminCall(first, 'createMaintenanceWindow', windowFor(3_600_000, { scope: { device: 'dev-204' } }));
+    const firing = alertEvent({ name: 'Still firing after the crash' });
+    const flapped = alertEvent({ name: 'Fixed itself after the crash' });
+    const sender = new LevelSender({ url: first.url, secret: SECRET, attempts: 1 });
+    await sender.deliver(firing);
+    await sender.deliver(flapped);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await startChildRelay({ ...env, RELAY_PORT: new URL(first.url).port });
+    try {
+      await sender.deliver(resolveOf(flapped));
+      const beforeEnd = alertEvent({ name: 'witness' });
+      beforeEnd.data.device_id = 'dev-witness';
+      await sender.deliver(beforeEnd);
+      await ilert.waitFor(() => sent(beforeEnd).length === 1, 5000, 'the witness after the restart');
+      assert.deepEqual(sent(firing), [], 'still held after the restart');
+
+      await adminCall(second, 'endMaintenanceWindow', { id: window.id });
+      await ilert.waitFor(() => sent(firing).length === 1, 5000, 'the held ALERT once the window ended');
+      const afterEnd = alertEvent({ name: 'witness 2' });
+      afterEnd.data.device_id = 'dev-witness';
+      await sender.deliver(afterEnd);
+      await ilert.waitFor(() => sent(afterEnd).length === 1, 5000, 'a second witness');
+      assert.deepEqual(sent(flapped), [], 'resolved inside the window: nothing sent, before or after the crash');
+    } finally {
+      await stopChildRelay(second);
+    }
+  } finally {
+    await stopChildRelay(first);
   }
 });
