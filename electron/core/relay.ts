@@ -140,6 +140,10 @@ export class Relay {
       store: this.#store,
       held: this.#heldJobs,
       recheck: (job, now) => this.#windows.holdFor({ deviceId: job.deviceId, groupIds: () => this.#router.groupsOf(job.deviceId), target: job.target }, now),
+      // With a Level API key, first confirm with Level what is still active: reconciliation resolves the rest.
+      beforeRelease: async () => {
+        if (this.#levelApi()) await this.#reconciler.run('schedule');
+      },
     });
     this.#ingest = new IngestPipeline({
       store: this.#store,
@@ -468,7 +472,7 @@ export class Relay {
     try {
       this.#address = await this.#receiver.listen(this.#settings.port, this.#settings.host);
     } catch (error) {
-      this.#releaser.stop();
+      await this.#releaser.stop();
       await this.#forwarder.stop();
       throw error;
     }
@@ -490,12 +494,11 @@ export class Relay {
   }
 
   async #stop(): Promise<void> {
-    await Promise.all([this.#retention.stop(), this.#sourceChecks.stop()]);
+    await Promise.all([this.#retention.stop(), this.#sourceChecks.stop(), this.#releaser.stop()]);
     await this.#pruning?.catch(() => undefined);
     this.#integrationTest.cancel();
     await Promise.all([this.#heartbeat.stop(), this.#reconciler.stop(), this.#ilertState.stop(), this.#setup.stop()]);
     if (this.#receiver.listening) await this.#receiver.close();
-    this.#releaser.stop();
     await this.#forwarder.stop();
     this.#batcher.close();
     this.#store.close();

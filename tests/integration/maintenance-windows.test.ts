@@ -354,6 +354,41 @@ test('scope: a group’s window covers its subgroups, a target’s window only t
   }
 });
 
+test('with a Level API key, what a window held is confirmed with Level before it is sent: one resolved in Level meanwhile sends nothing', async () => {
+  const LEVEL_KEY = 'level-read-only-key';
+  const level = await new FakeLevelApi({ apiKey: LEVEL_KEY }).start();
+  try {
+    const device = level.addDevice({ hostname: 'FRONTDESK-01' });
+    const harness = await relay(undefined, { levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
+    const window = await must(harness, 'createMaintenanceWindow', windowFor(3_600_000, { scope: { device: device.id } }));
+    const onDevice = (name: string) => {
+      const event = alertEvent({ name });
+      event.data.device_id = device.id;
+      level.addAlert({ ...event.data, severity: 'critical' });
+      return event;
+    };
+    const firing = onDevice('Still firing in Level');
+    const missed = onDevice('Resolved in Level, webhook lost');
+    await harness.sender.deliver(firing);
+    await harness.sender.deliver(missed);
+    // Level resolves it, but its alert_resolved webhook never reaches the relay.
+    level.resolveAlert(missed.data.id);
+
+    await must(harness, 'endMaintenanceWindow', { id: window.id });
+    await ilert.waitFor(() => ilert.eventsFor(keyOf(firing)).length === 1, 10_000, 'the alert Level still reports');
+    await witness(harness);
+    assert.deepEqual(ilert.eventsFor(keyOf(missed)), [], 'Level said it was over: nobody is paged for it');
+    // (Reconciliation at start may also have backfilled the alert: an ALERT more, held and dropped the same way.)
+    const jobs = jobsFor(harness.relay, keyOf(missed));
+    assert.deepEqual(new Set(jobs.map((job) => job.status)), new Set(['skipped']), 'everything held for it was dropped');
+    assert.equal(jobs.at(-1)!.event_type, 'RESOLVE', 'by the resolve reconciliation made from Level’s answer');
+    assert.ok(level.requestsTo(`/alerts/${missed.data.id}`).length > 0, 'Level was asked about the held alert');
+    await stop(harness);
+  } finally {
+    await level.stop();
+  }
+});
+
 test('kill -9 of a headless relay during a window: after the restart the same outcome', { timeout: 60_000 }, async () => {
   const dataDir = tempDataDir('relay-windows-kill-');
   const env = { RELAY_DATA_DIR: dataDir, LEVEL_WEBHOOK_SECRET: SECRET, ILERT_INTEGRATION_KEY: INTEGRATION_KEY, ILERT_API_URL: ilert.url };

@@ -6,12 +6,20 @@ import type { Hold } from '../holds/hold.ts';
 /** A pass looks again at least this often, so a wall clock stepped forward releases on time within it. */
 const MAX_SLEEP_MS = 60_000;
 const BATCH = 200;
+/** How long a release waits for `beforeRelease` (Level's API) before it sends what it holds anyway. */
+const CONFIRM_TIMEOUT_MS = 15_000;
 
 export interface HoldReleaserOptions {
   store: Store;
   held: HeldJobs;
   /** What holds the job now (another window still open), or undefined to send it. */
   recheck: (job: DueHold, now: number) => Hold | undefined;
+  /**
+   * Runs before holds that ran out are released: with a Level API key, asks Level which held alerts
+   * were resolved meanwhile (a missed webhook), so they are dropped rather than sent. A failure or a
+   * slow answer releases them anyway: paging for something over beats staying silent about a fire.
+   */
+  beforeRelease?: () => Promise<unknown>;
   now?: () => number;
 }
 
@@ -22,7 +30,8 @@ export interface HoldReleaserOptions {
  * dropped, one still covered by another window is held again, the rest go to the forwarder.
  */
 export class HoldReleaser {
-  readonly #options: Required<HoldReleaserOptions>;
+  readonly #options: Required<Omit<HoldReleaserOptions, 'beforeRelease'>> & Pick<HoldReleaserOptions, 'beforeRelease'>;
+  #passing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #passScheduled = false;
   #running = false;
@@ -42,10 +51,12 @@ export class HoldReleaser {
     this.wake();
   }
 
-  stop(): void {
+  /** Stops, waiting for a pass under way, so nothing writes to a store about to close. */
+  async stop(): Promise<void> {
     this.#running = false;
     this.#options.store.changes.off('change', this.#onChange);
     clearTimeout(this.#timer);
+    await this.#passing;
   }
 
   /** Looks at the held jobs on the next turn of the event loop (a window ended early, a new hold). */
@@ -54,12 +65,36 @@ export class HoldReleaser {
     this.#passScheduled = true;
     setImmediate(() => {
       this.#passScheduled = false;
-      this.#pass();
+      // One pass at a time: a wake during a pass (waiting for Level) runs another after it.
+      const previous = this.#passing ?? Promise.resolve();
+      const pass: Promise<void> = previous
+        .then(() => this.#pass())
+        .finally(() => {
+          if (this.#passing === pass) this.#passing = undefined;
+        });
+      this.#passing = pass;
     });
   }
 
-  #pass(): void {
+  async #confirm(): Promise<void> {
+    const { beforeRelease } = this.#options;
+    if (!beforeRelease) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CONFIRM_TIMEOUT_MS);
+      timer.unref();
+    });
+    try {
+      await Promise.race([beforeRelease().catch((error: unknown) => console.error(`holds: could not confirm with Level before release: ${(error as Error).message}`)), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #pass(): Promise<void> {
     const { store, held, recheck } = this.#options;
+    if (!this.#running || store.closed) return;
+    if ((held.nextReleaseAt() ?? Number.POSITIVE_INFINITY) <= this.#options.now()) await this.#confirm();
     if (!this.#running || store.closed) return;
     const now = this.#options.now();
     try {
