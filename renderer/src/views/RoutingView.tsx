@@ -7,6 +7,7 @@ import { AddTarget } from './routing/AddTarget.tsx';
 import { GroupRow } from './routing/GroupRow.tsx';
 import { Reconciliations } from './routing/Reconciliations.tsx';
 import { TargetForwarding } from './routing/TargetForwarding.tsx';
+import { MaintenanceWindows } from './routing/MaintenanceWindows.tsx';
 import { showSettings, type routeFromDraft } from './routing/route-draft.ts';
 import './RoutingView.css';
 import { ErrorBanner } from '../components/controls.tsx';
@@ -108,6 +109,7 @@ export function RoutingView({ active }: { active: boolean }) {
         </div>
         {/* Pausing for ilert maintenance needs no Level API key. */}
         <TargetForwarding targets={view.targets} onChanged={load} />
+        <MaintenanceWindows active={active} />
       </div>
     );
   }
@@ -177,6 +179,7 @@ export function RoutingView({ active }: { active: boolean }) {
       </div>
 
       <TargetForwarding targets={view.targets} onChanged={load} />
+      <MaintenanceWindows active={active} />
 
       {namedTargets.length === 0 && (
         <p className="banner banner-info" data-testid="routing-no-targets">
