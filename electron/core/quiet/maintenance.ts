@@ -76,10 +76,13 @@ export class MaintenanceWindows {
 
   /** The open window that covers the subject now and stays open longest, as a hold; undefined when none does. */
   holdFor(subject: HoldSubject, now: number): Hold | undefined {
+    // The device's groups are looked up once per alert, however many group windows are open.
+    let groups: readonly string[] | undefined;
+    const asked: HoldSubject = { ...subject, groupIds: () => (groups ??= subject.groupIds()) };
     let best: { live: LiveWindow; endMs: number } | undefined;
     for (const live of this.#live) {
       const occurrence = this.#occurrence(live, now);
-      if (!occurrence || (best && occurrence.endMs <= best.endMs) || !covers(live.window.scope, subject)) continue;
+      if (!occurrence || (best && occurrence.endMs <= best.endMs) || !covers(live.window.scope, asked)) continue;
       best = { live, endMs: occurrence.endMs };
     }
     return best && { reason: best.live.reason, until: best.endMs, ref: best.live.ref };
