@@ -22,7 +22,7 @@ const REPLAY_BODY_MAX = 4 * 1024 * 1024;
 const name = z.string().max(NAME_MAX);
 const text = z.string().max(TEXT_MAX);
 
-export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped'] as const;
+export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped', 'held'] as const;
 /** Level's alert severities, the one list of them: most urgent first. */
 export const SEVERITY_LEVELS = ['emergency', 'critical', 'warning', 'information'] as const;
 export type Severity = (typeof SEVERITY_LEVELS)[number];
@@ -92,7 +92,13 @@ export const relayStatusSchema = z.object({
     .optional(),
 });
 
-const jobStatus = z.enum(['queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped']);
+const jobStatus = z.enum(['queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped', 'held']);
+
+/**
+ * A job the relay did not send at once (a maintenance window): why, until when, and — once it is
+ * no longer held — how that ended. Kept after release, so the alert shows it was held.
+ */
+export const heldViewSchema = z.object({ reason: z.string(), until: z.number().optional(), released: optionalText });
 
 export const jobViewSchema = z.object({
   id: z.number().int(),
@@ -108,6 +114,7 @@ export const jobViewSchema = z.object({
   /** The ilert target (alert source) and why this route was chosen. */
   target: z.string(),
   routeReason: optionalText,
+  held: heldViewSchema.optional(),
 });
 
 export const attemptViewSchema = z.object({
@@ -188,7 +195,7 @@ export const alertRowSchema = z.object({
   resolvedAt: optionalText,
   firstSeenAt: z.number(),
   updatedAt: z.number(),
-  forwarding: z.object({ jobId: z.number().int(), status: jobStatus, reason: optionalText, nextAttemptAt: z.number().optional() }).optional(),
+  forwarding: z.object({ jobId: z.number().int(), status: jobStatus, reason: optionalText, nextAttemptAt: z.number().optional(), held: heldViewSchema.optional() }).optional(),
   route: z.object({ target: z.string(), reason: z.string(), groupPath: optionalText }).optional(),
   /** What ilert says about the alert, read back with the user API key. */
   ilert: z
@@ -469,6 +476,62 @@ export const reconciliationSchema = z.object({
   ),
 });
 
+/** Days a weekly maintenance window starts on. */
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+const levelId = z.string().trim().min(1).max(200);
+/** What a maintenance window covers: everything, a Level group (and the groups under it), a device, or an ilert target. */
+export const windowScopeSchema = z.union([
+  z.object({ all: z.literal(true) }).strict(),
+  z.object({ group: levelId }).strict(),
+  z.object({ device: levelId }).strict(),
+  z.object({ target: levelId }).strict(),
+]);
+
+/**
+ * A one-off window: `start` and `end` are ISO times with a zone ("2026-12-07T22:00:00+01:00").
+ * A weekly one: `days`, `start` and `end` as "HH:MM" (an end at or before the start is on the next
+ * day), in the IANA `timeZone` ("Europe/Berlin"); start = end is refused.
+ */
+export const createWindowSchema = z
+  .object({
+    name: z.string().trim().min(1, 'a name is required').max(120),
+    reason: z.string().trim().max(500).optional(),
+    scope: windowScopeSchema,
+    start: z.string().trim().min(1).max(40),
+    end: z.string().trim().min(1).max(40),
+    days: z.array(z.enum(WEEKDAYS)).min(1).max(7).optional(),
+    timeZone: z.string().trim().min(1).max(64).optional(),
+  })
+  .strict();
+
+export const windowViewSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  reason: optionalText,
+  scope: windowScopeSchema,
+  kind: z.enum(['once', 'weekly']),
+  /** As given: ISO times (one-off) or HH:MM (weekly). */
+  start: z.string(),
+  end: z.string(),
+  days: z.array(z.enum(WEEKDAYS)).optional(),
+  timeZone: optionalText,
+  state: z.enum(['scheduled', 'active', 'ended']),
+  /** While active: when this occurrence ends. */
+  activeUntil: z.number().optional(),
+  /** While scheduled: when it next opens. */
+  nextStart: z.number().optional(),
+  createdAt: z.number(),
+  createdBy: z.string(),
+  endedAt: z.number().optional(),
+  endedBy: optionalText,
+  /** Events it holds right now. */
+  held: z.number().int(),
+  /** Why it suppresses nothing although it looks open (its time zone no longer resolves). */
+  problem: optionalText,
+});
+
 /** What a person may do on a team relay; each role can do everything the one before it can. */
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -610,6 +673,14 @@ export const methods = {
    * `npm run serve -- --print-url` on the relay's machine.
    */
   rotateAdminToken: { input: none, output: z.object({ adminUrl: z.string().optional() }) },
+  // Quiet nights: maintenance windows hold new ALERTs (never a RESOLVE) and send what still fires when they end.
+  createMaintenanceWindow: { input: createWindowSchema, output: windowViewSchema },
+  /** The windows not ended and the most recent ended ones, newest first. */
+  listMaintenanceWindows: { input: none, output: z.array(windowViewSchema) },
+  /** Ends a window now; what it held is released at once (sent if the alert still fires). */
+  endMaintenanceWindow: { input: id, output: windowViewSchema },
+  /** Sends an alert's held events now, whatever holds them. */
+  sendHeldNow: { input: z.object({ alertId: z.string().trim().min(1).max(1000) }).strict(), output: z.object({ released: z.number().int() }) },
 } as const;
 
 /**
@@ -654,6 +725,10 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   listAudit: 'viewer',
   whoAmI: 'viewer',
   rotateAdminToken: 'admin',
+  createMaintenanceWindow: 'operator',
+  listMaintenanceWindows: 'viewer',
+  endMaintenanceWindow: 'operator',
+  sendHeldNow: 'operator',
 };
 
 export function roleAllows(role: Role, needed: Role): boolean {
@@ -707,6 +782,10 @@ export type Reconciliation = z.output<typeof reconciliationSchema>;
 export type Member = z.output<typeof memberSchema>;
 export type AuditEntry = z.output<typeof auditEntrySchema>;
 export type CallerView = z.output<typeof callerViewSchema>;
+export type WindowScope = z.output<typeof windowScopeSchema>;
+export type CreateWindowInput = z.output<typeof createWindowSchema>;
+export type WindowView = z.output<typeof windowViewSchema>;
+export type HeldView = z.output<typeof heldViewSchema>;
 
 /** Pushed from the core to every UI, batched (see ChangeBatcher). */
 export const pushedEvents = {

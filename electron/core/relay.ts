@@ -33,6 +33,9 @@ import type { Handlers, PushedEvent, RelayStatusView } from '../../shared/contra
 import { createHandlers, NotFoundError, ReplayRefusedError, type AdminDoor, type RelayParts } from './api/handlers.ts';
 import type { SettingsService } from './settings-service.ts';
 import { forTests } from './testing-seam.ts';
+import { MaintenanceWindows } from './quiet/maintenance.ts';
+import { HoldReleaser } from './quiet/hold-releaser.ts';
+import { HeldJobs } from './store/held-jobs.ts';
 
 export { DEFAULT_TARGET };
 const STUCK_AFTER_MS = 10 * 60_000;
@@ -94,6 +97,9 @@ export class Relay {
   readonly #integrationTest: IntegrationTestRunner;
   readonly #team: Team;
   readonly #pauses: TargetPauses;
+  readonly #windows: MaintenanceWindows;
+  readonly #heldJobs: HeldJobs;
+  readonly #releaser: HoldReleaser;
   readonly #setup: SetupService;
   readonly #startedAt = Date.now();
   /** When each target's integration key or URL last changed: ilert's answers from before are about the old one. */
@@ -142,6 +148,17 @@ export class Relay {
       () => this.#settings,
       () => this.#releaseHeld(),
     );
+    this.#windows = new MaintenanceWindows(this.#store);
+    this.#heldJobs = new HeldJobs(this.#store);
+    this.#releaser = new HoldReleaser({
+      store: this.#store,
+      held: this.#heldJobs,
+      recheck: (job, now) => this.#windows.holdFor({ deviceId: job.deviceId, groupIds: () => this.#router.groupsOf(job.deviceId), target: job.target }, now),
+      // With a Level API key, first confirm with Level what is still active: reconciliation resolves the rest.
+      beforeRelease: async () => {
+        if (this.#levelApi()) await this.#reconciler.run('schedule');
+      },
+    });
     this.#ingest = new IngestPipeline({
       store: this.#store,
       secrets: () => ({
@@ -149,7 +166,15 @@ export class Relay {
         previous: this.#settings.levelWebhookSecretPrevious,
         automation: this.#settings.levelAutomationSecret,
       }),
-      policy: () => ({ highPrioritySeverities: this.#settings.highPrioritySeverities, routeFor: (alert) => this.#router.routeFor(alert) }),
+      policy: () => ({
+        highPrioritySeverities: this.#settings.highPrioritySeverities,
+        routeFor: (alert) => this.#router.routeFor(alert),
+        // The setup test's alert is a person asking for a page to check the path: no window holds it.
+        holdFor: (alert, route, now) =>
+          alert.id === this.#integrationTest.runningTestAlertId()
+            ? undefined
+            : this.#windows.holdFor({ deviceId: alert.device_id, groupIds: () => this.#router.groupsOf(alert.device_id), target: route.target }, now),
+      }),
       beforeStore: (alert) => this.#router.lookUpDevice(alert),
       // A device or group changed in Level: the API's current record replaces the mirror's (404 = deleted).
       accepted: (envelope) =>
@@ -279,6 +304,9 @@ export class Relay {
       replayDelivery: (id, body) => this.#replayDelivery(id, body),
       pauseTarget: (target, pausedBy) => this.#pauseTarget(target, pausedBy),
       resumeTarget: (target) => this.#resumeTarget(target),
+      windows: this.#windows,
+      endMaintenanceWindow: (id, endedBy) => this.#endMaintenanceWindow(id, endedBy),
+      sendHeldNow: (levelAlertId, sentBy) => this.#sendHeldNow(levelAlertId, sentBy),
     } satisfies RelayParts & Record<string, unknown>;
   }
 
@@ -304,6 +332,21 @@ export class Relay {
     this.#forwarder.resume(target);
     if (wasPaused) this.#announce('forwarding');
     return wasPaused;
+  }
+
+  /** Ends a maintenance window now and releases what it held at once (what still fires is sent). */
+  #endMaintenanceWindow(id: number, endedBy: string) {
+    const ended = this.#windows.end(id, endedBy, Date.now());
+    if (!ended) throw new NotFoundError(`no maintenance window ${id}`);
+    this.#releaser.wake();
+    return ended;
+  }
+
+  /** Sends an alert's held events now, whatever holds them; returns how many. */
+  #sendHeldNow(levelAlertId: string, sentBy: string): number {
+    const now = Date.now();
+    const ids = this.#heldJobs.ofAlert(levelAlertId);
+    return this.#store.transaction(() => ids.filter((id) => this.#heldJobs.release(id, `sent by hand by ${sentBy} at ${new Date(now).toISOString()}`, now)).length);
   }
 
   /**
@@ -462,9 +505,11 @@ export class Relay {
   async start(): Promise<AddressInfo> {
     this.#retention.start();
     this.#forwarder.start();
+    this.#releaser.start();
     try {
       this.#address = await this.#receiver.listen(this.#settings.port, this.#settings.host);
     } catch (error) {
+      await this.#releaser.stop();
       await this.#forwarder.stop();
       throw error;
     }
@@ -486,7 +531,7 @@ export class Relay {
   }
 
   async #stop(): Promise<void> {
-    await Promise.all([this.#retention.stop(), this.#sourceChecks.stop()]);
+    await Promise.all([this.#retention.stop(), this.#sourceChecks.stop(), this.#releaser.stop()]);
     await this.#pruning?.catch(() => undefined);
     this.#integrationTest.cancel();
     await Promise.all([this.#heartbeat.stop(), this.#reconciler.stop(), this.#ilertState.stop(), this.#setup.stop()]);

@@ -2,7 +2,7 @@
 import type { DeliveryRow, DeliveryStatus, RelayStatusView } from '../../shared/contract.ts';
 
 /** Mirrors of the contract's lists (kept here so the renderer does not bundle zod); checked below. */
-export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped'] as const;
+export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped', 'held'] as const;
 export const SEVERITY_LEVELS = ['emergency', 'critical', 'warning', 'information'] as const;
 export const EVENT_TYPES = ['alert_active', 'alert_resolved', 'device_created', 'device_updated', 'device_deleted', 'group_created', 'group_updated', 'group_deleted'] as const;
 
@@ -87,6 +87,7 @@ const STATUS_TONES: Record<string, Tone> = {
   queued: 'info',
   sending: 'busy',
   retrying: 'warn',
+  held: 'info',
 };
 
 export function statusTone(status: string): Tone {

@@ -47,6 +47,24 @@ before(async () => {
   const raw = JSON.stringify(alertEvent({ name: 'Tampered alert' }));
   await sender.postRaw(raw, { 'x-level-signature': sign('not-the-secret', raw) });
   await ilert.waitFor(() => ilert.events.length === 5, 5000, 'four alerts and a resolve in ilert');
+  // Open maintenance windows, so Routing shows their list (on a device none of the alerts above is on).
+  const admin = new URL(relay.adminUrl);
+  for (const window of [
+    {
+      name: 'Server swap at the main office',
+      scope: { device: 'dev-a11y' },
+      start: new Date(Date.now() - 60_000).toISOString(),
+      end: new Date(Date.now() + 3_600_000).toISOString(),
+    },
+    { name: 'Nightly patching', scope: { target: 'default' }, days: ['sat'], start: '23:00', end: '05:00', timeZone: 'Europe/Berlin' },
+  ]) {
+    const created = await fetch(`${admin.origin}/api/createMaintenanceWindow`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.searchParams.get('token')}` },
+      body: JSON.stringify(window),
+    });
+    assert.equal(created.status, 200, await created.text());
+  }
 });
 
 after(async () => {
@@ -327,4 +345,29 @@ test('buttons say what they act on: no two visible buttons of one view share a n
     for (const [name, count] of counts) if (count > 1) repeated.push(`${view}: “${name}” ×${count}`);
   }
   assert.deepEqual(repeated, []);
+});
+
+test('Routing lists the open maintenance windows; “End now” is reached with Tab and pressed with Enter', async (t) => {
+  const page = await open(t, 'light', 720, 900);
+  await showView(page, 'Routing');
+  const windows = page.getByTestId('maintenance-windows');
+  await windows.getByText('Server swap at the main office').waitFor();
+  assert.match(await windows.innerText(), /Nightly patching/);
+  const endNow = windows.getByRole('button', { name: 'End now: maintenance window “Server swap at the main office”' });
+  // Walk the page with Tab, as a keyboard user does, until the button has focus.
+  for (let presses = 0; presses < 80 && !(await endNow.evaluate((button) => button === document.activeElement)); presses++) await page.keyboard.press('Tab');
+  assert.ok(await endNow.evaluate((button) => button === document.activeElement), 'End now is reachable with Tab');
+  await page.keyboard.press('Enter');
+  await windows.getByText('Server swap at the main office').waitFor({ state: 'detached' });
+  const admin = new URL(relay.adminUrl);
+  const listed = (await (
+    await fetch(`${admin.origin}/api/listMaintenanceWindows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.searchParams.get('token')}` },
+      body: '{}',
+    })
+  ).json()) as { name: string; state: string }[];
+  const state = (name: string) => listed.find((window) => window.name === name)?.state;
+  assert.equal(state('Server swap at the main office'), 'ended');
+  assert.notEqual(state('Nightly patching'), 'ended', 'only the window whose button was pressed');
 });

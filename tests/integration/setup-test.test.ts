@@ -92,6 +92,21 @@ test('a synthetic test alert goes through the public URL and passes every hop', 
   assert.match(alert.summary, /TEST — synthetic alert/, 'a synthetic test alert says so');
 });
 
+test('a maintenance window over everything does not hold the setup test’s alert: the test is a person asking for a page', async () => {
+  const now = Date.now();
+  const window = await harness.api.createMaintenanceWindow(
+    { name: 'Everything quiet', scope: { all: true }, start: new Date(now - 60_000).toISOString(), end: new Date(now + 3_600_000).toISOString() },
+    OWNER,
+  );
+  try {
+    await harness.api.startIntegrationTest({ mode: 'synthetic' }, OWNER);
+    const result = await finished();
+    assert.equal(result.outcome, 'passed', JSON.stringify(result.hops));
+  } finally {
+    await harness.api.endMaintenanceWindow({ id: window.id }, OWNER);
+  }
+});
+
 test('waiting for Level: a real test alert from Level is followed through to RESOLVED', async () => {
   await harness.api.startIntegrationTest({ mode: 'wait' }, OWNER);
   assert.match(harness.relay[forTests].integrationTest.current()!.message!, /waiting for Level/);

@@ -28,7 +28,8 @@ import { UnknownAlertError } from '../store/alert-ledger.ts';
 import { RevokedMemberError, UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError, type Router } from '../routing/router.ts';
 import { replayAuditDetail } from './replay-audit.ts';
-import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis } from '../../../shared/contract.ts';
+import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis, WindowView } from '../../../shared/contract.ts';
+import { InvalidWindowError, type MaintenanceWindows } from '../quiet/maintenance.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
 export const OWNER: Caller = { name: 'owner', role: 'admin' };
@@ -63,6 +64,10 @@ export interface RelayParts {
   replayDelivery(deliveryId: number, body: Buffer): Promise<WebhookResult>;
   pauseTarget(target: string, pausedBy: string): void;
   resumeTarget(target: string): boolean;
+  windows: MaintenanceWindows;
+  endMaintenanceWindow(id: number, endedBy: string): { view: WindowView; wasOpen: boolean };
+  /** How many held events of the alert were released. */
+  sendHeldNow(levelAlertId: string, sentBy: string): number;
 }
 
 /** Something asked for by id or name that is not there: answered 404. */
@@ -362,6 +367,23 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
         door: { kind: current?.kind ?? 'ipc', fingerprint256: current?.fingerprint256, adminUrl: current && caller.memberId === undefined ? current.adminUrl() : undefined },
       };
     },
+    createMaintenanceWindow: (input, caller) => {
+      const { view, described } = relay.windows.create(input, caller.name, Date.now());
+      audit(caller, 'maintenance', `created maintenance window ${view.id} “${view.name}”: ${described}${view.reason ? ` (${view.reason})` : ''}`);
+      return view;
+    },
+    listMaintenanceWindows: () => relay.windows.list(Date.now()),
+    endMaintenanceWindow: ({ id }, caller) => {
+      const { view, wasOpen } = relay.endMaintenanceWindow(id, caller.name);
+      if (wasOpen) audit(caller, 'maintenance', `ended maintenance window ${id} “${view.name}”; what it held is released`);
+      return view;
+    },
+    sendHeldNow: ({ alertId }, caller) => {
+      const released = relay.sendHeldNow(alertId, caller.name);
+      if (released === 0) throw new ActionError(`alert ${alertId} has nothing held: it is unknown, or its events were already sent`);
+      audit(caller, 'send-held', `sent ${released} held event(s) of alert ${alertId} now`);
+      return { released };
+    },
     rotateAdminToken: (_input, caller) => {
       const adminUrl = openDoor().rotateAdminToken();
       audit(caller, 'rotate', 'replaced the admin link; the old one no longer works');
@@ -432,6 +454,7 @@ export async function callMethod(handlers: Handlers, name: MethodName, rawInput:
     return { ok: true, value: await handler(parsed.data, caller) };
   } catch (error) {
     if (error instanceof NotFoundError || error instanceof UnknownMemberError) return { ok: false, status: 404, error: { code: 'not_found', message: error.message } };
+    if (error instanceof InvalidWindowError) return { ok: false, status: 400, error: { code: 'bad_input', message: error.message } };
     if (error instanceof ForbiddenError) return { ok: false, status: 403, error: { code: 'forbidden', message: error.message } };
     if (REFUSALS.some((type) => error instanceof type)) return { ok: false, status: 409, error: { code: 'bad_input', message: (error as Error).message } };
     console.error(`api ${name}: ${(error as Error).stack ?? error}`);

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.ts';
 import type { DeliveryDescription } from '../store/alert-ledger.ts';
 import type { InboundDelivery, RejectedDelivery } from '../store/inbound-delivery.ts';
 import type { Severity } from '../../../shared/contract.ts';
+import type { Hold } from '../holds/hold.ts';
 import { decideAlert, decideEvent } from './decide.ts';
 import { verifyAutomation, verifyWebhook, type Verified, type WebhookSecrets } from './verify.ts';
 
@@ -13,6 +14,8 @@ import { verifyAutomation, verifyWebhook, type Verified, type WebhookSecrets } f
 export interface IngestPolicy {
   highPrioritySeverities: readonly Severity[];
   routeFor(alert: LevelAlert): RouteChoice;
+  /** Whether a new ALERT is kept back (a maintenance window), why and until when; never asked about a RESOLVE. */
+  holdFor?(alert: LevelAlert, route: RouteChoice, now: number): Hold | undefined;
 }
 
 export interface AcceptedDelivery extends InboundDelivery {
@@ -175,6 +178,8 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
   });
   // Events reconciliation makes say what Level's API answered: they override the stored times.
   const decision = decideAlert({ resolved, occurredMs, history, routeSkip: route.skip, fromLevelApi: delivery.source === 'reconciled' });
+  // A resolve is never held back (Invariant 11): it goes, or is settled with the ALERT it follows.
+  const hold = resolved || decision.skip ? undefined : policy.holdFor?.(alert, route, now);
   if (decision.writeAlert) {
     ledger.writeAlert({
       alert,
@@ -198,8 +203,9 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
     routeReason: route.reason,
     body,
     severity: alert.severity,
-    status: decision.skip ? 'skipped' : 'queued',
-    reason: decision.skip ?? null,
+    status: decision.skip ? 'skipped' : hold ? 'held' : 'queued',
+    reason: decision.skip ?? hold?.reason ?? null,
+    hold,
     now,
   });
   if (decision.writeAlert && decision.settle) ledger.settleResolvedBeforeDelivery(alertKey, now);

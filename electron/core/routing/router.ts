@@ -72,6 +72,12 @@ export class Router {
     }
   }
 
+  /** A device's group, then the groups above it: what a maintenance window on a group covers. */
+  groupsOf(deviceId: string | undefined): string[] {
+    const groupId = deviceId ? this.#directory.device(deviceId)?.group_id : undefined;
+    return groupId ? [groupId, ...this.#directory.tree().ancestorsOf(groupId)] : [];
+  }
+
   routeFor(alert: LevelAlert): RouteChoice {
     const settings = this.#settings();
     const device = alert.device_id ? this.#directory.device(alert.device_id) : undefined;

@@ -4,6 +4,7 @@ import type { Severity } from '../../../shared/contract.ts';
 import type { Statements } from './database.ts';
 import { internalDelivery, type InboundDelivery } from './inbound-delivery.ts';
 import type { JobStatus, StoreChange } from './database.ts';
+import type { Hold } from '../holds/hold.ts';
 
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
 
@@ -35,6 +36,8 @@ export interface NewJob {
   severity: Severity | undefined;
   status: JobStatus;
   reason: string | null;
+  /** With status 'held': why, and until when. */
+  hold?: Hold | undefined;
   now: number;
 }
 
@@ -262,8 +265,8 @@ export class AlertLedger {
     const result = this.#sql
       .get(
         `INSERT INTO outbox (created_at, alert_key, level_alert_id, event_id, delivery_id, target, route_reason, event_type, rank, payload,
-           status, reason, next_attempt_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           status, reason, next_attempt_at, updated_at, held_reason, held_until, hold_ref)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         job.now,
@@ -280,6 +283,9 @@ export class AlertLedger {
         job.reason,
         job.now,
         job.now,
+        job.hold?.reason ?? null,
+        job.hold?.until ?? null,
+        job.hold?.ref ?? null,
       );
     const id = Number(result.lastInsertRowid);
     const schedule = job.status === 'queued' ? { priorityAt: job.now + rank * RANK_STEP_MS, delayMs: 0 } : undefined;
@@ -302,11 +308,14 @@ export class AlertLedger {
     const alerts = this.#sql
       .get(`SELECT id, status, maybe_delivered FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND id > ? AND id < ?`)
       .all(alertKey, previousResolve.id, resolve.id) as { id: number; status: JobStatus; maybe_delivered: number }[];
-    const waiting = alerts.filter((job) => job.status === 'queued' && !job.maybe_delivered);
+    // A held ALERT (maintenance window) was never sent either: resolved meanwhile, nothing goes.
+    const waiting = alerts.filter((job) => (job.status === 'queued' || job.status === 'held') && !job.maybe_delivered);
     const mayBeOpen = alerts.some((job) => job.status === 'delivered' || job.status === 'in_flight' || job.maybe_delivered);
     if (waiting.length === 0 || mayBeOpen) return [];
     const skipped = [...waiting.map((job) => job.id), resolve.id];
-    const update = this.#sql.get(`UPDATE outbox SET status = 'skipped', reason = ?, updated_at = ? WHERE id = ?`);
+    const update = this.#sql.get(
+      `UPDATE outbox SET status = 'skipped', reason = ?, updated_at = ?, released = CASE status WHEN 'held' THEN 'resolved while held: nothing sent' ELSE released END WHERE id = ?`,
+    );
     const target = this.#sql.get('SELECT target FROM outbox WHERE id = ?').get(resolve.id) as { target: string };
     for (const id of skipped) {
       update.run(RESOLVED_BEFORE_DELIVERY, now, id);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { MIGRATIONS } from './schema.ts';
 
-export type JobStatus = 'queued' | 'in_flight' | 'delivered' | 'failed' | 'skipped';
+/** `held`: kept back on purpose (a maintenance window) until a release time or by hand; see holds/. */
+export type JobStatus = 'queued' | 'in_flight' | 'delivered' | 'failed' | 'skipped' | 'held';
 
 /** Everything the dashboard needs to refresh after a write; batched before it reaches a UI. */
 export type StoreChange =
@@ -17,6 +18,8 @@ export type StoreChange =
   /** The device and group mirror, the routing table, or the list of reconciliations changed. */
   | { kind: 'mirror' }
   | { kind: 'routing' }
+  /** A maintenance window was created or ended. */
+  | { kind: 'windows' }
   | { kind: 'reconciliation' };
 
 export const DATABASE_FILE = 'relay.sqlite';

@@ -9,6 +9,7 @@ import type {
   DeliveryPage,
   DeliveryRow,
   DeliveryStatus,
+  HeldView,
   JobView,
 } from '../../../shared/contract.ts';
 import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
@@ -25,7 +26,7 @@ const DELIVERY_STATUS = `CASE
 /** An outbox job `j`, as jobSummary reads it. */
 const JOB_COLUMNS = `j.id AS job_id, j.event_type AS job_event_type, j.status AS job_status, j.reason AS job_reason, j.attempts AS job_attempts,
   j.next_attempt_at AS job_next_attempt_at, j.last_status_code AS job_last_status_code, j.last_error AS job_last_error,
-  j.target AS job_target, j.route_reason AS job_route_reason`;
+  j.target AS job_target, j.route_reason AS job_route_reason, j.held_reason AS job_held_reason, j.held_until AS job_held_until, j.released AS job_released`;
 
 const ROW_COLUMNS = `d.id, d.received_at, d.source, d.event_type, d.event_id, d.outcome, d.status_code, d.reason, d.signature,
   d.alert_name, d.hostname, d.severity, d.level_alert_id, d.path, d.rerun_of, ${DELIVERY_STATUS} AS status, ${JOB_COLUMNS},
@@ -58,6 +59,12 @@ function viewStatus(status: unknown, attempts: unknown): JobView['status'] {
   return String(status) as JobView['status'];
 }
 
+/** Why a job was held and how that ended, from the `job_held_*` columns; undefined for a job never held. */
+function heldView(row: Row): HeldView | undefined {
+  if (row.job_held_reason === null || row.job_held_reason === undefined) return undefined;
+  return { reason: String(row.job_held_reason), until: num(row.job_held_until), released: text(row.job_released) };
+}
+
 function jobSummary(row: Row): JobView | undefined {
   if (row.job_id === null || row.job_id === undefined) return undefined;
   return {
@@ -73,6 +80,7 @@ function jobSummary(row: Row): JobView | undefined {
     url: text(row.job_url),
     target: String(row.job_target),
     routeReason: text(row.job_route_reason),
+    held: heldView(row),
   };
 }
 
@@ -326,7 +334,8 @@ export class ReadModels extends Repository {
   #alerts(where: string, params: readonly (string | number)[]): AlertRow[] {
     const rows = this.store.sql
       .get(
-        `SELECT a.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.reason AS job_reason, j.next_attempt_at AS job_next_attempt_at
+        `SELECT a.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.reason AS job_reason, j.next_attempt_at AS job_next_attempt_at,
+           j.held_reason AS job_held_reason, j.held_until AS job_held_until, j.released AS job_released
          , EXISTS (SELECT 1 FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ACCEPT' AND p.status IN ('queued', 'in_flight')) AS accept_pending
          , (SELECT json_extract(p.payload, '$.priority') FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ALERT' ORDER BY p.id DESC LIMIT 1) AS ilert_priority
          FROM alerts a LEFT JOIN outbox j ON j.id = (SELECT max(id) FROM outbox WHERE alert_key = a.alert_key AND event_type != 'ACCEPT')
@@ -353,6 +362,7 @@ export class ReadModels extends Repository {
               status: viewStatus(row.job_status, row.job_attempts),
               reason: text(row.job_reason),
               nextAttemptAt: num(row.job_next_attempt_at),
+              held: heldView(row),
             },
       route: row.route_reason === null ? undefined : { target: text(row.route_target) ?? 'none', reason: String(row.route_reason), groupPath: text(row.group_path) },
       ilert:

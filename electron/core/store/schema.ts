@@ -342,4 +342,29 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE events ADD COLUMN claimed_occurred_at TEXT;
   CREATE INDEX alerts_held_by_route ON alerts(level_alert_id) WHERE state = 'active' AND route_target IS NULL;
   `,
+  // Quiet nights (issue 22). Self-contained: if another migration lands first, this one just moves one place down.
+  `
+  -- Maintenance windows (see holds/): what they cover, when, and who made and ended them.
+  CREATE TABLE maintenance_windows (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    reason      TEXT,
+    scope       TEXT    NOT NULL,              -- JSON: {"all":true} | {"group":id} | {"device":id} | {"target":name}
+    schedule    TEXT    NOT NULL,              -- JSON: {"kind":"once",startMs,endMs} | {"kind":"weekly",days,start,end,timeZone}
+    created_at  INTEGER NOT NULL,
+    created_by  TEXT    NOT NULL,
+    ended_at    INTEGER,                       -- ended early by hand
+    ended_by    TEXT
+  );
+  CREATE INDEX maintenance_windows_open ON maintenance_windows(id) WHERE ended_at IS NULL;
+
+  -- A job the relay did not send at once (status 'held'): why, until when, and what held it
+  -- (hold_ref 'window:<id>'), kept after it is released so the alert can show it was held.
+  ALTER TABLE outbox ADD COLUMN held_reason TEXT;
+  ALTER TABLE outbox ADD COLUMN held_until INTEGER;
+  ALTER TABLE outbox ADD COLUMN hold_ref TEXT;
+  ALTER TABLE outbox ADD COLUMN released TEXT;   -- how the hold ended: the window ended, sent by hand, resolved meanwhile
+  CREATE INDEX outbox_held ON outbox(held_until) WHERE status = 'held';
+  CREATE INDEX outbox_held_ref ON outbox(hold_ref) WHERE status = 'held';
+  `,
 ];

@@ -354,7 +354,7 @@ export class Store {
       const [kind, first, ...rest] = row.name.split(':');
       if (kind === 'jobs' && first) {
         const target = rest.join(':');
-        const byStatus = facts.jobs.get(target) ?? { queued: 0, in_flight: 0, delivered: 0, failed: 0, skipped: 0 };
+        const byStatus = facts.jobs.get(target) ?? { queued: 0, in_flight: 0, delivered: 0, failed: 0, skipped: 0, held: 0 };
         byStatus[first as JobStatus] = row.n;
         facts.jobs.set(target, byStatus);
       } else if (kind === 'alerts' && first === 'active') facts.activeAlerts[rest.join(':')] = row.n;

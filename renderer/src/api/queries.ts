@@ -24,6 +24,7 @@ const STALE_ON: StaleOn = {
   getIntegrationTest: (changes) => changes.setup === true,
   getRouting: (changes) => changes.setup === true || changes.alerts.length > 0,
   listReconciliations: (changes) => changes.setup === true,
+  listMaintenanceWindows: (changes) => changes.setup === true || changes.jobs.length > 0,
   listAudit: () => true,
   listMembers: () => true,
   listAlerts: (changes) => changes.alerts.length > 0 || changes.jobs.length > 0,

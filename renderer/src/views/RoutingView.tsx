@@ -8,6 +8,7 @@ import { AddTarget } from './routing/AddTarget.tsx';
 import { GroupRow } from './routing/GroupRow.tsx';
 import { Reconciliations } from './routing/Reconciliations.tsx';
 import { TargetForwarding } from './routing/TargetForwarding.tsx';
+import { MaintenanceWindows } from './routing/MaintenanceWindows.tsx';
 import { showSettings, type routeFromDraft } from './routing/route-draft.ts';
 import './RoutingView.css';
 import { ErrorBanner, ReadOnlyNotice, RoleFieldset } from '../components/controls.tsx';
@@ -113,6 +114,7 @@ export function RoutingView({ active }: { active: boolean }) {
         </div>
         {/* Pausing for ilert maintenance needs no Level API key. */}
         <TargetForwarding targets={view.targets} onChanged={load} />
+        <MaintenanceWindows active={active} />
       </div>
     );
   }
@@ -185,6 +187,7 @@ export function RoutingView({ active }: { active: boolean }) {
       </RoleFieldset>
 
       <TargetForwarding targets={view.targets} onChanged={load} />
+      <MaintenanceWindows active={active} />
 
       {namedTargets.length === 0 && (
         <p className="banner banner-info" data-testid="routing-no-targets">
