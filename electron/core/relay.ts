@@ -155,6 +155,7 @@ export class Relay {
       unhealthy: () => this.#store.health.problem(),
       limits: this.#tuning.receiverLimits,
       pressureChanged: () => this.#announce('public-port'),
+      sources: () => this.#settings.sources,
     });
     this.#heartbeat = new Heartbeat({
       url: () => this.#settings.ilertHeartbeatUrl,

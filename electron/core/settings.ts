@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SEVERITY_LEVELS, type SettingMetadata } from '../../shared/contract.ts';
+import { sourcesSchema } from './sources/source.ts';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535');
 
@@ -122,6 +123,8 @@ export const settingsSchema = z.object({
     .min(AUDIT_RETENTION_FLOOR_DAYS, `must be at least ${AUDIT_RETENTION_FLOOR_DAYS} days`)
     .max(3650, 'must be at most 3650 days')
     .default(365),
+  /** Sources other than Level (Particle, any JSON webhook), each at /webhooks/source/<slug>; their secrets stay out of the settings view. */
+  sources: sourcesSchema,
   /** Replay with edits sends an event Level never sent: admins may, operators only when this allows it. */
   operatorsMayReplayWithEdits: z.boolean().default(false),
   // Desktop app only.
@@ -169,6 +172,7 @@ export const SETTINGS_METADATA = {
   highPrioritySeverities: { label: 'Sent first in a backlog' },
   retentionDays: { label: 'Keep history for (days)' },
   auditRetentionDays: { label: 'Keep the audit for (days)' },
+  sources: { label: 'Other sources' },
   operatorsMayReplayWithEdits: { label: 'Operators may replay with edits' },
   notifyMinSeverity: { label: 'Notify from severity', desktopOnly: true },
   notifyResolves: { label: 'Notify when an alert resolves', desktopOnly: true },

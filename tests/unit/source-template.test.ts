@@ -163,6 +163,7 @@ test('parse limits: template length and section depth', () => {
 test('rendering is bounded: output cap, replaceAll blow-up, nested-list blow-up, hostile text', () => {
   assert.equal(render('{{ v }}{{ v }}', { v: 'x'.repeat(DEFAULT_MAX_OUTPUT) }).length, DEFAULT_MAX_OUTPUT);
   assert.equal(render('{{ v }}', { v: 'abcdef' }, 4), 'abcd');
+  assert.equal(render('{{ v }}', { v: 'ab😀' }, 3), 'ab', 'the cap does not split a surrogate pair');
 
   const started = performance.now();
   // A one-character needle over a megabyte with a long replacement would be gigabytes uncapped.

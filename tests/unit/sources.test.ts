@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mapSourceEvent, sourceSchema, sourcesSchema, type SourceConfig, type SourceEvent, type SourceInput } from '../../electron/core/sources/source.ts';
+import { SUMMARY_RENDER_LIMIT, mapSourceEvent, sourceSchema, sourcesSchema, type SourceConfig, type SourceEvent, type SourceInput } from '../../electron/core/sources/source.ts';
 import { verifySourceAuth } from '../../electron/core/sources/auth.ts';
 
 const password = 'particle-webhook-password-0123';
@@ -155,10 +155,10 @@ test('an empty alert key refuses the event with a reason; so does a generic sour
   assert.equal(mapped(source, { host: 'a' }).summary, 'Event from Script');
 });
 
-test('summary and details are bounded for ilert: one line of at most 255, details at most 20000', () => {
+test('summary and details are bounded: the summary one line of at most 1024 (the ingest cuts it to ilert’s 255), details at most 20000', () => {
   const source = particleSource({ templates: { summary: '{{ data }}', details: '{{ data }}' } });
   const event = mapped(source, particleBody('ALERT', { data: 'line one\nline two ' + 'x'.repeat(100_000) }));
-  assert.equal(event.summary.length, 255);
+  assert.equal(event.summary.length, SUMMARY_RENDER_LIMIT);
   assert.ok(event.summary.startsWith('line one line two x'));
   assert.ok(event.details!.length <= 20_000);
 });

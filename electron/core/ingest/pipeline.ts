@@ -1,4 +1,4 @@
-import { toIlertEvent, alertKeyFor } from '../ilert/event-mapping.ts';
+import { toIlertEvent, alertKeyFor, type IlertEventBody } from '../ilert/event-mapping.ts';
 import { isResolvedAlertEvent, type Envelope, type LevelAlert } from '../level/envelope.ts';
 import type { RouteChoice } from '../routing/router.ts';
 import { StoreUnavailableError } from '../store/database.ts';
@@ -20,6 +20,16 @@ export interface AcceptedDelivery extends InboundDelivery {
   alert: LevelAlert | undefined;
   /** What had to be assumed to accept it (e.g. a time without zone), shown as the delivery's reason. */
   note?: string | undefined;
+  /** From a source other than Level: its templates made the ilert event, its configuration chose the target. */
+  shaped?: ShapedAlert | undefined;
+}
+
+/** An alert event a source's templates already turned into ilert's terms (see sources/). */
+export interface ShapedAlert {
+  alertKey: string;
+  resolved: boolean;
+  body: IlertEventBody;
+  route: RouteChoice;
 }
 
 /** The answer for whoever sent the delivery. */
@@ -76,16 +86,16 @@ export class IngestPipeline {
   }
 
   /** From a verified, parsed event (or one the relay made up) to a durable one: routing look-ups first, then one transaction. */
-  async parsed(delivery: InboundDelivery, envelope: Envelope, alert: LevelAlert | undefined, notes: readonly string[] = []): Promise<WebhookResult> {
+  async parsed(delivery: InboundDelivery, envelope: Envelope, alert: LevelAlert | undefined, notes: readonly string[] = [], shaped?: ShapedAlert): Promise<WebhookResult> {
     const { store, beforeStore, policy, accepted } = this.#options;
-    if (alert && beforeStore) await beforeStore(alert);
+    if (alert && beforeStore && !shaped) await beforeStore(alert);
     // What had to be assumed (a time without zone, say) goes to the delivery log and the console.
     const note = notes.length > 0 ? notes.join('; ') : undefined;
     if (note) console.warn(`receiver: event ${envelope.event_id.slice(0, 80)}: ${note}`);
     try {
-      const outcome = await persist(store, { ...delivery, envelope, alert, note }, policy());
+      const outcome = await persist(store, { ...delivery, envelope, alert, note, shaped }, policy());
       if (outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: envelope.event_id } };
-      accepted?.(envelope);
+      if (!shaped) accepted?.(envelope);
       return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id } };
     } catch (error) {
       if (error instanceof StoreUnavailableError) return { statusCode: 503, body: { error: 'store unavailable, retry later' } };
@@ -128,20 +138,23 @@ export function persist(store: Store, delivery: AcceptedDelivery, policy: Ingest
 function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAlert, deliveryId: number, policy: IngestPolicy): void {
   const { envelope, receivedAt: now } = delivery;
   const ledger = store.ledger;
-  const resolved = isResolvedAlertEvent(envelope.event_type, alert);
-  const alertKey = alertKeyFor(alert.id);
+  const { shaped } = delivery;
+  const resolved = shaped?.resolved ?? isResolvedAlertEvent(envelope.event_type, alert);
+  const alertKey = shaped?.alertKey ?? alertKeyFor(alert.id);
   const occurredMs = Date.parse(envelope.occurred_at);
   const history = ledger.history(alert.id, alertKey);
   // A resolve goes where its alert went, even if the routing changed in between.
   const sentTo = resolved ? ledger.targetOfSentAlert(alertKey) : undefined;
-  const route: RouteChoice = sentTo ? { target: sentTo, reason: 'same target as the alert' } : policy.routeFor(alert);
-  const body = toIlertEvent(alert, resolved, {
-    eventId: envelope.event_id,
-    occurredAt: envelope.occurred_at,
-    highPrioritySeverities: policy.highPrioritySeverities,
-    routingKey: route.routingKey,
-    enrichment: route.enrichment,
-  });
+  const route: RouteChoice = sentTo ? { target: sentTo, reason: 'same target as the alert' } : (shaped?.route ?? policy.routeFor(alert));
+  const body =
+    shaped?.body ??
+    toIlertEvent(alert, resolved, {
+      eventId: envelope.event_id,
+      occurredAt: envelope.occurred_at,
+      highPrioritySeverities: policy.highPrioritySeverities,
+      routingKey: route.routingKey,
+      enrichment: route.enrichment,
+    });
   const decision = decideAlert({ resolved, occurredMs, history, routeSkip: route.skip });
   if (decision.writeAlert) {
     ledger.writeAlert({

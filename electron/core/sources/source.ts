@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { SUMMARY_LIMIT, truncate } from '../ilert/event-mapping.ts';
 import { MAX_TEMPLATE_LENGTH, compileBuiltInTemplate, describeParseError, parseTemplate, renderTemplate, type ParsedTemplate } from './template.ts';
 
 /**
@@ -15,6 +14,11 @@ export type SourceKind = (typeof SOURCE_KINDS)[number];
 /** Longest alert key the relay sends; ilert trims longer ones, which could merge two alerts. */
 export const ALERT_KEY_LIMIT = 255;
 const DETAILS_LIMIT = 20_000;
+/**
+ * A summary is one line, rendered to at most this; the ingest cuts it to ilert's 255 (see
+ * ilert/event-mapping.ts), which this layer, below ilert's, does not import.
+ */
+export const SUMMARY_RENDER_LIMIT = 1024;
 const SECRET_HINT = 'at least 16 characters: generate one with `openssl rand -hex 32`';
 
 // RFC 9110's token: what an HTTP header name may be.
@@ -225,12 +229,18 @@ export interface ReceivedBody {
 
 const line = (text: string) => text.replace(/\s+/g, ' ').trim();
 
+/** A short quote of what a template gave, for a reason in the log; never splits a character. */
+function clip(text: string, limit: number): string {
+  const points = Array.from(text.slice(0, limit * 2));
+  return points.length > limit ? `${points.slice(0, limit - 1).join('')}…` : points.join('');
+}
+
 function particleAction(source: SourceConfig, body: Record<string, unknown>): { action: 'alert' | 'resolve'; rest: string } | { action: 'ignore'; reason: string } {
   const event = typeof body.event === 'string' ? body.event : '';
   const { alertEvent, resolveEvent } = source.particle;
   if (event.startsWith(alertEvent)) return { action: 'alert', rest: event.slice(alertEvent.length) };
   if (event.startsWith(resolveEvent)) return { action: 'resolve', rest: event.slice(resolveEvent.length) };
-  return { action: 'ignore', reason: `event "${truncate(event, 63)}" starts with neither ${alertEvent} nor ${resolveEvent}` };
+  return { action: 'ignore', reason: `event "${clip(event, 63)}" starts with neither ${alertEvent} nor ${resolveEvent}` };
 }
 
 function renderedAction(text: string): 'alert' | 'resolve' | undefined {
@@ -291,7 +301,7 @@ export function mapSourceEvent(source: SourceConfig, received: ReceivedBody): So
         ok: true,
         event: {
           action: 'ignore',
-          reason: rendered.trim() ? `the action template gave "${truncate(line(rendered), 40)}", not ALERT or RESOLVE` : 'the action template gave nothing',
+          reason: rendered.trim() ? `the action template gave "${clip(line(rendered), 40)}", not ALERT or RESOLVE` : 'the action template gave nothing',
           eventId,
         },
       };
@@ -326,14 +336,14 @@ export function mapSourceEvent(source: SourceConfig, received: ReceivedBody): So
   }
   if (alertKey.length > ALERT_KEY_LIMIT) return { ok: false, reason: `the alert key is longer than ${ALERT_KEY_LIMIT} characters; ilert would cut it and could merge two alerts` };
 
-  const summary = truncate(line(render(compiled.summary, SUMMARY_LIMIT * 4)), SUMMARY_LIMIT) || truncate(`Event from ${source.name}`, SUMMARY_LIMIT);
-  const detailsText = compiled.details ? truncate(render(compiled.details, DETAILS_LIMIT + 1).trim(), DETAILS_LIMIT) : '';
+  const summary = line(render(compiled.summary, SUMMARY_RENDER_LIMIT)) || `Event from ${source.name}`;
+  const detailsText = compiled.details ? render(compiled.details, DETAILS_LIMIT).trim() : '';
 
   let priority: 'HIGH' | 'LOW' | undefined;
   if (compiled.priority) {
     const rendered = line(render(compiled.priority, 40)).toUpperCase();
     if (rendered === 'HIGH' || rendered === 'LOW') priority = rendered;
-    else if (rendered) notes.push(`the priority template gave "${truncate(rendered, 20)}", not HIGH or LOW: ilert's default priority applies`);
+    else if (rendered) notes.push(`the priority template gave "${clip(rendered, 20)}", not HIGH or LOW: ilert's default priority applies`);
   }
 
   const bodyRecord = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};

@@ -555,7 +555,9 @@ class Renderer {
     if (this.full) return;
     const room = this.cap - this.out.length;
     if (text.length >= room) {
-      this.out += text.slice(0, room);
+      // Never half of a surrogate pair: an emoji cut in two is not valid text for ilert.
+      const cut = room > 0 && /[\ud800-\udbff]/.test(text[room - 1] ?? '') ? room - 1 : room;
+      this.out += text.slice(0, cut);
       this.full = true;
     } else {
       this.out += text;

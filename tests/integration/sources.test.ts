@@ -1,0 +1,143 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { startRelay, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
+import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { inspect } from '../helpers/inspect.ts';
+import { waitForChange } from '../helpers/wait.ts';
+
+const PARTICLE_PASSWORD = 'particle-webhook-password-0123';
+const HMAC_SECRET = 'backup-appliance-signing-secret-0123';
+
+const ilert = await new FakeIlert().start();
+after(() => ilert.stop());
+const harness = await startRelay({
+  ilertApiUrl: ilert.url,
+  ilertIntegrationKey: INTEGRATION_KEY,
+  sources: [
+    { name: 'Freezer sensors', slug: 'freezers', kind: 'particle', auth: { type: 'basic', username: 'particle', password: PARTICLE_PASSWORD } },
+    {
+      name: 'Backup appliance',
+      slug: 'backup',
+      kind: 'json',
+      auth: { type: 'hmac', header: 'X-Signature', secret: HMAC_SECRET, prefix: 'sha256=' },
+      templates: {
+        action: '{{ state.equalsTakeOrDrop("failed", "ALERT") }}{{ state.equalsTakeOrDrop("ok", "RESOLVE") }}',
+        alertKey: '{{ job.id }}',
+        summary: 'Backup {{ job.name }} {{ state }}',
+        details: '{{#errors}}\n- {{ . }}\n{{/errors}}',
+        priority: 'HIGH',
+      },
+    },
+  ],
+});
+after(() => harness.stop());
+const base = harness.url.replace('/webhooks/level', '');
+
+/** Particle's default webhook body (https://docs.particle.io/reference/cloud-apis/webhooks/), as its cloud posts it. */
+function particleBody(event: string, publishedAt: string) {
+  return { event, data: '-12.5', published_at: publishedAt, coreid: 'e00fce68a1b2c3d4e5f6a7b8', userid: 'u1', fw_version: 12, public: false };
+}
+
+function postParticle(body: unknown, password = PARTICLE_PASSWORD) {
+  return fetch(`${base}/webhooks/source/freezers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`particle:${password}`).toString('base64')}` },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+function postSigned(body: unknown) {
+  const raw = JSON.stringify(body);
+  return fetch(`${base}/webhooks/source/backup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-signature': `sha256=${createHmac('sha256', HMAC_SECRET).update(raw).digest('hex')}` },
+    body: raw,
+  });
+}
+
+function lastDelivery() {
+  return inspect(harness.relay).row('SELECT d.*, b.body FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id ORDER BY d.id DESC LIMIT 1') as Record<
+    string,
+    unknown
+  >;
+}
+
+const PARTICLE_KEY = 'freezers:particle:e00fce68a1b2c3d4e5f6a7b8';
+
+test('Particle with Basic auth: ALERT opens one alert at ilert, RESOLVE closes it, both schema-valid; a resend is a duplicate', async () => {
+  const alert = particleBody('ALERT', '2026-12-07T05:12:00.000Z');
+  const accepted = await postParticle(alert);
+  assert.equal(accepted.status, 202, await accepted.clone().text());
+  await ilert.waitFor(() => ilert.eventsFor(PARTICLE_KEY).length === 1, 5000, 'the ALERT');
+  const [sent] = ilert.eventsFor(PARTICLE_KEY);
+  assert.equal(sent!.eventType, 'ALERT');
+  assert.equal(sent!.integrationKey, INTEGRATION_KEY);
+  assert.equal(sent!.summary, 'ALERT from Particle device e00fce68a1b2c3d4e5f6a7b8: -12.5');
+  assert.match(String(sent!.body.details), /- \*\*Data:\*\* -12\.5/);
+  assert.equal(ilert.alertByKey(PARTICLE_KEY)?.status, 'PENDING');
+
+  assert.equal((await postParticle(alert)).status, 200, 'the same Particle publish again is a duplicate');
+
+  assert.equal((await postParticle(particleBody('RESOLVE', '2026-12-07T05:20:00.000Z'))).status, 202);
+  await ilert.waitFor(() => ilert.eventsFor(PARTICLE_KEY).length === 2, 5000, 'the RESOLVE');
+  assert.deepEqual(ilert.eventTypesFor(PARTICLE_KEY), ['ALERT', 'RESOLVE']);
+  assert.equal(ilert.alertByKey(PARTICLE_KEY)?.status, 'RESOLVED');
+  assert.deepEqual(ilert.schemaViolations, []);
+
+  const stored = await waitForChange(
+    harness.relay,
+    () => inspect(harness.relay).row('SELECT state FROM alerts WHERE level_alert_id = ?', `source:${PARTICLE_KEY}`) as { state: string } | undefined,
+  );
+  assert.equal(stored.state, 'resolved');
+});
+
+test('a wrong password is 401 with a bounded trace, and nothing reaches ilert', async () => {
+  const before = ilert.events.length;
+  const big = JSON.stringify({ ...particleBody('ALERT-door', '2026-12-07T05:30:00.000Z'), data: 'x'.repeat(100_000) });
+  const response = await postParticle(big, 'wrong-password-0123456789');
+  assert.equal(response.status, 401);
+  assert.deepEqual(await response.json(), { error: 'wrong username or password for this source' });
+  const delivery = lastDelivery();
+  assert.equal(delivery.status_code, 401);
+  assert.equal(delivery.outcome, 'rejected');
+  assert.equal(delivery.path, '/webhooks/source/freezers');
+  assert.equal(delivery.reason, 'wrong username or password for this source');
+  assert.ok((delivery.body as Uint8Array).length <= 256, `kept ${(delivery.body as Uint8Array).length} bytes of a stranger's body`);
+  assert.ok(!JSON.stringify(delivery.headers).includes(Buffer.from(`particle:wrong-password-0123456789`).toString('base64')), 'the Authorization header is redacted');
+
+  const missing = await fetch(`${base}/webhooks/source/freezers`, { method: 'POST', body: '{}' });
+  assert.equal(missing.status, 401);
+  assert.equal((await fetch(`${base}/webhooks/source/nobody`, { method: 'POST', body: '{}' })).status, 404);
+  assert.equal((await fetch(`${base}/webhooks/source/freezers`)).status, 405);
+  assert.equal(ilert.events.length, before);
+});
+
+test('a generic JSON source signed with HMAC: its templates open and close the alert', async () => {
+  const failed = { state: 'failed', job: { id: 17, name: 'nightly' }, errors: ['disk full'] };
+  assert.equal((await postSigned(failed)).status, 202);
+  await ilert.waitFor(() => ilert.eventsFor('backup:17').length === 1, 5000, 'the ALERT');
+  const [sent] = ilert.eventsFor('backup:17');
+  assert.equal(sent!.summary, 'Backup nightly failed');
+  assert.equal(sent!.body.details, '- disk full');
+  assert.equal(sent!.body.priority, 'HIGH');
+  assert.equal((await postSigned({ ...failed, state: 'ok' })).status, 202);
+  await ilert.waitFor(() => ilert.eventsFor('backup:17').length === 2, 5000, 'the RESOLVE');
+  assert.equal(ilert.alertByKey('backup:17')?.status, 'RESOLVED');
+  assert.deepEqual(ilert.schemaViolations, []);
+});
+
+test('an empty alert key is refused with a recorded reason; an event the source ignores is kept with why', async () => {
+  const before = ilert.events.length;
+  const keyless = await postSigned({ state: 'failed', job: { name: 'no id' } });
+  assert.equal(keyless.status, 422);
+  assert.match(((await keyless.json()) as { error: string }).error, /alert key template gave an empty key/);
+  assert.equal(lastDelivery().outcome, 'rejected');
+  assert.match(String(lastDelivery().reason), /empty key/);
+
+  const running = await postSigned({ state: 'running', job: { id: 18 } });
+  assert.equal(running.status, 202);
+  assert.equal(lastDelivery().outcome, 'accepted');
+  assert.equal(lastDelivery().reason, 'ignored: the action template gave nothing');
+  assert.equal(ilert.events.length, before);
+});
