@@ -8,6 +8,7 @@ import { waitForChange } from '../helpers/wait.ts';
 
 const PARTICLE_PASSWORD = 'particle-webhook-password-0123';
 const HMAC_SECRET = 'backup-appliance-signing-secret-0123';
+const UPS_SECRET = 'ups-script-shared-secret-0123456';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -29,6 +30,7 @@ const harness = await startRelay({
         priority: 'HIGH',
       },
     },
+    { name: 'UPS script', slug: 'ups', kind: 'json', auth: { type: 'header', header: 'X-Auth', secret: UPS_SECRET }, templates: { action: 'ALERT', alertKey: '{{ ups }}' } },
   ],
 });
 after(() => harness.stop());
@@ -140,4 +142,19 @@ test('an empty alert key is refused with a recorded reason; an event the source 
   assert.equal(lastDelivery().outcome, 'accepted');
   assert.equal(lastDelivery().reason, 'ignored: the action template gave nothing');
   assert.equal(ilert.events.length, before);
+});
+
+test('a header secret under any name stays out of the delivery log, accepted or refused', async () => {
+  const post = (secret: string) =>
+    fetch(`${base}/webhooks/source/ups`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-auth': secret }, body: JSON.stringify({ ups: 'rack-2' }) });
+  assert.equal((await post(UPS_SECRET)).status, 202);
+  const accepted = lastDelivery();
+  assert.equal(accepted.outcome, 'accepted');
+  assert.equal(accepted.signature, 'shared-secret');
+  assert.equal(JSON.parse(String(accepted.headers))['x-auth'], '[redacted]');
+  assert.equal((await post(`${UPS_SECRET}-almost`)).status, 401);
+  assert.equal(JSON.parse(String(lastDelivery().headers))['x-auth'], '[redacted]');
+  const everything = JSON.stringify(inspect(harness.relay).rows('SELECT headers, reason FROM deliveries'));
+  assert.ok(!everything.includes(UPS_SECRET), 'the secret is nowhere in the delivery log');
+  await ilert.waitFor(() => ilert.eventsFor('ups:rack-2').length === 1, 5000, 'the ALERT');
 });

@@ -18,14 +18,20 @@ export async function ingestSourceRequest(
   pipeline: IngestPipeline,
   sources: readonly SourceConfig[],
   slug: string,
-  delivery: InboundDelivery,
+  received: InboundDelivery,
   headers: http.IncomingHttpHeaders,
 ): Promise<WebhookResult> {
+  const source = sources.find((candidate) => candidate.slug === slug);
+  // The receiver redacts headers whose names look secret; a source's own secret header may be named
+  // anything (X-Auth), so it is redacted by name before anything is recorded.
+  const delivery: InboundDelivery =
+    source?.auth.type === 'header' && Object.hasOwn(received.headers, source.auth.header)
+      ? { ...received, headers: { ...received.headers, [source.auth.header]: '[redacted]' } }
+      : received;
   const refuse = async (statusCode: number, reason: string): Promise<WebhookResult> => {
     await pipeline.reject({ ...delivery, statusCode, reason });
     return { statusCode, body: { error: reason } };
   };
-  const source = sources.find((candidate) => candidate.slug === slug);
   if (!source) return refuse(404, `no source at ${SOURCE_PATH_PREFIX}${slug.slice(0, 60)}: add it in Settings → Sources first`);
 
   const body = delivery.body ?? new Uint8Array();
