@@ -5,7 +5,7 @@ import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forward
 import { BODY_LIMIT_BYTES, Receiver, WEBHOOK_PATH, type ReceiverLimits } from './receiver/receiver.ts';
 import { IngestPipeline, type WebhookResult } from './ingest/pipeline.ts';
 import { AUTOMATION_PATH } from './ingest/automation.ts';
-import { configurationProblems, type Settings } from './settings.ts';
+import { configurationProblems, sourceTargetProblem, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
@@ -155,7 +155,7 @@ export class Relay {
       unhealthy: () => this.#store.health.problem(),
       limits: this.#tuning.receiverLimits,
       pressureChanged: () => this.#announce('public-port'),
-      sources: () => this.#settings.sources,
+      sources: () => ({ sources: this.#settings.sources, targetProblem: (target) => sourceTargetProblem(this.#settings, target) }),
     });
     this.#heartbeat = new Heartbeat({
       url: () => this.#settings.ilertHeartbeatUrl,

@@ -262,6 +262,19 @@ export function settingsLockedByEnvironment(env: NodeJS.ProcessEnv): SettingKey[
     .map(([, key]) => key);
 }
 
+/**
+ * Why a source's events cannot go to its target, or undefined when they can. ilert's Level.io
+ * pass-through takes only Level's own bodies, so a source on the default target needs the key.
+ */
+export function sourceTargetProblem(settings: Settings, target: string): string | undefined {
+  if (target === 'default') {
+    if (settings.ilertPassThroughUrl)
+      return 'the default target passes Level’s own bodies to ilert’s Level.io source, which cannot take another source’s events: give this source a named target';
+    return undefined;
+  }
+  return settings.ilertTargets.some((entry) => entry.name === target) ? undefined : `there is no ilert target named “${target}”`;
+}
+
 /** Warnings about a valid but risky or incomplete configuration, shown on start and in the UI. */
 export function configurationProblems(settings: Settings): string[] {
   const problems: string[] = [];
@@ -279,6 +292,10 @@ export function configurationProblems(settings: Settings): string[] {
   }
   if (settings.levelWebhookSecretPrevious && !settings.levelWebhookSecret) {
     problems.push('a previous Level secret is set without a current one — set LEVEL_WEBHOOK_SECRET');
+  }
+  for (const source of settings.sources) {
+    const problem = sourceTargetProblem(settings, source.target);
+    if (problem) problems.push(`source “${source.name}”: ${problem}; its events are kept but not sent`);
   }
   if (!/^(127\.|::1$|localhost$)/.test(settings.host)) {
     problems.push(`the receiver listens on ${settings.host}, beyond this machine: make sure only webhook traffic reaches it`);

@@ -1,10 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startRelay, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
+import { startRelay, INTEGRATION_KEY, OWNER } from '../helpers/relay-harness.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { inspect } from '../helpers/inspect.ts';
-import { waitForChange } from '../helpers/wait.ts';
+import { waitForChange, jobsFor } from '../helpers/wait.ts';
 
 const PARTICLE_PASSWORD = 'particle-webhook-password-0123';
 const HMAC_SECRET = 'backup-appliance-signing-secret-0123';
@@ -30,6 +30,7 @@ const harness = await startRelay({
         priority: 'HIGH',
       },
     },
+    { name: 'Lab sensors', slug: 'lab', kind: 'particle', target: 'lab-team', auth: { type: 'basic', username: 'particle', password: PARTICLE_PASSWORD } },
     { name: 'UPS script', slug: 'ups', kind: 'json', auth: { type: 'header', header: 'X-Auth', secret: UPS_SECRET }, templates: { action: 'ALERT', alertKey: '{{ ups }}' } },
   ],
 });
@@ -157,4 +158,23 @@ test('a header secret under any name stays out of the delivery log, accepted or 
   const everything = JSON.stringify(inspect(harness.relay).rows('SELECT headers, reason FROM deliveries'));
   assert.ok(!everything.includes(UPS_SECRET), 'the secret is nowhere in the delivery log');
   await ilert.waitFor(() => ilert.eventsFor('ups:rack-2').length === 1, 5000, 'the ALERT');
+});
+
+test('a source whose target does not exist: the event is kept, its ilert job skipped with why, and Health says so', async () => {
+  const before = ilert.events.length;
+  const response = await fetch(`${base}/webhooks/source/lab`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`particle:${PARTICLE_PASSWORD}`).toString('base64')}` },
+    body: JSON.stringify(particleBody('ALERT', '2026-12-07T05:40:00.000Z')),
+  });
+  assert.equal(response.status, 202);
+  const [job] = jobsFor(harness.relay, 'lab:particle:e00fce68a1b2c3d4e5f6a7b8');
+  assert.equal(job?.status, 'skipped');
+  assert.match(String(job?.reason), /skipped: there is no ilert target named “lab-team”/);
+  assert.equal(ilert.events.length, before);
+  const settings = await harness.api.getSettings({}, OWNER);
+  assert.ok(
+    settings.problems.some((problem) => problem.includes('source “Lab sensors”: there is no ilert target named “lab-team”')),
+    settings.problems.join('\n'),
+  );
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { SUMMARY_RENDER_LIMIT, mapSourceEvent, sourceSchema, sourcesSchema, type SourceConfig, type SourceEvent, type SourceInput } from '../../electron/core/sources/source.ts';
 import { verifySourceAuth } from '../../electron/core/sources/auth.ts';
+import { configurationProblems, resolveSettings, sourceTargetProblem } from '../../electron/core/settings.ts';
 
 const password = 'particle-webhook-password-0123';
 
@@ -243,4 +244,17 @@ test('header secret and HMAC over the raw body; reasons never echo the secret', 
     assert.match((verdict as { reason: string }).reason, reason);
     assert.ok(!(verdict as { reason: string }).reason.includes(password));
   }
+});
+
+test('a source’s target must exist, and cannot be a Level.io pass-through', () => {
+  const source = { name: 'Freezers', slug: 'freezers', kind: 'particle', auth: { type: 'basic', username: 'u', password } };
+  const base = { levelWebhookSecret: 'a'.repeat(32), ilertIntegrationKey: 'il1api0123456789', ilertTargets: [{ name: 'lab', integrationKey: 'il1api9876543210' }] };
+  const fine = resolveSettings({ ...base, sources: [source, { ...source, slug: 'lab', target: 'lab' }] }, {});
+  assert.deepEqual(configurationProblems(fine), []);
+  assert.equal(sourceTargetProblem(fine, 'nowhere'), 'there is no ilert target named “nowhere”');
+  const missing = resolveSettings({ ...base, sources: [{ ...source, target: 'nowhere' }] }, {});
+  assert.deepEqual(configurationProblems(missing), ['source “Freezers”: there is no ilert target named “nowhere”; its events are kept but not sent']);
+  const passThrough = resolveSettings({ ...base, ilertPassThroughUrl: 'https://api.ilert.com/api/v1/events/levelio/il1api0123456789', sources: [source] }, {});
+  assert.match(sourceTargetProblem(passThrough, 'default')!, /Level.io source, which cannot take another source’s events/);
+  assert.equal(sourceTargetProblem(passThrough, 'lab'), undefined);
 });

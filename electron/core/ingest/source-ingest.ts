@@ -14,9 +14,15 @@ export const SOURCE_PATH_PREFIX = '/webhooks/source/';
  * templates, then stored before the answer exactly like a Level alert (same ledger, outbox,
  * forwarder, log). Refusals are recorded with a bounded trace, like Level's.
  */
+/** The configured sources, and why a target cannot take a source's events (see settings' sourceTargetProblem). */
+export interface SourceSettings {
+  sources: readonly SourceConfig[];
+  targetProblem: (target: string) => string | undefined;
+}
+
 export async function ingestSourceRequest(
   pipeline: IngestPipeline,
-  sources: readonly SourceConfig[],
+  { sources, targetProblem }: SourceSettings,
   slug: string,
   received: InboundDelivery,
   headers: http.IncomingHttpHeaders,
@@ -88,6 +94,6 @@ export async function ingestSourceRequest(
     alertKey,
     resolved,
     body: ilertBody,
-    route: { target: source.target, reason: `the ${source.name} source’s target` },
+    route: { target: source.target, reason: `the ${source.name} source’s target`, skip: targetProblem(source.target) },
   });
 }

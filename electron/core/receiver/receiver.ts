@@ -8,8 +8,7 @@ import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER } from '../ingest/automation.
 import { BodyBudget, type BodyBudgetLimits, type NoRoom } from './body-budget.ts';
 import { ConnectionTable } from './connections.ts';
 import { PressureRecord, type PortPressure } from './pressure.ts';
-import { ingestSourceRequest, SOURCE_PATH_PREFIX } from '../ingest/source-ingest.ts';
-import type { SourceConfig } from '../sources/source.ts';
+import { ingestSourceRequest, SOURCE_PATH_PREFIX, type SourceSettings } from '../ingest/source-ingest.ts';
 
 export type { PortPressure };
 
@@ -63,7 +62,7 @@ export interface ReceiverOptions {
   /** The port came under pressure, or it passed (see pressure). */
   pressureChanged?: () => void;
   /** Other sources, each served at `/webhooks/source/<slug>`; read per request, so a saved change applies at once. */
-  sources?: () => readonly SourceConfig[];
+  sources?: () => SourceSettings;
 }
 
 function send(response: http.ServerResponse, statusCode: number, body: Record<string, unknown>, headers: http.OutgoingHttpHeaders = {}): void {
@@ -413,7 +412,13 @@ export class Receiver {
       delivery.bodySize = read.body.length;
       let result: WebhookResult;
       if (url.pathname.startsWith(SOURCE_PATH_PREFIX)) {
-        result = await ingestSourceRequest(this.#options.ingest, this.#options.sources?.() ?? [], url.pathname.slice(SOURCE_PATH_PREFIX.length), delivery, request.headers);
+        result = await ingestSourceRequest(
+          this.#options.ingest,
+          this.#options.sources?.() ?? { sources: [], targetProblem: () => undefined },
+          url.pathname.slice(SOURCE_PATH_PREFIX.length),
+          delivery,
+          request.headers,
+        );
       } else if (url.pathname === AUTOMATION_PATH) {
         delivery.source = 'automation';
         result = await this.#options.ingest.automation(delivery, firstHeader(request.headers[AUTOMATION_SECRET_HEADER]) ?? '');
