@@ -178,3 +178,14 @@ test('a source whose target does not exist: the event is kept, its ilert job ski
     settings.problems.join('\n'),
   );
 });
+
+test('Re-run of a source delivery goes through its source, not Level’s path: an accepted one is a duplicate', async () => {
+  const body = { state: 'failed', job: { id: 'rerun-1', name: 'hourly' } };
+  assert.equal((await postSigned(body)).status, 202);
+  const acceptedId = Number(lastDelivery().id);
+  await ilert.waitFor(() => ilert.eventsFor('backup:rerun-1').length === 1, 5000, 'the ALERT');
+  const rerun = await harness.api.rerunDelivery({ id: acceptedId }, OWNER);
+  assert.equal(rerun.statusCode, 200, JSON.stringify(rerun));
+  assert.equal(rerun.body.duplicate, true);
+  assert.equal(ilert.eventsFor('backup:rerun-1').length, 1);
+});
