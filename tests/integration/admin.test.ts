@@ -56,6 +56,8 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'checkIlertSource',
     'checkReachability',
     'createMember',
+    'createSource',
+    'deleteSource',
     'getDelivery',
     'getIntegrationTest',
     'getRouting',
@@ -68,7 +70,9 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'listDeliveries',
     'listMembers',
     'listReconciliations',
+    'listSources',
     'pauseTarget',
+    'previewSourceTemplates',
     'replayDelivery',
     'rerunDelivery',
     'rerunJob',
@@ -84,6 +88,7 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'syncLevel',
     'testLevelConnection',
     'updateSettings',
+    'updateSource',
     'whoAmI',
   ]);
 });

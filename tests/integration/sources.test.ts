@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { startRelay, INTEGRATION_KEY, OWNER } from '../helpers/relay-harness.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
+import { METHOD_ROLES } from '../../shared/contract.ts';
 import { inspect } from '../helpers/inspect.ts';
 import { waitForChange, jobsFor } from '../helpers/wait.ts';
 
@@ -189,3 +190,74 @@ test('Re-run of a source delivery goes through its source, not Level’s path: a
   assert.equal(rerun.body.duplicate, true);
   assert.equal(ilert.eventsFor('backup:rerun-1').length, 1);
 });
+
+test('the contract edits one source at a time: template errors with their position, secrets kept and masked, audited', async () => {
+  assert.deepEqual(
+    ['listSources', 'createSource', 'updateSource', 'deleteSource', 'previewSourceTemplates'].map((method) => METHOD_ROLES[method as keyof typeof METHOD_ROLES]),
+    ['viewer', 'admin', 'admin', 'admin', 'admin'],
+  );
+  const password = 'greenhouse-password-0123456';
+  const input = { kind: 'particle' as const, name: 'Greenhouse', slug: 'greenhouse', auth: { type: 'basic' as const, username: 'particle', password } };
+
+  const broken = await harness.api.createSource({ ...input, templates: { summary: 'Greenhouse {{ data' } }, OWNER);
+  assert.deepEqual(broken, { ok: false, errors: { 'templates.summary': 'line 1, column 12: "{{" is never closed with "}}"' } });
+  const clash = await harness.api.createSource({ ...input, slug: 'freezers' }, OWNER);
+  assert.equal(clash.ok, false);
+  assert.match(Object.values((clash as { errors: Record<string, string> }).errors).join(), /already the path of source 1/);
+
+  const created = await harness.api.createSource(input, OWNER);
+  assert.equal(created.ok, true, JSON.stringify(created));
+  const listed = (await harness.api.listSources({}, OWNER)).find((source) => source.slug === 'greenhouse')!;
+  assert.equal(listed.path, '/webhooks/source/greenhouse');
+  assert.deepEqual(listed.auth.secret, { set: true, hint: 'gree••••56' });
+  assert.ok(!JSON.stringify(await harness.api.listSources({}, OWNER)).includes(password), 'no saved secret leaves the relay');
+
+  // Saved without the password (the form never holds it): the saved one still authenticates.
+  const renamed = await harness.api.updateSource({ slug: 'greenhouse', source: { ...input, name: 'Greenhouse 2', auth: { type: 'basic', username: 'particle' } } }, OWNER);
+  assert.equal(renamed.ok, true, JSON.stringify(renamed));
+  const post = () =>
+    fetch(`${base}/webhooks/source/greenhouse`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`particle:${password}`).toString('base64')}` },
+      body: JSON.stringify({ ...particleBody('ALERT', '2026-12-07T06:00:00.000Z'), coreid: 'greenhouse-1' }),
+    });
+  assert.equal((await post()).status, 202);
+  await ilert.waitFor(() => ilert.eventsFor('greenhouse:particle:greenhouse-1').length === 1, 5000, 'the ALERT');
+
+  assert.deepEqual(await harness.api.deleteSource({ slug: 'greenhouse' }, OWNER), { deleted: true });
+  assert.equal((await post()).status, 404);
+  const audit = (await harness.api.listAudit({ limit: 20 }, OWNER)).map((entry) => entry.detail).join('\n');
+  assert.match(audit, /added the particle source “Greenhouse” at \/webhooks\/source\/greenhouse/);
+  assert.match(audit, /changed the source “Greenhouse 2”/);
+  assert.match(audit, /removed the source “Greenhouse 2”/);
+  assert.ok(!audit.includes(password));
+});
+
+test('previewSourceTemplates renders a pasted sample as the relay would, and shows template errors with their position', async () => {
+  const source = {
+    kind: 'json' as const,
+    name: 'Preview',
+    slug: 'preview',
+    auth: { type: 'header' as const, header: 'X-Secret' },
+    templates: { action: 'ALERT', alertKey: '{{ id }}', summary: '{{ host.upperCase() }} is down' },
+  };
+  const preview = await harness.api.previewSourceTemplates({ source, sample: JSON.stringify({ id: 'k1', host: 'nas' }) }, OWNER);
+  assert.deepEqual(preview, { ok: true, outcome: 'alert', alertKey: 'k1', summary: 'NAS is down', details: undefined, priority: undefined, notes: [] });
+  const empty = await harness.api.previewSourceTemplates({ source, sample: '{}' }, OWNER);
+  assert.deepEqual(empty, { ok: true, outcome: 'refused', reason: 'the alert key template gave an empty key, so a RESOLVE could not find its ALERT', notes: [] });
+  const broken = await harness.api.previewSourceTemplates({ source: { ...source, templates: { ...source.templates, details: 'a\n{{/x}}' } }, sample: '{}' }, OWNER);
+  assert.deepEqual(broken, { ok: false, errors: { 'templates.details': 'line 2, column 1: {{/x}} closes a section that was never opened' } });
+  assert.deepEqual(await harness.api.previewSourceTemplates({ source, sample: 'nope' }, OWNER), {
+    ok: false,
+    errors: { sample: 'not JSON: ' + errorOf(() => JSON.parse('nope')) },
+  });
+});
+
+function errorOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return '';
+}
