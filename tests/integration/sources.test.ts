@@ -242,7 +242,7 @@ test('previewSourceTemplates renders a pasted sample as the relay would, and sho
     templates: { action: 'ALERT', alertKey: '{{ id }}', summary: '{{ host.upperCase() }} is down' },
   };
   const preview = await harness.api.previewSourceTemplates({ source, sample: JSON.stringify({ id: 'k1', host: 'nas' }) }, OWNER);
-  assert.deepEqual(preview, { ok: true, outcome: 'alert', alertKey: 'k1', summary: 'NAS is down', details: undefined, priority: undefined, notes: [] });
+  assert.deepEqual(preview, { ok: true, outcome: 'alert', alertKey: 'preview:k1', summary: 'NAS is down', details: undefined, priority: undefined, notes: [] });
   const empty = await harness.api.previewSourceTemplates({ source, sample: '{}' }, OWNER);
   assert.deepEqual(empty, { ok: true, outcome: 'refused', reason: 'the alert key template gave an empty key, so a RESOLVE could not find its ALERT', notes: [] });
   const broken = await harness.api.previewSourceTemplates({ source: { ...source, templates: { ...source.templates, details: 'a\n{{/x}}' } }, sample: '{}' }, OWNER);

@@ -33,7 +33,7 @@ test('Particle with no templates: ALERT and RESOLVE by event-name prefix, one al
   const resolve = mapped(source, particleBody('RESOLVE-temperature', { published_at: '2026-12-07T05:20:00.000Z' }));
   assert.equal(alert.action, 'alert');
   assert.equal(resolve.action, 'resolve');
-  assert.equal(alert.alertKey, 'particle:e00fce68a1b2c3d4e5f6a7b8:temperature');
+  assert.equal(alert.alertKey, 'freezers:particle:e00fce68a1b2c3d4e5f6a7b8:temperature');
   assert.equal(resolve.alertKey, alert.alertKey);
   assert.equal(alert.summary, 'ALERT-temperature from Particle device e00fce68a1b2c3d4e5f6a7b8: -12.5');
   assert.equal(
@@ -47,7 +47,7 @@ test('Particle with no templates: ALERT and RESOLVE by event-name prefix, one al
 
   // The seed's own set-up: one webhook for the event named exactly ALERT, one for RESOLVE.
   const plain = mapped(source, particleBody('ALERT'));
-  assert.equal(plain.alertKey, 'particle:e00fce68a1b2c3d4e5f6a7b8');
+  assert.equal(plain.alertKey, 'freezers:particle:e00fce68a1b2c3d4e5f6a7b8');
   assert.equal(mapped(source, particleBody('RESOLVE')).alertKey, plain.alertKey);
   // Different devices, different alerts.
   assert.notEqual(mapped(source, particleBody('ALERT', { coreid: 'other' })).alertKey, plain.alertKey);
@@ -61,7 +61,7 @@ test('Particle: other event names are ignored with a reason; the prefixes are co
     assert.match((result.event as { reason: string }).reason, /starts with neither ALERT nor RESOLVE/);
   }
   const custom = particleSource({ particle: { alertEvent: 'freezer/warm', resolveEvent: 'freezer/cold' } });
-  assert.equal(mapped(custom, particleBody('freezer/warm/3')).alertKey, 'particle:e00fce68a1b2c3d4e5f6a7b8:3');
+  assert.equal(mapped(custom, particleBody('freezer/warm/3')).alertKey, 'freezers:particle:e00fce68a1b2c3d4e5f6a7b8:3');
   assert.equal(mapped(custom, particleBody('freezer/cold/3')).action, 'resolve');
   assert.throws(() => particleSource({ particle: { alertEvent: 'ALERT', resolveEvent: 'ALERTED' } }), /neither event name may start with the other/);
 });
@@ -119,7 +119,7 @@ test('generic JSON: the user’s templates decide everything', () => {
     { ...alert, eventId: undefined },
     {
       action: 'alert',
-      alertKey: 'backup/17',
+      alertKey: 'backup-nas:backup/17',
       summary: 'Backup nightly on NAS1 failed',
       details: '- disk full\n- retry failed',
       priority: 'HIGH',
@@ -148,6 +148,9 @@ test('an empty alert key refuses the event with a reason; so does a generic sour
   assert.deepEqual(mapSourceEvent(source, received({ other: 1 })), { ok: false, reason: 'the alert key template gave an empty key, so a RESOLVE could not find its ALERT' });
   assert.deepEqual(mapSourceEvent(source, received({ host: '   ' })), { ok: false, reason: 'the alert key template gave an empty key, so a RESOLVE could not find its ALERT' });
   assert.match((mapSourceEvent(source, received({ host: 'h'.repeat(300) })) as { reason: string }).reason, /longer than 255/);
+  // The slug counts: 248 characters plus "script:" is 255, one more is too long.
+  assert.equal(mapped(source, { host: 'h'.repeat(248) }).alertKey.length, 255);
+  assert.match((mapSourceEvent(source, received({ host: 'h'.repeat(249) })) as { reason: string }).reason, /with the source's slug is longer than 255/);
   const keyless = sourceSchema.parse({ ...source, templates: { action: 'ALERT' } });
   assert.match((mapSourceEvent(keyless, received({})) as { reason: string }).reason, /no alert key template/);
   const actionless = sourceSchema.parse({ ...source, templates: { alertKey: 'k' } });

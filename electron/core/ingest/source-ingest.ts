@@ -71,8 +71,7 @@ export async function ingestSourceRequest(
     return pipeline.parsed(checked, envelope, undefined, [`ignored: ${event.reason}`]);
   }
 
-  // The ledger's alert id and ilert's alert key carry the slug, so two sources' "ups" never share an alert.
-  const alertKey = `${source.slug}:${event.alertKey}`;
+  const { alertKey } = event;
   const resolved = event.action === 'resolve';
   const alert: LevelAlert = {
     id: `source:${alertKey}`,

@@ -199,6 +199,7 @@ function compile(source: SourceConfig): Compiled {
 
 export interface SourceEvent {
   action: 'alert' | 'resolve';
+  /** `<slug>:<key>`: the relay's and ilert's key for the alert. */
   alertKey: string;
   summary: string;
   details: string | undefined;
@@ -334,7 +335,11 @@ export function mapSourceEvent(source: SourceConfig, received: ReceivedBody): So
           : 'this source has no alert key template, so a RESOLVE could not find its ALERT',
     };
   }
-  if (alertKey.length > ALERT_KEY_LIMIT) return { ok: false, reason: `the alert key is longer than ${ALERT_KEY_LIMIT} characters; ilert would cut it and could merge two alerts` };
+  // The slug goes first, so two sources' "ups" are never one alert, in the relay or at ilert.
+  const sourceKey = `${source.slug}:${alertKey}`;
+  if (sourceKey.length > ALERT_KEY_LIMIT) {
+    return { ok: false, reason: `the alert key with the source's slug is longer than ${ALERT_KEY_LIMIT} characters; ilert would cut it and could merge two alerts` };
+  }
 
   const summary = line(render(compiled.summary, SUMMARY_RENDER_LIMIT)) || `Event from ${source.name}`;
   const detailsText = compiled.details ? render(compiled.details, DETAILS_LIMIT).trim() : '';
@@ -354,7 +359,7 @@ export function mapSourceEvent(source: SourceConfig, received: ReceivedBody): So
     else notes.push('no valid published_at in the body: the time of arrival is used');
   }
 
-  return { ok: true, event: { action, alertKey, summary, details: detailsText || undefined, priority, occurredAt, eventId, notes } };
+  return { ok: true, event: { action, alertKey: sourceKey, summary, details: detailsText || undefined, priority, occurredAt, eventId, notes } };
 }
 
 function hashOf(received: ReceivedBody, withArrival: boolean): string {
