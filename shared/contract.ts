@@ -358,9 +358,62 @@ export const settingsPatchSchema = z
     cloudflaredPath: text,
     /** The whole list of targets; an omitted integrationKey keeps the saved key of the target with that name. */
     ilertTargets: z.array(z.object({ name, integrationKey: text.optional() })).max(LIST_MAX),
+    /** The whole list, as the core's schema takes it; createSource and its siblings are the way to edit one. */
+    sources: z.array(z.record(name, z.unknown())).max(LIST_MAX),
   })
   .partial()
   .strict();
+
+/**
+ * Another source (issue 23), as the contract takes it: an omitted password or secret keeps the one
+ * saved for the source with that slug. Validated by the core's schema (electron/core/sources/source.ts).
+ */
+export const sourceInputSchema = z.object({
+  kind: z.enum(['particle', 'json']),
+  name: z.string(),
+  slug: z.string(),
+  auth: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('basic'), username: z.string(), password: z.string().optional() }),
+    z.object({ type: z.literal('header'), header: z.string(), secret: z.string().optional() }),
+    z.object({ type: z.literal('hmac'), header: z.string(), secret: z.string().optional(), prefix: z.string().optional() }),
+  ]),
+  target: z.string().optional(),
+  particle: z.object({ alertEvent: z.string().optional(), resolveEvent: z.string().optional() }).optional(),
+  templates: z.object({ summary: z.string(), details: z.string(), alertKey: z.string(), priority: z.string(), action: z.string(), eventId: z.string() }).partial().optional(),
+});
+
+export const sourceViewSchema = z.object({
+  kind: z.enum(['particle', 'json']),
+  name: z.string(),
+  slug: z.string(),
+  /** Where the source posts, on the public port: `/webhooks/source/<slug>`. */
+  path: z.string(),
+  target: z.string(),
+  auth: z.object({ type: z.enum(['basic', 'header', 'hmac']), username: optionalText, header: optionalText, prefix: optionalText, secret: maskedSecret }),
+  particle: z.object({ alertEvent: z.string(), resolveEvent: z.string() }),
+  templates: z.object({ summary: optionalText, details: optionalText, alertKey: optionalText, priority: optionalText, action: optionalText, eventId: optionalText }),
+});
+
+/** Saved, or why not: each error keyed by its field (`templates.details`: "line 2, column 1: …"). */
+const sourceSaveSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), source: sourceViewSchema }),
+  z.object({ ok: z.literal(false), errors: z.record(z.string(), z.string()) }),
+]);
+
+export const sourcePreviewSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    outcome: z.enum(['alert', 'resolve', 'ignore', 'refused']),
+    /** Why it is ignored or refused. */
+    reason: optionalText,
+    alertKey: optionalText,
+    summary: optionalText,
+    details: optionalText,
+    priority: optionalText,
+    notes: z.array(z.string()),
+  }),
+  z.object({ ok: z.literal(false), errors: z.record(z.string(), z.string()) }),
+]);
 
 export const ilertSourceCheckSchema = z.discriminatedUnion('ok', [
   z.object({
@@ -681,6 +734,12 @@ export const methods = {
   endMaintenanceWindow: { input: id, output: windowViewSchema },
   /** Sends an alert's held events now, whatever holds them. */
   sendHeldNow: { input: z.object({ alertId: z.string().trim().min(1).max(1000) }).strict(), output: z.object({ released: z.number().int() }) },
+  listSources: { input: none, output: z.array(sourceViewSchema) },
+  createSource: { input: sourceInputSchema, output: sourceSaveSchema },
+  updateSource: { input: z.object({ slug: z.string(), source: sourceInputSchema }), output: sourceSaveSchema },
+  deleteSource: { input: z.object({ slug: z.string() }), output: z.object({ deleted: z.boolean() }) },
+  /** The templates rendered against a sample body (pasted JSON), as ilert's template editor previews. */
+  previewSourceTemplates: { input: z.object({ source: sourceInputSchema, sample: z.string().max(1024 * 1024) }), output: sourcePreviewSchema },
 } as const;
 
 /**
@@ -729,6 +788,11 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   listMaintenanceWindows: 'viewer',
   endMaintenanceWindow: 'operator',
   sendHeldNow: 'operator',
+  listSources: 'viewer',
+  createSource: 'admin',
+  updateSource: 'admin',
+  deleteSource: 'admin',
+  previewSourceTemplates: 'admin',
 };
 
 export function roleAllows(role: Role, needed: Role): boolean {

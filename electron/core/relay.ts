@@ -5,7 +5,8 @@ import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forward
 import { BODY_LIMIT_BYTES, Receiver, WEBHOOK_PATH, type ReceiverLimits } from './receiver/receiver.ts';
 import { IngestPipeline, type WebhookResult } from './ingest/pipeline.ts';
 import { AUTOMATION_PATH } from './ingest/automation.ts';
-import { configurationProblems, type Settings } from './settings.ts';
+import { ingestSourceRequest, SOURCE_PATH_PREFIX, type SourceSettings } from './ingest/source-ingest.ts';
+import { configurationProblems, sourceTargetProblem, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ReadModels } from './store/read-models.ts';
@@ -186,6 +187,7 @@ export class Relay {
       unhealthy: () => this.#store.health.problem(),
       limits: this.#tuning.receiverLimits,
       pressureChanged: () => this.#announce('public-port'),
+      sources: () => this.#sourceSettings(),
     });
     this.#heartbeat = new Heartbeat({
       url: () => this.#settings.ilertHeartbeatUrl,
@@ -626,6 +628,10 @@ export class Relay {
     );
   }
 
+  #sourceSettings(): SourceSettings {
+    return { sources: this.#settings.sources, targetProblem: (target) => sourceTargetProblem(this.#settings, target) };
+  }
+
   /** Runs a stored inbound delivery through the whole pipeline again; dedup still protects ilert. */
   async #rerunDelivery(deliveryId: number): Promise<WebhookResult> {
     const stored = this.#read.storedRequest(deliveryId);
@@ -634,6 +640,8 @@ export class Relay {
     if (!stored.body) throw new NotFoundError(`delivery ${deliveryId} has no stored body to run again`);
     const delivery = internalDelivery('rerun', { method: stored.method, path: stored.path, headers: stored.headers, body: Buffer.from(stored.body), rerunOf: deliveryId });
     if (stored.path === AUTOMATION_PATH) return this.#ingest.automation(delivery, undefined);
+    if (stored.path.startsWith(SOURCE_PATH_PREFIX))
+      return ingestSourceRequest(this.#ingest, this.#sourceSettings(), stored.path.slice(SOURCE_PATH_PREFIX.length), delivery, {}, stored.receivedAt);
     if (stored.source === 'reconciled') throw new NotFoundError(`delivery ${deliveryId} was made by reconciliation; run “Backfill alerts” instead`);
     if (stored.source === 'app') throw new NotFoundError(`delivery ${deliveryId} is an Accept pressed in the app; retry its ilert event instead`);
     return this.#ingest.webhook(delivery, stored.headers['x-level-signature']);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SEVERITY_LEVELS, type SettingMetadata } from '../../shared/contract.ts';
+import { sourcesSchema } from './sources/source.ts';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535');
 
@@ -122,6 +123,8 @@ export const settingsSchema = z.object({
     .min(AUDIT_RETENTION_FLOOR_DAYS, `must be at least ${AUDIT_RETENTION_FLOOR_DAYS} days`)
     .max(3650, 'must be at most 3650 days')
     .default(365),
+  /** Sources other than Level (Particle, any JSON webhook), each at /webhooks/source/<slug>; their secrets stay out of the settings view. */
+  sources: sourcesSchema,
   /** Replay with edits sends an event Level never sent: admins may, operators only when this allows it. */
   operatorsMayReplayWithEdits: z.boolean().default(false),
   // Desktop app only.
@@ -169,6 +172,7 @@ export const SETTINGS_METADATA = {
   highPrioritySeverities: { label: 'ilert priority HIGH for' },
   retentionDays: { label: 'Keep history for (days)' },
   auditRetentionDays: { label: 'Keep the audit for (days)' },
+  sources: { label: 'Other sources' },
   operatorsMayReplayWithEdits: { label: 'Operators may replay with edits' },
   notifyMinSeverity: { label: 'Notify from severity', desktopOnly: true },
   notifyResolves: { label: 'Notify when an alert resolves', desktopOnly: true },
@@ -258,6 +262,19 @@ export function settingsLockedByEnvironment(env: NodeJS.ProcessEnv): SettingKey[
     .map(([, key]) => key);
 }
 
+/**
+ * Why a source's events cannot go to its target, or undefined when they can. ilert's Level.io
+ * pass-through takes only Level's own bodies, so a source on the default target needs the key.
+ */
+export function sourceTargetProblem(settings: Settings, target: string): string | undefined {
+  if (target === 'default') {
+    if (settings.ilertPassThroughUrl)
+      return 'the default target passes Level’s own bodies to ilert’s Level.io source, which cannot take another source’s events: give this source a named target';
+    return undefined;
+  }
+  return settings.ilertTargets.some((entry) => entry.name === target) ? undefined : `there is no ilert target named “${target}”`;
+}
+
 /** Warnings about a valid but risky or incomplete configuration, shown on start and in the UI. */
 export function configurationProblems(settings: Settings): string[] {
   const problems: string[] = [];
@@ -275,6 +292,10 @@ export function configurationProblems(settings: Settings): string[] {
   }
   if (settings.levelWebhookSecretPrevious && !settings.levelWebhookSecret) {
     problems.push('a previous Level secret is set without a current one — set LEVEL_WEBHOOK_SECRET');
+  }
+  for (const source of settings.sources) {
+    const problem = sourceTargetProblem(settings, source.target);
+    if (problem) problems.push(`source “${source.name}”: ${problem}; its events are kept but not sent`);
   }
   if (!/^(127\.|::1$|localhost$)/.test(settings.host)) {
     problems.push(`the receiver listens on ${settings.host}, beyond this machine: make sure only webhook traffic reaches it`);

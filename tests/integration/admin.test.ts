@@ -57,6 +57,8 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'checkReachability',
     'createMaintenanceWindow',
     'createMember',
+    'createSource',
+    'deleteSource',
     'endMaintenanceWindow',
     'getDelivery',
     'getIntegrationTest',
@@ -71,7 +73,9 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'listMaintenanceWindows',
     'listMembers',
     'listReconciliations',
+    'listSources',
     'pauseTarget',
+    'previewSourceTemplates',
     'replayDelivery',
     'rerunDelivery',
     'rerunJob',
@@ -88,6 +92,7 @@ test('the contract’s method list (review changes here on purpose)', () => {
     'syncLevel',
     'testLevelConnection',
     'updateSettings',
+    'updateSource',
     'whoAmI',
   ]);
 });

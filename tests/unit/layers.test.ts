@@ -9,6 +9,7 @@ import { ROOT } from '../helpers/relay-harness.ts';
  * only from its own room or from a lower layer. The README's architecture section draws the same.
  */
 const CORE_LAYERS = [
+  ['sources'],
   ['settings.ts', 'periodic.ts', 'app-events.ts', 'secret-mask.ts', 'http', 'testing-seam.ts', 'data-dir.ts', 'holds'],
   ['level', 'settings-file.ts', 'log-file.ts', 'heartbeat.ts'],
   ['ilert', 'settings-service.ts'],

@@ -28,6 +28,7 @@ import { UnknownAlertError } from '../store/alert-ledger.ts';
 import { RevokedMemberError, UnknownMemberError } from '../store/team.ts';
 import { UnknownTargetError, type Router } from '../routing/router.ts';
 import { replayAuditDetail } from './replay-audit.ts';
+import { sourceHandlers } from './source-handlers.ts';
 import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis, WindowView } from '../../../shared/contract.ts';
 import { InvalidWindowError, type MaintenanceWindows } from '../quiet/maintenance.ts';
 
@@ -191,6 +192,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     if (!relay.outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
   };
   return {
+    ...sourceHandlers(settings, audit),
     getStatus: () => {
       const status = relay.status();
       const doorProblems = door()?.diagnoses() ?? [];

@@ -1,4 +1,4 @@
-import { toIlertEvent, alertKeyFor } from '../ilert/event-mapping.ts';
+import { toIlertEvent, alertKeyFor, type IlertEventBody } from '../ilert/event-mapping.ts';
 import { isResolvedAlertEvent, type Envelope, type LevelAlert } from '../level/envelope.ts';
 import type { RouteChoice } from '../routing/router.ts';
 import { StoreUnavailableError } from '../store/database.ts';
@@ -25,6 +25,16 @@ export interface AcceptedDelivery extends InboundDelivery {
   note?: string | undefined;
   /** The sender's own occurred_at when it was too far ahead to count (the envelope then carries the time of receipt). */
   claimedOccurredAt?: string | undefined;
+  /** From a source other than Level: its templates made the ilert event, its configuration chose the target. */
+  shaped?: ShapedAlert | undefined;
+}
+
+/** An alert event a source's templates already turned into ilert's terms (see sources/). */
+export interface ShapedAlert {
+  alertKey: string;
+  resolved: boolean;
+  body: IlertEventBody;
+  route: RouteChoice;
 }
 
 /**
@@ -101,18 +111,18 @@ export class IngestPipeline {
   }
 
   /** From a verified, parsed event (or one the relay made up) to a durable one: routing look-ups first, then one transaction. */
-  async parsed(delivery: InboundDelivery, sent: Envelope, alert: LevelAlert | undefined, parseNotes: readonly string[] = []): Promise<WebhookResult> {
+  async parsed(delivery: InboundDelivery, sent: Envelope, alert: LevelAlert | undefined, parseNotes: readonly string[] = [], shaped?: ShapedAlert): Promise<WebhookResult> {
     const { store, beforeStore, policy, accepted } = this.#options;
-    if (alert && beforeStore) await beforeStore(alert);
+    if (alert && beforeStore && !shaped) await beforeStore(alert);
     const { envelope, claimedOccurredAt, note: timeNote } = countedTime(sent, delivery.receivedAt);
     const notes = timeNote ? [...parseNotes, timeNote] : parseNotes;
     // What had to be assumed (a time without zone, say) goes to the delivery log and the console.
     const note = notes.length > 0 ? notes.join('; ') : undefined;
     if (note) console.warn(`receiver: event ${envelope.event_id.slice(0, 80)}: ${note}`);
     try {
-      const outcome = await persist(store, { ...delivery, envelope, alert, note, claimedOccurredAt }, policy());
+      const outcome = await persist(store, { ...delivery, envelope, alert, note, claimedOccurredAt, shaped }, policy());
       if (outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: envelope.event_id } };
-      accepted?.(envelope);
+      if (!shaped) accepted?.(envelope);
       return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id } };
     } catch (error) {
       if (error instanceof StoreUnavailableError) return { statusCode: 503, body: { error: 'store unavailable, retry later' } };
@@ -162,20 +172,23 @@ export function persist(store: Store, delivery: AcceptedDelivery, policy: Ingest
 function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAlert, deliveryId: number, policy: IngestPolicy): void {
   const { envelope, receivedAt: now } = delivery;
   const ledger = store.ledger;
-  const resolved = isResolvedAlertEvent(envelope.event_type, alert);
-  const alertKey = alertKeyFor(alert.id);
+  const { shaped } = delivery;
+  const resolved = shaped?.resolved ?? isResolvedAlertEvent(envelope.event_type, alert);
+  const alertKey = shaped?.alertKey ?? alertKeyFor(alert.id);
   const occurredMs = Date.parse(envelope.occurred_at);
   const history = ledger.history(alert.id, alertKey);
   // A resolve goes where its alert went, even if the routing changed in between.
   const sentTo = resolved ? ledger.targetOfSentAlert(alertKey) : undefined;
-  const route: RouteChoice = sentTo ? { target: sentTo, reason: 'same target as the alert' } : policy.routeFor(alert);
-  const body = toIlertEvent(alert, resolved, {
-    eventId: envelope.event_id,
-    occurredAt: envelope.occurred_at,
-    highPrioritySeverities: policy.highPrioritySeverities,
-    routingKey: route.routingKey,
-    enrichment: route.enrichment,
-  });
+  const route: RouteChoice = sentTo ? { target: sentTo, reason: 'same target as the alert' } : (shaped?.route ?? policy.routeFor(alert));
+  const body =
+    shaped?.body ??
+    toIlertEvent(alert, resolved, {
+      eventId: envelope.event_id,
+      occurredAt: envelope.occurred_at,
+      highPrioritySeverities: policy.highPrioritySeverities,
+      routingKey: route.routingKey,
+      enrichment: route.enrichment,
+    });
   // Events reconciliation makes say what Level's API answered: they override the stored times.
   const decision = decideAlert({ resolved, occurredMs, history, routeSkip: route.skip, fromLevelApi: delivery.source === 'reconciled' });
   // A resolve is never held back (Invariant 11): it goes, or is settled with the ALERT it follows.

@@ -8,6 +8,7 @@ import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER } from '../ingest/automation.
 import { BodyBudget, type BodyBudgetLimits, type NoRoom } from './body-budget.ts';
 import { ConnectionTable } from './connections.ts';
 import { PressureRecord, type PortPressure } from './pressure.ts';
+import { ingestSourceRequest, SOURCE_PATH_PREFIX, type SourceSettings } from '../ingest/source-ingest.ts';
 
 export type { PortPressure };
 
@@ -60,6 +61,8 @@ export interface ReceiverOptions {
   limits?: Partial<ReceiverLimits>;
   /** The port came under pressure, or it passed (see pressure). */
   pressureChanged?: () => void;
+  /** Other sources, each served at `/webhooks/source/<slug>`; read per request, so a saved change applies at once. */
+  sources?: () => SourceSettings;
 }
 
 function send(response: http.ServerResponse, statusCode: number, body: Record<string, unknown>, headers: http.OutgoingHttpHeaders = {}): void {
@@ -347,7 +350,7 @@ export class Receiver {
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const url = parseTarget(request.url);
     if (!url) return this.#badTarget(request, response);
-    const allowed = KNOWN_PATHS[url.pathname];
+    const allowed = KNOWN_PATHS[url.pathname] ?? (url.pathname.startsWith(SOURCE_PATH_PREFIX) ? ['POST'] : undefined);
     if (!allowed) return this.#notFound(request, response, url.pathname);
     if (!allowed.includes(request.method ?? '')) {
       request.resume();
@@ -408,7 +411,15 @@ export class Receiver {
       delivery.body = read.body;
       delivery.bodySize = read.body.length;
       let result: WebhookResult;
-      if (url.pathname === AUTOMATION_PATH) {
+      if (url.pathname.startsWith(SOURCE_PATH_PREFIX)) {
+        result = await ingestSourceRequest(
+          this.#options.ingest,
+          this.#options.sources?.() ?? { sources: [], targetProblem: () => undefined },
+          url.pathname.slice(SOURCE_PATH_PREFIX.length),
+          delivery,
+          request.headers,
+        );
+      } else if (url.pathname === AUTOMATION_PATH) {
         delivery.source = 'automation';
         result = await this.#options.ingest.automation(delivery, firstHeader(request.headers[AUTOMATION_SECRET_HEADER]) ?? '');
       } else {

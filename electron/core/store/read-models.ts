@@ -42,6 +42,7 @@ interface StoredRequest {
   body: Uint8Array | undefined;
   truncated: boolean;
   source: string;
+  receivedAt: number;
   /** What the relay answered, when it refused the delivery (bad signature, bad body, wrong path). */
   refused: { statusCode: number; reason: string | undefined } | undefined;
 }
@@ -287,7 +288,7 @@ export class ReadModels extends Repository {
   storedRequest(id: number): StoredRequest | undefined {
     const row = this.store.sql
       .get(
-        `SELECT method, path, headers, b.body, body_sha256, source, outcome, status_code, reason FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`,
+        `SELECT method, path, headers, b.body, body_sha256, source, received_at, outcome, status_code, reason FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`,
       )
       .get(id) as
       | {
@@ -297,6 +298,7 @@ export class ReadModels extends Repository {
           body: Uint8Array | null;
           body_sha256: string | null;
           source: string;
+          received_at: number;
           outcome: string;
           status_code: number;
           reason: string | null;
@@ -310,6 +312,7 @@ export class ReadModels extends Repository {
       body: row.body ?? undefined,
       truncated: row.body_sha256 !== null,
       source: row.source,
+      receivedAt: row.received_at,
       refused: row.outcome === 'rejected' ? { statusCode: row.status_code, reason: row.reason ?? undefined } : undefined,
     };
   }
