@@ -116,6 +116,9 @@ export class ReadThread {
     if (!worker) return;
     this.#worker = undefined;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
+    // An unref'd thread would not keep the process up while it closes: a stop that awaits it
+    // (a failed start, say) would end with its promise unsettled instead of with its message.
+    worker.ref();
     worker.postMessage('close');
     await exited;
   }

@@ -256,6 +256,7 @@ export class Store {
     this.#checkpointer = undefined;
     if (worker.threadId === -1) return;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.ref(); // as in ReadThread.close(): the process waits for the thread it awaits
     worker.postMessage('close');
     await exited;
   }
