@@ -20,6 +20,8 @@ const LIST_MAX = 100;
 /** A webhook body edited for replay, in characters: above the receiver's 1 MiB, which the relay checks in bytes and names. */
 const REPLAY_BODY_MAX = 4 * 1024 * 1024;
 const name = z.string().max(NAME_MAX);
+/** A source's template (ilert's template language), as long as the core's parser takes. */
+const template = z.string().max(16 * 1024);
 const text = z.string().max(TEXT_MAX);
 
 export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped', 'held'] as const;
@@ -323,6 +325,24 @@ export const settingsViewSchema = z.object({
   restartRequired: z.array(z.string()),
 });
 
+/**
+ * Another source (issue 23), as the contract takes it: an omitted password or secret keeps the one
+ * saved for the source with that slug. Validated by the core's schema (electron/core/sources/source.ts).
+ */
+export const sourceInputSchema = z.object({
+  kind: z.enum(['particle', 'json']),
+  name,
+  slug: name,
+  auth: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('basic'), username: name, password: text.optional() }),
+    z.object({ type: z.literal('header'), header: name, secret: text.optional() }),
+    z.object({ type: z.literal('hmac'), header: name, secret: text.optional(), prefix: name.optional() }),
+  ]),
+  target: name.optional(),
+  particle: z.object({ alertEvent: name.optional(), resolveEvent: name.optional() }).optional(),
+  templates: z.object({ summary: template, details: template, alertKey: template, priority: template, action: template, eventId: template }).partial().optional(),
+});
+
 /** Any subset of settings; an empty string clears a secret. Validated by the core's schema. */
 export const settingsPatchSchema = z
   .object({
@@ -359,28 +379,10 @@ export const settingsPatchSchema = z
     /** The whole list of targets; an omitted integrationKey keeps the saved key of the target with that name. */
     ilertTargets: z.array(z.object({ name, integrationKey: text.optional() })).max(LIST_MAX),
     /** The whole list, as the core's schema takes it; createSource and its siblings are the way to edit one. */
-    sources: z.array(z.record(name, z.unknown())).max(LIST_MAX),
+    sources: z.array(sourceInputSchema).max(LIST_MAX),
   })
   .partial()
   .strict();
-
-/**
- * Another source (issue 23), as the contract takes it: an omitted password or secret keeps the one
- * saved for the source with that slug. Validated by the core's schema (electron/core/sources/source.ts).
- */
-export const sourceInputSchema = z.object({
-  kind: z.enum(['particle', 'json']),
-  name: z.string(),
-  slug: z.string(),
-  auth: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('basic'), username: z.string(), password: z.string().optional() }),
-    z.object({ type: z.literal('header'), header: z.string(), secret: z.string().optional() }),
-    z.object({ type: z.literal('hmac'), header: z.string(), secret: z.string().optional(), prefix: z.string().optional() }),
-  ]),
-  target: z.string().optional(),
-  particle: z.object({ alertEvent: z.string().optional(), resolveEvent: z.string().optional() }).optional(),
-  templates: z.object({ summary: z.string(), details: z.string(), alertKey: z.string(), priority: z.string(), action: z.string(), eventId: z.string() }).partial().optional(),
-});
 
 export const sourceViewSchema = z.object({
   kind: z.enum(['particle', 'json']),
@@ -736,8 +738,8 @@ export const methods = {
   sendHeldNow: { input: z.object({ alertId: z.string().trim().min(1).max(1000) }).strict(), output: z.object({ released: z.number().int() }) },
   listSources: { input: none, output: z.array(sourceViewSchema) },
   createSource: { input: sourceInputSchema, output: sourceSaveSchema },
-  updateSource: { input: z.object({ slug: z.string(), source: sourceInputSchema }), output: sourceSaveSchema },
-  deleteSource: { input: z.object({ slug: z.string() }), output: z.object({ deleted: z.boolean() }) },
+  updateSource: { input: z.object({ slug: name, source: sourceInputSchema }), output: sourceSaveSchema },
+  deleteSource: { input: z.object({ slug: name }), output: z.object({ deleted: z.boolean() }) },
   /** The templates rendered against a sample body (pasted JSON), as ilert's template editor previews. */
   previewSourceTemplates: { input: z.object({ source: sourceInputSchema, sample: z.string().max(1024 * 1024) }), output: sourcePreviewSchema },
 } as const;

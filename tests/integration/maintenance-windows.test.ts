@@ -94,7 +94,7 @@ test('windows are saved with their checks, audited, listed with their state, and
     }
   };
   const weekly = { name: 'Nightly', scope: { group: 'grp-1' }, days: ['mon', 'tue'], start: '22:00', end: '06:00', timeZone: 'Europe/Berlin' };
-  await refused(weekly, 403, /needs the operator role/, 'viewer');
+  await refused(weekly, 403, /Creating a maintenance window needs an operator or an admin of this relay/, 'viewer');
   await refused({ ...weekly, end: '22:00' }, 400, /same time/);
   await refused({ ...weekly, timeZone: 'Europe/Atlantis' }, 400, /unknown time zone “Europe\/Atlantis”/);
   await refused({ ...weekly, timeZone: undefined }, 400, /needs a timeZone/);

@@ -426,6 +426,15 @@ const ACTIONS: { readonly [M in MethodName]?: string } = {
   listMembers: 'Seeing the team’s members',
   revokeMember: 'Revoking a team member',
   rotateAdminToken: 'Rotating the admin link',
+  changeMemberRole: 'Changing a team member’s role',
+  sendJobNow: 'Sending an ilert event now',
+  createMaintenanceWindow: 'Creating a maintenance window',
+  endMaintenanceWindow: 'Ending a maintenance window',
+  sendHeldNow: 'Sending a held alert now',
+  createSource: 'Adding a webhook source',
+  updateSource: 'Changing a webhook source',
+  deleteSource: 'Removing a webhook source',
+  previewSourceTemplates: 'Previewing a source’s templates',
 };
 
 const withArticle = (role: string) => `${role === 'admin' || role === 'operator' ? 'an' : 'a'} ${role}`;

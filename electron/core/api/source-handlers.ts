@@ -52,7 +52,8 @@ function errorsOf(errors: Record<string, string>, index: number): Record<string,
  */
 export function sourceHandlers(settings: SettingsService, audit: (caller: Caller, action: string, detail: string) => void): SourceMethods {
   const save = (next: Record<string, unknown>[], index: number, caller: Caller, detail: string) => {
-    const result = settings.update({ sources: next });
+    // The saved secrets filled in are the core's to validate, with the rest of the list.
+    const result = settings.update({ sources: next as z.infer<typeof sourceInputSchema>[] });
     if (!result.ok) return { ok: false as const, errors: errorsOf(result.errors, index) };
     audit(caller, 'settings', detail);
     return { ok: true as const, source: view(settings.current.sources[index]!, true) };
