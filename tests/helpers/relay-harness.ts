@@ -93,6 +93,21 @@ export function spawnServe(env: Record<string, string>, entry = SERVE_SOURCE, no
   });
 }
 
+/** Runs the headless relay expecting it to refuse to start; one that starts anyway is killed after `timeoutMs`. */
+export async function runToExit(env: Record<string, string>, timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
+  const child = spawnServe(env);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+  const timer = setTimeout(() => {
+    output += `\n[still running after ${timeoutMs} ms: killed]`;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  return { code: code as number | null, output };
+}
+
 /** Starts the headless relay and resolves once it has printed its start-up report. */
 export async function startChildRelay(env: Record<string, string>, options: { entry?: string; nodeFlags?: string[]; timeoutMs?: number } = {}): Promise<ChildRelay> {
   const timeoutMs = options.timeoutMs ?? 10_000;

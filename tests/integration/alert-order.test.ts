@@ -9,22 +9,11 @@ import { FakeIlert, type FaultMode } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, FAST_TUNING, startRelay, forTests } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
+import { seeded } from '../helpers/seeded.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 
 const SEED = Number(process.env.ALERT_ORDER_SEED ?? 20_260_313);
 const ALERTS = 120;
-
-/** A small seeded generator (mulberry32): a failing run is replayed with ALERT_ORDER_SEED. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ilert = await new FakeIlert({ perKeyLimit: 1_000_000 }).start();
 after(() => ilert.stop());

@@ -17,7 +17,7 @@ import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import {
   startRelay,
   startChildRelay,
-  spawnServe,
+  runToExit,
   tempDataDir,
   FAST_TUNING,
   SECRET,
@@ -363,21 +363,6 @@ test('odd input gets a recorded 4xx, never a 5xx: JSON nested 8,000 levels deep,
   assert.deepEqual({ ...last() }, { status_code: 400, reason: 'bad request target: not a URL path', body_size: 0 });
   assert.deepEqual(logged, [], 'no stray stderr line');
 });
-
-/** Runs the headless relay expecting it to refuse to start; one that starts anyway is killed after `timeoutMs`. */
-async function runToExit(env: Record<string, string>, timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
-  const child = spawnServe(env);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const timer = setTimeout(() => {
-    output += `\n[still running after ${timeoutMs} ms: killed]`;
-    child.kill('SIGKILL');
-  }, timeoutMs);
-  const [code] = await once(child, 'exit');
-  clearTimeout(timer);
-  return { code: code as number | null, output };
-}
 
 test('two relays, one data directory: the second is refused and names the first one’s pid; after a kill -9 the directory is free again; relay.sqlite is 0600', async () => {
   const dataDir = tempDataDir('relay-lock-');

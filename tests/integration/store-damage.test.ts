@@ -6,24 +6,9 @@ import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { DatabaseSync } from 'node:sqlite';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { FAST_TUNING, forTests, NODE_FLAGS, ROOT, SERVE_SOURCE, spawnServe, startChildRelay, startRelay, stopChildRelay, tempDataDir, SECRET } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, forTests, NODE_FLAGS, ROOT, SERVE_SOURCE, runToExit, startChildRelay, startRelay, stopChildRelay, tempDataDir, SECRET } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import type { Relay } from '../../electron/core/relay.ts';
-
-/** Runs the headless relay expecting it to refuse to start; one that starts anyway is killed after `timeoutMs`. */
-async function runToExit(env: Record<string, string>, timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
-  const child = spawnServe(env);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const timer = setTimeout(() => {
-    output += `\n[still running after ${timeoutMs} ms: killed]`;
-    child.kill('SIGKILL');
-  }, timeoutMs);
-  const [code] = await once(child, 'exit');
-  clearTimeout(timer);
-  return { code: code as number | null, output };
-}
 
 /** Alerts acknowledged by a real headless relay with no ilert key: all of them stay queued in its store. */
 async function storeWithQueuedAlerts(count: number): Promise<{ dataDir: string; env: Record<string, string> }> {

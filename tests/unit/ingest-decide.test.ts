@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideAlert, decideEvent } from '../../electron/core/ingest/decide.ts';
 import type { AlertHistory } from '../../electron/core/store/alert-ledger.ts';
+import { seeded } from '../helpers/seeded.ts';
 
 const T = Date.parse('2026-03-13T18:30:00Z');
 
@@ -125,18 +126,6 @@ test('an alert routing does not forward is recorded, with its job kept as skippe
     lastResolveMs: T,
   });
 });
-
-/** A small seeded generator (mulberry32), so a failing order can be replayed from its seed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('in any arrival order, the alert and what ilert was sent end as Level’s latest word (20,000 seeded orders)', () => {
   const random = seeded(19);
