@@ -61,13 +61,13 @@ test('both workflows take Node from .nvmrc, and .nvmrc names the Node the projec
   assert.match(fs.readFileSync(path.join(ROOT, '.nvmrc'), 'utf8').trim(), /^\d+$/);
 });
 
-test('Release: a version tag builds deb, AppImage, NSIS and dmg (x64 and arm64) into a draft release', () => {
+test('Release: a version tag builds deb, AppImage, NSIS and dmg (x64 and arm64, with the zip the updater installs from) into a draft release', () => {
   const flow = workflow('release.yml');
   assert.deepEqual(flow.on, { push: { tags: ['v*.*.*'] } });
   const job = flow.jobs.installers!;
   assert.deepEqual(matrixOses(job), ['macos-latest', 'ubuntu-latest', 'windows-latest']);
   const targets = Object.fromEntries(job.strategy!.matrix.include!.map((entry) => [entry.os, entry.targets]));
-  assert.deepEqual(targets, { 'ubuntu-latest': '--linux deb AppImage', 'windows-latest': '--win nsis', 'macos-latest': '--mac dmg --x64 --arm64' });
+  assert.deepEqual(targets, { 'ubuntu-latest': '--linux deb AppImage', 'windows-latest': '--win nsis', 'macos-latest': '--mac dmg zip --x64 --arm64' });
   assert.ok(job.steps.some((step) => step.run?.includes('electron-builder $TARGETS') && step.run.includes('--publish always')));
   const builder = load(fs.readFileSync(path.join(ROOT, 'electron-builder.yml'), 'utf8')) as { publish: Record<string, string> };
   assert.equal(builder.publish.provider, 'github');
