@@ -52,7 +52,16 @@ test(
     const output = tempDataDir('packaged-');
     execFileSync(
       process.execPath,
-      [path.join(ROOT, 'node_modules/electron-builder/cli.js'), '--dir', '--linux', '--x64', '--publish', 'never', `-c.electronDist=${standinElectronDist()}`, `-c.directories.output=${output}`],
+      [
+        path.join(ROOT, 'node_modules/electron-builder/cli.js'),
+        '--dir',
+        '--linux',
+        '--x64',
+        '--publish',
+        'never',
+        `-c.electronDist=${standinElectronDist()}`,
+        `-c.directories.output=${output}`,
+      ],
       {
         cwd: ROOT,
         stdio: 'pipe',
