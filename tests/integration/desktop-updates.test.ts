@@ -15,13 +15,15 @@ import http from 'node:http';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { UpdateView } from '../../shared/bridge.ts';
+import { openDesktopPage } from '../helpers/desktop-page.ts';
 import { launchDesktop, type DesktopProcess, type StandinEvent } from '../helpers/desktop-process.ts';
 import { tempDataDir } from '../helpers/relay-harness.ts';
 
 const RELEASE = '1.0.0';
 const FILE = `Level-ilert-Relay-${RELEASE}.AppImage`;
 const OFFER = `Version ${RELEASE} is available — restart to update`;
-const release = crypto.randomBytes(64 * 1024);
+// The "new version": electron-updater starts it after installing, so a harmless script.
+const release = Buffer.from(`#!/bin/sh\necho relaunched > "$(dirname "$0")/relaunched"\n# ${crypto.randomBytes(32).toString('hex')}\n`);
 const feed = [
   `version: ${RELEASE}`,
   'files:',
@@ -119,5 +121,41 @@ test(
       await switchedOff.kill();
     }
     assert.deepEqual(requests, [], 'no request reached the feed');
+  },
+);
+
+test(
+  'Health offers the downloaded update; only "Restart to update" stops the relay and installs it',
+  { skip: process.platform !== 'linux' && 'AppImage updater: Linux only' },
+  async () => {
+    const env = installedApp();
+    const app = await launchDesktop({ env: { STANDIN_PACKAGED: '1', ...env } });
+    const window = await openDesktopPage(app);
+    try {
+      await app.command('resume');
+      await app.waitFor((event: StandinEvent) => event.event === 'tray' && (event.menu as string[]).includes(OFFER), 'the tray to offer the update', 20_000);
+      const { page } = window;
+      // First start asks where the relay runs.
+      await page.getByRole('button', { name: 'Run the relay here' }).click();
+      await page.getByTestId('tab-health').click();
+      // Health asks again every 10 s.
+      const banner = page.getByTestId('health-update');
+      await banner.waitFor({ timeout: 20_000 });
+      assert.equal(await banner.getAttribute('role'), 'status');
+      assert.match(await banner.innerText(), new RegExp(`^${OFFER}`));
+      assert.equal(app.child.exitCode, null, 'nothing is installed before the person asks');
+
+      const exited = app.exited;
+      await page.getByRole('button', { name: 'Restart to update' }).click();
+      assert.equal(await exited, 0, app.diagnostics());
+      assert.match(app.readLog(), /relay stopped/, 'the relay stopped cleanly before the install');
+      const installed = path.join(path.dirname(env.APPIMAGE!), FILE);
+      assert.deepEqual(fs.readFileSync(installed), release, 'the new version replaced the installed one');
+      assert.equal(fs.existsSync(env.APPIMAGE!), false);
+      assert.deepEqual(window.pageErrors, []);
+    } finally {
+      await window.close();
+      await app.kill();
+    }
   },
 );

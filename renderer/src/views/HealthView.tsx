@@ -27,17 +27,13 @@ function DiagnosisCard({ diagnosis }: { diagnosis: Diagnosis }) {
 }
 
 /** The desktop app's downloaded update, offered as a question: it installs only on this button (or the tray's). */
-function UpdateOffer() {
+function UpdateOffer({ asOf }: { asOf: unknown }) {
   const [view, setView] = useState<UpdateView>();
   const [error, setError] = useState<string>();
+  // Asked again every 10 s (the Health clock): the view stays mounted while the window is open.
   useEffect(() => {
-    if (!inElectron()) return;
-    const load = () => void callDesktop<UpdateView>('getUpdate').then(setView, () => undefined);
-    load();
-    // The check runs every few hours in the main process; a minute is soon enough to show its result.
-    const timer = setInterval(load, 60_000);
-    return () => clearInterval(timer);
-  }, []);
+    if (inElectron()) void callDesktop<UpdateView>('getUpdate').then(setView, () => undefined);
+  }, [asOf]);
   if (!view?.offer) return null;
   return (
     <div className="banner banner-info" role="status" data-testid="health-update">
@@ -115,7 +111,7 @@ export function HealthView({
           </button>
         </div>
 
-        <UpdateOffer />
+        <UpdateOffer asOf={now} />
 
         {status.pausedTargets?.map((pause) => (
           <p className="banner banner-warn" role="status" key={pause.target} data-testid={`health-paused-${pause.target}`}>

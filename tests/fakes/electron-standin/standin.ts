@@ -511,6 +511,8 @@ function readyOnly<T extends object>(name: string, target: T): T {
 }
 export const safeStorage = readyOnly('safeStorage', safeStorageImpl);
 export const powerMonitor = readyOnly('powerMonitor', new EventEmitter());
+/** Electron's own updater: electron-updater announces `before-quit-for-update` on it before it quits to install. */
+export const autoUpdater = new EventEmitter();
 
 let permissionHandler: ((contents: unknown, permission: string, callback: (granted: boolean) => void) => void) | undefined;
 const defaultSession = {
