@@ -36,6 +36,17 @@ export const connectionViewSchema = z.object({
   notifyResolves: z.boolean().optional(),
 });
 
+/** The desktop app's update check (electron/core/desktop/updates.ts): what it found, and the restart it offers. */
+export const updateViewSchema = z.object({
+  phase: z.enum(['off', 'idle', 'checking', 'downloading', 'ready', 'failed']),
+  currentVersion: z.string(),
+  version: z.string().optional(),
+  checkedAt: z.number().optional(),
+  /** Why checks are off, or why the last one failed. */
+  reason: z.string().optional(),
+  offer: z.object({ label: z.string(), detail: z.string() }).optional(),
+});
+
 /** Methods only the desktop app has: one typed map, registered and checked like the contract's. */
 export const desktopMethods = {
   getStartupProblem: { input: z.object({}).strict(), output: startupProblemSchema.nullable() },
@@ -64,11 +75,15 @@ export const desktopMethods = {
     input: z.object({ notifyMinSeverity: z.enum(SEVERITY_LEVELS), notifyResolves: z.boolean() }),
     output: connectionViewSchema,
   },
+  getUpdate: { input: z.object({}).strict(), output: updateViewSchema },
+  /** Installs the downloaded update: the relay stops cleanly, the app restarts on the new version. */
+  restartToUpdate: { input: z.object({}).strict(), output: z.object({ restarting: z.boolean() }) },
 } as const;
 
 export type DesktopMethodName = keyof typeof desktopMethods;
 export type StartupProblem = z.output<typeof startupProblemSchema>;
 export type ConnectionView = z.output<typeof connectionViewSchema>;
+export type UpdateView = z.output<typeof updateViewSchema>;
 export type DesktopHandlers = {
   [M in DesktopMethodName]: (
     input: z.output<(typeof desktopMethods)[M]['input']>,

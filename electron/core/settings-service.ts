@@ -68,6 +68,7 @@ export class SettingsService {
         notifyMinSeverity: settings.notifyMinSeverity,
         notifyResolves: settings.notifyResolves,
         startAtLogin: settings.startAtLogin,
+        checkForUpdates: settings.checkForUpdates,
         levelApiUrl: settings.levelApiUrl,
         ilertAlertLink: settings.ilertAlertLink,
         levelDeviceLink: settings.levelDeviceLink,

@@ -131,6 +131,7 @@ export const settingsSchema = z.object({
   notifyMinSeverity: z.enum(SEVERITY_LEVELS).default('warning'),
   notifyResolves: z.boolean().default(false),
   startAtLogin: z.boolean().default(false),
+  checkForUpdates: z.boolean().default(true),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -177,6 +178,7 @@ export const SETTINGS_METADATA = {
   notifyMinSeverity: { label: 'Notify from severity', desktopOnly: true },
   notifyResolves: { label: 'Notify when an alert resolves', desktopOnly: true },
   startAtLogin: { label: 'Start at login', desktopOnly: true },
+  checkForUpdates: { label: 'Check for updates', desktopOnly: true },
 } as const satisfies { [K in SettingKey]: { label: string; env?: string; secret?: true; restart?: true; desktopOnly?: true } };
 
 type Metadata = typeof SETTINGS_METADATA;

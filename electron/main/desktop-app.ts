@@ -1,4 +1,5 @@
 import type { BrowserWindow as BrowserWindowType } from 'electron';
+import type { AppUpdater } from 'electron-updater';
 import { IPC_PUSH_CHANNELS, type ConnectionView, type DesktopHandlers, type NavigateTarget, type PushName, type PushPayloads, type StartupProblem } from '../../shared/bridge.ts';
 import { APP_ORIGIN } from '../core/desktop/app-protocol.ts';
 import { planNotifications } from '../core/desktop/notifications.ts';
@@ -15,6 +16,7 @@ import { registerAppScheme, serveRenderer } from './protocol.ts';
 import { RemoteBackend } from './remote-backend.ts';
 import { secretStorage } from './secrets.ts';
 import { TrayController } from './tray.ts';
+import { DesktopUpdater } from './updater.ts';
 import { createMainWindow } from './window.ts';
 
 export interface DesktopPaths {
@@ -34,12 +36,14 @@ const TRAY_REFRESH_MS = 15_000;
  * notifications and IPC. Runs synchronously up to `whenReady` (scheme registration and the
  * single-instance lock must happen before ready), then starts the backend. If this app's relay
  * cannot start, the window and tray still come up and explain it, with a way out; the app never
- * lingers without a window. `Store` is electron-store, passed in so nothing here loads electron.
+ * lingers without a window. `Store` is electron-store and `loadUpdater` electron-updater's
+ * autoUpdater, passed in so nothing here loads electron.
  */
 export function runDesktopApp(
   electron: ElectronApi,
   paths: DesktopPaths,
   Store: StoreConstructor,
+  loadUpdater: () => AppUpdater,
   env: NodeJS.ProcessEnv = process.env,
   platform: NodeJS.Platform = process.platform,
 ): void {
@@ -61,6 +65,7 @@ export function runDesktopApp(
   let stopping: Promise<void> | undefined;
   let stopped = false;
   let trayTimer: NodeJS.Timeout | undefined;
+  let updater: DesktopUpdater | undefined;
   const startHidden = process.argv.includes('--hidden') || openedAtLogin(app, platform);
 
   const push = <K extends PushName>(name: K, payload: PushPayloads[K]) => {
@@ -86,6 +91,7 @@ export function runDesktopApp(
   const stopRelay = (): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(trayTimer);
+      updater?.stop();
       const current = backend;
       backend = undefined;
       await current?.stop();
@@ -124,7 +130,7 @@ export function runDesktopApp(
     if (!tray || stopped) return;
     const now = Date.now();
     const shown = backend?.traySnapshot(pausedUntil, now) ?? { icon: 'problem' as const, tooltip: `Level → ilert Relay: not running — ${problem?.message ?? 'starting'}` };
-    tray.update(shown, pausedUntil !== undefined && pausedUntil > now);
+    tray.update(shown, pausedUntil !== undefined && pausedUntil > now, updater?.offerLabel());
   };
 
   const host: BackendHost = {
@@ -135,6 +141,7 @@ export function runDesktopApp(
     settingsApplied: (settings) => {
       const notice = applyStartAtLogin(electron, settings.startAtLogin, platform, env);
       if (notice) console.warn(notice);
+      updater?.setEnabled(settings.checkForUpdates);
       refreshTray();
     },
   };
@@ -174,6 +181,12 @@ export function runDesktopApp(
     await boot();
     push('changes', { deliveries: [], jobs: [], alerts: [], setup: true });
     refreshTray();
+  };
+
+  /** Only on the person's word (tray or Health): the relay stops cleanly, then the new version installs. */
+  const restartToUpdate = async () => {
+    if (!updater) throw new Error('no update is waiting to be installed');
+    await updater.restartToUpdate(stopRelay);
   };
 
   const desktopHandlers: DesktopHandlers = {
@@ -223,6 +236,11 @@ export function runDesktopApp(
       state.teamNotifications = preferences;
       return connectionView();
     },
+    getUpdate: () => updater?.view() ?? { phase: 'off', currentVersion: app.getVersion(), reason: 'the app is still starting' },
+    restartToUpdate: async () => {
+      await restartToUpdate();
+      return { restarting: true };
+    },
     openLogs: async () => {
       const file = log?.path ?? '';
       const failure = file ? await electron.shell.openPath(file) : 'no log file';
@@ -261,6 +279,7 @@ export function runDesktopApp(
           electron.clipboard.writeText(status?.publicUrl ?? status?.receiverUrl ?? '');
         }),
       openLogs: () => void desktopHandlers.openLogs({}),
+      restartToUpdate: () => void restartToUpdate().catch((error: Error) => console.error(`update: ${error.message}`)),
       quit: () => void quit(),
     });
 
@@ -268,11 +287,17 @@ export function runDesktopApp(
     if (env.RELAY_E2E_HOOKS === '1') Object.assign(globalThis, { relayTestHooks: { trayMenu: () => tray?.menu } });
 
     // Registered once: the backend behind it may change (local ↔ team relay).
-    electron.powerMonitor.on('resume', () => backend?.wake());
+    electron.powerMonitor.on('resume', () => {
+      backend?.wake();
+      updater?.wake();
+    });
     trayTimer = setInterval(refreshTray, TRAY_REFRESH_MS);
     trayTimer.unref();
 
+    // Before boot: the local relay's settings say whether checks are on (settingsApplied).
+    updater = new DesktopUpdater({ isPackaged: app.isPackaged, currentVersion: app.getVersion(), load: loadUpdater, onChange: refreshTray });
     await boot();
+    updater.start();
     window = createMainWindow(electron, { preload: paths.preload, icon: paths.appIcon, isQuitting: () => stopping !== undefined, startHidden: startHidden && !problem });
     window.on('show', () => setDockVisible(true));
     window.on('hide', () => setDockVisible(false));

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import * as electron from 'electron';
 import Store from 'electron-store';
+import * as electronUpdater from 'electron-updater';
 import { runDesktopApp } from './desktop-app.ts';
 
 // dist/electron/main.cjs: the app's root (the repo, or app.asar when packaged) is two levels up.
@@ -15,4 +16,6 @@ runDesktopApp(
     appIcon: path.join(root, 'build', 'icon.png'),
   },
   Store,
+  // A getter: electron-updater makes its platform's updater on first use, which only an installed app reaches.
+  () => electronUpdater.autoUpdater,
 );

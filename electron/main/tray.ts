@@ -9,6 +9,7 @@ export interface TrayActions {
   resumeNotifications(): void;
   copyWebhookUrl(): void;
   openLogs(): void;
+  restartToUpdate(): void;
   quit(): void;
 }
 
@@ -25,7 +26,7 @@ export class TrayController {
   readonly #iconDir: string;
   readonly #platform: NodeJS.Platform;
   readonly #actions: TrayActions;
-  #last: { icon: string; tooltip: string; paused: boolean } | undefined;
+  #last: { icon: string; tooltip: string; paused: boolean; updateOffer: string | undefined } | undefined;
 
   constructor(electron: Pick<ElectronApi, 'Tray' | 'Menu' | 'nativeImage'>, iconDir: string, platform: NodeJS.Platform, actions: TrayActions) {
     this.#electron = electron;
@@ -45,11 +46,14 @@ export class TrayController {
     return this.#electron.nativeImage.createFromPath(path.join(this.#iconDir, this.#platform === 'linux' ? 'linux' : 'win', `${icon}.png`));
   }
 
-  update(state: TrayState, paused: boolean): void {
-    if (this.#last && this.#last.icon === state.icon && this.#last.tooltip === state.tooltip && this.#last.paused === paused) return;
+  /** `updateOffer`: "Version X is available — restart to update", first in the menu while an update waits. */
+  update(state: TrayState, paused: boolean, updateOffer?: string): void {
+    const last = this.#last;
+    if (last && last.icon === state.icon && last.tooltip === state.tooltip && last.paused === paused && last.updateOffer === updateOffer) return;
     if (this.#last?.icon !== state.icon) this.tray.setImage(this.#image(state.icon));
     this.tray.setToolTip(state.tooltip);
     this.menu = this.#electron.Menu.buildFromTemplate([
+      ...(updateOffer ? [{ label: updateOffer, click: () => this.#actions.restartToUpdate() }, { type: 'separator' as const }] : []),
       { label: 'Open', click: () => this.#actions.open() },
       paused
         ? { label: 'Resume notifications', click: () => this.#actions.resumeNotifications() }
@@ -60,6 +64,6 @@ export class TrayController {
       { label: 'Quit', click: () => this.#actions.quit() },
     ]);
     this.tray.setContextMenu(this.menu);
-    this.#last = { icon: state.icon, tooltip: state.tooltip, paused };
+    this.#last = { icon: state.icon, tooltip: state.tooltip, paused, updateOffer };
   }
 }

@@ -12,6 +12,8 @@ import { ROOT, startChildRelay, type ChildRelay } from './relay-harness.ts';
 const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
 
 function chromiumExecutable(): string {
+  // The hosted CI runners ship Chrome, not Debian's chromium (.github/workflows/ci.yml names it).
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
   let found = '';
   try {
     found = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();

@@ -85,9 +85,9 @@ export const SERVE_SOURCE = path.join(ROOT, 'electron/cli/serve.ts');
 export const SERVE_BUNDLE = path.join(ROOT, 'dist/cli/serve.js');
 
 /** The headless host as a real child process, with the guard that fails on any runtime import of electron. */
-export function spawnServe(env: Record<string, string>, entry = SERVE_SOURCE, nodeFlags = NODE_FLAGS): ChildProcess {
+export function spawnServe(env: Record<string, string>, entry = SERVE_SOURCE, nodeFlags = NODE_FLAGS, cwd = ROOT): ChildProcess {
   return spawn(process.execPath, [...nodeFlags, entry], {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), RELAY_PORT: '0', RELAY_ADMIN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -109,9 +109,9 @@ export async function runToExit(env: Record<string, string>, timeoutMs = 15_000)
 }
 
 /** Starts the headless relay and resolves once it has printed its start-up report. */
-export async function startChildRelay(env: Record<string, string>, options: { entry?: string; nodeFlags?: string[]; timeoutMs?: number } = {}): Promise<ChildRelay> {
+export async function startChildRelay(env: Record<string, string>, options: { entry?: string; nodeFlags?: string[]; cwd?: string; timeoutMs?: number } = {}): Promise<ChildRelay> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const child = spawnServe(env, options.entry, options.nodeFlags);
+  const child = spawnServe(env, options.entry, options.nodeFlags, options.cwd);
   let output = '';
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   const [url, adminUrl] = await new Promise<[string, string]>((resolve, reject) => {

@@ -146,7 +146,7 @@ test('the settings metadata a Settings view renders from: every setting once, it
       .filter((entry) => entry.desktopOnly)
       .map((entry) => entry.key)
       .sort(),
-    ['notifyMinSeverity', 'notifyResolves', 'startAtLogin'],
+    ['checkForUpdates', 'notifyMinSeverity', 'notifyResolves', 'startAtLogin'],
   );
   // A refusal names the variable the metadata gives.
   const refused = (await call('updateSettings', { adminPort: 1 })) as { ok: boolean; errors: Record<string, string> };

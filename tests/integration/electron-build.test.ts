@@ -52,7 +52,16 @@ test(
     const output = tempDataDir('packaged-');
     execFileSync(
       process.execPath,
-      [path.join(ROOT, 'node_modules/electron-builder/cli.js'), '--dir', '--linux', '--x64', `-c.electronDist=${standinElectronDist()}`, `-c.directories.output=${output}`],
+      [
+        path.join(ROOT, 'node_modules/electron-builder/cli.js'),
+        '--dir',
+        '--linux',
+        '--x64',
+        '--publish',
+        'never',
+        `-c.electronDist=${standinElectronDist()}`,
+        `-c.directories.output=${output}`,
+      ],
       {
         cwd: ROOT,
         stdio: 'pipe',
@@ -71,6 +80,12 @@ test(
       },
       { runAsNode: DISABLED, cookieEncryption: ENABLED, nodeOptions: DISABLED, inspectArguments: DISABLED, onlyLoadAppFromAsar: ENABLED },
     );
+
+    // The feed electron-updater reads in the installed app: the draft releases release.yml publishes.
+    const updateConfig = fs.readFileSync(path.join(unpacked, 'resources', 'app-update.yml'), 'utf8');
+    assert.match(updateConfig, /^provider: github$/m);
+    assert.match(updateConfig, /^owner: level-ilert-relay$/m);
+    assert.match(updateConfig, /^repo: level-ilert-relay$/m);
 
     const app = tempDataDir('app-asar-');
     extractAll(path.join(unpacked, 'resources', 'app.asar'), app);

@@ -1,4 +1,5 @@
-import type { ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
+import type { UpdateView } from '../../../shared/bridge.ts';
 import type { Diagnosis, RelayStatusView } from '../../../shared/contract.ts';
 import type { View } from '../tabs.ts';
 import { call, callDesktop, inElectron } from '../api/client.ts';
@@ -22,6 +23,31 @@ function DiagnosisCard({ diagnosis }: { diagnosis: Diagnosis }) {
         </p>
       )}
     </li>
+  );
+}
+
+/** The desktop app's downloaded update, offered as a question: it installs only on this button (or the tray's). */
+function UpdateOffer({ asOf }: { asOf: unknown }) {
+  const [view, setView] = useState<UpdateView>();
+  const [error, setError] = useState<string>();
+  // Asked again every 10 s (the Health clock): the view stays mounted while the window is open.
+  useEffect(() => {
+    if (inElectron()) void callDesktop<UpdateView>('getUpdate').then(setView, () => undefined);
+  }, [asOf]);
+  if (!view?.offer) return null;
+  return (
+    <div className="banner banner-info" role="status" data-testid="health-update">
+      <b>{view.offer.label}</b> {view.offer.detail}{' '}
+      <button
+        type="button"
+        className="link"
+        onClick={() => void callDesktop('restartToUpdate').catch((failure: Error) => setError(failure.message))}
+        data-testid="restart-to-update"
+      >
+        Restart to update
+      </button>
+      {error && <span role="alert"> The update could not start: {error}</span>}
+    </div>
   );
 }
 
@@ -86,6 +112,8 @@ export function HealthView({
             Run setup
           </button>
         </div>
+
+        <UpdateOffer asOf={now} />
 
         {status.pausedTargets?.map((pause) => (
           <p className="banner banner-warn" role="status" key={pause.target} data-testid={`health-paused-${pause.target}`}>

@@ -145,10 +145,22 @@ interface TargetDraft {
 let targetUid = 0;
 
 type SecretDraft = { mode: 'keep' | 'replace' | 'clear'; value: string };
+const CHECK_TEXT = {
+  notifyResolves: 'also notify when an alert resolves',
+  startAtLogin: 'start the app when I log in',
+  checkForUpdates: 'look for new versions and offer them',
+} as const;
+const CHECK_HELP = {
+  notifyResolves: 'Off by default: ilert already closes its alert.',
+  startAtLogin: 'Only in the desktop app; the headless relay ignores it.',
+  checkForUpdates:
+    'Every 6 hours, from the project’s GitHub releases. A new version is downloaded and offered on Health and in the tray; it installs only when you choose Restart to update.',
+} as const;
 interface DesktopDraft {
   notifyMinSeverity: string;
   notifyResolves: boolean;
   startAtLogin: boolean;
+  checkForUpdates: boolean;
 }
 interface Draft {
   values: Record<ValueKey, string>;
@@ -163,7 +175,12 @@ interface Draft {
 function draftFrom(view: SettingsData): Draft {
   const values = Object.fromEntries((Object.keys(FIELDS) as ValueKey[]).map((key) => [key, String(view.values[key] ?? '')])) as Record<ValueKey, string>;
   const keep = (): SecretDraft => ({ mode: 'keep', value: '' });
-  const desktop = { notifyMinSeverity: view.values.notifyMinSeverity, notifyResolves: view.values.notifyResolves, startAtLogin: view.values.startAtLogin };
+  const desktop = {
+    notifyMinSeverity: view.values.notifyMinSeverity,
+    notifyResolves: view.values.notifyResolves,
+    startAtLogin: view.values.startAtLogin,
+    checkForUpdates: view.values.checkForUpdates,
+  };
   const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, keep()])) as Record<SecretKey, SecretDraft>;
   const targets = view.ilertTargets.map((target): TargetDraft => ({ uid: ++targetUid, savedName: target.name, name: target.name, key: keep() }));
   return {
@@ -818,7 +835,7 @@ export function SettingsView({ active }: { active: boolean }) {
               </div>
               <p className="help">New Level alerts at or above this severity pop a desktop notification; a burst becomes one summary.</p>
             </div>
-            {(['notifyResolves', 'startAtLogin'] as const).map((key) => (
+            {(['notifyResolves', 'startAtLogin', 'checkForUpdates'] as const).map((key) => (
               <div className="field" key={key}>
                 <span className="label">{label(key)}</span>
                 <div className="field-control">
@@ -829,11 +846,11 @@ export function SettingsView({ active }: { active: boolean }) {
                       checked={draft.desktop[key]}
                       onChange={(event) => setDraft({ ...draft, desktop: { ...draft.desktop, [key]: event.target.checked } })}
                     />
-                    <span>{key === 'notifyResolves' ? 'also notify when an alert resolves' : 'start the app when I log in'}</span>
+                    <span>{CHECK_TEXT[key]}</span>
                   </label>
                   {fieldError(key)}
                 </div>
-                <p className="help">{key === 'notifyResolves' ? 'Off by default: ilert already closes its alert.' : 'Only in the desktop app; the headless relay ignores it.'}</p>
+                <p className="help">{CHECK_HELP[key]}</p>
               </div>
             ))}
           </fieldset>

@@ -17,6 +17,7 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +25,8 @@ const env = process.env;
 // Electron's main process says which process it is; libraries (electron-store) ask.
 Object.defineProperty(process, 'type', { value: 'browser' });
 const platform = process.platform;
+// Electron sets it to the app's resources directory (app.asar, app-update.yml beside it); a test names one.
+if (env.STANDIN_RESOURCES_PATH) Object.defineProperty(process, 'resourcesPath', { value: env.STANDIN_RESOURCES_PATH });
 const home = env.STANDIN_HOME ?? fs.mkdtempSync(path.join((env.TMPDIR ?? '/tmp') + path.sep, 'standin-'));
 
 type StandinEvent = { event: string; [key: string]: unknown };
@@ -468,6 +471,21 @@ export const net = {
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return new Response('not found', { status: 404 });
     return new Response(fs.readFileSync(file), { headers: { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' } });
   },
+  /**
+   * Chromium's HTTP client, as electron-updater calls it (Node-style options, `session`, `redirect:
+   * 'manual'`): served by Node's, to loopback only (tests talk to nothing else). Its request and
+   * response raise the same events electron-updater listens for.
+   */
+  request(options: http.RequestOptions & { url?: string; session?: unknown; redirect?: string }) {
+    requireReady('net.request');
+    const { session: _session, redirect: _redirect, url, ...rest } = options;
+    const target = url ? new URL(url) : new URL(`${rest.protocol ?? 'http:'}//${rest.hostname ?? rest.host}${rest.port ? `:${rest.port}` : ''}${rest.path ?? '/'}`);
+    if (target.protocol !== 'http:' || !['127.0.0.1', 'localhost'].includes(target.hostname)) {
+      throw new Error(`the stand-in's net.request reaches only http://127.0.0.1 (no network in tests), not ${target.href}`);
+    }
+    const request = http.request(target, { method: rest.method ?? 'GET', headers: rest.headers });
+    return Object.assign(request, { followRedirect() {} });
+  },
 };
 
 const keyring = env.STANDIN_KEYRING ?? 'basic_text';
@@ -493,6 +511,8 @@ function readyOnly<T extends object>(name: string, target: T): T {
 }
 export const safeStorage = readyOnly('safeStorage', safeStorageImpl);
 export const powerMonitor = readyOnly('powerMonitor', new EventEmitter());
+/** Electron's own updater: electron-updater announces `before-quit-for-update` on it before it quits to install. */
+export const autoUpdater = new EventEmitter();
 
 let permissionHandler: ((contents: unknown, permission: string, callback: (granted: boolean) => void) => void) | undefined;
 const defaultSession = {
@@ -501,7 +521,11 @@ const defaultSession = {
   },
   setPermissionCheckHandler() {},
 };
-export const session = readyOnly('session', { defaultSession });
+export const session = readyOnly('session', {
+  defaultSession,
+  /** A separate session by name (electron-updater asks for its own, uncached): none of their state matters here. */
+  fromPartition: (_partition: string, _options?: { cache?: boolean }) => ({ setPermissionRequestHandler() {}, setPermissionCheckHandler() {} }),
+});
 
 // ── ready, after the main script has run ───────────────────────────────────────────────────────
 // The main script is loaded synchronously by require(); `ready` follows in a later turn.
