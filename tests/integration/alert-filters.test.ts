@@ -18,6 +18,8 @@ const [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevel
 const acme = level.addGroup({ name: 'Acme' });
 const hq = level.addGroup({ name: 'HQ', parent_id: acme.id });
 const acmeBeta = level.addGroup({ name: 'Acme Beta' });
+const acmeOld = level.addGroup({ name: 'Acme (old)' }); // sorts between "Acme" and "Acme / …"
+const oldDevice = level.addDevice({ hostname: 'OLD-PC', group_id: acmeOld.id });
 const hqDevice = level.addDevice({ hostname: 'HQ-SQL', group_id: hq.id });
 const betaDevice = level.addDevice({ hostname: 'BETA-PC', group_id: acmeBeta.id });
 const harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
@@ -37,12 +39,13 @@ function alertOn(deviceId: string, severity: string) {
 const critical = alertOn(hqDevice.id, 'critical');
 const skipped = alertOn(hqDevice.id, 'warning');
 const warning = alertOn(betaDevice.id, 'warning');
-for (const event of [critical, skipped, warning]) await harness.sender.deliver(event);
+const old = alertOn(oldDevice.id, 'information');
+for (const event of [critical, skipped, warning, old]) await harness.sender.deliver(event);
 await waitForChange(
   harness.relay,
-  () => harness.relay[forTests].read.alertsByIds([critical.data.id, skipped.data.id, warning.data.id]).every((alert) => alert.forwarding),
+  () => harness.relay[forTests].read.alertsByIds([critical.data.id, skipped.data.id, warning.data.id, old.data.id]).every((alert) => alert.forwarding),
   5000,
-  'three routed alerts',
+  'four routed alerts',
 );
 
 async function page(input: Partial<AlertPageInput>): Promise<AlertPage> {
@@ -64,6 +67,7 @@ test('a client filter takes the group and the groups under it, not a client whos
   assert.deepEqual(await ids({ client: 'Acme / HQ' }), [critical.data.id, skipped.data.id].sort());
   assert.deepEqual(await ids({ client: 'Acme Beta' }), [warning.data.id]);
   assert.deepEqual(await ids({ client: 'Ac' }), []);
+  assert.deepEqual(await ids({ client: 'Acme (old)' }), [old.data.id]);
   const grouped = await page({ client: 'Acme Beta', groupBy: 'name' });
   assert.equal(grouped.total, 1);
 });

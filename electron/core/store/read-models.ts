@@ -222,14 +222,21 @@ export class ReadModels extends Repository {
     const sql = this.store.sql;
     let where = input.state === 'active' ? `a.state = 'active'` : `a.state = 'resolved' AND a.updated_at >= ?`;
     const params: (string | number)[] = input.state === 'active' ? [] : [now - recentMs];
-    // Each filter matches on an index (alerts_by_group_path, the primary key and alerts_by_device_id, alerts_board).
+    // Each filter is led by an index (alerts_by_group_path, the primary key and alerts_by_device_id, alerts_board), so a filtered page never walks every active alert.
     if (input.client !== undefined) {
-      where += ` AND (a.group_path = ? OR (a.group_path > ? AND a.group_path < ?))`;
-      params.push(input.client, `${input.client}${PATH_SEPARATOR}`, `${input.client}${PATH_SEPARATOR}\uffff`);
+      // The range reads the index; the second test drops a sibling that merely sorts inside it ("Acme (old)").
+      const under = `${input.client}${PATH_SEPARATOR}`;
+      where += ` AND a.group_path >= ? AND a.group_path < ? AND (a.group_path = ? OR substr(a.group_path, 1, ?) = ?)`;
+      params.push(input.client, `${under}\uffff`, input.client, under.length, under);
     }
     if (input.find !== undefined) {
-      where += ` AND (a.level_alert_id = ? OR a.device_id = ?)`;
-      params.push(input.find, input.find);
+      const found = (
+        sql.get(`SELECT level_alert_id FROM alerts WHERE level_alert_id = ? UNION SELECT level_alert_id FROM alerts WHERE device_id = ?`).all(input.find, input.find) as {
+          level_alert_id: string;
+        }[]
+      ).map((row) => row.level_alert_id);
+      where += found.length === 0 ? ` AND 0` : ` AND a.level_alert_id IN (${found.map(() => '?').join(', ')})`;
+      params.push(...found);
     }
     if (input.severity !== undefined) {
       where += ` AND ${SEVERITY_RANK} = ?`;
