@@ -238,6 +238,12 @@ export const alertPageInputSchema = z.object({
   limit: z.number().int().min(1).max(500).default(100),
   /** Just this alert, whatever its state (an alert opened from a notification). */
   levelAlertId: z.string().max(1000).optional(),
+  /** Only alerts of this client: its Level group path, and the groups under it. */
+  client: z.string().trim().min(1).max(1000).optional(),
+  /** A Level alert id or device id, matched exactly (what a technician pastes from Level). */
+  find: z.string().trim().min(1).max(1000).optional(),
+  /** Only alerts of this severity (a severity card pressed). */
+  severity: z.enum(SEVERITY_LEVELS).optional(),
 });
 
 export const alertEntrySchema = z.discriminatedUnion('kind', [
@@ -260,7 +266,7 @@ export const alertPageSchema = z.object({
   total: z.number().int(),
   offset: z.number().int(),
   rows: z.array(alertEntrySchema),
-  /** Active alerts per severity, from the store's counters. */
+  /** Active alerts per severity that routing did not skip, from the store's counters (whatever the filters). */
   counts: z.record(z.string(), z.number().int()),
 });
 

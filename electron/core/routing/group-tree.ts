@@ -56,7 +56,7 @@ export interface GroupTree {
   ancestorsOf(id: string): string[];
 }
 
-const PATH_SEPARATOR = ' / ';
+export const PATH_SEPARATOR = ' / ';
 
 function byName(byId: ReadonlyMap<string, GroupNode>) {
   return (a: string, b: string): number => {

@@ -14,6 +14,7 @@ import type {
 } from '../../../shared/contract.ts';
 import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
 import { Repository } from './store.ts';
+import { PATH_SEPARATOR } from '../routing/group-tree.ts';
 
 /** A delivery's one status: its own outcome, or for accepted alerts the state of its ilert work. */
 const DELIVERY_STATUS = `CASE
@@ -219,12 +220,34 @@ export class ReadModels extends Repository {
    */
   alertPage(input: AlertPageInput, now: number, recentMs = 86_400_000): AlertPage {
     const sql = this.store.sql;
-    const where = input.state === 'active' ? `a.state = 'active'` : `a.state = 'resolved' AND a.updated_at >= ?`;
+    let where = input.state === 'active' ? `a.state = 'active'` : `a.state = 'resolved' AND a.updated_at >= ?`;
     const params: (string | number)[] = input.state === 'active' ? [] : [now - recentMs];
+    // Each filter is led by an index (alerts_by_group_path, the primary key and alerts_by_device_id, alerts_board), so a filtered page never walks every active alert.
+    if (input.client !== undefined) {
+      // The range reads the index; the second test drops a sibling that merely sorts inside it ("Acme (old)").
+      const under = `${input.client}${PATH_SEPARATOR}`;
+      where += ` AND a.group_path >= ? AND a.group_path < ? AND (a.group_path = ? OR substr(a.group_path, 1, ?) = ?)`;
+      params.push(input.client, `${under}\uffff`, input.client, under.length, under);
+    }
+    if (input.find !== undefined) {
+      const found = (
+        sql.get(`SELECT level_alert_id FROM alerts WHERE level_alert_id = ? UNION SELECT level_alert_id FROM alerts WHERE device_id = ?`).all(input.find, input.find) as {
+          level_alert_id: string;
+        }[]
+      ).map((row) => row.level_alert_id);
+      where += found.length === 0 ? ` AND 0` : ` AND a.level_alert_id IN (${found.map(() => '?').join(', ')})`;
+      params.push(...found);
+    }
+    if (input.severity !== undefined) {
+      where += ` AND ${SEVERITY_RANK} = ?`;
+      params.push(SEVERITY_LEVELS.indexOf(input.severity));
+    }
     const column = input.groupBy === 'device' ? 'a.device_hostname' : 'a.name';
     // A group's key is its name or hostname; alerts without one form the group "".
     const inGroup = (key: string): [string, (string | number)[]] => (key === '' ? [` AND ${column} IS NULL`, []] : [` AND ${column} = ?`, [key]]);
-    const counts = this.store.facts().activeAlerts;
+    const facts = this.store.facts();
+    // Skipped alerts never reach ilert: counting them would make a card promise pages that never come.
+    const counts = Object.fromEntries(Object.entries(facts.activeAlerts).map(([severity, n]) => [severity, n - (facts.skippedAlerts[severity] ?? 0)]));
     if (input.levelAlertId !== undefined) {
       const rows = this.alertsByIds([input.levelAlertId]).map((alert): AlertEntry => ({ kind: 'alert', alert }));
       return { total: rows.length, offset: 0, rows, counts };

@@ -367,4 +367,29 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_held ON outbox(held_until) WHERE status = 'held';
   CREATE INDEX outbox_held_ref ON outbox(hold_ref) WHERE status = 'held';
   `,
+  // Find by what technicians think in (issue 19). Self-contained: if another migration lands first, this one just moves one place down.
+  `
+  -- The alert board filtered by client (the Level group path) and found by device id, without a scan;
+  -- and active alerts routing skipped (under a minimum severity, unmapped) counted apart, so the
+  -- severity cards count what went to ilert.
+  CREATE INDEX alerts_by_group_path ON alerts(state, group_path);
+  CREATE INDEX alerts_by_device_id ON alerts(device_id);
+  INSERT INTO facts (name, n) SELECT 'alerts:skipped:' || coalesce(severity, 'information'), count(*) FROM alerts
+    WHERE state = 'active' AND route_target IS NULL AND route_reason IS NOT NULL GROUP BY coalesce(severity, 'information');
+  CREATE TRIGGER alerts_facts_skipped_insert AFTER INSERT ON alerts
+    WHEN NEW.state = 'active' AND NEW.route_target IS NULL AND NEW.route_reason IS NOT NULL BEGIN
+    INSERT INTO facts (name, n) VALUES ('alerts:skipped:' || coalesce(NEW.severity, 'information'), 1) ON CONFLICT(name) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER alerts_facts_skipped_update AFTER UPDATE OF state, severity, route_target, route_reason ON alerts BEGIN
+    UPDATE facts SET n = n - 1 WHERE OLD.state = 'active' AND OLD.route_target IS NULL AND OLD.route_reason IS NOT NULL
+      AND name = 'alerts:skipped:' || coalesce(OLD.severity, 'information');
+    INSERT INTO facts (name, n) SELECT 'alerts:skipped:' || coalesce(NEW.severity, 'information'), 1
+      WHERE NEW.state = 'active' AND NEW.route_target IS NULL AND NEW.route_reason IS NOT NULL
+      ON CONFLICT(name) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER alerts_facts_skipped_delete AFTER DELETE ON alerts
+    WHEN OLD.state = 'active' AND OLD.route_target IS NULL AND OLD.route_reason IS NOT NULL BEGIN
+    UPDATE facts SET n = n - 1 WHERE name = 'alerts:skipped:' || coalesce(OLD.severity, 'information');
+  END;
+  `,
 ];

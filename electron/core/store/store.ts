@@ -29,6 +29,8 @@ export interface StoreFacts {
   jobs: Map<string, Record<JobStatus, number>>;
   /** Active alerts per severity (no severity counts as information). */
   activeAlerts: Record<string, number>;
+  /** Of the active alerts, those routing skipped (under a minimum severity, unmapped), per severity. */
+  skippedAlerts: Record<string, number>;
   /** Accepted Level webhooks since install, and how many of them were alert_resolved. */
   acceptedWebhooks: number;
   resolveWebhooks: number;
@@ -345,6 +347,7 @@ export class Store {
     const facts: StoreFacts = {
       jobs: new Map(),
       activeAlerts: { emergency: 0, critical: 0, warning: 0, information: 0 },
+      skippedAlerts: {},
       acceptedWebhooks: 0,
       resolveWebhooks: 0,
       signature: undefined,
@@ -359,6 +362,7 @@ export class Store {
         byStatus[first as JobStatus] = row.n;
         facts.jobs.set(target, byStatus);
       } else if (kind === 'alerts' && first === 'active') facts.activeAlerts[rest.join(':')] = row.n;
+      else if (kind === 'alerts' && first === 'skipped') facts.skippedAlerts[rest.join(':')] = row.n;
       else if (row.name === 'webhooks:accepted') facts.acceptedWebhooks = row.n;
       else if (row.name === 'webhooks:resolves') facts.resolveWebhooks = row.n;
       else if (row.name === 'signature' && row.text) facts.signature = { verdict: row.text, invalidInARow: row.n, at: row.at ?? 0 };

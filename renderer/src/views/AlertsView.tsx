@@ -1,5 +1,5 @@
 import { createContext, useContext, useEffect, useRef, useState } from 'react';
-import { ALERT_GROUPINGS, type AlertEntry, type AlertRow, type RelayStatusView } from '../../../shared/contract.ts';
+import { ALERT_GROUPINGS, type AlertEntry, type AlertRow, type RelayStatusView, type Severity } from '../../../shared/contract.ts';
 import { call } from '../api/client.ts';
 import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
 import { webhookUrl } from '../curl.ts';
@@ -228,6 +228,13 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
         </div>
         <AlertLinks alert={alert} />
       </div>
+      <div
+        className="col-client ellipsis small"
+        title={alert.route?.groupPath ? `Level group: ${alert.route.groupPath}` : undefined}
+        data-testid={`alert-client-${alert.levelAlertId}`}
+      >
+        {alert.route?.groupPath ?? <span className="muted">—</span>}
+      </div>
       <div className="col-age" title={resolved ? `resolved ${fullTime(resolvedAt)}` : `started ${fullTime(started)}`}>
         {resolved ? ago(resolvedAt, now) : duration(now - started)}
       </div>
@@ -263,6 +270,7 @@ function GroupLine({ entry, now, onOpen }: { entry: Extract<AlertEntry, { kind: 
       <span className="agroup-count" data-testid="alert-group-count">
         × {entry.count.toLocaleString('en-US')}
       </span>
+      <span className="col-client" />
       <span className="col-age" title={`latest change ${fullTime(entry.newestAt)}`}>
         {ago(entry.newestAt, now)}
       </span>
@@ -305,6 +313,7 @@ function AlertList({
         <span>Severity</span>
         <span>Alert · route</span>
         <span>Device</span>
+        <span className="col-client">Client</span>
         <span className="col-age">{kind === 'resolved' ? 'Resolved' : 'Active for'}</span>
         <span>ilert</span>
       </div>
@@ -336,7 +345,12 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
   const focusedEntry = useRelayQuery('listAlerts', { levelAlertId: focusAlertId }, { enabled: focusAlertId !== undefined }).data?.rows[0];
   const focused = focusAlertId !== undefined && focusedEntry?.kind === 'alert' ? focusedEntry.alert : undefined;
   const now = useNow(15_000);
-  const active = useAlertPager({ state: 'active', groupBy, ...(openGroup !== undefined ? { group: openGroup } : {}) });
+  const [client, setClient] = useState('');
+  const [find, setFind] = useState('');
+  const [severity, setSeverity] = useState<Severity>();
+  const filters = { ...(client.trim() ? { client: client.trim() } : {}), ...(find.trim() ? { find: find.trim() } : {}), ...(severity ? { severity } : {}) };
+  const filtered = Object.keys(filters).length > 0;
+  const active = useAlertPager({ state: 'active', groupBy, ...(openGroup !== undefined ? { group: openGroup } : {}), ...filters });
   const resolved = useAlertPager({ state: 'resolved', groupBy: 'none' });
   const loadedOnce = useRef(false);
 
@@ -372,12 +386,20 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
     <BacklogContext.Provider value={status?.backlog}>
       <div className="alerts-view scroll" data-testid="alerts-view">
         <ErrorBanner error={active.error} prefix="Could not refresh alerts: " />
-        <div className="counts" data-testid="severity-counts" aria-label="Active alerts per severity">
-          {SEVERITY_LEVELS.map((severity) => (
-            <div key={severity} className={`count count-${severityTone(severity)}${counts[severity] ? '' : ' count-zero'}`} data-testid={`count-${severity}`}>
-              <span className="count-number">{counts[severity] ?? 0}</span>
-              <span className="count-label">{severity}</span>
-            </div>
+        {/* Each card filters the active list to its severity; the counts leave out alerts routing skipped, which page nobody. */}
+        <div className="counts" role="group" data-testid="severity-counts" aria-label="Active alerts sent to ilert, per severity: press one to list only that severity">
+          {SEVERITY_LEVELS.map((level) => (
+            <button
+              type="button"
+              key={level}
+              className={`count count-${severityTone(level)}${counts[level] ? '' : ' count-zero'}`}
+              data-testid={`count-${level}`}
+              aria-pressed={severity === level}
+              onClick={() => setSeverity(severity === level ? undefined : level)}
+            >
+              <span className="count-number">{counts[level] ?? 0}</span>
+              <span className="count-label">{level}</span>
+            </button>
           ))}
         </div>
 
@@ -400,6 +422,45 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
                 <b>{openGroup || '(none)'}</b> <span className="muted">({active.total.toLocaleString('en-US')})</span>
               </span>
             ) : null}
+            <span className="alerts-filters">
+              <label className="small">
+                Client{' '}
+                <input
+                  type="search"
+                  value={client}
+                  onChange={(event) => setClient(event.target.value)}
+                  placeholder="Level group, e.g. Acme"
+                  maxLength={1000}
+                  data-testid="alert-filter-client"
+                />
+              </label>
+              <label className="small">
+                Alert or device id{' '}
+                <input
+                  type="search"
+                  value={find}
+                  onChange={(event) => setFind(event.target.value)}
+                  placeholder="exact id from Level"
+                  maxLength={1000}
+                  spellCheck={false}
+                  data-testid="alert-filter-id"
+                />
+              </label>
+              {filtered && (
+                <button
+                  type="button"
+                  className="link small"
+                  onClick={() => {
+                    setClient('');
+                    setFind('');
+                    setSeverity(undefined);
+                  }}
+                  data-testid="alert-filters-clear"
+                >
+                  clear filters
+                </button>
+              )}
+            </span>
             <label className="alerts-grouping small">
               Group{' '}
               <select value={groupBy} onChange={(event) => show(event.target.value as AlertQuery['groupBy'], undefined)} data-testid="alert-grouping">
@@ -411,7 +472,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
             <AlertList kind="active" pager={active} label="Active alerts, most severe first" onOpenGroup={setOpenGroup} {...rowProps} />
           ) : (
             <div className="empty" data-testid="alerts-empty">
-              <p className="empty-title">No active alerts</p>
+              <p className="empty-title">{filtered ? 'No active alerts match these filters' : 'No active alerts'}</p>
               <p>
                 When Level raises an alert it appears here within a second and is forwarded to ilert.
                 {url ? (

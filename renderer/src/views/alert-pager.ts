@@ -40,7 +40,7 @@ export class AlertPager {
     this.#pages.clear();
     this.#inFlight.clear();
     this.#stale.clear();
-    this.loaded = false;
+    // `loaded` stays once the first answer came: a changed filter keeps the view, and the focus in its field.
     this.#wanted = { start: 0, end: ALERT_PAGE_SIZE };
     this.#changed();
     await this.refresh();
