@@ -237,7 +237,7 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
         <Forwarding alert={alert} onChanged={onChanged} />
         <IlertState alert={alert} now={now} />
         <AcceptButton alert={alert} onAccepted={onChanged} />
-        {!resolved && <QuietAlertButton alert={alert} />}
+        {!resolved && alert.forwarding?.status !== 'held' && <QuietAlertButton alert={alert} />}
       </div>
     </div>
   );

@@ -96,7 +96,7 @@ export function MaintenanceButton({ scopes, label, what, testId }: { scopes: Sco
         {label}
       </button>
       {created && (
-        <span className="small muted" role="status" data-testid={`${testId}-created`}>
+        <span className="maintenance-created small muted" role="status" data-testid={`${testId}-created`}>
           {created}
         </span>
       )}
