@@ -7,6 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi, type FakeDevice, type FakeGroup } from '../fakes/fake-level-api.ts';
@@ -16,6 +17,7 @@ import { openDashboard, startRelayAndBrowser, screenshot } from '../helpers/brow
 
 const LEVEL_API_KEY = 'level-api-key-for-quiet-e2e';
 const WIDTHS = [720, 1600] as const;
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 let ilert: FakeIlert;
 let level: FakeLevelApi;
@@ -158,6 +160,45 @@ for (const width of WIDTHS) {
     assert.deepEqual(ilert.eventsFor(alertKeyOf(next)), [], 'held inside the window');
     await openTab('Routing');
     await page.getByTestId('maintenance-windows').filter({ hasText: windowName }).waitFor();
+  });
+}
+
+/** axe-core's WCAG 2.0/2.1 A and AA rules, as in a11y.test.ts: the serious and critical findings. */
+async function seriousViolations(axePage: Page, where: string): Promise<string[]> {
+  if (!(await axePage.evaluate(() => 'axe' in window))) await axePage.addScriptTag({ path: AXE });
+  const violations = (await axePage.evaluate(async () => {
+    const axe = (
+      window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }
+    ).axe;
+    return (await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })).violations;
+  })) as { id: string; impact: string; nodes: { target: string[] }[] }[];
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${where}: ${violation.id} (${violation.impact}) at ${violation.nodes.map((node) => node.target.join(' ')).join(' | ')}`);
+}
+
+for (const scheme of ['light', 'dark'] as const) {
+  test(`axe in ${scheme} mode: a held row, and the maintenance dialog with a refused field`, async (t) => {
+    // axe is injected as a script tag, which the dashboard's CSP refuses: bypassed for this page only.
+    const context = await browser.newContext({ viewport: { width: 720, height: 900 }, colorScheme: scheme, bypassCSP: true });
+    t.after(() => context.close());
+    const axePage = await context.newPage();
+    axePage.setDefaultTimeout(10_000);
+    await axePage.goto(relay.adminUrl);
+    await axePage.getByTestId('app-ready').waitFor();
+    const { workstation } = fleet.get(720)!;
+    await axePage.locator('[data-testid^="alert-held-"]').filter({ hasText: `maintenance window “Quiet WS 720”` }).first().waitFor();
+    const found = await seriousViolations(axePage, 'Alerts with a held row');
+
+    const quiet = axePage.getByRole('button', { name: new RegExp(`^Quiet… .* on ${workstation.hostname}$`) }).first();
+    await quiet.click();
+    const dialog = axePage.getByTestId('maintenance-dialog').filter({ visible: true });
+    await dialog.getByRole('button', { name: 'Create window' }).click();
+    await dialog.getByTestId('maintenance-error-name').waitFor();
+    found.push(...(await seriousViolations(axePage, 'the maintenance dialog')));
+    await axePage.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.deepEqual(found, []);
   });
 }
 
