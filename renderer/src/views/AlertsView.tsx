@@ -212,6 +212,7 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
       <div className="col-sev">
         <SeverityBadge severity={alert.severity} />
         <AlertTimelineButton alert={alert} />
+        {!resolved && alert.forwarding?.status !== 'held' && <QuietAlertButton alert={alert} />}
       </div>
       <div className="alert-main">
         <div className="alert-name ellipsis" title={alert.name}>
@@ -237,7 +238,6 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
         <Forwarding alert={alert} onChanged={onChanged} />
         <IlertState alert={alert} now={now} />
         <AcceptButton alert={alert} onAccepted={onChanged} />
-        {!resolved && alert.forwarding?.status !== 'held' && <QuietAlertButton alert={alert} />}
       </div>
     </div>
   );

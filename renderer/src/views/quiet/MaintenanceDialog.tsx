@@ -36,7 +36,20 @@ function fieldOf(message: string): 'name' | 'when' | 'form' {
  * "Maintenance…": a one-off window from now, for one of the given scopes. A native <dialog>, so
  * Escape closes it and focus goes back to the button that opened it.
  */
-export function MaintenanceButton({ scopes, label, what, testId }: { scopes: ScopeChoice[]; label: string; what: string; testId: string }) {
+export function MaintenanceButton({
+  scopes,
+  label,
+  what,
+  testId,
+  compact = false,
+}: {
+  scopes: ScopeChoice[];
+  label: string;
+  what: string;
+  testId: string;
+  /** In a tight row: a link-like button, and no "created" line (the row then shows what is held). */
+  compact?: boolean;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const id = useId();
   const [scopeIndex, setScopeIndex] = useState(0);
@@ -92,10 +105,18 @@ export function MaintenanceButton({ scopes, label, what, testId }: { scopes: Sco
 
   return (
     <>
-      <button type="button" className="small-button" data-needs="operator" onClick={open} data-testid={testId} aria-label={`${label} ${what}`} aria-haspopup="dialog">
+      <button
+        type="button"
+        className={compact ? 'link small' : 'small-button'}
+        data-needs="operator"
+        onClick={open}
+        data-testid={testId}
+        aria-label={`${label} ${what}`}
+        aria-haspopup="dialog"
+      >
         {label}
       </button>
-      {created && (
+      {created && !compact && (
         <span className="maintenance-created small muted" role="status" data-testid={`${testId}-created`}>
           {created}
         </span>

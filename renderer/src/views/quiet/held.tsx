@@ -65,6 +65,7 @@ export function QuietAlertButton({ alert }: { alert: AlertRow }) {
       label="Quiet…"
       what={`${alert.name ?? 'this alert'}${alert.deviceHostname ? ` on ${alert.deviceHostname}` : ''}`}
       testId={`alert-quiet-${alert.levelAlertId}`}
+      compact
     />
   );
 }
