@@ -1,6 +1,7 @@
 import { useRef } from 'react';
 import type { AlertRow } from '../../../shared/contract.ts';
 import { fullTime, parseTime, statusLabel } from '../format.ts';
+import { heldWords } from './quiet/held.tsx';
 import './AlertTimeline.css';
 
 interface Step {
@@ -20,13 +21,16 @@ function stepsOf(alert: AlertRow): Step[] {
     ? { label: 'Not sent to ilert', detail: 'No ilert event was made for this alert (routing skipped it, or nothing is configured).', state: 'later' }
     : forwarding.status === 'delivered'
       ? { label: 'Sent to ilert', detail: 'ilert accepted the ALERT event (202).', state: 'done' }
-      : forwarding.status === 'failed'
-        ? { label: 'Sending to ilert failed', detail: forwarding.reason, state: 'bad' }
-        : { label: `To ilert: ${statusLabel(forwarding.status, forwarding.nextAttemptAt)}`, detail: forwarding.reason, state: 'now' };
+      : forwarding.status === 'held' && forwarding.held
+        ? { label: heldWords(forwarding.held), detail: 'Not sent to ilert yet: “Send now” on the alert sends it anyway.', state: 'now' }
+        : forwarding.status === 'failed'
+          ? { label: 'Sending to ilert failed', detail: forwarding.reason, state: 'bad' }
+          : { label: `To ilert: ${statusLabel(forwarding.status, forwarding.nextAttemptAt)}`, detail: forwarding.reason, state: 'now' };
   return [
     { label: 'Active in Level', at: parseTime(alert.startedAt), state: 'done' },
     { label: 'Stored by the relay', at: alert.firstSeenAt, state: 'done' },
     ...(alert.route && alert.route.target !== 'default' ? [{ label: `Routed to “${alert.route.target}”`, detail: alert.route.reason, state: 'done' as const }] : []),
+    ...(forwarding?.held && forwarding.status !== 'held' ? [{ label: heldWords(forwarding.held), state: 'done' as const }] : []),
     sent,
     ilert?.status === 'ACCEPTED' || acceptedAt !== undefined
       ? { label: `Accepted in ilert${ilert?.acceptedBy ? ` by ${ilert.acceptedBy}` : ''}`, at: acceptedAt, state: 'done' }

@@ -10,6 +10,7 @@ import { VirtualList } from '../components/VirtualList.tsx';
 import { AlertLinks } from '../components/AlertLinks.tsx';
 import { AlertPager, type AlertQuery } from './alert-pager.ts';
 import { AlertTimelineButton } from './AlertTimeline.tsx';
+import { HeldForwarding, QuietAlertButton } from './quiet/held.tsx';
 import './AlertsView.css';
 import { ErrorBanner, options } from '../components/controls.tsx';
 
@@ -35,7 +36,8 @@ function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => vo
         not forwarded
       </span>
     );
-  const { status, reason, nextAttemptAt, jobId } = alert.forwarding;
+  const { status, reason, nextAttemptAt, jobId, held } = alert.forwarding;
+  if (status === 'held' && held) return <HeldForwarding alert={alert} held={held} onChanged={onChanged} />;
   const badge = <StatusBadge status={status} nextAttemptAt={nextAttemptAt} reason={reason ?? (status === 'delivered' ? 'sent to ilert' : undefined)} testId="forwarding-badge" />;
   const limited = status === 'queued' ? backlog?.find((row) => row.target === (alert.route?.target ?? 'default') && row.rateLimited) : undefined;
   if (limited) {
@@ -210,6 +212,7 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
       <div className="col-sev">
         <SeverityBadge severity={alert.severity} />
         <AlertTimelineButton alert={alert} />
+        {!resolved && alert.forwarding?.status !== 'held' && <QuietAlertButton alert={alert} />}
       </div>
       <div className="alert-main">
         <div className="alert-name ellipsis" title={alert.name}>

@@ -5,6 +5,7 @@ import { plural, routeKindTone, SEVERITY_LEVELS } from '../../format.ts';
 import { draftOf, routeFromDraft, sameDraft, type RouteDraft, type RoutingRow, type Severity } from './route-draft.ts';
 import { options } from '../../components/controls.tsx';
 import { useAction } from '../../hooks.ts';
+import { MaintenanceButton } from '../quiet/MaintenanceDialog.tsx';
 
 interface GroupRowProps {
   row: RoutingRow;
@@ -88,6 +89,14 @@ export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) 
             ⚠ {row.flag}
           </Badge>
         )}
+        <div className="r-maintenance">
+          <MaintenanceButton
+            scopes={[{ scope: { group: id }, label: `${row.path} and its subgroups` }]}
+            label="Maintenance…"
+            what={`group ${row.path}`}
+            testId={`route-maintenance-${id}`}
+          />
+        </div>
       </td>
       <td
         className="r-devices"

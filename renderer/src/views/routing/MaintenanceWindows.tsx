@@ -18,7 +18,7 @@ function stateText(window: WindowView): string {
 
 /**
  * The maintenance windows not over yet, each with "End now": what a window holds is sent at once
- * when it ends, if still firing. Windows are created through the API for now (README: Quiet nights).
+ * when it ends, if still firing. Windows are created from a group's row or an alert row (quiet/MaintenanceDialog.tsx).
  */
 export function MaintenanceWindows({ active }: { active: boolean }) {
   const windows = useRelayQuery('listMaintenanceWindows', {}, { active });
