@@ -167,9 +167,14 @@ function readBody(request: http.IncomingMessage, rules: BodyRules, held: { bytes
     let done = false;
     const perWindow = Math.ceil((rules.minBytesPerSecond * rules.windowMs) / 1000);
     const rate = setInterval(() => {
-      const owed = rules.declared === undefined ? perWindow : Math.min(perWindow, rules.declared - size);
-      if (inWindow < owed) return stop({ kind: 'too-slow' });
-      inWindow = 0;
+      // Judged after this turn's I/O is read (setImmediate runs after the poll phase): when the relay
+      // itself was too busy to read for a while, bytes already sent must count for the client.
+      setImmediate(() => {
+        if (done) return;
+        const owed = rules.declared === undefined ? perWindow : Math.min(perWindow, rules.declared - size);
+        if (inWindow < owed) return stop({ kind: 'too-slow' });
+        inWindow = 0;
+      });
     }, rules.windowMs);
     rate.unref();
     const finish = (read: BodyRead) => {
