@@ -158,3 +158,6 @@ export function parseDelivery(rawBody: Uint8Array, receivedAt = Date.now()): Par
 export function isResolvedAlertEvent(eventType: string, alert: LevelAlert): boolean {
   return eventType === 'alert_resolved' || alert.is_resolved === true || Boolean(alert.resolved_at);
 }
+
+/** How the relay writes a Level group path, root first ("Acme / HQ"): one separator for routing, filters and display. */
+export const PATH_SEPARATOR = ' / ';

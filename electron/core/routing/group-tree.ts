@@ -5,6 +5,7 @@
  * Level's data cannot be trusted to be a tree (its docs say `parent_id=null` is unreliable), so the
  * builder tolerates any order, parents that are not in the list, and parent chains that loop.
  */
+import { PATH_SEPARATOR } from '../level/envelope.ts';
 
 export interface GroupInput {
   id: string;
@@ -55,8 +56,6 @@ export interface GroupTree {
   /** Nearest first, without the group itself; [] for roots and unknown ids. */
   ancestorsOf(id: string): string[];
 }
-
-export const PATH_SEPARATOR = ' / ';
 
 function byName(byId: ReadonlyMap<string, GroupNode>) {
   return (a: string, b: string): number => {

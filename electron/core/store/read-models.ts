@@ -14,7 +14,7 @@ import type {
 } from '../../../shared/contract.ts';
 import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
 import { Repository } from './store.ts';
-import { PATH_SEPARATOR } from '../routing/group-tree.ts';
+import { PATH_SEPARATOR } from '../level/envelope.ts';
 
 /** A delivery's one status: its own outcome, or for accepted alerts the state of its ilert work. */
 const DELIVERY_STATUS = `CASE
