@@ -3,6 +3,7 @@ import type { WindowView } from '../../../../shared/contract.ts';
 import { call } from '../../api/client.ts';
 import { reload, useRelayQuery } from '../../api/queries.ts';
 import { clock, fullTime, plural } from '../../format.ts';
+import { useAction } from '../../hooks.ts';
 
 function scopeText(scope: WindowView['scope']): string {
   if ('all' in scope) return 'everything';
@@ -22,21 +23,20 @@ function stateText(window: WindowView): string {
  */
 export function MaintenanceWindows({ active }: { active: boolean }) {
   const windows = useRelayQuery('listMaintenanceWindows', {}, { active });
-  const [busy, setBusy] = useState<number>();
-  const [error, setError] = useState<string>();
+  const { error, run } = useAction();
+  const [ending, setEnding] = useState<number>();
   const open = (windows.data ?? []).filter((window) => window.state !== 'ended');
 
-  const end = async (window: WindowView) => {
-    setBusy(window.id);
-    setError(undefined);
-    try {
-      await call('endMaintenanceWindow', { id: window.id });
-    } catch (failure) {
-      setError(`Could not end “${window.name}”: ${(failure as Error).message}`);
-    } finally {
-      setBusy(undefined);
-      reload('listMaintenanceWindows');
-    }
+  const end = (window: WindowView) => {
+    setEnding(window.id);
+    return run(
+      () => call('endMaintenanceWindow', { id: window.id }),
+      () => {
+        setEnding(undefined);
+        reload('listMaintenanceWindows');
+      },
+      `Could not end “${window.name}”: `,
+    );
   };
 
   return (
@@ -63,7 +63,7 @@ export function MaintenanceWindows({ active }: { active: boolean }) {
               <button
                 type="button"
                 data-needs="operator"
-                disabled={busy === window.id}
+                disabled={ending === window.id}
                 onClick={() => void end(window)}
                 data-testid={`end-window-${window.id}`}
                 aria-label={`End now: maintenance window “${window.name}”`}
