@@ -72,6 +72,8 @@ before(async () => {
   pendingAlert = await raise(dc01, 'Domain controller unreachable', 'critical');
   acceptedAlert = await raise(dc01, 'Replication failing between the domain controllers of the main office', 'emergency');
   await raise(dc01, 'CPU usage >75.0% for 10 minutes', 'warning'); // below the inherited minimum: skipped
+  // The fault below is for the next alert only: the two routed ones must have reached ilert first.
+  await ilert.waitFor(() => ilert.events.length >= 2, 10_000, 'the two routed alerts in ilert');
   ilert.mode = { kind: 'status', status: 400, body: JSON.stringify({ status: 400, message: 'Bad request: injected' }) };
   await raise(dc01, 'Backup job failed', 'critical');
   await page.getByTestId('status-failed').filter({ hasText: '1' }).waitFor();
