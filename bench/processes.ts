@@ -60,9 +60,12 @@ export async function startRelayChild(name: string, options: RelayChildOptions):
 const SERVE_FLAGS = ['--experimental-sqlite'];
 
 /** bench/bare-server.js with the same node and flags as the relay. */
-export async function startBareChild(name: string, timeoutMs = 10_000): Promise<BenchChild> {
-  const child = spawn(process.execPath, [...SERVE_FLAGS, path.join(BENCH_DIR, 'bare-server.js')], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir() },
+export async function startBareChild(name: string, options: { durable?: boolean; timeoutMs?: number } = {}): Promise<BenchChild> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  // The durable baseline checks signatures made with the relay's secret and stores what it accepts.
+  const script = options.durable ? 'bare-durable-server.js' : 'bare-server.js';
+  const child = spawn(process.execPath, [...SERVE_FLAGS, path.join(BENCH_DIR, script)], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...(options.durable ? { LEVEL_WEBHOOK_SECRET: SECRET } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

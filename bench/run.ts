@@ -4,7 +4,8 @@
  *
  *   1. an alert storm: distinct signed alert_active bodies at 16 and 50 connections with the
  *      default 50/min rate limit, round by round while the backlog grows past 80,000, vs a bare
- *      node:http server answering 202 (the ceiling); then getStatus latency with that backlog
+ *      node:http server answering 202 (the ceiling) and a bare durable server (HMAC, one INSERT in
+ *      a group commit, then 202: the least a durable ack costs); then getStatus latency with that backlog
  *  1b. throughput of signed device_updated deliveries (no ilert work) vs the same bare server
  *   2. ack latency at a steady 200 req/s vs the same against the bare server
  *   3. Level-in → ilert-out latency with an idle rate limiter vs one direct POST to the fake ilert
@@ -37,7 +38,7 @@ import { CpuMeter, cleanupAll, type CpuShares, dirBytes, readIo, readRss, startB
 
 const THROUGHPUT = { connections: 50, warmupS: 2, durationS: 10 };
 const DASHBOARD = { alerts: 25_000, connections: 16, tabSwitches: 5 };
-const STORM = { connections: [16, 50], roundS: 5, backlog: 80_000, maxRounds: 12, eventsPerMinute: 50, statusCalls: 20 };
+const STORM = { connections: [16, 50], roundS: 5, backlog: 80_000, maxRounds: 12, eventsPerMinute: 50, statusCalls: 20, durableBodies: 200_000 };
 const LATENCY = { rate: 200, warmupS: 1, durationS: 10, autocannonDurationS: 10, autocannonConnections: 10 };
 const E2E = { warmup: 20, count: 200, gapMs: 10, timeoutMs: 5000 };
 const RSS = { events: 100_000, connections: 50 };
@@ -46,6 +47,7 @@ const EVENTS_PER_MINUTE = 100_000;
 const AIMS = {
   searchAckP99Ms: 20,
   throughputRatio: 0.5,
+  durableRatio: 0.8,
   ackP99Ms: 10,
   e2eP50Ms: 20,
   rssBytes: 150e6,
@@ -160,6 +162,11 @@ async function storm(fake: FakeIlert): Promise<void> {
     const bareRate = bareRun.ok2xx / bareRun.durationS;
     const bareLatency = summarize(bareRun.latencies);
     log(`  ${connections} connections — bare node:http: ${fmtInt(bareRate)} req/s, ack p50 ${fmtMs(bareLatency.p50)} p99 ${fmtMs(bareLatency.p99)}`);
+    const durable = await bareDurableStorm(connections, offset);
+    offset += durable.used;
+    log(
+      `  ${connections} connections — bare durable (HMAC, one INSERT, group commit, then 202): ${fmtInt(durable.rate)} req/s, ack p50 ${fmtMs(durable.latency.p50)} p99 ${fmtMs(durable.latency.p99)}`,
+    );
 
     const relay = await startRelayChild(`relay (storm, ${connections} connections)`, { ilertApiUrl: fake.url, eventsPerMinute });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -205,6 +212,10 @@ async function storm(fake: FakeIlert): Promise<void> {
     const flatness = Math.min(...rates) / Math.max(...rates);
     const meanRatio = rates.reduce((sum, rate) => sum + rate, 0) / rates.length / bareRate;
     const worstP99 = Math.max(...rounds.map((round) => round.p99));
+    const durableRatio = rates.reduce((sum, rate) => sum + rate, 0) / rates.length / durable.rate;
+    log(
+      `    → mean ${fmtPct(durableRatio * 100)} of bare durable (aim ≥ ${AIMS.durableRatio * 100}%) ${verdict(durableRatio >= AIMS.durableRatio)}; bare durable is ${fmtPct((durable.rate / bareRate) * 100)} of bare`,
+    );
     log(
       `    → mean ${fmtPct(meanRatio * 100)} of bare (aim ≥ ${AIMS.throughputRatio * 100}%) ${verdict(meanRatio >= AIMS.throughputRatio)}; slowest round ${fmtPct(flatness * 100)} of the fastest (aim ≥ ${AIMS.stormFlatness * 100}%) ${verdict(flatness >= AIMS.stormFlatness)}; worst round p99 ${fmtMs(worstP99)}${connections === 16 ? ` (aim < ${AIMS.ackP99Ms} ms) ${verdict(worstP99 < AIMS.ackP99Ms)}` : ''}`,
     );
@@ -216,6 +227,8 @@ async function storm(fake: FakeIlert): Promise<void> {
     figures[String(connections)] = {
       connections,
       baseline: { reqPerSec: bareRate, p50: bareLatency.p50, p99: bareLatency.p99 },
+      bareDurable: { reqPerSec: durable.rate, p50: durable.latency.p50, p99: durable.latency.p99 },
+      durableRatio,
       rounds,
       meanRatio,
       flatness,
@@ -225,6 +238,24 @@ async function storm(fake: FakeIlert): Promise<void> {
   }
   log();
   results.storm = { eventType: 'alert_active', eventsPerMinute: STORM.eventsPerMinute, roundS, figures };
+}
+
+/**
+ * The least a durable acknowledgement costs on this stack (bench/bare-durable-server.js), with the
+ * same distinct signed bodies the relay gets: every one is checked and stored.
+ */
+async function bareDurableStorm(connections: number, offset: number): Promise<{ rate: number; latency: ReturnType<typeof summarize>; used: number }> {
+  const pool = new BodyPool(STORM.durableBodies, (n) => alertBody(offset + n));
+  const server = await startBareChild(`bare durable server (storm, ${connections} connections)`, { durable: true });
+  let run: LoadResult;
+  try {
+    await runAutocannon({ url: server.url, pool, connections, durationS: 1 });
+    run = await runAutocannon({ url: server.url, pool, connections, durationS: STORM.roundS, recordLatencies: true });
+  } finally {
+    await stop(server);
+  }
+  checkLoad(`storm, bare durable server, ${connections} connections`, run, [202]);
+  return { rate: run.ok2xx / run.durationS, latency: summarize(run.latencies), used: pool.used };
 }
 
 // ---- 1b. throughput ---------------------------------------------------------------------------
@@ -748,7 +779,13 @@ function summary(): void {
   const r = results.rss as { relay: Side; baseline: Side; ratio: number; met: boolean } | undefined;
   const rows = [['Figure', 'Relay', 'Baseline', 'Ratio', 'Aim', 'Result']];
   const s = results.storm as
-    { figures: Record<string, { meanRatio: number; flatness: number; worstP99: number; baseline: Side; rounds: StormRound[]; getStatus?: Side }> } | undefined;
+    | {
+        figures: Record<
+          string,
+          { meanRatio: number; durableRatio: number; flatness: number; worstP99: number; baseline: Side; bareDurable: Side; rounds: StormRound[]; getStatus?: Side }
+        >;
+      }
+    | undefined;
   for (const [connections, figure] of Object.entries(s?.figures ?? {})) {
     const rates = figure.rounds.map((round) => round.reqPerSec);
     const last = figure.rounds.at(-1);
@@ -759,6 +796,14 @@ function summary(): void {
       `${fmtPct(figure.meanRatio * 100)} (flat ${fmtPct(figure.flatness * 100)})`,
       `≥ ${AIMS.throughputRatio * 100}%, flat ≥ ${AIMS.stormFlatness * 100}%`,
       verdict(figure.meanRatio >= AIMS.throughputRatio && figure.flatness >= AIMS.stormFlatness),
+    ]);
+    rows.push([
+      '  vs bare durable',
+      '(same rounds)',
+      `${fmtInt(figure.bareDurable.reqPerSec!)} req/s, p99 ${fmtMs(figure.bareDurable.p99!)}`,
+      fmtPct(figure.durableRatio * 100),
+      `≥ ${AIMS.durableRatio * 100}%`,
+      verdict(figure.durableRatio >= AIMS.durableRatio),
     ]);
     if (figure.getStatus)
       rows.push([
