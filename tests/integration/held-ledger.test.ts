@@ -29,7 +29,7 @@ after(async () => {
 async function must<M extends MethodName>(method: M, input: unknown): Promise<MethodOutput<M>> {
   const result = await callMethod(harness.api, method, input, { name: 'Tess (operator)', role: 'operator' });
   if (!result.ok) throw new Error(`${method}: ${result.error.message}`);
-  return result.value;
+  return result.value as MethodOutput<M>;
 }
 
 const keyOf = (event: { data: { id: string } }) => `level-alert-${event.data.id}`;
@@ -95,12 +95,13 @@ test('Alerts and Deliveries filter on held: a window’s hold and a paused targe
 
 test('the held filters are led by the held indexes, not a walk of the alerts or the delivery log', () => {
   const sql = harness.relay[forTests].store.sql;
-  const plan = (query: string) =>
-    (sql.get(`EXPLAIN QUERY PLAN ${query}`).all() as { detail: string }[]).map((step) => step.detail).join('\n');
+  const plan = (query: string) => (sql.get(`EXPLAIN QUERY PLAN ${query}`).all() as { detail: string }[]).map((step) => step.detail).join('\n');
   const alerts = plan(`SELECT a.level_alert_id FROM alerts a WHERE +a.state = 'active' AND a.alert_key IN (${HELD_JOBS('alert_key')}) ORDER BY a.updated_at DESC LIMIT 100`);
   assert.match(alerts, /SEARCH a USING INDEX alerts_by_alert_key/, alerts);
   assert.doesNotMatch(alerts, /SCAN a\b/, alerts);
-  const deliveries = plan(`SELECT d.id FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id <= coalesce(NULL, (SELECT max(id) FROM deliveries), 0) AND d.id IN (${HELD_JOBS('delivery_id')}) ORDER BY d.id DESC LIMIT 100`);
+  const deliveries = plan(
+    `SELECT d.id FROM deliveries d LEFT JOIN outbox j ON j.delivery_id = d.id WHERE d.id <= coalesce(NULL, (SELECT max(id) FROM deliveries), 0) AND d.id IN (${HELD_JOBS('delivery_id')}) ORDER BY d.id DESC LIMIT 100`,
+  );
   assert.match(deliveries, /SEARCH d USING INTEGER PRIMARY KEY \(rowid=\?\)/, deliveries);
   assert.doesNotMatch(deliveries, /SCAN d\b/, deliveries);
 });
