@@ -17,8 +17,9 @@ type Field = 'name' | 'scope' | 'when' | 'zone' | 'form';
 
 /** The relay's 400 says which field is wrong in its words: show it beside that field. */
 function fieldOf(message: string): Field {
-  if (/\bname\b/i.test(message)) return 'name';
+  // First: a zone's message names "an IANA name".
   if (/time ?zone/i.test(message)) return 'zone';
+  if (/\bname\b/i.test(message)) return 'name';
   if (/\b(start|end|over|days?)\b/i.test(message)) return 'when';
   if (/\b(group|device|target|scope)\b/i.test(message)) return 'scope';
   return 'form';

@@ -65,8 +65,10 @@ export function MaintenanceWindows({
 
   return (
     <section className="target-forwarding" aria-labelledby="maintenance-windows-title" data-testid="maintenance-windows">
-      <h3 id="maintenance-windows-title" className="target-forwarding-title">
-        Maintenance windows{' '}
+      <div className="maintenance-windows-head">
+        <h3 id="maintenance-windows-title" className="target-forwarding-title">
+          Maintenance windows
+        </h3>
         <MaintenanceButton
           scopes={scopeChoices(groups, targets)}
           label="New window…"
@@ -75,7 +77,7 @@ export function MaintenanceWindows({
           openNow={openNew}
           {...(onNewClosed ? { onClosed: onNewClosed } : {})}
         />
-      </h3>
+      </div>
       {windows.error && (
         <p className="text-bad small" role="alert">
           {windows.error.message}
