@@ -463,6 +463,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
                 className="small-button"
                 aria-pressed={held}
                 onClick={() => show(groupBy, openGroup, !held)}
+                aria-label="held alerts only"
                 title="Only alerts not sent at once: in a maintenance window, or waiting for a paused ilert target"
                 data-testid="alert-filter-held"
               >
