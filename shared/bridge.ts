@@ -8,7 +8,12 @@ import { SEVERITY_LEVELS, type ApiError, type MethodName, type PushedEvent } fro
 export type InvokeResult = { ok: true; value: unknown } | { ok: false; error: ApiError };
 
 /** Where the main process asks the window to go, e.g. after a notification was clicked. */
-export type NavigateTarget = { view: 'alerts'; levelAlertId?: string } | { view: 'deliveries'; deliveryId?: number } | { view: 'settings' };
+export type NavigateTarget =
+  | { view: 'alerts'; levelAlertId?: string }
+  | { view: 'deliveries'; deliveryId?: number }
+  | { view: 'settings' }
+  /** `newWindow`: the new maintenance window form open (the tray's "Maintenance…"). */
+  | { view: 'routing'; newWindow?: true };
 
 /** Why the desktop app's relay did not start, and what the user can do about it. */
 export const startupProblemSchema = z.object({

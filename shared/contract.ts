@@ -97,10 +97,16 @@ export const relayStatusSchema = z.object({
 const jobStatus = z.enum(['queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped', 'held']);
 
 /**
- * A job the relay did not send at once (a maintenance window): why, until when, and — once it is
+ * A job the relay did not send at once (a maintenance window, its ilert target paused): why, until when, and — once it is
  * no longer held — how that ended. Kept after release, so the alert shows it was held.
  */
-export const heldViewSchema = z.object({ reason: z.string(), until: z.number().optional(), released: optionalText });
+export const heldViewSchema = z.object({
+  reason: z.string(),
+  until: z.number().optional(),
+  released: optionalText,
+  /** Held because its ilert target is paused: it goes when the target is resumed (Routing), not by "Send now". */
+  pausedTarget: optionalText,
+});
 
 export const jobViewSchema = z.object({
   id: z.number().int(),
@@ -244,6 +250,8 @@ export const alertPageInputSchema = z.object({
   find: z.string().trim().min(1).max(1000).optional(),
   /** Only alerts of this severity (a severity card pressed). */
   severity: z.enum(SEVERITY_LEVELS).optional(),
+  /** Only alerts not sent at once: held by a window (or another hold), or waiting for a paused ilert target. */
+  held: z.boolean().optional(),
 });
 
 export const alertEntrySchema = z.discriminatedUnion('kind', [

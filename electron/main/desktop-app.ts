@@ -264,7 +264,7 @@ export function runDesktopApp(
     registerIpcHandlers(electron.ipcMain, contractCall, desktopHandlers);
 
     tray = new TrayController(electron, paths.trayIconDir, platform, {
-      open: () => showWindow(),
+      open: showWindow,
       pauseNotifications: () => {
         pausedUntil = Date.now() + PAUSE_MS;
         refreshTray();

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type { Menu, Tray as TrayType } from 'electron';
 import type { TrayState } from '../core/desktop/tray-state.ts';
+import type { NavigateTarget } from '../../shared/bridge.ts';
 import type { ElectronApi } from './electron-api.ts';
 
 export interface TrayActions {
-  open(): void;
+  /** Shows the window, at `target` when given. */
+  open(target?: NavigateTarget): void;
   pauseNotifications(): void;
   resumeNotifications(): void;
   copyWebhookUrl(): void;
@@ -55,6 +57,8 @@ export class TrayController {
     this.menu = this.#electron.Menu.buildFromTemplate([
       ...(updateOffer ? [{ label: updateOffer, click: () => this.#actions.restartToUpdate() }, { type: 'separator' as const }] : []),
       { label: 'Open', click: () => this.#actions.open() },
+      // Issue 22: a maintenance window from the tray, for a group or anything else, in the dashboard's form.
+      { label: 'Maintenance…', click: () => this.#actions.open({ view: 'routing', newWindow: true }) },
       paused
         ? { label: 'Resume notifications', click: () => this.#actions.resumeNotifications() }
         : { label: 'Pause notifications for 1 hour', click: () => this.#actions.pauseNotifications() },

@@ -125,6 +125,7 @@ export function App() {
         setView(target.view);
         if (target.view === 'alerts') setFocusAlert(target.levelAlertId);
         if (target.view === 'deliveries') setFocusDelivery(target.deliveryId);
+        if (target.view === 'routing' && target.newWindow) setFilters((current) => ({ ...current, routing: 'window=new' }));
       }),
     [],
   );
@@ -260,7 +261,7 @@ export function App() {
                 onFilterChange={filterSetters.deliveries}
               />
             )}
-            {tab.view === 'routing' && <RoutingView active={view === 'routing'} />}
+            {tab.view === 'routing' && <RoutingView active={view === 'routing'} filter={filters.routing ?? ''} onFilterChange={filterSetters.routing} />}
             {tab.view === 'health' && (
               <HealthView
                 status={status}

@@ -1,9 +1,11 @@
 /**
  * Quiet nights in a real browser (Debian's chromium through playwright-core) against the real
  * headless relay (a child process), a fake Level API and a fake ilert, at 720 and 1600 px: a
- * maintenance window made from a group's row in Routing and one from an alert row, a new alert
- * inside a window shown held with its reason, and "Send now" forwarding it. The renderer must be
- * built first (`npm run build`).
+ * maintenance window made from a group's row in Routing, one from an alert row and others from
+ * "New window…" (weekly, one-off for an ilert target), a new alert inside a window shown held with
+ * its reason and under the "held" filters of Alerts and Deliveries, "Send now" forwarding it, and an
+ * operator (not only an admin) making windows, also from the address the tray's "Maintenance…" opens.
+ * The renderer must be built first (`npm run build`).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,8 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi, type FakeDevice, type FakeGroup } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
+import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
+import { WEEKDAYS } from '../../shared/contract.ts';
 
 const LEVEL_API_KEY = 'level-api-key-for-quiet-e2e';
 const WIDTHS = [720, 1600] as const;
@@ -60,7 +63,7 @@ after(async () => {
   await Promise.all([ilert?.stop(), level?.stop()]);
 });
 
-async function openTab(name: 'Alerts' | 'Routing'): Promise<void> {
+async function openTab(name: 'Alerts' | 'Routing' | 'Deliveries'): Promise<void> {
   await page.getByRole('tab', { name }).click();
   await page.getByTestId(`${name.toLowerCase()}-view`).waitFor();
 }
@@ -110,6 +113,9 @@ for (const width of WIDTHS) {
     assert.equal(await dialog.isVisible(), false, 'the dialog closes once the window is made');
     await screenshot(page, `quiet-${width}-routing`);
 
+    const { workstation } = fleet.get(width)!;
+    const outside = await raise(workstation, `Printer jam ${width}`);
+    await ilert.waitFor(() => ilert.eventTypesFor(alertKeyOf(outside)).includes('ALERT'), 5000, 'an alert outside the window, sent at once');
     const patched = await raise(server, `Reboot pending ${width}`);
     await openTab('Alerts');
     const held = alertRow(patched).getByTestId(`alert-held-${patched}`);
@@ -127,8 +133,37 @@ for (const width of WIDTHS) {
     await timeline.waitFor({ state: 'hidden' });
     await screenshot(page, `quiet-${width}-held`);
 
+    // The ledger: Alerts filtered on held (in the address, so it can be a link), then Deliveries.
+    const heldFilter = page.getByTestId('alert-filter-held');
+    await heldFilter.click();
+    await page.waitForFunction(() => window.location.hash.includes('held=1'));
+    assert.equal(await heldFilter.getAttribute('aria-pressed'), 'true');
+    await alertRow(outside).waitFor({ state: 'detached' });
+    await alertRow(patched).waitFor();
+    await alertRow(patched).getByTestId(`alert-held-list-${patched}`).click();
+    await page.getByTestId('deliveries-view').waitFor();
+    const heldDelivery = page.locator('[data-testid="delivery-row"][data-status="held"]').filter({ hasText: `Reboot pending ${width}` });
+    await heldDelivery.click();
+    await page
+      .getByTestId('job-held')
+      .filter({ hasText: `maintenance window “${windowName}”` })
+      .waitFor();
+    assert.equal(
+      await page
+        .locator('[data-testid="delivery-row"]')
+        .filter({ hasText: `Printer jam ${width}` })
+        .count(),
+      0,
+      'only the held ones',
+    );
+    await screenshot(page, `quiet-${width}-deliveries-held`);
+    await openTab('Alerts');
+
     await alertRow(patched).getByTestId(`alert-send-now-${patched}`).click();
     await ilert.waitFor(() => ilert.eventTypesFor(alertKeyOf(patched)).includes('ALERT'), 5000, 'the held alert sent to ilert');
+    await alertRow(patched).waitFor({ state: 'detached' });
+    await heldFilter.click();
+    await page.waitForFunction(() => !window.location.hash.includes('held=1'));
     await alertRow(patched)
       .getByTestId('forwarding-badge')
       .filter({ hasText: /delivered/i })
@@ -161,7 +196,102 @@ for (const width of WIDTHS) {
     await openTab('Routing');
     await page.getByTestId('maintenance-windows').filter({ hasText: windowName }).waitFor();
   });
+
+  test(`at ${width} px: “New window…” in Routing makes a ${width === 720 ? 'weekly window crossing midnight' : 'one-off window for an ilert target'}, listed with its schedule and state`, async () => {
+    await page.setViewportSize({ width, height: 900 });
+    await openTab('Routing');
+    await page.getByTestId('maintenance-new').click();
+    const dialog = page.getByTestId('maintenance-dialog').filter({ visible: true });
+    const windowName = `${width === 720 ? 'Backups' : 'ilert upgrade'} ${width}`;
+    await dialog.getByRole('textbox', { name: 'Name' }).fill(windowName);
+    let expected: RegExp;
+    if (width === 720) {
+      await dialog.getByRole('radio', { name: 'a Level group' }).check();
+      await dialog.getByTestId('maintenance-pick').selectOption({ label: `Office ${width}` });
+      await dialog.getByRole('radio', { name: 'every week' }).check();
+      // Two days ahead: scheduled whatever the time of day, in any zone.
+      const day = WEEKDAYS[(new Date().getDay() + 2) % 7]!;
+      const next = WEEKDAYS[(new Date().getDay() + 3) % 7]!;
+      await dialog.getByTestId(`maintenance-day-${day}`).check();
+      await dialog.getByTestId('maintenance-start-time').fill('22:00');
+      await dialog.getByTestId('maintenance-end-time').fill('22:00');
+      await dialog.getByTestId('maintenance-create').click();
+      await dialog.getByTestId('maintenance-error-when').filter({ hasText: 'start and end are the same time' }).waitFor();
+      await dialog.getByTestId('maintenance-end-time').fill('04:00');
+      const zone = dialog.getByRole('combobox', { name: 'Time zone' });
+      assert.notEqual(await zone.inputValue(), '', 'the browser’s zone is offered');
+      await zone.fill('Mars/Olympus_Mons');
+      await dialog.getByTestId('maintenance-create').click();
+      await dialog.getByTestId('maintenance-error-zone').filter({ hasText: 'unknown time zone “Mars/Olympus_Mons”' }).waitFor();
+      assert.equal(await zone.getAttribute('aria-invalid'), 'true');
+      await screenshot(page, `quiet-${width}-new-window-refused`);
+      await zone.fill('Europe/Berlin');
+      const word = (name: string) => name[0]!.toUpperCase() + name.slice(1);
+      expected = new RegExp(`^${word(day)} 22:00–${word(next)} 04:00 Europe/Berlin$`);
+    } else {
+      await dialog.getByRole('radio', { name: 'an ilert target' }).check();
+      await dialog.getByTestId('maintenance-pick').selectOption({ label: 'default' });
+      await dialog.getByRole('radio', { name: 'once, from … to …' }).check();
+      const tomorrow = new Date(Date.now() + 86_400_000);
+      const date = `${tomorrow.getFullYear()}-${String(tomorrow.getMonth() + 1).padStart(2, '0')}-${String(tomorrow.getDate()).padStart(2, '0')}`;
+      await dialog.getByTestId('maintenance-from').fill(`${date}T01:00`);
+      await dialog.getByTestId('maintenance-to').fill(`${date}T03:00`);
+      expected = new RegExp(`^\\w{3} ${tomorrow.getDate()} \\w{3} 01:00–\\w{3} ${tomorrow.getDate()} \\w{3} 03:00$`);
+    }
+    assert.deepEqual(
+      pageErrors.splice(0).filter((error) => !error.includes('400 (Bad Request)')),
+      [],
+    );
+    await dialog.getByTestId('maintenance-create').click();
+    await dialog.waitFor({ state: 'hidden' });
+    const listed = page.getByTestId('maintenance-windows').locator('li').filter({ hasText: windowName });
+    await listed.waitFor();
+    assert.equal(await listed.getAttribute('data-state'), 'scheduled');
+    assert.match(await listed.locator('[data-testid^="window-schedule-"]').innerText(), expected);
+    assert.match(await listed.innerText(), width === 720 ? new RegExp(`group Office ${width} and its subgroups`) : /ilert target “default”/);
+    assert.match(await listed.innerText(), /made by .+/);
+    await screenshot(page, `quiet-${width}-new-window`);
+    if (width === 1600) {
+      await listed.getByRole('button', { name: `End now: maintenance window “${windowName}”` }).click();
+      await page.getByTestId('maintenance-windows').locator('li[data-state="ended"]').filter({ hasText: windowName }).waitFor();
+    }
+  });
 }
+
+test('an operator makes windows: from #/routing?window=new (where the tray’s Maintenance… opens) and a group’s row, whose route stays admin-only', async (t) => {
+  const { group } = fleet.get(720)!;
+  const invited = await callAdmin<{ pairingUrl: string }>(page, 'createMember', { name: 'Otto Operator', role: 'operator' });
+  const context = await browser.newContext({ viewport: { width: 720, height: 900 } });
+  t.after(() => context.close());
+  const operator = await context.newPage();
+  operator.setDefaultTimeout(10_000);
+  await operator.goto(invited.pairingUrl);
+  await operator.getByRole('button', { name: 'Pair and open the dashboard' }).click();
+  await operator.getByTestId('app-ready').waitFor();
+  assert.equal(await operator.locator('.app').getAttribute('data-role'), 'operator');
+
+  await operator.goto(new URL('/#/routing?window=new', relay.adminUrl).href);
+  const dialog = operator.getByTestId('maintenance-dialog').filter({ visible: true });
+  await dialog.getByRole('heading', { name: 'Maintenance window: any scope' }).waitFor();
+  await dialog.getByRole('radio', { name: 'a Level group' }).check();
+  await dialog.getByTestId('maintenance-pick').selectOption({ label: `Patched 1600` });
+  await dialog.getByRole('textbox', { name: 'Name' }).fill('Otto’s window');
+  await dialog.getByTestId('maintenance-create').click();
+  await dialog.waitFor({ state: 'hidden' });
+  await operator.waitForFunction(() => window.location.hash === '#/routing');
+  const listed = operator.getByTestId('maintenance-windows').locator('li').filter({ hasText: 'Otto’s window' });
+  await listed.filter({ hasText: 'made by Otto Operator' }).waitFor();
+
+  const maintenance = operator.getByTestId(`route-maintenance-${group.id}`);
+  assert.equal(await maintenance.isEnabled(), true, 'an operator may quiet a group from its row');
+  assert.equal(await operator.getByTestId(`route-target-${group.id}`).isDisabled(), true, 'but not change its route');
+  await maintenance.click();
+  await operator.getByTestId('maintenance-dialog').filter({ visible: true }).getByRole('textbox', { name: 'Name' }).waitFor();
+  await operator.keyboard.press('Escape');
+  await screenshot(operator, 'quiet-720-operator-routing');
+  await listed.getByRole('button', { name: 'End now: maintenance window “Otto’s window”' }).click();
+  await operator.getByTestId('maintenance-windows').locator('li[data-state="ended"]').filter({ hasText: 'Otto’s window' }).waitFor();
+});
 
 /** axe-core's WCAG 2.0/2.1 A and AA rules, as in a11y.test.ts: the serious and critical findings. */
 async function seriousViolations(axePage: Page, where: string): Promise<string[]> {

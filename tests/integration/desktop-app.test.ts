@@ -182,14 +182,20 @@ test('quitting from the OS (Cmd-Q, logout) runs before-quit: the relay stops, th
   await trayQuit(again);
 });
 
-test('closing the window hides it to the tray; Open shows it; a second instance starts nothing', async () => {
+test('closing the window hides it to the tray; Open shows it; Maintenance… opens the window form; a second instance starts nothing', async () => {
   const app = await launchDesktop();
   try {
     await app.command('windowClose');
     assert.equal((await app.state()).windows[0]!.visible, false, 'hidden, not closed');
     await app.command('trayClick', { label: 'Open' });
     assert.equal((await app.state()).windows[0]!.visible, true);
-    assert.deepEqual((await app.state()).trays[0]!.menu, ['Open', 'Pause notifications for 1 hour', 'Copy webhook URL', 'Open logs', 'separator', 'Quit']);
+    assert.deepEqual((await app.state()).trays[0]!.menu, ['Open', 'Maintenance…', 'Pause notifications for 1 hour', 'Copy webhook URL', 'Open logs', 'separator', 'Quit']);
+    // "Maintenance…" opens the dashboard at the new maintenance window form (Routing reads it from the address too: #/routing?window=new).
+    await app.command('windowClose');
+    const navigate = app.next((event) => event.event === 'send' && event.channel === 'relay:navigate', 'navigation to the maintenance form');
+    await app.command('trayClick', { label: 'Maintenance…' });
+    assert.deepEqual((await navigate).value, { view: 'routing', newWindow: true });
+    assert.equal((await app.state()).windows[0]!.visible, true, 'the window shows with the form');
     await app.command('trayClick', { label: 'Copy webhook URL' });
     assert.match(String((await app.waitFor(isEvent('clipboard'), 'the webhook URL on the clipboard')).text), /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/level$/);
     await app.command('trayClick', { label: 'Open logs' });

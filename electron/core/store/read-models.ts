@@ -16,10 +16,17 @@ import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
 import { Repository } from './store.ts';
 import { PATH_SEPARATOR } from '../level/envelope.ts';
 
+/**
+ * A job waiting in the outbox for an ilert target paused by hand: held like a job in a window, read
+ * from target_pauses (a handful of rows) rather than written into the jobs, so resuming needs no rewrite.
+ */
+const PAUSED = (job: string) => `(${job}.status = 'queued' AND ${job}.target IN (SELECT target FROM target_pauses))`;
+
 /** A delivery's one status: its own outcome, or for accepted alerts the state of its ilert work. */
 const DELIVERY_STATUS = `CASE
   WHEN d.outcome != 'accepted' THEN d.outcome
   WHEN j.id IS NULL THEN 'accepted'
+  WHEN ${PAUSED('j')} THEN 'held'
   WHEN j.status = 'queued' AND j.attempts > 0 THEN 'retrying'
   WHEN j.status = 'in_flight' THEN 'sending'
   ELSE j.status END`;
@@ -27,7 +34,17 @@ const DELIVERY_STATUS = `CASE
 /** An outbox job `j`, as jobSummary reads it. */
 const JOB_COLUMNS = `j.id AS job_id, j.event_type AS job_event_type, j.status AS job_status, j.reason AS job_reason, j.attempts AS job_attempts,
   j.next_attempt_at AS job_next_attempt_at, j.last_status_code AS job_last_status_code, j.last_error AS job_last_error,
-  j.target AS job_target, j.route_reason AS job_route_reason, j.held_reason AS job_held_reason, j.held_until AS job_held_until, j.released AS job_released`;
+  j.target AS job_target, j.route_reason AS job_route_reason, j.held_reason AS job_held_reason, j.held_until AS job_held_until, j.released AS job_released,
+  ${PAUSED('j')} AS job_paused`;
+
+/**
+ * The held jobs, led by indexes: status 'held' through outbox_held; a paused target's from its
+ * pause (none: nothing read) through outbox_waiting_since, the jobs still waiting, which a pause
+ * is what keeps there (its partial-index condition is spelt out so SQLite may use it).
+ */
+export const HELD_JOBS = (column: string) => `SELECT ${column} FROM outbox INDEXED BY outbox_held WHERE status = 'held'
+  UNION ALL SELECT o.${column} FROM target_pauses p CROSS JOIN outbox o INDEXED BY outbox_waiting_since
+    ON o.target = p.target WHERE o.status IN ('queued', 'in_flight') AND o.status = 'queued'`;
 
 const ROW_COLUMNS = `d.id, d.received_at, d.source, d.event_type, d.event_id, d.outcome, d.status_code, d.reason, d.signature,
   d.alert_name, d.hostname, d.severity, d.level_alert_id, d.path, d.rerun_of, ${DELIVERY_STATUS} AS status, ${JOB_COLUMNS},
@@ -55,7 +72,8 @@ const text = (value: unknown) => (value === null || value === undefined ? undefi
 const num = (value: unknown) => (value === null || value === undefined ? undefined : Number(value));
 
 /** How a job's stored status reads to a person: a queued job that has been tried is retrying. */
-function viewStatus(status: unknown, attempts: unknown): JobView['status'] {
+function viewStatus(status: unknown, attempts: unknown, paused: unknown): JobView['status'] {
+  if (status === 'queued' && Number(paused)) return 'held';
   if (status === 'queued' && Number(attempts) > 0) return 'retrying';
   if (status === 'in_flight') return 'sending';
   return String(status) as JobView['status'];
@@ -63,6 +81,10 @@ function viewStatus(status: unknown, attempts: unknown): JobView['status'] {
 
 /** Why a job was held and how that ended, from the `job_held_*` columns; undefined for a job never held. */
 function heldView(row: Row): HeldView | undefined {
+  if (row.job_status === 'queued' && Number(row.job_paused)) {
+    const target = String(row.job_target);
+    return { reason: `held: target “${target}” paused`, pausedTarget: target };
+  }
   if (row.job_held_reason === null || row.job_held_reason === undefined) return undefined;
   return { reason: String(row.job_held_reason), until: num(row.job_held_until), released: text(row.job_released) };
 }
@@ -72,7 +94,7 @@ function jobSummary(row: Row): JobView | undefined {
   return {
     id: Number(row.job_id),
     eventType: String(row.job_event_type),
-    status: viewStatus(row.job_status, row.job_attempts),
+    status: viewStatus(row.job_status, row.job_attempts, row.job_paused),
     reason: text(row.job_reason),
     attempts: Number(row.job_attempts),
     nextAttemptAt: num(row.job_next_attempt_at),
@@ -117,6 +139,8 @@ function filterClause(filter: DeliveryFilter): { where: string; params: (string 
     params.push(...values);
   };
   list(`(${DELIVERY_STATUS})`, filter.statuses);
+  // Held alone, the few held jobs lead the query, rather than every delivery being looked at.
+  if (filter.statuses?.length && filter.statuses.every((status) => status === 'held')) clauses.push(`d.id IN (${HELD_JOBS('delivery_id')})`);
   list('d.event_type', filter.eventTypes);
   list('d.severity', filter.severities);
   if (filter.since !== undefined) {
@@ -220,7 +244,9 @@ export class ReadModels extends Repository {
    */
   alertPage(input: AlertPageInput, now: number, recentMs = 86_400_000): AlertPage {
     const sql = this.store.sql;
-    let where = input.state === 'active' ? `a.state = 'active'` : `a.state = 'resolved' AND a.updated_at >= ?`;
+    // Held, the held jobs lead: the unary + keeps SQLite from walking every active alert by state instead.
+    const state = input.held ? '+a.state' : 'a.state';
+    let where = input.state === 'active' ? `${state} = 'active'` : `${state} = 'resolved' AND a.updated_at >= ?`;
     const params: (string | number)[] = input.state === 'active' ? [] : [now - recentMs];
     // Each filter is led by an index (alerts_by_group_path, the primary key and alerts_by_device_id, alerts_board), so a filtered page never walks every active alert.
     if (input.client !== undefined) {
@@ -241,6 +267,13 @@ export class ReadModels extends Repository {
     if (input.severity !== undefined) {
       where += ` AND ${SEVERITY_RANK} = ?`;
       params.push(SEVERITY_LEVELS.indexOf(input.severity));
+    }
+    if (input.held) {
+      // The held jobs lead (outbox_held, outbox_pending), their alerts found by alerts_by_alert_key; the
+      // alert's newest job decides, as on its row (an ALERT released since is no longer held).
+      where += ` AND a.alert_key IN (${HELD_JOBS('alert_key')})
+        AND EXISTS (SELECT 1 FROM outbox h WHERE h.id = (SELECT max(id) FROM outbox WHERE alert_key = a.alert_key AND event_type != 'ACCEPT')
+          AND (h.status = 'held' OR ${PAUSED('h')}))`;
     }
     const column = input.groupBy === 'device' ? 'a.device_hostname' : 'a.name';
     // A group's key is its name or hostname; alerts without one form the group "".
@@ -361,7 +394,7 @@ export class ReadModels extends Repository {
     const rows = this.store.sql
       .get(
         `SELECT a.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.reason AS job_reason, j.next_attempt_at AS job_next_attempt_at,
-           j.held_reason AS job_held_reason, j.held_until AS job_held_until, j.released AS job_released
+           j.held_reason AS job_held_reason, j.held_until AS job_held_until, j.released AS job_released, j.target AS job_target, ${PAUSED('j')} AS job_paused
          , EXISTS (SELECT 1 FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ACCEPT' AND p.status IN ('queued', 'in_flight')) AS accept_pending
          , (SELECT json_extract(p.payload, '$.priority') FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ALERT' ORDER BY p.id DESC LIMIT 1) AS ilert_priority
          FROM alerts a LEFT JOIN outbox j ON j.id = (SELECT max(id) FROM outbox WHERE alert_key = a.alert_key AND event_type != 'ACCEPT')
@@ -385,7 +418,7 @@ export class ReadModels extends Repository {
           ? undefined
           : {
               jobId: Number(row.job_id),
-              status: viewStatus(row.job_status, row.job_attempts),
+              status: viewStatus(row.job_status, row.job_attempts, row.job_paused),
               reason: text(row.job_reason),
               nextAttemptAt: num(row.job_next_attempt_at),
               held: heldView(row),

@@ -392,4 +392,10 @@ export const MIGRATIONS: readonly string[] = [
     UPDATE facts SET n = n - 1 WHERE name = 'alerts:skipped:' || coalesce(OLD.severity, 'information');
   END;
   `,
+  // The "held" ledger filter (issue 22, item 3). Self-contained: if another migration lands first, this one just moves one place down.
+  `
+  -- Alerts with a held job (in a window, or waiting for a paused target) are found from the outbox's
+  -- held and pending indexes, then by their alert key here, so the "held" filter never walks the board.
+  CREATE INDEX alerts_by_alert_key ON alerts(alert_key);
+  `,
 ];

@@ -22,7 +22,13 @@ function stepsOf(alert: AlertRow): Step[] {
     : forwarding.status === 'delivered'
       ? { label: 'Sent to ilert', detail: 'ilert accepted the ALERT event (202).', state: 'done' }
       : forwarding.status === 'held' && forwarding.held
-        ? { label: heldWords(forwarding.held), detail: 'Not sent to ilert yet: “Send now” on the alert sends it anyway.', state: 'now' }
+        ? {
+            label: heldWords(forwarding.held),
+            detail: forwarding.held.pausedTarget
+              ? 'Not sent to ilert yet: it goes when the target is resumed (Routing).'
+              : 'Not sent to ilert yet: “Send now” on the alert sends it anyway.',
+            state: 'now',
+          }
         : forwarding.status === 'failed'
           ? { label: 'Sending to ilert failed', detail: forwarding.reason, state: 'bad' }
           : { label: `To ilert: ${statusLabel(forwarding.status, forwarding.nextAttemptAt)}`, detail: forwarding.reason, state: 'now' };

@@ -342,8 +342,12 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
   const params = new URLSearchParams(filter);
   const groupBy = ALERT_GROUPINGS.find((grouping) => grouping === params.get('group')) ?? 'name';
   const openGroup = params.get('open') ?? undefined;
-  const show = (grouping: AlertQuery['groupBy'], group: string | undefined) =>
-    onFilterChange(new URLSearchParams({ ...(grouping !== 'name' ? { group: grouping } : {}), ...(group !== undefined ? { open: group } : {}) }).toString());
+  // Held (in a window, or waiting for a paused target) is in the address, so "all held" can be a link: #/alerts?held=1.
+  const held = params.get('held') === '1';
+  const show = (grouping: AlertQuery['groupBy'], group: string | undefined, onlyHeld = held) =>
+    onFilterChange(
+      new URLSearchParams({ ...(grouping !== 'name' ? { group: grouping } : {}), ...(group !== undefined ? { open: group } : {}), ...(onlyHeld ? { held: '1' } : {}) }).toString(),
+    );
   const setOpenGroup = (group: string | undefined) => show(groupBy, group);
   const focusedEntry = useRelayQuery('listAlerts', { levelAlertId: focusAlertId }, { enabled: focusAlertId !== undefined }).data?.rows[0];
   const focused = focusAlertId !== undefined && focusedEntry?.kind === 'alert' ? focusedEntry.alert : undefined;
@@ -351,7 +355,12 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
   const [client, setClient] = useState('');
   const [find, setFind] = useState('');
   const [severity, setSeverity] = useState<Severity>();
-  const filters = { ...(client.trim() ? { client: client.trim() } : {}), ...(find.trim() ? { find: find.trim() } : {}), ...(severity ? { severity } : {}) };
+  const filters = {
+    ...(client.trim() ? { client: client.trim() } : {}),
+    ...(find.trim() ? { find: find.trim() } : {}),
+    ...(severity ? { severity } : {}),
+    ...(held ? { held } : {}),
+  };
   const filtered = Object.keys(filters).length > 0;
   const active = useAlertPager({ state: 'active', groupBy, ...(openGroup !== undefined ? { group: openGroup } : {}), ...filters });
   const resolved = useAlertPager({ state: 'resolved', groupBy: 'none' });
@@ -449,6 +458,17 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
                   data-testid="alert-filter-id"
                 />
               </label>
+              <button
+                type="button"
+                className="small-button"
+                aria-pressed={held}
+                onClick={() => show(groupBy, openGroup, !held)}
+                aria-label="held alerts only"
+                title="Only alerts not sent at once: in a maintenance window, or waiting for a paused ilert target"
+                data-testid="alert-filter-held"
+              >
+                held
+              </button>
               {filtered && (
                 <button
                   type="button"
@@ -457,6 +477,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
                     setClient('');
                     setFind('');
                     setSeverity(undefined);
+                    if (held) show(groupBy, openGroup, false);
                   }}
                   data-testid="alert-filters-clear"
                 >

@@ -10,6 +10,7 @@ import { clock, fullTime, latency, plural, prettyBody, shortTime, signatureTone,
 import { reload, useRelayQuery } from '../api/queries.ts';
 import './DeliveryDetail.css';
 import { ErrorBanner, TableHead } from '../components/controls.tsx';
+import { heldWords } from './quiet/held.tsx';
 
 type Job = DeliveryDetail['jobs'][number];
 type Outcome = { tone: Tone; text: string };
@@ -98,10 +99,17 @@ function JobCard({
           </>
         )}
       </p>
-      {job.reason && (
-        <p className="small">
-          <span className="muted">Reason:</span> {job.reason}
+      {job.held ? (
+        // Every kind of hold says why (a window, a paused target), until when, and how it ended.
+        <p className="small" data-testid="job-held">
+          <span className="muted">Held:</span> {heldWords(job.held)}
         </p>
+      ) : (
+        job.reason && (
+          <p className="small">
+            <span className="muted">Reason:</span> {job.reason}
+          </p>
+        )
       )}
       <p className="small muted">
         Alert key <span className="mono">{job.alertKey}</span>

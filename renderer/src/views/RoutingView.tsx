@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import type { Reconciliation } from '../../../shared/contract.ts';
+import { roleAllows, type Reconciliation } from '../../../shared/contract.ts';
 import { call } from '../api/client.ts';
 import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
 import { useAction, useNow } from '../hooks.ts';
@@ -16,7 +16,7 @@ import { ErrorBanner, ReadOnlyNotice, RoleFieldset } from '../components/control
 type Outcome = { tone: Tone; text: string };
 
 /** Level groups → ilert targets, the way AlgaPSA maps Level groups to clients: subgroups inherit the nearest mapping. */
-export function RoutingView({ active }: { active: boolean }) {
+export function RoutingView({ active, filter = '', onFilterChange }: { active: boolean; filter?: string; onFilterChange?: (filter: string) => void }) {
   const routing = useRelayQuery('getRouting', {}, { active });
   const role = useRelayQuery('whoAmI', {}).data?.role;
   const view = routing.data;
@@ -34,6 +34,8 @@ export function RoutingView({ active }: { active: boolean }) {
     { active, enabled: view?.levelConfigured ?? false, pollEvery: (runs) => (backfilling || runs?.some((run) => run.outcome === 'running') ? 1_000 : false) },
   );
   const load = () => reload('getRouting');
+  // `#/routing?window=new` (the tray's "Maintenance…") opens the new maintenance window form.
+  const windowsProps = { active, openNew: new URLSearchParams(filter).get('window') === 'new', onNewClosed: () => onFilterChange?.('') };
   const loadRuns = () => reload('listReconciliations');
 
   const sync = async () => {
@@ -114,7 +116,7 @@ export function RoutingView({ active }: { active: boolean }) {
         </div>
         {/* Pausing for ilert maintenance needs no Level API key. */}
         <TargetForwarding targets={view.targets} onChanged={load} />
-        <MaintenanceWindows active={active} />
+        <MaintenanceWindows groups={[]} targets={view.targets} {...windowsProps} />
       </div>
     );
   }
@@ -187,7 +189,7 @@ export function RoutingView({ active }: { active: boolean }) {
       </RoleFieldset>
 
       <TargetForwarding targets={view.targets} onChanged={load} />
-      <MaintenanceWindows active={active} />
+      <MaintenanceWindows groups={view.rows} targets={view.targets} {...windowsProps} />
 
       {namedTargets.length === 0 && (
         <p className="banner banner-info" data-testid="routing-no-targets">
@@ -211,40 +213,40 @@ export function RoutingView({ active }: { active: boolean }) {
         </div>
       ) : (
         <>
-          <RoleFieldset role={role} needs="admin">
-            <p className="small muted routing-hint" id="route-own-hint" data-testid="route-own-hint">
-              A routing key and a minimum severity belong to a group’s own target: pick one to set them. A group without one inherits its parent’s route, minimum severity included.
-            </p>
-            <table className="table routing-table" data-testid="routing-table">
-              <colgroup>
-                <col className="rt-group" />
-                <col className="rt-devices" />
-                <col className="rt-route" />
-                <col className="rt-effective" />
-              </colgroup>
-              <thead>
-                <tr>
-                  <th scope="col">Level group</th>
-                  <th scope="col" title="Devices directly in the group / including its subgroups">
-                    Devices
-                  </th>
-                  <th scope="col">Own route: ilert target · routing key · minimum severity</th>
-                  <th scope="col">Effective route</th>
-                </tr>
-              </thead>
-              <tbody>
-                {view.rows.map((row) => (
-                  <GroupRow
-                    key={row.groupId}
-                    row={row}
-                    targets={view.targets}
-                    inheritsFrom={view.rows.find((group) => group.groupId === row.effective.fromGroupId)}
-                    onSave={saveRoute}
-                  />
-                ))}
-              </tbody>
-            </table>
-          </RoleFieldset>
+          {/* Only the route editors need an admin (each row disables its own): "Maintenance…" on a row is an operator's. */}
+          <p className="small muted routing-hint" id="route-own-hint" data-testid="route-own-hint">
+            A routing key and a minimum severity belong to a group’s own target: pick one to set them. A group without one inherits its parent’s route, minimum severity included.
+          </p>
+          <table className="table routing-table" data-testid="routing-table">
+            <colgroup>
+              <col className="rt-group" />
+              <col className="rt-devices" />
+              <col className="rt-route" />
+              <col className="rt-effective" />
+            </colgroup>
+            <thead>
+              <tr>
+                <th scope="col">Level group</th>
+                <th scope="col" title="Devices directly in the group / including its subgroups">
+                  Devices
+                </th>
+                <th scope="col">Own route: ilert target · routing key · minimum severity</th>
+                <th scope="col">Effective route</th>
+              </tr>
+            </thead>
+            <tbody>
+              {view.rows.map((row) => (
+                <GroupRow
+                  key={row.groupId}
+                  row={row}
+                  targets={view.targets}
+                  inheritsFrom={view.rows.find((group) => group.groupId === row.effective.fromGroupId)}
+                  onSave={saveRoute}
+                  canEdit={role !== undefined && roleAllows(role, 'admin')}
+                />
+              ))}
+            </tbody>
+          </table>
         </>
       )}
 

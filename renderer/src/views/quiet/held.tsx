@@ -22,17 +22,14 @@ export function HeldForwarding({ alert, held, onChanged }: { alert: AlertRow; he
         {heldWords(held)}
       </span>
       <span className="forward-held-actions small">
-        <button
-          type="button"
-          className="small-button"
-          data-needs="operator"
-          disabled={busy}
-          onClick={() => void run(() => call('sendHeldNow', { alertId: id }), onChanged)}
-          data-testid={`alert-send-now-${id}`}
-          aria-label={`Send now: ${alert.name ?? 'this alert'}${alert.deviceHostname ? ` on ${alert.deviceHostname}` : ''}, held`}
-        >
-          {busy ? 'Sending…' : 'Send now'}
-        </button>{' '}
+        {held.pausedTarget ? (
+          // Paused by hand for ilert maintenance: it goes when the target is resumed, not one by one.
+          <a href="#/routing" data-testid={`alert-held-resume-${id}`}>
+            resume in Routing
+          </a>
+        ) : (
+          <SendNow alert={alert} busy={busy} onClick={() => void run(() => call('sendHeldNow', { alertId: id }), onChanged)} />
+        )}{' '}
         <a href="#/deliveries?status=held" data-testid={`alert-held-list-${id}`}>
           all held
         </a>
@@ -43,6 +40,23 @@ export function HeldForwarding({ alert, held, onChanged }: { alert: AlertRow; he
         </span>
       )}
     </div>
+  );
+}
+
+function SendNow({ alert, busy, onClick }: { alert: AlertRow; busy: boolean; onClick: () => void }) {
+  const id = alert.levelAlertId;
+  return (
+    <button
+      type="button"
+      className="small-button"
+      data-needs="operator"
+      disabled={busy}
+      onClick={onClick}
+      data-testid={`alert-send-now-${id}`}
+      aria-label={`Send now: ${alert.name ?? 'this alert'}${alert.deviceHostname ? ` on ${alert.deviceHostname}` : ''}, held`}
+    >
+      {busy ? 'Sending…' : 'Send now'}
+    </button>
   );
 }
 

@@ -14,6 +14,8 @@ interface GroupRowProps {
   inheritsFrom?: RoutingRow | undefined;
   /** Saves the row's own route (null removes it); rejects with the relay's message. */
   onSave: (groupId: string, route: ReturnType<typeof routeFromDraft>) => Promise<void>;
+  /** Only an admin changes routes; an operator still uses the row's "Maintenance…". */
+  canEdit: boolean;
 }
 
 const EFFECTIVE_WORDS: Record<RoutingRow['effective']['kind'], string> = {
@@ -24,7 +26,7 @@ const EFFECTIVE_WORDS: Record<RoutingRow['effective']['kind'], string> = {
 };
 
 /** One Level group: its place in the tree, its devices, its own route (editable) and the route that applies. */
-export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) {
+export function GroupRow({ row, targets, inheritsFrom, onSave, canEdit }: GroupRowProps) {
   const saved = draftOf(row.route);
   const [edit, setEdit] = useState<RouteDraft>();
   const { busy: saving, error, setError, run } = useAction();
@@ -107,7 +109,7 @@ export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) 
         <span className="muted"> / {row.subtreeDevices}</span>
       </td>
       <td className="r-route">
-        <div className="r-editor" onKeyDown={onKey}>
+        <fieldset className="bare-fieldset r-editor" disabled={!canEdit} onKeyDown={onKey}>
           <select
             aria-label={`ilert target for ${row.path}`}
             data-testid={`route-target-${id}`}
@@ -164,7 +166,7 @@ export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) 
               </button>
             </>
           )}
-        </div>
+        </fieldset>
         {error && (
           <p className="field-error" role="alert" data-testid={`route-error-${id}`}>
             {error}
