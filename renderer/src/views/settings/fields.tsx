@@ -4,7 +4,7 @@ import { Field } from '../../components/Field.tsx';
 import { Icon } from '../../components/Icon.tsx';
 import { options } from '../../components/controls.tsx';
 import { SEVERITY_LEVELS } from '../../format.ts';
-import { lockedNote } from '../setup/common.tsx';
+import { LockedNote } from '../setup/common.tsx';
 import { DESKTOP_CHECK_HELP, DESKTOP_CHECK_TEXT, SECRET_HELP, VALUE_HELP } from './help.tsx';
 import { DESKTOP_CHECKS, VALUE_KINDS, type Policy, type SecretKey, type ValueKey } from './settings-form.ts';
 import type { SettingsForm } from './use-settings-form.ts';
@@ -38,7 +38,6 @@ function SettingLabel({ form, name }: { form: SettingsForm; name: string }) {
 }
 
 const fieldError = (form: SettingsForm, key: string) => ({ error: form.errors[key], errorTestId: `error-${key}` });
-const locked = (form: SettingsForm, key: string) => lockedNote(form.view, key, form.setting(key).env ?? key);
 
 export function ValueField({ form, name }: { form: SettingsForm; name: ValueKey }) {
   const kind = VALUE_KINDS[name];
@@ -61,7 +60,7 @@ export function ValueField({ form, name }: { form: SettingsForm; name: ValueKey 
             className={kind === 'number' ? 'input-number' : undefined}
             onChange={(event) => form.setValue(name, event.target.value)}
           />
-          {locked(form, name)}
+          <LockedNote settings={form.view} name={name} />
         </>
       )}
     </Field>
@@ -131,7 +130,7 @@ export function SecretField({ form, name }: { form: SettingsForm; name: SecretKe
               </>
             )}
           </div>
-          {locked(form, name)}
+          <LockedNote settings={form.view} name={name} />
         </>
       )}
     </Field>
