@@ -1,18 +1,18 @@
 import { createContext, useContext, useEffect, useRef, useState } from 'react';
-import { ALERT_GROUPINGS, type AlertEntry, type AlertPage, type AlertPageInput, type AlertRow, type RelayStatusView, type Severity } from '../../../shared/contract.ts';
-import { call } from '../api/client.ts';
-import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
-import { webhookUrl } from '../curl.ts';
-import { ago, clock, drainTime, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEVELS, severityTone } from '../format.ts';
-import { useAction, useChanges, useNow } from '../hooks.ts';
-import { reload, useRelayQuery } from '../api/queries.ts';
-import { VirtualList } from '../components/VirtualList.tsx';
-import { AlertLinks } from '../components/AlertLinks.tsx';
-import { usePager, WindowedPager } from '../components/windowed-pager.ts';
+import { ALERT_GROUPINGS, type AlertEntry, type AlertPage, type AlertPageInput, type AlertRow, type RelayStatusView, type Severity } from '../../../../shared/contract.ts';
+import { call } from '../../api/client.ts';
+import { Badge, SeverityBadge, StatusBadge } from '../../components/Badge.tsx';
+import { webhookUrl } from '../../curl.ts';
+import { ago, clock, drainTime, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEVELS, severityTone } from '../../format.ts';
+import { useAction, useChanges, useNow } from '../../hooks.ts';
+import { reload, useRelayQuery } from '../../api/queries.ts';
+import { VirtualList } from '../../components/VirtualList.tsx';
+import { AlertLinks } from '../../components/AlertLinks.tsx';
+import { usePager, WindowedPager } from '../../components/windowed-pager.ts';
 import { AlertTimelineButton } from './AlertTimeline.tsx';
-import { HeldForwarding, QuietAlertButton } from './quiet/held.tsx';
+import { HeldForwarding, QuietAlertButton } from '../quiet/held.tsx';
 import './AlertsView.css';
-import { ErrorBanner, options } from '../components/controls.tsx';
+import { ErrorBanner, options } from '../../components/controls.tsx';
 
 interface AlertsViewProps {
   status: RelayStatusView | undefined;

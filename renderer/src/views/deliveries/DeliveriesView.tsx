@@ -1,16 +1,16 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { DeliveryFilter, DeliveryPage, DeliveryRow, DeliveryStatus, RelayStatusView } from '../../../shared/contract.ts';
-import { call } from '../api/client.ts';
-import { Badge, StatusBadge } from '../components/Badge.tsx';
-import { VirtualList, type VisibleRange } from '../components/VirtualList.tsx';
-import { webhookUrl } from '../curl.ts';
-import { DELIVERY_STATUSES, EVENT_TYPES, fullTime, latency, plural, SEVERITY_LEVELS, severityTone, shortTime, sourceBadge, sourceWords, statusTone } from '../format.ts';
-import { useChanges, useDebounced, useFlash } from '../hooks.ts';
+import type { DeliveryFilter, DeliveryPage, DeliveryRow, DeliveryStatus, RelayStatusView } from '../../../../shared/contract.ts';
+import { call } from '../../api/client.ts';
+import { Badge, StatusBadge } from '../../components/Badge.tsx';
+import { VirtualList, type VisibleRange } from '../../components/VirtualList.tsx';
+import { webhookUrl } from '../../curl.ts';
+import { DELIVERY_STATUSES, EVENT_TYPES, fullTime, latency, plural, SEVERITY_LEVELS, severityTone, shortTime, sourceBadge, sourceWords, statusTone } from '../../format.ts';
+import { useChanges, useDebounced, useFlash } from '../../hooks.ts';
 import { DeliveryDetailPane } from './DeliveryDetail.tsx';
-import { usePager, WindowedPager } from '../components/windowed-pager.ts';
+import { usePager, WindowedPager } from '../../components/windowed-pager.ts';
 import './DeliveriesView.css';
 import './narrow-toolbar.css';
-import { ErrorBanner, options, Flash } from '../components/controls.tsx';
+import { ErrorBanner, options, Flash } from '../../components/controls.tsx';
 
 export const ROW_HEIGHT = 52;
 const TIME_RANGES = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, all: 0 } as const;

@@ -1,15 +1,15 @@
 import { useRef, useState, type ReactNode } from 'react';
-import { mayReplayWithEdits, type DeliveryDetail, type RelayStatusView } from '../../../shared/contract.ts';
-import { call, RelayApiError } from '../api/client.ts';
-import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
-import { Icon } from '../components/Icon.tsx';
-import { ReplayEditor } from '../components/ReplayEditor.tsx';
-import { copyText } from '../clipboard.ts';
-import { curlCommand, webhookUrl } from '../curl.ts';
-import { clock, fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../format.ts';
-import { reload, useRelayQuery } from '../api/queries.ts';
+import { mayReplayWithEdits, type DeliveryDetail, type RelayStatusView } from '../../../../shared/contract.ts';
+import { call, RelayApiError } from '../../api/client.ts';
+import { Badge, SeverityBadge, StatusBadge } from '../../components/Badge.tsx';
+import { Icon } from '../../components/Icon.tsx';
+import { ReplayEditor } from './ReplayEditor.tsx';
+import { copyText } from '../../clipboard.ts';
+import { curlCommand, webhookUrl } from '../../curl.ts';
+import { clock, fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../../format.ts';
+import { reload, useRelayQuery } from '../../api/queries.ts';
 import './DeliveryDetail.css';
-import { ErrorBanner, TableHead } from '../components/controls.tsx';
+import { ErrorBanner, TableHead } from '../../components/controls.tsx';
 
 type Job = DeliveryDetail['jobs'][number];
 type Outcome = { tone: Tone; text: string };

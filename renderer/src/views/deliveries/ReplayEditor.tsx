@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { Field } from './Field.tsx';
+import { Field } from '../../components/Field.tsx';
 import './ReplayEditor.css';
 
 function jsonProblem(text: string): string | undefined {

@@ -1,14 +1,14 @@
-import { roleAllows } from '../../../shared/contract.ts';
-import { inElectron } from '../api/client.ts';
-import { useRelayQuery } from '../api/queries.ts';
-import { ErrorBanner, Flash, ReadOnlyNotice } from '../components/controls.tsx';
-import { ConnectionPanel } from './ConnectionPanel.tsx';
-import { AdminDoorPanel } from './TeamView.tsx';
-import { DesktopFields, ReplayPermissionField, SecretField, SeveritiesField, UnmappedGroupsField, ValueField } from './settings/fields.tsx';
-import { SECRET_GROUPS, type SecretGroup, type SecretKey } from './settings/settings-form.ts';
-import { TargetsField } from './settings/TargetsField.tsx';
-import { GeneratedSecretField, LevelConnectionField } from './settings/tools.tsx';
-import { useSettingsForm, type SettingsForm } from './settings/use-settings-form.ts';
+import { roleAllows } from '../../../../shared/contract.ts';
+import { inElectron } from '../../api/client.ts';
+import { useRelayQuery } from '../../api/queries.ts';
+import { ErrorBanner, Flash, ReadOnlyNotice } from '../../components/controls.tsx';
+import { ConnectionPanel } from '../desktop/ConnectionPanel.tsx';
+import { AdminDoorPanel } from '../team/TeamView.tsx';
+import { DesktopFields, ReplayPermissionField, SecretField, SeveritiesField, UnmappedGroupsField, ValueField } from './fields.tsx';
+import { SECRET_GROUPS, type SecretGroup, type SecretKey } from './settings-form.ts';
+import { TargetsField } from './TargetsField.tsx';
+import { GeneratedSecretField, LevelConnectionField } from './tools.tsx';
+import { useSettingsForm, type SettingsForm } from './use-settings-form.ts';
 import './SettingsView.css';
 
 function Secrets({ form, group }: { form: SettingsForm; group: SecretGroup }) {
