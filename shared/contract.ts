@@ -869,14 +869,41 @@ export type CreateWindowInput = z.output<typeof createWindowSchema>;
 export type WindowView = z.output<typeof windowViewSchema>;
 export type HeldView = z.output<typeof heldViewSchema>;
 
+/**
+ * What changed besides rows: the relay's app events (electron/core/app-events.ts) and the store's
+ * writes that are not deliveries, jobs or alerts. Each UI answer goes stale only on its own topics.
+ */
+export const changeTopics = [
+  'settings',
+  'tunnel',
+  'reachability',
+  'alert-sources',
+  'ilert-state',
+  'level-sync',
+  'integration-test',
+  'store-health',
+  'forwarding',
+  'public-port',
+  'mirror',
+  'routing',
+  'windows',
+  'reconciliation',
+] as const;
+export type ChangeTopic = (typeof changeTopics)[number];
+
 /** Pushed from the core to every UI, batched (see ChangeBatcher). */
 export const pushedEvents = {
   changes: z.object({
     deliveries: z.array(z.number().int()),
     jobs: z.array(z.number().int()),
     alerts: z.array(z.string()),
-    /** The setup test, routing table or status changed: refetch them. */
+    /**
+     * Something other than rows changed. Kept beside `topics` for UIs that predate them; without
+     * `topics` (an older relay, a reconnect) it means any topic may have changed.
+     */
     setup: z.boolean().optional(),
+    /** Which topics changed; an unknown one (a newer relay) is ignored. */
+    topics: z.array(z.string()).optional(),
   }),
 } as const;
 

@@ -1,4 +1,4 @@
-import type { PushedEvent } from '../../shared/contract.ts';
+import type { ChangeTopic, PushedEvent } from '../../shared/contract.ts';
 import type { AppEvent } from './app-events.ts';
 import type { StoreChange } from './store/database.ts';
 
@@ -15,7 +15,7 @@ export class ChangeBatcher {
   #deliveries = new Set<number>();
   #jobs = new Set<number>();
   #alerts = new Set<string>();
-  #setup = false;
+  readonly #topics = new Set<ChangeTopic>();
   #timer: NodeJS.Timeout | undefined;
   readonly #send: (changes: PushedEvent<'changes'>) => void;
   readonly #intervalMs: number;
@@ -31,16 +31,17 @@ export class ChangeBatcher {
     if (change.kind === 'delivery') this.#deliveries.add(change.id);
     else if (change.kind === 'job') this.#jobs.add(change.id);
     else if (change.kind === 'alert') this.#alerts.add(change.levelAlertId);
-    else this.#setup = true;
+    else this.#topics.add(change.kind === 'app' ? change.topic : change.kind);
     this.#timer ??= setTimeout(() => this.flush(), this.#intervalMs);
   }
 
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#deliveries.size + this.#jobs.size + this.#alerts.size === 0 && !this.#setup) return;
-    const batch = { deliveries: [...this.#deliveries], jobs: [...this.#jobs], alerts: [...this.#alerts], ...(this.#setup ? { setup: true } : {}) };
-    this.#setup = false;
+    if (this.#deliveries.size + this.#jobs.size + this.#alerts.size + this.#topics.size === 0) return;
+    const topics = this.#topics.size > 0 ? { setup: true, topics: [...this.#topics] } : {};
+    const batch = { deliveries: [...this.#deliveries], jobs: [...this.#jobs], alerts: [...this.#alerts], ...topics };
+    this.#topics.clear();
     this.#deliveries.clear();
     this.#jobs.clear();
     this.#alerts.clear();

@@ -503,6 +503,43 @@ test('(f) the settings form rejects bad values, keeps what was typed, and saves 
   await page.getByTestId('secret-hint-levelWebhookSecretPrevious').filter({ hasText: 'an-o••••ut' }).waitFor();
 });
 
+test('(f2) a field’s hint and error are read with it, and the wizard names the variable that fixes a setting as the relay does', async () => {
+  await openTab('Settings');
+  const retention = page.getByTestId('setting-retentionDays');
+  const describedBy = async () =>
+    retention.evaluate((input) =>
+      (input.getAttribute('aria-describedby') ?? '')
+        .split(' ')
+        .map((id) => document.getElementById(id)?.textContent ?? `missing ${id}`)
+        .join(' | '),
+    );
+  assert.match(await describedBy(), /^Deliveries, events and attempts older than this are deleted/);
+  await retention.fill('soon');
+  await page.getByTestId('settings-save').click();
+  await page.getByTestId('error-retentionDays').waitFor();
+  assert.equal(await retention.getAttribute('aria-invalid'), 'true');
+  assert.match(await describedBy(), /deleted.* \| must be a whole number$/, 'the error is read after the hint');
+  await page.getByTestId('settings-revert').click();
+
+  // The wizard names the variable as the relay's settings table does (getSettingsMetadata), not as
+  // it was once spelled in the wizard: a relay that named it otherwise is followed.
+  const renamed = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  await renamed.route('**/api/getSettingsMetadata', async (route) => {
+    const response = await route.fetch();
+    const metadata = (await response.json()) as { key: string; env?: string }[];
+    await route.fulfill({ response, json: metadata.map((entry) => (entry.key === 'levelWebhookSecret' ? { ...entry, env: 'RENAMED_WEBHOOK_SECRET' } : entry)) });
+  });
+  try {
+    const wizard = await renamed.newPage();
+    await wizard.goto(relay.adminUrl);
+    await wizard.getByRole('tab', { name: 'Setup' }).click();
+    await wizard.getByTestId('setup-step-level').click();
+    await wizard.getByTestId('setup-view').getByTestId('locked-levelWebhookSecret').filter({ hasText: 'Set by the environment variable RENAMED_WEBHOOK_SECRET' }).waitFor();
+  } finally {
+    await renamed.close();
+  }
+});
+
 test('(h) screenshots of the Alerts, Deliveries and Settings views', async () => {
   await deliver(freshAlert({ eventType: 'alert_resolved', alertId: cpu.data.id, name: cpu.data.name, severity: 'warning', hostname: 'ACME-DC01' }));
   ilert.mode = { kind: 'status', status: 503 };

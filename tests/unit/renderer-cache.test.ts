@@ -36,7 +36,7 @@ Object.assign(globalThis, { window: { relay: bridge } });
 const { onChanges, queryClient } = await import('../../renderer/src/api/queries.ts');
 const { call } = await import('../../renderer/src/api/client.ts');
 
-function observe(method: 'getStatus' | 'getSettings' | 'getRouting') {
+function observe(method: 'getStatus' | 'getSettings' | 'getRouting' | 'getSetup') {
   const observer = new QueryObserver(queryClient, { queryKey: [method, {}], queryFn: () => call(method, {}) as Promise<unknown> });
   return { observer, stop: observer.subscribe(() => {}) };
 }
@@ -106,5 +106,30 @@ test('a change refetches only the answers it concerns', async () => {
   for (const method of ['getSettings', 'getRouting']) (await nextRequest(method)).answer({});
   await idle();
   assert.deepEqual(requested.slice(before + 1).sort(), ['getRouting', 'getSettings'], 'a setup change concerns both');
+  for (const stop of stops) stop();
+});
+
+test('a topic refetches only the answers that show it; a batch from a relay without topics refetches them all', async () => {
+  const methods = ['getSettings', 'getRouting', 'getSetup'] as const;
+  const stops = methods.map((method) => observe(method).stop);
+  for (const method of methods) (await nextRequest(method)).answer({});
+  await idle();
+
+  const before = requested.length;
+  // What a relay with topics sends for a tunnel that found its URL: `setup` too, for older UIs.
+  onChanges(changes({ setup: true, topics: ['tunnel'] }));
+  (await nextRequest('getSetup')).answer({});
+  await cacheReaches(() => queryClient.isFetching() === 0 || pending.length > 0, 'the cache to stop fetching');
+  assert.deepEqual(requested.slice(before), ['getSetup'], 'a tunnel change concerns the setup only');
+
+  onChanges(changes({ setup: true, topics: ['mirror'] }));
+  (await nextRequest('getRouting')).answer({});
+  await cacheReaches(() => queryClient.isFetching() === 0 || pending.length > 0, 'the cache to stop fetching');
+  assert.deepEqual(requested.slice(before + 1), ['getRouting'], 'a synced group mirror concerns the routing only');
+
+  onChanges(changes({ setup: true }));
+  for (const method of methods) (await nextRequest(method)).answer({});
+  await idle();
+  assert.deepEqual(requested.slice(before + 2).sort(), ['getRouting', 'getSettings', 'getSetup'], 'an older relay says only that something changed');
   for (const stop of stops) stop();
 });

@@ -5,7 +5,7 @@
  * listening and reloading on its own.
  */
 import { QueryClient, useQuery, type Query } from '@tanstack/react-query';
-import type { MethodInput, MethodName, MethodOutput } from '../../../shared/contract.ts';
+import type { ChangeTopic, MethodInput, MethodName, MethodOutput } from '../../../shared/contract.ts';
 import { call, type Changes } from './client.ts';
 
 export const queryClient = new QueryClient({
@@ -16,15 +16,25 @@ export const queryClient = new QueryClient({
 
 type StaleOn = { [M in MethodName]?: (changes: Changes, input: MethodInput<M>, data: MethodOutput<M> | undefined) => boolean };
 
+/**
+ * Whether the batch touched one of `topics`. A batch with `setup` but no topic list comes from a
+ * relay older than topics (a tray app attached to an older team relay), or from a reconnect: any
+ * topic may have changed.
+ */
+export function touches(changes: Changes, ...topics: ChangeTopic[]): boolean {
+  if (changes.topics === undefined) return changes.setup === true;
+  return changes.topics.some((topic) => (topics as string[]).includes(topic));
+}
+
 /** Which pushed changes make an answer stale; a resync makes every answer stale. */
 const STALE_ON: StaleOn = {
   getStatus: () => true,
-  getSetup: (changes) => changes.setup === true,
-  getSettings: (changes) => changes.setup === true,
-  getIntegrationTest: (changes) => changes.setup === true,
-  getRouting: (changes) => changes.setup === true || changes.alerts.length > 0,
-  listReconciliations: (changes) => changes.setup === true,
-  listMaintenanceWindows: (changes) => changes.setup === true || changes.jobs.length > 0,
+  getSetup: (changes) => touches(changes, 'settings', 'tunnel', 'reachability'),
+  getSettings: (changes) => touches(changes, 'settings'),
+  getIntegrationTest: (changes) => touches(changes, 'integration-test'),
+  getRouting: (changes) => touches(changes, 'settings', 'mirror', 'routing', 'forwarding', 'level-sync') || changes.alerts.length > 0,
+  listReconciliations: (changes) => touches(changes, 'reconciliation'),
+  listMaintenanceWindows: (changes) => touches(changes, 'windows') || changes.jobs.length > 0,
   listAudit: () => true,
   listMembers: () => true,
   listAlerts: (changes) => changes.alerts.length > 0 || changes.jobs.length > 0,

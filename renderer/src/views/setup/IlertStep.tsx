@@ -2,8 +2,9 @@ import { useState } from 'react';
 import type { IlertSourceCheck, SettingsPatch } from '../../../../shared/contract.ts';
 import { call } from '../../api/client.ts';
 import { useAction } from '../../hooks.ts';
-import { ActionButton, errorText, fieldErrors, lockedNote, Problem, Section, Success, type StepProps } from './common.tsx';
+import { ActionButton, errorText, fieldErrors, LockedNote, Problem, Section, Success, useEnvName, type StepProps } from './common.tsx';
 import { Flash } from '../../components/controls.tsx';
+import { Field } from '../../components/Field.tsx';
 
 type Mode = 'api' | 'pass-through';
 type Check = { inputs: string; result: IlertSourceCheck } | { inputs: string; error: string };
@@ -36,6 +37,7 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
   const current = check?.inputs === inputs ? check : undefined;
   const passed = current && 'result' in current && current.result.ok ? current.result : undefined;
   const keyLocked = settings.lockedByEnvironment.includes('ilertIntegrationKey');
+  const envName = useEnvName();
   const hint = keyHint(trimmedKey);
   const sourceUrl = passed?.source.integrationUrl;
 
@@ -87,7 +89,7 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
   // ilert's REST API answers only with a user API key: without one the check could only fail.
   const noApiKey = trimmedApiKey === '' && !setup.configured.ilertApiKey;
   const checkReason = keyLocked
-    ? 'The integration key is set by ILERT_INTEGRATION_KEY in the environment'
+    ? `The integration key is set by ${envName('ilertIntegrationKey')} in the environment`
     : trimmedKey === ''
       ? 'Enter the integration key first'
       : noApiKey
@@ -95,7 +97,7 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
         : undefined;
   const needsPastedUrl = mode === 'pass-through' && passed !== undefined && !sourceUrl;
   const saveReason = keyLocked
-    ? 'The integration key is set by ILERT_INTEGRATION_KEY in the environment'
+    ? `The integration key is set by ${envName('ilertIntegrationKey')} in the environment`
     : trimmedKey === ''
       ? 'Enter the integration key first'
       : !current
@@ -109,7 +111,7 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
   // The key can always be saved unchecked (ilert may be unreachable from here, or no API key is at
   // hand); the test in step 4 proves it (ilert's Events API answers 404 for an unknown key).
   const uncheckedReason = keyLocked
-    ? 'The integration key is set by ILERT_INTEGRATION_KEY in the environment'
+    ? `The integration key is set by ${envName('ilertIntegrationKey')} in the environment`
     : trimmedKey === '' || hint
       ? 'Enter a valid integration key first'
       : mode === 'pass-through' && !/^https:\/\/\S+$/.test(passUrl.trim())
@@ -151,49 +153,53 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
       </Section>
 
       <Section title="2. Enter the keys and check them in ilert">
-        <div className="setup-field">
-          <label htmlFor="ilert-key">Integration key</label>
-          <input
-            id="ilert-key"
-            type="text"
-            data-testid="ilert-key"
-            value={key}
-            placeholder={
-              settings.secrets.ilertIntegrationKey.set ? `saved: ${settings.secrets.ilertIntegrationKey.hint ?? '••••'} (enter it again to check or change it)` : 'il1api…'
-            }
-            spellCheck={false}
-            autoComplete="off"
-            readOnly={keyLocked}
-            onChange={(event) => setKey(event.target.value)}
-          />
-          {lockedNote(settings, 'ilertIntegrationKey', 'ILERT_INTEGRATION_KEY')}
-          {hint ? (
-            <p className="field-error" data-testid="ilert-key-hint">
-              {hint}
-            </p>
-          ) : (
-            <p className="help">From the alert source’s page in ilert. Spaces around it are removed.</p>
+        <Field layout="column" label="Integration key" hint="From the alert source’s page in ilert. Spaces around it are removed." error={hint} errorTestId="ilert-key-hint">
+          {(control) => (
+            <>
+              <input
+                {...control}
+                type="text"
+                data-testid="ilert-key"
+                value={key}
+                placeholder={
+                  settings.secrets.ilertIntegrationKey.set ? `saved: ${settings.secrets.ilertIntegrationKey.hint ?? '••••'} (enter it again to check or change it)` : 'il1api…'
+                }
+                spellCheck={false}
+                autoComplete="off"
+                readOnly={keyLocked}
+                onChange={(event) => setKey(event.target.value)}
+              />
+              <LockedNote settings={settings} name="ilertIntegrationKey" />
+            </>
           )}
-        </div>
-        <div className="setup-field">
-          <label htmlFor="ilert-api-key">
-            ilert user API key <span className="muted">(optional, recommended)</span>
-          </label>
-          <input
-            id="ilert-api-key"
-            type="password"
-            data-testid="ilert-api-key"
-            value={apiKey}
-            placeholder={setup.configured.ilertApiKey ? `saved: ${settings.secrets.ilertApiKey.hint ?? '••••'}` : 'from ilert: your profile → API keys'}
-            spellCheck={false}
-            autoComplete="new-password"
-            onChange={(event) => setApiKey(event.target.value)}
-          />
-          <p className="help">
-            Lets the relay read the alert source (name, escalation policy, whether it is enabled) and read alerts back, so the test below can confirm ilert really opened and
-            resolved the alert, and the Alerts view shows who accepted it. Create one in ilert under your profile → <b>API keys</b>.
-          </p>
-        </div>
+        </Field>
+        <Field
+          layout="column"
+          label={
+            <>
+              ilert user API key <span className="muted">(optional, recommended)</span>
+            </>
+          }
+          hint={
+            <>
+              Lets the relay read the alert source (name, escalation policy, whether it is enabled) and read alerts back, so the test below can confirm ilert really opened and
+              resolved the alert, and the Alerts view shows who accepted it. Create one in ilert under your profile → <b>API keys</b>.
+            </>
+          }
+        >
+          {(control) => (
+            <input
+              {...control}
+              type="password"
+              data-testid="ilert-api-key"
+              value={apiKey}
+              placeholder={setup.configured.ilertApiKey ? `saved: ${settings.secrets.ilertApiKey.hint ?? '••••'}` : 'from ilert: your profile → API keys'}
+              spellCheck={false}
+              autoComplete="new-password"
+              onChange={(event) => setApiKey(event.target.value)}
+            />
+          )}
+        </Field>
         {mode === 'pass-through' && (
           <div className="setup-field">
             <label htmlFor="ilert-passthrough-url">Level.io source URL</label>
@@ -298,38 +304,47 @@ export function IlertStep({ setup, settings, onSettings, onNext }: StepProps) {
         <p className="muted small">
           Better still, run the relay headless on an always-on machine (<code>npm run serve</code>) instead of a laptop, and open this dashboard in a browser.
         </p>
-        <div className="setup-field">
-          <label htmlFor="heartbeat-url">
-            Heartbeat URL <span className="muted">{setup.configured.heartbeat ? `(saved: ${settings.secrets.ilertHeartbeatUrl.hint ?? '••••'})` : '(not set)'}</span>
-          </label>
-          <div className="setup-inline">
-            <input
-              id="heartbeat-url"
-              type="url"
-              data-testid="heartbeat-url"
-              value={heartbeat}
-              placeholder="https://beat.ilert.com/api/pings/…"
-              spellCheck={false}
-              autoComplete="off"
-              onChange={(event) => {
-                setHeartbeat(event.target.value);
-                setHeartbeatState({ saving: false });
-              }}
-            />
-            <ActionButton
-              testId="heartbeat-save"
-              onClick={() => void saveHeartbeat()}
-              busy={heartbeatState.saving}
-              busyLabel="Saving…"
-              disabledReason={heartbeat.trim() === '' ? 'Paste the heartbeat URL first' : undefined}
-            >
-              Save heartbeat URL
-            </ActionButton>
-          </div>
-          {lockedNote(settings, 'ilertHeartbeatUrl', 'ILERT_HEARTBEAT_URL')}
-          {heartbeatState.error && <Problem testId="heartbeat-error">Not saved: {heartbeatState.error}</Problem>}
-          <Flash message={heartbeatState.saved} testId="heartbeat-saved" block />
-        </div>
+        <Field
+          layout="column"
+          label={
+            <>
+              Heartbeat URL <span className="muted">{setup.configured.heartbeat ? `(saved: ${settings.secrets.ilertHeartbeatUrl.hint ?? '••••'})` : '(not set)'}</span>
+            </>
+          }
+          error={heartbeatState.error && `Not saved: ${heartbeatState.error}`}
+          errorTestId="heartbeat-error"
+        >
+          {(control) => (
+            <>
+              <div className="setup-inline">
+                <input
+                  {...control}
+                  type="url"
+                  data-testid="heartbeat-url"
+                  value={heartbeat}
+                  placeholder="https://beat.ilert.com/api/pings/…"
+                  spellCheck={false}
+                  autoComplete="off"
+                  onChange={(event) => {
+                    setHeartbeat(event.target.value);
+                    setHeartbeatState({ saving: false });
+                  }}
+                />
+                <ActionButton
+                  testId="heartbeat-save"
+                  onClick={() => void saveHeartbeat()}
+                  busy={heartbeatState.saving}
+                  busyLabel="Saving…"
+                  disabledReason={heartbeat.trim() === '' ? 'Paste the heartbeat URL first' : undefined}
+                >
+                  Save heartbeat URL
+                </ActionButton>
+              </div>
+              <LockedNote settings={settings} name="ilertHeartbeatUrl" />
+              <Flash message={heartbeatState.saved} testId="heartbeat-saved" block />
+            </>
+          )}
+        </Field>
       </Section>
     </div>
   );

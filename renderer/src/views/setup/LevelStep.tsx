@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { call } from '../../api/client.ts';
-import { ActionButton, CopyValue, errorText, fieldErrors, lockedNote, Problem, randomSecret, Section, type StepProps } from './common.tsx';
+import { ActionButton, CopyValue, errorText, fieldErrors, LockedNote, Problem, randomSecret, Section, setByEnvironment, useEnvName, type StepProps } from './common.tsx';
 import { Flash } from '../../components/controls.tsx';
 
 /** Level's names for its event types, as shown in its webhook form. */
@@ -95,6 +95,7 @@ export function LevelStep({ setup, settings, active, onSettings, onNext }: StepP
 
   const secretLocked = settings.lockedByEnvironment.includes('levelWebhookSecret');
   const automationLocked = settings.lockedByEnvironment.includes('levelAutomationSecret');
+  const envName = useEnvName();
   const required = setup.requiredEvents;
   const recommended = setup.recommendedEvents.filter((type) => !required.includes(type));
 
@@ -124,7 +125,7 @@ export function LevelStep({ setup, settings, active, onSettings, onNext }: StepP
           Level signs every delivery with this secret (the <code>X-Level-Signature</code> header); the relay refuses deliveries whose signature does not match, so nobody else can
           page your on-call team.
         </p>
-        {lockedNote(settings, 'levelWebhookSecret', 'LEVEL_WEBHOOK_SECRET')}
+        <LockedNote settings={settings} name="levelWebhookSecret" />
         {secretSet && !secret && (
           <div className="setup-inline" data-testid="secret-existing">
             <span>
@@ -136,7 +137,7 @@ export function LevelStep({ setup, settings, active, onSettings, onNext }: StepP
             <button
               type="button"
               disabled={secretLocked}
-              title={secretLocked ? 'Set by LEVEL_WEBHOOK_SECRET in the environment' : 'Make a new secret; the old one stays accepted for a while'}
+              title={secretLocked ? setByEnvironment(envName('levelWebhookSecret')) : 'Make a new secret; the old one stays accepted for a while'}
               onClick={() => {
                 setKeeping(false);
                 setSecret({ value: randomSecret(), saving: false });
@@ -157,7 +158,7 @@ export function LevelStep({ setup, settings, active, onSettings, onNext }: StepP
             testId="secret-generate"
             primary
             onClick={() => setSecret({ value: randomSecret(), saving: false })}
-            disabledReason={secretLocked ? 'Set by LEVEL_WEBHOOK_SECRET in the environment' : undefined}
+            disabledReason={secretLocked ? setByEnvironment(envName('levelWebhookSecret')) : undefined}
           >
             Generate a secret
           </ActionButton>
@@ -245,7 +246,7 @@ export function LevelStep({ setup, settings, active, onSettings, onNext }: StepP
               <ActionButton
                 testId="automation-generate"
                 onClick={() => setAutomation({ value: randomSecret(), saving: false })}
-                disabledReason={automationLocked ? 'Set by LEVEL_AUTOMATION_SECRET in the environment' : undefined}
+                disabledReason={automationLocked ? setByEnvironment(envName('levelAutomationSecret')) : undefined}
               >
                 {settings.secrets.levelAutomationSecret.set ? 'Generate a new automation secret' : 'Generate the automation secret'}
               </ActionButton>

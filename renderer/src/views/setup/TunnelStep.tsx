@@ -4,7 +4,8 @@ import { call } from '../../api/client.ts';
 import { Badge } from '../../components/Badge.tsx';
 import { ago, fullTime, latency } from '../../format.ts';
 import { useAction, useNow } from '../../hooks.ts';
-import { ActionButton, CopyValue, fieldErrors, lockedNote, Problem, Section, Success, type StepProps } from './common.tsx';
+import { ActionButton, CopyValue, fieldErrors, LockedNote, Problem, Section, Success, type StepProps } from './common.tsx';
+import { Field } from '../../components/Field.tsx';
 
 const CLOUDFLARED_DOWNLOAD_URL = 'https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/';
 
@@ -199,34 +200,43 @@ export function TunnelStep({ setup, settings, reload, onSettings, onNext }: Step
                 In Cloudflare Zero Trust: <b>Networks → Tunnels → Create a tunnel</b> (type cloudflared), add a <b>public hostname</b> that points to{' '}
                 <code>{localOrigin ?? 'http://127.0.0.1:<receiver port>'}</code>, and copy the tunnel’s token (the long string after <code>--token</code> in the install command).
               </p>
-              <div className="setup-field">
-                <label htmlFor="named-token">
-                  Tunnel token <span className="muted">{settings.secrets.cloudflaredToken.set ? `(saved: ${settings.secrets.cloudflaredToken.hint ?? '••••'})` : ''}</span>
-                </label>
-                <input
-                  id="named-token"
-                  type="password"
-                  data-testid="named-token"
-                  value={token}
-                  autoComplete="new-password"
-                  spellCheck={false}
-                  onChange={(event) => setToken(event.target.value)}
-                />
-                {lockedNote(settings, 'cloudflaredToken', 'CLOUDFLARED_TOKEN')}
-              </div>
-              <div className="setup-field">
-                <label htmlFor="named-url">Public hostname URL</label>
-                <input
-                  id="named-url"
-                  type="url"
-                  data-testid="named-url"
-                  value={namedUrl}
-                  placeholder={settings.values.publicUrl ?? 'https://relay.example.com'}
-                  autoComplete="off"
-                  spellCheck={false}
-                  onChange={(event) => setNamedUrl(event.target.value)}
-                />
-              </div>
+              <Field
+                layout="column"
+                label={
+                  <>
+                    Tunnel token <span className="muted">{settings.secrets.cloudflaredToken.set ? `(saved: ${settings.secrets.cloudflaredToken.hint ?? '••••'})` : ''}</span>
+                  </>
+                }
+              >
+                {(control) => (
+                  <>
+                    <input
+                      {...control}
+                      type="password"
+                      data-testid="named-token"
+                      value={token}
+                      autoComplete="new-password"
+                      spellCheck={false}
+                      onChange={(event) => setToken(event.target.value)}
+                    />
+                    <LockedNote settings={settings} name="cloudflaredToken" />
+                  </>
+                )}
+              </Field>
+              <Field layout="column" label="Public hostname URL">
+                {(control) => (
+                  <input
+                    {...control}
+                    type="url"
+                    data-testid="named-url"
+                    value={namedUrl}
+                    placeholder={settings.values.publicUrl ?? 'https://relay.example.com'}
+                    autoComplete="off"
+                    spellCheck={false}
+                    onChange={(event) => setNamedUrl(event.target.value)}
+                  />
+                )}
+              </Field>
               <ActionButton
                 testId="named-start"
                 onClick={() => void startTunnel('named')}
@@ -283,34 +293,36 @@ export function TunnelStep({ setup, settings, reload, onSettings, onNext }: Step
       </Section>
 
       <Section title="Check that Level can reach the relay" testId="reachability-section">
-        <div className="setup-field">
-          <label htmlFor="public-url">Public URL</label>
-          <div className="setup-inline">
-            <input
-              id="public-url"
-              type="url"
-              data-testid="public-url"
-              value={url}
-              placeholder="https://…"
-              spellCheck={false}
-              autoComplete="off"
-              readOnly={urlLocked}
-              onChange={(event) => setUrl(event.target.value)}
-            />
-            <ActionButton
-              testId="reachability-check"
-              primary={!reachable}
-              onClick={() => void checkReachability()}
-              busy={checking}
-              busyLabel="Checking…"
-              disabledReason={url.trim() === '' && !setup.publicUrl ? 'Start a tunnel or paste a URL first' : undefined}
-            >
-              Check reachability
-            </ActionButton>
-          </div>
-          {lockedNote(settings, 'publicUrl', 'RELAY_PUBLIC_URL')}
-          <p className="help">The relay calls its own health check through this URL, from the outside in, and saves the URL when it answers.</p>
-        </div>
+        <Field layout="column" label="Public URL" hint="The relay calls its own health check through this URL, from the outside in, and saves the URL when it answers.">
+          {(control) => (
+            <>
+              <div className="setup-inline">
+                <input
+                  {...control}
+                  type="url"
+                  data-testid="public-url"
+                  value={url}
+                  placeholder="https://…"
+                  spellCheck={false}
+                  autoComplete="off"
+                  readOnly={urlLocked}
+                  onChange={(event) => setUrl(event.target.value)}
+                />
+                <ActionButton
+                  testId="reachability-check"
+                  primary={!reachable}
+                  onClick={() => void checkReachability()}
+                  busy={checking}
+                  busyLabel="Checking…"
+                  disabledReason={url.trim() === '' && !setup.publicUrl ? 'Start a tunnel or paste a URL first' : undefined}
+                >
+                  Check reachability
+                </ActionButton>
+              </div>
+              <LockedNote settings={settings} name="publicUrl" />
+            </>
+          )}
+        </Field>
         {checkError && <Problem testId="reachability-error">The check could not run: {checkError}</Problem>}
         {result && !checkError && <ReachabilityResult result={result} />}
         {setup.webhookUrl && (

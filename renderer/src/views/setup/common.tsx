@@ -3,6 +3,7 @@ import type { SettingsView, SetupInfo } from '../../../../shared/contract.ts';
 import { copyAndFlash } from '../../clipboard.ts';
 import { Icon } from '../../components/Icon.tsx';
 import { useFlash } from '../../hooks.ts';
+import { useRelayQuery } from '../../api/queries.ts';
 import { Flash } from '../../components/controls.tsx';
 
 /** 32 bytes from the browser's secure random generator, as 64 hex characters (like `openssl rand -hex 32`). */
@@ -126,12 +127,25 @@ export interface StepProps {
   onNext: () => void;
 }
 
-/** Settings an environment variable fixes: the wizard cannot change them, and says so. */
-export function lockedNote(settings: SettingsView, key: string, variable: string): ReactNode {
-  if (!settings.lockedByEnvironment.includes(key)) return null;
+/**
+ * The environment variable that fixes a setting, as the relay names it (getSettingsMetadata): the
+ * names are written once, in the relay's settings table.
+ */
+export function useEnvName(): (key: string) => string {
+  const metadata = useRelayQuery('getSettingsMetadata', {}).data;
+  return (key) => metadata?.find((entry) => entry.key === key)?.env ?? key;
+}
+
+/** Why a control for a setting is disabled, when an environment variable fixes it. */
+export const setByEnvironment = (variable: string) => `Set by ${variable} in the environment`;
+
+/** Settings an environment variable fixes: the wizard and Settings cannot change them, and say so. */
+export function LockedNote({ settings, name }: { settings: SettingsView; name: string }) {
+  const envName = useEnvName();
+  if (!settings.lockedByEnvironment.includes(name)) return null;
   return (
-    <p className="lock-note" data-testid={`locked-${key}`}>
-      <Icon name="lock" /> Set by the environment variable <code>{variable}</code>: change it there and restart the relay.
+    <p className="lock-note" data-testid={`locked-${name}`}>
+      <Icon name="lock" /> Set by the environment variable <code>{envName(name)}</code>: change it there and restart the relay.
     </p>
   );
 }

@@ -1,16 +1,16 @@
 import { useRef, useState, type ReactNode } from 'react';
-import { mayReplayWithEdits, type DeliveryDetail, type RelayStatusView } from '../../../shared/contract.ts';
-import { call, RelayApiError } from '../api/client.ts';
-import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
-import { Icon } from '../components/Icon.tsx';
-import { ReplayEditor } from '../components/ReplayEditor.tsx';
-import { copyText } from '../clipboard.ts';
-import { curlCommand, webhookUrl } from '../curl.ts';
-import { clock, fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../format.ts';
-import { reload, useRelayQuery } from '../api/queries.ts';
+import { mayReplayWithEdits, type DeliveryDetail, type RelayStatusView } from '../../../../shared/contract.ts';
+import { call, RelayApiError } from '../../api/client.ts';
+import { Badge, SeverityBadge, StatusBadge } from '../../components/Badge.tsx';
+import { Icon } from '../../components/Icon.tsx';
+import { ReplayEditor } from './ReplayEditor.tsx';
+import { copyText } from '../../clipboard.ts';
+import { curlCommand, webhookUrl } from '../../curl.ts';
+import { clock, fullTime, latency, plural, prettyBody, shortTime, signatureTone, signatureWords, sourceBadge, sourceWords, type Tone } from '../../format.ts';
+import { reload, useRelayQuery } from '../../api/queries.ts';
 import './DeliveryDetail.css';
-import { ErrorBanner, TableHead } from '../components/controls.tsx';
-import { heldWords } from './quiet/held.tsx';
+import { ErrorBanner, TableHead } from '../../components/controls.tsx';
+import { heldWords } from '../quiet/held.tsx';
 
 type Job = DeliveryDetail['jobs'][number];
 type Outcome = { tone: Tone; text: string };
@@ -24,7 +24,8 @@ interface DetailProps {
   onSelect: (id: number) => void;
 }
 
-function Field({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
+/** One fact about the delivery, as a term and its description. */
+function Fact({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
   return (
     <>
       <dt>{label}</dt>
@@ -386,8 +387,8 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
       ) : (
         <div className="detail-body">
           <dl className="facts">
-            <Field label="Received">{fullTime(detail.receivedAt)}</Field>
-            <Field label="Source" testId="detail-source">
+            <Fact label="Received">{fullTime(detail.receivedAt)}</Fact>
+            <Fact label="Source" testId="detail-source">
               {sourceBadge(detail.source) && (
                 <>
                   <Badge tone={sourceBadge(detail.source)!.tone}>{sourceBadge(detail.source)!.label}</Badge>{' '}
@@ -403,14 +404,14 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
                   </button>
                 </>
               )}
-            </Field>
-            <Field label="Event">
+            </Fact>
+            <Fact label="Event">
               <span className="mono">{detail.eventType ?? parsedEventType(detail.body) ?? '—'}</span>
               {!detail.eventType && parsedEventType(detail.body) && <span className="muted small"> (read from the body; the delivery was refused)</span>}
               {detail.eventId && <span className="muted mono small"> {detail.eventId}</span>}
-            </Field>
+            </Fact>
             {detail.occurredAt && (
-              <Field label="Occurred" testId="detail-occurred">
+              <Fact label="Occurred" testId="detail-occurred">
                 {fullTime(Date.parse(detail.occurredAt))}
                 {detail.claimedOccurredAt && (
                   <>
@@ -418,40 +419,40 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
                     <Badge tone="warn">time of receipt</Badge> <span className="muted small">the event said {detail.claimedOccurredAt}, too far ahead to count</span>
                   </>
                 )}
-              </Field>
+              </Fact>
             )}
             {(detail.alertName || detail.hostname) && (
-              <Field label={(detail.eventType ?? parsedEventType(detail.body) ?? '').startsWith('device_') ? 'Device' : 'Alert'}>
+              <Fact label={(detail.eventType ?? parsedEventType(detail.body) ?? '').startsWith('device_') ? 'Device' : 'Alert'}>
                 {detail.severity && <SeverityBadge severity={detail.severity} />} {detail.alertName} {detail.hostname && <span className="host">{detail.hostname}</span>}
-              </Field>
+              </Fact>
             )}
             {detail.source === 'reconciled' ? (
               // Nobody sent it, so nobody was answered: it was read from Level's API.
-              <Field label="Came from">
+              <Fact label="Came from">
                 reconciliation (read from Level’s API, not a webhook) <StatusBadge status={detail.outcome} testId="detail-outcome" />
-              </Field>
+              </Fact>
             ) : (
-              <Field label="Answer to Level">
+              <Fact label="Answer to Level">
                 <span className="mono">{detail.statusCode}</span> <StatusBadge status={detail.outcome} testId="detail-outcome" />
-              </Field>
+              </Fact>
             )}
             {detail.reason && (
-              <Field label="Reason" testId="detail-reason">
+              <Fact label="Reason" testId="detail-reason">
                 {detail.reason}
-              </Field>
+              </Fact>
             )}
-            <Field label="Signature" testId="signature-verdict">
+            <Fact label="Signature" testId="signature-verdict">
               <Badge tone={signatureTone(detail.signature)}>{signatureWords(detail.signature, detail.source)}</Badge>
-            </Field>
-            <Field label="Remote address">
+            </Fact>
+            <Fact label="Remote address">
               <span className="mono">{detail.remoteAddr ?? '—'}</span>
-            </Field>
-            <Field label="Forwarded for">
+            </Fact>
+            <Fact label="Forwarded for">
               <span className="mono">{detail.forwardedFor ?? '—'}</span>
-            </Field>
-            <Field label="Request">
+            </Fact>
+            <Fact label="Request">
               <span className="mono">POST {detail.path}</span> <span className="muted">({plural(detail.bodySize, 'byte')})</span>
-            </Field>
+            </Fact>
           </dl>
 
           <h3 className="detail-section">ilert</h3>

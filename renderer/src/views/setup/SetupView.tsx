@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
-import type { IntegrationTest, RelayStatusView, SettingsView, SetupInfo } from '../../../shared/contract.ts';
-import { queryClient, reload, useRelayQuery } from '../api/queries.ts';
-import { errorText } from './setup/common.tsx';
-import { IlertStep } from './setup/IlertStep.tsx';
-import { LevelStep } from './setup/LevelStep.tsx';
-import { TestStep } from './setup/TestStep.tsx';
-import { TunnelStep } from './setup/TunnelStep.tsx';
+import type { IntegrationTest, RelayStatusView, SettingsView, SetupInfo } from '../../../../shared/contract.ts';
+import { queryClient, reload, useRelayQuery } from '../../api/queries.ts';
+import { errorText } from './common.tsx';
+import { IlertStep } from './IlertStep.tsx';
+import { LevelStep } from './LevelStep.tsx';
+import { TestStep } from './TestStep.tsx';
+import { TunnelStep } from './TunnelStep.tsx';
 import './SetupView.css';
-import { ErrorBanner } from '../components/controls.tsx';
+import { ErrorBanner } from '../../components/controls.tsx';
 
 type StepId = 'ilert' | 'receiver' | 'level' | 'test';
 

@@ -1,17 +1,17 @@
 import { useCallback, useState } from 'react';
-import { roleAllows, type Reconciliation } from '../../../shared/contract.ts';
-import { call } from '../api/client.ts';
-import { ago, clock, fullTime, plural, type Tone } from '../format.ts';
-import { useAction, useNow } from '../hooks.ts';
-import { queryClient, reload, useRelayQuery } from '../api/queries.ts';
-import { AddTarget } from './routing/AddTarget.tsx';
-import { GroupRow } from './routing/GroupRow.tsx';
-import { Reconciliations } from './routing/Reconciliations.tsx';
-import { TargetForwarding } from './routing/TargetForwarding.tsx';
-import { MaintenanceWindows } from './routing/MaintenanceWindows.tsx';
-import { showSettings, type routeFromDraft } from './routing/route-draft.ts';
+import { roleAllows, type Reconciliation } from '../../../../shared/contract.ts';
+import { call } from '../../api/client.ts';
+import { ago, clock, fullTime, plural, type Tone } from '../../format.ts';
+import { useAction, useNow } from '../../hooks.ts';
+import { queryClient, reload, useRelayQuery } from '../../api/queries.ts';
+import { AddTarget } from './AddTarget.tsx';
+import { GroupRow } from './GroupRow.tsx';
+import { Reconciliations } from './Reconciliations.tsx';
+import { TargetForwarding } from './TargetForwarding.tsx';
+import { MaintenanceWindows } from './MaintenanceWindows.tsx';
+import { showSettings, type routeFromDraft } from './route-draft.ts';
 import './RoutingView.css';
-import { ErrorBanner, ReadOnlyNotice, RoleFieldset } from '../components/controls.tsx';
+import { ErrorBanner, ReadOnlyNotice, RoleFieldset } from '../../components/controls.tsx';
 
 type Outcome = { tone: Tone; text: string };
 

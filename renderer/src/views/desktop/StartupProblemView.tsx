@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import { callDesktop, type StartupProblem } from '../api/client.ts';
-import { useAction } from '../hooks.ts';
-import { ErrorBanner } from '../components/controls.tsx';
+import { callDesktop, type StartupProblem } from '../../api/client.ts';
+import { useAction } from '../../hooks.ts';
+import { ErrorBanner } from '../../components/controls.tsx';
 
 type Resolution = { started: boolean; problem: StartupProblem | null };
 

@@ -1,16 +1,16 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { DeliveryFilter, DeliveryRow, DeliveryStatus, RelayStatusView } from '../../../shared/contract.ts';
-import { call } from '../api/client.ts';
-import { Badge, StatusBadge } from '../components/Badge.tsx';
-import { VirtualList, type VisibleRange } from '../components/VirtualList.tsx';
-import { webhookUrl } from '../curl.ts';
-import { DELIVERY_STATUSES, EVENT_TYPES, fullTime, latency, plural, SEVERITY_LEVELS, severityTone, shortTime, sourceBadge, sourceWords, statusTone } from '../format.ts';
-import { useChanges, useDebounced, useFlash } from '../hooks.ts';
+import type { DeliveryFilter, DeliveryPage, DeliveryRow, DeliveryStatus, RelayStatusView } from '../../../../shared/contract.ts';
+import { call } from '../../api/client.ts';
+import { Badge, StatusBadge } from '../../components/Badge.tsx';
+import { VirtualList, type VisibleRange } from '../../components/VirtualList.tsx';
+import { webhookUrl } from '../../curl.ts';
+import { DELIVERY_STATUSES, EVENT_TYPES, fullTime, latency, plural, SEVERITY_LEVELS, severityTone, shortTime, sourceBadge, sourceWords, statusTone } from '../../format.ts';
+import { useChanges, useDebounced, useFlash } from '../../hooks.ts';
 import { DeliveryDetailPane } from './DeliveryDetail.tsx';
-import { DeliveryPager } from './delivery-pager.ts';
+import { usePager, WindowedPager } from '../../components/windowed-pager.ts';
 import './DeliveriesView.css';
 import './narrow-toolbar.css';
-import { ErrorBanner, options, Flash } from '../components/controls.tsx';
+import { ErrorBanner, options, Flash } from '../../components/controls.tsx';
 
 export const ROW_HEIGHT = 52;
 const TIME_RANGES = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, all: 0 } as const;
@@ -207,8 +207,9 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
 }
 
 export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedChange, filter: filterQuery, onFilterChange }: DeliveriesViewProps) {
-  const [, setVersion] = useState(0);
-  const [pager] = useState(() => new DeliveryPager(() => setVersion((version) => version + 1)));
+  const [pager] = useState(() => new WindowedPager<DeliveryFilter, DeliveryPage>({}, ({ query: filter, ...page }) => call('listDeliveries', { filter, ...page })));
+  usePager(pager);
+  const newer = pager.answer?.newer ?? 0;
   const choice = useMemo(() => readFilter(filterQuery), [filterQuery]);
   const { statuses, eventType, severity, time, hadFailedAttempts } = choice;
   const choose = (change: Partial<FilterChoice>) => onFilterChange(filterAddress({ ...choice, ...change }));
@@ -263,8 +264,8 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   useEffect(() => () => clearTimeout(ensureTimer.current), []);
 
   const refresh = async () => {
-    await pager.refresh(range.current);
-    if (pager.newer > 0 && scrollTop.current < 4) await pager.reanchor();
+    await pager.refresh();
+    if ((pager.answer?.newer ?? 0) > 0 && scrollTop.current < 4) await pager.reanchor();
   };
   useChanges((changes) => {
     if (changes.resync || changes.deliveries.length > 0 || changes.jobs.length > 0) void refresh();
@@ -277,7 +278,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
       ensureTimer.current ??= setTimeout(
         () => {
           ensureTimer.current = undefined;
-          pager.ensure(range.current);
+          pager.want(range.current);
         },
         pager.row(next.start) && pager.row(next.end - 1) ? 80 : 16,
       );
@@ -290,7 +291,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
       scrollTop.current = top;
       const nowAtTop = top < 4;
       setAtTop(nowAtTop);
-      if (nowAtTop && pager.newer > 0) void pager.reanchor();
+      if (nowAtTop && (pager.answer?.newer ?? 0) > 0) void pager.reanchor();
     },
     [pager],
   );
@@ -481,9 +482,9 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
             <span className="c-url">URL</span>
             <span className="c-lat">Latency</span>
           </div>
-          {pager.newer > 0 && !atTop && (
+          {newer > 0 && !atTop && (
             <button type="button" className="new-pill" onClick={showNewer} data-testid="new-deliveries">
-              {plural(pager.newer, 'new delivery', 'new deliveries')} — show
+              {plural(newer, 'new delivery', 'new deliveries')} — show
             </button>
           )}
           {pager.loaded && pager.total === 0 ? (

@@ -1,18 +1,18 @@
 import { createContext, useContext, useEffect, useRef, useState } from 'react';
-import { ALERT_GROUPINGS, type AlertEntry, type AlertRow, type RelayStatusView, type Severity } from '../../../shared/contract.ts';
-import { call } from '../api/client.ts';
-import { Badge, SeverityBadge, StatusBadge } from '../components/Badge.tsx';
-import { webhookUrl } from '../curl.ts';
-import { ago, clock, drainTime, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEVELS, severityTone } from '../format.ts';
-import { useAction, useChanges, useNow } from '../hooks.ts';
-import { reload, useRelayQuery } from '../api/queries.ts';
-import { VirtualList } from '../components/VirtualList.tsx';
-import { AlertLinks } from '../components/AlertLinks.tsx';
-import { AlertPager, type AlertQuery } from './alert-pager.ts';
+import { ALERT_GROUPINGS, type AlertEntry, type AlertPage, type AlertPageInput, type AlertRow, type RelayStatusView, type Severity } from '../../../../shared/contract.ts';
+import { call } from '../../api/client.ts';
+import { Badge, SeverityBadge, StatusBadge } from '../../components/Badge.tsx';
+import { webhookUrl } from '../../curl.ts';
+import { ago, clock, drainTime, duration, fullTime, ilertStateTone, parseTime, SEVERITY_LEVELS, severityTone } from '../../format.ts';
+import { useAction, useChanges, useNow } from '../../hooks.ts';
+import { reload, useRelayQuery } from '../../api/queries.ts';
+import { VirtualList } from '../../components/VirtualList.tsx';
+import { AlertLinks } from '../../components/AlertLinks.tsx';
+import { usePager, WindowedPager } from '../../components/windowed-pager.ts';
 import { AlertTimelineButton } from './AlertTimeline.tsx';
-import { HeldForwarding, QuietAlertButton } from './quiet/held.tsx';
+import { HeldForwarding, QuietAlertButton } from '../quiet/held.tsx';
 import './AlertsView.css';
-import { ErrorBanner, options } from '../components/controls.tsx';
+import { ErrorBanner, options } from '../../components/controls.tsx';
 
 interface AlertsViewProps {
   status: RelayStatusView | undefined;
@@ -282,14 +282,17 @@ function GroupLine({ entry, now, onOpen }: { entry: Extract<AlertEntry, { kind: 
   );
 }
 
+/** What the board asks for, besides the page: the filter plumbing is the contract's own input. */
+type AlertQuery = Omit<AlertPageInput, 'offset' | 'limit' | 'levelAlertId'>;
+type AlertPager = WindowedPager<AlertQuery, AlertPage>;
+
 function useAlertPager(query: AlertQuery): AlertPager {
-  const [, setVersion] = useState(0);
-  const [pager] = useState(() => new AlertPager(query, () => setVersion((version) => version + 1)));
+  const [pager] = useState(() => new WindowedPager(query, ({ query: input, offset, limit }) => call('listAlerts', { ...input, offset, limit })));
   const key = JSON.stringify(query);
   useEffect(() => {
     void pager.reset(JSON.parse(key) as AlertQuery);
   }, [pager, key]);
-  return pager;
+  return usePager(pager);
 }
 
 function AlertList({
@@ -327,7 +330,7 @@ function AlertList({
           label={label}
           onRangeChange={(range) => pager.want(range)}
           renderRow={(index) => {
-            const entry = pager.entry(index);
+            const entry = pager.row(index);
             if (!entry) return <div className="arow arow-loading muted small">Loading…</div>;
             if (entry.kind === 'group') return <GroupLine entry={entry} now={now} onOpen={onOpenGroup} />;
             return <AlertLine alert={entry.alert} now={now} focused={entry.alert.levelAlertId === focusAlertId} onChanged={onChanged} />;
@@ -390,7 +393,7 @@ export function AlertsView({ status, onLoaded, focusAlertId, onShowDeliveries, f
     return <div className="view-message">{active.error ? <p className="error">Could not load alerts: {active.error}</p> : <p className="muted">Loading alerts…</p>}</div>;
   }
 
-  const counts = active.counts;
+  const counts = active.answer?.counts ?? {};
   const activeTotal = SEVERITY_LEVELS.reduce((sum, severity) => sum + (counts[severity] ?? 0), 0);
   const url = webhookUrl(status);
   const rowProps = { now, focusAlertId, onChanged: refresh };

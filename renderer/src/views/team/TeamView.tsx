@@ -1,13 +1,13 @@
 import { useState, type FormEvent } from 'react';
-import { ROLES, type AuditEntry, type CallerView, type Member, type Role } from '../../../shared/contract.ts';
-import { call } from '../api/client.ts';
-import { Badge } from '../components/Badge.tsx';
-import { copyAndFlash } from '../clipboard.ts';
-import { fullTime, shortTime, type Tone } from '../format.ts';
-import { useFlash } from '../hooks.ts';
-import { reload, useRelayQuery } from '../api/queries.ts';
+import { ROLES, type AuditEntry, type CallerView, type Member, type Role } from '../../../../shared/contract.ts';
+import { call } from '../../api/client.ts';
+import { Badge } from '../../components/Badge.tsx';
+import { copyAndFlash } from '../../clipboard.ts';
+import { fullTime, shortTime, type Tone } from '../../format.ts';
+import { useFlash } from '../../hooks.ts';
+import { reload, useRelayQuery } from '../../api/queries.ts';
 import './TeamView.css';
-import { ErrorBanner, options, TableHead } from '../components/controls.tsx';
+import { ErrorBanner, options, TableHead } from '../../components/controls.tsx';
 
 const ROLE_WORDS: Record<Role, string> = {
   viewer: 'sees everything and gets notifications',

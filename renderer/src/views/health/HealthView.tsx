@@ -1,12 +1,12 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import type { UpdateView } from '../../../shared/bridge.ts';
-import type { Diagnosis, RelayStatusView } from '../../../shared/contract.ts';
-import type { View } from '../tabs.ts';
-import { call, callDesktop, inElectron } from '../api/client.ts';
-import { Badge } from '../components/Badge.tsx';
-import { webhookUrl } from '../curl.ts';
-import { ago, clock, drainTime, fullTime, outageWords, plural, type Tone } from '../format.ts';
-import { useNow } from '../hooks.ts';
+import type { UpdateView } from '../../../../shared/bridge.ts';
+import type { Diagnosis, RelayStatusView } from '../../../../shared/contract.ts';
+import type { View } from '../../tabs.ts';
+import { call, callDesktop, inElectron } from '../../api/client.ts';
+import { Badge } from '../../components/Badge.tsx';
+import { webhookUrl } from '../../curl.ts';
+import { ago, clock, drainTime, fullTime, outageWords, plural, type Tone } from '../../format.ts';
+import { useNow } from '../../hooks.ts';
 import './HealthView.css';
 
 function DiagnosisCard({ diagnosis }: { diagnosis: Diagnosis }) {

@@ -1,7 +1,7 @@
 import { useRef } from 'react';
-import type { AlertRow } from '../../../shared/contract.ts';
-import { fullTime, parseTime, statusLabel } from '../format.ts';
-import { heldWords } from './quiet/held.tsx';
+import type { AlertRow } from '../../../../shared/contract.ts';
+import { fullTime, parseTime, statusLabel } from '../../format.ts';
+import { heldWords } from '../quiet/held.tsx';
 import './AlertTimeline.css';
 
 interface Step {

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import { Field } from '../../components/Field.tsx';
 import './ReplayEditor.css';
 
 function jsonProblem(text: string): string | undefined {
@@ -46,26 +47,29 @@ export function ReplayEditor({
       }}
     >
       <h3 id={`${id}-title`}>Replay delivery #{deliveryId} with edits</h3>
-      <p className="small muted" id={`${id}-help`}>
-        Sent through the receiver signed with this relay’s webhook secret, as Level signs, and listed as a manual replay of #{deliveryId}. An unchanged <code>event_id</code> is
-        taken as a repeat of the event: change it to have the event handled anew.
-      </p>
-      <label className="small" htmlFor={`${id}-body`}>
-        Body (JSON)
-      </label>
-      <textarea
-        id={`${id}-body`}
-        ref={editor}
-        value={text}
-        spellCheck={false}
-        onChange={(event) => setText(event.target.value)}
-        aria-invalid={problem !== undefined}
-        aria-describedby={`${id}-help ${id}-check`}
-        data-testid="replay-body"
-      />
-      <p id={`${id}-check`} className={`small ${problem ? 'text-bad' : 'text-ok'}`} role="status" data-testid="replay-check">
-        {problem ? `Not valid JSON: ${problem}` : 'Valid JSON'}
-      </p>
+      <Field
+        layout="column"
+        label="Body (JSON)"
+        hint={
+          <>
+            Sent through the receiver signed with this relay’s webhook secret, as Level signs, and listed as a manual replay of #{deliveryId}. An unchanged <code>event_id</code> is
+            taken as a repeat of the event: change it to have the event handled anew.
+          </>
+        }
+        error={problem && `Not valid JSON: ${problem}`}
+        errorTestId="replay-check"
+      >
+        {(control) => (
+          <>
+            <textarea {...control} ref={editor} value={text} spellCheck={false} onChange={(event) => setText(event.target.value)} data-testid="replay-body" />
+            {!problem && (
+              <p className="small text-ok" role="status" data-testid="replay-check">
+                Valid JSON
+              </p>
+            )}
+          </>
+        )}
+      </Field>
       <div className="replay-editor-actions">
         <button type="button" className="primary" disabled={problem !== undefined || busy} onClick={() => onSend(text)} data-testid="replay-send">
           Send replay

@@ -1,11 +1,11 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { ConnectionView } from '../../../shared/bridge.ts';
-import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
-import { callDesktop, inElectron } from '../api/client.ts';
-import { useAction } from '../hooks.ts';
-import { clock } from '../format.ts';
+import type { ConnectionView } from '../../../../shared/bridge.ts';
+import { SEVERITY_LEVELS } from '../../../../shared/contract.ts';
+import { callDesktop, inElectron } from '../../api/client.ts';
+import { useAction } from '../../hooks.ts';
+import { clock } from '../../format.ts';
 import './ConnectionPanel.css';
-import { ErrorBanner, options } from '../components/controls.tsx';
+import { ErrorBanner, options } from '../../components/controls.tsx';
 
 type Severity = (typeof SEVERITY_LEVELS)[number];
 
