@@ -219,7 +219,8 @@ export const alertRowSchema = z.object({
   ilertAlertId: z.number().int().optional(),
   deviceId: optionalText,
   /** "Open in ilert" and "Open in Level", from the link settings, when the ids are known. */
-  links: z.object({ ilert: optionalText, level: optionalText }).optional(),
+  links: z.object({ ilert: optionalText, level: optionalText }).optional(),  /** The device is in Level's maintenance mode, since then (when the relay first saw it on). */
+  deviceMaintenanceSince: z.number().optional(),
 });
 
 export const ALERT_GROUPINGS = ['name', 'device', 'none'] as const;
@@ -299,6 +300,7 @@ export const settingsViewSchema = z.object({
     highPrioritySeverities: z.array(z.enum(SEVERITY_LEVELS)),
     retentionDays: z.number().int(),
     auditRetentionDays: z.number().int(),
+    levelMaintenanceWarnHours: z.number().int(),
     operatorsMayReplayWithEdits: z.boolean(),
     notifyMinSeverity: z.enum(SEVERITY_LEVELS),
     notifyResolves: z.boolean(),
@@ -363,6 +365,7 @@ export const settingsPatchSchema = z
     highPrioritySeverities: z.array(name).max(SEVERITY_LEVELS.length),
     retentionDays: z.number(),
     auditRetentionDays: z.number(),
+    levelMaintenanceWarnHours: z.number(),
     operatorsMayReplayWithEdits: z.boolean(),
     notifyMinSeverity: text,
     notifyResolves: z.boolean(),
@@ -514,9 +517,19 @@ export const routingViewSchema = z.object({
       effective: z.object({ kind: z.enum(['mapped', 'inherited', 'default', 'skip']), target: optionalText, fromGroupId: optionalText, reason: z.string() }),
       /** A cycle or a missing parent in Level's data. */
       flag: optionalText,
+      /** Devices directly in this group that are in Level's maintenance mode. */
+      devicesInMaintenance: z.number().int().optional(),
     }),
   ),
-  summary: z.object({ groups: z.number().int(), mappedGroups: z.number().int(), devices: z.number().int(), devicesCovered: z.number().int(), activeAlerts: z.number().int() }),
+  summary: z.object({
+    groups: z.number().int(),
+    mappedGroups: z.number().int(),
+    devices: z.number().int(),
+    devicesCovered: z.number().int(),
+    activeAlerts: z.number().int(),
+    /** Devices in Level's maintenance mode. */
+    devicesInMaintenance: z.number().int().optional(),
+  }),
 });
 
 export const reconciliationSchema = z.object({

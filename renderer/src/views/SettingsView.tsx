@@ -63,6 +63,10 @@ const FIELDS = {
     kind: 'number',
     help: 'Who did what (Team → Audit) is kept this long, whatever the history above: at least 90 days. Only the relay’s owner (its desktop app or admin link) can change it, and the change is audited.',
   },
+  levelMaintenanceWarnHours: {
+    kind: 'number',
+    help: 'Level never ends a device’s maintenance mode by itself: Health warns about each device in it for longer than this.',
+  },
   levelApiUrl: {
     kind: 'url',
     help: (
@@ -683,6 +687,7 @@ export function SettingsView({ active }: { active: boolean }) {
         <fieldset disabled={!canChange} data-testid="level-api-settings">
           <legend>Level API and routing</legend>
           {valueField('levelApiUrl')}
+          {valueField('levelMaintenanceWarnHours')}
           {valueField('levelDeviceLink')}
           {SECRETS.filter((spec) => spec.group === 'levelApi').map(secretField)}
           <div className="field">
