@@ -579,6 +579,8 @@ export const createWindowSchema = z
     end: z.string().trim().min(1).max(40),
     days: z.array(z.enum(WEEKDAYS)).min(1).max(7).optional(),
     timeZone: z.string().trim().min(1).max(64).optional(),
+    /** Also create the matching maintenance window in ilert (a one-off window over a whole target, or everything, with an ilert API key set). */
+    alsoInIlert: z.boolean().optional(),
   })
   .strict();
 
@@ -606,6 +608,8 @@ export const windowViewSchema = z.object({
   held: z.number().int(),
   /** Why it suppresses nothing although it looks open (its time zone no longer resolves). */
   problem: optionalText,
+  /** The matching maintenance window in ilert ("also in ilert"): its id while it exists there, and what went wrong creating or deleting it. */
+  ilert: z.object({ windowId: z.number().int().optional(), problem: optionalText }).optional(),
 });
 
 /** What a person may do on a team relay; each role can do everything the one before it can. */
