@@ -26,7 +26,8 @@ async function relay(settings: Record<string, unknown> = {}): Promise<InProcessR
 }
 
 async function must<M extends MethodName>(harness: InProcessRelay, method: M, input: unknown, role: Role = 'admin'): Promise<MethodOutput<M>> {
-  const result = (await callMethod(harness.api, method, input, { name: `Tess (${role})`, role })) as { ok: true; value: MethodOutput<M> } | { ok: false; status: number; error: { message: string } };
+  const result = (await callMethod(harness.api, method, input, { name: `Tess (${role})`, role })) as
+    { ok: true; value: MethodOutput<M> } | { ok: false; status: number; error: { message: string } };
   if (!result.ok) throw new Error(`${method}: ${result.status} ${result.error.message}`);
   return result.value;
 }
@@ -170,7 +171,12 @@ test('a second dashboard sees maintenance changes pushed: a window made elsewher
       return response.json() as Promise<{ id: number }>;
     };
 
-    const window = await adminCall('createMaintenanceWindow', { name: 'Patch night', scope: { all: true }, start: new Date().toISOString(), end: new Date(Date.now() + HOUR).toISOString() });
+    const window = await adminCall('createMaintenanceWindow', {
+      name: 'Patch night',
+      scope: { all: true },
+      start: new Date().toISOString(),
+      end: new Date(Date.now() + HOUR).toISOString(),
+    });
     await nextChanges('the window made by another dashboard', (changes) => changes.setup === true);
     await adminCall('endMaintenanceWindow', { id: window.id });
     await nextChanges('the window ended by another dashboard', (changes) => changes.setup === true);

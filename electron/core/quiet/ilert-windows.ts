@@ -44,7 +44,9 @@ export class IlertWindows {
   targetsFor(input: CreateWindowInput): IlertTargetKey[] {
     const { scope } = input;
     if (!('target' in scope) && !('all' in scope)) {
-      throw new InvalidWindowError('“also in ilert” is for a window over a whole ilert target or over everything: ilert’s maintenance windows cover whole alert sources, not Level groups or devices');
+      throw new InvalidWindowError(
+        '“also in ilert” is for a window over a whole ilert target or over everything: ilert’s maintenance windows cover whole alert sources, not Level groups or devices',
+      );
     }
     if (input.days) {
       throw new InvalidWindowError('“also in ilert” is for one-off windows: ilert’s maintenance windows have no weekly recurrence, so a weekly window would be in ilert only once');
@@ -59,7 +61,8 @@ export class IlertWindows {
         `the target “${passThrough.name}” sends to a pass-through URL, not with an integration key, so the relay cannot look its alert source up: create that window in ilert by hand`,
       );
     }
-    if (targets.length > MAX_ALERT_SOURCES) throw new InvalidWindowError(`an ilert maintenance window covers at most ${MAX_ALERT_SOURCES} alert sources; this one would cover ${targets.length}`);
+    if (targets.length > MAX_ALERT_SOURCES)
+      throw new InvalidWindowError(`an ilert maintenance window covers at most ${MAX_ALERT_SOURCES} alert sources; this one would cover ${targets.length}`);
     return targets;
   }
 
