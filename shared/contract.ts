@@ -219,7 +219,7 @@ export const alertRowSchema = z.object({
   ilertAlertId: z.number().int().optional(),
   deviceId: optionalText,
   /** "Open in ilert" and "Open in Level", from the link settings, when the ids are known. */
-  links: z.object({ ilert: optionalText, level: optionalText }).optional(),  /** The device is in Level's maintenance mode, since then (when the relay first saw it on). */
+  links: z.object({ ilert: optionalText, level: optionalText }).optional() /** The device is in Level's maintenance mode, since then (when the relay first saw it on). */,
   deviceMaintenanceSince: z.number().optional(),
 });
 

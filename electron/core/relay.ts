@@ -155,13 +155,12 @@ export class Relay {
     this.#ilertWindows = new IlertWindows({
       store: this.#store,
       api: () => this.#ilertApi(),
-      targets: () =>
-        [
-          ...(this.#settings.ilertIntegrationKey || this.#settings.ilertPassThroughUrl
-            ? [{ name: DEFAULT_TARGET, integrationKey: this.#settings.ilertPassThroughUrl ? undefined : this.#settings.ilertIntegrationKey }]
-            : []),
-          ...this.#settings.ilertTargets.map(({ name, integrationKey }) => ({ name, integrationKey })),
-        ],
+      targets: () => [
+        ...(this.#settings.ilertIntegrationKey || this.#settings.ilertPassThroughUrl
+          ? [{ name: DEFAULT_TARGET, integrationKey: this.#settings.ilertPassThroughUrl ? undefined : this.#settings.ilertIntegrationKey }]
+          : []),
+        ...this.#settings.ilertTargets.map(({ name, integrationKey }) => ({ name, integrationKey })),
+      ],
     });
     this.#heldJobs = new HeldJobs(this.#store);
     this.#releaser = new HoldReleaser({

@@ -28,7 +28,10 @@ const ajv = new Ajv({ strict: false, allErrors: true });
 ajv.addFormat('int32', { type: 'number', validate: (value: number) => Number.isInteger(value) && Math.abs(value) < 2 ** 31 });
 ajv.addFormat('int64', { type: 'number', validate: (value: number) => Number.isInteger(value) });
 // The string formats of the MaintenanceWindow schema (and the schemas it names), as OpenAPI defines them.
-ajv.addFormat('date-time', { type: 'string', validate: (value: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value)) });
+ajv.addFormat('date-time', {
+  type: 'string',
+  validate: (value: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value)),
+});
 ajv.addFormat('date', { type: 'string', validate: (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value) });
 ajv.addFormat('time', { type: 'string', validate: (value: string) => /^\d{2}:\d{2}(:\d{2})?$/.test(value) });
 ajv.addFormat('ISO-8601', { type: 'string', validate: () => true });

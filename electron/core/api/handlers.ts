@@ -396,7 +396,11 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       const ilertWindowId = view.ilert?.windowId;
       if (!endedEarly || ilertWindowId === undefined) return view;
       const problem = await relay.ilertWindows.close(id, ilertWindowId);
-      audit(caller, 'maintenance', problem ? `could not delete ilert maintenance window ${ilertWindowId}: ${problem}` : `deleted ilert maintenance window ${ilertWindowId} with it`);
+      audit(
+        caller,
+        'maintenance',
+        problem ? `could not delete ilert maintenance window ${ilertWindowId}: ${problem}` : `deleted ilert maintenance window ${ilertWindowId} with it`,
+      );
       return relay.windows.get(id, Date.now()) ?? view;
     },
     sendHeldNow: ({ alertId }, caller) => {

@@ -169,7 +169,9 @@ export class JsonClient<Context> {
    */
   async send(method: 'POST' | 'PUT' | 'DELETE', url: URL | string, body: unknown, context: Context): Promise<{ body: unknown; headers: Headers | undefined }> {
     const init: RequestInit =
-      body === undefined ? { method, headers: this.#options.headers } : { method, headers: { ...this.#options.headers, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+      body === undefined
+        ? { method, headers: this.#options.headers }
+        : { method, headers: { ...this.#options.headers, 'content-type': 'application/json' }, body: JSON.stringify(body) };
     const result = await this.#attempt(url, context, init);
     if (!result.ok) {
       const { failure } = result;

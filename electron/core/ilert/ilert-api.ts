@@ -142,7 +142,9 @@ const windowSourceSchema = z.object({
   id: z.number().int(),
   name: z.string(),
   integrationType: z.string(),
-  escalationPolicy: z.looseObject({ name: z.string(), escalationRules: z.array(z.unknown()).nullish() }).transform((policy) => ({ ...policy, escalationRules: policy.escalationRules ?? [] })),
+  escalationPolicy: z
+    .looseObject({ name: z.string(), escalationRules: z.array(z.unknown()).nullish() })
+    .transform((policy) => ({ ...policy, escalationRules: policy.escalationRules ?? [] })),
 });
 export type MaintenanceWindowSource = z.infer<typeof windowSourceSchema>;
 
@@ -309,7 +311,13 @@ export class IlertApi {
    * the answer's body, else from the Location header ilert's reference says it sets.
    */
   async createMaintenanceWindow(window: NewMaintenanceWindow): Promise<number> {
-    const body = { summary: window.summary, ...(window.description ? { description: window.description } : {}), start: window.start, end: window.end, alertSources: window.alertSources };
+    const body = {
+      summary: window.summary,
+      ...(window.description ? { description: window.description } : {}),
+      start: window.start,
+      end: window.end,
+      alertSources: window.alertSources,
+    };
     const answer = await this.#http.send('POST', `${this.#base}/api/maintenance-windows`, body, {
       what: 'the new maintenance window',
       notFound: 'ilert has no maintenance windows at this address (404): check the ilert API URL (normally https://api.ilert.com)',
@@ -322,7 +330,10 @@ export class IlertApi {
   /** Deletes a maintenance window; false when ilert no longer has it (deleted there already). */
   async deleteMaintenanceWindow(id: number): Promise<boolean> {
     try {
-      await this.#http.send('DELETE', `${this.#base}/api/maintenance-windows/${id}`, undefined, { what: `maintenance window ${id}`, notFound: `ilert has no maintenance window ${id}` });
+      await this.#http.send('DELETE', `${this.#base}/api/maintenance-windows/${id}`, undefined, {
+        what: `maintenance window ${id}`,
+        notFound: `ilert has no maintenance window ${id}`,
+      });
       return true;
     } catch (error) {
       if (error instanceof IlertApiError && error.kind === 'not-found') return false;

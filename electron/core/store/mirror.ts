@@ -115,7 +115,11 @@ export class Mirror {
   }
 
   devices(): { id: string; group_id: string | null; maintenance_since: number | null }[] {
-    return this.#sql.get('SELECT id, group_id, maintenance_since FROM devices WHERE deleted = 0').all() as { id: string; group_id: string | null; maintenance_since: number | null }[];
+    return this.#sql.get('SELECT id, group_id, maintenance_since FROM devices WHERE deleted = 0').all() as {
+      id: string;
+      group_id: string | null;
+      maintenance_since: number | null;
+    }[];
   }
 
   /** Devices in Level's maintenance mode since before `before`, longest first, through the partial index; and how many there are (counted up to 1000). */
