@@ -180,7 +180,7 @@ export const SETTINGS_METADATA = {
   highPrioritySeverities: { label: 'ilert priority HIGH for' },
   retentionDays: { label: 'Keep history for (days)' },
   auditRetentionDays: { label: 'Keep the audit for (days)' },
-  levelMaintenanceWarnHours: { label: 'Warn about Level maintenance mode after (hours)', env: 'RELAY_LEVEL_MAINTENANCE_WARN_HOURS' },
+  levelMaintenanceWarnHours: { label: 'Warn about Level maintenance mode after (hours)' },
   sources: { label: 'Other sources' },
   operatorsMayReplayWithEdits: { label: 'Operators may replay with edits' },
   notifyMinSeverity: { label: 'Notify from severity', desktopOnly: true },

@@ -169,7 +169,7 @@ export class Router {
         devices: devices.length,
         devicesCovered: covered,
         activeAlerts,
-        devicesInMaintenance: devices.filter((device) => device.maintenance_since !== null).length,
+        devicesInMaintenance: devices.filter((device) => device.maintenance_since !== null).length || undefined,
       },
     };
   }

@@ -11,6 +11,7 @@ import { AlertLinks } from '../components/AlertLinks.tsx';
 import { AlertPager, type AlertQuery } from './alert-pager.ts';
 import { AlertTimelineButton } from './AlertTimeline.tsx';
 import { HeldForwarding, QuietAlertButton } from './quiet/held.tsx';
+import { LevelMaintenanceBadge } from './quiet/LevelMaintenance.tsx';
 import './AlertsView.css';
 import { ErrorBanner, options } from '../components/controls.tsx';
 
@@ -227,6 +228,7 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
       </div>
       <div className="ellipsis">
         <div className="mono ellipsis" title={alert.deviceHostname}>
+          <LevelMaintenanceBadge since={alert.deviceMaintenanceSince} testId={`alert-level-maintenance-${alert.levelAlertId}`} />{' '}
           {alert.deviceHostname ?? <span className="muted">—</span>}
         </div>
         <AlertLinks alert={alert} />

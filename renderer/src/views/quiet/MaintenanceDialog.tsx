@@ -3,6 +3,7 @@ import type { WindowScope } from '../../../../shared/contract.ts';
 import { call } from '../../api/client.ts';
 import { reload } from '../../api/queries.ts';
 import { clock } from '../../format.ts';
+import { IlertWindowOption } from './IlertWindowOption.tsx';
 import './MaintenanceDialog.css';
 
 /** A scope the dialog offers, with the words that say what it covers. */
@@ -60,6 +61,7 @@ export function MaintenanceButton({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ field: 'name' | 'when' | 'form'; message: string }>();
   const [created, setCreated] = useState<string>();
+  const [alsoInIlert, setAlsoInIlert] = useState(false);
 
   const open = () => {
     setError(undefined);
@@ -83,8 +85,9 @@ export function MaintenanceButton({
         scope: scopes[scopeIndex]!.scope,
         start: new Date(now).toISOString(),
         end: new Date(end).toISOString(),
+        ...(alsoInIlert ? { alsoInIlert } : {}),
       });
-      setCreated(`“${window.name}” holds new alerts until ${clock(end)}.`);
+      setCreated(`“${window.name}” holds new alerts until ${clock(end)}.${window.ilert?.problem ? ` But ${window.ilert.problem}.` : ''}`);
       setName('');
       setReason('');
       dialog.current?.close();
@@ -179,6 +182,7 @@ export function MaintenanceButton({
             />
           </fieldset>
           {errorFor('when')}
+          <IlertWindowOption scope={scopes[scopeIndex]!.scope} checked={alsoInIlert} onChange={setAlsoInIlert} />
           {errorFor('form')}
           <div className="maintenance-actions">
             <button type="submit" className="primary" disabled={busy} data-testid="maintenance-create">

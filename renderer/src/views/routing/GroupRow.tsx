@@ -6,6 +6,7 @@ import { draftOf, routeFromDraft, sameDraft, type RouteDraft, type RoutingRow, t
 import { options } from '../../components/controls.tsx';
 import { useAction } from '../../hooks.ts';
 import { MaintenanceButton } from '../quiet/MaintenanceDialog.tsx';
+import { DevicesInMaintenance } from '../quiet/LevelMaintenance.tsx';
 
 interface GroupRowProps {
   row: RoutingRow;
@@ -105,6 +106,7 @@ export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) 
       >
         <span className="r-direct">{row.devices}</span>
         <span className="muted"> / {row.subtreeDevices}</span>
+        <DevicesInMaintenance count={row.devicesInMaintenance} testId={`route-devices-maintenance-${id}`} />
       </td>
       <td className="r-route">
         <div className="r-editor" onKeyDown={onKey}>

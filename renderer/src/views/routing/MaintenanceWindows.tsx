@@ -4,6 +4,7 @@ import { call } from '../../api/client.ts';
 import { reload, useRelayQuery } from '../../api/queries.ts';
 import { clock, fullTime, plural } from '../../format.ts';
 import { useAction } from '../../hooks.ts';
+import { IlertWindowState } from '../quiet/IlertWindowOption.tsx';
 
 function scopeText(scope: WindowView['scope']): string {
   if ('all' in scope) return 'everything';
@@ -59,6 +60,7 @@ export function MaintenanceWindows({ active }: { active: boolean }) {
               <span className="muted small">
                 {scopeText(window.scope)} · {stateText(window)} · {plural(window.held, 'event')} held
                 {window.problem ? ` · ${window.problem}` : ''}
+                <IlertWindowState window={window} />
               </span>
               <button
                 type="button"
