@@ -121,8 +121,14 @@ export class Router {
     const mappings = this.routes();
     const devices = this.#directory.devices();
     const counts = deviceCountsBySubtree(tree, devices);
+    // Devices in Level's maintenance mode, per group and in all.
     const inMaintenance = new Map<string, number>();
-    for (const device of devices) if (device.maintenance_since !== null && device.group_id) inMaintenance.set(device.group_id, (inMaintenance.get(device.group_id) ?? 0) + 1);
+    let devicesInMaintenance = 0;
+    for (const device of devices) {
+      if (device.maintenance_since === null) continue;
+      devicesInMaintenance++;
+      if (device.group_id) inMaintenance.set(device.group_id, (inMaintenance.get(device.group_id) ?? 0) + 1);
+    }
     const rows = tree.rows().map((row) => {
       const decision = resolveRoute(row.id, tree, mappings, settings.unmappedGroups);
       const kind = decision.kind === 'mapped' ? (decision.inherited ? 'inherited' : 'mapped') : decision.kind;
@@ -147,7 +153,7 @@ export class Router {
             : flagged?.issue === 'missing-parent'
               ? `its parent ${flagged.declaredParentId} is not in Level’s group list`
               : undefined,
-        devicesInMaintenance: inMaintenance.get(row.id),
+        ...(inMaintenance.has(row.id) ? { devicesInMaintenance: inMaintenance.get(row.id) } : {}),
       } satisfies RoutingView['rows'][number];
     });
     const covered = devices.filter((device) => resolveRoute(device.group_id, tree, mappings, 'skip').kind === 'mapped').length;
@@ -169,7 +175,7 @@ export class Router {
         devices: devices.length,
         devicesCovered: covered,
         activeAlerts,
-        devicesInMaintenance: devices.filter((device) => device.maintenance_since !== null).length || undefined,
+        ...(devicesInMaintenance > 0 ? { devicesInMaintenance } : {}),
       },
     };
   }
