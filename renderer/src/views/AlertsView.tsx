@@ -228,10 +228,9 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
       </div>
       <div className="ellipsis">
         <div className="mono ellipsis" title={alert.deviceHostname}>
-          <LevelMaintenanceBadge since={alert.deviceMaintenanceSince} testId={`alert-level-maintenance-${alert.levelAlertId}`} />{' '}
           {alert.deviceHostname ?? <span className="muted">—</span>}
         </div>
-        <AlertLinks alert={alert} />
+        <LevelMaintenanceBadge since={alert.deviceMaintenanceSince} testId={`alert-level-maintenance-${alert.levelAlertId}`} /> <AlertLinks alert={alert} />
       </div>
       <div
         className="col-client ellipsis small"

@@ -9,7 +9,9 @@ export function LevelMaintenanceBadge({ since, testId }: { since: number | undef
   if (since === undefined) return null;
   return (
     <Badge tone="warn" title={`In Level’s maintenance mode since ${fullTime(since)}: Level suppresses its monitors until someone turns it off`} testId={testId}>
-      maintenance<span className="sr-only"> mode in Level since {fullTime(since)}</span>
+      {/* Short enough for the device column at 720 px; the full words are for screen readers and the tooltip. */}
+      <span aria-hidden="true">maint.</span>
+      <span className="sr-only">in Level’s maintenance mode since {fullTime(since)}</span>
     </Badge>
   );
 }
@@ -25,11 +27,23 @@ export function LevelMaintenanceNote({ since, device, testId }: { since: number 
   );
 }
 
-/** Routing: how many of a group's devices (or of all devices) are in Level's maintenance mode. */
-export function DevicesInMaintenance({ count, testId }: { count: number | undefined; testId: string }) {
+/**
+ * Routing: how many of all devices (a pill in the summary) or of a group's devices (a short line in
+ * the group's narrow devices column) are in Level's maintenance mode.
+ */
+export function DevicesInMaintenance({ count, testId, compact = false }: { count: number | undefined; testId: string; compact?: boolean }) {
   if (!count) return null;
+  const words = `${count} device${count === 1 ? '' : 's'} in Level’s maintenance mode`;
+  if (compact) {
+    return (
+      <div className="small text-warn" title={words} data-testid={testId}>
+        <span aria-hidden="true">{count} maint.</span>
+        <span className="sr-only">{words}</span>
+      </div>
+    );
+  }
   return (
-    <Badge tone="warn" title={`${count} device${count === 1 ? '' : 's'} in Level’s maintenance mode`} testId={testId}>
+    <Badge tone="warn" title={words} testId={testId}>
       {count} in maintenance
     </Badge>
   );

@@ -106,7 +106,7 @@ export function GroupRow({ row, targets, inheritsFrom, onSave }: GroupRowProps) 
       >
         <span className="r-direct">{row.devices}</span>
         <span className="muted"> / {row.subtreeDevices}</span>
-        <DevicesInMaintenance count={row.devicesInMaintenance} testId={`route-devices-maintenance-${id}`} />
+        <DevicesInMaintenance count={row.devicesInMaintenance} testId={`route-devices-maintenance-${id}`} compact />
       </td>
       <td className="r-route">
         <div className="r-editor" onKeyDown={onKey}>
