@@ -225,7 +225,8 @@ export const alertRowSchema = z.object({
   ilertAlertId: z.number().int().optional(),
   deviceId: optionalText,
   /** "Open in ilert" and "Open in Level", from the link settings, when the ids are known. */
-  links: z.object({ ilert: optionalText, level: optionalText }).optional(),
+  links: z.object({ ilert: optionalText, level: optionalText }).optional() /** The device is in Level's maintenance mode, since then (when the relay first saw it on). */,
+  deviceMaintenanceSince: z.number().optional(),
 });
 
 export const ALERT_GROUPINGS = ['name', 'device', 'none'] as const;
@@ -307,6 +308,7 @@ export const settingsViewSchema = z.object({
     highPrioritySeverities: z.array(z.enum(SEVERITY_LEVELS)),
     retentionDays: z.number().int(),
     auditRetentionDays: z.number().int(),
+    levelMaintenanceWarnHours: z.number().int(),
     operatorsMayReplayWithEdits: z.boolean(),
     notifyMinSeverity: z.enum(SEVERITY_LEVELS),
     notifyResolves: z.boolean(),
@@ -371,6 +373,7 @@ export const settingsPatchSchema = z
     highPrioritySeverities: z.array(name).max(SEVERITY_LEVELS.length),
     retentionDays: z.number(),
     auditRetentionDays: z.number(),
+    levelMaintenanceWarnHours: z.number(),
     operatorsMayReplayWithEdits: z.boolean(),
     notifyMinSeverity: text,
     notifyResolves: z.boolean(),
@@ -522,9 +525,19 @@ export const routingViewSchema = z.object({
       effective: z.object({ kind: z.enum(['mapped', 'inherited', 'default', 'skip']), target: optionalText, fromGroupId: optionalText, reason: z.string() }),
       /** A cycle or a missing parent in Level's data. */
       flag: optionalText,
+      /** Devices directly in this group that are in Level's maintenance mode. */
+      devicesInMaintenance: z.number().int().optional(),
     }),
   ),
-  summary: z.object({ groups: z.number().int(), mappedGroups: z.number().int(), devices: z.number().int(), devicesCovered: z.number().int(), activeAlerts: z.number().int() }),
+  summary: z.object({
+    groups: z.number().int(),
+    mappedGroups: z.number().int(),
+    devices: z.number().int(),
+    devicesCovered: z.number().int(),
+    activeAlerts: z.number().int(),
+    /** Devices in Level's maintenance mode. */
+    devicesInMaintenance: z.number().int().optional(),
+  }),
 });
 
 export const reconciliationSchema = z.object({
@@ -574,6 +587,8 @@ export const createWindowSchema = z
     end: z.string().trim().min(1).max(40),
     days: z.array(z.enum(WEEKDAYS)).min(1).max(7).optional(),
     timeZone: z.string().trim().min(1).max(64).optional(),
+    /** Also create the matching maintenance window in ilert (a one-off window over a whole target, or everything, with an ilert API key set). */
+    alsoInIlert: z.boolean().optional(),
   })
   .strict();
 
@@ -601,6 +616,8 @@ export const windowViewSchema = z.object({
   held: z.number().int(),
   /** Why it suppresses nothing although it looks open (its time zone no longer resolves). */
   problem: optionalText,
+  /** The matching maintenance window in ilert ("also in ilert"): its id while it exists there, and what went wrong creating or deleting it. */
+  ilert: z.object({ windowId: z.number().int().optional(), problem: optionalText }).optional(),
 });
 
 /** What a person may do on a team relay; each role can do everything the one before it can. */

@@ -12,6 +12,7 @@ import { WEBHOOK_PATH, type PortPressure } from './receiver/receiver.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import type { Store, StoreFacts } from './store/store.ts';
 import { oldActiveAlerts, rateLimitedAttempts, rejectionBudget, wrongPaths } from './store/diagnosis-reads.ts';
+import { levelMaintenanceTooLong } from './quiet/level-maintenance-check.ts';
 
 const DAY_MS = 86_400_000;
 const NEVER_RESOLVED_AFTER_MS = 2 * DAY_MS;
@@ -511,6 +512,7 @@ export const CHECKS: readonly Check[] = [
   rejectionsDropped,
   publicPortBusy,
   outsideServices,
+  levelMaintenanceTooLong,
 ];
 
 export function diagnose(store: Store, context: DiagnosisContext, facts = store.facts()): Diagnosis[] {

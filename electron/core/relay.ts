@@ -35,6 +35,7 @@ import { createHandlers, NotFoundError, ReplayRefusedError, type AdminDoor, type
 import type { SettingsService } from './settings-service.ts';
 import { forTests } from './testing-seam.ts';
 import { MaintenanceWindows } from './quiet/maintenance.ts';
+import { IlertWindows } from './quiet/ilert-windows.ts';
 import { HoldReleaser } from './quiet/hold-releaser.ts';
 import { HeldJobs } from './store/held-jobs.ts';
 
@@ -99,6 +100,7 @@ export class Relay {
   readonly #team: Team;
   readonly #pauses: TargetPauses;
   readonly #windows: MaintenanceWindows;
+  readonly #ilertWindows: IlertWindows;
   readonly #heldJobs: HeldJobs;
   readonly #releaser: HoldReleaser;
   readonly #setup: SetupService;
@@ -150,6 +152,16 @@ export class Relay {
       () => this.#releaseHeld(),
     );
     this.#windows = new MaintenanceWindows(this.#store);
+    this.#ilertWindows = new IlertWindows({
+      store: this.#store,
+      api: () => this.#ilertApi(),
+      targets: () => [
+        ...(this.#settings.ilertIntegrationKey || this.#settings.ilertPassThroughUrl
+          ? [{ name: DEFAULT_TARGET, integrationKey: this.#settings.ilertPassThroughUrl ? undefined : this.#settings.ilertIntegrationKey }]
+          : []),
+        ...this.#settings.ilertTargets.map(({ name, integrationKey }) => ({ name, integrationKey })),
+      ],
+    });
     this.#heldJobs = new HeldJobs(this.#store);
     this.#releaser = new HoldReleaser({
       store: this.#store,
@@ -307,6 +319,7 @@ export class Relay {
       pauseTarget: (target, pausedBy) => this.#pauseTarget(target, pausedBy),
       resumeTarget: (target) => this.#resumeTarget(target),
       windows: this.#windows,
+      ilertWindows: this.#ilertWindows,
       endMaintenanceWindow: (id, endedBy) => this.#endMaintenanceWindow(id, endedBy),
       sendHeldNow: (levelAlertId, sentBy) => this.#sendHeldNow(levelAlertId, sentBy),
     } satisfies RelayParts & Record<string, unknown>;

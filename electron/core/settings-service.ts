@@ -64,6 +64,7 @@ export class SettingsService {
         highPrioritySeverities: settings.highPrioritySeverities,
         retentionDays: settings.retentionDays,
         auditRetentionDays: settings.auditRetentionDays,
+        levelMaintenanceWarnHours: settings.levelMaintenanceWarnHours,
         operatorsMayReplayWithEdits: settings.operatorsMayReplayWithEdits,
         notifyMinSeverity: settings.notifyMinSeverity,
         notifyResolves: settings.notifyResolves,

@@ -123,6 +123,13 @@ export const settingsSchema = z.object({
     .min(AUDIT_RETENTION_FLOOR_DAYS, `must be at least ${AUDIT_RETENTION_FLOOR_DAYS} days`)
     .max(3650, 'must be at most 3650 days')
     .default(365),
+  /** Health warns about a device in Level's maintenance mode for longer than this: Level never ends it by itself. */
+  levelMaintenanceWarnHours: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1 hour')
+    .max(24 * 90, 'must be at most 2160 hours (90 days)')
+    .default(24),
   /** Sources other than Level (Particle, any JSON webhook), each at /webhooks/source/<slug>; their secrets stay out of the settings view. */
   sources: sourcesSchema,
   /** Replay with edits sends an event Level never sent: admins may, operators only when this allows it. */
@@ -173,6 +180,7 @@ export const SETTINGS_METADATA = {
   highPrioritySeverities: { label: 'ilert priority HIGH for' },
   retentionDays: { label: 'Keep history for (days)' },
   auditRetentionDays: { label: 'Keep the audit for (days)' },
+  levelMaintenanceWarnHours: { label: 'Warn about Level maintenance mode after (hours)' },
   sources: { label: 'Other sources' },
   operatorsMayReplayWithEdits: { label: 'Operators may replay with edits' },
   notifyMinSeverity: { label: 'Notify from severity', desktopOnly: true },

@@ -10,7 +10,8 @@
  * The alert list pages with start-index/max-results, newest first, within an optional from/until
  * window on reportTime, and GET /api/alerts/count counts with the same filters, as ilert's REST API
  * reference describes them (https://api.ilert.com/api-docs/#tag/Alerts, spec
- * https://api.ilert.com/api-docs/openapi.json).
+ * https://api.ilert.com/api-docs/openapi.json). Maintenance windows (/api/maintenance-windows) are
+ * made, listed, read and deleted, each body validated against the OpenAPI `MaintenanceWindow` schema.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,8 +27,21 @@ const eventSchema = require('../fixtures/ilert-event.schema.json') as { definiti
 const ajv = new Ajv({ strict: false, allErrors: true });
 ajv.addFormat('int32', { type: 'number', validate: (value: number) => Number.isInteger(value) && Math.abs(value) < 2 ** 31 });
 ajv.addFormat('int64', { type: 'number', validate: (value: number) => Number.isInteger(value) });
+// The string formats of the MaintenanceWindow schema (and the schemas it names), as OpenAPI defines them.
+ajv.addFormat('date-time', {
+  type: 'string',
+  validate: (value: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value)),
+});
+ajv.addFormat('date', { type: 'string', validate: (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value) });
+ajv.addFormat('time', { type: 'string', validate: (value: string) => /^\d{2}:\d{2}(:\d{2})?$/.test(value) });
+ajv.addFormat('ISO-8601', { type: 'string', validate: () => true });
 const validateEvent = ajv.compile(eventSchema);
 const knownProperties = new Set(Object.keys(eventSchema.definitions.Event.properties));
+const windowSchema = require('../fixtures/ilert-maintenance-window.schema.json') as {
+  definitions: { MaintenanceWindow: { properties: Record<string, { readOnly?: boolean }> } };
+};
+const validateWindow = ajv.compile(windowSchema);
+const windowProperties = windowSchema.definitions.MaintenanceWindow.properties;
 
 export interface ReceivedEvent {
   at: number;
@@ -107,6 +121,35 @@ export function eventSchemaErrors(body: unknown): string[] {
   return errors;
 }
 
+/**
+ * The schema problems of a MaintenanceWindow request body (POST or PUT /api/maintenance-windows),
+ * or [] when ilert would take it: the OpenAPI schema, no unknown properties, no read-only ones.
+ */
+export function maintenanceWindowSchemaErrors(body: unknown): string[] {
+  const errors: string[] = [];
+  if (!validateWindow(body)) {
+    for (const error of validateWindow.errors ?? []) errors.push(`${error.instancePath || '/'} ${error.message}`);
+  }
+  if (body && typeof body === 'object') {
+    for (const key of Object.keys(body)) {
+      if (!(key in windowProperties)) errors.push(`/${key} is not a property of MaintenanceWindow`);
+      else if (windowProperties[key]!.readOnly) errors.push(`/${key} is read-only`);
+    }
+  }
+  return errors;
+}
+
+/** A maintenance window as the fake keeps it: the body ilert accepted, with its id and who made it. */
+export interface FakeMaintenanceWindow {
+  id: number;
+  summary?: string;
+  description?: string;
+  start: string;
+  end: string;
+  alertSources: { id: number }[];
+  createdBy: string;
+}
+
 export class FakeIlert {
   readonly events: ReceivedEvent[] = [];
   readonly schemaViolations: { body: unknown; errors: string[] }[] = [];
@@ -129,6 +172,11 @@ export class FakeIlert {
   /** Alert sources by id, registered with addAlertSource or made up for an unknown key on its first event. */
   readonly alertSources: FakeAlertSource[] = [];
   readonly alerts: FakeAlert[] = [];
+  /** Maintenance windows made through POST /api/maintenance-windows (deleted ones are removed). */
+  readonly maintenanceWindows: FakeMaintenanceWindow[] = [];
+  /** Bodies POSTed or PUT to /api/maintenance-windows that broke the OpenAPI schema (answered 400). */
+  readonly windowSchemaViolations: { body: unknown; errors: string[] }[] = [];
+  #nextWindowId = 7001;
   /** Valid user API keys for the REST API. */
   readonly apiKeys = new Set<string>();
   /** Every request on a REST path, with the answer's status. */
@@ -311,8 +359,8 @@ export class FakeIlert {
         this.#notify();
         return;
       }
-      if (/^\/api\/(alert-sources|alerts)(\/|\?|$)/.test(request.url ?? '')) {
-        this.#rest(request, response);
+      if (/^\/api\/(alert-sources|alerts|maintenance-windows)(\/|\?|$)/.test(request.url ?? '')) {
+        this.#rest(request, response, raw);
         this.#notify();
         return;
       }
@@ -564,7 +612,7 @@ export class FakeIlert {
   }
 
   /** ilert's REST API: Bearer user API key, then the per-user-key limit, then the resource. */
-  #rest(request: http.IncomingMessage, response: http.ServerResponse): void {
+  #rest(request: http.IncomingMessage, response: http.ServerResponse, raw: Buffer): void {
     const url = new URL(request.url ?? '/', 'http://fake');
     const authorization = request.headers.authorization;
     const apiKey = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : undefined;
@@ -582,7 +630,7 @@ export class FakeIlert {
       if (!window || entry.at - window.start >= this.userKeyWindowMs) this.#userWindows.set(apiKey, { start: entry.at, count: 1 });
       else if (window.count >= this.userKeyLimit) return send(429, { status: 429, message: 'Too many requests', code: 'RATE_LIMIT' });
       else window.count++;
-      this.#route(request.method ?? 'GET', url, send);
+      this.#route(request.method ?? 'GET', url, send, raw);
     };
     if (this.#fault(this.restMode, response, proceed)) {
       entry.status = this.restMode.kind === 'status' ? this.restMode.status : -1;
@@ -591,8 +639,9 @@ export class FakeIlert {
     proceed();
   }
 
-  #route(method: string, url: URL, send: (status: number, body?: unknown) => void): void {
+  #route(method: string, url: URL, send: (status: number, body?: unknown) => void, raw: Buffer): void {
     const notFound = () => send(404, { status: 404, message: 'Not found' });
+    if (url.pathname === '/api/maintenance-windows' || url.pathname.startsWith('/api/maintenance-windows/')) return this.#maintenanceWindows(method, url, send, raw);
     const source = /^\/api\/alert-sources\/([^/]+)$/.exec(url.pathname);
     if (source?.[1]) {
       if (method !== 'GET') return send(405, { status: 405, message: 'Method not allowed' });
@@ -641,6 +690,65 @@ export class FakeIlert {
       return alert ? send(200, this.alertJson(alert)) : notFound();
     }
     notFound();
+  }
+
+  /**
+   * ilert's maintenance windows (https://api.ilert.com/api-docs/#tag/Maintenance-Windows): a POST
+   * body is validated against the OpenAPI `MaintenanceWindow` schema (400 with the problems) and
+   * its alert sources must exist; the answer is the window with its id, and its URI in Location.
+   */
+  #maintenanceWindows(method: string, url: URL, send: (status: number, body?: unknown) => void, raw: Buffer): void {
+    const single = /^\/api\/maintenance-windows\/(\d+)$/.exec(url.pathname);
+    if (url.pathname === '/api/maintenance-windows') {
+      if (method === 'GET') {
+        const state = url.searchParams.get('state');
+        if (state !== null && state !== 'OPEN' && state !== 'CLOSED') return send(400, { status: 400, message: 'state must be OPEN or CLOSED' });
+        const now = Date.now();
+        return send(
+          200,
+          this.maintenanceWindows.filter((window) => state === null || (state === 'OPEN') === Date.parse(window.end) > now),
+        );
+      }
+      if (method !== 'POST') return send(405, { status: 405, message: 'Method not allowed' });
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        return send(400, { status: 400, message: 'Malformed JSON' });
+      }
+      const errors = maintenanceWindowSchemaErrors(body);
+      if (errors.length > 0) {
+        this.windowSchemaViolations.push({ body, errors });
+        return send(400, { status: 400, message: errors.join('; ') });
+      }
+      const start = typeof body.start === 'string' ? Date.parse(body.start) : NaN;
+      const end = typeof body.end === 'string' ? Date.parse(body.end) : NaN;
+      if (Number.isNaN(start) || Number.isNaN(end) || end <= start) return send(400, { status: 400, message: 'start and end are required, and end must be after start' });
+      const sources = (Array.isArray(body.alertSources) ? body.alertSources : []) as { id?: number }[];
+      if (sources.length === 0) return send(400, { status: 400, message: 'a maintenance window needs at least one alert source or service' });
+      const unknown = sources.find((source) => !this.alertSources.some((known) => known.id === source.id));
+      if (unknown) return send(400, { status: 400, message: `alert source ${String(unknown.id)} does not exist` });
+      const window: FakeMaintenanceWindow = {
+        id: this.#nextWindowId++,
+        start: new Date(start).toISOString(),
+        end: new Date(end).toISOString(),
+        alertSources: sources.map((source) => ({ id: source.id! })),
+        createdBy: `${this.apiUser.firstName ?? ''} ${this.apiUser.lastName ?? ''}`.trim(),
+      };
+      if (typeof body.summary === 'string') window.summary = body.summary;
+      if (typeof body.description === 'string') window.description = body.description;
+      this.maintenanceWindows.push(window);
+      return send(200, window);
+    }
+    if (!single?.[1]) return send(404, { status: 404, message: 'Not found' });
+    const index = this.maintenanceWindows.findIndex((window) => window.id === Number(single[1]));
+    if (index < 0) return send(404, { status: 404, message: 'Not found' });
+    if (method === 'GET') return send(200, this.maintenanceWindows[index]);
+    if (method === 'DELETE') {
+      this.maintenanceWindows.splice(index, 1);
+      return send(204);
+    }
+    send(405, { status: 405, message: 'Method not allowed' });
   }
 }
 

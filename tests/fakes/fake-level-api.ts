@@ -33,6 +33,8 @@ export interface FakeDevice {
   group_id: string | null;
   platform?: string;
   online?: boolean;
+  /** Level's per-device maintenance mode; only an automation (or a person) turns it off. */
+  maintenance_mode?: boolean;
   last_seen_at?: string;
   operating_system?: FakeOperatingSystem;
   [field: string]: unknown;
@@ -144,6 +146,7 @@ export class FakeLevelApi {
     const created: FakeDevice = {
       platform: 'Windows',
       online: true,
+      maintenance_mode: false,
       last_seen_at: new Date().toISOString(),
       ...device,
       id: device.id ?? levelId('Device', ++this.#counter),

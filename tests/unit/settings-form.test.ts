@@ -23,6 +23,7 @@ const saved: SettingsView = {
     startAtLogin: false,
     checkForUpdates: true,
     levelApiUrl: 'https://api.level.io/v2',
+    levelMaintenanceWarnHours: 24,
     ilertAlertLink: undefined,
     levelDeviceLink: undefined,
     unmappedGroups: 'default',

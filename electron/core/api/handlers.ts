@@ -31,6 +31,7 @@ import { replayAuditDetail } from './replay-audit.ts';
 import { sourceHandlers } from './source-handlers.ts';
 import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis, WindowView } from '../../../shared/contract.ts';
 import { InvalidWindowError, type MaintenanceWindows } from '../quiet/maintenance.ts';
+import type { IlertWindows } from '../quiet/ilert-windows.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
 export const OWNER: Caller = { name: 'owner', role: 'admin' };
@@ -66,7 +67,9 @@ export interface RelayParts {
   pauseTarget(target: string, pausedBy: string): void;
   resumeTarget(target: string): boolean;
   windows: MaintenanceWindows;
-  endMaintenanceWindow(id: number, endedBy: string): { view: WindowView; wasOpen: boolean };
+  endMaintenanceWindow(id: number, endedBy: string): { view: WindowView; wasOpen: boolean; endedEarly: boolean };
+  /** "Also in ilert": the matching ilert maintenance windows. */
+  ilertWindows: IlertWindows;
   /** How many held events of the alert were released. */
   sendHeldNow(levelAlertId: string, sentBy: string): number;
 }
@@ -369,16 +372,36 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
         door: { kind: current?.kind ?? 'ipc', fingerprint256: current?.fingerprint256, adminUrl: current && caller.memberId === undefined ? current.adminUrl() : undefined },
       };
     },
-    createMaintenanceWindow: (input, caller) => {
+    createMaintenanceWindow: async (input, caller) => {
+      // Refused before anything is saved: a window asked for in ilert too is never half made by a bad request.
+      const ilertTargets = input.alsoInIlert ? relay.ilertWindows.targetsFor(input) : undefined;
       const { view, described } = relay.windows.create(input, caller.name, Date.now());
       audit(caller, 'maintenance', `created maintenance window ${view.id} “${view.name}”: ${described}${view.reason ? ` (${view.reason})` : ''}`);
-      return view;
+      if (!ilertTargets) return view;
+      const inIlert = await relay.ilertWindows.open(view.id, { ...input, createdBy: caller.name }, ilertTargets, Date.now());
+      const names = ilertTargets.map((target) => target.name).join(', ');
+      audit(
+        caller,
+        'maintenance',
+        inIlert.windowId !== undefined
+          ? `created ilert maintenance window ${inIlert.windowId} for maintenance window ${view.id} (targets ${names})`
+          : `could not create an ilert maintenance window for maintenance window ${view.id} (targets ${names}): ${inIlert.problem}`,
+      );
+      return relay.windows.get(view.id, Date.now()) ?? view;
     },
     listMaintenanceWindows: () => relay.windows.list(Date.now()),
-    endMaintenanceWindow: ({ id }, caller) => {
-      const { view, wasOpen } = relay.endMaintenanceWindow(id, caller.name);
+    endMaintenanceWindow: async ({ id }, caller) => {
+      const { view, wasOpen, endedEarly } = relay.endMaintenanceWindow(id, caller.name);
       if (wasOpen) audit(caller, 'maintenance', `ended maintenance window ${id} “${view.name}”; what it held is released`);
-      return view;
+      const ilertWindowId = view.ilert?.windowId;
+      if (!endedEarly || ilertWindowId === undefined) return view;
+      const problem = await relay.ilertWindows.close(id, ilertWindowId);
+      audit(
+        caller,
+        'maintenance',
+        problem ? `could not delete ilert maintenance window ${ilertWindowId}: ${problem}` : `deleted ilert maintenance window ${ilertWindowId} with it`,
+      );
+      return relay.windows.get(id, Date.now()) ?? view;
     },
     sendHeldNow: ({ alertId }, caller) => {
       const released = relay.sendHeldNow(alertId, caller.name);

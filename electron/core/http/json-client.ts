@@ -79,7 +79,7 @@ export const tries = (count: number) => (count === 1 ? '1 try' : `${count} tries
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-type Attempt = { ok: true; body: unknown; date: number | undefined } | { ok: false; failure: Failure; retry: boolean };
+type Attempt = { ok: true; body: unknown; date: number | undefined; headers?: Headers | undefined } | { ok: false; failure: Failure; retry: boolean };
 
 /** What one request came to: the answer (when there was one) and, unless it was a 2xx, what went wrong. */
 export interface Exchange {
@@ -162,17 +162,36 @@ export class JsonClient<Context> {
     }
   }
 
-  async #attempt(url: URL | string, context: Context): Promise<Attempt> {
+  /**
+   * A write (POST, PUT, DELETE) with an optional JSON body: one try, never retried, since a request
+   * that timed out may have been done and a second one would do it twice. Resolves with the parsed
+   * JSON of a 2xx answer (undefined for an empty one, e.g. 204) and its headers.
+   */
+  async send(method: 'POST' | 'PUT' | 'DELETE', url: URL | string, body: unknown, context: Context): Promise<{ body: unknown; headers: Headers | undefined }> {
+    const init: RequestInit =
+      body === undefined
+        ? { method, headers: this.#options.headers }
+        : { method, headers: { ...this.#options.headers, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    const result = await this.#attempt(url, context, init);
+    if (!result.ok) {
+      const { failure } = result;
+      throw this.#options.createError(failure.kind, this.#options.describe(failure, context), { status: failure.status, retryAfterMs: failure.retryAfterMs });
+    }
+    return { body: result.body, headers: result.headers };
+  }
+
+  async #attempt(url: URL | string, context: Context, init: RequestInit = { headers: this.#options.headers }): Promise<Attempt> {
     const options = this.#options;
     const release = await options.gate?.();
     const redact = (text: string) => options.redact(text, context);
-    const { status, text, headers, failure } = await exchange(url, { headers: options.headers }, { ...options, redact });
+    const { status, text, headers, failure } = await exchange(url, init, { ...options, redact });
     // Released only after the answer is read, so a 429 can hold back every waiting caller first.
     release?.(status);
     if (failure) return { ok: false, retry: TRANSIENT.has(failure.kind), failure };
     const dated = Date.parse(headers?.get('date') ?? '');
+    if (init.method && init.method !== 'GET' && text.trim() === '') return { ok: true, body: undefined, date: Number.isFinite(dated) ? dated : undefined, headers };
     try {
-      return { ok: true, body: JSON.parse(text) as unknown, date: Number.isFinite(dated) ? dated : undefined };
+      return { ok: true, body: JSON.parse(text) as unknown, date: Number.isFinite(dated) ? dated : undefined, headers };
     } catch {
       return { ok: false, retry: false, failure: { kind: 'bad-answer', status, said: '', code: '', bodyStart: text.slice(0, 60) } };
     }

@@ -1,7 +1,8 @@
 /**
- * ilert's REST API, read with a user API key: validating the configured alert source and reading
+ * ilert's REST API, with a user API key: validating the configured alert source and reading
  * alerts back (the Events API answers 202 without an id, so reading back is the only way to learn
- * what ilert made of an event). Contract: ilert's REST API reference, https://api.ilert.com/api-docs/.
+ * what ilert made of an event), and making and deleting maintenance windows ("also in ilert").
+ * Contract: ilert's REST API reference, https://api.ilert.com/api-docs/.
  */
 import { z } from 'zod';
 import { hideSecrets, maskSecret } from '../secret-mask.ts';
@@ -131,6 +132,31 @@ const alertSchema = z.object({
   alertSource: z.object({ id: z.number().int(), name: z.string().nullish() }).nullish().catch(undefined),
   responders: z.array(responderSchema).nullish().catch(undefined),
 });
+
+/**
+ * An alert source as it goes into a MaintenanceWindow's `alertSources`: ilert's schema requires
+ * name, integrationType and escalationPolicy (with its name and rules) besides the id, so the
+ * source is sent back as ilert described it.
+ */
+const windowSourceSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  integrationType: z.string(),
+  escalationPolicy: z
+    .looseObject({ name: z.string(), escalationRules: z.array(z.unknown()).nullish() })
+    .transform((policy) => ({ ...policy, escalationRules: policy.escalationRules ?? [] })),
+});
+export type MaintenanceWindowSource = z.infer<typeof windowSourceSchema>;
+
+/** A one-off maintenance window in ilert (OpenAPI schema `MaintenanceWindow`; ilert has no recurrence). */
+export interface NewMaintenanceWindow {
+  summary: string;
+  description?: string | undefined;
+  /** ISO date-times; the instants carry their zone, so ilert's `timezone` (an enum of a few zones in its spec) is left out. */
+  start: string;
+  end: string;
+  alertSources: MaintenanceWindowSource[];
+}
 
 const alertListSchema = z.array(z.unknown());
 const countSchema = z.object({ count: z.number().int().nonnegative() });
@@ -267,6 +293,52 @@ export class IlertApi {
       secrets: byId ? [] : [idOrIntegrationKey],
     });
     return toAlertSource(parseAnswer(alertSourceSchema, answer, 'the alert source'));
+  }
+
+  /** The alert source with this integration key, as a maintenance window names it. */
+  async maintenanceWindowSource(integrationKey: string): Promise<MaintenanceWindowSource> {
+    const { body } = await this.#get(`/api/alert-sources/${encodeURIComponent(integrationKey)}`, undefined, {
+      what: 'the alert source',
+      notFound:
+        'ilert knows no alert source with this integration key, or this API key cannot see it (404): check the key in ilert under Alert sources → <source> → Integration key',
+      secrets: [integrationKey],
+    });
+    return parseAnswer(windowSourceSchema, body, 'the alert source');
+  }
+
+  /**
+   * Creates a one-off maintenance window (POST /api/maintenance-windows) and returns its id: from
+   * the answer's body, else from the Location header ilert's reference says it sets.
+   */
+  async createMaintenanceWindow(window: NewMaintenanceWindow): Promise<number> {
+    const body = {
+      summary: window.summary,
+      ...(window.description ? { description: window.description } : {}),
+      start: window.start,
+      end: window.end,
+      alertSources: window.alertSources,
+    };
+    const answer = await this.#http.send('POST', `${this.#base}/api/maintenance-windows`, body, {
+      what: 'the new maintenance window',
+      notFound: 'ilert has no maintenance windows at this address (404): check the ilert API URL (normally https://api.ilert.com)',
+    });
+    const id = idOf(answer.body) ?? Number(/\/(\d+)\/?$/.exec(answer.headers?.get('location') ?? '')?.[1]);
+    if (!Number.isInteger(id)) throw new IlertApiError('bad-answer', 'ilert created the maintenance window but did not say its id: find it in ilert under Maintenance windows');
+    return id;
+  }
+
+  /** Deletes a maintenance window; false when ilert no longer has it (deleted there already). */
+  async deleteMaintenanceWindow(id: number): Promise<boolean> {
+    try {
+      await this.#http.send('DELETE', `${this.#base}/api/maintenance-windows/${id}`, undefined, {
+        what: `maintenance window ${id}`,
+        notFound: `ilert has no maintenance window ${id}`,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof IlertApiError && error.kind === 'not-found') return false;
+      throw error;
+    }
   }
 
   /**

@@ -50,6 +50,8 @@ export interface LevelDevice {
   operating_system?: LevelOperatingSystem;
   last_logged_in_user?: string;
   online?: boolean;
+  /** Level's maintenance mode: on until an automation (or a person) turns it off. */
+  maintenance_mode?: boolean | undefined;
   last_seen_at?: string;
   [field: string]: unknown;
 }
@@ -125,6 +127,7 @@ const deviceSchema = z
     platform: text,
     last_logged_in_user: text,
     online: flag,
+    maintenance_mode: flag,
     last_seen_at: text,
     operating_system: lenient(z.looseObject({ full_operating_system: text, major_version: text, minor_version: text, architecture: text })),
   })

@@ -99,12 +99,23 @@ export class MaintenanceWindows {
     return { view: this.#view(this.#rows.get(id)!, now, new Map()), described: `${describeScope(input.scope)}, ${describeSchedule(schedule)}` };
   }
 
-  /** Ends a window now; its held jobs become due at once. Undefined when there is no such window. */
-  end(id: number, endedBy: string, now: number): { view: WindowView; wasOpen: boolean } | undefined {
-    if (!this.#rows.get(id)) return undefined;
+  /**
+   * Ends a window now; its held jobs become due at once. Undefined when there is no such window.
+   * `endedEarly`: it was scheduled or active until now (not a one-off already past its end).
+   */
+  end(id: number, endedBy: string, now: number): { view: WindowView; wasOpen: boolean; endedEarly: boolean } | undefined {
+    const before = this.#rows.get(id);
+    if (!before) return undefined;
+    const endedEarly = this.#view(before, now, new Map()).state !== 'ended';
     const wasOpen = this.#rows.end(id, endedBy, now);
     this.#reload(now);
-    return { view: this.#view(this.#rows.get(id)!, now, this.#rows.heldCounts()), wasOpen };
+    return { view: this.#view(this.#rows.get(id)!, now, this.#rows.heldCounts()), wasOpen, endedEarly: wasOpen && endedEarly };
+  }
+
+  /** One window as listed; undefined when there is no such window. */
+  get(id: number, now: number): WindowView | undefined {
+    const window = this.#rows.get(id);
+    return window && this.#view(window, now, this.#rows.heldCounts());
   }
 
   list(now: number): WindowView[] {
@@ -136,6 +147,7 @@ export class MaintenanceWindows {
       endedBy: window.endedBy,
       held: held.get(windowRef(window.id)) ?? 0,
       problem: zoneGone && !ended ? `its time zone “${schedule.timeZone}” is unknown to this system, so it holds nothing` : undefined,
+      ilert: window.ilertWindowId !== undefined || window.ilertProblem ? { windowId: window.ilertWindowId, problem: window.ilertProblem } : undefined,
     };
   }
 }

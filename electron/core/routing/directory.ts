@@ -126,7 +126,7 @@ export class LevelDirectory {
     return { ...(JSON.parse(row.data) as LevelDevice), id, group_id: row.group_id };
   }
 
-  devices(): { id: string; group_id: string | null }[] {
+  devices(): { id: string; group_id: string | null; maintenance_since: number | null }[] {
     return this.#store.mirror.devices();
   }
 

@@ -121,6 +121,14 @@ export class Router {
     const mappings = this.routes();
     const devices = this.#directory.devices();
     const counts = deviceCountsBySubtree(tree, devices);
+    // Devices in Level's maintenance mode, per group and in all.
+    const inMaintenance = new Map<string, number>();
+    let devicesInMaintenance = 0;
+    for (const device of devices) {
+      if (device.maintenance_since === null) continue;
+      devicesInMaintenance++;
+      if (device.group_id) inMaintenance.set(device.group_id, (inMaintenance.get(device.group_id) ?? 0) + 1);
+    }
     const rows = tree.rows().map((row) => {
       const decision = resolveRoute(row.id, tree, mappings, settings.unmappedGroups);
       const kind = decision.kind === 'mapped' ? (decision.inherited ? 'inherited' : 'mapped') : decision.kind;
@@ -145,6 +153,7 @@ export class Router {
             : flagged?.issue === 'missing-parent'
               ? `its parent ${flagged.declaredParentId} is not in Level’s group list`
               : undefined,
+        ...(inMaintenance.has(row.id) ? { devicesInMaintenance: inMaintenance.get(row.id) } : {}),
       } satisfies RoutingView['rows'][number];
     });
     const covered = devices.filter((device) => resolveRoute(device.group_id, tree, mappings, 'skip').kind === 'mapped').length;
@@ -160,7 +169,14 @@ export class Router {
         ...settings.ilertTargets.map((target) => ({ name: target.name, configured: true })),
       ].map((target) => ({ ...target, pausedAt: pausedAt.get(target.name) })),
       rows,
-      summary: { groups: rows.length, mappedGroups: mappings.size, devices: devices.length, devicesCovered: covered, activeAlerts },
+      summary: {
+        groups: rows.length,
+        mappedGroups: mappings.size,
+        devices: devices.length,
+        devicesCovered: covered,
+        activeAlerts,
+        ...(devicesInMaintenance > 0 ? { devicesInMaintenance } : {}),
+      },
     };
   }
 }

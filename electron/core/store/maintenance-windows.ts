@@ -12,6 +12,10 @@ export interface StoredWindow {
   createdBy: string;
   endedAt: number | undefined;
   endedBy: string | undefined;
+  /** The matching window in ilert, when one was made for it. */
+  ilertWindowId: number | undefined;
+  /** What went wrong creating or deleting the ilert window. */
+  ilertProblem: string | undefined;
 }
 
 interface WindowRow {
@@ -24,6 +28,8 @@ interface WindowRow {
   created_by: string;
   ended_at: number | null;
   ended_by: string | null;
+  ilert_window_id: number | null;
+  ilert_problem: string | null;
 }
 
 function toWindow(row: WindowRow): StoredWindow {
@@ -37,6 +43,8 @@ function toWindow(row: WindowRow): StoredWindow {
     createdBy: row.created_by,
     endedAt: row.ended_at ?? undefined,
     endedBy: row.ended_by ?? undefined,
+    ilertWindowId: row.ilert_window_id ?? undefined,
+    ilertProblem: row.ilert_problem ?? undefined,
   };
 }
 
@@ -45,7 +53,7 @@ export const windowRef = (id: number) => `window:${id}`;
 
 /** The maintenance windows as stored; holds/maintenance.ts decides what they mean. */
 export class MaintenanceWindowRows extends Repository {
-  insert(window: Omit<StoredWindow, 'id' | 'endedAt' | 'endedBy'>): number {
+  insert(window: Omit<StoredWindow, 'id' | 'endedAt' | 'endedBy' | 'ilertWindowId' | 'ilertProblem'>): number {
     return this.store.transaction(() => {
       const result = this.store.sql
         .get('INSERT INTO maintenance_windows (name, reason, scope, schedule, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)')
@@ -83,6 +91,14 @@ export class MaintenanceWindowRows extends Repository {
       this.store.sql.get(`UPDATE outbox INDEXED BY outbox_held_ref SET held_until = ? WHERE hold_ref = ? AND status = 'held'`).run(now, windowRef(id));
       this.store.collect({ kind: 'windows' });
       return true;
+    });
+  }
+
+  /** Records the ilert window made for a relay window (or that it is gone), and what went wrong there. */
+  setIlert(id: number, ilert: { windowId: number | undefined; problem: string | undefined }): void {
+    this.store.transaction(() => {
+      this.store.sql.get('UPDATE maintenance_windows SET ilert_window_id = ?, ilert_problem = ? WHERE id = ?').run(ilert.windowId ?? null, ilert.problem ?? null, id);
+      this.store.collect({ kind: 'windows' });
     });
   }
 

@@ -397,6 +397,7 @@ export class ReadModels extends Repository {
            j.held_reason AS job_held_reason, j.held_until AS job_held_until, j.released AS job_released, j.target AS job_target, ${PAUSED('j')} AS job_paused
          , EXISTS (SELECT 1 FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ACCEPT' AND p.status IN ('queued', 'in_flight')) AS accept_pending
          , (SELECT json_extract(p.payload, '$.priority') FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ALERT' ORDER BY p.id DESC LIMIT 1) AS ilert_priority
+         , (SELECT d.maintenance_since FROM devices d WHERE d.id = a.device_id) AS device_maintenance_since
          FROM alerts a LEFT JOIN outbox j ON j.id = (SELECT max(id) FROM outbox WHERE alert_key = a.alert_key AND event_type != 'ACCEPT')
          WHERE ${where}
          ORDER BY a.state = 'active' DESC, ${SEVERITY_RANK}, a.updated_at DESC`,
@@ -439,6 +440,7 @@ export class ReadModels extends Repository {
       acceptSent: row.accept_sent_at === null ? undefined : { at: Number(row.accept_sent_at), by: text(row.accept_requested_by) },
       ilertAlertId: num(row.ilert_alert_id),
       deviceId: text(row.device_id),
+      deviceMaintenanceSince: num(row.device_maintenance_since),
     }));
   }
 }

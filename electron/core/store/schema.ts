@@ -398,4 +398,17 @@ export const MIGRATIONS: readonly string[] = [
   -- held and pending indexes, then by their alert key here, so the "held" filter never walks the board.
   CREATE INDEX alerts_by_alert_key ON alerts(alert_key);
   `,
+  // Level's maintenance mode and ilert maintenance windows (issue 22, items 6 and 7). Self-contained: if another migration lands first, this one just moves one place down.
+  `
+  -- When the relay first saw the device's maintenance_mode on (NULL while off): Level never ends it by
+  -- itself, so Health warns about a device in maintenance for long; the partial index finds those
+  -- without walking every device.
+  ALTER TABLE devices ADD COLUMN maintenance_since INTEGER;
+  CREATE INDEX devices_in_maintenance ON devices(maintenance_since) WHERE maintenance_since IS NOT NULL;
+  UPDATE devices SET maintenance_since = updated_at WHERE deleted = 0 AND json_extract(data, '$.maintenance_mode') IN (1, 'true');
+
+  -- The matching window in ilert (a relay window made with "also in ilert"), and what went wrong there.
+  ALTER TABLE maintenance_windows ADD COLUMN ilert_window_id INTEGER;
+  ALTER TABLE maintenance_windows ADD COLUMN ilert_problem TEXT;
+  `,
 ];

@@ -173,7 +173,7 @@ export class Store {
     this.#file = path.join(dataDir, DATABASE_FILE);
     this.reader = new ReadThread(this.#file);
     this.sql = new Statements(this.db);
-    this.mirror = new Mirror(this.sql);
+    this.mirror = new Mirror(this.sql, (change) => this.collect(change));
     this.ledger = new AlertLedger(this.sql, (change) => this.collect(change));
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;

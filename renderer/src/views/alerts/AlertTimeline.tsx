@@ -3,6 +3,7 @@ import type { AlertRow } from '../../../../shared/contract.ts';
 import { fullTime, parseTime, statusLabel } from '../../format.ts';
 import { heldWords } from '../quiet/held.tsx';
 import './AlertTimeline.css';
+import { LevelMaintenanceNote } from '../quiet/LevelMaintenance.tsx';
 
 interface Step {
   label: string;
@@ -76,6 +77,7 @@ export function AlertTimelineButton({ alert }: { alert: AlertRow }) {
           {name}
           {alert.deviceHostname && <span className="host"> {alert.deviceHostname}</span>}
         </h2>
+        <LevelMaintenanceNote since={alert.deviceMaintenanceSince} device={alert.deviceHostname} testId={`timeline-level-maintenance-${alert.levelAlertId}`} />
         <ol className="timeline">
           {stepsOf(alert).map((step) => (
             <li key={step.label} className={`timeline-step timeline-${step.state}`} data-testid="timeline-step">

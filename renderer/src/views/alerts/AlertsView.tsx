@@ -11,6 +11,7 @@ import { AlertLinks } from '../../components/AlertLinks.tsx';
 import { usePager, WindowedPager } from '../../components/windowed-pager.ts';
 import { AlertTimelineButton } from './AlertTimeline.tsx';
 import { HeldForwarding, QuietAlertButton } from '../quiet/held.tsx';
+import { LevelMaintenanceBadge } from '../quiet/LevelMaintenance.tsx';
 import './AlertsView.css';
 import { ErrorBanner, options } from '../../components/controls.tsx';
 
@@ -229,7 +230,7 @@ function AlertLine({ alert, now, focused, onChanged }: { alert: AlertRow; now: n
         <div className="mono ellipsis" title={alert.deviceHostname}>
           {alert.deviceHostname ?? <span className="muted">—</span>}
         </div>
-        <AlertLinks alert={alert} />
+        <LevelMaintenanceBadge since={alert.deviceMaintenanceSince} testId={`alert-level-maintenance-${alert.levelAlertId}`} /> <AlertLinks alert={alert} />
       </div>
       <div
         className="col-client ellipsis small"

@@ -5,6 +5,7 @@ import { reload } from '../../api/queries.ts';
 import { clock } from '../../format.ts';
 import { ScheduleFields } from './ScheduleFields.tsx';
 import { newScheduleDraft, scheduleInput, scheduleWords, type ScheduleDraft } from './window-words.ts';
+import { IlertWindowOption } from './IlertWindowOption.tsx';
 import './MaintenanceDialog.css';
 
 /**
@@ -68,6 +69,7 @@ export function MaintenanceButton({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ field: Field; message: string }>();
   const [created, setCreated] = useState<string>();
+  const [alsoInIlert, setAlsoInIlert] = useState(false);
 
   const open = () => {
     setError(undefined);
@@ -94,11 +96,12 @@ export function MaintenanceButton({
     setBusy(true);
     setError(undefined);
     try {
-      const window = await call('createMaintenanceWindow', { name, ...(reason.trim() ? { reason } : {}), scope, ...when });
+      const window = await call('createMaintenanceWindow', { name, ...(reason.trim() ? { reason } : {}), scope, ...when, ...(alsoInIlert ? { alsoInIlert } : {}) });
+      const ilertProblem = window.ilert?.problem ? ` But ${window.ilert.problem}.` : '';
       setCreated(
-        window.kind === 'once' && schedule.kind === 'now'
+        (window.kind === 'once' && schedule.kind === 'now'
           ? `“${window.name}” holds new alerts until ${clock(Date.parse(window.end))}.`
-          : `“${window.name}”: ${scheduleWords(window)}.`,
+          : `“${window.name}”: ${scheduleWords(window)}.`) + ilertProblem,
       );
       setName('');
       setReason('');
@@ -209,6 +212,12 @@ export function MaintenanceButton({
           />
           {errorFor('when')}
           {errorFor('zone')}
+          {/* ilert's windows are one-off: a weekly window cannot be mirrored there. */}
+          <IlertWindowOption
+            scope={schedule.kind === 'weekly' ? undefined : scopeOf(scopes[scopeIndex]!, picked, deviceId)}
+            checked={alsoInIlert}
+            onChange={setAlsoInIlert}
+          />
           {errorFor('form')}
           <div className="maintenance-actions">
             <button type="submit" className="primary" disabled={busy} data-testid="maintenance-create">

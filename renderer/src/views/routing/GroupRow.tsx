@@ -6,6 +6,7 @@ import { draftOf, routeFromDraft, sameDraft, type RouteDraft, type RoutingRow, t
 import { options } from '../../components/controls.tsx';
 import { useAction } from '../../hooks.ts';
 import { MaintenanceButton } from '../quiet/MaintenanceDialog.tsx';
+import { DevicesInMaintenance } from '../quiet/LevelMaintenance.tsx';
 
 interface GroupRowProps {
   row: RoutingRow;
@@ -107,6 +108,7 @@ export function GroupRow({ row, targets, inheritsFrom, onSave, canEdit }: GroupR
       >
         <span className="r-direct">{row.devices}</span>
         <span className="muted"> / {row.subtreeDevices}</span>
+        <DevicesInMaintenance count={row.devicesInMaintenance} testId={`route-devices-maintenance-${id}`} compact />
       </td>
       <td className="r-route">
         <fieldset className="bare-fieldset r-editor" disabled={!canEdit} onKeyDown={onKey}>

@@ -7,6 +7,7 @@ import { useAction } from '../../hooks.ts';
 import { Badge } from '../../components/Badge.tsx';
 import { MaintenanceButton, type ScopeChoice } from '../quiet/MaintenanceDialog.tsx';
 import { scheduleWords, scopeWords } from '../quiet/window-words.ts';
+import { IlertWindowState } from '../quiet/IlertWindowOption.tsx';
 
 function stateText(window: WindowView): string {
   if (window.state === 'active') return `active until ${clock(window.activeUntil!)}`;
@@ -99,6 +100,7 @@ export function MaintenanceWindows({
                   {scopeWords(window.scope, groupPath)} · {stateText(window)} · {plural(window.held, 'event')} held
                   {window.reason ? ` · ${window.reason}` : ''} · made by {window.createdBy} {shortTime(window.createdAt)}
                   {window.problem ? ` · ${window.problem}` : ''}
+                  <IlertWindowState window={window} />
                 </span>
               </span>
               {window.state !== 'ended' && (

@@ -12,6 +12,7 @@ import { MaintenanceWindows } from './MaintenanceWindows.tsx';
 import { showSettings, type routeFromDraft } from './route-draft.ts';
 import './RoutingView.css';
 import { ErrorBanner, ReadOnlyNotice, RoleFieldset } from '../../components/controls.tsx';
+import { DevicesInMaintenance } from '../quiet/LevelMaintenance.tsx';
 
 type Outcome = { tone: Tone; text: string };
 
@@ -133,6 +134,7 @@ export function RoutingView({ active, filter = '', onFilterChange }: { active: b
           <b>{plural(summary.groups, 'group')}</b> · <b>{summary.mappedGroups}</b> mapped · <b>{summary.devicesCovered.toLocaleString()}</b> of {plural(summary.devices, 'device')}{' '}
           routed by a group mapping <span className="muted">({view.unmappedGroups === 'skip' ? 'the rest are not forwarded' : 'the rest go to the default target'})</span> ·{' '}
           <b>{plural(summary.activeAlerts, 'active alert')}</b>
+          <DevicesInMaintenance count={summary.devicesInMaintenance} testId="routing-devices-maintenance" />
         </p>
         <span className="spacer" />
         <span className="routing-sync-state small" data-testid="last-sync" title={view.lastSyncAt ? fullTime(view.lastSyncAt) : undefined}>

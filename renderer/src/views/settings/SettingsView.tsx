@@ -84,6 +84,7 @@ export function SettingsView({ active }: { active: boolean }) {
         <fieldset disabled={disabled} data-testid="level-api-settings">
           <legend>Level API and routing</legend>
           <ValueField form={form} name="levelApiUrl" />
+          <ValueField form={form} name="levelMaintenanceWarnHours" />
           <ValueField form={form} name="levelDeviceLink" />
           <Secrets form={form} group="levelApi" />
           <LevelConnectionField form={form} unsaved={levelUnsaved} />

@@ -30,6 +30,7 @@ export const VALUE_HELP: Record<ValueKey, ReactNode> = {
       Level’s public REST API. Leave it at <code>https://api.level.io/v2</code>.
     </>
   ),
+  levelMaintenanceWarnHours: 'Level never ends a device’s maintenance mode by itself: Health warns about each device in it for longer than this.',
   cloudflaredPath: (
     <>
       The <code>cloudflared</code> program the tunnel runs: a name on the PATH or a full path (e.g. <code>/usr/local/bin/cloudflared</code>).

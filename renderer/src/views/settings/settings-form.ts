@@ -21,6 +21,7 @@ export const VALUE_KINDS = {
   retentionDays: 'number',
   auditRetentionDays: 'number',
   levelApiUrl: 'url',
+  levelMaintenanceWarnHours: 'number',
   cloudflaredPath: 'text',
 } as const satisfies Partial<Record<keyof Values, 'text' | 'number' | 'url'>>;
 export type ValueKey = keyof typeof VALUE_KINDS;
