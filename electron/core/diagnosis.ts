@@ -12,6 +12,7 @@ import { WEBHOOK_PATH, type PortPressure } from './receiver/receiver.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import type { Store, StoreFacts } from './store/store.ts';
 import { oldActiveAlerts, rateLimitedAttempts, rejectionBudget, wrongPaths } from './store/diagnosis-reads.ts';
+import { sourceFindings } from './sources/source-health.ts';
 
 const DAY_MS = 86_400_000;
 const NEVER_RESOLVED_AFTER_MS = 2 * DAY_MS;
@@ -172,6 +173,10 @@ const signatureProblems: Check = ({ facts, context }) => {
   }
   return [];
 };
+
+/** Other sources that never received anything, or whose requests fail authentication. */
+const sourceProblems: Check = ({ facts, context }) =>
+  sourceFindings(context.settings.sources, facts.sources, context.now, { startedAt: context.startedAt, publicUrl: context.settings.publicUrl });
 
 /** Active for days, never resolved: "Alert resolved" is not ticked in Level. */
 const neverResolves: Check = ({ facts, store, context }) => {
@@ -502,6 +507,7 @@ export const CHECKS: readonly Check[] = [
   tunnelProblems,
   nothingArrives,
   signatureProblems,
+  sourceProblems,
   neverResolves,
   ilertRefuses,
   ilertUnavailable,
