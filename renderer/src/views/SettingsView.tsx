@@ -11,6 +11,8 @@ import { useAction, useFlash } from '../hooks.ts';
 import { lockedNote, randomSecret } from './setup/common.tsx';
 import './SettingsView.css';
 import { ErrorBanner, options, Flash, ReadOnlyNotice } from '../components/controls.tsx';
+import { SourcesSection } from './sources/SourcesSection.tsx';
+import { LevelTemplates } from './sources/LevelTemplates.tsx';
 
 type Policy = SettingsData['values']['unmappedGroups'];
 
@@ -573,6 +575,7 @@ export function SettingsView({ active }: { active: boolean }) {
                     </div>
                     {fieldError(nameKey)}
                     {fieldError(keyKey)}
+                    {target.savedName !== undefined && <LevelTemplates target={target.savedName} targets={view.ilertTargets} disabled={!canChange} />}
                   </li>
                 );
               })}
@@ -892,6 +895,7 @@ export function SettingsView({ active }: { active: boolean }) {
           )}
         </div>
       </form>
+      <SourcesSection />
     </div>
   );
 }
