@@ -223,6 +223,8 @@ test('a target’s own Level templates shape its Level alerts at ilert; the defa
     const refused = await must(harness, 'updateSettings', { ilertTargets: [{ name: 'Acme', levelTemplates: { summary: 'Acme {{#name}} open' } }] });
     assert.equal(refused.ok, false);
     assert.match(JSON.stringify(refused.ok ? {} : refused.errors), /ilertTargets\.0\.levelTemplates\.summary.*line 1, column \d+/);
+    // What the settings form sends for its target list: names (and keys), never the templates.
+    assert.equal((await must(harness, 'updateSettings', { ilertTargets: [{ name: 'Acme' }] })).ok, true);
     const kept = await must(harness, 'getSettings', {});
     assert.equal(kept.ilertTargets[0]!.levelTemplates?.details, '{{ defaultDetails }}\n\nCall the Acme desk first.', 'a target saved without templates keeps them');
 
