@@ -87,7 +87,8 @@ test('add a Particle source: the preview renders, a template error shows where i
   assert.deepEqual(ilert.eventTypesFor(TEST_KEY), ['ALERT', 'RESOLVE']);
   assert.deepEqual(ilert.schemaViolations, []);
   assert.deepEqual(await overflowing(page), [], 'fits 720 px with the hops shown');
-  await screenshot(page, 'sources-720', true);
+  await screenshot(form.getByTestId('source-test'), 'source-test-720');
+  await screenshot(form.getByTestId('source-sender-settings'), 'source-sender-720');
 
   // The last body received now feeds the preview.
   await form.getByTestId('source-use-last-body').click();

@@ -435,6 +435,7 @@ function TestResult({ test }: { test: SourceTest }) {
 
 /** What to enter on the sender's side; for Particle, the webhook's settings as its console names them. */
 function SenderSettings({ draft, url, publicUrl }: { draft: SourceDraft; url: string; publicUrl: string | undefined }) {
+  const titleId = useId();
   const credentials =
     draft.authType === 'basic' ? (
       <>
@@ -450,8 +451,8 @@ function SenderSettings({ draft, url, publicUrl }: { draft: SourceDraft; url: st
       </>
     );
   return (
-    <section className="sender-settings" aria-labelledby="sender-settings-title" data-testid="source-sender-settings">
-      <h4 id="sender-settings-title">{draft.kind === 'particle' ? 'In Particle: create the webhooks' : 'On the sender'}</h4>
+    <section className="sender-settings" aria-labelledby={titleId} data-testid="source-sender-settings">
+      <h4 id={titleId}>{draft.kind === 'particle' ? 'In Particle: create the webhooks' : 'On the sender'}</h4>
       {!publicUrl && (
         <p className="banner banner-info" role="note">
           No public URL is set yet: run Setup (step 2) for a tunnel, then the URL below is complete.
