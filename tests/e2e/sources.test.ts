@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
+import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TEST_KEY = 'freezers:particle:relay-test-device:relay-test';
@@ -46,7 +46,7 @@ async function openSettings(target: Page): Promise<void> {
 /** Nothing on the page is wider than the window: no sideways scrolling at 720 px. */
 function overflowing(target: Page): Promise<string[]> {
   return target.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('[data-testid="sources-section"] *')]
+    [...document.querySelectorAll<HTMLElement>('[data-testid="sources-section"] *, [data-testid="ilert-targets"] *')]
       .filter((element) => element.offsetParent !== null && element.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
       .map((element) => `${element.tagName.toLowerCase()}.${element.className}`)
       .slice(0, 5),
@@ -95,6 +95,25 @@ test('add a Particle source: the preview renders, a template error shows where i
   await form.getByTestId('source-preview-summary').filter({ hasText: 'Freezer relay-test-device at' }).waitFor();
 });
 
+test('a target’s Level alert templates: a preview as you type, an error at its position, saved', async () => {
+  await callAdmin(page, 'updateSettings', { ilertTargets: [{ name: 'Acme', integrationKey: 'il1api-acme-target-0001' }] });
+  await openSettings(page);
+  const target = page.locator('[data-testid="ilert-target"][data-target-name="Acme"]');
+  await target.getByTestId('level-templates-toggle').click();
+  const summary = target.getByRole('textbox', { name: 'Summary', exact: true });
+  await summary.fill('Acme: {{ name }} on {{ device_hostname');
+  await target
+    .locator('[data-testid$="-summary-error"]')
+    .filter({ hasText: /line 1, column \d+/ })
+    .waitFor();
+  await summary.fill('Acme: {{ name }} on {{ device_hostname }}');
+  await target.getByTestId('level-templates-preview-summary').filter({ hasText: 'Acme: Disk space low on C: on ACME-FS01' }).waitFor();
+  await target.getByTestId('level-templates-save').click();
+  await target.getByTestId('level-templates-saved').waitFor();
+  assert.match((await target.getByTestId('level-templates-toggle').textContent()) ?? '', /\(own\)/);
+  assert.deepEqual(await overflowing(page), []);
+});
+
 /** axe-core's WCAG 2.0/2.1 A and AA rules, as in a11y.test.ts: the serious and critical findings. */
 async function seriousViolations(axePage: Page, where: string): Promise<string[]> {
   if (!(await axePage.evaluate(() => 'axe' in window))) await axePage.addScriptTag({ path: AXE });
@@ -133,6 +152,9 @@ for (const scheme of ['light', 'dark'] as const) {
     await form.getByTestId('source-send-test').click();
     await form.getByTestId('source-test-result').waitFor({ timeout: 30_000 });
     found.push(...(await seriousViolations(axePage, 'the form with the test’s hops')));
+    await axePage.locator('[data-testid="ilert-target"][data-target-name="Acme"]').getByTestId('level-templates-toggle').click();
+    await axePage.getByTestId('level-templates-preview').waitFor();
+    found.push(...(await seriousViolations(axePage, 'a target’s Level templates')));
     assert.deepEqual(found, []);
   });
 }

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import type { SettingsView } from '../../../../shared/contract.ts';
 import { call } from '../../api/client.ts';
 import { reload, useRelayQuery } from '../../api/queries.ts';
@@ -8,6 +8,13 @@ import { FieldError } from './TemplateError.tsx';
 
 type Targets = SettingsView['ilertTargets'];
 
+/*
+ * The settings form remakes its target rows whenever the saved settings change (a save here among
+ * them), so what must outlive a row, an open panel and the "saved" word, is kept by target name.
+ */
+const openTargets = new Set<string>();
+const justSaved = new Set<string>();
+
 /**
  * A target's own summary and details for Level alerts, in the sources' template language, with a
  * preview against a sample Level alert. Saved on its own (the rest of the target list as saved), so
@@ -15,7 +22,12 @@ type Targets = SettingsView['ilertTargets'];
  */
 export function LevelTemplates({ target, targets, disabled }: { target: string; targets: Targets; disabled: boolean }) {
   const saved = targets.find((entry) => entry.name === target)?.levelTemplates;
-  const [open, setOpen] = useState(false);
+  const [open, setOpenState] = useState(() => openTargets.has(target));
+  const setOpen = (next: boolean) => {
+    if (next) openTargets.add(target);
+    else openTargets.delete(target);
+    setOpenState(next);
+  };
   const [summary, setSummary] = useState(saved?.summary ?? '');
   const [details, setDetails] = useState(saved?.details ?? '');
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -27,6 +39,9 @@ export function LevelTemplates({ target, targets, disabled }: { target: string; 
   const preview = useRelayQuery('previewLevelTemplates', previewInput, { enabled: open && !disabled });
   const previewErrors = preview.data && !preview.data.ok ? preview.data.errors : {};
   const overridden = Boolean(saved?.summary || saved?.details);
+  useEffect(() => {
+    if (justSaved.delete(target)) setFlash('Templates saved');
+  }, [target, setFlash]);
 
   const submit = () =>
     save.run(async () => {
@@ -40,8 +55,10 @@ export function LevelTemplates({ target, targets, disabled }: { target: string; 
         return;
       }
       setErrors({});
-      reload('getSettings');
+      justSaved.add(target);
+      setTimeout(() => justSaved.delete(target), 4_000);
       setFlash('Templates saved');
+      reload('getSettings');
     });
 
   const area = (key: 'summary' | 'details', label: string, value: string, set: (value: string) => void, placeholder: string) => {
@@ -83,16 +100,18 @@ export function LevelTemplates({ target, targets, disabled }: { target: string; 
           </p>
           {area('summary', 'Summary', summary, setSummary, '[{{ severity.upperCase() }}] {{ name }} on {{ device_hostname }}')}
           {area('details', 'Details', details, setDetails, '{{ defaultDetails }}')}
-          {preview.data?.ok && (
-            <dl className="preview-fields" role="status" aria-live="polite" data-testid="level-templates-preview">
-              <dt>Summary</dt>
-              <dd data-testid="level-templates-preview-summary">{preview.data.summary}</dd>
-              <dt>Details</dt>
-              <dd>
-                <pre>{preview.data.details}</pre>
-              </dd>
-            </dl>
-          )}
+          <div role="status" aria-live="polite">
+            {preview.data?.ok && (
+              <dl className="preview-fields" data-testid="level-templates-preview">
+                <dt>Summary</dt>
+                <dd data-testid="level-templates-preview-summary">{preview.data.summary}</dd>
+                <dt>Details</dt>
+                <dd>
+                  <pre>{preview.data.details}</pre>
+                </dd>
+              </dl>
+            )}
+          </div>
           <div className="source-actions">
             <button type="button" onClick={() => void submit()} disabled={disabled || save.busy} data-testid="level-templates-save">
               {save.busy ? 'Saving…' : 'Save templates'}
