@@ -23,6 +23,8 @@ const name = z.string().max(NAME_MAX);
 /** A source's template (ilert's template language), as long as the core's parser takes. */
 const template = z.string().max(16 * 1024);
 const text = z.string().max(TEXT_MAX);
+/** Level alerts' summary and details for one ilert target, in the sources' template language; empty keeps the relay's default. */
+export const levelTemplatesSchema = z.object({ summary: template.optional(), details: template.optional() });
 
 export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped', 'held'] as const;
 /** Level's alert severities, the one list of them: most urgent first. */
@@ -334,7 +336,7 @@ export const settingsViewSchema = z.object({
     cloudflaredToken: maskedSecret,
   }),
   /** Named ilert targets for group routing; keys masked. */
-  ilertTargets: z.array(z.object({ name: z.string(), key: maskedSecret })),
+  ilertTargets: z.array(z.object({ name: z.string(), key: maskedSecret, levelTemplates: levelTemplatesSchema.optional() })),
   /** Settings fixed by environment variables: shown, not editable. */
   lockedByEnvironment: z.array(z.string()),
   problems: z.array(z.string()),
@@ -396,7 +398,7 @@ export const settingsPatchSchema = z
     cloudflaredToken: text,
     cloudflaredPath: text,
     /** The whole list of targets; an omitted integrationKey keeps the saved key of the target with that name. */
-    ilertTargets: z.array(z.object({ name, integrationKey: text.optional() })).max(LIST_MAX),
+    ilertTargets: z.array(z.object({ name, integrationKey: text.optional(), levelTemplates: levelTemplatesSchema.optional() })).max(LIST_MAX),
     /** The whole list, as the core's schema takes it; createSource and its siblings are the way to edit one. */
     sources: z.array(sourceInputSchema).max(LIST_MAX),
   })
@@ -435,6 +437,22 @@ export const sourcePreviewSchema = z.discriminatedUnion('ok', [
   }),
   z.object({ ok: z.literal(false), errors: z.record(z.string(), z.string()) }),
 ]);
+
+/** A source's "Send a test": each hop from the sender's URL to ilert, as the Level wizard shows them. */
+export const sourceTestSchema = z.object({
+  outcome: z.enum(['passed', 'failed']),
+  message: z.string(),
+  /** The URL the sample was posted to: the public URL's, or the local receiver's when none is set. */
+  postedTo: optionalText,
+  hops: z.array(
+    z.object({
+      id: z.enum(['received', 'queued', 'ilert', 'resolved']),
+      label: z.string(),
+      status: z.enum(['waiting', 'ok', 'failed', 'skipped']),
+      detail: optionalText,
+    }),
+  ),
+});
 
 export const ilertSourceCheckSchema = z.discriminatedUnion('ok', [
   z.object({
@@ -775,6 +793,33 @@ export const methods = {
   deleteSource: { input: z.object({ slug: name }), output: z.object({ deleted: z.boolean() }) },
   /** The templates rendered against a sample body (pasted JSON), as ilert's template editor previews. */
   previewSourceTemplates: { input: z.object({ source: sourceInputSchema, sample: z.string().max(1024 * 1024) }), output: sourcePreviewSchema },
+  /** The body of the source's last request that passed its authentication, for the preview; admins only, as bodies may hold data. */
+  lastSourceBody: { input: z.object({ slug: name }), output: z.object({ body: optionalText, receivedAt: z.number().optional() }) },
+  /** Posts a sample authenticated as the source through its public URL (or the local receiver) and follows it to ilert. */
+  testSource: {
+    input: z.object({
+      slug: name,
+      sample: z
+        .string()
+        .max(1024 * 1024)
+        .optional(),
+    }),
+    output: sourceTestSchema,
+  },
+  /** A target's Level templates rendered against a sample Level alert (the relay's own when none is pasted). */
+  previewLevelTemplates: {
+    input: z.object({
+      templates: levelTemplatesSchema,
+      sample: z
+        .string()
+        .max(1024 * 1024)
+        .optional(),
+    }),
+    output: z.discriminatedUnion('ok', [
+      z.object({ ok: z.literal(true), summary: z.string(), details: optionalText, sample: z.string() }),
+      z.object({ ok: z.literal(false), errors: z.record(z.string(), z.string()) }),
+    ]),
+  },
 } as const;
 
 /**
@@ -828,6 +873,9 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   updateSource: 'admin',
   deleteSource: 'admin',
   previewSourceTemplates: 'admin',
+  lastSourceBody: 'admin',
+  testSource: 'admin',
+  previewLevelTemplates: 'admin',
 };
 
 export function roleAllows(role: Role, needed: Role): boolean {
@@ -873,6 +921,7 @@ export type Diagnosis = z.output<typeof diagnosisSchema>;
 export type TunnelStateView = z.output<typeof tunnelStateSchema>;
 export type SetupInfo = z.output<typeof setupInfoSchema>;
 export type IlertSourceCheck = z.output<typeof ilertSourceCheckSchema>;
+export type SourceTest = z.output<typeof sourceTestSchema>;
 export type Reachability = z.output<typeof reachabilitySchema>;
 export type IntegrationTest = z.output<typeof integrationTestSchema>;
 export type ConnectionCheck = z.output<typeof connectionCheckSchema>;

@@ -13,6 +13,7 @@ import { configurationProblems, type Settings } from './settings.ts';
 import type { Store, StoreFacts } from './store/store.ts';
 import { oldActiveAlerts, rateLimitedAttempts, rejectionBudget, wrongPaths } from './store/diagnosis-reads.ts';
 import { levelMaintenanceTooLong } from './quiet/level-maintenance-check.ts';
+import { sourceFindings } from './sources/source-health.ts';
 
 const DAY_MS = 86_400_000;
 const NEVER_RESOLVED_AFTER_MS = 2 * DAY_MS;
@@ -173,6 +174,10 @@ const signatureProblems: Check = ({ facts, context }) => {
   }
   return [];
 };
+
+/** Other sources that never received anything, or whose requests fail authentication. */
+const sourceProblems: Check = ({ facts, context }) =>
+  sourceFindings(context.settings.sources, facts.sources, context.now, { startedAt: context.startedAt, publicUrl: context.settings.publicUrl });
 
 /** Active for days, never resolved: "Alert resolved" is not ticked in Level. */
 const neverResolves: Check = ({ facts, store, context }) => {
@@ -503,6 +508,7 @@ export const CHECKS: readonly Check[] = [
   tunnelProblems,
   nothingArrives,
   signatureProblems,
+  sourceProblems,
   neverResolves,
   ilertRefuses,
   ilertUnavailable,

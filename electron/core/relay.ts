@@ -6,6 +6,7 @@ import { BODY_LIMIT_BYTES, Receiver, WEBHOOK_PATH, type ReceiverLimits } from '.
 import { IngestPipeline, type WebhookResult } from './ingest/pipeline.ts';
 import { AUTOMATION_PATH } from './ingest/automation.ts';
 import { ingestSourceRequest, SOURCE_PATH_PREFIX, type SourceSettings } from './ingest/source-ingest.ts';
+import { SourceSetup } from './setup/source-setup.ts';
 import { configurationProblems, sourceTargetProblem, type Settings } from './settings.ts';
 import { Outbox } from './store/outbox.ts';
 import { Heartbeat } from './heartbeat.ts';
@@ -97,6 +98,7 @@ export class Relay {
   readonly #reconciler: Reconciler;
   readonly #ilertState: IlertStateSync;
   readonly #integrationTest: IntegrationTestRunner;
+  readonly #sourceSetup: SourceSetup;
   readonly #team: Team;
   readonly #pauses: TargetPauses;
   readonly #windows: MaintenanceWindows;
@@ -187,6 +189,7 @@ export class Relay {
           alert.id === this.#integrationTest.runningTestAlertId()
             ? undefined
             : this.#windows.holdFor({ deviceId: alert.device_id, groupIds: () => this.#router.groupsOf(alert.device_id), target: route.target }, now),
+        levelTemplatesFor: (target) => this.#settings.ilertTargets.find((entry) => entry.name === target)?.levelTemplates,
       }),
       beforeStore: (alert) => this.#router.lookUpDevice(alert),
       // A device or group changed in Level: the API's current record replaces the mirror's (404 = deleted).
@@ -247,6 +250,12 @@ export class Relay {
       hopTimeoutMs: this.#tuning.testHopTimeoutMs,
       pollMs: this.#tuning.testPollMs,
     });
+    this.#sourceSetup = new SourceSetup({
+      store: this.#store,
+      origin: () =>
+        this.#settings.publicUrl ? { url: this.#settings.publicUrl, public: true } : this.receiverUrl ? { url: new URL(this.receiverUrl).origin, public: false } : undefined,
+      hopTimeoutMs: this.#tuning.testHopTimeoutMs,
+    });
     this.#store.changes.on('change', (change) => this.events.emit('change', change));
     // The dashboard and tray learn at once that writes fail: no row change would tell them.
     this.#store.health.on('change', () => this.#announce('store-health'));
@@ -304,6 +313,7 @@ export class Relay {
       team: this.#team,
       setup: this.#setup,
       integrationTest: this.#integrationTest,
+      sourceSetup: this.#sourceSetup,
       directory: this.#directory,
       router: this.#router,
       reconciler: this.#reconciler,

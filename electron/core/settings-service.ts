@@ -79,7 +79,11 @@ export class SettingsService {
         cloudflaredPath: settings.cloudflaredPath,
       },
       secrets,
-      ilertTargets: settings.ilertTargets.map((target) => ({ name: target.name, key: { set: true, hint: maskSecret(target.integrationKey) } })),
+      ilertTargets: settings.ilertTargets.map((target) => ({
+        name: target.name,
+        key: { set: true, hint: maskSecret(target.integrationKey) },
+        ...(target.levelTemplates ? { levelTemplates: target.levelTemplates } : {}),
+      })),
       lockedByEnvironment: settingsLockedByEnvironment(this.#env),
       problems: [...this.#notices, ...configurationProblems(settings)],
       restartRequired: RESTART_SETTINGS.filter((key) => stored[key] !== this.#started[key] && !settingsLockedByEnvironment(this.#env).includes(key)),
@@ -105,9 +109,14 @@ export class SettingsService {
         cleaned.levelWebhookSecretPrevious = current;
       }
       if (patch.ilertTargets) {
-        // The UI never holds saved keys: a target sent without a key keeps the one saved under its name.
-        const saved = new Map(this.#current.ilertTargets.map((target) => [target.name, target.integrationKey]));
-        cleaned.ilertTargets = patch.ilertTargets.map((target) => ({ name: target.name, integrationKey: target.integrationKey || saved.get(target.name.trim()) || '' }));
+        // The UI never holds saved keys: a target sent without a key keeps the one saved under its name,
+        // and one sent without Level templates keeps those (they are edited on their own).
+        const saved = new Map(this.#current.ilertTargets.map((target) => [target.name, target]));
+        cleaned.ilertTargets = patch.ilertTargets.map((target) => {
+          const before = saved.get(target.name.trim());
+          const levelTemplates = target.levelTemplates ?? before?.levelTemplates;
+          return { name: target.name, integrationKey: target.integrationKey || before?.integrationKey || '', ...(levelTemplates ? { levelTemplates } : {}) };
+        });
       }
       this.#file.update(cleaned);
     } catch (error) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SEVERITY_LEVELS, type SettingMetadata } from '../../shared/contract.ts';
-import { sourcesSchema } from './sources/source.ts';
+import { levelTemplatesSchema, sourcesSchema } from './sources/source.ts';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535');
 
@@ -45,6 +45,8 @@ export const ilertTargetSchema = z.object({
     .max(60, 'at most 60 characters')
     .refine((name) => name !== 'default', '"default" is the main integration key; choose another name'),
   integrationKey,
+  /** This target's own summary and details for Level alerts; left out, the relay's default. */
+  levelTemplates: levelTemplatesSchema.optional(),
 });
 
 /** However the audit's retention is set, it keeps at least this much history. */

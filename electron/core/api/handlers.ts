@@ -19,6 +19,7 @@ import type { WebhookResult } from '../ingest/pipeline.ts';
 import type { Reconciler } from '../reconcile/reconciler.ts';
 import type { SetupService } from '../setup/setup-service.ts';
 import type { IntegrationTestRunner } from '../setup/integration-test.ts';
+import type { SourceSetup } from '../setup/source-setup.ts';
 import type { Outbox } from '../store/outbox.ts';
 import type { ReadModels } from '../store/read-models.ts';
 import type { Team } from '../store/team.ts';
@@ -56,6 +57,7 @@ export interface RelayParts {
   team: Team;
   setup: SetupService;
   integrationTest: IntegrationTestRunner;
+  sourceSetup: SourceSetup;
   directory: LevelDirectory;
   router: Router;
   reconciler: Reconciler;
@@ -119,7 +121,7 @@ function withoutSecretHints(view: SettingsView): SettingsView {
   return {
     ...view,
     secrets: Object.fromEntries(Object.entries(view.secrets).map(([key, secret]) => [key, bare(secret)])) as SettingsView['secrets'],
-    ilertTargets: view.ilertTargets.map((target) => ({ name: target.name, key: bare(target.key) })),
+    ilertTargets: view.ilertTargets.map((target) => ({ ...target, key: bare(target.key) })),
   };
 }
 
@@ -195,7 +197,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     if (!relay.outbox.rerun(jobId, Date.now())) throw new NotFoundError(`no job ${jobId} that can be re-run (unknown, or in flight right now)`);
   };
   return {
-    ...sourceHandlers(settings, audit),
+    ...sourceHandlers(settings, audit, relay.sourceSetup),
     getStatus: () => {
       const status = relay.status();
       const doorProblems = door()?.diagnoses() ?? [];
@@ -458,6 +460,9 @@ const ACTIONS: { readonly [M in MethodName]?: string } = {
   updateSource: 'Changing a webhook source',
   deleteSource: 'Removing a webhook source',
   previewSourceTemplates: 'Previewing a source’s templates',
+  lastSourceBody: 'Reading the last body a source received',
+  testSource: 'Sending a test through a source',
+  previewLevelTemplates: 'Previewing a target’s Level templates',
 };
 
 const withArticle = (role: string) => `${role === 'admin' || role === 'operator' ? 'an' : 'a'} ${role}`;

@@ -3,10 +3,33 @@ import type { Caller, Handlers, sourceInputSchema } from '../../../shared/contra
 import { maskSecret } from '../secret-mask.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { SOURCE_PATH_PREFIX } from '../ingest/source-ingest.ts';
-import { mapSourceEvent, sourceSchema, type SourceConfig } from '../sources/source.ts';
+import { toIlertEvent } from '../ilert/event-mapping.ts';
+import { withLevelTemplates } from '../ilert/level-templates.ts';
+import { alertDataSchema } from '../level/envelope.ts';
+import type { SourceSetup } from '../setup/source-setup.ts';
+import { levelTemplatesSchema, mapSourceEvent, sourceSchema, type SourceConfig } from '../sources/source.ts';
 
 type SourceInput = z.output<typeof sourceInputSchema>;
-type SourceMethods = Pick<Handlers, 'listSources' | 'createSource' | 'updateSource' | 'deleteSource' | 'previewSourceTemplates'>;
+type SourceMethods = Pick<
+  Handlers,
+  'listSources' | 'createSource' | 'updateSource' | 'deleteSource' | 'previewSourceTemplates' | 'lastSourceBody' | 'testSource' | 'previewLevelTemplates'
+>;
+
+/** What the Level templates preview renders against when nothing is pasted: an alert as Level's webhook sends it. */
+const LEVEL_SAMPLE = {
+  id: 'sample-alert-1',
+  device_id: 'dev_123',
+  device_hostname: 'ACME-FS01',
+  name: 'Disk space low on C:',
+  description: 'C: has 4% free (8 GB of 200 GB).',
+  payload: null,
+  severity: 'critical',
+  is_resolved: false,
+  started_at: '2026-01-05T03:12:00Z',
+  resolved_at: null,
+};
+
+const issuesOf = (error: z.ZodError) => Object.fromEntries(error.issues.map((issue) => [issue.path.map(String).join('.'), issue.message]));
 
 function secretOf(auth: SourceConfig['auth']): string {
   return auth.type === 'basic' ? auth.password : auth.secret;
@@ -50,7 +73,7 @@ function errorsOf(errors: Record<string, string>, index: number): Record<string,
  * Sources are settings (one list, validated as a whole so slugs stay unique); these methods edit
  * one at a time, keep saved secrets the UI never sees, and are audited like any settings change.
  */
-export function sourceHandlers(settings: SettingsService, audit: (caller: Caller, action: string, detail: string) => void): SourceMethods {
+export function sourceHandlers(settings: SettingsService, audit: (caller: Caller, action: string, detail: string) => void, setup: SourceSetup): SourceMethods {
   const save = (next: Record<string, unknown>[], index: number, caller: Caller, detail: string) => {
     // The saved secrets filled in are the core's to validate, with the rest of the list.
     const result = settings.update({ sources: next as z.infer<typeof sourceInputSchema>[] });
@@ -62,14 +85,15 @@ export function sourceHandlers(settings: SettingsService, audit: (caller: Caller
     listSources: (_input, caller) => settings.current.sources.map((source) => view(source, caller.role === 'admin')),
     createSource: (input, caller) => {
       const current = settings.current.sources;
-      return save([...current, withSavedSecret(input, undefined)], current.length, caller, `added the ${input.kind} source “${input.name}” at ${SOURCE_PATH_PREFIX}${input.slug}`);
+      const added = { ...withSavedSecret(input, undefined), addedAt: Date.now() };
+      return save([...current, added], current.length, caller, `added the ${input.kind} source “${input.name}” at ${SOURCE_PATH_PREFIX}${input.slug}`);
     },
     updateSource: ({ slug, source }, caller) => {
       const current = settings.current.sources;
       const index = current.findIndex((candidate) => candidate.slug === slug);
       if (index < 0) return { ok: false as const, errors: { slug: `no source at ${SOURCE_PATH_PREFIX}${slug}` } };
       const next: Record<string, unknown>[] = [...current];
-      next[index] = withSavedSecret(source, current[index]);
+      next[index] = { ...withSavedSecret(source, current[index]), addedAt: current[index]!.addedAt };
       return save(next, index, caller, `changed the source “${source.name}” (${SOURCE_PATH_PREFIX}${source.slug})`);
     },
     deleteSource: ({ slug }, caller) => {
@@ -84,7 +108,7 @@ export function sourceHandlers(settings: SettingsService, audit: (caller: Caller
     previewSourceTemplates: ({ source, sample }) => {
       // A preview needs no real secret; the saved one, if any, is not looked at.
       const parsed = sourceSchema.safeParse({ ...source, auth: { ...source.auth, password: 'p'.repeat(16), secret: 's'.repeat(16) } });
-      if (!parsed.success) return { ok: false as const, errors: Object.fromEntries(parsed.error.issues.map((issue) => [issue.path.map(String).join('.'), issue.message])) };
+      if (!parsed.success) return { ok: false as const, errors: issuesOf(parsed.error) };
       let body: unknown;
       try {
         body = JSON.parse(sample);
@@ -96,6 +120,34 @@ export function sourceHandlers(settings: SettingsService, audit: (caller: Caller
       const event = mapping.event;
       if (event.action === 'ignore') return { ok: true as const, outcome: 'ignore' as const, reason: event.reason, notes: [] };
       return { ok: true as const, outcome: event.action, alertKey: event.alertKey, summary: event.summary, details: event.details, priority: event.priority, notes: event.notes };
+    },
+    lastSourceBody: ({ slug }) => setup.lastBody(slug),
+    testSource: async ({ slug, sample }, caller) => {
+      const source = settings.current.sources.find((candidate) => candidate.slug === slug);
+      if (!source) return { outcome: 'failed' as const, message: `no source at ${SOURCE_PATH_PREFIX}${slug}: save it first`, hops: [] };
+      const result = await setup.test(source, sample);
+      audit(caller, 'settings', `sent a test through the source “${source.name}”: ${result.outcome}`);
+      return result;
+    },
+    previewLevelTemplates: ({ templates, sample }) => {
+      const parsed = levelTemplatesSchema.safeParse(templates);
+      if (!parsed.success) return { ok: false as const, errors: issuesOf(parsed.error) };
+      let data: unknown = LEVEL_SAMPLE;
+      if (sample?.trim()) {
+        try {
+          const pasted = JSON.parse(sample) as { data?: unknown };
+          // Level's whole webhook body, or only its alert.
+          data = pasted && typeof pasted === 'object' && 'data' in pasted ? pasted.data : pasted;
+        } catch (error) {
+          return { ok: false as const, errors: { sample: `not JSON: ${(error as Error).message}` } };
+        }
+      }
+      const alert = alertDataSchema.safeParse(data);
+      if (!alert.success) return { ok: false as const, errors: { sample: `not a Level alert: ${alert.error.issues[0]?.message ?? 'unreadable'}` } };
+      const resolved = alert.data.is_resolved === true;
+      const occurredAt = new Date().toISOString();
+      const body = withLevelTemplates(toIlertEvent(alert.data, resolved, { eventId: 'preview', occurredAt, highPrioritySeverities: [] }), parsed.data, alert.data);
+      return { ok: true as const, summary: body.summary, details: body.details, sample: JSON.stringify(data, null, 2) };
     },
   };
 }

@@ -1,4 +1,6 @@
 import { toIlertEvent, alertKeyFor, type IlertEventBody } from '../ilert/event-mapping.ts';
+import { withLevelTemplates } from '../ilert/level-templates.ts';
+import type { LevelTemplates } from '../sources/source.ts';
 import { isResolvedAlertEvent, type Envelope, type LevelAlert } from '../level/envelope.ts';
 import type { RouteChoice } from '../routing/router.ts';
 import { StoreUnavailableError } from '../store/database.ts';
@@ -16,6 +18,8 @@ export interface IngestPolicy {
   routeFor(alert: LevelAlert): RouteChoice;
   /** Whether a new ALERT is kept back (a maintenance window), why and until when; never asked about a RESOLVE. */
   holdFor?(alert: LevelAlert, route: RouteChoice, now: number): Hold | undefined;
+  /** A target's own summary and details for Level alerts, if it has them. */
+  levelTemplatesFor?(target: string): LevelTemplates | undefined;
 }
 
 export interface AcceptedDelivery extends InboundDelivery {
@@ -182,13 +186,18 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
   const route: RouteChoice = sentTo ? { target: sentTo, reason: 'same target as the alert' } : (shaped?.route ?? policy.routeFor(alert));
   const body =
     shaped?.body ??
-    toIlertEvent(alert, resolved, {
-      eventId: envelope.event_id,
-      occurredAt: envelope.occurred_at,
-      highPrioritySeverities: policy.highPrioritySeverities,
-      routingKey: route.routingKey,
-      enrichment: route.enrichment,
-    });
+    withLevelTemplates(
+      toIlertEvent(alert, resolved, {
+        eventId: envelope.event_id,
+        occurredAt: envelope.occurred_at,
+        highPrioritySeverities: policy.highPrioritySeverities,
+        routingKey: route.routingKey,
+        enrichment: route.enrichment,
+      }),
+      policy.levelTemplatesFor?.(route.target),
+      alert,
+      route.enrichment,
+    );
   // Events reconciliation makes say what Level's API answered: they override the stored times.
   const decision = decideAlert({ resolved, occurredMs, history, routeSkip: route.skip, fromLevelApi: delivery.source === 'reconciled' });
   // A resolve is never held back (Invariant 11): it goes, or is settled with the ALERT it follows.

@@ -64,7 +64,7 @@ export const sourceAuthSchema = z.discriminatedUnion('type', [basicAuthSchema, h
 export type SourceAuth = z.output<typeof sourceAuthSchema>;
 
 /** A template is checked where it is saved, so a typo shows up in the form and not at 3 a.m. */
-const template = z
+export const checkedTemplate = z
   .string()
   .max(MAX_TEMPLATE_LENGTH, `at most ${MAX_TEMPLATE_LENGTH} characters`)
   .superRefine((source, context) => {
@@ -86,15 +86,22 @@ const template = z
  */
 export const sourceTemplatesSchema = z
   .object({
-    summary: template,
-    details: template,
-    alertKey: template,
-    priority: template,
-    action: template,
-    eventId: template,
+    summary: checkedTemplate,
+    details: checkedTemplate,
+    alertKey: checkedTemplate,
+    priority: checkedTemplate,
+    action: checkedTemplate,
+    eventId: checkedTemplate,
   })
   .default({});
 export type SourceTemplates = z.output<typeof sourceTemplatesSchema>;
+
+/**
+ * An ilert target's own summary and details for Level alerts, in the same language (rendered in
+ * ilert/level-templates.ts); left out, the relay's default stays.
+ */
+export const levelTemplatesSchema = z.object({ summary: checkedTemplate, details: checkedTemplate });
+export type LevelTemplates = z.output<typeof levelTemplatesSchema>;
 
 export const sourceSchema = z.object({
   name: z.string().trim().min(1, 'a source needs a name').max(60, 'at most 60 characters'),
@@ -119,6 +126,8 @@ export const sourceSchema = z.object({
     )
     .default({ alertEvent: 'ALERT', resolveEvent: 'RESOLVE' }),
   templates: sourceTemplatesSchema,
+  /** When the source was added (ms), so Health waits a while before saying nothing came. */
+  addedAt: z.number().int().positive().optional(),
 });
 export type SourceConfig = z.output<typeof sourceSchema>;
 export type SourceInput = z.input<typeof sourceSchema>;

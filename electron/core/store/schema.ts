@@ -411,4 +411,24 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE maintenance_windows ADD COLUMN ilert_window_id INTEGER;
   ALTER TABLE maintenance_windows ADD COLUMN ilert_problem TEXT;
   `,
+  // Other sources' health (issue 23). Self-contained: if another migration lands first, this one just moves one place down.
+  `
+  -- Per source (the path's last part), kept by a trigger so Health and the template preview never
+  -- scan deliveries:
+  --   source:last:<slug>   n = id of the last request that passed the source's authentication (not a re-run), at = when
+  --   source:auth:<slug>   n = requests refused with 401 since then, at = the last of them
+  INSERT INTO facts (name, n, at) SELECT 'source:last:' || substr(path, 18), max(id), max(received_at) FROM deliveries
+    WHERE path LIKE '/webhooks/source/%' AND source = 'webhook' AND signature IN ('valid', 'shared-secret') GROUP BY path;
+  CREATE TRIGGER deliveries_facts_source_passed AFTER INSERT ON deliveries
+    WHEN NEW.path LIKE '/webhooks/source/%' AND NEW.source = 'webhook' AND NEW.signature IN ('valid', 'shared-secret') BEGIN
+    INSERT INTO facts (name, n, at) VALUES ('source:last:' || substr(NEW.path, 18), NEW.id, NEW.received_at)
+      ON CONFLICT(name) DO UPDATE SET n = excluded.n, at = excluded.at;
+    UPDATE facts SET n = 0 WHERE name = 'source:auth:' || substr(NEW.path, 18);
+  END;
+  CREATE TRIGGER deliveries_facts_source_refused AFTER INSERT ON deliveries
+    WHEN NEW.path LIKE '/webhooks/source/%' AND NEW.status_code = 401 BEGIN
+    INSERT INTO facts (name, n, at) VALUES ('source:auth:' || substr(NEW.path, 18), 1, NEW.received_at)
+      ON CONFLICT(name) DO UPDATE SET n = n + 1, at = excluded.at;
+  END;
+  `,
 ];

@@ -40,6 +40,13 @@ export interface StoreFacts {
   lastAttempt: Map<string, { statusCode: number | undefined; error: string | undefined; at: number }>;
   /** When ilert last accepted an event. */
   lastDeliveredAt: number | undefined;
+  /** Per other source's slug: its last request that passed authentication, and the 401s since. */
+  sources: Map<string, SourceFacts>;
+}
+
+export interface SourceFacts {
+  lastPassed: { deliveryId: number; at: number } | undefined;
+  authFailures: { n: number; lastAt: number } | undefined;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 2000;
@@ -353,6 +360,12 @@ export class Store {
       signature: undefined,
       lastAttempt: new Map(),
       lastDeliveredAt: undefined,
+      sources: new Map(),
+    };
+    const sourceFacts = (slug: string) => {
+      let found = facts.sources.get(slug);
+      if (!found) facts.sources.set(slug, (found = { lastPassed: undefined, authFailures: undefined }));
+      return found;
     };
     for (const row of rows) {
       const [kind, first, ...rest] = row.name.split(':');
@@ -368,6 +381,8 @@ export class Store {
       else if (row.name === 'signature' && row.text) facts.signature = { verdict: row.text, invalidInARow: row.n, at: row.at ?? 0 };
       else if (kind === 'attempt') facts.lastAttempt.set(row.name.slice('attempt:'.length), { statusCode: row.n || undefined, error: row.text ?? undefined, at: row.at ?? 0 });
       else if (row.name === 'delivered') facts.lastDeliveredAt = row.at ?? undefined;
+      else if (kind === 'source' && first === 'last') sourceFacts(rest.join(':')).lastPassed = { deliveryId: row.n, at: row.at ?? 0 };
+      else if (kind === 'source' && first === 'auth' && row.n > 0) sourceFacts(rest.join(':')).authFailures = { n: row.n, lastAt: row.at ?? 0 };
     }
     return facts;
   }

@@ -7,6 +7,7 @@ import { AdminDoorPanel } from '../team/TeamView.tsx';
 import { DesktopFields, ReplayPermissionField, SecretField, SeveritiesField, UnmappedGroupsField, ValueField } from './fields.tsx';
 import { SECRET_GROUPS, type SecretGroup, type SecretKey } from './settings-form.ts';
 import { TargetsField } from './TargetsField.tsx';
+import { SourcesSection } from '../sources/SourcesSection.tsx';
 import { GeneratedSecretField, LevelConnectionField } from './tools.tsx';
 import { useSettingsForm, type SettingsForm } from './use-settings-form.ts';
 import './SettingsView.css';
@@ -94,7 +95,7 @@ export function SettingsView({ active }: { active: boolean }) {
         <fieldset disabled={disabled}>
           <legend>ilert</legend>
           <Secrets form={form} group="ilert" />
-          <TargetsField form={form} />
+          <TargetsField form={form} disabled={disabled} />
           <ValueField form={form} name="ilertApiUrl" />
           <ValueField form={form} name="ilertEventsPerMinute" />
           <ValueField form={form} name="ilertAlertLink" />
@@ -154,6 +155,7 @@ export function SettingsView({ active }: { active: boolean }) {
           )}
         </div>
       </form>
+      <SourcesSection />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { Field } from '../../components/Field.tsx';
 import { SecretInput } from './fields.tsx';
 import type { TargetDraft } from './settings-form.ts';
 import type { SettingsForm } from './use-settings-form.ts';
+import { LevelTemplates } from '../sources/LevelTemplates.tsx';
 
 const MAX_TARGETS = 200;
 
@@ -14,7 +15,7 @@ function FieldError({ form, name }: { form: SettingsForm; name: string }) {
   );
 }
 
-function TargetRow({ form, target, index }: { form: SettingsForm; target: TargetDraft; index: number }) {
+function TargetRow({ form, target, index, disabled }: { form: SettingsForm; target: TargetDraft; index: number; disabled: boolean }) {
   const nameKey = `ilertTargets.${index}.name`;
   const keyKey = `ilertTargets.${index}.integrationKey`;
   const hint = form.view.ilertTargets.find((saved) => saved.name === target.savedName)?.key;
@@ -83,12 +84,13 @@ function TargetRow({ form, target, index }: { form: SettingsForm; target: Target
       </div>
       <FieldError form={form} name={nameKey} />
       <FieldError form={form} name={keyKey} />
+      {target.savedName !== undefined && <LevelTemplates target={target.savedName} targets={form.view.ilertTargets} disabled={disabled} />}
     </li>
   );
 }
 
 /** The named ilert targets groups are routed to, each with its integration key. */
-export function TargetsField({ form }: { form: SettingsForm }) {
+export function TargetsField({ form, disabled }: { form: SettingsForm; disabled: boolean }) {
   const { targets } = form.draft;
   return (
     <Field
@@ -106,7 +108,7 @@ export function TargetsField({ form }: { form: SettingsForm }) {
           ) : (
             <ul className="targets">
               {targets.map((target, index) => (
-                <TargetRow key={target.uid} form={form} target={target} index={index} />
+                <TargetRow key={target.uid} form={form} target={target} index={index} disabled={disabled} />
               ))}
             </ul>
           )}
