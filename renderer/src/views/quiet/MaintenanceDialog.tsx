@@ -213,11 +213,7 @@ export function MaintenanceButton({
           {errorFor('when')}
           {errorFor('zone')}
           {/* ilert's windows are one-off: a weekly window cannot be mirrored there. */}
-          <IlertWindowOption
-            scope={schedule.kind === 'weekly' ? undefined : scopeOf(scopes[scopeIndex]!, picked, deviceId)}
-            checked={alsoInIlert}
-            onChange={setAlsoInIlert}
-          />
+          <IlertWindowOption scope={schedule.kind === 'weekly' ? undefined : scopeOf(scopes[scopeIndex]!, picked, deviceId)} checked={alsoInIlert} onChange={setAlsoInIlert} />
           {errorFor('form')}
           <div className="maintenance-actions">
             <button type="submit" className="primary" disabled={busy} data-testid="maintenance-create">
