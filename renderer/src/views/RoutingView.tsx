@@ -213,7 +213,7 @@ export function RoutingView({ active }: { active: boolean }) {
         <>
           <RoleFieldset role={role} needs="admin">
             <p className="small muted routing-hint" id="route-own-hint" data-testid="route-own-hint">
-              A routing key and a minimum severity belong to a group’s own target: pick one to set them. A group without one inherits its parent’s route, minimum severity included.
+              A routing key and a minimum severity belong to a group’s own target: pick one to set them. A group without one inherits its parent’s route, minimum severity included. Hold-down and resolve grace (seconds) override the defaults from Settings for flapping alerts; empty keeps the default, 0 turns it off.
             </p>
             <table className="table routing-table" data-testid="routing-table">
               <colgroup>
@@ -228,7 +228,7 @@ export function RoutingView({ active }: { active: boolean }) {
                   <th scope="col" title="Devices directly in the group / including its subgroups">
                     Devices
                   </th>
-                  <th scope="col">Own route: ilert target · routing key · minimum severity</th>
+                  <th scope="col">Own route: ilert target · routing key · minimum severity · flapping</th>
                   <th scope="col">Effective route</th>
                 </tr>
               </thead>
