@@ -160,7 +160,10 @@ test('resolve grace: a refire within it sends one COMMENT and no RESOLVE, and th
     ['RESOLVE', 'skipped'],
     ['COMMENT', 'delivered'],
   ]);
-  assert.match(jobs(harness, cpu)[1]!.reason ?? '', /^cancelled: fired again at \d\d:\d\d UTC on \d{4}-\d\d-\d\d \(occurrence 2\), within the 1 h resolve grace; ilert’s alert stays open and gets a comment$/);
+  assert.match(
+    jobs(harness, cpu)[1]!.reason ?? '',
+    /^cancelled: fired again at \d\d:\d\d UTC on \d{4}-\d\d-\d\d \(occurrence 2\), within the 1 h resolve grace; ilert’s alert stays open and gets a comment$/,
+  );
   assert.deepEqual(ilert.eventTypesFor(keyOf(cpu)), ['ALERT', 'COMMENT']);
   const comment = sent(cpu)[1]!.body as { comments: { creator: string; content: string }[] };
   assert.equal(comment.comments.length, 1);
@@ -253,11 +256,7 @@ test('a group route’s hold-down and resolve grace beat the defaults; out-of-ra
     }
     const routing = await must(harness, 'setGroupRoute', { groupId: calm.id, route: { target: 'default', holdDownSeconds: 0, resolveGraceSeconds: HOUR } });
     const shown = routing.rows.find((row) => row.groupId === calm.id)!.route!;
-    assert.deepEqual(
-      [shown.target, shown.holdDownSeconds, shown.resolveGraceSeconds],
-      ['default', 0, HOUR],
-      'the Routing view shows the overrides',
-    );
+    assert.deepEqual([shown.target, shown.holdDownSeconds, shown.resolveGraceSeconds], ['default', 0, HOUR], 'the Routing view shows the overrides');
     const onDevice = (deviceId: string, name: string) => {
       const event = fresh(name);
       event.data.device_id = deviceId;

@@ -228,7 +228,12 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
     const occurrence = flaps.occurrences(alertKey) + 1;
     const why = refireReason(envelope.occurred_at, occurrence, refired.heldUntil - refired.heldAt);
     new HeldJobs(store).drop(refired.id, why, why, now);
-    job = { eventType: 'COMMENT', summary: body.summary, alertKey, comments: [{ creator: COMMENT_CREATOR, content: refireCommentText(envelope.occurred_at, occurrence, alert.id) }] };
+    job = {
+      eventType: 'COMMENT',
+      summary: body.summary,
+      alertKey,
+      comments: [{ creator: COMMENT_CREATOR, content: refireCommentText(envelope.occurred_at, occurrence, alert.id) }],
+    };
   }
   ledger.insertJob({
     alertKey,
@@ -255,7 +260,15 @@ const COMMENT_CREATOR = 'Level → ilert Relay';
  * release wins (see laterHold). A repeat of an alert still held down waits as long as the first;
  * one ilert already has (active, not held down) is not held down again.
  */
-function alertHold(flaps: FlapJobs, policy: IngestPolicy, alert: LevelAlert, alertKey: string, route: RouteChoice, history: AlertHistory | undefined, now: number): Hold | undefined {
+function alertHold(
+  flaps: FlapJobs,
+  policy: IngestPolicy,
+  alert: LevelAlert,
+  alertKey: string,
+  route: RouteChoice,
+  history: AlertHistory | undefined,
+  now: number,
+): Hold | undefined {
   const windowHold = policy.holdFor?.(alert, route, now);
   const seconds = route.holdDownSeconds ?? 0;
   if (seconds <= 0) return windowHold;

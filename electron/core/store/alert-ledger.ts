@@ -326,9 +326,7 @@ export class AlertLedger {
     // Resolved inside its hold-down: a flap, and both jobs say so.
     const heldDown = waiting.find((job) => job.status === 'held' && job.hold_ref?.startsWith(FLAP_REF_PREFIX) && job.held_until !== null);
     const reason = heldDown ? flapReason(heldDown.created_at, heldDown.held_until!, now) : RESOLVED_BEFORE_DELIVERY;
-    const update = this.#sql.get(
-      `UPDATE outbox SET status = 'skipped', reason = ?, updated_at = ?, released = CASE status WHEN 'held' THEN ? ELSE released END WHERE id = ?`,
-    );
+    const update = this.#sql.get(`UPDATE outbox SET status = 'skipped', reason = ?, updated_at = ?, released = CASE status WHEN 'held' THEN ? ELSE released END WHERE id = ?`);
     const target = this.#sql.get('SELECT target FROM outbox WHERE id = ?').get(resolve.id) as { target: string };
     for (const id of skipped) {
       update.run(reason, now, heldDown ? `${reason}: nothing sent` : 'resolved while held: nothing sent', id);

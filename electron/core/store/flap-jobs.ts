@@ -33,9 +33,7 @@ export class FlapJobs extends Repository {
   /** The alert's RESOLVE held in its grace, if one is. */
   graceHeld(alertKey: string): GraceHeldResolve | undefined {
     const row = this.store.sql
-      .get(
-        `SELECT id, alert_key, target, created_at, held_until FROM outbox INDEXED BY outbox_held_ref WHERE hold_ref = ? AND status = 'held' ORDER BY id DESC LIMIT 1`,
-      )
+      .get(`SELECT id, alert_key, target, created_at, held_until FROM outbox INDEXED BY outbox_held_ref WHERE hold_ref = ? AND status = 'held' ORDER BY id DESC LIMIT 1`)
       .get(`${GRACE_REF_PREFIX}${alertKey}`) as GraceRow | undefined;
     return row && graceOf(row);
   }

@@ -213,7 +213,9 @@ export function RoutingView({ active }: { active: boolean }) {
         <>
           <RoleFieldset role={role} needs="admin">
             <p className="small muted routing-hint" id="route-own-hint" data-testid="route-own-hint">
-              A routing key and a minimum severity belong to a group’s own target: pick one to set them. A group without one inherits its parent’s route, minimum severity included. Hold-down and resolve grace (seconds) override the defaults from Settings for flapping alerts; empty keeps the default, 0 turns it off.
+              A routing key and a minimum severity belong to a group’s own target: pick one to set them. A group without one inherits its parent’s route, minimum severity included.
+              Hold-down and resolve grace (seconds) override the relay’s defaults (the settings holdDownSeconds and resolveGraceSeconds) for flapping alerts; empty keeps the
+              default, 0 turns it off.
             </p>
             <table className="table routing-table" data-testid="routing-table">
               <colgroup>

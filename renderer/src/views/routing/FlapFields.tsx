@@ -17,13 +17,13 @@ const FIELDS = [
     key: 'holdDownSeconds',
     short: 'hold-down',
     label: 'Hold-down in seconds',
-    help: 'Optional: send a new alert only if it still fires this many seconds later (0 = off here; empty = the default from Settings)',
+    help: 'Optional: send a new alert only if it still fires this many seconds later (0 = off here; empty = the relay’s default)',
   },
   {
     key: 'resolveGraceSeconds',
     short: 'grace',
     label: 'Resolve grace in seconds',
-    help: 'Optional: hold a resolve this many seconds, so an alert that fires again stays one ilert alert (0 = off here; empty = the default from Settings)',
+    help: 'Optional: hold a resolve this many seconds, so an alert that fires again stays one ilert alert (0 = off here; empty = the relay’s default)',
   },
 ] as const;
 

@@ -44,9 +44,7 @@ function seconds(typed: string): number | undefined {
 }
 
 /** What setGroupRoute takes: null removes the group's own mapping, so it inherits again. */
-export function routeFromDraft(
-  draft: RouteDraft,
-): { target: string; routingKey?: string; minSeverity?: Severity; holdDownSeconds?: number; resolveGraceSeconds?: number } | null {
+export function routeFromDraft(draft: RouteDraft): { target: string; routingKey?: string; minSeverity?: Severity; holdDownSeconds?: number; resolveGraceSeconds?: number } | null {
   if (draft.target === '') return null;
   const routingKey = draft.routingKey.trim();
   const holdDownSeconds = seconds(draft.holdDownSeconds);
