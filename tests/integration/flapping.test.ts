@@ -194,11 +194,14 @@ test('resolve grace: a refire within it sends one COMMENT and no RESOLVE, and th
   await stop(harness);
 });
 
-test('resolve grace: when it ends with no refire, the RESOLVE is sent then', async () => {
+test('resolve grace: when it ends with no refire, the RESOLVE is sent then, even inside a maintenance window', async () => {
   const harness = await relay({ resolveGraceSeconds: 1 });
   const service = fresh('Service stopped');
   await harness.sender.deliver(service);
   await delivered(harness, service, 1, 'the ALERT');
+  // A window opened meanwhile holds new ALERTs, never a RESOLVE: the grace alone delays it.
+  const iso = (ms: number) => new Date(ms).toISOString();
+  await must(harness, 'createMaintenanceWindow', { name: 'Opened later', scope: { all: true }, start: iso(Date.now() - 1000), end: iso(Date.now() + HOUR * 1000) });
   await harness.sender.deliver(resolveOf(service));
   const held = jobs(harness, service)[1]!;
   assert.deepEqual([held.status, held.reason], ['held', 'held: resolve grace 1 s']);
