@@ -180,13 +180,14 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
   const resolved = shaped?.resolved ?? isResolvedAlertEvent(envelope.event_type, alert);
   const occurredMs = Date.parse(envelope.occurred_at);
   const history = ledger.history(alert.id);
+  const routed = shaped?.route ?? policy.routeFor(alert);
   // A new Level alert for the same device and problem, while the last one's RESOLVE waits out its
-  // grace, is that alert firing again: it joins the ilert alert that is still open.
-  const sameProblem = !resolved && !history && !shaped && alert.device_id && alert.name ? flaps.graceHeldForSameProblem(alert.device_id, alert.name) : undefined;
+  // grace, is that alert firing again: it joins the ilert alert that is still open (if its route
+  // forwards it at all: one routing skips stays apart).
+  const sameProblem = !resolved && !history && !shaped && !routed.skip && alert.device_id && alert.name ? flaps.graceHeldForSameProblem(alert.device_id, alert.name) : undefined;
   const alertKey = shaped?.alertKey ?? history?.alertKey ?? sameProblem?.alertKey ?? alertKeyFor(alert.id);
   // A resolve goes where its alert went, even if the routing changed in between.
   const sentTo = resolved ? ledger.targetOfSentAlert(alertKey) : undefined;
-  const routed = shaped?.route ?? policy.routeFor(alert);
   // (Its route still says how long its resolve grace is.)
   const route: RouteChoice = sentTo ? { target: sentTo, reason: 'same target as the alert', resolveGraceSeconds: routed.resolveGraceSeconds } : routed;
   const body =
