@@ -308,6 +308,8 @@ export const settingsViewSchema = z.object({
     ilertApiUrl: z.string(),
     ilertEventsPerMinute: z.number().int(),
     highPrioritySeverities: z.array(z.enum(SEVERITY_LEVELS)),
+    holdDownSeconds: z.number().int(),
+    resolveGraceSeconds: z.number().int(),
     retentionDays: z.number().int(),
     auditRetentionDays: z.number().int(),
     levelMaintenanceWarnHours: z.number().int(),
@@ -373,6 +375,8 @@ export const settingsPatchSchema = z
     ilertApiUrl: text,
     ilertEventsPerMinute: z.number(),
     highPrioritySeverities: z.array(name).max(SEVERITY_LEVELS.length),
+    holdDownSeconds: z.number(),
+    resolveGraceSeconds: z.number(),
     retentionDays: z.number(),
     auditRetentionDays: z.number(),
     levelMaintenanceWarnHours: z.number(),
@@ -522,7 +526,16 @@ export const connectionCheckSchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), checkedAt: z.number(), message: z.string() }),
 ]);
 
-const routeSchema = z.object({ target: z.string(), routingKey: optionalText, minSeverity: z.enum(SEVERITY_LEVELS).optional() });
+const routeSchema = z.object({
+  target: z.string(),
+  routingKey: optionalText,
+  minSeverity: z.enum(SEVERITY_LEVELS).optional(),
+  /** Flapping overrides of this route (seconds; absent: the settings' default, 0: off here). */
+  holdDownSeconds: z.number().int().optional(),
+  resolveGraceSeconds: z.number().int().optional(),
+});
+/** A route's hold-down or resolve grace: whole seconds, at most a day (the settings' bound). */
+const flapSeconds = z.number().int('must be a whole number of seconds').min(0, 'must be 0 (off) or more').max(86_400, 'must be at most 86400 seconds (a day)');
 
 export const routingViewSchema = z.object({
   levelConfigured: z.boolean(),
@@ -740,7 +753,15 @@ export const methods = {
   setGroupRoute: {
     input: z.object({
       groupId: name.min(1),
-      route: z.object({ target: name.min(1), routingKey: z.string().max(200).optional(), minSeverity: z.enum(SEVERITY_LEVELS).optional() }).nullable(),
+      route: z
+        .object({
+          target: name.min(1),
+          routingKey: z.string().max(200).optional(),
+          minSeverity: z.enum(SEVERITY_LEVELS).optional(),
+          holdDownSeconds: flapSeconds.optional(),
+          resolveGraceSeconds: flapSeconds.optional(),
+        })
+        .nullable(),
     }),
     output: routingViewSchema,
   },

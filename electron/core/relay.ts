@@ -183,8 +183,11 @@ export class Relay {
       }),
       policy: () => ({
         highPrioritySeverities: this.#settings.highPrioritySeverities,
-        routeFor: (alert) => this.#router.routeFor(alert),
-        // The setup test's alert is a person asking for a page to check the path: no window holds it.
+        // The setup test's alert is a person asking for a page to check the path: no window holds it, no hold-down or grace delays it.
+        routeFor: (alert) => ({
+          ...this.#router.routeFor(alert),
+          ...(alert.id === this.#integrationTest.runningTestAlertId() ? { holdDownSeconds: 0, resolveGraceSeconds: 0 } : {}),
+        }),
         holdFor: (alert, route, now) =>
           alert.id === this.#integrationTest.runningTestAlertId()
             ? undefined

@@ -62,6 +62,8 @@ export class SettingsService {
         ilertApiUrl: settings.ilertApiUrl,
         ilertEventsPerMinute: settings.ilertEventsPerMinute,
         highPrioritySeverities: settings.highPrioritySeverities,
+        holdDownSeconds: settings.holdDownSeconds,
+        resolveGraceSeconds: settings.resolveGraceSeconds,
         retentionDays: settings.retentionDays,
         auditRetentionDays: settings.auditRetentionDays,
         levelMaintenanceWarnHours: settings.levelMaintenanceWarnHours,

@@ -36,6 +36,16 @@ const optionalLinkTemplate = (page: string) =>
     .optional()
     .or(z.literal('').transform(() => undefined));
 
+/** The longest hold-down or resolve grace: past a day, holding a page back is no longer about flapping. */
+export const MAX_FLAP_SECONDS = 86_400;
+
+const flapSeconds = z.coerce
+  .number({ error: 'must be a number of seconds' })
+  .int('must be a whole number of seconds')
+  .min(0, 'must be 0 (off) or more')
+  .max(MAX_FLAP_SECONDS, `must be at most ${MAX_FLAP_SECONDS} seconds (a day)`)
+  .default(0);
+
 /** A named ilert alert source that Level groups can be routed to; `default` is the main key. */
 export const ilertTargetSchema = z.object({
   name: z
@@ -114,6 +124,10 @@ export const settingsSchema = z.object({
     .max(100_000, 'must be at most 100000')
     .default(50),
   highPrioritySeverities: z.array(z.enum(SEVERITY_LEVELS)).default(['critical', 'emergency']),
+  /** Flapping (issue 22): send an ALERT only if it still fires this long after it came in; 0 = at once. A group route may override it. */
+  holdDownSeconds: flapSeconds,
+  /** Flapping (issue 22): a RESOLVE of an alert ilert has waits this long, so a quick refire becomes a comment; 0 = at once. A group route may override it. */
+  resolveGraceSeconds: flapSeconds,
   retentionDays: z.coerce.number().int().min(1, 'must be at least 1 day').max(3650).default(30),
   /**
    * The audit has its own retention with a floor, so shortening the delivery log cannot erase who
@@ -180,6 +194,8 @@ export const SETTINGS_METADATA = {
   cloudflaredPath: { label: 'cloudflared program', env: 'CLOUDFLARED_PATH' },
   ilertEventsPerMinute: { label: 'ilert events per minute', env: 'ILERT_EVENTS_PER_MINUTE' },
   highPrioritySeverities: { label: 'ilert priority HIGH for' },
+  holdDownSeconds: { label: 'Hold-down (seconds)', env: 'RELAY_HOLD_DOWN_SECONDS' },
+  resolveGraceSeconds: { label: 'Resolve grace (seconds)', env: 'RELAY_RESOLVE_GRACE_SECONDS' },
   retentionDays: { label: 'Keep history for (days)' },
   auditRetentionDays: { label: 'Keep the audit for (days)' },
   levelMaintenanceWarnHours: { label: 'Warn about Level maintenance mode after (hours)' },

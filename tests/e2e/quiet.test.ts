@@ -29,8 +29,8 @@ let browser: Browser;
 let page: Page;
 let sender: LevelSender;
 let pageErrors: string[] = [];
-/** Per width: a group patched tonight with its server, and a workstation elsewhere quietened from its alert. */
-const fleet = new Map<number, { group: FakeGroup; server: FakeDevice; workstation: FakeDevice }>();
+/** Per width: a group patched tonight with its server, a workstation elsewhere quietened from its alert, and a flapping group with its NAS. */
+const fleet = new Map<number, { group: FakeGroup; server: FakeDevice; workstation: FakeDevice; flappy: FakeGroup; nas: FakeDevice }>();
 
 before(async () => {
   ilert = await new FakeIlert().start();
@@ -39,10 +39,13 @@ before(async () => {
   for (const width of WIDTHS) {
     const group = level.addGroup({ name: `Patched ${width}` });
     const office = level.addGroup({ name: `Office ${width}` });
+    const flappy = level.addGroup({ name: `Flappy ${width}` });
     fleet.set(width, {
       group,
       server: level.addDevice({ hostname: `SRV-${width}`, group_id: group.id }),
       workstation: level.addDevice({ hostname: `WS-${width}`, group_id: office.id }),
+      flappy,
+      nas: level.addDevice({ hostname: `NAS-${width}`, group_id: flappy.id }),
     });
   }
   [relay, browser] = await startRelayAndBrowser({
@@ -293,6 +296,33 @@ test('an operator makes windows: from #/routing?window=new (where the tray’s M
   await operator.getByTestId('maintenance-windows').locator('li[data-state="ended"]').filter({ hasText: 'Otto’s window' }).waitFor();
 });
 
+for (const width of WIDTHS) {
+  test(`at ${width} px: a group's own hold-down and resolve grace are set in its route editor, and its next alert says it is held down`, async () => {
+    const { flappy, nas } = fleet.get(width)!;
+    await page.setViewportSize({ width, height: 900 });
+    await openTab('Routing');
+    await page.getByTestId(`route-target-${flappy.id}`).selectOption('default');
+    const holdDown = page.getByRole('spinbutton', { name: `Hold-down in seconds for Flappy ${width}` });
+    await holdDown.fill('3600');
+    await page.getByRole('spinbutton', { name: `Resolve grace in seconds for Flappy ${width}` }).fill('300');
+    await holdDown.press('Enter');
+    await page.getByTestId(`route-save-${flappy.id}`).waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId(`route-hold-down-${flappy.id}`).inputValue(), '3600', 'saved, as the relay now has it');
+    assert.equal(await page.getByTestId(`route-grace-${flappy.id}`).inputValue(), '300');
+    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(sideways <= 0, `the Routing tab fits ${width} px (${sideways} px too wide)`);
+    await screenshot(page, `quiet-${width}-flapping-route`);
+
+    const flapping = await raise(nas, `Volume degraded ${width}`);
+    await openTab('Alerts');
+    await alertRow(flapping)
+      .getByTestId(`alert-held-${flapping}`)
+      .filter({ hasText: /^held until \d\d:\d\d: hold-down 1 h$/ })
+      .waitFor();
+    assert.deepEqual(ilert.eventsFor(alertKeyOf(flapping)), [], 'held down');
+  });
+}
+
 /** axe-core's WCAG 2.0/2.1 A and AA rules, as in a11y.test.ts: the serious and critical findings. */
 async function seriousViolations(axePage: Page, where: string): Promise<string[]> {
   if (!(await axePage.evaluate(() => 'axe' in window))) await axePage.addScriptTag({ path: AXE });
@@ -308,7 +338,7 @@ async function seriousViolations(axePage: Page, where: string): Promise<string[]
 }
 
 for (const scheme of ['light', 'dark'] as const) {
-  test(`axe in ${scheme} mode: a held row, and the maintenance dialog with a refused field`, async (t) => {
+  test(`axe in ${scheme} mode: a held row, the maintenance dialog with a refused field, and the route editor`, async (t) => {
     // axe is injected as a script tag, which the dashboard's CSP refuses: bypassed for this page only.
     const context = await browser.newContext({ viewport: { width: 720, height: 900 }, colorScheme: scheme, bypassCSP: true });
     t.after(() => context.close());
@@ -328,6 +358,9 @@ for (const scheme of ['light', 'dark'] as const) {
     found.push(...(await seriousViolations(axePage, 'the maintenance dialog')));
     await axePage.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
+    await axePage.getByRole('tab', { name: 'Routing' }).click();
+    await axePage.getByTestId(`route-hold-down-${fleet.get(720)!.flappy.id}`).waitFor();
+    found.push(...(await seriousViolations(axePage, 'Routing with a route’s hold-down and grace')));
     assert.deepEqual(found, []);
   });
 }

@@ -24,6 +24,8 @@ const saved: SettingsView = {
     checkForUpdates: true,
     levelApiUrl: 'https://api.level.io/v2',
     levelMaintenanceWarnHours: 24,
+    holdDownSeconds: 0,
+    resolveGraceSeconds: 0,
     ilertAlertLink: undefined,
     levelDeviceLink: undefined,
     unmappedGroups: 'default',

@@ -41,6 +41,8 @@ test('every documented environment variable overrides the file', () => {
     RELAY_TUNNEL: 'quick',
     CLOUDFLARED_TOKEN: 'tunnel-token',
     CLOUDFLARED_PATH: '/opt/bin/cloudflared',
+    RELAY_HOLD_DOWN_SECONDS: '600',
+    RELAY_RESOLVE_GRACE_SECONDS: '300',
   };
   assert.deepEqual(Object.keys(env).sort(), Object.keys(ENVIRONMENT_OVERRIDES).sort());
   const settings = resolveSettings({ host: 'file-host', port: 1, ilertEventsPerMinute: 5 }, env);
@@ -65,6 +67,8 @@ test('every documented environment variable overrides the file', () => {
   assert.equal(settings.cloudflaredToken, 'tunnel-token');
   assert.equal(settings.cloudflaredPath, '/opt/bin/cloudflared');
   assert.equal(settings.levelDeviceLink, 'https://app.level.io/devices/{id}');
+  assert.equal(settings.holdDownSeconds, 600);
+  assert.equal(settings.resolveGraceSeconds, 300);
 });
 
 test('invalid values are all reported at once, naming the variable', () => {

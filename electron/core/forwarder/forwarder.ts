@@ -297,7 +297,12 @@ export class Forwarder {
     if (target.kind === 'events') return postEvent(target.apiUrl, target.integrationKey, job.body, timeoutMs);
     const body = job.eventType === 'ALERT' || job.eventType === 'RESOLVE' ? this.#options.outbox.levelBodyOf(job) : undefined;
     if (!body) {
-      const why = job.eventType === 'ACCEPT' ? 'ilert’s Level.io source takes only Level’s own events: accept the alert in ilert' : 'the original Level body is no longer stored';
+      const why =
+        job.eventType === 'ACCEPT'
+          ? 'ilert’s Level.io source takes only Level’s own events: accept the alert in ilert'
+          : job.eventType === 'COMMENT'
+            ? 'ilert’s Level.io source takes only Level’s own events, so the refire comment cannot go there (the alert stays open in ilert)'
+            : 'the original Level body is no longer stored';
       return {
         url: maskUrlKey(target.url),
         requestBody: '',

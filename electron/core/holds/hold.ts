@@ -1,8 +1,11 @@
 /**
  * Why a job is not sent at once, and until when. One mechanism for everything that keeps an event
- * back on purpose (Invariant 11): maintenance windows now; flap hold-down and rules can add their
- * own `ref` kinds later. A held job waits in the outbox with status 'held' and is released by the
- * HoldReleaser when `until` passes (after asking again whether something still holds it), or by hand.
+ * back on purpose (Invariant 11): maintenance windows (`window:<id>`), the flap hold-down of an
+ * ALERT (`flap:<alertKey>`) and the resolve grace of a RESOLVE (`grace:<alertKey>`, see flapping.ts);
+ * rules can add their own `ref` kinds. A held job waits in the outbox with status 'held' and is
+ * released by the HoldReleaser when `until` passes (after asking again whether a window still holds
+ * an ALERT), or by hand. A resolve is never held by a window or a rule; only the resolve grace
+ * delays it, and only when its ALERT was already sent.
  */
 export interface Hold {
   /** Shown on the alert and in the delivery detail: "held: maintenance window “Patch night”". */

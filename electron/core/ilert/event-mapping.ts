@@ -124,6 +124,8 @@ export interface MappingContext {
   highPrioritySeverities: readonly Severity[];
   routingKey?: string | undefined;
   enrichment?: Enrichment | undefined;
+  /** The ilert alert its events go to, when not its own (a refire folded into an open alert: see holds/flapping.ts). */
+  alertKey?: string | undefined;
 }
 
 /** Maps a Level alert event to the ilert event the forwarder sends. Pure, so every rule is unit-tested. */
@@ -162,7 +164,7 @@ export function toIlertEvent(alert: LevelAlert, resolved: boolean, context: Mapp
     eventType: resolved ? 'RESOLVE' : 'ALERT',
     summary: summaryFor(alert, resolved),
     details: truncate(lines.join('\n\n'), DETAILS_LIMIT),
-    alertKey: alertKeyFor(alert.id),
+    alertKey: context.alertKey ?? alertKeyFor(alert.id),
     priority: alert.severity && context.highPrioritySeverities.includes(alert.severity) ? 'HIGH' : 'LOW',
     labels,
     customDetails: {

@@ -12,7 +12,7 @@ const CONFIRM_TIMEOUT_MS = 15_000;
 export interface HoldReleaserOptions {
   store: Store;
   held: HeldJobs;
-  /** What holds the job now (another window still open), or undefined to send it. */
+  /** What holds an ALERT now (another window still open), or undefined to send it; never asked about a RESOLVE. */
   recheck: (job: DueHold, now: number) => Hold | undefined;
   /**
    * Runs before holds that ran out are released: with a Level API key, asks Level which held alerts
@@ -24,7 +24,8 @@ export interface HoldReleaserOptions {
 }
 
 /**
- * Releases held jobs when their hold runs out: the durable half of a maintenance window's end.
+ * Releases held jobs when their hold runs out: the durable half of a maintenance window's end, of
+ * a hold-down and of a resolve grace (holds/flapping.ts).
  * Release times are stored with the jobs, so a restart (or a kill -9) finds them again; each pass
  * reads only the due ones through a partial index. A job whose alert was resolved meanwhile is
  * dropped, one still covered by another window is held again, the rest go to the forwarder.
@@ -103,7 +104,8 @@ export class HoldReleaser {
       do {
         const batch = (due = held.due(now, BATCH));
         store.transaction(() => {
-          for (const job of batch) this.#settle(job, now, recheck(job, now));
+          // Windows hold ALERTs only: a RESOLVE held in its grace goes when the grace ends.
+          for (const job of batch) this.#settle(job, now, job.eventType === 'ALERT' ? recheck(job, now) : undefined);
         });
       } while (due.length === BATCH);
     } catch (error) {

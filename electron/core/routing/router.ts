@@ -20,6 +20,13 @@ export interface RouteChoice {
   skip?: string | undefined;
   groupPath?: string | undefined;
   enrichment?: Enrichment | undefined;
+  /**
+   * Flapping (issue 22): hold the ALERT back this long and send it only if still active; hold an
+   * already-sent alert's RESOLVE this long so a refire becomes a comment. 0 or absent: off. Set from
+   * the route or the settings' default; whatever decides later (a rule) may override it.
+   */
+  holdDownSeconds?: number | undefined;
+  resolveGraceSeconds?: number | undefined;
 }
 /** How long an alert's acknowledgement may wait for Level's API to say which group its device is in. */
 export const DEVICE_LOOKUP_TIMEOUT_MS = 2000;
@@ -79,6 +86,17 @@ export class Router {
   }
 
   routeFor(alert: LevelAlert): RouteChoice {
+    const choice = this.#choose(alert);
+    const settings = this.#settings();
+    // A group route's own numbers beat the settings' defaults.
+    return {
+      ...choice,
+      holdDownSeconds: choice.holdDownSeconds ?? settings.holdDownSeconds,
+      resolveGraceSeconds: choice.resolveGraceSeconds ?? settings.resolveGraceSeconds,
+    };
+  }
+
+  #choose(alert: LevelAlert): RouteChoice {
     const settings = this.#settings();
     const device = alert.device_id ? this.#directory.device(alert.device_id) : undefined;
     const tree = this.#directory.tree();
@@ -111,6 +129,8 @@ export class Router {
       skip: below ? `${alert.severity} is below the route’s minimum severity (${route.minSeverity})` : undefined,
       groupPath,
       enrichment,
+      holdDownSeconds: route.holdDownSeconds,
+      resolveGraceSeconds: route.resolveGraceSeconds,
     };
   }
 

@@ -5,6 +5,7 @@ import type { Statements } from './database.ts';
 import { internalDelivery, type InboundDelivery } from './inbound-delivery.ts';
 import type { JobStatus, StoreChange } from './database.ts';
 import type { Hold } from '../holds/hold.ts';
+import { FLAP_REF_PREFIX, flapReason } from '../holds/flapping.ts';
 
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
 
@@ -168,15 +169,17 @@ export class AlertLedger {
     return rows.map((row) => ({ levelAlertId: row.level_alert_id, data: row.data }));
   }
 
-  history(levelAlertId: string, alertKey: string): AlertHistory | undefined {
-    const row = this.#sql.get('SELECT state, last_active_ms, last_resolve_ms FROM alerts WHERE level_alert_id = ?').get(levelAlertId) as
-      { state: 'active' | 'resolved'; last_active_ms: number | null; last_resolve_ms: number | null } | undefined;
+  /** The alert's history, and the ilert alertKey its events carry: its own, or that of the open alert it refired into (resolve grace). */
+  history(levelAlertId: string): (AlertHistory & { alertKey: string }) | undefined {
+    const row = this.#sql.get('SELECT alert_key, state, last_active_ms, last_resolve_ms FROM alerts WHERE level_alert_id = ?').get(levelAlertId) as
+      { alert_key: string; state: 'active' | 'resolved'; last_active_ms: number | null; last_resolve_ms: number | null } | undefined;
     if (!row) return undefined;
     return {
+      alertKey: row.alert_key,
       state: row.state,
       lastActiveMs: row.last_active_ms,
       lastResolveMs: row.last_resolve_ms,
-      backfilled: row.state === 'active' && this.#alertSentSinceLastResolve(alertKey, `${RECONCILED_EVENT_PREFIX}%`),
+      backfilled: row.state === 'active' && this.#alertSentSinceLastResolve(row.alert_key, `${RECONCILED_EVENT_PREFIX}%`),
     };
   }
 
@@ -306,19 +309,27 @@ export class AlertLedger {
       .get(`SELECT coalesce(max(id), 0) AS id FROM outbox WHERE alert_key = ? AND event_type = 'RESOLVE' AND status != 'skipped' AND id < ?`)
       .get(alertKey, resolve.id) as { id: number };
     const alerts = this.#sql
-      .get(`SELECT id, status, maybe_delivered FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND id > ? AND id < ?`)
-      .all(alertKey, previousResolve.id, resolve.id) as { id: number; status: JobStatus; maybe_delivered: number }[];
+      .get(`SELECT id, status, maybe_delivered, hold_ref, created_at, held_until FROM outbox WHERE alert_key = ? AND event_type = 'ALERT' AND id > ? AND id < ?`)
+      .all(alertKey, previousResolve.id, resolve.id) as {
+      id: number;
+      status: JobStatus;
+      maybe_delivered: number;
+      hold_ref: string | null;
+      created_at: number;
+      held_until: number | null;
+    }[];
     // A held ALERT (maintenance window) was never sent either: resolved meanwhile, nothing goes.
     const waiting = alerts.filter((job) => (job.status === 'queued' || job.status === 'held') && !job.maybe_delivered);
     const mayBeOpen = alerts.some((job) => job.status === 'delivered' || job.status === 'in_flight' || job.maybe_delivered);
     if (waiting.length === 0 || mayBeOpen) return [];
     const skipped = [...waiting.map((job) => job.id), resolve.id];
-    const update = this.#sql.get(
-      `UPDATE outbox SET status = 'skipped', reason = ?, updated_at = ?, released = CASE status WHEN 'held' THEN 'resolved while held: nothing sent' ELSE released END WHERE id = ?`,
-    );
+    // Resolved inside its hold-down: a flap, and both jobs say so.
+    const heldDown = waiting.find((job) => job.status === 'held' && job.hold_ref?.startsWith(FLAP_REF_PREFIX) && job.held_until !== null);
+    const reason = heldDown ? flapReason(heldDown.created_at, heldDown.held_until!, now) : RESOLVED_BEFORE_DELIVERY;
+    const update = this.#sql.get(`UPDATE outbox SET status = 'skipped', reason = ?, updated_at = ?, released = CASE status WHEN 'held' THEN ? ELSE released END WHERE id = ?`);
     const target = this.#sql.get('SELECT target FROM outbox WHERE id = ?').get(resolve.id) as { target: string };
     for (const id of skipped) {
-      update.run(RESOLVED_BEFORE_DELIVERY, now, id);
+      update.run(reason, now, heldDown ? `${reason}: nothing sent` : 'resolved while held: nothing sent', id);
       this.#collect({ kind: 'job', id, alertKey, target: target.target, status: 'skipped' });
     }
     return skipped;

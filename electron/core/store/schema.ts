@@ -431,4 +431,11 @@ export const MIGRATIONS: readonly string[] = [
       ON CONFLICT(name) DO UPDATE SET n = n + 1, at = excluded.at;
   END;
   `,
+  // Flapping and repeats (issue 22, item 4). Self-contained: if another migration lands first, this one just moves one place down.
+  `
+  -- A group route may override the hold-down and the resolve grace (seconds; NULL = the settings' default).
+  -- Held jobs use the outbox's hold columns with hold_ref 'flap:<alertKey>' or 'grace:<alertKey>'.
+  ALTER TABLE group_routes ADD COLUMN hold_down_seconds INTEGER;
+  ALTER TABLE group_routes ADD COLUMN resolve_grace_seconds INTEGER;
+  `,
 ];

@@ -7,6 +7,7 @@ import { options } from '../../components/controls.tsx';
 import { useAction } from '../../hooks.ts';
 import { MaintenanceButton } from '../quiet/MaintenanceDialog.tsx';
 import { DevicesInMaintenance } from '../quiet/LevelMaintenance.tsx';
+import { FlapFields } from './FlapFields.tsx';
 
 interface GroupRowProps {
   row: RoutingRow;
@@ -158,6 +159,7 @@ export function GroupRow({ row, targets, inheritsFrom, onSave, canEdit }: GroupR
             </option>
             {options(SEVERITY_LEVELS, (level) => `${level} and above`)}
           </select>
+          <FlapFields draft={draft} groupId={id} groupPath={row.path} noTarget={noTarget} saving={saving} whyDisabled={whyDisabled} change={change} />
           {dirty && (
             <>
               <button type="button" className="primary" onClick={() => void save()} disabled={saving} data-testid={`route-save-${id}`}>

@@ -218,6 +218,8 @@ export function RoutingView({ active, filter = '', onFilterChange }: { active: b
           {/* Only the route editors need an admin (each row disables its own): "Maintenance…" on a row is an operator's. */}
           <p className="small muted routing-hint" id="route-own-hint" data-testid="route-own-hint">
             A routing key and a minimum severity belong to a group’s own target: pick one to set them. A group without one inherits its parent’s route, minimum severity included.
+            Hold-down and resolve grace (seconds) override the relay’s defaults (the settings holdDownSeconds and resolveGraceSeconds) for flapping alerts; empty keeps the default,
+            0 turns it off.
           </p>
           <table className="table routing-table" data-testid="routing-table">
             <colgroup>
@@ -232,7 +234,7 @@ export function RoutingView({ active, filter = '', onFilterChange }: { active: b
                 <th scope="col" title="Devices directly in the group / including its subgroups">
                   Devices
                 </th>
-                <th scope="col">Own route: ilert target · routing key · minimum severity</th>
+                <th scope="col">Own route: ilert target · routing key · minimum severity · flapping</th>
                 <th scope="col">Effective route</th>
               </tr>
             </thead>

@@ -86,6 +86,8 @@ export function SettingsView({ active }: { active: boolean }) {
           <legend>Level API and routing</legend>
           <ValueField form={form} name="levelApiUrl" />
           <ValueField form={form} name="levelMaintenanceWarnHours" />
+          <ValueField form={form} name="holdDownSeconds" />
+          <ValueField form={form} name="resolveGraceSeconds" />
           <ValueField form={form} name="levelDeviceLink" />
           <Secrets form={form} group="levelApi" />
           <LevelConnectionField form={form} unsaved={levelUnsaved} />

@@ -31,6 +31,10 @@ export const VALUE_HELP: Record<ValueKey, ReactNode> = {
     </>
   ),
   levelMaintenanceWarnHours: 'Level never ends a device’s maintenance mode by itself: Health warns about each device in it for longer than this.',
+  holdDownSeconds:
+    'A new alert is sent only if it is still active after this many seconds; one resolved sooner is a flap and pages nobody. 0: off. A group’s route may override it (Routing).',
+  resolveGraceSeconds:
+    'A resolve waits this many seconds; if the alert fires again meanwhile, ilert’s alert stays open and gets a comment instead. 0: off. A group’s route may override it (Routing).',
   cloudflaredPath: (
     <>
       The <code>cloudflared</code> program the tunnel runs: a name on the PATH or a full path (e.g. <code>/usr/local/bin/cloudflared</code>).

@@ -22,6 +22,8 @@ export const VALUE_KINDS = {
   auditRetentionDays: 'number',
   levelApiUrl: 'url',
   levelMaintenanceWarnHours: 'number',
+  holdDownSeconds: 'number',
+  resolveGraceSeconds: 'number',
   cloudflaredPath: 'text',
 } as const satisfies Partial<Record<keyof Values, 'text' | 'number' | 'url'>>;
 export type ValueKey = keyof typeof VALUE_KINDS;
