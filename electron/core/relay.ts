@@ -35,6 +35,7 @@ import { createHandlers, NotFoundError, ReplayRefusedError, type AdminDoor, type
 import type { SettingsService } from './settings-service.ts';
 import { forTests } from './testing-seam.ts';
 import { MaintenanceWindows } from './quiet/maintenance.ts';
+import { RuleBook, ruleHold } from './rules/rule-book.ts';
 import { HoldReleaser } from './quiet/hold-releaser.ts';
 import { HeldJobs } from './store/held-jobs.ts';
 
@@ -99,6 +100,7 @@ export class Relay {
   readonly #team: Team;
   readonly #pauses: TargetPauses;
   readonly #windows: MaintenanceWindows;
+  readonly #rules: RuleBook;
   readonly #heldJobs: HeldJobs;
   readonly #releaser: HoldReleaser;
   readonly #setup: SetupService;
@@ -150,6 +152,11 @@ export class Relay {
       () => this.#releaseHeld(),
     );
     this.#windows = new MaintenanceWindows(this.#store);
+    this.#rules = new RuleBook(this.#store, {
+      targets: () => [DEFAULT_TARGET, ...this.#settings.ilertTargets.map((target) => target.name)],
+      device: (id) => this.#directory.device(id),
+      groupsOf: (groupId) => [groupId, ...this.#directory.tree().ancestorsOf(groupId)],
+    });
     this.#heldJobs = new HeldJobs(this.#store);
     this.#releaser = new HoldReleaser({
       store: this.#store,
@@ -169,12 +176,12 @@ export class Relay {
       }),
       policy: () => ({
         highPrioritySeverities: this.#settings.highPrioritySeverities,
-        routeFor: (alert) => this.#router.routeFor(alert),
-        // The setup test's alert is a person asking for a page to check the path: no window holds it.
+        // Rules decide after routing; the setup test's alert is a person asking for a page to check the path: no rule or window holds it.
+        routeFor: (alert) => (alert.id === this.#integrationTest.runningTestAlertId() ? this.#router.routeFor(alert) : this.#rules.apply(alert, this.#router.routeFor(alert))),
         holdFor: (alert, route, now) =>
           alert.id === this.#integrationTest.runningTestAlertId()
             ? undefined
-            : this.#windows.holdFor({ deviceId: alert.device_id, groupIds: () => this.#router.groupsOf(alert.device_id), target: route.target }, now),
+            : (ruleHold(route) ?? this.#windows.holdFor({ deviceId: alert.device_id, groupIds: () => this.#router.groupsOf(alert.device_id), target: route.target }, now)),
       }),
       beforeStore: (alert) => this.#router.lookUpDevice(alert),
       // A device or group changed in Level: the API's current record replaces the mirror's (404 = deleted).
@@ -307,6 +314,7 @@ export class Relay {
       pauseTarget: (target, pausedBy) => this.#pauseTarget(target, pausedBy),
       resumeTarget: (target) => this.#resumeTarget(target),
       windows: this.#windows,
+      rules: this.#rules,
       endMaintenanceWindow: (id, endedBy) => this.#endMaintenanceWindow(id, endedBy),
       sendHeldNow: (levelAlertId, sentBy) => this.#sendHeldNow(levelAlertId, sentBy),
     } satisfies RelayParts & Record<string, unknown>;

@@ -20,6 +20,12 @@ export interface RouteChoice {
   skip?: string | undefined;
   groupPath?: string | undefined;
   enrichment?: Enrichment | undefined;
+  /** Set by a rule (rules/): ilert's priority for the ALERT, whatever the severity says. */
+  priority?: 'HIGH' | 'LOW' | undefined;
+  /** Send the ALERT only if still active after this long; a rule may override the route's. */
+  holdDownSeconds?: number | undefined;
+  /** The rule that matched, by id and name; `drop`: it keeps the ALERT back until someone sends it. */
+  rule?: { id: number; name: string; drop: boolean } | undefined;
 }
 /** How long an alert's acknowledgement may wait for Level's API to say which group its device is in. */
 export const DEVICE_LOOKUP_TIMEOUT_MS = 2000;
