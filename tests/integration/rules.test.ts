@@ -201,7 +201,7 @@ test('group (inherited by subgroups), tags, role and platform come from the Leve
     const onDevice = (deviceId: string, hostname: string) => {
       const event = alertEvent({ name: `on ${hostname}`, severity: 'warning', hostname });
       event.data.device_id = deviceId;
-      level.addAlert({ ...event.data });
+      level.addAlert({ ...event.data, severity: 'warning' });
       return event;
     };
     const draft: RuleInput[] = [

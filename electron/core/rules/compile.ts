@@ -28,15 +28,22 @@ export interface CompiledRule {
  */
 const NAME_MATCHED_CHARS = 1000;
 
-/** `{2}`, `{2,}`, `{2,5}` at `at`: whether it is a quantifier, and whether it repeats more than once. */
-function braceQuantifier(pattern: string, at: number): { length: number; repeats: boolean } | undefined {
+/** `{2}`, `{2,}`, `{2,5}` at `at`: whether it is a quantifier, whether its count varies, and whether it repeats more than once. */
+function braceQuantifier(pattern: string, at: number): { varies: boolean; repeats: boolean } | undefined {
   const match = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(at));
   if (!match) return undefined;
-  const max = match[2] === undefined ? Number(match[1]) : match[3] === '' ? Number.POSITIVE_INFINITY : Number(match[3]);
-  return { length: match[0].length, repeats: max > 1 };
+  const min = Number(match[1]);
+  const max = match[2] === undefined ? min : match[3] === '' ? Number.POSITIVE_INFINITY : Number(match[3]);
+  return { varies: max > min, repeats: max > 1 };
 }
 
-/** Whether a repeating quantifier (`*`, `+`, `{n,}`, `{n,m>1}`) starts at `at`. */
+/** Whether a quantifier starts at `at` that repeats a variable number of times (`*`, `+`, `{n,}`, `{n,m>n}`). */
+function variesAt(pattern: string, at: number): boolean {
+  const char = pattern[at];
+  return char === '*' || char === '+' || (char === '{' && (braceQuantifier(pattern, at)?.varies ?? false));
+}
+
+/** Whether a quantifier starts at `at` that lets what it follows match more than once. */
 function repeatsAt(pattern: string, at: number): boolean {
   const char = pattern[at];
   return char === '*' || char === '+' || (char === '{' && (braceQuantifier(pattern, at)?.repeats ?? false));
@@ -48,32 +55,32 @@ function repeatsAt(pattern: string, at: number): boolean {
  * JavaScript has no linear-time engine to fall back on, so such a pattern is refused when saved.
  */
 export function nestedRepeatAt(pattern: string): number | undefined {
-  const groups: { start: number; repeats: boolean }[] = [{ start: 0, repeats: false }];
+  // Per open group: whether something inside it repeats a variable number of times.
+  const groups: { start: number; varies: boolean }[] = [{ start: 0, varies: false }];
   let inClass = false;
   for (let at = 0; at < pattern.length; at++) {
     const char = pattern[at];
     if (char === '\\') {
       at++;
-      if (!inClass && repeatsAt(pattern, at + 1)) groups.at(-1)!.repeats = true;
+      if (!inClass && variesAt(pattern, at + 1)) groups.at(-1)!.varies = true;
       continue;
     }
     if (inClass) {
       if (char === ']') {
         inClass = false;
-        if (repeatsAt(pattern, at + 1)) groups.at(-1)!.repeats = true;
+        if (variesAt(pattern, at + 1)) groups.at(-1)!.varies = true;
       }
       continue;
     }
     if (char === '[') inClass = true;
-    else if (char === '(') groups.push({ start: at, repeats: false });
+    else if (char === '(') groups.push({ start: at, varies: false });
     else if (char === ')' && groups.length > 1) {
       const group = groups.pop()!;
-      const repeated = repeatsAt(pattern, at + 1);
-      if (repeated && group.repeats) return group.start;
-      if (repeated || group.repeats) groups.at(-1)!.repeats = true;
+      if (group.varies && repeatsAt(pattern, at + 1)) return group.start;
+      if (group.varies || variesAt(pattern, at + 1)) groups.at(-1)!.varies = true;
     } else if (char === '*' || char === '+' || (char === '{' && braceQuantifier(pattern, at))) {
       // A quantifier itself; what it repeats was counted when that atom was read.
-    } else if (repeatsAt(pattern, at + 1)) groups.at(-1)!.repeats = true;
+    } else if (variesAt(pattern, at + 1)) groups.at(-1)!.varies = true;
   }
   return undefined;
 }
