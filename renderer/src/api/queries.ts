@@ -25,6 +25,7 @@ const STALE_ON: StaleOn = {
   getRouting: (changes) => changes.setup === true || changes.alerts.length > 0,
   listReconciliations: (changes) => changes.setup === true,
   listMaintenanceWindows: (changes) => changes.setup === true || changes.jobs.length > 0,
+  listRules: (changes) => changes.setup === true,
   listAudit: () => true,
   listMembers: () => true,
   listAlerts: (changes) => changes.alerts.length > 0 || changes.jobs.length > 0,

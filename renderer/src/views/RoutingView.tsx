@@ -9,6 +9,7 @@ import { GroupRow } from './routing/GroupRow.tsx';
 import { Reconciliations } from './routing/Reconciliations.tsx';
 import { TargetForwarding } from './routing/TargetForwarding.tsx';
 import { MaintenanceWindows } from './routing/MaintenanceWindows.tsx';
+import { Rules } from './routing/Rules.tsx';
 import { showSettings, type routeFromDraft } from './routing/route-draft.ts';
 import './RoutingView.css';
 import { ErrorBanner, ReadOnlyNotice, RoleFieldset } from '../components/controls.tsx';
@@ -115,6 +116,7 @@ export function RoutingView({ active }: { active: boolean }) {
         {/* Pausing for ilert maintenance needs no Level API key. */}
         <TargetForwarding targets={view.targets} onChanged={load} />
         <MaintenanceWindows active={active} />
+        <Rules active={active} role={role} targets={view.targets} groups={[]} />
       </div>
     );
   }
@@ -188,6 +190,7 @@ export function RoutingView({ active }: { active: boolean }) {
 
       <TargetForwarding targets={view.targets} onChanged={load} />
       <MaintenanceWindows active={active} />
+      <Rules active={active} role={role} targets={view.targets} groups={view.rows} />
 
       {namedTargets.length === 0 && (
         <p className="banner banner-info" data-testid="routing-no-targets">
