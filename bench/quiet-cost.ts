@@ -123,16 +123,18 @@ async function policyMicros(): Promise<{ plain: number; quiet: number }> {
         for (const window of benchWindows(Date.now())) windows.create(window as never, 'bench', Date.now());
         book.save(benchRules(), 'bench', Date.now());
       }
-      const alerts = Array.from({ length: 2_000 }, (_, n) => (JSON.parse(alertBody(n).body.toString()) as { data: LevelAlert }).data);
+      const alerts = Array.from({ length: 5_000 }, (_, n) => (JSON.parse(alertBody(n).body.toString()) as { data: LevelAlert }).data);
       const ask = (alert: LevelAlert, now: number) => {
         const route = book.apply(alert, router.routeFor(alert));
         return ruleHold(route) ?? windows.holdFor({ deviceId: alert.device_id, groupIds: () => router.groupsOf(alert.device_id), target: route.target }, now);
       };
       for (const alert of alerts) ask(alert, Date.now());
       const rounds = 10;
-      const started = performance.now();
+      // CPU time, not wall time: on a shared machine the wall clock also counts the other processes' turns.
+      const started = process.cpuUsage();
       for (let round = 0; round < rounds; round++) for (const alert of alerts) ask(alert, Date.now());
-      return ((performance.now() - started) * 1000) / (rounds * alerts.length);
+      const used = process.cpuUsage(started);
+      return (used.user + used.system) / (rounds * alerts.length);
     } finally {
       await store.close();
     }

@@ -5,7 +5,7 @@ import type { LevelDevice } from '../level/level-api.ts';
 import { UnknownTargetError, type RouteChoice } from '../routing/router.ts';
 import { RuleRows, ruleRef } from '../store/rules.ts';
 import type { Store } from '../store/store.ts';
-import { compileRule, InvalidRuleError, type CompiledRule, type RuleSubject } from './compile.ts';
+import { compileRule, InvalidRuleError, RuleQuestion, type CompiledRule, type RuleSubject } from './compile.ts';
 
 /** A dry run looks back this far… */
 export const DRY_RUN_DAYS = 7;
@@ -92,7 +92,7 @@ export class RuleBook {
     });
   }
 
-  #subject(alert: LevelAlert, devices?: Map<string, LevelDevice | undefined>): RuleSubject {
+  #question(alert: LevelAlert, devices?: Map<string, LevelDevice | undefined>): RuleQuestion {
     const { device: lookUp, groupsOf } = this.#options;
     let device: { found: LevelDevice | undefined } | undefined;
     let groups: readonly string[] | undefined;
@@ -111,14 +111,14 @@ export class RuleBook {
         return (groups = groupId ? groupsOf(groupId) : []);
       },
     };
-    return subject;
+    return new RuleQuestion(subject);
   }
 
   /** The route after the first rule that matches; the route as it was when none does. */
   apply(alert: LevelAlert, route: RouteChoice): RouteChoice {
     if (this.#compiled.length === 0) return route;
-    const subject = this.#subject(alert);
-    const rule = this.#compiled.find((each) => each.matches(subject));
+    const question = this.#question(alert);
+    const rule = this.#compiled.find((each) => each.matches(question));
     if (!rule) return route;
     const { actions } = rule;
     const applied: RouteChoice = { ...route, rule: { id: rule.id, name: rule.name, drop: actions.drop === true } };
@@ -149,8 +149,8 @@ export class RuleBook {
     let unmatched = 0;
     const devices = new Map<string, LevelDevice | undefined>();
     for (const row of looked) {
-      const subject = this.#subject(JSON.parse(row.data) as LevelAlert, devices);
-      const index = compiled.findIndex((rule) => rule.matches(subject));
+      const question = this.#question(JSON.parse(row.data) as LevelAlert, devices);
+      const index = compiled.findIndex((rule) => rule.matches(question));
       if (index < 0) unmatched++;
       else matched[index]!++;
     }
