@@ -22,7 +22,7 @@ import { post, runAutocannon, type LoadResult } from './load.ts';
 import { BodyPool, signEvent } from './payloads.ts';
 import { readCpuMs, startRelayChild, type BenchChild } from './processes.ts';
 
-export const QUIET_COST = { windows: 100, rules: 50, rounds: 6, alertsPerRound: 4_000, connections: 16, eventsPerMinute: 50, aimRatio: 1.05 };
+export const QUIET_COST = { windows: 100, rules: 50, rounds: 10, alertsPerRound: 4_000, connections: 16, eventsPerMinute: 50, aimRatio: 1.05 };
 
 export interface QuietCostResult {
   /** The added work alone, in process: routing, the rules and the windows' check per alert, with and without them. */

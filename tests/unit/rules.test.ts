@@ -72,6 +72,9 @@ function book(devices: Record<string, Record<string, unknown>> = {}) {
 
 const alert = (overrides: Partial<LevelAlert> = {}): LevelAlert => ({
   id: 'a1',
+  description: undefined,
+  started_at: undefined,
+  resolved_at: undefined,
   name: 'Low disk space',
   severity: 'warning',
   device_id: 'd1',
