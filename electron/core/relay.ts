@@ -207,7 +207,8 @@ export class Relay {
       ingest: (envelope, alert) => this.#ingestMadeUp('reconciled', '/reconcile', envelope, alert),
       routeHolds: async (alert) => {
         await this.#router.lookUpDevice(alert);
-        return this.#router.routeFor(alert).skip;
+        // As the ingest would decide: a rule that routes an alert lifts its route's skip.
+        return this.#rules.apply(alert, this.#router.routeFor(alert)).skip;
       },
       runningTestAlertId: () => this.#integrationTest.runningTestAlertId(),
       ...(this.#tuning.reconcileIntervalMs ? { intervalMs: this.#tuning.reconcileIntervalMs } : {}),
