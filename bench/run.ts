@@ -13,6 +13,7 @@
  *   5. the dashboard (Debian's Chromium) with 25,000 active alerts: load, tab switch, page heap
  *   6. ack latency at a steady rate on a store of 100,000 alert deliveries, without and with eight
  *      viewers searching the delivery log in a loop
+ *   7. the ingest cost (relay CPU per alert) with 100 maintenance windows and 50 rules vs none (bench/quiet-cost.ts)
  *
  * Everything runs on 127.0.0.1, is bounded in count and time, and stops by itself. Missing an aim is
  * reported, not fatal; the exit code is non-zero only when something went wrong (a non-2xx answer,
@@ -32,6 +33,7 @@ import { launchChromium } from '../tests/helpers/browser.ts';
 import { BodyPool, deviceUpdatedEvent, signEvent, type SignedBody } from './payloads.ts';
 import { alertEvent } from '../tests/fakes/level-sender.ts';
 import { post, runAutocannon, runPaced, signedHeaders, summarize, type LoadResult, type PacedResult } from './load.ts';
+import { quietCost, type QuietCostResult } from './quiet-cost.ts';
 import { CpuMeter, cleanupAll, type CpuShares, dirBytes, readIo, readRss, startBareChild, startRelayChild, stopChild, type BenchChild } from './processes.ts';
 
 // ---- parameters -------------------------------------------------------------------------------
@@ -877,6 +879,17 @@ function summary(): void {
       verdict(q.met),
     ]);
   }
+  const quiet = results.quietCost as QuietCostResult | undefined;
+  if (quiet) {
+    rows.push([
+      `7 Ingest, ${quiet.windows} windows + ${quiet.rules} rules`,
+      `${quiet.quietMsPerAlert.toFixed(3)} ms CPU/alert (+${quiet.policyMicros.addedPerAlert.toFixed(1)} µs checks)`,
+      `${quiet.plainMsPerAlert.toFixed(3)} ms (none)`,
+      `${fmtTimes(quiet.ratio)} (+${(quiet.policyMicros.shareOfIngest * 100).toFixed(1)}% exact)`,
+      '< 5% more',
+      verdict(quiet.met),
+    ]);
+  }
   log('Summary');
   log(table(rows));
 }
@@ -898,7 +911,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    // BENCH_ONLY=storm,throughput,latency,e2e,rss runs a subset (e.g. to compare one change quickly).
+    // BENCH_ONLY=storm,throughput,latency,e2e,rss,dashboard,search,quiet runs a subset (e.g. to compare one change quickly).
     const only = process.env.BENCH_ONLY?.split(',');
     const figures: [string, (fake: FakeIlert) => Promise<void>][] = [
       ['storm', storm],
@@ -908,6 +921,7 @@ async function main(): Promise<void> {
       ['rss', memory],
       ['dashboard', dashboard],
       ['search', searchWhileAcking],
+      ['quiet', async (fake) => void (results.quietCost = await quietCost(fake.url, { log, checkLoad, stop }))],
     ];
     for (const [name, figure] of figures) if (!only || only.includes(name)) await figure(fake);
   } catch (error) {

@@ -651,6 +651,75 @@ export const windowViewSchema = z.object({
   ilert: z.object({ windowId: z.number().int().optional(), problem: optionalText }).optional(),
 });
 
+/**
+ * Rules (issue 22): an ordered list, the first match wins; a rule without conditions matches
+ * everything. All the conditions a rule has must hold; within `severities` and `tags`, any one does.
+ */
+export const RULE_REGEX_MAX = 200;
+export const RULES_MAX = 200;
+const ruleText = z.string().trim().min(1).max(200);
+export const ruleConditionsSchema = z
+  .object({
+    severities: z.array(z.enum(SEVERITY_LEVELS)).min(1).max(4).optional(),
+    /** A word or phrase the alert's name contains, in any case. */
+    nameContains: ruleText.optional(),
+    /** A JavaScript regular expression the alert's name matches (case-insensitive), checked when saved. */
+    nameRegex: z.string().min(1).max(RULE_REGEX_MAX).optional(),
+    /** A Level group id: its subgroups are covered too, as with routes. */
+    group: levelId.optional(),
+    /** The device's hostname, whole, in any case; `*` any run of characters, `?` one. */
+    hostname: ruleText.optional(),
+    /** Any one of these tags is on the device (from the Level mirror). */
+    tags: z.array(z.string().trim().min(1).max(100)).min(1).max(20).optional(),
+    role: ruleText.optional(),
+    platform: ruleText.optional(),
+  })
+  .strict();
+
+/** What a matching rule does: drop (held, not sent), or any of route / priority / hold-down. */
+export const ruleActionsSchema = z
+  .object({
+    drop: z.literal(true).optional(),
+    target: z.string().trim().min(1).max(NAME_MAX).optional(),
+    routingKey: z.string().trim().min(1).max(200).optional(),
+    priority: z.enum(['HIGH', 'LOW']).optional(),
+    /** Overrides the route's hold-down: send the ALERT only if still active after this long (0 = none). */
+    holdDownSeconds: z.number().int().min(0).max(86_400).optional(),
+  })
+  .strict()
+  .refine((actions) => Object.keys(actions).length > 0, 'a rule needs an action: drop, a target or routing key, a priority, or a hold-down')
+  .refine((actions) => !actions.drop || Object.keys(actions).length === 1, 'a rule that drops does nothing else: remove its other actions or do not drop');
+
+export const ruleSchema = z
+  .object({
+    /** Kept when an existing rule is saved again, so what it dropped still names it. */
+    id: z.number().int().positive().optional(),
+    name: z.string().trim().min(1, 'a rule needs a name').max(120),
+    conditions: ruleConditionsSchema,
+    actions: ruleActionsSchema,
+  })
+  .strict();
+
+export const ruleViewSchema = ruleSchema.extend({ id: z.number().int() });
+export const rulesViewSchema = z.object({
+  rules: z.array(ruleViewSchema),
+  updatedAt: z.number().optional(),
+  updatedBy: optionalText,
+});
+const rulesInput = z.object({ rules: z.array(ruleSchema).max(RULES_MAX) }).strict();
+
+export const ruleDryRunSchema = z.object({
+  /** The alerts looked at: first seen since `from`, newest first, at most `limit`. */
+  from: z.number(),
+  looked: z.number().int(),
+  limit: z.number().int(),
+  /** True when there were more alerts since `from` than `limit`: the counts are of the newest. */
+  capped: z.boolean(),
+  /** Per rule, in order: the alerts it would have been the first match for. */
+  matched: z.array(z.number().int()),
+  unmatched: z.number().int(),
+});
+
 /** What a person may do on a team relay; each role can do everything the one before it can. */
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -808,6 +877,12 @@ export const methods = {
   endMaintenanceWindow: { input: id, output: windowViewSchema },
   /** Sends an alert's held events now, whatever holds them. */
   sendHeldNow: { input: z.object({ alertId: z.string().trim().min(1).max(1000) }).strict(), output: z.object({ released: z.number().int() }) },
+  // Rules: what pages, decided in order after routing (admins change them; a dry run shows their effect first).
+  listRules: { input: none, output: rulesViewSchema },
+  /** Replaces the whole ordered list, after checking every rule (regexes, targets). */
+  saveRules: { input: rulesInput, output: rulesViewSchema },
+  /** How many of the last 7 days' alerts each rule of a draft list would have been the first match for. */
+  dryRunRules: { input: rulesInput, output: ruleDryRunSchema },
   listSources: { input: none, output: z.array(sourceViewSchema) },
   createSource: { input: sourceInputSchema, output: sourceSaveSchema },
   updateSource: { input: z.object({ slug: name, source: sourceInputSchema }), output: sourceSaveSchema },
@@ -889,6 +964,9 @@ export const METHOD_ROLES: { readonly [M in keyof typeof methods]: Role } = {
   listMaintenanceWindows: 'viewer',
   endMaintenanceWindow: 'operator',
   sendHeldNow: 'operator',
+  listRules: 'viewer',
+  saveRules: 'admin',
+  dryRunRules: 'operator',
   listSources: 'viewer',
   createSource: 'admin',
   updateSource: 'admin',
@@ -955,6 +1033,10 @@ export type WindowScope = z.output<typeof windowScopeSchema>;
 export type CreateWindowInput = z.output<typeof createWindowSchema>;
 export type WindowView = z.output<typeof windowViewSchema>;
 export type HeldView = z.output<typeof heldViewSchema>;
+export type RuleInput = z.output<typeof ruleSchema>;
+export type RuleView = z.output<typeof ruleViewSchema>;
+export type RulesView = z.output<typeof rulesViewSchema>;
+export type RuleDryRun = z.output<typeof ruleDryRunSchema>;
 
 /**
  * What changed besides rows: the relay's app events (electron/core/app-events.ts) and the store's
@@ -975,6 +1057,7 @@ export const changeTopics = [
   'routing',
   'windows',
   'reconciliation',
+  'rules',
 ] as const;
 export type ChangeTopic = (typeof changeTopics)[number];
 

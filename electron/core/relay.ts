@@ -37,6 +37,7 @@ import type { SettingsService } from './settings-service.ts';
 import { forTests } from './testing-seam.ts';
 import { MaintenanceWindows } from './quiet/maintenance.ts';
 import { IlertWindows } from './quiet/ilert-windows.ts';
+import { RuleBook, ruleHold } from './rules/rule-book.ts';
 import { HoldReleaser } from './quiet/hold-releaser.ts';
 import { HeldJobs } from './store/held-jobs.ts';
 
@@ -103,6 +104,7 @@ export class Relay {
   readonly #pauses: TargetPauses;
   readonly #windows: MaintenanceWindows;
   readonly #ilertWindows: IlertWindows;
+  readonly #rules: RuleBook;
   readonly #heldJobs: HeldJobs;
   readonly #releaser: HoldReleaser;
   readonly #setup: SetupService;
@@ -164,6 +166,11 @@ export class Relay {
         ...this.#settings.ilertTargets.map(({ name, integrationKey }) => ({ name, integrationKey })),
       ],
     });
+    this.#rules = new RuleBook(this.#store, {
+      targets: () => [DEFAULT_TARGET, ...this.#settings.ilertTargets.map((target) => target.name)],
+      device: (id) => this.#directory.device(id),
+      groupsOf: (groupId) => [groupId, ...this.#directory.tree().ancestorsOf(groupId)],
+    });
     this.#heldJobs = new HeldJobs(this.#store);
     this.#releaser = new HoldReleaser({
       store: this.#store,
@@ -183,15 +190,16 @@ export class Relay {
       }),
       policy: () => ({
         highPrioritySeverities: this.#settings.highPrioritySeverities,
-        // The setup test's alert is a person asking for a page to check the path: no window holds it, no hold-down or grace delays it.
-        routeFor: (alert) => ({
-          ...this.#router.routeFor(alert),
-          ...(alert.id === this.#integrationTest.runningTestAlertId() ? { holdDownSeconds: 0, resolveGraceSeconds: 0 } : {}),
-        }),
+        // Rules decide after routing. The setup test's alert is a person asking for a page to check the
+        // path: no rule, window, hold-down or grace holds it.
+        routeFor: (alert) =>
+          alert.id === this.#integrationTest.runningTestAlertId()
+            ? { ...this.#router.routeFor(alert), holdDownSeconds: 0, resolveGraceSeconds: 0 }
+            : this.#rules.apply(alert, this.#router.routeFor(alert)),
         holdFor: (alert, route, now) =>
           alert.id === this.#integrationTest.runningTestAlertId()
             ? undefined
-            : this.#windows.holdFor({ deviceId: alert.device_id, groupIds: () => this.#router.groupsOf(alert.device_id), target: route.target }, now),
+            : (ruleHold(route) ?? this.#windows.holdFor({ deviceId: alert.device_id, groupIds: () => this.#router.groupsOf(alert.device_id), target: route.target }, now)),
         levelTemplatesFor: (target) => this.#settings.ilertTargets.find((entry) => entry.name === target)?.levelTemplates,
       }),
       beforeStore: (alert) => this.#router.lookUpDevice(alert),
@@ -218,7 +226,8 @@ export class Relay {
       ingest: (envelope, alert) => this.#ingestMadeUp('reconciled', '/reconcile', envelope, alert),
       routeHolds: async (alert) => {
         await this.#router.lookUpDevice(alert);
-        return this.#router.routeFor(alert).skip;
+        // As the ingest would decide: a rule that routes an alert lifts its route's skip.
+        return this.#rules.apply(alert, this.#router.routeFor(alert)).skip;
       },
       runningTestAlertId: () => this.#integrationTest.runningTestAlertId(),
       ...(this.#tuning.reconcileIntervalMs ? { intervalMs: this.#tuning.reconcileIntervalMs } : {}),
@@ -333,6 +342,7 @@ export class Relay {
       resumeTarget: (target) => this.#resumeTarget(target),
       windows: this.#windows,
       ilertWindows: this.#ilertWindows,
+      rules: this.#rules,
       endMaintenanceWindow: (id, endedBy) => this.#endMaintenanceWindow(id, endedBy),
       sendHeldNow: (levelAlertId, sentBy) => this.#sendHeldNow(levelAlertId, sentBy),
     } satisfies RelayParts & Record<string, unknown>;

@@ -15,7 +15,7 @@ const CORE_LAYERS = [
   ['ilert', 'settings-service.ts'],
   ['store'],
   ['routing', 'forwarder', 'desktop', 'change-batcher.ts', 'quiet'],
-  ['ingest'],
+  ['ingest', 'rules'],
   ['receiver'],
   ['diagnosis.ts', 'setup'],
   ['reconcile'],

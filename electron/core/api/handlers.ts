@@ -33,6 +33,8 @@ import { sourceHandlers } from './source-handlers.ts';
 import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis, WindowView } from '../../../shared/contract.ts';
 import { InvalidWindowError, type MaintenanceWindows } from '../quiet/maintenance.ts';
 import type { IlertWindows } from '../quiet/ilert-windows.ts';
+import { InvalidRuleError } from '../rules/compile.ts';
+import type { RuleBook } from '../rules/rule-book.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
 export const OWNER: Caller = { name: 'owner', role: 'admin' };
@@ -72,6 +74,7 @@ export interface RelayParts {
   endMaintenanceWindow(id: number, endedBy: string): { view: WindowView; wasOpen: boolean; endedEarly: boolean };
   /** "Also in ilert": the matching ilert maintenance windows. */
   ilertWindows: IlertWindows;
+  rules: RuleBook;
   /** How many held events of the alert were released. */
   sendHeldNow(levelAlertId: string, sentBy: string): number;
 }
@@ -411,6 +414,13 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       audit(caller, 'send-held', `sent ${released} held event(s) of alert ${alertId} now`);
       return { released };
     },
+    listRules: () => relay.rules.list(),
+    saveRules: ({ rules }, caller) => {
+      const { view, described } = relay.rules.save(rules, caller.name, Date.now());
+      audit(caller, 'rules', `saved ${rules.length} rule(s): ${described}`.slice(0, 2000));
+      return view;
+    },
+    dryRunRules: ({ rules }) => relay.rules.dryRun(rules, Date.now()),
     rotateAdminToken: (_input, caller) => {
       const adminUrl = openDoor().rotateAdminToken();
       audit(caller, 'rotate', 'replaced the admin link; the old one no longer works');
@@ -456,6 +466,8 @@ const ACTIONS: { readonly [M in MethodName]?: string } = {
   createMaintenanceWindow: 'Creating a maintenance window',
   endMaintenanceWindow: 'Ending a maintenance window',
   sendHeldNow: 'Sending a held alert now',
+  saveRules: 'Changing the rules',
+  dryRunRules: 'Trying rules on last week’s alerts',
   createSource: 'Adding a webhook source',
   updateSource: 'Changing a webhook source',
   deleteSource: 'Removing a webhook source',
@@ -493,6 +505,7 @@ export async function callMethod(handlers: Handlers, name: MethodName, rawInput:
     return { ok: true, value: await handler(parsed.data, caller) };
   } catch (error) {
     if (error instanceof NotFoundError || error instanceof UnknownMemberError) return { ok: false, status: 404, error: { code: 'not_found', message: error.message } };
+    if (error instanceof InvalidRuleError) return { ok: false, status: 400, error: { code: 'bad_input', message: error.message } };
     if (error instanceof InvalidWindowError) return { ok: false, status: 400, error: { code: 'bad_input', message: error.message } };
     if (error instanceof ForbiddenError) return { ok: false, status: 403, error: { code: 'forbidden', message: error.message } };
     if (REFUSALS.some((type) => error instanceof type)) return { ok: false, status: 409, error: { code: 'bad_input', message: (error as Error).message } };

@@ -209,6 +209,8 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
       alert,
       route.enrichment,
     );
+  // A rule set ilert's priority (rules/): it wins over the one the severity gives.
+  if (route.priority && !shaped) body.priority = route.priority;
   // Events reconciliation makes say what Level's API answered: they override the stored times.
   const decision = decideAlert({ resolved, occurredMs, history, routeSkip: route.skip, fromLevelApi: delivery.source === 'reconciled' });
   const sends = decision.writeAlert && !decision.skip;

@@ -120,10 +120,19 @@ export class LevelDirectory {
     });
   }
 
+  /**
+   * The device looked up last. Routing, the rules and the maintenance windows each ask about the
+   * alert's device in turn: one read serves them all, while no write to the mirror came between.
+   */
+  #lastDevice: { id: string; writes: number; device: LevelDevice | undefined } | undefined;
+
   device(id: string): LevelDevice | undefined {
+    const writes = this.#store.mirror.writes;
+    if (this.#lastDevice?.id === id && this.#lastDevice.writes === writes) return this.#lastDevice.device;
     const row = this.#store.mirror.device(id);
-    if (!row) return undefined;
-    return { ...(JSON.parse(row.data) as LevelDevice), id, group_id: row.group_id };
+    const device = row ? { ...(JSON.parse(row.data) as LevelDevice), id, group_id: row.group_id } : undefined;
+    this.#lastDevice = { id, writes, device };
+    return device;
   }
 
   devices(): { id: string; group_id: string | null; maintenance_since: number | null }[] {

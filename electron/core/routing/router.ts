@@ -27,6 +27,10 @@ export interface RouteChoice {
    */
   holdDownSeconds?: number | undefined;
   resolveGraceSeconds?: number | undefined;
+  /** Set by a rule (rules/): ilert's priority for the ALERT, whatever the severity says. */
+  priority?: 'HIGH' | 'LOW' | undefined;
+  /** The rule that matched, by id and name; `drop`: it keeps the ALERT back until someone sends it. */
+  rule?: { id: number; name: string; drop: boolean } | undefined;
 }
 /** How long an alert's acknowledgement may wait for Level's API to say which group its device is in. */
 export const DEVICE_LOOKUP_TIMEOUT_MS = 2000;

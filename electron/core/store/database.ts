@@ -20,6 +20,8 @@ export type StoreChange =
   | { kind: 'routing' }
   /** A maintenance window was created or ended. */
   | { kind: 'windows' }
+  /** The rules were saved. */
+  | { kind: 'rules' }
   | { kind: 'reconciliation' };
 
 export const DATABASE_FILE = 'relay.sqlite';

@@ -13,6 +13,8 @@ type MirrorTable = 'groups' | 'devices';
 export class Mirror {
   readonly #sql: Statements;
   readonly #collect: (change: StoreChange) => void;
+  /** Bumped by every write here (the only writer of devices and groups): a copy read at the same count is current. */
+  writes = 0;
 
   constructor(sql: Statements, collect: (change: StoreChange) => void) {
     this.#sql = sql;
@@ -39,6 +41,7 @@ export class Mirror {
 
   /** A device_* or group_* webhook, inside the ingest's transaction. */
   applyWebhook(table: MirrorTable, envelope: Envelope, now: number): void {
+    this.writes++;
     const data = envelope.data as Record<string, unknown>;
     const deleted = envelope.event_type.endsWith('_deleted') ? 1 : 0;
     const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : null);
@@ -66,6 +69,7 @@ export class Mirror {
   }
 
   upsertGroup(group: LevelGroup, now: number): void {
+    this.writes++;
     this.#sql
       .get(
         `INSERT INTO groups (id, name, parent_id, data, deleted, updated_at) VALUES (?, ?, ?, ?, 0, ?)
@@ -75,6 +79,7 @@ export class Mirror {
   }
 
   upsertDevice(device: LevelDevice, now: number): void {
+    this.writes++;
     this.#sql
       .get(
         `INSERT INTO devices (id, hostname, group_id, data, deleted, updated_at, synced_at) VALUES (?, ?, ?, ?, 0, ?, ?)
@@ -86,6 +91,7 @@ export class Mirror {
   }
 
   markDeleted(table: MirrorTable, id: string, now: number): void {
+    this.writes++;
     this.#sql.get(`UPDATE ${table} SET deleted = 1, updated_at = ? WHERE id = ?`).run(now, id);
     if (table === 'devices') this.#applyMaintenance(id, false, now);
   }

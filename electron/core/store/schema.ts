@@ -438,4 +438,19 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE group_routes ADD COLUMN hold_down_seconds INTEGER;
   ALTER TABLE group_routes ADD COLUMN resolve_grace_seconds INTEGER;
   `,
+  // Rules (issue 22). Self-contained: if another migration lands first, this one just moves one place down.
+  `
+  -- The ordered rules that decide what pages (see rules/): conditions and actions as JSON, as saved.
+  CREATE TABLE rules (
+    id          INTEGER PRIMARY KEY,
+    position    INTEGER NOT NULL,
+    name        TEXT    NOT NULL,
+    conditions  TEXT    NOT NULL,
+    actions     TEXT    NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    updated_by  TEXT    NOT NULL
+  );
+  -- The dry run reads the last 7 days' alerts through this, newest first, never the whole table.
+  CREATE INDEX alerts_first_seen ON alerts(first_seen_at);
+  `,
 ];

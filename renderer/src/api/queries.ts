@@ -35,6 +35,7 @@ const STALE_ON: StaleOn = {
   getRouting: (changes) => touches(changes, 'settings', 'mirror', 'routing', 'forwarding', 'level-sync') || changes.alerts.length > 0,
   listReconciliations: (changes) => touches(changes, 'reconciliation'),
   listMaintenanceWindows: (changes) => touches(changes, 'windows') || changes.jobs.length > 0,
+  listRules: (changes) => touches(changes, 'rules'),
   listAudit: () => true,
   listMembers: () => true,
   listAlerts: (changes) => changes.alerts.length > 0 || changes.jobs.length > 0,

@@ -100,7 +100,8 @@ function Forwarding({ alert, onChanged }: { alert: AlertRow; onChanged: () => vo
 function Route({ alert }: { alert: AlertRow }) {
   if (!alert.route && !alert.ilertPriority) return null;
   // Without group routing every alert goes to the default target: the reason on each row is noise.
-  const plain = !alert.route || (alert.route.target === 'default' && /no group routing/.test(alert.route.reason));
+  // A rule that matched names itself at the start of the reason ("rule “…”: …"): never noise.
+  const plain = !alert.route || (alert.route.target === 'default' && /no group routing/.test(alert.route.reason) && !alert.route.reason.startsWith('rule “'));
   const title = [
     alert.route?.groupPath && `Level group: ${alert.route.groupPath}`,
     alert.route && `Route: ${alert.route.reason}`,

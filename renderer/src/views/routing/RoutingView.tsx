@@ -10,6 +10,7 @@ import { Reconciliations } from './Reconciliations.tsx';
 import { TargetForwarding } from './TargetForwarding.tsx';
 import { MaintenanceWindows } from './MaintenanceWindows.tsx';
 import { showSettings, type routeFromDraft } from './route-draft.ts';
+import { Rules } from './Rules.tsx';
 import './RoutingView.css';
 import { ErrorBanner, ReadOnlyNotice, RoleFieldset } from '../../components/controls.tsx';
 import { DevicesInMaintenance } from '../quiet/LevelMaintenance.tsx';
@@ -118,6 +119,7 @@ export function RoutingView({ active, filter = '', onFilterChange }: { active: b
         {/* Pausing for ilert maintenance needs no Level API key. */}
         <TargetForwarding targets={view.targets} onChanged={load} />
         <MaintenanceWindows groups={[]} targets={view.targets} {...windowsProps} />
+        <Rules active={active} role={role} targets={view.targets} groups={[]} />
       </div>
     );
   }
@@ -192,6 +194,7 @@ export function RoutingView({ active, filter = '', onFilterChange }: { active: b
 
       <TargetForwarding targets={view.targets} onChanged={load} />
       <MaintenanceWindows groups={view.rows} targets={view.targets} {...windowsProps} />
+      <Rules active={active} role={role} targets={view.targets} groups={view.rows} />
 
       {namedTargets.length === 0 && (
         <p className="banner banner-info" data-testid="routing-no-targets">
