@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { Forwarder, type ForwarderOptions, type ResolvedTarget } from './forwarder/forwarder.ts';
+import { Forwarder, type ForwarderOptions } from './forwarder/forwarder.ts';
 import { BODY_LIMIT_BYTES, Receiver, WEBHOOK_PATH, type ReceiverLimits } from './receiver/receiver.ts';
 import { IngestPipeline, type WebhookResult } from './ingest/pipeline.ts';
 import { AUTOMATION_PATH } from './ingest/automation.ts';
@@ -18,7 +18,8 @@ import { LevelApi } from './level/level-api.ts';
 import { sign } from './level/signature.ts';
 import { LevelDirectory } from './routing/directory.ts';
 import type { Envelope, LevelAlert } from './level/envelope.ts';
-import { Router, DEFAULT_TARGET } from './routing/router.ts';
+import { Router } from './routing/router.ts';
+import { DEFAULT_TARGET, integrationKeyTargets, requireTarget, resolveTarget, targetNames } from './targets.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
 import { IlertApi } from './ilert/ilert-api.ts';
 import { IlertStateSync } from './reconcile/ilert-state-sync.ts';
@@ -31,7 +32,8 @@ import { ChangeBatcher, type RelayChange } from './change-batcher.ts';
 import { AlertWatcher } from './desktop/alert-watcher.ts';
 import type { DesktopEvent } from './desktop/notifications.ts';
 import type { Handlers, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
-import { createHandlers, NotFoundError, ReplayRefusedError, type AdminDoor, type RelayParts } from './api/handlers.ts';
+import { createHandlers, type AdminDoor, type RelayParts } from './api/handlers.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
 import type { SettingsService } from './settings-service.ts';
 import { forTests } from './testing-seam.ts';
 import { MaintenanceWindows } from './quiet/maintenance.ts';
@@ -134,7 +136,7 @@ export class Relay {
     this.#forwarder = new Forwarder({
       store: this.#store,
       outbox: this.#outbox,
-      resolveTarget: (target) => this.#resolveTarget(target),
+      resolveTarget: (target) => resolveTarget(this.#settings, target),
       eventsPerMinute: () => this.#settings.ilertEventsPerMinute,
       rateLimitChanged: () => this.#announce('forwarding'),
       ...options.tuning,
@@ -209,8 +211,7 @@ export class Relay {
       store: this.#store,
       announce: this.#announce,
       api: () => this.#ilertApi(),
-      integrationKeys: () =>
-        [this.#settings.ilertIntegrationKey, ...this.#settings.ilertTargets.map((target) => target.integrationKey)].filter((key): key is string => Boolean(key)),
+      integrationKeys: () => integrationKeyTargets(this.#settings).map((target) => target.integrationKey),
       ...(this.#tuning.ilertPollMs ? { intervalMs: this.#tuning.ilertPollMs } : {}),
     });
     this.#setup = new SetupService({
@@ -322,7 +323,7 @@ export class Relay {
    * Only a target the relay knows can be paused, so a typo cannot look like a pause that works.
    */
   #pauseTarget(target: string, pausedBy: string): void {
-    if (![DEFAULT_TARGET, ...this.#settings.ilertTargets.map((known) => known.name)].includes(target)) throw new NotFoundError(`no ilert target named “${target}”`);
+    requireTarget(this.#settings, target);
     this.#pauses.pause(target, pausedBy, Date.now());
     this.#forwarder.pause(target);
     this.#announce('forwarding');
@@ -401,16 +402,6 @@ export class Relay {
     return this.#ilertClient.api;
   }
 
-  #resolveTarget(target: string): ResolvedTarget | undefined {
-    const settings = this.#settings;
-    if (target === DEFAULT_TARGET) {
-      if (settings.ilertPassThroughUrl) return { kind: 'pass-through', url: settings.ilertPassThroughUrl };
-      return settings.ilertIntegrationKey ? { kind: 'events', apiUrl: settings.ilertApiUrl, integrationKey: settings.ilertIntegrationKey } : undefined;
-    }
-    const named = settings.ilertTargets.find((entry) => entry.name === target);
-    return named ? { kind: 'events', apiUrl: settings.ilertApiUrl, integrationKey: named.integrationKey } : undefined;
-  }
-
   /** Events the relay makes up itself (reconciliation) go through the same ingest as webhooks. */
   #ingestMadeUp(source: 'reconciled' | 'test', path: string, envelope: Envelope, alert: LevelAlert): Promise<WebhookResult> {
     return this.#ingest.parsed(internalDelivery(source, { path, body: Buffer.from(JSON.stringify(envelope)) }), envelope, alert);
@@ -445,11 +436,11 @@ export class Relay {
     const keysChanged = settings.ilertApiKey !== this.#settings.ilertApiKey || settings.ilertIntegrationKey !== this.#settings.ilertIntegrationKey;
     const levelApiChanged = settings.levelApiKey !== this.#settings.levelApiKey || settings.levelApiUrl !== this.#settings.levelApiUrl;
     const unmappedChanged = settings.unmappedGroups !== this.#settings.unmappedGroups;
-    const targets = [DEFAULT_TARGET, ...settings.ilertTargets.map((target) => target.name)];
-    const before = new Map(targets.map((target) => [target, JSON.stringify(this.#resolveTarget(target) ?? null)]));
+    const targets = targetNames(settings);
+    const before = new Map(targets.map((target) => [target, JSON.stringify(resolveTarget(this.#settings, target) ?? null)]));
     this.#settings = settings;
     const now = Date.now();
-    for (const target of targets) if (JSON.stringify(this.#resolveTarget(target) ?? null) !== before.get(target)) this.#targetChangedAt.set(target, now);
+    for (const target of targets) if (JSON.stringify(resolveTarget(settings, target) ?? null) !== before.get(target)) this.#targetChangedAt.set(target, now);
     if (unmappedChanged) this.#releaseHeld();
     // A Level key just saved: Routing shows the groups now, not "Never synced" until the next restart.
     if (levelApiChanged && this.#receiver.listening) this.#syncDirectory();
@@ -602,8 +593,6 @@ export class Relay {
 
   diagnoses(now = Date.now(), facts = this.#store.facts()) {
     const settings = this.#settings;
-    const configuredTargets = new Set(settings.ilertTargets.map((target) => target.name));
-    if (settings.ilertIntegrationKey || settings.ilertPassThroughUrl) configuredTargets.add(DEFAULT_TARGET);
     return diagnose(
       this.#store,
       {
@@ -615,7 +604,6 @@ export class Relay {
         tunnel: this.#setup.tunnelState(),
         reachability: this.#setup.standingReachability(),
         alertSourceProblems: this.#setup.alertSourceProblems,
-        configuredTargets,
         heartbeatError: settings.ilertHeartbeatUrl ? this.#heartbeat.state.lastError : undefined,
         levelApiError: this.#levelApi() ? this.#directory.lastSyncError : undefined,
         ilertState: this.#ilertApi() ? this.#ilertState.view() : undefined,
@@ -653,21 +641,21 @@ export class Relay {
    */
   async #replayDelivery(deliveryId: number, body: Buffer): Promise<WebhookResult> {
     const secret = this.#settings.levelWebhookSecret;
-    if (!secret) throw new ReplayRefusedError('no webhook secret is set, so the replay cannot be signed as Level would: set one under Settings');
+    if (!secret) throw new ConflictError('no webhook secret is set, so the replay cannot be signed as Level would: set one under Settings');
     const original = this.#read.storedRequest(deliveryId);
     if (!original) throw new NotFoundError(`no delivery ${deliveryId}`);
     // A replay is signed with our secret: from a refused delivery it would launder what a stranger sent.
     if (original.refused) {
       const { statusCode, reason } = original.refused;
-      throw new ReplayRefusedError(
+      throw new ConflictError(
         `delivery ${deliveryId} was refused (HTTP ${statusCode}${reason ? `: ${reason}` : ''}): only a delivery the relay accepted can be replayed with edits`,
       );
     }
-    if (body.length > BODY_LIMIT_BYTES) throw new ReplayRefusedError(`body too large: ${body.length} bytes, the receiver's limit is ${BODY_LIMIT_BYTES}`);
+    if (body.length > BODY_LIMIT_BYTES) throw new ConflictError(`body too large: ${body.length} bytes, the receiver's limit is ${BODY_LIMIT_BYTES}`);
     try {
       JSON.parse(body.toString('utf8'));
     } catch (error) {
-      throw new ReplayRefusedError(`the body is not JSON: ${(error as Error).message}`);
+      throw new ConflictError(`the body is not JSON: ${(error as Error).message}`);
     }
     const signature = sign(secret, body);
     const delivery = internalDelivery('replay', { path: WEBHOOK_PATH, headers: { 'content-type': 'application/json' }, body, rerunOf: deliveryId });

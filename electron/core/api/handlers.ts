@@ -24,13 +24,12 @@ import type { ReadModels } from '../store/read-models.ts';
 import type { Team } from '../store/team.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { settingsMetadata, type Settings } from '../settings.ts';
-import { UnknownAlertError } from '../store/alert-ledger.ts';
-import { RevokedMemberError, UnknownMemberError } from '../store/team.ts';
-import { UnknownTargetError, type Router } from '../routing/router.ts';
+import type { Router } from '../routing/router.ts';
+import { ConflictError, ForbiddenError, NotFoundError, RelayError } from '../errors.ts';
 import { replayAuditDetail } from './replay-audit.ts';
 import { sourceHandlers } from './source-handlers.ts';
 import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis, WindowView } from '../../../shared/contract.ts';
-import { InvalidWindowError, type MaintenanceWindows } from '../quiet/maintenance.ts';
+import type { MaintenanceWindows } from '../quiet/maintenance.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
 export const OWNER: Caller = { name: 'owner', role: 'admin' };
@@ -71,26 +70,6 @@ export interface RelayParts {
   sendHeldNow(levelAlertId: string, sentBy: string): number;
 }
 
-/** Something asked for by id or name that is not there: answered 404. */
-export class NotFoundError extends Error {
-  override readonly name = 'NotFoundError';
-}
-
-/** A replay the relay will not send as asked (no secret to sign with, not JSON, too large). */
-export class ReplayRefusedError extends Error {
-  override readonly name = 'ReplayRefusedError';
-}
-
-/** A call the caller's role allows in general, but not this use of it: answered 403. */
-export class ForbiddenError extends Error {
-  override readonly name = 'ForbiddenError';
-}
-
-/** An action the user asked for that cannot be done as asked: shown with its reason, not as a crash. */
-export class ActionError extends Error {
-  override readonly name = 'ActionError';
-}
-
 async function connectionCheck(work: () => Promise<string | undefined>): Promise<ConnectionCheck> {
   try {
     return { ok: true, checkedAt: Date.now(), detail: await work() };
@@ -129,13 +108,13 @@ function resolveToFollow(relay: RelayParts, jobId: number, thenResolve: boolean)
   const resolved = relay.outbox.resolvedAlertOf(jobId);
   if (!resolved) return undefined;
   const { name, resolve } = resolved;
-  if (!resolve) throw new ActionError(`${name} is resolved, and no RESOLVE was queued for it: re-running its ALERT would leave it open in ilert, so it is refused`);
+  if (!resolve) throw new ConflictError(`${name} is resolved, and no RESOLVE was queued for it: re-running its ALERT would leave it open in ilert, so it is refused`);
   if (!thenResolve) {
-    throw new ActionError(
+    throw new ConflictError(
       `${name} is resolved: re-running its ALERT alone would open it again in ilert and page someone. Confirm to send the ALERT followed by its RESOLVE (thenResolve: true)`,
     );
   }
-  if (resolve.status === 'in_flight') throw new ActionError(`the RESOLVE of ${name} is being sent right now: try again in a moment`);
+  if (resolve.status === 'in_flight') throw new ConflictError(`the RESOLVE of ${name} is being sent right now: try again in a moment`);
   return resolve.id;
 }
 
@@ -184,7 +163,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
   const audit = (caller: Caller, action: string, detail: string) => relay.team.record(caller, action, detail);
   const openDoor = () => {
     const current = door();
-    if (!current) throw new ActionError(NO_DOOR);
+    if (!current) throw new ConflictError(NO_DOOR);
     return current;
   };
   /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */
@@ -245,7 +224,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     },
     sendJobNow: ({ id }, caller) => {
       if (!relay.outbox.sendNow(id, Date.now())) {
-        throw new ActionError(`ilert job ${id} is not waiting to be sent (unknown, being sent, or finished): “Re-run job” sends a finished one again`);
+        throw new ConflictError(`ilert job ${id} is not waiting to be sent (unknown, being sent, or finished): “Re-run job” sends a finished one again`);
       }
       audit(caller, 'retry', `sent ilert job ${id} now instead of at its next retry`);
       return { queued: true as const };
@@ -256,7 +235,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       return { count, skipped };
     },
     acceptAlert: ({ levelAlertId }, caller) => {
-      if (!settings.current.ilertIntegrationKey && settings.current.ilertTargets.length === 0) throw new ActionError('no ilert integration key is set');
+      if (!settings.current.ilertIntegrationKey && settings.current.ilertTargets.length === 0) throw new ConflictError('no ilert integration key is set');
       const jobId = relay.acceptAlert(levelAlertId, caller.name);
       audit(caller, 'accept', `accepted alert ${levelAlertId} in ilert (job ${jobId})`);
       return { jobId };
@@ -283,7 +262,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     },
     startTunnel: ({ kind }, caller) => {
       const tunnel = settings.current.tunnel === kind ? undefined : settings.update({ tunnel: kind });
-      if (tunnel && !tunnel.ok) throw new ActionError(Object.values(tunnel.errors).join('; '));
+      if (tunnel && !tunnel.ok) throw new ConflictError(Object.values(tunnel.errors).join('; '));
       audit(caller, 'setup', `started a ${kind} tunnel`);
       return relay.setup.startTunnel(kind);
     },
@@ -338,7 +317,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       return relay.router.view();
     },
     backfillAlerts: async (_input, caller) => {
-      if (!relay.levelApi()) throw new ActionError('no Level API key: add one in Settings to backfill alerts from Level');
+      if (!relay.levelApi()) throw new ConflictError('no Level API key: add one in Settings to backfill alerts from Level');
       audit(caller, 'rerun', 'backfilled alerts from Level');
       try {
         return await relay.reconciler.run('manual');
@@ -382,7 +361,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     },
     sendHeldNow: ({ alertId }, caller) => {
       const released = relay.sendHeldNow(alertId, caller.name);
-      if (released === 0) throw new ActionError(`alert ${alertId} has nothing held: it is unknown, or its events were already sent`);
+      if (released === 0) throw new ConflictError(`alert ${alertId} has nothing held: it is unknown, or its events were already sent`);
       audit(caller, 'send-held', `sent ${released} held event(s) of alert ${alertId} now`);
       return { released };
     },
@@ -395,8 +374,6 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
 }
 
 export type CallResult = { ok: true; value: unknown } | { ok: false; status: number; error: ApiError };
-
-const REFUSALS = [ActionError, UnknownAlertError, UnknownTargetError, ReplayRefusedError, RevokedMemberError];
 
 export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(methods, name);
@@ -464,10 +441,7 @@ export async function callMethod(handlers: Handlers, name: MethodName, rawInput:
     const handler = handlers[name] as (input: unknown, caller: Caller) => unknown;
     return { ok: true, value: await handler(parsed.data, caller) };
   } catch (error) {
-    if (error instanceof NotFoundError || error instanceof UnknownMemberError) return { ok: false, status: 404, error: { code: 'not_found', message: error.message } };
-    if (error instanceof InvalidWindowError) return { ok: false, status: 400, error: { code: 'bad_input', message: error.message } };
-    if (error instanceof ForbiddenError) return { ok: false, status: 403, error: { code: 'forbidden', message: error.message } };
-    if (REFUSALS.some((type) => error instanceof type)) return { ok: false, status: 409, error: { code: 'bad_input', message: (error as Error).message } };
+    if (error instanceof RelayError) return { ok: false, status: error.status, error: { code: error.code, message: error.message } };
     console.error(`api ${name}: ${(error as Error).stack ?? error}`);
     return { ok: false, status: 500, error: { code: 'internal', message: `${name} failed: ${(error as Error).message}` } };
   }

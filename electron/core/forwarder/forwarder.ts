@@ -6,6 +6,7 @@ import { retryDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { RateLimiter } from '../http/rate-limiter.ts';
 import { DueQueue } from './due-queue.ts';
 import { systemClock, type Clock } from './clock.ts';
+import type { ResolvedTarget } from '../targets.ts';
 
 function formatDuration(ms: number): string {
   if (ms >= 3_600_000) return `${Math.round(ms / 3_600_000)} h`;
@@ -17,7 +18,6 @@ function formatDuration(ms: number): string {
  * Where a target's events go; undefined while the target is not configured. `pass-through` sends
  * Level's original body to an ilert Level.io alert source instead of an ilert Event.
  */
-export type ResolvedTarget = { kind: 'events'; apiUrl: string; integrationKey: string } | { kind: 'pass-through'; url: string };
 
 /** Rate limits are per integration key; a pass-through URL carries its key. */
 function targetKey(target: ResolvedTarget): string {

@@ -8,8 +8,7 @@ import type { Store } from '../store/store.ts';
 import { GroupRoutes, type GroupRoute } from '../store/group-routes.ts';
 import { TargetPauses } from '../store/target-pauses.ts';
 import { deviceCountsBySubtree, resolveRoute } from './group-tree.ts';
-
-export const DEFAULT_TARGET = 'default';
+import { DEFAULT_TARGET, requireTarget, resolveTarget, targetNames } from '../targets.ts';
 
 /** Where an alert goes, decided from its device's group when it arrives, and why. */
 export interface RouteChoice {
@@ -48,9 +47,7 @@ export class Router {
   }
 
   setRoute(groupId: string, route: GroupRoute | null, now = Date.now()): void {
-    if (route && route.target !== DEFAULT_TARGET && !this.#settings().ilertTargets.some((target) => target.name === route.target)) {
-      throw new UnknownTargetError(`there is no ilert target named “${route.target}”: add it in Settings → ilert targets first`);
-    }
+    if (route) requireTarget(this.#settings(), route.target);
     this.#routes.set(groupId, route, now);
     this.#routesChanged();
   }
@@ -155,16 +152,9 @@ export class Router {
       lastSyncAt: this.#directory.lastSyncAt,
       lastSyncError: this.#directory.lastSyncError,
       unmappedGroups: settings.unmappedGroups,
-      targets: [
-        { name: DEFAULT_TARGET, configured: Boolean(settings.ilertIntegrationKey || settings.ilertPassThroughUrl) },
-        ...settings.ilertTargets.map((target) => ({ name: target.name, configured: true })),
-      ].map((target) => ({ ...target, pausedAt: pausedAt.get(target.name) })),
+      targets: targetNames(settings).map((name) => ({ name, configured: resolveTarget(settings, name) !== undefined, pausedAt: pausedAt.get(name) })),
       rows,
       summary: { groups: rows.length, mappedGroups: mappings.size, devices: devices.length, devicesCovered: covered, activeAlerts },
     };
   }
-}
-
-export class UnknownTargetError extends Error {
-  override readonly name = 'UnknownTargetError';
 }

@@ -6,6 +6,7 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { AuditEntry, Caller, Member, Role } from '../../../shared/contract.ts';
 import { Repository } from './store.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 
 export const PAIRING_VALID_MS = 24 * 60 * 60_000;
 /** Unambiguous when read aloud or typed from a screen: no 0/O, 1/I/L. */
@@ -44,15 +45,6 @@ interface MemberRow {
   last_used_at: number | null;
   last_used_from: string | null;
   revoked_at: number | null;
-}
-
-export class UnknownMemberError extends Error {
-  override readonly name = 'UnknownMemberError';
-}
-
-/** A revoked member stays revoked: their token is gone, and a new invitation is the way back. */
-export class RevokedMemberError extends Error {
-  override readonly name = 'RevokedMemberError';
 }
 
 /** Last use is written at most this often per member: a busy dashboard must not write on every call. */
@@ -119,7 +111,7 @@ export class Team extends Repository {
   revoke(id: number, by: Caller, now = Date.now()): Member {
     return this.store.transaction(() => {
       const row = this.store.sql.get(`SELECT * FROM members WHERE id = ?`).get(id) as MemberRow | undefined;
-      if (!row) throw new UnknownMemberError(`no member ${id}`);
+      if (!row) throw new NotFoundError(`no member ${id}`);
       if (row.revoked_at === null) {
         this.store.sql.get(`UPDATE members SET revoked_at = ?, pairing_hash = NULL WHERE id = ?`).run(now, id);
         this.#record(by, 'revoke', `revoked ${row.name} (${row.role})`, now);
@@ -132,8 +124,10 @@ export class Team extends Repository {
   changeRole(id: number, role: Role, by: Caller, now = Date.now()): Member {
     return this.store.transaction(() => {
       const row = this.store.sql.get(`SELECT * FROM members WHERE id = ?`).get(id) as MemberRow | undefined;
-      if (!row) throw new UnknownMemberError(`no member ${id}`);
-      if (row.revoked_at !== null) throw new RevokedMemberError(`${row.name} was revoked: invite them again instead of changing the role`);
+      if (!row) throw new NotFoundError(`no member ${id}`);
+      if (row.revoked_at !== null)
+        // A revoked member stays revoked: their token is gone, and a new invitation is the way back.
+        throw new ConflictError(`${row.name} was revoked: invite them again instead of changing the role`);
       if (row.role !== role) {
         this.store.sql.get(`UPDATE members SET role = ? WHERE id = ?`).run(role, id);
         this.#record(by, 'role', `changed ${row.name}’s role from ${row.role} to ${role}`, now);
