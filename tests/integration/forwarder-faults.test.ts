@@ -11,6 +11,7 @@ import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { FAST_TUNING, holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir, forTests } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import type { Clock } from '../../electron/core/forwarder/clock.ts';
+import { diagnosesAt } from '../helpers/parts.ts';
 
 const ilert = await new FakeIlert({ perKeyLimit: 1000 }).start();
 after(() => ilert.stop());
@@ -48,7 +49,7 @@ test('an attempt that cannot be recorded (another process holds the write lock) 
   // ilert answers the ALERT while the database is locked: the outcome is held in memory, and said.
   await eventually(() => harness.relay[forTests].forwarder.unrecordedOutcomes === 1, 5000, 'the held outcome');
   // Whichever write failed first (this attempt, or a webhook's commit), Health says so once, with the held answer.
-  const health = harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'store-not-writable' || diagnosis.id === 'store-cannot-write');
+  const health = diagnosesAt(harness.relay).find((diagnosis) => diagnosis.id === 'store-not-writable' || diagnosis.id === 'store-cannot-write');
   assert.ok(health, 'the Health page says the database cannot be written');
   assert.match(health.detail, /1 answer from ilert is kept in memory until it can be written/);
 

@@ -11,6 +11,7 @@ import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../../electron/core/ingest/automation.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { diagnosesAt } from '../helpers/parts.ts';
 
 const API_KEY = 'ilert-user-api-key-1';
 const AUTOMATION_SECRET = 'automation-secret-0123456789';
@@ -67,7 +68,7 @@ test('an alert resolved in ilert but still active in Level shows the mismatch', 
 
 test('Accept sends an ilert ACCEPT event for the alertKey, after the ALERT, and refuses resolved alerts', async () => {
   const { key, alertId } = await sentAlert({ name: 'Accept me' });
-  harness.relay.acceptAlert(alertId, 'the technician');
+  harness.api.acceptAlert({ levelAlertId: alertId }, OWNER);
   assert.equal(row(alertId).acceptPending, true);
   await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'ACCEPT'), 5000, 'the ACCEPT');
   assert.equal(ilert.alertByKey(key)?.status, 'ACCEPTED');
@@ -83,7 +84,7 @@ test('Accept sends an ilert ACCEPT event for the alertKey, after the ALERT, and 
 
   await harness.sender.deliver(alertEvent({ alertId, eventType: 'alert_resolved' }));
   await waitForChange(harness.relay, () => row(alertId).state === 'resolved', 5000, 'resolved');
-  assert.throws(() => harness.relay.acceptAlert(alertId, 'the technician'), /already resolved/);
+  assert.throws(() => harness.api.acceptAlert({ levelAlertId: alertId }, OWNER), /already resolved/);
 });
 
 /** The automation template as Level sends it once it has filled in its variables. */
@@ -179,7 +180,7 @@ test('a revoked ilert user key or an answer that does not parse shows on Health 
   await harness.relay[forTests].ilertState.poll();
   assert.equal(harness.relay.status().ilertState?.lastError, undefined);
   assert.equal(
-    harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'),
+    diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id === 'ilert-api'),
     false,
   );
 
@@ -191,7 +192,7 @@ test('a revoked ilert user key or an answer that does not parse shows on Health 
     ilert.restMode = { kind: 'ok' };
   }
   assert.match(harness.relay.status().ilertState?.lastError ?? '', /is not JSON/);
-  assert.ok(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'));
+  assert.ok(diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id === 'ilert-api'));
   await harness.relay[forTests].ilertState.poll();
 });
 

@@ -10,6 +10,7 @@ import { waitForChange } from '../helpers/wait.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { pruneAsOf } from '../helpers/parts.ts';
 
 const harness = await startRelay({ levelWebhookSecretPrevious: 'previous-secret-0123456789abcdef' });
 after(() => harness.stop());
@@ -246,7 +247,7 @@ test('retention deletes old history but keeps work that is still pending', async
   sql.arrange(`UPDATE outbox SET updated_at = 0`);
   sql.arrange(`UPDATE deliveries SET received_at = 0`);
   sql.arrange(`UPDATE events SET received_at = 0`);
-  const result = await pruned.relay.prune();
+  const result = await pruneAsOf(pruned.relay);
   assert.deepEqual(result, { deliveries: 2, jobs: 1 });
   const left = sql.rows('SELECT event_id FROM deliveries').map((row) => row.event_id);
   assert.deepEqual(left, [pending.event_id], 'the pending job’s delivery is kept');

@@ -10,12 +10,15 @@ import {
   type Role,
   type Handlers,
   type MethodName,
-  type RelayStatusView,
   type SettingsView,
 } from '../../../shared/contract.ts';
-import type { LevelApi } from '../level/level-api.ts';
+import type { ApiClients } from '../api-clients.ts';
+import type { TargetPausing } from '../forwarder/target-pausing.ts';
+import type { HoldReleaser } from '../quiet/hold-releaser.ts';
+import type { Rerun } from '../receiver/rerun.ts';
+import type { RelayStatus } from '../status/relay-status.ts';
+import type { Store } from '../store/store.ts';
 import type { LevelDirectory } from '../routing/directory.ts';
-import type { WebhookResult } from '../ingest/pipeline.ts';
 import type { Reconciler } from '../reconcile/reconciler.ts';
 import type { SetupService } from '../setup/setup-service.ts';
 import type { IntegrationTestRunner } from '../setup/integration-test.ts';
@@ -28,7 +31,7 @@ import type { Router } from '../routing/router.ts';
 import { ConflictError, ForbiddenError, NotFoundError, RelayError } from '../errors.ts';
 import { replayAuditDetail } from './replay-audit.ts';
 import { sourceHandlers } from './source-handlers.ts';
-import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis, WindowView } from '../../../shared/contract.ts';
+import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis } from '../../../shared/contract.ts';
 import type { MaintenanceWindows } from '../quiet/maintenance.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
@@ -47,8 +50,9 @@ export interface AdminDoor {
   diagnoses(): Diagnosis[];
 }
 
-/** What the handlers use of the relay, handed over by the relay itself (`Relay.handlers`). */
+/** What the handlers use of the relay: its parts, built once in relay-parts.ts. */
 export interface RelayParts {
+  store: Pick<Store, 'enqueueAccept'>;
   read: ReadModels;
   outbox: Outbox;
   team: Team;
@@ -57,17 +61,12 @@ export interface RelayParts {
   directory: LevelDirectory;
   router: Router;
   reconciler: Reconciler;
-  levelApi(): LevelApi | undefined;
-  status(): RelayStatusView;
-  acceptAlert(levelAlertId: string, acceptedBy: string): number;
-  rerunDelivery(deliveryId: number): Promise<WebhookResult>;
-  replayDelivery(deliveryId: number, body: Buffer): Promise<WebhookResult>;
-  pauseTarget(target: string, pausedBy: string): void;
-  resumeTarget(target: string): boolean;
+  clients: ApiClients;
+  status: RelayStatus;
+  rerun: Rerun;
+  pausing: TargetPausing;
   windows: MaintenanceWindows;
-  endMaintenanceWindow(id: number, endedBy: string): { view: WindowView; wasOpen: boolean };
-  /** How many held events of the alert were released. */
-  sendHeldNow(levelAlertId: string, sentBy: string): number;
+  releaser: HoldReleaser;
 }
 
 async function connectionCheck(work: () => Promise<string | undefined>): Promise<ConnectionCheck> {
@@ -173,7 +172,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
   return {
     ...sourceHandlers(settings, audit),
     getStatus: () => {
-      const status = relay.status();
+      const status = relay.status.status();
       const doorProblems = door()?.diagnoses() ?? [];
       return doorProblems.length === 0 ? status : { ...status, diagnoses: [...status.diagnoses, ...doorProblems] };
     },
@@ -200,7 +199,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       return result;
     },
     rerunDelivery: async ({ id }, caller) => {
-      const result = await relay.rerunDelivery(id);
+      const result = await relay.rerun.rerunDelivery(id);
       audit(caller, 'rerun', `re-ran delivery ${id} (HTTP ${result.statusCode})`);
       return result;
     },
@@ -210,7 +209,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
           `replay with edits needs the admin role, or an admin's permission for operators (Settings → “Operators may replay with edits”); ${caller.name} is ${caller.role === 'admin' ? 'an' : 'a'} ${caller.role}`,
         );
       }
-      const result = await relay.replayDelivery(id, Buffer.from(body));
+      const result = await relay.rerun.replayDelivery(id, Buffer.from(body));
       audit(caller, 'replay', replayAuditDetail(id, relay.read.storedRequest(id)?.body, body, result.statusCode));
       return result;
     },
@@ -236,17 +235,17 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     },
     acceptAlert: ({ levelAlertId }, caller) => {
       if (!settings.current.ilertIntegrationKey && settings.current.ilertTargets.length === 0) throw new ConflictError('no ilert integration key is set');
-      const jobId = relay.acceptAlert(levelAlertId, caller.name);
+      const jobId = relay.store.enqueueAccept(levelAlertId, caller.name);
       audit(caller, 'accept', `accepted alert ${levelAlertId} in ilert (job ${jobId})`);
       return { jobId };
     },
     pauseTarget: ({ target }, caller) => {
-      relay.pauseTarget(target, caller.name);
+      relay.pausing.pause(target, caller.name);
       audit(caller, 'pause', `paused forwarding to ilert target ${target}`);
       return { paused: true as const };
     },
     resumeTarget: ({ target }, caller) => {
-      const wasPaused = relay.resumeTarget(target);
+      const wasPaused = relay.pausing.resume(target);
       if (wasPaused) audit(caller, 'resume', `resumed forwarding to ilert target ${target}`);
       return { wasPaused };
     },
@@ -294,7 +293,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     },
     testLevelConnection: async (_input, caller) => {
       const check = await connectionCheck(async () => {
-        const api = relay.levelApi();
+        const api = relay.clients.level();
         if (!api) throw new Error('no Level API key: paste one (Level → Settings → API keys)');
         await api.testConnection();
         return `connected to ${settings.current.levelApiUrl}`;
@@ -317,7 +316,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       return relay.router.view();
     },
     backfillAlerts: async (_input, caller) => {
-      if (!relay.levelApi()) throw new ConflictError('no Level API key: add one in Settings to backfill alerts from Level');
+      if (!relay.clients.level()) throw new ConflictError('no Level API key: add one in Settings to backfill alerts from Level');
       audit(caller, 'rerun', 'backfilled alerts from Level');
       try {
         return await relay.reconciler.run('manual');
@@ -355,12 +354,12 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     },
     listMaintenanceWindows: () => relay.windows.list(Date.now()),
     endMaintenanceWindow: ({ id }, caller) => {
-      const { view, wasOpen } = relay.endMaintenanceWindow(id, caller.name);
+      const { view, wasOpen } = relay.releaser.endWindow(id, caller.name);
       if (wasOpen) audit(caller, 'maintenance', `ended maintenance window ${id} “${view.name}”; what it held is released`);
       return view;
     },
     sendHeldNow: ({ alertId }, caller) => {
-      const released = relay.sendHeldNow(alertId, caller.name);
+      const released = relay.releaser.sendNow(alertId, caller.name);
       if (released === 0) throw new ConflictError(`alert ${alertId} has nothing held: it is unknown, or its events were already sent`);
       audit(caller, 'send-held', `sent ${released} held event(s) of alert ${alertId} now`);
       return { released };

@@ -2,6 +2,8 @@ import type { Store } from '../store/store.ts';
 import type { StoreChange } from '../store/database.ts';
 import type { DueHold, HeldJobs } from '../store/held-jobs.ts';
 import type { Hold } from '../holds/hold.ts';
+import { NotFoundError } from '../errors.ts';
+import type { MaintenanceWindows } from './maintenance.ts';
 
 /** A pass looks again at least this often, so a wall clock stepped forward releases on time within it. */
 const MAX_SLEEP_MS = 60_000;
@@ -12,6 +14,7 @@ const CONFIRM_TIMEOUT_MS = 15_000;
 export interface HoldReleaserOptions {
   store: Store;
   held: HeldJobs;
+  windows: MaintenanceWindows;
   /** What holds the job now (another window still open), or undefined to send it. */
   recheck: (job: DueHold, now: number) => Hold | undefined;
   /**
@@ -128,5 +131,21 @@ export class HoldReleaser {
     } else {
       held.release(job.id, `sent when the hold ended at ${at}`, now);
     }
+  }
+
+  /** Ends a maintenance window now and releases what it held at once (what still fires is sent). */
+  endWindow(id: number, endedBy: string): NonNullable<ReturnType<MaintenanceWindows['end']>> {
+    const ended = this.#options.windows.end(id, endedBy, Date.now());
+    if (!ended) throw new NotFoundError(`no maintenance window ${id}`);
+    this.wake();
+    return ended;
+  }
+
+  /** Sends an alert's held events now, whatever holds them; returns how many. */
+  sendNow(levelAlertId: string, sentBy: string): number {
+    const { store, held } = this.#options;
+    const now = Date.now();
+    const ids = held.ofAlert(levelAlertId);
+    return store.transaction(() => ids.filter((id) => held.release(id, `sent by hand by ${sentBy} at ${new Date(now).toISOString()}`, now)).length);
   }
 }
