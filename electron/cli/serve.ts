@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     settingsPath = file.path;
     // Headless there is no OS keychain to encrypt with: say so where secrets are typed in.
     const secretsNotice = `Secrets saved here are written in plain text to ${file.path} (readable only by this user account, not encrypted): anyone who can read that file or a backup of it can use them. To keep them out of the file, set them as environment variables instead (LEVEL_WEBHOOK_SECRET, ILERT_INTEGRATION_KEY, …).`;
-    service = new SettingsService(file, process.env, (changed) => relay?.applySettings(changed), [], secretsNotice);
+    service = new SettingsService(file, process.env, [], secretsNotice);
   } catch (error) {
     if (error instanceof SettingsError) fail(error.message);
     throw error;

@@ -25,8 +25,8 @@ export interface BootedRelay {
 }
 
 /**
- * How both hosts (the desktop app and `npm run serve`) start the relay core: build it, start it,
- * and implement the contract on it. Each host explains failures in its own way: a data directory
+ * How both hosts (the desktop app and `npm run serve`) start the relay core: build it on the
+ * settings service, apply every saved change to it, start it, and implement the contract on it. Each host explains failures in its own way: a data directory
  * or database that cannot be opened is a `RelayOpenError`, anything else failed while starting.
  */
 export async function bootRelay(options: BootOptions): Promise<BootedRelay> {
@@ -36,6 +36,8 @@ export async function bootRelay(options: BootOptions): Promise<BootedRelay> {
   } catch (error) {
     throw new RelayOpenError(error);
   }
+  // Every saved change reaches the running relay; a host that reacts too subscribes after this.
+  options.settings.onChange((settings) => relay.applySettings(settings));
   const handlers = relay.handlers(options.settings, options.door);
   try {
     await relay.start();

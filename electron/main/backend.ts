@@ -95,15 +95,7 @@ export async function startLocalBackend(options: {
   let service: SettingsService;
   let booted: Awaited<ReturnType<typeof bootRelay>> | undefined;
   try {
-    service = new SettingsService(
-      new SettingsFile(dataDir, secrets.codec),
-      env,
-      (settings) => {
-        booted?.relay.applySettings(settings);
-        host.settingsApplied(settings);
-      },
-      secrets.warning ? [secrets.warning] : [],
-    );
+    service = new SettingsService(new SettingsFile(dataDir, secrets.codec), env, secrets.warning ? [secrets.warning] : []);
   } catch (error) {
     return { problem: describeStartupProblem(error, dataDir, env) };
   }
@@ -114,6 +106,7 @@ export async function startLocalBackend(options: {
     return { problem: { kind: 'database', message: `the database in ${dataDir} cannot be opened: ${error.message}`, dataDir, secrets: [], canChooseDataDir: !env.RELAY_DATA_DIR } };
   }
   const { relay, handlers } = booted;
+  service.onChange((settings) => host.settingsApplied(settings));
   // The relay runs without its receiver; the status, Health and the tray say why.
   if (booted.receiverError) console.error(`the receiver could not start: ${booted.receiverError.message}`);
   const backend = new LocalBackend(relay, service, (name, input) => callMethod(handlers, name, input), host);

@@ -57,10 +57,8 @@ export interface InProcessRelay {
 export async function startRelay(settings: SettingsInput = {}, tuning: RelayTuning = FAST_TUNING, dataDir = tempDataDir()): Promise<InProcessRelay> {
   const file = new SettingsFile(dataDir);
   file.update({ port: 0, levelWebhookSecret: SECRET, ...settings });
-  // Only called for a change made after start-up, when `booted` is set.
-  const service = new SettingsService(file, {}, (changed) => booted.relay.applySettings(changed));
-  const booted = await bootRelay({ dataDir, settings: service, tuning, receiverRequired: true });
-  const { relay, handlers } = booted;
+  const service = new SettingsService(file, {});
+  const { relay, handlers } = await bootRelay({ dataDir, settings: service, tuning, receiverRequired: true });
   return {
     relay,
     api: handlers,

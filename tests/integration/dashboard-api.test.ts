@@ -15,7 +15,8 @@ const ilert = await new FakeIlert().start();
 const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY });
 const settingsFile = new SettingsFile(harness.dataDir);
 settingsFile.update({ levelWebhookSecret: SECRET, ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, port: 0 });
-const service = new SettingsService(settingsFile, { RELAY_ADMIN_PORT: '9999' }, (changed) => harness.relay.applySettings(changed));
+const service = new SettingsService(settingsFile, { RELAY_ADMIN_PORT: '9999' });
+service.onChange((changed) => harness.relay.applySettings(changed));
 const handlers = harness.relay.handlers(service);
 after(async () => {
   await harness.stop();

@@ -173,7 +173,8 @@ test('normalisePublicUrl', () => {
 test('the relay’s own dashboard port is recognised and named, and a reserved port is said in plain words', async () => {
   const rendererDir = tempDataDir('renderer-');
   fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
-  const settings = new SettingsService(new SettingsFile(first.dataDir), {}, (changed) => first.relay.applySettings(changed));
+  const settings = new SettingsService(new SettingsFile(first.dataDir), {});
+  settings.onChange((changed) => first.relay.applySettings(changed));
   const admin = new AdminServer({ handlers: first.relay.handlers(settings), rendererDir });
   const { port } = await admin.listen(0);
   try {

@@ -28,7 +28,8 @@ import { NODE_FLAGS, ROOT, SECRET, SERVE_SOURCE, startRelay, tempDataDir } from 
 const harness = await startRelay();
 const rendererDir = tempDataDir('renderer-');
 fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
-const service = new SettingsService(new SettingsFile(harness.dataDir), {}, (changed) => harness.relay.applySettings(changed));
+const service = new SettingsService(new SettingsFile(harness.dataDir), {});
+service.onChange((changed) => harness.relay.applySettings(changed));
 const material = loadOrCreateTls(harness.dataDir, ['127.0.0.1']);
 const ownerToken = new OwnerToken(harness.dataDir);
 const openDoors: AdminServer[] = [];

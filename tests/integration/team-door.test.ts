@@ -19,6 +19,7 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { forTests, holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { pruneAsOf } from '../helpers/parts.ts';
 
 const ilert = await new FakeIlert().start();
 /** A Level API address where nothing listens: setting a key starts a sync, which must stay on this machine. */
@@ -26,7 +27,8 @@ const NO_LEVEL_API = 'http://127.0.0.1:9/v2';
 const harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url });
 const rendererDir = tempDataDir('renderer-');
 fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
-const service = new SettingsService(new SettingsFile(harness.dataDir), {}, (changed) => harness.relay.applySettings(changed));
+const service = new SettingsService(new SettingsFile(harness.dataDir), {});
+service.onChange((changed) => harness.relay.applySettings(changed));
 service.update({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelWebhookSecret: SECRET });
 const tls = loadOrCreateTls(harness.dataDir, ['relay.example.ts.net', '127.0.0.1']);
 const admin: AdminServer = new AdminServer({
@@ -312,9 +314,9 @@ test('the audit is kept for its own retention period, not the delivery log’s',
   assert.equal((await call('updateSettings', ownerToken, { retentionDays: 30, auditRetentionDays: 90 })).status, 200);
   const audit = async () => (await call('listAudit', ownerToken, { limit: 1000 })).json() as unknown as unknown[];
   assert.ok((await audit()).length > 0);
-  await harness.relay.prune(Date.now() + 89 * 86_400_000);
+  await pruneAsOf(harness.relay, Date.now() + 89 * 86_400_000);
   assert.ok((await audit()).length > 0, 'within 90 days: kept');
-  await harness.relay.prune(Date.now() + 91 * 86_400_000);
+  await pruneAsOf(harness.relay, Date.now() + 91 * 86_400_000);
   assert.deepEqual(await audit(), [], 'older than the audit’s retention period: gone');
 });
 
