@@ -11,6 +11,7 @@ type Row = Record<string, unknown>;
  * state a test starts from (a job queued long ago, rows aged past retention), and says so.
  */
 export function inspect(target: Relay | Store) {
+  // The seam: how a row was stored is what no answer of the relay shows.
   const sql = ('sql' in target ? target : target[forTests].store).sql;
   const reading = (query: string) => {
     if (!/^\s*(SELECT|WITH)\b/i.test(query)) throw new Error(`inspect reads only; use arrange() to write: ${query}`);

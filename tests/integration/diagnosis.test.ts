@@ -9,12 +9,12 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
-import { FAST_TUNING, freePort, INTEGRATION_KEY, OWNER, ROOT, SECRET, startRelay, tempDataDir, type InProcessRelay, forTests } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, freePort, INTEGRATION_KEY, OWNER, ROOT, SECRET, startRelay, tempDataDir, type InProcessRelay, answered } from '../helpers/relay-harness.ts';
 import { waitForEvent, waitForChange } from '../helpers/wait.ts';
 import type { Clock } from '../../electron/core/forwarder/clock.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import type { Diagnosis } from '../../shared/contract.ts';
-import { diagnosesAt } from '../helpers/parts.ts';
+import { diagnosesAt, runNow, probe } from '../helpers/parts.ts';
 
 const FAKE_CLOUDFLARED = path.join(ROOT, 'tests/fakes/fake-cloudflared.mjs');
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -44,7 +44,7 @@ function find(harness: InProcessRelay, id: string, now?: number): Diagnosis {
 
 test('nothing arrives: the tunnel is down (cloudflared died, or is not installed)', async () => {
   const harness = await relayWith({ tunnel: 'quick', cloudflaredPath: path.join(ROOT, 'tests/fakes/no-such-cloudflared') });
-  await waitForEvent(harness.relay.events, 'change', () => harness.relay[forTests].setup.tunnelState()?.status === 'not-installed', 5000, 'not-installed');
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay.status().tunnel?.status === 'not-installed', 5000, 'not-installed');
   const diagnosis = find(harness, 'tunnel-down');
   assert.equal(diagnosis.level, 'error');
   assert.match(diagnosis.title, /The tunnel is not installed/);
@@ -53,13 +53,13 @@ test('nothing arrives: the tunnel is down (cloudflared died, or is not installed
   assert.equal(trayState({ status, alerts: { counts: {} }, notificationsPausedUntil: undefined, now: Date.now() }).icon, 'problem', 'the tray shows it');
 
   harness.relay.applySettings({ ...harness.relay.settings, cloudflaredPath: FAKE_CLOUDFLARED });
-  harness.relay[forTests].setup.startTunnel('quick');
-  await waitForEvent(harness.relay.events, 'change', () => harness.relay[forTests].setup.tunnelState()?.status === 'running', 5000, 'running');
+  await harness.api.startTunnel({ kind: 'quick' }, OWNER);
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay.status().tunnel?.status === 'running', 5000, 'running');
   assert.equal(
     diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id === 'tunnel-down'),
     false,
   );
-  await harness.relay[forTests].setup.stopTunnel();
+  await harness.api.stopTunnel({}, OWNER);
 });
 
 test('nothing arrives: the public URL does not reach this relay, or nothing ever came', async () => {
@@ -68,11 +68,11 @@ test('nothing arrives: the public URL does not reach this relay, or nothing ever
   const proxy = await startReverseProxy(new URL(other.url).origin);
   cleanups.push(() => proxy.stop());
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: proxy.url });
-  const result = await harness.relay[forTests].setup.checkReachability();
+  const result = await harness.api.checkReachability({}, OWNER);
   assert.equal(result.ok, false);
   assert.match(find(harness, 'public-url-unreachable').detail, /another relay answers at this URL/);
 
-  const reached = await harness.relay[forTests].setup.checkReachability((await startProxyFor(harness)).url);
+  const reached = await harness.api.checkReachability({ url: (await startProxyFor(harness)).url }, OWNER);
   assert.equal(reached.ok, true);
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: 'https://relay.example.com' });
   assert.ok(!diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id === 'public-url-unreachable'), 'a check of another URL than the one in use is no finding');
@@ -87,25 +87,25 @@ test('a failed check of a URL that was never saved is no standing problem; a che
   const harness = await relayWith({ port, ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url }, { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 2000 });
   const saved = await startProxyFor(harness);
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: saved.url });
-  const setup = harness.relay[forTests].setup;
+  const check = (url?: string) => harness.api.checkReachability(url === undefined ? {} : { url }, OWNER);
   const unreachable = () => diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id === 'public-url-unreachable');
 
   // A URL tried in the wizard, never saved.
   const other = await relayWith();
   const elsewhere = await startProxyFor(other);
-  assert.equal((await setup.checkReachability(elsewhere.url)).ok, false);
+  assert.equal((await check(elsewhere.url)).ok, false);
   assert.equal(unreachable(), false, 'Level does not post there');
 
   // The saved URL fails while the receiver is down, then passes once it listens again.
-  const receiver = harness.relay[forTests].receiver;
+  const receiver = probe(harness.relay);
   const downAndUp = async (recover: () => Promise<unknown>) => {
-    await receiver.close();
-    assert.equal((await setup.checkReachability()).ok, false);
+    await receiver.receiverDown();
+    assert.equal((await check()).ok, false);
     assert.equal(unreachable(), true, 'the saved URL failed');
-    await receiver.listen(port, '127.0.0.1');
+    await receiver.receiverUp(port, '127.0.0.1');
     await recover();
   };
-  await downAndUp(() => setup.checkReachability());
+  await downAndUp(async () => check());
   assert.equal(unreachable(), false, 'a passing check of the saved URL clears it');
 
   await downAndUp(async () => {
@@ -113,13 +113,13 @@ test('a failed check of a URL that was never saved is no standing problem; a che
     await waitForEvent(
       harness.relay.events,
       'change',
-      () => harness.relay[forTests].integrationTest.current()?.hops.find((hop) => hop.id === 'received')?.status === 'ok',
+      () => answered(harness.api.getIntegrationTest({}, OWNER))?.hops.find((hop) => hop.id === 'received')?.status === 'ok',
       5000,
       'the test webhook received',
     );
   });
   assert.equal(unreachable(), false, 'the setup test reached the relay through the saved URL');
-  harness.relay[forTests].integrationTest.cancel();
+  harness.api.cancelIntegrationTest({}, OWNER);
 });
 
 async function startProxyFor(harness: InProcessRelay) {
@@ -309,8 +309,8 @@ test('work waits for a target without a key; the heartbeat fails; Level’s API 
   const harness = await relayWith({ ilertHeartbeatUrl: 'http://127.0.0.1:1/api/pings/il1hbt-x', levelApiUrl: level.url, levelApiKey: 'wrong-key' });
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
   assert.match(find(harness, 'target-not-configured:default').title, /1 event waits for ilert target “default”, which has no integration key/);
-  await waitForEvent(harness.relay.events, 'change', () => harness.relay[forTests].directory.lastSyncError, 5000, 'the failed sync');
+  await waitForEvent(harness.relay.events, 'change', () => answered(harness.api.getRouting({}, OWNER)).lastSyncError, 5000, 'the failed sync');
   assert.match(find(harness, 'level-api').detail, /Level rejected the API key/);
-  await harness.relay[forTests].heartbeat.tick();
+  await runNow(harness.relay).heartbeat();
   assert.match(find(harness, 'heartbeat-failing').detail, /heartbeat ping failed/);
 });

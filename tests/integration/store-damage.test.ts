@@ -6,10 +6,10 @@ import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { DatabaseSync } from 'node:sqlite';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { FAST_TUNING, forTests, NODE_FLAGS, ROOT, SERVE_SOURCE, runToExit, startChildRelay, startRelay, stopChildRelay, tempDataDir, SECRET } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, NODE_FLAGS, ROOT, SERVE_SOURCE, runToExit, startChildRelay, startRelay, stopChildRelay, tempDataDir, SECRET } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import type { Relay } from '../../electron/core/relay.ts';
-import { diagnosesAt } from '../helpers/parts.ts';
+import { diagnosesAt, probe } from '../helpers/parts.ts';
 
 /** Alerts acknowledged by a real headless relay with no ilert key: all of them stay queued in its store. */
 async function storeWithQueuedAlerts(count: number): Promise<{ dataDir: string; env: Record<string, string> }> {
@@ -148,7 +148,7 @@ test('relay.sqlite-wal deleted while the relay runs, then kill -9: every acknowl
 
 /** The background integrity check's verdict, once it has run. */
 function integrityVerdict(relay: Relay): Promise<string[]> {
-  const health = relay[forTests].store.health;
+  const health = probe(relay).storeHealth;
   return waitForEvent(health, 'change', () => health.damage.integrity?.problems, 30_000, 'the integrity check');
 }
 

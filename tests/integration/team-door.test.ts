@@ -17,9 +17,9 @@ import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { forTests, holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
+import { holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir, checkedAnswers } from '../helpers/relay-harness.ts';
 import { inspect } from '../helpers/inspect.ts';
-import { pruneAsOf } from '../helpers/parts.ts';
+import { pruneAsOf, probe } from '../helpers/parts.ts';
 
 const ilert = await new FakeIlert().start();
 /** A Level API address where nothing listens: setting a key starts a sync, which must stay on this machine. */
@@ -32,7 +32,7 @@ service.onChange((changed) => harness.relay.applySettings(changed));
 service.update({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelWebhookSecret: SECRET });
 const tls = loadOrCreateTls(harness.dataDir, ['relay.example.ts.net', '127.0.0.1']);
 const admin: AdminServer = new AdminServer({
-  handlers: harness.relay.handlers(service, () => admin),
+  handlers: checkedAnswers(harness.relay.handlers(service, () => admin)),
   rendererDir,
   team: harness.relay.teamDoor,
   ownerToken: new OwnerToken(harness.dataDir),
@@ -273,14 +273,14 @@ test('a member’s first call after a minute idle passes at once while another p
   await lock.release();
   released = true;
   // A write queued now commits after the one the sign-in queued.
-  await harness.relay[forTests].store.write(() => undefined);
+  await probe(harness.relay).writesDone();
   const lastUsed = inspect(harness.relay).row<{ last_used_at: number }>('SELECT last_used_at FROM members WHERE id = ?', member.id)!.last_used_at;
   assert.ok(lastUsed > longAgo, 'last use is recorded once the lock is gone');
 });
 
 test('an invitation made while the door is loopback-only warns that nobody else can open its link, and says how to open the door', async (t) => {
   const loopback: AdminServer = new AdminServer({
-    handlers: harness.relay.handlers(service, () => loopback),
+    handlers: checkedAnswers(harness.relay.handlers(service, () => loopback)),
     rendererDir,
     team: harness.relay.teamDoor,
     ownerToken: new OwnerToken(harness.dataDir),
@@ -330,7 +330,7 @@ test('a stale admin link opened fresh gets the "open the link" page, not JSON', 
 test('more than 20 failed sign-ins in a minute get an address 429 for its failing attempts only; valid tokens still pass; audited once', async (t) => {
   // A door of its own: the failures of the tests above must not count, and this one locks 127.0.0.1 out for a minute.
   const door: AdminServer = new AdminServer({
-    handlers: harness.relay.handlers(service, () => door),
+    handlers: checkedAnswers(harness.relay.handlers(service, () => door)),
     rendererDir,
     team: harness.relay.teamDoor,
     ownerToken: new OwnerToken(harness.dataDir),
