@@ -10,6 +10,7 @@ import { loadOrCreateTls, TlsConfigError, type TlsMaterial } from '../core/admin
 import { OwnerToken } from '../core/admin/owner-token.ts';
 import type { Handlers } from '../../shared/contract.ts';
 import { bootRelay, RelayOpenError } from '../core/boot.ts';
+import { consoleLogger } from '../core/logger.ts';
 import { resolveDataDir } from '../core/data-dir.ts';
 import type { Relay, RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
@@ -103,7 +104,14 @@ async function main(): Promise<void> {
   let admin: AdminServer | undefined = undefined;
   let handlers: Handlers;
   try {
-    ({ relay, handlers } = await bootRelay({ dataDir, settings: service, tuning: tuningFromEnvironment(process.env), door: () => admin, receiverRequired: true }));
+    ({ relay, handlers } = await bootRelay({
+      dataDir,
+      log: consoleLogger(),
+      settings: service,
+      tuning: tuningFromEnvironment(process.env),
+      door: () => admin,
+      receiverRequired: true,
+    }));
   } catch (error) {
     if (error instanceof RelayOpenError) {
       if (error.cause instanceof DataDirInUseError || error.cause instanceof DamagedLockFileError) fail(error.cause.message);

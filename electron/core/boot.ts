@@ -2,9 +2,12 @@ import type { Handlers } from '../../shared/contract.ts';
 import type { AdminDoor } from './api/handlers.ts';
 import { Relay, type RelayTuning } from './relay.ts';
 import type { SettingsService } from './settings-service.ts';
+import type { Logger } from './logger.ts';
 
 export interface BootOptions {
   dataDir: string;
+  /** Where the relay logs: each host passes its own. */
+  log: Logger;
   settings: SettingsService;
   tuning?: RelayTuning;
   /** The admin door serving the contract, when there is one (the headless relay). */
@@ -32,7 +35,7 @@ export interface BootedRelay {
 export async function bootRelay(options: BootOptions): Promise<BootedRelay> {
   let relay: Relay;
   try {
-    relay = new Relay({ dataDir: options.dataDir, settings: options.settings.current, tuning: options.tuning });
+    relay = new Relay({ dataDir: options.dataDir, log: options.log, settings: options.settings.current, tuning: options.tuning });
   } catch (error) {
     throw new RelayOpenError(error);
   }

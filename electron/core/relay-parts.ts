@@ -30,6 +30,7 @@ import { Store, type StoreOptions } from './store/store.ts';
 import { TargetPauses } from './store/target-pauses.ts';
 import { Team } from './store/team.ts';
 import { integrationKeyTargets, resolveTarget } from './targets.ts';
+import type { Logger } from './logger.ts';
 
 const ALERT_SOURCE_CHECK_INTERVAL_MS = 60 * 60_000;
 
@@ -54,6 +55,7 @@ export interface PartsHost {
   dataDir: string;
   tuning: RelayTuning;
   instanceId: string;
+  log: Logger;
   settings: () => Settings;
   receiverUrl: () => string | undefined;
   /** Every change, row or app topic, as it happens. */
@@ -65,8 +67,8 @@ export interface PartsHost {
  * wired. A part gets the parts it uses; nothing here behaves.
  */
 export function buildParts(host: PartsHost) {
-  const { tuning, settings } = host;
-  const store = new Store(host.dataDir, tuning);
+  const { tuning, settings, log } = host;
+  const store = new Store(host.dataDir, { ...tuning, log: log.child('store') });
   /** Bumped on every announcement; with the store's own version, the status read is current while both stay the same. */
   let appVersion = 0;
   const announce = (topic: AppTopic): void => {
@@ -81,7 +83,7 @@ export function buildParts(host: PartsHost) {
   const read = new ReadModels(store);
   const team = new Team(store);
   const clients = new ApiClients(settings, tuning.ilertApiWindowMs);
-  const retention = new Retention(store, team, settings, (error) => console.error(`retention: ${error.message}`));
+  const retention = new Retention(store, team, settings, (error) => log.error(`retention: ${error.message}`));
   const forwarder = new Forwarder({
     store,
     outbox,
@@ -89,17 +91,19 @@ export function buildParts(host: PartsHost) {
     eventsPerMinute: () => settings().ilertEventsPerMinute,
     rateLimitChanged: () => announce('forwarding'),
     ...tuning,
+    log: log.child('forwarder'),
   });
   const pausing = new TargetPausing({ pauses: new TargetPauses(store), forwarder, settings, announce: announce });
   const directory = new LevelDirectory(store, () => clients.level(), announce);
   // A route changed: alerts it held back may go to ilert now.
-  const router: Router = new Router(store, directory, settings, () =>
-    reconciler.releaseHeld().catch((error: unknown) => console.error(`routing: could not send held alerts: ${(error as Error).message}`)),
+  const router: Router = new Router(store, directory, settings, log.child('routing'), () =>
+    reconciler.releaseHeld().catch((error: unknown) => log.error(`routing: could not send held alerts: ${(error as Error).message}`)),
   );
   const windows = new MaintenanceWindows(store);
   const holdFor = (deviceId: string | undefined, target: string, now: number) => windows.holdFor({ deviceId, groupIds: () => router.groupsOf(deviceId), target }, now);
   const releaser = new HoldReleaser({
     store,
+    log: log.child('holds'),
     held: new HeldJobs(store),
     windows,
     recheck: (job, now) => holdFor(job.deviceId, job.target, now),
@@ -110,6 +114,7 @@ export function buildParts(host: PartsHost) {
   });
   const ingest: IngestPipeline = new IngestPipeline({
     store,
+    log: log.child('receiver'),
     secrets: () => ({ current: settings().levelWebhookSecret, previous: settings().levelWebhookSecretPrevious, automation: settings().levelAutomationSecret }),
     policy: () => ({
       highPrioritySeverities: settings().highPrioritySeverities,
@@ -120,10 +125,11 @@ export function buildParts(host: PartsHost) {
     beforeStore: (alert) => router.lookUpDevice(alert),
     // A device or group changed in Level: the API's current record replaces the mirror's (404 = deleted).
     accepted: (envelope) =>
-      void directory.refreshFromWebhook(envelope).catch((error: unknown) => console.error(`level: could not refresh ${envelope.data.id}: ${(error as Error).message}`)),
+      void directory.refreshFromWebhook(envelope).catch((error: unknown) => log.error(`level: could not refresh ${envelope.data.id}: ${(error as Error).message}`)),
   });
   const rerun = new Rerun({ read, ingest, settings });
   const receiver = new Receiver({
+    log: log.child('receiver'),
     instanceId: host.instanceId,
     ingest,
     unhealthy: () => store.health.problem(),
@@ -164,6 +170,7 @@ export function buildParts(host: PartsHost) {
   const sourceChecks = new Periodic(async () => setup.checkAlertSources(), ALERT_SOURCE_CHECK_INTERVAL_MS);
   const integrationTest: IntegrationTestRunner = new IntegrationTestRunner({
     store,
+    log: log.child('setup test'),
     announce: announce,
     webhookUrl: () => {
       const { publicUrl } = settings();
@@ -197,6 +204,7 @@ export function buildParts(host: PartsHost) {
   });
   return {
     announce,
+    log,
     store,
     read,
     outbox,

@@ -15,6 +15,7 @@ import type { SettingsService } from './settings-service.ts';
 import { forTests } from './testing-seam.ts';
 import { buildParts, type Parts, type RelayTuning } from './relay-parts.ts';
 import type { RelayStatus } from './status/relay-status.ts';
+import type { Logger } from './logger.ts';
 
 export { DEFAULT_TARGET };
 export type { RelayTuning };
@@ -34,6 +35,8 @@ export interface RelayEvents {
 
 export interface RelayOptions {
   dataDir: string;
+  /** The host's log (the console headless, the log file in the desktop app). */
+  log: Logger;
   settings: Settings;
   tuning?: RelayTuning;
 }
@@ -58,6 +61,7 @@ export class Relay {
       dataDir: options.dataDir,
       tuning: options.tuning ?? {},
       instanceId: this.instanceId,
+      log: options.log,
       settings: () => this.#settings,
       receiverUrl: () => this.receiverUrl,
       changed: (change) => this.events.emit('change', change),
@@ -123,11 +127,11 @@ export class Relay {
 
   /** Alerts routing held back go to ilert if their route lets them through now. */
   #releaseHeld(): void {
-    this.#parts.reconciler.releaseHeld().catch((error: unknown) => console.error(`routing: could not send held alerts: ${(error as Error).message}`));
+    this.#parts.reconciler.releaseHeld().catch((error: unknown) => this.#parts.log.error(`routing: could not send held alerts: ${(error as Error).message}`));
   }
 
   #syncDirectory(): void {
-    if (this.#parts.clients.level()) this.#parts.directory.syncAll().catch((error: unknown) => console.error(`level: sync failed: ${(error as Error).message}`));
+    if (this.#parts.clients.level()) this.#parts.directory.syncAll().catch((error: unknown) => this.#parts.log.error(`level: sync failed: ${(error as Error).message}`));
   }
 
   async start(): Promise<AddressInfo> {

@@ -4,6 +4,7 @@ import { IPC_PUSH_CHANNELS, type DesktopHandlers, type NavigateTarget, type Push
 import { APP_ORIGIN } from '../core/desktop/app-protocol.ts';
 import { planNotifications } from '../core/desktop/notifications.ts';
 import { LogFile } from '../core/log-file.ts';
+import { consoleLogger, createLogger } from '../core/logger.ts';
 import { SettingsFile } from '../core/settings-file.ts';
 import { startLocalBackend, type BackendHost, type DesktopBackend } from './backend.ts';
 import { connectionHandlers } from './connection-handlers.ts';
@@ -67,6 +68,9 @@ export function runDesktopApp(
   let trayTimer: NodeJS.Timeout | undefined;
   let updater: DesktopUpdater | undefined;
   const startHidden = process.argv.includes('--hidden') || openedAtLogin(app, platform);
+
+  // The log file once it is open (it redacts secrets), the console until then or without one.
+  const logger = createLogger((level, line) => (log ? log.write(level, line) : consoleLogger()[level](line)));
 
   const push = <K extends PushName>(name: K, payload: PushPayloads[K]) => {
     if (window && !window.isDestroyed()) window.webContents.send(IPC_PUSH_CHANNELS[name], payload);
@@ -159,7 +163,7 @@ export function runDesktopApp(
     problem = undefined;
     if (connection?.mode === 'remote') backend = new RemoteBackend(connection, () => state.teamNotifications, host);
     else {
-      const started = await startLocalBackend({ dataDir: state.dataDir(env), env, secrets: secrets(), host });
+      const started = await startLocalBackend({ dataDir: state.dataDir(env), env, secrets: secrets(), host, log: logger });
       if ('problem' in started) {
         problem = started.problem;
         console.error(`start-up: ${problem.message}`);

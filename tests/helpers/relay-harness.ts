@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { methods, type Handlers, type MethodName } from '../../shared/contract.ts';
 import { bootRelay } from '../../electron/core/boot.ts';
+import { consoleLogger } from '../../electron/core/logger.ts';
 import type { Relay, RelayTuning } from '../../electron/core/relay.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
@@ -58,7 +59,7 @@ export async function startRelay(settings: SettingsInput = {}, tuning: RelayTuni
   const file = new SettingsFile(dataDir);
   file.update({ port: 0, levelWebhookSecret: SECRET, ...settings });
   const service = new SettingsService(file, {});
-  const { relay, handlers } = await bootRelay({ dataDir, settings: service, tuning, receiverRequired: true });
+  const { relay, handlers } = await bootRelay({ dataDir, log: consoleLogger(), settings: service, tuning, receiverRequired: true });
   return {
     relay,
     api: checkedAnswers(handlers),

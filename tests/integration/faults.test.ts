@@ -24,6 +24,7 @@ import { IngestPipeline } from '../../electron/core/ingest/pipeline.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { inspect } from '../helpers/inspect.ts';
 import { runNow, probe, ingestParts } from '../helpers/parts.ts';
+import { consoleLogger } from '../../electron/core/logger.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -445,6 +446,7 @@ test('an event the store cannot serialise is a recorded 422, not a 5xx that Leve
   // A value JSON cannot write, standing in for whatever else a payload might hold that breaks serialising it.
   (parsed.alert as unknown as Record<string, unknown>).payload = 10n;
   const ingest = new IngestPipeline({
+    log: consoleLogger(),
     store: ingestParts(relay.relay).store,
     secrets: () => ({}),
     policy: () => ({ highPrioritySeverities: [], routeFor: () => ({ target: 'default', reason: 'test' }) }),

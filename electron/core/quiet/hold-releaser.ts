@@ -3,6 +3,7 @@ import type { StoreChange } from '../store/database.ts';
 import type { DueHold, HeldJobs } from '../store/held-jobs.ts';
 import type { Hold } from '../holds/hold.ts';
 import { NotFoundError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import type { MaintenanceWindows } from './maintenance.ts';
 
 /** A pass looks again at least this often, so a wall clock stepped forward releases on time within it. */
@@ -13,6 +14,7 @@ const CONFIRM_TIMEOUT_MS = 15_000;
 
 export interface HoldReleaserOptions {
   store: Store;
+  log: Logger;
   held: HeldJobs;
   windows: MaintenanceWindows;
   /** What holds the job now (another window still open), or undefined to send it. */
@@ -88,7 +90,7 @@ export class HoldReleaser {
       timer.unref();
     });
     try {
-      await Promise.race([beforeRelease().catch((error: unknown) => console.error(`holds: could not confirm with Level before release: ${(error as Error).message}`)), timeout]);
+      await Promise.race([beforeRelease().catch((error: unknown) => this.#options.log.error(`could not confirm with Level before release: ${(error as Error).message}`)), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -112,7 +114,7 @@ export class HoldReleaser {
     } catch (error) {
       // The store is locked or full: the jobs stay held and are looked at again on the next pass.
       if (store.closed) return;
-      console.error(`holds: could not release held events yet: ${(error as Error).message}`);
+      this.#options.log.error(`could not release held events yet: ${(error as Error).message}`);
     }
     const next = held.nextReleaseAt();
     const sleep = Math.min(next === undefined ? MAX_SLEEP_MS : Math.max(next - this.#options.now(), 0), MAX_SLEEP_MS);

@@ -9,6 +9,7 @@ import { GroupRoutes, type GroupRoute } from '../store/group-routes.ts';
 import { TargetPauses } from '../store/target-pauses.ts';
 import { deviceCountsBySubtree, resolveRoute } from './group-tree.ts';
 import { DEFAULT_TARGET, requireTarget, resolveTarget, targetNames } from '../targets.ts';
+import type { Logger } from '../logger.ts';
 
 /** Where an alert goes, decided from its device's group when it arrives, and why. */
 export interface RouteChoice {
@@ -34,7 +35,10 @@ export class Router {
   readonly #settings: () => Settings;
   readonly #routesChanged: () => void;
 
-  constructor(store: Store, directory: LevelDirectory, settings: () => Settings, routesChanged: () => void = () => undefined) {
+  readonly #log: Logger;
+
+  constructor(store: Store, directory: LevelDirectory, settings: () => Settings, log: Logger, routesChanged: () => void = () => undefined) {
+    this.#log = log;
     this.#store = store;
     this.#routes = new GroupRoutes(store);
     this.#directory = directory;
@@ -63,7 +67,7 @@ export class Router {
       // Routing from what is known beats making Level wait: a slow API does not hold the answer up.
       await Promise.race([this.#directory.ensureDevice(alert.device_id), timeout]);
     } catch (error) {
-      console.error(`routing: could not look up device ${alert.device_id}: ${(error as Error).message}`);
+      this.#log.error(`could not look up device ${alert.device_id}: ${(error as Error).message}`);
     } finally {
       clearTimeout(timer);
     }

@@ -22,6 +22,7 @@ import { Mirror } from './mirror.ts';
 import type { RejectedDelivery } from './inbound-delivery.ts';
 import { AlertLedger } from './alert-ledger.ts';
 import { ReadThread } from './read-thread.ts';
+import { consoleLogger, type Logger } from '../logger.ts';
 
 /** What the store's triggers keep counted (see schema 3), so status and diagnoses never scan a table. */
 export interface StoreFacts {
@@ -48,6 +49,8 @@ const LOCK_RETRY_MS = 20;
 const PROBE_INTERVAL_MS = 5000;
 
 export interface StoreOptions {
+  /** Where the store says what went wrong; a store opened on its own (a test, a tool) logs to the console. */
+  log?: Logger;
   /** How long a write waits for another program's lock before it fails. */
   busyTimeoutMs?: number;
   /** How long after a failed commit the store still counts as failing (see StoreHealth). */
@@ -71,7 +74,7 @@ const INTEGRITY_PROBLEMS_MAX = 20;
  * so it works the same from the TypeScript sources, the bundled CLI and the packaged app. It opens
  * the WAL at once (a read), so that it shares the file the writer uses; 'close' closes its connection.
  */
-function startCheckpointer(file: string): Worker {
+function startCheckpointer(file: string, log: Logger): Worker {
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
     const { DatabaseSync } = require('node:sqlite');
@@ -84,7 +87,7 @@ function startCheckpointer(file: string): Worker {
     });`;
   const worker = new Worker(source, { eval: true, workerData: { file } });
   worker.unref();
-  worker.on('error', (error) => console.error(`store: the checkpoint thread failed: ${error.message}`));
+  worker.on('error', (error) => log.error(`the checkpoint thread failed: ${error.message}`));
   return worker;
 }
 
@@ -161,7 +164,10 @@ export class Store {
   #integrityCheck: Worker | undefined;
   #integrityTimer: NodeJS.Timeout | undefined;
 
+  readonly #log: Logger;
+
   constructor(dataDir: string, options: StoreOptions = {}) {
+    this.#log = options.log ?? consoleLogger().child('store');
     // Before anything touches the database: a second relay must not run recovery on a live one.
     this.#lock = DataDirLock.acquire(dataDir);
     try {
@@ -181,7 +187,7 @@ export class Store {
     this.health = new StoreHealth(options.failureHoldMs);
     // The checkpoint thread opens the WAL now, while it is the one this connection writes to.
     this.#walIdentity = this.#openWal();
-    this.#checkpointer = startCheckpointer(this.#file);
+    this.#checkpointer = startCheckpointer(this.#file, this.#log);
     this.#walTimer = setInterval(() => this.#checkWal(), WAL_CHECK_MS);
     this.#walTimer.unref();
     this.#integrityTimer = setTimeout(() => this.#checkIntegrity(), options.integrityCheckDelayMs ?? INTEGRITY_CHECK_DELAY_MS);
@@ -218,7 +224,7 @@ export class Store {
    * and while another program has the database open it is tried again a second later.
    */
   async #restoreWal(): Promise<void> {
-    console.error(`store: ${WAL_LOST}`);
+    this.#log.error(WAL_LOST);
     this.health.walDeleted();
     this.#reportCommit(new StoreUnavailableError(WAL_LOST));
     await this.reader.suspend();
@@ -240,13 +246,13 @@ export class Store {
         if (mode !== 'delete') throw new Error('another program has the database open (a backup tool or the sqlite3 shell?)');
         this.db.exec('PRAGMA journal_mode = WAL');
         this.#walIdentity = this.#openWal();
-        this.#checkpointer = startCheckpointer(this.#file);
+        this.#checkpointer = startCheckpointer(this.#file, this.#log);
         this.health.walRestored();
         this.#reportCommit(undefined);
-        console.error('store: relay.sqlite-wal restored; webhooks are acknowledged again');
+        this.#log.error('relay.sqlite-wal restored; webhooks are acknowledged again');
         return;
       } catch (error) {
-        console.error(`store: cannot restore relay.sqlite-wal yet: ${(error as Error).message}`);
+        this.#log.error(`cannot restore relay.sqlite-wal yet: ${(error as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, WAL_CHECK_MS));
       }
     }
