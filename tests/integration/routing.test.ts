@@ -13,6 +13,7 @@ import { waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import type { LevelAlert } from '../../electron/core/level/envelope.ts';
 import { alertsById, probe } from '../helpers/parts.ts';
+import { callMethod } from '../../electron/core/api/handlers.ts';
 
 const ACME_KEY = 'il1api-acme-0000000001';
 const SERVERS_KEY = 'il1api-acme-servers-02';
@@ -166,8 +167,15 @@ test('minimum severity and the skip policy keep alerts out of ilert, saying why;
   assert.equal(ilert.eventsFor(alertKeyFor(quiet.data.id)).length, 1, 'sent once');
 });
 
-test('a route to a target that does not exist is refused with a reason', () => {
+test('a route to a target that does not exist is refused with a reason: not found, as a pause of it is', async () => {
   assert.throws(() => harness.api.setGroupRoute({ groupId: ids.beta!, route: { target: 'Nobody' } }, OWNER), /no ilert target named “Nobody”/);
+  for (const [name, input] of [
+    ['setGroupRoute', { groupId: ids.beta!, route: { target: 'Nobody' } }],
+    ['pauseTarget', { target: 'Nobody' }],
+  ] as const) {
+    const refused = await callMethod(harness.api, name, input);
+    assert.deepEqual(refused.ok ? 'allowed' : [refused.status, refused.error.code], [404, 'not_found'], name);
+  }
 });
 
 test('a deleted group disappears from the table after a sync; its devices fall back', async () => {

@@ -352,6 +352,7 @@ test('more than 20 failed sign-ins in a minute get an address 429 for its failin
   assert.equal((await request('/pair', { body: { code: 'AAAA-BBBB-CCCC-DDDD' } })).status, 401, 'the 21st failure: a guessed pairing code');
   const blocked = await call('getStatus', 'wrong-token-22');
   assert.equal(blocked.status, 429);
+  assert.equal((blocked.json() as { error: { code: string } }).error.code, 'rate_limited', 'the code says what happened, as the status does');
   assert.ok(Number(blocked.headers['retry-after']) > 50);
   assert.equal((await request('/pair', { body: { code: 'AAAA-BBBB-CCCC-EEEE' } })).status, 429, 'pairing is rate-limited too');
   assert.equal((await request('/?token=wrong-token-in-a-link')).status, 429, 'and tokens in links');
