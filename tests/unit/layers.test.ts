@@ -84,6 +84,14 @@ test('every room of the core has a layer, and no import runs back up the layers'
   assert.deepEqual(upward, []);
 });
 
+test('only the store reaches its connection and statements: nothing outside store/ imports store/private.ts', () => {
+  const privateKeys = path.join(CORE, 'store', 'private.ts');
+  const outside = [...importGraph(path.join(ROOT, 'electron'))]
+    .filter(([file, imports]) => roomOf(file) !== 'store' && imports.includes(privateKeys))
+    .map(([file]) => path.relative(ROOT, file));
+  assert.deepEqual(outside, []);
+});
+
 test('no import cycles in the core, the hosts, the contract or the renderer', () => {
   for (const dir of ['electron', 'shared', 'renderer/src']) assert.deepEqual(cycles(importGraph(path.join(ROOT, dir))), [], dir);
   const knot = new Map([
