@@ -28,6 +28,7 @@ import { ReadModels } from './store/read-models.ts';
 import { Retention } from './store/retention.ts';
 import { Store, type StoreOptions } from './store/store.ts';
 import { TargetPauses } from './store/target-pauses.ts';
+import { GroupRoutes } from './store/group-routes.ts';
 import { Team } from './store/team.ts';
 import { integrationKeyTargets, resolveTarget } from './targets.ts';
 import type { Logger } from './logger.ts';
@@ -93,12 +94,18 @@ export function buildParts(host: PartsHost) {
     ...tuning,
     log: log.child('forwarder'),
   });
-  const pausing = new TargetPausing({ pauses: new TargetPauses(store), forwarder, settings, announce: announce });
+  const pauses = new TargetPauses(store);
+  const pausing = new TargetPausing({ pauses, forwarder, settings, announce });
   const directory = new LevelDirectory(store, () => clients.level(), announce);
-  // A route changed: alerts it held back may go to ilert now.
-  const router: Router = new Router(store, directory, settings, log.child('routing'), () =>
-    reconciler.releaseHeld().catch((error: unknown) => log.error(`routing: could not send held alerts: ${(error as Error).message}`)),
-  );
+  const router: Router = new Router({
+    store,
+    routes: new GroupRoutes(store),
+    pauses,
+    directory,
+    settings,
+    log: log.child('routing'),
+    routesChanged: () => void reconciler.releaseHeld().catch((error: unknown) => log.error(`routing: could not send held alerts: ${(error as Error).message}`)),
+  });
   const windows = new MaintenanceWindows(store);
   const holdFor = (deviceId: string | undefined, target: string, now: number) => windows.holdFor({ deviceId, groupIds: () => router.groupsOf(deviceId), target }, now);
   const releaser = new HoldReleaser({

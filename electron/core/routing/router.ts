@@ -5,8 +5,8 @@ import { operatingSystemName } from '../level/level-api.ts';
 import type { LevelDirectory } from './directory.ts';
 import type { Settings } from '../settings.ts';
 import type { Store } from '../store/store.ts';
-import { GroupRoutes, type GroupRoute } from '../store/group-routes.ts';
-import { TargetPauses } from '../store/target-pauses.ts';
+import type { GroupRoutes, GroupRoute } from '../store/group-routes.ts';
+import type { TargetPauses } from '../store/target-pauses.ts';
 import { deviceCountsBySubtree, resolveRoute } from './group-tree.ts';
 import { DEFAULT_TARGET, requireTarget, resolveTarget, targetNames } from '../targets.ts';
 import type { Logger } from '../logger.ts';
@@ -34,16 +34,18 @@ export class Router {
   readonly #directory: LevelDirectory;
   readonly #settings: () => Settings;
   readonly #routesChanged: () => void;
-
+  readonly #pauses: TargetPauses;
   readonly #log: Logger;
 
-  constructor(store: Store, directory: LevelDirectory, settings: () => Settings, log: Logger, routesChanged: () => void = () => undefined) {
-    this.#log = log;
-    this.#store = store;
-    this.#routes = new GroupRoutes(store);
-    this.#directory = directory;
-    this.#settings = settings;
-    this.#routesChanged = routesChanged;
+  /** `routesChanged`: a route was set or removed, so alerts it held back may go to ilert now. */
+  constructor(options: { store: Store; routes: GroupRoutes; pauses: TargetPauses; directory: LevelDirectory; settings: () => Settings; log: Logger; routesChanged: () => void }) {
+    this.#store = options.store;
+    this.#routes = options.routes;
+    this.#pauses = options.pauses;
+    this.#directory = options.directory;
+    this.#settings = options.settings;
+    this.#log = options.log;
+    this.#routesChanged = options.routesChanged;
   }
 
   routes(): Map<string, GroupRoute> {
@@ -117,7 +119,7 @@ export class Router {
 
   view(): RoutingView {
     const settings = this.#settings();
-    const pausedAt = new Map(new TargetPauses(this.#store).all().map((pause) => [pause.target, pause.pausedAt]));
+    const pausedAt = new Map(this.#pauses.all().map((pause) => [pause.target, pause.pausedAt]));
     const tree = this.#directory.tree();
     const mappings = this.routes();
     const devices = this.#directory.devices();
