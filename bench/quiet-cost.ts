@@ -16,6 +16,9 @@ import { Router } from '../electron/core/routing/router.ts';
 import { RuleBook, ruleHold } from '../electron/core/rules/rule-book.ts';
 import { validateSettings } from '../electron/core/settings.ts';
 import { Store } from '../electron/core/store/store.ts';
+import { GroupRoutes } from '../electron/core/store/group-routes.ts';
+import { TargetPauses } from '../electron/core/store/target-pauses.ts';
+import { consoleLogger } from '../electron/core/logger.ts';
 import { SECRET, tempDataDir } from '../tests/helpers/relay-harness.ts';
 import { alertEvent } from '../tests/fakes/level-sender.ts';
 import { post, runAutocannon, type LoadResult } from './load.ts';
@@ -112,12 +115,21 @@ async function policyMicros(): Promise<{ plain: number; quiet: number }> {
         store.mirror.upsertGroup({ id: 'grp-bench', name: 'Bench', parent_id: null }, Date.now());
         store.mirror.upsertDevice({ id: 'dev-204', hostname: 'FRONTDESK-01', group_id: 'grp-bench', platform: 'Windows', tags: ['front'] }, Date.now());
       });
-      const router = new Router(store, directory, () => settings);
+      const router = new Router({
+        store,
+        routes: new GroupRoutes(store),
+        pauses: new TargetPauses(store),
+        directory,
+        settings: () => settings,
+        log: consoleLogger(),
+        routesChanged: () => undefined,
+      });
       const windows = new MaintenanceWindows(store);
       const book = new RuleBook(store, {
         targets: () => ['default'],
         device: (id) => directory.device(id),
         groupsOf: (groupId) => [groupId, ...directory.tree().ancestorsOf(groupId)],
+        log: consoleLogger(),
       });
       if (loaded) {
         for (const window of benchWindows(Date.now())) windows.create(window as never, 'bench', Date.now());

@@ -1083,4 +1083,5 @@ export type PushedEvent<E extends PushedEventName> = z.output<(typeof pushedEven
 /** Errors cross the boundary as a code and a message a person can act on. */
 /** `unavailable`: the desktop app's relay did not start (see the desktop methods in bridge.ts). */
 /** `unauthorized`: no valid token (401); `forbidden`: the caller's role is too low (403). */
-export type ApiError = { code: 'bad_input' | 'not_found' | 'internal' | 'unavailable' | 'unauthorized' | 'forbidden'; message: string };
+/** `not_found` (404): no such thing; `conflict` (409): not possible in the relay's present state, the reason says why; `rate_limited` (429): too many, try again later; `bad_input` (4xx): the request itself is wrong. */
+export type ApiError = { code: 'bad_input' | 'not_found' | 'conflict' | 'rate_limited' | 'internal' | 'unavailable' | 'unauthorized' | 'forbidden'; message: string };

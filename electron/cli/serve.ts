@@ -10,6 +10,7 @@ import { loadOrCreateTls, TlsConfigError, type TlsMaterial } from '../core/admin
 import { OwnerToken } from '../core/admin/owner-token.ts';
 import type { Handlers } from '../../shared/contract.ts';
 import { bootRelay, RelayOpenError } from '../core/boot.ts';
+import { consoleLogger } from '../core/logger.ts';
 import { resolveDataDir } from '../core/data-dir.ts';
 import type { Relay, RelayTuning } from '../core/relay.ts';
 import { SettingsFile } from '../core/settings-file.ts';
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     settingsPath = file.path;
     // Headless there is no OS keychain to encrypt with: say so where secrets are typed in.
     const secretsNotice = `Secrets saved here are written in plain text to ${file.path} (readable only by this user account, not encrypted): anyone who can read that file or a backup of it can use them. To keep them out of the file, set them as environment variables instead (LEVEL_WEBHOOK_SECRET, ILERT_INTEGRATION_KEY, …).`;
-    service = new SettingsService(file, process.env, (changed) => relay?.applySettings(changed), [], secretsNotice);
+    service = new SettingsService(file, process.env, [], secretsNotice);
   } catch (error) {
     if (error instanceof SettingsError) fail(error.message);
     throw error;
@@ -103,7 +104,14 @@ async function main(): Promise<void> {
   let admin: AdminServer | undefined = undefined;
   let handlers: Handlers;
   try {
-    ({ relay, handlers } = await bootRelay({ dataDir, settings: service, tuning: tuningFromEnvironment(process.env), door: () => admin, receiverRequired: true }));
+    ({ relay, handlers } = await bootRelay({
+      dataDir,
+      log: consoleLogger(),
+      settings: service,
+      tuning: tuningFromEnvironment(process.env),
+      door: () => admin,
+      receiverRequired: true,
+    }));
   } catch (error) {
     if (error instanceof RelayOpenError) {
       if (error.cause instanceof DataDirInUseError || error.cause instanceof DamagedLockFileError) fail(error.cause.message);

@@ -2,9 +2,12 @@ import type { Handlers } from '../../shared/contract.ts';
 import type { AdminDoor } from './api/handlers.ts';
 import { Relay, type RelayTuning } from './relay.ts';
 import type { SettingsService } from './settings-service.ts';
+import type { Logger } from './logger.ts';
 
 export interface BootOptions {
   dataDir: string;
+  /** Where the relay logs: each host passes its own. */
+  log: Logger;
   settings: SettingsService;
   tuning?: RelayTuning;
   /** The admin door serving the contract, when there is one (the headless relay). */
@@ -25,17 +28,19 @@ export interface BootedRelay {
 }
 
 /**
- * How both hosts (the desktop app and `npm run serve`) start the relay core: build it, start it,
- * and implement the contract on it. Each host explains failures in its own way: a data directory
+ * How both hosts (the desktop app and `npm run serve`) start the relay core: build it on the
+ * settings service, apply every saved change to it, start it, and implement the contract on it. Each host explains failures in its own way: a data directory
  * or database that cannot be opened is a `RelayOpenError`, anything else failed while starting.
  */
 export async function bootRelay(options: BootOptions): Promise<BootedRelay> {
   let relay: Relay;
   try {
-    relay = new Relay({ dataDir: options.dataDir, settings: options.settings.current, tuning: options.tuning });
+    relay = new Relay({ dataDir: options.dataDir, log: options.log, settings: options.settings.current, tuning: options.tuning });
   } catch (error) {
     throw new RelayOpenError(error);
   }
+  // Every saved change reaches the running relay; a host that reacts too subscribes after this.
+  options.settings.onChange((settings) => relay.applySettings(settings));
   const handlers = relay.handlers(options.settings, options.door);
   try {
     await relay.start();

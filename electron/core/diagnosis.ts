@@ -10,6 +10,7 @@
 import type { Diagnosis, Reachability, TunnelStateView } from '../../shared/contract.ts';
 import { WEBHOOK_PATH, type PortPressure } from './receiver/receiver.ts';
 import { configurationProblems, type Settings } from './settings.ts';
+import { DEFAULT_TARGET, resolveTarget } from './targets.ts';
 import type { Store, StoreFacts } from './store/store.ts';
 import { oldActiveAlerts, rateLimitedAttempts, rejectionBudget, wrongPaths } from './store/diagnosis-reads.ts';
 import { levelMaintenanceTooLong } from './quiet/level-maintenance-check.ts';
@@ -29,7 +30,6 @@ export interface DiagnosisContext {
   reachability: Reachability | undefined;
   /** Problems found by the last alert-source check, per target name. */
   alertSourceProblems: ReadonlyMap<string, string>;
-  configuredTargets: ReadonlySet<string>;
   heartbeatError: string | undefined;
   levelApiError: string | undefined;
   /** Reading alert states back with the ilert user API key; undefined without a key. */
@@ -223,13 +223,16 @@ const ilertRefuses: Check = ({ facts, context }) => {
 
 const targetNotConfigured: Check = ({ facts, context }) =>
   waitingPerTarget(facts)
-    .filter((row) => !context.configuredTargets.has(row.target))
+    .filter((row) => !resolveTarget(context.settings, row.target))
     .map((row) => ({
       id: `target-not-configured:${row.target}`,
       level: 'error',
       title: `${count(row.n, 'event')} ${row.n === 1 ? 'waits' : 'wait'} for ilert target “${row.target}”, which has no integration key`,
       detail: 'Nothing is lost: they are sent as soon as the target is configured.',
-      fix: row.target === 'default' ? 'Set the ilert integration key in Settings or Setup.' : `Add the target “${row.target}” in Settings → ilert targets, or change the routing.`,
+      fix:
+        row.target === DEFAULT_TARGET
+          ? 'Set the ilert integration key in Settings or Setup.'
+          : `Add the target “${row.target}” in Settings → ilert targets, or change the routing.`,
     }));
 
 /** Rate limit: say how long the queue takes to drain. */
@@ -453,7 +456,7 @@ export function ilertSummary(facts: StoreFacts, scope = ALL_ANSWERS): IlertSumma
  * target-not-configured, while events wait for it.
  */
 const configuration: Check = ({ facts, context }) => {
-  const defaultWaits = waitingPerTarget(facts).some((row) => row.target === 'default' && !context.configuredTargets.has('default'));
+  const defaultWaits = waitingPerTarget(facts).some((row) => row.target === DEFAULT_TARGET && !resolveTarget(context.settings, DEFAULT_TARGET));
   return configurationProblems(context.settings).flatMap((problem, index): Diagnosis[] => {
     const missingKey = problem.startsWith('no ilert integration key');
     if (missingKey && defaultWaits) return [];

@@ -21,7 +21,7 @@ export class SettingsService {
   readonly #file: SettingsFile;
   readonly #env: NodeJS.ProcessEnv;
   readonly #started: Settings;
-  readonly #apply: (settings: Settings) => void;
+  readonly #listeners = new Set<(settings: Settings) => void>();
   readonly #notices: readonly string[];
   readonly #secretsNotice: string | undefined;
   #current: Settings;
@@ -30,18 +30,23 @@ export class SettingsService {
    * `notices`: problems of the host itself, e.g. secrets stored in plain text for want of a keyring.
    * `secretsNotice`: how secrets are stored when a host never encrypts them (the headless relay).
    */
-  constructor(file: SettingsFile, env: NodeJS.ProcessEnv, apply: (settings: Settings) => void, notices: readonly string[] = [], secretsNotice?: string) {
+  constructor(file: SettingsFile, env: NodeJS.ProcessEnv, notices: readonly string[] = [], secretsNotice?: string) {
     this.#notices = notices;
     this.#secretsNotice = secretsNotice;
     this.#file = file;
     this.#env = env;
-    this.#apply = apply;
     this.#current = file.resolve(env);
     this.#started = this.#current;
   }
 
   get current(): Settings {
     return this.#current;
+  }
+
+  /** Calls `listener` with the settings after each saved change, in the order listeners came; returns the unsubscribe. */
+  onChange(listener: (settings: Settings) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   view(): SettingsView {
@@ -127,7 +132,7 @@ export class SettingsService {
       return { ok: false, errors };
     }
     this.#current = this.#file.resolve(this.#env);
-    this.#apply(this.#current);
+    for (const listener of this.#listeners) listener(this.#current);
     return { ok: true, settings: this.view() };
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SEVERITY_LEVELS, type SettingMetadata } from '../../shared/contract.ts';
 import { levelTemplatesSchema, sourcesSchema } from './sources/source.ts';
+import { DEFAULT_TARGET, targetNames } from './targets.ts';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535');
 
@@ -295,12 +296,12 @@ export function settingsLockedByEnvironment(env: NodeJS.ProcessEnv): SettingKey[
  * pass-through takes only Level's own bodies, so a source on the default target needs the key.
  */
 export function sourceTargetProblem(settings: Settings, target: string): string | undefined {
-  if (target === 'default') {
+  if (target === DEFAULT_TARGET) {
     if (settings.ilertPassThroughUrl)
       return 'the default target passes Level’s own bodies to ilert’s Level.io source, which cannot take another source’s events: give this source a named target';
     return undefined;
   }
-  return settings.ilertTargets.some((entry) => entry.name === target) ? undefined : `there is no ilert target named “${target}”`;
+  return targetNames(settings).includes(target) ? undefined : `there is no ilert target named “${target}”`;
 }
 
 /** Warnings about a valid but risky or incomplete configuration, shown on start and in the UI. */

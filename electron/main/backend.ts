@@ -2,6 +2,7 @@ import type { ConnectionView, StartupProblem } from '../../shared/bridge.ts';
 import type { PushedEvent } from '../../shared/contract.ts';
 import { callMethod } from '../core/api/handlers.ts';
 import { bootRelay, RelayOpenError } from '../core/boot.ts';
+import type { Logger } from '../core/logger.ts';
 import type { DesktopEvent, NotificationPreferences } from '../core/desktop/notifications.ts';
 import { trayState, type TrayState } from '../core/desktop/tray-state.ts';
 import type { Relay } from '../core/relay.ts';
@@ -90,36 +91,30 @@ export async function startLocalBackend(options: {
   env: NodeJS.ProcessEnv;
   secrets: { codec: SecretCodec | undefined; warning: string | undefined };
   host: BackendHost;
+  log: Logger;
 }): Promise<{ backend: LocalBackend } | { problem: StartupProblem }> {
-  const { dataDir, env, secrets, host } = options;
+  const { dataDir, env, secrets, host, log } = options;
   let service: SettingsService;
   let booted: Awaited<ReturnType<typeof bootRelay>> | undefined;
   try {
-    service = new SettingsService(
-      new SettingsFile(dataDir, secrets.codec),
-      env,
-      (settings) => {
-        booted?.relay.applySettings(settings);
-        host.settingsApplied(settings);
-      },
-      secrets.warning ? [secrets.warning] : [],
-    );
+    service = new SettingsService(new SettingsFile(dataDir, secrets.codec), env, secrets.warning ? [secrets.warning] : []);
   } catch (error) {
     return { problem: describeStartupProblem(error, dataDir, env) };
   }
   try {
-    booted = await bootRelay({ dataDir, settings: service, receiverRequired: false });
+    booted = await bootRelay({ dataDir, log, settings: service, receiverRequired: false });
   } catch (error) {
     if (!(error instanceof RelayOpenError)) throw error;
     return { problem: { kind: 'database', message: `the database in ${dataDir} cannot be opened: ${error.message}`, dataDir, secrets: [], canChooseDataDir: !env.RELAY_DATA_DIR } };
   }
   const { relay, handlers } = booted;
+  service.onChange((settings) => host.settingsApplied(settings));
   // The relay runs without its receiver; the status, Health and the tray say why.
-  if (booted.receiverError) console.error(`the receiver could not start: ${booted.receiverError.message}`);
+  if (booted.receiverError) log.error(`the receiver could not start: ${booted.receiverError.message}`);
   const backend = new LocalBackend(relay, service, (name, input) => callMethod(handlers, name, input), host);
   relay.applySettings(service.current);
   host.settingsApplied(service.current);
-  console.log(`relay started: receiver ${relay.receiverUrl ?? 'not listening'}, data in ${dataDir}`);
+  log.info(`relay started: receiver ${relay.receiverUrl ?? 'not listening'}, data in ${dataDir}`);
   return { backend };
 }
 

@@ -1,12 +1,13 @@
 import type { BrowserWindow as BrowserWindowType } from 'electron';
 import type { AppUpdater } from 'electron-updater';
-import { IPC_PUSH_CHANNELS, type ConnectionView, type DesktopHandlers, type NavigateTarget, type PushName, type PushPayloads, type StartupProblem } from '../../shared/bridge.ts';
+import { IPC_PUSH_CHANNELS, type DesktopHandlers, type NavigateTarget, type PushName, type PushPayloads, type StartupProblem } from '../../shared/bridge.ts';
 import { APP_ORIGIN } from '../core/desktop/app-protocol.ts';
 import { planNotifications } from '../core/desktop/notifications.ts';
 import { LogFile } from '../core/log-file.ts';
-import { pairWithTeamRelay, probeCertificate, teamRelayOrigin } from '../core/remote/remote-relay.ts';
+import { consoleLogger, createLogger } from '../core/logger.ts';
 import { SettingsFile } from '../core/settings-file.ts';
-import { LocalBackend, startLocalBackend, type BackendHost, type DesktopBackend } from './backend.ts';
+import { startLocalBackend, type BackendHost, type DesktopBackend } from './backend.ts';
+import { connectionHandlers } from './connection-handlers.ts';
 import { DesktopState, type Connection, type StoreConstructor } from './desktop-state.ts';
 import type { ElectronApi } from './electron-api.ts';
 import { registerIpcHandlers, unavailable } from './ipc.ts';
@@ -67,6 +68,9 @@ export function runDesktopApp(
   let trayTimer: NodeJS.Timeout | undefined;
   let updater: DesktopUpdater | undefined;
   const startHidden = process.argv.includes('--hidden') || openedAtLogin(app, platform);
+
+  // The log file once it is open (it redacts secrets), the console until then or without one.
+  const logger = createLogger((level, line) => (log ? log.write(level, line) : consoleLogger()[level](line)));
 
   const push = <K extends PushName>(name: K, payload: PushPayloads[K]) => {
     if (window && !window.isDestroyed()) window.webContents.send(IPC_PUSH_CHANNELS[name], payload);
@@ -159,7 +163,7 @@ export function runDesktopApp(
     problem = undefined;
     if (connection?.mode === 'remote') backend = new RemoteBackend(connection, () => state.teamNotifications, host);
     else {
-      const started = await startLocalBackend({ dataDir: state.dataDir(env), env, secrets: secrets(), host });
+      const started = await startLocalBackend({ dataDir: state.dataDir(env), env, secrets: secrets(), host, log: logger });
       if ('problem' in started) {
         problem = started.problem;
         console.error(`start-up: ${problem.message}`);
@@ -169,8 +173,6 @@ export function runDesktopApp(
     }
     backend.onChanges((changes) => push('changes', changes));
   };
-
-  const connectionView = (): ConnectionView => (state.hasChosen() ? (backend?.describe() ?? { mode: 'local' }) : { mode: 'unchosen' });
 
   /** Stops whatever runs now and starts what the desktop state says now. */
   const switchRelay = async (connection: Connection) => {
@@ -208,34 +210,7 @@ export function runDesktopApp(
       refreshTray();
       return { started: Boolean(backend), problem: problem ?? null };
     },
-    getConnection: () => connectionView(),
-    probeTeamRelay: async ({ url }) => {
-      const origin = teamRelayOrigin(url);
-      const { fingerprint256 } = await probeCertificate(origin);
-      return { origin, fingerprint256 };
-    },
-    connectTeamRelay: async ({ url, code, fingerprint256 }) => {
-      const origin = teamRelayOrigin(url);
-      const pin = await probeCertificate(origin);
-      if (pin.fingerprint256 !== fingerprint256) {
-        throw new Error(`the relay's certificate is not the one you confirmed (now ${pin.fingerprint256}): check again before connecting`);
-      }
-      const paired = await pairWithTeamRelay(origin, pin, code);
-      // A technician's preferences start as this app's own relay had them.
-      if (backend instanceof LocalBackend) state.teamNotifications = { notifyMinSeverity: backend.settings.notifyMinSeverity, notifyResolves: backend.settings.notifyResolves };
-      await switchRelay({ mode: 'remote', origin, pin, token: paired.token, name: paired.name, role: paired.role });
-      return connectionView();
-    },
-    useLocalRelay: async () => {
-      if (backend instanceof LocalBackend) state.setConnection({ mode: 'local' });
-      else await switchRelay({ mode: 'local' });
-      return connectionView();
-    },
-    updateTeamNotifications: (preferences) => {
-      if (!(backend instanceof RemoteBackend)) throw new Error('these preferences are for a team relay; this app runs its own (see Settings → Notifications)');
-      state.teamNotifications = preferences;
-      return connectionView();
-    },
+    ...connectionHandlers({ state: () => state, backend: () => backend, switchRelay }),
     getUpdate: () => updater?.view() ?? { phase: 'off', currentVersion: app.getVersion(), reason: 'the app is still starting' },
     restartToUpdate: async () => {
       await restartToUpdate();

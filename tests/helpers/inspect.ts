@@ -1,7 +1,9 @@
 import type { SQLInputValue } from 'node:sqlite';
-import type { Relay } from '../../electron/core/relay.ts';
+import { Relay } from '../../electron/core/relay.ts';
 import type { Store } from '../../electron/core/store/store.ts';
 import { forTests } from '../../electron/core/testing-seam.ts';
+// The test door into the database; in the product only store/ imports this.
+import { SQL } from '../../electron/core/store/private.ts';
 
 type Row = Record<string, unknown>;
 
@@ -11,7 +13,8 @@ type Row = Record<string, unknown>;
  * state a test starts from (a job queued long ago, rows aged past retention), and says so.
  */
 export function inspect(target: Relay | Store) {
-  const sql = ('sql' in target ? target : target[forTests].store).sql;
+  // The seam: how a row was stored is what no answer of the relay shows.
+  const sql = (target instanceof Relay ? target[forTests].store : target)[SQL];
   const reading = (query: string) => {
     if (!/^\s*(SELECT|WITH)\b/i.test(query)) throw new Error(`inspect reads only; use arrange() to write: ${query}`);
     return sql.get(query);

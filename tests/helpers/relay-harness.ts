@@ -5,8 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { Handlers } from '../../shared/contract.ts';
+import { methods, type Handlers, type MethodName } from '../../shared/contract.ts';
 import { bootRelay } from '../../electron/core/boot.ts';
+import { consoleLogger } from '../../electron/core/logger.ts';
 import type { Relay, RelayTuning } from '../../electron/core/relay.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
@@ -57,18 +58,48 @@ export interface InProcessRelay {
 export async function startRelay(settings: SettingsInput = {}, tuning: RelayTuning = FAST_TUNING, dataDir = tempDataDir()): Promise<InProcessRelay> {
   const file = new SettingsFile(dataDir);
   file.update({ port: 0, levelWebhookSecret: SECRET, ...settings });
-  // Only called for a change made after start-up, when `booted` is set.
-  const service = new SettingsService(file, {}, (changed) => booted.relay.applySettings(changed));
-  const booted = await bootRelay({ dataDir, settings: service, tuning, receiverRequired: true });
-  const { relay, handlers } = booted;
+  const service = new SettingsService(file, {});
+  const { relay, handlers } = await bootRelay({ dataDir, log: consoleLogger(), settings: service, tuning, receiverRequired: true });
   return {
     relay,
-    api: handlers,
+    api: checkedAnswers(handlers),
     url: relay.receiverUrl!,
     sender: new LevelSender({ url: relay.receiverUrl!, secret: SECRET, attempts: 1 }),
     dataDir,
     stop: () => relay.stop(),
   };
+}
+
+/**
+ * The contract as the harness hands it to tests: each handler's answer is parsed with its method's
+ * output schema, so an answer the contract does not describe fails the test that got it. A handler
+ * that answers at once still does (tests read those inside wait predicates).
+ */
+export function checkedAnswers(handlers: Handlers): Handlers {
+  const check = (name: MethodName, answer: unknown) => {
+    const parsed = methods[name].output.safeParse(answer);
+    if (!parsed.success) throw new Error(`${name} answered outside its output schema: ${parsed.error.message}`);
+    return answer;
+  };
+  const checked = Object.fromEntries(
+    (Object.keys(handlers) as MethodName[]).map((name) => {
+      const handler = handlers[name] as (input: unknown, caller: unknown) => unknown;
+      return [
+        name,
+        (input: unknown, caller: unknown) => {
+          const answer = handler(input, caller);
+          return answer instanceof Promise ? answer.then((value) => check(name, value)) : check(name, answer);
+        },
+      ];
+    }),
+  );
+  return checked as Handlers;
+}
+
+/** A handler's answer that came at once (most reads do); for wait predicates, which cannot await. */
+export function answered<T>(answer: T | Promise<T>): T {
+  if (answer instanceof Promise) throw new Error('the handler answers later: await it instead');
+  return answer;
 }
 
 export interface ChildRelay {

@@ -10,8 +10,9 @@ import type { AlertPage, AlertPageInput } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, startRelay, OWNER } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
+import { alertsById } from '../helpers/parts.ts';
 
 const LEVEL_KEY = 'level-read-only-key';
 const [ilert, level] = await Promise.all([new FakeIlert().start(), new FakeLevelApi({ apiKey: LEVEL_KEY }).start()]);
@@ -23,7 +24,7 @@ const oldDevice = level.addDevice({ hostname: 'OLD-PC', group_id: acmeOld.id });
 const hqDevice = level.addDevice({ hostname: 'HQ-SQL', group_id: hq.id });
 const betaDevice = level.addDevice({ hostname: 'BETA-PC', group_id: acmeBeta.id });
 const harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
-await harness.relay[forTests].directory.syncAll();
+await harness.api.syncLevel({}, OWNER);
 await harness.api.setGroupRoute({ groupId: acme.id, route: { target: 'default', minSeverity: 'critical' } }, OWNER);
 after(async () => {
   await harness?.stop();
@@ -43,7 +44,7 @@ const old = alertOn(oldDevice.id, 'information');
 for (const event of [critical, skipped, warning, old]) await harness.sender.deliver(event);
 await waitForChange(
   harness.relay,
-  () => harness.relay[forTests].read.alertsByIds([critical.data.id, skipped.data.id, warning.data.id, old.data.id]).every((alert) => alert.forwarding),
+  () => alertsById(harness.relay, [critical.data.id, skipped.data.id, warning.data.id, old.data.id]).every((alert) => alert.forwarding),
   5000,
   'four routed alerts',
 );
@@ -56,7 +57,7 @@ async function page(input: Partial<AlertPageInput>): Promise<AlertPage> {
 const ids = async (input: Partial<AlertPageInput>) => (await page(input)).rows.map((entry) => (entry.kind === 'alert' ? entry.alert.levelAlertId : entry.key)).sort();
 
 test('the severity counts leave out an alert routing skipped (under its route’s minimum severity)', async () => {
-  assert.equal(harness.relay[forTests].read.alertsByIds([skipped.data.id])[0]!.forwarding!.status, 'skipped');
+  assert.equal(alertsById(harness.relay, [skipped.data.id])[0]!.forwarding!.status, 'skipped');
   const { counts } = await page({});
   assert.equal(counts.critical, 1);
   assert.equal(counts.warning, 1, 'two warnings are active, one of them skipped');

@@ -7,10 +7,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert, type FaultMode } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, FAST_TUNING, startRelay, forTests } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, FAST_TUNING, startRelay } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
 import { seeded } from '../helpers/seeded.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
+import { alertsById } from '../helpers/parts.ts';
 
 const SEED = Number(process.env.ALERT_ORDER_SEED ?? 20_260_313);
 const ALERTS = 120;
@@ -54,7 +55,12 @@ test(
     assert.equal(harness.relay.status().failedJobs, 0);
 
     const wrong: string[] = [];
-    const held = new Map(harness.relay[forTests].read.alertsByIds(stories.map((story) => story[0]!.data.id)).map((alert) => [alert.levelAlertId, alert.state]));
+    const held = new Map(
+      alertsById(
+        harness.relay,
+        stories.map((story) => story[0]!.data.id),
+      ).map((alert) => [alert.levelAlertId, alert.state]),
+    );
     for (const story of stories) {
       const latest = story.at(-1)!;
       const active = latest.event_type === 'alert_active';

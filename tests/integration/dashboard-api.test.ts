@@ -6,7 +6,7 @@ import { SettingsService } from '../../electron/core/settings-service.ts';
 import type { MethodName, SettingMetadata } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, SECRET, INTEGRATION_KEY, forTests } from '../helpers/relay-harness.ts';
+import { startRelay, SECRET, INTEGRATION_KEY, OWNER, answered, checkedAnswers } from '../helpers/relay-harness.ts';
 import { waitForChange, waitForEvent } from '../helpers/wait.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { sign } from '../../electron/core/level/signature.ts';
@@ -15,8 +15,9 @@ const ilert = await new FakeIlert().start();
 const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY });
 const settingsFile = new SettingsFile(harness.dataDir);
 settingsFile.update({ levelWebhookSecret: SECRET, ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, port: 0 });
-const service = new SettingsService(settingsFile, { RELAY_ADMIN_PORT: '9999' }, (changed) => harness.relay.applySettings(changed));
-const handlers = harness.relay.handlers(service);
+const service = new SettingsService(settingsFile, { RELAY_ADMIN_PORT: '9999' });
+service.onChange((changed) => harness.relay.applySettings(changed));
+const handlers = checkedAnswers(harness.relay.handlers(service));
 after(async () => {
   await harness.stop();
   await ilert.stop();
@@ -292,13 +293,13 @@ test('saving a Level API key syncs groups at once: Routing does not say “Never
   const level = await new FakeLevelApi({ apiKey: 'level-key-saved-in-settings' }).start();
   after(() => level.stop());
   level.addGroup({ name: 'Acme' });
-  assert.equal(harness.relay[forTests].router.view().lastSyncAt, undefined, 'never synced before');
+  assert.equal(answered(harness.api.getRouting({}, OWNER)).lastSyncAt, undefined, 'never synced before');
   const saved = (await call('updateSettings', { levelApiUrl: level.url, levelApiKey: 'level-key-saved-in-settings' })) as { ok: boolean };
   assert.equal(saved.ok, true);
   const groups = await waitForEvent(
     harness.relay.events,
     'change',
-    () => harness.relay[forTests].router.view().rows.length > 0 && harness.relay[forTests].router.view().rows,
+    () => answered(harness.api.getRouting({}, OWNER)).rows.length > 0 && answered(harness.api.getRouting({}, OWNER)).rows,
     5000,
     'a sync',
   );
@@ -306,5 +307,5 @@ test('saving a Level API key syncs groups at once: Routing does not say “Never
     groups.map((row) => row.name),
     ['Acme'],
   );
-  assert.ok(harness.relay[forTests].router.view().lastSyncAt, 'Routing says when it synced');
+  assert.ok(answered(harness.api.getRouting({}, OWNER)).lastSyncAt, 'Routing says when it synced');
 });

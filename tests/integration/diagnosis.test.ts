@@ -9,11 +9,12 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
-import { FAST_TUNING, freePort, INTEGRATION_KEY, OWNER, ROOT, SECRET, startRelay, tempDataDir, type InProcessRelay, forTests } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, freePort, INTEGRATION_KEY, OWNER, ROOT, SECRET, startRelay, tempDataDir, type InProcessRelay, answered } from '../helpers/relay-harness.ts';
 import { waitForEvent, waitForChange } from '../helpers/wait.ts';
 import type { Clock } from '../../electron/core/forwarder/clock.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import type { Diagnosis } from '../../shared/contract.ts';
+import { diagnosesAt, runNow, probe } from '../helpers/parts.ts';
 
 const FAKE_CLOUDFLARED = path.join(ROOT, 'tests/fakes/fake-cloudflared.mjs');
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -34,16 +35,16 @@ async function fakeIlert(): Promise<FakeIlert> {
 }
 
 function find(harness: InProcessRelay, id: string, now?: number): Diagnosis {
-  const ids = harness.relay.diagnoses(now).map((diagnosis) => diagnosis.id);
+  const ids = diagnosesAt(harness.relay, now).map((diagnosis) => diagnosis.id);
   assert.deepEqual(ids, [...new Set(ids)], 'every diagnosis has an id of its own (the dashboard keys its cards by id)');
-  const found = harness.relay.diagnoses(now).find((diagnosis) => diagnosis.id === id);
-  assert.ok(found, `diagnosis ${id} expected, got ${JSON.stringify(harness.relay.diagnoses(now).map((diagnosis) => diagnosis.id))}`);
+  const found = diagnosesAt(harness.relay, now).find((diagnosis) => diagnosis.id === id);
+  assert.ok(found, `diagnosis ${id} expected, got ${JSON.stringify(diagnosesAt(harness.relay, now).map((diagnosis) => diagnosis.id))}`);
   return found;
 }
 
 test('nothing arrives: the tunnel is down (cloudflared died, or is not installed)', async () => {
   const harness = await relayWith({ tunnel: 'quick', cloudflaredPath: path.join(ROOT, 'tests/fakes/no-such-cloudflared') });
-  await waitForEvent(harness.relay.events, 'change', () => harness.relay[forTests].setup.tunnelState()?.status === 'not-installed', 5000, 'not-installed');
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay.status().tunnel?.status === 'not-installed', 5000, 'not-installed');
   const diagnosis = find(harness, 'tunnel-down');
   assert.equal(diagnosis.level, 'error');
   assert.match(diagnosis.title, /The tunnel is not installed/);
@@ -52,13 +53,13 @@ test('nothing arrives: the tunnel is down (cloudflared died, or is not installed
   assert.equal(trayState({ status, alerts: { counts: {} }, notificationsPausedUntil: undefined, now: Date.now() }).icon, 'problem', 'the tray shows it');
 
   harness.relay.applySettings({ ...harness.relay.settings, cloudflaredPath: FAKE_CLOUDFLARED });
-  harness.relay[forTests].setup.startTunnel('quick');
-  await waitForEvent(harness.relay.events, 'change', () => harness.relay[forTests].setup.tunnelState()?.status === 'running', 5000, 'running');
+  await harness.api.startTunnel({ kind: 'quick' }, OWNER);
+  await waitForEvent(harness.relay.events, 'change', () => harness.relay.status().tunnel?.status === 'running', 5000, 'running');
   assert.equal(
-    harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'tunnel-down'),
+    diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id === 'tunnel-down'),
     false,
   );
-  await harness.relay[forTests].setup.stopTunnel();
+  await harness.api.stopTunnel({}, OWNER);
 });
 
 test('nothing arrives: the public URL does not reach this relay, or nothing ever came', async () => {
@@ -67,14 +68,14 @@ test('nothing arrives: the public URL does not reach this relay, or nothing ever
   const proxy = await startReverseProxy(new URL(other.url).origin);
   cleanups.push(() => proxy.stop());
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: proxy.url });
-  const result = await harness.relay[forTests].setup.checkReachability();
+  const result = await harness.api.checkReachability({}, OWNER);
   assert.equal(result.ok, false);
   assert.match(find(harness, 'public-url-unreachable').detail, /another relay answers at this URL/);
 
-  const reached = await harness.relay[forTests].setup.checkReachability((await startProxyFor(harness)).url);
+  const reached = await harness.api.checkReachability({ url: (await startProxyFor(harness)).url }, OWNER);
   assert.equal(reached.ok, true);
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: 'https://relay.example.com' });
-  assert.ok(!harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'public-url-unreachable'), 'a check of another URL than the one in use is no finding');
+  assert.ok(!diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id === 'public-url-unreachable'), 'a check of another URL than the one in use is no finding');
   const later = Date.now() + 11 * 60_000;
   const quiet = find(harness, 'nothing-arrives', later);
   assert.match(quiet.detail, /https:\/\/relay\.example\.com\/webhooks\/level/, 'says exactly what Level must call');
@@ -86,25 +87,25 @@ test('a failed check of a URL that was never saved is no standing problem; a che
   const harness = await relayWith({ port, ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url }, { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 2000 });
   const saved = await startProxyFor(harness);
   harness.relay.applySettings({ ...harness.relay.settings, publicUrl: saved.url });
-  const setup = harness.relay[forTests].setup;
-  const unreachable = () => harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'public-url-unreachable');
+  const check = (url?: string) => harness.api.checkReachability(url === undefined ? {} : { url }, OWNER);
+  const unreachable = () => diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id === 'public-url-unreachable');
 
   // A URL tried in the wizard, never saved.
   const other = await relayWith();
   const elsewhere = await startProxyFor(other);
-  assert.equal((await setup.checkReachability(elsewhere.url)).ok, false);
+  assert.equal((await check(elsewhere.url)).ok, false);
   assert.equal(unreachable(), false, 'Level does not post there');
 
   // The saved URL fails while the receiver is down, then passes once it listens again.
-  const receiver = harness.relay[forTests].receiver;
+  const receiver = probe(harness.relay);
   const downAndUp = async (recover: () => Promise<unknown>) => {
-    await receiver.close();
-    assert.equal((await setup.checkReachability()).ok, false);
+    await receiver.receiverDown();
+    assert.equal((await check()).ok, false);
     assert.equal(unreachable(), true, 'the saved URL failed');
-    await receiver.listen(port, '127.0.0.1');
+    await receiver.receiverUp(port, '127.0.0.1');
     await recover();
   };
-  await downAndUp(() => setup.checkReachability());
+  await downAndUp(async () => check());
   assert.equal(unreachable(), false, 'a passing check of the saved URL clears it');
 
   await downAndUp(async () => {
@@ -112,13 +113,13 @@ test('a failed check of a URL that was never saved is no standing problem; a che
     await waitForEvent(
       harness.relay.events,
       'change',
-      () => harness.relay[forTests].integrationTest.current()?.hops.find((hop) => hop.id === 'received')?.status === 'ok',
+      () => answered(harness.api.getIntegrationTest({}, OWNER))?.hops.find((hop) => hop.id === 'received')?.status === 'ok',
       5000,
       'the test webhook received',
     );
   });
   assert.equal(unreachable(), false, 'the setup test reached the relay through the saved URL');
-  harness.relay[forTests].integrationTest.cancel();
+  harness.api.cancelIntegrationTest({}, OWNER);
 });
 
 async function startProxyFor(harness: InProcessRelay) {
@@ -139,7 +140,7 @@ test('nothing arrives: Level calls the URL with a trailing space, or a wrong pat
   await fetch(`${new URL(other.url).origin}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   await fetch(`${new URL(other.url).origin}/webhooks/levels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   const wrong = find(other, 'wrong-path:/webhook');
-  const ids = other.relay.diagnoses().map((diagnosis) => diagnosis.id);
+  const ids = diagnosesAt(other.relay).map((diagnosis) => diagnosis.id);
   assert.deepEqual(ids, [...new Set(ids)], 'two wrong URLs are two problems with ids of their own (the dashboard keys its cards by id)');
   assert.ok(ids.includes('wrong-path:/webhooks/levels'), JSON.stringify(ids));
   assert.equal(wrong.title, 'Level calls a URL the relay does not serve');
@@ -172,15 +173,14 @@ test('one list of problems: configuration is in it, and the status says what ile
   assert.match(find(harness, 'ilert-unavailable:default').title, /^ilert answers 503/);
   ilert.mode = { kind: 'ok' };
   await waitForChange(harness.relay, () => harness.relay.status().ilert.text === 'reachable', 5000, 'reachable again');
-  assert.deepEqual(harness.relay.diagnoses(), []);
+  assert.deepEqual(diagnosesAt(harness.relay), []);
 
   ilert.acceptedKeys = new Set(['il1api-some-other-key']);
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
   await waitForChange(harness.relay, () => harness.relay.status().ilert.text === '404 key not found', 5000, 'the 404 in the status');
   assert.equal(harness.relay.status().ilert.tone, 'bad');
   assert.deepEqual(
-    harness.relay
-      .diagnoses()
+    diagnosesAt(harness.relay)
       .map((diagnosis) => diagnosis.id)
       .sort(),
     ['failed-jobs', 'ilert-key-rejected:default'],
@@ -205,7 +205,7 @@ test('“503, retrying” is said only while something waits: a day of retries e
   aheadMs = 61_000;
   await waitForChange(harness.relay, () => harness.relay.status().failedJobs === 1, 5000, 'the give-up');
   assert.deepEqual(harness.relay.status().ilert, { tone: 'bad', text: '503, gave up', target: 'default' });
-  const ids = harness.relay.diagnoses().map((diagnosis) => diagnosis.id);
+  const ids = diagnosesAt(harness.relay).map((diagnosis) => diagnosis.id);
   assert.ok(!ids.includes('ilert-unavailable:default'), `nothing is retried any more: ${ids.join(', ')}`);
   assert.ok(ids.includes('failed-jobs'));
 
@@ -217,7 +217,7 @@ test('“503, retrying” is said only while something waits: a day of retries e
   await harness.sender.deliver(alertEvent({ eventType: 'alert_resolved', alertId: given.data.id, occurredAt: new Date(Date.parse(given.occurred_at) + 60_000).toISOString() }));
   await waitForChange(harness.relay, () => harness.relay.status().queueDepth === 0, 5000, `the queue of ${alertKey} to empty`);
   assert.deepEqual(harness.relay.status().ilert, { tone: 'muted', text: 'nothing waiting', target: 'default' });
-  assert.deepEqual(harness.relay.diagnoses(), []);
+  assert.deepEqual(diagnosesAt(harness.relay), []);
   // Held by a pause: nothing is retried, whatever waits.
   await harness.api.pauseTarget({ target: 'default' }, OWNER);
   await harness.sender.deliver(alertEvent());
@@ -231,7 +231,7 @@ test('“503, retrying” is said only while something waits: a day of retries e
   await restarted.api.resumeTarget({ target: 'default' }, OWNER);
   assert.deepEqual(restarted.relay.status().ilert, { tone: 'muted', text: 'waiting to send', target: 'default' });
   assert.deepEqual(
-    restarted.relay.diagnoses().map((diagnosis) => diagnosis.id),
+    diagnosesAt(restarted.relay).map((diagnosis) => diagnosis.id),
     ['target-not-configured:default'],
   );
   const other = await fakeIlert();
@@ -249,7 +249,7 @@ test('401s: Level signs with a different secret, or sends no signature', async (
   assert.equal(find(harness, 'signature-missing').title, 'Level sends no signature, but a secret is set here');
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
   assert.equal(
-    harness.relay.diagnoses().some((diagnosis) => diagnosis.id.startsWith('signature')),
+    diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id.startsWith('signature')),
     false,
     'a good delivery clears it',
   );
@@ -259,7 +259,7 @@ test('alerts become active but never resolve: “Alert resolved” is probably n
   const harness = await relayWith();
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
   assert.equal(
-    harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'never-resolves'),
+    diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id === 'never-resolves'),
     false,
     'not while the alert is young',
   );
@@ -284,7 +284,7 @@ test('ilert refuses the integration key (404/403), or the alert source is disabl
   const disabled = await waitForEvent(
     withApiKey.relay.events,
     'change',
-    () => withApiKey.relay.diagnoses().find((diagnosis) => diagnosis.id === 'alert-source:default'),
+    () => diagnosesAt(withApiKey.relay).find((diagnosis) => diagnosis.id === 'alert-source:default'),
     5000,
     'the source check',
   );
@@ -297,7 +297,7 @@ test('ilert’s rate limit is reached: queue depth and expected drain time', asy
   const harness = await relayWith({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, ilertEventsPerMinute: 3 }, { rateLimitPauseMs: () => 60_000 });
   for (let index = 0; index < 8; index++) await harness.sender.deliver(alertEvent());
   await ilert.waitFor(() => ilert.rateLimited.length > 0, 5000, 'a 429');
-  await waitForChange(harness.relay, () => harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'rate-limited'), 5000, 'diagnosed');
+  await waitForChange(harness.relay, () => diagnosesAt(harness.relay).find((diagnosis) => diagnosis.id === 'rate-limited'), 5000, 'diagnosed');
   const diagnosis = find(harness, 'rate-limited');
   assert.match(diagnosis.detail, /\d+ events? queued; at 3 per minute per integration key that takes about \d+ min\. ilert answered 429/);
 });
@@ -309,8 +309,8 @@ test('work waits for a target without a key; the heartbeat fails; Level’s API 
   const harness = await relayWith({ ilertHeartbeatUrl: 'http://127.0.0.1:1/api/pings/il1hbt-x', levelApiUrl: level.url, levelApiKey: 'wrong-key' });
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
   assert.match(find(harness, 'target-not-configured:default').title, /1 event waits for ilert target “default”, which has no integration key/);
-  await waitForEvent(harness.relay.events, 'change', () => harness.relay[forTests].directory.lastSyncError, 5000, 'the failed sync');
+  await waitForEvent(harness.relay.events, 'change', () => answered(harness.api.getRouting({}, OWNER)).lastSyncError, 5000, 'the failed sync');
   assert.match(find(harness, 'level-api').detail, /Level rejected the API key/);
-  await harness.relay[forTests].heartbeat.tick();
+  await runNow(harness.relay).heartbeat();
   assert.match(find(harness, 'heartbeat-failing').detail, /heartbeat ping failed/);
 });

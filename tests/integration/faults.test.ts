@@ -14,19 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import {
-  startRelay,
-  startChildRelay,
-  runToExit,
-  tempDataDir,
-  FAST_TUNING,
-  SECRET,
-  type InProcessRelay,
-  forTests,
-  OWNER,
-  holdWriteLock,
-  webhookDelivery,
-} from '../helpers/relay-harness.ts';
+import { startRelay, startChildRelay, runToExit, tempDataDir, FAST_TUNING, SECRET, type InProcessRelay, OWNER, holdWriteLock, webhookDelivery } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import { checkReachability } from '../../electron/core/setup/reachability.ts';
@@ -35,6 +23,8 @@ import { DataDirInUseError } from '../../electron/core/store/data-dir-lock.ts';
 import { IngestPipeline } from '../../electron/core/ingest/pipeline.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { runNow, probe, ingestParts } from '../helpers/parts.ts';
+import { consoleLogger } from '../../electron/core/logger.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -80,7 +70,7 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
   t.after(() => relay.stop());
   await ilert.waitFor(() => pings(key) === 1, 5000, 'the first ping at start');
   const lock = await holdWriteLock(relay.dataDir);
-  const announced = waitForEvent(relay.relay.events, 'change', () => relay.relay[forTests].store.health.failingNow, 5000, 'a change announcing the failure');
+  const announced = waitForEvent(relay.relay.events, 'change', () => probe(relay.relay).storeHealth.failingNow, 5000, 'a change announcing the failure');
   const event = alertEvent();
   const order: string[] = [];
   const webhook = relay.sender.postRaw(JSON.stringify(event)).then((answer) => {
@@ -101,7 +91,7 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
   assert.equal(unhealthy.status, 503);
   assert.equal(unhealthy.body.status, 'unhealthy');
   assert.doesNotMatch(JSON.stringify(unhealthy.body), /database/, 'the public port does not say what is wrong');
-  await relay.relay[forTests].heartbeat.tick();
+  await runNow(relay.relay).heartbeat();
   assert.equal(pings(key), 1, 'no ping while the store cannot write');
   assert.match(relay.relay.status().heartbeat!.withheld!, /cannot write to the database: database is locked/);
   const diagnosis = relay.relay.status().diagnoses.find((entry) => entry.id === 'store-cannot-write');
@@ -116,9 +106,9 @@ test('a write lock held by another process: webhooks get 503, /healthz answers a
   assert.ok(reached.notes.some((note) => /reports itself unhealthy/.test(note)));
 
   await lock.release();
-  await waitForEvent(relay.relay.events, 'change', () => !relay.relay[forTests].store.health.failingNow, 5000, 'a probe write to succeed');
+  await waitForEvent(relay.relay.events, 'change', () => !probe(relay.relay).storeHealth.failingNow, 5000, 'a probe write to succeed');
   assert.equal((await health(relay)).status, 200);
-  await relay.relay[forTests].heartbeat.tick();
+  await runNow(relay.relay).heartbeat();
   assert.equal(pings(key), 2, 'pinging again once the store writes');
   assert.equal((await relay.sender.postRaw(JSON.stringify(event))).status, 202, 'Level’s retry is accepted');
 });
@@ -195,25 +185,25 @@ test(
       if (after503 > 0 || answers.at(-1)!.status === 503) after503++;
     }
     const statuses = answers.map((answer) => answer.status).join(', ');
-    assert.ok(relay.relay[forTests].store.health.failingNow, `the store noticed the full disk (answers ${statuses})`);
+    assert.ok(probe(relay.relay).storeHealth.failingNow, `the store noticed the full disk (answers ${statuses})`);
     assert.match(statuses, /^(202, )+503, 503, 503$/, 'only 202 while there was room, then 503 and never a 202 again');
     fillUp();
 
-    await relay.relay[forTests].heartbeat.tick();
+    await runNow(relay.relay).heartbeat();
     assert.equal(pings(key), 1, 'no ping while the disk is full');
     assert.match(relay.relay.status().heartbeat!.withheld!, /cannot write to the database: .*full/);
     assert.equal((await health(relay)).status, 503);
     assert.ok(relay.relay.status().diagnoses.some((entry) => entry.id === 'store-cannot-write' && /full/.test(entry.title)));
 
     fs.rmSync(filler);
-    await waitForEvent(relay.relay.events, 'change', () => !relay.relay[forTests].store.health.failingNow, 5000, 'a probe write to succeed');
+    await waitForEvent(relay.relay.events, 'change', () => !probe(relay.relay).storeHealth.failingNow, 5000, 'a probe write to succeed');
     const acknowledged = answers.filter((answer) => answer.status === 202).map((answer) => answer.eventId);
     const stored = inspect(relay.relay)
       .rows<{ event_id: string }>(`SELECT event_id FROM events WHERE event_id IN (${acknowledged.map(() => '?').join(', ')})`, ...acknowledged)
       .map((row) => row.event_id);
     assert.deepEqual(stored.sort(), [...acknowledged].sort(), 'every event answered 202 is in the store');
     assert.equal((await relay.sender.postRaw(JSON.stringify(alertEvent()))).status, 202);
-    await relay.relay[forTests].heartbeat.tick();
+    await runNow(relay.relay).heartbeat();
     assert.equal(pings(key), 2, 'pinging again');
   },
 );
@@ -302,13 +292,13 @@ test('many unfinished bodies: buffered bytes stay under the budget (503 + Retry-
     assert.match(answer, /^HTTP\/1\.1 503/);
     assert.match(answer, /retry-after: 5/i);
   }
-  assert.ok(relay.relay[forTests].receiver.bufferedBytes <= budget, `${relay.relay[forTests].receiver.bufferedBytes} bytes buffered`);
-  assert.ok(relay.relay[forTests].receiver.bufferedBytes > budget / 2, 'the first ones are still being received');
+  assert.ok(probe(relay.relay).bufferedBytes() <= budget, `${probe(relay.relay).bufferedBytes()} bytes buffered`);
+  assert.ok(probe(relay.relay).bufferedBytes() > budget / 2, 'the first ones are still being received');
 
   for (const socket of sockets) socket.destroy();
   const deadline = Date.now() + 5000;
-  while (relay.relay[forTests].receiver.bufferedBytes > 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(relay.relay[forTests].receiver.bufferedBytes, 0, 'aborted bodies give their bytes back');
+  while (probe(relay.relay).bufferedBytes() > 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(probe(relay.relay).bufferedBytes(), 0, 'aborted bodies give their bytes back');
   assert.equal((await new LevelSender({ url: relay.url, secret: SECRET }).postRaw(JSON.stringify(alertEvent()))).status, 202);
   const abortLines = logged.filter((line) => /went away before its body was complete/.test(line));
   assert.equal(abortLines.length, 1, `one line for ${sockets.length - refused.length} aborted clients: ${JSON.stringify(logged)}`);
@@ -456,7 +446,8 @@ test('an event the store cannot serialise is a recorded 422, not a 5xx that Leve
   // A value JSON cannot write, standing in for whatever else a payload might hold that breaks serialising it.
   (parsed.alert as unknown as Record<string, unknown>).payload = 10n;
   const ingest = new IngestPipeline({
-    store: relay.relay[forTests].store,
+    log: consoleLogger(),
+    store: ingestParts(relay.relay).store,
     secrets: () => ({}),
     policy: () => ({ highPrioritySeverities: [], routeFor: () => ({ target: 'default', reason: 'test' }) }),
   });
@@ -465,5 +456,5 @@ test('an event the store cannot serialise is a recorded 422, not a 5xx that Leve
   assert.match(String(result.body.error), /^the relay could not process this event: /);
   const row = inspect(relay.relay).row('SELECT status_code, outcome, event_id FROM deliveries ORDER BY id DESC LIMIT 1');
   assert.deepEqual({ ...row }, { status_code: 422, outcome: 'rejected', event_id: parsed.envelope.event_id });
-  assert.equal(relay.relay[forTests].store.health.failingNow, false, 'not the store’s fault: the heartbeat keeps going');
+  assert.equal(probe(relay.relay).storeHealth.failingNow, false, 'not the store’s fault: the heartbeat keeps going');
 });

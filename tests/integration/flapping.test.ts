@@ -14,10 +14,11 @@ import {
   INTEGRATION_KEY,
   FAST_TUNING,
   SECRET,
-  forTests,
   type ChildRelay,
   type InProcessRelay,
+  OWNER,
 } from '../helpers/relay-harness.ts';
+import { alertsById } from '../helpers/parts.ts';
 import { jobsFor, waitForChange, type JobRow } from '../helpers/wait.ts';
 
 // Issue 22, item 4 (flapping and repeats), rule by rule against the fake ilert (which checks every
@@ -75,7 +76,7 @@ const sent = (event: { data: { id: string } }): ReceivedEvent[] => ilert.eventsF
 const statuses = (harness: InProcessRelay, event: Event) => jobsFor(harness.relay, keyOf(event)).map((job) => [job.event_type, job.status]);
 type HeldJob = JobRow & { created_at: number; held_until: number | null; held_reason: string | null; released: string | null; payload: string };
 const jobs = (harness: InProcessRelay, event: Event) => jobsFor(harness.relay, keyOf(event)) as HeldJob[];
-const alertRow = (harness: InProcessRelay, event: Event): AlertRow => harness.relay[forTests].read.alertsByIds([event.data.id])[0]!;
+const alertRow = (harness: InProcessRelay, event: Event): AlertRow => alertsById(harness.relay, [event.data.id])[0]!;
 
 async function delivered(harness: InProcessRelay, event: Event, count: number, what: string): Promise<void> {
   await waitForChange(harness.relay, () => jobs(harness, event).filter((job) => job.status === 'delivered').length === count, 5000, what);
@@ -252,7 +253,7 @@ test('a group route’s hold-down and resolve grace beat the defaults; out-of-ra
     const inCalm = level.addDevice({ hostname: 'CALM-SRV', group_id: calm.id });
     const inOther = level.addDevice({ hostname: 'OTHER-SRV', group_id: other.id });
     const harness = await relay({ levelApiUrl: level.url, levelApiKey: LEVEL_KEY, holdDownSeconds: HOUR, resolveGraceSeconds: 0 });
-    await harness.relay[forTests].directory.syncAll();
+    await harness.api.syncLevel({}, OWNER);
     for (const bad of [{ holdDownSeconds: -1 }, { holdDownSeconds: 86_401 }, { resolveGraceSeconds: 1.5 }]) {
       const refused = await call(harness, 'setGroupRoute', { groupId: calm.id, route: { target: 'default', ...bad } });
       assert.ok(!refused.ok && refused.status === 400, JSON.stringify(bad));

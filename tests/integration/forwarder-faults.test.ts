@@ -8,9 +8,10 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { FAST_TUNING, holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir, forTests } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import type { Clock } from '../../electron/core/forwarder/clock.ts';
+import { diagnosesAt, runNow, probe } from '../helpers/parts.ts';
 
 const ilert = await new FakeIlert({ perKeyLimit: 1000 }).start();
 after(() => ilert.stop());
@@ -46,9 +47,9 @@ test('an attempt that cannot be recorded (another process holds the write lock) 
   lock = await holdWriteLock(dataDir);
   ilert.mode = { kind: 'ok' };
   // ilert answers the ALERT while the database is locked: the outcome is held in memory, and said.
-  await eventually(() => harness.relay[forTests].forwarder.unrecordedOutcomes === 1, 5000, 'the held outcome');
+  await eventually(() => probe(harness.relay).unrecordedOutcomes() === 1, 5000, 'the held outcome');
   // Whichever write failed first (this attempt, or a webhook's commit), Health says so once, with the held answer.
-  const health = harness.relay.diagnoses().find((diagnosis) => diagnosis.id === 'store-not-writable' || diagnosis.id === 'store-cannot-write');
+  const health = diagnosesAt(harness.relay).find((diagnosis) => diagnosis.id === 'store-not-writable' || diagnosis.id === 'store-cannot-write');
   assert.ok(health, 'the Health page says the database cannot be written');
   assert.match(health.detail, /1 answer from ilert is kept in memory until it can be written/);
 
@@ -59,7 +60,7 @@ test('an attempt that cannot be recorded (another process holds the write lock) 
   await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).every((job) => job.status === 'delivered'), 5000, 'both delivered');
   const [alertJob] = jobsFor(harness.relay, keyOf(active));
   assert.equal(alertJob!.attempts, 1, 'the held outcome was written once, not sent again');
-  assert.equal(harness.relay[forTests].forwarder.unrecordedOutcomes, 0);
+  assert.equal(probe(harness.relay).unrecordedOutcomes(), 0);
 });
 
 test('a wall clock set back an hour holds nothing up: rate windows and delays run on the monotonic clock', async (t) => {
@@ -108,6 +109,6 @@ test('a retry time stored far in the future (the clock was ahead) is clamped on 
   assert.equal(ilert.eventsFor(keyOf(event)).length, 0, 'the stored job is not due before the cap');
 
   skippedMs = capMs;
-  restarted.relay[forTests].forwarder.wake();
+  runNow(restarted.relay).forwarderPass();
   await ilert.waitFor(() => ilert.eventsFor(keyOf(event)).length === 1, 3000, 'the clamped job, due once the cap has passed');
 });

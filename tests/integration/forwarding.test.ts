@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, INTEGRATION_KEY, FAST_TUNING, OWNER, forTests } from '../helpers/relay-harness.ts';
+import { startRelay, INTEGRATION_KEY, FAST_TUNING, OWNER } from '../helpers/relay-harness.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { waitForChange, waitForJob, jobsFor, attemptsFor } from '../helpers/wait.ts';
@@ -9,6 +9,7 @@ import { sign } from '../../electron/core/level/signature.ts';
 import type { RelayTuning } from '../../electron/core/relay.ts';
 import { inspect } from '../helpers/inspect.ts';
 import { outageWords } from '../../renderer/src/format.ts';
+import { alertsById } from '../helpers/parts.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -101,7 +102,7 @@ test('active t1, resolved t2, resolved t4, then a late retry of active t3: ilert
   assert.match(jobs[3]!.reason!, /stale — the alert was resolved at .*T.*Z/);
   assert.deepEqual(ilert.eventTypesFor(key), ['ALERT', 'RESOLVE']);
   assert.equal(ilert.alertByKey(key)?.status, 'RESOLVED', 'Level’s latest word (t4) is resolved');
-  assert.equal(shared.relay[forTests].read.alertsByIds([alertId])[0]!.state, 'resolved');
+  assert.equal(alertsById(shared.relay, [alertId])[0]!.state, 'resolved');
 });
 
 test('an event dated far in the future counts as received, flagged so: a resolve dated 2099 does not silence the alert’s next activation', async () => {

@@ -1,8 +1,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
-import { startRelay, FAST_TUNING, INTEGRATION_KEY, forTests } from '../helpers/relay-harness.ts';
+import { startRelay, FAST_TUNING, INTEGRATION_KEY } from '../helpers/relay-harness.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { runNow } from '../helpers/parts.ts';
 
 const ilert = await new FakeIlert().start();
 after(() => ilert.stop());
@@ -40,7 +41,7 @@ test('when forwarding is stuck the heartbeat is withheld and says why', async (t
     old,
     old,
   );
-  await harness.relay[forTests].heartbeat.tick();
+  await runNow(harness.relay).heartbeat();
   assert.equal(pings(key), 1, 'no ping while stuck');
   assert.match(harness.relay.status().heartbeat!.withheld!, /forwarding is stuck: 1 events waiting/);
 });

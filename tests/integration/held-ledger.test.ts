@@ -5,12 +5,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { DATABASE_FILE } from '../../electron/core/store/database.ts';
 import { callMethod } from '../../electron/core/api/handlers.ts';
 import { HELD_JOBS } from '../../electron/core/store/read-models.ts';
 import type { AlertPage, AlertRow, MethodName, MethodOutput } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, tempDataDir, INTEGRATION_KEY, FAST_TUNING, forTests } from '../helpers/relay-harness.ts';
+import { startRelay, tempDataDir, INTEGRATION_KEY, FAST_TUNING } from '../helpers/relay-harness.ts';
+import { alertsById } from '../helpers/parts.ts';
 import { waitForJob } from '../helpers/wait.ts';
 
 const NIGHT_KEY = 'il1api-held-ledger-night-01';
@@ -41,7 +45,7 @@ const alertOn = (deviceId: string, name: string) => {
 const idsOf = (page: AlertPage) => page.rows.map((entry) => (entry.kind === 'alert' ? entry.alert.levelAlertId : entry.key)).sort();
 const heldAlerts = async () => idsOf(await must('listAlerts', { groupBy: 'none', held: true }));
 const heldDeliveries = async () => (await must('listDeliveries', { filter: { statuses: ['held'] } })).rows.map((row) => row.levelAlertId).sort();
-const row = (event: { data: { id: string } }): AlertRow => harness.relay[forTests].read.alertsByIds([event.data.id])[0]!;
+const row = (event: { data: { id: string } }): AlertRow => alertsById(harness.relay, [event.data.id])[0]!;
 
 const sent = alertOn('dev-sent', 'Sent at once');
 const inWindow = alertOn('dev-patched', 'Reboot pending');
@@ -93,9 +97,11 @@ test('Alerts and Deliveries filter on held: a window’s hold and a paused targe
   assert.deepEqual(await heldDeliveries(), [inWindow.data.id]);
 });
 
-test('the held filters are led by the held indexes, not a walk of the alerts or the delivery log', () => {
-  const sql = harness.relay[forTests].store.sql;
-  const plan = (query: string) => (sql.get(`EXPLAIN QUERY PLAN ${query}`).all() as { detail: string }[]).map((step) => step.detail).join('\n');
+test('the held filters are led by the held indexes, not a walk of the alerts or the delivery log', (t) => {
+  // A second, read-only connection to the relay's own file: the plans SQLite makes for these queries.
+  const db = new DatabaseSync(path.join(harness.dataDir, DATABASE_FILE), { readOnly: true });
+  t.after(() => db.close());
+  const plan = (query: string) => (db.prepare(`EXPLAIN QUERY PLAN ${query}`).all() as { detail: string }[]).map((step) => step.detail).join('\n');
   const alerts = plan(`SELECT a.level_alert_id FROM alerts a WHERE +a.state = 'active' AND a.alert_key IN (${HELD_JOBS('alert_key')}) ORDER BY a.updated_at DESC LIMIT 100`);
   assert.match(alerts, /SEARCH a USING INDEX alerts_by_alert_key/, alerts);
   assert.doesNotMatch(alerts, /SCAN a\b/, alerts);

@@ -6,11 +6,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { FAST_TUNING, INTEGRATION_KEY, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, INTEGRATION_KEY, startRelay, OWNER } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../../electron/core/ingest/automation.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { diagnosesAt, alertsById, runNow } from '../helpers/parts.ts';
 
 const API_KEY = 'ilert-user-api-key-1';
 const AUTOMATION_SECRET = 'automation-secret-0123456789';
@@ -36,14 +37,14 @@ async function sentAlert(overrides: Parameters<typeof alertEvent>[0] = {}) {
   return { event, key, alertId: event.data.id };
 }
 
-const row = (alertId: string) => harness.relay[forTests].read.alertsByIds([alertId])[0]!;
+const row = (alertId: string) => alertsById(harness.relay, [alertId])[0]!;
 
 test('the alert shows PENDING, then ACCEPTED and who accepted once someone accepts it in ilert', async () => {
   const { key, alertId } = await sentAlert();
-  await harness.relay[forTests].ilertState.poll();
+  await runNow(harness.relay).ilertPoll();
   assert.equal(row(alertId).ilert?.status, 'PENDING');
   ilert.acceptAlert(key, 'Dana Ops');
-  await harness.relay[forTests].ilertState.poll();
+  await runNow(harness.relay).ilertPoll();
   assert.equal(row(alertId).ilert?.status, 'ACCEPTED');
   assert.equal(row(alertId).ilert?.acceptedBy, 'Dana Ops');
   assert.equal(row(alertId).ilert?.mismatch, undefined);
@@ -57,9 +58,9 @@ test('the alert shows PENDING, then ACCEPTED and who accepted once someone accep
 
 test('an alert resolved in ilert but still active in Level shows the mismatch', async () => {
   const { key, alertId } = await sentAlert();
-  await harness.relay[forTests].ilertState.poll();
+  await runNow(harness.relay).ilertPoll();
   ilert.resolveAlert(key);
-  await harness.relay[forTests].ilertState.poll();
+  await runNow(harness.relay).ilertPoll();
   assert.equal(row(alertId).state, 'active');
   assert.equal(row(alertId).ilert?.status, 'RESOLVED');
   assert.equal(row(alertId).ilert?.mismatch, 'resolved in ilert, but Level still reports it active');
@@ -67,7 +68,7 @@ test('an alert resolved in ilert but still active in Level shows the mismatch', 
 
 test('Accept sends an ilert ACCEPT event for the alertKey, after the ALERT, and refuses resolved alerts', async () => {
   const { key, alertId } = await sentAlert({ name: 'Accept me' });
-  harness.relay.acceptAlert(alertId, 'the technician');
+  harness.api.acceptAlert({ levelAlertId: alertId }, OWNER);
   assert.equal(row(alertId).acceptPending, true);
   await ilert.waitFor(() => ilert.eventsFor(key).some((event) => event.eventType === 'ACCEPT'), 5000, 'the ACCEPT');
   assert.equal(ilert.alertByKey(key)?.status, 'ACCEPTED');
@@ -83,7 +84,7 @@ test('Accept sends an ilert ACCEPT event for the alertKey, after the ALERT, and 
 
   await harness.sender.deliver(alertEvent({ alertId, eventType: 'alert_resolved' }));
   await waitForChange(harness.relay, () => row(alertId).state === 'resolved', 5000, 'resolved');
-  assert.throws(() => harness.relay.acceptAlert(alertId, 'the technician'), /already resolved/);
+  assert.throws(() => harness.api.acceptAlert({ levelAlertId: alertId }, OWNER), /already resolved/);
 });
 
 /** The automation template as Level sends it once it has filled in its variables. */
@@ -162,10 +163,10 @@ test('pass-through sends Level’s original body unchanged to the Level.io sourc
 
 test('a revoked ilert user key or an answer that does not parse shows on Health and in the status; the next good poll clears it', async () => {
   const { alertId } = await sentAlert();
-  await harness.relay[forTests].ilertState.poll();
+  await runNow(harness.relay).ilertPoll();
   ilert.apiKeys.delete(API_KEY);
   try {
-    await assert.rejects(harness.relay[forTests].ilertState.poll(), /403/);
+    await assert.rejects(runNow(harness.relay).ilertPoll(), /403/);
     const status = harness.relay.status();
     assert.match(status.ilertState?.lastError ?? '', /lacks permission \(403 KEY_ERROR\)/);
     assert.doesNotMatch(status.ilertState?.lastError ?? '', new RegExp(API_KEY), 'the key is never shown');
@@ -176,33 +177,33 @@ test('a revoked ilert user key or an answer that does not parse shows on Health 
   } finally {
     ilert.apiKeys.add(API_KEY);
   }
-  await harness.relay[forTests].ilertState.poll();
+  await runNow(harness.relay).ilertPoll();
   assert.equal(harness.relay.status().ilertState?.lastError, undefined);
   assert.equal(
-    harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'),
+    diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id === 'ilert-api'),
     false,
   );
 
   // An answer that does not parse (a proxy's login page, say) shows the same way.
   ilert.restMode = { kind: 'status', status: 200, body: '<html>Sign in</html>' };
   try {
-    await assert.rejects(harness.relay[forTests].ilertState.poll(), /not JSON/);
+    await assert.rejects(runNow(harness.relay).ilertPoll(), /not JSON/);
   } finally {
     ilert.restMode = { kind: 'ok' };
   }
   assert.match(harness.relay.status().ilertState?.lastError ?? '', /is not JSON/);
-  assert.ok(harness.relay.diagnoses().some((diagnosis) => diagnosis.id === 'ilert-api'));
-  await harness.relay[forTests].ilertState.poll();
+  assert.ok(diagnosesAt(harness.relay).some((diagnosis) => diagnosis.id === 'ilert-api'));
+  await runNow(harness.relay).ilertPoll();
 });
 
 test('one malformed alert in ilert’s answer is skipped and counted; the poll still updates the others', async () => {
   const { key, alertId } = await sentAlert();
-  await harness.relay[forTests].ilertState.poll();
+  await runNow(harness.relay).ilertPoll();
   ilert.acceptAlert(key, 'Dana Ops');
   const ours = ilert.alertJson(ilert.alertByKey(key)!);
   ilert.restMode = { kind: 'status', status: 200, body: JSON.stringify([{ id: 999_001, status: 'SNOOZED', alertKey: 'x' }, ours, { summary: 'no id', status: 'PENDING' }]) };
   try {
-    await harness.relay[forTests].ilertState.poll();
+    await runNow(harness.relay).ilertPoll();
   } finally {
     ilert.restMode = { kind: 'ok' };
   }
@@ -212,7 +213,7 @@ test('one malformed alert in ilert’s answer is skipped and counted; the poll s
   assert.equal(status.ilertState?.lastError, undefined);
   assert.equal(status.ilertState?.skippedAlerts, 2);
   assert.ok(status.diagnoses.some((diagnosis) => diagnosis.id === 'ilert-api-unreadable-alerts'));
-  await harness.relay[forTests].ilertState.poll();
+  await runNow(harness.relay).ilertPoll();
   assert.equal(harness.relay.status().ilertState?.skippedAlerts, 0);
 });
 
@@ -229,7 +230,7 @@ test('with over 100 open alerts, one skipped by a shift between pages is never s
     const { alertId } = await sentAlert();
     // Newest first, exactly 100 alerts come before ours: it is the first alert of page two.
     for (let index = 0; index < 100; index++) assert.equal((await filler(index)).status, 202);
-    await harness.relay[forTests].ilertState.poll();
+    await runNow(harness.relay).ilertPoll();
     assert.equal(row(alertId).ilert?.status, 'PENDING');
     assert.equal(harness.relay.status().ilertState?.incompleteListing, false);
 
@@ -239,15 +240,15 @@ test('with over 100 open alerts, one skipped by a shift between pages is never s
       ilert.afterRestAnswer = undefined;
       ilert.resolveAlert('filler-99');
     };
-    await harness.relay[forTests].ilertState.poll();
+    await runNow(harness.relay).ilertPoll();
     assert.equal(ilert.afterRestAnswer, undefined, 'the shift happened during the poll');
     assert.equal(row(alertId).ilert?.status, 'PENDING', 'not concluded RESOLVED from an incomplete listing');
     assert.equal(harness.relay.status().ilertState?.incompleteListing, true);
 
-    await harness.relay[forTests].ilertState.poll();
+    await runNow(harness.relay).ilertPoll();
     assert.equal(harness.relay.status().ilertState?.incompleteListing, false);
     ilert.resolveAlert(alertKeyFor(alertId));
-    await harness.relay[forTests].ilertState.poll();
+    await runNow(harness.relay).ilertPoll();
     assert.equal(row(alertId).ilert?.status, 'RESOLVED', 'a complete listing still finds resolves');
   } finally {
     ilert.perKeyLimit = limit;

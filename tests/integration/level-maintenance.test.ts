@@ -7,6 +7,7 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, startChildRelay, stopChildRelay, tempDataDir, INTEGRATION_KEY, FAST_TUNING, SECRET, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { diagnosesAt } from '../helpers/parts.ts';
 
 // Issue 22, item 6: Level's own per-device maintenance mode, mirrored from device webhooks and from
 // Level's API, shown on the device's alerts and in Routing, warned about by Health when it lasts,
@@ -45,7 +46,7 @@ async function alertRow(harness: InProcessRelay, levelAlertId: string): Promise<
 }
 
 const HOUR = 3_600_000;
-const maintenanceWarnings = (harness: InProcessRelay, now: number) => harness.relay.diagnoses(now).filter((finding) => finding.id.startsWith('level-maintenance-long:'));
+const maintenanceWarnings = (harness: InProcessRelay, now: number) => diagnosesAt(harness.relay, now).filter((finding) => finding.id.startsWith('level-maintenance-long:'));
 
 test('a device webhook turns maintenance mode on and off: the alert and Routing show it, and Health warns once it lasts', async () => {
   const harness = await relay();

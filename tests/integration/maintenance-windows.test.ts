@@ -14,11 +14,12 @@ import {
   INTEGRATION_KEY,
   FAST_TUNING,
   SECRET,
-  forTests,
+  OWNER,
   type ChildRelay,
   type InProcessRelay,
 } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange, waitForEvent, type JobRow } from '../helpers/wait.ts';
+import { alertsById } from '../helpers/parts.ts';
 
 // Each rule of issue 22's "What a window does" against the fake ilert, through the real receiver
 // (the Level sender signs as Level does) and a real SQLite file.
@@ -69,7 +70,7 @@ function windowFor(ms: number, overrides: Record<string, unknown> = {}) {
 }
 
 function alertRow(harness: InProcessRelay, levelAlertId: string): AlertRow {
-  return harness.relay[forTests].read.alertsByIds([levelAlertId])[0]!;
+  return alertsById(harness.relay, [levelAlertId])[0]!;
 }
 
 /** Sends an alert no open window covers and waits until ilert has it: every pass that could have sent something earlier has run. */
@@ -326,7 +327,7 @@ test('scope: a group’s window covers its subgroups, a target’s window only t
     const inBeta = level.addDevice({ hostname: 'BETA-PC', group_id: beta.id });
     const inOther = level.addDevice({ hostname: 'OTHER-PC', group_id: other.id });
     const harness = await relay(undefined, { levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
-    await harness.relay[forTests].directory.syncAll();
+    await harness.api.syncLevel({}, OWNER);
     assert.equal((await call(harness, 'setGroupRoute', { groupId: beta.id, route: { target: 'Night' } }, 'admin')).ok, true);
     await must(harness, 'createMaintenanceWindow', windowFor(3_600_000, { name: 'Acme patching', scope: { group: acme.id } }));
     await must(harness, 'createMaintenanceWindow', windowFor(3_600_000, { name: 'Night target', scope: { target: 'Night' } }));

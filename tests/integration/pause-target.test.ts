@@ -5,7 +5,7 @@ import type { MethodName } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, tempDataDir, SECRET, INTEGRATION_KEY, FAST_TUNING, OWNER, forTests, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { startRelay, tempDataDir, SECRET, INTEGRATION_KEY, FAST_TUNING, OWNER, type InProcessRelay } from '../helpers/relay-harness.ts';
 import { waitForChange, waitForJob, jobsFor } from '../helpers/wait.ts';
 
 const OTHER_KEY = 'il1api-other-target-01';
@@ -36,7 +36,7 @@ async function start() {
     { ...FAST_TUNING, maxInFlight: 1 },
     dataDir,
   );
-  await harness.relay[forTests].directory.syncAll();
+  await harness.api.syncLevel({}, OWNER);
   await harness.api.setGroupRoute({ groupId: witnessGroup.id, route: { target: 'Other' } }, OWNER);
   const { api } = harness;
   const as =

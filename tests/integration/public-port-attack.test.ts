@@ -10,9 +10,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alertEvent, type LevelSender } from '../fakes/level-sender.ts';
-import { startRelay, FAST_TUNING, forTests, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { startRelay, FAST_TUNING, type InProcessRelay } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
 import type { RelayTuning } from '../../electron/core/relay.ts';
+import { runNow, probe } from '../helpers/parts.ts';
 
 const LEVEL_INTERVAL_MS = 250;
 const LEVEL_ALERTS = 24;
@@ -112,8 +113,8 @@ async function levelAlerts(sender: LevelSender): Promise<{ accepted: number; tot
 async function heldBytes(relay: InProcessRelay, bytes: number, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   // Bytes arriving are no event the relay announces: look after each turn of the event loop.
-  while (relay.relay[forTests].receiver.bufferedBytes < bytes) {
-    if (Date.now() > deadline) assert.fail(`the relay held only ${relay.relay[forTests].receiver.bufferedBytes} bytes after ${timeoutMs} ms`);
+  while (probe(relay.relay).bufferedBytes() < bytes) {
+    if (Date.now() > deadline) assert.fail(`the relay held only ${probe(relay.relay).bufferedBytes()} bytes after ${timeoutMs} ms`);
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
@@ -126,8 +127,8 @@ async function assertPressureShownThenCleared(relay: InProcessRelay, attack: Att
   assert.equal(await healthz(relay), 503, '/healthz is not 200 while the port is under pressure');
   const diagnosis = busyDiagnosis(relay);
   assert.ok(diagnosis, `Health names the pressure: ${JSON.stringify(relay.relay.status().diagnoses)}`);
-  await relay.relay[forTests].heartbeat.tick();
-  assert.match(relay.relay[forTests].heartbeat.state.withheld ?? '', /public port/, 'the heartbeat is withheld');
+  await runNow(relay.relay).heartbeat();
+  assert.match(probe(relay.relay).heartbeat().withheld ?? '', /public port/, 'the heartbeat is withheld');
   attack.stop();
   await waitForChange(relay.relay, () => !busyDiagnosis(relay), 5000, 'the pressure to clear from Health');
   assert.equal(await healthz(relay), 200, 'once it is over, /healthz is 200 again');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { AdminServer } from '../../electron/core/admin/admin-server.ts';
 import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
-import { startRelay, tempDataDir } from '../helpers/relay-harness.ts';
+import { startRelay, tempDataDir, checkedAnswers } from '../helpers/relay-harness.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
 
 const first = await startRelay();
@@ -173,8 +173,9 @@ test('normalisePublicUrl', () => {
 test('the relay’s own dashboard port is recognised and named, and a reserved port is said in plain words', async () => {
   const rendererDir = tempDataDir('renderer-');
   fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
-  const settings = new SettingsService(new SettingsFile(first.dataDir), {}, (changed) => first.relay.applySettings(changed));
-  const admin = new AdminServer({ handlers: first.relay.handlers(settings), rendererDir });
+  const settings = new SettingsService(new SettingsFile(first.dataDir), {});
+  settings.onChange((changed) => first.relay.applySettings(changed));
+  const admin = new AdminServer({ handlers: checkedAnswers(first.relay.handlers(settings)), rendererDir });
   const { port } = await admin.listen(0);
   try {
     const pasted = await checkReachability(`http://127.0.0.1:${port}`, first.relay.instanceId, { localUrl: first.url });

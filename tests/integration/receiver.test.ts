@@ -5,11 +5,12 @@ import path from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
-import { startRelay, SECRET, tempDataDir, FAST_TUNING, forTests, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { startRelay, SECRET, tempDataDir, FAST_TUNING, type InProcessRelay } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { pruneAsOf, probe } from '../helpers/parts.ts';
 
 const harness = await startRelay({ levelWebhookSecretPrevious: 'previous-secret-0123456789abcdef' });
 after(() => harness.stop());
@@ -246,7 +247,7 @@ test('retention deletes old history but keeps work that is still pending', async
   sql.arrange(`UPDATE outbox SET updated_at = 0`);
   sql.arrange(`UPDATE deliveries SET received_at = 0`);
   sql.arrange(`UPDATE events SET received_at = 0`);
-  const result = await pruned.relay.prune();
+  const result = await pruneAsOf(pruned.relay);
   assert.deepEqual(result, { deliveries: 2, jobs: 1 });
   const left = sql.rows('SELECT event_id FROM deliveries').map((row) => row.event_id);
   assert.deepEqual(left, [pending.event_id], 'the pending job’s delivery is kept');
@@ -362,8 +363,8 @@ function unfinishedBody(url: string, declared: number, sent: number, headers: Re
 /** Resolves once the bytes of bodies the receiver holds pass `check` (bytes arriving are no event the relay announces). */
 async function whenBuffered(relay: InProcessRelay, check: (bytes: number) => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check(relay.relay[forTests].receiver.bufferedBytes)) {
-    if (Date.now() > deadline) assert.fail(`${relay.relay[forTests].receiver.bufferedBytes} bytes buffered after ${timeoutMs} ms`);
+  while (!check(probe(relay.relay).bufferedBytes())) {
+    if (Date.now() > deadline) assert.fail(`${probe(relay.relay).bufferedBytes()} bytes buffered after ${timeoutMs} ms`);
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
@@ -436,7 +437,7 @@ test('a body that stops arriving or trickles is cut off with 408, and its bytes 
     assert.match(text, /^HTTP\/1\.1 408/);
     assert.match(text, /request body too slow: under 1024 bytes per second/);
   }
-  assert.equal(relay.relay[forTests].receiver.bufferedBytes, 0);
+  assert.equal(probe(relay.relay).bufferedBytes(), 0);
   const lastByteLate = unfinishedBody(relay.url, 10, 9);
   assert.equal((await relay.sender.postRaw(JSON.stringify(alertEvent()))).status, 202, 'a body sent at once is never too slow');
   assert.match(await lastByteLate.answer, /^HTTP\/1\.1 408/, 'one byte missing for a whole window is a stall too');

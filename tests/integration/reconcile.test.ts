@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, startRelay, OWNER } from '../helpers/relay-harness.ts';
 import { jobsFor } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
+import { alertsById, runNow } from '../helpers/parts.ts';
 
 const LEVEL_KEY = 'level-read-only-key';
 
@@ -18,7 +19,7 @@ const group = level.addGroup({ name: 'Acme' });
 const deviceId = level.addDevice({ hostname: 'ACME-DC01', group_id: group.id }).id;
 // Reconciliation runs on start too; the tests below run it by hand, one at a time.
 const harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
-await harness.relay[forTests].reconciler.run('manual');
+await runNow(harness.relay).reconcile('manual');
 
 after(async () => {
   await harness?.stop();
@@ -39,7 +40,7 @@ test('a missed resolve is healed: Level no longer lists the alert, Level confirm
   await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the ALERT');
 
   level.resolveAlert(alert.id); // ...and its alert_resolved webhook never arrives (the laptop slept)
-  const run = await harness.relay[forTests].reconciler.run('wake');
+  const run = await runNow(harness.relay).reconcile('wake');
   assert.equal(run.outcome, 'ok');
   assert.deepEqual(
     run.changes.map((change) => [change.levelAlertId, change.action]),
@@ -51,7 +52,7 @@ test('a missed resolve is healed: Level no longer lists the alert, Level confirm
 
   const delivery = await harness.api.getDelivery({ id: run.changes[0]!.deliveryId! }, OWNER);
   assert.equal(delivery.source, 'reconciled', 'shown in the delivery log as its own source');
-  assert.equal(harness.relay[forTests].read.alertsByIds([alert.id])[0]!.state, 'resolved');
+  assert.equal(alertsById(harness.relay, [alert.id])[0]!.state, 'resolved');
 
   // The late webhook, should it come after all, changes nothing.
   await harness.sender.deliver(webhookFor(alert, 'alert_resolved'));
@@ -70,7 +71,7 @@ test('a missed resolve is healed: Level no longer lists the alert, Level confirm
 test('a missed active alert is backfilled once, not twice, when its webhook arrives late', async () => {
   const alert = level.addAlert({ device_id: deviceId, severity: 'warning', name: 'Backup failed' });
   const key = alertKeyFor(alert.id);
-  const run = await harness.relay[forTests].reconciler.run('manual');
+  const run = await runNow(harness.relay).reconcile('manual');
   assert.deepEqual(
     run.changes.map((change) => [change.levelAlertId, change.action]),
     [[alert.id, 'backfilled']],
@@ -78,7 +79,7 @@ test('a missed active alert is backfilled once, not twice, when its webhook arri
   await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the backfilled ALERT');
 
   await harness.sender.deliver(webhookFor(alert)); // Level's own delivery, hours late
-  const again = await harness.relay[forTests].reconciler.run('schedule');
+  const again = await runNow(harness.relay).reconcile('schedule');
   assert.deepEqual(again.changes, [], 'a second run finds nothing to do');
   const jobs = jobsFor(harness.relay, key);
   assert.deepEqual(
@@ -96,7 +97,7 @@ test('reconciliation racing the webhook for the same new alert sends it once: th
   const alert = level.addAlert({ device_id: deviceId, severity: 'critical', name: 'Racing' });
   const key = alertKeyFor(alert.id);
   const held = level.holdNext('/alerts');
-  const run = harness.relay[forTests].reconciler.run('manual');
+  const run = runNow(harness.relay).reconcile('manual');
   await held.reached;
   assert.equal((await harness.sender.deliver(webhookFor(alert))).acknowledged, true);
   held.release();
@@ -110,17 +111,17 @@ test('an alert Level has deleted (404 on its own page) is resolved too', async (
   const deleted = level.addAlert({ device_id: deviceId, name: 'Deleted in Level' });
   await harness.sender.deliver(webhookFor(deleted));
   level.alerts.delete(deleted.id);
-  const result = await harness.relay[forTests].reconciler.run('manual');
+  const result = await runNow(harness.relay).reconcile('manual');
   assert.deepEqual(
     result.changes.map((change) => [change.name, change.action]),
     [['Deleted in Level', 'resolved']],
   );
-  assert.equal(harness.relay[forTests].read.alertsByIds([deleted.id])[0]!.state, 'resolved');
+  assert.equal(alertsById(harness.relay, [deleted.id])[0]!.state, 'resolved');
 });
 
 test('every run is recorded; a failing Level API is recorded as failed with its message', async () => {
   level.failNext(1, { status: 401 });
-  await assert.rejects(harness.relay[forTests].reconciler.run('manual'));
+  await assert.rejects(runNow(harness.relay).reconcile('manual'));
   const runs = await harness.api.listReconciliations({}, OWNER);
   assert.equal(runs[0]!.outcome, 'failed');
   assert.match(runs[0]!.error!, /Level rejected the API key \(401/);
@@ -140,7 +141,7 @@ test('Level’s page overrides a stale verdict: held resolved by a resolve dated
   await harness.sender.deliver(webhookFor(alert, 'alert_active', inMinutes(0)));
   assert.match(String(jobsFor(harness.relay, key).at(-1)!.reason), /stale/);
 
-  const run = await harness.relay[forTests].reconciler.run('manual');
+  const run = await runNow(harness.relay).reconcile('manual');
   assert.deepEqual(
     run.changes.map((change) => [change.levelAlertId, change.action]),
     [[alert.id, 'backfilled']],
@@ -149,8 +150,8 @@ test('Level’s page overrides a stale verdict: held resolved by a resolve dated
   await ilert.waitFor(() => ilert.eventsFor(key).length === 3, 5000, 'the ALERT that reopens it');
   assert.deepEqual(ilert.eventTypesFor(key), ['ALERT', 'RESOLVE', 'ALERT']);
   assert.notEqual(ilert.alertByKey(key)?.status, 'RESOLVED');
-  assert.equal(harness.relay[forTests].read.alertsByIds([alert.id])[0]!.state, 'active');
-  assert.deepEqual((await harness.relay[forTests].reconciler.run('schedule')).changes, [], 'a second run finds nothing to do');
+  assert.equal(alertsById(harness.relay, [alert.id])[0]!.state, 'active');
+  assert.deepEqual((await runNow(harness.relay).reconcile('schedule')).changes, [], 'a second run finds nothing to do');
 
   // And Level's own resolve, when it comes, closes it.
   level.resolveAlert(alert.id);
@@ -167,20 +168,20 @@ test('Level’s page overrides a stale verdict: held active by an activation dat
   await harness.sender.deliver(webhookFor(alert, 'alert_resolved', inMinutes(0)));
   assert.match(String(jobsFor(harness.relay, key).at(-1)!.reason), /stale/, 'the real resolve looks older than the activation');
 
-  const run = await harness.relay[forTests].reconciler.run('manual');
+  const run = await runNow(harness.relay).reconcile('manual');
   assert.deepEqual(
     run.changes.map((change) => [change.levelAlertId, change.action]),
     [[alert.id, 'resolved']],
   );
   await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'RESOLVED', 5000, 'the RESOLVE');
-  assert.equal(harness.relay[forTests].read.alertsByIds([alert.id])[0]!.state, 'resolved');
+  assert.equal(alertsById(harness.relay, [alert.id])[0]!.state, 'resolved');
 });
 
 test('an alert a minimum severity held back is reported as skipped, never as delivered, and the next run sends it once its route lets it through', async (t) => {
   const quiet = level.addGroup({ name: 'Quiet' });
   const loud = level.addGroup({ name: 'Loud' });
   const device = level.addDevice({ hostname: 'QUIET-01', group_id: quiet.id });
-  await harness.relay[forTests].directory.syncAll();
+  await harness.api.syncLevel({}, OWNER);
   await harness.api.setGroupRoute({ groupId: quiet.id, route: { target: 'default', minSeverity: 'critical' } }, OWNER);
   t.after(() => harness.api.setGroupRoute({ groupId: quiet.id, route: null }, OWNER));
   const alert = level.addAlert({ device_id: device.id, severity: 'warning', name: 'Disk almost full' });
@@ -190,7 +191,7 @@ test('an alert a minimum severity held back is reported as skipped, never as del
   await harness.sender.deliver(event);
   assert.match(String(jobsFor(harness.relay, key)[0]!.reason), /warning is below the route’s minimum severity \(critical\)/);
 
-  const held = await harness.relay[forTests].reconciler.run('manual');
+  const held = await runNow(harness.relay).reconcile('manual');
   assert.deepEqual(
     held.changes.map((change) => [change.levelAlertId, change.action]),
     [[alert.id, 'skipped']],
@@ -201,13 +202,13 @@ test('an alert a minimum severity held back is reported as skipped, never as del
 
   // Level moves the device to a group without a minimum: no routing change in the relay, only the mirror.
   level.moveDevice(device.id, loud.id);
-  await harness.relay[forTests].directory.syncAll();
-  const released = await harness.relay[forTests].reconciler.run('schedule');
+  await harness.api.syncLevel({}, OWNER);
+  const released = await runNow(harness.relay).reconcile('schedule');
   assert.deepEqual(
     released.changes.map((change) => [change.levelAlertId, change.action]),
     [[alert.id, 'backfilled']],
   );
   await ilert.waitFor(() => ilert.eventsFor(key).length === 1, 5000, 'the held ALERT');
-  assert.deepEqual((await harness.relay[forTests].reconciler.run('schedule')).changes, [], 'sent once');
+  assert.deepEqual((await runNow(harness.relay).reconcile('schedule')).changes, [], 'sent once');
   assert.equal(ilert.eventsFor(key).length, 1);
 });

@@ -7,6 +7,7 @@ import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { inspect } from '../helpers/inspect.ts';
 import { OWNER, startRelay } from '../helpers/relay-harness.ts';
+import { pruneAsOf } from '../helpers/parts.ts';
 
 const LEVEL_KEY = 'level-key-for-the-audit-test';
 const level = await new FakeLevelApi({ apiKey: LEVEL_KEY }).start();
@@ -115,7 +116,7 @@ test('the audit keeps its own retention (at least 90 days), changed only by the 
   assert.ok((await auditRows()).length > 0);
   const short = await call('updateSettings', { retentionDays: 1 }, ADMIN);
   assert.ok(short.ok && (short.value as { ok: boolean }).ok);
-  await harness.relay.prune(Date.now() + 2 * 86_400_000);
+  await pruneAsOf(harness.relay, Date.now() + 2 * 86_400_000);
   assert.ok((await auditRows()).length > 0, 'history pruned after a day; the audit kept');
 
   const byAdmin = await call('updateSettings', { auditRetentionDays: 90 }, ADMIN);
@@ -131,9 +132,9 @@ test('the audit keeps its own retention (at least 90 days), changed only by the 
   const [row] = await auditRows(1);
   assert.deepEqual({ actor: row!.actor, detail: row!.detail }, { actor: 'owner', detail: "set the audit's retention from 365 to 90 days" });
 
-  await harness.relay.prune(Date.now() + 89 * 86_400_000);
+  await pruneAsOf(harness.relay, Date.now() + 89 * 86_400_000);
   assert.ok((await auditRows()).length > 0, 'within 90 days: kept');
-  await harness.relay.prune(Date.now() + 91 * 86_400_000);
+  await pruneAsOf(harness.relay, Date.now() + 91 * 86_400_000);
   assert.deepEqual(await auditRows(), [], 'older than the audit’s retention: gone');
 });
 

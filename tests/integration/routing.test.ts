@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { FAST_TUNING, INTEGRATION_KEY, startRelay, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, INTEGRATION_KEY, startRelay, OWNER } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import type { LevelAlert } from '../../electron/core/level/envelope.ts';
+import { alertsById, probe } from '../helpers/parts.ts';
+import { callMethod } from '../../electron/core/api/handlers.ts';
 
 const ACME_KEY = 'il1api-acme-0000000001';
 const SERVERS_KEY = 'il1api-acme-servers-02';
@@ -48,7 +50,7 @@ const harness = await startRelay({
   levelApiUrl: level.url,
   levelApiKey: LEVEL_KEY,
 });
-await harness.relay[forTests].directory.syncAll();
+await harness.api.syncLevel({}, OWNER);
 await harness.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
 await harness.api.setGroupRoute({ groupId: ids.servers!, route: { target: 'Acme servers', routingKey: 'acme-servers-oncall' } }, OWNER);
 
@@ -96,7 +98,7 @@ test('an alert goes to the alert source of its device’s nearest mapped group, 
   assert.match(String(sent.body.details), /\*\*Group:\*\* Acme \/ HQ \/ Servers \/ Rack 1/);
   assert.match(String(sent.body.details), /\*\*OS:\*\* Microsoft Windows Server 2022 Standard \(Windows\)/);
   assert.match(String(sent.body.details), /\*\*Last user:\*\* ACME\\admin/);
-  const alert = harness.relay[forTests].read.alertsByIds([event.data.id])[0]!;
+  const alert = alertsById(harness.relay, [event.data.id])[0]!;
   assert.equal(alert.route?.target, 'Acme servers');
   assert.match(alert.route!.reason, /inherited from “Servers”/);
   assert.equal(alert.route?.groupPath, 'Acme / HQ / Servers / Rack 1');
@@ -124,7 +126,7 @@ test('a device unknown to the relay is looked up when its alert arrives; a moved
   level.moveDevice(newcomer.id, ids.branch!);
   const updated = { event_type: 'device_updated', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: newcomer.id, hostname: 'NEW-SQL' } };
   await harness.sender.deliver(updated);
-  await waitForChange(harness.relay, () => harness.relay[forTests].directory.device(newcomer.id)?.group_id === ids.branch, 5000, 'the device re-fetched');
+  await waitForChange(harness.relay, () => probe(harness.relay).device(newcomer.id)?.group_id === ids.branch, 5000, 'the device re-fetched');
   const after = alertOn(newcomer.id);
   await harness.sender.deliver(after);
   assert.equal((await forwarded(after)).integrationKey, ACME_KEY);
@@ -144,7 +146,7 @@ test('minimum severity and the skip policy keep alerts out of ilert, saying why;
   await harness.api.setGroupRoute({ groupId: ids.branch!, route: { target: 'Acme', minSeverity: 'critical' } }, OWNER);
   const quiet = alertOn(ids.branchDevice!, { severity: 'warning' });
   await harness.sender.deliver(quiet);
-  const job = await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([quiet.data.id])[0]?.forwarding, 5000, 'the job');
+  const job = await waitForChange(harness.relay, () => alertsById(harness.relay, [quiet.data.id])[0]?.forwarding, 5000, 'the job');
   assert.equal(job.status, 'skipped');
   assert.match(job.reason!, /warning is below the route’s minimum severity \(critical\)/);
   const quietOver = alertOn(ids.branchDevice!, { severity: 'warning' });
@@ -156,7 +158,7 @@ test('minimum severity and the skip policy keep alerts out of ilert, saying why;
   harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'skip' });
   const unmapped = alertOn(ids.betaDevice!);
   await harness.sender.deliver(unmapped);
-  const skipped = await waitForChange(harness.relay, () => harness.relay[forTests].read.alertsByIds([unmapped.data.id])[0]?.forwarding, 5000, 'the job');
+  const skipped = await waitForChange(harness.relay, () => alertsById(harness.relay, [unmapped.data.id])[0]?.forwarding, 5000, 'the job');
   assert.equal(skipped.status, 'skipped');
   assert.match(skipped.reason!, /no mapping for “Beta” or its ancestors: skipped/);
   harness.relay.applySettings({ ...harness.relay.settings, unmappedGroups: 'default' });
@@ -165,19 +167,26 @@ test('minimum severity and the skip policy keep alerts out of ilert, saying why;
   assert.equal(ilert.eventsFor(alertKeyFor(quiet.data.id)).length, 1, 'sent once');
 });
 
-test('a route to a target that does not exist is refused with a reason', () => {
+test('a route to a target that does not exist is refused with a reason: not found, as a pause of it is', async () => {
   assert.throws(() => harness.api.setGroupRoute({ groupId: ids.beta!, route: { target: 'Nobody' } }, OWNER), /no ilert target named “Nobody”/);
+  for (const [name, input] of [
+    ['setGroupRoute', { groupId: ids.beta!, route: { target: 'Nobody' } }],
+    ['pauseTarget', { target: 'Nobody' }],
+  ] as const) {
+    const refused = await callMethod(harness.api, name, input);
+    assert.deepEqual(refused.ok ? 'allowed' : [refused.status, refused.error.code], [404, 'not_found'], name);
+  }
 });
 
 test('a deleted group disappears from the table after a sync; its devices fall back', async () => {
   level.deleteGroup(ids.beta!);
-  await harness.relay[forTests].directory.syncAll();
+  await harness.api.syncLevel({}, OWNER);
   const view = await harness.api.getRouting({}, OWNER);
   assert.equal(
     view.rows.some((row) => row.groupId === ids.beta),
     false,
   );
-  const decision = harness.relay[forTests].router.routeFor({ id: 'probe', device_id: ids.betaDevice! } as LevelAlert);
+  const decision = probe(harness.relay).routeFor({ id: 'probe', device_id: ids.betaDevice! } as LevelAlert);
   assert.equal(decision.target, 'default');
   assert.match(decision.reason, /is unknown: default route/);
 });
@@ -195,7 +204,7 @@ test('the rate limit applies to each integration key separately: a busy client d
     { ...FAST_TUNING, rateWindowMs: 60_000 },
   );
   t.after(() => limited.stop());
-  await limited.relay[forTests].directory.syncAll();
+  await limited.api.syncLevel({}, OWNER);
   await limited.api.setGroupRoute({ groupId: ids.acme!, route: { target: 'Acme' } }, OWNER);
   const busy = [alertOn(ids.branchDevice!), alertOn(ids.branchDevice!), alertOn(ids.branchDevice!)];
   for (const event of busy) await limited.sender.deliver(event);
@@ -204,7 +213,7 @@ test('the rate limit applies to each integration key separately: a busy client d
   assert.equal((await forwarded(other)).integrationKey, INTEGRATION_KEY, 'the default key has its own budget');
   const acmeSent = busy.filter((event) => ilert.eventsFor(alertKeyFor(event.data.id)).length > 0).length;
   assert.equal(acmeSent, 2, 'the third Acme alert waits for its key’s window');
-  const third = harness.relay === limited.relay ? undefined : limited.relay[forTests].read.alertsByIds([busy[2]!.data.id])[0]!.forwarding;
+  const third = harness.relay === limited.relay ? undefined : alertsById(limited.relay, [busy[2]!.data.id])[0]!.forwarding;
   assert.equal(third?.status, 'queued');
 });
 
@@ -216,7 +225,7 @@ test('without a Level API key, an alert held back for an unknown device is sent 
   await relay.api.setGroupRoute({ groupId, route: { target: 'default' } }, OWNER);
   const event = alertOn(deviceId);
   await relay.sender.deliver(event);
-  const held = await waitForChange(relay.relay, () => relay.relay[forTests].read.alertsByIds([event.data.id])[0]?.forwarding, 5000, 'the job');
+  const held = await waitForChange(relay.relay, () => alertsById(relay.relay, [event.data.id])[0]?.forwarding, 5000, 'the job');
   assert.match(held.reason!, /unknown to the relay \(no Level API key to look it up\) and unmapped groups are skipped/);
 
   const now = () => new Date().toISOString();

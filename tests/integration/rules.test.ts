@@ -6,7 +6,8 @@ import type { AlertRow, DeliveryDetail, MethodName, MethodOutput, PushedEvent, R
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, tempDataDir, INTEGRATION_KEY, FAST_TUNING, forTests, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { startRelay, tempDataDir, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay, OWNER } from '../helpers/relay-harness.ts';
+import { alertsById } from '../helpers/parts.ts';
 import { jobsFor, waitForEvent } from '../helpers/wait.ts';
 
 // Issue 22's rules against the fake ilert, through the real receiver (signed as Level signs) and a
@@ -48,7 +49,7 @@ async function must<M extends MethodName>(harness: InProcessRelay, method: M, in
 }
 
 const keyOf = (event: { data: { id: string } }) => `level-alert-${event.data.id}`;
-const alertRow = (harness: InProcessRelay, levelAlertId: string): AlertRow => harness.relay[forTests].read.alertsByIds([levelAlertId])[0]!;
+const alertRow = (harness: InProcessRelay, levelAlertId: string): AlertRow => alertsById(harness.relay, [levelAlertId])[0]!;
 
 /** Delivers the alert and waits until ilert has its ALERT; returns what ilert got. */
 async function sent(harness: InProcessRelay, event: ReturnType<typeof alertEvent>) {
@@ -88,7 +89,7 @@ test('a list is checked whole when saved: a bad regex with its position, an unkn
   // The same refusal as a route to a target nobody added (Router.setRoute).
   await refused(
     [{ name: 'Typo', conditions: {}, actions: { target: 'Nihgt' } }],
-    409,
+    404,
     /^rule 1 “Typo”: there is no ilert target named “Nihgt”: add it in Settings → ilert targets first$/,
   );
   await refused([{ name: 'Nothing', conditions: {}, actions: {} }], 400, /a rule needs an action/);
@@ -197,7 +198,7 @@ test('group (inherited by subgroups), tags, role and platform come from the Leve
     const tagged = level.addDevice({ hostname: 'OTHER-PC', group_id: other.id, tags: ['vip', 'finance'], platform: 'Windows', role: 'Workstation' });
     const plain = level.addDevice({ hostname: 'PLAIN-PC', group_id: other.id, platform: 'Mac', role: 'Workstation' });
     const harness = await relay({ levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
-    await harness.relay[forTests].directory.syncAll();
+    await harness.api.syncLevel({}, OWNER);
     const onDevice = (deviceId: string, hostname: string) => {
       const event = alertEvent({ name: `on ${hostname}`, severity: 'warning', hostname });
       event.data.device_id = deviceId;

@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startReverseProxy } from '../fakes/reverse-proxy.ts';
-import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, forTests, OWNER } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, SECRET, startRelay, FAST_TUNING, OWNER, answered } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import type { IntegrationTest } from '../../shared/contract.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { runNow } from '../helpers/parts.ts';
 
 const API_KEY = 'ilert-user-key-setup';
 
@@ -24,9 +25,9 @@ const harness = await startRelay(
   { ...FAST_TUNING, testPollMs: 50, testHopTimeoutMs: 5000 },
 );
 const proxy = await startReverseProxy(new URL(harness.url).origin);
-const reach = await harness.relay[forTests].setup.checkReachability(proxy.url);
-assert.equal(reach.ok, true, reach.message);
-harness.relay.applySettings({ ...harness.relay.settings, publicUrl: reach.normalisedUrl });
+// A URL proven to reach the relay is saved as the one Level calls.
+const reach = await harness.api.checkReachability({ url: proxy.url }, OWNER);
+assert.equal(reach.ok, true, reach.ok ? '' : reach.message);
 
 after(async () => {
   await harness?.stop();
@@ -39,7 +40,7 @@ function finished(): Promise<IntegrationTest> {
     harness.relay.events,
     'change',
     () => {
-      const current = harness.relay[forTests].integrationTest.current();
+      const current = answered(harness.api.getIntegrationTest({}, OWNER));
       return current && current.outcome !== 'running' ? current : undefined;
     },
     15_000,
@@ -109,14 +110,14 @@ test('a maintenance window over everything does not hold the setup test’s aler
 
 test('waiting for Level: a real test alert from Level is followed through to RESOLVED', async () => {
   await harness.api.startIntegrationTest({ mode: 'wait' }, OWNER);
-  assert.match(harness.relay[forTests].integrationTest.current()!.message!, /waiting for Level/);
+  assert.match(answered(harness.api.getIntegrationTest({}, OWNER))!.message!, /waiting for Level/);
   const sender = new LevelSender({ url: `${proxy.url}/webhooks/level`, secret: SECRET, attempts: 1 });
   const event = alertEvent({ name: 'Level test alert' });
   await sender.deliver(event);
   await waitForEvent(
     harness.relay.events,
     'change',
-    () => harness.relay[forTests].integrationTest.current()?.hops.find((hop) => hop.id === 'ilert-alert')?.status === 'ok',
+    () => answered(harness.api.getIntegrationTest({}, OWNER))?.hops.find((hop) => hop.id === 'ilert-alert')?.status === 'ok',
     10_000,
     'the alert in ilert',
   );
@@ -189,7 +190,7 @@ test('the reconciler resolves a test alert left open by a relay that stopped mid
   const runningKey = await runningTestAlertInIlert('the running test’s ALERT in ilert');
 
   // No Level API key here: the run fails as a reconciliation, but test alerts are the relay's own.
-  await assert.rejects(harness.relay[forTests].reconciler.run('manual'), /no Level API key/);
+  await assert.rejects(runNow(harness.relay).reconcile('manual'), /no Level API key/);
   const [run] = await harness.api.listReconciliations({}, OWNER);
   assert.deepEqual(
     run!.changes.map((change) => [change.levelAlertId, change.action]),
@@ -198,7 +199,7 @@ test('the reconciler resolves a test alert left open by a relay that stopped mid
   await ilert.waitFor(() => ilert.alertByKey(key)?.status === 'RESOLVED', 5000, 'the leftover resolved in ilert');
   assert.equal(ilert.alertByKey(runningKey)?.status, 'PENDING', 'the running test’s alert is left alone');
 
-  await assert.rejects(harness.relay[forTests].reconciler.run('manual'));
+  await assert.rejects(runNow(harness.relay).reconcile('manual'));
   assert.deepEqual((await harness.api.listReconciliations({}, OWNER))[0]!.changes, [], 'resolved once');
   assert.equal(ilert.eventsFor(key).filter((event) => event.eventType === 'RESOLVE').length, 1);
 
@@ -213,7 +214,7 @@ function runningTestAlertInIlert(what: string): Promise<string> {
     harness.relay.events,
     'change',
     () => {
-      const id = harness.relay[forTests].integrationTest.current()?.levelAlertId;
+      const id = answered(harness.api.getIntegrationTest({}, OWNER))?.levelAlertId;
       return id && ilert.eventsFor(alertKeyFor(id)).length === 1 ? alertKeyFor(id) : undefined;
     },
     5000,

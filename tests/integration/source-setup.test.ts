@@ -5,7 +5,8 @@ import { METHOD_ROLES, type MethodName, type MethodOutput, type Role } from '../
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, forTests, INTEGRATION_KEY, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { startRelay, INTEGRATION_KEY, type InProcessRelay, OWNER } from '../helpers/relay-harness.ts';
+import { probe } from '../helpers/parts.ts';
 import { jobsFor, type JobRow } from '../helpers/wait.ts';
 
 // Setting a source up (issue 23): "Send a test", the preview's last body, Health's findings per
@@ -167,11 +168,11 @@ test('Health: a source whose requests fail authentication, until one passes; one
 test('the facts behind it are counted by a trigger: Health reads one row per source, however many deliveries there are', async () => {
   const harness = await relay({ sources: [particle('freezers')] });
   for (let i = 0; i < 2; i++) assert.equal((await post(harness, 'freezers', reading('ALERT'), 'wrong-password-0123456789')).status, 401);
-  const facts = harness.relay[forTests].store.facts().sources.get('freezers');
+  const facts = probe(harness.relay).sourceFacts('freezers');
   assert.deepEqual(facts?.authFailures?.n, 2);
   assert.equal(facts?.lastPassed, undefined);
   assert.equal((await post(harness, 'freezers', reading('ALERT'))).status, 202);
-  const passed = harness.relay[forTests].store.facts().sources.get('freezers');
+  const passed = probe(harness.relay).sourceFacts('freezers');
   assert.equal(passed?.authFailures, undefined, 'a request that passes clears the count');
   assert.ok(passed?.lastPassed?.deliveryId);
 });
@@ -217,7 +218,7 @@ test('a target’s own Level templates shape its Level alerts at ilert; the defa
         },
       ],
     });
-    await harness.relay[forTests].directory.syncAll();
+    await harness.api.syncLevel({}, OWNER);
     assert.equal((await call(harness, 'setGroupRoute', { groupId: acme.id, route: { target: 'Acme' } })).ok, true);
 
     const refused = await must(harness, 'updateSettings', { ilertTargets: [{ name: 'Acme', levelTemplates: { summary: 'Acme {{#name}} open' } }] });

@@ -6,9 +6,10 @@ import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { DatabaseSync } from 'node:sqlite';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { FAST_TUNING, forTests, NODE_FLAGS, ROOT, SERVE_SOURCE, runToExit, startChildRelay, startRelay, stopChildRelay, tempDataDir, SECRET } from '../helpers/relay-harness.ts';
+import { FAST_TUNING, NODE_FLAGS, ROOT, SERVE_SOURCE, runToExit, startChildRelay, startRelay, stopChildRelay, tempDataDir, SECRET } from '../helpers/relay-harness.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import type { Relay } from '../../electron/core/relay.ts';
+import { diagnosesAt, probe } from '../helpers/parts.ts';
 
 /** Alerts acknowledged by a real headless relay with no ilert key: all of them stay queued in its store. */
 async function storeWithQueuedAlerts(count: number): Promise<{ dataDir: string; env: Record<string, string> }> {
@@ -147,7 +148,7 @@ test('relay.sqlite-wal deleted while the relay runs, then kill -9: every acknowl
 
 /** The background integrity check's verdict, once it has run. */
 function integrityVerdict(relay: Relay): Promise<string[]> {
-  const health = relay[forTests].store.health;
+  const health = probe(relay).storeHealth;
   return waitForEvent(health, 'change', () => health.damage.integrity?.problems, 30_000, 'the integrity check');
 }
 
@@ -158,7 +159,7 @@ test('flipped bytes inside a page: the integrity check, run in the background af
   await Promise.all(Array.from({ length: 300 }, () => sound.sender.deliver(alertEvent())));
   assert.deepEqual(await integrityVerdict(sound.relay), [], 'a sound store passes');
   assert.equal(
-    sound.relay.diagnoses().find((diagnosis) => diagnosis.id === 'store-damaged'),
+    diagnosesAt(sound.relay).find((diagnosis) => diagnosis.id === 'store-damaged'),
     undefined,
   );
   await sound.stop();
@@ -180,7 +181,7 @@ test('flipped bytes inside a page: the integrity check, run in the background af
   {
     const problems = await integrityVerdict(damaged.relay);
     assert.ok(problems.length > 0, 'the damage is found');
-    const finding = damaged.relay.diagnoses().find((diagnosis) => diagnosis.id === 'store-damaged');
+    const finding = diagnosesAt(damaged.relay).find((diagnosis) => diagnosis.id === 'store-damaged');
     assert.ok(finding, 'Health shows it');
     assert.equal(finding.level, 'error');
     assert.match(finding.detail, /The integrity check \(.*\) found: (database disk image is malformed|.*[Pp]age)/);

@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { INTEGRATION_KEY, FAST_TUNING, startRelay, forTests, webhookDelivery } from '../helpers/relay-harness.ts';
+import { INTEGRATION_KEY, FAST_TUNING, startRelay, webhookDelivery, OWNER, answered } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
 import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { resolveSettings } from '../../electron/core/settings.ts';
@@ -15,6 +15,7 @@ import { DueQueue } from '../../electron/core/forwarder/due-queue.ts';
 import { RANK_STEP_MS, rankFor } from '../../electron/core/store/alert-ledger.ts';
 import type { Relay } from '../../electron/core/relay.ts';
 import { methods, type Severity } from '../../shared/contract.ts';
+import { ingestParts } from '../helpers/parts.ts';
 
 const ilert = await new FakeIlert({ perKeyLimit: 1_000_000 }).start();
 after(() => ilert.stop());
@@ -25,7 +26,7 @@ after(() => ilert.stop());
  * `receivedAt` backdates a delivery, as one that has waited in the backlog that long.
  */
 async function ingestAll(relay: Relay, events: ReturnType<typeof alertEvent>[], receivedAt?: (event: ReturnType<typeof alertEvent>) => number): Promise<void> {
-  const { store, router } = relay[forTests];
+  const { store, router } = ingestParts(relay);
   const policy: IngestPolicy = { highPrioritySeverities: relay.settings.highPrioritySeverities, routeFor: (alert) => router.routeFor(alert) };
   await Promise.all(
     events.map((event) => {
@@ -124,7 +125,7 @@ test('the alert board survives a storm: one name on many devices, or one device 
   const outage = Array.from({ length: 1000 }, (_, index) => alertEvent({ severity: 'critical', name: 'Host unreachable', hostname: `WS-${index}` }));
   const server = Array.from({ length: 300 }, (_, index) => alertEvent({ severity: 'warning', name: `Service ${index} stopped`, hostname: 'SRV-01' }));
   await ingestAll(harness.relay, [...outage, ...server]);
-  const page = (input: object) => harness.relay[forTests].read.alertPage(methods.listAlerts.input.parse(input), Date.now());
+  const page = (input: object) => answered(harness.api.listAlerts(methods.listAlerts.input.parse(input), OWNER));
 
   const byName = page({});
   assert.equal(byName.total, 301, 'one group for the outage, and the 300 single alerts');

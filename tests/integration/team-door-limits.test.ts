@@ -23,12 +23,13 @@ import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import type { Diagnosis } from '../../shared/contract.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { NODE_FLAGS, ROOT, SECRET, SERVE_SOURCE, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
+import { NODE_FLAGS, ROOT, SECRET, SERVE_SOURCE, startRelay, tempDataDir, checkedAnswers } from '../helpers/relay-harness.ts';
 
 const harness = await startRelay();
 const rendererDir = tempDataDir('renderer-');
 fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
-const service = new SettingsService(new SettingsFile(harness.dataDir), {}, (changed) => harness.relay.applySettings(changed));
+const service = new SettingsService(new SettingsFile(harness.dataDir), {});
+service.onChange((changed) => harness.relay.applySettings(changed));
 const material = loadOrCreateTls(harness.dataDir, ['127.0.0.1']);
 const ownerToken = new OwnerToken(harness.dataDir);
 const openDoors: AdminServer[] = [];
@@ -41,7 +42,7 @@ after(async () => {
 
 async function openDoor(limits: AdminServerOptions['limits']): Promise<{ door: AdminServer; port: number }> {
   const door: AdminServer = new AdminServer({
-    handlers: harness.relay.handlers(service, () => door),
+    handlers: checkedAnswers(harness.relay.handlers(service, () => door)),
     rendererDir,
     team: harness.relay.teamDoor,
     ownerToken,

@@ -17,8 +17,9 @@ import { SettingsFile } from '../../electron/core/settings-file.ts';
 import { SettingsService } from '../../electron/core/settings-service.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { forTests, holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir } from '../helpers/relay-harness.ts';
+import { holdWriteLock, INTEGRATION_KEY, SECRET, startRelay, tempDataDir, checkedAnswers } from '../helpers/relay-harness.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { pruneAsOf, probe } from '../helpers/parts.ts';
 
 const ilert = await new FakeIlert().start();
 /** A Level API address where nothing listens: setting a key starts a sync, which must stay on this machine. */
@@ -26,11 +27,12 @@ const NO_LEVEL_API = 'http://127.0.0.1:9/v2';
 const harness = await startRelay({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url });
 const rendererDir = tempDataDir('renderer-');
 fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
-const service = new SettingsService(new SettingsFile(harness.dataDir), {}, (changed) => harness.relay.applySettings(changed));
+const service = new SettingsService(new SettingsFile(harness.dataDir), {});
+service.onChange((changed) => harness.relay.applySettings(changed));
 service.update({ ilertIntegrationKey: INTEGRATION_KEY, ilertApiUrl: ilert.url, levelWebhookSecret: SECRET });
 const tls = loadOrCreateTls(harness.dataDir, ['relay.example.ts.net', '127.0.0.1']);
 const admin: AdminServer = new AdminServer({
-  handlers: harness.relay.handlers(service, () => admin),
+  handlers: checkedAnswers(harness.relay.handlers(service, () => admin)),
   rendererDir,
   team: harness.relay.teamDoor,
   ownerToken: new OwnerToken(harness.dataDir),
@@ -271,14 +273,14 @@ test('a member’s first call after a minute idle passes at once while another p
   await lock.release();
   released = true;
   // A write queued now commits after the one the sign-in queued.
-  await harness.relay[forTests].store.write(() => undefined);
+  await probe(harness.relay).writesDone();
   const lastUsed = inspect(harness.relay).row<{ last_used_at: number }>('SELECT last_used_at FROM members WHERE id = ?', member.id)!.last_used_at;
   assert.ok(lastUsed > longAgo, 'last use is recorded once the lock is gone');
 });
 
 test('an invitation made while the door is loopback-only warns that nobody else can open its link, and says how to open the door', async (t) => {
   const loopback: AdminServer = new AdminServer({
-    handlers: harness.relay.handlers(service, () => loopback),
+    handlers: checkedAnswers(harness.relay.handlers(service, () => loopback)),
     rendererDir,
     team: harness.relay.teamDoor,
     ownerToken: new OwnerToken(harness.dataDir),
@@ -312,9 +314,9 @@ test('the audit is kept for its own retention period, not the delivery log’s',
   assert.equal((await call('updateSettings', ownerToken, { retentionDays: 30, auditRetentionDays: 90 })).status, 200);
   const audit = async () => (await call('listAudit', ownerToken, { limit: 1000 })).json() as unknown as unknown[];
   assert.ok((await audit()).length > 0);
-  await harness.relay.prune(Date.now() + 89 * 86_400_000);
+  await pruneAsOf(harness.relay, Date.now() + 89 * 86_400_000);
   assert.ok((await audit()).length > 0, 'within 90 days: kept');
-  await harness.relay.prune(Date.now() + 91 * 86_400_000);
+  await pruneAsOf(harness.relay, Date.now() + 91 * 86_400_000);
   assert.deepEqual(await audit(), [], 'older than the audit’s retention period: gone');
 });
 
@@ -328,7 +330,7 @@ test('a stale admin link opened fresh gets the "open the link" page, not JSON', 
 test('more than 20 failed sign-ins in a minute get an address 429 for its failing attempts only; valid tokens still pass; audited once', async (t) => {
   // A door of its own: the failures of the tests above must not count, and this one locks 127.0.0.1 out for a minute.
   const door: AdminServer = new AdminServer({
-    handlers: harness.relay.handlers(service, () => door),
+    handlers: checkedAnswers(harness.relay.handlers(service, () => door)),
     rendererDir,
     team: harness.relay.teamDoor,
     ownerToken: new OwnerToken(harness.dataDir),
@@ -350,6 +352,7 @@ test('more than 20 failed sign-ins in a minute get an address 429 for its failin
   assert.equal((await request('/pair', { body: { code: 'AAAA-BBBB-CCCC-DDDD' } })).status, 401, 'the 21st failure: a guessed pairing code');
   const blocked = await call('getStatus', 'wrong-token-22');
   assert.equal(blocked.status, 429);
+  assert.equal((blocked.json() as { error: { code: string } }).error.code, 'rate_limited', 'the code says what happened, as the status does');
   assert.ok(Number(blocked.headers['retry-after']) > 50);
   assert.equal((await request('/pair', { body: { code: 'AAAA-BBBB-CCCC-EEEE' } })).status, 429, 'pairing is rate-limited too');
   assert.equal((await request('/?token=wrong-token-in-a-link')).status, 429, 'and tokens in links');

@@ -8,11 +8,13 @@ import { alertEvent } from '../fakes/level-sender.ts';
 import { inspect } from '../helpers/inspect.ts';
 import { jobsFor } from '../helpers/wait.ts';
 import { tempDataDir, webhookDelivery } from '../helpers/relay-harness.ts';
+import { consoleLogger } from '../../electron/core/logger.ts';
 
 const SECRET = 'pipeline-secret-0123456789abcdef';
 const store = new Store(tempDataDir('relay-ingest-'));
 after(() => store.close());
 const pipeline = new IngestPipeline({
+  log: consoleLogger(),
   store,
   secrets: () => ({ current: SECRET }),
   policy: () => ({ highPrioritySeverities: ['critical'], routeFor: () => ({ target: 'default', reason: 'test route' }) }),

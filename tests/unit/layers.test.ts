@@ -10,16 +10,20 @@ import { ROOT } from '../helpers/relay-harness.ts';
  */
 const CORE_LAYERS = [
   ['sources'],
+  ['errors.ts', 'logger.ts'],
+  ['targets.ts'],
   ['settings.ts', 'periodic.ts', 'app-events.ts', 'secret-mask.ts', 'http', 'testing-seam.ts', 'data-dir.ts', 'holds'],
   ['level', 'settings-file.ts', 'log-file.ts', 'heartbeat.ts'],
   ['ilert', 'settings-service.ts'],
-  ['store'],
+  ['store', 'api-clients.ts'],
   ['routing', 'forwarder', 'desktop', 'change-batcher.ts', 'quiet'],
   ['ingest', 'rules'],
   ['receiver'],
   ['diagnosis.ts', 'setup'],
   ['reconcile'],
+  ['status'],
   ['api'],
+  ['relay-parts.ts'],
   ['relay.ts', 'admin', 'remote'],
   ['boot.ts'],
 ];
@@ -78,6 +82,14 @@ test('every room of the core has a layer, and no import runs back up the layers'
       .map((target) => `${path.relative(ROOT, file)} → ${path.relative(ROOT, target)}`),
   );
   assert.deepEqual(upward, []);
+});
+
+test('only the store reaches its connection and statements: nothing outside store/ imports store/private.ts', () => {
+  const privateKeys = path.join(CORE, 'store', 'private.ts');
+  const outside = [...importGraph(path.join(ROOT, 'electron'))]
+    .filter(([file, imports]) => roomOf(file) !== 'store' && imports.includes(privateKeys))
+    .map(([file]) => path.relative(ROOT, file));
+  assert.deepEqual(outside, []);
 });
 
 test('no import cycles in the core, the hosts, the contract or the renderer', () => {

@@ -1,5 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { consoleLogger } from '../../electron/core/logger.ts';
 import { compileNamePattern, hostnamePattern, InvalidRuleError, nestedRepeatAt } from '../../electron/core/rules/compile.ts';
 import { RuleBook } from '../../electron/core/rules/rule-book.ts';
 import { LevelDirectory } from '../../electron/core/routing/directory.ts';
@@ -66,6 +67,7 @@ function book(devices: Record<string, Record<string, unknown>> = {}) {
     targets: () => ['default', 'Night'],
     device: (id) => (devices[id] ? { id, ...devices[id] } : undefined),
     groupsOf: (groupId) => (groupId === 'hq' ? ['hq', 'acme'] : [groupId]),
+    log: consoleLogger(),
   });
   return rules;
 }
@@ -132,6 +134,7 @@ test('the device is looked up once per alert, and only when a rule reached asks 
       return { id, group_id: 'g', platform: 'Mac' };
     },
     groupsOf: (groupId) => [groupId],
+    log: consoleLogger(),
   });
   rules.save(
     [

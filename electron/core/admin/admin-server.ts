@@ -327,7 +327,7 @@ export class AdminServer implements AdminDoor {
       return this.#json(
         response,
         429,
-        { error: { code: 'bad_input', message: `too many failed sign-ins from ${address}: try again in ${seconds} s (valid tokens still work)` } },
+        { error: { code: 'rate_limited', message: `too many failed sign-ins from ${address}: try again in ${seconds} s (valid tokens still work)` } },
         { 'retry-after': String(seconds) },
       );
     }
@@ -355,7 +355,7 @@ export class AdminServer implements AdminDoor {
     }
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== `${this.#scheme}://${request.headers.host}`) {
-      return this.#json(response, 403, { error: { code: 'bad_input', message: 'foreign Origin: requests from other sites are refused' } });
+      return this.#json(response, 403, { error: { code: 'forbidden', message: 'foreign Origin: requests from other sites are refused' } });
     }
     const url = new URL(request.url ?? '/', `${this.#scheme}://${request.headers.host}`);
     const wantsHtml = (request.headers.accept ?? '').includes('text/html');
@@ -496,7 +496,7 @@ export class AdminServer implements AdminDoor {
       return this.#json(
         response,
         429,
-        { error: { code: 'bad_input', message: `${caller.name} has ${mine} live-update streams open, the most one person may: close some dashboard tabs` } },
+        { error: { code: 'rate_limited', message: `${caller.name} has ${mine} live-update streams open, the most one person may: close some dashboard tabs` } },
         { 'retry-after': '30' },
       );
     }

@@ -10,12 +10,15 @@ import {
   type Role,
   type Handlers,
   type MethodName,
-  type RelayStatusView,
   type SettingsView,
 } from '../../../shared/contract.ts';
-import type { LevelApi } from '../level/level-api.ts';
+import type { ApiClients } from '../api-clients.ts';
+import type { TargetPausing } from '../forwarder/target-pausing.ts';
+import type { HoldReleaser } from '../quiet/hold-releaser.ts';
+import type { Rerun } from '../receiver/rerun.ts';
+import type { RelayStatus } from '../status/relay-status.ts';
+import type { Store } from '../store/store.ts';
 import type { LevelDirectory } from '../routing/directory.ts';
-import type { WebhookResult } from '../ingest/pipeline.ts';
 import type { Reconciler } from '../reconcile/reconciler.ts';
 import type { SetupService } from '../setup/setup-service.ts';
 import type { IntegrationTestRunner } from '../setup/integration-test.ts';
@@ -25,15 +28,13 @@ import type { ReadModels } from '../store/read-models.ts';
 import type { Team } from '../store/team.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { settingsMetadata, type Settings } from '../settings.ts';
-import { UnknownAlertError } from '../store/alert-ledger.ts';
-import { RevokedMemberError, UnknownMemberError } from '../store/team.ts';
-import { UnknownTargetError, type Router } from '../routing/router.ts';
+import type { Router } from '../routing/router.ts';
+import { ConflictError, ForbiddenError, NotFoundError, RelayError } from '../errors.ts';
 import { replayAuditDetail } from './replay-audit.ts';
 import { sourceHandlers } from './source-handlers.ts';
-import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis, WindowView } from '../../../shared/contract.ts';
-import { InvalidWindowError, type MaintenanceWindows } from '../quiet/maintenance.ts';
+import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis } from '../../../shared/contract.ts';
+import type { MaintenanceWindows } from '../quiet/maintenance.ts';
 import type { IlertWindows } from '../quiet/ilert-windows.ts';
-import { InvalidRuleError } from '../rules/compile.ts';
 import type { RuleBook } from '../rules/rule-book.ts';
 
 /** Whoever runs the relay on this machine: the desktop app's own window. */
@@ -52,8 +53,9 @@ export interface AdminDoor {
   diagnoses(): Diagnosis[];
 }
 
-/** What the handlers use of the relay, handed over by the relay itself (`Relay.handlers`). */
+/** What the handlers use of the relay: its parts, built once in relay-parts.ts. */
 export interface RelayParts {
+  store: Pick<Store, 'enqueueAccept'>;
   read: ReadModels;
   outbox: Outbox;
   team: Team;
@@ -63,40 +65,15 @@ export interface RelayParts {
   directory: LevelDirectory;
   router: Router;
   reconciler: Reconciler;
-  levelApi(): LevelApi | undefined;
-  status(): RelayStatusView;
-  acceptAlert(levelAlertId: string, acceptedBy: string): number;
-  rerunDelivery(deliveryId: number): Promise<WebhookResult>;
-  replayDelivery(deliveryId: number, body: Buffer): Promise<WebhookResult>;
-  pauseTarget(target: string, pausedBy: string): void;
-  resumeTarget(target: string): boolean;
+  clients: ApiClients;
+  status: RelayStatus;
+  rerun: Rerun;
+  pausing: TargetPausing;
   windows: MaintenanceWindows;
-  endMaintenanceWindow(id: number, endedBy: string): { view: WindowView; wasOpen: boolean; endedEarly: boolean };
+  releaser: HoldReleaser;
   /** "Also in ilert": the matching ilert maintenance windows. */
   ilertWindows: IlertWindows;
   rules: RuleBook;
-  /** How many held events of the alert were released. */
-  sendHeldNow(levelAlertId: string, sentBy: string): number;
-}
-
-/** Something asked for by id or name that is not there: answered 404. */
-export class NotFoundError extends Error {
-  override readonly name = 'NotFoundError';
-}
-
-/** A replay the relay will not send as asked (no secret to sign with, not JSON, too large). */
-export class ReplayRefusedError extends Error {
-  override readonly name = 'ReplayRefusedError';
-}
-
-/** A call the caller's role allows in general, but not this use of it: answered 403. */
-export class ForbiddenError extends Error {
-  override readonly name = 'ForbiddenError';
-}
-
-/** An action the user asked for that cannot be done as asked: shown with its reason, not as a crash. */
-export class ActionError extends Error {
-  override readonly name = 'ActionError';
 }
 
 async function connectionCheck(work: () => Promise<string | undefined>): Promise<ConnectionCheck> {
@@ -137,13 +114,13 @@ function resolveToFollow(relay: RelayParts, jobId: number, thenResolve: boolean)
   const resolved = relay.outbox.resolvedAlertOf(jobId);
   if (!resolved) return undefined;
   const { name, resolve } = resolved;
-  if (!resolve) throw new ActionError(`${name} is resolved, and no RESOLVE was queued for it: re-running its ALERT would leave it open in ilert, so it is refused`);
+  if (!resolve) throw new ConflictError(`${name} is resolved, and no RESOLVE was queued for it: re-running its ALERT would leave it open in ilert, so it is refused`);
   if (!thenResolve) {
-    throw new ActionError(
+    throw new ConflictError(
       `${name} is resolved: re-running its ALERT alone would open it again in ilert and page someone. Confirm to send the ALERT followed by its RESOLVE (thenResolve: true)`,
     );
   }
-  if (resolve.status === 'in_flight') throw new ActionError(`the RESOLVE of ${name} is being sent right now: try again in a moment`);
+  if (resolve.status === 'in_flight') throw new ConflictError(`the RESOLVE of ${name} is being sent right now: try again in a moment`);
   return resolve.id;
 }
 
@@ -192,7 +169,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
   const audit = (caller: Caller, action: string, detail: string) => relay.team.record(caller, action, detail);
   const openDoor = () => {
     const current = door();
-    if (!current) throw new ActionError(NO_DOOR);
+    if (!current) throw new ConflictError(NO_DOOR);
     return current;
   };
   /** Sends one outbound job again, whatever its state (recorded as a manual attempt). */
@@ -202,7 +179,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
   return {
     ...sourceHandlers(settings, audit, relay.sourceSetup),
     getStatus: () => {
-      const status = relay.status();
+      const status = relay.status.status();
       const doorProblems = door()?.diagnoses() ?? [];
       return doorProblems.length === 0 ? status : { ...status, diagnoses: [...status.diagnoses, ...doorProblems] };
     },
@@ -229,7 +206,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       return result;
     },
     rerunDelivery: async ({ id }, caller) => {
-      const result = await relay.rerunDelivery(id);
+      const result = await relay.rerun.rerunDelivery(id);
       audit(caller, 'rerun', `re-ran delivery ${id} (HTTP ${result.statusCode})`);
       return result;
     },
@@ -239,7 +216,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
           `replay with edits needs the admin role, or an admin's permission for operators (Settings → “Operators may replay with edits”); ${caller.name} is ${caller.role === 'admin' ? 'an' : 'a'} ${caller.role}`,
         );
       }
-      const result = await relay.replayDelivery(id, Buffer.from(body));
+      const result = await relay.rerun.replayDelivery(id, Buffer.from(body));
       audit(caller, 'replay', replayAuditDetail(id, relay.read.storedRequest(id)?.body, body, result.statusCode));
       return result;
     },
@@ -253,7 +230,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     },
     sendJobNow: ({ id }, caller) => {
       if (!relay.outbox.sendNow(id, Date.now())) {
-        throw new ActionError(`ilert job ${id} is not waiting to be sent (unknown, being sent, or finished): “Re-run job” sends a finished one again`);
+        throw new ConflictError(`ilert job ${id} is not waiting to be sent (unknown, being sent, or finished): “Re-run job” sends a finished one again`);
       }
       audit(caller, 'retry', `sent ilert job ${id} now instead of at its next retry`);
       return { queued: true as const };
@@ -264,18 +241,18 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       return { count, skipped };
     },
     acceptAlert: ({ levelAlertId }, caller) => {
-      if (!settings.current.ilertIntegrationKey && settings.current.ilertTargets.length === 0) throw new ActionError('no ilert integration key is set');
-      const jobId = relay.acceptAlert(levelAlertId, caller.name);
+      if (!settings.current.ilertIntegrationKey && settings.current.ilertTargets.length === 0) throw new ConflictError('no ilert integration key is set');
+      const jobId = relay.store.enqueueAccept(levelAlertId, caller.name);
       audit(caller, 'accept', `accepted alert ${levelAlertId} in ilert (job ${jobId})`);
       return { jobId };
     },
     pauseTarget: ({ target }, caller) => {
-      relay.pauseTarget(target, caller.name);
+      relay.pausing.pause(target, caller.name);
       audit(caller, 'pause', `paused forwarding to ilert target ${target}`);
       return { paused: true as const };
     },
     resumeTarget: ({ target }, caller) => {
-      const wasPaused = relay.resumeTarget(target);
+      const wasPaused = relay.pausing.resume(target);
       if (wasPaused) audit(caller, 'resume', `resumed forwarding to ilert target ${target}`);
       return { wasPaused };
     },
@@ -291,7 +268,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     },
     startTunnel: ({ kind }, caller) => {
       const tunnel = settings.current.tunnel === kind ? undefined : settings.update({ tunnel: kind });
-      if (tunnel && !tunnel.ok) throw new ActionError(Object.values(tunnel.errors).join('; '));
+      if (tunnel && !tunnel.ok) throw new ConflictError(Object.values(tunnel.errors).join('; '));
       audit(caller, 'setup', `started a ${kind} tunnel`);
       return relay.setup.startTunnel(kind);
     },
@@ -323,7 +300,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     },
     testLevelConnection: async (_input, caller) => {
       const check = await connectionCheck(async () => {
-        const api = relay.levelApi();
+        const api = relay.clients.level();
         if (!api) throw new Error('no Level API key: paste one (Level → Settings → API keys)');
         await api.testConnection();
         return `connected to ${settings.current.levelApiUrl}`;
@@ -346,7 +323,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       return relay.router.view();
     },
     backfillAlerts: async (_input, caller) => {
-      if (!relay.levelApi()) throw new ActionError('no Level API key: add one in Settings to backfill alerts from Level');
+      if (!relay.clients.level()) throw new ConflictError('no Level API key: add one in Settings to backfill alerts from Level');
       audit(caller, 'rerun', 'backfilled alerts from Level');
       try {
         return await relay.reconciler.run('manual');
@@ -396,7 +373,7 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
     },
     listMaintenanceWindows: () => relay.windows.list(Date.now()),
     endMaintenanceWindow: async ({ id }, caller) => {
-      const { view, wasOpen, endedEarly } = relay.endMaintenanceWindow(id, caller.name);
+      const { view, wasOpen, endedEarly } = relay.releaser.endWindow(id, caller.name);
       if (wasOpen) audit(caller, 'maintenance', `ended maintenance window ${id} “${view.name}”; what it held is released`);
       const ilertWindowId = view.ilert?.windowId;
       if (!endedEarly || ilertWindowId === undefined) return view;
@@ -409,8 +386,8 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
       return relay.windows.get(id, Date.now()) ?? view;
     },
     sendHeldNow: ({ alertId }, caller) => {
-      const released = relay.sendHeldNow(alertId, caller.name);
-      if (released === 0) throw new ActionError(`alert ${alertId} has nothing held: it is unknown, or its events were already sent`);
+      const released = relay.releaser.sendNow(alertId, caller.name);
+      if (released === 0) throw new ConflictError(`alert ${alertId} has nothing held: it is unknown, or its events were already sent`);
       audit(caller, 'send-held', `sent ${released} held event(s) of alert ${alertId} now`);
       return { released };
     },
@@ -430,8 +407,6 @@ export function createHandlers(relay: RelayParts, settings: SettingsService, doo
 }
 
 export type CallResult = { ok: true; value: unknown } | { ok: false; status: number; error: ApiError };
-
-const REFUSALS = [ActionError, UnknownAlertError, UnknownTargetError, ReplayRefusedError, RevokedMemberError];
 
 export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(methods, name);
@@ -504,11 +479,7 @@ export async function callMethod(handlers: Handlers, name: MethodName, rawInput:
     const handler = handlers[name] as (input: unknown, caller: Caller) => unknown;
     return { ok: true, value: await handler(parsed.data, caller) };
   } catch (error) {
-    if (error instanceof NotFoundError || error instanceof UnknownMemberError) return { ok: false, status: 404, error: { code: 'not_found', message: error.message } };
-    if (error instanceof InvalidRuleError) return { ok: false, status: 400, error: { code: 'bad_input', message: error.message } };
-    if (error instanceof InvalidWindowError) return { ok: false, status: 400, error: { code: 'bad_input', message: error.message } };
-    if (error instanceof ForbiddenError) return { ok: false, status: 403, error: { code: 'forbidden', message: error.message } };
-    if (REFUSALS.some((type) => error instanceof type)) return { ok: false, status: 409, error: { code: 'bad_input', message: (error as Error).message } };
+    if (error instanceof RelayError) return { ok: false, status: error.status, error: { code: error.code, message: error.message } };
     console.error(`api ${name}: ${(error as Error).stack ?? error}`);
     return { ok: false, status: 500, error: { code: 'internal', message: `${name} failed: ${(error as Error).message}` } };
   }

@@ -6,6 +6,8 @@ import { retryDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { RateLimiter } from '../http/rate-limiter.ts';
 import { DueQueue } from './due-queue.ts';
 import { systemClock, type Clock } from './clock.ts';
+import type { ResolvedTarget } from '../targets.ts';
+import type { Logger } from '../logger.ts';
 
 function formatDuration(ms: number): string {
   if (ms >= 3_600_000) return `${Math.round(ms / 3_600_000)} h`;
@@ -17,7 +19,6 @@ function formatDuration(ms: number): string {
  * Where a target's events go; undefined while the target is not configured. `pass-through` sends
  * Level's original body to an ilert Level.io alert source instead of an ilert Event.
  */
-export type ResolvedTarget = { kind: 'events'; apiUrl: string; integrationKey: string } | { kind: 'pass-through'; url: string };
 
 /** Rate limits are per integration key; a pass-through URL carries its key. */
 function targetKey(target: ResolvedTarget): string {
@@ -26,6 +27,7 @@ function targetKey(target: ResolvedTarget): string {
 
 export interface ForwarderOptions {
   store: Store;
+  log: Logger;
   outbox: Outbox;
   resolveTarget: (target: string) => ResolvedTarget | undefined;
   eventsPerMinute: () => number;
@@ -259,7 +261,7 @@ export class Forwarder {
         // The store is closing or cannot write right now (locked, full): the jobs wait; try again soon.
         this.#queue.putBack(taken);
         if (this.#options.store.closed) return;
-        console.error(`forwarder: could not take work: ${(error as Error).message}`);
+        this.#options.log.error(`could not take work: ${(error as Error).message}`);
         wakeAt = Math.min(wakeAt ?? Infinity, now + this.#options.storeRetryMs);
         continue;
       }
@@ -373,7 +375,7 @@ export class Forwarder {
       outbox.completeAll(held);
     } catch (error) {
       this.#writeFailed = true;
-      console.error(`forwarder: could not record ${held.length} attempt(s) yet, keeping them to write later: ${(error as Error).message}`);
+      this.#options.log.error(`could not record ${held.length} attempt(s) yet, keeping them to write later: ${(error as Error).message}`);
       if (this.#running) {
         this.#recordTimer = setTimeout(() => this.#recordHeldOutcomes(), this.#options.storeRetryMs);
         this.#recordTimer.unref?.();
@@ -406,7 +408,7 @@ export class Forwarder {
         );
         this.#writeFailed = false;
       } catch (error) {
-        console.error(`forwarder: could not requeue orphaned work: ${(error as Error).message}`);
+        this.#options.log.error(`could not requeue orphaned work: ${(error as Error).message}`);
       }
     }
     this.wake();

@@ -14,6 +14,7 @@ import type { Severity } from '../../../shared/contract.ts';
 import type { Hold } from '../holds/hold.ts';
 import { decideAlert, decideEvent } from './decide.ts';
 import { verifyAutomation, verifyWebhook, type Verified, type WebhookSecrets } from './verify.ts';
+import type { Logger } from '../logger.ts';
 
 /** Decisions the ingest makes that depend on settings, read at ingest time. */
 export interface IngestPolicy {
@@ -71,6 +72,7 @@ export interface WebhookResult {
 }
 
 export interface IngestOptions {
+  log: Logger;
   store: Store;
   secrets: () => WebhookSecrets;
   policy: () => IngestPolicy;
@@ -123,9 +125,9 @@ export class IngestPipeline {
     if (alert && beforeStore && !shaped) await beforeStore(alert);
     const { envelope, claimedOccurredAt, note: timeNote } = countedTime(sent, delivery.receivedAt);
     const notes = timeNote ? [...parseNotes, timeNote] : parseNotes;
-    // What had to be assumed (a time without zone, say) goes to the delivery log and the console.
+    // What had to be assumed (a time without zone, say) goes to the delivery log and the log.
     const note = notes.length > 0 ? notes.join('; ') : undefined;
-    if (note) console.warn(`receiver: event ${envelope.event_id.slice(0, 80)}: ${note}`);
+    if (note) this.#options.log.warn(`event ${envelope.event_id.slice(0, 80)}: ${note}`);
     try {
       const outcome = await persist(store, { ...delivery, envelope, alert, note, claimedOccurredAt, shaped }, policy());
       if (outcome === 'duplicate') return { statusCode: 200, body: { duplicate: true, event_id: envelope.event_id } };

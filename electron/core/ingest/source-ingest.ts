@@ -6,6 +6,7 @@ import type { LevelAlert } from '../level/envelope.ts';
 import type { InboundDelivery } from '../store/inbound-delivery.ts';
 import { verifySourceAuth } from '../sources/auth.ts';
 import { mapSourceEvent, type SourceConfig } from '../sources/source.ts';
+import { sourceTargetProblem, type Settings } from '../settings.ts';
 
 export const SOURCE_PATH_PREFIX = '/webhooks/source/';
 
@@ -18,6 +19,10 @@ export const SOURCE_PATH_PREFIX = '/webhooks/source/';
 export interface SourceSettings {
   sources: readonly SourceConfig[];
   targetProblem: (target: string) => string | undefined;
+}
+
+export function sourceSettingsOf(settings: Settings): SourceSettings {
+  return { sources: settings.sources, targetProblem: (target) => sourceTargetProblem(settings, target) };
 }
 
 export async function ingestSourceRequest(

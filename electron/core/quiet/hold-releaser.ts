@@ -2,6 +2,9 @@ import type { Store } from '../store/store.ts';
 import type { StoreChange } from '../store/database.ts';
 import type { DueHold, HeldJobs } from '../store/held-jobs.ts';
 import type { Hold } from '../holds/hold.ts';
+import { NotFoundError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { MaintenanceWindows } from './maintenance.ts';
 
 /** A pass looks again at least this often, so a wall clock stepped forward releases on time within it. */
 const MAX_SLEEP_MS = 60_000;
@@ -11,7 +14,9 @@ const CONFIRM_TIMEOUT_MS = 15_000;
 
 export interface HoldReleaserOptions {
   store: Store;
+  log: Logger;
   held: HeldJobs;
+  windows: MaintenanceWindows;
   /** What holds an ALERT now (another window still open), or undefined to send it; never asked about a RESOLVE. */
   recheck: (job: DueHold, now: number) => Hold | undefined;
   /**
@@ -86,7 +91,7 @@ export class HoldReleaser {
       timer.unref();
     });
     try {
-      await Promise.race([beforeRelease().catch((error: unknown) => console.error(`holds: could not confirm with Level before release: ${(error as Error).message}`)), timeout]);
+      await Promise.race([beforeRelease().catch((error: unknown) => this.#options.log.error(`could not confirm with Level before release: ${(error as Error).message}`)), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -111,7 +116,7 @@ export class HoldReleaser {
     } catch (error) {
       // The store is locked or full: the jobs stay held and are looked at again on the next pass.
       if (store.closed) return;
-      console.error(`holds: could not release held events yet: ${(error as Error).message}`);
+      this.#options.log.error(`could not release held events yet: ${(error as Error).message}`);
     }
     const next = held.nextReleaseAt();
     const sleep = Math.min(next === undefined ? MAX_SLEEP_MS : Math.max(next - this.#options.now(), 0), MAX_SLEEP_MS);
@@ -130,5 +135,21 @@ export class HoldReleaser {
     } else {
       held.release(job.id, `sent when the hold ended at ${at}`, now);
     }
+  }
+
+  /** Ends a maintenance window now and releases what it held at once (what still fires is sent). */
+  endWindow(id: number, endedBy: string): NonNullable<ReturnType<MaintenanceWindows['end']>> {
+    const ended = this.#options.windows.end(id, endedBy, Date.now());
+    if (!ended) throw new NotFoundError(`no maintenance window ${id}`);
+    this.wake();
+    return ended;
+  }
+
+  /** Sends an alert's held events now, whatever holds them; returns how many. */
+  sendNow(levelAlertId: string, sentBy: string): number {
+    const { store, held } = this.#options;
+    const now = Date.now();
+    const ids = held.ofAlert(levelAlertId);
+    return store.transaction(() => ids.filter((id) => held.release(id, `sent by hand by ${sentBy} at ${new Date(now).toISOString()}`, now)).length);
   }
 }

@@ -2,7 +2,7 @@ import type { CreateWindowInput } from '../../../shared/contract.ts';
 import type { IlertApi, MaintenanceWindowSource } from '../ilert/ilert-api.ts';
 import { MaintenanceWindowRows } from '../store/maintenance-windows.ts';
 import type { Store } from '../store/store.ts';
-import { InvalidWindowError } from './maintenance.ts';
+import { BadInputError } from '../errors.ts';
 
 /** ilert's schema allows at most 50 alert sources in one maintenance window. */
 const MAX_ALERT_SOURCES = 50;
@@ -40,29 +40,29 @@ export class IlertWindows {
     this.#rows = new MaintenanceWindowRows(options.store);
   }
 
-  /** The targets whose alert sources the window would cover; throws InvalidWindowError (400) when the option does not apply. */
+  /** The targets whose alert sources the window would cover; throws BadInputError (400) when the option does not apply. */
   targetsFor(input: CreateWindowInput): IlertTargetKey[] {
     const { scope } = input;
     if (!('target' in scope) && !('all' in scope)) {
-      throw new InvalidWindowError(
+      throw new BadInputError(
         '“also in ilert” is for a window over a whole ilert target or over everything: ilert’s maintenance windows cover whole alert sources, not Level groups or devices',
       );
     }
     if (input.days) {
-      throw new InvalidWindowError('“also in ilert” is for one-off windows: ilert’s maintenance windows have no weekly recurrence, so a weekly window would be in ilert only once');
+      throw new BadInputError('“also in ilert” is for one-off windows: ilert’s maintenance windows have no weekly recurrence, so a weekly window would be in ilert only once');
     }
-    if (!this.#options.api()) throw new InvalidWindowError('“also in ilert” needs an ilert API key (Settings → ilert) to create the window in ilert');
+    if (!this.#options.api()) throw new BadInputError('“also in ilert” needs an ilert API key (Settings → ilert) to create the window in ilert');
     const configured = this.#options.targets();
     const targets = 'all' in scope ? configured : configured.filter((target) => target.name === scope.target);
-    if (targets.length === 0) throw new InvalidWindowError('target' in scope ? `no ilert target named “${scope.target}”` : 'no ilert target is configured');
+    if (targets.length === 0) throw new BadInputError('target' in scope ? `no ilert target named “${scope.target}”` : 'no ilert target is configured');
     const passThrough = targets.find((target) => !target.integrationKey);
     if (passThrough) {
-      throw new InvalidWindowError(
+      throw new BadInputError(
         `the target “${passThrough.name}” sends to a pass-through URL, not with an integration key, so the relay cannot look its alert source up: create that window in ilert by hand`,
       );
     }
     if (targets.length > MAX_ALERT_SOURCES)
-      throw new InvalidWindowError(`an ilert maintenance window covers at most ${MAX_ALERT_SOURCES} alert sources; this one would cover ${targets.length}`);
+      throw new BadInputError(`an ilert maintenance window covers at most ${MAX_ALERT_SOURCES} alert sources; this one would cover ${targets.length}`);
     return targets;
   }
 

@@ -1,5 +1,6 @@
 import type { CreateWindowInput, WindowScope, WindowView } from '../../../shared/contract.ts';
 import type { Store } from '../store/store.ts';
+import { BadInputError } from '../errors.ts';
 import { MaintenanceWindowRows, windowRef, type StoredWindow } from '../store/maintenance-windows.ts';
 import type { Hold, HoldSubject } from '../holds/hold.ts';
 import { checkTimeZone, nextStartAfter, occurrenceAt, scheduleProblem, type Occurrence, type WindowSchedule } from '../holds/window-schedule.ts';
@@ -7,11 +8,6 @@ import { checkTimeZone, nextStartAfter, occurrenceAt, scheduleProblem, type Occu
 /** Windows not ended at once; more would make every alert's check slower, so creating one more is refused. */
 export const MAX_OPEN_WINDOWS = 1000;
 const LISTED_WINDOWS = 200;
-
-/** Input that cannot be saved as asked: answered 400 with the reason. */
-export class InvalidWindowError extends Error {
-  override readonly name = 'InvalidWindowError';
-}
 
 /** ISO 8601 with a date, a time and a zone: a time without a zone would mean different instants on different machines. */
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -91,9 +87,9 @@ export class MaintenanceWindows {
   create(input: CreateWindowInput, createdBy: string, now: number): { view: WindowView; described: string } {
     const schedule = toSchedule(input);
     const problem = scheduleProblem(schedule);
-    if (problem) throw new InvalidWindowError(problem);
-    if (schedule.kind === 'once' && schedule.endMs <= now) throw new InvalidWindowError('the window would already be over: its end is in the past');
-    if (this.#live.length >= MAX_OPEN_WINDOWS) throw new InvalidWindowError(`there are already ${MAX_OPEN_WINDOWS} open maintenance windows: end some first`);
+    if (problem) throw new BadInputError(problem);
+    if (schedule.kind === 'once' && schedule.endMs <= now) throw new BadInputError('the window would already be over: its end is in the past');
+    if (this.#live.length >= MAX_OPEN_WINDOWS) throw new BadInputError(`there are already ${MAX_OPEN_WINDOWS} open maintenance windows: end some first`);
     const id = this.#rows.insert({ name: input.name, reason: input.reason || undefined, scope: input.scope, schedule, createdAt: now, createdBy });
     this.#reload(now);
     return { view: this.#view(this.#rows.get(id)!, now, new Map()), described: `${describeScope(input.scope)}, ${describeSchedule(schedule)}` };
@@ -154,18 +150,18 @@ export class MaintenanceWindows {
 
 function toSchedule(input: CreateWindowInput): WindowSchedule {
   if (input.days) {
-    if (!input.timeZone) throw new InvalidWindowError('a weekly window needs a timeZone, an IANA name such as Europe/Berlin');
+    if (!input.timeZone) throw new BadInputError('a weekly window needs a timeZone, an IANA name such as Europe/Berlin');
     const zone = checkTimeZone(input.timeZone);
-    if (!zone.ok) throw new InvalidWindowError(zone.reason);
+    if (!zone.ok) throw new BadInputError(zone.reason);
     return { kind: 'weekly', days: [...new Set(input.days)], start: input.start, end: input.end, timeZone: zone.timeZone };
   }
-  if (input.timeZone) throw new InvalidWindowError('timeZone is for weekly windows (with days); a one-off window takes ISO times with their zone');
+  if (input.timeZone) throw new BadInputError('timeZone is for weekly windows (with days); a one-off window takes ISO times with their zone');
   for (const [field, value] of [
     ['start', input.start],
     ['end', input.end],
   ] as const) {
     if (!ISO_WITH_ZONE.test(value) || Number.isNaN(Date.parse(value))) {
-      throw new InvalidWindowError(`${field} must be an ISO time with its zone, e.g. 2026-12-07T22:00:00Z or 2026-12-07T23:00:00+01:00 (got “${value}”)`);
+      throw new BadInputError(`${field} must be an ISO time with its zone, e.g. 2026-12-07T22:00:00Z or 2026-12-07T23:00:00+01:00 (got “${value}”)`);
     }
   }
   return { kind: 'once', startMs: Date.parse(input.start), endMs: Date.parse(input.end) };

@@ -9,6 +9,7 @@ import { BodyBudget, type BodyBudgetLimits, type NoRoom } from './body-budget.ts
 import { ConnectionTable } from './connections.ts';
 import { PressureRecord, type PortPressure } from './pressure.ts';
 import { ingestSourceRequest, SOURCE_PATH_PREFIX, type SourceSettings } from '../ingest/source-ingest.ts';
+import type { Logger } from '../logger.ts';
 
 export type { PortPressure };
 
@@ -53,6 +54,7 @@ const KNOWN_PATHS: Record<string, readonly string[]> = {
 };
 
 export interface ReceiverOptions {
+  log: Logger;
   /** Random per process: lets the setup wizard prove a public URL reaches this very relay. */
   instanceId: string;
   ingest: IngestPipeline;
@@ -249,7 +251,7 @@ export class Receiver {
     this.#budget = new BodyBudget(this.#limits);
     this.#connections = new ConnectionTable(this.#limits.maxConnectionsPerAddress, () => options.pressureChanged?.());
     this.#pressure = new PressureRecord(this.#limits.busyForMs, () => options.pressureChanged?.());
-    this.#log = new ThrottledLog((line) => console.error(line));
+    this.#log = new ThrottledLog((line) => options.log.error(line));
     this.server = http.createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 }, (request, response) => {
       const socket = request.socket;
       const admitted = this.#connections.requestStarted(socket);

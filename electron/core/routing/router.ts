@@ -5,11 +5,11 @@ import { operatingSystemName } from '../level/level-api.ts';
 import type { LevelDirectory } from './directory.ts';
 import type { Settings } from '../settings.ts';
 import type { Store } from '../store/store.ts';
-import { GroupRoutes, type GroupRoute } from '../store/group-routes.ts';
-import { TargetPauses } from '../store/target-pauses.ts';
+import type { GroupRoutes, GroupRoute } from '../store/group-routes.ts';
+import type { TargetPauses } from '../store/target-pauses.ts';
 import { deviceCountsBySubtree, resolveRoute } from './group-tree.ts';
-
-export const DEFAULT_TARGET = 'default';
+import { DEFAULT_TARGET, requireTarget, resolveTarget, targetNames } from '../targets.ts';
+import type { Logger } from '../logger.ts';
 
 /** Where an alert goes, decided from its device's group when it arrives, and why. */
 export interface RouteChoice {
@@ -45,13 +45,18 @@ export class Router {
   readonly #directory: LevelDirectory;
   readonly #settings: () => Settings;
   readonly #routesChanged: () => void;
+  readonly #pauses: TargetPauses;
+  readonly #log: Logger;
 
-  constructor(store: Store, directory: LevelDirectory, settings: () => Settings, routesChanged: () => void = () => undefined) {
-    this.#store = store;
-    this.#routes = new GroupRoutes(store);
-    this.#directory = directory;
-    this.#settings = settings;
-    this.#routesChanged = routesChanged;
+  /** `routesChanged`: a route was set or removed, so alerts it held back may go to ilert now. */
+  constructor(options: { store: Store; routes: GroupRoutes; pauses: TargetPauses; directory: LevelDirectory; settings: () => Settings; log: Logger; routesChanged: () => void }) {
+    this.#store = options.store;
+    this.#routes = options.routes;
+    this.#pauses = options.pauses;
+    this.#directory = options.directory;
+    this.#settings = options.settings;
+    this.#log = options.log;
+    this.#routesChanged = options.routesChanged;
   }
 
   routes(): Map<string, GroupRoute> {
@@ -59,9 +64,7 @@ export class Router {
   }
 
   setRoute(groupId: string, route: GroupRoute | null, now = Date.now()): void {
-    if (route && route.target !== DEFAULT_TARGET && !this.#settings().ilertTargets.some((target) => target.name === route.target)) {
-      throw new UnknownTargetError(`there is no ilert target named “${route.target}”: add it in Settings → ilert targets first`);
-    }
+    if (route) requireTarget(this.#settings(), route.target);
     this.#routes.set(groupId, route, now);
     this.#routesChanged();
   }
@@ -77,7 +80,7 @@ export class Router {
       // Routing from what is known beats making Level wait: a slow API does not hold the answer up.
       await Promise.race([this.#directory.ensureDevice(alert.device_id), timeout]);
     } catch (error) {
-      console.error(`routing: could not look up device ${alert.device_id}: ${(error as Error).message}`);
+      this.#log.error(`could not look up device ${alert.device_id}: ${(error as Error).message}`);
     } finally {
       clearTimeout(timer);
     }
@@ -140,7 +143,7 @@ export class Router {
 
   view(): RoutingView {
     const settings = this.#settings();
-    const pausedAt = new Map(new TargetPauses(this.#store).all().map((pause) => [pause.target, pause.pausedAt]));
+    const pausedAt = new Map(this.#pauses.all().map((pause) => [pause.target, pause.pausedAt]));
     const tree = this.#directory.tree();
     const mappings = this.routes();
     const devices = this.#directory.devices();
@@ -188,10 +191,7 @@ export class Router {
       lastSyncAt: this.#directory.lastSyncAt,
       lastSyncError: this.#directory.lastSyncError,
       unmappedGroups: settings.unmappedGroups,
-      targets: [
-        { name: DEFAULT_TARGET, configured: Boolean(settings.ilertIntegrationKey || settings.ilertPassThroughUrl) },
-        ...settings.ilertTargets.map((target) => ({ name: target.name, configured: true })),
-      ].map((target) => ({ ...target, pausedAt: pausedAt.get(target.name) })),
+      targets: targetNames(settings).map((name) => ({ name, configured: resolveTarget(settings, name) !== undefined, pausedAt: pausedAt.get(name) })),
       rows,
       summary: {
         groups: rows.length,
@@ -203,8 +203,4 @@ export class Router {
       },
     };
   }
-}
-
-export class UnknownTargetError extends Error {
-  override readonly name = 'UnknownTargetError';
 }

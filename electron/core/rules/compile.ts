@@ -1,10 +1,12 @@
 import { RULE_REGEX_MAX, type RuleInput, type Severity } from '../../../shared/contract.ts';
+import { BadInputError } from '../errors.ts';
 import type { LevelAlert } from '../level/envelope.ts';
 import type { LevelDevice } from '../level/level-api.ts';
 
 /** A rule that cannot be saved as written (a bad regex, say): answered 400 with the reason. */
-export class InvalidRuleError extends Error {
-  override readonly name = 'InvalidRuleError';
+/** A rule that cannot be saved as written (a bad pattern, a repeat that could stall the relay). */
+export class InvalidRuleError extends BadInputError {
+  override readonly name: string = 'InvalidRuleError';
 }
 
 /** What a rule is asked about: the alert, and its device and groups, each looked up only if a rule asks. */

@@ -2,9 +2,11 @@ import type { RuleDryRun, RuleInput, RulesView } from '../../../shared/contract.
 import type { Hold } from '../holds/hold.ts';
 import type { LevelAlert } from '../level/envelope.ts';
 import type { LevelDevice } from '../level/level-api.ts';
-import { UnknownTargetError, type RouteChoice } from '../routing/router.ts';
+import { NotFoundError } from '../errors.ts';
+import type { RouteChoice } from '../routing/router.ts';
 import { RuleRows, ruleRef } from '../store/rules.ts';
 import type { Store } from '../store/store.ts';
+import type { Logger } from '../logger.ts';
 import { compileRule, InvalidRuleError, RuleQuestion, type CompiledRule, type RuleSubject } from './compile.ts';
 
 /** A dry run looks back this far… */
@@ -18,6 +20,7 @@ export interface RuleBookOptions {
   device: (id: string) => LevelDevice | undefined;
   /** A group and the groups above it. */
   groupsOf: (groupId: string) => readonly string[];
+  log: Logger;
 }
 
 function describeActions(actions: RuleInput['actions']): string {
@@ -57,7 +60,7 @@ export class RuleBook {
       try {
         return [compileRule(rule)];
       } catch (error) {
-        console.error(`rules: rule ${rule.id} “${rule.name}” is left out: ${(error as Error).message}`);
+        options.log.error(`rule ${rule.id} “${rule.name}” is left out: ${(error as Error).message}`);
         return [];
       }
     });
@@ -81,7 +84,7 @@ export class RuleBook {
     return rules.map((rule, index) => {
       const which = `rule ${index + 1} “${rule.name}”`;
       if (rule.actions.target && !targets.includes(rule.actions.target)) {
-        throw new UnknownTargetError(`${which}: there is no ilert target named “${rule.actions.target}”: add it in Settings → ilert targets first`);
+        throw new NotFoundError(`${which}: there is no ilert target named “${rule.actions.target}”: add it in Settings → ilert targets first`);
       }
       try {
         return compileRule({ ...rule, id: rule.id ?? 0 });

@@ -9,6 +9,7 @@ import { RECONCILED_EVENT_PREFIX } from '../store/alert-ledger.ts';
 import { firstLevelAlertSince, lastJobOf, testDelivery } from '../store/setup-test-reads.ts';
 import type { WebhookResult } from '../ingest/pipeline.ts';
 import type { Announce } from '../app-events.ts';
+import type { Logger } from '../logger.ts';
 
 type Hop = IntegrationTest['hops'][number];
 type HopId = Hop['id'];
@@ -57,6 +58,7 @@ export function testAlertResolve(levelAlertId: string, startedAt: string, now = 
 }
 
 export interface IntegrationTestOptions {
+  log: Logger;
   store: Store;
   announce: Announce;
   /** Where Level would post: the public URL's webhook path, else the local receiver. */
@@ -111,7 +113,7 @@ export class IntegrationTestRunner {
       await this.#options.ingest(envelope, alert);
     } catch (error) {
       // The reconciler closes it on its next run.
-      console.error(`setup test: could not queue the resolve of ${id}: ${(error as Error).message}`);
+      this.#options.log.error(`could not queue the resolve of ${id}: ${(error as Error).message}`);
     }
   }
 

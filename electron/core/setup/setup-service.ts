@@ -3,10 +3,10 @@ import type { Announce } from '../app-events.ts';
 import { alertSourceProblem, describeAlertSource, IlertApiError, integrationTypeWarning, type IlertApi } from '../ilert/ilert-api.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../ingest/automation.ts';
 import { WEBHOOK_PATH } from '../receiver/receiver.ts';
-import { DEFAULT_TARGET } from '../routing/router.ts';
 import type { Settings } from '../settings.ts';
 import { checkReachability, normalisePublicUrl } from './reachability.ts';
 import { findCloudflared, Tunnel } from './tunnel.ts';
+import { integrationKeyTargets } from '../targets.ts';
 
 export interface SetupServiceOptions {
   settings: () => Settings;
@@ -115,8 +115,7 @@ export class SetupService {
     const api = this.#options.ilertApi();
     if (!api) return;
     const settings = this.#options.settings();
-    const targets = [...(settings.ilertIntegrationKey ? [{ name: DEFAULT_TARGET, integrationKey: settings.ilertIntegrationKey }] : []), ...settings.ilertTargets];
-    for (const target of targets) {
+    for (const target of integrationKeyTargets(settings)) {
       api
         .getAlertSource(target.integrationKey)
         .then((source) => {

@@ -6,6 +6,7 @@ import { internalDelivery, type InboundDelivery } from './inbound-delivery.ts';
 import type { JobStatus, StoreChange } from './database.ts';
 import type { Hold } from '../holds/hold.ts';
 import { FLAP_REF_PREFIX, flapReason } from '../holds/flapping.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
 
@@ -73,10 +74,6 @@ export function rankFor(eventType: IlertEventBody['eventType'], severity: Severi
 
 /** Where an Accept pressed in the app is logged in the delivery log (never served: no request comes in on it). */
 export const ACCEPT_PATH = '/app/accept';
-
-export class UnknownAlertError extends Error {
-  override readonly name = 'UnknownAlertError';
-}
 
 /**
  * The rows the ingest pipeline and the Accept button write: deliveries, events, alerts and their
@@ -344,9 +341,9 @@ export class AlertLedger {
          FROM alerts a WHERE a.level_alert_id = ?`,
       )
       .get(levelAlertId) as { alert_key: string; state: string; data: string; severity: Severity | null; target: string | null } | undefined;
-    if (!row) throw new UnknownAlertError(`no alert ${levelAlertId}`);
-    if (row.state !== 'active') throw new UnknownAlertError(`alert ${levelAlertId} is already resolved`);
-    if (!row.target) throw new UnknownAlertError(`alert ${levelAlertId} was never sent to ilert, so there is nothing to accept`);
+    if (!row) throw new NotFoundError(`no alert ${levelAlertId}`);
+    if (row.state !== 'active') throw new ConflictError(`alert ${levelAlertId} is already resolved`);
+    if (!row.target) throw new ConflictError(`alert ${levelAlertId} was never sent to ilert, so there is nothing to accept`);
     const alert = JSON.parse(row.data) as LevelAlert;
     const eventId = `accept:${levelAlertId}:${now}`;
     const body: IlertEventBody = {

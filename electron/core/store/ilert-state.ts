@@ -1,3 +1,4 @@
+import { SQL } from './private.ts';
 import { Repository } from './store.ts';
 
 /** An alert ilert may hold: its ALERT was delivered, and it is not known to be over in both places. */
@@ -22,15 +23,13 @@ export interface IlertStateRead {
 /** ilert's view of the relay's alerts, as the state sync reads it back: the SQL behind IlertStateSync. */
 export class IlertStateRepository extends Repository {
   alertsIlertMayHold(): AlertIlertMayHold[] {
-    const rows = this.store.sql
-      .get(
-        `SELECT a.level_alert_id, a.alert_key, a.ilert_status, a.ilert_accepted_by, a.ilert_alert_id,
+    const rows = this.store[SQL].get(
+      `SELECT a.level_alert_id, a.alert_key, a.ilert_status, a.ilert_accepted_by, a.ilert_alert_id,
            (SELECT max(o.updated_at) FROM outbox o WHERE o.alert_key = a.alert_key AND o.event_type = 'ALERT' AND o.status = 'delivered') AS delivered_at
          FROM alerts a
          WHERE (a.state = 'active' OR a.ilert_status IN ('PENDING', 'ACCEPTED'))
            AND EXISTS (SELECT 1 FROM outbox o WHERE o.alert_key = a.alert_key AND o.event_type = 'ALERT' AND o.status = 'delivered')`,
-      )
-      .all() as { level_alert_id: string; alert_key: string; ilert_status: string | null; ilert_accepted_by: string | null; ilert_alert_id: number | null; delivered_at: number }[];
+    ).all() as { level_alert_id: string; alert_key: string; ilert_status: string | null; ilert_accepted_by: string | null; ilert_alert_id: number | null; delivered_at: number }[];
     return rows.map((row) => ({
       levelAlertId: row.level_alert_id,
       alertKey: row.alert_key,
@@ -43,11 +42,9 @@ export class IlertStateRepository extends Repository {
 
   /** Records what ilert said; a resolved alert keeps the ilert id it had, so its link still opens it. */
   record(levelAlertId: string, read: IlertStateRead): void {
-    this.store.sql
-      .get(
-        `UPDATE alerts SET ilert_status = ?, ilert_accepted_by = ?, ilert_accepted_at = ?, ilert_alert_id = coalesce(?, ilert_alert_id), ilert_checked_at = ?
+    this.store[SQL].get(
+      `UPDATE alerts SET ilert_status = ?, ilert_accepted_by = ?, ilert_accepted_at = ?, ilert_alert_id = coalesce(?, ilert_alert_id), ilert_checked_at = ?
          WHERE level_alert_id = ?`,
-      )
-      .run(read.status, read.acceptedBy, read.acceptedAt, read.ilertAlertId, read.checkedAt, levelAlertId);
+    ).run(read.status, read.acceptedBy, read.acceptedAt, read.ilertAlertId, read.checkedAt, levelAlertId);
   }
 }

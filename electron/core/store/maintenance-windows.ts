@@ -1,6 +1,7 @@
 import type { WindowScope } from '../../../shared/contract.ts';
 import type { WindowSchedule } from '../holds/window-schedule.ts';
 import { Repository } from './store.ts';
+import { SQL } from './private.ts';
 
 export interface StoredWindow {
   id: number;
@@ -55,28 +56,33 @@ export const windowRef = (id: number) => `window:${id}`;
 export class MaintenanceWindowRows extends Repository {
   insert(window: Omit<StoredWindow, 'id' | 'endedAt' | 'endedBy' | 'ilertWindowId' | 'ilertProblem'>): number {
     return this.store.transaction(() => {
-      const result = this.store.sql
-        .get('INSERT INTO maintenance_windows (name, reason, scope, schedule, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(window.name, window.reason ?? null, JSON.stringify(window.scope), JSON.stringify(window.schedule), window.createdAt, window.createdBy);
+      const result = this.store[SQL].get('INSERT INTO maintenance_windows (name, reason, scope, schedule, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)').run(
+        window.name,
+        window.reason ?? null,
+        JSON.stringify(window.scope),
+        JSON.stringify(window.schedule),
+        window.createdAt,
+        window.createdBy,
+      );
       this.store.collect({ kind: 'windows' });
       return Number(result.lastInsertRowid);
     });
   }
 
   get(id: number): StoredWindow | undefined {
-    const row = this.store.sql.get('SELECT * FROM maintenance_windows WHERE id = ?').get(id) as WindowRow | undefined;
+    const row = this.store[SQL].get('SELECT * FROM maintenance_windows WHERE id = ?').get(id) as WindowRow | undefined;
     return row && toWindow(row);
   }
 
   /** Windows nobody ended by hand (one-offs past their end included: the caller knows the time). */
   notEnded(): StoredWindow[] {
-    const rows = this.store.sql.get('SELECT * FROM maintenance_windows INDEXED BY maintenance_windows_open WHERE ended_at IS NULL ORDER BY id').all() as unknown as WindowRow[];
+    const rows = this.store[SQL].get('SELECT * FROM maintenance_windows INDEXED BY maintenance_windows_open WHERE ended_at IS NULL ORDER BY id').all() as unknown as WindowRow[];
     return rows.map(toWindow);
   }
 
   /** The newest windows, whatever their state. */
   recent(limit: number): StoredWindow[] {
-    const rows = this.store.sql.get('SELECT * FROM maintenance_windows ORDER BY id DESC LIMIT ?').all(limit) as unknown as WindowRow[];
+    const rows = this.store[SQL].get('SELECT * FROM maintenance_windows ORDER BY id DESC LIMIT ?').all(limit) as unknown as WindowRow[];
     return rows.map(toWindow);
   }
 
@@ -86,9 +92,9 @@ export class MaintenanceWindowRows extends Repository {
    */
   end(id: number, endedBy: string, now: number): boolean {
     return this.store.transaction(() => {
-      const ended = Number(this.store.sql.get('UPDATE maintenance_windows SET ended_at = ?, ended_by = ? WHERE id = ? AND ended_at IS NULL').run(now, endedBy, id).changes) > 0;
+      const ended = Number(this.store[SQL].get('UPDATE maintenance_windows SET ended_at = ?, ended_by = ? WHERE id = ? AND ended_at IS NULL').run(now, endedBy, id).changes) > 0;
       if (!ended) return false;
-      this.store.sql.get(`UPDATE outbox INDEXED BY outbox_held_ref SET held_until = ? WHERE hold_ref = ? AND status = 'held'`).run(now, windowRef(id));
+      this.store[SQL].get(`UPDATE outbox INDEXED BY outbox_held_ref SET held_until = ? WHERE hold_ref = ? AND status = 'held'`).run(now, windowRef(id));
       this.store.collect({ kind: 'windows' });
       return true;
     });
@@ -97,14 +103,14 @@ export class MaintenanceWindowRows extends Repository {
   /** Records the ilert window made for a relay window (or that it is gone), and what went wrong there. */
   setIlert(id: number, ilert: { windowId: number | undefined; problem: string | undefined }): void {
     this.store.transaction(() => {
-      this.store.sql.get('UPDATE maintenance_windows SET ilert_window_id = ?, ilert_problem = ? WHERE id = ?').run(ilert.windowId ?? null, ilert.problem ?? null, id);
+      this.store[SQL].get('UPDATE maintenance_windows SET ilert_window_id = ?, ilert_problem = ? WHERE id = ?').run(ilert.windowId ?? null, ilert.problem ?? null, id);
       this.store.collect({ kind: 'windows' });
     });
   }
 
   /** Jobs held right now, per hold (e.g. "window:12"). */
   heldCounts(): Map<string, number> {
-    const rows = this.store.sql.get(`SELECT hold_ref, count(*) AS n FROM outbox INDEXED BY outbox_held_ref WHERE status = 'held' GROUP BY hold_ref`).all() as {
+    const rows = this.store[SQL].get(`SELECT hold_ref, count(*) AS n FROM outbox INDEXED BY outbox_held_ref WHERE status = 'held' GROUP BY hold_ref`).all() as {
       hold_ref: string | null;
       n: number;
     }[];

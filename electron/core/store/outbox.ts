@@ -2,6 +2,7 @@ import type { IlertEventBody } from '../ilert/event-mapping.ts';
 import { Repository } from './store.ts';
 import type { JobStatus } from './database.ts';
 import { RANK_STEP_MS } from './alert-ledger.ts';
+import { SQL } from './private.ts';
 
 export interface Job {
   id: number;
@@ -52,25 +53,21 @@ export class Outbox extends Repository {
    */
   recoverInFlight(now: number): number {
     return this.store.transaction(() => {
-      const result = this.store.sql
-        .get(
-          `UPDATE outbox SET status = 'queued', maybe_delivered = 1, next_attempt_at = ?, updated_at = ?,
+      const result = this.store[SQL].get(
+        `UPDATE outbox SET status = 'queued', maybe_delivered = 1, next_attempt_at = ?, updated_at = ?,
              last_error = 'outcome unknown: the relay stopped during the request'
            WHERE status = 'in_flight'`,
-        )
-        .run(now, now);
+      ).run(now, now);
       return Number(result.changes);
     });
   }
 
   /** Every job still waiting or on the wire, for the forwarder's in-memory queue (read once on start). */
   pendingJobs(): { id: number; alertKey: string; target: string; status: 'queued' | 'in_flight'; priorityAt: number; nextAttemptAt: number }[] {
-    const rows = this.store.sql
-      .get(
-        `SELECT id, alert_key, target, status, created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox INDEXED BY outbox_waiting_since
+    const rows = this.store[SQL].get(
+      `SELECT id, alert_key, target, status, created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox INDEXED BY outbox_waiting_since
          WHERE status IN ('queued', 'in_flight')`,
-      )
-      .all() as { id: number; alert_key: string; target: string; status: 'queued' | 'in_flight'; priority_at: number; next_attempt_at: number }[];
+    ).all() as { id: number; alert_key: string; target: string; status: 'queued' | 'in_flight'; priority_at: number; next_attempt_at: number }[];
     return rows.map((row) => ({
       id: row.id,
       alertKey: row.alert_key,
@@ -83,7 +80,7 @@ export class Outbox extends Repository {
 
   /** One waiting job by id (for a change announced without its schedule). */
   pendingJob(id: number): { priorityAt: number; nextAttemptAt: number } | undefined {
-    const row = this.store.sql.get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox WHERE id = ? AND status = 'queued'`).get(id) as
+    const row = this.store[SQL].get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox WHERE id = ? AND status = 'queued'`).get(id) as
       { priority_at: number; next_attempt_at: number } | undefined;
     return row ? { priorityAt: row.priority_at, nextAttemptAt: row.next_attempt_at } : undefined;
   }
@@ -95,7 +92,7 @@ export class Outbox extends Repository {
   claim(ids: readonly number[], now: number): Job[] {
     if (ids.length === 0) return [];
     return this.store.transaction(() => {
-      const mark = this.store.sql.get(
+      const mark = this.store[SQL].get(
         `UPDATE outbox SET status = 'in_flight', updated_at = ? WHERE id = ? AND status = 'queued'
          RETURNING id, alert_key, target, event_type, payload, attempts, first_attempt_at, reason, delivery_id`,
       );
@@ -127,7 +124,7 @@ export class Outbox extends Repository {
   requeueOrphans(ids: readonly number[], now: number): number[] {
     if (ids.length === 0) return [];
     return this.store.transaction(() => {
-      const requeue = this.store.sql.get(
+      const requeue = this.store[SQL].get(
         `UPDATE outbox SET status = 'queued', maybe_delivered = 1, next_attempt_at = ?, updated_at = ?,
            last_error = 'outcome unknown: the attempt could not be recorded' WHERE id = ? AND status = 'in_flight'
          RETURNING id, alert_key, target`,
@@ -144,14 +141,14 @@ export class Outbox extends Repository {
   }
 
   #scheduleOf(id: number): { priorityAt: number; delayMs: number } {
-    const row = this.store.sql.get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at FROM outbox WHERE id = ?`).get(id) as { priority_at: number };
+    const row = this.store[SQL].get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at FROM outbox WHERE id = ?`).get(id) as { priority_at: number };
     return { priorityAt: row.priority_at, delayMs: 0 };
   }
 
   /** The original Level body of a job's delivery, for pass-through to ilert's Level.io source. */
   levelBodyOf(job: Job): Uint8Array | undefined {
     if (job.deliveryId === null) return undefined;
-    const row = this.store.sql.get('SELECT body FROM delivery_bodies WHERE delivery_id = ?').get(job.deliveryId) as { body: Uint8Array | null } | undefined;
+    const row = this.store[SQL].get('SELECT body FROM delivery_bodies WHERE delivery_id = ?').get(job.deliveryId) as { body: Uint8Array | null } | undefined;
     return row?.body ?? undefined;
   }
 
@@ -170,7 +167,7 @@ export class Outbox extends Repository {
 
   #record(job: Job, attempt: AttemptRecord, verdict: AttemptVerdict): void {
     {
-      const sql = this.store.sql;
+      const sql = this.store[SQL];
       sql
         .get(
           `INSERT INTO attempts (outbox_id, started_at, latency_ms, url, key_fingerprint, request_body, status_code, error, response_body, manual)
@@ -221,15 +218,13 @@ export class Outbox extends Repository {
   /** Sends a job again now, whatever its state; the next attempt is recorded as manual. */
   rerun(jobId: number, now: number): boolean {
     return this.store.transaction(() => {
-      const row = this.store.sql.get(`SELECT alert_key, target, status FROM outbox WHERE id = ?`).get(jobId) as
+      const row = this.store[SQL].get(`SELECT alert_key, target, status FROM outbox WHERE id = ?`).get(jobId) as
         { alert_key: string; target: string; status: JobStatus } | undefined;
       if (!row || row.status === 'in_flight') return false;
-      this.store.sql
-        .get(
-          `UPDATE outbox SET status = 'queued', reason = '${MANUAL_RERUN}', next_attempt_at = ?, first_attempt_at = NULL, updated_at = ?
+      this.store[SQL].get(
+        `UPDATE outbox SET status = 'queued', reason = '${MANUAL_RERUN}', next_attempt_at = ?, first_attempt_at = NULL, updated_at = ?
            WHERE id = ?`,
-        )
-        .run(now, now, jobId);
+      ).run(now, now, jobId);
       this.store.collect({ kind: 'job', id: jobId, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(jobId) });
       return true;
     });
@@ -241,9 +236,9 @@ export class Outbox extends Repository {
    */
   sendNow(jobId: number, now: number): boolean {
     return this.store.transaction(() => {
-      const row = this.store.sql
-        .get(`UPDATE outbox SET reason = '${MANUAL_RERUN}', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'queued' RETURNING alert_key, target`)
-        .get(now, now, jobId) as { alert_key: string; target: string } | undefined;
+      const row = this.store[SQL].get(
+        `UPDATE outbox SET reason = '${MANUAL_RERUN}', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'queued' RETURNING alert_key, target`,
+      ).get(now, now, jobId) as { alert_key: string; target: string } | undefined;
       if (!row) return false;
       this.store.collect({ kind: 'job', id: jobId, alertKey: row.alert_key, target: row.target, status: 'queued', schedule: this.#scheduleOf(jobId) });
       return true;
@@ -252,15 +247,15 @@ export class Outbox extends Repository {
 
   /** When the oldest waiting job was queued, through the partial index of waiting jobs: one row, not the backlog. */
   oldestWaitingSince(): number | undefined {
-    const row = this.store.sql
-      .get(`SELECT created_at AS at FROM outbox INDEXED BY outbox_waiting_since WHERE status IN ('queued', 'in_flight') ORDER BY created_at LIMIT 1`)
-      .get() as { at: number } | undefined;
+    const row = this.store[SQL].get(
+      `SELECT created_at AS at FROM outbox INDEXED BY outbox_waiting_since WHERE status IN ('queued', 'in_flight') ORDER BY created_at LIMIT 1`,
+    ).get() as { at: number } | undefined;
     return row?.at;
   }
 
   /** The job is the ALERT of an alert that is over: its name, and the RESOLVE that closed it, if any. */
   resolvedAlertOf(jobId: number): { name: string; resolve: { id: number; status: string } | undefined } | undefined {
-    const sql = this.store.sql;
+    const sql = this.store[SQL];
     const job = sql
       .get(`SELECT o.event_type, o.alert_key, o.target, a.state, a.name, a.level_alert_id FROM outbox o LEFT JOIN alerts a ON a.level_alert_id = o.level_alert_id WHERE o.id = ?`)
       .get(jobId) as { event_type: string; alert_key: string; target: string; state: string | null; name: string | null; level_alert_id: string | null } | undefined;
@@ -272,15 +267,16 @@ export class Outbox extends Repository {
   }
 
   failedJobIds(): number[] {
-    const rows = this.store.sql.get(`SELECT id FROM outbox WHERE status = 'failed' ORDER BY id`).all() as { id: number }[];
+    const rows = this.store[SQL].get(`SELECT id FROM outbox WHERE status = 'failed' ORDER BY id`).all() as { id: number }[];
     return rows.map((row) => row.id);
   }
 
   /** When recent attempts completed, so a restart does not forget how much of the rate limit is used. */
   recentSendTimes(keyFingerprint: string, since: number): number[] {
-    const rows = this.store.sql
-      .get(`SELECT started_at + coalesce(latency_ms, 0) AS at FROM attempts WHERE key_fingerprint = ? AND started_at + coalesce(latency_ms, 0) > ?`)
-      .all(keyFingerprint, since) as { at: number }[];
+    const rows = this.store[SQL].get(`SELECT started_at + coalesce(latency_ms, 0) AS at FROM attempts WHERE key_fingerprint = ? AND started_at + coalesce(latency_ms, 0) > ?`).all(
+      keyFingerprint,
+      since,
+    ) as { at: number }[];
     return rows.map((row) => row.at);
   }
 }

@@ -15,6 +15,7 @@ import type {
 import { SEVERITY_LEVELS } from '../../../shared/contract.ts';
 import { Repository } from './store.ts';
 import { PATH_SEPARATOR } from '../level/envelope.ts';
+import { SQL } from './private.ts';
 
 /**
  * A job waiting in the outbox for an ilert target paused by hand: held like a job in a window, read
@@ -195,7 +196,7 @@ export class ReadModels extends Repository {
   }
 
   getDelivery(id: number): DeliveryDetail | undefined {
-    const sql = this.store.sql;
+    const sql = this.store[SQL];
     const row = sql
       .get(
         `SELECT ${ROW_COLUMNS}, d.headers, b.body, d.body_size, d.body_sha256, d.remote_addr, d.forwarded_for, e.occurred_at, e.claimed_occurred_at
@@ -243,7 +244,7 @@ export class ReadModels extends Repository {
    * page's rows are read in full; counts per severity come from the store's counters.
    */
   alertPage(input: AlertPageInput, now: number, recentMs = 86_400_000): AlertPage {
-    const sql = this.store.sql;
+    const sql = this.store[SQL];
     // Held, the held jobs lead: the unary + keeps SQLite from walking every active alert by state instead.
     const state = input.held ? '+a.state' : 'a.state';
     let where = input.state === 'active' ? `${state} = 'active'` : `${state} = 'resolved' AND a.updated_at >= ?`;
@@ -331,22 +332,21 @@ export class ReadModels extends Repository {
   /** Ids of the alerts active now (for the desktop's alert watcher on start). */
   /** When the newest delivery arrived (an Accept pressed in the app did not arrive from anywhere; there are few of them to step over). */
   lastDeliveryAt(): number | undefined {
-    return num(this.store.sql.get(`SELECT received_at FROM deliveries WHERE source != 'app' ORDER BY id DESC LIMIT 1`).get()?.received_at);
+    return num(this.store[SQL].get(`SELECT received_at FROM deliveries WHERE source != 'app' ORDER BY id DESC LIMIT 1`).get()?.received_at);
   }
 
   /** The newest attempt to reach ilert; a null status code means no answer came. */
   lastAttempt(): { startedAt: number; statusCode: number | null } | undefined {
-    const row = this.store.sql.get(`SELECT started_at, status_code FROM attempts ORDER BY id DESC LIMIT 1`).get() as { started_at: number; status_code: number | null } | undefined;
+    const row = this.store[SQL].get(`SELECT started_at, status_code FROM attempts ORDER BY id DESC LIMIT 1`).get() as
+      { started_at: number; status_code: number | null } | undefined;
     return row && { startedAt: row.started_at, statusCode: row.status_code };
   }
 
   /** A stored request as it came in, to run it again; `truncated` when only its first bytes were kept (it failed authentication). */
   storedRequest(id: number): StoredRequest | undefined {
-    const row = this.store.sql
-      .get(
-        `SELECT method, path, headers, b.body, body_sha256, source, received_at, outcome, status_code, reason FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`,
-      )
-      .get(id) as
+    const row = this.store[SQL].get(
+      `SELECT method, path, headers, b.body, body_sha256, source, received_at, outcome, status_code, reason FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ?`,
+    ).get(id) as
       | {
           method: string;
           path: string;
@@ -374,7 +374,7 @@ export class ReadModels extends Repository {
   }
 
   activeAlertIds(): string[] {
-    const rows = this.store.sql.get(`SELECT level_alert_id FROM alerts WHERE state = 'active'`).all() as { level_alert_id: string }[];
+    const rows = this.store[SQL].get(`SELECT level_alert_id FROM alerts WHERE state = 'active'`).all() as { level_alert_id: string }[];
     return rows.map((row) => row.level_alert_id);
   }
 
@@ -386,14 +386,13 @@ export class ReadModels extends Repository {
   /** Jobs among `ids` that have failed for good, with the delivery they came from. */
   failedJobs(ids: readonly number[]): { id: number; deliveryId: number | undefined; reason: string }[] {
     if (ids.length === 0) return [];
-    const rows = this.store.sql.get(`SELECT id, delivery_id, reason FROM outbox WHERE status = 'failed' AND id IN (${ids.map(() => '?').join(', ')})`).all(...ids) as Row[];
+    const rows = this.store[SQL].get(`SELECT id, delivery_id, reason FROM outbox WHERE status = 'failed' AND id IN (${ids.map(() => '?').join(', ')})`).all(...ids) as Row[];
     return rows.map((row) => ({ id: Number(row.id), deliveryId: num(row.delivery_id), reason: String(row.reason ?? 'failed') }));
   }
 
   #alerts(where: string, params: readonly (string | number)[]): AlertRow[] {
-    const rows = this.store.sql
-      .get(
-        `SELECT a.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.reason AS job_reason, j.next_attempt_at AS job_next_attempt_at,
+    const rows = this.store[SQL].get(
+      `SELECT a.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.reason AS job_reason, j.next_attempt_at AS job_next_attempt_at,
            j.held_reason AS job_held_reason, j.held_until AS job_held_until, j.released AS job_released, j.target AS job_target, ${PAUSED('j')} AS job_paused
          , EXISTS (SELECT 1 FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ACCEPT' AND p.status IN ('queued', 'in_flight')) AS accept_pending
          , (SELECT json_extract(p.payload, '$.priority') FROM outbox p WHERE p.alert_key = a.alert_key AND p.event_type = 'ALERT' ORDER BY p.id DESC LIMIT 1) AS ilert_priority
@@ -401,8 +400,7 @@ export class ReadModels extends Repository {
          FROM alerts a LEFT JOIN outbox j ON j.id = (SELECT max(id) FROM outbox WHERE alert_key = a.alert_key AND event_type != 'ACCEPT')
          WHERE ${where}
          ORDER BY a.state = 'active' DESC, ${SEVERITY_RANK}, a.updated_at DESC`,
-      )
-      .all(...params) as Row[];
+    ).all(...params) as Row[];
     return rows.map((row): AlertRow => ({
       levelAlertId: String(row.level_alert_id),
       alertKey: String(row.alert_key),

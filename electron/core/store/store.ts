@@ -22,6 +22,8 @@ import { Mirror } from './mirror.ts';
 import type { RejectedDelivery } from './inbound-delivery.ts';
 import { AlertLedger } from './alert-ledger.ts';
 import { ReadThread } from './read-thread.ts';
+import { consoleLogger, type Logger } from '../logger.ts';
+import { DB, SQL } from './private.ts';
 
 /** What the store's triggers keep counted (see schema 3), so status and diagnoses never scan a table. */
 export interface StoreFacts {
@@ -55,6 +57,8 @@ const LOCK_RETRY_MS = 20;
 const PROBE_INTERVAL_MS = 5000;
 
 export interface StoreOptions {
+  /** Where the store says what went wrong; a store opened on its own (a test, a tool) logs to the console. */
+  log?: Logger;
   /** How long a write waits for another program's lock before it fails. */
   busyTimeoutMs?: number;
   /** How long after a failed commit the store still counts as failing (see StoreHealth). */
@@ -78,7 +82,7 @@ const INTEGRITY_PROBLEMS_MAX = 20;
  * so it works the same from the TypeScript sources, the bundled CLI and the packaged app. It opens
  * the WAL at once (a read), so that it shares the file the writer uses; 'close' closes its connection.
  */
-function startCheckpointer(file: string): Worker {
+function startCheckpointer(file: string, log: Logger): Worker {
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
     const { DatabaseSync } = require('node:sqlite');
@@ -91,7 +95,7 @@ function startCheckpointer(file: string): Worker {
     });`;
   const worker = new Worker(source, { eval: true, workerData: { file } });
   worker.unref();
-  worker.on('error', (error) => console.error(`store: the checkpoint thread failed: ${error.message}`));
+  worker.on('error', (error) => log.error(`the checkpoint thread failed: ${error.message}`));
   return worker;
 }
 
@@ -138,8 +142,8 @@ interface PendingWrite {
  * only after that commit — so a 2xx is never sent for something that is not on disk.
  */
 export class Store {
-  readonly db: DatabaseSync;
-  readonly sql: Statements;
+  readonly [DB]: DatabaseSync;
+  readonly [SQL]: Statements;
   /** The device and group mirror's one writer. */
   readonly mirror: Mirror;
   /** Deliveries, events, alerts and their ilert work, as the ingest pipeline writes them. */
@@ -168,27 +172,30 @@ export class Store {
   #integrityCheck: Worker | undefined;
   #integrityTimer: NodeJS.Timeout | undefined;
 
+  readonly #log: Logger;
+
   constructor(dataDir: string, options: StoreOptions = {}) {
+    this.#log = options.log ?? consoleLogger().child('store');
     // Before anything touches the database: a second relay must not run recovery on a live one.
     this.#lock = DataDirLock.acquire(dataDir);
     try {
-      this.db = openDatabase(dataDir, options.busyTimeoutMs);
+      this[DB] = openDatabase(dataDir, options.busyTimeoutMs);
     } catch (error) {
       this.#lock.release();
       throw error;
     }
     this.#file = path.join(dataDir, DATABASE_FILE);
     this.reader = new ReadThread(this.#file);
-    this.sql = new Statements(this.db);
-    this.mirror = new Mirror(this.sql, (change) => this.collect(change));
-    this.ledger = new AlertLedger(this.sql, (change) => this.collect(change));
+    this[SQL] = new Statements(this[DB]);
+    this.mirror = new Mirror(this[SQL], (change) => this.collect(change));
+    this.ledger = new AlertLedger(this[SQL], (change) => this.collect(change));
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
     this.health = new StoreHealth(options.failureHoldMs);
     // The checkpoint thread opens the WAL now, while it is the one this connection writes to.
     this.#walIdentity = this.#openWal();
-    this.#checkpointer = startCheckpointer(this.#file);
+    this.#checkpointer = startCheckpointer(this.#file, this.#log);
     this.#walTimer = setInterval(() => this.#checkWal(), WAL_CHECK_MS);
     this.#walTimer.unref();
     this.#integrityTimer = setTimeout(() => this.#checkIntegrity(), options.integrityCheckDelayMs ?? INTEGRITY_CHECK_DELAY_MS);
@@ -197,7 +204,7 @@ export class Store {
 
   /** In WAL mode a read creates the WAL file if there is none; returns its identity. */
   #openWal(): string | undefined {
-    this.db.prepare('PRAGMA user_version').get();
+    this[DB].prepare('PRAGMA user_version').get();
     return fileIdentity(this.#walFile);
   }
 
@@ -225,7 +232,7 @@ export class Store {
    * and while another program has the database open it is tried again a second later.
    */
   async #restoreWal(): Promise<void> {
-    console.error(`store: ${WAL_LOST}`);
+    this.#log.error(WAL_LOST);
     this.health.walDeleted();
     this.#reportCommit(new StoreUnavailableError(WAL_LOST));
     await this.reader.suspend();
@@ -241,19 +248,19 @@ export class Store {
       await this.#closeCheckpointer();
       if (this.#closed) return;
       try {
-        const checkpoint = this.db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() as { busy: number };
+        const checkpoint = this[DB].prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() as { busy: number };
         if (checkpoint.busy) throw new Error('another connection is reading the database');
-        const mode = (this.db.prepare('PRAGMA journal_mode = DELETE').get() as { journal_mode: string }).journal_mode;
+        const mode = (this[DB].prepare('PRAGMA journal_mode = DELETE').get() as { journal_mode: string }).journal_mode;
         if (mode !== 'delete') throw new Error('another program has the database open (a backup tool or the sqlite3 shell?)');
-        this.db.exec('PRAGMA journal_mode = WAL');
+        this[DB].exec('PRAGMA journal_mode = WAL');
         this.#walIdentity = this.#openWal();
-        this.#checkpointer = startCheckpointer(this.#file);
+        this.#checkpointer = startCheckpointer(this.#file, this.#log);
         this.health.walRestored();
         this.#reportCommit(undefined);
-        console.error('store: relay.sqlite-wal restored; webhooks are acknowledged again');
+        this.#log.error('relay.sqlite-wal restored; webhooks are acknowledged again');
         return;
       } catch (error) {
-        console.error(`store: cannot restore relay.sqlite-wal yet: ${(error as Error).message}`);
+        this.#log.error(`cannot restore relay.sqlite-wal yet: ${(error as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, WAL_CHECK_MS));
       }
     }
@@ -291,7 +298,7 @@ export class Store {
     this.#probeTimer = setTimeout(() => {
       this.#probeTimer = undefined;
       if (this.#closed || !this.health.failingNow) return;
-      this.write(() => this.sql.get('INSERT OR REPLACE INTO store_probe (id, at) VALUES (1, ?)').run(Date.now())).catch(() => {
+      this.write(() => this[SQL].get('INSERT OR REPLACE INTO store_probe (id, at) VALUES (1, ?)').run(Date.now())).catch(() => {
         // Reported (and the next probe scheduled) by the commit itself.
       });
     }, this.#probeIntervalMs);
@@ -332,7 +339,7 @@ export class Store {
     this.#closed = true;
     const integrityCheck = this.#integrityCheck?.terminate();
     this.#closing = Promise.all([this.#closeCheckpointer(), integrityCheck, this.reader.suspend()]).then(() => {
-      this.db.close();
+      this[DB].close();
       this.#lock.release();
     });
     return this.#closing;
@@ -350,7 +357,7 @@ export class Store {
 
   /** The counters and last-seen facts the triggers of schema 3 keep: one read of a table of a few dozen rows. */
   facts(): StoreFacts {
-    const rows = this.sql.get('SELECT name, n, text, at FROM facts').all() as { name: string; n: number; text: string | null; at: number | null }[];
+    const rows = this[SQL].get('SELECT name, n, text, at FROM facts').all() as { name: string; n: number; text: string | null; at: number | null }[];
     const facts: StoreFacts = {
       jobs: new Map(),
       activeAlerts: { emergency: 0, critical: 0, warning: 0, information: 0 },
@@ -423,16 +430,16 @@ export class Store {
     const changesBefore = this.#collectedChanges.length;
     try {
       if (begun !== true) throw begun;
-      finishTransaction(this.db, () => {
-        const savepoint = this.sql.get('SAVEPOINT write');
-        const release = this.sql.get('RELEASE write');
+      finishTransaction(this[DB], () => {
+        const savepoint = this[SQL].get('SAVEPOINT write');
+        const release = this[SQL].get('RELEASE write');
         for (const write of batch) {
           savepoint.run();
           try {
             results.push({ ok: true, value: write.run() });
             release.run();
           } catch (error) {
-            this.db.exec('ROLLBACK TO write');
+            this[DB].exec('ROLLBACK TO write');
             release.run();
             results.push({ ok: false, value: error });
           }
@@ -475,10 +482,10 @@ export class Store {
   #begin(closing: boolean): true | 'retry' | Error {
     try {
       if (closing) {
-        this.db.exec('BEGIN IMMEDIATE');
+        this[DB].exec('BEGIN IMMEDIATE');
         return true;
       }
-      if (tryBeginImmediate(this.db, this.#busyTimeoutMs)) return true;
+      if (tryBeginImmediate(this[DB], this.#busyTimeoutMs)) return true;
     } catch (error) {
       return error as Error;
     }
@@ -495,7 +502,7 @@ export class Store {
     return this.write(() => {
       const { statusCode, reason, eventId, eventType } = delivery;
       const id = this.ledger.insertDelivery({ ...delivery, body: trace.body }, { statusCode, outcome: 'rejected', reason, eventId, eventType }, {}, trace.sha256);
-      enforceRejectionBudget(this.sql, this.#rejectionLimits, delivery.receivedAt);
+      enforceRejectionBudget(this[SQL], this.#rejectionLimits, delivery.receivedAt);
       return id;
     });
   }
@@ -515,7 +522,7 @@ export class Store {
    */
   pruneBatch(before: number, cursor: number, limit = PRUNE_BATCH): { deliveries: number; jobs: number; alerts: number; cursor: number; done: boolean } {
     return this.transaction(() => {
-      const sql = this.sql;
+      const sql = this[SQL];
       const jobs = sql
         .get(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'failed', 'skipped') AND updated_at < ? LIMIT ?)`)
         .run(before, limit);
@@ -560,7 +567,7 @@ export class Store {
   transaction<T>(work: () => T): T {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
     try {
-      const result = inTransaction(this.db, work);
+      const result = inTransaction(this[DB], work);
       this.#reportCommit(undefined);
       for (const change of this.#collectedChanges.splice(0)) this.emit(change);
       return result;

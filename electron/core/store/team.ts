@@ -6,6 +6,8 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { AuditEntry, Caller, Member, Role } from '../../../shared/contract.ts';
 import { Repository } from './store.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { SQL } from './private.ts';
 
 export const PAIRING_VALID_MS = 24 * 60 * 60_000;
 /** Unambiguous when read aloud or typed from a screen: no 0/O, 1/I/L. */
@@ -46,15 +48,6 @@ interface MemberRow {
   revoked_at: number | null;
 }
 
-export class UnknownMemberError extends Error {
-  override readonly name = 'UnknownMemberError';
-}
-
-/** A revoked member stays revoked: their token is gone, and a new invitation is the way back. */
-export class RevokedMemberError extends Error {
-  override readonly name = 'RevokedMemberError';
-}
-
 /** Last use is written at most this often per member: a busy dashboard must not write on every call. */
 const LAST_USE_RESOLUTION_MS = 60_000;
 
@@ -68,9 +61,14 @@ export class Team extends Repository {
   invite(name: string, role: Role, createdBy: Caller, now = Date.now()): { id: number; pairingCode: string } {
     const pairingCode = newPairingCode();
     const id = this.store.transaction(() => {
-      const result = this.store.sql
-        .get(`INSERT INTO members (name, role, pairing_hash, pairing_expires_at, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(name, role, hashSecret(normaliseCode(pairingCode)), now + PAIRING_VALID_MS, now, createdBy.name);
+      const result = this.store[SQL].get(`INSERT INTO members (name, role, pairing_hash, pairing_expires_at, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`).run(
+        name,
+        role,
+        hashSecret(normaliseCode(pairingCode)),
+        now + PAIRING_VALID_MS,
+        now,
+        createdBy.name,
+      );
       const memberId = Number(result.lastInsertRowid);
       this.#record(createdBy, 'invite', `invited ${name} as ${role}`, now);
       return memberId;
@@ -82,12 +80,12 @@ export class Team extends Repository {
   pair(code: string, from: string | undefined, now = Date.now()): { token: string; member: Member } | undefined {
     const hash = hashSecret(normaliseCode(code));
     return this.store.transaction(() => {
-      const row = this.store.sql.get(`SELECT * FROM members WHERE pairing_hash = ?`).get(hash) as MemberRow | undefined;
+      const row = this.store[SQL].get(`SELECT * FROM members WHERE pairing_hash = ?`).get(hash) as MemberRow | undefined;
       if (!row || row.revoked_at !== null || (row.pairing_expires_at ?? 0) <= now) return undefined;
       const token = newToken();
-      this.store.sql
-        .get(`UPDATE members SET pairing_hash = NULL, pairing_expires_at = NULL, token_hash = ?, paired_at = ?, last_used_at = ?, last_used_from = ? WHERE id = ?`)
-        .run(hashSecret(token), now, now, from ?? null, row.id);
+      this.store[SQL].get(
+        `UPDATE members SET pairing_hash = NULL, pairing_expires_at = NULL, token_hash = ?, paired_at = ?, last_used_at = ?, last_used_from = ? WHERE id = ?`,
+      ).run(hashSecret(token), now, now, from ?? null, row.id);
       this.#record({ name: row.name, role: row.role, memberId: row.id }, 'pair', `${row.name} paired${from ? ` from ${from}` : ''}`, now);
       return { token, member: toMember({ ...row, pairing_hash: null, token_hash: 'set', paired_at: now, last_used_at: now }, now) };
     });
@@ -100,7 +98,7 @@ export class Team extends Repository {
    */
   authenticate(token: string, from: string | undefined, now = Date.now()): Caller | undefined {
     const hash = hashSecret(token);
-    const row = this.store.sql.get(`SELECT id, name, role, token_hash, revoked_at, last_used_at FROM members WHERE token_hash = ?`).get(hash) as
+    const row = this.store[SQL].get(`SELECT id, name, role, token_hash, revoked_at, last_used_at FROM members WHERE token_hash = ?`).get(hash) as
       Pick<MemberRow, 'id' | 'name' | 'role' | 'token_hash' | 'revoked_at' | 'last_used_at'> | undefined;
     // The row was found by its hash; comparing the hashes again in constant time keeps the check
     // itself free of timing differences whatever the index does.
@@ -108,7 +106,7 @@ export class Team extends Repository {
     if (now - (row.last_used_at ?? 0) >= LAST_USE_RESOLUTION_MS && !this.#lastUseWrites.has(row.id)) {
       this.#lastUseWrites.add(row.id);
       this.store
-        .write(() => this.store.sql.get(`UPDATE members SET last_used_at = ?, last_used_from = ? WHERE id = ?`).run(now, from ?? null, row.id))
+        .write(() => this.store[SQL].get(`UPDATE members SET last_used_at = ?, last_used_from = ? WHERE id = ?`).run(now, from ?? null, row.id))
         // Not written (the store is locked or closing): the next call after the resolution tries again.
         .catch(() => undefined)
         .finally(() => this.#lastUseWrites.delete(row.id));
@@ -118,10 +116,10 @@ export class Team extends Repository {
 
   revoke(id: number, by: Caller, now = Date.now()): Member {
     return this.store.transaction(() => {
-      const row = this.store.sql.get(`SELECT * FROM members WHERE id = ?`).get(id) as MemberRow | undefined;
-      if (!row) throw new UnknownMemberError(`no member ${id}`);
+      const row = this.store[SQL].get(`SELECT * FROM members WHERE id = ?`).get(id) as MemberRow | undefined;
+      if (!row) throw new NotFoundError(`no member ${id}`);
       if (row.revoked_at === null) {
-        this.store.sql.get(`UPDATE members SET revoked_at = ?, pairing_hash = NULL WHERE id = ?`).run(now, id);
+        this.store[SQL].get(`UPDATE members SET revoked_at = ?, pairing_hash = NULL WHERE id = ?`).run(now, id);
         this.#record(by, 'revoke', `revoked ${row.name} (${row.role})`, now);
       }
       return toMember({ ...row, revoked_at: row.revoked_at ?? now }, now);
@@ -131,11 +129,13 @@ export class Team extends Repository {
   /** Roles are read with every sign-in, so the new one applies from the member's next call. */
   changeRole(id: number, role: Role, by: Caller, now = Date.now()): Member {
     return this.store.transaction(() => {
-      const row = this.store.sql.get(`SELECT * FROM members WHERE id = ?`).get(id) as MemberRow | undefined;
-      if (!row) throw new UnknownMemberError(`no member ${id}`);
-      if (row.revoked_at !== null) throw new RevokedMemberError(`${row.name} was revoked: invite them again instead of changing the role`);
+      const row = this.store[SQL].get(`SELECT * FROM members WHERE id = ?`).get(id) as MemberRow | undefined;
+      if (!row) throw new NotFoundError(`no member ${id}`);
+      if (row.revoked_at !== null)
+        // A revoked member stays revoked: their token is gone, and a new invitation is the way back.
+        throw new ConflictError(`${row.name} was revoked: invite them again instead of changing the role`);
       if (row.role !== role) {
-        this.store.sql.get(`UPDATE members SET role = ? WHERE id = ?`).run(role, id);
+        this.store[SQL].get(`UPDATE members SET role = ? WHERE id = ?`).run(role, id);
         this.#record(by, 'role', `changed ${row.name}’s role from ${row.role} to ${role}`, now);
       }
       return toMember({ ...row, role }, now);
@@ -143,7 +143,7 @@ export class Team extends Repository {
   }
 
   list(now = Date.now()): Member[] {
-    const rows = this.store.sql.get(`SELECT * FROM members ORDER BY revoked_at IS NOT NULL, name COLLATE NOCASE, id`).all() as unknown as MemberRow[];
+    const rows = this.store[SQL].get(`SELECT * FROM members ORDER BY revoked_at IS NOT NULL, name COLLATE NOCASE, id`).all() as unknown as MemberRow[];
     return rows.map((row) => toMember(row, now));
   }
 
@@ -157,16 +157,16 @@ export class Team extends Repository {
   }
 
   #record(caller: Caller, action: string, detail: string, now: number): void {
-    this.store.sql.get(`INSERT INTO audit (at, actor, role, action, detail) VALUES (?, ?, ?, ?, ?)`).run(now, caller.name, caller.role, action, detail);
+    this.store[SQL].get(`INSERT INTO audit (at, actor, role, action, detail) VALUES (?, ?, ?, ?, ?)`).run(now, caller.name, caller.role, action, detail);
   }
 
   audit(limit: number): AuditEntry[] {
-    return this.store.sql.get(`SELECT id, at, actor, role, action, detail FROM audit ORDER BY id DESC LIMIT ?`).all(limit) as unknown as AuditEntry[];
+    return this.store[SQL].get(`SELECT id, at, actor, role, action, detail FROM audit ORDER BY id DESC LIMIT ?`).all(limit) as unknown as AuditEntry[];
   }
 
   /** Keeps the audit for its own retention period (`auditRetentionDays`), never the delivery log's. */
   prune(before: number): number {
-    return Number(this.store.sql.get(`DELETE FROM audit WHERE at < ?`).run(before).changes);
+    return Number(this.store[SQL].get(`DELETE FROM audit WHERE at < ?`).run(before).changes);
   }
 }
 
