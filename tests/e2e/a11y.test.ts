@@ -6,15 +6,14 @@
  */
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { type Browser, type Page } from 'playwright-core';
 import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { truncatedPills, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
+import { seriousViolations } from '../helpers/axe.ts';
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const VIEWS = ['Alerts', 'Deliveries', 'Routing', 'Health', 'Setup', 'Settings', 'Team'] as const;
 
 let ilert: FakeIlert;
@@ -88,32 +87,6 @@ async function open(t: TestContext, colorScheme: 'light' | 'dark', width = 1440,
 async function showView(page: Page, name: (typeof VIEWS)[number]): Promise<void> {
   await page.getByRole('tab', { name }).click();
   await page.locator(`#panel-${name.toLowerCase()}:not(.panel-hidden)`).waitFor();
-}
-
-interface Violation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: { target: string[]; failureSummary: string }[];
-}
-
-/** axe-core's WCAG 2.0/2.1 A and AA rules; the serious and critical findings, said plainly. */
-async function seriousViolations(page: Page, where: string): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-  const violations = (await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: Violation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
-    return result.violations;
-  })) as Violation[];
-  return violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map(
-      (violation) =>
-        `${where}: ${violation.id} (${violation.impact}) ${violation.help} — ${violation.nodes
-          .slice(0, 3)
-          .map((node) => `${node.target.join(' ')}: ${node.failureSummary.split('\n').slice(1, 2).join('')}`)
-          .join(' | ')}`,
-    );
 }
 
 for (const scheme of ['light', 'dark'] as const) {

@@ -9,7 +9,6 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi, type FakeDevice, type FakeGroup } from '../fakes/fake-level-api.ts';
@@ -17,10 +16,10 @@ import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 import { WEEKDAYS } from '../../shared/contract.ts';
+import { seriousViolations } from '../helpers/axe.ts';
 
 const LEVEL_API_KEY = 'level-api-key-for-quiet-e2e';
 const WIDTHS = [720, 1600] as const;
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 let ilert: FakeIlert;
 let level: FakeLevelApi;
@@ -321,20 +320,6 @@ for (const width of WIDTHS) {
       .waitFor();
     assert.deepEqual(ilert.eventsFor(alertKeyOf(flapping)), [], 'held down');
   });
-}
-
-/** axe-core's WCAG 2.0/2.1 A and AA rules, as in a11y.test.ts: the serious and critical findings. */
-async function seriousViolations(axePage: Page, where: string): Promise<string[]> {
-  if (!(await axePage.evaluate(() => 'axe' in window))) await axePage.addScriptTag({ path: AXE });
-  const violations = (await axePage.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }
-    ).axe;
-    return (await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })).violations;
-  })) as { id: string; impact: string; nodes: { target: string[] }[] }[];
-  return violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${where}: ${violation.id} (${violation.impact}) at ${violation.nodes.map((node) => node.target.join(' ')).join(' | ')}`);
 }
 
 for (const scheme of ['light', 'dark'] as const) {

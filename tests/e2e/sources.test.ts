@@ -6,13 +6,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
+import { seriousViolations } from '../helpers/axe.ts';
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TEST_KEY = 'freezers:particle:relay-test-device:relay-test';
 
 let ilert: FakeIlert;
@@ -113,20 +112,6 @@ test('a target’s Level alert templates: a preview as you type, an error at its
   assert.match((await target.getByTestId('level-templates-toggle').textContent()) ?? '', /\(own\)/);
   assert.deepEqual(await overflowing(page), []);
 });
-
-/** axe-core's WCAG 2.0/2.1 A and AA rules, as in a11y.test.ts: the serious and critical findings. */
-async function seriousViolations(axePage: Page, where: string): Promise<string[]> {
-  if (!(await axePage.evaluate(() => 'axe' in window))) await axePage.addScriptTag({ path: AXE });
-  const violations = (await axePage.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }
-    ).axe;
-    return (await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })).violations;
-  })) as { id: string; impact: string; nodes: { target: string[] }[] }[];
-  return violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${where}: ${violation.id} (${violation.impact}) at ${violation.nodes.map((node) => node.target.join(' ')).join(' | ')}`);
-}
 
 for (const scheme of ['light', 'dark'] as const) {
   test(`axe in ${scheme} mode: the sources list, and a source's form with a template error and a test's hops`, async (t) => {
