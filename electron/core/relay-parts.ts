@@ -153,6 +153,7 @@ export function buildParts(host: PartsHost) {
       routeFor: (alert) =>
         alert.id === integrationTest.runningTestAlertId() ? { ...router.routeFor(alert), holdDownSeconds: 0, resolveGraceSeconds: 0 } : rules.apply(alert, router.routeFor(alert)),
       holdFor: (alert, route, now) => (alert.id === integrationTest.runningTestAlertId() ? undefined : (ruleHold(route) ?? holdFor(alert.device_id, route.target, now))),
+      rulesFor: (alert, route) => rules.apply(alert, route),
       levelTemplatesFor: (target) => settings().ilertTargets.find((entry) => entry.name === target)?.levelTemplates,
     }),
     beforeStore: (alert) => router.lookUpDevice(alert),

@@ -131,6 +131,28 @@ test('a generic JSON source signed with HMAC: its templates open and close the a
   assert.deepEqual(ilert.schemaViolations, []);
 });
 
+test('rules decide on a source’s alerts too: a drop holds it with the rule named, a priority overrides the template’s', async (t) => {
+  await harness.api.saveRules(
+    {
+      rules: [
+        { name: 'Noisy backup', conditions: { nameContains: 'scratch' }, actions: { drop: true } },
+        { name: 'Backups can wait', conditions: { nameRegex: '^Backup ' }, actions: { priority: 'LOW' } },
+      ],
+    },
+    OWNER,
+  );
+  t.after(() => harness.api.saveRules({ rules: [] }, OWNER));
+  assert.equal((await postSigned({ state: 'failed', job: { id: 31, name: 'scratch' } })).status, 202);
+  assert.equal((await postSigned({ state: 'failed', job: { id: 32, name: 'payroll' } })).status, 202);
+  await ilert.waitFor(() => ilert.eventsFor('backup:32').length === 1, 5000, 'the payroll ALERT');
+  assert.equal(ilert.eventsFor('backup:32')[0]!.body.priority, 'LOW', 'the rule’s priority, not the template’s HIGH');
+  assert.deepEqual(ilert.eventsFor('backup:31'), [], 'dropped by the rule');
+  const held = inspect(harness.relay).row('SELECT status, reason FROM outbox WHERE alert_key = ?', 'backup:31') as { status: string; reason: string };
+  assert.equal(held.status, 'held');
+  assert.match(held.reason, /dropped by rule “Noisy backup”/);
+  assert.deepEqual(ilert.schemaViolations, []);
+});
+
 test('an empty alert key is refused with a recorded reason; an event the source ignores is kept with why', async () => {
   const before = ilert.events.length;
   const keyless = await postSigned({ state: 'failed', job: { name: 'no id' } });

@@ -22,6 +22,8 @@ export interface IngestPolicy {
   routeFor(alert: LevelAlert): RouteChoice;
   /** Whether a new ALERT is kept back by a maintenance window, why and until when; never asked about a RESOLVE (the route's hold-down and resolve grace are applied here). */
   holdFor?(alert: LevelAlert, route: RouteChoice, now: number): Hold | undefined;
+  /** The rules (rules/) on an alert another source's configuration already routed: they decide after it, as after Level's routing. */
+  rulesFor?(alert: LevelAlert, route: RouteChoice): RouteChoice;
   /** A target's own summary and details for Level alerts, if it has them. */
   levelTemplatesFor?(target: string): LevelTemplates | undefined;
 }
@@ -186,7 +188,7 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
   const resolved = shaped?.resolved ?? isResolvedAlertEvent(envelope.event_type, alert);
   const occurredMs = Date.parse(envelope.occurred_at);
   const history = ledger.history(alert.id);
-  const routed = shaped?.route ?? policy.routeFor(alert);
+  const routed = shaped ? (policy.rulesFor?.(alert, shaped.route) ?? shaped.route) : policy.routeFor(alert);
   // A new Level alert for the same device and problem, while the last one's RESOLVE waits out its
   // grace, is that alert firing again: it joins the ilert alert that is still open (if its route
   // forwards it at all: one routing skips stays apart).
@@ -211,8 +213,9 @@ function persistAlert(store: Store, delivery: AcceptedDelivery, alert: LevelAler
       alert,
       route.enrichment,
     );
-  // A rule set ilert's priority (rules/): it wins over the one the severity gives.
-  if (route.priority && !shaped) body.priority = route.priority;
+  // A rule set ilert's priority or routing key (rules/): it wins over the severity's, or the source's templates'.
+  if (route.priority) body.priority = route.priority;
+  if (shaped && route.rule && route.routingKey && !resolved) body.routingKey = route.routingKey;
   // Events reconciliation makes say what Level's API answered: they override the stored times.
   const decision = decideAlert({ resolved, occurredMs, history, routeSkip: route.skip, fromLevelApi: delivery.source === 'reconciled' });
   const sends = decision.writeAlert && !decision.skip;
