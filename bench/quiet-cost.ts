@@ -17,6 +17,7 @@ import { RuleBook, ruleHold } from '../electron/core/rules/rule-book.ts';
 import { validateSettings } from '../electron/core/settings.ts';
 import { Store } from '../electron/core/store/store.ts';
 import { GroupRoutes } from '../electron/core/store/group-routes.ts';
+import { MaintenanceWindowRows } from '../electron/core/store/maintenance-windows.ts';
 import { TargetPauses } from '../electron/core/store/target-pauses.ts';
 import { consoleLogger } from '../electron/core/logger.ts';
 import { SECRET, tempDataDir } from '../tests/helpers/relay-harness.ts';
@@ -124,7 +125,7 @@ async function policyMicros(): Promise<{ plain: number; quiet: number }> {
         log: consoleLogger(),
         routesChanged: () => undefined,
       });
-      const windows = new MaintenanceWindows(store);
+      const windows = new MaintenanceWindows(new MaintenanceWindowRows(store));
       const book = new RuleBook(store, {
         targets: () => ['default'],
         device: (id) => directory.device(id),
