@@ -32,6 +32,7 @@ import { Outbox } from './store/outbox.ts';
 import { ReadModels } from './store/read-models.ts';
 import { Reconciliations } from './store/reconciliations.ts';
 import { Retention } from './store/retention.ts';
+import { RuleRows } from './store/rules.ts';
 import { Store, type StoreOptions } from './store/store.ts';
 import { TargetPauses } from './store/target-pauses.ts';
 import { GroupRoutes } from './store/group-routes.ts';
@@ -128,7 +129,7 @@ export function buildParts(host: PartsHost) {
       ];
     },
   });
-  const rules = new RuleBook(store, {
+  const rules = new RuleBook(new RuleRows(store), {
     targets: () => targetNames(settings()),
     device: (id) => directory.device(id),
     groupsOf: (groupId) => [groupId, ...directory.tree().ancestorsOf(groupId)],
