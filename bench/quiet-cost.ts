@@ -17,6 +17,8 @@ import { RuleBook, ruleHold } from '../electron/core/rules/rule-book.ts';
 import { validateSettings } from '../electron/core/settings.ts';
 import { Store } from '../electron/core/store/store.ts';
 import { GroupRoutes } from '../electron/core/store/group-routes.ts';
+import { MaintenanceWindowRows } from '../electron/core/store/maintenance-windows.ts';
+import { RuleRows } from '../electron/core/store/rules.ts';
 import { TargetPauses } from '../electron/core/store/target-pauses.ts';
 import { consoleLogger } from '../electron/core/logger.ts';
 import { SECRET, tempDataDir } from '../tests/helpers/relay-harness.ts';
@@ -124,8 +126,8 @@ async function policyMicros(): Promise<{ plain: number; quiet: number }> {
         log: consoleLogger(),
         routesChanged: () => undefined,
       });
-      const windows = new MaintenanceWindows(store);
-      const book = new RuleBook(store, {
+      const windows = new MaintenanceWindows(new MaintenanceWindowRows(store));
+      const book = new RuleBook(new RuleRows(store), {
         targets: () => ['default'],
         device: (id) => directory.device(id),
         groupsOf: (groupId) => [groupId, ...directory.tree().ancestorsOf(groupId)],

@@ -103,10 +103,11 @@ async function main(): Promise<void> {
 
   let admin: AdminServer | undefined = undefined;
   let handlers: Handlers;
+  const log = consoleLogger();
   try {
     ({ relay, handlers } = await bootRelay({
       dataDir,
-      log: consoleLogger(),
+      log,
       settings: service,
       tuning: tuningFromEnvironment(process.env),
       door: () => admin,
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
     host: settings.adminHost,
     hostNames: settings.adminHostNames,
     tls,
+    log: log.child('admin door'),
   });
   admin = door;
   try {

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { format } from 'node:util';
 import { hideSecrets } from './secret-mask.ts';
 
 export interface LogFileOptions {
@@ -17,9 +16,9 @@ const INTEGRATION_KEY_SHAPE = /\bil1[a-z]{3}[A-Za-z0-9]{8,}/g;
 const SECRET_HEADER_SHAPE = /\b(authorization|x-relay-automation-secret|x-level-signature)(["']?\s*[:=]\s*["']?)[^"',}\n]+/gi;
 
 /**
- * The desktop app's log: console output of the main process appended to `main.log` in the OS log
- * directory, rotated by size, secrets masked. Node's own fs and util.format are enough for a few
- * lines a minute; a logging library would add a dependency for nothing we need.
+ * The desktop app's log: what its Logger says, appended to `main.log` in the OS log directory,
+ * rotated by size, secrets masked. Node's own fs is enough for a few lines a minute; a logging
+ * library would add a dependency for nothing we need.
  */
 export class LogFile {
   readonly path: string;
@@ -52,22 +51,6 @@ export class LogFile {
     return hideSecrets(text, this.#secrets(), MASK, 6)
       .replace(INTEGRATION_KEY_SHAPE, MASK)
       .replace(SECRET_HEADER_SHAPE, (_match, name: string, separator: string) => `${name}${separator}${MASK}`);
-  }
-
-  /** Sends console.log/info/warn/error to the file too. */
-  captureConsole(target: Pick<Console, 'log' | 'info' | 'warn' | 'error'> = console): void {
-    for (const [method, level] of [
-      ['log', 'info'],
-      ['info', 'info'],
-      ['warn', 'warn'],
-      ['error', 'error'],
-    ] as const) {
-      const original = target[method].bind(target);
-      target[method] = (...args: unknown[]) => {
-        this.write(level, format(...args));
-        original(...args);
-      };
-    }
   }
 
   #rotate(): void {

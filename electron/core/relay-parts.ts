@@ -25,10 +25,14 @@ import { IntegrationTestRunner } from './setup/integration-test.ts';
 import { SetupService } from './setup/setup-service.ts';
 import { RelayStatus } from './status/relay-status.ts';
 import { HeldJobs } from './store/held-jobs.ts';
+import { IlertStateRepository } from './store/ilert-state.ts';
 import { internalDelivery } from './store/inbound-delivery.ts';
+import { MaintenanceWindowRows } from './store/maintenance-windows.ts';
 import { Outbox } from './store/outbox.ts';
 import { ReadModels } from './store/read-models.ts';
+import { Reconciliations } from './store/reconciliations.ts';
 import { Retention } from './store/retention.ts';
+import { RuleRows } from './store/rules.ts';
 import { Store, type StoreOptions } from './store/store.ts';
 import { TargetPauses } from './store/target-pauses.ts';
 import { GroupRoutes } from './store/group-routes.ts';
@@ -109,9 +113,10 @@ export function buildParts(host: PartsHost) {
     log: log.child('routing'),
     routesChanged: () => void reconciler.releaseHeld().catch((error: unknown) => log.error(`routing: could not send held alerts: ${(error as Error).message}`)),
   });
-  const windows = new MaintenanceWindows(store);
+  const windowRows = new MaintenanceWindowRows(store);
+  const windows = new MaintenanceWindows(windowRows);
   const ilertWindows = new IlertWindows({
-    store,
+    rows: windowRows,
     api: () => clients.ilert(),
     // A pass-through default target has no integration key to find its alert source by: listed, so the option can say why it cannot.
     targets: () => {
@@ -124,7 +129,7 @@ export function buildParts(host: PartsHost) {
       ];
     },
   });
-  const rules = new RuleBook(store, {
+  const rules = new RuleBook(new RuleRows(store), {
     targets: () => targetNames(settings()),
     device: (id) => directory.device(id),
     groupsOf: (groupId) => [groupId, ...directory.tree().ancestorsOf(groupId)],
@@ -178,6 +183,7 @@ export function buildParts(host: PartsHost) {
   });
   const reconciler: Reconciler = new Reconciler({
     store,
+    reconciliations: new Reconciliations(store),
     api: () => clients.level(),
     ingest: (envelope, alert) => ingestMadeUp('reconciled', '/reconcile', envelope, alert),
     routeHolds: async (alert) => {
@@ -190,6 +196,7 @@ export function buildParts(host: PartsHost) {
   });
   const ilertState = new IlertStateSync({
     store,
+    repository: new IlertStateRepository(store),
     announce: announce,
     api: () => clients.ilert(),
     integrationKeys: () => integrationKeyTargets(settings()).map((target) => target.integrationKey),

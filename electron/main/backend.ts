@@ -1,6 +1,6 @@
 import type { ConnectionView, StartupProblem } from '../../shared/bridge.ts';
 import type { PushedEvent } from '../../shared/contract.ts';
-import { callMethod } from '../core/api/handlers.ts';
+import { callMethod, OWNER } from '../core/api/handlers.ts';
 import { bootRelay, RelayOpenError } from '../core/boot.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DesktopEvent, NotificationPreferences } from '../core/desktop/notifications.ts';
@@ -111,7 +111,7 @@ export async function startLocalBackend(options: {
   service.onChange((settings) => host.settingsApplied(settings));
   // The relay runs without its receiver; the status, Health and the tray say why.
   if (booted.receiverError) log.error(`the receiver could not start: ${booted.receiverError.message}`);
-  const backend = new LocalBackend(relay, service, (name, input) => callMethod(handlers, name, input), host);
+  const backend = new LocalBackend(relay, service, (name, input) => callMethod(handlers, name, input, OWNER, log.child('api')), host);
   relay.applySettings(service.current);
   host.settingsApplied(service.current);
   log.info(`relay started: receiver ${relay.receiverUrl ?? 'not listening'}, data in ${dataDir}`);

@@ -71,6 +71,8 @@ export function runDesktopApp(
 
   // The log file once it is open (it redacts secrets), the console until then or without one.
   const logger = createLogger((level, line) => (log ? log.write(level, line) : consoleLogger()[level](line)));
+  const teamLog = logger.child('team relay');
+  const updateLog = logger.child('update');
 
   const push = <K extends PushName>(name: K, payload: PushPayloads[K]) => {
     if (window && !window.isDestroyed()) window.webContents.send(IPC_PUSH_CHANNELS[name], payload);
@@ -99,7 +101,7 @@ export function runDesktopApp(
       const current = backend;
       backend = undefined;
       await current?.stop();
-      console.log('relay stopped');
+      logger.info('relay stopped');
       stopped = true;
     })();
     return stopping;
@@ -123,12 +125,18 @@ export function runDesktopApp(
 
   const contractCall = () => backend?.call ?? unavailable(() => `the relay did not start: ${problem?.message ?? 'still starting'}`);
 
-  const notifier = new Notifier(electron, platform, {
-    open: (target) => showWindow(target),
-    // Through the contract, as the window's Accept: its checks apply and the audit records it
-    // (on a team relay as this technician, whose name also goes to ilert).
-    accept: (levelAlertId) => void contractCall()('acceptAlert', { levelAlertId }).then((result) => !result.ok && console.error(`accept: ${result.error.message}`)),
-  });
+  const notificationLog = logger.child('notifications');
+  const notifier = new Notifier(
+    electron,
+    platform,
+    {
+      open: (target) => showWindow(target),
+      // Through the contract, as the window's Accept: its checks apply and the audit records it
+      // (on a team relay as this technician, whose name also goes to ilert).
+      accept: (levelAlertId) => void contractCall()('acceptAlert', { levelAlertId }).then((result) => !result.ok && notificationLog.error(`accept: ${result.error.message}`)),
+    },
+    notificationLog,
+  );
 
   const refreshTray = () => {
     if (!tray || stopped) return;
@@ -144,7 +152,7 @@ export function runDesktopApp(
     refreshTray,
     settingsApplied: (settings) => {
       const notice = applyStartAtLogin(electron, settings.startAtLogin, platform, env);
-      if (notice) console.warn(notice);
+      if (notice) logger.warn(notice);
       updater?.setEnabled(settings.checkForUpdates);
       refreshTray();
     },
@@ -158,15 +166,15 @@ export function runDesktopApp(
     try {
       connection = state.connection();
     } catch (error) {
-      console.error(`team relay: ${(error as Error).message}; running the relay here instead`);
+      teamLog.error(`${(error as Error).message}; running the relay here instead`);
     }
     problem = undefined;
-    if (connection?.mode === 'remote') backend = new RemoteBackend(connection, () => state.teamNotifications, host);
+    if (connection?.mode === 'remote') backend = new RemoteBackend(connection, () => state.teamNotifications, host, teamLog);
     else {
       const started = await startLocalBackend({ dataDir: state.dataDir(env), env, secrets: secrets(), host, log: logger });
       if ('problem' in started) {
         problem = started.problem;
-        console.error(`start-up: ${problem.message}`);
+        logger.error(`start-up: ${problem.message}`);
         return;
       }
       backend = started.backend;
@@ -227,16 +235,15 @@ export function runDesktopApp(
   void app.whenReady().then(async () => {
     try {
       log = new LogFile(app.getPath('logs'), { secrets: () => backend?.secrets() ?? [] });
-      log.captureConsole();
     } catch (error) {
-      console.error(`no log file: ${(error as Error).message}`);
+      logger.error(`no log file: ${(error as Error).message}`);
     }
-    state = new DesktopState(Store, app.getPath('userData'), env, () => secrets().codec);
+    state = new DesktopState(Store, app.getPath('userData'), env, () => secrets().codec, logger.child('desktop state'));
     electron.session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     // No default menu: it offers DevTools and reload. macOS keeps the app and Edit menus for Cmd-Q and copy/paste.
     electron.Menu.setApplicationMenu(platform === 'darwin' ? electron.Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }]) : null);
     serveRenderer(electron, paths.rendererDir);
-    registerIpcHandlers(electron.ipcMain, contractCall, desktopHandlers);
+    registerIpcHandlers(electron.ipcMain, contractCall, desktopHandlers, logger.child('desktop'));
 
     tray = new TrayController(electron, paths.trayIconDir, platform, {
       open: showWindow,
@@ -254,7 +261,7 @@ export function runDesktopApp(
           electron.clipboard.writeText(status?.publicUrl ?? status?.receiverUrl ?? '');
         }),
       openLogs: () => void desktopHandlers.openLogs({}),
-      restartToUpdate: () => void restartToUpdate().catch((error: Error) => console.error(`update: ${error.message}`)),
+      restartToUpdate: () => void restartToUpdate().catch((error: Error) => updateLog.error(error.message)),
       quit: () => void quit(),
     });
 
@@ -270,7 +277,7 @@ export function runDesktopApp(
     trayTimer.unref();
 
     // Before boot: the local relay's settings say whether checks are on (settingsApplied).
-    updater = new DesktopUpdater({ isPackaged: app.isPackaged, currentVersion: app.getVersion(), load: loadUpdater, onChange: refreshTray });
+    updater = new DesktopUpdater({ isPackaged: app.isPackaged, currentVersion: app.getVersion(), load: loadUpdater, onChange: refreshTray, log: updateLog });
     await boot();
     updater.start();
     window = createMainWindow(electron, { preload: paths.preload, icon: paths.appIcon, isQuitting: () => stopping !== undefined, startHidden: startHidden && !problem });

@@ -12,6 +12,7 @@ import type ElectronStore from 'electron-store';
 import type { Schema } from 'electron-store';
 import { SEVERITY_LEVELS, type Severity } from '../../shared/contract.ts';
 import { defaultDataDir } from '../core/data-dir.ts';
+import type { Logger } from '../core/logger.ts';
 import type { Pin } from '../core/remote/remote-relay.ts';
 import type { SecretCodec } from '../core/settings-file.ts';
 
@@ -90,7 +91,7 @@ function readText(file: string): string | undefined {
 }
 
 /** Carries connection.json and data-directory.txt into the store; returns the files it took. */
-function importLegacyFiles(store: Pick<ElectronStore<StoredState>, 'set'>, legacy: ReturnType<typeof legacyFiles>): string[] {
+function importLegacyFiles(store: Pick<ElectronStore<StoredState>, 'set'>, legacy: ReturnType<typeof legacyFiles>, log: Logger): string[] {
   const taken: string[] = [];
   if (legacy.chosen) {
     store.set('dataDirectory', path.resolve(legacy.chosen));
@@ -114,7 +115,7 @@ function importLegacyFiles(store: Pick<ElectronStore<StoredState>, 'set'>, legac
     taken.push(legacy.connection);
   } catch (error) {
     // Left in place: the person is offered the choice again, and the file says what it held.
-    console.error(`${legacy.connection} was not carried over (${(error as Error).message}): choose the relay again`);
+    log.error(`${legacy.connection} was not carried over (${(error as Error).message}): choose the relay again`);
   }
   return taken;
 }
@@ -125,9 +126,9 @@ export class DesktopState {
 
   /**
    * `dir`: Electron's userData directory. `codec`: asked only when the token is read or written,
-   * since the keychain is there only once the app is ready.
+   * since the keychain is there only once the app is ready. `log`: where a file that could not be read is reported.
    */
-  constructor(Store: StoreConstructor, dir: string, env: NodeJS.ProcessEnv, codec: () => SecretCodec | undefined) {
+  constructor(Store: StoreConstructor, dir: string, env: NodeJS.ProcessEnv, codec: () => SecretCodec | undefined, log: Logger) {
     this.#codec = codec;
     const legacy = legacyFiles(env);
     let taken: string[] = [];
@@ -140,7 +141,7 @@ export class DesktopState {
         schema,
         defaults,
         projectVersion: FORMAT_VERSION,
-        migrations: { '1.0.0': (store) => (taken = importLegacyFiles(store, legacy)) },
+        migrations: { '1.0.0': (store) => (taken = importLegacyFiles(store, legacy, log)) },
       });
     const file = path.join(dir, `${DESKTOP_STATE_NAME}.json`);
     // Migrations run only for a store file that exists: on the first start with this store, the old files stand for it.
@@ -154,7 +155,7 @@ export class DesktopState {
       // Edited by hand, or written by a newer version: set aside, not lost and not fatal; the choices are offered again.
       const aside = `${file}.invalid`;
       fs.renameSync(file, aside);
-      console.error(`the desktop state in ${file} cannot be read (${(error as Error).message}): starting afresh, the old file is ${aside}`);
+      log.error(`the desktop state in ${file} cannot be read (${(error as Error).message}): starting afresh, the old file is ${aside}`);
       this.#store = open();
     }
     for (const old of taken) fs.rmSync(old, { force: true });

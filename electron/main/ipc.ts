@@ -3,6 +3,7 @@ import { desktopMethods, IPC_INVOKE_PREFIX, type DesktopHandlers, type DesktopMe
 import { methods, type MethodName } from '../../shared/contract.ts';
 import type { CallResult } from '../core/api/handlers.ts';
 import { isTrustedSenderUrl } from '../core/desktop/app-protocol.ts';
+import type { Logger } from '../core/logger.ts';
 import type { ElectronApi } from './electron-api.ts';
 
 type SenderEvent = { senderFrame?: { url: string } | null };
@@ -17,7 +18,7 @@ export type ContractCall = (name: MethodName, input: unknown) => Promise<CallRes
  * calls go to whatever `relay()` answers with now — the running relay, a team relay, or a
  * stand-in that explains why neither is there.
  */
-export function registerIpcHandlers(ipcMain: ElectronApi['ipcMain'], relay: () => ContractCall, desktop: DesktopHandlers): void {
+export function registerIpcHandlers(ipcMain: ElectronApi['ipcMain'], relay: () => ContractCall, desktop: DesktopHandlers, log: Logger): void {
   const handle = (name: string, run: (input: unknown) => Promise<InvokeResult>) =>
     ipcMain.handle(`${IPC_INVOKE_PREFIX}${name}`, (event: SenderEvent, input: unknown) => (isTrustedSenderUrl(event.senderFrame?.url) ? run(input) : Promise.resolve(refused)));
 
@@ -34,7 +35,7 @@ export function registerIpcHandlers(ipcMain: ElectronApi['ipcMain'], relay: () =
       try {
         return { ok: true, value: await (desktop[name] as (value: unknown) => unknown)(parsed.data) };
       } catch (error) {
-        console.error(`desktop ${name}: ${(error as Error).message}`);
+        log.error(`${name}: ${(error as Error).message}`);
         return { ok: false, error: { code: 'internal', message: `${name} failed: ${(error as Error).message}` } };
       }
     });

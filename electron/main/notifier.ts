@@ -1,6 +1,7 @@
 import type { Notification as NotificationType } from 'electron';
 import type { NavigateTarget } from '../../shared/bridge.ts';
 import type { PlannedNotification } from '../core/desktop/notifications.ts';
+import type { Logger } from '../core/logger.ts';
 import type { ElectronApi } from './electron-api.ts';
 
 export interface NotifierActions {
@@ -23,10 +24,12 @@ export class Notifier {
   /** Only macOS shows buttons from plain options (and only in the alert style); elsewhere Accept is in the window. */
   readonly #offerAccept: boolean;
   readonly #live = new Set<NotificationType>();
+  readonly #log: Logger;
 
-  constructor(electron: Pick<ElectronApi, 'Notification'>, platform: NodeJS.Platform, actions: NotifierActions) {
+  constructor(electron: Pick<ElectronApi, 'Notification'>, platform: NodeJS.Platform, actions: NotifierActions, log: Logger) {
     this.#electron = electron;
     this.#actions = actions;
+    this.#log = log;
     this.#offerAccept = platform === 'darwin';
   }
 
@@ -46,7 +49,7 @@ export class Notifier {
       try {
         this.#actions.accept(alertId);
       } catch (error) {
-        console.error(`accept: ${(error as Error).message}`);
+        this.#log.error(`accept: ${(error as Error).message}`);
       }
     });
     notification.on('close', release);

@@ -2,6 +2,7 @@ import type { ConnectionView } from '../../shared/bridge.ts';
 import type { AlertPage, AlertRow, MethodName, PushedEvent, RelayStatusView } from '../../shared/contract.ts';
 import type { CallResult } from '../core/api/handlers.ts';
 import { trayState, type TrayState } from '../core/desktop/tray-state.ts';
+import type { Logger } from '../core/logger.ts';
 import { RemoteRelay } from '../core/remote/remote-relay.ts';
 import { disconnectedTrayState, RemoteAlertWatcher } from '../core/remote/team-connection.ts';
 import type { BackendHost, DesktopBackend } from './backend.ts';
@@ -21,7 +22,8 @@ export class RemoteBackend implements DesktopBackend {
   readonly #timer: NodeJS.Timeout;
   #stopped = false;
 
-  constructor(connection: TeamConnection, preferences: () => TeamNotifications, host: BackendHost) {
+  /** `log`: the desktop app's, named for the team relay. */
+  constructor(connection: TeamConnection, preferences: () => TeamNotifications, host: BackendHost, log: Logger) {
     this.#connection = connection;
     this.#preferences = preferences;
     this.#host = host;
@@ -29,16 +31,16 @@ export class RemoteBackend implements DesktopBackend {
     // Changes are handled one batch at a time, so notifications come in order and none twice.
     let queue = Promise.resolve();
     remote.events.on('changes', (changes) => {
-      queue = queue.then(() => this.#refresh(changes)).catch((error: unknown) => console.error(`team relay: ${(error as Error).message}`));
+      queue = queue.then(() => this.#refresh(changes)).catch((error: unknown) => log.error((error as Error).message));
     });
     remote.events.on('connection', () => {
-      console.log(remote.connected ? `connected to the team relay at ${remote.origin}` : `disconnected from the team relay: ${remote.lastError ?? 'unknown reason'}`);
+      log.info(remote.connected ? `connected at ${remote.origin}` : `disconnected: ${remote.lastError ?? 'unknown reason'}`);
       host.refreshTray();
     });
-    this.#timer = setInterval(() => void this.#refresh().catch((error: unknown) => console.error(`team relay: ${(error as Error).message}`)), REFRESH_MS);
+    this.#timer = setInterval(() => void this.#refresh().catch((error: unknown) => log.error((error as Error).message)), REFRESH_MS);
     this.#timer.unref();
     remote.start();
-    console.log(`attached to the team relay at ${connection.origin} as ${connection.name} (${connection.role}); no local receiver`);
+    log.info(`attached at ${connection.origin} as ${connection.name} (${connection.role}); no local receiver`);
   }
 
   /** As this technician: the team relay checks the role and records the audit row. */

@@ -7,6 +7,7 @@
 import type { AppUpdater } from 'electron-updater';
 import type { UpdateView } from '../../shared/bridge.ts';
 import { initialUpdateState, nextUpdateState, updateCheckDue, updateOffer, withUpdatesEnabled, type UpdateState, type UpdaterEvent } from '../core/desktop/updates.ts';
+import type { Logger } from '../core/logger.ts';
 
 /** Let the relay come up before the first request to the feed. */
 const FIRST_CHECK_DELAY_MS = 30_000;
@@ -20,6 +21,8 @@ export interface UpdaterOptions {
   /** The offer changed: the tray redraws. */
   onChange: () => void;
   now?: () => number;
+  /** The desktop app's log, named for updates: electron-updater says there what it checks and downloads. */
+  log: Logger;
 }
 
 export class DesktopUpdater {
@@ -91,9 +94,9 @@ export class DesktopUpdater {
     updater.allowPrerelease = false;
     updater.allowDowngrade = false;
     updater.logger = {
-      info: (message) => console.log(`update: ${String(message)}`),
-      warn: (message) => console.warn(`update: ${String(message)}`),
-      error: (message) => console.error(`update: ${String(message)}`),
+      info: (message) => this.#options.log.info(String(message)),
+      warn: (message) => this.#options.log.warn(String(message)),
+      error: (message) => this.#options.log.error(String(message)),
     };
     updater.on('checking-for-update', () => this.#event({ type: 'checking' }));
     updater.on('update-available', (info) => this.#event({ type: 'available', version: info.version }));

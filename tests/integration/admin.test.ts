@@ -11,6 +11,7 @@ import { startRelay, tempDataDir, OWNER } from '../helpers/relay-harness.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { inspect } from '../helpers/inspect.ts';
+import { createLogger } from '../../electron/core/logger.ts';
 
 const rendererDir = tempDataDir('renderer-');
 fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>dashboard</title>');
@@ -270,4 +271,28 @@ test('the SSE stream carries batched changes to the browser', async () => {
   clearTimeout(giveUp);
   assert.match(text, /data: \{"deliveries":\[1,2\],"jobs":\[3\],"alerts":\["a"\]\}/);
   controller.abort();
+});
+
+test('a handler’s unexpected failure is a 500 with no stack, and the stack goes to the log the host gave the door', async (t) => {
+  const lines: string[] = [];
+  const log = createLogger((level, line) => lines.push(`${level} ${line}`)).child('admin door');
+  const failing = new AdminServer({
+    handlers: { ...harness.api, getStatus: () => Promise.reject(new Error('the disk fell out')) },
+    rendererDir,
+    log,
+  });
+  const { port: failingPort } = await failing.listen(0);
+  t.after(() => failing.close());
+  const response = await fetch(`http://127.0.0.1:${failingPort}/api/getStatus`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${failing.token}` },
+    body: '{}',
+  });
+  assert.equal(response.status, 500);
+  const body = (await response.json()) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, 'internal');
+  assert.doesNotMatch(body.error.message, /at /);
+  assert.equal(lines.length, 1, lines.join('\n'));
+  assert.match(lines[0]!, /^error admin door: api: getStatus: Error: the disk fell out\n\s+at /);
+  assert.doesNotMatch(lines[0]!, new RegExp(failing.token));
 });

@@ -150,6 +150,7 @@ test('attached once, the app starts attached: no local receiver, the team relay 
     assert.equal((await app.invoke('connectTeamRelay', { url: origin, code: pairingCode, fingerprint256 })).ok, true);
     await app.command('trayClick', { label: 'Quit' });
     await app.exited;
+    const loggedBefore = app.readLog().length;
     const stateFile = path.join(app.home, '.config', 'Level ilert Relay', 'desktop.json');
     assert.equal((fs.statSync(stateFile).mode & 0o777).toString(8), '600', 'the token is readable by this user only');
     assert.equal(fs.existsSync(path.join(dataDir, 'connection.json')), false, 'the desktop state is in its store, not beside the relay’s');
@@ -157,7 +158,9 @@ test('attached once, the app starts attached: no local receiver, the team relay 
     app = await launchDesktop({ dataDir, home: app.home });
     assert.equal((await app.invoke<{ mode: string }>('getConnection')).value!.mode, 'remote');
     assert.equal((await app.invoke<{ receiverUrl: string }>('getStatus')).value?.receiverUrl, relay.url);
-    assert.doesNotMatch(app.stdout + app.stderr, /relay started: receiver/, 'no local relay was started');
+    const logged = app.readLog().slice(loggedBefore);
+    assert.match(logged, /info {2}team relay: attached at https:\/\/127\.0\.0\.1:\d+ as Vic Viewer \(viewer\); no local receiver/);
+    assert.doesNotMatch(logged, /relay started: receiver/, 'no local relay was started');
     assert.equal((await app.invoke('rerunJob', { id: 1 })).error?.code, 'forbidden', 'a viewer gets 403 from the team relay');
 
     const local = await app.invoke<{ mode: string }>('useLocalRelay');

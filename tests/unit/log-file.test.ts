@@ -24,14 +24,3 @@ test('secrets never reach the log: saved values, integration keys and auth heade
   for (const leaked of [secret, 'il1apiABCDEF123456', 'xyz123abc', 'sha256=abcdef']) assert.ok(!text.includes(leaked), `${leaked} in ${text}`);
   assert.match(text, /\[redacted\]/);
 });
-
-test('console output of the main process goes to the file too', () => {
-  const dir = tempDataDir('log-');
-  const log = new LogFile(dir);
-  const lines: unknown[][] = [];
-  const target = { log: (...args: unknown[]) => lines.push(args), info: () => undefined, warn: () => undefined, error: (...args: unknown[]) => lines.push(args) };
-  log.captureConsole(target);
-  target.error('forwarder: %s', 'ilert answered 503');
-  assert.equal(lines.length, 1, 'the console still gets it');
-  assert.match(fs.readFileSync(log.path, 'utf8'), /error forwarder: ilert answered 503/);
-});

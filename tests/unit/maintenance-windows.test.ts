@@ -12,7 +12,7 @@ const store = new Store(tempDataDir('relay-windows-unit-'));
 after(() => store.close());
 const at = (iso: string) => Date.parse(iso);
 const created = at('2026-03-01T12:00:00Z');
-const windows = new MaintenanceWindows(store);
+const windows = new MaintenanceWindows(new MaintenanceWindowRows(store));
 windows.create({ name: 'Saturday nights', scope: { group: 'acme' }, days: ['sat'], start: '23:00', end: '05:00', timeZone: 'Europe/Berlin' }, 'test', created);
 
 const inHq: HoldSubject = { deviceId: 'dev-1', groupIds: () => ['hq', 'acme'], target: 'default' };
@@ -52,7 +52,7 @@ test('a window whose stored time zone stopped resolving holds nothing and says w
     createdAt: created,
     createdBy: 'test',
   });
-  const reloaded = new MaintenanceWindows(store);
+  const reloaded = new MaintenanceWindows(new MaintenanceWindowRows(store));
   assert.equal(reloaded.holdFor(elsewhere, at('2026-03-10T12:00:00Z')), undefined);
   const gone = reloaded.list(at('2026-03-10T12:00:00Z')).find((window) => window.name === 'Gone zone')!;
   assert.equal(gone.state, 'scheduled');

@@ -6,6 +6,7 @@ import { RuleBook } from '../../electron/core/rules/rule-book.ts';
 import { LevelDirectory } from '../../electron/core/routing/directory.ts';
 import type { RouteChoice } from '../../electron/core/routing/router.ts';
 import type { LevelAlert } from '../../electron/core/level/envelope.ts';
+import { RuleRows } from '../../electron/core/store/rules.ts';
 import { Store } from '../../electron/core/store/store.ts';
 import { tempDataDir } from '../helpers/relay-harness.ts';
 
@@ -63,7 +64,7 @@ test('a hostname pattern is a whole-name glob in any case: * any run, ? one char
 function book(devices: Record<string, Record<string, unknown>> = {}) {
   const store = new Store(tempDataDir('relay-rules-unit-'));
   stores.push(store);
-  const rules = new RuleBook(store, {
+  const rules = new RuleBook(new RuleRows(store), {
     targets: () => ['default', 'Night'],
     device: (id) => (devices[id] ? { id, ...devices[id] } : undefined),
     groupsOf: (groupId) => (groupId === 'hq' ? ['hq', 'acme'] : [groupId]),
@@ -127,7 +128,7 @@ test('the device is looked up once per alert, and only when a rule reached asks 
   let lookups = 0;
   const store = new Store(tempDataDir('relay-rules-unit-'));
   stores.push(store);
-  const rules = new RuleBook(store, {
+  const rules = new RuleBook(new RuleRows(store), {
     targets: () => ['default'],
     device: (id) => {
       lookups++;

@@ -8,6 +8,7 @@ import type tls from 'node:tls';
 import type { Caller, Diagnosis, Handlers, PushedEvent } from '../../../shared/contract.ts';
 import { callMethod, isMethodName, type AdminDoor } from '../api/handlers.ts';
 import { RENDERER_CSP } from '../desktop/app-protocol.ts';
+import { consoleLogger, type Logger } from '../logger.ts';
 import { BODY_LIMIT_BYTES } from '../receiver/receiver.ts';
 import type { TeamDoor } from '../store/team.ts';
 import type { TlsMaterial } from './certificate.ts';
@@ -88,6 +89,8 @@ export interface AdminServerOptions {
   tls?: TlsMaterial;
   /** What anyone may hold of the door; the defaults suit every relay, tests set them low. */
   limits?: Partial<DoorLimits>;
+  /** Where the door logs (the host's log, named for the door); a door opened on its own (a test) logs to the console. */
+  log?: Logger;
 }
 
 interface Stream {
@@ -114,6 +117,7 @@ export class AdminServer implements AdminDoor {
   readonly #guard: ConnectionGuard;
   readonly #host: string;
   readonly #scheme: 'http' | 'https';
+  readonly #log: Logger;
   #port = 0;
 
   constructor(options: AdminServerOptions) {
@@ -124,11 +128,12 @@ export class AdminServer implements AdminDoor {
     this.#scheme = options.tls ? 'https' : 'http';
     this.fingerprint256 = options.tls?.fingerprint256;
     this.#owner = options.ownerToken ?? new OwnerToken(undefined);
-    this.#guard = new ConnectionGuard({ ...defaultDoorLimits(), ...options.limits });
+    this.#log = options.log ?? consoleLogger().child('admin door');
+    this.#guard = new ConnectionGuard({ ...defaultDoorLimits(), ...options.limits }, this.#log);
     const listener = (request: http.IncomingMessage, response: http.ServerResponse) => {
       this.#guard.requested(request.socket);
       this.#handle(request, response).catch((error: unknown) => {
-        console.error(`admin: ${(error as Error).message}`);
+        this.#log.error((error as Error).message);
         if (!response.headersSent) this.#json(response, 500, { error: { code: 'internal', message: 'internal error' } });
         else response.destroy();
       });
@@ -484,7 +489,7 @@ export class AdminServer implements AdminDoor {
     } catch {
       return this.#json(response, 400, { error: { code: 'bad_input', message: 'the request body is not valid JSON' } });
     }
-    const result = await callMethod(this.#options.handlers, name, input, caller);
+    const result = await callMethod(this.#options.handlers, name, input, caller, this.#log.child('api'));
     if (result.ok) this.#json(response, 200, result.value);
     else this.#json(response, result.status, { error: result.error });
   }

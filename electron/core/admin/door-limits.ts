@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import type net from 'node:net';
 import type { Diagnosis } from '../../../shared/contract.ts';
+import type { Logger } from '../logger.ts';
 import { ThrottledLog } from '../receiver/receiver.ts';
 
 export interface DoorLimits {
@@ -63,10 +64,11 @@ export class ConnectionGuard {
   #open = 0;
   readonly #awaitingRequest = new WeakMap<net.Socket, NodeJS.Timeout>();
   #refused = { count: 0, since: 0, lastAt: 0, lastReason: '' };
-  readonly #log = new ThrottledLog((line) => console.error(line));
+  readonly #log: ThrottledLog;
 
-  constructor(limits: DoorLimits) {
+  constructor(limits: DoorLimits, log: Logger) {
     this.limits = limits;
+    this.#log = new ThrottledLog((line) => log.error(line));
   }
 
   /** A new TCP connection: counted, or closed at once when it is one too many. */
@@ -81,7 +83,7 @@ export class ConnectionGuard {
       this.#refused.count++;
       this.#refused.lastAt = now;
       this.#refused.lastReason = reason;
-      this.#log.note('refused', `admin door: refusing connections: ${reason}`, now);
+      this.#log.note('refused', `refusing connections: ${reason}`, now);
       socket.destroy();
       return;
     }

@@ -30,6 +30,7 @@ import type { SettingsService } from '../settings-service.ts';
 import { settingsMetadata, type Settings } from '../settings.ts';
 import type { Router } from '../routing/router.ts';
 import { ConflictError, ForbiddenError, NotFoundError, RelayError } from '../errors.ts';
+import { consoleLogger, type Logger } from '../logger.ts';
 import { replayAuditDetail } from './replay-audit.ts';
 import { sourceHandlers } from './source-handlers.ts';
 import type { AlertPage, AlertRow, ApiError, ConnectionCheck, Diagnosis } from '../../../shared/contract.ts';
@@ -462,9 +463,10 @@ function refusal(name: MethodName, needed: Role, caller: Caller): string {
 /**
  * Checks the caller's role, validates the input, runs the handler, and turns failures into errors
  * a UI can show. Both transports (admin HTTP and Electron IPC) go through here, so a role is
- * enforced in this one place.
+ * enforced in this one place. A failure that is not a RelayError is a bug: its stack goes to `log`
+ * (the host's; a call on its own, as in a test, logs to the console).
  */
-export async function callMethod(handlers: Handlers, name: MethodName, rawInput: unknown, caller: Caller = OWNER): Promise<CallResult> {
+export async function callMethod(handlers: Handlers, name: MethodName, rawInput: unknown, caller: Caller = OWNER, log: Logger = consoleLogger().child('api')): Promise<CallResult> {
   const needed = METHOD_ROLES[name];
   if (!roleAllows(caller.role, needed)) {
     return {
@@ -480,7 +482,7 @@ export async function callMethod(handlers: Handlers, name: MethodName, rawInput:
     return { ok: true, value: await handler(parsed.data, caller) };
   } catch (error) {
     if (error instanceof RelayError) return { ok: false, status: error.status, error: { code: error.code, message: error.message } };
-    console.error(`api ${name}: ${(error as Error).stack ?? error}`);
+    log.error(`${name}: ${(error as Error).stack ?? error}`);
     return { ok: false, status: 500, error: { code: 'internal', message: `${name} failed: ${(error as Error).message}` } };
   }
 }

@@ -1,7 +1,6 @@
 import type { CreateWindowInput } from '../../../shared/contract.ts';
 import type { IlertApi, MaintenanceWindowSource } from '../ilert/ilert-api.ts';
-import { MaintenanceWindowRows } from '../store/maintenance-windows.ts';
-import type { Store } from '../store/store.ts';
+import type { MaintenanceWindowRows } from '../store/maintenance-windows.ts';
 import { BadInputError } from '../errors.ts';
 
 /** ilert's schema allows at most 50 alert sources in one maintenance window. */
@@ -14,7 +13,7 @@ export interface IlertTargetKey {
 }
 
 export interface IlertWindowsOptions {
-  store: Store;
+  rows: MaintenanceWindowRows;
   /** ilert's REST API with the user API key; undefined without one. */
   api: () => IlertApi | undefined;
   /** The targets the relay sends to, configured ones only. */
@@ -37,7 +36,7 @@ export class IlertWindows {
 
   constructor(options: IlertWindowsOptions) {
     this.#options = options;
-    this.#rows = new MaintenanceWindowRows(options.store);
+    this.#rows = options.rows;
   }
 
   /** The targets whose alert sources the window would cover; throws BadInputError (400) when the option does not apply. */

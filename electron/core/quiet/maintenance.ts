@@ -1,7 +1,6 @@
 import type { CreateWindowInput, WindowScope, WindowView } from '../../../shared/contract.ts';
-import type { Store } from '../store/store.ts';
 import { BadInputError } from '../errors.ts';
-import { MaintenanceWindowRows, windowRef, type StoredWindow } from '../store/maintenance-windows.ts';
+import { windowRef, type MaintenanceWindowRows, type StoredWindow } from '../store/maintenance-windows.ts';
 import type { Hold, HoldSubject } from '../holds/hold.ts';
 import { checkTimeZone, nextStartAfter, occurrenceAt, scheduleProblem, type Occurrence, type WindowSchedule } from '../holds/window-schedule.ts';
 
@@ -48,8 +47,8 @@ export class MaintenanceWindows {
   readonly #rows: MaintenanceWindowRows;
   #live: LiveWindow[] = [];
 
-  constructor(store: Store) {
-    this.#rows = new MaintenanceWindowRows(store);
+  constructor(rows: MaintenanceWindowRows) {
+    this.#rows = rows;
     this.#reload(Date.now());
   }
 

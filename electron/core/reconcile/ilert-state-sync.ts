@@ -1,6 +1,6 @@
 import type { IlertAlert, IlertApi } from '../ilert/ilert-api.ts';
 import type { Store } from '../store/store.ts';
-import { IlertStateRepository } from '../store/ilert-state.ts';
+import type { IlertStateRepository } from '../store/ilert-state.ts';
 import type { Announce } from '../app-events.ts';
 import { Periodic } from '../periodic.ts';
 
@@ -11,6 +11,7 @@ const CREATION_GRACE_MS = 120_000;
 
 export interface IlertStateSyncOptions {
   store: Store;
+  repository: IlertStateRepository;
   announce: Announce;
   api: () => IlertApi | undefined;
   /** The integration keys of every configured target (alert source). */
@@ -39,7 +40,7 @@ export class IlertStateSync extends Periodic {
   constructor(options: IlertStateSyncOptions) {
     super(() => this.poll(), options.intervalMs ?? ILERT_POLL_INTERVAL_MS);
     this.#options = options;
-    this.#repository = new IlertStateRepository(options.store);
+    this.#repository = options.repository;
   }
 
   override async stop(): Promise<void> {

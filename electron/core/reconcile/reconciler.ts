@@ -6,7 +6,7 @@ import type { WebhookResult } from '../ingest/pipeline.ts';
 import { TEST_ALERT_PREFIX, testAlertResolve } from '../setup/integration-test.ts';
 import type { Store } from '../store/store.ts';
 import { RECONCILED_EVENT_PREFIX } from '../store/alert-ledger.ts';
-import { Reconciliations } from '../store/reconciliations.ts';
+import type { Reconciliations } from '../store/reconciliations.ts';
 import { Periodic } from '../periodic.ts';
 
 export const RECONCILE_INTERVAL_MS = 5 * 60_000;
@@ -17,6 +17,8 @@ const NOT_FROM_LEVEL = /^(automation:|relay-test-)/;
 
 export interface ReconcilerOptions {
   store: Store;
+  /** Where each run is recorded (the Reconciliations page). */
+  reconciliations: Reconciliations;
   api: () => LevelApi | undefined;
   /** Stores a made-up event through the same pipeline as a webhook (routing, dedup, order). */
   ingest: (envelope: Envelope, alert: LevelAlert) => Promise<WebhookResult>;
@@ -51,7 +53,7 @@ export class Reconciler extends Periodic {
     super(() => this.#tick(), intervalMs);
     this.#intervalMs = intervalMs;
     this.#options = options;
-    this.#log = new Reconciliations(options.store);
+    this.#log = options.reconciliations;
   }
 
   override async stop(): Promise<void> {

@@ -4,8 +4,7 @@ import type { LevelAlert } from '../level/envelope.ts';
 import type { LevelDevice } from '../level/level-api.ts';
 import { NotFoundError } from '../errors.ts';
 import type { RouteChoice } from '../routing/router.ts';
-import { RuleRows, ruleRef } from '../store/rules.ts';
-import type { Store } from '../store/store.ts';
+import { ruleRef, type RuleRows } from '../store/rules.ts';
 import type { Logger } from '../logger.ts';
 import { compileRule, InvalidRuleError, RuleQuestion, type CompiledRule, type RuleSubject } from './compile.ts';
 
@@ -52,8 +51,8 @@ export class RuleBook {
   readonly #options: RuleBookOptions;
   #compiled: CompiledRule[];
 
-  constructor(store: Store, options: RuleBookOptions) {
-    this.#rows = new RuleRows(store);
+  constructor(rows: RuleRows, options: RuleBookOptions) {
+    this.#rows = rows;
     this.#options = options;
     // Saved rules were checked when saved; one that no longer compiles (a newer engine) is left out, said once.
     this.#compiled = this.#rows.all().rules.flatMap((rule) => {
