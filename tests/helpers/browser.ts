@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { ROOT, startChildRelay, type ChildRelay } from './relay-harness.ts';
+import { ROOT, startChildRelay, stopChildRelay, type ChildRelay } from './relay-harness.ts';
 
 const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
 
@@ -37,7 +37,12 @@ export function launchChromium(): Promise<Browser> {
 export async function startRelayAndBrowser(env: Record<string, string>): Promise<[ChildRelay, Browser]> {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'the renderer is not built: run `npx vite build` first (npm test does it in pretest)');
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  return Promise.all([startChildRelay(env), launchChromium()]);
+  const [relay, browser] = await Promise.allSettled([startChildRelay(env), launchChromium()]);
+  if (relay.status === 'fulfilled' && browser.status === 'fulfilled') return [relay.value, browser.value];
+  // One of them failed: the other must not outlive the test (a Chromium left open keeps it running).
+  if (browser.status === 'fulfilled') await browser.value.close();
+  if (relay.status === 'fulfilled') await stopChildRelay(relay.value);
+  throw relay.status === 'rejected' ? relay.reason : (browser as PromiseRejectedResult).reason;
 }
 
 export async function screenshot(target: Page | Locator, name: string, fullPage = false): Promise<void> {
