@@ -1,5 +1,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { DATABASE_FILE } from '../../electron/core/store/database.ts';
 import { callMethod } from '../../electron/core/api/handlers.ts';
 import { resolveSettings, SettingsError } from '../../electron/core/settings.ts';
 import type { AlertRow, MethodName, MethodOutput, Role } from '../../shared/contract.ts';
@@ -325,10 +328,20 @@ test('kill -9 of a headless relay mid-hold: after the restart the same outcome (
     const heldAt = Date.now();
     await sender.deliver(firing);
     await sender.deliver(flapped);
+    // Out of order: Level's RESOLVE reaches the relay before the older ALERT it closes.
+    const outOfOrder = alertEvent({ name: `Resolved before its ALERT came #${++names}`, occurredAt: new Date(heldAt - 60_000).toISOString() });
+    const itsResolve = alertEvent({ eventType: 'alert_resolved', alertId: outOfOrder.data.id, name: outOfOrder.data.name, occurredAt: new Date(heldAt).toISOString() });
+    itsResolve.data.device_id = outOfOrder.data.device_id;
+    await sender.deliver(itsResolve);
+    await sender.deliver(outOfOrder);
+    // Far future: an ALERT dated 2099 counts as received now, so its RESOLVE after the crash is Level's last word.
+    const farFuture = alertEvent({ name: `Dated 2099 #${++names}`, occurredAt: '2099-01-01T00:00:00.000Z' });
+    await sender.deliver(farFuture);
     await crash(first);
 
     const second = await start(port);
     await sender.deliver(resolveOf(flapped));
+    await sender.deliver(resolveOf(farFuture));
     assert.ok(Date.now() < heldAt + HOLD_DOWN * 1000, 'the flap resolved inside its hold-down (the restart took less than it)');
     await ilert.waitFor(() => sent(firing).length === 1, 30_000, 'the held-down ALERT after the crash');
     assert.ok(sent(firing)[0]!.at >= heldAt + HOLD_DOWN * 1000, 'not before its hold-down ended');
@@ -340,7 +353,26 @@ test('kill -9 of a headless relay mid-hold: after the restart the same outcome (
     await sender.deliver(refireOf(firing));
     await ilert.waitFor(() => ilert.eventTypesFor(keyOf(firing)).join() === 'ALERT,COMMENT', 10_000, 'the COMMENT after the crash');
     assert.deepEqual(sent(flapped), [], 'resolved inside its hold-down: nothing sent, before or after the crash');
+    // Its RESOLVE came first and went out (the relay cannot know ilert lacks the alert; a crash right
+    // after sending may send it again, which ilert takes as the same resolve): the late ALERT pages nobody.
+    assert.ok(!ilert.eventTypesFor(keyOf(outOfOrder)).includes('ALERT'), ilert.eventTypesFor(keyOf(outOfOrder)).join());
+    assert.deepEqual(sent(farFuture), [], 'resolved inside its hold-down, whatever date it claimed');
     assert.equal(ilert.alertByKey(keyOf(firing))!.status, 'PENDING', 'the ilert alert stays open');
+    // Each ends in the state Level reported last, with why nothing went out.
+    const db = new DatabaseSync(path.join(dataDir, DATABASE_FILE), { readOnly: true });
+    try {
+      const state = (event: Event) => (db.prepare('SELECT state FROM alerts WHERE level_alert_id = ?').get(event.data.id) as { state: string }).state;
+      assert.deepEqual([state(flapped), state(outOfOrder), state(farFuture), state(firing)], ['resolved', 'resolved', 'resolved', 'active']);
+      const alertJob = (event: Event) =>
+        db.prepare(`SELECT status, reason FROM outbox WHERE alert_key = ? AND event_type = 'ALERT'`).get(keyOf(event)) as { status: string; reason: string };
+      assert.match(alertJob(farFuture).reason, /^flap: resolved after .*, within the 12 s hold-down$/);
+      assert.deepEqual(
+        { ...alertJob(outOfOrder), reason: alertJob(outOfOrder).reason.replace(/at \S+$/, 'at …') },
+        { status: 'skipped', reason: 'skipped: stale — the alert was resolved at …' },
+      );
+    } finally {
+      db.close();
+    }
   } finally {
     for (const child of children) await stopChildRelay(child);
   }
