@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { DATABASE_FILE } from '../../electron/core/store/database.ts';
-import { callMethod } from '../../electron/core/api/handlers.ts';
 import { resolveSettings, SettingsError } from '../../electron/core/settings.ts';
-import type { AlertRow, MethodName, MethodOutput, Role } from '../../shared/contract.ts';
+import type { AlertRow } from '../../shared/contract.ts';
 import { FakeIlert, type ReceivedEvent } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
@@ -23,6 +22,9 @@ import {
 } from '../helpers/relay-harness.ts';
 import { alertsById } from '../helpers/parts.ts';
 import { jobsFor, waitForChange, type JobRow } from '../helpers/wait.ts';
+import { contractCalls } from '../helpers/contract-calls.ts';
+
+const { call, must } = contractCalls('Tess', 'admin');
 
 // Issue 22, item 4 (flapping and repeats), rule by rule against the fake ilert (which checks every
 // event against ilert's OpenAPI `Event` schema), through the real receiver and a real SQLite file.
@@ -47,18 +49,6 @@ async function relay(settings: Record<string, unknown>, dataDir = tempDataDir('r
 async function stop(harness: InProcessRelay): Promise<void> {
   await harness.stop();
   running.splice(running.indexOf(harness), 1);
-}
-
-async function call<M extends MethodName>(harness: InProcessRelay, method: M, input: unknown, role: Role = 'admin') {
-  return callMethod(harness.api, method, input, { name: `Tess (${role})`, role }) as Promise<
-    { ok: true; value: MethodOutput<M> } | { ok: false; status: number; error: { message: string } }
-  >;
-}
-
-async function must<M extends MethodName>(harness: InProcessRelay, method: M, input: unknown): Promise<MethodOutput<M>> {
-  const result = await call(harness, method, input);
-  if (!result.ok) throw new Error(`${method}: ${result.status} ${result.error.message}`);
-  return result.value;
 }
 
 type Event = ReturnType<typeof alertEvent>;

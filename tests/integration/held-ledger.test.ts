@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { DATABASE_FILE } from '../../electron/core/store/database.ts';
-import { callMethod } from '../../electron/core/api/handlers.ts';
 import { HELD_JOBS } from '../../electron/core/store/read-models.ts';
-import type { AlertPage, AlertRow, MethodName, MethodOutput } from '../../shared/contract.ts';
+import type { AlertPage, AlertRow, MethodName } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, tempDataDir, INTEGRATION_KEY, FAST_TUNING } from '../helpers/relay-harness.ts';
 import { alertsById } from '../helpers/parts.ts';
 import { waitForJob } from '../helpers/wait.ts';
+import { contractCalls } from '../helpers/contract-calls.ts';
 
 const NIGHT_KEY = 'il1api-held-ledger-night-01';
 const ilert = await new FakeIlert().start();
@@ -30,11 +30,8 @@ after(async () => {
   await ilert.stop();
 });
 
-async function must<M extends MethodName>(method: M, input: unknown): Promise<MethodOutput<M>> {
-  const result = await callMethod(harness.api, method, input, { name: 'Tess (operator)', role: 'operator' });
-  if (!result.ok) throw new Error(`${method}: ${result.error.message}`);
-  return result.value as MethodOutput<M>;
-}
+const operator = contractCalls('Tess', 'operator');
+const must = <M extends MethodName>(method: M, input: unknown) => operator.must(harness, method, input);
 
 const keyOf = (event: { data: { id: string } }) => `level-alert-${event.data.id}`;
 const alertOn = (deviceId: string, name: string) => {

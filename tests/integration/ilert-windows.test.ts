@@ -1,11 +1,13 @@
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { callMethod } from '../../electron/core/api/handlers.ts';
-import type { MethodName, MethodOutput, Role, WindowView } from '../../shared/contract.ts';
+import type { WindowView } from '../../shared/contract.ts';
 import { FakeIlert, maintenanceWindowSchemaErrors } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, tempDataDir, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay } from '../helpers/relay-harness.ts';
 import { jobsFor } from '../helpers/wait.ts';
+import { contractCalls } from '../helpers/contract-calls.ts';
+
+const { call, must } = contractCalls('Tess', 'operator');
 
 // Issue 22, item 7: "also in ilert" makes the matching ilert maintenance window for a relay window over
 // a whole target, and deletes it when the relay window is ended early; every body the relay sends is
@@ -36,16 +38,6 @@ async function relay(settings: Record<string, unknown> = {}): Promise<InProcessR
   );
   running.push(harness);
   return harness;
-}
-
-type Answer<M extends MethodName> = { ok: true; value: MethodOutput<M> } | { ok: false; status: number; error: { message: string } };
-const call = <M extends MethodName>(harness: InProcessRelay, method: M, input: unknown, role: Role = 'operator') =>
-  callMethod(harness.api, method, input, { name: `Tess (${role})`, role }) as Promise<Answer<M>>;
-
-async function must<M extends MethodName>(harness: InProcessRelay, method: M, input: unknown): Promise<MethodOutput<M>> {
-  const result = await call(harness, method, input);
-  if (!result.ok) throw new Error(`${method}: ${result.status} ${result.error.message}`);
-  return result.value;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -2,12 +2,15 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { callMethod } from '../../electron/core/api/handlers.ts';
-import type { AlertRow, MethodName, MethodOutput, Role } from '../../shared/contract.ts';
+import type { AlertRow, MethodName } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, startChildRelay, stopChildRelay, tempDataDir, INTEGRATION_KEY, FAST_TUNING, SECRET, type InProcessRelay } from '../helpers/relay-harness.ts';
 import { diagnosesAt } from '../helpers/parts.ts';
+import { contractCalls } from '../helpers/contract-calls.ts';
+
+const { must } = contractCalls('Tess', 'admin');
 
 // Issue 22, item 6: Level's own per-device maintenance mode, mirrored from device webhooks and from
 // Level's API, shown on the device's alerts and in Routing, warned about by Health when it lasts,
@@ -24,13 +27,6 @@ async function relay(settings: Record<string, unknown> = {}): Promise<InProcessR
   const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY, ...settings }, FAST_TUNING, tempDataDir('relay-level-maint-'));
   running.push(harness);
   return harness;
-}
-
-async function must<M extends MethodName>(harness: InProcessRelay, method: M, input: unknown, role: Role = 'admin'): Promise<MethodOutput<M>> {
-  const result = (await callMethod(harness.api, method, input, { name: `Tess (${role})`, role })) as
-    { ok: true; value: MethodOutput<M> } | { ok: false; status: number; error: { message: string } };
-  if (!result.ok) throw new Error(`${method}: ${result.status} ${result.error.message}`);
-  return result.value;
 }
 
 /** A device_* (or group_*) webhook as Level sends it. */

@@ -1,8 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
-import { callMethod } from '../../electron/core/api/handlers.ts';
-import type { AlertRow, DeliveryDetail, MethodName, MethodOutput, PushedEvent, Role, WindowView } from '../../shared/contract.ts';
+import type { AlertRow, DeliveryDetail, MethodName, PushedEvent, Role, WindowView } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
@@ -20,6 +19,9 @@ import {
 } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange, waitForEvent, type JobRow } from '../helpers/wait.ts';
 import { alertsById } from '../helpers/parts.ts';
+import { contractCalls } from '../helpers/contract-calls.ts';
+
+const { call, must } = contractCalls('Tess', 'operator');
 
 // Each rule of issue 22's "What a window does" against the fake ilert, through the real receiver
 // (the Level sender signs as Level does) and a real SQLite file.
@@ -48,17 +50,6 @@ async function stop(harness: InProcessRelay): Promise<void> {
 }
 
 /** A contract call as a dashboard makes it, with the role checks and input validation of both doors. */
-async function call<M extends MethodName>(harness: InProcessRelay, method: M, input: unknown, role: Role = 'operator') {
-  return callMethod(harness.api, method, input, { name: `Tess (${role})`, role }) as Promise<
-    { ok: true; value: MethodOutput<M> } | { ok: false; status: number; error: { message: string } }
-  >;
-}
-
-async function must<M extends MethodName>(harness: InProcessRelay, method: M, input: unknown): Promise<MethodOutput<M>> {
-  const result = await call(harness, method, input);
-  if (!result.ok) throw new Error(`${method}: ${result.status} ${result.error.message}`);
-  return result.value;
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const keyOf = (event: { data: { id: string } }) => `level-alert-${event.data.id}`;

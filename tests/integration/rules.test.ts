@@ -1,14 +1,16 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
-import { callMethod } from '../../electron/core/api/handlers.ts';
-import type { AlertRow, DeliveryDetail, MethodName, MethodOutput, PushedEvent, Role, RuleInput } from '../../shared/contract.ts';
+import type { AlertRow, DeliveryDetail, PushedEvent, Role, RuleInput } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, tempDataDir, INTEGRATION_KEY, FAST_TUNING, type InProcessRelay, OWNER } from '../helpers/relay-harness.ts';
 import { alertsById } from '../helpers/parts.ts';
 import { jobsFor, waitForEvent } from '../helpers/wait.ts';
+import { contractCalls } from '../helpers/contract-calls.ts';
+
+const { call, must } = contractCalls('Ada', 'admin');
 
 // Issue 22's rules against the fake ilert, through the real receiver (signed as Level signs) and a
 // real SQLite file: what each action does to what ilert gets, and how a list is checked when saved.
@@ -34,18 +36,6 @@ async function relay(settings: Record<string, unknown> = {}): Promise<InProcessR
 async function stop(harness: InProcessRelay): Promise<void> {
   await harness.stop();
   running.splice(running.indexOf(harness), 1);
-}
-
-async function call<M extends MethodName>(harness: InProcessRelay, method: M, input: unknown, role: Role = 'admin') {
-  return callMethod(harness.api, method, input, { name: `Ada (${role})`, role }) as Promise<
-    { ok: true; value: MethodOutput<M> } | { ok: false; status: number; error: { message: string } }
-  >;
-}
-
-async function must<M extends MethodName>(harness: InProcessRelay, method: M, input: unknown, role: Role = 'admin'): Promise<MethodOutput<M>> {
-  const result = await call(harness, method, input, role);
-  if (!result.ok) throw new Error(`${method}: ${result.status} ${result.error.message}`);
-  return result.value;
 }
 
 const keyOf = (event: { data: { id: string } }) => `level-alert-${event.data.id}`;

@@ -1,13 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { callMethod } from '../../electron/core/api/handlers.ts';
-import { METHOD_ROLES, type MethodName, type MethodOutput, type Role } from '../../shared/contract.ts';
+import { METHOD_ROLES } from '../../shared/contract.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { startRelay, INTEGRATION_KEY, type InProcessRelay, OWNER } from '../helpers/relay-harness.ts';
 import { probe } from '../helpers/parts.ts';
 import { jobsFor, type JobRow } from '../helpers/wait.ts';
+import { contractCalls } from '../helpers/contract-calls.ts';
+
+const { call, must } = contractCalls('Ada', 'admin');
 
 // Setting a source up (issue 23): "Send a test", the preview's last body, Health's findings per
 // source, maintenance windows over source alerts, and a target's own templates for Level alerts —
@@ -36,18 +38,6 @@ async function relay(settings: Record<string, unknown>): Promise<InProcessRelay>
   const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY, ...settings });
   running.push(harness);
   return harness;
-}
-
-async function call<M extends MethodName>(harness: InProcessRelay, method: M, input: unknown, role: Role = 'admin') {
-  return callMethod(harness.api, method, input, { name: `Ada (${role})`, role }) as Promise<
-    { ok: true; value: MethodOutput<M> } | { ok: false; status: number; error: { message: string } }
-  >;
-}
-
-async function must<M extends MethodName>(harness: InProcessRelay, method: M, input: unknown): Promise<MethodOutput<M>> {
-  const result = await call(harness, method, input);
-  if (!result.ok) throw new Error(`${method}: ${result.status} ${result.error.message}`);
-  return result.value;
 }
 
 function post(harness: InProcessRelay, slug: string, body: unknown, password = PASSWORD) {
