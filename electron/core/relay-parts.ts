@@ -37,7 +37,7 @@ import { Store, type StoreOptions } from './store/store.ts';
 import { TargetPauses } from './store/target-pauses.ts';
 import { GroupRoutes } from './store/group-routes.ts';
 import { Team } from './store/team.ts';
-import { DEFAULT_TARGET, integrationKeyTargets, resolveTarget, targetNames } from './targets.ts';
+import { configuredTargets, integrationKeyTargets, resolveTarget, targetNames } from './targets.ts';
 import type { Logger } from './logger.ts';
 
 const ALERT_SOURCE_CHECK_INTERVAL_MS = 60 * 60_000;
@@ -119,15 +119,7 @@ export function buildParts(host: PartsHost) {
     rows: windowRows,
     api: () => clients.ilert(),
     // A pass-through default target has no integration key to find its alert source by: listed, so the option can say why it cannot.
-    targets: () => {
-      const current = settings();
-      return [
-        ...(current.ilertIntegrationKey || current.ilertPassThroughUrl
-          ? [{ name: DEFAULT_TARGET, integrationKey: current.ilertPassThroughUrl ? undefined : current.ilertIntegrationKey }]
-          : []),
-        ...current.ilertTargets.map(({ name, integrationKey }) => ({ name, integrationKey })),
-      ];
-    },
+    targets: () => configuredTargets(settings()).map(({ name, resolved }) => ({ name, integrationKey: resolved.kind === 'events' ? resolved.integrationKey : undefined })),
   });
   const rules = new RuleBook(new RuleRows(store), {
     targets: () => targetNames(settings()),
