@@ -215,14 +215,16 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
   const choose = (change: Partial<FilterChoice>) => onFilterChange(filterAddress({ ...choice, ...change }));
   const [searchText, setSearchText] = useState(choice.search);
   const search = useDebounced(searchText.trim(), 250);
-  // Typing settles into the address; Back or a link puts the address's search into the box.
-  const latestChoice = useRef({ choice, onFilterChange });
+  // Typing settles into the address; Back or a link puts the address's search into the box. Only a
+  // settled value that is still what the box holds is typing: one that lags behind a Back or Forward
+  // (the box already shows the address's search) must not write the old text over the address.
+  const latestChoice = useRef({ choice, onFilterChange, searchText });
   useEffect(() => {
-    latestChoice.current = { choice, onFilterChange };
+    latestChoice.current = { choice, onFilterChange, searchText };
   });
   useEffect(() => {
-    const { choice: current, onFilterChange: change } = latestChoice.current;
-    if (search !== current.search) change(filterAddress({ ...current, search }));
+    const { choice: current, onFilterChange: change, searchText: inTheBox } = latestChoice.current;
+    if (search !== current.search && search === inTheBox.trim()) change(filterAddress({ ...current, search }));
   }, [search]);
   const [addressSearch, setAddressSearch] = useState(choice.search);
   if (choice.search !== addressSearch) {
