@@ -26,7 +26,7 @@ const text = z.string().max(TEXT_MAX);
 /** Level alerts' summary and details for one ilert target, in the sources' template language; empty keeps the relay's default. */
 export const levelTemplatesSchema = z.object({ summary: template.optional(), details: template.optional() });
 
-export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped', 'held'] as const;
+export const DELIVERY_STATUSES = ['received', 'accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped', 'held'] as const;
 /** Level's alert severities, the one list of them: most urgent first. */
 export const SEVERITY_LEVELS = ['emergency', 'critical', 'warning', 'information'] as const;
 export type Severity = (typeof SEVERITY_LEVELS)[number];
@@ -145,7 +145,8 @@ export const deliveryRowSchema = z.object({
   source: z.enum(DELIVERY_SOURCES),
   eventType: optionalText,
   eventId: optionalText,
-  outcome: z.enum(['accepted', 'duplicate', 'rejected']),
+  /** 'received': acknowledged, not yet applied (it then becomes 'accepted', or 'failed' with why). */
+  outcome: z.enum(['received', 'accepted', 'failed', 'duplicate', 'rejected']),
   status: z.enum(DELIVERY_STATUSES),
   statusCode: z.number().int(),
   reason: optionalText,

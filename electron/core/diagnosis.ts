@@ -15,6 +15,8 @@ import type { Store, StoreFacts } from './store/store.ts';
 import { oldActiveAlerts, rateLimitedAttempts, rejectionBudget, wrongPaths } from './store/diagnosis-reads.ts';
 import { levelMaintenanceTooLong } from './quiet/level-maintenance-check.ts';
 import { sourceFindings } from './sources/source-health.ts';
+import { processingFindings } from './ingest/processing-health.ts';
+import type { ProcessingState } from './ingest/processor.ts';
 
 const DAY_MS = 86_400_000;
 const NEVER_RESOLVED_AFTER_MS = 2 * DAY_MS;
@@ -42,6 +44,8 @@ export interface DiagnosisContext {
   publicPortPressure?: PortPressure | undefined;
   /** Which of ilert's last answers still speak for the present. */
   answers?: AnswerScope;
+  /** The processor: how far it lags, what it waits for, whether it stalled. */
+  processing?: ProcessingState | undefined;
 }
 
 /** From when a target's last answer speaks for its current configuration (this process's start, or its last change), and which targets are paused. */
@@ -503,9 +507,12 @@ const failedForGood: Check = ({ facts }) => {
 };
 
 /** The checks, in the order the Health page lists them. Add one here to add a line. */
+const processing: Check = ({ context, facts }) => processingFindings(context.processing, facts, context.now);
+
 export const CHECKS: readonly Check[] = [
   storeCannotWrite,
   storeDamaged,
+  processing,
   configuration,
   receiverDown,
   tunnelProblems,

@@ -5,8 +5,8 @@ import type { RelayChange } from './change-batcher.ts';
 import { Forwarder, type ForwarderOptions } from './forwarder/forwarder.ts';
 import { TargetPausing } from './forwarder/target-pausing.ts';
 import { Heartbeat } from './heartbeat.ts';
-import type { Envelope, LevelAlert } from './level/envelope.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
+import { Processor } from './ingest/processor.ts';
 import { sourceSettingsOf } from './ingest/source-ingest.ts';
 import { Periodic } from './periodic.ts';
 import { HoldReleaser } from './quiet/hold-releaser.ts';
@@ -26,7 +26,6 @@ import { SetupService } from './setup/setup-service.ts';
 import { RelayStatus } from './status/relay-status.ts';
 import { HeldJobs } from './store/held-jobs.ts';
 import { IlertStateRepository } from './store/ilert-state.ts';
-import { internalDelivery } from './store/inbound-delivery.ts';
 import { MaintenanceWindowRows } from './store/maintenance-windows.ts';
 import { Outbox } from './store/outbox.ts';
 import { ReadModels } from './store/read-models.ts';
@@ -56,6 +55,8 @@ export type RelayTuning = Pick<ForwarderOptions, 'backoff' | 'rateWindowMs' | 'r
     receiverLimits?: Partial<ReceiverLimits>;
     /** How long store changes are gathered before one `changes` event carries them all. */
     changeBatchMs?: number;
+    /** With deliveries waiting, how long without processing progress counts as stalled. */
+    processorStallMs?: number;
   };
 
 /** What the parts need of the relay hosting them: who it is, its settings of the moment, where it listens. */
@@ -84,9 +85,6 @@ export function buildParts(host: PartsHost) {
     appVersion++;
     host.changed({ kind: 'app', topic });
   };
-  /** Events the relay makes up itself (reconciliation, the setup test) go through the same ingest as webhooks. */
-  const ingestMadeUp = (source: 'reconciled' | 'test', path: string, envelope: Envelope, alert: LevelAlert) =>
-    ingest.parsed(internalDelivery(source, { path, body: Buffer.from(JSON.stringify(envelope)) }), envelope, alert);
   const outbox = new Outbox(store);
   const read = new ReadModels(store);
   const team = new Team(store);
@@ -139,10 +137,11 @@ export function buildParts(host: PartsHost) {
       if (clients.level()) await reconciler.run('schedule');
     },
   });
-  const ingest: IngestPipeline = new IngestPipeline({
+  const sources = () => sourceSettingsOf(settings());
+  const processor = new Processor({
     store,
-    log: log.child('receiver'),
-    secrets: () => ({ current: settings().levelWebhookSecret, previous: settings().levelWebhookSecretPrevious, automation: settings().levelAutomationSecret }),
+    log: log.child('processor'),
+    sources,
     policy: () => ({
       highPrioritySeverities: settings().highPrioritySeverities,
       // Rules decide after routing. The setup test's alert is a person asking for a page to check the
@@ -153,17 +152,25 @@ export function buildParts(host: PartsHost) {
       rulesFor: (alert, route) => rules.apply(alert, route),
       levelTemplatesFor: (target) => settings().ilertTargets.find((entry) => entry.name === target)?.levelTemplates,
     }),
-    beforeStore: (alert) => router.lookUpDevice(alert),
+    beforeApply: (alert) => router.lookUpDevice(alert),
     // A device or group changed in Level: the API's current record replaces the mirror's (404 = deleted).
-    accepted: (envelope) =>
+    applied: (envelope) =>
       void directory.refreshFromWebhook(envelope).catch((error: unknown) => log.error(`level: could not refresh ${envelope.data.id}: ${(error as Error).message}`)),
+    ...(tuning.processorStallMs ? { stallMs: tuning.processorStallMs } : {}),
+  });
+  const ingest: IngestPipeline = new IngestPipeline({
+    store,
+    log: log.child('receiver'),
+    secrets: () => ({ current: settings().levelWebhookSecret, previous: settings().levelWebhookSecretPrevious, automation: settings().levelAutomationSecret }),
+    sources,
+    processor,
   });
   const rerun = new Rerun({ read, ingest, settings });
   const receiver = new Receiver({
     log: log.child('receiver'),
     instanceId: host.instanceId,
     ingest,
-    unhealthy: () => store.health.problem(),
+    unhealthy: () => store.health.problem() ?? processor.stalledReason(),
     limits: tuning.receiverLimits,
     pressureChanged: () => announce('public-port'),
     sources: () => sourceSettingsOf(settings()),
@@ -177,7 +184,7 @@ export function buildParts(host: PartsHost) {
     store,
     reconciliations: new Reconciliations(store),
     api: () => clients.level(),
-    ingest: (envelope, alert) => ingestMadeUp('reconciled', '/reconcile', envelope, alert),
+    ingest: (envelope) => ingest.madeUp('reconciled', '/reconcile', envelope),
     routeHolds: async (alert) => {
       await router.lookUpDevice(alert);
       // As the ingest would decide: a rule that routes an alert lifts its route's skip.
@@ -215,7 +222,7 @@ export function buildParts(host: PartsHost) {
     secret: () => settings().levelWebhookSecret,
     ilertApi: () => clients.ilert(),
     sendsEvents: () => !settings().ilertPassThroughUrl,
-    ingest: (envelope, alert) => ingestMadeUp('test', '/setup/test', envelope, alert),
+    ingest: (envelope) => ingest.madeUp('test', '/setup/test', envelope),
     reachedThrough: (webhookUrl) => setup.reachedThrough(webhookUrl),
     hopTimeoutMs: tuning.testHopTimeoutMs,
     pollMs: tuning.testPollMs,
@@ -234,6 +241,7 @@ export function buildParts(host: PartsHost) {
     read,
     outbox,
     receiver,
+    processor,
     forwarder,
     pausing,
     heartbeat,
@@ -262,6 +270,7 @@ export function buildParts(host: PartsHost) {
     ilertWindows,
     rules,
     releaser,
+    processor,
     ingest,
     rerun,
     receiver,

@@ -135,14 +135,17 @@ export class Relay {
   }
 
   async start(): Promise<AddressInfo> {
-    const { retention, forwarder, releaser, receiver, heartbeat, reconciler, ilertState, sourceChecks, setup } = this.#parts;
+    const { retention, forwarder, releaser, receiver, heartbeat, reconciler, ilertState, sourceChecks, setup, processor } = this.#parts;
     retention.start();
+    // What a crash left acknowledged and not applied goes first, in order, before anything new.
+    processor.start();
     forwarder.start();
     releaser.start();
     try {
       this.#address = await receiver.listen(this.#settings.port, this.#settings.host);
     } catch (error) {
       await releaser.stop();
+      await processor.stop();
       await forwarder.stop();
       throw error;
     }
@@ -164,11 +167,13 @@ export class Relay {
   }
 
   async #stop(): Promise<void> {
-    const { retention, sourceChecks, releaser, integrationTest, heartbeat, reconciler, ilertState, setup, receiver, forwarder, store } = this.#parts;
+    const { retention, sourceChecks, releaser, integrationTest, heartbeat, reconciler, ilertState, setup, receiver, processor, forwarder, store } = this.#parts;
     await Promise.all([retention.stop(), sourceChecks.stop(), releaser.stop()]);
     integrationTest.cancel();
     await Promise.all([heartbeat.stop(), reconciler.stop(), ilertState.stop(), setup.stop()]);
     if (receiver.listening) await receiver.close();
+    // Finishes the transaction in progress; the rest of the log is applied at the next start.
+    await processor.stop();
     await forwarder.stop();
     this.#batcher.close();
     await store.close();

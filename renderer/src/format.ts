@@ -2,7 +2,7 @@
 import type { DeliveryRow, DeliveryStatus, RelayStatusView } from '../../shared/contract.ts';
 
 /** Mirrors of the contract's lists (kept here so the renderer does not bundle zod); checked below. */
-export const DELIVERY_STATUSES = ['accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped', 'held'] as const;
+export const DELIVERY_STATUSES = ['received', 'accepted', 'duplicate', 'rejected', 'queued', 'retrying', 'sending', 'delivered', 'failed', 'skipped', 'held'] as const;
 export const SEVERITY_LEVELS = ['emergency', 'critical', 'warning', 'information'] as const;
 export const EVENT_TYPES = ['alert_active', 'alert_resolved', 'device_created', 'device_updated', 'device_deleted', 'group_created', 'group_updated', 'group_deleted'] as const;
 
@@ -78,6 +78,7 @@ export function plural(count: number, one: string, many = `${one}s`): string {
 export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted' | 'busy';
 
 const STATUS_TONES: Record<string, Tone> = {
+  received: 'busy',
   accepted: 'ok',
   delivered: 'ok',
   duplicate: 'muted',

@@ -63,8 +63,13 @@ export function probe(relay: Relay) {
   };
 }
 
-/** The relay's own store and router, for tests that drive the ingest's persist step directly. */
+/** Resolves once every delivery acknowledged so far is applied (alert state, routing, ilert work). */
+export function processed(relay: Relay): Promise<void> {
+  return relay[forTests].processor.idle();
+}
+
+/** The relay's own ingest (after authentication) and processor, for tests that append thousands of deliveries without HTTP. */
 export function ingestParts(relay: Relay) {
-  const { store, router } = relay[forTests];
-  return { store, router };
+  const { store, ingest, processor } = relay[forTests];
+  return { store, ingest, processor };
 }

@@ -14,7 +14,7 @@ import { waitForEvent, waitForChange } from '../helpers/wait.ts';
 import type { Clock } from '../../electron/core/forwarder/clock.ts';
 import { trayState } from '../../electron/core/desktop/tray-state.ts';
 import type { Diagnosis } from '../../shared/contract.ts';
-import { diagnosesAt, runNow, probe } from '../helpers/parts.ts';
+import { diagnosesAt, runNow, probe, processed } from '../helpers/parts.ts';
 
 const FAKE_CLOUDFLARED = path.join(ROOT, 'tests/fakes/fake-cloudflared.mjs');
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -308,6 +308,7 @@ test('work waits for a target without a key; the heartbeat fails; Level’s API 
   cleanups.push(() => level.stop());
   const harness = await relayWith({ ilertHeartbeatUrl: 'http://127.0.0.1:1/api/pings/il1hbt-x', levelApiUrl: level.url, levelApiKey: 'wrong-key' });
   await new LevelSender({ url: harness.url, secret: SECRET, attempts: 1 }).deliver(alertEvent());
+  await processed(harness.relay);
   assert.match(find(harness, 'target-not-configured:default').title, /1 event waits for ilert target “default”, which has no integration key/);
   await waitForEvent(harness.relay.events, 'change', () => answered(harness.api.getRouting({}, OWNER)).lastSyncError, 5000, 'the failed sync');
   assert.match(find(harness, 'level-api').detail, /Level rejected the API key/);

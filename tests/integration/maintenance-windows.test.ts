@@ -18,7 +18,7 @@ import {
   type InProcessRelay,
 } from '../helpers/relay-harness.ts';
 import { jobsFor, waitForChange, waitForEvent, type JobRow } from '../helpers/wait.ts';
-import { alertsById } from '../helpers/parts.ts';
+import { alertsById, processed } from '../helpers/parts.ts';
 import { contractCalls } from '../helpers/contract-calls.ts';
 
 const { call, must } = contractCalls('Tess', 'operator');
@@ -363,6 +363,7 @@ test('with a Level API key, what a window held is confirmed with Level before it
     const missed = onDevice('Resolved in Level, webhook lost');
     await harness.sender.deliver(firing);
     await harness.sender.deliver(missed);
+    await processed(harness.relay);
     // Level resolves it, but its alert_resolved webhook never reaches the relay.
     level.resolveAlert(missed.data.id);
 

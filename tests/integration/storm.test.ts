@@ -8,9 +8,7 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, FAST_TUNING, startRelay, webhookDelivery, OWNER, answered } from '../helpers/relay-harness.ts';
 import { waitForChange } from '../helpers/wait.ts';
-import { parseDelivery } from '../../electron/core/level/envelope.ts';
 import { resolveSettings } from '../../electron/core/settings.ts';
-import { persist, type IngestPolicy } from '../../electron/core/ingest/pipeline.ts';
 import { DueQueue } from '../../electron/core/forwarder/due-queue.ts';
 import { RANK_STEP_MS, rankFor } from '../../electron/core/store/alert-ledger.ts';
 import type { Relay } from '../../electron/core/relay.ts';
@@ -21,22 +19,21 @@ const ilert = await new FakeIlert({ perKeyLimit: 1_000_000 }).start();
 after(() => ilert.stop());
 
 /**
- * Stores signed-and-verified alert deliveries straight through the ingest's persist step (one group
- * commit), as the receiver would, with the relay's own policy (its settings and its router).
- * `receivedAt` backdates a delivery, as one that has waited in the backlog that long.
+ * Appends signed-and-verified alert deliveries straight to the relay's inbound log (group commits),
+ * as the receiver would after the signature check, and waits until the processor has applied them
+ * with the relay's own policy. `receivedAt` backdates a delivery, as one that has waited in the backlog that long.
  */
 async function ingestAll(relay: Relay, events: ReturnType<typeof alertEvent>[], receivedAt?: (event: ReturnType<typeof alertEvent>) => number): Promise<void> {
-  const { store, router } = ingestParts(relay);
-  const policy: IngestPolicy = { highPrioritySeverities: relay.settings.highPrioritySeverities, routeFor: (alert) => router.routeFor(alert) };
-  await Promise.all(
+  const { ingest, processor } = ingestParts(relay);
+  const answers = await Promise.all(
     events.map((event) => {
       const body = Buffer.from(JSON.stringify(event));
-      const parsed = parseDelivery(body);
-      if (!parsed.ok) throw new Error(parsed.reason);
       const delivery = { ...webhookDelivery(body, 'valid'), ...(receivedAt ? { receivedAt: receivedAt(event) } : {}) };
-      return persist(store, { ...delivery, envelope: parsed.envelope, alert: parsed.alert }, policy);
+      return ingest.authenticated(delivery);
     }),
   );
+  assert.ok(answers.every((answer) => answer.statusCode === 202));
+  await processor.idle();
 }
 
 test('a 20,000-job backlog drains in priority order, every job sent exactly once', { timeout: 60_000 }, async (t) => {

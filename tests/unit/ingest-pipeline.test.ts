@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { IngestPipeline } from '../../electron/core/ingest/pipeline.ts';
+import { Processor } from '../../electron/core/ingest/processor.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 import { Store } from '../../electron/core/store/store.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
@@ -13,17 +14,27 @@ import { consoleLogger } from '../../electron/core/logger.ts';
 const SECRET = 'pipeline-secret-0123456789abcdef';
 const store = new Store(tempDataDir('relay-ingest-'));
 after(() => store.close());
+const processor = new Processor({
+  log: consoleLogger(),
+  store,
+  sources: () => ({ sources: [], targetProblem: () => undefined }),
+  policy: () => ({ highPrioritySeverities: ['critical'], routeFor: () => ({ target: 'default', reason: 'test route' }) }),
+});
+after(() => processor.stop());
 const pipeline = new IngestPipeline({
   log: consoleLogger(),
   store,
   secrets: () => ({ current: SECRET }),
-  policy: () => ({ highPrioritySeverities: ['critical'], routeFor: () => ({ target: 'default', reason: 'test route' }) }),
+  sources: () => ({ sources: [], targetProblem: () => undefined }),
+  processor,
 });
 
-/** Bytes and headers as the HTTP receiver hands them over. */
-function receive(event: object, signature: string | undefined = undefined) {
+/** Bytes and headers as the HTTP receiver hands them over; returns the answer once what it acknowledged is applied. */
+async function receive(event: object, signature: string | undefined = undefined) {
   const body = Buffer.from(JSON.stringify(event));
-  return pipeline.webhook(webhookDelivery(body, 'not-checked', { 'content-type': 'application/json' }), signature ?? sign(SECRET, body));
+  const answer = await pipeline.webhook(webhookDelivery(body, 'not-checked', { 'content-type': 'application/json' }), signature ?? sign(SECRET, body));
+  await processor.idle();
+  return answer;
 }
 
 const lastDelivery = () =>

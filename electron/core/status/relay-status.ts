@@ -4,6 +4,7 @@ import { diagnose, ilertSummary, type AnswerScope } from '../diagnosis.ts';
 import type { Forwarder } from '../forwarder/forwarder.ts';
 import type { TargetPausing } from '../forwarder/target-pausing.ts';
 import type { Heartbeat } from '../heartbeat.ts';
+import type { Processor } from '../ingest/processor.ts';
 import type { IlertStateSync } from '../reconcile/ilert-state-sync.ts';
 import type { Receiver } from '../receiver/receiver.ts';
 import type { LevelDirectory } from '../routing/directory.ts';
@@ -22,6 +23,7 @@ export interface RelayStatusParts {
   read: ReadModels;
   outbox: Outbox;
   receiver: Receiver;
+  processor: Processor;
   forwarder: Forwarder;
   pausing: TargetPausing;
   heartbeat: Heartbeat;
@@ -129,6 +131,7 @@ export class RelayStatus {
         unrecordedOutcomes: forwarder.unrecordedOutcomes,
         publicPortPressure: receiver.pressure,
         answers: this.#answerScope(),
+        processing: this.#parts.processor.state(now),
       },
       facts,
     );
@@ -145,6 +148,8 @@ export class RelayStatus {
     if (storeProblem) return storeProblem;
     const busy = receiver.busyReason();
     if (busy) return busy;
+    const stalled = this.#parts.processor.stalledReason(now);
+    if (stalled) return stalled;
     const facts = store.facts();
     // Work held for a paused target is maintenance, not a fault: ilert must not be told the relay is down.
     const paused = pausing.paused();

@@ -8,7 +8,8 @@ import type { Hold } from '../holds/hold.ts';
 import { FLAP_REF_PREFIX, flapReason } from '../holds/flapping.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 
-export type DeliveryOutcome = 'accepted' | 'duplicate' | 'rejected';
+/** 'received': acknowledged, not yet applied by the processor; 'failed': the processor could not apply it (see ingest/processor.ts). */
+export type DeliveryOutcome = 'received' | 'accepted' | 'failed' | 'duplicate' | 'rejected';
 
 /** What the delivery log filters and searches on, copied onto the delivery row at ingest. */
 export interface DeliveryDescription {

@@ -94,6 +94,13 @@ export function sqliteCode(error: unknown): number | undefined {
   return typeof code === 'number' ? code & 0xff : undefined;
 }
 
+const SQLITE_CORRUPT = 11;
+/** The store cannot write at all (locked, full, read-only, damaged): not the fault of what was being written. */
+export function isStoreFault(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code !== undefined && [SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB].includes(code);
+}
+
 export function isLockedError(error: unknown): boolean {
   const code = sqliteCode(error);
   return code === SQLITE_BUSY || code === SQLITE_LOCKED;

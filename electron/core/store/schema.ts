@@ -453,4 +453,23 @@ export const MIGRATIONS: readonly string[] = [
   -- The dry run reads the last 7 days' alerts through this, newest first, never the whole table.
   CREATE INDEX alerts_first_seen ON alerts(first_seen_at);
   `,
+  // Two stages (issue 24): the ack stores a delivery as 'received'; the processor (ingest/processor.ts)
+  // applies it in order and settles it as 'accepted', or 'failed' with why.
+  `
+  -- The log's unprocessed tail, in arrival order, without walking what was already applied.
+  CREATE INDEX deliveries_unprocessed ON deliveries(id) WHERE outcome = 'received';
+  --   deliveries:received   deliveries acknowledged and not yet processed
+  --   deliveries:failed     deliveries the processor could not apply (kept, with their reason); text = the last one's id
+  CREATE TRIGGER deliveries_facts_received AFTER INSERT ON deliveries WHEN NEW.outcome = 'received' BEGIN
+    INSERT INTO facts (name, n) VALUES ('deliveries:received', 1) ON CONFLICT(name) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER deliveries_facts_settled AFTER UPDATE OF outcome ON deliveries WHEN OLD.outcome IS NOT NEW.outcome BEGIN
+    UPDATE facts SET n = n - 1 WHERE OLD.outcome = 'received' AND name = 'deliveries:received';
+    INSERT INTO facts (name, n, text, at) SELECT 'deliveries:failed', 1, NEW.id, NEW.received_at WHERE NEW.outcome = 'failed'
+      ON CONFLICT(name) DO UPDATE SET n = n + 1, text = excluded.text, at = excluded.at;
+  END;
+  CREATE TRIGGER deliveries_facts_unreceived AFTER DELETE ON deliveries WHEN OLD.outcome IN ('received', 'failed') BEGIN
+    UPDATE facts SET n = n - 1 WHERE name = 'deliveries:' || OLD.outcome;
+  END;
+  `,
 ];

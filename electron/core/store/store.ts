@@ -11,6 +11,7 @@ import {
   tryBeginImmediate,
   finishTransaction,
   sqliteCode,
+  isStoreFault,
   DATABASE_FILE,
   type JobStatus,
   type StoreChange,
@@ -44,6 +45,10 @@ export interface StoreFacts {
   lastDeliveredAt: number | undefined;
   /** Per other source's slug: its last request that passed authentication, and the 401s since. */
   sources: Map<string, SourceFacts>;
+  /** Deliveries acknowledged and not yet applied by the processor. */
+  unprocessed: number;
+  /** Deliveries the processor could not apply (kept, with their reason), and the last of them. */
+  failedDeliveries: { n: number; lastId: number; at: number } | undefined;
 }
 
 export interface SourceFacts {
@@ -368,6 +373,8 @@ export class Store {
       lastAttempt: new Map(),
       lastDeliveredAt: undefined,
       sources: new Map(),
+      unprocessed: 0,
+      failedDeliveries: undefined,
     };
     const sourceFacts = (slug: string) => {
       let found = facts.sources.get(slug);
@@ -388,6 +395,8 @@ export class Store {
       else if (row.name === 'signature' && row.text) facts.signature = { verdict: row.text, invalidInARow: row.n, at: row.at ?? 0 };
       else if (kind === 'attempt') facts.lastAttempt.set(row.name.slice('attempt:'.length), { statusCode: row.n || undefined, error: row.text ?? undefined, at: row.at ?? 0 });
       else if (row.name === 'delivered') facts.lastDeliveredAt = row.at ?? undefined;
+      else if (row.name === 'deliveries:received') facts.unprocessed = row.n;
+      else if (row.name === 'deliveries:failed' && row.n > 0) facts.failedDeliveries = { n: row.n, lastId: Number(row.text), at: row.at ?? 0 };
       else if (kind === 'source' && first === 'last') sourceFacts(rest.join(':')).lastPassed = { deliveryId: row.n, at: row.at ?? 0 };
       else if (kind === 'source' && first === 'auth' && row.n > 0) sourceFacts(rest.join(':')).authFailures = { n: row.n, lastAt: row.at ?? 0 };
     }
@@ -526,10 +535,11 @@ export class Store {
       const jobs = sql
         .get(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'failed', 'skipped') AND updated_at < ? LIMIT ?)`)
         .run(before, limit);
-      const rows = sql.get(`SELECT id, received_at, event_id FROM deliveries WHERE id > ? ORDER BY id LIMIT ?`).all(cursor, limit) as {
+      const rows = sql.get(`SELECT id, received_at, event_id, outcome FROM deliveries WHERE id > ? ORDER BY id LIMIT ?`).all(cursor, limit) as {
         id: number;
         received_at: number;
         event_id: string | null;
+        outcome: string;
       }[];
       const old = rows.filter((row) => row.received_at < before);
       const pending = sql.get(`SELECT 1 FROM outbox WHERE delivery_id = ? LIMIT 1`);
@@ -537,7 +547,8 @@ export class Store {
       const deleteEvent = sql.get(`DELETE FROM events WHERE event_id = ? AND delivery_id = ?`);
       let deliveries = 0;
       for (const row of old) {
-        if (pending.get(row.id)) continue;
+        // Not yet applied (the processor is behind, or stopped): its effects are still to come.
+        if (row.outcome === 'received' || pending.get(row.id)) continue;
         deleteDelivery.run(row.id);
         if (row.event_id !== null) deleteEvent.run(row.event_id, row.id);
         deliveries++;
@@ -556,6 +567,27 @@ export class Store {
         done,
       };
     });
+  }
+
+  /**
+   * Inside a transaction: runs `work` in a savepoint, so that when it throws, only its own writes
+   * (and the changes it collected) are undone and the transaction goes on. An error that means the
+   * store itself cannot write is thrown on: then the whole transaction must fail.
+   */
+  isolated(work: () => void): { ok: true } | { ok: false; error: Error } {
+    const changesBefore = this.#collectedChanges.length;
+    this[SQL].get('SAVEPOINT isolated').run();
+    try {
+      work();
+      this[SQL].get('RELEASE isolated').run();
+      return { ok: true };
+    } catch (error) {
+      this[DB].exec('ROLLBACK TO isolated');
+      this[SQL].get('RELEASE isolated').run();
+      this.#collectedChanges.length = changesBefore;
+      if (isStoreFault(error)) throw error;
+      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    }
   }
 
   /** Records a change made by a caller's write; announced after its transaction commits. */

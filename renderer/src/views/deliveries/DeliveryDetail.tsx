@@ -462,7 +462,11 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
                 ? 'Rejected, so nothing was sent to ilert.'
                 : detail.outcome === 'duplicate'
                   ? 'A duplicate of an event already received: nothing was sent again.'
-                  : 'This event does not page anyone: nothing to send to ilert.'}
+                  : detail.outcome === 'received'
+                    ? 'Received and stored; the relay is still working out what it causes.'
+                    : detail.outcome === 'failed'
+                      ? 'The relay could not process this event (the reason is above), so nothing was sent to ilert. Re-run it once the cause is fixed.'
+                      : 'This event does not page anyone: nothing to send to ilert.'}
             </p>
           ) : (
             detail.jobs.map((job) => (

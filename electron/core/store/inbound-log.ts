@@ -1,0 +1,102 @@
+import type { DeliveryDescription } from './alert-ledger.ts';
+import type { InboundDelivery, DeliverySource } from './inbound-delivery.ts';
+import { Repository } from './store.ts';
+import { SQL } from './private.ts';
+
+/** What the ack knows of an event once it has read it: enough to deduplicate it and to list it at once. */
+export interface AckedEvent {
+  eventId: string;
+  eventType: string;
+  occurredAt: string;
+  claimedOccurredAt: string | undefined;
+  resourceId: string;
+  note: string | undefined;
+  described: DeliveryDescription;
+}
+
+/** A delivery acknowledged and not yet applied, as the processor reads it back. */
+export interface LoggedDelivery {
+  id: number;
+  source: DeliverySource;
+  path: string;
+  receivedAt: number;
+  /** The received_at of the delivery it re-runs, if any (a re-run keeps its original's arrival). */
+  firstArrivedAt: number;
+  contentType: string | undefined;
+  body: Uint8Array;
+}
+
+export type Settled = { outcome: 'accepted' | 'failed' | 'duplicate' | 'rejected'; reason: string | undefined };
+
+/**
+ * The inbound log: every accepted delivery is a row in `deliveries` whose outcome is 'received'
+ * from its acknowledgement until the processor has applied it. The ack appends; the processor
+ * reads the tail in id order (a partial index holds only that tail) and settles each row in the
+ * same transaction as its effects, so the outcome column is how far processing got.
+ */
+export class InboundLog extends Repository {
+  /** The ack's one write: the delivery (with its body) and its event id, or a duplicate of one already received. */
+  append(delivery: InboundDelivery, event: AckedEvent): { id: number; duplicate: boolean } {
+    const ledger = this.store.ledger;
+    const verdict = { eventId: event.eventId, eventType: event.eventType };
+    if (ledger.eventKnown(event.eventId)) {
+      return { id: ledger.insertDelivery(delivery, { statusCode: 200, outcome: 'duplicate', reason: 'event_id already received', ...verdict }, event.described), duplicate: true };
+    }
+    const id = ledger.insertDelivery(delivery, { statusCode: 202, outcome: 'received', reason: event.note, ...verdict }, event.described);
+    ledger.insertEvent({
+      ...verdict,
+      deliveryId: id,
+      occurredAt: event.occurredAt,
+      claimedOccurredAt: event.claimedOccurredAt,
+      resourceId: event.resourceId,
+      receivedAt: delivery.receivedAt,
+    });
+    return { id, duplicate: false };
+  }
+
+  /** The oldest `limit` deliveries still to apply, in the order they were acknowledged. */
+  unprocessed(limit: number): LoggedDelivery[] {
+    const rows = this.store[SQL].get(
+      `SELECT d.id, d.source, d.path, d.received_at, coalesce(o.received_at, d.received_at) AS first_arrived_at,
+           json_extract(d.headers, '$."content-type"') AS content_type, b.body
+         FROM deliveries d INDEXED BY deliveries_unprocessed
+           LEFT JOIN delivery_bodies b ON b.delivery_id = d.id
+           LEFT JOIN deliveries o ON o.id = d.rerun_of
+         WHERE d.outcome = 'received' ORDER BY d.id LIMIT ?`,
+    ).all(limit) as { id: number; source: DeliverySource; path: string; received_at: number; first_arrived_at: number; content_type: string | null; body: Uint8Array | null }[];
+    return rows.map((row) => ({
+      id: row.id,
+      source: row.source,
+      path: row.path,
+      receivedAt: row.received_at,
+      firstArrivedAt: row.first_arrived_at,
+      contentType: row.content_type ?? undefined,
+      body: row.body ?? new Uint8Array(),
+    }));
+  }
+
+  /**
+   * Records the outcome of applying a delivery; inside the transaction that applied it. A failed
+   * one gives its event id back, so a re-run once the cause is fixed is applied, not a duplicate.
+   */
+  settle(id: number, outcome: 'accepted' | 'failed', reason: string | undefined): void {
+    const sql = this.store[SQL];
+    sql.get(`UPDATE deliveries SET outcome = ?, reason = ? WHERE id = ? AND outcome = 'received'`).run(outcome, reason ?? null, id);
+    if (outcome === 'failed') sql.get(`DELETE FROM events WHERE event_id = (SELECT event_id FROM deliveries WHERE id = ?) AND delivery_id = ?`).run(id, id);
+    this.store.collect({ kind: 'delivery', id });
+  }
+
+  /** Where a delivery stands: undefined while it waits to be applied (or when there is no such delivery). */
+  settled(id: number): Settled | undefined {
+    const row = this.store[SQL].get(`SELECT outcome, reason FROM deliveries WHERE id = ?`).get(id) as { outcome: string; reason: string | null } | undefined;
+    if (!row || row.outcome === 'received') return undefined;
+    return { outcome: row.outcome as Settled['outcome'], reason: row.reason ?? undefined };
+  }
+
+  /** The oldest delivery still to apply: how far processing lags behind. */
+  oldestUnprocessed(): { id: number; receivedAt: number } | undefined {
+    const row = this.store[SQL].get(`SELECT id, received_at FROM deliveries INDEXED BY deliveries_unprocessed WHERE outcome = 'received' ORDER BY id LIMIT 1`).get() as
+      { id: number; received_at: number } | undefined;
+    return row && { id: row.id, receivedAt: row.received_at };
+  }
+}
