@@ -59,8 +59,12 @@ function persistAlert(store: Store, delivery: LoggedEvent, alert: LevelAlert, de
   const routed = shaped ? (policy.rulesFor?.(alert, shaped.route) ?? shaped.route) : policy.routeFor(alert);
   // A new Level alert for the same device and problem, while the last one's RESOLVE waits out its
   // grace, is that alert firing again: it joins the ilert alert that is still open (if its route
-  // forwards it at all: one routing skips stays apart).
-  const sameProblem = !resolved && !history && !shaped && !routed.skip && alert.device_id && alert.name ? flaps.graceHeldForSameProblem(alert.device_id, alert.name) : undefined;
+  // forwards it at all: one routing skips stays apart; a route without a grace holds no resolve
+  // to join, so the look-up is spared).
+  const sameProblem =
+    !resolved && !history && !shaped && !routed.skip && (routed.resolveGraceSeconds ?? 0) > 0 && alert.device_id && alert.name
+      ? flaps.graceHeldForSameProblem(alert.device_id, alert.name)
+      : undefined;
   const alertKey = shaped?.alertKey ?? history?.alertKey ?? sameProblem?.alertKey ?? alertKeyFor(alert.id);
   // A resolve goes where its alert went, even if the routing changed in between.
   const sentTo = resolved ? ledger.targetOfSentAlert(alertKey) : undefined;

@@ -24,7 +24,7 @@ export interface ProcessorOptions {
 }
 
 const BATCH_SIZE = 500;
-const SLICE_MS = 4;
+const SLICE_MS = 3;
 const STALL_MS = 15_000;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -235,7 +235,7 @@ export class Processor {
         if (performance.now() - started >= (this.#options.sliceMs ?? SLICE_MS)) break;
       }
       return index;
-    });
+    }, 'derived');
     for (const { id, settled: outcome } of settled) {
       if (outcome.outcome === 'failed') log.error(`delivery ${id}: ${outcome.reason}`);
       const waiters = this.#waiters.get(id);

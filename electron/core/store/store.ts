@@ -595,9 +595,19 @@ export class Store {
     this.#collectedChanges.push(change);
   }
 
-  /** Direct synchronous transaction for forwarder bookkeeping (not on the acknowledgement path). */
-  transaction<T>(work: () => T): T {
+  /**
+   * A direct synchronous transaction, off the acknowledgement path (the forwarder's bookkeeping,
+   * the processor). `derived` is for work that is derived from rows already committed durably and
+   * can be derived again (the processor applying the inbound log): its commit skips the fsync
+   * (synchronous=NORMAL). It still survives a crash of the process (WAL), and a power cut can only
+   * lose it as the last commits before the cut, which the processor then applies again from the
+   * log. Nothing outside the relay sees its effects before a later fsync'd commit has made them
+   * durable too: the forwarder claims a job (an fsync'd commit) before it sends it, and an fsync
+   * writes out the whole WAL before it.
+   */
+  transaction<T>(work: () => T, durability: 'fsync' | 'derived' = 'fsync'): T {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
+    if (durability === 'derived') this[DB].exec('PRAGMA synchronous = NORMAL');
     try {
       const result = inTransaction(this[DB], work);
       this.#reportCommit(undefined);
@@ -607,6 +617,8 @@ export class Store {
       this.#collectedChanges.length = 0;
       if (sqliteCode(error) !== undefined) this.#reportCommit(error);
       throw error;
+    } finally {
+      if (durability === 'derived') this[DB].exec('PRAGMA synchronous = FULL');
     }
   }
 }
