@@ -14,6 +14,8 @@
  *   6. ack latency at a steady rate on a store of 100,000 alert deliveries, without and with eight
  *      viewers searching the delivery log in a loop
  *   7. the ingest cost (relay CPU per alert) with 100 maintenance windows and 50 rules vs none (bench/quiet-cost.ts)
+ *   8. the second stage: processing lag at a sustained rate; RSS with 100,000 queued jobs and after
+ *      a restart on them, and the time to the first 202 after that restart (bench/processing.ts)
  *
  * Everything runs on 127.0.0.1, is bounded in count and time, and stops by itself. Missing an aim is
  * reported, not fatal; the exit code is non-zero only when something went wrong (a non-2xx answer,
@@ -34,13 +36,14 @@ import { BodyPool, deviceUpdatedEvent, signEvent, type SignedBody } from './payl
 import { alertEvent } from '../tests/fakes/level-sender.ts';
 import { post, runAutocannon, runPaced, signedHeaders, summarize, type LoadResult, type PacedResult } from './load.ts';
 import { quietCost, type QuietCostResult } from './quiet-cost.ts';
+import { processingFigure, PROCESSING_AIMS, type ProcessingResult } from './processing.ts';
 import { CpuMeter, cleanupAll, type CpuShares, dirBytes, readIo, readRss, startBareChild, startRelayChild, stopChild, type BenchChild } from './processes.ts';
 
 // ---- parameters -------------------------------------------------------------------------------
 
 const THROUGHPUT = { connections: 50, warmupS: 2, durationS: 10 };
 const DASHBOARD = { alerts: 25_000, connections: 16, tabSwitches: 5 };
-const STORM = { connections: [16, 50], roundS: 5, backlog: 80_000, maxRounds: 12, eventsPerMinute: 50, statusCalls: 20, durableBodies: 200_000 };
+const STORM = { connections: [16, 50], roundS: 5, backlog: 100_000, maxRounds: 12, eventsPerMinute: 50, statusCalls: 20, durableBodies: 200_000 };
 const LATENCY = { rate: 200, warmupS: 1, durationS: 10, autocannonDurationS: 10, autocannonConnections: 10 };
 const E2E = { warmup: 20, count: 200, gapMs: 10, timeoutMs: 5000 };
 const RSS = { events: 100_000, connections: 50 };
@@ -890,6 +893,27 @@ function summary(): void {
       verdict(quiet.met),
     ]);
   }
+  const p = results.processing as ProcessingResult | undefined;
+  if (p) {
+    const lagMet = p.sustained.maxLagMs < PROCESSING_AIMS.lagMs && p.sustained.sentRate >= p.sustained.targetRate * 0.95;
+    rows.push([
+      `8 Processing @${fmtInt(p.sustained.targetRate)}/s`,
+      `sent ${fmtInt(p.sustained.sentRate)}/s, lag ≤ ${fmtMs(p.sustained.maxLagMs)}, drained ${fmtMs(p.sustained.drainMs)} after`,
+      '—',
+      `${fmtInt(p.sustained.appliedRate)} applied/s`,
+      `lag < ${PROCESSING_AIMS.lagMs} ms`,
+      verdict(lagMet),
+    ]);
+    const rssMet = (p.backlog.rssAfterApplied ?? Infinity) < PROCESSING_AIMS.rssBytes && (p.backlog.rssAfterRestartSettled ?? Infinity) < PROCESSING_AIMS.rssBytes;
+    rows.push([
+      `  ${fmtInt(p.backlog.queued / 1000)}k queued, restart`,
+      `RSS ${fmtMB(p.backlog.rssAfterApplied)}; restart: first 202 ${fmtMs(p.backlog.restartToFirstAckMs)}, RSS ${fmtMB(p.backlog.rssAfterRestartSettled)}`,
+      '—',
+      '—',
+      `< ${PROCESSING_AIMS.firstAckMs} ms, < ${fmtMB(PROCESSING_AIMS.rssBytes)}`,
+      verdict(rssMet && p.backlog.restartToFirstAckMs < PROCESSING_AIMS.firstAckMs),
+    ]);
+  }
   log('Summary');
   log(table(rows));
 }
@@ -911,7 +935,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    // BENCH_ONLY=storm,throughput,latency,e2e,rss,dashboard,search,quiet runs a subset (e.g. to compare one change quickly).
+    // BENCH_ONLY=storm,throughput,latency,e2e,rss,dashboard,search,quiet,processing runs a subset (e.g. to compare one change quickly).
     const only = process.env.BENCH_ONLY?.split(',');
     const figures: [string, (fake: FakeIlert) => Promise<void>][] = [
       ['storm', storm],
@@ -922,6 +946,7 @@ async function main(): Promise<void> {
       ['dashboard', dashboard],
       ['search', searchWhileAcking],
       ['quiet', async (fake) => void (results.quietCost = await quietCost(fake.url, { log, checkLoad, stop }))],
+      ['processing', async (fake) => void (results.processing = await processingFigure(fake.url, { log, checkLoad, stop }))],
     ];
     for (const [name, figure] of figures) if (!only || only.includes(name)) await figure(fake);
   } catch (error) {

@@ -17,14 +17,19 @@ export interface ProcessorOptions {
   applied?: (envelope: Envelope) => void;
   /** How many deliveries one pass reads from the log. */
   batchSize?: number;
-  /** How long one transaction may keep the event loop from acknowledging. */
-  sliceMs?: number;
+  /** How long one transaction may keep the event loop: while deliveries are arriving, and while none are. */
+  sliceMs?: { arriving: number; quiet: number };
   /** With deliveries waiting, no progress for this long counts as stalled (/healthz, the heartbeat). */
   stallMs?: number;
 }
 
 const BATCH_SIZE = 500;
-const SLICE_MS = 3;
+/**
+ * Acknowledgements come first: while deliveries arrive, a transaction holds the event loop for
+ * about 2 ms (the next turn's acks wait at most that); in a quiet moment the processor takes
+ * longer transactions and catches up.
+ */
+const SLICE_MS = { arriving: 2, quiet: 10 };
 const STALL_MS = 15_000;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -70,6 +75,8 @@ export class Processor {
   #waitingFor: string | undefined;
   /** When the processor last applied something, or began with work to do. */
   #progressAt = Date.now();
+  /** Whether a delivery was appended since the last transaction began: then acks are flowing and transactions stay short. */
+  #arriving = false;
   /** Whether deliveries are known to wait: set on every wake, cleared when a pass finds the log empty. */
   #workWaits = true;
 
@@ -86,6 +93,7 @@ export class Processor {
 
   /** Something was appended: apply it soon. */
   wake(): void {
+    this.#arriving = true;
     if (this.#stopped) return;
     if (!this.#workWaits) {
       this.#workWaits = true;
@@ -214,6 +222,9 @@ export class Processor {
     const { store, log } = this.#options;
     const policy = this.#options.policy();
     const started = performance.now();
+    const slices = this.#options.sliceMs ?? SLICE_MS;
+    const sliceMs = this.#arriving ? slices.arriving : slices.quiet;
+    this.#arriving = false;
     const settled: { id: number; settled: Settled }[] = [];
     const applied: Envelope[] = [];
     const next = store.transaction(() => {
@@ -232,7 +243,7 @@ export class Processor {
         }
         this.#log.settle(row.id, outcome.outcome, outcome.reason);
         settled.push({ id: row.id, settled: outcome });
-        if (performance.now() - started >= (this.#options.sliceMs ?? SLICE_MS)) break;
+        if (performance.now() - started >= sliceMs) break;
       }
       return index;
     }, 'derived');

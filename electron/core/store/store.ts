@@ -144,7 +144,9 @@ interface PendingWrite {
 /**
  * The relay's durable state. Inbound writes are group-committed: every write queued in the same
  * turn of the event loop shares one transaction (and one fsync), and each caller's promise settles
- * only after that commit — so a 2xx is never sent for something that is not on disk.
+ * only after that commit — so a 2xx is never sent for something that is not on disk (Invariant 1:
+ * an acknowledged delivery is durable; what it causes is derived from it by the processor,
+ * deterministically and exactly once; see ingest/processor.ts).
  */
 export class Store {
   readonly [DB]: DatabaseSync;
