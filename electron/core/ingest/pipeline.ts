@@ -25,6 +25,9 @@ export interface IngestOptions {
   processor: Processor;
 }
 
+/** How long a delivery the relay makes waits for its outcome before the answer says it is still being worked on (processing stopped, say). */
+const OUTCOME_WAIT_MS = 15_000;
+
 /** Deliveries the relay makes itself wait for their outcome: whoever made them (a re-run, reconciliation, the setup test) wants to know it. */
 const NETWORK_SOURCES: ReadonlySet<InboundDelivery['source']> = new Set(['webhook', 'automation']);
 
@@ -116,7 +119,10 @@ export class IngestPipeline {
     if (appended.duplicate) return { statusCode: 200, body: { duplicate: true, event_id: envelope.event_id } };
     processor.wake();
     if (!NETWORK_SOURCES.has(delivery.source)) {
-      const settled = await processor.settled(appended.id);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), OUTCOME_WAIT_MS)));
+      const settled = await Promise.race([processor.settled(appended.id), late]).finally(() => clearTimeout(timer));
+      if (settled === 'late') return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id, processing: 'the relay is still working on it: see the delivery log' } };
       if (settled?.outcome === 'failed') return { statusCode: 422, body: { error: settled.reason ?? 'the relay could not process this event' } };
     }
     return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id } };

@@ -15,8 +15,9 @@ export interface ProcessorOptions {
   beforeApply?: (alert: LevelAlert) => Promise<void>;
   /** After an applied event is committed (e.g. refresh the device or group it names). */
   applied?: (envelope: Envelope) => void;
-  /** How many deliveries one pass reads from the log. */
+  /** How many deliveries one pass reads from the log, and how many bytes of their bodies at most. */
   batchSize?: number;
+  batchBytes?: number;
   /** How long one transaction may keep the event loop: while deliveries are arriving, and while none are. */
   sliceMs?: { arriving: number; quiet: number };
   /** With deliveries waiting, no progress for this long counts as stalled (/healthz, the heartbeat). */
@@ -24,6 +25,7 @@ export interface ProcessorOptions {
 }
 
 const BATCH_SIZE = 500;
+const BATCH_BYTES = 8 * 1024 * 1024;
 /**
  * Acknowledgements come first: while deliveries arrive, a transaction holds the event loop for
  * about 2 ms (the next turn's acks wait at most that); in a quiet moment the processor takes
@@ -181,7 +183,7 @@ export class Processor {
   async #drain(): Promise<void> {
     const { store } = this.#options;
     while (!this.#stopped && !store.closed) {
-      const rows = this.#log.unprocessed(this.#options.batchSize ?? BATCH_SIZE);
+      const rows = this.#log.unprocessed(this.#options.batchSize ?? BATCH_SIZE, this.#options.batchBytes ?? BATCH_BYTES);
       if (rows.length === 0) {
         this.#workWaits = false;
         return;

@@ -54,16 +54,35 @@ export class InboundLog extends Repository {
     return { id, duplicate: false };
   }
 
-  /** The oldest `limit` deliveries still to apply, in the order they were acknowledged. */
-  unprocessed(limit: number): LoggedDelivery[] {
-    const rows = this.store[SQL].get(
-      `SELECT d.id, d.source, d.path, d.received_at, coalesce(o.received_at, d.received_at) AS first_arrived_at,
+  /**
+   * The oldest deliveries still to apply, in the order they were acknowledged: at most `limit`, and
+   * bodies of at most `maxBytes` together (always at least one), so a run of 1 MiB bodies cannot
+   * fill the memory. Their ids are read first, without the bodies.
+   */
+  unprocessed(limit: number, maxBytes: number): LoggedDelivery[] {
+    const sql = this.store[SQL];
+    const heads = sql.get(`SELECT id, body_size FROM deliveries INDEXED BY deliveries_unprocessed WHERE outcome = 'received' ORDER BY id LIMIT ?`).all(limit) as {
+      id: number;
+      body_size: number;
+    }[];
+    if (heads.length === 0) return [];
+    let last = heads[0]!.id;
+    let bytes = 0;
+    for (const head of heads) {
+      bytes += head.body_size;
+      if (bytes > maxBytes && head !== heads[0]) break;
+      last = head.id;
+    }
+    const rows = sql
+      .get(
+        `SELECT d.id, d.source, d.path, d.received_at, coalesce(o.received_at, d.received_at) AS first_arrived_at,
            json_extract(d.headers, '$."content-type"') AS content_type, b.body
          FROM deliveries d INDEXED BY deliveries_unprocessed
            LEFT JOIN delivery_bodies b ON b.delivery_id = d.id
            LEFT JOIN deliveries o ON o.id = d.rerun_of
-         WHERE d.outcome = 'received' ORDER BY d.id LIMIT ?`,
-    ).all(limit) as { id: number; source: DeliverySource; path: string; received_at: number; first_arrived_at: number; content_type: string | null; body: Uint8Array | null }[];
+         WHERE d.outcome = 'received' AND d.id <= ? ORDER BY d.id`,
+      )
+      .all(last) as { id: number; source: DeliverySource; path: string; received_at: number; first_arrived_at: number; content_type: string | null; body: Uint8Array | null }[];
     return rows.map((row) => ({
       id: row.id,
       source: row.source,
