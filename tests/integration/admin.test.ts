@@ -9,6 +9,7 @@ import { BATCH_INTERVAL_MS } from '../../electron/core/change-batcher.ts';
 import { methods } from '../../shared/contract.ts';
 import { startRelay, tempDataDir, OWNER } from '../helpers/relay-harness.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
+import { processed } from '../helpers/parts.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { inspect } from '../helpers/inspect.ts';
 import { createLogger } from '../../electron/core/logger.ts';
@@ -246,6 +247,8 @@ test('pushed changes are batched: a burst of 1,000 deliveries arrives as a handf
   const burst = Array.from({ length: 1000 }, () => ({ event_type: 'device_updated', event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), data: { id: 'd1' } }));
   const started = performance.now();
   await Promise.all(burst.map((event) => harness.sender.postRaw(JSON.stringify(event))));
+  // The burst lasts until the processor has applied what was acknowledged: each delivery changes twice (received, then applied).
+  await processed(harness.relay);
   const elapsed = performance.now() - started;
   await waitForEvent(harness.relay.events as EventEmitter, 'changes', () => delivered.size >= 1000, 5000, 'all 1,000 deliveries in the pushed changes');
   assert.equal(delivered.size, 1000);
