@@ -46,6 +46,8 @@ export const diagnosisSchema = z.object({
   title: z.string(),
   detail: z.string(),
   fix: optionalText,
+  /** The delivery the finding is about (the one that could not be processed, the oldest waiting): Health links to it. */
+  deliveryId: z.number().int().optional(),
 });
 
 export const tunnelStateSchema = z.object({
@@ -65,6 +67,8 @@ export const relayStatusSchema = z.object({
   publicUrl: optionalText,
   queueDepth: z.number().int(),
   failedJobs: z.number().int(),
+  /** Deliveries acknowledged and not yet processed: while there are any, the dashboard asks for the status more often, so a lag shows when it passes 1 s. */
+  unprocessed: z.number().int().optional(),
   lastDeliveryAt: z.number().optional(),
   /** From the latest attempt: true if ilert answered at all, false on a network error or timeout. */
   ilertReachable: z.boolean().optional(),

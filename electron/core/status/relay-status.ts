@@ -85,6 +85,7 @@ export class RelayStatus {
       receiverUrl: this.#parts.receiverUrl(),
       queueDepth,
       failedJobs,
+      unprocessed: facts.unprocessed,
       lastDeliveryAt: read.lastDeliveryAt(),
       ilertReachable: attempt ? attempt.statusCode !== null : undefined,
       lastAttemptAt: attempt?.startedAt,
