@@ -67,8 +67,6 @@ export const relayStatusSchema = z.object({
   publicUrl: optionalText,
   queueDepth: z.number().int(),
   failedJobs: z.number().int(),
-  /** Deliveries acknowledged and not yet processed: while there are any, the dashboard asks for the status more often, so a lag shows when it passes 1 s. */
-  unprocessed: z.number().int().optional(),
   lastDeliveryAt: z.number().optional(),
   /** From the latest attempt: true if ilert answered at all, false on a network error or timeout. */
   ilertReachable: z.boolean().optional(),
@@ -1058,6 +1056,7 @@ export const changeTopics = [
   'store-health',
   'forwarding',
   'public-port',
+  'processing',
   'mirror',
   'routing',
   'windows',

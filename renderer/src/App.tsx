@@ -30,12 +30,6 @@ function readAddress(): { view?: View; deliveryId?: number; filter: string } {
 
 /** The Deliveries filter that shows the ilert events that failed for good. */
 const FAILED_FILTER = 'status=failed';
-/**
- * While deliveries wait to be processed, nothing may change for a while (Level's API hangs on a device
- * look-up) and no change would ask for the status again: asked each second instead, the lag Health
- * shows past 1 s appears when it happens, not at the next 10 s poll.
- */
-const UNPROCESSED_POLL_MS = 1_000;
 
 function addressOf(view: View, deliveryId: number | undefined, filter = ''): string {
   const path = view === 'deliveries' && deliveryId !== undefined ? `#/deliveries/${deliveryId}` : `#/${view}`;
@@ -45,7 +39,7 @@ function addressOf(view: View, deliveryId: number | undefined, filter = ''): str
 export function App() {
   const [opened] = useState(readAddress);
   const [view, setView] = useState<View>(opened.view ?? 'alerts');
-  const statusQuery = useRelayQuery('getStatus', {}, { pollEvery: (shown) => (shown?.unprocessed ? UNPROCESSED_POLL_MS : 10_000) });
+  const statusQuery = useRelayQuery('getStatus', {}, { pollEvery: () => 10_000 });
   const status = statusQuery.data;
   const statusError = statusQuery.error instanceof RelayApiError ? statusQuery.error : statusQuery.error ? new RelayApiError('internal', String(statusQuery.error)) : undefined;
   // Asked once the relay answers: inside the desktop app it may have started only now.

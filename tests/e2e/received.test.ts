@@ -83,7 +83,9 @@ function holdUpProcessing() {
   };
   const first = sendOne();
   const loop = (async () => {
-    await (await first).lookedUp;
+    await (
+      await first
+    ).lookedUp;
     while (!stopping) {
       const { lookedUp: next } = await sendOne();
       await next;
@@ -121,6 +123,27 @@ async function openTab(target: Page, name: 'Deliveries' | 'Health'): Promise<voi
   await target.getByRole('tab', { name }).click();
   await target.getByTestId(`${name.toLowerCase()}-view`).waitFor();
 }
+
+test('Health shows the lag once it passes 1 s, with nothing else happening: one alert waits for Level’s API', async () => {
+  await openTab(page, 'Health');
+  await page.getByTestId('health-all-ok').waitFor();
+  const device = `dev-slow-${++slowDevices}`;
+  const hold = level.holdNext(`/devices/${device}`);
+  const event = alertEvent({ name: 'Lone slow device check', hostname: 'SLOW-LONE', severity: 'warning' });
+  event.data.device_id = device;
+  const acked = performance.now();
+  assert.ok((await sender.deliver(event)).acknowledged);
+  // No change comes while the processor waits (up to its 2 s look-up time): only asking again finds it.
+  // Read at each frame: it is there for well under a second, until the look-up gives up at 2 s.
+  const shown = await page.waitForFunction(() => document.querySelector('[data-testid="diagnosis-processing-lag"]')?.textContent, undefined, { polling: 'raf', timeout: 5_000 });
+  const shownAfter = performance.now() - acked;
+  console.log(`ack → lag shown in Health: ${shownAfter.toFixed(0)} ms`);
+  assert.ok(shownAfter >= 1_000, `shown after ${shownAfter.toFixed(0)} ms, before it was 1 s behind`);
+  assert.match(String(await shown.jsonValue()), new RegExp(`Processing is \\d s behind: 1 delivery waiting.*Level’s API to answer about device ${device}`));
+  await page.getByTestId('diagnosis-processing-lag').waitFor({ state: 'detached' });
+  hold.release();
+  await page.getByTestId('health-all-ok').waitFor();
+});
 
 test('a webhook shows as “received” at once, then its outcome; Health shows the lag over 1 s; a delivery that could not be processed says why and re-runs', async () => {
   await openTab(page, 'Deliveries');
