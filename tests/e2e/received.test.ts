@@ -197,7 +197,7 @@ test('a webhook shows as “received” at once, then its outcome; Health shows 
   const created = await callAdmin<{ error?: unknown }>(page, 'createSource', SENSORS);
   assert.equal(created.error, undefined, JSON.stringify(created));
   const rerun = detail.getByTestId('rerun-delivery');
-  assert.equal(await rerun.isEnabled(), true, await rerun.getAttribute('title'));
+  assert.equal(await rerun.isEnabled(), true, (await rerun.getAttribute('title')) ?? undefined);
   await rerun.click();
   await detail.getByTestId('action-result').filter({ hasText: 'Re-run answered 202 (accepted)' }).waitFor();
   await ilert.waitFor(() => ilert.eventsFor('sensors:particle:freezer-7').length === 1, 10_000, 'the re-run publish at ilert');
