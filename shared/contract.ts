@@ -46,6 +46,8 @@ export const diagnosisSchema = z.object({
   title: z.string(),
   detail: z.string(),
   fix: optionalText,
+  /** The delivery the finding is about (the one that could not be processed, the oldest waiting): Health links to it. */
+  deliveryId: z.number().int().optional(),
 });
 
 export const tunnelStateSchema = z.object({
@@ -1054,6 +1056,7 @@ export const changeTopics = [
   'store-health',
   'forwarding',
   'public-port',
+  'processing',
   'mirror',
   'routing',
   'windows',

@@ -22,7 +22,9 @@ export type AppTopic =
   /** Forwarding to a target was paused or resumed. */
   | 'forwarding'
   /** The public port came under pressure (requests turned away for lack of room), or it passed. */
-  | 'public-port';
+  | 'public-port'
+  /** Processing fell more than a second behind the acknowledgements while nothing else changed. */
+  | 'processing';
 
 export interface AppEvent {
   kind: 'app';

@@ -252,6 +252,7 @@ export function buildParts(host: PartsHost) {
     settings,
     receiverUrl: host.receiverUrl,
     version: () => store.version + appVersion,
+    announce,
   });
   return {
     announce,

@@ -79,6 +79,12 @@ export function App() {
     setView(target);
   };
   const showFailed = () => showFiltered('deliveries', FAILED_FILTER);
+  /** Opens one delivery, unfiltered: a filter left open might hide it. */
+  const openDelivery = (id: number) => {
+    setFilters((current) => ({ ...current, deliveries: '' }));
+    setFocusDelivery(id);
+    setView('deliveries');
+  };
   useChanges(onChanges);
 
   // Opening a tab or a delivery is a step Back can undo; moving from one delivery to the next is not.
@@ -267,6 +273,7 @@ export function App() {
                 status={status}
                 onNavigate={setView}
                 onShowFailed={showFailed}
+                onOpenDelivery={openDelivery}
                 unreachable={statusError && status ? { message: statusError.message, asOf: statusQuery.dataUpdatedAt } : undefined}
               />
             )}

@@ -32,6 +32,7 @@ export function processingFindings(state: ProcessingState | undefined, facts: St
         state.problem ? `The last attempt failed: ${state.problem.reason}.` : state.waitingFor ? `It waits for ${state.waitingFor}.` : ''
       } Webhooks are still acknowledged and kept, but nobody is paged for them until processing goes on; /healthz answers 503 and the heartbeat is withheld.`,
       fix: 'See the log for the processor’s error. Free disk space or close the program holding relay.sqlite; restarting the relay applies what is waiting, in order.',
+      deliveryId: state.oldest?.id,
     });
   } else if (state && lagMs > LAG_SHOWN_AFTER_MS) {
     found.push({
@@ -42,6 +43,7 @@ export function processingFindings(state: ProcessingState | undefined, facts: St
         state.waitingFor ? ` It waits for ${state.waitingFor}.` : state.problem ? ` The last attempt failed: ${state.problem.reason}; it is tried again.` : ''
       }`,
       fix: 'Nothing to do while it shrinks: a burst of webhooks is being worked through. If it grows, see the log.',
+      deliveryId: state.oldest!.id,
     });
   }
   const failed = facts.failedDeliveries;
@@ -52,6 +54,7 @@ export function processingFindings(state: ProcessingState | undefined, facts: St
       title: `${deliveries(failed.n)} could not be processed`,
       detail: `The relay acknowledged ${failed.n === 1 ? 'it' : 'them'} but could not apply ${failed.n === 1 ? 'it' : 'them'}, so nothing went to ilert; the last was delivery #${failed.lastId}. Later deliveries were processed as usual.`,
       fix: 'Open the delivery in Deliveries to see why; re-run it once the cause is fixed.',
+      deliveryId: failed.lastId,
     });
   }
   return found;

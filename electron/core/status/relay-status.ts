@@ -4,7 +4,9 @@ import { diagnose, ilertSummary, type AnswerScope } from '../diagnosis.ts';
 import type { Forwarder } from '../forwarder/forwarder.ts';
 import type { TargetPausing } from '../forwarder/target-pausing.ts';
 import type { Heartbeat } from '../heartbeat.ts';
-import type { Processor } from '../ingest/processor.ts';
+import type { Announce } from '../app-events.ts';
+import { LAG_SHOWN_AFTER_MS } from '../ingest/processing-health.ts';
+import type { Processor, ProcessingState } from '../ingest/processor.ts';
 import type { IlertStateSync } from '../reconcile/ilert-state-sync.ts';
 import type { Receiver } from '../receiver/receiver.ts';
 import type { LevelDirectory } from '../routing/directory.ts';
@@ -35,6 +37,7 @@ export interface RelayStatusParts {
   receiverUrl: () => string | undefined;
   /** Moves whenever the status may read differently (the store's version plus the relay's announcements). */
   version: () => number;
+  announce: Announce;
 }
 
 /**
@@ -47,6 +50,7 @@ export class RelayStatus {
   /** When each target's integration key or URL last changed: ilert's answers from before are about the old one. */
   readonly #targetChangedAt = new Map<string, number>();
   #cache: { version: number; at: number; value: RelayStatusView } | undefined;
+  #lagTimer: NodeJS.Timeout | undefined;
 
   constructor(parts: RelayStatusParts) {
     this.#parts = parts;
@@ -131,10 +135,28 @@ export class RelayStatus {
         unrecordedOutcomes: forwarder.unrecordedOutcomes,
         publicPortPressure: receiver.pressure,
         answers: this.#answerScope(),
-        processing: this.#parts.processor.state(now),
+        processing: this.#processing(now),
       },
       facts,
     );
+  }
+
+  /**
+   * Where processing stands. While the processor waits (Level's API hangs on a device look-up),
+   * nothing changes, so nothing would make the dashboards or the tray read the status again when
+   * the lag passes 1 s: read with deliveries waiting, the status announces that moment itself.
+   */
+  #processing(now: number): ProcessingState {
+    const state = this.#parts.processor.state(now);
+    const due = state.oldest ? state.oldest.receivedAt + LAG_SHOWN_AFTER_MS + 1 : undefined;
+    if (due !== undefined && due > now && !this.#lagTimer) {
+      this.#lagTimer = setTimeout(() => {
+        this.#lagTimer = undefined;
+        this.#parts.announce('processing');
+      }, due - now);
+      this.#lagTimer.unref();
+    }
+    return state;
   }
 
   /**

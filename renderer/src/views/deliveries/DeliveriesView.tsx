@@ -79,6 +79,12 @@ function filterAddress(choice: FilterChoice): string {
 
 const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
+/** The statuses whose word alone could mislead: 'failed' is two different things. */
+const STATUS_FILTER_TITLES: Partial<Record<DeliveryStatus, string>> = {
+  received: 'Acknowledged and stored, still being processed: nothing sent to ilert yet',
+  failed: 'Failed: the ilert event failed for good (retry it), or the relay could not process the delivery (open it to see why, re-run it once fixed)',
+};
+
 const SEVERITY_SHORT: Record<string, string> = { emergency: 'EMERG', critical: 'CRIT', warning: 'WARN', information: 'INFO' };
 
 function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow | undefined; index: number; selected: boolean; onSelect: (row: DeliveryRow) => void }) {
@@ -193,12 +199,16 @@ function DeliveryRowView({ row, index, selected, onSelect }: { row: DeliveryRow 
             <span className="c-lat">{latency(job.lastLatencyMs)}</span>
           </>
         ) : (
-          <span className={`c-none${row.outcome === 'rejected' ? ' text-bad' : ''}`} title={row.reason}>
+          <span className={`c-none${row.outcome === 'rejected' || row.outcome === 'failed' ? ' text-bad' : ''}`} title={row.reason} data-testid="delivery-no-job">
             {row.outcome === 'rejected'
               ? `${row.reason ?? 'rejected'} · not forwarded`
               : row.outcome === 'duplicate'
                 ? 'already received: not forwarded again'
-                : 'nothing to send to ilert for this event'}
+                : row.outcome === 'received'
+                  ? 'being processed: not sent to ilert yet'
+                  : row.outcome === 'failed'
+                    ? `${row.reason ?? 'the relay could not process this event'} · nothing sent to ilert`
+                    : 'nothing to send to ilert for this event'}
           </span>
         )}
       </span>
@@ -454,7 +464,7 @@ export function DeliveriesView({ status, onLoaded, focusDeliveryId, onSelectedCh
         <div className="toolbar-row status-filters" role="group" aria-label="Status">
           <span className="toolbar-label secondary-filter">Status</span>
           {DELIVERY_STATUSES.map((value) => (
-            <label key={value} className={`chip chip-${statusTone(value)}${statuses.includes(value) ? ' chip-on' : ''} secondary-filter`}>
+            <label key={value} className={`chip chip-${statusTone(value)}${statuses.includes(value) ? ' chip-on' : ''} secondary-filter`} title={STATUS_FILTER_TITLES[value]}>
               <input type="checkbox" checked={statuses.includes(value)} onChange={() => toggleStatus(value)} data-testid={`filter-status-${value}`} />
               {value}
             </label>

@@ -277,8 +277,10 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
   // An Accept pressed in the app has no Level request behind it: only its ilert job can be sent again.
   const madeByRelay = detail?.source === 'app';
   const noBody = detail && (detail.body === undefined || madeByRelay);
-  // Level's event id makes a re-run of a received event a duplicate: it can change nothing.
-  const onlyDuplicate = detail !== undefined && detail.eventId !== undefined && detail.outcome !== 'rejected';
+  // Level's event id makes a re-run of a received event a duplicate: it can change nothing. One the
+  // relay refused, or could not process, gave its event id back: its re-run is applied afresh.
+  const onlyDuplicate = detail !== undefined && detail.eventId !== undefined && detail.outcome !== 'rejected' && detail.outcome !== 'failed';
+  const stillProcessing = detail?.outcome === 'received';
   const body = prettyBody(detail?.body);
   const trace = detail?.bodyTrace;
   const whyNoBody = madeByRelay
@@ -318,9 +320,11 @@ export function DeliveryDetailPane({ id, status, onClose, onSelect }: DetailProp
           title={
             noBody
               ? `The body is not there to run again (${whyNoBody})`
-              : onlyDuplicate
-                ? 'Already received: a re-run would only be recorded as a duplicate. To send to ilert again, use “Re-run job” below.'
-                : 'Run this delivery through the receiver again (signature, checks, de-duplication)'
+              : stillProcessing
+                ? 'Still being processed: a re-run would only be recorded as a duplicate. Wait for its outcome.'
+                : onlyDuplicate
+                  ? 'Already received: a re-run would only be recorded as a duplicate. To send to ilert again, use “Re-run job” below.'
+                  : 'Run this delivery through the receiver again (signature, checks, de-duplication)'
           }
           data-testid="rerun-delivery"
           data-needs="operator"

@@ -9,7 +9,13 @@ import { ago, clock, drainTime, fullTime, outageWords, plural, type Tone } from 
 import { useNow } from '../../hooks.ts';
 import './HealthView.css';
 
-function DiagnosisCard({ diagnosis }: { diagnosis: Diagnosis }) {
+/** What a link to a finding's delivery says: the one that failed, or the oldest still waiting. */
+function deliveryLinkWords(diagnosis: Diagnosis & { deliveryId: number }): string {
+  return diagnosis.id === 'processing-failed' ? `Open delivery #${diagnosis.deliveryId}` : `Open the oldest waiting, delivery #${diagnosis.deliveryId}`;
+}
+
+function DiagnosisCard({ diagnosis, onOpenDelivery }: { diagnosis: Diagnosis; onOpenDelivery: (id: number) => void }) {
+  const { deliveryId } = diagnosis;
   return (
     <li className={`diagnosis diagnosis-${diagnosis.level}`} data-testid={`diagnosis-${diagnosis.id}`} data-level={diagnosis.level}>
       <div className="diagnosis-head">
@@ -20,6 +26,13 @@ function DiagnosisCard({ diagnosis }: { diagnosis: Diagnosis }) {
       {diagnosis.fix && (
         <p className="diagnosis-fix">
           <b>Fix:</b> {diagnosis.fix}
+        </p>
+      )}
+      {deliveryId !== undefined && (
+        <p className="diagnosis-link">
+          <button type="button" className="link" onClick={() => onOpenDelivery(deliveryId)} data-testid="diagnosis-delivery">
+            {deliveryLinkWords({ ...diagnosis, deliveryId })}
+          </button>
         </p>
       )}
     </li>
@@ -67,11 +80,14 @@ export function HealthView({
   status,
   onNavigate,
   onShowFailed,
+  onOpenDelivery,
   unreachable,
 }: {
   status: RelayStatusView | undefined;
   onNavigate: (view: View) => void;
   onShowFailed: () => void;
+  /** Opens one delivery in Deliveries (a finding names the one it is about). */
+  onOpenDelivery: (id: number) => void;
   /** Set while the relay does not answer: why, and when `status` was read. */
   unreachable?: { message: string; asOf: number } | undefined;
 }) {
@@ -154,7 +170,7 @@ export function HealthView({
             </p>
             <ul className="diagnoses" data-testid="diagnoses">
               {[...errors, ...warnings].map((diagnosis) => (
-                <DiagnosisCard key={diagnosis.id} diagnosis={diagnosis} />
+                <DiagnosisCard key={diagnosis.id} diagnosis={diagnosis} onOpenDelivery={onOpenDelivery} />
               ))}
             </ul>
           </>
