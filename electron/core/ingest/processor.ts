@@ -24,7 +24,8 @@ export interface ProcessorOptions {
   stallMs?: number;
 }
 
-const BATCH_SIZE = 500;
+/** A pass reads and interprets its batch in one go before its first transaction: small enough not to hold the acks up for long. */
+const BATCH_SIZE = 200;
 const BATCH_BYTES = 8 * 1024 * 1024;
 /**
  * Acknowledgements come first: while deliveries arrive, a transaction holds the event loop for
