@@ -60,3 +60,15 @@ export function waitForJob(relay: Relay, alertKey: string, status: string, timeo
 export function attemptsFor(relay: Relay | Store, jobId: number): Record<string, unknown>[] {
   return inspect(relay).rows('SELECT * FROM attempts WHERE outbox_id = ? ORDER BY id', jobId) as Record<string, unknown>[];
 }
+
+/**
+ * Polls `check` every 25 ms until it is true, for what no event announces: a condition of the clock
+ * (a stall limit passing) or of another process (a child relay's database).
+ */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
