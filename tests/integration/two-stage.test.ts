@@ -153,7 +153,7 @@ test('an alert the processor cannot apply (its routing throws) is settled failed
         assert.equal(row.jobs, 0, 'nothing of it was kept: no job, no alert');
       } else assert.deepEqual([index, row.outcome, row.jobs], [index, 'accepted', 1], 'the others, before and after it, applied once');
     }
-    assert.equal(inspect(store).row<{ n: number }>(`SELECT count(*) AS n FROM alerts WHERE level_alert_id = ?`, broken)?.n, 0, 'its half-applied effects rolled back');
+    assert.equal(inspect(store).row<{ n: number }>(`SELECT count(*) AS n FROM alerts WHERE level_alert_id = ?`, broken)?.n, 0, 'nothing of it was kept: no alert either');
 
     broken = undefined;
     const failedId = inspect(store).row<{ id: number }>(`SELECT id FROM deliveries WHERE event_id = ?`, events[5]!.event_id)!.id;
