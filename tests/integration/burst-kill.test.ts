@@ -149,6 +149,27 @@ test(
         maybe_delivered: number;
       }[],
     }));
+    // Status counts stay exact through the kills: the kept counters (what Health and the status bar
+    // read) agree with the rows they count.
+    const counters = readDatabase(dataDir, (db) => ({
+      kept: db
+        .prepare(
+          `SELECT name, n FROM facts WHERE (name LIKE 'jobs:%' OR name LIKE 'deliveries:%' OR name LIKE 'alerts:active:%' OR name = 'webhooks:accepted') AND n != 0 ORDER BY name`,
+        )
+        .all(),
+      counted: db
+        .prepare(
+          `SELECT name, n FROM (
+           SELECT 'jobs:' || status || ':' || target AS name, count(*) AS n FROM outbox GROUP BY status, target
+           UNION ALL SELECT 'deliveries:' || outcome, count(*) FROM deliveries WHERE outcome IN ('received', 'failed') GROUP BY outcome
+           UNION ALL SELECT 'alerts:active:' || coalesce(severity, 'information'), count(*) FROM alerts WHERE state = 'active' GROUP BY coalesce(severity, 'information')
+           UNION ALL SELECT 'webhooks:accepted', count(*) FROM deliveries WHERE source = 'webhook' AND outcome != 'rejected' HAVING count(*) > 0
+         ) ORDER BY name`,
+        )
+        .all(),
+    }));
+    assert.deepEqual(counters.kept, counters.counted);
+
     // The processor applied each acknowledged event exactly once: one 'accepted' delivery (Level's
     // resends of it are duplicates), one outbox job. Nothing is left 'received'.
     const accepted = new Map<string, number>();
