@@ -62,12 +62,14 @@ export function attemptsFor(relay: Relay | Store, jobId: number): Record<string,
 }
 
 /**
- * Polls `check` every 25 ms until it is true, for what no event announces: a condition of the clock
- * (a stall limit passing) or of another process (a child relay's database).
+ * Polls `check` every 25 ms until it answers something truthy, for what no event announces: a
+ * condition of the clock (a stall limit passing) or of another process (a child relay's database).
  */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitUntil<T>(check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 5000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
+  for (;;) {
+    const value = await check();
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -1,9 +1,10 @@
 import { test, after } from 'node:test';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { startRelay, tempDataDir, webhookDelivery, FAST_TUNING, INTEGRATION_KEY, OWNER, SECRET, type InProcessRelay } from '../helpers/relay-harness.ts';
+import { startRelay, holdWriteLock, tempDataDir, webhookDelivery, FAST_TUNING, INTEGRATION_KEY, OWNER, SECRET, type InProcessRelay } from '../helpers/relay-harness.ts';
 import { diagnosesAt, probe, processed, runNow } from '../helpers/parts.ts';
 import { inspect } from '../helpers/inspect.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -200,6 +201,50 @@ test('an unknown device while Level’s API hangs: the ack comes at once, the de
     undefined,
     'nothing left for Health to say',
   );
+});
+
+test('another program holding the write lock while deliveries wait: processing stalls without blocking the event loop (/healthz answers at once, 503), Health says why; it goes on by itself once the lock is gone', async (t) => {
+  const beat = 'il1hbt-processing-locked';
+  const harness = await startRelay(
+    { ...ilertSettings, levelApiUrl: level.url, levelApiKey: LEVEL_KEY, ilertHeartbeatUrl: `${ilert.url}/api/pings/${beat}` },
+    // The store's own health forgets the failure once a write succeeds (no two-minute hold), as in faults.test.ts.
+    { ...FAST_TUNING, processorStallMs: 300, heartbeatIntervalMs: 1_000_000, failureHoldMs: 0, probeIntervalMs: 50 },
+  );
+  t.after(() => harness.stop());
+  const healthz = harness.url.replace('/webhooks/level', '/healthz');
+  const pings = () => ilert.pings.get(beat)?.length ?? 0;
+  await ilert.waitFor(() => pings() === 1, 5000, 'the first heartbeat at start');
+
+  // A delivery waits for its device's look-up; meanwhile a backup tool takes the write lock.
+  const deviceId = 'dev-answers-into-a-lock';
+  const hang = level.holdNext(`/devices/${deviceId}`);
+  t.after(() => hang.release());
+  const event = onDevice(deviceId);
+  assert.equal((await harness.sender.deliver(event)).attempts[0]?.status, 202);
+  await hang.reached;
+  const lock = await holdWriteLock(harness.dataDir);
+  let released: Promise<void> | undefined;
+  const release = () => (released ??= lock.release());
+  t.after(release);
+
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  hang.release();
+  await waitUntil(async () => (await fetch(healthz)).status === 503, 5000, '/healthz to turn 503');
+  const stalled = await waitUntil(() => diagnosesAt(harness.relay).find((diagnosis) => diagnosis.id === 'processing-stalled'), 5000, 'Health to say processing stalled');
+  assert.match(stalled.detail ?? '', /The last attempt failed: .*locked/);
+  await runNow(harness.relay).heartbeat();
+  assert.equal(pings(), 1, 'no ping while nothing can be applied');
+  loop.disable();
+  assert.ok(loop.max / 1e6 < 500, `the event loop was never blocked waiting for the lock (longest delay ${Math.round(loop.max / 1e6)} ms)`);
+
+  await release();
+  await ilert.waitFor(() => levelEventIdsAt(event.data.id).length === 1, 10_000, 'the ALERT once the lock is gone');
+  await processed(harness.relay);
+  await waitUntil(async () => (await fetch(healthz)).status === 200, 5000, '/healthz to be healthy again');
+  await runNow(harness.relay).heartbeat();
+  assert.equal(pings(), 2, 'the heartbeat pings again');
+  assert.equal(jobsForEvent(harness, event.event_id), 1);
 });
 
 test('processing that cannot move for longer than the stall limit: /healthz answers 503, the heartbeat is withheld, Health says it stalled; all recover once it moves', async (t) => {

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import {
   openDatabase,
   Statements,
-  inTransaction,
+  inTransactionNow,
   StoreUnavailableError,
   tryBeginImmediate,
   finishTransaction,
@@ -599,7 +599,7 @@ export class Store {
   transaction<T>(work: () => T): T {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
     try {
-      const result = inTransaction(this[DB], work);
+      const result = inTransactionNow(this[DB], work);
       this.#reportCommit(undefined);
       for (const change of this.#collectedChanges.splice(0)) this.emit(change);
       return result;
