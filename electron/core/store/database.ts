@@ -248,13 +248,12 @@ export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
  * acknowledgement and /healthz, for the busy timeout. It fails at once with SQLite's "database is
  * locked" instead, and the caller tries again later (the processor, the forwarder's next pass).
  */
-export function inTransactionNow<T>(db: DatabaseSync, work: () => T): T {
-  const { timeout } = db.prepare('PRAGMA busy_timeout').get() as { timeout: number };
+export function inTransactionNow<T>(db: DatabaseSync, busyTimeoutMs: number, work: () => T): T {
   db.exec('PRAGMA busy_timeout = 0');
   try {
     db.exec('BEGIN IMMEDIATE');
   } finally {
-    db.exec(`PRAGMA busy_timeout = ${timeout}`);
+    db.exec(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`);
   }
   return finishTransaction(db, work);
 }

@@ -599,7 +599,7 @@ export class Store {
   transaction<T>(work: () => T): T {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
     try {
-      const result = inTransactionNow(this[DB], work);
+      const result = inTransactionNow(this[DB], this.#busyTimeoutMs, work);
       this.#reportCommit(undefined);
       for (const change of this.#collectedChanges.splice(0)) this.emit(change);
       return result;
