@@ -60,3 +60,17 @@ export function waitForJob(relay: Relay, alertKey: string, status: string, timeo
 export function attemptsFor(relay: Relay | Store, jobId: number): Record<string, unknown>[] {
   return inspect(relay).rows('SELECT * FROM attempts WHERE outbox_id = ? ORDER BY id', jobId) as Record<string, unknown>[];
 }
+
+/**
+ * Polls `check` every 25 ms until it answers something truthy, for what no event announces: a
+ * condition of the clock (a stall limit passing) or of another process (a child relay's database).
+ */
+export async function waitUntil<T>(check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

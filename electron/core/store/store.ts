@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import {
   openDatabase,
   Statements,
-  inTransaction,
+  inTransactionNow,
   StoreUnavailableError,
   tryBeginImmediate,
   finishTransaction,
@@ -611,7 +611,7 @@ export class Store {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
     if (durability === 'derived') this[DB].exec('PRAGMA synchronous = NORMAL');
     try {
-      const result = inTransaction(this[DB], work);
+      const result = inTransactionNow(this[DB], this.#busyTimeoutMs, work);
       this.#reportCommit(undefined);
       for (const change of this.#collectedChanges.splice(0)) this.emit(change);
       return result;
