@@ -243,22 +243,6 @@ export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
 }
 
 /**
- * inTransaction for the running relay: it never waits for another program's write lock (the
- * sqlite3 shell, a backup tool), since a waiting BEGIN holds the whole event loop, and with it every
- * acknowledgement and /healthz, for the busy timeout. It fails at once with SQLite's "database is
- * locked" instead, and the caller tries again later (the processor, the forwarder's next pass).
- */
-export function inTransactionNow<T>(db: DatabaseSync, busyTimeoutMs: number, work: () => T): T {
-  db.exec('PRAGMA busy_timeout = 0');
-  try {
-    db.exec('BEGIN IMMEDIATE');
-  } finally {
-    db.exec(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`);
-  }
-  return finishTransaction(db, work);
-}
-
-/**
  * BEGIN IMMEDIATE without waiting: false when another connection holds the write lock. A waiting
  * BEGIN would block the whole event loop for the busy timeout.
  */

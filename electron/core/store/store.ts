@@ -6,7 +6,6 @@ import { Worker } from 'node:worker_threads';
 import {
   openDatabase,
   Statements,
-  inTransactionNow,
   StoreUnavailableError,
   tryBeginImmediate,
   finishTransaction,
@@ -609,9 +608,15 @@ export class Store {
    */
   transaction<T>(work: () => T, durability: 'fsync' | 'derived' = 'fsync'): T {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
+    // Never waits for another program's write lock (a waiting BEGIN would hold the event loop, and
+    // with it every acknowledgement and /healthz, for the busy timeout): the caller tries again
+    // later. Not a failed commit either: a lock that lasts is reported by the acknowledgements'
+    // group commit, which waits for it without blocking, and by the processor's stall.
     if (durability === 'derived') this[DB].exec('PRAGMA synchronous = NORMAL');
     try {
-      const result = inTransactionNow(this[DB], this.#busyTimeoutMs, work);
+      if (!tryBeginImmediate(this[DB], this.#busyTimeoutMs))
+        throw new StoreUnavailableError(`database is locked: another program holds a lock on ${this.#file} (a backup tool or the sqlite3 shell?)`);
+      const result = finishTransaction(this[DB], work);
       this.#reportCommit(undefined);
       for (const change of this.#collectedChanges.splice(0)) this.emit(change);
       return result;
