@@ -56,7 +56,9 @@ async function drained(db: DatabaseSync, timeoutMs: number): Promise<number> {
 
 export async function processingFigure(ilertUrl: string, { log, checkLoad, stop }: Helpers): Promise<ProcessingResult> {
   const { rate, durationS, connections, sampleMs } = PROCESSING;
-  log(`[8] Processing (the second stage): a sustained ${rate.toLocaleString('en')} alerts/s for ${durationS} s, then ${PROCESSING.backlog.toLocaleString('en')} queued jobs and a restart`);
+  log(
+    `[8] Processing (the second stage): a sustained ${rate.toLocaleString('en')} alerts/s for ${durationS} s, then ${PROCESSING.backlog.toLocaleString('en')} queued jobs and a restart`,
+  );
 
   // a. sustained rate
   const pool = new BodyPool(Math.ceil(rate * durationS * 1.1), (n) => alertBody(5_000_000 + n));

@@ -122,7 +122,8 @@ export class IngestPipeline {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), OUTCOME_WAIT_MS)));
       const settled = await Promise.race([processor.settled(appended.id), late]).finally(() => clearTimeout(timer));
-      if (settled === 'late') return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id, processing: 'the relay is still working on it: see the delivery log' } };
+      if (settled === 'late')
+        return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id, processing: 'the relay is still working on it: see the delivery log' } };
       if (settled?.outcome === 'failed') return { statusCode: 422, body: { error: settled.reason ?? 'the relay could not process this event' } };
     }
     return { statusCode: 202, body: { accepted: true, event_id: envelope.event_id } };
