@@ -75,7 +75,8 @@ export class Processor {
   #retryTimer: NodeJS.Timeout | undefined;
   #retryMs = RETRY_MIN_MS;
   #problem: { since: number; reason: string } | undefined;
-  #waitingFor: string | undefined;
+  /** Device look-ups in progress, by device id (the same device may be asked for several alerts). */
+  readonly #lookingUp = new Map<string, number>();
   /** When the processor last applied something, or began with work to do. */
   #progressAt = Date.now();
   /** Whether a delivery was appended since the last transaction began: then acks are flowing and transactions stay short. */
@@ -210,14 +211,28 @@ export class Processor {
     const { beforeApply } = this.#options;
     if (!beforeApply) return;
     const alerts = items.flatMap(({ read }) => (read.ok && read.value.alert && !read.value.shaped ? [read.value.alert] : []));
-    if (alerts.length === 0) return;
-    const devices = new Set(alerts.map((alert) => alert.device_id).filter(Boolean));
-    this.#waitingFor = `Level’s API to answer about ${devices.size === 1 ? `device ${[...devices][0]}` : `${devices.size} devices`}`;
-    try {
-      await Promise.all(alerts.map((alert) => beforeApply(alert).catch(() => undefined)));
-    } finally {
-      this.#waitingFor = undefined;
-    }
+    // Only the look-ups still unanswered are what processing waits for (a known device answers at once).
+    const pending = this.#lookingUp;
+    await Promise.all(
+      alerts.map((alert) => {
+        const device = alert.device_id ?? alert.id;
+        pending.set(device, (pending.get(device) ?? 0) + 1);
+        return beforeApply(alert)
+          .catch(() => undefined)
+          .finally(() => {
+            const left = (pending.get(device) ?? 1) - 1;
+            if (left > 0) pending.set(device, left);
+            else pending.delete(device);
+          });
+      }),
+    );
+  }
+
+  /** What processing waits for outside the relay: devices whose look-up Level's API has not answered yet. */
+  get #waitingFor(): string | undefined {
+    const devices = [...this.#lookingUp.keys()];
+    if (devices.length === 0) return undefined;
+    return `Level’s API to answer about ${devices.length === 1 ? `device ${devices[0]}` : `${devices.length} devices`}`;
   }
 
   /** One transaction: applies items from `from` until the slice's time is up; returns where the next one starts. */
