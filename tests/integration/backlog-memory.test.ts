@@ -11,6 +11,7 @@ import { probe } from '../helpers/parts.ts';
 import { Store } from '../../electron/core/store/store.ts';
 import { Outbox } from '../../electron/core/store/outbox.ts';
 import { DueQueue, BACKLOG_WINDOW, type PendingJob } from '../../electron/core/forwarder/due-queue.ts';
+import type { StoredPendingJob } from '../../electron/core/store/outbox.ts';
 import type { Severity } from '../../shared/contract.ts';
 
 const BACKLOG = 100_000;
@@ -48,16 +49,34 @@ function fillBacklog(store: Store): void {
 const ilert = await new FakeIlert({ perKeyLimit: 1_000_000 }).start();
 after(() => ilert.stop());
 
+/** A queue reading the outbox as the forwarder's does, on the wall clock (due at next_attempt_at). */
+function queueOver(outbox: Outbox, window?: number): DueQueue {
+  const scheduled = (jobs: StoredPendingJob[]) =>
+    jobs.map((job) => ({ id: job.id, alertKey: job.alertKey, target: job.target, priorityAt: job.priorityAt, dueAt: job.nextAttemptAt, inFlight: job.status === 'in_flight' }));
+  return new DueQueue({
+    source: { page: (target, place, limit) => scheduled(outbox.backlogPage(target, place, limit)), olderPending: (alertKey, id) => scheduled(outbox.olderPending(alertKey, id)) },
+    ...(window ? { window } : {}),
+  });
+}
+
+const attempt = (statusCode: number) => ({
+  startedAt: Date.now(),
+  latencyMs: 1,
+  url: 'http://127.0.0.1/api/events',
+  keyFingerprint: 'test',
+  requestBody: '{}',
+  statusCode,
+  error: statusCode === 202 ? null : 'ilert is down',
+  responseBody: null,
+  manual: false,
+});
+
 test('with 100,000 queued jobs the queue holds a window of them, and hands out every job once, in backlog order', { timeout: 120_000 }, () => {
   const store = new Store(tempDataDir('relay-backlog-memory-'));
   after(() => store.close());
   fillBacklog(store);
   const outbox = new Outbox(store);
-  const due = (jobs: { id: number; alertKey: string; target: string; priorityAt: number; status: string }[]) =>
-    jobs.map((job) => ({ id: job.id, alertKey: job.alertKey, target: job.target, priorityAt: job.priorityAt, dueAt: 0, inFlight: job.status === 'in_flight' }));
-  const queue = new DueQueue({
-    source: { page: (target, place, limit) => due(outbox.backlogPage(target, place, limit)), olderPending: (alertKey, id) => due(outbox.olderPending(alertKey, id)) },
-  });
+  const queue = queueOver(outbox);
   queue.loadBacklog(outbox.backlogTargets());
 
   const sent: PendingJob[] = [];
@@ -65,7 +84,7 @@ test('with 100,000 queued jobs the queue holds a window of them, and hands out e
   for (;;) {
     // What a pass does: find the targets with due work, take theirs, mark them in flight, record the
     // outcome (a commit each: large takes keep the test's fsyncs few).
-    const taken = queue.dueTargets(1).flatMap((target) => queue.takeDue(target, 1, 500));
+    const taken = queue.dueTargets(Date.now()).flatMap((target) => queue.takeDue(target, Date.now(), 500));
     if (taken.length === 0) break;
     const claimed = outbox.claim(
       taken.map((job) => job.id),
@@ -105,6 +124,41 @@ test('with 100,000 queued jobs the queue holds a window of them, and hands out e
   assert.ok(
     others.every((job, at) => at === 0 || others[at - 1]!.priorityAt < job.priorityAt || (others[at - 1]!.priorityAt === job.priorityAt && others[at - 1]!.id < job.id)),
     'in backlog order',
+  );
+});
+
+test('after a restart during an outage, the jobs further on go while the front of the backlog sleeps out its backoff', async () => {
+  const store = new Store(tempDataDir('relay-backlog-memory-'));
+  after(() => store.close());
+  const now = Date.now();
+  store.transaction(() => {
+    for (let index = 0; index < 20; index++) {
+      store.ledger.insertJob({
+        alertKey: `alert-${index}`,
+        levelAlertId: `alert-${index}`,
+        eventId: `event-${index}`,
+        deliveryId: null,
+        target: 'default',
+        routeReason: null,
+        body: { eventType: 'ALERT', summary: `alert ${index}`, alertKey: `alert-${index}` },
+        severity: 'critical',
+        status: 'queued',
+        reason: null,
+        now: now + index,
+      });
+    }
+  });
+  const outbox = new Outbox(store);
+  // The previous process tried the first four while ilert was down: they wait ten minutes.
+  const tried = outbox.claim([1, 2, 3, 4], now);
+  outbox.completeAll(tried.map((job) => ({ job, attempt: attempt(503), verdict: { kind: 'retry', at: now + 600_000, maybeDelivered: false, reason: 'ilert is down' } })));
+
+  const queue = queueOver(outbox, 4);
+  queue.loadBacklog(outbox.backlogTargets());
+  assert.deepEqual(
+    queue.dueTargets(now + 1000).flatMap((target) => queue.takeDue(target, now + 1000, 2).map((job) => job.id)),
+    [5, 6],
+    'the next due jobs in backlog order, read from the store although the window held was all asleep',
   );
 });
 

@@ -14,6 +14,8 @@ interface Entry extends PendingJob {
   status: 'queued' | 'in_flight';
   /** Bumped whenever the entry is scheduled again, so older heap items are recognised as stale. */
   version: number;
+  /** Tried and waiting out a backoff: kept in memory, so that pullForward reaches it when ilert is back. */
+  retried?: boolean;
 }
 
 interface Scheduled {
@@ -52,8 +54,9 @@ export const BACKLOG_WINDOW = 512;
  * Memory is bounded by what a pass needs, not by the backlog (issue 24): with a `source`, a target
  * whose backlog outgrows two windows keeps only its first `window` jobs in backlog order (its
  * "frontier" marks where that part ends) and reads the next window from the store when fewer than
- * half remain. A job held here always has its alert key's older pending jobs held too, so the head
- * of a key is known without the store. Without a source (nothing to read back from) it holds everything.
+ * half remain, or when none of those held is due. A job held here always has its alert key's older
+ * pending jobs held too, so the head of a key is known without the store. Without a source
+ * (nothing to read back from) it holds everything.
  */
 export class DueQueue {
   readonly #jobs = new Map<number, Entry>();
@@ -161,7 +164,8 @@ export class DueQueue {
 
   /**
    * Lets go of the target's jobs placed after its first window; the store keeps them. A job on the
-   * wire stays, and so does one whose key has a later job held (that job must not become its key's head).
+   * wire or in a backoff stays, and so does one whose key has a later job held (that job must not
+   * become its key's head).
    */
   #trim(target: string): void {
     const held = [...this.#byTarget.get(target)!].map((id) => this.#jobs.get(id)!).sort((a, b) => (placedBefore(a, b) ? -1 : 1));
@@ -170,7 +174,7 @@ export class DueQueue {
     const cut = before && placedBefore(before, held[this.#window - 1]!) ? before : held[this.#window - 1]!;
     for (let at = held.length - 1; at >= 0 && placedBefore(cut, held[at]!); at--) {
       const entry = held[at]!;
-      if (entry.status === 'in_flight' || this.#byKey.get(entry.alertKey)!.at(-1) !== entry.id) continue;
+      if (entry.status === 'in_flight' || entry.retried || this.#byKey.get(entry.alertKey)!.at(-1) !== entry.id) continue;
       this.#forget(entry);
     }
     this.#frontier.set(target, { priorityAt: cut.priorityAt, id: cut.id });
@@ -194,6 +198,7 @@ export class DueQueue {
     if (!entry) return;
     entry.dueAt = dueAt;
     entry.status = 'queued';
+    entry.retried = true;
     this.#noteWaiting(entry);
     this.#scheduleIfHead(entry);
   }
@@ -270,7 +275,13 @@ export class DueQueue {
 
   /** Targets that may have due work. */
   dueTargets(now: number): string[] {
-    for (const target of [...this.#frontier.keys()]) if (this.heldFor(target) < this.#window / 2) this.#refill(target);
+    this.#promote(now);
+    for (const target of [...this.#frontier.keys()]) {
+      const held = this.heldFor(target);
+      // Also when nothing held is due (all in a backoff, as after a restart during an outage) while
+      // the store may have due work further on; up to a bound, so such a backlog is not read whole.
+      if (held < this.#window / 2 || (held < 4 * this.#window && !this.#nextReady(target))) this.#refill(target);
+    }
     this.#promote(now);
     return [...this.#ready].filter(([, heap]) => heap.size > 0).map(([target]) => target);
   }
@@ -278,16 +289,31 @@ export class DueQueue {
   /** Up to `limit` due jobs of `target`, first in backlog order; they leave the ready heap. */
   takeDue(target: string, now: number, limit: number): PendingJob[] {
     this.#promote(now);
-    const ready = this.#ready.get(target);
     const taken: PendingJob[] = [];
-    while (ready && ready.size > 0 && taken.length < limit) {
-      const entry = this.#current(ready.pop()!);
-      if (entry) {
-        entry.version++;
-        taken.push(entry);
-      }
+    for (let entry = this.#nextReady(target); entry && taken.length < limit; entry = this.#nextReady(target)) {
+      this.#ready.get(target)!.pop();
+      entry.version++;
+      taken.push(entry);
     }
     return taken;
+  }
+
+  /**
+   * The target's first ready job, unless it is placed after the frontier: one held there (an older
+   * job of a key held nearer the front) waits until the jobs placed before it are read and sent.
+   */
+  #nextReady(target: string): Entry | undefined {
+    const ready = this.#ready.get(target);
+    for (let item = ready?.peek(); item; item = ready!.peek()) {
+      const entry = this.#current(item);
+      if (!entry) {
+        ready!.pop();
+        continue;
+      }
+      const frontier = this.#frontier.get(target);
+      return frontier && placedBefore(frontier, entry) ? undefined : entry;
+    }
+    return undefined;
   }
 
   /** Puts jobs taken but not sent (the store could not mark them) back where they were. */
