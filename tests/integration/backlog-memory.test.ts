@@ -3,6 +3,7 @@
  * holds a window of its backlog, read from the store's index in backlog order, and still sends every
  * job once, in priority order, each alert's RESOLVE after its ALERT.
  */
+import fs from 'node:fs';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
@@ -49,6 +50,12 @@ function fillBacklog(store: Store): void {
 const ilert = await new FakeIlert({ perKeyLimit: 1_000_000 }).start();
 after(() => ilert.stop());
 
+/** Closes the store (or stops the relay) on it, then removes its data directory: each holds 100,000 jobs. */
+async function removeAfter(dataDir: string, close: () => Promise<void>): Promise<void> {
+  await close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
 /** A queue reading the outbox as the forwarder's does, on the wall clock (due at next_attempt_at). */
 function queueOver(outbox: Outbox, window?: number): DueQueue {
   const scheduled = (jobs: StoredPendingJob[]) =>
@@ -71,9 +78,10 @@ const attempt = (statusCode: number) => ({
   manual: false,
 });
 
-test('with 100,000 queued jobs the queue holds a window of them, and hands out every job once, in backlog order', { timeout: 120_000 }, () => {
-  const store = new Store(tempDataDir('relay-backlog-memory-'));
-  after(() => store.close());
+test('with 100,000 queued jobs the queue holds a window of them, and hands out every job once, in backlog order', { timeout: 120_000 }, (t) => {
+  const dataDir = tempDataDir('relay-backlog-memory-');
+  const store = new Store(dataDir);
+  t.after(() => removeAfter(dataDir, () => store.close()));
   fillBacklog(store);
   const outbox = new Outbox(store);
   const queue = queueOver(outbox);
@@ -127,9 +135,10 @@ test('with 100,000 queued jobs the queue holds a window of them, and hands out e
   );
 });
 
-test('after a restart during an outage, the jobs further on go while the front of the backlog sleeps out its backoff', async () => {
-  const store = new Store(tempDataDir('relay-backlog-memory-'));
-  after(() => store.close());
+test('after a restart during an outage, the jobs further on go while the front of the backlog sleeps out its backoff', (t) => {
+  const dataDir = tempDataDir('relay-backlog-memory-');
+  const store = new Store(dataDir);
+  t.after(() => removeAfter(dataDir, () => store.close()));
   const now = Date.now();
   store.transaction(() => {
     for (let index = 0; index < 20; index++) {
@@ -169,7 +178,7 @@ test('a relay started on 100,000 queued jobs holds a window of them and sends th
   await store.close();
 
   const harness = await startRelay({ ilertApiUrl: ilert.url, ilertIntegrationKey: INTEGRATION_KEY, ilertEventsPerMinute: 1000 }, { ...FAST_TUNING, maxInFlight: 64 }, dataDir);
-  t.after(() => harness.stop());
+  t.after(() => removeAfter(dataDir, () => harness.stop()));
   assert.ok(probe(harness.relay).heldJobs() <= 2 * BACKLOG_WINDOW, `a window held on start, not the backlog: ${probe(harness.relay).heldJobs()}`);
 
   // The rate limit lets the first 1,000 go: the front of the backlog, the criticals that came last.
