@@ -42,7 +42,7 @@ export function runNow(relay: Relay) {
 /**
  * What only a part knows as it happens, and no answer carries: the receiver's buffered body bytes
  * (its memory budget under attack), the store's health emitter (a failing probe write, the integrity
- * check), outcomes the forwarder could not record yet, the heartbeat's verdict right after a tick
+ * check), outcomes the forwarder could not record yet, the jobs it holds in memory, the heartbeat's verdict right after a tick
  * (the status keeps its read for a second), a device in the Level mirror, a source's counters, a routing decision. And one fault no caller can cause: the receiver going down and listening again.
  */
 export function probe(relay: Relay) {
@@ -51,6 +51,8 @@ export function probe(relay: Relay) {
     bufferedBytes: () => receiver.bufferedBytes,
     storeHealth: store.health,
     unrecordedOutcomes: () => forwarder.unrecordedOutcomes,
+    /** The outbox jobs the forwarder holds in memory: a window of a deep backlog, not all of it. */
+    heldJobs: () => forwarder.heldJobs,
     heartbeat: () => heartbeat.state,
     device: (id: string) => directory.device(id),
     /** A source's kept counters (last authenticated request, 401s since): what Health reads, before it words them. */

@@ -1,10 +1,10 @@
 import { postEvent, postLevelBody, keyFingerprint, maskUrlKey, REQUEST_TIMEOUT_MS, type EventsResponse } from '../ilert/events-client.ts';
-import type { Outbox, Job, AttemptVerdict, AttemptRecord } from '../store/outbox.ts';
+import type { Outbox, Job, AttemptVerdict, AttemptRecord, StoredPendingJob } from '../store/outbox.ts';
 import type { Store } from '../store/store.ts';
 import type { StoreChange } from '../store/database.ts';
 import { retryDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { RateLimiter } from '../http/rate-limiter.ts';
-import { DueQueue } from './due-queue.ts';
+import { DueQueue, type PendingJob } from './due-queue.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ResolvedTarget } from '../targets.ts';
 import type { Logger } from '../logger.ts';
@@ -75,13 +75,15 @@ interface UnrecordedOutcome {
  * configuration errors failed at once, every attempt recorded. Woken by new work and by timers.
  *
  * Which job goes next is decided in memory (DueQueue), so a pass costs the same with an empty
- * outbox and with a backlog of 80,000; delays and rate windows run on the monotonic clock, so a
- * wall clock set back an hour does not hold anything up.
+ * outbox and with a backlog of 80,000; the queue holds only the front of a deep backlog and reads
+ * the rest from the store's index in turn, so memory does not grow with the backlog either. Delays
+ * and rate windows run on the monotonic clock, so a wall clock set back an hour does not hold
+ * anything up.
  */
 export class Forwarder {
   readonly #options: Required<Omit<ForwarderOptions, 'backoff' | 'rateLimitChanged'>> & { backoff: BackoffPolicy; rateLimitChanged?: () => void };
   readonly #limiter: RateLimiter;
-  readonly #queue = new DueQueue();
+  readonly #queue: DueQueue;
   readonly #inFlight = new Set<Promise<void>>();
   /** Jobs this process is sending or holds an unwritten outcome for. */
   readonly #sending = new Set<number>();
@@ -127,7 +129,13 @@ export class Forwarder {
       storeRetryMs: 1000,
       ...options,
     };
-    const { clock } = this.#options;
+    const { clock, outbox } = this.#options;
+    this.#queue = new DueQueue({
+      source: {
+        page: (target, after, limit) => this.#scheduled(outbox.backlogPage(target, after, limit)),
+        olderPending: (alertKey, id) => this.#scheduled(outbox.olderPending(alertKey, id)),
+      },
+    });
     this.#limiter = new RateLimiter({
       limit: options.eventsPerMinute,
       windowMs: this.#options.rateWindowMs,
@@ -145,6 +153,21 @@ export class Forwarder {
    */
   #delayUntil(storedAt: number, wallNow: number): number {
     return Math.min(Math.max(storedAt - wallNow, 0), this.#options.backoff.capMs);
+  }
+
+  /** Stored jobs as the queue schedules them, due on the monotonic clock. */
+  #scheduled(stored: readonly StoredPendingJob[]): (PendingJob & { inFlight: boolean })[] {
+    const { clock } = this.#options;
+    const wallNow = clock.now();
+    const monoNow = clock.monotonic();
+    return stored.map((job) => ({
+      id: job.id,
+      alertKey: job.alertKey,
+      target: job.target,
+      priorityAt: job.priorityAt,
+      dueAt: monoNow + this.#delayUntil(job.nextAttemptAt, wallNow),
+      inFlight: job.status === 'in_flight',
+    }));
   }
 
   /** Whether the target has due work held back by ilert's rate limit right now. */
@@ -180,6 +203,11 @@ export class Forwarder {
     if (outage.summary.waiting === 0) outage.summary.endedAt = at;
   }
 
+  /** How many outbox jobs the forwarder holds in memory (of a backlog that may be far deeper). */
+  get heldJobs(): number {
+    return this.#queue.size;
+  }
+
   /** How many attempt outcomes wait for the store to accept them (shown on the Health page). */
   get unrecordedOutcomes(): number {
     return this.#unrecorded.size;
@@ -199,12 +227,8 @@ export class Forwarder {
     if (this.#running) return;
     this.#running = true;
     const { outbox, clock } = this.#options;
-    const wallNow = clock.now();
-    outbox.recoverInFlight(wallNow);
-    const monoNow = clock.monotonic();
-    for (const job of outbox.pendingJobs()) {
-      this.#queue.queued({ id: job.id, alertKey: job.alertKey, target: job.target, priorityAt: job.priorityAt, dueAt: monoNow + this.#delayUntil(job.nextAttemptAt, wallNow) });
-    }
+    outbox.recoverInFlight(clock.now());
+    this.#queue.loadBacklog(outbox.backlogTargets());
     this.#options.store.changes.on('change', this.#onChange);
     this.wake();
   }

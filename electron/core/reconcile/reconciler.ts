@@ -202,8 +202,9 @@ export class Reconciler extends Periodic {
   async #resolveLeftoverTests(): Promise<Change[]> {
     const running = this.#options.runningTestAlertId?.();
     const changes: Change[] = [];
-    for (const held of this.#heldActive()) {
-      if (!held.id.startsWith(TEST_ALERT_PREFIX) || held.id === running) continue;
+    for (const row of this.#options.store.ledger.activeAlertsWithPrefix(TEST_ALERT_PREFIX)) {
+      if (row.levelAlertId === running) continue;
+      const held = { id: row.levelAlertId, data: JSON.parse(row.data) as LevelApiAlert };
       const { envelope, alert } = testAlertResolve(held.id, held.data.started_at ?? new Date().toISOString());
       const result = await this.#options.ingest(envelope, alert);
       if (result.statusCode !== 202) continue;

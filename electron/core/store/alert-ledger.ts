@@ -167,6 +167,21 @@ export class AlertLedger {
     return rows.map((row) => ({ levelAlertId: row.level_alert_id, data: row.data }));
   }
 
+  /**
+   * Active alerts whose Level id starts with `prefix` (the relay's own test alerts), through the
+   * primary key's range: the alerts with that prefix, not every active alert (100,000 in a storm).
+   */
+  activeAlertsWithPrefix(prefix: string): { levelAlertId: string; data: string }[] {
+    // The first string after every one that starts with the prefix: its last character, one up.
+    // `+state` keeps SQLite off the state indexes, which would walk every active alert.
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    const rows = this.#sql.get(`SELECT level_alert_id, data FROM alerts WHERE level_alert_id >= ? AND level_alert_id < ? AND +state = 'active'`).all(prefix, end) as {
+      level_alert_id: string;
+      data: string;
+    }[];
+    return rows.map((row) => ({ levelAlertId: row.level_alert_id, data: row.data }));
+  }
+
   /** The alert's history, and the ilert alertKey its events carry: its own, or that of the open alert it refired into (resolve grace). */
   history(levelAlertId: string): (AlertHistory & { alertKey: string }) | undefined {
     const row = this.#sql.get('SELECT alert_key, state, last_active_ms, last_resolve_ms FROM alerts WHERE level_alert_id = ?').get(levelAlertId) as

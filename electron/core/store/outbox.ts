@@ -45,6 +45,37 @@ interface JobRow {
 
 const MANUAL_RERUN = 'manual re-run';
 
+/** Backlog order (lower goes first); the outbox_backlog index is on this very expression. */
+const PRIORITY_AT = `created_at + rank * ${RANK_STEP_MS}`;
+
+/** A waiting job as the forwarder schedules it, with its stored (wall-clock) next attempt. */
+export interface StoredPendingJob {
+  id: number;
+  alertKey: string;
+  target: string;
+  status: 'queued' | 'in_flight';
+  priorityAt: number;
+  nextAttemptAt: number;
+}
+
+interface PendingRow {
+  id: number;
+  alert_key: string;
+  target: string;
+  status: 'queued' | 'in_flight';
+  priority_at: number;
+  next_attempt_at: number;
+}
+
+const pendingJobOf = (row: PendingRow): StoredPendingJob => ({
+  id: row.id,
+  alertKey: row.alert_key,
+  target: row.target,
+  status: row.status,
+  priorityAt: row.priority_at,
+  nextAttemptAt: row.next_attempt_at,
+});
+
 /** The forwarder's view of the outbox: which jobs are due, and what became of each attempt. */
 export class Outbox extends Repository {
   /**
@@ -62,25 +93,37 @@ export class Outbox extends Repository {
     });
   }
 
-  /** Every job still waiting or on the wire, for the forwarder's in-memory queue (read once on start). */
-  pendingJobs(): { id: number; alertKey: string; target: string; status: 'queued' | 'in_flight'; priorityAt: number; nextAttemptAt: number }[] {
+  /** Targets with queued jobs, from the kept counters (on start, after recoverInFlight). */
+  backlogTargets(): string[] {
+    const rows = this.store[SQL].get(`SELECT substr(name, 13) AS target FROM facts WHERE name > 'jobs:queued:' AND name < 'jobs:queued;' AND n > 0`).all() as { target: string }[];
+    return rows.map((row) => row.target);
+  }
+
+  /**
+   * Up to `limit` queued jobs of a target placed after `after` in backlog order (priorityAt, then id),
+   * through the partial index of queued jobs in that order: the rows read, not the backlog.
+   */
+  backlogPage(target: string, after: { priorityAt: number; id: number } | undefined, limit: number): StoredPendingJob[] {
     const rows = this.store[SQL].get(
-      `SELECT id, alert_key, target, status, created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox INDEXED BY outbox_waiting_since
-         WHERE status IN ('queued', 'in_flight')`,
-    ).all() as { id: number; alert_key: string; target: string; status: 'queued' | 'in_flight'; priority_at: number; next_attempt_at: number }[];
-    return rows.map((row) => ({
-      id: row.id,
-      alertKey: row.alert_key,
-      target: row.target,
-      status: row.status,
-      priorityAt: row.priority_at,
-      nextAttemptAt: row.next_attempt_at,
-    }));
+      `SELECT id, alert_key, target, status, ${PRIORITY_AT} AS priority_at, next_attempt_at FROM outbox INDEXED BY outbox_backlog
+         WHERE target = ? AND status = 'queued' AND ${PRIORITY_AT} >= ? AND (${PRIORITY_AT} > ? OR id > ?)
+         ORDER BY ${PRIORITY_AT}, id LIMIT ?`,
+    ).all(target, after?.priorityAt ?? Number.MIN_SAFE_INTEGER, after?.priorityAt ?? Number.MIN_SAFE_INTEGER, after?.id ?? 0, limit) as unknown as PendingRow[];
+    return rows.map(pendingJobOf);
+  }
+
+  /** The alert key's jobs older than `id` still waiting or on the wire (usually none), through the key's index. */
+  olderPending(alertKey: string, id: number): StoredPendingJob[] {
+    const rows = this.store[SQL].get(
+      `SELECT id, alert_key, target, status, ${PRIORITY_AT} AS priority_at, next_attempt_at FROM outbox INDEXED BY outbox_alert_key
+         WHERE alert_key = ? AND id < ? AND status IN ('queued', 'in_flight')`,
+    ).all(alertKey, id) as unknown as PendingRow[];
+    return rows.map(pendingJobOf);
   }
 
   /** One waiting job by id (for a change announced without its schedule). */
   pendingJob(id: number): { priorityAt: number; nextAttemptAt: number } | undefined {
-    const row = this.store[SQL].get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at, next_attempt_at FROM outbox WHERE id = ? AND status = 'queued'`).get(id) as
+    const row = this.store[SQL].get(`SELECT ${PRIORITY_AT} AS priority_at, next_attempt_at FROM outbox WHERE id = ? AND status = 'queued'`).get(id) as
       { priority_at: number; next_attempt_at: number } | undefined;
     return row ? { priorityAt: row.priority_at, nextAttemptAt: row.next_attempt_at } : undefined;
   }
@@ -141,7 +184,7 @@ export class Outbox extends Repository {
   }
 
   #scheduleOf(id: number): { priorityAt: number; delayMs: number } {
-    const row = this.store[SQL].get(`SELECT created_at + rank * ${RANK_STEP_MS} AS priority_at FROM outbox WHERE id = ?`).get(id) as { priority_at: number };
+    const row = this.store[SQL].get(`SELECT ${PRIORITY_AT} AS priority_at FROM outbox WHERE id = ?`).get(id) as { priority_at: number };
     return { priorityAt: row.priority_at, delayMs: 0 };
   }
 

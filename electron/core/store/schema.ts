@@ -472,4 +472,10 @@ export const MIGRATIONS: readonly string[] = [
     UPDATE facts SET n = n - 1 WHERE name = 'deliveries:' || OLD.outcome;
   END;
   `,
+  // Memory bounded by a pass, not by the backlog (issue 24). Self-contained: if another migration lands first, this one just moves one place down.
+  `
+  -- The forwarder holds only the first jobs of each target's backlog and reads the next ones in
+  -- backlog order (outbox.ts PRIORITY_AT: created_at + rank × RANK_STEP_MS, then id) through this.
+  CREATE INDEX outbox_backlog ON outbox(target, created_at + rank * 300000, id) WHERE status = 'queued';
+  `,
 ];
