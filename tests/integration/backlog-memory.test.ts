@@ -1,5 +1,5 @@
 /**
- * Memory bounded by what a forwarding pass needs (issue 24): with 100,000 queued jobs the forwarder
+ * Memory bounded by what a forwarding pass needs (issue 24): with 20,000 queued jobs the forwarder
  * holds a window of its backlog, read from the store's index in backlog order, and still sends every
  * job once, in priority order, each alert's RESOLVE after its ALERT.
  */
@@ -15,13 +15,13 @@ import { DueQueue, BACKLOG_WINDOW, type PendingJob } from '../../electron/core/f
 import type { StoredPendingJob } from '../../electron/core/store/outbox.ts';
 import type { Severity } from '../../shared/contract.ts';
 
-const BACKLOG = 100_000;
+const BACKLOG = 20_000;
 /** Jobs created this long ago: the first half information (ranked behind), the second half critical. */
 const CREATED_AT = Date.now() - 3_600_000;
 
 /**
- * Queues 100,000 jobs for the default target in one transaction, as the processor writes them:
- * 50,000 information ALERTs, then 50,000 critical ones (arrival order is not backlog order), and
+ * Queues 20,000 jobs for the default target in one transaction, as the processor writes them:
+ * 10,000 information ALERTs, then 10,000 critical ones (arrival order is not backlog order), and
  * one alert "pair" whose information ALERT came first and whose RESOLVE came among the criticals,
  * so the RESOLVE's place in the backlog is near the front and its ALERT's near the end.
  */
@@ -50,7 +50,7 @@ function fillBacklog(store: Store): void {
 const ilert = await new FakeIlert({ perKeyLimit: 1_000_000 }).start();
 after(() => ilert.stop());
 
-/** Closes the store (or stops the relay) on it, then removes its data directory: each holds 100,000 jobs. */
+/** Closes the store (or stops the relay) on it, then removes its data directory: each holds 20,000 jobs. */
 async function removeAfter(dataDir: string, close: () => Promise<void>): Promise<void> {
   await close();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -78,7 +78,7 @@ const attempt = (statusCode: number) => ({
   manual: false,
 });
 
-test('with 100,000 queued jobs the queue holds a window of them, and hands out every job once, in backlog order', { timeout: 120_000 }, (t) => {
+test('with 20,000 queued jobs the queue holds a window of them, and hands out every job once, in backlog order', { timeout: 120_000 }, (t) => {
   const dataDir = tempDataDir('relay-backlog-memory-');
   const store = new Store(dataDir);
   t.after(() => removeAfter(dataDir, () => store.close()));
@@ -125,7 +125,7 @@ test('with 100,000 queued jobs the queue holds a window of them, and hands out e
   assert.equal(new Set(sent.map((job) => job.id)).size, BACKLOG + 2, 'each once');
   assert.ok(mostHeld <= 2 * BACKLOG_WINDOW, `at most two windows held at a time, not the backlog: ${mostHeld}`);
   const keys = sent.map((job) => job.alertKey);
-  assert.deepEqual(keys.slice(0, 3), ['alert-50000', 'alert-50001', 'alert-50002'], 'criticals first, although they came last');
+  assert.deepEqual(keys.slice(0, 3), ['alert-10000', 'alert-10001', 'alert-10002'], 'criticals first, although they came last');
   assert.ok(keys.indexOf('pair') < keys.lastIndexOf('pair') && sent[keys.indexOf('pair')]!.id < sent[keys.lastIndexOf('pair')]!.id, 'the RESOLVE after its ALERT');
   // Backlog order throughout, but for the RESOLVE, which had to wait for its ALERT far behind it.
   const others = sent.filter((job) => job.alertKey !== 'pair' || job.id === sent[keys.indexOf('pair')]!.id);
@@ -171,7 +171,7 @@ test('after a restart during an outage, the jobs further on go while the front o
   );
 });
 
-test('a relay started on 100,000 queued jobs holds a window of them and sends the front of the backlog first', { timeout: 120_000 }, async (t) => {
+test('a relay started on 20,000 queued jobs holds a window of them and sends the front of the backlog first', { timeout: 120_000 }, async (t) => {
   const dataDir = tempDataDir('relay-backlog-memory-');
   const store = new Store(dataDir);
   fillBacklog(store);
