@@ -13,7 +13,7 @@ const ilert = await new FakeIlert({ perKeyLimit: 100_000 }).start();
 after(() => ilert.stop());
 
 const ROUNDS = 10;
-const ALERTS_PER_ROUND = 70;
+const ALERTS_PER_ROUND = 40;
 const SENDERS = 8;
 /** Each alert as Level reports one: active, active again (an update), resolved; occurred_at a second apart. */
 const EPISODE = ['alert_active', 'alert_active', 'alert_resolved'] as const;
