@@ -14,7 +14,7 @@ import { FakeLevelApi, type FakeDevice } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
-import { seriousViolations } from '../helpers/axe.ts';
+import { seriousViolations, openAxePage } from '../helpers/axe.ts';
 
 const LEVEL_API_KEY = 'level-api-key-for-maintenance-e2e';
 let ilert: FakeIlert;
@@ -109,13 +109,7 @@ test('turned on in Level: the open dashboard shows the badge on the alert, its t
 for (const scheme of ['light', 'dark'] as const) {
   test(`axe in ${scheme} mode: the badge on an alert row, in the timeline and in Routing`, async (t) => {
     await sender.deliver(device(true));
-    // axe is injected as a script tag, which the dashboard's CSP refuses: bypassed for this page only.
-    const context = await browser.newContext({ viewport: { width: 720, height: 900 }, colorScheme: scheme, bypassCSP: true });
-    t.after(() => context.close());
-    const axePage = await context.newPage();
-    axePage.setDefaultTimeout(10_000);
-    await axePage.goto(relay.adminUrl);
-    await axePage.getByTestId('app-ready').waitFor();
+    const axePage = await openAxePage(browser, relay.adminUrl, scheme, t);
     await axePage.locator(`[data-testid="active-alerts"] [data-testid="alert-level-maintenance-${alertId}"]`).waitFor();
     const found = await seriousViolations(axePage, 'Alerts with a device in maintenance');
     await axePage.getByTestId(`alert-timeline-${alertId}`).first().click();

@@ -16,7 +16,7 @@ import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 import { WEEKDAYS } from '../../shared/contract.ts';
-import { seriousViolations } from '../helpers/axe.ts';
+import { seriousViolations, openAxePage } from '../helpers/axe.ts';
 
 const LEVEL_API_KEY = 'level-api-key-for-quiet-e2e';
 const WIDTHS = [720, 1600] as const;
@@ -324,13 +324,7 @@ for (const width of WIDTHS) {
 
 for (const scheme of ['light', 'dark'] as const) {
   test(`axe in ${scheme} mode: a held row, the maintenance dialog with a refused field, and the route editor`, async (t) => {
-    // axe is injected as a script tag, which the dashboard's CSP refuses: bypassed for this page only.
-    const context = await browser.newContext({ viewport: { width: 720, height: 900 }, colorScheme: scheme, bypassCSP: true });
-    t.after(() => context.close());
-    const axePage = await context.newPage();
-    axePage.setDefaultTimeout(10_000);
-    await axePage.goto(relay.adminUrl);
-    await axePage.getByTestId('app-ready').waitFor();
+    const axePage = await openAxePage(browser, relay.adminUrl, scheme, t);
     const { workstation } = fleet.get(720)!;
     await axePage.locator('[data-testid^="alert-held-"]').filter({ hasText: `maintenance window “Quiet WS 720”` }).first().waitFor();
     const found = await seriousViolations(axePage, 'Alerts with a held row');

@@ -13,7 +13,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { seriousViolations } from '../helpers/axe.ts';
+import { seriousViolations, openAxePage } from '../helpers/axe.ts';
 import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 
@@ -210,13 +210,7 @@ test('a webhook shows as “received” at once, then its outcome; Health shows 
 for (const scheme of ['light', 'dark'] as const) {
   test(`axe in ${scheme} mode at 720 px: Deliveries filtered to received and failed, with one of each`, async (t) => {
     assert.ok(failedId > 0, 'the first test made a failed delivery');
-    // axe is injected as a script tag, which the dashboard's CSP refuses: bypassed for this page only.
-    const context = await browser.newContext({ viewport: { width: 720, height: 900 }, colorScheme: scheme, bypassCSP: true });
-    t.after(() => context.close());
-    const axePage = await context.newPage();
-    axePage.setDefaultTimeout(10_000);
-    await axePage.goto(relay.adminUrl);
-    await axePage.getByTestId('app-ready').waitFor();
+    const axePage = await openAxePage(browser, relay.adminUrl, scheme, t);
     // A shared link to the filtered view, as an on-call engineer would get it.
     await axePage.goto(axePage.url().replace(/#.*$/, '#/deliveries?status=received,failed'));
     await axePage.getByTestId('deliveries-view').waitFor();

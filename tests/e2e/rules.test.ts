@@ -12,7 +12,7 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
-import { seriousViolations } from '../helpers/axe.ts';
+import { seriousViolations, openAxePage } from '../helpers/axe.ts';
 
 let ilert: FakeIlert;
 let relay: ChildRelay;
@@ -129,13 +129,7 @@ test('at 720 px: a rule is added, moved with the keyboard, tried on last week’
 
 for (const scheme of ['light', 'dark'] as const) {
   test(`axe in ${scheme} mode: the rules with a dry run, and the editor with a refused regex`, async (t) => {
-    // axe is injected as a script tag, which the dashboard's CSP refuses: bypassed for this page only.
-    const context = await browser.newContext({ viewport: { width: 720, height: 900 }, colorScheme: scheme, bypassCSP: true });
-    t.after(() => context.close());
-    const axePage = await context.newPage();
-    axePage.setDefaultTimeout(10_000);
-    await axePage.goto(relay.adminUrl);
-    await axePage.getByTestId('app-ready').waitFor();
+    const axePage = await openAxePage(browser, relay.adminUrl, scheme, t);
     await axePage.getByRole('tab', { name: 'Routing' }).click();
     const rules = axePage.getByTestId('rules');
     await rules.getByTestId('rule-1').waitFor();

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
-import { seriousViolations } from '../helpers/axe.ts';
+import { seriousViolations, openAxePage } from '../helpers/axe.ts';
 
 const TEST_KEY = 'freezers:particle:relay-test-device:relay-test';
 
@@ -116,13 +116,7 @@ test('a target’s Level alert templates: a preview as you type, an error at its
 
 for (const scheme of ['light', 'dark'] as const) {
   test(`axe in ${scheme} mode: the sources list, and a source's form with a template error and a test's hops`, async (t) => {
-    // axe is injected as a script tag, which the dashboard's CSP refuses: bypassed for this page only.
-    const context = await browser.newContext({ viewport: { width: 720, height: 900 }, colorScheme: scheme, bypassCSP: true });
-    t.after(() => context.close());
-    const axePage = await context.newPage();
-    axePage.setDefaultTimeout(10_000);
-    await axePage.goto(relay.adminUrl);
-    await axePage.getByTestId('app-ready').waitFor();
+    const axePage = await openAxePage(browser, relay.adminUrl, scheme, t);
     await openSettings(axePage);
     await axePage.getByTestId('source-row').filter({ hasText: 'Freezers' }).waitFor();
     const found = await seriousViolations(axePage, 'the sources list');

@@ -1,6 +1,7 @@
 /** axe-core in a dashboard page: the accessibility check every e2e file that draws a view runs. */
 import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
+import type { TestContext } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -31,4 +32,18 @@ export async function seriousViolations(page: Page, where: string): Promise<stri
           .map((node) => `${node.target.join(' ')}: ${node.failureSummary.split('\n').slice(1, 2).join('')}`)
           .join(' | ')}`,
     );
+}
+
+/**
+ * A dashboard page at 720 px in a light or dark scheme, ready for axe: its context bypasses the
+ * dashboard's CSP for this page only (axe is injected as a script tag) and is closed after the test.
+ */
+export async function openAxePage(browser: Browser, adminUrl: string, scheme: 'light' | 'dark', t: Pick<TestContext, 'after'>): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 720, height: 900 }, colorScheme: scheme, bypassCSP: true });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  await page.goto(adminUrl);
+  await page.getByTestId('app-ready').waitFor();
+  return page;
 }
