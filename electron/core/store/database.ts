@@ -243,11 +243,11 @@ export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
 }
 
 /**
- * BEGIN IMMEDIATE without waiting: false when another connection holds the write lock. A waiting
- * BEGIN would block the whole event loop for the busy timeout.
+ * BEGIN IMMEDIATE without waiting (or waiting at most `waitMs`): false when another connection
+ * holds the write lock. A waiting BEGIN would block the whole event loop for the busy timeout.
  */
-export function tryBeginImmediate(db: DatabaseSync, busyTimeoutMs: number): boolean {
-  db.exec('PRAGMA busy_timeout = 0');
+export function tryBeginImmediate(db: DatabaseSync, busyTimeoutMs: number, waitMs = 0): boolean {
+  db.exec(`PRAGMA busy_timeout = ${Math.floor(waitMs)}`);
   try {
     db.exec('BEGIN IMMEDIATE');
     return true;

@@ -59,6 +59,8 @@ const DEFAULT_BUSY_TIMEOUT_MS = 2000;
 /** How often a batch waiting for another program's write lock tries again. */
 const LOCK_RETRY_MS = 20;
 const PROBE_INTERVAL_MS = 5000;
+/** How long a direct transaction waits for the write lock before it fails (see transaction). */
+const TRANSACTION_LOCK_WAIT_MS = 50;
 
 export interface StoreOptions {
   /** Where the store says what went wrong; a store opened on its own (a test, a tool) logs to the console. */
@@ -608,13 +610,13 @@ export class Store {
    */
   transaction<T>(work: () => T, durability: 'fsync' | 'derived' = 'fsync'): T {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
-    // Never waits for another program's write lock (a waiting BEGIN would hold the event loop, and
-    // with it every acknowledgement and /healthz, for the busy timeout): the caller tries again
-    // later. Not a failed commit either: a lock that lasts is reported by the acknowledgements'
+    // Waits for another connection's write lock only a moment (a waiting BEGIN holds the event loop,
+    // and with it every acknowledgement and /healthz): long enough for a lock that passes at once (a
+    // checkpoint's brief one), not for a backup tool's; then the caller tries again later. Not a failed commit either: a lock that lasts is reported by the acknowledgements'
     // group commit, which waits for it without blocking, and by the processor's stall.
     if (durability === 'derived') this[DB].exec('PRAGMA synchronous = NORMAL');
     try {
-      if (!tryBeginImmediate(this[DB], this.#busyTimeoutMs))
+      if (!tryBeginImmediate(this[DB], this.#busyTimeoutMs, TRANSACTION_LOCK_WAIT_MS))
         throw new StoreUnavailableError(`database is locked: another program holds a lock on ${this.#file} (a backup tool or the sqlite3 shell?)`);
       const result = finishTransaction(this[DB], work);
       this.#reportCommit(undefined);
