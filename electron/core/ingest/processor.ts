@@ -109,7 +109,7 @@ export class Processor {
       return;
     }
     if (this.#retryTimer) return; // a failed pass is tried again on its own schedule
-    this.#running = this.#run().finally(() => (this.#running = undefined));
+    this.#running = this.#run();
   }
 
   /** Finishes the transaction in progress and stops; what is left stays in the log for the next start. */
@@ -156,18 +156,25 @@ export class Processor {
     return { waiting, oldest, waitingFor: this.#waitingFor, problem: this.#problem, stalledSince: oldest ? this.#stalledSince(now) : undefined };
   }
 
+  /**
+   * Drains the log, again while wakes came meanwhile. `#running` is cleared in the same synchronous
+   * step as the last look at `#again`: cleared a microtask later (a `.finally` outside), a wake in
+   * between would find the processor still running, leave its delivery to a pass that has already
+   * ended, and that delivery would wait for the next webhook (seen in CI: a device_updated never applied).
+   */
   async #run(): Promise<void> {
-    do {
-      this.#again = false;
-      try {
+    try {
+      do {
+        this.#again = false;
         await this.#drain();
         this.#problem = undefined;
         this.#retryMs = RETRY_MIN_MS;
-      } catch (error) {
-        this.#failed(error as Error);
-        return;
-      }
-    } while (this.#again && !this.#stopped);
+      } while (this.#again && !this.#stopped);
+    } catch (error) {
+      this.#failed(error as Error);
+    } finally {
+      this.#running = undefined;
+    }
   }
 
   /** A pass failed as a whole (the store cannot write): nothing of its transaction counted; tried again later. */
