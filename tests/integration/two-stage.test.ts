@@ -1,4 +1,4 @@
-import { test, after } from 'node:test';
+import { test, after, type TestContext } from 'node:test';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
@@ -15,6 +15,7 @@ import { sign } from '../../electron/core/level/signature.ts';
 import { consoleLogger } from '../../electron/core/logger.ts';
 import { DEVICE_LOOKUP_TIMEOUT_MS } from '../../electron/core/routing/router.ts';
 import { Store } from '../../electron/core/store/store.ts';
+import type { RelayTuning } from '../../electron/core/relay-parts.ts';
 import { internalDelivery } from '../../electron/core/store/inbound-delivery.ts';
 
 const LEVEL_KEY = 'level-read-only-key';
@@ -203,17 +204,24 @@ test('an unknown device while Level’s API hangs: the ack comes at once, the de
   );
 });
 
-test('another program holding the write lock while deliveries wait: processing stalls without blocking the event loop (/healthz answers at once, 503), Health says why; it goes on by itself once the lock is gone', async (t) => {
-  const beat = 'il1hbt-processing-locked';
+/**
+ * A relay with a Level API, a heartbeat to the fake ilert and a 300 ms stall limit, once its first
+ * heartbeat went out: its /healthz URL and how many pings ilert has had.
+ */
+async function relayWithHeartbeat(t: TestContext, beat: string, tuning: Partial<RelayTuning> = {}) {
   const harness = await startRelay(
     { ...ilertSettings, levelApiUrl: level.url, levelApiKey: LEVEL_KEY, ilertHeartbeatUrl: `${ilert.url}/api/pings/${beat}` },
-    // The store's own health forgets the failure once a write succeeds (no two-minute hold), as in faults.test.ts.
-    { ...FAST_TUNING, processorStallMs: 300, heartbeatIntervalMs: 1_000_000, failureHoldMs: 0, probeIntervalMs: 50 },
+    { ...FAST_TUNING, processorStallMs: 300, heartbeatIntervalMs: 1_000_000, ...tuning },
   );
   t.after(() => harness.stop());
-  const healthz = harness.url.replace('/webhooks/level', '/healthz');
   const pings = () => ilert.pings.get(beat)?.length ?? 0;
   await ilert.waitFor(() => pings() === 1, 5000, 'the first heartbeat at start');
+  return { harness, healthz: harness.url.replace('/webhooks/level', '/healthz'), pings };
+}
+
+test('another program holding the write lock while deliveries wait: processing stalls without blocking the event loop (/healthz answers at once, 503), Health says why; it goes on by itself once the lock is gone', async (t) => {
+  // The store's own health forgets the failure once a write succeeds (no two-minute hold), as in faults.test.ts.
+  const { harness, healthz, pings } = await relayWithHeartbeat(t, 'il1hbt-processing-locked', { failureHoldMs: 0, probeIntervalMs: 50 });
 
   // A delivery waits for its device's look-up; meanwhile a backup tool takes the write lock.
   const deviceId = 'dev-answers-into-a-lock';
@@ -248,15 +256,7 @@ test('another program holding the write lock while deliveries wait: processing s
 });
 
 test('processing that cannot move for longer than the stall limit: /healthz answers 503, the heartbeat is withheld, Health says it stalled; all recover once it moves', async (t) => {
-  const beat = 'il1hbt-processing';
-  const harness = await startRelay(
-    { ...ilertSettings, levelApiUrl: level.url, levelApiKey: LEVEL_KEY, ilertHeartbeatUrl: `${ilert.url}/api/pings/${beat}` },
-    { ...FAST_TUNING, processorStallMs: 300, heartbeatIntervalMs: 1_000_000 },
-  );
-  t.after(() => harness.stop());
-  const healthz = harness.url.replace('/webhooks/level', '/healthz');
-  const pings = () => ilert.pings.get(beat)?.length ?? 0;
-  await ilert.waitFor(() => pings() === 1, 5000, 'the first heartbeat at start');
+  const { harness, healthz, pings } = await relayWithHeartbeat(t, 'il1hbt-processing');
 
   // A device new since the relay's start-up sync: its first alert makes the processor ask Level.
   const deviceId = 'dev-new-and-slow';

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Caller, Handlers, sourceInputSchema } from '../../../shared/contract.ts';
 import { maskSecret } from '../secret-mask.ts';
 import type { SettingsService } from '../settings-service.ts';
-import { SOURCE_PATH_PREFIX } from '../ingest/source-ingest.ts';
+import { SOURCE_PATH_PREFIX } from '../ingest/interpret.ts';
 import { toIlertEvent } from '../ilert/event-mapping.ts';
 import { withLevelTemplates } from '../ilert/level-templates.ts';
 import { alertDataSchema } from '../level/envelope.ts';

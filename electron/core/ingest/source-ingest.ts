@@ -5,8 +5,6 @@ import { verifySourceAuth } from '../sources/auth.ts';
 import { sourceTargetProblem, type Settings } from '../settings.ts';
 import { SOURCE_PATH_PREFIX, type SourceSettings } from './interpret.ts';
 
-export { SOURCE_PATH_PREFIX, type SourceSettings };
-
 export function sourceSettingsOf(settings: Settings): SourceSettings {
   return { sources: settings.sources, targetProblem: (target) => sourceTargetProblem(settings, target) };
 }

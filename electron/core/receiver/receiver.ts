@@ -8,7 +8,8 @@ import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER } from '../ingest/automation.
 import { BodyBudget, type BodyBudgetLimits, type NoRoom } from './body-budget.ts';
 import { ConnectionTable } from './connections.ts';
 import { PressureRecord, type PortPressure } from './pressure.ts';
-import { ingestSourceRequest, SOURCE_PATH_PREFIX, type SourceSettings } from '../ingest/source-ingest.ts';
+import { ingestSourceRequest } from '../ingest/source-ingest.ts';
+import { SOURCE_PATH_PREFIX, type SourceSettings } from '../ingest/interpret.ts';
 import type { Logger } from '../logger.ts';
 
 export type { PortPressure };

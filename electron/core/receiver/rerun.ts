@@ -1,7 +1,8 @@
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { AUTOMATION_PATH } from '../ingest/automation.ts';
 import type { IngestPipeline, WebhookResult } from '../ingest/pipeline.ts';
-import { ingestSourceRequest, SOURCE_PATH_PREFIX, sourceSettingsOf } from '../ingest/source-ingest.ts';
+import { ingestSourceRequest, sourceSettingsOf } from '../ingest/source-ingest.ts';
+import { SOURCE_PATH_PREFIX } from '../ingest/interpret.ts';
 import { sign } from '../level/signature.ts';
 import type { Settings } from '../settings.ts';
 import { internalDelivery } from '../store/inbound-delivery.ts';

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { SourceTest } from '../../../shared/contract.ts';
-import { SOURCE_PATH_PREFIX } from '../ingest/source-ingest.ts';
+import { SOURCE_PATH_PREFIX } from '../ingest/interpret.ts';
 import { deliveryBody, jobOfEvent, type SourceTestJob } from '../store/source-reads.ts';
 import type { Store } from '../store/store.ts';
 import type { SourceAuth, SourceConfig } from '../sources/source.ts';
