@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Store } from '../../electron/core/store/store.ts';
-import { InboundLog } from '../../electron/core/store/inbound-log.ts';
+import { InboundLog, inboundRow } from '../../electron/core/store/inbound-log.ts';
 import { tempDataDir, webhookDelivery } from '../helpers/relay-harness.ts';
 
 const store = new Store(tempDataDir('relay-inbound-log-'));
@@ -12,8 +12,8 @@ const log = new InboundLog(store);
 function append(bytes: number) {
   const eventId = randomUUID();
   const body = Buffer.alloc(bytes, 0x20);
-  return store.write(() =>
-    log.append(webhookDelivery(body, 'valid'), {
+  return store.append(
+    inboundRow(webhookDelivery(body, 'valid'), {
       eventId,
       eventType: 'alert_active',
       occurredAt: new Date().toISOString(),

@@ -2,7 +2,7 @@ import type { Envelope, LevelAlert } from '../level/envelope.ts';
 import { StoreUnavailableError } from '../store/database.ts';
 import type { Store } from '../store/store.ts';
 import type { DeliveryDescription } from '../store/alert-ledger.ts';
-import { InboundLog } from '../store/inbound-log.ts';
+import { inboundRow } from '../store/inbound-log.ts';
 import { internalDelivery, type InboundDelivery, type RejectedDelivery } from '../store/inbound-delivery.ts';
 import { authenticateAutomation, authenticateWebhook, type Authenticated, type WebhookSecrets } from './verify.ts';
 import { interpret, type Interpretation, type SourceSettings } from './interpret.ts';
@@ -39,11 +39,9 @@ const NETWORK_SOURCES: ReadonlySet<InboundDelivery['source']> = new Set(['webhoo
  */
 export class IngestPipeline {
   readonly #options: IngestOptions;
-  readonly #log: InboundLog;
 
   constructor(options: IngestOptions) {
     this.#options = options;
-    this.#log = new InboundLog(options.store);
   }
 
   webhook(delivery: InboundDelivery, signatureHeader: string | undefined): Promise<WebhookResult> {
@@ -93,8 +91,8 @@ export class IngestPipeline {
     if (note) this.#options.log.warn(`event ${envelope.event_id.slice(0, 80)}: ${note}`);
     let appended: { id: number; duplicate: boolean };
     try {
-      appended = await store.write(() =>
-        this.#log.append(delivery, {
+      appended = await store.append(
+        inboundRow(delivery, {
           eventId: envelope.event_id,
           eventType: envelope.event_type,
           occurredAt: envelope.occurred_at,

@@ -1,6 +1,7 @@
 import type { LevelAlert } from '../level/envelope.ts';
 import { summaryFor, type IlertEventBody } from '../ilert/event-mapping.ts';
 import type { Severity } from '../../../shared/contract.ts';
+import type { SQLInputValue } from 'node:sqlite';
 import type { Statements } from './database.ts';
 import { internalDelivery, type InboundDelivery } from './inbound-delivery.ts';
 import type { JobStatus, StoreChange } from './database.ts';
@@ -76,6 +77,50 @@ export function rankFor(eventType: IlertEventBody['eventType'], severity: Severi
 /** Where an Accept pressed in the app is logged in the delivery log (never served: no request comes in on it). */
 export const ACCEPT_PATH = '/app/accept';
 
+export interface DeliveryVerdict {
+  statusCode: number;
+  outcome: DeliveryOutcome;
+  reason?: string | undefined;
+  eventId?: string | undefined;
+  eventType?: string | undefined;
+}
+
+/** The SQL that writes a delivery and its event: the store's connection and the append thread's (see append-thread.ts) both run it. */
+export const INSERT_DELIVERY = `INSERT INTO deliveries (received_at, source, remote_addr, forwarded_for, method, path, headers, body_size, body_sha256, kept_bytes,
+    signature, status_code, outcome, reason, event_id, event_type, rerun_of, level_alert_id, alert_name, hostname, severity)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+export const INSERT_BODY = 'INSERT INTO delivery_bodies (delivery_id, body) VALUES (?, ?)';
+export const EVENT_KNOWN = 'SELECT 1 FROM events WHERE event_id = ?';
+export const INSERT_EVENT = `INSERT INTO events (event_id, delivery_id, event_type, occurred_at, claimed_occurred_at, resource_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
+
+/** INSERT_DELIVERY's parameters. */
+export function deliveryParams(delivery: InboundDelivery, verdict: DeliveryVerdict, described: DeliveryDescription = {}, bodySha256?: string): SQLInputValue[] {
+  const headers = JSON.stringify(delivery.headers);
+  return [
+    delivery.receivedAt,
+    delivery.source,
+    delivery.remoteAddr ?? null,
+    delivery.forwardedFor ?? null,
+    delivery.method,
+    delivery.path,
+    headers,
+    delivery.bodySize,
+    bodySha256 ?? null,
+    Buffer.byteLength(headers) + (delivery.body?.length ?? 0),
+    delivery.signature,
+    verdict.statusCode,
+    verdict.outcome,
+    verdict.reason ?? null,
+    verdict.eventId ?? null,
+    verdict.eventType ?? null,
+    delivery.rerunOf ?? null,
+    described.levelAlertId ?? null,
+    described.name ?? null,
+    described.hostname ?? null,
+    described.severity ?? null,
+  ];
+}
+
 /**
  * The rows the ingest pipeline and the Accept button write: deliveries, events, alerts and their
  * ilert work. Runs inside the caller's transaction; changes go to `collect` and are announced
@@ -90,70 +135,18 @@ export class AlertLedger {
     this.#collect = collect;
   }
 
-  insertDelivery(
-    delivery: InboundDelivery,
-    verdict: { statusCode: number; outcome: DeliveryOutcome; reason?: string | undefined; eventId?: string | undefined; eventType?: string | undefined },
-    described: DeliveryDescription = {},
-    bodySha256?: string,
-  ): number {
-    const headers = JSON.stringify(delivery.headers);
-    const result = this.#sql
-      .get(
-        `INSERT INTO deliveries (received_at, source, remote_addr, forwarded_for, method, path, headers, body_size, body_sha256, kept_bytes,
-           signature, status_code, outcome, reason, event_id, event_type, rerun_of, level_alert_id, alert_name, hostname, severity)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        delivery.receivedAt,
-        delivery.source,
-        delivery.remoteAddr ?? null,
-        delivery.forwardedFor ?? null,
-        delivery.method,
-        delivery.path,
-        headers,
-        delivery.bodySize,
-        bodySha256 ?? null,
-        Buffer.byteLength(headers) + (delivery.body?.length ?? 0),
-        delivery.signature,
-        verdict.statusCode,
-        verdict.outcome,
-        verdict.reason ?? null,
-        verdict.eventId ?? null,
-        verdict.eventType ?? null,
-        delivery.rerunOf ?? null,
-        described.levelAlertId ?? null,
-        described.name ?? null,
-        described.hostname ?? null,
-        described.severity ?? null,
-      );
+  insertDelivery(delivery: InboundDelivery, verdict: DeliveryVerdict, described: DeliveryDescription = {}, bodySha256?: string): number {
+    const result = this.#sql.get(INSERT_DELIVERY).run(...deliveryParams(delivery, verdict, described, bodySha256));
     const id = Number(result.lastInsertRowid);
-    if (delivery.body) this.#sql.get('INSERT INTO delivery_bodies (delivery_id, body) VALUES (?, ?)').run(id, delivery.body);
+    if (delivery.body) this.#sql.get(INSERT_BODY).run(id, delivery.body);
     this.#collect({ kind: 'delivery', id });
     return id;
-  }
-
-  eventKnown(eventId: string): boolean {
-    return Boolean(this.#sql.get('SELECT 1 FROM events WHERE event_id = ?').get(eventId));
   }
 
   /** The delivery that brought an event in, if it was accepted. */
   deliveryOfEvent(eventId: string): number | undefined {
     const row = this.#sql.get(`SELECT delivery_id FROM events WHERE event_id = ?`).get(eventId) as { delivery_id: number } | undefined;
     return row?.delivery_id;
-  }
-
-  insertEvent(event: {
-    eventId: string;
-    deliveryId: number;
-    eventType: string;
-    occurredAt: string;
-    claimedOccurredAt?: string | undefined;
-    resourceId: string;
-    receivedAt: number;
-  }): void {
-    this.#sql
-      .get(`INSERT INTO events (event_id, delivery_id, event_type, occurred_at, claimed_occurred_at, resource_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(event.eventId, event.deliveryId, event.eventType, event.occurredAt, event.claimedOccurredAt ?? null, event.resourceId, event.receivedAt);
   }
 
   stateOf(levelAlertId: string): AlertHistory['state'] | undefined {

@@ -1,5 +1,6 @@
-import type { DeliveryDescription } from './alert-ledger.ts';
+import { deliveryParams, type DeliveryDescription } from './alert-ledger.ts';
 import type { InboundDelivery, DeliverySource } from './inbound-delivery.ts';
+import type { AppendRow } from './append-thread.ts';
 import { Repository } from './store.ts';
 import { SQL } from './private.ts';
 
@@ -26,6 +27,22 @@ export interface LoggedDelivery {
   body: Uint8Array;
 }
 
+/**
+ * The ack's one write (Store.append): the delivery, with its body, as outcome 'received' and its
+ * event id in `events` (the dedup key); or, when that event id was received before, the delivery as
+ * a duplicate.
+ */
+export function inboundRow(delivery: InboundDelivery, event: AckedEvent): AppendRow {
+  const verdict = { eventId: event.eventId, eventType: event.eventType };
+  return {
+    eventId: event.eventId,
+    received: deliveryParams(delivery, { statusCode: 202, outcome: 'received', reason: event.note, ...verdict }, event.described),
+    duplicate: deliveryParams(delivery, { statusCode: 200, outcome: 'duplicate', reason: 'event_id already received', ...verdict }, event.described),
+    body: delivery.body,
+    event: [event.eventType, event.occurredAt, event.claimedOccurredAt ?? null, event.resourceId, delivery.receivedAt],
+  };
+}
+
 export type Settled = { outcome: 'accepted' | 'failed' | 'duplicate' | 'rejected'; reason: string | undefined };
 
 /**
@@ -35,25 +52,6 @@ export type Settled = { outcome: 'accepted' | 'failed' | 'duplicate' | 'rejected
  * same transaction as its effects, so the outcome column is how far processing got.
  */
 export class InboundLog extends Repository {
-  /** The ack's one write: the delivery (with its body) and its event id, or a duplicate of one already received. */
-  append(delivery: InboundDelivery, event: AckedEvent): { id: number; duplicate: boolean } {
-    const ledger = this.store.ledger;
-    const verdict = { eventId: event.eventId, eventType: event.eventType };
-    if (ledger.eventKnown(event.eventId)) {
-      return { id: ledger.insertDelivery(delivery, { statusCode: 200, outcome: 'duplicate', reason: 'event_id already received', ...verdict }, event.described), duplicate: true };
-    }
-    const id = ledger.insertDelivery(delivery, { statusCode: 202, outcome: 'received', reason: event.note, ...verdict }, event.described);
-    ledger.insertEvent({
-      ...verdict,
-      deliveryId: id,
-      occurredAt: event.occurredAt,
-      claimedOccurredAt: event.claimedOccurredAt,
-      resourceId: event.resourceId,
-      receivedAt: delivery.receivedAt,
-    });
-    return { id, duplicate: false };
-  }
-
   /**
    * The oldest deliveries still to apply, in the order they were acknowledged: at most `limit`, and
    * bodies of at most `maxBytes` together (always at least one), so a run of 1 MiB bodies cannot

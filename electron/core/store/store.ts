@@ -20,7 +20,8 @@ import { StoreHealth } from './store-health.ts';
 import { REJECTION_LIMITS, enforceRejectionBudget, rejectionTrace, type RejectionLimits } from './rejections.ts';
 import { Mirror } from './mirror.ts';
 import type { RejectedDelivery } from './inbound-delivery.ts';
-import { AlertLedger } from './alert-ledger.ts';
+import { AlertLedger, EVENT_KNOWN, INSERT_BODY, INSERT_DELIVERY, INSERT_EVENT } from './alert-ledger.ts';
+import { AppendError, AppendThread, type Appended, type AppendRow } from './append-thread.ts';
 import { ReadThread } from './read-thread.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { DB, SQL } from './private.ts';
@@ -143,9 +144,10 @@ interface PendingWrite {
 }
 
 /**
- * The relay's durable state. Inbound writes are group-committed: every write queued in the same
- * turn of the event loop shares one transaction (and one fsync), and each caller's promise settles
- * only after that commit — so a 2xx is never sent for something that is not on disk (Invariant 1:
+ * The relay's durable state. Acknowledgements (append) and other inbound writes (write) are
+ * group-committed: every write queued in the same turn shares one transaction (and one fsync), and
+ * each caller's promise settles only after that commit — so a 2xx is never sent for something that
+ * is not on disk. Appends commit on their own thread (see AppendThread) (Invariant 1:
  * an acknowledged delivery is durable; what it causes is derived from it by the processor,
  * deterministically and exactly once; see ingest/processor.ts).
  */
@@ -159,6 +161,8 @@ export class Store {
   readonly changes = new EventEmitter<{ change: [StoreChange] }>();
   /** The dashboard's searches, on their own thread and connection. */
   readonly reader: ReadThread;
+  /** The acknowledgements' group commit, on its own thread and connection. */
+  readonly #appender: AppendThread;
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
   #closed = false;
@@ -198,6 +202,7 @@ export class Store {
     this.mirror = new Mirror(this[SQL], (change) => this.collect(change));
     this.ledger = new AlertLedger(this[SQL], (change) => this.collect(change));
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    this.#appender = new AppendThread(this.#file, { known: EVENT_KNOWN, delivery: INSERT_DELIVERY, body: INSERT_BODY, event: INSERT_EVENT }, this.#busyTimeoutMs);
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
     this.health = new StoreHealth(options.failureHoldMs);
@@ -243,11 +248,12 @@ export class Store {
     this.#log.error(WAL_LOST);
     this.health.walDeleted();
     this.#reportCommit(new StoreUnavailableError(WAL_LOST));
-    await this.reader.suspend();
+    await Promise.all([this.reader.suspend(), this.#appender.suspend()]);
     try {
       await this.#repairWal();
     } finally {
       this.reader.resume();
+      this.#appender.resume();
     }
   }
 
@@ -346,7 +352,7 @@ export class Store {
     clearTimeout(this.#integrityTimer);
     this.#closed = true;
     const integrityCheck = this.#integrityCheck?.terminate();
-    this.#closing = Promise.all([this.#closeCheckpointer(), integrityCheck, this.reader.suspend()]).then(() => {
+    this.#closing = Promise.all([this.#closeCheckpointer(), integrityCheck, this.reader.suspend(), this.#appender.close()]).then(() => {
       this[DB].close();
       this.#lock.release();
     });
@@ -416,6 +422,31 @@ export class Store {
         setImmediate(() => this.#flush());
       }
     });
+  }
+
+  /**
+   * Appends an acknowledged delivery (see InboundLog's inboundRow) in the append thread's next group
+   * commit; resolves once it is on disk. Rejects with StoreUnavailableError when it cannot be made
+   * durable (the sender gets a 503 and sends it again).
+   */
+  async append(row: AppendRow): Promise<Appended> {
+    if (this.#closed) throw new StoreUnavailableError('the store is closed');
+    if (this.#walRestoring) throw new StoreUnavailableError(WAL_LOST);
+    let appended: Appended;
+    try {
+      appended = await this.#appender.append(row);
+    } catch (error) {
+      if (!(error instanceof AppendError) || !(error.wholeCommit || isStoreFault(error))) throw error;
+      const unavailable = new StoreUnavailableError(`the store could not commit: ${error.message}`);
+      this.#reportCommit(unavailable);
+      throw unavailable;
+    }
+    this.#scheduleCheckpoint();
+    this.emit({ kind: 'delivery', id: appended.id });
+    // As in #flush: committed into a WAL whose name is gone is not yet durable.
+    if (!this.#checkWal()) throw new StoreUnavailableError(WAL_LOST);
+    this.#reportCommit(undefined);
+    return appended;
   }
 
   /**
@@ -617,7 +648,7 @@ export class Store {
     if (durability === 'derived') this[DB].exec('PRAGMA synchronous = NORMAL');
     try {
       if (!tryBeginImmediate(this[DB], this.#busyTimeoutMs, TRANSACTION_LOCK_WAIT_MS))
-        throw new StoreUnavailableError(`database is locked: another program holds a lock on ${this.#file} (a backup tool or the sqlite3 shell?)`);
+        throw new StoreUnavailableError(`database is locked: another program holds a lock on ${this.#file} (a backup tool or the sqlite3 shell?), or the disk is very slow`);
       const result = finishTransaction(this[DB], work);
       this.#reportCommit(undefined);
       for (const change of this.#collectedChanges.splice(0)) this.emit(change);

@@ -1,0 +1,246 @@
+import type { SQLInputValue } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
+
+/** One acknowledged delivery as the append thread writes it (see InboundLog.row). */
+export interface AppendRow {
+  eventId: string;
+  /** The delivery's parameters for `sql.delivery` as a new delivery (outcome 'received'), and as a duplicate. */
+  received: SQLInputValue[];
+  duplicate: SQLInputValue[];
+  body: Uint8Array | undefined;
+  /** The event's parameters for `sql.event`, after its event id and delivery id. */
+  event: SQLInputValue[];
+}
+
+export interface AppendStatements {
+  /** One parameter, the event id: a row when the event was received before. */
+  known: string;
+  delivery: string;
+  /** (delivery id, body) */
+  body: string;
+  /** (event id, delivery id, ...row.event) */
+  event: string;
+}
+
+export type Appended = { id: number; duplicate: boolean };
+
+/** A failed append, with SQLite's error code when the database refused it (`sqliteCode` reads `errcode`). */
+export class AppendError extends Error {
+  readonly errcode: number | undefined;
+  /** The whole commit failed (locked, disk full), not only this row. */
+  readonly wholeCommit: boolean;
+  constructor(message: string, errcode: number | undefined, wholeCommit: boolean) {
+    super(message);
+    this.errcode = errcode;
+    this.wholeCommit = wholeCommit;
+  }
+}
+
+type Result = Appended | { error: string; errcode: number | undefined; whole: boolean };
+
+/**
+ * The acknowledgements' group commit, on a thread with its own connection: every row posted in
+ * one turn of that thread's event loop shares one transaction and one fsync. The fsync is the
+ * slowest step of an acknowledgement (a quarter of the event loop's time in a storm, when it ran
+ * there) and on a slow disk it can take tens of milliseconds: here it holds up no request and no
+ * dashboard read (the processor's transactions wait for the write lock while it commits, at most
+ * 50 ms). A write lock held by another program is waited for here too, up to the busy timeout. The source is inline (Node's own modules only), like the read and
+ * checkpoint threads', so it runs the same from the sources, the CLI bundle and the app; the SQL
+ * comes from the store, its one home.
+ */
+const SOURCE = `
+  const { parentPort, workerData } = require('node:worker_threads');
+  const { DatabaseSync } = require('node:sqlite');
+  let db, known, delivery, body, event, savepoint, release;
+  const open = () => {
+    db = new DatabaseSync(workerData.file);
+    db.exec('PRAGMA busy_timeout = ' + workerData.busyTimeoutMs);
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA foreign_keys = ON');
+    known = db.prepare(workerData.sql.known);
+    delivery = db.prepare(workerData.sql.delivery);
+    body = db.prepare(workerData.sql.body);
+    event = db.prepare(workerData.sql.event);
+    savepoint = db.prepare('SAVEPOINT append');
+    release = db.prepare('RELEASE append');
+  };
+  const failure = (error, whole) => ({ error: String(error && error.message), errcode: typeof error.errcode === 'number' ? error.errcode : undefined, whole });
+  const appendOne = (row) => {
+    savepoint.run();
+    try {
+      let result;
+      if (known.get(row.eventId)) {
+        const id = Number(delivery.run(...row.duplicate).lastInsertRowid);
+        if (row.body) body.run(id, row.body);
+        result = { id, duplicate: true };
+      } else {
+        const id = Number(delivery.run(...row.received).lastInsertRowid);
+        if (row.body) body.run(id, row.body);
+        event.run(row.eventId, id, ...row.event);
+        result = { id, duplicate: false };
+      }
+      release.run();
+      return result;
+    } catch (error) {
+      db.exec('ROLLBACK TO append');
+      release.run();
+      return failure(error, false);
+    }
+  };
+  let queue = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    const rows = batch.flatMap((message) => message.rows);
+    let results;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        results = rows.map(appendOne);
+        db.exec('COMMIT');
+      } catch (error) {
+        try { db.exec('ROLLBACK'); } catch { /* SQLite rolled back already (disk full) */ }
+        throw error;
+      }
+    } catch (error) {
+      results = rows.map(() => failure(error, true));
+    }
+    parentPort.postMessage({ kind: 'appended', first: batch[0].first, results });
+  };
+  open();
+  parentPort.on('message', (message) => {
+    if (message.kind === 'append') {
+      queue.push(message);
+      if (!scheduled) { scheduled = true; setImmediate(flush); }
+    } else if (message.kind === 'suspend') {
+      flush();
+      db.close();
+      parentPort.postMessage({ kind: 'suspended' });
+    } else if (message.kind === 'resume') {
+      open();
+    } else if (message.kind === 'close') {
+      flush();
+      db.close();
+      parentPort.close();
+    }
+  });`;
+
+interface Waiting {
+  resolve: (appended: Appended) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The main thread's side: rows appended in one turn go to the thread in one message; each caller's
+ * promise settles once its row is committed (fsync'd) or failed. Results come back in the order
+ * the rows were sent, numbered by their first row.
+ */
+export class AppendThread {
+  readonly #file: string;
+  readonly #sql: AppendStatements;
+  readonly #busyTimeoutMs: number;
+  /** Started on first use, and again after an unexpected exit. */
+  #worker: Worker | undefined;
+  readonly #waiting = new Map<number, Waiting>();
+  #nextRow = 1;
+  #outgoing: { rows: AppendRow[]; first: number } | undefined;
+  #suspended: (() => void) | undefined;
+
+  constructor(file: string, sql: AppendStatements, busyTimeoutMs: number) {
+    this.#file = file;
+    this.#sql = sql;
+    this.#busyTimeoutMs = busyTimeoutMs;
+  }
+
+  #start(): Worker {
+    const worker = new Worker(SOURCE, { eval: true, workerData: { file: this.#file, sql: this.#sql, busyTimeoutMs: this.#busyTimeoutMs } });
+    worker.unref();
+    worker.on('message', (message: { kind: 'appended'; first: number; results: Result[] } | { kind: 'suspended' }) => {
+      if (message.kind === 'suspended') {
+        this.#suspended?.();
+        this.#suspended = undefined;
+        return;
+      }
+      message.results.forEach((result, index) => {
+        const waiting = this.#waiting.get(message.first + index);
+        if (!waiting) return;
+        this.#waiting.delete(message.first + index);
+        if ('error' in result) waiting.reject(new AppendError(result.error, result.errcode, result.whole));
+        else waiting.resolve(result);
+      });
+      if (this.#waiting.size === 0) worker.unref();
+    });
+    worker.once('exit', () => {
+      if (this.#worker === worker) this.#worker = undefined;
+      // Rows it never answered were not committed: their senders get a 503 and send them again.
+      const lost = new AppendError('the append thread stopped before it committed', undefined, true);
+      for (const [, waiting] of this.#waiting) waiting.reject(lost);
+      this.#waiting.clear();
+    });
+    return worker;
+  }
+
+  /** Appends a row in the next group commit of the thread. */
+  append(row: AppendRow): Promise<Appended> {
+    return new Promise((resolve, reject) => {
+      const number = this.#nextRow++;
+      this.#waiting.set(number, { resolve, reject });
+      if (!this.#outgoing) {
+        this.#outgoing = { rows: [], first: number };
+        setImmediate(() => this.#send());
+      }
+      this.#outgoing.rows.push(row);
+    });
+  }
+
+  #send(): void {
+    const outgoing = this.#outgoing;
+    this.#outgoing = undefined;
+    if (!outgoing) return;
+    try {
+      const worker = (this.#worker ??= this.#start());
+      // A thread with rows in flight keeps the process alive until they are answered.
+      worker.ref();
+      worker.postMessage({ kind: 'append', ...outgoing });
+    } catch (error) {
+      // Nothing of this batch reached the thread (a thread that cannot start): none of it is stored.
+      const failed = new AppendError(`the append thread could not take the rows: ${(error as Error).message}`, undefined, true);
+      for (let number = outgoing.first; number < outgoing.first + outgoing.rows.length; number++) {
+        this.#waiting.get(number)?.reject(failed);
+        this.#waiting.delete(number);
+      }
+    }
+  }
+
+  /** Commits what was sent and closes the thread's connection until resume (the WAL's repair needs the only connection). */
+  async suspend(): Promise<void> {
+    this.#send();
+    const worker = this.#worker;
+    if (!worker) return;
+    worker.ref();
+    await new Promise<void>((resolve) => {
+      this.#suspended = resolve;
+      worker.postMessage({ kind: 'suspend' });
+    });
+    worker.unref();
+  }
+
+  resume(): void {
+    this.#worker?.postMessage({ kind: 'resume' });
+  }
+
+  /** Commits what was sent, then ends the thread and its connection. */
+  async close(): Promise<void> {
+    this.#send();
+    const worker = this.#worker;
+    if (!worker) return;
+    this.#worker = undefined;
+    worker.ref();
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.postMessage({ kind: 'close' });
+    await exited;
+  }
+}

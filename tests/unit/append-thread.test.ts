@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Store } from '../../electron/core/store/store.ts';
+import { InboundLog, inboundRow } from '../../electron/core/store/inbound-log.ts';
+import { tempDataDir, webhookDelivery } from '../helpers/relay-harness.ts';
+
+function append(store: Store, eventId = randomUUID()) {
+  return store.append(
+    inboundRow(webhookDelivery(Buffer.from(JSON.stringify({ event_id: eventId })), 'valid'), {
+      eventId,
+      eventType: 'alert_active',
+      occurredAt: new Date().toISOString(),
+      claimedOccurredAt: undefined,
+      resourceId: eventId,
+      note: undefined,
+      described: {},
+    }),
+  );
+}
+
+test('the same event id twice in one group commit (a retry racing its original): one is received, the other answered as a duplicate', async (t) => {
+  const store = new Store(tempDataDir('relay-append-'));
+  t.after(() => store.close());
+  const eventId = randomUUID();
+  const [first, second] = await Promise.all([append(store, eventId), append(store, eventId)]);
+  assert.deepEqual([first.duplicate, second.duplicate], [false, true]);
+  assert.notEqual(first.id, second.id, 'both are in the delivery log');
+  assert.deepEqual(
+    new InboundLog(store).unprocessed(10, 1 << 20).map((row) => row.id),
+    [first.id],
+    'only the first waits to be applied',
+  );
+});
+
+test('closing the store while acknowledgements are on their way to the disk commits every one of them first', async () => {
+  const dataDir = tempDataDir('relay-append-');
+  let store = new Store(dataDir);
+  const appends = Array.from({ length: 300 }, () => append(store));
+  await store.close();
+  const appended = await Promise.all(appends);
+  store = new Store(dataDir);
+  try {
+    assert.equal(store.facts().unprocessed, 300, 'all 300 are in the log after a restart');
+    assert.deepEqual(
+      new InboundLog(store).unprocessed(1000, 64 << 20).map((row) => row.id),
+      appended.map((row) => row.id),
+      'in the order they were acknowledged',
+    );
+  } finally {
+    await store.close();
+  }
+});
