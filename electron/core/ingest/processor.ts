@@ -198,8 +198,7 @@ export class Processor {
         this.#workWaits = false;
         return;
       }
-      const sources = this.#options.sources();
-      const items = rows.map((row): Item => ({ row, read: interpret(row, sources) }));
+      const items = await this.#interpret(rows);
       await this.#lookUp(items);
       let next = 0;
       while (next < items.length) {
@@ -209,6 +208,25 @@ export class Processor {
         await nextTurn();
       }
     }
+  }
+
+  /**
+   * Reads the batch's bodies, yielding to the acknowledgements as often as a transaction does: a
+   * batch of 200 read in one go held the event loop for about 6 ms, which every ack behind it waited.
+   */
+  async #interpret(rows: LoggedDelivery[]): Promise<Item[]> {
+    const sources = this.#options.sources();
+    const sliceMs = (this.#options.sliceMs ?? SLICE_MS).arriving;
+    const items: Item[] = [];
+    let started = performance.now();
+    for (const row of rows) {
+      items.push({ row, read: interpret(row, sources) });
+      if (performance.now() - started >= sliceMs) {
+        await nextTurn();
+        started = performance.now();
+      }
+    }
+    return items;
   }
 
   /**

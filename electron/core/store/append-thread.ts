@@ -142,7 +142,7 @@ export class AppendThread {
   readonly #file: string;
   readonly #sql: AppendStatements;
   readonly #busyTimeoutMs: number;
-  /** Started on first use, and again after an unexpected exit. */
+  /** Started with the store (a thread takes tens of milliseconds to start: not the first webhook's to wait), and again on use after an unexpected exit. */
   #worker: Worker | undefined;
   readonly #waiting = new Map<number, Waiting>();
   #nextRow = 1;
@@ -153,6 +153,7 @@ export class AppendThread {
     this.#file = file;
     this.#sql = sql;
     this.#busyTimeoutMs = busyTimeoutMs;
+    this.#worker = this.#start();
   }
 
   #start(): Worker {
