@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startRelay, INTEGRATION_KEY, FAST_TUNING, OWNER } from '../helpers/relay-harness.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
-import { waitForChange, waitForJob, jobsFor, attemptsFor } from '../helpers/wait.ts';
+import { waitForChange, waitForJob, waitUntil, jobsFor, attemptsFor } from '../helpers/wait.ts';
 import { resolveSettings, type SettingsInput } from '../../electron/core/settings.ts';
 import { sign } from '../../electron/core/level/signature.ts';
 import type { RelayTuning } from '../../electron/core/relay.ts';
@@ -413,14 +413,20 @@ test('an Accept pressed in the app is in the delivery log with its attempts, als
   assert.equal(harness.relay.status().lastDeliveryAt, lastFromLevel, 'an Accept is no delivery from Level');
   await waitForChange(harness.relay, () => jobsFor(harness.relay, keyOf(active)).find((job) => job.id === jobId)!.attempts >= 2, 5000, 'two attempts of the ACCEPT');
 
-  const page = await harness.api.listDeliveries({ filter: {}, offset: 0, limit: 10 }, OWNER);
-  const accept = page.rows.find((row) => row.job?.id === jobId);
-  assert.ok(accept, `the ACCEPT is listed: ${JSON.stringify(page.rows.map((row) => [row.source, row.job?.eventType]))}`);
+  // Between two attempts (20–200 ms apart here) it is 'retrying'; during one, 'sending'.
+  const accept = await waitUntil(
+    async () => (await harness.api.listDeliveries({ filter: {}, offset: 0, limit: 10 }, OWNER)).rows.find((row) => row.job?.id === jobId && row.status === 'retrying'),
+    5000,
+    'the ACCEPT listed as retrying',
+  );
   assert.equal(accept.source, 'app');
-  assert.equal(accept.status, 'retrying');
   assert.equal(accept.alertName, 'Disk full');
   assert.equal(accept.job!.eventType, 'ACCEPT');
-  assert.equal((await harness.api.listDeliveries({ filter: { statuses: ['retrying'] }, offset: 0, limit: 10 }, OWNER)).total, 1, 'found by the status filter');
+  await waitUntil(
+    async () => (await harness.api.listDeliveries({ filter: { statuses: ['retrying'] }, offset: 0, limit: 10 }, OWNER)).total === 1,
+    5000,
+    'the ACCEPT found by the status filter',
+  );
   const detail = await harness.api.getDelivery({ id: accept.id }, OWNER);
   assert.match(detail.reason!, /Accept pressed by/);
   assert.ok(detail.jobs[0]!.attemptLog.length >= 2);

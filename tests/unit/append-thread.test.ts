@@ -51,3 +51,47 @@ test('closing the store while acknowledgements are on their way to the disk comm
     await store.close();
   }
 });
+
+test('the main connection writes while acknowledgements stream: each of its transactions waits for the commit in progress, none fails as locked', async (t) => {
+  const store = new Store(tempDataDir('relay-append-'));
+  t.after(() => store.close());
+  // Commits slow enough (a 16 MiB batch and its fsync) to outlast a transaction's 50 ms wait for the lock.
+  const body = Buffer.alloc(256 * 1024, 0x20);
+  let streaming = true;
+  const stream = (async () => {
+    while (streaming) {
+      await Promise.all(
+        Array.from({ length: 64 }, () => {
+          const eventId = randomUUID();
+          return store.append(
+            inboundRow(webhookDelivery(body, 'valid'), {
+              eventId,
+              eventType: 'alert_active',
+              occurredAt: new Date().toISOString(),
+              claimedOccurredAt: undefined,
+              resourceId: eventId,
+              note: undefined,
+              described: {},
+            }),
+          );
+        }),
+      );
+    }
+  })();
+  const failures: string[] = [];
+  const deadline = Date.now() + 1500;
+  let transactions = 0;
+  while (Date.now() < deadline) {
+    try {
+      store.transaction(() => store.facts(), 'derived');
+      transactions++;
+    } catch (error) {
+      failures.push((error as Error).message);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  streaming = false;
+  await stream;
+  assert.ok(transactions >= 3, `only ${transactions} transactions`);
+  assert.deepEqual(failures.slice(0, 3), [], `${failures.length} of ${transactions + failures.length} transactions failed`);
+});

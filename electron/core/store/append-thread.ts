@@ -38,6 +38,12 @@ export class AppendError extends Error {
 
 type Result = Appended | { error: string; errcode: number | undefined; whole: boolean };
 
+/** The two threads' turns at the write lock, in shared memory: the main connection wants to write; the thread is committing. */
+const MAIN_WANTS = 0;
+const COMMITTING = 1;
+/** The longest the thread lets a main connection that wants the lock go first. */
+const HOLD_OFF_MAX_MS = 250;
+
 /**
  * The acknowledgements' group commit, on a thread with its own connection: every row posted in
  * one turn of that thread's event loop shares one transaction and one fsync. The fsync is the
@@ -89,6 +95,7 @@ const SOURCE = `
   };
   let queue = [];
   let scheduled = false;
+  const turns = new Int32Array(workerData.turns);
   const flush = () => {
     scheduled = false;
     if (queue.length === 0) return;
@@ -97,13 +104,19 @@ const SOURCE = `
     const rows = batch.flatMap((message) => message.rows);
     let results;
     try {
+      // The main connection wants to write: it goes first (bounded, should it never say it is done).
+      Atomics.wait(turns, ${MAIN_WANTS}, 1, ${HOLD_OFF_MAX_MS});
       db.exec('BEGIN IMMEDIATE');
+      Atomics.store(turns, ${COMMITTING}, 1);
       try {
         results = rows.map(appendOne);
         db.exec('COMMIT');
       } catch (error) {
         try { db.exec('ROLLBACK'); } catch { /* SQLite rolled back already (disk full) */ }
         throw error;
+      } finally {
+        Atomics.store(turns, ${COMMITTING}, 0);
+        Atomics.notify(turns, ${COMMITTING});
       }
     } catch (error) {
       results = rows.map(() => failure(error, true));
@@ -148,6 +161,8 @@ export class AppendThread {
   #nextRow = 1;
   #outgoing: { rows: AppendRow[]; first: number } | undefined;
   #suspended: (() => void) | undefined;
+  /** See MAIN_WANTS and COMMITTING. */
+  readonly #turns = new Int32Array(new SharedArrayBuffer(8));
 
   constructor(file: string, sql: AppendStatements, busyTimeoutMs: number) {
     this.#file = file;
@@ -157,7 +172,7 @@ export class AppendThread {
   }
 
   #start(): Worker {
-    const worker = new Worker(SOURCE, { eval: true, workerData: { file: this.#file, sql: this.#sql, busyTimeoutMs: this.#busyTimeoutMs } });
+    const worker = new Worker(SOURCE, { eval: true, workerData: { file: this.#file, sql: this.#sql, busyTimeoutMs: this.#busyTimeoutMs, turns: this.#turns.buffer } });
     worker.unref();
     worker.on('message', (message: { kind: 'appended'; first: number; results: Result[] } | { kind: 'suspended' }) => {
       if (message.kind === 'suspended') {
@@ -182,6 +197,24 @@ export class AppendThread {
       this.#waiting.clear();
     });
     return worker;
+  }
+
+  /**
+   * Before the main connection writes (the processor, the forwarder, the store's own group commit):
+   * the thread starts no new commit until `letGo`, and a commit of its own in progress is waited
+   * for here, up to `maxWaitMs`. It is short (the rows of a turn and their fsync: what every
+   * acknowledgement used to cost the event loop), while SQLite's busy handler, which polls, would
+   * seldom find the lock free between the thread's commits in a storm: the main connection's
+   * 50 ms wait then ran out, and processing stopped and logged a lock by "another program".
+   */
+  holdOff(maxWaitMs: number): void {
+    Atomics.store(this.#turns, MAIN_WANTS, 1);
+    Atomics.wait(this.#turns, COMMITTING, 1, maxWaitMs);
+  }
+
+  letGo(): void {
+    Atomics.store(this.#turns, MAIN_WANTS, 0);
+    Atomics.notify(this.#turns, MAIN_WANTS);
   }
 
   /** Appends a row in the next group commit of the thread. */

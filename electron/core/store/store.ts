@@ -461,12 +461,22 @@ export class Store {
       for (const write of this.#pending.splice(0)) write.reject(new StoreUnavailableError(WAL_LOST));
       return;
     }
+    this.#appender.holdOff(this.#busyTimeoutMs);
     const begun = this.#begin(closing);
     if (begun === 'retry') {
+      // Still held off: the append thread starts no commit before this batch has had its turn.
       this.#flushScheduled = true;
       setTimeout(() => this.#flush(), LOCK_RETRY_MS);
       return;
     }
+    try {
+      this.#commitBatch(begun, closing);
+    } finally {
+      this.#appender.letGo();
+    }
+  }
+
+  #commitBatch(begun: true | Error, closing: boolean): void {
     const batch = this.#pending;
     this.#pending = [];
     const results: { ok: boolean; value: unknown }[] = [];
@@ -646,6 +656,7 @@ export class Store {
     // checkpoint's brief one), not for a backup tool's; then the caller tries again later. Not a failed commit either: a lock that lasts is reported by the acknowledgements'
     // group commit, which waits for it without blocking, and by the processor's stall.
     if (durability === 'derived') this[DB].exec('PRAGMA synchronous = NORMAL');
+    this.#appender.holdOff(this.#busyTimeoutMs);
     try {
       if (!tryBeginImmediate(this[DB], this.#busyTimeoutMs, TRANSACTION_LOCK_WAIT_MS))
         throw new StoreUnavailableError(`database is locked: another program holds a lock on ${this.#file} (a backup tool or the sqlite3 shell?), or the disk is very slow`);
@@ -658,6 +669,7 @@ export class Store {
       if (sqliteCode(error) !== undefined) this.#reportCommit(error);
       throw error;
     } finally {
+      this.#appender.letGo();
       if (durability === 'derived') this[DB].exec('PRAGMA synchronous = FULL');
     }
   }
