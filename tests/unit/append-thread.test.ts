@@ -2,22 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Store } from '../../electron/core/store/store.ts';
-import { InboundLog, inboundRow } from '../../electron/core/store/inbound-log.ts';
-import { tempDataDir, webhookDelivery } from '../helpers/relay-harness.ts';
+import { InboundLog } from '../../electron/core/store/inbound-log.ts';
+import { tempDataDir } from '../helpers/relay-harness.ts';
+import { appendAcked } from '../helpers/inbound.ts';
 
-function append(store: Store, eventId = randomUUID()) {
-  return store.append(
-    inboundRow(webhookDelivery(Buffer.from(JSON.stringify({ event_id: eventId })), 'valid'), {
-      eventId,
-      eventType: 'alert_active',
-      occurredAt: new Date().toISOString(),
-      claimedOccurredAt: undefined,
-      resourceId: eventId,
-      note: undefined,
-      described: {},
-    }),
-  );
-}
+const append = (store: Store, eventId?: string) => appendAcked(store, Buffer.from('{}'), eventId);
 
 test('the same event id twice in one group commit (a retry racing its original): one is received, the other answered as a duplicate', async (t) => {
   const store = new Store(tempDataDir('relay-append-'));
@@ -60,22 +49,7 @@ test('the main connection writes while acknowledgements stream: each of its tran
   let streaming = true;
   const stream = (async () => {
     while (streaming) {
-      await Promise.all(
-        Array.from({ length: 64 }, () => {
-          const eventId = randomUUID();
-          return store.append(
-            inboundRow(webhookDelivery(body, 'valid'), {
-              eventId,
-              eventType: 'alert_active',
-              occurredAt: new Date().toISOString(),
-              claimedOccurredAt: undefined,
-              resourceId: eventId,
-              note: undefined,
-              described: {},
-            }),
-          );
-        }),
-      );
+      await Promise.all(Array.from({ length: 64 }, () => appendAcked(store, body)));
     }
   })();
   const failures: string[] = [];

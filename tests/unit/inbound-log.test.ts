@@ -1,29 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { Store } from '../../electron/core/store/store.ts';
-import { InboundLog, inboundRow } from '../../electron/core/store/inbound-log.ts';
-import { tempDataDir, webhookDelivery } from '../helpers/relay-harness.ts';
+import { InboundLog } from '../../electron/core/store/inbound-log.ts';
+import { tempDataDir } from '../helpers/relay-harness.ts';
+import { appendAcked } from '../helpers/inbound.ts';
 
 const store = new Store(tempDataDir('relay-inbound-log-'));
 after(() => store.close());
 const log = new InboundLog(store);
 
-function append(bytes: number) {
-  const eventId = randomUUID();
-  const body = Buffer.alloc(bytes, 0x20);
-  return store.append(
-    inboundRow(webhookDelivery(body, 'valid'), {
-      eventId,
-      eventType: 'alert_active',
-      occurredAt: new Date().toISOString(),
-      claimedOccurredAt: undefined,
-      resourceId: eventId,
-      note: undefined,
-      described: {},
-    }),
-  );
-}
+const append = (bytes: number) => appendAcked(store, Buffer.alloc(bytes, 0x20));
 
 test('the processor reads the log in order, and never more bodies at once than its byte budget (but always the next one)', async () => {
   const ids: number[] = [];
