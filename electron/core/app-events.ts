@@ -19,7 +19,7 @@ export type AppTopic =
   | 'integration-test'
   /** The store started or stopped failing to write. */
   | 'store-health'
-  /** Forwarding to a target was paused or resumed. */
+  /** Forwarding to a target was paused or resumed, a target began or stopped waiting for ilert's rate limit, or an ilert outage's summary moved. */
   | 'forwarding'
   /** The public port came under pressure (requests turned away for lack of room), or it passed. */
   | 'public-port'

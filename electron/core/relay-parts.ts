@@ -95,7 +95,7 @@ export function buildParts(host: PartsHost) {
     outbox,
     resolveTarget: (target) => resolveTarget(settings(), target),
     eventsPerMinute: () => settings().ilertEventsPerMinute,
-    rateLimitChanged: () => announce('forwarding'),
+    stateChanged: () => announce('forwarding'),
     ...tuning,
     log: log.child('forwarder'),
   });

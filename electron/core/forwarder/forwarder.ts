@@ -40,8 +40,13 @@ export interface ForwarderOptions {
   clock?: Clock;
   /** How soon to try again when the store could not be written (locked by another process, disk full). */
   storeRetryMs?: number;
-  /** Told when a target starts or stops waiting for ilert's rate limit, so the dashboard can say why rows wait. */
-  rateLimitChanged?: () => void;
+  /**
+   * Told when what the forwarder holds in memory changes: a target starts or stops waiting for
+   * ilert's rate limit (the dashboard says why rows wait), or the outage summary moves (Health).
+   * Without it, a status read at the commit that delivered an outage's last event stayed as it was
+   * (outage under way) until something else changed.
+   */
+  stateChanged?: () => void;
 }
 
 /**
@@ -81,7 +86,7 @@ interface UnrecordedOutcome {
  * anything up.
  */
 export class Forwarder {
-  readonly #options: Required<Omit<ForwarderOptions, 'backoff' | 'rateLimitChanged'>> & { backoff: BackoffPolicy; rateLimitChanged?: () => void };
+  readonly #options: Required<Omit<ForwarderOptions, 'backoff' | 'stateChanged'>> & { backoff: BackoffPolicy; stateChanged?: () => void };
   readonly #limiter: RateLimiter;
   readonly #queue: DueQueue;
   readonly #inFlight = new Set<Promise<void>>();
@@ -189,6 +194,7 @@ export class Forwarder {
     else {
       this.#outage.fates.set(jobId, fate);
       this.#outage.summary[fate]++;
+      this.#options.stateChanged?.();
     }
   }
 
@@ -201,6 +207,7 @@ export class Forwarder {
     outage.summary.waiting--;
     outage.summary[fate]++;
     if (outage.summary.waiting === 0) outage.summary.endedAt = at;
+    this.#options.stateChanged?.();
   }
 
   /** How many outbox jobs the forwarder holds in memory (of a backlog that may be far deeper). */
@@ -309,7 +316,7 @@ export class Forwarder {
   #noteRateLimited(now: Set<string>): void {
     const before = this.#rateLimited;
     this.#rateLimited = now;
-    if (before.size !== now.size || [...now].some((target) => !before.has(target))) this.#options.rateLimitChanged?.();
+    if (before.size !== now.size || [...now].some((target) => !before.has(target))) this.#options.stateChanged?.();
   }
 
   #schedule(wakeAt: number | undefined, now: number): void {

@@ -1,5 +1,6 @@
 import type { SQLInputValue } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
+import { TEMP_STORE } from './database.ts';
 
 /** One acknowledged delivery as the append thread writes it (see InboundLog.row). */
 export interface AppendRow {
@@ -62,6 +63,7 @@ const SOURCE = `
     db = new DatabaseSync(workerData.file);
     db.exec('PRAGMA busy_timeout = ' + workerData.busyTimeoutMs);
     db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA temp_store = ${TEMP_STORE}');
     db.exec('PRAGMA foreign_keys = ON');
     known = db.prepare(workerData.sql.known);
     delivery = db.prepare(workerData.sql.delivery);
