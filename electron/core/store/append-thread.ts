@@ -2,7 +2,7 @@ import type { SQLInputValue } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { TEMP_STORE } from './database.ts';
 
-/** One acknowledged delivery as the append thread writes it (see InboundLog.row). */
+/** One acknowledged delivery as the append thread writes it (see inboundRow in inbound-log.ts). */
 export interface AppendRow {
   eventId: string;
   /** The delivery's parameters for `sql.delivery` as a new delivery (outcome 'received'), and as a duplicate. */
@@ -157,6 +157,7 @@ export class AppendThread {
   readonly #file: string;
   readonly #sql: AppendStatements;
   readonly #busyTimeoutMs: number;
+  readonly #failed: (error: Error) => void;
   /** Started with the store (a thread takes tens of milliseconds to start: not the first webhook's to wait), and again on use after an unexpected exit. */
   #worker: Worker | undefined;
   readonly #waiting = new Map<number, Waiting>();
@@ -166,10 +167,12 @@ export class AppendThread {
   /** See MAIN_WANTS and COMMITTING. */
   readonly #turns = new Int32Array(new SharedArrayBuffer(8));
 
-  constructor(file: string, sql: AppendStatements, busyTimeoutMs: number) {
+  /** `failed`: the thread ended with an error (it starts again with the next row). */
+  constructor(file: string, sql: AppendStatements, busyTimeoutMs: number, failed: (error: Error) => void) {
     this.#file = file;
     this.#sql = sql;
     this.#busyTimeoutMs = busyTimeoutMs;
+    this.#failed = failed;
     this.#worker = this.#start();
   }
 
@@ -191,10 +194,11 @@ export class AppendThread {
       });
       if (this.#waiting.size === 0) worker.unref();
     });
+    worker.on('error', (error) => this.#failed(error));
     worker.once('exit', () => {
       if (this.#worker === worker) this.#worker = undefined;
-      // Rows it never answered were not committed: their senders get a 503 and send them again.
-      const lost = new AppendError('the append thread stopped before it committed', undefined, true);
+      // Rows it never answered get a 503: Level sends them again, and one that was committed after all is then a duplicate.
+      const lost = new AppendError('the append thread stopped before it answered', undefined, true);
       for (const [, waiting] of this.#waiting) waiting.reject(lost);
       this.#waiting.clear();
     });

@@ -202,7 +202,9 @@ export class Store {
     this.mirror = new Mirror(this[SQL], (change) => this.collect(change));
     this.ledger = new AlertLedger(this[SQL], (change) => this.collect(change));
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-    this.#appender = new AppendThread(this.#file, { known: EVENT_KNOWN, delivery: INSERT_DELIVERY, body: INSERT_BODY, event: INSERT_EVENT }, this.#busyTimeoutMs);
+    this.#appender = new AppendThread(this.#file, { known: EVENT_KNOWN, delivery: INSERT_DELIVERY, body: INSERT_BODY, event: INSERT_EVENT }, this.#busyTimeoutMs, (error) =>
+      this.#log.error(`the append thread failed: ${error.message}`),
+    );
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
     this.health = new StoreHealth(options.failureHoldMs);
