@@ -20,6 +20,9 @@ import type { Logger } from './logger.ts';
 export { DEFAULT_TARGET };
 export type { RelayTuning };
 
+/** How long a stop waits for the processor to apply what was acknowledged (see #stop). */
+const STOP_DRAIN_MS = 5000;
+
 /**
  * The relay's one event stream. `changes`: what changed, batched (at most every ~300 ms, so a
  * burst of a thousand deliveries is a handful of events). `notable`: the same batches read as a
@@ -172,7 +175,13 @@ export class Relay {
     integrationTest.cancel();
     await Promise.all([heartbeat.stop(), reconciler.stop(), ilertState.stop(), setup.stop()]);
     if (receiver.listening) await receiver.close();
-    // Finishes the transaction in progress; the rest of the log is applied at the next start.
+    // What was acknowledged is applied before the store closes, so a stopped relay's store (a backup,
+    // the dashboard of the next start) holds its alerts and their ilert work, not a log still to apply;
+    // bounded, for a processor waiting on Level's API or a store that cannot write: what is left is
+    // applied at the next start.
+    let drainTimer: NodeJS.Timeout | undefined;
+    await Promise.race([processor.idle(), new Promise((resolve) => (drainTimer = setTimeout(resolve, STOP_DRAIN_MS)))]);
+    clearTimeout(drainTimer);
     await processor.stop();
     await forwarder.stop();
     this.#batcher.close();

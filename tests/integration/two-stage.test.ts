@@ -1,6 +1,8 @@
 import { test, after, type TestContext } from 'node:test';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
@@ -15,6 +17,7 @@ import { sign } from '../../electron/core/level/signature.ts';
 import { consoleLogger } from '../../electron/core/logger.ts';
 import { DEVICE_LOOKUP_TIMEOUT_MS } from '../../electron/core/routing/router.ts';
 import { Store } from '../../electron/core/store/store.ts';
+import { DATABASE_FILE } from '../../electron/core/store/database.ts';
 import type { RelayTuning } from '../../electron/core/relay-parts.ts';
 import { internalDelivery } from '../../electron/core/store/inbound-delivery.ts';
 
@@ -202,6 +205,29 @@ test('an unknown device while Level’s API hangs: the ack comes at once, the de
     undefined,
     'nothing left for Health to say',
   );
+});
+
+test('a stop applies what was acknowledged before the store closes: a delivery waiting on Level’s API is routed and queued, not left to the next start', async () => {
+  const harness = await startRelay({ ...ilertSettings, levelApiUrl: level.url, levelApiKey: LEVEL_KEY });
+  const hang = level.holdNext('/devices/dev-slow-at-stop');
+  const event = onDevice('dev-slow-at-stop');
+  try {
+    assert.equal((await harness.sender.deliver(event)).attempts[0]?.status, 202);
+    await hang.reached;
+    await harness.stop();
+  } finally {
+    hang.release();
+  }
+  const db = new DatabaseSync(path.join(harness.dataDir, DATABASE_FILE), { readOnly: true });
+  try {
+    const row = db.prepare(`SELECT d.outcome, count(o.id) AS jobs FROM deliveries d LEFT JOIN outbox o ON o.delivery_id = d.id WHERE d.event_id = ?`).get(event.event_id) as {
+      outcome: string;
+      jobs: number;
+    };
+    assert.deepEqual({ ...row }, { outcome: 'accepted', jobs: 1 }, 'applied once the look-up timed out, its ALERT made');
+  } finally {
+    db.close();
+  }
 });
 
 /**
