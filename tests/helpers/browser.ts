@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { ROOT, startChildRelay, stopChildRelay, type ChildRelay } from './relay-harness.ts';
 
@@ -56,9 +57,9 @@ export interface Dashboard {
   errors: string[];
 }
 
-/** Opens the dashboard at its token URL and waits until it has loaded. */
-export async function openDashboard(browser: Browser, adminUrl: string, viewport = { width: 1440, height: 900 }): Promise<Dashboard> {
-  const context = await browser.newContext({ viewport, colorScheme: 'light' });
+/** Opens the dashboard at its token URL and waits until it has loaded. `bypassCSP` lets axe be injected as a script tag. */
+export async function openDashboard(browser: Browser, adminUrl: string, viewport = { width: 1440, height: 900 }, options: { bypassCSP?: boolean } = {}): Promise<Dashboard> {
+  const context = await browser.newContext({ viewport, colorScheme: 'light', ...options });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(adminUrl).origin });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
@@ -70,6 +71,51 @@ export async function openDashboard(browser: Browser, adminUrl: string, viewport
   await page.goto(adminUrl);
   await page.getByTestId('app-ready').waitFor();
   return { context, page, errors };
+}
+
+/**
+ * The dashboard loaded afresh for each test of a file, in one tab per viewport that the tests take in
+ * turn. A new browser context per test costs a renderer process and a cold start of the bundle (about
+ * 2.5 s, three times a reload); a reload keeps nothing of the last test's page, as the dashboard stores
+ * nothing in the browser and starts on the view its address names; the tab's viewport and colour
+ * scheme are put back first. What a tab keeps is its sign-in cookie and its history (behind the
+ * reload). Page and console errors are collected per test, and fail the test that had them.
+ */
+export class DashboardTabs {
+  readonly #tabs = new Map<string, Dashboard>();
+  readonly #browser: Browser;
+  readonly #adminUrl: string;
+  readonly #options: { bypassCSP?: boolean };
+
+  constructor(browser: Browser, adminUrl: string, options: { bypassCSP?: boolean } = {}) {
+    this.#browser = browser;
+    this.#adminUrl = adminUrl;
+    this.#options = options;
+  }
+
+  async open(t: Pick<TestContext, 'after'>, viewport = { width: 1440, height: 900 }): Promise<Page> {
+    const key = `${viewport.width}x${viewport.height}`;
+    let tab = this.#tabs.get(key);
+    if (tab && !tab.page.isClosed()) {
+      tab.errors.length = 0;
+      // As a new tab would be, whatever the last test changed (and a failing one may not have put back).
+      await tab.page.setViewportSize(viewport);
+      await tab.page.emulateMedia({ colorScheme: 'light' });
+      await tab.page.goto(this.#adminUrl);
+      await tab.page.getByTestId('app-ready').waitFor();
+    } else {
+      tab = await openDashboard(this.#browser, this.#adminUrl, viewport, this.#options);
+      this.#tabs.set(key, tab);
+    }
+    const { errors } = tab;
+    t.after(() => assert.deepEqual(errors.splice(0), []));
+    return tab.page;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#tabs.values()].map((tab) => tab.context.close()));
+    this.#tabs.clear();
+  }
 }
 
 /** Calls a contract method over the admin API from inside the page, with the page's cookie. */
