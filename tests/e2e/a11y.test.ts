@@ -11,7 +11,7 @@ import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { DashboardTabs, truncatedPills, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
+import { DashboardTab, truncatedPills, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 import { seriousViolations, seriousViolationsInBothSchemes } from '../helpers/axe.ts';
 
 const VIEWS = ['Alerts', 'Deliveries', 'Routing', 'Health', 'Setup', 'Settings', 'Team'] as const;
@@ -19,7 +19,7 @@ const VIEWS = ['Alerts', 'Deliveries', 'Routing', 'Health', 'Setup', 'Settings',
 let ilert: FakeIlert;
 let relay: ChildRelay;
 let browser: Browser;
-let tabs: DashboardTabs;
+let tab: DashboardTab;
 let sender: LevelSender;
 
 before(async () => {
@@ -65,11 +65,11 @@ before(async () => {
     });
     assert.equal(created.status, 200, await created.text());
   }
-  tabs = new DashboardTabs(browser, relay.adminUrl, { bypassCSP: true });
+  tab = new DashboardTab(browser, relay.adminUrl, { bypassCSP: true });
 });
 
 after(async () => {
-  await tabs?.close();
+  await tab?.close();
   await browser?.close();
   await stopChildRelay(relay);
   await ilert?.stop();
@@ -77,7 +77,7 @@ after(async () => {
 
 /** The dashboard loaded afresh for test `t`, in light mode; its context bypasses the CSP, as axe is injected as a script tag. */
 function open(t: TestContext, width = 1440, height = 900): Promise<Page> {
-  return tabs.open(t, { width, height });
+  return tab.open(t, { width, height });
 }
 
 async function showView(page: Page, name: (typeof VIEWS)[number]): Promise<void> {

@@ -10,7 +10,7 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi, type FakeDevice, type FakeGroup } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { callAdmin, DashboardTabs, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
+import { callAdmin, DashboardTab, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 
 const LEVEL_API_KEY = 'level-api-key-for-views-e2e';
 const ILERT_USER_KEY = 'il-user-api-key-views-e2e';
@@ -21,7 +21,7 @@ let ilert: FakeIlert;
 let level: FakeLevelApi;
 let relay: ChildRelay;
 let browser: Browser;
-let tabs: DashboardTabs;
+let tab: DashboardTab;
 let sender: LevelSender;
 let acme: FakeGroup;
 let servers: FakeGroup;
@@ -95,11 +95,11 @@ before(async () => {
   const invited = await callAdmin<{ pairingUrl: string }>(page, 'createMember', { name: 'Vic Viewer', role: 'viewer' });
   viewerUrl = invited.pairingUrl;
   await context.close();
-  tabs = new DashboardTabs(browser, relay.adminUrl);
+  tab = new DashboardTab(browser, relay.adminUrl);
 });
 
 after(async () => {
-  await tabs?.close();
+  await tab?.close();
   await viewerPage?.context().close();
   await browser?.close();
   await stopChildRelay(relay);
@@ -107,7 +107,7 @@ after(async () => {
 });
 
 function open(t: TestContext, width: number): Promise<Page> {
-  return tabs.open(t, { width, height: 800 });
+  return tab.open(t, { width, height: 800 });
 }
 
 async function showView(page: Page, name: string): Promise<void> {
@@ -244,7 +244,7 @@ for (const width of WIDTHS) {
   });
 
   test(`${width} px: a viewer's Routing and Settings controls are disabled, with the reason shown`, async () => {
-    // The viewer's one tab, loaded afresh at each width (as DashboardTabs does for the owner).
+    // The viewer's one tab, loaded afresh at each width (as DashboardTab does for the owner).
     if (width === WIDTHS[0]) {
       const context = await browser.newContext({ viewport: { width, height: 800 } });
       viewerPage = await context.newPage();

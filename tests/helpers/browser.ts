@@ -74,15 +74,16 @@ export async function openDashboard(browser: Browser, adminUrl: string, viewport
 }
 
 /**
- * The dashboard loaded afresh for each test of a file, in one tab per viewport that the tests take in
- * turn. A new browser context per test costs a renderer process and a cold start of the bundle (about
- * 2.5 s, three times a reload); a reload keeps nothing of the last test's page, as the dashboard stores
- * nothing in the browser and starts on the view its address names; the tab's viewport and colour
- * scheme are put back first. What a tab keeps is its sign-in cookie and its history (behind the
- * reload). Page and console errors are collected per test, and fail the test that had them.
+ * The dashboard loaded afresh for each test of a file, in one tab the tests take in turn. A new browser
+ * context per test costs a renderer process and a cold start of the bundle (about 2.5 s, three times a
+ * reload); a reload keeps nothing of the last test's page, as the dashboard stores nothing in the
+ * browser and starts on the view its address names. Before it, the tab is set to the test's viewport
+ * (its layout follows the viewport's width alone) and to light mode. What the tab keeps is its sign-in
+ * cookie and its history (behind the reload). Page and console errors are collected per test, and
+ * fail the test that had them.
  */
-export class DashboardTabs {
-  readonly #tabs = new Map<string, Dashboard>();
+export class DashboardTab {
+  #tab: Dashboard | undefined;
   readonly #browser: Browser;
   readonly #adminUrl: string;
   readonly #options: { bypassCSP?: boolean };
@@ -94,8 +95,7 @@ export class DashboardTabs {
   }
 
   async open(t: Pick<TestContext, 'after'>, viewport = { width: 1440, height: 900 }): Promise<Page> {
-    const key = `${viewport.width}x${viewport.height}`;
-    let tab = this.#tabs.get(key);
+    let tab = this.#tab;
     if (tab && !tab.page.isClosed()) {
       tab.errors.length = 0;
       // As a new tab would be, whatever the last test changed (and a failing one may not have put back).
@@ -104,8 +104,8 @@ export class DashboardTabs {
       await tab.page.goto(this.#adminUrl);
       await tab.page.getByTestId('app-ready').waitFor();
     } else {
-      tab = await openDashboard(this.#browser, this.#adminUrl, viewport, this.#options);
-      this.#tabs.set(key, tab);
+      await tab?.context.close();
+      tab = this.#tab = await openDashboard(this.#browser, this.#adminUrl, viewport, this.#options);
     }
     const { errors } = tab;
     t.after(() => assert.deepEqual(errors.splice(0), []));
@@ -113,8 +113,8 @@ export class DashboardTabs {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#tabs.values()].map((tab) => tab.context.close()));
-    this.#tabs.clear();
+    await this.#tab?.context.close();
+    this.#tab = undefined;
   }
 }
 
