@@ -65,7 +65,7 @@ before(async () => {
     });
     assert.equal(created.status, 200, await created.text());
   }
-  tab = new DashboardTab(browser, relay.adminUrl, { bypassCSP: true });
+  tab = new DashboardTab(browser, relay.adminUrl);
 });
 
 after(async () => {
@@ -75,7 +75,7 @@ after(async () => {
   await ilert?.stop();
 });
 
-/** The dashboard loaded afresh for test `t`, in light mode; its context bypasses the CSP, as axe is injected as a script tag. */
+/** The dashboard loaded afresh for test `t`, in light mode. */
 function open(t: TestContext, width = 1440, height = 900): Promise<Page> {
   return tab.open(t, { width, height });
 }

@@ -14,7 +14,7 @@ import { FakeLevelApi, type FakeDevice } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
-import { seriousViolationsInBothSchemes, openAxePage } from '../helpers/axe.ts';
+import { seriousViolationsInBothSchemes, reloadForAxe } from '../helpers/axe.ts';
 
 const LEVEL_API_KEY = 'level-api-key-for-maintenance-e2e';
 let ilert: FakeIlert;
@@ -106,9 +106,9 @@ test('turned on in Level: the open dashboard shows the badge on the alert, its t
   await badge().waitFor({ state: 'detached' });
 });
 
-test('axe in light and dark mode: the badge on an alert row, in the timeline and in Routing', async (t) => {
+test('axe in light and dark mode: the badge on an alert row, in the timeline and in Routing', async () => {
   await sender.deliver(device(true));
-  const axePage = await openAxePage(browser, relay.adminUrl, t);
+  const axePage = await reloadForAxe(page, relay.adminUrl);
   await axePage.locator(`[data-testid="active-alerts"] [data-testid="alert-level-maintenance-${alertId}"]`).waitFor();
   const found = await seriousViolationsInBothSchemes(axePage, 'Alerts with a device in maintenance');
   await axePage.getByTestId(`alert-timeline-${alertId}`).first().click();

@@ -13,7 +13,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
-import { seriousViolationsInBothSchemes, openAxePage } from '../helpers/axe.ts';
+import { seriousViolationsInBothSchemes, reloadForAxe } from '../helpers/axe.ts';
 import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 
@@ -209,7 +209,7 @@ test('a webhook shows as “received” at once, then its outcome; Health shows 
 
 test('axe in light and dark mode at 720 px: Deliveries filtered to received and failed, with one of each', async (t) => {
   assert.ok(failedId > 0, 'the first test made a failed delivery');
-  const axePage = await openAxePage(browser, relay.adminUrl, t);
+  const axePage = await reloadForAxe(page, relay.adminUrl);
   // A shared link to the filtered view, as an on-call engineer would get it.
   await axePage.goto(axePage.url().replace(/#.*$/, '#/deliveries?status=received,failed'));
   await axePage.getByTestId('deliveries-view').waitFor();

@@ -12,7 +12,7 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
-import { seriousViolationsInBothSchemes, openAxePage } from '../helpers/axe.ts';
+import { seriousViolationsInBothSchemes, reloadForAxe } from '../helpers/axe.ts';
 
 let ilert: FakeIlert;
 let relay: ChildRelay;
@@ -127,8 +127,8 @@ test('at 720 px: a rule is added, moved with the keyboard, tried on last week’
   assert.deepEqual(ilert.eventsFor(`level-alert-${dropped}`), [], 'a dropped alert is not sent');
 });
 
-test('axe in light and dark mode: the rules with a dry run, and the editor with a refused regex', async (t) => {
-  const axePage = await openAxePage(browser, relay.adminUrl, t);
+test('axe in light and dark mode: the rules with a dry run, and the editor with a refused regex', async () => {
+  const axePage = await reloadForAxe(page, relay.adminUrl);
   await axePage.getByRole('tab', { name: 'Routing' }).click();
   const rules = axePage.getByTestId('rules');
   await rules.getByTestId('rule-1').waitFor();

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
-import { seriousViolationsInBothSchemes, openAxePage } from '../helpers/axe.ts';
+import { seriousViolationsInBothSchemes, reloadForAxe } from '../helpers/axe.ts';
 
 const TEST_KEY = 'freezers:particle:relay-test-device:relay-test';
 
@@ -114,8 +114,8 @@ test('a target’s Level alert templates: a preview as you type, an error at its
   assert.deepEqual(await overflowing(page), []);
 });
 
-test("axe in light and dark mode: the sources list, and a source's form with a template error and a test's hops", async (t) => {
-  const axePage = await openAxePage(browser, relay.adminUrl, t);
+test("axe in light and dark mode: the sources list, and a source's form with a template error and a test's hops", async () => {
+  const axePage = await reloadForAxe(page, relay.adminUrl);
   await openSettings(axePage);
   await axePage.getByTestId('source-row').filter({ hasText: 'Freezers' }).waitFor();
   const found = await seriousViolationsInBothSchemes(axePage, 'the sources list');

@@ -57,9 +57,9 @@ export interface Dashboard {
   errors: string[];
 }
 
-/** Opens the dashboard at its token URL and waits until it has loaded. `bypassCSP` lets axe be injected as a script tag. */
-export async function openDashboard(browser: Browser, adminUrl: string, viewport = { width: 1440, height: 900 }, options: { bypassCSP?: boolean } = {}): Promise<Dashboard> {
-  const context = await browser.newContext({ viewport, colorScheme: 'light', ...options });
+/** Opens the dashboard at its token URL and waits until it has loaded. */
+export async function openDashboard(browser: Browser, adminUrl: string, viewport = { width: 1440, height: 900 }): Promise<Dashboard> {
+  const context = await browser.newContext({ viewport, colorScheme: 'light' });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(adminUrl).origin });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
@@ -86,12 +86,10 @@ export class DashboardTab {
   #tab: Dashboard | undefined;
   readonly #browser: Browser;
   readonly #adminUrl: string;
-  readonly #options: { bypassCSP?: boolean };
 
-  constructor(browser: Browser, adminUrl: string, options: { bypassCSP?: boolean } = {}) {
+  constructor(browser: Browser, adminUrl: string) {
     this.#browser = browser;
     this.#adminUrl = adminUrl;
-    this.#options = options;
   }
 
   async open(t: Pick<TestContext, 'after'>, viewport = { width: 1440, height: 900 }): Promise<Page> {
@@ -105,7 +103,7 @@ export class DashboardTab {
       await tab.page.getByTestId('app-ready').waitFor();
     } else {
       await tab?.context.close();
-      tab = this.#tab = await openDashboard(this.#browser, this.#adminUrl, viewport, this.#options);
+      tab = this.#tab = await openDashboard(this.#browser, this.#adminUrl, viewport);
     }
     const { errors } = tab;
     t.after(() => assert.deepEqual(errors.splice(0), []));
