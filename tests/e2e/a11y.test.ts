@@ -11,14 +11,15 @@ import { sign } from '../../electron/core/level/signature.ts';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { truncatedPills, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
-import { seriousViolations } from '../helpers/axe.ts';
+import { DashboardTab, truncatedPills, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
+import { seriousViolations, seriousViolationsInBothSchemes } from '../helpers/axe.ts';
 
 const VIEWS = ['Alerts', 'Deliveries', 'Routing', 'Health', 'Setup', 'Settings', 'Team'] as const;
 
 let ilert: FakeIlert;
 let relay: ChildRelay;
 let browser: Browser;
+let tab: DashboardTab;
 let sender: LevelSender;
 
 before(async () => {
@@ -64,24 +65,19 @@ before(async () => {
     });
     assert.equal(created.status, 200, await created.text());
   }
+  tab = new DashboardTab(browser, relay.adminUrl);
 });
 
 after(async () => {
+  await tab?.close();
   await browser?.close();
   await stopChildRelay(relay);
   await ilert?.stop();
 });
 
-/** A fresh browser context on the dashboard, closed when test `t` ends. */
-async function open(t: TestContext, colorScheme: 'light' | 'dark', width = 1440, height = 900): Promise<Page> {
-  // axe is injected as a script tag, which the dashboard's CSP refuses: bypassed for these pages only.
-  const context = await browser.newContext({ viewport: { width, height }, colorScheme, bypassCSP: true });
-  t.after(() => context.close());
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  await page.goto(relay.adminUrl);
-  await page.getByTestId('app-ready').waitFor();
-  return page;
+/** The dashboard loaded afresh for test `t`, in light mode. */
+function open(t: TestContext, width = 1440, height = 900): Promise<Page> {
+  return tab.open(t, { width, height });
 }
 
 async function showView(page: Page, name: (typeof VIEWS)[number]): Promise<void> {
@@ -89,25 +85,26 @@ async function showView(page: Page, name: (typeof VIEWS)[number]): Promise<void>
   await page.locator(`#panel-${name.toLowerCase()}:not(.panel-hidden)`).waitFor();
 }
 
-for (const scheme of ['light', 'dark'] as const) {
-  test(`axe: every view in ${scheme} mode has no serious or critical WCAG 2.1 AA violation`, async (t) => {
-    const page = await open(t, scheme);
-    // What the views must pass with: a resolved row, and a severity with no active alert.
-    await page.locator('[data-testid="resolved-alerts"] [data-testid="alert-row"]').first().waitFor();
-    await page.locator('[data-testid="count-information"].count-zero').waitFor();
-    const found: string[] = [];
-    for (const view of VIEWS) {
-      await showView(page, view);
-      found.push(...(await seriousViolations(page, view)));
-    }
-    await showView(page, 'Deliveries');
-    await page.getByTestId('delivery-row').first().click();
-    await page.getByTestId('delivery-detail').getByTestId('signature-verdict').waitFor();
-    found.push(...(await seriousViolations(page, 'Deliveries with the detail open')));
+test('axe: every view in light and dark mode has no serious or critical WCAG 2.1 AA violation', async (t) => {
+  const page = await open(t);
+  // What the views must pass with: a resolved row, and a severity with no active alert.
+  await page.locator('[data-testid="resolved-alerts"] [data-testid="alert-row"]').first().waitFor();
+  await page.locator('[data-testid="count-information"].count-zero').waitFor();
+  const found: string[] = [];
+  for (const view of VIEWS) {
+    await showView(page, view);
+    found.push(...(await seriousViolationsInBothSchemes(page, view)));
+  }
+  await showView(page, 'Deliveries');
+  await page.getByTestId('delivery-row').first().click();
+  await page.getByTestId('delivery-detail').getByTestId('signature-verdict').waitFor();
+  found.push(...(await seriousViolationsInBothSchemes(page, 'Deliveries with the detail open')));
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
     await screenshot(page, `a11y-deliveries-${scheme}`);
-    assert.deepEqual(found, []);
-  });
-}
+  }
+  assert.deepEqual(found, []);
+});
 
 /** The rendered width of the narrowest element matching `selector` among those on screen. */
 function narrowest(page: Page, selector: string): Promise<number> {
@@ -132,7 +129,7 @@ function headersOverlap(page: Page, selector: string): Promise<string[]> {
 
 for (const width of [720, 1024, 1280, 1600]) {
   test(`layout at ${width} px: alert names stay readable, and below 1,400 px the detail is a drawer`, async (t) => {
-    const page = await open(t, 'light', width, 800);
+    const page = await open(t, width, 800);
     await showView(page, 'Alerts');
     await page.getByTestId('alert-row').first().waitFor();
     const alertName = await narrowest(page, '[data-testid="active-alerts"] .alert-name');
@@ -158,7 +155,7 @@ for (const width of [720, 1024, 1280, 1600]) {
 }
 
 test('at 200 % zoom (640 px) the tabs stay in their own box, each reachable; at 320 px the filters fold behind a “Filters” button', async (t) => {
-  const page = await open(t, 'light', 640, 800);
+  const page = await open(t, 640, 800);
   const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.equal(await sideways(), 0, 'the page does not scroll sideways');
   const tabList = await page.getByRole('tablist').boundingBox();
@@ -191,7 +188,7 @@ test('at 200 % zoom (640 px) the tabs stay in their own box, each reachable; at 
 });
 
 test('keyboard: Home and End in the tabs; the delivery list is one Tab stop walked with the arrows; Escape closes the detail', async (t) => {
-  const page = await open(t, 'light');
+  const page = await open(t);
   await page.getByRole('tab', { name: 'Alerts' }).focus();
   await page.keyboard.press('End');
   assert.equal(await page.getByRole('tab', { name: 'Team' }).getAttribute('aria-selected'), 'true');
@@ -215,7 +212,7 @@ test('keyboard: Home and End in the tabs; the delivery list is one Tab stop walk
 });
 
 test('a new alert is announced in a polite live region, and “copied” is not in the status bar’s silent region', async (t) => {
-  const page = await open(t, 'light');
+  const page = await open(t);
   const region = page.getByTestId('alert-announcer');
   assert.equal(await region.getAttribute('aria-live'), 'polite');
   assert.equal(await region.innerText(), '', 'alerts from before the page opened are not read out');
@@ -226,7 +223,7 @@ test('a new alert is announced in a polite live region, and “copied” is not 
 });
 
 test('permalinks: the address names the open tab, delivery and filter, Back undoes each step, and a link opens that view', async (t) => {
-  const page = await open(t, 'light');
+  const page = await open(t);
   await page.waitForFunction(() => window.location.hash === '#/alerts');
   await showView(page, 'Deliveries');
   await page.waitForFunction(() => window.location.hash === '#/deliveries');
@@ -284,7 +281,7 @@ test('permalinks: the address names the open tab, delivery and filter, Back undo
 });
 
 test('per-alert timeline: opened from the alert row, it shows Level active → stored → sent to ilert → accepted → resolved, and Escape closes it', async (t) => {
-  const page = await open(t, 'light');
+  const page = await open(t);
   const row = page.getByTestId('alert-row').filter({ hasText: 'RAID degraded' }).first();
   const id = await row.getAttribute('data-alert-id');
   await page.getByTestId(`alert-timeline-${id}`).click();
@@ -303,7 +300,7 @@ test('per-alert timeline: opened from the alert row, it shows Level active → s
 });
 
 test('buttons say what they act on: no two visible buttons of one view share a name', async (t) => {
-  const page = await open(t, 'light');
+  const page = await open(t);
   const repeated: string[] = [];
   for (const view of ['Alerts', 'Settings'] as const) {
     await showView(page, view);
@@ -321,7 +318,7 @@ test('buttons say what they act on: no two visible buttons of one view share a n
 });
 
 test('Routing lists the open maintenance windows; “End now” is reached with Tab and pressed with Enter', async (t) => {
-  const page = await open(t, 'light', 720, 900);
+  const page = await open(t, 720, 900);
   await showView(page, 'Routing');
   const windows = page.getByTestId('maintenance-windows');
   await windows.getByText('Server swap at the main office').waitFor();

@@ -10,7 +10,7 @@ import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi, type FakeDevice } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
+import { callAdmin, DashboardTab, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 
 const LEVEL_API_KEY = 'level-api-key-for-alert-filters-e2e';
 const WIDTHS = [720, 1280, 1600] as const;
@@ -19,6 +19,7 @@ let ilert: FakeIlert;
 let level: FakeLevelApi;
 let relay: ChildRelay;
 let browser: Browser;
+let tab: DashboardTab;
 let sender: LevelSender;
 const alerts: Record<'acmeCritical' | 'acmeSkipped' | 'betaWarning', string> = { acmeCritical: '', acmeSkipped: '', betaWarning: '' };
 
@@ -56,20 +57,18 @@ before(async () => {
   alerts.betaWarning = await raise(betaPc, 'Low disk space', 'warning');
   await ilert.waitFor(() => ilert.events.length === 2, 10_000, 'the two forwarded alerts');
   await context.close();
+  tab = new DashboardTab(browser, relay.adminUrl);
 });
 
 after(async () => {
+  await tab?.close();
   await browser?.close();
   await stopChildRelay(relay);
   await Promise.all([ilert?.stop(), level?.stop()]);
 });
 
 async function open(t: TestContext, width: number): Promise<Page> {
-  const { page, context, errors } = await openDashboard(browser, relay.adminUrl, { width, height: 800 });
-  t.after(async () => {
-    await context.close();
-    assert.deepEqual(errors, []);
-  });
+  const page = await tab.open(t, { width, height: 800 });
   await page.getByTestId('active-alerts').waitFor();
   return page;
 }

@@ -14,7 +14,7 @@ import { FakeLevelApi, type FakeDevice } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
-import { seriousViolations, openAxePage } from '../helpers/axe.ts';
+import { seriousViolationsInBothSchemes, reloadForAxe } from '../helpers/axe.ts';
 
 const LEVEL_API_KEY = 'level-api-key-for-maintenance-e2e';
 let ilert: FakeIlert;
@@ -106,22 +106,20 @@ test('turned on in Level: the open dashboard shows the badge on the alert, its t
   await badge().waitFor({ state: 'detached' });
 });
 
-for (const scheme of ['light', 'dark'] as const) {
-  test(`axe in ${scheme} mode: the badge on an alert row, in the timeline and in Routing`, async (t) => {
-    await sender.deliver(device(true));
-    const axePage = await openAxePage(browser, relay.adminUrl, scheme, t);
-    await axePage.locator(`[data-testid="active-alerts"] [data-testid="alert-level-maintenance-${alertId}"]`).waitFor();
-    const found = await seriousViolations(axePage, 'Alerts with a device in maintenance');
-    await axePage.getByTestId(`alert-timeline-${alertId}`).first().click();
-    await axePage.getByTestId(`timeline-level-maintenance-${alertId}`).filter({ visible: true }).waitFor();
-    found.push(...(await seriousViolations(axePage, 'the timeline')));
-    await axePage.keyboard.press('Escape');
-    await axePage.getByRole('tab', { name: 'Routing' }).click();
-    await axePage.getByTestId(`route-devices-maintenance-${groupId}`).waitFor();
-    found.push(...(await seriousViolations(axePage, 'Routing')));
-    assert.deepEqual(found, []);
-  });
-}
+test('axe in light and dark mode: the badge on an alert row, in the timeline and in Routing', async () => {
+  await sender.deliver(device(true));
+  const axePage = await reloadForAxe(page, relay.adminUrl);
+  await axePage.locator(`[data-testid="active-alerts"] [data-testid="alert-level-maintenance-${alertId}"]`).waitFor();
+  const found = await seriousViolationsInBothSchemes(axePage, 'Alerts with a device in maintenance');
+  await axePage.getByTestId(`alert-timeline-${alertId}`).first().click();
+  await axePage.getByTestId(`timeline-level-maintenance-${alertId}`).filter({ visible: true }).waitFor();
+  found.push(...(await seriousViolationsInBothSchemes(axePage, 'the timeline')));
+  await axePage.keyboard.press('Escape');
+  await axePage.getByRole('tab', { name: 'Routing' }).click();
+  await axePage.getByTestId(`route-devices-maintenance-${groupId}`).waitFor();
+  found.push(...(await seriousViolationsInBothSchemes(axePage, 'Routing')));
+  assert.deepEqual(found, []);
+});
 
 test('no page errors', () => {
   assert.deepEqual(pageErrors, []);

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
 import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
-import { seriousViolations, openAxePage } from '../helpers/axe.ts';
+import { seriousViolationsInBothSchemes, reloadForAxe } from '../helpers/axe.ts';
 
 const TEST_KEY = 'freezers:particle:relay-test-device:relay-test';
 
@@ -114,30 +114,28 @@ test('a target’s Level alert templates: a preview as you type, an error at its
   assert.deepEqual(await overflowing(page), []);
 });
 
-for (const scheme of ['light', 'dark'] as const) {
-  test(`axe in ${scheme} mode: the sources list, and a source's form with a template error and a test's hops`, async (t) => {
-    const axePage = await openAxePage(browser, relay.adminUrl, scheme, t);
-    await openSettings(axePage);
-    await axePage.getByTestId('source-row').filter({ hasText: 'Freezers' }).waitFor();
-    const found = await seriousViolations(axePage, 'the sources list');
+test("axe in light and dark mode: the sources list, and a source's form with a template error and a test's hops", async () => {
+  const axePage = await reloadForAxe(page, relay.adminUrl);
+  await openSettings(axePage);
+  await axePage.getByTestId('source-row').filter({ hasText: 'Freezers' }).waitFor();
+  const found = await seriousViolationsInBothSchemes(axePage, 'the sources list');
 
-    await axePage.getByRole('button', { name: 'Edit Freezers' }).click();
-    const form = axePage.getByTestId('source-form');
-    await form.getByRole('textbox', { name: 'Details', exact: true }).fill('{{ data');
-    await form.locator('[data-testid$="templates-details-error"]').waitFor();
-    await form.getByTestId('source-preview-invalid').waitFor();
-    found.push(...(await seriousViolations(axePage, 'the form with a template error')));
-    await form.getByRole('textbox', { name: 'Details', exact: true }).fill('');
-    await form.getByTestId('source-preview-result').waitFor();
-    await form.getByTestId('source-send-test').click();
-    await form.getByTestId('source-test-result').waitFor({ timeout: 30_000 });
-    found.push(...(await seriousViolations(axePage, 'the form with the test’s hops')));
-    await axePage.locator('[data-testid="ilert-target"][data-target-name="Acme"]').getByTestId('level-templates-toggle').click();
-    await axePage.getByTestId('level-templates-preview').waitFor();
-    found.push(...(await seriousViolations(axePage, 'a target’s Level templates')));
-    assert.deepEqual(found, []);
-  });
-}
+  await axePage.getByRole('button', { name: 'Edit Freezers' }).click();
+  const form = axePage.getByTestId('source-form');
+  await form.getByRole('textbox', { name: 'Details', exact: true }).fill('{{ data');
+  await form.locator('[data-testid$="templates-details-error"]').waitFor();
+  await form.getByTestId('source-preview-invalid').waitFor();
+  found.push(...(await seriousViolationsInBothSchemes(axePage, 'the form with a template error')));
+  await form.getByRole('textbox', { name: 'Details', exact: true }).fill('');
+  await form.getByTestId('source-preview-result').waitFor();
+  await form.getByTestId('source-send-test').click();
+  await form.getByTestId('source-test-result').waitFor({ timeout: 30_000 });
+  found.push(...(await seriousViolationsInBothSchemes(axePage, 'the form with the test’s hops')));
+  await axePage.locator('[data-testid="ilert-target"][data-target-name="Acme"]').getByTestId('level-templates-toggle').click();
+  await axePage.getByTestId('level-templates-preview').waitFor();
+  found.push(...(await seriousViolationsInBothSchemes(axePage, 'a target’s Level templates')));
+  assert.deepEqual(found, []);
+});
 
 test('no page errors', () => {
   assert.deepEqual(pageErrors, []);

@@ -5,12 +5,12 @@
  */
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { FakeLevelApi, type FakeDevice, type FakeGroup } from '../fakes/fake-level-api.ts';
 import { LevelSender, alertEvent } from '../fakes/level-sender.ts';
 import { INTEGRATION_KEY, SECRET, tempDataDir, stopChildRelay, type ChildRelay } from '../helpers/relay-harness.ts';
-import { callAdmin, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
+import { callAdmin, DashboardTab, openDashboard, startRelayAndBrowser, screenshot } from '../helpers/browser.ts';
 
 const LEVEL_API_KEY = 'level-api-key-for-views-e2e';
 const ILERT_USER_KEY = 'il-user-api-key-views-e2e';
@@ -21,6 +21,7 @@ let ilert: FakeIlert;
 let level: FakeLevelApi;
 let relay: ChildRelay;
 let browser: Browser;
+let tab: DashboardTab;
 let sender: LevelSender;
 let acme: FakeGroup;
 let servers: FakeGroup;
@@ -28,8 +29,8 @@ let dc01: FakeDevice;
 let pendingAlert: string;
 let acceptedAlert: string;
 let viewerUrl: string;
-/** The viewer's sign-in, paired once (a pairing code works once). */
-let viewerCookies: Awaited<ReturnType<BrowserContext['cookies']>> = [];
+/** The viewer's tab, paired once (a pairing code works once). */
+let viewerPage: Page | undefined;
 
 const alertKeyOf = (levelAlertId: string) => `level-alert-${levelAlertId}`;
 
@@ -94,21 +95,19 @@ before(async () => {
   const invited = await callAdmin<{ pairingUrl: string }>(page, 'createMember', { name: 'Vic Viewer', role: 'viewer' });
   viewerUrl = invited.pairingUrl;
   await context.close();
+  tab = new DashboardTab(browser, relay.adminUrl);
 });
 
 after(async () => {
+  await tab?.close();
+  await viewerPage?.context().close();
   await browser?.close();
   await stopChildRelay(relay);
   await Promise.all([ilert?.stop(), level?.stop()]);
 });
 
-async function open(t: TestContext, width: number, height = 800): Promise<Page> {
-  const { page, context, errors } = await openDashboard(browser, relay.adminUrl, { width, height });
-  t.after(async () => {
-    await context.close();
-    assert.deepEqual(errors, []);
-  });
-  return page;
+function open(t: TestContext, width: number): Promise<Page> {
+  return tab.open(t, { width, height: 800 });
 }
 
 async function showView(page: Page, name: string): Promise<void> {
@@ -244,19 +243,20 @@ for (const width of WIDTHS) {
     await screenshot(page, `views-${width}-routing`);
   });
 
-  test(`${width} px: a viewer's Routing and Settings controls are disabled, with the reason shown`, async (t) => {
-    const context = await browser.newContext({ viewport: { width, height: 800 } });
-    t.after(() => context.close());
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
+  test(`${width} px: a viewer's Routing and Settings controls are disabled, with the reason shown`, async () => {
+    // The viewer's one tab, loaded afresh at each width (as DashboardTab does for the owner).
     if (width === WIDTHS[0]) {
-      await page.goto(viewerUrl);
-      await page.getByRole('button', { name: 'Pair and open the dashboard' }).click();
-      viewerCookies = await context.cookies();
+      const context = await browser.newContext({ viewport: { width, height: 800 } });
+      viewerPage = await context.newPage();
+      viewerPage.setDefaultTimeout(10_000);
+      await viewerPage.goto(viewerUrl);
+      await viewerPage.getByRole('button', { name: 'Pair and open the dashboard' }).click();
     } else {
-      await context.addCookies(viewerCookies);
-      await page.goto(new URL('/', relay.adminUrl).href);
+      assert.ok(viewerPage, 'the viewer paired at the first width');
+      await viewerPage.setViewportSize({ width, height: 800 });
+      await viewerPage.goto(new URL('/', relay.adminUrl).href);
     }
+    const page = viewerPage;
     await page.getByTestId('app-ready').waitFor();
     assert.equal(await page.locator('.app').getAttribute('data-role'), 'viewer');
     for (const view of ['Routing', 'Settings']) {

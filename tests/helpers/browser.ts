@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { ROOT, startChildRelay, stopChildRelay, type ChildRelay } from './relay-harness.ts';
 
@@ -70,6 +71,49 @@ export async function openDashboard(browser: Browser, adminUrl: string, viewport
   await page.goto(adminUrl);
   await page.getByTestId('app-ready').waitFor();
   return { context, page, errors };
+}
+
+/**
+ * The dashboard loaded afresh for each test of a file, in one tab the tests take in turn. A new browser
+ * context per test costs a renderer process and a cold start of the bundle (about 2.5 s, three times a
+ * reload); a reload keeps nothing of the last test's page, as the dashboard stores nothing in the
+ * browser and starts on the view its address names. Before it, the tab is set to the test's viewport
+ * (its layout follows the viewport's width alone) and to light mode. What the tab keeps is its sign-in
+ * cookie and its history (behind the reload). Page and console errors are collected per test, and
+ * fail the test that had them.
+ */
+export class DashboardTab {
+  #tab: Dashboard | undefined;
+  readonly #browser: Browser;
+  readonly #adminUrl: string;
+
+  constructor(browser: Browser, adminUrl: string) {
+    this.#browser = browser;
+    this.#adminUrl = adminUrl;
+  }
+
+  async open(t: Pick<TestContext, 'after'>, viewport = { width: 1440, height: 900 }): Promise<Page> {
+    let tab = this.#tab;
+    if (tab && !tab.page.isClosed()) {
+      tab.errors.length = 0;
+      // As a new tab would be, whatever the last test changed (and a failing one may not have put back).
+      await tab.page.setViewportSize(viewport);
+      await tab.page.emulateMedia({ colorScheme: 'light' });
+      await tab.page.goto(this.#adminUrl);
+      await tab.page.getByTestId('app-ready').waitFor();
+    } else {
+      await tab?.context.close();
+      tab = this.#tab = await openDashboard(this.#browser, this.#adminUrl, viewport);
+    }
+    const { errors } = tab;
+    t.after(() => assert.deepEqual(errors.splice(0), []));
+    return tab.page;
+  }
+
+  async close(): Promise<void> {
+    await this.#tab?.context.close();
+    this.#tab = undefined;
+  }
 }
 
 /** Calls a contract method over the admin API from inside the page, with the page's cookie. */

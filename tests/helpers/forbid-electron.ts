@@ -2,6 +2,7 @@
  * Loaded with `--import` into every test process and into the headless host under test: fails
  * loudly if any module resolves `electron` at runtime. `import type` is erased and never resolves.
  */
+import './compile-cache.ts';
 import { registerHooks } from 'node:module';
 
 registerHooks({

@@ -36,8 +36,27 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** The temp directories this process made, removed as it exits (thousands piled up in /tmp otherwise). */
+const madeDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of madeDirs) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // A file still open on Windows (a child relay that outlived a failed test): left for the OS.
+    }
+  }
+});
+
+/**
+ * A new empty directory under the OS temp directory, removed when this test process exits: not at the
+ * end of a test, as tests that restart a relay on the same directory, or read what a child left there,
+ * still need it then.
+ */
 export function tempDataDir(prefix = 'relay-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 export interface InProcessRelay {
