@@ -6,6 +6,20 @@ import type { StoreChange } from './store/database.ts';
 export type RelayChange = StoreChange | AppEvent;
 
 export const BATCH_INTERVAL_MS = 300;
+/** The longest a batch waits for what was acknowledged to be applied (see `settling`). */
+export const SETTLE_MAX_MS = 1000;
+const SETTLE_CHECK_MS = 50;
+
+export interface BatchOptions {
+  intervalMs?: number;
+  /**
+   * Whether changes already announced are still followed by their effects (the processor is applying
+   * what was just acknowledged): a batch due then waits for them, up to SETTLE_MAX_MS after its first
+   * change. A burst's deliveries are announced at their acknowledgement and their alerts once
+   * applied; split across two batches, a burst of three alerts made two desktop notifications.
+   */
+  settling?: () => boolean;
+}
 
 /**
  * Collects the relay's changes and hands them on at most every ~300 ms, de-duplicated, so a burst of
@@ -17,13 +31,17 @@ export class ChangeBatcher {
   #alerts = new Set<string>();
   readonly #topics = new Set<ChangeTopic>();
   #timer: NodeJS.Timeout | undefined;
+  /** When the batch being collected began. */
+  #since = 0;
   readonly #send: (changes: PushedEvent<'changes'>) => void;
   readonly #intervalMs: number;
+  readonly #settling: () => boolean;
   readonly #unsubscribe: () => void;
 
-  constructor(subscribe: (listener: (change: RelayChange) => void) => () => void, send: (changes: PushedEvent<'changes'>) => void, intervalMs = BATCH_INTERVAL_MS) {
+  constructor(subscribe: (listener: (change: RelayChange) => void) => () => void, send: (changes: PushedEvent<'changes'>) => void, options: BatchOptions = {}) {
     this.#send = send;
-    this.#intervalMs = intervalMs;
+    this.#intervalMs = options.intervalMs ?? BATCH_INTERVAL_MS;
+    this.#settling = options.settling ?? (() => false);
     this.#unsubscribe = subscribe((change) => this.#add(change));
   }
 
@@ -32,7 +50,17 @@ export class ChangeBatcher {
     else if (change.kind === 'job') this.#jobs.add(change.id);
     else if (change.kind === 'alert') this.#alerts.add(change.levelAlertId);
     else this.#topics.add(change.kind === 'app' ? change.topic : change.kind);
-    this.#timer ??= setTimeout(() => this.flush(), this.#intervalMs);
+    if (this.#timer) return;
+    this.#since = Date.now();
+    this.#timer = setTimeout(() => this.#due(), this.#intervalMs);
+  }
+
+  #due(): void {
+    if (this.#settling() && Date.now() - this.#since < SETTLE_MAX_MS) {
+      this.#timer = setTimeout(() => this.#due(), SETTLE_CHECK_MS);
+      return;
+    }
+    this.flush();
   }
 
   flush(): void {

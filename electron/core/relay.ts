@@ -69,7 +69,7 @@ export class Relay {
       receiverUrl: () => this.receiverUrl,
       changed: (change) => this.events.emit('change', change),
     });
-    const { store, announce } = this.#parts;
+    const { store, announce, processor } = this.#parts;
     store.changes.on('change', (change) => this.events.emit('change', change));
     // The dashboard and tray learn at once that writes fail: no row change would tell them.
     store.health.on('change', () => announce('store-health'));
@@ -77,7 +77,7 @@ export class Relay {
       this.events.on('change', listener);
       return () => this.events.off('change', listener);
     };
-    this.#batcher = new ChangeBatcher(subscribe, (changes) => this.#publish(changes), options.tuning?.changeBatchMs);
+    this.#batcher = new ChangeBatcher(subscribe, (changes) => this.#publish(changes), { intervalMs: options.tuning?.changeBatchMs, settling: () => processor.busy });
     // Primed when the first listener comes, so alerts already active then are not announced again.
     (this.events as EventEmitter).on('newListener', (name: string) => {
       if (name === 'notable') this.#alertWatcher ??= new AlertWatcher(this.#parts.read);

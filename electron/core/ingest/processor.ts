@@ -133,6 +133,11 @@ export class Processor {
     });
   }
 
+  /** Whether a pass is applying deliveries now (or waiting for Level's API to answer for them). */
+  get busy(): boolean {
+    return this.#running !== undefined;
+  }
+
   /** Resolves once everything appended so far is applied (tests, and a clean stop). */
   async idle(): Promise<void> {
     while (this.#running) await this.#running;
