@@ -12,10 +12,10 @@ import { WEBHOOK_PATH, type PortPressure } from './receiver/receiver.ts';
 import { configurationProblems, type Settings } from './settings.ts';
 import { DEFAULT_TARGET, resolveTarget } from './targets.ts';
 import type { Store, StoreFacts } from './store/store.ts';
-import { oldActiveAlerts, rateLimitedAttempts, rejectionBudget, wrongPaths } from './store/diagnosis-reads.ts';
+import { oldActiveAlerts, rateLimitedAttempts, rejectionBudget, unappliedFailures, wrongPaths } from './store/diagnosis-reads.ts';
 import { levelMaintenanceTooLong } from './quiet/level-maintenance-check.ts';
 import { sourceFindings } from './sources/source-health.ts';
-import { processingFindings } from './ingest/processing-health.ts';
+import { FAILED_SHOWN_FOR_MS, processingFindings } from './ingest/processing-health.ts';
 import type { ProcessingState } from './ingest/processor.ts';
 
 const DAY_MS = 86_400_000;
@@ -507,7 +507,7 @@ const failedForGood: Check = ({ facts }) => {
 };
 
 /** The checks, in the order the Health page lists them. Add one here to add a line. */
-const processing: Check = ({ context, facts }) => processingFindings(context.processing, facts, context.now);
+const processing: Check = ({ store, context }) => processingFindings(context.processing, unappliedFailures(store, context.now - FAILED_SHOWN_FOR_MS), context.now);
 
 export const CHECKS: readonly Check[] = [
   storeCannotWrite,

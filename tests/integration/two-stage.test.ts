@@ -112,6 +112,12 @@ test('a stored delivery that no longer reads is settled failed with why; the del
   await processed(harness.relay);
   assert.equal(jobsForEvent(harness, poisoned!.event_id), 1, 'one job for the poisoned event, from the replay');
   assert.deepEqual(levelEventIdsAt(poisoned!.data.id), [poisoned!.event_id]);
+  assert.equal(
+    diagnosesAt(harness.relay).find((diagnosis) => diagnosis.id === 'processing-failed'),
+    undefined,
+    'put right by the replay: Health no longer says it could not be processed',
+  );
+  assert.equal((await harness.api.getDelivery({ id: ids[1]! }, OWNER)).outcome, 'failed', 'the delivery log still tells how it went');
 });
 
 test('an alert the processor cannot apply (its routing throws) is settled failed; the ack path and the log go on; re-run once the cause is gone, it is applied once', async () => {

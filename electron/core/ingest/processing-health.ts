@@ -1,11 +1,10 @@
 import type { Diagnosis } from '../../../shared/contract.ts';
-import type { StoreFacts } from '../store/store.ts';
 import type { ProcessingState } from './processor.ts';
 
 /** Behind by less than this, processing is keeping up: nobody needs to hear about it. */
 export const LAG_SHOWN_AFTER_MS = 1000;
-/** A delivery that could not be processed is reported this long. */
-const FAILED_SHOWN_FOR_MS = 24 * 60 * 60_000;
+/** A delivery that could not be processed is reported this long, unless a later delivery of its event (a re-run once the cause was fixed) was received. */
+export const FAILED_SHOWN_FOR_MS = 24 * 60 * 60_000;
 
 function seconds(ms: number): string {
   const s = Math.max(1, Math.round(ms / 1000));
@@ -20,7 +19,7 @@ function deliveries(n: number): string {
  * What Health says about the second stage: how far processing lags behind the acknowledgements
  * (over a second), what it waits for or why it stopped, and the deliveries it could not apply.
  */
-export function processingFindings(state: ProcessingState | undefined, facts: StoreFacts, now: number): Diagnosis[] {
+export function processingFindings(state: ProcessingState | undefined, failed: { n: number; lastId: number } | undefined, now: number): Diagnosis[] {
   const found: Diagnosis[] = [];
   const lagMs = state?.oldest ? now - state.oldest.receivedAt : 0;
   if (state?.stalledSince !== undefined) {
@@ -46,8 +45,7 @@ export function processingFindings(state: ProcessingState | undefined, facts: St
       deliveryId: state.oldest!.id,
     });
   }
-  const failed = facts.failedDeliveries;
-  if (failed && now - failed.at < FAILED_SHOWN_FOR_MS) {
+  if (failed) {
     found.push({
       id: 'processing-failed',
       level: 'warning',

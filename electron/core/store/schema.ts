@@ -478,4 +478,20 @@ export const MIGRATIONS: readonly string[] = [
   -- backlog order (outbox.ts PRIORITY_AT: created_at + rank × RANK_STEP_MS, then id) through this.
   CREATE INDEX outbox_backlog ON outbox(target, created_at + rank * 300000, id) WHERE status = 'queued';
   `,
+  // Health's "could not be processed" (issue 24): the failed deliveries of the last day that no later
+  // delivery of the same event has taken back (a re-run or replay once the cause was fixed), read
+  // through this (failed deliveries are few), where a counter kept by triggers could not forget a
+  // failure that a re-run had put right.
+  `
+  CREATE INDEX deliveries_failed ON deliveries(received_at) WHERE outcome = 'failed';
+  DROP TRIGGER deliveries_facts_settled;
+  CREATE TRIGGER deliveries_facts_settled AFTER UPDATE OF outcome ON deliveries WHEN OLD.outcome = 'received' AND NEW.outcome IS NOT 'received' BEGIN
+    UPDATE facts SET n = n - 1 WHERE name = 'deliveries:received';
+  END;
+  DROP TRIGGER deliveries_facts_unreceived;
+  CREATE TRIGGER deliveries_facts_unreceived AFTER DELETE ON deliveries WHEN OLD.outcome = 'received' BEGIN
+    UPDATE facts SET n = n - 1 WHERE name = 'deliveries:received';
+  END;
+  DELETE FROM facts WHERE name = 'deliveries:failed';
+  `,
 ];

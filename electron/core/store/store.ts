@@ -47,8 +47,6 @@ export interface StoreFacts {
   sources: Map<string, SourceFacts>;
   /** Deliveries acknowledged and not yet applied by the processor. */
   unprocessed: number;
-  /** Deliveries the processor could not apply (kept, with their reason), and the last of them. */
-  failedDeliveries: { n: number; lastId: number; at: number } | undefined;
 }
 
 export interface SourceFacts {
@@ -385,7 +383,6 @@ export class Store {
       lastDeliveredAt: undefined,
       sources: new Map(),
       unprocessed: 0,
-      failedDeliveries: undefined,
     };
     const sourceFacts = (slug: string) => {
       let found = facts.sources.get(slug);
@@ -407,7 +404,6 @@ export class Store {
       else if (kind === 'attempt') facts.lastAttempt.set(row.name.slice('attempt:'.length), { statusCode: row.n || undefined, error: row.text ?? undefined, at: row.at ?? 0 });
       else if (row.name === 'delivered') facts.lastDeliveredAt = row.at ?? undefined;
       else if (row.name === 'deliveries:received') facts.unprocessed = row.n;
-      else if (row.name === 'deliveries:failed' && row.n > 0) facts.failedDeliveries = { n: row.n, lastId: Number(row.text), at: row.at ?? 0 };
       else if (kind === 'source' && first === 'last') sourceFacts(rest.join(':')).lastPassed = { deliveryId: row.n, at: row.at ?? 0 };
       else if (kind === 'source' && first === 'auth' && row.n > 0) sourceFacts(rest.join(':')).authFailures = { n: row.n, lastAt: row.at ?? 0 };
     }
