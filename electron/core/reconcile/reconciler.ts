@@ -127,18 +127,23 @@ export class Reconciler extends Periodic {
       }
       const reported = new Set(changes.map((change) => change.levelAlertId));
       changes.push(...(await this.releaseHeld((held) => !reported.has(held) && (activeIds.has(held) || NOT_FROM_LEVEL.test(held)))));
-      for (const held of this.#heldActive()) {
-        if (activeIds.has(held.id) || NOT_FROM_LEVEL.test(held.id)) continue;
+      // Only the ids are held for the walk, and an alert's data is read when Level says it is over.
+      for (const heldId of this.#options.store.ledger.activeAlertIds()) {
+        if (activeIds.has(heldId) || NOT_FROM_LEVEL.test(heldId)) continue;
         // A list can be stale or paged past a change: only Level's answer for this alert resolves it.
-        const current = await api.getAlert(held.id);
+        const current = await api.getAlert(heldId);
         const answeredAt = Date.now();
         checked++;
         const gone = current === undefined;
         if (!gone && !current.is_resolved && !current.resolved_at) continue;
         const resolvedAt = current?.resolved_at ?? new Date(answeredAt).toISOString();
-        const data: LevelApiAlert = gone ? { ...held.data, id: held.id, is_resolved: true, resolved_at: resolvedAt } : { ...current, is_resolved: true, resolved_at: resolvedAt };
+        const stored = gone ? this.#options.store.ledger.alertData(heldId) : undefined;
+        if (gone && stored === undefined) continue; // resolved and pruned meanwhile
+        const data: LevelApiAlert = gone
+          ? { ...(JSON.parse(stored!) as LevelApiAlert), id: heldId, is_resolved: true, resolved_at: resolvedAt }
+          : { ...current, is_resolved: true, resolved_at: resolvedAt };
         // Dated when Level answered: Level's word as of then, whatever time the relay's last activation claimed.
-        const event = { eventType: 'alert_resolved', eventId: `${held.id}:resolved:${answeredAt}`, occurredAt: new Date(answeredAt).toISOString() } as const;
+        const event = { eventType: 'alert_resolved', eventId: `${heldId}:resolved:${answeredAt}`, occurredAt: new Date(answeredAt).toISOString() } as const;
         changes.push(...(await this.#forward(data, event, 'resolved')));
       }
       return this.#finish(id, trigger, startedAt, 'ok', checked, changes);
@@ -211,10 +216,6 @@ export class Reconciler extends Periodic {
       changes.push({ levelAlertId: held.id, action: 'resolved', name: alert.name, deliveryId: this.#options.store.ledger.deliveryOfEvent(envelope.event_id) });
     }
     return changes;
-  }
-
-  #heldActive(): { id: string; data: LevelApiAlert }[] {
-    return this.#options.store.ledger.activeAlerts().map((row) => ({ id: row.levelAlertId, data: JSON.parse(row.data) as LevelApiAlert }));
   }
 
   #finish(id: number, trigger: ReconcileTrigger, startedAt: number, outcome: 'ok' | 'failed', checked: number, changes: Change[], error?: string): Reconciliation {

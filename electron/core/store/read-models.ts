@@ -374,8 +374,7 @@ export class ReadModels extends Repository {
   }
 
   activeAlertIds(): string[] {
-    const rows = this.store[SQL].get(`SELECT level_alert_id FROM alerts WHERE state = 'active'`).all() as { level_alert_id: string }[];
-    return rows.map((row) => row.level_alert_id);
+    return this.store.ledger.activeAlertIds();
   }
 
   alertsByIds(ids: readonly string[]): AlertRow[] {
