@@ -14,8 +14,8 @@ export interface BatchOptions {
   intervalMs?: number;
   /**
    * Whether changes already announced are still followed by their effects (the processor is applying
-   * what was just acknowledged): a batch due then waits for them, up to SETTLE_MAX_MS after its first
-   * change. A burst's deliveries are announced at their acknowledgement and their alerts once
+   * what was just acknowledged): a batch of rows due then waits for them, up to SETTLE_MAX_MS after
+   * its first change. A burst's deliveries are announced at their acknowledgement and their alerts once
    * applied; split across two batches, a burst of three alerts made two desktop notifications.
    */
   settling?: () => boolean;
@@ -56,7 +56,8 @@ export class ChangeBatcher {
   }
 
   #due(): void {
-    if (this.#settling() && Date.now() - this.#since < SETTLE_MAX_MS) {
+    // A topic (the processing lag passing a second, a tunnel's new URL) is news of the moment: it goes when due.
+    if (this.#topics.size === 0 && this.#settling() && Date.now() - this.#since < SETTLE_MAX_MS) {
       this.#timer = setTimeout(() => this.#due(), SETTLE_CHECK_MS);
       return;
     }

@@ -59,4 +59,12 @@ test('a batch due while what was acknowledged is still being applied waits for i
   listener({ kind: 'delivery', id: 3 });
   t.mock.timers.tick(SETTLE_MAX_MS);
   assert.deepEqual(sent[1], { deliveries: [3], jobs: [], alerts: [] }, 'a processor that stays busy (Level’s API hanging) holds a batch back a second at most');
+
+  listener({ kind: 'app', topic: 'processing' });
+  t.mock.timers.tick(BATCH_INTERVAL_MS);
+  assert.deepEqual(
+    sent[2],
+    { deliveries: [], jobs: [], alerts: [], setup: true, topics: ['processing'] },
+    'news of the moment (the lag passing a second) goes when due, busy or not',
+  );
 });
