@@ -50,10 +50,10 @@ const HOLD_OFF_MAX_MS = 250;
  * one turn of that thread's event loop shares one transaction and one fsync. The fsync is the
  * slowest step of an acknowledgement (a quarter of the event loop's time in a storm, when it ran
  * there) and on a slow disk it can take tens of milliseconds: here it holds up no request and no
- * dashboard read (the processor's transactions wait for the write lock while it commits, at most
- * 50 ms). A write lock held by another program is waited for here too, up to the busy timeout. The source is inline (Node's own modules only), like the read and
- * checkpoint threads', so it runs the same from the sources, the CLI bundle and the app; the SQL
- * comes from the store, its one home.
+ * dashboard read (a main-connection transaction waits only for the commit in progress, see
+ * holdOff). A write lock held by another program is waited for here too, up to the busy timeout.
+ * The source is inline (Node's own modules only), like the read and checkpoint threads', so it runs
+ * the same from the sources, the CLI bundle and the app; the SQL comes from the store, its one home.
  */
 const SOURCE = `
   const { parentPort, workerData } = require('node:worker_threads');
@@ -123,7 +123,10 @@ const SOURCE = `
     } catch (error) {
       results = rows.map(() => failure(error, true));
     }
-    parentPort.postMessage({ kind: 'appended', first: batch[0].first, results });
+    // Each message's rows answered under its own first number: numbers may skip one that never came.
+    let next = 0;
+    const answers = batch.map((message) => ({ first: message.first, results: results.slice(next, (next += message.rows.length)) }));
+    parentPort.postMessage({ kind: 'appended', answers });
   };
   open();
   parentPort.on('message', (message) => {
@@ -150,14 +153,15 @@ interface Waiting {
 
 /**
  * The main thread's side: rows appended in one turn go to the thread in one message; each caller's
- * promise settles once its row is committed (fsync'd) or failed. Results come back in the order
- * the rows were sent, numbered by their first row.
+ * promise settles once its row is committed (fsync'd) or failed. Each message's results come back
+ * numbered by its first row.
  */
 export class AppendThread {
   readonly #file: string;
   readonly #sql: AppendStatements;
   readonly #busyTimeoutMs: number;
   readonly #failed: (error: Error) => void;
+  readonly #committed: (ids: number[]) => Error | undefined;
   /** Started with the store (a thread takes tens of milliseconds to start: not the first webhook's to wait), and again on use after an unexpected exit. */
   #worker: Worker | undefined;
   readonly #waiting = new Map<number, Waiting>();
@@ -167,31 +171,41 @@ export class AppendThread {
   /** See MAIN_WANTS and COMMITTING. */
   readonly #turns = new Int32Array(new SharedArrayBuffer(8));
 
-  /** `failed`: the thread ended with an error (it starts again with the next row). */
-  constructor(file: string, sql: AppendStatements, busyTimeoutMs: number, failed: (error: Error) => void) {
+  /**
+   * `committed`: once per commit, with the delivery ids it stored, before their callers hear of it;
+   * an error it returns is their answer instead (committed, but not durable yet). `failed`: the
+   * thread ended with an error (it starts again with the next row).
+   */
+  constructor(file: string, sql: AppendStatements, busyTimeoutMs: number, hooks: { committed: (ids: number[]) => Error | undefined; failed: (error: Error) => void }) {
     this.#file = file;
     this.#sql = sql;
     this.#busyTimeoutMs = busyTimeoutMs;
-    this.#failed = failed;
+    this.#committed = hooks.committed;
+    this.#failed = hooks.failed;
     this.#worker = this.#start();
   }
 
   #start(): Worker {
     const worker = new Worker(SOURCE, { eval: true, workerData: { file: this.#file, sql: this.#sql, busyTimeoutMs: this.#busyTimeoutMs, turns: this.#turns.buffer } });
     worker.unref();
-    worker.on('message', (message: { kind: 'appended'; first: number; results: Result[] } | { kind: 'suspended' }) => {
+    worker.on('message', (message: { kind: 'appended'; answers: { first: number; results: Result[] }[] } | { kind: 'suspended' }) => {
       if (message.kind === 'suspended') {
         this.#suspended?.();
         this.#suspended = undefined;
         return;
       }
-      message.results.forEach((result, index) => {
-        const waiting = this.#waiting.get(message.first + index);
-        if (!waiting) return;
-        this.#waiting.delete(message.first + index);
-        if ('error' in result) waiting.reject(new AppendError(result.error, result.errcode, result.whole));
-        else waiting.resolve(result);
-      });
+      const stored = message.answers.flatMap(({ results }) => results.flatMap((result) => ('error' in result ? [] : [result.id])));
+      const notDurable = stored.length > 0 ? this.#committed(stored) : undefined;
+      for (const { first, results } of message.answers) {
+        results.forEach((result, index) => {
+          const waiting = this.#waiting.get(first + index);
+          if (!waiting) return;
+          this.#waiting.delete(first + index);
+          if ('error' in result) waiting.reject(new AppendError(result.error, result.errcode, result.whole));
+          else if (notDurable) waiting.reject(notDurable);
+          else waiting.resolve(result);
+        });
+      }
       if (this.#waiting.size === 0) worker.unref();
     });
     worker.on('error', (error) => this.#failed(error));

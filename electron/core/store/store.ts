@@ -200,9 +200,10 @@ export class Store {
     this.mirror = new Mirror(this[SQL], (change) => this.collect(change));
     this.ledger = new AlertLedger(this[SQL], (change) => this.collect(change));
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-    this.#appender = new AppendThread(this.#file, { known: EVENT_KNOWN, delivery: INSERT_DELIVERY, body: INSERT_BODY, event: INSERT_EVENT }, this.#busyTimeoutMs, (error) =>
-      this.#log.error(`the append thread failed: ${error.message}`),
-    );
+    this.#appender = new AppendThread(this.#file, { known: EVENT_KNOWN, delivery: INSERT_DELIVERY, body: INSERT_BODY, event: INSERT_EVENT }, this.#busyTimeoutMs, {
+      committed: (ids) => this.#appended(ids),
+      failed: (error) => this.#log.error(`the append thread failed: ${error.message}`),
+    });
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
     this.health = new StoreHealth(options.failureHoldMs);
@@ -430,21 +431,24 @@ export class Store {
   async append(row: AppendRow): Promise<Appended> {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
     if (this.#walRestoring) throw new StoreUnavailableError(WAL_LOST);
-    let appended: Appended;
     try {
-      appended = await this.#appender.append(row);
+      return await this.#appender.append(row);
     } catch (error) {
       if (!(error instanceof AppendError) || !(error.wholeCommit || isStoreFault(error))) throw error;
       const unavailable = new StoreUnavailableError(`the store could not commit: ${error.message}`);
       this.#reportCommit(unavailable);
       throw unavailable;
     }
+  }
+
+  /** After each of the append thread's commits, once (not once per row): what #flush does after its own. */
+  #appended(ids: number[]): Error | undefined {
     this.#scheduleCheckpoint();
-    this.emit({ kind: 'delivery', id: appended.id });
-    // As in #flush: committed into a WAL whose name is gone is not yet durable.
-    if (!this.#checkWal()) throw new StoreUnavailableError(WAL_LOST);
+    for (const id of ids) this.emit({ kind: 'delivery', id });
+    // Committed into a WAL whose name is gone is not yet durable.
+    if (!this.#checkWal()) return new StoreUnavailableError(WAL_LOST);
     this.#reportCommit(undefined);
-    return appended;
+    return undefined;
   }
 
   /**
@@ -651,8 +655,9 @@ export class Store {
     if (this.#closed) throw new StoreUnavailableError('the store is closed');
     // Waits for another connection's write lock only a moment (a waiting BEGIN holds the event loop,
     // and with it every acknowledgement and /healthz): long enough for a lock that passes at once (a
-    // checkpoint's brief one), not for a backup tool's; then the caller tries again later. Not a failed commit either: a lock that lasts is reported by the acknowledgements'
-    // group commit, which waits for it without blocking, and by the processor's stall.
+    // checkpoint's brief one, see holdOff for the append thread's), not for a backup tool's; then the
+    // caller tries again later. Not a failed commit either: a lock that lasts is reported by the
+    // acknowledgements' group commit, which waits for it without blocking, and by the processor's stall.
     if (durability === 'derived') this[DB].exec('PRAGMA synchronous = NORMAL');
     this.#appender.holdOff(this.#busyTimeoutMs);
     try {
