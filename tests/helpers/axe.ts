@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
+import { reloadDashboard } from './browser.ts';
 
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -70,10 +71,6 @@ export async function seriousViolationsInBothSchemes(page: Page, where: string):
  * A file's dashboard tab loaded afresh at 720 px in light mode, for its axe test: a reload costs a
  * fraction of a new browser context, and leaves nothing of the tests before it on the page.
  */
-export async function reloadForAxe(page: Page, adminUrl: string): Promise<Page> {
-  await page.setViewportSize({ width: 720, height: 900 });
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.goto(adminUrl);
-  await page.getByTestId('app-ready').waitFor();
-  return page;
+export function reloadForAxe(page: Page, adminUrl: string): Promise<Page> {
+  return reloadDashboard(page, adminUrl, { width: 720, height: 900 });
 }

@@ -74,6 +74,18 @@ export async function openDashboard(browser: Browser, adminUrl: string, viewport
 }
 
 /**
+ * A dashboard tab loaded afresh, as a new tab would be whatever the last test changed (and a failing
+ * one may not have put back): at `viewport`, in light mode.
+ */
+export async function reloadDashboard(page: Page, adminUrl: string, viewport: { width: number; height: number }): Promise<Page> {
+  await page.setViewportSize(viewport);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.goto(adminUrl);
+  await page.getByTestId('app-ready').waitFor();
+  return page;
+}
+
+/**
  * The dashboard loaded afresh for each test of a file, in one tab the tests take in turn. A new browser
  * context per test costs a renderer process and a cold start of the bundle (about 2.5 s, three times a
  * reload); a reload keeps nothing of the last test's page, as the dashboard stores nothing in the
@@ -96,11 +108,7 @@ export class DashboardTab {
     let tab = this.#tab;
     if (tab && !tab.page.isClosed()) {
       tab.errors.length = 0;
-      // As a new tab would be, whatever the last test changed (and a failing one may not have put back).
-      await tab.page.setViewportSize(viewport);
-      await tab.page.emulateMedia({ colorScheme: 'light' });
-      await tab.page.goto(this.#adminUrl);
-      await tab.page.getByTestId('app-ready').waitFor();
+      await reloadDashboard(tab.page, this.#adminUrl, viewport);
     } else {
       await tab?.context.close();
       tab = this.#tab = await openDashboard(this.#browser, this.#adminUrl, viewport);
