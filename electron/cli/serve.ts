@@ -18,6 +18,7 @@ import { SettingsService } from '../core/settings-service.ts';
 import { configurationProblems, SettingsError } from '../core/settings.ts';
 import { DamagedLockFileError, DataDirInUseError } from '../core/store/data-dir-lock.ts';
 import { describeStoreError, sqliteCode } from '../core/store/database.ts';
+import { keepHeapSmall } from '../core/heap-footprint.ts';
 import { backupStore, BackupError } from '../core/store/backup.ts';
 
 function fail(message: string): never {
@@ -54,6 +55,7 @@ async function backup(dataDir: string, destination: string | undefined): Promise
 }
 
 async function main(): Promise<void> {
+  keepHeapSmall();
   const dataDir = resolveDataDir();
   const backupFlag = process.argv.indexOf('--backup');
   if (backupFlag !== -1) return backup(dataDir, process.argv[backupFlag + 1]);

@@ -3,7 +3,10 @@ import path from 'node:path';
 import * as electron from 'electron';
 import Store from 'electron-store';
 import * as electronUpdater from 'electron-updater';
+import { keepHeapSmall } from '../core/heap-footprint.ts';
 import { runDesktopApp } from './desktop-app.ts';
+
+keepHeapSmall();
 
 // dist/electron/main.cjs: the app's root (the repo, or app.asar when packaged) is two levels up.
 const root = path.join(__dirname, '..', '..');

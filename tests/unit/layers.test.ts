@@ -10,7 +10,7 @@ import { ROOT } from '../helpers/relay-harness.ts';
  */
 const CORE_LAYERS = [
   ['sources'],
-  ['errors.ts', 'logger.ts'],
+  ['errors.ts', 'logger.ts', 'heap-footprint.ts'],
   ['targets.ts'],
   ['settings.ts', 'periodic.ts', 'app-events.ts', 'secret-mask.ts', 'http', 'testing-seam.ts', 'data-dir.ts', 'holds'],
   ['level', 'settings-file.ts', 'log-file.ts', 'heartbeat.ts'],
