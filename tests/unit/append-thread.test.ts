@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Store } from '../../electron/core/store/store.ts';
 import { InboundLog } from '../../electron/core/store/inbound-log.ts';
 import { tempDataDir } from '../helpers/relay-harness.ts';
 import { appendAcked } from '../helpers/inbound.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const append = (store: Store, eventId?: string) => appendAcked(store, Buffer.from('{}'), eventId);
 
@@ -68,4 +71,17 @@ test('the main connection writes while acknowledgements stream: each of its tran
   await stream;
   assert.ok(transactions >= 3, `only ${transactions} transactions`);
   assert.deepEqual(failures.slice(0, 3), [], `${failures.length} of ${transactions + failures.length} transactions failed`);
+});
+
+test('a moment after acknowledgements, the append thread copies the WAL into relay.sqlite, between its commits', async (t) => {
+  const dataDir = tempDataDir('relay-append-');
+  const store = new Store(dataDir);
+  t.after(() => store.close());
+  const file = path.join(dataDir, 'relay.sqlite');
+  const before = fs.statSync(file).size;
+  // 200 × 8 KiB bodies: about 400 pages, all in the WAL until a checkpoint (SQLite's own comes at 10,000).
+  await Promise.all(Array.from({ length: 200 }, () => appendAcked(store, Buffer.alloc(8192, 0x20))));
+  assert.ok(fs.statSync(file).size - before < 1 << 20, 'committed to the WAL, not yet to relay.sqlite');
+  const grown = await waitUntil(() => fs.statSync(file).size - before >= 1 << 20 && fs.statSync(file).size, 5000, 'relay.sqlite to take the acknowledged rows');
+  assert.ok(grown > before);
 });

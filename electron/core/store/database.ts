@@ -31,7 +31,7 @@ export const DATABASE_FILE = 'relay.sqlite';
  */
 export const STORE_IDENTITY_FILE = 'relay-store.json';
 /** A safety net only: the store checkpoints on a timer long before the WAL gets this big (~40 MB). */
-const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 /**
  * For the connections that write. An INSERT into a table with triggers (the facts counters) keeps a
  * statement journal of every page it changes, so that the statement alone can be undone; in a file

@@ -21,7 +21,7 @@ export class ReadTimeoutError extends Error {
  * thread that acknowledges webhooks, eight viewers searching in a loop took ack latency from 3.6 ms
  * to 99 ms (p50). WAL lets it read beside the writer. Each call's queries run in one read
  * transaction, so they see one snapshot. The source is inline (Node's own modules only) for the
- * same reason as the checkpoint thread's: it works from the sources, the CLI bundle and the app.
+ * same reason as the append thread's: it works from the sources, the CLI bundle and the app.
  */
 const SOURCE = `
   const { parentPort, workerData } = require('node:worker_threads');

@@ -83,28 +83,6 @@ const INTEGRITY_CHECK_DELAY_MS = 10_000;
 const INTEGRITY_PROBLEMS_MAX = 20;
 
 /**
- * A thread that checkpoints the WAL on request. Its source is inline (no imports but Node's own),
- * so it works the same from the TypeScript sources, the bundled CLI and the packaged app. It opens
- * the WAL at once (a read), so that it shares the file the writer uses; 'close' closes its connection.
- */
-function startCheckpointer(file: string, log: Logger): Worker {
-  const source = `
-    const { parentPort, workerData } = require('node:worker_threads');
-    const { DatabaseSync } = require('node:sqlite');
-    const db = new DatabaseSync(workerData.file);
-    db.exec('PRAGMA busy_timeout = 0');
-    db.prepare('PRAGMA user_version').get();
-    parentPort.on('message', (message) => {
-      if (message === 'close') { db.close(); parentPort.close(); return; }
-      try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch { /* busy: checkpointed next time */ }
-    });`;
-  const worker = new Worker(source, { eval: true, workerData: { file } });
-  worker.unref();
-  worker.on('error', (error) => log.error(`the checkpoint thread failed: ${error.message}`));
-  return worker;
-}
-
-/**
  * PRAGMA quick_check on its own read-only connection in a thread, so a check of a large store
  * never holds up an acknowledgement. Posts the problems found ([] when the store is sound).
  */
@@ -172,7 +150,6 @@ export class Store {
   readonly #probeIntervalMs: number;
   #probeTimer: NodeJS.Timeout | undefined;
   readonly #rejectionLimits: RejectionLimits;
-  #checkpointer: Worker | undefined;
   readonly #file: string;
   /** The WAL file this process writes to, by identity; see #checkWal. */
   #walIdentity: string | undefined;
@@ -207,9 +184,7 @@ export class Store {
     this.#probeIntervalMs = options.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.#rejectionLimits = { ...REJECTION_LIMITS, ...options.rejectionLimits };
     this.health = new StoreHealth(options.failureHoldMs);
-    // The checkpoint thread opens the WAL now, while it is the one this connection writes to.
     this.#walIdentity = this.#openWal();
-    this.#checkpointer = startCheckpointer(this.#file, this.#log);
     this.#walTimer = setInterval(() => this.#checkWal(), WAL_CHECK_MS);
     this.#walTimer.unref();
     this.#integrityTimer = setTimeout(() => this.#checkIntegrity(), options.integrityCheckDelayMs ?? INTEGRITY_CHECK_DELAY_MS);
@@ -242,8 +217,8 @@ export class Store {
   /**
    * Copies everything committed (still readable through this connection's open WAL) into
    * relay.sqlite with a full checkpoint, then leaves WAL mode and enters it again, which makes a
-   * new WAL file. Leaving WAL mode needs the only connection: the checkpoint thread closes first,
-   * and while another program has the database open it is tried again a second later.
+   * new WAL file. Leaving WAL mode needs the only connection: the append and read threads close
+   * theirs first, and while another program has the database open it is tried again a second later.
    */
   async #restoreWal(): Promise<void> {
     this.#log.error(WAL_LOST);
@@ -260,7 +235,6 @@ export class Store {
 
   async #repairWal(): Promise<void> {
     while (!this.#closed) {
-      await this.#closeCheckpointer();
       if (this.#closed) return;
       try {
         const checkpoint = this[DB].prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() as { busy: number };
@@ -269,7 +243,6 @@ export class Store {
         if (mode !== 'delete') throw new Error('another program has the database open (a backup tool or the sqlite3 shell?)');
         this[DB].exec('PRAGMA journal_mode = WAL');
         this.#walIdentity = this.#openWal();
-        this.#checkpointer = startCheckpointer(this.#file, this.#log);
         this.health.walRestored();
         this.#reportCommit(undefined);
         this.#log.error('relay.sqlite-wal restored; webhooks are acknowledged again');
@@ -279,17 +252,6 @@ export class Store {
         await new Promise((resolve) => setTimeout(resolve, WAL_CHECK_MS));
       }
     }
-  }
-
-  async #closeCheckpointer(): Promise<void> {
-    const worker = this.#checkpointer;
-    if (!worker) return;
-    this.#checkpointer = undefined;
-    if (worker.threadId === -1) return;
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
-    worker.ref(); // as in ReadThread.close(): the process waits for the thread it awaits
-    worker.postMessage('close');
-    await exited;
   }
 
   /** Runs PRAGMA quick_check in a thread once after start; its verdict is on Health. */
@@ -323,15 +285,15 @@ export class Store {
   /**
    * Copies the WAL back into the database a second after writes, in one go: a page written by
    * many commits is copied once, and never inside a commit that a webhook is waiting for. The copy
-   * and its fsync run on a worker thread with its own connection (WAL allows a checkpoint beside
-   * the writer), so the event loop that answers Level never waits for it.
+   * and its fsync run on the append thread, between two of its commits (WAL allows a checkpoint
+   * beside the main connection's writes), so the event loop that answers Level never waits for it.
    */
   #scheduleCheckpoint(): void {
     if (this.#checkpointTimer || this.#closed) return;
     this.#checkpointTimer = setTimeout(() => {
       this.#checkpointTimer = undefined;
       if (this.#closed) return;
-      this.#checkpointer?.postMessage('checkpoint');
+      this.#appender.checkpoint();
     }, CHECKPOINT_DELAY_MS);
     this.#checkpointTimer.unref();
   }
@@ -353,7 +315,7 @@ export class Store {
     clearTimeout(this.#integrityTimer);
     this.#closed = true;
     const integrityCheck = this.#integrityCheck?.terminate();
-    this.#closing = Promise.all([this.#closeCheckpointer(), integrityCheck, this.reader.suspend(), this.#appender.close()]).then(() => {
+    this.#closing = Promise.all([integrityCheck, this.reader.suspend(), this.#appender.close()]).then(() => {
       this[DB].close();
       this.#lock.release();
     });
