@@ -4,6 +4,8 @@
  * prints the current admin link and exits; `npm run backup -- <file>` copies the database, also
  * while a relay runs on it.
  */
+// First: V8's heap settings, before the allocations of every module below (see heap-footprint.ts).
+import '../core/heap-footprint.ts';
 import { fileURLToPath } from 'node:url';
 import { AdminServer, doorHostName, isLoopbackHost } from '../core/admin/admin-server.ts';
 import { loadOrCreateTls, TlsConfigError, type TlsMaterial } from '../core/admin/certificate.ts';
@@ -18,7 +20,6 @@ import { SettingsService } from '../core/settings-service.ts';
 import { configurationProblems, SettingsError } from '../core/settings.ts';
 import { DamagedLockFileError, DataDirInUseError } from '../core/store/data-dir-lock.ts';
 import { describeStoreError, sqliteCode } from '../core/store/database.ts';
-import { keepHeapSmall } from '../core/heap-footprint.ts';
 import { backupStore, BackupError } from '../core/store/backup.ts';
 
 function fail(message: string): never {
@@ -55,7 +56,6 @@ async function backup(dataDir: string, destination: string | undefined): Promise
 }
 
 async function main(): Promise<void> {
-  keepHeapSmall();
   const dataDir = resolveDataDir();
   const backupFlag = process.argv.indexOf('--backup');
   if (backupFlag !== -1) return backup(dataDir, process.argv[backupFlag + 1]);

@@ -1,12 +1,11 @@
 /** Electron entry point: hands the real electron module to the desktop host. */
+// First: V8's heap settings, before the allocations of every module below (see heap-footprint.ts).
+import '../core/heap-footprint.ts';
 import path from 'node:path';
 import * as electron from 'electron';
 import Store from 'electron-store';
 import * as electronUpdater from 'electron-updater';
-import { keepHeapSmall } from '../core/heap-footprint.ts';
 import { runDesktopApp } from './desktop-app.ts';
-
-keepHeapSmall();
 
 // dist/electron/main.cjs: the app's root (the repo, or app.asar when packaged) is two levels up.
 const root = path.join(__dirname, '..', '..');

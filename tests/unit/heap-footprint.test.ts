@@ -13,8 +13,7 @@ function youngGenerationAfterBurst(keepSmall: boolean): { newSpaceMb: number; st
   const module = pathToFileURL(path.join(ROOT, 'electron/core/heap-footprint.ts')).href;
   const script = `
     import v8 from 'node:v8';
-    import { keepHeapSmall } from ${JSON.stringify(module)};
-    if (${keepSmall}) keepHeapSmall();
+    if (${keepSmall}) await import(${JSON.stringify(module)});
     const live = [];
     for (let i = 0; i < 400; i++) {
       const batch = [];
