@@ -105,6 +105,22 @@ const SOURCE = `
   let queue = [];
   let scheduled = false;
   const turns = new Int32Array(workerData.turns);
+  // Says it is committing before it looks whether the main connection wants the lock, as holdOff
+  // says it wants the lock before it looks whether a commit is in progress: one of the two always
+  // sees the other (said after BEGIN, both could miss each other, and a main transaction's 50 ms
+  // ran out behind a long commit). The main connection goes first, for at most the hold-off.
+  const claimTurn = () => {
+    const deadline = Date.now() + ${HOLD_OFF_MAX_MS};
+    for (;;) {
+      Atomics.store(turns, ${COMMITTING}, 1);
+      if (Atomics.load(turns, ${MAIN_WANTS}) === 0) return;
+      Atomics.store(turns, ${COMMITTING}, 0);
+      Atomics.notify(turns, ${COMMITTING});
+      const left = deadline - Date.now();
+      if (left <= 0) { Atomics.store(turns, ${COMMITTING}, 1); return; }
+      Atomics.wait(turns, ${MAIN_WANTS}, 1, left);
+    }
+  };
   const flush = () => {
     scheduled = false;
     if (queue.length === 0) return;
@@ -113,16 +129,16 @@ const SOURCE = `
     const rows = batch.flatMap((message) => message.rows);
     let results;
     try {
-      // The main connection wants to write: it goes first (bounded, should it never say it is done).
-      Atomics.wait(turns, ${MAIN_WANTS}, 1, ${HOLD_OFF_MAX_MS});
-      db.exec('BEGIN IMMEDIATE');
-      Atomics.store(turns, ${COMMITTING}, 1);
+      claimTurn();
       try {
-        results = rows.map(appendOne);
-        db.exec('COMMIT');
-      } catch (error) {
-        try { db.exec('ROLLBACK'); } catch { /* SQLite rolled back already (disk full) */ }
-        throw error;
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          results = rows.map(appendOne);
+          db.exec('COMMIT');
+        } catch (error) {
+          try { db.exec('ROLLBACK'); } catch { /* SQLite rolled back already (disk full) */ }
+          throw error;
+        }
       } finally {
         Atomics.store(turns, ${COMMITTING}, 0);
         Atomics.notify(turns, ${COMMITTING});
