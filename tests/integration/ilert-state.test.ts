@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { FakeIlert } from '../fakes/fake-ilert.ts';
 import { alertEvent } from '../fakes/level-sender.ts';
 import { FAST_TUNING, INTEGRATION_KEY, startRelay, OWNER } from '../helpers/relay-harness.ts';
-import { jobsFor, waitForChange } from '../helpers/wait.ts';
+import { jobsFor, waitForChange, waitForJob } from '../helpers/wait.ts';
 import { alertKeyFor } from '../../electron/core/ilert/event-mapping.ts';
 import { AUTOMATION_PATH, AUTOMATION_SECRET_HEADER, automationTemplate } from '../../electron/core/ingest/automation.ts';
 import { inspect } from '../helpers/inspect.ts';
@@ -34,6 +34,8 @@ async function sentAlert(overrides: Parameters<typeof alertEvent>[0] = {}) {
   await harness.sender.deliver(event);
   const key = alertKeyFor(event.data.id);
   await ilert.waitFor(() => ilert.alertByKey(key) !== undefined, 5000, 'the alert in ilert');
+  // ilert has it before the relay has read ilert's answer: a poll reads back only alerts the relay knows it delivered.
+  await waitForJob(harness.relay, key, 'delivered');
   return { event, key, alertId: event.data.id };
 }
 
