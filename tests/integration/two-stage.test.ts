@@ -270,11 +270,14 @@ test('another program holding the write lock while deliveries wait: processing s
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   hang.release();
+  // A webhook meanwhile: its commit waits for the lock on the append thread (then 503, Level retries), never on the event loop.
+  const during = harness.sender.deliver(onDevice('dev-during-the-lock'));
   await waitUntil(async () => (await fetch(healthz)).status === 503, 5000, '/healthz to turn 503');
   const stalled = await waitUntil(() => diagnosesAt(harness.relay).find((diagnosis) => diagnosis.id === 'processing-stalled'), 5000, 'Health to say processing stalled');
   assert.match(stalled.detail ?? '', /The last attempt failed: .*locked/);
   await runNow(harness.relay).heartbeat();
   assert.equal(pings(), 1, 'no ping while nothing can be applied');
+  assert.equal((await during).attempts[0]?.status, 503, 'the webhook that came during the lock is refused for Level to send again');
   loop.disable();
   assert.ok(loop.max / 1e6 < 500, `the event loop was never blocked waiting for the lock (longest delay ${Math.round(loop.max / 1e6)} ms)`);
 

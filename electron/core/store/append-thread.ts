@@ -109,6 +109,25 @@ const SOURCE = `
   // says it wants the lock before it looks whether a commit is in progress: one of the two always
   // sees the other (said after BEGIN, both could miss each other, and a main transaction's 50 ms
   // ran out behind a long commit). The main connection goes first, for at most the hold-off.
+  // With the turn, the lock is free unless another program holds it: then the turn is given back
+  // while SQLite's busy handler waits, so that the main connection's writes (which wait for the
+  // turn on the event loop) fail at once as locked instead of holding every request that long.
+  const SQLITE_BUSY = 5;
+  const begin = () => {
+    db.exec('PRAGMA busy_timeout = 0');
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      return;
+    } catch (error) {
+      if ((error.errcode & 0xff) !== SQLITE_BUSY) throw error;
+    } finally {
+      db.exec('PRAGMA busy_timeout = ' + workerData.busyTimeoutMs);
+    }
+    Atomics.store(turns, ${COMMITTING}, 0);
+    Atomics.notify(turns, ${COMMITTING});
+    db.exec('BEGIN IMMEDIATE');
+    Atomics.store(turns, ${COMMITTING}, 1);
+  };
   const claimTurn = () => {
     const deadline = Date.now() + ${HOLD_OFF_MAX_MS};
     for (;;) {
@@ -131,7 +150,7 @@ const SOURCE = `
     try {
       claimTurn();
       try {
-        db.exec('BEGIN IMMEDIATE');
+        begin();
         try {
           results = rows.map(appendOne);
           db.exec('COMMIT');
