@@ -113,6 +113,10 @@ const SOURCE = `
   // while SQLite's busy handler waits, so that the main connection's writes (which wait for the
   // turn on the event loop) fail at once as locked instead of holding every request that long.
   const SQLITE_BUSY = 5;
+  const giveTurnBack = () => {
+    Atomics.store(turns, ${COMMITTING}, 0);
+    Atomics.notify(turns, ${COMMITTING});
+  };
   const begin = () => {
     db.exec('PRAGMA busy_timeout = 0');
     try {
@@ -123,8 +127,7 @@ const SOURCE = `
     } finally {
       db.exec('PRAGMA busy_timeout = ' + workerData.busyTimeoutMs);
     }
-    Atomics.store(turns, ${COMMITTING}, 0);
-    Atomics.notify(turns, ${COMMITTING});
+    giveTurnBack();
     db.exec('BEGIN IMMEDIATE');
     Atomics.store(turns, ${COMMITTING}, 1);
   };
@@ -133,8 +136,7 @@ const SOURCE = `
     for (;;) {
       Atomics.store(turns, ${COMMITTING}, 1);
       if (Atomics.load(turns, ${MAIN_WANTS}) === 0) return;
-      Atomics.store(turns, ${COMMITTING}, 0);
-      Atomics.notify(turns, ${COMMITTING});
+      giveTurnBack();
       const left = deadline - Date.now();
       if (left <= 0) { Atomics.store(turns, ${COMMITTING}, 1); return; }
       Atomics.wait(turns, ${MAIN_WANTS}, 1, left);
@@ -159,8 +161,7 @@ const SOURCE = `
           throw error;
         }
       } finally {
-        Atomics.store(turns, ${COMMITTING}, 0);
-        Atomics.notify(turns, ${COMMITTING});
+        giveTurnBack();
       }
     } catch (error) {
       results = rows.map(() => failure(error, true));
